@@ -1,0 +1,86 @@
+"""The ``twolayer`` command line: a thin layer over the library.
+
+Each subcommand lives in :mod:`twolayer.commands` as a module with ``add_parser(subparsers)``
+and ``run(args) -> int``. Invalid input exits with status 2 and one line on stderr naming the
+flag, the value and the valid range; nothing is written in that case.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from fractions import Fraction
+
+from . import __version__
+from .errors import TwolayerError
+
+COMMANDS = ("simulate",)
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line errors and exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def number(text: str) -> float:
+    """A float, also written as a fraction ("1/50"); NaN and inf pass through to validation."""
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        return float(Fraction(text.replace(" ", "")))
+    except (ValueError, ZeroDivisionError):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+
+
+def integer(text: str) -> int:
+    """An integer, also written as 1e5 or 10**5."""
+    t = text.replace("_", "")
+    try:
+        if "**" in t:
+            base, exp = t.split("**")
+            return int(base) ** int(exp)
+        v = float(t) if ("e" in t.lower() and not t.lower().startswith(("nan", "inf"))) else int(t)
+        if isinstance(v, float):
+            if not v.is_integer():
+                raise ValueError
+            v = int(v)
+        return v
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+
+
+def build_parser() -> Parser:
+    parser = Parser(
+        prog="twolayer",
+        description="Train many two-layer ReLU networks at once and check what theory papers "
+        "claim about them.",
+    )
+    parser.add_argument("--version", action="version", version=f"twolayer {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    sub.required = True
+    for name in COMMANDS:
+        importlib.import_module(f"twolayer.commands.{name}").add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except TwolayerError as e:
+        print(f"twolayer {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("twolayer: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,123 @@
+"""``twolayer simulate``: train R networks on one setting and print what they learned."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+
+from ..engine import Runtime, resolve_device
+from ..record import Record, check_writable_dir
+from ..simulate import own_mean_correlation, simulate
+from .settings import add_runtime_flags, add_setting_flags, config_from_args
+
+JSON_KEYS = (
+    "test_error", "test_error_clean", "train_error_clean", "noisy_fit_fraction",
+    "linear_test_error", "linear_test_error_clean", "corr_median_init", "corr_median_final",
+    "grad_ratio_init", "grad_ratio_final",
+)
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "simulate",
+        help="train R two-layer networks on one setting",
+        description="Train R two-layer ReLU networks (one batch) on the XOR clusters with label "
+        "noise and report errors, correlations and gradient segments at t=0, t=1 and the end.",
+    )
+    add_setting_flags(p)
+    add_runtime_flags(p)
+    p.add_argument("--out", help="write the record to OUT/<run_id>/ (arrays.npz + record.json)")
+    p.set_defaults(run=run)
+
+
+def _fmt(v: float) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "   n/a"
+    return f"{v:6.3f}" if abs(v) < 1000 else f"{v:6.3g}"
+
+
+def human_summary(rec: Record, notes: list[str]) -> str:
+    c = rec.config
+    dc, nc, tc = c["data"], c["net"], c["train"]
+    a = rec.arrays
+    idx = [0, min(1, len(rec.times) - 1), len(rec.times) - 1]
+    head = [f"t={int(rec.times[i])}" for i in idx]
+    lines = [
+        f"setting: {dc['kind']} d={dc['d']} n={dc['n']} m={nc['m']} noise={dc['noise']:g} "
+        f"({dc['noise_model']}) sigma2={dc['sigma2']:.4g} init_var={nc['init_var']:.3g} "
+        f"lr={tc['lr']:g} steps={tc['steps']} seeds={c['seeds']} [{rec.meta.get('device')}, {c['dtype']}]",
+    ]
+    lines += [f"note: {n}" for n in notes]
+    lines.append(f"{'mean over seeds':34s}" + "".join(f"{h:>10s}" for h in head))
+
+    def row(label: str, series) -> None:
+        lines.append(f"{label:34s}" + "".join(f"{_fmt(float(series[:, i].mean())):>10s}" for i in idx))
+
+    rows = [
+        ("test error (noisy labels)", "errors/test_error"),
+        ("test error (clean labels)", "errors/test_error_clean"),
+        ("train error, clean subset", "errors/train_error_clean"),
+        ("noisy subset fitted", "errors/noisy_fit_fraction"),
+    ]
+    for label, key in rows:
+        if key in a:
+            row(label, a[key])
+    if "correlations/w_dot_mu" in a and dc["kind"] == "xor":
+        corr = own_mean_correlation(
+            a["correlations/w_dot_mu"], a["correlations/w_norm"], a["static/a"][:, None, :, 0]
+        )
+        import numpy as np
+
+        row("median |<w_j/|w_j|, mu_own>|", np.median(corr, axis=-1))
+    if "segments/grad_ratio" in a:
+        row("|g_clean| / |g_noisy|", a["segments/grad_ratio"])
+    s = rec.summary
+    if "linear_test_error" in s:
+        lines.append(
+            f"linear baseline (logistic regression + bias): test error {s['linear_test_error']:.3f}"
+            f" (clean labels {s['linear_test_error_clean']:.3f})"
+        )
+    lines.append(f"wall time {rec.meta.get('wall_seconds', float('nan')):.1f} s")
+    return "\n".join(lines)
+
+
+def json_summary(rec: Record) -> dict:
+    s = rec.summary
+    out = {"run_id": rec.run_id, "config": rec.config, "steps": s["steps"], "seeds": s["seeds"]}
+    for k in JSON_KEYS:
+        if k in s:
+            out[k] = s[k]
+        if k + "_std" in s:
+            out[k + "_std"] = s[k + "_std"]
+    out["wall_seconds"] = s.get("wall_seconds")
+    out["device"] = rec.meta.get("device")
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    device = resolve_device(args.device)
+    cfg, notes = config_from_args(args, device_is_cpu=device.type == "cpu")
+    if args.out:
+        check_writable_dir(args.out, "out")
+    runtime = Runtime(device=str(device), progress=None if not args.quiet else False)
+    if args.json:
+        runtime = Runtime(device=str(device), progress=False if args.quiet else None)
+    rec = simulate(cfg, runtime)
+    path = rec.save(args.out) if args.out else None
+    for n in notes:
+        if args.json or args.quiet:
+            print(f"twolayer simulate: note: {n}", file=sys.stderr)
+    if args.json:
+        out = json_summary(rec)
+        if path:
+            out["record"] = str(path)
+        print(json.dumps(out, allow_nan=True))
+    elif not args.quiet:
+        print(human_summary(rec, notes))
+        if path:
+            print(f"record: {path}")
+    elif path:
+        print(path)
+    return 0

@@ -1,0 +1,183 @@
+"""The one training loop: R networks at once, full-batch GD or minibatch SGD.
+
+    W^(t+1) = W^(t) − α ∇L̂(W^(t)),   L̂ = Σ_i s_i ℓ(y_i, f(x_i))   (s_i = 1/n: the mean loss)
+
+and likewise for b and a when they train. Gradients are the closed forms of :mod:`twolayer.net`,
+batched over runs (no Python loop over runs) and chunked over samples. At each probe time t
+(before the update t → t+1) the requested probes read the state. Experiments with phases
+(pre-train → fine-tune) call :func:`train` again on the returned parameters.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from . import net
+from .config import ConfigError, TrainConfig
+from .data import Dataset
+from .errors import DivergenceError
+from .net import Params
+from .probes import REGISTRY, ProbeState, run_probes
+from .seeding import generator
+
+DIVERGENCE_CHECK_EVERY = 64
+
+
+def probe_times(steps: int, num: int = 40, dense_until: int = 10) -> list[int]:
+    """Sorted distinct integer times in [0, steps]: 0, 1, every t ≤ ``dense_until``, about
+    ``num`` log-spaced times, and ``steps``."""
+    times = {0, min(1, steps), steps}
+    times.update(range(min(dense_until, steps) + 1))
+    if steps > 1:
+        times.update(int(round(t)) for t in np.logspace(0, np.log10(steps), num))
+    return sorted(t for t in times if 0 <= t <= steps)
+
+
+def resolve_device(device: str) -> torch.device:
+    """``auto`` → cuda when available, else cpu; ``cuda`` without a GPU is an error."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device == "cpu":
+        return torch.device("cpu")
+    if device.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise ConfigError("device", device, "no CUDA GPU is available here; use cpu or auto")
+        return torch.device(device)
+    raise ConfigError("device", device, "valid choices are auto, cpu, cuda")
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """How to run (not what): device, chunk budget (elements of [R, chunk, m]), progress bar."""
+
+    device: str = "auto"
+    budget: int = net.DEFAULT_CHUNK_ELEMENTS
+    progress: bool | None = None  # None → only when stderr is a terminal
+
+    @property
+    def torch_device(self) -> torch.device:
+        return resolve_device(self.device)
+
+    def show_progress(self) -> bool:
+        return sys.stderr.isatty() if self.progress is None else self.progress
+
+
+@dataclass
+class TrainResult:
+    """Final parameters, probe times and the probe arrays ([R, T, ...] numpy per key)."""
+
+    params: Params
+    times: list[int]
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    wall_seconds: float = 0.0
+    steps: int = 0
+
+
+def _minibatches(data: Dataset, batch: int, seeds: list[int]):
+    """Yield (x, y) minibatches forever: a fresh permutation per epoch per run, the last
+    incomplete batch of an epoch dropped."""
+    gens = [generator(s, "batches") for s in seeds]
+    n = data.x.shape[1]
+    d = data.x.shape[2]
+    while True:
+        perm = torch.stack([torch.randperm(n, generator=g) for g in gens]).to(data.x.device)
+        for start in range(0, n - batch + 1, batch):
+            idx = perm[:, start : start + batch]
+            xb = data.x.gather(1, idx.unsqueeze(-1).expand(-1, -1, d))
+            yield xb, data.y.gather(1, idx)
+
+
+def train(
+    params: Params,
+    data: Dataset,
+    cfg: TrainConfig,
+    times: list[int] | None = None,
+    probes: tuple[str, ...] | list[str] = (),
+    runtime: Runtime | None = None,
+    seeds: list[int] | None = None,
+    init: Params | None = None,
+    weights: torch.Tensor | None = None,
+) -> TrainResult:
+    """Train R networks for ``cfg.steps`` steps and probe them at ``times``.
+
+    params, data: on the CPU or the target device (moved to ``runtime.device`` here).
+    seeds: per-run seeds for SGD minibatch order (default 0..R−1).
+    init: parameters that probes compare against (default: ``params`` at entry).
+    weights: per-sample loss weights s_i [R, n] for full-batch GD (default 1/n).
+    Raises :class:`DivergenceError` naming the run and the step where f became NaN/inf.
+    """
+    runtime = runtime or Runtime()
+    device = runtime.torch_device
+    for name in probes:
+        if name not in REGISTRY:
+            raise ConfigError("probes", name, "known probes are " + ", ".join(sorted(REGISTRY)))
+    times = sorted(set(times if times is not None else probe_times(cfg.steps)))
+    if times and (times[0] < 0 or times[-1] > cfg.steps):
+        raise ConfigError("times", times, f"probe times must lie in [0, {cfg.steps}]")
+    dtype = params.W.dtype
+    p = params.to(device).clone()  # never update the caller's tensors in place
+    data = data.to(device, dtype)
+    init = (init or params).to(device)
+    seeds = seeds if seeds is not None else list(range(p.runs))
+    if weights is not None:
+        weights = weights.to(device, dtype)
+    batches = (
+        _minibatches(data, cfg.batch_size, seeds)
+        if cfg.batch_size is not None and cfg.batch_size < data.x.shape[1]
+        else None
+    )
+    logs: dict[str, list[torch.Tensor]] = {}
+    probe_set = set(times)
+    first_bad = torch.full((p.runs,), -1, dtype=torch.long, device=device)
+    bar = None
+    if runtime.show_progress() and cfg.steps > 0:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=cfg.steps, unit="step", leave=False, file=sys.stderr)
+    tick = max(1, cfg.steps // 200)
+    start = time.perf_counter()
+    with torch.no_grad():
+        for t in range(cfg.steps + 1):
+            if t in probe_set and probes:
+                _check_divergence(first_bad, seeds)
+                state = ProbeState(t, p, init, data, cfg.objective, runtime.budget)
+                for k, v in run_probes(probes, state).items():
+                    logs.setdefault(k, []).append(v.detach().to("cpu", torch.float32))
+            if t == cfg.steps:
+                break
+            if batches is None:
+                grads, loss, _ = net.loss_gradients(
+                    p, data.x, data.y, cfg.objective, weights, runtime.budget
+                )
+            else:
+                xb, yb = next(batches)
+                grads, loss, _ = net.loss_gradients(p, xb, yb, cfg.objective, None, runtime.budget)
+            bad = ~torch.isfinite(loss).all(dim=1)
+            first_bad = torch.where((first_bad < 0) & bad, t, first_bad)
+            for name, g in grads.items():
+                getattr(p, name).sub_(cfg.lr * g)
+            if (t + 1) % DIVERGENCE_CHECK_EVERY == 0:
+                _check_divergence(first_bad, seeds)
+            if bar is not None and (t + 1) % tick == 0:
+                bar.update(tick)
+        _check_divergence(first_bad, seeds)
+    if bar is not None:
+        bar.close()
+    wall = time.perf_counter() - start
+    arrays = {k: torch.stack(v, dim=1).numpy() for k, v in logs.items()}
+    return TrainResult(params=p, times=times, arrays=arrays, wall_seconds=wall, steps=cfg.steps)
+
+
+def _check_divergence(first_bad: torch.Tensor, seeds: list[int]) -> None:
+    if bool((first_bad >= 0).any()):
+        bad = first_bad.clone()
+        bad[bad < 0] = torch.iinfo(torch.long).max
+        run = int(bad.argmin())
+        raise DivergenceError(
+            run, int(first_bad[run]), seeds[run], hint="try a smaller --lr or --init-var"
+        )

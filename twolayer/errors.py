@@ -1,0 +1,37 @@
+"""Errors with messages a user can act on.
+
+Every invalid setting raises :class:`ConfigError`, which names the setting as a CLI flag, the
+value given and the valid range. The CLI turns it into one line on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+
+def flag_name(field: str) -> str:
+    """The CLI flag of a config field: ``init_var`` → ``--init-var``."""
+    return "--" + field.replace("_", "-")
+
+
+class TwolayerError(Exception):
+    """Base class of twolayer's own errors (exit status 2 in the CLI)."""
+
+
+class ConfigError(TwolayerError, ValueError):
+    """An invalid setting: which one, the value, and what would be valid."""
+
+    def __init__(self, field: str, value: object, valid: str):
+        self.field = field
+        self.value = value
+        self.valid = valid
+        super().__init__(f"{flag_name(field)} {value!r} is invalid: {valid}")
+
+
+class DivergenceError(TwolayerError, FloatingPointError):
+    """A run produced NaN or inf during training."""
+
+    def __init__(self, run: int, step: int, seed: int | None = None, hint: str = ""):
+        self.run = run
+        self.step = step
+        who = f"run {run}" + (f" (seed {seed})" if seed is not None else "")
+        msg = f"training diverged: {who} produced NaN/inf at step {step}"
+        super().__init__(msg + (f"; {hint}" if hint else ""))

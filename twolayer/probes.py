@@ -1,0 +1,181 @@
+"""Measurements taken during training.
+
+A probe is a function ``probe(state) -> dict[str, Tensor]`` registered by name with
+:func:`register`; every returned tensor has the run axis first ([R, ...]). The engine calls the
+requested probes at each probe time and stacks their outputs over time into [R, T, ...] arrays
+of the record (key ``"<probe>/<name>"``). A :class:`ProbeState` shares the forward passes
+between probes at one time.
+
+Built-in probes (notation of Frei et al. and Liu et al.; η = noise rate):
+
+- ``errors``: training error, error of the clean subset C against its labels, fraction of the
+  noisy subset N fitted to its corrupted labels, error of N against its true labels, mean losses
+  (all, C, N), test error against noisy and against clean labels, clean test loss.
+- ``correlations``: ⟨w_j, μ⟩ for each class mean μ (μ1, μ2 for the XOR data) and ‖w_j‖,
+  for every neuron.
+- ``segments``: segment gradients of the mean training loss, g_S = (1/n) Σ_{i∈S} ∇_θ ℓ_i
+  (Liu's segment sums divided by n, so g = g_C + g_N), pooled and per true class; their norms,
+  ratio ‖g_C‖/‖g_N‖, cos(g_C, g_N), cos(g, g_C), cos(g, ĝ) with ĝ the gradient under the true
+  labels, and κ = ⟨g, ĝ⟩/‖ĝ‖² (Liu's effective learning-rate factor).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+
+from . import net
+from .data import Dataset
+from .net import Params
+
+ProbeFn = Callable[["ProbeState"], dict[str, torch.Tensor]]
+REGISTRY: dict[str, ProbeFn] = {}
+
+
+def register(name: str) -> Callable[[ProbeFn], ProbeFn]:
+    """Decorator: make a probe available under ``name``."""
+
+    def deco(fn: ProbeFn) -> ProbeFn:
+        REGISTRY[name] = fn
+        return fn
+
+    return deco
+
+
+@dataclass
+class ProbeState:
+    """What a probe may read at one probe time: the step, the parameters (current and initial),
+    the dataset on the compute device, the objective and the chunk budget."""
+
+    step: int
+    params: Params
+    init: Params
+    data: Dataset
+    objective: str
+    budget: int = net.DEFAULT_CHUNK_ELEMENTS
+    _cache: dict[str, torch.Tensor] = field(default_factory=dict)
+
+    def out_train(self) -> torch.Tensor:
+        if "train" not in self._cache:
+            self._cache["train"] = net.forward(self.params, self.data.x, self.budget)
+        return self._cache["train"]
+
+    def out_test(self) -> torch.Tensor:
+        if "test" not in self._cache:
+            self._cache["test"] = net.forward(self.params, self.data.x_test, self.budget)
+        return self._cache["test"]
+
+
+def masked_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean over the last axis restricted to ``mask``; NaN where the mask is empty."""
+    mask = mask.to(values.dtype)
+    return (values * mask).sum(-1) / mask.sum(-1)
+
+
+@register("errors")
+def errors_probe(s: ProbeState) -> dict[str, torch.Tensor]:
+    d = s.data
+    out, out_t = s.out_train(), s.out_test()
+    wrong = net.errors(out, d.y).to(out.dtype)
+    wrong_true = net.errors(out, d.y_true).to(out.dtype)
+    loss, _ = net.loss_and_dloss(out, d.y, s.objective)
+    loss_t, _ = net.loss_and_dloss(out_t, d.y_test_true, s.objective)
+    clean = ~d.noisy
+    return {
+        "train_error": wrong.mean(-1),
+        "train_error_clean": masked_mean(wrong, clean),
+        "noisy_fit_fraction": masked_mean(1.0 - wrong, d.noisy),
+        "noisy_error_true": masked_mean(wrong_true, d.noisy),
+        "loss": loss.mean(-1),
+        "loss_clean": masked_mean(loss, clean),
+        "loss_noisy": masked_mean(loss, d.noisy),
+        "test_error": net.errors(out_t, d.y_test).to(out.dtype).mean(-1),
+        "test_error_clean": net.errors(out_t, d.y_test_true).to(out.dtype).mean(-1),
+        "test_loss_clean": loss_t.mean(-1),
+    }
+
+
+@register("correlations")
+def correlations_probe(s: ProbeState) -> dict[str, torch.Tensor]:
+    W = s.params.W
+    return {
+        "w_dot_mu": torch.bmm(W, s.data.means.transpose(1, 2)),  # [R, m, #means]
+        "w_norm": W.norm(dim=-1),  # [R, m]
+    }
+
+
+def segment_gradients(
+    p: Params,
+    x: torch.Tensor,
+    coeffs: torch.Tensor,
+    masks: torch.Tensor,
+    budget: int = net.DEFAULT_CHUNK_ELEMENTS,
+) -> torch.Tensor:
+    """[S, R, P]: flattened gradients of Σ_{i∈S_s} ⟨c_i, f(x_i)⟩ for S segment masks [S, R, n].
+
+    One forward per chunk, shared by all segments (masked sums of the same coefficients)."""
+    S = masks.shape[0]
+    grads = [net.zero_grads(p) for _ in range(S)]
+    for sl in net.chunks(x.shape[1], p.runs, p.m, budget):
+        xc = x[:, sl]
+        pre = net.preactivation(p, xc)
+        for k in range(S):
+            c = coeffs[:, sl] * masks[k][:, sl].unsqueeze(-1).to(coeffs.dtype)
+            net.accumulate_chunk(p, grads[k], xc, pre, c)
+    return torch.stack([net.flatten(g) for g in grads])
+
+
+def _cos(u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    return (u * v).sum(-1) / (u.norm(dim=-1) * v.norm(dim=-1))
+
+
+@register("segments")
+def segments_probe(s: ProbeState) -> dict[str, torch.Tensor]:
+    d = s.data
+    n = d.x.shape[1]
+    out = s.out_train()
+    _, dl = net.loss_and_dloss(out, d.y, s.objective)
+    _, dl_true = net.loss_and_dloss(out, d.y_true, s.objective)
+    classes = net.labels_to_classes(d.y_true, d.num_classes)
+    clean = ~d.noisy
+    masks = []
+    for c in range(d.num_classes):
+        in_c = classes == c
+        masks += [clean & in_c, d.noisy & in_c]
+    seg = segment_gradients(s.params, d.x, dl / n, torch.stack(masks), s.budget)
+    seg = seg.view(d.num_classes, 2, *seg.shape[1:])  # [C, 2, R, P]
+    g_cls_clean, g_cls_noisy = seg[:, 0], seg[:, 1]
+    g_clean, g_noisy = g_cls_clean.sum(0), g_cls_noisy.sum(0)
+    g = g_clean + g_noisy
+    g_true = net.flatten(net.gradients_from_coeffs(s.params, d.x, dl_true / n, s.budget))
+    cn, nn_ = g_clean.norm(dim=-1), g_noisy.norm(dim=-1)
+    ccn, cnn = g_cls_clean.norm(dim=-1).T, g_cls_noisy.norm(dim=-1).T  # [R, C]
+    return {
+        "grad_norm": g.norm(dim=-1),
+        "grad_clean_norm": cn,
+        "grad_noisy_norm": nn_,
+        "grad_ratio": cn / nn_,
+        "cos_clean_noisy": _cos(g_clean, g_noisy),
+        "cos_g_clean": _cos(g, g_clean),
+        "cos_g_true": _cos(g, g_true),
+        "grad_true_norm": g_true.norm(dim=-1),
+        "kappa": (g * g_true).sum(-1) / g_true.square().sum(-1),
+        "class_clean_norm": ccn,
+        "class_noisy_norm": cnn,
+        "class_ratio": ccn / cnn,
+        "class_cos_clean_noisy": _cos(g_cls_clean, g_cls_noisy).T,
+    }
+
+
+def run_probes(names: tuple[str, ...] | list[str], state: ProbeState) -> dict[str, torch.Tensor]:
+    """Run the named probes; keys ``"<probe>/<quantity>"``."""
+    out: dict[str, torch.Tensor] = {}
+    for name in names:
+        if name not in REGISTRY:
+            known = ", ".join(sorted(REGISTRY))
+            raise KeyError(f"unknown probe {name!r}; known probes: {known}")
+        for k, v in REGISTRY[name](state).items():
+            out[f"{name}/{k}"] = v
+    return out

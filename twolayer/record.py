@@ -1,0 +1,130 @@
+"""The Record: what a simulation measured, as plain files.
+
+A record holds the resolved config, its run id, the probe times, named numpy arrays (probe
+arrays are [R, T, ...]: run × probe time × ...; static arrays are [R, ...]) and metadata
+(versions, device, wall time). On disk a record is a directory ``<out>/<run_id>/`` with
+
+- ``arrays.npz``: every array, readable with ``numpy.load(path, allow_pickle=False)``;
+- ``record.json``: config, run id, times, metadata and a summary, human-readable.
+
+Saving writes a temporary directory next to the target and renames it into place, so a reader
+never sees a half-written record.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import ConfigError
+
+FORMAT_VERSION = 1
+
+
+@dataclass
+class Record:
+    config: dict[str, Any]
+    run_id: str
+    times: np.ndarray
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def seeds(self) -> int:
+        return int(self.config["seeds"])
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        return self.arrays[key]
+
+    def at(self, key: str, t: int) -> np.ndarray:
+        """Array ``key`` at probe time t (exactly one of the record's times): [R, ...]."""
+        idx = np.flatnonzero(self.times == t)
+        if idx.size == 0:
+            raise KeyError(f"time {t} is not a probe time of this record")
+        return self.arrays[key][:, int(idx[0])]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT_VERSION,
+            "run_id": self.run_id,
+            "config": self.config,
+            "times": [int(t) for t in self.times],
+            "meta": self.meta,
+            "summary": self.summary,
+            "arrays": {k: list(v.shape) for k, v in self.arrays.items()},
+        }
+
+    def save(self, out: str | os.PathLike[str]) -> Path:
+        """Write atomically to ``out/<run_id>/`` (replacing an existing record of that id)."""
+        root = ensure_writable_dir(out, "out")
+        target = root / self.run_id
+        tmp = Path(tempfile.mkdtemp(prefix=f".{self.run_id}.", dir=root))
+        try:
+            np.savez(tmp / "arrays.npz", times=self.times, **self.arrays)
+            with open(tmp / "record.json", "w") as fh:
+                json.dump(self.to_json(), fh, indent=1, sort_keys=True, allow_nan=True)
+                fh.write("\n")
+            if target.exists():
+                old = root / f".{self.run_id}.old.{uuid.uuid4().hex[:8]}"
+                os.replace(target, old)
+                os.replace(tmp, target)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                os.replace(tmp, target)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return target
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Record:
+        """Read a record directory written by :meth:`save`."""
+        path = Path(path)
+        with open(path / "record.json") as fh:
+            meta = json.load(fh)
+        with np.load(path / "arrays.npz", allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+        times = arrays.pop("times")
+        return cls(
+            config=meta["config"],
+            run_id=meta["run_id"],
+            times=times,
+            arrays=arrays,
+            meta=meta.get("meta", {}),
+            summary=meta.get("summary", {}),
+        )
+
+
+def ensure_writable_dir(path: str | os.PathLike[str], flag: str = "out") -> Path:
+    """Create ``path`` if needed and check that files can be written in it (ConfigError if not)."""
+    p = Path(path)
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".write-test.", dir=p)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        raise ConfigError(flag, str(path), f"must be a writable directory ({e.strerror})") from None
+    return p
+
+
+def check_writable_dir(path: str | os.PathLike[str], flag: str = "out") -> Path:
+    """Check, without creating anything, that ``path`` is or can become a writable directory."""
+    p = Path(path).expanduser().absolute()
+    probe = p
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir():
+        raise ConfigError(flag, str(path), f"must be a writable directory ({probe} is not a directory)")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise ConfigError(flag, str(path), f"must be a writable directory ({probe} is not writable)")
+    return p

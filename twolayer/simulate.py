@@ -1,0 +1,126 @@
+"""``simulate(config) -> Record``: sample data, initialise R networks, train once, probe, summarise.
+
+The record's summary (means over the R runs, and ``*_std`` over runs when R > 1):
+
+- test_error / test_error_clean: final test error against noisy / clean test labels;
+- train_error_clean: final error of the clean training subset C against its labels;
+- noisy_fit_fraction: final fraction of the noisy subset N predicted as its corrupted label;
+- linear_test_error(_clean): the logistic-regression-with-bias baseline (:mod:`baselines`);
+- corr_median_init / _final: median over neurons of |⟨w_j/‖w_j‖, μ_own(j)⟩|, μ_own = μ1 for
+  a_j > 0 and μ2 for a_j < 0 (≈ 0.67/√d at initialisation; XOR data only);
+- grad_ratio_init / _final: ‖g_C‖/‖g_N‖ of the pooled segment gradients (≈ (1−η)/η at t = 0).
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from typing import Any
+
+import numpy as np
+import torch
+
+from . import __version__
+from .baselines import fit_linear
+from .config import Config
+from .data import Dataset, sample_dataset
+from .engine import Runtime, TrainResult, probe_times, train
+from .net import Params, init_params
+from .record import Record
+
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+def setup(config: Config) -> tuple[Config, Dataset, Params]:
+    """Resolved config, the R runs' datasets and initial parameters (on the CPU)."""
+    cfg = config.resolved()
+    dtype = DTYPES[cfg.dtype]
+    data = sample_dataset(cfg.data, cfg.run_seeds, dtype)
+    params = init_params(cfg.net, cfg.data.d, cfg.run_seeds, cfg.net.init_var, dtype)
+    return cfg, data, params
+
+
+def own_mean_correlation(w_dot_mu: np.ndarray, w_norm: np.ndarray, a_sign: np.ndarray) -> np.ndarray:
+    """|⟨w_j/‖w_j‖, μ_own(j)⟩| with μ_own = μ1 (a_j > 0) or μ2 (a_j < 0): [..., m]."""
+    own = np.where(a_sign > 0, w_dot_mu[..., 0], w_dot_mu[..., 1])
+    return np.abs(own) / w_norm
+
+
+def environment(device: torch.device) -> dict[str, Any]:
+    return {
+        "twolayer": __version__,
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "python": platform.python_version(),
+        "device": str(device),
+        "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or platform.machine(),
+        "threads": torch.get_num_threads(),
+    }
+
+
+def build_record(
+    cfg: Config, data: Dataset, init: Params, result: TrainResult, device: torch.device, extra: dict[str, np.ndarray] | None = None
+) -> Record:
+    """Assemble a Record (arrays, metadata, summary) from one training result."""
+    arrays = dict(result.arrays)
+    arrays["static/a"] = init.a.cpu().float().numpy()
+    arrays["static/noisy"] = data.noisy.cpu().numpy()
+    arrays["static/init_w_norm"] = init.W.norm(dim=-1).cpu().float().numpy()
+    arrays.update(extra or {})
+    meta = environment(device)
+    meta.update(wall_seconds=result.wall_seconds, steps=result.steps, seeds=cfg.run_seeds, created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+    rec = Record(cfg.to_dict(), cfg.run_id, np.asarray(result.times, dtype=np.int64), arrays, meta)
+    rec.summary = summarize(rec)
+    return rec
+
+
+def simulate(config: Config, runtime: Runtime | None = None) -> Record:
+    """Run the experiment ``config`` (R = config.seeds runs in one batch) and return its record."""
+    runtime = runtime or Runtime()
+    device = runtime.torch_device
+    cfg, data, params = setup(config)
+    times = probe_times(cfg.train.steps, cfg.probe.num_times, cfg.probe.dense_until)
+    start = time.perf_counter()
+    result = train(params, data, cfg.train, times, cfg.probe.probes, runtime, cfg.run_seeds)
+    dev_data = data.to(device)
+    err, err_clean = fit_linear(dev_data, cfg.train.objective, bias=True)
+    err_nb, err_clean_nb = fit_linear(dev_data, cfg.train.objective, bias=False)
+    result.wall_seconds = time.perf_counter() - start
+    extra = {
+        "baseline/linear_test_error": err.cpu().float().numpy(),
+        "baseline/linear_test_error_clean": err_clean.cpu().float().numpy(),
+        "baseline/linear_nobias_test_error": err_nb.cpu().float().numpy(),
+        "baseline/linear_nobias_test_error_clean": err_clean_nb.cpu().float().numpy(),
+    }
+    return build_record(cfg, data, params, result, device, extra)
+
+
+def _stat(out: dict[str, Any], name: str, values: np.ndarray) -> None:
+    values = np.asarray(values, dtype=np.float64)
+    out[name] = float(np.nanmean(values)) if np.isfinite(values).any() else float("nan")
+    if values.size > 1:
+        out[name + "_std"] = float(np.nanstd(values, ddof=1)) if np.isfinite(values).sum() > 1 else float("nan")
+
+
+def summarize(rec: Record) -> dict[str, Any]:
+    """The headline numbers of a record (see the module docstring)."""
+    out: dict[str, Any] = {"run_id": rec.run_id, "steps": int(rec.times[-1]), "seeds": rec.seeds}
+    if "wall_seconds" in rec.meta:
+        out["wall_seconds"] = float(rec.meta["wall_seconds"])
+    a = rec.arrays
+    for key in ("test_error", "test_error_clean", "train_error_clean", "noisy_fit_fraction"):
+        if f"errors/{key}" in a:
+            _stat(out, key, a[f"errors/{key}"][:, -1])
+    for key in ("linear_test_error", "linear_test_error_clean"):
+        if f"baseline/{key}" in a:
+            _stat(out, key, a[f"baseline/{key}"])
+    if "correlations/w_dot_mu" in a and rec.config["data"]["kind"] == "xor":
+        sign = a["static/a"][..., 0]
+        corr = own_mean_correlation(a["correlations/w_dot_mu"], a["correlations/w_norm"], sign[:, None, :])
+        med = np.median(corr, axis=-1)  # [R, T]
+        _stat(out, "corr_median_init", med[:, 0])
+        _stat(out, "corr_median_final", med[:, -1])
+    if "segments/grad_ratio" in a:
+        _stat(out, "grad_ratio_init", a["segments/grad_ratio"][:, 0])
+        _stat(out, "grad_ratio_final", a["segments/grad_ratio"][:, -1])
+    return out
