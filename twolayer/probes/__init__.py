@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 
 import torch
 
-from . import net
-from .data import Dataset
-from .net import Params
+from .. import net
+from ..data import Dataset
+from ..net import Params
 
 ProbeFn = Callable[["ProbeState"], dict[str, torch.Tensor]]
 REGISTRY: dict[str, ProbeFn] = {}
@@ -179,3 +179,7 @@ def run_probes(names: tuple[str, ...] | list[str], state: ProbeState) -> dict[st
         for k, v in REGISTRY[name](state).items():
             out[f"{name}/{k}"] = v
     return out
+
+
+# Paper-specific probes live in sibling modules and register themselves on import.
+# (one import line per module, at the end so that REGISTRY and ProbeState exist)

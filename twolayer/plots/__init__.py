@@ -1,0 +1,54 @@
+"""Figures: one module per paper, one declarative :class:`FigureSpec` per figure.
+
+A figure function ``make(out_dir, quick, runtime) -> list[Path]`` runs what it needs through the
+library (``simulate``/``engine.train``; never its own training loop), writes PNGs into
+``out_dir`` and returns their paths. The spec says which paper figure it regenerates, which
+claims it illustrates, and every parameter that differs from the paper; ``twolayer figures``
+writes that into ``figures/README.md``.
+
+Register with :func:`figure`; paper modules are imported at the end of this file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..engine import Runtime
+
+MakeFn = Callable[[Path, bool, Runtime], list[Path]]
+
+
+@dataclass(frozen=True)
+class FigureSpec:
+    name: str  # e.g. "frei2023-fig1"
+    paper: str  # e.g. "frei2023"
+    title: str
+    regenerates: str  # e.g. "Frei et al. (2023), Figure 1" or "analogue of Liu et al. Fig. 1"
+    make: MakeFn = field(repr=False)
+    claims: tuple[str, ...] = ()
+    differences: tuple[str, ...] = ()  # parameters that differ from the paper, one per entry
+
+
+FIGURES: dict[str, FigureSpec] = {}
+
+
+def figure(
+    name: str,
+    paper: str,
+    title: str,
+    regenerates: str,
+    claims: tuple[str, ...] = (),
+    differences: tuple[str, ...] = (),
+) -> Callable[[MakeFn], MakeFn]:
+    """Decorator registering a figure function."""
+
+    def deco(fn: MakeFn) -> MakeFn:
+        FIGURES[name] = FigureSpec(name, paper, title, regenerates, fn, claims, differences)
+        return fn
+
+    return deco
+
+
+# Paper modules register their figures on import (one line per paper).
