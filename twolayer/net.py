@@ -153,9 +153,10 @@ def loss_and_dloss(
 
 
 def labels_to_classes(y: torch.Tensor, k: int) -> torch.Tensor:
-    """Class indices 0..K−1 from labels (binary ±1 labels: +1 → 0, −1 → 1)."""
-    if k == 2 and bool((y < 0).any()):
-        return ((1 - y) // 2).long()
+    """Class indices 0..K−1 from labels. K = 2 labels are always ±1 (+1 → 0, −1 → 1), decided
+    per label, never from the batch (a chunk or minibatch of only +1 labels is still class 0)."""
+    if k == 2:
+        return (y < 0).long()
     return y.long()
 
 
