@@ -3,8 +3,8 @@
 A :class:`Config` fully determines a record (together with the device): the data distribution
 (:class:`DataConfig`), the network ensemble (:class:`NetConfig`), training (:class:`TrainConfig`),
 the probe schedule (:class:`ProbeConfig`), the number of independent runs ``seeds`` = R and the
-base ``seed``. Run r of the batch uses seed ``seed + r`` for its data, initialisation and minibatches,
-so a batch of R runs reproduces R separate runs.
+base ``seed``. Run r of the batch uses seed ``seed + r`` for its data, initialisation and
+minibatches, so a batch of R runs reproduces R separate runs.
 
 Defaults follow Frei, Chatterji & Bartlett (2023), Figure 2 scaled down to run in seconds:
 σ² = d^-1.2, ω_init² = 0.01/(m·d), α = 0.1, second layer fixed at ±1/√m, no bias.
@@ -31,29 +31,30 @@ DTYPES = ("float32", "float64")
 SEED_MAX = 2**63 - 1
 
 
-def _finite(name: str, value: float) -> float:
+def _finite(name: str, value: float, valid: str = "must be a finite number") -> float:
+    """``value`` as a float; NaN, inf and non-numbers raise ConfigError(name, value, valid)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ConfigError(name, value, "must be a number")
+        raise ConfigError(name, value, valid)
     if not math.isfinite(value):
-        raise ConfigError(name, value, "must be a finite number (not NaN or inf)")
+        raise ConfigError(name, value, valid)
     return float(value)
 
 
 def _positive(name: str, value: float) -> float:
-    v = _finite(name, value)
+    v = _finite(name, value, "must be a finite number > 0")
     if v <= 0:
-        raise ConfigError(name, value, "must be > 0")
+        raise ConfigError(name, value, "must be a finite number > 0")
     return v
 
 
 def _int(name: str, value: int, lo: int, hi: int | None = None) -> int:
+    rng = f"[{lo}, {hi}]" if hi is not None else f">= {lo}"
     if isinstance(value, bool) or not isinstance(value, int):
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         else:
-            raise ConfigError(name, value, "must be an integer")
+            raise ConfigError(name, value, f"must be an integer, valid range is {rng}")
     if value < lo or (hi is not None and value > hi):
-        rng = f"[{lo}, {hi}]" if hi is not None else f">= {lo}"
         raise ConfigError(name, value, f"valid range is {rng}")
     return value
 
@@ -103,7 +104,7 @@ class DataConfig:
         _resolve(self, "d", _int("d", self.d, 2))
         _resolve(self, "n", _int("n", self.n, 1))
         _resolve(self, "n_test", _int("n_test", self.n_test, 1))
-        noise = _finite("noise", self.noise)
+        noise = _finite("noise", self.noise, "valid range is [0, 0.5)")
         if not 0.0 <= noise < 0.5:
             raise ConfigError("noise", self.noise, "valid range is [0, 0.5)")
         _resolve(self, "noise", noise)

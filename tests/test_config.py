@@ -1,0 +1,206 @@
+"""Config: validation with messages naming flag, value and range; resolved defaults; canonical
+JSON; run ids that change with every field and nothing else."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+
+import pytest
+
+from twolayer.config import Config, DataConfig, NetConfig, ProbeConfig, TrainConfig
+from twolayer.errors import ConfigError
+
+SECTIONS = {"data": DataConfig, "net": NetConfig, "train": TrainConfig, "probe": ProbeConfig}
+
+
+def build(section: str | None, **kw) -> Config:
+    if section is None:
+        return Config(**kw)
+    return Config(**{section: SECTIONS[section](**kw)})
+
+
+FLAG = {"kind": "data"}  # DataConfig.kind is set by --data
+
+# (section, field, value, words the message must contain besides the flag)
+BAD = [
+    ("data", "d", 1, ">= 2"),
+    ("data", "d", 0, ">= 2"),
+    ("data", "d", 2.5, ">= 2"),
+    ("data", "d", math.nan, ">= 2"),
+    ("data", "n", 0, ">= 1"),
+    ("data", "n_test", 0, ">= 1"),
+    ("data", "noise", 0.5, "[0, 0.5)"),
+    ("data", "noise", -0.1, "[0, 0.5)"),
+    ("data", "noise", math.nan, "[0, 0.5)"),
+    ("data", "noise", math.inf, "[0, 0.5)"),
+    ("data", "noise", "0.1", "[0, 0.5)"),
+    ("data", "noise_model", "gauss", "iid, per-cluster, one-cluster, confident"),
+    ("data", "sigma2", 0.0, "> 0"),
+    ("data", "sigma2", -1.0, "> 0"),
+    ("data", "sigma2", math.nan, "> 0"),
+    ("data", "sigma2", -math.inf, "> 0"),
+    ("data", "cluster_dist", "cauchy", "gaussian, uniform, laplace"),
+    ("data", "kind", "spiral", "xor, clusters"),
+    ("data", "num_classes", 3, "2 classes"),  # xor has 2 classes
+    ("net", "m", 1, ">= 2"),
+    ("net", "m", 7, "even"),
+    ("net", "init_var", 0.0, "> 0"),
+    ("net", "init_var", -1e-3, "> 0"),
+    ("net", "init_var", math.inf, "> 0"),
+    ("net", "second_layer", "uniform", "frei, gaussian"),
+    ("train", "lr", 0.0, "> 0"),
+    ("train", "lr", -0.1, "> 0"),
+    ("train", "lr", math.nan, "> 0"),
+    ("train", "steps", -1, ">= 0"),
+    ("train", "steps", math.inf, ">= 0"),
+    ("train", "batch_size", 0, ">= 1"),
+    ("train", "objective", "hinge", "logistic, softmax"),
+    ("probe", "num_times", 1, ">= 2"),
+    (None, "seeds", 0, ">= 1"),
+    (None, "seed", -1, "[0, "),
+    (None, "dtype", "float16", "float32, float64"),
+]
+
+
+@pytest.mark.parametrize("section,field,value,words", BAD, ids=[f"{b[1]}={b[2]}" for b in BAD])
+def test_bad_values_raise_config_error_naming_flag_value_range(section, field, value, words):
+    with pytest.raises(ConfigError) as e:
+        build(section, **{field: value})
+    msg = str(e.value)
+    flag = FLAG.get(field, field)  # the CLI flag of the field
+    assert e.value.field == flag
+    assert msg.startswith("--" + flag.replace("_", "-") + " ")
+    assert repr(value) in msg
+    assert words in msg, msg
+    assert "\n" not in msg
+
+
+def test_cross_field_rules():
+    with pytest.raises(ConfigError, match="batch-size"):
+        Config(data=DataConfig(n=10), train=TrainConfig(batch_size=11))
+    with pytest.raises(ConfigError, match="objective"):  # K > 2 needs softmax
+        Config(data=DataConfig(kind="clusters", num_classes=3))
+    with pytest.raises(ConfigError, match="noise-model"):
+        DataConfig(kind="clusters", num_classes=3, noise_model="confident")
+    with pytest.raises(ConfigError, match="second-layer"):  # fixed head has one output
+        Config(train=TrainConfig(objective="softmax"))
+    # odd m is fine with a gaussian head
+    assert NetConfig(m=7, second_layer="gaussian").m == 7
+
+
+def test_outputs_follow_the_objective():
+    c = Config(
+        data=DataConfig(kind="clusters", num_classes=4),
+        net=NetConfig(second_layer="gaussian"),
+        train=TrainConfig(objective="softmax"),
+    )
+    assert c.net.outputs == 4
+    assert Config().net.outputs == 1
+
+
+def test_resolved_defaults_follow_frei_fig2_scaling():
+    c = Config(data=DataConfig(d=80), net=NetConfig(m=300)).resolved()
+    assert c.data.sigma2 == pytest.approx(80**-1.2, rel=1e-15)
+    assert c.net.init_var == pytest.approx(0.01 / (300 * 80), rel=1e-15)
+    explicit = Config(data=DataConfig(d=80, sigma2=0.3), net=NetConfig(m=300, init_var=1e-3))
+    assert explicit.resolved().data.sigma2 == 0.3 and explicit.resolved().net.init_var == 1e-3
+    assert Config().resolved().resolved() == Config().resolved()
+
+
+def test_integral_floats_become_ints():
+    c = Config(data=DataConfig(d=50.0, n=100.0), seeds=2.0)
+    assert isinstance(c.data.d, int) and isinstance(c.data.n, int) and isinstance(c.seeds, int)
+    assert c.run_id == Config(data=DataConfig(d=50, n=100), seeds=2).run_id
+
+
+def test_canonical_json_is_sorted_compact_and_round_trips():
+    c = Config(data=DataConfig(noise=0.2, rotate=True), train=TrainConfig(batch_size=50), seeds=3)
+    text = c.canonical_json()
+    assert " " not in text and "\n" not in text
+    d = json.loads(text)
+
+    def check_sorted(obj):
+        if isinstance(obj, dict):
+            assert list(obj) == sorted(obj)
+            for v in obj.values():
+                check_sorted(v)
+
+    check_sorted(d)
+    # every field present, None defaults resolved
+    assert d["data"]["sigma2"] == pytest.approx(50**-1.2)
+    assert d["net"]["init_var"] == pytest.approx(0.01 / (400 * 50))
+    back = Config.from_dict(d)
+    assert back.canonical_json() == text and back.run_id == c.run_id
+    with pytest.raises(ConfigError):
+        Config.from_dict({**d, "colour": "blue"})
+    with pytest.raises(ConfigError):
+        Config.from_dict({**d, "data": {**d["data"], "dd": 3}})
+
+
+def test_run_id_is_stable_for_equal_configs():
+    a = Config(data=DataConfig(d=30, noise=0.15), net=NetConfig(m=100), seeds=4)
+    b = Config(seeds=4, net=NetConfig(m=100), data=DataConfig(noise=0.15, d=30))
+    assert a is not b and a.run_id == b.run_id
+    assert len(a.run_id) == 12 and all(ch in "0123456789abcdef" for ch in a.run_id)
+    # None defaults and their resolved values are the same experiment
+    assert Config().run_id == Config(
+        data=DataConfig(sigma2=50**-1.2), net=NetConfig(init_var=0.01 / (400 * 50))
+    ).run_id
+    assert a.run_id == Config.from_dict(json.loads(a.canonical_json())).run_id
+
+
+def _leaf_changes():
+    """(base config, changed config, field name) for every user-settable field."""
+    base = Config(net=NetConfig(second_layer="gaussian"))
+    changes = {
+        "data": dict(
+            kind="clusters", d=51, n=999, n_test=1999, noise=0.2, noise_model="per-cluster",
+            sigma2=0.05, cluster_dist="laplace", rotate=True,
+        ),
+        "net": dict(m=402, init_var=1e-7, second_layer="frei", train_second_layer=True, bias=True),
+        "train": dict(lr=0.11, steps=999, batch_size=100, objective="softmax"),
+        "probe": dict(num_times=41, dense_until=11, probes=("errors",)),
+    }
+    out = []
+    for sec, kv in changes.items():
+        for f, v in kv.items():
+            out.append((base, base.replace(**{f"{sec}__{f}": v}), f"{sec}.{f}"))
+    for f, v in dict(seeds=2, seed=1, dtype="float64").items():
+        out.append((base, base.replace(**{f: v}), f))
+    k_base = Config(
+        data=DataConfig(kind="clusters", num_classes=3),
+        net=NetConfig(second_layer="gaussian"),
+        train=TrainConfig(objective="softmax"),
+    )
+    out.append((k_base, k_base.replace(data__num_classes=4), "data.num_classes"))
+    return out
+
+
+def test_every_field_is_covered_by_the_run_id_test():
+    covered = {name for _, _, name in _leaf_changes()}
+    fields = {f"{s}.{f.name}" for s, cls in SECTIONS.items() for f in dataclasses.fields(cls)}
+    fields |= {"seeds", "seed", "dtype"}
+    fields.discard("net.outputs")  # derived from the objective and K, not settable
+    assert fields <= covered, fields - covered
+
+
+@pytest.mark.parametrize(
+    "base,changed,name", _leaf_changes(), ids=lambda v: v if isinstance(v, str) else ""
+)
+def test_run_id_changes_with_every_field(base, changed, name):
+    assert changed.canonical_json() != base.canonical_json()
+    assert changed.run_id != base.run_id, name
+
+
+def test_replace_nested_fields():
+    c = Config().replace(data__noise=0.25, net__m=10, seeds=3)
+    assert (c.data.noise, c.net.m, c.seeds) == (0.25, 10, 3)
+    assert c.data.d == Config().data.d
+    with pytest.raises(ConfigError):
+        Config().replace(data__noise=0.7)
+
+
+def test_run_seeds():
+    assert Config(seeds=3, seed=10).run_seeds == [10, 11, 12]
