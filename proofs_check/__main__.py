@@ -1,0 +1,36 @@
+"""``python -m proofs_check [--json] [--verbose]``: run every symbolic check, print one line per
+check (PASS/FAIL, name, statement; with --verbose also the detail) and exit with status 1 if any
+check fails (a failed check is a step of a paper that does not follow as stated), 0 otherwise."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+
+from . import all_checks
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m proofs_check", description=__doc__)
+    ap.add_argument("--json", action="store_true", help="print the results as a JSON list")
+    ap.add_argument("--verbose", "-v", action="store_true", help="print each check's detail")
+    args = ap.parse_args(argv)
+    results = all_checks()
+    if args.json:
+        print(json.dumps([dataclasses.asdict(r) for r in results], indent=1, ensure_ascii=False))
+    else:
+        for r in results:
+            print(r.line())
+            if args.verbose or not r.passed:
+                print(f"      {r.detail}")
+                if r.source:
+                    print(f"      source: {r.source}")
+        failed = sum(not r.passed for r in results)
+        print(f"{len(results) - failed} passed, {failed} failed")
+    return 1 if any(not r.passed for r in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
