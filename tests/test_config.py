@@ -90,6 +90,13 @@ def test_cross_field_rules():
     assert NetConfig(m=7, second_layer="gaussian").m == 7
 
 
+def test_lr_must_be_representable_in_the_dtype():
+    msg = r"--lr 1e\+300 is invalid: valid range is \(0, 3.403e\+38\]"
+    with pytest.raises(ConfigError, match=msg):
+        Config(train=TrainConfig(lr=1e300))
+    assert Config(train=TrainConfig(lr=1e300), dtype="float64").train.lr == 1e300
+
+
 def test_outputs_follow_the_objective():
     c = Config(
         data=DataConfig(kind="clusters", num_classes=4),

@@ -29,6 +29,7 @@ SECOND_LAYERS = ("frei", "gaussian")
 OBJECTIVES = ("logistic", "softmax")
 DTYPES = ("float32", "float64")
 SEED_MAX = 2**63 - 1
+FLOAT32_MAX = 3.4028234663852886e38  # largest finite float32: α must be representable
 
 
 def _finite(name: str, value: float, valid: str = "must be a finite number") -> float:
@@ -209,6 +210,9 @@ class Config:
         _resolve(self, "seeds", _int("seeds", self.seeds, 1))
         _resolve(self, "seed", _int("seed", self.seed, 0, SEED_MAX - 1_000_000))
         _choice("dtype", self.dtype, DTYPES)
+        if self.dtype == "float32" and self.train.lr > FLOAT32_MAX:
+            valid = f"valid range is (0, {FLOAT32_MAX:.4g}] with float32"
+            raise ConfigError("lr", self.train.lr, valid)
         if self.train.objective == "logistic" and self.data.num_classes != 2:
             raise ConfigError("objective", "logistic", "K > 2 classes need --objective softmax")
         want_outputs = 1 if self.train.objective == "logistic" else self.data.num_classes
