@@ -3,8 +3,9 @@
 Frei et al. state that linear classifiers are no better than chance on the XOR clusters (by the
 symmetry x → −x of the clean law, [INFERRED] in the paper card). The baseline is fitted by
 full-batch gradient descent on the mean loss plus a small ridge λ‖v‖²/2 (λ = 1e-4, to keep the
-minimiser bounded on separable data), batched over runs, with step 1/L where
-L = mean‖x̃‖²/4 + λ bounds the curvature (x̃ = x with a constant 1 appended when there is a bias).
+minimiser bounded on separable data), batched over runs, with a per-run step 1/L where
+L = mean‖x̃‖²/4 + λ bounds the curvature (x̃ = x with a constant 1 appended when there is a
+bias).
 """
 
 from __future__ import annotations
@@ -27,8 +28,10 @@ def fit_linear(
         xt = torch.cat([xt, torch.ones_like(xt[..., :1])], dim=-1)
     outputs = 1 if objective == "logistic" else data.num_classes
     v = x.new_zeros(x.shape[0], x.shape[2], outputs)
-    curv = x.square().sum(-1).mean(-1).max() / (4.0 if objective == "logistic" else 2.0) + RIDGE
-    lr = 1.0 / float(curv)
+    # one step size per run (never shared across the batch, so a run does not depend on the
+    # other runs it is fitted with)
+    curv = x.square().sum(-1).mean(-1) / (4.0 if objective == "logistic" else 2.0) + RIDGE
+    lr = (1.0 / curv).view(-1, 1, 1)
     n = x.shape[1]
     with torch.no_grad():
         for _ in range(steps):

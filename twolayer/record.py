@@ -5,7 +5,8 @@ arrays are [R, T, ...]: run × probe time × ...; static arrays are [R, ...]) an
 (versions, device, wall time). On disk a record is a directory ``<out>/<run_id>/`` with
 
 - ``arrays.npz``: every array, readable with ``numpy.load(path, allow_pickle=False)``;
-- ``record.json``: config, run id, times, metadata and a summary, human-readable.
+- ``record.json``: config, run id, times, metadata and a summary, human-readable strict JSON
+  (a non-finite number, e.g. the NaN fraction of an empty noisy subset, is written as null).
 
 Saving writes a temporary directory next to the target and renames it into place, so a reader
 never sees a half-written record.
@@ -14,6 +15,7 @@ never sees a half-written record.
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -67,11 +69,13 @@ class Record:
         """Write atomically to ``out/<run_id>/`` (replacing an existing record of that id)."""
         root = ensure_writable_dir(out, "out")
         target = root / self.run_id
-        tmp = Path(tempfile.mkdtemp(prefix=f".{self.run_id}.", dir=root))
+        tmp = root / f".{self.run_id}.tmp.{uuid.uuid4().hex[:8]}"
+        tmp.mkdir()  # mode 0o777 & ~umask, like the directory it replaces
         try:
             np.savez(tmp / "arrays.npz", times=self.times, **self.arrays)
             with open(tmp / "record.json", "w") as fh:
-                json.dump(self.to_json(), fh, indent=1, sort_keys=True, allow_nan=True)
+                doc = strict_json(self.to_json())
+                json.dump(doc, fh, indent=1, sort_keys=True, allow_nan=False)
                 fh.write("\n")
             if target.exists():
                 old = root / f".{self.run_id}.old.{uuid.uuid4().hex[:8]}"
@@ -104,6 +108,20 @@ class Record:
         )
 
 
+def strict_json(obj: Any) -> Any:
+    """``obj`` with every non-finite float (NaN, ±inf) replaced by None, so that it serialises
+    as standard JSON (``null``) that any JSON reader accepts."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: strict_json(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [strict_json(v) for v in obj]
+    if isinstance(obj, np.generic):
+        return strict_json(obj.item())
+    return obj
+
+
 def ensure_writable_dir(path: str | os.PathLike[str], flag: str = "out") -> Path:
     """Create ``path`` if needed and check that files can be written in it (ConfigError if not)."""
     p = Path(path)
@@ -124,7 +142,9 @@ def check_writable_dir(path: str | os.PathLike[str], flag: str = "out") -> Path:
     while not probe.exists():
         probe = probe.parent
     if not probe.is_dir():
-        raise ConfigError(flag, str(path), f"must be a writable directory ({probe} is not a directory)")
+        why = f"{probe} is not a directory"
+        raise ConfigError(flag, str(path), f"must be a writable directory ({why})")
     if not os.access(probe, os.W_OK | os.X_OK):
-        raise ConfigError(flag, str(path), f"must be a writable directory ({probe} is not writable)")
+        why = f"{probe} is not writable"
+        raise ConfigError(flag, str(path), f"must be a writable directory ({why})")
     return p

@@ -8,7 +8,7 @@ import math
 import sys
 
 from ..engine import Runtime, resolve_device
-from ..record import Record, check_writable_dir
+from ..record import Record, check_writable_dir, strict_json
 from ..simulate import own_mean_correlation, simulate
 from .settings import add_runtime_flags, add_setting_flags, config_from_args
 
@@ -47,13 +47,15 @@ def human_summary(rec: Record, notes: list[str]) -> str:
     lines = [
         f"setting: {dc['kind']} d={dc['d']} n={dc['n']} m={nc['m']} noise={dc['noise']:g} "
         f"({dc['noise_model']}) sigma2={dc['sigma2']:.4g} init_var={nc['init_var']:.3g} "
-        f"lr={tc['lr']:g} steps={tc['steps']} seeds={c['seeds']} [{rec.meta.get('device')}, {c['dtype']}]",
+        f"lr={tc['lr']:g} steps={tc['steps']} seeds={c['seeds']} "
+        f"[{rec.meta.get('device')}, {c['dtype']}]",
     ]
     lines += [f"note: {n}" for n in notes]
     lines.append(f"{'mean over seeds':34s}" + "".join(f"{h:>10s}" for h in head))
 
     def row(label: str, series) -> None:
-        lines.append(f"{label:34s}" + "".join(f"{_fmt(float(series[:, i].mean())):>10s}" for i in idx))
+        cells = "".join(f"{_fmt(float(series[:, i].mean())):>10s}" for i in idx)
+        lines.append(f"{label:34s}" + cells)
 
     rows = [
         ("test error (noisy labels)", "errors/test_error"),
@@ -113,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
         out = json_summary(rec)
         if path:
             out["record"] = str(path)
-        print(json.dumps(out, allow_nan=True))
+        print(json.dumps(strict_json(out), allow_nan=False))
     elif not args.quiet:
         print(human_summary(rec, notes))
         if path:
