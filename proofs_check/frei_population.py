@@ -99,8 +99,8 @@ def derive() -> Derivation:
     dens = lambda v: sp.exp(-(v**2) / (2 * sigma**2)) / (sp.sqrt(2 * sp.pi) * sigma)  # noqa: E731
 
     # 1-D integrals over the half line {s > −b}: mass and first moment
-    mass = sp.integrate(dens(s), (s, -b, sp.oo))
-    moment = sp.integrate(s * dens(s), (s, -b, sp.oo))
+    mass = sp.simplify(sp.integrate(dens(s), (s, -b, sp.oo)))
+    moment = sp.simplify(sp.integrate(s * dens(s), (s, -b, sp.oo)))
     ortho = sp.integrate(dens(s), (s, -b, sp.oo)) * sp.integrate(t * dens(t), (t, -sp.oo, sp.oo))
     for name, got, want, what in (
         ("pop.half_space_mass", mass, _Phi(b / sigma), "∫_{−b}^∞ N(s;0,σ²) ds = Φ(b/σ)"),
