@@ -16,7 +16,7 @@ from fractions import Fraction
 from . import __version__
 from .errors import TwolayerError
 
-COMMANDS = ("simulate",)
+COMMANDS = ("simulate", "check", "conditions")
 
 
 class Parser(argparse.ArgumentParser):

@@ -8,3 +8,5 @@ from .base import CLAIMS, EXPERIMENTS, Claim, Verdict, claims_for, run_checks
 # Paper modules register their claims and experiments on import (one line per paper).
 
 __all__ = ["CLAIMS", "EXPERIMENTS", "Claim", "Verdict", "claims_for", "run_checks"]
+
+from . import frei2023  # noqa: E402,F401

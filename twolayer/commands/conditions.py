@@ -1,0 +1,79 @@
+"""``twolayer conditions``: the assumptions (A1)–(A7) of Frei et al. (2023), Theorem 1, for one
+setting, and the largest unspecified constant C for which each (and all together) hold."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+
+from ..cli import number
+from ..conditions import DEFAULT_DELTA, Conditions, frei2023_from_config
+from ..errors import ConfigError
+from .settings import add_setting_flags, config_from_args
+
+PAPERS = ("frei2023",)
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "conditions",
+        help="how deep inside a theorem's assumptions a setting is",
+        description="Print each assumption A1-A7 of Frei, Chatterji & Bartlett (2023), Theorem 1, "
+        "with the given values and, since the absolute constant C > 1 is unspecified, the range "
+        "of C for which it holds; then the largest C for which all hold together. Unset values "
+        "take the simulate defaults (sigma2 = d^-1.2, init-var = 0.01/(m d)).",
+    )
+    p.add_argument("--paper", default="frei2023", choices=PAPERS, help="theorem (default frei2023)")
+    p.add_argument("--delta", type=number, default=DEFAULT_DELTA,
+                   help=f"failure probability delta in (0, 1/2) (default {DEFAULT_DELTA})")
+    add_setting_flags(p)
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    p.set_defaults(run=run)
+
+
+def _c(x: float) -> str:
+    return "inf" if not math.isfinite(x) else f"{x:.4g}"
+
+
+def render(c: Conditions) -> str:
+    """The human-readable table."""
+    s = c.setting
+    lines = [
+        "Frei, Chatterji & Bartlett (2023), Theorem 1: assumptions (C > 1 an unspecified "
+        f"absolute constant; delta = {c.delta:g}: the theorem holds with probability >= "
+        f"{1 - 4 * c.delta:g})",
+        f"setting: d={s['d']} n={s['n']} m={s['m']} eta={s['noise']:g} sigma2={s['sigma2']:.4g} "
+        f"init_var={s['init_var']:.4g} alpha={s['lr']:g} (T = 1 + 1/(4 alpha) = "
+        f"{1 + 1 / (4 * s['lr']):.4g})",
+        f"{'':3s} {'assumption':46s} {'values':50s} holds for",
+    ]
+    for a in c.assumptions:
+        if not a.feasible:
+            rng = "no C > 1"
+        elif a.c_min > 1:
+            rng = f"{_c(a.c_min)} <= C <= {_c(a.c_max)}"
+        else:
+            rng = f"C <= {_c(a.c_max)}"
+        lines.append(f"{a.id:3s} {a.statement:46s} {a.values:50s} {rng}")
+    largest = c.largest_c
+    lines.append(
+        f"all {'':46s} {'':50s} "
+        + (f"{_c(c.c_min_all)} <= C <= {_c(largest)}" if largest is not None else "no C > 1")
+    )
+    lines.append(c.summary())
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    if not (math.isfinite(args.delta) and 0 < args.delta < 0.5):
+        raise ConfigError("delta", args.delta, "valid range is (0, 0.5)")
+    cfg, notes = config_from_args(args)
+    if cfg.data.kind != "xor":
+        raise ConfigError("data", cfg.data.kind, "the Frei et al. assumptions are for --data xor")
+    cond = frei2023_from_config(cfg, args.delta)
+    if args.json:
+        print(json.dumps(cond.to_json()))
+    else:
+        print(render(cond))
+    return 0

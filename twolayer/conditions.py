@@ -1,0 +1,191 @@
+"""The assumptions of Frei, Chatterji & Bartlett (2023), Theorem 1, evaluated for one setting.
+
+Theorem 1 holds for a "sufficiently large absolute constant" C > 1 that the paper does not
+specify, with failure probability 4δ, δ ∈ (0, 1/2):
+
+    (A1) d ≥ C · max{log²(n/δ), log(m/δ)}        (A2) σ² ≤ 1/(C² d)
+    (A3) n ≥ C · log(m/δ)                         (A4) η ≤ 1/C
+    (A5) m ≥ C · log(1/δ)                         (A6) 0 < ω_init² ≤ 1/(C⁴ m d)
+    (A7) 1/(2√C) ≤ α ≤ 1/√C
+
+Since C is unspecified, a setting is not simply "in" or "out" of the regime: each assumption
+holds for C in an interval, and :func:`frei2023` reports it. (A1)–(A6) hold for all
+1 < C ≤ C_max, with
+
+    C_max(A1) = d / max{log²(n/δ), log(m/δ)},   C_max(A2) = 1/√(σ² d),
+    C_max(A3) = n / log(m/δ),                   C_max(A4) = 1/η  (∞ for η = 0),
+    C_max(A5) = m / log(1/δ),                   C_max(A6) = (ω_init² m d)^(−1/4),
+
+and (A7) holds exactly for 1/(4α²) ≤ C ≤ 1/α². All seven hold together for
+C ∈ [max(1, 1/(4α²)), min_k C_max(Ak)] when that interval is not empty; its upper end, the
+largest such C, says how deep inside the regime the setting is (the larger, the deeper). Note
+that (A7) caps C at 1/α²: a larger C needs a smaller step.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import ConfigError
+
+DEFAULT_DELTA = 0.05
+
+
+@dataclass(frozen=True)
+class Assumption:
+    """One assumption: it holds exactly for C in [c_min, c_max] (and C > 1)."""
+
+    id: str
+    statement: str
+    values: str
+    c_min: float
+    c_max: float
+
+    def holds(self, C: float) -> bool:
+        return C > 1 and self.c_min <= C <= self.c_max
+
+    @property
+    def feasible(self) -> bool:
+        """Some C > 1 satisfies it."""
+        return self.c_max > 1 and self.c_min <= self.c_max
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "statement": self.statement, "values": self.values,
+            "c_min": _json_num(self.c_min), "c_max": _json_num(self.c_max),
+            "feasible": self.feasible,
+        }
+
+
+def _json_num(x: float) -> float | str:
+    return x if math.isfinite(x) else "inf"
+
+
+@dataclass(frozen=True)
+class Conditions:
+    """(A1)–(A7) for one setting and δ."""
+
+    paper: str
+    delta: float
+    setting: dict[str, float]
+    assumptions: tuple[Assumption, ...]
+
+    @property
+    def c_min_all(self) -> float:
+        """Smallest C allowed by all assumptions together (at least 1)."""
+        return max([1.0] + [a.c_min for a in self.assumptions])
+
+    @property
+    def c_max_all(self) -> float:
+        """Largest C allowed by all assumptions together (may be below :attr:`c_min_all`)."""
+        return min(a.c_max for a in self.assumptions)
+
+    @property
+    def largest_c(self) -> float | None:
+        """The largest C > 1 for which every assumption holds, or None if there is none."""
+        lo, hi = self.c_min_all, self.c_max_all
+        return hi if (hi > 1 and lo <= hi) else None
+
+    @property
+    def binding(self) -> list[str]:
+        """The assumptions whose C_max is the smallest (what limits the depth)."""
+        hi = self.c_max_all
+        return [a.id for a in self.assumptions if a.c_max <= hi * (1 + 1e-12)]
+
+    def holds(self, C: float) -> bool:
+        return all(a.holds(C) for a in self.assumptions)
+
+    def summary(self) -> str:
+        """One line, e.g. ``A1-A7 hold for 16 <= C <= 35.4 (limited by A1)``."""
+        c = self.largest_c
+        lim = ", ".join(self.binding)
+        if c is not None:
+            return f"A1-A7 hold for {_fmt(self.c_min_all)} <= C <= {_fmt(c)} (limited by {lim})"
+        blocking = [a.id for a in self.assumptions if a.c_min > 1] or ["C > 1"]
+        need = "needs" if len(blocking) == 1 else "need"
+        allow = "allows" if len(self.binding) == 1 else "allow"
+        return (
+            f"no C > 1 satisfies A1-A7 together: {', '.join(blocking)} {need} "
+            f"C >= {_fmt(self.c_min_all)}, {lim} {allow} C <= {_fmt(self.c_max_all)}"
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "paper": self.paper, "delta": self.delta, "setting": self.setting,
+            "assumptions": [a.to_json() for a in self.assumptions],
+            "c_min_all": _json_num(self.c_min_all), "c_max_all": _json_num(self.c_max_all),
+            "largest_c": None if self.largest_c is None else _json_num(self.largest_c),
+            "binding": self.binding, "summary": self.summary(),
+        }
+
+
+def _fmt(x: float) -> str:
+    if not math.isfinite(x):
+        return "inf"
+    return f"{x:.3g}"
+
+
+def frei2023(
+    d: int, n: int, m: int, noise: float, sigma2: float, init_var: float, lr: float,
+    delta: float = DEFAULT_DELTA,
+) -> Conditions:
+    """(A1)–(A7) of Frei et al. (2023), Theorem 1, for the given d, n, m, η, σ², ω_init², α, δ."""
+    if not (isinstance(delta, (int, float)) and 0 < delta < 0.5):
+        raise ConfigError("delta", delta, "valid range is (0, 0.5)")
+    checks = (("d", d, 1), ("n", n, 1), ("m", m, 1))
+    for name, v, lo in checks:
+        if not (isinstance(v, int) and not isinstance(v, bool)) or v < lo:
+            raise ConfigError(name, v, f"must be an integer >= {lo}")
+    for name, v in (("sigma2", sigma2), ("init_var", init_var), ("lr", lr)):
+        if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
+            raise ConfigError(name, v, "must be a finite number > 0")
+    if not (isinstance(noise, (int, float)) and 0 <= noise <= 1):
+        raise ConfigError("noise", noise, "valid range is [0, 1]")
+    inf = math.inf
+    log_nd, log_md, log_1d = math.log(n / delta), math.log(m / delta), math.log(1 / delta)
+    a1_need = max(log_nd**2, log_md)
+    alpha = float(lr)
+    items = (
+        Assumption(
+            "A1", "d >= C * max{log^2(n/delta), log(m/delta)}",
+            f"d={d}, log^2(n/delta)={log_nd**2:.3g}, log(m/delta)={log_md:.3g}",
+            1.0, d / a1_need,
+        ),
+        Assumption(
+            "A2", "sigma^2 <= 1/(C^2 d)", f"sigma^2={sigma2:.3g}, sigma^2*d={sigma2 * d:.3g}",
+            1.0, 1.0 / math.sqrt(sigma2 * d),
+        ),
+        Assumption(
+            "A3", "n >= C * log(m/delta)", f"n={n}, log(m/delta)={log_md:.3g}",
+            1.0, n / log_md,
+        ),
+        Assumption("A4", "eta <= 1/C", f"eta={noise:g}", 1.0, 1.0 / noise if noise > 0 else inf),
+        Assumption(
+            "A5", "m >= C * log(1/delta)", f"m={m}, log(1/delta)={log_1d:.3g}", 1.0, m / log_1d
+        ),
+        Assumption(
+            "A6", "0 < omega_init^2 <= 1/(C^4 m d)",
+            f"omega_init^2={init_var:.3g}, omega_init^2*m*d={init_var * m * d:.3g}",
+            1.0, (init_var * m * d) ** -0.25,
+        ),
+        Assumption(
+            "A7", "1/(2 sqrt(C)) <= alpha <= 1/sqrt(C)", f"alpha={alpha:g}",
+            1.0 / (4 * alpha**2), 1.0 / alpha**2,
+        ),
+    )
+    setting = {
+        "d": d, "n": n, "m": m, "noise": float(noise), "sigma2": float(sigma2),
+        "init_var": float(init_var), "lr": alpha,
+    }
+    return Conditions("frei2023", float(delta), setting, items)
+
+
+def frei2023_from_config(config: Any, delta: float = DEFAULT_DELTA) -> Conditions:
+    """:func:`frei2023` for a :class:`twolayer.config.Config` (defaults resolved first)."""
+    cfg = config.resolved()
+    return frei2023(
+        cfg.data.d, cfg.data.n, cfg.net.m, cfg.data.noise, cfg.data.sigma2, cfg.net.init_var,
+        cfg.train.lr, delta,
+    )
