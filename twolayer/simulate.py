@@ -40,7 +40,9 @@ def setup(config: Config) -> tuple[Config, Dataset, Params]:
     return cfg, data, params
 
 
-def own_mean_correlation(w_dot_mu: np.ndarray, w_norm: np.ndarray, a_sign: np.ndarray) -> np.ndarray:
+def own_mean_correlation(
+    w_dot_mu: np.ndarray, w_norm: np.ndarray, a_sign: np.ndarray
+) -> np.ndarray:
     """|⟨w_j/‖w_j‖, μ_own(j)⟩| with μ_own = μ1 (a_j > 0) or μ2 (a_j < 0): [..., m]."""
     own = np.where(a_sign > 0, w_dot_mu[..., 0], w_dot_mu[..., 1])
     return np.abs(own) / w_norm
@@ -53,13 +55,20 @@ def environment(device: torch.device) -> dict[str, Any]:
         "numpy": np.__version__,
         "python": platform.python_version(),
         "device": str(device),
-        "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or platform.machine(),
+        "device_name": torch.cuda.get_device_name(device)
+        if device.type == "cuda"
+        else platform.processor() or platform.machine(),
         "threads": torch.get_num_threads(),
     }
 
 
 def build_record(
-    cfg: Config, data: Dataset, init: Params, result: TrainResult, device: torch.device, extra: dict[str, np.ndarray] | None = None
+    cfg: Config,
+    data: Dataset,
+    init: Params,
+    result: TrainResult,
+    device: torch.device,
+    extra: dict[str, np.ndarray] | None = None,
 ) -> Record:
     """Assemble a Record (arrays, metadata, summary) from one training result."""
     arrays = dict(result.arrays)
@@ -68,7 +77,12 @@ def build_record(
     arrays["static/init_w_norm"] = init.W.norm(dim=-1).cpu().float().numpy()
     arrays.update(extra or {})
     meta = environment(device)
-    meta.update(wall_seconds=result.wall_seconds, steps=result.steps, seeds=cfg.run_seeds, created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+    meta.update(
+        wall_seconds=result.wall_seconds,
+        steps=result.steps,
+        seeds=cfg.run_seeds,
+        created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    )
     rec = Record(cfg.to_dict(), cfg.run_id, np.asarray(result.times, dtype=np.int64), arrays, meta)
     rec.summary = summarize(rec)
     return rec
@@ -99,7 +113,9 @@ def _stat(out: dict[str, Any], name: str, values: np.ndarray) -> None:
     values = np.asarray(values, dtype=np.float64)
     out[name] = float(np.nanmean(values)) if np.isfinite(values).any() else float("nan")
     if values.size > 1:
-        out[name + "_std"] = float(np.nanstd(values, ddof=1)) if np.isfinite(values).sum() > 1 else float("nan")
+        out[name + "_std"] = (
+            float(np.nanstd(values, ddof=1)) if np.isfinite(values).sum() > 1 else float("nan")
+        )
 
 
 def summarize(rec: Record) -> dict[str, Any]:
@@ -116,7 +132,9 @@ def summarize(rec: Record) -> dict[str, Any]:
             _stat(out, key, a[f"baseline/{key}"])
     if "correlations/w_dot_mu" in a and rec.config["data"]["kind"] == "xor":
         sign = a["static/a"][..., 0]
-        corr = own_mean_correlation(a["correlations/w_dot_mu"], a["correlations/w_norm"], sign[:, None, :])
+        corr = own_mean_correlation(
+            a["correlations/w_dot_mu"], a["correlations/w_norm"], sign[:, None, :]
+        )
         med = np.median(corr, axis=-1)  # [R, T]
         _stat(out, "corr_median_init", med[:, 0])
         _stat(out, "corr_median_final", med[:, -1])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import re
 from typing import Any
 
 from ..cli import integer, number
@@ -42,43 +43,96 @@ FIELDS: dict[str, tuple[str, str]] = {
 }
 
 
+def count(text: str) -> int | float:
+    """An integer flag (see :func:`twolayer.cli.integer`). NaN and ±inf pass through as floats,
+    so that the config rejects them with the flag's valid range in the message."""
+    if text.strip().lower().lstrip("+-") in ("nan", "inf", "infinity"):
+        return float(text)
+    return integer(text)
+
+
+# Values that start with "-" but are numbers (-0.1, -1e-3, -inf), so that "--init-var -1e-3"
+# reaches validation (and its message) instead of argparse's "expected one argument".
+NEGATIVE_NUMBER = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^-(inf|infinity|nan)$", re.I)
+
+
 def add_setting_flags(p: argparse.ArgumentParser, *, with_training: bool = True) -> None:
+    p._negative_number_matcher = NEGATIVE_NUMBER  # argparse's own pattern misses -1e-3, -inf
     g = p.add_argument_group("setting (defaults: Frei et al. Fig. 2 scaled down)")
-    g.add_argument("--preset", help="a paper figure's setting: frei-fig1, frei-fig2-high-d, frei-fig2-low-d")
-    g.add_argument("--data", choices=DATA_KINDS, help="distribution: xor (Frei clusters) or clusters (K classes)")
-    g.add_argument("--d", type=integer, help="input dimension d >= 2 (default 50)")
-    g.add_argument("--n", type=integer, help="training samples n >= 1 (default 1000)")
-    g.add_argument("--n-test", type=integer, help="test samples (default 2000)")
+    g.add_argument(
+        "--preset", help="a paper figure's setting: frei-fig1, frei-fig2-high-d, frei-fig2-low-d"
+    )
+    g.add_argument(
+        "--data",
+        choices=DATA_KINDS,
+        help="distribution: xor (Frei clusters) or clusters (K classes)",
+    )
+    g.add_argument("--d", type=count, help="input dimension d >= 2 (default 50)")
+    g.add_argument("--n", type=count, help="training samples n >= 1 (default 1000)")
+    g.add_argument("--n-test", type=count, help="test samples (default 2000)")
     g.add_argument("--noise", type=number, help="label noise rate η in [0, 0.5) (default 0.1)")
-    g.add_argument("--noise-model", choices=NOISE_MODELS, help="label corruption model (default iid)")
+    g.add_argument(
+        "--noise-model", choices=NOISE_MODELS, help="label corruption model (default iid)"
+    )
     g.add_argument("--sigma2", type=number, help="within-cluster variance σ² > 0 (default d^-1.2)")
-    g.add_argument("--cluster-dist", choices=CLUSTER_DISTS, help="log-concave cluster noise law (default gaussian)")
-    g.add_argument("--rotate", action="store_true", default=None, help="random orthonormal μ1, μ2 instead of e1, e2")
-    g.add_argument("--num-classes", type=integer, help="K for --data clusters (default 2)")
-    g.add_argument("--m", type=integer, help="width m >= 2, even for the fixed ±1/√m head (default 400)")
+    g.add_argument(
+        "--cluster-dist",
+        choices=CLUSTER_DISTS,
+        help="log-concave cluster noise law (default gaussian)",
+    )
+    g.add_argument(
+        "--rotate",
+        action="store_true",
+        default=None,
+        help="random orthonormal μ1, μ2 instead of e1, e2",
+    )
+    g.add_argument("--num-classes", type=count, help="K for --data clusters (default 2)")
+    g.add_argument(
+        "--m", type=count, help="width m >= 2, even for the fixed ±1/√m head (default 400)"
+    )
     g.add_argument("--init-var", type=number, help="init variance ω_init² > 0 (default 0.01/(m·d))")
-    g.add_argument("--second-layer", choices=SECOND_LAYERS, help="frei: fixed ±1/√m; gaussian: N(0, 1/m)")
-    g.add_argument("--train-second-layer", action="store_true", default=None, help="train a as well as W")
-    g.add_argument("--bias", action="store_true", default=None, help="first-layer bias b (init 0, trained)")
+    g.add_argument(
+        "--second-layer", choices=SECOND_LAYERS, help="frei: fixed ±1/√m; gaussian: N(0, 1/m)"
+    )
+    g.add_argument(
+        "--train-second-layer", action="store_true", default=None, help="train a as well as W"
+    )
+    g.add_argument(
+        "--bias", action="store_true", default=None, help="first-layer bias b (init 0, trained)"
+    )
     if with_training:
         g.add_argument("--lr", type=number, help="step size α > 0 (default 0.1)")
-        g.add_argument("--steps", type=integer, help="GD steps >= 0 (default 1000)")
-        g.add_argument("--batch-size", type=integer, help="minibatch SGD with this batch size (default: full batch)")
-        g.add_argument("--objective", choices=OBJECTIVES, help="logistic (binary) or softmax (K classes)")
-        g.add_argument("--num-times", type=integer, help="about this many log-spaced probe times (default 40)")
-    g.add_argument("--seeds", type=integer, help="independent runs R >= 1, trained as one batch (default 1)")
-    g.add_argument("--seed", type=integer, help="seed of run 0; run r uses seed + r (default 0)")
+        g.add_argument("--steps", type=count, help="GD steps >= 0 (default 1000)")
+        g.add_argument(
+            "--batch-size",
+            type=count,
+            help="minibatch SGD with this batch size (default: full batch)",
+        )
+        g.add_argument(
+            "--objective", choices=OBJECTIVES, help="logistic (binary) or softmax (K classes)"
+        )
+        g.add_argument(
+            "--num-times", type=count, help="about this many log-spaced probe times (default 40)"
+        )
+    g.add_argument(
+        "--seeds", type=count, help="independent runs R >= 1, trained as one batch (default 1)"
+    )
+    g.add_argument("--seed", type=count, help="seed of run 0; run r uses seed + r (default 0)")
     g.add_argument("--dtype", choices=("float32", "float64"), help="float32 (default) or float64")
 
 
 def add_runtime_flags(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("runtime")
-    g.add_argument("--device", default="auto", help="auto (cuda if present), cpu or cuda (default auto)")
+    g.add_argument(
+        "--device", default="auto", help="auto (cuda if present), cpu or cuda (default auto)"
+    )
     g.add_argument("--quiet", action="store_true", help="no progress bar or summary table")
     g.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
 
-def config_from_args(args: argparse.Namespace, device_is_cpu: bool = True) -> tuple[Config, list[str]]:
+def config_from_args(
+    args: argparse.Namespace, device_is_cpu: bool = True
+) -> tuple[Config, list[str]]:
     """The config of the parsed flags, and notes for the user (e.g. a capped step count)."""
     values: dict[str, Any] = {}
     notes: list[str] = []

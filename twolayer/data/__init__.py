@@ -88,7 +88,9 @@ def _one_run(cfg: DataConfig, seed: int, dtype: torch.dtype) -> dict[str, torch.
     return out
 
 
-def sample_dataset(cfg: DataConfig, seeds: list[int], dtype: torch.dtype = torch.float32) -> Dataset:
+def sample_dataset(
+    cfg: DataConfig, seeds: list[int], dtype: torch.dtype = torch.float32
+) -> Dataset:
     """One independent draw of train and test data per seed, stacked on a leading run axis."""
     runs = [_one_run(cfg, s, dtype) for s in seeds]
     stacked = {k: torch.stack([r[k] for r in runs]) for k in runs[0]}

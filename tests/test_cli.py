@@ -1,0 +1,240 @@
+"""The `twolayer simulate` command: JSON output, records, presets, and bad input.
+
+Every bad input must exit with status 2, print one line on stderr naming the flag, the value
+and the valid range, print nothing on stdout, and write nothing (the --out directory is never
+created). Most cases run twolayer.cli.main in-process; two run `python -m twolayer` end to end.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from twolayer.cli import main
+from twolayer.record import Record
+
+pytestmark = pytest.mark.usefixtures("single_thread")
+
+ROOT = Path(__file__).resolve().parents[1]
+SMALL = ["--d", "5", "--n", "40", "--n-test", "30", "--m", "6", "--steps", "10",
+         "--device", "cpu", "--quiet"]
+SUMMARY_KEYS = {
+    "run_id", "config", "steps", "seeds", "test_error", "test_error_clean", "train_error_clean",
+    "noisy_fit_fraction", "linear_test_error", "linear_test_error_clean", "corr_median_init",
+    "corr_median_final", "grad_ratio_init", "grad_ratio_final", "wall_seconds",
+}
+STD_KEYS = {k + "_std" for k in SUMMARY_KEYS - {"run_id", "config", "steps", "seeds",
+                                                 "wall_seconds"}}
+
+
+def strict_loads(text: str):
+    def bad(tok):
+        raise ValueError(f"non-standard JSON token {tok}")
+
+    return json.loads(text, parse_constant=bad)
+
+
+def run(argv, capsys):
+    """(exit status, stdout, stderr) of twolayer.cli.main(argv), in-process."""
+    try:
+        code = main(argv)
+    except SystemExit as e:  # argparse errors exit through SystemExit
+        code = e.code
+    cap = capsys.readouterr()
+    return code, cap.out, cap.err
+
+
+# -- good input -----------------------------------------------------------------------------
+def test_the_documented_json_command_end_to_end(tmp_path):
+    """`twolayer simulate --d 50 --noise 0.1 --json --steps 200` in a fresh interpreter."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    p = subprocess.run(
+        [sys.executable, "-m", "twolayer", "simulate", "--d", "50", "--noise", "0.1", "--json",
+         "--steps", "200"],
+        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=600,
+    )
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.strip().splitlines()
+    assert len(lines) == 1
+    out = strict_loads(lines[0])
+    assert SUMMARY_KEYS <= set(out), SUMMARY_KEYS - set(out)
+    assert not (STD_KEYS & set(out))  # one seed: no spread
+    assert out["steps"] == 200 and out["seeds"] == 1
+    assert out["config"]["data"]["d"] == 50 and out["config"]["data"]["noise"] == 0.1
+    for k in SUMMARY_KEYS - {"run_id", "config"}:
+        assert isinstance(out[k], (int, float)), k
+    assert 0 <= out["test_error"] <= 1 and out["wall_seconds"] > 0
+    assert os.listdir(tmp_path) == []  # no --out: nothing written
+
+
+def test_seeds_add_std_keys_and_out_writes_the_record(tmp_path, capsys):
+    out_dir = tmp_path / "records"
+    code, out, err = run(["simulate", *SMALL, "--seeds", "3", "--json", "--out", str(out_dir)],
+                         capsys)
+    assert code == 0, err
+    res = strict_loads(out)
+    assert SUMMARY_KEYS | STD_KEYS <= set(res), (SUMMARY_KEYS | STD_KEYS) - set(res)
+    assert res["seeds"] == 3
+    assert os.listdir(out_dir) == [res["run_id"]]
+    rec = Record.load(out_dir / res["run_id"])
+    assert rec.run_id == res["run_id"] and rec.config == res["config"]
+    assert rec.arrays["errors/test_error"].shape[0] == 3
+    assert rec.summary["test_error"] == pytest.approx(res["test_error"])
+
+
+def test_flags_reach_the_config(capsys):
+    code, out, err = run(
+        ["simulate", *SMALL, "--json", "--noise", "0.2", "--noise-model", "per-cluster",
+         "--sigma2", "1/50", "--init-var", "1e-4", "--lr", "0.05", "--seed", "7", "--bias",
+         "--rotate", "--cluster-dist", "laplace", "--batch-size", "8", "--dtype", "float64"],
+        capsys,
+    )
+    assert code == 0, err
+    c = strict_loads(out)["config"]
+    assert c["data"] == {**c["data"], "d": 5, "n": 40, "n_test": 30, "noise": 0.2,
+                         "noise_model": "per-cluster", "sigma2": 0.02, "rotate": True,
+                         "cluster_dist": "laplace"}
+    assert c["net"]["m"] == 6 and c["net"]["init_var"] == 1e-4 and c["net"]["bias"] is True
+    assert c["train"] == {**c["train"], "lr": 0.05, "steps": 10, "batch_size": 8}
+    assert c["seed"] == 7 and c["dtype"] == "float64"
+
+
+def test_human_output_and_quiet_out(tmp_path, capsys):
+    args = [a for a in SMALL if a != "--quiet"]
+    code, out, err = run(["simulate", *args], capsys)
+    assert code == 0, err
+    assert "test error (noisy labels)" in out and "t=0" in out and "t=10" in out
+    code, out, err = run(["simulate", *SMALL, "--out", str(tmp_path)], capsys)
+    assert code == 0, err
+    path = Path(out.strip())
+    assert path.parent == tmp_path and (path / "arrays.npz").exists()
+
+
+def test_preset_frei_fig1(capsys):
+    """frei-fig1 sets the caption's values; explicit flags still win."""
+    code, out, err = run(["simulate", "--preset", "frei-fig1", "--steps", "3", "--n-test",
+                          "100", "--device", "cpu", "--json"], capsys)
+    assert code == 0, err
+    c = strict_loads(out)["config"]
+    assert (c["data"]["d"], c["data"]["n"], c["data"]["noise"]) == (2, 5000, 0.15)
+    assert c["data"]["sigma2"] == pytest.approx(1 / 50)
+    assert c["net"]["m"] == 500 and c["net"]["init_var"] == pytest.approx(1 / (32 * 500))
+    assert c["train"]["lr"] == 0.05 and c["train"]["steps"] == 3
+    assert c["data"]["n_test"] == 100
+
+
+def test_preset_step_cap_is_reported():
+    from twolayer.cli import build_parser
+    from twolayer.commands.settings import config_from_args
+
+    args = build_parser().parse_args(["simulate", "--preset", "frei-fig2-high-d"])
+    cfg, notes = config_from_args(args, device_is_cpu=True)
+    assert cfg.data.d == 5000 and cfg.data.n == 300 and cfg.data.noise_model == "per-cluster"
+    assert cfg.train.steps == 10_000 and any("capped" in n for n in notes)
+    args = build_parser().parse_args(["simulate", "--preset", "frei-fig2-high-d", "--steps", "7"])
+    cfg, notes = config_from_args(args, device_is_cpu=True)
+    assert cfg.train.steps == 7 and not notes
+    cfg, _ = config_from_args(build_parser().parse_args(["simulate", "--preset",
+                                                         "frei-fig2-low-d"]), False)
+    assert cfg.train.steps == 10_000_000  # no cap on a GPU
+
+
+# -- bad input --------------------------------------------------------------------------------
+# (argv, words the stderr line must contain: the flag, the value, the valid range)
+BAD = [
+    (["--d", "1"], ["--d", "1", ">= 2"]),
+    (["--d", "abc"], ["--d", "abc", "integer"]),
+    (["--n", "0"], ["--n", "0", ">= 1"]),
+    (["--m", "1"], ["--m", "1", ">= 2"]),
+    (["--m", "7"], ["--m", "7", "even"]),
+    (["--noise", "0.5"], ["--noise", "0.5", "[0, 0.5)"]),
+    (["--noise=-0.1"], ["--noise", "-0.1", "[0, 0.5)"]),
+    (["--noise", "-0.1"], ["--noise", "-0.1", "[0, 0.5)"]),
+    (["--sigma2", "0"], ["--sigma2", "0", "> 0"]),
+    (["--sigma2", "-1"], ["--sigma2", "-1", "> 0"]),
+    (["--init-var", "0"], ["--init-var", "0", "> 0"]),
+    (["--init-var", "-1e-3"], ["--init-var", "-0.001", "> 0"]),
+    (["--lr", "0"], ["--lr", "0", "> 0"]),
+    (["--lr", "-0.1"], ["--lr", "-0.1", "> 0"]),
+    (["--lr", "1e300"], ["--lr", "1e+300", "3.403e+38"]),
+    (["--steps", "-1"], ["--steps", "-1", ">= 0"]),
+    (["--seeds", "0"], ["--seeds", "0", ">= 1"]),
+    (["--noise-model", "gauss"], ["--noise-model", "gauss", "iid"]),
+    (["--preset", "frei-fig9"], ["--preset", "frei-fig9", "frei-fig1"]),
+    (["--device", "cuda"], ["--device", "cuda", "cpu"]),
+    (["--device", "tpu"], ["--device", "tpu", "cpu"]),
+]
+# NaN and inf in every numeric flag, with the flag's valid range
+RANGES = {
+    "--d": ">= 2", "--n": ">= 1", "--n-test": ">= 1", "--m": ">= 2", "--noise": "[0, 0.5)",
+    "--sigma2": "> 0", "--init-var": "> 0", "--lr": "> 0", "--steps": ">= 0",
+    "--seeds": ">= 1", "--seed": "[0, ", "--num-times": ">= 2", "--batch-size": ">= 1",
+    "--num-classes": ">= 2",
+}
+for flag, rng in RANGES.items():
+    for v in ("nan", "inf", "-inf"):
+        BAD.append(([f"{flag}={v}"], [flag, v, rng]))
+
+
+@pytest.mark.parametrize("argv,words", BAD, ids=[" ".join(b[0]) for b in BAD])
+def test_bad_input_exit_2_one_line_nothing_written(argv, words, tmp_path, capsys):
+    out_dir = tmp_path / "out"
+    base = ["--d", "5", "--n", "20", "--m", "4", "--steps", "3", "--quiet"]
+    code, out, err = run(["simulate", *base, *argv, "--out", str(out_dir)], capsys)
+    assert code == 2, err
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    for w in words:
+        assert w.lower() in lines[0].lower(), (w, lines[0])
+    assert not out_dir.exists()
+
+
+def test_unwritable_out_exit_2(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    target = blocker / "records"
+    code, out, err = run(["simulate", *SMALL, "--out", str(target)], capsys)
+    assert code == 2 and out == ""
+    line = err.strip()
+    assert "\n" not in line and "--out" in line and str(target) in line and "directory" in line
+    assert blocker.read_text() == "x" and os.listdir(tmp_path) == ["file"]
+
+
+def test_diverging_run_exit_2_and_no_record(tmp_path, capsys):
+    """ω_init² = 1e80 overflows float32 at initialisation: the run diverges at step 0."""
+    out_dir = tmp_path / "out"
+    code, out, err = run(
+        ["simulate", *SMALL, "--init-var", "1e80", "--seeds", "2", "--out", str(out_dir)],
+        capsys,
+    )
+    assert code == 2 and out == ""
+    line = err.strip()
+    assert "\n" not in line and "diverged" in line and "run 0" in line and "step 0" in line
+    assert not out_dir.exists()
+
+
+def test_unknown_command_and_missing_command_exit_2(capsys):
+    code, _, err = run(["frobnicate"], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    code, _, err = run([], capsys)
+    assert code == 2
+
+
+def test_python_dash_m_bad_input_end_to_end(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    p = subprocess.run(
+        [sys.executable, "-m", "twolayer", "simulate", "--noise", "0.5", "--out",
+         str(tmp_path / "o")],
+        capture_output=True, text=True, env=env, timeout=120,
+    )
+    assert p.returncode == 2 and p.stdout == ""
+    assert p.stderr.strip() == (
+        "twolayer simulate: error: --noise 0.5 is invalid: valid range is [0, 0.5)"
+    )
+    assert not (tmp_path / "o").exists()
