@@ -272,7 +272,7 @@ def check_lemma14_norm() -> CheckResult:
     base = sp.simplify(w0 + 2 * alpha * a * s0 - 2 * alpha * a * 1)  # t = 1
     # induction: bound(t) = 2αa t ⇒ bound(t+1) ≤ 2αa t + 2αa = 2αa(t+1)
     step = sp.simplify(2 * alpha * a * t + 2 * alpha * a - 2 * alpha * a * (t + 1))
-    w0n = sp.Symbol("w0n", positive=True)
+    w0n = sp.Symbol("‖w_j^(0)‖", positive=True)
     no_premise = sp.simplify((w0n + 2 * alpha * a * t) - 2 * alpha * a * t)
     m = sp.Symbol("m", positive=True, integer=True)
     frob = sp.simplify(sp.sqrt(m * (2 * alpha * t / sp.sqrt(m)) ** 2) - 2 * alpha * t)
@@ -283,7 +283,7 @@ def check_lemma14_norm() -> CheckResult:
         ok,
         f"base case t=1: bound − 2α|a_j| = {base} ≤ 0; induction step: {step}; "
         f"Frobenius: sqrt(m (2αt/√m)²) − 2αt = {frob}. Without P0 the excess over 2α|a_j|t "
-        f"is {no_premise} = ‖w_j^(0)‖ > 0, so Lemma 14 needs a small-initialisation premise.",
+        f"is {no_premise} > 0, so Lemma 14 needs a small-initialisation premise.",
         "Lemma 14; premise P0 [INFERRED]",
     )
 
