@@ -30,6 +30,14 @@ test-slow: $(STAMP)
 test-all: $(STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider -m "slow or not slow"
 
+# Every registered figure into figures/ (PNGs + README.md); on a CPU Fig. 2's steps are capped.
+figures: $(STAMP)
+	$(VENV)/bin/twolayer figures --out figures/
+
+# Smoke test: tiny settings into a fresh temporary directory (never over figures/).
+figures-quick: $(STAMP)
+	$(VENV)/bin/twolayer figures --quick --out "$$(mktemp -d -t twolayer-figures-quick.XXXXXX)"
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 

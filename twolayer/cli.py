@@ -16,7 +16,7 @@ from fractions import Fraction
 from . import __version__
 from .errors import TwolayerError
 
-COMMANDS = ("simulate", "check", "conditions")
+COMMANDS = ("simulate", "figures", "check", "conditions")
 
 
 class Parser(argparse.ArgumentParser):

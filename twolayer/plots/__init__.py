@@ -52,3 +52,4 @@ def figure(
 
 
 # Paper modules register their figures on import (one line per paper).
+from . import frei2023  # noqa: E402,F401

@@ -1,0 +1,170 @@
+"""`twolayer figures`: the quick variant of every registered figure, the README index, errors.
+
+The quick run (tiny settings) is shared by the tests of this module; it takes well under a
+minute on 2 cores. Numbers the figures compute are checked against plain per-neuron loops.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from matplotlib.image import imread
+
+from twolayer.cli import main
+from twolayer.commands.figures import render_readme
+from twolayer.engine import Runtime
+from twolayer.plots import FIGURES
+from twolayer.plots import frei2023 as F
+from twolayer.record import Record
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+FREI = ("frei2023-fig1", "frei2023-fig2", "frei2023-amplification", "frei2023-trajectories")
+
+
+@pytest.fixture(scope="module")
+def quick_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("figs") / "quick"
+    assert main(["figures", "--quick", "--quiet", "--device", "cpu", "--out", str(out)]) == 0
+    return out
+
+
+def test_frei_figures_are_registered() -> None:
+    for name in FREI:
+        spec = FIGURES[name]
+        assert spec.paper == "frei2023"
+        assert spec.claims, name
+        assert spec.differences, name
+
+
+def test_quick_writes_every_figure_as_small_valid_png(quick_out: Path) -> None:
+    index = json.loads((quick_out / "index.json").read_text())["figures"]
+    assert set(index) == set(FIGURES)
+    for name, entry in index.items():
+        assert entry["quick"] is True
+        for f in entry["files"]:
+            p = quick_out / f
+            data = p.read_bytes()
+            assert data[:8] == PNG_MAGIC, f
+            assert 10_000 < len(data) < 500_000, (f, len(data))
+            img = imread(p)  # decodes: a real, complete PNG
+            assert img.ndim == 3 and img.shape[0] > 200 and img.shape[1] > 300
+            # not a blank canvas: some pixels differ from the background
+            assert float(np.std(img[..., :3])) > 0.02
+    # atomic writes leave no temporary files behind
+    assert not [p.name for p in quick_out.iterdir() if p.name.startswith(".")]
+
+
+def test_readme_lists_every_figure_with_differences_and_claims(quick_out: Path) -> None:
+    text = (quick_out / "README.md").read_text()
+    for name, spec in FIGURES.items():
+        assert f"## {name}:" in text
+        assert spec.regenerates in text
+        for diff in spec.differences:
+            assert diff in text, (name, diff)
+        for claim in spec.claims:
+            assert f"`{claim}`" in text
+        assert f"({name}.png)" in text
+    assert text.count("--quick smoke-test settings") == len(FIGURES)
+
+
+def test_readme_keeps_entries_of_figures_not_rerun() -> None:
+    entries = {
+        "frei2023-fig1": {"files": ["frei2023-fig1.png"], "seconds": 12.0, "quick": False,
+                          "device": "cpu", "date": "2024-01-01 00:00 UTC"},
+    }
+    text = render_readme(entries)
+    assert "12 s on cpu" in text and "full settings" in text
+    assert "never in this directory (`twolayer figures --only frei2023-fig2`)" in text
+
+
+def test_unknown_only_exits_2_naming_valid_figures(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "o"
+    rc = main(["figures", "--only", "frei2023-fig9", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert "--only 'frei2023-fig9'" in err
+    for name in FIGURES:
+        assert name in err
+    assert not out.exists()
+
+
+def test_unwritable_out_exits_2_and_writes_nothing(tmp_path: Path, capsys) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    rc = main(["figures", "--quick", "--out", str(blocker / "sub")])
+    assert rc == 2
+    assert "--out" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
+    assert blocker.read_text() == "x"
+
+
+def test_list_prints_every_figure(capsys) -> None:
+    assert main(["figures", "--list"]) == 0
+    out = capsys.readouterr().out
+    for name in FIGURES:
+        assert name in out
+
+
+def test_fig2_is_capped_on_cpu_and_the_cap_is_documented() -> None:
+    h = F.fig2_horizon(Runtime(device="cpu"), quick=False, paper_steps=10**7)
+    assert h.steps == F.FIG2_CPU_STEPS < 10**7 and h.capped(10**7)
+    assert h.integrator in F.INTEGRATORS
+    diffs = " ".join(FIGURES["frei2023-fig2"].differences)
+    assert f"capped at {F.FIG2_CPU_STEPS}" in diffs and "10^7" in diffs
+
+
+def test_presets_feed_the_paper_figures() -> None:
+    cfg, paper_steps = F.preset_config("frei-fig1")
+    cfg = cfg.resolved()
+    assert (cfg.data.d, cfg.data.n, cfg.net.m, cfg.train.steps) == (2, 5000, 500, 3000)
+    assert math.isclose(cfg.data.sigma2, 1 / 50) and math.isclose(cfg.net.init_var, 1 / (32 * 500))
+    assert math.isclose(cfg.train.lr, 0.05) and paper_steps == 3000
+    for name, (n, d) in (("frei-fig2-high-d", (300, 5000)), ("frei-fig2-low-d", (5000, 300))):
+        cfg, paper_steps = F.preset_config(name)
+        cfg = cfg.resolved()
+        assert (cfg.data.n, cfg.data.d, cfg.net.m, paper_steps) == (n, d, 400, 10**7)
+        assert math.isclose(cfg.data.sigma2, d**-1.2)
+        assert math.isclose(cfg.net.init_var, 0.01 / (400 * d))
+        assert cfg.data.noise_model == "per-cluster" and cfg.data.noise == 0.15
+
+
+def test_theory_time() -> None:
+    assert F.theory_time(0.05) == 6.0  # the paper's example: α = 0.05 gives T = 6
+    assert F.theory_time(0.125) == 3.0
+
+
+def test_neuron_stats_matches_a_per_neuron_loop() -> None:
+    rng = np.random.default_rng(3)
+    R, T, m, d = 2, 4, 6, 5
+    W = rng.normal(size=(R, T, m, d))
+    mu = np.eye(d)[:2]  # μ1 = e1, μ2 = e2
+    a = np.concatenate([np.full(m // 2, 1.0), np.full(m // 2, -1.0)]) / math.sqrt(m)
+    a = np.broadcast_to(a, (R, m))[..., None].copy()
+    arrays = {
+        "correlations/w_dot_mu": W @ mu.T,
+        "correlations/w_norm": np.linalg.norm(W, axis=-1),
+        "static/a": a,
+    }
+    rec = Record({"seeds": R}, "x", np.arange(T), arrays)
+    st = F.neuron_stats(rec)
+    for r in range(R):
+        for j in range(m):
+            k = r * m + j
+            own_mu = mu[0] if a[r, j, 0] > 0 else mu[1]
+            s = 1.0 if W[r, 0, j] @ own_mu >= 0 else -1.0
+            assert st.positive[k] == (a[r, j, 0] > 0)
+            assert math.isclose(st.abs_a[k], 1 / math.sqrt(m))
+            for t in range(T):
+                w = W[r, t, j]
+                nw = math.sqrt(float(w @ w))
+                assert math.isclose(st.rho1[t, k], w[0] / nw, rel_tol=1e-9)
+                assert math.isclose(st.rho2[t, k], w[1] / nw, rel_tol=1e-9)
+                assert math.isclose(st.own[t, k], s * float(w @ own_mu), rel_tol=1e-9)
+                assert math.isclose(st.norm[t, k], nw, rel_tol=1e-9)
+    for r in range(R):
+        for t in range(T):
+            assert math.isclose(st.frob[r, t], math.sqrt(float((W[r, t] ** 2).sum())), rel_tol=1e-9)
