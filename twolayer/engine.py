@@ -76,6 +76,7 @@ class TrainResult:
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
     wall_seconds: float = 0.0
     steps: int = 0
+    probe_seconds: float = 0.0  # part of wall_seconds spent in probes
 
 
 def _minibatches(data: Dataset, batch: int, seeds: list[int]):
@@ -131,6 +132,9 @@ def train(
         if cfg.batch_size is not None and cfg.batch_size < data.x.shape[1]
         else None
     )
+    n_step = cfg.batch_size if batches is not None else data.x.shape[1]
+    ws = net.Workspace(p, n_step, runtime.budget)  # buffers reused by every step
+    probe_seconds = 0.0
     logs: dict[str, list[torch.Tensor]] = {}
     probe_set = set(times)
     first_bad = torch.full((p.runs,), -1, dtype=torch.long, device=device)
@@ -145,32 +149,38 @@ def train(
         for t in range(cfg.steps + 1):
             if t in probe_set and probes:
                 _check_divergence(first_bad, seeds)
+                probe_start = time.perf_counter()
                 state = ProbeState(t, p, init, data, cfg.objective, runtime.budget)
                 for k, v in run_probes(probes, state).items():
                     logs.setdefault(k, []).append(v.detach().to("cpu", torch.float32))
+                probe_seconds += time.perf_counter() - probe_start
             if t == cfg.steps:
                 break
             if batches is None:
-                grads, loss, _ = net.loss_gradients(
-                    p, data.x, data.y, cfg.objective, weights, runtime.budget
-                )
+                loss = net.descent_step(p, data.x, data.y, cfg.objective, cfg.lr, ws, weights)
             else:
                 xb, yb = next(batches)
-                grads, loss, _ = net.loss_gradients(p, xb, yb, cfg.objective, None, runtime.budget)
+                loss = net.descent_step(p, xb, yb, cfg.objective, cfg.lr, ws)
             bad = ~torch.isfinite(loss).all(dim=1)
             first_bad = torch.where((first_bad < 0) & bad, t, first_bad)
-            for name, g in grads.items():
-                getattr(p, name).sub_(cfg.lr * g)
             if (t + 1) % DIVERGENCE_CHECK_EVERY == 0:
                 _check_divergence(first_bad, seeds)
             if bar is not None and (t + 1) % tick == 0:
                 bar.update(tick)
+        # the loop never evaluates the final parameters: check them directly
+        final_ok = torch.stack(
+            [torch.isfinite(v).flatten(1).all(1) for v in p.trainable().values()]
+        ).all(0)
+        first_bad = torch.where((first_bad < 0) & ~final_ok, cfg.steps, first_bad)
         _check_divergence(first_bad, seeds)
     if bar is not None:
         bar.close()
     wall = time.perf_counter() - start
     arrays = {k: torch.stack(v, dim=1).numpy() for k, v in logs.items()}
-    return TrainResult(params=p, times=times, arrays=arrays, wall_seconds=wall, steps=cfg.steps)
+    return TrainResult(
+        params=p, times=times, arrays=arrays, wall_seconds=wall, steps=cfg.steps,
+        probe_seconds=probe_seconds,
+    )
 
 
 def _check_divergence(first_bad: torch.Tensor, seeds: list[int]) -> None:

@@ -134,22 +134,24 @@ def _cos(u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
 @register("segments")
 def segments_probe(s: ProbeState) -> dict[str, torch.Tensor]:
     d = s.data
-    n = d.x.shape[1]
+    R, n = d.x.shape[:2]
+    C = d.num_classes
     out = s.out_train()
     _, dl = net.loss_and_dloss(out, d.y, s.objective)
     _, dl_true = net.loss_and_dloss(out, d.y_true, s.objective)
-    classes = net.labels_to_classes(d.y_true, d.num_classes)
-    clean = ~d.noisy
-    masks = []
-    for c in range(d.num_classes):
-        in_c = classes == c
-        masks += [clean & in_c, d.noisy & in_c]
-    seg = segment_gradients(s.params, d.x, dl / n, torch.stack(masks), s.budget)
-    seg = seg.view(d.num_classes, 2, *seg.shape[1:])  # [C, 2, R, P]
+    classes = net.labels_to_classes(d.y_true, C)
+    noisy = d.noisy.long()
+    # groups: 2c (clean, true class c), 2c + 1 (noisy, true class c), and the noisy samples once
+    # more with their true labels (group 2C): ĝ = g_C + Σ_{i∈N} ∇ℓ(ỹ_i, f(x_i))/n, since y = ỹ on C.
+    groups = torch.cat([2 * classes + noisy, torch.where(d.noisy, 2 * C, -1)], dim=1)
+    coeffs = torch.cat([dl, dl_true], dim=1) / n
+    rows = torch.arange(n, device=d.x.device).repeat(2).expand(R, 2 * n)
+    g_all = net.grouped_gradients(s.params, d.x, groups, coeffs, 2 * C + 1, rows, s.budget)
+    seg = g_all[: 2 * C].view(C, 2, R, -1)  # [C, 2, R, P]
     g_cls_clean, g_cls_noisy = seg[:, 0], seg[:, 1]
     g_clean, g_noisy = g_cls_clean.sum(0), g_cls_noisy.sum(0)
     g = g_clean + g_noisy
-    g_true = net.flatten(net.gradients_from_coeffs(s.params, d.x, dl_true / n, s.budget))
+    g_true = g_clean + g_all[2 * C]
     cn, nn_ = g_clean.norm(dim=-1), g_noisy.norm(dim=-1)
     ccn, cnn = g_cls_clean.norm(dim=-1).T, g_cls_noisy.norm(dim=-1).T  # [R, C]
     return {
