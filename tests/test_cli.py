@@ -52,7 +52,8 @@ def run(argv, capsys):
 # -- good input -----------------------------------------------------------------------------
 def test_the_documented_json_command_end_to_end(tmp_path):
     """`twolayer simulate --d 50 --noise 0.1 --json --steps 200` in a fresh interpreter."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # one intra-op thread: on a shared, loaded 2-core machine more threads only spin
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
     p = subprocess.run(
         [sys.executable, "-m", "twolayer", "simulate", "--d", "50", "--noise", "0.1", "--json",
          "--steps", "200"],
@@ -227,7 +228,7 @@ def test_unknown_command_and_missing_command_exit_2(capsys):
 
 
 def test_python_dash_m_bad_input_end_to_end(tmp_path):
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
     p = subprocess.run(
         [sys.executable, "-m", "twolayer", "simulate", "--noise", "0.5", "--out",
          str(tmp_path / "o")],
