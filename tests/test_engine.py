@@ -94,7 +94,9 @@ def reference_gd(p: Params, data: Dataset, objective, lr, steps, weights=None):
 def test_full_batch_gd_equals_plain_autograd_gd(bias, train_a):
     data, p = small(bias=bias, train_second_layer=train_a)
     if bias:
-        p = Params(W=p.W, a=p.a, b=0.1 * torch.randn(p.b.shape, dtype=p.b.dtype), train_a=True)
+        gen = torch.Generator().manual_seed(1)
+        b = 0.1 * torch.randn(p.b.shape, generator=gen, dtype=p.b.dtype)
+        p = Params(W=p.W, a=p.a, b=b, train_a=True)
     res = train(p, data, TrainConfig(lr=0.5, steps=7), runtime=Runtime("cpu", budget=12))
     for r, (W, a, b) in enumerate(reference_gd(p, data, "logistic", 0.5, 7)):
         torch.testing.assert_close(res.params.W[r], W, rtol=1e-10, atol=1e-12)

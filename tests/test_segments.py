@@ -46,7 +46,9 @@ def _setting(kind, k, objective, bias, train_a, seed=0, n=32, R=2):
         cfg.d, [seed + r for r in range(R)], init_var=0.3, dtype=torch.float64,
     )
     if bias:  # a non-zero bias, so that its gradient is exercised away from b = 0
-        p = Params(W=p.W, a=p.a, b=0.2 * torch.randn(p.b.shape, dtype=p.b.dtype), train_a=train_a)
+        gen = torch.Generator().manual_seed(seed)
+        b = 0.2 * torch.randn(p.b.shape, generator=gen, dtype=p.b.dtype)
+        p = Params(W=p.W, a=p.a, b=b, train_a=train_a)
     return data, p
 
 
