@@ -483,83 +483,85 @@ def grouped_gradients(
     m, o = p.m, p.outputs
     S, K = num_groups, groups.shape[1]
     dev, dt = x.device, x.dtype
+    bias = p.b is not None
     if rows is None:
         rows = torch.arange(K, device=dev).expand(R, K)
+    # sort each run's entries by group (unused entries last)
     key = torch.where((groups >= 0) & (groups < S), groups, S).long()
     order = torch.argsort(key, dim=1, stable=True)
     counts = torch.zeros(R, S + 1, dtype=torch.long, device=dev)
-    counts = counts.scatter_add_(1, key, torch.ones_like(key))[:, :S]
+    counts = counts.scatter_add_(1, key, torch.ones_like(key))[:, :S]  # [R, S]
     starts = torch.cumsum(counts, 1) - counts
     rows_sorted = rows.gather(1, order)
     coeffs_sorted = coeffs.to(dt).gather(1, order.unsqueeze(-1).expand(-1, -1, o))
+    # layout of a block of runs: group s occupies the same entry range in all its runs, as
+    # long as the block's largest count of s; shorter runs are padded (coefficient 0)
     rc, nc = block_shape(R, n, m, budget, dev)
-    nblocks = -(-R // rc)
-    padded = torch.zeros(nblocks * rc, S, dtype=torch.long, device=dev)
+    nb = -(-R // rc)
+    block_of = torch.arange(R, device=dev) // rc
+    padded = counts.new_zeros(nb * rc, S)
     padded[:R] = counts
-    sizes = padded.view(nblocks, rc, S).amax(1).tolist()  # one host sync for all blocks
-    bias, P = p.b is not None, m * d + (m if p.b is not None else 0) + (m * o if p.train_a else 0)
-    flat = x.new_zeros(S, R, P)
+    sizes = padded.view(nb, rc, S).amax(1)  # [nb, S]
+    ends = torch.cumsum(sizes, 1)
+    bounds = ends.tolist()  # one host sync for all blocks
+    T = max(1, max(b[-1] for b in bounds))
+    ends_r = ends[block_of]  # [R, S]
+    t = torch.arange(T, device=dev).expand(R, T).contiguous()
+    grp = torch.searchsorted(ends_r, t, right=True)  # group of entry t (S: past the end)
+    g = grp.clamp(max=S - 1)
+    j = t - (ends_r - sizes[block_of]).gather(1, g)  # position within its group
+    valid = (grp < S) & (j < counts.gather(1, g))
+    src = torch.where(valid, starts.gather(1, g) + j, 0)
+    idx = rows_sorted.gather(1, src)  # [R, T] sample of each entry
+    cb = coeffs_sorted.gather(1, src.unsqueeze(-1).expand(-1, -1, o))
+    cb = cb * valid.unsqueeze(-1).to(dt)  # [R, T, o]
+    if o == 1:
+        G = x.new_zeros(S, R, m, d + int(bias))  # Mᵀ [c ⊙ x, c] per group
+    else:
+        gW = x.new_zeros(S, R, m, d)
+        gb = x.new_zeros(S, R, m) if bias else None
+    ga = x.new_zeros(S, R, m, o) if p.train_a else None
     buf = x.new_empty(rc * nc * m)
     for bi, r0 in enumerate(range(0, R, rc)):
         rs = slice(r0, min(R, r0 + rc))
-        rb, L = rs.stop - rs.start, sizes[bi]
-        total = sum(L)
+        rb, total = rs.stop - rs.start, bounds[bi][-1]
         if total == 0:
             continue
-        # entry t of the block: group grp[t], j-th of that group; padding where j ≥ count
-        lens = torch.tensor(L, device=dev)
-        grp = torch.repeat_interleave(torch.arange(S, device=dev), lens)
-        goff = torch.cumsum(lens, 0) - lens
-        j = torch.arange(total, device=dev) - goff[grp]
-        valid = j.unsqueeze(0) < counts[rs][:, grp]  # [rb, total]
-        src = torch.where(valid, starts[rs][:, grp] + j, 0)
-        idx = rows_sorted[rs].gather(1, src)
-        cb = coeffs_sorted[rs].gather(1, src.unsqueeze(-1).expand(-1, -1, o))
-        cb = cb * valid.unsqueeze(-1).to(dt)
-        xb = x[rs].gather(1, idx.unsqueeze(-1).expand(-1, -1, d))
-        bounds = [0]
-        for size in L:
-            bounds.append(bounds[-1] + size)
-        if o == 1:
-            G = x.new_zeros(S, rb, m, d + int(bias))
-        else:
-            gW = x.new_zeros(S, rb, m, d)
-            gb = x.new_zeros(S, rb, m) if bias else None
-        ga = x.new_zeros(S, rb, m, o) if p.train_a else None
+        lo_s = [0] + bounds[bi][:-1]
+        xb = x[rs].gather(1, idx[rs, :total].unsqueeze(-1).expand(-1, -1, d))
         step = max(1, (rc * nc) // rb)
         for c0 in range(0, total, step):
             c1 = min(total, c0 + step)
-            xc, cc = xb[:, c0:c1], cb[:, c0:c1]
+            xc, cc = xb[:, c0:c1], cb[rs, c0:c1]
             h = _hidden_into(p, rs, xc, buf[: rb * (c1 - c0) * m].view(rb, c1 - c0, m))
             parts = [
-                (s, max(bounds[s], c0) - c0, min(bounds[s + 1], c1) - c0)
+                (s, max(lo_s[s], c0) - c0, min(bounds[bi][s], c1) - c0)
                 for s in range(S)
-                if max(bounds[s], c0) < min(bounds[s + 1], c1)
+                if max(lo_s[s], c0) < min(bounds[bi][s], c1)
             ]
             if ga is not None:
                 for s, lo, hi in parts:
-                    ga[s].baddbmm_(h[:, lo:hi].transpose(1, 2), cc[:, lo:hi])
+                    ga[s, rs].baddbmm_(h[:, lo:hi].transpose(1, 2), cc[:, lo:hi])
             mask = h.gt_(0)
             if o == 1:
                 rhs = torch.cat([xc * cc, cc], -1) if bias else xc * cc
                 for s, lo, hi in parts:
-                    G[s].baddbmm_(mask[:, lo:hi].transpose(1, 2), rhs[:, lo:hi])
+                    G[s, rs].baddbmm_(mask[:, lo:hi].transpose(1, 2), rhs[:, lo:hi])
             else:
                 delta = mask.mul_(torch.bmm(cc, p.a[rs].transpose(1, 2)))
                 for s, lo, hi in parts:
-                    gW[s].baddbmm_(delta[:, lo:hi].transpose(1, 2), xc[:, lo:hi])
+                    gW[s, rs].baddbmm_(delta[:, lo:hi].transpose(1, 2), xc[:, lo:hi])
                     if gb is not None:
-                        gb[s] += delta[:, lo:hi].sum(1)
-        a = p.a[rs]
-        if o == 1:
-            gW = a * G[..., :d]
-            gb = a[..., 0] * G[..., d] if bias else None
-        flat[:, rs, : m * d] = gW.reshape(S, rb, m * d)
-        if bias:
-            flat[:, rs, m * d : m * d + m] = gb
-        if ga is not None:
-            flat[:, rs, P - m * o :] = ga.reshape(S, rb, m * o)
-    return flat
+                        gb[s, rs] += delta[:, lo:hi].sum(1)
+    if o == 1:
+        gW = p.a * G[..., :d]
+        gb = p.a[..., 0] * G[..., d] if bias else None
+    parts = [gW.reshape(S, R, m * d)]
+    if bias:
+        parts.append(gb)
+    if ga is not None:
+        parts.append(ga.reshape(S, R, m * o))
+    return torch.cat(parts, -1)
 
 
 def flatten(grads: dict[str, torch.Tensor]) -> torch.Tensor:

@@ -1,0 +1,342 @@
+"""`make bench`: how fast the training engine is, measured against the machine and a plain loop.
+
+Everything that is a ratio is measured in this one process, one after the other, so that the
+ratios hold on a noisy machine:
+
+1. the float32 GEMM rate: a large square matmul through torch (the ceiling);
+2. the engine on the reference workload (R = 64 seeds, n = 1000, d = 50, m = 400, 1000 full-batch
+   GD steps, the default probes on the default log-spaced schedule): effective GFLOP/s
+   = 4·R·n·d·m·steps / seconds, and its ratio to the GEMM rate;
+3. the baseline a researcher would write (benchmarks/baseline.py: nn.Module, autograd,
+   torch.optim.SGD, the same measurements at each probe time), one seed at a time on the same
+   workload: a subset of seeds is timed and scaled to R;
+4. probe overhead: the same workload with probes off;
+5. peak memory against n (each n in a fresh subprocess on the CPU, so that peak RSS is its own;
+   in process with the CUDA allocator's statistics on a GPU);
+6. scaling: seconds per step against R, n, m and d (one at a time around a base point), with
+   fitted log-log slopes.
+
+Results go to benchmarks/results.json and docs/benchmarks.md (rendered by benchmarks/report.py).
+The same harness runs on a GPU when one is present (``--device auto``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks import baseline  # noqa: E402
+from twolayer import engine  # noqa: E402
+from twolayer.config import Config, DataConfig, NetConfig, TrainConfig  # noqa: E402
+from twolayer.simulate import setup  # noqa: E402
+
+REFERENCE = dict(R=64, n=1000, d=50, m=400, steps=1000)
+PROBES = ("errors", "correlations", "segments")  # the default ProbeConfig.probes
+
+
+def log(msg: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def loadavg() -> list[float]:
+    try:
+        return [round(v, 2) for v in os.getloadavg()]
+    except OSError:
+        return []
+
+
+def machine(device: torch.device) -> dict:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    info = {
+        "cpu": cpu,
+        "logical_cpus": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+        "blas": "MKL" if torch.backends.mkl.is_available() else "other",
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "device": str(device),
+    }
+    try:
+        mem = Path("/proc/meminfo").read_text().splitlines()[0].split()[1]
+        info["memory_gb"] = round(int(mem) / 2**20, 1)
+    except (OSError, IndexError, ValueError):
+        pass
+    if device.type == "cuda":
+        info["gpu"] = torch.cuda.get_device_name(device)
+    return info
+
+
+# -- 1. GEMM ceiling ------------------------------------------------------------------------
+def gemm_rate(device: torch.device, size: int, seconds: float = 2.0) -> dict:
+    """Best-of float32 C = A B rate for square size×size matrices (2·size³ flops each)."""
+    g = torch.Generator(device="cpu").manual_seed(0)
+    A = torch.randn(size, size, generator=g).to(device)
+    B = torch.randn(size, size, generator=g).to(device)
+    C = torch.empty(size, size, device=device)
+    torch.mm(A, B, out=C)
+    sync(device)
+    best, reps, start = float("inf"), 0, time.perf_counter()
+    while reps < 3 or time.perf_counter() - start < seconds:
+        t = time.perf_counter()
+        torch.mm(A, B, out=C)
+        sync(device)
+        best = min(best, time.perf_counter() - t)
+        reps += 1
+    return {"size": size, "reps": reps, "best_seconds": best, "gflops": 2 * size**3 / best / 1e9}
+
+
+# -- 2./4. the engine -----------------------------------------------------------------------
+def reference_config(R: int, n: int, d: int, m: int, steps: int) -> Config:
+    return Config(
+        data=DataConfig(d=d, n=n),
+        net=NetConfig(m=m),
+        train=TrainConfig(steps=steps),
+        seeds=R,
+    )
+
+
+def run_engine(cfg: Config, data, params, device: torch.device, probes=PROBES) -> dict:
+    times = engine.probe_times(cfg.train.steps, cfg.probe.num_times, cfg.probe.dense_until)
+    rt = engine.Runtime(device=str(device), progress=False)
+    sync(device)
+    t = time.perf_counter()
+    res = engine.train(params, data, cfg.train, times if probes else [], probes, rt,
+                       cfg.run_seeds)
+    sync(device)
+    seconds = time.perf_counter() - t
+    return {"seconds": seconds, "probe_seconds": res.probe_seconds, "probe_times": len(times),
+            "result": res}
+
+
+def flops(R: int, n: int, d: int, m: int, steps: int) -> float:
+    """The two GEMMs of a step: forward W x (2·n·d·m per run) and backward δᵀ x (2·n·d·m)."""
+    return 4.0 * R * n * d * m * steps
+
+
+# -- 3. the baseline loop -------------------------------------------------------------------
+def run_baseline(cfg: Config, data, params, device: torch.device, seeds: int,
+                 engine_arrays: dict[str, np.ndarray]) -> dict:
+    times = engine.probe_times(cfg.train.steps, cfg.probe.num_times, cfg.probe.dense_until)
+    data = data.to(device)
+    W0, a = params.W.to(device), params.a.to(device)
+    per_seed, agreement = [], {}
+    for r in range(seeds):
+        sync(device)
+        t = time.perf_counter()
+        out = baseline.train_one(data, W0[r], a[r], r, cfg.train.lr, cfg.train.steps, times)
+        sync(device)
+        per_seed.append(time.perf_counter() - t)
+        for k, v in out.items():  # the two loops must measure the same numbers
+            ref = engine_arrays[k][r]
+            diff = float(np.max(np.abs(v.cpu().numpy().reshape(ref.shape) - ref)))
+            agreement[k] = max(agreement.get(k, 0.0), diff)
+    total = sum(per_seed)
+    return {"seeds_timed": seeds, "seconds_per_seed": per_seed, "seconds_timed": total,
+            "seconds_scaled": total * cfg.seeds / seeds, "max_abs_diff_vs_engine": agreement}
+
+
+# -- 5. memory ------------------------------------------------------------------------------
+def _rss_kb(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
+def memory_child(n: int, R: int, steps: int) -> dict:
+    """In a fresh process: peak resident memory of training beyond what exists before it
+    (interpreter, torch, the data and the initial parameters)."""
+    cfg = reference_config(R, n, REFERENCE["d"], REFERENCE["m"], steps)
+    cfg, data, params = setup(cfg)
+    data_bytes = sum(v.numel() * v.element_size() for v in vars(data).values()
+                     if isinstance(v, torch.Tensor))
+    rt = engine.Runtime(device="cpu", progress=False)
+    engine.train(params, data, TrainConfig(steps=1), [0, 1], PROBES, rt)  # warm-up
+    base = _rss_kb("VmRSS")
+    Path("/proc/self/clear_refs").write_text("5")  # reset the peak (VmHWM) to the current RSS
+    engine.train(params, data, cfg.train, list(range(steps + 1)), PROBES, rt)
+    peak = _rss_kb("VmHWM")
+    return {"n": n, "R": R, "data_mb": data_bytes / 2**20, "peak_extra_mb": (peak - base) / 1024,
+            "unchunked_activation_mb": R * n * REFERENCE["m"] * 4 / 2**20}
+
+
+def memory_sweep(device: torch.device, ns: list[int], R: int, steps: int) -> dict:
+    rows = []
+    for n in ns:
+        if device.type == "cuda":
+            cfg, data, params = setup(reference_config(R, n, REFERENCE["d"], REFERENCE["m"], steps))
+            data, params = data.to(device), params.to(device)
+            torch.cuda.synchronize(device)
+            torch.cuda.reset_peak_memory_stats(device)
+            base = torch.cuda.memory_allocated(device)
+            rt = engine.Runtime(device=str(device), progress=False)
+            engine.train(params, data, cfg.train, list(range(steps + 1)), PROBES, rt)
+            peak = torch.cuda.max_memory_allocated(device)
+            data_bytes = sum(v.numel() * v.element_size() for v in vars(data).values()
+                             if isinstance(v, torch.Tensor))
+            rows.append({"n": n, "R": R, "data_mb": data_bytes / 2**20,
+                         "peak_extra_mb": (peak - base) / 2**20,
+                         "unchunked_activation_mb": R * n * REFERENCE["m"] * 4 / 2**20})
+        else:
+            cmd = [sys.executable, str(Path(__file__).resolve()), "--memory-child", str(n),
+                   "--memory-runs", str(R), "--memory-steps", str(steps)]
+            out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+            rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        row = rows[-1]
+        log(f"memory n={n}: {row['peak_extra_mb']:.1f} MB beyond {row['data_mb']:.1f} MB data")
+    how = ("CUDA allocator peak beyond the data and parameters" if device.type == "cuda" else
+           "peak RSS (VmHWM, reset after a warm-up) beyond the RSS before training; "
+           "one fresh process per n")
+    return {"method": how, "steps": steps, "rows": rows}
+
+
+# -- 6. scaling -----------------------------------------------------------------------------
+def seconds_per_step(device: torch.device, R: int, n: int, d: int, m: int, steps: int) -> float:
+    cfg, data, params = setup(reference_config(R, n, d, m, steps))
+    rt = engine.Runtime(device=str(device), progress=False)
+    short = TrainConfig(steps=2)
+    engine.train(params, data, short, [], (), rt)  # warm-up (allocations, BLAS dispatch)
+    best = float("inf")
+    for _ in range(2):
+        sync(device)
+        t = time.perf_counter()
+        engine.train(params, data, cfg.train, [], (), rt)
+        sync(device)
+        best = min(best, (time.perf_counter() - t) / steps)
+    return best
+
+
+def scaling(device: torch.device, base: dict, grid: dict[str, list[int]], steps: int) -> dict:
+    out: dict = {"base": base, "steps": steps, "axes": {}}
+    for axis, values in grid.items():
+        secs = []
+        for v in values:
+            point = dict(base, **{axis: v})
+            secs.append(seconds_per_step(device, point["R"], point["n"], point["d"], point["m"],
+                                         steps))
+            log(f"scaling {axis}={v}: {secs[-1] * 1e3:.2f} ms/step")
+        slope = float(np.polyfit(np.log(values), np.log(secs), 1)[0])
+        tail = float(np.polyfit(np.log(values[-2:]), np.log(secs[-2:]), 1)[0])
+        out["axes"][axis] = {"values": values, "seconds_per_step": secs, "slope": slope,
+                             "slope_last_two": tail}
+    return out
+
+
+# -- main -----------------------------------------------------------------------------------
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--device", default="auto")
+    ap.add_argument("--out", default=str(HERE / "results.json"))
+    ap.add_argument("--doc", default=str(ROOT / "docs" / "benchmarks.md"))
+    ap.add_argument("--baseline-seeds", type=int, default=4,
+                    help="seeds of the plain loop that are timed (scaled to R)")
+    ap.add_argument("--quick", action="store_true",
+                    help="a small smoke run (R = 4, 100 steps); not the published numbers")
+    ap.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--memory-runs", type=int, default=8, help=argparse.SUPPRESS)
+    ap.add_argument("--memory-steps", type=int, default=3, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.memory_child:
+        print(json.dumps(memory_child(args.memory_child, args.memory_runs, args.memory_steps)))
+        return 0
+
+    start = time.perf_counter()
+    device = engine.resolve_device(args.device)
+    ref = dict(REFERENCE, R=4, steps=100) if args.quick else dict(REFERENCE)
+    results: dict = {"created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                     "quick": args.quick, "machine": machine(device),
+                     "load_before": loadavg(), "reference": ref}
+    log(f"device {device}, {torch.get_num_threads()} threads, load {results['load_before']}")
+
+    gemm = gemm_rate(device, 2048 if device.type == "cpu" else 8192)
+    results["gemm"] = gemm
+    log(f"GEMM {gemm['size']}²: {gemm['gflops']:.1f} GFLOP/s")
+
+    cfg = reference_config(ref["R"], ref["n"], ref["d"], ref["m"], ref["steps"])
+    cfg, data, params = setup(cfg)
+    F = flops(ref["R"], ref["n"], ref["d"], ref["m"], ref["steps"])
+    warm = TrainConfig(steps=3)
+    engine.train(params, data, warm, [0, 1, 2, 3], PROBES,
+                 engine.Runtime(device=str(device), progress=False))
+
+    on = run_engine(cfg, data, params, device)
+    log(f"engine with probes: {on['seconds']:.1f} s ({F / on['seconds'] / 1e9:.1f} GFLOP/s)")
+    off = run_engine(cfg, data, params, device, probes=())
+    log(f"engine without probes: {off['seconds']:.1f} s ({F / off['seconds'] / 1e9:.1f} GFLOP/s)")
+    results["engine"] = {
+        "seconds": on["seconds"], "probe_seconds": on["probe_seconds"],
+        "probe_times": on["probe_times"], "probes": list(PROBES),
+        "gflops": F / on["seconds"] / 1e9,
+        "ratio_to_gemm": F / on["seconds"] / 1e9 / gemm["gflops"],
+    }
+    results["engine_no_probes"] = {
+        "seconds": off["seconds"], "gflops": F / off["seconds"] / 1e9,
+        "ratio_to_gemm": F / off["seconds"] / 1e9 / gemm["gflops"],
+    }
+    results["probe_overhead"] = {
+        "ratio": on["seconds"] / off["seconds"] - 1.0,
+        "in_run": on["probe_seconds"] / (on["seconds"] - on["probe_seconds"]),
+        "per_probe_time_ms": 1e3 * on["probe_seconds"] / on["probe_times"],
+        "per_step_ms": 1e3 * off["seconds"] / ref["steps"],
+    }
+
+    seeds = min(args.baseline_seeds, ref["R"])
+    base = run_baseline(cfg, data, params, device, seeds, on["result"].arrays)
+    base["speedup"] = base["seconds_scaled"] / on["seconds"]
+    base["gflops"] = F / base["seconds_scaled"] / 1e9
+    results["baseline"] = base
+    log(f"baseline loop: {base['seconds_timed']:.1f} s for {seeds} seeds → "
+        f"{base['seconds_scaled']:.1f} s for {ref['R']}; speedup {base['speedup']:.2f}×")
+
+    if args.quick:
+        results["memory"] = memory_sweep(device, [500, 2000], 4, 2)
+        grid = {"R": [2, 8], "n": [250, 1000], "m": [100, 400], "d": [25, 100]}
+        results["scaling"] = scaling(device, dict(R=4, n=500, d=50, m=200), grid, 5)
+    else:
+        results["memory"] = memory_sweep(device, [1000, 4000, 16000, 64000], 8, 3)
+        grid = {"R": [1, 4, 16, 64], "n": [250, 1000, 4000], "m": [100, 400, 1600],
+                "d": [12, 50, 200]}
+        results["scaling"] = scaling(device, dict(R=16, n=1000, d=50, m=400), grid, 30)
+
+    results["load_after"] = loadavg()
+    results["cpu_seconds"] = resource.getrusage(resource.RUSAGE_SELF).ru_utime
+    results["total_seconds"] = time.perf_counter() - start
+    Path(args.out).write_text(json.dumps(results, indent=1) + "\n")
+    log(f"wrote {args.out} ({results['total_seconds']:.0f} s)")
+    if args.doc:
+        from benchmarks import report
+
+        Path(args.doc).write_text(report.render(results))
+        log(f"wrote {args.doc}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

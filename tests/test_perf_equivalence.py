@@ -1,0 +1,238 @@
+"""The fast paths of the engine give the numbers of the straightforward formulas.
+
+- the blocked, in-place gradient kernel (net.Workspace, with the one-GEMM Mᵀ[c ⊙ x, c] form for
+  one output) against the textbook closed form δ = (c aᵀ) ⊙ 1[pre > 0], ∇W = δᵀx, ∇b = Σ δ,
+  ∇a = φ(pre)ᵀ c written out here on the whole batch at once;
+- chunked (many blocks over runs and samples) against unchunked (one block: the cache cap lifted
+  and the budget above R·n·m), for the gradients, the forward pass, and whole training runs with
+  probes;
+- the in-place descent step against θ − α∇L̂;
+- the grouped (sorted, padded) segment gradients against masked sums and against a
+  one-sample-at-a-time autograd loop.
+
+The engine has no torch.compile path (measured: no gain on the CPU it was tuned on, see
+docs/benchmarks.md), so there is no compiled-vs-eager comparison to make.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from core_oracles import autograd_grads, forward_one, leaves, sample_losses
+
+from twolayer import net
+from twolayer.config import DataConfig, NetConfig, TrainConfig
+from twolayer.data import sample_dataset
+from twolayer.engine import Runtime, train
+from twolayer.net import Params
+from twolayer.probes import segment_gradients
+
+pytestmark = pytest.mark.usefixtures("single_thread")
+TOL = {torch.float64: dict(rtol=1e-10, atol=1e-12), torch.float32: dict(rtol=2e-4, atol=2e-6)}
+HEADS = [("logistic", 1), ("softmax", 3)]
+
+
+@pytest.fixture
+def unchunked(monkeypatch):
+    """Lift the CPU cache cap so that a large budget means one block for everything."""
+    monkeypatch.setattr(net, "CACHE_BLOCK_ELEMENTS", 1 << 40)
+
+
+def make(R, n, m, d, o, bias, train_a, dtype=torch.float64, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    W = torch.randn(R, m, d, generator=gen, dtype=dtype)
+    a = torch.randn(R, m, o, generator=gen, dtype=dtype) / math.sqrt(m)
+    b = 0.5 * torch.randn(R, m, generator=gen, dtype=dtype) if bias else None
+    x = torch.randn(R, n, d, generator=gen, dtype=dtype)
+    if o == 1:
+        y = 1 - 2 * torch.randint(0, 2, (R, n), generator=gen)
+    else:
+        y = torch.randint(0, o, (R, n), generator=gen)
+    return Params(W=W, a=a, b=b, train_a=train_a), x, y
+
+
+def textbook(p: Params, x, c):
+    """The closed form on the whole batch, no blocks, no tricks."""
+    pre = torch.bmm(x, p.W.transpose(1, 2))
+    if p.b is not None:
+        pre = pre + p.b.unsqueeze(1)
+    delta = torch.bmm(c, p.a.transpose(1, 2)) * (pre > 0)
+    g = {"W": torch.bmm(delta.transpose(1, 2), x)}
+    if p.b is not None:
+        g["b"] = delta.sum(1)
+    if p.train_a:
+        g["a"] = torch.bmm(torch.relu(pre).transpose(1, 2), c)
+    return g, torch.bmm(torch.relu(pre), p.a)
+
+
+@pytest.mark.parametrize("objective,o", HEADS)
+@pytest.mark.parametrize("bias", [False, True])
+@pytest.mark.parametrize("train_a", [False, True])
+@pytest.mark.parametrize("budget", [7 * 3, 2 * 11 * 7, 1 << 30], ids=["tiny", "runs", "one"])
+def test_fast_kernel_matches_textbook_closed_form(objective, o, bias, train_a, budget):
+    R, n, m, d = 5, 11, 7, 4
+    p, x, y = make(R, n, m, d, o, bias, train_a)
+    w = torch.rand(R, n, dtype=x.dtype)
+    for weights in (None, w):
+        grads, loss, out = net.loss_gradients(p, x, y, objective, weights, budget=budget)
+        s = (1.0 / n) if weights is None else weights.unsqueeze(-1)
+        f_ref = textbook(p, x, torch.zeros(R, n, o, dtype=x.dtype))[1]
+        loss_ref, dl = net.loss_and_dloss(f_ref, y, objective)
+        ref, _ = textbook(p, x, dl * s)
+        torch.testing.assert_close(out, f_ref, **TOL[x.dtype])
+        torch.testing.assert_close(loss, loss_ref, **TOL[x.dtype])
+        assert set(grads) == set(ref)
+        for k in ref:
+            torch.testing.assert_close(grads[k], ref[k], **TOL[x.dtype], msg=k)
+
+
+@pytest.mark.parametrize("o", [1, 3])
+@pytest.mark.parametrize("bias,train_a", [(False, False), (True, True)])
+def test_gradients_from_coeffs_chunked_equals_unchunked(unchunked, o, bias, train_a):
+    R, n, m, d = 4, 13, 6, 3
+    p, x, _ = make(R, n, m, d, o, bias, train_a, seed=1)
+    c = torch.randn(R, n, o, dtype=x.dtype, generator=torch.Generator().manual_seed(2))
+    whole = net.gradients_from_coeffs(p, x, c, budget=1 << 30)
+    assert net.block_shape(R, n, m, 1 << 30) == (R, n)  # really one block
+    ref, _ = textbook(p, x, c)
+    for budget in (m, 3 * m, n * m, 2 * n * m + 5):
+        part = net.gradients_from_coeffs(p, x, c, budget=budget)
+        for k in whole:
+            torch.testing.assert_close(part[k], whole[k], **TOL[x.dtype], msg=f"{k} {budget}")
+            torch.testing.assert_close(whole[k], ref[k], **TOL[x.dtype], msg=k)
+
+
+@pytest.mark.parametrize("o", [1, 2])
+def test_forward_chunked_equals_unchunked_and_plain(unchunked, o):
+    p, x, _ = make(3, 17, 5, 4, o, True, False, seed=3)
+    plain = torch.stack([forward_one(p.W[r], p.a[r], p.b[r], x[r]) for r in range(3)])
+    for budget in (5, 2 * 5 * 3, 1 << 30):
+        torch.testing.assert_close(net.forward(p, x, budget), plain, **TOL[x.dtype])
+
+
+def test_blocks_cover_every_run_and_sample_once():
+    for R, n, m, budget in [(5, 11, 7, 21), (5, 11, 7, 200), (1, 3, 2, 1), (4, 4, 4, 1 << 30)]:
+        shape = net.block_shape(R, n, m, budget)
+        assert shape[0] * shape[1] * m <= max(budget, m)
+        seen = torch.zeros(R, n, dtype=torch.long)
+        for rs, ns in net.blocks(R, n, shape):
+            seen[rs, ns] += 1
+        assert bool((seen == 1).all())
+
+
+def test_cpu_blocks_stay_near_the_cache_size():
+    rc, nc = net.block_shape(64, 1000, 400, net.DEFAULT_CHUNK_ELEMENTS, torch.device("cpu"))
+    assert rc * nc * 400 <= net.CACHE_BLOCK_ELEMENTS * torch.get_num_threads()
+    assert nc == 1000  # whole runs: no sample split when a run fits
+
+
+@pytest.mark.parametrize("objective,o", HEADS)
+@pytest.mark.parametrize("bias,train_a", [(False, False), (True, True)])
+def test_descent_step_is_theta_minus_lr_grad(objective, o, bias, train_a):
+    p, x, y = make(3, 9, 5, 4, o, bias, train_a, seed=4)
+    lr = 0.37
+    grads, loss_ref, _ = net.loss_gradients(p, x, y, objective)
+    q = p.clone()
+    ws = net.Workspace(q, x.shape[1], budget=2 * 5 * 4)
+    loss = net.descent_step(q, x, y, objective, lr, ws)
+    torch.testing.assert_close(loss, loss_ref, **TOL[x.dtype])
+    for k, g in grads.items():
+        torch.testing.assert_close(getattr(q, k), getattr(p, k) - lr * g, **TOL[x.dtype], msg=k)
+
+
+def test_workspace_reuse_across_shapes_is_safe():
+    p, x, y = make(2, 8, 4, 3, 1, False, False, seed=5)
+    ws = net.Workspace(p, 8)
+    g1, _, _ = net.loss_gradients(p, x, y, "logistic", workspace=ws)
+    g1 = {k: v.clone() for k, v in g1.items()}
+    # another n: the workspace does not fit and a fresh one is used
+    g2, _, _ = net.loss_gradients(p, x[:, :5], y[:, :5], "logistic", workspace=ws)
+    ref, _, _ = net.loss_gradients(p, x[:, :5], y[:, :5], "logistic")
+    torch.testing.assert_close(g2["W"], ref["W"], **TOL[x.dtype])
+    g3, _, _ = net.loss_gradients(p, x, y, "logistic", workspace=ws)
+    torch.testing.assert_close(g3["W"], g1["W"], **TOL[x.dtype])
+
+
+# -- grouped segment gradients ----------------------------------------------------------------
+@pytest.mark.parametrize("o", [1, 3])
+@pytest.mark.parametrize("bias,train_a", [(False, False), (True, True)])
+@pytest.mark.parametrize("budget", [4, 3 * 6 * 5, 1 << 30], ids=["tiny", "some", "one"])
+def test_grouped_gradients_match_masked_sums(o, bias, train_a, budget):
+    R, n, m, d, S = 5, 10, 6, 3, 4
+    p, x, _ = make(R, n, m, d, o, bias, train_a, seed=6)
+    gen = torch.Generator().manual_seed(7)
+    # entries: every sample once in a random group (some unused), then again in group S−1
+    # with other coefficients for a random subset; group sizes differ between runs
+    g0 = torch.randint(-1, S - 1, (R, n), generator=gen)
+    again = torch.rand(R, n, generator=gen) < 0.4
+    groups = torch.cat([g0, torch.where(again, S - 1, -1)], 1)
+    coeffs = torch.randn(R, 2 * n, o, generator=gen, dtype=x.dtype)
+    rows = torch.arange(n).repeat(2).expand(R, 2 * n)
+    got = net.grouped_gradients(p, x, groups, coeffs, S, rows, budget)
+    x2 = x[:, rows[0]]  # the entries as samples
+    masks = torch.stack([groups == s for s in range(S)])
+    want = segment_gradients(p, x2, coeffs, masks, 1 << 30)
+    torch.testing.assert_close(got, want, **TOL[x.dtype])
+    # and one group by hand: run 0, group 0, as a plain sum of textbook gradients
+    sel = groups[0] == 0
+    ref, _ = textbook(p.select([0]), x2[:1, sel[...]], coeffs[:1, sel])
+    torch.testing.assert_close(got[0, 0], net.flatten(ref)[0], **TOL[x.dtype])
+
+
+def test_grouped_gradients_with_empty_groups_and_one_run():
+    p, x, _ = make(1, 6, 4, 3, 1, False, False, seed=8)
+    groups = torch.tensor([[2, 2, -1, 2, 0, -1]])
+    c = torch.randn(1, 6, 1, dtype=x.dtype)
+    got = net.grouped_gradients(p, x, groups, c, 4)
+    assert torch.equal(got[1], torch.zeros_like(got[1]))  # group 1 is empty
+    assert torch.equal(got[3], torch.zeros_like(got[3]))
+    ref, _ = textbook(p, x[:, [0, 1, 3]], c[:, [0, 1, 3]])
+    torch.testing.assert_close(got[2], net.flatten(ref), **TOL[x.dtype])
+
+
+def test_segment_gradient_of_the_probe_equals_per_sample_autograd():
+    """Group gradients of one run against a one-sample-at-a-time autograd loop (1/n included)."""
+    p, x, y = make(2, 9, 5, 3, 1, True, True, seed=9)
+    n = x.shape[1]
+    _, dl = net.loss_and_dloss(net.forward(p, x), y, "logistic")
+    groups = (torch.arange(n) % 3).expand(2, n)
+    got = net.grouped_gradients(p, x, groups, dl / n, 3, budget=7)
+    for r in range(2):
+        for s in range(3):
+            total = None
+            for i in range(n):
+                if i % 3 != s:
+                    continue
+                W, a, b = leaves(p, r, True)
+                ell = sample_losses(forward_one(W, a, b, x[r, i : i + 1]), y[r, i : i + 1],
+                                    "logistic").sum() / n
+                gi = autograd_grads(ell, W, a, b, True)
+                flat = torch.cat([gi[k].reshape(-1) for k in ("W", "b", "a")])
+                total = flat if total is None else total + flat
+            torch.testing.assert_close(got[s, r], total, **TOL[x.dtype])
+
+
+# -- whole runs ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("objective", ["logistic", "softmax"])
+def test_training_records_do_not_depend_on_the_chunking(unchunked, objective):
+    k = 2 if objective == "logistic" else 3
+    kind = "xor" if k == 2 else "clusters"
+    cfg = DataConfig(kind=kind, d=6, n=40, n_test=30, noise=0.2, num_classes=k)
+    data = sample_dataset(cfg, [0, 1, 2], torch.float64)
+    o = 1 if objective == "logistic" else k
+    p = net.init_params(NetConfig(m=8, outputs=o, second_layer="frei" if o == 1 else "gaussian",
+                                  bias=True), 6, [0, 1, 2], init_var=0.1, dtype=torch.float64)
+    tc = TrainConfig(steps=12, lr=0.5, objective=objective)
+    probes = ("errors", "correlations", "segments")
+    runs = [
+        train(p, data, tc, [0, 1, 5, 12], probes, Runtime("cpu", budget=b, progress=False))
+        for b in (8, 3 * 8 * 7, 1 << 30)
+    ]
+    for other in runs[:-1]:
+        for key, want in runs[-1].arrays.items():
+            np.testing.assert_allclose(other.arrays[key], want, rtol=1e-5, atol=1e-7,
+                                       err_msg=key)  # arrays are stored as float32
+        torch.testing.assert_close(other.params.W, runs[-1].params.W, **TOL[torch.float64])
