@@ -275,6 +275,13 @@ def accumulate_chunk(
         grads["a"].baddbmm_(torch.relu(pre).transpose(1, 2), c)
 
 
+class _Block:
+    """Views of one block of the kernel: the block's samples, parameters and buffers."""
+
+    __slots__ = ("rs", "ns", "first", "xc", "Wt", "b", "h", "hT", "a", "aT", "out", "f0", "mv",
+                 "c", "c0", "ny", "nys", "rhs", "rhs_x", "rhs_c", "G", "ca", "gW", "gb", "ga")
+
+
 class Workspace:
     """Preallocated buffers of the gradient kernel for one shape (R runs, n samples, m, d, o),
     reused across steps so that the hot loop allocates nothing large.
@@ -287,6 +294,9 @@ class Workspace:
 
     i.e. one GEMM G = Mᵀ [c ⊙ x, c] with M = 1[pre > 0]: no [R, n, m] product c aᵀ is
     formed. For K outputs, δ = (c aᵀ) ⊙ M is formed in place and ∇W = δᵀ x.
+
+    The views of every block are built once and kept while the same data and parameter
+    tensors are used (full-batch GD: every step), so a step issues only the arithmetic.
     """
 
     def __init__(self, p: Params, n: int, budget: int = DEFAULT_CHUNK_ELEMENTS):
@@ -297,9 +307,12 @@ class Workspace:
         new = p.W.new_empty
         self.bias = p.b is not None
         self.act = new(rc, nc, m)
+        self.cbuf = new(rc, nc, o)
         if o == 1:
             self.rhs = new(rc, nc, d + int(self.bias))  # [c_i x_i, c_i]
             self.G = new(R, m, d + int(self.bias))  # Mᵀ [c ⊙ x, c]
+            self.ny = new(R, n)  # −y
+            self.nys = new(R, n)  # −y s
         else:
             self.ca = new(rc, nc, m)  # c aᵀ
             self.gW = new(R, m, d)
@@ -307,6 +320,8 @@ class Workspace:
         self.ga = new(R, m, o) if p.train_a else None
         self.out = new(R, n, o)
         self.loss = new(R, n)
+        self._plan: list[_Block] = []
+        self._plan_key: tuple | None = None
 
     @staticmethod
     def _key(p: Params, n: int) -> tuple:
@@ -315,6 +330,49 @@ class Workspace:
 
     def fits(self, p: Params, n: int) -> bool:
         return self.key == self._key(p, n)
+
+    def _blocks(self, p: Params, x: torch.Tensor) -> list[_Block]:
+        """The block views for these tensors. The plan keeps them alive, so an equal
+        (data pointer, shape, strides) key means the very same storage."""
+        key = tuple(
+            (t.data_ptr(), tuple(t.shape), t.stride())
+            for t in (x, p.W, p.a, p.b if p.b is not None else p.W)
+        )
+        if key != self._plan_key:
+            self._plan = [self._block(p, x, rs, ns) for rs, ns in blocks(*x.shape[:2], self.shape)]
+            self._plan_key = key
+        return self._plan
+
+    def _block(self, p: Params, x: torch.Tensor, rs: slice, ns: slice) -> _Block:
+        B = _Block()
+        B.rs, B.ns, B.first = rs, ns, ns.start == 0
+        B.xc = x[rs, ns]
+        rows, cols, d = B.xc.shape
+        B.Wt = p.W[rs].transpose(1, 2)
+        B.b = p.b[rs].unsqueeze(1) if p.b is not None else None
+        B.h = self.act[:rows, :cols]
+        B.hT = B.h.transpose(1, 2)
+        B.a = p.a[rs]
+        B.aT = B.a.transpose(1, 2)
+        B.out = self.out[rs, ns]
+        B.f0 = B.out[..., 0]
+        B.mv = None
+        if p.outputs == 1 and x.device.type == "cpu" and B.out.is_contiguous():
+            B.mv = [(B.h[i], B.a[i, :, 0], B.out[i, :, 0]) for i in range(rows)]
+        B.c = self.cbuf[:rows, :cols]
+        B.c0 = B.c[..., 0]
+        B.ga = self.ga[rs] if self.ga is not None else None
+        if p.outputs == 1:
+            B.ny, B.nys = self.ny[rs, ns], self.nys[rs, ns]
+            B.rhs = self.rhs[:rows, :cols]
+            B.rhs_x = B.rhs[..., :d]
+            B.rhs_c = B.rhs[..., d] if self.bias else None
+            B.G = self.G[rs]
+        else:
+            B.ca = self.ca[:rows, :cols]
+            B.gW = self.gW[rs]
+            B.gb = self.gb[rs] if self.bias else None
+        return B
 
     def run(
         self,
@@ -328,40 +386,51 @@ class Workspace:
         """Accumulate the gradient of Σ_i ⟨c_i, f(x_i)⟩ into the buffers, with
         c_i = s_i ∂ℓ_i/∂f (``coeffs`` None: also fills ``out`` and ``loss``; s_i = ``scale``, a
         number or [R, n]) or c = ``coeffs`` [R, n, o] as given."""
-        R, n, d = x.shape[0], x.shape[1], x.shape[2]
         one = p.outputs == 1
-        if coeffs is None:
-            labels = y.to(x.dtype) if objective == "logistic" else y
-            if not isinstance(scale, float):
-                scale = scale.to(x.dtype).unsqueeze(-1)
-        for rs, ns in blocks(R, n, self.shape):
-            first = ns.start == 0
-            xc = x[rs, ns]
-            rows, cols = xc.shape[0], xc.shape[1]
-            h = _hidden_into(p, rs, xc, self.act[:rows, :cols])
-            if coeffs is None:
-                f = _readout_into(h, p.a[rs], self.out[rs, ns])
-                s = scale if isinstance(scale, float) else scale[rs, ns]
-                c = _scaled_dloss(f, labels[rs, ns], objective, s)
+        logistic = coeffs is None and one and objective == "logistic"
+        if logistic:  # c = σ(−y f)·(−y s), with −y and −y s filled once per call
+            self.ny.copy_(y).neg_()
+            torch.mul(self.ny, scale if isinstance(scale, float) else scale.to(x.dtype),
+                      out=self.nys)
+        elif coeffs is None and not isinstance(scale, float):
+            scale = scale.to(x.dtype).unsqueeze(-1)
+        for B in self._blocks(p, x):
+            h = B.h
+            if B.b is None:
+                torch.bmm(B.xc, B.Wt, out=h)
             else:
-                c = coeffs[rs, ns]
-            if self.ga is not None:
-                _gemm_acc(self.ga[rs], h.transpose(1, 2), c, first)
-            mask = h.gt_(0)  # 1[pre > 0] as 0/1 of the float dtype, in place
+                torch.baddbmm(B.b, B.xc, B.Wt, out=h)
+            h.relu_()
+            if coeffs is not None:
+                c = coeffs[B.rs, B.ns]
+            else:
+                if B.mv is not None:
+                    for hi, ai, oi in B.mv:
+                        torch.mv(hi, ai, out=oi)
+                else:
+                    B.out.copy_(torch.bmm(h, B.a))
+                if logistic:
+                    c = B.c
+                    torch.mul(B.f0, B.ny, out=B.c0).sigmoid_().mul_(B.nys)
+                else:
+                    _, dl = loss_and_dloss(B.out, y[B.rs, B.ns], objective)
+                    c = dl.mul_(scale if isinstance(scale, float) else scale[B.rs, B.ns])
+            if B.ga is not None:
+                _gemm_acc(B.ga, B.hT, c, B.first)
+            h.gt_(0)  # 1[pre > 0] as 0/1 of the float dtype, in place; B.hT now views Mᵀ
             if one:
-                rhs = self.rhs[:rows, :cols]
-                torch.mul(xc, c, out=rhs[..., :d])
-                if self.bias:
-                    rhs[..., d] = c[..., 0]
-                _gemm_acc(self.G[rs], mask.transpose(1, 2), rhs, first)
+                torch.mul(B.xc, c, out=B.rhs_x)
+                if B.rhs_c is not None:
+                    B.rhs_c.copy_(c[..., 0])
+                _gemm_acc(B.G, B.hT, B.rhs, B.first)
             else:
-                delta = mask.mul_(torch.bmm(c, p.a[rs].transpose(1, 2), out=self.ca[:rows, :cols]))
-                _gemm_acc(self.gW[rs], delta.transpose(1, 2), xc, first)
-                if self.bias:
-                    if first:
-                        torch.sum(delta, 1, out=self.gb[rs])
+                delta = h.mul_(torch.bmm(c, B.aT, out=B.ca))
+                _gemm_acc(B.gW, B.hT, B.xc, B.first)
+                if B.gb is not None:
+                    if B.first:
+                        torch.sum(delta, 1, out=B.gb)
                     else:
-                        self.gb[rs] += delta.sum(1)
+                        B.gb += delta.sum(1)
         if coeffs is None:
             self.loss.copy_(sample_loss(self.out, y, objective))
 
