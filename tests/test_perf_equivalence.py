@@ -236,3 +236,33 @@ def test_training_records_do_not_depend_on_the_chunking(unchunked, objective):
             np.testing.assert_allclose(other.arrays[key], want, rtol=1e-5, atol=1e-7,
                                        err_msg=key)  # arrays are stored as float32
         torch.testing.assert_close(other.params.W, runs[-1].params.W, **TOL[torch.float64])
+
+
+@pytest.mark.parametrize("o,bias,train_a", [(1, False, False), (1, True, True), (3, True, False)])
+def test_grouped_gram_is_the_gram_matrix_of_the_group_gradients(o, bias, train_a):
+    R, n, m, d, S = 5, 12, 6, 3, 3
+    p, x, _ = make(R, n, m, d, o, bias, train_a, seed=10)
+    gen = torch.Generator().manual_seed(11)
+    groups = torch.randint(-1, S, (R, n), generator=gen)
+    coeffs = torch.randn(R, n, o, generator=gen, dtype=x.dtype)
+    for budget in (5, 2 * n * m, 1 << 30):
+        g = net.grouped_gradients(p, x, groups, coeffs, S, budget=budget)  # [S, R, P]
+        gram = net.grouped_gram(p, x, groups, coeffs, S, budget=budget)
+        want = torch.einsum("srp,trp->rst", g, g)
+        torch.testing.assert_close(gram, want.to(torch.float64), **TOL[x.dtype])
+
+
+def test_float32_segment_norms_survive_cancellation():
+    """‖g_C + g_N‖ when g_N ≈ −g_C: the Gram route (float64 sums) is as accurate as adding the
+    float32 group vectors first."""
+    p, x, _ = make(1, 8, 5, 3, 1, False, False, dtype=torch.float32, seed=12)
+    c = torch.randn(1, 4, 1, generator=torch.Generator().manual_seed(13))
+    coeffs = torch.cat([c, -c * (1 - 1e-3)], 1)  # the second half nearly cancels the first
+    xx = torch.cat([x[:, :4], x[:, :4]], 1)
+    groups = torch.tensor([[0] * 4 + [1] * 4])
+    gram = net.grouped_gram(p, xx, groups, coeffs, 2)
+    g = net.grouped_gradients(p.to("cpu", torch.float64), xx.double(), groups, coeffs.double(), 2)
+    exact = (g[0] + g[1]).norm(dim=-1)
+    u = torch.ones(2, dtype=torch.float64)
+    got = (u @ gram[0] @ u).sqrt()
+    assert abs(float(got) - float(exact[0])) <= 1e-2 * float(exact[0])

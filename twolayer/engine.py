@@ -147,22 +147,29 @@ def train(
     start = time.perf_counter()
     with torch.no_grad():
         for t in range(cfg.steps + 1):
-            if t in probe_set and probes:
-                _check_divergence(first_bad, seeds)
-                probe_start = time.perf_counter()
-                state = ProbeState(t, p, init, data, cfg.objective, runtime.budget)
-                for k, v in run_probes(probes, state).items():
-                    logs.setdefault(k, []).append(v.detach().to("cpu", torch.float32))
-                probe_seconds += time.perf_counter() - probe_start
+            probe_now = t in probe_set and bool(probes)
             if t == cfg.steps:
+                if probe_now:
+                    _check_divergence(first_bad, seeds)
+                    probe_seconds += _probe(logs, probes, ProbeState(
+                        t, p, init, data, cfg.objective, runtime.budget))
                 break
+            # the gradient at θ_t first: at a probe time its outputs f(θ_t) serve the probes
             if batches is None:
-                loss = net.descent_step(p, data.x, data.y, cfg.objective, cfg.lr, ws, weights)
+                scale = 1.0 / data.x.shape[1] if weights is None else weights
+                ws.run(p, data.x, data.y, cfg.objective, scale)
             else:
                 xb, yb = next(batches)
-                loss = net.descent_step(p, xb, yb, cfg.objective, cfg.lr, ws)
-            bad = ~torch.isfinite(loss).all(dim=1)
+                ws.run(p, xb, yb, cfg.objective, 1.0 / xb.shape[1])
+            bad = ~torch.isfinite(ws.loss).all(dim=1)
             first_bad = torch.where((first_bad < 0) & bad, t, first_bad)
+            if probe_now:
+                _check_divergence(first_bad, seeds)
+                state = ProbeState(t, p, init, data, cfg.objective, runtime.budget)
+                if batches is None:
+                    state._cache["train"] = ws.out.clone()  # f(θ_t) on the training set
+                probe_seconds += _probe(logs, probes, state)
+            ws.descend(p, cfg.lr)
             if (t + 1) % DIVERGENCE_CHECK_EVERY == 0:
                 _check_divergence(first_bad, seeds)
             if bar is not None and (t + 1) % tick == 0:
@@ -181,6 +188,15 @@ def train(
         params=p, times=times, arrays=arrays, wall_seconds=wall, steps=cfg.steps,
         probe_seconds=probe_seconds,
     )
+
+
+def _probe(logs: dict[str, list[torch.Tensor]], probes, state: ProbeState) -> float:
+    """Run the probes on ``state`` and append their outputs (float32, CPU) to ``logs``;
+    return the seconds it took."""
+    start = time.perf_counter()
+    for k, v in run_probes(probes, state).items():
+        logs.setdefault(k, []).append(v.detach().to("cpu", torch.float32))
+    return time.perf_counter() - start
 
 
 def _check_divergence(first_bad: torch.Tensor, seeds: list[int]) -> None:

@@ -146,29 +146,46 @@ def segments_probe(s: ProbeState) -> dict[str, torch.Tensor]:
     groups = torch.cat([2 * classes + noisy, torch.where(d.noisy, 2 * C, -1)], dim=1)
     coeffs = torch.cat([dl, dl_true], dim=1) / n
     rows = torch.arange(n, device=d.x.device).repeat(2).expand(R, 2 * n)
-    g_all = net.grouped_gradients(s.params, d.x, groups, coeffs, 2 * C + 1, rows, s.budget)
-    seg = g_all[: 2 * C].view(C, 2, R, -1)  # [C, 2, R, P]
-    g_cls_clean, g_cls_noisy = seg[:, 0], seg[:, 1]
-    g_clean, g_noisy = g_cls_clean.sum(0), g_cls_noisy.sum(0)
-    g = g_clean + g_noisy
-    g_true = g_clean + g_all[2 * C]
-    cn, nn_ = g_clean.norm(dim=-1), g_noisy.norm(dim=-1)
-    ccn, cnn = g_cls_clean.norm(dim=-1).T, g_cls_noisy.norm(dim=-1).T  # [R, C]
-    return {
-        "grad_norm": g.norm(dim=-1),
+    # all statistics are quadratic forms uᵀΓu of the group gradients' Gram matrix Γ [R, S, S]
+    gram = net.grouped_gram(s.params, d.x, groups, coeffs, 2 * C + 1, rows, s.budget)
+    S = 2 * C + 1
+    u_clean = torch.zeros(S, dtype=gram.dtype, device=gram.device)
+    u_clean[0 : 2 * C : 2] = 1.0
+    u_noisy = torch.zeros_like(u_clean)
+    u_noisy[1 : 2 * C : 2] = 1.0
+    u_true = u_clean.clone()
+    u_true[2 * C] = 1.0
+    u_all = u_clean + u_noisy
+
+    def dot(u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        return torch.einsum("s,rst,t->r", u, gram, v)
+
+    def norm(u: torch.Tensor) -> torch.Tensor:
+        return dot(u, u).clamp(min=0.0).sqrt()
+
+    def cos(u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        return dot(u, v) / (norm(u) * norm(v))
+
+    diag = torch.diagonal(gram, dim1=1, dim2=2).clamp(min=0.0).sqrt()  # [R, S]
+    ccn, cnn = diag[:, 0 : 2 * C : 2], diag[:, 1 : 2 * C : 2]  # [R, C]
+    cross = gram[:, torch.arange(0, 2 * C, 2), torch.arange(1, 2 * C, 2)]  # ⟨g_Cc, g_Nc⟩
+    cn, nn_ = norm(u_clean), norm(u_noisy)
+    stats = {
+        "grad_norm": norm(u_all),
         "grad_clean_norm": cn,
         "grad_noisy_norm": nn_,
         "grad_ratio": cn / nn_,
-        "cos_clean_noisy": _cos(g_clean, g_noisy),
-        "cos_g_clean": _cos(g, g_clean),
-        "cos_g_true": _cos(g, g_true),
-        "grad_true_norm": g_true.norm(dim=-1),
-        "kappa": (g * g_true).sum(-1) / g_true.square().sum(-1),
+        "cos_clean_noisy": cos(u_clean, u_noisy),
+        "cos_g_clean": cos(u_all, u_clean),
+        "cos_g_true": cos(u_all, u_true),
+        "grad_true_norm": norm(u_true),
+        "kappa": dot(u_all, u_true) / dot(u_true, u_true),
         "class_clean_norm": ccn,
         "class_noisy_norm": cnn,
         "class_ratio": ccn / cnn,
-        "class_cos_clean_noisy": _cos(g_cls_clean, g_cls_noisy).T,
+        "class_cos_clean_noisy": cross / (ccn * cnn),
     }
+    return {k: v.to(d.x.dtype) for k, v in stats.items()}
 
 
 def run_probes(names: tuple[str, ...] | list[str], state: ProbeState) -> dict[str, torch.Tensor]:
