@@ -266,3 +266,66 @@ def test_float32_segment_norms_survive_cancellation():
     u = torch.ones(2, dtype=torch.float64)
     got = (u @ gram[0] @ u).sqrt()
     assert abs(float(got) - float(exact[0])) <= 1e-2 * float(exact[0])
+
+
+# -- worker threads -----------------------------------------------------------------------------
+@pytest.fixture
+def two_threads():
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize("objective,o", HEADS)
+@pytest.mark.parametrize("bias,train_a", [(False, False), (True, True)])
+def test_worker_threads_give_the_single_thread_numbers(two_threads, monkeypatch, objective, o,
+                                                        bias, train_a):
+    R, n, m, d = 7, 9, 5, 4
+    p, x, y = make(R, n, m, d, o, bias, train_a, seed=14)
+    budget = 2 * n * m  # blocks of two runs: four blocks over the workers
+    assert net.worker_threads(R, n, m, budget, x.device) == 2
+    threaded = net.Workspace(p, n, budget)
+    assert threaded.workers == 2
+    g_t, loss_t, out_t = net.loss_gradients(p, x, y, objective, budget=budget,
+                                            workspace=threaded)
+    monkeypatch.setattr(net, "THREADED", False)
+    plain = net.Workspace(p, n, budget)
+    assert plain.workers == 0
+    g_p, loss_p, out_p = net.loss_gradients(p, x, y, objective, budget=budget, workspace=plain)
+    s = 1.0 / n
+    f_ref = textbook(p, x, torch.zeros(R, n, o, dtype=x.dtype))[1]
+    _, dl = net.loss_and_dloss(f_ref, y, objective)
+    ref, _ = textbook(p, x, dl * s)
+    torch.testing.assert_close(out_t, out_p, **TOL[x.dtype])
+    torch.testing.assert_close(loss_t, loss_p, **TOL[x.dtype])
+    for k in ref:
+        torch.testing.assert_close(g_t[k], g_p[k], **TOL[x.dtype], msg=k)
+        torch.testing.assert_close(g_t[k], ref[k], **TOL[x.dtype], msg=k)
+    assert torch.get_num_threads() == 2  # the caller's setting is untouched
+
+
+def test_worker_threads_report_errors(two_threads):
+    p, x, y = make(4, 5, 3, 2, 1, False, False, seed=15)
+    ws = net.Workspace(p, 5, budget=5 * 3)
+    assert ws.workers == 2
+    bad = torch.ones(4, 2, 1, dtype=x.dtype)  # coefficients of the wrong length: fails in a worker
+    with pytest.raises(RuntimeError):
+        ws.run(p, x, None, "", 1.0, coeffs=bad)
+    ws.run(p, x, y, "logistic", 0.2)  # the pool still works afterwards
+    ref, _, _ = net.loss_gradients(p, x, y, "logistic")
+    torch.testing.assert_close(ws.gradients(p)["W"], ref["W"], **TOL[x.dtype])
+
+
+def test_training_with_worker_threads_equals_one_thread(two_threads, monkeypatch):
+    cfg = DataConfig(d=6, n=30, n_test=20, noise=0.2)
+    data = sample_dataset(cfg, [0, 1, 2, 3], torch.float64)
+    p = net.init_params(NetConfig(m=8), 6, [0, 1, 2, 3], init_var=0.1, dtype=torch.float64)
+    tc = TrainConfig(steps=10, lr=0.5)
+    rt = Runtime("cpu", budget=30 * 8, progress=False)  # one run per block
+    a = train(p, data, tc, [0, 3, 10], ("errors", "segments"), rt)
+    monkeypatch.setattr(net, "THREADED", False)
+    b = train(p, data, tc, [0, 3, 10], ("errors", "segments"), rt)
+    torch.testing.assert_close(a.params.W, b.params.W, **TOL[torch.float64])
+    for key in a.arrays:
+        np.testing.assert_allclose(a.arrays[key], b.arrays[key], rtol=1e-6, atol=1e-8)

@@ -21,6 +21,8 @@ only the test oracle. Per-sample gradient norms use ‖g_i‖² = ‖δ_i‖²(�
 from __future__ import annotations
 
 import math
+import queue
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
@@ -33,6 +35,8 @@ from .seeding import generator
 DEFAULT_CHUNK_ELEMENTS = 1 << 24
 # CPU: activation elements per intra-op thread in one block (2 MiB float32, about an L2 cache).
 CACHE_BLOCK_ELEMENTS = 1 << 19
+# CPU: share blocks of runs out to one worker thread per core (see _Pool); False: OpenMP only.
+THREADED = True
 
 
 @dataclass(frozen=True)
@@ -124,6 +128,7 @@ def block_shape(
     m: int,
     budget: int = DEFAULT_CHUNK_ELEMENTS,
     device: torch.device | None = None,
+    threads: int | None = None,
 ) -> tuple[int, int]:
     """(runs, samples) of one block of the [R, n, m] activations: at most ``budget`` elements
     (at least one sample of one run). On the CPU a block is also kept near
@@ -132,7 +137,8 @@ def block_shape(
     Whole runs are preferred (every run's samples in one block, several runs per block)."""
     limit = max(1, budget)
     if device is None or device.type == "cpu":
-        limit = min(limit, CACHE_BLOCK_ELEMENTS * max(1, torch.get_num_threads()))
+        threads = torch.get_num_threads() if threads is None else threads
+        limit = min(limit, CACHE_BLOCK_ELEMENTS * max(1, threads))
     per_run = max(1, n * m)
     if per_run <= limit:
         return max(1, min(runs, limit // per_run)), n
@@ -282,6 +288,70 @@ class _Block:
                  "c", "c0", "ny", "nys", "rhs", "rhs_x", "rhs_c", "G", "ca", "gW", "gb", "ga")
 
 
+class _Pool:
+    """k daemon threads, each running torch ops on one intra-op thread of its own.
+
+    On a CPU with k cores, k independent streams of single-threaded ops (each on its own blocks
+    of runs) beat one stream of ops that are each split over k OpenMP threads: no barrier per
+    op, and every block stays in the cache of the core that made it. The calling thread keeps
+    its own intra-op setting."""
+
+    def __init__(self, k: int):
+        self.k = k
+        self.tasks: list[queue.SimpleQueue] = [queue.SimpleQueue() for _ in range(k)]
+        self.done: queue.SimpleQueue = queue.SimpleQueue()
+        threads = torch.get_num_threads()
+        ready = threading.Barrier(k + 1)
+        for i in range(k):
+            threading.Thread(target=self._loop, args=(i, ready), daemon=True,
+                             name=f"twolayer-worker-{i}").start()
+        ready.wait()
+        torch.set_num_threads(threads)  # the process default, for threads started later
+
+    def _loop(self, i: int, ready: threading.Barrier) -> None:
+        torch.set_num_threads(1)  # this thread's OpenMP and MKL setting
+        torch.set_grad_enabled(False)  # grad mode is per thread
+        ready.wait()
+        while True:
+            fn, args = self.tasks[i].get()
+            try:
+                fn(*args)
+                self.done.put(None)
+            except BaseException as e:  # re-raised in the caller
+                self.done.put(e)
+
+    def map(self, fn, parts: list[tuple]) -> None:
+        """fn(*parts[i]) on worker i, for all i at once; returns when all are done."""
+        for i, args in enumerate(parts):
+            self.tasks[i].put((fn, args))
+        errors = [self.done.get() for _ in parts]
+        for e in errors:
+            if e is not None:
+                raise e
+
+
+_POOLS: dict[int, _Pool] = {}
+_POOL_LOCK = threading.Lock()
+
+
+def _pool(k: int) -> _Pool:
+    with _POOL_LOCK:
+        if k not in _POOLS:
+            _POOLS[k] = _Pool(k)
+        return _POOLS[k]
+
+
+def worker_threads(runs: int, n: int, m: int, budget: int, device: torch.device) -> int:
+    """How many worker threads the kernel uses: the intra-op thread count on a CPU when there
+    are at least two blocks of whole runs to share out (blocks of one run's samples accumulate
+    into the same gradient and stay on one thread); else 0 (ops split over OpenMP threads)."""
+    k = torch.get_num_threads()
+    if device.type != "cpu" or k < 2 or not THREADED:
+        return 0
+    rc, nc = block_shape(runs, n, m, budget, device, threads=1)
+    return k if nc == n and -(-runs // rc) >= 2 else 0
+
+
 class Workspace:
     """Preallocated buffers of the gradient kernel for one shape (R runs, n samples, m, d, o),
     reused across steps so that the hot loop allocates nothing large.
@@ -295,32 +365,37 @@ class Workspace:
     i.e. one GEMM G = Mᵀ [c ⊙ x, c] with M = 1[pre > 0]: no [R, n, m] product c aᵀ is
     formed. For K outputs, δ = (c aᵀ) ⊙ M is formed in place and ∇W = δᵀ x.
 
-    The views of every block are built once and kept while the same data and parameter
-    tensors are used (full-batch GD: every step), so a step issues only the arithmetic.
+    On a multi-core CPU the blocks of runs are shared out to worker threads (:class:`_Pool`),
+    each with its own block buffers. The views of every block are built once and kept while the
+    same data and parameter tensors are used (full-batch GD: every step), so a step issues only
+    the arithmetic.
     """
 
     def __init__(self, p: Params, n: int, budget: int = DEFAULT_CHUNK_ELEMENTS):
         R, m, d, o = p.runs, p.m, p.W.shape[2], p.outputs
+        dev = p.W.device
         self.key = self._key(p, n)
-        self.shape = block_shape(R, n, m, budget, p.W.device)
+        self.workers = worker_threads(R, n, m, budget, dev)
+        self.shape = block_shape(R, n, m, budget, dev, threads=1 if self.workers else None)
         rc, nc = self.shape
         new = p.W.new_empty
         self.bias = p.b is not None
-        self.act = new(rc, nc, m)
-        self.cbuf = new(rc, nc, o)
+        lanes = max(1, self.workers)
+        self.act = [new(rc, nc, m) for _ in range(lanes)]
+        self.cbuf = [new(rc, nc, o) for _ in range(lanes)]
         if o == 1:
-            self.rhs = new(rc, nc, d + int(self.bias))  # [c_i x_i, c_i]
+            self.rhs = [new(rc, nc, d + int(self.bias)) for _ in range(lanes)]  # [c_i x_i, c_i]
             self.G = new(R, m, d + int(self.bias))  # Mᵀ [c ⊙ x, c]
             self.ny = new(R, n)  # −y
             self.nys = new(R, n)  # −y s
         else:
-            self.ca = new(rc, nc, m)  # c aᵀ
+            self.ca = [new(rc, nc, m) for _ in range(lanes)]  # c aᵀ
             self.gW = new(R, m, d)
             self.gb = new(R, m) if self.bias else None
         self.ga = new(R, m, o) if p.train_a else None
         self.out = new(R, n, o)
         self.loss = new(R, n)
-        self._plan: list[_Block] = []
+        self._plan: list[list[_Block]] = []
         self._plan_key: tuple | None = None
 
     @staticmethod
@@ -331,26 +406,31 @@ class Workspace:
     def fits(self, p: Params, n: int) -> bool:
         return self.key == self._key(p, n)
 
-    def _blocks(self, p: Params, x: torch.Tensor) -> list[_Block]:
-        """The block views for these tensors. The plan keeps them alive, so an equal
-        (data pointer, shape, strides) key means the very same storage."""
+    def _lanes(self, p: Params, x: torch.Tensor) -> list[list[_Block]]:
+        """The block views for these tensors, one list per worker (round robin over blocks of
+        runs). The plan keeps the tensors alive, so an equal (data pointer, shape, strides)
+        key means the very same storage."""
         key = tuple(
             (t.data_ptr(), tuple(t.shape), t.stride())
             for t in (x, p.W, p.a, p.b if p.b is not None else p.W)
         )
         if key != self._plan_key:
-            self._plan = [self._block(p, x, rs, ns) for rs, ns in blocks(*x.shape[:2], self.shape)]
-            self._plan_key = key
+            lanes = max(1, self.workers)
+            plan: list[list[_Block]] = [[] for _ in range(lanes)]
+            for rs, ns in blocks(*x.shape[:2], self.shape):
+                lane = (rs.start // self.shape[0]) % lanes
+                plan[lane].append(self._block(p, x, rs, ns, lane))
+            self._plan, self._plan_key = plan, key
         return self._plan
 
-    def _block(self, p: Params, x: torch.Tensor, rs: slice, ns: slice) -> _Block:
+    def _block(self, p: Params, x: torch.Tensor, rs: slice, ns: slice, lane: int) -> _Block:
         B = _Block()
         B.rs, B.ns, B.first = rs, ns, ns.start == 0
         B.xc = x[rs, ns]
         rows, cols, d = B.xc.shape
         B.Wt = p.W[rs].transpose(1, 2)
         B.b = p.b[rs].unsqueeze(1) if p.b is not None else None
-        B.h = self.act[:rows, :cols]
+        B.h = self.act[lane][:rows, :cols]
         B.hT = B.h.transpose(1, 2)
         B.a = p.a[rs]
         B.aT = B.a.transpose(1, 2)
@@ -359,17 +439,18 @@ class Workspace:
         B.mv = None
         if p.outputs == 1 and x.device.type == "cpu" and B.out.is_contiguous():
             B.mv = [(B.h[i], B.a[i, :, 0], B.out[i, :, 0]) for i in range(rows)]
-        B.c = self.cbuf[:rows, :cols]
+        B.c = self.cbuf[lane][:rows, :cols]
         B.c0 = B.c[..., 0]
         B.ga = self.ga[rs] if self.ga is not None else None
         if p.outputs == 1:
             B.ny, B.nys = self.ny[rs, ns], self.nys[rs, ns]
-            B.rhs = self.rhs[:rows, :cols]
+            B.rhs = self.rhs[lane][:rows, :cols]
             B.rhs_x = B.rhs[..., :d]
             B.rhs_c = B.rhs[..., d] if self.bias else None
             B.G = self.G[rs]
         else:
-            B.ca = self.ca[:rows, :cols]
+            B.G = None
+            B.ca = self.ca[lane][:rows, :cols]
             B.gW = self.gW[rs]
             B.gb = self.gb[rs] if self.bias else None
         return B
@@ -386,51 +467,20 @@ class Workspace:
         """Accumulate the gradient of Σ_i ⟨c_i, f(x_i)⟩ into the buffers, with
         c_i = s_i ∂ℓ_i/∂f (``coeffs`` None: also fills ``out`` and ``loss``; s_i = ``scale``, a
         number or [R, n]) or c = ``coeffs`` [R, n, o] as given."""
-        one = p.outputs == 1
-        logistic = coeffs is None and one and objective == "logistic"
+        logistic = coeffs is None and p.outputs == 1 and objective == "logistic"
         if logistic:  # c = σ(−y f)·(−y s), with −y and −y s filled once per call
             self.ny.copy_(y).neg_()
             torch.mul(self.ny, scale if isinstance(scale, float) else scale.to(x.dtype),
                       out=self.nys)
         elif coeffs is None and not isinstance(scale, float):
             scale = scale.to(x.dtype).unsqueeze(-1)
-        for B in self._blocks(p, x):
-            h = B.h
-            if B.b is None:
-                torch.bmm(B.xc, B.Wt, out=h)
-            else:
-                torch.baddbmm(B.b, B.xc, B.Wt, out=h)
-            h.relu_()
-            if coeffs is not None:
-                c = coeffs[B.rs, B.ns]
-            else:
-                if B.mv is not None:
-                    for hi, ai, oi in B.mv:
-                        torch.mv(hi, ai, out=oi)
-                else:
-                    B.out.copy_(torch.bmm(h, B.a))
-                if logistic:
-                    c = B.c
-                    torch.mul(B.f0, B.ny, out=B.c0).sigmoid_().mul_(B.nys)
-                else:
-                    _, dl = loss_and_dloss(B.out, y[B.rs, B.ns], objective)
-                    c = dl.mul_(scale if isinstance(scale, float) else scale[B.rs, B.ns])
-            if B.ga is not None:
-                _gemm_acc(B.ga, B.hT, c, B.first)
-            h.gt_(0)  # 1[pre > 0] as 0/1 of the float dtype, in place; B.hT now views Mᵀ
-            if one:
-                torch.mul(B.xc, c, out=B.rhs_x)
-                if B.rhs_c is not None:
-                    B.rhs_c.copy_(c[..., 0])
-                _gemm_acc(B.G, B.hT, B.rhs, B.first)
-            else:
-                delta = h.mul_(torch.bmm(c, B.aT, out=B.ca))
-                _gemm_acc(B.gW, B.hT, B.xc, B.first)
-                if B.gb is not None:
-                    if B.first:
-                        torch.sum(delta, 1, out=B.gb)
-                    else:
-                        B.gb += delta.sum(1)
+        lanes = self._lanes(p, x)
+        if self.workers:
+            _pool(self.workers).map(
+                _run_blocks, [(lane, y, objective, scale, coeffs, logistic) for lane in lanes]
+            )
+        else:
+            _run_blocks(lanes[0], y, objective, scale, coeffs, logistic)
         if coeffs is None:
             self.loss.copy_(sample_loss(self.out, y, objective))
 
@@ -463,6 +513,54 @@ class Workspace:
                 p.b.add_(self.gb, alpha=-lr)
         if self.ga is not None:
             p.a.add_(self.ga, alpha=-lr)
+
+
+def _run_blocks(
+    plan: list[_Block],
+    y: torch.Tensor | None,
+    objective: str,
+    scale: float | torch.Tensor,
+    coeffs: torch.Tensor | None,
+    logistic: bool,
+) -> None:
+    """The kernel on the given blocks (see :class:`Workspace`)."""
+    for B in plan:
+        h = B.h
+        if B.b is None:
+            torch.bmm(B.xc, B.Wt, out=h)
+        else:
+            torch.baddbmm(B.b, B.xc, B.Wt, out=h)
+        h.relu_()
+        if coeffs is not None:
+            c = coeffs[B.rs, B.ns]
+        else:
+            if B.mv is not None:
+                for hi, ai, oi in B.mv:
+                    torch.mv(hi, ai, out=oi)
+            else:
+                B.out.copy_(torch.bmm(h, B.a))
+            if logistic:
+                c = B.c
+                torch.mul(B.f0, B.ny, out=B.c0).sigmoid_().mul_(B.nys)
+            else:
+                _, dl = loss_and_dloss(B.out, y[B.rs, B.ns], objective)
+                c = dl.mul_(scale if isinstance(scale, float) else scale[B.rs, B.ns])
+        if B.ga is not None:
+            _gemm_acc(B.ga, B.hT, c, B.first)
+        h.gt_(0)  # 1[pre > 0] as 0/1 of the float dtype, in place; B.hT now views Mᵀ
+        if B.G is not None:  # one output
+            torch.mul(B.xc, c, out=B.rhs_x)
+            if B.rhs_c is not None:
+                B.rhs_c.copy_(c[..., 0])
+            _gemm_acc(B.G, B.hT, B.rhs, B.first)
+        else:
+            delta = h.mul_(torch.bmm(c, B.aT, out=B.ca))
+            _gemm_acc(B.gW, B.hT, B.xc, B.first)
+            if B.gb is not None:
+                if B.first:
+                    torch.sum(delta, 1, out=B.gb)
+                else:
+                    B.gb += delta.sum(1)
 
 
 def _gemm_acc(out: torch.Tensor, lhs: torch.Tensor, rhs: torch.Tensor, first: bool) -> None:
