@@ -329,3 +329,28 @@ def test_training_with_worker_threads_equals_one_thread(two_threads, monkeypatch
     torch.testing.assert_close(a.params.W, b.params.W, **TOL[torch.float64])
     for key in a.arrays:
         np.testing.assert_allclose(a.arrays[key], b.arrays[key], rtol=1e-6, atol=1e-8)
+
+
+def test_concurrent_callers_share_the_workers_safely(two_threads):
+    import threading
+
+    p, x, y = make(6, 7, 4, 3, 1, False, False, seed=16)
+    ref, _, _ = net.loss_gradients(p, x, y, "logistic", budget=7 * 4)
+    results, errors = [], []
+
+    def call():
+        try:
+            for _ in range(20):
+                g, _, _ = net.loss_gradients(p, x, y, "logistic", budget=7 * 4)
+                results.append(g["W"])
+        except Exception as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=call) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and len(results) == 60
+    for g in results:
+        torch.testing.assert_close(g, ref["W"], **TOL[x.dtype])

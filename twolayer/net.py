@@ -186,12 +186,21 @@ def forward(p: Params, x: torch.Tensor, budget: int = DEFAULT_CHUNK_ELEMENTS) ->
     """f(x) for every run: [R, n, o]. x is [R, n, d]."""
     R, n = x.shape[:2]
     out = x.new_empty(R, n, p.outputs)
-    shape = block_shape(R, n, p.m, budget, x.device)
-    buf = x.new_empty(shape[0], shape[1], p.m)
-    for rs, ns in blocks(R, n, shape):
-        xc = x[rs, ns]
-        h = _hidden_into(p, rs, xc, buf[: xc.shape[0], : xc.shape[1]])
-        _readout_into(h, p.a[rs], out[rs, ns])
+    k = worker_threads(R, n, p.m, budget, x.device)
+    shape = block_shape(R, n, p.m, budget, x.device, threads=1 if k else None)
+    todo = list(blocks(R, n, shape))
+
+    def lane(mine: list[tuple[slice, slice]]) -> None:
+        buf = x.new_empty(shape[0], shape[1], p.m)
+        for rs, ns in mine:
+            xc = x[rs, ns]
+            h = _hidden_into(p, rs, xc, buf[: xc.shape[0], : xc.shape[1]])
+            _readout_into(h, p.a[rs], out[rs, ns])
+
+    if k:  # whole runs per block (see worker_threads): the lanes write disjoint rows
+        _pool(k).map(lane, [(todo[i::k],) for i in range(k)])
+    else:
+        lane(todo)
     return out
 
 
@@ -300,6 +309,7 @@ class _Pool:
         self.k = k
         self.tasks: list[queue.SimpleQueue] = [queue.SimpleQueue() for _ in range(k)]
         self.done: queue.SimpleQueue = queue.SimpleQueue()
+        self.lock = threading.Lock()  # one caller at a time
         threads = torch.get_num_threads()
         ready = threading.Barrier(k + 1)
         for i in range(k):
@@ -309,6 +319,7 @@ class _Pool:
         torch.set_num_threads(threads)  # the process default, for threads started later
 
     def _loop(self, i: int, ready: threading.Barrier) -> None:
+        _IN_WORKER.active = True
         torch.set_num_threads(1)  # this thread's OpenMP and MKL setting
         torch.set_grad_enabled(False)  # grad mode is per thread
         ready.wait()
@@ -322,15 +333,17 @@ class _Pool:
 
     def map(self, fn, parts: list[tuple]) -> None:
         """fn(*parts[i]) on worker i, for all i at once; returns when all are done."""
-        for i, args in enumerate(parts):
-            self.tasks[i].put((fn, args))
-        errors = [self.done.get() for _ in parts]
+        with self.lock:
+            for i, args in enumerate(parts):
+                self.tasks[i].put((fn, args))
+            errors = [self.done.get() for _ in parts]
         for e in errors:
             if e is not None:
                 raise e
 
 
 _POOLS: dict[int, _Pool] = {}
+_IN_WORKER = threading.local()
 _POOL_LOCK = threading.Lock()
 
 
@@ -346,7 +359,7 @@ def worker_threads(runs: int, n: int, m: int, budget: int, device: torch.device)
     are at least two blocks of whole runs to share out (blocks of one run's samples accumulate
     into the same gradient and stay on one thread); else 0 (ops split over OpenMP threads)."""
     k = torch.get_num_threads()
-    if device.type != "cpu" or k < 2 or not THREADED:
+    if device.type != "cpu" or k < 2 or not THREADED or getattr(_IN_WORKER, "active", False):
         return 0
     rc, nc = block_shape(runs, n, m, budget, device, threads=1)
     return k if nc == n and -(-runs // rc) >= 2 else 0
@@ -646,12 +659,13 @@ def grouped_gradients(
     group, so that one forward and one backward pass over the entries give all S gradients —
     not S passes over masked copies of the data. Blocks of runs are padded to the block's
     largest group with zero coefficients."""
-    R = x.shape[0]
-    out = None
-    for rs, g in _grouped_blocks(p, x, groups, coeffs, num_groups, rows, budget):
-        if out is None:
-            out = x.new_empty(num_groups, R, g.shape[2])
+    lay = _GroupLayout(p, x, groups, coeffs, num_groups, rows, budget)
+    out = x.new_empty(num_groups, x.shape[0], lay.P)
+
+    def consume(rs: slice, g: torch.Tensor, lane: int) -> None:
         out[:, rs] = g
+
+    lay.run(consume)
     return out
 
 
@@ -668,129 +682,145 @@ def grouped_gram(
     block by block, without ever holding all S·R·P gradient entries. Every norm, cosine and
     projection of sums of group gradients follows: ‖Σ_s u_s g_s‖² = uᵀ Γ u. The products are
     summed in float64, so such norms are as accurate as the group gradients themselves."""
+    lay = _GroupLayout(p, x, groups, coeffs, num_groups, rows, budget)
     gram = torch.empty(x.shape[0], num_groups, num_groups, dtype=torch.float64, device=x.device)
-    g64 = None
-    for rs, g in _grouped_blocks(p, x, groups, coeffs, num_groups, rows, budget):
-        if g64 is None:
-            g64 = torch.empty(g.shape[1], g.shape[0], g.shape[2], dtype=torch.float64,
-                              device=x.device)
-        gb = g64[: g.shape[1]]
+    g64 = [x.new_empty(lay.rc, num_groups, lay.P, dtype=torch.float64)
+           for _ in range(max(1, lay.workers))]
+
+    def consume(rs: slice, g: torch.Tensor, lane: int) -> None:
+        gb = g64[lane][: g.shape[1]]
         gb.copy_(g.transpose(0, 1))  # [rb, S, P]
         torch.bmm(gb, gb.transpose(1, 2), out=gram[rs])
+
+    lay.run(consume)
     return gram
 
 
-def _grouped_blocks(
-    p: Params,
-    x: torch.Tensor,
-    groups: torch.Tensor,
-    coeffs: torch.Tensor,
-    S: int,
-    rows: torch.Tensor | None,
-    budget: int,
-) -> Iterator[tuple[slice, torch.Tensor]]:
-    """Yield (runs, [S, rb, P] group gradients of those runs) block by block. The yielded
-    tensor is a reused buffer: valid until the next block."""
-    R, n, d = x.shape
-    m, o = p.m, p.outputs
-    K = groups.shape[1]
-    dev, dt = x.device, x.dtype
-    bias = p.b is not None
-    if rows is None:
-        rows = torch.arange(K, device=dev).expand(R, K)
-    # sort each run's entries by group (unused entries last)
-    key = torch.where((groups >= 0) & (groups < S), groups, S).long()
-    order = torch.argsort(key, dim=1, stable=True)
-    counts = torch.zeros(R, S + 1, dtype=torch.long, device=dev)
-    counts = counts.scatter_add_(1, key, torch.ones_like(key))[:, :S]  # [R, S]
-    starts = torch.cumsum(counts, 1) - counts
-    rows_sorted = rows.gather(1, order)
-    coeffs_sorted = coeffs.to(dt).gather(1, order.unsqueeze(-1).expand(-1, -1, o))
-    # layout of a block of runs: group s occupies the same entry range in all its runs, as
-    # long as the block's largest count of s; shorter runs are padded (coefficient 0)
-    rc, nc = block_shape(R, n, m, budget, dev)
-    nb = -(-R // rc)
-    block_of = torch.arange(R, device=dev) // rc
-    padded = counts.new_zeros(nb * rc, S)
-    padded[:R] = counts
-    sizes = padded.view(nb, rc, S).amax(1)  # [nb, S]
-    ends = torch.cumsum(sizes, 1)
-    bounds = ends.tolist()  # one host sync for all blocks
-    T = max(1, max(b[-1] for b in bounds))
-    ends_r = ends[block_of]  # [R, S]
-    t = torch.arange(T, device=dev).expand(R, T).contiguous()
-    grp = torch.searchsorted(ends_r, t, right=True)  # group of entry t (S: past the end)
-    g = grp.clamp(max=S - 1)
-    j = t - (ends_r - sizes[block_of]).gather(1, g)  # position within its group
-    valid = (grp < S) & (j < counts.gather(1, g))
-    src = torch.where(valid, starts.gather(1, g) + j, 0)
-    idx = rows_sorted.gather(1, src)  # [R, T] sample of each entry
-    cb = coeffs_sorted.gather(1, src.unsqueeze(-1).expand(-1, -1, o))
-    cb = cb * valid.unsqueeze(-1).to(dt)  # [R, T, o]
-    # per-block buffers, reused
-    P = m * d + (m if bias else 0) + (m * o if p.train_a else 0)
-    out = x.new_empty(S, rc, P)
-    if o == 1:
-        G = x.new_empty(S, rc, m, d + int(bias))  # Mᵀ [c ⊙ x, c] per group
-    else:
-        gW = x.new_empty(S, rc, m, d)
-        gb = x.new_empty(S, rc, m) if bias else None
-    ga = x.new_empty(S, rc, m, o) if p.train_a else None
-    # a block's entries (about n plus the duplicates) may exceed the nominal block by a quarter
-    # before they are split: one GEMM over 1.1 n rows beats two over n and 0.1 n
-    cap = max(rc * nc, min(budget // m, (5 * rc * nc) // 4))
-    buf = x.new_empty(cap * m)
-    rhs_buf = x.new_empty(cap * (d + int(bias))) if o == 1 else None
-    for bi, r0 in enumerate(range(0, R, rc)):
-        rs = slice(r0, min(R, r0 + rc))
-        rb, total = rs.stop - rs.start, bounds[bi][-1]
-        accs = [G] if o == 1 else [gW] + ([gb] if bias else [])
-        for acc in accs + ([ga] if ga is not None else []):
-            acc[:, :rb].zero_()
-        lo_s = [0] + bounds[bi][:-1]
-        # the block's entries as rows of x (row copies: much faster than a gather)
-        flat_idx = (idx[rs, :total] + n * torch.arange(rb, device=dev).unsqueeze(1)).flatten()
-        xb = x[rs].reshape(rb * n, d).index_select(0, flat_idx).view(rb, total, d)
-        step = max(1, cap // rb)
-        for c0 in range(0, total, step):
-            c1 = min(total, c0 + step)
-            xc, cc = xb[:, c0:c1], cb[rs, c0:c1]
-            h = _hidden_into(p, rs, xc, buf[: rb * (c1 - c0) * m].view(rb, c1 - c0, m))
-            parts = [
-                (s, max(lo_s[s], c0) - c0, min(bounds[bi][s], c1) - c0)
-                for s in range(S)
-                if max(lo_s[s], c0) < min(bounds[bi][s], c1)
-            ]
-            if ga is not None:
-                for s, lo, hi in parts:
-                    ga[s, :rb].baddbmm_(h[:, lo:hi].transpose(1, 2), cc[:, lo:hi])
-            mask = h.gt_(0)
-            if o == 1:
-                rhs = rhs_buf[: rb * (c1 - c0) * (d + int(bias))].view(rb, c1 - c0, -1)
-                torch.mul(xc, cc, out=rhs[..., :d])
-                if bias:
-                    rhs[..., d] = cc[..., 0]
-                for s, lo, hi in parts:
-                    G[s, :rb].baddbmm_(mask[:, lo:hi].transpose(1, 2), rhs[:, lo:hi])
-            else:
-                delta = mask.mul_(torch.bmm(cc, p.a[rs].transpose(1, 2)))
-                for s, lo, hi in parts:
-                    gW[s, :rb].baddbmm_(delta[:, lo:hi].transpose(1, 2), xc[:, lo:hi])
-                    if gb is not None:
-                        gb[s, :rb] += delta[:, lo:hi].sum(1)
-        ob = out[:, :rb]
-        a = p.a[rs]
-        if o == 1:
-            torch.mul(a, G[:, :rb, :, :d], out=ob[..., : m * d].unflatten(-1, (m, d)))
-            if bias:
-                torch.mul(a[..., 0], G[:, :rb, :, d], out=ob[..., m * d : m * d + m])
+class _GroupLayout:
+    """The entries of :func:`grouped_gradients` sorted by group and laid out block by block."""
+
+    def __init__(self, p: Params, x: torch.Tensor, groups: torch.Tensor, coeffs: torch.Tensor,
+                 S: int, rows: torch.Tensor | None, budget: int):
+        R, n, d = x.shape
+        m, o = p.m, p.outputs
+        K = groups.shape[1]
+        dev, dt = x.device, x.dtype
+        self.p, self.x, self.S, self.budget = p, x, S, budget
+        self.P = m * d + (m if p.b is not None else 0) + (m * o if p.train_a else 0)
+        if rows is None:
+            rows = torch.arange(K, device=dev).expand(R, K)
+        # sort each run's entries by group (unused entries last)
+        key = torch.where((groups >= 0) & (groups < S), groups, S).long()
+        order = torch.argsort(key, dim=1, stable=True)
+        counts = torch.zeros(R, S + 1, dtype=torch.long, device=dev)
+        counts = counts.scatter_add_(1, key, torch.ones_like(key))[:, :S]  # [R, S]
+        starts = torch.cumsum(counts, 1) - counts
+        rows_sorted = rows.gather(1, order)
+        coeffs_sorted = coeffs.to(dt).gather(1, order.unsqueeze(-1).expand(-1, -1, o))
+        # a block of runs: group s occupies the same entry range in all its runs, as long as
+        # the block's largest count of s; shorter runs are padded (coefficient 0)
+        self.workers = worker_threads(R, n, m, budget, dev)
+        rc, nc = block_shape(R, n, m, budget, dev, threads=1 if self.workers else None)
+        self.rc, self.nc = rc, nc
+        nb = -(-R // rc)
+        block_of = torch.arange(R, device=dev) // rc
+        padded = counts.new_zeros(nb * rc, S)
+        padded[:R] = counts
+        sizes = padded.view(nb, rc, S).amax(1)  # [nb, S]
+        ends = torch.cumsum(sizes, 1)
+        self.bounds = ends.tolist()  # one host sync for all blocks
+        T = max(1, max(b[-1] for b in self.bounds))
+        ends_r = ends[block_of]  # [R, S]
+        t = torch.arange(T, device=dev).expand(R, T).contiguous()
+        grp = torch.searchsorted(ends_r, t, right=True)  # group of entry t (S: past the end)
+        g = grp.clamp(max=S - 1)
+        j = t - (ends_r - sizes[block_of]).gather(1, g)  # position within its group
+        valid = (grp < S) & (j < counts.gather(1, g))
+        src = torch.where(valid, starts.gather(1, g) + j, 0)
+        self.idx = rows_sorted.gather(1, src)  # [R, T] sample of each entry
+        cb = coeffs_sorted.gather(1, src.unsqueeze(-1).expand(-1, -1, o))
+        self.cb = cb * valid.unsqueeze(-1).to(dt)  # [R, T, o]
+        # a block's entries (about n plus the duplicates) may exceed the nominal block by a
+        # quarter before they are split: one GEMM over 1.1 n rows beats two over n and 0.1 n
+        self.cap = max(rc * nc, min(budget // m, (5 * rc * nc) // 4))
+
+    def run(self, consume) -> None:
+        """consume(runs, [S, rb, P] group gradients, lane) for every block of runs, on the
+        worker threads when there are any (the tensor is a buffer reused by that lane)."""
+        starts = list(range(0, self.x.shape[0], self.rc))
+        if self.workers:
+            k = self.workers
+            _pool(k).map(self._lane, [(starts[i::k], consume, i) for i in range(k)])
         else:
-            ob[..., : m * d] = gW[:, :rb].flatten(2)
-            if bias:
-                ob[..., m * d : m * d + m] = gb[:, :rb]
-        if ga is not None:
-            ob[..., P - m * o :] = ga[:, :rb].flatten(2)
-        yield rs, ob
+            self._lane(starts, consume, 0)
+
+    def _lane(self, block_starts: list[int], consume, lane: int) -> None:
+        p, x, S, rc, cap = self.p, self.x, self.S, self.rc, self.cap
+        R, n, d = x.shape
+        m, o = p.m, p.outputs
+        bias = p.b is not None
+        out = x.new_empty(S, rc, self.P)
+        if o == 1:
+            G = x.new_empty(S, rc, m, d + int(bias))  # Mᵀ [c ⊙ x, c] per group
+        else:
+            gW = x.new_empty(S, rc, m, d)
+            gb = x.new_empty(S, rc, m) if bias else None
+        ga = x.new_empty(S, rc, m, o) if p.train_a else None
+        buf = x.new_empty(cap * m)
+        rhs_buf = x.new_empty(cap * (d + int(bias))) if o == 1 else None
+        for r0 in block_starts:
+            bi = r0 // rc
+            rs = slice(r0, min(R, r0 + rc))
+            rb, bounds = rs.stop - rs.start, self.bounds[bi]
+            total = bounds[-1]
+            accs = [G] if o == 1 else [gW] + ([gb] if bias else [])
+            for acc in accs + ([ga] if ga is not None else []):
+                acc[:, :rb].zero_()
+            lo_s = [0] + bounds[:-1]
+            # the block's entries as rows of x (row copies: much faster than a gather)
+            offsets = n * torch.arange(rb, device=x.device).unsqueeze(1)
+            xb = x[rs].reshape(rb * n, d).index_select(0, (self.idx[rs, :total] + offsets)
+                                                       .flatten()).view(rb, total, d)
+            step = max(1, cap // rb)
+            for c0 in range(0, total, step):
+                c1 = min(total, c0 + step)
+                xc, cc = xb[:, c0:c1], self.cb[rs, c0:c1]
+                h = _hidden_into(p, rs, xc, buf[: rb * (c1 - c0) * m].view(rb, c1 - c0, m))
+                parts = [
+                    (s, max(lo_s[s], c0) - c0, min(bounds[s], c1) - c0)
+                    for s in range(S)
+                    if max(lo_s[s], c0) < min(bounds[s], c1)
+                ]
+                if ga is not None:
+                    for s, lo, hi in parts:
+                        ga[s, :rb].baddbmm_(h[:, lo:hi].transpose(1, 2), cc[:, lo:hi])
+                mask = h.gt_(0)
+                if o == 1:
+                    rhs = rhs_buf[: rb * (c1 - c0) * (d + int(bias))].view(rb, c1 - c0, -1)
+                    torch.mul(xc, cc, out=rhs[..., :d])
+                    if bias:
+                        rhs[..., d] = cc[..., 0]
+                    for s, lo, hi in parts:
+                        G[s, :rb].baddbmm_(mask[:, lo:hi].transpose(1, 2), rhs[:, lo:hi])
+                else:
+                    delta = mask.mul_(torch.bmm(cc, p.a[rs].transpose(1, 2)))
+                    for s, lo, hi in parts:
+                        gW[s, :rb].baddbmm_(delta[:, lo:hi].transpose(1, 2), xc[:, lo:hi])
+                        if gb is not None:
+                            gb[s, :rb] += delta[:, lo:hi].sum(1)
+            ob = out[:, :rb]
+            a = p.a[rs]
+            if o == 1:
+                torch.mul(a, G[:, :rb, :, :d], out=ob[..., : m * d].unflatten(-1, (m, d)))
+                if bias:
+                    torch.mul(a[..., 0], G[:, :rb, :, d], out=ob[..., m * d : m * d + m])
+            else:
+                ob[..., : m * d] = gW[:, :rb].flatten(2)
+                if bias:
+                    ob[..., m * d : m * d + m] = gb[:, :rb]
+            if ga is not None:
+                ob[..., self.P - m * o :] = ga[:, :rb].flatten(2)
+            consume(rs, ob, lane)
 
 
 def flatten(grads: dict[str, torch.Tensor]) -> torch.Tensor:
