@@ -29,13 +29,15 @@ claims, since a probe does not know the step size):
     loss_weight_min / loss_weight_max [R]: min/max_i −ℓ'(y_i f(x_i)) = 1/(1 + exp(y_i f(x_i)))
     (M10; Eq. 19 predicts ≥ e^{−2}/2 for t ≤ T − 1). margin_clean_min [R]: min_{i∈C} y_i f(x_i);
     margin_noisy_max [R]: max_{i∈N} y_i f(x_i), NaN if N is empty (M11). acc_clean / acc_noisy
-    [R]: share of C / N with sgn f(x_i) = y_i (M12; NaN for an empty subset).
+    [R]: share of C / N with sgn f(x_i) = y_i, i.e. y_i f(x_i) > 0 (M12; NaN for an empty
+    subset; f = 0 counts as wrong).
 ``frei_test``
     agreement [R]: share of test points with sgn f(x) = sgn(|⟨μ1, x⟩| − |⟨μ2, x⟩|) (M14).
     test_error / test_error_clean [R]: error against the noisy / clean test labels (M13).
 ``frei_features``
     movement_min / movement_median [R]: min / median over training points of
-    ‖φ(W^(t) x_i) − φ(W^(0) x_i)‖ / ‖φ(W^(0) x_i)‖ (M15; Proposition 2).
+    ‖φ(W^(t) x_i) − φ(W^(0) x_i)‖ / ‖φ(W^(0) x_i)‖ (M15; Proposition 2). Points with
+    φ(W^(0) x_i) = 0 (no neuron active at initialisation; probability 2^−m) are left out.
 """
 
 from __future__ import annotations
@@ -141,7 +143,7 @@ def samples_probe(s: ProbeState) -> dict[str, torch.Tensor]:
     margin = d.y.to(s.params.W.dtype) * s.out_train()[..., 0]  # y_i f(x_i), [R, n]
     weight = torch.sigmoid(-margin)  # −ℓ'(y_i f(x_i))
     clean, noisy = ~d.noisy, d.noisy
-    right = (net.predict(s.out_train()) == d.y).to(margin.dtype)
+    right = (margin > 0).to(margin.dtype)  # sgn f(x_i) = y_i (f = 0 counts as wrong)
     nan = torch.tensor(float("nan"), dtype=margin.dtype, device=margin.device)
     noisy_max = torch.where(
         noisy.any(-1), margin.masked_fill(~noisy, float("-inf")).amax(-1), nan
@@ -180,5 +182,9 @@ def features_probe(s: ProbeState) -> dict[str, torch.Tensor]:
     for sl in net.chunks(x.shape[1], p.runs, 2 * p.m, s.budget):
         h0 = torch.relu(net.preactivation(p0, x[:, sl]))
         h = torch.relu(net.preactivation(p, x[:, sl]))
-        ratio[:, sl] = (h - h0).norm(dim=-1) / h0.norm(dim=-1)
-    return {"movement_min": ratio.amin(-1), "movement_median": ratio.median(-1).values}
+        base = h0.norm(dim=-1)
+        ratio[:, sl] = torch.where(base > 0, (h - h0).norm(dim=-1) / base, float("nan"))
+    return {
+        "movement_min": ratio.nan_to_num(nan=float("inf")).amin(-1),
+        "movement_median": ratio.nanmedian(-1).values,
+    }

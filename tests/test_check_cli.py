@@ -1,0 +1,96 @@
+"""`twolayer check`: JSON shape, exit status, report, bad input (fake claims keep it fast)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from twolayer.claims import CLAIMS
+from twolayer.claims.base import FAILS, HOLDS, INCONCLUSIVE, Claim, verdict
+from twolayer.cli import main
+
+KEYS = {"id", "paper", "statement", "source", "verdict", "measured", "bound", "ci", "seeds",
+        "setting", "in_regime"}
+
+
+def fake(monkeypatch, outcomes: dict[str, tuple[str, bool]]) -> None:
+    """Register claims of a paper "fakepaper": id suffix → (outcome, in_regime)."""
+    for suffix, (outcome, in_regime) in outcomes.items():
+        cid = f"fakepaper.{suffix}"
+
+        def check(exps, cid=cid, outcome=outcome):
+            exps.get("fakepaper.exp")
+            return verdict(cid, outcome, 0.5, "<= 1", (0.25, 0.75), 3, "d=10", "detail",
+                           "frei2023-fig1")
+
+        monkeypatch.setitem(CLAIMS, cid, Claim(cid, "fakepaper", "a statement", "Lemma 1", check,
+                                               "[PAPER]", in_regime))
+    calls = []
+    from twolayer.claims.base import EXPERIMENTS
+
+    def exp(quick, seeds, runtime):
+        calls.append((quick, seeds))
+        return object()
+
+    monkeypatch.setitem(EXPERIMENTS, "fakepaper.exp", exp)
+    return calls
+
+
+@pytest.mark.parametrize(
+    "outcomes, status",
+    [
+        ({"a": (HOLDS, True), "b": (HOLDS, True)}, 0),
+        ({"a": (HOLDS, True), "b": (FAILS, False)}, 0),  # outside the regime: does not count
+        ({"a": (HOLDS, True), "b": (INCONCLUSIVE, False)}, 0),
+        ({"a": (HOLDS, True), "b": (FAILS, True)}, 1),
+        ({"a": (INCONCLUSIVE, True), "b": (HOLDS, True)}, 1),
+    ],
+)
+def test_exit_status(monkeypatch, capsys, outcomes, status):
+    calls = fake(monkeypatch, outcomes)
+    assert main(["check", "fakepaper", "--quick", "--seeds", "3", "--json"]) == status
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["id"] for r in rows] == ["fakepaper.a", "fakepaper.b"]
+    for r in rows:
+        assert KEYS <= set(r)
+        assert r["verdict"] in (HOLDS, FAILS, INCONCLUSIVE)
+        assert r["ci"] == [0.25, 0.75] and r["seeds"] == 3
+    assert [r["verdict"] for r in rows] == [o for o, _ in outcomes.values()]
+    assert [r["in_regime"] for r in rows] == [i for _, i in outcomes.values()]
+    assert calls == [(True, 3)]  # the shared experiment ran once, with --quick and --seeds
+
+
+def test_table_and_report(monkeypatch, capsys, tmp_path):
+    fake(monkeypatch, {"a": (HOLDS, True), "b": (FAILS, False)})
+    report = tmp_path / "docs" / "claims.md"
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", "fakepaper", "--report", str(report), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "fakepaper.a" in out and "holds" in out and "fails (outside regime)" in out
+    assert "exit status 0" in out
+    md = report.read_text()
+    assert "| claim | source | verdict | measured | bound | CI | seeds | figure |" in md
+    assert "`fakepaper.b`" in md and "(outside)" in md
+    assert "[frei2023-fig1](../figures/frei2023-fig1.png)" in md
+
+
+def test_list_and_bad_input(monkeypatch, capsys, tmp_path):
+    fake(monkeypatch, {"a": (HOLDS, True)})
+    assert main(["check", "fakepaper", "--list"]) == 0
+    assert "fakepaper.a" in capsys.readouterr().out
+    assert main(["check", "nosuchpaper"]) == 2
+    err = capsys.readouterr().err
+    assert "--paper" in err and "nosuchpaper" in err and "frei2023" in err
+    assert main(["check", "fakepaper", "--seeds", "0"]) == 2
+    assert "--seeds" in capsys.readouterr().err
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert main(["check", "fakepaper", "--report", str(blocker / "claims.md")]) == 2
+    assert "--report" in capsys.readouterr().err
+    assert not (blocker.parent / "claims.md").exists()
+
+
+def test_frei2023_is_registered_on_import():
+    ids = [c for c in CLAIMS if c.startswith("frei2023.")]
+    assert len(ids) >= 20 and "frei2023.lemma12.one_step_amplification" in ids

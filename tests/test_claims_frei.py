@@ -1,0 +1,238 @@
+"""Claims of Frei et al. (2023): verdict rules against hand-computed cases, every claim end to end
+on a tiny plan, and claims fed doctored records that violate the paper's predictions."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+
+import numpy as np
+import pytest
+
+import twolayer
+from twolayer.claims import CLAIMS, run_checks
+from twolayer.claims import frei2023 as F
+from twolayer.claims.base import FAILS, HOLDS, INCONCLUSIVE, Experiments
+from twolayer.errors import ConfigError
+
+TINY_REGIME = F.Regime(
+    ds=(100, 400), n=60, m=20, noise=0.05, sigma2_d=1 / 1024, init_var_md=1e-8, lr=0.25,
+    n_test=200, seeds=3,
+)
+TINY = F.Plan(
+    regime=TINY_REGIME, deep=None, linear_d=20, adversarial_d=100, movement_d=100,
+    movement_init_var_md=(1e-6, 1e-7, 1e-8),
+    high_d=F.Late(n=20, d=200, m=10, steps=40, lr=4.0, n_test=200, seeds=2, num_times=8),
+    low_d=F.Late(n=80, d=5, m=10, steps=40, lr=4.0, n_test=200, seeds=2, num_times=8),
+)
+FIGURES = {"frei2023-fig1", "frei2023-fig2", "frei2023-amplification", "frei2023-trajectories"}
+
+
+def use_tiny(monkeypatch):
+    monkeypatch.setitem(F.PLANS, "quick", TINY)
+    monkeypatch.setitem(F.PLANS, "full", TINY)
+
+
+# ---------------------------------------------------------------------------- verdict rules
+
+
+def binom_tail(k: int, R: int, p: float) -> float:
+    return sum(math.comb(R, j) * p**j * (1 - p) ** (R - j) for j in range(k, R + 1))
+
+
+@pytest.mark.parametrize("R", [1, 2, 4, 8, 10, 20])
+def test_event_outcome_follows_the_binomial_rule(R):
+    for k in range(R + 1):
+        values = [0.0] * (R - k) + [2.0] * k  # bound 1 ("<="): k violations
+        outcome, worst, ci, kk, RR = F.event_outcome(values, 1.0, "<=")
+        assert (kk, RR) == (k, R)
+        if k == 0 or k / R <= 0.2:
+            want = HOLDS
+        elif binom_tail(k, R, 0.2) < 0.05:
+            want = FAILS
+        else:
+            want = INCONCLUSIVE
+        assert outcome == want, (R, k)
+        assert worst == (2.0 if k else 0.0)
+
+
+def test_event_outcome_cases():
+    assert F.event_outcome([1, 1, 1, 0.5], 0.9, ">=")[0] == INCONCLUSIVE  # 1 of 4
+    assert F.event_outcome([0.5, 0.5, 0.5, 1], 0.9, ">=")[0] == FAILS  # 3 of 4: p = 0.027
+    out = F.event_outcome([0.3, float("nan"), 0.4], 1.0, "<=")
+    assert out[0] == HOLDS and out[3:] == (0, 2) and out[1] == 0.4
+    assert F.event_outcome([float("nan")] * 3, 1.0, "<=")[0] == INCONCLUSIVE
+    _, _, ci, _, _ = F.event_outcome([1.0, 2.0, 3.0], 5.0, "<=")
+    half = 4.302652729911275 * 1.0 / math.sqrt(3)  # t_{0.975, 2} · sd / √R
+    assert ci == pytest.approx((2 - half, 2 + half))
+
+
+def test_interval_slope_combine():
+    assert F.interval_outcome((-0.55, -0.45), -0.6, -0.4) == HOLDS
+    assert F.interval_outcome((-0.7, -0.5), -0.6, -0.4) == INCONCLUSIVE
+    assert F.interval_outcome((-0.9, -0.7), -0.6, -0.4) == FAILS
+    assert F.interval_outcome((float("nan"), 1), 0, 2) == INCONCLUSIVE
+    d = np.array([100.0, 300.0, 1000.0, 5000.0])
+    assert F.slope(d, 3.0 * d**-0.5) == pytest.approx(-0.5)
+    assert F.slope(d, 7.0 * d**1.25) == pytest.approx(1.25)
+    assert F.combine(HOLDS, HOLDS) == HOLDS
+    assert F.combine(HOLDS, INCONCLUSIVE) == INCONCLUSIVE
+    assert F.combine(INCONCLUSIVE, FAILS, HOLDS) == FAILS
+
+
+def test_stopping_time_and_constants():
+    assert F.stopping_time(0.125) == 3 and F.stopping_time(0.05) == 6
+    assert F.stopping_time(0.25) == 2
+    with pytest.raises(ConfigError, match="lr"):
+        F.stopping_time(0.1)  # 1 + 1/(4α) = 3.5 is not a step
+    assert F.GAMMA == pytest.approx(8.26e-6, rel=1e-3)
+    assert F.C0 == pytest.approx(2.6e9, rel=0.05)
+
+
+def test_plans_are_inside_the_regime():
+    """Every setting of both plans that is used for in-regime claims satisfies A1–A7 for some C
+    (the verdicts report how large)."""
+    for quick in (True, False):
+        p = F.plan(quick)
+        regimes = [p.regime] + ([p.deep] if p.deep else [])
+        for reg in regimes:
+            for d in reg.ds:
+                c = F.conditions_of(reg.config(d))
+                assert c.largest_c is not None and c.largest_c >= 16, (quick, d)
+        assert F.conditions_of(p.regime.config(p.adversarial_d)).largest_c is not None
+        assert F.conditions_of(p.regime.config(p.movement_d)).largest_c is not None
+    assert F.conditions_of(F.plan(False).deep.config(12000)).c_min_all == pytest.approx(100)
+
+
+# ---------------------------------------------------------------------------- end to end
+
+
+@pytest.fixture(scope="module")
+def tiny_run():
+    mp = pytest.MonkeyPatch()
+    use_tiny(mp)
+    try:
+        exps = Experiments(quick=True)
+        verdicts = [c.check(exps) for c in CLAIMS.values() if c.paper == "frei2023"]
+    finally:
+        mp.undo()
+    return exps, verdicts
+
+
+def test_every_claim_gives_a_complete_verdict(tiny_run):
+    exps, verdicts = tiny_run
+    ids = [v.id for v in verdicts]
+    assert len(ids) == len(set(ids)) >= 20
+    required = {
+        "frei2023.lemma4.weak_correlations", "frei2023.lemma12.one_step_amplification",
+        "frei2023.lemma4.sign_inheritance", "frei2023.condition9.alignment",
+        "frei2023.condition10.near_orthogonality", "frei2023.lemma14.norm_growth",
+        "frei2023.eq20.own_cluster_growth", "frei2023.theorem1.train_fit",
+        "frei2023.theorem1.test_error", "frei2023.theorem1.matches_fstar",
+        "frei2023.prop2.feature_movement", "frei2023.section1.linear_chance",
+        "frei2023.figure2.high_d_benign", "frei2023.figure2.low_d_decline",
+    }
+    assert required <= set(ids)
+    for v in verdicts:
+        assert v.verdict in (HOLDS, FAILS, INCONCLUSIVE)
+        assert v.statement and v.source and v.bound and v.setting
+        assert v.seeds >= 1 and v.paper == "frei2023"
+        assert v.figure is None or v.figure in FIGURES
+        js = json.loads(json.dumps(v.to_json()))
+        for k in ("id", "paper", "statement", "source", "verdict", "measured", "bound", "ci",
+                  "seeds", "setting", "in_regime"):
+            assert k in js
+    outside = {v.id for v in verdicts if not v.in_regime}
+    assert outside == {
+        "frei2023.figure2.high_d_benign", "frei2023.figure2.low_d_decline",
+        "frei2023.lemma4.set_sizes", "frei2023.section1.affine_chance",
+    }
+    # in-regime settings say how deep inside they are
+    for v in verdicts:
+        if v.in_regime and v.id != "frei2023.section1.linear_chance":
+            assert "A1-A7 hold up to C =" in v.setting
+
+
+def test_measured_values_match_the_records(tiny_run):
+    exps, verdicts = tiny_run
+    by = {v.id: v for v in verdicts}
+    recs = exps.get("frei2023.regime")
+    # test error: worst err_P − (η + sqrt(log 20 / n)) over runs, recomputed here
+    excess = [
+        e - (0.05 + math.sqrt(math.log(20) / 60))
+        for r in recs.values() for e in r.arrays["final/frei_test/test_error"]
+    ]
+    assert by["frei2023.theorem1.test_error"].measured == pytest.approx(max(excess), abs=1e-6)
+    # norm growth: worst over runs and 1 <= t <= T of max(‖w_j‖√m, ‖W‖_F)/(2αt)
+    worst = 0.0
+    for r in recs.values():
+        for t in (1, 2):
+            nm = r.at("frei_neurons/norm_max", t) / (2 * 0.25 * t)
+            nf = r.at("frei_neurons/norm_frob", t) / (2 * 0.25 * t)
+            worst = max(worst, float(np.maximum(nm, nf).max()))
+    assert by["frei2023.lemma14.norm_growth"].measured == pytest.approx(worst, rel=1e-6)
+    # Lemma 4: √d · rms ρ(0) ≈ 1 and slope ≈ −1/2 (Gaussian init), even on the tiny plan
+    assert by["frei2023.lemma4.weak_correlations"].measured == pytest.approx(-0.5, abs=0.15)
+    # the one-vs-three affine classifier gets about 3/4 of the clean labels right
+    assert by["frei2023.section1.affine_chance"].measured == pytest.approx(0.75, abs=0.06)
+    assert by["frei2023.section1.affine_chance"].verdict == FAILS
+
+
+def _doctored(exps: Experiments, edit) -> Experiments:
+    """A cache whose regime records are copies changed by ``edit(record)``."""
+    out = Experiments(quick=True)
+    recs = {}
+    for lab, r in exps.get("frei2023.regime").items():
+        r2 = dataclasses.replace(r, arrays={k: v.copy() for k, v in r.arrays.items()})
+        edit(r2)
+        recs[lab] = r2
+    out._cache["frei2023.regime"] = recs
+    return out
+
+
+def test_claims_fail_when_the_prediction_is_violated(tiny_run):
+    exps, verdicts = tiny_run
+
+    def grow(r):  # neurons twice as long as Lemma 14 allows at every t
+        T, a = F._T_of(r), F._lr(r)
+        r.arrays["frei_neurons/norm_max"][:, 1:] = 2 * 2 * a * np.arange(1, T + 1)
+
+    def fit_noise(r):  # every noisy training point fitted at T
+        r.arrays["frei_samples/acc_noisy"][:, -1] = 1.0
+
+    def misalign(r):  # Condition 9 broken for a tenth of the neurons at t = 1
+        r.arrays["frei_neurons/cond9_fraction"][:, 1] = 0.9
+
+    def leak(r):
+        r.arrays["frei_neurons/leak"][:, 1] = 4 * F._lr(r)
+
+    def shrink(r):  # no amplification: ρ(1) stays ~ 1/√d
+        r.arrays["frei_neurons/rho_own"][:, 1] = 1 / math.sqrt(F._d(r))
+
+    cases = {
+        "frei2023.lemma14.norm_growth": grow,
+        "frei2023.theorem1.train_fit": fit_noise,
+        "frei2023.condition9.alignment": misalign,
+        "frei2023.condition10.near_orthogonality": leak,
+        "frei2023.lemma12.one_step_amplification": shrink,
+    }
+    for cid, edit in cases.items():
+        v = CLAIMS[cid].check(_doctored(exps, edit))
+        assert v.verdict == FAILS, (cid, v)
+
+
+def test_library_entry_point(monkeypatch, tiny_run):
+    use_tiny(monkeypatch)
+    out = twolayer.check("frei2023.lemma3", quick=True)
+    assert [v.id for v in out] == ["frei2023.lemma3.init_norms"]
+    assert out[0].verdict == HOLDS
+    assert run_checks(["frei2023.lemma3.init_norms"], quick=True, seeds=2)[0].seeds == 4  # 2 × 2 d
+
+
+@pytest.mark.slow
+def test_quick_check_passes():
+    """`twolayer check frei2023 --quick`: every in-regime claim holds (about 1–2 minutes)."""
+    from twolayer.cli import main
+
+    assert main(["check", "frei2023", "--quick", "--quiet"]) == 0

@@ -1,0 +1,126 @@
+"""twolayer.conditions (A1)–(A7) of Frei et al. (2023) against a direct evaluation of the
+inequalities on a grid of C, and the `twolayer conditions` command."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from twolayer.cli import main
+from twolayer.conditions import frei2023, frei2023_from_config
+from twolayer.config import Config, DataConfig, NetConfig, TrainConfig
+from twolayer.errors import ConfigError
+
+
+def literal(C, d, n, m, eta, s2, w2, a, delta):
+    """The seven assumptions, written out as in the paper card (the oracle)."""
+    L = math.log
+    return {
+        "A1": d >= C * max(L(n / delta) ** 2, L(m / delta)),
+        "A2": s2 <= 1 / (C**2 * d),
+        "A3": n >= C * L(m / delta),
+        "A4": eta <= 1 / C,
+        "A5": m >= C * L(1 / delta),
+        "A6": 0 < w2 <= 1 / (C**4 * m * d),
+        "A7": 1 / (2 * math.sqrt(C)) <= a <= 1 / math.sqrt(C),
+    }
+
+
+SETTINGS = [
+    dict(d=1500, n=500, m=200, eta=0.02, s2=1 / (4096 * 1500), w2=1 / (64**4 * 3e5), a=0.125),
+    dict(d=5000, n=300, m=400, eta=0.15, s2=5000**-1.2, w2=0.01 / (400 * 5000), a=0.1),
+    dict(d=20000, n=2000, m=1000, eta=0.0, s2=1e-9, w2=1e-16, a=0.05),
+    dict(d=50, n=1000, m=10, eta=0.3, s2=0.1, w2=1e-3, a=2.0),
+]
+
+
+@pytest.mark.parametrize("s", SETTINGS)
+@pytest.mark.parametrize("delta", [0.01, 0.05, 0.2])
+def test_ranges_match_the_inequalities_on_a_grid(s, delta):
+    cond = frei2023(s["d"], s["n"], s["m"], s["eta"], s["s2"], s["w2"], s["a"], delta)
+    grid = np.exp(np.linspace(math.log(1.0001), math.log(1e6), 4000))
+    for a in cond.assumptions:
+        truth = np.array([literal(C, **s, delta=delta)[a.id] for C in grid])
+        mine = np.array([a.holds(C) for C in grid])
+        # agree everywhere except within 0.5% of an interval end (grid resolution / rounding)
+        near = np.zeros_like(truth)
+        for edge in (a.c_min, a.c_max):
+            if math.isfinite(edge):
+                near |= np.abs(np.log(grid) - math.log(edge)) < 5e-3
+        assert (truth == mine)[~near].all(), a.id
+    all_truth = np.array([all(literal(C, **s, delta=delta).values()) for C in grid])
+    if cond.largest_c is None:
+        assert not all_truth.any()
+    else:
+        ok = grid[all_truth]
+        assert ok.max() == pytest.approx(min(cond.largest_c, grid[-1]), rel=5e-3)
+        assert ok.min() == pytest.approx(max(cond.c_min_all, grid[0]), rel=5e-3)
+
+
+def test_feasible_settings_exist():
+    feasible = [frei2023(**_args(s)).largest_c for s in SETTINGS]
+    assert feasible[0] == pytest.approx(1500 / math.log(1e4) ** 2)
+    assert feasible[1] is None and feasible[3] is None
+    assert feasible[2] == pytest.approx((1e-16 * 1000 * 20000) ** -0.25)  # A6 binds, C >= 100
+
+
+def _args(s):
+    return dict(d=s["d"], n=s["n"], m=s["m"], noise=s["eta"], sigma2=s["s2"], init_var=s["w2"],
+                lr=s["a"])
+
+
+def test_known_values():
+    c = frei2023(1500, 500, 200, 0.02, 1 / (4096 * 1500), 1 / (64**4 * 200 * 1500), 0.125)
+    got = {a.id: a.c_max for a in c.assumptions}
+    assert got["A1"] == pytest.approx(1500 / math.log(500 / 0.05) ** 2)
+    assert got["A2"] == pytest.approx(64)
+    assert got["A4"] == pytest.approx(50)
+    assert got["A6"] == pytest.approx(64)  # ω² m d = 64^-4
+    assert got["A7"] == pytest.approx(64)
+    assert c.c_min_all == pytest.approx(16)
+    assert c.largest_c == pytest.approx(1500 / math.log(1e4) ** 2)  # ≈ 17.7, A1 binds
+    assert c.binding == ["A1"]
+    assert "limited by A1" in c.summary()
+    # (A7) alone decides that a step of 0.1 with the Fig. 2 setting is outside for every C
+    fig2 = frei2023(5000, 300, 400, 0.15, 5000**-1.2, 0.01 / (400 * 5000), 0.1)
+    assert fig2.largest_c is None and "no C > 1" in fig2.summary()
+    assert frei2023(100, 10, 10, 0.0, 1e-9, 1e-12, 0.5).assumptions[3].c_max == math.inf
+
+
+def test_from_config_resolves_defaults():
+    cfg = Config(data=DataConfig(d=400, n=100), net=NetConfig(m=10), train=TrainConfig(lr=0.25))
+    c = frei2023_from_config(cfg)
+    assert c.setting["sigma2"] == pytest.approx(400**-1.2)
+    assert c.setting["init_var"] == pytest.approx(0.01 / 4000)
+
+
+@pytest.mark.parametrize("bad", [dict(delta=0.5), dict(delta=0.0), dict(sigma2=0.0), dict(d=0)])
+def test_bad_input(bad):
+    args = dict(d=10, n=10, m=10, noise=0.1, sigma2=0.01, init_var=1e-4, lr=0.2, delta=0.05)
+    args.update(bad)
+    with pytest.raises(ConfigError):
+        frei2023(**args)
+
+
+def test_cli_table_and_json(capsys):
+    argv = ["conditions", "--d", "1500", "--n", "500", "--m", "200", "--noise", "0.02",
+            "--sigma2", str(1 / (4096 * 1500)), "--init-var", str(1 / (64**4 * 200 * 1500)),
+            "--lr", "0.125"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    for k in ("A1", "A2", "A3", "A4", "A5", "A6", "A7", "16 <= C <= 64", "limited by A1"):
+        assert k in out
+    assert main(argv + ["--json"]) == 0
+    js = json.loads(capsys.readouterr().out)
+    assert [a["id"] for a in js["assumptions"]] == [f"A{i}" for i in range(1, 8)]
+    assert js["largest_c"] == pytest.approx(1500 / math.log(1e4) ** 2)
+    assert js["binding"] == ["A1"]
+
+
+def test_cli_bad_delta_exits_2(capsys):
+    assert main(["conditions", "--delta", "0.7"]) == 2
+    err = capsys.readouterr().err
+    assert "--delta" in err and "0.7" in err and "(0, 0.5)" in err

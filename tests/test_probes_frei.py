@@ -1,0 +1,173 @@
+"""The Frei probes (twolayer.probes.frei) against plain per-neuron / per-sample loops.
+
+The oracle recomputes every quantity from the parameters W^(t) (obtained by training t steps
+separately) with Python loops over neurons and samples in float64; the own-cluster step M9 is
+checked against the actual difference w_j^(t+1) − w_j^(t), not against a gradient formula.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from twolayer.config import Config, DataConfig, NetConfig, TrainConfig
+from twolayer.engine import train
+from twolayer.errors import ConfigError
+from twolayer.simulate import setup
+
+T = 3
+LR = 0.125
+
+
+@pytest.fixture(scope="module")
+def run():
+    cfg = Config(
+        data=DataConfig(d=30, n=60, n_test=80, noise=0.15, sigma2=0.2 / 30),
+        net=NetConfig(m=8, init_var=1e-6 / (8 * 30)),
+        train=TrainConfig(lr=LR, steps=T),
+        seeds=2,
+        dtype="float64",
+    )
+    cfg, data, params = setup(cfg)
+    probes = ("frei_neurons", "frei_samples", "frei_test", "frei_features")
+    res = train(params, data, cfg.train, list(range(T + 1)), probes)
+    Ws = [params.W.numpy()]
+    for t in range(1, T + 2):  # W^(T+1) too, for the step at t = T
+        tc = TrainConfig(lr=LR, steps=t)
+        Ws.append(train(params, data, tc, [t], ()).params.W.numpy())
+    return data, params, res.arrays, Ws
+
+
+def _sets(W0, a, mu):
+    out = []
+    for j in range(W0.shape[0]):
+        if a[j] > 0:
+            out.append(0 if W0[j] @ mu[0] >= 0 else 1)
+        else:
+            out.append(2 if W0[j] @ mu[1] >= 0 else 3)
+    return out
+
+
+SIGNED = {0: (0, 1.0), 1: (0, -1.0), 2: (1, 1.0), 3: (1, -1.0)}
+
+
+def test_neuron_probe_matches_loops(run):
+    data, params, arrays, Ws = run
+    x, cl = data.x.numpy(), data.cluster.numpy()
+    mu = data.means.numpy()
+    a = params.a.numpy()[..., 0]
+    for r in range(2):
+        sets = _sets(Ws[0][r], a[r], mu[r])
+        np.testing.assert_array_equal(arrays["frei_neurons/set"][r, 0], sets)
+        for t in range(T + 1):
+            W, W1 = Ws[t][r], Ws[t + 1][r]
+            m = W.shape[0]
+            kept, c9, leak, nmax, ownstep = 0, [], 0.0, 0.0, []
+            for j in range(m):
+                k, s = SIGNED[sets[j]]
+                other = 1 - k
+                wn = np.linalg.norm(W[j])
+                assert arrays["frei_neurons/rho_own"][r, t, j] == pytest.approx(
+                    s * (W[j] @ mu[r][k]) / wn, rel=1e-6, abs=1e-9
+                )
+                assert arrays["frei_neurons/rho_other"][r, t, j] == pytest.approx(
+                    (W[j] @ mu[r][other]) / wn, rel=1e-6, abs=1e-9
+                )
+                kept += np.sign(W[j] @ mu[r][k]) == s
+                on = all(W[j] @ x[r, i] > 0 for i in range(x.shape[1]) if cl[r, i] == sets[j])
+                off = all(
+                    W[j] @ x[r, i] <= 0 for i in range(x.shape[1]) if cl[r, i] == sets[j] ^ 1
+                )
+                c9.append(float(on and off))
+                leak = max(leak, abs(W[j] @ mu[r][other]) / abs(a[r, j]))
+                nmax = max(nmax, wn / abs(a[r, j]))
+                ownstep.append(s * ((W1[j] - W[j]) @ mu[r][k]) / (LR * abs(a[r, j])))
+            np.testing.assert_array_equal(arrays["frei_neurons/cond9"][r, t], c9)
+            assert arrays["frei_neurons/cond9_fraction"][r, t] == pytest.approx(np.mean(c9))
+            assert arrays["frei_neurons/sign_kept"][r, t] == pytest.approx(kept / m)
+            assert arrays["frei_neurons/leak"][r, t] == pytest.approx(leak, rel=1e-6)
+            assert arrays["frei_neurons/norm_max"][r, t] == pytest.approx(nmax, rel=1e-6)
+            assert arrays["frei_neurons/norm_frob"][r, t] == pytest.approx(
+                math.sqrt((W**2).sum()), rel=1e-6
+            )
+            np.testing.assert_allclose(
+                arrays["frei_neurons/own_step"][r, t], ownstep, rtol=1e-5, atol=1e-9
+            )
+            got_min = arrays["frei_neurons/own_step_min"][r, t]
+            assert got_min == pytest.approx(min(ownstep), rel=1e-5)
+    # the run is not degenerate: Condition 9 is violated somewhere at t = 0 and holds later
+    assert arrays["frei_neurons/cond9_fraction"][:, 0].min() < 1
+
+
+def _f(W, a, x):
+    return sum(a[j] * max(0.0, W[j] @ x) for j in range(W.shape[0]))
+
+
+def test_sample_probe_matches_loops(run):
+    data, params, arrays, Ws = run
+    x, y, noisy = data.x.numpy(), data.y.numpy(), data.noisy.numpy()
+    a = params.a.numpy()[..., 0]
+    assert noisy.any(axis=1).all()  # both runs have noisy points
+    for r in range(2):
+        for t in range(T + 1):
+            marg = [y[r, i] * _f(Ws[t][r], a[r], x[r, i]) for i in range(x.shape[1])]
+            weights = [1.0 / (1.0 + math.exp(mg)) for mg in marg]
+            clean = [mg for mg, z in zip(marg, noisy[r]) if not z]
+            noisy_m = [mg for mg, z in zip(marg, noisy[r]) if z]
+            got = {k: arrays[f"frei_samples/{k}"][r, t] for k in (
+                "loss_weight_min", "loss_weight_max", "margin_clean_min", "margin_noisy_max",
+                "acc_clean", "acc_noisy")}
+            assert got["loss_weight_min"] == pytest.approx(min(weights), rel=1e-9)
+            assert got["loss_weight_max"] == pytest.approx(max(weights), rel=1e-9)
+            assert got["margin_clean_min"] == pytest.approx(min(clean), rel=1e-6, abs=1e-12)
+            assert got["margin_noisy_max"] == pytest.approx(max(noisy_m), rel=1e-6, abs=1e-12)
+            # sgn f(x_i) = y_i means y_i f(x_i) > 0 (f = 0: wrong)
+            assert got["acc_clean"] == pytest.approx(np.mean([mg > 0 for mg in clean]))
+            assert got["acc_noisy"] == pytest.approx(np.mean([mg > 0 for mg in noisy_m]))
+
+
+def test_test_and_feature_probes_match_loops(run):
+    data, params, arrays, Ws = run
+    xt, yt, ytt = data.x_test.numpy(), data.y_test.numpy(), data.y_test_true.numpy()
+    x, mu = data.x.numpy(), data.means.numpy()
+    a = params.a.numpy()[..., 0]
+    for r in range(2):
+        for t in range(T + 1):
+            W = Ws[t][r]
+            pred = [1 if _f(W, a[r], xi) > 0 else -1 for xi in xt[r]]
+            star = [1 if abs(xi @ mu[r][0]) - abs(xi @ mu[r][1]) > 0 else -1 for xi in xt[r]]
+            assert arrays["frei_test/agreement"][r, t] == pytest.approx(
+                np.mean([p == s for p, s in zip(pred, star)])
+            )
+            assert arrays["frei_test/test_error"][r, t] == pytest.approx(
+                np.mean([p != y for p, y in zip(pred, yt[r])])
+            )
+            assert arrays["frei_test/test_error_clean"][r, t] == pytest.approx(
+                np.mean([p != y for p, y in zip(pred, ytt[r])])
+            )
+            ratios = []
+            for xi in x[r]:
+                h0 = np.maximum(Ws[0][r] @ xi, 0)
+                h = np.maximum(W @ xi, 0)
+                if np.linalg.norm(h0) > 0:  # points with no active neuron at t = 0 left out
+                    ratios.append(np.linalg.norm(h - h0) / np.linalg.norm(h0))
+            got_min = arrays["frei_features/movement_min"][r, t]
+            assert got_min == pytest.approx(min(ratios), rel=1e-6)
+            assert arrays["frei_features/movement_median"][r, t] == pytest.approx(
+                float(torch.tensor(ratios).median()), rel=1e-6
+            )
+    assert arrays["frei_features/movement_min"][:, T].min() > 1  # features moved
+
+
+def test_probes_reject_other_data():
+    cfg = Config(
+        data=DataConfig(kind="clusters", d=5, n=10, n_test=10, num_classes=3),
+        net=NetConfig(m=4, second_layer="gaussian"),
+        train=TrainConfig(steps=0, objective="softmax"),
+    )
+    cfg, data, params = setup(cfg)
+    with pytest.raises(ConfigError, match="frei_neurons"):
+        train(params, data, cfg.train, [0], ("frei_neurons",))
