@@ -181,6 +181,35 @@ def test_lemma_42_is_exact_under_its_assumptions():
     assert float(got["liu/lemma_rel_error"][0]) > 0.05
 
 
+@pytest.mark.parametrize("kind,k,objective,bias,train_a", VARIANTS)
+def test_gradient_drift_matches_autograd(kind, k, objective, bias, train_a):
+    """grad_drift = mean_i 1 − cos(∇_θ h_{ỹ_i}(x_i; θ_t), ∇_θ h_{ỹ_i}(x_i; θ_0)), per sample."""
+    data, p0 = _setting(kind, k, objective, bias, train_a)
+    gen = torch.Generator().manual_seed(9)
+    p = Params(
+        W=p0.W + 0.3 * torch.randn(p0.W.shape, generator=gen, dtype=p0.W.dtype),
+        a=p0.a + (0.3 * torch.randn(p0.a.shape, generator=gen, dtype=p0.a.dtype) if train_a else 0),
+        b=None if p0.b is None else p0.b + 0.1,
+        train_a=train_a,
+    )
+    R, n = data.x.shape[:2]
+    got = run_probes(["liu"], ProbeState(5, p, p0, data, objective, budget=6 * 2 * 3))
+    for r in range(R):
+        cls = classes_of(data.y_true[r], k)
+        cosines = []
+        for i in range(n):
+            logit = 0 if objective == "logistic" else int(cls[i])
+            g_t = _logit_grads(p, data.x[:, i : i + 1], r, logit)[0]
+            g_0 = _logit_grads(p0, data.x[:, i : i + 1], r, logit)[0]
+            if g_t.norm() > 0 and g_0.norm() > 0:
+                cosines.append(_cos(g_t, g_0))
+        want = 1 - torch.stack(cosines).mean()
+        torch.testing.assert_close(got["liu/grad_drift"][r], want, **TOL)
+    # at initialisation the drift is exactly 0
+    same = run_probes(["liu"], ProbeState(0, p0, p0, data, objective))
+    torch.testing.assert_close(same["liu/grad_drift"], torch.zeros(R, dtype=torch.float64), **TOL)
+
+
 # -- sample-wise gradient angles ------------------------------------------------------------
 
 

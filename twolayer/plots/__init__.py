@@ -52,4 +52,4 @@ def figure(
 
 
 # Paper modules register their figures on import (one line per paper).
-from . import frei2023  # noqa: E402,F401
+from . import frei2023, liu2023  # noqa: E402,F401

@@ -26,7 +26,13 @@ by n, which leaves every ratio and cosine unchanged.
   ``lemma_rel_error`` = ‖g − ρ_t ĝ‖ / ‖ρ_t ĝ‖ of the claim "a GD step on the noisy labels is a GD
   step on the true labels with step ρ_t η" (g: full-batch gradient under the training labels,
   ĝ: under the true labels). It is 0 exactly when Assumption 4.1 holds with one α for all
-  classes and a noisy point's true-label gradient is minus its corrupted-label gradient.
+  classes and a noisy point's true-label gradient is minus its corrupted-label gradient;
+- ``grad_drift``: the infinite-width (NTK) premise ∇h(w_t; x) = ∇h(w_0; x) as a measurement,
+  mean over training points of 1 − cos(∇_θ h_{ỹ_i}(x_i; θ_t), ∇_θ h_{ỹ_i}(x_i; θ_0)) (true-class
+  logit; closed form ⟨δ_i^t, δ_i^0⟩(‖x_i‖² + 1[bias]) + 1[a trains]⟨φ_i^t, φ_i^0⟩ with
+  δ_i = a_{·k} ⊙ 1[W x_i + b > 0], in chunks of samples);
+- ``class_count_clean``, ``class_count_noisy`` [R, C]: |D_clean^(c)|, |D_noise^(c)| (constant
+  in time; the realised counts that Eq. (5) multiplies).
 
 ``liu_angles`` (sample-wise gradient geometry, Liu's Fig. 4): cosines between per-sample
 gradients for all pairs i < k of a fixed subsample (the first S training points, S ≤ 512 and
@@ -42,8 +48,9 @@ gradients are never materialised: their Gram matrix has the closed form
 similar ∇h"). Pairs fall into categories by true class and noise: ``same_cc`` (same true class,
 both clean), ``same_cn`` (same class, one clean one noisy), ``same_nn``, ``diff_cc`` (different
 true classes, both clean), ``diff_cn``. Outputs ``hist_<kind>_<cat>`` [R, B]: the fraction of
-the category's pairs in each of B = 36 angle bins of 5° on [0°, 180°]; ``mean_cos_<kind>_<cat>``
-[R]; ``pairs_<cat>`` [R] (NaN-free counts).
+the category's pairs in each of B = 180 angle bins of 1° on [0°, 180°]; ``mean_cos_<kind>_<cat>``
+[R]; ``pairs_<kind>_<cat>`` [R], the number of pairs used (a point with no active neuron has no
+gradient direction; its pairs are left out).
 """
 
 from __future__ import annotations
@@ -56,7 +63,7 @@ from .. import net
 from ..net import Params
 from . import ProbeState, masked_mean, register
 
-ANGLE_BINS = 36  # 5° bins on [0°, 180°]
+ANGLE_BINS = 180  # 1° bins on [0°, 180°]
 ANGLE_EDGES_DEG = tuple(180.0 * k / ANGLE_BINS for k in range(ANGLE_BINS + 1))
 MAX_PAIR_SAMPLES = 512
 PAIR_CATEGORIES = ("same_cc", "same_cn", "same_nn", "diff_cc", "diff_cn")
@@ -119,6 +126,7 @@ def liu_probe(s: ProbeState) -> dict[str, torch.Tensor]:
     cls_clean = torch.stack([masked_mean(loss, clean & (classes == c)) for c in range(C)], -1)
     cls_noisy = torch.stack([masked_mean(loss, d.noisy & (classes == c)) for c in range(C)], -1)
     in_class = torch.nn.functional.one_hot(classes, C).to(out.dtype)  # [R, n, C]
+    drift_cos = logit_gradient_drift_cos(s.params, s.init, d.x, classes, s.budget)
     return {
         "resid_clean": masked_mean(res, clean),
         "resid_noisy": masked_mean(res, d.noisy),
@@ -131,9 +139,44 @@ def liu_probe(s: ProbeState) -> dict[str, torch.Tensor]:
         "lemma_alpha": alpha,
         "lemma_rate": rate,
         "lemma_rel_error": (g - pred).norm(dim=-1) / pred.norm(dim=-1),
+        "grad_drift": 1.0 - drift_cos.nanmean(-1),
         "class_count_clean": (in_class * clean.unsqueeze(-1)).sum(1),
         "class_count_noisy": (in_class * d.noisy.unsqueeze(-1)).sum(1),
     }
+
+
+def logit_gradient_drift_cos(
+    p: Params,
+    p0: Params,
+    x: torch.Tensor,
+    logit: torch.Tensor,
+    budget: int = net.DEFAULT_CHUNK_ELEMENTS,
+) -> torch.Tensor:
+    """[R, n]: cos(∇_θ h_k(x_i; θ), ∇_θ h_k(x_i; θ_0)) with k = logit[r, i] (0 for one output),
+    over the parameters that train, by the closed form of the module docstring; NaN where either
+    gradient vanishes."""
+    R, n, _ = x.shape
+    one = p.outputs == 1
+    out = x.new_empty(R, n)
+    bias = 1.0 if p.b is not None else 0.0
+    for sl in net.chunks(n, R, 2 * p.m, budget):
+        xc = x[:, sl]
+        k = torch.zeros_like(logit[:, sl]) if one else logit[:, sl]
+        sq = xc.square().sum(-1) + bias  # [R, c]
+        parts = []
+        for q in (p, p0):
+            pre = net.preactivation(q, xc)  # [R, c, m]
+            a_k = q.a.transpose(1, 2).gather(1, k.unsqueeze(-1).expand(-1, -1, q.m))  # [R, c, m]
+            parts.append((a_k * (pre > 0), torch.relu(pre)))
+        (d1, f1), (d0, f0) = parts
+        dot = (d1 * d0).sum(-1) * sq
+        n1, n0 = d1.square().sum(-1) * sq, d0.square().sum(-1) * sq
+        if p.train_a:
+            dot = dot + (f1 * f0).sum(-1)
+            n1, n0 = n1 + f1.square().sum(-1), n0 + f0.square().sum(-1)
+        den = (n1 * n0).sqrt()
+        out[:, sl] = torch.where(den > 0, dot / den, torch.nan)
+    return out
 
 
 # -- sample-wise gradient angles -----------------------------------------------------------
@@ -186,7 +229,7 @@ def pair_categories(classes: torch.Tensor, noisy: torch.Tensor) -> dict[str, tor
 
 
 def angle_histogram(cos: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """[R, B]: fraction of the masked pairs' angles arccos(cos) in each 5° bin (pairs with a NaN
+    """[R, B]: fraction of the masked pairs' angles arccos(cos) in each 1° bin (pairs with a NaN
     cosine left out; NaN if no pair is left)."""
     R = cos.shape[0]
     ang = torch.rad2deg(torch.arccos(cos.clamp(-1, 1)))
