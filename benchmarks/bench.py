@@ -26,7 +26,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import time
@@ -94,22 +93,41 @@ def machine(device: torch.device) -> dict:
 
 
 # -- 1. GEMM ceiling ------------------------------------------------------------------------
-def gemm_rate(device: torch.device, size: int, seconds: float = 2.0) -> dict:
-    """Best-of float32 C = A B rate for square size×size matrices (2·size³ flops each)."""
-    g = torch.Generator(device="cpu").manual_seed(0)
-    A = torch.randn(size, size, generator=g).to(device)
-    B = torch.randn(size, size, generator=g).to(device)
-    C = torch.empty(size, size, device=device)
-    torch.mm(A, B, out=C)
-    sync(device)
-    best, reps, start = float("inf"), 0, time.perf_counter()
-    while reps < 3 or time.perf_counter() - start < seconds:
-        t = time.perf_counter()
-        torch.mm(A, B, out=C)
-        sync(device)
-        best = min(best, time.perf_counter() - t)
-        reps += 1
-    return {"size": size, "reps": reps, "best_seconds": best, "gflops": 2 * size**3 / best / 1e9}
+class Gemm:
+    """float32 C = A B for square size×size matrices (2·size³ flops each), sampled several
+    times during the run (before, between and after the timed parts): the best sample is the
+    ceiling; the median says what the machine gave while the other parts ran."""
+
+    def __init__(self, device: torch.device, size: int):
+        g = torch.Generator(device="cpu").manual_seed(0)
+        self.device, self.size = device, size
+        self.A = torch.randn(size, size, generator=g).to(device)
+        self.B = torch.randn(size, size, generator=g).to(device)
+        self.C = torch.empty(size, size, device=device)
+        self.times: list[float] = []
+        torch.mm(self.A, self.B, out=self.C)
+
+    def sample(self, seconds: float = 1.5) -> float:
+        """Time repeated GEMMs for about ``seconds``; return this sample's best GFLOP/s."""
+        best, reps, start = float("inf"), 0, time.perf_counter()
+        while reps < 3 or time.perf_counter() - start < seconds:
+            sync(self.device)
+            t = time.perf_counter()
+            torch.mm(self.A, self.B, out=self.C)
+            sync(self.device)
+            dt = time.perf_counter() - t
+            self.times.append(dt)
+            best, reps = min(best, dt), reps + 1
+        return self.flops / best / 1e9
+
+    @property
+    def flops(self) -> float:
+        return 2.0 * self.size**3
+
+    def summary(self) -> dict:
+        t = np.asarray(self.times)
+        return {"size": self.size, "samples": len(t), "gflops": self.flops / t.min() / 1e9,
+                "gflops_median": self.flops / float(np.median(t)) / 1e9}
 
 
 # -- 2./4. the engine -----------------------------------------------------------------------
@@ -126,13 +144,13 @@ def run_engine(cfg: Config, data, params, device: torch.device, probes=PROBES) -
     times = engine.probe_times(cfg.train.steps, cfg.probe.num_times, cfg.probe.dense_until)
     rt = engine.Runtime(device=str(device), progress=False)
     sync(device)
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     res = engine.train(params, data, cfg.train, times if probes else [], probes, rt,
                        cfg.run_seeds)
     sync(device)
     seconds = time.perf_counter() - t
-    return {"seconds": seconds, "probe_seconds": res.probe_seconds, "probe_times": len(times),
-            "result": res}
+    return {"seconds": seconds, "cpu_seconds": time.process_time() - c,
+            "probe_seconds": res.probe_seconds, "probe_times": len(times), "result": res}
 
 
 def flops(R: int, n: int, d: int, m: int, steps: int) -> float:
@@ -141,25 +159,45 @@ def flops(R: int, n: int, d: int, m: int, steps: int) -> float:
 
 
 # -- 3. the baseline loop -------------------------------------------------------------------
-def run_baseline(cfg: Config, data, params, device: torch.device, seeds: int,
-                 engine_arrays: dict[str, np.ndarray]) -> dict:
-    times = engine.probe_times(cfg.train.steps, cfg.probe.num_times, cfg.probe.dense_until)
-    data = data.to(device)
-    W0, a = params.W.to(device), params.a.to(device)
-    per_seed, agreement = [], {}
-    for r in range(seeds):
-        sync(device)
-        t = time.perf_counter()
-        out = baseline.train_one(data, W0[r], a[r], r, cfg.train.lr, cfg.train.steps, times)
-        sync(device)
-        per_seed.append(time.perf_counter() - t)
-        for k, v in out.items():  # the two loops must measure the same numbers
-            ref = engine_arrays[k][r]
-            diff = float(np.max(np.abs(v.cpu().numpy().reshape(ref.shape) - ref)))
-            agreement[k] = max(agreement.get(k, 0.0), diff)
-    total = sum(per_seed)
-    return {"seeds_timed": seeds, "seconds_per_seed": per_seed, "seconds_timed": total,
-            "seconds_scaled": total * cfg.seeds / seeds, "max_abs_diff_vs_engine": agreement}
+class Baseline:
+    """The plain loop on the reference data, one seed at a time (timed seed by seed, so that
+    its seeds can be interleaved with the engine's runs)."""
+
+    def __init__(self, cfg: Config, data, params, device: torch.device):
+        self.cfg, self.device = cfg, device
+        self.times = engine.probe_times(cfg.train.steps, cfg.probe.num_times,
+                                        cfg.probe.dense_until)
+        self.data = data.to(device)
+        self.W0, self.a = params.W.to(device), params.a.to(device)
+        self.seconds: list[float] = []
+        self.cpu_seconds: list[float] = []
+        self.outputs: list[dict[str, torch.Tensor]] = []
+
+    def run_seed(self, r: int, steps: int | None = None) -> None:
+        steps = self.cfg.train.steps if steps is None else steps
+        times = [t for t in self.times if t <= steps]
+        sync(self.device)
+        t, c = time.perf_counter(), time.process_time()
+        out = baseline.train_one(self.data, self.W0[r], self.a[r], r, self.cfg.train.lr, steps,
+                                 times)
+        sync(self.device)
+        if steps == self.cfg.train.steps:
+            self.seconds.append(time.perf_counter() - t)
+            self.cpu_seconds.append(time.process_time() - c)
+            self.outputs.append(out)
+
+    def summary(self, engine_arrays: dict[str, np.ndarray]) -> dict:
+        agreement: dict[str, float] = {}
+        for r, out in enumerate(self.outputs):  # the two loops must measure the same numbers
+            for k, v in out.items():
+                ref = engine_arrays[k][r]
+                diff = float(np.max(np.abs(v.cpu().numpy().reshape(ref.shape) - ref)))
+                agreement[k] = max(agreement.get(k, 0.0), diff)
+        k, total = len(self.seconds), sum(self.seconds)
+        return {"seeds_timed": k, "seconds_per_seed": self.seconds, "seconds_timed": total,
+                "cpu_seconds_timed": sum(self.cpu_seconds),
+                "seconds_scaled": total * self.cfg.seeds / k,
+                "max_abs_diff_vs_engine": agreement}
 
 
 # -- 5. memory ------------------------------------------------------------------------------
@@ -275,45 +313,58 @@ def main(argv: list[str] | None = None) -> int:
                      "load_before": loadavg(), "reference": ref}
     log(f"device {device}, {torch.get_num_threads()} threads, load {results['load_before']}")
 
-    gemm = gemm_rate(device, 2048 if device.type == "cpu" else 8192)
-    results["gemm"] = gemm
-    log(f"GEMM {gemm['size']}²: {gemm['gflops']:.1f} GFLOP/s")
-
+    gemm = Gemm(device, 2048 if device.type == "cpu" else 8192)
     cfg = reference_config(ref["R"], ref["n"], ref["d"], ref["m"], ref["steps"])
     cfg, data, params = setup(cfg)
     F = flops(ref["R"], ref["n"], ref["d"], ref["m"], ref["steps"])
-    warm = TrainConfig(steps=3)
-    engine.train(params, data, warm, [0, 1, 2, 3], PROBES,
+    seeds = min(args.baseline_seeds, ref["R"])
+    plain = Baseline(cfg, data, params, device)
+    # warm-up: allocator, BLAS dispatch, first-call costs of both loops
+    engine.train(params, data, TrainConfig(steps=3), [0, 1, 2, 3], PROBES,
                  engine.Runtime(device=str(device), progress=False))
+    plain.run_seed(0, steps=3)
 
+    # the timed parts, interleaved so that a change of load hits all of them
+    log(f"GEMM {gemm.size}²: {gemm.sample():.1f} GFLOP/s")
+    plain.run_seed(0)
+    log(f"plain loop, seed 0: {plain.seconds[-1]:.1f} s")
     on = run_engine(cfg, data, params, device)
     log(f"engine with probes: {on['seconds']:.1f} s ({F / on['seconds'] / 1e9:.1f} GFLOP/s)")
+    log(f"GEMM {gemm.size}²: {gemm.sample():.1f} GFLOP/s")
+    if seeds > 1:
+        plain.run_seed(1)
+        log(f"plain loop, seed 1: {plain.seconds[-1]:.1f} s")
     off = run_engine(cfg, data, params, device, probes=())
     log(f"engine without probes: {off['seconds']:.1f} s ({F / off['seconds'] / 1e9:.1f} GFLOP/s)")
-    results["engine"] = {
-        "seconds": on["seconds"], "probe_seconds": on["probe_seconds"],
-        "probe_times": on["probe_times"], "probes": list(PROBES),
-        "gflops": F / on["seconds"] / 1e9,
-        "ratio_to_gemm": F / on["seconds"] / 1e9 / gemm["gflops"],
-    }
-    results["engine_no_probes"] = {
-        "seconds": off["seconds"], "gflops": F / off["seconds"] / 1e9,
-        "ratio_to_gemm": F / off["seconds"] / 1e9 / gemm["gflops"],
-    }
+    log(f"GEMM {gemm.size}²: {gemm.sample():.1f} GFLOP/s")
+    for r in range(2, seeds):
+        plain.run_seed(r)
+        log(f"plain loop, seed {r}: {plain.seconds[-1]:.1f} s")
+    log(f"GEMM {gemm.size}²: {gemm.sample():.1f} GFLOP/s")
+
+    g = gemm.summary()
+    results["gemm"] = g
+    for key, run in (("engine", on), ("engine_no_probes", off)):
+        results[key] = {
+            "seconds": run["seconds"], "cpu_seconds": run["cpu_seconds"],
+            "gflops": F / run["seconds"] / 1e9,
+            "ratio_to_gemm": F / run["seconds"] / 1e9 / g["gflops"],
+            "ratio_to_gemm_median": F / run["seconds"] / 1e9 / g["gflops_median"],
+        }
+    results["engine"].update(probe_seconds=on["probe_seconds"], probe_times=on["probe_times"],
+                             probes=list(PROBES))
     results["probe_overhead"] = {
         "ratio": on["seconds"] / off["seconds"] - 1.0,
         "in_run": on["probe_seconds"] / (on["seconds"] - on["probe_seconds"]),
         "per_probe_time_ms": 1e3 * on["probe_seconds"] / on["probe_times"],
         "per_step_ms": 1e3 * off["seconds"] / ref["steps"],
     }
-
-    seeds = min(args.baseline_seeds, ref["R"])
-    base = run_baseline(cfg, data, params, device, seeds, on["result"].arrays)
+    base = plain.summary(on["result"].arrays)
     base["speedup"] = base["seconds_scaled"] / on["seconds"]
     base["gflops"] = F / base["seconds_scaled"] / 1e9
     results["baseline"] = base
-    log(f"baseline loop: {base['seconds_timed']:.1f} s for {seeds} seeds → "
-        f"{base['seconds_scaled']:.1f} s for {ref['R']}; speedup {base['speedup']:.2f}×")
+    log(f"plain loop: {base['seconds_timed']:.1f} s for {seeds} seeds → "
+        f"{base['seconds_scaled']:.1f} s for {ref['R']}; engine {base['speedup']:.2f}× faster")
 
     if args.quick:
         results["memory"] = memory_sweep(device, [500, 2000], 4, 2)
@@ -326,7 +377,6 @@ def main(argv: list[str] | None = None) -> int:
         results["scaling"] = scaling(device, dict(R=16, n=1000, d=50, m=400), grid, 30)
 
     results["load_after"] = loadavg()
-    results["cpu_seconds"] = resource.getrusage(resource.RUSAGE_SELF).ru_utime
     results["total_seconds"] = time.perf_counter() - start
     Path(args.out).write_text(json.dumps(results, indent=1) + "\n")
     log(f"wrote {args.out} ({results['total_seconds']:.0f} s)")

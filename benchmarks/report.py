@@ -51,7 +51,8 @@ def render(r: dict) -> str:
         "",
         "| measurement | seconds | effective GFLOP/s | ratio |",
         "|---|---:|---:|---:|",
-        f"| float32 GEMM {g['size']}×{g['size']} (ceiling) | — | {_f(g['gflops'])} | 1.00 |",
+        f"| float32 GEMM {g['size']}×{g['size']}, best of {g['samples']} (ceiling) | — | "
+        f"{_f(g['gflops'])} | 1.00 |",
         f"| twolayer engine, with probes | {_f(e['seconds'])} | {_f(e['gflops'])} | "
         f"**{_f(e['ratio_to_gemm'], 2)}** of GEMM |",
         f"| twolayer engine, probes off | {_f(e0['seconds'])} | {_f(e0['gflops'])} | "
@@ -60,6 +61,13 @@ def render(r: dict) -> str:
         f"{'¹' if b['seeds_timed'] < ref['R'] else ''} | {_f(b['seconds_scaled'])} | "
         f"{_f(b['gflops'])} | engine is **{_f(b['speedup'], 2)}×** faster |",
         "",
+        f"- the GEMM was sampled before, between and after the timed parts; its median rate "
+        f"was {_f(g['gflops_median'])} GFLOP/s, against which the engine reaches "
+        f"{_f(e['ratio_to_gemm_median'], 2)} (with probes) and "
+        f"{_f(e0['ratio_to_gemm_median'], 2)} (without).",
+        f"- CPU seconds of the process (all threads) during the runs: engine "
+        f"{_f(e['cpu_seconds'])} (wall {_f(e['seconds'])}), plain loop "
+        f"{_f(b['cpu_seconds_timed'])} for the timed seeds (wall {_f(b['seconds_timed'])}).",
         f"- probe overhead: {_f(100 * po['ratio'])} % (with / without probes − 1); time "
         f"inside the probes in the same run: {_f(100 * po['in_run'])} % of the training time "
         f"({_f(po['per_probe_time_ms'])} ms per probe time, {_f(po['per_step_ms'], 2)} ms per "
@@ -123,26 +131,36 @@ NOTES = """## How the engine gets there
 - **One batched computation for all seeds.** W is [R, m, d]; a step is two batched GEMMs
   (pre = x Wᵀ, and the gradient) plus elementwise work, never a Python loop over seeds.
 - **Blocks that stay in cache.** The [R, n, m] activations are walked in blocks of whole runs
-  (about 2 MiB per intra-op thread on the CPU, `net.block_shape`); one preallocated block buffer
-  holds in turn pre, relu(pre) and 1[pre > 0], in place, so the elementwise passes hit cache
-  and nothing large is allocated per step (`net.Workspace`). On a GPU the block is as large as
-  the memory budget allows.
+  (about 2 MiB per core on the CPU, `net.block_shape`); one preallocated block buffer holds in
+  turn pre, relu(pre) and 1[pre > 0], in place, so the elementwise passes hit cache and nothing
+  large is allocated per step (`net.Workspace`; the views of every block are built once per
+  training call). On a GPU the block is as large as the memory budget allows.
+- **One worker thread per core** (CPU). The blocks of runs are shared out to single-threaded
+  worker threads (`net._Pool`) instead of splitting every op over OpenMP threads: no barrier
+  per op, each block stays in the cache of the core that made it, and a core that the OS takes
+  away for a while delays only its own blocks. On a loaded 2-core machine this was ~2× faster
+  than OpenMP per op (median step 91 ms against 181 ms at load 6); on a GPU ops are issued
+  from one thread.
 - **No [n, m] product for the gradient.** With one output, δ_ij = c_i a_j 1[pre_ij > 0], so
-  ∇_{w_j} = a_j Σ_i 1[pre_ij > 0] c_i x_i: one GEMM Mᵀ[c ⊙ x, c] gives the first-layer weights
-  and bias gradients; a is applied to the [m, d] result. The update is one fused
-  `addcmul_` per parameter.
-- **The readout f = relu(pre) a** is one BLAS matrix–vector product per run (a batched bmm with
-  one column was ~3× slower on the CPU).
+  ∇_{w_j} = a_j Σ_i 1[pre_ij > 0] c_i x_i: one GEMM Mᵀ[c ⊙ x, c] gives the first-layer weight
+  and bias gradients; a is applied to the [m, d] result, in the update (one fused `addcmul_`).
+- **The readout f = relu(pre) a** is one BLAS matrix–vector product per run (a one-column bmm
+  was ~3× slower, `torch.linalg.vecdot` allocates a block-sized temporary).
+- **Probes share the step's work.** At a probe time the engine computes the gradient at θ_t
+  first; its outputs f(θ_t) on the training set are handed to the probes, so the errors probe
+  only runs the test set forward.
 - **Segment gradients in one pass.** The segments probe needs the gradient over each
   (true class × clean/noisy) segment and the gradient under the true labels. Each run's samples
   are sorted by segment (the noisy samples appear twice, the second time with their true
-  labels), so one forward and one backward pass over ~1.1 n rows give all of them; before, every
-  segment cost a full masked backward pass.
-- **What did not help** (measured on the 2-core CPU): `torch.compile` of the elementwise part of
-  a block (it fuses relu, readout and mask into one pass, but the GEMMs dominate; the saving was
-  within noise while the first compile took ~25 s and recompiles on every new shape), so the
-  engine has no compile option; one huge block (`[R, n, m]` at once: ~2.5× slower, it streams
-  from memory); `torch.linalg.vecdot` or a one-column bmm for the readout.
+  labels), so one forward and one backward pass over ~1.1 n rows give all of them
+  (`net.grouped_gram`); every statistic is a quadratic form of their Gram matrix, summed in
+  float64. Before, each segment cost a full masked backward pass (~50 ms per probe time at
+  R = 1, about twice the whole training time at the default schedule).
+- **What did not help** (measured on the 2-core CPU): `torch.compile` of the elementwise part
+  of a block (relu, readout and mask fused into one pass) was slower than the eager ops
+  (78 against 73 ms per step, single thread, R = 64) and took 6–25 s to compile, so the engine
+  has no compile option; smaller (¼–½ ×) or larger (2 ×) blocks than ~2 MiB per core; one huge
+  block ([R, n, m] at once: ~2.5× slower, it streams from memory); a bmm or `vecdot` readout.
 """
 
 

@@ -354,3 +354,19 @@ def test_concurrent_callers_share_the_workers_safely(two_threads):
     assert not errors and len(results) == 60
     for g in results:
         torch.testing.assert_close(g, ref["W"], **TOL[x.dtype])
+
+
+def test_a_forked_child_gets_its_own_workers(two_threads):
+    import multiprocessing as mp
+
+    p, x, y = make(4, 5, 3, 2, 1, False, False, seed=17)
+    ref, _, _ = net.loss_gradients(p, x, y, "logistic", budget=5 * 3)  # parent pool exists now
+    ctx = mp.get_context("fork")
+    with ctx.Pool(1) as pool:
+        got = pool.apply_async(_child_gradient, (p, x, y)).get(timeout=120)
+    torch.testing.assert_close(got, ref["W"], **TOL[x.dtype])
+
+
+def _child_gradient(p, x, y):
+    torch.set_num_threads(2)
+    return net.loss_gradients(p, x, y, "logistic", budget=5 * 3)[0]["W"]

@@ -21,6 +21,7 @@ only the test oracle. Per-sample gradient norms use ‖g_i‖² = ‖δ_i‖²(�
 from __future__ import annotations
 
 import math
+import os
 import queue
 import threading
 from collections.abc import Iterator
@@ -342,16 +343,18 @@ class _Pool:
                 raise e
 
 
-_POOLS: dict[int, _Pool] = {}
+_POOLS: dict[tuple[int, int], _Pool] = {}
 _IN_WORKER = threading.local()
 _POOL_LOCK = threading.Lock()
 
 
 def _pool(k: int) -> _Pool:
+    """The process's pool of k workers (a forked child starts its own: threads do not fork)."""
+    key = (k, os.getpid())
     with _POOL_LOCK:
-        if k not in _POOLS:
-            _POOLS[k] = _Pool(k)
-        return _POOLS[k]
+        if key not in _POOLS:
+            _POOLS[key] = _Pool(k)
+        return _POOLS[key]
 
 
 def worker_threads(runs: int, n: int, m: int, budget: int, device: torch.device) -> int:
