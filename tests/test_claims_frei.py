@@ -25,6 +25,7 @@ TINY = F.Plan(
     movement_init_var_md=(1e-6, 1e-7, 1e-8),
     high_d=F.Late(n=20, d=200, m=10, steps=40, lr=4.0, n_test=200, seeds=2, num_times=8),
     low_d=F.Late(n=80, d=5, m=10, steps=40, lr=4.0, n_test=200, seeds=2, num_times=8),
+    fig1=F.Fig1(n=100, m=10, seeds=2, steps=30, n_test=200),
 )
 FIGURES = {"frei2023-fig1", "frei2023-fig2", "frei2023-amplification", "frei2023-trajectories"}
 
@@ -131,7 +132,7 @@ def test_every_claim_gives_a_complete_verdict(tiny_run):
         "frei2023.eq20.own_cluster_growth", "frei2023.theorem1.train_fit",
         "frei2023.theorem1.test_error", "frei2023.theorem1.matches_fstar",
         "frei2023.prop2.feature_movement", "frei2023.section1.linear_chance",
-        "frei2023.figure2.high_d_benign", "frei2023.figure2.low_d_decline",
+        "frei2023.fig2.high_d_benign", "frei2023.fig2.low_d_decline",
     }
     assert required <= set(ids)
     for v in verdicts:
@@ -145,8 +146,9 @@ def test_every_claim_gives_a_complete_verdict(tiny_run):
             assert k in js
     outside = {v.id for v in verdicts if not v.in_regime}
     assert outside == {
-        "frei2023.figure2.high_d_benign", "frei2023.figure2.low_d_decline",
+        "frei2023.fig2.high_d_benign", "frei2023.fig2.low_d_decline",
         "frei2023.lemma4.set_sizes", "frei2023.section1.affine_chance",
+        "frei2023.fig1.boundary",
     }
     # in-regime settings say how deep inside they are
     for v in verdicts:

@@ -144,6 +144,27 @@ class Late:
 
 
 @dataclass(frozen=True)
+class Fig1:
+    """Figure 1's setting (caption): d = 2, σ² = 1/50, 15% i.i.d. flips, α = 0.05,
+    ω_init² = 1/(32m), 3000 steps; n and m as given (paper: 5000 and 500)."""
+
+    n: int
+    m: int
+    seeds: int
+    steps: int = 3000
+    n_test: int = 6000
+
+    def config(self, seeds: int | None = None) -> Config:
+        return Config(
+            data=DataConfig(d=2, n=self.n, n_test=self.n_test, noise=0.15, sigma2=1 / 50),
+            net=NetConfig(m=self.m, init_var=1 / (32 * self.m)),
+            train=TrainConfig(lr=0.05, steps=self.steps),
+            probe=ProbeConfig(num_times=8, dense_until=1, probes=("frei_samples", "frei_test")),
+            seeds=seeds or self.seeds,
+        )
+
+
+@dataclass(frozen=True)
 class Plan:
     regime: Regime  # the d sweep
     deep: Regime | None  # a setting deeper inside the regime (larger C, smaller α), or None
@@ -153,6 +174,7 @@ class Plan:
     movement_init_var_md: tuple[float, ...]  # the sweep's values of ω_init² m d
     high_d: Late  # Figure 2, left panel analogue (d ≫ n)
     low_d: Late  # Figure 2, right panel analogue (n ≫ d)
+    fig1: Fig1  # Figure 1 (d = 2)
 
 
 def stopping_time(lr: float) -> int:
@@ -164,7 +186,7 @@ def stopping_time(lr: float) -> int:
 
 
 _REGIME_QUICK = Regime(
-    ds=(1500, 6000), n=500, m=200, noise=0.02, sigma2_d=1 / 4096, init_var_md=1 / 64**4,
+    ds=(1500, 3000, 6000), n=500, m=200, noise=0.02, sigma2_d=1 / 4096, init_var_md=1 / 64**4,
     lr=0.125, n_test=1000, seeds=4,
 )
 _REGIME_FULL = dataclasses.replace(_REGIME_QUICK, ds=(1500, 3000, 6000, 12000), seeds=8)
@@ -181,13 +203,15 @@ PLANS: dict[str, Plan] = {
         regime=_REGIME_QUICK, deep=None, linear_d=200, adversarial_d=3000, movement_d=3000,
         movement_init_var_md=_MOVEMENT,
         high_d=Late(n=50, d=500, m=50, steps=1000, lr=4.0, n_test=2000, seeds=4),
-        low_d=Late(n=200, d=10, m=100, steps=1000, lr=4.0, n_test=2000, seeds=4),
+        low_d=Late(n=200, d=10, m=100, steps=2000, lr=4.0, n_test=2000, seeds=4),
+        fig1=Fig1(n=500, m=50, seeds=2),
     ),
     "full": Plan(
         regime=_REGIME_FULL, deep=_DEEP_FULL, linear_d=200, adversarial_d=6000, movement_d=6000,
         movement_init_var_md=_MOVEMENT,
         high_d=Late(n=100, d=2000, m=100, steps=5000, lr=4.0, n_test=6000, seeds=8),
         low_d=Late(n=400, d=20, m=100, steps=5000, lr=4.0, n_test=6000, seeds=8),
+        fig1=Fig1(n=5000, m=500, seeds=4),
     ),
 }
 
@@ -302,6 +326,15 @@ def fig2_experiment(quick: bool, seeds: int | None, runtime: Runtime) -> dict[st
         result = train(params, data, cfg.train, times, ("errors",), runtime, cfg.run_seeds)
         out[name] = build_record(cfg, data, params, result, runtime.torch_device)
     return out
+
+
+@experiment("frei2023.fig1")
+def fig1_experiment(quick: bool, seeds: int | None, runtime: Runtime) -> Record:
+    """Figure 1: d = 2, 3000 steps (far beyond T = 6), probed on a log grid."""
+    cfg, data, params = setup(plan(quick).fig1.config(seeds))
+    times = probe_times(cfg.train.steps, cfg.probe.num_times, cfg.probe.dense_until)
+    result = train(params, data, cfg.train, times, cfg.probe.probes, runtime, cfg.run_seeds)
+    return build_record(cfg, data, params, result, runtime.torch_device)
 
 
 # --------------------------------------------------------------------------------------------
@@ -962,14 +995,14 @@ def _late_acc(rec: Record, key: str) -> np.ndarray:
 
 
 @claim(
-    "frei2023.figure2.high_d_benign",
+    "frei2023.fig2.high_d_benign",
     "Far beyond T, with d >> n: after the network interpolates the noisy training set its test "
     "accuracy stays near the optimum 1 - eta (within 3 points).",
     "Figure 2 (left), empirical",
     in_regime=False,
 )
 def check_fig2_high(exps: Experiments) -> Verdict:
-    cid = "frei2023.figure2.high_d_benign"
+    cid = "frei2023.fig2.high_d_benign"
     rec = exps.get("frei2023.fig2")["high_d"]
     eta = rec.config["data"]["noise"]
     train_acc, test_acc = _late_acc(rec, "train_error"), _late_acc(rec, "test_error")
@@ -994,7 +1027,7 @@ def check_fig2_high(exps: Experiments) -> Verdict:
 
 
 @claim(
-    "frei2023.figure2.low_d_decline",
+    "frei2023.fig2.low_d_decline",
     "Far beyond T, with n >> d: test accuracy drops once the network starts fitting the noisy "
     "labels, i.e. after the training accuracy passes 1 - eta (peak minus final test accuracy of "
     "at least 2 points; inconclusive if the training accuracy never passes 1 - eta).",
@@ -1002,7 +1035,7 @@ def check_fig2_high(exps: Experiments) -> Verdict:
     in_regime=False,
 )
 def check_fig2_low(exps: Experiments) -> Verdict:
-    cid = "frei2023.figure2.low_d_decline"
+    cid = "frei2023.fig2.low_d_decline"
     rec = exps.get("frei2023.fig2")["low_d"]
     eta = rec.config["data"]["noise"]
     test_acc, train_acc = _late_acc(rec, "test_error"), _late_acc(rec, "train_error")
@@ -1020,4 +1053,42 @@ def check_fig2_low(exps: Experiments) -> Verdict:
     return make_verdict(
         cid, outcome, m, "peak - final test accuracy >= 0.02", ci, rec.seeds, late_setting(rec),
         detail, FIG2,
+    )
+
+
+@claim(
+    "frei2023.fig1.boundary",
+    "Figure 1 (d = 2, sigma^2 = 1/50, 15% flipped labels, alpha = 0.05, omega_init^2 = 1/(32m), "
+    "3000 steps): the decision boundary is the XOR boundary |x1| = |x2| and does not bend "
+    "around noisy points: test agreement with sgn(|<mu1,x>| - |<mu2,x>|) >= 0.99, at least 99% "
+    "of the clean training points right and at most 1% of the noisy ones fitted.",
+    "Figure 1, empirical",
+    in_regime=False,
+)
+def check_fig1(exps: Experiments) -> Verdict:
+    cid = "frei2023.fig1.boundary"
+    rec: Record = exps.get("frei2023.fig1")
+    agree = rec.arrays["frei_test/agreement"][:, -1]
+    acc_c = rec.arrays["frei_samples/acc_clean"][:, -1]
+    fit_n = rec.arrays["frei_samples/acc_noisy"][:, -1]
+    m, ci = mean_ci(agree)
+    outcome = combine(
+        compare(ci, 0.99, ">="), compare(mean_ci(acc_c)[1], 0.99, ">="),
+        compare(mean_ci(fit_n)[1], 0.01, "<="),
+    )
+    c = rec.config
+    detail = (
+        f"clean training accuracy {_num(acc_c.mean())}, noisy training points fitted "
+        f"{_num(fit_n.mean())}, test error {_num(rec.arrays['frei_test/test_error'][:, -1].mean())}"
+        f" (eta = 0.15) at step {int(rec.times[-1])}"
+    )
+    setting = (
+        f"d=2 n={c['data']['n']} m={c['net']['m']} eta=0.15 (iid) sigma2=1/50 "
+        f"omega2=1/(32m) alpha=0.05 steps={c['train']['steps']} n_test={c['data']['n_test']} "
+        f"seeds={rec.seeds}; outside the theory (d = 2, t >> T = 6); "
+        f"{conditions_of(rec.config).summary()}"
+    )
+    return make_verdict(
+        cid, outcome, m, "test agreement with f* >= 0.99; clean train acc >= 0.99; noisy fitted "
+        "<= 0.01 (95% CIs)", ci, rec.seeds, setting, detail, FIG1,
     )

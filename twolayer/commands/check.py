@@ -48,6 +48,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--list", action="store_true", help="list the selected claims without running")
     p.add_argument("--device", default="auto", help="auto (cuda if present), cpu or cuda")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    p.add_argument("--details", action="store_true",
+                   help="print each verdict's details (per-setting values, violating runs)")
     p.set_defaults(run=run)
 
 
@@ -183,6 +185,10 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps([verdict_json(v) for v in verdicts], allow_nan=False))
     else:
         print(render_table(verdicts))
+        if args.details:
+            print("\ndetails:")
+            for v in verdicts:
+                print(f"  {v.id}: {v.detail}")
         status = exit_status(verdicts)
         print(
             f"\n{sum(v.verdict == HOLDS for v in verdicts)} of {len(verdicts)} claims hold; "
