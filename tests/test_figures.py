@@ -42,6 +42,14 @@ def test_frei_figures_are_registered() -> None:
         assert spec.differences, name
 
 
+def test_figure_claim_ids_exist_in_the_claims_registry() -> None:
+    from twolayer.claims import CLAIMS
+
+    for name in FREI:
+        for cid in FIGURES[name].claims:
+            assert cid in CLAIMS, (name, cid)
+
+
 def test_quick_writes_every_figure_as_small_valid_png(quick_out: Path) -> None:
     index = json.loads((quick_out / "index.json").read_text())["figures"]
     assert set(index) == set(FREI)  # the other papers' figures are tested with their modules
@@ -181,3 +189,23 @@ def test_cuda_without_gpu_exits_2_before_any_work(tmp_path: Path, capsys) -> Non
     assert main(["figures", "--device", "cuda", "--out", str(out)]) == 2
     assert "--device" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_rerun_with_only_keeps_other_index_entries(tmp_path: Path, quick_out: Path) -> None:
+    out = tmp_path / "o"
+    out.mkdir()
+    other = {"files": ["frei2023-fig1.png"], "seconds": 7.0, "quick": False, "device": "cpu",
+             "date": "2024-01-01 00:00 UTC"}
+    (out / "index.json").write_text(json.dumps({"figures": {"frei2023-fig1": other}}))
+    (out / "frei2023-fig2.png").write_bytes((quick_out / "frei2023-fig2.png").read_bytes())
+    argv = ["figures", "--quick", "--quiet", "--device", "cpu", "--out", str(out),
+            "--only", "frei2023-trajectories"]
+    assert main(argv) == 0
+    index = json.loads((out / "index.json").read_text())["figures"]
+    assert index["frei2023-fig1"] == other
+    assert index["frei2023-trajectories"]["quick"] is True
+    text = (out / "README.md").read_text()
+    assert "7 s on cpu" in text  # the kept entry
+    # a PNG present without an index entry is listed as present, its run as unknown
+    assert "![frei2023-fig2](frei2023-fig2.png)" in text
+    assert "not recorded in this directory's index.json" in text

@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -70,12 +73,31 @@ def load_index(root: Path) -> dict[str, Any]:
         return {}
 
 
+@contextmanager
+def locked(root: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the directory ``root`` (POSIX ``flock`` on its descriptor), so
+    that concurrent ``twolayer figures`` runs into one directory do not lose each other's index
+    entries. A no-op where ``fcntl`` is unavailable."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    fd = os.open(root, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
 def _bullets(items: tuple[str, ...] | list[str], empty: str) -> list[str]:
     return [f"  - {x}" for x in items] if items else [f"  - {empty}"]
 
 
-def render_readme(entries: dict[str, Any]) -> str:
-    """README.md of a figures directory: one section per registered figure."""
+def render_readme(entries: dict[str, Any], root: Path | None = None) -> str:
+    """README.md of a figures directory: one section per registered figure. A figure without
+    an index entry whose ``<name>.png`` exists in ``root`` is listed as present, run unknown."""
     from ..plots import FIGURES
 
     lines = [
@@ -96,11 +118,17 @@ def render_readme(entries: dict[str, Any]) -> str:
     ]
     for name, spec in FIGURES.items():
         e = entries.get(name)
+        present = root is not None and (root / f"{name}.png").is_file()
         what = " ".join((spec.make.__doc__ or "").split())
         lines += [f"## {name}: {spec.title}", ""]
         if e and e.get("files"):
             lines += [f"![{name}]({f})" for f in e["files"]] + [""]
-        files = ", ".join(f"`{f}`" for f in e["files"]) if e else "(not generated here yet)"
+        elif present:
+            lines += [f"![{name}]({name}.png)", ""]
+        if e:
+            files = ", ".join(f"`{f}`" for f in e["files"])
+        else:
+            files = f"`{name}.png`" if present else "(not generated here yet)"
         lines += [
             f"- File: {files}",
             f"- Regenerates: {spec.regenerates}",
@@ -117,6 +145,9 @@ def render_readme(entries: dict[str, Any]) -> str:
                 f" ({e.get('device_name', '?')}, {e.get('threads', '?')} threads), {mode}, "
                 f"twolayer {e.get('twolayer', '?')}"
             )
+        elif present:
+            lines.append("- Last run: not recorded in this directory's index.json "
+                         f"(`twolayer figures --only {name}` records it)")
         else:
             lines.append(f"- Last run: never in this directory (`twolayer figures --only {name}`)")
         lines.append("")
@@ -128,7 +159,7 @@ def write_index(root: Path, entries: dict[str, Any]) -> None:
 
     index = json.dumps({"figures": entries}, indent=1, sort_keys=True) + "\n"
     write_text_atomic(root / INDEX, index)
-    write_text_atomic(root / "README.md", render_readme(entries))
+    write_text_atomic(root / "README.md", render_readme(entries, root))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -156,13 +187,12 @@ def run(args: argparse.Namespace) -> int:
     runtime = Runtime(device=str(device), progress=False if args.quiet else None)
     device_name = (torch.cuda.get_device_name(device) if device.type == "cuda"
                    else platform.processor() or platform.machine())
-    entries = load_index(root)
     for name in names:
         spec = FIGURES[name]
         start = time.perf_counter()
         paths = spec.make(root, bool(args.quick), runtime)
         seconds = time.perf_counter() - start
-        entries[name] = {
+        entry = {
             "files": [Path(p).name for p in paths],
             "seconds": round(seconds, 1),
             "quick": bool(args.quick),
@@ -172,7 +202,10 @@ def run(args: argparse.Namespace) -> int:
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
             "twolayer": __version__,
         }
-        write_index(root, entries)
+        with locked(root):  # re-read: another run may have added entries meanwhile
+            entries = load_index(root)
+            entries[name] = entry
+            write_index(root, entries)
         if not args.quiet:
             shown = ", ".join(str(p) for p in paths)
             print(f"{name}: {shown} ({seconds:.1f} s)", file=sys.stderr)
