@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.ticker import FuncFormatter, NullFormatter
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from ..claims import liu2023 as L
 from ..engine import Runtime
@@ -101,9 +101,12 @@ def _setup_axis(ax: Axes, rec: Record, title: str | None = None) -> None:
         ax.set_title(title, fontsize=9)
 
 
-def _plain_log_y(ax: Axes) -> None:
-    """Log y axis with plain-number major labels (1, 2, 4) and no minor labels."""
+def _plain_log_y(ax: Axes, fine: bool = True) -> None:
+    """Log y axis with plain-number major labels (1, 1.5, 2, 3, ... if ``fine``, else powers of
+    ten) and no minor labels."""
     ax.set_yscale("log")
+    subs = (1.0, 1.5, 2.0, 3.0, 5.0, 7.0) if fine else (1.0,)
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=subs))
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     ax.yaxis.set_minor_formatter(NullFormatter())
 
@@ -343,10 +346,10 @@ ANGLE_CATS = (
     ("logit", "diff_cc", "different class", NEG, "-"),
 )
 LOSS_CATS = (
-    ("loss", "same_cc", "same class, clean–clean", POS, "-"),
-    ("loss", "same_cn", "same class, clean–noisy", POS, "--"),
-    ("loss", "diff_cc", "diff. class, clean–clean", NEG, "-"),
-    ("loss", "diff_cn", "diff. class, clean–noisy", NEG, "--"),
+    ("loss", "same_cc", "same, clean–clean", POS, "-"),
+    ("loss", "same_cn", "same, clean–noisy", POS, "--"),
+    ("loss", "diff_cc", "diff., clean–clean", NEG, "-"),
+    ("loss", "diff_cn", "diff., clean–noisy", NEG, "--"),
 )
 
 
@@ -428,8 +431,8 @@ def make_angles(out_dir: Path, quick: bool, runtime: Runtime) -> list[Path]:
         axes[1, c].set_xlabel("angle (degrees)", fontsize=8)
     axes[0, 0].set_ylabel("fraction of pairs", fontsize=8)
     axes[1, 0].set_ylabel("fraction of pairs", fontsize=8)
-    axes[0, 0].legend(fontsize=6)
-    axes[1, 0].legend(fontsize=6)
+    axes[0, 0].legend(fontsize=6, loc="upper right")
+    axes[1, 0].legend(fontsize=5.5, loc="upper right", framealpha=0.9)
     # bottom row: initial segment geometry against n
     for c, (k, big) in enumerate((("xor", init["xor"]), ("k10", init["k10"]))):
         ax = axes[2, c]
@@ -452,18 +455,18 @@ def make_angles(out_dir: Path, quick: bool, runtime: Runtime) -> list[Path]:
         ax.axhline(0, color="0.5", lw=0.6)
         ax.set_xticks(x)
         ax.set_xticklabels(labels, fontsize=7)
-        ax.set_ylim(-1.05, 0.3)
+        ax.set_ylim(-1.05, 0.55)
         ax.set_title(f"{'XOR' if k == 'xor' else 'K = 10 (true-class logit)'}: t = 0", fontsize=9)
         ax.tick_params(labelsize=7)
         ax.grid(alpha=0.3, axis="y")
-    axes[2, 0].legend(fontsize=6, loc="lower right")
+    axes[2, 0].legend(fontsize=6, loc="upper right")
     ax = axes[2, 2]
     rec = recs["mixture"]
     a = rec.arrays
     _band(ax, rec, a["liu/grad_drift"], "k", "1 − cos(∇h_t, ∇h_0)")
     _mark_times(ax, rec, cross=False)
     _setup_axis(ax, rec, "mixture: drift of sample-wise gradients")
-    _plain_log_y(ax)
+    _plain_log_y(ax, fine=False)
     ax.legend(fontsize=6)
     return [save_png(fig, out_dir / "liu2023-angles.png")]
 
@@ -528,7 +531,7 @@ def make_width(out_dir: Path, quick: bool, runtime: Runtime) -> list[Path]:
                                     "(c) gradient drift")):
         _setup_axis(ax, r0, title)
         ax.set_xlabel("step", fontsize=8)
-    _plain_log_y(axes[2])
+    _plain_log_y(axes[2], fine=False)
     axes[0].set_ylim(0, 0.6)
     axes[0].legend(fontsize=6)
     ax = axes[3]
