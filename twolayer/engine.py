@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,6 +27,11 @@ from .probes import REGISTRY, ProbeState, run_probes
 from .seeding import generator
 
 DIVERGENCE_CHECK_EVERY = 64
+
+# Per-sample loss weights recomputed every step (an objective such as the gated memorisation
+# loss of twolayer.objectives): fn(out, data) -> s [R, n], where out = f(θ_{t−1}) [R, n, o] on
+# the training inputs, the outputs the previous step already computed (f(θ_0) at t = 0).
+WeightsFn = Callable[[torch.Tensor, Dataset], torch.Tensor]
 
 
 def probe_times(steps: int, num: int = 40, dense_until: int = 10) -> list[int]:
@@ -77,11 +83,12 @@ class TrainResult:
     wall_seconds: float = 0.0
     steps: int = 0
     probe_seconds: float = 0.0  # part of wall_seconds spent in probes
+    meta: dict = field(default_factory=dict)  # e.g. "integrator": statistics of flow / auto
 
 
 def _minibatches(data: Dataset, batch: int, seeds: list[int]):
-    """Yield (x, y) minibatches forever: a fresh permutation per epoch per run, the last
-    incomplete batch of an epoch dropped."""
+    """Yield (x, y, idx) minibatches forever: a fresh permutation per epoch per run, the last
+    incomplete batch of an epoch dropped; idx [R, batch] are the samples' indices."""
     gens = [generator(s, "batches") for s in seeds]
     n = data.x.shape[1]
     d = data.x.shape[2]
@@ -90,7 +97,7 @@ def _minibatches(data: Dataset, batch: int, seeds: list[int]):
         for start in range(0, n - batch + 1, batch):
             idx = perm[:, start : start + batch]
             xb = data.x.gather(1, idx.unsqueeze(-1).expand(-1, -1, d))
-            yield xb, data.y.gather(1, idx)
+            yield xb, data.y.gather(1, idx), idx
 
 
 def train(
@@ -102,17 +109,25 @@ def train(
     runtime: Runtime | None = None,
     seeds: list[int] | None = None,
     init: Params | None = None,
-    weights: torch.Tensor | None = None,
+    weights: torch.Tensor | WeightsFn | None = None,
 ) -> TrainResult:
     """Train R networks for ``cfg.steps`` steps and probe them at ``times``.
 
     params, data: on the CPU or the target device (moved to ``runtime.device`` here).
     seeds: per-run seeds for SGD minibatch order (default 0..R−1).
     init: parameters that probes compare against (default: ``params`` at entry).
-    weights: per-sample loss weights s_i [R, n] for full-batch GD (default 1/n).
+    weights: per-sample loss weights s_i [R, n] (default 1/n). Minibatch SGD uses the sampled
+    rows scaled by n/B (an unbiased estimate of the weighted loss's gradient). A callable
+    :data:`WeightsFn` recomputes them every step from f(θ_{t−1}) on the training inputs (no extra
+    forward pass; one at entry for t = 0); full-batch GD only.
     Raises :class:`DivergenceError` naming the run and the step where f became NaN/inf.
     """
     runtime = runtime or Runtime()
+    if cfg.integrator != "gd":  # gradient flow / auto: twolayer.integrators
+        from . import integrators
+
+        times = sorted(set(times if times is not None else probe_times(cfg.steps)))
+        return integrators.train(params, data, cfg, times, probes, runtime, seeds, init, weights)
     device = runtime.torch_device
     for name in probes:
         if name not in REGISTRY:
@@ -125,15 +140,23 @@ def train(
     data = data.to(device, dtype)
     init = (init or params).to(device)
     seeds = seeds if seeds is not None else list(range(p.runs))
-    if weights is not None:
-        weights = weights.to(device, dtype)
     batches = (
         _minibatches(data, cfg.batch_size, seeds)
         if cfg.batch_size is not None and cfg.batch_size < data.x.shape[1]
         else None
     )
+    weights_fn = weights if callable(weights) else None
+    if weights_fn is not None:
+        if batches is not None:
+            raise ConfigError("batch_size", cfg.batch_size,
+                              "step-wise weights (an objective) need full-batch GD (None)")
+        weights = None
+    elif weights is not None:
+        weights = weights.to(device, dtype)
     n_step = cfg.batch_size if batches is not None else data.x.shape[1]
     ws = net.Workspace(p, n_step, runtime.budget)  # buffers reused by every step
+    if weights_fn is not None:  # f(θ_0) for the weights of step 0
+        ws.out.copy_(net.forward(p, data.x, runtime.budget))
     probe_seconds = 0.0
     logs: dict[str, list[torch.Tensor]] = {}
     probe_set = set(times)
@@ -157,10 +180,16 @@ def train(
             # the gradient at θ_t first: at a probe time its outputs f(θ_t) serve the probes
             if batches is None:
                 scale = 1.0 / data.x.shape[1] if weights is None else weights
+                if weights_fn is not None:  # from f(θ_{t−1}), still in ws.out
+                    scale = weights_fn(ws.out, data).to(device, dtype)
                 ws.run(p, data.x, data.y, cfg.objective, scale)
             else:
-                xb, yb = next(batches)
-                ws.run(p, xb, yb, cfg.objective, 1.0 / xb.shape[1])
+                xb, yb, idx = next(batches)
+                if weights is None:
+                    ws.run(p, xb, yb, cfg.objective, 1.0 / xb.shape[1])
+                else:
+                    sb = weights.gather(1, idx) * (data.x.shape[1] / xb.shape[1])
+                    ws.run(p, xb, yb, cfg.objective, sb)
             bad = ~torch.isfinite(ws.loss).all(dim=1)
             first_bad = torch.where((first_bad < 0) & bad, t, first_bad)
             if probe_now:

@@ -1,0 +1,201 @@
+"""Badger (2022): data mixing, input-sensitivity closed forms and the gated memorisation objective,
+checked against autograd and plain loops."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from twolayer import net
+from twolayer.config import NetConfig, TrainConfig
+from twolayer.data import badger
+from twolayer.engine import Runtime, train
+from twolayer.errors import ConfigError
+from twolayer.objectives import Memorise, normal_weights
+from twolayer.probes.badger import input_loss_gradients
+
+RT = Runtime(device="cpu", progress=False)
+
+
+def small(seeds=(0, 1), fractions=(1.0, 0.25), n=40, dtype=torch.float64):
+    cfg = badger.BadgerData(k=4, d=6, n_train=n, n_ascended=n, n_holdout=n)
+    return cfg, badger.sample(cfg, list(seeds), list(fractions), dtype)
+
+
+def params(R, d=6, m=16, k=4, dtype=torch.float64, bias=True):
+    p = net.init_params(NetConfig(m=m, second_layer="gaussian", train_second_layer=True,
+                                  outputs=k, bias=bias), d, list(range(R)), 1.0 / d, dtype)
+    if p.b is not None:  # a non-zero bias so the kink pattern is generic
+        g = torch.Generator().manual_seed(5)
+        p = p.__class__(W=p.W, a=p.a, b=0.3 * torch.randn(p.b.shape, generator=g, dtype=dtype),
+                        train_a=p.train_a)
+    return p
+
+
+def autograd_f(p, x):
+    return torch.einsum("rnm,rmo->rno", torch.relu(torch.einsum("rnd,rmd->rnm", x, p.W)
+                                                   + p.b.unsqueeze(1)), p.a)
+
+
+def test_mixing_sets_disjoint_and_paired():
+    cfg, d1 = small(fractions=(1.0, 0.0))
+    assert d1.x.shape == (2, 80, 6) and d1.x_test.shape == (2, 40, 6)
+    assert d1.ascended[:, 40:].all() and not d1.ascended[:, :40].any()
+    # the same seed gives the same signal s and noise ξ at every f: x̃(f) = f s + (1 − f) ξ
+    _, d0 = small(seeds=(0, 0), fractions=(1.0, 0.0))
+    _, dh = small(seeds=(0,), fractions=(0.5,))
+    assert torch.allclose(dh.x[0], 0.5 * d0.x[0] + 0.5 * d0.x[1])
+    assert torch.equal(d0.y[0], d0.y[1])
+    # no two points shared between train, ascended and hold-out
+    allx = torch.cat([d1.x[0], d1.x_test[0]])
+    assert torch.cdist(allx, allx).add(torch.eye(120, dtype=allx.dtype)).min() > 1e-6
+
+
+def test_noise_matched_scale():
+    cfg = badger.BadgerData(k=5, d=20, n_train=4000, n_ascended=1, n_holdout=1, mean_var=0.36)
+    d = badger.sample(cfg, [3, 3], [1.0, 0.0])
+    var_s = d.x[0, :4000].var(0).mean()  # Var(μ_y + z) per coordinate ≈ v + 1 (v over the K means)
+    var_xi = d.x[1, :4000].var(0).mean()
+    assert abs(float(var_xi) - 1.36) < 0.06  # ξ ~ N(0, (v + 1) I)
+    assert abs(float(var_s) - float(var_xi)) < 0.4  # five means: var of means noisy around v
+
+
+@pytest.mark.parametrize("bad", [{"k": 2}, {"n_train": 0}, {"mean_var": -1.0}])
+def test_data_config_errors(bad):
+    with pytest.raises(ConfigError):
+        badger.BadgerData(**bad)
+    with pytest.raises(ConfigError):
+        badger.sample(badger.BadgerData(), [0], [1.5])
+
+
+def test_input_jacobian_matches_autograd():
+    _, data = small()
+    p = params(2)
+    x = data.x[:, :10].clone().requires_grad_(True)
+    f = autograd_f(p, x)
+    J = torch.zeros(2, 10, 4, 6, dtype=x.dtype)
+    for k in range(4):
+        (g,) = torch.autograd.grad(f[..., k].sum(), x, retain_graph=True)
+        J[:, :, k] = g
+    assert torch.allclose(net.input_jacobian(p, data.x[:, :10]), J, atol=1e-10)
+    norms = net.input_jacobian_norms(p, data.x[:, :10], budget=2 * 16 * 3)
+    assert torch.allclose(norms, J.flatten(2).norm(dim=-1), atol=1e-10)
+
+
+def test_input_loss_gradient_matches_autograd():
+    _, data = small()
+    p = params(2)
+    x = data.x.clone().requires_grad_(True)
+    loss = torch.nn.functional.cross_entropy(
+        autograd_f(p, x).flatten(0, 1), data.y.flatten(), reduction="sum")
+    (g,) = torch.autograd.grad(loss, x)  # per-sample ∇_x ℓ_i (samples do not interact)
+    closed = input_loss_gradients(p, data.x, data.y, "softmax", budget=2 * 16 * 7)
+    assert torch.allclose(closed, g, atol=1e-10)
+
+
+def test_memorise_weights_and_gate():
+    _, data = small()
+    mem = Memorise(data.ascended, 4, gate="chance")
+    R, n = data.y.shape
+    out = torch.zeros(R, n, 4, dtype=torch.float64)
+    # run 0 predicts every ascended label right (acc 1 > 0.26: ascend), run 1 every one wrong
+    out[0].scatter_(1, data.y[0].unsqueeze(1), 5.0)
+    out[1].scatter_(1, ((data.y[1] + 1) % 4).unsqueeze(1), 5.0)
+    w = mem(out, data)
+    assert torch.allclose(w[0, :40], torch.full((40,), 1 / 40, dtype=w.dtype))
+    assert torch.allclose(w[0, 40:], torch.full((40,), -1 / 40, dtype=w.dtype))
+    assert torch.allclose(w[1, 40:], torch.zeros(40, dtype=w.dtype))  # gate off below chance
+    assert mem.gates[-1].tolist() == [1.0, 0.0]
+    assert Memorise(data.ascended, 4, gate="none").gate(out, data.y).tolist() == [1.0, 1.0]
+    # target gates: exactly half of A right in run 0 (accuracy 0.5, not above a 0.5 target)
+    half = out.clone()
+    half[0, 40:60] = 0.0
+    half[0, 40:60].scatter_(1, ((data.y[0, 40:60] + 1) % 4).unsqueeze(1), 5.0)
+    assert float(Memorise(data.ascended, 4, gate=0.5).ascended_accuracy(half, data.y)[0]) == 0.5
+    assert Memorise(data.ascended, 4, gate=0.5).gate(half, data.y).tolist() == [0.0, 0.0]
+    assert Memorise(data.ascended, 4, gate=0.45).gate(half, data.y).tolist() == [1.0, 0.0]
+    with pytest.raises(ConfigError):
+        Memorise(data.ascended, 4, gate=1.5)
+
+
+def reference_mem_gd(p, data, lr, steps, threshold):
+    """Plain autograd GD on L = mean_T ℓ − g mean_A ℓ with g from f(θ_{t−1})'s accuracy on A."""
+    W, a, b = (t.clone().requires_grad_(True) for t in (p.W, p.a, p.b))
+    q = p.__class__(W=W, a=a, b=b, train_a=True)
+    asc = data.ascended
+    prev = autograd_f(q, data.x).detach()
+    for _ in range(steps):
+        right = (prev.argmax(-1) == data.y) & asc
+        g = (right.sum(1).double() / asc.sum(1) > threshold).double()
+        f = autograd_f(q, data.x)
+        ell = torch.nn.functional.cross_entropy(f.transpose(1, 2), data.y, reduction="none")
+        loss = ((ell * ~asc).sum(1) / (~asc).sum(1) - g * (ell * asc).sum(1) / asc.sum(1)).sum()
+        gW, ga, gb = torch.autograd.grad(loss, (W, a, b))
+        prev = f.detach()
+        with torch.no_grad():
+            W -= lr * gW
+            a -= lr * ga
+            b -= lr * gb
+    return W.detach(), a.detach(), b.detach()
+
+
+def test_engine_memorise_matches_reference():
+    _, data = small()
+    p = params(2)
+    mem = Memorise(data.ascended, 4, gate=0.3)
+    res = train(p, data, TrainConfig(lr=0.5, steps=6, objective="softmax"), [0, 6], (), RT,
+                weights=mem)
+    W, a, b = reference_mem_gd(p, data, 0.5, 6, 0.3)
+    assert torch.allclose(res.params.W, W, atol=1e-9)
+    assert torch.allclose(res.params.a, a, atol=1e-9)
+    assert torch.allclose(res.params.b, b, atol=1e-9)
+    assert len(mem.gates) == 6
+
+
+def test_normal_weights_ignore_ascended_set():
+    _, data = small()
+    p = params(2)
+    w = normal_weights(data.ascended, torch.float64)
+    res = train(p, data, TrainConfig(lr=0.5, steps=3, objective="softmax"), [0, 3], (), RT,
+                weights=w)
+    W, _, _ = reference_mem_gd(p, data, 0.5, 3, threshold=math.inf)  # gate never opens
+    assert torch.allclose(res.params.W, W, atol=1e-9)
+
+
+def test_sgd_gathers_weights():
+    """SGD with weights s_i: the minibatch uses s_i · n/B; uniform s = 1/n is plain SGD."""
+    _, data = small(n=20)
+    p = params(2)
+    cfg = TrainConfig(lr=0.3, steps=5, objective="softmax", batch_size=10)
+    plain = train(p, data, cfg, [0, 5], (), RT, seeds=[0, 1])
+    uni = train(p, data, cfg, [0, 5], (), RT, seeds=[0, 1],
+                weights=torch.full((2, 40), 1 / 40, dtype=torch.float64))
+    assert torch.allclose(plain.params.W, uni.params.W, atol=1e-12)
+    zero = train(p, data, cfg, [0, 5], (), RT, seeds=[0, 1],
+                 weights=torch.zeros(2, 40, dtype=torch.float64))
+    assert torch.equal(zero.params.W, p.W)
+    w = normal_weights(data.ascended, torch.float64)  # 0 on A: A's samples must not move θ
+    half = train(p, data, cfg, [0, 5], (), RT, seeds=[0, 1], weights=w)
+    assert not torch.allclose(half.params.W, plain.params.W)
+    with pytest.raises(ConfigError):
+        train(p, data, cfg, [0, 5], (), RT, weights=Memorise(data.ascended, 4))
+
+
+def test_badger_probe_accuracies():
+    from twolayer.probes import ProbeState, run_probes
+
+    _, data = small()
+    p = params(2)
+    out = run_probes(("badger",), ProbeState(0, p, p, data, "softmax"))
+    f, fh = net.forward(p, data.x), net.forward(p, data.x_test)
+    for r in range(2):  # plain per-set loop
+        right = (f[r].argmax(-1) == data.y[r]).double()
+        assert float(out["badger/acc_train"][r]) == pytest.approx(float(right[:40].mean()))
+        assert float(out["badger/acc_ascended"][r]) == pytest.approx(float(right[40:].mean()))
+        hr = (fh[r].argmax(-1) == data.y_test[r]).double().mean()
+        assert float(out["badger/acc_holdout"][r]) == pytest.approx(float(hr))
+        jn = torch.stack([net.input_jacobian(p.select([r]), data.x[r:r + 1, i:i + 1]).norm()
+                          for i in range(40)])
+        assert float(out["badger/jac_train"][r]) == pytest.approx(float(jn.mean()))
