@@ -53,3 +53,4 @@ def figure(
 
 # Paper modules register their figures on import (one line per paper).
 from . import frei2023, liu2023  # noqa: E402,F401
+from . import badger2022  # noqa: E402,F401

@@ -1,0 +1,196 @@
+"""Figures of Badger (2022), "Why Deep Learning Generalizes" (analogues; the paper's own
+figure numbering is unknown, file names follow the author's plotting code).
+
+All runs come from :mod:`twolayer.claims.badger2022` (the one engine loop): ``twolayer figures``
+uses the plan of ``twolayer check badger2022 --quick`` (the full plan is too slow for a shared
+CPU), ``--quick`` a tiny smoke-test plan. Bands: min–max over seeds; lines: mean.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from ..claims import badger2022 as cb
+from ..engine import Runtime, probe_times, train
+from ..objectives import Memorise, normal_weights
+from . import figure
+from .style import TEST, TRAIN, captioned_figure, save_png
+
+PAPER = "badger2022"
+HOLD = "#2ca02c"
+DIFF = ("plan of `twolayer check badger2022 --quick` (K=10 clusters in d=30, n=300 per set, "
+        "m=128, full-batch GD lr 0.1, 600 steps, 5 seeds) instead of CIFAR-10, a ConvNet/ResNet, "
+        "Adam and 200-5000 epochs",)
+
+
+def _plan(quick: bool) -> cb.Plan:
+    return cb.PLANS["tiny" if quick else "quick"]
+
+
+@lru_cache(maxsize=4)
+def _objectives(quick: bool, runtime: Runtime) -> cb.Runs:
+    return cb.run_objectives(_plan(quick), None, runtime)
+
+
+@lru_cache(maxsize=4)
+def _sizes(quick: bool, runtime: Runtime) -> dict[int, cb.Runs]:
+    return cb.run_sizes(_plan(quick), None, runtime)
+
+
+def _band(ax, t, v, color, label, ls="-"):  # type: ignore[no-untyped-def]
+    ax.plot(t, v.mean(0), color=color, ls=ls, label=label, lw=1.3)
+    ax.fill_between(t, v.min(0), v.max(0), color=color, alpha=0.15, lw=0)
+
+
+def _setting(p: cb.Plan) -> str:
+    return (f"K={cb.K} Gaussian clusters in d={cb.D}, n={p.n} per set, m={p.m}, full-batch GD "
+            f"lr {p.lr}, {p.seeds} seeds (mean, band = min-max)")
+
+
+@figure(cb.FIG_CURVES, PAPER, "Accuracy curves, normal vs memorise objective (f = 1)",
+        "analogue of the author's fig1a/fig1c (train / ascended / hold-out accuracy)",
+        claims=(cb.C1,), differences=DIFF)
+def make_curves(out: Path, quick: bool, runtime: Runtime) -> list[Path]:
+    runs, p = _objectives(quick, runtime), _plan(quick)
+    i, t = runs.fi(1.0), runs.times
+    fig, top = captioned_figure(7.0, 2.8, (
+        "Normal training (left) and the gated memorise objective (right) on structured data "
+        "(f = 1): accuracy on the training set T, the ascended set A and the untouched hold-out "
+        "H. Memorisation is slow and H stays above chance (dotted). " + _setting(p) + "."))
+    axes = top.subplots(1, 2, sharey=True)
+    for ax, obj, title in zip(axes, ("normal", "memorise_chance"), ("normal", "memorise")):
+        for key, c, lab in (("acc_train", TRAIN, "train T"), ("acc_ascended", TEST, "ascended A"),
+                            ("acc_holdout", HOLD, "hold-out H")):
+            _band(ax, np.maximum(t, 1), runs.get(f"{obj}/{key}")[i], c, lab)
+        ax.axhline(cb.CHANCE, color="k", ls=":", lw=0.8)
+        ax.set_xscale("log")
+        ax.set_xlabel("step")
+        ax.set_title(title)
+    axes[0].set_ylabel("accuracy")
+    axes[0].legend(fontsize=7)
+    path = out / f"{cb.FIG_CURVES}.png"
+    save_png(fig, path)
+    return [path]
+
+
+@figure(cb.FIG_NOISE, PAPER, "Final memorise train accuracy against the noise fraction",
+        "analogue of the author's fig2a / logged table (train acc vs % random inputs)",
+        claims=(cb.C2,), differences=DIFF)
+def make_noise(out: Path, quick: bool, runtime: Runtime) -> list[Path]:
+    runs, p = _objectives(quick, runtime), _plan(quick)
+    noise = np.array([1.0 - f for f in runs.fractions])
+    fig, top = captioned_figure(4.5, 2.8, (
+        "Train accuracy after the last step against the input-noise fraction 1 - f, memorise "
+        "(gated) and normal objective; dots: seeds. Author's log (ConvNet, CIFAR-10): 0.324 at "
+        "0% noise to 0.757 at 100%. " + _setting(p) + "."))
+    ax = top.subplots()
+    order = np.argsort(noise)
+    for obj, c in (("memorise_chance", TEST), ("normal", TRAIN)):
+        acc = runs.get(f"{obj}/acc_train")[..., -1]  # [F, S]
+        ax.plot(noise[order], acc.mean(1)[order], "o-", color=c, label=obj.split("_")[0])
+        for j in range(acc.shape[1]):
+            ax.plot(noise, acc[:, j], ".", color=c, alpha=0.4)
+    ax.set_xlabel("noise fraction 1 - f")
+    ax.set_ylabel("final train accuracy")
+    ax.legend(fontsize=7)
+    path = out / f"{cb.FIG_NOISE}.png"
+    save_png(fig, path)
+    return [path]
+
+
+@figure(cb.FIG_SIZES, PAPER, "Train-test gap against steps and epochs for several N",
+        "analogue of the author's fig_s2b (train - test accuracy vs epochs, 5k-20k)",
+        claims=(cb.C3E, cb.C3S), differences=DIFF + ("normal training with minibatch SGD",))
+def make_sizes(out: Path, quick: bool, runtime: Runtime) -> list[Path]:
+    sizes, p = _sizes(quick, runtime), _plan(quick)
+    fig, top = captioned_figure(7.0, 4.6, (
+        "Train - hold-out accuracy gap under normal SGD training (batch "
+        f"{p.size_batch}, lr {p.lr}) for N = {list(sizes)} training points, random inputs (f = 0, "
+        "top) and structured inputs (f = 1, bottom), against optimiser steps (left) and epochs "
+        f"(right). {p.seeds} seeds, mean."))
+    axes = top.subplots(2, 2)
+    colors = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd"]
+    for (N, r), c in zip(sizes.items(), colors):
+        gap = r.get("normal/acc_train") - r.get("normal/acc_holdout")  # [2, S, T]
+        spe = r.extra["steps_per_epoch"]
+        for row, fi in enumerate((0, 1)):
+            for col, x in enumerate((r.times, r.times / spe)):
+                axes[row, col].plot(x, gap[fi].mean(0), color=c, label=f"N={N}")
+    for row, name in enumerate(("random", "structured")):
+        axes[row, 0].set_ylabel(f"gap ({name})")
+    axes[1, 0].set_xlabel("steps")
+    axes[1, 1].set_xlabel("epochs")
+    axes[0, 0].legend(fontsize=7)
+    path = out / f"{cb.FIG_SIZES}.png"
+    save_png(fig, path)
+    return [path]
+
+
+@figure(cb.FIG_JACOBIAN, PAPER, "Input-Jacobian norm against steps and against train accuracy",
+        "no paper figure (the abstract's stability claim, measured as E||df/dx||_F)",
+        claims=(cb.C4M, cb.C4D), differences=DIFF)
+def make_jacobian(out: Path, quick: bool, runtime: Runtime) -> list[Path]:
+    runs, p = _objectives(quick, runtime), _plan(quick)
+    f = cb.MATCH_F if cb.MATCH_F in runs.fractions else runs.fractions[-1]
+    i, t = runs.fi(f), runs.times
+    fig, top = captioned_figure(7.0, 2.8, (
+        f"Mean input-Jacobian norm E||df/dx||_F on training points at f = {f:g}, normal vs "
+        "memorise, against steps (left) and against train accuracy (right; one line per seed). "
+        "Memorise runs can escape by growing their weights, so the log axis. " + _setting(p)
+        + "."))
+    axes = top.subplots(1, 2)
+    for obj, c in (("normal", TRAIN), ("memorise_chance", TEST)):
+        jac = runs.get(f"{obj}/jac_train")[i]
+        acc = runs.get(f"{obj}/acc_train")[i]
+        _band(axes[0], np.maximum(t, 1), jac, c, obj.split("_")[0])
+        for j in range(jac.shape[0]):
+            axes[1].plot(acc[j], jac[j], color=c, alpha=0.6, lw=0.9)
+    for ax in axes:
+        ax.set_yscale("log")
+    axes[0].set_xscale("log")
+    axes[0].set_xlabel("step")
+    axes[0].set_ylabel("E ||df/dx||_F (train)")
+    axes[1].set_xlabel("train accuracy")
+    axes[1].axvline(cb.MATCH_ACC, color="k", ls=":", lw=0.8)
+    axes[0].legend(fontsize=7)
+    path = out / f"{cb.FIG_JACOBIAN}.png"
+    save_png(fig, path)
+    return [path]
+
+
+@figure(cb.FIG_SWITCH, PAPER, "Memorise, then switch to normal training",
+        "analogue of the author's Figure_s2 (500 + 500 epochs)", claims=(),
+        differences=DIFF + ("f = 1, the memorise phase and the normal phase equally long",))
+def make_switch(out: Path, quick: bool, runtime: Runtime) -> list[Path]:
+    p = _plan(quick)
+    data, params, seeds = cb.batch(p, (1.0,), p.seeds, p.n, p.n, p.n)
+    from ..config import TrainConfig
+
+    cfg = TrainConfig(lr=p.lr, steps=p.steps, objective="softmax")
+    times = probe_times(p.steps, p.num_times, 5)
+    mem = train(params, data, cfg, times, ("badger",), runtime, seeds,
+                weights=Memorise(data.ascended, cb.K))
+    nrm = train(mem.params, data, cfg, times, ("badger",), runtime, seeds,
+                weights=normal_weights(data.ascended))
+    t = np.concatenate([np.asarray(times), p.steps + np.asarray(times)])
+    fig, top = captioned_figure(5.5, 2.8, (
+        f"f = 1: {p.steps} steps of the gated memorise objective, then {p.steps} steps of normal "
+        "training on the same parameters (the dashed line marks the switch). Author's log: "
+        "train 0.477 / test 0.024 after memorising, 0.847 / 0.534 after normal training. "
+        + _setting(p) + "."))
+    ax = top.subplots()
+    for key, c, lab in (("acc_train", TRAIN, "train T"), ("acc_ascended", TEST, "ascended A"),
+                        ("acc_holdout", HOLD, "hold-out H")):
+        v = np.concatenate([mem.arrays[f"badger/{key}"], nrm.arrays[f"badger/{key}"]], axis=1)
+        _band(ax, t, v, c, lab)
+    ax.axvline(p.steps, color="k", ls="--", lw=0.8)
+    ax.axhline(cb.CHANCE, color="k", ls=":", lw=0.8)
+    ax.set_xlabel("step")
+    ax.set_ylabel("accuracy")
+    ax.legend(fontsize=7)
+    path = out / f"{cb.FIG_SWITCH}.png"
+    save_png(fig, path)
+    return [path]
