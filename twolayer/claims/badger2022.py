@@ -69,7 +69,7 @@ class Plan:
 
 
 PLANS = {
-    "quick": Plan(seeds=5, fractions=(1.0, 0.5, 0.25, 0.0), n=300, m=128, lr=0.1, steps=600,
+    "quick": Plan(seeds=5, fractions=(1.0, 0.5, 0.25, 0.0), n=250, m=128, lr=0.1, steps=500,
                   num_times=20, sizes=(200, 400, 800), size_batch=40, size_epochs=30,
                   size_holdout=500),
     "full": Plan(seeds=8, fractions=(1.0, 0.75, 0.5, 0.25, 0.1, 0.0), n=1000, m=256, lr=0.1,

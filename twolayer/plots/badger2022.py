@@ -21,8 +21,8 @@ from .style import TEST, TRAIN, captioned_figure, save_png
 
 PAPER = "badger2022"
 HOLD = "#2ca02c"
-DIFF = ("plan of `twolayer check badger2022 --quick` (K=10 clusters in d=30, n=300 per set, "
-        "m=128, full-batch GD lr 0.1, 600 steps, 5 seeds) instead of CIFAR-10, a ConvNet/ResNet, "
+DIFF = ("plan of `twolayer check badger2022 --quick` (K=10 clusters in d=30, n=250 per set, "
+        "m=128, full-batch GD lr 0.1, 500 steps, 5 seeds) instead of CIFAR-10, a ConvNet/ResNet, "
         "Adam and 200-5000 epochs",)
 
 
