@@ -10,11 +10,15 @@ Regime. Theorem 1 assumes (A1)–(A7) for an unspecified absolute constant C > 1
 (:mod:`twolayer.conditions`). The "regime" experiments satisfy all seven for every C up to the
 ``largest C`` that each verdict's setting reports (at most 1/α² because of (A7)); the theorem's
 own C is not known, so "in the regime" means "as deep inside as a CPU run allows". Claims
-checked deliberately outside it (late-time Figure 2, the width-dependent Lemma 4 count) have
-``in_regime=False`` and do not change the exit status of ``twolayer check``.
+checked deliberately outside it (Figures 1 and 2 far beyond T, the Lemma 4 count that needs
+m ~ C0², affine classifiers outside the paper's bias-free model class) have ``in_regime=False``
+and do not change the exit status of ``twolayer check``.
 
-Verdict rules (thresholds are the card's [PROPOSAL] values where it gives one, fixed before
-looking at results):
+Verdict rules (numeric thresholds are the card's [PROPOSAL] values where it gives one; none was
+changed after seeing a verdict. Two definitions were revised once after the first full run, as
+docs/papers/frei2023.md records: the linear claim was split into homogeneous and affine
+classifiers, and the Figure-2 decline premise became the card's "training accuracy passes
+1 − η"):
 
 - event claims (a statement the theorem makes with probability ≥ 1 − 4δ per run, δ = 0.05):
   a per-seed statistic is compared with the bound; with k of R seeds violating it the claim
