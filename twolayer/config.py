@@ -22,8 +22,9 @@ from typing import Any
 
 from .errors import ConfigError
 
-DATA_KINDS = ("xor", "clusters")
-NOISE_MODELS = ("iid", "per-cluster", "one-cluster", "confident")
+DATA_KINDS = ("xor", "clusters", "gaussian")
+NOISE_MODELS = ("iid", "per-cluster", "one-cluster", "confident", "random")
+SPECTRA = ("linear", "log")
 CLUSTER_DISTS = ("gaussian", "uniform", "laplace")
 SECOND_LAYERS = ("frei", "gaussian")
 OBJECTIVES = ("logistic", "softmax")
@@ -87,6 +88,19 @@ class DataConfig:
     in as few clusters as possible, cluster +μ1 first), "confident" (adversarial: flips the
     round(η·n) points that f*(x) = |⟨μ1,x⟩| − |⟨μ2,x⟩| classifies with the largest margin).
     For K classes a flipped label becomes a uniformly chosen other class.
+
+    kind="gaussian" (:mod:`twolayer.data.gaussian`, Maennel et al. 2020): x ~ N(0, Σ_x),
+    Σ_x = U diag(σ_1², …, σ_d²) Uᵀ with σ_i² from ``sigma2_min`` to ``sigma2_max``, evenly
+    (``spectrum`` "linear"; the default 0.1, 0.2, …, 3.0 at d = 30 is the paper's App. E.1) or
+    log-spaced ("log"); U = I, or a Haar-random rotation if ``rotate``. Clean labels come from a
+    linear teacher (sgn⟨v*, x⟩, or argmax of a random linear map for K classes); U and the
+    teacher are fixed by the setting (the same in every run), the samples are drawn per run.
+    Entirely random labels: ``noise_model="random"`` with ``noise=1``.
+
+    noise_model="random" (any kind): each label is replaced with probability η = ``noise`` by a
+    label drawn uniformly from the K classes, independently of x (it may equal the old one, so
+    the mean flip rate is η(K−1)/K); its valid range is [0, 1], and η = 1 gives entirely random
+    labels (for two classes the same law as i.i.d. flips at η = 0.5).
     """
 
     kind: str = "xor"
@@ -99,15 +113,21 @@ class DataConfig:
     cluster_dist: str = "gaussian"
     rotate: bool = False
     num_classes: int = 2
+    spectrum: str = "linear"  # σ_i² spacing of kind="gaussian": linear or log
+    sigma2_min: float = 0.1  # smallest eigenvalue σ_1² of Σ_x (kind="gaussian")
+    sigma2_max: float = 3.0  # largest eigenvalue σ_d² of Σ_x (kind="gaussian")
 
     def __post_init__(self) -> None:
         _choice("data", self.kind, DATA_KINDS)
         _resolve(self, "d", _int("d", self.d, 2))
         _resolve(self, "n", _int("n", self.n, 1))
         _resolve(self, "n_test", _int("n_test", self.n_test, 1))
-        noise = _finite("noise", self.noise, "valid range is [0, 0.5)")
-        if not 0.0 <= noise < 0.5:
-            raise ConfigError("noise", self.noise, "valid range is [0, 0.5)")
+        replace = self.noise_model == "random"  # η = replacement probability, up to 1
+        noise_range = "valid range is [0, 1] with --noise-model random" if replace else (
+            "valid range is [0, 0.5)")
+        noise = _finite("noise", self.noise, noise_range)
+        if not (0.0 <= noise <= 1.0 if replace else 0.0 <= noise < 0.5):
+            raise ConfigError("noise", self.noise, noise_range)
         _resolve(self, "noise", noise)
         _choice("noise_model", self.noise_model, NOISE_MODELS)
         _choice("cluster_dist", self.cluster_dist, CLUSTER_DISTS)
@@ -122,6 +142,22 @@ class DataConfig:
             )
         if not isinstance(self.rotate, bool):
             raise ConfigError("rotate", self.rotate, "must be true or false")
+        self._check_gaussian()
+
+    def _check_gaussian(self) -> None:
+        """Rules of the anisotropic Gaussian kind (Σ_x spectrum)."""
+        _choice("spectrum", self.spectrum, SPECTRA)
+        _resolve(self, "sigma2_min", _positive("sigma2_min", self.sigma2_min))
+        _resolve(self, "sigma2_max", _positive("sigma2_max", self.sigma2_max))
+        if self.sigma2_max < self.sigma2_min:
+            raise ConfigError(
+                "sigma2_max", self.sigma2_max, f"must be >= --sigma2-min = {self.sigma2_min:g}"
+            )
+        if self.kind == "gaussian" and self.noise_model in ("one-cluster", "confident"):
+            raise ConfigError(
+                "noise_model", self.noise_model,
+                "with --data gaussian use iid, per-cluster or random",
+            )
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,15 @@ import re
 from typing import Any
 
 from ..cli import integer, number
-from ..config import CLUSTER_DISTS, DATA_KINDS, NOISE_MODELS, OBJECTIVES, SECOND_LAYERS, Config
+from ..config import (
+    CLUSTER_DISTS,
+    DATA_KINDS,
+    NOISE_MODELS,
+    OBJECTIVES,
+    SECOND_LAYERS,
+    SPECTRA,
+    Config,
+)
 from ..presets import preset
 
 # flag dest → (config section, field)
@@ -27,6 +35,9 @@ FIELDS: dict[str, tuple[str, str]] = {
     "cluster_dist": ("data", "cluster_dist"),
     "rotate": ("data", "rotate"),
     "num_classes": ("data", "num_classes"),
+    "spectrum": ("data", "spectrum"),
+    "sigma2_min": ("data", "sigma2_min"),
+    "sigma2_max": ("data", "sigma2_max"),
     "m": ("net", "m"),
     "init_var": ("net", "init_var"),
     "second_layer": ("net", "second_layer"),
@@ -70,7 +81,10 @@ def add_setting_flags(p: argparse.ArgumentParser, *, with_training: bool = True)
     g.add_argument("--d", type=count, help="input dimension d >= 2 (default 50)")
     g.add_argument("--n", type=count, help="training samples n >= 1 (default 1000)")
     g.add_argument("--n-test", type=count, help="test samples (default 2000)")
-    g.add_argument("--noise", type=number, help="label noise rate η in [0, 0.5) (default 0.1)")
+    g.add_argument(
+        "--noise", type=number,
+        help="label noise rate η in [0, 0.5), [0, 1] with --noise-model random (default 0.1)",
+    )
     g.add_argument(
         "--noise-model", choices=NOISE_MODELS, help="label corruption model (default iid)"
     )
@@ -86,7 +100,20 @@ def add_setting_flags(p: argparse.ArgumentParser, *, with_training: bool = True)
         default=None,
         help="random orthonormal μ1, μ2 instead of e1, e2",
     )
-    g.add_argument("--num-classes", type=count, help="K for --data clusters (default 2)")
+    g.add_argument(
+        "--num-classes", type=count, help="K for --data clusters or gaussian (default 2)"
+    )
+    g.add_argument(
+        "--spectrum", choices=SPECTRA,
+        help="--data gaussian: eigenvalues σ_i² of Σ_x linearly or log-spaced (default linear)",
+    )
+    g.add_argument(
+        "--sigma2-min", type=number, help="--data gaussian: smallest σ_i² > 0 (default 0.1)"
+    )
+    g.add_argument(
+        "--sigma2-max", type=number,
+        help="--data gaussian: largest σ_i² >= --sigma2-min (default 3)",
+    )
     g.add_argument(
         "--m", type=count, help="width m >= 2, even for the fixed ±1/√m head (default 400)"
     )

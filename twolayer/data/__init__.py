@@ -15,7 +15,7 @@ import torch
 
 from ..config import DataConfig
 from ..seeding import generator
-from . import clusters, xor
+from . import clusters, gaussian, xor
 from .noise import corrupt
 
 
@@ -30,7 +30,8 @@ class Dataset:
     y_test_true: torch.Tensor  # [R, n_test] clean test labels
     y_test: torch.Tensor  # [R, n_test] noisy test labels (same noise model and rate)
     cluster_test: torch.Tensor  # [R, n_test]
-    means: torch.Tensor  # [R, 2, d] (μ1, μ2) for xor, [R, K, d] for clusters
+    means: torch.Tensor  # [R, 2, d] (μ1, μ2) for xor, [R, K, d] for clusters;
+    # gaussian: [R, d + t, d] eigenbasis v_1..v_d of Σ_x, then the teacher (see data.gaussian)
     num_classes: int
     kind: str
 
@@ -67,7 +68,11 @@ class Dataset:
 
 def _one_run(cfg: DataConfig, seed: int, dtype: torch.dtype) -> dict[str, torch.Tensor]:
     gen = generator(seed, "data")
-    if cfg.kind == "xor":
+    if cfg.kind == "gaussian":  # fixed Σ_x and teacher (the same in every run)
+        sig2 = gaussian.spectrum(cfg.d, cfg.spectrum, cfg.sigma2_min, cfg.sigma2_max)
+        mu = gaussian.distribution(cfg.d, cfg.num_classes, sig2, cfg.rotate, dtype)
+        sampler, k = gaussian.sampler(sig2), cfg.num_classes
+    elif cfg.kind == "xor":
         mu = xor.means(cfg.d, cfg.rotate, gen, dtype)
         sampler, k = xor.sample, 2
     else:

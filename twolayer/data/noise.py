@@ -10,6 +10,13 @@ All models have mean flip rate η:
 - ``confident`` (adversarial, input-dependent): the round(η·n) points with the largest clean
   margin ỹ·f*(x), f*(x) = |⟨μ1,x⟩| − |⟨μ2,x⟩|, are flipped: the noise sits where the Bayes-like
   classifier is most sure.
+
+One model replaces labels instead of flipping them:
+
+- ``random``: each label is replaced with probability η by a label drawn uniformly from the K
+  classes, independently of x and of the old label (so it may stay the same: mean flip rate
+  η(K−1)/K). η = 1 gives entirely random labels (Maennel et al. 2020), the valid range is
+  [0, 1]; the noisy mask marks the labels that changed (y ≠ ỹ).
 """
 
 from __future__ import annotations
@@ -67,6 +74,19 @@ def flip_mask(
     raise ValueError(f"unknown noise model {model!r}")
 
 
+def replace_random(
+    rate: float, labels: torch.Tensor, num_classes: int, gen: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(labels, noisy mask): each label replaced with probability ``rate`` by a uniform label
+    (±1 for two classes, 0..K−1 otherwise), drawn independently of x."""
+    n = labels.shape[0]
+    replace = torch.rand(n, generator=gen, dtype=torch.float64) < rate
+    cls = torch.randint(0, num_classes, (n,), generator=gen)
+    new = 1 - 2 * cls if num_classes == 2 else cls
+    out = torch.where(replace, new.to(labels.dtype), labels)
+    return out, out != labels
+
+
 def corrupt(
     model: str,
     rate: float,
@@ -77,6 +97,9 @@ def corrupt(
     num_classes: int,
     gen: torch.Generator,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """(corrupted labels, noisy mask) under the named model at mean rate η = ``rate``."""
+    """(corrupted labels, noisy mask) under the named model at mean rate η = ``rate``
+    (``random``: replacement probability η)."""
+    if model == "random":
+        return replace_random(rate, labels, num_classes, gen)
     mask = flip_mask(model, rate, labels, cluster, x, mu, gen)
     return _flip(labels, mask, num_classes, gen), mask

@@ -52,5 +52,5 @@ def figure(
 
 
 # Paper modules register their figures on import (one line per paper).
-from . import frei2023, liu2023  # noqa: E402,F401
+from . import frei2023, liu2023, maennel2020  # noqa: E402,F401
 from . import badger2022  # noqa: E402,F401

@@ -204,4 +204,5 @@ def run_probes(names: tuple[str, ...] | list[str], state: ProbeState) -> dict[st
 # (one import line per module, at the end so that REGISTRY and ProbeState exist)
 from . import frei  # noqa: E402,F401
 from . import liu  # noqa: E402,F401
+from . import maennel  # noqa: E402,F401
 from . import badger  # noqa: E402,F401

@@ -1,0 +1,257 @@
+"""Figures of Maennel, Alabdulmohsin et al. (2020), "What Do Neural Networks Learn When Trained
+With Random Labels?" (paper card ``maennel2020``).
+
+All three figures read the runs of ``twolayer check maennel2020`` (:mod:`twolayer.claims.
+maennel2020`; computed once per process through one shared experiment cache and shared by the
+figures; ``--quick`` uses the check's quick plan):
+
+- ``maennel2020-misalignment``: M_data and M_rand of the pooled first-layer covariance over
+  training, for W and ΔW = W − W(0), random vs linear-teacher labels (Fig. 2 analogue);
+- ``maennel2020-transfer-function``: f(σ_i) = sqrt(v_iᵀ Σ_w v_i) against σ_i for five seeds,
+  of W and of ΔW, App. E.1 spectrum and a spread spectrum (Fig. 4 / Fig. 20 analogue);
+- ``maennel2020-transfer``: fine-tuning curves after random-label pre-training: scratch,
+  pre-trained rescaled to the initial norm, not rescaled, covariance-initialised (Fig. 5
+  analogue), for linear-teacher labels, new random labels and the XOR clusters.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from ..claims import maennel2020 as C
+from ..claims.base import Experiments
+from ..engine import Runtime
+from ..record import Record
+from . import figure
+from .style import captioned_figure, save_png
+
+PAPER = "maennel2020"
+DATA_C, RAND_C = "#1f77b4", "#d62728"
+VARIANT_STYLE = {
+    "scratch": ("black", "-", "from scratch"),
+    "rescaled": ("#1f77b4", "-", "pre-trained, rescaled to init norm"),
+    "unscaled": ("0.55", "--", "pre-trained, no rescaling"),
+    "covariance": ("#d62728", "-", "covariance-initialised (rescaled)"),
+    "rescaled_b0": ("#2ca02c", ":", "pre-trained W rescaled, bias reset to 0"),
+}
+COMMON_DIFF = (
+    "Gaussian inputs N(0, Σ_x) and Frei's XOR clusters instead of CIFAR10 image patches; a "
+    "two-layer ReLU net (one hidden layer, trained head and bias) instead of a CNN/VGG/ResNet",
+    "widths, step sizes, epochs and sample sizes are twolayer's choices (see "
+    "docs/papers/maennel2020.md); the paper pools 50–70 runs, twolayer pools R = 48 runs of "
+    "m = 512 neurons in the App. E.1 runs and 16 elsewhere (8 runs of 256 with --quick)",
+)
+
+
+@lru_cache(maxsize=4)
+def experiments(quick: bool, runtime: Runtime) -> Experiments:
+    """One experiment cache per mode and runtime, shared by the three figures."""
+    return Experiments(quick=quick, runtime=runtime)
+
+
+def _steps(rec: Record) -> np.ndarray:
+    return np.maximum(rec.times.astype(np.float64), 0.7)  # t = 0 drawn at 0.7 on a log axis
+
+
+def _mode(quick: bool) -> str:
+    return "[--quick smoke-test settings] " if quick else ""
+
+
+@figure(
+    "maennel2020-misalignment",
+    PAPER,
+    "Misalignment of the first-layer weight covariance over training",
+    "analogue of Maennel et al. (2020) Fig. 2 (known from the reproduction [SECONDARY])",
+    claims=("maennel2020.b1.alignment", "maennel2020.b1.alignment_spread",
+            "maennel2020.b1.grows_apart", "maennel2020.b1.teacher_control",
+            "maennel2020.b1.teacher_control_spread"),
+    differences=COMMON_DIFF + (
+        "random-basis curve: mean over 16 Haar-random bases; 'real labels' are a linear "
+        "teacher's (argmax of a random linear map), not CIFAR10 classes",
+    ),
+)
+def make_misalignment(out_dir: Path, quick: bool, runtime: Runtime) -> list[Path]:
+    """M(Σ_w, data eigenbasis) and M(Σ_w, random basis) of the pooled first-layer covariance
+    against SGD steps, for the weights W and the learned part ΔW = W − W(0), with random labels
+    (solid) and linear-teacher labels (dashed). Random labels keep ΔW near the sampling floor in
+    the data basis and far above it in a random basis; the teacher's ΔW is misaligned in both."""
+    exps = experiments(quick, runtime)
+    panels = (
+        ("e1", "W, App. E.1 spectrum", "w"),
+        ("e1", "ΔW = W − W(0), App. E.1 spectrum", "dw"),
+        ("spread", "ΔW, spread spectrum (10⁻³…3)", "dw"),
+    )
+    recs = {
+        "e1": (exps.get("maennel2020.e1_random").record,
+               exps.get("maennel2020.e1_teacher").record),
+        "spread": (exps.get("maennel2020.spread_random").record,
+                   exps.get("maennel2020.spread_teacher").record),
+    }
+    a_e1 = C.alignment(recs["e1"][0])
+    a_sp = C.alignment(recs["spread"][0])
+    t_e1 = C.alignment(recs["e1"][1])
+    t_sp = C.alignment(recs["spread"][1])
+    g = C.gap_growth(recs["e1"][0])
+    r0 = recs["e1"][0]
+    caption = (
+        _mode(quick)
+        + "Analogue of Maennel et al. (2020) Fig. 2. Misalignment M(Σ_w, B) = Σ_i "
+        "[sqrt((b_iᵀΣ_w b_i)(b_iᵀΣ_w⁻¹b_i)) − 1] of the first-layer covariance pooled over the "
+        f"m={r0.config['net']['m']} neurons of R={r0.seeds} runs, in the data's eigenbasis (blue) "
+        "and in random bases (red), against SGD steps; solid: 10 random classes, dashed: a "
+        "linear teacher's 10 classes. d=30, He init, trained head and bias. "
+        f"At the end, ΔW: M_rand/M_data = {a_e1.ratio:.3g} (App. E.1; 95% CI "
+        f"{a_e1.ratio_ci[0]:.3g}–{a_e1.ratio_ci[1]:.3g}) and {a_sp.ratio:.3g} (spread; "
+        f"{a_sp.ratio_ci[0]:.3g}–{a_sp.ratio_ci[1]:.3g}); teacher {t_e1.ratio:.3g} and "
+        f"{t_sp.ratio:.3g}. Dotted: sampling floor of M_data for an exactly aligned covariance "
+        f"({a_e1.floor:.2g}). W: M_rand − M_data grows from {g[2]:.2g} to {g[3]:.2g}."
+    )
+    fig, top = captioned_figure(11.5, 3.6, caption)
+    axes = top.subplots(1, 3)
+    for ax, (key, title, which) in zip(axes, panels):
+        for rec, ls, lab in ((recs[key][0], "-", "random labels"),
+                             (recs[key][1], "--", "teacher labels")):
+            md, mr = C.m_curves(rec, which)
+            t = _steps(rec)
+            ax.plot(t, md, color=DATA_C, ls=ls, lw=1.6, label=f"data basis, {lab}")
+            ax.plot(t, mr, color=RAND_C, ls=ls, lw=1.6, label=f"random basis, {lab}")
+        if which == "dw":
+            floor = a_e1.floor if key == "e1" else a_sp.floor
+            ax.axhline(floor, color="0.4", ls=":", lw=1.0, label="sampling floor (M_data)")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("SGD step t")
+        ax.set_ylabel("misalignment M")
+        ax.set_title(title, fontsize=9.5)
+    axes[0].legend(fontsize=7, frameon=False, loc="best")
+    return [save_png(fig, out_dir / "maennel2020-misalignment.png")]
+
+
+@figure(
+    "maennel2020-transfer-function",
+    PAPER,
+    "Transfer function f(σ) for several seeds",
+    "analogue of Maennel et al. (2020) Fig. 4 (left) and Fig. 20",
+    claims=("maennel2020.b2.transfer_function", "maennel2020.b2.transfer_function_weights"),
+    differences=COMMON_DIFF + (
+        "one hidden layer of m neurons (the paper: two hidden layers, 256/256 or 2048/256, "
+        "10 outputs); SGD with random labels; f is estimated per run from its own m neurons "
+        "(the paper overlays 5 runs)",
+        "x axis: σ_i (the paper plots f against σ); second row: a log-spaced spectrum over 3.5 "
+        "decades (the Fig. 4 centre panels use CIFAR10 patches instead)",
+    ),
+)
+def make_transfer_function(out_dir: Path, quick: bool, runtime: Runtime) -> list[Path]:
+    """f(σ_i) = sqrt(v_iᵀ Σ_w v_i) at the end of random-label training against σ_i, one line per
+    seed (five seeds), for W and for ΔW, on the App. E.1 spectrum (σ_i² = 0.1, …, 3.0) and on
+    a log-spaced spectrum. η² is the share of the variance of f over seeds and directions that
+    the direction explains (1: the seeds agree)."""
+    exps = experiments(quick, runtime)
+    rows = (("maennel2020.e1_random", "App. E.1: σ_i² = 0.1, 0.2, …, 3.0", False),
+            ("maennel2020.spread_random", "spread: σ_i² log-spaced 10⁻³…3", True))
+    shown = 5
+    eta = {}
+    for name, _, _ in rows:
+        rec = exps.get(name).record
+        for which in ("w", "dw"):
+            eta[name, which] = C.explained_share(C.transfer_functions(rec, which))
+    caption = (
+        _mode(quick)
+        + "Analogue of Maennel et al. (2020) Fig. 4 (left) / Fig. 20: the transfer function "
+        "f(σ_i) = sqrt(v_iᵀ Σ_w v_i) of the first-layer weights after training on 10 random "
+        f"classes, {shown} seeds overlaid (one line each; d=30 Gaussian inputs, random rotation, "
+        "one hidden layer, SGD). Left: the weights W (He init dominates; the paper's f is of "
+        "W); right: the learned part ΔW = W − W(0). η² (share of the variance of f explained by "
+        "σ): App. E.1 W " + f"{eta[rows[0][0], 'w']:.2f}, ΔW {eta[rows[0][0], 'dw']:.2f}; "
+        f"spread W {eta[rows[1][0], 'w']:.2f}, ΔW {eta[rows[1][0], 'dw']:.2f}."
+    )
+    fig, top = captioned_figure(9.0, 6.4, caption)
+    axes = top.subplots(2, 2)
+    for (name, title, logx), row in zip(rows, axes):
+        rec = exps.get(name).record
+        sigma = np.sqrt(rec.arrays["static/sigma2"][0])
+        for ax, which, label in zip(row, ("w", "dw"), ("W", "ΔW = W − W(0)")):
+            f = C.transfer_functions(rec, which)
+            for r in range(min(shown, f.shape[0])):
+                ax.plot(sigma, f[r], lw=1.1, marker="o", ms=2.2, alpha=0.85,
+                        label=f"seed {r}")
+            if logx:
+                ax.set_xscale("log")
+            ax.set_xlabel("σ_i (data standard deviation along v_i)")
+            ax.set_ylabel(f"f(σ_i) of {label}")
+            ax.set_title(f"{title}; η² = {eta[name, which]:.2f}", fontsize=9)
+    axes[0, 0].legend(fontsize=7, frameon=False)
+    return [save_png(fig, out_dir / "maennel2020-transfer-function.png")]
+
+
+@figure(
+    "maennel2020-transfer",
+    PAPER,
+    "Fine-tuning after random-label pre-training",
+    "analogue of Maennel et al. (2020) Fig. 5",
+    claims=("maennel2020.b3.transfer_teacher", "maennel2020.b3.transfer_random",
+            "maennel2020.b3.transfer_xor", "maennel2020.b3.covariance_init",
+            "maennel2020.fig5.unscaled_fastest"),
+    differences=COMMON_DIFF + (
+        "downstream tasks: a linear teacher and new random labels on Gaussian inputs with a "
+        "spread spectrum, and the clean XOR labels (the paper: CIFAR10 real and random labels)",
+        "every variant gets the same fresh head; 'scratch' is the upstream network's own "
+        "initialisation; all variants and seeds train in one batched call",
+    ),
+)
+def make_transfer(out_dir: Path, quick: bool, runtime: Runtime) -> list[Path]:
+    """Training accuracy (top) and training loss (bottom) on a disjoint sample against SGD
+    steps, after pre-training on random labels: from scratch, pre-trained with the first layer
+    rescaled to its initial norm, pre-trained without rescaling, and with first-layer rows drawn
+    from N(0, Σ_w) of the pre-trained covariance (rescaled). Mean over seeds with ±1 s.e. bands;
+    the shaded region is the loss-AUC window."""
+    exps = experiments(quick, runtime)
+    recs = C.transfer_records(exps)
+    p = C.plan(quick)
+    tasks = (("teacher", "linear teacher, 10 classes (spread Σ_x)"),
+             ("random", "new random labels, 10 classes"),
+             ("xor", "XOR clusters, clean labels"))
+    effects = []
+    for task, _ in tasks:
+        rec = recs[task]
+        auc = C.loss_auc(rec, p.down.auc_epochs)
+        e = C.effect(auc, 1)
+        base = 100 / float(auc[0].mean())
+        effects.append(f"{task}: {100 * e.relative:+.1f}% (95% CI {base * e.ci[0]:+.1f}"
+                       f"…{base * e.ci[1]:+.1f}%)")
+    R = recs["teacher"].meta["runs_per_variant"]
+    caption = (
+        _mode(quick)
+        + "Analogue of Maennel et al. (2020) Fig. 5: fine-tuning on held-out samples after "
+        f"pre-training on random labels (R={R} seeds per curve, mean ± 1 s.e.). Loss-AUC gain "
+        f"of 'rescaled' over scratch in the first {p.down.auc_epochs} epochs (positive = "
+        "faster): " + "; ".join(effects) + ". The paper's Fig. 5 ordering (no rescaling fastest, "
+        "then pre-trained ≈ covariance, scratch slowest) is for CIFAR10 real labels."
+    )
+    fig, top = captioned_figure(12.0, 6.2, caption)
+    axes = top.subplots(2, 3)
+    for col, (task, title) in enumerate(tasks):
+        rec = recs[task]
+        acc = 1.0 - C.by_variant(rec, "train_error")
+        loss = C.by_variant(rec, "loss")
+        t = rec.times.astype(float)
+        window = p.down.auc_epochs * rec.meta["steps_per_epoch"]
+        for row, values, ylab in ((0, acc, "training accuracy"), (1, loss, "training loss")):
+            ax = axes[row, col]
+            for v, name in enumerate(C.VARIANTS):
+                colour, ls, lab = VARIANT_STYLE[name]
+                mean = values[v].mean(0)
+                se = values[v].std(0, ddof=1) / np.sqrt(values.shape[1])
+                ax.plot(t, mean, color=colour, ls=ls, lw=1.5, label=lab)
+                ax.fill_between(t, mean - se, mean + se, color=colour, alpha=0.18, lw=0)
+            ax.axvspan(0, window, color="0.9", zorder=0)
+            ax.set_xlabel("fine-tuning SGD step")
+            ax.set_ylabel(ylab)
+            if row == 0:
+                ax.set_title(title, fontsize=9.5)
+                ax.axhline(p.target(task), color="0.5", ls=":", lw=0.8)
+    axes[0, 0].legend(fontsize=7, frameon=False, loc="lower right")
+    return [save_png(fig, out_dir / "maennel2020-transfer.png")]
