@@ -23,6 +23,8 @@ The same harness runs on a GPU when one is present (``--device auto``).
 from __future__ import annotations
 
 import argparse
+import ctypes
+import gc
 import json
 import os
 import platform
@@ -216,7 +218,13 @@ def memory_child(n: int, R: int, steps: int) -> dict:
     data_bytes = sum(v.numel() * v.element_size() for v in vars(data).values()
                      if isinstance(v, torch.Tensor))
     rt = engine.Runtime(device="cpu", progress=False)
-    engine.train(params, data, TrainConfig(steps=1), [0, 1], PROBES, rt)  # warm-up
+    # no warm-up: memory freed by a first run would be kept by the C allocator and hide the
+    # second run's peak; the one-time costs (BLAS buffers, thread stacks) are the same for all n
+    gc.collect()
+    try:  # hand memory the C allocator keeps back to the OS, so RSS is the live memory
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except OSError:
+        pass
     base = _rss_kb("VmRSS")
     Path("/proc/self/clear_refs").write_text("5")  # reset the peak (VmHWM) to the current RSS
     engine.train(params, data, cfg.train, list(range(steps + 1)), PROBES, rt)
@@ -245,13 +253,17 @@ def memory_sweep(device: torch.device, ns: list[int], R: int, steps: int) -> dic
         else:
             cmd = [sys.executable, str(Path(__file__).resolve()), "--memory-child", str(n),
                    "--memory-runs", str(R), "--memory-steps", str(steps)]
-            out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+            # large blocks straight from (and back to) the OS: RSS follows the live memory
+            env = dict(os.environ, MALLOC_MMAP_THRESHOLD_="65536", MALLOC_TRIM_THRESHOLD_="0")
+            out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
             rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
         row = rows[-1]
         log(f"memory n={n}: {row['peak_extra_mb']:.1f} MB beyond {row['data_mb']:.1f} MB data")
     how = ("CUDA allocator peak beyond the data and parameters" if device.type == "cuda" else
-           "peak RSS (VmHWM, reset after a warm-up) beyond the RSS before training; "
-           "one fresh process per n")
+           "peak RSS (VmHWM) during training beyond the RSS before it (data and parameters "
+           "already in memory), one fresh process per n, the C allocator told to return large "
+           "blocks to the OS at once; it includes one-time costs of the first run (BLAS "
+           "buffers, thread stacks), the same for every n")
     return {"method": how, "steps": steps, "rows": rows}
 
 

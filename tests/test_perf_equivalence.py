@@ -160,7 +160,9 @@ def test_workspace_reuse_across_shapes_is_safe():
 @pytest.mark.parametrize("o", [1, 3])
 @pytest.mark.parametrize("bias,train_a", [(False, False), (True, True)])
 @pytest.mark.parametrize("budget", [4, 3 * 6 * 5, 1 << 30], ids=["tiny", "some", "one"])
-def test_grouped_gradients_match_masked_sums(o, bias, train_a, budget):
+@pytest.mark.parametrize("layout", [1 << 18, 8], ids=["one-layout", "layout-per-block"])
+def test_grouped_gradients_match_masked_sums(monkeypatch, o, bias, train_a, budget, layout):
+    monkeypatch.setattr(net, "LAYOUT_ENTRIES", layout)
     R, n, m, d, S = 5, 10, 6, 3, 4
     p, x, _ = make(R, n, m, d, o, bias, train_a, seed=6)
     gen = torch.Generator().manual_seed(7)
@@ -303,6 +305,22 @@ def test_worker_threads_give_the_single_thread_numbers(two_threads, monkeypatch,
         torch.testing.assert_close(g_t[k], g_p[k], **TOL[x.dtype], msg=k)
         torch.testing.assert_close(g_t[k], ref[k], **TOL[x.dtype], msg=k)
     assert torch.get_num_threads() == 2  # the caller's setting is untouched
+
+
+def test_grouped_pass_on_worker_threads_with_several_layouts(two_threads, monkeypatch):
+    R, n, m, d, S = 7, 8, 5, 3, 3
+    p, x, _ = make(R, n, m, d, 1, True, False, seed=18)
+    gen = torch.Generator().manual_seed(19)
+    groups = torch.randint(-1, S, (R, n), generator=gen)
+    coeffs = torch.randn(R, n, 1, generator=gen, dtype=x.dtype)
+    masks = torch.stack([groups == s for s in range(S)])
+    want = segment_gradients(p, x, coeffs, masks, 1 << 30)
+    monkeypatch.setattr(net, "LAYOUT_ENTRIES", 3 * n)
+    assert net.worker_threads(R, n, m, n * m, x.device) == 2
+    got = net.grouped_gradients(p, x, groups, coeffs, S, budget=n * m)  # a run per block
+    torch.testing.assert_close(got, want, **TOL[x.dtype])
+    gram = net.grouped_gram(p, x, groups, coeffs, S, budget=n * m)
+    torch.testing.assert_close(gram, torch.einsum("srp,trp->rst", want, want), **TOL[x.dtype])
 
 
 def test_worker_threads_report_errors(two_threads):

@@ -38,6 +38,8 @@ DEFAULT_CHUNK_ELEMENTS = 1 << 24
 CACHE_BLOCK_ELEMENTS = 1 << 19
 # CPU: share blocks of runs out to one worker thread per core (see _Pool); False: OpenMP only.
 THREADED = True
+# Entries (runs × samples) of the grouped segment pass laid out at once (bounds its indices).
+LAYOUT_ENTRIES = 1 << 18
 
 
 @dataclass(frozen=True)
@@ -700,16 +702,34 @@ def grouped_gram(
 
 
 class _GroupLayout:
-    """The entries of :func:`grouped_gradients` sorted by group and laid out block by block."""
+    """The entries of :func:`grouped_gradients` sorted by group and laid out block by block.
+
+    The layout is built for a batch of runs at a time (about ``LAYOUT_ENTRIES`` entries), so
+    its index tensors stay bounded whatever n is."""
 
     def __init__(self, p: Params, x: torch.Tensor, groups: torch.Tensor, coeffs: torch.Tensor,
                  S: int, rows: torch.Tensor | None, budget: int):
         R, n, d = x.shape
         m, o = p.m, p.outputs
-        K = groups.shape[1]
-        dev, dt = x.device, x.dtype
         self.p, self.x, self.S, self.budget = p, x, S, budget
+        self.groups, self.coeffs, self.rows = groups, coeffs, rows
         self.P = m * d + (m if p.b is not None else 0) + (m * o if p.train_a else 0)
+        self.workers = worker_threads(R, n, m, budget, x.device)
+        rc, nc = block_shape(R, n, m, budget, x.device, threads=1 if self.workers else None)
+        self.rc, self.nc = rc, nc
+        # a block's entries (about n plus the duplicates) may exceed the nominal block by a
+        # quarter before they are split: one GEMM over 1.1 n rows beats two over n and 0.1 n
+        self.cap = max(rc * nc, min(budget // m, (5 * rc * nc) // 4))
+
+    def _layout(self, runs: slice) -> None:
+        """Sorted, padded entries of the given runs (whole blocks): sets ``bounds`` (per
+        block, the end of each group's range), ``idx`` [r, T] (sample of each entry) and
+        ``cb`` [r, T, o] (its coefficients, 0 for padding)."""
+        S, rc, x = self.S, self.rc, self.x
+        dev, dt, o = x.device, x.dtype, self.p.outputs
+        groups = self.groups[runs]
+        R, K = groups.shape
+        rows = self.rows[runs] if self.rows is not None else None
         if rows is None:
             rows = torch.arange(K, device=dev).expand(R, K)
         # sort each run's entries by group (unused entries last)
@@ -717,47 +737,50 @@ class _GroupLayout:
         order = torch.argsort(key, dim=1, stable=True)
         counts = torch.zeros(R, S + 1, dtype=torch.long, device=dev)
         counts = counts.scatter_add_(1, key, torch.ones_like(key))[:, :S]  # [R, S]
+        del key
         starts = torch.cumsum(counts, 1) - counts
-        rows_sorted = rows.gather(1, order)
-        coeffs_sorted = coeffs.to(dt).gather(1, order.unsqueeze(-1).expand(-1, -1, o))
         # a block of runs: group s occupies the same entry range in all its runs, as long as
         # the block's largest count of s; shorter runs are padded (coefficient 0)
-        self.workers = worker_threads(R, n, m, budget, dev)
-        rc, nc = block_shape(R, n, m, budget, dev, threads=1 if self.workers else None)
-        self.rc, self.nc = rc, nc
         nb = -(-R // rc)
         block_of = torch.arange(R, device=dev) // rc
         padded = counts.new_zeros(nb * rc, S)
         padded[:R] = counts
         sizes = padded.view(nb, rc, S).amax(1)  # [nb, S]
         ends = torch.cumsum(sizes, 1)
-        self.bounds = ends.tolist()  # one host sync for all blocks
+        self.bounds = ends.tolist()  # one host sync for all blocks of the batch
         T = max(1, max(b[-1] for b in self.bounds))
         ends_r = ends[block_of]  # [R, S]
         t = torch.arange(T, device=dev).expand(R, T).contiguous()
-        grp = torch.searchsorted(ends_r, t, right=True)  # group of entry t (S: past the end)
-        g = grp.clamp(max=S - 1)
-        j = t - (ends_r - sizes[block_of]).gather(1, g)  # position within its group
-        valid = (grp < S) & (j < counts.gather(1, g))
-        src = torch.where(valid, starts.gather(1, g) + j, 0)
-        self.idx = rows_sorted.gather(1, src)  # [R, T] sample of each entry
-        cb = coeffs_sorted.gather(1, src.unsqueeze(-1).expand(-1, -1, o))
-        self.cb = cb * valid.unsqueeze(-1).to(dt)  # [R, T, o]
-        # a block's entries (about n plus the duplicates) may exceed the nominal block by a
-        # quarter before they are split: one GEMM over 1.1 n rows beats two over n and 0.1 n
-        self.cap = max(rc * nc, min(budget // m, (5 * rc * nc) // 4))
+        g = torch.searchsorted(ends_r, t, right=True)  # group of entry t (S: past the end)
+        valid = g < S
+        g.clamp_(max=S - 1)
+        t -= (ends_r - sizes[block_of]).gather(1, g)  # now: position within its group
+        valid &= t < counts.gather(1, g)
+        t += starts.gather(1, g)  # now: position in the sorted entries
+        del g
+        src = order.gather(1, t.masked_fill_(~valid, 0))  # the entry itself
+        del order, t
+        self.idx = rows.gather(1, src)
+        self.cb = self.coeffs[runs].to(dt).gather(1, src.unsqueeze(-1).expand(-1, -1, o))
+        self.cb *= valid.unsqueeze(-1).to(dt)
 
     def run(self, consume) -> None:
         """consume(runs, [S, rb, P] group gradients, lane) for every block of runs, on the
         worker threads when there are any (the tensor is a buffer reused by that lane)."""
-        starts = list(range(0, self.x.shape[0], self.rc))
-        if self.workers:
-            k = self.workers
-            _pool(k).map(self._lane, [(starts[i::k], consume, i) for i in range(k)])
-        else:
-            self._lane(starts, consume, 0)
+        R, K = self.groups.shape
+        rc = self.rc
+        per_batch = rc * max(1, LAYOUT_ENTRIES // max(1, rc * K))  # whole blocks
+        for b0 in range(0, R, per_batch):
+            batch = slice(b0, min(R, b0 + per_batch))
+            self._layout(batch)
+            starts = list(range(batch.start, batch.stop, rc))
+            if self.workers:
+                k = self.workers
+                _pool(k).map(self._lane, [(starts[i::k], consume, i, b0) for i in range(k)])
+            else:
+                self._lane(starts, consume, 0, b0)
 
-    def _lane(self, block_starts: list[int], consume, lane: int) -> None:
+    def _lane(self, block_starts: list[int], consume, lane: int, b0: int) -> None:
         p, x, S, rc, cap = self.p, self.x, self.S, self.rc, self.cap
         R, n, d = x.shape
         m, o = p.m, p.outputs
@@ -772,22 +795,23 @@ class _GroupLayout:
         buf = x.new_empty(cap * m)
         rhs_buf = x.new_empty(cap * (d + int(bias))) if o == 1 else None
         for r0 in block_starts:
-            bi = r0 // rc
-            rs = slice(r0, min(R, r0 + rc))
-            rb, bounds = rs.stop - rs.start, self.bounds[bi]
+            rs = slice(r0, min(R, r0 + rc))  # runs of x and p
+            ls = slice(r0 - b0, rs.stop - b0)  # the same runs in the batch's layout
+            rb, bounds = rs.stop - rs.start, self.bounds[(r0 - b0) // rc]
             total = bounds[-1]
             accs = [G] if o == 1 else [gW] + ([gb] if bias else [])
             for acc in accs + ([ga] if ga is not None else []):
                 acc[:, :rb].zero_()
             lo_s = [0] + bounds[:-1]
-            # the block's entries as rows of x (row copies: much faster than a gather)
+            x_rows = x[rs].reshape(rb * n, d)
             offsets = n * torch.arange(rb, device=x.device).unsqueeze(1)
-            xb = x[rs].reshape(rb * n, d).index_select(0, (self.idx[rs, :total] + offsets)
-                                                       .flatten()).view(rb, total, d)
             step = max(1, cap // rb)
             for c0 in range(0, total, step):
                 c1 = min(total, c0 + step)
-                xc, cc = xb[:, c0:c1], self.cb[rs, c0:c1]
+                # the chunk's entries as rows of x (row copies: much faster than a gather)
+                rows_c = (self.idx[ls, c0:c1] + offsets).flatten()
+                xc = x_rows.index_select(0, rows_c).view(rb, c1 - c0, d)
+                cc = self.cb[ls, c0:c1]
                 h = _hidden_into(p, rs, xc, buf[: rb * (c1 - c0) * m].view(rb, c1 - c0, m))
                 parts = [
                     (s, max(lo_s[s], c0) - c0, min(bounds[s], c1) - c0)

@@ -139,12 +139,13 @@ def segments_probe(s: ProbeState) -> dict[str, torch.Tensor]:
     out = s.out_train()
     _, dl = net.loss_and_dloss(out, d.y, s.objective)
     _, dl_true = net.loss_and_dloss(out, d.y_true, s.objective)
-    classes = net.labels_to_classes(d.y_true, C)
-    noisy = d.noisy.long()
     # groups: 2c (clean, true class c), 2c + 1 (noisy, true class c), and the noisy samples once
     # more with their true labels (group 2C): ĝ = g_C + Σ_{i∈N} ∇ℓ(ỹ_i, f(x_i))/n, since y = ỹ on C.
-    groups = torch.cat([2 * classes + noisy, torch.where(d.noisy, 2 * C, -1)], dim=1)
-    coeffs = torch.cat([dl, dl_true], dim=1) / n
+    groups = torch.empty(R, 2 * n, dtype=torch.int32, device=d.x.device)
+    torch.add(d.noisy, net.labels_to_classes(d.y_true, C), alpha=2, out=groups[:, :n])
+    groups[:, n:] = torch.where(d.noisy, 2 * C, -1)
+    coeffs = torch.cat([dl, dl_true], dim=1).div_(n)
+    del dl, dl_true
     rows = torch.arange(n, device=d.x.device).repeat(2).expand(R, 2 * n)
     # all statistics are quadratic forms uᵀΓu of the group gradients' Gram matrix Γ [R, S, S]
     gram = net.grouped_gram(s.params, d.x, groups, coeffs, 2 * C + 1, rows, s.budget)
@@ -202,7 +203,5 @@ def run_probes(names: tuple[str, ...] | list[str], state: ProbeState) -> dict[st
 
 # Paper-specific probes live in sibling modules and register themselves on import.
 # (one import line per module, at the end so that REGISTRY and ProbeState exist)
-from . import frei  # noqa: E402,F401
-from . import liu  # noqa: E402,F401
-from . import maennel  # noqa: E402,F401
+from . import frei, liu, maennel, vashisht  # noqa: E402,F401
 from . import badger  # noqa: E402,F401
