@@ -281,14 +281,19 @@ def two_threads():
 
 @pytest.mark.parametrize("objective,o", HEADS)
 @pytest.mark.parametrize("bias,train_a", [(False, False), (True, True)])
+@pytest.mark.parametrize(
+    "R,n,per_block,split",
+    [(9, 9, 9, False), (7, 9, 9, True), (1, 9, 4, True), (3, 1, 1, True)],
+    ids=["whole-runs", "split-samples", "one-run-chunked", "n<threads"],
+)
 def test_worker_threads_give_the_single_thread_numbers(two_threads, monkeypatch, objective, o,
-                                                        bias, train_a):
-    R, n, m, d = 7, 9, 5, 4
+                                                        bias, train_a, R, n, per_block, split):
+    m, d = 5, 4
     p, x, y = make(R, n, m, d, o, bias, train_a, seed=14)
-    budget = 2 * n * m  # blocks of two runs: four blocks over the workers
+    budget = per_block * m  # samples per block (one run)
     assert net.worker_threads(R, n, m, budget, x.device) == 2
     threaded = net.Workspace(p, n, budget)
-    assert threaded.workers == 2
+    assert threaded.workers == 2 and threaded.split == split
     g_t, loss_t, out_t = net.loss_gradients(p, x, y, objective, budget=budget,
                                             workspace=threaded)
     monkeypatch.setattr(net, "THREADED", False)

@@ -190,8 +190,7 @@ def forward(p: Params, x: torch.Tensor, budget: int = DEFAULT_CHUNK_ELEMENTS) ->
     R, n = x.shape[:2]
     out = x.new_empty(R, n, p.outputs)
     k = worker_threads(R, n, p.m, budget, x.device)
-    shape = block_shape(R, n, p.m, budget, x.device, threads=1 if k else None)
-    todo = list(blocks(R, n, shape))
+    shape, lanes, _ = lane_plan(R, n, p.m, budget, x.device, k)
 
     def lane(mine: list[tuple[slice, slice]]) -> None:
         buf = x.new_empty(shape[0], shape[1], p.m)
@@ -200,10 +199,10 @@ def forward(p: Params, x: torch.Tensor, budget: int = DEFAULT_CHUNK_ELEMENTS) ->
             h = _hidden_into(p, rs, xc, buf[: xc.shape[0], : xc.shape[1]])
             _readout_into(h, p.a[rs], out[rs, ns])
 
-    if k:  # whole runs per block (see worker_threads): the lanes write disjoint rows
-        _pool(k).map(lane, [(todo[i::k],) for i in range(k)])
+    if len(lanes) > 1:  # the lanes write disjoint blocks of the output
+        _pool(len(lanes)).map(lane, [(mine,) for mine in lanes])
     else:
-        lane(todo)
+        lane(lanes[0])
     return out
 
 
@@ -360,14 +359,37 @@ def _pool(k: int) -> _Pool:
 
 
 def worker_threads(runs: int, n: int, m: int, budget: int, device: torch.device) -> int:
-    """How many worker threads the kernel uses: the intra-op thread count on a CPU when there
-    are at least two blocks of whole runs to share out (blocks of one run's samples accumulate
-    into the same gradient and stay on one thread); else 0 (ops split over OpenMP threads)."""
+    """How many worker threads the kernels use: the intra-op thread count on a CPU (0 on a GPU,
+    with one intra-op thread, with ``THREADED`` off, or inside a worker)."""
     k = torch.get_num_threads()
     if device.type != "cpu" or k < 2 or not THREADED or getattr(_IN_WORKER, "active", False):
         return 0
+    return k
+
+
+def lane_plan(
+    runs: int, n: int, m: int, budget: int, device: torch.device, k: int
+) -> tuple[tuple[int, int], list[list[tuple[slice, slice]]], bool]:
+    """(block shape, the blocks of each of max(1, k) lanes, whether the lanes split samples).
+
+    With enough blocks of whole runs (at least 4 per lane) the lanes take whole runs in turn;
+    otherwise every run's samples are cut into k ranges, one per lane, so that even a single
+    run keeps all cores busy (each lane then accumulates its own gradient, summed at the end)."""
+    if k < 2:
+        shape = block_shape(runs, n, m, budget, device)
+        return shape, [list(blocks(runs, n, shape))], False
     rc, nc = block_shape(runs, n, m, budget, device, threads=1)
-    return k if nc == n and -(-runs // rc) >= 2 else 0
+    if nc == n and -(-runs // rc) >= 4 * k:
+        todo = list(blocks(runs, n, (rc, nc)))
+        return (rc, nc), [todo[i::k] for i in range(k)], False
+    part = -(-n // k)
+    nc = min(nc, part)
+    lanes = []
+    for i in range(k):
+        lo, hi = min(n, i * part), min(n, (i + 1) * part)
+        lanes.append([(rs, slice(lo + ns.start, lo + ns.stop))
+                      for rs, ns in blocks(runs, hi - lo, (rc, nc))])
+    return (rc, nc), lanes, True
 
 
 class Workspace:
@@ -393,24 +415,33 @@ class Workspace:
         R, m, d, o = p.runs, p.m, p.W.shape[2], p.outputs
         dev = p.W.device
         self.key = self._key(p, n)
-        self.workers = worker_threads(R, n, m, budget, dev)
-        self.shape = block_shape(R, n, m, budget, dev, threads=1 if self.workers else None)
+        k = worker_threads(R, n, m, budget, dev)
+        self.shape, self.lane_blocks, self.split = lane_plan(R, n, m, budget, dev, k)
+        lanes = len(self.lane_blocks)
+        self.workers = lanes if lanes > 1 else 0
         rc, nc = self.shape
         new = p.W.new_empty
         self.bias = p.b is not None
-        lanes = max(1, self.workers)
         self.act = [new(rc, nc, m) for _ in range(lanes)]
         self.cbuf = [new(rc, nc, o) for _ in range(lanes)]
         if o == 1:
             self.rhs = [new(rc, nc, d + int(self.bias)) for _ in range(lanes)]  # [c_i x_i, c_i]
-            self.G = new(R, m, d + int(self.bias))  # Mᵀ [c ⊙ x, c]
             self.ny = new(R, n)  # −y
             self.nys = new(R, n)  # −y s
         else:
             self.ca = [new(rc, nc, m) for _ in range(lanes)]  # c aᵀ
-            self.gW = new(R, m, d)
-            self.gb = new(R, m) if self.bias else None
-        self.ga = new(R, m, o) if p.train_a else None
+        # gradient accumulators: one set, or one per lane when the lanes split samples
+        shapes = {"G": (R, m, d + int(self.bias))} if o == 1 else {"gW": (R, m, d)}
+        if o != 1 and self.bias:
+            shapes["gb"] = (R, m)
+        if p.train_a:
+            shapes["ga"] = (R, m, o)
+        self.acc = [{k_: new(*s) for k_, s in shapes.items()}]
+        if self.split:
+            self.acc += [{k_: new(*s) for k_, s in shapes.items()} for _ in range(lanes - 1)]
+        self.G = self.acc[0].get("G")  # Mᵀ [c ⊙ x, c] (one output)
+        self.gW, self.gb = self.acc[0].get("gW"), self.acc[0].get("gb")
+        self.ga = self.acc[0].get("ga")
         self.out = new(R, n, o)
         self.loss = new(R, n)
         self._plan: list[list[_Block]] = []
@@ -425,25 +456,25 @@ class Workspace:
         return self.key == self._key(p, n)
 
     def _lanes(self, p: Params, x: torch.Tensor) -> list[list[_Block]]:
-        """The block views for these tensors, one list per worker (round robin over blocks of
-        runs). The plan keeps the tensors alive, so an equal (data pointer, shape, strides)
-        key means the very same storage."""
+        """The block views for these tensors, one list per lane. The plan keeps the tensors
+        alive, so an equal (data pointer, shape, strides) key means the very same storage."""
         key = tuple(
             (t.data_ptr(), tuple(t.shape), t.stride())
             for t in (x, p.W, p.a, p.b if p.b is not None else p.W)
         )
         if key != self._plan_key:
-            lanes = max(1, self.workers)
-            plan: list[list[_Block]] = [[] for _ in range(lanes)]
-            for rs, ns in blocks(*x.shape[:2], self.shape):
-                lane = (rs.start // self.shape[0]) % lanes
-                plan[lane].append(self._block(p, x, rs, ns, lane))
+            plan = []
+            for lane, todo in enumerate(self.lane_blocks):
+                lo = todo[0][1].start if todo else 0  # a lane's first sample
+                plan.append([self._block(p, x, rs, ns, lane, ns.start == lo) for rs, ns in todo])
             self._plan, self._plan_key = plan, key
         return self._plan
 
-    def _block(self, p: Params, x: torch.Tensor, rs: slice, ns: slice, lane: int) -> _Block:
+    def _block(self, p: Params, x: torch.Tensor, rs: slice, ns: slice, lane: int,
+               first: bool) -> _Block:
         B = _Block()
-        B.rs, B.ns, B.first = rs, ns, ns.start == 0
+        B.rs, B.ns, B.first = rs, ns, first
+        acc = self.acc[lane if self.split else 0]
         B.xc = x[rs, ns]
         rows, cols, d = B.xc.shape
         B.Wt = p.W[rs].transpose(1, 2)
@@ -459,18 +490,18 @@ class Workspace:
             B.mv = [(B.h[i], B.a[i, :, 0], B.out[i, :, 0]) for i in range(rows)]
         B.c = self.cbuf[lane][:rows, :cols]
         B.c0 = B.c[..., 0]
-        B.ga = self.ga[rs] if self.ga is not None else None
+        B.ga = acc["ga"][rs] if "ga" in acc else None
         if p.outputs == 1:
             B.ny, B.nys = self.ny[rs, ns], self.nys[rs, ns]
             B.rhs = self.rhs[lane][:rows, :cols]
             B.rhs_x = B.rhs[..., :d]
             B.rhs_c = B.rhs[..., d] if self.bias else None
-            B.G = self.G[rs]
+            B.G = acc["G"][rs]
         else:
             B.G = None
             B.ca = self.ca[lane][:rows, :cols]
-            B.gW = self.gW[rs]
-            B.gb = self.gb[rs] if self.bias else None
+            B.gW = acc["gW"][rs]
+            B.gb = acc["gb"][rs] if self.bias else None
         return B
 
     def run(
@@ -499,6 +530,11 @@ class Workspace:
             )
         else:
             _run_blocks(lanes[0], y, objective, scale, coeffs, logistic)
+        if self.split:  # lanes that saw samples add their gradients into lane 0's
+            for acc, todo in zip(self.acc[1:], self.lane_blocks[1:]):
+                if todo:
+                    for k_, v in acc.items():
+                        self.acc[0][k_].add_(v)
         if coeffs is None:
             self.loss.copy_(sample_loss(self.out, y, objective))
 
@@ -714,8 +750,12 @@ class _GroupLayout:
         self.p, self.x, self.S, self.budget = p, x, S, budget
         self.groups, self.coeffs, self.rows = groups, coeffs, rows
         self.P = m * d + (m if p.b is not None else 0) + (m * o if p.train_a else 0)
-        self.workers = worker_threads(R, n, m, budget, x.device)
-        rc, nc = block_shape(R, n, m, budget, x.device, threads=1 if self.workers else None)
+        k = worker_threads(R, n, m, budget, x.device)
+        rc, nc = block_shape(R, n, m, budget, x.device, threads=1)
+        # a run's groups accumulate over its chunks: lanes take whole runs, or there is one lane
+        self.workers = k if nc == n and -(-R // rc) >= 2 else 0
+        if not self.workers:
+            rc, nc = block_shape(R, n, m, budget, x.device)
         self.rc, self.nc = rc, nc
         # a block's entries (about n plus the duplicates) may exceed the nominal block by a
         # quarter before they are split: one GEMM over 1.1 n rows beats two over n and 0.1 n
