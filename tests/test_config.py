@@ -164,7 +164,7 @@ def _leaf_changes():
     changes = {
         "data": dict(
             kind="clusters", d=51, n=999, n_test=1999, noise=0.2, noise_model="per-cluster",
-            sigma2=0.05, cluster_dist="laplace", rotate=True,
+            sigma2=0.05, cluster_dist="laplace", rotate=True, slabs=5, margin=0.15,
             spectrum="log", sigma2_min=0.2, sigma2_max=2.0,
         ),
         "net": dict(m=402, init_var=1e-7, second_layer="frei", train_second_layer=True, bias=True),

@@ -22,7 +22,7 @@ from typing import Any
 
 from .errors import ConfigError
 
-DATA_KINDS = ("xor", "clusters", "gaussian")
+DATA_KINDS = ("xor", "clusters", "lms", "linxor", "gaussian")
 NOISE_MODELS = ("iid", "per-cluster", "one-cluster", "confident", "random")
 SPECTRA = ("linear", "log")
 CLUSTER_DISTS = ("gaussian", "uniform", "laplace")
@@ -89,6 +89,11 @@ class DataConfig:
     round(η·n) points that f*(x) = |⟨μ1,x⟩| − |⟨μ2,x⟩| classifies with the largest margin).
     For K classes a flipped label becomes a uniformly chosen other class.
 
+    kind="lms" / "linxor" (:mod:`twolayer.data.lms`, Vashisht et al. 2024): a simple feature
+    (linear coordinate 0 with margin ``margin``) and a complex one (``slabs`` 5-slab coordinates,
+    or an XOR pair) that each predict the clean label perfectly, the other coordinates U(−1, 1)
+    noise; ``margin`` is the margin γ of the linear, slab and XOR coordinates (width 1).
+
     kind="gaussian" (:mod:`twolayer.data.gaussian`, Maennel et al. 2020): x ~ N(0, Σ_x),
     Σ_x = U diag(σ_1², …, σ_d²) Uᵀ with σ_i² from ``sigma2_min`` to ``sigma2_max``, evenly
     (``spectrum`` "linear"; the default 0.1, 0.2, …, 3.0 at d = 30 is the paper's App. E.1) or
@@ -113,6 +118,8 @@ class DataConfig:
     cluster_dist: str = "gaussian"
     rotate: bool = False
     num_classes: int = 2
+    slabs: int = 4  # k 5-slab coordinates of kind="lms"
+    margin: float = 0.1  # γ of kind="lms"/"linxor"
     spectrum: str = "linear"  # σ_i² spacing of kind="gaussian": linear or log
     sigma2_min: float = 0.1  # smallest eigenvalue σ_1² of Σ_x (kind="gaussian")
     sigma2_max: float = 3.0  # largest eigenvalue σ_d² of Σ_x (kind="gaussian")
@@ -142,7 +149,32 @@ class DataConfig:
             )
         if not isinstance(self.rotate, bool):
             raise ConfigError("rotate", self.rotate, "must be true or false")
+        self._check_lms()
         self._check_gaussian()
+
+    def _check_lms(self) -> None:
+        """Rules of the simple + complex feature kinds (lms, linxor)."""
+        _resolve(self, "slabs", _int("slabs", self.slabs, 1))
+        margin = _finite("margin", self.margin, "valid range is (0, 0.25)")
+        if not 0.0 < margin < 0.25:
+            raise ConfigError("margin", self.margin, "valid range is (0, 0.25)")
+        _resolve(self, "margin", margin)
+        if self.kind not in ("lms", "linxor"):
+            return
+        need = 1 + (self.slabs if self.kind == "lms" else 2)
+        if self.d < need:
+            what = f"{self.slabs} slabs" if self.kind == "lms" else "the XOR pair"
+            raise ConfigError("d", self.d, f"must be >= {need} (linear coordinate + {what})")
+        if self.num_classes != 2:
+            raise ConfigError(
+                "num_classes", self.num_classes, f"the {self.kind} data has 2 classes"
+            )
+        if self.noise_model == "confident":
+            raise ConfigError(
+                "noise_model", self.noise_model, "the confident model needs --data xor"
+            )
+        if self.rotate:
+            raise ConfigError("rotate", self.rotate, "only --data xor can be rotated")
 
     def _check_gaussian(self) -> None:
         """Rules of the anisotropic Gaussian kind (Σ_x spectrum)."""

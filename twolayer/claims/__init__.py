@@ -11,3 +11,4 @@ __all__ = ["CLAIMS", "EXPERIMENTS", "Claim", "Verdict", "claims_for", "run_check
 
 from . import frei2023, liu2023, maennel2020  # noqa: E402,F401
 from . import badger2022  # noqa: E402,F401
+from . import vashisht2024  # noqa: E402,F401

@@ -35,6 +35,8 @@ FIELDS: dict[str, tuple[str, str]] = {
     "cluster_dist": ("data", "cluster_dist"),
     "rotate": ("data", "rotate"),
     "num_classes": ("data", "num_classes"),
+    "slabs": ("data", "slabs"),
+    "margin": ("data", "margin"),
     "spectrum": ("data", "spectrum"),
     "sigma2_min": ("data", "sigma2_min"),
     "sigma2_max": ("data", "sigma2_max"),
@@ -76,7 +78,8 @@ def add_setting_flags(p: argparse.ArgumentParser, *, with_training: bool = True)
     g.add_argument(
         "--data",
         choices=DATA_KINDS,
-        help="distribution: xor (Frei clusters) or clusters (K classes)",
+        help="distribution: xor (Frei clusters), clusters (K classes), lms (linear + k slabs), "
+        "linxor (linear + XOR pair) or gaussian (linear teacher)",
     )
     g.add_argument("--d", type=count, help="input dimension d >= 2 (default 50)")
     g.add_argument("--n", type=count, help="training samples n >= 1 (default 1000)")
@@ -102,6 +105,12 @@ def add_setting_flags(p: argparse.ArgumentParser, *, with_training: bool = True)
     )
     g.add_argument(
         "--num-classes", type=count, help="K for --data clusters or gaussian (default 2)"
+    )
+    g.add_argument(
+        "--slabs", type=count, help="5-slab coordinates k >= 1 of --data lms (default 4)"
+    )
+    g.add_argument(
+        "--margin", type=number, help="margin γ in (0, 0.25) of --data lms/linxor (default 0.1)"
     )
     g.add_argument(
         "--spectrum", choices=SPECTRA,

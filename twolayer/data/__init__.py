@@ -15,7 +15,7 @@ import torch
 
 from ..config import DataConfig
 from ..seeding import generator
-from . import clusters, gaussian, xor
+from . import clusters, gaussian, lms, xor
 from .noise import corrupt
 
 
@@ -30,7 +30,8 @@ class Dataset:
     y_test_true: torch.Tensor  # [R, n_test] clean test labels
     y_test: torch.Tensor  # [R, n_test] noisy test labels (same noise model and rate)
     cluster_test: torch.Tensor  # [R, n_test]
-    means: torch.Tensor  # [R, 2, d] (μ1, μ2) for xor, [R, K, d] for clusters;
+    means: torch.Tensor  # [R, 2, d] (μ1, μ2) for xor, [R, K, d] for clusters; lms/linxor:
+    # the 0/1 masks of the simple (row 0) and complex (row 1) coordinates (see data.lms);
     # gaussian: [R, d + t, d] eigenbasis v_1..v_d of Σ_x, then the teacher (see data.gaussian)
     num_classes: int
     kind: str
@@ -68,7 +69,10 @@ class Dataset:
 
 def _one_run(cfg: DataConfig, seed: int, dtype: torch.dtype) -> dict[str, torch.Tensor]:
     gen = generator(seed, "data")
-    if cfg.kind == "gaussian":  # fixed Σ_x and teacher (the same in every run)
+    if cfg.kind in lms.KINDS:  # fixed coordinate roles, no random draw from ``gen``
+        mu = lms.role_masks(cfg.kind, cfg.d, cfg.slabs, dtype)
+        sampler, k = lms.sampler(cfg.kind, cfg.slabs, cfg.margin), 2
+    elif cfg.kind == "gaussian":  # fixed Σ_x and teacher (the same in every run)
         sig2 = gaussian.spectrum(cfg.d, cfg.spectrum, cfg.sigma2_min, cfg.sigma2_max)
         mu = gaussian.distribution(cfg.d, cfg.num_classes, sig2, cfg.rotate, dtype)
         sampler, k = gaussian.sampler(sig2), cfg.num_classes
@@ -99,7 +103,7 @@ def sample_dataset(
     """One independent draw of train and test data per seed, stacked on a leading run axis."""
     runs = [_one_run(cfg, s, dtype) for s in seeds]
     stacked = {k: torch.stack([r[k] for r in runs]) for k in runs[0]}
-    k = 2 if cfg.kind == "xor" else cfg.num_classes
+    k = cfg.num_classes if cfg.kind in ("clusters", "gaussian") else 2
     return Dataset(num_classes=k, kind=cfg.kind, **stacked)
 
 

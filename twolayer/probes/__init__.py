@@ -207,3 +207,4 @@ from . import frei  # noqa: E402,F401
 from . import liu  # noqa: E402,F401
 from . import maennel  # noqa: E402,F401
 from . import badger  # noqa: E402,F401
+from . import vashisht  # noqa: E402,F401

@@ -1,0 +1,265 @@
+"""Vashisht et al. (2024) metrics, protocol helpers and verdict rules.
+
+Metrics on hand-built networks whose feature use is known: a network of the linear coordinate
+alone (f = x_0, two ReLUs) has S-randomised accuracy ≈ 1/2 (binomial tolerance), C-randomised
+accuracy equal to its clean accuracy, conflict following 0 and all attribution on S; an XOR
+network (f = |x_1 + x_2| − |x_1 − x_2|, four ReLUs) the reverse. Input gradients against
+autograd; randomisation and loading against plain loops. Protocol: mixed-η batches equal
+separate draws, rescaling restores the initial norms, GD phases compose (T1 then T2 steps = one
+call of T1 + T2 steps: the matched-length baseline), and the verdict rules say holds for a
+planted effect and fails for none.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from twolayer import net
+from twolayer.claims import vashisht2024 as V
+from twolayer.claims.base import FAILS, HOLDS, INCONCLUSIVE
+from twolayer.config import DataConfig, NetConfig, TrainConfig
+from twolayer.data import sample_dataset
+from twolayer.engine import Runtime, train
+from twolayer.net import Params, init_params
+from twolayer.probes import vashisht as vp
+from twolayer.record import Record
+
+pytestmark = pytest.mark.usefixtures("single_thread")
+CPU = Runtime(device="cpu", progress=False)
+
+
+def _params(rows: list[tuple[list[float], float]], d: int, runs: int = 2) -> Params:
+    """R identical networks with hidden units (w_j, a_j), zero bias."""
+    W = torch.zeros(len(rows), d, dtype=torch.float64)
+    a = torch.zeros(len(rows), 1, dtype=torch.float64)
+    for j, (w, aj) in enumerate(rows):
+        W[j, : len(w)] = torch.tensor(w, dtype=torch.float64)
+        a[j, 0] = aj
+    return Params(W=W.expand(runs, -1, -1).clone(), a=a.expand(runs, -1, -1).clone(),
+                  b=torch.zeros(runs, len(rows), dtype=torch.float64))
+
+
+def simple_net(d: int) -> Params:
+    """f(x) = relu(x_0) − relu(−x_0) = x_0."""
+    return _params([([1.0], 1.0), ([-1.0], -1.0)], d)
+
+
+def xor_net(d: int) -> Params:
+    """f(x) = |x_1 + x_2| − |x_1 − x_2| (> 0 iff x_1 x_2 > 0)."""
+    return _params([([0, 1, 1], 1.0), ([0, -1, -1], 1.0), ([0, 1, -1], -1.0),
+                    ([0, -1, 1], -1.0)], d)
+
+
+def _data(kind: str, n_test: int = 4000, d: int = 7):
+    return sample_dataset(DataConfig(kind=kind, d=d, n=50, n_test=n_test, noise=0.0), [0, 1],
+                          torch.float64)
+
+
+def _binomial_ok(p_hat: torch.Tensor, n: int, p: float = 0.5, z: float = 5.0) -> bool:
+    return bool(((p_hat - p).abs() <= z * math.sqrt(p * (1 - p) / n)).all())
+
+
+def test_simple_only_network_is_randomised_by_S_not_by_C():
+    for kind in ("lms", "linxor"):
+        data = _data(kind)
+        S, C = vp.roles(data.means)
+        r = vp.reliance(simple_net(7), data.x_test, data.y_test_true, S, C)
+        assert torch.equal(r["clean_acc"], torch.ones(2, dtype=torch.float64))
+        assert _binomial_ok(r["s_rand_acc"], 4000)
+        assert torch.equal(r["c_rand_acc"], r["clean_acc"])
+        assert torch.equal(r["conflict_follow"], torch.zeros(2, dtype=torch.float64))
+
+
+def test_complex_only_network_is_randomised_by_C_not_by_S():
+    data = _data("linxor")
+    S, C = vp.roles(data.means)
+    r = vp.reliance(xor_net(7), data.x_test, data.y_test_true, S, C)
+    assert torch.equal(r["clean_acc"], torch.ones(2, dtype=torch.float64))
+    assert torch.equal(r["s_rand_acc"], r["clean_acc"])
+    assert _binomial_ok(r["c_rand_acc"], 4000)
+    assert torch.equal(r["conflict_follow"], torch.ones(2, dtype=torch.float64))
+
+
+def test_randomise_and_conflict_against_a_loop():
+    x = torch.randn(2, 6, 4, dtype=torch.float64)
+    perm = torch.tensor([3, 0, 5, 1, 2, 4])
+    out = vp.randomise(x, [1, 2], perm)
+    for r in range(2):
+        for i in range(6):
+            assert torch.equal(out[r, i, [0, 3]], x[r, i, [0, 3]])
+            assert torch.equal(out[r, i, [1, 2]], x[r, perm[i], [1, 2]])  # the pair moves together
+    c = vp.conflict(x, [0])
+    assert torch.equal(c[..., 0], -x[..., 0]) and torch.equal(c[..., 1:], x[..., 1:])
+    p = vp.permutation(50, "vashisht-perm-S")
+    assert torch.equal(torch.sort(p).values, torch.arange(50))
+    assert torch.equal(p, vp.permutation(50, "vashisht-perm-S"))  # fixed (seeded)
+    assert not torch.equal(p, vp.permutation(50, "vashisht-perm-C"))
+
+
+def test_input_gradients_match_autograd():
+    g = torch.Generator().manual_seed(0)
+    p = init_params(NetConfig(m=9, second_layer="gaussian", bias=True), 5, [0, 1], 0.5,
+                    torch.float64)
+    p = dataclasses.replace(p, b=torch.randn(2, 9, generator=g, dtype=torch.float64))
+    x = torch.randn(2, 13, 5, generator=g, dtype=torch.float64).requires_grad_(True)
+    f = torch.einsum("rnm,rm->rn", torch.relu(x @ p.W.transpose(1, 2) + p.b[:, None]), p.a[..., 0])
+    (grad,) = torch.autograd.grad(f.sum(), x)
+    torch.testing.assert_close(vp.input_gradients(p, x.detach()), grad)
+
+
+def test_attribution_shares_of_hand_built_networks():
+    data = _data("linxor", n_test=500)
+    S, C = vp.roles(data.means)
+    e = vp.attribution(simple_net(7), data.x_test)
+    pooled_s, point_s = vp.attribution_share(e, S)
+    assert torch.allclose(pooled_s, torch.ones(2, dtype=torch.float64))
+    assert torch.equal(vp.attribution_share(e, C)[0], torch.zeros(2, dtype=torch.float64))
+    e = vp.attribution(xor_net(7), data.x_test)
+    assert torch.allclose(vp.attribution_share(e, C)[0], torch.ones(2, dtype=torch.float64))
+    # pooled share by hand: Σ_i Σ_{j∈C} e_ij / Σ_i Σ_j e_ij, on a random network
+    p = init_params(NetConfig(m=6, second_layer="gaussian", bias=True), 7, [0, 1], 0.3,
+                    torch.float64)
+    e = vp.attribution(p, data.x_test)
+    pooled, point = vp.attribution_share(e, C)
+    for r in range(2):
+        num = sum(float(e[r, i, j]) for i in range(500) for j in C)
+        assert math.isclose(float(pooled[r]), num / float(e[r].sum()), rel_tol=1e-9)
+        i = 7
+        assert math.isclose(float(point[r, i]), float(e[r, i, C].sum() / e[r, i].sum()),
+                            rel_tol=1e-12)
+
+
+def test_loading_and_disagreement():
+    W = torch.tensor([[[3.0, 4.0, 0.0], [0.0, 0.0, 2.0]]])
+    assert torch.allclose(vp.loading(W, [1, 2]), torch.tensor([[0.8, 1.0]]))
+    data = _data("linxor", n_test=300)
+    xc = vp.conflict(data.x_test, [0])
+    s, c = simple_net(7), xor_net(7)
+    assert torch.equal(vp.disagreement(s, s, data.x_test), torch.zeros(2, dtype=torch.float64))
+    assert torch.equal(vp.disagreement(s, c, data.x_test), torch.zeros(2, dtype=torch.float64))
+    assert torch.equal(vp.disagreement(s, c, xc), torch.ones(2, dtype=torch.float64))
+
+
+def test_probe_runs_in_the_engine():
+    data = _data("lms", n_test=200)
+    p = simple_net(7)
+    res = train(p, data, TrainConfig(lr=0.1, steps=0), [0], ("vashisht",), CPU)
+    assert res.arrays["vashisht/clean_acc"].shape == (2, 1)
+    np.testing.assert_allclose(res.arrays["vashisht/conflict_follow"], 0.0)
+    np.testing.assert_allclose(res.arrays["vashisht/attribution_s"], 1.0, rtol=1e-6)
+    assert (res.arrays["vashisht/loading_mean"] == 0).all()
+
+
+# -- protocol helpers ------------------------------------------------------------------------
+
+
+def test_sample_mixed_equals_separate_draws():
+    cfgs = [DataConfig(kind="lms", d=7, n=40, n_test=30, noise=e) for e in (0.0, 0.3, 0.0)]
+    cfgs.append(DataConfig(kind="lms", d=7, n=40, n_test=30, noise=1.0, noise_model="random"))
+    seeds = [4, 4, 5, 4]
+    mixed = V.sample_mixed(cfgs, seeds)
+    for i, (c, s) in enumerate(zip(cfgs, seeds)):
+        one = sample_dataset(c, [s])
+        for f in ("x", "y", "y_true", "noisy", "x_test", "y_test"):
+            assert torch.equal(getattr(mixed, f)[i], getattr(one, f)[0]), (i, f)
+
+
+def test_rescale_restores_initial_norms_and_keeps_hyperplanes():
+    p0 = init_params(NetConfig(m=8, second_layer="gaussian", bias=True, train_second_layer=True),
+                     5, [0, 1, 2], 0.4, torch.float64)
+    g = torch.Generator().manual_seed(1)
+    p1 = dataclasses.replace(p0, W=3 * p0.W + torch.randn(p0.W.shape, generator=g,
+                                                          dtype=torch.float64),
+                             a=5 * p0.a, b=torch.randn(3, 8, generator=g, dtype=torch.float64))
+    q = V.rescaled(p1, p0)
+    torch.testing.assert_close(q.W.flatten(1).norm(dim=1), p0.W.flatten(1).norm(dim=1))
+    torch.testing.assert_close(q.a.flatten(1).norm(dim=1), p0.a.flatten(1).norm(dim=1))
+    x = torch.randn(3, 20, 5, generator=g, dtype=torch.float64)
+    assert torch.equal(net.preactivation(q, x) > 0, net.preactivation(p1, x) > 0)
+    h = V.fresh_heads(8, [7, 8], torch.float64)
+    assert h.shape == (2, 8, 1) and torch.equal(h, V.fresh_heads(8, [7, 8], torch.float64))
+
+
+def test_gd_phases_compose_into_the_matched_length_baseline():
+    cfg = DataConfig(kind="linxor", d=5, n=60, n_test=20, noise=0.0)
+    data = sample_dataset(cfg, [0, 1], torch.float64)
+    p0 = init_params(NetConfig(m=6, second_layer="gaussian", bias=True, train_second_layer=True),
+                     5, [0, 1], 0.4, torch.float64)
+    tc = TrainConfig(lr=0.5, steps=7)
+    two = train(train(p0, data, tc, [], (), CPU).params, data, tc, [], (), CPU).params
+    one = train(p0, data, dataclasses.replace(tc, steps=14), [], (), CPU).params
+    for k in ("W", "a", "b"):
+        torch.testing.assert_close(getattr(two, k), getattr(one, k), rtol=0, atol=1e-12)
+
+
+# -- verdict rules on planted effects --------------------------------------------------------
+
+
+def _fake(delta_s: float, delta_c: float, delta_acc: float, R: int = 8) -> Record:
+    """A study record with keep runs at η ∈ {0, 0.2} (and rescale at 0.2) whose final values
+    are baseline + planted effect + seed noise."""
+    g = np.random.default_rng(0)
+    rows = [("keep", 0.0), ("keep", 0.2), ("rescale", 0.2)]
+    variant, eta, seed = [], [], []
+    vals = {q: [] for q in ("s_rand_acc", "conflict_follow", "clean_acc", "c_rand_acc")}
+    for v, e in rows:
+        for r in range(R):
+            variant.append(V.VARIANTS.index(v))
+            eta.append(e)
+            seed.append(r)
+            on = e > 0
+            vals["s_rand_acc"].append(0.49 + on * delta_s + 0.005 * g.standard_normal())
+            vals["conflict_follow"].append(0.01 + on * delta_c + 0.005 * g.standard_normal())
+            vals["clean_acc"].append(0.999 + on * delta_acc + 0.001 * g.standard_normal())
+            vals["c_rand_acc"].append(0.999)
+    arrays = {f"vashisht/{q}": np.asarray(v)[:, None] for q, v in vals.items()}
+    arrays.update({"phase2/variant": np.asarray(variant), "phase2/eta": np.asarray(eta),
+                   "phase2/seed": np.asarray(seed)})
+    meta = {"study": {"arm": {"etas": [0.0, 0.2]}}}
+    return Record({"seeds": R}, "fake", np.asarray([0]), arrays, meta)
+
+
+def test_rise_rule_holds_for_a_planted_effect_and_fails_without_one():
+    assert V.rise_rule(_fake(0.05, 0.1, 0.0), "keep", [0.2])[0] == HOLDS
+    assert V.rise_rule(_fake(0.0, 0.0, 0.0), "keep", [0.2])[0] == FAILS
+    # S rises, conflict following does not: not the claimed effect
+    assert V.rise_rule(_fake(0.05, 0.0, 0.0), "keep", [0.2])[0] == FAILS
+    assert V.rise_rule(_fake(0.05, 0.1, 0.0), "rescale", [0.2])[0] == HOLDS
+
+
+def test_accuracy_rule_uses_the_one_point_tolerance():
+    for delta, want in ((0.0, HOLDS), (-0.03, FAILS)):
+        e = V.effect(_fake(0.05, 0.1, delta), "clean_acc", "keep", 0.2,
+                     threshold=-V.ACC_TOLERANCE)
+        assert e.outcome == want, (delta, e)
+    assert V.exists([FAILS, INCONCLUSIVE]) == INCONCLUSIVE
+    assert V.exists([FAILS, HOLDS]) == HOLDS and V.exists([FAILS, FAILS]) == FAILS
+
+
+def test_tiny_study_end_to_end():
+    """The whole protocol on a tiny plan: run layout, baselines, and five verdicts per kind."""
+    tiny = V.Plan(d=6, slabs=2, n=60, n_test=80, m=8, seeds=2, num_times1=3, num_times2=3,
+                  sgd=V.Arm("sgd", lr=0.1, batch_size=20, T1=30, T2=10, etas=(0.0, 0.5)),
+                  gd=None)
+    rec = V.run_study("lms", tiny, tiny.sgd, CPU)
+    a = rec.arrays
+    # phase 1: η ∈ {0, 0.5} × 2 seeds + 2 input-noise runs; phase 2: 3 variants × 4 + 2
+    assert a["phase1/eta"].shape == (6,) and a["phase2/variant"].shape == (14,)
+    base = V.baseline_runs(rec)
+    np.testing.assert_array_equal(a["final/disagree_test"][base], 0.0)
+    assert a["final/attr_point"].shape == (14, 80) and a["final/W"].shape == (14, 8, 6)
+    half = (a["phase1/source"] == 0) & (a["phase1/eta"] == 0.5)
+    assert (a["phase1/noisy_fit"][half] >= 0).all()
+    from twolayer.claims.base import Experiments
+
+    exps = Experiments(quick=True, runtime=CPU)
+    exps._cache.update({"vashisht2024.lms.sgd": rec, "vashisht2024.lms.gd": None})
+    for check in (V.check_clean_simple, V.check_reliance_rises, V.check_no_accuracy_cost,
+                  V.check_survives_controls, V.check_label_noise_specific):
+        v = check(exps, "lms")
+        assert v.verdict in (HOLDS, FAILS, INCONCLUSIVE) and v.paper == "vashisht2024"

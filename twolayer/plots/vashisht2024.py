@@ -1,0 +1,353 @@
+"""Figures for Vashisht et al. (2024), "Impact of label noise on learning complex features".
+
+The paper's figures are unknown (the card rests on the abstract): these are the card's
+[PROPOSAL] analogues F-A1–F-A4, drawn from the same SGD studies that ``twolayer check
+vashisht2024`` runs (:func:`twolayer.claims.vashisht2024.study`, cached per process):
+
+- ``vashisht2024-eta`` (F-A1): S-randomised accuracy and conflict following against the
+  phase-1 flip rate η, pre-trained (head kept, head re-initialised, weight norms reset) vs the
+  matched-length clean baseline and the input-noise control, mean ± s.e. over seeds;
+- ``vashisht2024-phase2`` (F-A2): clean and S-randomised test accuracy during phase 2;
+- ``vashisht2024-histograms`` (F-A3): per-test-point attribution share of the complex
+  coordinates after phase 2, and per-neuron loading ‖W[j, C]‖/‖W[j, :]‖ after phase 1 and 2;
+- ``vashisht2024-boundary`` (F-A4): decision regions of linear + XOR networks in the
+  (x_0, x_1) plane at x_2 = ±0.55 (other coordinates 0), baseline vs pre-trained.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .. import net
+from ..claims import vashisht2024 as V
+from ..engine import Runtime
+from ..net import Params
+from ..record import Record
+from . import figure
+from .style import captioned_figure, save_png
+
+PAPER = "vashisht2024"
+SHOWN_ETA = 0.2  # the η of the histograms, curves and boundaries (in both plans)
+VARIANT_STYLE = {
+    "keep": ("#1f77b4", "o", "pre-trained, head kept"),
+    "reinit": ("#2ca02c", "s", "pre-trained, head re-initialised"),
+    "rescale": ("#9467bd", "^", "pre-trained, norms reset"),
+}
+BASE_COLOUR = "#333333"
+INPUT_COLOUR = "#ff7f0e"
+KIND_NAME = {"lms": "linear + 5-slab (LMS)", "linxor": "linear + XOR"}
+COMMON_DIFF = (
+    "the paper's data, models, noise rates and protocol are unknown (card: abstract only); "
+    "the setting is twolayer's [PROPOSAL]: d=10, m=100, He init, trained head and bias, "
+    "SGD lr 0.1 batch 64",
+)
+
+
+def _studies(quick: bool, runtime: Runtime) -> dict[str, Record]:
+    return {k: V.study(k, "sgd", quick, None, runtime) for k in V.KINDS}
+
+
+def _mode(quick: bool) -> str:
+    return "[--quick smoke-test settings] " if quick else ""
+
+
+def _se(v: np.ndarray) -> float:
+    return float(v.std(ddof=1) / np.sqrt(v.size)) if v.size > 1 else 0.0
+
+
+def _setting_text(rec: Record) -> str:
+    """The setting shared by the two data kinds' studies."""
+    s = rec.meta["study"]
+    pl, arm = s["plan"], s["arm"]
+    return (f"d={pl['d']} (LMS: x_0 linear, {pl['slabs']} 5-slab and {pl['d'] - 1 - pl['slabs']} "
+            f"noise coordinates; linear + XOR: x_0, the pair x_1, x_2 and {pl['d'] - 3} noise "
+            f"coordinates; margin {pl['margin']:g}), n={pl['n']}, n_test={pl['n_test']}, "
+            f"m={pl['m']}, He init, trained head and bias, SGD lr {arm['lr']:g} batch "
+            f"{arm['batch_size']}, T1={arm['T1']}, T2={arm['T2']}, {s['seeds']} seeds")
+
+
+@figure(
+    "vashisht2024-eta",
+    PAPER,
+    "Reliance on the simple feature after noisy-label pre-training, against η",
+    "no paper figure known; analogue F-A1 of the card (section 3)",
+    claims=tuple(f"{PAPER}.{k}.{c}" for k in V.KINDS
+                 for c in ("clean_simple", "reliance_rises", "survives_controls",
+                           "label_noise_specific")),
+    differences=COMMON_DIFF,
+)
+def make_eta(out_dir: Path, quick: bool, runtime: Runtime) -> list[Path]:
+    """S-randomised accuracy (top) and the share of conflict inputs classified by the complex
+    feature (bottom) at the end of phase 2, against the phase-1 flip rate η, for the two data
+    kinds; the clean baseline (η = 0, head kept, T1 + T2 clean steps) as a grey band and the
+    input-noise control as an orange point at η = 0. Mean ± standard error over seeds."""
+    studies = _studies(quick, runtime)
+    rec0 = next(iter(studies.values()))
+    caption = (
+        _mode(quick) + "Card analogue F-A1 (no paper figure is known). "
+        f"{_setting_text(rec0)}. Each point: end of phase 2 (T2 clean "
+        "steps after T1 steps on labels flipped at rate η; η = 0.5: random labels). Grey band: "
+        "clean baseline (mean ± s.e.); orange: input-noise pre-training (σ_in = 0.5, clean "
+        "labels). Error bars: standard error of each group's mean over seeds (the claims use "
+        "paired per-seed differences to the baseline, which are far less noisy: the same seed "
+        "shares data, initialisation and minibatch order in every arm). S-randomised accuracy "
+        "0.5 and conflict following 0 mean the network uses only the linear coordinate. "
+    )
+    parts = []
+    for kind, rec in studies.items():
+        base = V.baseline_runs(rec)
+        best = max((e for e in V.etas(rec) if e > 0),
+                   key=lambda e: V.final(rec, "s_rand_acc")[V.runs(rec, "keep", e)].mean())
+        parts.append(
+            f"{kind}: baseline S-rand {V.final(rec, 's_rand_acc')[base].mean():.3f}, largest "
+            f"kept-head S-rand {V.final(rec, 's_rand_acc')[V.runs(rec, 'keep', best)].mean():.3f}"
+            f" at η={best:g}")
+    caption += "Measured: " + "; ".join(parts) + "."
+    fig, top = captioned_figure(9.0, 5.6, caption)
+    axes = top.subplots(2, 2, sharex=True)
+    for col, (kind, rec) in enumerate(studies.items()):
+        etas = V.etas(rec)
+        base = V.baseline_runs(rec)
+        for row, (q, label) in enumerate((("s_rand_acc", "S-randomised accuracy"),
+                                          ("conflict_follow", "conflict inputs: follows C"))):
+            ax = axes[row, col]
+            vals = V.final(rec, q)
+            b = vals[base]
+            ax.axhspan(b.mean() - _se(b), b.mean() + _se(b), color="0.8", alpha=0.7, lw=0)
+            ax.axhline(b.mean(), color=BASE_COLOUR, lw=0.9, label="clean baseline")
+            for k, (v, (colour, marker, name)) in enumerate(VARIANT_STYLE.items()):
+                xs, ms, ss = [], [], []
+                for e in etas:
+                    idx = V.runs(rec, v, e)
+                    if idx.size == 0:
+                        continue
+                    xs.append(e + (k - 1) * 0.008)
+                    ms.append(vals[idx].mean())
+                    ss.append(_se(vals[idx]))
+                if xs:
+                    ax.errorbar(xs, ms, yerr=ss, color=colour, marker=marker, ms=4, lw=1.1,
+                                capsize=2, label=name)
+            idx = V.runs(rec, "input-noise", 0.0)
+            if idx.size:
+                ax.errorbar([-0.02], [vals[idx].mean()], yerr=[_se(vals[idx])],
+                            color=INPUT_COLOUR, marker="D", ms=4, capsize=2,
+                            label="input-noise pre-training")
+            if row == 0:
+                ax.axhline(0.5, color="0.5", ls=":", lw=0.8)
+                ax.set_title(KIND_NAME[kind], fontsize=9.5)
+            ax.set_ylabel(label, fontsize=8.5)
+            ax.tick_params(labelsize=8)
+            if row == 1:
+                ax.set_xlabel("phase-1 flip rate η", fontsize=8.5)
+    axes[1, 1].legend(fontsize=7, framealpha=0.9, loc="upper right")
+    return [save_png(fig, out_dir / "vashisht2024-eta.png")]
+
+
+@figure(
+    "vashisht2024-phase2",
+    PAPER,
+    "Phase-2 training curves after noisy-label pre-training",
+    "no paper figure known; analogue F-A2 of the card (section 3)",
+    claims=tuple(f"{PAPER}.{k}.{c}" for k in V.KINDS
+                 for c in ("reliance_rises", "no_accuracy_cost")),
+    differences=COMMON_DIFF,
+)
+def make_phase2(out_dir: Path, quick: bool, runtime: Runtime) -> list[Path]:
+    """Clean test accuracy (top) and S-randomised accuracy (bottom) against the phase-2 step
+    (log scale; step 0 drawn at 0.5) for each η with the head kept; the η = 0 curve is the clean
+    baseline continuing for T2 more steps."""
+    studies = _studies(quick, runtime)
+    rec0 = next(iter(studies.values()))
+    caption = (
+        _mode(quick) + "Card analogue F-A2 (no paper figure is known). "
+        f"{_setting_text(rec0)}. Mean over seeds of the head-kept runs; "
+        "each curve starts where phase 1 (labels flipped at rate η) ended. "
+    )
+    parts = []
+    for kind, rec in studies.items():
+        last = {e: V.final(rec, "clean_acc")[V.runs(rec, "keep", e)].mean() for e in V.etas(rec)}
+        parts.append(f"{kind}: final clean accuracy " + ", ".join(
+            f"η={e:g}: {v:.3f}" for e, v in last.items()))
+    caption += "Measured: " + "; ".join(parts) + "."
+    fig, top = captioned_figure(9.0, 5.4, caption)
+    axes = top.subplots(2, 2, sharex=True)
+    cmap = _eta_colours
+    for col, (kind, rec) in enumerate(studies.items()):
+        t = rec.times.astype(float)
+        t[t == 0] = 0.5
+        etas = V.etas(rec)
+        for row, q in enumerate(("clean_acc", "s_rand_acc")):
+            ax = axes[row, col]
+            arr = rec.arrays[f"vashisht/{q}"]
+            for e in etas:
+                idx = V.runs(rec, "keep", e)
+                ax.plot(t, arr[idx].mean(0), color=cmap(e, etas), lw=1.3,
+                        label="baseline (η = 0)" if e == 0 else f"η = {e:g}")
+            ax.set_xscale("log")
+            ax.tick_params(labelsize=8)
+            if row == 0:
+                ax.set_title(KIND_NAME[kind], fontsize=9.5)
+                ax.set_ylabel("clean test accuracy", fontsize=8.5)
+            else:
+                ax.axhline(0.5, color="0.5", ls=":", lw=0.8)
+                ax.set_ylabel("S-randomised accuracy", fontsize=8.5)
+                ax.set_xlabel("phase-2 step (clean labels)", fontsize=8.5)
+    axes[1, 1].legend(fontsize=7, frameon=False)
+    return [save_png(fig, out_dir / "vashisht2024-phase2.png")]
+
+
+def _eta_colours(eta: float, etas: list[float]) -> tuple[float, float, float, float]:
+    from matplotlib import colormaps
+
+    if eta == 0:
+        return (0.2, 0.2, 0.2, 1.0)
+    top = max(etas)
+    return colormaps["viridis"](0.15 + 0.75 * eta / top)
+
+
+@figure(
+    "vashisht2024-histograms",
+    PAPER,
+    "Attribution share and neuron loading of the complex coordinates",
+    "no paper figure known; analogue F-A3 of the card (section 3)",
+    claims=tuple(f"{PAPER}.{k}.reliance_rises" for k in V.KINDS),
+    differences=COMMON_DIFF,
+)
+def make_histograms(out_dir: Path, quick: bool, runtime: Runtime) -> list[Path]:
+    """Left: per-test-point share of gradient × (input − mean) attribution on the complex
+    coordinates after phase 2. Middle and right: per-neuron loading ‖W[j, C]‖/‖W[j, :]‖ after
+    phase 1 and after phase 2 (all seeds pooled), for the clean baseline, noisy-label
+    pre-training at η = 0.2 (head kept) and input-noise pre-training; dotted: the loading
+    √(|C|/d) of an isotropic weight vector."""
+    studies = _studies(quick, runtime)
+    rec0 = next(iter(studies.values()))
+    caption = (
+        _mode(quick) + "Card analogue F-A3 (no paper figure is known). "
+        f"{_setting_text(rec0)}. Histograms pooled over seeds "
+        f"(density); pre-trained = labels flipped at η = {SHOWN_ETA:g} for T1 steps. "
+    )
+    parts = []
+    for kind, rec in studies.items():
+        a = rec.arrays["final/attr_point"]
+        base, pre = V.baseline_runs(rec), V.runs(rec, "keep", SHOWN_ETA)
+        parts.append(f"{kind}: median attribution share baseline {np.nanmedian(a[base]):.3f}, "
+                     f"pre-trained {np.nanmedian(a[pre]):.3f}")
+    caption += "Measured: " + "; ".join(parts) + "."
+    fig, top = captioned_figure(9.6, 5.2, caption)
+    axes = top.subplots(2, 3)
+    for row, (kind, rec) in enumerate(studies.items()):
+        a = rec.arrays
+        groups2 = (("baseline", V.baseline_runs(rec), BASE_COLOUR),
+                   (f"η = {SHOWN_ETA:g}", V.runs(rec, "keep", SHOWN_ETA), VARIANT_STYLE["keep"][0]),
+                   ("input noise", V.runs(rec, "input-noise", 0.0), INPUT_COLOUR))
+        src = a["phase1/source"]
+        rows1 = {
+            "baseline": np.flatnonzero((src == 0) & (a["phase1/eta"] == 0)),
+            f"η = {SHOWN_ETA:g}": np.flatnonzero((src == 0) & np.isclose(a["phase1/eta"],
+                                                                          SHOWN_ETA)),
+            "input noise": np.flatnonzero(src == 1),
+        }
+        bins = np.linspace(0, 1, 41)
+        d = rec.config["data"]["d"]
+        n_c = rec.config["data"]["slabs"] if kind == "lms" else 2
+        iso = np.sqrt(n_c / d)
+        for name, idx, colour in groups2:
+            if idx.size == 0:
+                continue
+            vals = a["final/attr_point"][idx].ravel()
+            axes[row, 0].hist(vals[np.isfinite(vals)], bins=bins, density=True, histtype="step",
+                              color=colour, lw=1.3, label=name)
+            axes[row, 2].hist(a["final/loading"][idx].ravel(), bins=bins, density=True,
+                              histtype="step", color=colour, lw=1.3, label=name)
+        for name, _, colour in groups2:
+            r1 = rows1[name]
+            if r1.size:
+                axes[row, 1].hist(a["phase1/loading"][r1].ravel(), bins=bins, density=True,
+                                  histtype="step", color=colour, lw=1.3, label=name)
+        for ax in axes[row, 1:]:
+            ax.axvline(iso, color="0.5", ls=":", lw=0.9)
+        titles = ("attribution share of C (phase 2 end)", "loading on C (phase 1 end)",
+                  "loading on C (phase 2 end)")
+        for col, ax in enumerate(axes[row]):
+            ax.tick_params(labelsize=7.5)
+            ax.set_title(f"{KIND_NAME[kind]}: {titles[col]}", fontsize=8)
+    axes[0, 0].legend(fontsize=7, frameon=False)
+    return [save_png(fig, out_dir / "vashisht2024-histograms.png")]
+
+
+def _params_of(rec: Record, idx: list[int]) -> Params:
+    a = rec.arrays
+    W = torch.as_tensor(a["final/W"][idx], dtype=torch.float64)
+    return Params(W=W, a=torch.as_tensor(a["final/a"][idx], dtype=torch.float64).unsqueeze(-1),
+                  b=torch.as_tensor(a["final/b"][idx], dtype=torch.float64))
+
+
+BOUNDARY_GRID = 161
+BOUNDARY_X2 = (0.55, -0.55)
+
+
+@figure(
+    "vashisht2024-boundary",
+    PAPER,
+    "Decision regions in the (linear, XOR) plane",
+    "no paper figure known; analogue F-A4 of the card (section 3)",
+    claims=(f"{PAPER}.linxor.reliance_rises",),
+    differences=COMMON_DIFF + ("seed 0 of the linear + XOR study is shown",),
+)
+def make_boundary(out_dir: Path, quick: bool, runtime: Runtime) -> list[Path]:
+    """sgn f on the plane (x_0, x_1) with x_2 = +0.55 (top; the XOR label is sgn x_1) and
+    x_2 = −0.55 (bottom; label −sgn x_1), noise coordinates 0, for seed 0: the clean baseline,
+    noisy-label pre-training at η = 0.2 (head kept) and input-noise pre-training. A network of
+    the linear feature alone has the vertical boundary x_0 = 0, one of the XOR pair alone the
+    horizontal x_1 = 0; the shaded bands |x| < 0.1 are the margins where no data lie."""
+    rec = V.study("linxor", "sgd", quick, None, runtime)
+    a = rec.arrays
+    seed0 = {}
+    for name, idx in (("clean baseline", V.baseline_runs(rec)),
+                      (f"pre-trained η = {SHOWN_ETA:g}", V.runs(rec, "keep", SHOWN_ETA)),
+                      ("input-noise pre-trained", V.runs(rec, "input-noise", 0.0))):
+        if idx.size:
+            seed0[name] = int(idx[np.argmin(a["phase2/seed"][idx])])
+    d = rec.config["data"]["d"]
+    g = torch.linspace(-1, 1, BOUNDARY_GRID, dtype=torch.float64)
+    gx, gy = torch.meshgrid(g, g, indexing="xy")
+    cols = len(seed0)
+    p = _params_of(rec, list(seed0.values()))
+    conflict = {}
+    for name, j in seed0.items():
+        conflict[name] = float(a["vashisht/conflict_follow"][j, -1])
+    caption = (
+        _mode(quick) + "Card analogue F-A4 (no paper figure is known). "
+        f"{V.setting(rec)}; seed 0. Blue: f > 0 (label +1), red: f < 0. Measured share of "
+        "conflict inputs (x_0 → −x_0) classified by the XOR pair, this seed: " + ", ".join(
+            f"{k} {v:.3f}" for k, v in conflict.items()) + "."
+    )
+    fig, top = captioned_figure(3.0 * cols + 0.6, 5.6, caption)
+    axes = np.atleast_2d(top.subplots(2, cols, sharex=True, sharey=True))
+    for row, x2 in enumerate(BOUNDARY_X2):
+        x = torch.zeros(1, BOUNDARY_GRID**2, d, dtype=torch.float64)
+        x[0, :, 0] = gx.reshape(-1)
+        x[0, :, 1] = gy.reshape(-1)
+        x[0, :, 2] = x2
+        f = net.forward(p, x.expand(cols, -1, -1).contiguous())[..., 0]
+        for col, name in enumerate(seed0):
+            ax = axes[row, col]
+            z = f[col].reshape(BOUNDARY_GRID, BOUNDARY_GRID).numpy()
+            ax.contourf(gx.numpy(), gy.numpy(), z, levels=[-1e9, 0.0, 1e9],
+                        colors=["#f6d5d5", "#d6e4f3"])
+            ax.contour(gx.numpy(), gy.numpy(), z, levels=[0.0], colors="k", linewidths=1.2)
+            for band in (ax.axvspan, ax.axhspan):
+                band(-0.1, 0.1, color="0.85", alpha=0.5, lw=0)
+            ax.set_aspect("equal")
+            ax.tick_params(labelsize=7.5)
+            if row == 0:
+                ax.set_title(name, fontsize=8.5)
+            if row == 1:
+                ax.set_xlabel("x_0 (linear: label sgn x_0)", fontsize=8)
+            if col == 0:
+                sign = "+" if x2 > 0 else "−"
+                ax.set_ylabel(f"x_1 (x_2 = {x2:+g}: XOR label {sign}sgn x_1)", fontsize=8)
+    return [save_png(fig, out_dir / "vashisht2024-boundary.png")]
