@@ -148,12 +148,13 @@ def test_every_claim_gives_a_complete_verdict(tiny_run):
     assert outside == {
         "frei2023.fig2.high_d_benign", "frei2023.fig2.low_d_decline",
         "frei2023.lemma4.set_sizes", "frei2023.section1.affine_chance",
-        "frei2023.fig1.boundary",
+        "frei2023.fig1.boundary", "frei2023.lemma12.needs_small_init",
     }
     # in-regime settings say how deep inside they are
     for v in verdicts:
         if v.in_regime and v.id != "frei2023.section1.linear_chance":
             assert "A1-A7 hold up to C =" in v.setting
+    assert "up to C = none" in by_id(verdicts)["frei2023.lemma12.needs_small_init"].setting
 
 
 def test_measured_values_match_the_records(tiny_run):
@@ -179,6 +180,10 @@ def test_measured_values_match_the_records(tiny_run):
     # the one-vs-three affine classifier gets about 3/4 of the clean labels right
     assert by["frei2023.section1.affine_chance"].measured == pytest.approx(0.75, abs=0.06)
     assert by["frei2023.section1.affine_chance"].verdict == FAILS
+
+
+def by_id(verdicts):
+    return {v.id: v for v in verdicts}
 
 
 def _doctored(exps: Experiments, edit) -> Experiments:
