@@ -42,11 +42,11 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks import baseline  # noqa: E402
 from twolayer import engine  # noqa: E402
-from twolayer.config import Config, DataConfig, NetConfig, TrainConfig  # noqa: E402
+from twolayer.config import Config, DataConfig, NetConfig, ProbeConfig, TrainConfig  # noqa: E402
 from twolayer.simulate import setup  # noqa: E402
 
 REFERENCE = dict(R=64, n=1000, d=50, m=400, steps=1000)
-PROBES = ("errors", "correlations", "segments")  # the default ProbeConfig.probes
+PROBES = ProbeConfig().probes  # the default probes
 
 
 def log(msg: str) -> None:

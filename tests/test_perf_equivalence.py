@@ -272,7 +272,9 @@ def test_float32_segment_norms_survive_cancellation():
 
 # -- worker threads -----------------------------------------------------------------------------
 @pytest.fixture
-def two_threads():
+def two_threads(monkeypatch):
+    """Two intra-op threads, and the worker threads used even for these tiny shapes."""
+    monkeypatch.setattr(net, "WORKER_MIN_ELEMENTS", 0)
     before = torch.get_num_threads()
     torch.set_num_threads(2)
     yield

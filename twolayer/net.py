@@ -38,6 +38,8 @@ DEFAULT_CHUNK_ELEMENTS = 1 << 24
 CACHE_BLOCK_ELEMENTS = 1 << 19
 # CPU: share blocks of runs out to one worker thread per core (see _Pool); False: OpenMP only.
 THREADED = True
+# CPU: the worker threads are used from this many [R, n, m] activation elements on.
+WORKER_MIN_ELEMENTS = 1 << 22
 # Entries (runs × samples) of the grouped segment pass laid out at once (bounds its indices).
 LAYOUT_ENTRIES = 1 << 18
 
@@ -360,11 +362,13 @@ def _pool(k: int) -> _Pool:
 
 def worker_threads(runs: int, n: int, m: int, budget: int, device: torch.device) -> int:
     """How many worker threads the kernels use: the intra-op thread count on a CPU (0 on a GPU,
-    with one intra-op thread, with ``THREADED`` off, or inside a worker)."""
+    with one intra-op thread, with ``THREADED`` off, inside a worker, or for less than
+    ``WORKER_MIN_ELEMENTS`` activations, where a step takes a millisecond or two and OpenMP
+    inside each op does as well)."""
     k = torch.get_num_threads()
     if device.type != "cpu" or k < 2 or not THREADED or getattr(_IN_WORKER, "active", False):
         return 0
-    return k
+    return k if runs * n * m >= WORKER_MIN_ELEMENTS else 0
 
 
 def lane_plan(
