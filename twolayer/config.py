@@ -28,6 +28,7 @@ SPECTRA = ("linear", "log")
 CLUSTER_DISTS = ("gaussian", "uniform", "laplace")
 SECOND_LAYERS = ("frei", "gaussian")
 OBJECTIVES = ("logistic", "softmax")
+INTEGRATORS = ("gd", "flow", "auto")
 DTYPES = ("float32", "float64")
 SEED_MAX = 2**63 - 1
 FLOAT32_MAX = 3.4028234663852886e38  # largest finite float32: α must be representable
@@ -237,6 +238,9 @@ class TrainConfig:
     steps: int = 1000
     batch_size: int | None = None
     objective: str = "logistic"
+    integrator: str = "gd"  # gd | flow | auto (twolayer.integrators)
+    rtol: float = 1e-3  # flow: relative error tolerance per step on θ = (W, b, a)
+    switch: int = 1000  # auto: exact GD for t <= switch, the flow after
 
     def __post_init__(self) -> None:
         _resolve(self, "lr", _positive("lr", self.lr))
@@ -244,6 +248,15 @@ class TrainConfig:
         if self.batch_size is not None:
             _resolve(self, "batch_size", _int("batch_size", self.batch_size, 1))
         _choice("objective", self.objective, OBJECTIVES)
+        _choice("integrator", self.integrator, INTEGRATORS)
+        rtol = _finite("rtol", self.rtol, "valid range is [1e-8, 0.1]")
+        if not 1e-8 <= rtol <= 0.1:
+            raise ConfigError("rtol", self.rtol, "valid range is [1e-8, 0.1]")
+        _resolve(self, "rtol", rtol)
+        _resolve(self, "switch", _int("switch", self.switch, 0))
+        if self.integrator != "gd" and self.batch_size is not None:
+            raise ConfigError("integrator", self.integrator,
+                              "flow and auto integrate full-batch GD; drop --batch-size")
 
 
 @dataclass(frozen=True)
@@ -305,6 +318,11 @@ class Config:
         """Plain dict of the resolved config (all defaults filled in)."""
         d = dataclasses.asdict(self.resolved())
         d["probe"]["probes"] = list(self.probe.probes)
+        if d["train"]["integrator"] == "gd":  # GD records and run ids as before the integrators
+            for key in ("integrator", "rtol", "switch"):
+                d["train"].pop(key)
+        elif d["train"]["integrator"] == "flow":
+            d["train"].pop("switch")
         return d
 
     @classmethod

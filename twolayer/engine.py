@@ -83,6 +83,7 @@ class TrainResult:
     wall_seconds: float = 0.0
     steps: int = 0
     probe_seconds: float = 0.0  # part of wall_seconds spent in probes
+    meta: dict = field(default_factory=dict)  # e.g. "integrator": statistics of flow / auto
 
 
 def _minibatches(data: Dataset, batch: int, seeds: list[int]):
@@ -122,6 +123,11 @@ def train(
     Raises :class:`DivergenceError` naming the run and the step where f became NaN/inf.
     """
     runtime = runtime or Runtime()
+    if cfg.integrator != "gd":  # gradient flow / auto: twolayer.integrators
+        from . import integrators
+
+        times = sorted(set(times if times is not None else probe_times(cfg.steps)))
+        return integrators.train(params, data, cfg, times, probes, runtime, seeds, init, weights)
     device = runtime.torch_device
     for name in probes:
         if name not in REGISTRY:

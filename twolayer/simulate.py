@@ -83,6 +83,7 @@ def build_record(
         seeds=cfg.run_seeds,
         created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     )
+    meta.update(result.meta)  # e.g. "integrator": flow / auto statistics
     rec = Record(cfg.to_dict(), cfg.run_id, np.asarray(result.times, dtype=np.int64), arrays, meta)
     rec.summary = summarize(rec)
     return rec

@@ -48,6 +48,9 @@ FIELDS: dict[str, tuple[str, str]] = {
     "lr": ("train", "lr"),
     "steps": ("train", "steps"),
     "batch_size": ("train", "batch_size"),
+    "integrator": ("train", "integrator"),
+    "rtol": ("train", "rtol"),
+    "switch": ("train", "switch"),
     "objective": ("train", "objective"),
     "num_times": ("probe", "num_times"),
     "seeds": ("", "seeds"),
@@ -146,6 +149,19 @@ def add_setting_flags(p: argparse.ArgumentParser, *, with_training: bool = True)
         )
         g.add_argument(
             "--objective", choices=OBJECTIVES, help="logistic (binary) or softmax (K classes)"
+        )
+        g.add_argument(
+            "--integrator", choices=("gd", "flow", "auto"),
+            help="gd: exact full-batch GD (default); flow: adaptive gradient-flow integrator "
+            "(time in GD steps, for long horizons); auto: gd up to --switch, flow after",
+        )
+        g.add_argument(
+            "--rtol", type=number,
+            help="flow/auto: relative error tolerance per step, in [1e-8, 0.1] (default 1e-3)",
+        )
+        g.add_argument(
+            "--switch", type=count,
+            help="auto: exact GD steps before switching to the flow, >= 0 (default 1000)",
         )
         g.add_argument(
             "--num-times", type=count, help="about this many log-spaced probe times (default 40)"

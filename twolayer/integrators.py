@@ -1,0 +1,272 @@
+"""Long horizons: an adaptive integrator of the gradient flow, reporting time in GD steps.
+
+Full-batch GD, W^(t+1) = W^(t) − α ∇L̂(W^(t)), is the explicit Euler discretisation with step 1
+of the gradient flow written in GD-step units t = τ/α:
+
+    dθ/dt = −α ∇L̂(θ),   θ = (W, and b, a when they train).
+
+Late in training the loss is small, ∇L̂ is small and smooth along the path, and the flow can be
+integrated with steps h ≫ 1 that grow with t. :func:`train_flow` uses the embedded
+Bogacki–Shampine 3(2) pair (FSAL: three gradient evaluations per accepted step):
+
+    k1 = f(θ),  k2 = f(θ + h/2 k1),  k3 = f(θ + 3h/4 k2),
+    θ' = θ + h (2/9 k1 + 1/3 k2 + 4/9 k3),   k4 = f(θ')  (= k1 of the next step),
+    e  = h (−5/72 k1 + 1/12 k2 + 1/9 k3 − 1/8 k4)   (θ' minus the 2nd-order solution),
+
+with f = −α ∇L̂ from the closed forms of :mod:`twolayer.net`. Error control, per run r:
+err_r = ‖e_r‖ / (rtol · max(‖θ_r‖, ‖θ'_r‖)) over all trained parameters. The R runs of a batch
+share one step: it is accepted when the worst run has err ≤ 1, and the next step is
+h · clamp(0.9 · err^(−1/3), 0.2, 5) (no growth after a rejection). ReLU kinks make ∇L̂
+discontinuous where an activation pattern 1[⟨w_j, x_i⟩ > 0] changes; a step across such a change
+shows up as a large e and is rejected and shrunk. Steps below :data:`H_MIN` GD steps are accepted
+regardless ("forced"; counted). Probe times are hit exactly: a step is clipped to end on the next
+probe time. Non-finite losses reject the step; below :data:`H_MIN` they raise DivergenceError.
+
+``integrator="auto"``: exact GD (:func:`twolayer.engine.train`) for the first ``switch`` steps,
+then the flow from there (the one-step amplification of Lemma 12 and the early large jumps are
+discrete-step effects that the flow does not reproduce; see docs/integrators.md).
+
+The statistics (accepted/rejected/forced steps, gradient evaluations, switch time, smallest and
+largest accepted step) go to :attr:`TrainResult.meta` under ``"integrator"``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import sys
+import time
+from typing import Any
+
+import numpy as np
+import torch
+
+from . import net
+from .config import ConfigError, TrainConfig
+from .data import Dataset
+from .errors import DivergenceError
+from .net import Params
+from .probes import REGISTRY, ProbeState
+
+H_MIN = 1e-3  # GD steps: smaller steps are accepted whatever their error estimate
+FAC_MIN, FAC_MAX, SAFETY = 0.2, 5.0, 0.9
+
+# Bogacki–Shampine 3(2): nodes c, stage matrix A, weights b (3rd order), error weights b − b̂
+BS3_C = (0.0, 0.5, 0.75)
+BS3_A = ((), (0.5,), (0.0, 0.75))
+BS3_B = (2.0 / 9.0, 1.0 / 3.0, 4.0 / 9.0)
+BS3_E = (-5.0 / 72.0, 1.0 / 12.0, 1.0 / 9.0, -1.0 / 8.0)
+BS3_ORDER = 3  # controller exponent −1/3
+
+
+def train(
+    params: Params,
+    data: Dataset,
+    cfg: TrainConfig,
+    times: list[int],
+    probes: tuple[str, ...] | list[str],
+    runtime: Any,
+    seeds: list[int] | None = None,
+    init: Params | None = None,
+    weights: torch.Tensor | None = None,
+) -> Any:
+    """Dispatch of :func:`twolayer.engine.train` for ``cfg.integrator`` "flow" or "auto"."""
+    from . import engine
+
+    if callable(weights):
+        raise ConfigError("integrator", cfg.integrator, "step-wise loss weights (an objective) "
+                          "need --integrator gd")
+    if cfg.batch_size is not None and cfg.batch_size < data.x.shape[1]:
+        raise ConfigError("integrator", cfg.integrator, "flow and auto need full-batch GD "
+                          "(no --batch-size)")
+    if cfg.integrator == "flow":
+        return train_flow(params, data, cfg, times, probes, runtime, seeds, init, weights)
+    if cfg.integrator != "auto":
+        raise ConfigError("integrator", cfg.integrator, "valid choices are gd, flow, auto")
+    switch = min(cfg.switch, cfg.steps)
+    gd_cfg = dataclasses.replace(cfg, integrator="gd", steps=switch)
+    first = engine.train(params, data, gd_cfg, [t for t in times if t <= switch], probes,
+                         runtime, seeds, init or params, weights)
+    if switch >= cfg.steps:
+        first.meta["integrator"] = _stats("auto", cfg, switch=switch, gd_steps=switch)
+        return first
+    rest = train_flow(first.params, data, cfg, [t for t in times if t > switch], probes,
+                      runtime, seeds, init or params, weights, t0=switch)
+    arrays = {k: np.concatenate([first.arrays[k], rest.arrays[k]], axis=1)
+              if k in first.arrays else rest.arrays[k] for k in rest.arrays}
+    for k in first.arrays:
+        arrays.setdefault(k, first.arrays[k])
+    stats = dict(rest.meta["integrator"], integrator="auto", switch=switch, gd_steps=switch)
+    stats["grad_evals"] += switch
+    return engine.TrainResult(
+        params=rest.params, times=first.times + rest.times, arrays=arrays,
+        wall_seconds=first.wall_seconds + rest.wall_seconds, steps=cfg.steps,
+        probe_seconds=first.probe_seconds + rest.probe_seconds, meta={"integrator": stats},
+    )
+
+
+def _stats(kind: str, cfg: TrainConfig, **kw: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"integrator": kind, "rtol": cfg.rtol, "method": "bs3",
+                           "accepted": 0, "rejected": 0, "forced": 0, "grad_evals": 0,
+                           "h_min": None, "h_max": None, "switch": None, "gd_steps": 0}
+    out.update(kw)
+    return out
+
+
+class _Flow:
+    """f(θ) = −α ∇L̂(θ) for the R runs, evaluated in one reused stage buffer ``q`` (so the
+    workspace keeps its block views), with an evaluation counter."""
+
+    def __init__(self, p: Params, data: Dataset, cfg: TrainConfig, runtime: Any,
+                 weights: torch.Tensor | None):
+        self.q = p.clone()
+        self.names = list(p.trainable())
+        self.x, self.y = data.x, data.y
+        self.objective, self.lr, self.weights = cfg.objective, cfg.lr, weights
+        self.budget = runtime.budget
+        self.ws = net.Workspace(self.q, data.x.shape[1], runtime.budget)
+        self.evals = 0
+
+    def __call__(self, theta: dict[str, torch.Tensor]) -> tuple[dict[str, torch.Tensor],
+                                                                 torch.Tensor]:
+        """(f(θ) by name, finite mask [R]: loss finite for the run)."""
+        target = self.q.trainable()
+        for k in self.names:
+            target[k].copy_(theta[k])
+        grads, loss, _ = net.loss_gradients(self.q, self.x, self.y, self.objective, self.weights,
+                                            self.budget, self.ws)
+        self.evals += 1
+        finite = torch.isfinite(loss).all(dim=1)
+        return {k: grads[k].mul_(-self.lr) for k in self.names}, finite
+
+
+def _run_norm(tensors: dict[str, torch.Tensor]) -> torch.Tensor:
+    """‖θ_r‖ over all named tensors, per run: [R] (float64)."""
+    sq = sum(v.double().flatten(1).pow(2).sum(1) for v in tensors.values())
+    return sq.sqrt()
+
+
+def _combine(theta: dict[str, torch.Tensor], h: float, ks: list[dict[str, torch.Tensor]],
+             coefs: tuple[float, ...]) -> dict[str, torch.Tensor]:
+    """θ + h Σ_i coefs_i k_i (new tensors)."""
+    out = {}
+    for k, v in theta.items():
+        acc = v.clone()
+        for c, kk in zip(coefs, ks):
+            if c != 0.0:
+                acc.add_(kk[k], alpha=h * c)
+        out[k] = acc
+    return out
+
+
+def train_flow(
+    params: Params,
+    data: Dataset,
+    cfg: TrainConfig,
+    times: list[int],
+    probes: tuple[str, ...] | list[str],
+    runtime: Any,
+    seeds: list[int] | None = None,
+    init: Params | None = None,
+    weights: torch.Tensor | None = None,
+    t0: int = 0,
+) -> Any:
+    """Integrate dθ/dt = −α ∇L̂(θ) from t = ``t0`` to ``cfg.steps`` (GD-step units) with the
+    shared-step Bogacki–Shampine 3(2) pair (module docstring), probing exactly at ``times``
+    (each in [t0, cfg.steps]). Returns an engine TrainResult with ``meta["integrator"]``."""
+    from .engine import Runtime, TrainResult, _check_divergence, _probe
+
+    runtime = runtime or Runtime()
+    device = runtime.torch_device
+    for name in probes:
+        if name not in REGISTRY:
+            raise ConfigError("probes", name, "known probes are " + ", ".join(sorted(REGISTRY)))
+    times = sorted(set(times))
+    if times and (times[0] < t0 or times[-1] > cfg.steps):
+        raise ConfigError("times", times, f"probe times must lie in [{t0}, {cfg.steps}]")
+    dtype = params.W.dtype
+    p = params.to(device).clone()
+    data = data.to(device, dtype)
+    init = (init or params).to(device)
+    seeds = seeds if seeds is not None else list(range(p.runs))
+    if weights is not None:
+        weights = weights.to(device, dtype)
+    f = _Flow(p, data, cfg, runtime, weights)
+    stats = _stats("flow", cfg, switch=t0 if t0 else None)
+    logs: dict[str, list[torch.Tensor]] = {}
+    probe_seconds = 0.0
+    bar = None
+    if runtime.show_progress() and cfg.steps > t0:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=cfg.steps - t0, unit="step", leave=False, file=sys.stderr)
+    stops = [t for t in times if t > t0] + ([cfg.steps] if cfg.steps not in times else [])
+    start = time.perf_counter()
+    with torch.no_grad():
+        theta = {k: v for k, v in p.trainable().items()}  # updated in place at acceptance
+        t = float(t0)
+        if t0 in times and probes:
+            probe_seconds += _probe(logs, probes, ProbeState(t0, p, init, data, cfg.objective,
+                                                             runtime.budget))
+        k1, ok = f(theta)
+        _raise_if_bad(ok, t0, seeds)
+        h_prop = 1.0  # proposed step (GD steps), before clipping to the next stop
+        shown = t0
+        for stop in stops:
+            while t < stop:
+                h = min(h_prop, stop - t)
+                clipped = h < h_prop
+                k2, ok2 = f(_combine(theta, h, [k1], BS3_A[1]))
+                k3, ok3 = f(_combine(theta, h, [k1, k2], BS3_A[2]))
+                new = _combine(theta, h, [k1, k2, k3], BS3_B)
+                k4, ok4 = f(new)
+                finite = ok2 & ok3 & ok4
+                e = {k: sum(c * kk[k] for c, kk in zip(BS3_E, (k1, k2, k3, k4))) * h
+                     for k in theta}
+                scale = torch.maximum(_run_norm(theta), _run_norm(new)) * cfg.rtol + 1e-30
+                err_r = _run_norm(e) / scale
+                err_r = torch.where(finite, err_r, torch.full_like(err_r, math.inf))
+                err = float(err_r.max())
+                if err <= 1.0 or (h <= H_MIN and bool(finite.all())):
+                    if err > 1.0:
+                        stats["forced"] += 1
+                    for k in theta:
+                        theta[k].copy_(new[k])
+                    k1 = k4
+                    t = float(stop) if h == stop - t else t + h
+                    stats["accepted"] += 1
+                    stats["h_min"] = h if stats["h_min"] is None else min(stats["h_min"], h)
+                    stats["h_max"] = h if stats["h_max"] is None else max(stats["h_max"], h)
+                    fac = FAC_MAX if err == 0.0 else SAFETY * err ** (-1.0 / BS3_ORDER)
+                    h_next = h * min(FAC_MAX, max(FAC_MIN, fac))
+                    h_prop = max(h_prop, h_next) if clipped else h_next
+                else:
+                    if h <= H_MIN:
+                        _raise_if_bad(finite, int(t), seeds)
+                    stats["rejected"] += 1
+                    fac = FAC_MIN if not math.isfinite(err) else SAFETY * err ** (-1.0 / 3)
+                    h_prop = max(h * min(1.0, max(FAC_MIN, fac)), H_MIN)
+                if bar is not None and int(t) > shown:
+                    bar.update(int(t) - shown)
+                    shown = int(t)
+            if stop in times and probes:
+                probe_seconds += _probe(logs, probes, ProbeState(
+                    stop, p, init, data, cfg.objective, runtime.budget))
+        final_ok = torch.stack([torch.isfinite(v).flatten(1).all(1) for v in theta.values()])
+        bad = torch.where(final_ok.all(0), -1, cfg.steps)
+        _check_divergence(bad, seeds)
+    if bar is not None:
+        bar.close()
+    stats["grad_evals"] = f.evals
+    wall = time.perf_counter() - start
+    arrays = {k: torch.stack(v, dim=1).numpy() for k, v in logs.items()}
+    return TrainResult(
+        params=p, times=times, arrays=arrays, wall_seconds=wall, steps=cfg.steps,
+        probe_seconds=probe_seconds, meta={"integrator": stats},
+    )
+
+
+def _raise_if_bad(finite: torch.Tensor, t: int, seeds: list[int]) -> None:
+    if not bool(finite.all()):
+        run = int((~finite).nonzero()[0, 0])
+        raise DivergenceError(run, t, seeds[run], hint="the gradient flow produced NaN/inf")
