@@ -13,8 +13,9 @@ are
 
     ∇_W = Σ_i δ_i x_iᵀ,   ∇_b = Σ_i δ_i,   ∇_a = Σ_i φ(W x_i + b) c_iᵀ,
 
-computed in chunks of samples so the [R, chunk, m] activations bound the memory. Autograd is
-only the test oracle. Per-sample gradient norms use ‖g_i‖² = ‖δ_i‖²(‖x_i‖² + 1[bias]) +
+computed block by block over runs × samples (:func:`block_shape`, :class:`Workspace`), so
+the [R, n, m] activations never exist at once: the memory is bounded, and on a CPU a block
+stays in cache through the passes of a step. Autograd is only the test oracle. Per-sample gradient norms use ‖g_i‖² = ‖δ_i‖²(‖x_i‖² + 1[bias]) +
 ‖c_i‖²‖φ_i‖²·1[a trains], never materialising per-sample gradients.
 """
 
@@ -34,7 +35,7 @@ from .seeding import generator
 
 # Memory budget of one chunk: R · chunk · m activation elements (64 MiB in float32).
 DEFAULT_CHUNK_ELEMENTS = 1 << 24
-# CPU: activation elements per intra-op thread in one block (2 MiB float32, about an L2 cache).
+# CPU: activation elements per core in one block (2 MiB in float32; tuned on a 2-core EPYC).
 CACHE_BLOCK_ELEMENTS = 1 << 19
 # CPU: share blocks of runs out to one worker thread per core (see _Pool); False: OpenMP only.
 THREADED = True
