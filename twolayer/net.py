@@ -15,8 +15,9 @@ are
 
 computed block by block over runs × samples (:func:`block_shape`, :class:`Workspace`), so
 the [R, n, m] activations never exist at once: the memory is bounded, and on a CPU a block
-stays in cache through the passes of a step. Autograd is only the test oracle. Per-sample gradient norms use ‖g_i‖² = ‖δ_i‖²(‖x_i‖² + 1[bias]) +
-‖c_i‖²‖φ_i‖²·1[a trains], never materialising per-sample gradients.
+stays in cache through the passes of a step. Autograd is only the test oracle. Per-sample
+gradient norms use ‖g_i‖² = ‖δ_i‖²(‖x_i‖² + 1[bias]) + ‖c_i‖²‖φ_i‖²·1[a trains], never
+materialising per-sample gradients.
 """
 
 from __future__ import annotations
