@@ -138,7 +138,7 @@ def render_markdown(
             f"- Statement {v.tag}: {v.statement}",
             f"- Source: {v.source}",
             f"- Setting: {v.setting}",
-            f"- Measured: {_num(v.measured)}; bound: {v.bound}; CI {_ci(v)} over {v.seeds} seeds",
+            f"- Measured: {_num(v.measured)}; bound: {v.bound}; CI {_ci(v)} over {v.seeds} runs",
         ]
         if v.detail:
             lines.append(f"- Details: {v.detail}")
