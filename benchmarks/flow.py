@@ -1,0 +1,138 @@
+"""Gradient flow (``--integrator flow``) against exact GD: agreement study and cost.
+
+    /tmp/v1/bin/python benchmarks/flow.py study [--steps 10000]   # agreement tables (markdown)
+    /tmp/v1/bin/python benchmarks/flow.py bench                   # evals and wall, 10^4..10^7
+
+study: for each setting, exact GD and flow at rtol 1e-2, 1e-3, 1e-4 from the same data and
+initialisation, probed at the same log-spaced times; reported per rtol: the largest difference
+over probe times t >= 10 (and separately at t = 1) of test error, clean test error, noisy-fit
+fraction, median own-cluster correlation (XOR) and log10 of the clean/noisy gradient ratio
+‖g_C‖/‖g_N‖, with gradient evaluations and wall seconds. Runs on one intra-op thread (small
+tensors; the machine is shared).
+
+bench: flow (auto, switch 100) on one small setting to 10^4, 10^5, 10^6, 10^7 steps: gradient
+evaluations and wall time; exact GD timed to 10^4 steps and extrapolated linearly beyond.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from twolayer.config import Config  # noqa: E402
+from twolayer.engine import Runtime, probe_times, train  # noqa: E402
+from twolayer.simulate import own_mean_correlation, setup  # noqa: E402
+
+RT = Runtime(device="cpu", progress=False)
+PROBES = ("errors", "correlations", "segments")
+
+SETTINGS: dict[str, dict] = {
+    "xor-issue smaller (n=500,d=100,m=200,σ²=1/d,η=0.2,α=0.5)": dict(
+        data__n=500, data__d=100, net__m=200, data__sigma2=1 / 100, data__noise=0.2,
+        train__lr=0.5),
+    "frei-high-d small (n=100,d=1000,m=100,α=0.1)": dict(
+        data__n=100, data__d=1000, net__m=100, data__noise=0.15, data__noise_model="per-cluster",
+        train__lr=0.1),
+    "frei-low-d small (n=1000,d=50,m=100,α=0.1)": dict(
+        data__n=1000, data__d=50, net__m=100, data__noise=0.15, data__noise_model="per-cluster",
+        train__lr=0.1),
+    "clean-priority (n=400,d=50,m=100,σ²=1/d,η=0.2,α=0.2)": dict(
+        data__n=400, data__d=50, net__m=100, data__sigma2=1 / 50, data__noise=0.2,
+        train__lr=0.2),
+}
+
+
+def _metrics(arrays: dict, a_sign: np.ndarray) -> dict[str, np.ndarray]:
+    out = {k: arrays[f"errors/{k}"] for k in ("test_error", "test_error_clean",
+                                                "noisy_fit_fraction")}
+    corr = own_mean_correlation(arrays["correlations/w_dot_mu"], arrays["correlations/w_norm"],
+                                a_sign[:, None, :])
+    out["corr_median"] = np.median(corr, axis=-1)
+    out["log10_grad_ratio"] = np.log10(arrays["segments/grad_ratio"])
+    return out
+
+
+def study(steps: int, seeds: int, names: list[str] | None = None) -> str:
+    lines = []
+    for name, over in SETTINGS.items():
+        if names and not any(n in name for n in names):
+            continue
+        cfg, data, params = setup(Config().replace(
+            train__steps=steps, seeds=seeds, data__n_test=2000, **over))
+        times = probe_times(steps, 25)
+        t = np.asarray(times)
+        a_sign = params.a[..., 0].numpy()
+        start = time.perf_counter()
+        gd = train(params, data, cfg.train, times, PROBES, RT)
+        gd_wall = time.perf_counter() - start
+        ref = _metrics(gd.arrays, a_sign)
+        lines += [f"\n**{name}**, {steps} steps, {seeds} seeds; exact GD: {steps} gradient "
+                  f"evaluations, {gd_wall:.1f} s\n",
+                  "| integrator | rtol | grad evals | wall s | max Δ test err | max Δ clean test "
+                  "err | max Δ noisy fit | max Δ corr median | max Δ log10 g_C/g_N | Δ corr "
+                  "median at t=1 |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
+        for integ, rtol in (("flow", 1e-2), ("flow", 1e-3), ("flow", 1e-4), ("auto", 1e-3)):
+            c = cfg.train.__class__(**{**cfg.train.__dict__, "integrator": integ, "rtol": rtol,
+                                       "switch": 100})
+            start = time.perf_counter()
+            fl = train(params, data, c, times, PROBES, RT)
+            wall = time.perf_counter() - start
+            got = _metrics(fl.arrays, a_sign)
+            late = t >= 10
+            d = {k: float(np.abs(got[k] - ref[k])[:, late].max()) for k in ref}
+            d1 = float(np.abs(got["corr_median"] - ref["corr_median"])[:, t == 1].max())
+            lines.append(
+                f"| {integ} | {rtol:g} | {fl.meta['integrator']['grad_evals']} | {wall:.1f} | "
+                f"{d['test_error']:.4f} | {d['test_error_clean']:.4f} | "
+                f"{d['noisy_fit_fraction']:.4f} | {d['corr_median']:.4f} | "
+                f"{d['log10_grad_ratio']:.4f} | {d1:.4f} |")
+        print("\n".join(lines[-7:]), flush=True)
+    return "\n".join(lines)
+
+
+def bench() -> str:
+    name = "clean-priority (n=400,d=50,m=100,σ²=1/d,η=0.2,α=0.2)"
+    over = SETTINGS[name]
+    rows = ["| steps | flow grad evals | flow wall s | GD grad evals | GD wall s |",
+            "|---|---|---|---|---|"]
+    gd_per_step = None
+    for steps in (10_000, 100_000, 1_000_000, 10_000_000):
+        cfg, data, params = setup(Config().replace(train__steps=steps, seeds=2, **over))
+        times = probe_times(steps, 25)
+        if gd_per_step is None:
+            start = time.perf_counter()
+            train(params, data, cfg.train, times, ("errors",), RT)
+            gd_per_step = (time.perf_counter() - start) / steps
+        c = cfg.train.__class__(**{**cfg.train.__dict__, "integrator": "auto", "switch": 100})
+        start = time.perf_counter()
+        fl = train(params, data, c, times, ("errors",), RT)
+        wall = time.perf_counter() - start
+        gd_wall = gd_per_step * steps
+        note = "" if steps == 10_000 else " (extrapolated)"
+        rows.append(f"| {steps:.0e} | {fl.meta['integrator']['grad_evals']} | {wall:.1f} | "
+                    f"{steps} | {gd_wall:.0f}{note} |")
+        print(rows[-1], flush=True)
+    return f"\n{name}, 2 seeds, auto (GD to 100, then flow at rtol 1e-3)\n\n" + "\n".join(rows)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("what", choices=("study", "bench"))
+    ap.add_argument("--steps", type=int, default=10_000)
+    ap.add_argument("--seeds", type=int, default=2)
+    ap.add_argument("--only", nargs="*", help="substrings of setting names")
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    print(study(args.steps, args.seeds, args.only) if args.what == "study" else bench())
+
+
+if __name__ == "__main__":
+    main()
