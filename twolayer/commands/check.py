@@ -32,7 +32,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "check",
         help="check papers' claims and print a verdict per claim",
         description="Run (batched) the experiments the selected claims need and print one row per "
-        "claim: id, verdict (holds / fails / inconclusive), measured value, predicted bound, 95%% "
+        "claim: id, verdict (holds / fails / inconclusive), measured value, predicted bound, 95% "
         "CI over seeds, setting. Exit status 0 when every claim checked inside its theorem's "
         "regime holds, 1 otherwise.",
     )
