@@ -122,12 +122,12 @@ def test_list_prints_every_figure(capsys) -> None:
         assert name in out
 
 
-def test_fig2_is_capped_on_cpu_and_the_cap_is_documented() -> None:
+def test_fig2_reaches_1e7_on_cpu_through_the_flow_and_says_so() -> None:
     h = F.fig2_horizon(Runtime(device="cpu"), quick=False, paper_steps=10**7)
-    assert h.steps == F.FIG2_CPU_STEPS < 10**7 and h.capped(10**7)
-    assert h.integrator in F.INTEGRATORS
+    assert h.steps == 10**7 and not h.capped(10**7)
+    assert h.integrator == "flow" and h.integrator in F.INTEGRATORS
     diffs = " ".join(FIGURES["frei2023-fig2"].differences)
-    assert f"capped at {F.FIG2_CPU_STEPS}" in diffs and "10^7" in diffs
+    assert "gradient-flow integrator" in diffs and "10^7" in diffs
 
 
 def test_presets_feed_the_paper_figures() -> None:
