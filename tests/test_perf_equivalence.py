@@ -285,8 +285,8 @@ def two_threads(monkeypatch):
 @pytest.mark.parametrize("bias,train_a", [(False, False), (True, True)])
 @pytest.mark.parametrize(
     "R,n,per_block,split",
-    [(9, 9, 9, False), (7, 9, 9, True), (1, 9, 4, True), (3, 1, 1, True)],
-    ids=["whole-runs", "split-samples", "one-run-chunked", "n<threads"],
+    [(9, 9, 9, False), (9, 9, 4, False), (7, 9, 9, True), (1, 9, 4, True), (3, 1, 1, True)],
+    ids=["whole-runs", "runs-chunked", "split-samples", "one-run-chunked", "n<threads"],
 )
 def test_worker_threads_give_the_single_thread_numbers(two_threads, monkeypatch, objective, o,
                                                         bias, train_a, R, n, per_block, split):

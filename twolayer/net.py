@@ -378,16 +378,19 @@ def lane_plan(
 ) -> tuple[tuple[int, int], list[list[tuple[slice, slice]]], bool]:
     """(block shape, the blocks of each of max(1, k) lanes, whether the lanes split samples).
 
-    With enough blocks of whole runs (at least 4 per lane) the lanes take whole runs in turn;
-    otherwise every run's samples are cut into k ranges, one per lane, so that even a single
-    run keeps all cores busy (each lane then accumulates its own gradient, summed at the end)."""
+    With enough blocks of runs (at least 4 per lane) the lanes take blocks of runs in turn (all
+    sample blocks of a run on the same lane); otherwise every run's samples are cut into k
+    ranges, one per lane, so that even a single run keeps all cores busy (each lane then
+    accumulates its own gradient, summed at the end)."""
     if k < 2:
         shape = block_shape(runs, n, m, budget, device)
         return shape, [list(blocks(runs, n, shape))], False
     rc, nc = block_shape(runs, n, m, budget, device, threads=1)
-    if nc == n and -(-runs // rc) >= 4 * k:
-        todo = list(blocks(runs, n, (rc, nc)))
-        return (rc, nc), [todo[i::k] for i in range(k)], False
+    if -(-runs // rc) >= 4 * k:  # blocks of runs in turn; a run's sample blocks stay together
+        lanes: list[list[tuple[slice, slice]]] = [[] for _ in range(k)]
+        for rs, ns in blocks(runs, n, (rc, nc)):
+            lanes[(rs.start // rc) % k].append((rs, ns))
+        return (rc, nc), lanes, False
     part = -(-n // k)
     nc = min(nc, part)
     lanes = []
