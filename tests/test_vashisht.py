@@ -125,6 +125,7 @@ def test_attribution_shares_of_hand_built_networks():
     p = init_params(NetConfig(m=6, second_layer="gaussian", bias=True), 7, [0, 1], 0.3,
                     torch.float64)
     e = vp.attribution(p, data.x_test)
+    torch.testing.assert_close(vp.attribution(p, data.x_test, budget=2 * 6 * 7), e)  # chunked
     pooled, point = vp.attribution_share(e, C)
     for r in range(2):
         num = sum(float(e[r, i, j]) for i in range(500) for j in C)

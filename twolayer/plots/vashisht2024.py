@@ -43,6 +43,9 @@ COMMON_DIFF = (
     "the paper's data, models, noise rates and protocol are unknown (card: abstract only); "
     "the setting is twolayer's [PROPOSAL]: d=10, m=100, He init, trained head and bias, "
     "SGD lr 0.1 batch 64",
+    "full plan: n=1000 training points (card: 5k-20k), n_test=2000, T1=20000 and T2=5000 "
+    "steps, 8 seeds, eta in {0, 0.1, ..., 0.5} (0.5 = uniformly random labels); --quick: "
+    "n=300, T1=6000, T2=1500, 6 seeds, eta in {0, 0.2, 0.5}",
 )
 
 

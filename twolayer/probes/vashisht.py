@@ -105,9 +105,15 @@ def input_gradients(p: Params, x: torch.Tensor) -> torch.Tensor:
     return torch.bmm(act, p.W)
 
 
-def attribution(p: Params, x: torch.Tensor) -> torch.Tensor:
-    """[R, n, d]: e_ij = |∂f/∂x_j (x_i) · (x_ij − x̄_j)|, x̄ the mean of x over its points."""
-    return (input_gradients(p, x) * (x - x.mean(1, keepdim=True))).abs()
+def attribution(p: Params, x: torch.Tensor, budget: int = net.DEFAULT_CHUNK_ELEMENTS
+                ) -> torch.Tensor:
+    """[R, n, d]: e_ij = |∂f/∂x_j (x_i) · (x_ij − x̄_j)|, x̄ the mean of x over its points
+    (in chunks of points, so that the [R, chunk, m] activations bound the memory)."""
+    xbar = x.mean(1, keepdim=True)
+    out = torch.empty_like(x)
+    for sl in net.chunks(x.shape[1], p.runs, p.m, budget):
+        out[:, sl] = (input_gradients(p, x[:, sl]) * (x[:, sl] - xbar)).abs()
+    return out
 
 
 def attribution_share(e: torch.Tensor, cols: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -146,7 +152,7 @@ def vashisht_probe(s: ProbeState) -> dict[str, torch.Tensor]:
     d = s.data
     simple, complex_ = roles(d.means)
     out = reliance(s.params, d.x_test, d.y_test_true, simple, complex_, s.budget, s.out_test())
-    e = attribution(s.params, d.x_test)
+    e = attribution(s.params, d.x_test, s.budget)
     out["attribution_c"] = attribution_share(e, complex_)[0]
     out["attribution_s"] = attribution_share(e, simple)[0]
     out["loading_mean"] = loading(s.params.W, complex_).mean(-1)
