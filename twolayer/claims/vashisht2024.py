@@ -376,8 +376,9 @@ def _measure(p1: Params, p0: Params, data1: Dataset, p2: Params, data2: Dataset,
 def one_thread(device: torch.device) -> Iterator[None]:
     """One intra-op thread on the CPU for the duration (restored afterwards). A study's steps
     are tiny (SGD: R · 64 · m ≲ 10^6 activations, below the engine's worker-thread threshold),
-    and OpenMP hand-offs between two threads then cost more than the arithmetic: measured on the
-    shared 2-core machine, 4.3 ms per step with one thread against 15–50 ms with two (R = 48)."""
+    and OpenMP hand-offs between two threads then can cost more than the arithmetic: on the
+    shared 2-core machine (R = 48, batch 64, m = 100) one thread took 4–7 ms per step, two
+    threads 8–50 ms depending on the other load."""
     if device.type != "cpu":
         yield
         return
