@@ -183,6 +183,12 @@ def _leaf_changes():
         train=TrainConfig(objective="softmax"),
     )
     out.append((k_base, k_base.replace(data__num_classes=4), "data.num_classes"))
+    # integrator settings enter the run id only where they act (GD ids are unchanged by them)
+    out.append((base, base.replace(train__integrator="flow"), "train.integrator"))
+    flow = base.replace(train__integrator="flow")
+    out.append((flow, flow.replace(train__rtol=1e-4), "train.rtol"))
+    auto = base.replace(train__integrator="auto")
+    out.append((auto, auto.replace(train__switch=500), "train.switch"))
     return out
 
 
@@ -212,3 +218,9 @@ def test_replace_nested_fields():
 
 def test_run_seeds():
     assert Config(seeds=3, seed=10).run_seeds == [10, 11, 12]
+
+
+def test_gd_run_ids_do_not_depend_on_flow_settings():
+    base = Config()
+    assert base.run_id == base.replace(train__rtol=1e-4, train__switch=7).run_id
+    assert base.run_id != base.replace(train__integrator="auto").run_id
