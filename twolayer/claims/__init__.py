@@ -9,6 +9,4 @@ from .base import CLAIMS, EXPERIMENTS, Claim, Verdict, claims_for, run_checks
 
 __all__ = ["CLAIMS", "EXPERIMENTS", "Claim", "Verdict", "claims_for", "run_checks"]
 
-from . import frei2023, liu2023, maennel2020  # noqa: E402,F401
-from . import badger2022  # noqa: E402,F401
-from . import vashisht2024  # noqa: E402,F401
+from . import badger2022, frei2023, liu2023, maennel2020, vashisht2024  # noqa: E402,F401

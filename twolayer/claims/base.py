@@ -177,7 +177,10 @@ def claims_for(selection: Iterable[str]) -> list[Claim]:
 
 
 def run_checks(
-    selection: Iterable[str], quick: bool = False, seeds: int | None = None, runtime: Runtime | None = None
+    selection: Iterable[str],
+    quick: bool = False,
+    seeds: int | None = None,
+    runtime: Runtime | None = None,
 ) -> list[Verdict]:
     """Check the selected claims; experiments are shared between claims of one call."""
     exps = Experiments(quick=quick, seeds=seeds, runtime=runtime or Runtime())

@@ -203,8 +203,4 @@ def run_probes(names: tuple[str, ...] | list[str], state: ProbeState) -> dict[st
 
 # Paper-specific probes live in sibling modules and register themselves on import.
 # (one import line per module, at the end so that REGISTRY and ProbeState exist)
-from . import frei  # noqa: E402,F401
-from . import liu  # noqa: E402,F401
-from . import maennel  # noqa: E402,F401
-from . import badger  # noqa: E402,F401
-from . import vashisht  # noqa: E402,F401
+from . import badger, frei, liu, maennel, vashisht  # noqa: E402,F401
