@@ -300,7 +300,8 @@ class _Block:
     """Views of one block of the kernel: the block's samples, parameters and buffers."""
 
     __slots__ = ("rs", "ns", "first", "xc", "Wt", "b", "h", "hT", "a", "aT", "out", "f0", "mv",
-                 "c", "c0", "ny", "nys", "rhs", "rhs_x", "rhs_c", "G", "ca", "gW", "gb", "ga")
+                 "c", "c0", "ny", "nys", "rhs", "rhs_x", "rhs_c", "rhsT", "G", "ca", "gW", "gb",
+                 "ga")
 
 
 class _Pool:
@@ -440,7 +441,7 @@ class Workspace:
         else:
             self.ca = [new(rc, nc, m) for _ in range(lanes)]  # c aᵀ
         # gradient accumulators: one set, or one per lane when the lanes split samples
-        shapes = {"G": (R, m, d + int(self.bias))} if o == 1 else {"gW": (R, m, d)}
+        shapes = {"G": (R, d + int(self.bias), m)} if o == 1 else {"gW": (R, m, d)}
         if o != 1 and self.bias:
             shapes["gb"] = (R, m)
         if p.train_a:
@@ -448,7 +449,7 @@ class Workspace:
         self.acc = [{k_: new(*s) for k_, s in shapes.items()}]
         if self.split:
             self.acc += [{k_: new(*s) for k_, s in shapes.items()} for _ in range(lanes - 1)]
-        self.G = self.acc[0].get("G")  # Mᵀ [c ⊙ x, c] (one output)
+        self.G = self.acc[0].get("G")  # [c ⊙ x, c]ᵀ M (one output), i.e. (Mᵀ [c ⊙ x, c])ᵀ
         self.gW, self.gb = self.acc[0].get("gW"), self.acc[0].get("gb")
         self.ga = self.acc[0].get("ga")
         self.out = new(R, n, o)
@@ -505,6 +506,7 @@ class Workspace:
             B.rhs = self.rhs[lane][:rows, :cols]
             B.rhs_x = B.rhs[..., :d]
             B.rhs_c = B.rhs[..., d] if self.bias else None
+            B.rhsT = B.rhs.transpose(1, 2)
             B.G = acc["G"][rs]
         else:
             B.G = None
@@ -551,9 +553,9 @@ class Workspace:
         """The accumulated gradients as new tensors, keys as :meth:`Params.trainable`."""
         if p.outputs == 1:
             d = p.W.shape[2]
-            grads = {"W": p.a * self.G[..., :d]}
+            grads = {"W": (p.a * self.G[:, :d].transpose(1, 2)).contiguous()}
             if self.bias:
-                grads["b"] = p.a[..., 0] * self.G[..., d]
+                grads["b"] = p.a[..., 0] * self.G[:, d]
         else:
             grads = {"W": self.gW.clone()}
             if self.bias:
@@ -567,9 +569,9 @@ class Workspace:
         uses the a of this step)."""
         if p.outputs == 1:
             d = p.W.shape[2]
-            p.W.addcmul_(self.G[..., :d], p.a, value=-lr)
+            p.W.addcmul_(self.G[:, :d].transpose(1, 2), p.a, value=-lr)
             if self.bias:
-                p.b.addcmul_(self.G[..., d], p.a[..., 0], value=-lr)
+                p.b.addcmul_(self.G[:, d], p.a[..., 0], value=-lr)
         else:
             p.W.add_(self.gW, alpha=-lr)
             if self.bias:
@@ -615,7 +617,7 @@ def _run_blocks(
             torch.mul(B.xc, c, out=B.rhs_x)
             if B.rhs_c is not None:
                 B.rhs_c.copy_(c[..., 0])
-            _gemm_acc(B.G, B.hT, B.rhs, B.first)
+            _gemm_acc(B.G, B.rhsT, h, B.first)  # this layout: ~15% faster than Mᵀ rhs
         else:
             delta = h.mul_(torch.bmm(c, B.aT, out=B.ca))
             _gemm_acc(B.gW, B.hT, B.xc, B.first)
@@ -836,7 +838,7 @@ class _GroupLayout:
         bias = p.b is not None
         out = x.new_empty(S, rc, self.P)
         if o == 1:
-            G = x.new_empty(S, rc, m, d + int(bias))  # Mᵀ [c ⊙ x, c] per group
+            G = x.new_empty(S, rc, d + int(bias), m)  # [c ⊙ x, c]ᵀ M per group
         else:
             gW = x.new_empty(S, rc, m, d)
             gb = x.new_empty(S, rc, m) if bias else None
@@ -877,7 +879,7 @@ class _GroupLayout:
                     if bias:
                         rhs[..., d] = cc[..., 0]
                     for s, lo, hi in parts:
-                        G[s, :rb].baddbmm_(mask[:, lo:hi].transpose(1, 2), rhs[:, lo:hi])
+                        G[s, :rb].baddbmm_(rhs[:, lo:hi].transpose(1, 2), mask[:, lo:hi])
                 else:
                     delta = mask.mul_(torch.bmm(cc, p.a[rs].transpose(1, 2)))
                     for s, lo, hi in parts:
@@ -887,9 +889,10 @@ class _GroupLayout:
             ob = out[:, :rb]
             a = p.a[rs]
             if o == 1:
-                torch.mul(a, G[:, :rb, :, :d], out=ob[..., : m * d].unflatten(-1, (m, d)))
+                torch.mul(a, G[:, :rb, :d].transpose(-1, -2),
+                          out=ob[..., : m * d].unflatten(-1, (m, d)))
                 if bias:
-                    torch.mul(a[..., 0], G[:, :rb, :, d], out=ob[..., m * d : m * d + m])
+                    torch.mul(a[..., 0], G[:, :rb, d], out=ob[..., m * d : m * d + m])
             else:
                 ob[..., : m * d] = gW[:, :rb].flatten(2)
                 if bias:
