@@ -395,3 +395,67 @@ def test_a_forked_child_gets_its_own_workers(two_threads):
 def _child_gradient(p, x, y):
     torch.set_num_threads(2)
     return net.loss_gradients(p, x, y, "logistic", budget=5 * 3)[0]["W"]
+
+
+# -- segment gradients taken during the step ------------------------------------------------------
+@pytest.mark.parametrize("bias", [False, True])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_segments_in_the_step_equal_the_probe_on_its_own(monkeypatch, bias, threads):
+    """The engine hands the segments probe the Gram matrix of the group gradients taken during
+    the step; the probe on its own (grouped pass) must give the same statistics."""
+    from twolayer.probes import ProbeState, run_probes
+
+    monkeypatch.setattr(net, "WORKER_MIN_ELEMENTS", 0)
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        cfg = DataConfig(d=5, n=36, n_test=10, noise=0.25, noise_model="per-cluster")
+        data = sample_dataset(cfg, list(range(9)), torch.float64)
+        p = net.init_params(NetConfig(m=6, bias=bias), 5, list(range(9)), init_var=0.3,
+                            dtype=torch.float64)
+        ws = net.Workspace(p, 36, budget=36 * 6)  # one run per block: 9 blocks
+        assert ws.can_split(p) and (ws.workers == 2) == (threads == 2)
+        from twolayer.probes import segment_split
+
+        ws.run(p, data.x, data.y, "logistic", 1.0 / 36, groups=segment_split(data))
+        state = ProbeState(0, p, p, data, "logistic")
+        state._cache["segments_gram"] = ws.gram
+        got = run_probes(["segments"], state)
+        want = run_probes(["segments"], ProbeState(0, p, p, data, "logistic"))
+        for k in want:
+            torch.testing.assert_close(got[k], want[k], rtol=1e-9, atol=1e-12, msg=k)
+        # and the step's own gradient is untouched by the groups
+        ref, _, _ = net.loss_gradients(p, data.x, data.y, "logistic")
+        torch.testing.assert_close(ws.gradients(p)["W"], ref["W"], **TOL[torch.float64])
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_training_with_in_step_segments_equals_probes_after_training():
+    """Whole training runs: segments statistics recorded during training (in the step) equal
+    the probe applied afterwards to the parameters of that time."""
+    cfg = DataConfig(d=5, n=30, n_test=10, noise=0.2)
+    data = sample_dataset(cfg, [0, 1], torch.float64)
+    p = net.init_params(NetConfig(m=6), 5, [0, 1], init_var=0.3, dtype=torch.float64)
+    rt = Runtime("cpu", progress=False)
+    res = train(p, data, TrainConfig(steps=7, lr=0.5), [0, 3, 7], ("segments",), rt)
+    from twolayer.probes import ProbeState, run_probes
+
+    q = p
+    for t_prev, t in ((0, 3), (3, 7)):  # re-run to time t and probe directly
+        q = train(q, data, TrainConfig(steps=t - t_prev, lr=0.5), [], (), rt).params
+        want = run_probes(["segments"], ProbeState(t, q, p, data, "logistic"))
+        col = [0, 3, 7].index(t)
+        for k, v in want.items():
+            np.testing.assert_allclose(res.arrays[k][:, col], v.numpy(), rtol=1e-6, atol=1e-9,
+                                       err_msg=k)
+
+
+def test_group_split_checks_its_input():
+    with pytest.raises(ValueError):
+        net.GroupSplit(torch.tensor([[0, 2, 1]]), 2, [1], torch.tensor([[1, 1, -1]]))
+    p, x, y = make(2, 6, 4, 3, 3, False, False, seed=20)  # three outputs: not supported
+    ws = net.Workspace(p, 6)
+    split = net.GroupSplit(torch.zeros(2, 6, dtype=torch.long), 1, [], y)
+    with pytest.raises(ValueError):
+        ws.run(p, x, y, "softmax", 1.0 / 6, groups=split)

@@ -157,6 +157,14 @@ def train(
     ws = net.Workspace(p, n_step, runtime.budget)  # buffers reused by every step
     if weights_fn is not None:  # f(θ_0) for the weights of step 0
         ws.out.copy_(net.forward(p, data.x, runtime.budget))
+    # the segments probe's group gradients, taken during the step at a probe time (no second
+    # pass) when the step's gradient is the probe's: full batch, mean logistic loss
+    split = None
+    if ("segments" in probes and batches is None and weights is None and weights_fn is None
+            and cfg.objective == "logistic" and ws.can_split(p)):
+        from .probes import segment_split
+
+        split = segment_split(data)
     probe_seconds = 0.0
     logs: dict[str, list[torch.Tensor]] = {}
     probe_set = set(times)
@@ -182,7 +190,8 @@ def train(
                 scale = 1.0 / data.x.shape[1] if weights is None else weights
                 if weights_fn is not None:  # from f(θ_{t−1}), still in ws.out
                     scale = weights_fn(ws.out, data).to(device, dtype)
-                ws.run(p, data.x, data.y, cfg.objective, scale)
+                ws.run(p, data.x, data.y, cfg.objective, scale,
+                       groups=split if probe_now else None)
             else:
                 xb, yb, idx = next(batches)
                 if weights is None:
@@ -197,6 +206,8 @@ def train(
                 state = ProbeState(t, p, init, data, cfg.objective, runtime.budget)
                 if batches is None:
                     state._cache["train"] = ws.out.clone()  # f(θ_t) on the training set
+                if split is not None:
+                    state._cache["segments_gram"] = ws.gram
                 probe_seconds += _probe(logs, probes, state)
             ws.descend(p, cfg.lr)
             if (t + 1) % DIVERGENCE_CHECK_EVERY == 0:

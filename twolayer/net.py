@@ -402,6 +402,30 @@ def lane_plan(
     return (rc, nc), lanes, True
 
 
+class GroupSplit:
+    """Per-group gradients taken during a step (:meth:`Workspace.run` with ``groups=``).
+
+    Every sample i of run r is in one group groups[r, i] ∈ {0..S−1}; the samples of the groups
+    ``again`` count once more, with the labels ``y_again`` (and the step's weights 1/n), in an
+    extra group S. The step then also yields the float64 Gram matrix [R, S+1, S+1] of the S+1
+    group gradients of Σ_i ℓ_i/n, from the activation pattern it has computed anyway: each
+    run's rows of M = 1[pre > 0] are sorted by group (a row copy) and every group is one GEMM
+    over its range — about one extra backward GEMM, instead of a second forward and backward
+    pass. Needs one output, the logistic loss, a fixed second layer and whole runs per block
+    (:meth:`Workspace.can_split`)."""
+
+    def __init__(self, groups: torch.Tensor, S: int, again: list[int], y_again: torch.Tensor):
+        if bool(((groups < 0) | (groups >= S)).any()):
+            raise ValueError("every sample needs a group in 0..S-1")
+        self.S, self.again = S, list(again)
+        self.perm = torch.argsort(groups.long(), dim=1, stable=True)  # [R, n]
+        counts = torch.zeros(groups.shape[0], S, dtype=torch.long, device=groups.device)
+        counts.scatter_add_(1, groups.long(), torch.ones_like(groups, dtype=torch.long))
+        ends = torch.cumsum(counts, 1).tolist()
+        self.ranges = [list(zip([0] + e[:-1], e)) for e in ends]  # per run, per group
+        self.ny_again = -y_again.to(torch.float64).gather(1, self.perm)  # −ỹ, sorted
+
+
 class Workspace:
     """Preallocated buffers of the gradient kernel for one shape (R runs, n samples, m, d, o),
     reused across steps so that the hot loop allocates nothing large.
@@ -465,6 +489,12 @@ class Workspace:
     def fits(self, p: Params, n: int) -> bool:
         return self.key == self._key(p, n)
 
+    def can_split(self, p: Params) -> bool:
+        """Whether :class:`GroupSplit` can ride along: one output, a fixed second layer, and
+        whole runs per block on lanes that do not split samples."""
+        n = self.key[1]
+        return p.outputs == 1 and not p.train_a and self.shape[1] == n and not self.split
+
     def _lanes(self, p: Params, x: torch.Tensor) -> list[list[_Block]]:
         """The block views for these tensors, one list per lane. The plan keeps the tensors
         alive, so an equal (data pointer, shape, strides) key means the very same storage."""
@@ -523,11 +553,20 @@ class Workspace:
         objective: str,
         scale: float | torch.Tensor,
         coeffs: torch.Tensor | None = None,
+        groups: GroupSplit | None = None,
     ) -> None:
         """Accumulate the gradient of Σ_i ⟨c_i, f(x_i)⟩ into the buffers, with
         c_i = s_i ∂ℓ_i/∂f (``coeffs`` None: also fills ``out`` and ``loss``; s_i = ``scale``, a
-        number or [R, n]) or c = ``coeffs`` [R, n, o] as given."""
+        number or [R, n]) or c = ``coeffs`` [R, n, o] as given. With ``groups`` (see
+        :class:`GroupSplit`; s_i = 1/n) also fill ``gram``; the step's own gradient is computed
+        exactly as without it."""
         logistic = coeffs is None and p.outputs == 1 and objective == "logistic"
+        if groups is not None:
+            if not (logistic and self.can_split(p) and isinstance(scale, float)):
+                raise ValueError("group gradients in the step need the logistic loss, one "
+                                 "output, a fixed second layer and whole runs per block")
+            self.gram = torch.empty(p.runs, groups.S + 1, groups.S + 1, dtype=torch.float64,
+                                    device=x.device)
         if logistic:  # c = σ(−y f)·(−y s), with −y and −y s filled once per call
             self.ny.copy_(y).neg_()
             torch.mul(self.ny, scale if isinstance(scale, float) else scale.to(x.dtype),
@@ -535,12 +574,14 @@ class Workspace:
         elif coeffs is None and not isinstance(scale, float):
             scale = scale.to(x.dtype).unsqueeze(-1)
         lanes = self._lanes(p, x)
+        grp = None if groups is None else (groups, self, x)
         if self.workers:
             _pool(self.workers).map(
-                _run_blocks, [(lane, y, objective, scale, coeffs, logistic) for lane in lanes]
+                _run_blocks,
+                [(lane, y, objective, scale, coeffs, logistic, grp) for lane in lanes],
             )
         else:
-            _run_blocks(lanes[0], y, objective, scale, coeffs, logistic)
+            _run_blocks(lanes[0], y, objective, scale, coeffs, logistic, grp)
         if self.split:  # lanes that saw samples add their gradients into lane 0's
             for acc, todo in zip(self.acc[1:], self.lane_blocks[1:]):
                 if todo:
@@ -587,8 +628,10 @@ def _run_blocks(
     scale: float | torch.Tensor,
     coeffs: torch.Tensor | None,
     logistic: bool,
+    grp: tuple | None = None,
 ) -> None:
     """The kernel on the given blocks (see :class:`Workspace`)."""
+    scratch: dict[str, torch.Tensor] = {}
     for B in plan:
         h = B.h
         if B.b is None:
@@ -618,6 +661,8 @@ def _run_blocks(
             if B.rhs_c is not None:
                 B.rhs_c.copy_(c[..., 0])
             _gemm_acc(B.G, B.rhsT, h, B.first)  # this layout: ~15% faster than Mᵀ rhs
+            if grp is not None:
+                _group_grams(B, h, grp, scratch)
         else:
             delta = h.mul_(torch.bmm(c, B.aT, out=B.ca))
             _gemm_acc(B.gW, B.hT, B.xc, B.first)
@@ -626,6 +671,47 @@ def _run_blocks(
                     torch.sum(delta, 1, out=B.gb)
                 else:
                     B.gb += delta.sum(1)
+
+
+def _group_grams(B: _Block, mask: torch.Tensor, grp: tuple, scratch: dict) -> None:
+    """The Gram matrices of :class:`GroupSplit` for the runs of block B (whole runs), from its
+    mask M [r, n, m] and right-hand side [c ⊙ x, c] (c = −y σ(−y f)/n)."""
+    spec, ws, x = grp
+    n, m = mask.shape[1], mask.shape[2]
+    dd = B.rhs.shape[2]
+    S = spec.S
+    if not scratch:
+        scratch["M"] = mask.new_empty(n, m)
+        scratch["rhs"] = mask.new_empty(n, dd)
+        scratch["GT"] = mask.new_empty(S + 1, dd, m)
+    Ms, Rs, GT = scratch["M"], scratch["rhs"], scratch["GT"]
+    for i in range(mask.shape[0]):
+        r = B.rs.start + i
+        perm = spec.perm[r]
+        torch.index_select(mask[i], 0, perm, out=Ms)  # rows of M by group
+        torch.index_select(B.rhs[i], 0, perm, out=Rs)
+        for s, (lo, hi) in enumerate(spec.ranges[r]):
+            if hi > lo:
+                torch.mm(Rs[lo:hi].t(), Ms[lo:hi], out=GT[s])
+            else:
+                GT[s].zero_()
+        GT[S].zero_()
+        for s in spec.again:  # the same rows once more, with the labels ỹ
+            lo, hi = spec.ranges[r][s]
+            if hi == lo:
+                continue
+            idx = perm[lo:hi]
+            f = B.f0[i].index_select(0, idx)
+            nyt = spec.ny_again[r, lo:hi].to(f.dtype)
+            c = torch.sigmoid(f * nyt).mul_(nyt).div_(n)  # −ỹ σ(−ỹ f)/n
+            alt = torch.empty(hi - lo, dd, dtype=f.dtype, device=f.device)
+            torch.mul(x[r].index_select(0, idx), c.unsqueeze(-1), out=alt[:, : x.shape[2]])
+            if dd > x.shape[2]:
+                alt[:, -1] = c
+            GT[S].addmm_(alt.t(), Ms[lo:hi])
+        # ‖g‖² weights entry (k, j) by a_j² (W and b parts alike): scale by |a_j|, then Gram
+        V = (GT * B.a[i, :, 0].abs()).reshape(S + 1, -1).to(torch.float64)
+        torch.mm(V, V.t(), out=ws.gram[r])
 
 
 def _gemm_acc(out: torch.Tensor, lhs: torch.Tensor, rhs: torch.Tensor, first: bool) -> None:

@@ -131,24 +131,43 @@ def _cos(u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
     return (u * v).sum(-1) / (u.norm(dim=-1) * v.norm(dim=-1))
 
 
+def segment_groups(data: Dataset) -> tuple[torch.Tensor, int]:
+    """The segments of the ``segments`` probe: group 2c (clean, true class c) or 2c + 1 (noisy,
+    true class c) of every training sample, [R, n] int32, and their number S = 2C."""
+    C = data.num_classes
+    groups = torch.empty(data.y.shape, dtype=torch.int32, device=data.x.device)
+    torch.add(data.noisy, net.labels_to_classes(data.y_true, C), alpha=2, out=groups)
+    return groups, 2 * C
+
+
+def segment_split(data: Dataset) -> net.GroupSplit:
+    """The segments as a :class:`net.GroupSplit`, so that the engine can take them during the
+    step at a probe time (no second pass); the noisy groups once more with the true labels."""
+    groups, S = segment_groups(data)
+    return net.GroupSplit(groups, S, list(range(1, S, 2)), data.y_true)
+
+
 @register("segments")
 def segments_probe(s: ProbeState) -> dict[str, torch.Tensor]:
     d = s.data
     R, n = d.x.shape[:2]
     C = d.num_classes
-    out = s.out_train()
-    _, dl = net.loss_and_dloss(out, d.y, s.objective)
-    _, dl_true = net.loss_and_dloss(out, d.y_true, s.objective)
-    # groups: 2c (clean, true class c), 2c + 1 (noisy, true class c), and the noisy samples once
-    # more with their true labels (group 2C): ĝ = g_C + Σ_{i∈N} ∇ℓ(ỹ_i, f(x_i))/n, since y = ỹ on C.
-    groups = torch.empty(R, 2 * n, dtype=torch.int32, device=d.x.device)
-    torch.add(d.noisy, net.labels_to_classes(d.y_true, C), alpha=2, out=groups[:, :n])
-    groups[:, n:] = torch.where(d.noisy, 2 * C, -1)
-    coeffs = torch.cat([dl, dl_true], dim=1).div_(n)
-    del dl, dl_true
-    rows = torch.arange(n, device=d.x.device).repeat(2).expand(R, 2 * n)
-    # all statistics are quadratic forms uᵀΓu of the group gradients' Gram matrix Γ [R, S, S]
-    gram = net.grouped_gram(s.params, d.x, groups, coeffs, 2 * C + 1, rows, s.budget)
+    # Γ [R, S, S]: Gram matrix of the group gradients (1/n) Σ_{i∈group} ∇ℓ_i, groups 2c (clean,
+    # true class c), 2c + 1 (noisy, true class c) and 2C: the noisy samples once more with their
+    # true labels, so that ĝ = g_C + g_2C (y = ỹ on C). Every statistic is a quadratic form uᵀΓu.
+    gram = s._cache.get("segments_gram")  # taken by the engine during the step, if it could
+    if gram is None:
+        out = s.out_train()
+        _, dl = net.loss_and_dloss(out, d.y, s.objective)
+        _, dl_true = net.loss_and_dloss(out, d.y_true, s.objective)
+        first, S2 = segment_groups(d)
+        groups = torch.empty(R, 2 * n, dtype=torch.int32, device=d.x.device)
+        groups[:, :n] = first
+        groups[:, n:] = torch.where(d.noisy, S2, -1)
+        coeffs = torch.cat([dl, dl_true], dim=1).div_(n)
+        del dl, dl_true
+        rows = torch.arange(n, device=d.x.device).repeat(2).expand(R, 2 * n)
+        gram = net.grouped_gram(s.params, d.x, groups, coeffs, S2 + 1, rows, s.budget)
     S = 2 * C + 1
     u_clean = torch.zeros(S, dtype=gram.dtype, device=gram.device)
     u_clean[0 : 2 * C : 2] = 1.0
