@@ -147,15 +147,15 @@ NOTES = """## How the engine gets there
 - **The readout f = relu(pre) a** is one BLAS matrix–vector product per run (a one-column bmm
   was ~3× slower, `torch.linalg.vecdot` allocates a block-sized temporary).
 - **Probes share the step's work.** At a probe time the engine computes the gradient at θ_t
-  first; its outputs f(θ_t) on the training set are handed to the probes, so the errors probe
-  only runs the test set forward.
-- **Segment gradients in one pass.** The segments probe needs the gradient over each
-  (true class × clean/noisy) segment and the gradient under the true labels. Each run's samples
-  are sorted by segment (the noisy samples appear twice, the second time with their true
-  labels), so one forward and one backward pass over ~1.1 n rows give all of them
-  (`net.grouped_gram`); every statistic is a quadratic form of their Gram matrix, summed in
-  float64. Before, each segment cost a full masked backward pass (~50 ms per probe time at
-  R = 1, about twice the whole training time at the default schedule).
+  first; its outputs f(θ_t) on the training set go to the probes (the errors probe then only
+  runs the test set forward), and the segments probe's group gradients are taken inside the
+  same step: each run's rows of the activation pattern 1[pre > 0] are sorted by segment (true
+  class × clean/noisy, and the noisy rows once more with their true labels) and every segment
+  is one GEMM over its range — about one extra backward GEMM instead of a second forward and
+  backward pass. All segment statistics are quadratic forms of the segments' Gram matrix,
+  summed in float64. (The first version ran one masked backward pass per segment: ~50 ms per
+  probe time at R = 1, about twice the whole training time at the default schedule.) Called
+  on its own, the probe does one sorted forward/backward pass (`net.grouped_gram`).
 - **What did not help** (measured on the 2-core CPU): `torch.compile` of the elementwise part
   of a block (relu, readout and mask fused into one pass) was slower than the eager ops
   (78 against 73 ms per step, single thread, R = 64) and took 6–25 s to compile, so the engine
