@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import ctypes
+import dataclasses
 import gc
 import json
 import os
@@ -46,6 +47,7 @@ from twolayer.config import Config, DataConfig, NetConfig, ProbeConfig, TrainCon
 from twolayer.simulate import setup  # noqa: E402
 
 REFERENCE = dict(R=64, n=1000, d=50, m=400, steps=1000)
+PHASES = 4  # the runs with and without probes alternate in this many phases
 PROBES = ProbeConfig().probes  # the default probes
 
 
@@ -142,17 +144,49 @@ def reference_config(R: int, n: int, d: int, m: int, steps: int) -> Config:
     )
 
 
-def run_engine(cfg: Config, data, params, device: torch.device, probes=PROBES) -> dict:
-    times = engine.probe_times(cfg.train.steps, cfg.probe.num_times, cfg.probe.dense_until)
-    rt = engine.Runtime(device=str(device), progress=False)
-    sync(device)
-    t, c = time.perf_counter(), time.process_time()
-    res = engine.train(params, data, cfg.train, times if probes else [], probes, rt,
-                       cfg.run_seeds)
-    sync(device)
-    seconds = time.perf_counter() - t
-    return {"seconds": seconds, "cpu_seconds": time.process_time() - c,
-            "probe_seconds": res.probe_seconds, "probe_times": len(times), "result": res}
+class EngineRun:
+    """The reference workload as consecutive phases of ``engine.train`` (the documented way to
+    continue training), so that the runs with and without probes can alternate phase by phase
+    and a change of load hits both alike. The probe times are the default schedule of the
+    whole run; each phase probes the ones in its range (the last phase also the final time)."""
+
+    def __init__(self, cfg: Config, data, params, device: torch.device, probes, phases: int):
+        self.cfg, self.data, self.device, self.probes = cfg, data, device, tuple(probes)
+        self.init, self.p = params, params
+        steps = cfg.train.steps
+        self.times = engine.probe_times(steps, cfg.probe.num_times, cfg.probe.dense_until)
+        self.bounds = [round(steps * k / phases) for k in range(phases + 1)]
+        self.rt = engine.Runtime(device=str(device), progress=False)
+        self.seconds = self.cpu_seconds = self.probe_seconds = 0.0
+        self.logs: dict[str, list[np.ndarray]] = {}
+        self.done = 0
+
+    def phase(self) -> float:
+        """Run the next phase; return its seconds."""
+        lo, hi = self.bounds[self.done], self.bounds[self.done + 1]
+        last = self.done + 1 == len(self.bounds) - 1
+        times = [t - lo for t in self.times if lo <= t < hi or (last and t == hi)]
+        if not self.probes:
+            times = []
+        tc = dataclasses.replace(self.cfg.train, steps=hi - lo)
+        sync(self.device)
+        t, c = time.perf_counter(), time.process_time()
+        res = engine.train(self.p, self.data, tc, times, self.probes, self.rt,
+                           self.cfg.run_seeds, init=self.init)
+        sync(self.device)
+        dt = time.perf_counter() - t
+        self.seconds += dt
+        self.cpu_seconds += time.process_time() - c
+        self.probe_seconds += res.probe_seconds
+        for k, v in res.arrays.items():
+            self.logs.setdefault(k, []).append(v)
+        self.p = res.params
+        self.done += 1
+        return dt
+
+    @property
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {k: np.concatenate(v, axis=1) for k, v in self.logs.items()}
 
 
 def flops(R: int, n: int, d: int, m: int, steps: int) -> float:
@@ -336,43 +370,44 @@ def main(argv: list[str] | None = None) -> int:
                  engine.Runtime(device=str(device), progress=False))
     plain.run_seed(0, steps=3)
 
-    # the timed parts, interleaved so that a change of load hits all of them
+    # the timed parts, interleaved so that a change of load hits all of them alike
     log(f"GEMM {gemm.size}²: {gemm.sample():.1f} GFLOP/s")
-    plain.run_seed(0)
-    log(f"plain loop, seed 0: {plain.seconds[-1]:.1f} s")
-    on = run_engine(cfg, data, params, device)
-    log(f"engine with probes: {on['seconds']:.1f} s ({F / on['seconds'] / 1e9:.1f} GFLOP/s)")
-    log(f"GEMM {gemm.size}²: {gemm.sample():.1f} GFLOP/s")
-    if seeds > 1:
-        plain.run_seed(1)
-        log(f"plain loop, seed 1: {plain.seconds[-1]:.1f} s")
-    off = run_engine(cfg, data, params, device, probes=())
-    log(f"engine without probes: {off['seconds']:.1f} s ({F / off['seconds'] / 1e9:.1f} GFLOP/s)")
-    log(f"GEMM {gemm.size}²: {gemm.sample():.1f} GFLOP/s")
-    for r in range(2, seeds):
+    on = EngineRun(cfg, data, params, device, PROBES, PHASES)
+    off = EngineRun(cfg, data, params, device, (), PHASES)
+    for k in range(PHASES):
+        if k < seeds:
+            plain.run_seed(k)
+            log(f"plain loop, seed {k}: {plain.seconds[-1]:.1f} s")
+        a, b = on.phase(), off.phase()
+        log(f"engine phase {k + 1}/{PHASES}: {a:.1f} s with probes, {b:.1f} s without; "
+            f"GEMM {gemm.sample(0.5):.1f} GFLOP/s")
+    for r in range(PHASES, seeds):
         plain.run_seed(r)
         log(f"plain loop, seed {r}: {plain.seconds[-1]:.1f} s")
     log(f"GEMM {gemm.size}²: {gemm.sample():.1f} GFLOP/s")
+    log(f"engine with probes: {on.seconds:.1f} s ({F / on.seconds / 1e9:.1f} GFLOP/s), "
+        f"without: {off.seconds:.1f} s ({F / off.seconds / 1e9:.1f} GFLOP/s)")
 
     g = gemm.summary()
     results["gemm"] = g
     for key, run in (("engine", on), ("engine_no_probes", off)):
         results[key] = {
-            "seconds": run["seconds"], "cpu_seconds": run["cpu_seconds"],
-            "gflops": F / run["seconds"] / 1e9,
-            "ratio_to_gemm": F / run["seconds"] / 1e9 / g["gflops"],
-            "ratio_to_gemm_median": F / run["seconds"] / 1e9 / g["gflops_median"],
+            "seconds": run.seconds, "cpu_seconds": run.cpu_seconds,
+            "gflops": F / run.seconds / 1e9,
+            "ratio_to_gemm": F / run.seconds / 1e9 / g["gflops"],
+            "ratio_to_gemm_median": F / run.seconds / 1e9 / g["gflops_median"],
+            "phases": PHASES,
         }
-    results["engine"].update(probe_seconds=on["probe_seconds"], probe_times=on["probe_times"],
+    results["engine"].update(probe_seconds=on.probe_seconds, probe_times=len(on.times),
                              probes=list(PROBES))
     results["probe_overhead"] = {
-        "ratio": on["seconds"] / off["seconds"] - 1.0,
-        "in_run": on["probe_seconds"] / (on["seconds"] - on["probe_seconds"]),
-        "per_probe_time_ms": 1e3 * on["probe_seconds"] / on["probe_times"],
-        "per_step_ms": 1e3 * off["seconds"] / ref["steps"],
+        "ratio": on.seconds / off.seconds - 1.0,
+        "in_run": on.probe_seconds / (on.seconds - on.probe_seconds),
+        "per_probe_time_ms": 1e3 * on.probe_seconds / len(on.times),
+        "per_step_ms": 1e3 * off.seconds / ref["steps"],
     }
-    base = plain.summary(on["result"].arrays)
-    base["speedup"] = base["seconds_scaled"] / on["seconds"]
+    base = plain.summary(on.arrays)
+    base["speedup"] = base["seconds_scaled"] / on.seconds
     base["gflops"] = F / base["seconds_scaled"] / 1e9
     results["baseline"] = base
     log(f"plain loop: {base['seconds_timed']:.1f} s for {seeds} seeds → "

@@ -61,6 +61,10 @@ def render(r: dict) -> str:
         f"{'¹' if b['seeds_timed'] < ref['R'] else ''} | {_f(b['seconds_scaled'])} | "
         f"{_f(b['gflops'])} | engine is **{_f(b['speedup'], 2)}×** faster |",
         "",
+        f"- the runs with and without probes alternate in {e.get('phases', 1)} phases "
+        "(consecutive `engine.train` calls on the same parameters, the engine's way to continue "
+        "training), with the plain loop's seeds in between, so that a change of load hits all "
+        "three alike.",
         f"- the GEMM was sampled before, between and after the timed parts; its median rate "
         f"was {_f(g['gflops_median'])} GFLOP/s, against which the engine reaches "
         f"{_f(e['ratio_to_gemm_median'], 2)} (with probes) and "
