@@ -159,6 +159,25 @@ def compare(ci: tuple[float, float], bound: float, direction: str) -> str:
     raise ValueError(direction)
 
 
+def interval_outcome(ci: tuple[float, float], lo: float, hi: float) -> str:
+    """holds if the CI lies inside [lo, hi], fails if it lies wholly outside, else inconclusive."""
+    a, b = ci
+    if not (math.isfinite(a) and math.isfinite(b)):
+        return INCONCLUSIVE
+    if lo <= a and b <= hi:
+        return HOLDS
+    if b < lo or a > hi:
+        return FAILS
+    return INCONCLUSIVE
+
+
+def combine(*outcomes: str) -> str:
+    """fails if any fails, holds if all hold, else inconclusive."""
+    if FAILS in outcomes:
+        return FAILS
+    return HOLDS if all(o == HOLDS for o in outcomes) else INCONCLUSIVE
+
+
 def claims_for(selection: Iterable[str]) -> list[Claim]:
     """Claims of the given papers or claim ids (``"all"`` or ``"--all"`` for every claim)."""
     sel = list(selection)

@@ -57,8 +57,10 @@ from .base import (
     Experiments,
     Verdict,
     claim,
+    combine,
     compare,
     experiment,
+    interval_outcome,
     mean_ci,
 )
 from .base import verdict as make_verdict
@@ -390,25 +392,6 @@ def slope(x: Sequence[float], y: Sequence[float]) -> float:
     lx, ly = np.log(np.asarray(x, dtype=np.float64)), np.log(np.asarray(y, dtype=np.float64))
     lx = lx - lx.mean()
     return float((lx * (ly - ly.mean())).sum() / (lx * lx).sum())
-
-
-def interval_outcome(ci: tuple[float, float], lo: float, hi: float) -> str:
-    """holds if the CI lies inside [lo, hi], fails if it lies wholly outside, else inconclusive."""
-    a, b = ci
-    if not (math.isfinite(a) and math.isfinite(b)):
-        return INCONCLUSIVE
-    if lo <= a and b <= hi:
-        return HOLDS
-    if b < lo or a > hi:
-        return FAILS
-    return INCONCLUSIVE
-
-
-def combine(*outcomes: str) -> str:
-    """fails if any fails, holds if all hold, else inconclusive."""
-    if FAILS in outcomes:
-        return FAILS
-    return HOLDS if all(o == HOLDS for o in outcomes) else INCONCLUSIVE
 
 
 def _violations(k: int, R: int) -> str:

@@ -52,7 +52,18 @@ from ..engine import Runtime, probe_times, train
 from ..probes.liu import predicted_init_ratio_binary, predicted_init_ratio_multiclass
 from ..record import Record
 from ..simulate import build_record, setup
-from .base import FAILS, HOLDS, INCONCLUSIVE, Experiments, claim, compare, experiment, mean_ci
+from .base import (
+    FAILS,
+    HOLDS,
+    INCONCLUSIVE,
+    Experiments,
+    claim,
+    combine,
+    compare,
+    experiment,
+    interval_outcome,
+    mean_ci,
+)
 from .base import verdict as make_verdict
 
 PAPER = "liu2023"
@@ -378,25 +389,6 @@ def init_ratio_deviation_multiclass(rec: Record, key: str = "liu/logit_class_rat
 # --------------------------------------------------------------------------------------------
 # Verdict helpers and setting text
 # --------------------------------------------------------------------------------------------
-
-
-def interval_outcome(ci: tuple[float, float], lo: float, hi: float) -> str:
-    """holds if the CI lies inside [lo, hi], fails if wholly outside, else inconclusive."""
-    a, b = ci
-    if not (math.isfinite(a) and math.isfinite(b)):
-        return INCONCLUSIVE
-    if lo <= a and b <= hi:
-        return HOLDS
-    if b < lo or a > hi:
-        return FAILS
-    return INCONCLUSIVE
-
-
-def combine(*outcomes: str) -> str:
-    """fails if any fails, holds if all hold, else inconclusive."""
-    if FAILS in outcomes:
-        return FAILS
-    return HOLDS if all(o == HOLDS for o in outcomes) else INCONCLUSIVE
 
 
 def _num(x: float) -> str:
