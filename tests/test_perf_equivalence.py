@@ -16,6 +16,7 @@ docs/benchmarks.md), so there is no compiled-vs-eager comparison to make.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -342,10 +343,12 @@ def test_worker_threads_report_errors(two_threads):
     torch.testing.assert_close(ws.gradients(p)["W"], ref["W"], **TOL[x.dtype])
 
 
-def test_training_with_worker_threads_equals_one_thread(two_threads, monkeypatch):
+@pytest.mark.parametrize("R", [4, 9], ids=["split-samples", "whole-runs"])
+def test_training_with_worker_threads_equals_one_thread(two_threads, monkeypatch, R):
     cfg = DataConfig(d=6, n=30, n_test=20, noise=0.2)
-    data = sample_dataset(cfg, [0, 1, 2, 3], torch.float64)
-    p = net.init_params(NetConfig(m=8), 6, [0, 1, 2, 3], init_var=0.1, dtype=torch.float64)
+    data = sample_dataset(cfg, list(range(R)), torch.float64)
+    p = net.init_params(NetConfig(m=8), 6, list(range(R)), init_var=0.1, dtype=torch.float64)
+    assert net.Workspace(p, 30, 30 * 8).split == (R == 4)
     tc = TrainConfig(steps=10, lr=0.5)
     rt = Runtime("cpu", budget=30 * 8, progress=False)  # one run per block
     a = train(p, data, tc, [0, 3, 10], ("errors", "segments"), rt)
@@ -459,3 +462,25 @@ def test_group_split_checks_its_input():
     split = net.GroupSplit(torch.zeros(2, 6, dtype=torch.long), 1, [], y)
     with pytest.raises(ValueError):
         ws.run(p, x, y, "softmax", 1.0 / 6, groups=split)
+
+
+@pytest.mark.parametrize("R", [4, 9], ids=["split-samples", "whole-runs"])
+def test_divergence_is_found_on_worker_threads_as_on_one(two_threads, monkeypatch, R):
+    from twolayer.errors import DivergenceError
+
+    cfg = DataConfig(d=6, n=30, n_test=10, noise=0.2)
+    data = sample_dataset(cfg, list(range(R)), torch.float32)
+    p = net.init_params(NetConfig(m=8), 6, list(range(R)), init_var=0.1)
+    x = data.x.clone()
+    x[R - 2, 7] = float("inf")  # this run's loss is not finite from step 0 on
+    data = dataclasses.replace(data, x=x)
+    rt = Runtime("cpu", budget=30 * 8, progress=False)
+    tc = TrainConfig(steps=5, lr=0.1)
+    errs = []
+    for threaded in (True, False):
+        monkeypatch.setattr(net, "THREADED", threaded)
+        for times in ([0, 5], [5]):  # a probe at the bad step, or none before the end
+            with pytest.raises(DivergenceError) as e:
+                train(p, data, tc, times, ("errors",), rt)
+            errs.append((e.value.run, e.value.step))
+    assert errs == [(R - 2, 0)] * 4
