@@ -135,19 +135,20 @@ NOTES = """## How the engine gets there
 - **One batched computation for all seeds.** W is [R, m, d]; a step is two batched GEMMs
   (pre = x Wᵀ, and the gradient) plus elementwise work, never a Python loop over seeds.
 - **Blocks that stay in cache.** The [R, n, m] activations are walked in blocks of whole runs
-  (about 2 MiB per core on the CPU, `net.block_shape`); one preallocated block buffer holds in
+  (about 4 MiB per core on the CPU, `net.block_shape`); one preallocated block buffer holds in
   turn pre, relu(pre) and 1[pre > 0], in place, so the elementwise passes hit cache and nothing
   large is allocated per step (`net.Workspace`; the views of every block are built once per
   training call). On a GPU the block is as large as the memory budget allows.
-- **One worker thread per core** (CPU). The blocks of runs are shared out to single-threaded
-  worker threads (`net._Pool`) instead of splitting every op over OpenMP threads: no barrier
-  per op, each block stays in the cache of the core that made it, and a core that the OS takes
-  away for a while delays only its own blocks. On a loaded 2-core machine this was ~2× faster
-  than OpenMP per op (median step 91 ms against 181 ms at load 6); on a GPU ops are issued
-  from one thread.
+- **One worker thread per core** (CPU, from 4M activation elements per step). The blocks of
+  runs are shared out to single-threaded worker threads (`net._Pool`) instead of splitting every
+  op over OpenMP threads: no barrier per op, and each block stays in the cache of the core that
+  made it. On the quiet 2-core machine: 39 against 40 ms per step (best; median 42 against
+  52 ms) at R = 64, 9.7 against 11.3 ms at R = 16. Under heavy load from other processes the
+  comparison swung both ways from run to run. With few runs, each run's samples are split over
+  the workers; on a GPU ops are issued from one thread.
 - **No [n, m] product for the gradient.** With one output, δ_ij = c_i a_j 1[pre_ij > 0], so
-  ∇_{w_j} = a_j Σ_i 1[pre_ij > 0] c_i x_i: one GEMM Mᵀ[c ⊙ x, c] gives the first-layer weight
-  and bias gradients; a is applied to the [m, d] result, in the update (one fused `addcmul_`).
+  ∇_{w_j} = a_j Σ_i 1[pre_ij > 0] c_i x_i: one GEMM [c ⊙ x, c]ᵀ M (M = 1[pre > 0]) gives the
+  first-layer weight and bias gradients; a is applied in the update (one fused `addcmul_`).
 - **The readout f = relu(pre) a** is one BLAS matrix–vector product per run (a one-column bmm
   was ~3× slower, `torch.linalg.vecdot` allocates a block-sized temporary).
 - **Probes share the step's work.** At a probe time the engine computes the gradient at θ_t
@@ -163,8 +164,11 @@ NOTES = """## How the engine gets there
 - **What did not help** (measured on the 2-core CPU): `torch.compile` of the elementwise part
   of a block (relu, readout and mask fused into one pass) was slower than the eager ops
   (78 against 73 ms per step, single thread, R = 64) and took 6–25 s to compile, so the engine
-  has no compile option; smaller (¼–½ ×) or larger (2 ×) blocks than ~2 MiB per core; one huge
-  block ([R, n, m] at once: ~2.5× slower, it streams from memory); a bmm or `vecdot` readout.
+  has no compile option; taking the parameter update and the loss inside the workers (no
+  difference within the noise); oneDNN's fused linear + relu (~5% on the forward GEMM only,
+  through a private op — not used); blocks of ¼–½ or 2–4 times the size; one huge block
+  ([R, n, m] at once: ~2.5× slower, it streams from memory); a bmm or `vecdot` readout; the
+  gradient GEMM as Mᵀ[c ⊙ x, c] (~15% slower than its transpose [c ⊙ x, c]ᵀ M).
 """
 
 
