@@ -339,7 +339,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--device", default="auto")
     ap.add_argument("--out", default=str(HERE / "results.json"))
     ap.add_argument("--doc", default=str(ROOT / "docs" / "benchmarks.md"))
-    ap.add_argument("--baseline-seeds", type=int, default=4,
+    ap.add_argument("--baseline-seeds", type=int, default=8,
                     help="seeds of the plain loop that are timed (scaled to R)")
     ap.add_argument("--quick", action="store_true",
                     help="a small smoke run (R = 4, 100 steps); not the published numbers")
@@ -374,16 +374,14 @@ def main(argv: list[str] | None = None) -> int:
     log(f"GEMM {gemm.size}²: {gemm.sample():.1f} GFLOP/s")
     on = EngineRun(cfg, data, params, device, PROBES, PHASES)
     off = EngineRun(cfg, data, params, device, (), PHASES)
+    per = -(-seeds // PHASES)  # plain-loop seeds before each phase
     for k in range(PHASES):
-        if k < seeds:
-            plain.run_seed(k)
-            log(f"plain loop, seed {k}: {plain.seconds[-1]:.1f} s")
+        for r in range(k * per, min(seeds, (k + 1) * per)):
+            plain.run_seed(r)
+            log(f"plain loop, seed {r}: {plain.seconds[-1]:.1f} s")
         a, b = on.phase(), off.phase()
         log(f"engine phase {k + 1}/{PHASES}: {a:.1f} s with probes, {b:.1f} s without; "
             f"GEMM {gemm.sample(0.5):.1f} GFLOP/s")
-    for r in range(PHASES, seeds):
-        plain.run_seed(r)
-        log(f"plain loop, seed {r}: {plain.seconds[-1]:.1f} s")
     log(f"GEMM {gemm.size}²: {gemm.sample():.1f} GFLOP/s")
     log(f"engine with probes: {on.seconds:.1f} s ({F / on.seconds / 1e9:.1f} GFLOP/s), "
         f"without: {off.seconds:.1f} s ({F / off.seconds / 1e9:.1f} GFLOP/s)")
