@@ -36,8 +36,10 @@ def render(r: dict) -> str:
         f"memory: {m.get('memory_gb', '?')} GB",
         f"- torch {m['torch']} ({m['blas']}), Python {m['python']}, {m['platform']}",
         f"- load average (1, 5, 15 min) before: {r['load_before']}, after: {r['load_after']}"
-        + (" — other processes were competing for the cores; see the note below"
-           if r["load_before"] and r["load_before"][0] > 0.5 * m["logical_cpus"] else ""),
+        + (" — other processes ran too: the GEMM samples below (best against median) show how "
+           "much of the machine the timed parts had"
+           if max(r["load_before"][:1] + r["load_after"][:1], default=0) > 0.5 * m["logical_cpus"]
+           else ""),
         f"- run: {r['created']}, {r['total_seconds']:.0f} s wall in total"
         + (" (**--quick smoke run, not the published workload**)" if r.get("quick") else ""),
         "",
@@ -83,6 +85,25 @@ def render(r: dict) -> str:
             f"({_f(b['seconds_timed'])} s) and scaled by {ref['R']}/{b['seeds_timed']}: seeds are "
             "independent and equally expensive."
         )
+    rows = r["memory"]["rows"]
+    growth = (rows[-1]["peak_extra_mb"] - rows[0]["peak_extra_mb"]) * 2**20 / max(
+        1, (rows[-1]["n"] - rows[0]["n"]) * rows[0]["R"])
+    lines += [
+        "",
+        "Targets of the issue, as measured in this run:",
+        "",
+        f"- at least 3× faster than the plain loop: **{_f(b['speedup'], 2)}×** — "
+        + ("met." if b["speedup"] >= 3 else "not met (see the note at the end)."),
+        f"- at least 0.5 of the GEMM rate: **{_f(e['ratio_to_gemm'], 2)}** with probes, "
+        f"{_f(e0['ratio_to_gemm'], 2)} without — "
+        + ("met." if e["ratio_to_gemm"] >= 0.5 else "not met."),
+        f"- probes at most 10% at the default schedule: **{_f(100 * po['ratio'])} %** — "
+        + ("met." if po["ratio"] <= 0.10 else "not met."),
+        f"- peak memory independent of n beyond the data: the working memory grows by about "
+        f"{growth:.0f} bytes per sample and run (per-sample outputs, losses and probe indices) "
+        "against ~200 bytes of training data and 1600 of activations (m = 400) per sample and "
+        "run — bounded blocks, but not strictly constant.",
+    ]
     worst = max(b["max_abs_diff_vs_engine"].items(), key=lambda kv: kv[1])
     lines += [
         f"- the plain loop measures the same numbers: largest difference to the engine's "
@@ -126,7 +147,7 @@ def render(r: dict) -> str:
         ms = ", ".join(_f(1e3 * t, 2) for t in a["seconds_per_step"])
         lines.append(f"| {axis} | {vals} | {ms} | {_f(a['slope'], 2)} / "
                      f"{_f(a['slope_last_two'], 2)} |")
-    lines += ["", NOTES]
+    lines += ["", NOTES, SPEEDUP_NOTE]
     return "\n".join(lines) + "\n"
 
 
@@ -169,6 +190,20 @@ NOTES = """## How the engine gets there
   through a private op — not used); blocks of ¼–½ or 2–4 times the size; one huge block
   ([R, n, m] at once: ~2.5× slower, it streams from memory); a bmm or `vecdot` readout; the
   gradient GEMM as Mᵀ[c ⊙ x, c] (~15% slower than its transpose [c ⊙ x, c]ᵀ M).
+"""
+
+
+SPEEDUP_NOTE = """## What bounds the ratio to the plain loop
+
+One seed of the reference size already gives the plain loop GEMMs of 1000 × 50 × 400, which
+MKL runs at a fair fraction of the machine (the loop reaches ~0.22 of the GEMM ceiling in the
+published run, probes included). The engine's step is bound by the same two GEMMs, batched over
+the seeds. Measured during development on the quiet 2-core machine (R = 64, per core 32 runs):
+the batched GEMMs alone run at ~0.9 of the ceiling (28.5 ms per step); the rest of a step
+(relu, readout, mask, coefficients) adds ~15% on one core (32.7 ms), and two workers add
+another ~13% (36.9 ms; the GEMMs alone scale perfectly, the elementwise passes do not). So the
+engine sits near 0.7 of the ceiling and the ratio to the plain loop near 0.7 / 0.22 ≈ 3; the
+published runs reached 2.7–2.9×.
 """
 
 
