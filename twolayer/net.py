@@ -418,12 +418,15 @@ class GroupSplit:
         if bool(((groups < 0) | (groups >= S)).any()):
             raise ValueError("every sample needs a group in 0..S-1")
         self.S, self.again = S, list(again)
-        self.perm = torch.argsort(groups.long(), dim=1, stable=True)  # [R, n]
-        counts = torch.zeros(groups.shape[0], S, dtype=torch.long, device=groups.device)
-        counts.scatter_add_(1, groups.long(), torch.ones_like(groups, dtype=torch.long))
+        g = groups.long()
+        self.perm = torch.argsort(g, dim=1, stable=True)  # [R, n]: samples sorted by group
+        counts = torch.zeros(g.shape[0], S, dtype=torch.long, device=g.device)
+        counts.scatter_add_(1, g, torch.ones_like(g))
         ends = torch.cumsum(counts, 1).tolist()
         self.ranges = [list(zip([0] + e[:-1], e)) for e in ends]  # per run, per group
-        self.ny_again = -y_again.to(torch.float64).gather(1, self.perm)  # −ỹ, sorted
+        twice = torch.isin(g, torch.tensor(self.again, dtype=torch.long, device=g.device))
+        self.again_idx = [torch.nonzero(row).flatten() for row in twice]  # per run
+        self.ny_again = -y_again  # −ỹ (labels ±1), made float per block
 
 
 class Workspace:
@@ -675,40 +678,43 @@ def _run_blocks(
 
 def _group_grams(B: _Block, mask: torch.Tensor, grp: tuple, scratch: dict) -> None:
     """The Gram matrices of :class:`GroupSplit` for the runs of block B (whole runs), from its
-    mask M [r, n, m] and right-hand side [c ⊙ x, c] (c = −y σ(−y f)/n)."""
+    mask M [r, n, m] and right-hand side [c ⊙ x, c] (c = −y σ(−y f)/n).
+
+    Per run, the rows of M and of the right-hand side are gathered in group order, the rows of
+    the groups ``again`` once more after them with the right-hand side of the labels ỹ; then
+    every group is one GEMM over its range, and the Gram matrix one more."""
     spec, ws, x = grp
-    n, m = mask.shape[1], mask.shape[2]
+    rows, n, m = mask.shape
+    d = x.shape[2]
     dd = B.rhs.shape[2]
     S = spec.S
     if not scratch:
-        scratch["M"] = mask.new_empty(n, m)
-        scratch["rhs"] = mask.new_empty(n, dd)
+        scratch["M"] = mask.new_empty(2 * n, m)
+        scratch["rhs"] = mask.new_empty(2 * n, dd)
+        scratch["alt"] = mask.new_empty(rows, n, dd)
+        scratch["ct"] = mask.new_empty(rows, n)
         scratch["GT"] = mask.new_empty(S + 1, dd, m)
     Ms, Rs, GT = scratch["M"], scratch["rhs"], scratch["GT"]
-    for i in range(mask.shape[0]):
+    alt, ct = scratch["alt"][:rows], scratch["ct"][:rows]
+    # the right-hand side with the labels ỹ, for all rows of the block: c̃ = −ỹ σ(−ỹ f)/n
+    nyt = spec.ny_again[B.rs].to(ct.dtype)
+    torch.mul(B.f0, nyt, out=ct).sigmoid_().mul_(nyt).div_(n)
+    torch.mul(B.xc, ct.unsqueeze(-1), out=alt[..., :d])
+    if dd > d:
+        alt[..., d] = ct
+    for i in range(rows):
         r = B.rs.start + i
-        perm = spec.perm[r]
-        torch.index_select(mask[i], 0, perm, out=Ms)  # rows of M by group
-        torch.index_select(B.rhs[i], 0, perm, out=Rs)
-        for s, (lo, hi) in enumerate(spec.ranges[r]):
+        perm, twice = spec.perm[r], spec.again_idx[r]
+        k = n + twice.shape[0]
+        torch.index_select(mask[i], 0, perm, out=Ms[:n])
+        torch.index_select(mask[i], 0, twice, out=Ms[n:k])
+        torch.index_select(B.rhs[i], 0, perm, out=Rs[:n])
+        torch.index_select(alt[i], 0, twice, out=Rs[n:k])
+        for s, (lo, hi) in enumerate(spec.ranges[r] + [(n, k)]):
             if hi > lo:
                 torch.mm(Rs[lo:hi].t(), Ms[lo:hi], out=GT[s])
             else:
                 GT[s].zero_()
-        GT[S].zero_()
-        for s in spec.again:  # the same rows once more, with the labels ỹ
-            lo, hi = spec.ranges[r][s]
-            if hi == lo:
-                continue
-            idx = perm[lo:hi]
-            f = B.f0[i].index_select(0, idx)
-            nyt = spec.ny_again[r, lo:hi].to(f.dtype)
-            c = torch.sigmoid(f * nyt).mul_(nyt).div_(n)  # −ỹ σ(−ỹ f)/n
-            alt = torch.empty(hi - lo, dd, dtype=f.dtype, device=f.device)
-            torch.mul(x[r].index_select(0, idx), c.unsqueeze(-1), out=alt[:, : x.shape[2]])
-            if dd > x.shape[2]:
-                alt[:, -1] = c
-            GT[S].addmm_(alt.t(), Ms[lo:hi])
         # ‖g‖² weights entry (k, j) by a_j² (W and b parts alike): scale by |a_j|, then Gram
         V = (GT * B.a[i, :, 0].abs()).reshape(S + 1, -1).to(torch.float64)
         torch.mm(V, V.t(), out=ws.gram[r])
