@@ -308,7 +308,7 @@ def seconds_per_step(device: torch.device, R: int, n: int, d: int, m: int, steps
     short = TrainConfig(steps=2)
     engine.train(params, data, short, [], (), rt)  # warm-up (allocations, BLAS dispatch)
     best = float("inf")
-    for _ in range(2):
+    for _ in range(3):
         sync(device)
         t = time.perf_counter()
         engine.train(params, data, cfg.train, [], (), rt)
@@ -419,7 +419,7 @@ def main(argv: list[str] | None = None) -> int:
         results["memory"] = memory_sweep(device, [1000, 4000, 16000, 64000], 8, 3)
         grid = {"R": [1, 4, 16, 64], "n": [250, 1000, 4000], "m": [100, 400, 1600],
                 "d": [12, 50, 200]}
-        results["scaling"] = scaling(device, dict(R=16, n=1000, d=50, m=400), grid, 30)
+        results["scaling"] = scaling(device, dict(R=16, n=1000, d=50, m=400), grid, 40)
 
     results["load_after"] = loadavg()
     results["total_seconds"] = time.perf_counter() - start

@@ -134,7 +134,7 @@ def render(r: dict) -> str:
         "",
         "## Scaling",
         "",
-        f"Seconds per step (probes off, best of 2 runs of {s['steps']} steps), varying one size "
+        f"Seconds per step (probes off, best of 3 runs of {s['steps']} steps), varying one size "
         f"at a time around R = {bs['R']}, n = {bs['n']}, d = {bs['d']}, m = {bs['m']}. The "
         "work of a step is proportional to R·n·d·m, so a slope of 1 is ideal; a slope below 1 "
         "means fixed per-step costs (Python, small ops) still matter at the small end.",

@@ -427,7 +427,7 @@ def test_segments_in_the_step_equal_the_probe_on_its_own(monkeypatch, bias, thre
         want = run_probes(["segments"], ProbeState(0, p, p, data, "logistic"))
         for k in want:
             torch.testing.assert_close(got[k], want[k], rtol=1e-9, atol=1e-12, msg=k)
-        # and the step's own gradient is untouched by the groups
+        # and the step's own gradient (the sum of the groups') is the gradient
         ref, _, _ = net.loss_gradients(p, data.x, data.y, "logistic")
         torch.testing.assert_close(ws.gradients(p)["W"], ref["W"], **TOL[torch.float64])
     finally:

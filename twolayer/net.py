@@ -410,9 +410,10 @@ class GroupSplit:
     extra group S. The step then also yields the float64 Gram matrix [R, S+1, S+1] of the S+1
     group gradients of Σ_i ℓ_i/n, from the activation pattern it has computed anyway: each
     run's rows of M = 1[pre > 0] are sorted by group (a row copy) and every group is one GEMM
-    over its range — about one extra backward GEMM, instead of a second forward and backward
-    pass. Needs one output, the logistic loss, a fixed second layer and whole runs per block
-    (:meth:`Workspace.can_split`)."""
+    over its range; their sum is the step's gradient. The cost is a row copy and the GEMM of the
+    repeated samples, instead of a second forward and backward pass. Needs one output, the
+    logistic loss, a fixed second layer and whole runs per block (:meth:`Workspace.can_split`).
+    """
 
     def __init__(self, groups: torch.Tensor, S: int, again: list[int], y_again: torch.Tensor):
         if bool(((groups < 0) | (groups >= S)).any()):
@@ -561,8 +562,8 @@ class Workspace:
         """Accumulate the gradient of Σ_i ⟨c_i, f(x_i)⟩ into the buffers, with
         c_i = s_i ∂ℓ_i/∂f (``coeffs`` None: also fills ``out`` and ``loss``; s_i = ``scale``, a
         number or [R, n]) or c = ``coeffs`` [R, n, o] as given. With ``groups`` (see
-        :class:`GroupSplit`; s_i = 1/n) also fill ``gram``; the step's own gradient is computed
-        exactly as without it."""
+        :class:`GroupSplit`; s_i = 1/n) also fill ``gram``; the step's own gradient is then the
+        sum of the group gradients (the same up to the order of the float additions)."""
         logistic = coeffs is None and p.outputs == 1 and objective == "logistic"
         if groups is not None:
             if not (logistic and self.can_split(p) and isinstance(scale, float)):
@@ -663,8 +664,9 @@ def _run_blocks(
             torch.mul(B.xc, c, out=B.rhs_x)
             if B.rhs_c is not None:
                 B.rhs_c.copy_(c[..., 0])
-            _gemm_acc(B.G, B.rhsT, h, B.first)  # this layout: ~15% faster than Mᵀ rhs
-            if grp is not None:
+            if grp is None:
+                _gemm_acc(B.G, B.rhsT, h, B.first)  # this layout: ~15% faster than Mᵀ rhs
+            else:  # the step's gradient as the sum of the group gradients
                 _group_grams(B, h, grp, scratch)
         else:
             delta = h.mul_(torch.bmm(c, B.aT, out=B.ca))
@@ -715,6 +717,7 @@ def _group_grams(B: _Block, mask: torch.Tensor, grp: tuple, scratch: dict) -> No
                 torch.mm(Rs[lo:hi].t(), Ms[lo:hi], out=GT[s])
             else:
                 GT[s].zero_()
+        torch.sum(GT[:S], 0, out=B.G[i])  # the step's own gradient: all samples once
         # ‖g‖² weights entry (k, j) by a_j² (W and b parts alike): scale by |a_j|, then Gram
         V = (GT * B.a[i, :, 0].abs()).reshape(S + 1, -1).to(torch.float64)
         torch.mm(V, V.t(), out=ws.gram[r])
