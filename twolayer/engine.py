@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 import torch
@@ -32,6 +33,22 @@ DIVERGENCE_CHECK_EVERY = 64
 # loss of twolayer.objectives): fn(out, data) -> s [R, n], where out = f(θ_{t−1}) [R, n, o] on
 # the training inputs, the outputs the previous step already computed (f(θ_0) at t = 0).
 WeightsFn = Callable[[torch.Tensor, Dataset], torch.Tensor]
+
+
+class MinibatchObjective(Protocol):
+    """An objective (:data:`WeightsFn`) that, under minibatch SGD, draws its own minibatches
+    and their weights, e.g. the memorisation objective's paired train / ascended minibatches with
+    a gate evaluated once per epoch. ``minibatches`` yields (x [R, rows, d], y [R, rows],
+    s [R, rows]) forever, reading the live parameters ``p`` (updated in place by the loop) when
+    it needs them; ``rows(batch)`` is the number of rows per step."""
+
+    def __call__(self, out: torch.Tensor, data: Dataset) -> torch.Tensor: ...
+
+    def rows(self, batch: int) -> int: ...
+
+    def minibatches(
+        self, p: Params, data: Dataset, batch: int, seeds: list[int], budget: int
+    ) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]: ...
 
 
 def probe_times(steps: int, num: int = 40, dense_until: int = 10) -> list[int]:
@@ -119,7 +136,8 @@ def train(
     weights: per-sample loss weights s_i [R, n] (default 1/n). Minibatch SGD uses the sampled
     rows scaled by n/B (an unbiased estimate of the weighted loss's gradient). A callable
     :data:`WeightsFn` recomputes them every step from f(θ_{t−1}) on the training inputs (no extra
-    forward pass; one at entry for t = 0); full-batch GD only.
+    forward pass; one at entry for t = 0) under full-batch GD; under minibatch SGD it must be a
+    :class:`MinibatchObjective`, which draws each step's rows and weights itself.
     Raises :class:`DivergenceError` naming the run and the step where f became NaN/inf.
     """
     runtime = runtime or Runtime()
@@ -146,16 +164,21 @@ def train(
         else None
     )
     weights_fn = weights if callable(weights) else None
+    drawn = False  # minibatches and their weights drawn by the objective (MinibatchObjective)
     if weights_fn is not None:
         if batches is not None:
-            raise ConfigError("batch_size", cfg.batch_size,
-                              "step-wise weights (an objective) need full-batch GD (None)")
+            if not hasattr(weights_fn, "minibatches"):
+                raise ConfigError("batch_size", cfg.batch_size,
+                                  "this objective's step-wise weights need full-batch GD (None)")
+            batches = weights_fn.minibatches(p, data, cfg.batch_size, seeds, runtime.budget)
+            drawn = True
         weights = None
     elif weights is not None:
         weights = weights.to(device, dtype)
-    n_step = cfg.batch_size if batches is not None else data.x.shape[1]
+    n_step = data.x.shape[1] if batches is None else (
+        weights_fn.rows(cfg.batch_size) if drawn else cfg.batch_size)
     ws = net.Workspace(p, n_step, runtime.budget)  # buffers reused by every step
-    if weights_fn is not None:  # f(θ_0) for the weights of step 0
+    if weights_fn is not None and not drawn:  # f(θ_0) for the weights of step 0
         ws.out.copy_(net.forward(p, data.x, runtime.budget))
     # the segments probe's group gradients, taken during the step at a probe time (no second
     # pass) when the step's gradient is the probe's: full batch, mean logistic loss
@@ -192,6 +215,9 @@ def train(
                     scale = weights_fn(ws.out, data).to(device, dtype)
                 ws.run(p, data.x, data.y, cfg.objective, scale,
                        groups=split if probe_now else None)
+            elif drawn:
+                xb, yb, sb = next(batches)
+                ws.run(p, xb, yb, cfg.objective, sb)
             else:
                 xb, yb, idx = next(batches)
                 if weights is None:
