@@ -179,8 +179,8 @@ def test_sgd_gathers_weights():
     w = normal_weights(data.ascended, torch.float64)  # 0 on A: A's samples must not move θ
     half = train(p, data, cfg, [0, 5], (), RT, seeds=[0, 1], weights=w)
     assert not torch.allclose(half.params.W, plain.params.W)
-    with pytest.raises(ConfigError):
-        train(p, data, cfg, [0, 5], (), RT, weights=Memorise(data.ascended, 4))
+    with pytest.raises(ConfigError):  # a step-wise objective that draws no minibatches
+        train(p, data, cfg, [0, 5], (), RT, weights=lambda out, dt: normal_weights(dt.ascended))
 
 
 def test_badger_probe_accuracies():
@@ -199,3 +199,115 @@ def test_badger_probe_accuracies():
         jn = torch.stack([net.input_jacobian(p.select([r]), data.x[r:r + 1, i:i + 1]).norm()
                           for i in range(40)])
         assert float(out["badger/jac_train"][r]) == pytest.approx(float(jn.mean()))
+
+
+# ---- the memorise objective under minibatch SGD (paired minibatches, per-epoch gate) ----------
+
+
+def reference_mem_sgd(p, data, lr, steps, batch, threshold, seeds):
+    """Plain float64 autograd loop, one run at a time: each step B points of T and B of A in the
+    order of fresh per-epoch permutations (streams memorise-train / memorise-ascended), loss
+    mean_{B_T} ℓ − g_e mean_{B_A} ℓ, g_e = 1[accuracy on all of A at the epoch's start > τ]."""
+    from twolayer.seeding import generator
+
+    out, gates = [], []
+    for r in range(p.runs):
+        q = p.select([r])
+        W, a, b = (t[0].clone().requires_grad_(True) for t in (q.W, q.a, q.b))
+        asc = data.ascended[r]
+        tr_idx = [i for i in range(asc.numel()) if not asc[i]]
+        as_idx = [i for i in range(asc.numel()) if asc[i]]
+        gt, ga = generator(seeds[r], "memorise-train"), generator(seeds[r], "memorise-ascended")
+        x, y = data.x[r], data.y[r]
+
+        def f(xx, W=W, a=a, b=b):
+            return torch.relu(xx @ W.T + b) @ a
+
+        per_epoch = min(len(tr_idx), len(as_idx)) // batch
+        gr = []
+        for t in range(steps):
+            k = t % per_epoch
+            if k == 0:
+                with torch.no_grad():
+                    right = sum(int(f(x[i]).argmax() == y[i]) for i in as_idx)
+                g = 1.0 if right / len(as_idx) > threshold else 0.0
+                pt = [tr_idx[j] for j in torch.randperm(len(tr_idx), generator=gt).tolist()]
+                pa = [as_idx[j] for j in torch.randperm(len(as_idx), generator=ga).tolist()]
+            gr.append(g)
+            bt, ba = pt[k * batch:(k + 1) * batch], pa[k * batch:(k + 1) * batch]
+            ce = torch.nn.functional.cross_entropy
+            loss = ce(f(x[bt]), y[bt]) - g * ce(f(x[ba]), y[ba])
+            gW, ga_, gb = torch.autograd.grad(loss, (W, a, b))
+            with torch.no_grad():
+                W -= lr * gW
+                a -= lr * ga_
+                b -= lr * gb
+        out.append((W.detach(), a.detach(), b.detach()))
+        gates.append(gr)
+    return out, gates
+
+
+@pytest.mark.parametrize("gate", ["chance", "none", 0.3])
+def test_engine_memorise_sgd_matches_plain_loop(gate):
+    _, data = small(n=20)
+    p = params(2)
+    mem = Memorise(data.ascended, 4, gate=gate)
+    steps, batch, lr = 9, 6, 0.7  # 3 steps per epoch: 3 epochs, gates at steps 0, 3, 6
+    cfg = TrainConfig(lr=lr, steps=steps, objective="softmax", batch_size=batch)
+    res = train(p, data, cfg, [0, steps], (), RT, seeds=[4, 7], weights=mem)
+    ref, gates = reference_mem_sgd(p, data, lr, steps, batch, mem.threshold, [4, 7])
+    for r in range(2):
+        assert torch.allclose(res.params.W[r], ref[r][0], atol=1e-10)
+        assert torch.allclose(res.params.a[r], ref[r][1], atol=1e-10)
+        assert torch.allclose(res.params.b[r], ref[r][2], atol=1e-10)
+    assert torch.stack(mem.gates, 1).tolist() == gates
+    assert not torch.allclose(res.params.W, p.W)
+
+
+def test_memorise_sgd_gate_per_epoch_and_weights():
+    _, data = small(n=20)
+    p = params(2)
+    acc = Memorise(data.ascended, 4).ascended_accuracy(net.forward(p, data.x), data.y)
+    assert acc[0] > 0  # the threshold below sits exactly at run 0's accuracy
+    # at the threshold: off; just below it: on (evaluated on the whole of A at the epoch start)
+    for tau, want in ((float(acc[0]), 0.0), (float(acc[0]) - 1e-9, 1.0)):
+        mem = Memorise(data.ascended, 4, gate=tau)
+        it = mem.minibatches(p, data, 5, [0, 1], net.DEFAULT_CHUNK_ELEMENTS)
+        for _ in range(8):  # two epochs of 4 steps, the parameters unchanged
+            x, y, s = next(it)
+            assert x.shape == (2, 10, 6) and s.shape == (2, 10)
+            assert torch.allclose(s[:, :5].sum(1), torch.ones(2, dtype=s.dtype))
+            assert torch.allclose(s[0, 5:].sum(), torch.tensor(-want, dtype=s.dtype))
+            assert (s[:, 5:] <= 0).all()
+        assert [float(g[0]) for g in mem.gates] == [want] * 8
+    # rows: B from T then B from A; an epoch visits every point of T and of A exactly once
+    mem = Memorise(data.ascended, 4, gate="none")
+    it = mem.minibatches(p, data, 5, [0, 1], net.DEFAULT_CHUNK_ELEMENTS)
+    seen_tr, seen_as = [], []
+    for _ in range(4):
+        x, y, s = next(it)
+        seen_tr.append(x[0, :5])
+        seen_as.append(x[0, 5:])
+        assert torch.allclose(s[:, 5:].sum(1), -torch.ones(2, dtype=s.dtype))
+    key = lambda t: sorted(map(tuple, t.tolist()))  # noqa: E731
+    assert key(torch.cat(seen_tr)) == key(data.x[0, :20])
+    assert key(torch.cat(seen_as)) == key(data.x[0, 20:])
+    # never: the normal objective on the same paired minibatches (no ascent, no forward needed)
+    mem = Memorise(data.ascended, 4, gate="never")
+    _, _, s = next(mem.minibatches(p, data, 5, [0, 1], net.DEFAULT_CHUNK_ELEMENTS))
+    assert (s[:, 5:] == 0).all()
+    with pytest.raises(ConfigError):
+        next(Memorise(data.ascended, 4).minibatches(p, data, 21, [0, 1], 10**6))
+
+
+def test_memorise_sgd_gate_turns_off_during_training():
+    """Ungated ascent drives A's accuracy to (near) 0; the chance gate then switches off at an
+    epoch start, and every recorded gate is the accuracy test at that epoch's start."""
+    _, data = small(n=40, fractions=(0.0, 0.0))
+    p = params(2)
+    mem = Memorise(data.ascended, 4, gate="chance")
+    cfg = TrainConfig(lr=0.5, steps=80, objective="softmax", batch_size=10)
+    train(p, data, cfg, [0, 80], (), RT, seeds=[0, 1], weights=mem)
+    g = torch.stack(mem.gates, 1)  # [R, steps]
+    assert (g.reshape(2, 20, 4) == g.reshape(2, 20, 4)[..., :1]).all()  # constant per epoch
+    assert (g == 0).any() and (g == 1).any()
