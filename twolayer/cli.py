@@ -16,7 +16,7 @@ from fractions import Fraction
 from . import __version__
 from .errors import TwolayerError
 
-COMMANDS = ("simulate", "figures", "check", "conditions")
+COMMANDS = ("simulate", "figures", "check", "conditions", "sweep")
 
 
 class Parser(argparse.ArgumentParser):

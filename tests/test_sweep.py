@@ -1,0 +1,343 @@
+"""Sweeps: spec parsing and validation, batched groups against per-point ``simulate``, the
+store (resume, summary table against the records), a killed sweep resumed, the local executor,
+and the CLI's bad-input behaviour (exit 2, nothing written).
+
+Every setting is tiny (d = 10, n = 40, m = 8, a few steps) so the file runs in well under a
+minute on a loaded 2-core machine.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from twolayer.cli import main
+from twolayer.engine import Runtime
+from twolayer.errors import ConfigError
+from twolayer.simulate import simulate
+from twolayer.sweep import SpecError, Store, loads, run_sweep
+from twolayer.sweep.executors import LocalExecutor
+from twolayer.sweep.worker import plan_groups, run_group
+
+TINY = """
+seeds = 2
+[base]
+data.d = 10
+data.n = 40
+data.n_test = 50
+net.m = 8
+train.steps = 20
+probe.num_times = 5
+"""
+
+
+class InProcess:
+    """An executor running each group in this process (the reference for the others)."""
+
+    name = "inprocess"
+    writes_store = False
+
+    def run(self, tasks):
+        for i, t in enumerate(tasks):
+            yield i, run_group(t, "cpu", 1)
+
+
+def records_equal(a, b) -> bool:
+    return (a.run_id == b.run_id and a.config == b.config and np.array_equal(a.times, b.times)
+            and set(a.arrays) == set(b.arrays)
+            and all(np.array_equal(a.arrays[k], b.arrays[k], equal_nan=True) for k in a.arrays))
+
+
+# ------------------------------------------------------------------------------------------
+# spec
+# ------------------------------------------------------------------------------------------
+
+
+def test_axes_lists_and_ranges_give_the_cartesian_grid() -> None:
+    spec = loads(TINY + """
+[axes]
+data.noise = {start = 0.0, stop = 0.2, step = 0.1}
+data.n = {start = 10, stop = 1000, num = 3, scale = "log"}
+"net.init_var" = [0.001, 0.01]
+""")
+    assert [a.key for a in spec.axes] == ["data.noise", "data.n", "net.init_var"]
+    assert spec.axes[0].values == (0.0, 0.1, 0.2)
+    assert spec.axes[1].values == (10, 100, 1000)  # 10^1, 10^2, 10^3, integers
+    assert spec.shape == (3, 3, 2)
+    points = spec.points()
+    assert len(points) == 18
+    # row-major: the last axis varies fastest; every config carries the axis values
+    p = points[7]
+    i, j, k = np.unravel_index(7, spec.shape)
+    assert p.coords == {"data.noise": spec.axes[0].values[i], "data.n": spec.axes[1].values[j],
+                        "net.init_var": spec.axes[2].values[k]}
+    assert p.config.data.n == p.coords["data.n"] and p.config.net.init_var == p.coords[
+        "net.init_var"]
+    assert p.config.data.d == 10 and p.config.seeds == 2 and p.config.seed == 0
+    assert len({q.run_id for q in points}) == 18
+
+
+def test_linear_num_range_and_preset_base() -> None:
+    spec = loads("""
+[base]
+preset = "frei-fig1"
+train.steps = 7
+[axes]
+train.lr = {start = 0.05, stop = 0.2, num = 4}
+""")
+    assert spec.axes[0].values == (0.05, 0.1, 0.15, 0.2)
+    cfg = spec.points()[0].config
+    assert cfg.data.d == 2 and cfg.data.n == 5000 and cfg.net.m == 500  # from the preset
+    assert cfg.train.steps == 7  # the spec's override wins
+
+
+@pytest.mark.parametrize("text, key", [
+    ("bogus = 1", "bogus"),
+    ("[axes]\ndata.dd = [1, 2]", "axes.data.dd"),
+    ("[axes]\ndata.d = []", "axes.data.d"),
+    ("[axes]\ndata.d = ['a', 'b']", "axes.data.d"),
+    ("[axes]\ndata.noise = {start = 0, stop = 1}", "axes.data.noise"),
+    ("[axes]\ndata.noise = {start = 0, stop = 0.1, num = 2, by = 3}", "axes.data.noise.by"),
+    ("[axes]\nnet.m = [8, 9]", "axes.net.m"),  # odd m with the ±1/√m head
+    ("[base]\npreset = 'nope'", "base.preset"),
+    ("[base]\ndata.noise = 'high'", "base.data.noise"),
+    ("[base]\nseeds = 3", "base.seeds"),
+    ("[base]\nweights = 3", "base.weights"),
+    ("seeds = 0", "seeds"),
+    ("[run]\ngroup_runs = 'x'", "run.group_runs"),
+    ("[slurm]\npartitions = 'cpu'", "slurm.partitions"),
+    ("[slurm]\ncluster = 'pbs'", "slurm.cluster"),
+])
+def test_invalid_spec_names_the_key(text: str, key: str) -> None:
+    with pytest.raises(SpecError) as e:
+        base = TINY.replace("seeds = 2\n", "")
+        if text.startswith("[base]"):
+            doc = text  # its own [base] table
+        elif text.startswith("["):
+            doc = base + "\n" + text
+        else:  # a top-level key comes before the tables
+            doc = text + "\n" + base
+        loads(doc, source="s.toml")
+    assert e.value.field == key
+    assert f"s.toml: {key} = " in str(e.value)
+    assert isinstance(e.value, ConfigError)
+
+
+def test_invalid_spec_on_the_cli_exits_2_and_writes_nothing(tmp_path: Path, capsys) -> None:
+    spec = tmp_path / "bad.toml"
+    spec.write_text(TINY + "[axes]\ndata.noise = [0.1, 0.7]\n")  # η = 0.7 is out of range
+    out = tmp_path / "store"
+    assert main(["sweep", str(spec), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "axes.data.noise = 0.7 is invalid" in err and "[0, 0.5)" in err
+    assert not out.exists()
+    assert main(["sweep", str(tmp_path / "missing.toml"), "--out", str(out)]) == 2
+    assert not out.exists()
+
+
+# ------------------------------------------------------------------------------------------
+# groups
+# ------------------------------------------------------------------------------------------
+
+
+def test_groups_merge_per_run_values_only_and_respect_the_run_cap() -> None:
+    spec = loads(TINY + """
+[axes]
+net.m = [8, 16]
+data.noise = [0.0, 0.1, 0.2]
+net.init_var = [0.001, 0.01]
+""")
+    cfgs = [p.config for p in spec.points()]
+    groups = plan_groups(cfgs, 32)
+    assert [len(g) for g in groups] == [6, 6]  # one group per width m
+    for g in groups:
+        assert len({cfgs[i].net.m for i in g}) == 1
+    capped = plan_groups(cfgs, 5)  # 2 runs per point: at most 2 points per group
+    assert all(sum(cfgs[i].seeds for i in g) <= 5 for g in capped)
+    assert sorted(i for g in capped for i in g) == list(range(12))
+
+
+def test_a_batched_group_reproduces_simulate_point_by_point(single_thread) -> None:
+    """Oracle: ``simulate`` of each point alone. The training (errors, baselines, static
+    arrays) is bitwise equal; probe reductions may differ by float32 rounding (the batched
+    kernels see a different run count)."""
+    spec = loads(TINY + "[axes]\ndata.noise = [0.0, 0.2]\nnet.init_var = [0.001, 0.01]\n")
+    points = spec.points()
+    outs = run_group([p.config.to_dict() for p in points], "cpu", None)
+    assert [o.status for o in outs] == ["ok"] * 4
+    for p, o in zip(points, outs):
+        ref = simulate(p.config, Runtime(device="cpu", progress=False))
+        rec = o.record
+        assert rec.run_id == ref.run_id == p.run_id
+        assert set(rec.arrays) == set(ref.arrays)
+        for k in ref.arrays:
+            if k.startswith(("errors/", "baseline/", "static/")):
+                assert np.array_equal(rec.arrays[k], ref.arrays[k], equal_nan=True), k
+            else:
+                np.testing.assert_allclose(rec.arrays[k], ref.arrays[k], rtol=1e-5, atol=1e-7,
+                                           err_msg=k)
+
+
+def test_a_diverging_point_fails_alone(tmp_path: Path, single_thread) -> None:
+    # ω_init² = 1e80: W = inf in float32, NaN outputs at step 0; same group as the good point
+    spec = loads(TINY + "[axes]\nnet.init_var = [0.001, 1e80]\n")
+    store = Store(tmp_path)
+    rep = run_sweep(spec, store, InProcess())
+    good, bad = spec.points()
+    assert rep.failed == [bad.run_id] and rep.groups == 1
+    assert store.status(good.run_id) == "ok" and store.status(bad.run_id) == "diverged"
+    assert "diverged" in store.failure(bad.run_id)["message"]
+    assert run_sweep(spec, store, InProcess()).trained == 0  # a recorded failure is not retried
+    assert run_sweep(spec, store, InProcess(), force=True).failed == [bad.run_id]
+
+
+# ------------------------------------------------------------------------------------------
+# store and resume
+# ------------------------------------------------------------------------------------------
+
+
+def test_store_resume_and_summary_table(tmp_path: Path, single_thread) -> None:
+    spec = loads(TINY + "[axes]\ndata.noise = [0.0, 0.2]\nnet.m = [8, 16]\n")
+    store = Store(tmp_path / "s")
+    rep = run_sweep(spec, store, InProcess())
+    assert (rep.points, rep.skipped, rep.trained, rep.groups) == (4, 0, 4, 2)
+    stamp = {p.run_id: (store.records / p.run_id / "arrays.npz").stat().st_mtime_ns
+             for p in spec.points()}
+    again = run_sweep(spec, store, InProcess())
+    assert (again.skipped, again.trained, again.groups) == (4, 0, 0)
+    assert stamp == {r: (store.records / r / "arrays.npz").stat().st_mtime_ns for r in stamp}
+    # a point removed from the store is retrained; its group-mate is not rewritten
+    victim = spec.points()[0]
+    before = store.load(victim.run_id)
+    import shutil
+
+    shutil.rmtree(store.records / victim.run_id)
+    third = run_sweep(spec, store, InProcess())
+    assert (third.skipped, third.trained, third.groups) == (3, 1, 1)
+    assert records_equal(store.load(victim.run_id), before)
+    for p in spec.points()[1:]:
+        assert (store.records / p.run_id / "arrays.npz").stat().st_mtime_ns == stamp[p.run_id]
+    # summary: one row per point and seed; values are the records' per-run final values
+    with open(store.root / "summary.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 4 * 2
+    for row in rows:
+        rec = store.load(row["run_id"])
+        r = rec.meta["seeds"].index(int(row["seed"]))
+        assert float(row["data.noise"]) == rec.config["data"]["noise"]
+        assert int(row["net.m"]) == rec.config["net"]["m"]
+        assert float(row["test_error"]) == float(rec.arrays["errors/test_error"][r, -1])
+        assert float(row["linear_test_error"]) == float(
+            rec.arrays["baseline/linear_test_error"][r])
+        assert row["status"] == "ok"
+    assert (store.root / "points.csv").is_file() and (store.root / "spec.toml").is_file()
+    assert not [p for p in store.records.iterdir() if p.name.startswith(".")]
+
+
+def test_local_pool_matches_in_process(tmp_path: Path) -> None:
+    spec = loads(TINY + "[run]\ngroup_runs = 4\n[axes]\ndata.noise = [0.0, 0.2]\n"
+                 "net.m = [8, 16]\n")
+    ref, pool = Store(tmp_path / "ref"), Store(tmp_path / "pool")
+    run_sweep(spec, ref, InProcess())
+    rep = run_sweep(spec, pool, LocalExecutor(workers=2, threads=1))
+    assert rep.trained == 4
+    for p in spec.points():
+        assert records_equal(pool.load(p.run_id), ref.load(p.run_id))
+
+
+KILL_SPEC = """
+seeds = 2
+[base]
+data.d = 10
+data.n = 60
+data.n_test = 50
+net.m = 16
+train.steps = 400
+probe.num_times = 8
+[run]
+group_runs = 2
+[axes]
+data.noise = [0.0, 0.05, 0.1, 0.15, 0.2, 0.25]
+net.init_var = [0.001, 0.01]
+"""
+
+
+def _sweep_cmd(spec: Path, out: Path) -> list[str]:
+    return [sys.executable, "-m", "twolayer", "sweep", str(spec), "--out", str(out),
+            "--workers", "1", "--threads", "1", "--json", "--quiet"]
+
+
+def test_killed_sweep_resumes_and_loses_nothing(tmp_path: Path) -> None:
+    spec_path = tmp_path / "kill.toml"
+    spec_path.write_text(KILL_SPEC)
+    spec = loads(KILL_SPEC)
+    total = len(spec.points())  # 12 points in 12 groups (one point of 2 runs per group)
+    out = tmp_path / "killed"
+    proc = subprocess.Popen(_sweep_cmd(spec_path, out), start_new_session=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    records = out / "records"
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline and proc.poll() is None:
+            done = [p for p in records.glob("*/record.json")] if records.exists() else []
+            if len(done) >= 2:
+                break
+            time.sleep(0.05)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)  # the sweep and its worker processes
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL, "the sweep finished before it could be killed"
+    present = len(list(records.glob("*/record.json")))
+    assert 2 <= present < total
+    # restart with the same command: only the missing points train
+    res = subprocess.run(_sweep_cmd(spec_path, out), capture_output=True, text=True,
+                         timeout=300)
+    assert res.returncode == 0, res.stderr
+    rep = json.loads(res.stdout)
+    assert rep["skipped"] == present and rep["trained"] == total - present
+    # compare with an uninterrupted run
+    ref = Store(tmp_path / "ref")
+    run_sweep(spec, ref, InProcess())
+    st = Store(out)
+    for p in spec.points():
+        assert records_equal(st.load(p.run_id), ref.load(p.run_id)), p.coords
+    with open(out / "summary.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == total * 2 and all(r["status"] == "ok" for r in rows)
+    assert all(math.isfinite(float(r["test_error"])) for r in rows)
+
+
+def test_dry_run_writes_nothing(tmp_path: Path, capsys) -> None:
+    spec = tmp_path / "ok.toml"
+    spec.write_text(TINY + "[axes]\ndata.noise = [0.0, 0.2]\n")
+    out = tmp_path / "store"
+    assert main(["sweep", str(spec), "--out", str(out), "--dry-run"]) == 0
+    text = capsys.readouterr().out
+    assert "2 points x 2 seeds" in text and "1 engine calls" in text
+    assert not out.exists()
+
+
+def test_slurm_without_sbatch_and_address_without_dask_exit_2(tmp_path: Path, capsys,
+                                                              monkeypatch) -> None:
+    spec = tmp_path / "ok.toml"
+    spec.write_text(TINY + "[axes]\ndata.noise = [0.0]\n")
+    out = tmp_path / "store"
+    assert main(["sweep", str(spec), "--out", str(out), "--address", "tcp://x:1"]) == 2
+    assert "--address" in capsys.readouterr().err
+    pytest.importorskip("submitit")
+    monkeypatch.setenv("PATH", str(tmp_path))  # no sbatch
+    assert main(["sweep", str(spec), "--out", str(out), "--executor", "slurm"]) == 2
+    assert "sbatch" in capsys.readouterr().err
+    assert not out.exists()

@@ -1,0 +1,124 @@
+"""``twolayer sweep SPEC.toml``: train a grid of settings, resumably, here or on a cluster.
+
+The spec is validated (every point's config built) before anything is written; then the store
+directory is created, the groups missing from it are trained by the executor, and the points
+and summary tables are rewritten. Rerunning the same command resumes: stored points are skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ..cli import integer
+from ..errors import ConfigError
+from ..record import check_writable_dir
+
+EXECUTORS = ("local", "dask", "slurm")
+DEFAULT_ROOT = "sweep-results"
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "sweep",
+        help="train a grid of settings from a TOML spec (resumable; local, Dask or SLURM)",
+        description="Train every point of a sweep spec (base setting x axes x seeds, see "
+        "docs/sweeps.md) and store one record per point under the hash of its config. Points "
+        "already in the store are skipped (resume is the default); --force retrains them. Writes "
+        "<out>/records/, <out>/points.csv and <out>/summary.csv (one row per point and seed).",
+    )
+    p.add_argument("spec", metavar="SPEC.toml", help="the sweep spec")
+    p.add_argument("--executor", choices=EXECUTORS, default="local",
+                   help="local process pool, Dask (distributed) or SLURM (submitit) "
+                   "(default local)")
+    p.add_argument("--workers", type=integer, default=1,
+                   help="local: processes; dask without --address: LocalCluster workers "
+                   "(default 1)")
+    p.add_argument("--threads", type=integer, default=None,
+                   help="BLAS/OpenMP threads per worker (default: cores / workers; 1 on a "
+                   "remote Dask cluster)")
+    p.add_argument("--address", help="dask: scheduler address, e.g. tcp://host:8786 (default: "
+                   "start a LocalCluster)")
+    p.add_argument("--partition", help="slurm: partition (overrides the spec's [slurm] table)")
+    p.add_argument("--time", type=integer, default=None,
+                   help="slurm: time limit per job in minutes (overrides [slurm] time)")
+    p.add_argument("--out", help=f"store directory (default {DEFAULT_ROOT}/<spec name>)")
+    p.add_argument("--force", action="store_true", help="retrain points already in the store")
+    p.add_argument("--dry-run", action="store_true",
+                   help="validate the spec, print the points and groups, write nothing")
+    p.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.set_defaults(run=run)
+
+
+def make_executor(args: argparse.Namespace, spec, out: Path):  # type: ignore[no-untyped-def]
+    """The executor the flags ask for (ConfigError on bad flags or an unreachable scheduler)."""
+    from ..sweep import executors as ex
+
+    if args.workers < 1:
+        raise ConfigError("workers", args.workers, "must be an integer >= 1")
+    if args.threads is not None and args.threads < 1:
+        raise ConfigError("threads", args.threads, "must be an integer >= 1")
+    if args.address is not None and args.executor != "dask":
+        raise ConfigError("address", args.address, "only used with --executor dask")
+    if args.executor == "local":
+        return ex.LocalExecutor(args.workers, args.threads, spec.device)
+    if args.executor == "dask":
+        return ex.DaskExecutor(args.address, args.workers, args.threads, spec.device)
+    options = dict(spec.slurm)
+    if args.partition is not None:
+        options["partition"] = args.partition
+    if args.time is not None:
+        if args.time < 1:
+            raise ConfigError("time", args.time, "must be an integer >= 1 (minutes)")
+        options["time"] = args.time
+    if args.threads is not None:
+        options["cpus_per_task"] = args.threads
+    return ex.SlurmExecutor(str(out), options, spec.device)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..sweep import Store, load, run_sweep
+    from ..sweep.worker import plan_groups
+
+    spec = load(args.spec)
+    out = Path(args.out) if args.out else Path(DEFAULT_ROOT) / spec.name
+    if args.dry_run:
+        points = spec.points()
+        groups = plan_groups([p.config for p in points], spec.group_runs)
+        st = Store(out)
+        have = sum(st.has(p.run_id) for p in points)
+        print(f"{spec.name}: {len(points)} points x {spec.seeds} seeds, axes "
+              + " x ".join(f"{a.key}[{len(a.values)}]" for a in spec.axes)
+              + f"; {len(groups)} engine calls; {have} points in {out}")
+        for p in points:
+            print(f"  {p.index:4d} {p.run_id} "
+                  + " ".join(f"{k}={v}" for k, v in p.coords.items()))
+        return 0
+    check_writable_dir(out, "out")
+    executor = make_executor(args, spec, out)  # connects (dask) before anything is written
+    try:
+        def progress(done: int, total: int, outcomes) -> None:  # type: ignore[no-untyped-def]
+            if not args.quiet:
+                print(f"[{done}/{total}] {len(outcomes)} point(s) done", file=sys.stderr)
+
+        report = run_sweep(spec, Store(out), executor, force=args.force, on_result=progress)
+    finally:
+        executor.close()
+    doc = {
+        "spec": spec.name, "out": str(out), "points": report.points,
+        "skipped": report.skipped, "trained": report.trained, "failed": report.failed,
+        "engine_calls": report.groups, "seconds": round(report.seconds, 2),
+        "tables": [str(t) for t in report.tables],
+    }
+    if args.json:
+        print(json.dumps(doc))
+    else:
+        print(f"{spec.name}: {report.points} points ({report.skipped} already stored, "
+              f"{report.trained} trained in {report.groups} engine calls, "
+              f"{len(report.failed)} diverged) in {report.seconds:.1f} s; store {out}")
+        for t in report.tables:
+            print(f"  {t}")
+    return 0

@@ -1,0 +1,208 @@
+"""Executors: where the groups of a sweep train.
+
+Every executor takes the same tasks (a group of point configs, see :mod:`.worker`) and yields
+``(task index, outcomes)`` as tasks finish, in any order; the runner writes the outcomes into the
+store as they arrive, so whatever finished before an interruption is kept.
+
+- :class:`LocalExecutor`: a process pool on this machine (``spawn`` start), each worker's
+  BLAS/OpenMP threads pinned (environment variables before torch loads, ``torch.set_num_threads``
+  in the initialiser) so that W workers × T threads do not oversubscribe the cores;
+- :class:`DaskExecutor`: a ``distributed`` client on a scheduler address, or on a
+  ``LocalCluster`` it starts when no address is given (``pip install twolayer[dask]``). Dask
+  retries the task of a worker that dies on another worker;
+- :class:`SlurmExecutor`: ``submitit`` job arrays (``pip install twolayer[slurm]``); each job
+  writes its records into the store itself (the store must be on a file system the jobs share,
+  as submitit's own folder must be), the client waits and reports.
+
+The optional dependencies are imported only when their executor is created.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from ..errors import ConfigError
+from .worker import THREAD_ENV, pin_threads, run_group, run_group_to_store
+
+Task = list[dict[str, Any]]  # the config dicts of one group
+
+
+def default_threads(workers: int) -> int:
+    """Threads per worker so that workers × threads ≈ the cores of this machine."""
+    return max(1, (os.cpu_count() or 1) // max(1, workers))
+
+
+class LocalExecutor:
+    """A pool of ``workers`` processes with ``threads`` intra-op threads each."""
+
+    name = "local"
+    writes_store = False
+
+    def __init__(self, workers: int = 1, threads: int | None = None, device: str = "cpu"):
+        self.workers = max(1, workers)
+        self.threads = threads or default_threads(self.workers)
+        self.device = device
+
+    def run(self, tasks: list[Task]) -> Iterator[tuple[int, list[Any]]]:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        if not tasks:
+            return
+        saved = {v: os.environ.get(v) for v in THREAD_ENV}
+        for v in THREAD_ENV:  # inherited by the spawned workers before they import torch
+            os.environ[v] = str(self.threads)
+        try:
+            pool = ProcessPoolExecutor(
+                max_workers=min(self.workers, len(tasks)), mp_context=mp.get_context("spawn"),
+                initializer=pin_threads, initargs=(self.threads,),
+            )
+        finally:
+            for v, old in saved.items():
+                if old is None:
+                    os.environ.pop(v, None)
+                else:
+                    os.environ[v] = old
+        with pool:
+            futures = {pool.submit(run_group, t, self.device, self.threads): i
+                       for i, t in enumerate(tasks)}
+            try:
+                for fut in as_completed(futures):
+                    yield futures[fut], fut.result()
+            except BaseException:
+                for fut in futures:
+                    fut.cancel()
+                raise
+
+    def close(self) -> None:
+        pass
+
+
+class DaskExecutor:
+    """A ``distributed`` client on ``address`` (or on a new LocalCluster of ``workers``
+    processes with ``threads`` threads each when ``address`` is None)."""
+
+    name = "dask"
+    writes_store = False
+
+    def __init__(self, address: str | None = None, workers: int = 1, threads: int | None = None,
+                 device: str = "cpu", timeout: float = 10.0):
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise ConfigError("executor", "dask", "needs the distributed package: pip install "
+                              "'twolayer[dask]'") from None
+        self.device = device
+        self.cluster = None
+        if address is None:
+            self.threads = threads or default_threads(workers)
+            env = {v: str(self.threads) for v in THREAD_ENV}
+            self.cluster = LocalCluster(
+                n_workers=max(1, workers), threads_per_worker=1, processes=True,
+                dashboard_address=None, env=env, host="127.0.0.1",
+            )
+            self.client = Client(self.cluster)
+        else:
+            self.threads = threads or 1
+            try:
+                self.client = Client(address, timeout=f"{timeout}s")
+            except (OSError, TimeoutError, ValueError) as e:
+                why = str(e).splitlines()[0] if str(e) else type(e).__name__
+                raise ConfigError("address", address, "no Dask scheduler reachable there "
+                                  f"({why[:120]})") from None
+
+    def run(self, tasks: list[Task]) -> Iterator[tuple[int, list[Any]]]:
+        from distributed import as_completed
+
+        if not tasks:
+            return
+        futures = {}
+        for i, t in enumerate(tasks):
+            fut = self.client.submit(run_group, t, self.device, self.threads, pure=False,
+                                     retries=2)
+            futures[fut] = i
+        try:
+            for fut in as_completed(list(futures)):
+                yield futures[fut], fut.result()
+        except BaseException:
+            self.client.cancel(list(futures))
+            raise
+
+    def close(self) -> None:
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+
+class SlurmExecutor:
+    """submitit job arrays: one job per group, each writing its records into the store.
+
+    ``options`` are the spec's ``[slurm]`` table and the CLI flags: partition, time (minutes),
+    cpus_per_task, mem_gb, gpus_per_node, array_parallelism, account, qos, constraint, and
+    cluster = slurm (default; needs ``sbatch``), local (submitit's local executor: the jobs
+    run as processes on this machine) or debug (in this process)."""
+
+    name = "slurm"
+    writes_store = True
+
+    def __init__(self, store: str, options: dict[str, Any], device: str = "cpu",
+                 poll: float = 1.0):
+        try:
+            import submitit
+        except ImportError:
+            raise ConfigError("executor", "slurm", "needs the submitit package: pip install "
+                              "'twolayer[slurm]'") from None
+        cluster = options.get("cluster", "slurm")
+        if cluster == "slurm" and shutil.which("sbatch") is None:
+            raise ConfigError("executor", "slurm", "sbatch is not on PATH (no SLURM here); set "
+                              "cluster = \"local\" in the spec's [slurm] table to run the jobs "
+                              "as local processes")
+        self.store = str(store)
+        self.device = device
+        self.poll = poll
+        self.threads = int(options.get("cpus_per_task", 1))
+        folder = os.path.join(self.store, "slurm", "%j")
+        self.executor = submitit.AutoExecutor(folder=folder, cluster=cluster)
+        params: dict[str, Any] = {
+            "timeout_min": int(options.get("time", 60)),
+            "cpus_per_task": self.threads,
+            "name": "twolayer-sweep",
+        }
+        if "mem_gb" in options:
+            params["mem_gb"] = options["mem_gb"]
+        if "gpus_per_node" in options:
+            params["gpus_per_node"] = options["gpus_per_node"]
+        if cluster == "slurm":
+            for key, arg in (("partition", "slurm_partition"), ("account", "slurm_account"),
+                             ("qos", "slurm_qos"), ("constraint", "slurm_constraint"),
+                             ("array_parallelism", "slurm_array_parallelism")):
+                if key in options:
+                    params[arg] = options[key]
+        self.executor.update_parameters(**params)
+
+    def run(self, tasks: list[Task]) -> Iterator[tuple[int, list[Any]]]:
+        if not tasks:
+            return
+        n = len(tasks)
+        jobs = self.executor.map_array(run_group_to_store, tasks, [self.store] * n,
+                                       [self.device] * n, [self.threads] * n)
+        pending = dict(enumerate(jobs))
+        try:
+            while pending:
+                for i, job in list(pending.items()):
+                    if job.done():
+                        del pending[i]
+                        yield i, job.result()  # [(run_id, status)]: the job wrote the store
+                if pending:
+                    time.sleep(self.poll)
+        except BaseException:
+            for job in pending.values():
+                job.cancel(check=False)
+            raise
+
+    def close(self) -> None:
+        pass

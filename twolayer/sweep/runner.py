@@ -1,0 +1,90 @@
+"""Run a sweep: plan the groups, skip what the store holds, train the rest, write the tables.
+
+    points = spec.points()                       # the grid, every config validated
+    groups = plan_groups(configs, group_runs)    # fixed by the spec (worker.plan_groups)
+    todo   = groups with a point not in the store (all groups with force)
+    for each finished group (any executor, any order): store.put(outcome) per missing point
+    store.write_points(points); store.write_summary(points)
+
+Resume is the default: a point whose record (or recorded divergence) is in the store is not
+trained again, and a group trains only when one of its points is missing (its points already
+stored are not rewritten). A group always trains in full, so every point is computed in the same
+batch as in an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .spec import Point, SweepSpec
+from .store import Store, write_atomic
+from .worker import plan_groups
+
+
+@dataclass
+class SweepReport:
+    points: int
+    skipped: int  # points already in the store
+    trained: int  # points trained by this run
+    failed: list[str] = field(default_factory=list)  # run ids that diverged
+    groups: int = 0  # engine calls made by this run
+    seconds: float = 0.0
+    tables: list[Path] = field(default_factory=list)
+
+
+Progress = Callable[[int, int, list[Any]], None]  # (groups done, groups total, outcomes)
+
+
+def run_sweep(spec: SweepSpec, store: Store | str | Path, executor: Any, force: bool = False,
+              on_result: Progress | None = None) -> SweepReport:
+    """Train every point of ``spec`` missing from ``store`` with ``executor``."""
+    start = time.perf_counter()
+    st = store if isinstance(store, Store) else Store(store)
+    points = spec.points()
+    st.root.mkdir(parents=True, exist_ok=True)
+    if spec.text:
+        write_atomic(st.root / "spec.toml", spec.text)
+    configs = [p.config for p in points]
+    groups = plan_groups(configs, spec.group_runs)
+    if force:
+        for p in points:
+            st.forget(p.run_id)
+    missing = {p.run_id for p in points if force or not st.has(p.run_id)}
+    todo = [g for g in groups if any(points[i].run_id in missing for i in g)]
+    tasks = [[points[i].config.to_dict() for i in g] for g in todo]
+    report = SweepReport(len(points), len(points) - len(missing), 0, groups=len(todo))
+    done = 0
+    for k, outcomes in executor.run(tasks):
+        done += 1
+        for i, o in zip(todo[k], outcomes):
+            run_id, status = (o.run_id, o.status) if hasattr(o, "run_id") else o
+            if run_id != points[i].run_id:  # pragma: no cover - a worker bug
+                raise RuntimeError(f"worker returned {run_id} for point {points[i].run_id}")
+            if run_id not in missing:
+                continue  # stored before: keep it as it is
+            if not executor.writes_store:
+                st.put(o)
+            missing.discard(run_id)
+            report.trained += 1
+            if status != "ok":
+                report.failed.append(run_id)
+        if on_result is not None:
+            on_result(done, len(todo), outcomes)
+    report.tables = [st.write_points(points), *st.write_summary(points)]
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def load_records(spec: SweepSpec, store: Store | str | Path) -> dict[int, Any]:
+    """{point index: Record} of the points of ``spec`` present in ``store``."""
+    st = store if isinstance(store, Store) else Store(store)
+    return {p.index: st.load(p.run_id) for p in spec.points() if st.has_record(p.run_id)}
+
+
+def point_records(points: list[Point], store: Store) -> list[Any]:
+    """The records of ``points`` (None where missing or failed), in order."""
+    return [store.load(p.run_id) if store.has_record(p.run_id) else None for p in points]

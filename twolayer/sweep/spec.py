@@ -1,0 +1,413 @@
+"""Sweep specs: a base setting, axes and seeds, read from TOML and validated before any work.
+
+A spec (``sweeps/*.toml``)::
+
+    name = "frei-phase"                  # optional, default: the file's stem
+    description = "test error - eta over (d, n)"
+    seeds = 4                            # R runs per point (trained together as one batch)
+    seed = 0                             # run r of every point uses seed + r
+
+    [base]                               # the setting every point starts from
+    preset = "frei-fig1"                 # optional: a named preset (twolayer.presets)
+    data.noise = 0.1                     # field overrides in the config's section.field form
+    train.steps = 200
+
+    [axes]                               # the grid: the Cartesian product of the axes, in order
+    data.d = [20, 50, 100]               # a list of values
+    data.n = {start = 100, stop = 1000, num = 4, scale = "log"}   # or a range (endpoints in)
+    net.m = {start = 20, stop = 100, step = 40}                   # arithmetic range
+
+    [run]
+    group_runs = 32                      # at most this many runs in one batched engine call
+    device = "cpu"                       # device of the workers (auto, cpu, cuda)
+
+    [slurm]                              # options of --executor slurm (submitit), see docs
+    partition = "cpu"
+    time = 60                            # minutes
+
+Every key is checked: an unknown key, an unknown config field, an empty axis, a value of the
+wrong type or an unknown preset raises :class:`SpecError` (a ConfigError: exit status 2 in the
+CLI) naming the key, before anything is trained or written. Every point's :class:`Config` is
+built (and so validated) when the spec is loaded.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..config import Config, DataConfig, NetConfig, ProbeConfig, TrainConfig
+from ..errors import ConfigError
+from ..presets import preset
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: the same parser as a package
+    import tomli as tomllib  # type: ignore[no-redef]
+
+SECTIONS: dict[str, type] = {
+    "data": DataConfig, "net": NetConfig, "train": TrainConfig, "probe": ProbeConfig,
+}
+TOP_FIELDS = ("dtype",)  # top-level Config fields a spec may set in [base] or [axes]
+TOP_KEYS = ("name", "description", "seeds", "seed", "base", "axes", "run", "slurm")
+RUN_KEYS = {"group_runs": int, "device": str}
+SLURM_KEYS = {
+    "partition": str, "time": int, "cpus_per_task": int, "mem_gb": float, "gpus_per_node": int,
+    "array_parallelism": int, "account": str, "qos": str, "constraint": str, "cluster": str,
+}
+SLURM_CLUSTERS = ("slurm", "local", "debug")
+PRESET_META = ("about", "cpu_steps")  # preset entries that are not config fields
+MAX_POINTS = 100_000
+DEFAULT_GROUP_RUNS = 32
+
+
+class SpecError(ConfigError):
+    """An invalid sweep spec: the key (``axes.data.d``), the value and what would be valid."""
+
+    def __init__(self, key: str, value: object, valid: str, where: str = "spec"):
+        super().__init__(key, value, valid)
+        self.args = (f"{where}: {key} = {value!r} is invalid: {valid}",)
+
+
+@dataclass(frozen=True)
+class Axis:
+    key: str  # "data.d"
+    values: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Point:
+    """One grid point: its index, its axis values and its (validated) config."""
+
+    index: int
+    coords: dict[str, Any]
+    config: Config
+
+    @property
+    def run_id(self) -> str:
+        return self.config.run_id
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    name: str
+    description: str
+    base: dict[str, Any]  # flat {"data.d": 50, ...} after the preset
+    axes: tuple[Axis, ...]
+    seeds: int
+    seed: int
+    group_runs: int = DEFAULT_GROUP_RUNS
+    device: str = "cpu"
+    slurm: dict[str, Any] = field(default_factory=dict)
+    source: str = "spec"
+    text: str = ""  # the TOML text, kept in the store for provenance
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(len(a.values) for a in self.axes)
+
+    def points(self) -> list[Point]:
+        """The grid in row-major order of the axes (the last axis varies fastest)."""
+        out = []
+        keys = [a.key for a in self.axes]
+        for i, combo in enumerate(itertools.product(*(a.values for a in self.axes))):
+            coords = dict(zip(keys, combo))
+            out.append(Point(i, coords, self.config_at(coords)))
+        return out
+
+    def config_at(self, coords: dict[str, Any]) -> Config:
+        """The config of the point with these axis values (validated; SpecError names the key)."""
+        flat = {**self.base, **coords}
+        nested: dict[str, Any] = {"seeds": self.seeds, "seed": self.seed}
+        for key, value in flat.items():
+            if "." in key:
+                sec, fld = key.split(".", 1)
+                nested.setdefault(sec, {})[fld] = value
+            else:
+                nested[key] = value
+        try:
+            return Config.from_dict(nested)
+        except ConfigError as e:
+            key = _source_key(e.field, coords, self.base)
+            raise SpecError(key, e.value, e.valid, self.source) from None
+
+
+def _source_key(fld: str, coords: dict[str, Any], base: dict[str, Any]) -> str:
+    """The spec key a config error on field ``fld`` came from (``axes.net.m``, ``base.data.n``)."""
+    for key in coords:
+        if key.rsplit(".", 1)[-1] == fld:
+            return f"axes.{key}"
+    for key in base:
+        if key.rsplit(".", 1)[-1] == fld:
+            return f"base.{key}"
+    return fld
+
+
+# ------------------------------------------------------------------------------------------
+# Field types
+# ------------------------------------------------------------------------------------------
+
+
+def field_types() -> dict[str, type]:
+    """{"data.d": int, "net.init_var": float, ...}: the settable fields and their value types."""
+    out: dict[str, type] = {}
+    for sec, cls in SECTIONS.items():
+        hints = typing.get_type_hints(cls)
+        for f in dataclasses.fields(cls):
+            out[f"{sec}.{f.name}"] = _base_type(hints[f.name])
+    hints = typing.get_type_hints(Config)
+    for name in TOP_FIELDS:
+        out[name] = _base_type(hints[name])
+    return out
+
+
+def _base_type(hint: Any) -> type:
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    if typing.get_origin(hint) is tuple:
+        return tuple
+    if args and typing.get_origin(hint) is not None:
+        return _base_type(args[0])
+    return hint
+
+
+def _check_type(key: str, value: Any, want: type, where: str) -> Any:
+    if want is bool:
+        ok = isinstance(value, bool)
+        valid = "must be true or false"
+    elif want is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        valid = "must be an integer"
+    elif want is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        valid = "must be a number"
+        value = float(value) if ok else value
+    elif want is str:
+        ok = isinstance(value, str)
+        valid = "must be a string"
+    elif want is tuple:
+        ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+        valid = "must be a list of strings"
+        value = tuple(value) if ok else value
+    else:  # pragma: no cover - every Config field has one of the types above
+        ok, valid = True, ""
+    if not ok:
+        raise SpecError(key, value, valid, where)
+    return value
+
+
+# ------------------------------------------------------------------------------------------
+# Parsing
+# ------------------------------------------------------------------------------------------
+
+
+def _flatten(prefix: str, table: dict[str, Any], types: dict[str, type], where: str,
+             leaf_tables: bool) -> dict[str, Any]:
+    """{"data": {"d": 5}} → {"data.d": 5}; unknown sections and fields raise SpecError.
+    With ``leaf_tables`` a table under a field (an axis range) is kept as the value."""
+    out: dict[str, Any] = {}
+    for key, value in table.items():
+        if key in SECTIONS:
+            if not isinstance(value, dict):
+                raise SpecError(f"{prefix}{key}", value, "must be a table of fields", where)
+            for fld, v in value.items():
+                name = f"{key}.{fld}"
+                if name not in types:
+                    known = ", ".join(sorted(k.split(".", 1)[1] for k in types
+                                             if k.startswith(key + ".")))
+                    raise SpecError(f"{prefix}{name}", v, f"unknown field; {key} has {known}",
+                                    where)
+                if isinstance(v, dict) and not leaf_tables:
+                    raise SpecError(f"{prefix}{name}", v, "must be a value, not a table", where)
+                out[name] = v
+        elif "." in key and key.split(".", 1)[0] in SECTIONS:  # a quoted "data.d" key
+            out.update(_flatten(prefix, {key.split(".", 1)[0]: {key.split(".", 1)[1]: value}},
+                                types, where, leaf_tables))
+        elif key in TOP_FIELDS:
+            out[key] = value
+        else:
+            valid = ("valid keys are preset, " if prefix == "base." else "valid keys are ") + (
+                "dtype and the fields of the sections data, net, train, probe "
+                "(as section.field)")
+            if key in ("seeds", "seed"):
+                valid = f"{key} is set at the top level of the spec, not in [{prefix[:-1]}]"
+            raise SpecError(f"{prefix}{key}", value, valid, where)
+    return out
+
+
+def _range_values(key: str, spec: dict[str, Any], want: type, where: str) -> list[Any]:
+    """The values of a range table: {start, stop, num[, scale]} or {start, stop, step}."""
+    allowed = {"start", "stop", "num", "step", "scale"}
+    for k in spec:
+        if k not in allowed:
+            raise SpecError(f"{key}.{k}", spec[k], "valid range keys are start, stop, num "
+                            "(with scale = linear|log) or step", where)
+    if want not in (int, float):
+        raise SpecError(key, spec, "ranges need a numeric field; give a list of values", where)
+    for k in ("start", "stop"):
+        v = spec.get(k)
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise SpecError(f"{key}.{k}", v, "must be a finite number", where)
+    start, stop = float(spec["start"]), float(spec["stop"])
+    scale = spec.get("scale", "linear")
+    if scale not in ("linear", "log"):
+        raise SpecError(f"{key}.scale", scale, "valid choices are linear, log", where)
+    if ("num" in spec) == ("step" in spec):
+        raise SpecError(key, spec, "give exactly one of num or step", where)
+    if "num" in spec:
+        num = spec["num"]
+        if isinstance(num, bool) or not isinstance(num, int) or num < 1:
+            raise SpecError(f"{key}.num", num, "must be an integer >= 1", where)
+        if scale == "log":
+            if start <= 0 or stop <= 0:
+                raise SpecError(key, spec, "a log range needs start > 0 and stop > 0", where)
+            lo, hi = math.log(start), math.log(stop)
+            vals = [math.exp(lo + (hi - lo) * i / (num - 1)) if num > 1 else start
+                    for i in range(num)]
+        else:
+            vals = [start + (stop - start) * i / (num - 1) if num > 1 else start
+                    for i in range(num)]
+        vals[-1] = stop if num > 1 else vals[-1]
+    else:
+        step = spec["step"]
+        if (isinstance(step, bool) or not isinstance(step, (int, float)) or not step > 0
+                or scale != "linear"):
+            raise SpecError(f"{key}.step", step, "must be a number > 0 (linear scale)", where)
+        count = int(math.floor((stop - start) / step + 1e-9)) + 1
+        if count < 1:
+            raise SpecError(key, spec, "stop must be >= start", where)
+        if count > MAX_POINTS:
+            raise SpecError(key, spec, f"at most {MAX_POINTS} values", where)
+        vals = [start + i * step for i in range(count)]
+    if want is int:
+        out: list[Any] = []
+        for v in vals:
+            iv = int(round(v))
+            if iv not in out:  # a log range of integers can repeat small values
+                out.append(iv)
+        return out
+    return [float(f"{v:.12g}") for v in vals]  # 0.1 + 2*0.1 → 0.3, not 0.30000000000000004
+
+
+def parse(doc: dict[str, Any], source: str = "spec", default_name: str = "sweep",
+          text: str = "") -> SweepSpec:
+    """Validate a parsed TOML document and build the spec (every point's config included)."""
+    where = source
+    for key in doc:
+        if key not in TOP_KEYS:
+            raise SpecError(key, doc[key], "unknown key; valid top-level keys are "
+                            + ", ".join(TOP_KEYS), where)
+    name = doc.get("name", default_name)
+    if not isinstance(name, str) or not name or "/" in name:
+        raise SpecError("name", name, "must be a non-empty string without '/'", where)
+    description = doc.get("description", "")
+    if not isinstance(description, str):
+        raise SpecError("description", description, "must be a string", where)
+    seeds = doc.get("seeds", 1)
+    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
+        raise SpecError("seeds", seeds, "must be an integer >= 1 (runs per point)", where)
+    seed = doc.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise SpecError("seed", seed, "must be an integer >= 0", where)
+    types = field_types()
+
+    base_doc = doc.get("base", {})
+    if not isinstance(base_doc, dict):
+        raise SpecError("base", base_doc, "must be a table", where)
+    base_doc = dict(base_doc)
+    flat_base: dict[str, Any] = {}
+    if "preset" in base_doc:
+        name_p = base_doc.pop("preset")
+        try:
+            values = preset(name_p)
+        except ConfigError as e:
+            raise SpecError("base.preset", name_p, e.valid, where) from None
+        for k, v in values.items():
+            if k not in PRESET_META:
+                flat_base[k.replace("__", ".")] = v
+    given = _flatten("base.", base_doc, types, where, leaf_tables=False)
+    for key, value in given.items():
+        given[key] = _check_type(f"base.{key}", value, types[key], where)
+    flat_base.update(given)
+
+    axes_doc = doc.get("axes", {})
+    if not isinstance(axes_doc, dict):
+        raise SpecError("axes", axes_doc, "must be a table", where)
+    axes = []
+    for key, value in _flatten("axes.", axes_doc, types, where, leaf_tables=True).items():
+        akey = f"axes.{key}"
+        if isinstance(value, dict):
+            vals = _range_values(akey, value, types[key], where)
+        elif isinstance(value, list):
+            vals = [_check_type(akey, v, types[key], where) for v in value]
+        else:
+            raise SpecError(akey, value, "must be a list of values or a range table "
+                            "{start, stop, num|step}", where)
+        if not vals:
+            raise SpecError(akey, value, "must hold at least one value", where)
+        if len(set(map(repr, vals))) != len(vals):
+            raise SpecError(akey, value, "values must be distinct", where)
+        axes.append(Axis(key, tuple(vals)))
+
+    run = doc.get("run", {})
+    if not isinstance(run, dict):
+        raise SpecError("run", run, "must be a table", where)
+    for key, value in run.items():
+        if key not in RUN_KEYS:
+            raise SpecError(f"run.{key}", value, "valid keys are " + ", ".join(RUN_KEYS), where)
+        _check_type(f"run.{key}", value, RUN_KEYS[key], where)
+    group_runs = run.get("group_runs", DEFAULT_GROUP_RUNS)
+    if group_runs < 1:
+        raise SpecError("run.group_runs", group_runs, "must be an integer >= 1", where)
+    device = run.get("device", "cpu")
+    if device not in ("auto", "cpu") and not device.startswith("cuda"):
+        raise SpecError("run.device", device, "valid choices are auto, cpu, cuda", where)
+
+    slurm = doc.get("slurm", {})
+    if not isinstance(slurm, dict):
+        raise SpecError("slurm", slurm, "must be a table", where)
+    for key, value in slurm.items():
+        if key not in SLURM_KEYS:
+            raise SpecError(f"slurm.{key}", value, "valid keys are " + ", ".join(SLURM_KEYS),
+                            where)
+        _check_type(f"slurm.{key}", value, SLURM_KEYS[key], where)
+    if slurm.get("cluster", "slurm") not in SLURM_CLUSTERS:
+        raise SpecError("slurm.cluster", slurm["cluster"],
+                        "valid choices are " + ", ".join(SLURM_CLUSTERS), where)
+
+    size = math.prod(len(a.values) for a in axes)
+    if size > MAX_POINTS:
+        raise SpecError("axes", [a.key for a in axes], f"the grid has {size} points; at most "
+                        f"{MAX_POINTS}", where)
+    spec = SweepSpec(name, description, flat_base, tuple(axes), seeds, seed, group_runs, device,
+                     dict(slurm), source, text)
+    spec.points()  # build and validate every point's config now, before any work
+    return spec
+
+
+def load(path: str | Path) -> SweepSpec:
+    """Read and validate a TOML spec file (SpecError naming the key on any problem)."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ConfigError("spec", str(path), f"must be a readable TOML file ({e.strerror})") \
+            from None
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError("spec", str(path), f"is not valid TOML ({e})") from None
+    return parse(doc, str(path), p.stem, text)
+
+
+def loads(text: str, source: str = "spec", name: str = "sweep") -> SweepSpec:
+    """Parse a TOML spec from a string."""
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError("spec", source, f"is not valid TOML ({e})") from None
+    return parse(doc, source, name, text)

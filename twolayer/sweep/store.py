@@ -1,0 +1,181 @@
+"""The result store of a sweep: one record per point under the content hash of its config.
+
+Layout of a store directory::
+
+    <store>/
+      spec.toml                 the spec of the last run (provenance)
+      records/<run_id>/         one Record per point (arrays.npz + record.json, twolayer.record);
+                                run_id = the first 12 hex digits of SHA-256 of the point's
+                                canonical config JSON (seeds R and base seed included)
+      failed/<run_id>.json      points that diverged (status, message, config)
+      points.csv                one row per grid point: index, axis values, run_id, status
+      summary.csv               one row per point and seed (summary.parquet too with pyarrow)
+
+Every file is written atomically (temporary file or directory, then rename), so a killed sweep
+leaves complete records or none; a record present is a point done. The same point in two specs
+(same canonical config) is the same record.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..record import Record, ensure_writable_dir
+from .spec import Point
+
+SUMMARY_METRICS = (
+    "test_error", "test_error_clean", "train_error_clean", "noisy_fit_fraction",
+    "linear_test_error", "corr_median_init", "corr_median_final", "grad_ratio_init",
+    "grad_ratio_final",
+)
+
+
+class Store:
+    """A sweep's store directory (created on first write)."""
+
+    def __init__(self, root: str | os.PathLike[str]):
+        self.root = Path(root)
+
+    @property
+    def records(self) -> Path:
+        return self.root / "records"
+
+    @property
+    def failed(self) -> Path:
+        return self.root / "failed"
+
+    def has(self, run_id: str) -> bool:
+        """A complete record (or a recorded failure) exists for this point."""
+        return (self.records / run_id / "record.json").is_file() or self.is_failed(run_id)
+
+    def has_record(self, run_id: str) -> bool:
+        return (self.records / run_id / "record.json").is_file()
+
+    def is_failed(self, run_id: str) -> bool:
+        return (self.failed / f"{run_id}.json").is_file()
+
+    def load(self, run_id: str) -> Record:
+        return Record.load(self.records / run_id)
+
+    def failure(self, run_id: str) -> dict[str, Any]:
+        return json.loads((self.failed / f"{run_id}.json").read_text())
+
+    def put(self, outcome: Any) -> None:
+        """Write one worker :class:`~twolayer.sweep.worker.Outcome` atomically."""
+        if outcome.status == "ok":
+            outcome.record.save(ensure_writable_dir(self.records, "out"))
+            (self.failed / f"{outcome.run_id}.json").unlink(missing_ok=True)
+        else:
+            ensure_writable_dir(self.failed, "out")
+            doc = {"run_id": outcome.run_id, "status": outcome.status,
+                   "message": outcome.message}
+            write_atomic(self.failed / f"{outcome.run_id}.json", json.dumps(doc, indent=1) + "\n")
+
+    def forget(self, run_id: str) -> None:
+        """Drop a recorded failure (``--force`` retries it; records are replaced on save)."""
+        (self.failed / f"{run_id}.json").unlink(missing_ok=True)
+
+    # -- tables -----------------------------------------------------------------------------
+    def status(self, run_id: str) -> str:
+        if self.has_record(run_id):
+            return "ok"
+        if self.is_failed(run_id):
+            return self.failure(run_id).get("status", "failed")
+        return "missing"
+
+    def write_points(self, points: Iterable[Point]) -> Path:
+        rows = []
+        for p in points:
+            rows.append({"point": p.index, **{k: v for k, v in p.coords.items()},
+                         "run_id": p.run_id, "status": self.status(p.run_id)})
+        return write_csv(self.root / "points.csv", rows)
+
+    def summary_rows(self, points: Iterable[Point]) -> list[dict[str, Any]]:
+        """One row per point and seed: axis values, run id, seed, status and the per-run final
+        metrics (NaN where a point is missing or failed)."""
+        rows: list[dict[str, Any]] = []
+        for p in points:
+            base = {"point": p.index, **p.coords, "run_id": p.run_id}
+            status = self.status(p.run_id)
+            per_run = run_metrics(self.load(p.run_id)) if status == "ok" else {}
+            for r, seed in enumerate(p.config.run_seeds):
+                row = {**base, "seed": seed, "status": status}
+                for key in SUMMARY_METRICS:
+                    vals = per_run.get(key)
+                    row[key] = float(vals[r]) if vals is not None else float("nan")
+                rows.append(row)
+        return rows
+
+    def write_summary(self, points: list[Point]) -> list[Path]:
+        """summary.csv (and summary.parquet when pyarrow is importable)."""
+        rows = self.summary_rows(points)
+        out = [write_csv(self.root / "summary.csv", rows)]
+        try:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+        except ImportError:
+            return out
+        path = self.root / "summary.parquet"
+        tmp = path.with_name(f".{path.name}.tmp.{os.getpid()}")
+        pq.write_table(pa.Table.from_pylist(rows), tmp)
+        os.replace(tmp, path)
+        return out + [path]
+
+
+def run_metrics(rec: Record) -> dict[str, np.ndarray]:
+    """Per-run final metrics of a record, each [R] (the per-run values behind
+    :func:`twolayer.simulate.summarize`'s means)."""
+    from ..simulate import own_mean_correlation
+
+    a = rec.arrays
+    out: dict[str, np.ndarray] = {}
+    for key in ("test_error", "test_error_clean", "train_error_clean", "noisy_fit_fraction"):
+        if f"errors/{key}" in a:
+            out[key] = a[f"errors/{key}"][:, -1]
+    if "baseline/linear_test_error" in a:
+        out["linear_test_error"] = a["baseline/linear_test_error"]
+    if "correlations/w_dot_mu" in a and rec.config["data"]["kind"] == "xor":
+        sign = a["static/a"][..., 0]
+        corr = own_mean_correlation(a["correlations/w_dot_mu"], a["correlations/w_norm"],
+                                    sign[:, None, :])
+        med = np.median(corr, axis=-1)
+        out["corr_median_init"], out["corr_median_final"] = med[:, 0], med[:, -1]
+    if "segments/grad_ratio" in a:
+        out["grad_ratio_init"] = a["segments/grad_ratio"][:, 0]
+        out["grad_ratio_final"] = a["segments/grad_ratio"][:, -1]
+    return out
+
+
+def write_atomic(path: Path, text: str) -> Path:
+    tmp = path.with_name(f".{path.name}.tmp.{os.getpid()}")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def write_csv(path: Path, rows: list[dict[str, Any]]) -> Path:
+    """Rows (dicts) as CSV with the union of their keys as header, written atomically."""
+    header: list[str] = []
+    for row in rows:
+        header += [k for k in row if k not in header]
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=header, lineterminator="\n")
+    w.writeheader()
+    for row in rows:
+        w.writerow({k: _cell(v) for k, v in row.items()})
+    ensure_writable_dir(path.parent, "out")
+    return write_atomic(path, buf.getvalue())
+
+
+def _cell(v: Any) -> Any:
+    if isinstance(v, float):
+        return repr(v)  # round-trips exactly
+    return v

@@ -1,0 +1,198 @@
+"""What a sweep worker does: train a group of points in one batched engine call.
+
+A point is one :class:`Config` with R = ``seeds`` runs. Points whose configs agree in everything
+but per-run values (:data:`PER_RUN`: the label-noise rate and model, the cluster variance and
+law, the initialisation variance ω_init², the base seed) have tensors of the same shapes and the
+same training rule, so their runs are concatenated along the run axis and trained by ONE
+:func:`twolayer.engine.train` call: each point's data and initial weights are drawn exactly as
+:func:`twolayer.simulate.simulate` draws them (per-run generators), the engine never mixes runs,
+and the probe arrays are split back per point. The step size, step count, shapes (d, n, m) and
+probes must agree (the engine takes one α and one schedule).
+
+The groups are a fixed function of the spec (not of what is already stored, nor of the
+executor), so a resumed or distributed sweep trains every point in the same batch as an
+uninterrupted local one. If a group diverges, its points are retrained one at a time so that
+one bad point does not take the others down; the point that diverges alone is reported as
+failed.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from ..config import Config
+
+PER_RUN = (
+    ("data", "noise"), ("data", "noise_model"), ("data", "sigma2"), ("data", "cluster_dist"),
+    ("net", "init_var"), ("", "seed"),
+)
+THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+              "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
+
+
+def group_key(cfg: Config) -> str:
+    """The canonical JSON of ``cfg`` without its per-run values: points with equal keys share
+    shapes and training rule and can train in one batch."""
+    import json
+
+    d = cfg.to_dict()
+    for sec, fld in PER_RUN:
+        (d[sec] if sec else d).pop(fld, None)
+    return json.dumps(d, sort_keys=True, separators=(",", ":"))
+
+
+def plan_groups(configs: list[Config], group_runs: int) -> list[list[int]]:
+    """Indices of ``configs`` in groups: equal :func:`group_key`, in order of first appearance,
+    at most ``group_runs`` runs per group (a point with more runs is a group of its own)."""
+    by_key: dict[str, list[int]] = {}
+    for i, cfg in enumerate(configs):
+        by_key.setdefault(group_key(cfg), []).append(i)
+    groups: list[list[int]] = []
+    for members in by_key.values():
+        cur: list[int] = []
+        runs = 0
+        for i in members:
+            r = configs[i].seeds
+            if cur and runs + r > group_runs:
+                groups.append(cur)
+                cur, runs = [], 0
+            cur.append(i)
+            runs += r
+        if cur:
+            groups.append(cur)
+    return groups
+
+
+def pin_threads(threads: int) -> None:
+    """One worker's BLAS/OpenMP thread count: environment variables (for libraries loaded
+    later) and torch's intra-op pool."""
+    for var in THREAD_ENV:
+        os.environ[var] = str(threads)
+    import torch
+
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+
+
+@dataclass
+class Outcome:
+    """What became of one point: a record (``status`` "ok") or a failure message."""
+
+    run_id: str
+    status: str  # "ok" | "diverged"
+    record: Any = None  # twolayer.record.Record
+    message: str = ""
+
+
+def run_group(config_dicts: list[dict[str, Any]], device: str = "cpu",
+              threads: int | None = None) -> list[Outcome]:
+    """Train the points (config dicts) of one group in one batched engine call; one Outcome per
+    point, in order. ``threads`` pins the intra-op threads of this process first."""
+    from ..errors import DivergenceError
+
+    if threads is not None:
+        pin_threads(threads)
+    configs = [Config.from_dict(d) for d in config_dicts]
+    try:
+        return [Outcome(r.run_id, "ok", r) for r in _train_batched(configs, device)]
+    except DivergenceError as e:
+        if len(configs) == 1:
+            return [Outcome(configs[0].run_id, "diverged", None, str(e))]
+    out = []
+    for cfg in configs:  # one at a time: only the diverging points fail
+        out += run_group([cfg.to_dict()], device, None)
+    return out
+
+
+def run_group_to_store(config_dicts: list[dict[str, Any]], store: str, device: str = "cpu",
+                       threads: int | None = None) -> list[tuple[str, str]]:
+    """:func:`run_group`, then write each outcome into the store at ``store`` (used by job
+    arrays on a shared file system); returns (run_id, status) per point."""
+    from .store import Store
+
+    st = Store(store)
+    out = []
+    for o in run_group(config_dicts, device, threads):
+        st.put(o)
+        out.append((o.run_id, o.status))
+    return out
+
+
+def _train_batched(configs: list[Config], device: str) -> list:
+    """Records of ``configs`` (same :func:`group_key`) from one engine call."""
+    import dataclasses
+    import time
+
+    import torch
+
+    from ..baselines import fit_linear
+    from ..data import Dataset
+    from ..engine import Runtime, TrainResult, probe_times, train
+    from ..net import Params
+    from ..simulate import build_record, setup
+
+    runtime = Runtime(device=device, progress=False)
+    dev = runtime.torch_device
+    parts = [setup(c) for c in configs]
+    cfg0 = parts[0][0]
+    if len(parts) == 1:
+        data, params = parts[0][1], parts[0][2]
+    else:
+        data = _cat_datasets([p[1] for p in parts], Dataset)
+        ps = [p[2] for p in parts]
+        params = dataclasses.replace(
+            ps[0], W=torch.cat([p.W for p in ps]), a=torch.cat([p.a for p in ps]),
+            b=None if ps[0].b is None else torch.cat([p.b for p in ps]),
+        )
+    seeds = [s for c, _, _ in parts for s in c.run_seeds]
+    times = probe_times(cfg0.train.steps, cfg0.probe.num_times, cfg0.probe.dense_until)
+    start = time.perf_counter()
+    result = train(params, data, cfg0.train, times, cfg0.probe.probes, runtime, seeds)
+    wall = time.perf_counter() - start
+    records = []
+    r0 = 0
+    for cfg, pdata, pparams in parts:
+        r1 = r0 + cfg.seeds
+        sub = TrainResult(
+            params=_slice_params(result.params, r0, r1, Params), times=result.times,
+            arrays={k: v[r0:r1] for k, v in result.arrays.items()},
+            wall_seconds=wall, steps=result.steps, probe_seconds=result.probe_seconds,
+            meta=dict(result.meta),
+        )
+        dev_data = pdata.to(dev)
+        err, err_clean = fit_linear(dev_data, cfg.train.objective, bias=True)
+        err_nb, err_clean_nb = fit_linear(dev_data, cfg.train.objective, bias=False)
+        extra = {
+            "baseline/linear_test_error": err.cpu().float().numpy(),
+            "baseline/linear_test_error_clean": err_clean.cpu().float().numpy(),
+            "baseline/linear_nobias_test_error": err_nb.cpu().float().numpy(),
+            "baseline/linear_nobias_test_error_clean": err_clean_nb.cpu().float().numpy(),
+        }
+        rec = build_record(cfg, pdata, pparams, sub, dev, extra)
+        rec.meta["sweep_group_runs"] = len(seeds)
+        records.append(rec)
+        r0 = r1
+    return records
+
+
+def _cat_datasets(parts: list, cls: type) -> Any:
+    import dataclasses
+
+    import torch
+
+    first = parts[0]
+    values = {}
+    for f in dataclasses.fields(cls):
+        v = getattr(first, f.name)
+        values[f.name] = (torch.cat([getattr(p, f.name) for p in parts])
+                          if isinstance(v, torch.Tensor) else v)
+    return cls(**values)
+
+
+def _slice_params(p: Any, r0: int, r1: int, cls: type) -> Any:
+    import dataclasses
+
+    return dataclasses.replace(p, W=p.W[r0:r1], a=p.a[r0:r1],
+                               b=None if p.b is None else p.b[r0:r1])
