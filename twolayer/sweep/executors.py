@@ -90,7 +90,7 @@ class DaskExecutor:
     writes_store = False
 
     def __init__(self, address: str | None = None, workers: int = 1, threads: int | None = None,
-                 device: str = "cpu", timeout: float = 10.0):
+                 device: str = "cpu", timeout: float = 5.0):
         try:
             from distributed import Client, LocalCluster
         except ImportError:
