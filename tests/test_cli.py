@@ -169,6 +169,8 @@ BAD = [
     (["--preset", "frei-fig9"], ["--preset", "frei-fig9", "frei-fig1"]),
     (["--device", "cuda"], ["--device", "cuda", "cpu"]),
     (["--device", "tpu"], ["--device", "tpu", "cpu"]),
+    (["--threads", "0"], ["--threads", "0", ">= 1"]),
+    (["--threads", "two"], ["--threads", "two", "auto"]),
 ]
 # NaN and inf in every numeric flag, with the flag's valid range
 RANGES = {

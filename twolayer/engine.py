@@ -26,6 +26,7 @@ from .errors import DivergenceError
 from .net import Params
 from .probes import REGISTRY, ProbeState, run_probes
 from .seeding import generator
+from .threads import with_thread_policy
 
 DIVERGENCE_CHECK_EVERY = 64
 
@@ -81,6 +82,13 @@ class Runtime:
     device: str = "auto"
     budget: int = net.DEFAULT_CHUNK_ELEMENTS
     progress: bool | None = None  # None → only when stderr is a terminal
+    threads: int | None = None  # CPU intra-op threads; None → auto (twolayer.threads)
+
+    def __post_init__(self) -> None:
+        if self.threads is not None and (isinstance(self.threads, bool)
+                                         or not isinstance(self.threads, int)
+                                         or self.threads < 1):
+            raise ConfigError("threads", self.threads, "an integer >= 1, or auto")
 
     @property
     def torch_device(self) -> torch.device:
@@ -117,6 +125,7 @@ def _minibatches(data: Dataset, batch: int, seeds: list[int]):
             yield xb, data.y.gather(1, idx), idx
 
 
+@with_thread_policy
 def train(
     params: Params,
     data: Dataset,

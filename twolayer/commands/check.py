@@ -23,6 +23,7 @@ from ..cli import integer
 from ..engine import Runtime, resolve_device
 from ..errors import ConfigError
 from ..record import check_writable_dir
+from .settings import add_threads_flag, runtime_threads
 
 FIGURES_DIR = "figures"
 
@@ -47,6 +48,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="also write the table as Markdown, with links to the figures")
     p.add_argument("--list", action="store_true", help="list the selected claims without running")
     p.add_argument("--device", default="auto", help="auto (cuda if present), cpu or cuda")
+    add_threads_flag(p)
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     p.add_argument("--details", action="store_true",
                    help="print each verdict's details (per-setting values, violating runs)")
@@ -179,7 +181,7 @@ def run(args: argparse.Namespace) -> int:
         report = Path(args.report)
         check_writable_dir(report.parent if str(report.parent) else ".", "report")
     device = resolve_device(args.device)
-    runtime = Runtime(device=str(device), progress=False)
+    runtime = Runtime(device=str(device), progress=False, threads=runtime_threads(args))
     start = time.perf_counter()
     if not (args.quiet or args.json):
         print(f"checking {len(claims)} claims ({'quick' if args.quick else 'full'} mode) ...",

@@ -26,6 +26,7 @@ from .. import __version__
 from ..engine import Runtime, resolve_device
 from ..errors import ConfigError
 from ..record import check_writable_dir, ensure_writable_dir
+from .settings import add_threads_flag, runtime_threads
 
 DEFAULT_OUT = "figures"
 INDEX = "index.json"
@@ -46,6 +47,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--only", nargs="+", metavar="NAME", help="only these figures (see --list)")
     p.add_argument("--device", default="auto",
                    help="auto (cuda if present), cpu or cuda (default auto)")
+    add_threads_flag(p)
     p.add_argument("--list", action="store_true", help="list the registered figures and exit")
     p.add_argument("--quiet", action="store_true", help="no progress bars or per-figure lines")
     p.set_defaults(run=run)
@@ -184,7 +186,8 @@ def run(args: argparse.Namespace) -> int:
         check_writable_dir(DEFAULT_OUT, "out")
         out = DEFAULT_OUT
     root = ensure_writable_dir(out, "out")
-    runtime = Runtime(device=str(device), progress=False if args.quiet else None)
+    runtime = Runtime(device=str(device), progress=False if args.quiet else None,
+                      threads=runtime_threads(args))
     device_name = (torch.cuda.get_device_name(device) if device.type == "cuda"
                    else platform.processor() or platform.machine())
     for name in names:

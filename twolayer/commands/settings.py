@@ -21,6 +21,7 @@ from ..config import (
     SPECTRA,
     Config,
 )
+from ..errors import ConfigError
 from ..presets import preset
 
 # flag dest → (config section, field)
@@ -173,11 +174,40 @@ def add_setting_flags(p: argparse.ArgumentParser, *, with_training: bool = True)
     g.add_argument("--dtype", choices=("float32", "float64"), help="float32 (default) or float64")
 
 
+def threads(text: str) -> int | str:
+    """--threads: "auto" or an integer (validated by Runtime: >= 1)."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        return count(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not auto or an integer >= 1") from None
+
+
+def add_threads_flag(p: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    p.add_argument(
+        "--threads", type=threads, default="auto",
+        help="CPU intra-op threads per training call: auto (1 for small problems, R·n·m < 2^22, "
+        "else all cores; see twolayer/threads.py) or an integer >= 1 (default auto)",
+    )
+
+
+def runtime_threads(args: argparse.Namespace) -> int | None:
+    """The Runtime's ``threads`` from --threads (None = auto); a bad value raises ConfigError."""
+    value = getattr(args, "threads", "auto")
+    if value == "auto":
+        return None
+    if not isinstance(value, int) or value < 1:
+        raise ConfigError("threads", value, "auto or an integer >= 1")
+    return value
+
+
 def add_runtime_flags(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("runtime")
     g.add_argument(
         "--device", default="auto", help="auto (cuda if present), cpu or cuda (default auto)"
     )
+    add_threads_flag(g)
     g.add_argument("--quiet", action="store_true", help="no progress bar or summary table")
     g.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 

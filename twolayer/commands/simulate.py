@@ -10,7 +10,7 @@ import sys
 from ..engine import Runtime, resolve_device
 from ..record import Record, check_writable_dir, strict_json
 from ..simulate import own_mean_correlation, simulate
-from .settings import add_runtime_flags, add_setting_flags, config_from_args
+from .settings import add_runtime_flags, add_setting_flags, config_from_args, runtime_threads
 
 JSON_KEYS = (
     "test_error", "test_error_clean", "train_error_clean", "noisy_fit_fraction",
@@ -103,9 +103,12 @@ def run(args: argparse.Namespace) -> int:
     cfg, notes = config_from_args(args, device_is_cpu=device.type == "cpu")
     if args.out:
         check_writable_dir(args.out, "out")
-    runtime = Runtime(device=str(device), progress=None if not args.quiet else False)
+    threads = runtime_threads(args)
+    runtime = Runtime(device=str(device), progress=None if not args.quiet else False,
+                      threads=threads)
     if args.json:
-        runtime = Runtime(device=str(device), progress=False if args.quiet else None)
+        runtime = Runtime(device=str(device), progress=False if args.quiet else None,
+                          threads=threads)
     rec = simulate(cfg, runtime)
     path = rec.save(args.out) if args.out else None
     for n in notes:
