@@ -47,9 +47,9 @@ class InProcess:
     name = "inprocess"
     writes_store = False
 
-    def run(self, tasks):
+    def run(self, tasks, baselines=True):
         for i, t in enumerate(tasks):
-            yield i, run_group(t, "cpu", 1)
+            yield i, run_group(t, "cpu", 1, baselines)
 
 
 def records_equal(a, b) -> bool:

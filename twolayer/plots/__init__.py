@@ -52,4 +52,4 @@ def figure(
 
 
 # Paper modules register their figures on import (one line per paper).
-from . import badger2022, frei2023, liu2023, maennel2020, vashisht2024  # noqa: E402,F401
+from . import badger2022, frei2023, liu2023, maennel2020, phase, vashisht2024  # noqa: E402,F401

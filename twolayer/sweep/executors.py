@@ -36,6 +36,24 @@ def default_threads(workers: int) -> int:
     return max(1, (os.cpu_count() or 1) // max(1, workers))
 
 
+class InlineExecutor:
+    """The groups one after the other in this process (threads as the process has them)."""
+
+    name = "inline"
+    writes_store = False
+
+    def __init__(self, device: str = "cpu"):
+        self.device = device
+
+    def run(self, tasks: list[Task], baselines: bool = True
+            ) -> Iterator[tuple[int, list[Any]]]:
+        for i, t in enumerate(tasks):
+            yield i, run_group(t, self.device, None, baselines)
+
+    def close(self) -> None:
+        pass
+
+
 class LocalExecutor:
     """A pool of ``workers`` processes with ``threads`` intra-op threads each."""
 
@@ -47,7 +65,8 @@ class LocalExecutor:
         self.threads = threads or default_threads(self.workers)
         self.device = device
 
-    def run(self, tasks: list[Task]) -> Iterator[tuple[int, list[Any]]]:
+    def run(self, tasks: list[Task], baselines: bool = True
+            ) -> Iterator[tuple[int, list[Any]]]:
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
@@ -68,7 +87,7 @@ class LocalExecutor:
                 else:
                     os.environ[v] = old
         with pool:
-            futures = {pool.submit(run_group, t, self.device, self.threads): i
+            futures = {pool.submit(run_group, t, self.device, self.threads, baselines): i
                        for i, t in enumerate(tasks)}
             try:
                 for fut in as_completed(futures):
@@ -115,14 +134,16 @@ class DaskExecutor:
                 raise ConfigError("address", address, "no Dask scheduler reachable there "
                                   f"({why[:120]})") from None
 
-    def run(self, tasks: list[Task]) -> Iterator[tuple[int, list[Any]]]:
+    def run(self, tasks: list[Task], baselines: bool = True
+            ) -> Iterator[tuple[int, list[Any]]]:
         from distributed import as_completed
 
         if not tasks:
             return
         futures = {}
         for i, t in enumerate(tasks):
-            fut = self.client.submit(run_group, t, self.device, self.threads, pure=False,
+            fut = self.client.submit(run_group, t, self.device, self.threads, baselines,
+                                     pure=False,
                                      retries=2)
             futures[fut] = i
         try:
@@ -184,12 +205,14 @@ class SlurmExecutor:
                     params[arg] = options[key]
         self.executor.update_parameters(**params)
 
-    def run(self, tasks: list[Task]) -> Iterator[tuple[int, list[Any]]]:
+    def run(self, tasks: list[Task], baselines: bool = True
+            ) -> Iterator[tuple[int, list[Any]]]:
         if not tasks:
             return
         n = len(tasks)
         jobs = self.executor.map_array(run_group_to_store, tasks, [self.store] * n,
-                                       [self.device] * n, [self.threads] * n)
+                                       [self.device] * n, [self.threads] * n,
+                                       [baselines] * n)
         pending = dict(enumerate(jobs))
         try:
             while pending:

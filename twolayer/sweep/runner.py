@@ -58,7 +58,7 @@ def run_sweep(spec: SweepSpec, store: Store | str | Path, executor: Any, force: 
     tasks = [[points[i].config.to_dict() for i in g] for g in todo]
     report = SweepReport(len(points), len(points) - len(missing), 0, groups=len(todo))
     done = 0
-    for k, outcomes in executor.run(tasks):
+    for k, outcomes in executor.run(tasks, baselines=spec.baselines):
         done += 1
         for i, o in zip(todo[k], outcomes):
             run_id, status = (o.run_id, o.status) if hasattr(o, "run_id") else o

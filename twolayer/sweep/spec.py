@@ -20,6 +20,7 @@ A spec (``sweeps/*.toml``)::
     [run]
     group_runs = 32                      # at most this many runs in one batched engine call
     device = "cpu"                       # device of the workers (auto, cpu, cuda)
+    baselines = true                     # fit simulate's linear baselines (false: skip them)
 
     [slurm]                              # options of --executor slurm (submitit), see docs
     partition = "cpu"
@@ -55,7 +56,7 @@ SECTIONS: dict[str, type] = {
 }
 TOP_FIELDS = ("dtype",)  # top-level Config fields a spec may set in [base] or [axes]
 TOP_KEYS = ("name", "description", "seeds", "seed", "base", "axes", "run", "slurm")
-RUN_KEYS = {"group_runs": int, "device": str}
+RUN_KEYS = {"group_runs": int, "device": str, "baselines": bool}
 SLURM_KEYS = {
     "partition": str, "time": int, "cpus_per_task": int, "mem_gb": float, "gpus_per_node": int,
     "array_parallelism": int, "account": str, "qos": str, "constraint": str, "cluster": str,
@@ -104,6 +105,7 @@ class SweepSpec:
     group_runs: int = DEFAULT_GROUP_RUNS
     device: str = "cpu"
     slurm: dict[str, Any] = field(default_factory=dict)
+    baselines: bool = True
     source: str = "spec"
     text: str = ""  # the TOML text, kept in the store for provenance
 
@@ -384,7 +386,7 @@ def parse(doc: dict[str, Any], source: str = "spec", default_name: str = "sweep"
         raise SpecError("axes", [a.key for a in axes], f"the grid has {size} points; at most "
                         f"{MAX_POINTS}", where)
     spec = SweepSpec(name, description, flat_base, tuple(axes), seeds, seed, group_runs, device,
-                     dict(slurm), source, text)
+                     dict(slurm), run.get("baselines", True), source, text)
     spec.points()  # build and validate every point's config now, before any work
     return spec
 

@@ -87,47 +87,49 @@ class Outcome:
 
 
 def run_group(config_dicts: list[dict[str, Any]], device: str = "cpu",
-              threads: int | None = None) -> list[Outcome]:
+              threads: int | None = None, baselines: bool = True) -> list[Outcome]:
     """Train the points (config dicts) of one group in one batched engine call; one Outcome per
-    point, in order. ``threads`` pins the intra-op threads of this process first."""
+    point, in order. ``threads`` pins the intra-op threads of this process first; without
+    ``baselines`` the linear baselines of :func:`twolayer.simulate.simulate` are not fitted
+    (their ``baseline/*`` arrays are absent)."""
     from ..errors import DivergenceError
 
     if threads is not None:
         pin_threads(threads)
     configs = [Config.from_dict(d) for d in config_dicts]
     try:
-        return [Outcome(r.run_id, "ok", r) for r in _train_batched(configs, device)]
+        return [Outcome(r.run_id, "ok", r) for r in _train_batched(configs, device, baselines)]
     except DivergenceError as e:
         if len(configs) == 1:
             return [Outcome(configs[0].run_id, "diverged", None, str(e))]
     out = []
     for cfg in configs:  # one at a time: only the diverging points fail
-        out += run_group([cfg.to_dict()], device, None)
+        out += run_group([cfg.to_dict()], device, None, baselines)
     return out
 
 
 def run_group_to_store(config_dicts: list[dict[str, Any]], store: str, device: str = "cpu",
-                       threads: int | None = None) -> list[tuple[str, str]]:
+                       threads: int | None = None, baselines: bool = True
+                       ) -> list[tuple[str, str]]:
     """:func:`run_group`, then write each outcome into the store at ``store`` (used by job
     arrays on a shared file system); returns (run_id, status) per point."""
     from .store import Store
 
     st = Store(store)
     out = []
-    for o in run_group(config_dicts, device, threads):
+    for o in run_group(config_dicts, device, threads, baselines):
         st.put(o)
         out.append((o.run_id, o.status))
     return out
 
 
-def _train_batched(configs: list[Config], device: str) -> list:
+def _train_batched(configs: list[Config], device: str, baselines: bool = True) -> list:
     """Records of ``configs`` (same :func:`group_key`) from one engine call."""
     import dataclasses
     import time
 
     import torch
 
-    from ..baselines import fit_linear
     from ..data import Dataset
     from ..engine import Runtime, TrainResult, probe_times, train
     from ..net import Params
@@ -161,20 +163,27 @@ def _train_batched(configs: list[Config], device: str) -> list:
             wall_seconds=wall, steps=result.steps, probe_seconds=result.probe_seconds,
             meta=dict(result.meta),
         )
-        dev_data = pdata.to(dev)
-        err, err_clean = fit_linear(dev_data, cfg.train.objective, bias=True)
-        err_nb, err_clean_nb = fit_linear(dev_data, cfg.train.objective, bias=False)
-        extra = {
-            "baseline/linear_test_error": err.cpu().float().numpy(),
-            "baseline/linear_test_error_clean": err_clean.cpu().float().numpy(),
-            "baseline/linear_nobias_test_error": err_nb.cpu().float().numpy(),
-            "baseline/linear_nobias_test_error_clean": err_clean_nb.cpu().float().numpy(),
-        }
+        extra = _baselines(pdata.to(dev), cfg.train.objective) if baselines else {}
         rec = build_record(cfg, pdata, pparams, sub, dev, extra)
         rec.meta["sweep_group_runs"] = len(seeds)
+        rec.meta["baselines"] = baselines
         records.append(rec)
         r0 = r1
     return records
+
+
+def _baselines(dev_data: Any, objective: str) -> dict[str, Any]:
+    """The linear baselines of :func:`twolayer.simulate.simulate` for one point's data."""
+    from ..baselines import fit_linear
+
+    err, err_clean = fit_linear(dev_data, objective, bias=True)
+    err_nb, err_clean_nb = fit_linear(dev_data, objective, bias=False)
+    return {
+        "baseline/linear_test_error": err.cpu().float().numpy(),
+        "baseline/linear_test_error_clean": err_clean.cpu().float().numpy(),
+        "baseline/linear_nobias_test_error": err_nb.cpu().float().numpy(),
+        "baseline/linear_nobias_test_error_clean": err_clean_nb.cpu().float().numpy(),
+    }
 
 
 def _cat_datasets(parts: list, cls: type) -> Any:
