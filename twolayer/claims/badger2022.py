@@ -9,12 +9,12 @@ measurement is [INFERRED]. Settings are twolayer's [PROPOSAL] analogue of the ca
   three disjoint sets of n points (train T, ascended A, hold-out H);
 - network: m ReLU neurons with bias, W ~ N(0, 1/d), trained second layer a ~ N(0, 1/m), K
   logits, softmax cross-entropy;
-- objectives (:mod:`twolayer.objectives`): normal = mean CE on T; memorise = mean CE on T minus
-  g_t · mean CE on A, g_t = 1[Acc_A(θ_{t−1}) > 1/K + 0.01] (the author's 0.11 at K = 10).
-  Claims 1, 2 and 4 use full-batch GD (steps = epochs), because the gate and the pairing of T
-  and A minibatches of the author's code have no minibatch analogue in the one engine loop
-  (step-wise weights are full-batch only); claim 3 uses minibatch SGD for normal training, where
-  epochs and steps differ.
+- objectives (:mod:`twolayer.objectives`), minibatch SGD as in the author's code: each step
+  pairs a minibatch B_T of T with a minibatch B_A of A; memorise = mean CE on B_T minus g_e · mean
+  CE on B_A, the gate g_e = 1[Acc_A > τ] evaluated on the whole of A at the start of each epoch
+  (τ = 1/K + 0.01, the author's 0.11 at K = 10; target gates τ ∈ {0.25, 0.5, 0.75}; ungated
+  τ = −∞); normal = the same paired minibatches with g ≡ 0 (gate "never"), so normal and memorise
+  runs see the same T minibatches. Claim 3 uses plain minibatch SGD on T (normal training).
 
 Verdict rules ([PROPOSAL], fixed before the runs): per-seed statistics, their mean and Student-t
 95% CI over seeds; "holds" if the CI lies on the predicted side, "fails" if wholly on the other
@@ -33,8 +33,9 @@ import torch
 from ..config import NetConfig, TrainConfig
 from ..data import badger as bdata
 from ..engine import Runtime, probe_times, train
+from ..errors import DivergenceError
 from ..net import init_params
-from ..objectives import Memorise, normal_weights
+from ..objectives import Memorise
 from .base import FAILS, HOLDS, INCONCLUSIVE, Experiments, claim, experiment, mean_ci
 from .base import verdict as make_verdict
 
@@ -45,12 +46,15 @@ CHANCE = 1.0 / K
 TIE = 0.02  # claim 2: a fall of the memorise train accuracy by ≤ 0.02 with more noise is a tie
 MATCH_ACC = 0.9  # claim 4: compare sensitivities when the train accuracy first reaches 0.9
 MATCH_F = 0.25  # claim 4: the primary fraction (card pilot: both objectives reach ≈ 0.9 there)
+TARGETS = (0.25, 0.5, 0.75)  # claim C2′: target-accuracy gates (the author's 20-85% runs)
+NEAR = 0.05  # claim 5: hold-out within 0.05 of normal training's counts as "recovered"
 
 FIG_CURVES = "badger2022-curves"
 FIG_NOISE = "badger2022-noise"
 FIG_SIZES = "badger2022-sizes"
 FIG_JACOBIAN = "badger2022-jacobian"
 FIG_SWITCH = "badger2022-switch"
+FIG_GATES = "badger2022-gates"
 
 
 @dataclass(frozen=True)
@@ -59,26 +63,36 @@ class Plan:
     fractions: tuple[float, ...]
     n: int  # points per set (train, ascended, hold-out)
     m: int
-    lr: float
-    steps: int
+    lr: float  # SGD learning rate of the objectives (claims 1, 2, 4, 5, C2′)
+    batch: int  # minibatch per set: each step B points of T and B of A
+    epochs: int
     num_times: int
     sizes: tuple[int, ...]  # claim 3: training-set sizes N
     size_batch: int
     size_epochs: int
     size_holdout: int
+    size_lr: float = 0.1
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return self.n // self.batch
+
+    @property
+    def steps(self) -> int:
+        return self.epochs * self.steps_per_epoch
 
 
 PLANS = {
-    "quick": Plan(seeds=5, fractions=(1.0, 0.5, 0.25, 0.0), n=250, m=128, lr=0.1, steps=500,
-                  num_times=20, sizes=(200, 400, 800), size_batch=40, size_epochs=30,
+    "quick": Plan(seeds=5, fractions=(1.0, 0.5, 0.25, 0.0), n=250, m=128, lr=0.01, batch=25,
+                  epochs=300, num_times=20, sizes=(200, 400, 800), size_batch=40, size_epochs=30,
                   size_holdout=500),
-    "full": Plan(seeds=8, fractions=(1.0, 0.75, 0.5, 0.25, 0.1, 0.0), n=1000, m=256, lr=0.1,
-                 steps=3000, num_times=30, sizes=(250, 500, 1000, 2000), size_batch=50,
-                 size_epochs=60, size_holdout=2000),
+    "full": Plan(seeds=5, fractions=(1.0, 0.75, 0.5, 0.25, 0.1, 0.0), n=1000, m=256, lr=0.01,
+                 batch=50, epochs=300, num_times=30, sizes=(250, 500, 1000, 2000),
+                 size_batch=50, size_epochs=60, size_holdout=2000),
 }
 # smoke-test settings of `twolayer figures --quick` (not used by `twolayer check`)
-PLANS["tiny"] = Plan(seeds=2, fractions=(1.0, 0.25, 0.0), n=150, m=64, lr=0.1, steps=300,
-                     num_times=12, sizes=(100, 200), size_batch=20, size_epochs=10,
+PLANS["tiny"] = Plan(seeds=2, fractions=(1.0, 0.25, 0.0), n=150, m=64, lr=0.01, batch=15,
+                     epochs=60, num_times=12, sizes=(100, 200), size_batch=20, size_epochs=10,
                      size_holdout=200)
 
 
@@ -124,36 +138,118 @@ def batch(p: Plan, fractions: tuple[float, ...], seeds: int, n_train: int, n_asc
 
 def setting_text(p: Plan) -> str:
     return (f"K={K}, d={D}, n={p.n} per set (T, A, H), d/n={D / p.n:.3g}, noise dim={D}, "
-            f"m={p.m}, full-batch GD lr={p.lr}, {p.steps} steps (= epochs)")
+            f"m={p.m}, SGD lr={p.lr}, paired minibatches {p.batch}+{p.batch}, {p.epochs} epochs "
+            f"= {p.steps} steps, gate once per epoch")
+
+
+def train_guarded(params, data, cfg: TrainConfig, times: list[int], runtime: Runtime,
+                  seeds: list[int], weights) -> tuple[dict[str, np.ndarray], str]:
+    """``train`` with the badger probe; if a run diverges (the ascent's weight blow-up), train
+    again up to the last probe time before the divergence and fill the later times with NaN
+    (every run of the batch), and say so."""
+    try:
+        res = train(params, data, cfg, times, ("badger",), runtime, seeds, weights=weights)
+        return res.arrays, ""
+    except DivergenceError as e:
+        keep = [t for t in times if t < e.step]
+        if isinstance(weights, Memorise):
+            weights.gates.clear()
+        cut = TrainConfig(lr=cfg.lr, steps=keep[-1], objective=cfg.objective,
+                          batch_size=cfg.batch_size)
+        res = train(params, data, cut, keep, ("badger",), runtime, seeds, weights=weights)
+        pad = len(times) - len(keep)
+        arrays = {k: np.concatenate([v, np.full((v.shape[0], pad, *v.shape[2:]), np.nan,
+                                                v.dtype)], 1) for k, v in res.arrays.items()}
+        return arrays, f"diverged: seed {seeds[e.run]} at step {e.step} (later times NaN)"
+
+
+def gate_name(g) -> str:
+    return f"memorise_{g}"
 
 
 def run_objectives(p: Plan, seeds: int | None, runtime: Runtime, gates=("chance",),
-                   steps: int | None = None, fractions: tuple[float, ...] | None = None) -> Runs:
-    """Normal and memorise (one per gate) training from the same data and initialisation."""
+                   epochs: int | None = None, fractions: tuple[float, ...] | None = None,
+                   normal: bool = True, params=None) -> Runs:
+    """Normal and memorise (one per gate) SGD training from the same data, initialisation and
+    T minibatches; ``params`` (default: fresh) continue an earlier phase."""
     S = seeds or p.seeds
     fr = fractions or p.fractions
-    data, params, run_seeds = batch(p, fr, S, p.n, p.n, p.n)
-    T = steps or p.steps
-    times = probe_times(T, p.num_times, 5)
-    cfg = TrainConfig(lr=p.lr, steps=T, objective="softmax")
+    data, init, run_seeds = batch(p, fr, S, p.n, p.n, p.n)
+    T = (epochs or p.epochs) * p.steps_per_epoch
+    times = sorted(set(probe_times(T, p.num_times, 5))
+                   | set(range(0, T + 1, max(1, T // 10 // p.steps_per_epoch)
+                               * p.steps_per_epoch)))
+    cfg = TrainConfig(lr=p.lr, steps=T, objective="softmax", batch_size=p.batch)
     arrays: dict[str, np.ndarray] = {}
+    notes: dict[str, object] = {"steps_per_epoch": p.steps_per_epoch}
     start = time.perf_counter()
-    objectives = [("normal", normal_weights(data.ascended))]
-    objectives += [(f"memorise_{g}", Memorise(data.ascended, K, g)) for g in gates]
-    for name, w in objectives:
-        res = train(params, data, cfg, times, ("badger",), runtime, run_seeds, weights=w)
-        for k, v in res.arrays.items():
+    objectives = [("normal", "never")] if normal else []
+    objectives += [(gate_name(g), g) for g in gates]
+    for name, g in objectives:
+        w = Memorise(data.ascended, K, g)
+        arr, note = train_guarded(params if params is not None else init, data, cfg, times,
+                                  runtime, run_seeds, w)
+        if note:
+            notes[name] = note
+        for k, v in arr.items():
             arrays[f"{name}/{k.split('/', 1)[1]}"] = v
-        if isinstance(w, Memorise):
-            arrays[f"{name}/gate_on"] = torch.stack(w.gates, 1).float().mean(1, keepdim=True)\
-                .expand(-1, len(times)).numpy()
+        arrays[f"{name}/gate_on"] = torch.stack(w.gates, 1).float().mean(1, keepdim=True)\
+            .expand(-1, len(times)).numpy()
     return Runs(np.asarray(times), arrays, tuple(fr), S, setting_text(p),
-                time.perf_counter() - start)
+                time.perf_counter() - start, notes)
 
 
 @experiment("badger2022.objectives")
 def objectives_runs(quick: bool, seeds: int | None, runtime: Runtime) -> Runs:
     return run_objectives(plan(quick), seeds, runtime)
+
+
+def run_gates(p: Plan, seeds: int | None, runtime: Runtime) -> Runs:
+    """f = 1: the memorise objective with the chance gate, target gates and no gate."""
+    return run_objectives(p, seeds, runtime, gates=("chance", *TARGETS, "none"),
+                          fractions=(1.0,), normal=False)
+
+
+@experiment("badger2022.gates")
+def gates_runs(quick: bool, seeds: int | None, runtime: Runtime) -> Runs:
+    return run_gates(plan(quick), seeds, runtime)
+
+
+def run_switch(p: Plan, seeds: int | None, runtime: Runtime) -> dict[str, Runs]:
+    """f = 1: ``p.epochs`` epochs of memorise (chance gate), then ``p.epochs`` epochs of normal
+    training from its final parameters; and normal training for 2 ``p.epochs`` epochs from the
+    start (the reference). Keys "memorise", "switch", "normal"."""
+    S = seeds or p.seeds
+    data, init, run_seeds = batch(p, (1.0,), S, p.n, p.n, p.n)
+    T = p.steps
+    cfg = TrainConfig(lr=p.lr, steps=T, objective="softmax", batch_size=p.batch)
+    times = sorted(set(probe_times(T, p.num_times, 5))
+                   | set(range(0, T + 1, max(1, p.epochs // 10) * p.steps_per_epoch)))
+    start = time.perf_counter()
+    mem = train(init, data, cfg, times, ("badger",), runtime, run_seeds,
+                weights=Memorise(data.ascended, K, "chance"))
+    sw = train(mem.params, data, cfg, times, ("badger",), runtime, run_seeds,
+               weights=Memorise(data.ascended, K, "never"))
+    cfg2 = TrainConfig(lr=p.lr, steps=2 * T, objective="softmax", batch_size=p.batch)
+    times2 = sorted(set(times) | {T + t for t in times})
+    nrm = train(init, data, cfg2, times2, ("badger",), runtime, run_seeds,
+                weights=Memorise(data.ascended, K, "never"))
+    wall = time.perf_counter() - start
+    setting = setting_text(p).replace(f"{p.epochs} epochs = {p.steps} steps",
+                                      f"{p.epochs} + {p.epochs} epochs") + ", f=1"
+
+    def runs(res, tt):
+        arr = {f"normal/{k.split('/', 1)[1]}": v for k, v in res.arrays.items()}
+        return Runs(np.asarray(tt), arr, (1.0,), S, setting, wall,
+                    {"steps_per_epoch": p.steps_per_epoch})
+
+    return {"memorise": runs(mem, times), "switch": runs(sw, [T + t for t in times]),
+            "normal": runs(nrm, times2)}
+
+
+@experiment("badger2022.switch")
+def switch_runs(quick: bool, seeds: int | None, runtime: Runtime) -> dict[str, Runs]:
+    return run_switch(plan(quick), seeds, runtime)
 
 
 def run_sizes(p: Plan, seeds: int | None, runtime: Runtime) -> dict[int, Runs]:
@@ -167,12 +263,14 @@ def run_sizes(p: Plan, seeds: int | None, runtime: Runtime) -> dict[int, Runs]:
         steps = p.size_epochs * N // p.size_batch
         times = sorted(set(probe_times(steps, p.num_times, 5)) | {equal}
                        | {e * N // p.size_batch for e in range(p.size_epochs + 1)})
-        cfg = TrainConfig(lr=p.lr, steps=steps, batch_size=p.size_batch, objective="softmax")
+        cfg = TrainConfig(lr=p.size_lr, steps=steps, batch_size=p.size_batch,
+                          objective="softmax")
         start = time.perf_counter()
         res = train(params, data, cfg, times, ("badger",), runtime, run_seeds)
         arrays = {f"normal/{k.split('/', 1)[1]}": v for k, v in res.arrays.items()}
         setting = (f"K={K}, d={D}, N={N} (d/N={D / N:.3g}), hold-out {p.size_holdout}, m={p.m}, "
-                   f"SGD lr={p.lr} batch {p.size_batch}, {p.size_epochs} epochs = {steps} steps")
+                   f"SGD lr={p.size_lr} batch {p.size_batch}, {p.size_epochs} epochs = {steps} "
+                   "steps")
         out[N] = Runs(np.asarray(times), arrays, (0.0, 1.0), S, setting,
                       time.perf_counter() - start, {"steps_per_epoch": N // p.size_batch})
     return out
@@ -431,3 +529,68 @@ def check_c4_down(exps: Experiments):
               f"{gx[:, -1].mean():.3g}")
     return make_verdict(C4D, side(ci, -1), m, "log(J(T)/J(0)) < 0", ci, runs.seeds,
                         runs.setting + ", f=1", detail, FIG_JACOBIAN)
+
+
+C2P = "badger2022.c2p.target_gates"
+
+
+@claim(C2P, "Holding the ascended set's accuracy down holds the train accuracy down: with the "
+       "gate at a target accuracy τ (ascend while Acc_A > τ), the final train accuracy on "
+       "structured data (f = 1) rises with τ (chance gate 1/K + 0.01, then τ = 0.25, 0.5, 0.75).",
+       "author's logged target runs (10k CIFAR-10, 200 epochs): train 0.462 at a 20% target → "
+       "0.781 at 85%; ungated run overfit_2", tag="[SECONDARY]")
+def check_c2p(exps: Experiments):
+    runs: Runs = exps.get("badger2022.gates")
+    T = int(runs.times[-1])
+    taus = [CHANCE + 0.01, *TARGETS]
+    names = [gate_name(g) for g in ("chance", *TARGETS)]
+    acc = np.stack([at_time(runs, f"{n}/acc_train", T)[0] for n in names])  # [G, S]
+    slopes = np.array([np.polyfit(taus, acc[:, j], 1)[0] for j in range(runs.seeds)])
+    m, ci = mean_ci(slopes)
+    parts = []
+    for tau, n in zip(taus, names):
+        t90 = steps_to(runs.times, runs.get(f"{n}/acc_train")[0], 0.9)
+        parts.append(f"τ={tau:.2f}: train {_mci(at_time(runs, f'{n}/acc_train', T)[0])}, "
+                     f"ascended {_mci(at_time(runs, f'{n}/acc_ascended', T)[0])}, hold-out "
+                     f"{_mci(at_time(runs, f'{n}/acc_holdout', T)[0])}, median steps to 90% "
+                     f"train {np.median(t90):.0f}")
+    un = gate_name("none")
+    ung = (f"ungated: train {_mci(at_time(runs, f'{un}/acc_train', T)[0])}, ascended "
+           f"{_mci(at_time(runs, f'{un}/acc_ascended', T)[0])}, hold-out "
+           f"{_mci(at_time(runs, f'{un}/acc_holdout', T)[0])}, E||df/dx||_F "
+           f"{np.nanmedian(at_time(runs, f'{un}/jac_train', T)[0]):.3g} (median)")
+    notes = "; ".join(f"{k}: {v}" for k, v in runs.extra.items() if k != "steps_per_epoch")
+    detail = (f"at step {T}: " + "; ".join(parts) + ". " + ung
+              + (f". Notes: {notes}" if notes else ""))
+    return make_verdict(C2P, side(ci, +1), m, "slope of final Acc_train against τ > 0", ci,
+                        runs.seeds, runs.setting + ", f=1", detail, FIG_GATES)
+
+
+C5 = "badger2022.c5.switch_recovers"
+
+
+@claim(C5, "After memorising (chance gate) for E epochs, E epochs of normal training restore "
+       "generalisation: the hold-out accuracy comes within 0.05 of normal training's for 2E "
+       "epochs (f = 1).",
+       "author's Figure_s2 data: 500 memorise epochs (train 0.477, test 0.024), then 500 normal "
+       "(train 0.847, test 0.534)", tag="[SECONDARY]")
+def check_c5(exps: Experiments):
+    r: dict[str, Runs] = exps.get("badger2022.switch")
+    mem, sw, nrm = r["memorise"], r["switch"], r["normal"]
+    h_mem = mem.get("normal/acc_holdout")[0, :, -1]
+    h_sw = sw.get("normal/acc_holdout")[0, :, -1]
+    h_n = nrm.get("normal/acc_holdout")[0, :, -1]
+    T = int(mem.times[-1])
+    h_nT = at_time(nrm, "normal/acc_holdout", T)[0]
+    m, ci = mean_ci(h_sw - h_n)
+    lo, hi = ci
+    outcome = (HOLDS if lo > -NEAR else FAILS if hi < -NEAR else INCONCLUSIVE) \
+        if math.isfinite(lo) else INCONCLUSIVE
+    detail = (f"hold-out accuracy: after memorising {_mci(h_mem)} (train "
+              f"{_mci(mem.get('normal/acc_train')[0, :, -1])}, ascended "
+              f"{_mci(mem.get('normal/acc_ascended')[0, :, -1])}); after the switch "
+              f"{_mci(h_sw)} (train {_mci(sw.get('normal/acc_train')[0, :, -1])}); normal "
+              f"training {_mci(h_nT)} at step {T}, {_mci(h_n)} at step {2 * T}; wall "
+              f"{mem.wall_seconds:.1f}s")
+    return make_verdict(C5, outcome, m, f"H_switch − H_normal > −{NEAR}", ci, mem.seeds,
+                        mem.setting, detail, FIG_SWITCH)
