@@ -245,6 +245,20 @@ def test_store_resume_and_summary_table(tmp_path: Path, single_thread) -> None:
     assert not [p for p in store.records.iterdir() if p.name.startswith(".")]
 
 
+def test_stale_temporary_records_are_removed_on_resume(tmp_path: Path) -> None:
+    spec = loads(TINY + "[axes]\ndata.noise = [0.0]\n")
+    store = Store(tmp_path)
+    run_sweep(spec, store, InProcess())
+    old = store.records / f".{spec.points()[0].run_id}.tmp.deadbeef"
+    young = store.records / ".abc.tmp.cafef00d"
+    for p in (old, young):
+        p.mkdir()
+        (p / "arrays.npz").write_bytes(b"partial")
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
+    assert run_sweep(spec, store, InProcess()).trained == 0
+    assert not old.exists() and young.exists()  # a young one may be another writer's
+
+
 def test_local_pool_matches_in_process(tmp_path: Path) -> None:
     spec = loads(TINY + "[run]\ngroup_runs = 4\n[axes]\ndata.noise = [0.0, 0.2]\n"
                  "net.m = [8, 16]\n")

@@ -46,6 +46,7 @@ def run_sweep(spec: SweepSpec, store: Store | str | Path, executor: Any, force: 
     st = store if isinstance(store, Store) else Store(store)
     points = spec.points()
     st.root.mkdir(parents=True, exist_ok=True)
+    st.clean_stale()
     if spec.text:
         write_atomic(st.root / "spec.toml", spec.text)
     configs = [p.config for p in points]

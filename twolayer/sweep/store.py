@@ -79,6 +79,22 @@ class Store:
                    "message": outcome.message}
             write_atomic(self.failed / f"{outcome.run_id}.json", json.dumps(doc, indent=1) + "\n")
 
+    def clean_stale(self, max_age: float = 3600.0) -> list[Path]:
+        """Remove temporary record directories (``records/.<run_id>.tmp.*``) left by a writer
+        killed mid-save, if older than ``max_age`` seconds (a younger one may belong to a
+        sweep writing into the same store right now)."""
+        import shutil
+        import time
+
+        removed = []
+        if self.records.is_dir():
+            now = time.time()
+            for p in self.records.glob(".*.tmp.*"):
+                if p.is_dir() and now - p.stat().st_mtime > max_age:
+                    shutil.rmtree(p, ignore_errors=True)
+                    removed.append(p)
+        return removed
+
     def forget(self, run_id: str) -> None:
         """Drop a recorded failure (``--force`` retries it; records are replaced on save)."""
         (self.failed / f"{run_id}.json").unlink(missing_ok=True)
