@@ -421,6 +421,11 @@ def main(argv: list[str] | None = None) -> int:
                 "d": [12, 50, 200]}
         results["scaling"] = scaling(device, dict(R=16, n=1000, d=50, m=400), grid, 40)
 
+    from benchmarks.flow import flow_costs
+
+    rt = engine.Runtime(device=str(device), progress=False)
+    results["flow"] = (flow_costs((10_000, 100_000), 1_000, rt) if args.quick
+                       else flow_costs(runtime=rt))
     results["load_after"] = loadavg()
     results["total_seconds"] = time.perf_counter() - start
     Path(args.out).write_text(json.dumps(results, indent=1) + "\n")

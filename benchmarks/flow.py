@@ -98,29 +98,54 @@ def study(steps: int, seeds: int, names: list[str] | None = None) -> str:
     return "\n".join(lines)
 
 
-def bench() -> str:
-    name = "clean-priority (n=400,d=50,m=100,σ²=1/d,η=0.2,α=0.2)"
-    over = SETTINGS[name]
-    rows = ["| steps | flow grad evals | flow wall s | GD grad evals | GD wall s |",
-            "|---|---|---|---|---|"]
-    gd_per_step = None
-    for steps in (10_000, 100_000, 1_000_000, 10_000_000):
+BENCH_SETTING = "clean-priority (n=400,d=50,m=100,σ²=1/d,η=0.2,α=0.2)"
+BENCH_STEPS = (10_000, 100_000, 1_000_000, 10_000_000)
+
+
+def flow_costs(steps_list: tuple[int, ...] = BENCH_STEPS, gd_steps: int = 10_000,
+               runtime: Runtime = RT) -> dict:
+    """Gradient evaluations and wall seconds of ``auto`` (exact GD to step 100, then the flow at
+    rtol 1e-3) on :data:`BENCH_SETTING` (2 seeds, probes "errors" at 25 log-spaced times) to each
+    horizon, against exact GD timed over ``gd_steps`` steps (same probes) and extrapolated
+    linearly beyond (one gradient evaluation per step)."""
+    over = SETTINGS[BENCH_SETTING]
+    cfg, data, params = setup(Config().replace(train__steps=gd_steps, seeds=2, **over))
+    start = time.perf_counter()
+    train(params, data, cfg.train, probe_times(gd_steps, 25), ("errors",), runtime)
+    gd_per_step = (time.perf_counter() - start) / gd_steps
+    rows = []
+    for steps in steps_list:
         cfg, data, params = setup(Config().replace(train__steps=steps, seeds=2, **over))
-        times = probe_times(steps, 25)
-        if gd_per_step is None:
-            start = time.perf_counter()
-            train(params, data, cfg.train, times, ("errors",), RT)
-            gd_per_step = (time.perf_counter() - start) / steps
         c = cfg.train.__class__(**{**cfg.train.__dict__, "integrator": "auto", "switch": 100})
         start = time.perf_counter()
-        fl = train(params, data, c, times, ("errors",), RT)
+        fl = train(params, data, c, probe_times(steps, 25), ("errors",), runtime)
         wall = time.perf_counter() - start
-        gd_wall = gd_per_step * steps
-        note = "" if steps == 10_000 else " (extrapolated)"
-        rows.append(f"| {steps:.0e} | {fl.meta['integrator']['grad_evals']} | {wall:.1f} | "
-                    f"{steps} | {gd_wall:.0f}{note} |")
-        print(rows[-1], flush=True)
-    return f"\n{name}, 2 seeds, auto (GD to 100, then flow at rtol 1e-3)\n\n" + "\n".join(rows)
+        st = fl.meta["integrator"]
+        rows.append({"steps": steps, "flow_grad_evals": st["grad_evals"], "flow_seconds": wall,
+                     "accepted": st["accepted"], "rejected": st["rejected"],
+                     "gd_grad_evals": steps, "gd_seconds": gd_per_step * steps,
+                     "gd_measured": steps <= gd_steps})
+        print(f"flow {steps:.0e}: {st['grad_evals']} evals, {wall:.1f} s", flush=True)
+    return {"setting": BENCH_SETTING, "seeds": 2, "rtol": 1e-3, "switch": 100,
+            "gd_timed_steps": gd_steps, "gd_ms_per_step": 1e3 * gd_per_step, "rows": rows}
+
+
+def flow_table(res: dict) -> str:
+    """Markdown table of :func:`flow_costs`."""
+    rows = ["| steps | flow grad evals | flow wall s | GD grad evals | GD wall s | "
+            "evals saved |", "|---:|---:|---:|---:|---:|---:|"]
+    for r in res["rows"]:
+        note = "" if r["gd_measured"] else " (extrapolated)"
+        rows.append(f"| {r['steps']:.0e} | {r['flow_grad_evals']} | {r['flow_seconds']:.1f} | "
+                    f"{r['gd_grad_evals']} | {r['gd_seconds']:.0f}{note} | "
+                    f"{r['gd_grad_evals'] / r['flow_grad_evals']:.0f}× |")
+    return "\n".join(rows)
+
+
+def bench() -> str:
+    res = flow_costs()
+    return (f"\n{res['setting']}, 2 seeds, auto (GD to 100, then flow at rtol 1e-3)\n\n"
+            + flow_table(res))
 
 
 def main() -> None:

@@ -147,6 +147,23 @@ def render(r: dict) -> str:
         ms = ", ".join(_f(1e3 * t, 2) for t in a["seconds_per_step"])
         lines.append(f"| {axis} | {vals} | {ms} | {_f(a['slope'], 2)} / "
                      f"{_f(a['slope_last_two'], 2)} |")
+    if r.get("flow"):
+        from benchmarks.flow import flow_table
+
+        fl = r["flow"]
+        lines += [
+            "",
+            "## Long horizons: gradient flow against exact GD",
+            "",
+            f"{fl['setting']}, {fl['seeds']} seeds, probes `errors` at 25 log-spaced times. "
+            f"Flow: `--integrator auto` (exact GD to step {fl['switch']}, then the adaptive "
+            f"Bogacki–Shampine flow at rtol {fl['rtol']:g}; docs/integrators.md). Exact GD was "
+            f"timed over {fl['gd_timed_steps']} steps ({fl['gd_ms_per_step']:.2f} ms per step) "
+            "and is extrapolated linearly beyond (one gradient evaluation per step; 10^7 exact "
+            "steps would take hours). Both on the process's default threads.",
+            "",
+            flow_table(fl),
+        ]
     lines += ["", NOTES, SPEEDUP_NOTE]
     return "\n".join(lines) + "\n"
 
@@ -177,11 +194,12 @@ NOTES = """## How the engine gets there
   runs the test set forward), and the segments probe's group gradients are taken inside the
   same step: each run's rows of the activation pattern 1[pre > 0] are sorted by segment (true
   class × clean/noisy, and the noisy rows once more with their true labels) and every segment
-  is one GEMM over its range — about one extra backward GEMM instead of a second forward and
-  backward pass. All segment statistics are quadratic forms of the segments' Gram matrix,
-  summed in float64. (The first version ran one masked backward pass per segment: ~50 ms per
-  probe time at R = 1, about twice the whole training time at the default schedule.) Called
-  on its own, the probe does one sorted forward/backward pass (`net.grouped_gram`).
+  is one GEMM over its range; their sum is the step's gradient. The extra cost is a row copy
+  and the GEMM of the noisy rows, instead of a second forward and backward pass. All segment
+  statistics are quadratic forms of the segments' Gram matrix, summed in float64. (The first
+  version ran one masked backward pass per segment: ~50 ms per probe time at R = 1, about
+  twice the whole training time at the default schedule.) Called on its own, the probe does
+  one sorted forward/backward pass (`net.grouped_gram`).
 - **What did not help** (measured on the 2-core CPU): `torch.compile` of the elementwise part
   of a block (relu, readout and mask fused into one pass) was slower than the eager ops
   (78 against 73 ms per step, single thread, R = 64) and took 6–25 s to compile, so the engine

@@ -142,7 +142,8 @@ class _Flow:
 
 def _run_norm(tensors: dict[str, torch.Tensor]) -> torch.Tensor:
     """‖θ_r‖ over all named tensors, per run: [R] (float64)."""
-    sq = sum(v.double().flatten(1).pow(2).sum(1) for v in tensors.values())
+    sq = sum(torch.linalg.vector_norm(v.flatten(1), dim=1, dtype=torch.float64).square()
+             for v in tensors.values())
     return sq.sqrt()
 
 
@@ -221,8 +222,8 @@ def train_flow(
                 new = _combine(theta, h, [k1, k2, k3], BS3_B)
                 k4, ok4 = f(new)
                 finite = ok2 & ok3 & ok4
-                e = {k: sum(c * kk[k] for c, kk in zip(BS3_E, (k1, k2, k3, k4))) * h
-                     for k in theta}
+                e = _combine({k: torch.zeros_like(v) for k, v in theta.items()}, h,
+                             [k1, k2, k3, k4], BS3_E)
                 scale = torch.maximum(_run_norm(theta), _run_norm(new)) * cfg.rtol + 1e-30
                 err_r = _run_norm(e) / scale
                 err_r = torch.where(finite, err_r, torch.full_like(err_r, math.inf))
