@@ -46,6 +46,7 @@ CHANCE = 1.0 / K
 TIE = 0.02  # claim 2: a fall of the memorise train accuracy by ≤ 0.02 with more noise is a tie
 MATCH_ACC = 0.9  # claim 4: compare sensitivities when the train accuracy first reaches 0.9
 MATCH_F = 0.25  # claim 4: the primary fraction (card pilot: both objectives reach ≈ 0.9 there)
+FALLBACK_LEVELS = (0.8, 0.7, 0.6, 0.5)  # claim 4: reported (not judged) if 0.9 is never reached
 TARGETS = (0.25, 0.5, 0.75)  # claim C2′: target-accuracy gates (the author's 20-85% runs)
 NEAR = 0.05  # claim 5: hold-out within 0.05 of normal training's counts as "recovered"
 
@@ -490,10 +491,23 @@ def check_c4_matched(exps: Experiments):
     jac = matched(runs, "jac_train")
     gx = matched(runs, "gradx_holdout")
     if MATCH_F not in jac:
+        extra = ""
+        for level in FALLBACK_LEVELS:  # reported only; the verdict stays inconclusive
+            lower = matched(runs, "jac_train", level)
+            if MATCH_F in lower:
+                jn, jm, an, am = lower[MATCH_F]
+                gn, gm = matched(runs, "gradx_holdout", level)[MATCH_F][:2]
+                lm, lci = mean_ci(np.log(jm / jn))
+                extra = (f". Not counted in the verdict: at the highest level every seed reaches, "
+                         f"train acc ≥ {level} (f={MATCH_F}; acc {an.mean():.3f} vs "
+                         f"{am.mean():.3f}): J normal {_mci(jn)}, memorise {_mci(jm)}, log ratio "
+                         f"{lm:.3f} [{lci[0]:.3f}, {lci[1]:.3f}]; ‖∇_x ℓ‖ hold-out normal "
+                         f"{_mci(gn)}, memorise {_mci(gm)}")
+                break
         return make_verdict(C4M, INCONCLUSIVE, None, "log(J_mem/J_normal) > 0", None, runs.seeds,
                             runs.setting, f"memorise never reached train acc {MATCH_ACC} at "
-                            f"f={MATCH_F} in every seed; matched fractions: {sorted(jac)}",
-                            FIG_JACOBIAN)
+                            f"f={MATCH_F} in every seed; matched fractions: {sorted(jac)}"
+                            + extra, FIG_JACOBIAN)
     parts = []
     for f, (jn, jm, an, am) in sorted(jac.items(), reverse=True):
         gn, gm = gx[f][0], gx[f][1]
