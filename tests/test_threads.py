@@ -9,18 +9,21 @@ from twolayer.config import Config
 from twolayer.engine import Runtime, train
 from twolayer.errors import ConfigError
 from twolayer.simulate import setup
-from twolayer.threads import SMALL_STEP_ELEMENTS, threads_for, with_thread_policy
+from twolayer.threads import SMALL_STEP_WORK, threads_for, with_thread_policy
 
 CPU = torch.device("cpu")
 
 
 def test_auto_policy_by_size():
     procs = torch.get_num_threads()
-    assert threads_for(None, 1, 1000, 400, CPU) == 1  # 4e5 activations: one thread
-    big_n = SMALL_STEP_ELEMENTS // (4 * 100) + 1
-    assert threads_for(None, 4, big_n, 100, CPU) == procs  # at the threshold: the process's
-    assert threads_for(3, 1, 10, 10, CPU) == 3  # an explicit count wins
-    assert threads_for(None, 1, 10, 10, torch.device("cuda")) == procs  # no CPU policy on a GPU
+    assert threads_for(None, 1, 1000, 50, 400, CPU) == 1  # the demo (2·10^7): one thread
+    assert threads_for(None, 1, 300, 5000, 400, CPU) == procs  # Frei Fig. 2, one seed: 6·10^8
+    assert threads_for(None, 64, 1000, 50, 400, CPU) == procs  # the benchmark's reference
+    big_n = -(-SMALL_STEP_WORK // (4 * 50 * 100))  # the smallest n at or above it
+    assert threads_for(None, 4, big_n, 50, 100, CPU) == procs  # at the threshold
+    assert threads_for(None, 4, big_n - 1, 50, 100, CPU) == 1  # just below it
+    assert threads_for(3, 1, 10, 10, 10, CPU) == 3  # an explicit count wins
+    assert threads_for(None, 1, 10, 10, 10, torch.device("cuda")) == procs  # no policy on GPU
 
 
 @pytest.mark.parametrize("bad", [0, -1, 1.5, True, "2"])

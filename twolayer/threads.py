@@ -1,13 +1,14 @@
 """How many CPU threads a training call uses (``Runtime.threads``, ``--threads``).
 
-A step of a small problem (R·n·m activations below :data:`SMALL_STEP_ELEMENTS`) takes a
-millisecond or two, made of many small tensor ops. Split over OpenMP threads, every op ends at a
-barrier; when the cores are shared with other processes (a laptop running other work, a CI
-runner, several jobs on one node) a descheduled thread stalls each barrier, and such steps ran
-10–20× slower with 2 threads than with one on the 2-core machine of docs/benchmarks.md. On a
-quiet machine one thread is about as fast for these sizes. So by default ("auto") a training
-call on a CPU runs small problems on one intra-op thread and leaves larger ones to the process
-setting (where :mod:`twolayer.net`'s kernel splits the work into per-core lanes itself).
+A step of a small problem (R·n·d·m below :data:`SMALL_STEP_WORK`, the size of its two
+GEMMs) takes a millisecond or two, made of many small tensor ops. Split over OpenMP threads,
+every op ends at a barrier; when the cores are shared with other processes (a laptop running
+other work, a CI runner, several jobs on one node) a descheduled thread stalls each barrier,
+and such steps ran 10–20× slower with 2 threads than with one on the 2-core machine of
+docs/benchmarks.md. On a quiet machine one thread is about as fast for these sizes. So by
+default ("auto") a training call on a CPU runs small problems on one intra-op thread and
+leaves larger ones to the process setting (where :mod:`twolayer.net`'s kernel splits the work
+into per-core lanes itself).
 
 An integer ``threads`` sets the intra-op thread count for the call whatever the size. The
 process setting is restored when the call returns.
@@ -22,18 +23,19 @@ from typing import Any, TypeVar
 
 import torch
 
-SMALL_STEP_ELEMENTS = 1 << 22  # R·n·m below this → one thread under "auto"
+SMALL_STEP_WORK = 1 << 27  # R·n·d·m below this (~1.3·10^8) → one thread under "auto"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def threads_for(threads: int | None, runs: int, n: int, m: int, device: torch.device) -> int:
-    """The intra-op thread count for a call on ``device`` with R = ``runs``, n samples and m
-    neurons: ``threads`` when given; under auto (None) 1 for R·n·m < 2^22 on a CPU, else the
-    process setting (``torch.get_num_threads()``)."""
+def threads_for(threads: int | None, runs: int, n: int, d: int, m: int,
+                device: torch.device) -> int:
+    """The intra-op thread count for a call on ``device`` with R = ``runs``, n samples of
+    dimension d and m neurons: ``threads`` when given; under auto (None) 1 for R·n·d·m < 2^27 on
+    a CPU, else the process setting (``torch.get_num_threads()``)."""
     if threads is not None:
         return threads
-    if device.type == "cpu" and runs * n * m < SMALL_STEP_ELEMENTS:
+    if device.type == "cpu" and runs * n * d * m < SMALL_STEP_WORK:
         return 1
     return torch.get_num_threads()
 
@@ -62,8 +64,8 @@ def with_thread_policy(train: F) -> F:
         runtime = kwargs.get("runtime", args[3] if len(args) > 3 else None)
         threads = getattr(runtime, "threads", None)
         device = runtime.torch_device if runtime is not None else params.W.device
-        R, m = params.W.shape[0], params.W.shape[1]
-        k = threads_for(threads, R, data.x.shape[1], m, device)
+        R, m, d = params.W.shape
+        k = threads_for(threads, R, data.x.shape[1], d, m, device)
         with intra_op_threads(k):
             return train(params, data, *args, **kwargs)
 

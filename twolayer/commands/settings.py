@@ -187,7 +187,7 @@ def threads(text: str) -> int | str:
 def add_threads_flag(p: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
     p.add_argument(
         "--threads", type=threads, default="auto",
-        help="CPU intra-op threads per training call: auto (1 for small problems, R·n·m < 2^22, "
+        help="CPU intra-op threads per training call: auto (1 for small problems, R·n·d·m < 2^27, "
         "else all cores; see twolayer/threads.py) or an integer >= 1 (default auto)",
     )
 

@@ -29,6 +29,7 @@ class FigureSpec:
     make: MakeFn = field(repr=False)
     claims: tuple[str, ...] = ()
     differences: tuple[str, ...] = ()  # parameters that differ from the paper, one per entry
+    long: bool = False  # made only when named (--only) or with --long: too slow for make figures
 
 
 FIGURES: dict[str, FigureSpec] = {}
@@ -41,11 +42,13 @@ def figure(
     regenerates: str,
     claims: tuple[str, ...] = (),
     differences: tuple[str, ...] = (),
+    long: bool = False,
 ) -> Callable[[MakeFn], MakeFn]:
-    """Decorator registering a figure function."""
+    """Decorator registering a figure function (``long``: left out of the default selection)."""
 
     def deco(fn: MakeFn) -> MakeFn:
-        FIGURES[name] = FigureSpec(name, paper, title, regenerates, fn, claims, differences)
+        FIGURES[name] = FigureSpec(name, paper, title, regenerates, fn, claims, differences,
+                                   long)
         return fn
 
     return deco
