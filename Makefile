@@ -6,7 +6,7 @@ VENV   ?= .venv
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed
 
-.PHONY: setup demo test test-slow test-all figures figures-long figures-quick bench lint clean
+.PHONY: setup demo test test-slow test-all figures figures-quick bench lint clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -33,10 +33,6 @@ test-all: $(STAMP)
 # Every registered figure into figures/ (PNGs + README.md); on a CPU Fig. 2's steps are capped.
 figures: $(STAMP)
 	$(VENV)/bin/twolayer figures --out figures/
-
-# The long figures left out of `make figures` (Frei Fig. 2 at the paper's 10^7 steps on a CPU).
-figures-long: $(STAMP)
-	$(VENV)/bin/twolayer figures --only frei2023-fig2-long --out figures/
 
 # Smoke test: tiny settings into a fresh temporary directory (never over figures/).
 figures-quick: $(STAMP)

@@ -45,9 +45,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--quick", action="store_true",
                    help="tiny smoke-test settings (all figures in well under a minute)")
     p.add_argument("--only", nargs="+", metavar="NAME", help="only these figures (see --list)")
-    p.add_argument("--long", action="store_true",
-                   help="also the long figures (marked 'long' in --list; e.g. Frei Fig. 2 at the "
-                   "paper's 10^7 steps, ~40 min on 2 CPU cores), left out by default")
     p.add_argument("--device", default="auto",
                    help="auto (cuda if present), cpu or cuda (default auto)")
     add_threads_flag(p)
@@ -56,13 +53,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
-def select(only: list[str] | None, long: bool = False) -> list[str]:
-    """Names of the figures to run, in registry order; ConfigError for an unknown name. Without
-    ``only``: every figure, except the long ones unless ``long``."""
+def select(only: list[str] | None) -> list[str]:
+    """Names of the figures to run, in registry order; ConfigError for an unknown name."""
     from ..plots import FIGURES
 
     if not only:
-        return [name for name, spec in FIGURES.items() if long or not spec.long]
+        return list(FIGURES)
     for name in only:
         if name not in FIGURES:
             raise ConfigError("only", name, "valid figures are " + ", ".join(FIGURES))
@@ -177,10 +173,9 @@ def run(args: argparse.Namespace) -> int:
 
     if args.list:
         for name, spec in FIGURES.items():
-            mark = " [long: only with --long or --only]" if spec.long else ""
-            print(f"{name:28s} {spec.regenerates}: {spec.title}{mark}")
+            print(f"{name:28s} {spec.regenerates}: {spec.title}")
         return 0
-    names = select(args.only, args.long)
+    names = select(args.only)
     device = resolve_device(args.device)
     if args.out is not None:
         check_writable_dir(args.out, "out")

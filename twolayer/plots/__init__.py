@@ -29,7 +29,6 @@ class FigureSpec:
     make: MakeFn = field(repr=False)
     claims: tuple[str, ...] = ()
     differences: tuple[str, ...] = ()  # parameters that differ from the paper, one per entry
-    long: bool = False  # made only when named (--only) or with --long: too slow for make figures
 
 
 FIGURES: dict[str, FigureSpec] = {}
@@ -42,13 +41,11 @@ def figure(
     regenerates: str,
     claims: tuple[str, ...] = (),
     differences: tuple[str, ...] = (),
-    long: bool = False,
 ) -> Callable[[MakeFn], MakeFn]:
-    """Decorator registering a figure function (``long``: left out of the default selection)."""
+    """Decorator registering a figure function."""
 
     def deco(fn: MakeFn) -> MakeFn:
-        FIGURES[name] = FigureSpec(name, paper, title, regenerates, fn, claims, differences,
-                                   long)
+        FIGURES[name] = FigureSpec(name, paper, title, regenerates, fn, claims, differences)
         return fn
 
     return deco

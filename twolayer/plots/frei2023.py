@@ -178,7 +178,7 @@ def make_fig1(out_dir: Path, quick: bool, runtime: Runtime) -> list[Path]:
 # ---------------------------------------------------------------------------------------------
 
 FIG2_PANELS = ("frei-fig2-high-d", "frei-fig2-low-d")
-FIG2_CPU_STEPS = 1_000_000  # make figures on a CPU: the flow to 10^6 (paper: 10^7); see below
+FIG2_CPU_STEPS = 2_000  # exact-GD cap for Horizon(..., "gd") on a CPU (paper: 10^7)
 FIG2_CPU_SEEDS = 1
 FIG2_GPU_SEEDS = 3
 FIG2_QUICK = {"steps": 150, "seeds": 2, "m": 40, "n_test": 600, "small": 80, "large": 400}
@@ -220,19 +220,17 @@ INTEGRATORS: dict[str, Callable[[Config, Runtime], Record]] = {
 }
 
 
-def fig2_horizon(runtime: Runtime, quick: bool, paper_steps: int = 10_000_000,
-                 long: bool = False) -> Horizon:
-    """The paper's 10^7 steps: exact GD on a CUDA device. On a CPU exact GD for
+def fig2_horizon(runtime: Runtime, quick: bool, paper_steps: int = 10_000_000) -> Horizon:
+    """The paper's 10^7 steps: exact GD on a CUDA device; on a CPU exact GD for
     :data:`FIG2_FLOW_SWITCH` steps and then the gradient-flow integrator ("flow"), since 10^7
     full-batch steps at n·d·m = 6·10^8 take about 12 days at the 0.1 s per step measured on 2
-    CPU cores: to :data:`FIG2_CPU_STEPS` for ``make figures``, to the paper's 10^7 for the long
-    figure (``long``; the flow is stiff late in training, see docs/integrators.md)."""
+    CPU cores (the flow: ~10 minutes for both panels, one seed; docs/integrators.md).
+    :data:`FIG2_CPU_STEPS` is the exact-GD cap kept for ``Horizon(..., "gd")``."""
     if quick:
         return Horizon(FIG2_QUICK["steps"], FIG2_QUICK["seeds"])
     if runtime.torch_device.type == "cuda":
         return Horizon(paper_steps, FIG2_GPU_SEEDS)
-    return Horizon(paper_steps if long else min(FIG2_CPU_STEPS, paper_steps), FIG2_CPU_SEEDS,
-                   "flow")
+    return Horizon(paper_steps, FIG2_CPU_SEEDS, "flow")
 
 
 def _fig2_method(rec: Record, right: Record | None = None) -> str:
@@ -267,18 +265,6 @@ def _fig2_config(name: str, horizon: Horizon, quick: bool) -> tuple[Config, int]
     return preset_config(name, **over)
 
 
-FIG2_DIFFERENCES = (
-    f"integrator on a CPU: exact full-batch GD for the first {FIG2_FLOW_SWITCH} steps, then the "
-    f"adaptive gradient-flow integrator (--integrator auto, rtol {FIG2_FLOW_RTOL:g}; "
-    "docs/integrators.md); exact GD throughout on a CUDA device",
-    f"seeds: {FIG2_CPU_SEEDS} on a CPU (the paper shows one run, seed not stated), "
-    f"{FIG2_GPU_SEEDS} on a GPU (mean with the min–max band)",
-    "exactly 15% of each cluster's training labels flipped (the paper's 'flip 15% within "
-    "each cluster'); test labels flipped the same way",
-    "full-batch GD (the paper does not say full batch or minibatch)",
-)
-
-
 @figure(
     "frei2023-fig2",
     PAPER,
@@ -286,37 +272,25 @@ FIG2_DIFFERENCES = (
     "Frei et al. (2023), Figure 2",
     claims=("frei2023.fig2.high_d_benign", "frei2023.fig2.low_d_decline"),
     differences=(
-        f"steps on a CPU: {FIG2_CPU_STEPS:.0e} (paper: 10^7) to keep `make figures` short; the "
-        "paper's 10^7 on a CPU is the long figure frei2023-fig2-long; 10^7 on a GPU",
-    ) + FIG2_DIFFERENCES,
+        f"integrator on a CPU: exact full-batch GD for the first {FIG2_FLOW_SWITCH} steps, then "
+        f"the adaptive gradient-flow integrator (--integrator auto, rtol {FIG2_FLOW_RTOL:g}; "
+        "docs/integrators.md) to the paper's 10^7 steps; exact GD throughout on a CUDA device",
+        f"seeds: {FIG2_CPU_SEEDS} on a CPU (the paper shows one run, seed not stated), "
+        f"{FIG2_GPU_SEEDS} on a GPU (mean with the min–max band)",
+        "exactly 15% of each cluster's training labels flipped (the paper's 'flip 15% within "
+        "each cluster'); test labels flipped the same way",
+        "full-batch GD (the paper does not say full batch or minibatch)",
+    ),
 )
 def make_fig2(out_dir: Path, quick: bool, runtime: Runtime) -> list[Path]:
-    """Fig. 2 to :data:`FIG2_CPU_STEPS` on a CPU (the paper's 10^7 on a GPU)."""
-    return _make_fig2(out_dir, quick, runtime, long=False)
-
-
-@figure(
-    "frei2023-fig2-long",
-    PAPER,
-    "Train and test accuracy against training steps to the paper's 10^7 steps (CPU: ~40 min)",
-    "Frei et al. (2023), Figure 2",
-    claims=("frei2023.fig2.high_d_benign", "frei2023.fig2.low_d_decline"),
-    differences=FIG2_DIFFERENCES,
-    long=True,
-)
-def make_fig2_long(out_dir: Path, quick: bool, runtime: Runtime) -> list[Path]:
-    """Fig. 2 to the paper's 10^7 steps on any device (``twolayer figures --long``)."""
-    return _make_fig2(out_dir, quick, runtime, long=True)
-
-
-def _make_fig2(out_dir: Path, quick: bool, runtime: Runtime, long: bool) -> list[Path]:
-    """Train and test accuracy (%) against steps on a log axis, mean and min–max band over seeds.
-    The paper's late-time contrast (test accuracy stays at 1 − η = 85% after interpolation
-    when d ≫ n, drops once noisy labels are fitted when n ≫ d) needs up to 10^7 steps."""
+    """Train and test accuracy (%) against steps on a log axis (the mean over seeds, and their
+    min–max band when there are several). The paper's late-time contrast (test accuracy stays
+    at 1 − η = 85% after interpolation when d ≫ n, drops once noisy labels are fitted when
+    n ≫ d) needs up to 10^7 steps."""
     records: list[tuple[str, str, Record, Horizon, int]] = []
     for name in FIG2_PANELS:
         _, paper_steps = preset_config(name)
-        horizon = fig2_horizon(runtime, quick, paper_steps, long)
+        horizon = fig2_horizon(runtime, quick, paper_steps)
         cfg, _ = _fig2_config(name, horizon, quick)
         rec = INTEGRATORS[horizon.integrator](cfg, runtime)
         n, d = cfg.data.n, cfg.data.d
@@ -336,9 +310,7 @@ def _make_fig2(out_dir: Path, quick: bool, runtime: Runtime, long: bool) -> list
     T = theory_time(alpha)
     h0 = records[0][3]
     cap_note = (
-        f"CPU run: steps capped at {h0.steps:.0e} (paper: 10^7) to keep `make figures` short on "
-        "2 cores; the shaded part of the axis was not run (the paper's 10^7: figure "
-        "frei2023-fig2-long). "
+        f"Steps capped at {h0.steps} (paper: 10^7); the shaded part of the axis was not run. "
         if h0.capped(records[0][4]) and not quick else ""
     )
     seeds_note = (f"{h0.seeds} seeds (mean, band = min–max)" if h0.seeds > 1
@@ -378,8 +350,7 @@ def _make_fig2(out_dir: Path, quick: bool, runtime: Runtime, long: bool) -> list
         ax.grid(alpha=0.3, which="major")
     axes[0].set_ylabel("Accuracy (%)")
     axes[0].legend(loc="lower right", fontsize=8)
-    name = "frei2023-fig2-long.png" if long else "frei2023-fig2.png"
-    return [save_png(fig, out_dir / name)]
+    return [save_png(fig, out_dir / "frei2023-fig2.png")]
 
 
 # ---------------------------------------------------------------------------------------------
