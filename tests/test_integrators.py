@@ -175,31 +175,33 @@ def test_gd_config_identity_unchanged_and_bad_settings_rejected():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("over", [
+@pytest.mark.parametrize("over,rtol,points", [
     # Frei Fig. 2 presets scaled down (σ² = d^-1.2, 15% flips per cluster, α = 0.1)
-    dict(data__n=100, data__d=1000, net__m=100, data__noise=0.15,
-         data__noise_model="per-cluster", train__lr=0.1),
-    dict(data__n=1000, data__d=50, net__m=100, data__noise=0.15,
-         data__noise_model="per-cluster", train__lr=0.1),
-    # clean-priority setting with noise fitting (σ² = 1/d, η = 0.2)
-    dict(data__n=400, data__d=50, net__m=100, data__sigma2=1 / 50, data__noise=0.2,
-         train__lr=0.2),
+    (dict(data__n=100, data__d=1000, net__m=100, data__noise=0.15,
+          data__noise_model="per-cluster", train__lr=0.1), 1e-3, 2),
+    (dict(data__n=1000, data__d=50, net__m=100, data__noise=0.15,
+          data__noise_model="per-cluster", train__lr=0.1), 1e-3, 2),
+    # clean-priority setting with noise fitting (σ² = 1/d, η = 0.2): at rtol 1e-3 the noisy-fit
+    # count differed by 3 of 70 noisy points at one probe time of the fitting ramp (measured;
+    # docs/integrators.md), so this setting is checked at rtol 1e-4, within 1 point
+    (dict(data__n=400, data__d=50, net__m=100, data__sigma2=1 / 50, data__noise=0.2,
+          train__lr=0.2), 1e-4, 1),
 ])
-def test_auto_agrees_with_gd_over_1e5_steps(over):
-    """10^5 steps: test errors within 0.01 and noisy-fit fraction within 2 noisy points per run at
-    every probe time t >= 10; at most a tenth of GD's gradient evaluations."""
+def test_auto_agrees_with_gd_over_1e5_steps(over, rtol, points):
+    """10^5 steps: test errors within 0.01 and the noisy-fit count within ``points`` noisy points
+    per run at every probe time t >= 10; at most a tenth of GD's gradient evaluations."""
     steps = 100_000
     cfg, data, params = setup(Config().replace(train__steps=steps, seeds=2, data__n_test=2000,
                                                **over))
     times = probe_times(steps, 20)
     gd = train(params, data, cfg.train, times, ("errors",), RT)
-    au = train(params, data, _with(cfg.train, integrator="auto", switch=100), times, ("errors",),
-               RT)
+    au = train(params, data, _with(cfg.train, integrator="auto", switch=100, rtol=rtol), times,
+               ("errors",), RT)
     late = np.asarray(times) >= 10
     for key in ("test_error", "test_error_clean"):
         diff = np.abs(au.arrays[f"errors/{key}"] - gd.arrays[f"errors/{key}"])[:, late]
         assert diff.max() <= 0.01, (key, diff.max())
     n_noisy = data.noisy.sum(dim=1).numpy()[:, None]
     nf = np.abs(au.arrays["errors/noisy_fit_fraction"] - gd.arrays["errors/noisy_fit_fraction"])
-    assert (nf[:, late] * n_noisy <= 2.0 + 1e-6).all(), nf.max()
+    assert (nf[:, late] * n_noisy <= points + 1e-3).all(), (nf * n_noisy).max()
     assert au.meta["integrator"]["grad_evals"] < steps / 10
