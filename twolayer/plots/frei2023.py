@@ -224,7 +224,7 @@ def fig2_horizon(runtime: Runtime, quick: bool, paper_steps: int = 10_000_000) -
     """The paper's 10^7 steps: exact GD on a CUDA device; on a CPU exact GD for
     :data:`FIG2_FLOW_SWITCH` steps and then the gradient-flow integrator ("flow"), since 10^7
     full-batch steps at n·d·m = 6·10^8 take about 12 days at the 0.1 s per step measured on 2
-    CPU cores (the flow: ~10 minutes for both panels, one seed; docs/integrators.md).
+    CPU cores (the flow: 10–15 minutes for both panels, one seed; docs/integrators.md).
     :data:`FIG2_CPU_STEPS` is the exact-GD cap kept for ``Horizon(..., "gd")``."""
     if quick:
         return Horizon(FIG2_QUICK["steps"], FIG2_QUICK["seeds"])
