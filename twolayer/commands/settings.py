@@ -21,7 +21,6 @@ from ..config import (
     SPECTRA,
     Config,
 )
-from ..errors import ConfigError
 from ..presets import preset
 
 # flag dest → (config section, field)
@@ -193,13 +192,9 @@ def add_threads_flag(p: argparse.ArgumentParser | argparse._ArgumentGroup) -> No
 
 
 def runtime_threads(args: argparse.Namespace) -> int | None:
-    """The Runtime's ``threads`` from --threads (None = auto); a bad value raises ConfigError."""
+    """The Runtime's ``threads`` from --threads (None = auto; Runtime validates the rest)."""
     value = getattr(args, "threads", "auto")
-    if value == "auto":
-        return None
-    if not isinstance(value, int) or value < 1:
-        raise ConfigError("threads", value, "auto or an integer >= 1")
-    return value
+    return None if value == "auto" else value
 
 
 def add_runtime_flags(p: argparse.ArgumentParser) -> None:
