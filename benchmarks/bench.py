@@ -47,7 +47,7 @@ from twolayer.config import Config, DataConfig, NetConfig, ProbeConfig, TrainCon
 from twolayer.simulate import setup  # noqa: E402
 
 REFERENCE = dict(R=64, n=1000, d=50, m=400, steps=1000)
-PHASES = 4  # the runs with and without probes alternate in this many phases
+PHASES = 8  # the runs with and without probes alternate in this many phases
 PROBES = ProbeConfig().probes  # the default probes
 
 
@@ -379,7 +379,10 @@ def main(argv: list[str] | None = None) -> int:
         for r in range(k * per, min(seeds, (k + 1) * per)):
             plain.run_seed(r)
             log(f"plain loop, seed {r}: {plain.seconds[-1]:.1f} s")
-        a, b = on.phase(), off.phase()
+        if k % 2:  # which of the two goes first alternates too (a drift hits both alike)
+            b, a = off.phase(), on.phase()
+        else:
+            a, b = on.phase(), off.phase()
         log(f"engine phase {k + 1}/{PHASES}: {a:.1f} s with probes, {b:.1f} s without; "
             f"GEMM {gemm.sample(0.5):.1f} GFLOP/s")
     log(f"GEMM {gemm.size}²: {gemm.sample():.1f} GFLOP/s")

@@ -65,8 +65,8 @@ def render(r: dict) -> str:
         "",
         f"- the runs with and without probes alternate in {e.get('phases', 1)} phases "
         "(consecutive `engine.train` calls on the same parameters, the engine's way to continue "
-        "training), with the plain loop's seeds in between, so that a change of load hits all "
-        "three alike.",
+        "training; which of the two goes first alternates from phase to phase), with the plain "
+        "loop's seeds in between, so that a change of load hits all three alike.",
         f"- the GEMM was sampled before, between and after the timed parts; its median rate "
         f"was {_f(g['gflops_median'])} GFLOP/s, against which the engine reaches "
         f"{_f(e['ratio_to_gemm_median'], 2)} (with probes) and "
@@ -191,15 +191,19 @@ NOTES = """## How the engine gets there
   was ~3× slower, `torch.linalg.vecdot` allocates a block-sized temporary).
 - **Probes share the step's work.** At a probe time the engine computes the gradient at θ_t
   first; its outputs f(θ_t) on the training set go to the probes (the errors probe then only
-  runs the test set forward), and the segments probe's group gradients are taken inside the
-  same step: each run's rows of the activation pattern 1[pre > 0] are sorted by segment (true
-  class × clean/noisy, and the noisy rows once more with their true labels) and every segment
-  is one GEMM over its range; their sum is the step's gradient. The extra cost is a row copy
-  and the GEMM of the noisy rows, instead of a second forward and backward pass. All segment
-  statistics are quadratic forms of the segments' Gram matrix, summed in float64. (The first
-  version ran one masked backward pass per segment: ~50 ms per probe time at R = 1, about
-  twice the whole training time at the default schedule.) Called on its own, the probe does
-  one sorted forward/backward pass (`net.grouped_gram`).
+  runs the test set forward, which costs about one step at n_test = 2n), and the segments
+  probe's group gradients are taken inside the same step: each run's samples enter the forward
+  pass sorted by segment (true class × clean/noisy, the noisy ones last; a row copy of x, d
+  numbers per sample), so the rows of the activation pattern 1[pre > 0] come out grouped and
+  every segment is one GEMM over a contiguous range of them, the noisy rows once more with
+  their true labels one GEMM over the tail; their sum is the step's gradient. The extra cost is
+  that GEMM of the noisy rows and the float64 Gram matrix of the segment gradients, from which
+  every segment statistic follows as a quadratic form. History: one masked backward pass per
+  segment (~50 ms per probe time at R = 1, about twice the whole training time at the default
+  schedule); then the rows of 1[pre > 0] copied into segment order, m numbers per sample (at
+  the reference size 74 against 62 ms for the grouped step now, best of 25 interleaved
+  calls; a plain step took 35 ms). Called on its own, the probe does one sorted
+  forward/backward pass (`net.grouped_gram`).
 - **What did not help** (measured on the 2-core CPU): `torch.compile` of the elementwise part
   of a block (relu, readout and mask fused into one pass) was slower than the eager ops
   (78 against 73 ms per step, single thread, R = 64) and took 6–25 s to compile, so the engine
@@ -214,14 +218,15 @@ NOTES = """## How the engine gets there
 SPEEDUP_NOTE = """## What bounds the ratio to the plain loop
 
 One seed of the reference size already gives the plain loop GEMMs of 1000 × 50 × 400, which
-MKL runs at a fair fraction of the machine (the loop reaches ~0.22 of the GEMM ceiling in the
-published run, probes included). The engine's step is bound by the same two GEMMs, batched over
-the seeds. Measured during development on the quiet 2-core machine (R = 64, per core 32 runs):
-the batched GEMMs alone run at ~0.9 of the ceiling (28.5 ms per step); the rest of a step
-(relu, readout, mask, coefficients) adds ~15% on one core (32.7 ms), and two workers add
-another ~13% (36.9 ms; the GEMMs alone scale perfectly, the elementwise passes do not). So the
-engine sits near 0.7 of the ceiling and the ratio to the plain loop near 0.7 / 0.22 ≈ 3; the
-published runs reached 2.7–2.9×.
+MKL runs at a fair fraction of the machine (see the plain loop's GFLOP/s in the table above).
+The engine's step is bound by the same two GEMMs, batched over the seeds. Measured during
+development on the quiet 2-core machine (R = 64, per core 32 runs): the batched GEMMs alone run
+at ~0.9 of the ceiling (28.5 ms per step); the rest of a step (relu, readout, mask,
+coefficients) adds ~15% on one core (32.7 ms), and two workers add another ~13% (36.9 ms; the
+GEMMs alone scale perfectly, the elementwise passes do not). So the speedup over the plain loop
+is about (the engine's fraction of the ceiling) / (the plain loop's), and both fractions move
+with the machine's state: the load of other processes and the host's clock, which changed the
+GEMM rate of this machine by up to ±20% within minutes while these numbers were taken.
 """
 
 

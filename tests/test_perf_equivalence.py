@@ -427,9 +427,14 @@ def test_segments_in_the_step_equal_the_probe_on_its_own(monkeypatch, bias, thre
         want = run_probes(["segments"], ProbeState(0, p, p, data, "logistic"))
         for k in want:
             torch.testing.assert_close(got[k], want[k], rtol=1e-9, atol=1e-12, msg=k)
-        # and the step's own gradient (the sum of the groups') is the gradient
-        ref, _, _ = net.loss_gradients(p, data.x, data.y, "logistic")
-        torch.testing.assert_close(ws.gradients(p)["W"], ref["W"], **TOL[torch.float64])
+        # and the step's own gradient (the sum of the groups') is the gradient; its outputs
+        # and losses are in the samples' order (the grouped step sorts them internally)
+        ref, loss, out = net.loss_gradients(p, data.x, data.y, "logistic")
+        grads = ws.gradients(p)
+        for k in ref:
+            torch.testing.assert_close(grads[k], ref[k], **TOL[torch.float64], msg=k)
+        torch.testing.assert_close(ws.out, out, **TOL[torch.float64])
+        torch.testing.assert_close(ws.loss, loss, **TOL[torch.float64])
     finally:
         torch.set_num_threads(before)
 

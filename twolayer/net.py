@@ -408,26 +408,39 @@ class GroupSplit:
     Every sample i of run r is in one group groups[r, i] ∈ {0..S−1}; the samples of the groups
     ``again`` count once more, with the labels ``y_again`` (and the step's weights 1/n), in an
     extra group S. The step then also yields the float64 Gram matrix [R, S+1, S+1] of the S+1
-    group gradients of Σ_i ℓ_i/n, from the activation pattern it has computed anyway: each
-    run's rows of M = 1[pre > 0] are sorted by group (a row copy) and every group is one GEMM
-    over its range; their sum is the step's gradient. The cost is a row copy and the GEMM of the
-    repeated samples, instead of a second forward and backward pass. Needs one output, the
-    logistic loss, a fixed second layer and whole runs per block (:meth:`Workspace.can_split`).
+    group gradients of Σ_i ℓ_i/n, from the activation pattern it computes anyway.
+
+    How: at such a step each run's samples enter the forward pass sorted by group (a row copy of
+    x, d values per sample), the groups ``again`` last. The rows of M = 1[pre > 0] then come out
+    grouped, so every group is one GEMM over a contiguous range of M, and the repeated group
+    one GEMM over the tail; the step's gradient is the sum of the group gradients. No copy of
+    M, no second forward or backward pass: the extra work is the GEMM of the repeated samples.
+    Needs one output, the logistic loss, a fixed second layer and whole runs per block
+    (:meth:`Workspace.can_split`).
     """
 
     def __init__(self, groups: torch.Tensor, S: int, again: list[int], y_again: torch.Tensor):
         if bool(((groups < 0) | (groups >= S)).any()):
             raise ValueError("every sample needs a group in 0..S-1")
-        self.S, self.again = S, list(again)
+        self.S, self.again = S, sorted(set(again))
         g = groups.long()
-        self.perm = torch.argsort(g, dim=1, stable=True)  # [R, n]: samples sorted by group
+        n = g.shape[1]
+        twice = torch.isin(g, torch.tensor(self.again, dtype=torch.long, device=g.device))
+        key = g + S * twice  # groups counted once first, the repeated groups last
+        self.perm = torch.argsort(key, dim=1, stable=True)  # [R, n]: samples in group order
         counts = torch.zeros(g.shape[0], S, dtype=torch.long, device=g.device)
         counts.scatter_add_(1, g, torch.ones_like(g))
-        ends = torch.cumsum(counts, 1).tolist()
-        self.ranges = [list(zip([0] + e[:-1], e)) for e in ends]  # per run, per group
-        twice = torch.isin(g, torch.tensor(self.again, dtype=torch.long, device=g.device))
-        self.again_idx = [torch.nonzero(row).flatten() for row in twice]  # per run
-        self.ny_again = -y_again  # −ỹ (labels ±1), made float per block
+        order = [s for s in range(S) if s not in self.again] + self.again  # groups in sorted order
+        ends = torch.cumsum(counts[:, order], 1).tolist()
+        self.ranges = []  # per run: (lo, hi) of each group s = 0..S−1 in the sorted samples
+        for e in ends:
+            rng = dict(zip(order, zip([0] + e[:-1], e)))
+            self.ranges.append([rng[s] for s in range(S)])
+        self.again_from = (n - twice.sum(1)).tolist()  # per run: the repeated rows' start
+        offsets = n * torch.arange(g.shape[0], device=g.device).unsqueeze(1)
+        self.flat = self.perm + offsets  # [R, n]: the same as rows of the [R·n] samples
+        # −ỹ of the sorted samples (the repeated rows use it), labels ±1
+        self.ny_again = -y_again.gather(1, self.perm)
 
 
 class Workspace:
@@ -484,6 +497,7 @@ class Workspace:
         self.loss = new(R, n)
         self._plan: list[list[_Block]] = []
         self._plan_key: tuple | None = None
+        self._gplan: tuple | None = None  # (GroupSplit, block plan, grouped views)
 
     @staticmethod
     def _key(p: Params, n: int) -> tuple:
@@ -571,6 +585,8 @@ class Workspace:
                                  "output, a fixed second layer and whole runs per block")
             self.gram = torch.empty(p.runs, groups.S + 1, groups.S + 1, dtype=torch.float64,
                                     device=x.device)
+            self.x_rows = x.reshape(-1, x.shape[2])  # a view for a contiguous x
+            self.out_flat = self.out.view(-1)  # one output: [R·n]
         if logistic:  # c = σ(−y f)·(−y s), with −y and −y s filled once per call
             self.ny.copy_(y).neg_()
             torch.mul(self.ny, scale if isinstance(scale, float) else scale.to(x.dtype),
@@ -578,14 +594,18 @@ class Workspace:
         elif coeffs is None and not isinstance(scale, float):
             scale = scale.to(x.dtype).unsqueeze(-1)
         lanes = self._lanes(p, x)
-        grp = None if groups is None else (groups, self, x)
-        if self.workers:
-            _pool(self.workers).map(
-                _run_blocks,
-                [(lane, y, objective, scale, coeffs, logistic, grp) for lane in lanes],
-            )
+        if groups is not None:
+            if self._gplan is None or self._gplan[0] is not groups or self._gplan[1] is not lanes:
+                self._gplan = (groups, lanes, _group_plan(self, groups, lanes))
+            fn, parts = _run_blocks_grouped, [(pairs, self, groups.S)
+                                              for pairs in self._gplan[2]]
         else:
-            _run_blocks(lanes[0], y, objective, scale, coeffs, logistic, grp)
+            fn, parts = _run_blocks, [(lane, y, objective, scale, coeffs, logistic)
+                                      for lane in lanes]
+        if self.workers:
+            _pool(self.workers).map(fn, parts)
+        else:
+            fn(*parts[0])
         if self.split:  # lanes that saw samples add their gradients into lane 0's
             for acc, todo in zip(self.acc[1:], self.lane_blocks[1:]):
                 if todo:
@@ -632,10 +652,8 @@ def _run_blocks(
     scale: float | torch.Tensor,
     coeffs: torch.Tensor | None,
     logistic: bool,
-    grp: tuple | None = None,
 ) -> None:
     """The kernel on the given blocks (see :class:`Workspace`)."""
-    scratch: dict[str, torch.Tensor] = {}
     for B in plan:
         h = B.h
         if B.b is None:
@@ -664,10 +682,7 @@ def _run_blocks(
             torch.mul(B.xc, c, out=B.rhs_x)
             if B.rhs_c is not None:
                 B.rhs_c.copy_(c[..., 0])
-            if grp is None:
-                _gemm_acc(B.G, B.rhsT, h, B.first)  # this layout: ~15% faster than Mᵀ rhs
-            else:  # the step's gradient as the sum of the group gradients
-                _group_grams(B, h, grp, scratch)
+            _gemm_acc(B.G, B.rhsT, h, B.first)  # this layout: ~15% faster than Mᵀ rhs
         else:
             delta = h.mul_(torch.bmm(c, B.aT, out=B.ca))
             _gemm_acc(B.gW, B.hT, B.xc, B.first)
@@ -678,49 +693,108 @@ def _run_blocks(
                     B.gb += delta.sum(1)
 
 
-def _group_grams(B: _Block, mask: torch.Tensor, grp: tuple, scratch: dict) -> None:
-    """The Gram matrices of :class:`GroupSplit` for the runs of block B (whole runs), from its
-    mask M [r, n, m] and right-hand side [c ⊙ x, c] (c = −y σ(−y f)/n).
+class _GroupBlock:
+    """Views of one block for :func:`_run_blocks_grouped` (built once per training call)."""
 
-    Per run, the rows of M and of the right-hand side are gathered in group order, the rows of
-    the groups ``again`` once more after them with the right-hand side of the labels ỹ; then
-    every group is one GEMM over its range, and the Gram matrix one more."""
-    spec, ws, x = grp
-    rows, n, m = mask.shape
-    d = x.shape[2]
-    dd = B.rhs.shape[2]
+    __slots__ = ("flat", "perm", "x_s", "x_flat", "f_s", "ny_s", "c_t", "alt_x", "alt_c",
+                 "GT", "V", "nyt", "mv", "gemms", "empty")
+
+
+def _group_plan(ws: Workspace, spec: GroupSplit, lanes: list[list[_Block]]) -> list[list]:
+    """Per lane, (block, its :class:`_GroupBlock`) pairs: lane buffers for the sorted rows,
+    outputs, coefficients and group gradients, and every run's group GEMMs as ready views."""
     S = spec.S
-    if not scratch:
-        scratch["M"] = mask.new_empty(2 * n, m)
-        scratch["rhs"] = mask.new_empty(2 * n, dd)
-        scratch["alt"] = mask.new_empty(rows, n, dd)
-        scratch["ct"] = mask.new_empty(rows, n)
-        scratch["GT"] = mask.new_empty(S + 1, dd, m)
-    Ms, Rs, GT = scratch["M"], scratch["rhs"], scratch["GT"]
-    alt, ct = scratch["alt"][:rows], scratch["ct"][:rows]
-    # the right-hand side with the labels ỹ, for all rows of the block: c̃ = −ỹ σ(−ỹ f)/n
-    nyt = spec.ny_again[B.rs].to(ct.dtype)
-    torch.mul(B.f0, nyt, out=ct).sigmoid_().mul_(nyt).div_(n)
-    torch.mul(B.xc, ct.unsqueeze(-1), out=alt[..., :d])
-    if dd > d:
-        alt[..., d] = ct
-    for i in range(rows):
-        r = B.rs.start + i
-        perm, twice = spec.perm[r], spec.again_idx[r]
-        k = n + twice.shape[0]
-        torch.index_select(mask[i], 0, perm, out=Ms[:n])
-        torch.index_select(mask[i], 0, twice, out=Ms[n:k])
-        torch.index_select(B.rhs[i], 0, perm, out=Rs[:n])
-        torch.index_select(alt[i], 0, twice, out=Rs[n:k])
-        for s, (lo, hi) in enumerate(spec.ranges[r] + [(n, k)]):
-            if hi > lo:
-                torch.mm(Rs[lo:hi].t(), Ms[lo:hi], out=GT[s])
-            else:
-                GT[s].zero_()
-        torch.sum(GT[:S], 0, out=B.G[i])  # the step's own gradient: all samples once
-        # ‖g‖² weights entry (k, j) by a_j² (W and b parts alike): scale by |a_j|, then Gram
-        V = (GT * B.a[i, :, 0].abs()).reshape(S + 1, -1).to(torch.float64)
-        torch.mm(V, V.t(), out=ws.gram[r])
+    ny_again = spec.ny_again.to(ws.out.dtype)
+    plan = []
+    for todo in lanes:
+        if not todo:
+            plan.append([])
+            continue
+        rc, n, d = todo[0].xc.shape
+        rc = max(B.xc.shape[0] for B in todo)
+        m, dd = todo[0].h.shape[2], todo[0].rhs.shape[2]
+        new = todo[0].xc.new_empty
+        xs, fs, ys, ct = new(rc * n, d), new(rc, n), new(rc, n), new(rc, n)
+        alt, GT = new(rc, n, dd), new(rc, S + 1, dd, m)
+        V = new(rc, S + 1, dd * m, dtype=torch.float64)
+        pairs = []
+        for B in todo:
+            rows = B.xc.shape[0]
+            g = _GroupBlock()
+            g.flat = spec.flat[B.rs].reshape(-1)
+            g.perm = spec.perm[B.rs]
+            g.x_flat = xs[: rows * n]
+            g.x_s = g.x_flat.view(rows, n, d)
+            g.f_s, g.ny_s, g.c_t = fs[:rows], ys[:rows], ct[:rows]
+            g.alt_x, g.alt_c = alt[:rows, :, :d], (alt[:rows, :, d] if dd > d else None)
+            g.GT = GT[:rows]
+            g.V = V[:rows]
+            g.nyt = ny_again[B.rs]
+            g.mv = [(B.h[i], B.a[i, :, 0], g.f_s[i]) for i in range(rows)]
+            g.gemms, g.empty = [], []
+            for i in range(rows):
+                r = B.rs.start + i
+                for s, (a0, a1) in enumerate(spec.ranges[r]):
+                    if a1 > a0:
+                        g.gemms.append((B.rhs[i, a0:a1].t(), B.h[i, a0:a1], g.GT[i, s]))
+                    else:
+                        g.empty.append(g.GT[i, s])
+                lo = spec.again_from[r]
+                if lo < n:  # the repeated rows, with the labels ỹ
+                    g.gemms.append((alt[i, lo:].t(), B.h[i, lo:], g.GT[i, S]))
+                else:
+                    g.empty.append(g.GT[i, S])
+            pairs.append((B, g))
+        plan.append(pairs)
+    return plan
+
+
+def _run_blocks_grouped(pairs: list[tuple[_Block, _GroupBlock]], ws: Workspace, S: int) -> None:
+    """The kernel with the group gradients of :class:`GroupSplit` (whole runs per block, one
+    output, logistic loss, s_i = 1/n, a fixed second layer) on the given blocks.
+
+    Per block, each run's samples are copied in group order (x_π, with π = ``spec.perm``);
+    pre, φ and M = 1[pre > 0] are computed on the sorted rows as usual, f goes back to its
+    samples (f_π(k) = f_k), c = −y σ(−y f)/n is formed in sorted order, and then per run
+
+        G_s = [c ⊙ x, c]ᵀ_{range s} M_{range s}  (s < S),   G_S = [c̃ ⊙ x, c̃]ᵀ_{tail} M_{tail},
+
+    with c̃ = −ỹ σ(−ỹ f)/n (the repeated groups form the tail). The step's gradient is
+    Σ_{s<S} G_s; the Gram matrix weighs entry (k, j) by a_j² (W and b parts alike), i.e.
+    Γ = V Vᵀ with V_s = G_s |a| flattened, in float64. Apart from the group GEMMs and the
+    readout, everything is one op per block (the worker threads share the interpreter)."""
+    for B, g in pairs:
+        n = B.xc.shape[1]
+        torch.index_select(ws.x_rows, 0, g.flat, out=g.x_flat)  # x in group order
+        h = B.h
+        if B.b is None:
+            torch.bmm(g.x_s, B.Wt, out=h)
+        else:
+            torch.baddbmm(B.b, g.x_s, B.Wt, out=h)
+        h.relu_()
+        for hi, ai, fi in g.mv:
+            torch.mv(hi, ai, out=fi)
+        f_s, ny_s, c = g.f_s, g.ny_s, B.c0
+        ws.out_flat.index_copy_(0, g.flat, f_s.view(-1))  # f back to its samples
+        torch.gather(B.ny, 1, g.perm, out=ny_s)  # −y, sorted
+        torch.mul(f_s, ny_s, out=c).sigmoid_()  # c = −y σ(−y f) s, sorted
+        torch.gather(B.nys, 1, g.perm, out=ny_s)  # −y s, sorted
+        c.mul_(ny_s)
+        h.gt_(0)
+        torch.mul(g.x_s, c.unsqueeze(-1), out=B.rhs_x)
+        if B.rhs_c is not None:
+            B.rhs_c.copy_(c)
+        torch.mul(f_s, g.nyt, out=g.c_t).sigmoid_().mul_(g.nyt).div_(n)  # c̃ = −ỹ σ(−ỹ f)/n
+        torch.mul(g.x_s, g.c_t.unsqueeze(-1), out=g.alt_x)
+        if g.alt_c is not None:
+            g.alt_c.copy_(g.c_t)
+        for lhs, mask, out in g.gemms:
+            torch.mm(lhs, mask, out=out)
+        for out in g.empty:
+            out.zero_()
+        torch.sum(g.GT[:, :S], 1, out=B.G)  # the step's own gradient: all samples once
+        torch.mul(g.GT, B.a[:, None, None, :, 0].abs(), out=g.V.view(g.GT.shape))  # float64
+        torch.bmm(g.V, g.V.transpose(1, 2), out=ws.gram[B.rs])
 
 
 def _gemm_acc(out: torch.Tensor, lhs: torch.Tensor, rhs: torch.Tensor, first: bool) -> None:
