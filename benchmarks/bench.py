@@ -48,6 +48,7 @@ from twolayer.simulate import setup  # noqa: E402
 
 REFERENCE = dict(R=64, n=1000, d=50, m=400, steps=1000)
 PHASES = 8  # the runs with and without probes alternate in this many phases
+WINDOW = 0.5  # seconds of GEMM sampling after each timed part
 PROBES = ProbeConfig().probes  # the default probes
 
 
@@ -98,9 +99,10 @@ def machine(device: torch.device) -> dict:
 
 # -- 1. GEMM ceiling ------------------------------------------------------------------------
 class Gemm:
-    """float32 C = A B for square size×size matrices (2·size³ flops each), sampled several
-    times during the run (before, between and after the timed parts): the best sample is the
-    ceiling; the median says what the machine gave while the other parts ran."""
+    """float32 C = A B for square size×size matrices (2·size³ flops each), sampled for a short
+    window before the timed parts and after each of them: the best sample is the ceiling; the
+    median of all samples is the rate the machine gave alongside the timed parts (on a shared
+    host the two can differ by a factor of two within one run)."""
 
     def __init__(self, device: torch.device, size: int):
         g = torch.Generator(device="cpu").manual_seed(0)
@@ -339,7 +341,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--device", default="auto")
     ap.add_argument("--out", default=str(HERE / "results.json"))
     ap.add_argument("--doc", default=str(ROOT / "docs" / "benchmarks.md"))
-    ap.add_argument("--baseline-seeds", type=int, default=8,
+    ap.add_argument("--baseline-seeds", type=int, default=16,
                     help="seeds of the plain loop that are timed (scaled to R)")
     ap.add_argument("--quick", action="store_true",
                     help="a small smoke run (R = 4, 100 steps); not the published numbers")
@@ -370,22 +372,26 @@ def main(argv: list[str] | None = None) -> int:
                  engine.Runtime(device=str(device), progress=False))
     plain.run_seed(0, steps=3)
 
-    # the timed parts, interleaved so that a change of load hits all of them alike
-    log(f"GEMM {gemm.size}²: {gemm.sample():.1f} GFLOP/s")
+    # the timed parts, interleaved so that a change of load hits all of them alike; the GEMM is
+    # sampled for WINDOW seconds after every timed part, so that its samples spread over the
+    # run like the timed parts themselves (their median: the rate the machine gave alongside)
+    log(f"GEMM {gemm.size}²: {gemm.sample(WINDOW):.1f} GFLOP/s")
     on = EngineRun(cfg, data, params, device, PROBES, PHASES)
     off = EngineRun(cfg, data, params, device, (), PHASES)
     per = -(-seeds // PHASES)  # plain-loop seeds before each phase
     for k in range(PHASES):
         for r in range(k * per, min(seeds, (k + 1) * per)):
             plain.run_seed(r)
-            log(f"plain loop, seed {r}: {plain.seconds[-1]:.1f} s")
-        if k % 2:  # which of the two goes first alternates too (a drift hits both alike)
-            b, a = off.phase(), on.phase()
-        else:
-            a, b = on.phase(), off.phase()
+            log(f"plain loop, seed {r}: {plain.seconds[-1]:.1f} s; "
+                f"GEMM {gemm.sample(WINDOW):.1f} GFLOP/s")
+        first, second = (off, on) if k % 2 else (on, off)  # which goes first alternates too
+        t1 = first.phase()
+        g1 = gemm.sample(WINDOW)
+        t2 = second.phase()
+        g2 = gemm.sample(WINDOW)
+        a, b = (t2, t1) if k % 2 else (t1, t2)
         log(f"engine phase {k + 1}/{PHASES}: {a:.1f} s with probes, {b:.1f} s without; "
-            f"GEMM {gemm.sample(0.5):.1f} GFLOP/s")
-    log(f"GEMM {gemm.size}²: {gemm.sample():.1f} GFLOP/s")
+            f"GEMM {g1:.1f}, {g2:.1f} GFLOP/s")
     log(f"engine with probes: {on.seconds:.1f} s ({F / on.seconds / 1e9:.1f} GFLOP/s), "
         f"without: {off.seconds:.1f} s ({F / off.seconds / 1e9:.1f} GFLOP/s)")
 

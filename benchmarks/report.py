@@ -55,10 +55,14 @@ def render(r: dict) -> str:
         "|---|---:|---:|---:|",
         f"| float32 GEMM {g['size']}×{g['size']}, best of {g['samples']} (ceiling) | — | "
         f"{_f(g['gflops'])} | 1.00 |",
+        f"| float32 GEMM {g['size']}×{g['size']}, median of the same samples (alongside) | — | "
+        f"{_f(g['gflops_median'])} | {_f(g['gflops_median'] / g['gflops'], 2)} |",
         f"| twolayer engine, with probes | {_f(e['seconds'])} | {_f(e['gflops'])} | "
-        f"**{_f(e['ratio_to_gemm'], 2)}** of GEMM |",
+        f"**{_f(e['ratio_to_gemm'], 2)}** of the ceiling, "
+        f"{_f(e['ratio_to_gemm_median'], 2)} of the rate alongside |",
         f"| twolayer engine, probes off | {_f(e0['seconds'])} | {_f(e0['gflops'])} | "
-        f"{_f(e0['ratio_to_gemm'], 2)} of GEMM |",
+        f"{_f(e0['ratio_to_gemm'], 2)} of the ceiling, "
+        f"{_f(e0['ratio_to_gemm_median'], 2)} of the rate alongside |",
         f"| plain PyTorch loop (nn.Module + autograd + SGD, one seed at a time)"
         f"{'¹' if b['seeds_timed'] < ref['R'] else ''} | {_f(b['seconds_scaled'])} | "
         f"{_f(b['gflops'])} | engine is **{_f(b['speedup'], 2)}×** faster |",
@@ -67,10 +71,11 @@ def render(r: dict) -> str:
         "(consecutive `engine.train` calls on the same parameters, the engine's way to continue "
         "training; which of the two goes first alternates from phase to phase), with the plain "
         "loop's seeds in between, so that a change of load hits all three alike.",
-        f"- the GEMM was sampled before, between and after the timed parts; its median rate "
-        f"was {_f(g['gflops_median'])} GFLOP/s, against which the engine reaches "
-        f"{_f(e['ratio_to_gemm_median'], 2)} (with probes) and "
-        f"{_f(e0['ratio_to_gemm_median'], 2)} (without).",
+        "- the GEMM was sampled for half a second before the timed parts and after each of "
+        "them, so that its samples spread over the run like the timed parts: the best sample "
+        "is the ceiling, the median the rate the machine gave alongside them. The best is a "
+        "maximum over many short samples and the engine's time a sum over a long run, so on a "
+        "host whose speed moves the ratio to the ceiling is the conservative one.",
         f"- CPU seconds of the process (all threads) during the runs: engine "
         f"{_f(e['cpu_seconds'])} (wall {_f(e['seconds'])}), plain loop "
         f"{_f(b['cpu_seconds_timed'])} for the timed seeds (wall {_f(b['seconds_timed'])}).",
@@ -94,9 +99,11 @@ def render(r: dict) -> str:
         "",
         f"- at least 3× faster than the plain loop: **{_f(b['speedup'], 2)}×** — "
         + ("met." if b["speedup"] >= 3 else "not met (see the note at the end)."),
-        f"- at least 0.5 of the GEMM rate: **{_f(e['ratio_to_gemm'], 2)}** with probes, "
-        f"{_f(e0['ratio_to_gemm'], 2)} without — "
-        + ("met." if e["ratio_to_gemm"] >= 0.5 else "not met."),
+        f"- at least 0.5 of the GEMM rate: **{_f(e['ratio_to_gemm'], 2)}** of the ceiling "
+        f"and {_f(e['ratio_to_gemm_median'], 2)} of the rate alongside, with probes — "
+        + ("met against both." if e["ratio_to_gemm"] >= 0.5 else
+           "met against the rate alongside, not against the ceiling."
+           if e["ratio_to_gemm_median"] >= 0.5 else "not met."),
         f"- probes at most 10% at the default schedule: **{_f(100 * po['ratio'])} %** — "
         + ("met." if po["ratio"] <= 0.10 else "not met."),
         f"- peak memory independent of n beyond the data: the working memory grows by about "
@@ -239,4 +246,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    sys.path.insert(0, str(HERE.parent))  # benchmarks.flow, when run as a script
     raise SystemExit(main())
