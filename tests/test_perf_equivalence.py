@@ -289,14 +289,19 @@ def two_threads(monkeypatch):
     [(9, 9, 9, False), (9, 9, 4, False), (7, 9, 9, True), (1, 9, 4, True), (3, 1, 1, True)],
     ids=["whole-runs", "runs-chunked", "split-samples", "one-run-chunked", "n<threads"],
 )
+@pytest.mark.parametrize("dynamic", [True, False], ids=["shared-counter", "fixed-shares"])
 def test_worker_threads_give_the_single_thread_numbers(two_threads, monkeypatch, objective, o,
-                                                        bias, train_a, R, n, per_block, split):
+                                                        bias, train_a, R, n, per_block, split,
+                                                        dynamic):
     m, d = 5, 4
+    monkeypatch.setattr(net, "DYNAMIC", dynamic)
     p, x, y = make(R, n, m, d, o, bias, train_a, seed=14)
     budget = per_block * m  # samples per block (one run)
     assert net.worker_threads(R, n, m, budget, x.device) == 2
     threaded = net.Workspace(p, n, budget)
     assert threaded.workers == 2 and threaded.split == split
+    assert (threaded.units is not None) == (dynamic and not split)
+    f_threaded = net.forward(p, x, budget)
     g_t, loss_t, out_t = net.loss_gradients(p, x, y, objective, budget=budget,
                                             workspace=threaded)
     monkeypatch.setattr(net, "THREADED", False)
@@ -308,6 +313,7 @@ def test_worker_threads_give_the_single_thread_numbers(two_threads, monkeypatch,
     _, dl = net.loss_and_dloss(f_ref, y, objective)
     ref, _ = textbook(p, x, dl * s)
     torch.testing.assert_close(out_t, out_p, **TOL[x.dtype])
+    torch.testing.assert_close(f_threaded, f_ref, **TOL[x.dtype])
     torch.testing.assert_close(loss_t, loss_p, **TOL[x.dtype])
     for k in ref:
         torch.testing.assert_close(g_t[k], g_p[k], **TOL[x.dtype], msg=k)

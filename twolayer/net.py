@@ -22,6 +22,7 @@ materialising per-sample gradients.
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import queue
@@ -40,6 +41,9 @@ DEFAULT_CHUNK_ELEMENTS = 1 << 24
 CACHE_BLOCK_ELEMENTS = 1 << 20
 # CPU: share blocks of runs out to one worker thread per core (see _Pool); False: OpenMP only.
 THREADED = True
+# CPU: the workers take the next block of runs from a shared counter (a slow core takes fewer),
+# instead of a fixed share each (False). Only when the lanes do not split samples.
+DYNAMIC = True
 # CPU: the worker threads are used from this many [R, n, m] activation elements on.
 WORKER_MIN_ELEMENTS = 1 << 22
 # Entries (runs × samples) of the grouped segment pass laid out at once (bounds its indices).
@@ -194,16 +198,29 @@ def forward(p: Params, x: torch.Tensor, budget: int = DEFAULT_CHUNK_ELEMENTS) ->
     R, n = x.shape[:2]
     out = x.new_empty(R, n, p.outputs)
     k = worker_threads(R, n, p.m, budget, x.device)
-    shape, lanes, _ = lane_plan(R, n, p.m, budget, x.device, k)
+    shape, lanes, split = lane_plan(R, n, p.m, budget, x.device, k)
 
-    def lane(mine: list[tuple[slice, slice]]) -> None:
+    def lane(mine: list[tuple[slice, slice]], counter: Iterator[int] | None = None) -> None:
+        """The blocks ``mine`` in turn, or (with ``counter``) the next one until none is left."""
         buf = x.new_empty(shape[0], shape[1], p.m)
-        for rs, ns in mine:
+
+        def block(rs: slice, ns: slice) -> None:
             xc = x[rs, ns]
             h = _hidden_into(p, rs, xc, buf[: xc.shape[0], : xc.shape[1]])
             _readout_into(h, p.a[rs], out[rs, ns])
 
-    if len(lanes) > 1:  # the lanes write disjoint blocks of the output
+        if counter is None:
+            for rs, ns in mine:
+                block(rs, ns)
+        else:
+            while (u := next(counter)) < len(mine):
+                block(*mine[u])
+
+    if len(lanes) > 1 and DYNAMIC and not split:  # blocks from a shared counter
+        every = sorted((b for mine in lanes for b in mine), key=lambda b: (b[0].start, b[1].start))
+        counter = itertools.count()
+        _pool(len(lanes)).map(lane, [(every, counter) for _ in lanes])
+    elif len(lanes) > 1:  # the lanes write disjoint blocks of the output
         _pool(len(lanes)).map(lane, [(mine,) for mine in lanes])
     else:
         lane(lanes[0])
@@ -457,9 +474,12 @@ class Workspace:
     formed. For K outputs, δ = (c aᵀ) ⊙ M is formed in place and ∇W = δᵀ x.
 
     On a multi-core CPU the blocks of runs are shared out to worker threads (:class:`_Pool`),
-    each with its own block buffers. The views of every block are built once and kept while the
-    same data and parameter tensors are used (full-batch GD: every step), so a step issues only
-    the arithmetic.
+    each with its own block buffers: each worker takes the next block of runs from a shared
+    counter (``DYNAMIC``), so a core that is slowed down (a shared host) takes fewer blocks
+    instead of holding up the step; when the lanes split every run's samples, each has a fixed
+    range. The views of every block are built once (per lane) and kept while the same data and
+    parameter tensors are used (full-batch GD: every step), so a step issues only the
+    arithmetic.
     """
 
     def __init__(self, p: Params, n: int, budget: int = DEFAULT_CHUNK_ELEMENTS):
@@ -470,6 +490,14 @@ class Workspace:
         self.shape, self.lane_blocks, self.split = lane_plan(R, n, m, budget, dev, k)
         lanes = len(self.lane_blocks)
         self.workers = lanes if lanes > 1 else 0
+        # dynamic: every lane can run every unit (a block of runs with all its sample blocks)
+        self.units: list[list[tuple[slice, slice]]] | None = None
+        if self.workers and not self.split and DYNAMIC:
+            by_run: dict[int, list[tuple[slice, slice]]] = {}
+            for todo in self.lane_blocks:
+                for rs, ns in todo:
+                    by_run.setdefault(rs.start, []).append((rs, ns))
+            self.units = [by_run[r] for r in sorted(by_run)]
         rc, nc = self.shape
         new = p.W.new_empty
         self.bias = p.b is not None
@@ -522,9 +550,15 @@ class Workspace:
         )
         if key != self._plan_key:
             plan = []
-            for lane, todo in enumerate(self.lane_blocks):
-                lo = todo[0][1].start if todo else 0  # a lane's first sample
-                plan.append([self._block(p, x, rs, ns, lane, ns.start == lo) for rs, ns in todo])
+            if self.units is not None:  # per lane: every unit, with this lane's buffers
+                for lane in range(self.workers):
+                    plan.append([[self._block(p, x, rs, ns, lane, ns.start == 0)
+                                  for rs, ns in unit] for unit in self.units])
+            else:
+                for lane, todo in enumerate(self.lane_blocks):
+                    lo = todo[0][1].start if todo else 0  # a lane's first sample
+                    plan.append([self._block(p, x, rs, ns, lane, ns.start == lo)
+                                 for rs, ns in todo])
             self._plan, self._plan_key = plan, key
         return self._plan
 
@@ -602,7 +636,10 @@ class Workspace:
         else:
             fn, parts = _run_blocks, [(lane, y, objective, scale, coeffs, logistic)
                                       for lane in lanes]
-        if self.workers:
+        if self.units is not None:  # each worker takes the next unit until none is left
+            counter = itertools.count()
+            _pool(self.workers).map(_take, [(part[0], counter, fn, part[1:]) for part in parts])
+        elif self.workers:
             _pool(self.workers).map(fn, parts)
         else:
             fn(*parts[0])
@@ -643,6 +680,13 @@ class Workspace:
                 p.b.add_(self.gb, alpha=-lr)
         if self.ga is not None:
             p.a.add_(self.ga, alpha=-lr)
+
+
+def _take(units: list[list], counter: Iterator[int], fn, args: tuple) -> None:
+    """Run fn(unit, *args) on units[next(counter)] until the units run out (the counter is
+    shared by the workers; ``next`` on it is atomic under the interpreter lock)."""
+    while (u := next(counter)) < len(units):
+        fn(units[u], *args)
 
 
 def _run_blocks(
@@ -707,6 +751,9 @@ def _group_plan(ws: Workspace, spec: GroupSplit, lanes: list[list[_Block]]) -> l
     ny_again = spec.ny_again.to(ws.out.dtype)
     plan = []
     for todo in lanes:
+        units = todo if ws.units is not None else None  # dynamic lanes: lists of units
+        if units is not None:
+            todo = [B for unit in units for B in unit]
         if not todo:
             plan.append([])
             continue
@@ -745,6 +792,9 @@ def _group_plan(ws: Workspace, spec: GroupSplit, lanes: list[list[_Block]]) -> l
                 else:
                     g.empty.append(g.GT[i, S])
             pairs.append((B, g))
+        if units is not None:  # back into units, as the lane's blocks came
+            it = iter(pairs)
+            pairs = [[next(it) for _ in unit] for unit in units]
         plan.append(pairs)
     return plan
 
