@@ -1,7 +1,7 @@
 """Gradient flow (``--integrator flow``) against exact GD: agreement study and cost.
 
-    /tmp/v1/bin/python benchmarks/flow.py study [--steps 10000]   # agreement tables (markdown)
-    /tmp/v1/bin/python benchmarks/flow.py bench                   # evals and wall, 10^4..10^7
+    .venv/bin/python benchmarks/flow.py study [--steps 10000]   # agreement tables (markdown)
+    .venv/bin/python benchmarks/flow.py bench                   # evals and wall, 10^4..10^7
 
 study: for each setting, exact GD and flow at rtol 1e-2, 1e-3, 1e-4 from the same data and
 initialisation, probed at the same log-spaced times; reported per rtol: the largest difference
