@@ -10,7 +10,8 @@ ratios hold on a noisy machine:
 3. the baseline a researcher would write (benchmarks/baseline.py: nn.Module, autograd,
    torch.optim.SGD, the same measurements at each probe time), one seed at a time on the same
    workload: a subset of seeds is timed and scaled to R;
-4. probe overhead: the same workload with probes off;
+4. probe overhead: the same workload with probes off; and accounted inside the run with probes
+   (the time in the probes plus the measured extra of a step that takes the segments);
 5. peak memory against n (each n in a fresh subprocess on the CPU, so that peak RSS is its own;
    in process with the CUDA allocator's statistics on a GPU);
 6. scaling: seconds per step against R, n, m and d (one at a time around a base point), with
@@ -441,7 +442,8 @@ def main(argv: list[str] | None = None) -> int:
         "ratio": on.seconds / off.seconds - 1.0,
         "in_run": on.probe_seconds / train_s,
         "in_step_segments_ms": seg_ms,
-        "accounted": (on.probe_seconds + len(on.times) * (seg_ms or 0.0) / 1e3) / train_s,
+        # every probe time but the last (probed after the loop) takes the segments in a step
+        "accounted": (on.probe_seconds + (len(on.times) - 1) * (seg_ms or 0.0) / 1e3) / train_s,
         "per_probe_time_ms": 1e3 * on.probe_seconds / len(on.times),
         "per_step_ms": 1e3 * off.seconds / ref["steps"],
     }

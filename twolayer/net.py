@@ -757,7 +757,7 @@ def _group_plan(ws: Workspace, spec: GroupSplit, lanes: list[list[_Block]]) -> l
         if not todo:
             plan.append([])
             continue
-        rc, n, d = todo[0].xc.shape
+        _, n, d = todo[0].xc.shape
         rc = max(B.xc.shape[0] for B in todo)
         m, dd = todo[0].h.shape[2], todo[0].rhs.shape[2]
         new = todo[0].xc.new_empty
