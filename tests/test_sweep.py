@@ -245,6 +245,31 @@ def test_store_resume_and_summary_table(tmp_path: Path, single_thread) -> None:
     assert not [p for p in store.records.iterdir() if p.name.startswith(".")]
 
 
+def test_summary_parquet_holds_the_records_values(tmp_path: Path, single_thread) -> None:
+    """summary.parquet (written when pyarrow is installed, as in the test extras) is the same
+    table as summary.csv, with typed columns, and its values are the records' own."""
+    pq = pytest.importorskip("pyarrow.parquet")
+    spec = loads(TINY + "[axes]\ndata.noise = [0.0, 0.2]\ntrain.lr = [0.05, 0.1]\n")
+    store = Store(tmp_path / "s")
+    run_sweep(spec, store, InProcess())
+    table = pq.read_table(store.root / "summary.parquet")
+    rows = table.to_pylist()
+    with open(store.root / "summary.csv") as fh:
+        csv_rows = list(csv.DictReader(fh))
+    assert len(rows) == len(csv_rows) == 4 * 2 and table.column_names == list(csv_rows[0])
+    assert str(table.schema.field("seed").type) == "int64"
+    assert str(table.schema.field("test_error").type) == "double"
+    for row, crow in zip(rows, csv_rows):
+        rec = store.load(row["run_id"])
+        r = rec.meta["seeds"].index(row["seed"])
+        assert row["data.noise"] == rec.config["data"]["noise"] == float(crow["data.noise"])
+        assert row["train.lr"] == rec.config["train"]["lr"]
+        assert row["test_error"] == float(rec.arrays["errors/test_error"][r, -1])
+        assert row["test_error"] == float(crow["test_error"])
+        assert row["status"] == crow["status"] == "ok"
+    assert not [p for p in store.root.iterdir() if p.name.startswith(".")]
+
+
 def test_stale_temporary_records_are_removed_on_resume(tmp_path: Path) -> None:
     spec = loads(TINY + "[axes]\ndata.noise = [0.0]\n")
     store = Store(tmp_path)

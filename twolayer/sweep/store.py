@@ -9,7 +9,8 @@ Layout of a store directory::
                                 canonical config JSON (seeds R and base seed included)
       failed/<run_id>.json      points that diverged (status, message, config)
       points.csv                one row per grid point: index, axis values, run_id, status
-      summary.csv               one row per point and seed (summary.parquet too with pyarrow)
+      summary.csv               one row per point and seed (summary.parquet too with pyarrow:
+                                twolayer[parquet])
 
 Every file is written atomically (temporary file or directory, then rename), so a killed sweep
 leaves complete records or none; a record present is a point done. The same point in two specs
