@@ -39,7 +39,7 @@ figures-quick: $(STAMP)
 	$(VENV)/bin/twolayer figures --quick --out "$$(mktemp -d -t twolayer-figures-quick.XXXXXX)"
 
 bench: $(STAMP)
-	$(PY) benchmarks/bench.py --out benchmarks/results.json --doc docs/benchmarks.md
+	$(VENV)/bin/twolayer bench --out benchmarks/results.json --doc docs/benchmarks.md
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

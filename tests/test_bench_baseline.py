@@ -1,26 +1,24 @@
-"""The benchmark's plain loop (benchmarks/baseline.py: nn.Module, autograd, torch.optim.SGD, one
+"""The benchmark's plain loop (twolayer/bench/baseline.py: nn.Module, autograd, torch.optim.SGD, one
 autograd.grad per segment) and the engine (closed-form batched kernel, segment Gram matrix taken
 inside the step, sorted by segment) must measure the same numbers: each is the other's oracle.
-A quick `bench.py --quick` run also checks that the harness writes its results and its page."""
+A quick `twolayer bench --quick` run also checks that the harness writes its results and its page
+(slow), and bad flags exit 2 before any measuring, with nothing written."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from benchmarks import baseline  # noqa: E402
-from twolayer import engine, net  # noqa: E402
-from twolayer.config import Config, DataConfig, NetConfig, TrainConfig  # noqa: E402
-from twolayer.simulate import setup  # noqa: E402
+from twolayer import engine, net
+from twolayer.bench import baseline
+from twolayer.cli import main
+from twolayer.config import Config, DataConfig, NetConfig, TrainConfig
+from twolayer.simulate import setup
 
 PROBES = ("errors", "correlations", "segments")
 
@@ -53,11 +51,38 @@ def test_plain_loop_measures_what_the_engine_measures(monkeypatch, workers):
 
 @pytest.mark.slow
 def test_quick_bench_writes_results_and_page(tmp_path):
-    out, doc = tmp_path / "results.json", tmp_path / "benchmarks.md"
-    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench.py"), "--quick",
-                    "--out", str(out), "--doc", str(doc)], check=True, cwd=tmp_path,
-                   capture_output=True, timeout=600)
+    out, doc = tmp_path / "new" / "results.json", tmp_path / "benchmarks.md"
+    cmd = [sys.executable, "-m", "twolayer", "bench", "--quick", "--device", "cpu",
+           "--out", str(out), "--doc", str(doc)]
+    done = subprocess.run(cmd, check=True, cwd=tmp_path, capture_output=True, text=True,
+                          timeout=600)
     res = json.loads(out.read_text())
     assert res["quick"] and res["engine"]["seconds"] > 0 and res["baseline"]["speedup"] > 0
     assert max(res["baseline"]["max_abs_diff_vs_engine"].values()) < 1e-3
+    assert len(res["memory"]["rows"]) == 2 and res["flow"]["rows"]
     assert "--quick smoke run" in doc.read_text()
+    assert "faster" in done.stdout and "wrote" in done.stdout
+    assert not [p for p in tmp_path.rglob(".*")]  # no temporary files left
+
+
+@pytest.mark.parametrize("flags,named", [
+    (["--baseline-seeds", "0"], "--baseline-seeds"),
+    (["--baseline-seeds", "65"], "--baseline-seeds"),
+    (["--device", "tpu"], "--device"),
+    (["--out", "{tmp}"], "--out"),  # a directory, not a file
+    (["--out", "/proc/no-such-dir/results.json"], "--out"),
+    (["--doc", "/proc/no-such-dir/bench.md"], "--doc"),
+])
+def test_bad_bench_flags_exit_2_before_measuring(tmp_path, capsys, monkeypatch, flags, named):
+    from twolayer.bench import harness
+
+    def never(*a, **k):
+        raise AssertionError("the benchmark started despite a bad flag")
+
+    monkeypatch.setattr(harness, "run_bench", never)
+    monkeypatch.chdir(tmp_path)
+    flags = [f.replace("{tmp}", str(tmp_path)) for f in flags]
+    assert main(["bench", *flags]) == 2
+    err = capsys.readouterr().err
+    assert named in err and "invalid" in err
+    assert list(tmp_path.iterdir()) == []

@@ -16,7 +16,7 @@ from fractions import Fraction
 from . import __version__
 from .errors import TwolayerError
 
-COMMANDS = ("simulate", "figures", "check", "conditions", "sweep")
+COMMANDS = ("simulate", "figures", "check", "conditions", "sweep", "bench")
 
 
 class Parser(argparse.ArgumentParser):

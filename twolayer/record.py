@@ -122,6 +122,30 @@ def strict_json(obj: Any) -> Any:
     return obj
 
 
+def default_file_mode(path: str | os.PathLike[str]) -> None:
+    """Give a ``mkstemp`` file (mode 0600) the mode a plain ``open`` would: 0666 & ~umask."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)
+
+
+def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
+    """Write a text file atomically: a temporary file in the same directory, then
+    ``os.replace``, so a reader never sees a half-written file (the temporary one is removed on
+    any error)."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        default_file_mode(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
 def ensure_writable_dir(path: str | os.PathLike[str], flag: str = "out") -> Path:
     """Create ``path`` if needed and check that files can be written in it (ConfigError if not)."""
     p = Path(path)

@@ -12,7 +12,6 @@ import json
 import math
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,7 +21,7 @@ from ..claims.base import HOLDS
 from ..cli import integer
 from ..engine import Runtime, resolve_device
 from ..errors import ConfigError
-from ..record import check_writable_dir
+from ..record import check_writable_dir, write_text_atomic
 from .settings import add_threads_flag, runtime_threads
 
 FIGURES_DIR = "figures"
@@ -155,14 +154,7 @@ def render_markdown(
 
 def write_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomic(path, text)
 
 
 def run(args: argparse.Namespace) -> int:

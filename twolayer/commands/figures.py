@@ -157,7 +157,7 @@ def render_readme(entries: dict[str, Any], root: Path | None = None) -> str:
 
 
 def write_index(root: Path, entries: dict[str, Any]) -> None:
-    from ..plots.style import write_text_atomic
+    from ..record import write_text_atomic
 
     index = json.dumps({"figures": entries}, indent=1, sort_keys=True) + "\n"
     write_text_atomic(root / INDEX, index)

@@ -13,6 +13,8 @@ from pathlib import Path
 
 from matplotlib.figure import Figure, SubFigure
 
+from ..record import default_file_mode
+
 DPI = 110
 FONT_SIZE = 9
 CAPTION_CHARS_PER_INCH = 15.5  # wrap width of the caption at FONT_SIZE − 0.5
@@ -46,13 +48,6 @@ def captioned_figure(
     return fig, top
 
 
-def _default_mode(path: str) -> None:
-    """Give a ``mkstemp`` file (mode 0600) the mode a plain ``open`` would: 0666 & ~umask."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o666 & ~umask)
-
-
 def save_png(fig: Figure, path: str | os.PathLike[str], dpi: int = DPI) -> Path:
     """Write ``fig`` as PNG to ``path`` atomically (temporary file in the same directory, then
     ``os.replace``), so a reader never sees a half-written figure."""
@@ -61,22 +56,7 @@ def save_png(fig: Figure, path: str | os.PathLike[str], dpi: int = DPI) -> Path:
     try:
         with os.fdopen(fd, "wb") as fh:
             fig.savefig(fh, format="png", dpi=dpi)
-        _default_mode(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
-    """Write a text file atomically (temporary file + ``os.replace``)."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        _default_mode(tmp)
+        default_file_mode(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

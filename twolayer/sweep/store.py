@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from ..record import Record, ensure_writable_dir
+from ..record import Record, ensure_writable_dir, write_text_atomic
 from .spec import Point
 
 SUMMARY_METRICS = (
@@ -172,10 +172,7 @@ def run_metrics(rec: Record) -> dict[str, np.ndarray]:
 
 
 def write_atomic(path: Path, text: str) -> Path:
-    tmp = path.with_name(f".{path.name}.tmp.{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return write_text_atomic(path, text)
 
 
 def write_csv(path: Path, rows: list[dict[str, Any]]) -> Path:

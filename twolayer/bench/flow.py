@@ -1,7 +1,7 @@
 """Gradient flow (``--integrator flow``) against exact GD: agreement study and cost.
 
-    .venv/bin/python benchmarks/flow.py study [--steps 10000]   # agreement tables (markdown)
-    .venv/bin/python benchmarks/flow.py bench                   # evals and wall, 10^4..10^7
+    python -m twolayer.bench.flow study [--steps 10000]   # agreement tables (markdown)
+    python -m twolayer.bench.flow bench                   # evals and wall, 10^4..10^7
 
 study: for each setting, exact GD and flow at rtol 1e-2, 1e-3, 1e-4 from the same data and
 initialisation, probed at the same log-spaced times; reported per rtol: the largest difference
@@ -19,16 +19,13 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from twolayer.config import Config  # noqa: E402
-from twolayer.engine import Runtime, probe_times, train  # noqa: E402
-from twolayer.simulate import own_mean_correlation, setup  # noqa: E402
+from ..config import Config
+from ..engine import Runtime, probe_times, train
+from ..simulate import own_mean_correlation, setup
 
 RT = Runtime(device="cpu", progress=False)
 PROBES = ("errors", "correlations", "segments")
@@ -125,7 +122,8 @@ def flow_costs(steps_list: tuple[int, ...] = BENCH_STEPS, gd_steps: int = 10_000
                      "accepted": st["accepted"], "rejected": st["rejected"],
                      "gd_grad_evals": steps, "gd_seconds": gd_per_step * steps,
                      "gd_measured": steps <= gd_steps})
-        print(f"flow {steps:.0e}: {st['grad_evals']} evals, {wall:.1f} s", flush=True)
+        print(f"flow {steps:.0e}: {st['grad_evals']} evals, {wall:.1f} s", file=sys.stderr,
+              flush=True)
     return {"setting": BENCH_SETTING, "seeds": 2, "rtol": 1e-3, "switch": 100,
             "gd_timed_steps": gd_steps, "gd_ms_per_step": 1e3 * gd_per_step, "rows": rows}
 

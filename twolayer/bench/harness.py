@@ -1,4 +1,5 @@
-"""`make bench`: how fast the training engine is, measured against the machine and a plain loop.
+"""`twolayer bench` (and `make bench`): how fast the training engine is, measured against the
+machine and a plain loop.
 
 Everything that is a ratio is measured in this one process, one after the other, so that the
 ratios hold on a noisy machine:
@@ -7,7 +8,7 @@ ratios hold on a noisy machine:
 2. the engine on the reference workload (R = 64 seeds, n = 1000, d = 50, m = 400, 1000 full-batch
    GD steps, the default probes on the default log-spaced schedule): effective GFLOP/s
    = 4·R·n·d·m·steps / seconds, and its ratio to the GEMM rate;
-3. the baseline a researcher would write (benchmarks/baseline.py: nn.Module, autograd,
+3. the baseline a researcher would write (twolayer/bench/baseline.py: nn.Module, autograd,
    torch.optim.SGD, the same measurements at each probe time), one seed at a time on the same
    workload: a subset of seeds is timed and scaled to R;
 4. probe overhead: the same workload with probes off; and accounted inside the run with probes
@@ -17,8 +18,10 @@ ratios hold on a noisy machine:
 6. scaling: seconds per step against R, n, m and d (one at a time around a base point), with
    fitted log-log slopes.
 
-Results go to benchmarks/results.json and docs/benchmarks.md (rendered by benchmarks/report.py).
-The same harness runs on a GPU when one is present (``--device auto``).
+:func:`run_bench` returns the results; `twolayer bench --out FILE [--doc FILE]` writes them as
+JSON and as a markdown page (rendered by twolayer/bench/report.py; `make bench` writes the
+published benchmarks/results.json and docs/benchmarks.md). The same harness runs on a GPU when
+one is present (``--device auto``).
 """
 
 from __future__ import annotations
@@ -38,14 +41,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-sys.path.insert(0, str(ROOT))
-
-from benchmarks import baseline  # noqa: E402
-from twolayer import engine  # noqa: E402
-from twolayer.config import Config, DataConfig, NetConfig, ProbeConfig, TrainConfig  # noqa: E402
-from twolayer.simulate import setup  # noqa: E402
+from .. import engine
+from ..config import Config, DataConfig, NetConfig, ProbeConfig, TrainConfig
+from ..simulate import setup
+from . import baseline
 
 REFERENCE = dict(R=64, n=1000, d=50, m=400, steps=1000)
 PHASES = 8  # the runs with and without probes alternate in this many phases
@@ -315,10 +314,14 @@ def memory_sweep(device: torch.device, ns: list[int], R: int, steps: int) -> dic
                          "peak_extra_mb": (peak - base) / 2**20,
                          "unchunked_activation_mb": R * n * REFERENCE["m"] * 4 / 2**20})
         else:
-            cmd = [sys.executable, str(Path(__file__).resolve()), "--memory-child", str(n),
+            cmd = [sys.executable, "-m", "twolayer.bench.harness", "--memory-child", str(n),
                    "--memory-runs", str(R), "--memory-steps", str(steps)]
             # large blocks straight from (and back to) the OS: RSS follows the live memory
             env = dict(os.environ, MALLOC_MMAP_THRESHOLD_="65536", MALLOC_TRIM_THRESHOLD_="0")
+            # the child imports this very twolayer (installed or a source checkout)
+            pkg_root = str(Path(__file__).resolve().parents[2])
+            env["PYTHONPATH"] = os.pathsep.join(
+                [pkg_root] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
             out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
             rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
         row = rows[-1]
@@ -364,48 +367,34 @@ def scaling(device: torch.device, base: dict, grid: dict[str, list[int]], steps:
 
 
 # -- main -----------------------------------------------------------------------------------
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--device", default="auto")
-    ap.add_argument("--out", default=str(HERE / "results.json"))
-    ap.add_argument("--doc", default=str(ROOT / "docs" / "benchmarks.md"))
-    ap.add_argument("--baseline-seeds", type=int, default=16,
-                    help="seeds of the plain loop that are timed (scaled to R)")
-    ap.add_argument("--quick", action="store_true",
-                    help="a small smoke run (R = 4, 100 steps); not the published numbers")
-    ap.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
-    ap.add_argument("--memory-runs", type=int, default=8, help=argparse.SUPPRESS)
-    ap.add_argument("--memory-steps", type=int, default=3, help=argparse.SUPPRESS)
-    args = ap.parse_args(argv)
-    if args.memory_child:
-        print(json.dumps(memory_child(args.memory_child, args.memory_runs, args.memory_steps)))
-        return 0
-
+def run_bench(device: str = "auto", baseline_seeds: int = 16, quick: bool = False) -> dict:
+    """Run the whole harness (items 1–6 of the module docstring and the flow table) and return
+    the results (the content of results.json). ``quick``: R = 4, 100 steps and small grids, a
+    smoke run, not the published numbers."""
     start = time.perf_counter()
-    device = engine.resolve_device(args.device)
-    ref = dict(REFERENCE, R=4, steps=100) if args.quick else dict(REFERENCE)
+    dev = engine.resolve_device(device)
+    ref = dict(REFERENCE, R=4, steps=100) if quick else dict(REFERENCE)
     results: dict = {"created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                     "quick": args.quick, "machine": machine(device),
+                     "quick": quick, "machine": machine(dev),
                      "load_before": loadavg(), "reference": ref}
-    log(f"device {device}, {torch.get_num_threads()} threads, load {results['load_before']}")
+    log(f"device {dev}, {torch.get_num_threads()} threads, load {results['load_before']}")
 
-    gemm = Gemm(device, 2048 if device.type == "cpu" else 8192)
+    gemm = Gemm(dev, 2048 if dev.type == "cpu" else 8192)
     cfg = reference_config(ref["R"], ref["n"], ref["d"], ref["m"], ref["steps"])
     cfg, data, params = setup(cfg)
     F = flops(ref["R"], ref["n"], ref["d"], ref["m"], ref["steps"])
-    seeds = min(args.baseline_seeds, ref["R"])
-    plain = Baseline(cfg, data, params, device)
+    seeds = min(baseline_seeds, ref["R"])
+    plain = Baseline(cfg, data, params, dev)
     # warm-up: allocator, BLAS dispatch, first-call costs of both loops
     engine.train(params, data, TrainConfig(steps=3), [0, 1, 2, 3], PROBES,
-                 engine.Runtime(device=str(device), progress=False))
+                 engine.Runtime(device=str(dev), progress=False))
     plain.run_seed(0, steps=3)
-
     # the timed parts, interleaved so that a change of load hits all of them alike; the GEMM is
     # sampled for WINDOW seconds after every timed part, so that its samples spread over the
     # run like the timed parts themselves (their median: the rate the machine gave alongside)
     log(f"GEMM {gemm.size}²: {gemm.sample(WINDOW):.1f} GFLOP/s")
-    on = EngineRun(cfg, data, params, device, PROBES, PHASES)
-    off = EngineRun(cfg, data, params, device, (), PHASES)
+    on = EngineRun(cfg, data, params, dev, PROBES, PHASES)
+    off = EngineRun(cfg, data, params, dev, (), PHASES)
     per = -(-seeds // PHASES)  # plain-loop seeds before each phase
     for k in range(PHASES):
         for r in range(k * per, min(seeds, (k + 1) * per)):
@@ -435,7 +424,7 @@ def main(argv: list[str] | None = None) -> int:
         }
     results["engine"].update(probe_seconds=on.probe_seconds, probe_times=len(on.times),
                              probes=list(PROBES))
-    seg_ms = in_step_segments_ms(data, params, device)
+    seg_ms = in_step_segments_ms(data, params, dev)
     log(f"in-step segments: {seg_ms} ms extra per probe-time step")
     train_s = on.seconds - on.probe_seconds
     results["probe_overhead"] = {
@@ -454,32 +443,37 @@ def main(argv: list[str] | None = None) -> int:
     log(f"plain loop: {base['seconds_timed']:.1f} s for {seeds} seeds → "
         f"{base['seconds_scaled']:.1f} s for {ref['R']}; engine {base['speedup']:.2f}× faster")
 
-    if args.quick:
-        results["memory"] = memory_sweep(device, [500, 2000], 4, 2)
+    if quick:
+        results["memory"] = memory_sweep(dev, [500, 2000], 4, 2)
         grid = {"R": [2, 8], "n": [250, 1000], "m": [100, 400], "d": [25, 100]}
-        results["scaling"] = scaling(device, dict(R=4, n=500, d=50, m=200), grid, 5)
+        results["scaling"] = scaling(dev, dict(R=4, n=500, d=50, m=200), grid, 5)
     else:
-        results["memory"] = memory_sweep(device, [1000, 4000, 16000, 64000], 8, 3)
+        results["memory"] = memory_sweep(dev, [1000, 4000, 16000, 64000], 8, 3)
         grid = {"R": [1, 4, 16, 64], "n": [250, 1000, 4000], "m": [100, 400, 1600],
                 "d": [12, 50, 200]}
-        results["scaling"] = scaling(device, dict(R=16, n=1000, d=50, m=400), grid, 40)
+        results["scaling"] = scaling(dev, dict(R=16, n=1000, d=50, m=400), grid, 40)
 
-    from benchmarks.flow import flow_costs
+    from .flow import flow_costs
 
-    rt = engine.Runtime(device=str(device), progress=False)
-    results["flow"] = (flow_costs((10_000, 100_000), 1_000, rt) if args.quick
+    rt = engine.Runtime(device=str(dev), progress=False)
+    results["flow"] = (flow_costs((10_000, 100_000), 1_000, rt) if quick
                        else flow_costs(runtime=rt))
     results["load_after"] = loadavg()
     results["total_seconds"] = time.perf_counter() - start
-    Path(args.out).write_text(json.dumps(results, indent=1) + "\n")
-    log(f"wrote {args.out} ({results['total_seconds']:.0f} s)")
-    if args.doc:
-        from benchmarks import report
+    return results
 
-        Path(args.doc).write_text(report.render(results))
-        log(f"wrote {args.doc}")
+
+def _memory_child_main(argv: list[str] | None = None) -> int:
+    """``python -m twolayer.bench.harness --memory-child N``: one point of the memory sweep in a
+    fresh process (prints one JSON line)."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--memory-child", type=int, required=True)
+    ap.add_argument("--memory-runs", type=int, default=8)
+    ap.add_argument("--memory-steps", type=int, default=3)
+    args = ap.parse_args(argv)
+    print(json.dumps(memory_child(args.memory_child, args.memory_runs, args.memory_steps)))
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(_memory_child_main())

@@ -1,0 +1,83 @@
+"""``twolayer bench``: the benchmark harness (:mod:`twolayer.bench`).
+
+In one process: the machine's float32 GEMM rate, the engine on the reference workload (R = 64
+seeds, n = 1000, d = 50, m = 400, 1000 full-batch GD steps, default probes) with and without
+probes, the plain PyTorch loop a researcher would write (one seed at a time), memory against n,
+scaling in R, n, m, d, and the gradient-flow integrator's cost at long horizons. Writes the
+results as JSON (``--out``) and, with ``--doc``, the markdown page. ``make bench`` runs it with
+the published paths (benchmarks/results.json, docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from ..cli import integer
+from ..engine import resolve_device
+from ..errors import ConfigError
+from ..record import ensure_writable_dir, write_text_atomic
+
+DEFAULT_OUT = "bench-results.json"
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "bench",
+        help="measure the engine against the GEMM rate and a plain PyTorch loop",
+        description="Benchmark the training engine in one process: the float32 GEMM rate (the "
+        "ceiling), the engine on R = 64, n = 1000, d = 50, m = 400, 1000 GD steps with and "
+        "without the default probes, the plain PyTorch loop (nn.Module + autograd + SGD, one "
+        "seed at a time), memory against n, scaling, and the flow integrator at 10^4-10^7 "
+        "steps. About 3-6 minutes on 2 CPU cores; --quick about a minute.",
+    )
+    p.add_argument("--out", default=DEFAULT_OUT,
+                   help=f"results file, JSON (default {DEFAULT_OUT})")
+    p.add_argument("--doc", help="also write the markdown page (like docs/benchmarks.md) here")
+    p.add_argument("--quick", action="store_true",
+                   help="a small smoke run (R = 4, 100 steps); not the published workload")
+    p.add_argument("--baseline-seeds", type=integer, default=16,
+                   help="seeds of the plain loop that are timed and scaled to R = 64, "
+                   "1..64 (default 16)")
+    p.add_argument("--device", default="auto",
+                   help="auto (cuda if present), cpu or cuda (default auto)")
+    p.set_defaults(run=run)
+
+
+def _output(path: str, flag: str) -> Path:
+    """A file path in a writable directory (created now if missing, and checked by writing a
+    temporary file there: a bad path fails before minutes of measuring); ConfigError if not."""
+    p = Path(path)
+    if p.is_dir():
+        raise ConfigError(flag, path, "must be a file path, not a directory")
+    ensure_writable_dir(p.parent, flag)
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    if not 1 <= args.baseline_seeds <= 64:
+        raise ConfigError("baseline_seeds", args.baseline_seeds,
+                          "valid range is 1..64 (the reference workload has R = 64 seeds)")
+    resolve_device(args.device)  # a missing GPU is an error before any work
+    out = _output(args.out, "out")
+    doc = _output(args.doc, "doc") if args.doc else None
+
+    from ..bench.harness import run_bench
+    from ..bench.report import render
+
+    res = run_bench(args.device, args.baseline_seeds, args.quick)
+    write_text_atomic(out, json.dumps(res, indent=1) + "\n")
+    if doc is not None:
+        write_text_atomic(doc, render(res))
+    e, b, po = res["engine"], res["baseline"], res["probe_overhead"]
+    print(f"engine with probes: {e['gflops']:.1f} GFLOP/s = {e['ratio_to_gemm']:.2f} of the "
+          f"GEMM ceiling ({res['gemm']['gflops']:.1f}), {e['ratio_to_gemm_median']:.2f} of the "
+          f"rate alongside ({res['gemm']['gflops_median']:.1f})")
+    print(f"plain PyTorch loop: {b['gflops']:.1f} GFLOP/s; the engine is {b['speedup']:.2f}x "
+          "faster")
+    print(f"probe overhead: {100 * po['ratio']:.1f}% with against without"
+          + (f", {100 * po['accounted']:.1f}% accounted in the run" if "accounted" in po else ""))
+    print(f"wrote {out}" + (f" and {doc}" if doc else "")
+          + f" ({res['total_seconds']:.0f} s)")
+    return 0
