@@ -689,6 +689,15 @@ def _take(units: list[list], counter: Iterator[int], fn, args: tuple) -> None:
         fn(units[u], *args)
 
 
+def _block_hidden(B: _Block, x: torch.Tensor) -> torch.Tensor:
+    """φ(W x + b) of block B's runs for the rows x [r, c, d], in B's activation buffer."""
+    if B.b is None:
+        torch.bmm(x, B.Wt, out=B.h)
+    else:
+        torch.baddbmm(B.b, x, B.Wt, out=B.h)
+    return B.h.relu_()
+
+
 def _run_blocks(
     plan: list[_Block],
     y: torch.Tensor | None,
@@ -699,12 +708,7 @@ def _run_blocks(
 ) -> None:
     """The kernel on the given blocks (see :class:`Workspace`)."""
     for B in plan:
-        h = B.h
-        if B.b is None:
-            torch.bmm(B.xc, B.Wt, out=h)
-        else:
-            torch.baddbmm(B.b, B.xc, B.Wt, out=h)
-        h.relu_()
+        h = _block_hidden(B, B.xc)
         if coeffs is not None:
             c = coeffs[B.rs, B.ns]
         else:
@@ -816,12 +820,7 @@ def _run_blocks_grouped(pairs: list[tuple[_Block, _GroupBlock]], ws: Workspace, 
     for B, g in pairs:
         n = B.xc.shape[1]
         torch.index_select(ws.x_rows, 0, g.flat, out=g.x_flat)  # x in group order
-        h = B.h
-        if B.b is None:
-            torch.bmm(g.x_s, B.Wt, out=h)
-        else:
-            torch.baddbmm(B.b, g.x_s, B.Wt, out=h)
-        h.relu_()
+        h = _block_hidden(B, g.x_s)
         for hi, ai, fi in g.mv:
             torch.mv(hi, ai, out=fi)
         f_s, ny_s, c = g.f_s, g.ny_s, B.c0

@@ -20,9 +20,10 @@ import os
 import shutil
 import tempfile
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
@@ -129,21 +130,27 @@ def default_file_mode(path: str | os.PathLike[str]) -> None:
     os.chmod(path, 0o666 & ~umask)
 
 
-def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
-    """Write a text file atomically: a temporary file in the same directory, then
-    ``os.replace``, so a reader never sees a half-written file (the temporary one is removed on
-    any error)."""
+def write_file_atomic(path: str | os.PathLike[str], write: Callable[[IO], object],
+                      binary: bool = False) -> Path:
+    """Write a file atomically: ``write(fh)`` fills a temporary file in the same directory,
+    then ``os.replace`` puts it in place, so a reader never sees a half-written file (the
+    temporary one is removed on any error)."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        with (os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8")) as fh:
+            write(fh)
         default_file_mode(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
+    """Write a text file atomically (:func:`write_file_atomic`)."""
+    return write_file_atomic(path, lambda fh: fh.write(text))
 
 
 def ensure_writable_dir(path: str | os.PathLike[str], flag: str = "out") -> Path:

@@ -7,13 +7,12 @@ pyplot state, no GUI backend), so figure functions can run in any process and in
 from __future__ import annotations
 
 import os
-import tempfile
 import textwrap
 from pathlib import Path
 
 from matplotlib.figure import Figure, SubFigure
 
-from ..record import default_file_mode
+from ..record import write_file_atomic
 
 DPI = 110
 FONT_SIZE = 9
@@ -51,17 +50,8 @@ def captioned_figure(
 def save_png(fig: Figure, path: str | os.PathLike[str], dpi: int = DPI) -> Path:
     """Write ``fig`` as PNG to ``path`` atomically (temporary file in the same directory, then
     ``os.replace``), so a reader never sees a half-written figure."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".png.tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fig.savefig(fh, format="png", dpi=dpi)
-        default_file_mode(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_file_atomic(path, lambda fh: fig.savefig(fh, format="png", dpi=dpi),
+                             binary=True)
 
 
 def mark_theory_time(ax, T: float, label: bool = True) -> None:  # type: ignore[no-untyped-def]
