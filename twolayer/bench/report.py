@@ -230,10 +230,11 @@ NOTES = """## How the engine gets there
   has no compile option; taking the parameter update and the loss inside the workers, each
   block updating its runs right after its gradient GEMM (median ratio of 40 paired 10-step
   calls at R = 64: 1.02, 0.99 and 1.00 in three runs, quartiles 0.91–1.13: no difference
-  within the noise, so not kept); oneDNN's fused linear + relu (~5% on the forward GEMM only, through a
-  private op — not used); blocks of ¼–½ or 2–4 times the size (re-measured at R = 64, median
-  time of 30 interleaved repetitions relative to the default: ½ the size 0.99, ¼ 1.05, ⅛ 1.20:
-  the dispatch of more, smaller ops outweighs the smaller cache footprint); one huge block
+  within the noise, so not kept); oneDNN's fused linear + relu (~5% on the forward GEMM
+  only, through a private op — not used); blocks of ¼–½ or 2–4 times the size (re-measured
+  at R = 64, median time of 30 interleaved repetitions relative to the default: ½ the size
+  0.99, ¼ 1.05, ⅛ 1.20: the dispatch of more, smaller ops outweighs the smaller cache
+  footprint); one huge block
   ([R, n, m] at once: ~2.5× slower, it streams from memory); a bmm or `vecdot` readout; the
   gradient GEMM as Mᵀ[c ⊙ x, c] (~15% slower than its transpose [c ⊙ x, c]ᵀ M).
 """
