@@ -71,6 +71,9 @@ def run(args: argparse.Namespace) -> int:
     if doc is not None:
         write_text_atomic(doc, render(res))
     e, b, po = res["engine"], res["baseline"], res["probe_overhead"]
+    if args.quick:
+        print("--quick: R = 4 seeds, 100 steps, a smoke run; these ratios are not the "
+              "reference workload's (run without --quick for those)")
     print(f"engine with probes: {e['gflops']:.1f} GFLOP/s = {e['ratio_to_gemm']:.2f} of the "
           f"GEMM ceiling ({res['gemm']['gflops']:.1f}), {e['ratio_to_gemm_median']:.2f} of the "
           f"rate alongside ({res['gemm']['gflops_median']:.1f})")
