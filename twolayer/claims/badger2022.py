@@ -329,6 +329,13 @@ def _mci(v) -> str:
     return f"{m:.3f} [{lo:.3f}, {hi:.3f}]"
 
 
+def _accuracies(runs: Runs, name: str, T: int) -> str:
+    """"train …, ascended …, hold-out …": the three accuracies of one objective at step T."""
+    acc = {k: _mci(at_time(runs, f"{name}/acc_{k}", T)[0])
+           for k in ("train", "ascended", "holdout")}
+    return f"train {acc['train']}, ascended {acc['ascended']}, hold-out {acc['holdout']}"
+
+
 def side(ci: tuple[float, float], sign: int) -> str:
     """holds if the CI is wholly on the side ``sign`` of 0, fails if wholly on the other."""
     lo, hi = ci
@@ -564,14 +571,10 @@ def check_c2p(exps: Experiments):
     parts = []
     for tau, n in zip(taus, names):
         t90 = steps_to(runs.times, runs.get(f"{n}/acc_train")[0], 0.9)
-        parts.append(f"τ={tau:.2f}: train {_mci(at_time(runs, f'{n}/acc_train', T)[0])}, "
-                     f"ascended {_mci(at_time(runs, f'{n}/acc_ascended', T)[0])}, hold-out "
-                     f"{_mci(at_time(runs, f'{n}/acc_holdout', T)[0])}, median steps to 90% "
+        parts.append(f"τ={tau:.2f}: {_accuracies(runs, n, T)}, median steps to 90% "
                      f"train {np.median(t90):.0f}")
     un = gate_name("none")
-    ung = (f"ungated: train {_mci(at_time(runs, f'{un}/acc_train', T)[0])}, ascended "
-           f"{_mci(at_time(runs, f'{un}/acc_ascended', T)[0])}, hold-out "
-           f"{_mci(at_time(runs, f'{un}/acc_holdout', T)[0])}, E||df/dx||_F "
+    ung = (f"ungated: {_accuracies(runs, un, T)}, E||df/dx||_F "
            f"{np.nanmedian(at_time(runs, f'{un}/jac_train', T)[0]):.3g} (median)")
     notes = "; ".join(f"{k}: {v}" for k, v in runs.extra.items() if k != "steps_per_epoch")
     detail = (f"at step {T}: " + "; ".join(parts) + ". " + ung
