@@ -1,12 +1,14 @@
-"""Shared test settings: a hypothesis profile without deadlines, derandomised in CI."""
+"""Shared test settings: hypothesis without deadlines, derandomised by default (`make test` and
+CI draw the same examples every time); HYPOTHESIS_PROFILE=explore draws fresh random examples
+(more of them), to search for counterexamples on purpose."""
 
 import os
 
 from hypothesis import settings
 
-settings.register_profile("dev", deadline=None, max_examples=15)
 settings.register_profile("ci", deadline=None, max_examples=15, derandomize=True, print_blob=True)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+settings.register_profile("explore", deadline=None, max_examples=50, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 import pytest  # noqa: E402
