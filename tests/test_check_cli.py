@@ -7,7 +7,8 @@ import json
 import pytest
 
 from twolayer.claims import CLAIMS
-from twolayer.claims.base import FAILS, HOLDS, INCONCLUSIVE, Claim, verdict
+from twolayer.claims.base import FAILS, HOLDS, INCONCLUSIVE, Claim, outcome
+from twolayer.experiments import Experiment
 from twolayer.cli import main
 
 KEYS = {"id", "paper", "statement", "source", "verdict", "measured", "bound", "ci", "seeds",
@@ -16,12 +17,12 @@ KEYS = {"id", "paper", "statement", "source", "verdict", "measured", "bound", "c
 
 def fake(monkeypatch, outcomes: dict[str, tuple[str, bool]]) -> None:
     """Register claims of a paper "fakepaper": id suffix → (outcome, in_regime)."""
-    for suffix, (outcome, in_regime) in outcomes.items():
+    for suffix, (result, in_regime) in outcomes.items():
         cid = f"fakepaper.{suffix}"
 
-        def check(exps, cid=cid, outcome=outcome):
-            exps.get("fakepaper.exp")
-            return verdict(cid, outcome, 0.5, "<= 1", (0.25, 0.75), 3, "d=10", "detail",
+        def check(runs, result=result):
+            runs.get("fakepaper.exp")
+            return outcome(result, 0.5, "<= 1", (0.25, 0.75), 3, "d=10", "detail",
                            "frei2023-fig1")
 
         monkeypatch.setitem(CLAIMS, cid, Claim(cid, "fakepaper", "a statement", "Lemma 1", check,
@@ -33,7 +34,8 @@ def fake(monkeypatch, outcomes: dict[str, tuple[str, bool]]) -> None:
         calls.append((quick, seeds))
         return object()
 
-    monkeypatch.setitem(EXPERIMENTS, "fakepaper.exp", exp)
+    monkeypatch.setitem(EXPERIMENTS, "fakepaper.exp", Experiment("fakepaper.exp", "fakepaper",
+                                                                  exp))
     return calls
 
 

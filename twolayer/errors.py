@@ -25,6 +25,9 @@ class ConfigError(TwolayerError, ValueError):
         self.valid = valid
         super().__init__(f"{flag_name(field)} {value!r} is invalid: {valid}")
 
+    def __reduce__(self):  # picklable across processes (executors)
+        return (ConfigError, (self.field, self.value, self.valid))
+
 
 class DivergenceError(TwolayerError, FloatingPointError):
     """A run produced NaN or inf during training."""
@@ -32,6 +35,24 @@ class DivergenceError(TwolayerError, FloatingPointError):
     def __init__(self, run: int, step: int, seed: int | None = None, hint: str = ""):
         self.run = run
         self.step = step
+        self.seed = seed
+        self.hint = hint
         who = f"run {run}" + (f" (seed {seed})" if seed is not None else "")
         msg = f"training diverged: {who} produced NaN/inf at step {step}"
         super().__init__(msg + (f"; {hint}" if hint else ""))
+
+    def __reduce__(self):  # picklable across processes (executors)
+        return (DivergenceError, (self.run, self.step, self.seed, self.hint))
+
+
+class RecordError(TwolayerError):
+    """A stored record that must not be used: missing, truncated, edited, of another format, or
+    not at the address its identity hashes to."""
+
+    def __init__(self, path: object, why: str):
+        self.path = str(path)
+        self.why = why
+        super().__init__(f"record {self.path}: {why}")
+
+    def __reduce__(self):  # picklable across processes (executors)
+        return (RecordError, (self.path, self.why))

@@ -10,10 +10,17 @@ arrays are [R, T, ...]: run × probe time × ...; static arrays are [R, ...]) an
 
 Saving writes a temporary directory next to the target and renames it into place, so a reader
 never sees a half-written record.
+
+Integrity (format 2): ``record.json`` carries the SHA-256 of ``arrays.npz`` (``checksums``) and
+of its own canonical content (``content``: SHA-256 of the sorted, compact JSON of the document
+without that field), and the shape and dtype of every array. :meth:`Record.load` verifies the
+format version, both checksums and the arrays' shapes, and raises :class:`RecordError` naming
+the record and what is wrong, so a truncated, edited or foreign record is never used.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -27,9 +34,11 @@ from typing import IO, Any
 
 import numpy as np
 
-from .errors import ConfigError
+from .errors import ConfigError, RecordError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+ARRAYS = "arrays.npz"
+DOCUMENT = "record.json"
 
 
 @dataclass
@@ -64,18 +73,25 @@ class Record:
             "meta": self.meta,
             "summary": self.summary,
             "arrays": {k: list(v.shape) for k, v in self.arrays.items()},
+            "dtypes": {k: np.asarray(v).dtype.str for k, v in self.arrays.items()},
         }
 
-    def save(self, out: str | os.PathLike[str]) -> Path:
-        """Write atomically to ``out/<run_id>/`` (replacing an existing record of that id)."""
+    def save(self, out: str | os.PathLike[str], name: str | None = None,
+             extra: dict[str, Any] | None = None) -> Path:
+        """Write atomically to ``out/<name>/`` (default name: the run id), replacing an existing
+        record of that name. ``extra``: more top-level fields of ``record.json`` (e.g. the
+        store's address of the record), covered by the content checksum."""
         root = ensure_writable_dir(out, "out")
-        target = root / self.run_id
-        tmp = root / f".{self.run_id}.tmp.{uuid.uuid4().hex[:8]}"
+        name = name or self.run_id
+        target = root / name
+        tmp = root / f".{name}.tmp.{uuid.uuid4().hex[:8]}"
         tmp.mkdir()  # mode 0o777 & ~umask, like the directory it replaces
         try:
-            np.savez(tmp / "arrays.npz", times=self.times, **self.arrays)
-            with open(tmp / "record.json", "w") as fh:
-                doc = strict_json(self.to_json())
+            np.savez(tmp / ARRAYS, times=self.times, **self.arrays)
+            doc = strict_json({**self.to_json(), **(extra or {})})
+            doc["checksums"] = {ARRAYS: file_sha256(tmp / ARRAYS)}
+            doc["content"] = content_sha256(doc)
+            with open(tmp / DOCUMENT, "w") as fh:
                 json.dump(doc, fh, indent=1, sort_keys=True, allow_nan=False)
                 fh.write("\n")
             if target.exists():
@@ -92,12 +108,9 @@ class Record:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Record:
-        """Read a record directory written by :meth:`save`."""
-        path = Path(path)
-        with open(path / "record.json") as fh:
-            meta = json.load(fh)
-        with np.load(path / "arrays.npz", allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
+        """Read and verify a record directory written by :meth:`save` (:class:`RecordError` if
+        it is missing, truncated, edited or of another format)."""
+        meta, arrays = read_verified(path)
         times = arrays.pop("times")
         return cls(
             config=meta["config"],
@@ -107,6 +120,73 @@ class Record:
             meta=meta.get("meta", {}),
             summary=meta.get("summary", {}),
         )
+
+
+def canonical_json(obj: Any) -> str:
+    """Sorted-key compact JSON: the form that identities and checksums are computed on."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def content_sha256(doc: dict[str, Any]) -> str:
+    """SHA-256 of a record document's canonical JSON without its ``content`` field."""
+    body = {k: v for k, v in doc.items() if k != "content"}
+    return hashlib.sha256(canonical_json(body).encode()).hexdigest()
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def read_document(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The verified ``record.json`` of a record directory (format and content checksum)."""
+    path = Path(path)
+    try:
+        with open(path / DOCUMENT, encoding="utf-8") as fh:
+            doc = json.load(fh)
+    except FileNotFoundError:
+        raise RecordError(path, f"{DOCUMENT} is missing") from None
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        raise RecordError(path, f"{DOCUMENT} is unreadable ({type(e).__name__}: {e})") from None
+    if not isinstance(doc, dict):
+        raise RecordError(path, f"{DOCUMENT} is not a JSON object")
+    fmt = doc.get("format")
+    if fmt != FORMAT_VERSION:
+        raise RecordError(path, f"written in record format {fmt!r}; this twolayer reads format "
+                                f"{FORMAT_VERSION} (an incompatible version)")
+    if doc.get("content") != content_sha256(doc):
+        raise RecordError(path, f"{DOCUMENT} does not match its content checksum (edited or "
+                                "damaged)")
+    return doc
+
+
+def read_verified(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """(document, arrays) of a record directory, every checksum and shape verified."""
+    path = Path(path)
+    doc = read_document(path)
+    want = (doc.get("checksums") or {}).get(ARRAYS)
+    try:
+        got = file_sha256(path / ARRAYS)
+    except OSError as e:
+        raise RecordError(path, f"{ARRAYS} is unreadable ({e.strerror or e})") from None
+    if got != want:
+        raise RecordError(path, f"{ARRAYS} does not match its checksum (truncated or replaced)")
+    try:
+        with np.load(path / ARRAYS, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+    except Exception as e:  # a damaged zip or member: never used
+        raise RecordError(path, f"{ARRAYS} is unreadable ({type(e).__name__}: {e})") from None
+    shapes = doc.get("arrays", {})
+    if set(shapes) != set(arrays) - {"times"}:
+        raise RecordError(path, f"{ARRAYS} holds other arrays than {DOCUMENT} lists")
+    for k, shape in shapes.items():
+        if list(arrays[k].shape) != list(shape):
+            raise RecordError(path, f"array {k!r} has shape {list(arrays[k].shape)}, "
+                                    f"{DOCUMENT} says {shape}")
+    return doc, arrays
 
 
 def strict_json(obj: Any) -> Any:

@@ -3,13 +3,16 @@
 A :class:`Claim` names a statement of a paper (id ``<paper>.<source>.<short_name>``), its source
 (theorem, lemma, equation, figure), the card's certainty tag ([PAPER], [SECONDARY], [INFERRED],
 ...), whether it is checked inside the theorem's assumptions (``in_regime``), and a ``check``
-function. Checks read records from an :class:`Experiments` cache, so claims that need the same
-runs share them: each experiment (a function ``(quick, seeds, runtime) -> Record``, usually
-one batched ``simulate`` call) runs at most once per ``twolayer check`` invocation.
+function. There is one way to register a claim, :func:`claim`; its check reads the experiments'
+Records from a :class:`twolayer.experiments.Runs` and returns an :class:`Outcome` (what was
+measured), which :func:`run_checks` turns into the claim's :class:`Verdict`: the check never
+names its claim, so it cannot report another claim's id.
 
 A :class:`Verdict` reports what was measured, never a loosened bound: ``holds``, ``fails`` or
 ``inconclusive`` (e.g. the confidence interval straddles the bound), the measured value, the
-predicted bound or trend, a confidence interval over seeds, the number of seeds and the setting.
+predicted bound or trend, a confidence interval over seeds, the number of seeds and the setting;
+``error`` when the check itself raised or measured NaN where it needs a number (the message is
+in ``detail``; the other claims are still judged). The statistics are in :mod:`twolayer.stats`.
 """
 
 from __future__ import annotations
@@ -19,12 +22,19 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import numpy as np
-
 from ..engine import Runtime
-from ..record import Record
-
-HOLDS, FAILS, INCONCLUSIVE = "holds", "fails", "inconclusive"
+from ..errors import ConfigError
+from ..experiments import EXPERIMENTS, Runs, experiment  # noqa: F401  (re-exported)
+from ..stats import (  # noqa: F401  (re-exported for the paper modules)
+    ERROR,
+    FAILS,
+    HOLDS,
+    INCONCLUSIVE,
+    combine,
+    compare,
+    interval_outcome,
+    mean_ci,
+)
 
 
 @dataclass(frozen=True)
@@ -33,7 +43,7 @@ class Verdict:
     paper: str
     statement: str
     source: str
-    verdict: str  # holds | fails | inconclusive
+    verdict: str  # holds | fails | inconclusive | error
     measured: float | None
     bound: str
     ci: tuple[float, float] | None
@@ -54,60 +64,87 @@ class Verdict:
 
 
 @dataclass(frozen=True)
+class Outcome:
+    """What a check measured: the verdict's outcome and numbers, without the claim's identity
+    (statement, source, tag and regime come from the registered :class:`Claim`)."""
+
+    verdict: str
+    measured: float | None
+    bound: str
+    ci: tuple[float, float] | None
+    seeds: int
+    setting: str
+    detail: str = ""
+    figure: str | None = None
+
+
+CheckFn = Callable[[Runs], "Outcome | Verdict"]
+
+
+@dataclass(frozen=True)
 class Claim:
     id: str
     paper: str
     statement: str
     source: str
-    check: Callable[[Experiments], Verdict] = field(repr=False)
+    check: CheckFn = field(repr=False)
     tag: str = "[PAPER]"
     in_regime: bool = True
+    origin: str = ""  # "<file>:<line>" of the check, for error messages
 
+    def verdict(self, o: Outcome) -> Verdict:
+        """This claim's verdict from a check's outcome."""
+        return Verdict(
+            id=self.id, paper=self.paper, statement=self.statement, source=self.source,
+            verdict=o.verdict, measured=None if o.measured is None else float(o.measured),
+            bound=o.bound, ci=None if o.ci is None else (float(o.ci[0]), float(o.ci[1])),
+            seeds=int(o.seeds), setting=o.setting, in_regime=self.in_regime, tag=self.tag,
+            detail=o.detail, figure=o.figure,
+        )
 
-ExperimentFn = Callable[[bool, int | None, Runtime], Record]
-
-
-@dataclass
-class Experiments:
-    """Runs each named experiment once and hands its record to every claim that asks."""
-
-    quick: bool = False
-    seeds: int | None = None
-    runtime: Runtime = field(default_factory=Runtime)
-    _cache: dict[str, Any] = field(default_factory=dict)
-
-    def get(self, name: str) -> Any:
-        if name not in self._cache:
-            self._cache[name] = EXPERIMENTS[name](self.quick, self.seeds, self.runtime)
-        return self._cache[name]
+    def error(self, message: str) -> Verdict:
+        """The verdict ``error``: the check could not be judged (the message says why)."""
+        return self.verdict(Outcome(ERROR, None, "n/a", None, 0, "n/a", detail=message))
 
 
 CLAIMS: dict[str, Claim] = {}
-EXPERIMENTS: dict[str, ExperimentFn] = {}
+
+# Older name of twolayer.experiments.Runs (the experiment cache handed to checks).
+Experiments = Runs
 
 
 def claim(
     id: str, statement: str, source: str, tag: str = "[PAPER]", in_regime: bool = True
-) -> Callable[[Callable[[Experiments], Verdict]], Callable[[Experiments], Verdict]]:
-    """Decorator registering a check function as a claim."""
+) -> Callable[[CheckFn], CheckFn]:
+    """Decorator registering ``check(runs) -> Outcome`` as the claim ``id``."""
 
-    def deco(fn: Callable[[Experiments], Verdict]) -> Callable[[Experiments], Verdict]:
+    def deco(fn: CheckFn) -> CheckFn:
         paper = id.split(".", 1)[0]
-        CLAIMS[id] = Claim(id, paper, statement, source, fn, tag, in_regime)
+        code = getattr(fn, "__code__", None)
+        origin = f"{code.co_filename}:{code.co_firstlineno}" if code else repr(fn)
+        if id in CLAIMS and CLAIMS[id].origin != origin:
+            from ..errors import TwolayerError
+
+            raise TwolayerError(f"claim {id!r} is registered twice: at {CLAIMS[id].origin} and "
+                                f"at {origin}")
+        CLAIMS[id] = Claim(id, paper, statement, source, fn, tag, in_regime, origin)
         return fn
 
     return deco
 
 
-def experiment(name: str) -> Callable[[ExperimentFn], ExperimentFn]:
-    """Decorator registering an experiment (``(quick, seeds, runtime) -> Record`` or any object
-    the paper's checks understand, e.g. a dict of records)."""
-
-    def deco(fn: ExperimentFn) -> ExperimentFn:
-        EXPERIMENTS[name] = fn
-        return fn
-
-    return deco
+def outcome(
+    verdict: str,
+    measured: float | None,
+    bound: str,
+    ci: tuple[float, float] | None,
+    seeds: int,
+    setting: str,
+    detail: str = "",
+    figure: str | None = None,
+) -> Outcome:
+    """What a check returns (see :class:`Outcome`)."""
+    return Outcome(verdict, measured, bound, ci, seeds, setting, detail, figure)
 
 
 def verdict(
@@ -121,61 +158,31 @@ def verdict(
     detail: str = "",
     figure: str | None = None,
 ) -> Verdict:
-    """Build the verdict of a registered claim (statement, source, tag filled in from it)."""
-    c = CLAIMS[c_id]
-    return Verdict(
-        id=c.id, paper=c.paper, statement=c.statement, source=c.source, verdict=outcome,
-        measured=None if measured is None else float(measured), bound=bound,
-        ci=None if ci is None else (float(ci[0]), float(ci[1])), seeds=int(seeds),
-        setting=setting, in_regime=c.in_regime, tag=c.tag, detail=detail, figure=figure,
-    )
+    """Older form of :func:`outcome` that names the claim; :func:`run_checks` rejects a verdict
+    whose id is not the claim's own."""
+    return CLAIMS[c_id].verdict(Outcome(outcome, measured, bound, ci, seeds, setting, detail,
+                                        figure))
 
 
-def mean_ci(values: Iterable[float], level: float = 0.95) -> tuple[float, tuple[float, float]]:
-    """Mean over seeds and its Student-t confidence interval (a point interval for one seed)."""
-    v = np.asarray(list(values), dtype=np.float64)
-    v = v[np.isfinite(v)]
-    if v.size == 0:
-        return float("nan"), (float("nan"), float("nan"))
-    m = float(v.mean())
-    if v.size == 1:
-        return m, (m, m)
-    from scipy import stats
-
-    half = float(stats.t.ppf(0.5 + level / 2, v.size - 1) * v.std(ddof=1) / math.sqrt(v.size))
-    return m, (m - half, m + half)
-
-
-def compare(ci: tuple[float, float], bound: float, direction: str) -> str:
-    """holds if the whole CI is on the right side of the bound (``"<="`` or ``">="``), fails if
-    it is wholly on the wrong side, inconclusive if it straddles the bound."""
-    lo, hi = ci
-    if not (math.isfinite(lo) and math.isfinite(hi)):
-        return INCONCLUSIVE
-    if direction == "<=":
-        return HOLDS if hi <= bound else FAILS if lo > bound else INCONCLUSIVE
-    if direction == ">=":
-        return HOLDS if lo >= bound else FAILS if hi < bound else INCONCLUSIVE
-    raise ValueError(direction)
-
-
-def interval_outcome(ci: tuple[float, float], lo: float, hi: float) -> str:
-    """holds if the CI lies inside [lo, hi], fails if it lies wholly outside, else inconclusive."""
-    a, b = ci
-    if not (math.isfinite(a) and math.isfinite(b)):
-        return INCONCLUSIVE
-    if lo <= a and b <= hi:
-        return HOLDS
-    if b < lo or a > hi:
-        return FAILS
-    return INCONCLUSIVE
-
-
-def combine(*outcomes: str) -> str:
-    """fails if any fails, holds if all hold, else inconclusive."""
-    if FAILS in outcomes:
-        return FAILS
-    return HOLDS if all(o == HOLDS for o in outcomes) else INCONCLUSIVE
+def judge(c: Claim, runs: Runs) -> Verdict:
+    """Run one claim's check; an exception or a malformed result gives the verdict ``error``
+    (bad input, a ConfigError, still stops the command)."""
+    try:
+        result = c.check(runs)
+    except ConfigError:
+        raise
+    except Exception as e:  # noqa: BLE001 - reported as this claim's verdict
+        return c.error(f"the check raised {type(e).__name__}: {e}")
+    if isinstance(result, Verdict):  # the older form: it must be this claim's own
+        if result.id != c.id:
+            return c.error(f"the check returned a verdict for another claim ({result.id})")
+        result = Outcome(result.verdict, result.measured, result.bound, result.ci, result.seeds,
+                         result.setting, result.detail, result.figure)
+    if not isinstance(result, Outcome):
+        return c.error(f"the check returned a {type(result).__name__}, not an Outcome")
+    if result.verdict not in (HOLDS, FAILS, INCONCLUSIVE, ERROR):
+        return c.error(f"the check returned the unknown verdict {result.verdict!r}")
+    return c.verdict(result)
 
 
 def claims_for(selection: Iterable[str]) -> list[Claim]:
@@ -187,8 +194,6 @@ def claims_for(selection: Iterable[str]) -> list[Claim]:
     for s in sel:
         hits = [c for c in CLAIMS.values() if c.paper == s or c.id == s or c.id.startswith(s + ".")]
         if not hits:
-            from ..errors import ConfigError
-
             papers = sorted({c.paper for c in CLAIMS.values()})
             raise ConfigError("paper", s, "known papers are " + ", ".join(papers))
         out += [c for c in hits if c not in out]
@@ -200,7 +205,9 @@ def run_checks(
     quick: bool = False,
     seeds: int | None = None,
     runtime: Runtime | None = None,
+    runs: Runs | None = None,
 ) -> list[Verdict]:
-    """Check the selected claims; experiments are shared between claims of one call."""
-    exps = Experiments(quick=quick, seeds=seeds, runtime=runtime or Runtime())
-    return [c.check(exps) for c in claims_for(selection)]
+    """Check the selected claims; experiments are shared between the claims of one call (and
+    read from ``runs.store`` when it holds them)."""
+    runs = runs or Runs(quick=quick, seeds=seeds, runtime=runtime or Runtime())
+    return [judge(c, runs) for c in claims_for(selection)]

@@ -17,12 +17,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..claims import Verdict, claims_for, run_checks
-from ..claims.base import HOLDS
+from ..claims.base import ERROR, HOLDS
 from ..cli import integer
 from ..engine import Runtime, resolve_device
 from ..errors import ConfigError
 from ..record import check_writable_dir, write_text_atomic
 from .settings import add_threads_flag, runtime_threads
+from .storeflags import add_store_flags, runs_from_args
 
 FIGURES_DIR = "figures"
 
@@ -48,6 +49,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--list", action="store_true", help="list the selected claims without running")
     p.add_argument("--device", default="auto", help="auto (cuda if present), cpu or cuda")
     add_threads_flag(p)
+    add_store_flags(p)
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     p.add_argument("--details", action="store_true",
                    help="print each verdict's details (per-setting values, violating runs)")
@@ -78,7 +80,9 @@ def verdict_json(v: Verdict) -> dict:
 
 
 def exit_status(verdicts: Sequence[Verdict]) -> int:
-    """0 if every in-regime verdict holds, else 1."""
+    """0 if every in-regime verdict holds and no check raised, else 1."""
+    if any(v.verdict == ERROR for v in verdicts):
+        return 1
     return 0 if all(v.verdict == HOLDS for v in verdicts if v.in_regime) else 1
 
 
@@ -174,13 +178,17 @@ def run(args: argparse.Namespace) -> int:
         check_writable_dir(report.parent if str(report.parent) else ".", "report")
     device = resolve_device(args.device)
     runtime = Runtime(device=str(device), progress=False, threads=runtime_threads(args))
+    runs = runs_from_args(args, args.quick, args.seeds, runtime)
     start = time.perf_counter()
     if not (args.quiet or args.json):
-        print(f"checking {len(claims)} claims ({'quick' if args.quick else 'full'} mode) ...",
-              file=sys.stderr)
-    verdicts = run_checks([c.id for c in claims], quick=args.quick, seeds=args.seeds,
-                          runtime=runtime)
+        where = f"records in {runs.store.root}" if runs.store else "nothing stored"
+        print(f"checking {len(claims)} claims ({'quick' if args.quick else 'full'} mode; "
+              f"{where}) ...", file=sys.stderr)
+    verdicts = run_checks([c.id for c in claims], runs=runs)
     wall = time.perf_counter() - start
+    if not (args.quiet or args.json):
+        print(f"experiments: {len(runs.trained)} trained, {len(runs.reused)} read from the store",
+              file=sys.stderr)
     if report is not None:
         command = "twolayer check " + " ".join(
             (["--all"] if selection == ["all"] else selection)

@@ -27,6 +27,7 @@ from ..engine import Runtime, resolve_device
 from ..errors import ConfigError
 from ..record import check_writable_dir, ensure_writable_dir
 from .settings import add_threads_flag, runtime_threads
+from .storeflags import add_store_flags, runs_from_args
 
 DEFAULT_OUT = "figures"
 INDEX = "index.json"
@@ -48,6 +49,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="auto",
                    help="auto (cuda if present), cpu or cuda (default auto)")
     add_threads_flag(p)
+    add_store_flags(p)
     p.add_argument("--list", action="store_true", help="list the registered figures and exit")
     p.add_argument("--quiet", action="store_true", help="no progress bars or per-figure lines")
     p.set_defaults(run=run)
@@ -188,12 +190,13 @@ def run(args: argparse.Namespace) -> int:
     root = ensure_writable_dir(out, "out")
     runtime = Runtime(device=str(device), progress=False if args.quiet else None,
                       threads=runtime_threads(args))
+    runs = runs_from_args(args, bool(args.quick), None, runtime)
     device_name = (torch.cuda.get_device_name(device) if device.type == "cuda"
                    else platform.processor() or platform.machine())
     for name in names:
         spec = FIGURES[name]
         start = time.perf_counter()
-        paths = spec.make(root, bool(args.quick), runtime)
+        paths = spec.draw(root, runs)
         seconds = time.perf_counter() - start
         entry = {
             "files": [Path(p).name for p in paths],
@@ -212,5 +215,8 @@ def run(args: argparse.Namespace) -> int:
         if not args.quiet:
             shown = ", ".join(str(p) for p in paths)
             print(f"{name}: {shown} ({seconds:.1f} s)", file=sys.stderr)
+    if not args.quiet:
+        print(f"experiments: {len(runs.trained)} trained, {len(runs.reused)} read from the store",
+              file=sys.stderr)
     print(root)
     return 0

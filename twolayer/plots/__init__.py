@@ -1,8 +1,10 @@
 """Figures: one module per paper, one declarative :class:`FigureSpec` per figure.
 
-A figure function ``make(out_dir, quick, runtime) -> list[Path]`` runs what it needs through the
-library (``simulate``/``engine.train``; never its own training loop), writes PNGs into
-``out_dir`` and returns their paths. The spec says which paper figure it regenerates, which
+A figure function ``make(out_dir, runs) -> list[Path]`` reads the Records of the experiments it
+shows from ``runs`` (a :class:`twolayer.experiments.Runs`: the same runs the claims read, from
+the record store when they are there; it never trains by itself), writes PNGs into ``out_dir``
+and returns their paths. (The older form ``make(out_dir, quick, runtime)`` still works while
+the paper modules move over.) The spec says which paper figure it regenerates, which
 claims it illustrates, and every parameter that differs from the paper; ``twolayer figures``
 writes that into ``figures/README.md``.
 
@@ -11,13 +13,14 @@ Register with :func:`figure`; paper modules are imported at the end of this file
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..engine import Runtime
+from ..experiments import Runs
 
-MakeFn = Callable[[Path, bool, Runtime], list[Path]]
+MakeFn = Callable[..., list[Path]]  # (out_dir, runs) or, older, (out_dir, quick, runtime)
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,13 @@ class FigureSpec:
     make: MakeFn = field(repr=False)
     claims: tuple[str, ...] = ()
     differences: tuple[str, ...] = ()  # parameters that differ from the paper, one per entry
+
+    def draw(self, out_dir: Path, runs: Runs) -> list[Path]:
+        """Write the figure into ``out_dir`` from the runs of ``runs``."""
+        if len(inspect.signature(self.make).parameters) == 2:
+            return self.make(out_dir, runs)
+        return self.make(out_dir, runs.quick, runs.runtime)  # older form
+
 
 
 FIGURES: dict[str, FigureSpec] = {}

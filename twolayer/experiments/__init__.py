@@ -1,0 +1,173 @@
+"""Experiments: a paper's plans and runners, whose Records the claims and the figures read.
+
+An experiment is a function ``run(quick, seeds, runtime) -> Record | dict[str, Record]``
+registered under a name ``<paper>.<name>`` with :func:`experiment`. It trains through the
+library (``simulate``, ``engine.train``) and returns Records only, so that its result can be
+stored and read back. Claims (``twolayer.claims``) and figures (``twolayer.plots``) never train:
+they ask a :class:`Runs` for an experiment's result by name.
+
+:class:`Runs` runs each experiment at most once per process and, with a store, at most once
+per *key*: the experiment's name and plan version, the mode (quick or full), the seeds, the
+device type and dtype policy, and a fingerprint of the code that produces runs (every module of
+twolayer except the verdict, plotting and command layers, plus the experiment's own module).
+A result stored under the same key is read back (verified) instead of trained; changing a
+verdict rule or a figure retrains nothing, changing the engine or an experiment retrains.
+The default store is ``$TWOLAYER_STORE`` or ``<user cache>/twolayer/store``.
+
+Paper modules in this package register on import (:data:`PAPERS`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..engine import Runtime
+from ..record import FORMAT_VERSION, Record
+from ..store import RecordStore
+
+Result = Any  # Record | dict[str, Record] (other objects are kept in memory only, never stored)
+ExperimentFn = Callable[[bool, "int | None", Runtime], Result]
+
+# Modules whose code does not change what a run measures: verdict rules, figures, the CLI,
+# sweeps and benchmarks. Every other module of twolayer is part of the code fingerprint.
+NOT_RUN_CODE = ("claims", "plots", "commands", "bench", "sweep", "cli.py", "clidoc.py",
+                "__main__.py", "stats.py", "store.py", "experiments")
+
+
+@dataclass(frozen=True)
+class Experiment:
+    name: str  # "<paper>.<short name>"
+    paper: str
+    run: ExperimentFn = field(repr=False)
+    version: int = 1  # bump when the plan changes in a way the code fingerprint cannot see
+    source: str = ""  # the file that defines it (part of its key)
+
+
+EXPERIMENTS: dict[str, Experiment] = {}
+
+
+def experiment(name: str, version: int = 1) -> Callable[[ExperimentFn], ExperimentFn]:
+    """Decorator registering ``run(quick, seeds, runtime)`` as the experiment ``name``."""
+
+    def deco(fn: ExperimentFn) -> ExperimentFn:
+        paper = name.split(".", 1)[0]
+        source = getattr(sys.modules.get(fn.__module__), "__file__", "") or ""
+        if name in EXPERIMENTS and EXPERIMENTS[name].source != source:
+            from ..errors import TwolayerError
+
+            raise TwolayerError(f"experiment {name!r} is defined twice: in "
+                                f"{EXPERIMENTS[name].source} and in {source}")
+        EXPERIMENTS[name] = Experiment(name, paper, fn, version, source)
+        return fn
+
+    return deco
+
+
+def _file_digest(path: str | os.PathLike[str]) -> str:
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return "unreadable"
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """SHA-256 (16 hex digits) over the source of every run-producing module of twolayer."""
+    root = Path(__file__).resolve().parent.parent
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root).as_posix()
+        if rel.split("/", 1)[0] in NOT_RUN_CODE:
+            continue
+        h.update(rel.encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
+def default_store_dir() -> Path:
+    """``$TWOLAYER_STORE``, else ``$XDG_CACHE_HOME/twolayer/store``, else
+    ``~/.cache/twolayer/store``."""
+    env = os.environ.get("TWOLAYER_STORE")
+    if env:
+        return Path(env).expanduser()
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(cache) / "twolayer" / "store"
+
+
+def storable(result: Any) -> bool:
+    if isinstance(result, Record):
+        return True
+    return (isinstance(result, dict) and bool(result)
+            and all(isinstance(k, str) and isinstance(v, Record) for k, v in result.items()))
+
+
+@dataclass
+class Runs:
+    """The experiments' results for one mode (quick or full), seeds and runtime: each one run
+    at most once, read from ``store`` when it holds the same key."""
+
+    quick: bool = False
+    seeds: int | None = None
+    runtime: Runtime = field(default_factory=Runtime)
+    store: RecordStore | None = None
+    trained: list[str] = field(default_factory=list)  # experiments trained by this object
+    reused: list[str] = field(default_factory=list)  # experiments read from the store
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def key(self, name: str) -> dict[str, Any]:
+        """What a stored result must match to be reused."""
+        exp = EXPERIMENTS[name]
+        return {
+            "experiment": name,
+            "version": exp.version,
+            "quick": bool(self.quick),
+            "seeds": self.seeds,
+            "device": self.runtime.torch_device.type,
+            "format": FORMAT_VERSION,
+            "code": code_fingerprint(),
+            "source": _file_digest(exp.source) if exp.source else "",
+            "torch": torch.__version__.split("+")[0],
+        }
+
+    def get(self, name: str) -> Any:
+        """The result of experiment ``name`` (trained, or read back from the store)."""
+        if name in self._cache:
+            return self._cache[name]
+        if name not in EXPERIMENTS:
+            from ..errors import TwolayerError
+
+            raise TwolayerError(f"no experiment named {name!r}; known: "
+                                + ", ".join(sorted(EXPERIMENTS)))
+        result = None
+        key = self.key(name) if self.store is not None else None
+        if key is not None:
+            result = self.store.get_entry(key)
+            if result is not None:
+                self.reused.append(name)
+        if result is None:
+            exp = EXPERIMENTS[name]
+            result = exp.run(self.quick, self.seeds, self.runtime)
+            self.trained.append(name)
+            if key is not None and storable(result):
+                self.store.put_entry(key, result)
+        self._cache[name] = result
+        return result
+
+
+# Paper modules register their experiments on import (one entry per paper).
+PAPERS: tuple[str, ...] = ()
+
+
+def load_all() -> None:
+    """Import every built-in paper's experiment module."""
+    for paper in PAPERS:
+        importlib.import_module(f"{__name__}.{paper}")

@@ -1,0 +1,297 @@
+"""A content-addressed record store: every record lives at the address of its identity.
+
+Layout of a store directory::
+
+    <root>/
+      records/<address>/        one Record (record.json + arrays.npz, :mod:`twolayer.record`);
+                                address = the first hex digits of SHA-256 of the canonical JSON
+                                of the record's identity (a sweep point: its resolved config; an
+                                experiment's part: the experiment's key and the part's name)
+      entries/<key>.json        an experiment's result: its key (experiment, plan version, mode,
+                                seeds, device, code fingerprint) and the addresses of its parts
+      quarantine/               records and entries found damaged, moved aside with a reason
+      .lock                     the lock file of :meth:`RecordStore.lock` (pid and host inside)
+
+Every read is verified (:func:`twolayer.record.read_verified`): the format version, the SHA-256
+of ``arrays.npz`` and of the document, and address = hash(identity). A record or entry that
+fails is moved to ``quarantine/`` with one warning line on stderr and reported as absent, so the
+caller trains it again; it never reaches a summary, a verdict or a figure. Writes go to a
+temporary name and are renamed into place; temporaries left by a killed writer are removed when
+the store is opened under its lock (or when they are older than an hour).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import socket
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError, RecordError
+from .record import (
+    Record,
+    canonical_json,
+    ensure_writable_dir,
+    read_document,
+    strict_json,
+    write_text_atomic,
+)
+
+ENTRY_FORMAT = 1
+STALE_SECONDS = 3600.0
+
+Warn = Callable[[str], None]
+
+
+def address_of(identity: Any, length: int = 12) -> str:
+    """The first ``length`` hex digits of SHA-256 of the identity's canonical JSON."""
+    return hashlib.sha256(canonical_json(strict_json(identity)).encode()).hexdigest()[:length]
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+@dataclass
+class VerifyReport:
+    """What :meth:`RecordStore.verify` found: intact items, and the ones it quarantined."""
+
+    intact: int = 0
+    quarantined: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
+    removed_temporaries: list[str] = field(default_factory=list)
+
+
+class RecordStore:
+    """Records at the addresses of their identities, verified on every read."""
+
+    def __init__(self, root: str | os.PathLike[str], warn: Warn | None = None):
+        self.root = Path(root)
+        self.warn = warn or _stderr
+
+    # -- paths ------------------------------------------------------------------------------
+    @property
+    def records(self) -> Path:
+        return self.root / "records"
+
+    @property
+    def entries(self) -> Path:
+        return self.root / "entries"
+
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.root / "quarantine"
+
+    # -- records ----------------------------------------------------------------------------
+    def has(self, address: str) -> bool:
+        """A record directory exists at ``address`` (not verified: :meth:`get` verifies)."""
+        return (self.records / address / "record.json").is_file()
+
+    def put(self, record: Record, identity: Any, length: int = 12) -> str:
+        """Save ``record`` atomically at the address of ``identity``; return the address."""
+        address = address_of(identity, length)
+        record.save(ensure_writable_dir(self.records, "records"), name=address,
+                    extra={"identity": strict_json(identity), "address": address})
+        return address
+
+    def get(self, address: str) -> Record | None:
+        """The verified record at ``address``; None if absent or damaged (then quarantined)."""
+        path = self.records / address
+        if not path.exists():
+            return None
+        try:
+            return self._load(path, address)
+        except RecordError as e:
+            self.quarantine(path, e.why)
+            return None
+
+    def load(self, address: str) -> Record:
+        """The verified record at ``address`` (RecordError if absent or damaged; not moved)."""
+        return self._load(self.records / address, address)
+
+    def _load(self, path: Path, address: str) -> Record:
+        if not path.is_dir():
+            raise RecordError(path, "no such record")
+        doc = read_document(path)
+        if doc.get("address") != address or "identity" not in doc:
+            raise RecordError(path, f"its document names address {doc.get('address')!r}, not "
+                                    f"{address!r}")
+        if address_of(doc["identity"], len(address)) != address:
+            raise RecordError(path, "its identity (config) does not hash to its address "
+                                    f"{address}")
+        return Record.load(path)
+
+    # -- experiment entries -----------------------------------------------------------------
+    def put_entry(self, key: Mapping[str, Any], result: Record | Mapping[str, Record]) -> str:
+        """Save an experiment's result (a Record, or a mapping name → Record) under ``key``;
+        the parts first, the entry last, so an entry present means every part was written."""
+        key_id = address_of(key, 16)
+        if isinstance(result, Record):
+            kind, parts = "record", {"": result}
+        else:
+            kind, parts = "mapping", dict(result)
+        addresses = {}
+        for name, rec in parts.items():
+            if not isinstance(name, str) or not isinstance(rec, Record):
+                raise TypeError("an experiment must return a Record or a mapping of str names "
+                                f"to Records; part {name!r} is a {type(rec).__name__}")
+            addresses[name] = self.put(rec, {"entry": key_id, "part": name}, 16)
+        doc = {"format": ENTRY_FORMAT, "key": strict_json(dict(key)), "id": key_id,
+               "kind": kind, "parts": addresses}
+        doc["content"] = hashlib.sha256(canonical_json(doc).encode()).hexdigest()
+        ensure_writable_dir(self.entries, "records")
+        write_text_atomic(self.entries / f"{key_id}.json",
+                          json.dumps(doc, indent=1, sort_keys=True) + "\n")
+        return key_id
+
+    def get_entry(self, key: Mapping[str, Any]) -> Record | dict[str, Record] | None:
+        """The verified result stored under ``key``; None if absent or damaged (quarantined)."""
+        key_id = address_of(key, 16)
+        path = self.entries / f"{key_id}.json"
+        if not path.exists():
+            return None
+        try:
+            doc = self._entry_document(path, key_id)
+        except RecordError as e:
+            self.quarantine(path, e.why)
+            return None
+        if doc["key"] != strict_json(dict(key)):
+            self.quarantine(path, "its key differs from the one it is filed under")
+            return None
+        parts: dict[str, Record] = {}
+        for name, address in doc["parts"].items():
+            rec = self.get(address)
+            if rec is None:
+                self.quarantine(path, f"its part {name!r} ({address}) is missing or damaged")
+                return None
+            doc_identity = {"entry": key_id, "part": name}
+            if address_of(doc_identity, len(address)) != address:
+                self.quarantine(path, f"its part {name!r} is filed at a foreign address")
+                return None
+            parts[name] = rec
+        return parts[""] if doc["kind"] == "record" else parts
+
+    def has_entry(self, key: Mapping[str, Any]) -> bool:
+        return (self.entries / f"{address_of(key, 16)}.json").is_file()
+
+    @staticmethod
+    def _entry_document(path: Path, key_id: str) -> dict[str, Any]:
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as e:
+            raise RecordError(path, f"unreadable ({type(e).__name__})") from None
+        if not isinstance(doc, dict) or doc.get("format") != ENTRY_FORMAT:
+            raise RecordError(path, "not an entry of this twolayer's format")
+        body = {k: v for k, v in doc.items() if k != "content"}
+        if doc.get("content") != hashlib.sha256(canonical_json(body).encode()).hexdigest():
+            raise RecordError(path, "does not match its content checksum (edited or damaged)")
+        if doc.get("id") != key_id or address_of(doc.get("key"), 16) != key_id:
+            raise RecordError(path, "its key does not hash to its name")
+        if doc.get("kind") not in ("record", "mapping") or not isinstance(doc.get("parts"), dict):
+            raise RecordError(path, "malformed entry")
+        return doc
+
+    # -- damage, temporaries, verification --------------------------------------------------
+    def quarantine(self, path: Path, why: str) -> Path | None:
+        """Move a damaged record or entry into ``quarantine/`` (with a ``.why`` note) and say so
+        on one line; return its new path (None if it vanished meanwhile)."""
+        self.quarantine_dir.mkdir(parents=True, exist_ok=True)
+        stamp = time.strftime("%Y%m%dT%H%M%S")
+        tag = f"{stamp}.{uuid.uuid4().hex[:6]}"
+        dest = self.quarantine_dir / f"{path.parent.name}-{path.name}.{tag}"
+        try:
+            os.replace(path, dest)
+        except FileNotFoundError:
+            return None
+        write_text_atomic(dest.with_name(dest.name + ".why"), why + "\n")
+        rel = os.path.relpath(path, self.root)
+        self.warn(f"twolayer: warning: {rel} in store {self.root} is damaged ({why}); moved to "
+                  f"quarantine/{dest.name}; it will be computed again")
+        return dest
+
+    def clean_temporaries(self, max_age: float | None = STALE_SECONDS) -> list[Path]:
+        """Remove temporaries a killed writer left (``.<name>.tmp.*``) that are older than
+        ``max_age`` seconds (None: all of them; only safe under :meth:`lock`)."""
+        removed = []
+        now = time.time()
+        for folder in (self.records, self.entries):
+            if not folder.is_dir():
+                continue
+            for p in folder.glob(".*.tmp*"):
+                if max_age is not None and now - p.lstat().st_mtime <= max_age:
+                    continue
+                if p.is_dir():
+                    shutil.rmtree(p, ignore_errors=True)
+                else:
+                    p.unlink(missing_ok=True)
+                removed.append(p)
+        return removed
+
+    def verify(self) -> VerifyReport:
+        """Verify every record and entry; quarantine what fails."""
+        report = VerifyReport()
+        report.removed_temporaries = [str(p) for p in self.clean_temporaries(None)]
+        warn = self.warn
+
+        def note(line: str) -> None:
+            warn(line)
+
+        self.warn = note
+        try:
+            if self.records.is_dir():
+                for path in sorted(p for p in self.records.iterdir() if not p.name.startswith(".")):
+                    try:
+                        self._load(path, path.name)
+                        report.intact += 1
+                    except RecordError as e:
+                        report.quarantined.append((str(path), e.why))
+                        self.quarantine(path, e.why)
+            if self.entries.is_dir():
+                for path in sorted(self.entries.glob("*.json")):
+                    try:
+                        doc = self._entry_document(path, path.stem)
+                        bad = [a for a in doc["parts"].values() if not self.has(a)]
+                        if bad:
+                            raise RecordError(path, f"parts missing: {', '.join(bad)}")
+                        report.intact += 1
+                    except RecordError as e:
+                        report.quarantined.append((str(path), e.why))
+                        self.quarantine(path, e.why)
+        finally:
+            self.warn = warn
+        return report
+
+    # -- one writer -------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def lock(self, wait: bool = False, flag: str = "records") -> Iterator[None]:
+        """Hold the store's exclusive lock (``flock`` on ``<root>/.lock``, which names the
+        holder's pid and host). Held by another process: wait when ``wait``, else ConfigError
+        naming the holder. A lock whose holder died is released by the kernel, so it is
+        simply taken over."""
+        ensure_writable_dir(self.root, flag)
+        path = self.root / ".lock"
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except BlockingIOError:
+                holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "another process"
+                raise ConfigError(flag, str(self.root), f"the store is in use by {holder}; wait "
+                                  "for it to finish (or pass --wait to queue)") from None
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()}\n".encode(), 0)
+            self.clean_temporaries(None)
+            yield
+        finally:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, 0)
+            os.close(fd)  # releases the flock
