@@ -143,6 +143,8 @@ class Runs:
         if name in self._cache:
             return self._cache[name]
         if name not in EXPERIMENTS:
+            load_all()
+        if name not in EXPERIMENTS:
             from ..errors import TwolayerError
 
             raise TwolayerError(f"no experiment named {name!r}; known: "
@@ -164,7 +166,7 @@ class Runs:
 
 
 # Paper modules register their experiments on import (one entry per paper).
-PAPERS: tuple[str, ...] = ()
+PAPERS: tuple[str, ...] = ("frei2023", "liu2023", "maennel2020", "vashisht2024", "badger2022")
 
 
 def load_all() -> None:
