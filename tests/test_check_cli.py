@@ -8,8 +8,8 @@ import pytest
 
 from twolayer.claims import CLAIMS
 from twolayer.claims.base import FAILS, HOLDS, INCONCLUSIVE, Claim, outcome
-from twolayer.experiments import Experiment
 from twolayer.cli import main
+from twolayer.experiments import Experiment
 
 KEYS = {"id", "paper", "statement", "source", "verdict", "measured", "bound", "ci", "seeds",
         "setting", "in_regime"}

@@ -16,7 +16,7 @@ from fractions import Fraction
 from . import __version__
 from .errors import TwolayerError
 
-COMMANDS = ("simulate", "figures", "check", "conditions", "sweep", "bench")
+COMMANDS = ("simulate", "figures", "check", "conditions", "sweep", "store", "bench")
 
 
 class Parser(argparse.ArgumentParser):

@@ -16,8 +16,9 @@ Every read is verified (:func:`twolayer.record.read_verified`): the format versi
 of ``arrays.npz`` and of the document, and address = hash(identity). A record or entry that
 fails is moved to ``quarantine/`` with one warning line on stderr and reported as absent, so the
 caller trains it again; it never reaches a summary, a verdict or a figure. Writes go to a
-temporary name and are renamed into place; temporaries left by a killed writer are removed when
-the store is opened under its lock (or when they are older than an hour).
+temporary name and are renamed into place; temporaries left by a killed writer are removed by
+the next sweep that holds the store's lock and by ``verify`` (any writer removes those older
+than an hour).
 """
 
 from __future__ import annotations
@@ -289,7 +290,6 @@ class RecordStore:
                                   "for it to finish (or pass --wait to queue)") from None
             os.ftruncate(fd, 0)
             os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()}\n".encode(), 0)
-            self.clean_temporaries(None)
             yield
         finally:
             with contextlib.suppress(OSError):

@@ -7,7 +7,7 @@ import argparse
 
 from ..errors import ConfigError
 from ..experiments import Runs, default_store_dir
-from ..record import check_writable_dir
+from ..record import ensure_writable_dir
 from ..store import RecordStore
 
 
@@ -20,7 +20,8 @@ def add_store_flags(p: argparse.ArgumentParser) -> None:
 
 
 def store_from_args(args: argparse.Namespace) -> RecordStore | None:
-    """The store the flags name (checked writable before any work), or None for --no-store."""
+    """The store the flags name (created and checked writable before any work), or None for
+    --no-store."""
     if args.no_store:
         if args.records is not None:
             raise ConfigError("records", args.records, "cannot be combined with --no-store")
@@ -28,8 +29,7 @@ def store_from_args(args: argparse.Namespace) -> RecordStore | None:
     if args.records is not None and not str(args.records).strip():
         raise ConfigError("records", args.records, "must be a directory path (not empty)")
     root = args.records if args.records is not None else default_store_dir()
-    check_writable_dir(root, "records")
-    return RecordStore(root)
+    return RecordStore(ensure_writable_dir(root, "records"))
 
 
 def runs_from_args(args: argparse.Namespace, quick: bool, seeds: int | None, runtime) -> Runs:

@@ -46,6 +46,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="slurm: time limit per job in minutes (overrides [slurm] time)")
     p.add_argument("--out", help=f"store directory (default {DEFAULT_ROOT}/<spec name>)")
     p.add_argument("--force", action="store_true", help="retrain points already in the store")
+    p.add_argument("--wait", action="store_true",
+                   help="if another sweep holds the store's lock, wait for it (default: exit 2)")
+    p.add_argument("--verify", action="store_true",
+                   help="verify every record of the store (quarantining damaged ones), train "
+                   "nothing, report what was moved")
     p.add_argument("--dry-run", action="store_true",
                    help="validate the spec, print the points and groups, write nothing")
     p.add_argument("--json", action="store_true", help="print the report as one JSON object")
@@ -98,13 +103,22 @@ def run(args: argparse.Namespace) -> int:
                   + " ".join(f"{k}={v}" for k, v in p.coords.items()))
         return 0
     check_writable_dir(out, "out")
+    if args.verify:
+        from .store import print_verify_report
+
+        st = Store(out)
+        with st.record_store.lock(wait=args.wait, flag="out"):
+            return print_verify_report(st.record_store.verify(), args.json)
     executor = make_executor(args, spec, out)  # connects (dask) before anything is written
     try:
         def progress(done: int, total: int, outcomes) -> None:  # type: ignore[no-untyped-def]
             if not args.quiet:
                 print(f"[{done}/{total}] {len(outcomes)} point(s) done", file=sys.stderr)
 
-        report = run_sweep(spec, Store(out), executor, force=args.force, on_result=progress)
+        st = Store(out)
+        with st.record_store.lock(wait=args.wait, flag="out"):  # one writer per store
+            st.clean_stale(None)  # under the lock every temporary is a dead writer's
+            report = run_sweep(spec, st, executor, force=args.force, on_result=progress)
     finally:
         executor.close()
     doc = {

@@ -54,6 +54,7 @@ def run_sweep(spec: SweepSpec, store: Store | str | Path, executor: Any, force: 
     if force:
         for p in points:
             st.forget(p.run_id)
+    st.verify_points(p.run_id for p in points)  # damaged records are quarantined: missing
     missing = {p.run_id for p in points if force or not st.has(p.run_id)}
     todo = [g for g in groups if any(points[i].run_id in missing for i in g)]
     tasks = [[points[i].config.to_dict() for i in g] for g in todo]
@@ -83,9 +84,15 @@ def run_sweep(spec: SweepSpec, store: Store | str | Path, executor: Any, force: 
 def load_records(spec: SweepSpec, store: Store | str | Path) -> dict[int, Any]:
     """{point index: Record} of the points of ``spec`` present in ``store``."""
     st = store if isinstance(store, Store) else Store(store)
-    return {p.index: st.load(p.run_id) for p in spec.points() if st.has_record(p.run_id)}
+    out = {}
+    for p in spec.points():
+        rec = st.record_store.get(p.run_id) if st.has_record(p.run_id) else None
+        if rec is not None:
+            out[p.index] = rec
+    return out
 
 
 def point_records(points: list[Point], store: Store) -> list[Any]:
     """The records of ``points`` (None where missing or failed), in order."""
-    return [store.load(p.run_id) if store.has_record(p.run_id) else None for p in points]
+    return [store.record_store.get(p.run_id) if store.has_record(p.run_id) else None
+            for p in points]

@@ -13,8 +13,12 @@ Layout of a store directory::
                                 twolayer[parquet])
 
 Every file is written atomically (temporary file or directory, then rename), so a killed sweep
-leaves complete records or none; a record present is a point done. The same point in two specs
-(same canonical config) is the same record.
+leaves complete records or none; a record present and intact is a point done. The same point in
+two specs (same canonical config) is the same record. The records are a
+:class:`twolayer.store.RecordStore` (identity = the point's config, address = its run id): every
+read is verified, and a damaged record (truncated, edited, of another format, or whose config no
+longer hashes to its run id) is moved to ``quarantine/`` with one warning line and its point is
+trained again.
 """
 
 from __future__ import annotations
@@ -29,7 +33,9 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import RecordError
 from ..record import Record, ensure_writable_dir, write_text_atomic
+from ..store import RecordStore, Warn
 from .spec import Point
 
 SUMMARY_METRICS = (
@@ -42,8 +48,9 @@ SUMMARY_METRICS = (
 class Store:
     """A sweep's store directory (created on first write)."""
 
-    def __init__(self, root: str | os.PathLike[str]):
+    def __init__(self, root: str | os.PathLike[str], warn: Warn | None = None):
         self.root = Path(root)
+        self.record_store = RecordStore(self.root, warn)
 
     @property
     def records(self) -> Path:
@@ -64,7 +71,17 @@ class Store:
         return (self.failed / f"{run_id}.json").is_file()
 
     def load(self, run_id: str) -> Record:
-        return Record.load(self.records / run_id)
+        """The verified record of a point (RecordError if absent or damaged)."""
+        return self.record_store.load(run_id)
+
+    def verify_points(self, run_ids: Iterable[str]) -> list[str]:
+        """Verify the stored record of each of these points; quarantine the damaged ones (their
+        points become missing) and return their run ids."""
+        bad = []
+        for run_id in run_ids:
+            if self.has_record(run_id) and self.record_store.get(run_id) is None:
+                bad.append(run_id)
+        return bad
 
     def failure(self, run_id: str) -> dict[str, Any]:
         return json.loads((self.failed / f"{run_id}.json").read_text())
@@ -72,7 +89,11 @@ class Store:
     def put(self, outcome: Any) -> None:
         """Write one worker :class:`~twolayer.sweep.worker.Outcome` atomically."""
         if outcome.status == "ok":
-            outcome.record.save(ensure_writable_dir(self.records, "out"))
+            rec = outcome.record
+            address = self.record_store.put(rec, rec.config)
+            if address != rec.run_id:  # pragma: no cover - a config that does not hash to its id
+                raise RecordError(self.records / address, f"the config hashes to {address}, "
+                                  f"not to its run id {rec.run_id}")
             (self.failed / f"{outcome.run_id}.json").unlink(missing_ok=True)
         else:
             ensure_writable_dir(self.failed, "out")
@@ -80,21 +101,11 @@ class Store:
                    "message": outcome.message}
             write_atomic(self.failed / f"{outcome.run_id}.json", json.dumps(doc, indent=1) + "\n")
 
-    def clean_stale(self, max_age: float = 3600.0) -> list[Path]:
+    def clean_stale(self, max_age: float | None = 3600.0) -> list[Path]:
         """Remove temporary record directories (``records/.<run_id>.tmp.*``) left by a writer
         killed mid-save, if older than ``max_age`` seconds (a younger one may belong to a
-        sweep writing into the same store right now)."""
-        import shutil
-        import time
-
-        removed = []
-        if self.records.is_dir():
-            now = time.time()
-            for p in self.records.glob(".*.tmp.*"):
-                if p.is_dir() and now - p.stat().st_mtime > max_age:
-                    shutil.rmtree(p, ignore_errors=True)
-                    removed.append(p)
-        return removed
+        sweep writing into the same store right now; None: all, under the store's lock)."""
+        return self.record_store.clean_temporaries(max_age)
 
     def forget(self, run_id: str) -> None:
         """Drop a recorded failure (``--force`` retries it; records are replaced on save)."""
@@ -122,7 +133,10 @@ class Store:
         for p in points:
             base = {"point": p.index, **p.coords, "run_id": p.run_id}
             status = self.status(p.run_id)
-            per_run = run_metrics(self.load(p.run_id)) if status == "ok" else {}
+            rec = self.record_store.get(p.run_id) if status == "ok" else None
+            if status == "ok" and rec is None:
+                status = "damaged"
+            per_run = run_metrics(rec) if rec is not None else {}
             for r, seed in enumerate(p.config.run_seeds):
                 row = {**base, "seed": seed, "status": status}
                 for key in SUMMARY_METRICS:

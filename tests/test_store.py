@@ -1,0 +1,219 @@
+"""The record store: verified reads (every kind of damage is detected and quarantined, never
+used), experiment entries, the one-writer lock, sweeps that retrain damaged points, and
+``twolayer store verify``.
+
+The damage is done by hand here (truncating, editing, swapping files), independently of the
+code that writes records.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from twolayer.cli import main
+from twolayer.errors import ConfigError, RecordError
+from twolayer.record import Record
+from twolayer.store import RecordStore, address_of
+from twolayer.sweep import Store, loads, run_sweep
+from twolayer.sweep.worker import run_group
+
+TINY = """
+seeds = 2
+[base]
+data.d = 10
+data.n = 40
+data.n_test = 50
+net.m = 8
+train.steps = 20
+probe.num_times = 5
+[axes]
+data.noise = [0.0, 0.1, 0.2]
+"""
+
+
+def make_record(value: float = 1.0, config: dict | None = None) -> Record:
+    rng = np.random.default_rng(0)
+    config = config or {"kind": "test", "value": value}
+    return Record(config=config, run_id=address_of(config), times=np.arange(3),
+                  arrays={"a/x": rng.normal(size=(2, 3)).astype(np.float32) * value,
+                          "static/n": np.array([1, 2])},
+                  meta={"note": "x"}, summary={"v": value})
+
+
+def truncate(path: Path, keep: float = 0.5) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: int(len(data) * keep)])
+
+
+def edit_json(path: Path, fn) -> None:
+    doc = json.loads(path.read_text())
+    fn(doc)
+    path.write_text(json.dumps(doc, indent=1, sort_keys=True))
+
+
+def damage_kinds():
+    """(name, damage(record_dir, other_record_dir)) for every kind of damage tried."""
+
+    def set_summary(d):
+        d["summary"]["v"] = 99.0
+
+    def set_config(d):
+        d["config"]["value"] = 7.0
+        d["identity"]["value"] = 7.0
+
+    def old_format(d):
+        d["format"] = 1
+
+    return [
+        ("truncated arrays.npz", lambda p, o: truncate(p / "arrays.npz")),
+        ("empty arrays.npz", lambda p, o: (p / "arrays.npz").write_bytes(b"")),
+        ("truncated record.json", lambda p, o: truncate(p / "record.json")),
+        ("missing arrays.npz", lambda p, o: (p / "arrays.npz").unlink()),
+        ("missing record.json", lambda p, o: (p / "record.json").unlink()),
+        ("edited summary", lambda p, o: edit_json(p / "record.json", set_summary)),
+        ("edited config", lambda p, o: edit_json(p / "record.json", set_config)),
+        ("older format", lambda p, o: edit_json(p / "record.json", old_format)),
+        ("arrays of another record",
+         lambda p, o: (p / "arrays.npz").write_bytes((o / "arrays.npz").read_bytes())),
+        ("record of another address",
+         lambda p, o: (p / "record.json").write_bytes((o / "record.json").read_bytes())),
+    ]
+
+
+@pytest.mark.parametrize("name, damage", damage_kinds(), ids=[k for k, _ in damage_kinds()])
+def test_every_kind_of_damage_is_detected_and_quarantined(tmp_path, name, damage) -> None:
+    lines: list[str] = []
+    store = RecordStore(tmp_path, warn=lines.append)
+    a = store.put(make_record(1.0), make_record(1.0).config)
+    b = store.put(make_record(2.0), make_record(2.0).config)
+    assert store.get(a) is not None  # intact before
+    damage(tmp_path / "records" / a, tmp_path / "records" / b)
+    with pytest.raises(RecordError):
+        store.load(a)
+    assert store.get(a) is None
+    assert not (tmp_path / "records" / a).exists()
+    moved = [p for p in (tmp_path / "quarantine").iterdir() if not p.name.endswith(".why")]
+    assert len(moved) == 1 and a in moved[0].name
+    assert len(lines) == 1 and a in lines[0] and "quarantine" in lines[0]
+    assert store.get(b) is not None  # the other record is untouched
+
+
+def test_intact_record_round_trips_exactly(tmp_path) -> None:
+    rec = make_record(3.0)
+    store = RecordStore(tmp_path)
+    address = store.put(rec, rec.config)
+    back = store.get(address)
+    assert back is not None and back.config == rec.config and back.summary == rec.summary
+    for k, v in rec.arrays.items():
+        assert back.arrays[k].dtype == v.dtype and np.array_equal(back.arrays[k], v)
+
+
+def test_plain_record_directory_is_verified_too(tmp_path) -> None:
+    path = make_record().save(tmp_path)
+    Record.load(path)
+    edit_json(path / "record.json", lambda d: d["meta"].update(note="y"))
+    with pytest.raises(RecordError, match="checksum"):
+        Record.load(path)
+
+
+def test_entries_round_trip_and_a_damaged_part_voids_the_entry(tmp_path) -> None:
+    lines: list[str] = []
+    store = RecordStore(tmp_path, warn=lines.append)
+    key = {"experiment": "p.x", "quick": True}
+    store.put_entry(key, {"one": make_record(1.0), "two": make_record(2.0)})
+    got = store.get_entry(key)
+    assert set(got) == {"one", "two"} and got["two"].summary == {"v": 2.0}
+    single = {"experiment": "p.y"}
+    store.put_entry(single, make_record(5.0))
+    assert isinstance(store.get_entry(single), Record)
+    assert store.get_entry({"experiment": "p.x", "quick": False}) is None  # another key
+    doc = json.loads(next((tmp_path / "entries").glob("*.json")).read_text())
+    part = tmp_path / "records" / next(iter(doc["parts"].values()))
+    truncate(part / "arrays.npz")
+    results = [store.get_entry(key), store.get_entry(single)]
+    assert sum(r is None for r in results) == 1  # the entry with the damaged part only
+    assert lines and all("quarantine" in x for x in lines)
+
+
+def test_entry_refuses_what_cannot_be_stored(tmp_path) -> None:
+    with pytest.raises(TypeError, match="mapping of str names to Records"):
+        RecordStore(tmp_path).put_entry({"e": 1}, {1: make_record()})
+
+
+def test_the_lock_admits_one_holder_and_names_it(tmp_path) -> None:
+    store = RecordStore(tmp_path)
+    code = ("import sys, time; from twolayer.store import RecordStore\n"
+            "with RecordStore(sys.argv[1]).lock():\n"
+            "    print('held', flush=True); time.sleep(30)\n")
+    holder = subprocess.Popen([sys.executable, "-c", code, str(tmp_path)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(ConfigError, match=f"pid {holder.pid}"):
+            with store.lock():
+                pass
+    finally:
+        holder.kill()
+        holder.wait()
+    with store.lock():  # the dead holder's lock is taken over
+        assert f"pid {os.getpid()}" in (tmp_path / ".lock").read_text()
+
+
+class InProcess:
+    name = "inprocess"
+    writes_store = False
+
+    def run(self, tasks, baselines=True):
+        for i, t in enumerate(tasks):
+            yield i, run_group(t, "cpu", 1, baselines)
+
+
+def test_sweep_retrains_damaged_points_and_never_uses_them(tmp_path, single_thread) -> None:
+    spec = loads(TINY, name="tiny")
+    st = Store(tmp_path, warn=lambda line: None)
+    first = run_sweep(spec, st, InProcess())
+    assert first.trained == 3
+    points = spec.points()
+    before = {p.run_id: st.load(p.run_id) for p in points}
+    a, b, c = (tmp_path / "records" / p.run_id for p in points)
+    truncate(a / "arrays.npz")
+    truncate(b / "record.json")
+    edit_json(c / "record.json", lambda d: d["config"]["data"].update(noise=0.3))
+    second = run_sweep(spec, st, InProcess())
+    assert second.trained == 3 and second.skipped == 0
+    for p in points:
+        rec = st.load(p.run_id)  # verified: id = hash(config), checksums
+        assert rec.run_id == p.run_id and address_of(rec.config) == p.run_id
+        for k, v in before[p.run_id].arrays.items():
+            assert np.array_equal(rec.arrays[k], v, equal_nan=True)
+    assert len([q for q in (tmp_path / "quarantine").iterdir() if q.suffix != ".why"]) == 3
+    third = run_sweep(spec, st, InProcess())
+    assert third.trained == 0 and third.skipped == 3
+
+
+def test_store_verify_command_reports_and_quarantines(tmp_path, capsys) -> None:
+    store = RecordStore(tmp_path)
+    good = store.put(make_record(1.0), make_record(1.0).config)
+    bad = store.put(make_record(2.0), make_record(2.0).config)
+    truncate(tmp_path / "records" / bad / "arrays.npz")
+    (tmp_path / "records" / ".x.tmp.123").mkdir()
+    assert main(["store", "verify", str(tmp_path), "--json"]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["intact"] == 1 and [q["path"] for q in doc["quarantined"]] == [
+        str(tmp_path / "records" / bad)]
+    assert len(doc["removed_temporaries"]) == 1
+    assert main(["store", "verify", str(tmp_path)]) == 0
+    assert store.get(good) is not None
+
+
+def test_store_verify_refuses_a_directory_that_is_no_store(tmp_path, capsys) -> None:
+    assert main(["store", "verify", str(tmp_path / "nope")]) == 2
+    err = capsys.readouterr().err
+    assert "--dir" in err and "record store" in err and len(err.strip().splitlines()) == 1
