@@ -21,13 +21,16 @@ import torch
 
 from twolayer import net
 from twolayer.claims import vashisht2024 as V
-from twolayer.claims.base import FAILS, HOLDS, INCONCLUSIVE
+from twolayer.claims.base import CLAIMS, FAILS, HOLDS, INCONCLUSIVE, judge
 from twolayer.config import DataConfig, NetConfig, TrainConfig
 from twolayer.data import sample_dataset
 from twolayer.engine import Runtime, train
+from twolayer.experiments import Runs
+from twolayer.experiments import vashisht2024 as E
 from twolayer.net import Params, init_params
 from twolayer.probes import vashisht as vp
 from twolayer.record import Record
+from twolayer.stats import exists
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 CPU = Runtime(device="cpu", progress=False)
@@ -163,7 +166,7 @@ def test_sample_mixed_equals_separate_draws():
     cfgs = [DataConfig(kind="lms", d=7, n=40, n_test=30, noise=e) for e in (0.0, 0.3, 0.0)]
     cfgs.append(DataConfig(kind="lms", d=7, n=40, n_test=30, noise=1.0, noise_model="random"))
     seeds = [4, 4, 5, 4]
-    mixed = V.sample_mixed(cfgs, seeds)
+    mixed = E.sample_mixed(cfgs, seeds)
     for i, (c, s) in enumerate(zip(cfgs, seeds)):
         one = sample_dataset(c, [s])
         for f in ("x", "y", "y_true", "noisy", "x_test", "y_test"):
@@ -177,13 +180,13 @@ def test_rescale_restores_initial_norms_and_keeps_hyperplanes():
     p1 = dataclasses.replace(p0, W=3 * p0.W + torch.randn(p0.W.shape, generator=g,
                                                           dtype=torch.float64),
                              a=5 * p0.a, b=torch.randn(3, 8, generator=g, dtype=torch.float64))
-    q = V.rescaled(p1, p0)
+    q = E.rescaled(p1, p0)
     torch.testing.assert_close(q.W.flatten(1).norm(dim=1), p0.W.flatten(1).norm(dim=1))
     torch.testing.assert_close(q.a.flatten(1).norm(dim=1), p0.a.flatten(1).norm(dim=1))
     x = torch.randn(3, 20, 5, generator=g, dtype=torch.float64)
     assert torch.equal(net.preactivation(q, x) > 0, net.preactivation(p1, x) > 0)
-    h = V.fresh_heads(8, [7, 8], torch.float64)
-    assert h.shape == (2, 8, 1) and torch.equal(h, V.fresh_heads(8, [7, 8], torch.float64))
+    h = E.fresh_heads(8, [7, 8], torch.float64)
+    assert h.shape == (2, 8, 1) and torch.equal(h, E.fresh_heads(8, [7, 8], torch.float64))
 
 
 def test_gd_phases_compose_into_the_matched_length_baseline():
@@ -210,7 +213,7 @@ def _fake(delta_s: float, delta_c: float, delta_acc: float, R: int = 8) -> Recor
     vals = {q: [] for q in ("s_rand_acc", "conflict_follow", "clean_acc", "c_rand_acc")}
     for v, e in rows:
         for r in range(R):
-            variant.append(V.VARIANTS.index(v))
+            variant.append(E.VARIANTS.index(v))
             eta.append(e)
             seed.append(r)
             on = e > 0
@@ -238,29 +241,28 @@ def test_accuracy_rule_uses_the_one_point_tolerance():
         e = V.effect(_fake(0.05, 0.1, delta), "clean_acc", "keep", 0.2,
                      threshold=-V.ACC_TOLERANCE)
         assert e.outcome == want, (delta, e)
-    assert V.exists([FAILS, INCONCLUSIVE]) == INCONCLUSIVE
-    assert V.exists([FAILS, HOLDS]) == HOLDS and V.exists([FAILS, FAILS]) == FAILS
+    assert exists([FAILS, INCONCLUSIVE]) == INCONCLUSIVE
+    assert exists([FAILS, HOLDS]) == HOLDS and exists([FAILS, FAILS]) == FAILS
 
 
 def test_tiny_study_end_to_end():
     """The whole protocol on a tiny plan: run layout, baselines, and five verdicts per kind."""
-    tiny = V.Plan(d=6, slabs=2, n=60, n_test=80, m=8, seeds=2, num_times1=3, num_times2=3,
-                  sgd=V.Arm("sgd", lr=0.1, batch_size=20, T1=30, T2=10, etas=(0.0, 0.5)),
+    tiny = E.Plan(d=6, slabs=2, n=60, n_test=80, m=8, seeds=2, num_times1=3, num_times2=3,
+                  sgd=E.Arm("sgd", lr=0.1, batch_size=20, T1=30, T2=10, etas=(0.0, 0.5)),
                   gd=None)
-    rec = V.run_study("lms", tiny, tiny.sgd, CPU)
+    rec = E.run_study("lms", tiny, tiny.sgd, CPU)
     a = rec.arrays
     # phase 1: η ∈ {0, 0.5} × 2 seeds + 2 input-noise runs; phase 2: 3 variants × 4 + 2
     assert a["phase1/eta"].shape == (6,) and a["phase2/variant"].shape == (14,)
-    base = V.baseline_runs(rec)
+    base = E.baseline_runs(rec)
     np.testing.assert_array_equal(a["final/disagree_test"][base], 0.0)
     assert a["final/attr_point"].shape == (14, 80) and a["final/W"].shape == (14, 8, 6)
     half = (a["phase1/source"] == 0) & (a["phase1/eta"] == 0.5)
     assert (a["phase1/noisy_fit"][half] >= 0).all()
-    from twolayer.claims.base import Experiments
-
-    exps = Experiments(quick=True, runtime=CPU)
-    exps._cache.update({"vashisht2024.lms.sgd": rec, "vashisht2024.lms.gd": None})
-    for check in (V.check_clean_simple, V.check_reliance_rises, V.check_no_accuracy_cost,
-                  V.check_survives_controls, V.check_label_noise_specific):
-        v = check(exps, "lms")
-        assert v.verdict in (HOLDS, FAILS, INCONCLUSIVE) and v.paper == "vashisht2024"
+    runs = Runs(quick=True, runtime=CPU)
+    runs._cache.update({"vashisht2024.lms.sgd": rec,
+                        "vashisht2024.lms.gd": E.absent("lms", "gd", True)})
+    for name in ("clean_simple", "reliance_rises", "no_accuracy_cost", "survives_controls",
+                 "label_noise_specific"):
+        v = judge(CLAIMS[f"vashisht2024.lms.{name}"], runs)
+        assert v.verdict in (HOLDS, FAILS, INCONCLUSIVE) and v.paper == "vashisht2024", v

@@ -2,7 +2,8 @@
 
 The paper's figures are unknown (the card rests on the abstract): these are the card's
 [PROPOSAL] analogues F-A1–F-A4, drawn from the same SGD studies that ``twolayer check
-vashisht2024`` runs (:func:`twolayer.claims.vashisht2024.study`, cached per process):
+vashisht2024`` reads (the Records of the experiments ``vashisht2024.<kind>.sgd`` of
+:mod:`twolayer.experiments.vashisht2024`, from the record store when they are there):
 
 - ``vashisht2024-eta`` (F-A1): S-randomised accuracy and conflict following against the
   phase-1 flip rate η, pre-trained (head kept, head re-initialised, weight norms reset) vs the
@@ -22,8 +23,8 @@ import numpy as np
 import torch
 
 from .. import net
-from ..claims import vashisht2024 as V
-from ..engine import Runtime
+from ..experiments import Runs
+from ..experiments import vashisht2024 as V
 from ..net import Params
 from ..record import Record
 from . import figure
@@ -49,8 +50,15 @@ COMMON_DIFF = (
 )
 
 
-def _studies(quick: bool, runtime: Runtime) -> dict[str, Record]:
-    return {k: V.study(k, "sgd", quick, None, runtime) for k in V.KINDS}
+def _studies(runs: Runs) -> dict[str, Record]:
+    return {k: _sgd(runs, k) for k in V.KINDS}
+
+
+def _sgd(runs: Runs, kind: str) -> Record:
+    rec = V.study_of(runs, kind, "sgd")
+    if rec is None:
+        raise ValueError(f"the {PAPER}.{kind}.sgd study is absent")
+    return rec
 
 
 def _mode(quick: bool) -> str:
@@ -82,15 +90,15 @@ def _setting_text(rec: Record) -> str:
                            "label_noise_specific")),
     differences=COMMON_DIFF,
 )
-def make_eta(out_dir: Path, quick: bool, runtime: Runtime) -> list[Path]:
+def make_eta(out_dir: Path, runs: Runs) -> list[Path]:
     """S-randomised accuracy (top) and the share of conflict inputs classified by the complex
     feature (bottom) at the end of phase 2, against the phase-1 flip rate η, for the two data
     kinds; the clean baseline (η = 0, head kept, T1 + T2 clean steps) as a grey band and the
     input-noise control as an orange point at η = 0. Mean ± standard error over seeds."""
-    studies = _studies(quick, runtime)
+    studies = _studies(runs)
     rec0 = next(iter(studies.values()))
     caption = (
-        _mode(quick) + "Card analogue F-A1 (no paper figure is known). "
+        _mode(runs.quick) + "Card analogue F-A1 (no paper figure is known). "
         f"{_setting_text(rec0)}. Each point: end of phase 2 (T2 clean "
         "steps after T1 steps on labels flipped at rate η; η = 0.5: random labels). Grey band: "
         "clean baseline (mean ± s.e.); orange: input-noise pre-training (σ_in = 0.5, clean "
@@ -158,14 +166,14 @@ def make_eta(out_dir: Path, quick: bool, runtime: Runtime) -> list[Path]:
                  for c in ("reliance_rises", "no_accuracy_cost")),
     differences=COMMON_DIFF,
 )
-def make_phase2(out_dir: Path, quick: bool, runtime: Runtime) -> list[Path]:
+def make_phase2(out_dir: Path, runs: Runs) -> list[Path]:
     """Clean test accuracy (top) and S-randomised accuracy (bottom) against the phase-2 step
     (log scale; step 0 drawn at 0.5) for each η with the head kept; the η = 0 curve is the clean
     baseline continuing for T2 more steps."""
-    studies = _studies(quick, runtime)
+    studies = _studies(runs)
     rec0 = next(iter(studies.values()))
     caption = (
-        _mode(quick) + "Card analogue F-A2 (no paper figure is known). "
+        _mode(runs.quick) + "Card analogue F-A2 (no paper figure is known). "
         f"{_setting_text(rec0)}. Mean over seeds of the head-kept runs; "
         "each curve starts where phase 1 (labels flipped at rate η) ended. "
     )
@@ -219,16 +227,16 @@ def _eta_colours(eta: float, etas: list[float]) -> tuple[float, float, float, fl
     claims=tuple(f"{PAPER}.{k}.reliance_rises" for k in V.KINDS),
     differences=COMMON_DIFF,
 )
-def make_histograms(out_dir: Path, quick: bool, runtime: Runtime) -> list[Path]:
+def make_histograms(out_dir: Path, runs: Runs) -> list[Path]:
     """Left: per-test-point share of gradient × (input − mean) attribution on the complex
     coordinates after phase 2. Middle and right: per-neuron loading ‖W[j, C]‖/‖W[j, :]‖ after
     phase 1 and after phase 2 (all seeds pooled), for the clean baseline, noisy-label
     pre-training at η = 0.2 (head kept) and input-noise pre-training; dotted: the loading
     √(|C|/d) of an isotropic weight vector."""
-    studies = _studies(quick, runtime)
+    studies = _studies(runs)
     rec0 = next(iter(studies.values()))
     caption = (
-        _mode(quick) + "Card analogue F-A3 (no paper figure is known). "
+        _mode(runs.quick) + "Card analogue F-A3 (no paper figure is known). "
         f"{_setting_text(rec0)}. Histograms pooled over seeds "
         f"(density); pre-trained = labels flipped at η = {SHOWN_ETA:g} for T1 steps. "
     )
@@ -300,13 +308,13 @@ BOUNDARY_X2 = (0.55, -0.55)
     claims=(f"{PAPER}.linxor.reliance_rises",),
     differences=COMMON_DIFF + ("seed 0 of the linear + XOR study is shown",),
 )
-def make_boundary(out_dir: Path, quick: bool, runtime: Runtime) -> list[Path]:
+def make_boundary(out_dir: Path, runs: Runs) -> list[Path]:
     """sgn f on the plane (x_0, x_1) with x_2 = +0.55 (top; the XOR label is sgn x_1) and
     x_2 = −0.55 (bottom; label −sgn x_1), noise coordinates 0, for seed 0: the clean baseline,
     noisy-label pre-training at η = 0.2 (head kept) and input-noise pre-training. A network of
     the linear feature alone has the vertical boundary x_0 = 0, one of the XOR pair alone the
     horizontal x_1 = 0; the shaded bands |x| < 0.1 are the margins where no data lie."""
-    rec = V.study("linxor", "sgd", quick, None, runtime)
+    rec = _sgd(runs, "linxor")
     a = rec.arrays
     seed0 = {}
     for name, idx in (("clean baseline", V.baseline_runs(rec)),
@@ -323,7 +331,7 @@ def make_boundary(out_dir: Path, quick: bool, runtime: Runtime) -> list[Path]:
     for name, j in seed0.items():
         conflict[name] = float(a["vashisht/conflict_follow"][j, -1])
     caption = (
-        _mode(quick) + "Card analogue F-A4 (no paper figure is known). "
+        _mode(runs.quick) + "Card analogue F-A4 (no paper figure is known). "
         f"{V.setting(rec)}; seed 0. Blue: f > 0 (label +1), red: f < 0. Measured share of "
         "conflict inputs (x_0 → −x_0) classified by the XOR pair, this seed: " + ", ".join(
             f"{k} {v:.3f}" for k, v in conflict.items()) + "."

@@ -1,0 +1,199 @@
+"""Vashisht et al. (2024) on the experiments layer: the claims read Records only.
+
+- Round trip: every claim of vashisht2024 gives the identical verdict (every field) on the
+  studies read back from a :class:`twolayer.store.RecordStore` as on the in-memory ones (a tiny
+  study in the default suite; the quick experiments themselves, trained once and then read
+  from the store by a second :class:`Runs`, in the slow suite).
+- Doctored records: a real (tiny) study whose final probe values are edited so that a claim is
+  broken; each of the five claim families must then fail (and the reliance rule hold where the
+  edit plants the claimed effect).
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from twolayer.claims import vashisht2024 as V  # noqa: F401  (registers the claims)
+from twolayer.claims.base import CLAIMS, FAILS, HOLDS, Verdict, judge
+from twolayer.engine import Runtime
+from twolayer.experiments import Runs
+from twolayer.experiments import vashisht2024 as E
+from twolayer.record import Record
+from twolayer.store import RecordStore
+
+pytestmark = pytest.mark.usefixtures("single_thread")
+CPU = Runtime(device="cpu", progress=False)
+PAPER = "vashisht2024"
+NAMES = ("clean_simple", "reliance_rises", "no_accuracy_cost", "survives_controls",
+         "label_noise_specific")
+TINY = E.Plan(d=6, slabs=2, n=60, n_test=80, m=8, seeds=3, num_times1=3, num_times2=3,
+              sgd=E.Arm("sgd", lr=0.1, batch_size=20, T1=40, T2=10, etas=(0.0, 0.5)),
+              gd=None)
+
+
+@pytest.fixture(scope="module")
+def tiny() -> Record:
+    """A real study (the experiment's own runner) on a tiny plan, linear + XOR data."""
+    return E.run_study("linxor", TINY, TINY.sgd, CPU)
+
+
+def _runs(sgd: Record, kind: str = "linxor") -> Runs:
+    """A Runs that holds ``sgd`` as the kind's SGD study and an absent GD study."""
+    runs = Runs(quick=True, runtime=CPU)
+    runs._cache.update({f"{PAPER}.{kind}.sgd": sgd,
+                        f"{PAPER}.{kind}.gd": E.absent(kind, "gd", True)})
+    return runs
+
+
+def _verdicts(runs: Runs, kinds: tuple[str, ...] = ("linxor",)) -> dict[str, Verdict]:
+    return {f"{PAPER}.{k}.{n}": judge(CLAIMS[f"{PAPER}.{k}.{n}"], runs)
+            for k in kinds for n in NAMES}
+
+
+def test_tiny_study_survives_the_store_round_trip(tiny: Record, tmp_path: Path) -> None:
+    store = RecordStore(tmp_path / "store")
+    key = {"experiment": f"{PAPER}.linxor.sgd", "test": "round-trip"}
+    store.put_entry(key, tiny)
+    back = store.get_entry(key)
+    assert isinstance(back, Record) and back is not tiny
+    assert set(back.arrays) == set(tiny.arrays)
+    for k, v in tiny.arrays.items():
+        assert back.arrays[k].dtype == v.dtype, k
+        np.testing.assert_array_equal(back.arrays[k], v, err_msg=k)
+    absent_key = {"experiment": f"{PAPER}.linxor.gd", "test": "round-trip"}
+    store.put_entry(absent_key, E.absent("linxor", "gd", True))
+    gd = store.get_entry(absent_key)
+    assert isinstance(gd, Record) and E.is_absent(gd)
+    before = _verdicts(_runs(tiny))
+    runs = Runs(quick=True, runtime=CPU)
+    runs._cache.update({f"{PAPER}.linxor.sgd": back, f"{PAPER}.linxor.gd": gd})
+    after = _verdicts(runs)
+    for cid in before:
+        assert before[cid].verdict != "error", before[cid]
+        assert after[cid].to_json() == before[cid].to_json(), cid
+
+
+@pytest.mark.slow
+def test_quick_experiments_give_identical_verdicts_from_the_store(tmp_path: Path) -> None:
+    """The quick experiments trained once (first Runs) and read back (second Runs)."""
+    store = RecordStore(tmp_path / "store")
+    first = Runs(quick=True, runtime=CPU, store=store)
+    v1 = _verdicts(first, E.KINDS)
+    assert sorted(first.trained) == sorted(f"{PAPER}.{k}.{a}" for k in E.KINDS for a in E.ARMS)
+    second = Runs(quick=True, runtime=CPU, store=RecordStore(tmp_path / "store"))
+    v2 = _verdicts(second, E.KINDS)
+    assert second.trained == [] and len(second.reused) == len(first.trained)
+    for cid in v1:
+        assert v1[cid].verdict != "error", v1[cid]
+        assert v2[cid].to_json() == v1[cid].to_json(), cid
+
+
+# -- doctored records ------------------------------------------------------------------------
+
+
+def _doctor(rec: Record, values: dict[tuple[str, str, float], list[float]]) -> Record:
+    """A copy of ``rec`` whose end-of-phase-2 probe values of (quantity, variant, η) are
+    replaced, seed by seed (the same value at every probe time)."""
+    out = copy.deepcopy(rec)
+    for (q, variant, eta), vals in values.items():
+        idx = E.runs(out, variant, eta)
+        assert idx.size == len(vals), (variant, eta)
+        arr = out.arrays[f"vashisht/{q}"]
+        arr[idx] = np.asarray(vals, dtype=arr.dtype)[:, None]
+    return out
+
+
+BASE_S = [0.50, 0.51, 0.49]  # baseline S-randomised accuracy per seed
+BASE_C = [0.00, 0.02, 0.01]  # baseline conflict following per seed
+BASE_ACC = [0.99, 1.00, 0.995]
+
+
+def _plant(rise: bool = True, rescale_rises: bool = True, input_rises: bool = False,
+           acc_cost: float = 0.0) -> dict[tuple[str, str, float], list[float]]:
+    """Final values: a clean, simple-feature baseline (C-randomised accuracy 1); at η = 0.5 the
+    kept-head runs rise by +0.3 (S-rand) and +0.5 (conflict) if ``rise``; the rescaled and
+    input-noise runs rise as well if asked; kept-head clean accuracy lowered by ``acc_cost``."""
+    up_s = [s + 0.3 for s in BASE_S]
+    up_c = [c + 0.5 for c in BASE_C]
+    v = {("s_rand_acc", "keep", 0.0): BASE_S, ("conflict_follow", "keep", 0.0): BASE_C,
+         ("c_rand_acc", "keep", 0.0): [1.0, 1.0, 1.0],
+         ("clean_acc", "keep", 0.0): BASE_ACC,
+         ("s_rand_acc", "keep", 0.5): up_s if rise else BASE_S,
+         ("conflict_follow", "keep", 0.5): up_c if rise else BASE_C,
+         ("clean_acc", "keep", 0.5): [a - acc_cost for a in BASE_ACC],
+         ("s_rand_acc", "rescale", 0.5): up_s if rescale_rises else BASE_S,
+         ("conflict_follow", "rescale", 0.5): up_c if rescale_rises else BASE_C,
+         ("s_rand_acc", "input-noise", 0.0): up_s if input_rises else BASE_S,
+         ("conflict_follow", "input-noise", 0.0): up_c if input_rises else BASE_C}
+    return v
+
+
+def _verdict(rec: Record, name: str) -> str:
+    return judge(CLAIMS[f"{PAPER}.linxor.{name}"], _runs(rec)).verdict
+
+
+def test_planted_effect_holds_everywhere(tiny: Record) -> None:
+    """The control of the doctored tests: the planted record satisfies every claim."""
+    rec = _doctor(tiny, _plant())
+    assert {n: _verdict(rec, n) for n in NAMES} == dict.fromkeys(NAMES, HOLDS)
+
+
+def test_clean_simple_fails_when_the_baseline_uses_the_complex_feature(tiny: Record) -> None:
+    values = _plant()
+    values[("s_rand_acc", "keep", 0.0)] = [0.90, 0.92, 0.91]
+    assert _verdict(_doctor(tiny, values), "clean_simple") == FAILS
+    values = _plant()
+    values[("c_rand_acc", "keep", 0.0)] = [0.60, 0.62, 0.61]
+    assert _verdict(_doctor(tiny, values), "clean_simple") == FAILS
+
+
+def test_reliance_rises_fails_without_a_rise(tiny: Record) -> None:
+    assert _verdict(_doctor(tiny, _plant(rise=False)), "reliance_rises") == FAILS
+    # S-randomised accuracy rises but conflict following does not: not the claimed effect
+    values = _plant()
+    values[("conflict_follow", "keep", 0.5)] = BASE_C
+    assert _verdict(_doctor(tiny, values), "reliance_rises") == FAILS
+
+
+def test_no_accuracy_cost_fails_when_accuracy_drops(tiny: Record) -> None:
+    assert _verdict(_doctor(tiny, _plant(acc_cost=0.2)), "no_accuracy_cost") == FAILS
+    assert _verdict(_doctor(tiny, _plant(acc_cost=0.005)), "no_accuracy_cost") == HOLDS
+
+
+def test_survives_controls_fails_when_rescaling_removes_the_effect(tiny: Record) -> None:
+    assert _verdict(_doctor(tiny, _plant(rescale_rises=False)), "survives_controls") == FAILS
+
+
+def test_label_noise_specific_fails_when_input_noise_does_it_too(tiny: Record) -> None:
+    assert _verdict(_doctor(tiny, _plant(input_rises=True)), "label_noise_specific") == FAILS
+
+
+# -- figures read the same Records -------------------------------------------------------------
+
+
+def test_figures_draw_from_the_studies_records(tmp_path: Path) -> None:
+    """Every vashisht2024 figure drawn from tiny studies handed over in a Runs (never trained by
+    the figure), and the plots module imports no claims module."""
+    from twolayer.plots import FIGURES
+    from twolayer.plots import vashisht2024 as P
+
+    src = Path(P.__file__).read_text()
+    assert not [ln for ln in src.splitlines() if "import" in ln and "claims" in ln]
+    plan = E.Plan(d=6, slabs=2, n=60, n_test=80, m=8, seeds=2, num_times1=3, num_times2=3,
+                  sgd=E.Arm("sgd", lr=0.1, batch_size=20, T1=20, T2=10, etas=(0.0, 0.2)),
+                  gd=None)
+    runs = Runs(quick=True, runtime=CPU)
+    for kind in E.KINDS:
+        runs._cache[f"{PAPER}.{kind}.sgd"] = E.run_study(kind, plan, plan.sgd, CPU)
+    names = [n for n, spec in FIGURES.items() if spec.paper == PAPER]
+    assert sorted(names) == sorted(["vashisht2024-eta", "vashisht2024-phase2",
+                                    "vashisht2024-histograms", "vashisht2024-boundary"])
+    for name in names:
+        assert all(c in CLAIMS for c in FIGURES[name].claims), name
+        paths = FIGURES[name].draw(tmp_path, runs)
+        assert [p.name for p in paths] == [f"{name}.png"] and paths[0].stat().st_size > 10_000
+    assert runs.trained == []
