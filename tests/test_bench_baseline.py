@@ -86,3 +86,39 @@ def test_bad_bench_flags_exit_2_before_measuring(tmp_path, capsys, monkeypatch, 
     err = capsys.readouterr().err
     assert named in err and "invalid" in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_plain_model_lives_on_the_weights_device() -> None:
+    """The plain loop's nn.Linear follows W's device (a CUDA run failed when it stayed on the
+    CPU); the meta device stands in for a GPU here."""
+    from twolayer.bench.baseline import TwoLayer
+
+    W = torch.zeros(4, 3, device="meta")
+    model = TwoLayer(W, torch.zeros(4, 1, device="meta"))
+    assert model.hidden.weight.device.type == "meta"
+
+
+def test_endtoend_alternates_and_takes_medians(monkeypatch) -> None:
+    from twolayer.bench import endtoend
+
+    calls: list[str] = []
+    fake = {name: [sys.executable, "-c", "pass"] for name in endtoend.commands(quick=True)}
+    monkeypatch.setattr(endtoend, "commands", lambda quick=False: fake)
+    monkeypatch.setattr(endtoend, "wall", lambda argv: calls.append(argv[0]) or 2.0)
+    out = endtoend.run_endtoend(repeats=2, quick=True, log=lambda line: None)
+    assert len(calls) == 8 and out["speedup_simulate_vs_plain"] == 1.0
+    assert out["simulate"]["seconds"] == [2.0, 2.0]
+
+
+def test_plain_loop_process_reports_what_simulate_measures(single_thread) -> None:
+    from twolayer import simulate
+    from twolayer.engine import Runtime
+
+    args = ["--seeds", "2", "--d", "10", "--n", "40", "--m", "8", "--steps", "20",
+            "--noise", "0.1"]
+    out = subprocess.run([sys.executable, "-m", "twolayer.bench.plainloop", *args],
+                         capture_output=True, text=True, check=True).stdout
+    plain = json.loads(out)
+    rec = simulate(Config(data=DataConfig(d=10, n=40, noise=0.1), net=NetConfig(m=8),
+                          train=TrainConfig(steps=20), seeds=2), Runtime(device="cpu"))
+    assert plain["test_error_clean"] == pytest.approx(rec.summary["test_error_clean"], abs=1e-6)

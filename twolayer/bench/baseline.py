@@ -21,7 +21,8 @@ class TwoLayer(nn.Module):
 
     def __init__(self, W: torch.Tensor, a: torch.Tensor):
         super().__init__()
-        self.hidden = nn.Linear(W.shape[1], W.shape[0], bias=False, dtype=W.dtype)
+        self.hidden = nn.Linear(W.shape[1], W.shape[0], bias=False, dtype=W.dtype,
+                                device=W.device)
         with torch.no_grad():
             self.hidden.weight.copy_(W)
         self.register_buffer("a", a.clone())  # [m, 1], not trained

@@ -443,6 +443,13 @@ def run_bench(device: str = "auto", baseline_seeds: int = 16, quick: bool = Fals
     log(f"plain loop: {base['seconds_timed']:.1f} s for {seeds} seeds → "
         f"{base['seconds_scaled']:.1f} s for {ref['R']}; engine {base['speedup']:.2f}× faster")
 
+    from .endtoend import run_endtoend
+
+    results["endtoend"] = run_endtoend(repeats=1 if quick else 2, quick=quick, log=log)
+    x = results["endtoend"]
+    log(f"end to end: simulate {x['simulate']['median_seconds']:.1f} s, plain loop "
+        f"{x['plain_loop']['median_seconds']:.1f} s ({x['speedup_simulate_vs_plain']:.2f}x)")
+
     if quick:
         results["memory"] = memory_sweep(dev, [500, 2000], 4, 2)
         grid = {"R": [2, 8], "n": [250, 1000], "m": [100, 400], "d": [25, 100]}

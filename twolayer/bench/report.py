@@ -15,6 +15,30 @@ def _f(v: float, nd: int = 1) -> str:
     return f"{v:.{nd}f}"
 
 
+def endtoend_lines(x: dict | None) -> list[str]:
+    """The whole-process section (twolayer.bench.endtoend), or nothing when it was not run."""
+    if not x:
+        return []
+    rows = [("`twolayer simulate` (16 seeds, 300 steps, --json)", x["simulate"]),
+            ("plain loop, same job, fresh process (`python -m twolayer.bench.plainloop`)",
+             x["plain_loop"]),
+            ("`twolayer simulate --d 50 --noise 0.1` (the demo)", x["demo"]),
+            ("`twolayer check frei2023 --quick --no-store`", x["check"])]
+    out = ["## End to end (whole processes)", "",
+           "The commands a user types, each timed from process start to exit (imports, setup, "
+           f"training, output), in {x['repeats']} alternating rounds (A B … then … B A); median "
+           "wall seconds. The plain loop draws the same data and initial weights and measures "
+           "the same default probes at the same times, one seed at a time.", "",
+           "| command | median wall s | all rounds |", "|---|---:|---|"]
+    for label, v in rows:
+        out.append(f"| {label} | {_f(v['median_seconds'])} | "
+                   + ", ".join(_f(t) for t in v["seconds"]) + " |")
+    out += ["", f"`twolayer simulate` is **{_f(x['speedup_simulate_vs_plain'], 2)}×** faster "
+            "than the plain loop as a whole process (the in-process ratio is in the headline "
+            "above).", ""]
+    return out
+
+
 def render(r: dict) -> str:
     ref, m, e, e0 = r["reference"], r["machine"], r["engine"], r["engine_no_probes"]
     b, po, g = r["baseline"], r["probe_overhead"], r["gemm"]
@@ -126,6 +150,7 @@ def render(r: dict) -> str:
         f"record over all probe quantities and times of the timed seeds: {worst[1]:.2e} "
         f"(`{worst[0]}`), float32.",
         "",
+        *endtoend_lines(r.get("endtoend")),
         "## Memory against n",
         "",
         f"R = {r['memory']['rows'][0]['R']}, d = {ref['d']}, m = {ref['m']}, "
