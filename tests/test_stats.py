@@ -96,3 +96,37 @@ def test_interval_sign_combine_exists() -> None:
 def test_formats() -> None:
     assert stats.fmt_num(None) == "nan" and stats.fmt_num(0.012345) == "0.0123"
     assert stats.fmt_mean_ci([1.0, 1.0], digits=3) == "1.000 [1.000, 1.000]"
+
+
+def _sample_with(mean: float, sd: float, k: int) -> np.ndarray:
+    """k values with exactly this mean and sample standard deviation."""
+    z = np.arange(k, dtype=np.float64)
+    z = (z - z.mean()) / z.std(ddof=1)
+    return mean + sd * z
+
+
+def test_seeds_needed_is_where_the_interval_first_clears_the_bound() -> None:
+    v = [0.1, 0.3, 0.2, 0.25]
+    k = stats.seeds_needed(v, 0.15)
+    m, s = float(np.mean(v)), float(np.std(v, ddof=1))
+    assert stats.compare(stats.mean_ci(_sample_with(m, s, k))[1], 0.15, ">=") == HOLDS
+    assert stats.compare(stats.mean_ci(_sample_with(m, s, k - 1))[1], 0.15, ">=") == INCONCLUSIVE
+    assert stats.seeds_needed([0.2, 0.2 + 1e-12], 0.2) is not None
+    assert stats.seeds_needed([1.0], 0.0) is None
+    assert stats.seeds_needed([0.0, 1.0], 0.5) is None  # no effect at all
+
+
+def test_verdicts_carry_tier_and_seeds_needed(monkeypatch) -> None:
+    from twolayer.claims import CLAIMS
+    from twolayer.claims.base import Claim, judge, outcome
+    from twolayer.experiments import Runs
+
+    per_seed = (0.1, 0.3, 0.2, 0.25)
+    o = outcome(INCONCLUSIVE, 0.2125, ">= 0.15", stats.mean_ci(per_seed)[1], 4, "s")
+    o = type(o)(**{**o.__dict__, "per_seed": per_seed, "threshold": 0.15})
+    c = Claim("fakepaper.t", "fakepaper", "st", "Lemma 1", lambda runs: o)
+    monkeypatch.setitem(CLAIMS, c.id, c)
+    quick, full = judge(c, Runs(quick=True)), judge(c, Runs(quick=False))
+    assert quick.tier == "smoke" and full.tier == "evidence"
+    assert full.seeds_needed == stats.seeds_needed(per_seed, 0.15) == 10
+    assert full.to_json()["seeds_needed"] == 10

@@ -16,6 +16,8 @@ it with the paper's bound or predicted interval. Nothing here decides from a poi
 - :func:`loglog_slope` (slope of log y against log x) and :func:`semilog_slope` (slope of y
   against log_base x): least-squares trend slopes;
 - :func:`holm`: Holm's step-down adjustment of p-values for the comparisons inside a claim;
+- :func:`seeds_needed`: for an inconclusive verdict, the seeds at which the interval would clear
+  the bound at the measured effect;
 - :func:`fmt_num`, :func:`fmt_mean_ci`: the number formats of verdict details.
 """
 
@@ -150,6 +152,35 @@ def holm(pvalues: Sequence[float]) -> np.ndarray:
         running = max(running, min(1.0, (k - rank) * p[i]))
         adj[i] = running
     return adj
+
+
+def seeds_needed(values: Iterable[float], bound: float, level: float = 0.95,
+                 most: int = 100_000) -> int | None:
+    """The number of seeds k at which the t-interval of the mean, with the measured mean and
+    standard deviation of ``values`` held fixed, would no longer contain ``bound``:
+    the smallest k with t_{k−1, 1−(1−level)/2} · s/√k < |v̄ − bound|. None when the effect is
+    zero or the values are too few (< 2) to estimate s; ``most`` caps the search. An estimate
+    at the measured effect, not a promise: the next seeds move v̄ and s."""
+    v = finite(values)
+    if v.size < 2:
+        return None
+    gap, s = abs(float(v.mean()) - bound), float(v.std(ddof=1))
+    if gap == 0.0:
+        return None
+    if s == 0.0:
+        return int(v.size)
+    from scipy import stats
+
+    lo, hi = 2, most
+    if stats.t.ppf(0.5 + level / 2, hi - 1) * s / math.sqrt(hi) >= gap:
+        return None
+    while lo < hi:  # the half-width decreases in k
+        mid = (lo + hi) // 2
+        if stats.t.ppf(0.5 + level / 2, mid - 1) * s / math.sqrt(mid) < gap:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
 
 
 def fmt_num(x: float | None) -> str:

@@ -34,7 +34,10 @@ from ..stats import (  # noqa: F401  (re-exported for the paper modules)
     compare,
     interval_outcome,
     mean_ci,
+    seeds_needed,
 )
+
+SMOKE, EVIDENCE = "smoke", "evidence"
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,8 @@ class Verdict:
     tag: str = "[PAPER]"
     detail: str = ""
     figure: str | None = None
+    tier: str = EVIDENCE  # "smoke" for a --quick run (the code works; not evidence)
+    seeds_needed: int | None = None  # inconclusive: seeds at which the interval would decide
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
@@ -76,6 +81,8 @@ class Outcome:
     setting: str
     detail: str = ""
     figure: str | None = None
+    per_seed: tuple[float, ...] | None = None  # the per-seed statistic behind ci, if any
+    threshold: float | None = None  # the bound it is compared with, if one number
 
 
 CheckFn = Callable[[Runs], "Outcome | Verdict"]
@@ -92,19 +99,22 @@ class Claim:
     in_regime: bool = True
     origin: str = ""  # "<file>:<line>" of the check, for error messages
 
-    def verdict(self, o: Outcome) -> Verdict:
-        """This claim's verdict from a check's outcome."""
+    def verdict(self, o: Outcome, tier: str = EVIDENCE) -> Verdict:
+        """This claim's verdict from a check's outcome (``tier``: smoke or evidence)."""
+        needed = None
+        if o.verdict == INCONCLUSIVE and o.per_seed is not None and o.threshold is not None:
+            needed = seeds_needed(o.per_seed, o.threshold)
         return Verdict(
             id=self.id, paper=self.paper, statement=self.statement, source=self.source,
             verdict=o.verdict, measured=None if o.measured is None else float(o.measured),
             bound=o.bound, ci=None if o.ci is None else (float(o.ci[0]), float(o.ci[1])),
             seeds=int(o.seeds), setting=o.setting, in_regime=self.in_regime, tag=self.tag,
-            detail=o.detail, figure=o.figure,
+            detail=o.detail, figure=o.figure, tier=tier, seeds_needed=needed,
         )
 
-    def error(self, message: str) -> Verdict:
+    def error(self, message: str, tier: str = EVIDENCE) -> Verdict:
         """The verdict ``error``: the check could not be judged (the message says why)."""
-        return self.verdict(Outcome(ERROR, None, "n/a", None, 0, "n/a", detail=message))
+        return self.verdict(Outcome(ERROR, None, "n/a", None, 0, "n/a", detail=message), tier)
 
 
 CLAIMS: dict[str, Claim] = {}
@@ -166,23 +176,25 @@ def verdict(
 
 def judge(c: Claim, runs: Runs) -> Verdict:
     """Run one claim's check; an exception or a malformed result gives the verdict ``error``
-    (bad input, a ConfigError, still stops the command)."""
+    (bad input, a ConfigError, still stops the command). The tier is ``smoke`` for a quick run
+    and ``evidence`` for the full plan."""
+    tier = SMOKE if runs.quick else EVIDENCE
     try:
         result = c.check(runs)
     except ConfigError:
         raise
     except Exception as e:  # noqa: BLE001 - reported as this claim's verdict
-        return c.error(f"the check raised {type(e).__name__}: {e}")
+        return c.error(f"the check raised {type(e).__name__}: {e}", tier)
     if isinstance(result, Verdict):  # the older form: it must be this claim's own
         if result.id != c.id:
-            return c.error(f"the check returned a verdict for another claim ({result.id})")
+            return c.error(f"the check returned a verdict for another claim ({result.id})", tier)
         result = Outcome(result.verdict, result.measured, result.bound, result.ci, result.seeds,
                          result.setting, result.detail, result.figure)
     if not isinstance(result, Outcome):
-        return c.error(f"the check returned a {type(result).__name__}, not an Outcome")
+        return c.error(f"the check returned a {type(result).__name__}, not an Outcome", tier)
     if result.verdict not in (HOLDS, FAILS, INCONCLUSIVE, ERROR):
-        return c.error(f"the check returned the unknown verdict {result.verdict!r}")
-    return c.verdict(result)
+        return c.error(f"the check returned the unknown verdict {result.verdict!r}", tier)
+    return c.verdict(result, tier)
 
 
 def claims_for(selection: Iterable[str]) -> list[Claim]:
