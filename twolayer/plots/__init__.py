@@ -55,6 +55,18 @@ def figure(
     """Decorator registering a figure function."""
 
     def deco(fn: MakeFn) -> MakeFn:
+        code = getattr(fn, "__code__", None)
+        origin = f"{code.co_filename}:{code.co_firstlineno}" if code else repr(fn)
+        old = FIGURES.get(name)
+        if old is not None:
+            old_code = getattr(old.make, "__code__", None)
+            old_origin = (f"{old_code.co_filename}:{old_code.co_firstlineno}" if old_code
+                          else repr(old.make))
+            if old_origin != origin:
+                from ..errors import TwolayerError
+
+                raise TwolayerError(f"figure {name!r} is registered twice: at {old_origin} "
+                                    f"and at {origin}")
         FIGURES[name] = FigureSpec(name, paper, title, regenerates, fn, claims, differences)
         return fn
 

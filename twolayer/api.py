@@ -1,0 +1,49 @@
+"""The public API: everything a plugin (a researcher's own claims, experiments, figures and
+probes) needs, and nothing private. Import from here, not from twolayer's modules: these names
+and signatures are kept stable.
+
+Running networks
+    :class:`Config` (with :class:`DataConfig`, :class:`NetConfig`, :class:`TrainConfig`,
+    :class:`ProbeConfig`), :class:`Runtime` (device, threads), :func:`simulate` (one batched
+    call → a :class:`Record`), :func:`setup` (data and initial parameters of a config),
+    :func:`train` (the training loop, for phased experiments), :func:`probe_times`,
+    :func:`build_record` (a Record from a training result).
+Measuring
+    :func:`probe` registers a probe ``fn(state: ProbeState) -> dict[str, Tensor]`` (each
+    tensor [R, ...]) under a name usable in ``Config.probe.probes`` and ``--probes``.
+Experiments, claims, figures
+    :func:`experiment` registers ``run(quick, seeds, runtime) -> Record | dict[str, Record]``;
+    :func:`claim` registers ``check(runs: Runs) -> Outcome`` (build it with :func:`outcome`);
+    :func:`figure` registers ``make(out_dir, runs) -> list[Path]``. :class:`Runs` hands out the
+    experiments' Records (trained once, or read from the :class:`RecordStore`).
+Verdict statistics
+    :mod:`stats` (``mean_ci``, ``compare``, ``interval_outcome``, ``sign_outcome``, ``combine``,
+    ``exists``, ``jackknife``, ``loglog_slope``, ``semilog_slope``, ``holm``,
+    ``seeds_needed``) and the outcomes ``HOLDS``, ``FAILS``, ``INCONCLUSIVE``.
+"""
+
+from __future__ import annotations
+
+from . import stats
+from .claims.base import Outcome, Verdict, claim, outcome
+from .config import Config, ConfigError, DataConfig, NetConfig, ProbeConfig, TrainConfig
+from .data import Dataset
+from .engine import Runtime, TrainResult, probe_times, train
+from .experiments import Runs, experiment
+from .net import Params
+from .plots import figure
+from .probes import ProbeState
+from .probes import register as probe
+from .record import Record
+from .simulate import build_record, setup, simulate
+from .stats import FAILS, HOLDS, INCONCLUSIVE
+from .store import RecordStore
+
+__all__ = [
+    "FAILS", "HOLDS", "INCONCLUSIVE",
+    "Config", "ConfigError", "DataConfig", "Dataset", "NetConfig", "Outcome", "Params",
+    "ProbeConfig", "ProbeState", "Record", "RecordStore", "Runs", "Runtime", "TrainConfig",
+    "TrainResult", "Verdict",
+    "build_record", "claim", "experiment", "figure", "outcome", "probe", "probe_times", "setup",
+    "simulate", "stats", "train",
+]

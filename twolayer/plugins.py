@@ -1,0 +1,167 @@
+"""Plugins: a researcher's own claims, experiments, figures and probes, loaded from a path or an
+installed package, registered exactly like the built-in papers'.
+
+A plugin is a ``.py`` file or a folder (a package: its ``__init__.py`` runs, and it may import
+its own sibling modules relatively). It imports what it needs from :mod:`twolayer.api` and
+registers with the decorators there. Installed packages register through the entry-point group
+``twolayer.plugins`` (each entry point names a module, imported on load).
+
+Errors are local and clear: a syntax error or an exception while importing names the file and
+the line (:class:`PluginError`, exit status 2, nothing written); an id that is already
+registered names both places.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import sys
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+
+from .errors import TwolayerError
+
+ENTRY_POINT_GROUP = "twolayer.plugins"
+
+
+class PluginError(TwolayerError):
+    """A plugin that could not be loaded: where (file:line) and why."""
+
+    def __init__(self, where: str, why: str):
+        self.where, self.why = where, why
+        super().__init__(f"plugin {where}: {why}")
+
+    def __reduce__(self):
+        return (PluginError, (self.where, self.why))
+
+
+@dataclass
+class Plugin:
+    """What one plugin registered."""
+
+    source: str
+    module: ModuleType | None = None
+    claims: list[str] = field(default_factory=list)
+    experiments: list[str] = field(default_factory=list)
+    figures: list[str] = field(default_factory=list)
+    probes: list[str] = field(default_factory=list)
+
+    @property
+    def papers(self) -> list[str]:
+        return sorted({c.split(".", 1)[0] for c in self.claims + self.experiments})
+
+
+_LOADED: dict[str, Plugin] = {}
+
+
+def is_plugin_path(text: str) -> bool:
+    """A selection that names a plugin path rather than a paper or claim id."""
+    p = Path(text)
+    return text.endswith(".py") or p.is_dir() or "/" in text or text.startswith(".")
+
+
+def _registries() -> dict[str, set[str]]:
+    from .claims import CLAIMS
+    from .experiments import EXPERIMENTS
+    from .plots import FIGURES
+    from .probes import REGISTRY
+
+    return {"claims": set(CLAIMS), "experiments": set(EXPERIMENTS), "figures": set(FIGURES),
+            "probes": set(REGISTRY)}
+
+
+def _where(exc: BaseException, root: Path) -> str:
+    """file:line of the innermost frame of ``exc`` inside the plugin (else the outermost)."""
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return f"{exc.filename}:{exc.lineno}"
+    frames = traceback.extract_tb(exc.__traceback__)
+    inside = [f for f in frames if Path(f.filename).resolve().is_relative_to(root)]
+    f = (inside or frames or [None])[-1]
+    return f"{f.filename}:{f.lineno}" if f is not None else str(root)
+
+
+def load_path(path: str | Path) -> Plugin:
+    """Import the plugin at ``path`` (a ``.py`` file or a package folder) once; return what it
+    registered. PluginError if it does not exist or fails to import."""
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise PluginError(str(path), "no such file or folder")
+    p = p.resolve()
+    key = str(p)
+    if key in _LOADED:
+        return _LOADED[key]
+    if p.is_dir():
+        init = p / "__init__.py"
+        if not init.is_file():
+            raise PluginError(str(path), "a plugin folder needs an __init__.py that registers "
+                                         "its claims, experiments and figures")
+        file, locations = init, [str(p)]
+    elif p.suffix == ".py":
+        file, locations = p, None
+    else:
+        raise PluginError(str(path), "a plugin is a .py file or a folder with __init__.py")
+    digest = hashlib.sha256(key.encode()).hexdigest()[:8]
+    name = f"twolayer_plugin_{p.stem.replace('-', '_')}_{digest}"
+    spec = importlib.util.spec_from_file_location(name, file,
+                                                  submodule_search_locations=locations)
+    if spec is None or spec.loader is None:  # pragma: no cover - a path importlib refuses
+        raise PluginError(str(path), "cannot be imported")
+    module = importlib.util.module_from_spec(spec)
+    before = _registries()
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except TwolayerError as e:  # e.g. an id registered twice: the message names both places
+        sys.modules.pop(name, None)
+        raise PluginError(_where(e, p.parent if locations is None else p), str(e)) from None
+    except Exception as e:  # noqa: BLE001 - reported with the plugin's file and line
+        sys.modules.pop(name, None)
+        why = f"{type(e).__name__}: {e.msg if isinstance(e, SyntaxError) else e}"
+        raise PluginError(_where(e, p.parent if locations is None else p), why) from None
+    after = _registries()
+    plugin = Plugin(key, module, **{k: sorted(after[k] - before[k]) for k in after})
+    _LOADED[key] = plugin
+    return plugin
+
+
+def load_entry_points() -> list[Plugin]:
+    """Import every module registered under the entry-point group ``twolayer.plugins``."""
+    from importlib.metadata import entry_points
+
+    out = []
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.value in _LOADED:
+            continue
+        before = _registries()
+        try:
+            module = ep.load()
+        except Exception as e:  # noqa: BLE001 - reported with the entry point's name
+            dist = getattr(ep, "dist", None)
+            who = f"{dist.name} " if dist is not None else ""
+            raise PluginError(f"entry point {who}{ep.name} = {ep.value}",
+                              f"{type(e).__name__}: {e}") from None
+        after = _registries()
+        plugin = Plugin(ep.value, module if isinstance(module, ModuleType) else None,
+                        **{k: sorted(after[k] - before[k]) for k in after})
+        _LOADED[ep.value] = plugin
+        out.append(plugin)
+    return out
+
+
+def split_selection(selection: list[str]) -> tuple[list[str], list[Plugin]]:
+    """Paper / claim ids and the plugins named among ``selection`` (loaded); a plugin stands
+    for the claims it registered."""
+    ids: list[str] = []
+    plugins: list[Plugin] = []
+    for s in selection:
+        if is_plugin_path(s):
+            plugin = load_path(s)
+            plugins.append(plugin)
+            ids += plugin.claims
+            if not plugin.claims and not plugin.figures:
+                raise PluginError(s, "registered no claim and no figure")
+        else:
+            ids.append(s)
+    return ids, plugins
