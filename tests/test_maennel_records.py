@@ -15,7 +15,8 @@ exactly as stored results are):
 - B1 grows apart: W at t = 0 replaced by an exactly diagonal, strongly anisotropic covariance
   (M_data(0) = 0, M_rand(0) large) → G(T) − G(0) < 0 → fails;
 - B1 teacher control: the teacher's ΔW replaced by neurons drawn from an exactly aligned,
-  strongly anisotropic covariance → M_rand/M_data ≥ 10 → fails;
+  strongly anisotropic covariance → M_rand/M_data ≥ 10 → fails (and, the other way, the
+  Hadamard-misaligned ΔW makes it hold);
 - B2 transfer function: each run's Σ_w scaled by 10^r (run r) → f varies by seed, not by
   direction → η² < 0.5 → fails;
 - B3/Fig. 5 transfer: the compared variant's fine-tuning loss made 1.5 × the reference's + 0.1
@@ -247,3 +248,14 @@ def test_claim_fails_on_a_record_that_breaks_it(small_runs, tmp_path, cid):
     v = judge(CLAIMS[cid], doctored)
     assert doctored.trained == []  # judged on the doctored Records, nothing retrained
     assert v.verdict == "fails", (v.measured, v.ci, v.detail)
+
+
+@pytest.mark.parametrize("cid, name", [("maennel2020.b1.teacher_control", "e1_teacher"),
+                                       ("maennel2020.b1.teacher_control_spread",
+                                        "spread_teacher")])
+def test_teacher_control_holds_on_a_misaligned_record(small_runs, tmp_path, cid, name):
+    """The other direction (the small plan's spread teacher already fails undoctored): a
+    teacher ΔW misaligned with the data basis makes the control hold."""
+    runs, _ = small_runs
+    v = judge(CLAIMS[cid], _doctor(runs, tmp_path, {name: _misaligned_dw}))
+    assert v.verdict == "holds", (v.measured, v.ci, v.detail)
