@@ -18,11 +18,13 @@ import pytest
 import torch
 
 from twolayer import transfer
-from twolayer.claims import maennel2020 as mc
 from twolayer.config import DataConfig
 from twolayer.data import sample_dataset
+from twolayer.experiments import Runs
+from twolayer.experiments import maennel2020 as mx
 from twolayer.net import Params, preactivation
 from twolayer.record import Record
+from twolayer.stats import jackknife
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 
@@ -107,7 +109,7 @@ def test_stack_and_repeat_are_variant_major():
 
 def test_jackknife_of_a_mean_is_the_standard_error():
     v = np.array([1.0, 4.0, 2.5, 3.0, 0.5])
-    est, ci, se = mc.jackknife(lambda runs: float(v[runs].mean()), v.size)
+    est, ci, se = jackknife(lambda runs: float(v[runs].mean()), v.size)
     assert est == pytest.approx(v.mean())
     assert se == pytest.approx(v.std(ddof=1) / math.sqrt(v.size), rel=1e-12)
     from scipy import stats
@@ -118,12 +120,12 @@ def test_jackknife_of_a_mean_is_the_standard_error():
 
 def test_explained_share():
     curve = np.linspace(0.1, 1.0, 7)
-    assert mc.explained_share(np.tile(curve, (4, 1))) == pytest.approx(1.0)
+    assert mx.explained_share(np.tile(curve, (4, 1))) == pytest.approx(1.0)
     per_seed = np.array([[1.0], [2.0], [3.0]]) * np.ones((3, 7))
-    assert mc.explained_share(per_seed) == pytest.approx(0.0)
+    assert mx.explained_share(per_seed) == pytest.approx(0.0)
     rng = np.random.default_rng(0)
     noisy = curve + 0.05 * rng.standard_normal((5, 7))
-    assert 0.8 < mc.explained_share(noisy) < 1.0
+    assert 0.8 < mx.explained_share(noisy) < 1.0
 
 
 def _fine_tune_record() -> Record:
@@ -144,12 +146,12 @@ def _fine_tune_record() -> Record:
 
 def test_loss_auc_and_steps_to_target():
     rec = _fine_tune_record()
-    auc = mc.loss_auc(rec, 1)  # times 0, 5, 10
+    auc = mx.loss_auc(rec, 1)  # times 0, 5, 10
     assert np.allclose(auc, [[(2 + 1 + 0.8) / 3, (2 + 1.2 + 0.9) / 3],
                              [(2 + 0.8 + 0.6) / 3, (2 + 1.0 + 0.7) / 3]])
-    steps = mc.steps_to(rec, 0.9)  # accuracy ≥ 0.9 ⇔ error ≤ 0.1
+    steps = mx.steps_to(rec, 0.9)  # accuracy ≥ 0.9 ⇔ error ≤ 0.1
     assert np.array_equal(steps, [[15, np.inf], [10, 15]])
-    e = mc.effect(auc, 1)
+    e = mx.effect(auc, 1)
     diff = auc[0] - auc[1]
     assert e.mean == pytest.approx(diff.mean()) and e.se == pytest.approx(diff.std(ddof=1) / 2**0.5)
 
@@ -160,21 +162,22 @@ def test_tiny_end_to_end_check(monkeypatch, tmp_path):
     from twolayer.claims import run_checks
     from twolayer.engine import Runtime
 
-    def tiny(u: mc.Upstream) -> mc.Upstream:
+    def tiny(u: mx.Upstream) -> mx.Upstream:
         extra = 40 if u.extra else 0
         return dataclasses.replace(u, n=80, m=12, epochs=3 if u.batch else 10, seeds=3,
                                    extra=extra, n_test=20, num_times=4,
                                    batch=20 if u.batch else None)
 
-    q = mc.PLANS["quick"]
+    q = mx.PLANS["quick"]
     small = dataclasses.replace(
         q, **{f.name: tiny(getattr(q, f.name)) for f in dataclasses.fields(q)
-              if isinstance(getattr(q, f.name), mc.Upstream)},
-        down=mc.Downstream(epochs=2, lr=0.1, batch=20, auc_epochs=1),
+              if isinstance(getattr(q, f.name), mx.Upstream)},
+        down=mx.Downstream(epochs=2, lr=0.1, batch=20, auc_epochs=1),
     )
-    monkeypatch.setitem(mc.PLANS, "quick", small)
+    monkeypatch.setitem(mx.PLANS, "quick", small)
     runtime = Runtime(device="cpu", progress=False)
-    verdicts = run_checks(["maennel2020"], quick=True, runtime=runtime)
+    runs = Runs(quick=True, runtime=runtime)  # shared by the checks and the figures
+    verdicts = run_checks(["maennel2020"], runs=runs)
     ids = {v.id for v in verdicts}
     assert len(ids) == len(verdicts) and all(i.startswith("maennel2020.") for i in ids)
     assert {v.verdict for v in verdicts} <= {"holds", "fails", "inconclusive"}
@@ -188,18 +191,14 @@ def test_tiny_end_to_end_check(monkeypatch, tmp_path):
     from matplotlib.image import imread
 
     from twolayer.plots import FIGURES
-    from twolayer.plots import maennel2020 as mf
 
-    mf.experiments.cache_clear()
-    try:
-        for name in ("maennel2020-misalignment", "maennel2020-transfer-function",
-                     "maennel2020-transfer"):
-            (path,) = FIGURES[name].make(tmp_path, True, runtime)
-            data = path.read_bytes()
-            assert data[:8] == b"\x89PNG\r\n\x1a\n" and 10_000 < len(data) < 500_000
-            assert float(np.std(imread(path)[..., :3])) > 0.02
-    finally:
-        mf.experiments.cache_clear()  # the tiny plan must not leak into later figure runs
+    for name in ("maennel2020-misalignment", "maennel2020-transfer-function",
+                 "maennel2020-transfer"):
+        (path,) = FIGURES[name].draw(tmp_path, runs)
+        data = path.read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and 10_000 < len(data) < 500_000
+        assert float(np.std(imread(path)[..., :3])) > 0.02
+    assert runs.trained == sorted(set(runs.trained), key=runs.trained.index)  # each once
 
 
 def test_figures_are_registered_with_existing_claims():

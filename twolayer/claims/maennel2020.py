@@ -3,73 +3,33 @@ With Random Labels?" (paper card ``maennel2020``, section 6 "Claims to check").
 
 The card rests on the abstract and introduction [PAPER-PARTIAL], Definition 3 and the Fig. 4,
 Fig. 20 and one Fig. 5 panel [PAPER]; the misalignment score comes from a public reproduction
-[SECONDARY]. Every setting below is twolayer's [PROPOSAL] (the paper's experiments are CNNs on
+[SECONDARY]. Every setting is twolayer's [PROPOSAL] (the paper's experiments are CNNs on
 CIFAR10 and fully connected nets with two hidden layers); the thresholds are the card's where it
 gives one (an order of magnitude for B1) and [PROPOSAL] otherwise, fixed before the full runs.
 
-Settings (all: two-layer ReLU nets f(x) = Σ_j a_j relu(⟨w_j, x⟩ + b_j) with a trained second
-layer and first-layer bias, He initialisation W ~ N(0, 2/d), a ~ N(0, 1/m), b = 0):
-
-- ``e1``: the paper's App. E.1 data, d = 30, Σ_x = U diag(0.1, 0.2, …, 3.0) Uᵀ with a random
-  rotation U; K = 10 entirely random labels (``random`` noise model, η = 1), softmax, minibatch
-  SGD; and the same with the labels of a linear teacher (argmax of a random linear map) as the
-  control; in full mode these two pool R = 48 runs (the paper pools 50), the others 16;
-- ``spread``: a spread spectrum, σ_i² log-spaced over 3.5 decades (10⁻³ … 3); random labels
-  (this run is also the upstream network of the Gaussian transfer experiment) and teacher labels;
-- ``binary_gd``: the e1 data with two random classes (logistic loss), full-batch GD;
-- ``xor``: Frei's XOR clusters (d = 30, σ² = d^-1.2) with entirely random labels, SGD (the
-  upstream network of the XOR transfer experiment).
-
-Measurements (:mod:`twolayer.probes.maennel`): Σ_w is the covariance of the first-layer weight
-vectors pooled over the m neurons of all R runs (K = R·m vectors), of W and of ΔW = W − W(0),
-expressed in the data's eigenframe. M_data = M(Σ_w, data basis), M_rand = the mean of M(Σ_w, Q)
-over :data:`RANDOM_BASES` Haar-random bases Q (fixed seed). Confidence intervals of pooled
-statistics are jackknife intervals over the runs (leave one run out; Student t with R − 1
-degrees of freedom; ratios on the log scale). The sampling floor of M_data is the mean M of the
-sample covariance of K Gaussian vectors whose true covariance is diag(Σ_w) (exactly aligned).
-
-Transfer (card B3, Fig. 5): pre-train on random labels on n samples, then fine-tune on n' other
-samples of the same distribution, for every seed with four first layers: ``scratch`` (the
-upstream network's own initialisation W(0), b = 0), ``rescaled`` (pre-trained W, b scaled so
-that ‖W‖_F = ‖W(0)‖_F), ``unscaled`` (pre-trained W, b as they are) and ``covariance`` (rows
-w_j ~ N(0, Σ_w) of the pooled pre-trained covariance, rescaled to ‖W(0)‖_F, b = 0), and a
-diagnostic fifth, ``rescaled_b0`` (pre-trained W rescaled, b reset to 0: separates the learned
-weights from the learned biases; added after the first full run, see the docs); every variant
-gets the same fresh head a ~ N(0, 1/m) and the same minibatch order (paired comparisons). The
-variants of all seeds train in one batched ``engine.train`` call. Speed is the loss-AUC,
-the mean training loss over the probe times of the first :attr:`Downstream.auc_epochs` epochs
-(smaller = faster), compared with scratch per seed; and the steps to a target training accuracy.
+The settings, runners and the statistics of the Records (pooled covariance, misalignment,
+jackknife intervals, transfer function, loss-AUC) are in :mod:`twolayer.experiments.maennel2020`;
+the checks here only read the experiments' Records (``runs.get("maennel2020.<name>")``) and turn
+those statistics into outcomes.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from .. import transfer
-from ..config import Config, DataConfig, NetConfig, ProbeConfig, TrainConfig
-from ..data import Dataset
-from ..engine import Runtime, probe_times, train
-from ..net import Params
-from ..probes import maennel as mp
+from ..experiments import Runs
+from ..experiments import maennel2020 as X
 from ..record import Record
-from ..simulate import build_record, setup
-from .base import FAILS, HOLDS, INCONCLUSIVE, Experiments, claim, experiment, mean_ci
-from .base import verdict as make_verdict
+from ..stats import FAILS, HOLDS, INCONCLUSIVE, fmt_num, jackknife, sign_outcome
+from .base import Outcome, claim, outcome
 
 PAPER = "maennel2020"
-RANDOM_BASES = 16  # Haar-random control bases averaged in M_rand
-BASES_SEED = 20200618  # their seed (arXiv v1 date)
 ORDER = 10.0  # B1: "at least an order of magnitude" (card)
 SAME = 2.0  # B1 refuted when M_rand/M_data ≤ 2 ("M_data ≈ M_rand")
 ETA2_HOLDS, ETA2_FAILS = 0.8, 0.5  # B2: share of the variance of f explained by σ
-VARIANTS = ("scratch", "rescaled", "unscaled", "covariance", "rescaled_b0")
-UP_PROBES = ("maennel", "errors")
 
 FIG_M = "maennel2020-misalignment"
 FIG_F = "maennel2020-transfer-function"
@@ -77,442 +37,12 @@ FIG_T = "maennel2020-transfer"
 
 
 # --------------------------------------------------------------------------------------------
-# Plans
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Upstream:
-    """One training setting with random (or teacher / clean) labels. ``extra`` samples per run
-    are drawn with the training set but held out, for fine-tuning (a disjoint sample)."""
-
-    kind: str
-    labels: str  # "random": entirely random labels; "teacher": clean labels (teacher or XOR)
-    n: int
-    m: int
-    lr: float
-    epochs: int  # SGD epochs, or GD steps when ``batch`` is None
-    batch: int | None
-    seeds: int
-    classes: int = 10
-    spectrum: str = "linear"
-    sigma2_min: float = 0.1
-    sigma2_max: float = 3.0
-    d: int = 30
-    extra: int = 0
-    n_test: int = 500
-    num_times: int = 14
-
-    @property
-    def steps(self) -> int:
-        return self.epochs * (self.n // self.batch) if self.batch else self.epochs
-
-    def config(self, seeds: int | None = None) -> Config:
-        random = self.labels == "random"
-        data = DataConfig(
-            kind=self.kind, d=self.d, n=self.n + self.extra, n_test=self.n_test,
-            noise=1.0 if random else 0.0, noise_model="random" if random else "iid",
-            num_classes=self.classes, rotate=self.kind == "gaussian",
-            spectrum=self.spectrum, sigma2_min=self.sigma2_min, sigma2_max=self.sigma2_max,
-        )
-        return Config(
-            data=data,
-            net=NetConfig(m=self.m, init_var=2.0 / self.d, second_layer="gaussian",
-                          train_second_layer=True, bias=True),
-            train=TrainConfig(lr=self.lr, steps=self.steps, batch_size=self.batch,
-                              objective="softmax" if self.classes > 2 else "logistic"),
-            probe=ProbeConfig(num_times=self.num_times, dense_until=1, probes=UP_PROBES),
-            seeds=seeds or self.seeds,
-        )
-
-
-@dataclass(frozen=True)
-class Downstream:
-    """Fine-tuning on the ``extra`` held-out samples of an upstream setting."""
-
-    epochs: int
-    lr: float
-    batch: int
-    auc_epochs: int  # loss-AUC over the first epochs
-    per_epoch: int = 2  # probe times per epoch
-
-
-@dataclass(frozen=True)
-class Plan:
-    e1_random: Upstream
-    e1_teacher: Upstream
-    spread_random: Upstream
-    spread_teacher: Upstream
-    binary_gd: Upstream
-    xor_random: Upstream
-    down: Downstream
-    targets: tuple[tuple[str, float], ...]  # target training accuracy per downstream task
-
-    def target(self, task: str) -> float:
-        return dict(self.targets)[task]
-
-
-_SPREAD = {"spectrum": "log", "sigma2_min": 1e-3, "sigma2_max": 3.0}
-_TARGETS = (("teacher", 0.9), ("random", 0.25), ("xor", 0.95))
-
-
-def _plan(R: int, align_R: int, n: int, m: int, batch: int, extra: int, e1_epochs: int,
-          spread_epochs: int, gd: tuple[int, int, int], down: Downstream) -> Plan:
-    e1 = Upstream("gaussian", "random", n, m, 0.1, e1_epochs, batch, align_R)
-    spread = Upstream("gaussian", "random", n, m, 0.2, spread_epochs, batch, R, extra=extra,
-                      **_SPREAD)
-    gd_n, gd_m, gd_steps = gd
-    return Plan(
-        e1_random=e1,
-        e1_teacher=dataclasses.replace(e1, labels="teacher"),
-        spread_random=spread,
-        spread_teacher=dataclasses.replace(spread, labels="teacher", extra=0),
-        binary_gd=Upstream("gaussian", "random", gd_n, gd_m, 0.5, gd_steps, None, R, classes=2),
-        xor_random=Upstream("xor", "random", n, m, 0.2, spread_epochs, batch, R, classes=2,
-                            extra=extra),
-        down=down,
-        targets=_TARGETS,
-    )
-
-
-PLANS: dict[str, Plan] = {
-    "quick": _plan(8, 8, 1000, 256, 50, 500, 60, 150, (500, 256, 500),
-                   Downstream(epochs=20, lr=0.1, batch=50, auc_epochs=5)),
-    "full": _plan(16, 48, 2000, 512, 64, 1000, 100, 150, (1000, 256, 1000),
-                  Downstream(epochs=20, lr=0.1, batch=64, auc_epochs=5)),
-}
-
-
-def plan(quick: bool) -> Plan:
-    """The settings of quick (``--quick``) or full mode."""
-    return PLANS["quick" if quick else "full"]
-
-
-# --------------------------------------------------------------------------------------------
-# Experiments
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Trained:
-    """An upstream run: its record, the whole dataset (training part and held-out part), the
-    initial and the final parameters (CPU)."""
-
-    record: Record
-    data: Dataset
-    init: Params
-    final: Params
-    setting: Upstream
-
-
-def run_upstream(s: Upstream, runtime: Runtime, seeds: int | None = None) -> Trained:
-    """Train R networks on the first ``s.n`` samples of every run with the ``maennel`` and
-    ``errors`` probes at log-spaced times (one batched ``engine.train`` call)."""
-    cfg, data, params = setup(s.config(seeds))
-    up = transfer.split(data, s.n)[0] if s.extra else data
-    times = probe_times(cfg.train.steps, cfg.probe.num_times, cfg.probe.dense_until)
-    result = train(params, up, cfg.train, times, UP_PROBES, runtime, cfg.run_seeds)
-    sig2 = eigenvalues(cfg.data)
-    extra = {"static/sigma2": np.tile(sig2, (cfg.seeds, 1))}
-    rec = build_record(cfg, up, params, result, runtime.torch_device, extra)
-    rec.meta.update(trained_on=s.n, held_out=s.extra)
-    return Trained(rec, data, params, result.params.to("cpu"), s)
-
-
-def eigenvalues(dc: DataConfig) -> np.ndarray:
-    """σ_i² of Σ_x in the order of the data frame (:func:`twolayer.probes.maennel.data_frame`):
-    the spectrum for gaussian data; σ² + 1/2 (μ1, μ2) then σ² for the XOR clusters."""
-    if dc.kind == "gaussian":
-        from ..data.gaussian import spectrum
-
-        return spectrum(dc.d, dc.spectrum, dc.sigma2_min, dc.sigma2_max).numpy()
-    s2 = dc.sigma2 if dc.sigma2 is not None else float(dc.d) ** -1.2
-    return np.array([s2 + 0.5, s2 + 0.5] + [s2] * (dc.d - 2))
-
-
-def fine_tune(up: Trained, task: str, down: Downstream, runtime: Runtime) -> Record:
-    """Fine-tune the first layers of :data:`VARIANTS` of every seed on the held-out samples
-    with the labels of ``task`` ("teacher"/"xor": clean labels ỹ; "random": the random labels),
-    in one ``engine.train`` call on [V·R] runs (variant-major). Record arrays are [V·R, T]."""
-    s = up.setting
-    cfg = Config.from_dict(up.record.config)
-    seeds = cfg.run_seeds
-    R, m = len(seeds), s.m
-    _, held = transfer.split(up.data, s.n, ("train", "train" if task == "random" else "true"))
-    w0 = transfer.frobenius(up.init.W)
-    a = up.record.arrays
-    cov = mp.pooled_covariance(a["maennel/w_sum"][:, -1], a["maennel/w_outer"][:, -1], m)
-    frame = mp.data_frame(up.data)
-    scratch = up.init
-    rescaled = transfer.rescale_first_layer(up.final, w0)
-    cov_w = transfer.covariance_init(cov, frame, m, seeds, w0, up.init.W.dtype)
-    covariance = dataclasses.replace(up.init, W=cov_w, b=torch.zeros_like(up.init.b))
-    reset_b = dataclasses.replace(rescaled, b=torch.zeros_like(rescaled.b))
-    firsts = (scratch, rescaled, up.final, covariance, reset_b)
-    variants = [transfer.fresh_head(p, seeds) for p in firsts]
-    big = transfer.stack(variants)
-    per = s.extra // down.batch
-    steps = down.epochs * per
-    every = max(1, per // down.per_epoch)
-    times = sorted(set(range(0, steps + 1, every)) | {steps})
-    tc = TrainConfig(lr=down.lr, steps=steps, batch_size=down.batch, objective=cfg.train.objective)
-    data = transfer.repeat(held, len(VARIANTS))
-    result = train(big, data, tc, times, ("errors",), runtime, seeds * len(VARIANTS))
-    dcfg = cfg.replace(train=tc, seeds=R, probe=ProbeConfig(probes=("errors",)))
-    rec = build_record(dcfg, data, big, result, runtime.torch_device)
-    rec.meta.update(variants=list(VARIANTS), runs_per_variant=R, steps_per_epoch=per, task=task,
-                    upstream_run_id=up.record.run_id)
-    return rec
-
-
-@experiment("maennel2020.e1_random")
-def e1_random(quick: bool, seeds: int | None, runtime: Runtime) -> Trained:
-    return run_upstream(plan(quick).e1_random, runtime, seeds)
-
-
-@experiment("maennel2020.e1_teacher")
-def e1_teacher(quick: bool, seeds: int | None, runtime: Runtime) -> Trained:
-    return run_upstream(plan(quick).e1_teacher, runtime, seeds)
-
-
-@experiment("maennel2020.spread_random")
-def spread_random(quick: bool, seeds: int | None, runtime: Runtime) -> Trained:
-    return run_upstream(plan(quick).spread_random, runtime, seeds)
-
-
-@experiment("maennel2020.spread_teacher")
-def spread_teacher(quick: bool, seeds: int | None, runtime: Runtime) -> Trained:
-    return run_upstream(plan(quick).spread_teacher, runtime, seeds)
-
-
-@experiment("maennel2020.binary_gd")
-def binary_gd(quick: bool, seeds: int | None, runtime: Runtime) -> Trained:
-    return run_upstream(plan(quick).binary_gd, runtime, seeds)
-
-
-@experiment("maennel2020.xor_random")
-def xor_random(quick: bool, seeds: int | None, runtime: Runtime) -> Trained:
-    return run_upstream(plan(quick).xor_random, runtime, seeds)
-
-
-def _downstream(exps: Experiments, upstream: str, task: str) -> Record:
-    key = f"maennel2020.transfer.{task}"
-    if key not in exps._cache:
-        exps._cache[key] = fine_tune(exps.get(upstream), task, plan(exps.quick).down,
-                                     exps.runtime)
-    return exps._cache[key]
-
-
-@experiment("maennel2020.transfer")
-def transfer_experiment(quick: bool, seeds: int | None, runtime: Runtime) -> dict[str, Record]:
-    """All three fine-tuning tasks (for figures run outside ``twolayer check``)."""
-    exps = Experiments(quick=quick, seeds=seeds, runtime=runtime)
-    return transfer_records(exps)
-
-
-def transfer_records(exps: Experiments) -> dict[str, Record]:
-    """{"teacher", "random", "xor"} → fine-tuning record, sharing the upstream runs of ``exps``."""
-    return {
-        "teacher": _downstream(exps, "maennel2020.spread_random", "teacher"),
-        "random": _downstream(exps, "maennel2020.spread_random", "random"),
-        "xor": _downstream(exps, "maennel2020.xor_random", "xor"),
-    }
-
-
-# --------------------------------------------------------------------------------------------
-# Statistics of the pooled covariance
-# --------------------------------------------------------------------------------------------
-
-
-def _bases(d: int) -> torch.Tensor:
-    return mp.random_bases(d, RANDOM_BASES, BASES_SEED)
-
-
-def pooled(rec: Record, which: str, runs: Sequence[int] | None = None) -> torch.Tensor:
-    """Pooled Σ_w of ``which`` ("w" or "dw") at every probe time: [T, d, d]."""
-    s, o = rec.arrays[f"maennel/{which}_sum"], rec.arrays[f"maennel/{which}_outer"]
-    if runs is not None:
-        s, o = s[list(runs)], o[list(runs)]
-    return mp.pooled_covariance(s, o, rec.config["net"]["m"])
-
-
-def groups(rec: Record) -> list[list[int]]:
-    """The eigenspaces of Σ_x as index groups of the data frame."""
-    return mp.eigen_groups(rec.arrays["static/sigma2"][0])
-
-
-def m_data(cov: torch.Tensor, grp: list[list[int]]) -> torch.Tensor:
-    """M(Σ_w, data basis), the data basis adapted within degenerate eigenspaces of Σ_x."""
-    return mp.misalignment(cov, mp.data_basis(cov, grp))
-
-
-def m_curves(rec: Record, which: str, runs: Sequence[int] | None = None
-             ) -> tuple[np.ndarray, np.ndarray]:
-    """(M_data(t), M_rand(t)) of the pooled Σ_w of ``which``: two [T] arrays (NaN where Σ_w
-    is singular, e.g. ΔW at t = 0)."""
-    cov = pooled(rec, which, runs)
-    rand = mp.misalignment_random(cov, _bases(cov.shape[-1]), groups(rec))
-    return m_data(cov, groups(rec)).numpy(), rand.numpy()
-
-
-def jackknife(stat: Callable[[list[int]], float], R: int, log: bool = False
-              ) -> tuple[float, tuple[float, float], float]:
-    """(estimate, 95% CI, standard error) of a statistic of the pooled runs, by leaving one run
-    out at a time (``log``: on the log scale, CI transformed back)."""
-    from scipy import stats
-
-    tf = np.log if log else (lambda v: v)
-    full = float(tf(stat(list(range(R)))))
-    loo = np.array([tf(stat([q for q in range(R) if q != r])) for r in range(R)], dtype=float)
-    se = float(math.sqrt((R - 1) / R * ((loo - loo.mean()) ** 2).sum())) if R > 1 else math.nan
-    half = float(stats.t.ppf(0.975, max(1, R - 1))) * se
-    lo, hi = full - half, full + half
-    back = np.exp if log else (lambda v: v)
-    return float(back(full)), (float(back(lo)), float(back(hi))), se
-
-
-def sampling_floor(cov: torch.Tensor, K: int, grp: list[list[int]], reps: int = 4,
-                   seed: int = 0) -> float:
-    """Mean M_data of the sample covariance of K Gaussian vectors whose covariance is Σ_w made
-    exactly aligned (:func:`twolayer.probes.maennel.block_diagonal`; diag Σ_w for distinct σ_i):
-    the misalignment that pooling K neurons alone produces."""
-    g = torch.Generator().manual_seed(seed)
-    lam, q = torch.linalg.eigh(mp.block_diagonal(cov, grp))
-    root = q * lam.clamp(min=0).sqrt()
-    vals = []
-    for _ in range(reps):
-        z = torch.randn(K, cov.shape[-1], generator=g, dtype=torch.float64) @ root.T
-        vals.append(float(m_data(torch.cov(z.T), grp)))
-    return float(np.mean(vals))
-
-
-@dataclass(frozen=True)
-class Alignment:
-    """Pooled ΔW at the last probe time: M_data, M_rand, their ratio with a jackknife CI, the
-    sampling floor of M_data, and the same for W."""
-
-    m_data: float
-    m_rand: float
-    ratio: float
-    ratio_ci: tuple[float, float]
-    floor: float
-    m_data_w: float
-    m_rand_w: float
-    runs: int
-    neurons: int
-    m_frame: float  # M(Σ_w of ΔW, frame basis): differs from m_data only for degenerate Σ_x
-
-
-def alignment(rec: Record) -> Alignment:
-    R, m = rec.seeds, rec.config["net"]["m"]
-    grp = groups(rec)
-
-    def last(which: str, runs: list[int]) -> torch.Tensor:
-        s = rec.arrays[f"maennel/{which}_sum"][runs, -1]
-        o = rec.arrays[f"maennel/{which}_outer"][runs, -1]
-        return mp.pooled_covariance(s, o, m)
-
-    bases = _bases(rec.arrays["maennel/w_sum"].shape[-1])
-
-    def ratio(runs: list[int]) -> float:
-        c = last("dw", runs)
-        return float(mp.misalignment_random(c, bases, grp) / m_data(c, grp))
-
-    cov = last("dw", list(range(R)))
-    cov_w = last("w", list(range(R)))
-    r, ci, _ = jackknife(ratio, R, log=True)
-    return Alignment(
-        m_data=float(m_data(cov, grp)), m_rand=float(mp.misalignment_random(cov, bases, grp)),
-        ratio=r, ratio_ci=ci, floor=sampling_floor(cov, R * m, grp),
-        m_data_w=float(m_data(cov_w, grp)),
-        m_rand_w=float(mp.misalignment_random(cov_w, bases, grp)), runs=R, neurons=R * m,
-        m_frame=float(mp.misalignment(cov)),
-    )
-
-
-def gap_growth(rec: Record) -> tuple[float, tuple[float, float], float, float]:
-    """G(T) − G(0) with G = M_rand(W) − M_data(W) of the pooled W, its jackknife CI, G(0), G(T)."""
-    def stat(runs: list[int]) -> float:
-        md, mr = m_curves(rec, "w", runs)
-        return float((mr[-1] - md[-1]) - (mr[0] - md[0]))
-
-    est, ci, _ = jackknife(stat, rec.seeds)
-    md, mr = m_curves(rec, "w")
-    return est, ci, float(mr[0] - md[0]), float(mr[-1] - md[-1])
-
-
-def transfer_functions(rec: Record, which: str, t_index: int = -1) -> np.ndarray:
-    """[R, d]: f(σ_i) = sqrt(v_iᵀ Σ_w v_i) of each run's own Σ_w (its m neurons)."""
-    m = rec.config["net"]["m"]
-    cov = mp.run_covariance(rec.arrays[f"maennel/{which}_sum"][:, t_index],
-                            rec.arrays[f"maennel/{which}_outer"][:, t_index], m)
-    return mp.transfer_function(cov).numpy()
-
-
-def explained_share(f: np.ndarray) -> float:
-    """η² = 1 − Σ_ri (f_ri − f̄_i)² / Σ_ri (f_ri − f̄)²: the share of the variance of f over
-    seeds r and eigen-directions i that the direction (i.e. σ_i) explains."""
-    within = ((f - f.mean(0, keepdims=True)) ** 2).sum()
-    total = ((f - f.mean()) ** 2).sum()
-    return float(1.0 - within / total) if total > 0 else float("nan")
-
-
-# --------------------------------------------------------------------------------------------
-# Transfer metrics
-# --------------------------------------------------------------------------------------------
-
-
-def by_variant(rec: Record, key: str) -> np.ndarray:
-    """[V, R, T] view of a fine-tuning record's probe array (variant-major runs)."""
-    V, R = len(rec.meta["variants"]), int(rec.meta["runs_per_variant"])
-    return rec.arrays[f"errors/{key}"].reshape(V, R, -1)
-
-
-def loss_auc(rec: Record, epochs: int) -> np.ndarray:
-    """[V, R]: mean training loss over the probe times t ≤ epochs · steps per epoch."""
-    sel = rec.times <= epochs * int(rec.meta["steps_per_epoch"])
-    return by_variant(rec, "loss")[:, :, sel].mean(-1)
-
-
-def steps_to(rec: Record, target: float) -> np.ndarray:
-    """[V, R]: first probe time with training accuracy ≥ target (inf if never reached)."""
-    acc = 1.0 - by_variant(rec, "train_error")
-    hit = acc >= target
-    first = np.where(hit.any(-1), hit.argmax(-1), -1)
-    out = np.where(first >= 0, rec.times[np.maximum(first, 0)], np.inf)
-    return out.astype(float)
-
-
-@dataclass(frozen=True)
-class Effect:
-    """Paired effect of one variant against scratch: AUC_scratch − AUC_variant (> 0: faster)."""
-
-    mean: float
-    ci: tuple[float, float]
-    se: float
-    relative: float  # mean / mean AUC of scratch
-
-
-def effect(auc: np.ndarray, v: int, ref: int = 0) -> Effect:
-    diff = auc[ref] - auc[v]
-    m, ci = mean_ci(diff)
-    se = float(diff.std(ddof=1) / math.sqrt(diff.size)) if diff.size > 1 else math.nan
-    return Effect(m, ci, se, m / float(auc[ref].mean()))
-
-
-# --------------------------------------------------------------------------------------------
 # Verdict helpers and text
 # --------------------------------------------------------------------------------------------
 
 
-def _num(x: float) -> str:
-    if x is None or not math.isfinite(x):
-        return "nan"
-    return f"{x:.3g}"
-
-
 def _ci(ci: tuple[float, float]) -> str:
-    return f"[{_num(ci[0])}, {_num(ci[1])}]"
+    return f"[{fmt_num(ci[0])}, {fmt_num(ci[1])}]"
 
 
 def setting_text(rec: Record, note: str = "") -> str:
@@ -541,35 +71,36 @@ def ratio_outcome(ci: tuple[float, float]) -> str:
     return HOLDS if lo >= ORDER else FAILS if hi <= SAME else INCONCLUSIVE
 
 
-def note_degenerate(rec: Record, a: Alignment) -> str:
+def note_degenerate(rec: Record, a: X.Alignment) -> str:
     """For degenerate Σ_x: the frame-basis M and the spread of Σ_w within the eigenspaces."""
-    grp = groups(rec)
+    grp = X.groups(rec)
     if all(len(g) == 1 for g in grp):
         return ""
-    cov = pooled(rec, "dw")[-1]
+    cov = X.pooled(rec, "dw")[-1]
     parts = []
     for g in grp:
         idx = torch.tensor(g)
         ev = torch.linalg.eigvalsh(cov[idx[:, None], idx[None, :]])
-        parts.append(f"{len(g)}-dim eigenspace: eigenvalues of the dW block {_num(float(ev[0]))}"
-                     f"...{_num(float(ev[-1]))}")
+        parts.append(f"{len(g)}-dim eigenspace: eigenvalues of the dW block "
+                     f"{fmt_num(float(ev[0]))}...{fmt_num(float(ev[-1]))}")
     return (f"M of dW in the Gram-Schmidt frame basis (arbitrary within eigenspaces) "
-            f"{_num(a.m_frame)}; {'; '.join(parts)}; ")
+            f"{fmt_num(a.m_frame)}; {'; '.join(parts)}; ")
 
 
-def _alignment_claim(cid: str, up: Trained, note: str = "") -> object:
-    a = alignment(up.record)
+def _alignment_claim(rec: Record, note: str = "") -> Outcome:
+    a = X.alignment(rec)
     detail = (
-        f"pooled dW at the end: M_data {_num(a.m_data)} (sampling floor of an exactly aligned "
-        f"covariance with K={a.neurons}: {_num(a.floor)}), M_rand {_num(a.m_rand)} (mean over "
-        f"{RANDOM_BASES} Haar bases); pooled W: M_data {_num(a.m_data_w)}, M_rand "
-        f"{_num(a.m_rand_w)}; {note_degenerate(up.record, a)}final training error "
-        f"{_num(float(up.record.arrays['errors/train_error'][:, -1].mean()))}"
+        f"pooled dW at the end: M_data {fmt_num(a.m_data)} (sampling floor of an exactly "
+        f"aligned covariance with K={a.neurons}: {fmt_num(a.floor)}), M_rand "
+        f"{fmt_num(a.m_rand)} (mean over "
+        f"{X.RANDOM_BASES} Haar bases); pooled W: M_data {fmt_num(a.m_data_w)}, M_rand "
+        f"{fmt_num(a.m_rand_w)}; {note_degenerate(rec, a)}final training error "
+        f"{fmt_num(float(rec.arrays['errors/train_error'][:, -1].mean()))}"
     )
-    return make_verdict(
-        cid, ratio_outcome(a.ratio_ci), a.ratio,
+    return outcome(
+        ratio_outcome(a.ratio_ci), a.ratio,
         "M_rand/M_data of pooled dW >= 10 (holds), <= 2 (fails)", a.ratio_ci, a.runs,
-        setting_text(up.record, note), detail, FIG_M,
+        setting_text(rec, note), detail, FIG_M,
     )
 
 
@@ -583,32 +114,30 @@ ALIGN_STATEMENT = (
 @claim("maennel2020.b1.alignment", ALIGN_STATEMENT.format(
     what="App. E.1 spectrum, 10 random classes, SGD"), "Abstract; Section 2 (alignment)",
     tag="[PAPER-PARTIAL]")
-def check_alignment(exps: Experiments):
-    return _alignment_claim("maennel2020.b1.alignment", exps.get("maennel2020.e1_random"))
+def check_alignment(runs: Runs) -> Outcome:
+    return _alignment_claim(runs.get("maennel2020.e1_random"))
 
 
 @claim("maennel2020.b1.alignment_spread", ALIGN_STATEMENT.format(
     what="spread spectrum over 3.5 decades, 10 random classes, SGD"),
     "Abstract; Section 2 (alignment)", tag="[PAPER-PARTIAL]")
-def check_alignment_spread(exps: Experiments):
-    return _alignment_claim("maennel2020.b1.alignment_spread",
-                            exps.get("maennel2020.spread_random"))
+def check_alignment_spread(runs: Runs) -> Outcome:
+    return _alignment_claim(runs.get("maennel2020.spread_random"))
 
 
 @claim("maennel2020.b1.alignment_binary_gd", ALIGN_STATEMENT.format(
     what="App. E.1 spectrum, 2 random classes, logistic loss, full-batch GD"),
     "Abstract; Section 2 (alignment)", tag="[PAPER-PARTIAL]")
-def check_alignment_binary(exps: Experiments):
-    return _alignment_claim("maennel2020.b1.alignment_binary_gd",
-                            exps.get("maennel2020.binary_gd"))
+def check_alignment_binary(runs: Runs) -> Outcome:
+    return _alignment_claim(runs.get("maennel2020.binary_gd"))
 
 
 @claim("maennel2020.b1.alignment_xor", ALIGN_STATEMENT.format(
     what="Frei's XOR clusters with random labels; data basis mu1, mu2 and a completion, since "
     "the eigenvalues of Sigma_x are degenerate"), "Abstract; Section 2 (alignment)",
     tag="[PAPER-PARTIAL]")
-def check_alignment_xor(exps: Experiments):
-    return _alignment_claim("maennel2020.b1.alignment_xor", exps.get("maennel2020.xor_random"),
+def check_alignment_xor(runs: Runs) -> Outcome:
+    return _alignment_claim(runs.get("maennel2020.xor_random"),
                             "data basis: mu1, mu2 completed by Gram-Schmidt")
 
 
@@ -619,34 +148,32 @@ def check_alignment_xor(exps: Experiments):
     "than at initialisation (where both are at the sampling floor).",
     "Fig. 2 (reproduction), Section 2", tag="[SECONDARY]",
 )
-def check_grows_apart(exps: Experiments):
-    cid = "maennel2020.b1.grows_apart"
-    up = exps.get("maennel2020.e1_random")
-    est, ci, g0, gT = gap_growth(up.record)
-    lo, hi = ci
-    outcome = HOLDS if lo > 0 else FAILS if hi < 0 else INCONCLUSIVE
-    md, mr = m_curves(up.record, "w")
-    detail = (f"pooled W: M_data {_num(md[0])} -> {_num(md[-1])}, M_rand {_num(mr[0])} -> "
-              f"{_num(mr[-1])}; G(0) {_num(g0)}, G(T) {_num(gT)}")
-    return make_verdict(cid, outcome, est, "G(T) - G(0) > 0 (jackknife CI above 0)", ci,
-                        up.record.seeds, setting_text(up.record), detail, FIG_M)
+def check_grows_apart(runs: Runs) -> Outcome:
+    rec = runs.get("maennel2020.e1_random")
+    est, ci, g0, gT = X.gap_growth(rec)
+    md, mr = X.m_curves(rec, "w")
+    detail = (f"pooled W: M_data {fmt_num(md[0])} -> {fmt_num(md[-1])}, M_rand {fmt_num(mr[0])} -> "
+              f"{fmt_num(mr[-1])}; G(0) {fmt_num(g0)}, G(T) {fmt_num(gT)}")
+    return outcome(sign_outcome(ci, +1), est, "G(T) - G(0) > 0 (jackknife CI above 0)", ci,
+                   rec.seeds, setting_text(rec), detail, FIG_M)
 
 
-def _teacher_claim(cid: str, teacher: Trained, random: Trained) -> object:
-    a_t, a_r = alignment(teacher.record), alignment(random.record)
+def _teacher_claim(teacher: Record, random: Record) -> Outcome:
+    a_t, a_r = X.alignment(teacher), X.alignment(random)
     lo, hi = a_t.ratio_ci
-    outcome = HOLDS if hi < ORDER else FAILS if lo >= ORDER else INCONCLUSIVE
+    result = HOLDS if hi < ORDER else FAILS if lo >= ORDER else INCONCLUSIVE
     detail = (
-        f"teacher: pooled dW M_data {_num(a_t.m_data)}, M_rand {_num(a_t.m_rand)}; random labels "
-        f"(same setting): M_data {_num(a_r.m_data)}, M_rand {_num(a_r.m_rand)}, ratio "
-        f"{_num(a_r.ratio)} {_ci(a_r.ratio_ci)}; M_data(teacher)/M_data(random) "
-        f"{_num(a_t.m_data / a_r.m_data)}; final training error (teacher) "
-        f"{_num(float(teacher.record.arrays['errors/train_error'][:, -1].mean()))}"
+        f"teacher: pooled dW M_data {fmt_num(a_t.m_data)}, M_rand {fmt_num(a_t.m_rand)}; "
+        "random labels "
+        f"(same setting): M_data {fmt_num(a_r.m_data)}, M_rand {fmt_num(a_r.m_rand)}, ratio "
+        f"{fmt_num(a_r.ratio)} {_ci(a_r.ratio_ci)}; M_data(teacher)/M_data(random) "
+        f"{fmt_num(a_t.m_data / a_r.m_data)}; final training error (teacher) "
+        f"{fmt_num(float(teacher.arrays['errors/train_error'][:, -1].mean()))}"
     )
-    return make_verdict(
-        cid, outcome, a_t.ratio,
+    return outcome(
+        result, a_t.ratio,
         "teacher M_rand/M_data of pooled dW < 10 (holds), >= 10 (fails)", a_t.ratio_ci,
-        a_t.runs, setting_text(teacher.record), detail, FIG_M,
+        a_t.runs, setting_text(teacher), detail, FIG_M,
     )
 
 
@@ -659,35 +186,34 @@ TEACHER_STATEMENT = (
 
 @claim("maennel2020.b1.teacher_control", TEACHER_STATEMENT.format(what="App. E.1 spectrum"),
        "Card B1/B5 control [PROPOSAL]", tag="[INFERRED]")
-def check_teacher(exps: Experiments):
-    return _teacher_claim("maennel2020.b1.teacher_control", exps.get("maennel2020.e1_teacher"),
-                          exps.get("maennel2020.e1_random"))
+def check_teacher(runs: Runs) -> Outcome:
+    return _teacher_claim(runs.get("maennel2020.e1_teacher"),
+                          runs.get("maennel2020.e1_random"))
 
 
 @claim("maennel2020.b1.teacher_control_spread",
        TEACHER_STATEMENT.format(what="spread spectrum over 3.5 decades"),
        "Card B1/B5 control [PROPOSAL]", tag="[INFERRED]")
-def check_teacher_spread(exps: Experiments):
-    return _teacher_claim("maennel2020.b1.teacher_control_spread",
-                          exps.get("maennel2020.spread_teacher"),
-                          exps.get("maennel2020.spread_random"))
+def check_teacher_spread(runs: Runs) -> Outcome:
+    return _teacher_claim(runs.get("maennel2020.spread_teacher"),
+                          runs.get("maennel2020.spread_random"))
 
 
-def _transfer_function_claim(cid: str, up: Trained, which: str) -> object:
-    rec = up.record
-    f = transfer_functions(rec, which)
+def _transfer_function_claim(rec: Record, which: str) -> Outcome:
+    f = X.transfer_functions(rec, which)
     R = f.shape[0]
-    est, ci, _ = jackknife(lambda runs: explained_share(f[runs]), R)
+    est, ci, _ = jackknife(lambda runs: X.explained_share(f[runs]), R)
     lo, hi = ci
-    outcome = HOLDS if lo >= ETA2_HOLDS else FAILS if hi < ETA2_FAILS else INCONCLUSIVE
+    result = HOLDS if lo >= ETA2_HOLDS else FAILS if hi < ETA2_FAILS else INCONCLUSIVE
     sig = np.sqrt(rec.arrays["static/sigma2"][0])
     mean, sd = f.mean(0), f.std(0, ddof=1)
     q = np.array_split(np.arange(f.shape[1]), 5)
-    shape = ", ".join(f"{_num(float(sig[i].mean()))}: {_num(float(mean[i].mean()))}" for i in q)
+    shape = ", ".join(f"{fmt_num(float(sig[i].mean()))}: {fmt_num(float(mean[i].mean()))}"
+                      for i in q)
     detail = (f"f(sigma) quintile means (sigma: f) {shape}; coefficient of variation over seeds "
-              f"{_num(float((sd / mean).mean()))} (mean over i)")
+              f"{fmt_num(float((sd / mean).mean()))} (mean over i)")
     bound = f"eta^2 >= {ETA2_HOLDS} (holds), < {ETA2_FAILS} (fails)"
-    return make_verdict(cid, outcome, est, bound, ci, R, setting_text(rec), detail, FIG_F)
+    return outcome(result, est, bound, ci, R, setting_text(rec), detail, FIG_F)
 
 
 F_STATEMENT = (
@@ -700,58 +226,56 @@ F_STATEMENT = (
 @claim("maennel2020.b2.transfer_function", F_STATEMENT.format(
     what="the learned part dW (random labels, App. E.1 spectrum)"),
     "Definition 3, Figs. 4 and 20", tag="[PAPER]")
-def check_f_learned(exps: Experiments):
-    return _transfer_function_claim("maennel2020.b2.transfer_function",
-                                    exps.get("maennel2020.e1_random"), "dw")
+def check_f_learned(runs: Runs) -> Outcome:
+    return _transfer_function_claim(runs.get("maennel2020.e1_random"), "dw")
 
 
 @claim("maennel2020.b2.transfer_function_weights", F_STATEMENT.format(
     what="the weights W themselves (random labels, App. E.1 spectrum)"),
     "Definition 3, Figs. 4 and 20", tag="[PAPER]")
-def check_f_weights(exps: Experiments):
-    return _transfer_function_claim("maennel2020.b2.transfer_function_weights",
-                                    exps.get("maennel2020.e1_random"), "w")
+def check_f_weights(runs: Runs) -> Outcome:
+    return _transfer_function_claim(runs.get("maennel2020.e1_random"), "w")
 
 
-def _transfer_detail(rec: Record, p: Plan, task: str) -> str:
-    auc = loss_auc(rec, p.down.auc_epochs)
-    steps = steps_to(rec, p.target(task))
+def _transfer_detail(rec: Record, p: X.Plan, task: str) -> str:
+    auc = X.loss_auc(rec, p.down.auc_epochs)
+    steps = X.steps_to(rec, p.target(task))
     parts = []
-    for v, name in enumerate(VARIANTS):
+    for v, name in enumerate(X.VARIANTS):
         reached = np.isfinite(steps[v])
         st = steps[v][reached]
-        med = _num(float(np.median(st))) if st.size else "never"
-        txt = f"{name}: loss-AUC {_num(float(auc[v].mean()))}, steps to {p.target(task):g} " \
+        med = fmt_num(float(np.median(st))) if st.size else "never"
+        txt = f"{name}: loss-AUC {fmt_num(float(auc[v].mean()))}, steps to {p.target(task):g} " \
               f"train accuracy median {med} ({int(reached.sum())}/{reached.size} reached)"
         if v:
-            e = effect(auc, v)
-            txt += (f", AUC gain vs scratch {_num(e.mean)} +- {_num(e.se)} (95% CI "
-                    f"{_ci(e.ci)}, {_num(100 * e.relative)}%)")
+            e = X.effect(auc, v)
+            txt += (f", AUC gain vs scratch {fmt_num(e.mean)} +- {fmt_num(e.se)} (95% CI "
+                    f"{_ci(e.ci)}, {fmt_num(100 * e.relative)}%)")
         parts.append(txt)
     return "; ".join(parts)
 
 
-def _transfer_setting(rec: Record, p: Plan, up: Trained) -> str:
+def _transfer_setting(p: X.Plan, up: Record) -> str:
     d = p.down
-    return setting_text(up.record, (
-        f"fine-tuned on {up.setting.extra} held-out samples, {d.epochs} epochs, SGD batch "
+    return setting_text(up, (
+        f"fine-tuned on {up.meta['held_out']} held-out samples, {d.epochs} epochs, SGD batch "
         f"{d.batch}, lr={d.lr:g}, fresh head; loss-AUC over the first {d.auc_epochs} epochs"
     ))
 
 
-def _variant_claim(cid: str, exps: Experiments, upstream: str, task: str, v: int,
-                   ref: int = 0) -> object:
-    p = plan(exps.quick)
-    rec = _downstream(exps, upstream, task)
-    auc = loss_auc(rec, p.down.auc_epochs)
-    e = effect(auc, v, ref)
-    lo, hi = e.ci
-    outcome = HOLDS if lo > 0 else FAILS if hi < 0 else INCONCLUSIVE
-    bound = (f"paired loss-AUC({VARIANTS[ref]}) - loss-AUC({VARIANTS[v]}) > 0 (95% CI above 0 "
-             "holds, below 0 fails)")
+def _variant_claim(runs: Runs, task: str, v: int, ref: int = 0) -> Outcome:
+    """Paired loss-AUC effect of variant ``ref`` minus variant ``v`` on fine-tuning ``task``
+    (> 0: ``v`` is faster)."""
+    p = X.plan(runs.quick)
+    rec = runs.get("maennel2020.transfer")[task]
+    up = runs.get(f"maennel2020.{X.UPSTREAM_OF[task]}")
+    auc = X.loss_auc(rec, p.down.auc_epochs)
+    e = X.effect(auc, v, ref)
+    bound = (f"paired loss-AUC({X.VARIANTS[ref]}) - loss-AUC({X.VARIANTS[v]}) > 0 (95% CI above "
+             "0 holds, below 0 fails)")
     detail = _transfer_detail(rec, p, task)
-    return make_verdict(cid, outcome, e.mean, bound, e.ci, auc.shape[1],
-                        _transfer_setting(rec, p, exps.get(upstream)), detail, FIG_T)
+    return outcome(sign_outcome(e.ci, +1), e.mean, bound, e.ci, auc.shape[1],
+                   _transfer_setting(p, up), detail, FIG_T)
 
 
 TRANSFER_STATEMENT = (
@@ -764,23 +288,21 @@ TRANSFER_STATEMENT = (
 @claim("maennel2020.b3.transfer_teacher", TRANSFER_STATEMENT.format(
     what="the labels of a linear teacher (spread spectrum)"), "Abstract; Fig. 5",
     tag="[PAPER-PARTIAL]")
-def check_transfer_teacher(exps: Experiments):
-    return _variant_claim("maennel2020.b3.transfer_teacher", exps,
-                          "maennel2020.spread_random", "teacher", 1)
+def check_transfer_teacher(runs: Runs) -> Outcome:
+    return _variant_claim(runs, "teacher", 1)
 
 
 @claim("maennel2020.b3.transfer_random", TRANSFER_STATEMENT.format(
     what="new random labels (spread spectrum)"), "Abstract; Fig. 1", tag="[PAPER-PARTIAL]")
-def check_transfer_random(exps: Experiments):
-    return _variant_claim("maennel2020.b3.transfer_random", exps,
-                          "maennel2020.spread_random", "random", 1)
+def check_transfer_random(runs: Runs) -> Outcome:
+    return _variant_claim(runs, "random", 1)
 
 
 @claim("maennel2020.b3.transfer_xor", TRANSFER_STATEMENT.format(
     what="the clean XOR labels (pre-trained on the XOR clusters with random labels)"),
     "Abstract; Fig. 5", tag="[PAPER-PARTIAL]")
-def check_transfer_xor(exps: Experiments):
-    return _variant_claim("maennel2020.b3.transfer_xor", exps, "maennel2020.xor_random", "xor", 1)
+def check_transfer_xor(runs: Runs) -> Outcome:
+    return _variant_claim(runs, "xor", 1)
 
 
 @claim(
@@ -789,9 +311,8 @@ def check_transfer_xor(exps: Experiments):
     "to the initial norm) also trains faster than scratch (linear-teacher labels, spread "
     "spectrum).", "Fig. 5 ('covariance' curve)", tag="[PAPER]",
 )
-def check_covariance(exps: Experiments):
-    return _variant_claim("maennel2020.b3.covariance_init", exps, "maennel2020.spread_random",
-                          "teacher", 3)
+def check_covariance(runs: Runs) -> Outcome:
+    return _variant_claim(runs, "teacher", 3)
 
 
 @claim(
@@ -800,9 +321,8 @@ def check_covariance(exps: Experiments):
     "faster than the rescaled one (linear-teacher labels, spread spectrum).",
     "Fig. 5 ('no rescaling' curve)", tag="[PAPER]",
 )
-def check_unscaled(exps: Experiments):
-    return _variant_claim("maennel2020.fig5.unscaled_fastest", exps, "maennel2020.spread_random",
-                          "teacher", 2, ref=1)
+def check_unscaled(runs: Runs) -> Outcome:
+    return _variant_claim(runs, "teacher", 2, ref=1)
 
 
 @claim(
@@ -812,9 +332,9 @@ def check_unscaled(exps: Experiments):
     "Abstract; introduction (critical stages, specialisation)", tag="[PAPER-PARTIAL]",
     in_regime=False,
 )
-def check_later_layers(exps: Experiments):
-    return make_verdict(
-        "maennel2020.b4.later_layers", INCONCLUSIVE, None, "not measurable in a two-layer net",
+def check_later_layers(runs: Runs) -> Outcome:
+    return outcome(
+        INCONCLUSIVE, None, "not measurable in a two-layer net",
         None, 0, "two-layer ReLU networks (one hidden layer)",
         "not measured: a two-layer network has no later hidden layers to specialise; its only "
         "layer after the first is the output head, which every fine-tuning variant replaces by a "

@@ -1,1 +1,489 @@
-"""Experiments of maennel2020: plans and runners returning Records (filled in by the migration)."""
+"""Experiments of Maennel, Alabdulmohsin et al. (2020), "What Do Neural Networks Learn When
+Trained With Random Labels?" (paper card ``maennel2020``): plans, runners, the registered
+experiments (each returns Records), and the views of those Records that the claims
+(:mod:`twolayer.claims.maennel2020`) and the figures (:mod:`twolayer.plots.maennel2020`) read.
+
+Every setting below is twolayer's [PROPOSAL] (the paper's experiments are CNNs on CIFAR10 and
+fully connected nets with two hidden layers).
+
+Settings (all: two-layer ReLU nets f(x) = Σ_j a_j relu(⟨w_j, x⟩ + b_j) with a trained second
+layer and first-layer bias, He initialisation W ~ N(0, 2/d), a ~ N(0, 1/m), b = 0):
+
+- ``e1``: the paper's App. E.1 data, d = 30, Σ_x = U diag(0.1, 0.2, …, 3.0) Uᵀ with a random
+  rotation U; K = 10 entirely random labels (``random`` noise model, η = 1), softmax, minibatch
+  SGD; and the same with the labels of a linear teacher (argmax of a random linear map) as the
+  control; in full mode these two pool R = 48 runs (the paper pools 50), the others 16;
+- ``spread``: a spread spectrum, σ_i² log-spaced over 3.5 decades (10⁻³ … 3); random labels
+  (this run is also the upstream network of the Gaussian transfer experiment) and teacher labels;
+- ``binary_gd``: the e1 data with two random classes (logistic loss), full-batch GD;
+- ``xor``: Frei's XOR clusters (d = 30, σ² = d^-1.2) with entirely random labels, SGD (the
+  upstream network of the XOR transfer experiment).
+
+Experiments (each a Record, read back unchanged from the record store): ``maennel2020.e1_random``,
+``e1_teacher``, ``spread_random``, ``spread_teacher``, ``binary_gd``, ``xor_random``: one
+upstream record each ([R, T, ...] arrays of the ``maennel`` and ``errors`` probes, plus
+``static/sigma2`` [R, d]: the data's σ_i² in the frame order; meta ``trained_on``, ``held_out``);
+``maennel2020.transfer``: {"teacher", "random", "xor"} → a fine-tuning record ([V·R, T] arrays,
+variant-major; meta ``variants``, ``runs_per_variant``, ``steps_per_epoch``, ``task``).
+
+Measurements (:mod:`twolayer.probes.maennel`): Σ_w is the covariance of the first-layer weight
+vectors pooled over the m neurons of all R runs (K = R·m vectors), of W and of ΔW = W − W(0),
+expressed in the data's eigenframe. M_data = M(Σ_w, data basis), M_rand = the mean of M(Σ_w, Q)
+over :data:`RANDOM_BASES` Haar-random bases Q (fixed seed). Confidence intervals of pooled
+statistics are jackknife intervals over the runs (:func:`twolayer.stats.jackknife`: leave one
+run out; Student t with R − 1 degrees of freedom; ratios on the log scale). The sampling floor of
+M_data is the mean M of the sample covariance of K Gaussian vectors whose true covariance is
+diag(Σ_w) (exactly aligned).
+
+Transfer (card B3, Fig. 5): pre-train on random labels on n samples, then fine-tune on n' other
+samples of the same distribution, for every seed with four first layers: ``scratch`` (the
+upstream network's own initialisation W(0), b = 0), ``rescaled`` (pre-trained W, b scaled so
+that ‖W‖_F = ‖W(0)‖_F), ``unscaled`` (pre-trained W, b as they are) and ``covariance`` (rows
+w_j ~ N(0, Σ_w) of the pooled pre-trained covariance, rescaled to ‖W(0)‖_F, b = 0), and a
+diagnostic fifth, ``rescaled_b0`` (pre-trained W rescaled, b reset to 0: separates the learned
+weights from the learned biases; added after the first full run, see the docs); every variant
+gets the same fresh head a ~ N(0, 1/m) and the same minibatch order (paired comparisons). The
+variants of all seeds train in one batched ``engine.train`` call. Speed is the loss-AUC,
+the mean training loss over the probe times of the first :attr:`Downstream.auc_epochs` epochs
+(smaller = faster), compared with scratch per seed; and the steps to a target training accuracy.
+The fine-tuning needs the upstream network itself (data, W(0), final parameters), which its
+Record does not hold: the two upstream runs of the transfer experiment are kept in memory per
+process (:func:`upstream`), so that ``spread_random``/``xor_random`` and ``transfer`` train them
+once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import torch
+
+from .. import transfer
+from ..config import Config, DataConfig, NetConfig, ProbeConfig, TrainConfig
+from ..data import Dataset
+from ..engine import Runtime, probe_times, train
+from ..net import Params
+from ..probes import maennel as mp
+from ..record import Record
+from ..simulate import build_record, setup
+from ..stats import jackknife, mean_ci
+from . import experiment
+
+PAPER = "maennel2020"
+RANDOM_BASES = 16  # Haar-random control bases averaged in M_rand
+BASES_SEED = 20200618  # their seed (arXiv v1 date)
+VARIANTS = ("scratch", "rescaled", "unscaled", "covariance", "rescaled_b0")
+UP_PROBES = ("maennel", "errors")
+TASKS = ("teacher", "random", "xor")  # parts of the ``maennel2020.transfer`` experiment
+UPSTREAM_OF = {"teacher": "spread_random", "random": "spread_random", "xor": "xor_random"}
+
+
+# --------------------------------------------------------------------------------------------
+# Plans
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """One training setting with random (or teacher / clean) labels. ``extra`` samples per run
+    are drawn with the training set but held out, for fine-tuning (a disjoint sample)."""
+
+    kind: str
+    labels: str  # "random": entirely random labels; "teacher": clean labels (teacher or XOR)
+    n: int
+    m: int
+    lr: float
+    epochs: int  # SGD epochs, or GD steps when ``batch`` is None
+    batch: int | None
+    seeds: int
+    classes: int = 10
+    spectrum: str = "linear"
+    sigma2_min: float = 0.1
+    sigma2_max: float = 3.0
+    d: int = 30
+    extra: int = 0
+    n_test: int = 500
+    num_times: int = 14
+
+    @property
+    def steps(self) -> int:
+        return self.epochs * (self.n // self.batch) if self.batch else self.epochs
+
+    def config(self, seeds: int | None = None) -> Config:
+        random = self.labels == "random"
+        data = DataConfig(
+            kind=self.kind, d=self.d, n=self.n + self.extra, n_test=self.n_test,
+            noise=1.0 if random else 0.0, noise_model="random" if random else "iid",
+            num_classes=self.classes, rotate=self.kind == "gaussian",
+            spectrum=self.spectrum, sigma2_min=self.sigma2_min, sigma2_max=self.sigma2_max,
+        )
+        return Config(
+            data=data,
+            net=NetConfig(m=self.m, init_var=2.0 / self.d, second_layer="gaussian",
+                          train_second_layer=True, bias=True),
+            train=TrainConfig(lr=self.lr, steps=self.steps, batch_size=self.batch,
+                              objective="softmax" if self.classes > 2 else "logistic"),
+            probe=ProbeConfig(num_times=self.num_times, dense_until=1, probes=UP_PROBES),
+            seeds=seeds or self.seeds,
+        )
+
+
+@dataclass(frozen=True)
+class Downstream:
+    """Fine-tuning on the ``extra`` held-out samples of an upstream setting."""
+
+    epochs: int
+    lr: float
+    batch: int
+    auc_epochs: int  # loss-AUC over the first epochs
+    per_epoch: int = 2  # probe times per epoch
+
+
+@dataclass(frozen=True)
+class Plan:
+    e1_random: Upstream
+    e1_teacher: Upstream
+    spread_random: Upstream
+    spread_teacher: Upstream
+    binary_gd: Upstream
+    xor_random: Upstream
+    down: Downstream
+    targets: tuple[tuple[str, float], ...]  # target training accuracy per downstream task
+
+    def target(self, task: str) -> float:
+        return dict(self.targets)[task]
+
+
+_SPREAD = {"spectrum": "log", "sigma2_min": 1e-3, "sigma2_max": 3.0}
+_TARGETS = (("teacher", 0.9), ("random", 0.25), ("xor", 0.95))
+
+
+def _plan(R: int, align_R: int, n: int, m: int, batch: int, extra: int, e1_epochs: int,
+          spread_epochs: int, gd: tuple[int, int, int], down: Downstream) -> Plan:
+    e1 = Upstream("gaussian", "random", n, m, 0.1, e1_epochs, batch, align_R)
+    spread = Upstream("gaussian", "random", n, m, 0.2, spread_epochs, batch, R, extra=extra,
+                      **_SPREAD)
+    gd_n, gd_m, gd_steps = gd
+    return Plan(
+        e1_random=e1,
+        e1_teacher=dataclasses.replace(e1, labels="teacher"),
+        spread_random=spread,
+        spread_teacher=dataclasses.replace(spread, labels="teacher", extra=0),
+        binary_gd=Upstream("gaussian", "random", gd_n, gd_m, 0.5, gd_steps, None, R, classes=2),
+        xor_random=Upstream("xor", "random", n, m, 0.2, spread_epochs, batch, R, classes=2,
+                            extra=extra),
+        down=down,
+        targets=_TARGETS,
+    )
+
+
+PLANS: dict[str, Plan] = {
+    "quick": _plan(8, 8, 1000, 256, 50, 500, 60, 150, (500, 256, 500),
+                   Downstream(epochs=20, lr=0.1, batch=50, auc_epochs=5)),
+    "full": _plan(16, 48, 2000, 512, 64, 1000, 100, 150, (1000, 256, 1000),
+                  Downstream(epochs=20, lr=0.1, batch=64, auc_epochs=5)),
+}
+
+
+def plan(quick: bool) -> Plan:
+    """The settings of quick (``--quick``) or full mode."""
+    return PLANS["quick" if quick else "full"]
+
+
+# --------------------------------------------------------------------------------------------
+# Runners
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Trained:
+    """An upstream run: its record, the whole dataset (training part and held-out part), the
+    initial and the final parameters (CPU)."""
+
+    record: Record
+    data: Dataset
+    init: Params
+    final: Params
+    setting: Upstream
+
+
+def run_upstream(s: Upstream, runtime: Runtime, seeds: int | None = None) -> Trained:
+    """Train R networks on the first ``s.n`` samples of every run with the ``maennel`` and
+    ``errors`` probes at log-spaced times (one batched ``engine.train`` call)."""
+    cfg, data, params = setup(s.config(seeds))
+    up = transfer.split(data, s.n)[0] if s.extra else data
+    times = probe_times(cfg.train.steps, cfg.probe.num_times, cfg.probe.dense_until)
+    result = train(params, up, cfg.train, times, UP_PROBES, runtime, cfg.run_seeds)
+    sig2 = eigenvalues(cfg.data)
+    extra = {"static/sigma2": np.tile(sig2, (cfg.seeds, 1))}
+    rec = build_record(cfg, up, params, result, runtime.torch_device, extra)
+    rec.meta.update(trained_on=s.n, held_out=s.extra)
+    return Trained(rec, data, params, result.params.to("cpu"), s)
+
+
+def eigenvalues(dc: DataConfig) -> np.ndarray:
+    """σ_i² of Σ_x in the order of the data frame (:func:`twolayer.probes.maennel.data_frame`):
+    the spectrum for gaussian data; σ² + 1/2 (μ1, μ2) then σ² for the XOR clusters."""
+    if dc.kind == "gaussian":
+        from ..data.gaussian import spectrum
+
+        return spectrum(dc.d, dc.spectrum, dc.sigma2_min, dc.sigma2_max).numpy()
+    s2 = dc.sigma2 if dc.sigma2 is not None else float(dc.d) ** -1.2
+    return np.array([s2 + 0.5, s2 + 0.5] + [s2] * (dc.d - 2))
+
+
+def fine_tune(up: Trained, task: str, down: Downstream, runtime: Runtime) -> Record:
+    """Fine-tune the first layers of :data:`VARIANTS` of every seed on the held-out samples
+    with the labels of ``task`` ("teacher"/"xor": clean labels ỹ; "random": the random labels),
+    in one ``engine.train`` call on [V·R] runs (variant-major). Record arrays are [V·R, T]."""
+    s = up.setting
+    cfg = Config.from_dict(up.record.config)
+    seeds = cfg.run_seeds
+    R, m = len(seeds), s.m
+    _, held = transfer.split(up.data, s.n, ("train", "train" if task == "random" else "true"))
+    w0 = transfer.frobenius(up.init.W)
+    a = up.record.arrays
+    cov = mp.pooled_covariance(a["maennel/w_sum"][:, -1], a["maennel/w_outer"][:, -1], m)
+    frame = mp.data_frame(up.data)
+    scratch = up.init
+    rescaled = transfer.rescale_first_layer(up.final, w0)
+    cov_w = transfer.covariance_init(cov, frame, m, seeds, w0, up.init.W.dtype)
+    covariance = dataclasses.replace(up.init, W=cov_w, b=torch.zeros_like(up.init.b))
+    reset_b = dataclasses.replace(rescaled, b=torch.zeros_like(rescaled.b))
+    firsts = (scratch, rescaled, up.final, covariance, reset_b)
+    variants = [transfer.fresh_head(p, seeds) for p in firsts]
+    big = transfer.stack(variants)
+    per = s.extra // down.batch
+    steps = down.epochs * per
+    every = max(1, per // down.per_epoch)
+    times = sorted(set(range(0, steps + 1, every)) | {steps})
+    tc = TrainConfig(lr=down.lr, steps=steps, batch_size=down.batch, objective=cfg.train.objective)
+    data = transfer.repeat(held, len(VARIANTS))
+    result = train(big, data, tc, times, ("errors",), runtime, seeds * len(VARIANTS))
+    dcfg = cfg.replace(train=tc, seeds=R, probe=ProbeConfig(probes=("errors",)))
+    rec = build_record(dcfg, data, big, result, runtime.torch_device)
+    rec.meta.update(variants=list(VARIANTS), runs_per_variant=R, steps_per_epoch=per, task=task,
+                    upstream_run_id=up.record.run_id)
+    return rec
+
+
+@lru_cache(maxsize=4)
+def upstream(s: Upstream, seeds: int | None, runtime: Runtime) -> Trained:
+    """The upstream run of a transfer experiment, trained once per process (its Record alone
+    cannot be fine-tuned: that needs the network's data and parameters)."""
+    return run_upstream(s, runtime, seeds)
+
+
+# --------------------------------------------------------------------------------------------
+# Experiments (each returns a Record or a dict of Records)
+# --------------------------------------------------------------------------------------------
+
+
+@experiment("maennel2020.e1_random")
+def e1_random(quick: bool, seeds: int | None, runtime: Runtime) -> Record:
+    return run_upstream(plan(quick).e1_random, runtime, seeds).record
+
+
+@experiment("maennel2020.e1_teacher")
+def e1_teacher(quick: bool, seeds: int | None, runtime: Runtime) -> Record:
+    return run_upstream(plan(quick).e1_teacher, runtime, seeds).record
+
+
+@experiment("maennel2020.spread_random")
+def spread_random(quick: bool, seeds: int | None, runtime: Runtime) -> Record:
+    return upstream(plan(quick).spread_random, seeds, runtime).record
+
+
+@experiment("maennel2020.spread_teacher")
+def spread_teacher(quick: bool, seeds: int | None, runtime: Runtime) -> Record:
+    return run_upstream(plan(quick).spread_teacher, runtime, seeds).record
+
+
+@experiment("maennel2020.binary_gd")
+def binary_gd(quick: bool, seeds: int | None, runtime: Runtime) -> Record:
+    return run_upstream(plan(quick).binary_gd, runtime, seeds).record
+
+
+@experiment("maennel2020.xor_random")
+def xor_random(quick: bool, seeds: int | None, runtime: Runtime) -> Record:
+    return upstream(plan(quick).xor_random, seeds, runtime).record
+
+
+@experiment("maennel2020.transfer")
+def transfer_experiment(quick: bool, seeds: int | None, runtime: Runtime) -> dict[str, Record]:
+    """{"teacher", "random", "xor"} → fine-tuning record (:func:`fine_tune`) after the upstream
+    runs ``spread_random`` (teacher, random) and ``xor_random`` (xor)."""
+    p = plan(quick)
+    return {task: fine_tune(upstream(getattr(p, UPSTREAM_OF[task]), seeds, runtime), task,
+                            p.down, runtime)
+            for task in TASKS}
+
+
+# --------------------------------------------------------------------------------------------
+# Views of the Records: statistics of the pooled covariance (read by claims and figures)
+# --------------------------------------------------------------------------------------------
+
+
+def _bases(d: int) -> torch.Tensor:
+    return mp.random_bases(d, RANDOM_BASES, BASES_SEED)
+
+
+def pooled(rec: Record, which: str, runs: Sequence[int] | None = None) -> torch.Tensor:
+    """Pooled Σ_w of ``which`` ("w" or "dw") at every probe time: [T, d, d]."""
+    s, o = rec.arrays[f"maennel/{which}_sum"], rec.arrays[f"maennel/{which}_outer"]
+    if runs is not None:
+        s, o = s[list(runs)], o[list(runs)]
+    return mp.pooled_covariance(s, o, rec.config["net"]["m"])
+
+
+def groups(rec: Record) -> list[list[int]]:
+    """The eigenspaces of Σ_x as index groups of the data frame."""
+    return mp.eigen_groups(rec.arrays["static/sigma2"][0])
+
+
+def m_data(cov: torch.Tensor, grp: list[list[int]]) -> torch.Tensor:
+    """M(Σ_w, data basis), the data basis adapted within degenerate eigenspaces of Σ_x."""
+    return mp.misalignment(cov, mp.data_basis(cov, grp))
+
+
+def m_curves(rec: Record, which: str, runs: Sequence[int] | None = None
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """(M_data(t), M_rand(t)) of the pooled Σ_w of ``which``: two [T] arrays (NaN where Σ_w
+    is singular, e.g. ΔW at t = 0)."""
+    cov = pooled(rec, which, runs)
+    rand = mp.misalignment_random(cov, _bases(cov.shape[-1]), groups(rec))
+    return m_data(cov, groups(rec)).numpy(), rand.numpy()
+
+
+def sampling_floor(cov: torch.Tensor, K: int, grp: list[list[int]], reps: int = 4,
+                   seed: int = 0) -> float:
+    """Mean M_data of the sample covariance of K Gaussian vectors whose covariance is Σ_w made
+    exactly aligned (:func:`twolayer.probes.maennel.block_diagonal`; diag Σ_w for distinct σ_i):
+    the misalignment that pooling K neurons alone produces."""
+    g = torch.Generator().manual_seed(seed)
+    lam, q = torch.linalg.eigh(mp.block_diagonal(cov, grp))
+    root = q * lam.clamp(min=0).sqrt()
+    vals = []
+    for _ in range(reps):
+        z = torch.randn(K, cov.shape[-1], generator=g, dtype=torch.float64) @ root.T
+        vals.append(float(m_data(torch.cov(z.T), grp)))
+    return float(np.mean(vals))
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """Pooled ΔW at the last probe time: M_data, M_rand, their ratio with a jackknife CI, the
+    sampling floor of M_data, and the same for W."""
+
+    m_data: float
+    m_rand: float
+    ratio: float
+    ratio_ci: tuple[float, float]
+    floor: float
+    m_data_w: float
+    m_rand_w: float
+    runs: int
+    neurons: int
+    m_frame: float  # M(Σ_w of ΔW, frame basis): differs from m_data only for degenerate Σ_x
+
+
+def alignment(rec: Record) -> Alignment:
+    R, m = rec.seeds, rec.config["net"]["m"]
+    grp = groups(rec)
+
+    def last(which: str, runs: list[int]) -> torch.Tensor:
+        s = rec.arrays[f"maennel/{which}_sum"][runs, -1]
+        o = rec.arrays[f"maennel/{which}_outer"][runs, -1]
+        return mp.pooled_covariance(s, o, m)
+
+    bases = _bases(rec.arrays["maennel/w_sum"].shape[-1])
+
+    def ratio(runs: list[int]) -> float:
+        c = last("dw", runs)
+        return float(mp.misalignment_random(c, bases, grp) / m_data(c, grp))
+
+    cov = last("dw", list(range(R)))
+    cov_w = last("w", list(range(R)))
+    r, ci, _ = jackknife(ratio, R, log=True)
+    return Alignment(
+        m_data=float(m_data(cov, grp)), m_rand=float(mp.misalignment_random(cov, bases, grp)),
+        ratio=r, ratio_ci=ci, floor=sampling_floor(cov, R * m, grp),
+        m_data_w=float(m_data(cov_w, grp)),
+        m_rand_w=float(mp.misalignment_random(cov_w, bases, grp)), runs=R, neurons=R * m,
+        m_frame=float(mp.misalignment(cov)),
+    )
+
+
+def gap_growth(rec: Record) -> tuple[float, tuple[float, float], float, float]:
+    """G(T) − G(0) with G = M_rand(W) − M_data(W) of the pooled W, its jackknife CI, G(0), G(T)."""
+    def stat(runs: list[int]) -> float:
+        md, mr = m_curves(rec, "w", runs)
+        return float((mr[-1] - md[-1]) - (mr[0] - md[0]))
+
+    est, ci, _ = jackknife(stat, rec.seeds)
+    md, mr = m_curves(rec, "w")
+    return est, ci, float(mr[0] - md[0]), float(mr[-1] - md[-1])
+
+
+def transfer_functions(rec: Record, which: str, t_index: int = -1) -> np.ndarray:
+    """[R, d]: f(σ_i) = sqrt(v_iᵀ Σ_w v_i) of each run's own Σ_w (its m neurons)."""
+    m = rec.config["net"]["m"]
+    cov = mp.run_covariance(rec.arrays[f"maennel/{which}_sum"][:, t_index],
+                            rec.arrays[f"maennel/{which}_outer"][:, t_index], m)
+    return mp.transfer_function(cov).numpy()
+
+
+def explained_share(f: np.ndarray) -> float:
+    """η² = 1 − Σ_ri (f_ri − f̄_i)² / Σ_ri (f_ri − f̄)²: the share of the variance of f over
+    seeds r and eigen-directions i that the direction (i.e. σ_i) explains."""
+    within = ((f - f.mean(0, keepdims=True)) ** 2).sum()
+    total = ((f - f.mean()) ** 2).sum()
+    return float(1.0 - within / total) if total > 0 else float("nan")
+
+
+# --------------------------------------------------------------------------------------------
+# Views of the fine-tuning Records: transfer metrics
+# --------------------------------------------------------------------------------------------
+
+
+def by_variant(rec: Record, key: str) -> np.ndarray:
+    """[V, R, T] view of a fine-tuning record's probe array (variant-major runs)."""
+    V, R = len(rec.meta["variants"]), int(rec.meta["runs_per_variant"])
+    return rec.arrays[f"errors/{key}"].reshape(V, R, -1)
+
+
+def loss_auc(rec: Record, epochs: int) -> np.ndarray:
+    """[V, R]: mean training loss over the probe times t ≤ epochs · steps per epoch."""
+    sel = rec.times <= epochs * int(rec.meta["steps_per_epoch"])
+    return by_variant(rec, "loss")[:, :, sel].mean(-1)
+
+
+def steps_to(rec: Record, target: float) -> np.ndarray:
+    """[V, R]: first probe time with training accuracy ≥ target (inf if never reached)."""
+    acc = 1.0 - by_variant(rec, "train_error")
+    hit = acc >= target
+    first = np.where(hit.any(-1), hit.argmax(-1), -1)
+    out = np.where(first >= 0, rec.times[np.maximum(first, 0)], np.inf)
+    return out.astype(float)
+
+
+@dataclass(frozen=True)
+class Effect:
+    """Paired effect of one variant against scratch: AUC_scratch − AUC_variant (> 0: faster)."""
+
+    mean: float
+    ci: tuple[float, float]
+    se: float
+    relative: float  # mean / mean AUC of scratch
+
+
+def effect(auc: np.ndarray, v: int, ref: int = 0) -> Effect:
+    diff = auc[ref] - auc[v]
+    m, ci = mean_ci(diff)
+    se = float(diff.std(ddof=1) / math.sqrt(diff.size)) if diff.size > 1 else math.nan
+    return Effect(m, ci, se, m / float(auc[ref].mean()))

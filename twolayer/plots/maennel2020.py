@@ -1,9 +1,9 @@
 """Figures of Maennel, Alabdulmohsin et al. (2020), "What Do Neural Networks Learn When Trained
 With Random Labels?" (paper card ``maennel2020``).
 
-All three figures read the runs of ``twolayer check maennel2020`` (:mod:`twolayer.claims.
-maennel2020`; computed once per process through one shared experiment cache and shared by the
-figures; ``--quick`` uses the check's quick plan):
+All three figures read the Records of the experiments the claims read (:mod:`twolayer.
+experiments.maennel2020`, through the :class:`~twolayer.experiments.Runs` they are given: trained
+once, or read from the record store; ``--quick`` uses the quick plan):
 
 - ``maennel2020-misalignment``: M_data and M_rand of the pooled first-layer covariance over
   training, for W and ΔW = W − W(0), random vs linear-teacher labels (Fig. 2 analogue);
@@ -16,14 +16,12 @@ figures; ``--quick`` uses the check's quick plan):
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from ..claims import maennel2020 as C
-from ..claims.base import Experiments
-from ..engine import Runtime
+from ..experiments import Runs
+from ..experiments import maennel2020 as X
 from ..record import Record
 from . import figure
 from .style import captioned_figure, save_png
@@ -44,12 +42,6 @@ COMMON_DIFF = (
     "docs/papers/maennel2020.md); the paper pools 50–70 runs, twolayer pools R = 48 runs of "
     "m = 512 neurons in the App. E.1 runs and 16 elsewhere (8 runs of 256 with --quick)",
 )
-
-
-@lru_cache(maxsize=4)
-def experiments(quick: bool, runtime: Runtime) -> Experiments:
-    """One experiment cache per mode and runtime, shared by the three figures."""
-    return Experiments(quick=quick, runtime=runtime)
 
 
 def _steps(rec: Record) -> np.ndarray:
@@ -73,31 +65,29 @@ def _mode(quick: bool) -> str:
         "teacher's (argmax of a random linear map), not CIFAR10 classes",
     ),
 )
-def make_misalignment(out_dir: Path, quick: bool, runtime: Runtime) -> list[Path]:
+def make_misalignment(out_dir: Path, runs: Runs) -> list[Path]:
     """M(Σ_w, data eigenbasis) and M(Σ_w, random basis) of the pooled first-layer covariance
     against SGD steps, for the weights W and the learned part ΔW = W − W(0), with random labels
     (solid) and linear-teacher labels (dashed). Random labels keep ΔW near the sampling floor in
     the data basis and far above it in a random basis; the teacher's ΔW is misaligned in both."""
-    exps = experiments(quick, runtime)
     panels = (
         ("e1", "W, App. E.1 spectrum", "w"),
         ("e1", "ΔW = W − W(0), App. E.1 spectrum", "dw"),
         ("spread", "ΔW, spread spectrum (10⁻³…3)", "dw"),
     )
     recs = {
-        "e1": (exps.get("maennel2020.e1_random").record,
-               exps.get("maennel2020.e1_teacher").record),
-        "spread": (exps.get("maennel2020.spread_random").record,
-                   exps.get("maennel2020.spread_teacher").record),
+        "e1": (runs.get("maennel2020.e1_random"), runs.get("maennel2020.e1_teacher")),
+        "spread": (runs.get("maennel2020.spread_random"),
+                   runs.get("maennel2020.spread_teacher")),
     }
-    a_e1 = C.alignment(recs["e1"][0])
-    a_sp = C.alignment(recs["spread"][0])
-    t_e1 = C.alignment(recs["e1"][1])
-    t_sp = C.alignment(recs["spread"][1])
-    g = C.gap_growth(recs["e1"][0])
+    a_e1 = X.alignment(recs["e1"][0])
+    a_sp = X.alignment(recs["spread"][0])
+    t_e1 = X.alignment(recs["e1"][1])
+    t_sp = X.alignment(recs["spread"][1])
+    g = X.gap_growth(recs["e1"][0])
     r0 = recs["e1"][0]
     caption = (
-        _mode(quick)
+        _mode(runs.quick)
         + "Analogue of Maennel et al. (2020) Fig. 2. Misalignment M(Σ_w, B) = Σ_i "
         "[sqrt((b_iᵀΣ_w b_i)(b_iᵀΣ_w⁻¹b_i)) − 1] of the first-layer covariance pooled over the "
         f"m={r0.config['net']['m']} neurons of R={r0.seeds} runs, in the data's eigenbasis (blue) "
@@ -114,7 +104,7 @@ def make_misalignment(out_dir: Path, quick: bool, runtime: Runtime) -> list[Path
     for ax, (key, title, which) in zip(axes, panels):
         for rec, ls, lab in ((recs[key][0], "-", "random labels"),
                              (recs[key][1], "--", "teacher labels")):
-            md, mr = C.m_curves(rec, which)
+            md, mr = X.m_curves(rec, which)
             t = _steps(rec)
             ax.plot(t, md, color=DATA_C, ls=ls, lw=1.6, label=f"data basis, {lab}")
             ax.plot(t, mr, color=RAND_C, ls=ls, lw=1.6, label=f"random basis, {lab}")
@@ -144,22 +134,21 @@ def make_misalignment(out_dir: Path, quick: bool, runtime: Runtime) -> list[Path
         "decades (the Fig. 4 centre panels use CIFAR10 patches instead)",
     ),
 )
-def make_transfer_function(out_dir: Path, quick: bool, runtime: Runtime) -> list[Path]:
+def make_transfer_function(out_dir: Path, runs: Runs) -> list[Path]:
     """f(σ_i) = sqrt(v_iᵀ Σ_w v_i) at the end of random-label training against σ_i, one line per
     seed (five seeds), for W and for ΔW, on the App. E.1 spectrum (σ_i² = 0.1, …, 3.0) and on
     a log-spaced spectrum. η² is the share of the variance of f over seeds and directions that
     the direction explains (1: the seeds agree)."""
-    exps = experiments(quick, runtime)
     rows = (("maennel2020.e1_random", "App. E.1: σ_i² = 0.1, 0.2, …, 3.0", False),
             ("maennel2020.spread_random", "spread: σ_i² log-spaced 10⁻³…3", True))
     shown = 5
     eta = {}
     for name, _, _ in rows:
-        rec = exps.get(name).record
+        rec = runs.get(name)
         for which in ("w", "dw"):
-            eta[name, which] = C.explained_share(C.transfer_functions(rec, which))
+            eta[name, which] = X.explained_share(X.transfer_functions(rec, which))
     caption = (
-        _mode(quick)
+        _mode(runs.quick)
         + "Analogue of Maennel et al. (2020) Fig. 4 (left) / Fig. 20: the transfer function "
         "f(σ_i) = sqrt(v_iᵀ Σ_w v_i) of the first-layer weights after training on 10 random "
         f"classes, {shown} seeds overlaid (one line each; d=30 Gaussian inputs, random rotation, "
@@ -171,10 +160,10 @@ def make_transfer_function(out_dir: Path, quick: bool, runtime: Runtime) -> list
     fig, top = captioned_figure(9.0, 6.4, caption)
     axes = top.subplots(2, 2)
     for (name, title, logx), row in zip(rows, axes):
-        rec = exps.get(name).record
+        rec = runs.get(name)
         sigma = np.sqrt(rec.arrays["static/sigma2"][0])
         for ax, which, label in zip(row, ("w", "dw"), ("W", "ΔW = W − W(0)")):
-            f = C.transfer_functions(rec, which)
+            f = X.transfer_functions(rec, which)
             for r in range(min(shown, f.shape[0])):
                 ax.plot(sigma, f[r], lw=1.1, marker="o", ms=2.2, alpha=0.85,
                         label=f"seed {r}")
@@ -202,31 +191,30 @@ def make_transfer_function(out_dir: Path, quick: bool, runtime: Runtime) -> list
         "initialisation; all variants and seeds train in one batched call",
     ),
 )
-def make_transfer(out_dir: Path, quick: bool, runtime: Runtime) -> list[Path]:
+def make_transfer(out_dir: Path, runs: Runs) -> list[Path]:
     """Training accuracy (top) and training loss (bottom) on a disjoint sample against SGD
     steps, after pre-training on random labels: from scratch, pre-trained with the first layer
     rescaled to its initial norm, pre-trained without rescaling, and with first-layer rows drawn
     from N(0, Σ_w) of the pre-trained covariance (rescaled). Mean over seeds with ±1 s.e. bands;
     the shaded region is the loss-AUC window."""
-    exps = experiments(quick, runtime)
-    recs = C.transfer_records(exps)
-    p = C.plan(quick)
+    recs = runs.get("maennel2020.transfer")
+    p = X.plan(runs.quick)
     tasks = (("teacher", "linear teacher, 10 classes (spread Σ_x)"),
              ("random", "new random labels, 10 classes"),
              ("xor", "XOR clusters, clean labels"))
     effects = []
     for task, _ in tasks:
-        auc = C.loss_auc(recs[task], p.down.auc_epochs)
+        auc = X.loss_auc(recs[task], p.down.auc_epochs)
         base = 100 / float(auc[0].mean())
         parts = []
         for v, name in ((1, "rescaled"), (3, "covariance"), (4, "bias reset")):
-            e = C.effect(auc, v)
+            e = X.effect(auc, v)
             parts.append(f"{name} {base * e.mean:+.1f}% [{base * e.ci[0]:+.1f}, "
                          f"{base * e.ci[1]:+.1f}]")
         effects.append(f"{task}: " + ", ".join(parts))
     R = recs["teacher"].meta["runs_per_variant"]
     caption = (
-        _mode(quick)
+        _mode(runs.quick)
         + "Analogue of Maennel et al. (2020) Fig. 5: fine-tuning on held-out samples after "
         f"pre-training on random labels (R={R} seeds per curve, mean ± 1 s.e.). Loss-AUC gain "
         f"over scratch in the first {p.down.auc_epochs} epochs (shaded; positive = faster; "
@@ -239,13 +227,13 @@ def make_transfer(out_dir: Path, quick: bool, runtime: Runtime) -> list[Path]:
     axes = top.subplots(2, 3)
     for col, (task, title) in enumerate(tasks):
         rec = recs[task]
-        acc = 1.0 - C.by_variant(rec, "train_error")
-        loss = C.by_variant(rec, "loss")
+        acc = 1.0 - X.by_variant(rec, "train_error")
+        loss = X.by_variant(rec, "loss")
         t = rec.times.astype(float)
         window = p.down.auc_epochs * rec.meta["steps_per_epoch"]
         for row, values, ylab in ((0, acc, "training accuracy"), (1, loss, "training loss")):
             ax = axes[row, col]
-            for v, name in enumerate(C.VARIANTS):
+            for v, name in enumerate(X.VARIANTS):
                 colour, ls, lab = VARIANT_STYLE[name]
                 mean = values[v].mean(0)
                 se = values[v].std(0, ddof=1) / np.sqrt(values.shape[1])

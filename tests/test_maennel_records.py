@@ -1,0 +1,261 @@
+"""Maennel et al. (2020) on the experiments layer: the Records survive the store, and every
+claim family fails on a Record that breaks it.
+
+Round trip: the experiments of a small plan run once into a :class:`RecordStore`; a second
+:class:`Runs` on the same store reads every Record back (trains nothing), and every check gives
+the identical verdict (all fields) on the loaded Records as on the in-memory ones. The slow
+variant does the same with the real ``--quick`` plan.
+
+Doctored Records (copies of the small plan's Records with edited arrays, served through a store
+exactly as stored results are):
+
+- B1 alignment: the learned part ΔW of the last probe time replaced by neurons drawn from a
+  covariance whose eigenbasis is a Hadamard basis of the data frame (maximally misaligned with
+  the data basis) → M_rand/M_data ≤ 2 → fails;
+- B1 grows apart: W at t = 0 replaced by an exactly diagonal, strongly anisotropic covariance
+  (M_data(0) = 0, M_rand(0) large) → G(T) − G(0) < 0 → fails;
+- B1 teacher control: the teacher's ΔW replaced by neurons drawn from an exactly aligned,
+  strongly anisotropic covariance → M_rand/M_data ≥ 10 → fails (and, the other way, the
+  Hadamard-misaligned ΔW makes it hold);
+- B2 transfer function: each run's Σ_w scaled by 10^r (run r) → f varies by seed, not by
+  direction → η² < 0.5 → fails;
+- B3/Fig. 5 transfer: the compared variant's fine-tuning loss made 1.5 × the reference's + 0.1
+  on every seed (slower) → paired loss-AUC effect < 0 → fails.
+
+``maennel2020.b4.later_layers`` is not measurable in a two-layer net (always inconclusive) and
+has no Record to doctor.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import math
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from twolayer.claims import CLAIMS, claims_for
+from twolayer.claims.base import judge
+from twolayer.engine import Runtime
+from twolayer.experiments import EXPERIMENTS, Runs
+from twolayer.experiments import maennel2020 as mx
+from twolayer.record import Record
+from twolayer.store import RecordStore
+
+pytestmark = pytest.mark.usefixtures("single_thread")
+
+NAMES = ("e1_random", "e1_teacher", "spread_random", "spread_teacher", "binary_gd",
+         "xor_random", "transfer")
+RUNTIME = Runtime(device="cpu", progress=False)
+
+
+def _small_plan() -> mx.Plan:
+    """d = 8 (a Hadamard basis exists), R = 4 runs of m = 32 neurons, a few epochs."""
+
+    def small(u: mx.Upstream) -> mx.Upstream:
+        return dataclasses.replace(u, d=8, n=160, m=32, epochs=4 if u.batch else 20, seeds=4,
+                                   extra=80 if u.extra else 0, n_test=40, num_times=5,
+                                   batch=20 if u.batch else None)
+
+    q = mx.PLANS["quick"]
+    return dataclasses.replace(
+        q, **{f.name: small(getattr(q, f.name)) for f in dataclasses.fields(q)
+              if isinstance(getattr(q, f.name), mx.Upstream)},
+        down=mx.Downstream(epochs=2, lr=0.1, batch=20, auc_epochs=1),
+    )
+
+
+def _same(a, b) -> bool:
+    """Equal verdict fields (NaN equals NaN)."""
+    da, db = dataclasses.asdict(a), dataclasses.asdict(b)
+    if da.keys() != db.keys():
+        return False
+    for k in da:
+        x, y = da[k], db[k]
+        if isinstance(x, float) and isinstance(y, float) and math.isnan(x) and math.isnan(y):
+            continue
+        if isinstance(x, tuple) and isinstance(y, tuple) and len(x) == len(y):
+            if all((u == v) or (math.isnan(u) and math.isnan(v)) for u, v in zip(x, y)):
+                continue
+        if x != y:
+            return False
+    return True
+
+
+def _round_trip(store_dir: Path) -> tuple[Runs, list, list]:
+    claims = claims_for(["maennel2020"])
+    first = Runs(quick=True, runtime=RUNTIME, store=RecordStore(store_dir))
+    fresh = [judge(c, first) for c in claims]
+    second = Runs(quick=True, runtime=RUNTIME, store=RecordStore(store_dir))
+    loaded = [judge(c, second) for c in claims]
+    assert second.trained == [] and sorted(second.reused) == sorted(f"maennel2020.{n}"
+                                                                     for n in NAMES)
+    for a, b in zip(fresh, loaded):
+        assert _same(a, b), (a, b)
+    assert {v.verdict for v in fresh} <= {"holds", "fails", "inconclusive"}
+    return second, fresh, loaded
+
+
+@pytest.fixture(scope="module")
+def small_runs(tmp_path_factory: pytest.TempPathFactory):
+    """(Runs reading the small plan's Records from a store, its verdicts)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setitem(mx.PLANS, "quick", _small_plan())
+        runs, fresh, _ = _round_trip(tmp_path_factory.mktemp("maennel-store"))
+        for n in NAMES:  # every Record read back, in memory: the plan may be restored
+            runs.get(f"maennel2020.{n}")
+    mx.upstream.cache_clear()
+    return runs, {v.id: v for v in fresh}
+
+
+def test_records_round_trip_through_the_store(small_runs):
+    runs, verdicts = small_runs
+    assert set(verdicts) == {c.id for c in claims_for(["maennel2020"])}
+    for n in NAMES:
+        res = runs.get(f"maennel2020.{n}")
+        recs = res.values() if isinstance(res, dict) else [res]
+        for rec in recs:
+            assert isinstance(rec, Record)
+            assert all(a.dtype != object for a in rec.arrays.values())
+
+
+@pytest.mark.slow
+def test_quick_records_round_trip_through_the_store(tmp_path):
+    """The real ``--quick`` plan: identical verdicts on stored and in-memory Records."""
+    mx.upstream.cache_clear()
+    try:
+        _round_trip(tmp_path / "store")
+    finally:
+        mx.upstream.cache_clear()
+
+
+# ---------------------------------------------------------------------------------------------
+# Doctored Records
+# ---------------------------------------------------------------------------------------------
+
+
+def _doctor(runs: Runs, tmp_path: Path, edits: dict[str, Callable[[Record], None]],
+            part: str | None = None) -> Runs:
+    """A Runs reading copies of ``runs``' Records from a new store, the Record of experiment
+    ``name`` edited in place by ``edits[name]`` (for ``transfer``: its part ``part``)."""
+    store = RecordStore(tmp_path / "doctored")
+    target = Runs(quick=True, runtime=RUNTIME, store=store)
+    for n in NAMES:
+        name = f"maennel2020.{n}"
+        assert name in EXPERIMENTS
+        res = copy.deepcopy(runs.get(name))
+        if n in edits:
+            edits[n](res[part] if isinstance(res, dict) else res)
+        store.put_entry(target.key(name), res)
+    return target
+
+
+def _neurons(rec: Record, cov: np.ndarray, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """[R, d] sums and [R, d, d] outer products of m neurons per run drawn from N(0, cov)."""
+    R, m, d = rec.seeds, rec.config["net"]["m"], cov.shape[0]
+    lam, q = np.linalg.eigh(cov)
+    root = q * np.sqrt(np.clip(lam, 0, None))
+    z = np.random.default_rng(seed).standard_normal((R, m, d)) @ root.T
+    return z.sum(1), np.einsum("rmi,rmj->rij", z, z)
+
+
+def _set_last(rec: Record, which: str, sums: np.ndarray, outers: np.ndarray, t: int = -1) -> None:
+    for key, new in (("sum", sums), ("outer", outers)):
+        arr = rec.arrays[f"maennel/{which}_{key}"].copy()
+        arr[:, t] = new.astype(arr.dtype)
+        rec.arrays[f"maennel/{which}_{key}"] = arr
+
+
+def _hadamard(d: int) -> np.ndarray:
+    h = np.array([[1.0]])
+    while h.shape[0] < d:
+        h = np.block([[h, h], [h, -h]])
+    assert h.shape[0] == d
+    return h / math.sqrt(d)
+
+
+def _spectrum(d: int, decades: float = 4.0) -> np.ndarray:
+    return np.logspace(-decades / 2, decades / 2, d)
+
+
+def _misaligned_dw(rec: Record) -> None:
+    d = rec.arrays["maennel/dw_sum"].shape[-1]
+    h = _hadamard(d)
+    _set_last(rec, "dw", *_neurons(rec, (h * _spectrum(d)) @ h.T))
+
+
+def _aligned_dw(rec: Record) -> None:
+    d = rec.arrays["maennel/dw_sum"].shape[-1]
+    _set_last(rec, "dw", *_neurons(rec, np.diag(_spectrum(d))))
+
+
+def _diagonal_w_at_init(rec: Record) -> None:
+    R, m = rec.seeds, rec.config["net"]["m"]
+    d = rec.arrays["maennel/w_sum"].shape[-1]
+    _set_last(rec, "w", np.zeros((R, d)), np.tile(m * np.diag(_spectrum(d)), (R, 1, 1)), t=0)
+
+
+def _seed_scaled(which: str) -> Callable[[Record], None]:
+    def edit(rec: Record) -> None:
+        c = 10.0 ** np.arange(rec.seeds)
+        s = rec.arrays[f"maennel/{which}_sum"][:, -1] * c[:, None]
+        o = rec.arrays[f"maennel/{which}_outer"][:, -1] * (c**2)[:, None, None]
+        _set_last(rec, which, s, o)
+
+    return edit
+
+
+def _slower(v: int, ref: int) -> Callable[[Record], None]:
+    def edit(rec: Record) -> None:
+        loss = mx.by_variant(rec, "loss").copy()
+        loss[v] = 1.5 * loss[ref] + 0.1
+        rec.arrays["errors/loss"] = loss.reshape(rec.arrays["errors/loss"].shape)
+
+    return edit
+
+
+DOCTORED = {
+    "maennel2020.b1.alignment": ({"e1_random": _misaligned_dw}, None),
+    "maennel2020.b1.alignment_spread": ({"spread_random": _misaligned_dw}, None),
+    "maennel2020.b1.alignment_binary_gd": ({"binary_gd": _misaligned_dw}, None),
+    "maennel2020.b1.alignment_xor": ({"xor_random": _misaligned_dw}, None),
+    "maennel2020.b1.grows_apart": ({"e1_random": _diagonal_w_at_init}, None),
+    "maennel2020.b1.teacher_control": ({"e1_teacher": _aligned_dw}, None),
+    "maennel2020.b1.teacher_control_spread": ({"spread_teacher": _aligned_dw}, None),
+    "maennel2020.b2.transfer_function": ({"e1_random": _seed_scaled("dw")}, None),
+    "maennel2020.b2.transfer_function_weights": ({"e1_random": _seed_scaled("w")}, None),
+    "maennel2020.b3.transfer_teacher": ({"transfer": _slower(1, 0)}, "teacher"),
+    "maennel2020.b3.transfer_random": ({"transfer": _slower(1, 0)}, "random"),
+    "maennel2020.b3.transfer_xor": ({"transfer": _slower(1, 0)}, "xor"),
+    "maennel2020.b3.covariance_init": ({"transfer": _slower(3, 0)}, "teacher"),
+    "maennel2020.fig5.unscaled_fastest": ({"transfer": _slower(2, 1)}, "teacher"),
+}
+
+
+def test_every_measurable_claim_has_a_doctored_record():
+    measurable = {c.id for c in claims_for(["maennel2020"])} - {"maennel2020.b4.later_layers"}
+    assert set(DOCTORED) == measurable
+
+
+@pytest.mark.parametrize("cid", sorted(DOCTORED))
+def test_claim_fails_on_a_record_that_breaks_it(small_runs, tmp_path, cid):
+    runs, _ = small_runs
+    edits, part = DOCTORED[cid]
+    doctored = _doctor(runs, tmp_path, edits, part)
+    v = judge(CLAIMS[cid], doctored)
+    assert doctored.trained == []  # judged on the doctored Records, nothing retrained
+    assert v.verdict == "fails", (v.measured, v.ci, v.detail)
+
+
+@pytest.mark.parametrize("cid, name", [("maennel2020.b1.teacher_control", "e1_teacher"),
+                                       ("maennel2020.b1.teacher_control_spread",
+                                        "spread_teacher")])
+def test_teacher_control_holds_on_a_misaligned_record(small_runs, tmp_path, cid, name):
+    """The other direction (the small plan's spread teacher already fails undoctored): a
+    teacher ΔW misaligned with the data basis makes the control hold."""
+    runs, _ = small_runs
+    v = judge(CLAIMS[cid], _doctor(runs, tmp_path, {name: _misaligned_dw}))
+    assert v.verdict == "holds", (v.measured, v.ci, v.detail)
