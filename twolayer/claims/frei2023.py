@@ -29,7 +29,10 @@ classifiers, and the Figure-2 decline premise became the card's "training accura
   claim holds if their 95% CI lies inside the predicted interval, fails if it lies wholly
   outside, and is inconclusive otherwise.
 - level claims (the linear baseline, Figure 2): the 95% CI of the per-seed mean against the
-  bound, with :func:`twolayer.claims.base.compare`.
+  bound, with :func:`twolayer.stats.compare`.
+
+The checks only read Records (``runs.get("frei2023.<name>")``); the plans, the runners and
+every ``frei2023.*`` experiment are in :mod:`twolayer.experiments.frei2023`.
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ import numpy as np
 
 from ..config import Config
 from ..experiments import Runs
-from ..experiments.frei2023 import (  # noqa: F401  (FIG2_CPU_STEPS, Horizon: re-exported)
+from ..experiments.frei2023 import (  # noqa: F401  (FIG2_CPU_STEPS, INTEGRATORS: re-exported)
     ETA,
     FIG1_SHOWN,
     FIG2_CPU_SEEDS,
@@ -38,6 +38,7 @@ from ..experiments.frei2023 import (  # noqa: F401  (FIG2_CPU_STEPS, Horizon: re
     FIG2_FLOW_RTOL,
     FIG2_FLOW_SWITCH,
     FIG2_GPU_SEEDS,
+    INTEGRATORS,
     THEOREM_REGIME_TEXT,
     Horizon,
     fig2_horizon,
