@@ -1,5 +1,6 @@
 """Claims of Frei et al. (2023): verdict rules against hand-computed cases, every claim end to end
-on a tiny plan, and claims fed doctored records that violate the paper's predictions."""
+on a tiny plan, the verdicts unchanged when the Records are read back from a record store, and
+every claim fed doctored copies of real records that violate the paper's predictions."""
 
 from __future__ import annotations
 
@@ -13,26 +14,31 @@ import pytest
 import twolayer
 from twolayer.claims import CLAIMS, run_checks
 from twolayer.claims import frei2023 as F
-from twolayer.claims.base import FAILS, HOLDS, INCONCLUSIVE, Experiments
+from twolayer.claims.base import judge
 from twolayer.errors import ConfigError
+from twolayer.experiments import Runs
+from twolayer.experiments import frei2023 as E
+from twolayer.record import Record
+from twolayer.stats import FAILS, HOLDS, INCONCLUSIVE, combine, interval_outcome, loglog_slope
+from twolayer.store import RecordStore
 
-TINY_REGIME = F.Regime(
+TINY_REGIME = E.Regime(
     ds=(100, 400), n=60, m=20, noise=0.05, sigma2_d=1 / 1024, init_var_md=1e-8, lr=0.25,
     n_test=200, seeds=3,
 )
-TINY = F.Plan(
+TINY = E.Plan(
     regime=TINY_REGIME, deep=None, linear_d=20, adversarial_d=100, movement_d=100,
     movement_init_var_md=(1e-6, 1e-7, 1e-8),
-    high_d=F.Late(n=20, d=200, m=10, steps=40, lr=4.0, n_test=200, seeds=2, num_times=8),
-    low_d=F.Late(n=80, d=5, m=10, steps=40, lr=4.0, n_test=200, seeds=2, num_times=8),
-    fig1=F.Fig1(n=100, m=10, seeds=2, steps=30, n_test=200),
+    high_d=E.Late(n=20, d=200, m=10, steps=40, lr=4.0, n_test=200, seeds=2, num_times=8),
+    low_d=E.Late(n=80, d=5, m=10, steps=40, lr=4.0, n_test=200, seeds=2, num_times=8),
+    fig1=E.Fig1(n=100, m=10, seeds=2, steps=30, n_test=200),
 )
 FIGURES = {"frei2023-fig1", "frei2023-fig2", "frei2023-amplification", "frei2023-trajectories"}
 
 
 def use_tiny(monkeypatch):
-    monkeypatch.setitem(F.PLANS, "quick", TINY)
-    monkeypatch.setitem(F.PLANS, "full", TINY)
+    monkeypatch.setitem(E.PLANS, "quick", TINY)
+    monkeypatch.setitem(E.PLANS, "full", TINY)
 
 
 # ---------------------------------------------------------------------------- verdict rules
@@ -70,23 +76,23 @@ def test_event_outcome_cases():
 
 
 def test_interval_slope_combine():
-    assert F.interval_outcome((-0.55, -0.45), -0.6, -0.4) == HOLDS
-    assert F.interval_outcome((-0.7, -0.5), -0.6, -0.4) == INCONCLUSIVE
-    assert F.interval_outcome((-0.9, -0.7), -0.6, -0.4) == FAILS
-    assert F.interval_outcome((float("nan"), 1), 0, 2) == INCONCLUSIVE
+    assert interval_outcome((-0.55, -0.45), -0.6, -0.4) == HOLDS
+    assert interval_outcome((-0.7, -0.5), -0.6, -0.4) == INCONCLUSIVE
+    assert interval_outcome((-0.9, -0.7), -0.6, -0.4) == FAILS
+    assert interval_outcome((float("nan"), 1), 0, 2) == INCONCLUSIVE
     d = np.array([100.0, 300.0, 1000.0, 5000.0])
-    assert F.slope(d, 3.0 * d**-0.5) == pytest.approx(-0.5)
-    assert F.slope(d, 7.0 * d**1.25) == pytest.approx(1.25)
-    assert F.combine(HOLDS, HOLDS) == HOLDS
-    assert F.combine(HOLDS, INCONCLUSIVE) == INCONCLUSIVE
-    assert F.combine(INCONCLUSIVE, FAILS, HOLDS) == FAILS
+    assert loglog_slope(d, 3.0 * d**-0.5) == pytest.approx(-0.5)
+    assert loglog_slope(d, 7.0 * d**1.25) == pytest.approx(1.25)
+    assert combine(HOLDS, HOLDS) == HOLDS
+    assert combine(HOLDS, INCONCLUSIVE) == INCONCLUSIVE
+    assert combine(INCONCLUSIVE, FAILS, HOLDS) == FAILS
 
 
 def test_stopping_time_and_constants():
-    assert F.stopping_time(0.125) == 3 and F.stopping_time(0.05) == 6
-    assert F.stopping_time(0.25) == 2
+    assert E.stopping_time(0.125) == 3 and E.stopping_time(0.05) == 6
+    assert E.stopping_time(0.25) == 2
     with pytest.raises(ConfigError, match="lr"):
-        F.stopping_time(0.1)  # 1 + 1/(4α) = 3.5 is not a step
+        E.stopping_time(0.1)  # 1 + 1/(4α) = 3.5 is not a step
     assert F.GAMMA == pytest.approx(8.26e-6, rel=1e-3)
     assert F.C0 == pytest.approx(2.6e9, rel=0.05)
 
@@ -95,7 +101,7 @@ def test_plans_are_inside_the_regime():
     """Every setting of both plans that is used for in-regime claims satisfies A1–A7 for some C
     (the verdicts report how large)."""
     for quick in (True, False):
-        p = F.plan(quick)
+        p = E.plan(quick)
         regimes = [p.regime] + ([p.deep] if p.deep else [])
         for reg in regimes:
             for d in reg.ds:
@@ -103,7 +109,7 @@ def test_plans_are_inside_the_regime():
                 assert c.largest_c is not None and c.largest_c >= 16, (quick, d)
         assert F.conditions_of(p.regime.config(p.adversarial_d)).largest_c is not None
         assert F.conditions_of(p.regime.config(p.movement_d)).largest_c is not None
-    assert F.conditions_of(F.plan(False).deep.config(12000)).c_min_all == pytest.approx(100)
+    assert F.conditions_of(E.plan(False).deep.config(12000)).c_min_all == pytest.approx(100)
 
 
 # ---------------------------------------------------------------------------- end to end
@@ -114,8 +120,8 @@ def tiny_run():
     mp = pytest.MonkeyPatch()
     use_tiny(mp)
     try:
-        exps = Experiments(quick=True)
-        verdicts = [c.check(exps) for c in CLAIMS.values() if c.paper == "frei2023"]
+        exps = Runs(quick=True)
+        verdicts = [judge(c, exps) for c in CLAIMS.values() if c.paper == "frei2023"]
     finally:
         mp.undo()
     return exps, verdicts
@@ -186,47 +192,153 @@ def by_id(verdicts):
     return {v.id: v for v in verdicts}
 
 
-def _doctored(exps: Experiments, edit) -> Experiments:
-    """A cache whose regime records are copies changed by ``edit(record)``."""
-    out = Experiments(quick=True)
-    recs = {}
-    for lab, r in exps.get("frei2023.regime").items():
-        r2 = dataclasses.replace(r, arrays={k: v.copy() for k, v in r.arrays.items()})
-        edit(r2)
-        recs[lab] = r2
-    out._cache["frei2023.regime"] = recs
+def _copy(rec: Record) -> Record:
+    return dataclasses.replace(rec, arrays={k: v.copy() for k, v in rec.arrays.items()},
+                               meta=json.loads(json.dumps(rec.meta)))
+
+
+def _doctored(exps: Runs, edit, name: str = "frei2023.regime") -> Runs:
+    """Runs whose result of experiment ``name`` is a copy of the real (tiny-plan) one changed by
+    ``edit(record)`` (for every record of a dict result); the other experiments are shared."""
+    out = Runs(quick=True)
+    out._cache.update(exps._cache)
+    res = exps.get(name)
+    if isinstance(res, Record):
+        new = _copy(res)
+        edit(new)
+    else:
+        new = {lab: _copy(r) for lab, r in res.items()}
+        for r in new.values():
+            edit(r)
+    out._cache[name] = new
     return out
 
 
-def test_claims_fail_when_the_prediction_is_violated(tiny_run):
+def _at(r: Record, key: str, t: int, value) -> None:
+    """Set array ``key`` of ``r`` at probe time t."""
+    r.arrays[key][:, int(np.flatnonzero(r.times == t)[0])] = value
+
+
+def _grow(r):  # neurons twice as long as Lemma 14 allows at every t
+    T, a = F._T_of(r), F._lr(r)
+    r.arrays["frei_neurons/norm_max"][:, 1:] = 2 * 2 * a * np.arange(1, T + 1)
+
+
+def _weak_too_strong(r):  # initial correlations ten times 1/sqrt(d)
+    for k in ("frei_neurons/rho_own", "frei_neurons/rho_other"):
+        r.arrays[k][:, 0] *= 10
+
+
+def _fit_clean_wrong(r):  # half the clean training points wrong at T
+    _at(r, "frei_samples/acc_clean", F._T_of(r), 0.5)
+
+
+# claim -> (experiment, edit of each of its records): the prediction broken in every run
+DOCTORED = {
+    "frei2023.lemma3.init_norms": (
+        "frei2023.regime", lambda r: r.arrays["static/init_w_norm"].__imul__(2.0)),
+    "frei2023.lemma4.weak_correlations": ("frei2023.regime", _weak_too_strong),
+    "frei2023.lemma12.one_step_amplification": (  # no amplification: ρ(1) stays ~ 1/√d
+        "frei2023.regime",
+        lambda r: _at(r, "frei_neurons/rho_own", 1, 1 / math.sqrt(F._d(r)))),
+    "frei2023.lemma4.sign_inheritance": (
+        "frei2023.regime", lambda r: _at(r, "frei_neurons/sign_kept", 1, 0.5)),
+    "frei2023.condition9.alignment": (  # Condition 9 broken for a tenth of the neurons at t = 1
+        "frei2023.regime", lambda r: _at(r, "frei_neurons/cond9_fraction", 1, 0.9)),
+    "frei2023.condition10.near_orthogonality": (
+        "frei2023.regime", lambda r: _at(r, "frei_neurons/leak", 1, 4 * F._lr(r))),
+    "frei2023.lemma14.norm_growth": ("frei2023.regime", _grow),
+    "frei2023.eq20.own_cluster_growth": (
+        "frei2023.regime", lambda r: _at(r, "frei_neurons/own_step_min", 1, 0.0)),
+    "frei2023.eq19.loss_weights": (
+        "frei2023.regime", lambda r: _at(r, "frei_samples/loss_weight_min", 0, 0.01)),
+    "frei2023.theorem1.train_fit": (  # every noisy training point fitted at T
+        "frei2023.regime", lambda r: _at(r, "frei_samples/acc_noisy", F._T_of(r), 1.0)),
+    "frei2023.appendixA4.margins": (
+        "frei2023.regime", lambda r: _at(r, "frei_samples/margin_clean_min", F._T_of(r), -1.0)),
+    "frei2023.theorem1.test_error": (
+        "frei2023.regime", lambda r: r.arrays["final/frei_test/test_error"].fill(0.5)),
+    "frei2023.theorem1.matches_fstar": (
+        "frei2023.regime", lambda r: r.arrays["final/frei_test/agreement"].fill(0.5)),
+    "frei2023.theorem1.adversarial_noise": ("frei2023.adversarial", _fit_clean_wrong),
+    "frei2023.prop2.feature_movement": (  # features move the same whatever omega_init
+        "frei2023.movement", lambda r: r.arrays["frei_features/movement_min"].fill(2.0)),
+    "frei2023.section1.linear_chance": (
+        "frei2023.linear", lambda r: r.arrays["acc/logreg_nobias_acc_clean"].fill(0.9)),
+    "frei2023.section1.affine_chance": (
+        "frei2023.linear", lambda r: r.arrays["acc/logreg_bias_acc_clean"].fill(0.9)),
+    "frei2023.lemma4.set_sizes": (
+        "frei2023.regime", lambda r: r.arrays["frei_neurons/set"].fill(0)),
+    "frei2023.fig2.high_d_benign": (  # interpolates at once, then test accuracy 1/2
+        "frei2023.fig2",
+        lambda r: (r.arrays["errors/train_error"].fill(0.0),
+                   r.arrays["errors/test_error"].fill(0.5))),
+    "frei2023.fig2.low_d_decline": (  # noise fitted, test accuracy flat
+        "frei2023.fig2",
+        lambda r: (r.arrays["errors/train_error"].fill(0.0),
+                   r.arrays["errors/test_error"].fill(0.1))),
+    "frei2023.fig1.boundary": (
+        "frei2023.fig1", lambda r: r.arrays["frei_test/agreement"].fill(0.5)),
+    "frei2023.lemma12.needs_small_init": (  # the lazy run amplifies after all
+        "frei2023.lazy", lambda r: _at(r, "frei_neurons/rho_own", 1, 0.7)),
+}
+
+
+def test_every_claim_is_doctored():
+    assert set(DOCTORED) == {c.id for c in CLAIMS.values() if c.paper == "frei2023"}
+
+
+# claims that already fail on the tiny plan's real records: a doctored copy that satisfies them
+FAIL_ON_TINY = {
+    "frei2023.section1.affine_chance": (  # chance accuracy for both affine classifiers
+        "frei2023.linear",
+        lambda r: [r.arrays[k].__setitem__(slice(None), 0.5 + 0.001 * np.arange(r.arrays[k].size))
+                   for k in ("acc/logreg_bias_acc_clean", "acc/one_vs_three_acc_clean")]),
+    "frei2023.lemma4.set_sizes": (  # exactly m/4 neurons in each set J_mu
+        "frei2023.regime",
+        lambda r: r.arrays["frei_neurons/set"].__setitem__(
+            slice(None), np.arange(r.arrays["frei_neurons/set"].shape[-1]) % 4)),
+}
+
+
+@pytest.mark.parametrize("cid", sorted(DOCTORED))
+def test_claims_fail_when_the_prediction_is_violated(tiny_run, cid):
     exps, verdicts = tiny_run
+    real = by_id(verdicts)[cid].verdict
+    assert (real == FAILS) == (cid in FAIL_ON_TINY), (cid, real)  # the doctoring makes it fail
+    name, edit = DOCTORED[cid]
+    v = judge(CLAIMS[cid], _doctored(exps, edit, name))
+    assert v.verdict == FAILS, (cid, v)
 
-    def grow(r):  # neurons twice as long as Lemma 14 allows at every t
-        T, a = F._T_of(r), F._lr(r)
-        r.arrays["frei_neurons/norm_max"][:, 1:] = 2 * 2 * a * np.arange(1, T + 1)
 
-    def fit_noise(r):  # every noisy training point fitted at T
-        r.arrays["frei_samples/acc_noisy"][:, -1] = 1.0
+@pytest.mark.parametrize("cid", sorted(FAIL_ON_TINY))
+def test_claims_that_fail_on_the_tiny_plan_can_hold(tiny_run, cid):
+    exps, _ = tiny_run
+    name, edit = FAIL_ON_TINY[cid]
+    v = judge(CLAIMS[cid], _doctored(exps, edit, name))
+    assert v.verdict == HOLDS, (cid, v)
 
-    def misalign(r):  # Condition 9 broken for a tenth of the neurons at t = 1
-        r.arrays["frei_neurons/cond9_fraction"][:, 1] = 0.9
 
-    def leak(r):
-        r.arrays["frei_neurons/leak"][:, 1] = 4 * F._lr(r)
+def _same(a, b) -> bool:
+    return json.dumps(a.to_json(), sort_keys=True) == json.dumps(b.to_json(), sort_keys=True)
 
-    def shrink(r):  # no amplification: ρ(1) stays ~ 1/√d
-        r.arrays["frei_neurons/rho_own"][:, 1] = 1 / math.sqrt(F._d(r))
 
-    cases = {
-        "frei2023.lemma14.norm_growth": grow,
-        "frei2023.theorem1.train_fit": fit_noise,
-        "frei2023.condition9.alignment": misalign,
-        "frei2023.condition10.near_orthogonality": leak,
-        "frei2023.lemma12.one_step_amplification": shrink,
-    }
-    for cid, edit in cases.items():
-        v = CLAIMS[cid].check(_doctored(exps, edit))
-        assert v.verdict == FAILS, (cid, v)
+def test_verdicts_survive_the_record_store(monkeypatch, tmp_path):
+    """Every experiment of the claims saved to a RecordStore and read back (npz + JSON) gives
+    every claim the identical verdict, all fields (tiny plan)."""
+    use_tiny(monkeypatch)
+    claims = [c for c in CLAIMS.values() if c.paper == "frei2023"]
+    first = Runs(quick=True, store=RecordStore(tmp_path))
+    before = [judge(c, first) for c in claims]
+    second = Runs(quick=True, store=RecordStore(tmp_path))
+    after = [judge(c, second) for c in claims]
+    assert not second.trained and sorted(second.reused) == sorted(first.trained)
+    assert len(first.trained) == 7
+    for b, a in zip(before, after):
+        assert b.verdict != "error", b
+        assert _same(b, a), (b, a)
+    lin = E.linear_view(second.get("frei2023.linear"))
+    assert lin.config == E.linear_view(first.get("frei2023.linear")).config
 
 
 def test_library_entry_point(monkeypatch, tiny_run):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -18,9 +19,12 @@ from matplotlib.image import imread
 from twolayer.cli import main
 from twolayer.commands.figures import render_readme
 from twolayer.engine import Runtime
+from twolayer.experiments import Runs, default_store_dir
+from twolayer.experiments import frei2023 as E
 from twolayer.plots import FIGURES
 from twolayer.plots import frei2023 as F
 from twolayer.record import Record
+from twolayer.store import RecordStore
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 FREI = ("frei2023-fig1", "frei2023-fig2", "frei2023-amplification", "frei2023-trajectories")
@@ -123,26 +127,46 @@ def test_list_prints_every_figure(capsys) -> None:
 
 
 def test_fig2_reaches_1e7_on_cpu_through_the_flow_and_says_so() -> None:
-    h = F.fig2_horizon(Runtime(device="cpu"), quick=False, paper_steps=10**7)
+    h = E.fig2_horizon(Runtime(device="cpu"), quick=False, paper_steps=10**7)
     assert h.steps == 10**7 and not h.capped(10**7)
-    assert h.integrator == "flow" and h.integrator in F.INTEGRATORS
+    assert h.integrator == "flow" and h.integrator in E.INTEGRATORS
     diffs = " ".join(FIGURES["frei2023-fig2"].differences)
     assert "gradient-flow integrator" in diffs and "10^7" in diffs
 
 
 def test_presets_feed_the_paper_figures() -> None:
-    cfg, paper_steps = F.preset_config("frei-fig1")
+    cfg, paper_steps = E.preset_config("frei-fig1")
     cfg = cfg.resolved()
     assert (cfg.data.d, cfg.data.n, cfg.net.m, cfg.train.steps) == (2, 5000, 500, 3000)
     assert math.isclose(cfg.data.sigma2, 1 / 50) and math.isclose(cfg.net.init_var, 1 / (32 * 500))
     assert math.isclose(cfg.train.lr, 0.05) and paper_steps == 3000
     for name, (n, d) in (("frei-fig2-high-d", (300, 5000)), ("frei-fig2-low-d", (5000, 300))):
-        cfg, paper_steps = F.preset_config(name)
+        cfg, paper_steps = E.preset_config(name)
         cfg = cfg.resolved()
         assert (cfg.data.n, cfg.data.d, cfg.net.m, paper_steps) == (n, d, 400, 10**7)
         assert math.isclose(cfg.data.sigma2, d**-1.2)
         assert math.isclose(cfg.net.init_var, 0.01 / (400 * d))
         assert cfg.data.noise_model == "per-cluster" and cfg.data.noise == 0.15
+
+
+def test_frei_figures_read_records_only() -> None:
+    """The Frei figure module imports no claims module and trains nothing itself."""
+    src = Path(F.__file__).read_text()
+    assert not re.search(r"^\s*(from|import)\s+\S*claims", src, re.M)
+    assert not re.search(r"^\s*from\s+\.\.(engine|simulate|integrators)\b", src, re.M)
+
+
+def test_frei_figures_redraw_identically_from_the_record_store(quick_out: Path,
+                                                               tmp_path: Path) -> None:
+    """The quick run stored its experiments (the test session's store): drawn again from the
+    Records read back, every Frei figure is pixel-identical and nothing is retrained."""
+    runs = Runs(quick=True, runtime=Runtime(device="cpu"), store=RecordStore(default_store_dir()))
+    for name in FREI:
+        (path,) = FIGURES[name].draw(tmp_path, runs)
+        np.testing.assert_array_equal(imread(path), imread(quick_out / f"{name}.png"))
+    assert runs.trained == []
+    assert sorted(runs.reused) == ["frei2023.fig1_boundary", "frei2023.fig2_curves",
+                                   "frei2023.theorem_like"]
 
 
 def test_theory_time() -> None:

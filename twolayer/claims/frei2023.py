@@ -29,41 +29,36 @@ classifiers, and the Figure-2 decline premise became the card's "training accura
   claim holds if their 95% CI lies inside the predicted interval, fails if it lies wholly
   outside, and is inconclusive otherwise.
 - level claims (the linear baseline, Figure 2): the 95% CI of the per-seed mean against the
-  bound, with :func:`twolayer.claims.base.compare`.
+  bound, with :func:`twolayer.stats.compare`.
+
+The checks only read Records (``runs.get("frei2023.<name>")``); the plans, the runners and
+every ``frei2023.*`` experiment are in :mod:`twolayer.experiments.frei2023`.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import numpy as np
-import torch
 
-from ..baselines import fit_linear
 from ..conditions import Conditions, frei2023_from_config
-from ..config import Config, DataConfig, NetConfig, ProbeConfig, TrainConfig
-from ..engine import Runtime, probe_times, train
-from ..errors import ConfigError
-from ..net import Params
+from ..config import Config
+from ..experiments import Runs
+from ..experiments.frei2023 import LinearView, linear_view
 from ..record import Record
-from ..simulate import build_record, setup
-from .base import (
+from ..stats import (
     FAILS,
     HOLDS,
     INCONCLUSIVE,
-    Experiments,
-    Verdict,
-    claim,
     combine,
     compare,
-    experiment,
+    fmt_num,
     interval_outcome,
+    loglog_slope,
     mean_ci,
 )
-from .base import verdict as make_verdict
+from .base import Outcome, claim, outcome
 
 PAPER = "frei2023"
 DELTA = 0.05  # failure probability δ of Theorem 1 (the run-level guarantee is 1 − 4δ)
@@ -72,286 +67,11 @@ GAMMA = math.exp(-2) / (16 * 1024)  # Appendix A.4 margin γ
 C0 = 45 * 1024**2 * math.e**4  # Definition 7
 LOSS_WEIGHT_MIN = math.exp(-2) / 2  # Eq. (19)
 OWN_STEP_MIN = math.exp(-2) / 64  # Eq. (20), divided by α|a_j|
-LAZY_INIT_VAR_MD = 1.0  # ω_init² m d of the lazy contrast (A6 needs ≤ 1/C⁴ < 1)
 TEST_C = 1.0  # C in η + C·sqrt(log(1/δ)/n): the smallest admissible value (C > 1), strictest
 FIG_AMPLIFICATION = "frei2023-amplification"
 FIG_TRAJECTORIES = "frei2023-trajectories"
 FIG1 = "frei2023-fig1"
 FIG2 = "frei2023-fig2"
-
-NEURON_PROBES = ("frei_neurons", "frei_samples")
-FINAL_PROBES = ("frei_test", "frei_features")
-
-
-# --------------------------------------------------------------------------------------------
-# Plans: the settings of each experiment in quick and full mode
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Regime:
-    """A family of theorem-regime settings that differ only in d: σ² = sigma2_d/d and
-    ω_init² = init_var_md/(m d) keep σ²d and ω_init² m d (what (A2) and (A6) bound) fixed."""
-
-    ds: tuple[int, ...]
-    n: int
-    m: int
-    noise: float
-    sigma2_d: float
-    init_var_md: float
-    lr: float
-    n_test: int
-    seeds: int
-    noise_model: str = "iid"
-    family: str = "main"  # "main": the d sweep the d-trend claims use; "deep": larger C, one d
-
-    @property
-    def T(self) -> int:
-        return stopping_time(self.lr)
-
-    def config(self, d: int, seeds: int | None = None, **data: object) -> Config:
-        dc = DataConfig(
-            d=d, n=self.n, n_test=self.n_test, noise=self.noise, noise_model=self.noise_model,
-            sigma2=self.sigma2_d / d,
-        )
-        return Config(
-            data=dataclasses.replace(dc, **data),
-            net=NetConfig(m=self.m, init_var=self.init_var_md / (self.m * d)),
-            train=TrainConfig(lr=self.lr, steps=self.T),
-            probe=ProbeConfig(num_times=2, dense_until=self.T, probes=NEURON_PROBES),
-            seeds=seeds or self.seeds,
-        )
-
-
-@dataclass(frozen=True)
-class Late:
-    """A Figure-2 panel (late-time training, outside the theory)."""
-
-    n: int
-    d: int
-    m: int
-    steps: int
-    lr: float
-    n_test: int
-    seeds: int
-    noise: float = 0.15
-    num_times: int = 30
-
-    def config(self, seeds: int | None = None) -> Config:
-        return Config(
-            data=DataConfig(
-                d=self.d, n=self.n, n_test=self.n_test, noise=self.noise,
-                noise_model="per-cluster",
-            ),
-            net=NetConfig(m=self.m),  # σ² = d^-1.2, ω_init² = 0.01/(md): the paper's Fig. 2
-            train=TrainConfig(lr=self.lr, steps=self.steps),
-            probe=ProbeConfig(num_times=self.num_times, dense_until=1, probes=("errors",)),
-            seeds=seeds or self.seeds,
-        )
-
-
-@dataclass(frozen=True)
-class Fig1:
-    """Figure 1's setting (caption): d = 2, σ² = 1/50, 15% i.i.d. flips, α = 0.05,
-    ω_init² = 1/(32m), 3000 steps; n and m as given (paper: 5000 and 500)."""
-
-    n: int
-    m: int
-    seeds: int
-    steps: int = 3000
-    n_test: int = 6000
-
-    def config(self, seeds: int | None = None) -> Config:
-        return Config(
-            data=DataConfig(d=2, n=self.n, n_test=self.n_test, noise=0.15, sigma2=1 / 50),
-            net=NetConfig(m=self.m, init_var=1 / (32 * self.m)),
-            train=TrainConfig(lr=0.05, steps=self.steps),
-            probe=ProbeConfig(num_times=8, dense_until=1, probes=("frei_samples", "frei_test")),
-            seeds=seeds or self.seeds,
-        )
-
-
-@dataclass(frozen=True)
-class Plan:
-    regime: Regime  # the d sweep
-    deep: Regime | None  # a setting deeper inside the regime (larger C, smaller α), or None
-    linear_d: int  # d of the linear-baseline data (regime settings otherwise; n > d)
-    adversarial_d: int  # d of the adversarial-noise run (regime settings otherwise)
-    movement_d: int  # d of the ω_init sweep (Proposition 2)
-    movement_init_var_md: tuple[float, ...]  # the sweep's values of ω_init² m d
-    high_d: Late  # Figure 2, left panel analogue (d ≫ n)
-    low_d: Late  # Figure 2, right panel analogue (n ≫ d)
-    fig1: Fig1  # Figure 1 (d = 2)
-
-
-def stopping_time(lr: float) -> int:
-    """T = 1 + 1/(4α); the plans use steps α with 1/(4α) an integer."""
-    q = 1.0 / (4.0 * lr)
-    if abs(q - round(q)) > 1e-9 or q < 1:
-        raise ConfigError("lr", lr, "the claims need 1/(4*lr) to be a positive integer")
-    return 1 + int(round(q))
-
-
-_REGIME_QUICK = Regime(
-    ds=(1500, 3000, 6000), n=500, m=200, noise=0.02, sigma2_d=1 / 4096, init_var_md=1 / 64**4,
-    lr=0.125, n_test=1000, seeds=4,
-)
-_REGIME_FULL = dataclasses.replace(_REGIME_QUICK, ds=(1500, 3000, 6000, 12000), seeds=8)
-# C >= 1/(4α²) = 100 at α = 0.05 (T = 6): (A1) needs d >= 100 log²(n/δ), (A3) n >= 100 log(m/δ),
-# (A4) η <= 0.01, (A5) m >= 300; this setting satisfies A1–A7 for 100 <= C <= ~115.
-_DEEP_FULL = Regime(
-    ds=(12000,), n=1000, m=400, noise=0.008, sigma2_d=1 / 25600, init_var_md=1e-9, lr=0.05,
-    n_test=1000, seeds=4, family="deep",
-)
-_MOVEMENT = (1e-5, 1e-6, 1e-7, 1e-8, 1e-9)
-
-PLANS: dict[str, Plan] = {
-    "quick": Plan(
-        regime=_REGIME_QUICK, deep=None, linear_d=200, adversarial_d=3000, movement_d=3000,
-        movement_init_var_md=_MOVEMENT,
-        high_d=Late(n=50, d=500, m=50, steps=1000, lr=4.0, n_test=2000, seeds=4),
-        low_d=Late(n=200, d=10, m=100, steps=2000, lr=4.0, n_test=2000, seeds=4),
-        fig1=Fig1(n=500, m=50, seeds=2),
-    ),
-    "full": Plan(
-        regime=_REGIME_FULL, deep=_DEEP_FULL, linear_d=200, adversarial_d=6000, movement_d=6000,
-        movement_init_var_md=_MOVEMENT,
-        high_d=Late(n=100, d=2000, m=100, steps=5000, lr=4.0, n_test=6000, seeds=8),
-        low_d=Late(n=400, d=20, m=100, steps=5000, lr=4.0, n_test=6000, seeds=8),
-        fig1=Fig1(n=5000, m=500, seeds=4),
-    ),
-}
-
-
-def plan(quick: bool) -> Plan:
-    """The settings of quick (``--quick``) or full mode."""
-    return PLANS["quick" if quick else "full"]
-
-
-# --------------------------------------------------------------------------------------------
-# Experiments (each runs once per `twolayer check`; see claims.base.Experiments)
-# --------------------------------------------------------------------------------------------
-
-
-def run_to_T(cfg: Config, runtime: Runtime, family: str = "main") -> Record:
-    """Train R = cfg.seeds networks for T = cfg.train.steps steps, probing the neuron and sample
-    probes at every t ≤ T, then the test and feature probes once at T (keys ``final/...``, [R])."""
-    cfg, data, params = setup(cfg)
-    T = cfg.train.steps
-    times = list(range(T + 1))
-    result = train(params, data, cfg.train, times, NEURON_PROBES, runtime, cfg.run_seeds)
-    final = train(
-        result.params, data, dataclasses.replace(cfg.train, steps=0), [0], FINAL_PROBES,
-        runtime, cfg.run_seeds, init=params,
-    )
-    extra = {f"final/{k}": v[:, 0] for k, v in final.arrays.items()}
-    rec = build_record(cfg, data, params, result, runtime.torch_device, extra)
-    rec.meta["family"] = family
-    return rec
-
-
-@experiment("frei2023.regime")
-def regime_experiment(quick: bool, seeds: int | None, runtime: Runtime) -> dict[str, Record]:
-    """Theorem-regime runs to T: the d sweep (one batched call per d), and in full mode the
-    deeper setting. Keys ``"d=<d>"`` and ``"deep d=<d>"``."""
-    p = plan(quick)
-    out = {f"d={d}": run_to_T(p.regime.config(d, seeds), runtime) for d in p.regime.ds}
-    if p.deep is not None:
-        for d in p.deep.ds:
-            out[f"deep d={d}"] = run_to_T(p.deep.config(d, seeds), runtime, "deep")
-    return out
-
-
-@dataclass(frozen=True)
-class LinearResult:
-    config: Config
-    acc: dict[str, np.ndarray]  # [R] per classifier: accuracy on noisy / clean test labels
-
-
-@experiment("frei2023.linear")
-def linear_experiment(quick: bool, seeds: int | None, runtime: Runtime) -> LinearResult:
-    """Linear classifiers on the regime distribution at d = ``linear_d`` (n > d, so logistic
-    regression estimates the best linear fit rather than interpolating): clean and noisy test
-    accuracy of logistic regression with and without bias, and of the affine classifier
-    sgn(2<mu1, x> - 1), which labels the cluster +mu1 positive and the other three negative."""
-    p = plan(quick)
-    cfg, data, _ = setup(p.regime.config(p.linear_d, seeds))
-    dev = data.to(runtime.torch_device)
-    out: dict[str, np.ndarray] = {}
-    for tag, bias in (("bias", True), ("nobias", False)):
-        err, err_clean = fit_linear(dev, "logistic", bias=bias)
-        out[f"logreg_{tag}_acc"] = 1 - err.cpu().double().numpy()
-        out[f"logreg_{tag}_acc_clean"] = 1 - err_clean.cpu().double().numpy()
-    proj = torch.bmm(data.x_test, data.means.transpose(1, 2))[..., 0]  # <x, mu1>
-    pred = torch.where(2 * proj - 1 > 0, 1, -1)
-    out["one_vs_three_acc"] = (pred == data.y_test).double().mean(-1).numpy()
-    out["one_vs_three_acc_clean"] = (pred == data.y_test_true).double().mean(-1).numpy()
-    return LinearResult(cfg, out)
-
-
-@experiment("frei2023.adversarial")
-def adversarial_experiment(quick: bool, seeds: int | None, runtime: Runtime) -> Record:
-    """The regime setting with adversarial label noise: all flips in cluster +μ1."""
-    p = plan(quick)
-    return run_to_T(p.regime.config(p.adversarial_d, seeds, noise_model="one-cluster"), runtime)
-
-
-@experiment("frei2023.movement")
-def movement_experiment(quick: bool, seeds: int | None, runtime: Runtime) -> Record:
-    """Proposition 2: the regime setting at several ω_init, in one batch. Run (k, r) uses seed r
-    for data and initial direction (common random numbers) and ω_init² = values[k]/(m d)."""
-    p = plan(quick)
-    reg, d, values = p.regime, p.movement_d, p.movement_init_var_md
-    base = reg.config(d, seeds)
-    cfg, data, params = setup(base)
-    K, R = len(values), cfg.seeds
-    scale = torch.tensor(
-        [math.sqrt(v / (reg.m * d) / cfg.net.init_var) for v in values], dtype=params.W.dtype
-    )
-    W = (params.W.unsqueeze(0) * scale.view(K, 1, 1, 1)).reshape(K * R, *params.W.shape[1:])
-    rep = [k for _ in range(K) for k in range(R)]
-    big = Params(W=W, a=params.a[rep], b=None, train_a=params.train_a)
-    data = data.select(rep)
-    T = cfg.train.steps
-    result = train(big, data, cfg.train, [0, T], ("frei_features",), runtime, cfg.run_seeds * K)
-    rec = build_record(
-        cfg, data, big, result, runtime.torch_device,
-        {"static/init_var_md": np.repeat(np.asarray(values, dtype=np.float64), R)},
-    )
-    rec.meta["groups"] = K
-    return rec
-
-
-@experiment("frei2023.lazy")
-def lazy_experiment(quick: bool, seeds: int | None, runtime: Runtime) -> Record:
-    """The regime setting at d = movement_d with a standard-size initialisation ω_init² = 1/(md)
-    ((A6) fails for every C > 1): the contrast to Lemma 12."""
-    p = plan(quick)
-    cfg = p.regime.config(p.movement_d, seeds)
-    cfg = cfg.replace(net__init_var=LAZY_INIT_VAR_MD / (cfg.net.m * cfg.data.d))
-    return run_to_T(cfg, runtime, family="lazy")
-
-
-@experiment("frei2023.fig2")
-def fig2_experiment(quick: bool, seeds: int | None, runtime: Runtime) -> dict[str, Record]:
-    """Figure 2 analogues: late-time train and test accuracy for d ≫ n and n ≫ d."""
-    p = plan(quick)
-    out = {}
-    for name, late in (("high_d", p.high_d), ("low_d", p.low_d)):
-        cfg, data, params = setup(late.config(seeds))
-        times = probe_times(cfg.train.steps, cfg.probe.num_times, cfg.probe.dense_until)
-        result = train(params, data, cfg.train, times, ("errors",), runtime, cfg.run_seeds)
-        out[name] = build_record(cfg, data, params, result, runtime.torch_device)
-    return out
-
-
-@experiment("frei2023.fig1")
-def fig1_experiment(quick: bool, seeds: int | None, runtime: Runtime) -> Record:
-    """Figure 1: d = 2, 3000 steps (far beyond T = 6), probed on a log grid."""
-    cfg, data, params = setup(plan(quick).fig1.config(seeds))
-    times = probe_times(cfg.train.steps, cfg.probe.num_times, cfg.probe.dense_until)
-    result = train(params, data, cfg.train, times, cfg.probe.probes, runtime, cfg.run_seeds)
-    return build_record(cfg, data, params, result, runtime.torch_device)
 
 
 # --------------------------------------------------------------------------------------------
@@ -387,22 +107,8 @@ def event_outcome(
     return outcome, worst, ci, k, int(v.size)
 
 
-def slope(x: Sequence[float], y: Sequence[float]) -> float:
-    """Least-squares slope of log y against log x."""
-    lx, ly = np.log(np.asarray(x, dtype=np.float64)), np.log(np.asarray(y, dtype=np.float64))
-    lx = lx - lx.mean()
-    return float((lx * (ly - ly.mean())).sum() / (lx * lx).sum())
-
-
 def _violations(k: int, R: int) -> str:
     return f"{k} of {R} runs violate the bound (allowed share 4*delta = {ALLOWED_FAILURE:g})"
-
-
-def _num(x: float) -> str:
-    if x is None or not math.isfinite(x):
-        return "nan"
-    return f"{x:.3g}"
-
 
 
 # --------------------------------------------------------------------------------------------
@@ -422,7 +128,7 @@ def _family_text(recs: Sequence[Record]) -> str:
     d = dc["d"]
     conds = [conditions_of(r.config) for r in recs]
     c_txt = ", ".join(
-        f"{_num(cd.largest_c)} (d={dd})" if cd.largest_c is not None else f"none (d={dd})"
+        f"{fmt_num(cd.largest_c)} (d={dd})" if cd.largest_c is not None else f"none (d={dd})"
         for cd, dd in zip(conds, ds)
     )
     head = f"d={ds[0]}" if len(ds) == 1 else "d in {" + ", ".join(map(str, ds)) + "}"
@@ -465,14 +171,14 @@ def late_setting(rec: Record) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def _regime(exps: Experiments) -> dict[str, Record]:
+def _regime(runs: Runs) -> dict[str, Record]:
     """All theorem-regime records (the d sweep and, in full mode, the deep setting)."""
-    return exps.get("frei2023.regime")
+    return runs.get("frei2023.regime")
 
 
-def _sweep(exps: Experiments) -> list[Record]:
+def _sweep(runs: Runs) -> list[Record]:
     """The d-sweep records, by increasing d."""
-    recs = [r for r in _regime(exps).values() if r.meta.get("family", "main") == "main"]
+    recs = [r for r in _regime(runs).values() if r.meta.get("family", "main") == "main"]
     return sorted(recs, key=_d)
 
 
@@ -508,16 +214,16 @@ def _worst(values: np.ndarray, direction: str) -> float:
 
 
 def _event_claim(
-    cid: str, recs: dict[str, Record], fn: Callable[[Record], np.ndarray], bound: float,
+    recs: dict[str, Record], fn: Callable[[Record], np.ndarray], bound: float,
     direction: str, bound_text: str, detail: str = "", figure: str | None = None,
-) -> Verdict:
-    """Verdict of an event claim over all runs of the given records (see module docstring)."""
+) -> Outcome:
+    """Outcome of an event claim over all runs of the given records (see module docstring)."""
     values = _per_seed(recs, fn)
-    outcome, worst, ci, k, R = event_outcome(values, bound, direction)
-    per = "; ".join(f"{lab}: worst {_num(_worst(fn(r), direction))}" for lab, r in recs.items())
+    res, worst, ci, k, R = event_outcome(values, bound, direction)
+    per = "; ".join(f"{lab}: worst {fmt_num(_worst(fn(r), direction))}" for lab, r in recs.items())
     text = f"{_violations(k, R)}; {per}" + (f"; {detail}" if detail else "")
-    return make_verdict(
-        cid, outcome, worst, bound_text, ci, R, setting_text(list(recs.values())), text, figure
+    return outcome(
+        res, worst, bound_text, ci, R, setting_text(list(recs.values())), text, figure
     )
 
 
@@ -527,7 +233,7 @@ def _trend(
     """Per-seed log-log slopes of values [D, R] against d, their mean CI, and the outcome."""
     if len(ds) < 2:
         return INCONCLUSIVE, float("nan"), (float("nan"), float("nan"))
-    slopes = [slope(ds, values[:, r]) for r in range(values.shape[1])]
+    slopes = [loglog_slope(ds, values[:, r]) for r in range(values.shape[1])]
     m, ci = mean_ci(slopes)
     return interval_outcome(ci, lo, hi), m, ci
 
@@ -543,14 +249,14 @@ def _trend(
     "(3/2) omega_init sqrt(d).",
     "Lemma 3",
 )
-def check_init_norms(exps: Experiments) -> Verdict:
+def check_init_norms(runs: Runs) -> Outcome:
     def dev(r: Record) -> np.ndarray:
         c = r.config
         ratio = r.arrays["static/init_w_norm"] / math.sqrt(c["net"]["init_var"] * c["data"]["d"])
         return np.abs(ratio - 1.0).max(-1)
 
     return _event_claim(
-        "frei2023.lemma3.init_norms", _regime(exps), dev, 0.5, "<=",
+        _regime(runs), dev, 0.5, "<=",
         "max_j | ||w_j^(0)|| / (omega_init sqrt(d)) - 1 | <= 1/2 (card M1)",
         figure=FIG_AMPLIFICATION,
     )
@@ -569,9 +275,8 @@ def _rms_rho0(r: Record) -> np.ndarray:
     "1/sqrt(d): sqrt(d) * rms_j stays of order 1 and the rms falls like d^(-1/2).",
     "Lemmas 3-4",
 )
-def check_weak_correlations(exps: Experiments) -> Verdict:
-    cid = "frei2023.lemma4.weak_correlations"
-    recs = _sweep(exps)
+def check_weak_correlations(runs: Runs) -> Outcome:
+    recs = _sweep(runs)
     ds = [_d(r) for r in recs]
     rms = np.stack([_rms_rho0(r) for r in recs])  # [D, R]
     level = rms * np.sqrt(np.asarray(ds, dtype=np.float64))[:, None]
@@ -579,10 +284,11 @@ def check_weak_correlations(exps: Experiments) -> Verdict:
     lev_out = [interval_outcome(ci, 0.5, 2.0) for _, ci in lev_cis]
     s_out, s_mean, s_ci = _trend(ds, rms, -0.6, -0.4)
     detail = "sqrt(d)*rms rho(0): " + ", ".join(
-        f"d={d}: {_num(m)} (CI {_num(ci[0])}..{_num(ci[1])})" for d, (m, ci) in zip(ds, lev_cis)
+        f"d={d}: {fmt_num(m)} (CI {fmt_num(ci[0])}..{fmt_num(ci[1])})"
+        for d, (m, ci) in zip(ds, lev_cis)
     ) + " (exactly 1 in expectation for Gaussian init [INFERRED])"
-    return make_verdict(
-        cid, combine(s_out, *lev_out), s_mean,
+    return outcome(
+        combine(s_out, *lev_out), s_mean,
         "slope of log rms rho(0) vs log d in [-0.6, -0.4]; sqrt(d)*rms in [0.5, 2] at every d "
         "(card M2)", s_ci, recs[0].seeds, setting_text(recs), detail, FIG_AMPLIFICATION,
     )
@@ -595,29 +301,28 @@ def check_weak_correlations(exps: Experiments) -> Verdict:
     "of d (typical neuron: median over J).",
     "Lemma 12",
 )
-def check_amplification(exps: Experiments) -> Verdict:
-    cid = "frei2023.lemma12.one_step_amplification"
-    recs = _sweep(exps)
+def check_amplification(runs: Runs) -> Outcome:
+    recs = _sweep(runs)
     ds = [_d(r) for r in recs]
     med1 = np.stack([np.median(r.at("frei_neurons/rho_own", 1), axis=-1) for r in recs])
     min1 = np.stack([r.at("frei_neurons/rho_own", 1).min(-1) for r in recs])
     rms0 = np.stack([_rms_rho0(r) for r in recs])
-    outcome, s_mean, s_ci = _trend(ds, np.clip(med1, 1e-12, None), -0.1, 0.1)
+    res, s_mean, s_ci = _trend(ds, np.clip(med1, 1e-12, None), -0.1, 0.1)
     if not med1.min() > 0:  # no amplification at all somewhere
-        outcome = FAILS
-    deep = [r for r in _regime(exps).values() if r.meta.get("family") == "deep"]
+        res = FAILS
+    deep = [r for r in _regime(runs).values() if r.meta.get("family") == "deep"]
     detail = "; ".join(
-        f"d={d}: median rho(1) {_num(med1[i].mean())}, min over J {_num(min1[i].min())}, "
-        f"rms rho(0) {_num(rms0[i].mean())}"
+        f"d={d}: median rho(1) {fmt_num(med1[i].mean())}, min over J {fmt_num(min1[i].min())}, "
+        f"rms rho(0) {fmt_num(rms0[i].mean())}"
         for i, d in enumerate(ds)
     ) + "; without amplification the slope would be -0.5"
     for r in deep:
         detail += (
             f"; deep setting d={_d(r)}: median rho(1) "
-            f"{_num(np.median(r.at('frei_neurons/rho_own', 1), axis=-1).mean())}"
+            f"{fmt_num(np.median(r.at('frei_neurons/rho_own', 1), axis=-1).mean())}"
         )
-    return make_verdict(
-        cid, outcome, s_mean,
+    return outcome(
+        res, s_mean,
         "median_J rho_own(1) > 0 independent of d: slope of log median vs log d in [-0.1, 0.1] "
         "(card M4)", s_ci, recs[0].seeds, setting_text(recs), detail, FIG_AMPLIFICATION,
     )
@@ -629,9 +334,9 @@ def check_amplification(exps: Experiments) -> Verdict:
     "sgn<w_j^(t), mu_own(j)> = sgn<w_j^(0), mu_own(j)> for all j and 1 <= t <= T.",
     "Lemma 4, Lemma 12",
 )
-def check_sign_inheritance(exps: Experiments) -> Verdict:
+def check_sign_inheritance(runs: Runs) -> Outcome:
     return _event_claim(
-        "frei2023.lemma4.sign_inheritance", _regime(exps),
+        _regime(runs),
         lambda r: _series(r, "frei_neurons/sign_kept", 1, _T_of(r)).min(-1), 0.99, ">=",
         "share of neurons keeping their sign >= 0.99 at every 1 <= t <= T (card M5)",
         figure=FIG_TRAJECTORIES,
@@ -644,8 +349,8 @@ def check_sign_inheritance(exps: Experiments) -> Verdict:
     "all training points of cluster mu and inactive on all of cluster -mu.",
     "Condition 9, Lemmas 12-13",
 )
-def check_condition9(exps: Experiments) -> Verdict:
-    recs = _regime(exps)
+def check_condition9(runs: Runs) -> Outcome:
+    recs = _regime(runs)
 
     def frac(r: Record) -> np.ndarray:
         return _series(r, "frei_neurons/cond9_fraction", 1, _T_of(r) - 1).min(-1)
@@ -655,10 +360,10 @@ def check_condition9(exps: Experiments) -> Verdict:
     at_T = min(float(r.at("frei_neurons/cond9_fraction", _T_of(r)).min()) for r in recs.values())
     at_0 = float(np.mean([r.at("frei_neurons/cond9_fraction", 0).mean() for r in recs.values()]))
     return _event_claim(
-        "frei2023.condition9.alignment", recs, frac, 0.99, ">=",
+        recs, frac, 0.99, ">=",
         "share of neurons satisfying Condition 9 >= 0.99 for 1 <= t <= 1/(4 alpha) (card M6)",
         f"every neuron aligned at every such t in {exact} of {total} runs; smallest share at T "
-        f"{_num(at_T)}; mean share at t=0 {_num(at_0)}",
+        f"{fmt_num(at_T)}; mean share at t=0 {fmt_num(at_0)}",
         FIG_TRAJECTORIES,
     )
 
@@ -669,9 +374,9 @@ def check_condition9(exps: Experiments) -> Verdict:
     "for j in J_{+-mu1} and |<w_j^(t), mu1>| <= 3 alpha |a_j| for j in J_{+-mu2}.",
     "Condition 10, Lemma 13",
 )
-def check_condition10(exps: Experiments) -> Verdict:
+def check_condition10(runs: Runs) -> Outcome:
     return _event_claim(
-        "frei2023.condition10.near_orthogonality", _regime(exps),
+        _regime(runs),
         lambda r: (_series(r, "frei_neurons/leak", 0, _T_of(r) - 1) / (3 * _lr(r))).max(-1),
         1.0, "<=", "max_j |<w_j, mu_other>| / (3 alpha |a_j|) <= 1 (card M7)",
         figure=FIG_TRAJECTORIES,
@@ -684,8 +389,8 @@ def check_condition10(exps: Experiments) -> Verdict:
     "||W^(t)||_F <= 2 alpha t (hence ||W^(T)||_F <= 1).",
     "Lemma 14, Lemma 11",
 )
-def check_norm_growth(exps: Experiments) -> Verdict:
-    recs = _regime(exps)
+def check_norm_growth(runs: Runs) -> Outcome:
+    recs = _regime(runs)
 
     def ratio(r: Record) -> np.ndarray:
         T, a = _T_of(r), _lr(r)
@@ -696,9 +401,9 @@ def check_norm_growth(exps: Experiments) -> Verdict:
 
     frob_T = max(float(r.at("frei_neurons/norm_frob", _T_of(r)).max()) for r in recs.values())
     return _event_claim(
-        "frei2023.lemma14.norm_growth", recs, ratio, 1.0, "<=",
+        recs, ratio, 1.0, "<=",
         "max(max_j ||w_j|| sqrt(m), ||W||_F) / (2 alpha t) <= 1 (card M8)",
-        f"largest ||W^(T)||_F {_num(frob_T)} (Lemma 11: <= 1)", FIG_TRAJECTORIES,
+        f"largest ||W^(T)||_F {fmt_num(frob_T)} (Lemma 11: <= 1)", FIG_TRAJECTORIES,
     )
 
 
@@ -709,8 +414,8 @@ def check_norm_growth(exps: Experiments) -> Verdict:
     "(Eq. 20 states it for J_{+mu1}; the other three sets by symmetry).",
     "Eq. (20), Lemma 13",
 )
-def check_own_growth(exps: Experiments) -> Verdict:
-    recs = _regime(exps)
+def check_own_growth(runs: Runs) -> Outcome:
+    recs = _regime(runs)
 
     def ratio(r: Record) -> np.ndarray:
         return _series(r, "frei_neurons/own_step_min", 1, _T_of(r) - 1).min(-1) / OWN_STEP_MIN
@@ -719,9 +424,10 @@ def check_own_growth(exps: Experiments) -> Verdict:
         float(r.at("frei_neurons/own_step_min", 0).min()) / OWN_STEP_MIN for r in recs.values()
     )
     return _event_claim(
-        "frei2023.eq20.own_cluster_growth", recs, ratio, 1.0, ">=",
+        recs, ratio, 1.0, ">=",
         "min_j <w_j^(t+1) - w_j^(t), mu_j> / (e^-2 alpha |a_j| / 64) >= 1 (card M9)",
-        f"the first step t=0 -> 1 (Lemma 12's step, not Eq. 20) has smallest ratio {_num(first)}",
+        "the first step t=0 -> 1 (Lemma 12's step, not Eq. 20) has smallest ratio "
+        f"{fmt_num(first)}",
         FIG_TRAJECTORIES,
     )
 
@@ -732,9 +438,9 @@ def check_own_growth(exps: Experiments) -> Verdict:
     "and t <= T - 1.",
     "Eq. (19)/(37)",
 )
-def check_loss_weights(exps: Experiments) -> Verdict:
+def check_loss_weights(runs: Runs) -> Outcome:
     return _event_claim(
-        "frei2023.eq19.loss_weights", _regime(exps),
+        _regime(runs),
         lambda r: _series(r, "frei_samples/loss_weight_min", 0, _T_of(r) - 1).min(-1),
         LOSS_WEIGHT_MIN, ">=",
         f"min_i -l'(y_i f(x_i)) >= e^-2/2 = {LOSS_WEIGHT_MIN:.4g} (card M10)",
@@ -765,11 +471,11 @@ def error_bound(r: Record) -> float:
     "training point is misclassified (training accuracy 1 - |N|/n).",
     "Theorem 1 (1)",
 )
-def check_train_fit(exps: Experiments) -> Verdict:
-    recs = _regime(exps)
+def check_train_fit(runs: Runs) -> Outcome:
+    recs = _regime(runs)
     noisy = int(sum(r.arrays["static/noisy"].sum() for r in recs.values()))
     return _event_claim(
-        "frei2023.theorem1.train_fit", recs, _misfit, 0.0, "<=",
+        recs, _misfit, 0.0, "<=",
         "0 training points misfit (clean misclassified + noisy fitted) at T (card M12)",
         f"{noisy} noisy training points over all runs", FIG1,
     )
@@ -781,7 +487,7 @@ def check_train_fit(exps: Experiments) -> Verdict:
     "gamma = e^-2/(16*1024) ~ 8.3e-6.",
     "Appendix A.4",
 )
-def check_margins(exps: Experiments) -> Verdict:
+def check_margins(runs: Runs) -> Outcome:
     def worst(r: Record) -> np.ndarray:
         T = _T_of(r)
         clean = r.at("frei_samples/margin_clean_min", T)
@@ -789,7 +495,7 @@ def check_margins(exps: Experiments) -> Verdict:
         return np.fmin(clean, -noisy)
 
     return _event_claim(
-        "frei2023.appendixA4.margins", _regime(exps), worst, GAMMA, ">=",
+        _regime(runs), worst, GAMMA, ">=",
         f"min(min_C y f, -max_N y f) >= gamma = {GAMMA:.3g} (card M11)", figure=FIG1,
     )
 
@@ -801,20 +507,20 @@ def check_margins(exps: Experiments) -> Verdict:
     "(the theorem needs C > 1), and delta = 0.05.",
     "Theorem 1 (2)",
 )
-def check_test_error(exps: Experiments) -> Verdict:
-    recs = _regime(exps)
+def check_test_error(runs: Runs) -> Outcome:
+    recs = _regime(runs)
 
     def excess(r: Record) -> np.ndarray:
         return r.arrays["final/frei_test/test_error"] - error_bound(r)
 
     per = "; ".join(
-        f"{lab}: err_P {_num(r.arrays['final/frei_test/test_error'].mean())} (eta "
+        f"{lab}: err_P {fmt_num(r.arrays['final/frei_test/test_error'].mean())} (eta "
         f"{r.config['data']['noise']:g}, bound {error_bound(r):.4g}), clean err "
-        f"{_num(r.arrays['final/frei_test/test_error_clean'].mean())}"
+        f"{fmt_num(r.arrays['final/frei_test/test_error_clean'].mean())}"
         for lab, r in recs.items()
     )
     return _event_claim(
-        "frei2023.theorem1.test_error", recs, excess, 0.0, "<=",
+        recs, excess, 0.0, "<=",
         "err_P - (eta + 1*sqrt(log(1/delta)/n)) <= 0 (card M13)",
         per + "; err_P on n_test fresh points with labels noisy at rate eta", FIG1,
     )
@@ -826,9 +532,9 @@ def check_test_error(exps: Experiments) -> Verdict:
     "points >= 0.99).",
     "Theorem 1, Eq. (2)",
 )
-def check_fstar(exps: Experiments) -> Verdict:
+def check_fstar(runs: Runs) -> Outcome:
     return _event_claim(
-        "frei2023.theorem1.matches_fstar", _regime(exps),
+        _regime(runs),
         lambda r: r.arrays["final/frei_test/agreement"],
         0.99, ">=", "test agreement with sgn(|<mu1,x>| - |<mu2,x>|) >= 0.99 (card M14)",
         figure=FIG1,
@@ -842,21 +548,20 @@ def check_fstar(exps: Experiments) -> Verdict:
     "error is at most eta + sqrt(log(1/delta)/n).",
     "Theorem 1, Section 2",
 )
-def check_adversarial(exps: Experiments) -> Verdict:
-    cid = "frei2023.theorem1.adversarial_noise"
-    rec = exps.get("frei2023.adversarial")
+def check_adversarial(runs: Runs) -> Outcome:
+    rec = runs.get("frei2023.adversarial")
     bound = error_bound(rec)
     misfit = _misfit(rec)
     err = rec.arrays["final/frei_test/test_error"]
     ok = (misfit == 0) & (err <= bound)
-    outcome, _, _, k, R = event_outcome(ok.astype(float), 1.0, ">=")
+    res, _, _, k, R = event_outcome(ok.astype(float), 1.0, ">=")
     detail = (
-        f"{_violations(k, R)}; test error {_num(err.mean())} (bound {bound:.4g}), clean test "
-        f"error {_num(rec.arrays['final/frei_test/test_error_clean'].mean())}; "
+        f"{_violations(k, R)}; test error {fmt_num(err.mean())} (bound {bound:.4g}), clean test "
+        f"error {fmt_num(rec.arrays['final/frei_test/test_error_clean'].mean())}; "
         f"{int(rec.arrays['static/noisy'].sum())} noisy training points over all runs"
     )
-    return make_verdict(
-        cid, outcome, float(misfit.max()),
+    return outcome(
+        res, float(misfit.max()),
         f"0 training points misfit and err_P <= {bound:.4g} in each run", mean_ci(misfit)[1],
         R, setting_text([rec], "noise model one-cluster: all flips in cluster +mu1"), detail,
         FIG1,
@@ -870,45 +575,44 @@ def check_adversarial(exps: Experiments) -> Verdict:
     "omega_init shrinks (log-log slope -1).",
     "Proposition 2",
 )
-def check_feature_movement(exps: Experiments) -> Verdict:
-    cid = "frei2023.prop2.feature_movement"
-    rec = exps.get("frei2023.movement")
+def check_feature_movement(runs: Runs) -> Outcome:
+    rec = runs.get("frei2023.movement")
     K, R, T = int(rec.meta["groups"]), rec.seeds, _T_of(rec)
     mov = rec.at("frei_features/movement_min", T).reshape(K, R)
     v = rec.arrays["static/init_var_md"].reshape(K, R)[:, 0]  # ω_init² m d
-    slopes = [slope(np.sqrt(v), mov[:, r]) for r in range(R)]
+    slopes = [loglog_slope(np.sqrt(v), mov[:, r]) for r in range(R)]
     s_mean, s_ci = mean_ci(slopes)
-    outcome = interval_outcome(s_ci, -1.1, -0.9)
+    res = interval_outcome(s_ci, -1.1, -0.9)
     scaled = mov * np.sqrt(v)[:, None]  # movement · ω_init sqrt(md) ≥ 1/C
     base = Config.from_dict(rec.config)
     cds = [conditions_of(base.replace(net__init_var=x / (base.net.m * _d(rec)))) for x in v]
     detail = (
         "min_i movement: "
-        + ", ".join(f"omega2*m*d={x:.0e}: {_num(mov[i].mean())}" for i, x in enumerate(v))
-        + f"; smallest movement*omega_init*sqrt(md) {_num(scaled.min())}, so Prop. 2's bound "
-        f"holds here for every C >= {_num(1.0 / scaled.min())}; largest C with A1-A7 per value: "
-        + ", ".join(_num(c.largest_c) if c.largest_c else "none" for c in cds)
+        + ", ".join(f"omega2*m*d={x:.0e}: {fmt_num(mov[i].mean())}" for i, x in enumerate(v))
+        + f"; smallest movement*omega_init*sqrt(md) {fmt_num(scaled.min())}, so Prop. 2's bound "
+        f"holds here for every C >= {fmt_num(1.0 / scaled.min())}; largest C with A1-A7 per value: "
+        + ", ".join(fmt_num(c.largest_c) if c.largest_c else "none" for c in cds)
     )
     setting = setting_text(
         [rec], "omega2*m*d swept over " + ", ".join(f"{x:.0e}" for x in v)
         + " (the C above is for the regime value)"
     )
-    return make_verdict(
-        cid, outcome, s_mean, "log-log slope of min_i movement vs omega_init in [-1.1, -0.9] "
+    return outcome(
+        res, s_mean, "log-log slope of min_i movement vs omega_init in [-1.1, -0.9] "
         "(card M15)", s_ci, R, setting, detail, FIG_AMPLIFICATION,
     )
 
 
-def _linear_setting(lin: LinearResult) -> str:
+def _linear_setting(lin: LinearView) -> str:
     c = lin.config
     cd = conditions_of(c)
     a = {x.id: x for x in cd.assumptions}
     return (
         f"d={c.data.d} n={c.data.n} (n > d) eta={c.data.noise:g} sigma2*d="
         f"{c.data.sigma2 * c.data.d:.3g} n_test={c.data.n_test} seeds={c.seeds}: the regime "
-        f"distribution (A2, A4 hold up to C = {_num(min(a['A2'].c_max, a['A4'].c_max))}) at a "
+        f"distribution (A2, A4 hold up to C = {fmt_num(min(a['A2'].c_max, a['A4'].c_max))}) at a "
         f"d small enough for n > d; A1, which ties d to the sample size, holds only up to "
-        f"C = {_num(a['A1'].c_max)}. The statement concerns the distribution: by the symmetry "
+        f"C = {fmt_num(a['A1'].c_max)}. The statement concerns the distribution: by the symmetry "
         "x -> -x it does not depend on d"
     )
 
@@ -921,20 +625,19 @@ def _linear_setting(lin: LinearResult) -> str:
     "Abstract, Sections 1 and 5 (no formal statement)",
     tag="[INFERRED]",
 )
-def check_linear(exps: Experiments) -> Verdict:
-    cid = "frei2023.section1.linear_chance"
-    lin: LinearResult = exps.get("frei2023.linear")
+def check_linear(runs: Runs) -> Outcome:
+    lin = linear_view(runs.get("frei2023.linear"))
     acc = lin.acc["logreg_nobias_acc_clean"]
     m, ci = mean_ci(acc)
-    net_acc = _per_seed(_regime(exps), lambda r: 1 - r.arrays["final/frei_test/test_error_clean"])
+    net_acc = _per_seed(_regime(runs), lambda r: 1 - r.arrays["final/frei_test/test_error_clean"])
     detail = (
-        f"per seed {', '.join(_num(a) for a in acc)}; accuracy on the noisy test labels "
-        f"{_num(lin.acc['logreg_nobias_acc'].mean())}; the network at T reaches "
-        f"{_num(net_acc.mean())} on the clean labels; by the symmetry x -> -x every sgn<w, x> "
+        f"per seed {', '.join(fmt_num(a) for a in acc)}; accuracy on the noisy test labels "
+        f"{fmt_num(lin.acc['logreg_nobias_acc'].mean())}; the network at T reaches "
+        f"{fmt_num(net_acc.mean())} on the clean labels; by the symmetry x -> -x every sgn<w, x> "
         "has clean error exactly 1/2 [INFERRED]"
     )
-    return make_verdict(
-        cid, compare(ci, 0.55, "<="), m, "clean test accuracy <= 0.55 (chance 0.5; card M16)",
+    return outcome(
+        compare(ci, 0.55, "<="), m, "clean test accuracy <= 0.55 (chance 0.5; card M16)",
         ci, len(acc), _linear_setting(lin), detail,
     )
 
@@ -949,18 +652,17 @@ def check_linear(exps: Experiments) -> Verdict:
     tag="[INFERRED]",
     in_regime=False,
 )
-def check_affine(exps: Experiments) -> Verdict:
-    cid = "frei2023.section1.affine_chance"
-    lin: LinearResult = exps.get("frei2023.linear")
+def check_affine(runs: Runs) -> Outcome:
+    lin = linear_view(runs.get("frei2023.linear"))
     best = np.maximum(lin.acc["logreg_bias_acc_clean"], lin.acc["one_vs_three_acc_clean"])
     m, ci = mean_ci(best)
     detail = (
-        f"logistic regression with bias {_num(lin.acc['logreg_bias_acc_clean'].mean())}; "
-        f"sgn(2<mu1,x> - 1) {_num(lin.acc['one_vs_three_acc_clean'].mean())} (it separates the "
+        f"logistic regression with bias {fmt_num(lin.acc['logreg_bias_acc_clean'].mean())}; "
+        f"sgn(2<mu1,x> - 1) {fmt_num(lin.acc['one_vs_three_acc_clean'].mean())} (it separates the "
         "cluster +mu1 from the other three: clean accuracy 3/4 when sigma is small) [INFERRED]"
     )
-    return make_verdict(
-        cid, compare(ci, 0.55, "<="), m, "best clean test accuracy <= 0.55", ci, len(best),
+    return outcome(
+        compare(ci, 0.55, "<="), m, "best clean test accuracy <= 0.55", ci, len(best),
         _linear_setting(lin), detail,
     )
 
@@ -972,7 +674,7 @@ def check_affine(exps: Experiments) -> Verdict:
     "Lemma 4",
     in_regime=False,
 )
-def check_set_sizes(exps: Experiments) -> Verdict:
+def check_set_sizes(runs: Runs) -> Outcome:
     def ratio(r: Record) -> np.ndarray:
         sets = r.at("frei_neurons/set", 0).astype(int)  # [R, m]
         m = sets.shape[-1]
@@ -980,7 +682,7 @@ def check_set_sizes(exps: Experiments) -> Verdict:
         return sizes.min(-1) / (m / 4 * (1 - 1 / C0) ** 2)
 
     return _event_claim(
-        "frei2023.lemma4.set_sizes", _regime(exps), ratio, 1.0, ">=",
+        _regime(runs), ratio, 1.0, ">=",
         "min_mu |J_mu| / ((m/4)(1 - 1/C0)^2) >= 1",
         "the bound has no fluctuation term, while |J_mu| ~ Binomial(m/2, 1/2) fluctuates by "
         "about sqrt(m)/4, so it can hold with high probability only for m (hence C in A5) of "
@@ -999,9 +701,8 @@ def _late_acc(rec: Record, key: str) -> np.ndarray:
     "Figure 2 (left), empirical",
     in_regime=False,
 )
-def check_fig2_high(exps: Experiments) -> Verdict:
-    cid = "frei2023.fig2.high_d_benign"
-    rec = exps.get("frei2023.fig2")["high_d"]
+def check_fig2_high(runs: Runs) -> Outcome:
+    rec = runs.get("frei2023.fig2")["high_d"]
     eta = rec.config["data"]["noise"]
     train_acc, test_acc = _late_acc(rec, "train_error"), _late_acc(rec, "test_error")
     vals, first = [], []
@@ -1012,16 +713,16 @@ def check_fig2_high(exps: Experiments) -> Verdict:
             vals.append(float(test_acc[r, hit[0]:].min()))
     bound = f"min test accuracy after interpolation >= 1 - eta - 0.03 = {1 - eta - 0.03:.3g}"
     if len(vals) < rec.seeds:
-        outcome, m, ci = INCONCLUSIVE, float("nan"), None
+        res, m, ci = INCONCLUSIVE, float("nan"), None
         detail = f"only {len(vals)} of {rec.seeds} runs interpolated within {rec.times[-1]} steps"
     else:
         m, ci = mean_ci(vals)
-        outcome = compare(ci, 1 - eta - 0.03, ">=")
+        res = compare(ci, 1 - eta - 0.03, ">=")
         detail = (
             f"interpolation at steps {first}; final test accuracy "
-            f"{_num(test_acc[:, -1].mean())}; peak {_num(test_acc.max(-1).mean())}"
+            f"{fmt_num(test_acc[:, -1].mean())}; peak {fmt_num(test_acc.max(-1).mean())}"
         )
-    return make_verdict(cid, outcome, m, bound, ci, rec.seeds, late_setting(rec), detail, FIG2)
+    return outcome(res, m, bound, ci, rec.seeds, late_setting(rec), detail, FIG2)
 
 
 @claim(
@@ -1032,24 +733,24 @@ def check_fig2_high(exps: Experiments) -> Verdict:
     "Figure 2 (right), empirical",
     in_regime=False,
 )
-def check_fig2_low(exps: Experiments) -> Verdict:
-    cid = "frei2023.fig2.low_d_decline"
-    rec = exps.get("frei2023.fig2")["low_d"]
+def check_fig2_low(runs: Runs) -> Outcome:
+    rec = runs.get("frei2023.fig2")["low_d"]
     eta = rec.config["data"]["noise"]
     test_acc, train_acc = _late_acc(rec, "test_error"), _late_acc(rec, "train_error")
     noisy_fit = rec.arrays["errors/noisy_fit_fraction"][:, -1]
     drop = test_acc.max(-1) - test_acc[:, -1]
     m, ci = mean_ci(drop)
-    outcome = compare(ci, 0.02, ">=")
+    res = compare(ci, 0.02, ">=")
     if not (train_acc[:, -1] > 1 - eta).all():  # the premise was not reached in every run
-        outcome = INCONCLUSIVE
+        res = INCONCLUSIVE
     detail = (
-        f"peak test accuracy {_num(test_acc.max(-1).mean())}, final {_num(test_acc[:, -1].mean())}"
-        f"; final train accuracy {_num(train_acc[:, -1].mean())} (1 - eta = {1 - eta:g}); noisy "
-        f"training points fitted at the end {_num(noisy_fit.mean())}"
+        f"peak test accuracy {fmt_num(test_acc.max(-1).mean())}, final "
+        f"{fmt_num(test_acc[:, -1].mean())}"
+        f"; final train accuracy {fmt_num(train_acc[:, -1].mean())} (1 - eta = {1 - eta:g}); noisy "
+        f"training points fitted at the end {fmt_num(noisy_fit.mean())}"
     )
-    return make_verdict(
-        cid, outcome, m, "peak - final test accuracy >= 0.02", ci, rec.seeds, late_setting(rec),
+    return outcome(
+        res, m, "peak - final test accuracy >= 0.02", ci, rec.seeds, late_setting(rec),
         detail, FIG2,
     )
 
@@ -1063,21 +764,21 @@ def check_fig2_low(exps: Experiments) -> Verdict:
     "Figure 1, empirical",
     in_regime=False,
 )
-def check_fig1(exps: Experiments) -> Verdict:
-    cid = "frei2023.fig1.boundary"
-    rec: Record = exps.get("frei2023.fig1")
+def check_fig1(runs: Runs) -> Outcome:
+    rec: Record = runs.get("frei2023.fig1")
     agree = rec.arrays["frei_test/agreement"][:, -1]
     acc_c = rec.arrays["frei_samples/acc_clean"][:, -1]
     fit_n = rec.arrays["frei_samples/acc_noisy"][:, -1]
     m, ci = mean_ci(agree)
-    outcome = combine(
+    res = combine(
         compare(ci, 0.99, ">="), compare(mean_ci(acc_c)[1], 0.99, ">="),
         compare(mean_ci(fit_n)[1], 0.01, "<="),
     )
     c = rec.config
     detail = (
-        f"clean training accuracy {_num(acc_c.mean())}, noisy training points fitted "
-        f"{_num(fit_n.mean())}, test error {_num(rec.arrays['frei_test/test_error'][:, -1].mean())}"
+        f"clean training accuracy {fmt_num(acc_c.mean())}, noisy training points fitted "
+        f"{fmt_num(fit_n.mean())}, test error "
+        f"{fmt_num(rec.arrays['frei_test/test_error'][:, -1].mean())}"
         f" (eta = 0.15) at step {int(rec.times[-1])}"
     )
     setting = (
@@ -1086,8 +787,8 @@ def check_fig1(exps: Experiments) -> Verdict:
         f"seeds={rec.seeds}; outside the theory (d = 2, t >> T = 6); "
         f"{conditions_of(rec.config).summary()}"
     )
-    return make_verdict(
-        cid, outcome, m, "test agreement with f* >= 0.99; clean train acc >= 0.99; noisy fitted "
+    return outcome(
+        res, m, "test agreement with f* >= 0.99; clean train acc >= 0.99; noisy fitted "
         "<= 0.01 (95% CIs)", ci, rec.seeds, setting, detail, FIG1,
     )
 
@@ -1101,20 +802,19 @@ def check_fig1(exps: Experiments) -> Verdict:
     tag="[INFERRED]",
     in_regime=False,
 )
-def check_needs_small_init(exps: Experiments) -> Verdict:
-    cid = "frei2023.lemma12.needs_small_init"
-    rec: Record = exps.get("frei2023.lazy")
+def check_needs_small_init(runs: Runs) -> Outcome:
+    rec: Record = runs.get("frei2023.lazy")
     med1 = np.median(rec.at("frei_neurons/rho_own", 1), axis=-1)
     m, ci = mean_ci(med1)
     T = _T_of(rec)
     medT = np.median(rec.at("frei_neurons/rho_own", T), axis=-1)
     mov = rec.arrays["final/frei_features/movement_min"]
     detail = (
-        f"median rho_own(1) {_num(m)}, at T {_num(medT.mean())}; rms rho(0) "
-        f"{_num(_rms_rho0(rec).mean())}; min_i feature movement at T {_num(mov.mean())}; "
-        f"clean training points misclassified at T {_num(np.mean(_misfit(rec)))} on average"
+        f"median rho_own(1) {fmt_num(m)}, at T {fmt_num(medT.mean())}; rms rho(0) "
+        f"{fmt_num(_rms_rho0(rec).mean())}; min_i feature movement at T {fmt_num(mov.mean())}; "
+        f"clean training points misclassified at T {fmt_num(np.mean(_misfit(rec)))} on average"
     )
-    return make_verdict(
-        cid, compare(ci, 0.2, "<="), m, "median_J rho_own(1) < 0.2", ci, rec.seeds,
+    return outcome(
+        compare(ci, 0.2, "<="), m, "median_J rho_own(1) < 0.2", ci, rec.seeds,
         setting_text([rec], "omega_init^2 = 1/(md): A6 fails"), detail, FIG_AMPLIFICATION,
     )

@@ -1,6 +1,9 @@
 """Figures of Frei, Chatterji & Bartlett (2023), "Random Feature Amplification".
 
-Four figures, all trained through the library (``simulate`` or ``setup`` + ``engine.train``):
+Four figures, drawn from the Records of registered experiments
+(:mod:`twolayer.experiments.frei2023`: ``frei2023.fig1_boundary``, ``frei2023.fig2_curves`` and
+``frei2023.theorem_like``), read through ``runs.get`` (trained once, or read back from the
+record store); nothing here trains:
 
 - ``frei2023-fig1``: the paper's Fig. 1, the d = 2 decision boundary of f(·; W^(3000)) with clean
   and flipped training points;
@@ -20,22 +23,29 @@ Notation: a_j = ±1/√m fixed; μ_own(j) = μ1 for a_j > 0 and μ2 for a_j < 0;
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 import numpy as np
-import torch
 
-from .. import net
 from ..config import Config
-from ..data import xor
-from ..engine import Runtime, probe_times, train
-from ..presets import preset
+from ..experiments import Runs
+from ..experiments.frei2023 import (  # noqa: F401  (FIG2_CPU_STEPS, INTEGRATORS: re-exported)
+    ETA,
+    FIG1_SHOWN,
+    FIG2_CPU_SEEDS,
+    FIG2_CPU_STEPS,
+    FIG2_FLOW_RTOL,
+    FIG2_FLOW_SWITCH,
+    FIG2_GPU_SEEDS,
+    INTEGRATORS,
+    THEOREM_REGIME_TEXT,
+    Horizon,
+    fig2_horizon,
+    fig2_horizon_of,
+    preset_config,
+)
 from ..record import Record
-from ..simulate import setup, simulate
 from . import figure
 from .style import (
     BOUND,
@@ -49,23 +59,11 @@ from .style import (
 )
 
 PAPER = "frei2023"
-ETA = 0.15  # label noise of both paper figures
 
 
 def theory_time(alpha: float) -> float:
     """Frei's stopping time T = 1 + 1/(4α) (Theorem 1)."""
     return 1.0 + 1.0 / (4.0 * alpha)
-
-
-def preset_config(name: str, **overrides: Any) -> tuple[Config, int]:
-    """The config of a paper preset (:mod:`twolayer.presets`) with ``overrides`` applied
-    (``section__field`` keys as in :meth:`Config.replace`), and the preset's paper step count."""
-    values = preset(name)
-    values.pop("about", None)
-    values.pop("cpu_steps", None)
-    paper_steps = int(values["train__steps"])
-    values.update(overrides)
-    return Config().replace(**values), paper_steps
 
 
 def _fmt_pct(x: float) -> str:
@@ -75,12 +73,6 @@ def _fmt_pct(x: float) -> str:
 # ---------------------------------------------------------------------------------------------
 # Figure 1: the d = 2 decision boundary
 # ---------------------------------------------------------------------------------------------
-
-FIG1_QUICK = {"data__n": 600, "data__n_test": 1000, "net__m": 60, "net__init_var": 1 / (32 * 60),
-              "train__steps": 300}
-FIG1_GRID = 241  # grid points per axis on [−1.5, 1.5]
-FIG1_SHOWN = 800  # training points drawn (the paper also shows a subset)
-
 
 @figure(
     "frei2023-fig1",
@@ -96,35 +88,19 @@ FIG1_SHOWN = 800  # training points drawn (the paper also shows a subset)
         "paper shows a hand-picked subset); the flipped ones are marked",
     ),
 )
-def make_fig1(out_dir: Path, quick: bool, runtime: Runtime) -> list[Path]:
+def make_fig1(out_dir: Path, runs: Runs) -> list[Path]:
     """The learned boundary f(x; W^(3000)) = 0 follows the XOR boundary |x1| = |x2| of f*
     (Eq. 2): clean points fall on their label's side, flipped points on the other side (they are
     not memorised after 3000 steps)."""
-    over: dict[str, Any] = {"seeds": 1, "probe__probes": ("errors",)}
-    if quick:
-        over.update(FIG1_QUICK)
-    cfg, _ = preset_config("frei-fig1", **over)
-    cfg, data, params = setup(cfg)
-    times = probe_times(cfg.train.steps, 20, 10)
-    res = train(params, data, cfg.train, times, ("errors",), runtime, cfg.run_seeds)
-    p = res.params
-    dev, dt = p.W.device, p.W.dtype
-
-    g = torch.linspace(-1.5, 1.5, FIG1_GRID, dtype=dt)
-    gx, gy = torch.meshgrid(g, g, indexing="xy")
-    grid = torch.stack([gx.reshape(-1), gy.reshape(-1)], dim=-1).unsqueeze(0).to(dev)
-    f_grid = net.forward(p, grid)[0, :, 0].reshape(FIG1_GRID, FIG1_GRID).cpu().numpy()
-    f_train = net.forward(p, data.x.to(dev, dt))[0, :, 0].cpu()
-    f_test = net.forward(p, data.x_test.to(dev, dt))[0, :, 0].cpu()
-
-    y, noisy = data.y[0], data.noisy[0]
-    pred = torch.where(f_train > 0, 1, -1)
-    clean_acc = float((pred == y)[~noisy].float().mean())
-    noisy_fit = float((pred == y)[noisy].float().mean())
-    pred_t = torch.where(f_test > 0, 1, -1)
-    test_acc = float((pred_t == data.y_test[0]).float().mean())
-    fstar = xor.bayes_margin(data.x_test[0], data.means[0])
-    agree = float((pred_t == torch.where(fstar > 0, 1, -1)).float().mean())
+    quick = runs.quick
+    rec: Record = runs.get("frei2023.fig1_boundary")
+    cfg = Config.from_dict(rec.config)
+    g = rec.arrays["boundary/grid"]
+    gx, gy = np.meshgrid(g, g, indexing="xy")
+    f_grid = rec.arrays["boundary/f_grid"][0]
+    meas = rec.meta["measured"]
+    clean_acc, noisy_fit = meas["clean_acc"], meas["noisy_fit"]
+    test_acc, agree = meas["test_acc"], meas["agree"]
 
     steps = cfg.train.steps
     n, m = cfg.data.n, cfg.net.m
@@ -144,16 +120,15 @@ def make_fig1(out_dir: Path, quick: bool, runtime: Runtime) -> list[Path]:
     )
     fig, top = captioned_figure(7.6, 5.0, caption)
     ax = top.subplots()
-    ax.contourf(gx.numpy(), gy.numpy(), f_grid, levels=[-1e9, 0.0, 1e9],
+    ax.contourf(gx, gy, f_grid, levels=[-1e9, 0.0, 1e9],
                 colors=["#f6d5d5", "#d6e4f3"])
-    ax.contour(gx.numpy(), gy.numpy(), f_grid, levels=[0.0], colors="k", linewidths=1.6)
+    ax.contour(gx, gy, f_grid, levels=[0.0], colors="k", linewidths=1.6)
     line = np.array([-1.5, 1.5])
     ax.plot(line, line, ls="--", color="0.45", lw=1.0)
     ax.plot(line, -line, ls="--", color="0.45", lw=1.0)
 
-    gen = torch.Generator().manual_seed(0)
-    idx = torch.randperm(n, generator=gen)[: min(FIG1_SHOWN, n)]
-    xs, ys, ns = data.x[0, idx].numpy(), y[idx].numpy(), noisy[idx].numpy()
+    xs = rec.arrays["boundary/x"][0]
+    ys, ns = rec.arrays["boundary/y"][0], rec.arrays["boundary/noisy"][0].astype(bool)
     for label, colour, name in ((1, POS, "+1"), (-1, NEG, "−1")):
         sel = (ys == label) & ~ns
         ax.scatter(xs[sel, 0], xs[sel, 1], s=7, color=colour, alpha=0.75, lw=0,
@@ -177,62 +152,6 @@ def make_fig1(out_dir: Path, quick: bool, runtime: Runtime) -> list[Path]:
 # Figure 2: accuracy against log-scaled steps, high vs low dimension
 # ---------------------------------------------------------------------------------------------
 
-FIG2_PANELS = ("frei-fig2-high-d", "frei-fig2-low-d")
-FIG2_CPU_STEPS = 2_000  # exact-GD cap for Horizon(..., "gd") on a CPU (paper: 10^7)
-FIG2_CPU_SEEDS = 1
-FIG2_GPU_SEEDS = 3
-FIG2_QUICK = {"steps": 150, "seeds": 2, "m": 40, "n_test": 600, "small": 80, "large": 400}
-
-
-@dataclass(frozen=True)
-class Horizon:
-    """How far, with how many seeds and with which integrator the Fig. 2 curves are computed.
-
-    integrator: a key of :data:`INTEGRATORS` ("gd": full-batch GD through ``simulate``). A
-    long-horizon integrator (e.g. an adaptive gradient-flow solver that reaches 10^7 steps on a
-    CPU) plugs in by registering itself there and being chosen in :func:`fig2_horizon`."""
-
-    steps: int
-    seeds: int
-    integrator: str = "gd"
-
-    def capped(self, paper_steps: int) -> bool:
-        return self.steps < paper_steps
-
-
-def _simulate_gd(cfg: Config, runtime: Runtime) -> Record:
-    return simulate(cfg, runtime)
-
-
-FIG2_FLOW_SWITCH = 100  # exact GD steps before the gradient flow takes over (CPU, 10^7 steps)
-FIG2_FLOW_RTOL = 1e-3
-
-
-def _simulate_flow(cfg: Config, runtime: Runtime) -> Record:
-    """Exact GD for the first :data:`FIG2_FLOW_SWITCH` steps, then the adaptive gradient-flow
-    integrator (:mod:`twolayer.integrators`, ``--integrator auto``) to the paper's 10^7 steps."""
-    return simulate(cfg.replace(train__integrator="auto", train__switch=FIG2_FLOW_SWITCH,
-                                train__rtol=FIG2_FLOW_RTOL), runtime)
-
-
-INTEGRATORS: dict[str, Callable[[Config, Runtime], Record]] = {
-    "gd": _simulate_gd, "flow": _simulate_flow,
-}
-
-
-def fig2_horizon(runtime: Runtime, quick: bool, paper_steps: int = 10_000_000) -> Horizon:
-    """The paper's 10^7 steps: exact GD on a CUDA device; on a CPU exact GD for
-    :data:`FIG2_FLOW_SWITCH` steps and then the gradient-flow integrator ("flow"), since 10^7
-    full-batch steps at n·d·m = 6·10^8 take about 12 days at the 0.1 s per step measured on 2
-    CPU cores (the flow: 10–15 minutes for both panels, one seed; docs/integrators.md).
-    :data:`FIG2_CPU_STEPS` is the exact-GD cap kept for ``Horizon(..., "gd")``."""
-    if quick:
-        return Horizon(FIG2_QUICK["steps"], FIG2_QUICK["seeds"])
-    if runtime.torch_device.type == "cuda":
-        return Horizon(paper_steps, FIG2_GPU_SEEDS)
-    return Horizon(paper_steps, FIG2_CPU_SEEDS, "flow")
-
-
 def _fig2_method(rec: Record, right: Record | None = None) -> str:
     """How the records were trained, for the caption (the integrator statistics of their meta)."""
     st = rec.meta.get("integrator")
@@ -244,25 +163,6 @@ def _fig2_method(rec: Record, right: Record | None = None) -> str:
     return (f"exact GD to step {st['switch']}, then the gradient flow to {rec.times[-1]:.0e} "
             f"steps (adaptive Bogacki–Shampine, rtol {st['rtol']:g}, {evals} gradient "
             "evaluations)")
-
-
-def _fig2_config(name: str, horizon: Horizon, quick: bool) -> tuple[Config, int]:
-    over: dict[str, Any] = {
-        "seeds": horizon.seeds,
-        "train__steps": horizon.steps,
-        "probe__probes": ("errors",),
-        "probe__num_times": 30,
-    }
-    if quick:
-        q = FIG2_QUICK
-        high = name.endswith("high-d")
-        over.update({
-            "data__n": q["small"] if high else q["large"],
-            "data__d": q["large"] if high else q["small"],
-            "data__n_test": q["n_test"],
-            "net__m": q["m"],
-        })
-    return preset_config(name, **over)
 
 
 @figure(
@@ -282,17 +182,18 @@ def _fig2_config(name: str, horizon: Horizon, quick: bool) -> tuple[Config, int]
         "full-batch GD (the paper does not say full batch or minibatch)",
     ),
 )
-def make_fig2(out_dir: Path, quick: bool, runtime: Runtime) -> list[Path]:
+def make_fig2(out_dir: Path, runs: Runs) -> list[Path]:
     """Train and test accuracy (%) against steps on a log axis (the mean over seeds, and their
     min–max band when there are several). The paper's late-time contrast (test accuracy stays
     at 1 − η = 85% after interpolation when d ≫ n, drops once noisy labels are fitted when
     n ≫ d) needs up to 10^7 steps."""
+    quick = runs.quick
+    curves = runs.get("frei2023.fig2_curves")
     records: list[tuple[str, str, Record, Horizon, int]] = []
-    for name in FIG2_PANELS:
-        _, paper_steps = preset_config(name)
-        horizon = fig2_horizon(runtime, quick, paper_steps)
-        cfg, _ = _fig2_config(name, horizon, quick)
-        rec = INTEGRATORS[horizon.integrator](cfg, runtime)
+    for name in ("high_d", "low_d"):
+        rec = curves[name]
+        horizon, paper_steps = fig2_horizon_of(rec)
+        cfg = Config.from_dict(rec.config)
         n, d = cfg.data.n, cfg.data.d
         label = f"n = {n}, d = {d} ({'d ≫ n' if d > n else 'n ≫ d'})"
         records.append((name, label, rec, horizon, paper_steps))
@@ -354,48 +255,9 @@ def make_fig2(out_dir: Path, quick: bool, runtime: Runtime) -> list[Path]:
 
 
 # ---------------------------------------------------------------------------------------------
-# Theorem-like regime: one run shared by the amplification and trajectory figures
+# Neuron statistics of the theorem-like run (frei2023.theorem_like), shared by the
+# amplification and trajectory figures
 # ---------------------------------------------------------------------------------------------
-
-THEOREM_REGIME: dict[str, Any] = {
-    "data__d": 1000,
-    "data__n": 500,
-    "data__n_test": 2000,
-    "data__noise": ETA,
-    "data__noise_model": "per-cluster",
-    "data__sigma2": 0.1 / 1000,  # σ² = 0.1/d
-    "net__m": 200,
-    "net__init_var": 1e-4 / (200 * 1000),  # ω_init² = 10^-4/(m d)
-    "train__lr": 0.125,  # T = 1 + 1/(4α) = 3
-    "train__steps": 200,
-    "probe__probes": ("errors", "correlations"),
-    "probe__dense_until": 12,
-    "probe__num_times": 30,
-    "seeds": 4,
-}
-THEOREM_REGIME_QUICK: dict[str, Any] = {
-    "data__d": 200, "data__n": 200, "data__n_test": 500, "data__sigma2": 0.1 / 200,
-    "net__m": 40, "net__init_var": 1e-4 / (40 * 200), "train__steps": 30, "seeds": 2,
-}
-THEOREM_REGIME_TEXT = (
-    "d=1000, n=500, σ²=0.1/d, η=15% (exactly 15% of each cluster flipped), m=200, "
-    "ω_init²=10^−4/(md), α=0.125 (T = 1 + 1/(4α) = 3), full-batch GD, 4 seeds"
-)
-
-
-def theorem_regime_config(quick: bool) -> Config:
-    """The theorem-like setting of the amplification and trajectory figures (twolayer's choice:
-    small ω_init² ≪ 1/(md), σ² ≤ 1/d, α with integer T)."""
-    values = dict(THEOREM_REGIME)
-    if quick:
-        values.update(THEOREM_REGIME_QUICK)
-    return Config().replace(**values)
-
-
-@lru_cache(maxsize=4)
-def _theorem_regime_record(quick: bool, runtime: Runtime) -> Record:
-    return simulate(theorem_regime_config(quick), runtime)
-
 
 @dataclass(frozen=True)
 class NeuronStats:
@@ -463,13 +325,14 @@ def _time_index(times: np.ndarray, t: int) -> int:
         "no paper figure: the setting is twolayer's theorem-like choice, " + THEOREM_REGIME_TEXT,
     ),
 )
-def make_amplification(out_dir: Path, quick: bool, runtime: Runtime) -> list[Path]:
+def make_amplification(out_dir: Path, runs: Runs) -> list[Path]:
     """At t = 0 the normalised correlations ⟨w_j/‖w_j‖, μ⟩ are Θ(1/√d) (≈ N(0, 1/d)); one large
     GD step lifts each neuron's correlation with its own class's mean (μ1 for a_j > 0, μ2 for
     a_j < 0) to Θ(1), with the sign it had at initialisation. At t = 1 the other class's mean
     carries a normalised correlation of the same size; it is small only in absolute terms
     (Condition 10), flips sign from step to step and fades in normalised terms as ‖w_j‖ grows."""
-    rec = _theorem_regime_record(quick, runtime)
+    quick = runs.quick
+    rec: Record = runs.get("frei2023.theorem_like")
     cfg = Config.from_dict(rec.config)
     d, alpha = cfg.data.d, cfg.train.lr
     T = theory_time(alpha)
@@ -571,11 +434,12 @@ EQ20 = math.exp(-2.0) / 64.0  # Eq. (20): own-cluster step ≥ e^{−2} α|a_j| 
         + ", run to 200 steps (beyond T)",
     ),
 )
-def make_trajectories(out_dir: Path, quick: bool, runtime: Runtime) -> list[Path]:
+def make_trajectories(out_dir: Path, runs: Runs) -> list[Path]:
     """Per neuron, s_j⟨w_j^(t), μ_own⟩ grows at least linearly up to T (Eq. 20: by
     e^{−2}α|a_j|/64 per step) and ‖w_j^(t)‖ ≤ 2|a_j|αt, ‖W^(t)‖_F ≤ 2αt (Lemma 14); at T every
     clean training point is fitted and every noisy one is not (Theorem 1)."""
-    rec = _theorem_regime_record(quick, runtime)
+    quick = runs.quick
+    rec: Record = runs.get("frei2023.theorem_like")
     cfg = Config.from_dict(rec.config)
     alpha = cfg.train.lr
     T = theory_time(alpha)
