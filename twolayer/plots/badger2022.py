@@ -129,9 +129,9 @@ def make_sizes(out: Path, runs: Runs) -> list[Path]:
     sizes, p = _sizes(runs), _plan(runs)
     fig, top = captioned_figure(7.0, 4.6, (
         "Train - hold-out accuracy gap under normal SGD training (batch "
-        f"{p.size_batch}, lr {p.lr}) for N = {list(sizes)} training points, random inputs (f = 0, "
-        "top) and structured inputs (f = 1, bottom), against optimiser steps (left) and epochs "
-        f"(right). {p.seeds} seeds, mean."))
+        f"{p.size_batch}, lr {p.size_lr}) for N = {list(sizes)} training points, random inputs "
+        "(f = 0, top) and structured inputs (f = 1, bottom), against optimiser steps (left) and "
+        f"epochs (right). {p.seeds} seeds, mean."))
     axes = top.subplots(2, 2)
     colors = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd"]
     for (N, r), c in zip(sizes.items(), colors):
