@@ -31,7 +31,7 @@ NAMES = ("objectives", "gates", "switch", "sizes")  # badger2022.<name> ↔ badg
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+def tiny() -> dict[str, object]:
     """The tiny plan's Records (trained once), keyed by the claims' experiment names."""
     runs = Runs(quick=True, runtime=RT)
     return {f"badger2022.{n}": runs.get(f"badger2022.figures.{n}") for n in NAMES}
