@@ -1,20 +1,21 @@
 """Figures of Badger (2022), "Why Deep Learning Generalizes" (analogues; the paper's own
 figure numbering is unknown, file names follow the author's plotting code).
 
-All runs come from :mod:`twolayer.claims.badger2022` (the one engine loop): ``twolayer figures``
-uses the plan of ``twolayer check badger2022 --quick`` (the full plan is too slow for a shared
-CPU), ``--quick`` a tiny smoke-test plan. Bands: min–max over seeds; lines: mean.
+Every figure reads the Records of the ``badger2022.figures.*`` experiments
+(:mod:`twolayer.experiments.badger2022`, the same runners as the claims' experiments):
+``twolayer figures`` shows the plan of ``twolayer check badger2022 --quick`` (the full plan is
+too slow for a shared CPU), ``--quick`` a tiny smoke-test plan. Bands: min–max over seeds;
+lines: mean.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from ..claims import badger2022 as cb
-from ..engine import Runtime
+from ..experiments import Runs
+from ..experiments import badger2022 as xb
 from . import figure
 from .style import TEST, TRAIN, captioned_figure, save_png
 
@@ -23,30 +24,30 @@ HOLD = "#2ca02c"
 DIFF = ("plan of `twolayer check badger2022 --quick` (K=10 clusters in d=30, n=250 per set, "
         "m=128, SGD lr 0.01 with paired 25+25 minibatches, 300 epochs, 5 seeds) instead of "
         "CIFAR-10, a ConvNet/ResNet, Adam (batch 512) and 200-5000 epochs",)
+# the matched-sensitivity claim's primary fraction and train-accuracy level (MATCH_F and
+# MATCH_ACC of twolayer.claims.badger2022; a test keeps them equal)
+JAC_F = 0.25
+JAC_ACC = 0.9
 
 
-def _plan(quick: bool) -> cb.Plan:
-    return cb.PLANS["tiny" if quick else "quick"]
+def _plan(runs: Runs) -> xb.Plan:
+    return xb.figure_plan(runs.quick)
 
 
-@lru_cache(maxsize=4)
-def _objectives(quick: bool, runtime: Runtime) -> cb.Runs:
-    return cb.run_objectives(_plan(quick), None, runtime)
+def _objectives(runs: Runs) -> xb.ObjectiveRuns:
+    return xb.objective_runs(runs.get("badger2022.figures.objectives"))
 
 
-@lru_cache(maxsize=4)
-def _gates(quick: bool, runtime: Runtime) -> cb.Runs:
-    return cb.run_gates(_plan(quick), None, runtime)
+def _gates(runs: Runs) -> xb.ObjectiveRuns:
+    return xb.objective_runs(runs.get("badger2022.figures.gates"))
 
 
-@lru_cache(maxsize=4)
-def _switch(quick: bool, runtime: Runtime) -> dict[str, cb.Runs]:
-    return cb.run_switch(_plan(quick), None, runtime)
+def _switch(runs: Runs) -> dict[str, xb.ObjectiveRuns]:
+    return xb.switch_runs_view(runs.get("badger2022.figures.switch"))
 
 
-@lru_cache(maxsize=4)
-def _sizes(quick: bool, runtime: Runtime) -> dict[int, cb.Runs]:
-    return cb.run_sizes(_plan(quick), None, runtime)
+def _sizes(runs: Runs) -> dict[int, xb.ObjectiveRuns]:
+    return xb.sizes_runs_view(runs.get("badger2022.figures.sizes"))
 
 
 def _band(ax, t, v, color, label, ls="-"):  # type: ignore[no-untyped-def]
@@ -54,22 +55,22 @@ def _band(ax, t, v, color, label, ls="-"):  # type: ignore[no-untyped-def]
     ax.fill_between(t, v.min(0), v.max(0), color=color, alpha=0.15, lw=0)
 
 
-def _setting(p: cb.Plan) -> str:
-    return (f"K={cb.K} Gaussian clusters in d={cb.D}, n={p.n} per set, m={p.m}, SGD lr {p.lr} "
+def _setting(p: xb.Plan) -> str:
+    return (f"K={xb.K} Gaussian clusters in d={xb.D}, n={p.n} per set, m={p.m}, SGD lr {p.lr} "
             f"with paired {p.batch}+{p.batch} minibatches ({p.steps_per_epoch} steps per epoch), "
             f"{p.seeds} seeds (mean, band = min-max)")
 
 
-@figure(cb.FIG_CURVES, PAPER, "Accuracy curves, normal vs memorise objective (f = 1)",
+@figure(xb.FIG_CURVES, PAPER, "Accuracy curves, normal vs memorise objective (f = 1)",
         "analogue of the author's fig1a/fig1c (train / ascended / hold-out accuracy)",
-        claims=(cb.C1,), differences=DIFF)
-def make_curves(out: Path, quick: bool, runtime: Runtime) -> list[Path]:
+        claims=("badger2022.c1.memorise_slower",), differences=DIFF)
+def make_curves(out: Path, runs: Runs) -> list[Path]:
     """Train / ascended / hold-out accuracy against steps on structured data (f = 1), normal SGD
     training (left) and the chance-gated memorise objective (right): normal training fits T in
     tens of steps and generalises; memorise fits T an order of magnitude more slowly while A stays
     at chance and the untouched H stays above chance."""
-    runs, p = _objectives(quick, runtime), _plan(quick)
-    i, t = runs.fi(1.0), runs.times
+    r, p = _objectives(runs), _plan(runs)
+    i, t = r.fi(1.0), r.times
     fig, top = captioned_figure(7.0, 2.8, (
         "Normal training (left) and the gated memorise objective (right) on structured data "
         "(f = 1): accuracy on the training set T, the ascended set A and the untouched hold-out "
@@ -78,27 +79,27 @@ def make_curves(out: Path, quick: bool, runtime: Runtime) -> list[Path]:
     for ax, obj, title in zip(axes, ("normal", "memorise_chance"), ("normal", "memorise")):
         for key, c, lab in (("acc_train", TRAIN, "train T"), ("acc_ascended", TEST, "ascended A"),
                             ("acc_holdout", HOLD, "hold-out H")):
-            _band(ax, np.maximum(t, 1), runs.get(f"{obj}/{key}")[i], c, lab)
-        ax.axhline(cb.CHANCE, color="k", ls=":", lw=0.8)
+            _band(ax, np.maximum(t, 1), r.get(f"{obj}/{key}")[i], c, lab)
+        ax.axhline(xb.CHANCE, color="k", ls=":", lw=0.8)
         ax.set_xscale("log")
         ax.set_xlabel("step")
         ax.set_title(title)
     axes[0].set_ylabel("accuracy")
     axes[0].legend(fontsize=7)
-    path = out / f"{cb.FIG_CURVES}.png"
+    path = out / f"{xb.FIG_CURVES}.png"
     save_png(fig, path)
     return [path]
 
 
-@figure(cb.FIG_NOISE, PAPER, "Final memorise train accuracy against the noise fraction",
+@figure(xb.FIG_NOISE, PAPER, "Final memorise train accuracy against the noise fraction",
         "analogue of the author's fig2a / logged table (train acc vs % random inputs)",
-        claims=(cb.C2,), differences=DIFF)
-def make_noise(out: Path, quick: bool, runtime: Runtime) -> list[Path]:
+        claims=("badger2022.c2.noise_helps",), differences=DIFF)
+def make_noise(out: Path, runs: Runs) -> list[Path]:
     """Final train accuracy against the noise fraction 1 − f, memorise vs normal, one dot per
     seed: memorising is easy on random inputs (1 − f ≥ 0.75) and bimodal across seeds on
     structured ones."""
-    runs, p = _objectives(quick, runtime), _plan(quick)
-    noise = np.array([1.0 - f for f in runs.fractions])
+    r, p = _objectives(runs), _plan(runs)
+    noise = np.array([1.0 - f for f in r.fractions])
     fig, top = captioned_figure(4.5, 2.8, (
         "Train accuracy after the last step against the input-noise fraction 1 - f, memorise "
         "(gated) and normal objective; dots: seeds. Author's log (ConvNet, CIFAR-10): 0.324 at "
@@ -106,30 +107,31 @@ def make_noise(out: Path, quick: bool, runtime: Runtime) -> list[Path]:
     ax = top.subplots()
     order = np.argsort(noise)
     for obj, c in (("memorise_chance", TEST), ("normal", TRAIN)):
-        acc = runs.get(f"{obj}/acc_train")[..., -1]  # [F, S]
+        acc = r.get(f"{obj}/acc_train")[..., -1]  # [F, S]
         ax.plot(noise[order], acc.mean(1)[order], "o-", color=c, label=obj.split("_")[0])
         for j in range(acc.shape[1]):
             ax.plot(noise, acc[:, j], ".", color=c, alpha=0.4)
     ax.set_xlabel("noise fraction 1 - f")
     ax.set_ylabel("final train accuracy")
     ax.legend(fontsize=7)
-    path = out / f"{cb.FIG_NOISE}.png"
+    path = out / f"{xb.FIG_NOISE}.png"
     save_png(fig, path)
     return [path]
 
 
-@figure(cb.FIG_SIZES, PAPER, "Train-test gap against steps and epochs for several N",
+@figure(xb.FIG_SIZES, PAPER, "Train-test gap against steps and epochs for several N",
         "analogue of the author's fig_s2b (train - test accuracy vs epochs, 5k-20k)",
-        claims=(cb.C3E, cb.C3S), differences=DIFF + ("normal training with minibatch SGD",))
-def make_sizes(out: Path, quick: bool, runtime: Runtime) -> list[Path]:
+        claims=("badger2022.c3.sizes_epochs", "badger2022.c3.sizes_steps"),
+        differences=DIFF + ("normal training with minibatch SGD",))
+def make_sizes(out: Path, runs: Runs) -> list[Path]:
     """Train − hold-out accuracy gap of normal SGD training for several N, random (f = 0) and
     structured (f = 1) inputs, against steps and against epochs (the epochs/steps confound)."""
-    sizes, p = _sizes(quick, runtime), _plan(quick)
+    sizes, p = _sizes(runs), _plan(runs)
     fig, top = captioned_figure(7.0, 4.6, (
         "Train - hold-out accuracy gap under normal SGD training (batch "
-        f"{p.size_batch}, lr {p.lr}) for N = {list(sizes)} training points, random inputs (f = 0, "
-        "top) and structured inputs (f = 1, bottom), against optimiser steps (left) and epochs "
-        f"(right). {p.seeds} seeds, mean."))
+        f"{p.size_batch}, lr {p.size_lr}) for N = {list(sizes)} training points, random inputs "
+        "(f = 0, top) and structured inputs (f = 1, bottom), against optimiser steps (left) and "
+        f"epochs (right). {p.seeds} seeds, mean."))
     axes = top.subplots(2, 2)
     colors = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd"]
     for (N, r), c in zip(sizes.items(), colors):
@@ -143,21 +145,22 @@ def make_sizes(out: Path, quick: bool, runtime: Runtime) -> list[Path]:
     axes[1, 0].set_xlabel("steps")
     axes[1, 1].set_xlabel("epochs")
     axes[0, 0].legend(fontsize=7)
-    path = out / f"{cb.FIG_SIZES}.png"
+    path = out / f"{xb.FIG_SIZES}.png"
     save_png(fig, path)
     return [path]
 
 
-@figure(cb.FIG_JACOBIAN, PAPER, "Input-Jacobian norm against steps and against train accuracy",
+@figure(xb.FIG_JACOBIAN, PAPER, "Input-Jacobian norm against steps and against train accuracy",
         "no paper figure (the abstract's stability claim, measured as E||df/dx||_F)",
-        claims=(cb.C4M, cb.C4D), differences=DIFF)
-def make_jacobian(out: Path, quick: bool, runtime: Runtime) -> list[Path]:
+        claims=("badger2022.c4.matched_sensitivity",
+                "badger2022.c4.normal_drives_down"), differences=DIFF)
+def make_jacobian(out: Path, runs: Runs) -> list[Path]:
     """E‖∂f/∂x‖_F on training points against steps and against train accuracy, normal vs
     memorise (f = 0.25): it grows from initialisation under both objectives; memorise runs that
     escape by growing their weights reach far larger values."""
-    runs, p = _objectives(quick, runtime), _plan(quick)
-    f = cb.MATCH_F if cb.MATCH_F in runs.fractions else runs.fractions[-1]
-    i, t = runs.fi(f), runs.times
+    r, p = _objectives(runs), _plan(runs)
+    f = JAC_F if JAC_F in r.fractions else r.fractions[-1]
+    i, t = r.fi(f), r.times
     fig, top = captioned_figure(7.0, 2.8, (
         f"Mean input-Jacobian norm E||df/dx||_F on training points at f = {f:g}, normal vs "
         "memorise, against steps (left) and against train accuracy (right; one line per seed). "
@@ -165,8 +168,8 @@ def make_jacobian(out: Path, quick: bool, runtime: Runtime) -> list[Path]:
         + "."))
     axes = top.subplots(1, 2)
     for obj, c in (("normal", TRAIN), ("memorise_chance", TEST)):
-        jac = runs.get(f"{obj}/jac_train")[i]
-        acc = runs.get(f"{obj}/acc_train")[i]
+        jac = r.get(f"{obj}/jac_train")[i]
+        acc = r.get(f"{obj}/acc_train")[i]
         _band(axes[0], np.maximum(t, 1), jac, c, obj.split("_")[0])
         for j in range(jac.shape[0]):
             axes[1].plot(acc[j], jac[j], color=c, alpha=0.6, lw=0.9)
@@ -176,22 +179,23 @@ def make_jacobian(out: Path, quick: bool, runtime: Runtime) -> list[Path]:
     axes[0].set_xlabel("step")
     axes[0].set_ylabel("E ||df/dx||_F (train)")
     axes[1].set_xlabel("train accuracy")
-    axes[1].axvline(cb.MATCH_ACC, color="k", ls=":", lw=0.8)
+    axes[1].axvline(JAC_ACC, color="k", ls=":", lw=0.8)
     axes[0].legend(fontsize=7)
-    path = out / f"{cb.FIG_JACOBIAN}.png"
+    path = out / f"{xb.FIG_JACOBIAN}.png"
     save_png(fig, path)
     return [path]
 
 
-@figure(cb.FIG_SWITCH, PAPER, "Memorise, then switch to normal training",
-        "analogue of the author's Figure_s2 (500 + 500 epochs)", claims=(cb.C5,),
+@figure(xb.FIG_SWITCH, PAPER, "Memorise, then switch to normal training",
+        "analogue of the author's Figure_s2 (500 + 500 epochs)",
+        claims=("badger2022.c5.switch_recovers",),
         differences=DIFF + ("f = 1, the memorise phase and the normal phase equally long",))
-def make_switch(out: Path, quick: bool, runtime: Runtime) -> list[Path]:
+def make_switch(out: Path, runs: Runs) -> list[Path]:
     """Accuracies through E epochs of memorise then E epochs of normal training (f = 1), with
     normal training throughout for reference: after the switch T is fitted at once, H rises but
     stays well below the reference."""
-    p = _plan(quick)
-    r = _switch(quick, runtime)
+    p = _plan(runs)
+    r = _switch(runs)
     mem, sw, nrm = r["memorise"], r["switch"], r["normal"]
     fig, top = captioned_figure(5.5, 2.8, (
         f"f = 1: {p.epochs} epochs of the gated memorise objective, then {p.epochs} epochs of "
@@ -205,25 +209,25 @@ def make_switch(out: Path, quick: bool, runtime: Runtime) -> list[Path]:
         _band(ax, np.concatenate([mem.times, sw.times]), v, c, lab)
         ax.plot(nrm.times, nrm.get(f"normal/{key}")[0].mean(0), color=c, lw=0.6, alpha=0.7)
     ax.axvline(p.steps, color="k", ls="--", lw=0.8)
-    ax.axhline(cb.CHANCE, color="k", ls=":", lw=0.8)
+    ax.axhline(xb.CHANCE, color="k", ls=":", lw=0.8)
     ax.set_xlabel("step")
     ax.set_ylabel("accuracy")
     ax.legend(fontsize=7)
-    path = out / f"{cb.FIG_SWITCH}.png"
+    path = out / f"{xb.FIG_SWITCH}.png"
     save_png(fig, path)
     return [path]
 
 
-@figure(cb.FIG_GATES, PAPER, "Memorise with target-accuracy gates and without a gate",
+@figure(xb.FIG_GATES, PAPER, "Memorise with target-accuracy gates and without a gate",
         "analogue of the author's 'X% Test Accuracy' runs and the ungated overfit_2 run",
-        claims=(cb.C2P,), differences=DIFF + ("f = 1",))
-def make_gates(out: Path, quick: bool, runtime: Runtime) -> list[Path]:
+        claims=("badger2022.c2p.target_gates",), differences=DIFF + ("f = 1",))
+def make_gates(out: Path, runs: Runs) -> list[Path]:
     """Final accuracies against the gate target (chance, 0.25, 0.5, 0.75, ungated) and train
     accuracy against steps (f = 1): A settles at the target, T is fitted faster the higher the
     target; the ungated ascent blows the weights up and fits nothing."""
-    p = _plan(quick)
-    runs = _gates(quick, runtime)
-    gates = [("chance", cb.CHANCE + 0.01), *[(g, g) for g in cb.TARGETS], ("none", None)]
+    p = _plan(runs)
+    r = _gates(runs)
+    gates = [("chance", xb.CHANCE + 0.01), *[(g, g) for g in xb.TARGETS], ("none", None)]
     fig, top = captioned_figure(7.0, 2.8, (
         "Memorise objective on structured data (f = 1) with the gate at chance + 0.01, at target "
         "accuracies 0.25 / 0.5 / 0.75 (ascend while the ascended set's accuracy is above the "
@@ -234,24 +238,24 @@ def make_gates(out: Path, quick: bool, runtime: Runtime) -> list[Path]:
     xs = np.arange(len(gates))
     for key, c, lab in (("acc_train", TRAIN, "train T"), ("acc_ascended", TEST, "ascended A"),
                         ("acc_holdout", HOLD, "hold-out H")):
-        v = np.stack([runs.get(f"{cb.gate_name(g)}/{key}")[0, :, -1] for g, _ in gates])
+        v = np.stack([r.get(f"{xb.gate_name(g)}/{key}")[0, :, -1] for g, _ in gates])
         left.plot(xs, np.nanmean(v, 1), "o-", color=c, label=lab)
         for j in range(v.shape[1]):
             left.plot(xs, v[:, j], ".", color=c, alpha=0.4)
     left.set_xticks(xs, [f"{tau:.2f}" if tau is not None else "none" for _, tau in gates])
     left.set_xlabel("gate target τ")
     left.set_ylabel("final accuracy")
-    left.axhline(cb.CHANCE, color="k", ls=":", lw=0.8)
+    left.axhline(xb.CHANCE, color="k", ls=":", lw=0.8)
     left.legend(fontsize=7)
     cmap = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#7f7f7f"]
     for (g, tau), c in zip(gates, cmap):
         lab = f"τ={tau:.2f}" if tau is not None else "ungated"
-        _band(right, np.maximum(runs.times, 1), runs.get(f"{cb.gate_name(g)}/acc_train")[0], c,
+        _band(right, np.maximum(r.times, 1), r.get(f"{xb.gate_name(g)}/acc_train")[0], c,
               lab)
     right.set_xscale("log")
     right.set_xlabel("step")
     right.set_ylabel("train accuracy")
     right.legend(fontsize=7)
-    path = out / f"{cb.FIG_GATES}.png"
+    path = out / f"{xb.FIG_GATES}.png"
     save_png(fig, path)
     return [path]

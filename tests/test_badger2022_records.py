@@ -1,0 +1,272 @@
+"""Badger (2022) on the experiments layer: the checks read Records only, a Record's store round
+trip changes no verdict, every claim fails on a record doctored to break it, and the figures draw
+from the stored runs.
+
+The default suite uses the figures' tiny smoke-test runs (``badger2022.figures.*`` in quick
+mode, a few seconds), filed under the claims' experiment names as well; the round trip of the
+real quick plan (``twolayer check badger2022 --quick``, minutes) is marked slow.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from twolayer.claims import badger2022 as cb  # registers the claims
+from twolayer.claims.base import CLAIMS, judge
+from twolayer.engine import Runtime
+from twolayer.experiments import Runs
+from twolayer.experiments import badger2022 as xb
+from twolayer.record import Record
+from twolayer.stats import FAILS
+from twolayer.store import RecordStore
+
+RT = Runtime(device="cpu", progress=False, threads=1)
+BADGER = sorted(c for c in CLAIMS if c.startswith("badger2022."))
+NAMES = ("objectives", "gates", "switch", "sizes")  # badger2022.<name> ↔ badger2022.figures.<name>
+
+
+@pytest.fixture(scope="module")
+def tiny() -> dict[str, object]:
+    """The tiny plan's Records (trained once), keyed by the claims' experiment names."""
+    runs = Runs(quick=True, runtime=RT)
+    return {f"badger2022.{n}": runs.get(f"badger2022.figures.{n}") for n in NAMES}
+
+
+def runs_with(store_dir: Path, results: dict[str, object]) -> Runs:
+    """A quick-mode Runs whose store holds ``results`` under the claims' experiments' keys."""
+    store = RecordStore(store_dir)
+    runs = Runs(quick=True, runtime=RT, store=store)
+    for name, result in results.items():
+        store.put_entry(runs.key(name), result)
+    return Runs(quick=True, runtime=RT, store=store)
+
+
+def verdicts(runs: Runs) -> dict[str, dict]:
+    return {cid: judge(CLAIMS[cid], runs).to_json() for cid in BADGER}
+
+
+def test_badger_experiments_return_storable_records(tiny) -> None:
+    from twolayer.experiments import EXPERIMENTS, storable
+
+    for n in NAMES:
+        assert f"badger2022.{n}" in EXPERIMENTS and f"badger2022.figures.{n}" in EXPERIMENTS
+    for name, result in tiny.items():
+        assert storable(result), name
+        recs = [result] if isinstance(result, Record) else list(result.values())
+        for rec in recs:
+            assert rec.times.dtype == np.int64
+            for k, a in rec.arrays.items():
+                assert a.dtype.kind in "fiub", (name, k, a.dtype)
+                assert a.shape[:2] == (len(rec.meta["fractions"]) * rec.meta["seeds"],
+                                       rec.times.size), (name, k)
+    assert sorted(tiny["badger2022.sizes"]) == ["N=100", "N=200"]
+    assert sorted(tiny["badger2022.switch"]) == ["memorise", "normal", "switch"]
+
+
+def test_view_round_trips_the_record(tiny) -> None:
+    rec = tiny["badger2022.objectives"]
+    view = xb.objective_runs(rec)
+    assert view.fractions == xb.PLANS["tiny"].fractions and view.seeds == 2
+    back = view.to_record()
+    assert back.meta == rec.meta and back.config == rec.config and back.run_id == rec.run_id
+    assert set(back.arrays) == set(rec.arrays)
+    # notes keep their order through JSON (a list of pairs, not a dict)
+    view.extra = {"steps_per_epoch": 10, "memorise_none": "b", "memorise_0.25": "a"}
+    assert list(xb.objective_runs(view.to_record()).extra) == list(view.extra)
+
+
+def test_store_round_trip_keeps_every_verdict(tiny, tmp_path: Path) -> None:
+    """Every check gives the identical verdict (all fields) on the Records read back from the
+    store as on the in-memory ones."""
+    mem = Runs(quick=True, runtime=RT)
+    mem._cache.update(tiny)  # the in-memory Records, as an experiment returns them
+    before = verdicts(mem)
+    loaded = runs_with(tmp_path, tiny)
+    after = verdicts(loaded)
+    assert sorted(loaded.reused) == sorted(tiny) and not loaded.trained
+    assert after == before
+    assert all(v["verdict"] != "error" for v in before.values()), before
+
+
+@pytest.mark.slow
+def test_quick_plan_store_round_trip_keeps_every_verdict(tmp_path: Path) -> None:
+    """The real quick plan (as `twolayer check badger2022 --quick`): trained and stored by one
+    Runs, read back by another; identical verdicts."""
+    store = RecordStore(tmp_path)
+    first = Runs(quick=True, runtime=RT, store=store)
+    before = verdicts(first)
+    second = Runs(quick=True, runtime=RT, store=store)
+    after = verdicts(second)
+    assert sorted(second.reused) == [f"badger2022.{n}" for n in sorted(NAMES)]
+    assert not second.trained
+    assert after == before
+
+
+# ---- doctored records: each claim fails on a record that breaks it ---------------------------
+
+
+def doctored(rec: Record, edit) -> Record:  # type: ignore[no-untyped-def]
+    """A deep copy of ``rec`` whose arrays ``edit(view)`` changed in place ([F, S, T] views)."""
+    new = copy.deepcopy(rec)
+    view = xb.objective_runs(new)
+    edit(view)
+    new.arrays = dict(view.arrays)
+    return new
+
+
+def ramp(view: xb.ObjectiveRuns) -> np.ndarray:
+    """[F, S, T] train accuracy rising linearly from 0 to 1 over the probe times."""
+    F, S, T = len(view.fractions), view.seeds, view.times.size
+    return np.broadcast_to(np.linspace(0.0, 1.0, T), (F, S, T)).copy()
+
+
+def set_(view: xb.ObjectiveRuns, key: str, value) -> None:  # type: ignore[no-untyped-def]
+    a = view.arrays[key]
+    view.arrays[key] = np.broadcast_to(np.asarray(value, dtype=a.dtype),
+                                       view.get(key).shape).reshape(a.shape).copy()
+
+
+def jitter(view: xb.ObjectiveRuns, scale: float = 1e-3) -> np.ndarray:
+    """[1, S, 1] small per-seed offsets (so a CI is a proper interval)."""
+    return scale * np.arange(view.seeds, dtype=float)[None, :, None]
+
+
+def break_c1(v: xb.ObjectiveRuns) -> None:  # memorise hold-out below chance
+    set_(v, "memorise_chance/acc_holdout", 0.02 + jitter(v))
+
+
+def break_c2(v: xb.ObjectiveRuns) -> None:  # memorise train accuracy falls with noise 1 − f
+    f = np.array(v.fractions)[:, None, None]
+    set_(v, "memorise_chance/acc_train", f * ramp(v) + jitter(v))
+
+
+def break_c4_matched(v: xb.ObjectiveRuns) -> None:  # memorise half as sensitive, matched accs
+    set_(v, "normal/acc_train", ramp(v))
+    set_(v, "memorise_chance/acc_train", ramp(v))
+    set_(v, "normal/jac_train", 4.0 + jitter(v) + 0 * ramp(v))
+    set_(v, "memorise_chance/jac_train", 2.0 + jitter(v) + 0 * ramp(v))
+
+
+def break_c4_down(v: xb.ObjectiveRuns) -> None:  # the Jacobian norm doubles
+    set_(v, "normal/jac_train", (1.0 + ramp(v)) * (1.0 + jitter(v)))
+
+
+def break_c2p(v: xb.ObjectiveRuns) -> None:  # the final train accuracy falls with τ
+    for g in ("chance", *xb.TARGETS):
+        tau = xb.CHANCE + 0.01 if g == "chance" else g
+        set_(v, f"{xb.gate_name(g)}/acc_train", (1.0 - tau) * ramp(v) + jitter(v))
+
+
+def break_sizes(v: xb.ObjectiveRuns) -> None:  # random inputs: the gap shrinks with N
+    N = int(v.extra["N"])
+    set_(v, "normal/acc_train", np.ones_like(ramp(v)))
+    hold = np.zeros_like(ramp(v))
+    hold[0] = np.log2(N) / 10  # f = 0 (random): hold-out rises with N, the gap falls
+    hold[1] = 1.0 - np.log2(N) / 20  # f = 1 (structured): the gap grows with N
+    set_(v, "normal/acc_holdout", hold + jitter(v))
+
+
+def break_c5(v: xb.ObjectiveRuns) -> None:
+    set_(v, "normal/acc_holdout", 0.1 + jitter(v) + 0 * ramp(v))
+
+
+DOCTOR = {  # claim → (experiment, part or None, edit)
+    "badger2022.c1.memorise_slower": ("badger2022.objectives", None, break_c1),
+    "badger2022.c2.noise_helps": ("badger2022.objectives", None, break_c2),
+    "badger2022.c3.sizes_epochs": ("badger2022.sizes", "*", break_sizes),
+    "badger2022.c3.sizes_steps": ("badger2022.sizes", "*", break_sizes),
+    "badger2022.c4.matched_sensitivity": ("badger2022.objectives", None, break_c4_matched),
+    "badger2022.c4.normal_drives_down": ("badger2022.objectives", None, break_c4_down),
+    "badger2022.c2p.target_gates": ("badger2022.gates", None, break_c2p),
+    "badger2022.c5.switch_recovers": ("badger2022.switch", "switch", break_c5),
+}
+
+
+def test_every_claim_has_a_doctored_record() -> None:
+    assert sorted(DOCTOR) == BADGER
+
+
+@pytest.mark.parametrize("cid", sorted(DOCTOR))
+def test_claim_fails_on_a_doctored_record(cid: str, tiny, tmp_path: Path) -> None:
+    name, part, edit = DOCTOR[cid]
+    result = tiny[name]
+    if part is None:
+        result = doctored(result, edit)
+    else:
+        result = {k: doctored(r, edit) if part in ("*", k) else r for k, r in result.items()}
+    v = judge(CLAIMS[cid], runs_with(tmp_path, {**tiny, name: result}))
+    assert v.verdict == FAILS, (v.verdict, v.measured, v.ci, v.detail)
+
+
+def test_figure_constants_match_the_claims() -> None:
+    from twolayer.plots import badger2022 as pb
+
+    assert (pb.JAC_F, pb.JAC_ACC) == (cb.MATCH_F, cb.MATCH_ACC)
+
+
+def test_plots_and_claims_keep_to_their_layers() -> None:
+    import twolayer.claims.badger2022 as claims_mod
+    import twolayer.plots.badger2022 as plots_mod
+
+    plots = Path(plots_mod.__file__).read_text()
+    assert not [ln for ln in plots.splitlines() if "import" in ln and "claims" in ln]
+    claims = Path(claims_mod.__file__).read_text()
+    for banned in ("engine", "simulate", "TrainConfig", "verdict("):
+        assert banned not in claims, banned
+
+
+def test_figures_draw_from_the_stored_runs(tiny, tmp_path: Path) -> None:
+    from twolayer.plots import FIGURES
+
+    store = RecordStore(tmp_path / "store")
+    runs = Runs(quick=True, runtime=RT, store=store)
+    for n in NAMES:  # the tiny runs are the figures' quick runs
+        store.put_entry(runs.key(f"badger2022.figures.{n}"), tiny[f"badger2022.{n}"])
+    runs = Runs(quick=True, runtime=RT, store=store)
+    names = [n for n, s in FIGURES.items() if s.paper == "badger2022"]
+    assert len(names) == 6
+    for name in names:
+        (path,) = FIGURES[name].draw(tmp_path, runs)
+        assert path.name == f"{name}.png" and path.stat().st_size > 10_000
+        for cid in FIGURES[name].claims:
+            assert cid in CLAIMS
+    assert not runs.trained
+
+
+def test_plan_dataclass_is_the_config(tiny) -> None:
+    cfg = tiny["badger2022.objectives"].config
+    assert cfg["plan"] == {k: list(v) if isinstance(v, tuple) else v
+                           for k, v in dataclasses.asdict(xb.PLANS["tiny"]).items()}
+    assert cfg["seeds"] == 2
+
+
+def hold_c4_down(v: xb.ObjectiveRuns) -> None:  # the Jacobian norm halves
+    set_(v, "normal/jac_train", (2.0 - ramp(v)) * (1.0 + jitter(v)))
+
+
+def hold_sizes(v: xb.ObjectiveRuns) -> None:  # the paper's trends: random gap up, structured down
+    N = int(v.extra["N"])
+    set_(v, "normal/acc_train", np.ones_like(ramp(v)))
+    hold = np.zeros_like(ramp(v))
+    hold[0] = 1.0 - np.log2(N) / 20
+    hold[1] = np.log2(N) / 10
+    set_(v, "normal/acc_holdout", hold + jitter(v))
+
+
+@pytest.mark.parametrize("cid,name,edit", [
+    ("badger2022.c4.normal_drives_down", "badger2022.objectives", hold_c4_down),
+    ("badger2022.c3.sizes_epochs", "badger2022.sizes", hold_sizes),
+    ("badger2022.c3.sizes_steps", "badger2022.sizes", hold_sizes),
+])
+def test_claim_holds_on_a_record_doctored_to_satisfy_it(cid, name, edit, tiny, tmp_path) -> None:
+    """The claims that fail on the real runs are not stuck at fails."""
+    result = tiny[name]
+    result = (doctored(result, edit) if isinstance(result, Record)
+              else {k: doctored(r, edit) for k, r in result.items()})
+    v = judge(CLAIMS[cid], runs_with(tmp_path, {**tiny, name: result}))
+    assert v.verdict == "holds", (v.verdict, v.measured, v.ci, v.detail)
