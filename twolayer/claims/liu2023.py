@@ -100,14 +100,11 @@ def _u_shape(rec: Record) -> Outcome:
     b = bottom_range(rec)
     detail = (
         f"min clean test error {fmt_mean_ci(s['emin'])} at t* {fmt_mean_ci(s['t_star'])} (bottom "
-        f"of the U "
-        f"from t {fmt_mean_ci(rec.times[b[:, 0]])} to {fmt_mean_ci(rec.times[b[:, 1]])}; argmin "
-        f"{fmt_mean_ci(t_argmin(rec))}); "
-        f"at t=0 {fmt_mean_ci(s['e0'])}; at the end {fmt_mean_ci(s['eT'])}; fall "
-        f"{fmt_mean_ci(s['fall'])}, "
-        f"rise {fmt_mean_ci(s['rise'])} (each must be >= {MIN_EFFECT}); noisy training points "
-        f"fitted "
-        f"at the end {fmt_mean_ci(fit)}; clean training subset error at the end "
+        f"of the U from t {fmt_mean_ci(rec.times[b[:, 0]])} to {fmt_mean_ci(rec.times[b[:, 1]])}; "
+        f"argmin {fmt_mean_ci(t_argmin(rec))}); at t=0 {fmt_mean_ci(s['e0'])}; at the end "
+        f"{fmt_mean_ci(s['eT'])}; fall {fmt_mean_ci(s['fall'])}, rise {fmt_mean_ci(s['rise'])} "
+        f"(each must be >= {MIN_EFFECT}); noisy training points fitted at the end "
+        f"{fmt_mean_ci(fit)}; clean training subset error at the end "
         f"{fmt_mean_ci(rec.arrays['errors/train_error_clean'][:, -1])}"
     )
     return outcome(
@@ -174,10 +171,9 @@ def _ratio_binary(rec: Record, note: str) -> Outcome:
         f"per-class ratio at t=0 {fmt_mean_ci(ratio)} vs (1-delta)/delta = "
         f"{fmt_num(predicted_init_ratio_binary(delta))} and vs the realised counts (relative "
         f"deviation {fmt_mean_ci(dev)}); pooled ratio "
-        f"{fmt_mean_ci(rec.arrays['segments/grad_ratio'][:, 0])}; "
-        f"cos(g_clean^(c), g_noise^(c)) {fmt_mean_ci(cos)}; noisy points per class "
-        f"{fmt_mean_ci(noisy)}; "
-        f"residual |f - y| at t=0: clean {fmt_mean_ci(rec.arrays['liu/resid_clean'][:, 0])}, noisy "
+        f"{fmt_mean_ci(rec.arrays['segments/grad_ratio'][:, 0])}; cos(g_clean^(c), g_noise^(c)) "
+        f"{fmt_mean_ci(cos)}; noisy points per class {fmt_mean_ci(noisy)}; residual |f - y| at "
+        f"t=0: clean {fmt_mean_ci(rec.arrays['liu/resid_clean'][:, 0])}, noisy "
         f"{fmt_mean_ci(rec.arrays['liu/resid_noisy'][:, 0])}. {note}"
     )
     return outcome(
@@ -202,8 +198,7 @@ def _ratio_multiclass(rec: Record, note: str) -> Outcome:
         f"delta/((1-delta)(K-1)) = {fmt_num(predicted_init_ratio_multiclass(delta, K))} (relative "
         f"deviation from the realised counts {fmt_mean_ci(dev)}), cos {fmt_mean_ci(cos_logit)}; "
         f"all logits (full gradient): noisy/clean {fmt_mean_ci(np.nanmean(inv_all, -1))} (relative "
-        f"deviation {fmt_mean_ci(dev_all)}), cos {fmt_mean_ci(cos_all)}; "
-        f"noisy points per class "
+        f"deviation {fmt_mean_ci(dev_all)}), cos {fmt_mean_ci(cos_all)}; noisy points per class "
         f"{fmt_mean_ci(rec.arrays['liu/class_count_noisy'][:, 0].mean(-1))}. {note}"
     )
     return outcome(
@@ -306,13 +301,10 @@ def _early_losses(rec: Record) -> Outcome:
     detail = (
         f"window t <= t*/2 = {fmt_mean_ci(rec.times[end].astype(np.float64))}: change of the clean "
         f"loss {fmt_mean_ci(d_clean)}, of the noisy loss {fmt_mean_ci(d_noisy)}; first GD step: "
-        f"clean "
-        f"{fmt_mean_ci(one_c)}, noisy {fmt_mean_ci(one_n)} (increase in {int((one_n > 0).sum())} "
-        f"of "
-        f"{rec.seeds} seeds); noisy loss peaks at t {fmt_mean_ci(peak)} (t* "
-        f"{fmt_mean_ci(t_star(rec))}); "
-        f"residuals at the end of the window: clean "
-        f"{fmt_mean_ci(rec.arrays['liu/resid_clean'][rows, end])}, noisy "
+        f"clean {fmt_mean_ci(one_c)}, noisy {fmt_mean_ci(one_n)} (increase in "
+        f"{int((one_n > 0).sum())} of {rec.seeds} seeds); noisy loss peaks at t "
+        f"{fmt_mean_ci(peak)} (t* {fmt_mean_ci(t_star(rec))}); residuals at the end of the window: "
+        f"clean {fmt_mean_ci(rec.arrays['liu/resid_clean'][rows, end])}, noisy "
         f"{fmt_mean_ci(rec.arrays['liu/resid_noisy'][rows, end])} (t=0: "
         f"{fmt_mean_ci(rec.arrays['liu/resid_clean'][:, 0])}, "
         f"{fmt_mean_ci(rec.arrays['liu/resid_noisy'][:, 0])})"
@@ -366,11 +358,9 @@ def _monotone(rec: Record) -> Outcome:
     tx = t_cross(rec)
     detail = (
         f"share of increasing probe intervals up to t_x {fmt_mean_ci(share)} (probe grid: every "
-        f"step "
-        f"to t=10, then {rec.config['probe']['num_times']} log-spaced times); in the first 10 "
+        f"step to t=10, then {rec.config['probe']['num_times']} log-spaced times); in the first 10 "
         f"steps alone {fmt_mean_ci(early_share)}; alpha at t=0 {fmt_mean_ci(alpha[:, 0])}, at the "
-        f"end "
-        f"{fmt_mean_ci(alpha[:, -1])}; ratio reached 1+{CROSS_EPS:g} in "
+        f"end {fmt_mean_ci(alpha[:, -1])}; ratio reached 1+{CROSS_EPS:g} in "
         f"{int(np.isfinite(tx).sum())} of {rec.seeds} seeds; per class, true-class-logit "
         f"gradients: share {fmt_mean_ci(class_alpha_monotone_share(rec))}"
     )
@@ -470,8 +460,7 @@ def check_cos_xor_large(runs: Runs) -> Outcome:
     kappa, rate = rec.arrays["segments/kappa"][:, 0], rec.arrays["liu/lemma_rate"][:, 0]
     detail = (
         f"at t=0 (n = {rec.config['data']['n']}); kappa {fmt_mean_ci(kappa)} vs "
-        f"(1-alpha)/(1+alpha) "
-        f"{fmt_mean_ci(rate)}; relative error of the rescaled true-label step "
+        f"(1-alpha)/(1+alpha) {fmt_mean_ci(rate)}; relative error of the rescaled true-label step "
         f"{fmt_mean_ci(rec.arrays['liu/lemma_rel_error'][:, 0])}. {LARGE_N_NOTE}"
     )
     return outcome(
@@ -566,8 +555,7 @@ def _angles(rec: Record) -> Outcome:
         res = INCONCLUSIVE
     detail = (
         f"mean cos of logit gradients, clean pairs: same class {fmt_mean_ci(same)}, different "
-        f"class "
-        f"{fmt_mean_ci(diff)}; loss gradients (training labels): same class clean-clean "
+        f"class {fmt_mean_ci(diff)}; loss gradients (training labels): same class clean-clean "
         f"{fmt_mean_ci(a['init/mean_cos_loss_same_cc'])}, clean-noisy "
         f"{fmt_mean_ci(a['init/mean_cos_loss_same_cn'])}, different class clean-clean "
         f"{fmt_mean_ci(a['init/mean_cos_loss_diff_cc'])}, clean-noisy "
