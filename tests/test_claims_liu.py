@@ -369,3 +369,27 @@ def test_u_shape_holds_on_a_doctored_u_and_fails_when_its_minimum_is_raised(tiny
     assert judge(c, _Doctored(runs, {f"liu2023.{k}": good})).verdict == HOLDS
     _high_minimum(good)
     assert judge(c, _Doctored(runs, {f"liu2023.{k}": good})).verdict == FAILS
+
+
+def test_no_plots_module_of_liu2023_imports_a_claims_module():
+    plots = Path(__file__).resolve().parents[1] / "twolayer" / "plots"
+    for module in ("liu2023.py", "phase.py"):
+        text = (plots / module).read_text()
+        assert "from ..claims" not in text and "twolayer.claims" not in text, module
+
+
+@pytest.mark.slow
+def test_figures_draw_from_the_experiments_records(tiny, tmp_path: Path):
+    """The five liu2023 figures read the same Records as the claims (here the tiny ones, from
+    the store: nothing is trained) and write PNGs (slow: drawing takes ~10 s of CPU)."""
+    from twolayer.plots import FIGURES
+
+    _, root = tiny
+    runs = Runs(quick=True, runtime=Runtime(device="cpu", progress=False),
+                store=RecordStore(root))
+    names = [n for n, spec in FIGURES.items() if spec.paper == "liu2023" and n != "phase-liu"]
+    assert len(names) == 5
+    for name in names:
+        (path,) = FIGURES[name].draw(tmp_path, runs)
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert runs.trained == []
