@@ -1,26 +1,35 @@
-"""Claims of Liu et al. (2023) (twolayer/claims/liu2023.py): measurement helpers and verdict rules
-on records with hand-made arrays (expected values worked out by hand), a smoke run of every
-claim on tiny settings, and (slow) the real ``--quick`` check against the records it used."""
+"""Claims of Liu et al. (2023) (twolayer/claims/liu2023.py, on the Records of
+twolayer/experiments/liu2023.py): measurement helpers and verdict rules on records with hand-made
+arrays (expected values worked out by hand), every claim on tiny settings (the verdicts are the
+same on Records read back from a record store; each claim fails on a Record doctored to break
+it), and (slow) the real ``--quick`` check against the records it used and through a store."""
 
 from __future__ import annotations
 
+import copy
 import math
 import time
+from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from twolayer.claims import liu2023 as L
-from twolayer.claims.base import CLAIMS, FAILS, HOLDS, INCONCLUSIVE, Experiments, claims_for
+from twolayer.claims.base import CLAIMS, claims_for, judge
 from twolayer.engine import Runtime
+from twolayer.experiments import Runs
+from twolayer.experiments import liu2023 as E
 from twolayer.record import Record
+from twolayer.stats import FAILS, HOLDS, INCONCLUSIVE, combine, interval_outcome
+from twolayer.store import RecordStore
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 TIMES = np.array([0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024])
 
 
 def _record(arrays: dict[str, np.ndarray], noise: float = 0.3, n_test: int = 2000) -> Record:
-    cfg = L.xor_config(L.plan(True), seeds=next(iter(arrays.values())).shape[0])
+    cfg = E.xor_config(E.plan(True), seeds=next(iter(arrays.values())).shape[0])
     cfg = cfg.replace(data__noise=noise, data__n_test=n_test)
     return Record(cfg.to_dict(), cfg.run_id, TIMES.copy(), arrays)
 
@@ -41,27 +50,27 @@ def test_bottom_range_and_t_star_on_a_flat_bottom():
     e = _u_curve(0.05, 4, 0.3, flat=3)  # minimum 0.05 at indices 4..7 (t = 8..64)
     e[6] = 0.0495  # the argmin inside the plateau is noise
     rec = _record({"errors/test_error_clean": e[None, :]})
-    lo, hi = L.bottom_range(rec)[0]
+    lo, hi = E.bottom_range(rec)[0]
     assert (TIMES[lo], TIMES[hi]) == (8, 64)  # within one s.e. sqrt(0.05·0.95/2000) ≈ 0.0049
-    assert math.isclose(L.t_star(rec)[0], math.sqrt(8 * 64))
-    assert L.t_argmin(rec)[0] == 32
-    assert TIMES[L.t_star_index(rec)[0]] in (16, 32)  # nearest on a log scale to √512 ≈ 22.6
+    assert math.isclose(E.t_star(rec)[0], math.sqrt(8 * 64))
+    assert E.t_argmin(rec)[0] == 32
+    assert TIMES[E.t_star_index(rec)[0]] in (16, 32)  # nearest on a log scale to √512 ≈ 22.6
 
 
 def test_t_cross_first_time_at_or_below_one_plus_eps():
     ratio = np.array([[3.0, 2.9, 2.5, 2.0, 1.6, 1.2, 1.06, 1.05, 1.01, 1.0, 1.0, 1.0],
                       [3.0, 2.9, 2.5, 2.0, 1.6, 1.2, 1.10, 1.08, 1.07, 1.06, 1.06, 1.06]])
     rec = _record({"segments/grad_ratio": ratio})
-    tx = L.t_cross(rec)
+    tx = E.t_cross(rec)
     assert tx[0] == 64 and math.isnan(tx[1])
-    assert L.t_cross(rec, 0.0)[0] == 256
+    assert E.t_cross(rec, 0.0)[0] == 256
 
 
 def test_alpha_monotone_share_counts_increasing_intervals_up_to_t_cross():
     # α = 1/ratio; the ratio rises once (4 → 5) in the 7 intervals up to t_x = 64
     ratio = np.array([[4.0, 5.0, 3.0, 2.5, 2.0, 1.5, 1.2, 1.04, 1.2, 1.0, 1.1, 1.0]])
     rec = _record({"segments/grad_ratio": ratio})
-    assert math.isclose(L.alpha_monotone_share(rec)[0], 6 / 7)
+    assert math.isclose(E.alpha_monotone_share(rec)[0], 6 / 7)
 
 
 def _u_record(emins, ends, noise=0.3):
@@ -76,15 +85,14 @@ def _u_record(emins, ends, noise=0.3):
 
 
 def test_u_shape_verdicts():
-    holds = L._u_shape("liu2023.fig1.u_shape.xor", _u_record([0.05, 0.06, 0.07], [0.2, 0.22, 0.21]))
+    holds = L._u_shape(_u_record([0.05, 0.06, 0.07], [0.2, 0.22, 0.21]))
     assert holds.verdict == HOLDS
     assert math.isclose(holds.measured, 0.06)
     # monotone decrease (no rise): fails
-    flat = L._u_shape("liu2023.fig1.u_shape.xor", _u_record([0.05, 0.06, 0.07], [0.05, 0.06, 0.07]))
+    flat = L._u_shape(_u_record([0.05, 0.06, 0.07], [0.05, 0.06, 0.07]))
     assert flat.verdict == FAILS
     # minimum above the noise level: fails
-    high = L._u_shape("liu2023.fig1.u_shape.xor",
-                      _u_record([0.35, 0.36, 0.37], [0.45, 0.46, 0.47]))
+    high = L._u_shape(_u_record([0.35, 0.36, 0.37], [0.45, 0.46, 0.47]))
     assert high.verdict == FAILS
 
 
@@ -94,58 +102,241 @@ def test_crossing_verdicts():
         return _record({"errors/test_error_clean": e,
                         "segments/grad_ratio": np.stack([ratio_row] * 3)})
     near = np.array([3, 3, 3, 3, 3, 2, 1.5, 1.04, 1, 1, 1, 1.0])  # t_x = 64: factor 2
-    v = L._crossing("liu2023.thm45.crossing_near_tstar.xor", rec_with(near))
+    v = L._crossing(rec_with(near))
     assert v.verdict == HOLDS and math.isclose(v.measured, 2.0)
     far = np.array([3, 3, 3, 3, 3, 2, 1.8, 1.6, 1.4, 1.3, 1.2, 1.04])  # t_x = 1024: factor 32
-    v = L._crossing("liu2023.thm45.crossing_near_tstar.xor", rec_with(far))
+    v = L._crossing(rec_with(far))
     assert v.verdict == FAILS
     never = np.array([3, 3, 3, 3, 3, 2, 1.8, 1.6, 1.4, 1.3, 1.2, 1.1])
-    v = L._crossing("liu2023.thm45.crossing_near_tstar.xor", rec_with(never))
+    v = L._crossing(rec_with(never))
     assert v.verdict == FAILS  # lower bound T/t* = 32 > 10 already
     mid = np.array([3, 3, 3, 3, 3, 2, 1.8, 1.6, 1.5, 1.04, 1.0, 1.0])  # factor 8
-    v = L._crossing("liu2023.thm45.crossing_near_tstar.xor", rec_with(mid))
+    v = L._crossing(rec_with(mid))
     assert v.verdict == INCONCLUSIVE
 
 
 def test_interval_and_combine():
-    assert L.interval_outcome((-0.05, 0.05), -0.1, 0.1) == HOLDS
-    assert L.interval_outcome((0.2, 0.3), -0.1, 0.1) == FAILS
-    assert L.interval_outcome((0.05, 0.3), -0.1, 0.1) == INCONCLUSIVE
-    assert L.combine(HOLDS, HOLDS) == HOLDS
-    assert L.combine(HOLDS, INCONCLUSIVE) == INCONCLUSIVE
-    assert L.combine(INCONCLUSIVE, FAILS) == FAILS
+    assert interval_outcome((-0.05, 0.05), -0.1, 0.1) == HOLDS
+    assert interval_outcome((0.2, 0.3), -0.1, 0.1) == FAILS
+    assert interval_outcome((0.05, 0.3), -0.1, 0.1) == INCONCLUSIVE
+    assert combine(HOLDS, HOLDS) == HOLDS
+    assert combine(HOLDS, INCONCLUSIVE) == INCONCLUSIVE
+    assert combine(INCONCLUSIVE, FAILS) == FAILS
 
 
-def test_every_claim_has_tag_source_and_runs_on_tiny_settings(monkeypatch):
-    """All liu2023 claims on tiny settings: they run, return one verdict each with a finite or
-    NaN measured value, and the verdict names its claim (smoke test, not a check of the paper)."""
-    tiny = L.Plan(seeds=2, k10_seeds=2, xor_steps=40, sgd_steps=40, mixture_steps=40,
-                  k10_steps=40, widths=(16, 32), width_steps=30, xor_large_n=800,
-                  k10_large_n=1000, n_test=200, num_times=8)
-    monkeypatch.setitem(L.PLANS, "quick", tiny)
-    claims = claims_for(["liu2023"])
+
+# --------------------------------------------------------------------------------------------
+# Every claim on tiny settings: through a record store, and on doctored Records
+# --------------------------------------------------------------------------------------------
+
+TINY = E.Plan(seeds=2, k10_seeds=2, xor_steps=40, sgd_steps=40, mixture_steps=40,
+              k10_steps=40, widths=(16, 32), width_steps=30, xor_large_n=800,
+              k10_large_n=1000, n_test=200, num_times=8)
+NAMES = ("xor", "xor_sgd", "mixture", "k10", "init_n", "width")
+
+
+def _liu_claims():
+    return claims_for(["liu2023"])
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory):
+    """Every liu2023 experiment on the tiny plan (as the quick mode), trained once into a record
+    store: (runs that trained them, the store's directory)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    root = tmp_path_factory.mktemp("liu-store")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setitem(E.PLANS, "quick", TINY)
+        runs = Runs(quick=True, runtime=Runtime(device="cpu", progress=False),
+                    store=RecordStore(root))
+        for name in NAMES:
+            runs.get(f"liu2023.{name}")
+        yield runs, root
+    torch.set_num_threads(threads)
+
+
+def test_every_claim_gives_a_complete_verdict_on_tiny_settings(tiny):
+    """All liu2023 claims on tiny settings: one verdict each, naming its claim, with a bound, a
+    setting and a detail (smoke test, not a check of the paper)."""
+    runs, _ = tiny
+    claims = _liu_claims()
     assert len(claims) >= 20
-    exps = Experiments(quick=True, runtime=Runtime(device="cpu", progress=False))
     for c in claims:
         assert c.tag in ("[PAPER]", "[PAPER-PARTIAL]", "[SECONDARY]", "[INFERRED]")
-        v = c.check(exps)
+        v = judge(c, runs)
         assert v.id == c.id and v.paper == "liu2023"
-        assert v.verdict in (HOLDS, FAILS, INCONCLUSIVE)
+        assert v.verdict in (HOLDS, FAILS, INCONCLUSIVE), v.detail
         assert v.seeds == 2
         assert v.setting and v.bound and v.detail
+    assert sorted(runs.trained) == sorted(f"liu2023.{n}" for n in NAMES)
+
+
+def _same_verdicts(first: Runs, second: Runs) -> None:
+    for c in _liu_claims():
+        a, b = judge(c, first), judge(c, second)
+        assert a.to_json() == b.to_json(), c.id
+
+
+def test_verdicts_are_identical_on_records_read_back_from_the_store(tiny):
+    """Every experiment's Records survive Record.save/load (npz + JSON): a second Runs reads
+    them from the store, trains nothing, and every check gives the identical verdict."""
+    runs, root = tiny
+    again = Runs(quick=True, runtime=Runtime(device="cpu", progress=False),
+                 store=RecordStore(root))
+    _same_verdicts(runs, again)
+    assert again.trained == [] and sorted(again.reused) == sorted(f"liu2023.{n}" for n in NAMES)
+    widths = E.widths(again)
+    assert list(widths) == list(TINY.widths)  # "m=<m>" keys back to ints, in increasing m
+    assert sorted(E.init_n(again)) == ["k10", "xor"]
+
+
+class _Doctored:
+    """A stand-in for Runs holding given results (the tiny ones, some replaced)."""
+
+    def __init__(self, runs: Runs, results: dict[str, object]):
+        self.runs, self.results = runs, results
+        self.quick, self.seeds, self.runtime = runs.quick, runs.seeds, runs.runtime
+
+    def get(self, name: str):  # type: ignore[no-untyped-def]
+        return self.results[name] if name in self.results else self.runs.get(name)
+
+
+def _copy(rec: Record) -> Record:
+    return Record(copy.deepcopy(rec.config), rec.run_id, rec.times.copy(),
+                  {k: v.copy() for k, v in rec.arrays.items()}, copy.deepcopy(rec.meta),
+                  copy.deepcopy(rec.summary))
+
+
+def _fill(rec: Record, key: str, row: np.ndarray) -> None:
+    """Every seed's [T, ...] array ``key`` set to ``row`` (zero spread over seeds)."""
+    a = rec.arrays[key]
+    rec.arrays[key] = np.broadcast_to(np.asarray(row, dtype=np.float64), a.shape).copy()
+
+
+def _high_minimum(rec: Record) -> None:  # U-shape: the minimum above δ
+    _fill(rec, "errors/test_error_clean", np.full(len(rec.times), 0.4))
+
+
+def _ratio_twice_prediction(rec: Record) -> None:  # Eq. (5): ratio = 2 × |D_clean|/|D_noise|
+    a = rec.arrays
+    pred = a["liu/class_count_clean"][:, 0] / a["liu/class_count_noisy"][:, 0]
+    a["segments/class_ratio"] = a["segments/class_ratio"].astype(np.float64)
+    a["segments/class_ratio"][:, 0] = 2.0 * pred
+
+
+def _k_ratio_twice_prediction(rec: Record) -> None:  # Section 5: noisy/clean = 2 × prediction
+    a, K = rec.arrays, int(rec.config["data"]["num_classes"])
+    pred = a["liu/class_count_noisy"][:, 0] / (a["liu/class_count_clean"][:, 0] * (K - 1))
+    a["liu/logit_class_ratio"] = a["liu/logit_class_ratio"].astype(np.float64)
+    a["liu/logit_class_ratio"][:, 0] = 1.0 / (2.0 * pred)
+
+
+def _orthogonal_segments(rec: Record) -> None:  # Assumption 4.1: cos = 0, not ≈ −1
+    _fill(rec, "segments/class_cos_clean_noisy", np.zeros(rec.arrays[
+        "segments/class_cos_clean_noisy"].shape[1:]))
+
+
+def _one_point_u(rec: Record) -> None:
+    """Clean test error with its minimum at t = 1 alone (t* = 1)."""
+    e = np.full(len(rec.times), 0.3)
+    e[0], e[1] = 0.5, 0.1
+    _fill(rec, "errors/test_error_clean", e)
+
+
+def _noisy_loss_falls(rec: Record) -> None:  # Theorem 4.4: the noisy loss must rise early
+    _one_point_u(rec)
+    _fill(rec, "errors/loss_noisy", np.linspace(1.0, 0.1, len(rec.times)))
+
+
+def _ratio_rises(rec: Record) -> None:  # Theorem 4.5: α_t decreases throughout
+    _fill(rec, "segments/grad_ratio", np.linspace(2.0, 5.0, len(rec.times)))
+
+
+def _never_crosses_late_tstar(rec: Record) -> None:  # t_× > T ≥ 10 t*
+    _one_point_u(rec)
+    _fill(rec, "segments/grad_ratio", np.full(len(rec.times), 3.0))
+
+
+def _g_orthogonal_to_true(rec: Record) -> None:  # Lemma 4.2: cos(g, ĝ) = 0
+    _fill(rec, "segments/cos_g_true", np.zeros(len(rec.times)))
+
+
+def _same_class_farther(rec: Record) -> None:  # Fig. 4: same-class gradients farther apart
+    _fill(rec, "init/mean_cos_logit_same_cc", np.zeros(()))
+    _fill(rec, "init/mean_cos_logit_diff_cc", np.full((), 0.1))
+
+
+def _rate_error_grows_with_m(recs: dict[str, Record]) -> None:  # |κ − ρ| = 0.01 m
+    for key, rec in recs.items():
+        m = int(key.split("=")[1])
+        rec.arrays["segments/kappa"] = rec.arrays["liu/lemma_rate"] + 0.01 * m
+
+
+def _drift_grows_with_m(recs: dict[str, Record]) -> None:  # drift = 0.001 m
+    for key, rec in recs.items():
+        _fill(rec, "liu/grad_drift", np.full(len(rec.times), 0.001 * int(key.split("=")[1])))
+
+
+# claim id -> (experiment, Record inside a dict result or None, doctoring)
+DOCTORED: dict[str, tuple[str, str | None, Callable]] = {
+    **{f"liu2023.fig1.u_shape.{k}": (k, None, _high_minimum)
+       for k in ("xor", "xor_sgd", "mixture", "k10")},
+    "liu2023.eq5.init_ratio.xor": ("xor", None, _ratio_twice_prediction),
+    "liu2023.eq5.init_ratio.xor_large_n": ("init_n", "xor", _ratio_twice_prediction),
+    "liu2023.sec5.init_ratio.k10": ("k10", None, _k_ratio_twice_prediction),
+    "liu2023.sec5.init_ratio.k10_large_n": ("init_n", "k10", _k_ratio_twice_prediction),
+    "liu2023.asm41.init_anticollinear.xor": ("xor", None, _orthogonal_segments),
+    "liu2023.asm41.init_anticollinear.xor_large_n": ("init_n", "xor", _orthogonal_segments),
+    **{f"liu2023.thm44.early_losses.{k}": (k, None, _noisy_loss_falls)
+       for k in ("xor", "mixture", "k10")},
+    **{f"liu2023.thm45.alpha_monotone.{k}": (k, None, _ratio_rises)
+       for k in ("xor", "mixture", "k10")},
+    **{f"liu2023.thm45.crossing_near_tstar.{k}": (k, None, _never_crosses_late_tstar)
+       for k in ("xor", "mixture", "k10")},
+    "liu2023.lem42.cos_true_gradient.xor": ("xor", None, _g_orthogonal_to_true),
+    "liu2023.lem42.cos_true_gradient.xor_large_n": ("init_n", "xor", _g_orthogonal_to_true),
+    "liu2023.lem42.rate_factor_width": ("width", "*", _rate_error_grows_with_m),
+    "liu2023.ntk.gradient_drift_width": ("width", "*", _drift_grows_with_m),
+    **{f"liu2023.intro.same_class_closer.{k}": (k, None, _same_class_farther)
+       for k in ("xor", "mixture", "k10")},
+}
+
+
+def test_every_claim_has_a_doctored_record():
+    assert set(DOCTORED) == {c.id for c in _liu_claims()}
+
+
+@pytest.mark.parametrize("cid", sorted(DOCTORED))
+def test_each_claim_fails_on_a_record_doctored_to_break_it(tiny, cid):
+    runs, _ = tiny
+    name, part, doctor = DOCTORED[cid]
+    result = runs.get(f"liu2023.{name}")
+    if part is None:
+        doctored = _copy(result)
+        doctor(doctored)
+    else:
+        doctored = {k: _copy(v) for k, v in result.items()}
+        doctor(doctored if part == "*" else doctored[part])
+    v = judge(CLAIMS[cid], _Doctored(runs, {f"liu2023.{name}": doctored}))
+    assert v.verdict == FAILS, (cid, v.measured, v.ci, v.detail)
 
 
 @pytest.mark.slow
-def test_quick_check_runs_in_two_minutes_and_reports_the_records():
+def test_quick_check_runs_in_two_minutes_and_reports_the_records(tmp_path: Path):
     """``twolayer check liu2023 --quick`` (library call): under 2 minutes (on a shared machine
-    the budget is generous), and the measured values are those of the records."""
-    exps = Experiments(quick=True, runtime=Runtime(device="cpu", progress=False))
+    the budget is generous), the measured values are those of the records, and the verdicts
+    are identical on the records read back from a record store."""
+    runs = Runs(quick=True, runtime=Runtime(device="cpu", progress=False),
+                store=RecordStore(tmp_path))
     start = time.perf_counter()
-    verdicts = {c.id: c.check(exps) for c in claims_for(["liu2023"])}
+    verdicts = {c.id: judge(c, runs) for c in claims_for(["liu2023"])}
     wall = time.perf_counter() - start
     assert wall < 120, f"quick check took {wall:.0f} s"
     assert set(verdicts) == {cid for cid in CLAIMS if cid.startswith("liu2023.")}
-    xor = exps.get("liu2023.xor")
+    xor = runs.get("liu2023.xor")
     emin = xor.arrays["errors/test_error_clean"].min(axis=1)
     assert math.isclose(verdicts["liu2023.fig1.u_shape.xor"].measured, float(emin.mean()),
                         rel_tol=1e-6)
@@ -155,3 +346,50 @@ def test_quick_check_runs_in_two_minutes_and_reports_the_records():
     # the paper's central phenomenon is reproduced in every setting
     for k in ("xor", "xor_sgd", "mixture", "k10"):
         assert verdicts[f"liu2023.fig1.u_shape.{k}"].verdict == HOLDS
+    again = Runs(quick=True, runtime=Runtime(device="cpu", progress=False),
+                 store=RecordStore(tmp_path))
+    _same_verdicts(runs, again)
+    assert again.trained == []
+
+
+def _good_u(rec: Record) -> None:
+    """A clear U: 0.5 at t = 0, 0.1 at the middle probe time, 0.4 at the end."""
+    T = len(rec.times)
+    e = np.concatenate([np.linspace(0.5, 0.1, T // 2 + 1), np.linspace(0.1, 0.4, T - T // 2)[1:]])
+    _fill(rec, "errors/test_error_clean", e)
+
+
+@pytest.mark.parametrize("k", ["xor", "xor_sgd", "mixture", "k10"])
+def test_u_shape_holds_on_a_doctored_u_and_fails_when_its_minimum_is_raised(tiny, k):
+    """The control of the doctored U-shape test (the tiny runs are too short for a U)."""
+    runs, _ = tiny
+    good = _copy(runs.get(f"liu2023.{k}"))
+    _good_u(good)
+    c = CLAIMS[f"liu2023.fig1.u_shape.{k}"]
+    assert judge(c, _Doctored(runs, {f"liu2023.{k}": good})).verdict == HOLDS
+    _high_minimum(good)
+    assert judge(c, _Doctored(runs, {f"liu2023.{k}": good})).verdict == FAILS
+
+
+def test_no_plots_module_of_liu2023_imports_a_claims_module():
+    plots = Path(__file__).resolve().parents[1] / "twolayer" / "plots"
+    for module in ("liu2023.py", "phase.py"):
+        text = (plots / module).read_text()
+        assert "from ..claims" not in text and "twolayer.claims" not in text, module
+
+
+@pytest.mark.slow
+def test_figures_draw_from_the_experiments_records(tiny, tmp_path: Path):
+    """The five liu2023 figures read the same Records as the claims (here the tiny ones, from
+    the store: nothing is trained) and write PNGs (slow: drawing takes ~10 s of CPU)."""
+    from twolayer.plots import FIGURES
+
+    _, root = tiny
+    runs = Runs(quick=True, runtime=Runtime(device="cpu", progress=False),
+                store=RecordStore(root))
+    names = [n for n, spec in FIGURES.items() if spec.paper == "liu2023" and n != "phase-liu"]
+    assert len(names) == 5
+    for name in names:
+        (path,) = FIGURES[name].draw(tmp_path, runs)
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert runs.trained == []

@@ -2,8 +2,9 @@
 
 The paper's figures are known only from reviews [SECONDARY] (MNIST and CIFAR with CNNs; noise
 rates, step sizes and widths unknown). These are analogues on twolayer's synthetic settings,
-the same runs as ``twolayer check liu2023`` in full mode (:mod:`twolayer.claims.liu2023`;
-computed once per process and shared by the figures; ``--quick`` uses a tiny smoke-test plan):
+drawn from the Records of the experiments of :mod:`twolayer.experiments.liu2023`, the same runs
+as ``twolayer check liu2023`` (with ``--quick`` those of ``twolayer check liu2023 --quick``; read
+from the record store when they are there):
 
 - ``liu2023-fig1``: clean test error against steps, U-shaped, dashed line at the noise level δ
   (Fig. 1 analogue), for GD and SGD on the XOR clusters, GD on a Gaussian mixture and on ten
@@ -19,17 +20,17 @@ computed once per process and shared by the figures; ``--quick`` uses a tiny smo
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-from ..claims import liu2023 as L
-from ..engine import Runtime
+from ..experiments import Runs
+from ..experiments import liu2023 as L
 from ..probes.liu import ANGLE_EDGES_DEG
 from ..record import Record
+from ..stats import loglog_slope
 from . import figure
 from .style import BOUND, NEG, POS, TEST, TRAIN, captioned_figure, save_png
 
@@ -48,24 +49,6 @@ COMMON_DIFF = (
     "curves: mean over seeds with the min–max band; t* = centre of the bottom of the U, t_× = "
     "first time ratio_t ≤ 1.05",
 )
-
-
-@lru_cache(maxsize=4)
-def _store(mode: str, runtime: Runtime) -> dict[str, object]:
-    return {}
-
-
-def runs(quick: bool, runtime: Runtime, name: str):  # type: ignore[no-untyped-def]
-    """The record(s) of one of :data:`twolayer.claims.liu2023.RUNS`: full mode = the settings of
-    ``twolayer check liu2023``; quick = the tiny smoke-test plan. Computed once per process."""
-    mode = "tiny" if quick else "full"
-    store = _store(mode, runtime)
-    if name not in store:
-        store[name] = L.RUNS[name](L.PLANS[mode], None, runtime)
-    return store[name]
-
-
-_rec = runs
 
 
 def _t(rec: Record) -> np.ndarray:
@@ -116,7 +99,8 @@ def _setting_line(rec: Record) -> str:
 
 
 def _quick_note(quick: bool) -> str:
-    return "[--quick smoke-test settings: 2 seeds, few steps, smaller sweeps] " if quick else ""
+    return ("[--quick: the runs of `twolayer check --quick`: fewer seeds and steps, smaller "
+            "sweeps] " if quick else "")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -132,11 +116,11 @@ def _quick_note(quick: bool) -> str:
     claims=tuple(f"liu2023.fig1.u_shape.{k}" for k, _ in U_PANELS),
     differences=COMMON_DIFF,
 )
-def make_fig1(out_dir: Path, quick: bool, runtime: Runtime) -> list[Path]:
+def make_fig1(out_dir: Path, runs: Runs) -> list[Path]:
     """Clean test error (orange) falls to a minimum well below δ (dashed) and rises again as the
     noisy training points are fitted (grey: share of noisy points predicted as their corrupted
     label; blue: error of the clean training subset)."""
-    recs = {k: _rec(quick, runtime, k) for k, _ in U_PANELS}
+    recs = {k: L.record(runs, k) for k, _ in U_PANELS}
     parts = []
     for k, title in U_PANELS:
         s = L.u_shape_stats(recs[k])
@@ -145,7 +129,7 @@ def make_fig1(out_dir: Path, quick: bool, runtime: Runtime) -> list[Path]:
             f", end {s['eT'].mean():.3f}"
         )
     caption = (
-        _quick_note(quick)
+        _quick_note(runs.quick)
         + "Analogue of Liu et al. Fig. 1: clean test error (orange) against GD/SGD steps with 30% "
         "of the training labels flipped (dashed: δ = 0.3; test labels clean). Blue: error of the "
         "clean training subset; grey: share of noisy training points predicted as their "
@@ -191,11 +175,11 @@ def make_fig1(out_dir: Path, quick: bool, runtime: Runtime) -> list[Path]:
         "over classes (thick) and per true class (thin)",
     ),
 )
-def make_ratio(out_dir: Path, quick: bool, runtime: Runtime) -> list[Path]:
+def make_ratio(out_dir: Path, runs: Runs) -> list[Path]:
     """Row 1: ratio_t pooled (thick) and per class (thin), with 1 and 1 + ε; row 2: α_t and the
     effective-rate factor κ_t = ⟨g, ĝ⟩/‖ĝ‖² against (1 − α_t)/(1 + α_t); row 3: cos(g_clean,
     g_noise) (Assumption 4.1: −1) and cos(g, ĝ) (Lemma 4.2: 1)."""
-    recs = {k: _rec(quick, runtime, k) for k, _ in SETTINGS}
+    recs = {k: L.record(runs, k) for k, _ in SETTINGS}
     parts = []
     for k, title in SETTINGS:
         rec = recs[k]
@@ -210,7 +194,7 @@ def make_ratio(out_dir: Path, quick: bool, runtime: Runtime) -> list[Path]:
             f"{int(np.isfinite(L.t_cross(rec, 0.0)).sum())} of {rec.seeds} seeds"
         )
     caption = (
-        _quick_note(quick)
+        _quick_note(runs.quick)
         + "Analogue of Liu et al. Figs. 6/8 (‖g_clean‖/‖g_noise‖ against training time). Top: "
         "pooled ratio (thick, all logits) and per true class (thin, gradient through the true "
         "class's logit; K=10: first three classes), dashed: 1, dotted: 1.05. Middle: α_t = "
@@ -276,11 +260,11 @@ def make_ratio(out_dir: Path, quick: bool, runtime: Runtime) -> list[Path]:
     claims=tuple(f"liu2023.thm44.early_losses.{k}" for k, _ in SETTINGS),
     differences=COMMON_DIFF,
 )
-def make_segments(out_dir: Path, quick: bool, runtime: Runtime) -> list[Path]:
+def make_segments(out_dir: Path, runs: Runs) -> list[Path]:
     """Row 1: mean loss of the clean points and of the noisy points under their corrupted
     labels; row 2: errors (clean subset, noisy subset against corrupted and true labels, clean
     test); row 3: mean residual |∂ℓ/∂h_y| of clean and noisy points."""
-    recs = {k: _rec(quick, runtime, k) for k, _ in SETTINGS}
+    recs = {k: L.record(runs, k) for k, _ in SETTINGS}
     parts = []
     for k, title in SETTINGS:
         rec = recs[k]
@@ -293,7 +277,7 @@ def make_segments(out_dir: Path, quick: bool, runtime: Runtime) -> list[Path]:
             f"{rec.arrays['errors/loss_clean'][:, -1].mean():.3f}"
         )
     caption = (
-        _quick_note(quick)
+        _quick_note(runs.quick)
         + "Analogue of Liu et al. Figs. 5/7. Top: mean loss of the clean training points (blue) "
         "and of the noisy ones under their corrupted labels (red; Theorem 4.4: falls / rises "
         "early). Middle: error of the clean subset (blue), of the noisy subset against its "
@@ -381,13 +365,13 @@ def _hist(ax: Axes, rec: Record, cats: tuple) -> None:  # type: ignore[type-arg]
         "training label",
     ),
 )
-def make_angles(out_dir: Path, quick: bool, runtime: Runtime) -> list[Path]:
+def make_angles(out_dir: Path, runs: Runs) -> list[Path]:
     """Top: angle histograms of logit gradients (same vs different true class); middle: of loss
     gradients with the training labels (clean–clean vs clean–noisy, same vs different class);
     bottom: per-class cos(g_clean^(c), g_noise^(c)) and ratio/prediction at t = 0 for the U-shape
     setting and for n ten (or more) times larger."""
-    recs = {k: _rec(quick, runtime, k) for k, _ in SETTINGS}
-    init = _rec(quick, runtime, "init_n")
+    recs = {k: L.record(runs, k) for k, _ in SETTINGS}
+    init = L.init_n(runs)
     parts = []
     for k, title in SETTINGS:
         a = recs[k].arrays
@@ -405,7 +389,7 @@ def make_angles(out_dir: Path, quick: bool, runtime: Runtime) -> list[Path]:
                 f"{np.nanmean(rec.arrays['liu/logit_class_cos'][:, 0]):.2f}"
             )
     caption = (
-        _quick_note(quick)
+        _quick_note(runs.quick)
         + "Analogue of Liu et al. Fig. 4: distributions of angles between sample-wise gradients at "
         "initialisation (fraction of pairs per 1° bin, mean over seeds; x-axis 60°–120°). Top: "
         "gradients of the "
@@ -488,20 +472,20 @@ WIDTH_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd")
         "Gaussian-mixture setting with NTK-scaled initialisation ω_init² = 1/d (independent of m)",
     ),
 )
-def make_width(out_dir: Path, quick: bool, runtime: Runtime) -> list[Path]:
+def make_width(out_dir: Path, runs: Runs) -> list[Path]:
     """Per width m: clean test error and ratio_t against steps, the drift 1 − cos(∇h_t, ∇h_0) of
     the sample-wise gradients, and at the end of the early window the Lemma 4.2 deviation
     |κ_t − (1 − α_t)/(1 + α_t)| and ‖g − ρ_t ĝ‖/‖ρ_t ĝ‖ against m."""
-    recs = _rec(quick, runtime, "width")
+    recs = L.widths(runs)
     ms = sorted(recs)
     drift = [recs[m].arrays["liu/grad_drift"][np.arange(recs[m].seeds), L.t_star_index(recs[m])]
              for m in ms]
     rate = [L.rate_error(recs[m]) for m in ms]
     rel = [L.window_mean(recs[m], "liu/lemma_rel_error", L.early_end(recs[m])) for m in ms]
-    drift_slope = [L.log_slope(ms, np.stack(drift)[:, r]) for r in range(len(drift[0]))]
-    rate_slope = [L.log_slope(ms, np.stack(rate)[:, r]) for r in range(len(rate[0]))]
+    drift_slope = [loglog_slope(ms, np.stack(drift)[:, r]) for r in range(len(drift[0]))]
+    rate_slope = [loglog_slope(ms, np.stack(rate)[:, r]) for r in range(len(rate[0]))]
     caption = (
-        _quick_note(quick)
+        _quick_note(runs.quick)
         + "No paper figure: the infinite-width premise. Gaussian mixture (d=50, n=400, σ²=0.1, "
         "δ=0.3, ω_init²=1/d, a=±1/√m fixed, GD step 0.5), widths "
         + ", ".join(map(str, ms)) + f", {recs[ms[0]].seeds} seeds (same data at every width). "

@@ -9,7 +9,7 @@ figures`` only trains points it has not stored yet. ``--quick`` shrinks each gri
 - ``phase-amplification``: Lemma 12 over (ω_init², α): median over neurons of the normalised
   own-cluster correlation after one GD step;
 - ``phase-liu``: Liu, Abedsoltan & Belkin (2023) over (δ, m): the early-stopping time t* and the
-  end of clean priority t_× (:func:`twolayer.claims.liu2023.t_star`, ``t_cross``).
+  end of clean priority t_× (:func:`twolayer.experiments.liu2023.t_star`, ``t_cross``).
 """
 
 from __future__ import annotations
@@ -22,10 +22,11 @@ from typing import Any
 import numpy as np
 from matplotlib.colors import LogNorm, Normalize
 
-from ..claims import liu2023 as L
 from ..conditions import frei2023_from_config
 from ..engine import Runtime
 from ..errors import ConfigError
+from ..experiments import Runs
+from ..experiments import liu2023 as L
 from ..simulate import own_mean_correlation
 from . import figure
 from .style import captioned_figure, save_png
@@ -147,12 +148,13 @@ def frei_claims_hold(rec) -> np.ndarray:  # type: ignore[no-untyped-def]
         "claims marked when they hold in every seed (the claims registry allows 4 delta)",
     ),
 )
-def make_frei(out_dir: Path, quick: bool, runtime: Runtime) -> list[Path]:
+def make_frei(out_dir: Path, runs: Runs) -> list[Path]:
     """Colour: mean over seeds of the excess test error err_P − η at T = 1 + 1/(4α) on a (d, n)
     grid (sweeps/phase-frei.toml). Box: (A1)–(A7) of `twolayer conditions` hold for some C > 1.
     Dot: both conclusions of Theorem 1 held in every seed; cross: they failed in some seed
     (the number of failing seeds is written in the cell)."""
-    spec, points, recs = run_spec("phase-frei", quick, runtime)
+    spec, points, recs = run_spec("phase-frei", runs.quick, runs.runtime)
+    quick = runs.quick
     excess = _grid(spec, points, lambda p: frei_excess(recs[p.index]).mean()
                    if p.index in recs else None)
     fails = _grid(spec, points, lambda p: int((~frei_claims_hold(recs[p.index])).sum())
@@ -227,12 +229,13 @@ def amplification(rec) -> np.ndarray:  # type: ignore[no-untyped-def]
         "outside (A6)-(A7))",
     ),
 )
-def make_amplification(out_dir: Path, quick: bool, runtime: Runtime) -> list[Path]:
+def make_amplification(out_dir: Path, runs: Runs) -> list[Path]:
     """Colour: median over neurons of the normalised correlation of w_j with its own cluster
     mean after one GD step (mean over seeds), over step size α and initial variance ω_init²
     (sweeps/phase-amplification.toml). Lemma 12: small ω_init and large α lift it from order
     1/√d at initialisation to a constant."""
-    spec, points, recs = run_spec("phase-amplification", quick, runtime)
+    spec, points, recs = run_spec("phase-amplification", runs.quick, runs.runtime)
+    quick = runs.quick
     med1 = _grid(spec, points, lambda p: amplification(recs[p.index])[:, 1].mean()
                  if p.index in recs else None)
     med0 = np.nanmean(_grid(spec, points, lambda p: amplification(recs[p.index])[:, 0].mean()
@@ -290,13 +293,14 @@ def _geo(x: np.ndarray) -> float:
         "(the paper uses MNIST/CIFAR with CNNs; its widths and rates are unknown)",
     ),
 )
-def make_liu(out_dir: Path, quick: bool, runtime: Runtime) -> list[Path]:
+def make_liu(out_dir: Path, runs: Runs) -> list[Path]:
     """Left: t*, the early-stopping time (centre of the bottom of the U of the clean test
     error), geometric mean over seeds, over noise rate δ and width m (sweeps/phase-liu.toml).
     Right: t_×, the first time the clean/noisy gradient ratio falls to 1.05, the end of clean
     priority; Liu et al. predict t_× near t*. Both measured as ``twolayer check liu2023``
     measures them."""
-    spec, points, recs = run_spec("phase-liu", quick, runtime)
+    spec, points, recs = run_spec("phase-liu", runs.quick, runs.runtime)
+    quick = runs.quick
     steps = points[0].config.train.steps
     tstar = _grid(spec, points, lambda p: _geo(L.t_star(recs[p.index]))
                   if p.index in recs else None)
