@@ -428,7 +428,7 @@ def test_segments_in_the_step_equal_the_probe_on_its_own(monkeypatch, bias, thre
 
         ws.run(p, data.x, data.y, "logistic", 1.0 / 36, groups=segment_split(data))
         state = ProbeState(0, p, p, data, "logistic")
-        state._cache["segments_gram"] = ws.gram
+        state.set_in_step("segments", ws.gram)
         got = run_probes(["segments"], state)
         want = run_probes(["segments"], ProbeState(0, p, p, data, "logistic"))
         for k in want:

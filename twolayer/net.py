@@ -535,10 +535,13 @@ class Workspace:
     def fits(self, p: Params, n: int) -> bool:
         return self.key == self._key(p, n)
 
-    def can_split(self, p: Params) -> bool:
-        """Whether :class:`GroupSplit` can ride along: one output, a fixed second layer, and
-        whole runs per block on lanes that do not split samples."""
+    def can_split(self, p: Params, objective: str | None = None) -> bool:
+        """Whether :class:`GroupSplit` can ride along: one output, a fixed second layer, whole
+        runs per block on lanes that do not split samples (and, when ``objective`` is given, a
+        loss the grouped kernel supports)."""
         n = self.key[1]
+        if objective is not None and objective != "logistic":
+            return False
         return p.outputs == 1 and not p.train_a and self.shape[1] == n and not self.split
 
     def _lanes(self, p: Params, x: torch.Tensor) -> list[list[_Block]]:

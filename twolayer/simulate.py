@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from . import __version__
+from ._version import __version__
 from .baselines import fit_linear
 from .config import Config
 from .data import Dataset, sample_dataset
