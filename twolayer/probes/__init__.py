@@ -33,14 +33,21 @@ from .base import (
     masked_mean,
     register,
     run_probes,
+    summaries,
 )
 
 __all__ = ["REGISTRY", "ProbeFn", "ProbeState", "correlations_probe", "errors_probe",
            "in_step_groups", "masked_mean", "register", "run_probes", "segment_gradients",
-           "segment_groups", "segment_split", "segments_probe"]
+           "segment_groups", "segment_split", "segments_probe", "summaries"]
 
 
-@register("errors")
+def _errors_summary(a: dict) -> dict:
+    """The final test error (noisy / clean labels), clean-subset training error and noisy fit."""
+    keys = ("test_error", "test_error_clean", "train_error_clean", "noisy_fit_fraction")
+    return {k: a[f"errors/{k}"][:, -1] for k in keys if f"errors/{k}" in a}
+
+
+@register("errors", summary=_errors_summary)
 def errors_probe(s: ProbeState) -> dict[str, torch.Tensor]:
     d = s.data
     out, out_t = s.out_train(), s.out_test()

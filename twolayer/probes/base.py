@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 
 from .. import net
@@ -26,16 +27,23 @@ from ..net import Params
 
 ProbeFn = Callable[["ProbeState"], dict[str, torch.Tensor]]
 GroupsFn = Callable[[Dataset], "net.GroupSplit | None"]
+# a probe's headline numbers of a record: fn(arrays) -> {name: [R] values}
+SummaryFn = Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
 REGISTRY: dict[str, ProbeFn] = {}
 
 
-def register(name: str, in_step_groups: GroupsFn | None = None) -> Callable[[ProbeFn], ProbeFn]:
-    """Decorator: make a probe available under ``name``; ``in_step_groups`` (optional): the
-    groups whose gradients the step may take for it (see the module docstring)."""
+def register(
+    name: str, in_step_groups: GroupsFn | None = None, summary: SummaryFn | None = None
+) -> Callable[[ProbeFn], ProbeFn]:
+    """Decorator: make a probe available under ``name``. Optional capabilities:
+    ``in_step_groups``: the groups whose gradients the step may take for it (module docstring);
+    ``summary``: its headline numbers of a record (:func:`summaries`)."""
 
     def deco(fn: ProbeFn) -> ProbeFn:
         if in_step_groups is not None:
             fn.in_step_groups = in_step_groups  # type: ignore[attr-defined]
+        if summary is not None:
+            fn.summary = summary  # type: ignore[attr-defined]
         REGISTRY[name] = fn
         return fn
 
@@ -46,6 +54,17 @@ def in_step_groups(name: str, data: Dataset) -> net.GroupSplit | None:
     """The groups probe ``name`` wants taken during the step, or None (no such capability)."""
     hook = getattr(REGISTRY.get(name), "in_step_groups", None)
     return hook(data) if hook is not None else None
+
+
+def summaries(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The headline numbers ({name: [R] values}) of every registered probe with a ``summary``
+    whose outputs are in ``arrays`` (a record's arrays), in registration order."""
+    out: dict[str, np.ndarray] = {}
+    for name, fn in REGISTRY.items():
+        hook = getattr(fn, "summary", None)
+        if hook is not None and any(k.startswith(name + "/") for k in arrays):
+            out.update(hook(arrays))
+    return out
 
 
 @dataclass

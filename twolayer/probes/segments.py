@@ -57,7 +57,15 @@ def segment_split(data: Dataset) -> net.GroupSplit:
     return net.GroupSplit(groups, S, list(range(1, S, 2)), data.y_true)
 
 
-@register("segments", in_step_groups=segment_split)
+def _segments_summary(a: dict) -> dict:
+    """‖g_C‖/‖g_N‖ of the pooled segment gradients at the first and last probe times."""
+    if "segments/grad_ratio" not in a:
+        return {}
+    ratio = a["segments/grad_ratio"]
+    return {"grad_ratio_init": ratio[:, 0], "grad_ratio_final": ratio[:, -1]}
+
+
+@register("segments", in_step_groups=segment_split, summary=_segments_summary)
 def segments_probe(s: ProbeState) -> dict[str, torch.Tensor]:
     d = s.data
     R, n = d.x.shape[:2]
