@@ -10,7 +10,10 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1] / "twolayer"
 PLUGIN = "# plugin loading"
@@ -108,3 +111,81 @@ def test_no_import_cycle():
 
 def test_cycle_finder_finds_a_cycle():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+# -- the core names no paper, no data kind, no probe ----------------------------------------------
+PAPERS = ("frei", "liu", "maennel", "vashisht", "badger", "barak")
+CORE = ("training", "net", "integrators.py", "engine.py", "simulate.py")
+# names that happen to equal a probe's: net.errors, the 0/1 loss of the outputs (public API used
+# by probes, claims and plots; also in net.__all__), and a worker pool's list of raised exceptions
+SHARED_WORDS = {"errors"}
+
+
+def core_files() -> list[Path]:
+    out = []
+    for entry in CORE:
+        path = ROOT / entry
+        out += sorted(path.rglob("*.py")) if path.is_dir() else [path]
+    return out
+
+
+def names_in(path: Path) -> tuple[set[str], set[str]]:
+    """(identifiers, words of the string literals that are not docstrings) of a module."""
+    tree = ast.parse(path.read_text())
+    docstrings = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                docstrings.add(id(body[0].value))
+    idents: set[str] = set()
+    words: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            idents.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            idents.add(node.attr)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            idents.add(node.name)
+        elif isinstance(node, ast.arg):
+            idents.add(node.arg)
+        elif isinstance(node, ast.keyword) and node.arg:
+            idents.add(node.arg)
+        elif isinstance(node, ast.alias):
+            idents.update(p for p in (node.name.split(".") + [node.asname or ""]) if p)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            idents.update(node.module.split("."))
+        elif (isinstance(node, ast.Constant) and isinstance(node.value, str)
+              and id(node) not in docstrings):
+            words.update(re.findall(r"[a-z0-9]+", node.value.lower()))
+    return idents, words
+
+
+def forbidden() -> tuple[set[str], set[str]]:
+    """(paper and data-kind names, probe names)."""
+    from twolayer.config import DATA_KINDS
+    from twolayer.probes import REGISTRY
+
+    return set(PAPERS) | set(DATA_KINDS), set(REGISTRY)
+
+
+@pytest.mark.parametrize("path", core_files(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_the_core_names_no_paper_data_kind_or_probe(path):
+    named, probes = forbidden()
+    idents, words = names_in(path)
+    bad = set()
+    for ident in idents:
+        parts = set(ident.lower().strip("_").split("_"))
+        bad |= parts & named
+        if ident.lower() in probes - SHARED_WORDS:
+            bad.add(ident)
+    bad |= words & (named | probes - SHARED_WORDS)
+    assert not bad, f"{path.relative_to(ROOT)} names {sorted(bad)}"
+
+
+def test_the_name_check_sees_literals_and_identifiers(tmp_path):
+    f = tmp_path / "m.py"
+    f.write_text('"""Frei et al. in a docstring is fine."""\nfrei_x = 1\nk = "xor"\n'
+                 'def f(liu):\n    """Liu, fine."""\n    return segments\n')
+    idents, words = names_in(f)
+    assert {"frei_x", "liu", "segments"} <= idents and "xor" in words and "fine" not in words
