@@ -74,3 +74,18 @@ def test_measure_equals_training_zero_steps_and_the_reference():
         assert v.tobytes() == res.arrays[k][:, 0].tobytes(), k
     assert all(torch.equal(a, b) for a, b in zip(res.params.trainable().values(),
                                                   params.trainable().values()))
+
+
+def test_linear_baseline_by_gradient_descent_is_the_old_one():
+    """``method="gd"`` keeps the old optimiser (500 GD steps) and its numbers; the default is
+    Newton's method, whose minimiser differs from that early-stopped iterate by a few test
+    points (test_simulate_reproduces_the_reference)."""
+    from twolayer.baselines import fit_linear
+
+    cfg, data, _ = setup(config())
+    for bias, name in ((True, "linear"), (False, "linear_nobias")):
+        err, err_clean = fit_linear(data, cfg.train.objective, bias=bias, method="gd")
+        np.testing.assert_array_equal(err.float().numpy(),
+                                      REF[f"simulate/baseline/{name}_test_error"])
+        np.testing.assert_array_equal(err_clean.float().numpy(),
+                                      REF[f"simulate/baseline/{name}_test_error_clean"])
