@@ -24,7 +24,7 @@ from ..config import ConfigError
 from ..data import Dataset
 from ..errors import DivergenceError
 from ..net import Params
-from ..probes import REGISTRY, ProbeState, run_probes
+from ..probes import REGISTRY, ProbeState, in_step_groups, run_probes
 
 
 def probe_times(steps: int, num: int = 40, dense_until: int = 10) -> list[int]:
@@ -160,8 +160,6 @@ class Driver:
     def step_groups(self) -> tuple[str, net.GroupSplit] | None:
         """The first requested probe that can take its group gradients from a step, and its
         groups (:func:`twolayer.probes.in_step_groups`)."""
-        from ..probes import in_step_groups
-
         for name in self.probes:
             split = in_step_groups(name, self.data)
             if split is not None:
