@@ -28,3 +28,15 @@ def single_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture
+def tune():
+    """Set the kernels' tuning knobs for the rest of the test (``net.use_tuning``), e.g.
+    ``tune(worker_min_elements=0)``; later calls layer on earlier ones; all undone afterwards."""
+    import contextlib
+
+    from twolayer import net
+
+    with contextlib.ExitStack() as stack:
+        yield lambda **changes: stack.enter_context(net.use_tuning(**changes))

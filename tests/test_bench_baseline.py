@@ -24,13 +24,16 @@ PROBES = ("errors", "correlations", "segments")
 
 
 @pytest.mark.parametrize("workers", [False, True], ids=["one-thread", "worker-lanes"])
-def test_plain_loop_measures_what_the_engine_measures(monkeypatch, workers):
+def test_plain_loop_measures_what_the_engine_measures(monkeypatch, tune, workers):
     calls = []  # the segments must come from inside the step (the engine's fast path)
-    grouped = net._run_blocks_grouped
-    monkeypatch.setattr(net, "_run_blocks_grouped", lambda *a: calls.append(1) or grouped(*a))
+    from twolayer.net import grouped as grouped_module
+
+    grouped = grouped_module._run_blocks_grouped
+    monkeypatch.setattr(grouped_module, "_run_blocks_grouped",
+                        lambda *a: calls.append(1) or grouped(*a))
     budget = net.DEFAULT_CHUNK_ELEMENTS
     if workers:  # worker lanes at this small size: one run per block, blocks shared out
-        monkeypatch.setattr(net, "WORKER_MIN_ELEMENTS", 0)
+        tune(worker_min_elements=0)
         budget = 120 * 16
     cfg = Config(data=DataConfig(d=8, n=120, n_test=50, noise=0.2), net=NetConfig(m=16),
                  train=TrainConfig(steps=25, lr=0.5), seeds=10)

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from twolayer.config import ConfigError, DataConfig, NetConfig, TrainConfig
 from twolayer.data import Dataset, sample_dataset
-from twolayer.engine import Runtime, probe_times, train
+from twolayer.engine import Runtime, measure, probe_times, train
 from twolayer.errors import DivergenceError
 from twolayer.net import Params, init_params
 from twolayer.probes import REGISTRY, register
@@ -256,3 +256,62 @@ def test_sgd_with_batch_equal_to_n_is_full_batch_gd():
     full = train(p, data, TrainConfig(lr=0.3, steps=5), runtime=CPU).params
     sgd = train(p, data, TrainConfig(lr=0.3, steps=5, batch_size=16), runtime=CPU).params
     torch.testing.assert_close(full.W, sgd.W, rtol=1e-12, atol=1e-14)
+
+
+def test_a_probe_declares_its_in_step_groups_and_the_step_hands_it_the_gram():
+    """The training layer knows no probe by name: any probe registered with ``in_step_groups``
+    gets the Gram matrix of its groups from the step at every probe time but the last (where no
+    step is taken), equal to what the grouped pass computes on its own."""
+    from twolayer import net
+    from twolayer.probes import in_step_groups
+
+    name = "test_core_in_step"
+    seen = []
+
+    def labels(data):
+        g = torch.zeros(data.y.shape, dtype=torch.int32)
+        g[:, ::2] = 1  # two groups: odd and even samples
+        return g
+
+    @register(name, in_step_groups=lambda data: net.GroupSplit(labels(data), 2, [], data.y))
+    def _probe(s):
+        _, dl = net.loss_and_dloss(s.out_train(), s.data.y, s.objective)
+        own = net.grouped_gram(s.params, s.data.x, labels(s.data), dl / s.data.x.shape[1], 2)
+        step = s.in_step(name)
+        seen.append(step is not None)
+        if step is not None:
+            torch.testing.assert_close(step[:, :2, :2], own, rtol=1e-9, atol=1e-15)
+        return {"gram": own}
+
+    try:
+        data, p = small(seeds=(0, 1, 2), bias=True)
+        assert in_step_groups(name, data) is not None and in_step_groups("errors", data) is None
+        train(p, data, TrainConfig(steps=4, lr=0.5), [0, 2, 4], (name,), CPU)
+        assert seen == [True, True, False]
+        seen.clear()  # not under SGD: the step's gradient is not the probe's
+        train(p, data, TrainConfig(steps=4, lr=0.5, batch_size=8), [0, 2, 4], (name,), CPU)
+        assert seen == [False, False, False]
+    finally:
+        REGISTRY.pop(name, None)
+
+
+def test_measure_is_train_with_zero_steps():
+    data, p = small(seeds=(3, 4))
+    got = measure(p, data, ("errors", "correlations"), CPU)
+    res = train(p, data, TrainConfig(steps=0), [0], ("errors", "correlations"), CPU)
+    assert set(got) == set(res.arrays)
+    for k, v in got.items():
+        assert v.shape == res.arrays[k].shape[:1] + res.arrays[k].shape[2:]
+        np.testing.assert_array_equal(v, res.arrays[k][:, 0])
+
+
+def test_tuning_is_scoped():
+    from twolayer import net
+
+    before = net.tuning()
+    with net.use_tuning(worker_min_elements=0, threaded=False) as t:
+        assert net.tuning() is t and t.worker_min_elements == 0 and not t.threaded
+        with net.use_tuning(threaded=True):
+            assert net.tuning().threaded and net.tuning().worker_min_elements == 0
+        assert not net.tuning().threaded
+    assert net.tuning() == before == net.Tuning()

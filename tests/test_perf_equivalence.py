@@ -37,9 +37,9 @@ HEADS = [("logistic", 1), ("softmax", 3)]
 
 
 @pytest.fixture
-def unchunked(monkeypatch):
+def unchunked(tune):
     """Lift the CPU cache cap so that a large budget means one block for everything."""
-    monkeypatch.setattr(net, "CACHE_BLOCK_ELEMENTS", 1 << 40)
+    tune(cache_block_elements=1 << 40)
 
 
 def make(R, n, m, d, o, bias, train_a, dtype=torch.float64, seed=0):
@@ -126,7 +126,7 @@ def test_blocks_cover_every_run_and_sample_once():
 
 def test_cpu_blocks_stay_near_the_cache_size():
     rc, nc = net.block_shape(64, 1000, 400, net.DEFAULT_CHUNK_ELEMENTS, torch.device("cpu"))
-    assert rc * nc * 400 <= net.CACHE_BLOCK_ELEMENTS * torch.get_num_threads()
+    assert rc * nc * 400 <= net.tuning().cache_block_elements * torch.get_num_threads()
     assert nc == 1000  # whole runs: no sample split when a run fits
 
 
@@ -162,8 +162,8 @@ def test_workspace_reuse_across_shapes_is_safe():
 @pytest.mark.parametrize("bias,train_a", [(False, False), (True, True)])
 @pytest.mark.parametrize("budget", [4, 3 * 6 * 5, 1 << 30], ids=["tiny", "some", "one"])
 @pytest.mark.parametrize("layout", [1 << 18, 8], ids=["one-layout", "layout-per-block"])
-def test_grouped_gradients_match_masked_sums(monkeypatch, o, bias, train_a, budget, layout):
-    monkeypatch.setattr(net, "LAYOUT_ENTRIES", layout)
+def test_grouped_gradients_match_masked_sums(tune, o, bias, train_a, budget, layout):
+    tune(layout_entries=layout)
     R, n, m, d, S = 5, 10, 6, 3, 4
     p, x, _ = make(R, n, m, d, o, bias, train_a, seed=6)
     gen = torch.Generator().manual_seed(7)
@@ -273,9 +273,9 @@ def test_float32_segment_norms_survive_cancellation():
 
 # -- worker threads -----------------------------------------------------------------------------
 @pytest.fixture
-def two_threads(monkeypatch):
+def two_threads(tune):
     """Two intra-op threads, and the worker threads used even for these tiny shapes."""
-    monkeypatch.setattr(net, "WORKER_MIN_ELEMENTS", 0)
+    tune(worker_min_elements=0)
     before = torch.get_num_threads()
     torch.set_num_threads(2)
     yield
@@ -290,11 +290,11 @@ def two_threads(monkeypatch):
     ids=["whole-runs", "runs-chunked", "split-samples", "one-run-chunked", "n<threads"],
 )
 @pytest.mark.parametrize("dynamic", [True, False], ids=["shared-counter", "fixed-shares"])
-def test_worker_threads_give_the_single_thread_numbers(two_threads, monkeypatch, objective, o,
+def test_worker_threads_give_the_single_thread_numbers(two_threads, tune, objective, o,
                                                         bias, train_a, R, n, per_block, split,
                                                         dynamic):
     m, d = 5, 4
-    monkeypatch.setattr(net, "DYNAMIC", dynamic)
+    tune(dynamic=dynamic)
     p, x, y = make(R, n, m, d, o, bias, train_a, seed=14)
     budget = per_block * m  # samples per block (one run)
     assert net.worker_threads(R, n, m, budget, x.device) == 2
@@ -304,7 +304,7 @@ def test_worker_threads_give_the_single_thread_numbers(two_threads, monkeypatch,
     f_threaded = net.forward(p, x, budget)
     g_t, loss_t, out_t = net.loss_gradients(p, x, y, objective, budget=budget,
                                             workspace=threaded)
-    monkeypatch.setattr(net, "THREADED", False)
+    tune(threaded=False)
     plain = net.Workspace(p, n, budget)
     assert plain.workers == 0
     g_p, loss_p, out_p = net.loss_gradients(p, x, y, objective, budget=budget, workspace=plain)
@@ -321,7 +321,7 @@ def test_worker_threads_give_the_single_thread_numbers(two_threads, monkeypatch,
     assert torch.get_num_threads() == 2  # the caller's setting is untouched
 
 
-def test_grouped_pass_on_worker_threads_with_several_layouts(two_threads, monkeypatch):
+def test_grouped_pass_on_worker_threads_with_several_layouts(two_threads, tune):
     R, n, m, d, S = 7, 8, 5, 3, 3
     p, x, _ = make(R, n, m, d, 1, True, False, seed=18)
     gen = torch.Generator().manual_seed(19)
@@ -329,7 +329,7 @@ def test_grouped_pass_on_worker_threads_with_several_layouts(two_threads, monkey
     coeffs = torch.randn(R, n, 1, generator=gen, dtype=x.dtype)
     masks = torch.stack([groups == s for s in range(S)])
     want = segment_gradients(p, x, coeffs, masks, 1 << 30)
-    monkeypatch.setattr(net, "LAYOUT_ENTRIES", 3 * n)
+    tune(layout_entries=3 * n)
     assert net.worker_threads(R, n, m, n * m, x.device) == 2
     got = net.grouped_gradients(p, x, groups, coeffs, S, budget=n * m)  # a run per block
     torch.testing.assert_close(got, want, **TOL[x.dtype])
@@ -350,7 +350,7 @@ def test_worker_threads_report_errors(two_threads):
 
 
 @pytest.mark.parametrize("R", [4, 9], ids=["split-samples", "whole-runs"])
-def test_training_with_worker_threads_equals_one_thread(two_threads, monkeypatch, R):
+def test_training_with_worker_threads_equals_one_thread(two_threads, tune, R):
     cfg = DataConfig(d=6, n=30, n_test=20, noise=0.2)
     data = sample_dataset(cfg, list(range(R)), torch.float64)
     p = net.init_params(NetConfig(m=8), 6, list(range(R)), init_var=0.1, dtype=torch.float64)
@@ -358,7 +358,7 @@ def test_training_with_worker_threads_equals_one_thread(two_threads, monkeypatch
     tc = TrainConfig(steps=10, lr=0.5)
     rt = Runtime("cpu", budget=30 * 8, progress=False)  # one run per block
     a = train(p, data, tc, [0, 3, 10], ("errors", "segments"), rt)
-    monkeypatch.setattr(net, "THREADED", False)
+    tune(threaded=False)
     b = train(p, data, tc, [0, 3, 10], ("errors", "segments"), rt)
     torch.testing.assert_close(a.params.W, b.params.W, **TOL[torch.float64])
     for key in a.arrays:
@@ -409,12 +409,12 @@ def _child_gradient(p, x, y):
 # -- segment gradients taken during the step ------------------------------------------------------
 @pytest.mark.parametrize("bias", [False, True])
 @pytest.mark.parametrize("threads", [1, 2])
-def test_segments_in_the_step_equal_the_probe_on_its_own(monkeypatch, bias, threads):
+def test_segments_in_the_step_equal_the_probe_on_its_own(tune, bias, threads):
     """The engine hands the segments probe the Gram matrix of the group gradients taken during
     the step; the probe on its own (grouped pass) must give the same statistics."""
     from twolayer.probes import ProbeState, run_probes
 
-    monkeypatch.setattr(net, "WORKER_MIN_ELEMENTS", 0)
+    tune(worker_min_elements=0)
     before = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
@@ -428,7 +428,7 @@ def test_segments_in_the_step_equal_the_probe_on_its_own(monkeypatch, bias, thre
 
         ws.run(p, data.x, data.y, "logistic", 1.0 / 36, groups=segment_split(data))
         state = ProbeState(0, p, p, data, "logistic")
-        state._cache["segments_gram"] = ws.gram
+        state.set_in_step("segments", ws.gram)
         got = run_probes(["segments"], state)
         want = run_probes(["segments"], ProbeState(0, p, p, data, "logistic"))
         for k in want:
@@ -476,7 +476,7 @@ def test_group_split_checks_its_input():
 
 
 @pytest.mark.parametrize("R", [4, 9], ids=["split-samples", "whole-runs"])
-def test_divergence_is_found_on_worker_threads_as_on_one(two_threads, monkeypatch, R):
+def test_divergence_is_found_on_worker_threads_as_on_one(two_threads, tune, R):
     from twolayer.errors import DivergenceError
 
     cfg = DataConfig(d=6, n=30, n_test=10, noise=0.2)
@@ -489,7 +489,7 @@ def test_divergence_is_found_on_worker_threads_as_on_one(two_threads, monkeypatc
     tc = TrainConfig(steps=5, lr=0.1)
     errs = []
     for threaded in (True, False):
-        monkeypatch.setattr(net, "THREADED", threaded)
+        tune(threaded=threaded)
         for times in ([0, 5], [5]):  # a probe at the bad step, or none before the end
             with pytest.raises(DivergenceError) as e:
                 train(p, data, tc, times, ("errors",), rt)

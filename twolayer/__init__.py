@@ -4,12 +4,11 @@ Library entry points: :func:`simulate` (config → record) and the modules ``con
 ``net``, ``engine``, ``probes``, ``record``.
 """
 
-__version__ = "0.1.0"
-
-from .config import Config, DataConfig, NetConfig, ProbeConfig, TrainConfig  # noqa: E402
-from .engine import Runtime, train  # noqa: E402
-from .record import Record  # noqa: E402
-from .simulate import simulate  # noqa: E402
+from ._version import __version__
+from .config import Config, DataConfig, NetConfig, ProbeConfig, TrainConfig
+from .engine import Runtime, train
+from .record import Record
+from .simulate import simulate
 
 
 def check(
@@ -20,7 +19,7 @@ def check(
 ) -> list:
     """Check the claims of the given papers or claim ids (``"all"``: every paper) and return one
     :class:`twolayer.claims.Verdict` per claim (see :func:`twolayer.claims.run_checks`)."""
-    from .claims import run_checks
+    from .claims import run_checks  # plugin loading: the papers' claims, on demand
 
     sel = [selection] if isinstance(selection, str) else list(selection)
     return run_checks(sel, quick=quick, seeds=seeds, runtime=runtime)

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from fractions import Fraction
 
-from . import __version__
+from ._version import __version__
 from .errors import TwolayerError
 
 COMMANDS = ("simulate", "figures", "check", "conditions", "sweep", "store", "bench")

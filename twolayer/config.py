@@ -211,6 +211,11 @@ class NetConfig:
     bias: bool = False
     outputs: int = 1
 
+    @property
+    def fixed_signs(self) -> bool:
+        """The second layer is the fixed ±1/√m halves ("frei"), not random ("gaussian")."""
+        return self.second_layer == "frei"
+
     def __post_init__(self) -> None:
         _resolve(self, "m", _int("m", self.m, 2))
         _choice("second_layer", self.second_layer, SECOND_LAYERS)

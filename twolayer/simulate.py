@@ -2,13 +2,11 @@
 
 The record's summary (means over the R runs, and ``*_std`` over runs when R > 1):
 
-- test_error / test_error_clean: final test error against noisy / clean test labels;
-- train_error_clean: final error of the clean training subset C against its labels;
-- noisy_fit_fraction: final fraction of the noisy subset N predicted as its corrupted label;
 - linear_test_error(_clean): the logistic-regression-with-bias baseline (:mod:`baselines`);
-- corr_median_init / _final: median over neurons of |⟨w_j/‖w_j‖, μ_own(j)⟩|, μ_own = μ1 for
-  a_j > 0 and μ2 for a_j < 0 (≈ 0.67/√d at initialisation; XOR data only);
-- grad_ratio_init / _final: ‖g_C‖/‖g_N‖ of the pooled segment gradients (≈ (1−η)/η at t = 0).
+- whatever the probes and the data kind contribute (:func:`twolayer.probes.summaries`,
+  :func:`twolayer.data.kind_summary`), e.g. the final test errors, the median own-mean
+  correlation of the neurons at the first and last probe times, the ratio of the clean and noisy
+  segment gradients.
 """
 
 from __future__ import annotations
@@ -20,15 +18,19 @@ from typing import Any
 import numpy as np
 import torch
 
-from . import __version__
+from ._version import __version__
 from .baselines import fit_linear
 from .config import Config
-from .data import Dataset, sample_dataset
+from .data import Dataset, kind_summary, own_mean_correlation, sample_dataset
 from .engine import Runtime, TrainResult, probe_times, train
 from .net import Params, init_params
+from .probes import summaries
 from .record import Record
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+__all__ = ["DTYPES", "build_record", "environment", "own_mean_correlation", "setup", "simulate",
+           "summarize"]
 
 
 def setup(config: Config) -> tuple[Config, Dataset, Params]:
@@ -38,14 +40,6 @@ def setup(config: Config) -> tuple[Config, Dataset, Params]:
     data = sample_dataset(cfg.data, cfg.run_seeds, dtype)
     params = init_params(cfg.net, cfg.data.d, cfg.run_seeds, cfg.net.init_var, dtype)
     return cfg, data, params
-
-
-def own_mean_correlation(
-    w_dot_mu: np.ndarray, w_norm: np.ndarray, a_sign: np.ndarray
-) -> np.ndarray:
-    """|⟨w_j/‖w_j‖, μ_own(j)⟩| with μ_own = μ1 (a_j > 0) or μ2 (a_j < 0): [..., m]."""
-    own = np.where(a_sign > 0, w_dot_mu[..., 0], w_dot_mu[..., 1])
-    return np.abs(own) / w_norm
 
 
 def environment(device: torch.device) -> dict[str, Any]:
@@ -125,21 +119,11 @@ def summarize(rec: Record) -> dict[str, Any]:
     if "wall_seconds" in rec.meta:
         out["wall_seconds"] = float(rec.meta["wall_seconds"])
     a = rec.arrays
-    for key in ("test_error", "test_error_clean", "train_error_clean", "noisy_fit_fraction"):
-        if f"errors/{key}" in a:
-            _stat(out, key, a[f"errors/{key}"][:, -1])
+    for key, values in summaries(a).items():
+        _stat(out, key, values)
     for key in ("linear_test_error", "linear_test_error_clean"):
         if f"baseline/{key}" in a:
             _stat(out, key, a[f"baseline/{key}"])
-    if "correlations/w_dot_mu" in a and rec.config["data"]["kind"] == "xor":
-        sign = a["static/a"][..., 0]
-        corr = own_mean_correlation(
-            a["correlations/w_dot_mu"], a["correlations/w_norm"], sign[:, None, :]
-        )
-        med = np.median(corr, axis=-1)  # [R, T]
-        _stat(out, "corr_median_init", med[:, 0])
-        _stat(out, "corr_median_final", med[:, -1])
-    if "segments/grad_ratio" in a:
-        _stat(out, "grad_ratio_init", a["segments/grad_ratio"][:, 0])
-        _stat(out, "grad_ratio_final", a["segments/grad_ratio"][:, -1])
+    for key, values in kind_summary(rec.config["data"]["kind"], a).items():
+        _stat(out, key, values)
     return out

@@ -219,7 +219,7 @@ NOTES = """## How the engine gets there
   large is allocated per step (`net.Workspace`; the views of every block are built once per
   training call). On a GPU the block is as large as the memory budget allows.
 - **One worker thread per core** (CPU, from 4M activation elements per step). The blocks of
-  runs are shared out to single-threaded worker threads (`net._Pool`) instead of splitting every
+  runs are shared out to single-threaded worker threads (`net.Pool`) instead of splitting every
   op over OpenMP threads: no barrier per op, and each block stays in the cache of the core that
   made it. On the quiet 2-core machine: 39 against 40 ms per step (best; median 42 against
   52 ms) at R = 64, 9.7 against 11.3 ms at R = 16. Under heavy load from other processes the

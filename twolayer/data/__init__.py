@@ -107,4 +107,14 @@ def sample_dataset(
     return Dataset(num_classes=k, kind=cfg.kind, **stacked)
 
 
-__all__ = ["Dataset", "sample_dataset"]
+def kind_summary(kind: str, arrays: dict) -> dict:
+    """Headline numbers a data kind contributes to a record's summary ({name: [R] values}),
+    from the record's arrays: its module's ``summary(arrays)`` when it has one."""
+    module = {"xor": xor, "gaussian": gaussian, "clusters": clusters}.get(kind)
+    fn = getattr(module, "summary", None)
+    return fn(arrays) if fn is not None else {}
+
+
+own_mean_correlation = xor.own_mean_correlation
+
+__all__ = ["Dataset", "kind_summary", "own_mean_correlation", "sample_dataset"]

@@ -9,6 +9,7 @@ No linear classifier beats chance on it: the law of (x, ỹ) is invariant under 
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from .distributions import cluster_noise, orthonormal_frame
@@ -48,3 +49,25 @@ def sample(
 def bayes_margin(x: torch.Tensor, mu: torch.Tensor) -> torch.Tensor:
     """f*(x) = |⟨μ1, x⟩| − |⟨μ2, x⟩|: positive ↔ predicted ỹ = +1 (the 4-neuron net of Eq. 2)."""
     return (x @ mu[0]).abs() - (x @ mu[1]).abs()
+
+
+def own_mean_correlation(
+    w_dot_mu: np.ndarray, w_norm: np.ndarray, a_sign: np.ndarray
+) -> np.ndarray:
+    """|⟨w_j/‖w_j‖, μ_own(j)⟩| with μ_own = μ1 (a_j > 0) or μ2 (a_j < 0): [..., m]."""
+    own = np.where(a_sign > 0, w_dot_mu[..., 0], w_dot_mu[..., 1])
+    return np.abs(own) / w_norm
+
+
+def summary(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """This data kind's headline numbers of a record (per run, [R]): corr_median_init / _final,
+    the median over neurons of the own-mean correlation (≈ 0.67/√d at initialisation), from the
+    ``correlations`` probe and the record's static second layer."""
+    if "correlations/w_dot_mu" not in arrays:
+        return {}
+    sign = arrays["static/a"][..., 0]
+    corr = own_mean_correlation(arrays["correlations/w_dot_mu"], arrays["correlations/w_norm"],
+                                sign[:, None, :])
+    med = np.median(corr, axis=-1)  # [R, T]
+    return {"corr_median_init": med[:, 0], "corr_median_final": med[:, -1]}
+

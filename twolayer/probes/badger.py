@@ -18,7 +18,7 @@ import torch
 
 from .. import net
 from ..net import Params
-from . import ProbeState, register
+from .base import ProbeState, register
 
 
 def masked_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

@@ -46,7 +46,7 @@ import torch
 
 from .. import net
 from ..errors import ConfigError
-from . import ProbeState, masked_mean, register
+from .base import ProbeState, masked_mean, register
 
 NUM_CLUSTERS = 4
 

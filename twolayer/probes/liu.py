@@ -61,7 +61,7 @@ import torch
 
 from .. import net
 from ..net import Params
-from . import ProbeState, masked_mean, register
+from .base import ProbeState, masked_mean, register
 
 ANGLE_BINS = 180  # 1° bins on [0°, 180°]
 ANGLE_EDGES_DEG = tuple(180.0 * k / ANGLE_BINS for k in range(ANGLE_BINS + 1))

@@ -33,7 +33,7 @@ from __future__ import annotations
 import torch
 
 from ..data import Dataset
-from . import ProbeState, register
+from .base import ProbeState, register
 
 
 def data_frame(data: Dataset) -> torch.Tensor:

@@ -39,7 +39,7 @@ from .. import net
 from ..errors import ConfigError
 from ..net import Params
 from ..seeding import generator
-from . import ProbeState, register
+from .base import ProbeState, register
 
 PERM_SEED = 0  # seed of the permutation streams "vashisht-perm-S", "vashisht-perm-C"
 

@@ -1,0 +1,422 @@
+"""The fused gradient kernel (:class:`Workspace`) and the gradient entry points.
+
+With per-sample weights s_i (1/n for the mean loss), c_i = s_i ∂ℓ_i/∂f ∈ R^o and
+δ_ij = ⟨a_j, c_i⟩ φ'(⟨w_j, x_i⟩ + b_j), the closed-form gradients of L̂ = Σ_i s_i ℓ_i are
+
+    ∇_W = Σ_i δ_i x_iᵀ,   ∇_b = Σ_i δ_i,   ∇_a = Σ_i φ(W x_i + b) c_iᵀ,
+
+computed block by block over runs × samples (:func:`plan.block_shape`), so the [R, n, m]
+activations never exist at once: the memory is bounded, and on a CPU a block stays in cache
+through the passes of a step. Autograd is only the test oracle.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from typing import Protocol
+
+import torch
+
+from .lanes import pool
+from .model import Loss, loss_of
+from .params import Params
+from .plan import DEFAULT_CHUNK_ELEMENTS, lane_plan, tuning, worker_threads
+
+
+class InStepGroups(Protocol):
+    """What :meth:`Workspace.run` needs of a grouping taken during the step
+    (:class:`twolayer.net.grouped.GroupSplit`): its number of groups S, a per-lane plan of its
+    blocks, and the kernel that runs one lane's plan."""
+
+    S: int
+
+    def block_plan(self, ws: Workspace, lanes: list[list[_Block]]) -> list[list]: ...
+
+    def kernel(self) -> Callable[..., None]: ...
+
+
+def zero_grads(p: Params) -> dict[str, torch.Tensor]:
+    grads = {"W": torch.zeros_like(p.W)}
+    if p.b is not None:
+        grads["b"] = torch.zeros_like(p.b)
+    if p.train_a:
+        grads["a"] = torch.zeros_like(p.a)
+    return grads
+
+
+def accumulate_chunk(
+    p: Params, grads: dict[str, torch.Tensor], xc: torch.Tensor, pre: torch.Tensor, c: torch.Tensor
+) -> None:
+    """Add one chunk's closed-form gradients: δ = (c aᵀ) ⊙ 1[pre > 0], ∇W += δᵀx, ∇b += Σδ,
+    ∇a += φ(pre)ᵀ c. (The straightforward formula; the hot path is :class:`Workspace`.)"""
+    delta = torch.bmm(c, p.a.transpose(1, 2)) * (pre > 0)  # [R, chunk, m]
+    grads["W"].baddbmm_(delta.transpose(1, 2), xc)
+    if "b" in grads:
+        grads["b"] += delta.sum(1)
+    if "a" in grads:
+        grads["a"].baddbmm_(torch.relu(pre).transpose(1, 2), c)
+
+
+def flatten(grads: dict[str, torch.Tensor]) -> torch.Tensor:
+    """[R, P]: the trained parameters' gradients as one vector per run (W, b, a order)."""
+    keys = [k for k in ("W", "b", "a") if k in grads]
+    return torch.cat([grads[k].flatten(1) for k in keys], dim=1)
+
+
+class _Block:
+    """Views of one block of the kernel: the block's samples, parameters and buffers."""
+
+    __slots__ = ("rs", "ns", "first", "xc", "Wt", "b", "h", "hT", "a", "aT", "out", "f0", "mv",
+                 "c", "c0", "ny", "nys", "rhs", "rhs_x", "rhs_c", "rhsT", "G", "ca", "gW", "gb",
+                 "ga")
+
+
+class Workspace:
+    """Preallocated buffers of the gradient kernel for one shape (R runs, n samples, m, d, o),
+    reused across steps so that the hot loop allocates nothing large.
+
+    The kernel walks the [R, n, m] activations block by block (:func:`plan.block_shape`). In one
+    block, one buffer holds in turn pre = W x + b, φ(pre) and 1[pre > 0] (in place). For one
+    output (o = 1) it uses δ_ij = c_i a_j 1[pre_ij > 0] to write the first-layer gradient as
+
+        ∇_{w_j} = a_j Σ_i 1[pre_ij > 0] c_i x_i,   ∇_{b_j} = a_j Σ_i 1[pre_ij > 0] c_i,
+
+    i.e. one GEMM G = Mᵀ [c ⊙ x, c] with M = 1[pre > 0]: no [R, n, m] product c aᵀ is
+    formed. For K outputs, δ = (c aᵀ) ⊙ M is formed in place and ∇W = δᵀ x.
+
+    On a multi-core CPU the blocks of runs are shared out to worker threads (:class:`lanes.Pool`),
+    each with its own block buffers: each worker takes the next block of runs from a shared
+    counter (``Tuning.dynamic``), so a core that is slowed down (a shared host) takes fewer
+    blocks instead of holding up the step; when the lanes split every run's samples, each has
+    a fixed range. The views of every block are built once (per lane) and kept while the same
+    data and parameter tensors are used (full-batch GD: every step), so a step issues only the
+    arithmetic.
+    """
+
+    def __init__(self, p: Params, n: int, budget: int = DEFAULT_CHUNK_ELEMENTS):
+        R, m, d, o = p.runs, p.m, p.W.shape[2], p.outputs
+        dev = p.W.device
+        self.key = self._key(p, n)
+        k = worker_threads(R, n, m, budget, dev)
+        self.shape, self.lane_blocks, self.split = lane_plan(R, n, m, budget, dev, k)
+        lanes = len(self.lane_blocks)
+        self.workers = lanes if lanes > 1 else 0
+        # dynamic: every lane can run every unit (a block of runs with all its sample blocks)
+        self.units: list[list[tuple[slice, slice]]] | None = None
+        if self.workers and not self.split and tuning().dynamic:
+            by_run: dict[int, list[tuple[slice, slice]]] = {}
+            for todo in self.lane_blocks:
+                for rs, ns in todo:
+                    by_run.setdefault(rs.start, []).append((rs, ns))
+            self.units = [by_run[r] for r in sorted(by_run)]
+        rc, nc = self.shape
+        new = p.W.new_empty
+        self.bias = p.b is not None
+        self.act = [new(rc, nc, m) for _ in range(lanes)]
+        self.cbuf = [new(rc, nc, o) for _ in range(lanes)]
+        if o == 1:
+            self.rhs = [new(rc, nc, d + int(self.bias)) for _ in range(lanes)]  # [c_i x_i, c_i]
+            self.ny = new(R, n)  # −y
+            self.nys = new(R, n)  # −y s
+        else:
+            self.ca = [new(rc, nc, m) for _ in range(lanes)]  # c aᵀ
+        # gradient accumulators: one set, or one per lane when the lanes split samples
+        shapes = {"G": (R, d + int(self.bias), m)} if o == 1 else {"gW": (R, m, d)}
+        if o != 1 and self.bias:
+            shapes["gb"] = (R, m)
+        if p.train_a:
+            shapes["ga"] = (R, m, o)
+        self.acc = [{k_: new(*s) for k_, s in shapes.items()}]
+        if self.split:
+            self.acc += [{k_: new(*s) for k_, s in shapes.items()} for _ in range(lanes - 1)]
+        self.G = self.acc[0].get("G")  # [c ⊙ x, c]ᵀ M (one output), i.e. (Mᵀ [c ⊙ x, c])ᵀ
+        self.gW, self.gb = self.acc[0].get("gW"), self.acc[0].get("gb")
+        self.ga = self.acc[0].get("ga")
+        self.out = new(R, n, o)
+        self.loss = new(R, n)
+        self._plan: list[list[_Block]] = []
+        self._plan_key: tuple | None = None
+        self._gplan: tuple | None = None  # (GroupSplit, block plan, grouped views)
+        self.psi_: Callable[[torch.Tensor], torch.Tensor] | None = None
+
+    @staticmethod
+    def _key(p: Params, n: int) -> tuple:
+        return (p.runs, n, p.m, p.W.shape[2], p.outputs, p.b is not None, p.train_a,
+                p.W.dtype, p.W.device)
+
+    def fits(self, p: Params, n: int) -> bool:
+        return self.key == self._key(p, n)
+
+    def can_split(self, p: Params, objective: str | None = None) -> bool:
+        """Whether a :class:`GroupSplit` can ride along: one output, a fixed second layer, whole
+        runs per block on lanes that do not split samples (and, when ``objective`` is given, a
+        margin loss: :attr:`Loss.psi_`)."""
+        n = self.key[1]
+        if objective is not None and loss_of(objective).psi_ is None:
+            return False
+        return p.outputs == 1 and not p.train_a and self.shape[1] == n and not self.split
+
+    def _lanes(self, p: Params, x: torch.Tensor) -> list[list[_Block]]:
+        """The block views for these tensors, one list per lane. The plan keeps the tensors
+        alive, so an equal (data pointer, shape, strides) key means the very same storage."""
+        key = tuple(
+            (t.data_ptr(), tuple(t.shape), t.stride())
+            for t in (x, p.W, p.a, p.b if p.b is not None else p.W)
+        )
+        if key != self._plan_key:
+            plan = []
+            if self.units is not None:  # per lane: every unit, with this lane's buffers
+                for lane in range(self.workers):
+                    plan.append([[self._block(p, x, rs, ns, lane, ns.start == 0)
+                                  for rs, ns in unit] for unit in self.units])
+            else:
+                for lane, todo in enumerate(self.lane_blocks):
+                    lo = todo[0][1].start if todo else 0  # a lane's first sample
+                    plan.append([self._block(p, x, rs, ns, lane, ns.start == lo)
+                                 for rs, ns in todo])
+            self._plan, self._plan_key = plan, key
+        return self._plan
+
+    def _block(self, p: Params, x: torch.Tensor, rs: slice, ns: slice, lane: int,
+               first: bool) -> _Block:
+        B = _Block()
+        B.rs, B.ns, B.first = rs, ns, first
+        acc = self.acc[lane if self.split else 0]
+        B.xc = x[rs, ns]
+        rows, cols, d = B.xc.shape
+        B.Wt = p.W[rs].transpose(1, 2)
+        B.b = p.b[rs].unsqueeze(1) if p.b is not None else None
+        B.h = self.act[lane][:rows, :cols]
+        B.hT = B.h.transpose(1, 2)
+        B.a = p.a[rs]
+        B.aT = B.a.transpose(1, 2)
+        B.out = self.out[rs, ns]
+        B.f0 = B.out[..., 0]
+        B.mv = None
+        if p.outputs == 1 and x.device.type == "cpu" and B.out.is_contiguous():
+            B.mv = [(B.h[i], B.a[i, :, 0], B.out[i, :, 0]) for i in range(rows)]
+        B.c = self.cbuf[lane][:rows, :cols]
+        B.c0 = B.c[..., 0]
+        B.ga = acc["ga"][rs] if "ga" in acc else None
+        if p.outputs == 1:
+            B.ny, B.nys = self.ny[rs, ns], self.nys[rs, ns]
+            B.rhs = self.rhs[lane][:rows, :cols]
+            B.rhs_x = B.rhs[..., :d]
+            B.rhs_c = B.rhs[..., d] if self.bias else None
+            B.rhsT = B.rhs.transpose(1, 2)
+            B.G = acc["G"][rs]
+        else:
+            B.G = None
+            B.ca = self.ca[lane][:rows, :cols]
+            B.gW = acc["gW"][rs]
+            B.gb = acc["gb"][rs] if self.bias else None
+        return B
+
+    def run(
+        self,
+        p: Params,
+        x: torch.Tensor,
+        y: torch.Tensor | None,
+        objective: str,
+        scale: float | torch.Tensor,
+        coeffs: torch.Tensor | None = None,
+        groups: InStepGroups | None = None,
+    ) -> None:
+        """Accumulate the gradient of Σ_i ⟨c_i, f(x_i)⟩ into the buffers, with
+        c_i = s_i ∂ℓ_i/∂f (``coeffs`` None: also fills ``out`` and ``loss``; s_i = ``scale``, a
+        number or [R, n]) or c = ``coeffs`` [R, n, o] as given. With ``groups`` (see
+        :class:`GroupSplit`; s_i = 1/n) also fill ``gram``; the step's own gradient is then the
+        sum of the group gradients (the same up to the order of the float additions)."""
+        loss = loss_of(objective) if coeffs is None else None
+        psi_ = loss.psi_ if loss is not None and p.outputs == 1 else None  # margin fast path
+        if groups is not None:
+            if not (psi_ is not None and self.can_split(p) and isinstance(scale, float)):
+                raise ValueError("group gradients in the step need a margin loss, one "
+                                 "output, a fixed second layer and whole runs per block")
+            self.psi_ = psi_
+            self.gram = torch.empty(p.runs, groups.S + 1, groups.S + 1, dtype=torch.float64,
+                                    device=x.device)
+            self.x_rows = x.reshape(-1, x.shape[2])  # a view for a contiguous x
+            self.out_flat = self.out.view(-1)  # one output: [R·n]
+        if psi_ is not None:  # c = ψ(−y f)·(−y s), with −y and −y s filled once per call
+            self.ny.copy_(y).neg_()
+            torch.mul(self.ny, scale if isinstance(scale, float) else scale.to(x.dtype),
+                      out=self.nys)
+        elif coeffs is None and not isinstance(scale, float):
+            scale = scale.to(x.dtype).unsqueeze(-1)
+        lanes = self._lanes(p, x)
+        if groups is not None:
+            if self._gplan is None or self._gplan[0] is not groups or self._gplan[1] is not lanes:
+                self._gplan = (groups, lanes, groups.block_plan(self, lanes))
+            fn, parts = groups.kernel(), [(pairs, self, groups.S) for pairs in self._gplan[2]]
+        else:
+            fn, parts = _run_blocks, [(lane, y, loss, scale, coeffs, psi_) for lane in lanes]
+        if self.units is not None:  # each worker takes the next unit until none is left
+            counter = itertools.count()
+            pool(self.workers).map(_take, [(part[0], counter, fn, part[1:]) for part in parts])
+        elif self.workers:
+            pool(self.workers).map(fn, parts)
+        else:
+            fn(*parts[0])
+        if self.split:  # lanes that saw samples add their gradients into lane 0's
+            for acc, todo in zip(self.acc[1:], self.lane_blocks[1:]):
+                if todo:
+                    for k_, v in acc.items():
+                        self.acc[0][k_].add_(v)
+        if loss is not None:
+            self.loss.copy_(loss.value(self.out, y))
+
+    def gradients(self, p: Params) -> dict[str, torch.Tensor]:
+        """The accumulated gradients as new tensors, keys as :meth:`Params.trainable`."""
+        if p.outputs == 1:
+            d = p.W.shape[2]
+            grads = {"W": (p.a * self.G[:, :d].transpose(1, 2)).contiguous()}
+            if self.bias:
+                grads["b"] = p.a[..., 0] * self.G[:, d]
+        else:
+            grads = {"W": self.gW.clone()}
+            if self.bias:
+                grads["b"] = self.gb.clone()
+        if self.ga is not None:
+            grads["a"] = self.ga.clone()
+        return grads
+
+    def descend(self, p: Params, lr: float) -> None:
+        """θ ← θ − α g in place with the accumulated gradient g (W and b first: their gradient
+        uses the a of this step)."""
+        if p.outputs == 1:
+            d = p.W.shape[2]
+            p.W.addcmul_(self.G[:, :d].transpose(1, 2), p.a, value=-lr)
+            if self.bias:
+                p.b.addcmul_(self.G[:, d], p.a[..., 0], value=-lr)
+        else:
+            p.W.add_(self.gW, alpha=-lr)
+            if self.bias:
+                p.b.add_(self.gb, alpha=-lr)
+        if self.ga is not None:
+            p.a.add_(self.ga, alpha=-lr)
+
+
+def _take(units: list[list], counter: Iterator[int], fn: Callable[..., None], args: tuple) -> None:
+    """Run fn(unit, *args) on units[next(counter)] until the units run out (the counter is
+    shared by the workers; ``next`` on it is atomic under the interpreter lock)."""
+    while (u := next(counter)) < len(units):
+        fn(units[u], *args)
+
+
+def _block_hidden(B: _Block, x: torch.Tensor) -> torch.Tensor:
+    """φ(W x + b) of block B's runs for the rows x [r, c, d], in B's activation buffer."""
+    if B.b is None:
+        torch.bmm(x, B.Wt, out=B.h)
+    else:
+        torch.baddbmm(B.b, x, B.Wt, out=B.h)
+    return B.h.relu_()
+
+
+def _run_blocks(
+    plan: list[_Block],
+    y: torch.Tensor | None,
+    loss: Loss | None,
+    scale: float | torch.Tensor,
+    coeffs: torch.Tensor | None,
+    psi_: Callable[[torch.Tensor], torch.Tensor] | None,
+) -> None:
+    """The kernel on the given blocks (see :class:`Workspace`)."""
+    for B in plan:
+        h = _block_hidden(B, B.xc)
+        if coeffs is not None:
+            c = coeffs[B.rs, B.ns]
+        else:
+            if B.mv is not None:
+                for hi, ai, oi in B.mv:
+                    torch.mv(hi, ai, out=oi)
+            else:
+                B.out.copy_(torch.bmm(h, B.a))
+            if psi_ is not None:  # c = ψ(−y f)·(−y s) (logistic: σ(−y f)·(−y s))
+                c = B.c
+                psi_(torch.mul(B.f0, B.ny, out=B.c0)).mul_(B.nys)
+            else:
+                _, dl = loss.value_and_dloss(B.out, y[B.rs, B.ns])
+                c = dl.mul_(scale if isinstance(scale, float) else scale[B.rs, B.ns])
+        if B.ga is not None:
+            _gemm_acc(B.ga, B.hT, c, B.first)
+        h.gt_(0)  # 1[pre > 0] as 0/1 of the float dtype, in place; B.hT now views Mᵀ
+        if B.G is not None:  # one output
+            torch.mul(B.xc, c, out=B.rhs_x)
+            if B.rhs_c is not None:
+                B.rhs_c.copy_(c[..., 0])
+            _gemm_acc(B.G, B.rhsT, h, B.first)  # this layout: ~15% faster than Mᵀ rhs
+        else:
+            delta = h.mul_(torch.bmm(c, B.aT, out=B.ca))
+            _gemm_acc(B.gW, B.hT, B.xc, B.first)
+            if B.gb is not None:
+                if B.first:
+                    torch.sum(delta, 1, out=B.gb)
+                else:
+                    B.gb += delta.sum(1)
+
+
+def _gemm_acc(out: torch.Tensor, lhs: torch.Tensor, rhs: torch.Tensor, first: bool) -> None:
+    """out = lhs @ rhs (first block) or out += lhs @ rhs (batched)."""
+    if first:
+        torch.bmm(lhs, rhs, out=out)
+    else:
+        out.baddbmm_(lhs, rhs)
+
+
+def _workspace(p: Params, n: int, budget: int, ws: Workspace | None) -> Workspace:
+    return ws if ws is not None and ws.fits(p, n) else Workspace(p, n, budget)
+
+
+def gradients_from_coeffs(
+    p: Params,
+    x: torch.Tensor,
+    coeffs: torch.Tensor,
+    budget: int = DEFAULT_CHUNK_ELEMENTS,
+) -> dict[str, torch.Tensor]:
+    """Closed-form gradients of Σ_i ⟨c_i, f(x_i)⟩ for given coefficients c [R, n, o]
+    (c_i = s_i ∂ℓ_i/∂f gives the gradient of Σ_i s_i ℓ_i). Keys as :meth:`Params.trainable`."""
+    ws = Workspace(p, x.shape[1], budget)
+    ws.run(p, x, None, "", 1.0, coeffs=coeffs.to(x.dtype))
+    return ws.gradients(p)
+
+
+def loss_gradients(
+    p: Params,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    objective: str,
+    weights: torch.Tensor | None = None,
+    budget: int = DEFAULT_CHUNK_ELEMENTS,
+    workspace: Workspace | None = None,
+) -> tuple[dict[str, torch.Tensor], torch.Tensor, torch.Tensor]:
+    """Gradients of L = Σ_i s_i ℓ_i (s_i = 1/n unless ``weights`` [R, n] is given).
+
+    Returns (grads, per-sample loss [R, n], outputs f [R, n, o]), in one pass over blocks.
+    With a reused ``workspace`` the loss and outputs are views of its buffers (overwritten by
+    its next use)."""
+    n = x.shape[1]
+    ws = _workspace(p, n, budget, workspace)
+    scale = 1.0 / n if weights is None else weights.to(x.dtype)
+    ws.run(p, x, y, objective, scale)
+    return ws.gradients(p), ws.loss, ws.out
+
+
+def descent_step(
+    p: Params,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    objective: str,
+    lr: float,
+    workspace: Workspace,
+    weights: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """One gradient step θ ← θ − α ∇L̂(θ) on ``p`` in place, L̂ = Σ_i s_i ℓ_i (s_i = 1/n
+    unless ``weights``). Returns the per-sample losses ℓ_i [R, n] at θ before the step (a view
+    of the workspace)."""
+    n = x.shape[1]
+    scale = 1.0 / n if weights is None else weights
+    workspace.run(p, x, y, objective, scale)
+    workspace.descend(p, lr)
+    return workspace.loss

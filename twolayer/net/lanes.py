@@ -1,0 +1,74 @@
+"""CPU worker lanes: a pool of threads, each running torch ops on one intra-op thread."""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+from collections.abc import Callable
+
+import torch
+
+
+class Pool:
+    """k daemon threads, each running torch ops on one intra-op thread of its own.
+
+    On a CPU with k cores, k independent streams of single-threaded ops (each on its own blocks
+    of runs) beat one stream of ops that are each split over k OpenMP threads: no barrier per
+    op, and every block stays in the cache of the core that made it. The calling thread keeps
+    its own intra-op setting."""
+
+    def __init__(self, k: int):
+        self.k = k
+        self.tasks: list[queue.SimpleQueue] = [queue.SimpleQueue() for _ in range(k)]
+        self.done: queue.SimpleQueue = queue.SimpleQueue()
+        self.lock = threading.Lock()  # one caller at a time
+        threads = torch.get_num_threads()
+        ready = threading.Barrier(k + 1)
+        for i in range(k):
+            threading.Thread(target=self._loop, args=(i, ready), daemon=True,
+                             name=f"twolayer-worker-{i}").start()
+        ready.wait()
+        torch.set_num_threads(threads)  # the process default, for threads started later
+
+    def _loop(self, i: int, ready: threading.Barrier) -> None:
+        _WORKER.active = True
+        torch.set_num_threads(1)  # this thread's OpenMP and MKL setting
+        torch.set_grad_enabled(False)  # grad mode is per thread
+        ready.wait()
+        while True:
+            fn, args = self.tasks[i].get()
+            try:
+                fn(*args)
+                self.done.put(None)
+            except BaseException as e:  # re-raised in the caller
+                self.done.put(e)
+
+    def map(self, fn: Callable[..., None], parts: list[tuple]) -> None:
+        """fn(*parts[i]) on worker i, for all i at once; returns when all are done."""
+        with self.lock:
+            for i, args in enumerate(parts):
+                self.tasks[i].put((fn, args))
+            errors = [self.done.get() for _ in parts]
+        for e in errors:
+            if e is not None:
+                raise e
+
+
+_POOLS: dict[tuple[int, int], Pool] = {}
+_WORKER = threading.local()
+_POOL_LOCK = threading.Lock()
+
+
+def pool(k: int) -> Pool:
+    """The process's pool of k workers (a forked child starts its own: threads do not fork)."""
+    key = (k, os.getpid())
+    with _POOL_LOCK:
+        if key not in _POOLS:
+            _POOLS[key] = Pool(k)
+        return _POOLS[key]
+
+
+def in_worker() -> bool:
+    """Whether the calling thread is one of the pools' workers (which never start lanes)."""
+    return getattr(_WORKER, "active", False)

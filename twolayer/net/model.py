@@ -1,0 +1,207 @@
+"""The model and its losses.
+
+Network r computes
+
+    f_r(x) = Σ_j a_rj φ(⟨w_rj, x⟩ + b_rj),   φ = relu, φ'(0) = 0.
+
+Loss of a sample (:data:`LOSSES`, by objective name):
+    logistic  ℓ_i = log(1 + exp(−y_i f(x_i))),  ∂ℓ_i/∂f = −y_i σ(−y_i f(x_i));
+    softmax   ℓ_i = −log softmax(f(x_i))_{y_i},   ∂ℓ_i/∂f_k = softmax_k − 1[k = y_i].
+A margin loss of one output, ℓ_i = ℓ(y_i f(x_i)), also gives ψ(u) = −ℓ'(−u) (logistic: ψ = σ), so
+that the kernels form c_i = s_i ∂ℓ_i/∂f = ψ(−y_i f_i)·(−y_i s_i) in place, a few ops per block.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import torch
+
+from .lanes import pool
+from .params import Params
+from .plan import DEFAULT_CHUNK_ELEMENTS, chunks, lane_plan, tuning, worker_threads
+
+
+@dataclass(frozen=True)
+class Loss:
+    """A per-sample loss of the outputs: ``value(out, y)`` ℓ [R, n]; ``value_and_dloss(out, y)``
+    (ℓ [R, n], ∂ℓ/∂f [R, n, o]); for a one-output margin loss ℓ(y f), ``psi_`` applies
+    ψ(u) = −ℓ'(−u) in place (the kernels' fast path, and what the grouped kernel needs)."""
+
+    value: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+    value_and_dloss: Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
+    psi_: Callable[[torch.Tensor], torch.Tensor] | None = None
+
+
+def _logistic(out: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    z = y.to(out.dtype) * out[..., 0]
+    loss = torch.nn.functional.softplus(-z)
+    dl = (-y.to(out.dtype) * torch.sigmoid(-z)).unsqueeze(-1)
+    return loss, dl
+
+
+def _logistic_value(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return torch.nn.functional.softplus(-(y.to(out.dtype) * out[..., 0]))
+
+
+def _softmax(out: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    cls = labels_to_classes(y, out.shape[-1])
+    logp = torch.log_softmax(out, dim=-1)
+    loss = -logp.gather(-1, cls.unsqueeze(-1)).squeeze(-1)
+    dl = logp.exp()
+    dl.scatter_add_(-1, cls.unsqueeze(-1), -torch.ones_like(loss).unsqueeze(-1))
+    return loss, dl
+
+
+def _softmax_value(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    cls = labels_to_classes(y, out.shape[-1])
+    return -torch.log_softmax(out, dim=-1).gather(-1, cls.unsqueeze(-1)).squeeze(-1)
+
+
+LOSSES: dict[str, Loss] = {
+    "logistic": Loss(_logistic_value, _logistic, torch.Tensor.sigmoid_),
+    "softmax": Loss(_softmax_value, _softmax),
+}
+
+
+def loss_of(objective: str) -> Loss:
+    """The :class:`Loss` of an objective name (ValueError for an unknown one)."""
+    if objective not in LOSSES:
+        raise ValueError(f"unknown objective {objective!r}")
+    return LOSSES[objective]
+
+
+def preactivation(p: Params, x: torch.Tensor) -> torch.Tensor:
+    """[R, n, m]: ⟨w_j, x_i⟩ + b_j."""
+    pre = torch.bmm(x, p.W.transpose(1, 2))
+    if p.b is not None:
+        pre = pre + p.b.unsqueeze(1)
+    return pre
+
+
+def _hidden_into(p: Params, rs: slice, xc: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+    """φ(W x + b) of the runs ``rs`` for the samples xc [r, c, d], written into ``out``."""
+    Wt = p.W[rs].transpose(1, 2)
+    if p.b is None:
+        torch.bmm(xc, Wt, out=out)
+    else:
+        torch.baddbmm(p.b[rs].unsqueeze(1), xc, Wt, out=out)
+    return out.relu_()
+
+
+def _readout_into(h: torch.Tensor, a: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+    """out = f = h a: [r, c, m] × [r, m, o] → [r, c, o]. One output on the CPU uses one
+    matrix–vector product per run (no temporary; a batched bmm with one column is ~3× slower)."""
+    if a.shape[2] == 1 and h.device.type == "cpu" and out.is_contiguous():
+        for i in range(h.shape[0]):
+            torch.mv(h[i], a[i, :, 0], out=out[i, :, 0])
+        return out
+    return out.copy_(torch.bmm(h, a))
+
+
+def forward(p: Params, x: torch.Tensor, budget: int = DEFAULT_CHUNK_ELEMENTS) -> torch.Tensor:
+    """f(x) for every run: [R, n, o]. x is [R, n, d]."""
+    R, n = x.shape[:2]
+    out = x.new_empty(R, n, p.outputs)
+    k = worker_threads(R, n, p.m, budget, x.device)
+    shape, lanes, split = lane_plan(R, n, p.m, budget, x.device, k)
+
+    def lane(mine: list[tuple[slice, slice]], counter: Iterator[int] | None = None) -> None:
+        """The blocks ``mine`` in turn, or (with ``counter``) the next one until none is left."""
+        buf = x.new_empty(shape[0], shape[1], p.m)
+
+        def block(rs: slice, ns: slice) -> None:
+            xc = x[rs, ns]
+            h = _hidden_into(p, rs, xc, buf[: xc.shape[0], : xc.shape[1]])
+            _readout_into(h, p.a[rs], out[rs, ns])
+
+        if counter is None:
+            for rs, ns in mine:
+                block(rs, ns)
+        else:
+            while (u := next(counter)) < len(mine):
+                block(*mine[u])
+
+    if len(lanes) > 1 and tuning().dynamic and not split:  # blocks from a shared counter
+        every = sorted((b for mine in lanes for b in mine), key=lambda b: (b[0].start, b[1].start))
+        counter = itertools.count()
+        pool(len(lanes)).map(lane, [(every, counter) for _ in lanes])
+    elif len(lanes) > 1:  # the lanes write disjoint blocks of the output
+        pool(len(lanes)).map(lane, [(mine,) for mine in lanes])
+    else:
+        lane(lanes[0])
+    return out
+
+
+def loss_and_dloss(
+    out: torch.Tensor, y: torch.Tensor, objective: str
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-sample loss ℓ_i [R, n] and ∂ℓ_i/∂f [R, n, o] for labels y [R, n]."""
+    return loss_of(objective).value_and_dloss(out, y)
+
+
+def sample_loss(out: torch.Tensor, y: torch.Tensor, objective: str) -> torch.Tensor:
+    """Per-sample loss ℓ_i [R, n] (as in :func:`loss_and_dloss`, without the derivative)."""
+    return loss_of(objective).value(out, y)
+
+
+def labels_to_classes(y: torch.Tensor, k: int) -> torch.Tensor:
+    """Class indices 0..K−1 from labels. K = 2 labels are always ±1 (+1 → 0, −1 → 1), decided
+    per label, never from the batch (a chunk or minibatch of only +1 labels is still class 0)."""
+    if k == 2:
+        return (y < 0).long()
+    return y.long()
+
+
+def predict(out: torch.Tensor) -> torch.Tensor:
+    """Predicted labels: sgn f (ties → −1) for one output, argmax for K."""
+    if out.shape[-1] == 1:
+        return torch.where(out[..., 0] > 0, 1, -1)
+    return out.argmax(dim=-1)
+
+
+def errors(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """[R, n] bool: prediction ≠ label (labels ±1 for one output, class indices for K)."""
+    pred = predict(out)
+    if out.shape[-1] != 1:
+        y = labels_to_classes(y, out.shape[-1])
+    return pred != y
+
+
+def per_sample_grad_sq_norms(
+    p: Params, x: torch.Tensor, coeffs: torch.Tensor, budget: int = DEFAULT_CHUNK_ELEMENTS
+) -> torch.Tensor:
+    """[R, n]: ‖∇_θ ⟨c_i, f(x_i)⟩‖² for each sample, by the closed form
+    ‖δ_i‖²(‖x_i‖² + 1[bias]) + ‖c_i‖²‖φ(W x_i + b)‖²·1[a trains]."""
+    n = x.shape[1]
+    res = x.new_empty(x.shape[0], n)
+    at = p.a.transpose(1, 2)
+    for sl in chunks(n, p.runs, p.m, budget):
+        xc, c = x[:, sl], coeffs[:, sl]
+        pre = preactivation(p, xc)
+        delta = torch.bmm(c, at) * (pre > 0)
+        sq = delta.square().sum(-1) * (xc.square().sum(-1) + (1.0 if p.b is not None else 0.0))
+        if p.train_a:
+            sq = sq + c.square().sum(-1) * torch.relu(pre).square().sum(-1)
+        res[:, sl] = sq
+    return res
+
+
+def input_jacobian(p: Params, x: torch.Tensor) -> torch.Tensor:
+    """∂f/∂x at each sample: [R, n, o, d], J_i = Σ_j a_j φ'(⟨w_j, x_i⟩ + b_j) w_jᵀ."""
+    act = (preactivation(p, x) > 0).to(x.dtype)  # [R, n, m]
+    return torch.einsum("rnm,rmo,rmd->rnod", act, p.a, p.W)
+
+
+def input_jacobian_norms(
+    p: Params, x: torch.Tensor, budget: int = DEFAULT_CHUNK_ELEMENTS
+) -> torch.Tensor:
+    """[R, n]: Frobenius norms ‖∂f/∂x(x_i)‖_F, in chunks of samples."""
+    n = x.shape[1]
+    res = x.new_empty(x.shape[0], n)
+    per = max(1, p.outputs * x.shape[2] // max(1, p.m))
+    for sl in chunks(n, p.runs, p.m * per, budget):
+        res[:, sl] = input_jacobian(p, x[:, sl]).flatten(2).norm(dim=-1)
+    return res

@@ -1,0 +1,92 @@
+"""Parameters of R two-layer ReLU networks and their initialisation.
+
+R independent networks live in one set of tensors: W [R, m, d], a [R, m, o], b [R, m] or None,
+with o = 1 output (binary, labels ±1) or o = K (softmax).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import torch
+
+from ..config import NetConfig
+from ..seeding import generator
+
+
+@dataclass(frozen=True)
+class Params:
+    """Parameters of R networks. ``train_a``/``train_b`` say which of a, b are trained."""
+
+    W: torch.Tensor  # [R, m, d]
+    a: torch.Tensor  # [R, m, o]
+    b: torch.Tensor | None  # [R, m] or None (no bias)
+    train_a: bool = False
+
+    @property
+    def runs(self) -> int:
+        return self.W.shape[0]
+
+    @property
+    def m(self) -> int:
+        return self.W.shape[1]
+
+    @property
+    def outputs(self) -> int:
+        return self.a.shape[2]
+
+    def clone(self) -> Params:
+        return replace(
+            self,
+            W=self.W.clone(),
+            a=self.a.clone(),
+            b=None if self.b is None else self.b.clone(),
+        )
+
+    def to(self, device: torch.device | str, dtype: torch.dtype | None = None) -> Params:
+        return replace(
+            self,
+            W=self.W.to(device, dtype),
+            a=self.a.to(device, dtype),
+            b=None if self.b is None else self.b.to(device, dtype),
+        )
+
+    def select(self, runs: list[int] | slice) -> Params:
+        return replace(
+            self, W=self.W[runs], a=self.a[runs], b=None if self.b is None else self.b[runs]
+        )
+
+    def trainable(self) -> dict[str, torch.Tensor]:
+        """The trained tensors by name: W always, a and b when they train."""
+        out = {"W": self.W}
+        if self.b is not None:
+            out["b"] = self.b
+        if self.train_a:
+            out["a"] = self.a
+        return out
+
+
+def init_params(
+    cfg: NetConfig, d: int, seeds: list[int], init_var: float, dtype: torch.dtype = torch.float32
+) -> Params:
+    """Initialise R = len(seeds) networks on the CPU, each from its own seed.
+
+    W_jk ~ N(0, ω_init²) with ω_init² = ``init_var``; b = 0; a as in ``cfg.second_layer``:
+    fixed signs a_j = +1/√m (j < m/2) and −1/√m (j ≥ m/2) (:attr:`NetConfig.fixed_signs`), or
+    random a_jk ~ N(0, 1/m).
+    """
+    m, o = cfg.m, cfg.outputs
+    Ws, As = [], []
+    for s in seeds:
+        g = generator(s, "init")
+        Ws.append(torch.randn(m, d, generator=g, dtype=dtype) * math.sqrt(init_var))
+        if cfg.fixed_signs:
+            a = torch.full((m, o), 1.0 / math.sqrt(m), dtype=dtype)
+            a[m // 2 :] *= -1.0
+        else:
+            a = torch.randn(m, o, generator=g, dtype=dtype) / math.sqrt(m)
+        As.append(a)
+    W = torch.stack(Ws)
+    b = torch.zeros(len(seeds), m, dtype=dtype) if cfg.bias else None
+    return Params(W=W, a=torch.stack(As), b=b, train_a=cfg.train_second_layer)

@@ -1,0 +1,124 @@
+"""The probe protocol: the registry, :class:`ProbeState` and the in-step capability.
+
+A probe is a function ``probe(state) -> dict[str, Tensor]`` registered by name with
+:func:`register`; every returned tensor has the run axis first ([R, ...]). The training layer
+calls the requested probes at each probe time and stacks their outputs over time into
+[R, T, ...] arrays of the record (key ``"<probe>/<name>"``).
+
+A probe may also declare, at registration, the sample groups whose gradients it needs:
+``in_step_groups(data) -> net.GroupSplit | None``. When the step at a probe time computes the
+gradient of the probe's loss anyway (full batch, the mean loss), the training layer takes the
+group gradients' Gram matrix Γ_st = ⟨g_s, g_t⟩ in that same pass and hands it to the probe
+(:meth:`ProbeState.in_step`); otherwise the probe computes it itself. The training layer never
+names a probe and never writes a probe's private state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from .. import net
+from ..data import Dataset
+from ..net import Params
+
+ProbeFn = Callable[["ProbeState"], dict[str, torch.Tensor]]
+GroupsFn = Callable[[Dataset], "net.GroupSplit | None"]
+# a probe's headline numbers of a record: fn(arrays) -> {name: [R] values}
+SummaryFn = Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
+REGISTRY: dict[str, ProbeFn] = {}
+
+
+def register(
+    name: str, in_step_groups: GroupsFn | None = None, summary: SummaryFn | None = None
+) -> Callable[[ProbeFn], ProbeFn]:
+    """Decorator: make a probe available under ``name``. Optional capabilities:
+    ``in_step_groups``: the groups whose gradients the step may take for it (module docstring);
+    ``summary``: its headline numbers of a record (:func:`summaries`)."""
+
+    def deco(fn: ProbeFn) -> ProbeFn:
+        if in_step_groups is not None:
+            fn.in_step_groups = in_step_groups  # type: ignore[attr-defined]
+        if summary is not None:
+            fn.summary = summary  # type: ignore[attr-defined]
+        REGISTRY[name] = fn
+        return fn
+
+    return deco
+
+
+def in_step_groups(name: str, data: Dataset) -> net.GroupSplit | None:
+    """The groups probe ``name`` wants taken during the step, or None (no such capability)."""
+    hook = getattr(REGISTRY.get(name), "in_step_groups", None)
+    return hook(data) if hook is not None else None
+
+
+def summaries(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The headline numbers ({name: [R] values}) of every registered probe with a ``summary``
+    whose outputs are in ``arrays`` (a record's arrays), in registration order."""
+    out: dict[str, np.ndarray] = {}
+    for name, fn in REGISTRY.items():
+        hook = getattr(fn, "summary", None)
+        if hook is not None and any(k.startswith(name + "/") for k in arrays):
+            out.update(hook(arrays))
+    return out
+
+
+@dataclass
+class ProbeState:
+    """What a probe may read at one probe time: the step, the parameters (current and initial),
+    the dataset on the compute device, the objective and the chunk budget; and what the
+    training step already computed at these parameters (:meth:`set_train_outputs`,
+    :meth:`set_in_step`), shared by the probes at this time."""
+
+    step: int
+    params: Params
+    init: Params
+    data: Dataset
+    objective: str
+    budget: int = net.DEFAULT_CHUNK_ELEMENTS
+    _cache: dict[str, torch.Tensor] = field(default_factory=dict)
+    _in_step: dict[str, torch.Tensor] = field(default_factory=dict)
+
+    def set_train_outputs(self, out: torch.Tensor) -> None:
+        """f(θ_t) [R, n, o] on the training inputs, from the step (so no probe recomputes it)."""
+        self._cache["train"] = out
+
+    def set_in_step(self, probe: str, gram: torch.Tensor) -> None:
+        """The Gram matrix [R, S+1, S+1] of the groups ``probe`` declared, from the step."""
+        self._in_step[probe] = gram
+
+    def in_step(self, probe: str) -> torch.Tensor | None:
+        """The Gram matrix the step took for ``probe``'s groups, or None."""
+        return self._in_step.get(probe)
+
+    def out_train(self) -> torch.Tensor:
+        if "train" not in self._cache:
+            self._cache["train"] = net.forward(self.params, self.data.x, self.budget)
+        return self._cache["train"]
+
+    def out_test(self) -> torch.Tensor:
+        if "test" not in self._cache:
+            self._cache["test"] = net.forward(self.params, self.data.x_test, self.budget)
+        return self._cache["test"]
+
+
+def masked_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean over the last axis restricted to ``mask``; NaN where the mask is empty."""
+    mask = mask.to(values.dtype)
+    return (values * mask).sum(-1) / mask.sum(-1)
+
+
+def run_probes(names: tuple[str, ...] | list[str], state: ProbeState) -> dict[str, torch.Tensor]:
+    """Run the named probes; keys ``"<probe>/<quantity>"``."""
+    out: dict[str, torch.Tensor] = {}
+    for name in names:
+        if name not in REGISTRY:
+            known = ", ".join(sorted(REGISTRY))
+            raise KeyError(f"unknown probe {name!r}; known probes: {known}")
+        for k, v in REGISTRY[name](state).items():
+            out[f"{name}/{k}"] = v
+    return out

@@ -1,0 +1,126 @@
+"""The ``segments`` probe: gradients of the mean training loss restricted to groups of samples.
+
+Segment gradients g_S = (1/n) Σ_{i∈S} ∇_θ ℓ_i for S = the clean samples C and the noisy samples
+N of each true class (so g = g_C + g_N), and ĝ, the gradient under the true labels. The probe
+reads everything from the Gram matrix Γ of the group gradients, which the training step takes
+in its own pass when it can (the probe declares its groups: :func:`segment_split`).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from .. import net
+from ..data import Dataset
+from ..net import Params
+from .base import ProbeState, register
+
+
+def segment_gradients(
+    p: Params,
+    x: torch.Tensor,
+    coeffs: torch.Tensor,
+    masks: torch.Tensor,
+    budget: int = net.DEFAULT_CHUNK_ELEMENTS,
+) -> torch.Tensor:
+    """[S, R, P]: flattened gradients of Σ_{i∈S_s} ⟨c_i, f(x_i)⟩ for S segment masks [S, R, n].
+
+    One forward per chunk, shared by all segments (masked sums of the same coefficients)."""
+    S = masks.shape[0]
+    grads = [net.zero_grads(p) for _ in range(S)]
+    for sl in net.chunks(x.shape[1], p.runs, p.m, budget):
+        xc = x[:, sl]
+        pre = net.preactivation(p, xc)
+        for k in range(S):
+            c = coeffs[:, sl] * masks[k][:, sl].unsqueeze(-1).to(coeffs.dtype)
+            net.accumulate_chunk(p, grads[k], xc, pre, c)
+    return torch.stack([net.flatten(g) for g in grads])
+
+
+def _cos(u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    return (u * v).sum(-1) / (u.norm(dim=-1) * v.norm(dim=-1))
+
+
+def segment_groups(data: Dataset) -> tuple[torch.Tensor, int]:
+    """The segments of the ``segments`` probe: group 2c (clean, true class c) or 2c + 1 (noisy,
+    true class c) of every training sample, [R, n] int32, and their number S = 2C."""
+    C = data.num_classes
+    groups = torch.empty(data.y.shape, dtype=torch.int32, device=data.x.device)
+    torch.add(data.noisy, net.labels_to_classes(data.y_true, C), alpha=2, out=groups)
+    return groups, 2 * C
+
+
+def segment_split(data: Dataset) -> net.GroupSplit:
+    """The segments as a :class:`net.GroupSplit`, so that the engine can take them during the
+    step at a probe time (no second pass); the noisy groups once more with the true labels."""
+    groups, S = segment_groups(data)
+    return net.GroupSplit(groups, S, list(range(1, S, 2)), data.y_true)
+
+
+def _segments_summary(a: dict) -> dict:
+    """‖g_C‖/‖g_N‖ of the pooled segment gradients at the first and last probe times."""
+    if "segments/grad_ratio" not in a:
+        return {}
+    ratio = a["segments/grad_ratio"]
+    return {"grad_ratio_init": ratio[:, 0], "grad_ratio_final": ratio[:, -1]}
+
+
+@register("segments", in_step_groups=segment_split, summary=_segments_summary)
+def segments_probe(s: ProbeState) -> dict[str, torch.Tensor]:
+    d = s.data
+    R, n = d.x.shape[:2]
+    C = d.num_classes
+    # Γ [R, S, S]: Gram matrix of the group gradients (1/n) Σ_{i∈group} ∇ℓ_i, groups 2c (clean,
+    # true class c), 2c + 1 (noisy, true class c) and 2C: the noisy samples once more with their
+    # true labels, so that ĝ = g_C + g_2C (y = ỹ on C). Every statistic is a quadratic form uᵀΓu.
+    gram = s.in_step("segments")  # taken by the training step, if it could
+    if gram is None:
+        out = s.out_train()
+        _, dl = net.loss_and_dloss(out, d.y, s.objective)
+        _, dl_true = net.loss_and_dloss(out, d.y_true, s.objective)
+        first, S2 = segment_groups(d)
+        groups = torch.empty(R, 2 * n, dtype=torch.int32, device=d.x.device)
+        groups[:, :n] = first
+        groups[:, n:] = torch.where(d.noisy, S2, -1)
+        coeffs = torch.cat([dl, dl_true], dim=1).div_(n)
+        del dl, dl_true
+        rows = torch.arange(n, device=d.x.device).repeat(2).expand(R, 2 * n)
+        gram = net.grouped_gram(s.params, d.x, groups, coeffs, S2 + 1, rows, s.budget)
+    S = 2 * C + 1
+    u_clean = torch.zeros(S, dtype=gram.dtype, device=gram.device)
+    u_clean[0 : 2 * C : 2] = 1.0
+    u_noisy = torch.zeros_like(u_clean)
+    u_noisy[1 : 2 * C : 2] = 1.0
+    u_true = u_clean.clone()
+    u_true[2 * C] = 1.0
+    u_all = u_clean + u_noisy
+
+    def dot(u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        return torch.einsum("s,rst,t->r", u, gram, v)
+
+    def norm(u: torch.Tensor) -> torch.Tensor:
+        return dot(u, u).clamp(min=0.0).sqrt()
+
+    def cos(u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        return dot(u, v) / (norm(u) * norm(v))
+
+    diag = torch.diagonal(gram, dim1=1, dim2=2).clamp(min=0.0).sqrt()  # [R, S]
+    ccn, cnn = diag[:, 0 : 2 * C : 2], diag[:, 1 : 2 * C : 2]  # [R, C]
+    cross = gram[:, torch.arange(0, 2 * C, 2), torch.arange(1, 2 * C, 2)]  # ⟨g_Cc, g_Nc⟩
+    cn, nn_ = norm(u_clean), norm(u_noisy)
+    stats = {
+        "grad_norm": norm(u_all),
+        "grad_clean_norm": cn,
+        "grad_noisy_norm": nn_,
+        "grad_ratio": cn / nn_,
+        "cos_clean_noisy": cos(u_clean, u_noisy),
+        "cos_g_clean": cos(u_all, u_clean),
+        "cos_g_true": cos(u_all, u_true),
+        "grad_true_norm": norm(u_true),
+        "kappa": dot(u_all, u_true) / dot(u_true, u_true),
+        "class_clean_norm": ccn,
+        "class_noisy_norm": cnn,
+        "class_ratio": ccn / cnn,
+        "class_cos_clean_noisy": cross / (ccn * cnn),
+    }
+    return {k: v.to(d.x.dtype) for k, v in stats.items()}

@@ -1,0 +1,144 @@
+"""The entry points of the training layer: :func:`train` (GD, SGD, the gradient flow, or GD then
+the flow), :func:`train_flow` and :func:`measure` (the probes at one point, no training)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..config import ConfigError, TrainConfig
+from ..data import Dataset
+from ..net import Params
+from ..threads import intra_op_threads, threads_for, with_thread_policy
+from .driver import Driver, Runtime, TrainResult, check_probes, probe_times
+from .flow import FlowStepper, flow_stats
+from .gd import GDStepper, WeightsFn
+
+
+@with_thread_policy
+def train(
+    params: Params,
+    data: Dataset,
+    cfg: TrainConfig,
+    times: list[int] | None = None,
+    probes: tuple[str, ...] | list[str] = (),
+    runtime: Runtime | None = None,
+    seeds: list[int] | None = None,
+    init: Params | None = None,
+    weights: torch.Tensor | WeightsFn | None = None,
+) -> TrainResult:
+    """Train R networks for ``cfg.steps`` steps and probe them at ``times``.
+
+    ``cfg.integrator``: "gd" (exact GD, or SGD with ``cfg.batch_size``; :mod:`.gd`), "flow"
+    (the gradient flow; :mod:`.flow`) or "auto" (exact GD for t ≤ ``cfg.switch``, the flow
+    after: the one-step amplification of Lemma 12 and the early large jumps are discrete-step
+    effects that the flow does not reproduce; see docs/integrators.md).
+    params, data: on the CPU or the target device (moved to ``runtime.device`` here).
+    seeds: per-run seeds for SGD minibatch order (default 0..R−1).
+    init: parameters that probes compare against (default: ``params`` at entry).
+    weights: per-sample loss weights s_i [R, n] (default 1/n). Minibatch SGD uses the sampled
+    rows scaled by n/B (an unbiased estimate of the weighted loss's gradient). A callable
+    :data:`WeightsFn` recomputes them every step from f(θ_{t−1}) on the training inputs (no extra
+    forward pass; one at entry for t = 0) under full-batch GD; under minibatch SGD it must be a
+    :class:`MinibatchObjective`, which draws each step's rows and weights itself.
+    Raises :class:`DivergenceError` naming the run and the step where f became NaN/inf.
+    """
+    runtime = runtime or Runtime()
+    times = sorted(set(times if times is not None else probe_times(cfg.steps)))
+    if cfg.integrator != "gd":
+        return train_integrator(params, data, cfg, times, probes, runtime, seeds, init, weights)
+    driver = Driver(params, data, cfg.objective, cfg.steps, times, probes, runtime, seeds, init)
+    stepper = GDStepper(driver, cfg, 0, weights)
+    with torch.no_grad():
+        driver.run(stepper, 0, cfg.steps)
+    return driver.result()
+
+
+def train_integrator(
+    params: Params,
+    data: Dataset,
+    cfg: TrainConfig,
+    times: list[int],
+    probes: tuple[str, ...] | list[str],
+    runtime: Any,
+    seeds: list[int] | None = None,
+    init: Params | None = None,
+    weights: torch.Tensor | None = None,
+) -> TrainResult:
+    """:func:`train` for ``cfg.integrator`` "flow" or "auto" (GD up to ``cfg.switch``, then the
+    flow, in one driver)."""
+    if callable(weights):
+        raise ConfigError("integrator", cfg.integrator, "step-wise loss weights (an objective) "
+                          "need --integrator gd")
+    if cfg.batch_size is not None and cfg.batch_size < data.x.shape[1]:
+        raise ConfigError("integrator", cfg.integrator, "flow and auto need full-batch GD "
+                          "(no --batch-size)")
+    if cfg.integrator == "flow":
+        return train_flow(params, data, cfg, times, probes, runtime, seeds, init, weights)
+    if cfg.integrator != "auto":
+        raise ConfigError("integrator", cfg.integrator, "valid choices are gd, flow, auto")
+    runtime = runtime or Runtime()
+    switch = min(cfg.switch, cfg.steps)
+    driver = Driver(params, data, cfg.objective, cfg.steps, times, probes, runtime, seeds, init)
+    with torch.no_grad():
+        driver.run(GDStepper(driver, cfg, 0, weights), 0, switch)
+        if switch >= cfg.steps:
+            return driver.result({"integrator": flow_stats("auto", cfg, switch=switch,
+                                                           gd_steps=switch)})
+        flow = FlowStepper(driver, cfg, switch, weights)
+        driver.run(flow, switch + 1, cfg.steps)  # no second probe at the switch itself
+    stats = dict(flow.stats, integrator="auto", switch=switch, gd_steps=switch)
+    stats["grad_evals"] += switch
+    return driver.result({"integrator": stats})
+
+
+def train_flow(
+    params: Params,
+    data: Dataset,
+    cfg: TrainConfig,
+    times: list[int],
+    probes: tuple[str, ...] | list[str],
+    runtime: Any,
+    seeds: list[int] | None = None,
+    init: Params | None = None,
+    weights: torch.Tensor | None = None,
+    t0: int = 0,
+) -> TrainResult:
+    """Integrate dθ/dt = −α ∇L̂(θ) from t = ``t0`` to ``cfg.steps`` (GD-step units) with the
+    shared-step Bogacki–Shampine 3(2) pair (:mod:`.flow`), probing exactly at ``times``
+    (each in [t0, cfg.steps]). Returns a TrainResult with ``meta["integrator"]``."""
+    runtime = runtime or Runtime()
+    driver = Driver(params, data, cfg.objective, cfg.steps, times, probes, runtime, seeds, init,
+                    t0=t0)
+    stepper = FlowStepper(driver, cfg, t0, weights)
+    with torch.no_grad():
+        driver.run(stepper, t0, cfg.steps)
+    return driver.result({"integrator": stepper.stats})
+
+
+def measure(
+    params: Params,
+    data: Dataset,
+    probes: tuple[str, ...] | list[str],
+    runtime: Runtime | None = None,
+    init: Params | None = None,
+    objective: str = "logistic",
+    step: int = 0,
+) -> dict[str, np.ndarray]:
+    """The probes at ``params`` now, without training: {"<probe>/<quantity>": [R, ...]} (float32
+    numpy, the run axis first and no time axis). The same numbers as ``train`` with
+    ``steps=0`` at its one probe time (``arrays[k][:, 0]``), under the same thread policy.
+    ``init``: the parameters the probes compare against (default ``params``); ``step``: the
+    time the probes see (:attr:`ProbeState.step`)."""
+    runtime = runtime or Runtime()
+    check_probes(probes)
+    R, m, d = params.W.shape
+    k = threads_for(runtime.threads, R, data.x.shape[1], d, m, runtime.torch_device)
+    with intra_op_threads(k), torch.no_grad():
+        driver = Driver(params, data, objective, step, [step], probes, runtime, init=init,
+                        t0=step)
+        driver.probe(driver.state(step))
+        res = driver.result()
+    return {key: v[:, 0] for key, v in res.arrays.items()}

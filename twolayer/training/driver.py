@@ -1,0 +1,200 @@
+"""The common part of every training call: setup, probe schedule, progress bar, divergence
+checks and the :class:`TrainResult`.
+
+A :class:`Driver` owns the parameters θ (a private copy on the compute device), the dataset on
+that device, the probe logs and the progress bar. A *stepper* (:mod:`.gd`, :mod:`.flow`) owns the
+numerics: the driver asks it to advance θ to the next probe time t (GD steps, or the gradient
+flow dθ/dt = −α ∇L̂(θ) in GD-step units), then to :meth:`Stepper.observe` the state at t (it may
+hand the probes what its step already computed there), then runs the probes. The driver knows
+no probe by name: a probe declares what it can take from the step (:mod:`twolayer.probes`).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+
+from .. import net
+from ..config import ConfigError
+from ..data import Dataset
+from ..errors import DivergenceError
+from ..net import Params
+from ..probes import REGISTRY, ProbeState, in_step_groups, run_probes
+
+
+def probe_times(steps: int, num: int = 40, dense_until: int = 10) -> list[int]:
+    """Sorted distinct integer times in [0, steps]: 0, 1, every t ≤ ``dense_until``, about
+    ``num`` log-spaced times, and ``steps``."""
+    times = {0, min(1, steps), steps}
+    times.update(range(min(dense_until, steps) + 1))
+    if steps > 1:
+        times.update(int(round(t)) for t in np.logspace(0, np.log10(steps), num))
+    return sorted(t for t in times if 0 <= t <= steps)
+
+
+def resolve_device(device: str) -> torch.device:
+    """``auto`` → cuda when available, else cpu; ``cuda`` without a GPU is an error."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device == "cpu":
+        return torch.device("cpu")
+    if device.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise ConfigError("device", device, "no CUDA GPU is available here; use cpu or auto")
+        return torch.device(device)
+    raise ConfigError("device", device, "valid choices are auto, cpu, cuda")
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """How to run (not what): device, chunk budget (elements of [R, chunk, m]), progress bar."""
+
+    device: str = "auto"
+    budget: int = net.DEFAULT_CHUNK_ELEMENTS
+    progress: bool | None = None  # None → only when stderr is a terminal
+    threads: int | None = None  # CPU intra-op threads; None → auto (twolayer.threads)
+
+    def __post_init__(self) -> None:
+        if self.threads is not None and (isinstance(self.threads, bool)
+                                         or not isinstance(self.threads, int)
+                                         or self.threads < 1):
+            raise ConfigError("threads", self.threads, "an integer >= 1, or auto")
+
+    @property
+    def torch_device(self) -> torch.device:
+        return resolve_device(self.device)
+
+    def show_progress(self) -> bool:
+        return sys.stderr.isatty() if self.progress is None else self.progress
+
+
+@dataclass
+class TrainResult:
+    """Final parameters, probe times and the probe arrays ([R, T, ...] numpy per key)."""
+
+    params: Params
+    times: list[int]
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    wall_seconds: float = 0.0
+    steps: int = 0
+    probe_seconds: float = 0.0  # part of wall_seconds spent in probes
+    meta: dict = field(default_factory=dict)  # e.g. "integrator": statistics of flow / auto
+
+
+class Stepper(Protocol):
+    """What the driver needs of a numerical method (:class:`.gd.GDStepper`,
+    :class:`.flow.FlowStepper`); both update ``driver.params`` in place."""
+
+    def advance(self, stop: int) -> None:
+        """Move θ from the current time to ``stop`` (an integer time, GD steps)."""
+
+    def observe(self, t: int, state: ProbeState, last: bool) -> None:
+        """At a probe time t (θ = θ_t), before the probes run: raise on divergence so far and
+        hand ``state`` what the method computed at θ_t anyway (``last``: the segment ends at t;
+        nothing more will be computed)."""
+
+    def finish(self, end: int) -> None:
+        """After the segment's last time ``end``: check the final parameters."""
+
+
+def check_divergence(first_bad: torch.Tensor, seeds: list[int]) -> None:
+    """Raise :class:`DivergenceError` for the run that went non-finite first (first_bad [R]:
+    the first bad step per run, −1 while finite)."""
+    if bool((first_bad >= 0).any()):
+        bad = first_bad.clone()
+        bad[bad < 0] = torch.iinfo(torch.long).max
+        run = int(bad.argmin())
+        raise DivergenceError(
+            run, int(first_bad[run]), seeds[run], hint="try a smaller --lr or --init-var"
+        )
+
+
+def check_probes(probes: tuple[str, ...] | list[str]) -> None:
+    for name in probes:
+        if name not in REGISTRY:
+            raise ConfigError("probes", name, "known probes are " + ", ".join(sorted(REGISTRY)))
+
+
+class Driver:
+    """One training call's state and bookkeeping (see the module docstring).
+
+    params, data: on the CPU or the target device (moved to ``runtime.device`` here; the
+    caller's tensors are never updated). init: parameters the probes compare against (default:
+    ``params``). seeds: per-run seeds (default 0..R−1), for minibatch order and error messages.
+    """
+
+    def __init__(self, params: Params, data: Dataset, objective: str, steps: int,
+                 times: list[int], probes: tuple[str, ...] | list[str], runtime: Any,
+                 seeds: list[int] | None = None, init: Params | None = None, t0: int = 0):
+        self.runtime = runtime
+        self.device = runtime.torch_device
+        check_probes(probes)
+        self.times = sorted(set(times))
+        if self.times and (self.times[0] < t0 or self.times[-1] > steps):
+            raise ConfigError("times", self.times, f"probe times must lie in [{t0}, {steps}]")
+        self.dtype = params.W.dtype
+        self.params = params.to(self.device).clone()  # never update the caller's tensors
+        self.data = data.to(self.device, self.dtype)
+        self.init = (init or params).to(self.device)
+        self.seeds = seeds if seeds is not None else list(range(self.params.runs))
+        self.objective, self.steps, self.probes = objective, steps, tuple(probes)
+        self.budget = runtime.budget
+        self.logs: dict[str, list[torch.Tensor]] = {}
+        self.probe_seconds = 0.0
+        self.bar = None
+        self._shown = t0
+        if runtime.show_progress() and steps > t0:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=steps - t0, unit="step", leave=False, file=sys.stderr)
+        self.start = time.perf_counter()
+
+    def state(self, t: int) -> ProbeState:
+        return ProbeState(t, self.params, self.init, self.data, self.objective, self.budget)
+
+    def step_groups(self) -> tuple[str, net.GroupSplit] | None:
+        """The first requested probe that can take its group gradients from a step, and its
+        groups (:func:`twolayer.probes.in_step_groups`)."""
+        for name in self.probes:
+            split = in_step_groups(name, self.data)
+            if split is not None:
+                return name, split
+        return None
+
+    def run(self, stepper: Stepper, t0: int, end: int) -> None:
+        """Advance ``stepper`` from t0 to ``end``, probing at the probe times in [t0, end]."""
+        for t in (t for t in self.times if t0 <= t <= end):
+            stepper.advance(t)  # (the flow clips its steps to end on every probe time)
+            if self.probes:
+                state = self.state(t)
+                stepper.observe(t, state, last=t == end)
+                self.probe(state)
+        stepper.advance(end)
+        stepper.finish(end)
+
+    def probe(self, state: ProbeState) -> None:
+        """Run the probes on ``state``; append their outputs (float32, CPU) to the logs."""
+        start = time.perf_counter()
+        for k, v in run_probes(self.probes, state).items():
+            self.logs.setdefault(k, []).append(v.detach().to("cpu", torch.float32))
+        self.probe_seconds += time.perf_counter() - start
+
+    def progress(self, t: float) -> None:
+        if self.bar is not None and int(t) > self._shown:
+            self.bar.update(int(t) - self._shown)
+            self._shown = int(t)
+
+    def result(self, meta: dict | None = None) -> TrainResult:
+        if self.bar is not None:
+            self.bar.close()
+        wall = time.perf_counter() - self.start
+        arrays = {k: torch.stack(v, dim=1).numpy() for k, v in self.logs.items()}
+        return TrainResult(
+            params=self.params, times=self.times, arrays=arrays, wall_seconds=wall,
+            steps=self.steps, probe_seconds=self.probe_seconds, meta=meta or {},
+        )

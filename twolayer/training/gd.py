@@ -1,0 +1,164 @@
+"""The exact stepper: full-batch GD or minibatch SGD,
+
+    θ^(t+1) = θ^(t) − α ∇L̂(θ^(t)),   L̂ = Σ_i s_i ℓ(y_i, f(x_i))   (s_i = 1/n: the mean loss),
+
+θ = W, and b, a when they train. Gradients are the closed forms of :mod:`twolayer.net`, batched
+over runs (no Python loop over runs) and blocked over samples (:class:`twolayer.net.Workspace`).
+At a probe time t the gradient at θ_t is taken before the probes run, so they can read what the
+step computed there: f(θ_t) on the training inputs (full batch), and the group gradients of a
+probe that declares its groups (:func:`twolayer.probes.in_step_groups`), in the same pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Protocol
+
+import torch
+
+from .. import net
+from ..config import ConfigError, TrainConfig
+from ..data import Dataset
+from ..net import Params
+from ..probes import ProbeState
+from ..seeding import generator
+from .driver import Driver, check_divergence
+
+DIVERGENCE_CHECK_EVERY = 64
+
+# Per-sample loss weights recomputed every step (an objective such as the gated memorisation
+# loss of twolayer.objectives): fn(out, data) -> s [R, n], where out = f(θ_{t−1}) [R, n, o] on
+# the training inputs, the outputs the previous step already computed (f(θ_0) at t = 0).
+WeightsFn = Callable[[torch.Tensor, Dataset], torch.Tensor]
+
+
+class MinibatchObjective(Protocol):
+    """An objective (:data:`WeightsFn`) that, under minibatch SGD, draws its own minibatches
+    and their weights, e.g. the memorisation objective's paired train / ascended minibatches with
+    a gate evaluated once per epoch. ``minibatches`` yields (x [R, rows, d], y [R, rows],
+    s [R, rows]) forever, reading the live parameters ``p`` (updated in place by the loop) when
+    it needs them; ``rows(batch)`` is the number of rows per step."""
+
+    def __call__(self, out: torch.Tensor, data: Dataset) -> torch.Tensor: ...
+
+    def rows(self, batch: int) -> int: ...
+
+    def minibatches(
+        self, p: Params, data: Dataset, batch: int, seeds: list[int], budget: int
+    ) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]: ...
+
+
+def minibatches(data: Dataset, batch: int, seeds: list[int]):
+    """Yield (x, y, idx) minibatches forever: a fresh permutation per epoch per run, the last
+    incomplete batch of an epoch dropped; idx [R, batch] are the samples' indices."""
+    gens = [generator(s, "batches") for s in seeds]
+    n = data.x.shape[1]
+    d = data.x.shape[2]
+    while True:
+        perm = torch.stack([torch.randperm(n, generator=g) for g in gens]).to(data.x.device)
+        for start in range(0, n - batch + 1, batch):
+            idx = perm[:, start : start + batch]
+            xb = data.x.gather(1, idx.unsqueeze(-1).expand(-1, -1, d))
+            yield xb, data.y.gather(1, idx), idx
+
+
+class GDStepper:
+    """Exact GD / SGD steps on ``driver.params`` (see the module docstring).
+
+    weights: per-sample loss weights s_i [R, n] (default 1/n); minibatch SGD uses the sampled
+    rows scaled by n/B (an unbiased estimate of the weighted loss's gradient). A callable
+    :data:`WeightsFn` recomputes them every step from f(θ_{t−1}) under full-batch GD; under
+    minibatch SGD it must be a :class:`MinibatchObjective`."""
+
+    def __init__(self, driver: Driver, cfg: TrainConfig, t0: int = 0,
+                 weights: torch.Tensor | WeightsFn | None = None):
+        self.driver = driver
+        p, data, device = driver.params, driver.data, driver.device
+        self.cfg, self.t = cfg, t0
+        self.batches = (
+            minibatches(data, cfg.batch_size, driver.seeds)
+            if cfg.batch_size is not None and cfg.batch_size < data.x.shape[1]
+            else None
+        )
+        self.weights_fn = weights if callable(weights) else None
+        self.drawn = False  # minibatches and their weights drawn by the objective
+        if self.weights_fn is not None:
+            if self.batches is not None:
+                if not hasattr(self.weights_fn, "minibatches"):
+                    raise ConfigError("batch_size", cfg.batch_size,
+                                      "this objective's step-wise weights need full-batch GD "
+                                      "(None)")
+                self.batches = self.weights_fn.minibatches(p, data, cfg.batch_size, driver.seeds,
+                                                           driver.budget)
+                self.drawn = True
+            weights = None
+        elif weights is not None:
+            weights = weights.to(device, driver.dtype)
+        self.weights = weights
+        n_step = data.x.shape[1] if self.batches is None else (
+            self.weights_fn.rows(cfg.batch_size) if self.drawn else cfg.batch_size)
+        self.ws = net.Workspace(p, n_step, driver.budget)  # buffers reused by every step
+        if self.weights_fn is not None and not self.drawn:  # f(θ_0) for the weights of step 0
+            self.ws.out.copy_(net.forward(p, data.x, driver.budget))
+        # a probe's group gradients, taken during the step at a probe time (no second pass)
+        # when the step's gradient is the probe's: full batch, the mean loss
+        self.split: tuple[str, net.GroupSplit] | None = None
+        if (self.batches is None and weights is None and self.weights_fn is None
+                and self.ws.can_split(p, cfg.objective)):
+            self.split = driver.step_groups()
+        self.first_bad = torch.full((p.runs,), -1, dtype=torch.long, device=device)
+        self.pending = False  # the gradient at θ_t is in the workspace
+
+    def _gradient(self, groups: net.GroupSplit | None = None) -> None:
+        """The gradient at θ_t into the workspace (and the first non-finite loss per run)."""
+        p, data, ws, cfg = self.driver.params, self.driver.data, self.ws, self.cfg
+        if self.batches is None:
+            scale = 1.0 / data.x.shape[1] if self.weights is None else self.weights
+            if self.weights_fn is not None:  # from f(θ_{t−1}), still in ws.out
+                scale = self.weights_fn(ws.out, data).to(self.driver.device, self.driver.dtype)
+            ws.run(p, data.x, data.y, cfg.objective, scale, groups=groups)
+        elif self.drawn:
+            xb, yb, sb = next(self.batches)
+            ws.run(p, xb, yb, cfg.objective, sb)
+        else:
+            xb, yb, idx = next(self.batches)
+            if self.weights is None:
+                ws.run(p, xb, yb, cfg.objective, 1.0 / xb.shape[1])
+            else:
+                sb = self.weights.gather(1, idx) * (data.x.shape[1] / xb.shape[1])
+                ws.run(p, xb, yb, cfg.objective, sb)
+        bad = ~torch.isfinite(ws.loss).all(dim=1)
+        self.first_bad = torch.where((self.first_bad < 0) & bad, self.t, self.first_bad)
+        self.pending = True
+
+    def advance(self, stop: int) -> None:
+        p, seeds = self.driver.params, self.driver.seeds
+        while self.t < stop:
+            if not self.pending:
+                self._gradient()
+            self.ws.descend(p, self.cfg.lr)
+            self.pending = False
+            self.t += 1
+            if self.t % DIVERGENCE_CHECK_EVERY == 0:
+                check_divergence(self.first_bad, seeds)
+            self.driver.progress(self.t)
+
+    def observe(self, t: int, state: ProbeState, last: bool) -> None:
+        if not last:  # the gradient at θ_t first: its outputs f(θ_t) serve the probes
+            self._gradient(self.split[1] if self.split is not None else None)
+        check_divergence(self.first_bad, self.driver.seeds)
+        if last:
+            return
+        if self.batches is None:
+            state.set_train_outputs(self.ws.out.clone())  # f(θ_t) on the training set
+        if self.split is not None:
+            state.set_in_step(self.split[0], self.ws.gram)
+
+    def finish(self, end: int) -> None:
+        """The loop never evaluates the final parameters: check them directly."""
+        p = self.driver.params
+        final_ok = torch.stack(
+            [torch.isfinite(v).flatten(1).all(1) for v in p.trainable().values()]
+        ).all(0)
+        self.first_bad = torch.where((self.first_bad < 0) & ~final_ok, end, self.first_bad)
+        check_divergence(self.first_bad, self.driver.seeds)
