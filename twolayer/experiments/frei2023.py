@@ -40,7 +40,7 @@ from .. import net
 from ..baselines import fit_linear
 from ..config import Config, DataConfig, NetConfig, ProbeConfig, TrainConfig
 from ..data import xor
-from ..engine import Runtime, probe_times, train
+from ..engine import Runtime, measure, probe_times, train
 from ..errors import ConfigError
 from ..net import Params
 from ..presets import preset
@@ -211,11 +211,9 @@ def run_to_T(cfg: Config, runtime: Runtime, family: str = "main") -> Record:
     T = cfg.train.steps
     times = list(range(T + 1))
     result = train(params, data, cfg.train, times, NEURON_PROBES, runtime, cfg.run_seeds)
-    final = train(
-        result.params, data, dataclasses.replace(cfg.train, steps=0), [0], FINAL_PROBES,
-        runtime, cfg.run_seeds, init=params,
-    )
-    extra = {f"final/{k}": v[:, 0] for k, v in final.arrays.items()}
+    final = measure(result.params, data, FINAL_PROBES, runtime, init=params,
+                    objective=cfg.train.objective)
+    extra = {f"final/{k}": v for k, v in final.items()}
     rec = build_record(cfg, data, params, result, runtime.torch_device, extra)
     rec.meta["family"] = family
     return rec

@@ -34,14 +34,13 @@ the early window is the probe times t ≤ max(1, t*/2).
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..config import Config, DataConfig, NetConfig, ProbeConfig, TrainConfig
-from ..engine import Runtime, probe_times, train
+from ..engine import Runtime, measure, probe_times, train
 from ..record import Record
 from ..simulate import build_record, setup
 from . import Runs, experiment
@@ -146,11 +145,8 @@ def run(cfg: Config, runtime: Runtime, *, angles: bool = True) -> Record:
     result = train(params, data, cfg.train, times, cfg.probe.probes, runtime, cfg.run_seeds)
     extra = {}
     if angles:
-        init = train(
-            params, data, dataclasses.replace(cfg.train, steps=0), [0], ("liu_angles",),
-            runtime, cfg.run_seeds,
-        )
-        extra = {f"init/{k.split('/', 1)[1]}": v[:, 0] for k, v in init.arrays.items()}
+        init = measure(params, data, ("liu_angles",), runtime, objective=cfg.train.objective)
+        extra = {f"init/{k.split('/', 1)[1]}": v for k, v in init.items()}
     return build_record(cfg, data, params, result, runtime.torch_device, extra)
 
 

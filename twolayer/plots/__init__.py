@@ -8,70 +8,20 @@ the paper modules move over.) The spec says which paper figure it regenerates, w
 claims it illustrates, and every parameter that differs from the paper; ``twolayer figures``
 writes that into ``figures/README.md``.
 
-Register with :func:`figure`; paper modules are imported at the end of this file.
+Register with :func:`figure` (:mod:`twolayer.plots.base`); paper modules are imported at the end
+of this file.
 """
 
-from __future__ import annotations
+from .base import FIGURES, FigureSpec, MakeFn, figure
 
-import inspect
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
-
-from ..experiments import Runs
-
-MakeFn = Callable[..., list[Path]]  # (out_dir, runs) or, older, (out_dir, quick, runtime)
-
-
-@dataclass(frozen=True)
-class FigureSpec:
-    name: str  # e.g. "frei2023-fig1"
-    paper: str  # e.g. "frei2023"
-    title: str
-    regenerates: str  # e.g. "Frei et al. (2023), Figure 1" or "analogue of Liu et al. Fig. 1"
-    make: MakeFn = field(repr=False)
-    claims: tuple[str, ...] = ()
-    differences: tuple[str, ...] = ()  # parameters that differ from the paper, one per entry
-
-    def draw(self, out_dir: Path, runs: Runs) -> list[Path]:
-        """Write the figure into ``out_dir`` from the runs of ``runs``."""
-        if len(inspect.signature(self.make).parameters) == 2:
-            return self.make(out_dir, runs)
-        return self.make(out_dir, runs.quick, runs.runtime)  # older form
-
-
-
-FIGURES: dict[str, FigureSpec] = {}
-
-
-def figure(
-    name: str,
-    paper: str,
-    title: str,
-    regenerates: str,
-    claims: tuple[str, ...] = (),
-    differences: tuple[str, ...] = (),
-) -> Callable[[MakeFn], MakeFn]:
-    """Decorator registering a figure function."""
-
-    def deco(fn: MakeFn) -> MakeFn:
-        code = getattr(fn, "__code__", None)
-        origin = f"{code.co_filename}:{code.co_firstlineno}" if code else repr(fn)
-        old = FIGURES.get(name)
-        if old is not None:
-            old_code = getattr(old.make, "__code__", None)
-            old_origin = (f"{old_code.co_filename}:{old_code.co_firstlineno}" if old_code
-                          else repr(old.make))
-            if old_origin != origin:
-                from ..errors import TwolayerError
-
-                raise TwolayerError(f"figure {name!r} is registered twice: at {old_origin} "
-                                    f"and at {origin}")
-        FIGURES[name] = FigureSpec(name, paper, title, regenerates, fn, claims, differences)
-        return fn
-
-    return deco
-
+__all__ = ["FIGURES", "FigureSpec", "MakeFn", "figure"]
 
 # Paper modules register their figures on import (one line per paper).
-from . import badger2022, frei2023, liu2023, maennel2020, phase, vashisht2024  # noqa: E402,F401
+from . import (  # noqa: E402,F401  # plugin loading
+    badger2022,
+    frei2023,
+    liu2023,
+    maennel2020,
+    phase,
+    vashisht2024,
+)

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..experiments import Runs
 from ..experiments import badger2022 as xb
-from . import figure
+from .base import figure
 from .style import TEST, TRAIN, captioned_figure, save_png
 
 PAPER = "badger2022"

@@ -46,7 +46,7 @@ from ..experiments.frei2023 import (  # noqa: F401  (FIG2_CPU_STEPS, INTEGRATORS
     preset_config,
 )
 from ..record import Record
-from . import figure
+from .base import figure
 from .style import (
     BOUND,
     NEG,

@@ -31,7 +31,7 @@ from ..experiments import liu2023 as L
 from ..probes.liu import ANGLE_EDGES_DEG
 from ..record import Record
 from ..stats import loglog_slope
-from . import figure
+from .base import figure
 from .style import BOUND, NEG, POS, TEST, TRAIN, captioned_figure, save_png
 
 PAPER = "liu2023"

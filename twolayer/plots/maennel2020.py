@@ -23,7 +23,7 @@ import numpy as np
 from ..experiments import Runs
 from ..experiments import maennel2020 as X
 from ..record import Record
-from . import figure
+from .base import figure
 from .style import captioned_figure, save_png
 
 PAPER = "maennel2020"

@@ -23,12 +23,12 @@ import numpy as np
 from matplotlib.colors import LogNorm, Normalize
 
 from ..conditions import frei2023_from_config
+from ..data import own_mean_correlation
 from ..engine import Runtime
 from ..errors import ConfigError
 from ..experiments import Runs
 from ..experiments import liu2023 as L
-from ..simulate import own_mean_correlation
-from . import figure
+from .base import figure
 from .style import captioned_figure, save_png
 
 SPEC_DIR = Path(__file__).resolve().parents[2] / "sweeps"

@@ -27,7 +27,7 @@ from ..experiments import Runs
 from ..experiments import vashisht2024 as V
 from ..net import Params
 from ..record import Record
-from . import figure
+from .base import figure
 from .style import captioned_figure, save_png
 
 PAPER = "vashisht2024"

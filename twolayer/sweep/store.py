@@ -164,7 +164,7 @@ class Store:
 def run_metrics(rec: Record) -> dict[str, np.ndarray]:
     """Per-run final metrics of a record, each [R] (the per-run values behind
     :func:`twolayer.simulate.summarize`'s means)."""
-    from ..simulate import own_mean_correlation
+    from ..data import own_mean_correlation
 
     a = rec.arrays
     out: dict[str, np.ndarray] = {}
