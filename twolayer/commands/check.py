@@ -37,8 +37,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "CI over seeds, setting. Exit status 0 when every claim checked inside its theorem's "
         "regime holds, 1 otherwise.",
     )
-    p.add_argument("select", nargs="*", metavar="PAPER_OR_CLAIM",
-                   help="papers (e.g. frei2023) or claim ids; none or --all: every paper")
+    p.add_argument("select", nargs="*", metavar="PAPER_OR_CLAIM_OR_PLUGIN",
+                   help="papers (e.g. frei2023), claim ids, or plugin paths (a .py file or a "
+                   "folder: its claims; see docs/extending.md); none or --all: every paper")
     p.add_argument("--all", action="store_true", help="check every paper's claims")
     p.add_argument("--quick", action="store_true",
                    help="smaller settings and fewer seeds (about 2 minutes on 2 CPU cores)")
@@ -166,7 +167,11 @@ def run(args: argparse.Namespace) -> int:
         not isinstance(args.seeds, int) or isinstance(args.seeds, bool) or args.seeds < 1
     ):
         raise ConfigError("seeds", args.seeds, "valid range is >= 1")
+    from ..plugins import load_entry_points, split_selection
+
+    load_entry_points()
     selection = ["all"] if (args.all or not args.select) else list(args.select)
+    selection, _ = split_selection(selection)  # PluginError (exit 2) for a broken plugin
     claims = claims_for(selection)  # ConfigError for an unknown paper or claim
     if args.list:
         for c in claims:

@@ -41,6 +41,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "<out>/README.md: for each figure the paper figure it regenerates, the claims it shows, "
         "the parameters that differ from the paper and the run time.",
     )
+    p.add_argument("plugins", nargs="*", metavar="PLUGIN",
+                   help="plugin paths (a .py file or a folder, see docs/extending.md): draw "
+                   "their figures (with --only, also the named ones)")
     p.add_argument("--out", help=f"output directory (default {DEFAULT_OUT}/; with --quick a new "
                    "temporary directory)")
     p.add_argument("--quick", action="store_true",
@@ -172,12 +175,16 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from ..plots import FIGURES
+    from ..plugins import load_entry_points, split_selection
 
+    load_entry_points()
+    _, plugins = split_selection(list(args.plugins))  # PluginError (exit 2) for a broken plugin
     if args.list:
         for name, spec in FIGURES.items():
             print(f"{name:28s} {spec.regenerates}: {spec.title}")
         return 0
-    names = select(args.only)
+    names = select(args.only) if (args.only or not plugins) else []
+    names += [f for p in plugins for f in p.figures if f not in names]
     device = resolve_device(args.device)
     if args.out is not None:
         check_writable_dir(args.out, "out")

@@ -44,10 +44,21 @@ def register(
             fn.in_step_groups = in_step_groups  # type: ignore[attr-defined]
         if summary is not None:
             fn.summary = summary  # type: ignore[attr-defined]
+        old = REGISTRY.get(name)
+        if old is not None and _origin(old) != _origin(fn):
+            from ..errors import TwolayerError
+
+            raise TwolayerError(f"probe {name!r} is registered twice: at {_origin(old)} and at "
+                                f"{_origin(fn)}")
         REGISTRY[name] = fn
         return fn
 
     return deco
+
+
+def _origin(fn: ProbeFn) -> str:
+    code = getattr(fn, "__code__", None)
+    return f"{code.co_filename}:{code.co_firstlineno}" if code else repr(fn)
 
 
 def in_step_groups(name: str, data: Dataset) -> net.GroupSplit | None:
