@@ -360,7 +360,18 @@ class _Pool:
         with self.lock:
             for i, args in enumerate(parts):
                 self.tasks[i].put((fn, args))
-            errors = [self.done.get() for _ in parts]
+            errors: list[BaseException | None] = []
+            interrupt: BaseException | None = None
+            while len(errors) < len(parts):
+                try:
+                    errors.append(self.done.get())
+                except BaseException as e:  # Ctrl-C / SIGTERM while the workers run torch ops:
+                    # wait for them before unwinding, or the interpreter may finalise under a
+                    # running op and abort the process ("terminate called without an active
+                    # exception", exit 134) instead of exiting 130 / 143
+                    interrupt = interrupt or e
+            if interrupt is not None:
+                raise interrupt
         for e in errors:
             if e is not None:
                 raise e
