@@ -252,7 +252,7 @@ def check_fits(cfg: Config, device: str = "cpu", *, key: str | None = None,
             prefix + name, value,
             f"the run needs about {gib(est.total)} of memory ({detail}), more than the "
             f"{gib(free)} free {where}; {rng}: use a smaller value, or shrink the others "
-            "(--seeds, --n, --m, --d)")
+            "(seeds, n, m, d)")
     if not device.startswith("cuda") and est.step_work > CPU_STEP_WORK:
         name, value = _culprit(cfg, "work")
         most = _largest(cfg, name, lambda e: e.step_work <= CPU_STEP_WORK)
