@@ -69,7 +69,7 @@ def test_table_and_report(monkeypatch, capsys, tmp_path):
     monkeypatch.chdir(tmp_path)
     assert main(["check", "fakepaper", "--report", str(report), "--quiet"]) == 0
     out = capsys.readouterr().out
-    assert "fakepaper.a" in out and "holds" in out and "fails (outside regime)" in out
+    assert "fakepaper.a" in out and "holds" in out and "fails (outside)" in out
     assert "exit status 0" in out
     md = report.read_text()
     assert "| claim | source | verdict | measured | bound | CI | seeds | figure |" in md
@@ -83,7 +83,9 @@ def test_list_and_bad_input(monkeypatch, capsys, tmp_path):
     assert "fakepaper.a" in capsys.readouterr().out
     assert main(["check", "nosuchpaper"]) == 2
     err = capsys.readouterr().err
-    assert "--paper" in err and "nosuchpaper" in err and "frei2023" in err
+    assert len(err.strip().splitlines()) == 1 and "--paper" not in err
+    assert "claim or paper 'nosuchpaper' is unknown" in err and "frei2023" in err
+    assert "twolayer check --list" in err
     assert main(["check", "fakepaper", "--seeds", "0"]) == 2
     assert "--seeds" in capsys.readouterr().err
     blocker = tmp_path / "file"
@@ -96,3 +98,61 @@ def test_list_and_bad_input(monkeypatch, capsys, tmp_path):
 def test_frei2023_is_registered_on_import():
     ids = [c for c in CLAIMS if c.startswith("frei2023.")]
     assert len(ids) >= 20 and "frei2023.lemma12.one_step_amplification" in ids
+
+
+def verdict(**kw):
+    from twolayer.claims.base import Verdict
+
+    base = dict(id="p.claim", paper="p", statement="s", source="Lemma 1", verdict=HOLDS,
+                measured=0.5, bound="<= 1", ci=(0.25, 0.75), seeds=3, setting="d=10",
+                in_regime=True)
+    return Verdict(**{**base, **kw})
+
+
+def test_table_fits_120_columns_and_marks_values_outside_the_ci():
+    from twolayer.commands.check import OUTSIDE_MARK, render_table
+
+    long = "x" * 200
+    rows = [verdict(id="frei2023." + long, setting=long, bound=long),
+            verdict(id="p.worst", measured=0.9, ci=(0.25, 0.75), verdict=INCONCLUSIVE,
+                    in_regime=False),
+            verdict(id="p.none", measured=None, ci=None)]
+    table = render_table(rows)
+    assert max(len(line) for line in table.splitlines()) <= 120
+    assert "…" in table and long not in table  # cut, and bound / setting left to --details
+    worst = next(line for line in table.splitlines() if line.startswith("p.worst"))
+    assert OUTSIDE_MARK in worst and "inconclusive (outside)" in worst
+    assert table.splitlines()[-1].startswith(OUTSIDE_MARK) and "worst seed" in table
+    inside = render_table([verdict()])
+    assert OUTSIDE_MARK not in inside
+
+
+def test_report_write_failure_prints_the_table_first_then_one_line_exit_1(
+        monkeypatch, capsys, tmp_path):
+    """A full disk met when the report is written: the table is already printed, one line
+    names the path and errno, exit 1, and no partial file is left."""
+    import errno
+    import os as os_mod
+
+    fake(monkeypatch, {"a": (HOLDS, True)})
+    report = tmp_path / "claims.md"
+
+    def full(src, dst):
+        raise OSError(errno.ENOSPC, "No space left on device", str(src))
+
+    monkeypatch.setattr(os_mod, "replace", full)
+    assert main(["check", "fakepaper", "--report", str(report), "--quiet"]) == 1
+    out, err = capsys.readouterr()
+    assert "fakepaper.a" in out and "holds" in out  # the results came first
+    line = err.strip()
+    assert "\n" not in line and "ENOSPC" in line and str(tmp_path) in line
+    assert list(tmp_path.iterdir()) == []  # the temporary file was removed
+
+
+def test_report_paths_checked_before_work(monkeypatch, capsys, tmp_path):
+    calls = fake(monkeypatch, {"a": (HOLDS, True)})
+    for bad in ("", str(tmp_path)):
+        assert main(["check", "fakepaper", "--report", bad]) == 2
+        err = capsys.readouterr().err
+        assert len(err.strip().splitlines()) == 1 and "--report" in err
+    assert calls == []  # nothing ran

@@ -69,17 +69,39 @@ def build_parser() -> Parser:
     return parser
 
 
+# What an interrupted command leaves behind (the second half of its one-line message).
+INTERRUPTED = {
+    "simulate": "nothing written",
+    "sweep": "the points finished so far are stored; run the same command again to resume",
+    "check": "the experiments finished so far are kept in the record store; nothing else written",
+    "figures": "the experiments finished so far are kept in the record store",
+    "store": "the store is unchanged or consistent (every move is atomic)",
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command. Exit status: 0 success; 1 a failed check (``check``) or a failed write
+    (one line naming the path and errno); 2 invalid input (one line naming the flag or spec
+    key, the value and the valid range), nothing written; 130 SIGINT; 143 SIGTERM."""
+    from .resources import WriteFailed
+    from .signals import Terminated, exit_status, signal_name, stop_on_signals
+
     parser = build_parser()
     args = parser.parse_args(argv)
+    prog = f"twolayer {args.command}"
     try:
-        return int(args.run(args) or 0)
+        with stop_on_signals():
+            return int(args.run(args) or 0)
+    except WriteFailed as e:
+        print(f"{prog}: error: {e}", file=sys.stderr)
+        return 1
     except TwolayerError as e:
-        print(f"twolayer {args.command}: error: {e}", file=sys.stderr)
+        print(f"{prog}: error: {e}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("twolayer: interrupted", file=sys.stderr)
-        return 130
+    except (KeyboardInterrupt, Terminated) as e:
+        left = INTERRUPTED.get(args.command, "stopped")
+        print(f"{prog}: interrupted ({signal_name(e)}); {left}", file=sys.stderr)
+        return exit_status(e)
 
 
 if __name__ == "__main__":

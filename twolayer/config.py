@@ -32,6 +32,10 @@ INTEGRATORS = ("gd", "flow", "auto")
 DTYPES = ("float32", "float64")
 SEED_MAX = 2**63 - 1
 FLOAT32_MAX = 3.4028234663852886e38  # largest finite float32: α must be representable
+# smallest positive normal number of each dtype: a value (or the standard deviation √value
+# that the sampler multiplies by) below it underflows to a subnormal or to 0
+TINY = {"float32": 1.1754943508222875e-38, "float64": 2.2250738585072014e-308}
+MAX_NUM_TIMES = 1_000_000  # probe times: the arrays are [R, T, ...]
 
 
 def _finite(name: str, value: float, valid: str = "must be a finite number") -> float:
@@ -276,6 +280,9 @@ class ProbeConfig:
 
     def __post_init__(self) -> None:
         _resolve(self, "num_times", _int("num_times", self.num_times, 2))
+        if self.num_times > MAX_NUM_TIMES:
+            raise ConfigError("num_times", self.num_times,
+                              f"valid range is >= 2 and <= {MAX_NUM_TIMES} (probe times)")
         _resolve(self, "dense_until", _int("dense_until", self.dense_until, 0))
         _resolve(self, "probes", tuple(self.probes))
 
@@ -299,6 +306,7 @@ class Config:
         if self.dtype == "float32" and self.train.lr > FLOAT32_MAX:
             valid = f"valid range is (0, {FLOAT32_MAX:.4g}] with float32"
             raise ConfigError("lr", self.train.lr, valid)
+        self._check_representable()
         if self.train.objective == "logistic" and self.data.num_classes != 2:
             raise ConfigError("objective", "logistic", "K > 2 classes need --objective softmax")
         want_outputs = 1 if self.train.objective == "logistic" else self.data.num_classes
@@ -307,6 +315,23 @@ class Config:
             _resolve(self, "net", net)
         if self.train.batch_size is not None and self.train.batch_size > self.data.n:
             raise ConfigError("batch_size", self.train.batch_size, f"must be <= n = {self.data.n}")
+
+    def _check_representable(self) -> None:
+        """Refuse positive values that underflow ``dtype`` (below its smallest normal number
+        they become a subnormal or 0 in the tensors): α, ω_init², σ², σ_i². (An ω_init² that
+        overflows is reported as a divergence at step 0 by the engine.)"""
+        tiny = TINY[self.dtype]
+        values = {"init_var": self.net.init_var, "sigma2": self.data.sigma2,
+                  "sigma2_min": self.data.sigma2_min, "sigma2_max": self.data.sigma2_max}
+        for name, value in values.items():
+            if value is not None and value < tiny:
+                raise ConfigError(name, value, f"underflows {self.dtype} (below its smallest "
+                                  f"normal number); valid range is [{tiny:.4g}, inf) with "
+                                  f"{self.dtype}: use a larger value"
+                                  + (" or --dtype float64" if self.dtype == "float32" else ""))
+        if self.train.lr < tiny:
+            raise ConfigError("lr", self.train.lr, f"underflows {self.dtype}; valid range is "
+                              f"[{tiny:.4g}, inf) with {self.dtype}: use a larger --lr")
 
     def resolved(self) -> Config:
         """The same experiment with every ``None`` default replaced by its value:

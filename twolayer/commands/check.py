@@ -22,6 +22,7 @@ from ..cli import integer
 from ..engine import Runtime, resolve_device
 from ..errors import ConfigError
 from ..record import check_writable_dir, write_text_atomic
+from ..resources import check_device, writing
 from .settings import add_threads_flag, runtime_threads
 from .storeflags import add_store_flags, runs_from_args
 
@@ -87,18 +88,62 @@ def exit_status(verdicts: Sequence[Verdict]) -> int:
     return 0 if all(v.verdict == HOLDS for v in verdicts if v.in_regime) else 1
 
 
+TABLE_WIDTH = 120
+# (header, widest cell) of the table's columns; the setting and bound go to --details, --json
+# and --report
+COLUMNS = (("id", 44), ("verdict", 22), ("measured", 11), ("CI (95%)", 26), ("seeds", 5))
+OUTSIDE_MARK = "†"
+OUTSIDE_NOTE = (f"{OUTSIDE_MARK} measured is the worst seed (or the extreme setting), outside "
+                "the CI of the mean over seeds; see --details")
+
+
+def clip(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters, ending in … when cut."""
+    return text if len(text) <= width else text[: max(0, width - 1)] + "…"
+
+
+def outside_ci(v: Verdict) -> bool:
+    """Whether the verdict's point value lies outside its printed interval."""
+    if v.measured is None or v.ci is None:
+        return False
+    lo, hi = v.ci
+    vals = (v.measured, lo, hi)
+    if not all(isinstance(x, (int, float)) and math.isfinite(x) for x in vals):
+        return False
+    tol = 1e-9 * max(1.0, abs(lo), abs(hi))
+    return not (lo - tol <= v.measured <= hi + tol)
+
+
 def render_table(verdicts: Sequence[Verdict]) -> str:
-    """Plain-text table: one row per claim, the setting last (it is long)."""
-    rows = [("id", "verdict", "measured", "bound", "CI (95%)", "seeds", "setting")]
+    """Plain-text table, at most :data:`TABLE_WIDTH` columns: id, verdict, measured, CI, seeds
+    (long cells cut with …). A measured value outside its CI is marked † with a footnote."""
+    rows = [tuple(h for h, _ in COLUMNS)]
+    marked = False
     for v in verdicts:
-        verdict = v.verdict + ("" if v.in_regime else " (outside regime)")
-        rows.append((v.id, verdict, _num(v.measured), v.bound, _ci(v), str(v.seeds), v.setting))
-    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+        verdict = v.verdict + ("" if v.in_regime else " (outside)")
+        measured = _num(v.measured)
+        if outside_ci(v):
+            measured += OUTSIDE_MARK
+            marked = True
+        rows.append((v.id, verdict, measured, _ci(v), str(v.seeds)))
+    widths = [min(cap, max(len(r[i]) for r in rows)) for i, (_, cap) in enumerate(COLUMNS)]
     out = []
     for r in rows:
-        cells = [r[i].ljust(widths[i]) for i in range(5)]
-        out.append("  ".join(cells + [r[5].rjust(5), r[6]]))
+        cells = [clip(r[i], widths[i]).ljust(widths[i]) for i in range(4)]
+        out.append("  ".join(cells + [clip(r[4], widths[4]).rjust(widths[4])]).rstrip())
+    if marked:
+        out.append(OUTSIDE_NOTE)
     return "\n".join(out)
+
+
+def render_details(verdicts: Sequence[Verdict]) -> str:
+    """What the table leaves out, per claim: bound, setting, and the verdict's details."""
+    lines = ["details:"]
+    for v in verdicts:
+        lines.append(f"  {v.id}: bound {v.bound}; setting {v.setting}")
+        if v.detail:
+            lines.append(f"    {v.detail}")
+    return "\n".join(lines)
 
 
 def _md(text: str) -> str:
@@ -162,6 +207,19 @@ def write_atomic(path: Path, text: str) -> None:
     write_text_atomic(path, text)
 
 
+def select_claims(selection: list[str]) -> list:
+    """The claims of the selection; an unknown name is a ConfigError that names it as a claim
+    or paper, lists the papers and points at --list."""
+    try:
+        return claims_for(selection)
+    except ConfigError as e:
+        known = e.valid.removeprefix("known papers are ")
+        err = ConfigError("select", e.value, f"known papers: {known}")
+        err.args = (f"claim or paper {e.value!r} is unknown; known papers: {known}; "
+                    "`twolayer check --list` lists claim ids",)
+        raise err from None
+
+
 def run(args: argparse.Namespace) -> int:
     if args.seeds is not None and (
         not isinstance(args.seeds, int) or isinstance(args.seeds, bool) or args.seeds < 1
@@ -172,16 +230,25 @@ def run(args: argparse.Namespace) -> int:
     load_entry_points()
     selection = ["all"] if (args.all or not args.select) else list(args.select)
     selection, _ = split_selection(selection)  # PluginError (exit 2) for a broken plugin
-    claims = claims_for(selection)  # ConfigError for an unknown paper or claim
+    claims = select_claims(selection)
     if args.list:
         for c in claims:
             print(f"{c.id}  [{c.source}]{'' if c.in_regime else '  (outside regime)'}")
         return 0
     report = None
-    if args.report:
+    if args.report is not None:
+        if not str(args.report).strip():
+            raise ConfigError("report", args.report, "must be a file path (not empty); omit "
+                              "--report to write no report")
         report = Path(args.report)
+        if report.is_dir():
+            raise ConfigError("report", args.report, "is a directory; give a file path such "
+                              "as report.md")
         check_writable_dir(report.parent if str(report.parent) else ".", "report")
-    device = resolve_device(args.device)
+        if report.exists() and not os.access(report, os.W_OK):
+            raise ConfigError("report", args.report, "exists and is not writable; fix its "
+                              "permissions or choose another path")
+    device = resolve_device(check_device(args.device))
     runtime = Runtime(device=str(device), progress=False, threads=runtime_threads(args))
     runs = runs_from_args(args, args.quick, args.seeds, runtime)
     start = time.perf_counter()
@@ -194,7 +261,19 @@ def run(args: argparse.Namespace) -> int:
     if not (args.quiet or args.json):
         print(f"experiments: {len(runs.trained)} trained, {len(runs.reused)} read from the store",
               file=sys.stderr)
-    if report is not None:
+    if args.json:
+        print(json.dumps([verdict_json(v) for v in verdicts], allow_nan=False))
+    else:
+        print(render_table(verdicts))
+        if args.details:
+            print("\n" + render_details(verdicts))
+        status = exit_status(verdicts)
+        print(
+            f"\n{sum(v.verdict == HOLDS for v in verdicts)} of {len(verdicts)} claims hold; "
+            f"in-regime claims {'all hold' if status == 0 else 'do NOT all hold'} "
+            f"(exit status {status}); {wall:.0f} s"
+        )
+    if report is not None:  # after the table: a failed write costs the file, not the results
         command = "twolayer check " + " ".join(
             (["--all"] if selection == ["all"] else selection)
             + (["--quick"] if args.quick else [])
@@ -202,20 +281,8 @@ def run(args: argparse.Namespace) -> int:
             + [f"--report {args.report}"]
         )
         md = render_markdown(verdicts, report.parent.resolve(), args.quick, wall, command)
-        write_atomic(report, md)
-    if args.json:
-        print(json.dumps([verdict_json(v) for v in verdicts], allow_nan=False))
-    else:
-        print(render_table(verdicts))
-        if args.details:
-            print("\ndetails:")
-            for v in verdicts:
-                print(f"  {v.id}: {v.detail}")
-        status = exit_status(verdicts)
-        print(
-            f"\n{sum(v.verdict == HOLDS for v in verdicts)} of {len(verdicts)} claims hold; "
-            f"in-regime claims {'all hold' if status == 0 else 'do NOT all hold'} "
-            f"(exit status {status}); {wall:.0f} s"
-            + (f"; report written to {report}" if report else "")
-        )
+        with writing(report):
+            write_atomic(report, md)
+        if not (args.quiet or args.json):
+            print(f"report written to {report}")
     return exit_status(verdicts)

@@ -21,7 +21,10 @@ from ..config import (
     SPECTRA,
     Config,
 )
+from ..errors import ConfigError
 from ..presets import preset
+
+MAX_THREADS = 1024  # --threads: more would only stall (and torch may fail to start them)
 
 # flag dest → (config section, field)
 FIELDS: dict[str, tuple[str, str]] = {
@@ -194,7 +197,11 @@ def add_threads_flag(p: argparse.ArgumentParser | argparse._ArgumentGroup) -> No
 def runtime_threads(args: argparse.Namespace) -> int | None:
     """The Runtime's ``threads`` from --threads (None = auto; Runtime validates the rest)."""
     value = getattr(args, "threads", "auto")
-    return None if value == "auto" else value
+    if value == "auto":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_THREADS:
+        raise ConfigError("threads", value, f"an integer >= 1 and <= {MAX_THREADS}, or auto")
+    return value
 
 
 def add_runtime_flags(p: argparse.ArgumentParser) -> None:

@@ -6,10 +6,15 @@ import argparse
 import json
 import math
 import sys
+from pathlib import Path
 
+from ..config import Config
 from ..engine import Runtime, resolve_device
+from ..errors import ConfigError
 from ..record import Record, check_writable_dir, strict_json
+from ..resources import check_device, check_fits, writing
 from ..simulate import own_mean_correlation, simulate
+from ..threads import threads_for
 from .settings import add_runtime_flags, add_setting_flags, config_from_args, runtime_threads
 
 JSON_KEYS = (
@@ -99,9 +104,15 @@ def json_summary(rec: Record) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    device = resolve_device(args.device)
+    """Validate everything (flags, device, memory, --out) before any tensor is allocated, train,
+    print the summary, and only then write the record (a failed write: exit 1, one line)."""
+    device_name = check_device(args.device)
+    device = resolve_device(device_name)
     cfg, notes = config_from_args(args, device_is_cpu=device.type == "cpu")
-    if args.out:
+    if args.out is not None:
+        if not str(args.out).strip():
+            raise ConfigError("out", args.out, "must be a directory path (not empty); omit --out "
+                              "to write nothing")
         check_writable_dir(args.out, "out")
     threads = runtime_threads(args)
     runtime = Runtime(device=str(device), progress=None if not args.quiet else False,
@@ -109,20 +120,33 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         runtime = Runtime(device=str(device), progress=False if args.quiet else None,
                           threads=threads)
+    check_fits(cfg, str(device))
     rec = simulate(cfg, runtime)
-    path = rec.save(args.out) if args.out else None
+    rec.meta["threads"] = threads_used(cfg, runtime)  # see twolayer.threads (the policy's count)
     for n in notes:
         if args.json or args.quiet:
             print(f"twolayer simulate: note: {n}", file=sys.stderr)
+    # the results first: a full disk or a lost permission then costs the file, not the run
     if args.json:
         out = json_summary(rec)
-        if path:
-            out["record"] = str(path)
-        print(json.dumps(strict_json(out), allow_nan=False))
+        if args.out:
+            out["record"] = str(Path(args.out) / rec.run_id)
+        print(json.dumps(strict_json(out), allow_nan=False), flush=True)
     elif not args.quiet:
-        print(human_summary(rec, notes))
-        if path:
+        print(human_summary(rec, notes), flush=True)
+    if args.out:
+        with writing(Path(args.out) / rec.run_id):
+            path = rec.save(args.out)
+        if args.quiet and not args.json:
+            print(path)
+        elif not args.json:
             print(f"record: {path}")
-    elif path:
-        print(path)
     return 0
+
+
+def threads_used(cfg: Config, runtime: Runtime) -> int:
+    """The intra-op thread count the training call ran with (its thread policy), which the
+    record's ``meta.threads`` reports."""
+    c = cfg.resolved()
+    return threads_for(runtime.threads, c.seeds, c.data.n, c.data.d, c.net.m,
+                       runtime.torch_device)

@@ -84,12 +84,59 @@ def make_executor(args: argparse.Namespace, spec, out: Path):  # type: ignore[no
     return ex.SlurmExecutor(str(out), options, spec.device)
 
 
+def check_spec_device(spec) -> None:  # type: ignore[no-untyped-def]
+    """``[run] device`` names a device this machine has (SpecError naming run.device)."""
+    from ..resources import check_device
+    from ..sweep.spec import SpecError
+
+    try:
+        check_device(spec.device, "run.device")
+    except ConfigError as e:
+        raise SpecError("run.device", e.value, e.valid, spec.source) from None
+
+
+def check_spec_fits(spec, workers: int) -> None:  # type: ignore[no-untyped-def]
+    """Every engine call of the sweep (a group of points trained as one batch) fits in this
+    machine's free memory shared by ``workers`` processes, and one of its steps is not beyond
+    a CPU (:func:`twolayer.resources.check_fits`); SpecError names the spec key to change."""
+    from ..resources import check_fits, free_device_memory, free_host_memory
+    from ..sweep.spec import SpecError, _source_key
+    from ..sweep.worker import plan_groups
+
+    points = spec.points()
+    groups = plan_groups([p.config for p in points], spec.group_runs)
+    device = "cpu" if spec.device == "auto" else spec.device
+    if spec.device == "auto":
+        import torch
+
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    free = free_device_memory(device) if device.startswith("cuda") else free_host_memory()
+    share = None if free is None else free // max(1, min(workers, len(groups)))
+    for g in groups:
+        first = points[g[0]]
+        batch = first.config.replace(seeds=sum(points[i].config.seeds for i in g))
+        try:
+            check_fits(batch, device, free=share)
+        except ConfigError as e:
+            key = _source_key(e.field, first.coords, spec.base)
+            if e.field == "seeds":
+                key = "seeds" if len(g) == 1 else "run.group_runs"
+            raise SpecError(key, e.value, e.valid + f" (point {first.index}: "
+                            + " ".join(f"{k}={v}" for k, v in first.coords.items()) + ")",
+                            spec.source) from None
+
+
 def run(args: argparse.Namespace) -> int:
     from ..sweep import Store, load, run_sweep
     from ..sweep.worker import plan_groups
 
-    spec = load(args.spec)
+    spec = load(args.spec)  # every point's config validated
+    if args.out is not None and not str(args.out).strip():
+        raise ConfigError("out", args.out, "must be a directory path (not empty); omit --out "
+                          "for the default sweep-results/<spec name>")
     out = Path(args.out) if args.out else Path(DEFAULT_ROOT) / spec.name
+    if args.executor == "local":  # the workers run here: their device must exist here
+        check_spec_device(spec)
     if args.dry_run:
         points = spec.points()
         groups = plan_groups([p.config for p in points], spec.group_runs)
@@ -103,6 +150,8 @@ def run(args: argparse.Namespace) -> int:
                   + " ".join(f"{k}={v}" for k, v in p.coords.items()))
         return 0
     check_writable_dir(out, "out")
+    if args.executor == "local" and not args.verify:
+        check_spec_fits(spec, args.workers)
     if args.verify:
         from .store import print_verify_report
 

@@ -49,7 +49,18 @@ class Pool:
         with self.lock:
             for i, args in enumerate(parts):
                 self.tasks[i].put((fn, args))
-            errors = [self.done.get() for _ in parts]
+            # Wait for every running part even if interrupted (Ctrl-C raises here): unwinding
+            # while workers are inside torch ops let the interpreter finalise under them and
+            # abort with "terminate called without an active exception" (exit 134).
+            errors: list[BaseException | None] = []
+            interrupt: BaseException | None = None
+            while len(errors) < len(parts):
+                try:
+                    errors.append(self.done.get())
+                except BaseException as e:  # noqa: BLE001 - re-raised below
+                    interrupt = interrupt or e
+            if interrupt is not None:
+                raise interrupt
         for e in errors:
             if e is not None:
                 raise e

@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..errors import ConfigError
-from .worker import THREAD_ENV, pin_threads, run_group, run_group_to_store
+from .worker import THREAD_ENV, init_worker, run_group, run_group_to_store
 
 Task = list[dict[str, Any]]  # the config dicts of one group
 
@@ -78,7 +78,7 @@ class LocalExecutor:
         try:
             pool = ProcessPoolExecutor(
                 max_workers=min(self.workers, len(tasks)), mp_context=mp.get_context("spawn"),
-                initializer=pin_threads, initargs=(self.threads,),
+                initializer=init_worker, initargs=(self.threads,),
             )
         finally:
             for v, old in saved.items():
@@ -86,19 +86,37 @@ class LocalExecutor:
                     os.environ.pop(v, None)
                 else:
                     os.environ[v] = old
-        with pool:
+        futures = {}
+        try:
             futures = {pool.submit(run_group, t, self.device, self.threads, baselines): i
                        for i, t in enumerate(tasks)}
-            try:
-                for fut in as_completed(futures):
-                    yield futures[fut], fut.result()
-            except BaseException:
-                for fut in futures:
-                    fut.cancel()
-                raise
+            for fut in as_completed(futures):
+                yield futures[fut], fut.result()
+        except BaseException:  # an interrupt, a worker error, or the caller stopped early
+            stop_pool(pool, futures)
+            raise
+        pool.shutdown(wait=True)
 
     def close(self) -> None:
         pass
+
+
+def stop_pool(pool: Any, futures: dict) -> None:
+    """Cancel the queued tasks of a ProcessPoolExecutor and end its workers now, without
+    waiting for the running groups (their results would be thrown away anyway)."""
+    for fut in futures:
+        fut.cancel()
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    for p in procs:
+        if p.is_alive():
+            p.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
+    deadline = time.monotonic() + 5.0
+    for p in procs:
+        p.join(max(0.0, deadline - time.monotonic()))
+        if p.is_alive():
+            p.kill()
+            p.join(1.0)
 
 
 class DaskExecutor:

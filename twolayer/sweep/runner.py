@@ -59,8 +59,24 @@ def run_sweep(spec: SweepSpec, store: Store | str | Path, executor: Any, force: 
     todo = [g for g in groups if any(points[i].run_id in missing for i in g)]
     tasks = [[points[i].config.to_dict() for i in g] for g in todo]
     report = SweepReport(len(points), len(points) - len(missing), 0, groups=len(todo))
+    results = executor.run(tasks, baselines=spec.baselines)
+    try:
+        _collect(results, todo, points, missing, st, executor, report, on_result)
+    finally:  # an interrupt here: stop the executor's workers now, not when the frame is freed
+        close = getattr(results, "close", None)
+        if close is not None:
+            close()
+    report.tables = [st.write_points(points), *st.write_summary(points)]
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def _collect(results: Any, todo: list[list[int]], points: list[Point], missing: set[str],
+             st: Store, executor: Any, report: SweepReport, on_result: Progress | None) -> None:
+    """Store each finished group's outcomes as it arrives (what finished before an
+    interruption stays stored)."""
     done = 0
-    for k, outcomes in executor.run(tasks, baselines=spec.baselines):
+    for k, outcomes in results:
         done += 1
         for i, o in zip(todo[k], outcomes):
             run_id, status = (o.run_id, o.status) if hasattr(o, "run_id") else o
@@ -76,9 +92,6 @@ def run_sweep(spec: SweepSpec, store: Store | str | Path, executor: Any, force: 
                 report.failed.append(run_id)
         if on_result is not None:
             on_result(done, len(todo), outcomes)
-    report.tables = [st.write_points(points), *st.write_summary(points)]
-    report.seconds = time.perf_counter() - start
-    return report
 
 
 def load_records(spec: SweepSpec, store: Store | str | Path) -> dict[int, Any]:

@@ -299,6 +299,9 @@ def parse(doc: dict[str, Any], source: str = "spec", default_name: str = "sweep"
           text: str = "") -> SweepSpec:
     """Validate a parsed TOML document and build the spec (every point's config included)."""
     where = source
+    if not doc:
+        raise ConfigError("spec", source, "the file is empty (no keys); a spec needs at least "
+                          "a [base] or [axes] table, see docs/sweeps.md")
     for key in doc:
         if key not in TOP_KEYS:
             raise SpecError(key, doc[key], "unknown key; valid top-level keys are "

@@ -76,6 +76,52 @@ def pin_threads(threads: int) -> None:
         torch.set_num_threads(threads)
 
 
+HEARTBEAT_SECONDS = 1.0
+
+
+def die_with_parent() -> None:
+    """Make this worker process end when the process that started it ends, however it ends
+    (SIGTERM, SIGKILL, a crash): Linux ``prctl(PR_SET_PDEATHSIG, SIGKILL)``, and on every
+    system a daemon thread that checks the parent's pid every :data:`HEARTBEAT_SECONDS` and
+    exits the process when the worker has been re-parented. Local workers write nothing
+    themselves (the parent stores the results), so ending them at once loses nothing."""
+    import signal
+    import sys
+    import threading
+    import time
+
+    parent = os.getppid()
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            PR_SET_PDEATHSIG = 1
+            libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+        except (OSError, AttributeError):  # no libc prctl: the heartbeat alone
+            pass
+    if os.getppid() != parent or parent == 1:  # the parent died before prctl took effect
+        os._exit(1)
+
+    def heartbeat() -> None:
+        while True:
+            time.sleep(HEARTBEAT_SECONDS)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=heartbeat, name="twolayer-parent-heartbeat", daemon=True).start()
+
+
+def init_worker(threads: int) -> None:
+    """The local pool's initialiser: die with the parent, pin the threads, and leave SIGINT to
+    the parent (a Ctrl-C reaches the whole process group; the parent cancels the pool)."""
+    import signal
+
+    die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    pin_threads(threads)
+
+
 @dataclass
 class Outcome:
     """What became of one point: a record (``status`` "ok") or a failure message."""
@@ -134,6 +180,7 @@ def _train_batched(configs: list[Config], device: str, baselines: bool = True) -
     from ..engine import Runtime, TrainResult, probe_times, train
     from ..net import Params
     from ..simulate import build_record, setup
+    from ..threads import threads_for
 
     runtime = Runtime(device=device, progress=False)
     dev = runtime.torch_device
@@ -165,6 +212,8 @@ def _train_batched(configs: list[Config], device: str, baselines: bool = True) -
         )
         extra = _baselines(pdata.to(dev), cfg.train.objective) if baselines else {}
         rec = build_record(cfg, pdata, pparams, sub, dev, extra)
+        rec.meta["threads"] = threads_for(runtime.threads, len(seeds), cfg0.data.n, cfg0.data.d,
+                                          cfg0.net.m, dev)  # the count train ran with
         rec.meta["sweep_group_runs"] = len(seeds)
         rec.meta["baselines"] = baselines
         records.append(rec)

@@ -48,12 +48,18 @@ def train(
     runtime = runtime or Runtime()
     times = sorted(set(times if times is not None else probe_times(cfg.steps)))
     if cfg.integrator != "gd":
-        return train_integrator(params, data, cfg, times, probes, runtime, seeds, init, weights)
-    driver = Driver(params, data, cfg.objective, cfg.steps, times, probes, runtime, seeds, init)
-    stepper = GDStepper(driver, cfg, 0, weights)
-    with torch.no_grad():
-        driver.run(stepper, 0, cfg.steps)
-    return driver.result()
+        result = train_integrator(params, data, cfg, times, probes, runtime, seeds, init,
+                                  weights)
+    else:
+        driver = Driver(params, data, cfg.objective, cfg.steps, times, probes, runtime, seeds,
+                        init)
+        stepper = GDStepper(driver, cfg, 0, weights)
+        with torch.no_grad():
+            driver.run(stepper, 0, cfg.steps)
+        result = driver.result()
+    # the intra-op threads this call ran with (the thread policy's choice, inside its scope)
+    result.meta.setdefault("threads", torch.get_num_threads())
+    return result
 
 
 def train_integrator(

@@ -1,0 +1,324 @@
+"""Robustness promises (docs/robustness.md): validation before work, failed writes, signals,
+worker processes that die with their parent, one writer per sweep store.
+
+The subprocess tests use tiny settings; a run is "mid-run" when enough steps remain. No test
+asserts a timing beyond generous deadlines that only catch hangs."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from twolayer.cli import main
+from twolayer.record import Record
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = ["--d", "3", "--n", "8", "--m", "2", "--n-test", "8", "--num-times", "2"]
+ENV = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+
+
+def one_line(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+def popen(*args: str, cwd: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "twolayer", *args], cwd=cwd, env=ENV,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def children(pid: int) -> set[int]:
+    """Pids of the live processes whose parent is ``pid`` (from /proc)."""
+    out = set()
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            stat = (d / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[1]) == pid and fields[0] != "Z":
+            out.add(int(d.name))
+    return out
+
+
+def alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+# ------------------------------------------------------------------------------------------
+# validation before work
+# ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("args, flag", [
+    (["--num-times", "1e9"], "--num-times"),
+    (["--n", "10000000", "--m", "100000"], "--n"),
+    (["--seeds", "100000000"], "--seeds"),
+    (["--init-var", "1e-320"], "--init-var"),
+    (["--lr", "1e-320"], "--lr"),
+    (["--threads", "1e9"], "--threads"),
+    (["--device", "cuda:7"], "--device"),
+    (["--device", "tpu"], "--device"),
+])
+def test_bad_sizes_exit_2_before_any_allocation(capsys, tmp_path, args, flag):
+    out = tmp_path / "out"
+    assert main(["simulate", *args, "--out", str(out)]) == 2
+    line = one_line(capsys.readouterr().err)
+    assert line.startswith("twolayer simulate: error: " + flag)
+    assert not out.exists()
+
+
+def test_empty_out_is_refused(capsys):
+    assert main(["simulate", *TINY, "--steps", "1", "--out", ""]) == 2
+    assert "--out ''" in one_line(capsys.readouterr().err)
+
+
+def test_memory_estimate_names_the_largest_part_and_a_range(monkeypatch):
+    from twolayer import resources
+    from twolayer.config import Config, DataConfig
+    from twolayer.errors import ConfigError
+
+    cfg = Config(data=DataConfig(n=100_000))
+    est = resources.estimate(cfg)
+    assert est.parts["data"] > est.parts["parameters"] and est.total > 0
+    with pytest.raises(ConfigError) as e:
+        resources.check_fits(cfg, "cpu", free=est.total // 2)
+    assert e.value.field == "n" and "valid range here is <=" in str(e.value)
+    resources.check_fits(cfg, "cpu", free=est.total * 2)  # fits
+    monkeypatch.setenv(resources.NO_LIMITS_ENV, "1")
+    resources.check_fits(cfg, "cpu", free=1)  # checks skipped
+
+
+def test_free_memory_falls_back_gracefully(monkeypatch):
+    from twolayer import resources
+
+    assert resources.free_host_memory() is None or resources.free_host_memory() > 0
+    monkeypatch.setattr(resources.Path, "read_text", lambda self: (_ for _ in ()).throw(OSError))
+    free = resources.free_host_memory()  # sysconf, or None: never an exception
+    assert free is None or free > 0
+
+
+def test_cuda_index_beyond_the_machine(monkeypatch):
+    import torch
+
+    from twolayer.errors import ConfigError
+    from twolayer.resources import check_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    assert check_device("cuda:0") == "cuda:0"
+    with pytest.raises(ConfigError, match="has 1 GPU"):
+        check_device("cuda:7", "run.device")
+
+
+SPEC = """seeds = 1
+[base]
+data.d = 3
+data.n = 8
+data.n_test = 8
+net.m = 2
+probe.num_times = 2
+train.steps = {steps}
+[axes]
+data.noise = [0.0, 0.1]
+[run]
+group_runs = 1
+baselines = false
+"""
+
+
+@pytest.mark.parametrize("text, key", [
+    ("", "--spec"),
+    ("# only a comment\n", "--spec"),
+    (SPEC.format(steps=1) + 'device = "cuda:7"\n', "run.device"),
+    (SPEC.format(steps=1).replace("seeds = 1", "seeds = 100000000"), "seeds"),
+    (SPEC.format(steps=1).replace("data.n = 8", "data.n = 10000000\nnet.m = 100000")
+     .replace("net.m = 2\n", ""), "base.data.n"),
+])
+def test_bad_specs_exit_2_before_the_store_exists(capsys, tmp_path, text, key):
+    spec = tmp_path / "s.toml"
+    spec.write_text(text)
+    out = tmp_path / "store"
+    assert main(["sweep", str(spec), "--out", str(out)]) == 2
+    line = one_line(capsys.readouterr().err)
+    assert key in line
+    assert not out.exists()
+
+
+# ------------------------------------------------------------------------------------------
+# failed writes
+# ------------------------------------------------------------------------------------------
+
+
+def test_simulate_full_disk_prints_first_then_one_line_exit_1(monkeypatch, capsys, tmp_path):
+    """os.replace raising ENOSPC stands in for a full disk: the summary is printed before the
+    record is written, the error is one line naming the path and errno, exit 1, and nothing
+    half-written is left in --out."""
+    out = tmp_path / "out"
+
+    def full(src, dst):
+        raise OSError(errno.ENOSPC, "No space left on device", str(src))
+
+    monkeypatch.setattr(os, "replace", full)
+    assert main(["simulate", *TINY, "--steps", "1", "--json", "--out", str(out)]) == 1
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["steps"] == 1  # the results came first
+    line = one_line(captured.err)
+    assert "ENOSPC" in line and str(out) in line and "cannot write" in line
+    assert list(out.iterdir()) == []  # the temporary record directory was removed
+
+
+def test_simulate_unwritable_out_found_before_work(capsys, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert main(["simulate", *TINY, "--steps", "1", "--out", str(blocker / "o")]) == 2
+    assert "--out" in one_line(capsys.readouterr().err)
+
+
+def test_record_threads_reports_the_thread_policy(tmp_path, capsys):
+    out = tmp_path / "o"
+    assert main(["simulate", *TINY, "--steps", "1", "--threads", "1", "--quiet",
+                 "--out", str(out)]) == 0
+    rec = Record.load(next(out.iterdir()))
+    assert rec.meta["threads"] == 1
+    assert main(["simulate", *TINY, "--steps", "2", "--quiet", "--out", str(out)]) == 0
+    recs = [Record.load(p) for p in out.iterdir()]
+    assert all(r.meta["threads"] == 1 for r in recs)  # auto: 1 thread for a tiny problem
+
+
+# ------------------------------------------------------------------------------------------
+# signals
+# ------------------------------------------------------------------------------------------
+
+
+def test_signals_module_maps_sigterm_to_an_exception():
+    from twolayer.signals import Terminated, exit_status, signal_name, stop_on_signals
+
+    with pytest.raises(Terminated) as e, stop_on_signals():
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)  # the handler raises before this ends
+    assert exit_status(e.value) == 143 and signal_name(e.value) == "SIGTERM"
+    assert exit_status(KeyboardInterrupt()) == 130
+    assert signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None) or callable(
+        signal.getsignal(signal.SIGTERM))
+
+
+@pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_simulate_interrupted_exits_130_or_143_with_one_line(tmp_path, sig, code):
+    p = popen("simulate", *TINY, "--steps", "100000000", "--quiet", "--out",
+              str(tmp_path / "o"), cwd=tmp_path)
+    time.sleep(4)  # imported and training
+    p.send_signal(sig)
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == code, err
+    line = one_line(err)
+    assert "interrupted" in line and sig.name in line and "nothing written" in line
+    assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
+
+
+def _slow_spec(tmp_path: Path) -> Path:
+    """Two groups: one finishes at once, the other runs for minutes."""
+    spec = tmp_path / "slow.toml"
+    spec.write_text(SPEC.format(steps=1).replace("[axes]\ndata.noise = [0.0, 0.1]",
+                                                 "[axes]\ntrain.steps = [1, 50000000]"))
+    return spec
+
+
+def _start_sweep_mid_run(tmp_path: Path) -> tuple[subprocess.Popen, set[int], Path]:
+    store = tmp_path / "store"
+    p = popen("sweep", str(_slow_spec(tmp_path)), "--workers", "2", "--threads", "1",
+              "--out", str(store), cwd=tmp_path)
+    deadline = time.monotonic() + 90
+    kids: set[int] = set()
+    while time.monotonic() < deadline:  # wait for the fast point's record and the workers
+        kids |= children(p.pid)
+        done = list((store / "records").glob("*/record.json")) if store.exists() else []
+        if done and len(kids) >= 2:
+            break
+        assert p.poll() is None, p.communicate()
+        time.sleep(0.2)
+    else:
+        p.kill()
+        pytest.fail("the sweep did not reach its first finished point in time")
+    return p, kids, store
+
+
+def _assert_no_survivors(kids: set[int], grace: float = 15.0) -> None:
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline and any(alive(k) for k in kids):
+        time.sleep(0.2)
+    assert not [k for k in kids if alive(k)], "worker processes survived their parent"
+
+
+def _assert_finished_point_valid(store: Path) -> None:
+    recs = list((store / "records").glob("*/record.json"))
+    assert len(recs) == 1
+    rec = Record.load(recs[0].parent)
+    assert rec.run_id == recs[0].parent.name
+
+
+def test_sweep_sigterm_exits_143_no_process_left_finished_points_kept(tmp_path):
+    p, kids, store = _start_sweep_mid_run(tmp_path)
+    p.send_signal(signal.SIGTERM)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 143, err
+    assert "interrupted (SIGTERM)" in err.strip().splitlines()[-1]
+    assert "Traceback" not in err
+    _assert_no_survivors(kids | children(p.pid))
+    _assert_finished_point_valid(store)
+
+
+def test_sweep_sigkill_leaves_no_process(tmp_path):
+    p, kids, store = _start_sweep_mid_run(tmp_path)
+    p.send_signal(signal.SIGKILL)
+    p.communicate(timeout=60)
+    assert p.returncode == -signal.SIGKILL
+    _assert_no_survivors(kids)
+    _assert_finished_point_valid(store)
+
+
+# ------------------------------------------------------------------------------------------
+# one writer per store
+# ------------------------------------------------------------------------------------------
+
+
+def test_two_sweeps_on_one_store_train_each_point_once(tmp_path):
+    spec = tmp_path / "s.toml"
+    spec.write_text(SPEC.format(steps=30000))  # a few seconds per point
+    store = tmp_path / "store"
+    first = popen("sweep", str(spec), "--json", "--quiet", "--out", str(store), cwd=tmp_path)
+    deadline = time.monotonic() + 60
+    while not (store / ".lock").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(0.5)  # the lock file exists before it is flocked
+    waiter = popen("sweep", str(spec), "--json", "--quiet", "--wait", "--out", str(store),
+                   cwd=tmp_path)
+    refused = popen("sweep", str(spec), "--json", "--quiet", "--out", str(store), cwd=tmp_path)
+    r_out, r_err = refused.communicate(timeout=120)
+    f_out, f_err = first.communicate(timeout=300)
+    w_out, w_err = waiter.communicate(timeout=300)
+    assert first.returncode == 0 and waiter.returncode == 0, (f_err, w_err)
+    a, b = json.loads(f_out), json.loads(w_out)
+    assert a["trained"] == 2 and b["trained"] == 0 and b["skipped"] == 2
+    if refused.returncode != 0:  # it may start after the first finished: then it trains 0
+        assert refused.returncode == 2
+        line = one_line(r_err)
+        assert "in use by" in line and "pid" in line and "--wait" in line
+    else:
+        assert json.loads(r_out)["trained"] == 0
