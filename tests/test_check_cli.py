@@ -156,3 +156,21 @@ def test_report_paths_checked_before_work(monkeypatch, capsys, tmp_path):
         err = capsys.readouterr().err
         assert len(err.strip().splitlines()) == 1 and "--report" in err
     assert calls == []  # nothing ran
+
+
+def test_a_proposal_setting_is_reported_apart_and_does_not_decide(monkeypatch, capsys,
+                                                                 tmp_path) -> None:
+    fake(monkeypatch, {"a": (HOLDS, True), "b": (FAILS, True)})
+    b = CLAIMS["fakepaper.b"]
+    monkeypatch.setitem(CLAIMS, b.id, Claim(b.id, b.paper, b.statement, b.source, b.check,
+                                            b.tag, b.in_regime, b.origin, decides=False))
+    report = tmp_path / "claims.md"
+    assert main(["check", "fakepaper", "--quick", "--no-store", "--report", str(report)]) == 0
+    out = capsys.readouterr().out
+    assert "fails (proposal)" in out and "smoke run" in out and "not evidence" in out
+    md = report.read_text()
+    assert "**smoke run**" in md and "*(proposal)*" in md and "Tier: smoke" in md
+    assert main(["check", "fakepaper", "--no-store", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["decides"] for r in rows] == [True, False]
+    assert {r["tier"] for r in rows} == {"evidence"}

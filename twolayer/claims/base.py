@@ -58,6 +58,7 @@ class Verdict:
     figure: str | None = None
     tier: str = EVIDENCE  # "smoke" for a --quick run (the code works; not evidence)
     seeds_needed: int | None = None  # inconclusive: seeds at which the interval would decide
+    decides: bool = True  # False: a [PROPOSAL] setting, reported apart, not in the exit status
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
@@ -98,6 +99,8 @@ class Claim:
     tag: str = "[PAPER]"
     in_regime: bool = True
     origin: str = ""  # "<file>:<line>" of the check, for error messages
+    decides: bool = True  # False: checked on a setting the project proposed ([PROPOSAL]), not the
+    # paper's: reported apart and left out of the exit status
 
     def verdict(self, o: Outcome, tier: str = EVIDENCE) -> Verdict:
         """This claim's verdict from a check's outcome (``tier``: smoke or evidence)."""
@@ -110,6 +113,7 @@ class Claim:
             bound=o.bound, ci=None if o.ci is None else (float(o.ci[0]), float(o.ci[1])),
             seeds=int(o.seeds), setting=o.setting, in_regime=self.in_regime, tag=self.tag,
             detail=o.detail, figure=o.figure, tier=tier, seeds_needed=needed,
+            decides=self.decides,
         )
 
     def error(self, message: str, tier: str = EVIDENCE) -> Verdict:
@@ -124,9 +128,12 @@ Experiments = Runs
 
 
 def claim(
-    id: str, statement: str, source: str, tag: str = "[PAPER]", in_regime: bool = True
+    id: str, statement: str, source: str, tag: str = "[PAPER]", in_regime: bool = True,
+    decides: bool = True,
 ) -> Callable[[CheckFn], CheckFn]:
-    """Decorator registering ``check(runs) -> Outcome`` as the claim ``id``."""
+    """Decorator registering ``check(runs) -> Outcome`` as the claim ``id``. ``in_regime``:
+    checked inside the theorem's assumptions; ``decides=False``: checked on a setting the project
+    proposed because the paper's protocol is unknown (reported apart, not in the exit status)."""
 
     def deco(fn: CheckFn) -> CheckFn:
         paper = id.split(".", 1)[0]
@@ -137,7 +144,7 @@ def claim(
 
             raise TwolayerError(f"claim {id!r} is registered twice: at {CLAIMS[id].origin} and "
                                 f"at {origin}")
-        CLAIMS[id] = Claim(id, paper, statement, source, fn, tag, in_regime, origin)
+        CLAIMS[id] = Claim(id, paper, statement, source, fn, tag, in_regime, origin, decides)
         return fn
 
     return deco

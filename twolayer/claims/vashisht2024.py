@@ -370,28 +370,28 @@ def _register_claims() -> None:
               f"On {on}, a clean-trained network relies on the simple feature: S-randomised "
               "accuracy near 0.5 while C-randomised accuracy stays high.",
               "simplicity-bias context (card section 2, Shah et al. 2020)", "[INFERRED]",
-              )(_bind(check_clean_simple, kind))
+              decides=False)(_bind(check_clean_simple, kind))
         claim(f"{PAPER}.{kind}.reliance_rises",
               f"On {on}, pre-training on noisy labels (rate eta) and then training on clean "
               "labels raises reliance on the complex feature (S-randomised accuracy and "
               "conflict following) above clean training for some eta > 0.",
               "abstract, claims 1-2 (card A1)", "[INFERRED]",
-              )(_bind(check_reliance_rises, kind))
+              decides=False)(_bind(check_reliance_rises, kind))
         claim(f"{PAPER}.{kind}.no_accuracy_cost",
               f"On {on}, noisy-label pre-training does not cost clean test accuracy (within "
               "1 point of clean training).",
               "abstract, claim 3 (card A2)", "[INFERRED]",
-              )(_bind(check_no_accuracy_cost, kind))
+              decides=False)(_bind(check_no_accuracy_cost, kind))
         claim(f"{PAPER}.{kind}.survives_controls",
               f"On {on}, the rise in complex-feature reliance survives resetting the weight "
               "norms after pre-training and is measured against matched-length clean training.",
               "card section 5.4 (control)", "[PROPOSAL]",
-              )(_bind(check_survives_controls, kind))
+              decides=False)(_bind(check_survives_controls, kind))
         claim(f"{PAPER}.{kind}.label_noise_specific",
               f"On {on}, the effect is specific to label noise: pre-training with input noise "
               "(clean labels) does not produce it.",
               "card section 5.4 (control 3)", "[PROPOSAL]",
-              )(_bind(check_label_noise_specific, kind))
+              decides=False)(_bind(check_label_noise_specific, kind))
 
 
 _register_claims()
