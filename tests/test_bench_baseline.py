@@ -125,3 +125,29 @@ def test_plain_loop_process_reports_what_simulate_measures(single_thread) -> Non
     rec = simulate(Config(data=DataConfig(d=10, n=40, noise=0.1), net=NetConfig(m=8),
                           train=TrainConfig(steps=20), seeds=2), Runtime(device="cpu"))
     assert plain["test_error_clean"] == pytest.approx(rec.summary["test_error_clean"], abs=1e-6)
+
+
+def test_the_limit_step_does_the_two_gemms_of_the_engine_blocks(single_thread) -> None:
+    """The GEMMs-only pass fills each block's H = X Wᵀ and accumulates G = Σ_blocks rhsᵀ H
+    over the very blocks the engine uses (several blocks: a small budget)."""
+    from twolayer.bench.limit import _gemms_only, step_against_limit
+
+    cfg = Config(data=DataConfig(d=6, n=30), net=NetConfig(m=4), seeds=3)
+    cfg, data, params = setup(cfg)
+    x = data.x
+    ws = net.Workspace(params, x.shape[1], budget=40)
+    lanes = ws._lanes(params, x)
+    plan = [B for lane in lanes for part in (lane if ws.units is not None else [lane])
+            for B in (part if isinstance(part, list) else [part])]
+    assert len(plan) > 1
+    for B in plan:
+        B.rhs.normal_()
+    want = torch.zeros_like(ws.G)
+    for B in plan:
+        pre = torch.einsum("rnd,rmd->rnm", B.xc, params.W[B.rs])
+        want[B.rs] += torch.einsum("rnk,rnm->rkm", B.rhs, pre)
+    _gemms_only(plan)
+    assert torch.allclose(ws.G, want, rtol=1e-4, atol=1e-5)
+    out = step_against_limit(data, params, steps=1, rounds=2)
+    assert out["engine_step_ms"] > 0 and out["limit_step_ms"] > 0
+    assert out["fraction_of_limit"] == pytest.approx(out["limit_step_ms"] / out["engine_step_ms"])

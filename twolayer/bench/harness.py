@@ -443,6 +443,14 @@ def run_bench(device: str = "auto", baseline_seeds: int = 16, quick: bool = Fals
     log(f"plain loop: {base['seconds_timed']:.1f} s for {seeds} seeds → "
         f"{base['seconds_scaled']:.1f} s for {ref['R']}; engine {base['speedup']:.2f}× faster")
 
+    from .limit import step_against_limit
+
+    results["limit"] = step_against_limit(data, params, cfg.train.lr, steps=3 if quick else 10,
+                                          rounds=2 if quick else 6, device=dev)
+    lim = results["limit"]
+    log(f"step {lim['engine_step_ms']:.1f} ms against the blocked two-GEMM limit "
+        f"{lim['limit_step_ms']:.1f} ms: {lim['fraction_of_limit']:.2f} of the limit")
+
     from .endtoend import run_endtoend
 
     results["endtoend"] = run_endtoend(repeats=1 if quick else 2, quick=quick, log=log)

@@ -15,6 +15,22 @@ def _f(v: float, nd: int = 1) -> str:
     return f"{v:.{nd}f}"
 
 
+def limit_lines(x: dict | None) -> list[str]:
+    """The step against its blocked two-GEMM limit (twolayer.bench.limit)."""
+    if not x:
+        return []
+    return ["## The step against its two-GEMM limit", "",
+            "One full-batch step without probes, against a step of only its two GEMMs (forward "
+            "X Wᵀ, backward (x c)ᵀ 1[H > 0]) on the very same blocks, worker lanes and "
+            f"{x['threads']} threads, alternating in {x['rounds']} rounds of "
+            f"{x['steps_per_round']} steps (medians):", "",
+            "| step | ms |", "|---|---:|",
+            f"| engine (relu, readout, loss, mask and both GEMMs) | {_f(x['engine_step_ms'])} |",
+            f"| its two GEMMs alone (the limit) | {_f(x['limit_step_ms'])} |", "",
+            f"The engine's step runs at **{_f(x['fraction_of_limit'], 2)}** of the limit "
+            "(limit time / step time).", ""]
+
+
 def endtoend_lines(x: dict | None) -> list[str]:
     """The whole-process section (twolayer.bench.endtoend), or nothing when it was not run."""
     if not x:
@@ -150,6 +166,7 @@ def render(r: dict) -> str:
         f"record over all probe quantities and times of the timed seeds: {worst[1]:.2e} "
         f"(`{worst[0]}`), float32.",
         "",
+        *limit_lines(r.get("limit")),
         *endtoend_lines(r.get("endtoend")),
         "## Memory against n",
         "",
