@@ -146,3 +146,21 @@ def test_bad_store_flags_exit_2_before_any_work(monkeypatch, capsys, flags, flag
     assert main(["check", "fakepaper", *flags]) == 2
     err = capsys.readouterr().err.strip()
     assert flag in err and len(err.splitlines()) == 1 and not calls
+
+
+def test_opening_a_store_removes_a_killed_writers_old_temporaries(monkeypatch, tmp_path,
+                                                                  capsys) -> None:
+    import os
+    import time
+
+    counting_experiment(monkeypatch)
+    register(monkeypatch, "fakepaper.c", lambda runs: outcome(HOLDS, 1.0, "<= 2", (0.5, 1.5), 3,
+                                                              "s"))
+    old = tmp_path / "records" / ".abc.tmp.1234"
+    young = tmp_path / "records" / ".def.tmp.5678"
+    old.mkdir(parents=True)
+    young.mkdir()
+    past = time.time() - 7200
+    os.utime(old, (past, past))
+    assert main(["check", "fakepaper", "--records", str(tmp_path)]) == 0
+    assert not old.exists() and young.exists()  # a young one may be a live writer's

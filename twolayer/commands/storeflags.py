@@ -29,7 +29,9 @@ def store_from_args(args: argparse.Namespace) -> RecordStore | None:
     if args.records is not None and not str(args.records).strip():
         raise ConfigError("records", args.records, "must be a directory path (not empty)")
     root = args.records if args.records is not None else default_store_dir()
-    return RecordStore(ensure_writable_dir(root, "records"))
+    store = RecordStore(ensure_writable_dir(root, "records"))
+    store.clean_temporaries()  # a killed writer's leftovers (older than an hour: not a live one)
+    return store
 
 
 def runs_from_args(args: argparse.Namespace, quick: bool, seeds: int | None, runtime) -> Runs:
