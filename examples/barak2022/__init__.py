@@ -5,4 +5,4 @@ SGD learns parities near the computational limit", as a twolayer plugin (public 
     twolayer figures examples/barak2022 --quick --out /tmp/barak-figures
 """
 
-from . import claims, data, experiments, probes, train  # noqa: F401  (they register)
+from . import claims, data, experiments, figures, probes, train  # noqa: F401  (they register)

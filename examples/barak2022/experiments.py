@@ -6,6 +6,8 @@ and second layer trained; PyTorch's default uniform init (the card's "Xavier" is
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import torch
 
@@ -16,8 +18,14 @@ from .probes import cube, forward, population_gradient
 from .train import population_record, run_parity
 
 
+def tiny(quick: bool) -> bool:
+    """A test-only smoke tier below --quick (environment BARAK2022_TINY=1 with --quick): the
+    smallest settings that still exercise every code path; verdicts there mean nothing."""
+    return quick and os.environ.get("BARAK2022_TINY") == "1"
+
+
 def _R(seeds, quick, q, full):
-    return seeds or (q if quick else full)
+    return seeds or (min(q, 4) if tiny(quick) else q if quick else full)
 
 
 @experiment("barak2022.grid")
@@ -26,6 +34,8 @@ def grid(quick, seeds, runtime):
     R = _R(seeds, quick, 8, 25)
     ns, ks = ((10, 20), (2, 3)) if quick else ((10, 20, 30), (2, 3, 4))
     steps, every = (4000, 50) if quick else (100_000, 100)
+    if tiny(quick):
+        ns, ks, steps = (8,), (2, 3), 600
     return {f"n={n},k={k}": run_parity(n, k, R, steps=steps, every=every, runtime=runtime)
             for n in ns for k in ks}
 
@@ -36,6 +46,8 @@ def curves(quick, seeds, runtime):
     R = _R(seeds, quick, 16, 16)
     settings = ((20, 3),) if quick else ((30, 3), (50, 3), (60, 3), (90, 3), (30, 4))
     steps, every = (4000, 20) if quick else (100_000, 50)
+    if tiny(quick):
+        settings, steps = ((8, 2),), 600
     return {f"n={n},k={k}": run_parity(n, k, R, steps=steps, every=every, runtime=runtime)
             for n, k in settings}
 
@@ -47,6 +59,8 @@ def hidden(quick, seeds, runtime):
     R = _R(seeds, quick, 8, 16)
     n, m = (20, 10) if quick else (30, 10)
     steps, every = (12_000, 25) if quick else (100_000, 50)
+    if tiny(quick):
+        n, steps = 8, 1500
     true = run_parity(n, 3, R, m=m, steps=steps, every=every, extra_probes=("barak_weights",),
                       runtime=runtime)
     tc = true["static/t_c"]
@@ -61,6 +75,8 @@ def bias(quick, seeds, runtime):
     """C.2: (n, 3) with and without biases, (n', 4) without."""
     R = _R(seeds, quick, 8, 16)
     n3, n4, steps = (20, 16, 6000) if quick else (30, 30, 30_000)
+    if tiny(quick):
+        n3, n4, steps = 8, 8, 600
     return {"k=3,bias": run_parity(n3, 3, R, steps=steps, every=100, runtime=runtime),
             "k=3,nobias": run_parity(n3, 3, R, steps=steps, every=100, bias=False,
                                      runtime=runtime),
@@ -73,6 +89,8 @@ def noise(quick, seeds, runtime):
     """C.6: label noise (each streamed label flipped with prob. p; validation labels clean)."""
     R = _R(seeds, quick, 8, 5)
     n, p, steps = (16, 0.4, 20_000) if quick else (50, 0.4, 200_000)
+    if tiny(quick):
+        n, p, steps = 8, 0.2, 600
     return run_parity(n, 3, R, noise=p, steps=steps, every=200, runtime=runtime)
 
 
@@ -89,7 +107,7 @@ def thm4(quick, seeds, runtime):
     sign init; per neuron, are its k largest |G_ji| exactly the coordinates of S? Settings:
     inside (even k, odd n, small head) and the controls odd k and head ±1/r (hinge truncates)."""
     R = _R(seeds, quick, 4, 8)
-    m = 64 if quick else 256
+    m = (16 if tiny(quick) else 64) if quick else 256
     settings = {"n=13,k=2": (13, 2, None), "n=13,k=4": (13, 4, None),
                 "n=13,k=3 (odd k)": (13, 3, None), "n=13,k=4,head=1/r": (13, 4, 1.0 / m)}
     if not quick:
