@@ -285,3 +285,19 @@ def test_check_and_figures_from_a_copy_outside_the_repository(tmp_path) -> None:
                           env=env, capture_output=True, text=True, timeout=600)
     assert figs.returncode == 0, figs.stderr
     assert len(list((tmp_path / "figs").rglob("*.png"))) >= 3
+
+
+def test_k_adaptive_claim(plugin, tiny_records) -> None:
+    c = plugin["claims"]
+    rec = tiny_records["solved"]
+    R = rec.seeds
+    jitter = 1 + 0.05 * np.arange(R)
+
+    def cell(tc):
+        return _edit(rec, **{"static/t_c": (tc * jitter).astype(int)})
+
+    good = {"n=10,k=2": cell(100), "n=20,k=2": cell(200),      # slope 1
+            "n=10,k=3": cell(100), "n=20,k=3": cell(800)}      # slope 3
+    assert c.k_adaptive(FakeRuns({"barak2022.grid": good})).verdict == "holds"
+    bad = dict(good, **{"n=20,k=3": cell(120)})                # slope 0.26 < 1
+    assert c.k_adaptive(FakeRuns({"barak2022.grid": bad})).verdict == "fails"

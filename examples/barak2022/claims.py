@@ -82,8 +82,14 @@ def plateau_drop(runs):
     v, frac, ci = fraction_outcome(ok, 0.8)
     if ok.size == 0:
         v = "inconclusive"
+    err, T, tc = rec["barak_parity/val_error"], rec.times, rec["static/t_c"]
+    t45 = first_time(err, T, 0.45)
+    drop = ((tc - t45) / np.maximum(tc, 1))[solved]
+    low = [float(err[r, T <= 0.5 * tc[r]].min()) for r in np.flatnonzero(solved)]
     return outcome(v, frac, "fraction of solved seeds >= 0.8", ci, int(ok.size),
-                   setting(rec), f"{int(solved.sum())}/{solved.size} seeds solved")
+                   setting(rec), f"{int(solved.sum())}/{solved.size} seeds solved; "
+                   f"(t_c - t_0.45)/t_c median {np.median(drop) if drop.size else np.nan:.2f}; "
+                   f"min err before t_c/2 median {np.median(low) if low else np.nan:.3f}")
 
 
 def at_half_tc(rec, key: str, tc: np.ndarray) -> np.ndarray:
@@ -180,3 +186,42 @@ def thm4_one_step(runs):
     return outcome(stats.combine(*parts), m, "fraction of neurons recovering S >= 0.95", ci,
                    r[k].seeds, f"inside: {inside}; odd-k controls: {odd}; m = "
                    f"{r[k].config['m']}, u = ±1/(m n)")
+
+
+def slopes_by_k(recs: dict, runs_idx: list[int]) -> dict[int, float]:
+    """Least-squares slope of log median t_c against log n per k, over the runs ``runs_idx``
+    (unsolved runs count as t_c = the budget: a lower bound, so slopes are not inflated by
+    dropping the slow runs)."""
+    by_k: dict[int, list[tuple[int, float]]] = {}
+    for key, rec in recs.items():
+        n, k = (int(x.split("=")[1]) for x in key.split(",")[:2])
+        tc = rec["static/t_c"][runs_idx].astype(float)
+        tc = np.where(tc > 0, tc, rec.config["train"]["steps"])
+        by_k.setdefault(k, []).append((n, float(np.median(tc))))
+    return {k: stats.loglog_slope([p[0] for p in v], [p[1] for p in v])
+            for k, v in by_k.items() if len(v) >= 2}
+
+
+@claim("barak2022.ef1.k_adaptive",
+       "[PAPER: t_c adapts to k, t_c <= c n^(alpha k); PROPOSAL test] The log-log slope of "
+       "median t_c against n rises with k: s_k < s_(k+1) for consecutive k of the grid "
+       "(jackknife 95% intervals over seeds of each difference)",
+       "Sec. 3, EF1, Fig. 1-right", "[PROPOSAL]", in_regime=False)
+def k_adaptive(runs):
+    recs = runs.get("barak2022.grid")
+    R = min(rec.seeds for rec in recs.values())
+    ks = sorted(slopes_by_k(recs, list(range(R))))
+    if len(ks) < 2:
+        return outcome("inconclusive", None, "s_k < s_(k+1)", None, R, "fewer than two k")
+    parts, worst = [], None
+    for k0, k1 in zip(ks, ks[1:]):
+        est, ci, _ = stats.jackknife(
+            lambda idx, a=k0, b=k1: slopes_by_k(recs, idx)[b] - slopes_by_k(recs, idx)[a], R)
+        parts.append(stats.sign_outcome(ci, +1))
+        if worst is None or ci[0] < worst[1][0]:
+            worst = (est, ci, (k0, k1))
+    est, ci, pair = worst
+    s = slopes_by_k(recs, list(range(R)))
+    return outcome(stats.combine(*parts), est, f"s_{pair[1]} - s_{pair[0]} > 0", ci, R,
+                   f"grid {sorted(recs)}, R = {R}",
+                   "slopes " + ", ".join(f"k={k}: {v:.2f}" for k, v in sorted(s.items())))
