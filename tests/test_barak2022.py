@@ -276,7 +276,8 @@ def test_check_and_figures_from_a_copy_outside_the_repository(tmp_path) -> None:
                           "--records", store, "--quiet"], cwd=tmp_path, env=env,
                          capture_output=True, text=True, timeout=600)
     assert out.returncode in (0, 1), out.stderr
-    for cid in ("ef1.solves", "fig1.plateau_drop", "hp.relevant_first", "c2.bias_odd_k",
+    for cid in ("ef1.solves", "ef1.k_adaptive", "fig1.plateau_drop", "hp.relevant_first",
+                "c1.gap_positive_and_grows", "c2.bias_odd_k",
                 "c6.label_noise", "thm4.one_step"):
         assert f"barak2022.{cid}" in out.stdout
     assert "error" not in out.stdout.split("\n", 2)[-1].split()
@@ -301,3 +302,19 @@ def test_k_adaptive_claim(plugin, tiny_records) -> None:
     assert c.k_adaptive(FakeRuns({"barak2022.grid": good})).verdict == "holds"
     bad = dict(good, **{"n=20,k=3": cell(120)})                # slope 0.26 < 1
     assert c.k_adaptive(FakeRuns({"barak2022.grid": bad})).verdict == "fails"
+
+
+def test_gap_claim(plugin, tiny_records) -> None:
+    c = plugin["claims"]
+    rec = tiny_records["solved"]
+    R, T = rec.seeds, rec.times
+    tc = np.full(R, int(T[-1]))
+    seedwise = 1 + 0.1 * np.arange(R)[:, None]
+    grow = np.tile(1e-3 * (1 + T / T.max()), (R, 1)) * seedwise
+    good = _edit(rec, **{"barak_gap/c_ratio": np.full((R, len(T)), 2.0) * seedwise,
+                         "barak_gap/gamma_max": grow, "static/t_c": tc})
+    assert c.gap_grows(FakeRuns({"barak2022.gap": good})).verdict == "holds"
+    shrink = _edit(good, **{"barak_gap/gamma_max": grow[:, ::-1].copy()})
+    assert c.gap_grows(FakeRuns({"barak2022.gap": shrink})).verdict == "fails"
+    no_gap = _edit(good, **{"barak_gap/c_ratio": np.full((R, len(T)), 0.5) * seedwise})
+    assert c.gap_grows(FakeRuns({"barak2022.gap": no_gap})).verdict == "fails"

@@ -225,3 +225,29 @@ def k_adaptive(runs):
     return outcome(stats.combine(*parts), est, f"s_{pair[1]} - s_{pair[0]} > 0", ci, R,
                    f"grid {sorted(recs)}, R = {R}",
                    "slopes " + ", ".join(f"k={k}: {v:.2f}" for k, v in sorted(s.items())))
+
+
+@claim("barak2022.c1.gap_positive_and_grows",
+       "[PAPER: the Fourier gap is positive at init and grows along SGD (sin neuron, Fig. 12); "
+       "PROPOSAL measure] For the exact population gradient G = E[dl/dW] (enumerated): the "
+       "C-ratio mean_{i in S}|G_:,i| / mean_{i not in S}|G_:,i| exceeds 1 at t = 0, and "
+       "max_j gamma_j is larger at 0.9 t_c than at t = 0 (paired over seeds)",
+       "App. C.1, Fig. 12, Def. 1", "[PROPOSAL]", in_regime=False)
+def gap_grows(runs):
+    rec = runs.get("barak2022.gap")
+    tc = rec["static/t_c"]
+    solved = tc > 0
+    c0 = np.log(rec["barak_gap/c_ratio"][:, 0])
+    m0, ci0 = stats.mean_ci(c0)
+    v0 = stats.sign_outcome(ci0, +1)
+    if not solved.any():
+        return outcome("inconclusive", None, "gamma grows", None, 0, setting(rec), "none solved")
+    T = rec.times
+    idx = np.array([np.flatnonzero(T <= 0.9 * t)[-1] for t in tc[solved]])
+    g = rec["barak_gap/gamma_max"][solved]
+    growth = g[np.arange(g.shape[0]), idx] - g[:, 0]
+    m, ci = stats.mean_ci(growth)
+    return outcome(stats.combine(v0, stats.sign_outcome(ci, +1)), m,
+                   "gamma_max(0.9 t_c) - gamma_max(0) > 0", ci, int(solved.sum()), setting(rec),
+                   f"log C-ratio at t = 0: {m0:.3g} {tuple(round(x, 3) for x in ci0)} ({v0}); "
+                   f"gamma_max at 0: {rec['barak_gap/gamma_max'][:, 0].mean():.3g}")

@@ -129,3 +129,13 @@ def thm4(quick, seeds, runtime):
                                       {"recovered": recovered.numpy()[:, None],
                                        "max_abs_f": np.full((R, 1), max_f)})
     return out
+
+
+@experiment("barak2022.gap")
+def gap(quick, seeds, runtime):
+    """C.1: the exact population gradient's Fourier gap along online SGD (n ≤ 16, enumerated
+    at every probe time) on (14, 3) (quick: (12, 3)); width 100."""
+    R = _R(seeds, quick, 8, 16)
+    n = 8 if tiny(quick) else 12 if quick else 14
+    return run_parity(n, 3, R, steps=600 if tiny(quick) else 6000, every=50,
+                      extra_probes=("barak_gap",), runtime=runtime)
