@@ -16,7 +16,6 @@ import json
 import time
 
 import numpy as np
-import torch
 
 from twolayer.api import Record, Runtime, TrainConfig, train
 
@@ -84,7 +83,3 @@ def population_record(name: str, config: dict, arrays: dict[str, np.ndarray]) ->
     run_id = hashlib.sha256(json.dumps({**config, "name": name}, sort_keys=True).encode())
     return Record(config, run_id.hexdigest()[:16], np.zeros(1, dtype=np.int64),
                   {k: np.asarray(v) for k, v in arrays.items()}, {})
-
-
-def torch_threads() -> int:
-    return torch.get_num_threads()
