@@ -8,6 +8,13 @@ Running networks
     call → a :class:`Record`), :func:`setup` (data and initial parameters of a config),
     :func:`train` (the training loop, for phased experiments), :func:`probe_times`,
     :func:`build_record` (a Record from a training result).
+Training your own way
+    :class:`Params` and :func:`init_params` (the parameters of R networks; build your own
+    initialisation as a Params), :class:`Dataset` (construct one for your own data, e.g. a
+    validation set the probes read), :class:`MinibatchObjective` (pass one as ``weights`` to
+    :func:`train` to draw every SGD step's minibatch yourself, e.g. a fresh stream), and
+    :func:`register_loss` with :class:`Loss` (a one-output margin loss ℓ(y f) usable as
+    ``TrainConfig(objective=name)``).
 Measuring
     :func:`probe` registers a probe ``fn(state: ProbeState) -> dict[str, Tensor]`` (each
     tensor [R, ...]) under a name usable in ``Config.probe.probes`` and ``--probes``.
@@ -28,9 +35,9 @@ from . import stats
 from .claims.base import Outcome, Verdict, claim, outcome
 from .config import Config, ConfigError, DataConfig, NetConfig, ProbeConfig, TrainConfig
 from .data import Dataset
-from .engine import Runtime, TrainResult, probe_times, train
+from .engine import MinibatchObjective, Runtime, TrainResult, probe_times, train
 from .experiments import Runs, experiment
-from .net import Params
+from .net import Loss, Params, init_params, register_loss
 from .plots import figure
 from .probes import ProbeState
 from .probes import register as probe
@@ -41,9 +48,9 @@ from .store import RecordStore
 
 __all__ = [
     "FAILS", "HOLDS", "INCONCLUSIVE",
-    "Config", "ConfigError", "DataConfig", "Dataset", "NetConfig", "Outcome", "Params",
-    "ProbeConfig", "ProbeState", "Record", "RecordStore", "Runs", "Runtime", "TrainConfig",
-    "TrainResult", "Verdict",
-    "build_record", "claim", "experiment", "figure", "outcome", "probe", "probe_times", "setup",
-    "simulate", "stats", "train",
+    "Config", "ConfigError", "DataConfig", "Dataset", "Loss", "MinibatchObjective", "NetConfig",
+    "Outcome", "Params", "ProbeConfig", "ProbeState", "Record", "RecordStore", "Runs", "Runtime",
+    "TrainConfig", "TrainResult", "Verdict",
+    "build_record", "claim", "experiment", "figure", "init_params", "outcome", "probe",
+    "probe_times", "register_loss", "setup", "simulate", "stats", "train",
 ]

@@ -28,6 +28,13 @@ SPECTRA = ("linear", "log")
 CLUSTER_DISTS = ("gaussian", "uniform", "laplace")
 SECOND_LAYERS = ("frei", "gaussian")
 OBJECTIVES = ("logistic", "softmax")
+_REGISTERED_OBJECTIVES: list[str] = []  # one-output margin losses added by net.register_loss
+
+
+def register_objective(name: str) -> None:
+    """Accept ``name`` as ``TrainConfig.objective`` (called by :func:`net.register_loss`)."""
+    if name not in OBJECTIVES and name not in _REGISTERED_OBJECTIVES:
+        _REGISTERED_OBJECTIVES.append(name)
 INTEGRATORS = ("gd", "flow", "auto")
 DTYPES = ("float32", "float64")
 SEED_MAX = 2**63 - 1
@@ -256,7 +263,7 @@ class TrainConfig:
         _resolve(self, "steps", _int("steps", self.steps, 0))
         if self.batch_size is not None:
             _resolve(self, "batch_size", _int("batch_size", self.batch_size, 1))
-        _choice("objective", self.objective, OBJECTIVES)
+        _choice("objective", self.objective, OBJECTIVES + tuple(_REGISTERED_OBJECTIVES))
         _choice("integrator", self.integrator, INTEGRATORS)
         rtol = _finite("rtol", self.rtol, "valid range is [1e-8, 0.1]")
         if not 1e-8 <= rtol <= 0.1:
@@ -307,9 +314,10 @@ class Config:
             valid = f"valid range is (0, {FLOAT32_MAX:.4g}] with float32"
             raise ConfigError("lr", self.train.lr, valid)
         self._check_representable()
-        if self.train.objective == "logistic" and self.data.num_classes != 2:
-            raise ConfigError("objective", "logistic", "K > 2 classes need --objective softmax")
-        want_outputs = 1 if self.train.objective == "logistic" else self.data.num_classes
+        if self.train.objective != "softmax" and self.data.num_classes != 2:  # margin losses
+            raise ConfigError("objective", self.train.objective,
+                              "K > 2 classes need --objective softmax")
+        want_outputs = 1 if self.train.objective != "softmax" else self.data.num_classes
         if self.net.outputs != want_outputs:
             net = dataclasses.replace(self.net, outputs=want_outputs)
             _resolve(self, "net", net)

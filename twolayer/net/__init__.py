@@ -44,6 +44,7 @@ from .model import (
     per_sample_grad_sq_norms,
     preactivation,
     predict,
+    register_loss,
     sample_loss,
 )
 from .params import Params, init_params
@@ -65,5 +66,6 @@ __all__ = [
     "flatten", "forward", "gradients_from_coeffs", "grouped_gradients", "grouped_gram",
     "init_params", "input_jacobian", "input_jacobian_norms", "labels_to_classes", "lane_plan",
     "loss_and_dloss", "loss_gradients", "loss_of", "per_sample_grad_sq_norms", "preactivation",
-    "predict", "sample_loss", "tuning", "use_tuning", "worker_threads", "zero_grads",
+    "predict", "register_loss", "sample_loss", "tuning", "use_tuning", "worker_threads",
+    "zero_grads",
 ]

@@ -4,7 +4,7 @@ Network r computes
 
     f_r(x) = Σ_j a_rj φ(⟨w_rj, x⟩ + b_rj),   φ = relu, φ'(0) = 0.
 
-Loss of a sample (:data:`LOSSES`, by objective name):
+Loss of a sample (:data:`LOSSES`, by objective name; more with :func:`register_loss`):
     logistic  ℓ_i = log(1 + exp(−y_i f(x_i))),  ∂ℓ_i/∂f = −y_i σ(−y_i f(x_i));
     softmax   ℓ_i = −log softmax(f(x_i))_{y_i},   ∂ℓ_i/∂f_k = softmax_k − 1[k = y_i].
 A margin loss of one output, ℓ_i = ℓ(y_i f(x_i)), also gives ψ(u) = −ℓ'(−u) (logistic: ψ = σ), so
@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import torch
 
+from ..config import register_objective
 from .lanes import pool
 from .params import Params
 from .plan import DEFAULT_CHUNK_ELEMENTS, chunks, lane_plan, tuning, worker_threads
@@ -64,6 +65,34 @@ LOSSES: dict[str, Loss] = {
     "logistic": Loss(_logistic_value, _logistic, torch.Tensor.sigmoid_),
     "softmax": Loss(_softmax_value, _softmax),
 }
+
+
+BUILTIN_LOSSES = frozenset(LOSSES)
+
+
+def register_loss(name: str, loss: Loss, replace: bool = False) -> Loss:
+    """Make ``loss`` usable as ``TrainConfig(objective=name)``: a one-output loss of the margin
+    y·f with labels ±1 (``psi_`` = ψ(u) = −ℓ'(−u) in place, which the gradient kernels use; a
+    loss without ``psi_`` takes the general ∂ℓ/∂f path). A built-in name cannot be replaced;
+    registering a taken name again raises ValueError unless ``replace``. Returns ``loss``.
+
+    Example, the hinge loss ℓ(z) = max(0, 1 − z): ℓ'(z) = −1[z < 1], so ψ(u) = 1[u > −1]::
+
+        register_loss("hinge", Loss(value, value_and_dloss, lambda u: u.gt_(-1.0)))
+    """
+    if not isinstance(name, str) or not name or not name.isidentifier():
+        raise ValueError(f"a loss name must be a non-empty identifier, not {name!r}")
+    if not isinstance(loss, Loss):
+        raise TypeError(f"register_loss({name!r}, ...) needs a twolayer Loss, not "
+                        f"{type(loss).__name__}")
+    if name in BUILTIN_LOSSES:
+        raise ValueError(f"the built-in loss {name!r} cannot be replaced")
+    if name in LOSSES and not replace and LOSSES[name] is not loss:
+        raise ValueError(f"a loss named {name!r} is already registered (replace=True to "
+                         f"replace it)")
+    LOSSES[name] = loss
+    register_objective(name)
+    return loss
 
 
 def loss_of(objective: str) -> Loss:

@@ -1,0 +1,141 @@
+"""The experiments (Records only; the claims and figures read them). Defaults of the card
+[PAPER]: width-100 ReLU, hinge loss, online SGD with B = 32, η = 0.1, no weight decay, biases
+and second layer trained; PyTorch's default uniform init (the card's "Xavier" is an option of
+``data.init_params``). Quick plans are smoke tiers (small n, few seeds, short budgets).
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import torch
+
+from twolayer.api import experiment
+
+from .data import init_params, support
+from .probes import cube, forward, population_gradient
+from .train import population_record, run_parity
+
+
+def tiny(quick: bool) -> bool:
+    """A test-only smoke tier below --quick (environment BARAK2022_TINY=1 with --quick): the
+    smallest settings that still exercise every code path; verdicts there mean nothing."""
+    return quick and os.environ.get("BARAK2022_TINY") == "1"
+
+
+def _R(seeds, quick, q, full):
+    return seeds or (min(q, 4) if tiny(quick) else q if quick else full)
+
+
+@experiment("barak2022.grid")
+def grid(quick, seeds, runtime):
+    """EF1: every (n, k) of the grid, R seeds each, budget 10^5 steps (quick: 4000)."""
+    R = _R(seeds, quick, 8, 25)
+    ns, ks = ((10, 20), (2, 3)) if quick else ((10, 20, 30), (2, 3, 4))
+    steps, every = (4000, 50) if quick else (100_000, 100)
+    if tiny(quick):
+        ns, ks, steps = (8,), (2, 3), 600
+    return {f"n={n},k={k}": run_parity(n, k, R, steps=steps, every=every, runtime=runtime)
+            for n in ns for k in ks}
+
+
+@experiment("barak2022.curves")
+def curves(quick, seeds, runtime):
+    """F1 / plateau-then-drop: error curves at a fine probe grid (quick: (20, 3))."""
+    R = _R(seeds, quick, 16, 16)
+    settings = ((20, 3),) if quick else ((30, 3), (50, 3), (60, 3), (90, 3), (30, 4))
+    steps, every = (4000, 20) if quick else (100_000, 50)
+    if tiny(quick):
+        settings, steps = ((8, 2),), 600
+    return {f"n={n},k={k}": run_parity(n, k, R, steps=steps, every=every, runtime=runtime)
+            for n, k in settings}
+
+
+@experiment("barak2022.hidden")
+def hidden(quick, seeds, runtime):
+    """Hidden progress: width-10 nets on (n, 3) with true labels, and the random-label control
+    from the same seeds (same init and inputs' generator) run as long as the slowest true run."""
+    R = _R(seeds, quick, 8, 16)
+    n, m = (20, 10) if quick else (30, 10)
+    steps, every = (12_000, 25) if quick else (100_000, 50)
+    if tiny(quick):
+        n, steps = 8, 1500
+    true = run_parity(n, 3, R, m=m, steps=steps, every=every, extra_probes=("barak_weights",),
+                      runtime=runtime)
+    tc = true["static/t_c"]
+    horizon = int(tc.max()) if (tc > 0).all() else steps
+    control = run_parity(n, 3, R, m=m, steps=max(horizon, every), every=every,
+                         random_labels=True, extra_probes=("barak_weights",), runtime=runtime)
+    return {"true": true, "control": control}
+
+
+@experiment("barak2022.bias")
+def bias(quick, seeds, runtime):
+    """C.2: (n, 3) with and without biases, (n', 4) without."""
+    R = _R(seeds, quick, 8, 16)
+    n3, n4, steps = (20, 16, 6000) if quick else (30, 30, 30_000)
+    if tiny(quick):
+        n3, n4, steps = 8, 8, 600
+    return {"k=3,bias": run_parity(n3, 3, R, steps=steps, every=100, runtime=runtime),
+            "k=3,nobias": run_parity(n3, 3, R, steps=steps, every=100, bias=False,
+                                     runtime=runtime),
+            "k=4,nobias": run_parity(n4, 4, R, steps=steps, every=100, bias=False,
+                                     runtime=runtime)}
+
+
+@experiment("barak2022.noise")
+def noise(quick, seeds, runtime):
+    """C.6: label noise (each streamed label flipped with prob. p; validation labels clean)."""
+    R = _R(seeds, quick, 8, 5)
+    n, p, steps = (16, 0.4, 20_000) if quick else (50, 0.4, 200_000)
+    if tiny(quick):
+        n, p, steps = 8, 0.2, 600
+    return run_parity(n, 3, R, noise=p, steps=steps, every=200, runtime=runtime)
+
+
+def thm4_assumptions(n: int, k: int, init: str, head_max_f: float) -> dict[str, bool]:
+    """Which of Theorem 4's assumptions a setting meets (those checkable at this size): k even
+    and ≥ 2, n odd, sign init, |f| < 1 on every input at init (so the hinge is linear there)."""
+    return {"k_even": k >= 2 and k % 2 == 0, "n_odd": n % 2 == 1, "sign_init": init == "sign",
+            "margin_below_1": head_max_f < 1.0}
+
+
+@experiment("barak2022.thm4")
+def thm4(quick, seeds, runtime):
+    """Theorem 4's first step, exactly: the population gradient ∇_W L(θ_0) by enumeration at the
+    sign init; per neuron, are its k largest |G_ji| exactly the coordinates of S? Settings:
+    inside (even k, odd n, small head) and the controls odd k and head ±1/r (hinge truncates)."""
+    R = _R(seeds, quick, 4, 8)
+    m = (16 if tiny(quick) else 64) if quick else 256
+    settings = {"n=13,k=2": (13, 2, None), "n=13,k=4": (13, 4, None),
+                "n=13,k=3 (odd k)": (13, 3, None), "n=13,k=4,head=1/r": (13, 4, 1.0 / m)}
+    if not quick:
+        settings.update({"n=15,k=2": (15, 2, None), "n=15,k=4": (15, 4, None)})
+    out = {}
+    for name, (n, k, head) in settings.items():
+        rs = list(range(R))
+        mask = support(n, k, rs)
+        p = init_params(n, m, rs, bias=False, init="sign", head=head, dtype=torch.float64)
+        G = population_gradient(p, mask)
+        top = G.abs().topk(k, dim=2).indices  # [R, m, k]
+        hit = torch.zeros_like(G, dtype=torch.bool).scatter_(2, top, True)
+        recovered = (hit == mask.unsqueeze(1)).all(2).double().mean(1)  # [R]
+        max_f = float(forward(p, cube(n, p.W.dtype).expand(R, -1, -1)).abs().max())  # exact
+        ok = thm4_assumptions(n, k, "sign", max_f)
+        cfg = {"n": n, "k": k, "m": m, "head": head if head is not None else 1.0 / (m * n),
+               "seeds": R, "assumptions": ok, "inside": all(ok.values())}
+        out[name] = population_record("barak2022.thm4", cfg,
+                                      {"recovered": recovered.numpy()[:, None],
+                                       "max_abs_f": np.full((R, 1), max_f)})
+    return out
+
+
+@experiment("barak2022.gap")
+def gap(quick, seeds, runtime):
+    """C.1: the exact population gradient's Fourier gap along online SGD (n ≤ 16, enumerated
+    at every probe time) on (14, 3) (quick: (12, 3)); width 100."""
+    R = _R(seeds, quick, 8, 16)
+    n = 8 if tiny(quick) else 12 if quick else 14
+    return run_parity(n, 3, R, steps=600 if tiny(quick) else 6000, every=50,
+                      extra_probes=("barak_gap",), runtime=runtime)

@@ -1,0 +1,320 @@
+"""The barak2022 plugin (examples/barak2022): public-API-only imports, the hinge loss through
+register_loss (against autograd), the streamed parity, the probes' formulas, each claim failing
+on a doctored record and holding on one that satisfies it, and the CLI on a copy of the folder
+outside the repository (tiny settings)."""
+
+from __future__ import annotations
+
+import ast
+import copy
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from twolayer.api import Loss, Runtime, TrainConfig, register_loss, train
+from twolayer.plugins import load_path
+
+ROOT = Path(__file__).resolve().parents[1]
+FOLDER = ROOT / "examples" / "barak2022"
+
+
+@pytest.fixture(scope="module")
+def plugin():
+    """The plugin's modules; its hinge loss is registered only while these tests run (other
+    tests check that an unregistered name such as "hinge" is refused)."""
+    import twolayer.config as config
+    from twolayer.net.model import LOSSES
+
+    mod = load_path(FOLDER).module
+    mods = {name: sys.modules[f"{mod.__name__}.{name}"]
+            for name in ("data", "probes", "train", "experiments", "claims", "figures")}
+    register_loss("hinge", mods["data"].HINGE)
+    yield mods
+    LOSSES.pop("hinge", None)
+    config._REGISTERED_OBJECTIVES.remove("hinge")
+
+
+def test_the_plugin_imports_nothing_of_twolayer_but_the_api() -> None:
+    files = sorted(FOLDER.glob("*.py"))
+    assert files
+    for f in files:
+        for node in ast.walk(ast.parse(f.read_text())):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module or ""]
+            for name in names:
+                if name == "twolayer" or name.startswith("twolayer."):
+                    assert name == "twolayer.api", f"{f.name}:{node.lineno} imports {name}"
+
+
+# -- register_loss and the hinge loss ---------------------------------------------------------
+def test_register_loss_rules(plugin) -> None:
+    hinge = plugin["data"].HINGE
+    assert TrainConfig(objective="hinge").objective == "hinge"
+    with pytest.raises(ValueError, match="built-in"):
+        register_loss("logistic", hinge)
+    with pytest.raises(ValueError, match="already registered"):
+        register_loss("hinge", Loss(hinge.value, hinge.value_and_dloss, hinge.psi_))
+    assert register_loss("hinge", hinge) is hinge  # the same object again: no-op
+    with pytest.raises(TypeError):
+        register_loss("other", "not a loss")
+    with pytest.raises(Exception, match="objective"):
+        TrainConfig(objective="no_such_loss")
+
+
+def test_hinge_derivative_and_psi_match_autograd(plugin) -> None:
+    hinge = plugin["data"].HINGE
+    g = torch.Generator().manual_seed(0)
+    out = (torch.randn(3, 50, 1, generator=g, dtype=torch.float64) * 2).requires_grad_(True)
+    y = torch.randint(0, 2, (3, 50), generator=g).double() * 2 - 1
+    value, dl = hinge.value_and_dloss(out, y)
+    value.sum().backward()
+    assert torch.allclose(dl, out.grad)
+    assert torch.allclose(value, hinge.value(out, y))
+    u = -(y * out[..., 0]).detach()
+    c = hinge.psi_(u.clone()) * (-y)  # ψ(−y f)·(−y) = ∂ℓ/∂f
+    assert torch.allclose(c, dl[..., 0])
+
+
+def test_one_engine_step_with_the_hinge_loss_equals_autograd(plugin) -> None:
+    d, p_mod = plugin["data"], plugin["probes"]
+    seeds = [0, 1]
+    mask = d.support(6, 2, seeds)
+    data = d.validation_set(6, mask, seeds, size=64, dtype=torch.float64)
+    p0 = d.init_params(6, 8, seeds, dtype=torch.float64)
+    cfg = TrainConfig(lr=0.5, steps=1, objective="hinge")
+    res = train(p0, data, cfg, [0, 1], (), Runtime(device="cpu"), seeds)
+    W, a, b = (t.clone().requires_grad_(True) for t in (p0.W, p0.a, p0.b))
+    pre = torch.bmm(data.x, W.transpose(1, 2)) + b.unsqueeze(1)
+    f = torch.bmm(pre.relu(), a)[..., 0]
+    torch.relu(1 - data.y * f).mean(1).sum().backward()
+    assert torch.allclose(res.params.W, p0.W - 0.5 * W.grad, atol=1e-10)
+    assert torch.allclose(res.params.a, p0.a - 0.5 * a.grad, atol=1e-10)
+    assert torch.allclose(res.params.b, p0.b - 0.5 * b.grad, atol=1e-10)
+    # the population gradient of the probes is the same formula, over the whole cube
+    G = p_mod.population_gradient(p0, mask)
+    X = p_mod.cube(6, torch.float64).expand(2, -1, -1)
+    W2 = p0.W.clone().requires_grad_(True)
+    pre = torch.bmm(X, W2.transpose(1, 2)) + p0.b.unsqueeze(1)
+    f = torch.bmm(pre.relu(), p0.a)[..., 0]
+    y = d.parity(X, mask)
+    torch.relu(1 - y * f).mean(1).sum().backward()
+    assert torch.allclose(G, W2.grad, atol=1e-12)
+
+
+# -- data and probes ----------------------------------------------------------------------------
+def test_parity_stream_is_fresh_seeded_and_noisy_as_asked(plugin) -> None:
+    d = plugin["data"]
+    mask = d.support(10, 3, [5, 6])
+    assert mask.sum(1).tolist() == [3, 3]
+    assert torch.equal(mask[0], d.support(10, 3, [5])[0])  # run r depends only on its seed
+    data = d.validation_set(10, mask, [5, 6], size=32)
+    it = d.ParityStream(10, mask, [5, 6]).minibatches(None, data, 4, [5, 6], 0)
+    x1, y1, s1 = next(it)
+    x2, _, _ = next(it)
+    assert x1.shape == (2, 4, 10) and not torch.equal(x1, x2) and torch.all(s1 == 0.25)
+    assert torch.equal(y1, d.parity(x1, mask))
+    xa, ya, _ = next(d.ParityStream(10, mask[:1], [5]).minibatches(None, data, 4, [5], 0))
+    assert torch.equal(xa[0], x1[0])
+    noisy = d.ParityStream(10, mask, [5, 6], noise=0.3, chunk=1)
+    x, y, _ = next(noisy.minibatches(None, data, 20_000, [5, 6], 0))
+    flipped = (y != d.parity(x, mask)).double().mean()
+    assert 0.28 < float(flipped) < 0.32
+
+
+def test_probe_formulas(plugin) -> None:
+    d, p_mod = plugin["data"], plugin["probes"]
+    from twolayer.api import ProbeState
+
+    seeds = [0]
+    mask = torch.zeros(1, 4, dtype=torch.bool)
+    mask[0, :2] = True
+    data = d.validation_set(4, mask, seeds, size=16)
+    p0 = d.init_params(4, 2, seeds)
+    W = p0.W.clone()
+    W[0, :, 0] += 0.5
+    W[0, 1, 3] -= 0.25
+    p = type(p0)(W=W, a=p0.a, b=p0.b, train_a=True)
+    out = p_mod.parity_probe(ProbeState(1, p, p0, data, "hinge"))
+    assert float(out["rho"]) == pytest.approx(0.5)
+    assert float(out["move_ratio"]) == pytest.approx((2 * 0.5 / 4) / (0.25 / 4))
+    assert float(out["max_ratio"]) == pytest.approx(2.0)
+    A = W[0].abs()
+    assert float(out["weight_ratio"]) == pytest.approx(float(A[:, :2].mean() / A[:, 2:].mean()))
+    f = p_mod.forward(p, data.x_test)
+    assert float(out["val_error"]) == pytest.approx(
+        float(((f > 0).float() * 2 - 1 != data.y_test_true).float().mean()))
+
+
+# -- claims against doctored records ----------------------------------------------------------
+class FakeRuns:
+    def __init__(self, results):
+        self.results = results
+
+    def get(self, name):
+        return self.results[name]
+
+
+@pytest.fixture(scope="module")
+def tiny_records(plugin):
+    run = plugin["train"].run_parity
+    rt = Runtime(device="cpu")
+    return {"solved": run(8, 2, 4, steps=600, every=20, runtime=rt),
+            "control": run(8, 2, 4, steps=200, every=20, random_labels=True, runtime=rt)}
+
+
+def _edit(rec, **arrays):
+    out = copy.deepcopy(rec)
+    out.arrays.update(arrays)
+    return out
+
+
+def _curve(rec, tc_frac_drop):
+    """Error 0.5 on a plateau, then a drop ending at t_c = T[-1]·3/4 over ``tc_frac_drop``·t_c."""
+    T = rec.times.astype(float)
+    tc = T[int(len(T) * 3 / 4)]
+    err = np.where(T < tc * (1 - tc_frac_drop), 0.5, np.where(T < tc, 0.2, 0.0))
+    err = np.tile(err, (rec.seeds, 1))
+    return _edit(rec, **{"barak_parity/val_error": err,
+                         "static/t_c": np.full(rec.seeds, int(tc))})
+
+
+def test_plateau_claim(plugin, tiny_records) -> None:
+    c = plugin["claims"]
+    rec = tiny_records["solved"]
+    sharp, slow = _curve(rec, 0.1), _curve(rec, 0.6)
+    seeds = 16  # enough seeds for a Wilson lower bound above 0.8
+    big = {k: np.concatenate([v] * 4) for k, v in sharp.arrays.items()}
+    sharp = _edit(sharp, **big)
+    sharp.config = dict(sharp.config, seeds=seeds)
+    assert c.plateau_drop(FakeRuns({"barak2022.curves": {"n=8,k=2": sharp}})).verdict == "holds"
+    assert c.plateau_drop(FakeRuns({"barak2022.curves": {"n=8,k=2": slow}})).verdict == "fails"
+
+
+def test_solves_claim(plugin, tiny_records) -> None:
+    c = plugin["claims"]
+    rec = tiny_records["solved"]
+    assert (rec["static/t_c"] >= 0).all()
+    assert c.ef1_solves(FakeRuns({"barak2022.grid": {"n=8,k=2": rec}})).verdict == "holds"
+    many = {k: np.concatenate([v] * 5) for k, v in rec.arrays.items()}
+    none = _edit(rec, **many)
+    none.arrays["static/t_c"] = np.full(20, -1)
+    none.config = dict(none.config, seeds=20)
+    runs = FakeRuns({"barak2022.grid": {"n=8,k=2": rec, "n=8,k=3": none}})
+    assert c.ef1_solves(runs).verdict == "fails"
+
+
+def test_hidden_progress_claim(plugin, tiny_records) -> None:
+    c = plugin["claims"]
+    true, ctrl = tiny_records["solved"], tiny_records["control"]
+    T = true.times
+    grow = np.tile(1 + T / T.max(), (true.seeds, 1)) * (1 + 0.01 * np.arange(true.seeds)[:, None])
+    flat = np.ones((ctrl.seeds, len(ctrl.times))) * (1 + 0.01 * np.arange(ctrl.seeds)[:, None])
+    tc = np.full(true.seeds, int(T[len(T) // 2]))
+    good_true = _edit(true, **{"barak_parity/move_ratio": grow, "static/t_c": tc})
+    good_ctrl = _edit(ctrl, **{"barak_parity/move_ratio": flat})
+    ok = {"barak2022.hidden": {"true": good_true, "control": good_ctrl}}
+    assert c.relevant_first(FakeRuns(ok)).verdict == "holds"
+    bad_true = _edit(good_true, **{"barak_parity/move_ratio": 0.5 * grow[:, : len(T)]})
+    bad = {"barak2022.hidden": {"true": bad_true, "control": good_ctrl}}
+    assert c.relevant_first(FakeRuns(bad)).verdict == "fails"
+
+
+def test_bias_claim(plugin, tiny_records) -> None:
+    c = plugin["claims"]
+    rec = tiny_records["solved"]
+    stuck = _edit(rec, **{"barak_parity/val_error": np.full_like(rec["barak_parity/val_error"],
+                                                                 0.5) +
+                          0.01 * np.arange(rec.seeds)[:, None],
+                          "static/t_c": np.full(rec.seeds, -1)})
+    ok = {"barak2022.bias": {"k=3,bias": rec, "k=3,nobias": stuck, "k=4,nobias": rec}}
+    assert c.bias_odd_k(FakeRuns(ok)).verdict == "holds"
+    bad = {"barak2022.bias": {"k=3,bias": rec, "k=3,nobias": rec, "k=4,nobias": rec}}
+    assert c.bias_odd_k(FakeRuns(bad)).verdict == "fails"
+
+
+def test_label_noise_claim(plugin, tiny_records) -> None:
+    c = plugin["claims"]
+    rec = tiny_records["solved"]
+    many = {k: np.concatenate([v] * 3) for k, v in rec.arrays.items()}
+    good = _edit(rec, **many)
+    good.config = dict(rec.config, seeds=12)
+    assert c.label_noise(FakeRuns({"barak2022.noise": good})).verdict == "holds"
+    bad = _edit(good, **{"barak_parity/val_error": np.full_like(
+        good["barak_parity/val_error"], 0.4)})
+    assert c.label_noise(FakeRuns({"barak2022.noise": bad})).verdict == "fails"
+
+
+def test_thm4_claim_and_its_assumptions(plugin) -> None:
+    c, e = plugin["claims"], plugin["experiments"]
+    res = e.thm4(True, 3, Runtime(device="cpu"))
+    assert {k for k, r in res.items() if r.config["inside"]} == {"n=13,k=2", "n=13,k=4"}
+    assert not res["n=13,k=4,head=1/r"].config["assumptions"]["margin_below_1"]
+    assert c.thm4_one_step(FakeRuns({"barak2022.thm4": res})).verdict == "holds"
+    broken = dict(res)
+    r = copy.deepcopy(res["n=13,k=4"])
+    r.arrays["recovered"] = np.array([[0.5], [0.6], [0.55]])
+    broken["n=13,k=4"] = r
+    assert c.thm4_one_step(FakeRuns({"barak2022.thm4": broken})).verdict == "fails"
+
+
+# -- the CLI, from a copy of the folder outside the repository ----------------------------------
+def test_check_and_figures_from_a_copy_outside_the_repository(tmp_path) -> None:
+    dst = tmp_path / "elsewhere" / "barak2022"
+    shutil.copytree(FOLDER, dst, ignore=shutil.ignore_patterns("__pycache__"))
+    env = dict(os.environ, BARAK2022_TINY="1", PYTHONPATH=str(ROOT))
+    store = str(tmp_path / "store")
+    out = subprocess.run([sys.executable, "-m", "twolayer", "check", str(dst), "--quick",
+                          "--records", store, "--quiet"], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode in (0, 1), out.stderr
+    for cid in ("ef1.solves", "ef1.k_adaptive", "fig1.plateau_drop", "hp.relevant_first",
+                "c1.gap_positive_and_grows", "c2.bias_odd_k",
+                "c6.label_noise", "thm4.one_step"):
+        assert f"barak2022.{cid}" in out.stdout
+    assert "error" not in out.stdout.split("\n", 2)[-1].split()
+    figs = subprocess.run([sys.executable, "-m", "twolayer", "figures", str(dst), "--quick",
+                           "--records", store, "--out", str(tmp_path / "figs")], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, timeout=600)
+    assert figs.returncode == 0, figs.stderr
+    assert len(list((tmp_path / "figs").rglob("*.png"))) >= 3
+
+
+def test_k_adaptive_claim(plugin, tiny_records) -> None:
+    c = plugin["claims"]
+    rec = tiny_records["solved"]
+    R = rec.seeds
+    jitter = 1 + 0.05 * np.arange(R)
+
+    def cell(tc):
+        return _edit(rec, **{"static/t_c": (tc * jitter).astype(int)})
+
+    good = {"n=10,k=2": cell(100), "n=20,k=2": cell(200),      # slope 1
+            "n=10,k=3": cell(100), "n=20,k=3": cell(800)}      # slope 3
+    assert c.k_adaptive(FakeRuns({"barak2022.grid": good})).verdict == "holds"
+    bad = dict(good, **{"n=20,k=3": cell(120)})                # slope 0.26 < 1
+    assert c.k_adaptive(FakeRuns({"barak2022.grid": bad})).verdict == "fails"
+
+
+def test_gap_claim(plugin, tiny_records) -> None:
+    c = plugin["claims"]
+    rec = tiny_records["solved"]
+    R, T = rec.seeds, rec.times
+    tc = np.full(R, int(T[-1]))
+    seedwise = 1 + 0.1 * np.arange(R)[:, None]
+    grow = np.tile(1e-3 * (1 + T / T.max()), (R, 1)) * seedwise
+    good = _edit(rec, **{"barak_gap/c_ratio": np.full((R, len(T)), 2.0) * seedwise,
+                         "barak_gap/gamma_max": grow, "static/t_c": tc})
+    assert c.gap_grows(FakeRuns({"barak2022.gap": good})).verdict == "holds"
+    shrink = _edit(good, **{"barak_gap/gamma_max": grow[:, ::-1].copy()})
+    assert c.gap_grows(FakeRuns({"barak2022.gap": shrink})).verdict == "fails"
+    no_gap = _edit(good, **{"barak_gap/c_ratio": np.full((R, len(T)), 0.5) * seedwise})
+    assert c.gap_grows(FakeRuns({"barak2022.gap": no_gap})).verdict == "fails"
