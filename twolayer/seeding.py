@@ -23,3 +23,10 @@ def generator(seed: int, stream: str) -> torch.Generator:
     g = torch.Generator(device="cpu")
     g.manual_seed(derive_seed(seed, stream))
     return g
+
+
+def on_cpu() -> torch.device:
+    """A context in which tensor factories default to the CPU: the per-run streams are CPU
+    generators, so what is drawn from them must be created on the CPU even when a caller has set
+    ``torch.set_default_device("cuda")`` (``with on_cpu(): sample_dataset(...)``)."""
+    return torch.device("cpu")

@@ -204,12 +204,27 @@ def runtime_threads(args: argparse.Namespace) -> int | None:
     return value
 
 
+def add_gpu_flags(p: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """Flags that matter on a GPU: --tf32."""
+    p.add_argument(
+        "--tf32", action="store_true",
+        help="allow TF32 for float32 matrix products on an NVIDIA GPU (faster, ~1e-3 relative "
+        "error per product; default: full float32; recorded in each record's meta)",
+    )
+
+
+def runtime_options(args: argparse.Namespace) -> dict[str, Any]:
+    """Runtime fields from the GPU flags (:func:`add_gpu_flags`)."""
+    return {"tf32": bool(getattr(args, "tf32", False))}
+
+
 def add_runtime_flags(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("runtime")
     g.add_argument(
         "--device", default="auto", help="auto (cuda if present), cpu or cuda (default auto)"
     )
     add_threads_flag(g)
+    add_gpu_flags(g)
     g.add_argument("--quiet", action="store_true", help="no progress bar or summary table")
     g.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 

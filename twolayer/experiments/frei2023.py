@@ -408,7 +408,7 @@ def fig1_boundary_experiment(quick: bool, seeds: int | None, runtime: Runtime) -
     }
     n = cfg.data.n
     gen = torch.Generator().manual_seed(0)
-    idx = torch.randperm(n, generator=gen)[: min(FIG1_SHOWN, n)]
+    idx = torch.randperm(n, generator=gen, device="cpu")[: min(FIG1_SHOWN, n)]
     rec = build_record(cfg, data, params, res, runtime.torch_device, {
         "boundary/grid": g.cpu().numpy(),
         "boundary/f_grid": f_grid[None],

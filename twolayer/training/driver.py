@@ -52,12 +52,15 @@ def resolve_device(device: str) -> torch.device:
 
 @dataclass(frozen=True)
 class Runtime:
-    """How to run (not what): device, chunk budget (elements of [R, chunk, m]), progress bar."""
+    """How to run (not what): device, chunk budget (elements of [R, chunk, m]), progress bar,
+    CPU threads, and whether float32 GEMMs may use TF32 (:mod:`twolayer.precision`; off by
+    default, whatever the process had set)."""
 
     device: str = "auto"
     budget: int = net.DEFAULT_CHUNK_ELEMENTS
     progress: bool | None = None  # None → only when stderr is a terminal
     threads: int | None = None  # CPU intra-op threads; None → auto (twolayer.threads)
+    tf32: bool = False  # allow TF32 for float32 GEMMs on a GPU (default: full float32)
 
     def __post_init__(self) -> None:
         if self.threads is not None and (isinstance(self.threads, bool)

@@ -55,7 +55,8 @@ def minibatches(data: Dataset, batch: int, seeds: list[int]):
     n = data.x.shape[1]
     d = data.x.shape[2]
     while True:
-        perm = torch.stack([torch.randperm(n, generator=g) for g in gens]).to(data.x.device)
+        perm = torch.stack([torch.randperm(n, generator=g, device="cpu") for g in gens])
+        perm = perm.to(data.x.device)
         for start in range(0, n - batch + 1, batch):
             idx = perm[:, start : start + batch]
             xb = data.x.gather(1, idx.unsqueeze(-1).expand(-1, -1, d))
