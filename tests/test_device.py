@@ -171,3 +171,27 @@ def test_record_environment_on_cuda():
     env = environment(torch.device("cuda"))
     assert env["gpu"] and env["cuda"]
     print({k: env[k] for k in ("gpu", "cuda", "cublas", "cuda_driver")})
+
+
+def test_permutations_drawn_ahead_keep_every_runs_stream():
+    from twolayer.seeding import generator, permutations
+
+    seeds = [3, 7, 11]
+    one = [generator(s, "batches") for s in seeds]
+    many = [generator(s, "batches") for s in seeds]
+    want = torch.stack([torch.stack([torch.randperm(9, generator=g) for g in one])
+                        for _ in range(5)])
+    got = torch.cat([permutations(many, 9, 2), permutations(many, 9, 3)])
+    assert torch.equal(got, want)
+
+
+def test_memorise_keeps_its_masks_on_the_device_and_gates_there(device):
+    mem = Memorise(torch.tensor([[False, True, False, True]]), 2, gate="none")
+    out = torch.tensor([[[1.0], [-1.0], [1.0], [1.0]]], device=device)
+    y = torch.tensor([[1.0, 1.0, -1.0, 1.0]], device=device)
+    from twolayer.data import Dataset  # noqa: F401  (the objective reads data.y only)
+
+    s = mem(out, type("D", (), {"y": y})())
+    assert s.device.type == device and mem.gates[-1].device.type == device
+    assert mem._on[2].device.type == device
+    torch.testing.assert_close(s.cpu(), torch.tensor([[0.5, -0.5, 0.5, -0.5]]))

@@ -212,8 +212,9 @@ def _train_batched(configs: list[Config], device: str, baselines: bool = True) -
         )
         extra = _baselines(pdata.to(dev), cfg.train.objective) if baselines else {}
         rec = build_record(cfg, pdata, pparams, sub, dev, extra)
-        rec.meta["threads"] = threads_for(runtime.threads, len(seeds), cfg0.data.n, cfg0.data.d,
-                                          cfg0.net.m, dev)  # the count train ran with
+        # the count train ran with; none on a GPU (the CPU threads do not do the work there)
+        rec.meta["threads"] = None if dev.type == "cuda" else threads_for(
+            runtime.threads, len(seeds), cfg0.data.n, cfg0.data.d, cfg0.net.m, dev)
         rec.meta["sweep_group_runs"] = len(seeds)
         rec.meta["baselines"] = baselines
         records.append(rec)
