@@ -15,6 +15,7 @@ from pathlib import Path
 from ..cli import integer
 from ..errors import ConfigError
 from ..record import check_writable_dir
+from .settings import add_budget_flag, runtime_budget
 
 EXECUTORS = ("local", "dask", "slurm")
 DEFAULT_ROOT = "sweep-results"
@@ -39,6 +40,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device",
                    help="auto, cpu, cuda or cuda:N: overrides the spec's [run] device (with a "
                    f"GPU and no [run] group_runs, {CUDA_GROUP_RUNS} runs per engine call)")
+    add_budget_flag(p)
     p.add_argument("--workers", type=integer, default=1,
                    help="local: processes; dask without --address: LocalCluster workers "
                    "(default 1; 1 with a CUDA device: one process per GPU)")
@@ -74,10 +76,12 @@ def make_executor(args: argparse.Namespace, spec, out: Path):  # type: ignore[no
         raise ConfigError("threads", args.threads, "must be an integer >= 1")
     if args.address is not None and args.executor != "dask":
         raise ConfigError("address", args.address, "only used with --executor dask")
+    budget = runtime_budget(args)
     if args.executor == "local":
-        return ex.LocalExecutor(args.workers, args.threads, spec.device)
+        return ex.LocalExecutor(args.workers, args.threads, spec.device, budget)
     if args.executor == "dask":
-        return ex.DaskExecutor(args.address, args.workers, args.threads, spec.device)
+        return ex.DaskExecutor(args.address, args.workers, args.threads, spec.device,
+                               budget=budget)
     options = dict(spec.slurm)
     if args.partition is not None:
         options["partition"] = args.partition
@@ -87,7 +91,7 @@ def make_executor(args: argparse.Namespace, spec, out: Path):  # type: ignore[no
         options["time"] = args.time
     if args.threads is not None:
         options["cpus_per_task"] = args.threads
-    return ex.SlurmExecutor(str(out), options, spec.device)
+    return ex.SlurmExecutor(str(out), options, spec.device, budget=budget)
 
 
 def check_spec_device(spec) -> None:  # type: ignore[no-untyped-def]
@@ -166,6 +170,7 @@ def run(args: argparse.Namespace) -> int:
 
     spec = load(args.spec)  # every point's config validated
     spec = device_settings(args, spec)
+    runtime_budget(args)
     if args.out is not None and not str(args.out).strip():
         raise ConfigError("out", args.out, "must be a directory path (not empty); omit --out "
                           "for the default sweep-results/<spec name>")

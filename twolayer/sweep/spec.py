@@ -62,7 +62,7 @@ SLURM_KEYS = {
     "array_parallelism": int, "account": str, "qos": str, "constraint": str, "cluster": str,
 }
 SLURM_CLUSTERS = ("slurm", "local", "debug")
-PRESET_META = ("about", "cpu_steps")  # preset entries that are not config fields
+PRESET_META = ("about", "cpu_steps", "flow_after")  # preset entries that are not config fields
 MAX_POINTS = 100_000
 DEFAULT_GROUP_RUNS = 32
 
