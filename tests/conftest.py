@@ -40,3 +40,23 @@ def tune():
 
     with contextlib.ExitStack() as stack:
         yield lambda **changes: stack.enter_context(net.use_tuning(**changes))
+
+
+from devices import DEVICES, HAS_CUDA  # noqa: E402
+
+
+@pytest.fixture(params=DEVICES)
+def device(request):
+    """"cpu", and "cuda" where there is a GPU (marked ``cuda``; skipped otherwise)."""
+    return request.param
+
+
+@pytest.fixture(autouse=True)
+def _cpu_unless_cuda(request, monkeypatch):
+    """A test that does not ask for CUDA (the ``cuda`` mark, e.g. through ``device``) runs as on
+    a CPU-only machine even where there is a GPU: ``auto`` means the CPU, ``--device cuda`` is
+    refused, and subprocesses see no GPU. A no-op on a machine without one."""
+    if HAS_CUDA and request.node.get_closest_marker("cuda") is None:
+        monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+        monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
+    yield

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from devices import needs_no_gpu
 
 from twolayer.cli import main
 from twolayer.record import Record
@@ -167,7 +168,7 @@ BAD = [
     (["--seeds", "0"], ["--seeds", "0", ">= 1"]),
     (["--noise-model", "gauss"], ["--noise-model", "gauss", "iid"]),
     (["--preset", "frei-fig9"], ["--preset", "frei-fig9", "frei-fig1"]),
-    (["--device", "cuda"], ["--device", "cuda", "cpu"]),
+    pytest.param(["--device", "cuda"], ["--device", "cuda", "cpu"], marks=needs_no_gpu),
     (["--device", "tpu"], ["--device", "tpu", "cpu"]),
     (["--threads", "0"], ["--threads", "0", ">= 1"]),
     (["--threads", "two"], ["--threads", "two", "auto"]),
@@ -184,7 +185,8 @@ for flag, rng in RANGES.items():
         BAD.append(([f"{flag}={v}"], [flag, v, rng]))
 
 
-@pytest.mark.parametrize("argv,words", BAD, ids=[" ".join(b[0]) for b in BAD])
+@pytest.mark.parametrize("argv,words", BAD,
+                         ids=[" ".join((b.values if hasattr(b, "values") else b)[0]) for b in BAD])
 def test_bad_input_exit_2_one_line_nothing_written(argv, words, tmp_path, capsys):
     out_dir = tmp_path / "out"
     base = ["--d", "5", "--n", "20", "--m", "4", "--steps", "3", "--quiet"]

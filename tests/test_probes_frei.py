@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from twolayer.config import Config, DataConfig, NetConfig, TrainConfig
-from twolayer.engine import train
+from twolayer.engine import Runtime, train
 from twolayer.errors import ConfigError
 from twolayer.simulate import setup
 
@@ -33,11 +33,12 @@ def run():
     )
     cfg, data, params = setup(cfg)
     probes = ("frei_neurons", "frei_samples", "frei_test", "frei_features")
-    res = train(params, data, cfg.train, list(range(T + 1)), probes)
-    Ws = [params.W.numpy()]
+    rt = Runtime(device="cpu", progress=False)  # the loops below are numpy, on the CPU
+    res = train(params, data, cfg.train, list(range(T + 1)), probes, rt)
+    Ws = [params.W.cpu().numpy()]
     for t in range(1, T + 2):  # W^(T+1) too, for the step at t = T
         tc = TrainConfig(lr=LR, steps=t)
-        Ws.append(train(params, data, tc, [t], ()).params.W.numpy())
+        Ws.append(train(params, data, tc, [t], (), rt).params.W.cpu().numpy())
     return data, params, res.arrays, Ws
 
 

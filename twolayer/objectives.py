@@ -34,7 +34,7 @@ from . import net
 from .data import Dataset
 from .errors import ConfigError
 from .net import Params
-from .seeding import generator
+from .seeding import generator, permutations
 
 CHANCE_MARGIN = 0.01  # the author's 0.11 threshold at K = 10 is chance + 0.01
 
@@ -66,13 +66,22 @@ class Memorise:
         if bool((n_asc == 0).any()) or bool((n_tr == 0).any()):
             raise ConfigError("ascended", "mask", "needs a non-empty training and ascended set")
         self.n_asc, self.n_tr = n_asc, n_tr
-        self.gates: list[torch.Tensor] = []
+        self.gates: list[torch.Tensor] = []  # g [R] per step, on the training device
+        self._on: tuple | None = None  # (device, dtype, mask, 1/|T|, 1/|A|) there
+
+    def _device_masks(self, out: torch.Tensor) -> tuple:
+        """The mask and the set sizes on ``out``'s device and dtype, copied there once."""
+        key = (out.device, out.dtype)
+        if self._on is None or self._on[:2] != key:
+            self._on = key + (self.ascended.to(out.device), self.n_tr.to(out.device, out.dtype),
+                              self.n_asc.to(out.device, out.dtype))
+        return self._on[2:]
 
     def ascended_accuracy(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """[R]: accuracy of outputs ``out`` [R, n, o] on the ascended set."""
-        asc = self.ascended.to(out.device)
+        asc, _, n_asc = self._device_masks(out)
         right = (~net.errors(out, y)) & asc
-        return right.sum(1).to(out.dtype) / asc.sum(1).to(out.dtype)
+        return right.sum(1).to(out.dtype) / n_asc[:, 0]
 
     def gate(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """g [R] ∈ {0, 1}: 1 while the ascended accuracy is above the threshold."""
@@ -80,11 +89,9 @@ class Memorise:
 
     def __call__(self, out: torch.Tensor, data: Dataset) -> torch.Tensor:
         g = self.gate(out, data.y)
-        self.gates.append(g.detach().cpu())
-        asc = self.ascended.to(out.device)
-        pos = 1.0 / self.n_tr.to(out.device, out.dtype)
-        neg = -g.unsqueeze(1) / self.n_asc.to(out.device, out.dtype)
-        return torch.where(asc, neg, pos)
+        self.gates.append(g.detach())  # stays on the device: no host sync per step
+        asc, n_tr, n_asc = self._device_masks(out)
+        return torch.where(asc, -g.unsqueeze(1) / n_asc, 1.0 / n_tr)
 
     def rows(self, batch: int) -> int:
         """Rows per SGD step: a minibatch of T and one of A."""
@@ -113,6 +120,9 @@ class Memorise:
         g_asc = [generator(s, "memorise-ascended") for s in seeds]
         steps = min(n_tr, n_asc) // batch
         pos = torch.full((p.runs, batch), 1.0 / batch, dtype=data.x.dtype, device=data.x.device)
+        # epochs drawn at once: one copy to a GPU per ~64 steps (one epoch at a time on a CPU)
+        epochs = 1 if data.x.device.type == "cpu" else max(1, 64 // max(1, steps))
+        ahead: list[tuple[torch.Tensor, torch.Tensor]] = []
         while True:
             if self.threshold == float("inf"):
                 g = torch.zeros(p.runs, dtype=data.x.dtype, device=data.x.device)
@@ -120,14 +130,16 @@ class Memorise:
                 acc = self.ascended_accuracy_of(net.forward(p, x_asc, budget), y_asc)
                 g = (acc > self.threshold).to(data.x.dtype)
             s = torch.cat([pos, (-g / batch).unsqueeze(1).expand(-1, batch)], dim=1)
-            perm_tr = torch.stack([torch.randperm(n_tr, generator=q) for q in g_tr])
-            perm_asc = torch.stack([torch.randperm(n_asc, generator=q) for q in g_asc])
-            perm_tr = idx_tr.gather(1, perm_tr.to(idx_tr.device))
-            perm_asc = idx_asc.gather(1, perm_asc.to(idx_asc.device))
+            if not ahead:  # the next epochs' permutations, drawn and copied at once
+                ahead = list(zip(permutations(g_tr, n_tr, epochs, idx_tr.device).unbind(0),
+                                 permutations(g_asc, n_asc, epochs, idx_asc.device).unbind(0)))
+            perm_tr, perm_asc = ahead.pop(0)
+            perm_tr = idx_tr.gather(1, perm_tr)
+            perm_asc = idx_asc.gather(1, perm_asc)
             for k in range(steps):
                 sl = slice(k * batch, (k + 1) * batch)
                 idx = torch.cat([perm_tr[:, sl], perm_asc[:, sl]], dim=1)
-                self.gates.append(g.detach().cpu())
+                self.gates.append(g.detach())
                 xb = data.x.gather(1, idx.unsqueeze(-1).expand(-1, -1, d))
                 yield xb, data.y.gather(1, idx), s
 

@@ -40,6 +40,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "train__lr": 0.1,
         "train__steps": 10_000_000,
         "cpu_steps": 10_000,
+        "flow_after": 100,
     },
     # Frei et al. Figure 2, right panel.
     "frei-fig2-low-d": {
@@ -54,6 +55,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "train__lr": 0.1,
         "train__steps": 10_000_000,
         "cpu_steps": 10_000,
+        "flow_after": 100,
     },
 }
 

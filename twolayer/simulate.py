@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from . import precision
 from ._version import __version__
 from .baselines import fit_linear
 from .config import Config
@@ -26,6 +27,7 @@ from .engine import Runtime, TrainResult, probe_times, train
 from .net import Params, init_params
 from .probes import summaries
 from .record import Record
+from .seeding import on_cpu
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
@@ -34,15 +36,20 @@ __all__ = ["DTYPES", "build_record", "environment", "own_mean_correlation", "set
 
 
 def setup(config: Config) -> tuple[Config, Dataset, Params]:
-    """Resolved config, the R runs' datasets and initial parameters (on the CPU)."""
+    """Resolved config, the R runs' datasets and initial parameters (on the CPU, whatever the
+    default device: they are drawn from the runs' CPU generators)."""
     cfg = config.resolved()
     dtype = DTYPES[cfg.dtype]
-    data = sample_dataset(cfg.data, cfg.run_seeds, dtype)
-    params = init_params(cfg.net, cfg.data.d, cfg.run_seeds, cfg.net.init_var, dtype)
+    with on_cpu():
+        data = sample_dataset(cfg.data, cfg.run_seeds, dtype)
+        params = init_params(cfg.net, cfg.data.d, cfg.run_seeds, cfg.net.init_var, dtype)
     return cfg, data, params
 
 
-def environment(device: torch.device) -> dict[str, Any]:
+def environment(device: torch.device, tf32: bool | None = None) -> dict[str, Any]:
+    """Versions, device and precision of a run: the float32 matmul precision and whether TF32
+    was allowed (those of a training call with ``tf32``, or the process's now), and on a GPU the
+    CUDA, cuBLAS and driver versions and the GPU's name (null on a CPU)."""
     return {
         "twolayer": __version__,
         "torch": torch.__version__,
@@ -53,6 +60,8 @@ def environment(device: torch.device) -> dict[str, Any]:
         if device.type == "cuda"
         else platform.processor() or platform.machine(),
         "threads": torch.get_num_threads(),
+        **precision.settings(tf32),
+        **precision.cuda_versions(device),
     }
 
 

@@ -85,7 +85,8 @@ def covariance_init(
     d = c.shape[0]
     out = []
     for r, s in enumerate(seeds):
-        z = torch.randn(m, d, generator=generator(s, "covariance-init"), dtype=torch.float64)
+        z = torch.randn(m, d, generator=generator(s, "covariance-init"), dtype=torch.float64,
+                        device="cpu")
         wt = z @ root.T  # rows ~ N(0, Σ_w) in the frame
         out.append(wt @ frame[r].to(torch.float64))  # back to input coordinates
     W = torch.stack(out)
@@ -97,7 +98,8 @@ def fresh_head(p: Params, seeds: list[int], stream: str = "fine-tune-head") -> P
     """A new second layer a_jk ~ N(0, 1/m) per run (seeded by ``seeds`` and ``stream``)."""
     m, o = p.m, p.outputs
     a = torch.stack([
-        torch.randn(m, o, generator=generator(s, stream), dtype=torch.float64) / math.sqrt(m)
+        torch.randn(m, o, generator=generator(s, stream), dtype=torch.float64, device="cpu")
+        / math.sqrt(m)
         for s in seeds
     ]).to(p.a)
     return replace(p, a=a)

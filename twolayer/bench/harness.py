@@ -107,8 +107,8 @@ class Gemm:
     def __init__(self, device: torch.device, size: int):
         g = torch.Generator(device="cpu").manual_seed(0)
         self.device, self.size = device, size
-        self.A = torch.randn(size, size, generator=g).to(device)
-        self.B = torch.randn(size, size, generator=g).to(device)
+        self.A = torch.randn(size, size, generator=g, device="cpu").to(device)
+        self.B = torch.randn(size, size, generator=g, device="cpu").to(device)
         self.C = torch.empty(size, size, device=device)
         self.times: list[float] = []
         torch.mm(self.A, self.B, out=self.C)

@@ -222,7 +222,7 @@ def render(r: dict) -> str:
             "",
             flow_table(fl),
         ]
-    lines += ["", NOTES, SPEEDUP_NOTE]
+    lines += ["", NOTES, SPEEDUP_NOTE, GPU_NOTE]
     return "\n".join(lines) + "\n"
 
 
@@ -294,6 +294,34 @@ GEMMs alone scale perfectly, the elementwise passes do not). So the speedup over
 is about (the engine's fraction of the ceiling) / (the plain loop's), and both fractions move
 with the machine's state: the load of other processes and the host's clock, which changed the
 GEMM rate of this machine by up to ±20% within minutes while these numbers were taken.
+"""
+
+GPU_NOTE = """## GPU
+
+No GPU numbers have been measured yet: every number on this page is from the CPU. The code
+paths for a CUDA device are tested on the CPU (the batched in-step group GEMMs through
+`Tuning(batched_groups=True)`, the block budget from free GPU memory through a fake
+`torch.cuda.mem_get_info`, the caller's default device through `meta`) and, where a GPU is
+present, by the tests marked `cuda` (each CUDA result against the CPU within the dtype's
+tolerance).
+
+`benchmarks/gpu_check.sh [OUT]` is the check to run on a machine with an NVIDIA GPU and no
+network (the project installed with `pip install --no-deps -e .` over the CUDA build of torch
+there; under 6 minutes on an H200). It prints, in order:
+
+1. the CUDA tests: `pytest -m "cuda and not slow"`;
+2. from `python -m twolayer.bench.gpu --device cuda`: the float32 GEMM rate of the GPU
+   (TF32 off, as in training; measured before and after), the demo (`simulate` defaults,
+   R = 4) on CUDA next to the CPU, and the reference step (n = 1000, d = 50, m = 400) at
+   R = 64, 1024 and 4096, without probes and with the default probes (errors, correlations,
+   segments), as effective TFLOP/s (4·R·n·d·m flops per step), its fraction of the GEMM rate,
+   the probe overhead and the peak memory (`torch.cuda.max_memory_allocated`);
+3. `twolayer check frei2023 --quick --device cuda --no-store`;
+4. `twolayer bench --quick --device cuda --out OUT/bench.json`.
+
+`GPU_CHECK_DEVICE=cpu benchmarks/gpu_check.sh` runs every step on the CPU at tiny sizes (the
+CUDA tests all skip), to check the script itself; `tests/test_bench_gpu.py` runs the measuring
+module on the CPU.
 """
 
 

@@ -23,7 +23,7 @@ from ..engine import Runtime, resolve_device
 from ..errors import ConfigError
 from ..record import check_writable_dir, write_text_atomic
 from ..resources import check_device, writing
-from .settings import add_threads_flag, runtime_threads
+from .settings import add_gpu_flags, add_threads_flag, runtime_options, runtime_threads
 from .storeflags import add_store_flags, runs_from_args
 
 FIGURES_DIR = "figures"
@@ -51,6 +51,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--list", action="store_true", help="list the selected claims without running")
     p.add_argument("--device", default="auto", help="auto (cuda if present), cpu or cuda")
     add_threads_flag(p)
+    add_gpu_flags(p)
     add_store_flags(p)
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     p.add_argument("--details", action="store_true",
@@ -266,7 +267,8 @@ def run(args: argparse.Namespace) -> int:
             raise ConfigError("report", args.report, "exists and is not writable; fix its "
                               "permissions or choose another path")
     device = resolve_device(check_device(args.device))
-    runtime = Runtime(device=str(device), progress=False, threads=runtime_threads(args))
+    runtime = Runtime(device=str(device), progress=False, threads=runtime_threads(args),
+                      **runtime_options(args))
     runs = runs_from_args(args, args.quick, args.seeds, runtime)
     start = time.perf_counter()
     if not (args.quiet or args.json):

@@ -26,7 +26,7 @@ from .. import __version__
 from ..engine import Runtime, resolve_device
 from ..errors import ConfigError
 from ..record import check_writable_dir, ensure_writable_dir
-from .settings import add_threads_flag, runtime_threads
+from .settings import add_gpu_flags, add_threads_flag, runtime_options, runtime_threads
 from .storeflags import add_store_flags, runs_from_args
 
 DEFAULT_OUT = "figures"
@@ -52,6 +52,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="auto",
                    help="auto (cuda if present), cpu or cuda (default auto)")
     add_threads_flag(p)
+    add_gpu_flags(p)
     add_store_flags(p)
     p.add_argument("--list", action="store_true", help="list the registered figures and exit")
     p.add_argument("--quiet", action="store_true", help="no progress bars or per-figure lines")
@@ -196,7 +197,7 @@ def run(args: argparse.Namespace) -> int:
         out = DEFAULT_OUT
     root = ensure_writable_dir(out, "out")
     runtime = Runtime(device=str(device), progress=False if args.quiet else None,
-                      threads=runtime_threads(args))
+                      threads=runtime_threads(args), **runtime_options(args))
     runs = runs_from_args(args, bool(args.quick), None, runtime)
     device_name = (torch.cuda.get_device_name(device) if device.type == "cuda"
                    else platform.processor() or platform.machine())

@@ -204,12 +204,46 @@ def runtime_threads(args: argparse.Namespace) -> int | None:
     return value
 
 
+def add_gpu_flags(p: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """Flags that matter on a GPU: --budget, --tf32."""
+    add_budget_flag(p)
+    p.add_argument(
+        "--tf32", action="store_true",
+        help="allow TF32 for float32 matrix products on an NVIDIA GPU (faster, ~1e-3 relative "
+        "error per product; default: full float32; recorded in each record's meta)",
+    )
+
+
+def add_budget_flag(p: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    p.add_argument(
+        "--budget", type=count, default=None,
+        help="activation elements (runs x samples x m) per block of the gradient kernel "
+        "(default: a quarter of the GPU's free memory on CUDA, 2^24 on a CPU); smaller blocks "
+        "use less memory",
+    )
+
+
+def runtime_budget(args: argparse.Namespace) -> int | None:
+    """--budget: None (the device's own) or an integer >= 1 (ConfigError otherwise)."""
+    value = getattr(args, "budget", None)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                              or value < 1):
+        raise ConfigError("budget", value, "an integer >= 1 (activation elements per block)")
+    return value
+
+
+def runtime_options(args: argparse.Namespace) -> dict[str, Any]:
+    """Runtime fields from the GPU flags (:func:`add_gpu_flags`)."""
+    return {"tf32": bool(getattr(args, "tf32", False)), "budget": runtime_budget(args)}
+
+
 def add_runtime_flags(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("runtime")
     g.add_argument(
         "--device", default="auto", help="auto (cuda if present), cpu or cuda (default auto)"
     )
     add_threads_flag(g)
+    add_gpu_flags(g)
     g.add_argument("--quiet", action="store_true", help="no progress bar or summary table")
     g.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
@@ -224,7 +258,14 @@ def config_from_args(
     if getattr(args, "preset", None):
         pre = preset(args.preset)
         cap = pre.pop("cpu_steps", None)
+        flow_after = pre.pop("flow_after", None)
         pre.pop("about", None)
+        if (flow_after is not None and not device_is_cpu and getattr(args, "steps", None) is None
+                and getattr(args, "integrator", None) is None):
+            pre.update(train__integrator="auto", train__switch=flow_after)
+            notes.append(f"exact GD for {flow_after} steps, then the gradient-flow integrator to "
+                         f"{pre['train__steps']} steps (pass --integrator gd for exact GD "
+                         "throughout)")
         values.update(pre)
     for dest, (section, fld) in FIELDS.items():
         v = getattr(args, dest, None)

@@ -15,7 +15,13 @@ from ..record import Record, check_writable_dir, strict_json
 from ..resources import check_device, check_fits, writing
 from ..simulate import own_mean_correlation, simulate
 from ..threads import threads_for
-from .settings import add_runtime_flags, add_setting_flags, config_from_args, runtime_threads
+from .settings import (
+    add_runtime_flags,
+    add_setting_flags,
+    config_from_args,
+    runtime_options,
+    runtime_threads,
+)
 
 JSON_KEYS = (
     "test_error", "test_error_clean", "train_error_clean", "noisy_fit_fraction",
@@ -116,10 +122,10 @@ def run(args: argparse.Namespace) -> int:
         check_writable_dir(args.out, "out")
     threads = runtime_threads(args)
     runtime = Runtime(device=str(device), progress=None if not args.quiet else False,
-                      threads=threads)
+                      threads=threads, **runtime_options(args))
     if args.json:
         runtime = Runtime(device=str(device), progress=False if args.quiet else None,
-                          threads=threads)
+                          threads=threads, **runtime_options(args))
     check_fits(cfg, str(device))
     rec = simulate(cfg, runtime)
     rec.meta["threads"] = threads_used(cfg, runtime)  # see twolayer.threads (the policy's count)

@@ -15,9 +15,13 @@ from pathlib import Path
 from ..cli import integer
 from ..errors import ConfigError
 from ..record import check_writable_dir
+from .settings import add_budget_flag, runtime_budget
 
 EXECUTORS = ("local", "dask", "slurm")
 DEFAULT_ROOT = "sweep-results"
+# runs per engine call on a GPU when the spec sets no [run] group_runs: a GPU wants big batches
+# (the CPU default, 32, leaves most of it idle); still checked against its free memory
+CUDA_GROUP_RUNS = 1024
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -33,12 +37,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--executor", choices=EXECUTORS, default="local",
                    help="local process pool, Dask (distributed) or SLURM (submitit) "
                    "(default local)")
+    p.add_argument("--device",
+                   help="auto, cpu, cuda or cuda:N: overrides the spec's [run] device (with a "
+                   f"GPU and no [run] group_runs, {CUDA_GROUP_RUNS} runs per engine call)")
+    add_budget_flag(p)
     p.add_argument("--workers", type=integer, default=1,
                    help="local: processes; dask without --address: LocalCluster workers "
-                   "(default 1)")
+                   "(default 1; 1 with a CUDA device: one process per GPU)")
     p.add_argument("--threads", type=integer, default=None,
                    help="BLAS/OpenMP threads per worker (default: cores / workers; 1 on a "
-                   "remote Dask cluster)")
+                   "remote Dask cluster; not used for the work on a GPU)")
     p.add_argument("--address", help="dask: scheduler address, e.g. tcp://host:8786 (default: "
                    "start a LocalCluster)")
     p.add_argument("--partition", help="slurm: partition (overrides the spec's [slurm] table)")
@@ -68,10 +76,12 @@ def make_executor(args: argparse.Namespace, spec, out: Path):  # type: ignore[no
         raise ConfigError("threads", args.threads, "must be an integer >= 1")
     if args.address is not None and args.executor != "dask":
         raise ConfigError("address", args.address, "only used with --executor dask")
+    budget = runtime_budget(args)
     if args.executor == "local":
-        return ex.LocalExecutor(args.workers, args.threads, spec.device)
+        return ex.LocalExecutor(args.workers, args.threads, spec.device, budget)
     if args.executor == "dask":
-        return ex.DaskExecutor(args.address, args.workers, args.threads, spec.device)
+        return ex.DaskExecutor(args.address, args.workers, args.threads, spec.device,
+                               budget=budget)
     options = dict(spec.slurm)
     if args.partition is not None:
         options["partition"] = args.partition
@@ -81,7 +91,7 @@ def make_executor(args: argparse.Namespace, spec, out: Path):  # type: ignore[no
         options["time"] = args.time
     if args.threads is not None:
         options["cpus_per_task"] = args.threads
-    return ex.SlurmExecutor(str(out), options, spec.device)
+    return ex.SlurmExecutor(str(out), options, spec.device, budget=budget)
 
 
 def check_spec_device(spec) -> None:  # type: ignore[no-untyped-def]
@@ -126,11 +136,41 @@ def check_spec_fits(spec, workers: int) -> None:  # type: ignore[no-untyped-def]
                             spec.source) from None
 
 
+def on_cuda(device: str) -> bool:
+    """Whether a sweep on ``device`` trains on a GPU here (auto: when there is one)."""
+    if device == "auto":
+        import torch
+
+        return torch.cuda.is_available()
+    return device.startswith("cuda")
+
+
+def device_settings(args: argparse.Namespace, spec):  # type: ignore[no-untyped-def]
+    """The spec with --device applied and, on a GPU, the GPU's batch size; ConfigError for
+    --workers > 1 on a CUDA device here (N processes would share one GPU with N contexts)."""
+    import dataclasses
+
+    from ..resources import check_device
+
+    if args.device is not None:
+        spec = dataclasses.replace(spec, device=check_device(args.device))
+    if args.executor == "slurm" or args.address is not None or not on_cuda(spec.device):
+        return spec  # the workers run elsewhere, on their own machines
+    if args.workers > 1:
+        raise ConfigError("workers", args.workers, "must be 1 with a CUDA device (one process "
+                          "per GPU; a group's runs already share it in one batch)")
+    if not spec.group_runs_given:
+        spec = dataclasses.replace(spec, group_runs=CUDA_GROUP_RUNS)
+    return spec
+
+
 def run(args: argparse.Namespace) -> int:
     from ..sweep import Store, load, run_sweep
     from ..sweep.worker import plan_groups
 
     spec = load(args.spec)  # every point's config validated
+    spec = device_settings(args, spec)
+    runtime_budget(args)
     if args.out is not None and not str(args.out).strip():
         raise ConfigError("out", args.out, "must be a directory path (not empty); omit --out "
                           "for the default sweep-results/<spec name>")

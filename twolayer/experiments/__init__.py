@@ -126,7 +126,7 @@ class Runs:
     def key(self, name: str) -> dict[str, Any]:
         """What a stored result must match to be reused."""
         exp = EXPERIMENTS[name]
-        return {
+        key = {
             "experiment": name,
             "version": exp.version,
             "quick": bool(self.quick),
@@ -137,6 +137,9 @@ class Runs:
             "source": _file_digest(exp.source) if exp.source else "",
             "torch": torch.__version__.split("+")[0],
         }
+        if getattr(self.runtime, "tf32", False):  # TF32 runs are other numbers (old keys kept)
+            key["tf32"] = True
+        return key
 
     def get(self, name: str) -> Any:
         """The result of experiment ``name`` (trained, or read back from the store)."""

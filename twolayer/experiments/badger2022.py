@@ -257,7 +257,7 @@ def run_objectives(p: Plan, seeds: int | None, runtime: Runtime, gates=("chance"
         for k, v in arr.items():
             arrays[f"{name}/{k.split('/', 1)[1]}"] = v
         arrays[f"{name}/gate_on"] = torch.stack(w.gates, 1).float().mean(1, keepdim=True)\
-            .expand(-1, len(times)).numpy()
+            .expand(-1, len(times)).cpu().numpy()
     config = plan_config(p, fractions=list(fr), gates=[str(g) for g in gates], steps=T,
                          normal=normal)
     return ObjectiveRuns(np.asarray(times), arrays, tuple(fr), S, setting_text(p),

@@ -360,6 +360,7 @@ def preset_config(name: str, **overrides: Any) -> tuple[Config, int]:
     values = preset(name)
     values.pop("about", None)
     values.pop("cpu_steps", None)
+    values.pop("flow_after", None)
     paper_steps = int(values["train__steps"])
     values.update(overrides)
     return Config().replace(**values), paper_steps
@@ -408,7 +409,7 @@ def fig1_boundary_experiment(quick: bool, seeds: int | None, runtime: Runtime) -
     }
     n = cfg.data.n
     gen = torch.Generator().manual_seed(0)
-    idx = torch.randperm(n, generator=gen)[: min(FIG1_SHOWN, n)]
+    idx = torch.randperm(n, generator=gen, device="cpu")[: min(FIG1_SHOWN, n)]
     rec = build_record(cfg, data, params, res, runtime.torch_device, {
         "boundary/grid": g.cpu().numpy(),
         "boundary/f_grid": f_grid[None],
@@ -465,15 +466,16 @@ INTEGRATORS: dict[str, Callable[[Config, Runtime], Record]] = {
 
 
 def fig2_horizon(runtime: Runtime, quick: bool, paper_steps: int = 10_000_000) -> Horizon:
-    """The paper's 10^7 steps: exact GD on a CUDA device; on a CPU exact GD for
-    :data:`FIG2_FLOW_SWITCH` steps and then the gradient-flow integrator ("flow"), since 10^7
-    full-batch steps at n·d·m = 6·10^8 take about 12 days at the 0.1 s per step measured on 2
-    CPU cores (the flow: 10–15 minutes for both panels, one seed; docs/integrators.md).
+    """The paper's 10^7 steps: exact GD for :data:`FIG2_FLOW_SWITCH` steps and then the
+    gradient-flow integrator ("flow"), on a CPU and on a GPU alike: 10^7 full-batch steps at
+    n·d·m = 6·10^8 take about 12 days at the 0.1 s per step measured on 2 CPU cores, and still
+    1–2 hours for three seeds on a GPU (the flow: 10–15 minutes for both panels, one seed, on
+    the CPU; docs/integrators.md). A GPU runs more seeds (:data:`FIG2_GPU_SEEDS`).
     :data:`FIG2_CPU_STEPS` is the exact-GD cap kept for ``Horizon(..., "gd")``."""
     if quick:
         return Horizon(FIG2_QUICK["steps"], FIG2_QUICK["seeds"])
     if runtime.torch_device.type == "cuda":
-        return Horizon(paper_steps, FIG2_GPU_SEEDS)
+        return Horizon(paper_steps, FIG2_GPU_SEEDS, "flow")
     return Horizon(paper_steps, FIG2_CPU_SEEDS, "flow")
 
 

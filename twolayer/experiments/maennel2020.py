@@ -370,7 +370,7 @@ def sampling_floor(cov: torch.Tensor, K: int, grp: list[list[int]], reps: int = 
     root = q * lam.clamp(min=0).sqrt()
     vals = []
     for _ in range(reps):
-        z = torch.randn(K, cov.shape[-1], generator=g, dtype=torch.float64) @ root.T
+        z = torch.randn(K, cov.shape[-1], generator=g, dtype=torch.float64, device="cpu") @ root.T
         vals.append(float(m_data(torch.cov(z.T), grp)))
     return float(np.mean(vals))
 

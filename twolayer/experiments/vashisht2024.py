@@ -60,7 +60,7 @@ from ..engine import Runtime, probe_times, train
 from ..net import Params, init_params
 from ..probes import vashisht as vp
 from ..record import Record
-from ..seeding import generator
+from ..seeding import generator, on_cpu
 from ..simulate import environment
 from . import experiment
 
@@ -180,7 +180,8 @@ def sample_mixed(
         groups.setdefault(c, []).append(i)
     order, parts = [], []
     for c, idx in groups.items():
-        parts.append(sample_dataset(c, [seeds[i] for i in idx], dtype))
+        with on_cpu():  # drawn from CPU generators whatever the default device
+            parts.append(sample_dataset(c, [seeds[i] for i in idx], dtype))
         order += idx
     data = concat(parts)
     inverse = torch.empty(len(order), dtype=torch.long)
@@ -201,7 +202,8 @@ def with_input_noise(data: Dataset, rows: Sequence[int], sigma: float, seeds: Se
     x = data.x.clone()
     n, d = x.shape[1:]
     for r, s in zip(rows, seeds):
-        z = torch.randn(n, d, generator=generator(s, "vashisht-input-noise"), dtype=x.dtype)
+        z = torch.randn(n, d, generator=generator(s, "vashisht-input-noise"), dtype=x.dtype,
+                        device="cpu")
         x[r] += sigma * z
     return dataclasses.replace(data, x=x)
 
@@ -209,7 +211,8 @@ def with_input_noise(data: Dataset, rows: Sequence[int], sigma: float, seeds: Se
 def fresh_heads(m: int, seeds: Sequence[int], dtype: torch.dtype) -> torch.Tensor:
     """[R, m, 1]: a ~ N(0, 1/m) from each run's stream "vashisht-head"."""
     return torch.stack([
-        torch.randn(m, 1, generator=generator(s, "vashisht-head"), dtype=dtype) / math.sqrt(m)
+        torch.randn(m, 1, generator=generator(s, "vashisht-head"), dtype=dtype, device="cpu")
+        / math.sqrt(m)
         for s in seeds
     ])
 
@@ -250,7 +253,8 @@ def run_study(kind: str, p: Plan, arm: Arm, runtime: Runtime, seeds: int | None 
         p1 += [(0.0, 1, r) for r in range(R)]
     seeds1 = [run_seed[r] for _, _, r in p1]
     data1 = sample_mixed([p.data_config(kind, eta) for eta, _, _ in p1], seeds1, dtype)
-    clean = clean_labels(sample_dataset(p.data_config(kind, 0.0), run_seed, dtype))
+    with on_cpu():
+        clean = clean_labels(sample_dataset(p.data_config(kind, 0.0), run_seed, dtype))
     noisy_rows = [i for i, (_, src, _) in enumerate(p1) if src == 1]
     data1 = with_input_noise(data1, noisy_rows, p.input_sigma, [seeds1[i] for i in noisy_rows])
     params0 = init_params(p.net_config(), p.d, seeds1, p.init_var, dtype)

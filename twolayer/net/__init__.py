@@ -54,6 +54,7 @@ from .plan import (
     block_shape,
     blocks,
     chunks,
+    device_budget,
     lane_plan,
     tuning,
     use_tuning,
@@ -62,7 +63,8 @@ from .plan import (
 
 __all__ = [
     "DEFAULT_CHUNK_ELEMENTS", "LOSSES", "GroupSplit", "Loss", "Params", "Pool", "Tuning",
-    "Workspace", "accumulate_chunk", "block_shape", "blocks", "chunks", "descent_step", "errors",
+    "Workspace", "accumulate_chunk", "block_shape", "blocks", "chunks", "descent_step",
+    "device_budget", "errors",
     "flatten", "forward", "gradients_from_coeffs", "grouped_gradients", "grouped_gram",
     "init_params", "input_jacobian", "input_jacobian_norms", "labels_to_classes", "lane_plan",
     "loss_and_dloss", "loss_gradients", "loss_of", "per_sample_grad_sq_norms", "preactivation",

@@ -74,7 +74,32 @@ class _GroupBlock:
     """Views of one block for :func:`_run_blocks_grouped` (built once per training call)."""
 
     __slots__ = ("flat", "perm", "x_s", "x_flat", "f_s", "ny_s", "c_t", "alt_x", "alt_c",
-                 "GT", "V", "nyt", "mv", "gemms", "empty")
+                 "GT", "V", "nyt", "mv", "gemms", "empty", "batched", "alt")
+
+
+def _padded_groups(spec: GroupSplit, rs: slice, n: int, device: torch.device, dtype: torch.dtype
+                   ) -> list[tuple[int, bool, torch.Tensor, torch.Tensor, int]]:
+    """Per group s = 0..S (S: the repeated rows) with rows in some run of ``rs``: (s, whether
+    it reads the repeated rows' coefficients, the flat row index [r·L] of a window of
+    L = the group's largest count in the block starting at each run's range, 0/1 weights
+    [r, L, 1] that zero the padding, L). One gather and one batched GEMM per group then take
+    every run's group gradient at once."""
+    runs = range(rs.start, rs.stop)
+    spans = [[spec.ranges[r][s] for r in runs] for s in range(spec.S)]
+    spans.append([(spec.repeat_from[r], n) for r in runs])
+    out = []
+    for s, span in enumerate(spans):
+        L = max(hi - lo for lo, hi in span)
+        if L == 0:
+            continue
+        j = torch.arange(L, device=device)
+        lo = torch.tensor([a for a, _ in span], device=device).unsqueeze(1)
+        count = torch.tensor([b - a for a, b in span], device=device).unsqueeze(1)
+        base = n * torch.arange(len(span), device=device).unsqueeze(1)
+        idx = (base + (lo + j).clamp(max=n - 1)).reshape(-1)
+        valid = (j < count).to(dtype).unsqueeze(-1)
+        out.append((s, s == spec.S, idx, valid, L))
+    return out
 
 
 def _group_plan(ws: Workspace, spec: GroupSplit, lanes: list[list[_Block]]) -> list[list]:
@@ -82,6 +107,9 @@ def _group_plan(ws: Workspace, spec: GroupSplit, lanes: list[list[_Block]]) -> l
     outputs, coefficients and group gradients, and every run's group GEMMs as ready views."""
     S = spec.S
     ny_repeat = spec.ny_repeat.to(ws.out.dtype)
+    batched = tuning().batched_groups
+    if batched is None:
+        batched = ws.out.device.type != "cpu"
     plan = []
     for todo in lanes:
         units = todo if ws.units is not None else None  # dynamic lanes: lists of units
@@ -110,8 +138,15 @@ def _group_plan(ws: Workspace, spec: GroupSplit, lanes: list[list[_Block]]) -> l
             g.GT = GT[:rows]
             g.V = V[:rows]
             g.nyt = ny_repeat[B.rs]
+            g.gemms, g.empty, g.batched, g.mv = [], [], None, None
+            g.alt = alt[:rows]
+            if batched:  # one padded GEMM per group for all the block's runs
+                g.batched = _padded_groups(spec, B.rs, n, xs.device, xs.dtype)
+                have = {s for s, *_ in g.batched}
+                g.empty = [g.GT[:, s] for s in range(S + 1) if s not in have]
+                pairs.append((B, g))
+                continue
             g.mv = [(B.h[i], B.a[i, :, 0], g.f_s[i]) for i in range(rows)]
-            g.gemms, g.empty = [], []
             for i in range(rows):
                 r = B.rs.start + i
                 for s, (a0, a1) in enumerate(spec.ranges[r]):
@@ -153,8 +188,11 @@ def _run_blocks_grouped(pairs: list[tuple[_Block, _GroupBlock]], ws: Workspace, 
         n = B.xc.shape[1]
         torch.index_select(ws.x_rows, 0, g.flat, out=g.x_flat)  # x in group order
         h = _block_hidden(B, g.x_s)
-        for hi, ai, fi in g.mv:
-            torch.mv(hi, ai, out=fi)
+        if g.mv is None:
+            torch.bmm(h, B.a, out=g.f_s.unsqueeze(-1))
+        else:
+            for hi, ai, fi in g.mv:
+                torch.mv(hi, ai, out=fi)
         f_s, ny_s, c = g.f_s, g.ny_s, B.c0
         ws.out_flat.index_copy_(0, g.flat, f_s.view(-1))  # f back to its samples
         torch.gather(B.ny, 1, g.perm, out=ny_s)  # −y, sorted
@@ -171,11 +209,25 @@ def _run_blocks_grouped(pairs: list[tuple[_Block, _GroupBlock]], ws: Workspace, 
             g.alt_c.copy_(g.c_t)
         for lhs, mask, out in g.gemms:
             torch.mm(lhs, mask, out=out)
+        if g.batched is not None:
+            _batched_group_gemms(B, g, h)
         for out in g.empty:
             out.zero_()
         torch.sum(g.GT[:, :S], 1, out=B.G)  # the step's own gradient: all samples once
         torch.mul(g.GT, B.a[:, None, None, :, 0].abs(), out=g.V.view(g.GT.shape))  # float64
         torch.bmm(g.V, g.V.transpose(1, 2), out=ws.gram[B.rs])
+
+
+def _batched_group_gemms(B: _Block, g: _GroupBlock, mask: torch.Tensor) -> None:
+    """G_s = [c ⊙ x, c]ᵀ M over each group's window of every run of the block, padded rows
+    weighted 0: per group one row gather of M and of the coefficients, and one batched GEMM."""
+    rows, n, m = mask.shape
+    dd = B.rhs.shape[2]
+    m_flat = mask.reshape(rows * n, m)
+    own, alt = B.rhs.reshape(rows * n, dd), g.alt.reshape(rows * n, dd)
+    for s, repeated, idx, valid, L in g.batched:
+        lhs = (alt if repeated else own).index_select(0, idx).view(rows, L, dd).mul_(valid)
+        g.GT[:, s] = torch.bmm(lhs.transpose(1, 2), m_flat.index_select(0, idx).view(rows, L, m))
 
 
 def grouped_gradients(

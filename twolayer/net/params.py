@@ -80,13 +80,13 @@ def init_params(
     Ws, As = [], []
     for s in seeds:
         g = generator(s, "init")
-        Ws.append(torch.randn(m, d, generator=g, dtype=dtype) * math.sqrt(init_var))
+        Ws.append(torch.randn(m, d, generator=g, dtype=dtype, device="cpu") * math.sqrt(init_var))
         if cfg.fixed_signs:
-            a = torch.full((m, o), 1.0 / math.sqrt(m), dtype=dtype)
+            a = torch.full((m, o), 1.0 / math.sqrt(m), dtype=dtype, device="cpu")
             a[m // 2 :] *= -1.0
         else:
-            a = torch.randn(m, o, generator=g, dtype=dtype) / math.sqrt(m)
+            a = torch.randn(m, o, generator=g, dtype=dtype, device="cpu") / math.sqrt(m)
         As.append(a)
     W = torch.stack(Ws)
-    b = torch.zeros(len(seeds), m, dtype=dtype) if cfg.bias else None
+    b = torch.zeros(len(seeds), m, dtype=dtype, device="cpu") if cfg.bias else None
     return Params(W=W, a=torch.stack(As), b=b, train_a=cfg.train_second_layer)

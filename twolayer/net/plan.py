@@ -15,6 +15,9 @@ from .lanes import in_worker
 
 # Memory budget of one chunk: R · chunk · m activation elements (64 MiB in float32).
 DEFAULT_CHUNK_ELEMENTS = 1 << 24
+# On a GPU the budget is this fraction of its free memory, in 8-byte elements (a block holds
+# its activations and, with in-step group gradients, a float64 copy of them: ~2 buffers)
+CUDA_FREE_FRACTION = 0.25
 
 
 @dataclass(frozen=True)
@@ -28,13 +31,17 @@ class Tuning:
     from a shared counter (a slow core takes fewer) instead of a fixed share each; only when the
     lanes do not split samples. worker_min_elements: the worker threads are used from this many
     [R, n, m] activation elements on. layout_entries: entries (runs × samples) of the grouped
-    pass laid out at once (bounds its index tensors)."""
+    pass laid out at once (bounds its index tensors). batched_groups: the group GEMMs of a step
+    with in-step group gradients (:class:`grouped.GroupSplit`) as one padded batched GEMM per
+    group and block instead of one GEMM per run and group (None: batched on a GPU, where the
+    per-run GEMMs are thousands of kernel launches; per run on a CPU, where they are cheap)."""
 
     cache_block_elements: int = 1 << 20
     threaded: bool = True
     dynamic: bool = True
     worker_min_elements: int = 1 << 22
     layout_entries: int = 1 << 18
+    batched_groups: bool | None = None
 
 
 DEFAULT_TUNING = Tuning()
@@ -57,6 +64,22 @@ def use_tuning(tuning: Tuning | None = None, **changes: int | bool) -> Iterator[
         yield new
     finally:
         _TUNING.reset(token)
+
+
+def device_budget(device: torch.device, budget: int | None = None) -> int:
+    """Activation elements per block: ``budget`` when given (``--budget``); on a CUDA device
+    :data:`CUDA_FREE_FRACTION` of its free memory (``torch.cuda.mem_get_info``) in 8-byte
+    elements, at least :data:`DEFAULT_CHUNK_ELEMENTS`; on a CPU :data:`DEFAULT_CHUNK_ELEMENTS`
+    (the blocks there are sized for the caches, :func:`block_shape`)."""
+    if budget is not None:
+        return max(1, int(budget))
+    if device.type == "cuda":
+        try:
+            free, _ = torch.cuda.mem_get_info(device)
+        except Exception:  # cannot be read: the fixed budget
+            return DEFAULT_CHUNK_ELEMENTS
+        return max(DEFAULT_CHUNK_ELEMENTS, int(free * CUDA_FREE_FRACTION) // 8)
+    return DEFAULT_CHUNK_ELEMENTS
 
 
 def chunks(n: int, runs: int, m: int, budget: int = DEFAULT_CHUNK_ELEMENTS) -> Iterator[slice]:

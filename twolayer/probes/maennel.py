@@ -122,7 +122,8 @@ def misalignment_terms(
     taken through the eigendecomposition Σ = Q Λ Qᵀ: b_iᵀ Σ⁻¹ b_i = Σ_k ⟨q_k, b_i⟩² / λ_k."""
     lam, q, ok = _spectral(cov, rtol)
     d = lam.shape[-1]
-    b = torch.eye(d, dtype=torch.float64) if basis is None else _t(basis)
+    b = (torch.eye(d, dtype=torch.float64, device=lam.device) if basis is None
+         else _t(basis).to(lam.device))
     return _terms(lam, q, ok, b)
 
 
@@ -135,7 +136,7 @@ def misalignment(cov: object, basis: object | None = None) -> torch.Tensor:
 def random_bases(d: int, count: int, seed: int = 0) -> torch.Tensor:
     """[count, d, d]: Haar-random orthogonal matrices (columns = basis vectors), seeded."""
     g = torch.Generator().manual_seed(seed)
-    a = torch.randn(count, d, d, generator=g, dtype=torch.float64)
+    a = torch.randn(count, d, d, generator=g, dtype=torch.float64, device="cpu")
     q, r = torch.linalg.qr(a)
     return q * torch.sign(torch.diagonal(r, dim1=-2, dim2=-1)).unsqueeze(-2)
 
@@ -182,10 +183,10 @@ def data_basis(cov: object, groups: list[list[int]]) -> torch.Tensor:
     each eigenspace of Σ_x into itself). For distinct eigenvalues this is the identity."""
     c = _t(cov)
     d = c.shape[-1]
-    out = torch.zeros_like(c) + torch.eye(d, dtype=torch.float64)
+    out = torch.zeros_like(c) + torch.eye(d, dtype=torch.float64, device=c.device)
     for g in groups:
         if len(g) > 1:
-            idx = torch.tensor(g)
+            idx = torch.tensor(g, device=c.device)
             block = c[..., idx[:, None], idx[None, :]]
             _, vec = torch.linalg.eigh(0.5 * (block + block.transpose(-1, -2)))
             out[..., idx[:, None], idx[None, :]] = vec
@@ -196,9 +197,9 @@ def block_diagonal(cov: object, groups: list[list[int]]) -> torch.Tensor:
     """Σ_w with the entries between different eigenspaces of Σ_x set to 0: the covariance
     closest to Σ_w that maps every eigenspace of Σ_x into itself (diag Σ_w for distinct σ_i)."""
     c = _t(cov)
-    mask = torch.zeros(c.shape[-1], c.shape[-1], dtype=torch.bool)
+    mask = torch.zeros(c.shape[-1], c.shape[-1], dtype=torch.bool, device=c.device)
     for g in groups:
-        idx = torch.tensor(g)
+        idx = torch.tensor(g, device=c.device)
         mask[idx[:, None], idx[None, :]] = True
     return torch.where(mask, c, torch.zeros_like(c))
 

@@ -106,7 +106,8 @@ def segments_probe(s: ProbeState) -> dict[str, torch.Tensor]:
 
     diag = torch.diagonal(gram, dim1=1, dim2=2).clamp(min=0.0).sqrt()  # [R, S]
     ccn, cnn = diag[:, 0 : 2 * C : 2], diag[:, 1 : 2 * C : 2]  # [R, C]
-    cross = gram[:, torch.arange(0, 2 * C, 2), torch.arange(1, 2 * C, 2)]  # ⟨g_Cc, g_Nc⟩
+    even = torch.arange(0, 2 * C, 2, device=gram.device)
+    cross = gram[:, even, even + 1]  # ⟨g_Cc, g_Nc⟩
     cn, nn_ = norm(u_clean), norm(u_noisy)
     stats = {
         "grad_norm": norm(u_all),

@@ -53,7 +53,7 @@ def roles(means: torch.Tensor) -> tuple[list[int], list[int]]:
 
 def permutation(n: int, stream: str) -> torch.Tensor:
     """A fixed random permutation of n test indices (seeded stream ``stream``)."""
-    return torch.randperm(n, generator=generator(PERM_SEED, stream))
+    return torch.randperm(n, generator=generator(PERM_SEED, stream), device="cpu")
 
 
 def randomise(x: torch.Tensor, cols: list[int], perm: torch.Tensor) -> torch.Tensor:

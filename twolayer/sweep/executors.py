@@ -42,13 +42,14 @@ class InlineExecutor:
     name = "inline"
     writes_store = False
 
-    def __init__(self, device: str = "cpu"):
+    def __init__(self, device: str = "cpu", budget: int | None = None):
         self.device = device
+        self.budget = budget
 
     def run(self, tasks: list[Task], baselines: bool = True
             ) -> Iterator[tuple[int, list[Any]]]:
         for i, t in enumerate(tasks):
-            yield i, run_group(t, self.device, None, baselines)
+            yield i, run_group(t, self.device, None, baselines, self.budget)
 
     def close(self) -> None:
         pass
@@ -60,10 +61,12 @@ class LocalExecutor:
     name = "local"
     writes_store = False
 
-    def __init__(self, workers: int = 1, threads: int | None = None, device: str = "cpu"):
+    def __init__(self, workers: int = 1, threads: int | None = None, device: str = "cpu",
+                 budget: int | None = None):
         self.workers = max(1, workers)
         self.threads = threads or default_threads(self.workers)
         self.device = device
+        self.budget = budget
 
     def run(self, tasks: list[Task], baselines: bool = True
             ) -> Iterator[tuple[int, list[Any]]]:
@@ -88,7 +91,8 @@ class LocalExecutor:
                     os.environ[v] = old
         futures = {}
         try:
-            futures = {pool.submit(run_group, t, self.device, self.threads, baselines): i
+            futures = {pool.submit(run_group, t, self.device, self.threads, baselines,
+                                   self.budget): i
                        for i, t in enumerate(tasks)}
             for fut in as_completed(futures):
                 yield futures[fut], fut.result()
@@ -127,13 +131,14 @@ class DaskExecutor:
     writes_store = False
 
     def __init__(self, address: str | None = None, workers: int = 1, threads: int | None = None,
-                 device: str = "cpu", timeout: float = 5.0):
+                 device: str = "cpu", timeout: float = 5.0, budget: int | None = None):
         try:
             from distributed import Client, LocalCluster
         except ImportError:
             raise ConfigError("executor", "dask", "needs the distributed package: pip install "
                               "'twolayer[dask]'") from None
         self.device = device
+        self.budget = budget
         self.cluster = None
         if address is None:
             self.threads = threads or default_threads(workers)
@@ -161,7 +166,7 @@ class DaskExecutor:
         futures = {}
         for i, t in enumerate(tasks):
             fut = self.client.submit(run_group, t, self.device, self.threads, baselines,
-                                     pure=False,
+                                     self.budget, pure=False,
                                      retries=2)
             futures[fut] = i
         try:
@@ -189,7 +194,7 @@ class SlurmExecutor:
     writes_store = True
 
     def __init__(self, store: str, options: dict[str, Any], device: str = "cpu",
-                 poll: float = 1.0):
+                 poll: float = 1.0, budget: int | None = None):
         try:
             import submitit
         except ImportError:
@@ -202,6 +207,7 @@ class SlurmExecutor:
                               "as local processes")
         self.store = str(store)
         self.device = device
+        self.budget = budget
         self.poll = poll
         self.threads = int(options.get("cpus_per_task", 1))
         folder = os.path.join(self.store, "slurm", "%j")
@@ -230,7 +236,7 @@ class SlurmExecutor:
         n = len(tasks)
         jobs = self.executor.map_array(run_group_to_store, tasks, [self.store] * n,
                                        [self.device] * n, [self.threads] * n,
-                                       [baselines] * n)
+                                       [baselines] * n, [self.budget] * n)
         pending = dict(enumerate(jobs))
         try:
             while pending:

@@ -62,7 +62,7 @@ SLURM_KEYS = {
     "array_parallelism": int, "account": str, "qos": str, "constraint": str, "cluster": str,
 }
 SLURM_CLUSTERS = ("slurm", "local", "debug")
-PRESET_META = ("about", "cpu_steps")  # preset entries that are not config fields
+PRESET_META = ("about", "cpu_steps", "flow_after")  # preset entries that are not config fields
 MAX_POINTS = 100_000
 DEFAULT_GROUP_RUNS = 32
 
@@ -108,6 +108,7 @@ class SweepSpec:
     baselines: bool = True
     source: str = "spec"
     text: str = ""  # the TOML text, kept in the store for provenance
+    group_runs_given: bool = False  # [run] group_runs was set (else scaled up on a GPU)
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -389,7 +390,8 @@ def parse(doc: dict[str, Any], source: str = "spec", default_name: str = "sweep"
         raise SpecError("axes", [a.key for a in axes], f"the grid has {size} points; at most "
                         f"{MAX_POINTS}", where)
     spec = SweepSpec(name, description, flat_base, tuple(axes), seeds, seed, group_runs, device,
-                     dict(slurm), run.get("baselines", True), source, text)
+                     dict(slurm), run.get("baselines", True), source, text,
+                     "group_runs" in run)
     spec.points()  # build and validate every point's config now, before any work
     return spec
 

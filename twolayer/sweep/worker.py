@@ -133,43 +133,47 @@ class Outcome:
 
 
 def run_group(config_dicts: list[dict[str, Any]], device: str = "cpu",
-              threads: int | None = None, baselines: bool = True) -> list[Outcome]:
+              threads: int | None = None, baselines: bool = True,
+              budget: int | None = None) -> list[Outcome]:
     """Train the points (config dicts) of one group in one batched engine call; one Outcome per
     point, in order. ``threads`` pins the intra-op threads of this process first; without
     ``baselines`` the linear baselines of :func:`twolayer.simulate.simulate` are not fitted
-    (their ``baseline/*`` arrays are absent)."""
+    (their ``baseline/*`` arrays are absent). ``budget``: the kernel's block budget
+    (:class:`~twolayer.engine.Runtime`; None: the device's own)."""
     from ..errors import DivergenceError
 
     if threads is not None:
         pin_threads(threads)
     configs = [Config.from_dict(d) for d in config_dicts]
     try:
-        return [Outcome(r.run_id, "ok", r) for r in _train_batched(configs, device, baselines)]
+        return [Outcome(r.run_id, "ok", r)
+                for r in _train_batched(configs, device, baselines, budget)]
     except DivergenceError as e:
         if len(configs) == 1:
             return [Outcome(configs[0].run_id, "diverged", None, str(e))]
     out = []
     for cfg in configs:  # one at a time: only the diverging points fail
-        out += run_group([cfg.to_dict()], device, None, baselines)
+        out += run_group([cfg.to_dict()], device, None, baselines, budget)
     return out
 
 
 def run_group_to_store(config_dicts: list[dict[str, Any]], store: str, device: str = "cpu",
-                       threads: int | None = None, baselines: bool = True
-                       ) -> list[tuple[str, str]]:
+                       threads: int | None = None, baselines: bool = True,
+                       budget: int | None = None) -> list[tuple[str, str]]:
     """:func:`run_group`, then write each outcome into the store at ``store`` (used by job
     arrays on a shared file system); returns (run_id, status) per point."""
     from .store import Store
 
     st = Store(store)
     out = []
-    for o in run_group(config_dicts, device, threads, baselines):
+    for o in run_group(config_dicts, device, threads, baselines, budget):
         st.put(o)
         out.append((o.run_id, o.status))
     return out
 
 
-def _train_batched(configs: list[Config], device: str, baselines: bool = True) -> list:
+def _train_batched(configs: list[Config], device: str, baselines: bool = True,
+                   budget: int | None = None) -> list:
     """Records of ``configs`` (same :func:`group_key`) from one engine call."""
     import dataclasses
     import time
@@ -182,7 +186,7 @@ def _train_batched(configs: list[Config], device: str, baselines: bool = True) -
     from ..simulate import build_record, setup
     from ..threads import threads_for
 
-    runtime = Runtime(device=device, progress=False)
+    runtime = Runtime(device=device, progress=False, budget=budget)
     dev = runtime.torch_device
     parts = [setup(c) for c in configs]
     cfg0 = parts[0][0]
@@ -212,8 +216,9 @@ def _train_batched(configs: list[Config], device: str, baselines: bool = True) -
         )
         extra = _baselines(pdata.to(dev), cfg.train.objective) if baselines else {}
         rec = build_record(cfg, pdata, pparams, sub, dev, extra)
-        rec.meta["threads"] = threads_for(runtime.threads, len(seeds), cfg0.data.n, cfg0.data.d,
-                                          cfg0.net.m, dev)  # the count train ran with
+        # the count train ran with; none on a GPU (the CPU threads do not do the work there)
+        rec.meta["threads"] = None if dev.type == "cuda" else threads_for(
+            runtime.threads, len(seeds), cfg0.data.n, cfg0.data.d, cfg0.net.m, dev)
         rec.meta["sweep_group_runs"] = len(seeds)
         rec.meta["baselines"] = baselines
         records.append(rec)

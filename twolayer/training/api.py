@@ -11,6 +11,8 @@ import torch
 from ..config import ConfigError, TrainConfig
 from ..data import Dataset
 from ..net import Params
+from ..precision import float32_precision
+from ..precision import settings as precision_settings
 from ..threads import intra_op_threads, threads_for, with_thread_policy
 from .driver import Driver, Runtime, TrainResult, check_probes, probe_times
 from .flow import FlowStepper, flow_stats
@@ -47,18 +49,21 @@ def train(
     """
     runtime = runtime or Runtime()
     times = sorted(set(times if times is not None else probe_times(cfg.steps)))
-    if cfg.integrator != "gd":
-        result = train_integrator(params, data, cfg, times, probes, runtime, seeds, init,
-                                  weights)
-    else:
-        driver = Driver(params, data, cfg.objective, cfg.steps, times, probes, runtime, seeds,
-                        init)
-        stepper = GDStepper(driver, cfg, 0, weights)
-        with torch.no_grad():
-            driver.run(stepper, 0, cfg.steps)
-        result = driver.result()
+    tf32 = bool(getattr(runtime, "tf32", False))
+    with float32_precision(tf32):
+        if cfg.integrator != "gd":
+            result = train_integrator(params, data, cfg, times, probes, runtime, seeds, init,
+                                      weights)
+        else:
+            driver = Driver(params, data, cfg.objective, cfg.steps, times, probes, runtime,
+                            seeds, init)
+            stepper = GDStepper(driver, cfg, 0, weights)
+            with torch.no_grad():
+                driver.run(stepper, 0, cfg.steps)
+            result = driver.result()
     # the intra-op threads this call ran with (the thread policy's choice, inside its scope)
     result.meta.setdefault("threads", torch.get_num_threads())
+    result.meta.update(precision_settings(tf32))  # the float32 precision it ran under
     return result
 
 
@@ -88,7 +93,7 @@ def train_integrator(
     runtime = runtime or Runtime()
     switch = min(cfg.switch, cfg.steps)
     driver = Driver(params, data, cfg.objective, cfg.steps, times, probes, runtime, seeds, init)
-    with torch.no_grad():
+    with float32_precision(bool(getattr(runtime, "tf32", False))), torch.no_grad():
         driver.run(GDStepper(driver, cfg, 0, weights), 0, switch)
         if switch >= cfg.steps:
             return driver.result({"integrator": flow_stats("auto", cfg, switch=switch,
@@ -116,12 +121,14 @@ def train_flow(
     shared-step Bogacki–Shampine 3(2) pair (:mod:`.flow`), probing exactly at ``times``
     (each in [t0, cfg.steps]). Returns a TrainResult with ``meta["integrator"]``."""
     runtime = runtime or Runtime()
-    driver = Driver(params, data, cfg.objective, cfg.steps, times, probes, runtime, seeds, init,
-                    t0=t0)
-    stepper = FlowStepper(driver, cfg, t0, weights)
-    with torch.no_grad():
-        driver.run(stepper, t0, cfg.steps)
-    return driver.result({"integrator": stepper.stats})
+    tf32 = bool(getattr(runtime, "tf32", False))
+    with float32_precision(tf32):
+        driver = Driver(params, data, cfg.objective, cfg.steps, times, probes, runtime, seeds,
+                        init, t0=t0)
+        stepper = FlowStepper(driver, cfg, t0, weights)
+        with torch.no_grad():
+            driver.run(stepper, t0, cfg.steps)
+    return driver.result({"integrator": stepper.stats, **precision_settings(tf32)})
 
 
 def measure(
@@ -142,7 +149,8 @@ def measure(
     check_probes(probes)
     R, m, d = params.W.shape
     k = threads_for(runtime.threads, R, data.x.shape[1], d, m, runtime.torch_device)
-    with intra_op_threads(k), torch.no_grad():
+    with intra_op_threads(k), float32_precision(bool(getattr(runtime, "tf32", False))), \
+            torch.no_grad():
         driver = Driver(params, data, objective, step, [step], probes, runtime, init=init,
                         t0=step)
         driver.probe(driver.state(step))

@@ -52,14 +52,21 @@ def resolve_device(device: str) -> torch.device:
 
 @dataclass(frozen=True)
 class Runtime:
-    """How to run (not what): device, chunk budget (elements of [R, chunk, m]), progress bar."""
+    """How to run (not what): device, chunk budget (elements of [R, chunk, m]), progress bar,
+    CPU threads, and whether float32 GEMMs may use TF32 (:mod:`twolayer.precision`; off by
+    default, whatever the process had set)."""
 
     device: str = "auto"
-    budget: int = net.DEFAULT_CHUNK_ELEMENTS
+    budget: int | None = None  # None: net.device_budget (the GPU's free memory, or 2^24)
     progress: bool | None = None  # None → only when stderr is a terminal
     threads: int | None = None  # CPU intra-op threads; None → auto (twolayer.threads)
+    tf32: bool = False  # allow TF32 for float32 GEMMs on a GPU (default: full float32)
 
     def __post_init__(self) -> None:
+        if self.budget is not None and (isinstance(self.budget, bool)
+                                        or not isinstance(self.budget, int) or self.budget < 1):
+            raise ConfigError("budget", self.budget, "an integer >= 1 (activation elements per "
+                              "block), or None for the device's own")
         if self.threads is not None and (isinstance(self.threads, bool)
                                          or not isinstance(self.threads, int)
                                          or self.threads < 1):
@@ -143,7 +150,7 @@ class Driver:
         self.init = (init or params).to(self.device)
         self.seeds = seeds if seeds is not None else list(range(self.params.runs))
         self.objective, self.steps, self.probes = objective, steps, tuple(probes)
-        self.budget = runtime.budget
+        self.budget = net.device_budget(self.device, getattr(runtime, "budget", None))
         self.logs: dict[str, list[torch.Tensor]] = {}
         self.probe_seconds = 0.0
         self.bar = None

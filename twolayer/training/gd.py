@@ -21,7 +21,7 @@ from ..config import ConfigError, TrainConfig
 from ..data import Dataset
 from ..net import Params
 from ..probes import ProbeState
-from ..seeding import generator
+from ..seeding import generator, permutations
 from .driver import Driver, check_divergence
 
 DIVERGENCE_CHECK_EVERY = 64
@@ -54,12 +54,19 @@ def minibatches(data: Dataset, batch: int, seeds: list[int]):
     gens = [generator(s, "batches") for s in seeds]
     n = data.x.shape[1]
     d = data.x.shape[2]
+    per_epoch = max(1, n // batch)
+    epochs = 1 if data.x.device.type == "cpu" else max(1, 64 // per_epoch)  # one copy per ~64
     while True:
-        perm = torch.stack([torch.randperm(n, generator=g) for g in gens]).to(data.x.device)
-        for start in range(0, n - batch + 1, batch):
-            idx = perm[:, start : start + batch]
-            xb = data.x.gather(1, idx.unsqueeze(-1).expand(-1, -1, d))
-            yield xb, data.y.gather(1, idx), idx
+        for perm in permutations(gens, n, epochs, data.x.device).unbind(0):
+            yield from _epoch(data, perm, batch, n, d)
+
+
+def _epoch(data: Dataset, perm: torch.Tensor, batch: int, n: int, d: int):
+    """The minibatches of one epoch's permutation ``perm`` [R, n]."""
+    for start in range(0, n - batch + 1, batch):
+        idx = perm[:, start : start + batch]
+        xb = data.x.gather(1, idx.unsqueeze(-1).expand(-1, -1, d))
+        yield xb, data.y.gather(1, idx), idx
 
 
 class GDStepper:

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The GPU check of issue #19: one script, for a machine with an NVIDIA GPU and no network, with
+# the project installed by `pip install --no-deps -e .` over the CUDA build of torch already
+# there. Budget: under 6 minutes on an H200. Run from the repository root:
+#
+#     benchmarks/gpu_check.sh [OUT]                  # OUT: where the JSON results go
+#     GPU_CHECK_DEVICE=cpu benchmarks/gpu_check.sh   # a dry run of every step on the CPU,
+#                                                    # tiny sizes (the CUDA tests all skip)
+#
+# Steps: 1. the CUDA tests (pytest -m "cuda and not slow": every device-parametrised test of the
+# core against its CPU oracle); 2. the demo on the device against the CPU and the reference step
+# (n = 1000, d = 50, m = 400) at R = 64, 1024, 4096 with and without probes, as effective TFLOP/s
+# next to the GPU's float32 GEMM rate, probe overhead and peak memory (twolayer/bench/gpu.py);
+# 3. twolayer check frei2023 --quick; 4. twolayer bench --quick. Exit status: the number of
+# steps that failed (0: all passed).
+set -u
+DEV=${GPU_CHECK_DEVICE:-cuda}
+OUT=${1:-${OUT:-gpu-check}}
+PY=${PYTHON:-python}
+mkdir -p "$OUT"
+QUICK=()
+if [ "$DEV" = cpu ]; then QUICK=(--quick); fi
+failed=0
+step() {  # step NAME COMMAND...: run it, report its time and status
+    local name=$1; shift
+    echo "== $name: $*"
+    local t0=$SECONDS
+    "$@"
+    local rc=$?
+    echo "== $name: exit $rc in $((SECONDS - t0)) s"
+    if [ $rc -ne 0 ]; then failed=$((failed + 1)); fi
+}
+$PY -c "import torch, twolayer; print('torch', torch.__version__, 'cuda', torch.version.cuda,
+'available', torch.cuda.is_available(), 'twolayer', twolayer.__version__)"
+step "cuda tests" $PY -m pytest -q -p no:cacheprovider -m "cuda and not slow" tests/
+step "demo + reference step" $PY -m twolayer.bench.gpu --device "$DEV" "${QUICK[@]}" \
+    --out "$OUT/gpu.json"
+step "check frei2023" $PY -m twolayer check frei2023 --quick --device "$DEV" --no-store
+step "bench" $PY -m twolayer bench --quick --device "$DEV" --out "$OUT/bench.json"
+echo "== gpu_check: $failed step(s) failed; results in $OUT/"
+exit $failed
