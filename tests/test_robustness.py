@@ -248,7 +248,7 @@ def _start_sweep_mid_run(tmp_path: Path) -> tuple[subprocess.Popen, set[int], Pa
     kids: set[int] = set()
     while time.monotonic() < deadline:  # wait for the fast point's record and the workers
         kids |= children(p.pid)
-        done = list((store / "records").glob("*/record.json")) if store.exists() else []
+        done = finished(store) if store.exists() else []
         if done and len(kids) >= 2:
             break
         assert p.poll() is None, p.communicate()
@@ -259,6 +259,12 @@ def _start_sweep_mid_run(tmp_path: Path) -> tuple[subprocess.Popen, set[int], Pa
     return p, kids, store
 
 
+def finished(store: Path) -> list[Path]:
+    """record.json of the records renamed into place (not a save's hidden temporary)."""
+    return [p for p in (store / "records").glob("*/record.json")
+            if not p.parent.name.startswith(".")]
+
+
 def _assert_no_survivors(kids: set[int], grace: float = 15.0) -> None:
     deadline = time.monotonic() + grace
     while time.monotonic() < deadline and any(alive(k) for k in kids):
@@ -267,7 +273,7 @@ def _assert_no_survivors(kids: set[int], grace: float = 15.0) -> None:
 
 
 def _assert_finished_point_valid(store: Path) -> None:
-    recs = list((store / "records").glob("*/record.json"))
+    recs = finished(store)
     assert len(recs) == 1
     rec = Record.load(recs[0].parent)
     assert rec.run_id == recs[0].parent.name

@@ -317,6 +317,12 @@ def _sweep_cmd(spec: Path, out: Path) -> list[str]:
             "--workers", "1", "--threads", "1", "--json", "--quiet"]
 
 
+def complete(records: Path) -> list[Path]:
+    """The records renamed into place (pathlib's ``*`` also matches the hidden temporary
+    directories of a save in progress, which a restart removes)."""
+    return [p for p in records.glob("*/record.json") if not p.parent.name.startswith(".")]
+
+
 def test_killed_sweep_resumes_and_loses_nothing(tmp_path: Path) -> None:
     spec_path = tmp_path / "kill.toml"
     spec_path.write_text(KILL_SPEC)
@@ -329,7 +335,7 @@ def test_killed_sweep_resumes_and_loses_nothing(tmp_path: Path) -> None:
     deadline = time.monotonic() + 120
     try:
         while time.monotonic() < deadline and proc.poll() is None:
-            done = [p for p in records.glob("*/record.json")] if records.exists() else []
+            done = complete(records) if records.exists() else []
             if len(done) >= 2:
                 break
             time.sleep(0.05)
@@ -338,7 +344,7 @@ def test_killed_sweep_resumes_and_loses_nothing(tmp_path: Path) -> None:
             os.killpg(proc.pid, signal.SIGKILL)  # the sweep and its worker processes
         proc.wait()
     assert proc.returncode == -signal.SIGKILL, "the sweep finished before it could be killed"
-    present = len(list(records.glob("*/record.json")))
+    present = len(complete(records))
     assert 2 <= present < total
     # restart with the same command: only the missing points train
     res = subprocess.run(_sweep_cmd(spec_path, out), capture_output=True, text=True,
