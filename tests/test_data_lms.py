@@ -26,6 +26,8 @@ TOL = 1e-6
 
 
 def _draw(kind: str, n: int = 4000, seeds=(0, 1), **kw):
+    if kind == "linxor":
+        kw.pop("slabs", None)
     cfg = DataConfig(kind=kind, d=kw.pop("d", 9), n=n, n_test=n // 2, noise=kw.pop("noise", 0.0),
                      **kw)
     return sample_dataset(cfg, list(seeds), torch.float64)

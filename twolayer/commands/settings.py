@@ -20,6 +20,7 @@ from ..config import (
     SECOND_LAYERS,
     SPECTRA,
     Config,
+    DataConfig,
 )
 from ..errors import ConfigError
 from ..presets import preset
@@ -247,7 +248,7 @@ def config_from_args(
             top[key] = v
     base = Config()
     cfg = Config(
-        data=dataclasses.replace(base.data, **sections["data"]),
+        data=DataConfig(**sections["data"]),
         net=dataclasses.replace(base.net, **sections["net"]),
         train=dataclasses.replace(base.train, **sections["train"]),
         probe=dataclasses.replace(base.probe, **sections["probe"]),

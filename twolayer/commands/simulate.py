@@ -51,7 +51,9 @@ def human_summary(rec: Record, notes: list[str]) -> str:
     head = [f"t={int(rec.times[i])}" for i in idx]
     lines = [
         f"setting: {dc['kind']} d={dc['d']} n={dc['n']} m={nc['m']} noise={dc['noise']:g} "
-        f"({dc['noise_model']}) sigma2={dc['sigma2']:.4g} init_var={nc['init_var']:.3g} "
+        f"({dc['noise_model']}) "
+        + (f"sigma2={dc['sigma2']:.4g} " if dc.get("sigma2") is not None else "")
+        + f"init_var={nc['init_var']:.3g} "
         f"lr={tc['lr']:g} steps={tc['steps']} seeds={c['seeds']} "
         f"[{rec.meta.get('device')}, {c['dtype']}]",
     ]

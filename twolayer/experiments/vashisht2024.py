@@ -120,8 +120,9 @@ class Plan:
         (noise model ``random`` with replacement probability 1) for η = 1/2."""
         noise = dict(noise=eta, noise_model="iid") if eta < 0.5 else dict(
             noise=1.0, noise_model="random")
-        return DataConfig(kind=kind, d=self.d, n=self.n, n_test=self.n_test, slabs=self.slabs,
-                          margin=self.margin, **noise)
+        slabs = {"slabs": self.slabs} if kind == "lms" else {}
+        return DataConfig(kind=kind, d=self.d, n=self.n, n_test=self.n_test, margin=self.margin,
+                          **slabs, **noise)
 
     def net_config(self) -> NetConfig:
         return NetConfig(m=self.m, init_var=self.init_var, second_layer="gaussian",
@@ -158,16 +159,11 @@ def plan(quick: bool) -> Plan:
 
 def concat(parts: Sequence[Dataset]) -> Dataset:
     """Datasets of the same shapes stacked on the run axis (runs may differ in noise rate)."""
-    fields = {}
     for f in dataclasses.fields(Dataset):
         vals = [getattr(p, f.name) for p in parts]
-        if isinstance(vals[0], torch.Tensor):
-            fields[f.name] = torch.cat(vals)
-        else:
-            if any(v != vals[0] for v in vals):
-                raise ValueError(f"cannot stack datasets that differ in {f.name}")
-            fields[f.name] = vals[0]
-    return Dataset(**fields)
+        if not isinstance(vals[0], (torch.Tensor, dict)) and any(v != vals[0] for v in vals):
+            raise ValueError(f"cannot stack datasets that differ in {f.name}")
+    return Dataset.cat(parts)
 
 
 def sample_mixed(

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..config import Config, DataConfig, NetConfig, ProbeConfig, TrainConfig
+from ..config import Config, DataConfig, NetConfig, ProbeConfig, TrainConfig, data_kinds
 from ..errors import ConfigError
 from ..presets import preset
 
@@ -158,10 +158,12 @@ def _source_key(fld: str, coords: dict[str, Any], base: dict[str, Any]) -> str:
 def field_types() -> dict[str, type]:
     """{"data.d": int, "net.init_var": float, ...}: the settable fields and their value types."""
     out: dict[str, type] = {}
-    for sec, cls in SECTIONS.items():
+    classes = [(sec, cls) for sec, cls in SECTIONS.items() if sec != "data"]
+    classes += [("data", kind.config) for kind in data_kinds().values()]
+    for sec, cls in classes:
         hints = typing.get_type_hints(cls)
         for f in dataclasses.fields(cls):
-            out[f"{sec}.{f.name}"] = _base_type(hints[f.name])
+            out.setdefault(f"{sec}.{f.name}", _base_type(hints[f.name]))
     hints = typing.get_type_hints(Config)
     for name in TOP_FIELDS:
         out[name] = _base_type(hints[name])

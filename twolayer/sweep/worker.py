@@ -189,7 +189,7 @@ def _train_batched(configs: list[Config], device: str, baselines: bool = True) -
     if len(parts) == 1:
         data, params = parts[0][1], parts[0][2]
     else:
-        data = _cat_datasets([p[1] for p in parts], Dataset)
+        data = Dataset.cat([p[1] for p in parts])
         ps = [p[2] for p in parts]
         params = dataclasses.replace(
             ps[0], W=torch.cat([p.W for p in ps]), a=torch.cat([p.a for p in ps]),
@@ -233,20 +233,6 @@ def _baselines(dev_data: Any, objective: str) -> dict[str, Any]:
         "baseline/linear_nobias_test_error": err_nb.cpu().float().numpy(),
         "baseline/linear_nobias_test_error_clean": err_clean_nb.cpu().float().numpy(),
     }
-
-
-def _cat_datasets(parts: list, cls: type) -> Any:
-    import dataclasses
-
-    import torch
-
-    first = parts[0]
-    values = {}
-    for f in dataclasses.fields(cls):
-        v = getattr(first, f.name)
-        values[f.name] = (torch.cat([getattr(p, f.name) for p in parts])
-                          if isinstance(v, torch.Tensor) else v)
-    return cls(**values)
 
 
 def _slice_params(p: Any, r0: int, r1: int, cls: type) -> Any:
