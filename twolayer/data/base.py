@@ -48,11 +48,6 @@ class Dataset:
         """Two classes, labelled ±1 (K-class labels are 0..K−1)."""
         return self.num_classes == 2
 
-    @property
-    def means(self) -> torch.Tensor:
-        """Deprecated: the rows of the kind's directions (:meth:`direction_rows`)."""
-        return self.direction_rows()
-
     def direction_rows(self) -> torch.Tensor:
         """[R, k, d]: the rows of the extras named in ``directions``, in order (an extra of
         shape [R, d] is one row); [R, 0, d] if the kind names none."""

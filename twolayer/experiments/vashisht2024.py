@@ -313,7 +313,7 @@ def _measure(p1: Params, p0: Params, data1: Dataset, p2: Params, data2: Dataset,
     """End-of-phase measurements: phase-1 memorisation and loading, phase-2 loading, per-point
     attribution share, disagreement with the baseline and between seeds, final parameters."""
     out: dict[str, np.ndarray] = {}
-    simple, complex_ = vp.roles(data1.means)
+    simple, complex_ = vp.roles(data1)
     with torch.no_grad():
         d1 = data1.to(dev, p1.W.dtype)
         pred1 = net.predict(net.forward(p1, d1.x))
