@@ -8,6 +8,12 @@ Running networks
     call → a :class:`Record`), :func:`setup` (data and initial parameters of a config),
     :func:`train` (the training loop, for phased experiments), :func:`probe_times`,
     :func:`build_record` (a Record from a training result).
+Data kinds
+    :func:`register_data_kind` registers a :class:`DataKind` (name, config class: a frozen
+    dataclass subclassing :class:`DataConfig`, sampler ``sample(cfg, seeds, dtype) -> Dataset``,
+    CLI :class:`Flag` s, optional record summary) usable as ``--data NAME`` and ``data.kind``;
+    :func:`iid_sampler` builds the sampler of i.i.d. points, :func:`streaming_kind` a kind whose
+    SGD steps draw fresh minibatches (online SGD).
 Measuring
     :func:`probe` registers a probe ``fn(state: ProbeState) -> dict[str, Tensor]`` (each
     tensor [R, ...]) under a name usable in ``Config.probe.probes`` and ``--probes``.
@@ -26,8 +32,18 @@ from __future__ import annotations
 
 from . import stats
 from .claims.base import Outcome, Verdict, claim, outcome
-from .config import Config, ConfigError, DataConfig, NetConfig, ProbeConfig, TrainConfig
-from .data import Dataset
+from .config import (
+    Config,
+    ConfigError,
+    DataConfig,
+    DataKind,
+    Flag,
+    NetConfig,
+    ProbeConfig,
+    TrainConfig,
+    register_data_kind,
+)
+from .data import Dataset, iid_sampler, streaming_kind
 from .engine import Runtime, TrainResult, probe_times, train
 from .experiments import Runs, experiment
 from .net import Params
@@ -41,9 +57,10 @@ from .store import RecordStore
 
 __all__ = [
     "FAILS", "HOLDS", "INCONCLUSIVE",
-    "Config", "ConfigError", "DataConfig", "Dataset", "NetConfig", "Outcome", "Params",
+    "Config", "ConfigError", "DataConfig", "DataKind", "Dataset", "Flag", "NetConfig", "Outcome",
+    "Params",
     "ProbeConfig", "ProbeState", "Record", "RecordStore", "Runs", "Runtime", "TrainConfig",
     "TrainResult", "Verdict",
-    "build_record", "claim", "experiment", "figure", "outcome", "probe", "probe_times", "setup",
-    "simulate", "stats", "train",
+    "build_record", "claim", "experiment", "figure", "iid_sampler", "outcome", "probe",
+    "probe_times", "register_data_kind", "setup", "simulate", "stats", "streaming_kind", "train",
 ]

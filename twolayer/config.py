@@ -141,7 +141,7 @@ class DataConfig(metaclass=_DataFactory):
     noise_model: str = "iid"
 
     # the noise models the kind supports, and the message when another is asked for
-    noise_models: ClassVar[tuple[str, ...]] = NOISE_MODELS
+    noise_models: ClassVar[tuple[str, ...]] = tuple(m for m in NOISE_MODELS if m != "confident")
     noise_models_hint: ClassVar[str] = ""
     # positive scale fields that must not underflow the dtype (checked by Config)
     scales: ClassVar[tuple[str, ...]] = ()
@@ -174,8 +174,10 @@ class DataConfig(metaclass=_DataFactory):
         _resolve(self, "noise", noise)
         _choice("noise_model", self.noise_model, NOISE_MODELS)
         if self.noise_model not in self.noise_models:
-            raise ConfigError("noise_model", self.noise_model, self.noise_models_hint or (
-                f"with --data {self.kind} use " + ", ".join(self.noise_models)))
+            hint = self.noise_models_hint or (
+                "the confident model needs --data xor" if self.noise_model == "confident"
+                else f"with --data {self.kind} use " + ", ".join(self.noise_models))
+            raise ConfigError("noise_model", self.noise_model, hint)
         self.check()
 
     def check(self) -> None:
@@ -261,7 +263,8 @@ def data_kinds() -> dict[str, DataKind]:
     if not _BUILTINS_LOADED:
         _BUILTINS_LOADED = True
         from . import data  # noqa: F401  # plugin loading: the built-in kinds register
-    return _DATA_KINDS
+    first = {k: _DATA_KINDS[k] for k in DATA_KINDS if k in _DATA_KINDS}
+    return {**first, **{k: v for k, v in _DATA_KINDS.items() if k not in first}}
 
 
 def data_kind(name: str) -> DataKind:

@@ -31,6 +31,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description="Train R two-layer ReLU networks (one batch) on the XOR clusters with label "
         "noise and report errors, correlations and gradient segments at t=0, t=1 and the end.",
     )
+    p.add_argument("--plugin", action="append", metavar="PATH",
+                   help="load a plugin (a .py file or a folder) first, e.g. one that registers a "
+                   "data kind for --data (repeatable)")
     add_setting_flags(p)
     add_runtime_flags(p)
     p.add_argument("--out", help="write the record to OUT/<run_id>/ (arrays.npz + record.json)")

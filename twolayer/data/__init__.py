@@ -15,6 +15,7 @@ import torch
 from ..config import DataConfig, DataKind, data_kind
 from . import badger, clusters, gaussian, lms, xor  # noqa: F401  # the built-in kinds register
 from .base import Dataset, iid_sampler
+from .stream import Stream, stream_objective, streaming_kind
 
 
 def sample_dataset(
@@ -36,5 +37,5 @@ def kind_summary(kind: str, arrays: dict) -> dict:
 
 own_mean_correlation = xor.own_mean_correlation
 
-__all__ = ["DataKind", "Dataset", "iid_sampler", "kind_summary", "own_mean_correlation",
-           "sample_dataset"]
+__all__ = ["DataKind", "Dataset", "Stream", "iid_sampler", "kind_summary", "own_mean_correlation",
+           "sample_dataset", "stream_objective", "streaming_kind"]

@@ -21,6 +21,7 @@ import torch
 
 from ..config import (
     CLUSTER_DISTS,
+    NOISE_MODELS,
     ConfigError,
     DataConfig,
     DataKind,
@@ -121,6 +122,7 @@ class XorConfig(DataConfig):
     cluster_dist: str = "gaussian"
     rotate: bool = False
 
+    noise_models = NOISE_MODELS
     scales = ("sigma2",)
     implied = {"num_classes": 2}
     hints = {"num_classes": "the xor data has 2 classes (--data clusters or gaussian: K >= 2)"}

@@ -139,9 +139,11 @@ def run_group(config_dicts: list[dict[str, Any]], device: str = "cpu",
     ``baselines`` the linear baselines of :func:`twolayer.simulate.simulate` are not fitted
     (their ``baseline/*`` arrays are absent)."""
     from ..errors import DivergenceError
+    from ..plugins import load_env_plugins
 
     if threads is not None:
         pin_threads(threads)
+    load_env_plugins()  # the spec's plugins (e.g. its data kinds), in a worker process
     configs = [Config.from_dict(d) for d in config_dicts]
     try:
         return [Outcome(r.run_id, "ok", r) for r in _train_batched(configs, device, baselines)]
@@ -176,7 +178,7 @@ def _train_batched(configs: list[Config], device: str, baselines: bool = True) -
 
     import torch
 
-    from ..data import Dataset
+    from ..data import Dataset, stream_objective
     from ..engine import Runtime, TrainResult, probe_times, train
     from ..net import Params
     from ..simulate import build_record, setup
@@ -198,7 +200,8 @@ def _train_batched(configs: list[Config], device: str, baselines: bool = True) -
     seeds = [s for c, _, _ in parts for s in c.run_seeds]
     times = probe_times(cfg0.train.steps, cfg0.probe.num_times, cfg0.probe.dense_until)
     start = time.perf_counter()
-    result = train(params, data, cfg0.train, times, cfg0.probe.probes, runtime, seeds)
+    result = train(params, data, cfg0.train, times, cfg0.probe.probes, runtime, seeds,
+                   weights=stream_objective(cfg0.data))
     wall = time.perf_counter() - start
     records = []
     r0 = 0
