@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from twolayer import net
-from twolayer.config import NetConfig, TrainConfig
+from twolayer.config import DataConfig, NetConfig, TrainConfig
 from twolayer.data import badger
 from twolayer.engine import Runtime, train
 from twolayer.errors import ConfigError
@@ -20,8 +20,13 @@ RT = Runtime(device="cpu", progress=False)
 
 
 def small(seeds=(0, 1), fractions=(1.0, 0.25), n=40, dtype=torch.float64):
-    cfg = badger.BadgerData(k=4, d=6, n_train=n, n_ascended=n, n_holdout=n)
+    cfg = DataConfig(kind="badger", num_classes=4, d=6, n=n, n_ascended=n, n_test=n)
     return cfg, badger.sample(cfg, list(seeds), list(fractions), dtype)
+
+
+def asc(data):
+    """The mask of the ascended set A."""
+    return data.extras["ascended"]
 
 
 def params(R, d=6, m=16, k=4, dtype=torch.float64, bias=True):
@@ -42,7 +47,7 @@ def autograd_f(p, x):
 def test_mixing_sets_disjoint_and_paired():
     cfg, d1 = small(fractions=(1.0, 0.0))
     assert d1.x.shape == (2, 80, 6) and d1.x_test.shape == (2, 40, 6)
-    assert d1.ascended[:, 40:].all() and not d1.ascended[:, :40].any()
+    assert d1.extras["ascended"][:, 40:].all() and not d1.extras["ascended"][:, :40].any()
     # the same seed gives the same signal s and noise ξ at every f: x̃(f) = f s + (1 − f) ξ
     _, d0 = small(seeds=(0, 0), fractions=(1.0, 0.0))
     _, dh = small(seeds=(0,), fractions=(0.5,))
@@ -54,7 +59,8 @@ def test_mixing_sets_disjoint_and_paired():
 
 
 def test_noise_matched_scale():
-    cfg = badger.BadgerData(k=5, d=20, n_train=4000, n_ascended=1, n_holdout=1, mean_var=0.36)
+    cfg = DataConfig(kind="badger", num_classes=5, d=20, n=4000, n_ascended=1, n_test=1,
+                     mean_var=0.36)
     d = badger.sample(cfg, [3, 3], [1.0, 0.0])
     var_s = d.x[0, :4000].var(0).mean()  # Var(μ_y + z) per coordinate ≈ v + 1 (v over the K means)
     var_xi = d.x[1, :4000].var(0).mean()
@@ -62,12 +68,13 @@ def test_noise_matched_scale():
     assert abs(float(var_s) - float(var_xi)) < 0.4  # five means: var of means noisy around v
 
 
-@pytest.mark.parametrize("bad", [{"k": 2}, {"n_train": 0}, {"mean_var": -1.0}])
+@pytest.mark.parametrize("bad", [{"num_classes": 2}, {"n": 0}, {"mean_var": -1.0},
+                                 {"noise": 0.1}, {"fraction": 1.5}])
 def test_data_config_errors(bad):
     with pytest.raises(ConfigError):
-        badger.BadgerData(**bad)
+        DataConfig(kind="badger", **bad)
     with pytest.raises(ConfigError):
-        badger.sample(badger.BadgerData(), [0], [1.5])
+        badger.sample(DataConfig(kind="badger"), [0], [1.5])
 
 
 def test_input_jacobian_matches_autograd():
@@ -97,7 +104,7 @@ def test_input_loss_gradient_matches_autograd():
 
 def test_memorise_weights_and_gate():
     _, data = small()
-    mem = Memorise(data.ascended, 4, gate="chance")
+    mem = Memorise(asc(data), 4, gate="chance")
     R, n = data.y.shape
     out = torch.zeros(R, n, 4, dtype=torch.float64)
     # run 0 predicts every ascended label right (acc 1 > 0.26: ascend), run 1 every one wrong
@@ -108,23 +115,23 @@ def test_memorise_weights_and_gate():
     assert torch.allclose(w[0, 40:], torch.full((40,), -1 / 40, dtype=w.dtype))
     assert torch.allclose(w[1, 40:], torch.zeros(40, dtype=w.dtype))  # gate off below chance
     assert mem.gates[-1].tolist() == [1.0, 0.0]
-    assert Memorise(data.ascended, 4, gate="none").gate(out, data.y).tolist() == [1.0, 1.0]
+    assert Memorise(asc(data), 4, gate="none").gate(out, data.y).tolist() == [1.0, 1.0]
     # target gates: exactly half of A right in run 0 (accuracy 0.5, not above a 0.5 target)
     half = out.clone()
     half[0, 40:60] = 0.0
     half[0, 40:60].scatter_(1, ((data.y[0, 40:60] + 1) % 4).unsqueeze(1), 5.0)
-    assert float(Memorise(data.ascended, 4, gate=0.5).ascended_accuracy(half, data.y)[0]) == 0.5
-    assert Memorise(data.ascended, 4, gate=0.5).gate(half, data.y).tolist() == [0.0, 0.0]
-    assert Memorise(data.ascended, 4, gate=0.45).gate(half, data.y).tolist() == [1.0, 0.0]
+    assert float(Memorise(asc(data), 4, gate=0.5).ascended_accuracy(half, data.y)[0]) == 0.5
+    assert Memorise(asc(data), 4, gate=0.5).gate(half, data.y).tolist() == [0.0, 0.0]
+    assert Memorise(asc(data), 4, gate=0.45).gate(half, data.y).tolist() == [1.0, 0.0]
     with pytest.raises(ConfigError):
-        Memorise(data.ascended, 4, gate=1.5)
+        Memorise(asc(data), 4, gate=1.5)
 
 
 def reference_mem_gd(p, data, lr, steps, threshold):
     """Plain autograd GD on L = mean_T ℓ − g mean_A ℓ with g from f(θ_{t−1})'s accuracy on A."""
     W, a, b = (t.clone().requires_grad_(True) for t in (p.W, p.a, p.b))
     q = p.__class__(W=W, a=a, b=b, train_a=True)
-    asc = data.ascended
+    asc = data.extras["ascended"]
     prev = autograd_f(q, data.x).detach()
     for _ in range(steps):
         right = (prev.argmax(-1) == data.y) & asc
@@ -144,7 +151,7 @@ def reference_mem_gd(p, data, lr, steps, threshold):
 def test_engine_memorise_matches_reference():
     _, data = small()
     p = params(2)
-    mem = Memorise(data.ascended, 4, gate=0.3)
+    mem = Memorise(asc(data), 4, gate=0.3)
     res = train(p, data, TrainConfig(lr=0.5, steps=6, objective="softmax"), [0, 6], (), RT,
                 weights=mem)
     W, a, b = reference_mem_gd(p, data, 0.5, 6, 0.3)
@@ -157,7 +164,7 @@ def test_engine_memorise_matches_reference():
 def test_normal_weights_ignore_ascended_set():
     _, data = small()
     p = params(2)
-    w = normal_weights(data.ascended, torch.float64)
+    w = normal_weights(asc(data), torch.float64)
     res = train(p, data, TrainConfig(lr=0.5, steps=3, objective="softmax"), [0, 3], (), RT,
                 weights=w)
     W, _, _ = reference_mem_gd(p, data, 0.5, 3, threshold=math.inf)  # gate never opens
@@ -176,7 +183,7 @@ def test_sgd_gathers_weights():
     zero = train(p, data, cfg, [0, 5], (), RT, seeds=[0, 1],
                  weights=torch.zeros(2, 40, dtype=torch.float64))
     assert torch.equal(zero.params.W, p.W)
-    w = normal_weights(data.ascended, torch.float64)  # 0 on A: A's samples must not move θ
+    w = normal_weights(asc(data), torch.float64)  # 0 on A: A's samples must not move θ
     half = train(p, data, cfg, [0, 5], (), RT, seeds=[0, 1], weights=w)
     assert not torch.allclose(half.params.W, plain.params.W)
     with pytest.raises(ConfigError):  # a step-wise objective that draws no minibatches
@@ -214,7 +221,7 @@ def reference_mem_sgd(p, data, lr, steps, batch, threshold, seeds):
     for r in range(p.runs):
         q = p.select([r])
         W, a, b = (t[0].clone().requires_grad_(True) for t in (q.W, q.a, q.b))
-        asc = data.ascended[r]
+        asc = data.extras["ascended"][r]
         tr_idx = [i for i in range(asc.numel()) if not asc[i]]
         as_idx = [i for i in range(asc.numel()) if asc[i]]
         gt, ga = generator(seeds[r], "memorise-train"), generator(seeds[r], "memorise-ascended")
@@ -251,7 +258,7 @@ def reference_mem_sgd(p, data, lr, steps, batch, threshold, seeds):
 def test_engine_memorise_sgd_matches_plain_loop(gate):
     _, data = small(n=20)
     p = params(2)
-    mem = Memorise(data.ascended, 4, gate=gate)
+    mem = Memorise(asc(data), 4, gate=gate)
     steps, batch, lr = 9, 6, 0.7  # 3 steps per epoch: 3 epochs, gates at steps 0, 3, 6
     cfg = TrainConfig(lr=lr, steps=steps, objective="softmax", batch_size=batch)
     res = train(p, data, cfg, [0, steps], (), RT, seeds=[4, 7], weights=mem)
@@ -267,11 +274,11 @@ def test_engine_memorise_sgd_matches_plain_loop(gate):
 def test_memorise_sgd_gate_per_epoch_and_weights():
     _, data = small(n=20)
     p = params(2)
-    acc = Memorise(data.ascended, 4).ascended_accuracy(net.forward(p, data.x), data.y)
+    acc = Memorise(asc(data), 4).ascended_accuracy(net.forward(p, data.x), data.y)
     assert acc[0] > 0  # the threshold below sits exactly at run 0's accuracy
     # at the threshold: off; just below it: on (evaluated on the whole of A at the epoch start)
     for tau, want in ((float(acc[0]), 0.0), (float(acc[0]) - 1e-9, 1.0)):
-        mem = Memorise(data.ascended, 4, gate=tau)
+        mem = Memorise(asc(data), 4, gate=tau)
         it = mem.minibatches(p, data, 5, [0, 1], net.DEFAULT_CHUNK_ELEMENTS)
         for _ in range(8):  # two epochs of 4 steps, the parameters unchanged
             x, y, s = next(it)
@@ -281,7 +288,7 @@ def test_memorise_sgd_gate_per_epoch_and_weights():
             assert (s[:, 5:] <= 0).all()
         assert [float(g[0]) for g in mem.gates] == [want] * 8
     # rows: B from T then B from A; an epoch visits every point of T and of A exactly once
-    mem = Memorise(data.ascended, 4, gate="none")
+    mem = Memorise(asc(data), 4, gate="none")
     it = mem.minibatches(p, data, 5, [0, 1], net.DEFAULT_CHUNK_ELEMENTS)
     seen_tr, seen_as = [], []
     for _ in range(4):
@@ -293,11 +300,11 @@ def test_memorise_sgd_gate_per_epoch_and_weights():
     assert key(torch.cat(seen_tr)) == key(data.x[0, :20])
     assert key(torch.cat(seen_as)) == key(data.x[0, 20:])
     # never: the normal objective on the same paired minibatches (no ascent, no forward needed)
-    mem = Memorise(data.ascended, 4, gate="never")
+    mem = Memorise(asc(data), 4, gate="never")
     _, _, s = next(mem.minibatches(p, data, 5, [0, 1], net.DEFAULT_CHUNK_ELEMENTS))
     assert (s[:, 5:] == 0).all()
     with pytest.raises(ConfigError):
-        next(Memorise(data.ascended, 4).minibatches(p, data, 21, [0, 1], 10**6))
+        next(Memorise(asc(data), 4).minibatches(p, data, 21, [0, 1], 10**6))
 
 
 def test_memorise_sgd_gate_turns_off_during_training():
@@ -305,7 +312,7 @@ def test_memorise_sgd_gate_turns_off_during_training():
     epoch start, and every recorded gate is the accuracy test at that epoch's start."""
     _, data = small(n=40, fractions=(0.0, 0.0))
     p = params(2)
-    mem = Memorise(data.ascended, 4, gate="chance")
+    mem = Memorise(asc(data), 4, gate="chance")
     cfg = TrainConfig(lr=0.5, steps=80, objective="softmax", batch_size=10)
     train(p, data, cfg, [0, 80], (), RT, seeds=[0, 1], weights=mem)
     g = torch.stack(mem.gates, 1)  # [R, steps]

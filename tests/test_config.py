@@ -9,7 +9,7 @@ import math
 
 import pytest
 
-from twolayer.config import Config, DataConfig, NetConfig, ProbeConfig, TrainConfig
+from twolayer.config import Config, DataConfig, NetConfig, ProbeConfig, TrainConfig, data_kinds
 from twolayer.errors import ConfigError
 
 SECTIONS = {"data": DataConfig, "net": NetConfig, "train": TrainConfig, "probe": ProbeConfig}
@@ -164,8 +164,7 @@ def _leaf_changes():
     changes = {
         "data": dict(
             kind="clusters", d=51, n=999, n_test=1999, noise=0.2, noise_model="per-cluster",
-            sigma2=0.05, cluster_dist="laplace", rotate=True, slabs=5, margin=0.15,
-            spectrum="log", sigma2_min=0.2, sigma2_max=2.0,
+            sigma2=0.05, cluster_dist="laplace", rotate=True,
         ),
         "net": dict(m=402, init_var=1e-7, second_layer="frei", train_second_layer=True, bias=True),
         "train": dict(lr=0.11, steps=999, batch_size=100, objective="softmax"),
@@ -183,6 +182,18 @@ def _leaf_changes():
         train=TrainConfig(objective="softmax"),
     )
     out.append((k_base, k_base.replace(data__num_classes=4), "data.num_classes"))
+    # the fields of the other kinds, each changed on its kind's default config
+    kind_changes = {
+        "lms": dict(slabs=5, margin=0.15),
+        "gaussian": dict(spectrum="log", sigma2_min=0.2, sigma2_max=2.0, rotate=True),
+        "badger": dict(n_ascended=10, mean_var=0.5, fraction=0.5),
+    }
+    for kind, kv in kind_changes.items():
+        soft = kind == "badger"
+        kb = Config(data=DataConfig(kind=kind), net=NetConfig(second_layer="gaussian"),
+                    train=TrainConfig(objective="softmax" if soft else "logistic"))
+        for f, v in kv.items():
+            out.append((kb, kb.replace(**{f"data__{f}": v}), f"data.{kind}.{f}"))
     # integrator settings enter the run id only where they act (GD ids are unchanged by them)
     out.append((base, base.replace(train__integrator="flow"), "train.integrator"))
     flow = base.replace(train__integrator="flow")
@@ -194,7 +205,9 @@ def _leaf_changes():
 
 def test_every_field_is_covered_by_the_run_id_test():
     covered = {name for _, _, name in _leaf_changes()}
+    covered |= {"data." + n.split(".")[-1] for n in covered if n.startswith("data.")}
     fields = {f"{s}.{f.name}" for s, cls in SECTIONS.items() for f in dataclasses.fields(cls)}
+    fields |= {f"data.{f}" for kind in data_kinds().values() for f in kind.fields}
     fields |= {"seeds", "seed", "dtype"}
     fields.discard("net.outputs")  # derived from the objective and K, not settable
     assert fields <= covered, fields - covered

@@ -28,7 +28,7 @@ def _eye(k, dtype=torch.float64):
 
 def xor_centres(data):
     """x − z: ±μ1 for clusters 0/1, ±μ2 for 2/3 (from the definition, not from the code)."""
-    mu = data.means  # [R, 2, d]
+    mu = data.extras["class_means"]  # [R, 2, d]
     sign = torch.tensor([1.0, -1.0, 1.0, -1.0], dtype=mu.dtype)[data.cluster]
     which = torch.tensor([0, 0, 1, 1])[data.cluster]
     return sign.unsqueeze(-1) * torch.gather(
@@ -40,25 +40,26 @@ def xor_centres(data):
 def test_xor_means_orthonormal(rotate):
     data = sample_dataset(DataConfig(d=7, n=10, n_test=10, rotate=rotate), [0, 1, 2], torch.float64)
     for r in range(3):
-        mu = data.means[r]
+        mu = data.extras["class_means"][r]
         torch.testing.assert_close(mu @ mu.T, _eye(2), rtol=0, atol=1e-12)
     if rotate:  # a random pair: not the basis vectors and different per run
-        assert data.means[0, 0, 2:].abs().max() > 1e-3
-        assert not torch.allclose(data.means[0], data.means[1])
+        assert data.extras["class_means"][0, 0, 2:].abs().max() > 1e-3
+        assert not torch.allclose(data.extras["class_means"][0], data.extras["class_means"][1])
     else:
-        assert torch.equal(data.means[0], _eye(7)[:2])
+        assert torch.equal(data.extras["class_means"][0], _eye(7)[:2])
 
 
 def test_cluster_means_orthonormal_or_unit():
     small = sample_dataset(
         DataConfig(kind="clusters", num_classes=4, d=6, n=8, n_test=8), [0], torch.float64
     )
-    mu = small.means[0]
+    mu = small.extras["class_means"][0]
     torch.testing.assert_close(mu @ mu.T, _eye(4), rtol=0, atol=1e-12)
     big = sample_dataset(
         DataConfig(kind="clusters", num_classes=5, d=3, n=8, n_test=8), [0], torch.float64
     )  # K > d: unit vectors
-    torch.testing.assert_close(big.means[0].norm(dim=1), torch.ones(5, dtype=torch.float64))
+    torch.testing.assert_close(big.extras["class_means"][0].norm(dim=1),
+                               torch.ones(5, dtype=torch.float64))
 
 
 @pytest.mark.parametrize("dist", ["gaussian", "uniform", "laplace"])
@@ -99,11 +100,12 @@ def test_clusters_balanced_and_labels_per_cluster():
         want = torch.where(cl < 2, 1, -1)
         assert torch.equal(y_true, want)
         # and the cluster is where the point lies: ⟨x, ±μ⟩ ≈ 1 for its own mean
-        proj = torch.einsum("rnd,rkd->rnk", x, data.means)
+        proj = torch.einsum("rnd,rkd->rnk", x, data.extras["class_means"])
         own = torch.where(cl < 2, proj[..., 0], proj[..., 1]) * torch.where(cl % 2 == 0, 1.0, -1.0)
         assert (own - 1).abs().max() < 6 * 0.1  # 6σ
         # the Bayes-like classifier sgn(|⟨μ1,x⟩| − |⟨μ2,x⟩|) recovers the clean label at small σ²
-        agree = (torch.sign(bayes_margin(x[0], data.means[0])) == y_true[0]).double().mean()
+        mu = data.extras["class_means"][0]
+        agree = (torch.sign(bayes_margin(x[0], mu)) == y_true[0]).double().mean()
         assert agree > 0.99
 
 
@@ -116,7 +118,7 @@ def test_clusters_kind_labels_and_balance():
     for c in range(k):
         frac = (data.cluster == c).double().mean()
         assert abs(frac - 1 / k) < 5 * math.sqrt((1 / k) * (1 - 1 / k) / n)
-    nearest = torch.einsum("nd,kd->nk", data.x[0], data.means[0]).argmax(1)
+    nearest = torch.einsum("nd,kd->nk", data.x[0], data.extras["class_means"][0]).argmax(1)
     assert (nearest == data.y_true[0]).double().mean() > 0.99
     # K = 2 clusters use the binary ±1 convention (class 0 → +1)
     two = sample_dataset(DataConfig(kind="clusters", num_classes=2, d=4, n=50, n_test=5), [0])
@@ -128,12 +130,13 @@ def test_dataset_shapes_dtypes_and_run_independence():
     data = sample_dataset(cfg, [4, 5, 6], torch.float32)
     assert data.x.shape == (3, 30, 6) and data.x_test.shape == (3, 20, 6)
     assert data.x.dtype == torch.float32 and data.y.dtype == torch.int64
-    assert data.noisy.dtype == torch.bool and data.means.shape == (3, 2, 6)
+    assert data.noisy.dtype == torch.bool and data.extras["class_means"].shape == (3, 2, 6)
     assert data.binary and data.runs == 3
     # run r of a batch is exactly the single-run draw of its seed
     alone = sample_dataset(cfg, [5], torch.float32)
-    for f in ("x", "y", "y_true", "noisy", "cluster", "x_test", "y_test", "y_test_true", "means"):
+    for f in ("x", "y", "y_true", "noisy", "cluster", "x_test", "y_test", "y_test_true"):
         assert torch.equal(getattr(data, f)[1], getattr(alone, f)[0]), f
+    assert torch.equal(data.extras["class_means"][1], alone.extras["class_means"][0])
     # different seeds → different draws; train and test are different draws
     assert not torch.equal(data.x[0], data.x[1])
     assert not torch.equal(data.x[0, :20], data.x_test[0])

@@ -48,7 +48,7 @@ def test_sample_covariance_matches_sigma_x(spacing):
     d, n = 6, 40_000
     cfg = gaussian(d=d, n=n, spectrum=spacing, sigma2_min=0.05, sigma2_max=2.0)
     data = sample_dataset(cfg, [3], torch.float64)
-    V = data.means[0, :d]
+    V = data.extras["eigenbasis"][0]
     assert torch.allclose(V @ V.T, torch.eye(d, dtype=torch.float64), atol=1e-12)
     sig2 = spectrum(d, spacing, 0.05, 2.0)
     cov = V.T @ torch.diag(sig2) @ V  # rows of V are the eigenvectors v_i
@@ -63,12 +63,13 @@ def test_basis_and_teacher_fixed_by_setting_samples_per_run():
     cfg = gaussian(num_classes=3)
     a = sample_dataset(cfg, [0, 1])
     b = sample_dataset(cfg, [7])
-    assert torch.equal(a.means[0], a.means[1]) and torch.equal(a.means[0], b.means[0])
-    assert a.means.shape == (2, 8 + 3, 8)
+    ra, rb = a.direction_rows(), b.direction_rows()
+    assert torch.equal(ra[0], ra[1]) and torch.equal(ra[0], rb[0])
+    assert a.direction_rows().shape == (2, 8 + 3, 8)
     assert not torch.equal(a.x[0], a.x[1])
     # rotate=False: the eigenbasis is the identity
     c = sample_dataset(gaussian(rotate=False), [0])
-    assert torch.equal(c.means[0, :8], torch.eye(8))
+    assert torch.equal(c.extras["eigenbasis"][0], torch.eye(8))
 
 
 def test_batch_reproduces_separate_runs():
@@ -86,7 +87,7 @@ def test_clean_labels_are_the_linear_teachers(k):
     data = sample_dataset(cfg, [1, 2])
     assert data.num_classes == k
     for r in range(2):
-        teacher = data.means[r, d:].double()
+        teacher = data.extras["teacher"][r].double()
         for x, y, cl in ((data.x[r], data.y_true[r], data.cluster[r]),
                          (data.x_test[r], data.y_test_true[r], data.cluster_test[r])):
             s = x.double() @ teacher.T
@@ -99,7 +100,7 @@ def test_clean_labels_are_the_linear_teachers(k):
     if k > 2:  # every teacher logit has unit variance under Σ_x
         from twolayer.data.gaussian import spectrum
 
-        V, T = data.means[0, :d].double(), data.means[0, d:].double()
+        V, T = data.extras["eigenbasis"][0].double(), data.extras["teacher"][0].double()
         cov = V.T @ torch.diag(spectrum(d, "linear", 0.1, 3.0)) @ V
         var = torch.einsum("kd,de,ke->k", T, cov, T)
         assert torch.allclose(var, torch.ones(k, dtype=torch.float64), rtol=1e-5)

@@ -26,6 +26,8 @@ TOL = 1e-6
 
 
 def _draw(kind: str, n: int = 4000, seeds=(0, 1), **kw):
+    if kind == "linxor":
+        kw.pop("slabs", None)
     cfg = DataConfig(kind=kind, d=kw.pop("d", 9), n=n, n_test=n // 2, noise=kw.pop("noise", 0.0),
                      **kw)
     return sample_dataset(cfg, list(seeds), torch.float64)
@@ -109,13 +111,15 @@ def test_noise_coordinates_are_uniform_and_label_free(kind):
 
 
 @pytest.mark.parametrize("kind,complex_", [("lms", [1, 2, 3]), ("linxor", [1, 2])])
-def test_means_hold_the_coordinate_roles(kind, complex_):
+def test_masks_hold_the_coordinate_roles(kind, complex_):
     data = _draw(kind, n=10, d=7, slabs=3)
-    assert data.means.shape == (2, 2, 7)
+    assert data.direction_rows().shape == (2, 2, 7)
     expect = torch.zeros(2, 7, dtype=torch.float64)
     expect[0, 0] = 1
     expect[1, complex_] = 1
-    assert torch.equal(data.means[0], expect) and torch.equal(data.means[1], expect)
+    for r in range(2):
+        assert torch.equal(data.extras["simple_mask"][r], expect[0])
+        assert torch.equal(data.extras["complex_mask"][r], expect[1])
 
 
 def test_margin_moves_the_slabs():

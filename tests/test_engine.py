@@ -217,7 +217,7 @@ def orthogonal_dataset(R, n, scale=2.0):
     return Dataset(
         x=x, y_true=y, y=y, noisy=torch.zeros(R, n, dtype=torch.bool), cluster=z,
         x_test=x, y_test_true=y, y_test=y, cluster_test=z,
-        means=torch.zeros(R, 2, n, dtype=torch.float64), num_classes=2, kind="xor",
+        num_classes=2, kind="xor",
     )
 
 

@@ -211,9 +211,9 @@ def test_probe_sums_match_a_per_neuron_loop_in_the_frame(kind):
 
 def test_data_frame_is_the_eigenbasis_or_starts_with_the_means():
     s = _probe_state("gaussian")
-    assert torch.equal(mp.data_frame(s.data), s.data.means[:, :6])
+    assert torch.equal(mp.data_frame(s.data), s.data.extras["eigenbasis"])
     s = _probe_state("xor")
     frame = mp.data_frame(s.data)
     for r in range(2):
         for k in range(2):  # rows 0, 1 are ±μ1, ±μ2
-            assert abs(abs(float(frame[r, k] @ s.data.means[r, k])) - 1) < 1e-6
+            assert abs(abs(float(frame[r, k] @ s.data.extras["class_means"][r, k])) - 1) < 1e-6

@@ -104,7 +104,7 @@ def test_confident_flips_the_largest_clean_margins(n, eta, seed):
         torch.float64,
     )
     _check_mask_and_clean(data)
-    mu1, mu2 = data.means[0]
+    mu1, mu2 = data.extras["class_means"][0]
     for x, y_true, noisy in (
         (data.x[0], data.y_true[0], data.noisy[0]),
         (data.x_test[0], data.y_test_true[0], data.y_test[0] != data.y_test_true[0]),

@@ -58,7 +58,7 @@ SIGNED = {0: (0, 1.0), 1: (0, -1.0), 2: (1, 1.0), 3: (1, -1.0)}
 def test_neuron_probe_matches_loops(run):
     data, params, arrays, Ws = run
     x, cl = data.x.numpy(), data.cluster.numpy()
-    mu = data.means.numpy()
+    mu = data.extras["class_means"].numpy()
     a = params.a.numpy()[..., 0]
     for r in range(2):
         sets = _sets(Ws[0][r], a[r], mu[r])
@@ -133,7 +133,7 @@ def test_sample_probe_matches_loops(run):
 def test_test_and_feature_probes_match_loops(run):
     data, params, arrays, Ws = run
     xt, yt, ytt = data.x_test.numpy(), data.y_test.numpy(), data.y_test_true.numpy()
-    x, mu = data.x.numpy(), data.means.numpy()
+    x, mu = data.x.numpy(), data.extras["class_means"].numpy()
     a = params.a.numpy()[..., 0]
     for r in range(2):
         for t in range(T + 1):

@@ -112,7 +112,7 @@ def _one_step(d, n, m, eta, sigma2, alpha, init_var, seed):
     return (
         data.x[0].numpy(),
         data.y[0].numpy().astype(float),
-        data.means[0].numpy(),
+        data.extras["class_means"][0].numpy(),
         p0.W[0].numpy(),
         p0.a[0, :, 0].numpy(),
         res.params.W[0].numpy(),

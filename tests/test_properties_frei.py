@@ -87,7 +87,7 @@ def _one_step_medians(s: dict) -> tuple[float, float]:
     cfg, data, p0 = _setup(s, steps=1)
     p1 = train(p0, data, cfg.train, times=[], runtime=RUNTIME).params
     W0, W1 = p0.W[0].numpy(), p1.W[0].numpy()
-    a, mu = p0.a[0, :, 0].numpy(), data.means[0].numpy()
+    a, mu = p0.a[0, :, 0].numpy(), data.extras["class_means"][0].numpy()
     return (
         float(np.median(own_correlation(W0, W0, a, mu))),
         float(np.median(own_correlation(W1, W0, a, mu))),

@@ -161,7 +161,8 @@ def test_errors_probe_matches_direct_count(kind, k, objective, bias, train_a):
         }
         for key, value in want.items():
             torch.testing.assert_close(got[f"errors/{key}"][r], value, **TOL, msg=key)
-        torch.testing.assert_close(got["correlations/w_dot_mu"][r], W @ data.means[r].T, **TOL)
+        torch.testing.assert_close(got["correlations/w_dot_mu"][r], W @ data.direction_rows()[r].T,
+                                   **TOL)
         torch.testing.assert_close(got["correlations/w_norm"][r], W.norm(dim=1), **TOL)
 
 

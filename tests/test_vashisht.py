@@ -70,7 +70,7 @@ def _binomial_ok(p_hat: torch.Tensor, n: int, p: float = 0.5, z: float = 5.0) ->
 def test_simple_only_network_is_randomised_by_S_not_by_C():
     for kind in ("lms", "linxor"):
         data = _data(kind)
-        S, C = vp.roles(data.means)
+        S, C = vp.roles(data)
         r = vp.reliance(simple_net(7), data.x_test, data.y_test_true, S, C)
         assert torch.equal(r["clean_acc"], torch.ones(2, dtype=torch.float64))
         assert _binomial_ok(r["s_rand_acc"], 4000)
@@ -80,7 +80,7 @@ def test_simple_only_network_is_randomised_by_S_not_by_C():
 
 def test_complex_only_network_is_randomised_by_C_not_by_S():
     data = _data("linxor")
-    S, C = vp.roles(data.means)
+    S, C = vp.roles(data)
     r = vp.reliance(xor_net(7), data.x_test, data.y_test_true, S, C)
     assert torch.equal(r["clean_acc"], torch.ones(2, dtype=torch.float64))
     assert torch.equal(r["s_rand_acc"], r["clean_acc"])
@@ -117,7 +117,7 @@ def test_input_gradients_match_autograd():
 
 def test_attribution_shares_of_hand_built_networks():
     data = _data("linxor", n_test=500)
-    S, C = vp.roles(data.means)
+    S, C = vp.roles(data)
     e = vp.attribution(simple_net(7), data.x_test)
     pooled_s, point_s = vp.attribution_share(e, S)
     assert torch.allclose(pooled_s, torch.ones(2, dtype=torch.float64))

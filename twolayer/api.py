@@ -15,6 +15,12 @@ Training your own way
     :func:`train` to draw every SGD step's minibatch yourself, e.g. a fresh stream), and
     :func:`register_loss` with :class:`Loss` (a one-output margin loss ℓ(y f) usable as
     ``TrainConfig(objective=name)``).
+Data kinds
+    :func:`register_data_kind` registers a :class:`DataKind` (name, config class: a frozen
+    dataclass subclassing :class:`DataConfig`, sampler ``sample(cfg, seeds, dtype) -> Dataset``,
+    CLI :class:`Flag` s, optional record summary) usable as ``--data NAME`` and ``data.kind``;
+    :func:`iid_sampler` builds the sampler of i.i.d. points, :func:`streaming_kind` a kind whose
+    SGD steps draw fresh minibatches (online SGD).
 Measuring
     :func:`probe` registers a probe ``fn(state: ProbeState) -> dict[str, Tensor]`` (each
     tensor [R, ...]) under a name usable in ``Config.probe.probes`` and ``--probes``.
@@ -33,8 +39,18 @@ from __future__ import annotations
 
 from . import stats
 from .claims.base import Outcome, Verdict, claim, outcome
-from .config import Config, ConfigError, DataConfig, NetConfig, ProbeConfig, TrainConfig
-from .data import Dataset
+from .config import (
+    Config,
+    ConfigError,
+    DataConfig,
+    DataKind,
+    Flag,
+    NetConfig,
+    ProbeConfig,
+    TrainConfig,
+    register_data_kind,
+)
+from .data import Dataset, iid_sampler, streaming_kind
 from .engine import MinibatchObjective, Runtime, TrainResult, probe_times, train
 from .experiments import Runs, experiment
 from .net import Loss, Params, init_params, register_loss
@@ -48,9 +64,10 @@ from .store import RecordStore
 
 __all__ = [
     "FAILS", "HOLDS", "INCONCLUSIVE",
-    "Config", "ConfigError", "DataConfig", "Dataset", "Loss", "MinibatchObjective", "NetConfig",
-    "Outcome", "Params", "ProbeConfig", "ProbeState", "Record", "RecordStore", "Runs", "Runtime",
-    "TrainConfig", "TrainResult", "Verdict",
-    "build_record", "claim", "experiment", "figure", "init_params", "outcome", "probe",
-    "probe_times", "register_loss", "setup", "simulate", "stats", "train",
+    "Config", "ConfigError", "DataConfig", "DataKind", "Dataset", "Flag", "Loss",
+    "MinibatchObjective", "NetConfig", "Outcome", "Params", "ProbeConfig", "ProbeState", "Record",
+    "RecordStore", "Runs", "Runtime", "TrainConfig", "TrainResult", "Verdict",
+    "build_record", "claim", "experiment", "figure", "iid_sampler", "init_params", "outcome",
+    "probe", "probe_times", "register_data_kind", "register_loss", "setup", "simulate", "stats",
+    "streaming_kind", "train",
 ]

@@ -55,6 +55,25 @@ def integer(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
 
 
+PLUGIN_COMMANDS = ("simulate",)  # commands whose --plugin PATH may register data kinds
+
+
+def preload_plugins(argv: Sequence[str] | None) -> None:
+    """Load the ``--plugin PATH`` files of a command in :data:`PLUGIN_COMMANDS` before the
+    parser is built, so that the data kinds they register have their flags on it."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] not in PLUGIN_COMMANDS:
+        return
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--plugin", action="append", default=[])
+    known, _ = pre.parse_known_args(args[1:])
+    if known.plugin:
+        from .plugins import load_path
+
+        for path in known.plugin:
+            load_path(path)
+
+
 def build_parser() -> Parser:
     parser = Parser(
         prog="twolayer",
@@ -86,6 +105,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .resources import WriteFailed
     from .signals import Terminated, exit_status, signal_name, stop_on_signals
 
+    try:
+        preload_plugins(argv)
+    except TwolayerError as e:
+        print(f"twolayer: error: {e}", file=sys.stderr)
+        return 2
     parser = build_parser()
     args = parser.parse_args(argv)
     prog = f"twolayer {args.command}"

@@ -17,12 +17,13 @@ import dataclasses
 import hashlib
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from .errors import ConfigError
 
-DATA_KINDS = ("xor", "clusters", "lms", "linxor", "gaussian")
+DATA_KINDS = ("xor", "clusters", "lms", "linxor", "gaussian", "badger")  # the built-in kinds
 NOISE_MODELS = ("iid", "per-cluster", "one-cluster", "confident", "random")
 SPECTRA = ("linear", "log")
 CLUSTER_DISTS = ("gaussian", "uniform", "laplace")
@@ -83,41 +84,60 @@ def _resolve(obj: object, name: str, value: object) -> None:
     object.__setattr__(obj, name, value)
 
 
+class _DataFactory(type):
+    """``DataConfig(kind=..., **fields)`` builds the registered kind's config; a kind's own class
+    is called as usual."""
+
+    def __call__(cls, *args: Any, **fields: Any) -> Any:
+        if cls is not DataConfig:
+            return super().__call__(*args, **fields)
+        if len(args) > 1:
+            raise ConfigError("data", args, "give DataConfig's fields by name")
+        if args:
+            fields["kind"] = args[0]
+        kind = fields.get("kind", "xor")
+        config = data_kind(kind).config
+        known = {f.name for f in dataclasses.fields(config)}
+        own = {}
+        for name, value in fields.items():
+            if name in known:
+                own[name] = value
+            elif name in config.implied and value == config.implied[name]:
+                continue  # a value the kind has anyway (e.g. num_classes=2 for xor)
+            elif name in config.hints:
+                raise ConfigError(name, value, config.hints[name])
+            else:
+                raise ConfigError(name, value, f"is not a setting of --data {kind}; its "
+                                  "settings are " + ", ".join(sorted(known - {"kind"})))
+        return config(**own)
+
+
 @dataclass(frozen=True)
-class DataConfig:
-    """The training and test distribution.
+class DataConfig(metaclass=_DataFactory):
+    """The training and test distribution: the fields every data kind has, and the factory of
+    the kinds' configs.
 
-    kind="xor": Frei's 2-XOR clusters. Clusters ±μ1 carry clean label ỹ = +1, ±μ2 carry ỹ = −1,
-    each with probability 1/4; x = ±μ + z, z with mean 0 and covariance σ²I_d drawn from
-    ``cluster_dist`` (all log-concave). μ1 = e1, μ2 = e2, or a random orthonormal pair if
-    ``rotate``.
-    kind="clusters": K = ``num_classes`` Gaussian clusters x = μ_k + z, μ_k a random unit vector
-    per class (a K-class analogue used by the later papers).
+    ``DataConfig(kind="xor", **fields)`` returns the config of the registered data kind ``kind``
+    (a subclass of this class, defined in the kind's own module ``twolayer/data/<kind>.py`` and
+    registered with :func:`register_data_kind`): a tagged union by ``kind``. Its fields are these
+    common ones and the kind's own (``cfg.data.sigma2`` exists for the kinds that have σ²); a
+    field that the kind does not have raises a ConfigError naming it.
 
-    Label noise (training set, and the noisy test labels) flips ỹ with mean rate η = ``noise``
-    following ``noise_model``: "iid" (each label flipped with probability η), "per-cluster"
+    Common fields: ``d`` (input dimension), ``n`` (training points), ``n_test`` (test points),
+    ``noise`` (label noise rate η) and ``noise_model`` (how labels are corrupted, see
+    :mod:`twolayer.data.noise`): "iid" (each label flipped with probability η), "per-cluster"
     (exactly round(η·n_c) flips in each cluster), "one-cluster" (adversarial: all round(η·n) flips
-    in as few clusters as possible, cluster +μ1 first), "confident" (adversarial: flips the
-    round(η·n) points that f*(x) = |⟨μ1,x⟩| − |⟨μ2,x⟩| classifies with the largest margin).
-    For K classes a flipped label becomes a uniformly chosen other class.
+    in as few clusters as possible, cluster 0 first), "confident" (adversarial: flips the
+    round(η·n) points that f*(x) = |⟨μ1,x⟩| − |⟨μ2,x⟩| classifies with the largest margin, xor
+    only) and "random" (each label replaced with probability η by a uniform label, independently
+    of x; its valid range is [0, 1], and η = 1 gives entirely random labels). For K classes a
+    flipped label becomes a uniformly chosen other class. A kind limits the models it supports
+    (``noise_models``).
 
-    kind="lms" / "linxor" (:mod:`twolayer.data.lms`, Vashisht et al. 2024): a simple feature
-    (linear coordinate 0 with margin ``margin``) and a complex one (``slabs`` 5-slab coordinates,
-    or an XOR pair) that each predict the clean label perfectly, the other coordinates U(−1, 1)
-    noise; ``margin`` is the margin γ of the linear, slab and XOR coordinates (width 1).
-
-    kind="gaussian" (:mod:`twolayer.data.gaussian`, Maennel et al. 2020): x ~ N(0, Σ_x),
-    Σ_x = U diag(σ_1², …, σ_d²) Uᵀ with σ_i² from ``sigma2_min`` to ``sigma2_max``, evenly
-    (``spectrum`` "linear"; the default 0.1, 0.2, …, 3.0 at d = 30 is the paper's App. E.1) or
-    log-spaced ("log"); U = I, or a Haar-random rotation if ``rotate``. Clean labels come from a
-    linear teacher (sgn⟨v*, x⟩, or argmax of a random linear map for K classes); U and the
-    teacher are fixed by the setting (the same in every run), the samples are drawn per run.
-    Entirely random labels: ``noise_model="random"`` with ``noise=1``.
-
-    noise_model="random" (any kind): each label is replaced with probability η = ``noise`` by a
-    label drawn uniformly from the K classes, independently of x (it may equal the old one, so
-    the mean flip rate is η(K−1)/K); its valid range is [0, 1], and η = 1 gives entirely random
-    labels (for two classes the same law as i.i.d. flips at η = 0.5).
+    The built-in kinds: xor (Frei's 2-XOR clusters), clusters (K Gaussian clusters), lms and
+    linxor (a simple and a complex feature, Vashisht et al. 2024), gaussian (anisotropic
+    Gaussian inputs with a linear teacher, Maennel et al. 2020) and badger (Badger 2022's
+    input-noise mixing with an ascended set); see their modules in ``twolayer/data/``.
     """
 
     kind: str = "xor"
@@ -126,19 +146,30 @@ class DataConfig:
     n_test: int = 2000
     noise: float = 0.1
     noise_model: str = "iid"
-    sigma2: float | None = None  # None → d ** -1.2 (Frei Fig. 2)
-    cluster_dist: str = "gaussian"
-    rotate: bool = False
-    num_classes: int = 2
-    slabs: int = 4  # k 5-slab coordinates of kind="lms"
-    margin: float = 0.1  # γ of kind="lms"/"linxor"
-    spectrum: str = "linear"  # σ_i² spacing of kind="gaussian": linear or log
-    sigma2_min: float = 0.1  # smallest eigenvalue σ_1² of Σ_x (kind="gaussian")
-    sigma2_max: float = 3.0  # largest eigenvalue σ_d² of Σ_x (kind="gaussian")
+
+    # the noise models the kind supports, and the message when another is asked for
+    noise_models: ClassVar[tuple[str, ...]] = tuple(m for m in NOISE_MODELS if m != "confident")
+    noise_models_hint: ClassVar[str] = ""
+    # positive scale fields that must not underflow the dtype (checked by Config)
+    scales: ClassVar[tuple[str, ...]] = ()
+    min_d: ClassVar[int] = 2
+    # fields of other kinds that this kind fixes (accepted by the factory at that value), and
+    # the message for another value or another field of other kinds
+    implied: ClassVar[dict[str, Any]] = {}
+    hints: ClassVar[dict[str, str]] = {}
+
+    @property
+    def num_classes(self) -> int:
+        """K, the number of classes (2 unless the kind has a ``num_classes`` field)."""
+        return 2
 
     def __post_init__(self) -> None:
-        _choice("data", self.kind, DATA_KINDS)
-        _resolve(self, "d", _int("d", self.d, 2))
+        _choice("data", self.kind, tuple(data_kinds()))
+        own = data_kind(self.kind).config
+        if type(self) is not own:
+            raise ConfigError("data", self.kind, f"is configured by {own.__name__}, not "
+                              f"{type(self).__name__}")
+        _resolve(self, "d", _int("d", self.d, self.min_d))
         _resolve(self, "n", _int("n", self.n, 1))
         _resolve(self, "n_test", _int("n_test", self.n_test, 1))
         replace = self.noise_model == "random"  # η = replacement probability, up to 1
@@ -149,59 +180,117 @@ class DataConfig:
             raise ConfigError("noise", self.noise, noise_range)
         _resolve(self, "noise", noise)
         _choice("noise_model", self.noise_model, NOISE_MODELS)
-        _choice("cluster_dist", self.cluster_dist, CLUSTER_DISTS)
-        if self.sigma2 is not None:
-            _resolve(self, "sigma2", _positive("sigma2", self.sigma2))
-        _resolve(self, "num_classes", _int("num_classes", self.num_classes, 2))
-        if self.kind == "xor" and self.num_classes != 2:
-            raise ConfigError("num_classes", self.num_classes, "the xor data has 2 classes")
-        if self.kind == "clusters" and self.noise_model in ("one-cluster", "confident"):
-            raise ConfigError(
-                "noise_model", self.noise_model, "with --data clusters use iid or per-cluster"
-            )
-        if not isinstance(self.rotate, bool):
-            raise ConfigError("rotate", self.rotate, "must be true or false")
-        self._check_lms()
-        self._check_gaussian()
+        if self.noise_model not in self.noise_models:
+            hint = self.noise_models_hint or (
+                "the confident model needs --data xor" if self.noise_model == "confident"
+                else f"with --data {self.kind} use " + ", ".join(self.noise_models))
+            raise ConfigError("noise_model", self.noise_model, hint)
+        self.check()
 
-    def _check_lms(self) -> None:
-        """Rules of the simple + complex feature kinds (lms, linxor)."""
-        _resolve(self, "slabs", _int("slabs", self.slabs, 1))
-        margin = _finite("margin", self.margin, "valid range is (0, 0.25)")
-        if not 0.0 < margin < 0.25:
-            raise ConfigError("margin", self.margin, "valid range is (0, 0.25)")
-        _resolve(self, "margin", margin)
-        if self.kind not in ("lms", "linxor"):
-            return
-        need = 1 + (self.slabs if self.kind == "lms" else 2)
-        if self.d < need:
-            what = f"{self.slabs} slabs" if self.kind == "lms" else "the XOR pair"
-            raise ConfigError("d", self.d, f"must be >= {need} (linear coordinate + {what})")
-        if self.num_classes != 2:
-            raise ConfigError(
-                "num_classes", self.num_classes, f"the {self.kind} data has 2 classes"
-            )
-        if self.noise_model == "confident":
-            raise ConfigError(
-                "noise_model", self.noise_model, "the confident model needs --data xor"
-            )
-        if self.rotate:
-            raise ConfigError("rotate", self.rotate, "only --data xor can be rotated")
+    def check(self) -> None:
+        """The kind's own rules (ConfigError naming the flag, the value and the valid range)."""
 
-    def _check_gaussian(self) -> None:
-        """Rules of the anisotropic Gaussian kind (Σ_x spectrum)."""
-        _choice("spectrum", self.spectrum, SPECTRA)
-        _resolve(self, "sigma2_min", _positive("sigma2_min", self.sigma2_min))
-        _resolve(self, "sigma2_max", _positive("sigma2_max", self.sigma2_max))
-        if self.sigma2_max < self.sigma2_min:
-            raise ConfigError(
-                "sigma2_max", self.sigma2_max, f"must be >= --sigma2-min = {self.sigma2_min:g}"
-            )
-        if self.kind == "gaussian" and self.noise_model in ("one-cluster", "confident"):
-            raise ConfigError(
-                "noise_model", self.noise_model,
-                "with --data gaussian use iid, per-cluster or random",
-            )
+    def resolved(self) -> DataConfig:
+        """The same config with every ``None`` default replaced by its value."""
+        return self
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A command-line flag of a data kind: ``--<name with dashes>`` sets the field ``name``.
+    ``type`` is int, float, str (with ``choices``) or bool (a switch)."""
+
+    name: str
+    type: type
+    help: str
+    choices: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class DataKind:
+    """A data distribution: its name (``--data NAME``, ``data.kind``), its config class (a
+    frozen dataclass subclassing :class:`DataConfig`), its sampler ``sample(cfg, seeds, dtype)
+    -> Dataset`` (one independent draw per run seed, on the CPU), its CLI flags, and optionally
+    ``summary(arrays) -> {name: [R] values}`` (headline numbers of a record) and ``stream``
+    (``draw(cfg, n, gen, dtype) -> (x, y_true, cluster)``: a streaming kind, whose training
+    steps draw fresh minibatches; see :mod:`twolayer.data.stream`). ``about``: one line for
+    ``--data``'s help."""
+
+    name: str
+    config: type
+    sample: Callable[..., Any]
+    flags: tuple[Flag, ...] = ()
+    summary: Callable[[dict], dict] | None = None
+    about: str = ""
+    stream: Callable[..., Any] | None = None
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.config, type) and issubclass(self.config, DataConfig)
+                and dataclasses.is_dataclass(self.config)):
+            raise ConfigError("config", self.config, "must be a frozen dataclass subclassing "
+                              "DataConfig")
+        names = {f.name for f in dataclasses.fields(self.config)}
+        default = {f.name: f.default for f in dataclasses.fields(self.config)}["kind"]
+        if default != self.name:
+            raise ConfigError("config", self.config.__name__,
+                              f"its kind field must default to {self.name!r}")
+        for flag in self.flags:
+            if flag.name not in names:
+                raise ConfigError("flags", flag.name, f"is not a field of {self.config.__name__}")
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The config's field names, the common ones first."""
+        return tuple(f.name for f in dataclasses.fields(self.config))
+
+
+_DATA_KINDS: dict[str, DataKind] = {}
+_BUILTINS_LOADED = False
+
+
+def register_data_kind(kind: DataKind) -> DataKind:
+    """Register a data kind under ``kind.name`` (a second registration of a name raises)."""
+    if not isinstance(kind, DataKind):
+        raise ConfigError("data kind", kind, "register a DataKind(name, config, sample, ...)")
+    if not kind.name or not kind.name.replace("-", "").replace("_", "").isalnum():
+        raise ConfigError("data kind", kind.name, "a name of letters, digits, - and _")
+    if kind.name in _DATA_KINDS and _DATA_KINDS[kind.name] is not kind:
+        from .errors import TwolayerError
+
+        old = _DATA_KINDS[kind.name].config
+        raise TwolayerError(f"data kind {kind.name!r} is already registered (by "
+                            f"{old.__module__}.{old.__name__})")
+    _DATA_KINDS[kind.name] = kind
+    return kind
+
+
+def data_kinds() -> dict[str, DataKind]:
+    """The registered data kinds by name (the built-in ones first)."""
+    global _BUILTINS_LOADED
+    if not _BUILTINS_LOADED:
+        _BUILTINS_LOADED = True
+        from . import data  # noqa: F401  # plugin loading: the built-in kinds register
+    first = {k: _DATA_KINDS[k] for k in DATA_KINDS if k in _DATA_KINDS}
+    return {**first, **{k: v for k, v in _DATA_KINDS.items() if k not in first}}
+
+
+def data_kind(name: str) -> DataKind:
+    """The registered data kind ``name``; ConfigError naming the valid kinds otherwise."""
+    kinds = data_kinds()
+    if name not in kinds:
+        raise ConfigError("data", name, "valid choices are " + ", ".join(kinds))
+    return kinds[name]
+
+
+def replace_data(data: DataConfig, **changes: Any) -> DataConfig:
+    """``data`` with some fields changed; a new ``kind`` keeps the fields the new kind has."""
+    kind = changes.get("kind", data.kind)
+    if kind == data.kind:
+        return dataclasses.replace(data, **changes)
+    known = data_kind(kind).fields
+    keep = {f.name: getattr(data, f.name) for f in dataclasses.fields(data)
+            if f.name in known and f.name != "kind" and f.name not in changes}
+    return DataConfig(**{**keep, **changes})
 
 
 @dataclass(frozen=True)
@@ -323,14 +412,19 @@ class Config:
             _resolve(self, "net", net)
         if self.train.batch_size is not None and self.train.batch_size > self.data.n:
             raise ConfigError("batch_size", self.train.batch_size, f"must be <= n = {self.data.n}")
+        if data_kind(self.data.kind).stream is not None and (
+                self.train.batch_size is None or self.train.batch_size >= self.data.n):
+            raise ConfigError("batch_size", self.train.batch_size,
+                              f"--data {self.data.kind} streams fresh minibatches: give "
+                              f"--batch-size < n = {self.data.n}")
 
     def _check_representable(self) -> None:
         """Refuse positive values that underflow ``dtype`` (below its smallest normal number
         they become a subnormal or 0 in the tensors): α, ω_init², σ², σ_i². (An ω_init² that
         overflows is reported as a divergence at step 0 by the engine.)"""
         tiny = TINY[self.dtype]
-        values = {"init_var": self.net.init_var, "sigma2": self.data.sigma2,
-                  "sigma2_min": self.data.sigma2_min, "sigma2_max": self.data.sigma2_max}
+        values = {"init_var": self.net.init_var}
+        values.update({name: getattr(self.data, name) for name in self.data.scales})
         for name, value in values.items():
             if value is not None and value < tiny:
                 raise ConfigError(name, value, f"underflows {self.dtype} (below its smallest "
@@ -344,9 +438,7 @@ class Config:
     def resolved(self) -> Config:
         """The same experiment with every ``None`` default replaced by its value:
         σ² = d^-1.2 and ω_init² = 0.01/(m·d). Records and run ids use the resolved form."""
-        data, net = self.data, self.net
-        if data.sigma2 is None:
-            data = dataclasses.replace(data, sigma2=float(data.d) ** -1.2)
+        data, net = self.data.resolved(), self.net
         if net.init_var is None:
             net = dataclasses.replace(net, init_var=0.01 / (net.m * data.d))
         return dataclasses.replace(self, data=data, net=net)
@@ -397,7 +489,8 @@ class Config:
             if "__" in key:
                 sec, fld = key.split("__", 1)
                 base = out.get(sec, getattr(self, sec))
-                out[sec] = dataclasses.replace(base, **{fld: value})
+                out[sec] = (replace_data(base, **{fld: value}) if sec == "data"
+                            else dataclasses.replace(base, **{fld: value}))
             else:
                 out[key] = value
         return dataclasses.replace(self, **out)

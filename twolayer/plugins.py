@@ -1,5 +1,5 @@
-"""Plugins: a researcher's own claims, experiments, figures and probes, loaded from a path or an
-installed package, registered exactly like the built-in papers'.
+"""Plugins: a researcher's own claims, experiments, figures, probes and data kinds, loaded from
+a path or an installed package, registered exactly like the built-in papers'.
 
 A plugin is a ``.py`` file or a folder (a package: its ``__init__.py`` runs, and it may import
 its own sibling modules relatively). It imports what it needs from :mod:`twolayer.api` and
@@ -24,6 +24,9 @@ from types import ModuleType
 from .errors import TwolayerError
 
 ENTRY_POINT_GROUP = "twolayer.plugins"
+# plugins (paths, os.pathsep-separated) that worker processes load before they build configs:
+# set by a sweep spec's ``plugins``
+PLUGIN_ENV = "TWOLAYER_PLUGINS"
 
 
 class PluginError(TwolayerError):
@@ -47,6 +50,7 @@ class Plugin:
     experiments: list[str] = field(default_factory=list)
     figures: list[str] = field(default_factory=list)
     probes: list[str] = field(default_factory=list)
+    data_kinds: list[str] = field(default_factory=list)
 
     @property
     def papers(self) -> list[str]:
@@ -64,12 +68,13 @@ def is_plugin_path(text: str) -> bool:
 
 def _registries() -> dict[str, set[str]]:
     from .claims import CLAIMS
+    from .config import data_kinds
     from .experiments import EXPERIMENTS
     from .plots import FIGURES
     from .probes import REGISTRY
 
     return {"claims": set(CLAIMS), "experiments": set(EXPERIMENTS), "figures": set(FIGURES),
-            "probes": set(REGISTRY)}
+            "probes": set(REGISTRY), "data_kinds": set(data_kinds())}
 
 
 def _where(exc: BaseException, root: Path) -> str:
@@ -124,6 +129,15 @@ def load_path(path: str | Path) -> Plugin:
     plugin = Plugin(key, module, **{k: sorted(after[k] - before[k]) for k in after})
     _LOADED[key] = plugin
     return plugin
+
+
+def load_env_plugins() -> None:
+    """Load the plugins named in :data:`PLUGIN_ENV` (in a sweep's worker process)."""
+    import os
+
+    for path in os.environ.get(PLUGIN_ENV, "").split(os.pathsep):
+        if path:
+            load_path(path)
 
 
 def load_entry_points() -> list[Plugin]:

@@ -22,7 +22,7 @@ from . import precision
 from ._version import __version__
 from .baselines import fit_linear
 from .config import Config
-from .data import Dataset, kind_summary, own_mean_correlation, sample_dataset
+from .data import Dataset, kind_summary, own_mean_correlation, sample_dataset, stream_objective
 from .engine import Runtime, TrainResult, probe_times, train
 from .net import Params, init_params
 from .probes import summaries
@@ -99,7 +99,8 @@ def simulate(config: Config, runtime: Runtime | None = None) -> Record:
     cfg, data, params = setup(config)
     times = probe_times(cfg.train.steps, cfg.probe.num_times, cfg.probe.dense_until)
     start = time.perf_counter()
-    result = train(params, data, cfg.train, times, cfg.probe.probes, runtime, cfg.run_seeds)
+    result = train(params, data, cfg.train, times, cfg.probe.probes, runtime, cfg.run_seeds,
+                   weights=stream_objective(cfg.data))
     dev_data = data.to(device)
     err, err_clean = fit_linear(dev_data, cfg.train.objective, bias=True)
     err_nb, err_clean_nb = fit_linear(dev_data, cfg.train.objective, bias=False)

@@ -107,7 +107,7 @@ def train_one(data, W0: torch.Tensor, a: torch.Tensor, r: int, lr: float, steps:
     x, y = data.x[r], data.y[r].to(x_dtype(data))
     y_true, noisy = data.y_true[r].to(x.dtype), data.noisy[r]
     xt, yt, yt_true = data.x_test[r], data.y_test[r].to(x.dtype), data.y_test_true[r].to(x.dtype)
-    means = data.means[r]
+    means = data.extras["class_means"][r]
     model = TwoLayer(W0, a)
     opt = torch.optim.SGD(model.parameters(), lr=lr)
     probe_at = set(times)

@@ -187,7 +187,7 @@ def _ratio_multiclass(rec: Record, note: str) -> Outcome:
     dev = init_ratio_deviation_multiclass(rec)
     m, ci = mean_ci(dev)
     res = interval_outcome(ci, -RATIO_TOL, RATIO_TOL)
-    delta, K = noise_rate(rec), int(rec.config["data"]["num_classes"])
+    delta, K = noise_rate(rec), int(rec.config["data"].get("num_classes", 2))
     inv = 1.0 / rec.arrays["liu/logit_class_ratio"][:, 0]
     inv_all = 1.0 / rec.arrays["segments/class_ratio"][:, 0]
     dev_all = init_ratio_deviation_multiclass(rec, "segments/class_ratio")

@@ -56,7 +56,8 @@ def setting_text(rec: Record, note: str = "") -> str:
     labels = "random labels" if dc["noise_model"] == "random" else "teacher labels"
     opt = (f"SGD batch {tc['batch_size']}" if tc["batch_size"] else "full-batch GD")
     n = rec.meta.get("trained_on", dc["n"])
-    text = (f"{data}, K={dc['num_classes']} {labels}, n={n}, m={nc['m']}, He init, trained a and "
+    k = dc.get("num_classes", 2)
+    text = (f"{data}, K={k} {labels}, n={n}, m={nc['m']}, He init, trained a and "
             f"b, {opt}, lr={tc['lr']:g}, {tc['steps']} steps, R={rec.seeds} runs pooled "
             f"(K={rec.seeds * nc['m']} neurons)")
     return text + (f"; {note}" if note else "")

@@ -13,20 +13,21 @@ from typing import Any
 
 from ..cli import integer, number
 from ..config import (
-    CLUSTER_DISTS,
-    DATA_KINDS,
     NOISE_MODELS,
     OBJECTIVES,
     SECOND_LAYERS,
-    SPECTRA,
     Config,
+    DataConfig,
+    Flag,
+    data_kinds,
 )
 from ..errors import ConfigError
 from ..presets import preset
 
 MAX_THREADS = 1024  # --threads: more would only stall (and torch may fail to start them)
 
-# flag dest → (config section, field)
+# flag dest → (config section, field); the data kinds' own flags come from the registry
+# (:func:`data_fields`)
 FIELDS: dict[str, tuple[str, str]] = {
     "data": ("data", "kind"),
     "d": ("data", "d"),
@@ -34,15 +35,6 @@ FIELDS: dict[str, tuple[str, str]] = {
     "n_test": ("data", "n_test"),
     "noise": ("data", "noise"),
     "noise_model": ("data", "noise_model"),
-    "sigma2": ("data", "sigma2"),
-    "cluster_dist": ("data", "cluster_dist"),
-    "rotate": ("data", "rotate"),
-    "num_classes": ("data", "num_classes"),
-    "slabs": ("data", "slabs"),
-    "margin": ("data", "margin"),
-    "spectrum": ("data", "spectrum"),
-    "sigma2_min": ("data", "sigma2_min"),
-    "sigma2_max": ("data", "sigma2_max"),
     "m": ("net", "m"),
     "init_var": ("net", "init_var"),
     "second_layer": ("net", "second_layer"),
@@ -60,6 +52,28 @@ FIELDS: dict[str, tuple[str, str]] = {
     "seed": ("", "seed"),
     "dtype": ("", "dtype"),
 }
+
+
+def data_flags() -> dict[str, tuple[Flag, list[str]]]:
+    """The registered data kinds' flags by field name, with the kinds that have each (a flag
+    shared by several kinds is one flag; its help names them)."""
+    out: dict[str, tuple[Flag, list[str]]] = {}
+    for name, kind in data_kinds().items():
+        for flag in kind.flags:
+            if flag.name in out:
+                first, kinds = out[flag.name]
+                if first.type is not flag.type or first.choices != flag.choices:
+                    raise ConfigError("flags", flag.name, f"--data {name} declares it with "
+                                      f"another type than --data {kinds[0]}")
+                kinds.append(name)
+            else:
+                out[flag.name] = (flag, [name])
+    return out
+
+
+def data_fields() -> dict[str, tuple[str, str]]:
+    """Flag dest → ("data", field) of the data kinds' flags."""
+    return {name: ("data", name) for name in data_flags()}
 
 
 def count(text: str) -> int | float:
@@ -81,11 +95,12 @@ def add_setting_flags(p: argparse.ArgumentParser, *, with_training: bool = True)
     g.add_argument(
         "--preset", help="a paper figure's setting: frei-fig1, frei-fig2-high-d, frei-fig2-low-d"
     )
+    kinds = data_kinds()
     g.add_argument(
         "--data",
-        choices=DATA_KINDS,
-        help="distribution: xor (Frei clusters), clusters (K classes), lms (linear + k slabs), "
-        "linxor (linear + XOR pair) or gaussian (linear teacher)",
+        choices=tuple(kinds),
+        help="distribution: " + ", ".join(k.about or k.name for k in kinds.values())
+        + " (default xor)",
     )
     g.add_argument("--d", type=count, help="input dimension d >= 2 (default 50)")
     g.add_argument("--n", type=count, help="training samples n >= 1 (default 1000)")
@@ -97,38 +112,16 @@ def add_setting_flags(p: argparse.ArgumentParser, *, with_training: bool = True)
     g.add_argument(
         "--noise-model", choices=NOISE_MODELS, help="label corruption model (default iid)"
     )
-    g.add_argument("--sigma2", type=number, help="within-cluster variance σ² > 0 (default d^-1.2)")
-    g.add_argument(
-        "--cluster-dist",
-        choices=CLUSTER_DISTS,
-        help="log-concave cluster noise law (default gaussian)",
-    )
-    g.add_argument(
-        "--rotate",
-        action="store_true",
-        default=None,
-        help="random orthonormal μ1, μ2 instead of e1, e2",
-    )
-    g.add_argument(
-        "--num-classes", type=count, help="K for --data clusters or gaussian (default 2)"
-    )
-    g.add_argument(
-        "--slabs", type=count, help="5-slab coordinates k >= 1 of --data lms (default 4)"
-    )
-    g.add_argument(
-        "--margin", type=number, help="margin γ in (0, 0.25) of --data lms/linxor (default 0.1)"
-    )
-    g.add_argument(
-        "--spectrum", choices=SPECTRA,
-        help="--data gaussian: eigenvalues σ_i² of Σ_x linearly or log-spaced (default linear)",
-    )
-    g.add_argument(
-        "--sigma2-min", type=number, help="--data gaussian: smallest σ_i² > 0 (default 0.1)"
-    )
-    g.add_argument(
-        "--sigma2-max", type=number,
-        help="--data gaussian: largest σ_i² >= --sigma2-min (default 3)",
-    )
+    for name, (flag, owners) in data_flags().items():
+        opt = "--" + name.replace("_", "-")
+        where = "" if "--data" in flag.help else f" [--data {'/'.join(owners)}]"
+        if flag.type is bool:
+            g.add_argument(opt, action="store_true", default=None, help=flag.help + where)
+        elif flag.choices:
+            g.add_argument(opt, choices=flag.choices, help=flag.help + where)
+        else:
+            conv = {int: count, float: number, str: str}.get(flag.type, str)
+            g.add_argument(opt, type=conv, help=flag.help + where)
     g.add_argument(
         "--m", type=count, help="width m >= 2, even for the fixed ±1/√m head (default 400)"
     )
@@ -267,7 +260,7 @@ def config_from_args(
                          f"{pre['train__steps']} steps (pass --integrator gd for exact GD "
                          "throughout)")
         values.update(pre)
-    for dest, (section, fld) in FIELDS.items():
+    for dest, (section, fld) in {**FIELDS, **data_fields()}.items():
         v = getattr(args, dest, None)
         if v is not None:
             values[f"{section}__{fld}" if section else fld] = v
@@ -288,7 +281,7 @@ def config_from_args(
             top[key] = v
     base = Config()
     cfg = Config(
-        data=dataclasses.replace(base.data, **sections["data"]),
+        data=DataConfig(**sections["data"]),
         net=dataclasses.replace(base.net, **sections["net"]),
         train=dataclasses.replace(base.train, **sections["train"]),
         probe=dataclasses.replace(base.probe, **sections["probe"]),

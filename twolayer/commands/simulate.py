@@ -37,6 +37,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description="Train R two-layer ReLU networks (one batch) on the XOR clusters with label "
         "noise and report errors, correlations and gradient segments at t=0, t=1 and the end.",
     )
+    p.add_argument("--plugin", action="append", metavar="PATH",
+                   help="load a plugin (a .py file or a folder) first, e.g. one that registers a "
+                   "data kind for --data (repeatable)")
     add_setting_flags(p)
     add_runtime_flags(p)
     p.add_argument("--out", help="write the record to OUT/<run_id>/ (arrays.npz + record.json)")
@@ -57,7 +60,9 @@ def human_summary(rec: Record, notes: list[str]) -> str:
     head = [f"t={int(rec.times[i])}" for i in idx]
     lines = [
         f"setting: {dc['kind']} d={dc['d']} n={dc['n']} m={nc['m']} noise={dc['noise']:g} "
-        f"({dc['noise_model']}) sigma2={dc['sigma2']:.4g} init_var={nc['init_var']:.3g} "
+        f"({dc['noise_model']}) "
+        + (f"sigma2={dc['sigma2']:.4g} " if dc.get("sigma2") is not None else "")
+        + f"init_var={nc['init_var']:.3g} "
         f"lr={tc['lr']:g} steps={tc['steps']} seeds={c['seeds']} "
         f"[{rec.meta.get('device')}, {c['dtype']}]",
     ]

@@ -18,9 +18,10 @@ a batch — and every separate run with the same config — sees the same Σ_x a
 weights of several runs can be pooled like the paper's runs on one dataset. The samples (train
 and test) are drawn per run.
 
-``Dataset.means`` [R, d + t, d] holds the eigenbasis and the teacher as rows: rows 0..d−1 are
-v_1..v_d in the order of the spectrum (ascending σ_i²), rows d.. are the teacher (t = 1 row v*
-for two classes, t = K rows t_k). Cluster ids are the teacher classes 0..K−1 (class 0 ↔ ỹ = +1
+Config (:class:`GaussianConfig`, ``--data gaussian``): ``num_classes``, ``spectrum``,
+``sigma2_min``, ``sigma2_max``, ``rotate``. Extras: ``eigenbasis`` [R, d, d] (rows v_1..v_d in
+the order of the spectrum, ascending σ_i²) and ``teacher`` [R, t, d] (t = 1 row v* for two
+classes, t = K rows t_k). Cluster ids are the teacher classes 0..K−1 (class 0 ↔ ỹ = +1
 for two classes).
 """
 
@@ -28,10 +29,24 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 
+from ..config import (
+    SPECTRA,
+    ConfigError,
+    DataConfig,
+    DataKind,
+    Flag,
+    _choice,
+    _int,
+    _positive,
+    _resolve,
+    register_data_kind,
+)
 from ..seeding import generator
+from .base import iid_sampler
 from .distributions import orthonormal_frame
 
 DISTRIBUTION_STREAM = "gaussian-distribution"
@@ -50,7 +65,7 @@ def spectrum(d: int, spacing: str, lo: float, hi: float) -> torch.Tensor:
 
 
 def teacher_rows(num_classes: int) -> int:
-    """Rows of the teacher in ``Dataset.means``: 1 (v*) for two classes, K otherwise."""
+    """Rows of the teacher (the extra ``teacher``): 1 (v*) for two classes, K otherwise."""
     return 1 if num_classes == 2 else num_classes
 
 
@@ -111,3 +126,55 @@ def sampler(sigma2: torch.Tensor) -> Sampler:
         return x, y, cls
 
     return sample
+
+
+@dataclass(frozen=True)
+class GaussianConfig(DataConfig):
+    """Anisotropic Gaussian inputs with a linear teacher (see the module docstring)."""
+
+    kind: str = "gaussian"
+    num_classes: int = 2  # type: ignore[assignment]  # a field here
+    spectrum: str = "linear"  # σ_i² spacing: linear or log
+    sigma2_min: float = 0.1  # smallest eigenvalue σ_1² of Σ_x
+    sigma2_max: float = 3.0  # largest eigenvalue σ_d² of Σ_x
+    rotate: bool = False
+
+    noise_models = ("iid", "per-cluster", "random")
+    noise_models_hint = "with --data gaussian use iid, per-cluster or random"
+    scales = ("sigma2_min", "sigma2_max")
+
+    def check(self) -> None:
+        _resolve(self, "num_classes", _int("num_classes", self.num_classes, 2))
+        if not isinstance(self.rotate, bool):
+            raise ConfigError("rotate", self.rotate, "must be true or false")
+        _choice("spectrum", self.spectrum, SPECTRA)
+        _resolve(self, "sigma2_min", _positive("sigma2_min", self.sigma2_min))
+        _resolve(self, "sigma2_max", _positive("sigma2_max", self.sigma2_max))
+        if self.sigma2_max < self.sigma2_min:
+            raise ConfigError(
+                "sigma2_max", self.sigma2_max, f"must be >= --sigma2-min = {self.sigma2_min:g}"
+            )
+
+
+def _setup(cfg, gen, dtype):  # fixed Σ_x and teacher (the same in every run)
+    sig2 = spectrum(cfg.d, cfg.spectrum, cfg.sigma2_min, cfg.sigma2_max)
+    frame = distribution(cfg.d, cfg.num_classes, sig2, cfg.rotate, dtype)
+    return {"eigenbasis": frame[:cfg.d], "teacher": frame[cfg.d:]}
+
+
+def _draw(cfg, n, extras, gen, dtype):
+    sig2 = spectrum(cfg.d, cfg.spectrum, cfg.sigma2_min, cfg.sigma2_max)
+    mu = torch.cat([extras["eigenbasis"], extras["teacher"]])
+    return sampler(sig2)(n, mu, 0.0, "", gen, dtype)
+
+
+register_data_kind(DataKind(
+    "gaussian", GaussianConfig, iid_sampler(_setup, _draw, ("eigenbasis", "teacher")),
+    flags=(Flag("num_classes", int, "K classes >= 2 (default 2; badger: >= 3, default 10)"),
+           Flag("spectrum", str, "--data gaussian: eigenvalues σ_i² of Σ_x linearly or "
+                "log-spaced (default linear)", SPECTRA),
+           Flag("sigma2_min", float, "--data gaussian: smallest σ_i² > 0 (default 0.1)"),
+           Flag("sigma2_max", float, "--data gaussian: largest σ_i² >= --sigma2-min (default 3)"),
+           Flag("rotate", bool, "--data xor/gaussian: random orthonormal μ1, μ2 (xor) or a "
+                "Haar-random eigenbasis of Σ_x (gaussian)")),
+    about="gaussian (linear teacher)"))

@@ -25,14 +25,30 @@ slab index 0..4 of coordinate 1 (ỹ = +1 ↔ cluster 1 or 3); for ``linxor`` th
 (x_1, x_2): 0 = (+, +), 1 = (−, −) (ỹ = +1), 2 = (+, −), 3 = (−, +) (ỹ = −1), as for the XOR
 clusters of :mod:`twolayer.data.xor`.
 
-``Dataset.means`` [R, 2, d] holds the coordinate roles as 0/1 masks: row 0 = 1[j ∈ S], row 1 =
-1[j ∈ C] (the ``correlations`` probe then reports ⟨w_j, 1_S⟩ = W[j, 0] and ⟨w_j, 1_C⟩).
-:func:`roles` gives the same index sets from the config.
+Config (``--data lms``: :class:`LmsConfig` with ``slabs`` k >= 1 and ``margin`` γ in (0, 0.25);
+``--data linxor``: :class:`LinxorConfig` with ``margin``). Extras: the coordinate roles as 0/1
+masks ``simple_mask`` [R, d] = 1[j ∈ S] and ``complex_mask`` [R, d] = 1[j ∈ C] (the
+``correlations`` probe then reports ⟨w_j, 1_S⟩ = W[j, 0] and ⟨w_j, 1_C⟩). :func:`roles` gives the
+same index sets from the config.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
+
+from ..config import (
+    ConfigError,
+    DataConfig,
+    DataKind,
+    Flag,
+    _finite,
+    _int,
+    _resolve,
+    register_data_kind,
+)
+from .base import iid_sampler
 
 KINDS = ("lms", "linxor")
 SLAB5_PVAL = 0.75  # probability that a negative 5-slab coordinate falls in the centre slab
@@ -50,7 +66,7 @@ def roles(kind: str, d: int, slabs: int) -> tuple[list[int], list[int], list[int
 
 
 def role_masks(kind: str, d: int, slabs: int, dtype: torch.dtype) -> torch.Tensor:
-    """[2, d] 0/1 masks of S (row 0) and C (row 1): what ``Dataset.means`` holds."""
+    """[2, d] 0/1 masks of S (row 0) and C (row 1): the extras ``simple_mask``, ``complex_mask``."""
     s, c, _ = roles(kind, d, slabs)
     out = torch.zeros(2, d, dtype=dtype)
     out[0, s] = 1.0
@@ -136,3 +152,73 @@ def complex_predictor(kind: str, x: torch.Tensor, slabs: int, margin: float) -> 
     s = (2.0 - 8.0 * margin) / 5.0
     a = x[..., 1].abs()
     return torch.where((a > s / 2) & (a < 1.0 - s), 1, -1)
+
+
+def _check_margin(cfg) -> None:
+    margin = _finite("margin", cfg.margin, "valid range is (0, 0.25)")
+    if not 0.0 < margin < 0.25:
+        raise ConfigError("margin", cfg.margin, "valid range is (0, 0.25)")
+    _resolve(cfg, "margin", margin)
+
+
+def _check_d(cfg, slabs: int) -> None:
+    need = 1 + complex_count(cfg.kind, slabs)
+    if cfg.d < need:
+        what = f"{slabs} slabs" if cfg.kind == "lms" else "the XOR pair"
+        raise ConfigError("d", cfg.d, f"must be >= {need} (linear coordinate + {what})")
+
+
+@dataclass(frozen=True)
+class LmsConfig(DataConfig):
+    """Linear + k 5-slab coordinates (see the module docstring)."""
+
+    kind: str = "lms"
+    slabs: int = 4  # k 5-slab coordinates
+    margin: float = 0.1  # γ
+
+    noise_models = ("iid", "per-cluster", "one-cluster", "random")
+    noise_models_hint = "the confident model needs --data xor"
+    implied = {"num_classes": 2, "rotate": False}
+    hints = {"num_classes": "the lms data has 2 classes",
+             "rotate": "only --data xor can be rotated"}
+
+    def check(self) -> None:
+        _resolve(self, "slabs", _int("slabs", self.slabs, 1))
+        _check_margin(self)
+        _check_d(self, self.slabs)
+
+
+@dataclass(frozen=True)
+class LinxorConfig(DataConfig):
+    """Linear + an XOR pair (see the module docstring)."""
+
+    kind: str = "linxor"
+    margin: float = 0.1  # γ
+
+    noise_models = LmsConfig.noise_models
+    noise_models_hint = LmsConfig.noise_models_hint
+    implied = LmsConfig.implied
+    hints = {**LmsConfig.hints, "num_classes": "the linxor data has 2 classes"}
+
+    def check(self) -> None:
+        _check_margin(self)
+        _check_d(self, 0)
+
+
+def _setup(cfg, gen, dtype):  # fixed coordinate roles, no random draw from ``gen``
+    masks = role_masks(cfg.kind, cfg.d, getattr(cfg, "slabs", 0), dtype)
+    return {"simple_mask": masks[0], "complex_mask": masks[1]}
+
+
+def _draw(cfg, n, extras, gen, dtype):
+    return sample(cfg.kind, n, cfg.d, getattr(cfg, "slabs", 0), cfg.margin, gen, dtype)
+
+
+MARGIN = Flag("margin", float, "margin γ in (0, 0.25) of --data lms/linxor (default 0.1)")
+register_data_kind(DataKind(
+    "lms", LmsConfig, iid_sampler(_setup, _draw, ("simple_mask", "complex_mask")),
+    flags=(Flag("slabs", int, "5-slab coordinates k >= 1 of --data lms (default 4)"), MARGIN),
+    about="lms (linear + k slabs)"))
+register_data_kind(DataKind(
+    "linxor", LinxorConfig, iid_sampler(_setup, _draw, ("simple_mask", "complex_mask")),
+    flags=(MARGIN,), about="linxor (linear + XOR pair)"))

@@ -5,13 +5,33 @@ x = +μ2 + z and x = −μ2 + z with ỹ = −1; ‖μ1‖ = ‖μ2‖ = 1, ⟨�
 covariance σ² I_d. Cluster ids: 0 = +μ1, 1 = −μ1, 2 = +μ2, 3 = −μ2.
 
 No linear classifier beats chance on it: the law of (x, ỹ) is invariant under x → −x.
+
+Config (:class:`XorConfig`, ``--data xor``): ``sigma2`` (σ², None → d^-1.2 as in Frei Fig. 2),
+``cluster_dist`` (the log-concave law of z: gaussian, uniform, laplace; see
+:mod:`twolayer.data.distributions`), ``rotate`` (μ1, μ2 a uniformly random orthonormal pair
+instead of e1, e2). Extras: ``class_means`` [R, 2, d] (μ1, μ2; the ``correlations`` direction).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 
+from ..config import (
+    CLUSTER_DISTS,
+    NOISE_MODELS,
+    ConfigError,
+    DataConfig,
+    DataKind,
+    Flag,
+    _choice,
+    _positive,
+    _resolve,
+    register_data_kind,
+)
+from .base import iid_sampler
 from .distributions import cluster_noise, orthonormal_frame
 
 CLUSTER_NAMES = ("+mu1", "-mu1", "+mu2", "-mu2")
@@ -71,3 +91,69 @@ def summary(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     med = np.median(corr, axis=-1)  # [R, T]
     return {"corr_median_init": med[:, 0], "corr_median_final": med[:, -1]}
 
+
+
+def check_clusters(cfg) -> None:
+    """The rules of σ² and the cluster law (xor and clusters)."""
+    _choice("cluster_dist", cfg.cluster_dist, CLUSTER_DISTS)
+    if cfg.sigma2 is not None:
+        _resolve(cfg, "sigma2", _positive("sigma2", cfg.sigma2))
+
+
+def frei_sigma2(cfg):
+    """``cfg`` with σ² = d^-1.2 (Frei Fig. 2) if it is None."""
+    import dataclasses
+
+    if cfg.sigma2 is None:
+        return dataclasses.replace(cfg, sigma2=float(cfg.d) ** -1.2)
+    return cfg
+
+
+def sigma2_of(cfg) -> float:
+    return cfg.sigma2 if cfg.sigma2 is not None else float(cfg.d) ** -1.2
+
+
+@dataclass(frozen=True)
+class XorConfig(DataConfig):
+    """Frei's 2-XOR clusters (see the module docstring)."""
+
+    kind: str = "xor"
+    sigma2: float | None = None  # None → d ** -1.2 (Frei Fig. 2)
+    cluster_dist: str = "gaussian"
+    rotate: bool = False
+
+    noise_models = NOISE_MODELS
+    scales = ("sigma2",)
+    implied = {"num_classes": 2}
+    hints = {"num_classes": "the xor data has 2 classes (--data clusters or gaussian: K >= 2)"}
+
+    def check(self) -> None:
+        check_clusters(self)
+        if not isinstance(self.rotate, bool):
+            raise ConfigError("rotate", self.rotate, "must be true or false")
+
+    def resolved(self) -> XorConfig:
+        return frei_sigma2(self)
+
+
+SIGMA2 = Flag("sigma2", float, "within-cluster variance σ² > 0 (default d^-1.2)")
+CLUSTER_DIST = Flag("cluster_dist", str, "log-concave cluster noise law (default gaussian)",
+                    CLUSTER_DISTS)
+
+
+def _setup(cfg: XorConfig, gen: torch.Generator, dtype: torch.dtype) -> dict[str, torch.Tensor]:
+    return {"class_means": means(cfg.d, cfg.rotate, gen, dtype)}
+
+
+def _draw(cfg: XorConfig, n: int, extras: dict[str, torch.Tensor], gen: torch.Generator,
+          dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    return sample(n, extras["class_means"], sigma2_of(cfg), cfg.cluster_dist, gen, dtype)
+
+
+KIND = register_data_kind(DataKind(
+    "xor", XorConfig,
+    iid_sampler(_setup, _draw, ("class_means",), noise_frame=lambda e: e["class_means"]),
+    flags=(SIGMA2, CLUSTER_DIST,
+           Flag("rotate", bool, "--data xor/gaussian: random orthonormal μ1, μ2 (xor) or a "
+                "Haar-random eigenbasis of Σ_x (gaussian)")),
+    summary=summary, about="xor (Frei clusters)"))

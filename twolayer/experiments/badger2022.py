@@ -40,7 +40,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import torch
 
-from ..config import NetConfig, TrainConfig
+from ..config import DataConfig, NetConfig, TrainConfig
 from ..data import badger as bdata
 from ..engine import Runtime, probe_times, train
 from ..errors import DivergenceError
@@ -186,8 +186,9 @@ def batch(p: Plan, fractions: tuple[float, ...], seeds: int, n_train: int, n_asc
     """Data and initial parameters of the runs (fraction-major), seeds base..base+S−1."""
     run_seeds = [base + s for f in fractions for s in range(seeds)]
     run_f = [f for f in fractions for _ in range(seeds)]
-    data = bdata.sample(bdata.BadgerData(k=K, d=D, n_train=n_train, n_ascended=n_asc,
-                                         n_holdout=n_hold), run_seeds, run_f)
+    cfg = DataConfig(kind="badger", num_classes=K, d=D, n=n_train, n_ascended=n_asc,
+                     n_test=n_hold)
+    data = bdata.sample(cfg, run_seeds, run_f)
     params = init_params(net_config(p.m), D, run_seeds, 1.0 / D)
     return data, params, run_seeds
 
@@ -249,7 +250,7 @@ def run_objectives(p: Plan, seeds: int | None, runtime: Runtime, gates=("chance"
     objectives = [("normal", "never")] if normal else []
     objectives += [(gate_name(g), g) for g in gates]
     for name, g in objectives:
-        w = Memorise(data.ascended, K, g)
+        w = Memorise(data.extras["ascended"], K, g)
         arr, note = train_guarded(params if params is not None else init, data, cfg, times,
                                   runtime, run_seeds, w)
         if note:
@@ -282,13 +283,13 @@ def run_switch(p: Plan, seeds: int | None, runtime: Runtime) -> dict[str, Object
                    | set(range(0, T + 1, max(1, p.epochs // 10) * p.steps_per_epoch)))
     start = time.perf_counter()
     mem = train(init, data, cfg, times, ("badger",), runtime, run_seeds,
-                weights=Memorise(data.ascended, K, "chance"))
+                weights=Memorise(data.extras["ascended"], K, "chance"))
     sw = train(mem.params, data, cfg, times, ("badger",), runtime, run_seeds,
-               weights=Memorise(data.ascended, K, "never"))
+               weights=Memorise(data.extras["ascended"], K, "never"))
     cfg2 = TrainConfig(lr=p.lr, steps=2 * T, objective="softmax", batch_size=p.batch)
     times2 = sorted(set(times) | {T + t for t in times})
     nrm = train(init, data, cfg2, times2, ("badger",), runtime, run_seeds,
-                weights=Memorise(data.ascended, K, "never"))
+                weights=Memorise(data.extras["ascended"], K, "never"))
     wall = time.perf_counter() - start
     setting = setting_text(p).replace(f"{p.epochs} epochs = {p.steps} steps",
                                       f"{p.epochs} + {p.epochs} epochs") + ", f=1"

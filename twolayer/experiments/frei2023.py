@@ -248,7 +248,7 @@ def linear_experiment(quick: bool, seeds: int | None, runtime: Runtime) -> Recor
         err, err_clean = fit_linear(dev, "logistic", bias=bias)
         out[f"logreg_{tag}_acc"] = 1 - err.cpu().double().numpy()
         out[f"logreg_{tag}_acc_clean"] = 1 - err_clean.cpu().double().numpy()
-    proj = torch.bmm(data.x_test, data.means.transpose(1, 2))[..., 0]  # <x, mu1>
+    proj = torch.bmm(data.x_test, data.extras["class_means"].transpose(1, 2))[..., 0]  # <x, mu1>
     pred = torch.where(2 * proj - 1 > 0, 1, -1)
     out["one_vs_three_acc"] = (pred == data.y_test).double().mean(-1).numpy()
     out["one_vs_three_acc_clean"] = (pred == data.y_test_true).double().mean(-1).numpy()
@@ -400,7 +400,7 @@ def fig1_boundary_experiment(quick: bool, seeds: int | None, runtime: Runtime) -
     y, noisy = data.y[0], data.noisy[0]
     pred = torch.where(f_train > 0, 1, -1)
     pred_t = torch.where(f_test > 0, 1, -1)
-    fstar = xor.bayes_margin(data.x_test[0], data.means[0])
+    fstar = xor.bayes_margin(data.x_test[0], data.extras["class_means"][0])
     measured = {
         "clean_acc": float((pred == y)[~noisy].float().mean()),
         "noisy_fit": float((pred == y)[noisy].float().mean()),

@@ -381,7 +381,7 @@ def init_ratio_deviation_multiclass(rec: Record, key: str = "liu/logit_class_rat
     """[R] mean over classes of (noisy/clean)^(c)(0) / (|D_noise^(c)|/(|D_clean^(c)|(K−1))) − 1,
     for the true-class-logit gradients (default) or, with ``segments/class_ratio``, the
     all-logit gradients."""
-    K = int(rec.config["data"]["num_classes"])
+    K = int(rec.config["data"].get("num_classes", 2))
     inv = 1.0 / rec.arrays[key][:, 0].astype(np.float64)
     pred = rec.arrays["liu/class_count_noisy"][:, 0] / (
         rec.arrays["liu/class_count_clean"][:, 0] * (K - 1)
@@ -402,10 +402,10 @@ def setting_text(rec: Record, note: str = "") -> str:
     dc, nc, tc = c["data"], c["net"], c["train"]
     if dc["kind"] == "xor":
         kind = "XOR clusters"
-    elif dc["num_classes"] == 2:
+    elif dc.get("num_classes", 2) == 2:
         kind = "2-class Gaussian mixture"
     else:
-        kind = f"{dc['num_classes']}-class Gaussian clusters"
+        kind = f"{dc.get('num_classes', 2)}-class Gaussian clusters"
     if abs(nc["init_var"] * nc["m"] * dc["d"] - 0.01) < 1e-9:
         init = "omega2=0.01/(md)"
     else:

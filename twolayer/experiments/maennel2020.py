@@ -116,11 +116,12 @@ class Upstream:
 
     def config(self, seeds: int | None = None) -> Config:
         random = self.labels == "random"
+        own = dict(rotate=True, spectrum=self.spectrum, sigma2_min=self.sigma2_min,
+                   sigma2_max=self.sigma2_max) if self.kind == "gaussian" else {}
         data = DataConfig(
             kind=self.kind, d=self.d, n=self.n + self.extra, n_test=self.n_test,
             noise=1.0 if random else 0.0, noise_model="random" if random else "iid",
-            num_classes=self.classes, rotate=self.kind == "gaussian",
-            spectrum=self.spectrum, sigma2_min=self.sigma2_min, sigma2_max=self.sigma2_max,
+            num_classes=self.classes, **own,
         )
         return Config(
             data=data,

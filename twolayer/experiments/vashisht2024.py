@@ -120,8 +120,9 @@ class Plan:
         (noise model ``random`` with replacement probability 1) for η = 1/2."""
         noise = dict(noise=eta, noise_model="iid") if eta < 0.5 else dict(
             noise=1.0, noise_model="random")
-        return DataConfig(kind=kind, d=self.d, n=self.n, n_test=self.n_test, slabs=self.slabs,
-                          margin=self.margin, **noise)
+        slabs = {"slabs": self.slabs} if kind == "lms" else {}
+        return DataConfig(kind=kind, d=self.d, n=self.n, n_test=self.n_test, margin=self.margin,
+                          **slabs, **noise)
 
     def net_config(self) -> NetConfig:
         return NetConfig(m=self.m, init_var=self.init_var, second_layer="gaussian",
@@ -158,16 +159,11 @@ def plan(quick: bool) -> Plan:
 
 def concat(parts: Sequence[Dataset]) -> Dataset:
     """Datasets of the same shapes stacked on the run axis (runs may differ in noise rate)."""
-    fields = {}
     for f in dataclasses.fields(Dataset):
         vals = [getattr(p, f.name) for p in parts]
-        if isinstance(vals[0], torch.Tensor):
-            fields[f.name] = torch.cat(vals)
-        else:
-            if any(v != vals[0] for v in vals):
-                raise ValueError(f"cannot stack datasets that differ in {f.name}")
-            fields[f.name] = vals[0]
-    return Dataset(**fields)
+        if not isinstance(vals[0], (torch.Tensor, dict)) and any(v != vals[0] for v in vals):
+            raise ValueError(f"cannot stack datasets that differ in {f.name}")
+    return Dataset.cat(parts)
 
 
 def sample_mixed(
@@ -321,7 +317,7 @@ def _measure(p1: Params, p0: Params, data1: Dataset, p2: Params, data2: Dataset,
     """End-of-phase measurements: phase-1 memorisation and loading, phase-2 loading, per-point
     attribution share, disagreement with the baseline and between seeds, final parameters."""
     out: dict[str, np.ndarray] = {}
-    simple, complex_ = vp.roles(data1.means)
+    simple, complex_ = vp.roles(data1)
     with torch.no_grad():
         d1 = data1.to(dev, p1.W.dtype)
         pred1 = net.predict(net.forward(p1, d1.x))

@@ -74,7 +74,7 @@ def errors_probe(s: ProbeState) -> dict[str, torch.Tensor]:
 def correlations_probe(s: ProbeState) -> dict[str, torch.Tensor]:
     W = s.params.W
     return {
-        "w_dot_mu": torch.bmm(W, s.data.means.transpose(1, 2)),  # [R, m, #means]
+        "w_dot_mu": torch.bmm(W, s.data.direction_rows().transpose(1, 2)),  # [R, m, #dirs]
         "w_norm": W.norm(dim=-1),  # [R, m]
     }
 

@@ -1,7 +1,8 @@
 """Probes of Badger (2022): accuracies of the three sets and input sensitivity.
 
-Reads a :class:`~twolayer.data.badger.BadgerDataset` (training inputs = train set T followed by
-the ascended set A, mask ``ascended``; hold-out H = the test set). Softmax outputs f(x) ∈ R^K.
+Reads a ``--data badger`` :class:`~twolayer.data.Dataset` (training inputs = train set T
+followed by the ascended set A, the extra ``ascended``; hold-out H = the test set). Softmax
+outputs f(x) ∈ R^K.
 
 ``badger`` (every probe time):
 - ``acc_train``, ``acc_ascended``, ``acc_holdout``: accuracies on T, A, H (A: NaN if empty);
@@ -57,7 +58,7 @@ def _acc_loss(out: torch.Tensor, y: torch.Tensor, objective: str, mask: torch.Te
 @register("badger")
 def badger_probe(s: ProbeState) -> dict[str, torch.Tensor]:
     d = s.data
-    asc = getattr(d, "ascended", None)
+    asc = d.extras.get("ascended")
     if asc is None:
         asc = torch.zeros_like(d.noisy)
     tr = ~asc

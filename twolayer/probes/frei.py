@@ -102,11 +102,11 @@ def neurons_probe(s: ProbeState) -> dict[str, torch.Tensor]:
     p, d = s.params, s.data
     W, a = p.W, p.a
     n = d.x.shape[1]
-    sets = neuron_sets(s.init.W, s.init.a, d.means)  # [R, m]
+    sets = neuron_sets(s.init.W, s.init.a, d.extras["class_means"])  # [R, m]
     positive = a[..., 0] > 0
     abs_a = a[..., 0].abs()
     norms = W.norm(dim=-1)
-    proj = torch.bmm(W, d.means.transpose(1, 2))  # [R, m, 2]: ⟨w_j, μ1⟩, ⟨w_j, μ2⟩
+    proj = torch.bmm(W, d.extras["class_means"].transpose(1, 2))  # [R, m, 2]: ⟨w_j, μ1⟩, ⟨w_j, μ2⟩
     own_unsigned = torch.where(positive, proj[..., 0], proj[..., 1])
     other = torch.where(positive, proj[..., 1], proj[..., 0])
     sign0 = torch.where(sets % 2 == 0, 1.0, -1.0).to(W.dtype)  # sgn⟨w_j^(0), μ_own(j)⟩
@@ -119,7 +119,7 @@ def neurons_probe(s: ProbeState) -> dict[str, torch.Tensor]:
     out = s.out_train()
     _, dl = net.loss_and_dloss(out, d.y, s.objective)
     gW = net.gradients_from_coeffs(p, d.x, dl / n, s.budget)["W"]  # ∇_W L̂, [R, m, d]
-    step_proj = -torch.bmm(gW, d.means.transpose(1, 2))  # ⟨−∇_{w_j} L̂, μ1⟩, ⟨·, μ2⟩
+    step_proj = -torch.bmm(gW, d.extras["class_means"].transpose(1, 2))  # ⟨−∇_{w_j} L̂, μ1⟩, ⟨·, μ2⟩
     own_step = sign0 * torch.where(positive, step_proj[..., 0], step_proj[..., 1]) / abs_a
     return {
         "set": sets.to(W.dtype),
@@ -165,7 +165,7 @@ def test_probe(s: ProbeState) -> dict[str, torch.Tensor]:
     d = s.data
     out = s.out_test()
     pred = net.predict(out)
-    proj = torch.bmm(d.x_test, d.means.transpose(1, 2))  # ⟨x, μ1⟩, ⟨x, μ2⟩
+    proj = torch.bmm(d.x_test, d.extras["class_means"].transpose(1, 2))  # ⟨x, μ1⟩, ⟨x, μ2⟩
     pred_star = torch.where(proj[..., 0].abs() - proj[..., 1].abs() > 0, 1, -1)
     return {
         "agreement": (pred == pred_star).to(out.dtype).mean(-1),

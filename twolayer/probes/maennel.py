@@ -39,13 +39,14 @@ from .base import ProbeState, register
 def data_frame(data: Dataset) -> torch.Tensor:
     """[R, d, d]: orthonormal rows v_1..v_d of each run's data frame.
 
-    gaussian data: the eigenbasis of Σ_x (the first d rows of ``means``, in the order of the
-    spectrum). Other kinds: the rows of ``means`` (e.g. μ1, μ2 of the XOR data, eigenvectors of
-    its Σ_x = σ²I + (μ1μ1ᵀ + μ2μ2ᵀ)/2) completed by Gram–Schmidt with e_1..e_d."""
-    means = data.means
+    A kind with an ``eigenbasis`` extra (gaussian data): the eigenbasis of Σ_x, in the order of
+    the spectrum. Other kinds: the rows of the kind's directions (:meth:`Dataset.direction_rows`,
+    e.g. μ1, μ2 of the XOR data, eigenvectors of its Σ_x = σ²I + (μ1μ1ᵀ + μ2μ2ᵀ)/2) completed by
+    Gram–Schmidt with e_1..e_d."""
+    if "eigenbasis" in data.extras:
+        return data.extras["eigenbasis"]
+    means = data.direction_rows()
     R, k, d = means.shape
-    if data.kind == "gaussian":
-        return means[:, :d]
     eye = torch.eye(d, dtype=torch.float64, device=means.device).expand(R, d, d)
     cols = torch.cat([means.to(torch.float64).transpose(1, 2), eye], dim=2)  # [R, d, k + d]
     q, r = torch.linalg.qr(cols)  # reduced: q [R, d, d]

@@ -3,9 +3,9 @@ section 4, metrics V1–V7; every metric is the card's [PROPOSAL]). Binary simpl
 feature data (``--data lms`` or ``linxor``, :mod:`twolayer.data.lms`), one output.
 
 Notation: S = the simple coordinate {0}, C = the complex coordinates (slabs or the XOR pair),
-read from ``Dataset.means`` (row 0 = 1_S, row 1 = 1_C). f(x) = Σ_j a_j φ(⟨w_j, x⟩ + b_j);
-predictions ŷ = sgn f (f = 0 counts as −1, :func:`twolayer.net.predict`). All accuracies are
-against the clean test labels ỹ.
+read from the extras ``simple_mask`` (1_S) and ``complex_mask`` (1_C).
+f(x) = Σ_j a_j φ(⟨w_j, x⟩ + b_j); predictions ŷ = sgn f (f = 0 counts as −1,
+:func:`twolayer.net.predict`). All accuracies are against the clean test labels ỹ.
 
 - clean accuracy (V1): mean_i 1[ŷ(x_i) = ỹ_i];
 - S-randomised accuracy (V2): the same with x_i[S] replaced by x_π(i)[S] for a random
@@ -36,6 +36,7 @@ from __future__ import annotations
 import torch
 
 from .. import net
+from ..data import Dataset
 from ..errors import ConfigError
 from ..net import Params
 from ..seeding import generator
@@ -44,11 +45,11 @@ from .base import ProbeState, register
 PERM_SEED = 0  # seed of the permutation streams "vashisht-perm-S", "vashisht-perm-C"
 
 
-def roles(means: torch.Tensor) -> tuple[list[int], list[int]]:
-    """(S, C) coordinate indices from the role masks ``Dataset.means`` [R, 2, d] (the roles are
-    the same in every run)."""
-    m = means[0]
-    return torch.nonzero(m[0] > 0).flatten().tolist(), torch.nonzero(m[1] > 0).flatten().tolist()
+def roles(data: Dataset) -> tuple[list[int], list[int]]:
+    """(S, C) coordinate indices from the data's role masks, the extras ``simple_mask`` and
+    ``complex_mask`` [R, d] (the roles are the same in every run)."""
+    s, c = data.extras["simple_mask"][0], data.extras["complex_mask"][0]
+    return torch.nonzero(s > 0).flatten().tolist(), torch.nonzero(c > 0).flatten().tolist()
 
 
 def permutation(n: int, stream: str) -> torch.Tensor:
@@ -150,7 +151,7 @@ def _require(s: ProbeState) -> None:
 def vashisht_probe(s: ProbeState) -> dict[str, torch.Tensor]:
     _require(s)
     d = s.data
-    simple, complex_ = roles(d.means)
+    simple, complex_ = roles(d)
     out = reliance(s.params, d.x_test, d.y_test_true, simple, complex_, s.budget, s.out_test())
     e = attribution(s.params, d.x_test, s.budget)
     out["attribution_c"] = attribution_share(e, complex_)[0]

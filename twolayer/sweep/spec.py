@@ -37,12 +37,13 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+import os
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..config import Config, DataConfig, NetConfig, ProbeConfig, TrainConfig
+from ..config import Config, DataConfig, NetConfig, ProbeConfig, TrainConfig, data_kinds
 from ..errors import ConfigError
 from ..presets import preset
 
@@ -55,7 +56,7 @@ SECTIONS: dict[str, type] = {
     "data": DataConfig, "net": NetConfig, "train": TrainConfig, "probe": ProbeConfig,
 }
 TOP_FIELDS = ("dtype",)  # top-level Config fields a spec may set in [base] or [axes]
-TOP_KEYS = ("name", "description", "seeds", "seed", "base", "axes", "run", "slurm")
+TOP_KEYS = ("name", "description", "seeds", "seed", "plugins", "base", "axes", "run", "slurm")
 RUN_KEYS = {"group_runs": int, "device": str, "baselines": bool}
 SLURM_KEYS = {
     "partition": str, "time": int, "cpus_per_task": int, "mem_gb": float, "gpus_per_node": int,
@@ -159,10 +160,12 @@ def _source_key(fld: str, coords: dict[str, Any], base: dict[str, Any]) -> str:
 def field_types() -> dict[str, type]:
     """{"data.d": int, "net.init_var": float, ...}: the settable fields and their value types."""
     out: dict[str, type] = {}
-    for sec, cls in SECTIONS.items():
+    classes = [(sec, cls) for sec, cls in SECTIONS.items() if sec != "data"]
+    classes += [("data", kind.config) for kind in data_kinds().values()]
+    for sec, cls in classes:
         hints = typing.get_type_hints(cls)
         for f in dataclasses.fields(cls):
-            out[f"{sec}.{f.name}"] = _base_type(hints[f.name])
+            out.setdefault(f"{sec}.{f.name}", _base_type(hints[f.name]))
     hints = typing.get_type_hints(Config)
     for name in TOP_FIELDS:
         out[name] = _base_type(hints[name])
@@ -296,9 +299,31 @@ def _range_values(key: str, spec: dict[str, Any], want: type, where: str) -> lis
     return [float(f"{v:.12g}") for v in vals]  # 0.1 + 2*0.1 → 0.3, not 0.30000000000000004
 
 
+def load_plugins(paths: Any, base_dir: Path, where: str) -> tuple[str, ...]:
+    """Load the spec's ``plugins`` (paths relative to the spec's folder; e.g. plugins that
+    register data kinds) and name them in :data:`twolayer.plugins.PLUGIN_ENV`, so that the
+    sweep's worker processes load them too. Returns their absolute paths."""
+    from ..plugins import PLUGIN_ENV, PluginError, load_path
+
+    if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
+        raise SpecError("plugins", paths, "must be a list of paths (.py files or folders)", where)
+    out = []
+    for text in paths:
+        path = (base_dir / Path(text).expanduser()).resolve()
+        try:
+            load_path(path)
+        except PluginError as e:
+            raise SpecError("plugins", text, e.why, where) from None
+        out.append(str(path))
+    known = [p for p in os.environ.get(PLUGIN_ENV, "").split(os.pathsep) if p]
+    os.environ[PLUGIN_ENV] = os.pathsep.join(dict.fromkeys(known + out))
+    return tuple(out)
+
+
 def parse(doc: dict[str, Any], source: str = "spec", default_name: str = "sweep",
-          text: str = "") -> SweepSpec:
-    """Validate a parsed TOML document and build the spec (every point's config included)."""
+          text: str = "", base_dir: Path | None = None) -> SweepSpec:
+    """Validate a parsed TOML document and build the spec (every point's config included).
+    ``plugins`` paths are relative to ``base_dir`` (the spec file's folder; default: here)."""
     where = source
     if not doc:
         raise ConfigError("spec", source, "the file is empty (no keys); a spec needs at least "
@@ -319,6 +344,8 @@ def parse(doc: dict[str, Any], source: str = "spec", default_name: str = "sweep"
     seed = doc.get("seed", 0)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise SpecError("seed", seed, "must be an integer >= 0", where)
+    if "plugins" in doc:
+        load_plugins(doc["plugins"], base_dir or Path.cwd(), where)
     types = field_types()
 
     base_doc = doc.get("base", {})
@@ -408,7 +435,7 @@ def load(path: str | Path) -> SweepSpec:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ConfigError("spec", str(path), f"is not valid TOML ({e})") from None
-    return parse(doc, str(path), p.stem, text)
+    return parse(doc, str(path), p.stem, text, p.parent)
 
 
 def loads(text: str, source: str = "spec", name: str = "sweep") -> SweepSpec:

@@ -141,9 +141,11 @@ def run_group(config_dicts: list[dict[str, Any]], device: str = "cpu",
     (their ``baseline/*`` arrays are absent). ``budget``: the kernel's block budget
     (:class:`~twolayer.engine.Runtime`; None: the device's own)."""
     from ..errors import DivergenceError
+    from ..plugins import load_env_plugins
 
     if threads is not None:
         pin_threads(threads)
+    load_env_plugins()  # the spec's plugins (e.g. its data kinds), in a worker process
     configs = [Config.from_dict(d) for d in config_dicts]
     try:
         return [Outcome(r.run_id, "ok", r)
@@ -180,7 +182,7 @@ def _train_batched(configs: list[Config], device: str, baselines: bool = True,
 
     import torch
 
-    from ..data import Dataset
+    from ..data import Dataset, stream_objective
     from ..engine import Runtime, TrainResult, probe_times, train
     from ..net import Params
     from ..simulate import build_record, setup
@@ -193,7 +195,7 @@ def _train_batched(configs: list[Config], device: str, baselines: bool = True,
     if len(parts) == 1:
         data, params = parts[0][1], parts[0][2]
     else:
-        data = _cat_datasets([p[1] for p in parts], Dataset)
+        data = Dataset.cat([p[1] for p in parts])
         ps = [p[2] for p in parts]
         params = dataclasses.replace(
             ps[0], W=torch.cat([p.W for p in ps]), a=torch.cat([p.a for p in ps]),
@@ -202,7 +204,8 @@ def _train_batched(configs: list[Config], device: str, baselines: bool = True,
     seeds = [s for c, _, _ in parts for s in c.run_seeds]
     times = probe_times(cfg0.train.steps, cfg0.probe.num_times, cfg0.probe.dense_until)
     start = time.perf_counter()
-    result = train(params, data, cfg0.train, times, cfg0.probe.probes, runtime, seeds)
+    result = train(params, data, cfg0.train, times, cfg0.probe.probes, runtime, seeds,
+                   weights=stream_objective(cfg0.data))
     wall = time.perf_counter() - start
     records = []
     r0 = 0
@@ -238,20 +241,6 @@ def _baselines(dev_data: Any, objective: str) -> dict[str, Any]:
         "baseline/linear_nobias_test_error": err_nb.cpu().float().numpy(),
         "baseline/linear_nobias_test_error_clean": err_clean_nb.cpu().float().numpy(),
     }
-
-
-def _cat_datasets(parts: list, cls: type) -> Any:
-    import dataclasses
-
-    import torch
-
-    first = parts[0]
-    values = {}
-    for f in dataclasses.fields(cls):
-        v = getattr(first, f.name)
-        values[f.name] = (torch.cat([getattr(p, f.name) for p in parts])
-                          if isinstance(v, torch.Tensor) else v)
-    return cls(**values)
 
 
 def _slice_params(p: Any, r0: int, r1: int, cls: type) -> Any:
