@@ -3,6 +3,7 @@ id registered twice names both places)."""
 
 from __future__ import annotations
 
+import json
 import textwrap
 
 import pytest
@@ -111,3 +112,34 @@ def test_missing_or_wrong_paths(tmp_path) -> None:
     (tmp_path / "x.txt").write_text("")
     with pytest.raises(PluginError, match=r"\.py file"):
         load_path(tmp_path / "x.txt")
+
+
+def test_simulate_measures_a_plugins_probe_by_name(tmp_path, capsys) -> None:
+    from twolayer.cli import main
+    from twolayer.probes import REGISTRY
+    from twolayer.record import Record
+
+    f = tmp_path / "probe_plugin.py"
+    f.write_text(textwrap.dedent('''
+        from twolayer.api import probe
+
+
+        @probe("plugnorm")
+        def plugnorm(state):
+            return {"frobenius": state.params.W.flatten(1).norm(dim=1)}
+    '''))
+    out = tmp_path / "out"
+    try:
+        args = ["simulate", "--plugin", str(f), "--d", "10", "--n", "40", "--m", "4",
+                "--steps", "5", "--seeds", "2", "--probes", "errors,plugnorm", "--json",
+                "--out", str(out)]
+        assert main(args) == 0
+        run_id = json.loads(capsys.readouterr().out)["run_id"]
+        rec = Record.load(out / run_id)
+        assert rec["plugnorm/frobenius"].shape == (2, len(rec.times))
+        assert "segments/grad_ratio" not in rec.arrays
+        assert main(["simulate", "--d", "10", "--probes", "nope"]) == 2
+        err = capsys.readouterr().err
+        assert "--probes" in err and "plugnorm" in err and len(err.strip().splitlines()) == 1
+    finally:
+        REGISTRY.pop("plugnorm", None)

@@ -48,6 +48,7 @@ FIELDS: dict[str, tuple[str, str]] = {
     "switch": ("train", "switch"),
     "objective": ("train", "objective"),
     "num_times": ("probe", "num_times"),
+    "probes": ("probe", "probes"),
     "seeds": ("", "seeds"),
     "seed": ("", "seed"),
     "dtype": ("", "dtype"),
@@ -161,6 +162,11 @@ def add_setting_flags(p: argparse.ArgumentParser, *, with_training: bool = True)
         )
         g.add_argument(
             "--num-times", type=count, help="about this many log-spaced probe times (default 40)"
+        )
+        g.add_argument(
+            "--probes", type=probe_names, metavar="NAME[,NAME...]",
+            help="the probes to measure, comma-separated (default errors,correlations,segments; "
+            "a plugin's probes too, with --plugin)",
         )
     g.add_argument(
         "--seeds", type=count, help="independent runs R >= 1, trained as one batch (default 1)"
@@ -287,4 +293,22 @@ def config_from_args(
         probe=dataclasses.replace(base.probe, **sections["probe"]),
         **top,
     )
+    unknown = [name for name in cfg.probe.probes if name not in probe_registry()]
+    if unknown:
+        raise ConfigError("probes", ",".join(unknown),
+                          "known probes are " + ", ".join(sorted(probe_registry())))
     return cfg, notes
+
+
+def probe_names(text: str) -> tuple[str, ...]:
+    """``--probes a,b``: the names, in order, without blanks or repeats."""
+    names = tuple(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
+    if not names:
+        raise argparse.ArgumentTypeError(f"{text!r} names no probe")
+    return names
+
+
+def probe_registry() -> dict:
+    from ..probes import REGISTRY
+
+    return REGISTRY
