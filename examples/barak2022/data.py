@@ -78,13 +78,13 @@ def signs(shape: tuple[int, ...], g: torch.Generator, dtype=torch.float32) -> to
 def validation_set(n: int, mask: torch.Tensor, seeds: list[int], size: int = VALIDATION,
                    dtype=torch.float32) -> Dataset:
     """A Dataset whose inputs (train and test alike) are ``size`` fresh points per run with clean
-    labels; ``means`` [R, 1, n] holds the 0/1 mask of S (the probes read it)."""
+    labels; ``extras["support"]`` [R, n] holds the 0/1 mask of S (the probes read it)."""
     x = torch.stack([signs((size, n), gen(s, "validation"), dtype) for s in seeds])
     y = parity(x, mask)
     zeros = torch.zeros(x.shape[:2], dtype=torch.long)
     return Dataset(x=x, y_true=y, y=y, noisy=torch.zeros(x.shape[:2], dtype=torch.bool),
                    cluster=zeros, x_test=x, y_test_true=y, y_test=y, cluster_test=zeros,
-                   means=mask.to(dtype).unsqueeze(1), num_classes=2, kind="parity")
+                   num_classes=2, kind="parity", extras={"support": mask.to(dtype)})
 
 
 class ParityStream:

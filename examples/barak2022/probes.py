@@ -1,6 +1,6 @@
 """Probes of the parity runs (registered under ``barak_parity``, ``barak_weights``,
 ``barak_gap``). Notation of the paper: f(x; θ) = Σ_j u_j σ(w_j·x + b_j), W_t the first layer at
-step t, S the support (read from ``data.means[:, 0]``, a 0/1 mask).
+step t, S the support (read from ``data.extras["support"]``, a 0/1 mask).
 
 barak_parity, per run at every probe time t:
 - ``val_error``: err_t = mean 1[sign f(x) ≠ χ_S(x)] over the 2^13 fresh validation points
@@ -44,7 +44,7 @@ def forward(p: Params, x: torch.Tensor, chunk: int = 2048) -> torch.Tensor:
 
 
 def _mask(state) -> torch.Tensor:
-    return state.data.means[:, 0] > 0.5  # [R, n]
+    return state.data.extras["support"] > 0.5  # [R, n]
 
 
 @probe("barak_parity")
