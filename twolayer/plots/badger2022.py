@@ -122,7 +122,11 @@ def make_noise(out: Path, runs: Runs) -> list[Path]:
 @figure(xb.FIG_SIZES, PAPER, "Train-test gap against steps and epochs for several N",
         "analogue of the author's fig_s2b (train - test accuracy vs epochs, 5k-20k)",
         claims=("badger2022.c3.sizes_epochs", "badger2022.c3.sizes_steps"),
-        differences=DIFF + ("normal training with minibatch SGD",))
+        differences=(
+            "K=10 clusters in d=30, m=128, 5 seeds (the plan of `twolayer check badger2022 "
+            "--quick`) instead of CIFAR-10 and a ConvNet/ResNet; the sizes runs: normal "
+            "training with minibatch SGD, lr 0.1, batch 40, N in {200, 400, 800} with 500 "
+            "hold-out points, 30 epochs (the paper: Adam, batch 512, 5k-20k points)",))
 def make_sizes(out: Path, runs: Runs) -> list[Path]:
     """Train − hold-out accuracy gap of normal SGD training for several N, random (f = 0) and
     structured (f = 1) inputs, against steps and against epochs (the epochs/steps confound)."""
