@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from twolayer.claims import CLAIMS
-from twolayer.claims.base import HOLDS, Claim, judge, outcome, verdict
+from twolayer.claims.base import HOLDS, Claim, judge, outcome
 from twolayer.cli import main
 from twolayer.engine import Runtime
 from twolayer.errors import TwolayerError
@@ -95,8 +95,8 @@ def register(monkeypatch, cid: str, check) -> Claim:
 
 def test_a_check_cannot_report_another_claims_id(monkeypatch) -> None:
     other = register(monkeypatch, "fakepaper.other", lambda runs: None)
-    mine = register(monkeypatch, "fakepaper.mine", lambda runs: verdict(
-        other.id, HOLDS, 1.0, "<= 2", (0.5, 1.5), 3, "s"))
+    mine = register(monkeypatch, "fakepaper.mine", lambda runs: other.verdict(
+        outcome(HOLDS, 1.0, "<= 2", (0.5, 1.5), 3, "s")))
     v = judge(mine, Runs())
     assert v.id == "fakepaper.mine" and v.verdict == "error" and "fakepaper.other" in v.detail
 

@@ -123,9 +123,6 @@ class Claim:
 
 CLAIMS: dict[str, Claim] = {}
 
-# Older name of twolayer.experiments.Runs (the experiment cache handed to checks).
-Experiments = Runs
-
 
 def claim(
     id: str, statement: str, source: str, tag: str = "[PAPER]", in_regime: bool = True,
@@ -164,23 +161,6 @@ def outcome(
     return Outcome(verdict, measured, bound, ci, seeds, setting, detail, figure)
 
 
-def verdict(
-    c_id: str,
-    outcome: str,
-    measured: float | None,
-    bound: str,
-    ci: tuple[float, float] | None,
-    seeds: int,
-    setting: str,
-    detail: str = "",
-    figure: str | None = None,
-) -> Verdict:
-    """Older form of :func:`outcome` that names the claim; :func:`run_checks` rejects a verdict
-    whose id is not the claim's own."""
-    return CLAIMS[c_id].verdict(Outcome(outcome, measured, bound, ci, seeds, setting, detail,
-                                        figure))
-
-
 def judge(c: Claim, runs: Runs) -> Verdict:
     """Run one claim's check; an exception or a malformed result gives the verdict ``error``
     (bad input, a ConfigError, still stops the command). The tier is ``smoke`` for a quick run
@@ -192,7 +172,7 @@ def judge(c: Claim, runs: Runs) -> Verdict:
         raise
     except Exception as e:  # noqa: BLE001 - reported as this claim's verdict
         return c.error(f"the check raised {type(e).__name__}: {e}", tier)
-    if isinstance(result, Verdict):  # the older form: it must be this claim's own
+    if isinstance(result, Verdict):  # a whole verdict: it must be this claim's own
         if result.id != c.id:
             return c.error(f"the check returned a verdict for another claim ({result.id})", tier)
         result = Outcome(result.verdict, result.measured, result.bound, result.ci, result.seeds,
