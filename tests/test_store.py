@@ -16,13 +16,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sweep_helpers import InProcess
 
 from twolayer.cli import main
 from twolayer.errors import ConfigError, RecordError
 from twolayer.record import Record
 from twolayer.store import RecordStore, address_of
 from twolayer.sweep import Store, loads, run_sweep
-from twolayer.sweep.worker import run_group
 
 TINY = """
 seeds = 2
@@ -164,15 +164,6 @@ def test_the_lock_admits_one_holder_and_names_it(tmp_path) -> None:
         holder.wait()
     with store.lock():  # the dead holder's lock is taken over
         assert f"pid {os.getpid()}" in (tmp_path / ".lock").read_text()
-
-
-class InProcess:
-    name = "inprocess"
-    writes_store = False
-
-    def run(self, tasks, baselines=True):
-        for i, t in enumerate(tasks):
-            yield i, run_group(t, "cpu", 1, baselines)
 
 
 def test_sweep_retrains_damaged_points_and_never_uses_them(tmp_path, single_thread) -> None:

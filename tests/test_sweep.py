@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sweep_helpers import InProcess
 
 from twolayer.cli import main
 from twolayer.engine import Runtime
@@ -39,17 +40,6 @@ net.m = 8
 train.steps = 20
 probe.num_times = 5
 """
-
-
-class InProcess:
-    """An executor running each group in this process (the reference for the others)."""
-
-    name = "inprocess"
-    writes_store = False
-
-    def run(self, tasks, baselines=True):
-        for i, t in enumerate(tasks):
-            yield i, run_group(t, "cpu", 1, baselines)
 
 
 def records_equal(a, b) -> bool:

@@ -110,15 +110,20 @@ class Record:
     def load(cls, path: str | os.PathLike[str]) -> Record:
         """Read and verify a record directory written by :meth:`save` (:class:`RecordError` if
         it is missing, truncated, edited or of another format)."""
-        meta, arrays = read_verified(path)
+        return cls.from_verified(*read_verified(path))
+
+    @classmethod
+    def from_verified(cls, doc: dict[str, Any], arrays: dict[str, np.ndarray]) -> Record:
+        """The Record of a verified document and its arrays (:func:`read_verified`)."""
+        arrays = dict(arrays)
         times = arrays.pop("times")
         return cls(
-            config=meta["config"],
-            run_id=meta["run_id"],
+            config=doc["config"],
+            run_id=doc["run_id"],
             times=times,
             arrays=arrays,
-            meta=meta.get("meta", {}),
-            summary=meta.get("summary", {}),
+            meta=doc.get("meta", {}),
+            summary=doc.get("summary", {}),
         )
 
 

@@ -43,7 +43,7 @@ from .record import (
     Record,
     canonical_json,
     ensure_writable_dir,
-    read_document,
+    read_verified,
     strict_json,
     write_text_atomic,
 )
@@ -122,14 +122,14 @@ class RecordStore:
     def _load(self, path: Path, address: str) -> Record:
         if not path.is_dir():
             raise RecordError(path, "no such record")
-        doc = read_document(path)
+        doc, arrays = read_verified(path)  # read and checked once
         if doc.get("address") != address or "identity" not in doc:
             raise RecordError(path, f"its document names address {doc.get('address')!r}, not "
                                     f"{address!r}")
         if address_of(doc["identity"], len(address)) != address:
             raise RecordError(path, "its identity (config) does not hash to its address "
                                     f"{address}")
-        return Record.load(path)
+        return Record.from_verified(doc, arrays)
 
     # -- experiment entries -----------------------------------------------------------------
     def put_entry(self, key: Mapping[str, Any], result: Record | Mapping[str, Record]) -> str:
@@ -241,34 +241,25 @@ class RecordStore:
         """Verify every record and entry; quarantine what fails."""
         report = VerifyReport()
         report.removed_temporaries = [str(p) for p in self.clean_temporaries(None)]
-        warn = self.warn
-
-        def note(line: str) -> None:
-            warn(line)
-
-        self.warn = note
-        try:
-            if self.records.is_dir():
-                for path in sorted(p for p in self.records.iterdir() if not p.name.startswith(".")):
-                    try:
-                        self._load(path, path.name)
-                        report.intact += 1
-                    except RecordError as e:
-                        report.quarantined.append((str(path), e.why))
-                        self.quarantine(path, e.why)
-            if self.entries.is_dir():
-                for path in sorted(self.entries.glob("*.json")):
-                    try:
-                        doc = self._entry_document(path, path.stem)
-                        bad = [a for a in doc["parts"].values() if not self.has(a)]
-                        if bad:
-                            raise RecordError(path, f"parts missing: {', '.join(bad)}")
-                        report.intact += 1
-                    except RecordError as e:
-                        report.quarantined.append((str(path), e.why))
-                        self.quarantine(path, e.why)
-        finally:
-            self.warn = warn
+        if self.records.is_dir():
+            for path in sorted(p for p in self.records.iterdir() if not p.name.startswith(".")):
+                try:
+                    self._load(path, path.name)
+                    report.intact += 1
+                except RecordError as e:
+                    report.quarantined.append((str(path), e.why))
+                    self.quarantine(path, e.why)
+        if self.entries.is_dir():
+            for path in sorted(self.entries.glob("*.json")):
+                try:
+                    doc = self._entry_document(path, path.stem)
+                    bad = [a for a in doc["parts"].values() if not self.has(a)]
+                    if bad:
+                        raise RecordError(path, f"parts missing: {', '.join(bad)}")
+                    report.intact += 1
+                except RecordError as e:
+                    report.quarantined.append((str(path), e.why))
+                    self.quarantine(path, e.why)
         return report
 
     # -- one writer -------------------------------------------------------------------------

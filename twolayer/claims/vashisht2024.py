@@ -12,17 +12,9 @@ coordinates) and ``linxor`` (linear coordinate + an XOR pair + noise). Two-layer
 f(x) = Σ_j a_j φ(⟨w_j, x⟩ + b_j) with a trained second layer and bias, He initialisation
 (W ~ N(0, 2/d), b = 0, a ~ N(0, 1/m)), logistic loss, minibatch SGD (main arm) or full-batch GD.
 
-Protocol (run by :mod:`twolayer.experiments.vashisht2024`, whose Records these checks read;
-the checks never train):
-
-1. phase 1: T1 steps on training labels flipped at rate η (i.i.d. flips, fixed once; η = 0.5 is
-   the ``random`` noise model at replacement probability 1, i.e. labels independent of x);
-2. phase 2: T2 steps on the clean labels of the same inputs, in variants
-   ``keep`` (continue with every parameter), ``reinit`` (a re-drawn from N(0, 1/m)) and
-   ``rescale`` (after phase 1, (W, b) and a rescaled to the Frobenius norms ‖W^(0)‖, ‖a^(0)‖ of
-   their initialisation: the weight-norm control);
-3. ``input-noise`` control: phase 1 on clean labels with training inputs x + N(0, σ_in² I)
-   (fixed draw), then phase 2 as ``keep``.
+Protocol: phase 1 on labels flipped at rate η, phase 2 on the clean labels (variants ``keep``,
+``reinit``, ``rescale``), and the ``input-noise`` control, as written out in
+:mod:`twolayer.experiments.vashisht2024`, whose Records these checks read (they never train).
 
 The baseline of every comparison is clean training for T1 + T2 steps: the η = 0 run with the
 head kept, trained through the same two calls (the matched-length control). The η = 0 runs of

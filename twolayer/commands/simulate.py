@@ -8,13 +8,11 @@ import math
 import sys
 from pathlib import Path
 
-from ..config import Config
 from ..engine import Runtime, resolve_device
 from ..errors import ConfigError
 from ..record import Record, check_writable_dir, strict_json
 from ..resources import check_device, check_fits, writing
 from ..simulate import own_mean_correlation, simulate
-from ..threads import threads_for
 from .settings import (
     add_runtime_flags,
     add_setting_flags,
@@ -125,15 +123,10 @@ def run(args: argparse.Namespace) -> int:
             raise ConfigError("out", args.out, "must be a directory path (not empty); omit --out "
                               "to write nothing")
         check_writable_dir(args.out, "out")
-    threads = runtime_threads(args)
-    runtime = Runtime(device=str(device), progress=None if not args.quiet else False,
-                      threads=threads, **runtime_options(args))
-    if args.json:
-        runtime = Runtime(device=str(device), progress=False if args.quiet else None,
-                          threads=threads, **runtime_options(args))
+    runtime = Runtime(device=str(device), progress=False if args.quiet else None,
+                      threads=runtime_threads(args), **runtime_options(args))
     check_fits(cfg, str(device))
-    rec = simulate(cfg, runtime)
-    rec.meta["threads"] = threads_used(cfg, runtime)  # see twolayer.threads (the policy's count)
+    rec = simulate(cfg, runtime)  # meta.threads: the count the training call ran with
     for n in notes:
         if args.json or args.quiet:
             print(f"twolayer simulate: note: {n}", file=sys.stderr)
@@ -154,10 +147,3 @@ def run(args: argparse.Namespace) -> int:
             print(f"record: {path}")
     return 0
 
-
-def threads_used(cfg: Config, runtime: Runtime) -> int:
-    """The intra-op thread count the training call ran with (its thread policy), which the
-    record's ``meta.threads`` reports."""
-    c = cfg.resolved()
-    return threads_for(runtime.threads, c.seeds, c.data.n, c.data.d, c.net.m,
-                       runtime.torch_device)

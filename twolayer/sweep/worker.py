@@ -186,7 +186,6 @@ def _train_batched(configs: list[Config], device: str, baselines: bool = True,
     from ..engine import Runtime, TrainResult, probe_times, train
     from ..net import Params
     from ..simulate import build_record, setup
-    from ..threads import threads_for
 
     runtime = Runtime(device=device, progress=False, budget=budget)
     dev = runtime.torch_device
@@ -218,10 +217,7 @@ def _train_batched(configs: list[Config], device: str, baselines: bool = True,
             meta=dict(result.meta),
         )
         extra = _baselines(pdata.to(dev), cfg.train.objective) if baselines else {}
-        rec = build_record(cfg, pdata, pparams, sub, dev, extra)
-        # the count train ran with; none on a GPU (the CPU threads do not do the work there)
-        rec.meta["threads"] = None if dev.type == "cuda" else threads_for(
-            runtime.threads, len(seeds), cfg0.data.n, cfg0.data.d, cfg0.net.m, dev)
+        rec = build_record(cfg, pdata, pparams, sub, dev, extra)  # meta.threads: train's
         rec.meta["sweep_group_runs"] = len(seeds)
         rec.meta["baselines"] = baselines
         records.append(rec)

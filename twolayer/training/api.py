@@ -61,8 +61,10 @@ def train(
             with torch.no_grad():
                 driver.run(stepper, 0, cfg.steps)
             result = driver.result()
-    # the intra-op threads this call ran with (the thread policy's choice, inside its scope)
-    result.meta.setdefault("threads", torch.get_num_threads())
+    # the intra-op threads this call ran with (the thread policy's choice, inside its scope);
+    # none on a GPU, where the CPU threads do not do the work
+    result.meta.setdefault(
+        "threads", None if runtime.torch_device.type == "cuda" else torch.get_num_threads())
     result.meta.update(precision_settings(tf32))  # the float32 precision it ran under
     return result
 
