@@ -23,7 +23,8 @@ def test_mean_ci_matches_the_textbook_t_interval() -> None:
 def test_mean_ci_drops_non_finite_values_and_finite_counts_them() -> None:
     m, ci = stats.mean_ci([1.0, float("nan"), 3.0, float("inf")])
     assert m == 2.0 and stats.finite([1.0, float("nan"), 3.0, float("inf")]).size == 2
-    assert stats.mean_ci([7.0])[1] == (7.0, 7.0)
+    assert stats.mean_ci([7.0])[0] == 7.0
+    assert all(math.isnan(x) for x in stats.mean_ci([7.0])[1])  # one seed: no interval
     assert all(math.isnan(x) for x in (stats.mean_ci([])[0], *stats.mean_ci([])[1]))
 
 
@@ -130,3 +131,100 @@ def test_verdicts_carry_tier_and_seeds_needed(monkeypatch) -> None:
     assert quick.tier == "smoke" and full.tier == "evidence"
     assert full.seeds_needed == stats.seeds_needed(per_seed, 0.15) == 10
     assert full.to_json()["seeds_needed"] == 10
+
+
+# ---- median_ci, bootstrap_ci, holm_outcomes, outliers: checked against independent oracles ----
+
+
+def test_median_ci_order_statistics_match_the_binomial_table() -> None:
+    # k = 10 at 95%: j = 2 (coverage 1 - 2*P(Bin(10,.5) <= 1) = 0.9785; j = 3 gives 0.8906)
+    v = np.arange(10.0)[::-1]
+    med, (lo, hi) = stats.median_ci(v)
+    assert med == 4.5 and (lo, hi) == (1.0, 8.0)
+    # k = 5: even [min, max] covers only 1 - 2/32 = 0.9375 < 0.95 -> no interval
+    assert all(math.isnan(x) for x in stats.median_ci([1, 2, 3, 4, 5])[1])
+
+
+def test_median_ci_covers_the_median_of_a_bimodal_law_at_its_level() -> None:
+    rng = np.random.default_rng(1)
+    hits, trials = 0, 2000
+    for _ in range(trials):  # 30% of seeds "escape" to +10: median of the law is 0.0 ... (N(0,1))
+        x = np.where(rng.random(12) < 0.3, rng.normal(10, 1, 12), rng.normal(0, 1, 12))
+        _, (lo, hi) = stats.median_ci(x)
+        true_median = 0.5244  # solves 0.7*Phi(m) + 0.3*Phi(m-10) = 0.5 (to 4 digits)
+        hits += lo <= true_median <= hi
+    assert hits / trials >= 0.95 - 3 * math.sqrt(0.95 * 0.05 / trials)
+
+
+def test_bootstrap_ci_is_seeded_and_covers_a_slope() -> None:
+    rng = np.random.default_rng(2)
+    xs = np.array([8.0, 16.0, 32.0])
+    hits, trials = 0, 200
+    for t in range(trials):  # y = 2 log x + noise, 6 seeds per setting
+        groups = [2 * np.log(x) + rng.normal(0, 0.3, 6) for x in xs]
+
+        def slope(*g: np.ndarray) -> float:
+            return float(np.polyfit(np.log(xs), [a.mean() for a in g], 1)[0])
+
+        est, (lo, hi) = stats.bootstrap_ci(groups, slope, n_boot=400, seed=t)
+        assert stats.bootstrap_ci(groups, slope, n_boot=400, seed=t)[1] == (lo, hi)
+        hits += lo <= 2.0 <= hi
+    # percentile bootstrap with 6 per group undercovers somewhat; it must not be far off
+    assert hits / trials >= 0.85
+
+
+def test_bootstrap_ci_needs_two_values_per_sample() -> None:
+    assert all(math.isnan(x) for x in stats.bootstrap_ci([[1.0]], np.median)[1])
+
+
+def test_family_level_is_bonferroni() -> None:
+    assert stats.family_level(0.95, 5) == pytest.approx(0.99)
+
+
+def test_holm_outcomes_against_a_brute_force_holm() -> None:
+    from scipy import stats as ss
+
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        comps = [(rng.normal(rng.normal(0.5, 0.5), 1, 8), 0.0, rng.choice([">=", "<="]))
+                 for _ in range(4)]
+        got = stats.holm_outcomes(comps)
+        # brute force: Holm = reject p_(i) while p_(i) <= alpha/(k - i), stop at first failure
+        def rejected(ps: list[float]) -> set[int]:
+            out: set[int] = set()
+            for rank, i in enumerate(np.argsort(ps)):
+                if ps[i] < 0.05 / (len(ps) - rank):
+                    out.add(int(i))
+                else:
+                    break
+            return out
+        p_claim, p_other = [], []
+        for v, b, d in comps:
+            t = ss.ttest_1samp(v, b)
+            greater = ss.ttest_1samp(v, b, alternative="greater").pvalue
+            less = ss.ttest_1samp(v, b, alternative="less").pvalue
+            assert t.pvalue == pytest.approx(2 * min(greater, less))
+            p_claim.append(greater if d == ">=" else less)
+            p_other.append(less if d == ">=" else greater)
+        h, f = rejected(p_claim), rejected(p_other)
+        want = [HOLDS if i in h else "fails" if i in f else INCONCLUSIVE for i in range(4)]
+        assert got == want
+
+
+def test_holm_outcomes_sign_test_is_exact_binomial() -> None:
+    # 9 of 10 above the bound: P(X >= 9) = 11/1024 = 0.0107 < 0.05 -> holds (one comparison)
+    v = [1.0] * 9 + [-1.0]
+    assert stats.holm_outcomes([(v, 0.0, ">=")], method="sign") == [HOLDS]
+    # 8 of 10: P(X >= 8) = 56/1024 = 0.0547 -> not decided
+    v = [1.0] * 8 + [-1.0] * 2
+    assert stats.holm_outcomes([(v, 0.0, ">=")], method="sign") == [INCONCLUSIVE]
+    # five comparisons at 9/10 each: Holm needs 0.05/5 = 0.01 for the first -> none decided
+    v = [1.0] * 9 + [-1.0]
+    assert stats.holm_outcomes([(v, 0.0, ">=")] * 5, method="sign") == [INCONCLUSIVE] * 5
+    assert stats.holm_outcomes([(v, 0.0, ">=")] * 4, method="sign") == [HOLDS] * 4
+
+
+def test_outliers_flags_escape_seeds_and_non_finite() -> None:
+    v = [0.1, 0.12, 0.09, 0.11, 5.0, float("nan")]
+    assert list(stats.outliers(v)) == [4, 5]
+    assert stats.used(v) == 5

@@ -5,7 +5,17 @@ A claim measures a statistic per seed (run) r = 1..R, or per pooled batch of run
 it with the paper's bound or predicted interval. Nothing here decides from a point estimate:
 
 - :func:`mean_ci`: the mean over the finite values v_1..v_k and its Student-t interval
-  v̄ ± t_{k−1, 1−(1−level)/2} · s/√k (a point interval when k = 1; NaN when k = 0);
+  v̄ ± t_{k−1, 1−(1−level)/2} · s/√k (NaN when k < 2: one seed is a point estimate, no
+  interval); :func:`used` counts the k values that entered it;
+- :func:`median_ci`: the median and its distribution-free order-statistic interval
+  [v_(j), v_(k+1−j)] (binomial coverage ≥ level), for heavy-tailed or bimodal outcomes;
+- :func:`bootstrap_ci`: a percentile bootstrap interval of any statistic of one or more
+  independent samples (each resampled with replacement; e.g. the median, or a trend slope over
+  settings with seeds resampled inside each setting);
+- :func:`family_level`: the per-comparison level 1 − (1 − level)/k of a Bonferroni family;
+  :func:`holm_outcomes`: the outcomes of k one-sided comparisons inside one claim, with Holm's
+  step-down correction (t-test or sign test per comparison);
+- :func:`outliers`: seeds more than 3.5 scaled MADs from the median (flagged and counted);
 - :func:`jackknife`: a statistic of pooled runs and its leave-one-run-out interval
   θ̂ ± t_{R−1} · sqrt((R−1)/R · Σ_r (θ̂_(r) − θ̄_(·))²), optionally on the log scale;
 - :func:`compare` (one-sided bound), :func:`interval_outcome` (predicted interval),
@@ -41,15 +51,22 @@ def finite(values: Iterable[float]) -> np.ndarray:
     return v[np.isfinite(v)]
 
 
+def used(values: Iterable[float]) -> int:
+    """How many of ``values`` are finite (the seeds that enter :func:`mean_ci` and friends):
+    report this, not the number of runs, as a verdict's seed count."""
+    return int(finite(values).size)
+
+
 def mean_ci(values: Iterable[float], level: float = 0.95) -> tuple[float, Interval]:
-    """Mean over the finite values and its Student-t confidence interval (a point interval for
-    one value, NaN for none). Use :func:`finite` to count how many values entered it."""
+    """Mean over the finite values and its Student-t confidence interval (NaN interval for fewer
+    than two values: one seed is a point estimate, which decides nothing). Use :func:`used` to
+    count how many values entered it."""
     v = finite(values)
     if v.size == 0:
         return float("nan"), (float("nan"), float("nan"))
     m = float(v.mean())
     if v.size == 1:
-        return m, (m, m)
+        return m, (float("nan"), float("nan"))
     from scipy import stats
 
     half = float(stats.t.ppf(0.5 + level / 2, v.size - 1) * v.std(ddof=1) / math.sqrt(v.size))
@@ -181,6 +198,129 @@ def seeds_needed(values: Iterable[float], bound: float, level: float = 0.95,
         else:
             lo = mid + 1
     return lo
+
+
+def median_ci(values: Iterable[float], level: float = 0.95) -> tuple[float, Interval]:
+    """Median of the finite values and its distribution-free interval [v_(j), v_(k+1−j)]: the
+    widest-j order statistics whose coverage 1 − 2·P(Bin(k, ½) ≤ j − 1) is at least ``level``.
+    NaN interval when no j reaches the level (k ≤ 5 at 95%)."""
+    v = np.sort(finite(values))
+    k = v.size
+    if k == 0:
+        return float("nan"), (float("nan"), float("nan"))
+    med = float(np.median(v))
+    from scipy import stats
+
+    best = None
+    for j in range(1, k // 2 + 1):  # coverage decreases in j: take the largest j that still covers
+        if 1.0 - 2.0 * float(stats.binom.cdf(j - 1, k, 0.5)) >= level:
+            best = j
+        else:
+            break
+    if best is None:
+        return med, (float("nan"), float("nan"))
+    return med, (float(v[best - 1]), float(v[k - best]))
+
+
+def bootstrap_ci(
+    samples: Sequence[Iterable[float]],
+    stat: Callable[..., float],
+    level: float = 0.95,
+    n_boot: int = 2000,
+    seed: int = 0,
+) -> tuple[float, Interval]:
+    """``stat(*samples)`` and its percentile bootstrap interval: each sample (e.g. the seeds of
+    one setting) is resampled with replacement independently, ``n_boot`` times, from a seeded
+    generator (the same inputs give the same interval). Non-finite values are dropped first; a
+    sample with fewer than two values gives a NaN interval. Resamples whose statistic is not
+    finite are counted as missing; more than 5% missing gives a NaN interval."""
+    arrs = [finite(s) for s in samples]
+    est = float(stat(*arrs)) if all(a.size for a in arrs) else float("nan")
+    if any(a.size < 2 for a in arrs):
+        return est, (float("nan"), float("nan"))
+    rng = np.random.default_rng(seed)
+    boots = np.empty(n_boot)
+    for b in range(n_boot):
+        boots[b] = stat(*[a[rng.integers(0, a.size, a.size)] for a in arrs])
+    ok = boots[np.isfinite(boots)]
+    if ok.size < 0.95 * n_boot:
+        return est, (float("nan"), float("nan"))
+    a = (1.0 - level) / 2
+    return est, (float(np.quantile(ok, a)), float(np.quantile(ok, 1.0 - a)))
+
+
+def family_level(level: float, k: int) -> float:
+    """Per-comparison confidence level of a Bonferroni family of ``k`` intervals with joint
+    level ``level``: 1 − (1 − level)/k (k ≥ 1)."""
+    return 1.0 - (1.0 - level) / max(1, int(k))
+
+
+def _one_sided_p(v: np.ndarray, bound: float, direction: str, method: str) -> tuple[float, float]:
+    """(p for 'the claimed side', p for 'the other side') of one comparison."""
+    from scipy import stats
+
+    if v.size < 2:
+        return 1.0, 1.0
+    if method == "sign":
+        above, below = int((v > bound).sum()), int((v < bound).sum())
+        n = above + below
+        if n == 0:
+            return 1.0, 1.0
+        p_above = float(stats.binom.sf(above - 1, n, 0.5))  # P(X >= above) under median = bound
+        p_below = float(stats.binom.sf(below - 1, n, 0.5))
+    elif method == "t":
+        s = float(v.std(ddof=1))
+        if s == 0.0:
+            gap = float(v.mean()) - bound
+            p_above = 0.0 if gap > 0 else 1.0
+            p_below = 0.0 if gap < 0 else 1.0
+        else:
+            t = (float(v.mean()) - bound) / (s / math.sqrt(v.size))
+            p_above = float(stats.t.sf(t, v.size - 1))
+            p_below = float(stats.t.cdf(t, v.size - 1))
+    else:
+        raise ValueError(f"method must be 't' or 'sign', not {method!r}")
+    if direction == ">=":
+        return p_above, p_below
+    if direction == "<=":
+        return p_below, p_above
+    raise ValueError(f"direction must be '<=' or '>=', not {direction!r}")
+
+
+def holm_outcomes(
+    comparisons: Sequence[tuple[Iterable[float], float, str]],
+    level: float = 0.95,
+    method: str = "t",
+) -> list[str]:
+    """Outcomes of k one-sided comparisons (per-seed values, bound, ``">="``/``"<="``) inside one
+    claim, family-wise at ``level`` by Holm's step-down procedure: comparison i *holds* when
+    its Holm-adjusted p-value for "the claimed side" is below 1 − level, *fails* when the one for
+    "the other side" is, else inconclusive. ``method``: ``"t"`` (one-sample t-test of the mean)
+    or ``"sign"`` (exact sign test of the median, for heavy-tailed or bimodal values)."""
+    alpha = 1.0 - level
+    ps = [_one_sided_p(finite(v), float(b), d, method) for v, b, d in comparisons]
+    if not ps:
+        return []
+    hold = holm([p[0] for p in ps])
+    fail = holm([p[1] for p in ps])
+    return [HOLDS if h < alpha else FAILS if f < alpha else INCONCLUSIVE
+            for h, f in zip(hold, fail)]
+
+
+def outliers(values: Iterable[float], cut: float = 3.5) -> np.ndarray:
+    """Indices (into ``values``) of finite values more than ``cut`` scaled median absolute
+    deviations (1.4826·MAD) from the median; non-finite values are flagged too. With MAD = 0,
+    every value different from the median is flagged."""
+    v = np.asarray(list(values) if not isinstance(values, np.ndarray) else values,
+                   dtype=np.float64).ravel()
+    ok = np.isfinite(v)
+    if not ok.any():
+        return np.flatnonzero(~ok)
+    med = float(np.median(v[ok]))
+    mad = 1.4826 * float(np.median(np.abs(v[ok] - med)))
+    dev = np.abs(v - med)
+    far = dev > cut * mad if mad > 0 else dev > 0
+    return np.flatnonzero(far | ~ok)
 
 
 def fmt_num(x: float | None) -> str:

@@ -59,6 +59,7 @@ class Verdict:
     tier: str = EVIDENCE  # "smoke" for a --quick run (the code works; not evidence)
     seeds_needed: int | None = None  # inconclusive: seeds at which the interval would decide
     decides: bool = True  # False: a [PROPOSAL] setting, reported apart, not in the exit status
+    regime: str = ""  # why in_regime is what it is: the premises measured on the runs
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
@@ -84,6 +85,9 @@ class Outcome:
     figure: str | None = None
     per_seed: tuple[float, ...] | None = None  # the per-seed statistic behind ci, if any
     threshold: float | None = None  # the bound it is compared with, if one number
+    direction: str | None = None  # ">=" or "<=": the claimed side of threshold (for --seeds auto)
+    in_regime: bool | None = None  # computed from the measured premises; None: the claim's own
+    regime: str = ""  # which premises were measured, with their values
 
 
 CheckFn = Callable[[Runs], "Outcome | Verdict"]
@@ -107,13 +111,14 @@ class Claim:
         needed = None
         if o.verdict == INCONCLUSIVE and o.per_seed is not None and o.threshold is not None:
             needed = seeds_needed(o.per_seed, o.threshold)
+        in_regime = self.in_regime if o.in_regime is None else bool(o.in_regime)
         return Verdict(
             id=self.id, paper=self.paper, statement=self.statement, source=self.source,
             verdict=o.verdict, measured=None if o.measured is None else float(o.measured),
             bound=o.bound, ci=None if o.ci is None else (float(o.ci[0]), float(o.ci[1])),
-            seeds=int(o.seeds), setting=o.setting, in_regime=self.in_regime, tag=self.tag,
+            seeds=int(o.seeds), setting=o.setting, in_regime=in_regime, tag=self.tag,
             detail=o.detail, figure=o.figure, tier=tier, seeds_needed=needed,
-            decides=self.decides,
+            decides=self.decides, regime=o.regime,
         )
 
     def error(self, message: str, tier: str = EVIDENCE) -> Verdict:
@@ -156,9 +161,24 @@ def outcome(
     setting: str,
     detail: str = "",
     figure: str | None = None,
+    *,
+    per_seed: Iterable[float] | None = None,
+    threshold: float | None = None,
+    direction: str | None = None,
+    in_regime: bool | None = None,
+    regime: str = "",
 ) -> Outcome:
-    """What a check returns (see :class:`Outcome`)."""
-    return Outcome(verdict, measured, bound, ci, seeds, setting, detail, figure)
+    """What a check returns (see :class:`Outcome`). ``per_seed``, ``threshold`` and
+    ``direction``: the per-seed statistic behind ``ci`` and the bound it is compared with (they
+    give an inconclusive verdict its ``seeds_needed`` and let ``--seeds auto`` decide it);
+    ``in_regime`` and ``regime``: whether the setting is inside the theorem's assumptions,
+    computed from measured premises, and which premises with which values (None keeps the
+    claim's registered ``in_regime``)."""
+    if direction is not None and direction not in (">=", "<="):
+        raise ValueError(f"direction must be '>=' or '<=', not {direction!r}")
+    ps = None if per_seed is None else tuple(float(x) for x in per_seed)
+    return Outcome(verdict, measured, bound, ci, seeds, setting, detail, figure, ps,
+                   None if threshold is None else float(threshold), direction, in_regime, regime)
 
 
 def judge(c: Claim, runs: Runs) -> Verdict:
@@ -176,7 +196,8 @@ def judge(c: Claim, runs: Runs) -> Verdict:
         if result.id != c.id:
             return c.error(f"the check returned a verdict for another claim ({result.id})", tier)
         result = Outcome(result.verdict, result.measured, result.bound, result.ci, result.seeds,
-                         result.setting, result.detail, result.figure)
+                         result.setting, result.detail, result.figure,
+                         in_regime=result.in_regime, regime=result.regime)
     if not isinstance(result, Outcome):
         return c.error(f"the check returned a {type(result).__name__}, not an Outcome", tier)
     if result.verdict not in (HOLDS, FAILS, INCONCLUSIVE, ERROR):

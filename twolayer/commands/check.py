@@ -153,6 +153,8 @@ def render_details(verdicts: Sequence[Verdict]) -> str:
     lines = ["details:"]
     for v in verdicts:
         lines.append(f"  {v.id}: bound {v.bound}; setting {v.setting}")
+        if v.regime:
+            lines.append(f"    regime ({'inside' if v.in_regime else 'outside'}): {v.regime}")
         if v.detail:
             lines.append(f"    {v.detail}")
     return "\n".join(lines)
@@ -214,6 +216,9 @@ def render_markdown(
             + (f"; about {v.seeds_needed} seeds would decide it at the measured effect"
                if v.seeds_needed else ""),
         ]
+        if v.regime:
+            lines.append(f"- Regime ({'inside' if v.in_regime else 'outside'} the assumptions, "
+                         f"from measured premises): {_md(v.regime)}")
         if v.detail:
             lines.append(f"- Details: {v.detail}")
         lines.append("")
