@@ -1,38 +1,49 @@
-"""The public API: everything a plugin (a researcher's own claims, experiments, figures and
-probes) needs, and nothing private. Import from here, not from twolayer's modules: these names
-and signatures are kept stable.
+"""The public API: everything a plugin (a researcher's own claims, experiments, figures, probes,
+data kinds and losses) needs, and nothing private. Import from here, not from twolayer's
+modules: these names and signatures are kept stable. ``docs/api.md`` is generated from this
+module (``python -m twolayer.apidoc > docs/api.md``), in the sections of ``_SECTIONS``.
 
 Running networks
     :class:`Config` (with :class:`DataConfig`, :class:`NetConfig`, :class:`TrainConfig`,
     :class:`ProbeConfig`), :class:`Runtime` (device, threads), :func:`simulate` (one batched
     call → a :class:`Record`), :func:`setup` (data and initial parameters of a config),
-    :func:`train` (the training loop, for phased experiments), :func:`probe_times`,
-    :func:`build_record` (a Record from a training result).
+    :func:`train` (the training loop, for phased experiments), :func:`measure` (the probes at one
+    point, no training), :func:`probe_times`, :func:`build_record` (a Record from a training
+    result).
 Training your own way
     :class:`Params` and :func:`init_params` (the parameters of R networks; build your own
-    initialisation as a Params), :class:`Dataset` (construct one for your own data, e.g. a
-    validation set the probes read), :class:`MinibatchObjective` (pass one as ``weights`` to
-    :func:`train` to draw every SGD step's minibatch yourself, e.g. a fresh stream), and
-    :func:`register_loss` with :class:`Loss` (a one-output margin loss ℓ(y f) usable as
-    ``TrainConfig(objective=name)``).
+    initialisation as a Params), :func:`forward` (f(x) of every run on inputs of your own),
+    :class:`Dataset` (construct one for your own data, e.g. a validation set the probes read),
+    :class:`MinibatchObjective` (pass one as ``weights`` to :func:`train` to draw every SGD
+    step's minibatch yourself, e.g. a fresh stream), :func:`generator` (a run's own random
+    stream), and :func:`register_loss` with :class:`Loss` (a one-output margin loss ℓ(y f), its
+    value and ∂ℓ/∂f, usable as ``TrainConfig(objective=name)``; :func:`loss_of` returns the Loss
+    of an objective name).
 Data kinds
     :func:`register_data_kind` registers a :class:`DataKind` (name, config class: a frozen
     dataclass subclassing :class:`DataConfig`, sampler ``sample(cfg, seeds, dtype) -> Dataset``,
     CLI :class:`Flag` s, optional record summary) usable as ``--data NAME`` and ``data.kind``;
     :func:`iid_sampler` builds the sampler of i.i.d. points, :func:`streaming_kind` a kind whose
-    SGD steps draw fresh minibatches (online SGD).
+    SGD steps draw fresh minibatches from the per-run generators (online SGD).
 Measuring
     :func:`probe` registers a probe ``fn(state: ProbeState) -> dict[str, Tensor]`` (each
-    tensor [R, ...]) under a name usable in ``Config.probe.probes`` and ``--probes``.
+    tensor [R, ...]) under a name usable in ``Config.probe.probes`` and ``--probes``; the probe
+    reads the configuration of every run from ``state.configs`` and
+    :meth:`ProbeState.config_values` (e.g. the noise rate η per run).
 Experiments, claims, figures
     :func:`experiment` registers ``run(quick, seeds, runtime) -> Record | dict[str, Record]``;
     :func:`claim` registers ``check(runs: Runs) -> Outcome`` (build it with :func:`outcome`);
     :func:`figure` registers ``make(out_dir, runs) -> list[Path]``. :class:`Runs` hands out the
     experiments' Records (trained once, or read from the :class:`RecordStore`).
 Verdict statistics
-    :mod:`stats` (``mean_ci``, ``compare``, ``interval_outcome``, ``sign_outcome``, ``combine``,
-    ``exists``, ``jackknife``, ``loglog_slope``, ``semilog_slope``, ``holm``,
-    ``seeds_needed``) and the outcomes ``HOLDS``, ``FAILS``, ``INCONCLUSIVE``.
+    :mod:`stats` (``mean_ci``, ``median_ci``, ``bootstrap_ci``, ``jackknife``, ``compare``,
+    ``interval_outcome``, ``sign_outcome``, ``combine``, ``exists``, ``holm``,
+    ``holm_outcomes``, ``family_level``, ``outliers``, ``used``, ``finite``, ``loglog_slope``,
+    ``semilog_slope``, ``seeds_needed``) and the outcomes ``HOLDS``, ``FAILS``,
+    ``INCONCLUSIVE``.
+Errors
+    :class:`ConfigError` (an invalid setting: raise it from a data kind's ``check``) and
+    :class:`DivergenceError` (a run went NaN/inf in training; catch it to report divergence).
 """
 
 from __future__ import annotations
@@ -51,23 +62,49 @@ from .config import (
     register_data_kind,
 )
 from .data import Dataset, iid_sampler, streaming_kind
-from .engine import MinibatchObjective, Runtime, TrainResult, probe_times, train
+from .engine import MinibatchObjective, Runtime, TrainResult, measure, probe_times, train
+from .errors import DivergenceError
 from .experiments import Runs, experiment
-from .net import Loss, Params, init_params, register_loss
+from .net import Loss, Params, forward, init_params, loss_of, register_loss
 from .plots import figure
 from .probes import ProbeState
 from .probes import register as probe
 from .record import Record
+from .seeding import generator
 from .simulate import build_record, setup, simulate
 from .stats import FAILS, HOLDS, INCONCLUSIVE
 from .store import RecordStore
 
+# The reference's sections (docs/api.md), in order; every name of __all__ is in exactly one.
+_SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Running networks", ("Config", "DataConfig", "NetConfig", "TrainConfig", "ProbeConfig",
+                          "Runtime", "simulate", "setup", "train", "measure", "TrainResult",
+                          "probe_times", "build_record", "Record")),
+    ("Training your own way", ("Params", "init_params", "forward", "Dataset",
+                               "MinibatchObjective", "generator", "Loss", "register_loss",
+                               "loss_of")),
+    ("Data kinds", ("register_data_kind", "DataKind", "Flag", "iid_sampler", "streaming_kind")),
+    ("Measuring", ("probe", "ProbeState")),
+    ("Experiments, claims, figures", ("experiment", "claim", "outcome", "Outcome", "Verdict",
+                                      "figure", "Runs", "RecordStore")),
+    ("Verdict statistics", ("stats", "HOLDS", "FAILS", "INCONCLUSIVE")),
+    ("Errors", ("ConfigError", "DivergenceError")),
+)
+
+# What the constants mean (a string has no docstring of its own).
+_CONSTANTS: dict[str, str] = {
+    "HOLDS": "The verdict of a claim whose whole interval lies on the claimed side of its bound.",
+    "FAILS": "The verdict of a claim whose whole interval lies on the other side of its bound.",
+    "INCONCLUSIVE": "The verdict of a claim whose interval straddles its bound (more seeds may "
+                    "decide it: ``seeds_needed``).",
+}
+
 __all__ = [
     "FAILS", "HOLDS", "INCONCLUSIVE",
-    "Config", "ConfigError", "DataConfig", "DataKind", "Dataset", "Flag", "Loss",
-    "MinibatchObjective", "NetConfig", "Outcome", "Params", "ProbeConfig", "ProbeState", "Record",
-    "RecordStore", "Runs", "Runtime", "TrainConfig", "TrainResult", "Verdict",
-    "build_record", "claim", "experiment", "figure", "iid_sampler", "init_params", "outcome",
-    "probe", "probe_times", "register_data_kind", "register_loss", "setup", "simulate", "stats",
-    "streaming_kind", "train",
+    "Config", "ConfigError", "DataConfig", "DataKind", "Dataset", "DivergenceError", "Flag",
+    "Loss", "MinibatchObjective", "NetConfig", "Outcome", "Params", "ProbeConfig", "ProbeState",
+    "Record", "RecordStore", "Runs", "Runtime", "TrainConfig", "TrainResult", "Verdict",
+    "build_record", "claim", "experiment", "figure", "forward", "generator", "iid_sampler",
+    "init_params", "loss_of", "measure", "outcome", "probe", "probe_times", "register_data_kind",
+    "register_loss", "setup", "simulate", "stats", "streaming_kind", "train",
 ]

@@ -457,6 +457,7 @@ class Config:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Config:
+        """The Config of a dict as :meth:`to_dict` writes it (a record's ``config``)."""
         d = dict(d)
         try:
             parts = {
@@ -480,6 +481,7 @@ class Config:
 
     @property
     def run_seeds(self) -> list[int]:
+        """The seeds of the R runs: ``seed``, ``seed + 1``, ..., ``seed + seeds − 1``."""
         return [self.seed + r for r in range(self.seeds)]
 
     def replace(self, **sections: Any) -> Config:

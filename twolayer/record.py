@@ -43,6 +43,10 @@ DOCUMENT = "record.json"
 
 @dataclass
 class Record:
+    """What one batched simulation measured: the resolved config (a dict), its run id, the
+    probe times [T], named arrays (``rec["errors/test_error"]``: probe arrays [R, T, ...],
+    static arrays [R, ...]), metadata and a summary of headline numbers (module docstring)."""
+
     config: dict[str, Any]
     run_id: str
     times: np.ndarray
@@ -52,6 +56,7 @@ class Record:
 
     @property
     def seeds(self) -> int:
+        """R, the number of runs (the config's ``seeds``)."""
         return int(self.config["seeds"])
 
     def __getitem__(self, key: str) -> np.ndarray:
@@ -65,6 +70,8 @@ class Record:
         return self.arrays[key][:, int(idx[0])]
 
     def to_json(self) -> dict[str, Any]:
+        """The ``record.json`` document without its checksums: format, run id, config, times,
+        meta, summary, and the arrays' shapes and dtypes."""
         return {
             "format": FORMAT_VERSION,
             "run_id": self.run_id,

@@ -100,7 +100,7 @@ def simulate(config: Config, runtime: Runtime | None = None) -> Record:
     times = probe_times(cfg.train.steps, cfg.probe.num_times, cfg.probe.dense_until)
     start = time.perf_counter()
     result = train(params, data, cfg.train, times, cfg.probe.probes, runtime, cfg.run_seeds,
-                   weights=stream_objective(cfg.data))
+                   weights=stream_objective(cfg.data), configs=cfg)
     dev_data = data.to(device)
     err, err_clean = fit_linear(dev_data, cfg.train.objective, bias=True)
     err_nb, err_clean_nb = fit_linear(dev_data, cfg.train.objective, bias=False)

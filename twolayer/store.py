@@ -82,14 +82,17 @@ class RecordStore:
     # -- paths ------------------------------------------------------------------------------
     @property
     def records(self) -> Path:
+        """The folder of the records (``<root>/records``)."""
         return self.root / "records"
 
     @property
     def entries(self) -> Path:
+        """The folder of the experiments' entries (``<root>/entries``)."""
         return self.root / "entries"
 
     @property
     def quarantine_dir(self) -> Path:
+        """The folder damaged items are moved to (``<root>/quarantine``)."""
         return self.root / "quarantine"
 
     # -- records ----------------------------------------------------------------------------
@@ -182,6 +185,7 @@ class RecordStore:
         return parts[""] if doc["kind"] == "record" else parts
 
     def has_entry(self, key: Mapping[str, Any]) -> bool:
+        """An entry exists under ``key`` (not verified: :meth:`get_entry` verifies)."""
         return (self.entries / f"{address_of(key, 16)}.json").is_file()
 
     @staticmethod

@@ -42,6 +42,11 @@ SMOKE, EVIDENCE = "smoke", "evidence"
 
 @dataclass(frozen=True)
 class Verdict:
+    """A judged claim: its identity (id, paper, statement, source, tag), the check's outcome
+    (verdict holds / fails / inconclusive / error, measured value, bound, interval, seeds,
+    setting) and how to read it (in_regime and regime, tier smoke or evidence, seeds_needed,
+    decides)."""
+
     id: str
     paper: str
     statement: str
@@ -62,6 +67,7 @@ class Verdict:
     regime: str = ""  # why in_regime is what it is: the premises measured on the runs
 
     def to_json(self) -> dict[str, Any]:
+        """The verdict as a JSON object (the interval as a list, a non-finite value as null)."""
         d = asdict(self)
         d["ci"] = list(self.ci) if self.ci is not None else None
         for k in ("measured",):

@@ -25,6 +25,11 @@ from .noise import corrupt
 
 @dataclass(frozen=True)
 class Dataset:
+    """The data of R runs, run axis first (module docstring): training inputs x [R, n, d],
+    clean labels ``y_true``, training labels ``y`` (corrupted at rate η), the ``noisy`` mask,
+    cluster ids, a test set (``x_test``, ``y_test_true``, ``y_test``, ``cluster_test``), the
+    number of classes K, the kind's name, its named ``extras`` [R, ...] and ``directions``."""
+
     x: torch.Tensor  # [R, n, d]
     y_true: torch.Tensor  # [R, n] clean labels ỹ
     y: torch.Tensor  # [R, n] training labels (possibly corrupted)
@@ -41,6 +46,7 @@ class Dataset:
 
     @property
     def runs(self) -> int:
+        """R, the number of runs."""
         return self.x.shape[0]
 
     @property

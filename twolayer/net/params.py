@@ -26,17 +26,21 @@ class Params:
 
     @property
     def runs(self) -> int:
+        """R, the number of networks."""
         return self.W.shape[0]
 
     @property
     def m(self) -> int:
+        """m, the width (neurons per network)."""
         return self.W.shape[1]
 
     @property
     def outputs(self) -> int:
+        """o, the outputs per network (1, or K for softmax)."""
         return self.a.shape[2]
 
     def clone(self) -> Params:
+        """A copy with cloned tensors."""
         return replace(
             self,
             W=self.W.clone(),
@@ -45,6 +49,7 @@ class Params:
         )
 
     def to(self, device: torch.device | str, dtype: torch.dtype | None = None) -> Params:
+        """The parameters on ``device`` (and in ``dtype`` if given)."""
         return replace(
             self,
             W=self.W.to(device, dtype),
@@ -53,6 +58,7 @@ class Params:
         )
 
     def select(self, runs: list[int] | slice) -> Params:
+        """The networks of the given runs."""
         return replace(
             self, W=self.W[runs], a=self.a[runs], b=None if self.b is None else self.b[runs]
         )

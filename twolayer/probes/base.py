@@ -11,18 +11,26 @@ gradient of the probe's loss anyway (full batch, the mean loss), the training la
 group gradients' Gram matrix Γ_st = ⟨g_s, g_t⟩ in that same pass and hands it to the probe
 (:meth:`ProbeState.in_step`); otherwise the probe computes it itself. The training layer never
 names a probe and never writes a probe's private state.
+
+A probe reads the configuration it measures under from :attr:`ProbeState.configs` (one frozen
+:class:`~twolayer.config.Config` per run: a batched call may hold runs of different configs,
+e.g. a sweep's noise rates) or, per field, :meth:`ProbeState.config_values` (a tensor [R] of
+one numeric field, e.g. the label-noise rate η of every run, or the step size α).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
 
 from .. import net
+from ..config import Config
 from ..data import Dataset
+from ..errors import ConfigError
 from ..net import Params
 
 ProbeFn = Callable[["ProbeState"], dict[str, torch.Tensor]]
@@ -80,10 +88,12 @@ def summaries(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 @dataclass
 class ProbeState:
-    """What a probe may read at one probe time: the step, the parameters (current and initial),
-    the dataset on the compute device, the objective and the chunk budget; and what the
-    training step already computed at these parameters (:meth:`set_train_outputs`,
-    :meth:`set_in_step`), shared by the probes at this time."""
+    """What a probe may read at one probe time: the step t, the parameters θ_t (``params``) and
+    θ_0 (``init``), the dataset on the compute device, the objective's name, the chunk budget,
+    and the configuration every run trains under (``configs``, read-only: one frozen
+    :class:`~twolayer.config.Config` per run, or None when the training call was given none);
+    and what the training step already computed at these parameters
+    (:meth:`set_train_outputs`, :meth:`set_in_step`), shared by the probes at this time."""
 
     step: int
     params: Params
@@ -91,8 +101,39 @@ class ProbeState:
     data: Dataset
     objective: str
     budget: int = net.DEFAULT_CHUNK_ELEMENTS
+    configs: tuple[Config, ...] | None = None
     _cache: dict[str, torch.Tensor] = field(default_factory=dict)
     _in_step: dict[str, torch.Tensor] = field(default_factory=dict)
+
+    def config_values(self, path: str) -> torch.Tensor:
+        """One numeric config field for every run: a tensor [R] (the parameters' dtype and
+        device) of ``path`` ("section.field" such as ``"data.noise"`` for the label-noise rate
+        η, ``"train.lr"`` for the step size α, or a top-level field such as ``"seed"``), read
+        from run r's own config (runs of one batched call may differ, e.g. in η). Raises
+        :class:`~twolayer.config.ConfigError` when the call was given no configs (pass
+        ``configs=`` to ``train``/``measure``; ``simulate`` and sweeps always do), when the
+        field does not exist, or when it is not a number."""
+        key = "config:" + path
+        if key in self._cache:
+            return self._cache[key]
+        if self.configs is None:
+            raise ConfigError("configs", None, "this training call was given no configuration; "
+                              "pass configs= to train() or measure() (simulate and sweeps do)")
+        values = []
+        for cfg in self.configs:
+            obj: Any = cfg
+            for part in path.split("."):
+                if not hasattr(obj, part) or part.startswith("_"):
+                    raise ConfigError("path", path, "a config field such as data.noise, "
+                                      "train.lr, net.m or seed")
+                obj = getattr(obj, part)
+            if isinstance(obj, bool) or not isinstance(obj, (int, float)):
+                raise ConfigError("path", path, f"a numeric field (its value is {obj!r}; read "
+                                  "state.configs[r] for others)")
+            values.append(obj)
+        out = torch.tensor(values, dtype=self.params.W.dtype, device=self.params.W.device)
+        self._cache[key] = out
+        return out
 
     def set_train_outputs(self, out: torch.Tensor) -> None:
         """f(θ_t) [R, n, o] on the training inputs, from the step (so no probe recomputes it)."""
@@ -107,14 +148,31 @@ class ProbeState:
         return self._in_step.get(probe)
 
     def out_train(self) -> torch.Tensor:
+        """f(θ_t) [R, n, o] on the training inputs (computed once per probe time)."""
         if "train" not in self._cache:
             self._cache["train"] = net.forward(self.params, self.data.x, self.budget)
         return self._cache["train"]
 
     def out_test(self) -> torch.Tensor:
+        """f(θ_t) [R, n_test, o] on the test inputs (computed once per probe time)."""
         if "test" not in self._cache:
             self._cache["test"] = net.forward(self.params, self.data.x_test, self.budget)
         return self._cache["test"]
+
+
+def per_run_configs(configs: Config | Sequence[Config] | None, runs: int
+                    ) -> tuple[Config, ...] | None:
+    """The configs of a training call's R runs: one Config for all of them, or one per run
+    (a sequence of length R); None stays None."""
+    if configs is None:
+        return None
+    if isinstance(configs, Config):
+        return (configs,) * runs
+    out = tuple(configs)
+    if len(out) != runs or not all(isinstance(c, Config) for c in out):
+        raise ConfigError("configs", f"{len(out)} values", f"one Config for all {runs} runs, or "
+                          f"a sequence of {runs} Configs (one per run)")
+    return out
 
 
 def masked_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

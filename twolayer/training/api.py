@@ -3,12 +3,13 @@ the flow), :func:`train_flow` and :func:`measure` (the probes at one point, no t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import torch
 
-from ..config import ConfigError, TrainConfig
+from ..config import Config, ConfigError, TrainConfig
 from ..data import Dataset
 from ..net import Params
 from ..precision import float32_precision
@@ -30,6 +31,7 @@ def train(
     seeds: list[int] | None = None,
     init: Params | None = None,
     weights: torch.Tensor | WeightsFn | None = None,
+    configs: Config | Sequence[Config] | None = None,
 ) -> TrainResult:
     """Train R networks for ``cfg.steps`` steps and probe them at ``times``.
 
@@ -45,6 +47,9 @@ def train(
     :data:`WeightsFn` recomputes them every step from f(θ_{t−1}) on the training inputs (no extra
     forward pass; one at entry for t = 0) under full-batch GD; under minibatch SGD it must be a
     :class:`MinibatchObjective`, which draws each step's rows and weights itself.
+    configs: the configuration the probes read (:attr:`ProbeState.configs`): one Config for all
+    R runs, or one per run (runs of one call may differ, e.g. in the noise rate); it changes
+    nothing in training.
     Raises :class:`DivergenceError` naming the run and the step where f became NaN/inf.
     """
     runtime = runtime or Runtime()
@@ -53,10 +58,10 @@ def train(
     with float32_precision(tf32):
         if cfg.integrator != "gd":
             result = train_integrator(params, data, cfg, times, probes, runtime, seeds, init,
-                                      weights)
+                                      weights, configs)
         else:
             driver = Driver(params, data, cfg.objective, cfg.steps, times, probes, runtime,
-                            seeds, init)
+                            seeds, init, configs=configs)
             stepper = GDStepper(driver, cfg, 0, weights)
             with torch.no_grad():
                 driver.run(stepper, 0, cfg.steps)
@@ -79,6 +84,7 @@ def train_integrator(
     seeds: list[int] | None = None,
     init: Params | None = None,
     weights: torch.Tensor | None = None,
+    configs: Config | Sequence[Config] | None = None,
 ) -> TrainResult:
     """:func:`train` for ``cfg.integrator`` "flow" or "auto" (GD up to ``cfg.switch``, then the
     flow, in one driver)."""
@@ -89,12 +95,14 @@ def train_integrator(
         raise ConfigError("integrator", cfg.integrator, "flow and auto need full-batch GD "
                           "(no --batch-size)")
     if cfg.integrator == "flow":
-        return train_flow(params, data, cfg, times, probes, runtime, seeds, init, weights)
+        return train_flow(params, data, cfg, times, probes, runtime, seeds, init, weights,
+                          configs=configs)
     if cfg.integrator != "auto":
         raise ConfigError("integrator", cfg.integrator, "valid choices are gd, flow, auto")
     runtime = runtime or Runtime()
     switch = min(cfg.switch, cfg.steps)
-    driver = Driver(params, data, cfg.objective, cfg.steps, times, probes, runtime, seeds, init)
+    driver = Driver(params, data, cfg.objective, cfg.steps, times, probes, runtime, seeds, init,
+                    configs=configs)
     with float32_precision(bool(getattr(runtime, "tf32", False))), torch.no_grad():
         driver.run(GDStepper(driver, cfg, 0, weights), 0, switch)
         if switch >= cfg.steps:
@@ -118,6 +126,7 @@ def train_flow(
     init: Params | None = None,
     weights: torch.Tensor | None = None,
     t0: int = 0,
+    configs: Config | Sequence[Config] | None = None,
 ) -> TrainResult:
     """Integrate dθ/dt = −α ∇L̂(θ) from t = ``t0`` to ``cfg.steps`` (GD-step units) with the
     shared-step Bogacki–Shampine 3(2) pair (:mod:`.flow`), probing exactly at ``times``
@@ -126,7 +135,7 @@ def train_flow(
     tf32 = bool(getattr(runtime, "tf32", False))
     with float32_precision(tf32):
         driver = Driver(params, data, cfg.objective, cfg.steps, times, probes, runtime, seeds,
-                        init, t0=t0)
+                        init, t0=t0, configs=configs)
         stepper = FlowStepper(driver, cfg, t0, weights)
         with torch.no_grad():
             driver.run(stepper, t0, cfg.steps)
@@ -141,12 +150,14 @@ def measure(
     init: Params | None = None,
     objective: str = "logistic",
     step: int = 0,
+    configs: Config | Sequence[Config] | None = None,
 ) -> dict[str, np.ndarray]:
     """The probes at ``params`` now, without training: {"<probe>/<quantity>": [R, ...]} (float32
     numpy, the run axis first and no time axis). The same numbers as ``train`` with
     ``steps=0`` at its one probe time (``arrays[k][:, 0]``), under the same thread policy.
     ``init``: the parameters the probes compare against (default ``params``); ``step``: the
-    time the probes see (:attr:`ProbeState.step`)."""
+    time the probes see (:attr:`ProbeState.step`); ``configs``: what they read as
+    :attr:`ProbeState.configs` (one Config, or one per run)."""
     runtime = runtime or Runtime()
     check_probes(probes)
     R, m, d = params.W.shape
@@ -154,7 +165,7 @@ def measure(
     with intra_op_threads(k), float32_precision(bool(getattr(runtime, "tf32", False))), \
             torch.no_grad():
         driver = Driver(params, data, objective, step, [step], probes, runtime, init=init,
-                        t0=step)
+                        t0=step, configs=configs)
         driver.probe(driver.state(step))
         res = driver.result()
     return {key: v[:, 0] for key, v in res.arrays.items()}

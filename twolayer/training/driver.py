@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -20,11 +21,12 @@ import numpy as np
 import torch
 
 from .. import net
-from ..config import ConfigError
+from ..config import Config, ConfigError
 from ..data import Dataset
 from ..errors import DivergenceError
 from ..net import Params
 from ..probes import REGISTRY, ProbeState, in_step_groups, run_probes
+from ..probes.base import per_run_configs
 
 
 def probe_times(steps: int, num: int = 40, dense_until: int = 10) -> list[int]:
@@ -74,9 +76,11 @@ class Runtime:
 
     @property
     def torch_device(self) -> torch.device:
+        """The torch device of ``device`` (auto: cuda when available, else cpu)."""
         return resolve_device(self.device)
 
     def show_progress(self) -> bool:
+        """Whether to draw a progress bar (``progress``; None: when stderr is a terminal)."""
         return sys.stderr.isatty() if self.progress is None else self.progress
 
 
@@ -133,11 +137,13 @@ class Driver:
     params, data: on the CPU or the target device (moved to ``runtime.device`` here; the
     caller's tensors are never updated). init: parameters the probes compare against (default:
     ``params``). seeds: per-run seeds (default 0..R−1), for minibatch order and error messages.
+    configs: what the probes read as :attr:`ProbeState.configs` (one Config, or one per run).
     """
 
     def __init__(self, params: Params, data: Dataset, objective: str, steps: int,
                  times: list[int], probes: tuple[str, ...] | list[str], runtime: Any,
-                 seeds: list[int] | None = None, init: Params | None = None, t0: int = 0):
+                 seeds: list[int] | None = None, init: Params | None = None, t0: int = 0,
+                 configs: Config | Sequence[Config] | None = None):
         self.runtime = runtime
         self.device = runtime.torch_device
         check_probes(probes)
@@ -150,6 +156,7 @@ class Driver:
         self.init = (init or params).to(self.device)
         self.seeds = seeds if seeds is not None else list(range(self.params.runs))
         self.objective, self.steps, self.probes = objective, steps, tuple(probes)
+        self.configs = per_run_configs(configs, self.params.runs)
         self.budget = net.device_budget(self.device, getattr(runtime, "budget", None))
         self.logs: dict[str, list[torch.Tensor]] = {}
         self.probe_seconds = 0.0
@@ -162,7 +169,8 @@ class Driver:
         self.start = time.perf_counter()
 
     def state(self, t: int) -> ProbeState:
-        return ProbeState(t, self.params, self.init, self.data, self.objective, self.budget)
+        return ProbeState(t, self.params, self.init, self.data, self.objective, self.budget,
+                          self.configs)
 
     def step_groups(self) -> tuple[str, net.GroupSplit] | None:
         """The first requested probe that can take its group gradients from a step, and its

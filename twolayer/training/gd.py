@@ -39,13 +39,17 @@ class MinibatchObjective(Protocol):
     s [R, rows]) forever, reading the live parameters ``p`` (updated in place by the loop) when
     it needs them; ``rows(batch)`` is the number of rows per step."""
 
-    def __call__(self, out: torch.Tensor, data: Dataset) -> torch.Tensor: ...
+    def __call__(self, out: torch.Tensor, data: Dataset) -> torch.Tensor:
+        """The loss weights s [R, n] under full-batch GD, from f(θ_{t−1}) ``out`` [R, n, o]."""
 
-    def rows(self, batch: int) -> int: ...
+    def rows(self, batch: int) -> int:
+        """Rows per SGD step for ``--batch-size`` ``batch``."""
 
     def minibatches(
         self, p: Params, data: Dataset, batch: int, seeds: list[int], budget: int
-    ) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]: ...
+    ) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+        """(x [R, rows, d], y [R, rows], s [R, rows]) for every step, forever; ``seeds``: the
+        runs' seeds (draw from their own streams, e.g. ``generator(seed, "my-stream")``)."""
 
 
 def minibatches(data: Dataset, batch: int, seeds: list[int]):
