@@ -8,6 +8,7 @@ import os
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from twolayer.cli import main
@@ -40,7 +41,7 @@ def test_recipe_1_a_claim_for_an_existing_paper(tmp_path, capsys) -> None:
     assert status == (0 if row["verdict"] == "holds" else 1)
 
 
-def test_recipe_2_a_probe(tmp_path) -> None:
+def test_recipe_2_a_probe(tmp_path, capsys) -> None:
     from twolayer.probes import REGISTRY
 
     ns: dict = {"__name__": "my_probe"}
@@ -50,8 +51,29 @@ def test_recipe_2_a_probe(tmp_path) -> None:
         rel = rec["movement/relative"]
         assert rel.shape == (4, len(rec.times)) and (rel[:, 0] == 0).all()
         assert (rel[:, -1] > 0).all()
+        # the probe read each run's noise rate from the config it trained under ...
+        eta = rec["noise_fit/eta"]
+        assert eta.shape == (4, len(rec.times))
+        assert (eta == np.float32(rec.config["data"]["noise"])).all()
+        # ... and its excess error is the built-in training error minus that eta
+        np.testing.assert_allclose(rec["noise_fit/excess_error"],
+                                   rec["errors/train_error"] - np.float32(0.1), atol=1e-6)
+        assert "(4, " in capsys.readouterr().out
     finally:
         REGISTRY.pop("movement", None)
+        REGISTRY.pop("noise_fit", None)
+
+
+def test_the_recipes_import_nothing_of_twolayer_but_the_api() -> None:
+    import ast
+
+    for name, code in blocks().items():
+        for node in ast.walk(ast.parse(code)):
+            mods = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                    else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            for mod in mods:
+                if mod.split(".")[0] == "twolayer":
+                    assert mod == "twolayer.api", f"{name} imports {mod}"
 
 
 def test_recipe_3_a_whole_paper_folder(tmp_path, capsys) -> None:

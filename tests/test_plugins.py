@@ -143,3 +143,116 @@ def test_simulate_measures_a_plugins_probe_by_name(tmp_path, capsys) -> None:
         assert "--probes" in err and "plugnorm" in err and len(err.strip().splitlines()) == 1
     finally:
         REGISTRY.pop("plugnorm", None)
+
+
+# -- probes read the configuration they measure under ------------------------------------------
+
+def _config_probe(name: str):
+    import torch
+
+    from twolayer.api import probe
+
+    @probe(name)
+    def read(state):
+        eta = state.config_values("data.noise")  # raises first when the call has no configs
+        per_cluster = [float(c.data.noise_model == "per-cluster") for c in state.configs]
+        return {"eta": eta, "lr": state.config_values("train.lr"),
+                "base_seed": state.config_values("seed"),
+                "per_cluster": torch.tensor(per_cluster)}
+
+    return read
+
+
+@pytest.fixture
+def config_probe():
+    from twolayer.probes import REGISTRY
+
+    _config_probe("plugeta")
+    yield "plugeta"
+    REGISTRY.pop("plugeta", None)
+
+
+def _small(**changes):
+    from twolayer.api import Config, DataConfig, NetConfig, ProbeConfig, TrainConfig
+
+    base = Config(data=DataConfig(d=6, n=30, n_test=20), net=NetConfig(m=4),
+                  train=TrainConfig(steps=3, lr=0.05),
+                  probe=ProbeConfig(probes=("errors", "plugeta")))
+    return base.replace(**changes)
+
+
+def test_a_probe_reads_each_runs_config_in_a_batch_of_different_configs(config_probe) -> None:
+    import numpy as np
+
+    from twolayer.sweep.worker import group_key, run_group
+
+    cfgs = [_small(data__noise=0.0, seeds=2, seed=0),
+            _small(data__noise=0.2, data__noise_model="per-cluster", seeds=2, seed=10),
+            _small(data__noise=0.35, seeds=2, seed=3)]
+    assert len({group_key(c) for c in cfgs}) == 1  # the three points train in one batch
+    outs = run_group([c.to_dict() for c in cfgs], baselines=False)
+    for cfg, o in zip(cfgs, outs, strict=True):
+        rec = o.record
+        assert o.status == "ok" and rec.meta["sweep_group_runs"] == 6
+        T = len(rec.times)
+        # each run recorded its own point's eta (not the batch's first), at every probe time
+        assert rec["plugeta/eta"].shape == (cfg.seeds, T)
+        assert (rec["plugeta/eta"] == np.float32(rec.config["data"]["noise"])).all()
+        assert (rec["plugeta/lr"] == np.float32(0.05)).all()
+        assert (rec["plugeta/base_seed"] == cfg.seed).all()
+        want = float(cfg.data.noise_model == "per-cluster")
+        assert (rec["plugeta/per_cluster"] == want).all()
+
+
+def test_simulate_train_and_measure_hand_probes_the_config(config_probe) -> None:
+    import numpy as np
+
+    from twolayer.api import ConfigError, Runtime, measure, setup, simulate, train
+
+    cfg = _small(data__noise=0.15, seeds=3)
+    rec = simulate(cfg, Runtime(device="cpu"))
+    assert (rec["plugeta/eta"] == np.float32(0.15)).all()
+
+    rcfg, data, params = setup(cfg)
+    # one config per run: run r reads configs[r]
+    per_run = [rcfg.replace(data__noise=eta) for eta in (0.0, 0.25, 0.4)]
+    res = train(params, data, rcfg.train, [0, 3], ("plugeta",), Runtime(device="cpu"),
+                configs=per_run)
+    np.testing.assert_array_equal(res.arrays["plugeta/eta"][:, 1],
+                                  np.float32([0.0, 0.25, 0.4]))
+    got = measure(params, data, ("plugeta",), Runtime(device="cpu"), configs=rcfg)
+    assert (got["plugeta/eta"] == np.float32(0.15)).all()
+    # no configs: the probe's question is answered with a clear error, not a guess
+    with pytest.raises(ConfigError, match="configs="):
+        measure(params, data, ("plugeta",), Runtime(device="cpu"))
+    with pytest.raises(ConfigError, match="one per run"):
+        measure(params, data, ("plugeta",), Runtime(device="cpu"), configs=per_run[:2])
+
+
+def test_config_values_refuses_unknown_and_non_numeric_fields() -> None:
+    from twolayer.api import ConfigError, ProbeState, init_params, setup
+
+    cfg, data, params = setup(_small(seeds=2))
+    state = ProbeState(0, params, params, data, "logistic", configs=(cfg, cfg))
+    assert state.config_values("net.m").tolist() == [4.0, 4.0]
+    with pytest.raises(ConfigError, match="numeric"):
+        state.config_values("data.noise_model")
+    with pytest.raises(ConfigError, match="config field"):
+        state.config_values("data.nope")
+    assert init_params  # (imported from the API like the rest)
+
+
+def test_passing_configs_changes_no_number() -> None:
+    import numpy as np
+
+    from twolayer.api import Runtime, TrainConfig, setup, train
+
+    cfg, data, params = setup(_small(seeds=2, data__noise=0.2))
+    for tc in (TrainConfig(steps=4, lr=0.05), TrainConfig(steps=4, lr=0.05, batch_size=10),
+               TrainConfig(steps=4, lr=0.05, integrator="flow")):
+        a = train(params, data, tc, [0, 2, 4], ("errors",), Runtime(device="cpu"))
+        b = train(params, data, tc, [0, 2, 4], ("errors",), Runtime(device="cpu"), configs=cfg)
+        assert a.arrays.keys() == b.arrays.keys()
+        for k in a.arrays:
+            np.testing.assert_array_equal(a.arrays[k], b.arrays[k])
+        assert (a.params.W == b.params.W).all()
