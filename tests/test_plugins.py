@@ -256,3 +256,53 @@ def test_passing_configs_changes_no_number() -> None:
         for k in a.arrays:
             np.testing.assert_array_equal(a.arrays[k], b.arrays[k])
         assert (a.params.W == b.params.W).all()
+
+
+def test_a_streaming_kind_in_a_sweep_batch_streams_each_points_own_noise() -> None:
+    """The points of one sweep batch may differ in the noise rate: each run's fresh minibatches
+    are corrupted at its own point's rate, so a batched point equals the point trained alone
+    (before, every run streamed at the batch's first rate)."""
+    from dataclasses import dataclass
+
+    import numpy as np
+    import torch
+
+    from twolayer import config as config_module
+    from twolayer.api import (
+        Config,
+        DataConfig,
+        NetConfig,
+        ProbeConfig,
+        Runtime,
+        TrainConfig,
+        register_data_kind,
+        simulate,
+        streaming_kind,
+    )
+    from twolayer.sweep.worker import group_key, run_group
+
+    @dataclass(frozen=True)
+    class LineConfig(DataConfig):
+        kind: str = "plugline"
+
+    def draw(cfg, n, gen, dtype):
+        x = torch.randn(n, cfg.d, generator=gen, dtype=dtype)
+        y = torch.where(x[:, 0] > 0, 1, -1)
+        return x, y, (y > 0).long()
+
+    register_data_kind(streaming_kind("plugline", LineConfig, draw))
+    try:
+        def cfg(eta: float) -> Config:
+            return Config(data=DataConfig(kind="plugline", d=5, n=40, n_test=40, noise=eta),
+                          net=NetConfig(m=4), train=TrainConfig(steps=20, batch_size=10),
+                          probe=ProbeConfig(probes=("errors",)), seeds=2)
+
+        points = [cfg(0.0), cfg(0.4)]
+        assert group_key(points[0]) == group_key(points[1])
+        batched = run_group([p.to_dict() for p in points], baselines=False)
+        for p, out in zip(points, batched, strict=True):
+            alone = simulate(p, Runtime(device="cpu", progress=False))
+            for k in ("errors/train_error", "errors/loss", "errors/test_error"):
+                np.testing.assert_array_equal(out.record[k], alone[k], err_msg=k)
+    finally:
+        config_module._DATA_KINDS.pop("plugline", None)

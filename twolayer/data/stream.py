@@ -13,7 +13,7 @@ the config's noise model. Streaming configs need ``--batch-size`` below ``n``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import torch
@@ -29,9 +29,11 @@ Draw = Callable[[Any, int, torch.Generator, torch.dtype],
 
 class Stream:
     """The objective of a streaming kind: each SGD step, ``batch`` fresh points per run from the
-    per-run generator (stream ``data-stream`` of the run's seed), mean loss (weights 1/B)."""
+    per-run generator (stream ``data-stream`` of the run's seed), mean loss (weights 1/B).
+    ``cfg``: one data config for every run, or one per run (a sweep's batch of points that
+    differ in per-run fields such as the noise rate: run r draws and corrupts by its own)."""
 
-    def __init__(self, cfg: DataConfig, draw: Draw):
+    def __init__(self, cfg: DataConfig | Sequence[DataConfig], draw: Draw):
         self.cfg, self.draw = cfg, draw
 
     def __call__(self, out: torch.Tensor, data: Dataset) -> torch.Tensor:  # full batch: mean
@@ -46,10 +48,13 @@ class Stream:
         gens = [generator(s, "data-stream") for s in seeds]
         dtype, device = data.x.dtype, data.x.device
         s = torch.full((len(seeds), batch), 1.0 / batch, dtype=dtype, device=device)
-        cfg = self.cfg
+        cfgs = (list(self.cfg) if isinstance(self.cfg, (list, tuple))
+                else [self.cfg] * len(seeds))
+        if len(cfgs) != len(seeds):
+            raise ValueError(f"{len(cfgs)} data configs for {len(seeds)} runs")
         while True:
             xs, ys = [], []
-            for g in gens:
+            for g, cfg in zip(gens, cfgs, strict=True):
                 x, y_true, cluster = self.draw(cfg, batch, g, dtype)
                 y, _ = corrupt(cfg.noise_model, cfg.noise, y_true, cluster, x, None,
                                cfg.num_classes, g)
@@ -58,10 +63,14 @@ class Stream:
             yield torch.stack(xs).to(device), torch.stack(ys).to(device), s
 
 
-def stream_objective(cfg: DataConfig) -> Stream | None:
-    """The minibatch objective of ``cfg``'s kind if it is a streaming kind, else None."""
+def stream_objective(cfg: DataConfig, runs: Sequence[DataConfig] | None = None
+                     ) -> Stream | None:
+    """The minibatch objective of ``cfg``'s kind if it is a streaming kind, else None.
+    ``runs``: one data config per run (of ``cfg``'s kind), when the runs of a batch differ."""
     kind = data_kind(cfg.kind)
-    return Stream(cfg, kind.stream) if kind.stream is not None else None
+    if kind.stream is None:
+        return None
+    return Stream(list(runs) if runs is not None else cfg, kind.stream)
 
 
 def streaming_kind(name: str, config: type, draw: Draw, flags: tuple[Flag, ...] = (),
