@@ -158,6 +158,7 @@ def _config_probe(name: str):
         per_cluster = [float(c.data.noise_model == "per-cluster") for c in state.configs]
         return {"eta": eta, "lr": state.config_values("train.lr"),
                 "base_seed": state.config_values("seed"),
+                "run_seed": torch.tensor(state.seeds),
                 "per_cluster": torch.tensor(per_cluster)}
 
     return read
@@ -200,6 +201,7 @@ def test_a_probe_reads_each_runs_config_in_a_batch_of_different_configs(config_p
         assert (rec["plugeta/eta"] == np.float32(rec.config["data"]["noise"])).all()
         assert (rec["plugeta/lr"] == np.float32(0.05)).all()
         assert (rec["plugeta/base_seed"] == cfg.seed).all()
+        assert (rec["plugeta/run_seed"] == np.array(cfg.run_seeds)[:, None]).all()
         want = float(cfg.data.noise_model == "per-cluster")
         assert (rec["plugeta/per_cluster"] == want).all()
 
@@ -220,8 +222,10 @@ def test_simulate_train_and_measure_hand_probes_the_config(config_probe) -> None
                 configs=per_run)
     np.testing.assert_array_equal(res.arrays["plugeta/eta"][:, 1],
                                   np.float32([0.0, 0.25, 0.4]))
-    got = measure(params, data, ("plugeta",), Runtime(device="cpu"), configs=rcfg)
+    got = measure(params, data, ("plugeta",), Runtime(device="cpu"), configs=rcfg,
+                  seeds=[7, 8, 9])
     assert (got["plugeta/eta"] == np.float32(0.15)).all()
+    assert got["plugeta/run_seed"].tolist() == [7, 8, 9]
     # no configs: the probe's question is answered with a clear error, not a guess
     with pytest.raises(ConfigError, match="configs="):
         measure(params, data, ("plugeta",), Runtime(device="cpu"))

@@ -29,7 +29,8 @@ Measuring
     :func:`probe` registers a probe ``fn(state: ProbeState) -> dict[str, Tensor]`` (each
     tensor [R, ...]) under a name usable in ``Config.probe.probes`` and ``--probes``; the probe
     reads the configuration of every run from ``state.configs`` and
-    :meth:`ProbeState.config_values` (e.g. the noise rate η per run).
+    :meth:`ProbeState.config_values` (e.g. the noise rate η per run), and the runs' seeds from
+    ``state.seeds``.
 Experiments, claims, figures
     :func:`experiment` registers ``run(quick, seeds, runtime) -> Record | dict[str, Record]``;
     :func:`claim` registers ``check(runs: Runs) -> Outcome`` (build it with :func:`outcome`);

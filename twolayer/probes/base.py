@@ -90,10 +90,12 @@ def summaries(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 class ProbeState:
     """What a probe may read at one probe time: the step t, the parameters θ_t (``params``) and
     θ_0 (``init``), the dataset on the compute device, the objective's name, the chunk budget,
-    and the configuration every run trains under (``configs``, read-only: one frozen
-    :class:`~twolayer.config.Config` per run, or None when the training call was given none);
-    and what the training step already computed at these parameters
-    (:meth:`set_train_outputs`, :meth:`set_in_step`), shared by the probes at this time."""
+    the configuration every run trains under (``configs``, read-only: one frozen
+    :class:`~twolayer.config.Config` per run, or None when the training call was given none)
+    and the runs' seeds (``seeds``: draw a probe's own random points for run r from
+    ``generator(seeds[r], "<probe>")``); and what the training step already computed at these
+    parameters (:meth:`set_train_outputs`, :meth:`set_in_step`), shared by the probes at this
+    time."""
 
     step: int
     params: Params
@@ -102,6 +104,7 @@ class ProbeState:
     objective: str
     budget: int = net.DEFAULT_CHUNK_ELEMENTS
     configs: tuple[Config, ...] | None = None
+    seeds: tuple[int, ...] | None = None
     _cache: dict[str, torch.Tensor] = field(default_factory=dict)
     _in_step: dict[str, torch.Tensor] = field(default_factory=dict)
 

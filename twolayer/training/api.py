@@ -151,20 +151,22 @@ def measure(
     objective: str = "logistic",
     step: int = 0,
     configs: Config | Sequence[Config] | None = None,
+    seeds: list[int] | None = None,
 ) -> dict[str, np.ndarray]:
     """The probes at ``params`` now, without training: {"<probe>/<quantity>": [R, ...]} (float32
     numpy, the run axis first and no time axis). The same numbers as ``train`` with
     ``steps=0`` at its one probe time (``arrays[k][:, 0]``), under the same thread policy.
     ``init``: the parameters the probes compare against (default ``params``); ``step``: the
     time the probes see (:attr:`ProbeState.step`); ``configs``: what they read as
-    :attr:`ProbeState.configs` (one Config, or one per run)."""
+    :attr:`ProbeState.configs` (one Config, or one per run); ``seeds``: the runs' seeds
+    (:attr:`ProbeState.seeds`, default 0..R−1)."""
     runtime = runtime or Runtime()
     check_probes(probes)
     R, m, d = params.W.shape
     k = threads_for(runtime.threads, R, data.x.shape[1], d, m, runtime.torch_device)
     with intra_op_threads(k), float32_precision(bool(getattr(runtime, "tf32", False))), \
             torch.no_grad():
-        driver = Driver(params, data, objective, step, [step], probes, runtime, init=init,
+        driver = Driver(params, data, objective, step, [step], probes, runtime, seeds, init,
                         t0=step, configs=configs)
         driver.probe(driver.state(step))
         res = driver.result()

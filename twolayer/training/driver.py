@@ -170,7 +170,7 @@ class Driver:
 
     def state(self, t: int) -> ProbeState:
         return ProbeState(t, self.params, self.init, self.data, self.objective, self.budget,
-                          self.configs)
+                          self.configs, tuple(self.seeds))
 
     def step_groups(self) -> tuple[str, net.GroupSplit] | None:
         """The first requested probe that can take its group gradients from a step, and its
