@@ -36,6 +36,14 @@ def register_objective(name: str) -> None:
     """Accept ``name`` as ``TrainConfig.objective`` (called by :func:`net.register_loss`)."""
     if name not in OBJECTIVES and name not in _REGISTERED_OBJECTIVES:
         _REGISTERED_OBJECTIVES.append(name)
+
+
+def objectives() -> tuple[str, ...]:
+    """The valid ``TrainConfig.objective`` names: the built-in ones and the registered losses
+    (e.g. a plugin's, for ``--objective``)."""
+    return OBJECTIVES + tuple(_REGISTERED_OBJECTIVES)
+
+
 INTEGRATORS = ("gd", "flow", "auto")
 DTYPES = ("float32", "float64")
 SEED_MAX = 2**63 - 1

@@ -14,12 +14,12 @@ from typing import Any
 from ..cli import integer, number
 from ..config import (
     NOISE_MODELS,
-    OBJECTIVES,
     SECOND_LAYERS,
     Config,
     DataConfig,
     Flag,
     data_kinds,
+    objectives,
 )
 from ..errors import ConfigError
 from ..presets import preset
@@ -145,7 +145,8 @@ def add_setting_flags(p: argparse.ArgumentParser, *, with_training: bool = True)
             help="minibatch SGD with this batch size (default: full batch)",
         )
         g.add_argument(
-            "--objective", choices=OBJECTIVES, help="logistic (binary) or softmax (K classes)"
+            "--objective", choices=objectives(),
+            help="logistic (binary) or softmax (K classes)"
         )
         g.add_argument(
             "--integrator", choices=("gd", "flow", "auto"),
