@@ -84,6 +84,7 @@ def test_recipe_3_a_whole_paper_folder(tmp_path, capsys) -> None:
     status = main(["check", str(pkg), "--quick", "--json", "--records", store])
     (row,) = json.loads(capsys.readouterr().out)
     assert row["id"] == "noisypaper.trend.noise_hurts" and row["seeds"] == 4
+    assert "Holm" in row["bound"]  # two comparisons in one claim, corrected and said so
     assert status in (0, 1)
     out = tmp_path / "figs"
     assert main(["figures", str(pkg), "--quick", "--out", str(out), "--records", store]) == 0
