@@ -239,6 +239,9 @@ def test_config_values_refuses_unknown_and_non_numeric_fields() -> None:
     cfg, data, params = setup(_small(seeds=2))
     state = ProbeState(0, params, params, data, "logistic", configs=(cfg, cfg))
     assert state.config_values("net.m").tolist() == [4.0, 4.0]
+    assert ProbeState(0, params, params, data, "logistic", configs=cfg).configs == (cfg, cfg)
+    with pytest.raises(ConfigError, match="one per run"):
+        ProbeState(0, params, params, data, "logistic", configs=(cfg,))
     with pytest.raises(ConfigError, match="numeric"):
         state.config_values("data.noise_model")
     with pytest.raises(ConfigError, match="config field"):

@@ -90,8 +90,9 @@ def summaries(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 class ProbeState:
     """What a probe may read at one probe time: the step t, the parameters θ_t (``params``) and
     θ_0 (``init``), the dataset on the compute device, the objective's name, the chunk budget,
-    the configuration every run trains under (``configs``, read-only: one frozen
-    :class:`~twolayer.config.Config` per run, or None when the training call was given none)
+    the configuration every run trains under (``configs``, read-only: a tuple of one frozen
+    :class:`~twolayer.config.Config` per run, or None when the training call was given none;
+    one Config passed to the constructor stands for every run)
     and the runs' seeds (``seeds``: draw a probe's own random points for run r from
     ``generator(seeds[r], "<probe>")``); and what the training step already computed at these
     parameters (:meth:`set_train_outputs`, :meth:`set_in_step`), shared by the probes at this
@@ -103,10 +104,16 @@ class ProbeState:
     data: Dataset
     objective: str
     budget: int = net.DEFAULT_CHUNK_ELEMENTS
-    configs: tuple[Config, ...] | None = None
+    configs: tuple[Config, ...] | Config | None = None
     seeds: tuple[int, ...] | None = None
     _cache: dict[str, torch.Tensor] = field(default_factory=dict)
     _in_step: dict[str, torch.Tensor] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # one Config stands for every run; a sequence must hold one per run
+        self.configs = per_run_configs(self.configs, self.params.runs)
+        if self.seeds is not None:
+            self.seeds = tuple(self.seeds)
 
     def config_values(self, path: str) -> torch.Tensor:
         """One numeric config field for every run: a tensor [R] (the parameters' dtype and
