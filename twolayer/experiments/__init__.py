@@ -39,9 +39,10 @@ Result = Any  # Record | dict[str, Record] (other objects are kept in memory onl
 ExperimentFn = Callable[[bool, "int | None", Runtime], Result]
 
 # Modules whose code does not change what a run measures: verdict rules, figures, the CLI,
-# sweeps and benchmarks. Every other module of twolayer is part of the code fingerprint.
+# sweeps, benchmarks, and the public API's re-exports and reference generator. Every other
+# module of twolayer is part of the code fingerprint.
 NOT_RUN_CODE = ("claims", "plots", "commands", "bench", "sweep", "cli.py", "clidoc.py",
-                "__main__.py", "stats.py", "store.py", "experiments")
+                "__main__.py", "stats.py", "store.py", "experiments", "api.py", "apidoc.py")
 
 
 @dataclass(frozen=True)
