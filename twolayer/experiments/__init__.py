@@ -41,7 +41,7 @@ ExperimentFn = Callable[[bool, "int | None", Runtime], Result]
 # Modules whose code does not change what a run measures: verdict rules, figures, the CLI,
 # sweeps and benchmarks. Every other module of twolayer is part of the code fingerprint.
 NOT_RUN_CODE = ("claims", "plots", "commands", "bench", "sweep", "cli.py", "clidoc.py",
-                "__main__.py", "stats.py", "store.py", "experiments")
+                "__main__.py", "stats.py", "store.py", "experiments", "sequential.py")
 
 
 @dataclass(frozen=True)
@@ -140,6 +140,12 @@ class Runs:
         if getattr(self.runtime, "tf32", False):  # TF32 runs are other numbers (old keys kept)
             key["tf32"] = True
         return key
+
+    def at_seeds(self, seeds: int | None) -> Runs:
+        """A fresh Runs of the same mode, runtime and store at ``seeds`` seeds (``--seeds auto``
+        makes one per look; runs are deterministic per run index, so a larger seed count
+        contains the smaller one's runs)."""
+        return Runs(quick=self.quick, seeds=seeds, runtime=self.runtime, store=self.store)
 
     def get(self, name: str) -> Any:
         """The result of experiment ``name`` (trained, or read back from the store)."""
