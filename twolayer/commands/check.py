@@ -35,7 +35,10 @@ def seeds_arg(text: str) -> int | str:
     """``--seeds``: an integer (see :func:`twolayer.cli.integer`) or ``auto``."""
     if text.strip().lower() == AUTO:
         return AUTO
-    return integer(text)
+    try:
+        return integer(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer or auto") from None
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -219,7 +222,9 @@ def render_markdown(
         "CI: 95% interval "
         "over seeds. The setting column gives the largest constant C for which all the "
         "theorem's assumptions hold (C itself is unspecified in the paper; see "
-        "`twolayer conditions`).",
+        "`twolayer conditions`)."
+        + (" `--seeds auto`: " + auto_note(verdicts).removeprefix("--seeds auto: ")
+           if any(v.sequential for v in verdicts) else ""),
         "",
         "| claim | source | verdict | measured | bound | CI | seeds | figure |",
         "|---|---|---|---|---|---|---|---|",
