@@ -217,3 +217,19 @@ def test_auto_check_stops_when_the_next_look_does_not_fit_the_budget():
     # look 1 takes 10 s, look 2 (8 seeds) 20 s, look 3 (16) 40 s: 70 s; look 4 would take 80
     assert asked == [None, 8, 16]
     assert v.verdict == INCONCLUSIVE and v.sequential["looks"] == [4, 8, 16]
+
+
+def test_a_claim_whose_experiments_ignore_the_seed_count_is_not_extended():
+    class Fixed(FakeRuns):
+        def __init__(self, seeds):
+            super().__init__(None)  # always the mode's 4 seeds
+
+    asked = []
+
+    def runs_at(seeds):
+        asked.append(seeds)
+        return Fixed(seeds)
+
+    (v,) = sq.auto_check([make("fake.null", 0.0)], runs_at, budget_s=1e6)
+    assert asked == [None, 8] and v.verdict == INCONCLUSIVE and v.seeds == 4
+    assert v.sequential["controlled"] and "gave no more seeds at look 2" in v.detail

@@ -199,7 +199,8 @@ class _State:
     verdict: str = INCONCLUSIVE
     mean: float = math.nan
     ci: Interval = (math.nan, math.nan)
-    note: str = ""  # why the claim left sequential control, if it did
+    note: str = ""  # why the claim left sequential control or stopped growing, if it did
+    stalled: bool = False  # a later look gave no more per-seed values (not extended further)
 
 
 def _eligible(o: object) -> bool:
@@ -271,6 +272,11 @@ def auto_check(
                            f"not extend those of look {st.look} ({len(st.outcome.per_seed)}): "
                            "the runs are not nested")
                 continue
+            if len(o.per_seed) <= len(st.outcome.per_seed):  # the same runs again
+                st.stalled = True
+                st.note = (f"its experiments gave no more seeds at look {k + 1} "
+                           f"({seeds} asked, {len(o.per_seed)} values): not extended further")
+                continue
             st.look = k + 1
             st.seeds_at.append(len(o.per_seed))
             st.outcome = o
@@ -278,7 +284,7 @@ def auto_check(
                                                     alpha, c)
             st.decided = st.verdict != INCONCLUSIVE
         last_cost = clock() - t0
-        pending = [s for s in pending if s.controlled and not s.decided]
+        pending = [s for s in pending if s.controlled and not s.decided and not s.stalled]
         k += 1
     return [_verdict(st, alpha, c, schedule[:k]) for st in states]
 
@@ -297,7 +303,8 @@ def _verdict(st: _State, alpha: float, c: float, made: list[int]) -> object:
     o = st.outcome
     n = int(finite(o.per_seed).size)
     state = (f"decided at look {st.look} with {n} seeds" if st.decided
-             else f"undecided after look {st.look} with {n} seeds")
+             else f"undecided after look {st.look} with {n} seeds"
+             + (f" ({st.note})" if st.stalled else ""))
     own = o.verdict
     detail = (f"{state} ({METHOD}, α = {alpha} over all looks, c = {c:.3g} tuned for "
               f"{TARGET_SEEDS} seeds; looks at seeds {', '.join(map(str, st.seeds_at))}; "
