@@ -233,3 +233,31 @@ def test_a_claim_whose_experiments_ignore_the_seed_count_is_not_extended():
     (v,) = sq.auto_check([make("fake.null", 0.0)], runs_at, budget_s=1e6)
     assert asked == [None, 8] and v.verdict == INCONCLUSIVE and v.seeds == 4
     assert v.sequential["controlled"] and "gave no more seeds at look 2" in v.detail
+
+
+def test_the_budget_counts_only_the_experiments_of_undecided_claims():
+    now = [0.0]
+    per_seed_s = {"fake.dear": 10.0, "fake.cheap": 0.25}  # seconds per seed
+
+    class Timed(FakeRuns):
+        def __init__(self, seeds):
+            super().__init__(seeds)
+            self.asked, self.seconds = [], {}
+
+        def values(self, name, mean):
+            self.asked.append(name)
+            self.seconds[name] = per_seed_s[name] * self.seeds
+            now[0] += self.seconds[name]
+            return super().values(name, mean)
+
+    asked = []
+
+    def runs_at(seeds):
+        asked.append(seeds)
+        return Timed(seeds)
+
+    claims = [make("fake.dear", 100.0), make("fake.cheap", 0.0)]  # dear: decided at look 1
+    out = sq.auto_check(claims, runs_at, budget_s=50.0, clock=lambda: now[0])
+    # look 1 took 41 s: a whole-look estimate (82 s) would stop; cheap's own (2 s, 4 s) fit
+    assert out[0].verdict == HOLDS and out[0].sequential["look"] == 1
+    assert asked == [None, 8, 16] and out[1].sequential["seeds"] == [4, 8, 16]

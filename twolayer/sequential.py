@@ -7,8 +7,9 @@ The method (docs/claims_method.md has the derivation, the assumptions and the si
   k ≥ 2 runs them at S_k = 2^(k−1)·S_1 seeds, where S_1 is the largest seed count a pending claim
   reported at look 1. Runs are deterministic per run index, so the runs of look k contain those
   of look k−1 (checked: a claim whose per-seed values at look k do not start with those of look
-  k−1 leaves sequential control). A look is started only when its estimated time (the previous
-  look's time × S_k/S_{k−1}) fits in what is left of the time budget.
+  k−1 leaves sequential control). A look is started only when its estimated time fits in what
+  is left of the time budget: 2 × the time the still-undecided claims' experiments took at the
+  last look that ran them (or 2 × the previous look's time, when the runs do not time them).
 - **Which claims.** A claim whose :class:`~twolayer.claims.base.Outcome` carries ``per_seed``,
   ``threshold`` and ``direction`` (one mean compared with one number) is judged by the
   confidence sequence at every look and stops being extended once decided. Any other claim
@@ -230,8 +231,19 @@ def auto_check(
     start = clock()
     runs = runs_at(None)
     states: list[_State] = []
+    needs: dict[str, set[str]] = {}  # claim id -> the experiments its check asked for
+    cost: dict[str, float] = {}  # experiment -> seconds at the last look that ran it
+
+    def judged(cl: object, runs: object) -> tuple[object, object]:
+        asked = getattr(runs, "asked", None)
+        mark = len(asked) if asked is not None else 0
+        out = judge_outcome(cl, runs)
+        if asked is not None:
+            needs[cl.id] = set(asked[mark:])
+        return out
+
     for cl in claims:
-        v, o = judge_outcome(cl, runs)
+        v, o = judged(cl, runs)
         st = _State(cl, v, _eligible(o))
         if st.controlled:
             st.seeds_at.append(len(o.per_seed))
@@ -241,13 +253,18 @@ def auto_check(
             st.decided = st.verdict != INCONCLUSIVE
         states.append(st)
     last_cost = clock() - start
+    cost.update(getattr(runs, "seconds", {}))
     pending = [s for s in states if s.controlled and not s.decided]
     first = max((len(s.outcome.per_seed) for s in pending), default=0)
     schedule = looks(max(1, first), GROWTH, max_looks)
     k = 1
     while pending and k < max_looks:
         seeds = schedule[k]
-        estimate = last_cost * GROWTH
+        exps = set().union(*(needs.get(st.claim.id, set()) for st in pending))
+        if exps and all(e in cost for e in exps):  # the pending claims' experiments, x2
+            estimate = GROWTH * sum(cost[e] for e in exps)
+        else:  # no per-experiment times: the whole previous look, x2
+            estimate = last_cost * GROWTH
         left = budget_s - (clock() - start)
         if estimate > left:
             if progress:
@@ -260,7 +277,7 @@ def auto_check(
         t0 = clock()
         runs = runs_at(seeds)
         for st in pending:
-            _, o = judge_outcome(st.claim, runs)
+            _, o = judged(st.claim, runs)
             if not _eligible(o):
                 st.controlled = False
                 st.note = (f"at look {k + 1} ({seeds} seeds) the check gave no per-seed values "
@@ -284,6 +301,7 @@ def auto_check(
                                                     alpha, c)
             st.decided = st.verdict != INCONCLUSIVE
         last_cost = clock() - t0
+        cost.update(getattr(runs, "seconds", {}))
         pending = [s for s in pending if s.controlled and not s.decided and not s.stalled]
         k += 1
     return [_verdict(st, alpha, c, schedule[:k]) for st in states]
