@@ -261,3 +261,26 @@ def test_the_budget_counts_only_the_experiments_of_undecided_claims():
     # look 1 took 41 s: a whole-look estimate (82 s) would stop; cheap's own (2 s, 4 s) fit
     assert out[0].verdict == HOLDS and out[0].sequential["look"] == 1
     assert asked == [None, 8, 16] and out[1].sequential["seeds"] == [4, 8, 16]
+
+
+def test_the_sequence_does_not_override_a_premise_the_check_requires():
+    """A check whose own verdict is inconclusive because a premise is unmet (here: always)
+    stays inconclusive although its mean clears the threshold, and is not extended."""
+    base = make("fake.gated", 5.0)
+
+    def gated(runs):
+        import dataclasses
+
+        return dataclasses.replace(base.check(runs), verdict=INCONCLUSIVE)
+
+    asked = []
+
+    def runs_at(seeds):
+        asked.append(seeds)
+        return FakeRuns(seeds)
+
+    claim = Claim("fake.gated", "fake", "s", "Lemma 1", gated)
+    (v,) = sq.auto_check([claim], runs_at, budget_s=1e6)
+    assert v.verdict == INCONCLUSIVE and asked == [None, 8]  # look 1: the sequence is too wide
+    assert "the sequence says holds but the check's own verdict is inconclusive" in v.detail
+    assert v.sequential["look"] == 2 and not v.sequential["decided"]

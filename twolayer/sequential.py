@@ -32,8 +32,11 @@ The method (docs/claims_method.md has the derivation, the assumptions and the si
   per-seed values, at every n ≥ 2, whatever the looks and the stopping rule. c is fixed in
   advance (:func:`mixture_c`: the c that minimises the width at :data:`TARGET_SEEDS` seeds).
 - **The verdict** at a look: *holds* when C_n lies wholly on the claimed side of the threshold,
-  *fails* when wholly on the other, else *inconclusive* (:func:`cs_outcome`). A wrong decision
-  needs μ ∉ C_n at some look, so its probability is at most α over all looks together.
+  *fails* when wholly on the other, else *inconclusive* (:func:`cs_outcome`); it decides only
+  where the check's own verdict at that look agrees (a check may also require premises the
+  sequence does not see; a disagreement gives *inconclusive* and ends the claim's looks). A
+  wrong decision needs μ ∉ C_n at some look, so its probability is at most α over all looks
+  together.
 
 :func:`asymptotic_cs` is the asymptotic confidence sequence of Waudby-Smith et al. (kept for
 comparison: at 4–8 seeds its coverage is below the nominal level, see the docs).
@@ -201,7 +204,23 @@ class _State:
     mean: float = math.nan
     ci: Interval = (math.nan, math.nan)
     note: str = ""  # why the claim left sequential control or stopped growing, if it did
-    stalled: bool = False  # a later look gave no more per-seed values (not extended further)
+    stalled: bool = False  # not extended further (no more per-seed values, or own verdict)
+
+
+def _update(st: _State, o: object, alpha: float, c: float, look: int) -> None:
+    """Judge one claim at one look by the sequence. The sequence decides only where the
+    check's own verdict agrees: a check may also require premises or other conditions (its
+    own verdict is then inconclusive or the other outcome although the mean clears the
+    threshold), which the sequence does not see; then the verdict is inconclusive and the
+    claim is not extended further."""
+    st.outcome = o
+    st.verdict, st.mean, st.ci = cs_outcome(o.per_seed, o.threshold, o.direction, alpha, c)
+    if st.verdict != INCONCLUSIVE and o.verdict != st.verdict:
+        st.note = (f"at look {look} the sequence says {st.verdict} but the check's own verdict "
+                   f"is {o.verdict} (its premises or other conditions, which the sequence does "
+                   "not judge): inconclusive, not extended further")
+        st.verdict, st.stalled = INCONCLUSIVE, True
+    st.decided = st.verdict != INCONCLUSIVE
 
 
 def _eligible(o: object) -> bool:
@@ -247,14 +266,11 @@ def auto_check(
         st = _State(cl, v, _eligible(o))
         if st.controlled:
             st.seeds_at.append(len(o.per_seed))
-            st.outcome = o
-            st.verdict, st.mean, st.ci = cs_outcome(o.per_seed, o.threshold, o.direction,
-                                                    alpha, c)
-            st.decided = st.verdict != INCONCLUSIVE
+            _update(st, o, alpha, c, 1)
         states.append(st)
     last_cost = clock() - start
     cost.update(getattr(runs, "seconds", {}))
-    pending = [s for s in states if s.controlled and not s.decided]
+    pending = [s for s in states if s.controlled and not s.decided and not s.stalled]
     first = max((len(s.outcome.per_seed) for s in pending), default=0)
     schedule = looks(max(1, first), GROWTH, max_looks)
     k = 1
@@ -296,10 +312,7 @@ def auto_check(
                 continue
             st.look = k + 1
             st.seeds_at.append(len(o.per_seed))
-            st.outcome = o
-            st.verdict, st.mean, st.ci = cs_outcome(o.per_seed, o.threshold, o.direction,
-                                                    alpha, c)
-            st.decided = st.verdict != INCONCLUSIVE
+            _update(st, o, alpha, c, k + 1)
         last_cost = clock() - t0
         cost.update(getattr(runs, "seconds", {}))
         pending = [s for s in pending if s.controlled and not s.decided and not s.stalled]
