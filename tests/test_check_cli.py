@@ -174,3 +174,84 @@ def test_a_proposal_setting_is_reported_apart_and_does_not_decide(monkeypatch, c
     rows = json.loads(capsys.readouterr().out)
     assert [r["decides"] for r in rows] == [True, False]
     assert {r["tier"] for r in rows} == {"evidence"}
+
+
+def fake_seeded(monkeypatch, means: dict[str, float | None]) -> list:
+    """Claims "fakepaper.<suffix>" whose per-seed values come from an experiment that draws
+    seed r's value from its own generator (so a larger seed count contains the smaller one's
+    runs, as twolayer's runs do); a mean of None: a claim without per-seed values."""
+    import numpy as np
+
+    from twolayer.claims.base import EXPERIMENTS
+    from twolayer.stats import compare
+
+    calls = []
+
+    def exp(quick, seeds, runtime):
+        calls.append(seeds)
+        S = seeds or 4
+        return {s: [float(np.random.default_rng([r, i]).normal()) for r in range(S)]
+                for i, s in enumerate(means)}
+
+    monkeypatch.setitem(EXPERIMENTS, "fakepaper.exp", Experiment("fakepaper.exp", "fakepaper",
+                                                                  exp))
+    for suffix, mean in means.items():
+        cid = f"fakepaper.{suffix}"
+
+        def check(runs, suffix=suffix, mean=mean):
+            v = [x + (mean or 0.0) for x in runs.get("fakepaper.exp")[suffix]]
+            from twolayer.stats import mean_ci
+
+            m, ci = mean_ci(v)
+            extra = {} if mean is None else dict(per_seed=v, threshold=0.0, direction=">=")
+            return outcome(compare(ci, 0.0, ">="), m, ">= 0", ci, len(v), "d=10",
+                           "own detail", **extra)
+
+        monkeypatch.setitem(CLAIMS, cid, Claim(cid, "fakepaper", "a statement", "Lemma 1",
+                                               check))
+    return calls
+
+
+def test_seeds_auto_adds_looks_until_decided_and_reports_the_method(monkeypatch, capsys):
+    calls = fake_seeded(monkeypatch, {"big": 2.0, "null": 0.0, "plain": None})
+    status = main(["check", "fakepaper", "--quick", "--no-store", "--seeds", "auto",
+                   "--time-budget", "5", "--json"])
+    rows = {r["id"]: r for r in json.loads(capsys.readouterr().out)}
+    assert calls[0] is None and calls[1:] == [8 * 2**k for k in range(len(calls) - 1)]
+    assert len(calls) == 8  # null stays undecided: every look up to MAX_LOOKS (4 .. 512 seeds)
+    big, null, plain = rows["fakepaper.big"], rows["fakepaper.null"], rows["fakepaper.plain"]
+    for r in rows.values():
+        assert r["sequential"]["method"].startswith("confidence sequence")
+        assert r["tier"] == "smoke"
+    assert big["verdict"] == HOLDS and big["sequential"]["controlled"]
+    assert big["sequential"]["decided"] and big["seeds"] == big["sequential"]["seeds"][-1]
+    assert f"with {big['seeds']} seeds" in big["detail"]
+    assert null["verdict"] == INCONCLUSIVE and null["seeds"] == 512
+    assert null["ci"][0] < 0.0 < null["ci"][1]
+    assert not plain["sequential"]["controlled"] and plain["seeds"] == 4
+    assert "not sequentially controlled" in plain["detail"]
+    assert status == 1  # an in-regime claim is inconclusive: the meaning of 1 is unchanged
+
+
+def test_seeds_auto_table_report_and_bad_budgets(monkeypatch, capsys, tmp_path):
+    calls = fake_seeded(monkeypatch, {"big": 3.0})
+    report = tmp_path / "claims.md"
+    assert main(["check", "fakepaper", "--no-store", "--seeds", "auto", "--details",
+                 "--report", str(report)]) == 0
+    out = capsys.readouterr().out
+    assert "--seeds auto: 1 claims judged by an anytime-valid confidence sequence" in out
+    assert "decided at look" in out and "(1 decided, 0 undecided" in out
+    md = report.read_text()
+    assert "--seeds auto --time-budget 30" in md and "anytime-valid confidence sequence" in md
+    calls.clear()
+    for argv in (["--time-budget", "1"], ["--seeds", "3", "--time-budget", "1"],
+                 ["--seeds", "auto", "--time-budget", "0"],
+                 ["--seeds", "auto", "--time-budget", "nan"]):
+        assert main(["check", "fakepaper", "--no-store", *argv]) == 2, argv
+        err = capsys.readouterr().err
+        assert len(err.strip().splitlines()) == 1
+        assert ("--time-budget" in err) or ("--seeds" in err), err
+    with pytest.raises(SystemExit) as exc:
+        main(["check", "fakepaper", "--seeds", "often"])
+    assert exc.value.code == 2 and "'often' is not an integer or auto" in capsys.readouterr().err
+    assert calls == []  # bad input: nothing ran

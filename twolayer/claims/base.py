@@ -65,6 +65,7 @@ class Verdict:
     seeds_needed: int | None = None  # inconclusive: seeds at which the interval would decide
     decides: bool = True  # False: a [PROPOSAL] setting, reported apart, not in the exit status
     regime: str = ""  # why in_regime is what it is: the premises measured on the runs
+    sequential: dict[str, Any] | None = None  # --seeds auto: method, alpha, looks (else None)
 
     def to_json(self) -> dict[str, Any]:
         """The verdict as a JSON object (the interval as a list, a non-finite value as null)."""
@@ -191,24 +192,32 @@ def judge(c: Claim, runs: Runs) -> Verdict:
     """Run one claim's check; an exception or a malformed result gives the verdict ``error``
     (bad input, a ConfigError, still stops the command). The tier is ``smoke`` for a quick run
     and ``evidence`` for the full plan."""
+    return judge_outcome(c, runs)[0]
+
+
+def judge_outcome(c: Claim, runs: Runs) -> tuple[Verdict, Outcome | None]:
+    """:func:`judge`'s verdict and the check's :class:`Outcome` behind it (None when the check
+    raised or returned something malformed): ``--seeds auto`` reads its per-seed values."""
     tier = SMOKE if runs.quick else EVIDENCE
     try:
         result = c.check(runs)
     except ConfigError:
         raise
     except Exception as e:  # noqa: BLE001 - reported as this claim's verdict
-        return c.error(f"the check raised {type(e).__name__}: {e}", tier)
+        return c.error(f"the check raised {type(e).__name__}: {e}", tier), None
     if isinstance(result, Verdict):  # a whole verdict: it must be this claim's own
         if result.id != c.id:
-            return c.error(f"the check returned a verdict for another claim ({result.id})", tier)
+            return (c.error(f"the check returned a verdict for another claim ({result.id})",
+                            tier), None)
         result = Outcome(result.verdict, result.measured, result.bound, result.ci, result.seeds,
                          result.setting, result.detail, result.figure,
                          in_regime=result.in_regime, regime=result.regime)
     if not isinstance(result, Outcome):
-        return c.error(f"the check returned a {type(result).__name__}, not an Outcome", tier)
+        return c.error(f"the check returned a {type(result).__name__}, not an Outcome",
+                       tier), None
     if result.verdict not in (HOLDS, FAILS, INCONCLUSIVE, ERROR):
-        return c.error(f"the check returned the unknown verdict {result.verdict!r}", tier)
-    return c.verdict(result, tier)
+        return c.error(f"the check returned the unknown verdict {result.verdict!r}", tier), None
+    return c.verdict(result, tier), result
 
 
 def claims_for(selection: Iterable[str]) -> list[Claim]:

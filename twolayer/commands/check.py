@@ -27,6 +27,18 @@ from .settings import add_gpu_flags, add_threads_flag, runtime_options, runtime_
 from .storeflags import add_store_flags, runs_from_args
 
 FIGURES_DIR = "figures"
+AUTO = "auto"
+AUTO_BUDGET_MIN = 30.0
+
+
+def seeds_arg(text: str) -> int | str:
+    """``--seeds``: an integer (see :func:`twolayer.cli.integer`) or ``auto``."""
+    if text.strip().lower() == AUTO:
+        return AUTO
+    try:
+        return integer(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer or auto") from None
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -44,7 +56,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--all", action="store_true", help="check every paper's claims")
     p.add_argument("--quick", action="store_true",
                    help="smaller settings and fewer seeds (about 2 minutes on 2 CPU cores)")
-    p.add_argument("--seeds", type=integer, help="seeds per setting (default: the mode's own)")
+    p.add_argument("--seeds", type=seeds_arg, metavar="N|auto",
+                   help="seeds per setting (default: the mode's own); auto: add seeds in looks "
+                   "(the mode's seeds, then 2x, 4x, ...) until each claim that compares one "
+                   "mean with one number is decided by an anytime-valid confidence sequence, or "
+                   "the --time-budget is spent (docs/claims_method.md)")
+    p.add_argument("--time-budget", type=float, metavar="MINUTES", default=None,
+                   help="with --seeds auto: wall-clock minutes for all looks together (default "
+                   f"{AUTO_BUDGET_MIN:g}); a look starts only when its estimated time fits. Not "
+                   "--budget, which sets the gradient kernel's block size")
     p.add_argument("--json", action="store_true", help="print a JSON list, one object per claim")
     p.add_argument("--report", metavar="PATH",
                    help="also write the table as Markdown, with links to the figures")
@@ -98,6 +118,20 @@ def marks(v: Verdict) -> str:
     """" (outside)" for a claim checked outside the regime, " (proposal)" for one on a setting
     the project proposed (neither decides the exit status)."""
     return ("" if v.in_regime else " (outside)") + ("" if v.decides else " (proposal)")
+
+
+def auto_note(verdicts: Sequence[Verdict]) -> str:
+    """One line under the table of a --seeds auto run: how many claims the confidence sequence
+    judged and decided, and how many keep their look-1 verdict."""
+    seq = [v for v in verdicts if v.sequential and v.sequential.get("controlled")]
+    rest = [v for v in verdicts if not (v.sequential and v.sequential.get("controlled"))]
+    decided = sum(bool(v.sequential.get("decided")) for v in seq)
+    looks = max((len(v.sequential.get("looks", [])) for v in verdicts if v.sequential),
+                default=0)
+    return (f"--seeds auto: {len(seq)} claims judged by an anytime-valid confidence sequence "
+            f"({decided} decided, {len(seq) - decided} undecided; {looks} looks; the CI column "
+            f"is the sequence for them), {len(rest)} not sequentially controlled (their own "
+            "verdict at look 1); see --details and docs/claims_method.md")
 
 
 TABLE_WIDTH = 120
@@ -188,7 +222,9 @@ def render_markdown(
         "CI: 95% interval "
         "over seeds. The setting column gives the largest constant C for which all the "
         "theorem's assumptions hold (C itself is unspecified in the paper; see "
-        "`twolayer conditions`).",
+        "`twolayer conditions`)."
+        + (" `--seeds auto`: " + auto_note(verdicts).removeprefix("--seeds auto: ")
+           if any(v.sequential for v in verdicts) else ""),
         "",
         "| claim | source | verdict | measured | bound | CI | seeds | figure |",
         "|---|---|---|---|---|---|---|---|",
@@ -243,11 +279,30 @@ def select_claims(selection: list[str]) -> list:
         raise err from None
 
 
+def time_budget_s(args: argparse.Namespace) -> float | None:
+    """--time-budget in seconds under --seeds auto (default :data:`AUTO_BUDGET_MIN` minutes);
+    None otherwise. ConfigError for a budget that is not a positive finite number of minutes,
+    or one given without --seeds auto."""
+    value = getattr(args, "time_budget", None)
+    if args.seeds != AUTO:
+        if value is not None:
+            raise ConfigError("time-budget", value, "only with --seeds auto")
+        return None
+    if value is None:
+        return AUTO_BUDGET_MIN * 60.0
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
+        math.isfinite(value) and value > 0
+    ):
+        raise ConfigError("time-budget", value, "minutes > 0")
+    return float(value) * 60.0
+
+
 def run(args: argparse.Namespace) -> int:
-    if args.seeds is not None and (
+    if args.seeds is not None and args.seeds != AUTO and (
         not isinstance(args.seeds, int) or isinstance(args.seeds, bool) or args.seeds < 1
     ):
-        raise ConfigError("seeds", args.seeds, "valid range is >= 1")
+        raise ConfigError("seeds", args.seeds, "valid range is >= 1, or auto")
+    budget_s = time_budget_s(args)
     from ..plugins import load_entry_points, split_selection
 
     load_entry_points()
@@ -274,17 +329,35 @@ def run(args: argparse.Namespace) -> int:
     device = resolve_device(check_device(args.device))
     runtime = Runtime(device=str(device), progress=False, threads=runtime_threads(args),
                       **runtime_options(args))
-    runs = runs_from_args(args, args.quick, args.seeds, runtime)
+    auto = args.seeds == AUTO
+    runs = runs_from_args(args, args.quick, None if auto else args.seeds, runtime)
     start = time.perf_counter()
-    if not (args.quiet or args.json):
+    talk = not (args.quiet or args.json)
+    if talk:
         where = f"records in {runs.store.root}" if runs.store else "nothing stored"
+        how = (f"; --seeds auto, time budget {budget_s / 60:g} min" if auto else "")
         print(f"checking {len(claims)} claims ({'quick' if args.quick else 'full'} mode; "
-              f"{where}) ...", file=sys.stderr)
-    verdicts = run_checks([c.id for c in claims], runs=runs)
+              f"{where}{how}) ...", file=sys.stderr)
+    if auto:
+        from ..sequential import auto_check
+
+        made = []
+
+        def runs_at(seeds: int | None):
+            made.append(runs if seeds is None else runs.at_seeds(seeds))
+            return made[-1]
+
+        verdicts = auto_check(
+            claims, runs_at, budget_s,
+            progress=(lambda line: print(line, file=sys.stderr)) if talk else None)
+        trained = sum(len(r.trained) for r in made)
+        reused = sum(len(r.reused) for r in made)
+    else:
+        verdicts = run_checks([c.id for c in claims], runs=runs)
+        trained, reused = len(runs.trained), len(runs.reused)
     wall = time.perf_counter() - start
-    if not (args.quiet or args.json):
-        print(f"experiments: {len(runs.trained)} trained, {len(runs.reused)} read from the store",
-              file=sys.stderr)
+    if talk:
+        print(f"experiments: {trained} trained, {reused} read from the store", file=sys.stderr)
     if args.json:
         print(json.dumps([verdict_json(v) for v in verdicts], allow_nan=False))
     else:
@@ -297,6 +370,8 @@ def run(args: argparse.Namespace) -> int:
             f"in-regime claims {'all hold' if status == 0 else 'do NOT all hold'} "
             f"(exit status {status}); {wall:.0f} s"
         )
+        if auto:
+            print(auto_note(verdicts))
         if args.quick:
             print(SMOKE_NOTE)
     if report is not None:  # after the table: a failed write costs the file, not the results
@@ -304,6 +379,7 @@ def run(args: argparse.Namespace) -> int:
             (["--all"] if selection == ["all"] else selection)
             + (["--quick"] if args.quick else [])
             + ([f"--seeds {args.seeds}"] if args.seeds else [])
+            + ([f"--time-budget {budget_s / 60:g}"] if auto else [])
             + [f"--report {args.report}"]
         )
         md = render_markdown(verdicts, report.parent.resolve(), args.quick, wall, command)

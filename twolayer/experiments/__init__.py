@@ -23,6 +23,7 @@ import hashlib
 import importlib
 import os
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -42,7 +43,8 @@ ExperimentFn = Callable[[bool, "int | None", Runtime], Result]
 # sweeps, benchmarks, and the public API's re-exports and reference generator. Every other
 # module of twolayer is part of the code fingerprint.
 NOT_RUN_CODE = ("claims", "plots", "commands", "bench", "sweep", "cli.py", "clidoc.py",
-                "__main__.py", "stats.py", "store.py", "experiments", "api.py", "apidoc.py")
+                "__main__.py", "stats.py", "store.py", "experiments", "api.py", "apidoc.py",
+                "sequential.py")
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,8 @@ class Runs:
     store: RecordStore | None = None
     trained: list[str] = field(default_factory=list)  # experiments trained by this object
     reused: list[str] = field(default_factory=list)  # experiments read from the store
+    asked: list[str] = field(default_factory=list)  # every get(), in order (cached ones too)
+    seconds: dict[str, float] = field(default_factory=dict)  # wall time to train or read each
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def key(self, name: str) -> dict[str, Any]:
@@ -142,8 +146,15 @@ class Runs:
             key["tf32"] = True
         return key
 
+    def at_seeds(self, seeds: int | None) -> Runs:
+        """A fresh Runs of the same mode, runtime and store at ``seeds`` seeds (``--seeds auto``
+        makes one per look; runs are deterministic per run index, so a larger seed count
+        contains the smaller one's runs)."""
+        return Runs(quick=self.quick, seeds=seeds, runtime=self.runtime, store=self.store)
+
     def get(self, name: str) -> Any:
         """The result of experiment ``name`` (trained, or read back from the store)."""
+        self.asked.append(name)
         if name in self._cache:
             return self._cache[name]
         if name not in EXPERIMENTS:
@@ -154,6 +165,7 @@ class Runs:
             raise TwolayerError(f"no experiment named {name!r}; known: "
                                 + ", ".join(sorted(EXPERIMENTS)))
         result = None
+        t0 = time.perf_counter()
         key = self.key(name) if self.store is not None else None
         if key is not None:
             result = self.store.get_entry(key)
@@ -165,6 +177,7 @@ class Runs:
             self.trained.append(name)
             if key is not None and storable(result):
                 self.store.put_entry(key, result)
+        self.seconds[name] = time.perf_counter() - t0
         self._cache[name] = result
         return result
 

@@ -1,0 +1,353 @@
+"""``twolayer check --seeds auto``: add seeds in looks until each claim is decided, with an
+anytime-valid confidence sequence, so that stopping when decided does not inflate the error rate.
+
+The method (docs/claims_method.md has the derivation, the assumptions and the simulations):
+
+- **Looks.** Look 1 runs the experiments at the mode's own seeds (as a plain ``check``); look
+  k ≥ 2 runs them at S_k = 2^(k−1)·S_1 seeds, where S_1 is the largest seed count a pending claim
+  reported at look 1. Runs are deterministic per run index, so the runs of look k contain those
+  of look k−1 (checked: a claim whose per-seed values at look k do not start with those of look
+  k−1 leaves sequential control). A look is started only when its estimated time fits in what
+  is left of the time budget: 2 × the time the still-undecided claims' experiments took at the
+  last look that ran them (or 2 × the previous look's time, when the runs do not time them).
+- **Which claims.** A claim whose :class:`~twolayer.claims.base.Outcome` carries ``per_seed``,
+  ``threshold`` and ``direction`` (one mean compared with one number) is judged by the
+  confidence sequence at every look and stops being extended once decided. Any other claim
+  keeps its own check's verdict at look 1 (a fixed-seed verdict, exactly as without ``auto``)
+  and is marked *not sequentially controlled*.
+- **The confidence sequence** (:func:`t_cs`): Lai's (1976) scale-invariant t-mixture. For
+  values X_1..X_n, mean X̄_n, V_n = Σ (X_i − X̄_n)², and a mixture precision c > 0,
+
+      C_n = X̄_n ± sqrt( (K_n − 1)·V_n / (n·(1 − K_n·c/(n + c))) ),
+      K_n = ( (1/α)·sqrt((n + c)/c) )^(2/n),
+
+  and C_n = (−∞, ∞) when K_n·c/(n + c) ≥ 1 (too few seeds). It is the set of μ where the
+  mixture likelihood ratio, with B = Σ(X_i−μ)² and A = B − (Σ(X_i−μ))²/(n+c),
+
+      M_n(μ) = sqrt(c/(n+c)) · (B/A)^(n/2),
+
+  of the scale-invariant statistics (mean μ + θσ, θ ~ N(0, 1/c), scale with Haar prior dσ/σ)
+  is below 1/α. M_n(μ) is a nonnegative martingale with M_1 = 1 when X_i ~ N(μ, σ²) i.i.d. for
+  any σ, so by Ville's inequality P(∃n: μ ∉ C_n) ≤ α: exact (non-asymptotic) for Gaussian
+  per-seed values, at every n ≥ 2, whatever the looks and the stopping rule. c is fixed in
+  advance (:func:`mixture_c`: the c that minimises the width at :data:`TARGET_SEEDS` seeds).
+- **The verdict** at a look: *holds* when C_n lies wholly on the claimed side of the threshold,
+  *fails* when wholly on the other, else *inconclusive* (:func:`cs_outcome`); it decides only
+  where the check's own verdict at that look agrees (a check may also require premises the
+  sequence does not see; a disagreement gives *inconclusive* and ends the claim's looks). A
+  wrong decision needs μ ∉ C_n at some look, so its probability is at most α over all looks
+  together.
+
+:func:`asymptotic_cs` is the asymptotic confidence sequence of Waudby-Smith et al. (kept for
+comparison: at 4–8 seeds its coverage is below the nominal level, see the docs).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections.abc import Callable, Iterable, Sequence
+
+import numpy as np
+
+from .stats import ERROR, FAILS, HOLDS, INCONCLUSIVE, Interval, finite, fmt_num
+
+ALPHA = 0.05  # two-sided: P(the true mean leaves the sequence at some look) <= ALPHA
+TARGET_SEEDS = 8  # the mixture precision c is tuned for the narrowest interval at this n
+GROWTH = 2  # seeds multiply by this from one look to the next
+MAX_LOOKS = 8  # at most S_1 * 2^7 seeds
+METHOD = "confidence sequence (Lai t-mixture)"
+
+
+def _half_width_factor(n: int, c: float, alpha: float) -> float:
+    """The half-width of C_n in units of sqrt(V_n/n) (inf when C_n is the whole line)."""
+    if n < 2:
+        return math.inf
+    log_k = (2.0 / n) * (math.log(1.0 / alpha) + 0.5 * math.log((n + c) / c))
+    k = math.exp(log_k)
+    den = 1.0 - k * c / (n + c)
+    if den <= 0.0:
+        return math.inf
+    return math.sqrt((k - 1.0) / den)
+
+
+def mixture_c(target: int = TARGET_SEEDS, alpha: float = ALPHA) -> float:
+    """The mixture precision c > 0 that minimises the half-width of :func:`t_cs` at ``target``
+    values (a design constant: it must not depend on the data)."""
+    from scipy import optimize
+
+    def width(log_c: float) -> float:
+        w = _half_width_factor(target, math.exp(log_c), alpha)
+        return w if math.isfinite(w) else 1e300
+
+    res = optimize.minimize_scalar(width, bounds=(-15.0, 6.0), method="bounded",
+                                   options={"xatol": 1e-6})
+    return float(math.exp(res.x))
+
+
+def t_cs(values: Iterable[float], alpha: float = ALPHA,
+         c: float | None = None) -> tuple[float, Interval]:
+    """(mean, C_n): Lai's t-mixture confidence sequence at the n finite ``values`` (see the
+    module docstring); ``c``: the mixture precision (default :func:`mixture_c`). The interval
+    is (−inf, inf) when n is too small for the level; NaN mean and interval for no values."""
+    v = finite(values)
+    n = v.size
+    if n == 0:
+        return math.nan, (math.nan, math.nan)
+    m = float(v.mean())
+    c = mixture_c(alpha=alpha) if c is None else float(c)
+    factor = _half_width_factor(n, c, alpha)
+    if not math.isfinite(factor):
+        return m, (-math.inf, math.inf)
+    half = factor * math.sqrt(float(((v - m) ** 2).sum()) / n)
+    return m, (m - half, m + half)
+
+
+def asymptotic_cs(values: Iterable[float], alpha: float = ALPHA,
+                  target: int = TARGET_SEEDS) -> tuple[float, Interval]:
+    """(mean, interval): the asymptotic confidence sequence of Waudby-Smith, Arnold, Wu, Howard
+    and Ramdas (2024, "Time-uniform central limit theory and asymptotic confidence sequences"),
+    X̄_t ± σ̂_t·sqrt( 2(tρ²+1)/(t²ρ²) · log( sqrt(tρ²+1)/α ) ) with
+    ρ² = (−2 log α + log(−2 log α + 1))/target. Valid only as t → ∞; kept for comparison."""
+    v = finite(values)
+    t = v.size
+    if t < 2:
+        return (float(v.mean()) if t else math.nan), (math.nan, math.nan)
+    m, s = float(v.mean()), float(v.std(ddof=1))
+    rho2 = (-2.0 * math.log(alpha) + math.log(-2.0 * math.log(alpha) + 1.0)) / target
+    half = s * math.sqrt(2.0 * (t * rho2 + 1.0) / (t * t * rho2)
+                         * math.log(math.sqrt(t * rho2 + 1.0) / alpha))
+    return m, (m - half, m + half)
+
+
+def decide(ci: Interval, threshold: float, direction: str) -> str:
+    """holds when the interval lies wholly on the claimed side (``">="``: at or above the
+    threshold, ``"<="``: at or below), fails when wholly on the other, else inconclusive
+    (also for a NaN interval; an infinite one never decides)."""
+    lo, hi = ci
+    if math.isnan(lo) or math.isnan(hi):
+        return INCONCLUSIVE
+    if direction == ">=":
+        return HOLDS if lo >= threshold else FAILS if hi < threshold else INCONCLUSIVE
+    if direction == "<=":
+        return HOLDS if hi <= threshold else FAILS if lo > threshold else INCONCLUSIVE
+    raise ValueError(f"direction must be '>=' or '<=', not {direction!r}")
+
+
+def cs_outcome(values: Iterable[float], threshold: float, direction: str,
+               alpha: float = ALPHA, c: float | None = None) -> tuple[str, float, Interval]:
+    """(verdict, mean, C_n) of one claim at one look (:func:`t_cs` and :func:`decide`)."""
+    m, ci = t_cs(values, alpha, c)
+    return decide(ci, threshold, direction), m, ci
+
+
+def cs_seeds_needed(values: Iterable[float], threshold: float, alpha: float = ALPHA,
+                    c: float | None = None, most: int = 100_000) -> int | None:
+    """The smallest n at which C_n, with the measured mean and standard deviation held fixed,
+    would no longer contain ``threshold`` (an estimate at the measured effect); None when the
+    effect is zero, the values are fewer than two, or n would exceed ``most``."""
+    v = finite(values)
+    if v.size < 2:
+        return None
+    gap, s = abs(float(v.mean()) - threshold), float(v.std(ddof=1))
+    if gap == 0.0:
+        return None
+    c = mixture_c(alpha=alpha) if c is None else float(c)
+
+    def half(n: int) -> float:  # V_n/n = s²·(n−1)/n at the measured s
+        return _half_width_factor(n, c, alpha) * s * math.sqrt((n - 1) / n)
+
+    for n in range(2, 65):  # the width is infinite at first, then decreases
+        if half(n) < gap:
+            return max(n, int(v.size))
+    lo, hi = 64, 128  # beyond 64 the half-width decreases in n: double, then bisect
+    while half(hi) >= gap:
+        lo, hi = hi, hi * 2
+        if lo > most:
+            return None
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if half(mid) < gap else (mid, hi)
+    return max(hi, int(v.size)) if hi <= most else None
+
+
+def looks(first: int, growth: int = GROWTH, most: int = MAX_LOOKS) -> list[int]:
+    """The seed counts of looks 1..most: S_1, growth·S_1, growth²·S_1, ..."""
+    return [int(first) * growth**k for k in range(most)]
+
+
+def nested(before: Sequence[float], after: Sequence[float]) -> bool:
+    """Whether ``after`` starts with ``before`` (NaN equal to NaN; relative tolerance 1e-9):
+    the runs of a later look contain those of the earlier one."""
+    if len(after) < len(before):
+        return False
+    a = np.asarray(before, dtype=np.float64)
+    b = np.asarray(after[: len(before)], dtype=np.float64)
+    return bool(np.allclose(a, b, rtol=1e-9, atol=1e-12, equal_nan=True))
+
+
+# ---------------------------------------------------------------------------------------------
+# The driver: looks over Runs at growing seed counts.
+
+
+@dataclasses.dataclass
+class _State:
+    claim: object  # twolayer.claims.base.Claim
+    first: object  # the Verdict of look 1 (the claim's own check)
+    controlled: bool
+    decided: bool = False
+    look: int = 1
+    seeds_at: list[int] = dataclasses.field(default_factory=list)
+    outcome: object = None  # the last Outcome judged by the sequence
+    verdict: str = INCONCLUSIVE
+    mean: float = math.nan
+    ci: Interval = (math.nan, math.nan)
+    note: str = ""  # why the claim left sequential control or stopped growing, if it did
+    stalled: bool = False  # not extended further (no more per-seed values, or own verdict)
+
+
+def _update(st: _State, o: object, alpha: float, c: float, look: int) -> None:
+    """Judge one claim at one look by the sequence. The sequence decides only where the
+    check's own verdict agrees: a check may also require premises or other conditions (its
+    own verdict is then inconclusive or the other outcome although the mean clears the
+    threshold), which the sequence does not see; then the verdict is inconclusive and the
+    claim is not extended further."""
+    st.outcome = o
+    st.verdict, st.mean, st.ci = cs_outcome(o.per_seed, o.threshold, o.direction, alpha, c)
+    if st.verdict != INCONCLUSIVE and o.verdict != st.verdict:
+        st.note = (f"at look {look} the sequence says {st.verdict} but the check's own verdict "
+                   f"is {o.verdict} (its premises or other conditions, which the sequence does "
+                   "not judge): inconclusive, not extended further")
+        st.verdict, st.stalled = INCONCLUSIVE, True
+    st.decided = st.verdict != INCONCLUSIVE
+
+
+def _eligible(o: object) -> bool:
+    return (o is not None and getattr(o, "verdict", ERROR) != ERROR
+            and o.per_seed is not None and o.threshold is not None
+            and o.direction in (">=", "<="))
+
+
+def auto_check(
+    claims: Sequence[object],
+    runs_at: Callable[[int | None], object],
+    budget_s: float,
+    alpha: float = ALPHA,
+    max_looks: int = MAX_LOOKS,
+    clock: Callable[[], float] = time.perf_counter,
+    progress: Callable[[str], None] | None = None,
+) -> list[object]:
+    """The claims' verdicts under ``--seeds auto``: look 1 with ``runs_at(None)`` (the mode's
+    seeds), then looks at 2·S, 4·S, ... seeds (``runs_at(S_k)``) while some claim judged by the
+    confidence sequence is undecided, fewer than ``max_looks`` looks were made, and the next
+    look's estimated time fits in ``budget_s`` seconds (counted from the call). Each verdict
+    carries ``sequential`` (method, α, c, looks, controlled) and a detail that says at which
+    look and seed count it was decided."""
+    from .claims.base import judge_outcome
+
+    c = mixture_c(alpha=alpha)
+    start = clock()
+    runs = runs_at(None)
+    states: list[_State] = []
+    needs: dict[str, set[str]] = {}  # claim id -> the experiments its check asked for
+    cost: dict[str, float] = {}  # experiment -> seconds at the last look that ran it
+
+    def judged(cl: object, runs: object) -> tuple[object, object]:
+        asked = getattr(runs, "asked", None)
+        mark = len(asked) if asked is not None else 0
+        out = judge_outcome(cl, runs)
+        if asked is not None:
+            needs[cl.id] = set(asked[mark:])
+        return out
+
+    for cl in claims:
+        v, o = judged(cl, runs)
+        st = _State(cl, v, _eligible(o))
+        if st.controlled:
+            st.seeds_at.append(len(o.per_seed))
+            _update(st, o, alpha, c, 1)
+        states.append(st)
+    last_cost = clock() - start
+    cost.update(getattr(runs, "seconds", {}))
+    pending = [s for s in states if s.controlled and not s.decided and not s.stalled]
+    first = max((len(s.outcome.per_seed) for s in pending), default=0)
+    schedule = looks(max(1, first), GROWTH, max_looks)
+    k = 1
+    while pending and k < max_looks:
+        seeds = schedule[k]
+        exps = set().union(*(needs.get(st.claim.id, set()) for st in pending))
+        if exps and all(e in cost for e in exps):  # the pending claims' experiments, x2
+            estimate = GROWTH * sum(cost[e] for e in exps)
+        else:  # no per-experiment times: the whole previous look, x2
+            estimate = last_cost * GROWTH
+        left = budget_s - (clock() - start)
+        if estimate > left:
+            if progress:
+                progress(f"--seeds auto: look {k + 1} at {seeds} seeds would take about "
+                         f"{estimate:.0f} s, {max(0.0, left):.0f} s of the budget left: stop")
+            break
+        if progress:
+            progress(f"--seeds auto: look {k + 1} at {seeds} seeds for {len(pending)} "
+                     f"undecided claims ...")
+        t0 = clock()
+        runs = runs_at(seeds)
+        for st in pending:
+            _, o = judged(st.claim, runs)
+            if not _eligible(o):
+                st.controlled = False
+                st.note = (f"at look {k + 1} ({seeds} seeds) the check gave no per-seed values "
+                           f"to compare ({getattr(o, 'verdict', 'error')})")
+                continue
+            if not nested(st.outcome.per_seed, o.per_seed):
+                st.controlled = False
+                st.note = (f"the per-seed values at look {k + 1} ({len(o.per_seed)} seeds) do "
+                           f"not extend those of look {st.look} ({len(st.outcome.per_seed)}): "
+                           "the runs are not nested")
+                continue
+            if len(o.per_seed) <= len(st.outcome.per_seed):  # the same runs again
+                st.stalled = True
+                st.note = (f"its experiments gave no more seeds at look {k + 1} "
+                           f"({seeds} asked, {len(o.per_seed)} values): not extended further")
+                continue
+            st.look = k + 1
+            st.seeds_at.append(len(o.per_seed))
+            _update(st, o, alpha, c, k + 1)
+        last_cost = clock() - t0
+        cost.update(getattr(runs, "seconds", {}))
+        pending = [s for s in pending if s.controlled and not s.decided and not s.stalled]
+        k += 1
+    return [_verdict(st, alpha, c, schedule[:k]) for st in states]
+
+
+def _verdict(st: _State, alpha: float, c: float, made: list[int]) -> object:
+    method = {"method": METHOD, "alpha": alpha, "c": round(c, 6),
+              "target_seeds": TARGET_SEEDS, "looks": made}
+    if not st.controlled:
+        why = st.note or "its check reports no single mean compared with one number " \
+            "(per_seed, threshold, direction)"
+        detail = (f"not sequentially controlled: {why}; this is its own check's verdict at "
+                  f"look 1. {st.first.detail}").strip()
+        return dataclasses.replace(
+            st.first, detail=detail,
+            sequential={**method, "controlled": False, "look": 1, "seeds": [st.first.seeds]})
+    o = st.outcome
+    n = int(finite(o.per_seed).size)
+    state = (f"decided at look {st.look} with {n} seeds" if st.decided
+             else f"undecided after look {st.look} with {n} seeds"
+             + (f" ({st.note})" if st.stalled else ""))
+    own = o.verdict
+    detail = (f"{state} ({METHOD}, α = {alpha} over all looks, c = {c:.3g} tuned for "
+              f"{TARGET_SEEDS} seeds; looks at seeds {', '.join(map(str, st.seeds_at))}; "
+              f"interval: mean {fmt_num(st.mean)} ± the sequence's half-width, not a t-interval; "
+              f"the check's own fixed-seed verdict at this look: {own}). {o.detail}").strip()
+    bound = f"{o.bound} (anytime-valid {1 - alpha:.0%} confidence sequence)"
+    seq_o = dataclasses.replace(o, verdict=st.verdict, measured=st.mean, ci=st.ci, seeds=n,
+                                bound=bound, detail=detail)
+    v = st.claim.verdict(seq_o, st.first.tier)
+    needed = (cs_seeds_needed(o.per_seed, o.threshold, alpha, c)
+              if st.verdict == INCONCLUSIVE else None)
+    return dataclasses.replace(
+        v, seeds_needed=needed,
+        sequential={**method, "controlled": True, "look": st.look, "seeds": st.seeds_at,
+                    "decided": st.decided})
