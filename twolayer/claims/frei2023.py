@@ -218,6 +218,7 @@ def _rec_settings(recs: Sequence[Record]) -> list[tuple[str, dict]]:
 
 def regime_of_records(recs: Sequence[Record]) -> tuple[bool, str]:
     """:func:`regime_of` for the settings of records run to T (checked: steps = T)."""
+    recs = sorted(recs, key=lambda r: (_d(r), r.config["data"]["n"]))
     at_T = all(_T_of(r) == 1 + round(1 / (4 * _lr(r))) for r in recs)
     return regime_of(_rec_settings(recs), [("runs stop at T = 1 + 1/(4 alpha)", at_T)])
 
@@ -290,8 +291,14 @@ def late_setting(rec: Record) -> str:
 
 
 def _regime(runs: Runs) -> dict[str, Record]:
-    """All theorem-regime records (the d sweep and, in full mode, the deep setting)."""
-    return runs.get("frei2023.regime")
+    """All theorem-regime records (the d sweep and, in full mode, the deep setting), in a fixed
+    order (family, d), whatever order a record store gives them back in."""
+    return _ordered(runs.get("frei2023.regime"))
+
+
+def _ordered(recs: dict[str, Record]) -> dict[str, Record]:
+    return dict(sorted(recs.items(), key=lambda kv: (
+        kv[1].meta.get("family", "main") != "main", _d(kv[1]), kv[1].config["data"]["n"])))
 
 
 def _sweep(runs: Runs) -> list[Record]:
