@@ -519,7 +519,8 @@ def check_amplification(runs: Runs) -> Outcome:
     return _event_claim(
         recs, lambda r: _lemma12_margin(r).min(-1), 0.0, ">=",
         "min_{j in J} [rho_j(1) - 1/(16 C2)] >= 0 and Condition 9 at t = 1, C2 = n / min_j "
-        "edge_j (card M4; a neuron failing Condition 9 at t = 1 enters as -2)", per, FIG_AMPLIFICATION, within_good=True,
+        "edge_j (card M4; a neuron failing Condition 9 at t = 1 enters as -2)", per,
+        FIG_AMPLIFICATION, within_good=True,
         neuron_fn=lambda r: _lemma12_margin(r) < 0,
     )
 
