@@ -239,7 +239,7 @@ def good_run_facts(data: Any, params: Params) -> dict[str, np.ndarray]:
     proj = torch.bmm(x, signed_means(means).transpose(1, 2))  # [R, n, 4]
     own_proj = proj.gather(-1, cluster.unsqueeze(-1)).squeeze(-1)
     perp = torch.where(cluster < 2, proj[..., 2], proj[..., 0]).abs()
-    dev = (x * x).sum(-1) - 2 * own_proj + 1.0
+    dev = torch.linalg.vector_norm(x, dim=-1) ** 2 - 2 * own_proj + 1.0  # no [R, n, d] copy
     frac = torch.stack([(cluster == c).double().mean(-1) for c in range(NUM_CLUSTERS)], -1)
     return {
         "static/lemma6_edge": ((own - opposite) / n).numpy(),
