@@ -8,7 +8,10 @@ Experiments of the claims (see the claims module for the setting and the verdict
 
 - ``frei2023.regime``: theorem-regime runs to T, keys ``"d=<d>"`` (and ``"deep d=<d>"`` in
   full mode); neuron and sample probes at every t <= T, test and feature probes at T
-  (``final/...``, [R]); ``meta["family"]`` is "main" or "deep";
+  (``final/...``, [R]), the Lemma 5–6 facts at t = 0 (:func:`good_run_facts`,
+  ``static/...``); ``meta["family"]`` is "main" or "deep";
+- ``frei2023.n_sweep``: the regime setting at d = ``adversarial_d`` for several n (keys
+  ``"n=<n>"``, same arrays);
 - ``frei2023.linear``: linear classifiers on the regime distribution (:func:`linear_view`);
 - ``frei2023.adversarial``, ``frei2023.lazy``: one regime-like setting each, run to T;
 - ``frei2023.movement``: the ω_init sweep of Proposition 2 in one batch (``meta["groups"]``);
@@ -51,6 +54,7 @@ from . import experiment
 PAPER = "frei2023"
 LAZY_INIT_VAR_MD = 1.0  # ω_init² m d of the lazy contrast (A6 needs ≤ 1/C⁴ < 1)
 NEURON_PROBES = ("frei_neurons", "frei_samples")
+EVENT_RUNS = 18  # runs of a one-setting run-event experiment (17 is the fewest that can hold)
 FINAL_PROBES = ("frei_test", "frei_features")
 
 
@@ -153,6 +157,7 @@ class Plan:
     high_d: Late  # Figure 2, left panel analogue (d ≫ n)
     low_d: Late  # Figure 2, right panel analogue (n ≫ d)
     fig1: Fig1  # Figure 1 (d = 2)
+    ns: tuple[int, ...] = (250, 500, 1000)  # n of the n sweep at d = adversarial_d
 
 
 def stopping_time(lr: float) -> int:
@@ -163,9 +168,9 @@ def stopping_time(lr: float) -> int:
     return 1 + int(round(q))
 
 
-_REGIME_QUICK = Regime(
+_REGIME_QUICK = Regime(  # 18 runs: the fewest at which 0 violations can hold (exact interval)
     ds=(1500, 3000, 6000), n=500, m=200, noise=0.02, sigma2_d=1 / 4096, init_var_md=1 / 64**4,
-    lr=0.125, n_test=1000, seeds=4,
+    lr=0.125, n_test=1000, seeds=6,
 )
 _REGIME_FULL = dataclasses.replace(_REGIME_QUICK, ds=(1500, 3000, 6000, 12000), seeds=8)
 # C >= 1/(4α²) = 100 at α = 0.05 (T = 6): (A1) needs d >= 100 log²(n/δ), (A3) n >= 100 log(m/δ),
@@ -189,7 +194,7 @@ PLANS: dict[str, Plan] = {
         movement_init_var_md=_MOVEMENT,
         high_d=Late(n=100, d=2000, m=100, steps=5000, lr=4.0, n_test=6000, seeds=8),
         low_d=Late(n=400, d=20, m=100, steps=5000, lr=4.0, n_test=6000, seeds=8),
-        fig1=Fig1(n=5000, m=500, seeds=4),
+        fig1=Fig1(n=5000, m=500, seeds=4), ns=(250, 500, 1000, 2000),
     ),
 }
 
@@ -204,16 +209,59 @@ def plan(quick: bool) -> Plan:
 # --------------------------------------------------------------------------------------------
 
 
+def good_run_facts(data: Any, params: Params) -> dict[str, np.ndarray]:
+    """The premises of Definition 7 ("good run") that Lemmas 5 and 6 state about the sample and
+    the initialisation, measured once at t = 0 (keys ``static/...``):
+
+    - ``static/lemma6_edge`` [R, m]: Lemma 6's edge of neuron j divided by n,
+      (Σ_{i∈I^C_{μ_j}} φ'(⟨w_j^(0), x_i⟩) − Σ_{i∈I^C_{−μ_j}} φ'(⟨w_j^(0), x_i⟩)) / n, with μ_j the
+      cluster of the sign-split set J_μ ∋ j (:func:`twolayer.probes.frei.neuron_sets`),
+      I^C the clean training points of a cluster and φ'(u) = 1[u > 0];
+    - ``static/lemma5_own_min`` [R]: min_i ⟨x_i, μ_{c(i)}⟩ (Lemma 5(a): ≥ 1 − 1/C1);
+    - ``static/lemma5_other_max`` [R]: max_i |⟨x_i, μ_⊥(i)⟩|, μ_⊥ the other class's mean
+      (Lemma 5(a): ≤ 1/C1);
+    - ``static/lemma5_dev_max`` [R]: max_i ‖x_i − μ_{c(i)}‖² (Lemma 5(b): ≤ 1/C1);
+    - ``static/cluster_frac`` [R, 4]: |I_μ|/n for +μ1, −μ1, +μ2, −μ2 (Lemma 5(d))."""
+    from ..probes.frei import NUM_CLUSTERS, neuron_sets, signed_means
+
+    W, a = params.W.detach().cpu(), params.a.detach().cpu()  # the model's dtype, as the probes
+    x = data.x.to(W.dtype)
+    means = data.extras["class_means"].to(W.dtype)
+    cluster, clean = data.cluster.long(), ~data.noisy
+    n = x.shape[1]
+    sets = neuron_sets(W, a, means)  # [R, m]
+    on = (torch.bmm(x, W.transpose(1, 2)) > 0).double()  # φ'(⟨w_j, x_i⟩), [R, n, m]
+    counts = torch.stack(
+        [(on * ((cluster == c) & clean).double().unsqueeze(-1)).sum(1)
+         for c in range(NUM_CLUSTERS)], dim=1)  # [R, 4, m]
+    own = counts.gather(1, sets.unsqueeze(1)).squeeze(1)
+    opposite = counts.gather(1, (sets ^ 1).unsqueeze(1)).squeeze(1)
+    proj = torch.bmm(x, signed_means(means).transpose(1, 2))  # [R, n, 4]
+    own_proj = proj.gather(-1, cluster.unsqueeze(-1)).squeeze(-1)
+    perp = torch.where(cluster < 2, proj[..., 2], proj[..., 0]).abs()
+    dev = torch.linalg.vector_norm(x, dim=-1) ** 2 - 2 * own_proj + 1.0  # no [R, n, d] copy
+    frac = torch.stack([(cluster == c).double().mean(-1) for c in range(NUM_CLUSTERS)], -1)
+    return {
+        "static/lemma6_edge": ((own - opposite) / n).numpy(),
+        "static/lemma5_own_min": own_proj.amin(-1).double().numpy(),
+        "static/lemma5_other_max": perp.amax(-1).double().numpy(),
+        "static/lemma5_dev_max": dev.amax(-1).double().numpy(),
+        "static/cluster_frac": frac.numpy(),
+    }
+
+
 def run_to_T(cfg: Config, runtime: Runtime, family: str = "main") -> Record:
     """Train R = cfg.seeds networks for T = cfg.train.steps steps, probing the neuron and sample
-    probes at every t ≤ T, then the test and feature probes once at T (keys ``final/...``, [R])."""
+    probes at every t ≤ T, then the test and feature probes once at T (keys ``final/...``, [R]);
+    the sample and initialisation facts of Lemmas 5–6 (:func:`good_run_facts`) are stored too."""
     cfg, data, params = setup(cfg)
     T = cfg.train.steps
     times = list(range(T + 1))
+    facts = good_run_facts(data, params)
     result = train(params, data, cfg.train, times, NEURON_PROBES, runtime, cfg.run_seeds)
     final = measure(result.params, data, FINAL_PROBES, runtime, init=params,
                     objective=cfg.train.objective)
-    extra = {f"final/{k}": v for k, v in final.items()}
+    extra = {f"final/{k}": v for k, v in final.items()} | facts
     rec = build_record(cfg, data, params, result, runtime.torch_device, extra)
     rec.meta["family"] = family
     return rec
@@ -228,6 +276,18 @@ def regime_experiment(quick: bool, seeds: int | None, runtime: Runtime) -> dict[
     if p.deep is not None:
         for d in p.deep.ds:
             out[f"deep d={d}"] = run_to_T(p.deep.config(d, seeds), runtime, "deep")
+    return out
+
+
+@experiment("frei2023.n_sweep")
+def n_sweep_experiment(quick: bool, seeds: int | None, runtime: Runtime) -> dict[str, Record]:
+    """The regime setting at d = ``adversarial_d`` for each n of the plan's ``ns`` (the trend of
+    err_P − η in n; the d sweep gives the trend in d at n = regime.n). Keys ``"n=<n>"``."""
+    p = plan(quick)
+    out = {}
+    for n in p.ns:
+        rec = run_to_T(p.regime.config(p.adversarial_d, seeds, n=n), runtime, family="n_sweep")
+        out[f"n={n}"] = rec
     return out
 
 
@@ -283,9 +343,12 @@ def linear_view(rec: Record) -> LinearView:
 
 @experiment("frei2023.adversarial")
 def adversarial_experiment(quick: bool, seeds: int | None, runtime: Runtime) -> Record:
-    """The regime setting with adversarial label noise: all flips in cluster +μ1."""
+    """The regime setting with adversarial label noise: all flips in cluster +μ1, with
+    :data:`EVENT_RUNS` runs (unless ``seeds`` is given): a run event with no violation is
+    decided only from 17 runs on (claims' exact-interval rule)."""
     p = plan(quick)
-    return run_to_T(p.regime.config(p.adversarial_d, seeds, noise_model="one-cluster"), runtime)
+    runs = seeds or max(p.regime.seeds, EVENT_RUNS)
+    return run_to_T(p.regime.config(p.adversarial_d, runs, noise_model="one-cluster"), runtime)
 
 
 @experiment("frei2023.movement")

@@ -320,6 +320,7 @@ def _time_index(times: np.ndarray, t: int) -> int:
         "frei2023.lemma12.one_step_amplification",
         "frei2023.lemma4.sign_inheritance",
         "frei2023.condition10.near_orthogonality",
+        "frei2023.mechanism.other_class_correlation",
     ),
     differences=(
         "no paper figure: the setting is twolayer's theorem-like choice, " + THEOREM_REGIME_TEXT,
