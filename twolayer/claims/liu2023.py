@@ -101,6 +101,15 @@ FIG_WIDTH = "liu2023-width"
 Comparison = tuple[np.ndarray, float, str]
 
 
+def _outcome(verdict: str, measured: float | None, bound: str,
+             ci: tuple[float, float] | None, *args: object, **kwargs: object) -> Outcome:
+    """:func:`outcome` with a non-finite interval reported as none (e.g. the median's
+    order-statistic interval of fewer than 6 seeds): such a verdict is inconclusive anyway."""
+    if ci is not None and not all(math.isfinite(x) for x in ci):
+        ci = None
+    return outcome(verdict, measured, bound, ci, *args, **kwargs)  # type: ignore[arg-type]
+
+
 def _holm(comps: Sequence[Comparison], method: str = "t") -> tuple[str, list[str]]:
     """(claim verdict, per-comparison outcomes) of k comparisons, Holm-corrected at 95%."""
     outs = holm_outcomes([(np.asarray(v, dtype=np.float64), b, d) for v, b, d in comps],
@@ -198,7 +207,7 @@ def _u_shape(rec: Record) -> Outcome:
         f"{fmt_mean_ci(rec.arrays['errors/train_error_clean'][:, -1])}"
     )
     ok, regime = _u_regime(rec)
-    return outcome(
+    return _outcome(
         res, m_min,
         f"min_t clean test error < delta = {delta:g}; fall and rise >= {MIN_EFFECT}"
         + _holm_text(3) + " (interval: min error at the Bonferroni level)",
@@ -248,7 +257,7 @@ def check_u_delta(runs: Runs) -> Outcome:
         )
     ok = all(_u_regime(r)[0] for r in recs.values())
     first = next(iter(recs.values()))
-    return outcome(
+    return _outcome(
         res, worst, "min_t clean test error < delta at each delta" + _holm_text(k)
         + " (measured: the largest min/delta, interval at the Bonferroni level)",
         worst_ci, min(used(c[0]) for c in comps),
@@ -312,7 +321,7 @@ def _ratio_outcome(rec: Record, dev: np.ndarray, bound: str, extra: str, note: s
         f"seeds) {', '.join(fmt_num(x) for x in np.nanmean(dev, 0))}; class-averaged "
         f"{fmt_mean_ci(np.nanmean(dev, -1))}; {extra}. {note}"
     )
-    return outcome(
+    return _outcome(
         res, m, bound + _holm_text(1), ci, used(worst),
         setting_text(rec, "t = 0" if rec.config["train"]["steps"] == 0 else "t = 0 of the run"),
         detail, FIG_RATIO, per_seed=worst, threshold=RATIO_TOL, direction="<=", in_regime=ok,
@@ -366,7 +375,7 @@ def _anticollinear_init(rec: Record, note: str = "") -> Outcome:
         f"{fmt_mean_ci(rec.arrays['segments/cos_clean_noisy'][:, 0])}; noisy points per class "
         f"{fmt_mean_ci(rec.arrays['liu/class_count_noisy'][:, 0].mean(-1))}. {note}"
     )
-    return outcome(
+    return _outcome(
         res, m, f"max_c cos(g_clean^(c), g_noise^(c)) <= {ANTI_COS:g} at t = 0" + _holm_text(1),
         ci, used(worst), setting_text(rec, "t = 0"), detail, FIG_RATIO, per_seed=worst,
         threshold=ANTI_COS, direction="<=", in_regime=ok, regime=regime,
@@ -387,7 +396,7 @@ def _anticollinear_early(rec: Record) -> Outcome:
         f"{', '.join(fmt_num(t) for t in when)} (per seed); at t=0 (worst class) "
         f"{fmt_mean_ci(np.nanmax(rec.arrays[anticollinear_key(rec)][:, 0], -1))}"
     )
-    return outcome(
+    return _outcome(
         res, m, f"max over classes and t <= t*/2 of cos(g_clean^(c), g_noise^(c)) <= {ANTI_COS:g}"
         + _holm_text(1), ci, used(worst), setting_text(rec, "early window t <= max(1, t*/2)"),
         detail, FIG_RATIO, per_seed=worst, threshold=ANTI_COS, direction="<=", in_regime=ok,
@@ -437,7 +446,7 @@ def check_ratio_delta(runs: Runs) -> Outcome:
         for (dl, w), o in zip(worsts.items(), outs)
     ]
     first = next(iter(recs.values()))
-    return outcome(
+    return _outcome(
         res, m, f"max_c |ratio^(c)/(|D_clean^(c)|/|D_noise^(c)|) - 1| <= {RATIO_TOL:g} at each "
         "delta" + _holm_text(k) + f" (measured: the worst delta, {worst_dl:g})", ci,
         int(min(used(r) for r in allw)),
@@ -517,7 +526,7 @@ def _early_losses(rec: Record) -> Outcome:
         f"{fmt_mean_ci(a['liu/resid_noisy'][rows, end])}"
     )
     ok, regime = _theorem_regime(rec)
-    return outcome(
+    return _outcome(
         res, m,
         "min_c [L_noisy^(c)(t_w) - L_noisy^(c)(0)] > 0 and max_c [L_clean^(c)(t_w) - "
         "L_clean^(c)(0)] < 0, t_w = max(1, t*/2)" + _holm_text(2)
@@ -594,7 +603,7 @@ def _monotone(rec: Record) -> Outcome:
         f"{int(np.isfinite(tx).sum())} of {rec.seeds} seeds"
     )
     ok, regime = _theorem_regime(rec)
-    return outcome(
+    return _outcome(
         res, m, f"min_c share of probe intervals with alpha^(c) increasing >= {MONOTONE_MIN:g}"
         + _holm_text(1), ci, used(worst), setting_text(rec), detail, FIG_RATIO,
         per_seed=worst, threshold=MONOTONE_MIN, direction=">=", in_regime=ok, regime=regime,
@@ -640,7 +649,7 @@ def _crossing(rec: Record) -> Outcome:
           f"{fmt_mean_ci(ratio_star)}"
     )
     ok, regime = _theorem_regime(rec)
-    return outcome(
+    return _outcome(
         res, 10**med,
         f"median t_x / t* within a factor {NEAR:g} (holds); beyond a factor {FAR:g} (fails); "
         "Holm over 4 comparisons, family-wise 95% (exact sign tests of the median)",
@@ -708,7 +717,7 @@ def _lemma42(rec: Record) -> Outcome:
         f"{fmt_mean_ci(alpha_end)}; Holm outcomes (direction, size): {', '.join(outs)}"
     )
     ok, regime = _theorem_regime(rec)
-    return outcome(
+    return _outcome(
         res, m, f"min_t cos(g, g_hat) >= {COS_TRUE_MIN:g} and max_t |kappa_t/rho_t - 1| <= "
         f"{RATE_TOL:g} over the early window" + _holm_text(2)
         + " (interval: the cosine at the Bonferroni level)",
@@ -770,7 +779,7 @@ def _rate_width(recs: dict[int, Record]) -> Outcome:
         f"{fmt_mean_ci(rel[i])}" for i, m in enumerate(ms)
     )
     ok, regime = _width_regime(recs, ntk_premise=True)
-    return outcome(
+    return _outcome(
         res, s, "slope of log |kappa - (1-alpha)/(1+alpha)| (mean over the early window) vs "
         "log m < 0" + _holm_text(1), ci, used(slopes),
         setting_text(recs[ms[0]], "m in {" + ", ".join(map(str, ms)) + "}"),
@@ -800,7 +809,7 @@ def _drift_width(recs: dict[int, Record]) -> Outcome:
         f"{fmt_mean_ci(t_star(recs[m]))})" for i, m in enumerate(ms)
     )
     ok, regime = _width_regime(recs, ntk_premise=False)
-    return outcome(
+    return _outcome(
         res, s, "slope of log drift vs log m < 0" + _holm_text(1), ci, used(slopes),
         setting_text(recs[ms[0]], "m in {" + ", ".join(map(str, ms)) + "}"),
         f"slope of log drift vs log m {fmt_mean_ci(slopes)} (lazy-training scaling predicts about "
@@ -863,7 +872,7 @@ def _angles(rec: Record) -> Outcome:
     )
     ok, regime = _no_premise("t = 0, label-free logit gradients at initialisation: the statement "
                              "has no premise beyond the setting")
-    return outcome(
+    return _outcome(
         res, m, "mean cos(same class) - mean cos(different class) > 0" + _holm_text(1), ci,
         used(gap), setting_text(rec, "t = 0"), detail, FIG_ANGLES, per_seed=gap, threshold=0.0,
         direction=">=", in_regime=ok, regime=regime,

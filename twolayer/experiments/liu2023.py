@@ -559,6 +559,10 @@ def anticollinear_key(rec: Record) -> str:
     return "segments/class_cos_clean_noisy" if num_classes(rec) == 2 else "liu/logit_class_cos"
 
 
+def _missing(key: str) -> str:
+    return f"premise not measured: {key} not recorded (not established)"
+
+
 def _holds_upper(values: np.ndarray, bound: float) -> bool:
     from ..stats import mean_ci
 
@@ -572,6 +576,8 @@ def premise_anticollinear(rec: Record) -> tuple[bool, str, np.ndarray]:
     its 95% interval over seeds is ≤ −0.9. Returns (holds, text, per-seed values)."""
     from ..stats import fmt_mean_ci, fmt_num
 
+    if anticollinear_key(rec) not in rec.arrays:
+        return False, _missing(anticollinear_key(rec)), np.full(rec.seeds, np.nan)
     v, t = window_extreme(rec, anticollinear_key(rec), early_end(rec), "max")
     ok = _holds_upper(v, ANTI_PREMISE)
     text = (f"worst early-window per-class cos(g_C, g_N) = {fmt_mean_ci(v)} (at t "
@@ -586,6 +592,8 @@ def premise_ntk(rec: Record) -> tuple[bool, str, np.ndarray]:
     interval is ≤ 0.1."""
     from ..stats import fmt_mean_ci
 
+    if "liu/grad_drift" not in rec.arrays:
+        return False, _missing("liu/grad_drift"), np.full(rec.seeds, np.nan)
     end = early_end(rec)
     v = rec.arrays["liu/grad_drift"][np.arange(rec.seeds), end].astype(np.float64)
     ok = _holds_upper(v, DRIFT_PREMISE)
@@ -629,6 +637,13 @@ def premise_segments(rec: Record) -> tuple[bool, str, np.ndarray]:
     1/2 (binary) or 1 − 1/K (softmax, 1 − p_y with the training label)."""
     from ..stats import fmt_mean_ci, mean_ci
 
+    need = ("liu/class_count_noisy", "liu/class_count_clean", "liu/resid_clean", "liu/resid_noisy")
+    angle = ("init/mean_cos_logit_same_cc", "liu_angles/mean_cos_logit_same_cc")
+    missing = [k for k in need if k not in rec.arrays]
+    if not any(k in rec.arrays for k in angle):
+        missing.append(angle[0])
+    if missing:
+        return False, _missing(", ".join(missing)), np.full(rec.seeds, np.nan)
     S = segment_snr(rec)
     lo = mean_ci(S)[1][0]
     K = num_classes(rec)
