@@ -355,6 +355,38 @@ def noise_rate(rec: Record) -> float:
     return float(rec.config["data"]["noise"])
 
 
+def curve_bottom(e: np.ndarray, n_test: float) -> tuple[int, int]:
+    """(first, last) index of the bottom of one test-error curve ``e``: the contiguous run around
+    its smallest value whose error stays within one binomial standard error
+    sqrt(e_min (1 − e_min)/n_test) (at least 1/n_test) of the minimum."""
+    i = int(np.nanargmin(e))
+    tol = max(math.sqrt(e[i] * (1 - e[i]) / n_test), 1.0 / n_test)
+    lo = hi = i
+    while lo > 0 and e[lo - 1] <= e[i] + tol:
+        lo -= 1
+    while hi < e.shape[0] - 1 and e[hi + 1] <= e[i] + tol:
+        hi += 1
+    return lo, hi
+
+
+def t_star_of_mean(rec: Record) -> float:
+    """t* of the seed-averaged clean test-error curve (the curve the figures draw): the
+    geometric centre of its bottom (:func:`curve_bottom`). With a bimodal per-seed t* (K = 10:
+    an early dip for some seeds, the main minimum for others) this sits at the minimum of the
+    plotted curve, where the geometric mean of the per-seed t* need not."""
+    e = rec.arrays["errors/test_error_clean"].astype(np.float64).mean(0)
+    lo, hi = curve_bottom(e, float(rec.config["data"]["n_test"]))
+    t = np.maximum(rec.times.astype(np.float64), 1.0)
+    return float(np.sqrt(t[lo] * t[hi]))
+
+
+def t_cross_of_mean(rec: Record, eps: float = CROSS_EPS) -> float:
+    """First probe time at which the seed-averaged pooled ratio is ≤ 1 + eps; NaN if never."""
+    ratio = rec.arrays["segments/grad_ratio"].astype(np.float64).mean(0)
+    idx = np.flatnonzero(ratio <= 1.0 + eps)
+    return float(rec.times[idx[0]]) if idx.size else float("nan")
+
+
 def bottom_range(rec: Record) -> np.ndarray:
     """[R, 2] probe indices (first, last) of the bottom of the U: the contiguous run of probe
     times around the smallest clean test error whose error stays within one binomial standard
@@ -364,14 +396,7 @@ def bottom_range(rec: Record) -> np.ndarray:
     n_test = float(rec.config["data"]["n_test"])
     out = np.empty((e.shape[0], 2), dtype=np.int64)
     for r in range(e.shape[0]):
-        i = int(e[r].argmin())
-        tol = max(math.sqrt(e[r, i] * (1 - e[r, i]) / n_test), 1.0 / n_test)
-        lo = hi = i
-        while lo > 0 and e[r, lo - 1] <= e[r, i] + tol:
-            lo -= 1
-        while hi < e.shape[1] - 1 and e[r, hi + 1] <= e[r, i] + tol:
-            hi += 1
-        out[r] = lo, hi
+        out[r] = curve_bottom(e[r], n_test)
     return out
 
 
