@@ -27,8 +27,8 @@ Settings (δ = 0.3 i.i.d. label flips on the training set only; clean test set):
   3000, 1500: the same number of noisy points per class, so that Eq. (5)'s segment premise holds
   at every δ) (Records ``"delta=0.1"``, ...; read them with :func:`deltas`), for the noise-rate
   dependence of Fig. 1 and Eq. (5);
-- ``liu2023.width_regime``: the regime setting for widths m ∈ {64, 256, 1024} (Records as
-  ``liu2023.width``).
+- ``liu2023.width_regime``: the regime setting for widths m ∈ {64, 256, 1024} (quick:
+  {64, 128, 256}) (Records as ``liu2023.width``).
 
 The xor, mixture and k10 Records also hold the sample-wise gradient angles at initialisation
 (arrays ``init/...``, [R, ...]).
@@ -111,7 +111,8 @@ PLANS = {
     "quick": Plan(
         seeds=4, k10_seeds=3, xor_steps=2000, sgd_steps=4000, mixture_steps=1000, k10_steps=800,
         widths=(64, 256, 1024), width_steps=300, xor_large_n=4000, k10_large_n=5000,
-        n_test=2000, regime_seeds=3, regime_steps=1500, delta_seeds=3, delta_steps=500,
+        n_test=2000, regime_seeds=3, regime_steps=1500, delta_seeds=3, delta_steps=300,
+        regime_widths=(64, 128, 256),
     ),
     "full": Plan(
         seeds=10, k10_seeds=8, xor_steps=3000, sgd_steps=6000, mixture_steps=1500,
