@@ -55,6 +55,7 @@ from ..experiments.liu2023 import (
     premise_anticollinear,
     premise_ntk,
     premise_segments,
+    rate_error,
     record,
     setting_text,
     t_argmin,
@@ -762,12 +763,6 @@ def _width_regime(recs: dict[int, Record], ntk_premise: bool) -> tuple[bool, str
 
 def _rate_width(recs: dict[int, Record]) -> Outcome:
     ms = sorted(recs)
-
-    def rate_error(rec: Record) -> np.ndarray:
-        end = early_end(rec)
-        err = np.abs(rec.arrays["segments/kappa"] - rec.arrays["liu/lemma_rate"])
-        return np.asarray([err[r, : end[r] + 1].mean() for r in range(err.shape[0])])
-
     errs = np.stack([rate_error(recs[m]) for m in ms])  # [M, R]
     rel = np.stack([window_extreme(recs[m], "liu/lemma_rel_error", early_end(recs[m]))[0]
                     for m in ms])

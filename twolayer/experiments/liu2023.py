@@ -472,28 +472,6 @@ def alpha_monotone_share(rec: Record, eps: float = CROSS_EPS) -> np.ndarray:
     return out
 
 
-def class_alpha_monotone_share(rec: Record, eps: float = CROSS_EPS) -> np.ndarray:
-    """[R] as :func:`alpha_monotone_share`, for the per-class α_t^(c) of the gradients through
-    the true-class logit (Liu's single-logit view of K classes), averaged over classes; the
-    window ends at the pooled t_×."""
-    alpha = 1.0 / rec.arrays["liu/logit_class_ratio"].astype(np.float64)  # [R, T, C]
-    tx = t_cross(rec, eps)
-    out = np.empty(alpha.shape[0])
-    for r in range(alpha.shape[0]):
-        if np.isfinite(tx[r]):
-            end = int(np.flatnonzero(rec.times == tx[r])[0])
-        else:
-            end = len(rec.times) - 1
-        seg = alpha[r, : max(end, 1) + 1]
-        out[r] = float((np.diff(seg, axis=0) > 0).mean())
-    return out
-
-
-def class_mean_at(rec: Record, key: str, t_index: int = 0) -> np.ndarray:
-    """[R] mean over classes of a per-class [R, T, C] array at one probe index."""
-    return np.nanmean(rec.arrays[key][:, t_index], axis=-1)
-
-
 def init_ratio_deviation_binary(rec: Record) -> np.ndarray:
     """[R] mean over the two classes of ratio^(c)(0) / (|D_clean^(c)|/|D_noise^(c)|) − 1."""
     ratio = rec.arrays["segments/class_ratio"][:, 0].astype(np.float64)
