@@ -18,7 +18,17 @@ Settings (δ = 0.3 i.i.d. label flips on the training set only; clean test set):
   (Records ``"xor"`` and ``"k10"``);
 - ``liu2023.width``: the mixture setting for widths m ∈ {64, 256, 1024} (full: + 4096), one
   batched call per width, the same seeds (data) at every width (Records ``"m=64"``, ...; read
-  them with :func:`widths`).
+  them with :func:`widths`);
+- ``liu2023.regime``: the mixture setting with n = 2000 (about 300 noisy points per class): the
+  setting where the premises of Theorems 4.4/4.5 and Lemma 4.2 are measured to hold
+  (:func:`premise_anticollinear`, :func:`premise_ntk`, :func:`premise_segments`); the n = 400
+  settings above, where they do not, stay as findings outside the regime;
+- ``liu2023.delta``: the regime setting at δ ∈ {0.1, 0.2, 0.4} with n = 2000 · 0.3/δ (6000,
+  3000, 1500: the same number of noisy points per class, so that Eq. (5)'s segment premise holds
+  at every δ) (Records ``"delta=0.1"``, ...; read them with :func:`deltas`), for the noise-rate
+  dependence of Fig. 1 and Eq. (5);
+- ``liu2023.width_regime``: the regime setting for widths m ∈ {64, 256, 1024} (quick:
+  {64, 128, 256}) (Records as ``liu2023.width``).
 
 The xor, mixture and k10 Records also hold the sample-wise gradient angles at initialisation
 (arrays ``init/...``, [R, ...]).
@@ -29,7 +39,24 @@ of the U (the probe times around the smallest clean test error whose error is wi
 binomial standard error of it; see :func:`bottom_range`);
 t_× = first probe time with ratio_t = ‖g_clean‖/‖g_noise‖ (pooled over classes) ≤ 1 + ε,
 ε = 0.05 (the ratio approaches 1 from above and often never goes below 1: see the docs);
-the early window is the probe times t ≤ max(1, t*/2).
+the early window is the probe times t ≤ max(1, t*/2) (:func:`early_end`).
+
+Premises (the regime of a claim is computed from them, never set by hand; thresholds
+[PROPOSAL]): a premise *holds* when the 95% t-interval over seeds of its per-seed value lies on
+the premise's side of the threshold, so an unresolved premise counts as not holding.
+
+- :func:`premise_anticollinear` (Assumption 4.1 in the early phase): the worst (largest), over
+  the classes and the early window, of cos(g_clean^(c), g_noise^(c)) is ≤ −0.9;
+- :func:`premise_ntk` (the infinite-width premise, ∇h(w_t; x) ≈ ∇h(w_0; x)): the drift
+  1 − cos(∇h(w_t; x), ∇h(w_0; x)) at the end of the early window is ≤ 0.1;
+- :func:`premise_segments` (Eq. (5)'s factorisation g_k^(c) ≈ |D_k^(c)| E[f − y] E[∇h], a law
+  of large numbers over the segment, and f(w_0; x) ≈ 1/2): with ρ the mean cosine between
+  the sample-wise logit gradients of two clean points of the same class at t = 0, the mean
+  part of a segment sum of N i.i.d. gradients has squared norm ∝ N²ρ and its fluctuation
+  ∝ N(1 − ρ), so S = min_c |D_noise^(c)| ρ/(1 − ρ) ≥ 10 [INFERRED]; with S_noise and S_clean
+  the predicted cos(g_clean^(c), g_noise^(c)) ≈ −√(S_c/(1+S_c) · S_n/(1+S_n)) (−0.71 at n = 400,
+  measured −0.73, for the XOR setting). The residual at t = 0 lies within 0.05 of its f = 1/2
+  (binary) or p = 1/K (softmax) value.
 """
 
 from __future__ import annotations
@@ -71,6 +98,12 @@ class Plan:
     xor_large_n: int
     k10_large_n: int
     n_test: int
+    regime_seeds: int = 4
+    regime_steps: int = 2000
+    deltas: tuple[float, ...] = (0.1, 0.2, 0.4)
+    delta_seeds: int = 3
+    delta_steps: int = 1500
+    regime_widths: tuple[int, ...] = (64, 256, 1024)
     num_times: int = 50
 
 
@@ -78,12 +111,14 @@ PLANS = {
     "quick": Plan(
         seeds=4, k10_seeds=3, xor_steps=2000, sgd_steps=4000, mixture_steps=1000, k10_steps=800,
         widths=(64, 256, 1024), width_steps=300, xor_large_n=4000, k10_large_n=5000,
-        n_test=2000,
+        n_test=2000, regime_seeds=3, regime_steps=1500, delta_seeds=3, delta_steps=300,
+        regime_widths=(64, 128, 256),
     ),
     "full": Plan(
         seeds=10, k10_seeds=8, xor_steps=3000, sgd_steps=6000, mixture_steps=1500,
         k10_steps=1500, widths=(64, 256, 1024, 4096), width_steps=400, xor_large_n=40000,
-        k10_large_n=20000, n_test=5000,
+        k10_large_n=20000, n_test=5000, regime_seeds=10, regime_steps=4000, delta_seeds=8,
+        delta_steps=4000,
     ),
 }
 
@@ -115,6 +150,23 @@ def mixture_config(
         train=TrainConfig(lr=0.5, steps=steps or p.mixture_steps),
         probe=ProbeConfig(num_times=p.num_times, probes=MAIN_PROBES),
         seeds=seeds or p.seeds,
+    )
+
+
+REGIME_N = 2000  # about 300 noisy points per class at δ = 0.3 (premise_segments: S ≈ 30)
+
+
+def regime_config(
+    p: Plan, seeds: int | None = None, m: int = 256, steps: int | None = None,
+    noise: float = NOISE,
+) -> Config:
+    """The mixture setting with n = 2000 · 0.3/δ (n = 2000 at δ = 0.3: the same ≈ 300 noisy
+    points per class at every δ): the premises of Assumption 4.1 (early window), the NTK
+    premise and Eq. (5)'s segment premise are measured to hold here (found with --quick: worst
+    early-window cos(g_clean^(c), g_noise^(c)) ≈ −0.975, drift ≈ 0.07, S ≈ 30)."""
+    n = int(round(REGIME_N * NOISE / noise))
+    return mixture_config(p, seeds or p.regime_seeds, m=m, steps=steps or p.regime_steps).replace(
+        data__n=n, data__noise=noise
     )
 
 
@@ -191,9 +243,32 @@ def width_runs(p: Plan, seeds: int | None, runtime: Runtime) -> dict[str, Record
     }
 
 
+def regime_runs(p: Plan, seeds: int | None, runtime: Runtime) -> Record:
+    return run(regime_config(p, seeds), runtime)
+
+
+def delta_runs(p: Plan, seeds: int | None, runtime: Runtime) -> dict[str, Record]:
+    """The regime setting at each noise rate δ in ``p.deltas``, Records ``"delta=<δ>"``."""
+    return {
+        f"delta={dl:g}": run(
+            regime_config(p, seeds or p.delta_seeds, steps=p.delta_steps, noise=dl), runtime
+        )
+        for dl in p.deltas
+    }
+
+
+def width_regime_runs(p: Plan, seeds: int | None, runtime: Runtime) -> dict[str, Record]:
+    """The regime setting at each width in ``p.regime_widths`` (as :func:`width_runs`)."""
+    return {
+        f"m={m}": run(regime_config(p, seeds, m=m, steps=p.width_steps), runtime, angles=False)
+        for m in p.regime_widths
+    }
+
+
 RUNS = {
     "xor": xor_runs, "xor_sgd": xor_sgd_runs, "mixture": mixture_runs, "k10": k10_runs,
-    "init_n": init_n_runs, "width": width_runs,
+    "init_n": init_n_runs, "width": width_runs, "regime": regime_runs, "delta": delta_runs,
+    "width_regime": width_regime_runs,
 }
 
 
@@ -227,6 +302,23 @@ def width_experiment(quick: bool, seeds: int | None, runtime: Runtime) -> dict[s
     return width_runs(plan(quick), seeds, runtime)
 
 
+@experiment("liu2023.regime")
+def regime_experiment(quick: bool, seeds: int | None, runtime: Runtime) -> Record:
+    return regime_runs(plan(quick), seeds, runtime)
+
+
+@experiment("liu2023.delta")
+def delta_experiment(quick: bool, seeds: int | None, runtime: Runtime) -> dict[str, Record]:
+    return delta_runs(plan(quick), seeds, runtime)
+
+
+@experiment("liu2023.width_regime")
+def width_regime_experiment(
+    quick: bool, seeds: int | None, runtime: Runtime
+) -> dict[str, Record]:
+    return width_regime_runs(plan(quick), seeds, runtime)
+
+
 # --------------------------------------------------------------------------------------------
 # Reading the experiments' Records (what the claims and the figures ask for)
 # --------------------------------------------------------------------------------------------
@@ -242,10 +334,17 @@ def init_n(runs: Runs) -> dict[str, Record]:
     return runs.get(f"{PAPER}.init_n")
 
 
-def widths(runs: Runs) -> dict[int, Record]:
-    """The Records of ``liu2023.width`` by width m, in increasing m (stored under ``"m=<m>"``)."""
-    recs = runs.get(f"{PAPER}.width")
+def widths(runs: Runs, name: str = "width") -> dict[int, Record]:
+    """The Records of ``liu2023.width`` (or ``liu2023.width_regime``) by width m, in increasing
+    m (stored under ``"m=<m>"``)."""
+    recs = runs.get(f"{PAPER}.{name}")
     return dict(sorted((int(k.split("=", 1)[1]), v) for k, v in recs.items()))
+
+
+def deltas(runs: Runs) -> dict[float, Record]:
+    """The Records of ``liu2023.delta`` by noise rate δ, increasing (``"delta=<δ>"``)."""
+    recs = runs.get(f"{PAPER}.delta")
+    return dict(sorted((float(k.split("=", 1)[1]), v) for k, v in recs.items()))
 
 
 # --------------------------------------------------------------------------------------------
@@ -257,6 +356,38 @@ def noise_rate(rec: Record) -> float:
     return float(rec.config["data"]["noise"])
 
 
+def curve_bottom(e: np.ndarray, n_test: float) -> tuple[int, int]:
+    """(first, last) index of the bottom of one test-error curve ``e``: the contiguous run around
+    its smallest value whose error stays within one binomial standard error
+    sqrt(e_min (1 − e_min)/n_test) (at least 1/n_test) of the minimum."""
+    i = int(np.nanargmin(e))
+    tol = max(math.sqrt(e[i] * (1 - e[i]) / n_test), 1.0 / n_test)
+    lo = hi = i
+    while lo > 0 and e[lo - 1] <= e[i] + tol:
+        lo -= 1
+    while hi < e.shape[0] - 1 and e[hi + 1] <= e[i] + tol:
+        hi += 1
+    return lo, hi
+
+
+def t_star_of_mean(rec: Record) -> float:
+    """t* of the seed-averaged clean test-error curve (the curve the figures draw): the
+    geometric centre of its bottom (:func:`curve_bottom`). With a bimodal per-seed t* (K = 10:
+    an early dip for some seeds, the main minimum for others) this sits at the minimum of the
+    plotted curve, where the geometric mean of the per-seed t* need not."""
+    e = rec.arrays["errors/test_error_clean"].astype(np.float64).mean(0)
+    lo, hi = curve_bottom(e, float(rec.config["data"]["n_test"]))
+    t = np.maximum(rec.times.astype(np.float64), 1.0)
+    return float(np.sqrt(t[lo] * t[hi]))
+
+
+def t_cross_of_mean(rec: Record, eps: float = CROSS_EPS) -> float:
+    """First probe time at which the seed-averaged pooled ratio is ≤ 1 + eps; NaN if never."""
+    ratio = rec.arrays["segments/grad_ratio"].astype(np.float64).mean(0)
+    idx = np.flatnonzero(ratio <= 1.0 + eps)
+    return float(rec.times[idx[0]]) if idx.size else float("nan")
+
+
 def bottom_range(rec: Record) -> np.ndarray:
     """[R, 2] probe indices (first, last) of the bottom of the U: the contiguous run of probe
     times around the smallest clean test error whose error stays within one binomial standard
@@ -266,14 +397,7 @@ def bottom_range(rec: Record) -> np.ndarray:
     n_test = float(rec.config["data"]["n_test"])
     out = np.empty((e.shape[0], 2), dtype=np.int64)
     for r in range(e.shape[0]):
-        i = int(e[r].argmin())
-        tol = max(math.sqrt(e[r, i] * (1 - e[r, i]) / n_test), 1.0 / n_test)
-        lo = hi = i
-        while lo > 0 and e[r, lo - 1] <= e[r, i] + tol:
-            lo -= 1
-        while hi < e.shape[1] - 1 and e[r, hi + 1] <= e[r, i] + tol:
-            hi += 1
-        out[r] = lo, hi
+        out[r] = curve_bottom(e[r], n_test)
     return out
 
 
@@ -348,28 +472,6 @@ def alpha_monotone_share(rec: Record, eps: float = CROSS_EPS) -> np.ndarray:
     return out
 
 
-def class_alpha_monotone_share(rec: Record, eps: float = CROSS_EPS) -> np.ndarray:
-    """[R] as :func:`alpha_monotone_share`, for the per-class α_t^(c) of the gradients through
-    the true-class logit (Liu's single-logit view of K classes), averaged over classes; the
-    window ends at the pooled t_×."""
-    alpha = 1.0 / rec.arrays["liu/logit_class_ratio"].astype(np.float64)  # [R, T, C]
-    tx = t_cross(rec, eps)
-    out = np.empty(alpha.shape[0])
-    for r in range(alpha.shape[0]):
-        if np.isfinite(tx[r]):
-            end = int(np.flatnonzero(rec.times == tx[r])[0])
-        else:
-            end = len(rec.times) - 1
-        seg = alpha[r, : max(end, 1) + 1]
-        out[r] = float((np.diff(seg, axis=0) > 0).mean())
-    return out
-
-
-def class_mean_at(rec: Record, key: str, t_index: int = 0) -> np.ndarray:
-    """[R] mean over classes of a per-class [R, T, C] array at one probe index."""
-    return np.nanmean(rec.arrays[key][:, t_index], axis=-1)
-
-
 def init_ratio_deviation_binary(rec: Record) -> np.ndarray:
     """[R] mean over the two classes of ratio^(c)(0) / (|D_clean^(c)|/|D_noise^(c)|) − 1."""
     ratio = rec.arrays["segments/class_ratio"][:, 0].astype(np.float64)
@@ -420,3 +522,144 @@ def setting_text(rec: Record, note: str = "") -> str:
         f"{alg} lr={tc['lr']:g} steps={tc['steps']} n_test={dc['n_test']}"
     )
     return text + (f"; {note}" if note else "")
+
+
+# --------------------------------------------------------------------------------------------
+# Early-window extremes and the measured premises (the regime of each claim)
+# --------------------------------------------------------------------------------------------
+
+ANTI_PREMISE = -0.9  # premise_anticollinear: worst early-window cos(g_clean^(c), g_noise^(c))
+DRIFT_PREMISE = 0.1  # premise_ntk: 1 − cos(∇h_t, ∇h_0) at the end of the early window
+SEGMENT_PREMISE = 10.0  # premise_segments: S = min_c |D_noise^(c)| ρ/(1 − ρ)
+RESID_TOL = 0.05  # premise_segments: |residual(0) − its f = 1/2 (p = 1/K) value|
+
+
+def window_extreme(
+    rec: Record, key: str, end: np.ndarray, worst: str = "max"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per seed, the worst value over the probe times 0..end[r] (and, for a per-class [R, T, C]
+    array, over the classes: per-class extremes, not class averages) and the probe time where
+    it occurs: ``worst`` = "max" (largest is worst) or "min". Returns ([R] values, [R] times)."""
+    a = rec.arrays[key].astype(np.float64)
+    vals, times = np.full(a.shape[0], np.nan), np.full(a.shape[0], np.nan)
+    for r in range(a.shape[0]):
+        w = a[r, : end[r] + 1]
+        w = w.reshape(w.shape[0], -1)
+        per_t = np.nanmax(w, -1) if worst == "max" else np.nanmin(w, -1)
+        if not np.isfinite(per_t).any():
+            continue
+        i = int(np.nanargmax(per_t) if worst == "max" else np.nanargmin(per_t))
+        vals[r], times[r] = per_t[i], float(rec.times[i])
+    return vals, times
+
+
+def num_classes(rec: Record) -> int:
+    return int(rec.config["data"].get("num_classes", 2))
+
+
+def anticollinear_key(rec: Record) -> str:
+    """Per-class clean/noisy cosine of Assumption 4.1: all-parameter segment gradients (binary)
+    or, for K classes, the gradients through the true-class logit (Liu's single-logit view)."""
+    return "segments/class_cos_clean_noisy" if num_classes(rec) == 2 else "liu/logit_class_cos"
+
+
+def _missing(key: str) -> str:
+    return f"premise not measured: {key} not recorded (not established)"
+
+
+def _holds_upper(values: np.ndarray, bound: float) -> bool:
+    from ..stats import mean_ci
+
+    hi = mean_ci(values)[1][1]
+    return bool(np.isfinite(hi) and hi <= bound)
+
+
+def premise_anticollinear(rec: Record) -> tuple[bool, str, np.ndarray]:
+    """Assumption 4.1 over the early window: per seed the worst (largest) cos(g_clean^(c),
+    g_noise^(c)) over classes and the probe times t ≤ max(1, t*/2); holds when the upper end of
+    its 95% interval over seeds is ≤ −0.9. Returns (holds, text, per-seed values)."""
+    from ..stats import fmt_mean_ci, fmt_num
+
+    if anticollinear_key(rec) not in rec.arrays:
+        return False, _missing(anticollinear_key(rec)), np.full(rec.seeds, np.nan)
+    v, t = window_extreme(rec, anticollinear_key(rec), early_end(rec), "max")
+    ok = _holds_upper(v, ANTI_PREMISE)
+    text = (f"worst early-window per-class cos(g_C, g_N) = {fmt_mean_ci(v)} (at t "
+            f"{fmt_num(float(np.nanmedian(t)))}, median over seeds; premise <= {ANTI_PREMISE:g}: "
+            f"{'holds' if ok else 'not established'})")
+    return ok, text, v
+
+
+def premise_ntk(rec: Record) -> tuple[bool, str, np.ndarray]:
+    """Infinite-width premise over the early window: per seed the drift 1 − cos(∇h(w_t; x),
+    ∇h(w_0; x)) at the end of the window (it grows with t); holds when the upper end of its 95%
+    interval is ≤ 0.1."""
+    from ..stats import fmt_mean_ci
+
+    if "liu/grad_drift" not in rec.arrays:
+        return False, _missing("liu/grad_drift"), np.full(rec.seeds, np.nan)
+    end = early_end(rec)
+    v = rec.arrays["liu/grad_drift"][np.arange(rec.seeds), end].astype(np.float64)
+    ok = _holds_upper(v, DRIFT_PREMISE)
+    return ok, (f"gradient drift at the end of the early window {fmt_mean_ci(v)} (premise <= "
+                f"{DRIFT_PREMISE:g}: {'holds' if ok else 'not established'})"), v
+
+
+def same_class_cos(rec: Record) -> np.ndarray:
+    """[R] mean cosine ρ of the logit gradients of two clean points of the same true class at
+    t = 0 (angle probe: ``init/...`` of trained Records, ``liu_angles/...`` of t = 0 Records)."""
+    a = rec.arrays
+    if "init/mean_cos_logit_same_cc" in a:
+        return a["init/mean_cos_logit_same_cc"].astype(np.float64).reshape(-1)
+    return a["liu_angles/mean_cos_logit_same_cc"][:, 0].astype(np.float64)
+
+
+def segment_snr(rec: Record) -> np.ndarray:
+    """[R] S = min_c |D_noise^(c)| ρ/(1 − ρ): the mean part of the smallest segment sum against
+    its fluctuation (squared norms), :func:`premise_segments`."""
+    rho = same_class_cos(rec)
+    noisy = rec.arrays["liu/class_count_noisy"][:, 0].astype(np.float64).min(-1)
+    return noisy * rho / (1.0 - rho)
+
+
+def predicted_lln_cos(rec: Record) -> np.ndarray:
+    """[R] the cosine of the two segment sums of the smallest class predicted from S_noise and
+    S_clean alone [INFERRED]: −√(S_c/(1 + S_c) · S_n/(1 + S_n))."""
+    rho = same_class_cos(rec)
+    a = rec.arrays
+    cls = a["liu/class_count_noisy"][:, 0].astype(np.float64).argmin(-1)
+    rows = np.arange(rec.seeds)
+    sn = a["liu/class_count_noisy"][rows, 0, cls] * rho / (1 - rho)
+    sc = a["liu/class_count_clean"][rows, 0, cls] * rho / (1 - rho)
+    return -np.sqrt(sc / (1 + sc) * sn / (1 + sn))
+
+
+def premise_segments(rec: Record) -> tuple[bool, str, np.ndarray]:
+    """Eq. (5)'s premises at t = 0: the law of large numbers over each segment (S ≥ 10, lower
+    end of the 95% interval) and f(w_0; x) ≈ 1/2 (binary) or p(w_0; x) ≈ 1/K (softmax): every
+    seed's mean residual |∂ℓ/∂h_y| of the clean and of the noisy points at t = 0 within 0.05 of
+    1/2 (binary) or 1 − 1/K (softmax, 1 − p_y with the training label)."""
+    from ..stats import fmt_mean_ci, mean_ci
+
+    need = ("liu/class_count_noisy", "liu/class_count_clean", "liu/resid_clean", "liu/resid_noisy")
+    angle = ("init/mean_cos_logit_same_cc", "liu_angles/mean_cos_logit_same_cc")
+    missing = [k for k in need if k not in rec.arrays]
+    if not any(k in rec.arrays for k in angle):
+        missing.append(angle[0])
+    if missing:
+        return False, _missing(", ".join(missing)), np.full(rec.seeds, np.nan)
+    S = segment_snr(rec)
+    lo = mean_ci(S)[1][0]
+    K = num_classes(rec)
+    target = 0.5 if K == 2 else 1.0 - 1.0 / K
+    resid = np.concatenate(
+        [rec.arrays["liu/resid_clean"][:, 0], rec.arrays["liu/resid_noisy"][:, 0]]
+    )
+    res_ok = bool(np.all(np.abs(resid.astype(np.float64) - target) <= RESID_TOL))
+    ok = bool(np.isfinite(lo) and lo >= SEGMENT_PREMISE) and res_ok
+    text = (f"segment law of large numbers S = min_c |D_noise^(c)| rho/(1-rho) = {fmt_mean_ci(S)} "
+            f"(rho = {fmt_mean_ci(same_class_cos(rec))}; premise S >= {SEGMENT_PREMISE:g}; "
+            f"predicted cos {fmt_mean_ci(predicted_lln_cos(rec))}); residual at t=0 within "
+            f"{RESID_TOL:g} of {target:.3g}: {'yes' if res_ok else 'no'} "
+            f"({'holds' if ok else 'not established'})")
+    return ok, text, S

@@ -46,8 +46,9 @@ COMMON_DIFF = (
     "(twolayer's choice; the paper's data are not available offline)",
     "noise rate δ = 0.3 i.i.d. flips (training set only), step 0.5, widths and step counts are "
     "twolayer's choices: the paper's are unknown to the card",
-    "curves: mean over seeds with the min–max band; t* = centre of the bottom of the U, t_× = "
-    "first time ratio_t ≤ 1.05",
+    "curves: mean over seeds with the min–max band; t* (green dashed) = centre of the bottom of "
+    "the plotted seed-mean test-error curve, green ticks at the top = each seed's own t*; t_× "
+    "(purple dotted) = first time the seed-mean ratio_t ≤ 1.05, purple ticks = each seed's t_×",
 )
 
 
@@ -65,14 +66,31 @@ def _band(ax: Axes, rec: Record, values: np.ndarray, colour: str, label: str | N
 
 
 def _mark_times(ax: Axes, rec: Record, cross: bool = True, label: bool = True) -> None:
-    ts = float(np.exp(np.mean(np.log(L.t_star(rec)))))
-    ax.axvline(ts, color=TSTAR, ls="--", lw=1.0, label=f"t* ≈ {ts:.0f}" if label else None)
+    """t* of the seed-mean test-error curve (the curve drawn: its minimum, not a mean of the
+    per-seed t*, which is bimodal for K = 10) as a dashed line, and each seed's t* as a tick at
+    the top; with ``cross`` the same for t_× (the seed-mean ratio's first time ≤ 1 + ε)."""
+    ts = L.t_star_of_mean(rec)
+    ax.axvline(ts, color=TSTAR, ls="--", lw=1.0,
+               label=f"t* of the mean curve = {ts:.0f}" if label else None)
+    top = ax.get_xaxis_transform()
+    ax.plot(L.t_star(rec), np.full(rec.seeds, 0.97), ls="none", marker="|", ms=7, color=TSTAR,
+            transform=top, label="t* per seed" if label else None)
     if cross:
-        tx = L.t_cross(rec)
-        if np.isfinite(tx).any():
-            g = float(np.exp(np.nanmean(np.log(tx))))
-            ax.axvline(g, color=TCROSS, ls=":", lw=1.3,
-                       label=f"t_× ≈ {g:.0f} (ratio ≤ 1.05)" if label else None)
+        tx = L.t_cross_of_mean(rec)
+        if np.isfinite(tx):
+            ax.axvline(tx, color=TCROSS, ls=":", lw=1.3,
+                       label=f"t_× of the mean ratio = {tx:.0f} (≤ 1.05)" if label else None)
+        per = L.t_cross(rec)
+        ax.plot(per[np.isfinite(per)], np.full(int(np.isfinite(per).sum()), 0.92), ls="none",
+                marker="|", ms=7, color=TCROSS, transform=top,
+                label="t_× per seed" if label else None)
+
+
+def _tstar_text(rec: Record) -> str:
+    """'t* <mean-curve value> (per seed median <m>, range <lo>–<hi>)'."""
+    ts = L.t_star(rec)
+    return (f"t* of the mean curve {L.t_star_of_mean(rec):.0f} (per seed: median "
+            f"{np.median(ts):.0f}, range {ts.min():.0f}–{ts.max():.0f})")
 
 
 def _setup_axis(ax: Axes, rec: Record, title: str | None = None) -> None:
@@ -124,16 +142,18 @@ def make_fig1(out_dir: Path, runs: Runs) -> list[Path]:
     parts = []
     for k, title in U_PANELS:
         s = L.u_shape_stats(recs[k])
+        mean_curve = recs[k].arrays["errors/test_error_clean"].mean(0)
         parts.append(
-            f"{title}: min {s['emin'].mean():.3f} at t* ≈ {np.exp(np.log(s['t_star']).mean()):.0f}"
-            f", end {s['eT'].mean():.3f}"
+            f"{title}: min of the mean curve {mean_curve.min():.3f} (per-seed minima "
+            f"{s['emin'].mean():.3f} on average), {_tstar_text(recs[k])}, end {s['eT'].mean():.3f}"
         )
     caption = (
         _quick_note(runs.quick)
         + "Analogue of Liu et al. Fig. 1: clean test error (orange) against GD/SGD steps with 30% "
         "of the training labels flipped (dashed: δ = 0.3; test labels clean). Blue: error of the "
         "clean training subset; grey: share of noisy training points predicted as their "
-        "corrupted label. Green dashed: t*. Measured (mean over seeds): " + "; ".join(parts)
+        "corrupted label. Green dashed: t* of the seed-mean curve (the centre of the bottom of the "
+        "plotted curve); green ticks at the top: each seed's t*. Measured: " + "; ".join(parts)
         + ". Settings: " + " | ".join(
             f"{title}: {_setting_line(recs[k])}, {recs[k].seeds} seeds" for k, title in U_PANELS
         )
@@ -169,7 +189,7 @@ def make_fig1(out_dir: Path, runs: Runs) -> list[Path]:
     claims=tuple(
         f"liu2023.thm45.{c}.{k}" for k, _ in SETTINGS for c in ("alpha_monotone",
                                                                 "crossing_near_tstar")
-    ) + ("liu2023.lem42.cos_true_gradient.xor",),
+    ) + tuple(f"liu2023.lem42.rescaled_step.{k}" for k in ("xor", "mixture")),
     differences=COMMON_DIFF + (
         "segment gradients are Liu's sums divided by n (ratios and cosines unchanged); pooled "
         "over classes (thick) and per true class (thin)",
@@ -183,11 +203,13 @@ def make_ratio(out_dir: Path, runs: Runs) -> list[Path]:
     parts = []
     for k, title in SETTINGS:
         rec = recs[k]
-        ts, tx = L.t_star(rec), L.t_cross(rec)
-        g = float(np.exp(np.nanmean(np.log(tx)))) if np.isfinite(tx).any() else float("nan")
+        tx = L.t_cross(rec)
         parts.append(
             f"{title}: ratio at t=0 {rec.arrays['segments/grad_ratio'][:, 0].mean():.2f}, "
-            f"t* ≈ {np.exp(np.log(ts).mean()):.0f}, t_× ≈ {g:.0f}, share of increasing α "
+            f"{_tstar_text(rec)}, t_× of the mean ratio {L.t_cross_of_mean(rec):.0f} (per seed: "
+            f"reached in {int(np.isfinite(tx).sum())} of {rec.seeds}"
+            + (f", median {np.nanmedian(tx):.0f}" if np.isfinite(tx).any() else "")
+            + "), share of increasing pooled α "
             f"intervals {L.alpha_monotone_share(rec).mean():.2f}, cos(g_C, g_N) at t=0 "
             f"{rec.arrays['segments/cos_clean_noisy'][:, 0].mean():.2f}, cos(g, ĝ) at t=0 "
             f"{rec.arrays['segments/cos_g_true'][:, 0].mean():.2f}, pooled ratio ≤ 1 reached in "
@@ -200,7 +222,8 @@ def make_ratio(out_dir: Path, runs: Runs) -> list[Path]:
         "class's logit; K=10: first three classes), dashed: 1, dotted: 1.05. Middle: α_t = "
         "1/ratio_t (black), κ_t = ⟨g, ĝ⟩/‖ĝ‖² (orange) and Lemma 4.2's "
         "(1 − α_t)/(1 + α_t) (blue dashed). Bottom: cos(g_clean, g_noise) (red; Assumption 4.1 "
-        "says −1) and cos(g, ĝ) (blue; Lemma 4.2 says 1). Green dashed: t*; purple dotted: t_×. "
+        "says −1) and cos(g, ĝ) (blue; Lemma 4.2 says 1). Green dashed: t* of the seed-mean "
+        "test-error curve; purple dotted: t_× of the seed-mean ratio; ticks at the top: per seed. "
         "The pooled ratio approaches 1 from above as ‖g‖ → 0 (then g_clean ≈ −g_noise "
         "necessarily). Measured: " + "; ".join(parts) + "."
     )
@@ -274,7 +297,7 @@ def make_segments(out_dir: Path, runs: Runs) -> list[Path]:
             f"{title}: noisy loss {np.nanmean(ln[:, 0]):.3f} at t=0, peak "
             f"{np.nanmax(np.nanmean(ln, 0)):.3f} at t={peak}, {np.nanmean(ln[:, -1]):.3f} at the "
             f"end; clean loss {rec.arrays['errors/loss_clean'][:, 0].mean():.3f} → "
-            f"{rec.arrays['errors/loss_clean'][:, -1].mean():.3f}"
+            f"{rec.arrays['errors/loss_clean'][:, -1].mean():.3f}; {_tstar_text(rec)}"
         )
     caption = (
         _quick_note(runs.quick)
@@ -283,7 +306,8 @@ def make_segments(out_dir: Path, runs: Runs) -> list[Path]:
         "early). Middle: error of the clean subset (blue), of the noisy subset against its "
         "corrupted labels (red) and against its true labels (red dashed), clean test error "
         "(orange). Bottom: mean residual |∂ℓ/∂h_y| (binary: |f − y|; softmax: 1 − p_y) of clean "
-        "(blue) and noisy (red) points. Green dashed: t*. Measured: " + "; ".join(parts) + "."
+        "(blue) and noisy (red) points. Green dashed: t* of the seed-mean test-error curve; green "
+        "ticks at the top: each seed's t*. Measured: " + "; ".join(parts) + "."
     )
     fig, top = captioned_figure(10.0, 6.6, caption)
     axes = top.subplots(3, 3, sharex="col")
