@@ -56,7 +56,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -376,21 +376,122 @@ def sampling_floor(cov: torch.Tensor, K: int, grp: list[list[int]], reps: int = 
     return float(np.mean(vals))
 
 
+def run_covariances(rec: Record, which: str, runs: Sequence[int] | None = None,
+                    t_index: int = -1) -> torch.Tensor:
+    """[R, d, d]: each run's own covariance of ``which`` over its m neurons, in the data frame."""
+    idx = list(range(rec.seeds)) if runs is None else list(runs)
+    return mp.run_covariance(rec.arrays[f"maennel/{which}_sum"][idx, t_index],
+                             rec.arrays[f"maennel/{which}_outer"][idx, t_index],
+                             rec.config["net"]["m"])
+
+
+def correlation_noise(covs: torch.Tensor, basis: torch.Tensor, grp: list[list[int]]) -> float:
+    """Empirical sampling floor of M(Σ_w, B) for the covariance pooled over the given runs:
+    F(B) = Σ_{i<j, i and j in different eigenspaces of Σ_x} Var_r(ρ̂_ij^(r)) / R, where ρ̂^(r)
+    is the correlation matrix of run r's covariance in the basis B and Var_r the variance over
+    the R runs (ddof 1).
+
+    Why: for small misalignment M(Σ, B) = Σ_{i<j} ρ_ij² + O(ρ⁴) (ρ the correlations of Bᵀ Σ B;
+    within an eigenspace of Σ_x the basis is fitted to Σ, so only pairs across eigenspaces
+    count), and the pooled estimate of ρ_ij from R runs has variance ≈ Var_r(ρ̂_ij^(r))/R, so
+    E[M(Σ̂, B)] ≈ M(Σ, B) + F(B). Unlike a Gaussian floor it needs no model of the neurons'
+    distribution: heavy tails and genuine run-to-run differences raise it as they raise the
+    noise of the pooled Σ̂."""
+    c = basis.T.to(covs) @ covs @ basis.to(covs)
+    sd = torch.diagonal(c, dim1=-2, dim2=-1).clamp(min=0).sqrt()
+    rho = c / (sd.unsqueeze(-1) * sd.unsqueeze(-2))
+    d = c.shape[-1]
+    label = torch.empty(d, dtype=torch.long)
+    for k, g in enumerate(grp):
+        label[g] = k
+    cross = torch.triu(label[:, None] != label[None, :], diagonal=1)
+    R = covs.shape[0]
+    if R < 2:
+        return float("nan")
+    if not bool(cross.any()):
+        return 0.0  # one eigenspace: the data basis is fitted to Σ_w, nothing is left to count
+    return float(rho[:, cross].var(0, unbiased=True).sum() / R)
+
+
+@dataclass(frozen=True)
+class Floors:
+    """Empirical sampling floors (:func:`correlation_noise`) of M_data and of M_rand (the mean
+    over the random bases, each with the within-eigenspace freedom of the data basis)."""
+
+    data: float
+    rand: float
+
+
+def floors(rec: Record, which: str, runs: Sequence[int] | None = None) -> Floors:
+    """The empirical floors of M_data and M_rand of the pooled Σ_w of ``which`` at the end,
+    for the covariance pooled over ``runs`` (default: all)."""
+    grp = groups(rec)
+    idx = list(range(rec.seeds)) if runs is None else list(runs)
+    covs = run_covariances(rec, which, idx)
+    pooled_c = pooled(rec, which, idx)[-1]
+    f_data = correlation_noise(covs, mp.data_basis(pooled_c, grp), grp)
+    f_rand = []
+    for q in _bases(pooled_c.shape[-1]):
+        adapted = q @ mp.data_basis(q.T @ pooled_c @ q, grp)
+        f_rand.append(correlation_noise(covs, adapted, grp))
+    return Floors(f_data, float(np.mean(f_rand)))
+
+
+EXCESS_HOLDS = 0.1  # B1: "at least an order of magnitude" (card): q ≤ 1/10
+EXCESS_FAILS = 0.5  # B1 refuted ("M_data ≈ M_rand"): q ≥ 1/2, i.e. M_rand/M_data ≤ 2 above floor
+
+
 @dataclass(frozen=True)
 class Alignment:
-    """Pooled ΔW at the last probe time: M_data, M_rand, their ratio with a jackknife CI, the
-    sampling floor of M_data, and the same for W."""
+    """Pooled ΔW at the last probe time.
+
+    The verdict statistic is the floor-subtracted ratio q = (M_data − F_data)/(M_rand − F_rand)
+    (F: :func:`floors`, the empirical sampling floors at the K = R·m pooled neurons), with a
+    leave-one-run-out jackknife interval and its pseudo-values (one per run); q ≤ 1/10 is an
+    order of magnitude between the misalignment in a random basis and in the data basis, beyond
+    what sampling K neurons produces. Also: the raw ratio M_rand/M_data with its jackknife CI
+    (capped by the floor: at most about M_rand/F_data), the Gaussian floor (the mean M_data of
+    K Gaussian vectors with exactly aligned covariance) for reference, and the same M for W."""
 
     m_data: float
     m_rand: float
     ratio: float
     ratio_ci: tuple[float, float]
-    floor: float
+    floor: float  # empirical floor of M_data (correlation_noise)
+    floor_rand: float
+    floor_gauss: float
+    excess: float  # q
+    excess_ci: tuple[float, float]
+    excess_pseudo: tuple[float, ...]  # jackknife pseudo-values, one per run
     m_data_w: float
     m_rand_w: float
     runs: int
     neurons: int
     m_frame: float  # M(Σ_w of ΔW, frame basis): differs from m_data only for degenerate Σ_x
+
+    @property
+    def cap(self) -> float:
+        """The largest raw ratio the sample size allows: M_rand / F_data."""
+        return self.m_rand / self.floor if self.floor > 0 else float("inf")
+
+
+def jackknife_pseudo(stat: Callable[[list[int]], float], R: int
+                     ) -> tuple[float, tuple[float, float], tuple[float, ...]]:
+    """:func:`twolayer.stats.jackknife` of ``stat`` and its pseudo-values
+    R·θ̂ − (R − 1)·θ̂_(r) (their t-interval has the jackknife's standard error)."""
+    memo: dict[tuple[int, ...], float] = {}
+
+    def cached(runs: list[int]) -> float:
+        key = tuple(runs)
+        if key not in memo:
+            memo[key] = stat(runs)
+        return memo[key]
+
+    est, ci, _ = jackknife(cached, R)
+    full = cached(list(range(R)))
+    pseudo = tuple(float(R * full - (R - 1) * cached([q for q in range(R) if q != r]))
+                   for r in range(R))
+    return est, ci, pseudo
 
 
 def alignment(rec: Record) -> Alignment:
@@ -408,27 +509,42 @@ def alignment(rec: Record) -> Alignment:
         c = last("dw", runs)
         return float(mp.misalignment_random(c, bases, grp) / m_data(c, grp))
 
-    cov = last("dw", list(range(R)))
-    cov_w = last("w", list(range(R)))
+    def excess(runs: list[int]) -> float:
+        c = last("dw", runs)
+        f = floors(rec, "dw", runs)
+        den = float(mp.misalignment_random(c, bases, grp)) - f.rand
+        if not den > 0:
+            return float("nan")  # the random basis is not above its own floor: nothing to compare
+        return (float(m_data(c, grp)) - f.data) / den
+
+    everyone = list(range(R))
+    cov = last("dw", everyone)
+    cov_w = last("w", everyone)
     r, ci, _ = jackknife(ratio, R, log=True)
+    q, q_ci, pseudo = jackknife_pseudo(excess, R)
+    f = floors(rec, "dw")
     return Alignment(
         m_data=float(m_data(cov, grp)), m_rand=float(mp.misalignment_random(cov, bases, grp)),
-        ratio=r, ratio_ci=ci, floor=sampling_floor(cov, R * m, grp),
+        ratio=r, ratio_ci=ci, floor=f.data, floor_rand=f.rand,
+        floor_gauss=sampling_floor(cov, R * m, grp),
+        excess=q, excess_ci=q_ci, excess_pseudo=pseudo,
         m_data_w=float(m_data(cov_w, grp)),
         m_rand_w=float(mp.misalignment_random(cov_w, bases, grp)), runs=R, neurons=R * m,
         m_frame=float(mp.misalignment(cov)),
     )
 
 
-def gap_growth(rec: Record) -> tuple[float, tuple[float, float], float, float]:
-    """G(T) − G(0) with G = M_rand(W) − M_data(W) of the pooled W, its jackknife CI, G(0), G(T)."""
+def gap_growth(rec: Record
+               ) -> tuple[float, tuple[float, float], float, float, tuple[float, ...]]:
+    """G(T) − G(0) with G = M_rand(W) − M_data(W) of the pooled W, its jackknife CI, G(0), G(T),
+    and the jackknife pseudo-values (one per run)."""
     def stat(runs: list[int]) -> float:
         md, mr = m_curves(rec, "w", runs)
         return float((mr[-1] - md[-1]) - (mr[0] - md[0]))
 
-    est, ci, _ = jackknife(stat, rec.seeds)
+    est, ci, pseudo = jackknife_pseudo(stat, rec.seeds)
     md, mr = m_curves(rec, "w")
-    return est, ci, float(mr[0] - md[0]), float(mr[-1] - md[-1])
+    return est, ci, float(mr[0] - md[0]), float(mr[-1] - md[-1]), pseudo
 
 
 def transfer_functions(rec: Record, which: str, t_index: int = -1) -> np.ndarray:
