@@ -217,6 +217,19 @@ def _seed_scaled(which: str) -> Callable[[Record], None]:
     return edit
 
 
+def _norm_at_end(factor: float) -> Callable[[Record], None]:
+    """The first layer at the last probe time rescaled to ``factor`` × its initial norm."""
+    def edit(rec: Record) -> None:
+        for key in ("sum", "outer"):
+            arr = rec.arrays[f"maennel/w_{key}"].copy()
+            tr = np.trace(rec.arrays["maennel/w_outer"], axis1=-2, axis2=-1)
+            c = factor * np.sqrt(tr[:, 0] / tr[:, -1])
+            arr[:, -1] *= (c if key == "sum" else c**2).reshape(-1, *[1] * (arr.ndim - 2))
+            rec.arrays[f"maennel/w_{key}"] = arr
+
+    return edit
+
+
 def _aligned_w_at_end(rec: Record) -> None:
     d = rec.arrays["maennel/w_sum"].shape[-1]
     _set_last(rec, "w", *_neurons(rec, np.diag(_spectrum(d))))
@@ -286,7 +299,8 @@ HOLDING = {
     "maennel2020.b3.transfer_xor": ({"transfer": _faster(MAIN, (0,))}, "xor"),
     "maennel2020.b3.transfer_learned_bias": ({"transfer": _faster(BIAS, (0,))}, "*"),
     "maennel2020.b3.covariance_init": ({"transfer": _faster(COV, (0,))}, "teacher"),
-    "maennel2020.fig5.unscaled_fastest": ({"transfer": _faster(UNSCALED, OTHERS)}, "teacher"),
+    "maennel2020.fig5.unscaled_fastest": ({"transfer": _faster(UNSCALED, OTHERS),
+                                           "spread_random": _norm_at_end(1.5)}, "teacher"),
 }
 
 
@@ -317,6 +331,33 @@ def test_claim_holds_on_a_record_from_inside_its_regime(small_runs, tmp_path, ci
     assert v.verdict == "holds", (v.measured, v.ci, v.detail)
     assert v.ci is not None and all(math.isfinite(x) for x in v.ci)
     assert v.seeds == runs.get("maennel2020.e1_random").seeds  # every seed entered
+    assert v.in_regime, v.regime  # the measured premises hold on this record
+
+
+def _at_chance(rec: Record) -> None:
+    """Final training error set to chance, 1 − 1/K, on every seed: the labels were not learnt."""
+    k = int(rec.config["data"].get("num_classes", 2))
+    err = rec.arrays["errors/train_error"].copy()
+    err[:, -1] = 1.0 - 1.0 / k
+    rec.arrays["errors/train_error"] = err
+
+
+@pytest.mark.parametrize("cid, name, edit", [
+    ("maennel2020.b1.alignment", "e1_random", _at_chance),
+    ("maennel2020.b1.teacher_control", "e1_teacher", _at_chance),
+    ("maennel2020.b2.transfer_function", "e1_random", _at_chance),
+    ("maennel2020.b3.transfer_xor", "xor_random", _at_chance),
+    ("maennel2020.b3.transfer_learned_bias", "xor_random", _at_chance),
+    ("maennel2020.fig5.unscaled_fastest", "spread_random", _norm_at_end(1.0)),
+])
+def test_regime_is_computed_from_the_measured_premises(small_runs, tmp_path, cid, name, edit):
+    """In regime on the small plan (made to grow its first layer for Fig. 5's premise), outside
+    once the measured premise is broken."""
+    runs, _ = small_runs
+    grow = {"spread_random": _norm_at_end(1.5)}
+    assert judge(CLAIMS[cid], _doctor(runs, tmp_path / "in", grow)).in_regime
+    v = judge(CLAIMS[cid], _doctor(runs, tmp_path / "out", {**grow, name: edit}))
+    assert not v.in_regime and "no" in v.regime, v.regime
 
 
 def test_single_comparison_claims_carry_their_per_seed_values(small_runs):

@@ -55,6 +55,7 @@ SAME = 2.0  # B1 refuted when M_rand ≤ 2 M_data ("M_data ≈ M_rand")
 Q_HOLDS, Q_FAILS = X.EXCESS_HOLDS, X.EXCESS_FAILS  # the same on the floor-subtracted q = 1/ratio
 ETA2_HOLDS, ETA2_FAILS = 0.8, 0.5  # B2: share of the variance of f explained by σ
 LEVEL = 0.95  # two-sided intervals; one-sided tests at (1 − LEVEL)/2
+TOL = 1e-6  # premises: strictly beyond the float32 rounding of the stored arrays
 
 FIG_M = "maennel2020-misalignment"
 FIG_F = "maennel2020-transfer-function"
@@ -86,6 +87,39 @@ def setting_text(rec: Record, note: str = "") -> str:
             f"b, {opt}, lr={tc['lr']:g}, {tc['steps']} steps, R={rec.seeds} runs pooled "
             f"(K={rec.seeds * nc['m']} neurons)")
     return text + (f"; {note}" if note else "")
+
+
+def fitted(rec: Record) -> tuple[bool, str]:
+    """Measured premise of every claim about a network *trained on* its labels (random labels for
+    B1/B2 and for B3's pre-training, teacher labels for the control): the network learned them,
+    i.e. the 95% CI of its final training error over seeds lies below chance, 1 − 1/K."""
+    err = rec.arrays["errors/train_error"][:, -1]
+    k = int(rec.config["data"].get("num_classes", 2))
+    chance = 1.0 - 1.0 / k
+    m, ci = mean_ci(err, LEVEL)
+    ok = bool(ci[1] < chance - TOL)  # NaN (one seed) is not below
+    labels = "random" if rec.config["data"]["noise_model"] == "random" else "teacher"
+    return ok, (f"premise: the network learned its {labels} labels: final training error "
+                f"{fmt_num(m)} {_ci(ci)} over {used(err)} seeds, below chance {fmt_num(chance)}: "
+                f"{'yes' if ok else 'no'}")
+
+
+def grown(rec: Record) -> tuple[bool, str]:
+    """Measured premise of Fig. 5's weight-scale claim: pre-training grew the first layer, i.e.
+    the 95% CI over seeds of ‖W(T)‖_F / ‖W(0)‖_F (traces of the probe's Σ_j w̃_j w̃_jᵀ, the frame
+    being orthonormal) lies above 1."""
+    o = rec.arrays["maennel/w_outer"]
+    tr = np.trace(o, axis1=-2, axis2=-1)  # [R, T]
+    ratio = np.sqrt(tr[:, -1] / tr[:, 0])
+    m, ci = mean_ci(ratio, LEVEL)
+    ok = bool(ci[0] > 1.0 + TOL)
+    return ok, (f"premise: pre-training grew the first layer: ||W(T)||_F/||W(0)||_F {fmt_num(m)} "
+                f"{_ci(ci)} over {used(ratio)} seeds, above 1: {'yes' if ok else 'no'}")
+
+
+def _regime(*premises: tuple[bool, str]) -> dict:
+    return {"in_regime": all(ok for ok, _ in premises),
+            "regime": "; ".join(text for _, text in premises)}
 
 
 def excess_outcome(ci: tuple[float, float]) -> str:
@@ -146,7 +180,7 @@ def _alignment_claim(rec: Record, note: str = "") -> Outcome:
     return outcome(
         excess_outcome(a.excess_ci), a.excess, bound, a.excess_ci, used(a.excess_pseudo),
         setting_text(rec, note), detail, FIG_M,
-        per_seed=a.excess_pseudo, threshold=Q_HOLDS, direction="<=",
+        per_seed=a.excess_pseudo, threshold=Q_HOLDS, direction="<=", **_regime(fitted(rec)),
     )
 
 
@@ -204,7 +238,7 @@ def check_grows_apart(runs: Runs) -> Outcome:
     return outcome(sign_outcome(ci, +1), est,
                    "G(T) - G(0) > 0 (95% jackknife CI above 0 holds, below 0 fails; one "
                    "comparison)", ci, used(pseudo), setting_text(rec), detail, FIG_M,
-                   per_seed=pseudo, threshold=0.0, direction=">=")
+                   per_seed=pseudo, threshold=0.0, direction=">=", **_regime(fitted(rec)))
 
 
 def _teacher_claim(teacher: Record, random: Record) -> Outcome:
@@ -223,6 +257,7 @@ def _teacher_claim(teacher: Record, random: Record) -> Outcome:
         control_outcome(a_t.excess_ci), a_t.excess, bound, a_t.excess_ci,
         used(a_t.excess_pseudo), setting_text(teacher), detail, FIG_M,
         per_seed=a_t.excess_pseudo, threshold=Q_FAILS, direction=">=",
+        **_regime(fitted(teacher)),
     )
 
 
@@ -266,7 +301,7 @@ def _transfer_function_claim(rec: Record, which: str) -> Outcome:
     bound = (f"eta^2 >= {ETA2_HOLDS} (holds), < {ETA2_FAILS} (fails); 95% jackknife CI over runs; "
              "one comparison")
     return outcome(result, est, bound, ci, used(pseudo), setting_text(rec), detail, FIG_F,
-                   per_seed=pseudo, threshold=ETA2_HOLDS, direction=">=")
+                   per_seed=pseudo, threshold=ETA2_HOLDS, direction=">=", **_regime(fitted(rec)))
 
 
 F_STATEMENT = (
@@ -336,10 +371,11 @@ def _variant_claim(runs: Runs, task: str, v: int, ref: int = 0) -> Outcome:
     detail = _transfer_detail(rec, p, task)
     return outcome(sign_outcome(e.ci, +1), e.mean, bound, e.ci, used(diff),
                    _transfer_setting(p, up), detail, FIG_T,
-                   per_seed=diff, threshold=0.0, direction=">=")
+                   per_seed=diff, threshold=0.0, direction=">=", **_regime(fitted(up)))
 
 
-def _holm_claim(runs: Runs, pairs: list[tuple[str, int, int]], what: str) -> Outcome:
+def _holm_claim(runs: Runs, pairs: list[tuple[str, int, int]], what: str,
+                premises: tuple[tuple[bool, str], ...] = ()) -> Outcome:
     """Several paired comparisons inside one claim, each "loss-AUC(ref) − loss-AUC(v) > 0" on
     fine-tuning ``task`` for (task, v, ref) in ``pairs``: one-sided t-tests, Holm-corrected
     family-wise at (1 − LEVEL)/2 (the one-sided level of the 95% intervals of the single
@@ -374,10 +410,11 @@ def _holm_claim(runs: Runs, pairs: list[tuple[str, int, int]], what: str) -> Out
     bound = (f"paired loss-AUC gain > 0 in each of {len(pairs)} comparisons ({what}); one-sided "
              f"t-tests, Holm-corrected family-wise at {1 - level:g}; holds if all hold, fails if "
              "one fails; measured/CI: the deciding comparison, 95% t-interval")
-    task0 = pairs[0][0]
-    up = runs.get(f"maennel2020.{X.UPSTREAM_OF[task0]}")
+    ups = dict.fromkeys(X.UPSTREAM_OF[task] for task, _, _ in pairs)
+    recs_up = [runs.get(f"maennel2020.{u}") for u in ups]
     return outcome(result, m, bound, ci, min(used(d) for d in diffs),
-                   _transfer_setting(p, up), detail, FIG_T)
+                   _transfer_setting(p, recs_up[0]), detail, FIG_T,
+                   **_regime(*(fitted(r) for r in recs_up), *premises))
 
 
 TRANSFER_STATEMENT = (
@@ -442,8 +479,9 @@ def check_covariance(runs: Runs) -> Outcome:
 def check_unscaled(runs: Runs) -> Outcome:
     u = X.VARIANTS.index("unscaled")
     refs = [X.VARIANTS.index(n) for n in ("scratch", "rescaled_b0", "rescaled", "covariance")]
+    up = runs.get(f"maennel2020.{X.UPSTREAM_OF['teacher']}")
     return _holm_claim(runs, [("teacher", u, r) for r in refs],
-                       "unscaled vs scratch, rescaled_b0, rescaled, covariance")
+                       "unscaled vs scratch, rescaled_b0, rescaled, covariance", (grown(up),))
 
 
 @claim(
