@@ -330,6 +330,7 @@ def transfer_experiment(quick: bool, seeds: int | None, runtime: Runtime) -> dic
 # --------------------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=8)
 def _bases(d: int) -> torch.Tensor:
     return mp.random_bases(d, RANDOM_BASES, BASES_SEED)
 
@@ -385,11 +386,13 @@ def run_covariances(rec: Record, which: str, runs: Sequence[int] | None = None,
                              rec.config["net"]["m"])
 
 
-def correlation_noise(covs: torch.Tensor, basis: torch.Tensor, grp: list[list[int]]) -> float:
+def correlation_noise(covs: torch.Tensor, basis: torch.Tensor, grp: list[list[int]]
+                      ) -> float | torch.Tensor:
     """Empirical sampling floor of M(Σ_w, B) for the covariance pooled over the given runs:
     F(B) = Σ_{i<j, i and j in different eigenspaces of Σ_x} Var_r(ρ̂_ij^(r)) / R, where ρ̂^(r)
-    is the correlation matrix of run r's covariance in the basis B and Var_r the variance over
-    the R runs (ddof 1).
+    is the correlation matrix of run r's covariance ``covs`` [R, d, d] in the basis B and Var_r
+    the variance over the R runs (ddof 1). ``basis`` [d, d] gives a float; a batch of bases
+    [B, d, d] gives a [B] tensor.
 
     Why: for small misalignment M(Σ, B) = Σ_{i<j} ρ_ij² + O(ρ⁴) (ρ the correlations of Bᵀ Σ B;
     within an eigenspace of Σ_x the basis is fitted to Σ, so only pairs across eigenspaces
@@ -397,20 +400,23 @@ def correlation_noise(covs: torch.Tensor, basis: torch.Tensor, grp: list[list[in
     E[M(Σ̂, B)] ≈ M(Σ, B) + F(B). Unlike a Gaussian floor it needs no model of the neurons'
     distribution: heavy tails and genuine run-to-run differences raise it as they raise the
     noise of the pooled Σ̂."""
-    c = basis.T.to(covs) @ covs @ basis.to(covs)
+    single = basis.dim() == 2
+    b = (basis.unsqueeze(0) if single else basis).to(covs)  # [B, d, d]
+    c = b.transpose(-1, -2).unsqueeze(1) @ covs.unsqueeze(0) @ b.unsqueeze(1)  # [B, R, d, d]
     sd = torch.diagonal(c, dim1=-2, dim2=-1).clamp(min=0).sqrt()
     rho = c / (sd.unsqueeze(-1) * sd.unsqueeze(-2))
-    d = c.shape[-1]
+    d, R = c.shape[-1], covs.shape[0]
     label = torch.empty(d, dtype=torch.long)
     for k, g in enumerate(grp):
         label[g] = k
     cross = torch.triu(label[:, None] != label[None, :], diagonal=1)
-    R = covs.shape[0]
     if R < 2:
-        return float("nan")
-    if not bool(cross.any()):
-        return 0.0  # one eigenspace: the data basis is fitted to Σ_w, nothing is left to count
-    return float(rho[:, cross].var(0, unbiased=True).sum() / R)
+        out = torch.full((b.shape[0],), float("nan"), dtype=torch.float64)
+    elif not bool(cross.any()):
+        out = torch.zeros(b.shape[0], dtype=torch.float64)  # one eigenspace: nothing to count
+    else:
+        out = rho[:, :, cross].var(1, unbiased=True).sum(-1) / R
+    return float(out[0]) if single else out
 
 
 @dataclass(frozen=True)
@@ -430,11 +436,9 @@ def floors(rec: Record, which: str, runs: Sequence[int] | None = None) -> Floors
     covs = run_covariances(rec, which, idx)
     pooled_c = pooled(rec, which, idx)[-1]
     f_data = correlation_noise(covs, mp.data_basis(pooled_c, grp), grp)
-    f_rand = []
-    for q in _bases(pooled_c.shape[-1]):
-        adapted = q @ mp.data_basis(q.T @ pooled_c @ q, grp)
-        f_rand.append(correlation_noise(covs, adapted, grp))
-    return Floors(f_data, float(np.mean(f_rand)))
+    q = _bases(pooled_c.shape[-1])
+    adapted = q @ mp.data_basis(q.transpose(-1, -2) @ pooled_c @ q, grp)  # [B, d, d]
+    return Floors(float(f_data), float(correlation_noise(covs, adapted, grp).mean()))
 
 
 EXCESS_HOLDS = 0.1  # B1: "at least an order of magnitude" (card): q ≤ 1/10
@@ -505,27 +509,36 @@ def alignment(rec: Record) -> Alignment:
 
     bases = _bases(rec.arrays["maennel/w_sum"].shape[-1])
 
+    memo: dict[tuple[int, ...], tuple[float, float, Floors]] = {}
+
+    def parts(runs: list[int]) -> tuple[float, float, Floors]:
+        """(M_data, M_rand, floors) of the ΔW pooled over ``runs``, computed once per subset."""
+        key = tuple(runs)
+        if key not in memo:
+            c = last("dw", runs)
+            memo[key] = (float(m_data(c, grp)), float(mp.misalignment_random(c, bases, grp)),
+                         floors(rec, "dw", runs))
+        return memo[key]
+
     def ratio(runs: list[int]) -> float:
-        c = last("dw", runs)
-        return float(mp.misalignment_random(c, bases, grp) / m_data(c, grp))
+        md, mr, _ = parts(runs)
+        return mr / md
 
     def excess(runs: list[int]) -> float:
-        c = last("dw", runs)
-        f = floors(rec, "dw", runs)
-        den = float(mp.misalignment_random(c, bases, grp)) - f.rand
+        md, mr, f = parts(runs)
+        den = mr - f.rand
         if not den > 0:
             return float("nan")  # the random basis is not above its own floor: nothing to compare
-        return (float(m_data(c, grp)) - f.data) / den
+        return (md - f.data) / den
 
     everyone = list(range(R))
     cov = last("dw", everyone)
     cov_w = last("w", everyone)
     r, ci, _ = jackknife(ratio, R, log=True)
     q, q_ci, pseudo = jackknife_pseudo(excess, R)
-    f = floors(rec, "dw")
+    md, mr, f = parts(everyone)
     return Alignment(
-        m_data=float(m_data(cov, grp)), m_rand=float(mp.misalignment_random(cov, bases, grp)),
-        ratio=r, ratio_ci=ci, floor=f.data, floor_rand=f.rand,
+        m_data=md, m_rand=mr, ratio=r, ratio_ci=ci, floor=f.data, floor_rand=f.rand,
         floor_gauss=sampling_floor(cov, R * m, grp),
         excess=q, excess_ci=q_ci, excess_pseudo=pseudo,
         m_data_w=float(m_data(cov_w, grp)),
