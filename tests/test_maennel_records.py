@@ -373,7 +373,9 @@ def test_single_comparison_claims_carry_their_per_seed_values(small_runs):
             assert o.per_seed is None
             continue
         assert o.per_seed is not None and len(o.per_seed) == o.seeds, c.id
-        assert o.threshold is not None and o.direction in (">=", "<="), c.id
+        assert o.direction in (">=", "<="), c.id
+        if o.threshold is None:  # two cut-offs, the estimate between them
+            assert o.verdict == "inconclusive", c.id
     rec = runs.get("maennel2020.e1_random")
     a = mx.alignment(rec)
     from scipy import stats
@@ -381,3 +383,17 @@ def test_single_comparison_claims_carry_their_per_seed_values(small_runs):
     pseudo = np.asarray(a.excess_pseudo)
     half = stats.t.ppf(0.975, pseudo.size - 1) * pseudo.std(ddof=1) / math.sqrt(pseudo.size)
     assert a.excess_ci[1] - a.excess_ci[0] == pytest.approx(2 * half, rel=1e-9)
+    assert pseudo.mean() == pytest.approx(a.excess, abs=1e-12)  # centred on the estimate
+    assert a.excess_ci[0] == pytest.approx(a.excess - half, abs=1e-12)
+
+
+def test_two_cut_off_claims_report_the_cut_off_the_estimate_lies_beyond():
+    from twolayer.claims import maennel2020 as mc
+
+    assert mc.decisive_cut(0.05, 0.1, 0.5) == 0.1
+    assert mc.decisive_cut(0.52, 0.1, 0.5) == 0.5
+    assert mc.decisive_cut(0.12, 0.1, 0.5) is None  # between: no seeds decide at this effect
+    assert mc.decisive_cut(0.45, 0.5, 0.1) is None
+    assert mc.decisive_cut(0.85, 0.8, 0.5) == 0.8
+    assert mc.decisive_cut(0.3, 0.8, 0.5) == 0.5
+    assert mc.decisive_cut(float("nan"), 0.8, 0.5) is None

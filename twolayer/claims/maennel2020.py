@@ -17,7 +17,9 @@ named finding. Claims that make several comparisons (``fig5.unscaled_fastest``,
 ``b3.transfer_learned_bias``) correct them by Holm's step-down procedure
 (:func:`twolayer.stats.holm_outcomes`); the others make one comparison each. Every single-number
 claim carries its per-seed values (paired differences, or jackknife pseudo-values of a pooled
-statistic), threshold and direction.
+statistic), threshold and direction (the claimed side); where a claim has two cut-offs (holds
+beyond one, fails beyond the other) the threshold is the one the estimate lies beyond (none
+when it lies between them: more seeds at that effect would not decide).
 
 The settings, runners and the statistics of the Records (pooled covariance, misalignment,
 jackknife intervals, transfer function, loss-AUC) are in :mod:`twolayer.experiments.maennel2020`;
@@ -117,6 +119,17 @@ def grown(rec: Record) -> tuple[bool, str]:
                 f"{_ci(ci)} over {used(ratio)} seeds, above 1: {'yes' if ok else 'no'}")
 
 
+def decisive_cut(estimate: float, holds_at: float, fails_at: float) -> float | None:
+    """For a claim with two cut-offs (holds beyond one, fails beyond the other): the cut-off the
+    estimate lies beyond, which more seeds at the measured effect would decide (the
+    ``threshold`` that gives an inconclusive verdict its ``seeds_needed``); None when the
+    estimate lies between the two cut-offs, where no number of seeds decides at that effect."""
+    lo, hi = sorted((holds_at, fails_at))
+    if not math.isfinite(estimate) or lo < estimate < hi:
+        return None
+    return lo if estimate <= lo else hi
+
+
 def _regime(*premises: tuple[bool, str]) -> dict:
     return {"in_regime": all(ok for ok, _ in premises),
             "regime": "; ".join(text for _, text in premises)}
@@ -180,7 +193,8 @@ def _alignment_claim(rec: Record, note: str = "") -> Outcome:
     return outcome(
         excess_outcome(a.excess_ci), a.excess, bound, a.excess_ci, used(a.excess_pseudo),
         setting_text(rec, note), detail, FIG_M,
-        per_seed=a.excess_pseudo, threshold=Q_HOLDS, direction="<=", **_regime(fitted(rec)),
+        per_seed=a.excess_pseudo, threshold=decisive_cut(a.excess, Q_HOLDS, Q_FAILS),
+        direction="<=", **_regime(fitted(rec)),
     )
 
 
@@ -256,7 +270,8 @@ def _teacher_claim(teacher: Record, random: Record) -> Outcome:
     return outcome(
         control_outcome(a_t.excess_ci), a_t.excess, bound, a_t.excess_ci,
         used(a_t.excess_pseudo), setting_text(teacher), detail, FIG_M,
-        per_seed=a_t.excess_pseudo, threshold=Q_FAILS, direction=">=",
+        per_seed=a_t.excess_pseudo, threshold=decisive_cut(a_t.excess, Q_FAILS, Q_HOLDS),
+        direction=">=",
         **_regime(fitted(teacher)),
     )
 
@@ -301,7 +316,8 @@ def _transfer_function_claim(rec: Record, which: str) -> Outcome:
     bound = (f"eta^2 >= {ETA2_HOLDS} (holds), < {ETA2_FAILS} (fails); 95% jackknife CI over runs; "
              "one comparison")
     return outcome(result, est, bound, ci, used(pseudo), setting_text(rec), detail, FIG_F,
-                   per_seed=pseudo, threshold=ETA2_HOLDS, direction=">=", **_regime(fitted(rec)))
+                   per_seed=pseudo, threshold=decisive_cut(est, ETA2_HOLDS, ETA2_FAILS),
+                   direction=">=", **_regime(fitted(rec)))
 
 
 F_STATEMENT = (

@@ -31,17 +31,21 @@ vectors pooled over the m neurons of all R runs (K = R·m vectors), of W and of 
 expressed in the data's eigenframe. M_data = M(Σ_w, data basis), M_rand = the mean of M(Σ_w, Q)
 over :data:`RANDOM_BASES` Haar-random bases Q (fixed seed). Confidence intervals of pooled
 statistics are jackknife intervals over the runs (:func:`twolayer.stats.jackknife`: leave one
-run out; Student t with R − 1 degrees of freedom; ratios on the log scale). The sampling floor of
-M_data is the mean M of the sample covariance of K Gaussian vectors whose true covariance is
-diag(Σ_w) (exactly aligned).
+run out; Student t with R − 1 degrees of freedom; ratios on the log scale), with the
+pseudo-values as per-run values (:func:`jackknife_pseudo`). B1's statistic is the
+floor-subtracted q = (M_data − F_data)/(M_rand − F_rand) (:class:`Alignment`), with empirical
+sampling floors F estimated from the spread of the runs' own correlations
+(:func:`correlation_noise`); the Gaussian floor (the mean M of the sample covariance of K
+Gaussian vectors whose true covariance is diag(Σ_w), exactly aligned) is kept for reference.
 
 Transfer (card B3, Fig. 5): pre-train on random labels on n samples, then fine-tune on n' other
-samples of the same distribution, for every seed with four first layers: ``scratch`` (the
+samples of the same distribution, for every seed with five first layers: ``scratch`` (the
 upstream network's own initialisation W(0), b = 0), ``rescaled`` (pre-trained W, b scaled so
-that ‖W‖_F = ‖W(0)‖_F), ``unscaled`` (pre-trained W, b as they are) and ``covariance`` (rows
-w_j ~ N(0, Σ_w) of the pooled pre-trained covariance, rescaled to ‖W(0)‖_F, b = 0), and a
-diagnostic fifth, ``rescaled_b0`` (pre-trained W rescaled, b reset to 0: separates the learned
-weights from the learned biases; added after the first full run, see the docs); every variant
+that ‖W‖_F = ‖W(0)‖_F: the learned biases kept, B3's secondary arm), ``unscaled`` (pre-trained
+W, b as they are), ``covariance`` (rows w_j ~ N(0, Σ_w) of the pooled pre-trained covariance,
+rescaled to ‖W(0)‖_F, b = 0) and ``rescaled_b0`` (pre-trained W rescaled, b reset to 0: B3's
+main arm since issue #17; added after the first full run as a diagnostic, see the docs; the
+variant names and order are kept so that stored runs stay valid); every variant
 gets the same fresh head a ~ N(0, 1/m) and the same minibatch order (paired comparisons). The
 variants of all seeds train in one batched ``engine.train`` call. Speed is the loss-AUC,
 the mean training loss over the probe times of the first :attr:`Downstream.auc_epochs` epochs
@@ -481,8 +485,10 @@ class Alignment:
 
 def jackknife_pseudo(stat: Callable[[list[int]], float], R: int
                      ) -> tuple[float, tuple[float, float], tuple[float, ...]]:
-    """:func:`twolayer.stats.jackknife` of ``stat`` and its pseudo-values
-    R·θ̂ − (R − 1)·θ̂_(r) (their t-interval has the jackknife's standard error)."""
+    """:func:`twolayer.stats.jackknife` of ``stat`` and its pseudo-values R·θ̂ − (R − 1)·θ̂_(r),
+    recentred on θ̂ (shifted by θ̂ minus their mean): their Student-t interval is then exactly
+    the jackknife interval (same centre, same standard error), so that per-seed tools
+    (``seeds_needed``) read the same interval as the verdict."""
     memo: dict[tuple[int, ...], float] = {}
 
     def cached(runs: list[int]) -> float:
@@ -493,9 +499,10 @@ def jackknife_pseudo(stat: Callable[[list[int]], float], R: int
 
     est, ci, _ = jackknife(cached, R)
     full = cached(list(range(R)))
-    pseudo = tuple(float(R * full - (R - 1) * cached([q for q in range(R) if q != r]))
-                   for r in range(R))
-    return est, ci, pseudo
+    raw = np.array([R * full - (R - 1) * cached([q for q in range(R) if q != r])
+                    for r in range(R)], dtype=float)
+    pseudo = raw - raw.mean() + full if np.isfinite(raw).all() else raw
+    return est, ci, tuple(float(x) for x in pseudo)
 
 
 def alignment(rec: Record) -> Alignment:
