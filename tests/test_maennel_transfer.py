@@ -186,7 +186,10 @@ def test_tiny_end_to_end_check(monkeypatch, tmp_path):
     for v in verdicts:
         if v.id != "maennel2020.b4.later_layers":
             assert v.measured is not None and math.isfinite(v.measured), v.id
-            assert v.seeds == 3, v.id
+            # seeds = the values that entered the interval: a jackknife over 3 runs of 12
+            # neurons in d = 30 leaves singular pooled covariances (no interval) -> inconclusive
+            decided = v.ci is not None and all(math.isfinite(x) for x in v.ci)
+            assert v.seeds == 3 if decided else v.verdict == "inconclusive", v.id
     # the three figures from the same tiny runs: complete, non-blank PNGs
     from matplotlib.image import imread
 

@@ -31,17 +31,21 @@ vectors pooled over the m neurons of all R runs (K = R·m vectors), of W and of 
 expressed in the data's eigenframe. M_data = M(Σ_w, data basis), M_rand = the mean of M(Σ_w, Q)
 over :data:`RANDOM_BASES` Haar-random bases Q (fixed seed). Confidence intervals of pooled
 statistics are jackknife intervals over the runs (:func:`twolayer.stats.jackknife`: leave one
-run out; Student t with R − 1 degrees of freedom; ratios on the log scale). The sampling floor of
-M_data is the mean M of the sample covariance of K Gaussian vectors whose true covariance is
-diag(Σ_w) (exactly aligned).
+run out; Student t with R − 1 degrees of freedom; ratios on the log scale), with the
+pseudo-values as per-run values (:func:`jackknife_pseudo`). B1's statistic is the
+floor-subtracted q = (M_data − F_data)/(M_rand − F_rand) (:class:`Alignment`), with empirical
+sampling floors F estimated from the spread of the runs' own correlations
+(:func:`correlation_noise`); the Gaussian floor (the mean M of the sample covariance of K
+Gaussian vectors whose true covariance is diag(Σ_w), exactly aligned) is kept for reference.
 
 Transfer (card B3, Fig. 5): pre-train on random labels on n samples, then fine-tune on n' other
-samples of the same distribution, for every seed with four first layers: ``scratch`` (the
+samples of the same distribution, for every seed with five first layers: ``scratch`` (the
 upstream network's own initialisation W(0), b = 0), ``rescaled`` (pre-trained W, b scaled so
-that ‖W‖_F = ‖W(0)‖_F), ``unscaled`` (pre-trained W, b as they are) and ``covariance`` (rows
-w_j ~ N(0, Σ_w) of the pooled pre-trained covariance, rescaled to ‖W(0)‖_F, b = 0), and a
-diagnostic fifth, ``rescaled_b0`` (pre-trained W rescaled, b reset to 0: separates the learned
-weights from the learned biases; added after the first full run, see the docs); every variant
+that ‖W‖_F = ‖W(0)‖_F: the learned biases kept, B3's secondary arm), ``unscaled`` (pre-trained
+W, b as they are), ``covariance`` (rows w_j ~ N(0, Σ_w) of the pooled pre-trained covariance,
+rescaled to ‖W(0)‖_F, b = 0) and ``rescaled_b0`` (pre-trained W rescaled, b reset to 0: B3's
+main arm since issue #17; added after the first full run as a diagnostic, see the docs; the
+variant names and order are kept so that stored runs stay valid); every variant
 gets the same fresh head a ~ N(0, 1/m) and the same minibatch order (paired comparisons). The
 variants of all seeds train in one batched ``engine.train`` call. Speed is the loss-AUC,
 the mean training loss over the probe times of the first :attr:`Downstream.auc_epochs` epochs
@@ -56,7 +60,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -330,6 +334,7 @@ def transfer_experiment(quick: bool, seeds: int | None, runtime: Runtime) -> dic
 # --------------------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=8)
 def _bases(d: int) -> torch.Tensor:
     return mp.random_bases(d, RANDOM_BASES, BASES_SEED)
 
@@ -376,21 +381,128 @@ def sampling_floor(cov: torch.Tensor, K: int, grp: list[list[int]], reps: int = 
     return float(np.mean(vals))
 
 
+def run_covariances(rec: Record, which: str, runs: Sequence[int] | None = None,
+                    t_index: int = -1) -> torch.Tensor:
+    """[R, d, d]: each run's own covariance of ``which`` over its m neurons, in the data frame."""
+    idx = list(range(rec.seeds)) if runs is None else list(runs)
+    return mp.run_covariance(rec.arrays[f"maennel/{which}_sum"][idx, t_index],
+                             rec.arrays[f"maennel/{which}_outer"][idx, t_index],
+                             rec.config["net"]["m"])
+
+
+def correlation_noise(covs: torch.Tensor, basis: torch.Tensor, grp: list[list[int]]
+                      ) -> float | torch.Tensor:
+    """Empirical sampling floor of M(Σ_w, B) for the covariance pooled over the given runs:
+    F(B) = Σ_{i<j, i and j in different eigenspaces of Σ_x} Var_r(ρ̂_ij^(r)) / R, where ρ̂^(r)
+    is the correlation matrix of run r's covariance ``covs`` [R, d, d] in the basis B and Var_r
+    the variance over the R runs (ddof 1). ``basis`` [d, d] gives a float; a batch of bases
+    [B, d, d] gives a [B] tensor.
+
+    Why: for small misalignment M(Σ, B) = Σ_{i<j} ρ_ij² + O(ρ⁴) (ρ the correlations of Bᵀ Σ B;
+    within an eigenspace of Σ_x the basis is fitted to Σ, so only pairs across eigenspaces
+    count), and the pooled estimate of ρ_ij from R runs has variance ≈ Var_r(ρ̂_ij^(r))/R, so
+    E[M(Σ̂, B)] ≈ M(Σ, B) + F(B). Unlike a Gaussian floor it needs no model of the neurons'
+    distribution: heavy tails and genuine run-to-run differences raise it as they raise the
+    noise of the pooled Σ̂."""
+    single = basis.dim() == 2
+    b = (basis.unsqueeze(0) if single else basis).to(covs)  # [B, d, d]
+    c = b.transpose(-1, -2).unsqueeze(1) @ covs.unsqueeze(0) @ b.unsqueeze(1)  # [B, R, d, d]
+    sd = torch.diagonal(c, dim1=-2, dim2=-1).clamp(min=0).sqrt()
+    rho = c / (sd.unsqueeze(-1) * sd.unsqueeze(-2))
+    d, R = c.shape[-1], covs.shape[0]
+    label = torch.empty(d, dtype=torch.long)
+    for k, g in enumerate(grp):
+        label[g] = k
+    cross = torch.triu(label[:, None] != label[None, :], diagonal=1)
+    if R < 2:
+        out = torch.full((b.shape[0],), float("nan"), dtype=torch.float64)
+    elif not bool(cross.any()):
+        out = torch.zeros(b.shape[0], dtype=torch.float64)  # one eigenspace: nothing to count
+    else:
+        out = rho[:, :, cross].var(1, unbiased=True).sum(-1) / R
+    return float(out[0]) if single else out
+
+
+@dataclass(frozen=True)
+class Floors:
+    """Empirical sampling floors (:func:`correlation_noise`) of M_data and of M_rand (the mean
+    over the random bases, each with the within-eigenspace freedom of the data basis)."""
+
+    data: float
+    rand: float
+
+
+def floors(rec: Record, which: str, runs: Sequence[int] | None = None) -> Floors:
+    """The empirical floors of M_data and M_rand of the pooled Σ_w of ``which`` at the end,
+    for the covariance pooled over ``runs`` (default: all)."""
+    grp = groups(rec)
+    idx = list(range(rec.seeds)) if runs is None else list(runs)
+    covs = run_covariances(rec, which, idx)
+    pooled_c = pooled(rec, which, idx)[-1]
+    f_data = correlation_noise(covs, mp.data_basis(pooled_c, grp), grp)
+    q = _bases(pooled_c.shape[-1])
+    adapted = q @ mp.data_basis(q.transpose(-1, -2) @ pooled_c @ q, grp)  # [B, d, d]
+    return Floors(float(f_data), float(correlation_noise(covs, adapted, grp).mean()))
+
+
+EXCESS_HOLDS = 0.1  # B1: "at least an order of magnitude" (card): q ≤ 1/10
+EXCESS_FAILS = 0.5  # B1 refuted ("M_data ≈ M_rand"): q ≥ 1/2, i.e. M_rand/M_data ≤ 2 above floor
+
+
 @dataclass(frozen=True)
 class Alignment:
-    """Pooled ΔW at the last probe time: M_data, M_rand, their ratio with a jackknife CI, the
-    sampling floor of M_data, and the same for W."""
+    """Pooled ΔW at the last probe time.
+
+    The verdict statistic is the floor-subtracted ratio q = (M_data − F_data)/(M_rand − F_rand)
+    (F: :func:`floors`, the empirical sampling floors at the K = R·m pooled neurons), with a
+    leave-one-run-out jackknife interval and its pseudo-values (one per run); q ≤ 1/10 is an
+    order of magnitude between the misalignment in a random basis and in the data basis, beyond
+    what sampling K neurons produces. Also: the raw ratio M_rand/M_data with its jackknife CI
+    (capped by the floor: at most about M_rand/F_data), the Gaussian floor (the mean M_data of
+    K Gaussian vectors with exactly aligned covariance) for reference, and the same M for W."""
 
     m_data: float
     m_rand: float
     ratio: float
     ratio_ci: tuple[float, float]
-    floor: float
+    floor: float  # empirical floor of M_data (correlation_noise)
+    floor_rand: float
+    floor_gauss: float
+    excess: float  # q
+    excess_ci: tuple[float, float]
+    excess_pseudo: tuple[float, ...]  # jackknife pseudo-values, one per run
     m_data_w: float
     m_rand_w: float
     runs: int
     neurons: int
     m_frame: float  # M(Σ_w of ΔW, frame basis): differs from m_data only for degenerate Σ_x
+
+    @property
+    def cap(self) -> float:
+        """The largest raw ratio the sample size allows: M_rand / F_data."""
+        return self.m_rand / self.floor if self.floor > 0 else float("inf")
+
+
+def jackknife_pseudo(stat: Callable[[list[int]], float], R: int
+                     ) -> tuple[float, tuple[float, float], tuple[float, ...]]:
+    """:func:`twolayer.stats.jackknife` of ``stat`` and its pseudo-values R·θ̂ − (R − 1)·θ̂_(r),
+    recentred on θ̂ (shifted by θ̂ minus their mean): their Student-t interval is then exactly
+    the jackknife interval (same centre, same standard error), so that per-seed tools
+    (``seeds_needed``) read the same interval as the verdict."""
+    memo: dict[tuple[int, ...], float] = {}
+
+    def cached(runs: list[int]) -> float:
+        key = tuple(runs)
+        if key not in memo:
+            memo[key] = stat(runs)
+        return memo[key]
+
+    est, ci, _ = jackknife(cached, R)
+    full = cached(list(range(R)))
+    raw = np.array([R * full - (R - 1) * cached([q for q in range(R) if q != r])
+                    for r in range(R)], dtype=float)
+    pseudo = raw - raw.mean() + full if np.isfinite(raw).all() else raw
+    return est, ci, tuple(float(x) for x in pseudo)
 
 
 def alignment(rec: Record) -> Alignment:
@@ -404,31 +516,55 @@ def alignment(rec: Record) -> Alignment:
 
     bases = _bases(rec.arrays["maennel/w_sum"].shape[-1])
 
-    def ratio(runs: list[int]) -> float:
-        c = last("dw", runs)
-        return float(mp.misalignment_random(c, bases, grp) / m_data(c, grp))
+    memo: dict[tuple[int, ...], tuple[float, float, Floors]] = {}
 
-    cov = last("dw", list(range(R)))
-    cov_w = last("w", list(range(R)))
+    def parts(runs: list[int]) -> tuple[float, float, Floors]:
+        """(M_data, M_rand, floors) of the ΔW pooled over ``runs``, computed once per subset."""
+        key = tuple(runs)
+        if key not in memo:
+            c = last("dw", runs)
+            memo[key] = (float(m_data(c, grp)), float(mp.misalignment_random(c, bases, grp)),
+                         floors(rec, "dw", runs))
+        return memo[key]
+
+    def ratio(runs: list[int]) -> float:
+        md, mr, _ = parts(runs)
+        return mr / md
+
+    def excess(runs: list[int]) -> float:
+        md, mr, f = parts(runs)
+        den = mr - f.rand
+        if not den > 0:
+            return float("nan")  # the random basis is not above its own floor: nothing to compare
+        return (md - f.data) / den
+
+    everyone = list(range(R))
+    cov = last("dw", everyone)
+    cov_w = last("w", everyone)
     r, ci, _ = jackknife(ratio, R, log=True)
+    q, q_ci, pseudo = jackknife_pseudo(excess, R)
+    md, mr, f = parts(everyone)
     return Alignment(
-        m_data=float(m_data(cov, grp)), m_rand=float(mp.misalignment_random(cov, bases, grp)),
-        ratio=r, ratio_ci=ci, floor=sampling_floor(cov, R * m, grp),
+        m_data=md, m_rand=mr, ratio=r, ratio_ci=ci, floor=f.data, floor_rand=f.rand,
+        floor_gauss=sampling_floor(cov, R * m, grp),
+        excess=q, excess_ci=q_ci, excess_pseudo=pseudo,
         m_data_w=float(m_data(cov_w, grp)),
         m_rand_w=float(mp.misalignment_random(cov_w, bases, grp)), runs=R, neurons=R * m,
         m_frame=float(mp.misalignment(cov)),
     )
 
 
-def gap_growth(rec: Record) -> tuple[float, tuple[float, float], float, float]:
-    """G(T) − G(0) with G = M_rand(W) − M_data(W) of the pooled W, its jackknife CI, G(0), G(T)."""
+def gap_growth(rec: Record
+               ) -> tuple[float, tuple[float, float], float, float, tuple[float, ...]]:
+    """G(T) − G(0) with G = M_rand(W) − M_data(W) of the pooled W, its jackknife CI, G(0), G(T),
+    and the jackknife pseudo-values (one per run)."""
     def stat(runs: list[int]) -> float:
         md, mr = m_curves(rec, "w", runs)
         return float((mr[-1] - md[-1]) - (mr[0] - md[0]))
 
-    est, ci, _ = jackknife(stat, rec.seeds)
+    est, ci, pseudo = jackknife_pseudo(stat, rec.seeds)
     md, mr = m_curves(rec, "w")
-    return est, ci, float(mr[0] - md[0]), float(mr[-1] - md[-1])
+    return est, ci, float(mr[0] - md[0]), float(mr[-1] - md[-1]), pseudo
 
 
 def transfer_functions(rec: Record, which: str, t_index: int = -1) -> np.ndarray:
