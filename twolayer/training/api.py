@@ -3,6 +3,7 @@ the flow), :func:`train_flow` and :func:`measure` (the probes at one point, no t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -30,6 +31,7 @@ def train(
     seeds: list[int] | None = None,
     init: Params | None = None,
     weights: torch.Tensor | WeightsFn | None = None,
+    stepper: Callable[..., GDStepper] | None = None,
 ) -> TrainResult:
     """Train R networks for ``cfg.steps`` steps and probe them at ``times``.
 
@@ -45,6 +47,9 @@ def train(
     :data:`WeightsFn` recomputes them every step from f(θ_{t−1}) on the training inputs (no extra
     forward pass; one at entry for t = 0) under full-batch GD; under minibatch SGD it must be a
     :class:`MinibatchObjective`, which draws each step's rows and weights itself.
+    stepper: the exact stepper's class under ``integrator`` "gd" (default :class:`GDStepper`;
+    e.g. ``functools.partial(AdamStepper, betas=...)`` of :mod:`.adam`, which replaces only the
+    update θ ← θ − α g).
     Raises :class:`DivergenceError` naming the run and the step where f became NaN/inf.
     """
     runtime = runtime or Runtime()
@@ -52,14 +57,17 @@ def train(
     tf32 = bool(getattr(runtime, "tf32", False))
     with float32_precision(tf32):
         if cfg.integrator != "gd":
+            if stepper is not None:
+                raise ConfigError("integrator", cfg.integrator, "a stepper (e.g. Adam) needs "
+                                  "--integrator gd")
             result = train_integrator(params, data, cfg, times, probes, runtime, seeds, init,
                                       weights)
         else:
             driver = Driver(params, data, cfg.objective, cfg.steps, times, probes, runtime,
                             seeds, init)
-            stepper = GDStepper(driver, cfg, 0, weights)
+            step = (stepper or GDStepper)(driver, cfg, 0, weights)
             with torch.no_grad():
-                driver.run(stepper, 0, cfg.steps)
+                driver.run(step, 0, cfg.steps)
             result = driver.result()
     # the intra-op threads this call ran with (the thread policy's choice, inside its scope);
     # none on a GPU, where the CPU threads do not do the work
