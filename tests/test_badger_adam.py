@@ -131,3 +131,63 @@ def test_adam_refuses_the_flow_and_bad_betas():
         train(p, data, TrainConfig(lr=0.1, steps=2, objective="softmax"), [0, 2], (), RT,
               stepper=adam(betas=(1.0, 0.9)))
     assert issubclass(AdamStepper, GDStepper)
+
+
+# ---- the Badger experiments' probes and optimiser option ------------------------------------
+
+
+def test_scale_probe_matches_autograd_and_is_scale_free():
+    """badger_scale: E‖∂z_c/∂x‖_F and (E‖z_c‖²)^{1/2} on T against autograd Jacobians of the
+    centred logits; their ratio S unchanged when the logits are rescaled (a → 3a, (W, b) → 2(W, b))
+    while the raw Jacobian norm scales."""
+    from twolayer.engine import measure
+    from twolayer.experiments import badger2022 as xb
+
+    data, p = problem(k=4)
+    got = measure(p, data, ("badger_scale", "badger"), RT, objective="softmax")
+    tr = ~data.extras["ascended"]
+    C = torch.eye(4, dtype=torch.float64) - 1.0 / 4
+    for r in range(2):
+        xs = data.x[r][tr[r]]
+        jn, z2 = [], []
+        for x in xs:
+            def f(v, r=r):
+                return C @ (torch.relu(p.W[r] @ v + p.b[r]) @ p.a[r])
+            jn.append(torch.autograd.functional.jacobian(f, x).norm())
+            z2.append(f(x).pow(2).sum())
+        # measure() hands back float32 numbers
+        assert abs(got["badger_scale/jacc_train"][r] / torch.stack(jn).mean() - 1) < 1e-6
+        assert abs(got["badger_scale/zrms_train"][r] / torch.stack(z2).mean().sqrt() - 1) < 1e-6
+    big = p.__class__(W=2 * p.W, a=3 * p.a, b=2 * p.b, train_a=True)
+    got2 = measure(big, data, ("badger_scale", "badger"), RT, objective="softmax")
+    s1 = got["badger_scale/jacc_train"] / got["badger_scale/zrms_train"]
+    s2 = got2["badger_scale/jacc_train"] / got2["badger_scale/zrms_train"]
+    assert torch.allclose(torch.as_tensor(s1), torch.as_tensor(s2), rtol=1e-6)
+    raw = torch.as_tensor(got2["badger/jac_train"] / got["badger/jac_train"])
+    assert torch.allclose(raw, torch.full_like(raw, 6.0), rtol=1e-6)
+    assert xb.PROBES == ("badger", "badger_scale")
+
+
+def test_accuracy_probe_is_the_badger_probes_accuracies():
+    from twolayer.engine import measure
+
+    cfg = DataConfig(kind="badger", num_classes=4, d=6, n=30, n_ascended=0, n_test=20)
+    data = badger.sample(cfg, [0, 1], [1.0, 0.0], torch.float64)
+    _, p = problem()
+    got = measure(p, data, ("badger_acc", "badger"), RT, objective="softmax")
+    for k in ("acc_train", "acc_holdout", "loss_train", "loss_holdout"):
+        assert torch.allclose(torch.as_tensor(got[f"badger_acc/{k}"]),
+                              torch.as_tensor(got[f"badger/{k}"]), atol=1e-6), k
+
+
+def test_plan_optimizer_option():
+    from twolayer.errors import ConfigError
+    from twolayer.experiments import badger2022 as xb
+
+    assert xb.stepper_of("sgd") is None
+    assert xb.stepper_of("adam").func is AdamStepper
+    with pytest.raises(ConfigError):
+        xb.stepper_of("rmsprop")
+    q = xb.PLANS["quick"]
+    assert (q.optimizer, q.switch_optimizer, q.size_optimizer) == ("sgd", "adam", "adam")
+    assert q.switch_lr == 1e-4 and len(q.widths) >= 2 and len(xb.PLANS["full"].widths) >= 3

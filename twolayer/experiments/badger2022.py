@@ -9,12 +9,19 @@ Settings are twolayer's [PROPOSAL] analogue of the card's §5:
   three disjoint sets of n points (train T, ascended A, hold-out H);
 - network: m ReLU neurons with bias, W ~ N(0, 1/d), trained second layer a ~ N(0, 1/m), K
   logits, softmax cross-entropy;
-- objectives (:mod:`twolayer.objectives`), minibatch SGD as in the author's code: each step
+- objectives (:mod:`twolayer.objectives`), paired minibatches as in the author's code: each step
   pairs a minibatch B_T of T with a minibatch B_A of A; memorise = mean CE on B_T minus g_e · mean
   CE on B_A, the gate g_e = 1[Acc_A > τ] evaluated on the whole of A at the start of each epoch
   (τ = 1/K + 0.01, the author's 0.11 at K = 10; target gates τ ∈ {0.25, 0.5, 0.75}; ungated
   τ = −∞); normal = the same paired minibatches with g ≡ 0 (gate "never"), so normal and memorise
-  runs see the same T minibatches. Claim 3 uses plain minibatch SGD on T (normal training).
+  runs see the same T minibatches. Claim 3 uses plain minibatch training on T (normal
+  training) at several widths m;
+- optimisers (``Plan.optimizer``, ``switch_optimizer``, ``size_optimizer``: "sgd" or "adam"):
+  claims 1, 2, 4 and C2′ run SGD (lr 0.01); claim 5 runs Adam at the author's lr 1e-4 and
+  claim 3 Adam at lr 1e-3 (the author's optimiser; :mod:`twolayer.training.adam`);
+- probes: ``badger`` (accuracies, CE, input sensitivities), ``badger_scale`` (here: the centred
+  logits' input Jacobian and scale, whose ratio is claim 4's scale-free sensitivity) and
+  ``badger_acc`` (here: accuracies and CE only, for claim 3).
 
 Experiments (each returns Records; :func:`objective_runs` and :func:`sizes_runs_view` give the
 checks and figures their views of them):
@@ -22,14 +29,15 @@ checks and figures their views of them):
 - ``badger2022.objectives``: normal and chance-gated memorise at every noise fraction (a Record);
 - ``badger2022.gates``: f = 1, memorise with the chance gate, the target gates and no gate;
 - ``badger2022.switch``: f = 1, memorise then normal ("memorise", "switch", "normal" Records);
-- ``badger2022.sizes``: normal SGD on N points, f ∈ {0, 1} (Records "N=<N>");
+- ``badger2022.sizes``: normal training on N points, f ∈ {0, 1}, per width m (Records
+  "m=<m>,N=<N>");
 - ``badger2022.figures.*``: the same four on the figures' plans (``twolayer figures`` shows the
   plan of ``twolayer check badger2022 --quick``, ``--quick`` a tiny smoke-test plan).
 
 A Record of a batch of runs: ``arrays["<objective>/<quantity>"]`` [R, T] with the runs ordered
 fraction-major (run = i_f · S + seed), ``times`` the probe steps, ``meta``: fractions, seeds,
 setting, wall_seconds, notes (a list of [name, text] pairs: order kept through JSON) and, for
-the sizes, N and steps_per_epoch; ``config``: the plan as a dict.
+the sizes, N, m and steps_per_epoch; ``config``: the plan as a dict.
 """
 
 from __future__ import annotations
