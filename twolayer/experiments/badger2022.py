@@ -170,7 +170,8 @@ def scale_probe(s: ProbeState) -> dict[str, torch.Tensor]:
     return {"jacc_train": masked_mean(jac, tr), "zrms_train": masked_mean(z2, tr).sqrt()}
 
 
-PROBES = ("badger", "badger_scale")
+PROBES = ("badger", "badger_scale")  # the objectives runs (claims 1, 2, 4); gates and switch:
+# "badger" only
 
 
 @register("badger_acc")
@@ -293,13 +294,13 @@ def plan_config(p: Plan, **more: object) -> dict[str, object]:
 
 
 def train_guarded(params, data, cfg: TrainConfig, times: list[int], runtime: Runtime,
-                  seeds: list[int], weights, optimizer: str = "sgd"
-                  ) -> tuple[dict[str, np.ndarray], str]:
+                  seeds: list[int], weights, optimizer: str = "sgd",
+                  probes: tuple[str, ...] = PROBES) -> tuple[dict[str, np.ndarray], str]:
     """``train`` with the badger probe; if a run diverges (the ascent's weight blow-up), train
     again up to the last probe time before the divergence and fill the later times with NaN
     (every run of the batch), and say so."""
     try:
-        res = train(params, data, cfg, times, PROBES, runtime, seeds, weights=weights,
+        res = train(params, data, cfg, times, probes, runtime, seeds, weights=weights,
                     stepper=stepper_of(optimizer))
         return res.arrays, ""
     except DivergenceError as e:
@@ -308,7 +309,7 @@ def train_guarded(params, data, cfg: TrainConfig, times: list[int], runtime: Run
             weights.gates.clear()
         cut = TrainConfig(lr=cfg.lr, steps=keep[-1], objective=cfg.objective,
                           batch_size=cfg.batch_size)
-        res = train(params, data, cut, keep, PROBES, runtime, seeds, weights=weights,
+        res = train(params, data, cut, keep, probes, runtime, seeds, weights=weights,
                     stepper=stepper_of(optimizer))
         pad = len(times) - len(keep)
         arrays = {k: np.concatenate([v, np.full((v.shape[0], pad, *v.shape[2:]), np.nan,
@@ -322,8 +323,8 @@ def gate_name(g) -> str:
 
 def run_objectives(p: Plan, seeds: int | None, runtime: Runtime, gates=("chance",),
                    epochs: int | None = None, fractions: tuple[float, ...] | None = None,
-                   normal: bool = True, params=None, run_id: str = "objectives"
-                   ) -> ObjectiveRuns:
+                   normal: bool = True, params=None, run_id: str = "objectives",
+                   probes: tuple[str, ...] = PROBES) -> ObjectiveRuns:
     """Normal and memorise (one per gate) training (``p.optimizer``: minibatch SGD by default)
     from the same data, initialisation and T minibatches; ``params`` (default: fresh) continue
     an earlier phase."""
@@ -343,7 +344,7 @@ def run_objectives(p: Plan, seeds: int | None, runtime: Runtime, gates=("chance"
     for name, g in objectives:
         w = Memorise(data.extras["ascended"], K, g)
         arr, note = train_guarded(params if params is not None else init, data, cfg, times,
-                                  runtime, run_seeds, w, p.optimizer)
+                                  runtime, run_seeds, w, p.optimizer, probes)
         if note:
             notes[name] = note
         for k, v in arr.items():
@@ -359,7 +360,7 @@ def run_objectives(p: Plan, seeds: int | None, runtime: Runtime, gates=("chance"
 def run_gates(p: Plan, seeds: int | None, runtime: Runtime) -> ObjectiveRuns:
     """f = 1: the memorise objective with the chance gate, target gates and no gate."""
     return run_objectives(p, seeds, runtime, gates=("chance", *TARGETS, "none"),
-                          fractions=(1.0,), normal=False, run_id="gates")
+                          fractions=(1.0,), normal=False, run_id="gates", probes=("badger",))
 
 
 def run_switch(p: Plan, seeds: int | None, runtime: Runtime) -> dict[str, ObjectiveRuns]:
@@ -377,13 +378,13 @@ def run_switch(p: Plan, seeds: int | None, runtime: Runtime) -> dict[str, Object
     times = sorted(set(probe_times(T, p.num_times, 5))
                    | set(range(0, T + 1, max(1, p.epochs // 10) * p.steps_per_epoch)))
     start = time.perf_counter()
-    mem = train(init, data, cfg, times, PROBES, runtime, run_seeds,
+    mem = train(init, data, cfg, times, ("badger",), runtime, run_seeds,
                 weights=Memorise(data.extras["ascended"], K, "chance"), stepper=step)
-    sw = train(mem.params, data, cfg, times, PROBES, runtime, run_seeds,
+    sw = train(mem.params, data, cfg, times, ("badger",), runtime, run_seeds,
                weights=Memorise(data.extras["ascended"], K, "never"), stepper=step)
     cfg2 = TrainConfig(lr=lr, steps=2 * T, objective="softmax", batch_size=p.batch)
     times2 = sorted(set(times) | {T + t for t in times})
-    nrm = train(init, data, cfg2, times2, PROBES, runtime, run_seeds,
+    nrm = train(init, data, cfg2, times2, ("badger",), runtime, run_seeds,
                 weights=Memorise(data.extras["ascended"], K, "never"), stepper=step)
     wall = time.perf_counter() - start
     setting = setting_text(p, opt, lr).replace(
