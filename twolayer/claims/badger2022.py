@@ -317,7 +317,9 @@ def _sizes_claim(runs: Runs, basis: str) -> Outcome:
               f"comparisons: per width, random slope > 0 and structured slope < 0 (Holm over "
               f"k={k} one-sided t-tests, family 95%; intervals at 95% each). " + "; ".join(lines))
     last = sizes[big][max(sizes[big])]
-    setting = (last.setting.split(", N=")[0] + f", N in {sorted(sizes[big])}, m in {widths}, "
+    hold = [x for x in last.setting.split(", ") if x.startswith("hold-out")]
+    setting = (last.setting.split(", N=")[0] + f", N in {sorted(sizes[big])}, "
+               + "".join(x + ", " for x in hold) + f"m in {widths}, "
                + last.setting.split(", m=", 1)[1].split(", ", 1)[1])
     m, ci = mean_ci(slopes_by_m[big][0], fam)
     return outcome(result, m, f"slope random > 0 and slope structured < 0 at every width (Holm "
