@@ -18,16 +18,18 @@ from collections.abc import Callable
 
 import torch
 
-from ..config import ConfigError
+from ..config import ConfigError, TrainConfig
 from ..net import Params
-from .gd import GDStepper
+from .driver import Driver
+from .gd import GDStepper, WeightsFn
 
 
 class AdamStepper(GDStepper):
     """:class:`.gd.GDStepper` whose update is Adam's (module docstring); α = ``cfg.lr``."""
 
-    def __init__(self, driver, cfg, t0: int = 0, weights=None,  # type: ignore[no-untyped-def]
-                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8):
+    def __init__(self, driver: Driver, cfg: TrainConfig, t0: int = 0,
+                 weights: torch.Tensor | WeightsFn | None = None,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8) -> None:
         super().__init__(driver, cfg, t0, weights)
         b1, b2 = betas
         if not (0.0 <= b1 < 1.0 and 0.0 <= b2 < 1.0):
