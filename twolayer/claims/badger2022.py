@@ -6,9 +6,23 @@ measurement is [INFERRED]. The settings, plans and runs are in
 :mod:`twolayer.experiments.badger2022`; the checks here only read its Records (through
 ``objective_runs`` and friends) and never train.
 
-Verdict rules ([PROPOSAL], fixed before the runs): per-seed statistics, their mean and Student-t
-95% CI over seeds; "holds" if the CI lies on the predicted side, "fails" if wholly on the other
-side, "inconclusive" otherwise.
+Verdict rules ([PROPOSAL]; :mod:`twolayer.stats`). Every claim names the comparisons it makes;
+each is a one-sided test of per-seed statistics against a bound, and the k comparisons inside a
+claim are corrected together by Holm's step-down procedure at family level 95% (stated in the
+bound text). A claim *holds* when every comparison holds, *fails* when one fails (its
+Holm-adjusted p-value for the other side is below 0.05), else it is inconclusive. Tests:
+
+- Student t on the mean for well-behaved per-seed statistics (claims 1, 3, C2′, 5);
+- the exact sign test on the median for the heavy-tailed or bimodal ones (claims 2 and 4: some
+  memorise seeds "escape" by growing their weights, others stay stuck), reported with their
+  median and the distribution-free order-statistic interval [v_(j), v_(k+1−j)] whose ends are
+  one-sided bounds at the comparison's Holm level α/k (NaN when k seeds cannot reach it: the
+  sign test needs 2^−k < α/k, e.g. 5 seeds for one comparison, 7 for four). Such a verdict
+  stays inconclusive and its detail says how many seeds the sign test would need.
+
+Seed values more than 3.5 scaled MADs from the median are flagged and counted in the detail
+(:func:`twolayer.stats.outliers`); they are not dropped. ``seeds`` is the number of finite
+per-seed values that entered (:func:`twolayer.stats.used`; the fewest over the comparisons).
 """
 
 from __future__ import annotations
@@ -34,20 +48,24 @@ from ..experiments.badger2022 import (
     switch_runs_view,
 )
 from ..stats import (
-    FAILS,
-    HOLDS,
     INCONCLUSIVE,
     combine,
+    compare,
+    family_level,
     fmt_mean_ci,
+    holm_outcomes,
     mean_ci,
+    outliers,
     semilog_slope,
-    sign_outcome,
+    used,
 )
 from .base import Outcome, claim, outcome
 
+LEVEL = 0.95  # family-wise level of the comparisons inside one claim
 TIE = 0.02  # claim 2: a fall of the memorise train accuracy by ≤ 0.02 with more noise is a tie
 MATCH_ACC = 0.9  # claim 4: compare sensitivities when the train accuracy first reaches 0.9
 MATCH_F = 0.25  # claim 4: the primary fraction (card pilot: both objectives reach ≈ 0.9 there)
+MATCH_TOL = 0.02  # claim 4's premise (card G7): train accuracies matched within ±0.02
 FALLBACK_LEVELS = (0.8, 0.7, 0.6, 0.5)  # claim 4: reported (not judged) if 0.9 is never reached
 NEAR = 0.05  # claim 5: hold-out within 0.05 of normal training's counts as "recovered"
 
@@ -96,6 +114,87 @@ def _accuracies(runs: ObjectiveRuns, name: str, T: int) -> str:
     return f"train {acc['train']}, ascended {acc['ascended']}, hold-out {acc['holdout']}"
 
 
+def order_interval(values, alpha: float) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    """Distribution-free interval [v_(j), v_(k+1−j)] of the median of the k finite ``values``:
+    j is the largest with P(Bin(k, ½) ≤ j − 1) ≤ ``alpha``, so each end is a one-sided
+    (1 − alpha) bound and "v_(j) > b" is the exact sign test of "median > b" at level alpha.
+    NaN when no j qualifies (2^−k > alpha)."""
+    from scipy import stats as st
+
+    v = np.sort(np.asarray(values, dtype=float)[np.isfinite(values)])
+    k, best = v.size, 0
+    for j in range(1, k // 2 + 1):
+        if float(st.binom.cdf(j - 1, k, 0.5)) <= alpha:
+            best = j
+        else:
+            break
+    if best == 0:
+        return float("nan"), float("nan")
+    return float(v[best - 1]), float(v[k - best])
+
+
+def finite_or_none(ci: tuple[float, float]) -> tuple[float, float] | None:
+    """The interval, or None when the seeds cannot give one (a NaN end)."""
+    return ci if all(math.isfinite(x) for x in ci) else None
+
+
+def sign_seeds(values, bound: float, alpha: float,  # type: ignore[no-untyped-def]
+               most: int = 1000) -> int | None:
+    """Seeds at which the exact one-sided sign test at level ``alpha`` would reject at the
+    measured share q of seeds on the majority's side of ``bound``: the smallest n with
+    P(Bin(n, ½) ≥ ⌈q n⌉) < alpha. None when q ≤ ½ (no side leads) or no value differs from the
+    bound. An estimate at the measured share, not a promise."""
+    from scipy import stats as st
+
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v) & (v != bound)]
+    if v.size == 0:
+        return None
+    q = max(float((v > bound).mean()), float((v < bound).mean()))
+    if q <= 0.5:
+        return None
+    for n in range(1, most + 1):
+        if float(st.binom.sf(math.ceil(q * n) - 1, n, 0.5)) < alpha:
+            return n
+    return None
+
+
+def flagged(name: str, values) -> str:  # type: ignore[no-untyped-def]
+    """"" or "; outlier seeds of <name>: [i, …] (k of S)" (:func:`twolayer.stats.outliers`)."""
+    idx = outliers(values)
+    if idx.size == 0:
+        return ""
+    return f"; outlier seeds of {name}: {idx.tolist()} ({idx.size} of {len(values)})"
+
+
+def median_text(v, bound: float, alpha: float, digits: int = 3) -> str:  # type: ignore[no-untyped-def]
+    """"median m [lo, hi], a/b above <bound>": the sign-test summary of one comparison."""
+    lo, hi = order_interval(v, alpha)
+    a = np.asarray(v, dtype=float)
+    fin = a[np.isfinite(a)]
+    return (f"median {np.median(fin):.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}], "
+            f"{int((fin > bound).sum())}/{fin.size} above {bound:g}")
+
+
+def holm_judge(comparisons, method: str) -> tuple[str, list[str]]:  # type: ignore[no-untyped-def]
+    """The claim's verdict and the per-comparison outcomes (Holm over the comparisons)."""
+    parts = holm_outcomes(comparisons, level=LEVEL, method=method)
+    return combine(*parts), parts
+
+
+def sign_needed(comparisons, k: int) -> str:  # type: ignore[no-untyped-def]
+    """" The sign test would need about N seeds …" for an undecided sign-test claim (per
+    comparison at Holm's first-step level α/k, an upper bound for the whole step-down)."""
+    alpha = (1.0 - LEVEL) / k
+    need = [sign_seeds(v, b, alpha) for v, b, _ in comparisons]
+    if any(n is None for n in need):
+        return (" Some comparison has no majority side, so no number of seeds is estimated "
+                "at the measured shares.")
+    return (f" At the measured shares of seeds on each comparison's majority side, the sign "
+            f"test would decide every comparison with about {max(need)} seeds (level α/k = "
+            f"{alpha:.4g}; per comparison {need}).")
+
+
 # --------------------------------------------------------------------------------------------
 # Claims
 # --------------------------------------------------------------------------------------------
@@ -119,16 +218,23 @@ def check_c1(runs: Runs) -> Outcome:
     t_n = steps_to(r.times, r.get("normal/acc_train")[i])
     t_m = steps_to(r.times, r.get("memorise_chance/acc_train")[i])
     # never reaching 50% within T counts as T: a lower bound on the slowdown (conservative)
-    m, ci = mean_ci(np.log(np.minimum(t_m, T) / t_n))
-    _, hci = mean_ci(hold - CHANCE)
-    result = combine(sign_outcome(ci, +1), sign_outcome(hci, +1))
-    detail = (f"at step {T}: train acc normal {fmt_mean_ci(nrm, digits=3)}, memorise "
-              f"{fmt_mean_ci(mem, digits=3)}; memorise hold-out {fmt_mean_ci(hold, digits=3)} "
-              f"(chance {CHANCE}), ascended {fmt_mean_ci(asc, digits=3)}; steps to 50% train "
-              f"acc: normal {np.round(t_n, 1).tolist()}, memorise {np.round(t_m, 1).tolist()} "
-              f"(inf = not within {T}); wall {r.wall_seconds:.1f}s")
-    return outcome(result, m, "log(t50_mem / t50_normal) > 0 and Acc_hold,mem > 1/K", ci,
-                   r.seeds, r.setting + ", f=1", detail, FIG_CURVES)
+    lr = np.log(np.minimum(t_m, T) / t_n)
+    comps = [(lr, 0.0, ">="), (hold - CHANCE, 0.0, ">=")]
+    result, parts = holm_judge(comps, "t")
+    fam = family_level(LEVEL, len(comps))
+    m, ci = mean_ci(lr, fam)
+    detail = (f"comparisons (Holm, t-test, k=2): log(t50_mem/t50_normal) > 0: "
+              f"{fmt_mean_ci(lr, digits=3)} {parts[0]}; Acc_hold,mem − 1/K > 0: "
+              f"{fmt_mean_ci(hold - CHANCE, digits=3)} {parts[1]}. At step {T}: train acc "
+              f"normal {fmt_mean_ci(nrm, digits=3)}, memorise {fmt_mean_ci(mem, digits=3)}; "
+              f"memorise hold-out {fmt_mean_ci(hold, digits=3)} (chance {CHANCE}), ascended "
+              f"{fmt_mean_ci(asc, digits=3)}; steps to 50% train acc: normal "
+              f"{np.round(t_n, 1).tolist()}, memorise {np.round(t_m, 1).tolist()} (inf = not "
+              f"within {T}){flagged('the log ratio', lr)}{flagged('the hold-out', hold)}; "
+              f"wall {r.wall_seconds:.1f}s")
+    return outcome(result, m, "log(t50_mem / t50_normal) > 0 and Acc_hold,mem > 1/K (Holm over "
+                   f"2 one-sided t-tests, family 95%; CI at {fam:.3g})", ci,
+                   min(used(lr), used(hold)), r.setting + ", f=1", detail, FIG_CURVES)
 
 
 @claim("badger2022.c2.noise_helps",
@@ -143,57 +249,88 @@ def check_c2(runs: Runs) -> Outcome:
     order = np.argsort([1.0 - f for f in r.fractions], kind="stable")
     fr = [r.fractions[j] for j in order]
     acc = acc[order]
-    outcomes, parts = [], []
-    for j in range(len(fr) - 1):
-        d = acc[j + 1] - acc[j]
-        m, (lo, hi) = mean_ci(d)
-        o = HOLDS if lo > -TIE else FAILS if hi < -TIE else INCONCLUSIVE
-        outcomes.append(o)
-        parts.append(f"f {fr[j]:g}→{fr[j + 1]:g}: {m:+.3f} [{lo:+.3f}, {hi:+.3f}] {o}")
     total = acc[-1] - acc[0]
-    m, ci = mean_ci(total)
-    result = combine(sign_outcome(ci, +1), *outcomes)
-    means = ", ".join(f"f={f:g}: {fmt_mean_ci(a, digits=3)}" for f, a in zip(fr, acc))
+    comps = [(total, 0.0, ">=")]
+    comps += [(acc[j + 1] - acc[j], -TIE, ">=") for j in range(len(fr) - 1)]
+    k = len(comps)
+    alpha = (1.0 - LEVEL) / k
+    result, parts = holm_judge(comps, "sign")
+    texts = [f"Acc_mem(f={fr[-1]:g}) − Acc_mem(f={fr[0]:g}) > 0: "
+             f"{median_text(total, 0.0, alpha)} {parts[0]}"]
+    for j in range(len(fr) - 1):
+        texts.append(f"f {fr[j]:g}→{fr[j + 1]:g} > −{TIE}: "
+                     f"{median_text(comps[j + 1][0], -TIE, alpha)} {parts[j + 1]}")
+    means = ", ".join(f"f={f:g}: median {np.median(a):.3f}, seeds "
+                      f"{[round(float(x), 3) for x in a]}" for f, a in zip(fr, acc))
+    out = "".join(flagged(f"Acc_mem(f={f:g})", a) for f, a in zip(fr, acc))
     t50 = steps_to(r.times, r.get("memorise_chance/acc_train")[order])
     steps = ", ".join(f"f={f:g}: {np.median(t):.0f}" for f, t in zip(fr, t50))
-    detail = (f"memorise train acc at step {T}: {means}. Consecutive differences (tie tolerance "
-              f"{TIE}): {'; '.join(parts)}. Median steps to 50% train acc: {steps}")
-    return outcome(result, m, "Acc_mem(f=0) − Acc_mem(f=1) > 0, no significant fall", ci,
-                   r.seeds, r.setting, detail, FIG_NOISE)
+    detail = (f"comparisons (Holm over k={k} exact sign tests, family 95%; intervals: order "
+              f"statistics, one-sided at α/k={alpha:.4g}): " + "; ".join(texts)
+              + f". Memorise train acc at step {T}: {means}{out}. Median steps to 50% train "
+              f"acc: {steps}." + (sign_needed(comps, k) if result == INCONCLUSIVE else ""))
+    m = float(np.median(total[np.isfinite(total)])) if used(total) else None
+    return outcome(result, m, f"median Acc_mem(f=0) − Acc_mem(f=1) > 0 and every step of the "
+                   f"noise sweep > −{TIE} (Holm over {k} sign tests, family 95%)",
+                   finite_or_none(order_interval(total, alpha)),
+                   min(used(c[0]) for c in comps), r.setting, detail, FIG_NOISE)
 
 
 def _sizes_claim(runs: Runs, basis: str) -> Outcome:
     sizes = sizes_runs_view(runs.get("badger2022.sizes"))
-    Ns = sorted(sizes)
-    r0 = sizes[Ns[0]]
-    S = r0.seeds
-    equal = int(np.flatnonzero(r0.times == r0.times[-1])[0])
-    gaps = np.zeros((2, S, len(Ns)))  # [f (0 random, 1 structured), seed, N]
-    for k, N in enumerate(Ns):
-        r = sizes[N]
-        t = int(r.times[-1]) if basis == "epochs" else int(r0.times[equal])
-        gaps[:, :, k] = at_time(r, "normal/acc_train", t) - at_time(r, "normal/acc_holdout", t)
-    slopes = np.array([[semilog_slope(np.array(Ns, float), gaps[f, s], base=2)
-                        for s in range(S)] for f in range(2)])
-    m_r, ci_r = mean_ci(slopes[0])
-    m_s, ci_s = mean_ci(slopes[1])
-    result = combine(sign_outcome(ci_r, +1), sign_outcome(ci_s, -1))
-    mg = gaps.mean(1)
-    detail = (f"gap (train − hold-out acc) at equal {basis} "
-              f"({'each run at its end' if basis == 'epochs' else f'step {int(r0.times[equal])}'}"
-              f"), mean over seeds, N={Ns}: random {np.round(mg[0], 3).tolist()}, structured "
-              f"{np.round(mg[1], 3).tolist()}; slope per doubling of N: random "
-              f"{fmt_mean_ci(slopes[0], digits=3)} (predicted > 0), structured "
-              f"{fmt_mean_ci(slopes[1], digits=3)} (predicted < 0)")
-    setting = sizes[Ns[-1]].setting.split(", N=")[0] + f", N in {Ns}, " + \
-        sizes[Ns[-1]].setting.split("m=", 1)[1].join(["m=", ""])
-    return outcome(result, m_r, "slope random > 0 and slope structured < 0", ci_r, S, setting,
-                   detail, FIG_SIZES)
+    widths = sorted(sizes)
+    comps, texts, slopes_by_m, seeds = [], [], {}, []
+    for mw in widths:
+        by_n = sizes[mw]
+        Ns = sorted(by_n)
+        r0 = by_n[Ns[0]]
+        S = r0.seeds
+        gaps = np.zeros((2, S, len(Ns)))  # [f (0 random, 1 structured), seed, N]
+        for k, N in enumerate(Ns):
+            r = by_n[N]
+            t = int(r.times[-1]) if basis == "epochs" else int(r0.times[-1])
+            gaps[:, :, k] = at_time(r, "normal/acc_train", t) - at_time(r, "normal/acc_holdout",
+                                                                        t)
+        slopes = np.array([[semilog_slope(np.array(Ns, float), gaps[f, s], base=2)
+                            for s in range(S)] for f in range(2)])
+        slopes_by_m[mw] = slopes
+        comps += [(slopes[0], 0.0, ">="), (slopes[1], 0.0, "<=")]
+        seeds += [used(slopes[0]), used(slopes[1])]
+        mg = gaps.mean(1)
+        texts.append((mw, Ns, mg, slopes))
+    k = len(comps)
+    result, parts = holm_judge(comps, "t")
+    fam = family_level(LEVEL, k)
+    lines = []
+    for j, (mw, Ns, mg, slopes) in enumerate(texts):
+        lines.append(f"m={mw}: gap N={Ns} random {np.round(mg[0], 3).tolist()}, structured "
+                     f"{np.round(mg[1], 3).tolist()}; slope per doubling of N: random "
+                     f"{fmt_mean_ci(slopes[0], digits=3)} (> 0: {parts[2 * j]}), structured "
+                     f"{fmt_mean_ci(slopes[1], digits=3)} (< 0: {parts[2 * j + 1]})"
+                     f"{flagged('the random slope', slopes[0])}"
+                     f"{flagged('the structured slope', slopes[1])}")
+    big = widths[-1]
+    first = sizes[big][min(sizes[big])]
+    where = ("each run at its end" if basis == "epochs"
+             else f"step {int(first.times[-1])}, the smallest N's last step")
+    detail = (f"gap = train − hold-out acc at equal {basis} ({where}), mean over seeds; "
+              f"comparisons: per width, random slope > 0 and structured slope < 0 (Holm over "
+              f"k={k} one-sided t-tests, family 95%; intervals at 95% each). " + "; ".join(lines))
+    last = sizes[big][max(sizes[big])]
+    hold = [x for x in last.setting.split(", ") if x.startswith("hold-out")]
+    setting = (last.setting.split(", N=")[0] + f", N in {sorted(sizes[big])}, "
+               + "".join(x + ", " for x in hold) + f"m in {widths}, "
+               + last.setting.split(", m=", 1)[1].split(", ", 1)[1])
+    m, ci = mean_ci(slopes_by_m[big][0], fam)
+    return outcome(result, m, f"slope random > 0 and slope structured < 0 at every width (Holm "
+                   f"over {k} one-sided t-tests, family 95%; measured: random slope at m={big}, "
+                   f"CI at {fam:.3g})", ci, min(seeds), setting, detail, FIG_SIZES)
 
 
 @claim("badger2022.c3.sizes_epochs",
        "Larger datasets exaggerate a dataset's character, at equal epochs: the train–test "
-       "gap grows with N for random inputs and shrinks with N for structured inputs.",
+       "gap grows with N for random inputs and shrinks with N for structured inputs (at every "
+       "width of the sweep).",
        "abstract; author's logs (200 epochs; ConvNet / ResNet18)", tag="[PAPER-PARTIAL]")
 def check_c3_epochs(runs: Runs) -> Outcome:
     return _sizes_claim(runs, "epochs")
@@ -207,9 +344,10 @@ def check_c3_steps(runs: Runs) -> Outcome:
     return _sizes_claim(runs, "steps")
 
 
-def matched(runs: ObjectiveRuns, key: str, level: float = MATCH_ACC):
-    """Per fraction: values of ``key`` [S] for normal and memorise at the first probe time
-    their train accuracy reaches ``level`` (None if some seed never does), and the accuracies."""
+def matched(runs: ObjectiveRuns, key, level: float = MATCH_ACC):  # type: ignore[no-untyped-def]
+    """Per fraction: values of ``key`` [S] (a key, or a function of (runs, objective) → [F, S, T])
+    for normal and memorise at the first probe time their train accuracy reaches ``level``
+    (None if some seed never does), and the accuracies there."""
     out = {}
     for f in runs.fractions:
         i = runs.fi(f)
@@ -219,77 +357,112 @@ def matched(runs: ObjectiveRuns, key: str, level: float = MATCH_ACC):
             if (idx < 0).any():
                 break
             S = np.arange(runs.seeds)
-            vals.append(runs.get(f"{obj}/{key}")[i][S, idx])
+            arr = runs.get(f"{obj}/{key}") if isinstance(key, str) else key(runs, obj)
+            vals.append(arr[i][S, idx])
             accs.append(runs.get(f"{obj}/acc_train")[i][S, idx])
         if len(vals) == 2:
             out[f] = (vals[0], vals[1], accs[0], accs[1])
     return out
 
 
+def relative_sensitivity(runs: ObjectiveRuns, obj: str) -> np.ndarray:
+    """[F, S, T]: S = E‖∂z_c/∂x‖_F / (E‖z_c‖²)^{1/2} on the training set (probe
+    ``badger_scale``): the centred input Jacobian over the logit scale, invariant to z → c z."""
+    return runs.get(f"{obj}/jacc_train") / runs.get(f"{obj}/zrms_train")
+
+
 @claim("badger2022.c4.matched_sensitivity",
        "Memorising solutions are less stable to input perturbations than generalising ones "
-       "at matched train accuracy: larger E‖∂f/∂x‖_F on training points.",
-       "abstract (attraction to points of maximal input stability); measurement card §6 G5/G7",
-       tag="[INFERRED]")
+       "at matched train accuracy: a larger scale-free input sensitivity "
+       "S = E‖∂z_c/∂x‖_F / (E‖z_c‖²)^{1/2} on training points (z_c: the centred logits).",
+       "abstract (attraction to points of maximal input stability); measurement card §6 G5/G7 "
+       "(normalised by the logit scale)", tag="[INFERRED]")
 def check_c4_matched(runs: Runs) -> Outcome:
     r = objective_runs(runs.get("badger2022.objectives"))
+    rel = matched(r, relative_sensitivity)
     jac = matched(r, "jac_train")
     gx = matched(r, "gradx_holdout")
-    if MATCH_F not in jac:
+    alpha = 1.0 - LEVEL  # one comparison
+    bound = "median log(S_mem / S_normal) > 0 at f=0.25 (one exact sign test, 95%)"
+    if MATCH_F not in rel:
         extra = ""
         for level in FALLBACK_LEVELS:  # reported only; the verdict stays inconclusive
-            lower = matched(r, "jac_train", level)
+            lower = matched(r, relative_sensitivity, level)
             if MATCH_F in lower:
-                jn, jm, an, am = lower[MATCH_F]
-                gn, gm = matched(r, "gradx_holdout", level)[MATCH_F][:2]
-                lm, lci = mean_ci(np.log(jm / jn))
+                sn, sm, an, am = lower[MATCH_F]
                 extra = (f". Not counted in the verdict: at the highest level every seed reaches, "
                          f"train acc ≥ {level} (f={MATCH_F}; acc {an.mean():.3f} vs "
-                         f"{am.mean():.3f}): J normal {fmt_mean_ci(jn, digits=3)}, memorise "
-                         f"{fmt_mean_ci(jm, digits=3)}, log ratio "
-                         f"{lm:.3f} [{lci[0]:.3f}, {lci[1]:.3f}]; ‖∇_x ℓ‖ hold-out normal "
-                         f"{fmt_mean_ci(gn, digits=3)}, memorise {fmt_mean_ci(gm, digits=3)}")
+                         f"{am.mean():.3f}): log(S_mem/S_normal) "
+                         f"{median_text(np.log(sm / sn), 0.0, alpha)}")
                 break
-        return outcome(INCONCLUSIVE, None, "log(J_mem/J_normal) > 0", None, r.seeds,
-                       r.setting, f"memorise never reached train acc {MATCH_ACC} at "
-                       f"f={MATCH_F} in every seed; matched fractions: {sorted(jac)}"
-                       + extra, FIG_JACOBIAN)
+        return outcome(INCONCLUSIVE, None, bound, None, r.seeds, r.setting,
+                       f"memorise never reached train acc {MATCH_ACC} at f={MATCH_F} in every "
+                       f"seed; matched fractions: {sorted(rel)}" + extra, FIG_JACOBIAN,
+                       in_regime=False, regime=f"train acc {MATCH_ACC} not reached by every "
+                       f"seed at f={MATCH_F}: no matched comparison")
     parts = []
-    for f, (jn, jm, an, am) in sorted(jac.items(), reverse=True):
+    for f, (sn, sm, an, am) in sorted(rel.items(), reverse=True):
+        jn, jm = jac[f][0], jac[f][1]
         gn, gm = gx[f][0], gx[f][1]
-        parts.append(f"f={f:g}: J normal {fmt_mean_ci(jn, digits=3)}, memorise "
-                     f"{fmt_mean_ci(jm, digits=3)} (train acc {an.mean():.3f} vs "
-                     f"{am.mean():.3f}); ‖∇_x ℓ‖ hold-out normal {fmt_mean_ci(gn, digits=3)}, "
-                     f"memorise {fmt_mean_ci(gm, digits=3)}")
-    jn, jm, _, _ = jac[MATCH_F]
-    m, ci = mean_ci(np.log(jm / jn))
-    detail = (f"first probe time with train acc ≥ {MATCH_ACC}; primary f={MATCH_F}. "
-              + "; ".join(parts))
-    return outcome(sign_outcome(ci, +1), m, "log(J_mem / J_normal) > 0", ci, r.seeds,
-                   r.setting + f", f={MATCH_F}", detail, FIG_JACOBIAN)
+        parts.append(f"f={f:g} (train acc {an.mean():.3f} vs {am.mean():.3f}): S normal median "
+                     f"{np.median(sn):.3g}, memorise {np.median(sm):.3g}; secondary (not "
+                     f"scale-free): raw E‖∂z/∂x‖_F normal median {np.median(jn):.3g}, memorise "
+                     f"{np.median(jm):.3g}; ‖∇_x ℓ‖ hold-out normal {np.median(gn):.3g}, "
+                     f"memorise {np.median(gm):.3g}")
+    sn, sm, an, am = rel[MATCH_F]
+    lr = np.log(sm / sn)
+    (result,) = holm_outcomes([(lr, 0.0, ">=")], level=LEVEL, method="sign")
+    gap = float(np.max(np.abs(am - an)))
+    detail = (f"first probe time with train acc ≥ {MATCH_ACC}; primary f={MATCH_F}: "
+              f"log(S_mem/S_normal) {median_text(lr, 0.0, alpha)} (interval: order statistics, "
+              f"one-sided 95% each){flagged('the log ratio', lr)}. "
+              + "; ".join(parts) + "."
+              + (sign_needed([(lr, 0.0, '>=')], 1) if result == INCONCLUSIVE else ""))
+    return outcome(result, float(np.median(lr[np.isfinite(lr)])), bound,
+                   finite_or_none(order_interval(lr, alpha)), used(lr),
+                   r.setting + f", f={MATCH_F}", detail,
+                   FIG_JACOBIAN, in_regime=gap <= MATCH_TOL,
+                   regime=f"matched train accuracy (card G7: within ±{MATCH_TOL}): largest "
+                   f"per-seed |Acc_mem − Acc_normal| at the matched probe time = {gap:.3f}")
 
 
 @claim("badger2022.c4.normal_drives_down",
-       "Normal training drives input sensitivity down: E‖∂f/∂x‖_F on training points ends "
-       "below its initial value.", "abstract (GD is attracted to input-stable points); card §6 "
-       "G8", tag="[INFERRED]")
+       "Normal training drives input sensitivity down: the scale-free sensitivity "
+       "S = E‖∂z_c/∂x‖_F / (E‖z_c‖²)^{1/2} on training points ends below its initial value "
+       "(f = 1).", "abstract (GD is attracted to input-stable points); card §6 G8 (normalised "
+       "by the logit scale)", tag="[INFERRED]")
 def check_c4_down(runs: Runs) -> Outcome:
     r = objective_runs(runs.get("badger2022.objectives"))
-    jac = r.get("normal/jac_train")  # [F, S, T]
+    rel = relative_sensitivity(r, "normal")  # [F, S, T]
+    jac = r.get("normal/jac_train")
+    z = r.get("normal/zrms_train")
     i = r.fi(1.0)
-    ratio = np.log(jac[i, :, -1] / jac[i, :, 0])
-    m, ci = mean_ci(ratio)
+    lr = np.log(rel[i, :, -1] / rel[i, :, 0])
+    alpha = 1.0 - LEVEL
+    (result,) = holm_outcomes([(lr, 0.0, "<=")], level=LEVEL, method="sign")
     parts = []
     for f in r.fractions:
-        j = jac[r.fi(f)]
-        parts.append(f"f={f:g}: J(0) {j[:, 0].mean():.3g}, peak {j.max(-1).mean():.3g}, "
-                     f"J(T) {j[:, -1].mean():.3g}")
+        j = r.fi(f)
+        parts.append(f"f={f:g}: S(0) {np.median(rel[j, :, 0]):.3g} → S(T) "
+                     f"{np.median(rel[j, :, -1]):.3g}; raw J {np.median(jac[j, :, 0]):.3g} → "
+                     f"{np.median(jac[j, :, -1]):.3g}; logit scale "
+                     f"{np.median(z[j, :, 0]):.3g} → {np.median(z[j, :, -1]):.3g}")
+    raw = np.log(jac[i, :, -1] / jac[i, :, 0])
     gx = r.get("normal/gradx_train")[i]
-    detail = (f"log(J(T)/J(0)) at f=1; per fraction (means): {'; '.join(parts)}. Loss input "
-              f"gradient on training points ‖∇_x ℓ‖: {gx[:, 0].mean():.3g} → "
-              f"{gx[:, -1].mean():.3g}")
-    return outcome(sign_outcome(ci, -1), m, "log(J(T)/J(0)) < 0", ci, r.seeds,
-                   r.setting + ", f=1", detail, FIG_JACOBIAN)
+    fin = lr[np.isfinite(lr)]
+    detail = (f"log(S(T)/S(0)) at f=1: {median_text(lr, 0.0, alpha)} (one exact sign test, "
+              f"95%; interval: order statistics, one-sided 95% each)"
+              f"{flagged('the log ratio', lr)}. Secondary, not scale-free (grows with the logit "
+              f"scale that cross-entropy drives up): log(J(T)/J(0)) of the raw E‖∂z/∂x‖_F "
+              f"{median_text(raw, 0.0, alpha)}. Per fraction (medians over seeds): "
+              + "; ".join(parts) + f". Loss input gradient on training points ‖∇_x ℓ‖: "
+              f"{np.median(gx[:, 0]):.3g} → {np.median(gx[:, -1]):.3g}."
+              + (sign_needed([(lr, 0.0, '<=')], 1) if result == INCONCLUSIVE else ""))
+    return outcome(result, float(np.median(fin)) if fin.size else None,
+                   "median log(S(T)/S(0)) < 0 at f=1 (one exact sign test, 95%)",
+                   finite_or_none(order_interval(lr, alpha)), used(lr), r.setting + ", f=1",
+                   detail,
+                   FIG_JACOBIAN)
 
 
 @claim("badger2022.c2p.target_gates",
@@ -305,7 +478,7 @@ def check_c2p(runs: Runs) -> Outcome:
     names = [gate_name(g) for g in ("chance", *TARGETS)]
     acc = np.stack([at_time(r, f"{n}/acc_train", T)[0] for n in names])  # [G, S]
     slopes = np.array([np.polyfit(taus, acc[:, j], 1)[0] for j in range(r.seeds)])
-    m, ci = mean_ci(slopes)
+    m, ci = mean_ci(slopes, LEVEL)
     parts = []
     for tau, n in zip(taus, names):
         t90 = steps_to(r.times, r.get(f"{n}/acc_train")[0], 0.9)
@@ -315,16 +488,18 @@ def check_c2p(runs: Runs) -> Outcome:
     ung = (f"ungated: {_accuracies(r, un, T)}, E||df/dx||_F "
            f"{np.nanmedian(at_time(r, f'{un}/jac_train', T)[0]):.3g} (median)")
     notes = "; ".join(f"{k}: {v}" for k, v in r.extra.items() if k != "steps_per_epoch")
-    detail = (f"at step {T}: " + "; ".join(parts) + ". " + ung
+    detail = (f"one comparison (one-sided t-test, 95%): slope {fmt_mean_ci(slopes, digits=3)}"
+              f"{flagged('the slope', slopes)}. At step {T}: " + "; ".join(parts) + ". " + ung
               + (f". Notes: {notes}" if notes else ""))
-    return outcome(sign_outcome(ci, +1), m, "slope of final Acc_train against τ > 0", ci,
-                   r.seeds, r.setting + ", f=1", detail, FIG_GATES)
+    return outcome(compare(ci, 0.0, ">="), m, "mean slope of final Acc_train against τ > 0 "
+                   "(one comparison, t, 95%)", ci, used(slopes), r.setting + ", f=1", detail,
+                   FIG_GATES, per_seed=slopes, threshold=0.0, direction=">=")
 
 
 @claim("badger2022.c5.switch_recovers",
        "After memorising (chance gate) for E epochs, E epochs of normal training restore "
        "generalisation: the hold-out accuracy comes within 0.05 of normal training's for 2E "
-       "epochs (f = 1).",
+       "epochs (f = 1; Adam, as the author's code).",
        "author's Figure_s2 data: 500 memorise epochs (train 0.477, test 0.024), then 500 normal "
        "(train 0.847, test 0.534)", tag="[SECONDARY]")
 def check_c5(runs: Runs) -> Outcome:
@@ -335,17 +510,18 @@ def check_c5(runs: Runs) -> Outcome:
     h_n = nrm.get("normal/acc_holdout")[0, :, -1]
     T = int(mem.times[-1])
     h_nT = at_time(nrm, "normal/acc_holdout", T)[0]
-    m, ci = mean_ci(h_sw - h_n)
-    lo, hi = ci
-    result = (HOLDS if lo > -NEAR else FAILS if hi < -NEAR else INCONCLUSIVE) \
-        if math.isfinite(lo) else INCONCLUSIVE
-    detail = (f"hold-out accuracy: after memorising {fmt_mean_ci(h_mem, digits=3)} (train "
+    diff = h_sw - h_n
+    m, ci = mean_ci(diff, LEVEL)
+    result = compare(ci, -NEAR, ">=")
+    detail = (f"one comparison (one-sided t-test, 95%): H_switch − H_normal "
+              f"{fmt_mean_ci(diff, digits=3)}{flagged('the difference', diff)}. Hold-out "
+              f"accuracy: after memorising {fmt_mean_ci(h_mem, digits=3)} (train "
               f"{fmt_mean_ci(mem.get('normal/acc_train')[0, :, -1], digits=3)}, ascended "
               f"{fmt_mean_ci(mem.get('normal/acc_ascended')[0, :, -1], digits=3)}); after the "
               f"switch {fmt_mean_ci(h_sw, digits=3)} (train "
               f"{fmt_mean_ci(sw.get('normal/acc_train')[0, :, -1], digits=3)}); normal training "
               f"{fmt_mean_ci(h_nT, digits=3)} at step {T}, {fmt_mean_ci(h_n, digits=3)} at step "
-              f"{2 * T}; wall "
-              f"{mem.wall_seconds:.1f}s")
-    return outcome(result, m, f"H_switch − H_normal > −{NEAR}", ci, mem.seeds, mem.setting,
-                   detail, FIG_SWITCH)
+              f"{2 * T}; wall {mem.wall_seconds:.1f}s")
+    return outcome(result, m, f"mean H_switch − H_normal > −{NEAR} (one comparison, t, 95%)", ci,
+                   used(diff), mem.setting, detail, FIG_SWITCH, per_seed=diff, threshold=-NEAR,
+                   direction=">=")

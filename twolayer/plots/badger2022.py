@@ -4,8 +4,8 @@ figure numbering is unknown, file names follow the author's plotting code).
 Every figure reads the Records of the ``badger2022.figures.*`` experiments
 (:mod:`twolayer.experiments.badger2022`, the same runners as the claims' experiments):
 ``twolayer figures`` shows the plan of ``twolayer check badger2022 --quick`` (the full plan is
-too slow for a shared CPU), ``--quick`` a tiny smoke-test plan. Bands: min–max over seeds;
-lines: mean.
+too slow for a shared CPU), ``--quick`` a tiny smoke-test plan. Each caption says what its
+lines, bands and dots are (bands: min–max over seeds, where drawn).
 """
 
 from __future__ import annotations
@@ -24,6 +24,11 @@ HOLD = "#2ca02c"
 DIFF = ("plan of `twolayer check badger2022 --quick` (K=10 clusters in d=30, n=250 per set, "
         "m=128, SGD lr 0.01 with paired 25+25 minibatches, 300 epochs, 5 seeds) instead of "
         "CIFAR-10, a ConvNet/ResNet, Adam (batch 512) and 200-5000 epochs",)
+DIFF_SWITCH = ("plan of `twolayer check badger2022 --quick` (K=10 clusters in d=30, n=250 per "
+               "set, m=128, Adam lr 1e-4 as the author's code but with paired 25+25 minibatches, "
+               "300 + 300 epochs, 5 seeds, fresh Adam moments at the switch) instead of "
+               "CIFAR-10, a ConvNet, Adam lr 1e-4 with batch 512 and 500 + 500 epochs",
+               "f = 1, the memorise phase and the normal phase equally long")
 # the matched-sensitivity claim's primary fraction and train-accuracy level (MATCH_F and
 # MATCH_ACC of twolayer.claims.badger2022; a test keeps them equal)
 JAC_F = 0.25
@@ -55,10 +60,12 @@ def _band(ax, t, v, color, label, ls="-"):  # type: ignore[no-untyped-def]
     ax.fill_between(t, v.min(0), v.max(0), color=color, alpha=0.15, lw=0)
 
 
-def _setting(p: xb.Plan) -> str:
-    return (f"K={xb.K} Gaussian clusters in d={xb.D}, n={p.n} per set, m={p.m}, SGD lr {p.lr} "
+def _setting(p: xb.Plan, marks: str = "mean, band = min-max", optimizer: str | None = None,
+             lr: float | None = None) -> str:
+    opt = xb.opt_text(optimizer or p.optimizer, lr if lr is not None else p.lr).replace("=", " ")
+    return (f"K={xb.K} Gaussian clusters in d={xb.D}, n={p.n} per set, m={p.m}, {opt} "
             f"with paired {p.batch}+{p.batch} minibatches ({p.steps_per_epoch} steps per epoch), "
-            f"{p.seeds} seeds (mean, band = min-max)")
+            f"{p.seeds} seeds ({marks})")
 
 
 @figure(xb.FIG_CURVES, PAPER, "Accuracy curves, normal vs memorise objective (f = 1)",
@@ -66,9 +73,11 @@ def _setting(p: xb.Plan) -> str:
         claims=("badger2022.c1.memorise_slower",), differences=DIFF)
 def make_curves(out: Path, runs: Runs) -> list[Path]:
     """Train / ascended / hold-out accuracy against steps on structured data (f = 1), normal SGD
-    training (left) and the chance-gated memorise objective (right): normal training fits T in
-    tens of steps and generalises; memorise fits T an order of magnitude more slowly while A stays
-    at chance and the untouched H stays above chance."""
+    training (left) and the chance-gated memorise objective (right), mean and min-max band over
+    seeds: normal training fits T within about 10^3 steps (train 1.0) and generalises (H and A
+    about 0.8); under memorise T rises slowly and unevenly across seeds (mean about 0.65 at the
+    last step, seeds spread from about 0.3 to 0.95), A stays at chance and the untouched H stays a
+    little above it (about 0.2)."""
     r, p = _objectives(runs), _plan(runs)
     i, t = r.fi(1.0), r.times
     fig, top = captioned_figure(7.0, 2.8, (
@@ -95,15 +104,16 @@ def make_curves(out: Path, runs: Runs) -> list[Path]:
         "analogue of the author's fig2a / logged table (train acc vs % random inputs)",
         claims=("badger2022.c2.noise_helps",), differences=DIFF)
 def make_noise(out: Path, runs: Runs) -> list[Path]:
-    """Final train accuracy against the noise fraction 1 − f, memorise vs normal, one dot per
-    seed: memorising is easy on random inputs (1 − f ≥ 0.75) and bimodal across seeds on
-    structured ones."""
+    """Final train accuracy against the noise fraction 1 − f, memorise vs normal (line: mean over
+    seeds; dots: seeds): normal training fits T (≥ 0.97) at every noise fraction; memorise fits
+    mostly random inputs (1 − f ≥ 0.75: ≥ 0.95 in every seed) and spreads widely across seeds
+    on structured ones (about 0.2 to 0.95 at 1 − f ≤ 0.5, mean about 0.65)."""
     r, p = _objectives(runs), _plan(runs)
     noise = np.array([1.0 - f for f in r.fractions])
     fig, top = captioned_figure(4.5, 2.8, (
         "Train accuracy after the last step against the input-noise fraction 1 - f, memorise "
         "(gated) and normal objective; dots: seeds. Author's log (ConvNet, CIFAR-10): 0.324 at "
-        "0% noise to 0.757 at 100%. " + _setting(p) + "."))
+        "0% noise to 0.757 at 100%. " + _setting(p, "line = mean, dots = seeds") + "."))
     ax = top.subplots()
     order = np.argsort(noise)
     for obj, c in (("memorise_chance", TEST), ("normal", TRAIN)):
@@ -119,71 +129,95 @@ def make_noise(out: Path, runs: Runs) -> list[Path]:
     return [path]
 
 
-@figure(xb.FIG_SIZES, PAPER, "Train-test gap against steps and epochs for several N",
+@figure(xb.FIG_SIZES, PAPER, "Train-test gap against steps and epochs for several N and widths",
         "analogue of the author's fig_s2b (train - test accuracy vs epochs, 5k-20k)",
         claims=("badger2022.c3.sizes_epochs", "badger2022.c3.sizes_steps"),
         differences=(
-            "K=10 clusters in d=30, m=128, 5 seeds (the plan of `twolayer check badger2022 "
-            "--quick`) instead of CIFAR-10 and a ConvNet/ResNet; the sizes runs: normal "
-            "training with minibatch SGD, lr 0.1, batch 40, N in {200, 400, 800} with 500 "
-            "hold-out points, 30 epochs (the paper: Adam, batch 512, 5k-20k points)",))
+            "K=10 clusters in d=30, 5 seeds (the plan of `twolayer check badger2022 --quick`) "
+            "instead of CIFAR-10 and a ConvNet/ResNet; the sizes runs: normal training with "
+            "Adam lr 1e-3 (the author's optimiser; the author's lr 1e-4 leaves 30 epochs near "
+            "chance here), batch 40, N in {200, 400, 800} with 500 hold-out points, 30 epochs, "
+            "widths m in {32, 128} (the paper: Adam lr 1e-4, batch 512, 5k-20k points, 200 "
+            "epochs, one ConvNet/ResNet)",))
 def make_sizes(out: Path, runs: Runs) -> list[Path]:
-    """Train − hold-out accuracy gap of normal SGD training for several N, random (f = 0) and
-    structured (f = 1) inputs, against steps and against epochs (the epochs/steps confound)."""
+    """Train − hold-out accuracy gap of normal Adam training for several N (colour) and widths m
+    (line style), random (f = 0) and structured (f = 1) inputs, against steps and against epochs
+    (the epochs/steps confound), mean over seeds: at equal epochs the random-input gap is larger
+    for the wider net and falls as N grows at both widths (it is still rising at the last
+    epoch: the larger random sets are not memorised in 30 epochs); the structured-input gap
+    falls with N too; at equal steps every gap falls faster with N."""
     sizes, p = _sizes(runs), _plan(runs)
+    widths = sorted(sizes)
+    Ns = sorted(sizes[widths[0]])
+    opt = xb.opt_text(p.size_optimizer, p.size_lr).replace("=", " ")
     fig, top = captioned_figure(7.0, 4.6, (
-        "Train - hold-out accuracy gap under normal SGD training (batch "
-        f"{p.size_batch}, lr {p.size_lr}) for N = {list(sizes)} training points, random inputs "
-        "(f = 0, top) and structured inputs (f = 1, bottom), against optimiser steps (left) and "
-        f"epochs (right). {p.seeds} seeds, mean."))
+        f"Train - hold-out accuracy gap under normal training ({opt}, batch {p.size_batch}) "
+        f"for N = {Ns} training points "
+        f"(colour) and widths m = {widths} (line style), random inputs (f = 0, top) and "
+        "structured inputs (f = 1, bottom), against optimiser steps (left) and epochs (right). "
+        f"{p.seeds} seeds, mean (no band)."))
     axes = top.subplots(2, 2)
     colors = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd"]
-    for (N, r), c in zip(sizes.items(), colors):
-        gap = r.get("normal/acc_train") - r.get("normal/acc_holdout")  # [2, S, T]
-        spe = r.extra["steps_per_epoch"]
-        for row, fi in enumerate((0, 1)):
-            for col, x in enumerate((r.times, r.times / spe)):
-                axes[row, col].plot(x, gap[fi].mean(0), color=c, label=f"N={N}")
+    styles = ["-", "--", ":", "-."]
+    for mw, ls in zip(widths, styles):
+        for N, c in zip(Ns, colors):
+            r = sizes[mw][N]
+            gap = r.get("normal/acc_train") - r.get("normal/acc_holdout")  # [2, S, T]
+            spe = r.extra["steps_per_epoch"]
+            for row, fi in enumerate((0, 1)):
+                for col, x in enumerate((r.times, r.times / spe)):
+                    axes[row, col].plot(x, gap[fi].mean(0), color=c, ls=ls, lw=1.1,
+                                        label=f"N={N}, m={mw}")
     for row, name in enumerate(("random", "structured")):
         axes[row, 0].set_ylabel(f"gap ({name})")
     axes[1, 0].set_xlabel("steps")
     axes[1, 1].set_xlabel("epochs")
-    axes[0, 0].legend(fontsize=7)
+    axes[0, 0].legend(fontsize=6, ncol=2)
     path = out / f"{xb.FIG_SIZES}.png"
     save_png(fig, path)
     return [path]
 
 
-@figure(xb.FIG_JACOBIAN, PAPER, "Input-Jacobian norm against steps and against train accuracy",
-        "no paper figure (the abstract's stability claim, measured as E||df/dx||_F)",
+@figure(xb.FIG_JACOBIAN, PAPER, "Input sensitivity (scale-free and raw) against steps and "
+        "train accuracy", "no paper figure (the abstract's stability claim, measured as the "
+        "scale-free S = E||dz_c/dx||_F / RMS ||z_c|| and the raw E||dz/dx||_F)",
         claims=("badger2022.c4.matched_sensitivity",
                 "badger2022.c4.normal_drives_down"), differences=DIFF)
 def make_jacobian(out: Path, runs: Runs) -> list[Path]:
-    """E‖∂f/∂x‖_F on training points against steps and against train accuracy, normal vs
-    memorise (f = 0.25): it grows from initialisation under both objectives; memorise runs that
-    escape by growing their weights reach far larger values."""
+    """Input sensitivity on training points, normal vs memorise at f = 0.25: the scale-free
+    S = E‖∂z_c/∂x‖_F / (E‖z_c‖²)^{1/2} (centred logits z_c) against steps (left) and against
+    train accuracy (right, one line per seed), and the raw E‖∂z/∂x‖_F against steps (middle, log
+    axis); mean and min-max band over seeds. The raw norm grows about threefold under normal
+    training and more under memorise (one seed's weights grow), together with the logit scale;
+    S stays near 1 under both objectives, memorise dipping below normal in the middle of
+    training (wide band) and both ending at about the same S."""
     r, p = _objectives(runs), _plan(runs)
     f = JAC_F if JAC_F in r.fractions else r.fractions[-1]
     i, t = r.fi(f), r.times
-    fig, top = captioned_figure(7.0, 2.8, (
-        f"Mean input-Jacobian norm E||df/dx||_F on training points at f = {f:g}, normal vs "
-        "memorise, against steps (left) and against train accuracy (right; one line per seed). "
-        "Memorise runs can escape by growing their weights, so the log axis. " + _setting(p)
-        + "."))
-    axes = top.subplots(1, 2)
+    fig, top = captioned_figure(9.0, 2.8, (
+        f"Input sensitivity on training points at f = {f:g}, normal vs memorise. Left: the "
+        "scale-free S = E||dz_c/dx||_F / RMS||z_c|| (centred logits z_c; invariant to z -> c z) "
+        "against steps. Middle: the raw E||dz/dx||_F, which grows with the logit scale. Right: S "
+        "against train accuracy, one line per seed (dotted: the matched level 0.9). "
+        + _setting(p) + "."))
+    axes = top.subplots(1, 3)
     for obj, c in (("normal", TRAIN), ("memorise_chance", TEST)):
+        rel = (r.get(f"{obj}/jacc_train") / r.get(f"{obj}/zrms_train"))[i]
         jac = r.get(f"{obj}/jac_train")[i]
         acc = r.get(f"{obj}/acc_train")[i]
-        _band(axes[0], np.maximum(t, 1), jac, c, obj.split("_")[0])
-        for j in range(jac.shape[0]):
-            axes[1].plot(acc[j], jac[j], color=c, alpha=0.6, lw=0.9)
-    for ax in axes:
-        ax.set_yscale("log")
-    axes[0].set_xscale("log")
-    axes[0].set_xlabel("step")
-    axes[0].set_ylabel("E ||df/dx||_F (train)")
-    axes[1].set_xlabel("train accuracy")
-    axes[1].axvline(JAC_ACC, color="k", ls=":", lw=0.8)
+        _band(axes[0], np.maximum(t, 1), rel, c, obj.split("_")[0])
+        _band(axes[1], np.maximum(t, 1), jac, c, obj.split("_")[0])
+        for j in range(rel.shape[0]):
+            axes[2].plot(acc[j], rel[j], color=c, alpha=0.6, lw=0.9)
+    axes[1].set_yscale("log")
+    for ax in axes[:2]:
+        ax.set_xscale("log")
+        ax.set_xlabel("step")
+    axes[0].set_ylabel("S (scale-free)")
+    axes[1].set_ylabel("raw E ||dz/dx||_F")
+    axes[2].set_xlabel("train accuracy")
+    axes[2].set_ylabel("S")
+    axes[2].axvline(JAC_ACC, color="k", ls=":", lw=0.8)
     axes[0].legend(fontsize=7)
     path = out / f"{xb.FIG_JACOBIAN}.png"
     save_png(fig, path)
@@ -192,12 +226,13 @@ def make_jacobian(out: Path, runs: Runs) -> list[Path]:
 
 @figure(xb.FIG_SWITCH, PAPER, "Memorise, then switch to normal training",
         "analogue of the author's Figure_s2 (500 + 500 epochs)",
-        claims=("badger2022.c5.switch_recovers",),
-        differences=DIFF + ("f = 1, the memorise phase and the normal phase equally long",))
+        claims=("badger2022.c5.switch_recovers",), differences=DIFF_SWITCH)
 def make_switch(out: Path, runs: Runs) -> list[Path]:
-    """Accuracies through E epochs of memorise then E epochs of normal training (f = 1), with
-    normal training throughout for reference: after the switch T is fitted at once, H rises but
-    stays well below the reference."""
+    """Accuracies through E epochs of memorise then E epochs of normal training (f = 1, Adam lr
+    1e-4 as the author's code), mean and min-max band over seeds, with normal training
+    throughout for reference (thin): memorise fits T only partly (about 0.68) with A at chance
+    and H about 0.27; after the switch T is fitted (1.0), H rises to about 0.74 and A to about
+    0.55, both still rising at the end and below the reference's 0.85 and 0.83."""
     p = _plan(runs)
     r = _switch(runs)
     mem, sw, nrm = r["memorise"], r["switch"], r["normal"]
@@ -205,7 +240,10 @@ def make_switch(out: Path, runs: Runs) -> list[Path]:
         f"f = 1: {p.epochs} epochs of the gated memorise objective, then {p.epochs} epochs of "
         "normal training on the same parameters (solid; the dashed line marks the switch); "
         "normal training throughout (thin). Author's log: train 0.477 / test 0.024 after "
-        "memorising, 0.847 / 0.534 after normal training. " + _setting(p) + "."))
+        "memorising, 0.847 / 0.534 after normal training. "
+        + _setting(p, optimizer=p.switch_optimizer,
+                   lr=p.switch_lr if p.switch_optimizer == "adam" else p.lr)
+        + ", fresh Adam moments at the switch."))
     ax = top.subplots()
     for key, c, lab in (("acc_train", TRAIN, "train T"), ("acc_ascended", TEST, "ascended A"),
                         ("acc_holdout", HOLD, "hold-out H")):
@@ -226,9 +264,11 @@ def make_switch(out: Path, runs: Runs) -> list[Path]:
         "analogue of the author's 'X% Test Accuracy' runs and the ungated overfit_2 run",
         claims=("badger2022.c2p.target_gates",), differences=DIFF + ("f = 1",))
 def make_gates(out: Path, runs: Runs) -> list[Path]:
-    """Final accuracies against the gate target (chance, 0.25, 0.5, 0.75, ungated) and train
-    accuracy against steps (f = 1): A settles at the target, T is fitted faster the higher the
-    target; the ungated ascent blows the weights up and fits nothing."""
+    """Final accuracies against the gate target (chance, 0.25, 0.5, 0.75, ungated; mean and seed
+    dots) and train accuracy against steps (mean, min-max band), f = 1: A settles at the target
+    and H follows it; T reaches 1.0 under every target ≥ 0.25, faster the higher the target, and
+    about 0.64 on average (seeds 0.3-0.95) under the chance gate; the ungated ascent blows the
+    weights up and fits almost nothing (T about 0.17)."""
     p = _plan(runs)
     r = _gates(runs)
     gates = [("chance", xb.CHANCE + 0.01), *[(g, g) for g in xb.TARGETS], ("none", None)]
@@ -237,7 +277,8 @@ def make_gates(out: Path, runs: Runs) -> list[Path]:
         "accuracies 0.25 / 0.5 / 0.75 (ascend while the ascended set's accuracy is above the "
         "target) and without a gate. Left: final accuracies against the target (ungated at the "
         "right edge, 'none'). Right: train accuracy against steps. Author's log: train 0.462 at "
-        "a 20% target to 0.781 at 85%. " + _setting(p) + "."))
+        "a 20% target to 0.781 at 85%. "
+        + _setting(p, "left: mean, dots = seeds; right: mean, band = min-max") + "."))
     left, right = top.subplots(1, 2)
     xs = np.arange(len(gates))
     for key, c, lab in (("acc_train", TRAIN, "train T"), ("acc_ascended", TEST, "ascended A"),

@@ -3,7 +3,7 @@ the flow), :func:`train_flow` and :func:`measure` (the probes at one point, no t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -32,6 +32,7 @@ def train(
     init: Params | None = None,
     weights: torch.Tensor | WeightsFn | None = None,
     configs: Config | Sequence[Config] | None = None,
+    stepper: Callable[..., GDStepper] | None = None,
 ) -> TrainResult:
     """Train R networks for ``cfg.steps`` steps and probe them at ``times``.
 
@@ -50,6 +51,9 @@ def train(
     configs: the configuration the probes read (:attr:`ProbeState.configs`): one Config for all
     R runs, or one per run (runs of one call may differ, e.g. in the noise rate); it changes
     nothing in training.
+    stepper: the exact stepper's class under ``integrator`` "gd" (default :class:`GDStepper`;
+    e.g. ``functools.partial(AdamStepper, betas=...)`` of :mod:`.adam`, which replaces only the
+    update θ ← θ − α g).
     Raises :class:`DivergenceError` naming the run and the step where f became NaN/inf.
     """
     runtime = runtime or Runtime()
@@ -57,14 +61,17 @@ def train(
     tf32 = bool(getattr(runtime, "tf32", False))
     with float32_precision(tf32):
         if cfg.integrator != "gd":
+            if stepper is not None:
+                raise ConfigError("integrator", cfg.integrator, "a stepper (e.g. Adam) needs "
+                                  "--integrator gd")
             result = train_integrator(params, data, cfg, times, probes, runtime, seeds, init,
                                       weights, configs)
         else:
             driver = Driver(params, data, cfg.objective, cfg.steps, times, probes, runtime,
                             seeds, init, configs=configs)
-            stepper = GDStepper(driver, cfg, 0, weights)
+            step = (stepper or GDStepper)(driver, cfg, 0, weights)
             with torch.no_grad():
-                driver.run(stepper, 0, cfg.steps)
+                driver.run(step, 0, cfg.steps)
             result = driver.result()
     # the intra-op threads this call ran with (the thread policy's choice, inside its scope);
     # none on a GPU, where the CPU threads do not do the work

@@ -147,12 +147,17 @@ class GDStepper:
         while self.t < stop:
             if not self.pending:
                 self._gradient()
-            self.ws.descend(p, self.cfg.lr)
+            self.update(p)
             self.pending = False
             self.t += 1
             if self.t % DIVERGENCE_CHECK_EVERY == 0:
                 check_divergence(self.first_bad, seeds)
             self.driver.progress(self.t)
+
+    def update(self, p: Params) -> None:
+        """θ ← θ − α g with the gradient g in the workspace (a subclass, e.g.
+        :class:`.adam.AdamStepper`, replaces only this update)."""
+        self.ws.descend(p, self.cfg.lr)
 
     def observe(self, t: int, state: ProbeState, last: bool) -> None:
         if not last:  # the gradient at θ_t first: its outputs f(θ_t) serve the probes
