@@ -396,7 +396,8 @@ def test_tiny_study_end_to_end():
     # phase 1: η ∈ {0, 0.5} × 2 seeds + 2 + 2 input-noise runs; phase 2: 3 variants × 4 + 4
     assert a["phase1/eta"].shape == (8,) and a["phase2/variant"].shape == (16,)
     ctrl = a["phase1/source"] == 1
-    assert (a["phase1/input_s_flip"][ctrl] == 0).all() and (a["phase1/input_c_flip"][ctrl] == 0).all()
+    assert (a["phase1/input_s_flip"][ctrl] == 0).all()
+    assert (a["phase1/input_c_flip"][ctrl] == 0).all()
     assert (a["phase1/input_sigma"][a["phase1/source"] == 2] == tiny.flip_sigma).all()
     assert np.isnan(a["phase1/input_sigma"][a["phase1/source"] == 0]).all()
     base = E.baseline_runs(rec)
