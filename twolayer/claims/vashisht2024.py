@@ -265,7 +265,7 @@ def check_clean_simple(runs: Runs, kind: str) -> Outcome:
                    f"S-rand >= {lo} and <= {hi} and C-rand >= {C_RAND_MIN} (3 one-sided t-tests "
                    f"over seeds, Holm-corrected at family-wise 95%; CI at the Bonferroni level "
                    f"{family_level(LEVEL, 3):.4f})",
-                   s_lo.ci, used(s_lo.per_seed), setting(rec), detail, FIG_ETA)
+                   s_lo.ci, used(s_lo.per_seed), setting(rec), detail, FIG_CURVES)
 
 
 def _rise(rec: Record, variant: str = "keep"):

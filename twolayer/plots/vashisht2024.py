@@ -202,7 +202,7 @@ def make_eta(out_dir: Path, runs: Runs) -> list[Path]:
     "Phase-2 training curves after noisy-label pre-training",
     "no paper figure known; analogue F-A2 of the card (section 3)",
     claims=tuple(f"{PAPER}.{k}.{c}" for k in V.KINDS
-                 for c in ("reliance_rises", "no_accuracy_cost")),
+                 for c in ("clean_simple", "reliance_rises", "no_accuracy_cost")),
     differences=COMMON_DIFF,
 )
 def make_phase2(out_dir: Path, runs: Runs) -> list[Path]:
@@ -288,7 +288,9 @@ def make_histograms(out_dir: Path, runs: Runs) -> list[Path]:
     caption = (
         _mode(runs.quick) + "Card analogue F-A3 (no paper figure is known). "
         f"{_setting_text(rec0)}. Histograms pooled over seeds "
-        f"(density); pre-trained = labels flipped at η = {SHOWN_ETA:g} for T1 steps. "
+        f"(density); pre-trained = labels flipped at η = {SHOWN_ETA:g} for T1 steps; input "
+        "noise (clean labels): feature-preserving (the label_noise_specific control) and "
+        "unconstrained σ = 0.5 (flips sgn x_0 on some points; reference). "
     )
     parts = []
     for kind, rec in studies.items():
