@@ -173,7 +173,9 @@ def test_sample_mixed_equals_separate_draws():
             assert torch.equal(getattr(mixed, f)[i], getattr(one, f)[0]), (i, f)
 
 
-def test_rescale_restores_initial_norms_and_keeps_hyperplanes():
+def test_rescale_restores_the_first_layer_norm_only():
+    """The weight-norm control changes ‖W‖ (with b, so every ReLU hyperplane stays) and nothing
+    else: the head a is the learned one, bit for bit."""
     p0 = init_params(NetConfig(m=8, second_layer="gaussian", bias=True, train_second_layer=True),
                      5, [0, 1, 2], 0.4, torch.float64)
     g = torch.Generator().manual_seed(1)
@@ -182,11 +184,128 @@ def test_rescale_restores_initial_norms_and_keeps_hyperplanes():
                              a=5 * p0.a, b=torch.randn(3, 8, generator=g, dtype=torch.float64))
     q = E.rescaled(p1, p0)
     torch.testing.assert_close(q.W.flatten(1).norm(dim=1), p0.W.flatten(1).norm(dim=1))
-    torch.testing.assert_close(q.a.flatten(1).norm(dim=1), p0.a.flatten(1).norm(dim=1))
+    assert torch.equal(q.a, p1.a)
+    ratio = q.W.flatten(1).norm(dim=1) / p1.W.flatten(1).norm(dim=1)
+    torch.testing.assert_close(q.b, p1.b * ratio[:, None])
     x = torch.randn(3, 20, 5, generator=g, dtype=torch.float64)
     assert torch.equal(net.preactivation(q, x) > 0, net.preactivation(p1, x) > 0)
     h = E.fresh_heads(8, [7, 8], torch.float64)
     assert h.shape == (2, 8, 1) and torch.equal(h, E.fresh_heads(8, [7, 8], torch.float64))
+
+
+# -- the input-noise control -----------------------------------------------------------------
+
+
+def _noise_draws(n: int, d: int, seed: int = 3) -> tuple[torch.Tensor, torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    return (torch.randn(n, d, generator=g, dtype=torch.float64),
+            torch.rand(n, d, generator=g, dtype=torch.float64))
+
+
+def test_feature_cells_by_hand():
+    """γ = 0.1: slabs [−1, −.76], [−.56, −.32], [−.12, .12], [.32, .56], [.76, 1]; the cells
+    end at the gap midpoints −0.66, −0.22, 0.22, 0.66."""
+    x = torch.tensor([[0.5, -0.9, -0.4, 0.0, 0.9, 0.1, 0.2],
+                      [-0.3, 0.4, 0.8, -0.05, -0.45, 0.1, 0.2]], dtype=torch.float64)
+    cols, lo, hi = E.feature_cells("lms", x, 4, 0.1)
+    assert cols == [0, 1, 2, 3, 4]
+    want_lo = [[0, -1, -0.66, -0.22, 0.66], [-1, 0.22, 0.66, -0.22, -0.66]]
+    want_hi = [[1, -0.66, -0.22, 0.22, 1], [0, 0.66, 1, 0.22, -0.22]]
+    torch.testing.assert_close(lo, torch.tensor(want_lo, dtype=torch.float64))
+    torch.testing.assert_close(hi, torch.tensor(want_hi, dtype=torch.float64))
+    lab = E.feature_labels("lms", x, 4, 0.1)
+    assert lab.tolist() == [[1, -1, 1, -1, -1], [-1, 1, -1, -1, 1]]
+
+
+def test_feature_labels_agree_with_the_data_module_on_clean_data():
+    """On clean points (none lie in a gap) each slab coordinate's label and sgn x_0 are the
+    clean label, and the product of the XOR signs is (the data module's own predictors agree)."""
+    from twolayer.data import lms
+
+    data = _data("lms", n_test=2000)
+    x, y = data.x_test[0], data.y_test_true[0]
+    lab = E.feature_labels("lms", x, 4, 0.1)
+    assert torch.equal(lab, y[:, None].expand_as(lab).to(lab.dtype))
+    assert torch.equal(lab[:, 1], lms.complex_predictor("lms", x, 4, 0.1).to(lab.dtype))
+    data = _data("linxor", n_test=2000)
+    x, y = data.x_test[0], data.y_test_true[0]
+    lab = E.feature_labels("linxor", x, 4, 0.1)
+    assert torch.equal(lab[:, 0], y.to(lab.dtype))
+    assert torch.equal(lab[:, 1] * lab[:, 2], y.to(lab.dtype))
+    assert torch.equal(lab[:, 1] * lab[:, 2],
+                       lms.complex_predictor("linxor", x, 4, 0.1).to(lab.dtype))
+
+
+def test_preserving_noise_keeps_every_feature_label_and_moves_the_rest():
+    for kind in ("lms", "linxor"):
+        data = _data(kind, n_test=3000)
+        x = data.x_test[0]
+        z, u = _noise_draws(*x.shape)
+        for sigma in (0.1, 0.5, 2.0):
+            xp = E.preserving_noise(kind, x, 4, 0.1, sigma, z, u)
+            assert torch.equal(E.feature_labels(kind, xp, 4, 0.1),
+                               E.feature_labels(kind, x, 4, 0.1)), (kind, sigma)
+            cols, lo, hi = E.feature_cells(kind, x, 4, 0.1)
+            assert ((xp[:, cols] > lo) & (xp[:, cols] < hi)).all()
+            rest = [j for j in range(x.shape[1]) if j not in cols]
+            torch.testing.assert_close(xp[:, rest], x[:, rest] + sigma * z[:, rest])
+            assert (xp[:, cols] != x[:, cols]).float().mean() > 0.99  # features do move
+        # unconstrained noise of the same size would flip the simple feature's sign
+        assert (torch.sign(x[:, 0] + 0.5 * z[:, 0]) != torch.sign(x[:, 0])).float().mean() > 0.1
+    assert torch.equal(E.preserving_noise("lms", x, 4, 0.1, 0.0, z, u), x)
+
+
+def test_preserving_noise_is_a_truncated_normal():
+    """x_0 = 0.5 in the cell (0, 1), σ = 0.3: the perturbed values follow N(0.5, 0.09)
+    truncated to (0, 1) (scipy's truncnorm as the oracle: mean, sd and quartiles)."""
+    from scipy import stats
+
+    n = 40_000
+    x = torch.zeros(n, 4, dtype=torch.float64)
+    x[:, 0] = 0.5
+    z, u = _noise_draws(n, 4, seed=5)
+    v = E.preserving_noise("linxor", x, 4, 0.1, 0.3, z, u)[:, 0].numpy()
+    tn = stats.truncnorm((0 - 0.5) / 0.3, (1 - 0.5) / 0.3, loc=0.5, scale=0.3)
+    se = tn.std() / math.sqrt(n)
+    assert abs(v.mean() - tn.mean()) < 5 * se
+    assert abs(v.std() - tn.std()) < 0.01
+    np.testing.assert_allclose(np.quantile(v, [0.25, 0.5, 0.75]), tn.ppf([0.25, 0.5, 0.75]),
+                               atol=0.01)
+
+
+def test_nn_loo_error_against_a_loop():
+    g = torch.Generator().manual_seed(2)
+    x = torch.randn(40, 3, generator=g, dtype=torch.float64)
+    y = torch.where(torch.rand(40, generator=g) < 0.5, 1, -1)
+    wrong = 0
+    for i in range(40):
+        best, arg = math.inf, -1
+        for k in range(40):
+            if k != i:
+                dist = math.dist(x[i].tolist(), x[k].tolist())
+                if dist < best:
+                    best, arg = dist, k
+        wrong += int(y[arg] != y[i])
+    assert E.nn_loo_error(x, y) == wrong / 40
+
+
+def test_calibrated_sigma_matches_the_label_noise_loss():
+    """σ reaches the 1-NN loss of labels flipped at η_ref, smaller σ values on a grid do not
+    (the first grid point above σ does), and the target is the loss of the flipped labels."""
+    cfg = DataConfig(kind="linxor", d=7, n=200, n_test=10, noise=0.2)
+    noisy = sample_dataset(cfg, [4], torch.float64)
+    x, y, y_ref = noisy.x[0], noisy.y_true[0], noisy.y[0]
+    z, u = _noise_draws(200, 7)
+    sigma, target, reached = E.calibrate_sigma("linxor", x, y, y_ref, 4, 0.1, z, u, 8.0)
+    assert target == E.nn_loo_error(x, y_ref) and target > E.nn_loo_error(x, y) + 0.1
+    assert 0 < sigma < 8.0 and reached >= target
+    assert reached == E.nn_loo_error(E.preserving_noise("linxor", x, 4, 0.1, sigma, z, u), y)
+    below = [s for s in np.linspace(0, sigma, 12)[:-1]]
+    assert all(E.nn_loo_error(E.preserving_noise("linxor", x, 4, 0.1, float(s), z, u), y)
+               < target for s in below[:6])
+    # a ceiling below the needed σ is reported as such
+    s2, t2, r2 = E.calibrate_sigma("linxor", x, y, y_ref, 4, 0.1, z, u, sigma / 4)
+    assert s2 == sigma / 4 and r2 < t2
 
 
 def test_gd_phases_compose_into_the_matched_length_baseline():
@@ -234,13 +353,35 @@ def test_rise_rule_holds_for_a_planted_effect_and_fails_without_one():
     # S rises, conflict following does not: not the claimed effect
     assert V.rise_rule(_fake(0.05, 0.0, 0.0), "keep", [0.2])[0] == FAILS
     assert V.rise_rule(_fake(0.05, 0.1, 0.0), "rescale", [0.2])[0] == HOLDS
+    # a rise of exactly δ decides nothing (neither side is significant)
+    assert V.rise_rule(_fake(V.MIN_RISE, V.MIN_RISE, 0.0), "keep", [0.2])[0] == INCONCLUSIVE
+
+
+def test_holm_family_is_stricter_than_one_comparison():
+    """A rise whose one-sided t-test p-value lies between α/5 and α holds alone and is
+    inconclusive inside a family of five such comparisons (Holm: the smallest p must be below
+    α/5); the family's Bonferroni interval is wider than the single one. p from scipy."""
+    from scipy import stats
+
+    v = np.array([0.011, 0.019, 0.013, 0.022, 0.016, 0.025, 0.012, 0.02]) - 0.0025
+    p = stats.ttest_1samp(v, V.MIN_RISE, alternative="greater").pvalue
+    assert 0.05 / 5 < p < 0.05
+    comp = ("s_rand_acc", v, V.MIN_RISE, ">=", 0.5, 0.5)
+    one = V.judge_family([comp])[0]
+    fam = V.judge_family([comp] * 5)
+    assert one.outcome == HOLDS and {e.outcome for e in fam} == {INCONCLUSIVE}
+    assert fam[0].ci[0] < one.ci[0] and fam[0].ci[1] > one.ci[1]
+    rec = _fake(0.05, 0.1, 0.0)
+    diff, a, b = V.paired(rec, "s_rand_acc", "keep", 0.2)
+    np.testing.assert_allclose(diff, a - b)
+    np.testing.assert_allclose(V.rise_comparisons(rec, "keep", 0.2)[0][1], diff)
 
 
 def test_accuracy_rule_uses_the_one_point_tolerance():
     for delta, want in ((0.0, HOLDS), (-0.03, FAILS)):
-        e = V.effect(_fake(0.05, 0.1, delta), "clean_acc", "keep", 0.2,
-                     threshold=-V.ACC_TOLERANCE)
+        (e,) = V.accuracy_family(_fake(0.05, 0.1, delta), "keep", [0.2])
         assert e.outcome == want, (delta, e)
+        assert e.bound == -V.ACC_TOLERANCE and e.direction == ">="
     assert exists([FAILS, INCONCLUSIVE]) == INCONCLUSIVE
     assert exists([FAILS, HOLDS]) == HOLDS and exists([FAILS, FAILS]) == FAILS
 
@@ -252,11 +393,16 @@ def test_tiny_study_end_to_end():
                   gd=None)
     rec = E.run_study("lms", tiny, tiny.sgd, CPU)
     a = rec.arrays
-    # phase 1: η ∈ {0, 0.5} × 2 seeds + 2 input-noise runs; phase 2: 3 variants × 4 + 2
-    assert a["phase1/eta"].shape == (6,) and a["phase2/variant"].shape == (14,)
+    # phase 1: η ∈ {0, 0.5} × 2 seeds + 2 + 2 input-noise runs; phase 2: 3 variants × 4 + 4
+    assert a["phase1/eta"].shape == (8,) and a["phase2/variant"].shape == (16,)
+    ctrl = a["phase1/source"] == 1
+    assert (a["phase1/input_s_flip"][ctrl] == 0).all()
+    assert (a["phase1/input_c_flip"][ctrl] == 0).all()
+    assert (a["phase1/input_sigma"][a["phase1/source"] == 2] == tiny.flip_sigma).all()
+    assert np.isnan(a["phase1/input_sigma"][a["phase1/source"] == 0]).all()
     base = E.baseline_runs(rec)
     np.testing.assert_array_equal(a["final/disagree_test"][base], 0.0)
-    assert a["final/attr_point"].shape == (14, 80) and a["final/W"].shape == (14, 8, 6)
+    assert a["final/attr_point"].shape == (16, 80) and a["final/W"].shape == (16, 8, 6)
     half = (a["phase1/source"] == 0) & (a["phase1/eta"] == 0.5)
     assert (a["phase1/noisy_fit"][half] >= 0).all()
     runs = Runs(quick=True, runtime=CPU)

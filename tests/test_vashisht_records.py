@@ -4,9 +4,12 @@
   studies read back from a :class:`twolayer.store.RecordStore` as on the in-memory ones (a tiny
   study in the default suite; the quick experiments themselves, trained once and then read
   from the store by a second :class:`Runs`, in the slow suite).
-- Doctored records: a real (tiny) study whose final probe values are edited so that a claim is
-  broken; each of the five claim families must then fail (and the reliance rule hold where the
-  edit plants the claimed effect).
+- Mutation tests: a real (tiny) study whose final probe values are edited. A record planted
+  inside the setting (a simple-feature baseline, a rise at η = 0.5 that survives the norm reset,
+  no rise from the feature-preserving input noise, no accuracy cost) makes every claim hold;
+  each claim then fails on a record doctored to break it, and claims 3–5 are inconclusive and
+  outside (premise measured and reported) when the reliance_rises premise is doctored away, and
+  label_noise_specific also when the control's measured flip rate is doctored above 0.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import numpy as np
 import pytest
 
 from twolayer.claims import vashisht2024 as V  # noqa: F401  (registers the claims)
-from twolayer.claims.base import CLAIMS, FAILS, HOLDS, Verdict, judge
+from twolayer.claims.base import CLAIMS, FAILS, HOLDS, INCONCLUSIVE, Verdict, judge
 from twolayer.engine import Runtime
 from twolayer.experiments import Runs
 from twolayer.experiments import vashisht2024 as E
@@ -132,14 +135,31 @@ def _plant(rise: bool = True, rescale_rises: bool = True, input_rises: bool = Fa
     return v
 
 
+def _judge(rec: Record, name: str) -> Verdict:
+    return judge(CLAIMS[f"{PAPER}.linxor.{name}"], _runs(rec))
+
+
 def _verdict(rec: Record, name: str) -> str:
-    return judge(CLAIMS[f"{PAPER}.linxor.{name}"], _runs(rec)).verdict
+    return _judge(rec, name).verdict
 
 
 def test_planted_effect_holds_everywhere(tiny: Record) -> None:
-    """The control of the doctored tests: the planted record satisfies every claim."""
+    """The control of the doctored tests: the planted record satisfies every claim, inside the
+    measured regime, with the seeds that entered the verdict."""
     rec = _doctor(tiny, _plant())
-    assert {n: _verdict(rec, n) for n in NAMES} == dict.fromkeys(NAMES, HOLDS)
+    vs = {n: _judge(rec, n) for n in NAMES}
+    assert {n: v.verdict for n, v in vs.items()} == dict.fromkeys(NAMES, HOLDS)
+    for n in ("no_accuracy_cost", "survives_controls", "label_noise_specific"):
+        assert vs[n].in_regime and "holds at eta in {0.5}" in vs[n].regime, vs[n]
+    assert all(v.seeds == 3 for v in vs.values())
+    assert "Holm" in vs["reliance_rises"].bound and "Holm" in vs["clean_simple"].bound
+
+
+def test_a_seed_lost_to_nan_is_not_counted(tiny: Record) -> None:
+    values = _plant()
+    values[("clean_acc", "keep", 0.5)] = [0.99, float("nan"), 0.995]
+    v = _judge(_doctor(tiny, values), "no_accuracy_cost")
+    assert v.seeds == 2
 
 
 def test_clean_simple_fails_when_the_baseline_uses_the_complex_feature(tiny: Record) -> None:
@@ -161,7 +181,33 @@ def test_reliance_rises_fails_without_a_rise(tiny: Record) -> None:
 
 def test_no_accuracy_cost_fails_when_accuracy_drops(tiny: Record) -> None:
     assert _verdict(_doctor(tiny, _plant(acc_cost=0.2)), "no_accuracy_cost") == FAILS
-    assert _verdict(_doctor(tiny, _plant(acc_cost=0.005)), "no_accuracy_cost") == HOLDS
+    v = _judge(_doctor(tiny, _plant(acc_cost=0.005)), "no_accuracy_cost")
+    assert v.verdict == HOLDS
+    # one eta, one mean against one number: the outcome carries it (seeds_needed, --seeds auto)
+    values = _plant()
+    values[("clean_acc", "keep", 0.5)] = [0.99 - 0.004, 1.00 - 0.02, 0.995 - 0.008]
+    v = _judge(_doctor(tiny, values), "no_accuracy_cost")
+    assert v.verdict == INCONCLUSIVE and v.seeds_needed is not None and v.seeds_needed > 3
+
+
+@pytest.mark.parametrize("name", ["no_accuracy_cost", "survives_controls",
+                                  "label_noise_specific"])
+def test_claims_on_the_effect_are_inconclusive_when_its_premise_is_unmet(
+        tiny: Record, name: str) -> None:
+    """No rise at any eta: the three claims about the effect are inconclusive and outside, with
+    the measured premise in the regime, whatever their own comparisons say (here each of them
+    would fail: accuracy drops, the rescaled and input-noise arms rise)."""
+    rec = _doctor(tiny, _plant(rise=False, acc_cost=0.2, rescale_rises=False,
+                               input_rises=True))
+    assert _verdict(rec, "reliance_rises") == FAILS
+    v = _judge(rec, name)
+    assert v.verdict == INCONCLUSIVE and not v.in_regime, v
+    assert "unmet" in v.regime and "eta=0.5: fails" in v.regime
+    # an undecided rise is no premise either
+    values = _plant()
+    values[("s_rand_acc", "keep", 0.5)] = [0.50, 0.60, 0.49]
+    v = _judge(_doctor(tiny, values), name)
+    assert v.verdict == INCONCLUSIVE and not v.in_regime
 
 
 def test_survives_controls_fails_when_rescaling_removes_the_effect(tiny: Record) -> None:
@@ -170,6 +216,25 @@ def test_survives_controls_fails_when_rescaling_removes_the_effect(tiny: Record)
 
 def test_label_noise_specific_fails_when_input_noise_does_it_too(tiny: Record) -> None:
     assert _verdict(_doctor(tiny, _plant(input_rises=True)), "label_noise_specific") == FAILS
+
+
+def test_label_noise_specific_needs_a_control_that_flips_no_feature(tiny: Record) -> None:
+    """The control's measured flip rate is a premise: doctored to 0.17 (what unconstrained
+    noise at sigma 0.5 does), the verdict is inconclusive and outside."""
+    rec = _doctor(tiny, _plant())
+    sel = rec.arrays["phase1/source"] == 1
+    assert (rec.arrays["phase1/input_s_flip"][sel] == 0).all()
+    rec.arrays["phase1/input_s_flip"][np.flatnonzero(sel)[0]] = 0.17
+    v = _judge(rec, "label_noise_specific")
+    assert v.verdict == INCONCLUSIVE and not v.in_regime
+    assert "no feature label flipped: no" in v.regime
+
+
+def test_the_sign_flipping_reference_arm_is_reported_not_judged(tiny: Record) -> None:
+    rec = _doctor(tiny, _plant())
+    rec.arrays["vashisht/s_rand_acc"][E.runs(rec, "input-noise-flip", 0.0)] = 0.9
+    v = _judge(rec, "label_noise_specific")
+    assert v.verdict == HOLDS and "reference arm (not judged)" in v.detail
 
 
 # -- figures read the same Records -------------------------------------------------------------

@@ -18,10 +18,20 @@ Protocol (phases are two :func:`twolayer.engine.train` calls on the same paramet
    the ``random`` noise model at replacement probability 1, i.e. labels independent of x);
 2. phase 2: T2 steps on the clean labels of the same inputs, in variants
    ``keep`` (continue with every parameter), ``reinit`` (a re-drawn from N(0, 1/m)) and
-   ``rescale`` (after phase 1, (W, b) and a rescaled to the Frobenius norms ‖W^(0)‖, ‖a^(0)‖ of
-   their initialisation: the weight-norm control);
-3. ``input-noise`` control: phase 1 on clean labels with training inputs x + N(0, σ_in² I)
-   (fixed draw), then phase 2 as ``keep``.
+   ``rescale`` (after phase 1, (W, b) rescaled to the Frobenius norm ‖W^(0)‖ of the
+   initialisation, the head a kept as learned: the first-layer weight-norm control; only ‖W‖
+   changes, the ReLU hyperplanes and the head stay);
+3. ``input-noise`` control [PROPOSAL]: phase 1 on clean labels with *feature-preserving* input
+   noise (:func:`preserving_noise`): every noise coordinate gets x_j + σ z_j, every feature
+   coordinate (S and C) a normal perturbation truncated to the cell of its own label (sgn x_0
+   and the XOR signs kept, a slab coordinate kept between the midpoints of the gaps around its
+   slab), so no feature changes the label it gives (flip rates measured and stored). σ is set
+   per seed by a criterion fixed in advance (:func:`calibrate_sigma`): the perturbed training
+   set is as hard for a memorising reference learner (1-nearest-neighbour, leave-one-out 0–1
+   loss) as the same inputs with labels flipped at ``input_ref_eta``. Then phase 2 as ``keep``;
+4. ``input-noise-flip`` reference arm: the previous control, x + N(0, σ_flip² I) on every
+   coordinate with σ_flip = 0.5, which flips sgn x_0 on a share of the points (stored) and so
+   is partly label noise for the simple feature; reported, judged by no claim.
 
 The baseline of every comparison is clean training for T1 + T2 steps: the η = 0 run with the
 head kept, trained through the same two calls (the matched-length control). Run r of every arm
@@ -56,6 +66,7 @@ import torch
 from .. import net
 from ..config import Config, DataConfig, NetConfig, ProbeConfig, TrainConfig
 from ..data import Dataset, sample_dataset
+from ..data import lms as lms_data
 from ..engine import Runtime, probe_times, train
 from ..net import Params, init_params
 from ..probes import vashisht as vp
@@ -70,7 +81,9 @@ if TYPE_CHECKING:
 PAPER = "vashisht2024"
 KINDS = ("lms", "linxor")
 ARMS = ("sgd", "gd")
-VARIANTS = ("keep", "reinit", "rescale", "input-noise")
+VARIANTS = ("keep", "reinit", "rescale", "input-noise", "input-noise-flip")
+SOURCES = ("label", "input-noise", "input-noise-flip")  # phase1/source: 0, 1, 2
+MIN_RISE = 0.01  # [PROPOSAL] smallest rise (S-rand, conflict following) the claims count
 PROBES = ("vashisht",)
 
 
@@ -105,7 +118,9 @@ class Plan:
     sgd: Arm
     gd: Arm | None
     margin: float = 0.1
-    input_sigma: float = 0.5  # σ_in of the input-noise control
+    input_ref_eta: float = 0.2  # the η whose 1-NN loss the input-noise control matches
+    input_sigma_max: float = 8.0  # upper end of the σ search of :func:`calibrate_sigma`
+    flip_sigma: float = 0.5  # σ of the unconstrained ``input-noise-flip`` reference arm
     num_times1: int = 12
     num_times2: int = 14
     seed: int = 0
@@ -191,17 +206,142 @@ def clean_labels(data: Dataset) -> Dataset:
                                noisy=torch.zeros_like(data.noisy))
 
 
-def with_input_noise(data: Dataset, rows: Sequence[int], sigma: float, seeds: Sequence[int]
-                     ) -> Dataset:
-    """Training inputs of the runs ``rows`` replaced by x + σ z, z ~ N(0, I) drawn once from
-    the run's stream "vashisht-input-noise" (the test inputs stay clean)."""
+def feature_cells(kind: str, x: torch.Tensor, slabs: int, margin: float
+                  ) -> tuple[list[int], torch.Tensor, torch.Tensor]:
+    """(feature columns S ∪ C, lower and upper cell edges [..., n, |S ∪ C|]): the cell of a
+    feature value is the largest interval around it on which that coordinate alone gives the
+    same label: (0, 1] or [−1, 0) for x_0 and the XOR pair (sign kept), and for a 5-slab
+    coordinate the interval between the midpoints of the gaps around its slab (adjacent slabs
+    belong to opposite classes), the outer cells ending at ±1."""
+    s_cols, c_cols, _ = lms_data.roles(kind, x.shape[-1], slabs)
+    cols = s_cols + c_cols
+    v = x[..., cols]
+    lo = torch.where(v > 0, torch.zeros_like(v), -torch.ones_like(v))
+    hi = torch.where(v > 0, torch.ones_like(v), torch.zeros_like(v))
+    if kind == "lms":
+        e = lms_data.slab_edges(margin)
+        cuts = [-1.0] + [(e[k][1] + e[k + 1][0]) / 2 for k in range(4)] + [1.0]
+        b = torch.tensor(cuts, dtype=x.dtype, device=x.device)
+        vc = v[..., 1:]
+        k = torch.bucketize(vc.contiguous(), b[1:-1])  # cell index 0..4
+        lo[..., 1:], hi[..., 1:] = b[k], b[k + 1]
+    return cols, lo, hi
+
+
+def feature_labels(kind: str, x: torch.Tensor, slabs: int, margin: float) -> torch.Tensor:
+    """[..., n, |S ∪ C|]: what each feature coordinate says about the label: sgn x_0 (the
+    label), the signs of the XOR pair (whose product is the label), and for a slab coordinate
+    ±1 by slab cell (cells 1 and 3 positive). Input noise that keeps every column keeps the
+    label every feature gives."""
+    s_cols, c_cols, _ = lms_data.roles(kind, x.shape[-1], slabs)
+    v = x[..., s_cols + c_cols]
+    out = torch.where(v > 0, 1, -1)
+    if kind == "lms":
+        e = lms_data.slab_edges(margin)
+        cuts = torch.tensor([(e[k][1] + e[k + 1][0]) / 2 for k in range(4)], dtype=x.dtype,
+                            device=x.device)
+        k = torch.bucketize(v[..., 1:].contiguous(), cuts)
+        out[..., 1:] = torch.where((k == 1) | (k == 3), 1, -1)
+    return out
+
+
+def preserving_noise(kind: str, x: torch.Tensor, slabs: int, margin: float, sigma: float,
+                     z: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+    """Feature-preserving input noise on x [n, d] with fixed draws z ~ N(0, I) [n, d] and
+    u ~ U(0, 1) [n, d]: noise coordinates x_j + σ z_j; a feature coordinate x_j in its cell
+    (lo, hi) (:func:`feature_cells`) becomes x_j + σ Φ⁻¹(Φ(a) + u_j (Φ(b) − Φ(a))),
+    a = (lo − x_j)/σ, b = (hi − x_j)/σ: a N(x_j, σ²) draw truncated to the cell (by the inverse
+    CDF, so the same (z, u) give a perturbation continuous in σ). σ = 0 returns x."""
+    if sigma <= 0:
+        return x.clone()
+    out = x + sigma * z
+    cols, lo, hi = feature_cells(kind, x, slabs, margin)
+    v = x[..., cols]
+    pa, pb = torch.special.ndtr((lo - v) / sigma), torch.special.ndtr((hi - v) / sigma)
+    q = (pa + u[..., cols] * (pb - pa)).clamp(1e-15, 1 - 1e-15)
+    w = v + sigma * torch.special.ndtri(q)
+    eps = 1e-9
+    out[..., cols] = torch.minimum(torch.maximum(w, lo + eps), hi - eps)
+    return out
+
+
+def nn_loo_error(x: torch.Tensor, y: torch.Tensor) -> float:
+    """Leave-one-out 0–1 loss of the 1-nearest-neighbour rule (Euclidean) on (x [n, d], y [n]):
+    mean_i 1[y_{nn(i)} ≠ y_i], nn(i) = argmin_{k ≠ i} ‖x_k − x_i‖."""
+    dist = torch.cdist(x, x)
+    dist.fill_diagonal_(float("inf"))
+    return float((y[dist.argmin(1)] != y).to(torch.float64).mean())
+
+
+def calibrate_sigma(kind: str, x: torch.Tensor, y: torch.Tensor, y_ref: torch.Tensor,
+                    slabs: int, margin: float, z: torch.Tensor, u: torch.Tensor,
+                    sigma_max: float, iters: int = 30) -> tuple[float, float, float]:
+    """The σ of the input-noise control for one training set (criterion fixed in advance, not
+    tuned on any verdict): the smallest σ ∈ [0, σ_max] (bisection on the fixed draws z, u) at
+    which the 1-NN leave-one-out loss of the perturbed inputs with clean labels y reaches that
+    of the clean inputs with the labels y_ref flipped at η_ref, i.e. input noise as hard for a
+    memorising learner as the label noise. Returns (σ, target loss, loss reached); σ = σ_max
+    when the target is not reached there (the reached loss says so)."""
+    x64, z64, u64 = x.double(), z.double(), u.double()
+    target = nn_loo_error(x64, y_ref)
+
+    def loss(s: float) -> float:
+        return nn_loo_error(preserving_noise(kind, x64, slabs, margin, s, z64, u64), y)
+
+    if loss(sigma_max) < target:
+        return sigma_max, target, loss(sigma_max)
+    lo, hi = 0.0, sigma_max
+    for _ in range(iters):
+        mid = (lo + hi) / 2
+        if loss(mid) >= target:
+            hi = mid
+        else:
+            lo = mid
+    return hi, target, loss(hi)
+
+
+def with_input_noise(data: Dataset, kind: str, p: Plan, rows: Sequence[int],
+                     seeds: Sequence[int], flip_rows: Sequence[int] = (),
+                     flip_seeds: Sequence[int] = ()) -> tuple[Dataset, dict[str, np.ndarray]]:
+    """Training inputs of the runs ``rows`` replaced by their feature-preserving perturbation
+    (:func:`preserving_noise`, σ from :func:`calibrate_sigma` per run; draws z, u from the run's
+    stream "vashisht-input-noise"), and those of ``flip_rows`` by x + σ_flip z (unconstrained,
+    the same stream); the test inputs stay clean. Returns the data and, per phase-1 row (NaN for
+    the other rows): the σ used, the 1-NN target and reached losses, and the measured share of
+    training points whose simple feature (sgn x_0) or some complex coordinate changed label."""
     x = data.x.clone()
-    n, d = x.shape[1:]
-    for r, s in zip(rows, seeds):
-        z = torch.randn(n, d, generator=generator(s, "vashisht-input-noise"), dtype=x.dtype,
-                        device="cpu")
-        x[r] += sigma * z
-    return dataclasses.replace(data, x=x)
+    R, n, d = x.shape
+    slabs = p.slabs
+    info = {k: np.full(R, np.nan) for k in ("sigma", "nn_target", "nn_reached", "s_flip",
+                                             "c_flip", "s_flip_unconstrained")}
+    for r, s, flip in [(r, s, False) for r, s in zip(rows, seeds)] + [
+            (r, s, True) for r, s in zip(flip_rows, flip_seeds)]:
+        g = generator(s, "vashisht-input-noise")
+        z = torch.randn(n, d, generator=g, dtype=torch.float64, device="cpu")
+        u = torch.rand(n, d, generator=g, dtype=torch.float64, device="cpu")
+        x0 = data.x[r].to("cpu", torch.float64)
+        if flip:
+            sigma = p.flip_sigma
+            xp = x0 + sigma * z
+        else:
+            with on_cpu():
+                ref = sample_dataset(p.data_config(kind, p.input_ref_eta), [s], data.x.dtype)
+            if not torch.equal(ref.x[0], data.x[r].cpu()):
+                raise RuntimeError("the η_ref draw does not share the run's inputs")
+            sigma, target, reached = calibrate_sigma(
+                kind, x0, data.y_true[r].cpu(), ref.y[0], slabs, p.margin, z, u,
+                p.input_sigma_max)
+            info["nn_target"][r], info["nn_reached"][r] = target, reached
+            xp = preserving_noise(kind, x0, slabs, p.margin, sigma, z, u)
+        before = feature_labels(kind, x0, slabs, p.margin)
+        after = feature_labels(kind, xp, slabs, p.margin)
+        info["sigma"][r] = sigma
+        info["s_flip"][r] = float((before[:, 0] != after[:, 0]).double().mean())
+        info["c_flip"][r] = float((before[:, 1:] != after[:, 1:]).any(1).double().mean())
+        plain = feature_labels(kind, x0 + sigma * z, slabs, p.margin)
+        info["s_flip_unconstrained"][r] = float((before[:, 0] != plain[:, 0]).double().mean())
+        x[r] = xp.to(x.dtype)
+    return dataclasses.replace(data, x=x), info
 
 
 def fresh_heads(m: int, seeds: Sequence[int], dtype: torch.dtype) -> torch.Tensor:
@@ -214,12 +354,12 @@ def fresh_heads(m: int, seeds: Sequence[int], dtype: torch.dtype) -> torch.Tenso
 
 
 def rescaled(p: Params, init: Params) -> Params:
-    """(W, b) scaled by ‖W^(0)‖_F/‖W‖_F (ReLU hyperplanes unchanged) and a by ‖a^(0)‖/‖a‖,
-    per run."""
+    """(W, b) scaled by ‖W^(0)‖_F/‖W‖_F per run: the first layer back to its initial norm with
+    every ReLU hyperplane unchanged; the head a is kept as learned, so the first-layer weight
+    norm is the only quantity that differs from the ``keep`` variant."""
     cw = (init.W.flatten(1).norm(dim=1) / p.W.flatten(1).norm(dim=1)).view(-1, 1, 1)
-    ca = (init.a.flatten(1).norm(dim=1) / p.a.flatten(1).norm(dim=1)).view(-1, 1, 1)
     b = None if p.b is None else p.b * cw[:, :, 0]
-    return dataclasses.replace(p, W=p.W * cw, a=p.a * ca, b=b)
+    return dataclasses.replace(p, W=p.W * cw, b=b)
 
 
 def _cat_params(parts: Sequence[Params]) -> Params:
@@ -243,16 +383,19 @@ def run_study(kind: str, p: Plan, arm: Arm, runtime: Runtime, seeds: int | None 
     dev = runtime.torch_device
     dtype = torch.float32
     run_seed = [p.seed + r for r in range(R)]
-    # phase-1 runs: (η, source 0 = label noise / 1 = input noise, seed index)
+    # phase-1 runs: (η, source 0 = label noise / 1 = input noise / 2 = flip reference, seed)
     p1 = [(eta, 0, r) for eta in arm.etas for r in range(R)]
     if arm.input_noise:
-        p1 += [(0.0, 1, r) for r in range(R)]
+        p1 += [(0.0, src, r) for src in (1, 2) for r in range(R)]
     seeds1 = [run_seed[r] for _, _, r in p1]
     data1 = sample_mixed([p.data_config(kind, eta) for eta, _, _ in p1], seeds1, dtype)
     with on_cpu():
         clean = clean_labels(sample_dataset(p.data_config(kind, 0.0), run_seed, dtype))
     noisy_rows = [i for i, (_, src, _) in enumerate(p1) if src == 1]
-    data1 = with_input_noise(data1, noisy_rows, p.input_sigma, [seeds1[i] for i in noisy_rows])
+    flip_rows = [i for i, (_, src, _) in enumerate(p1) if src == 2]
+    data1, noise_info = with_input_noise(data1, kind, p, noisy_rows,
+                                         [seeds1[i] for i in noisy_rows], flip_rows,
+                                         [seeds1[i] for i in flip_rows])
     params0 = init_params(p.net_config(), p.d, seeds1, p.init_var, dtype)
     train1 = TrainConfig(lr=arm.lr, steps=arm.T1, batch_size=arm.batch_size)
     times1 = probe_times(arm.T1, p.num_times1, 1)
@@ -263,6 +406,7 @@ def run_study(kind: str, p: Plan, arm: Arm, runtime: Runtime, seeds: int | None 
     label_rows = [i for i, (_, src, _) in enumerate(p1) if src == 0]
     p2 = [(v, i) for v in arm.variants for i in label_rows]
     p2 += [("input-noise", i) for i in noisy_rows]
+    p2 += [("input-noise-flip", i) for i in flip_rows]
     parts = []
     for v in VARIANTS:
         rows = [i for vv, i in p2 if vv == v]
@@ -291,6 +435,8 @@ def run_study(kind: str, p: Plan, arm: Arm, runtime: Runtime, seeds: int | None 
     arrays["phase1/seed"] = np.asarray([r for _, _, r in p1], dtype=np.int64)
     for k, v in res1.arrays.items():
         arrays["phase1/" + k] = v
+    for k, v in noise_info.items():
+        arrays["phase1/input_" + k] = v
     arrays["phase2/variant"] = np.asarray([VARIANTS.index(v) for v, _ in order], dtype=np.int64)
     arrays["phase2/eta"] = arrays["phase1/eta"][src2]
     arrays["phase2/seed"] = np.asarray(seed_idx2, dtype=np.int64)

@@ -5,10 +5,12 @@ The paper's figures are unknown (the card rests on the abstract): these are the 
 vashisht2024`` reads (the Records of the experiments ``vashisht2024.<kind>.sgd`` of
 :mod:`twolayer.experiments.vashisht2024`, from the record store when they are there):
 
-- ``vashisht2024-eta`` (F-A1): S-randomised accuracy and conflict following against the
-  phase-1 flip rate η, pre-trained (head kept, head re-initialised, weight norms reset) vs the
-  matched-length clean baseline and the input-noise control, mean ± s.e. over seeds;
-- ``vashisht2024-phase2`` (F-A2): clean and S-randomised test accuracy during phase 2;
+- ``vashisht2024-eta`` (F-A1): the paired per-seed rise of S-randomised accuracy and conflict
+  following over the matched-length clean baseline against the phase-1 flip rate η, for every
+  arm (head kept, head re-initialised, first-layer norm reset) and both input-noise arms
+  (feature-preserving control, sign-flipping reference), mean and 95% t-interval over seeds;
+- ``vashisht2024-phase2`` (F-A2): clean and S-randomised test accuracy during phase 2, mean
+  and 95% t-band over seeds;
 - ``vashisht2024-histograms`` (F-A3): per-test-point attribution share of the complex
   coordinates after phase 2, and per-neuron loading ‖W[j, C]‖/‖W[j, :]‖ after phase 1 and 2;
 - ``vashisht2024-boundary`` (F-A4): decision regions of linear + XOR networks in the
@@ -27,6 +29,7 @@ from ..experiments import Runs
 from ..experiments import vashisht2024 as V
 from ..net import Params
 from ..record import Record
+from ..stats import mean_ci
 from .base import figure
 from .style import captioned_figure, save_png
 
@@ -35,7 +38,7 @@ SHOWN_ETA = 0.2  # the η of the histograms, curves and boundaries (in both plan
 VARIANT_STYLE = {
     "keep": ("#1f77b4", "o", "pre-trained, head kept"),
     "reinit": ("#2ca02c", "s", "pre-trained, head re-initialised"),
-    "rescale": ("#9467bd", "^", "pre-trained, norms reset"),
+    "rescale": ("#9467bd", "^", "pre-trained, first-layer norm reset"),
 }
 BASE_COLOUR = "#333333"
 INPUT_COLOUR = "#ff7f0e"
@@ -80,80 +83,116 @@ def _setting_text(rec: Record) -> str:
             f"{arm['batch_size']}, T1={arm['T1']}, T2={arm['T2']}, {s['seeds']} seeds")
 
 
+def _paired(rec: Record, q: str, variant: str, eta: float) -> np.ndarray:
+    """Per-seed Δ = q(variant, η) − q(baseline) of the same seed (empty if the arm is absent)."""
+    ia, ib = V.runs(rec, variant, eta), V.baseline_runs(rec)
+    if ia.size == 0:
+        return np.zeros(0)
+    vals = V.final(rec, q)
+    return vals[ia] - vals[ib]
+
+
+CONTROL_STYLE = {
+    "input-noise": (INPUT_COLOUR, "D", "input noise, feature-preserving (control)"),
+    "input-noise-flip": ("#d62728", "X", "input noise σ=0.5, flips sgn x_0 (reference)"),
+}
+
+
+def _flip_text(rec: Record) -> str:
+    a = rec.arrays
+    out = []
+    for src, name in ((1, "feature-preserving"), (2, "unconstrained")):
+        sel = a["phase1/source"] == src
+        if sel.any():
+            out.append(f"{name}: σ {np.nanmin(a['phase1/input_sigma'][sel]):.2f}–"
+                       f"{np.nanmax(a['phase1/input_sigma'][sel]):.2f}, sgn x_0 flipped on "
+                       f"{np.nanmean(a['phase1/input_s_flip'][sel]):.3f} of the points")
+    return "; ".join(out)
+
+
 @figure(
     "vashisht2024-eta",
     PAPER,
-    "Reliance on the simple feature after noisy-label pre-training, against η",
+    "Rise in complex-feature reliance over clean training, against η, with every control",
     "no paper figure known; analogue F-A1 of the card (section 3)",
     claims=tuple(f"{PAPER}.{k}.{c}" for k in V.KINDS
-                 for c in ("clean_simple", "reliance_rises", "survives_controls",
-                           "label_noise_specific")),
+                 for c in ("reliance_rises", "survives_controls", "label_noise_specific")),
     differences=COMMON_DIFF,
 )
 def make_eta(out_dir: Path, runs: Runs) -> list[Path]:
-    """S-randomised accuracy (top) and the share of conflict inputs classified by the complex
-    feature (bottom) at the end of phase 2, against the phase-1 flip rate η, for the two data
-    kinds; the clean baseline (η = 0, head kept, T1 + T2 clean steps) as a grey band and the
-    input-noise control as an orange point at η = 0. Mean ± standard error over seeds."""
+    """The paired per-seed difference Δ to the matched-length clean baseline (η = 0, head kept,
+    T1 + T2 clean steps, same seed) of S-randomised accuracy (top) and of the share of conflict
+    inputs classified by the complex feature (bottom) at the end of phase 2, against the
+    phase-1 flip rate η, for the two data kinds: pre-trained with the head kept, with the head
+    re-initialised and with the first-layer norm reset (head kept), and the two input-noise
+    arms at the left (feature-preserving control; sign-flipping reference). Mean and 95%
+    t-interval over seeds (per point, not corrected for multiplicity); dashed: the claims'
+    minimal rise δ = 0.01."""
     studies = _studies(runs)
     rec0 = next(iter(studies.values()))
     caption = (
         _mode(runs.quick) + "Card analogue F-A1 (no paper figure is known). "
-        f"{_setting_text(rec0)}. Each point: end of phase 2 (T2 clean "
-        "steps after T1 steps on labels flipped at rate η; η = 0.5: random labels). Grey band: "
-        "clean baseline (mean ± s.e.); orange: input-noise pre-training (σ_in = 0.5, clean "
-        "labels). Error bars: standard error of each group's mean over seeds (the claims use "
-        "paired per-seed differences to the baseline, which are far less noisy: the same seed "
-        "shares data, initialisation and minibatch order in every arm). S-randomised accuracy "
-        "0.5 and conflict following 0 mean the network uses only the linear coordinate. "
+        f"{_setting_text(rec0)}. Each point: mean over seeds of the paired difference Δ to the "
+        "clean baseline of the same seed (η = 0, head kept, T1 + T2 clean steps) at the end of "
+        "phase 2 (T2 clean steps after T1 steps on labels flipped at rate η; η = 0.5: random "
+        "labels); bars: 95% t-interval over seeds of each point alone (the claims correct "
+        f"their comparisons with Holm). Dashed: δ = {V.MIN_RISE:g}, the smallest rise the claims "
+        "count; Δ = 0: no change. Points at η = 0 of the re-initialised and rescaled arms are "
+        "their clean-pre-training controls. Left of η = 0: input-noise pre-training on clean "
+        "labels, feature-preserving (the control of label_noise_specific; σ per seed matched "
+        "to label noise at η = 0.2 by 1-NN loss) and unconstrained σ = 0.5 (the previous "
+        "control, a reference). "
     )
     parts = []
     for kind, rec in studies.items():
-        base = V.baseline_runs(rec)
-        best = max((e for e in V.etas(rec) if e > 0),
-                   key=lambda e: V.final(rec, "s_rand_acc")[V.runs(rec, "keep", e)].mean())
-        parts.append(
-            f"{kind}: baseline S-rand {V.final(rec, 's_rand_acc')[base].mean():.3f}, largest "
-            f"kept-head S-rand {V.final(rec, 's_rand_acc')[V.runs(rec, 'keep', best)].mean():.3f}"
-            f" at η={best:g}")
-    caption += "Measured: " + "; ".join(parts) + "."
-    fig, top = captioned_figure(9.0, 5.6, caption)
+        pos = [e for e in V.etas(rec) if e > 0]
+        best = max(pos, key=lambda e: _paired(rec, "s_rand_acc", "keep", e).mean())
+        txt = [f"head kept ΔS {_paired(rec, 's_rand_acc', 'keep', best).mean():+.3f} at "
+               f"η={best:g}, norm reset {_paired(rec, 's_rand_acc', 'rescale', best).mean():+.3f}"]
+        for v, (_, _, name) in CONTROL_STYLE.items():
+            d = _paired(rec, "s_rand_acc", v, 0.0)
+            if d.size:
+                txt.append(f"{name.split(' (')[0]} {d.mean():+.3f}")
+        parts.append(f"{kind}: " + ", ".join(txt) + f" ({_flip_text(rec)})")
+    caption += "Measured ΔS-rand: " + "; ".join(parts) + "."
+    fig, top = captioned_figure(11.5, 5.8, caption)
     axes = top.subplots(2, 2, sharex=True)
     for col, (kind, rec) in enumerate(studies.items()):
         etas = V.etas(rec)
-        base = V.baseline_runs(rec)
-        for row, (q, label) in enumerate((("s_rand_acc", "S-randomised accuracy"),
-                                          ("conflict_follow", "conflict inputs: follows C"))):
+        for row, (q, label) in enumerate((("s_rand_acc", "Δ S-randomised accuracy"),
+                                          ("conflict_follow", "Δ conflict inputs: follows C"))):
             ax = axes[row, col]
-            vals = V.final(rec, q)
-            b = vals[base]
-            ax.axhspan(b.mean() - _se(b), b.mean() + _se(b), color="0.8", alpha=0.7, lw=0)
-            ax.axhline(b.mean(), color=BASE_COLOUR, lw=0.9, label="clean baseline")
+            ax.axhline(0.0, color=BASE_COLOUR, lw=0.9)
+            ax.axhline(V.MIN_RISE, color="0.4", ls="--", lw=0.8,
+                       label=f"δ = {V.MIN_RISE:g} (claims)")
             for k, (v, (colour, marker, name)) in enumerate(VARIANT_STYLE.items()):
-                xs, ms, ss = [], [], []
+                xs, ms, lo, hi = [], [], [], []
                 for e in etas:
-                    idx = V.runs(rec, v, e)
-                    if idx.size == 0:
+                    d = _paired(rec, q, v, e)
+                    if d.size == 0 or (v == "keep" and e == 0):
                         continue
-                    xs.append(e + (k - 1) * 0.008)
-                    ms.append(vals[idx].mean())
-                    ss.append(_se(vals[idx]))
+                    m, ci = mean_ci(d)
+                    xs.append(e + (k - 1) * 0.01)
+                    ms.append(m)
+                    lo.append(m - ci[0] if np.isfinite(ci[0]) else 0.0)
+                    hi.append(ci[1] - m if np.isfinite(ci[1]) else 0.0)
                 if xs:
-                    ax.errorbar(xs, ms, yerr=ss, color=colour, marker=marker, ms=4, lw=1.1,
-                                capsize=2, label=name)
-            idx = V.runs(rec, "input-noise", 0.0)
-            if idx.size:
-                ax.errorbar([-0.02], [vals[idx].mean()], yerr=[_se(vals[idx])],
-                            color=INPUT_COLOUR, marker="D", ms=4, capsize=2,
-                            label="input-noise pre-training")
+                    ax.errorbar(xs, ms, yerr=[lo, hi], color=colour, marker=marker, ms=4,
+                                lw=1.1, capsize=2, label=name)
+            for j, (v, (colour, marker, name)) in enumerate(CONTROL_STYLE.items()):
+                d = _paired(rec, q, v, 0.0)
+                if d.size:
+                    m, ci = mean_ci(d)
+                    err = [[m - ci[0]], [ci[1] - m]] if np.all(np.isfinite(ci)) else None
+                    ax.errorbar([-0.07 + 0.035 * j], [m], yerr=err, color=colour,
+                                marker=marker, ms=5, capsize=2, ls="none", label=name)
             if row == 0:
-                ax.axhline(0.5, color="0.5", ls=":", lw=0.8)
                 ax.set_title(KIND_NAME[kind], fontsize=9.5)
             ax.set_ylabel(label, fontsize=8.5)
             ax.tick_params(labelsize=8)
             if row == 1:
-                ax.set_xlabel("phase-1 flip rate η", fontsize=8.5)
-    axes[1, 1].legend(fontsize=7, framealpha=0.9, loc="upper right")
+                ax.set_xlabel("phase-1 flip rate η (left of 0: input-noise arms)", fontsize=8.5)
+    axes[0, 1].legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.02, 1.0))
     return [save_png(fig, out_dir / "vashisht2024-eta.png")]
 
 
@@ -163,25 +202,31 @@ def make_eta(out_dir: Path, runs: Runs) -> list[Path]:
     "Phase-2 training curves after noisy-label pre-training",
     "no paper figure known; analogue F-A2 of the card (section 3)",
     claims=tuple(f"{PAPER}.{k}.{c}" for k in V.KINDS
-                 for c in ("reliance_rises", "no_accuracy_cost")),
+                 for c in ("clean_simple", "reliance_rises", "no_accuracy_cost")),
     differences=COMMON_DIFF,
 )
 def make_phase2(out_dir: Path, runs: Runs) -> list[Path]:
     """Clean test accuracy (top) and S-randomised accuracy (bottom) against the phase-2 step
     (log scale; step 0 drawn at 0.5) for each η with the head kept; the η = 0 curve is the clean
-    baseline continuing for T2 more steps."""
+    baseline continuing for T2 more steps. Line: mean over seeds; band: 95% t-interval of that
+    mean over seeds at each probe time."""
     studies = _studies(runs)
     rec0 = next(iter(studies.values()))
     caption = (
         _mode(runs.quick) + "Card analogue F-A2 (no paper figure is known). "
-        f"{_setting_text(rec0)}. Mean over seeds of the head-kept runs; "
-        "each curve starts where phase 1 (labels flipped at rate η) ended. "
+        f"{_setting_text(rec0)}. Line: mean over seeds of the head-kept runs; band: 95% "
+        "t-interval of that mean over seeds at each probe time (not corrected for the number "
+        "of times or curves); each curve starts where phase 1 (labels flipped at rate η) "
+        "ended. "
     )
     parts = []
     for kind, rec in studies.items():
         last = {e: V.final(rec, "clean_acc")[V.runs(rec, "keep", e)].mean() for e in V.etas(rec)}
+        srand = {e: V.final(rec, "s_rand_acc")[V.runs(rec, "keep", e)].mean()
+                 for e in V.etas(rec)}
         parts.append(f"{kind}: final clean accuracy " + ", ".join(
-            f"η={e:g}: {v:.3f}" for e, v in last.items()))
+            f"η={e:g}: {v:.3f}" for e, v in last.items()) + "; final S-rand " + ", ".join(
+            f"η={e:g}: {v:.3f}" for e, v in srand.items()))
     caption += "Measured: " + "; ".join(parts) + "."
     fig, top = captioned_figure(9.0, 5.4, caption)
     axes = top.subplots(2, 2, sharex=True)
@@ -195,7 +240,11 @@ def make_phase2(out_dir: Path, runs: Runs) -> list[Path]:
             arr = rec.arrays[f"vashisht/{q}"]
             for e in etas:
                 idx = V.runs(rec, "keep", e)
-                ax.plot(t, arr[idx].mean(0), color=cmap(e, etas), lw=1.3,
+                vals = arr[idx].astype(float)
+                band = np.array([mean_ci(vals[:, i])[1] for i in range(vals.shape[1])])
+                colour = cmap(e, etas)
+                ax.fill_between(t, band[:, 0], band[:, 1], color=colour, alpha=0.18, lw=0)
+                ax.plot(t, vals.mean(0), color=colour, lw=1.3,
                         label="baseline (η = 0)" if e == 0 else f"η = {e:g}")
             ax.set_xscale("log")
             ax.tick_params(labelsize=8)
@@ -231,14 +280,17 @@ def make_histograms(out_dir: Path, runs: Runs) -> list[Path]:
     """Left: per-test-point share of gradient × (input − mean) attribution on the complex
     coordinates after phase 2. Middle and right: per-neuron loading ‖W[j, C]‖/‖W[j, :]‖ after
     phase 1 and after phase 2 (all seeds pooled), for the clean baseline, noisy-label
-    pre-training at η = 0.2 (head kept) and input-noise pre-training; dotted: the loading
+    pre-training at η = 0.2 (head kept) and the two input-noise arms (feature-preserving
+    control; unconstrained σ = 0.5, which flips sgn x_0 on some points); dotted: the loading
     √(|C|/d) of an isotropic weight vector."""
     studies = _studies(runs)
     rec0 = next(iter(studies.values()))
     caption = (
         _mode(runs.quick) + "Card analogue F-A3 (no paper figure is known). "
         f"{_setting_text(rec0)}. Histograms pooled over seeds "
-        f"(density); pre-trained = labels flipped at η = {SHOWN_ETA:g} for T1 steps. "
+        f"(density); pre-trained = labels flipped at η = {SHOWN_ETA:g} for T1 steps; input "
+        "noise (clean labels): feature-preserving (the label_noise_specific control) and "
+        "unconstrained σ = 0.5 (flips sgn x_0 on some points; reference). "
     )
     parts = []
     for kind, rec in studies.items():
@@ -253,13 +305,17 @@ def make_histograms(out_dir: Path, runs: Runs) -> list[Path]:
         a = rec.arrays
         groups2 = (("baseline", V.baseline_runs(rec), BASE_COLOUR),
                    (f"η = {SHOWN_ETA:g}", V.runs(rec, "keep", SHOWN_ETA), VARIANT_STYLE["keep"][0]),
-                   ("input noise", V.runs(rec, "input-noise", 0.0), INPUT_COLOUR))
+                   ("input noise (feature-preserving)", V.runs(rec, "input-noise", 0.0),
+                    INPUT_COLOUR),
+                   ("input noise σ=0.5 (flips sgn x_0)", V.runs(rec, "input-noise-flip", 0.0),
+                    CONTROL_STYLE["input-noise-flip"][0]))
         src = a["phase1/source"]
         rows1 = {
             "baseline": np.flatnonzero((src == 0) & (a["phase1/eta"] == 0)),
             f"η = {SHOWN_ETA:g}": np.flatnonzero((src == 0) & np.isclose(a["phase1/eta"],
                                                                           SHOWN_ETA)),
-            "input noise": np.flatnonzero(src == 1),
+            "input noise (feature-preserving)": np.flatnonzero(src == 1),
+            "input noise σ=0.5 (flips sgn x_0)": np.flatnonzero(src == 2),
         }
         bins = np.linspace(0, 1, 41)
         d = rec.config["data"]["d"]
@@ -311,7 +367,8 @@ BOUNDARY_X2 = (0.55, -0.55)
 def make_boundary(out_dir: Path, runs: Runs) -> list[Path]:
     """sgn f on the plane (x_0, x_1) with x_2 = +0.55 (top; the XOR label is sgn x_1) and
     x_2 = −0.55 (bottom; label −sgn x_1), noise coordinates 0, for seed 0: the clean baseline,
-    noisy-label pre-training at η = 0.2 (head kept) and input-noise pre-training. A network of
+    noisy-label pre-training at η = 0.2 (head kept) and feature-preserving input-noise
+    pre-training. A network of
     the linear feature alone has the vertical boundary x_0 = 0, one of the XOR pair alone the
     horizontal x_1 = 0; the shaded bands |x| < 0.1 are the margins where no data lie."""
     rec = _sgd(runs, "linxor")
@@ -319,7 +376,7 @@ def make_boundary(out_dir: Path, runs: Runs) -> list[Path]:
     seed0 = {}
     for name, idx in (("clean baseline", V.baseline_runs(rec)),
                       (f"pre-trained η = {SHOWN_ETA:g}", V.runs(rec, "keep", SHOWN_ETA)),
-                      ("input-noise pre-trained", V.runs(rec, "input-noise", 0.0))):
+                      ("input noise, feature-preserving", V.runs(rec, "input-noise", 0.0))):
         if idx.size:
             seed0[name] = int(idx[np.argmin(a["phase2/seed"][idx])])
     d = rec.config["data"]["d"]
