@@ -133,6 +133,6 @@ def f3_hidden(out_dir, runs):
         for ax in axes[:, 0]:
             ax.set_xlim(0, min(float(r["true"].times[-1]), 3.0 * tc[0]))
     cfg = r["true"].config
-    cap = (f"F3. (n,k)=({cfg['data']['n']},3), width {cfg['net']['m']}, B=32, eta=0.1; t_c of "
+    cap = (f"F3. (n,k)=({cfg['data']['d']},3), width {cfg['net']['m']}, B=32, eta=0.1; t_c of "
            f"seed 0 = {tc[0]}. Differs from the paper: " + "; ".join(COMMON) + ".")
     return _save(fig, out_dir, "barak2022-f3-hidden", cap)
