@@ -30,14 +30,15 @@ def _R(seeds, quick, q, full):
 
 @experiment("barak2022.grid")
 def grid(quick, seeds, runtime):
-    """EF1: every (n, k) of the grid, R seeds each, budget 10^5 steps (quick: 4000), probe every 25
-    steps (quick 20: fine enough that t_c of k = 2, ~10^2 steps, is resolved)."""
+    """EF1: every (n, k) of the grid, R seeds each, budget 10^5 steps (quick: 4000), probe every
+    10 steps for k = 2 (t_c ~ 10^2 steps), 25 (quick 20) for k = 3, 50 for k = 4."""
     R = _R(seeds, quick, 8, 25)
     ns, ks = ((10, 20), (2, 3)) if quick else ((10, 20, 30), (2, 3, 4))
-    steps, every = (4000, 20) if quick else (100_000, 25)  # k = 2 solves in ~10^2 steps
+    steps = 4000 if quick else 100_000
+    every = {2: 10, 3: 20 if quick else 25, 4: 50}  # k = 2 solves in ~10^2 steps
     if tiny(quick):
         ns, ks, steps = (8,), (2, 3), 600
-    return {f"n={n},k={k}": run_parity(n, k, R, steps=steps, every=every, runtime=runtime)
+    return {f"n={n},k={k}": run_parity(n, k, R, steps=steps, every=every[k], runtime=runtime)
             for n in ns for k in ks}
 
 
@@ -145,13 +146,13 @@ def gap(quick, seeds, runtime):
 @experiment("barak2022.early")
 def early(quick, seeds, runtime):
     """Fig. 2 (no early successes): many seeds of one setting at a fine probe interval, so that
-    t_c/median(t_c) is resolved near 1/4. Full: (30, 3), R = 200, probe every 20 steps; quick:
+    t_c/median(t_c) is resolved near 1/4. Full: (30, 3), R = 200, probe every 50 steps; quick:
     (20, 3), R = 32, every 20."""
     R = _R(seeds, quick, 32, 200)
     n, steps = (20, 8000) if quick else (30, 100_000)
     if tiny(quick):
         n, steps = 8, 600
-    return run_parity(n, 3, R, steps=steps, every=20 if not tiny(quick) else 10,
+    return run_parity(n, 3, R, steps=steps, every=10 if tiny(quick) else 20 if quick else 50,
                       runtime=runtime)
 
 
