@@ -1,7 +1,8 @@
 """The experiments (Records only; the claims and figures read them). Defaults of the card
 [PAPER]: width-100 ReLU, hinge loss, online SGD with B = 32, η = 0.1, no weight decay, biases
 and second layer trained; PyTorch's default uniform init (the card's "Xavier" is an option of
-``data.init_params``). Quick plans are smoke tiers (small n, few seeds, short budgets).
+``data.init_params``). Every training run draws its data from the registered kind ``parity``
+(``train.run_parity``). Quick plans are smoke tiers (small n, few seeds, short budgets).
 """
 
 from __future__ import annotations
