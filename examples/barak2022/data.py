@@ -1,11 +1,24 @@
-"""The (n, k)-sparse parity, streamed: a fresh minibatch at every SGD step.
+"""The (n, k)-sparse parity as a registered *streaming* data kind (``--data parity``).
 
-x ~ Unif{±1}^n, y = χ_S(x) = Π_{i∈S} x_i with |S| = k [PAPER]. The support S of run r is drawn
-from the run seed (``support``), the stream from per-run generators seeded by the run seed
-(``ParityStream``), the 2^13-point validation set from a third per-run generator
-(``validation_set``); so a batch of R runs reproduces R separate runs. Label noise: each streamed
-label flipped with probability ``noise``; ``random_labels``: i.i.d. ±1 labels independent of x
-(the random-label control). Validation labels are always clean.
+x ~ Unif{±1}^n, y = χ_S(x) = Π_{i∈S} x_i with |S| = k [PAPER]. twolayer's ``DataConfig.d`` is
+the paper's n (the input dimension); ``DataConfig.n`` is the size of the finite training set
+that the probes and baselines see (online SGD never trains on it); ``DataConfig.n_test`` is the
+validation set, 2^13 fresh points by default [PAPER: success = 100% accuracy on 2^13 points].
+
+S = {0, …, k−1} (the first k coordinates) for every run. The inputs are uniform and every init
+below draws its coordinates i.i.d., so the law of everything measured (all probes are
+equivariant under permuting coordinates, with S permuted alike) is the same for every S of
+size k; S is fixed because a streaming kind's ``draw`` sees the config, not the run's extras
+(see docs/papers/barak2022.md, "API"). The probes read S from ``extras["support"]``.
+
+Label noise through the common noise fields: ``noise_model="iid"`` flips each streamed label
+with probability ``noise``; ``noise_model="random"`` replaces it with probability ``noise`` by
+an i.i.d. uniform ±1 label (``noise = 1``: the random-label control, labels independent of x).
+Validation labels used by the probes (``y_test_true``) are always clean.
+
+Training streams (:class:`ParityStream`): every SGD step a fresh batch of B points per run,
+drawn with the kind's own ``draw`` from a per-run generator seeded by the run's stream seed and
+kept across calls of ``train`` (segments continue the stream, they do not replay it).
 
 The hinge loss ℓ(z) = max(0, 1 − z) of the margin z = y f [INFERRED from "hinge"]:
 ℓ'(z) = −1[z < 1], so ψ(u) = −ℓ'(−u) = 1[−u < 1] = 1[u > −1] and the kernels' coefficient is
@@ -21,13 +34,26 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 
-from twolayer.api import Dataset, Loss, Params, register_loss
+from twolayer.api import (
+    ConfigError,
+    DataConfig,
+    DataKind,
+    Dataset,
+    Flag,
+    Loss,
+    Params,
+    iid_sampler,
+    register_data_kind,
+    register_loss,
+)
 
 VALIDATION = 2**13  # [PAPER]: success = 100% accuracy on a validation batch of 2^13
-_STREAMS = {"support": 1, "stream": 2, "validation": 3, "init": 4}
+_STREAMS = {"stream": 2, "init": 4}
 
 
 def gen(seed: int, stream: str) -> torch.Generator:
@@ -55,13 +81,62 @@ def _hinge_psi_(u: torch.Tensor) -> torch.Tensor:
 HINGE = register_loss("hinge", Loss(_hinge_value, _hinge, _hinge_psi_), replace=True)
 
 
-# -- data ------------------------------------------------------------------------------------
-def support(n: int, k: int, seeds: list[int]) -> torch.Tensor:
-    """[R, n] bool: the mask of S per run (k coordinates drawn from the run seed)."""
-    mask = torch.zeros(len(seeds), n, dtype=torch.bool)
-    for r, s in enumerate(seeds):
-        mask[r, torch.randperm(n, generator=gen(s, "support"))[:k]] = True
-    return mask
+# -- the data kind ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ParityConfig(DataConfig):
+    """``--data parity``: x ~ Unif{±1}^d, y = Π_{i<k} x_i (d = the paper's n, k = |S|)."""
+
+    kind: str = "parity"
+    d: int = 30
+    n: int = 256
+    n_test: int = VALIDATION
+    noise: float = 0.0
+    k: int = 3
+
+    noise_models: ClassVar[tuple[str, ...]] = ("iid", "random")
+    noise_models_hint: ClassVar[str] = ("--data parity: iid (flip with probability --noise) or "
+                                        "random (replace by a uniform label; --noise 1 = random "
+                                        "labels)")
+    min_d: ClassVar[int] = 1
+
+    def check(self) -> None:
+        if isinstance(self.k, bool) or not isinstance(self.k, int) or not 1 <= self.k <= self.d:
+            raise ConfigError("k", self.k, f"must be an integer, valid range is [1, d = {self.d}]")
+
+
+def signs(shape: tuple[int, ...], g: torch.Generator, dtype=torch.float32) -> torch.Tensor:
+    return torch.randint(0, 2, shape, generator=g).to(dtype).mul_(2).sub_(1)
+
+
+def draw(cfg: ParityConfig, n: int, g: torch.Generator, dtype: torch.dtype
+         ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """n fresh points of one run: x [n, d] uniform on {±1}^d, clean labels χ_S(x) [n] with
+    S = {0..k−1}, cluster ids [n] (all 0: the parity has no clusters)."""
+    x = signs((n, cfg.d), g, dtype)
+    return x, x[:, :cfg.k].prod(-1), torch.zeros(n, dtype=torch.long)
+
+
+def _setup(cfg: ParityConfig, g: torch.Generator, dtype: torch.dtype) -> dict[str, torch.Tensor]:
+    mask = torch.zeros(cfg.d, dtype=dtype)
+    mask[:cfg.k] = 1
+    return {"support": mask}
+
+
+def _fixed(cfg, n, extras, g, dtype):
+    return draw(cfg, n, g, dtype)
+
+
+PARITY = register_data_kind(DataKind(
+    "parity", ParityConfig, iid_sampler(_setup, _fixed),
+    flags=(Flag("k", int, "--data parity: |S|, the parity's degree, 1 <= k <= d (default 3)"),),
+    about="parity ((d, k)-sparse parity on {±1}^d, streamed: online SGD)", stream=draw))
+
+
+# -- helpers on the kind ------------------------------------------------------------------------
+def support(n: int, k: int, runs: int) -> torch.Tensor:
+    """[R, n] bool: the kind's mask of S for ``runs`` runs."""
+    mask = _setup(ParityConfig(d=n, k=k), torch.Generator(), torch.float32)["support"] > 0.5
+    return mask.unsqueeze(0).expand(runs, -1).clone()
 
 
 def parity(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -71,31 +146,27 @@ def parity(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return torch.where(m, x, torch.ones_like(x)).prod(-1)
 
 
-def signs(shape: tuple[int, ...], g: torch.Generator, dtype=torch.float32) -> torch.Tensor:
-    return torch.randint(0, 2, shape, generator=g).to(dtype).mul_(2).sub_(1)
-
-
-def validation_set(n: int, mask: torch.Tensor, seeds: list[int], size: int = VALIDATION,
-                   dtype=torch.float32) -> Dataset:
-    """A Dataset whose inputs (train and test alike) are ``size`` fresh points per run with clean
-    labels; ``extras["support"]`` [R, n] holds the 0/1 mask of S (the probes read it)."""
-    x = torch.stack([signs((size, n), gen(s, "validation"), dtype) for s in seeds])
-    y = parity(x, mask)
-    zeros = torch.zeros(x.shape[:2], dtype=torch.long)
-    return Dataset(x=x, y_true=y, y=y, noisy=torch.zeros(x.shape[:2], dtype=torch.bool),
-                   cluster=zeros, x_test=x, y_test_true=y, y_test=y, cluster_test=zeros,
-                   num_classes=2, kind="parity", extras={"support": mask.to(dtype)})
+def relabel(cfg: ParityConfig, y: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+    """Streamed labels under the config's noise: iid flips with probability p, or replacement
+    by a uniform ±1 label with probability p (``random``)."""
+    if cfg.noise <= 0:
+        return y
+    u = torch.rand(y.shape, generator=g)
+    if cfg.noise_model == "iid":
+        return torch.where(u < cfg.noise, -y, y)
+    return torch.where(u < cfg.noise, signs(tuple(y.shape), g, y.dtype), y)
 
 
 class ParityStream:
-    """A MinibatchObjective: every step a fresh batch (x [R, B, n], y [R, B], s = 1/B) from
-    per-run generators, kept across calls of ``train`` (segments continue the stream)."""
+    """A MinibatchObjective: every step a fresh batch (x [R, B, n], y [R, B], s = 1/B) drawn with
+    the kind's ``draw`` from per-run generators (seeded by ``stream_seeds``), labels relabelled
+    by the config's noise; the generators are kept across calls of ``train``, so training in
+    segments continues the stream. Points are drawn ``chunk`` steps at a time (one ``draw`` of
+    chunk·B points per run)."""
 
-    def __init__(self, n: int, mask: torch.Tensor, seeds: list[int], noise: float = 0.0,
-                 random_labels: bool = False, chunk: int = 64):
-        self.n, self.mask, self.noise, self.random_labels = n, mask, float(noise), random_labels
-        self.gens = [gen(s, "stream") for s in seeds]
-        self.chunk = chunk
+    def __init__(self, cfg: ParityConfig, stream_seeds: list[int], chunk: int = 64):
+        self.cfg, self.chunk = cfg, chunk
+        self.gens = [gen(s, "stream") for s in stream_seeds]
 
     def __call__(self, out: torch.Tensor, data: Dataset) -> torch.Tensor:
         raise ValueError("the parity stream is online SGD: set a batch size")
@@ -107,17 +178,14 @@ class ParityStream:
                     budget: int) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
         dev, dt = data.x.device, data.x.dtype
         s = torch.full((len(self.gens), batch), 1.0 / batch, dtype=dt, device=dev)
-        C = self.chunk
+        C, cfg = self.chunk, self.cfg
         while True:
-            x = torch.stack([signs((C, batch, self.n), g, dt) for g in self.gens])
-            if self.random_labels:
-                y = torch.stack([signs((C, batch), g, dt) for g in self.gens])
-            else:
-                y = parity(x, self.mask)
-                if self.noise > 0:
-                    flip = torch.stack([torch.rand((C, batch), generator=g) for g in self.gens])
-                    y = torch.where(flip < self.noise, -y, y)
-            x, y = x.to(dev), y.to(dev)
+            xs, ys = [], []
+            for g in self.gens:
+                x, y, _ = draw(cfg, C * batch, g, dt)
+                xs.append(x.view(C, batch, cfg.d))
+                ys.append(relabel(cfg, y, g).view(C, batch))
+            x, y = torch.stack(xs).to(dev), torch.stack(ys).to(dev)
             for c in range(C):
                 yield x[:, c], y[:, c], s
 

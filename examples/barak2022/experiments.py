@@ -1,7 +1,8 @@
 """The experiments (Records only; the claims and figures read them). Defaults of the card
 [PAPER]: width-100 ReLU, hinge loss, online SGD with B = 32, η = 0.1, no weight decay, biases
 and second layer trained; PyTorch's default uniform init (the card's "Xavier" is an option of
-``data.init_params``). Quick plans are smoke tiers (small n, few seeds, short budgets).
+``data.init_params``). Every training run draws its data from the registered kind ``parity``
+(``train.run_parity``). Quick plans are smoke tiers (small n, few seeds, short budgets).
 """
 
 from __future__ import annotations
@@ -30,13 +31,15 @@ def _R(seeds, quick, q, full):
 
 @experiment("barak2022.grid")
 def grid(quick, seeds, runtime):
-    """EF1: every (n, k) of the grid, R seeds each, budget 10^5 steps (quick: 4000)."""
+    """EF1: every (n, k) of the grid, R seeds each, budget 10^5 steps (quick: 4000), probe every
+    10 steps for k = 2 (t_c ~ 10^2 steps), 25 (quick 20) for k = 3, 50 for k = 4."""
     R = _R(seeds, quick, 8, 25)
     ns, ks = ((10, 20), (2, 3)) if quick else ((10, 20, 30), (2, 3, 4))
-    steps, every = (4000, 50) if quick else (100_000, 100)
+    steps = 4000 if quick else 100_000
+    every = {2: 10, 3: 20 if quick else 25, 4: 50}  # k = 2 solves in ~10^2 steps
     if tiny(quick):
         ns, ks, steps = (8,), (2, 3), 600
-    return {f"n={n},k={k}": run_parity(n, k, R, steps=steps, every=every, runtime=runtime)
+    return {f"n={n},k={k}": run_parity(n, k, R, steps=steps, every=every[k], runtime=runtime)
             for n in ns for k in ks}
 
 
@@ -115,7 +118,7 @@ def thm4(quick, seeds, runtime):
     out = {}
     for name, (n, k, head) in settings.items():
         rs = list(range(R))
-        mask = support(n, k, rs)
+        mask = support(n, k, R)
         p = init_params(n, m, rs, bias=False, init="sign", head=head, dtype=torch.float64)
         G = population_gradient(p, mask)
         top = G.abs().topk(k, dim=2).indices  # [R, m, k]
@@ -139,3 +142,71 @@ def gap(quick, seeds, runtime):
     n = 8 if tiny(quick) else 12 if quick else 14
     return run_parity(n, 3, R, steps=600 if tiny(quick) else 6000, every=50,
                       extra_probes=("barak_gap",), runtime=runtime)
+
+
+@experiment("barak2022.early")
+def early(quick, seeds, runtime):
+    """Fig. 2 (no early successes): many seeds of one setting at a fine probe interval, so that
+    t_c/median(t_c) is resolved near 1/4. Full: (30, 3), R = 200, probe every 50 steps; quick:
+    (20, 3), R = 32, every 20."""
+    R = _R(seeds, quick, 32, 200)
+    n, steps = (20, 8000) if quick else (30, 100_000)
+    if tiny(quick):
+        n, steps = 8, 600
+    return run_parity(n, 3, R, steps=steps, every=10 if tiny(quick) else 20 if quick else 50,
+                      runtime=runtime)
+
+
+INITS, STREAMS = 8, 4
+
+
+@experiment("barak2022.icc")
+def icc(quick, seeds, runtime):
+    """Fig. 2-center (t_c set by the init): INITS initialisations crossed with STREAMS SGD
+    streams (run r: init seed r // STREAMS, stream seed 10^6 + r), (40, 3); quick: (20, 3).
+    ``seeds`` (if given) is the number of inits."""
+    g = seeds or (4 if tiny(quick) else INITS)
+    n, steps = (20, 8000) if quick else (40, 100_000)
+    if tiny(quick):
+        n, steps = 8, 600
+    R = g * STREAMS
+    return run_parity(n, 3, R, steps=steps, every=20 if quick else 50, runtime=runtime,
+                      init_seeds=[r // STREAMS for r in range(R)],
+                      stream_seeds=[1_000_000 + r for r in range(R)])
+
+
+def scaling_ns(quick: bool) -> tuple[tuple[int, ...], int]:
+    """The n of the exponent experiment and the n that splits it into a low and a high range
+    (both ranges contain it): full n in {20, 30, 50, 70, 100} split at 50 (the card's [20, 50]
+    and [50, 100]); quick {10, 14, 20, 28} split at 20; tiny {6, 8, 10} split at 8."""
+    if tiny(quick):
+        return (6, 8, 10), 8
+    return ((10, 14, 20, 28), 20) if quick else ((20, 30, 50, 70, 100), 50)
+
+
+@experiment("barak2022.scaling")
+def scaling(quick, seeds, runtime):
+    """Fig. 2-right (the exponent at larger n): t_c of (n, 3) over a wider range of n at one
+    constant eta = 0.1, R seeds per n, budget 10^5 steps (quick 8000)."""
+    R = _R(seeds, quick, 8, 16)
+    ns, _ = scaling_ns(quick)
+    steps = 600 if tiny(quick) else 8000 if quick else 100_000
+    return {f"n={n},k=3": run_parity(n, 3, R, steps=steps, every=20 if quick else 50,
+                                     runtime=runtime) for n in ns}
+
+
+def widths(quick: bool) -> tuple[int, ...]:
+    """The widths of the width experiment (the smallest is the reference r = 8 >= k)."""
+    return (8, 32) if tiny(quick) else (8, 128) if quick else (8, 64, 1024)
+
+
+@experiment("barak2022.width")
+def width(quick, seeds, runtime):
+    """Fig. 4-left / Fig. 14 (width): t_c of (40, 3) for widths r (quick: (16, 3)), R seeds each,
+    budget 10^5 steps (quick 8000), probe every 50 steps (quick 20)."""
+    R = _R(seeds, quick, 8, 16)
+    n, steps = (16, 8000) if quick else (40, 100_000)
+    if tiny(quick):
+        n, steps = 8, 600
+    return {f"r={m}": run_parity(n, 3, R, m=m, steps=steps, every=20 if quick else 50,
+                                 runtime=runtime) for m in widths(quick)}
