@@ -30,9 +30,9 @@ test-slow: $(STAMP)
 test-all: $(STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider -m "slow or not slow"
 
-# Every registered figure into figures/ (PNGs + README.md); on a CPU Fig. 2's steps are capped.
+# Every registered figure, and the Barak example plugin's, into figures/ (PNGs + README.md); on a CPU Fig. 2's steps are capped.
 figures: $(STAMP)
-	$(VENV)/bin/twolayer figures --out figures/
+	$(VENV)/bin/twolayer figures --out figures/ examples/barak2022
 
 # Smoke test: tiny settings into a fresh temporary directory (never over figures/).
 figures-quick: $(STAMP)
