@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from barak_helpers import FakeRuns
 
 from twolayer.api import (
     Config,
@@ -212,12 +213,6 @@ def test_probe_formulas(plugin) -> None:
 
 
 # -- claims against doctored records ----------------------------------------------------------
-class FakeRuns:
-    def __init__(self, results):
-        self.results = results
-
-    def get(self, name):
-        return self.results[name]
 
 
 @pytest.fixture(scope="module")

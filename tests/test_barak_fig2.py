@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from barak_helpers import FakeRuns
 
 from twolayer.api import Runtime, register_data_kind, register_loss
 from twolayer.plugins import load_path
@@ -37,12 +38,6 @@ def plugin():
     config._DATA_KINDS.pop("parity", None)
 
 
-class FakeRuns:
-    def __init__(self, results):
-        self.results = results
-
-    def get(self, name):
-        return self.results[name]
 
 
 @pytest.fixture(scope="module")
