@@ -115,7 +115,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     prog = f"twolayer {args.command}"
     try:
         with stop_on_signals():
-            return int(args.run(args) or 0)
+            from .commands.timingflag import run_command
+
+            return run_command(args)
     except WriteFailed as e:
         print(f"{prog}: error: {e}", file=sys.stderr)
         return 1

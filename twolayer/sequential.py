@@ -48,16 +48,29 @@ import dataclasses
 import math
 import time
 from collections.abc import Callable, Iterable, Sequence
+from functools import lru_cache
 
 import numpy as np
 
-from .stats import ERROR, FAILS, HOLDS, INCONCLUSIVE, Interval, finite, fmt_num
+from .stats import (
+    ERROR,
+    FAILS,
+    HOLDS,
+    INCONCLUSIVE,
+    Comparison,
+    Interval,
+    combine,
+    finite,
+    fmt_num,
+)
 
 ALPHA = 0.05  # two-sided: P(the true mean leaves the sequence at some look) <= ALPHA
 TARGET_SEEDS = 8  # the mixture precision c is tuned for the narrowest interval at this n
 GROWTH = 2  # seeds multiply by this from one look to the next
 MAX_LOOKS = 8  # at most S_1 * 2^7 seeds
 METHOD = "confidence sequence (Lai t-mixture)"
+SIGN_METHOD = "sign sequence (beta-binomial mixture)"
+SIGN_PRIOR = 0.5  # the sign sequence mixes over q ~ Beta(a, a) (a = 1/2: Jeffreys)
 
 
 def _half_width_factor(n: int, c: float, alpha: float) -> float:
@@ -172,6 +185,159 @@ def cs_seeds_needed(values: Iterable[float], threshold: float, alpha: float = AL
     return max(hi, int(v.size)) if hi <= most else None
 
 
+# ---------------------------------------------------------------------------------------------
+# The sign sequence: the median compared with a threshold, for heavy-tailed or bimodal values.
+
+
+def log_sign_mixture(above: int, n: int, a: float = SIGN_PRIOR) -> float:
+    """log M_n for the sign sequence: of the n values not equal to the threshold, ``above`` lie
+    above it. M_n = ∫ q^s (1−q)^(n−s) dBeta(q; a, a) / 2^−n = B(s + a, n − s + a)/B(a, a)·2^n is
+    the beta-binomial mixture likelihood ratio against p = P(X > threshold | X ≠ threshold)
+    = 1/2 (Robbins' mixture); under any p, M_n(p) with p in place of 1/2 is a nonnegative
+    martingale with M_0 = 1, so {p : M_n(p) < 1/α} is a confidence sequence for p (Ville).
+    log M_n(p) is convex in p with its minimum at s/n, so that sequence lies wholly above 1/2
+    exactly when s > n/2 and M_n(1/2) ≥ 1/α (and wholly below when s < n/2 and the same)."""
+    from scipy.special import betaln
+
+    if n <= 0:
+        return 0.0
+    return float(betaln(above + a, n - above + a) - betaln(a, a) + n * math.log(2.0))
+
+
+def sign_decide(values: Iterable[float], threshold: float, direction: str,
+                alpha: float = ALPHA) -> str:
+    """The sign sequence's verdict: *holds* when the confidence sequence for
+    p = P(X > threshold | X ≠ threshold) lies wholly on the claimed side of 1/2 (above for
+    ``">="``, below for ``"<="``), *fails* when wholly on the other, else inconclusive. Values
+    equal to the threshold are dropped (as in the exact sign test)."""
+    if direction not in (">=", "<="):
+        raise ValueError(f"direction must be '>=' or '<=', not {direction!r}")
+    v = finite(values)
+    above, below = int((v > threshold).sum()), int((v < threshold).sum())
+    n = above + below
+    if n == 0 or above == below or log_sign_mixture(above, n) < math.log(1.0 / alpha):
+        return INCONCLUSIVE
+    claimed = above > below if direction == ">=" else below > above
+    return HOLDS if claimed else FAILS
+
+
+def sign_cs(values: Iterable[float], alpha: float = ALPHA) -> tuple[float, Interval]:
+    """(median, interval): the median's confidence sequence implied by :func:`sign_decide`, the
+    order statistics [v_(i), v_(N−1−i)] (0-indexed, N finite values) with i the largest index
+    at which "the median exceeds any m < v_(i)" is decided (−inf, inf when none is). For
+    display: the verdict is :func:`sign_decide`'s, which treats ties with the threshold
+    exactly."""
+    v = np.sort(finite(values))
+    n = v.size
+    if n == 0:
+        return math.nan, (math.nan, math.nan)
+    med = float(np.median(v))
+    level = math.log(1.0 / alpha)
+    best = -1
+    for i in range(n):
+        above = n - i
+        if 2 * above > n and log_sign_mixture(above, n) >= level:
+            best = i
+    if best < 0:
+        return med, (-math.inf, math.inf)
+    return med, (float(v[best]), float(v[n - 1 - best]))
+
+
+def sign_cs_outcome(values: Iterable[float], threshold: float, direction: str,
+                    alpha: float = ALPHA) -> tuple[str, float, Interval]:
+    """(verdict, median, interval) of one sign comparison at one look."""
+    med, ci = sign_cs(values, alpha)
+    return sign_decide(values, threshold, direction, alpha), med, ci
+
+
+def sign_seeds_needed(values: Iterable[float], threshold: float, alpha: float = ALPHA,
+                      most: int = 100_000) -> int | None:
+    """The smallest N at which the sign sequence would decide with the measured share of
+    values above the threshold held fixed; None for an even split, no values, or N > most."""
+    v = finite(values)
+    above, below = int((v > threshold).sum()), int((v < threshold).sum())
+    n = above + below
+    if n == 0 or above == below:
+        return None
+    share = max(above, below) / n
+    level = math.log(1.0 / alpha)
+    size = 1
+    while size <= most:
+        k = int(math.floor(share * size))
+        if 2 * k > size and log_sign_mixture(k, size) >= level:
+            return max(size, int(v.size))
+        size += 1 if size < 256 else size // 16
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# A claim's comparisons, each judged by its sequence at level α/k.
+
+
+@lru_cache(maxsize=32)
+def _mixture_c_at(alpha: float) -> float:
+    return mixture_c(alpha=alpha)
+
+
+def comparisons_of(o: object) -> tuple[Comparison, ...] | None:
+    """The one-sided comparisons an Outcome was decided from: its ``comparisons``, else one
+    t comparison from ``per_seed``, ``threshold`` and ``direction``; None when it has neither
+    (then ``--seeds auto`` cannot judge it)."""
+    comps = getattr(o, "comparisons", None)
+    if comps:
+        return tuple(comps)
+    ps, thr, d = (getattr(o, "per_seed", None), getattr(o, "threshold", None),
+                  getattr(o, "direction", None))
+    if ps is not None and thr is not None and d in (">=", "<="):
+        return (Comparison(tuple(float(x) for x in ps), float(thr), d, "t"),)
+    return None
+
+
+def judge_comparisons(comps: Sequence[Comparison], alpha: float = ALPHA,
+                      rule: Callable[[Sequence[str]], str] | None = None,
+                      ) -> tuple[str, list[tuple[str, float, Interval]]]:
+    """(claim verdict, per comparison (verdict, statistic, interval)): each of the k
+    comparisons judged by its own sequence at level α/k (t-mixture for ``"t"``, sign sequence
+    for ``"sign"``), then ``rule`` (default :func:`~twolayer.stats.combine`: holds when every
+    one holds, fails when one fails). With probability ≥ 1 − α every one of the k sequences
+    covers its true value at every look (Bonferroni over k, Ville within each), so a rule that
+    decides only what the decided comparisons imply is wrong with probability ≤ α."""
+    k = max(1, len(comps))
+    a = alpha / k
+    parts = []
+    for cmp in comps:
+        if cmp.test == "sign":
+            parts.append(sign_cs_outcome(cmp.values, cmp.threshold, cmp.direction, a))
+        else:
+            parts.append(cs_outcome(cmp.values, cmp.threshold, cmp.direction, a,
+                                    _mixture_c_at(a)))
+    outs = [p[0] for p in parts]
+    return (rule(outs) if rule is not None else combine(*outs)), parts
+
+
+def comparisons_seeds_needed(comps: Sequence[Comparison], alpha: float = ALPHA,
+                             ) -> int | None:
+    """The most seeds any undecided comparison would need at level α/k at its measured effect
+    (:func:`cs_seeds_needed`, :func:`sign_seeds_needed`); None when one has no effect."""
+    k = max(1, len(comps))
+    a = alpha / k
+    need = []
+    for cmp in comps:
+        if cmp.test == "sign":
+            if sign_decide(cmp.values, cmp.threshold, cmp.direction, a) != INCONCLUSIVE:
+                continue
+            need.append(sign_seeds_needed(cmp.values, cmp.threshold, a))
+        else:
+            verdict, _, _ = cs_outcome(cmp.values, cmp.threshold, cmp.direction, a,
+                                       _mixture_c_at(a))
+            if verdict != INCONCLUSIVE:
+                continue
+            need.append(cs_seeds_needed(cmp.values, cmp.threshold, a, _mixture_c_at(a)))
+    if not need or any(n is None for n in need):
+        return None
+    return max(need)
+
+
 def looks(first: int, growth: int = GROWTH, most: int = MAX_LOOKS) -> list[int]:
     """The seed counts of looks 1..most: S_1, growth·S_1, growth²·S_1, ..."""
     return [int(first) * growth**k for k in range(most)]
@@ -200,6 +366,8 @@ class _State:
     look: int = 1
     seeds_at: list[int] = dataclasses.field(default_factory=list)
     outcome: object = None  # the last Outcome judged by the sequence
+    comps: tuple[Comparison, ...] = ()  # its comparisons
+    parts: list = dataclasses.field(default_factory=list)  # per comparison (verdict, stat, ci)
     verdict: str = INCONCLUSIVE
     mean: float = math.nan
     ci: Interval = (math.nan, math.nan)
@@ -207,14 +375,16 @@ class _State:
     stalled: bool = False  # not extended further (no more per-seed values, or own verdict)
 
 
-def _update(st: _State, o: object, alpha: float, c: float, look: int) -> None:
-    """Judge one claim at one look by the sequence. The sequence decides only where the
-    check's own verdict agrees: a check may also require premises or other conditions (its
-    own verdict is then inconclusive or the other outcome although the mean clears the
-    threshold), which the sequence does not see; then the verdict is inconclusive and the
-    claim is not extended further."""
+def _update(st: _State, o: object, alpha: float, look: int) -> None:
+    """Judge one claim at one look by its comparisons' sequences. The sequences decide only
+    where the check's own verdict agrees: a check may also require premises or other
+    conditions (its own verdict is then inconclusive or the other outcome although the
+    comparisons are decided), which the sequences do not see; then the verdict is inconclusive
+    and the claim is not extended further."""
     st.outcome = o
-    st.verdict, st.mean, st.ci = cs_outcome(o.per_seed, o.threshold, o.direction, alpha, c)
+    st.comps = comparisons_of(o) or ()
+    st.verdict, st.parts = judge_comparisons(st.comps, alpha, getattr(o, "rule", None))
+    _, st.mean, st.ci = st.parts[0]
     if st.verdict != INCONCLUSIVE and o.verdict != st.verdict:
         st.note = (f"at look {look} the sequence says {st.verdict} but the check's own verdict "
                    f"is {o.verdict} (its premises or other conditions, which the sequence does "
@@ -225,8 +395,13 @@ def _update(st: _State, o: object, alpha: float, c: float, look: int) -> None:
 
 def _eligible(o: object) -> bool:
     return (o is not None and getattr(o, "verdict", ERROR) != ERROR
-            and o.per_seed is not None and o.threshold is not None
-            and o.direction in (">=", "<="))
+            and comparisons_of(o) is not None)
+
+
+def _nested_all(before: Sequence[Comparison], after: Sequence[Comparison]) -> bool:
+    return len(before) == len(after) and all(
+        b.threshold == a.threshold and b.direction == a.direction and b.test == a.test
+        and nested(b.values, a.values) for b, a in zip(before, after))
 
 
 def auto_check(
@@ -265,13 +440,13 @@ def auto_check(
         v, o = judged(cl, runs)
         st = _State(cl, v, _eligible(o))
         if st.controlled:
-            st.seeds_at.append(len(o.per_seed))
-            _update(st, o, alpha, c, 1)
+            st.seeds_at.append(len(comparisons_of(o)[0].values))
+            _update(st, o, alpha, 1)
         states.append(st)
     last_cost = clock() - start
     cost.update(getattr(runs, "seconds", {}))
     pending = [s for s in states if s.controlled and not s.decided and not s.stalled]
-    first = max((len(s.outcome.per_seed) for s in pending), default=0)
+    first = max((len(s.comps[0].values) for s in pending), default=0)
     schedule = looks(max(1, first), GROWTH, max_looks)
     k = 1
     while pending and k < max_looks:
@@ -299,20 +474,21 @@ def auto_check(
                 st.note = (f"at look {k + 1} ({seeds} seeds) the check gave no per-seed values "
                            f"to compare ({getattr(o, 'verdict', 'error')})")
                 continue
-            if not nested(st.outcome.per_seed, o.per_seed):
+            new = comparisons_of(o)
+            if not _nested_all(st.comps, new):
                 st.controlled = False
-                st.note = (f"the per-seed values at look {k + 1} ({len(o.per_seed)} seeds) do "
-                           f"not extend those of look {st.look} ({len(st.outcome.per_seed)}): "
-                           "the runs are not nested")
+                st.note = (f"the comparisons at look {k + 1} ({len(new[0].values)} seeds) do "
+                           f"not extend those of look {st.look} ({len(st.comps[0].values)}): "
+                           "the runs are not nested, or the comparisons changed")
                 continue
-            if len(o.per_seed) <= len(st.outcome.per_seed):  # the same runs again
+            if len(new[0].values) <= len(st.comps[0].values):  # the same runs again
                 st.stalled = True
                 st.note = (f"its experiments gave no more seeds at look {k + 1} "
-                           f"({seeds} asked, {len(o.per_seed)} values): not extended further")
+                           f"({seeds} asked, {len(new[0].values)} values): not extended further")
                 continue
             st.look = k + 1
-            st.seeds_at.append(len(o.per_seed))
-            _update(st, o, alpha, c, k + 1)
+            st.seeds_at.append(len(new[0].values))
+            _update(st, o, alpha, k + 1)
         last_cost = clock() - t0
         cost.update(getattr(runs, "seconds", {}))
         pending = [s for s in pending if s.controlled and not s.decided and not s.stalled]
@@ -320,34 +496,56 @@ def auto_check(
     return [_verdict(st, alpha, c, schedule[:k]) for st in states]
 
 
+def _part_text(cmp: Comparison, part: tuple[str, float, Interval]) -> str:
+    verdict, stat, (lo, hi) = part
+    what = "mean" if cmp.test == "t" else "median"
+    return (f"{what} {fmt_num(stat)} {cmp.direction} {fmt_num(cmp.threshold)}: {verdict} "
+            f"[{fmt_num(lo)}, {fmt_num(hi)}]")
+
+
 def _verdict(st: _State, alpha: float, c: float, made: list[int]) -> object:
     method = {"method": METHOD, "alpha": alpha, "c": round(c, 6),
               "target_seeds": TARGET_SEEDS, "looks": made}
     if not st.controlled:
-        why = st.note or "its check reports no single mean compared with one number " \
-            "(per_seed, threshold, direction)"
+        why = st.note or "its check reports no comparison of per-seed values with a number " \
+            "(comparisons, or per_seed, threshold and direction)"
         detail = (f"not sequentially controlled: {why}; this is its own check's verdict at "
                   f"look 1. {st.first.detail}").strip()
         return dataclasses.replace(
             st.first, detail=detail,
             sequential={**method, "controlled": False, "look": 1, "seeds": [st.first.seeds]})
     o = st.outcome
-    n = int(finite(o.per_seed).size)
+    comps = st.comps
+    k = len(comps)
+    tests = sorted({cmp.test for cmp in comps})
+    methods = " and ".join(METHOD if t == "t" else SIGN_METHOD for t in tests)
+    if "sign" in tests:
+        method["sign_method"] = SIGN_METHOD
+        method["sign_prior"] = SIGN_PRIOR
+    n = int(finite(comps[0].values).size)
     state = (f"decided at look {st.look} with {n} seeds" if st.decided
              else f"undecided after look {st.look} with {n} seeds"
              + (f" ({st.note})" if st.stalled else ""))
     own = o.verdict
-    detail = (f"{state} ({METHOD}, α = {alpha} over all looks, c = {c:.3g} tuned for "
-              f"{TARGET_SEEDS} seeds; looks at seeds {', '.join(map(str, st.seeds_at))}; "
-              f"interval: mean {fmt_num(st.mean)} ± the sequence's half-width, not a t-interval; "
+    if k == 1:
+        first = ("mean ± the sequence's half-width, not a t-interval" if comps[0].test == "t"
+                 else "the median's order-statistic confidence sequence")
+        how = f"interval: {first}"
+    else:
+        how = (f"{k} comparisons, each at α/{k} = {alpha / k:.4g} (Bonferroni over the "
+               "comparisons, anytime-valid within each): "
+               + "; ".join(_part_text(cmp, p) for cmp, p in zip(comps, st.parts))
+               + "; the interval shown is the first comparison's")
+    detail = (f"{state} ({methods}, α = {alpha} over all looks"
+              + (f", c = {c:.3g} tuned for {TARGET_SEEDS} seeds" if "t" in tests else "")
+              + f"; looks at seeds {', '.join(map(str, st.seeds_at))}; {how}; "
               f"the check's own fixed-seed verdict at this look: {own}). {o.detail}").strip()
     bound = f"{o.bound} (anytime-valid {1 - alpha:.0%} confidence sequence)"
     seq_o = dataclasses.replace(o, verdict=st.verdict, measured=st.mean, ci=st.ci, seeds=n,
                                 bound=bound, detail=detail)
     v = st.claim.verdict(seq_o, st.first.tier)
-    needed = (cs_seeds_needed(o.per_seed, o.threshold, alpha, c)
-              if st.verdict == INCONCLUSIVE else None)
+    needed = comparisons_seeds_needed(comps, alpha) if st.verdict == INCONCLUSIVE else None
     return dataclasses.replace(
         v, seeds_needed=needed,
         sequential={**method, "controlled": True, "look": st.look, "seeds": st.seeds_at,
-                    "decided": st.decided})
+                    "decided": st.decided, "comparisons": k})

@@ -28,6 +28,7 @@ from .net import Params, init_params
 from .probes import summaries
 from .record import Record
 from .seeding import on_cpu
+from .timing import phase
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
@@ -99,11 +100,13 @@ def simulate(config: Config, runtime: Runtime | None = None) -> Record:
     cfg, data, params = setup(config)
     times = probe_times(cfg.train.steps, cfg.probe.num_times, cfg.probe.dense_until)
     start = time.perf_counter()
-    result = train(params, data, cfg.train, times, cfg.probe.probes, runtime, cfg.run_seeds,
-                   weights=stream_objective(cfg.data), configs=cfg)
-    dev_data = data.to(device)
-    err, err_clean = fit_linear(dev_data, cfg.train.objective, bias=True)
-    err_nb, err_clean_nb = fit_linear(dev_data, cfg.train.objective, bias=False)
+    with phase("training"):
+        result = train(params, data, cfg.train, times, cfg.probe.probes, runtime, cfg.run_seeds,
+                       weights=stream_objective(cfg.data), configs=cfg)
+    with phase("baselines"):
+        dev_data = data.to(device)
+        err, err_clean = fit_linear(dev_data, cfg.train.objective, bias=True)
+        err_nb, err_clean_nb = fit_linear(dev_data, cfg.train.objective, bias=False)
     result.wall_seconds = time.perf_counter() - start
     extra = {
         "baseline/linear_test_error": err.cpu().float().numpy(),

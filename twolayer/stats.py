@@ -15,6 +15,8 @@ it with the paper's bound or predicted interval. Nothing here decides from a poi
 - :func:`family_level`: the per-comparison level 1 − (1 − level)/k of a Bonferroni family;
   :func:`holm_outcomes`: the outcomes of k one-sided comparisons inside one claim, with Holm's
   step-down correction (t-test or sign test per comparison);
+- :class:`Comparison` (and :func:`comparisons`): one such comparison as data, which a claim
+  passes on so that ``--seeds auto`` can judge it sequentially;
 - :func:`outliers`: seeds more than 3.5 scaled MADs from the median (flagged and counted);
 - :func:`jackknife`: a statistic of pooled runs and its leave-one-run-out interval
   θ̂ ± t_{R−1} · sqrt((R−1)/R · Σ_r (θ̂_(r) − θ̄_(·))²), optionally on the log scale;
@@ -35,6 +37,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -42,6 +45,34 @@ HOLDS, FAILS, INCONCLUSIVE, ERROR = "holds", "fails", "inconclusive", "error"
 OUTCOMES = (HOLDS, FAILS, INCONCLUSIVE, ERROR)
 
 Interval = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One one-sided comparison inside a claim: the per-seed ``values`` (in run order), the
+    ``threshold`` they are compared with, the claimed side ``direction`` (``">="``/``"<="``) and
+    the ``test``: ``"t"`` (the mean: one-sample t-test) or ``"sign"`` (the median: exact sign
+    test). A claim hands its comparisons to :func:`twolayer.claims.base.outcome` so that
+    ``--seeds auto`` can judge each one by a confidence sequence (:mod:`twolayer.sequential`)."""
+
+    values: tuple[float, ...]
+    threshold: float
+    direction: str
+    test: str = "t"
+
+    def __post_init__(self) -> None:
+        if self.direction not in (">=", "<="):
+            raise ValueError(f"direction must be '>=' or '<=', not {self.direction!r}")
+        if self.test not in ("t", "sign"):
+            raise ValueError(f"test must be 't' or 'sign', not {self.test!r}")
+
+
+def comparisons(items: Iterable[tuple[Iterable[float], float, str]],
+                test: str = "t") -> tuple[Comparison, ...]:
+    """``(values, threshold, direction)`` triples (as :func:`holm_outcomes` takes them) as
+    :class:`Comparison` objects with one ``test`` for all."""
+    return tuple(Comparison(tuple(float(x) for x in np.asarray(v, dtype=np.float64).ravel()),
+                            float(b), d, test) for v, b, d in items)
 
 
 def finite(values: Iterable[float]) -> np.ndarray:

@@ -18,7 +18,7 @@ in ``detail``; the other claims are still judged). The statistics are in :mod:`t
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -30,12 +30,15 @@ from ..stats import (  # noqa: F401  (re-exported for the paper modules)
     FAILS,
     HOLDS,
     INCONCLUSIVE,
+    Comparison,
     combine,
     compare,
     interval_outcome,
     mean_ci,
     seeds_needed,
 )
+from ..stats import comparisons as make_comparisons
+from ..timing import phase
 
 SMOKE, EVIDENCE = "smoke", "evidence"
 
@@ -95,6 +98,11 @@ class Outcome:
     direction: str | None = None  # ">=" or "<=": the claimed side of threshold (for --seeds auto)
     in_regime: bool | None = None  # computed from the measured premises; None: the claim's own
     regime: str = ""  # which premises were measured, with their values
+    # the k one-sided comparisons the verdict was decided from (e.g. Holm over k), and the rule
+    # that maps their outcomes to the claim's verdict (default: every one must hold) — what
+    # --seeds auto judges, each comparison by its own confidence sequence at level α/k
+    comparisons: tuple[Comparison, ...] | None = None
+    rule: Callable[[Sequence[str]], str] | None = field(default=None, repr=False, compare=False)
 
 
 CheckFn = Callable[[Runs], "Outcome | Verdict"]
@@ -174,18 +182,33 @@ def outcome(
     direction: str | None = None,
     in_regime: bool | None = None,
     regime: str = "",
+    comparisons: Iterable[Comparison | tuple[Iterable[float], float, str]] | None = None,
+    test: str = "t",
+    rule: Callable[[Sequence[str]], str] | None = None,
 ) -> Outcome:
     """What a check returns (see :class:`Outcome`). ``per_seed``, ``threshold`` and
     ``direction``: the per-seed statistic behind ``ci`` and the bound it is compared with (they
     give an inconclusive verdict its ``seeds_needed`` and let ``--seeds auto`` decide it);
     ``in_regime`` and ``regime``: whether the setting is inside the theorem's assumptions,
     computed from measured premises, and which premises with which values (None keeps the
-    claim's registered ``in_regime``)."""
+    claim's registered ``in_regime``). ``comparisons``: the one-sided comparisons the verdict
+    was decided from (:class:`~twolayer.stats.Comparison`, or ``(values, threshold, direction)``
+    triples judged by ``test``: ``"t"`` or ``"sign"``), and ``rule``: how their outcomes make
+    the claim's verdict (default :func:`~twolayer.stats.combine`: holds when every one holds,
+    fails when one fails); ``--seeds auto`` judges each by its own confidence sequence."""
     if direction is not None and direction not in (">=", "<="):
         raise ValueError(f"direction must be '>=' or '<=', not {direction!r}")
     ps = None if per_seed is None else tuple(float(x) for x in per_seed)
+    comps = None
+    if comparisons is not None:
+        items = list(comparisons)
+        comps = tuple(c for c in items if isinstance(c, Comparison)) + make_comparisons(
+            [c for c in items if not isinstance(c, Comparison)], test)
+        if not comps:
+            comps = None
     return Outcome(verdict, measured, bound, ci, seeds, setting, detail, figure, ps,
-                   None if threshold is None else float(threshold), direction, in_regime, regime)
+                   None if threshold is None else float(threshold), direction, in_regime, regime,
+                   comps, rule)
 
 
 def judge(c: Claim, runs: Runs) -> Verdict:
@@ -200,7 +223,8 @@ def judge_outcome(c: Claim, runs: Runs) -> tuple[Verdict, Outcome | None]:
     raised or returned something malformed): ``--seeds auto`` reads its per-seed values."""
     tier = SMOKE if runs.quick else EVIDENCE
     try:
-        result = c.check(runs)
+        with phase("verdicts"):
+            result = c.check(runs)
     except ConfigError:
         raise
     except Exception as e:  # noqa: BLE001 - reported as this claim's verdict

@@ -25,6 +25,7 @@ from ..record import check_writable_dir, write_text_atomic
 from ..resources import check_device, writing
 from .settings import add_gpu_flags, add_threads_flag, runtime_options, runtime_threads
 from .storeflags import add_store_flags, runs_from_args
+from .timingflag import add_timings_flag
 
 FIGURES_DIR = "figures"
 AUTO = "auto"
@@ -76,6 +77,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     p.add_argument("--details", action="store_true",
                    help="print each verdict's details (per-setting values, violating runs)")
+    add_timings_flag(p)
     p.set_defaults(run=run)
 
 

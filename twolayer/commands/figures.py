@@ -26,8 +26,10 @@ from .. import __version__
 from ..engine import Runtime, resolve_device
 from ..errors import ConfigError
 from ..record import check_writable_dir, ensure_writable_dir
+from ..timing import phase
 from .settings import add_gpu_flags, add_threads_flag, runtime_options, runtime_threads
 from .storeflags import add_store_flags, runs_from_args
+from .timingflag import add_timings_flag
 
 DEFAULT_OUT = "figures"
 INDEX = "index.json"
@@ -56,6 +58,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_store_flags(p)
     p.add_argument("--list", action="store_true", help="list the registered figures and exit")
     p.add_argument("--quiet", action="store_true", help="no progress bars or per-figure lines")
+    add_timings_flag(p)
     p.set_defaults(run=run)
 
 
@@ -205,7 +208,8 @@ def run(args: argparse.Namespace) -> int:
     for name in names:
         spec = FIGURES[name]
         start = time.perf_counter()
-        paths = spec.draw(root, runs)
+        with phase("plotting"):
+            paths = spec.draw(root, runs)
         seconds = time.perf_counter() - start
         entry = {
             "files": [Path(p).name for p in paths],

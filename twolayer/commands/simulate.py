@@ -20,6 +20,7 @@ from .settings import (
     runtime_options,
     runtime_threads,
 )
+from .timingflag import add_timings_flag
 
 JSON_KEYS = (
     "test_error", "test_error_clean", "train_error_clean", "noisy_fit_fraction",
@@ -41,6 +42,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_setting_flags(p)
     add_runtime_flags(p)
     p.add_argument("--out", help="write the record to OUT/<run_id>/ (arrays.npz + record.json)")
+    add_timings_flag(p)
     p.set_defaults(run=run)
 
 

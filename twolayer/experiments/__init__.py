@@ -35,6 +35,7 @@ import torch
 from ..engine import Runtime
 from ..record import FORMAT_VERSION, Record
 from ..store import RecordStore
+from ..timing import phase
 
 Result = Any  # Record | dict[str, Record] (other objects are kept in memory only, never stored)
 ExperimentFn = Callable[[bool, "int | None", Runtime], Result]
@@ -44,7 +45,7 @@ ExperimentFn = Callable[[bool, "int | None", Runtime], Result]
 # module of twolayer is part of the code fingerprint.
 NOT_RUN_CODE = ("claims", "plots", "commands", "bench", "sweep", "cli.py", "clidoc.py",
                 "__main__.py", "stats.py", "store.py", "experiments", "api.py", "apidoc.py",
-                "sequential.py")
+                "sequential.py", "timing.py")
 
 
 @dataclass(frozen=True)
@@ -168,15 +169,18 @@ class Runs:
         t0 = time.perf_counter()
         key = self.key(name) if self.store is not None else None
         if key is not None:
-            result = self.store.get_entry(key)
+            with phase("store"):
+                result = self.store.get_entry(key)
             if result is not None:
                 self.reused.append(name)
         if result is None:
             exp = EXPERIMENTS[name]
-            result = exp.run(self.quick, self.seeds, self.runtime)
+            with phase("training"):
+                result = exp.run(self.quick, self.seeds, self.runtime)
             self.trained.append(name)
             if key is not None and storable(result):
-                self.store.put_entry(key, result)
+                with phase("store"):
+                    self.store.put_entry(key, result)
         self.seconds[name] = time.perf_counter() - t0
         self._cache[name] = result
         return result

@@ -27,6 +27,7 @@ from ..errors import DivergenceError
 from ..net import Params
 from ..probes import REGISTRY, ProbeState, in_step_groups, run_probes
 from ..probes.base import per_run_configs
+from ..timing import phase
 
 
 def probe_times(steps: int, num: int = 40, dense_until: int = 10) -> list[int]:
@@ -195,8 +196,9 @@ class Driver:
     def probe(self, state: ProbeState) -> None:
         """Run the probes on ``state``; append their outputs (float32, CPU) to the logs."""
         start = time.perf_counter()
-        for k, v in run_probes(self.probes, state).items():
-            self.logs.setdefault(k, []).append(v.detach().to("cpu", torch.float32))
+        with phase("probes"):
+            for k, v in run_probes(self.probes, state).items():
+                self.logs.setdefault(k, []).append(v.detach().to("cpu", torch.float32))
         self.probe_seconds += time.perf_counter() - start
 
     def progress(self, t: float) -> None:

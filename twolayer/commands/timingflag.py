@@ -1,0 +1,55 @@
+"""The ``--timings [PATH]`` flag of ``simulate``, ``check`` and ``figures``: where the command's
+wall time went (:mod:`twolayer.timing`), as a table on stderr or as JSON in PATH."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ..errors import ConfigError
+from ..record import check_writable_dir, write_text_atomic
+from ..timing import recording
+
+TABLE = "-"
+
+
+def add_timings_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--timings", nargs="?", const=TABLE, default=None, metavar="PATH",
+                   help="report where the wall time went (training, probes, store, verdicts, "
+                   "plotting, other; exclusive seconds): a table on stderr, or JSON written to "
+                   "PATH when one is given")
+
+
+def checked_timings_path(args: argparse.Namespace) -> Path | None:
+    """The JSON path of --timings PATH (checked writable before any work), else None."""
+    value = getattr(args, "timings", None)
+    if value is None or value == TABLE:
+        return None
+    if not str(value).strip():
+        raise ConfigError("timings", value, "must be a file path, or no value for a table on "
+                          "stderr")
+    path = Path(value)
+    if path.is_dir():
+        raise ConfigError("timings", value, "is a directory; give a file path such as "
+                          "timings.json")
+    check_writable_dir(path.parent if str(path.parent) else ".", "timings")
+    return path
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """``args.run(args)``, recorded and reported when --timings is given (after the command's own
+    output; nothing is reported for a command that raised)."""
+    if getattr(args, "timings", None) is None:
+        return int(args.run(args) or 0)
+    path = checked_timings_path(args)
+    with recording() as t:
+        status = int(args.run(args) or 0)
+    if path is None:
+        print(t.table(), file=sys.stderr)
+    else:
+        out = {"command": getattr(args, "command", None), "exit_status": status, **t.to_json()}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(path, json.dumps(out, indent=1) + "\n")
+    return status
