@@ -189,8 +189,30 @@ def test_timetable_reads_time_v_and_renders_each_command(tmp_path) -> None:
         {"wall_s": 100.0, "before_s": 1.5, "phases": {"training": 80.0, "other": 20.0}}))
     (tmp_path / "check.time").write_text(TIME_V)
     (tmp_path / "check.rc").write_text("1\n")
+    (tmp_path / "check.json").write_text(json.dumps(
+        [{"verdict": "holds"}, {"verdict": "holds"}, {"verdict": "fails"}]))
     text = timetable.render(tmp_path)
     assert "| training | 80.0 | 80.0 % |" in text
     assert "62.0 min wall" in text and "34.0 min CPU" in text and "2000 MB" in text
-    assert "exit status 1" in text and "`figures`" not in text
+    assert "exit status 1" in text and "### `twolayer figures`" not in text
+    assert "1 fails, 2 holds" in text
+    assert "Targets of issue" not in text  # only with both commands
+    (tmp_path / "figures.timings.json").write_text(json.dumps(
+        {"wall_s": 600.0, "before_s": 1.5, "phases": {"plotting": 60.0, "other": 540.0}}))
+    (tmp_path / "figures.rc").write_text("0\n")
+    text = timetable.render(tmp_path)
+    assert "under 30 minutes: **62.0 min** (not met)" in text  # /usr/bin/time's wall first
+    assert "under\n15 minutes" not in text and "**10.0 min** (met)" in text
     assert timetable.main([str(tmp_path / "missing")]) == 2
+    out = tmp_path / "tta.json"
+    assert timetable.main([str(tmp_path), "--json", str(out)]) == 0
+    summary = json.loads(out.read_text())
+    assert summary["commands"]["check"]["process"]["wall"] == 3723.0
+    # the bench report renders the published summary next to its results file
+    from twolayer.bench import report
+
+    (tmp_path / "results.json").write_text("{}")
+    (tmp_path / report.TIME_TO_ANSWER).write_text(out.read_text())
+    assert report.time_to_answer(tmp_path / "results.json") == summary
+    (tmp_path / report.TIME_TO_ANSWER).write_text("{broken")
+    assert report.time_to_answer(tmp_path / "results.json") is None

@@ -55,7 +55,24 @@ def endtoend_lines(x: dict | None) -> list[str]:
     return out
 
 
-def render(r: dict) -> str:
+TIME_TO_ANSWER = "time_to_answer.json"  # next to results.json: benchmarks/time_to_answer.sh
+
+
+def time_to_answer(results_path: Path) -> dict | None:
+    """The time_to_answer summary published next to the results file, if there is one (a
+    damaged one is left out with a note on stderr)."""
+    path = Path(results_path).parent / TIME_TO_ANSWER
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as e:
+        print(f"twolayer bench: note: {path} is not readable JSON ({e}); its section is left "
+              "out", file=sys.stderr)
+        return None
+
+
+def render(r: dict, tta: dict | None = None) -> str:
     ref, m, e, e0 = r["reference"], r["machine"], r["engine"], r["engine_no_probes"]
     b, po, g = r["baseline"], r["probe_overhead"], r["gemm"]
     dev = m.get("gpu", m["cpu"])
@@ -222,6 +239,10 @@ def render(r: dict) -> str:
             "",
             flow_table(fl),
         ]
+    if tta:
+        from .timetable import render_summary
+
+        lines += ["", render_summary(tta).rstrip()]
     lines += ["", NOTES, SPEEDUP_NOTE, GPU_NOTE]
     return "\n".join(lines) + "\n"
 
@@ -331,7 +352,7 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: python -m twolayer.bench.report RESULTS.json OUT.md", file=sys.stderr)
         return 2
     src, dst = Path(argv[0]), Path(argv[1])
-    dst.write_text(render(json.loads(src.read_text())))
+    dst.write_text(render(json.loads(src.read_text()), time_to_answer(src)))
     return 0
 
 

@@ -3,7 +3,11 @@ command (``check``, ``figures``) with where its wall time went (the ``--timings`
 seconds of training, probes, store, verdicts, plotting, other), and the command's whole-process
 wall time, CPU time and peak memory from ``/usr/bin/time -v``.
 
-    python -m twolayer.bench.timetable WORK
+    python -m twolayer.bench.timetable WORK [--json OUT]
+
+``--json OUT`` also writes the summary (:func:`summary`) that ``twolayer bench --doc`` renders
+into docs/benchmarks.md when it finds ``time_to_answer.json`` next to its ``--out``
+(``make bench``: benchmarks/time_to_answer.json).
 """
 
 from __future__ import annotations
@@ -58,7 +62,9 @@ def load(work: Path, name: str) -> dict[str, Any] | None:
 def table(name: str, res: dict[str, Any]) -> str:
     t, proc = res["timings"], res["process"]
     wall = t["wall_s"]
-    lines = [f"### `{name}`", "", "| phase | seconds | share |", "|---|---:|---:|"]
+    title = {"check": "`twolayer check --all` (full plan)",
+             "figures": "`twolayer figures` (make figures), after the check"}.get(name, name)
+    lines = [f"### {title}", "", "| phase | seconds | share |", "|---|---:|---:|"]
     for phase, s in t["phases"].items():
         share = 100.0 * s / wall if wall else 0.0
         lines.append(f"| {phase} | {s:.1f} | {share:.1f} % |")
@@ -76,25 +82,98 @@ def table(name: str, res: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _text(path: Path) -> str | None:
+    return path.read_text().strip() if path.is_file() else None
+
+
+def verdict_counts(work: Path) -> dict[str, int] | None:
+    """Verdicts of ``check.json`` (the --json output of the check): count per verdict."""
+    path = work / "check.json"
+    try:
+        verdicts = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    counts: dict[str, int] = {}
+    for v in verdicts:
+        counts[v.get("verdict", "?")] = counts.get(v.get("verdict", "?"), 0) + 1
+    return counts
+
+
+def summary(work: Path) -> dict[str, Any]:
+    """What the run in ``work`` measured: start and end time, load averages, per command its
+    timings, process figures and exit status, and the check's verdict counts."""
+    import os
+    import platform
+
+    return {
+        "started": _text(work / "started"),
+        "finished": _text(work / "finished"),
+        "load_before": _text(work / "load_before"),
+        "load_after": _text(work / "load_after"),
+        "cpus": os.cpu_count(),
+        "cpu": platform.processor() or platform.machine(),
+        "commands": {n: r for n in COMMANDS if (r := load(work, n)) is not None},
+        "verdicts": verdict_counts(work),
+    }
+
+
+def render_summary(s: dict[str, Any]) -> str:
+    """The Markdown section of docs/benchmarks.md for one time_to_answer run."""
+    cmds = s.get("commands", {})
+    lines = ["## Time to answer: the full claim checks and the figures", "",
+             "`benchmarks/time_to_answer.sh` from a cold record store: `twolayer check --all` "
+             "(the full plan, evidence tier) with `--timings`, then `twolayer figures --out "
+             "figures/ examples/barak2022` (what `make figures` runs) on the same store, so "
+             "that it trains only what the checks did not need. Phases are exclusive wall "
+             "seconds (`twolayer/timing.py`): *training* is the experiments' runners (data, "
+             "initialisation, steps, assembling records) without the probes; *probes* the "
+             "probes at probe times; *store* reading and writing records; *verdicts* the "
+             "claims' statistics; *plotting* drawing; *other* the rest of the command.", ""]
+    when = ", ".join(x for x in (
+        f"started {s['started']}" if s.get("started") else "",
+        f"finished {s['finished']}" if s.get("finished") else "",
+        f"{s.get('cpus')} logical CPUs ({s.get('cpu')})",
+        f"load average before {s['load_before']}" if s.get("load_before") else "",
+        f"after {s['load_after']}" if s.get("load_after") else "") if x)
+    lines += [f"Run: {when}.", ""]
+    total = 0.0
+    for name, res in cmds.items():
+        lines += [table(name, res), ""]
+        total += res["process"].get("wall", res["timings"]["wall_s"])
+    v = s.get("verdicts")
+    if v:
+        lines += ["Verdicts of the check: " + ", ".join(f"{n} {k}" for k, n in sorted(
+            v.items())) + " (the table: docs/claims.md).", ""]
+    if "check" in cmds and "figures" in cmds:
+        c = cmds["check"]["process"].get("wall", cmds["check"]["timings"]["wall_s"]) / 60
+        f = cmds["figures"]["process"].get("wall", cmds["figures"]["timings"]["wall_s"]) / 60
+        lines += [f"Targets of issue #20: `twolayer check --all` (full plan) under 30 minutes: "
+                  f"**{c:.1f} min** ({'met' if c < 30 else 'not met'}); `make figures` under "
+                  f"15 minutes after it: **{f:.1f} min** ({'met' if f < 15 else 'not met'}); "
+                  f"both together {total / 60:.1f} min.", ""]
+    return "\n".join(lines)
+
+
 def render(work: Path) -> str:
-    parts = []
-    started = work / "started"
-    if started.is_file():
-        parts.append(f"Started {started.read_text().strip()}.")
-    for name in COMMANDS:
-        res = load(work, name)
-        if res is not None:
-            parts.append(table(name, res))
-    return "\n\n".join(parts) + "\n"
+    return render_summary(summary(work)) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    out = None
+    if len(args) == 3 and args[1] == "--json":
+        out = Path(args[2])
+        args = args[:1]
     if len(args) != 1 or not Path(args[0]).is_dir():
-        print("usage: python -m twolayer.bench.timetable WORK (a directory written by "
-              "benchmarks/time_to_answer.sh)", file=sys.stderr)
+        print("usage: python -m twolayer.bench.timetable WORK [--json OUT] (WORK: a directory "
+              "written by benchmarks/time_to_answer.sh)", file=sys.stderr)
         return 2
-    print(render(Path(args[0])), end="")
+    s = summary(Path(args[0]))
+    if out is not None:
+        from ..record import write_text_atomic
+
+        write_text_atomic(out, json.dumps(s, indent=1) + "\n")
+    print(render_summary(s), end="\n")
     return 0
 
 

@@ -64,12 +64,12 @@ def run(args: argparse.Namespace) -> int:
     doc = _output(args.doc, "doc") if args.doc else None
 
     from ..bench.harness import run_bench
-    from ..bench.report import render
+    from ..bench.report import render, time_to_answer
 
     res = run_bench(args.device, args.baseline_seeds, args.quick)
     write_text_atomic(out, json.dumps(res, indent=1) + "\n")
     if doc is not None:
-        write_text_atomic(doc, render(res))
+        write_text_atomic(doc, render(res, time_to_answer(out)))
     e, b, po = res["engine"], res["baseline"], res["probe_overhead"]
     if args.quick:
         print("--quick: R = 4 seeds, 100 steps, a smoke run; these ratios are not the "
