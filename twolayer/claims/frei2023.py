@@ -37,6 +37,12 @@ twolayer's, stated in each bound; none was changed after seeing a verdict):
 - Level claims (the linear baseline, Figures 1 and 2): the 95% CI of the per-seed mean against
   the bound (Holm across the comparisons of one claim).
 
+A Holm-judged claim also hands its comparisons (per-seed values in run order, bound, side; the
+t-test) to :func:`~twolayer.claims.base.outcome`, so that ``twolayer check --seeds auto`` can
+judge each by its own confidence sequence at α/k with the same rule (every one must hold);
+a level claim with one mean hands it as ``per_seed``. Run events, per-neuron worst cases and
+the Clopper–Pearson rate are not per-seed means and stay with the fixed-seed check.
+
 The checks only read Records (``runs.get("frei2023.<name>")``); the plans, the runners and
 every ``frei2023.*`` experiment are in :mod:`twolayer.experiments.frei2023`.
 """
@@ -168,6 +174,17 @@ def holm_claim(
     """The outcome of a claim made of several one-sided comparisons (per-seed values, bound,
     direction): Holm-corrected at family level 95%; every comparison must hold."""
     return combine(*holm_outcomes(comparisons, level=LEVEL, method=method))
+
+
+def by_seed(per_record: Sequence[np.ndarray]) -> np.ndarray:
+    """One per-run statistic of several records in run order, seed by seed: seed 0 of every
+    record (in the given order), then seed 1, ... (a record with fewer seeds drops out). With
+    more seeds per record a later look's values start with an earlier look's (what ``--seeds
+    auto`` needs); concatenating record after record would not. A run left out of a statistic
+    (e.g. not a good run) enters as NaN, which the tests skip."""
+    arrs = [np.asarray(a, dtype=np.float64).ravel() for a in per_record]
+    most = max((a.size for a in arrs), default=0)
+    return np.array([a[s] for s in range(most) for a in arrs if s < a.size], dtype=np.float64)
 
 
 def family_ci(values: Sequence[float], k: int) -> tuple[float, tuple[float, float]]:
@@ -485,6 +502,7 @@ def check_weak_correlations(runs: Runs) -> Outcome:
         f"(card M2); {len(comps)} one-sided t-tests, Holm at family level 95% (CI: Bonferroni "
         f"level {family_level(LEVEL, len(comps)):.4g})", s_ci, used(slopes), setting_text(recs),
         detail, FIG_AMPLIFICATION, in_regime=inside, regime=reg,
+        comparisons=comps if len(ds) >= 2 else None, test="t",
     )
 
 
@@ -561,6 +579,7 @@ def check_amplification_trend(runs: Runs) -> Outcome:
         "slope of log median_J rho_own(1) vs log d in [-0.1, 0.1] (card M4); 2 one-sided "
         "t-tests, Holm at family level 95%", s_ci, used(slopes), setting_text(recs), detail,
         FIG_AMPLIFICATION, in_regime=inside, regime=reg,
+        comparisons=comps if len(ds) >= 2 else None, test="t",
     )
 
 
@@ -585,6 +604,12 @@ def check_other_class(runs: Runs) -> Outcome:
         [np.median(_other_abs(r, _T_of(r)), -1)[good[lab]] for lab, r in recs.items()])
     comps = [(med1, OTHER_NEAR_ZERO, "<="), (medT, OTHER_NEAR_ZERO, "<=")]
     res = holm_claim(comps)
+    # the same values per run in run order (runs that are not good as NaN) for --seeds auto
+    runs_order = [
+        (by_seed([np.where(good[lab], np.median(_other_abs(r, t(r)), -1), np.nan)
+                  for lab, r in recs.items()]), OTHER_NEAR_ZERO, "<=")
+        for t in (lambda r: 1, _T_of)
+    ]
     m, ci = family_ci(medT, 2)
     per = "; ".join(
         f"{lab}: median |rho_other| at t=0 {fmt_num(np.median(_other_abs(r, 0)))}, t=1 "
@@ -603,6 +628,7 @@ def check_other_class(runs: Runs) -> Outcome:
         "measured: mean at T", ci, used(medT), setting_text(list(recs.values())),
         f"{_good_text(recs)}; at t=1 mean {fmt_num(m1)} (CI {fmt_num(ci1[0])}..{fmt_num(ci1[1])})"
         f"; {per}", FIG_AMPLIFICATION, in_regime=inside, regime=reg,
+        comparisons=runs_order, test="t",
     )
 
 
@@ -938,6 +964,7 @@ def check_feature_movement(runs: Runs) -> Outcome:
         res, s_mean, "log-log slope of min_i movement vs omega_init in [-1.1, -0.9] "
         "(card M15); 2 one-sided t-tests, Holm at family level 95%", s_ci, used(slopes),
         setting, detail, FIG_AMPLIFICATION, in_regime=inside, regime=reg,
+        comparisons=comps, test="t",
     )
 
 
@@ -1127,7 +1154,8 @@ def check_fig1(runs: Runs) -> Outcome:
     agree = rec.arrays["frei_test/agreement"][:, -1]
     acc_c = rec.arrays["frei_samples/acc_clean"][:, -1]
     fit_n = rec.arrays["frei_samples/acc_noisy"][:, -1]
-    res = holm_claim([(agree, 0.99, ">="), (acc_c, 0.99, ">="), (fit_n, 0.01, "<=")])
+    comps = [(agree, 0.99, ">="), (acc_c, 0.99, ">="), (fit_n, 0.01, "<=")]
+    res = holm_claim(comps)
     m, ci = family_ci(agree, 3)
     c = rec.config
     detail = (
@@ -1146,7 +1174,7 @@ def check_fig1(runs: Runs) -> Outcome:
     return outcome(
         res, m, "test agreement with f* >= 0.99; clean train acc >= 0.99; noisy fitted "
         "<= 0.01; 3 one-sided t-tests, Holm at family level 95%", ci, used(agree), setting,
-        detail, FIG1, in_regime=inside, regime=reg,
+        detail, FIG1, in_regime=inside, regime=reg, comparisons=comps, test="t",
     )
 
 
@@ -1230,4 +1258,5 @@ def check_excess_trend(runs: Runs) -> Outcome:
         "measured: the d slope", ci, min(used(sd), used(sn)),
         setting_text(drecs + nrecs), detail, FIG1,
         in_regime=inside, regime=reg,
+        comparisons=comps if len(drecs) >= 2 and len(nrecs) >= 2 else None, test="t",
     )
