@@ -30,14 +30,12 @@ from test_badger2022_records import (  # noqa: F401  (tiny: a module fixture)
 )
 from test_claims_frei import (  # noqa: F401  (tiny_run: a module fixture)
     DOCTORED,
-    FAIL_ON_TINY,
     UNDECIDED_ON_TINY,
     _doctored,
     tiny_run,
 )
 
 from twolayer import sequential as sq
-from twolayer.claims import frei2023 as F
 from twolayer.claims.base import CLAIMS, judge_outcome
 from twolayer.experiments import badger2022 as xb
 from twolayer.record import Record
@@ -54,7 +52,6 @@ BADGER_HOLM = {  # claim → its test and number of comparisons on the tiny plan
 FREI_HOLM = {
     "frei2023.lemma4.weak_correlations": 6,  # 2 slope sides + 2 levels at each of 2 d
     "frei2023.lemma12.typical_d_independent": 2,
-    "frei2023.mechanism.other_class_correlation": 2,
     "frei2023.prop2.feature_movement": 2,
     "frei2023.fig1.boundary": 3,
     "frei2023.theorem1.excess_trend": 2,
@@ -179,8 +176,6 @@ FREI_HOLDING = {  # claim → None (holds on the tiny plan's real records) or (e
     "frei2023.lemma4.weak_correlations": None,
     "frei2023.lemma12.typical_d_independent": None,
     "frei2023.prop2.feature_movement": None,
-    "frei2023.mechanism.other_class_correlation":
-        FAIL_ON_TINY["frei2023.mechanism.other_class_correlation"],
     "frei2023.theorem1.excess_trend": UNDECIDED_ON_TINY["frei2023.theorem1.excess_trend"],
     "frei2023.fig1.boundary": ("frei2023.fig1", _fig1_holds),
 }
@@ -188,8 +183,6 @@ FREI_HOLDING = {  # claim → None (holds on the tiny plan's real records) or (e
 
 def _runs_count(exps, cid: str) -> int:  # type: ignore[no-untyped-def]
     """Runs behind one comparison: seeds per record of the claim's statistic."""
-    if cid == "frei2023.mechanism.other_class_correlation":  # every regime run (NaN if not good)
-        return sum(r.seeds for r in exps.get("frei2023.regime").values())
     if cid == "frei2023.fig1.boundary":
         return exps.get("frei2023.fig1").seeds
     if cid == "frei2023.prop2.feature_movement":
@@ -211,41 +204,33 @@ def test_frei_holm_claims_carry_their_comparisons(cid, want, tiny_run) -> None: 
     check_both_ways(v, o, want, "t", FREI_HOLM[cid], _runs_count(exps, cid))
 
 
-def test_frei_other_class_values_are_the_good_runs_in_run_order(tiny_run) -> None:  # noqa: F811
-    """M3's comparisons hold one value per regime run, seed by seed over the records, NaN where
-    the run is not good; their finite values are exactly the good runs' medians."""
+def test_frei_weak_correlation_comparisons_against_the_arrays(tiny_run) -> None:  # noqa: F811
+    """Lemma 4's comparisons recomputed from the regime records' arrays: per seed, the slope of
+    log rms_j rho_j(0) (over neurons and both means) against log d, and sqrt(d)·rms at each d."""
     exps, _ = tiny_run
-    def not_good(r: Record) -> None:  # runs 0-2 of every record lose Lemma 6's edge
-        r.arrays["static/lemma6_edge"][:3, 0] = 0.0
-
-    runs = _doctored(exps, not_good)
-    _, o = judge_outcome(CLAIMS["frei2023.mechanism.other_class_correlation"], runs)
-    recs = list(F._regime(runs).values())
-    for c, t in zip(o.comparisons, (lambda r: 1, F._T_of)):
-        want = []
-        for s in range(recs[0].seeds):
-            for r in recs:
-                good = F.good_run(r)[s]
-                med = float(np.median(np.abs(r.at("frei_neurons/rho_other", t(r))[s])))
-                want.append(med if good else np.nan)
-        np.testing.assert_allclose(c.values, want, rtol=1e-12)
-        assert np.isnan(c.values[: 3 * len(recs)]).all()
-
-
-def test_by_seed_is_nested_as_seeds_grow() -> None:
-    a, b = np.arange(8.0), 100 + np.arange(8.0)
-    small, big = F.by_seed([a[:3], b[:3]]), F.by_seed([a[:6], b[:6]])
-    assert small.tolist() == [0.0, 100.0, 1.0, 101.0, 2.0, 102.0]
-    assert sq.nested(small, big)
-    assert not sq.nested(np.concatenate([a[:3], b[:3]]), np.concatenate([a[:6], b[:6]]))
-    assert F.by_seed([a[:2], b[:1]]).tolist() == [0.0, 100.0, 1.0]
+    recs = sorted((r for r in exps.get("frei2023.regime").values()
+                   if r.meta.get("family", "main") == "main"), key=lambda r: r.config["data"]["d"])
+    ds = np.array([r.config["data"]["d"] for r in recs], dtype=float)
+    rms = np.stack([np.sqrt(((r.arrays["frei_neurons/rho_own"][:, 0] ** 2
+                              + r.arrays["frei_neurons/rho_other"][:, 0] ** 2) / 2).mean(-1))
+                    for r in recs])  # [D, R]
+    slopes = np.polyfit(np.log(ds), np.log(rms), 1)[0]  # [R]
+    _, o = judge_outcome(CLAIMS["frei2023.lemma4.weak_correlations"], exps)
+    want = [(slopes, -0.6, ">="), (slopes, -0.4, "<=")]
+    for i, d in enumerate(ds):
+        want += [(rms[i] * np.sqrt(d), 0.5, ">="), (rms[i] * np.sqrt(d), 2.0, "<=")]
+    assert len(o.comparisons) == len(want)
+    for c, (v, b, side) in zip(o.comparisons, want):
+        assert (c.threshold, c.direction, c.test) == (b, side, "t")
+        np.testing.assert_allclose(c.values, v, rtol=1e-5)  # float32 arrays, other order
 
 
 def test_claims_without_holm_comparisons_stay_uncontrolled(tiny_run) -> None:  # noqa: F811
-    """Run-event claims (Clopper–Pearson over runs) carry no comparisons: --seeds auto leaves
-    them to their fixed-seed check."""
+    """Run-event claims (Clopper–Pearson over runs) and M3 (pooled over the regime settings)
+    carry no comparisons: --seeds auto leaves them to their fixed-seed check."""
     exps, _ = tiny_run
-    for cid in ("frei2023.lemma3.init_norms", "frei2023.condition9.alignment"):
+    for cid in ("frei2023.lemma3.init_norms", "frei2023.condition9.alignment",
+                "frei2023.mechanism.other_class_correlation"):
         v, o = judge_outcome(CLAIMS[cid], exps)
         assert o is not None and o.comparisons is None and sq.comparisons_of(o) is None, cid
         assert v.verdict in (HOLDS, FAILS, INCONCLUSIVE)

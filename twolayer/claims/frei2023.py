@@ -41,7 +41,9 @@ A Holm-judged claim also hands its comparisons (per-seed values in run order, bo
 t-test) to :func:`~twolayer.claims.base.outcome`, so that ``twolayer check --seeds auto`` can
 judge each by its own confidence sequence at α/k with the same rule (every one must hold);
 a level claim with one mean hands it as ``per_seed``. Run events, per-neuron worst cases and
-the Clopper–Pearson rate are not per-seed means and stay with the fixed-seed check.
+the Clopper–Pearson rate are not per-seed means and stay with the fixed-seed check, and so does
+M3 (``mechanism.other_class_correlation``), whose t-tests pool the good runs of all regime
+settings: its values are not one per seed of one setting, which the looks' seed counts assume.
 
 The checks only read Records (``runs.get("frei2023.<name>")``); the plans, the runners and
 every ``frei2023.*`` experiment are in :mod:`twolayer.experiments.frei2023`.
@@ -174,17 +176,6 @@ def holm_claim(
     """The outcome of a claim made of several one-sided comparisons (per-seed values, bound,
     direction): Holm-corrected at family level 95%; every comparison must hold."""
     return combine(*holm_outcomes(comparisons, level=LEVEL, method=method))
-
-
-def by_seed(per_record: Sequence[np.ndarray]) -> np.ndarray:
-    """One per-run statistic of several records in run order, seed by seed: seed 0 of every
-    record (in the given order), then seed 1, ... (a record with fewer seeds drops out). With
-    more seeds per record a later look's values start with an earlier look's (what ``--seeds
-    auto`` needs); concatenating record after record would not. A run left out of a statistic
-    (e.g. not a good run) enters as NaN, which the tests skip."""
-    arrs = [np.asarray(a, dtype=np.float64).ravel() for a in per_record]
-    most = max((a.size for a in arrs), default=0)
-    return np.array([a[s] for s in range(most) for a in arrs if s < a.size], dtype=np.float64)
 
 
 def family_ci(values: Sequence[float], k: int) -> tuple[float, tuple[float, float]]:
@@ -603,13 +594,9 @@ def check_other_class(runs: Runs) -> Outcome:
     medT = np.concatenate(
         [np.median(_other_abs(r, _T_of(r)), -1)[good[lab]] for lab, r in recs.items()])
     comps = [(med1, OTHER_NEAR_ZERO, "<="), (medT, OTHER_NEAR_ZERO, "<=")]
+    # no comparisons for --seeds auto: the t-tests pool the good runs of every regime record
+    # (D settings), so a value is not one seed of one setting (the looks count seeds per setting)
     res = holm_claim(comps)
-    # the same values per run in run order (runs that are not good as NaN) for --seeds auto
-    runs_order = [
-        (by_seed([np.where(good[lab], np.median(_other_abs(r, t(r)), -1), np.nan)
-                  for lab, r in recs.items()]), OTHER_NEAR_ZERO, "<=")
-        for t in (lambda r: 1, _T_of)
-    ]
     m, ci = family_ci(medT, 2)
     per = "; ".join(
         f"{lab}: median |rho_other| at t=0 {fmt_num(np.median(_other_abs(r, 0)))}, t=1 "
@@ -628,7 +615,6 @@ def check_other_class(runs: Runs) -> Outcome:
         "measured: mean at T", ci, used(medT), setting_text(list(recs.values())),
         f"{_good_text(recs)}; at t=1 mean {fmt_num(m1)} (CI {fmt_num(ci1[0])}..{fmt_num(ci1[1])})"
         f"; {per}", FIG_AMPLIFICATION, in_regime=inside, regime=reg,
-        comparisons=runs_order, test="t",
     )
 
 
