@@ -23,6 +23,12 @@ Holm-adjusted p-value for the other side is below 0.05), else it is inconclusive
 Seed values more than 3.5 scaled MADs from the median are flagged and counted in the detail
 (:func:`twolayer.stats.outliers`); they are not dropped. ``seeds`` is the number of finite
 per-seed values that entered (:func:`twolayer.stats.used`; the fewest over the comparisons).
+
+Every Holm-judged claim (1, 2, 3, 4) also hands its comparisons (the per-seed values in run
+order, the bound, the claimed side) and its test to :func:`~twolayer.claims.base.outcome`, so
+that ``twolayer check --seeds auto`` can judge each comparison by its own confidence sequence at
+α/k and combine them by the same rule (every one must hold); claims 2′ and 5 hand their one mean
+as ``per_seed`` (:mod:`twolayer.sequential`).
 """
 
 from __future__ import annotations
@@ -234,7 +240,8 @@ def check_c1(runs: Runs) -> Outcome:
               f"wall {r.wall_seconds:.1f}s")
     return outcome(result, m, "log(t50_mem / t50_normal) > 0 and Acc_hold,mem > 1/K (Holm over "
                    f"2 one-sided t-tests, family 95%; CI at {fam:.3g})", ci,
-                   min(used(lr), used(hold)), r.setting + ", f=1", detail, FIG_CURVES)
+                   min(used(lr), used(hold)), r.setting + ", f=1", detail, FIG_CURVES,
+                   comparisons=comps, test="t")
 
 
 @claim("badger2022.c2.noise_helps",
@@ -273,7 +280,8 @@ def check_c2(runs: Runs) -> Outcome:
     return outcome(result, m, f"median Acc_mem(f=0) − Acc_mem(f=1) > 0 and every step of the "
                    f"noise sweep > −{TIE} (Holm over {k} sign tests, family 95%)",
                    finite_or_none(order_interval(total, alpha)),
-                   min(used(c[0]) for c in comps), r.setting, detail, FIG_NOISE)
+                   min(used(c[0]) for c in comps), r.setting, detail, FIG_NOISE,
+                   comparisons=comps, test="sign")
 
 
 def _sizes_claim(runs: Runs, basis: str) -> Outcome:
@@ -324,7 +332,8 @@ def _sizes_claim(runs: Runs, basis: str) -> Outcome:
     m, ci = mean_ci(slopes_by_m[big][0], fam)
     return outcome(result, m, f"slope random > 0 and slope structured < 0 at every width (Holm "
                    f"over {k} one-sided t-tests, family 95%; measured: random slope at m={big}, "
-                   f"CI at {fam:.3g})", ci, min(seeds), setting, detail, FIG_SIZES)
+                   f"CI at {fam:.3g})", ci, min(seeds), setting, detail, FIG_SIZES,
+                   comparisons=comps, test="t")
 
 
 @claim("badger2022.c3.sizes_epochs",
@@ -411,7 +420,8 @@ def check_c4_matched(runs: Runs) -> Outcome:
                      f"memorise {np.median(gm):.3g}")
     sn, sm, an, am = rel[MATCH_F]
     lr = np.log(sm / sn)
-    (result,) = holm_outcomes([(lr, 0.0, ">=")], level=LEVEL, method="sign")
+    comps = [(lr, 0.0, ">=")]
+    (result,) = holm_outcomes(comps, level=LEVEL, method="sign")
     gap = float(np.max(np.abs(am - an)))
     detail = (f"first probe time with train acc ≥ {MATCH_ACC}; primary f={MATCH_F}: "
               f"log(S_mem/S_normal) {median_text(lr, 0.0, alpha)} (interval: order statistics, "
@@ -423,7 +433,8 @@ def check_c4_matched(runs: Runs) -> Outcome:
                    r.setting + f", f={MATCH_F}", detail,
                    FIG_JACOBIAN, in_regime=gap <= MATCH_TOL,
                    regime=f"matched train accuracy (card G7: within ±{MATCH_TOL}): largest "
-                   f"per-seed |Acc_mem − Acc_normal| at the matched probe time = {gap:.3f}")
+                   f"per-seed |Acc_mem − Acc_normal| at the matched probe time = {gap:.3f}",
+                   comparisons=comps, test="sign")
 
 
 @claim("badger2022.c4.normal_drives_down",
@@ -439,7 +450,8 @@ def check_c4_down(runs: Runs) -> Outcome:
     i = r.fi(1.0)
     lr = np.log(rel[i, :, -1] / rel[i, :, 0])
     alpha = 1.0 - LEVEL
-    (result,) = holm_outcomes([(lr, 0.0, "<=")], level=LEVEL, method="sign")
+    comps = [(lr, 0.0, "<=")]
+    (result,) = holm_outcomes(comps, level=LEVEL, method="sign")
     parts = []
     for f in r.fractions:
         j = r.fi(f)
@@ -461,8 +473,7 @@ def check_c4_down(runs: Runs) -> Outcome:
     return outcome(result, float(np.median(fin)) if fin.size else None,
                    "median log(S(T)/S(0)) < 0 at f=1 (one exact sign test, 95%)",
                    finite_or_none(order_interval(lr, alpha)), used(lr), r.setting + ", f=1",
-                   detail,
-                   FIG_JACOBIAN)
+                   detail, FIG_JACOBIAN, comparisons=comps, test="sign")
 
 
 @claim("badger2022.c2p.target_gates",

@@ -37,6 +37,14 @@ twolayer's, stated in each bound; none was changed after seeing a verdict):
 - Level claims (the linear baseline, Figures 1 and 2): the 95% CI of the per-seed mean against
   the bound (Holm across the comparisons of one claim).
 
+A Holm-judged claim also hands its comparisons (per-seed values in run order, bound, side; the
+t-test) to :func:`~twolayer.claims.base.outcome`, so that ``twolayer check --seeds auto`` can
+judge each by its own confidence sequence at α/k with the same rule (every one must hold);
+a level claim with one mean hands it as ``per_seed``. Run events, per-neuron worst cases and
+the Clopper–Pearson rate are not per-seed means and stay with the fixed-seed check, and so does
+M3 (``mechanism.other_class_correlation``), whose t-tests pool the good runs of all regime
+settings: its values are not one per seed of one setting, which the looks' seed counts assume.
+
 The checks only read Records (``runs.get("frei2023.<name>")``); the plans, the runners and
 every ``frei2023.*`` experiment are in :mod:`twolayer.experiments.frei2023`.
 """
@@ -485,6 +493,7 @@ def check_weak_correlations(runs: Runs) -> Outcome:
         f"(card M2); {len(comps)} one-sided t-tests, Holm at family level 95% (CI: Bonferroni "
         f"level {family_level(LEVEL, len(comps)):.4g})", s_ci, used(slopes), setting_text(recs),
         detail, FIG_AMPLIFICATION, in_regime=inside, regime=reg,
+        comparisons=comps if len(ds) >= 2 else None, test="t",
     )
 
 
@@ -561,6 +570,7 @@ def check_amplification_trend(runs: Runs) -> Outcome:
         "slope of log median_J rho_own(1) vs log d in [-0.1, 0.1] (card M4); 2 one-sided "
         "t-tests, Holm at family level 95%", s_ci, used(slopes), setting_text(recs), detail,
         FIG_AMPLIFICATION, in_regime=inside, regime=reg,
+        comparisons=comps if len(ds) >= 2 else None, test="t",
     )
 
 
@@ -584,6 +594,8 @@ def check_other_class(runs: Runs) -> Outcome:
     medT = np.concatenate(
         [np.median(_other_abs(r, _T_of(r)), -1)[good[lab]] for lab, r in recs.items()])
     comps = [(med1, OTHER_NEAR_ZERO, "<="), (medT, OTHER_NEAR_ZERO, "<=")]
+    # no comparisons for --seeds auto: the t-tests pool the good runs of every regime record
+    # (D settings), so a value is not one seed of one setting (the looks count seeds per setting)
     res = holm_claim(comps)
     m, ci = family_ci(medT, 2)
     per = "; ".join(
@@ -938,6 +950,7 @@ def check_feature_movement(runs: Runs) -> Outcome:
         res, s_mean, "log-log slope of min_i movement vs omega_init in [-1.1, -0.9] "
         "(card M15); 2 one-sided t-tests, Holm at family level 95%", s_ci, used(slopes),
         setting, detail, FIG_AMPLIFICATION, in_regime=inside, regime=reg,
+        comparisons=comps, test="t",
     )
 
 
@@ -1127,7 +1140,8 @@ def check_fig1(runs: Runs) -> Outcome:
     agree = rec.arrays["frei_test/agreement"][:, -1]
     acc_c = rec.arrays["frei_samples/acc_clean"][:, -1]
     fit_n = rec.arrays["frei_samples/acc_noisy"][:, -1]
-    res = holm_claim([(agree, 0.99, ">="), (acc_c, 0.99, ">="), (fit_n, 0.01, "<=")])
+    comps = [(agree, 0.99, ">="), (acc_c, 0.99, ">="), (fit_n, 0.01, "<=")]
+    res = holm_claim(comps)
     m, ci = family_ci(agree, 3)
     c = rec.config
     detail = (
@@ -1146,7 +1160,7 @@ def check_fig1(runs: Runs) -> Outcome:
     return outcome(
         res, m, "test agreement with f* >= 0.99; clean train acc >= 0.99; noisy fitted "
         "<= 0.01; 3 one-sided t-tests, Holm at family level 95%", ci, used(agree), setting,
-        detail, FIG1, in_regime=inside, regime=reg,
+        detail, FIG1, in_regime=inside, regime=reg, comparisons=comps, test="t",
     )
 
 
@@ -1230,4 +1244,5 @@ def check_excess_trend(runs: Runs) -> Outcome:
         "measured: the d slope", ci, min(used(sd), used(sn)),
         setting_text(drecs + nrecs), detail, FIG1,
         in_regime=inside, regime=reg,
+        comparisons=comps if len(drecs) >= 2 and len(nrecs) >= 2 else None, test="t",
     )
