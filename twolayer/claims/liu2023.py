@@ -15,6 +15,10 @@ per-seed values are bimodal), and the bound text says so. A claim *holds* when e
 holds, *fails* when one fails, else it is inconclusive; the interval shown is the t-interval of
 the main statistic at the Bonferroni level :func:`twolayer.stats.family_level` (or the median's
 order-statistic interval). ``seeds`` counts the finite per-seed values (:func:`stats.used`).
+Each Outcome carries the comparisons it was decided from (per-seed values in run order, the
+bound, the side and the test; one comparison as ``per_seed``/``threshold``/``direction``) and,
+where the verdict is not "every comparison holds", its rule (:func:`crossing_rule`), so that
+``twolayer check --seeds auto`` judges the same comparisons by confidence sequences.
 
 Where the paper's statement is per class (Eq. (5), Assumption 4.1, Theorems 4.4/4.5), the
 per-seed statistic is the worst class (maximum deviation), not the class average, so that
@@ -192,8 +196,9 @@ def _u_regime(rec: Record) -> tuple[bool, str]:
 def _u_shape(rec: Record) -> Outcome:
     s = u_shape_stats(rec)
     delta = noise_rate(rec)
-    res, outs = _holm([(s["emin"], delta, "<="), (s["fall"], MIN_EFFECT, ">="),
-                       (s["rise"], MIN_EFFECT, ">=")])
+    comps = [(s["emin"], delta, "<="), (s["fall"], MIN_EFFECT, ">="),
+             (s["rise"], MIN_EFFECT, ">=")]
+    res, outs = _holm(comps)
     m_min, ci_min = _ci(s["emin"], 3)
     fit = rec.arrays["errors/noisy_fit_fraction"][:, -1]
     b = bottom_range(rec)
@@ -213,6 +218,7 @@ def _u_shape(rec: Record) -> Outcome:
         f"min_t clean test error < delta = {delta:g}; fall and rise >= {MIN_EFFECT}"
         + _holm_text(3) + " (interval: min error at the Bonferroni level)",
         ci_min, used(s["emin"]), setting_text(rec), detail, FIG_U, in_regime=ok, regime=regime,
+        comparisons=comps, test="t",
     )
 
 
@@ -265,6 +271,7 @@ def check_u_delta(runs: Runs) -> Outcome:
         setting_text(first, "delta in {" + ", ".join(f"{d:g}" for d in recs) + "}"),
         "; ".join(parts), FIG_U, in_regime=ok,
         regime="delta < 1/2 at every delta; an empirical statement, no theorem premise",
+        comparisons=comps, test="t",
     )
 
 
@@ -434,7 +441,8 @@ DELTA_RATIO_STATEMENT = (
 def check_ratio_delta(runs: Runs) -> Outcome:
     recs = deltas(runs)
     worsts = {dl: _worst_abs(_class_dev_binary(r)) for dl, r in recs.items()}
-    res, outs = _holm([(w, RATIO_TOL, "<=") for w in worsts.values()])
+    comps = [(w, RATIO_TOL, "<=") for w in worsts.values()]
+    res, outs = _holm(comps)
     k = len(worsts)
     allw = np.stack(list(worsts.values()))  # [k, R]
     worst_dl = max(worsts, key=lambda d: float(np.nanmean(worsts[d])))
@@ -454,6 +462,7 @@ def check_ratio_delta(runs: Runs) -> Outcome:
         setting_text(first, "t = 0; delta in {" + ", ".join(f"{d:g}" for d in recs) + "}"),
         "; ".join(parts), FIG_RATIO, in_regime=all(ok for ok, _ in prem.values()),
         regime="; ".join(f"delta={dl:g}: {t}" for dl, (_, t) in prem.items()),
+        comparisons=comps, test="t",
     )
 
 
@@ -510,7 +519,8 @@ def _early_losses(rec: Record) -> Outcome:
     d_noisy = ln[rows, end] - ln[:, 0]
     up = np.nanmin(d_noisy, -1)  # the class whose noisy loss rose least
     down = np.nanmax(d_clean, -1)  # the class whose clean loss fell least
-    res, outs = _holm([(up, 0.0, ">="), (down, 0.0, "<=")])
+    comps = [(up, 0.0, ">="), (down, 0.0, "<=")]
+    res, outs = _holm(comps)
     m, ci = _ci(up, 2)
     pc, pn = a["errors/loss_clean"], a["errors/loss_noisy"]
     one_n = pn[:, 1] - pn[:, 0]
@@ -533,6 +543,7 @@ def _early_losses(rec: Record) -> Outcome:
         "L_clean^(c)(0)] < 0, t_w = max(1, t*/2)" + _holm_text(2)
         + " (interval: the noisy change at the Bonferroni level)",
         ci, used(up), setting_text(rec), detail, FIG_SEGMENTS, in_regime=ok, regime=regime,
+        comparisons=comps, test="t",
     )
 
 
@@ -611,6 +622,19 @@ def _monotone(rec: Record) -> Outcome:
     )
 
 
+def crossing_rule(outs: Sequence[str]) -> str:
+    """The crossing claim's verdict from the outcomes of its 4 comparisons of log10(t_×/t*)
+    (in order: <= log10 3, >= −log10 3, >= 1, <= −1): *fails* when a far comparison (3rd or
+    4th) holds, *holds* when both near ones (1st and 2nd) hold, else inconclusive. Sound: a
+    decided far comparison puts the median beyond a factor 10 (the claim is false), two decided
+    near ones put it within a factor 3; a failed near comparison alone decides nothing."""
+    if HOLDS in outs[2:]:
+        return FAILS
+    if outs[0] == HOLDS and outs[1] == HOLDS:
+        return HOLDS
+    return INCONCLUSIVE
+
+
 def _crossing(rec: Record) -> Outcome:
     """t_×/t* per seed on a log scale, judged by exact sign tests of its median (the per-seed
     t* can be bimodal: the K = 10 curve has an early dip and a main minimum): holds when both
@@ -624,16 +648,9 @@ def _crossing(rec: Record) -> Outcome:
     near_v = np.where(never, np.inf, lg)
     near_v = np.where(np.isinf(near_v), 99.0, near_v)  # beyond any factor (finite for the test)
     n3, n10 = math.log10(NEAR), math.log10(FAR)
-    outs = holm_outcomes(
-        [(near_v, n3, "<="), (lg, -n3, ">="), (lg, n10, ">="), (lg, -n10, "<=")],
-        level=LEVEL, method="sign",
-    )
-    if HOLDS in outs[2:]:
-        res = FAILS
-    elif outs[0] == HOLDS and outs[1] == HOLDS:
-        res = HOLDS
-    else:
-        res = INCONCLUSIVE
+    comps = [(near_v, n3, "<="), (lg, -n3, ">="), (lg, n10, ">="), (lg, -n10, "<=")]
+    outs = holm_outcomes(comps, level=LEVEL, method="sign")
+    res = crossing_rule(outs)
     med, (lo, hi) = median_ci(near_v)
     flagged = outliers(np.log10(ts))
     t1 = t_cross(rec, 0.0)
@@ -655,7 +672,7 @@ def _crossing(rec: Record) -> Outcome:
         f"median t_x / t* within a factor {NEAR:g} (holds); beyond a factor {FAR:g} (fails); "
         "Holm over 4 comparisons, family-wise 95% (exact sign tests of the median)",
         (10**lo, 10**hi), used(near_v), setting_text(rec), detail, FIG_RATIO, in_regime=ok,
-        regime=regime,
+        regime=regime, comparisons=comps, test="sign", rule=crossing_rule,
     )
 
 
@@ -706,7 +723,8 @@ def _lemma42(rec: Record) -> Outcome:
     rows = np.arange(rec.seeds)
     size_w = np.asarray([np.nanmax(size[r, : end[r] + 1]) for r in rows])
     rel_w = np.asarray([np.nanmax(a["liu/lemma_rel_error"][r, : end[r] + 1]) for r in rows])
-    res, outs = _holm([(cos, COS_TRUE_MIN, ">="), (size_w, RATE_TOL, "<=")])
+    comps = [(cos, COS_TRUE_MIN, ">="), (size_w, RATE_TOL, "<=")]
+    res, outs = _holm(comps)
     m, ci = _ci(cos, 2)
     alpha_end = a["liu/lemma_alpha"][rows, end]
     detail = (
@@ -724,7 +742,7 @@ def _lemma42(rec: Record) -> Outcome:
         + " (interval: the cosine at the Bonferroni level)",
         ci, used(cos), setting_text(rec, "early window t <= max(1, t*/2)"
                                     if int(rec.config["train"]["steps"]) else "t = 0 only"),
-        detail, FIG_RATIO, in_regime=ok, regime=regime,
+        detail, FIG_RATIO, in_regime=ok, regime=regime, comparisons=comps, test="t",
     )
 
 
