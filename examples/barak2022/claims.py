@@ -4,7 +4,11 @@
 independently (``stats.bootstrap_ci``). A claim that makes several comparisons corrects for
 them, and says how in its bound: Holm's step-down over exact one-sided tests (``holm_parts``:
 binomial tests of fractions, t-tests of means) or, for bootstrap intervals (which give no
-p-value), Bonferroni intervals at ``stats.family_level``.
+p-value), Bonferroni intervals at ``stats.family_level``. The claims decided by
+``stats.holm_outcomes`` over t-tests (``thm4.one_step``, ``c1.gap_positive_and_grows``) also
+hand those comparisons to ``outcome`` (one value per seed in run order, NaN for a seed left
+out), so that ``--seeds auto`` judges each by its own confidence sequence; binomial tests of
+fractions (``holm_parts``) and bootstrap intervals have no per-seed values to hand over.
 
 Seeds that never reach t_c within the budget are right-censored, never dropped: they enter a
 median or a quantile as "above the budget" (``censored``), and a statistic whose value would
@@ -276,7 +280,8 @@ def thm4_one_step(runs):
                    stats.used(r[worst]["recovered"][:, 0]),
                    f"inside: {inside}; odd-k controls: {odd}; m = {r[worst].config['m']}, "
                    "u = ±1/(m n)", "per setting " + ", ".join(
-                       f"{k}: {v}" for k, v in zip(inside + odd, parts)))
+                       f"{k}: {v}" for k, v in zip(inside + odd, parts)),
+                   comparisons=comps, test="t")  # per seed (rows), in run order
 
 
 def _nk(key: str) -> tuple[int, int]:
@@ -381,13 +386,17 @@ def gap_grows(runs):
     growth = g[np.arange(g.shape[0]), idx] - g[:, 0]
     m, ci = stats.mean_ci(growth)
     v0, v1 = stats.holm_outcomes([(c0, 0.0, ">="), (growth, 0.0, ">=")], method="t")
+    # --seeds auto: one value per run in run order, NaN for the unsolved seeds (left out above)
+    growth_per_run = np.full(solved.size, np.nan)
+    growth_per_run[solved] = growth
     return outcome(stats.combine(v0, v1), m,
                    "gamma_max(0.9 t_c) - gamma_max(0) > 0 and log C-ratio(0) > 0 (Holm over the "
                    "2 t-tests)", ci, stats.used(growth), setting(rec),
                    f"{int((~solved).sum())}/{solved.size} seeds unsolved (no 0.9 t_c: left out "
                    f"of the growth); growth: {v1}; "
                    f"log C-ratio at t = 0: {m0:.3g} {tuple(round(x, 3) for x in ci0)} ({v0}); "
-                   f"gamma_max at 0: {rec['barak_gap/gamma_max'][:, 0].mean():.3g}")
+                   f"gamma_max at 0: {rec['barak_gap/gamma_max'][:, 0].mean():.3g}",
+                   comparisons=[(c0, 0.0, ">="), (growth_per_run, 0.0, ">=")], test="t")
 
 
 # -- Fig. 2: against random search ---------------------------------------------------------------

@@ -15,7 +15,10 @@ claim tagged as a proxy; B3's main arm is the pre-trained W rescaled with the bi
 (like scratch and the covariance arm), the arm that keeps the learned biases is a separate,
 named finding. Claims that make several comparisons (``fig5.unscaled_fastest``,
 ``b3.transfer_learned_bias``) correct them by Holm's step-down procedure
-(:func:`twolayer.stats.holm_outcomes`); the others make one comparison each. Every single-number
+(:func:`twolayer.stats.holm_outcomes`) and carry those comparisons (the paired loss-AUC
+differences, one per seed in run order, each against 0) with the default rule "holds if all
+hold, fails if one fails", which ``--seeds auto`` judges by one confidence sequence each; the
+others make one comparison each. Every single-number
 claim carries its per-seed values (paired differences, or jackknife pseudo-values of a pooled
 statistic), threshold and direction (the claimed side); where a claim has two cut-offs (holds
 beyond one, fails beyond the other) the threshold is the one the estimate lies beyond (none
@@ -406,7 +409,8 @@ def _holm_claim(runs: Runs, pairs: list[tuple[str, int, int]], what: str,
         diffs.append(auc[ref] - auc[v])
         names.append(f"{task}: {X.VARIANTS[ref]} - {X.VARIANTS[v]}")
     level = 1.0 - (1.0 - LEVEL) / 2
-    outs = holm_outcomes([(d, 0.0, ">=") for d in diffs], level=level, method="t")
+    comps = [(d, 0.0, ">=") for d in diffs]  # per seed in run order: paired by seed
+    outs = holm_outcomes(comps, level=level, method="t")
     result = combine(*outs)
 
     def t_stat(d: np.ndarray) -> float:
@@ -430,7 +434,8 @@ def _holm_claim(runs: Runs, pairs: list[tuple[str, int, int]], what: str,
     recs_up = [runs.get(f"maennel2020.{u}") for u in ups]
     return outcome(result, m, bound, ci, min(used(d) for d in diffs),
                    _transfer_setting(p, recs_up[0]), detail, FIG_T,
-                   **_regime(*(fitted(r) for r in recs_up), *premises))
+                   **_regime(*(fitted(r) for r in recs_up), *premises),
+                   comparisons=comps, test="t")
 
 
 TRANSFER_STATEMENT = (

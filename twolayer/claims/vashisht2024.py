@@ -60,6 +60,12 @@ tolerance).
   the 1-NN calibration target at every seed; otherwise inconclusive (outside). The
   ``input-noise-flip`` reference arm (the previous, sign-flipping control) is reported only.
 
+Every decided claim hands its k comparisons (the paired Δ, or the baseline's values, one per
+seed in run order) and its rule to :func:`~twolayer.claims.base.outcome` (``rise_verdict`` for
+claims 2 and 4, ``specific_verdict`` for claim 5, "all must hold" for claims 1 and 3), so that
+``--seeds auto`` judges each comparison by its own confidence sequence; an outcome whose
+premise is unmet carries none (its verdict is not decided by them).
+
 Claims 1–5 are checked per data kind on the main arm (SGD, head kept); the details report the
 same rules for the ``reinit`` head and for full-batch GD.
 """
@@ -176,6 +182,26 @@ def rise_rule(rec: Record, variant: str, eta_set: Sequence[float], level: float 
     return exists([v[0] for v in per.values()]), per, len(comps)
 
 
+def comparisons_of(effs: Sequence[Effect]) -> list[tuple[np.ndarray, float, str]]:
+    """The one-sided comparisons behind ``effs`` as ``(per-seed values, bound, direction)``
+    (values per seed in run order, paired by seed): what the claim hands to :func:`outcome` so
+    that ``--seeds auto`` judges each by its own confidence sequence."""
+    return [(e.per_seed, e.bound, e.direction) for e in effs]
+
+
+def rise_verdict(outs: Sequence[str]) -> str:
+    """Claim 2's rule on the outcomes of its comparisons, in :func:`rise_rule`'s order
+    (Δ S-rand, Δ conflict at each η): the rise holds at η if both hold, fails if either fails;
+    the claim holds if it holds at some η, fails if it fails at every η."""
+    return exists([combine(outs[i], outs[i + 1]) for i in range(0, len(outs), 2)])
+
+
+def specific_verdict(outs: Sequence[str]) -> str:
+    """Claim 5's rule on the two rise comparisons of the input-noise arm: holds if that rise
+    fails (one comparison fails), fails if it holds (both hold)."""
+    return {HOLDS: FAILS, FAILS: HOLDS}.get(combine(*outs), INCONCLUSIVE)
+
+
 def _f(x: float | None) -> str:
     return "nan" if x is None or not math.isfinite(x) else f"{x:.3f}"
 
@@ -265,7 +291,8 @@ def check_clean_simple(runs: Runs, kind: str) -> Outcome:
                    f"S-rand >= {lo} and <= {hi} and C-rand >= {C_RAND_MIN} (3 one-sided t-tests "
                    f"over seeds, Holm-corrected at family-wise 95%; CI at the Bonferroni level "
                    f"{family_level(LEVEL, 3):.4f})",
-                   s_lo.ci, used(s_lo.per_seed), setting(rec), detail, FIG_CURVES)
+                   s_lo.ci, used(s_lo.per_seed), setting(rec), detail, FIG_CURVES,
+                   comparisons=comparisons_of(effs), test="t")
 
 
 def _rise(rec: Record, variant: str = "keep"):
@@ -277,6 +304,7 @@ def check_reliance_rises(runs: Runs, kind: str) -> Outcome:
     result, per, k = _rise(rec)
     best = max(per, key=lambda e: per[e][1].mean)
     _, es, _ = per[best]
+    comps = comparisons_of([x for _, s_eff, c_eff in per.values() for x in (s_eff, c_eff)])
     extra = []
     for eta in per:
         idx = runs_of(rec, "keep", eta)
@@ -298,7 +326,8 @@ def check_reliance_rises(runs: Runs, kind: str) -> Outcome:
     detail = (f"head kept: {_per_eta_text(per)}. {'; '.join(extra)}. "
               f"{_other_arms(rec, gd, rule)}")
     return outcome(result, es.mean, "for some eta > 0: " + _rise_bound(k), es.ci,
-                   used(es.per_seed), setting(rec) + f"; best eta={best:g}", detail, FIG_ETA)
+                   used(es.per_seed), setting(rec) + f"; best eta={best:g}", detail, FIG_ETA,
+                   comparisons=comps, test="t", rule=rise_verdict)
 
 
 def premise(rec: Record, variant: str = "keep") -> tuple[list[float], str]:
@@ -365,7 +394,8 @@ def check_no_accuracy_cost(runs: Runs, kind: str) -> Outcome:
                    setting(rec), detail, FIG_CURVES, in_regime=True, regime=text,
                    per_seed=worst.per_seed if single else None,
                    threshold=-ACC_TOLERANCE if single else None,
-                   direction=">=" if single else None)
+                   direction=">=" if single else None,
+                   comparisons=comparisons_of(effs), test="t")
 
 
 def check_survives_controls(runs: Runs, kind: str) -> Outcome:
@@ -396,9 +426,11 @@ def check_survives_controls(runs: Runs, kind: str) -> Outcome:
     es = per[best][1]
     detail = (f"{text}; {design}: {_per_eta_text(per)}. Weight growth in phase 1: {growth}. "
               f"{ref}")
+    comps = comparisons_of([x for _, s_eff, c_eff in per.values() for x in (s_eff, c_eff)])
     return outcome(result, es.mean, "rescaled runs, for some eta where reliance_rises holds: "
                    + _rise_bound(k), es.ci, used(es.per_seed), setting(rec) +
-                   f"; best eta={best:g}", detail, FIG_ETA, in_regime=True, regime=text)
+                   f"; best eta={best:g}", detail, FIG_ETA, in_regime=True, regime=text,
+                   comparisons=comps, test="t", rule=rise_verdict)
 
 
 def _control_info(rec: Record, source: int) -> dict[str, np.ndarray]:
@@ -455,7 +487,8 @@ def check_label_noise_specific(runs: Runs, kind: str) -> Outcome:
                        regime=regime)
     result = {HOLDS: FAILS, FAILS: HOLDS}.get(rule, INCONCLUSIVE)
     return outcome(result, es.mean, bound, es.ci, used(es.per_seed), setting(rec),
-                   "; ".join(parts), FIG_ETA, in_regime=True, regime=regime)
+                   "; ".join(parts), FIG_ETA, in_regime=True, regime=regime,
+                   comparisons=comparisons_of([es, ec]), test="t", rule=specific_verdict)
 
 
 def _bind(check: Callable[[Runs, str], Outcome], kind: str) -> Callable[[Runs], Outcome]:
