@@ -82,6 +82,13 @@ def test_decide_and_looks():
     assert sq.looks(4, 2, 4) == [4, 8, 16, 32]
     assert sq.nested([1.0, math.nan], [1.0, math.nan, 3.0])
     assert not sq.nested([1.0, 2.0], [1.0, 2.5, 3.0]) and not sq.nested([1.0, 2.0], [1.0])
+    # float32 noise of another batch size (far below the spread between seeds) is nested;
+    # another seed's value (about one spread away) is not; NaN must stay NaN
+    x = np.random.default_rng(7).normal(0.0, 1.0, 8)
+    assert sq.nested(x, np.concatenate([x * (1 + 1e-6) + 1e-4, [0.3]]))
+    assert not sq.nested(x, np.concatenate([x[:-1], [x[-1] + 0.5 * x.std()], [0.3]]))
+    assert not sq.nested([1.0, math.nan], [1.0, 2.0, 3.0])
+    assert not sq.nested([1.0, math.inf], [1.0, -math.inf, 3.0])
 
 
 def wrong_decisions(draw, interval, seed: int = 0) -> float:

@@ -162,3 +162,50 @@ def test_auto_check_grows_a_two_comparison_sign_claim_until_decided() -> None:
     assert "2 comparisons, each at α/2" in v.detail and "own detail" in v.detail
     assert asked[0] is None and asked[1:] == [8, 16, 32, 64, 128, 256][: len(asked) - 1]
     assert v.seeds == v.sequential["seeds"][-1] and v.ci[0] <= v.measured <= v.ci[1]
+
+
+# --- the time budget: which undecided claims the next look extends ----------------------------
+
+
+def _state(cid: str) -> sq._State:
+    return sq._State(Claim(cid, "fake", "s", "Lemma 1", lambda runs: None), None, True)
+
+
+def test_fit_extends_the_cheapest_claims_that_fit_counting_shared_experiments_once() -> None:
+    a, b, c, d = (_state(x) for x in ("a", "b", "c", "d"))
+    needs = {"a": {"e1"}, "b": {"e1", "e2"}, "c": {"e3"}, "d": {"e9"}}
+    cost = {"e1": 10.0, "e2": 5.0, "e3": 100.0}  # e9 unknown: costs 2 x the last look
+    chosen, est = sq._fit([c, b, a, d], needs, cost, left=45.0, last_look=1000.0)
+    # a: 2*10 = 20; b: 2*(10+5) = 30, but e1 is shared with a: +10 -> 30 in all; c: 200
+    assert [s.claim.id for s in chosen] == ["a", "b"] and est == pytest.approx(30.0)
+    chosen, est = sq._fit([c, d], needs, cost, left=45.0, last_look=1000.0)
+    assert chosen == [] and est == pytest.approx(200.0)  # the cheapest: c
+
+
+class TimedRuns(FakeRuns):
+    """FakeRuns that say which experiment each claim read and what it cost to train."""
+
+    def __init__(self, seeds: int | None) -> None:
+        super().__init__(seeds)
+        self.asked: list[str] = []
+        self.seconds: dict[str, float] = {}
+        self.train_seconds: dict[str, float] = {}
+
+    def values(self, name: str) -> np.ndarray:
+        self.asked.append(name)
+        s = self.seeds
+        self.seconds[name] = 0.01  # read back from a store ...
+        self.train_seconds[name] = {"fake.cheap": 1.0, "fake.dear": 50.0}[name] * s / 4
+        return super().values(name)
+
+
+def test_auto_check_extends_only_what_the_budget_pays_for() -> None:
+    claims = [sign_claim("fake.cheap"), sign_claim("fake.dear")]
+    fake = iter(range(1_000_000))
+    out = {v.id: v for v in sq.auto_check(claims, lambda s: TimedRuns(s), budget_s=60.0,
+                                          max_looks=7, clock=lambda: float(next(fake)) * 1e-3)}
+    cheap, dear = out["fake.cheap"], out["fake.dear"]
+    # ... but cost their training time: the dear claim (2 x 50 s at look 2) never fits 60 s
+    assert dear.sequential["look"] == 1 and dear.verdict == INCONCLUSIVE
+    assert "time budget" in dear.detail
+    assert cheap.sequential["look"] >= 2 and cheap.verdict == HOLDS

@@ -142,6 +142,46 @@ def test_entries_round_trip_and_a_damaged_part_voids_the_entry(tmp_path) -> None
     assert lines and all("quarantine" in x for x in lines)
 
 
+def test_an_entry_keeps_its_compute_time_under_its_checksum(tmp_path) -> None:
+    lines: list[str] = []
+    store = RecordStore(tmp_path, warn=lines.append)
+    timed, untimed = {"experiment": "p.t"}, {"experiment": "p.u"}
+    store.put_entry(timed, make_record(1.0), seconds=12.3456)
+    store.put_entry(untimed, make_record(2.0))
+    rec, took = store.get_entry_timed(timed)
+    assert isinstance(rec, Record) and took == 12.346
+    assert store.get_entry_timed(untimed)[1] is None  # an entry that kept no time
+    assert store.get_entry_timed({"experiment": "absent"}) == (None, None)
+    path = tmp_path / "entries" / f"{address_of(timed, 16)}.json"
+    doc = json.loads(path.read_text())
+    doc["seconds"] = 0.5  # a forged time: the content checksum no longer matches
+    path.write_text(json.dumps(doc))
+    assert store.get_entry_timed(timed) == (None, None) and lines
+
+
+def test_runs_know_each_experiments_compute_time_trained_or_stored(tmp_path) -> None:
+    from twolayer.experiments import EXPERIMENTS, Runs, experiment
+
+    calls = []
+
+    @experiment("timedtest.one")
+    def one(quick, seeds, runtime):
+        calls.append(seeds)
+        return make_record(3.0)
+
+    try:
+        first = Runs(quick=True, store=RecordStore(tmp_path))
+        first.get("timedtest.one")
+        assert first.trained == ["timedtest.one"] and first.train_seconds["timedtest.one"] > 0
+        again = Runs(quick=True, store=RecordStore(tmp_path))
+        again.get("timedtest.one")
+        assert again.reused == ["timedtest.one"] and calls == [None]
+        assert again.train_seconds["timedtest.one"] == pytest.approx(
+            first.train_seconds["timedtest.one"], abs=1e-3)
+    finally:
+        EXPERIMENTS.pop("timedtest.one", None)
+
+
 def test_entry_refuses_what_cannot_be_stored(tmp_path) -> None:
     with pytest.raises(TypeError, match="mapping of str names to Records"):
         RecordStore(tmp_path).put_entry({"e": 1}, {1: make_record()})

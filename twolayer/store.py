@@ -27,6 +27,7 @@ import contextlib
 import fcntl
 import hashlib
 import json
+import math
 import os
 import shutil
 import socket
@@ -135,9 +136,12 @@ class RecordStore:
         return Record.from_verified(doc, arrays)
 
     # -- experiment entries -----------------------------------------------------------------
-    def put_entry(self, key: Mapping[str, Any], result: Record | Mapping[str, Record]) -> str:
+    def put_entry(self, key: Mapping[str, Any], result: Record | Mapping[str, Record],
+                  seconds: float | None = None) -> str:
         """Save an experiment's result (a Record, or a mapping name → Record) under ``key``;
-        the parts first, the entry last, so an entry present means every part was written."""
+        the parts first, the entry last, so an entry present means every part was written.
+        ``seconds``: the wall time it took to compute (kept in the entry: ``--seeds auto``
+        estimates the cost of more seeds from it)."""
         key_id = address_of(key, 16)
         if isinstance(result, Record):
             kind, parts = "record", {"": result}
@@ -151,6 +155,8 @@ class RecordStore:
             addresses[name] = self.put(rec, {"entry": key_id, "part": name}, 16)
         doc = {"format": ENTRY_FORMAT, "key": strict_json(dict(key)), "id": key_id,
                "kind": kind, "parts": addresses}
+        if seconds is not None and math.isfinite(seconds) and seconds >= 0:
+            doc["seconds"] = round(float(seconds), 3)
         doc["content"] = hashlib.sha256(canonical_json(doc).encode()).hexdigest()
         ensure_writable_dir(self.entries, "records")
         write_text_atomic(self.entries / f"{key_id}.json",
@@ -159,30 +165,39 @@ class RecordStore:
 
     def get_entry(self, key: Mapping[str, Any]) -> Record | dict[str, Record] | None:
         """The verified result stored under ``key``; None if absent or damaged (quarantined)."""
+        return self.get_entry_timed(key)[0]
+
+    def get_entry_timed(
+        self, key: Mapping[str, Any]
+    ) -> tuple[Record | dict[str, Record] | None, float | None]:
+        """:meth:`get_entry` and the seconds its result took to compute (None when the entry
+        does not say: written before entries kept it, or not found)."""
         key_id = address_of(key, 16)
         path = self.entries / f"{key_id}.json"
         if not path.exists():
-            return None
+            return None, None
         try:
             doc = self._entry_document(path, key_id)
         except RecordError as e:
             self.quarantine(path, e.why)
-            return None
+            return None, None
         if doc["key"] != strict_json(dict(key)):
             self.quarantine(path, "its key differs from the one it is filed under")
-            return None
+            return None, None
         parts: dict[str, Record] = {}
         for name, address in doc["parts"].items():
             rec = self.get(address)
             if rec is None:
                 self.quarantine(path, f"its part {name!r} ({address}) is missing or damaged")
-                return None
+                return None, None
             doc_identity = {"entry": key_id, "part": name}
             if address_of(doc_identity, len(address)) != address:
                 self.quarantine(path, f"its part {name!r} is filed at a foreign address")
-                return None
+                return None, None
             parts[name] = rec
-        return parts[""] if doc["kind"] == "record" else parts
+        seconds = doc.get("seconds")
+        seconds = float(seconds) if isinstance(seconds, (int, float)) else None
+        return (parts[""] if doc["kind"] == "record" else parts), seconds
 
     def has_entry(self, key: Mapping[str, Any]) -> bool:
         """An entry exists under ``key`` (not verified: :meth:`get_entry` verifies)."""

@@ -59,9 +59,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="smaller settings and fewer seeds (about 2 minutes on 2 CPU cores)")
     p.add_argument("--seeds", type=seeds_arg, metavar="N|auto",
                    help="seeds per setting (default: the mode's own); auto: add seeds in looks "
-                   "(the mode's seeds, then 2x, 4x, ...) until each claim that compares one "
-                   "mean with one number is decided by an anytime-valid confidence sequence, or "
-                   "the --time-budget is spent (docs/claims_method.md)")
+                   "(the mode's seeds, then 2x, 4x, ...) until each claim whose check reports "
+                   "its per-seed comparisons (means or medians against numbers) is decided by "
+                   "anytime-valid confidence sequences, or the --time-budget is spent; the "
+                   "cheapest undecided claims are extended first (docs/claims_method.md)")
     p.add_argument("--time-budget", type=float, metavar="MINUTES", default=None,
                    help="with --seeds auto: wall-clock minutes for all looks together (default "
                    f"{AUTO_BUDGET_MIN:g}); a look starts only when its estimated time fits. Not "

@@ -127,6 +127,9 @@ class Runs:
     reused: list[str] = field(default_factory=list)  # experiments read from the store
     asked: list[str] = field(default_factory=list)  # every get(), in order (cached ones too)
     seconds: dict[str, float] = field(default_factory=dict)  # wall time to train or read each
+    # wall time each result took to compute: trained now, or as its store entry says (absent
+    # for an entry written before entries kept it); --seeds auto estimates looks from it
+    train_seconds: dict[str, float] = field(default_factory=dict)
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def key(self, name: str) -> dict[str, Any]:
@@ -170,17 +173,21 @@ class Runs:
         key = self.key(name) if self.store is not None else None
         if key is not None:
             with phase("store"):
-                result = self.store.get_entry(key)
+                result, took = self.store.get_entry_timed(key)
             if result is not None:
                 self.reused.append(name)
+                if took is not None:
+                    self.train_seconds[name] = took
         if result is None:
             exp = EXPERIMENTS[name]
             with phase("training"):
                 result = exp.run(self.quick, self.seeds, self.runtime)
+            took = time.perf_counter() - t0
+            self.train_seconds[name] = took
             self.trained.append(name)
             if key is not None and storable(result):
                 with phase("store"):
-                    self.store.put_entry(key, result)
+                    self.store.put_entry(key, result, seconds=took)
         self.seconds[name] = time.perf_counter() - t0
         self._cache[name] = result
         return result
