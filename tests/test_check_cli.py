@@ -255,3 +255,61 @@ def test_seeds_auto_table_report_and_bad_budgets(monkeypatch, capsys, tmp_path):
         main(["check", "fakepaper", "--seeds", "often"])
     assert exc.value.code == 2 and "'often' is not an integer or auto" in capsys.readouterr().err
     assert calls == []  # bad input: nothing ran
+
+
+PARALLEL_PLUGIN = '''
+import numpy as np
+from twolayer.api import Record, claim, experiment, outcome, stats
+
+
+@experiment("{paper}.numbers")
+def numbers(quick, seeds, runtime):
+    R = seeds or 4
+    x = np.linspace({lo}, {lo} + 1.0, R)[:, None]
+    return Record(config={{"R": R}}, run_id="numbers", times=np.zeros(1, dtype=np.int64),
+                  arrays={{"x": x}})
+
+
+@claim("{paper}.pos.positive", "x is positive", "Lemma 0", "[PAPER]")
+def positive(runs):
+    x = runs.get("{paper}.numbers").arrays["x"][:, 0]
+    m, ci = stats.mean_ci(x)
+    return outcome(stats.compare(ci, 0.0, ">="), m, ">= 0", ci, x.size, "R = %d" % x.size)
+'''
+
+
+def test_jobs_checks_papers_in_worker_processes_with_the_same_verdicts(tmp_path, capsys):
+    from twolayer.claims import CLAIMS
+    from twolayer.experiments import EXPERIMENTS
+
+    files = []
+    for paper, lo in (("jobsa", 1.0), ("jobsb", -3.0)):  # b: x in [-3, -2]
+        f = tmp_path / f"{paper}.py"
+        f.write_text(PARALLEL_PLUGIN.format(paper=paper, lo=lo))
+        files.append(str(f))
+    try:
+        out = {}
+        for jobs in ("1", "2"):
+            store = tmp_path / f"store{jobs}"
+            rc = main(["check", *files, "--quick", "--json", "--jobs", jobs, "--records",
+                       str(store), "--timings", str(tmp_path / f"t{jobs}.json")])
+            out[jobs] = (rc, json.loads(capsys.readouterr().out))
+            assert len(list((store / "entries").glob("*.json"))) == 2  # both papers stored
+        (rc1, v1), (rc2, v2) = out["1"], out["2"]
+        assert rc1 == rc2 == 1  # jobsb's x is negative: fails
+        assert [v["id"] for v in v2] == ["jobsa.pos.positive", "jobsb.pos.positive"]
+        assert [(v["verdict"], v["measured"], v["ci"]) for v in v1] == \
+            [(v["verdict"], v["measured"], v["ci"]) for v in v2]
+        assert [v["verdict"] for v in v2] == ["holds", "fails"]
+        t2 = json.loads((tmp_path / "t2.json").read_text())
+        assert t2["workers"] == 2 and {"training", "verdicts"} <= set(t2["phases"])
+    finally:
+        for reg in (CLAIMS, EXPERIMENTS):
+            for k in [k for k in reg if k.startswith(("jobsa.", "jobsb."))]:
+                reg.pop(k)
+
+
+def test_jobs_rejects_a_count_below_one(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["check", "frei2023", "--jobs", "0", "--list"])
+    assert e.value.code == 2 and "--jobs" in capsys.readouterr().err

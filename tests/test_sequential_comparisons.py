@@ -173,13 +173,19 @@ def _state(cid: str) -> sq._State:
 
 def test_fit_extends_the_cheapest_claims_that_fit_counting_shared_experiments_once() -> None:
     a, b, c, d = (_state(x) for x in ("a", "b", "c", "d"))
+    for st in (a, b, c, d):
+        st.seeds_at = [4]
     needs = {"a": {"e1"}, "b": {"e1", "e2"}, "c": {"e3"}, "d": {"e9"}}
     cost = {"e1": 10.0, "e2": 5.0, "e3": 100.0}  # e9 unknown: costs 2 x the last look
-    chosen, est = sq._fit([c, b, a, d], needs, cost, left=45.0, last_look=1000.0)
+    chosen, est = sq._fit([c, b, a, d], needs, cost, left=45.0, last_look=1000.0, seeds=8)
     # a: 2*10 = 20; b: 2*(10+5) = 30, but e1 is shared with a: +10 -> 30 in all; c: 200
     assert [s.claim.id for s in chosen] == ["a", "b"] and est == pytest.approx(30.0)
-    chosen, est = sq._fit([c, d], needs, cost, left=45.0, last_look=1000.0)
+    chosen, est = sq._fit([c, d], needs, cost, left=45.0, last_look=1000.0, seeds=8)
     assert chosen == [] and est == pytest.approx(200.0)  # the cheapest: c
+    # a claim last seen at 4 seeds costs 5x at a look of 20 seeds, not 2x
+    a.seeds_at = [4]
+    chosen, est = sq._fit([a], needs, cost, left=45.0, last_look=1000.0, seeds=20)
+    assert chosen == [] and est == pytest.approx(50.0)
 
 
 class TimedRuns(FakeRuns):

@@ -79,6 +79,19 @@ def test_phases_outside_a_recording_or_on_another_thread_are_not_counted(clock) 
     assert got["training"] == 0.0 and got["other"] == pytest.approx(7.0)
 
 
+def test_workers_phases_are_summed_into_the_recording(clock) -> None:
+    timing.absorb({"phases": {"training": 9.0}})  # no recording: ignored
+    with timing.recording() as t:
+        clock.advance(10.0)
+        timing.absorb({"phases": {"training": 8.0, "probes": 2.0, "other": 99.0}})
+        timing.absorb({"phases": {"training": 7.0, "verdicts": 1.0}})
+        timing.absorb(None)
+    got = dict(t.rows())
+    assert t.workers == 2 and got["training"] == 15.0 and got["probes"] == 2.0
+    assert got["verdicts"] == 1.0 and got["other"] == 0.0  # worker-seconds exceed the wall
+    assert "2 worker processes" in t.table() and t.to_json()["workers"] == 2
+
+
 def test_an_exception_closes_the_open_phases(clock) -> None:
     with pytest.raises(RuntimeError):
         with timing.recording() as t:

@@ -8,9 +8,10 @@ The method (docs/claims_method.md has the derivation, the assumptions and the si
   reported at look 1. Runs are deterministic per run index, so the runs of look k contain those
   of look k−1 (checked: a claim whose per-seed values at look k do not start with those of look
   k−1 leaves sequential control). A look extends the cheapest undecided claims whose
-  experiments fit in what is left of the time budget (:func:`_fit`): each experiment at 2 × its
-  compute time at the last look (trained then, or as its store entry says; an entry without a
-  time counts with its read time, an underestimate), shared experiments counted once.
+  experiments fit in what is left of the time budget (:func:`_fit`): each experiment at its
+  compute time at the claim's last look × the ratio of the seed counts (trained then, or as its
+  store entry says; an entry without a time counts with its read time, an underestimate),
+  shared experiments counted once.
 - **Which claims.** A claim whose :class:`~twolayer.claims.base.Outcome` carries its
   comparisons (``comparisons``: per-seed values, threshold, side and test, with a ``rule``; or
   ``per_seed``, ``threshold`` and ``direction`` for one mean against one number) is judged at
@@ -435,38 +436,40 @@ def _costs(cost: dict[str, float], runs: object) -> None:
 
 
 def _fit(pending: Sequence[_State], needs: dict[str, set[str]], cost: dict[str, float],
-         left: float, last_look: float) -> tuple[list[_State], float]:
-    """The undecided claims to extend at the next look, and its estimated time: cheapest
-    first (each claim's experiments at GROWTH × their last time; experiments shared with a
-    claim already taken are counted once), as many as fit in ``left`` seconds. A claim whose
-    experiments have no recorded time costs GROWTH × the whole last look. Returns ([], the
-    cheapest claim's estimate) when none fits. (Which claims are extended does not affect
-    validity: each sequence holds at any stopping time.)"""
+         left: float, last_look: float, seeds: int = 0) -> tuple[list[_State], float]:
+    """The undecided claims to extend at the next look (``seeds`` seeds), and its estimated
+    time: cheapest first, as many as fit in ``left`` seconds. A claim's cost is its
+    experiments' compute time at its last look times seeds / (its seeds then) (training time
+    grows about linearly with the seeds; at least GROWTH), experiments shared with a claim
+    already taken counted once; a claim whose experiments have no recorded time costs that
+    factor × the whole last look. Returns ([], the cheapest claim's estimate) when none fits.
+    (Which claims are extended does not affect validity: each sequence holds at any stopping
+    time.)"""
     def exps(st: _State) -> set[str]:
         return needs.get(st.claim.id, set())
 
-    def own(st: _State) -> float:
+    def factor(st: _State) -> float:
+        before = st.seeds_at[-1] if st.seeds_at else 0
+        return max(float(GROWTH), seeds / before) if before > 0 else float(GROWTH)
+
+    def price(st: _State, skip: set[str]) -> float:
         e = exps(st)
         if e and all(x in cost for x in e):
-            return GROWTH * sum(cost[x] for x in e)
-        return GROWTH * last_look
+            return factor(st) * sum(cost[x] for x in e - skip)
+        return factor(st) * last_look
 
-    order = sorted(pending, key=own)
+    order = sorted(pending, key=lambda st: price(st, set()))
     chosen: list[_State] = []
     taken: set[str] = set()
     total = 0.0
     for st in order:
-        e = exps(st)
-        if e and all(x in cost for x in e):
-            extra = GROWTH * sum(cost[x] for x in e - taken)
-        else:
-            extra = GROWTH * last_look
+        extra = price(st, taken)
         if total + extra <= left:
             chosen.append(st)
-            taken |= e
+            taken |= exps(st)
             total += extra
     if not chosen:
-        return [], own(order[0]) if order else 0.0
+        return [], price(order[0], set()) if order else 0.0
     return chosen, total
 
 
@@ -518,7 +521,7 @@ def auto_check(
     while pending and k < max_looks:
         seeds = schedule[k]
         left = budget_s - (clock() - start)
-        chosen, estimate = _fit(pending, needs, cost, left, last_cost)
+        chosen, estimate = _fit(pending, needs, cost, left, last_cost, seeds)
         if not chosen:
             if progress:
                 progress(f"--seeds auto: look {k + 1} at {seeds} seeds would take about "

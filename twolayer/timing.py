@@ -38,6 +38,7 @@ class Timings:
     seconds: dict[str, float] = field(default_factory=dict)
     wall: float = 0.0
     before: float | None = None  # seconds from process start to the recording (imports, parsing)
+    workers: int = 0  # worker processes whose phases were added (:func:`absorb`)
     _stack: list[list] = field(default_factory=list, repr=False)  # [name, start, child seconds]
     _thread: int = field(default_factory=threading.get_ident, repr=False)
 
@@ -60,10 +61,12 @@ class Timings:
         return rows
 
     def to_json(self) -> dict:
-        """``{"wall_s", "before_s", "phases": {name: seconds}}``, rounded to milliseconds."""
+        """``{"wall_s", "before_s", "workers", "phases": {name: seconds}}``, rounded to
+        milliseconds."""
         return {
             "wall_s": round(self.wall, 3),
             "before_s": None if self.before is None else round(self.before, 3),
+            "workers": self.workers,
             "phases": {p: round(s, 3) for p, s in self.rows()},
         }
 
@@ -77,6 +80,10 @@ class Timings:
         if self.before is not None:
             lines.append(f"  (before the command started — interpreter, imports, parsing: "
                          f"{self.before:.1f} s)")
+        if self.workers:
+            lines.append(f"  ({self.workers} worker processes: their phases are summed "
+                         "(worker-seconds), so the phases can add up to more than the wall "
+                         "time)")
         return "\n".join(lines)
 
 
@@ -115,6 +122,18 @@ def recording() -> Iterator[Timings]:
         while t._stack:  # a phase left open by an exception
             t.leave()
         t.wall = _clock() - start
+
+
+def absorb(worker: dict | None) -> None:
+    """Add a worker process's recorded phases (:meth:`Timings.to_json`, its ``other`` left
+    out) to the active recording, if any."""
+    t = _active
+    if t is None or not worker:
+        return
+    for name, seconds in worker.get("phases", {}).items():
+        if name != OTHER:
+            t.seconds[name] = t.seconds.get(name, 0.0) + float(seconds)
+    t.workers += 1
 
 
 @contextmanager

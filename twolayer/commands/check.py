@@ -23,6 +23,7 @@ from ..engine import Runtime, resolve_device
 from ..errors import ConfigError
 from ..record import check_writable_dir, write_text_atomic
 from ..resources import check_device, writing
+from .parallel import jobs_for
 from .settings import add_gpu_flags, add_threads_flag, runtime_options, runtime_threads
 from .storeflags import add_store_flags, runs_from_args
 from .timingflag import add_timings_flag
@@ -40,6 +41,19 @@ def seeds_arg(text: str) -> int | str:
         return integer(text)
     except argparse.ArgumentTypeError:
         raise argparse.ArgumentTypeError(f"{text!r} is not an integer or auto") from None
+
+
+def jobs_arg(text: str) -> int | str:
+    """``--jobs``: an integer >= 1 or ``auto``."""
+    if text.strip().lower() == AUTO:
+        return AUTO
+    try:
+        value = integer(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer or auto") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not >= 1 (or auto)")
+    return value
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -67,6 +81,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="with --seeds auto: wall-clock minutes for all looks together (default "
                    f"{AUTO_BUDGET_MIN:g}); a look starts only when its estimated time fits. Not "
                    "--budget, which sets the gradient kernel's block size")
+    p.add_argument("--jobs", type=jobs_arg, default=AUTO, metavar="N|auto",
+                   help="check the selected papers in N worker processes (a paper's claims "
+                   "read only its own experiments); auto (default): as many as papers and CPU "
+                   "cores allow on a CPU, 1 on a GPU and under --seeds auto")
     p.add_argument("--json", action="store_true", help="print a JSON list, one object per claim")
     p.add_argument("--report", metavar="PATH",
                    help="also write the table as Markdown, with links to the figures")
@@ -300,6 +318,32 @@ def time_budget_s(args: argparse.Namespace) -> float | None:
     return float(value) * 60.0
 
 
+def check_in_workers(claims: list, papers: list[str], jobs: int, args: argparse.Namespace,
+                     device, runs, plugins: list) -> tuple[list[Verdict], int, int]:
+    """The claims' verdicts (in their order) from ``jobs`` worker processes, one paper at a
+    time each (:mod:`twolayer.commands.parallel`), and the experiments trained and reused."""
+    from ..timing import _active, absorb
+    from .parallel import Group, order_groups, paper_costs, run_groups
+
+    store = str(runs.store.root) if runs.store is not None else None
+    runtime = dict(device=str(device), progress=False, threads=runtime_threads(args),
+                   **runtime_options(args))
+    threads = max(1, (os.cpu_count() or 1) // jobs)
+    sources = [str(p.source) for p in plugins]
+    groups = [Group(paper, [c.id for c in claims if c.paper == paper], args.quick, args.seeds,
+                    runtime, store, sources, threads, _active is not None)
+              for paper in papers]
+    groups = order_groups(groups, paper_costs(store, bool(args.quick)))
+    results = run_groups(groups, jobs)
+    by_id: dict[str, Verdict] = {}
+    trained = reused = 0
+    for verdicts, t, r, timings in results:
+        by_id.update((v.id, v) for v in verdicts)
+        trained, reused = trained + len(t), reused + len(r)
+        absorb(timings)
+    return [by_id[c.id] for c in claims], trained, reused
+
+
 def run(args: argparse.Namespace) -> int:
     if args.seeds is not None and args.seeds != AUTO and (
         not isinstance(args.seeds, int) or isinstance(args.seeds, bool) or args.seeds < 1
@@ -310,7 +354,7 @@ def run(args: argparse.Namespace) -> int:
 
     load_entry_points()
     selection = ["all"] if (args.all or not args.select) else list(args.select)
-    selection, _ = split_selection(selection)  # PluginError (exit 2) for a broken plugin
+    selection, plugins = split_selection(selection)  # PluginError (exit 2) for a broken plugin
     claims = select_claims(selection)
     if args.list:
         for c in claims:
@@ -356,8 +400,14 @@ def run(args: argparse.Namespace) -> int:
         trained = sum(len(r.trained) for r in made)
         reused = sum(len(r.reused) for r in made)
     else:
-        verdicts = run_checks([c.id for c in claims], runs=runs)
-        trained, reused = len(runs.trained), len(runs.reused)
+        papers = list(dict.fromkeys(c.paper for c in claims))
+        jobs = jobs_for(args.jobs, len(papers), device.type)
+        if jobs > 1:
+            verdicts, trained, reused = check_in_workers(claims, papers, jobs, args, device,
+                                                         runs, plugins)
+        else:
+            verdicts = run_checks([c.id for c in claims], runs=runs)
+            trained, reused = len(runs.trained), len(runs.reused)
     wall = time.perf_counter() - start
     if talk:
         print(f"experiments: {trained} trained, {reused} read from the store", file=sys.stderr)
