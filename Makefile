@@ -32,7 +32,7 @@ test-all: $(STAMP)
 
 # Every registered figure, and the Barak example plugin's, into figures/ (PNGs + README.md); on a CPU Fig. 2's steps are capped.
 figures: $(STAMP)
-	$(VENV)/bin/twolayer figures --out figures/ examples/barak2022
+	$(VENV)/bin/twolayer figures --all --out figures/ examples/barak2022
 
 # Smoke test: tiny settings into a fresh temporary directory (never over figures/).
 figures-quick: $(STAMP)

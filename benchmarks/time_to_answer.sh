@@ -5,7 +5,7 @@
 #
 # 1. `twolayer check --all` (full plan: evidence tier) into a fresh store in WORK, with
 #    --timings (where the time goes), --json (the verdicts) and --report (the Markdown table);
-# 2. `twolayer figures --out FIGURES_OUT examples/barak2022` (what `make figures` runs) on the
+# 2. `twolayer figures --all --out FIGURES_OUT examples/barak2022` (what `make figures` runs) on the
 #    SAME store, so that it trains only the runs the checks did not need.
 # Each command's wall time, CPU time and peak memory come from /usr/bin/time when it exists.
 # WORK defaults to a new temporary directory, FIGURES_OUT to WORK/figures (pass figures/ to
@@ -35,7 +35,7 @@ date -u +%Y-%m-%dT%H:%M:%SZ > "$WORK/started"
 cut -d' ' -f1-3 /proc/loadavg > "$WORK/load_before" 2>/dev/null || true
 timed check "$TL" check --all --records "$STORE" --json --quiet \
     --timings "$WORK/check.timings.json" --report "$WORK/claims.md" > "$WORK/check.json"
-timed figures "$TL" figures --out "$FIGS" --records "$STORE" --quiet examples/barak2022 \
+timed figures "$TL" figures --all --out "$FIGS" --records "$STORE" --quiet examples/barak2022 \
     --timings "$WORK/figures.timings.json"
 date -u +%Y-%m-%dT%H:%M:%SZ > "$WORK/finished"
 cut -d' ' -f1-3 /proc/loadavg > "$WORK/load_after" 2>/dev/null || true

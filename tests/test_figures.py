@@ -233,3 +233,21 @@ def test_rerun_with_only_keeps_other_index_entries(tmp_path: Path, quick_out: Pa
     # a PNG present without an index entry is listed as present, its run as unknown
     assert "![frei2023-fig2](frei2023-fig2.png)" in text
     assert "not recorded in this directory's index.json" in text
+
+
+def test_figure_names_with_plugins_only_all_and_none() -> None:
+    from types import SimpleNamespace
+
+    from twolayer.commands.figures import figure_names
+    from twolayer.errors import ConfigError
+    from twolayer.plots import FIGURES
+
+    builtin = list(FIGURES)
+    plug = SimpleNamespace(figures=["mine-a", "mine-b"])
+    assert figure_names(None, False, []) == builtin  # no plugin: every registered figure
+    assert figure_names(None, False, [plug]) == ["mine-a", "mine-b"]  # a plugin: its own
+    assert figure_names([builtin[0]], False, [plug]) == [builtin[0], "mine-a", "mine-b"]
+    every = figure_names(None, True, [plug])  # --all: the registry, then what it lacks
+    assert every[: len(builtin)] == builtin and every[-2:] == ["mine-a", "mine-b"]
+    with pytest.raises(ConfigError, match="--all"):
+        figure_names([builtin[0]], True, [])

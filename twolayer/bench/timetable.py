@@ -122,7 +122,7 @@ def render_summary(s: dict[str, Any]) -> str:
     cmds = s.get("commands", {})
     lines = ["## Time to answer: the full claim checks and the figures", "",
              "`benchmarks/time_to_answer.sh` from a cold record store: `twolayer check --all` "
-             "(the full plan, evidence tier) with `--timings`, then `twolayer figures --out "
+             "(the full plan, evidence tier) with `--timings`, then `twolayer figures --all --out "
              "figures/ examples/barak2022` (what `make figures` runs) on the same store, so "
              "that it trains only what the checks did not need. Phases are exclusive wall "
              "seconds (`twolayer/timing.py`): *training* is the experiments' runners (data, "
