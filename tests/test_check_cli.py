@@ -313,3 +313,15 @@ def test_jobs_rejects_a_count_below_one(capsys):
     with pytest.raises(SystemExit) as e:
         main(["check", "frei2023", "--jobs", "0", "--list"])
     assert e.value.code == 2 and "--jobs" in capsys.readouterr().err
+
+
+def test_a_failing_worker_stops_the_others_and_the_error_reaches_the_parent(tmp_path):
+    import time
+
+    from twolayer.commands.parallel import Group, run_groups
+
+    ok = Group("frei2023", ["no.such.claim"], True, None, {"device": "cpu"}, None)
+    start = time.perf_counter()
+    with pytest.raises(Exception, match="no.such.claim|unknown|known papers"):
+        run_groups([ok], 1)
+    assert time.perf_counter() - start < 60

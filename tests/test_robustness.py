@@ -328,3 +328,48 @@ def test_two_sweeps_on_one_store_train_each_point_once(tmp_path):
         assert "in use by" in line and "pid" in line and "--wait" in line
     else:
         assert json.loads(r_out)["trained"] == 0
+
+
+SLOW_PLUGIN = '''
+import os, time
+import numpy as np
+from twolayer.api import Record, claim, experiment, outcome, stats
+
+
+@experiment("{paper}.slow")
+def slow(quick, seeds, runtime):
+    open(os.path.join({folder!r}, "{paper}.pid"), "w").write(str(os.getpid()))
+    time.sleep(600)
+    return Record(config={{}}, run_id="x", times=np.zeros(1, dtype=np.int64),
+                  arrays={{"x": np.ones((2, 1))}})
+
+
+@claim("{paper}.slow.claim", "x", "Lemma 0", "[PAPER]")
+def positive(runs):
+    runs.get("{paper}.slow")
+    return outcome("holds", 1.0, ">= 0", (1.0, 1.0), 2, "")
+'''
+
+
+@pytest.mark.parametrize("sig,code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_check_with_workers_interrupted_stops_them_with_one_line(tmp_path, sig, code):
+    files = []
+    for paper in ("slowa", "slowb"):
+        f = tmp_path / f"{paper}.py"
+        f.write_text(SLOW_PLUGIN.format(paper=paper, folder=str(tmp_path)))
+        files.append(str(f))
+    p = popen("check", *files, "--jobs", "2", "--quick", "--no-store", "--quiet",
+              cwd=tmp_path)
+    deadline = time.monotonic() + 90
+    pids: list[int] = []
+    while time.monotonic() < deadline and len(pids) < 2:  # both workers inside a paper
+        time.sleep(0.5)
+        pids = [int(f.read_text()) for f in tmp_path.glob("*.pid") if f.read_text()]
+    assert len(pids) == 2, "the workers did not start"
+    p.send_signal(sig)
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == code, err
+    line = one_line(err)
+    assert "interrupted" in line and "record store" in line
+    time.sleep(1)
+    assert not any(alive(pid) for pid in pids)  # no worker left behind

@@ -104,12 +104,30 @@ def check_group(group: Group) -> tuple[list[Any], list[str], list[str], dict | N
     return run_checks(group.ids, runs=runs), runs.trained, runs.reused, None
 
 
+def _ignore_interrupts() -> None:
+    """Worker initializer: Ctrl-C goes to the parent, which stops the workers itself (one
+    message, not one traceback per worker)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def run_groups(groups: Sequence[Group], jobs: int) -> list[tuple[list[Any], list[str],
                                                                   list[str], dict | None]]:
-    """Each group's result, in the order given, from ``jobs`` spawned worker processes."""
+    """Each group's result, in the order given, from ``jobs`` spawned worker processes. If
+    the parent is interrupted or a worker fails, the other workers are terminated at once
+    (their finished experiments stay in the store)."""
     import multiprocessing
 
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_ignore_interrupts)
+    try:
         futures = [pool.submit(check_group, g) for g in groups]
-        return [f.result() for f in futures]
+        results = [f.result() for f in futures]
+    except BaseException:
+        for proc in list((getattr(pool, "_processes", None) or {}).values()):
+            proc.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+    return results
