@@ -217,6 +217,17 @@ def test_timetable_reads_time_v_and_renders_each_command(tmp_path) -> None:
     assert "under 30 minutes: **62.0 min** (not met)" in text  # /usr/bin/time's wall first
     assert "under\n15 minutes" not in text and "**10.0 min** (met)" in text
     assert timetable.main([str(tmp_path / "missing")]) == 2
+    entries = tmp_path / "store" / "entries"
+    entries.mkdir(parents=True)
+    for i, (name, sec) in enumerate([("pa.x", 60.0), ("pa.y", 30.0), ("pb.z", 300.0)]):
+        (entries / f"{i}.json").write_text(json.dumps({"key": {"experiment": name},
+                                                       "seconds": sec}))
+    (entries / "old.json").write_text(json.dumps({"key": {"experiment": "pc.w"}}))  # no time
+    assert timetable.paper_seconds(tmp_path / "store") == {
+        "pa": {"pa.x": 60.0, "pa.y": 30.0}, "pb": {"pb.z": 300.0}}
+    text = timetable.render(tmp_path)
+    assert "| pb | 1 | 5.0 |" in text and "| pa | 2 | 1.5 |" in text
+    assert text.index("| pb |") < text.index("| pa |")  # the most expensive first
     out = tmp_path / "tta.json"
     assert timetable.main([str(tmp_path), "--json", str(out)]) == 0
     summary = json.loads(out.read_text())

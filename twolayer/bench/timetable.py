@@ -99,6 +99,21 @@ def verdict_counts(work: Path) -> dict[str, int] | None:
     return counts
 
 
+def paper_seconds(store: Path) -> dict[str, dict[str, float]]:
+    """Per paper, the compute seconds of each experiment as its store entry kept them (the
+    runs trained by this time_to_answer run; entries without a time are left out)."""
+    out: dict[str, dict[str, float]] = {}
+    for path in sorted((store / "entries").glob("*.json")):
+        try:
+            doc = json.loads(path.read_text())
+            name, seconds = doc["key"]["experiment"], doc.get("seconds")
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if isinstance(seconds, (int, float)):
+            out.setdefault(name.split(".", 1)[0], {})[name] = float(seconds)
+    return out
+
+
 def summary(work: Path) -> dict[str, Any]:
     """What the run in ``work`` measured: start and end time, load averages, per command its
     timings, process figures and exit status, and the check's verdict counts."""
@@ -114,6 +129,7 @@ def summary(work: Path) -> dict[str, Any]:
         "cpu": platform.processor() or platform.machine(),
         "commands": {n: r for n in COMMANDS if (r := load(work, n)) is not None},
         "verdicts": verdict_counts(work),
+        "papers": paper_seconds(work / "store"),
     }
 
 
@@ -140,6 +156,15 @@ def render_summary(s: dict[str, Any]) -> str:
     for name, res in cmds.items():
         lines += [table(name, res), ""]
         total += res["process"].get("wall", res["timings"]["wall_s"])
+    papers = s.get("papers") or {}
+    if papers:
+        lines += ["Compute time of each paper's experiments (the sum of its store entries' "
+                  "times: each experiment trained once, by the check or by the figures; with "
+                  "worker processes they overlap in wall time):", "",
+                  "| paper | experiments | minutes |", "|---|---:|---:|"]
+        for paper, exps in sorted(papers.items(), key=lambda kv: -sum(kv[1].values())):
+            lines.append(f"| {paper} | {len(exps)} | {sum(exps.values()) / 60:.1f} |")
+        lines.append("")
     v = s.get("verdicts")
     if v:
         lines += ["Verdicts of the check: " + ", ".join(f"{n} {k}" for k, n in sorted(
