@@ -522,15 +522,17 @@ def auto_check(
         seeds = schedule[k]
         left = budget_s - (clock() - start)
         chosen, estimate = _fit(pending, needs, cost, left, last_cost, seeds)
+        for st in pending:
+            if st not in chosen:
+                own = _fit([st], needs, cost, math.inf, last_cost, seeds)[1]
+                st.note = (f"not extended beyond look {st.look}: at look {k + 1} ({seeds} "
+                           f"seeds) its experiments would take about {own:.0f} s, "
+                           f"{max(0.0, left):.0f} s of the time budget were left")
         if not chosen:
             if progress:
                 progress(f"--seeds auto: look {k + 1} at {seeds} seeds would take about "
                          f"{estimate:.0f} s for the cheapest undecided claim, "
                          f"{max(0.0, left):.0f} s of the budget left: stop")
-            for st in pending:
-                st.note = st.note or (f"look {k + 1} at {seeds} seeds would take about "
-                                      f"{estimate:.0f} s or more, {max(0.0, left):.0f} s of the "
-                                      "time budget were left")
             break
         if progress:
             progress(f"--seeds auto: look {k + 1} at {seeds} seeds for {len(chosen)} of "
@@ -558,6 +560,7 @@ def auto_check(
                            f"({seeds} asked, {len(new[0].values)} values): not extended further")
                 continue
             st.look = k + 1
+            st.note = ""
             st.seeds_at.append(len(new[0].values))
             _update(st, o, alpha, k + 1)
         last_cost = clock() - t0
