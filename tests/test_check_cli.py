@@ -302,7 +302,8 @@ def test_jobs_checks_papers_in_worker_processes_with_the_same_verdicts(tmp_path,
             [(v["verdict"], v["measured"], v["ci"]) for v in v2]
         assert [v["verdict"] for v in v2] == ["holds", "fails"]
         t2 = json.loads((tmp_path / "t2.json").read_text())
-        assert t2["workers"] == 2 and {"training", "verdicts"} <= set(t2["phases"])
+        assert t2["workers"] == 2 and t2["tasks"] == 2
+        assert {"training", "verdicts"} <= set(t2["phases"])
     finally:
         for reg in (CLAIMS, EXPERIMENTS):
             for k in [k for k in reg if k.startswith(("jobsa.", "jobsb."))]:

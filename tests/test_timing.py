@@ -83,13 +83,16 @@ def test_workers_phases_are_summed_into_the_recording(clock) -> None:
     timing.absorb({"phases": {"training": 9.0}})  # no recording: ignored
     with timing.recording() as t:
         clock.advance(10.0)
-        timing.absorb({"phases": {"training": 8.0, "probes": 2.0, "other": 99.0}})
-        timing.absorb({"phases": {"training": 7.0, "verdicts": 1.0}})
-        timing.absorb(None)
+        timing.absorb({"phases": {"training": 8.0, "probes": 2.0, "other": 99.0}}, 2)
+        timing.absorb({"phases": {"training": 7.0, "verdicts": 1.0}}, 2)
+        timing.absorb({"phases": {"training": 1.0}}, 2)
+        timing.absorb(None, 2)
     got = dict(t.rows())
-    assert t.workers == 2 and got["training"] == 15.0 and got["probes"] == 2.0
-    assert got["verdicts"] == 1.0 and got["other"] == 0.0  # worker-seconds exceed the wall
-    assert "2 worker processes" in t.table() and t.to_json()["workers"] == 2
+    assert t.workers == 2 and t.tasks == 3 and got["training"] == 16.0
+    assert got["probes"] == 2.0 and got["verdicts"] == 1.0
+    assert got["other"] == 0.0  # worker-seconds exceed the wall
+    assert "2 worker processes ran 3 tasks" in t.table()
+    assert t.to_json()["workers"] == 2 and t.to_json()["tasks"] == 3
 
 
 def test_an_exception_closes_the_open_phases(clock) -> None:

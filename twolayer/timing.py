@@ -38,7 +38,8 @@ class Timings:
     seconds: dict[str, float] = field(default_factory=dict)
     wall: float = 0.0
     before: float | None = None  # seconds from process start to the recording (imports, parsing)
-    workers: int = 0  # worker processes whose phases were added (:func:`absorb`)
+    workers: int = 0  # worker processes that ran tasks for the command
+    tasks: int = 0  # tasks whose phases were added from workers (:func:`absorb`)
     _stack: list[list] = field(default_factory=list, repr=False)  # [name, start, child seconds]
     _thread: int = field(default_factory=threading.get_ident, repr=False)
 
@@ -61,12 +62,13 @@ class Timings:
         return rows
 
     def to_json(self) -> dict:
-        """``{"wall_s", "before_s", "workers", "phases": {name: seconds}}``, rounded to
+        """``{"wall_s", "before_s", "workers", "tasks", "phases": {name: seconds}}``, rounded to
         milliseconds."""
         return {
             "wall_s": round(self.wall, 3),
             "before_s": None if self.before is None else round(self.before, 3),
             "workers": self.workers,
+            "tasks": self.tasks,
             "phases": {p: round(s, 3) for p, s in self.rows()},
         }
 
@@ -80,10 +82,10 @@ class Timings:
         if self.before is not None:
             lines.append(f"  (before the command started — interpreter, imports, parsing: "
                          f"{self.before:.1f} s)")
-        if self.workers:
-            lines.append(f"  ({self.workers} worker processes: their phases are summed "
-                         "(worker-seconds), so the phases can add up to more than the wall "
-                         "time)")
+        if self.tasks:
+            lines.append(f"  ({self.workers} worker processes ran {self.tasks} tasks: their "
+                         "phases are summed (worker-seconds), so the phases can add up to more "
+                         "than the wall time)")
         return "\n".join(lines)
 
 
@@ -124,16 +126,18 @@ def recording() -> Iterator[Timings]:
         t.wall = _clock() - start
 
 
-def absorb(worker: dict | None) -> None:
-    """Add a worker process's recorded phases (:meth:`Timings.to_json`, its ``other`` left
-    out) to the active recording, if any."""
+def absorb(task: dict | None, workers: int = 0) -> None:
+    """Add the phases a worker process recorded for one task (:meth:`Timings.to_json`, its
+    ``other`` left out) to the active recording, if any; ``workers``: how many worker
+    processes the command ran."""
     t = _active
-    if t is None or not worker:
+    if t is None or not task:
         return
-    for name, seconds in worker.get("phases", {}).items():
+    for name, seconds in task.get("phases", {}).items():
         if name != OTHER:
             t.seconds[name] = t.seconds.get(name, 0.0) + float(seconds)
-    t.workers += 1
+    t.tasks += 1
+    t.workers = max(t.workers, workers)
 
 
 @contextmanager

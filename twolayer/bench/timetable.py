@@ -65,13 +65,19 @@ def table(name: str, res: dict[str, Any]) -> str:
     title = {"check": "`twolayer check --all` (full plan)",
              "figures": "`twolayer figures` (make figures), after the check"}.get(name, name)
     lines = [f"### {title}", "", "| phase | seconds | share |", "|---|---:|---:|"]
+    total = sum(t["phases"].values()) if t.get("workers") else wall  # worker-seconds
     for phase, s in t["phases"].items():
-        share = 100.0 * s / wall if wall else 0.0
+        share = 100.0 * s / total if total else 0.0
         lines.append(f"| {phase} | {s:.1f} | {share:.1f} % |")
     lines.append(f"| **command total** | **{wall:.1f}** | 100 % |")
+    workers = t.get("workers") or 0
     if t.get("before_s") is not None:
         lines.append(f"| before the command (interpreter, imports) | {t['before_s']:.1f} | |")
     lines.append("")
+    if workers:
+        lines += [f"The phases are summed over {workers} worker processes that ran "
+                  f"{t.get('tasks', '?')} papers (worker-seconds; the share is of their sum), so "
+                  "they add up to more than the command's wall time; *other* is then 0.", ""]
     if proc:
         cpu = proc.get("user", 0.0) + proc.get("system", 0.0)
         lines.append(

@@ -340,7 +340,7 @@ def check_in_workers(claims: list, papers: list[str], jobs: int, args: argparse.
     for verdicts, t, r, timings in results:
         by_id.update((v.id, v) for v in verdicts)
         trained, reused = trained + len(t), reused + len(r)
-        absorb(timings)
+        absorb(timings, jobs)
     return [by_id[c.id] for c in claims], trained, reused
 
 
