@@ -32,9 +32,17 @@ def one_line(err: str) -> str:
     return lines[0]
 
 
+def _default_sigint() -> None:
+    """In the child: SIGINT back to its default, so that Python installs its KeyboardInterrupt
+    handler even when the test runner was started with SIGINT ignored (a shell's background
+    job, nohup), which the child would otherwise inherit."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def popen(*args: str, cwd: Path) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "twolayer", *args], cwd=cwd, env=ENV,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_default_sigint)
 
 
 def children(pid: int) -> set[int]:
