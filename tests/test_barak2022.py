@@ -366,17 +366,26 @@ def test_k_adaptive_claim(plugin, tiny_records) -> None:
     assert c.k_adaptive(FakeRuns({"barak2022.grid": bad})).verdict == "fails"
 
 
-def test_gap_claim(plugin, tiny_records) -> None:
-    c = plugin["claims"]
-    rec = tiny_records["solved"]
+def gap_records(rec):
+    """(good, shrink, grow): a gap record whose γ_max grows (and c_ratio 2 > 1), the same with
+    γ_max shrinking, and the growing γ_max itself [R, T]."""
     R, T = rec.seeds, rec.times
     tc = np.full(R, int(T[-1]))
     seedwise = 1 + 0.1 * np.arange(R)[:, None]
     grow = np.tile(1e-3 * (1 + T / T.max()), (R, 1)) * seedwise
     good = _edit(rec, **{"barak_gap/c_ratio": np.full((R, len(T)), 2.0) * seedwise,
                          "barak_gap/gamma_max": grow, "static/t_c": tc})
-    assert c.gap_grows(FakeRuns({"barak2022.gap": good})).verdict == "holds"
     shrink = _edit(good, **{"barak_gap/gamma_max": grow[:, ::-1].copy()})
+    return good, shrink, grow
+
+
+def test_gap_claim(plugin, tiny_records) -> None:
+    c = plugin["claims"]
+    rec = tiny_records["solved"]
+    R, T = rec.seeds, rec.times
+    seedwise = 1 + 0.1 * np.arange(R)[:, None]
+    good, shrink, _ = gap_records(rec)
+    assert c.gap_grows(FakeRuns({"barak2022.gap": good})).verdict == "holds"
     assert c.gap_grows(FakeRuns({"barak2022.gap": shrink})).verdict == "fails"
     no_gap = _edit(good, **{"barak_gap/c_ratio": np.full((R, len(T)), 0.5) * seedwise})
     assert c.gap_grows(FakeRuns({"barak2022.gap": no_gap})).verdict == "fails"

@@ -284,22 +284,11 @@ def test_barak_thm4_carries_one_comparison_per_setting(plugin, thm4_results):
     assert list(o.comparisons[inside.index("n=13,k=4")].values) == [0.5, 0.6, 0.55]
 
 
-def _gap_records(rec):
-    R, T = rec.seeds, rec.times
-    tc = np.full(R, int(T[-1]))
-    seedwise = 1 + 0.1 * np.arange(R)[:, None]
-    grow = np.tile(1e-3 * (1 + T / T.max()), (R, 1)) * seedwise
-    good = _edit(rec, **{"barak_gap/c_ratio": np.full((R, len(T)), 2.0) * seedwise,
-                         "barak_gap/gamma_max": grow, "static/t_c": tc})
-    shrink = _edit(good, **{"barak_gap/gamma_max": grow[:, ::-1].copy()})
-    return good, shrink, grow
-
-
 def test_barak_gap_carries_per_run_values_with_nan_for_unsolved_seeds(
         plugin, tiny_records):
     c = plugin["claims"]
     rec = tiny_records["solved"]
-    good, shrink, grow = _gap_records(rec)
+    good, shrink, grow = barak_tests.gap_records(rec)
     R = rec.seeds
     o = c.gap_grows(FakeRuns({"barak2022.gap": good}))
     check_outcome(o, all_hold, 0.95, 2, HOLDS)

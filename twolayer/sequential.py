@@ -361,10 +361,8 @@ def nested(before: Sequence[float], after: Sequence[float]) -> bool:
         return False
     a = np.asarray(before, dtype=np.float64)
     b = np.asarray(after[: len(before)], dtype=np.float64)
-    if not np.array_equal(np.isnan(a), np.isnan(b)):
-        return False
     ok = np.isfinite(a) & np.isfinite(b)
-    if not np.array_equal(a[~ok & ~np.isnan(a)], b[~ok & ~np.isnan(b)]):  # ±inf must match
+    if not np.array_equal(a[~ok], b[~ok], equal_nan=True):  # NaN and ±inf must stay as they were
         return False
     if not ok.any():
         return True

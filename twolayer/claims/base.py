@@ -200,12 +200,9 @@ def outcome(
         raise ValueError(f"direction must be '>=' or '<=', not {direction!r}")
     ps = None if per_seed is None else tuple(float(x) for x in per_seed)
     comps = None
-    if comparisons is not None:
-        items = list(comparisons)
-        comps = tuple(c for c in items if isinstance(c, Comparison)) + make_comparisons(
-            [c for c in items if not isinstance(c, Comparison)], test)
-        if not comps:
-            comps = None
+    if comparisons is not None:  # in the given order: the rule reads the outcomes by position
+        comps = tuple(c if isinstance(c, Comparison) else make_comparisons([c], test)[0]
+                      for c in comparisons) or None
     return Outcome(verdict, measured, bound, ci, seeds, setting, detail, figure, ps,
                    None if threshold is None else float(threshold), direction, in_regime, regime,
                    comps, rule)
