@@ -207,7 +207,8 @@ def test_probe_formulas(plugin) -> None:
     assert float(out["max_ratio"]) == pytest.approx(2.0)
     A = W[0].abs()
     assert float(out["weight_ratio"]) == pytest.approx(float(A[:, :2].mean() / A[:, 2:].mean()))
-    f = p_mod.forward(p, data.x_test)
+    f = (torch.relu(data.x_test @ W.transpose(1, 2) + p.b.unsqueeze(1)) @ p.a)[..., 0]
+    assert torch.allclose(p_mod.forward(p, data.x_test), f, atol=1e-6)
     assert float(out["val_error"]) == pytest.approx(
         float(((f > 0).float() * 2 - 1 != data.y_test_true).float().mean()))
 
