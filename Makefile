@@ -30,7 +30,7 @@ test-slow: $(STAMP)
 test-all: $(STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider -m "slow or not slow"
 
-# Every registered figure, and the Barak example plugin's, into figures/ (PNGs + README.md); on a CPU Fig. 2's steps are capped.
+# Every registered figure, and the Barak example plugin's, into figures/ (PNGs + README.md); Frei Fig. 2 runs to the paper's 10^7 steps (exact GD to step 100, then the gradient flow: docs/integrators.md).
 figures: $(STAMP)
 	$(VENV)/bin/twolayer figures --all --out figures/ examples/barak2022
 
