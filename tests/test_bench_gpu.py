@@ -4,6 +4,7 @@ dry run is ``GPU_CHECK_DEVICE=cpu benchmarks/gpu_check.sh``)."""
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 from twolayer.bench import gpu
@@ -33,3 +34,18 @@ def test_the_script_names_every_step():
     for part in ('-m "cuda and not slow"', "twolayer.bench.gpu", "check frei2023 --quick",
                  "bench --quick", "GPU_CHECK_DEVICE"):
         assert part in text, part
+
+
+def test_the_script_counts_a_checks_verdicts_apart_from_failures(tmp_path):
+    """exit 1 of a claim check (claims that do not hold) is a verdict; 2 or a plain step's 1 is
+    a failed step."""
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "gpu_check.sh"
+    prog = (f'GPU_CHECK_SOURCE_ONLY=1 source "{script}" "{tmp_path}/out"\n'
+            'step --verdicts a bash -c "exit 1"; echo "after-a $failed"\n'
+            'step --verdicts b bash -c "exit 2"; echo "after-b $failed"\n'
+            'step c bash -c "exit 1"; echo "after-c $failed"\n'
+            'step d true; echo "after-d $failed"\n')
+    out = subprocess.run(["bash", "-c", prog], capture_output=True, text=True, check=True).stdout
+    counts = [line.split()[1] for line in out.splitlines() if line.startswith("after-")]
+    assert counts == ["0", "1", "2", "2"], out
+    assert "not a failure" in out
