@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from plugin_helpers import NUMBERS_PLUGIN
 
 from twolayer.claims import CLAIMS
 from twolayer.claims.base import FAILS, HOLDS, INCONCLUSIVE, Claim, outcome
@@ -257,25 +258,6 @@ def test_seeds_auto_table_report_and_bad_budgets(monkeypatch, capsys, tmp_path):
     assert calls == []  # bad input: nothing ran
 
 
-PARALLEL_PLUGIN = '''
-import numpy as np
-from twolayer.api import Record, claim, experiment, outcome, stats
-
-
-@experiment("{paper}.numbers")
-def numbers(quick, seeds, runtime):
-    R = seeds or 4
-    x = np.linspace({lo}, {lo} + 1.0, R)[:, None]
-    return Record(config={{"R": R}}, run_id="numbers", times=np.zeros(1, dtype=np.int64),
-                  arrays={{"x": x}})
-
-
-@claim("{paper}.pos.positive", "x is positive", "Lemma 0", "[PAPER]")
-def positive(runs):
-    x = runs.get("{paper}.numbers").arrays["x"][:, 0]
-    m, ci = stats.mean_ci(x)
-    return outcome(stats.compare(ci, 0.0, ">="), m, ">= 0", ci, x.size, "R = %d" % x.size)
-'''
 
 
 def test_jobs_checks_papers_in_worker_processes_with_the_same_verdicts(tmp_path, capsys):
@@ -285,7 +267,7 @@ def test_jobs_checks_papers_in_worker_processes_with_the_same_verdicts(tmp_path,
     files = []
     for paper, lo in (("jobsa", 1.0), ("jobsb", -3.0)):  # b: x in [-3, -2]
         f = tmp_path / f"{paper}.py"
-        f.write_text(PARALLEL_PLUGIN.format(paper=paper, lo=lo))
+        f.write_text(NUMBERS_PLUGIN.format(paper=paper, lo=lo))
         files.append(str(f))
     try:
         out = {}

@@ -7,6 +7,7 @@ import json
 import textwrap
 
 import pytest
+from plugin_helpers import NUMBERS_PLUGIN
 
 from twolayer.claims import CLAIMS
 from twolayer.claims.base import judge
@@ -14,25 +15,7 @@ from twolayer.experiments import EXPERIMENTS, Runs
 from twolayer.plots import FIGURES
 from twolayer.plugins import PluginError, load_path, split_selection
 
-PLUGIN = '''
-import numpy as np
-from twolayer.api import HOLDS, Record, claim, experiment, outcome, stats
-
-
-@experiment("{paper}.numbers")
-def numbers(quick, seeds, runtime):
-    R = seeds or 4
-    x = np.linspace(1.0, 2.0, R)[:, None]
-    return Record(config={{"R": R}}, run_id="numbers", times=np.zeros(1, dtype=np.int64),
-                  arrays={{"x": x}})
-
-
-@claim("{paper}.pos.positive", "x is positive", "Lemma 0", "[PAPER]")
-def positive(runs):
-    x = runs.get("{paper}.numbers").arrays["x"][:, 0]
-    m, ci = stats.mean_ci(x)
-    return outcome(stats.compare(ci, 0.0, ">="), m, ">= 0", ci, x.size, "R = %d" % x.size)
-'''
+PLUGIN = NUMBERS_PLUGIN.replace("{lo}", "1.0")  # x in [1, 2]: the claim holds
 
 
 def cleanup(paper: str) -> None:
