@@ -64,6 +64,20 @@ def _stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
+def entry_times(root: str | os.PathLike[str]) -> Iterator[tuple[dict[str, Any], float, float]]:
+    """(key, seconds, file mtime) of every experiment entry under ``root`` that kept the time
+    its result took to compute. Entries are read without verification: for reports and
+    scheduling only, never for results."""
+    for path in sorted((Path(root) / "entries").glob("*.json")):
+        try:
+            doc = json.loads(path.read_text())
+            key, seconds, mtime = doc["key"], doc.get("seconds"), path.stat().st_mtime
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if isinstance(key, dict) and isinstance(seconds, (int, float)):
+            yield key, float(seconds), mtime
+
+
 @dataclass
 class VerifyReport:
     """What :meth:`RecordStore.verify` found: intact items, and the ones it quarantined."""

@@ -18,6 +18,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..store import entry_times
+
 COMMANDS = ("check", "figures")
 TIME_FIELDS = {
     "wall": r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (\S+)",
@@ -109,14 +111,11 @@ def paper_seconds(store: Path) -> dict[str, dict[str, float]]:
     """Per paper, the compute seconds of each experiment as its store entry kept them (the
     runs trained by this time_to_answer run; entries without a time are left out)."""
     out: dict[str, dict[str, float]] = {}
-    for path in sorted((store / "entries").glob("*.json")):
-        try:
-            doc = json.loads(path.read_text())
-            name, seconds = doc["key"]["experiment"], doc.get("seconds")
-        except (OSError, ValueError, KeyError, TypeError):
+    for key, seconds, _ in entry_times(store):
+        if "experiment" not in key:
             continue
-        if isinstance(seconds, (int, float)):
-            out.setdefault(name.split(".", 1)[0], {})[name] = float(seconds)
+        name = str(key["experiment"])
+        out.setdefault(name.split(".", 1)[0], {})[name] = seconds
     return out
 
 

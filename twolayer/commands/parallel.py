@@ -11,13 +11,13 @@ the order of the selection; ``--timings`` sums the workers' phases (worker-secon
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
+
+from ..store import entry_times
 
 AUTO = "auto"
 
@@ -53,18 +53,12 @@ def paper_costs(store_root: str | None, quick: bool) -> dict[str, float]:
     if store_root is None:
         return {}
     newest: dict[str, tuple[float, float]] = {}
-    for path in (Path(store_root) / "entries").glob("*.json"):
-        try:
-            doc = json.loads(path.read_text())
-            key, seconds = doc["key"], doc.get("seconds")
-            mtime = path.stat().st_mtime
-        except (OSError, ValueError, KeyError, TypeError):
-            continue
-        if not isinstance(seconds, (int, float)) or bool(key.get("quick")) != quick:
+    for key, seconds, mtime in entry_times(store_root):
+        if bool(key.get("quick")) != quick:
             continue
         name = str(key.get("experiment", ""))
         if name not in newest or newest[name][0] < mtime:
-            newest[name] = (mtime, float(seconds))
+            newest[name] = (mtime, seconds)
     costs: dict[str, float] = {}
     for name, (_, seconds) in newest.items():
         paper = name.split(".", 1)[0]
