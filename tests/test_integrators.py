@@ -1,7 +1,8 @@
 """The gradient-flow integrator (twolayer.integrators) against independent oracles.
 
-- an independent ODE solver (scipy's DOP853 at rtol 1e-11) on the flow dθ/dt = −α ∇L̂(θ), with
-  the gradient from autograd on a plain nn-style forward pass: flow reaches it at every probe time;
+- an independent ODE solver (classical RK4, fixed step 0.02, float64) on the flow
+  dθ/dt = −α ∇L̂(θ), with the gradient from autograd on a plain nn-style forward pass: flow
+  reaches it at every probe time;
 - the tolerance knob: the error against that reference shrinks as rtol shrinks;
 - exact GD (the engine's default loop): on a small problem over thousands of steps the probes
   (test errors, noisy-fit fraction) agree within stated tolerances;

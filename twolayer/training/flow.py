@@ -35,11 +35,11 @@ import torch
 
 from .. import net
 from ..config import TrainConfig
-from ..data import Dataset
 from ..errors import DivergenceError
 from ..net import Params
 from ..probes import ProbeState
 from .driver import Driver, check_divergence
+from .rowspan import RowSpan, worth_it
 
 H_MIN = 1e-3  # GD steps: smaller steps are accepted whatever their error estimate
 FAC_MIN, FAC_MAX, SAFETY = 0.2, 5.0, 0.9
@@ -56,7 +56,8 @@ def flow_stats(kind: str, cfg: TrainConfig, **kw: Any) -> dict[str, Any]:
     """The ``meta["integrator"]`` record of a flow or auto call, zero counts."""
     out: dict[str, Any] = {"integrator": kind, "rtol": cfg.rtol, "method": "bs3",
                            "accepted": 0, "rejected": 0, "forced": 0, "grad_evals": 0,
-                           "h_min": None, "h_max": None, "switch": None, "gd_steps": 0}
+                           "h_min": None, "h_max": None, "switch": None, "gd_steps": 0,
+                           "row_span": None}
     out.update(kw)
     return out
 
@@ -65,14 +66,14 @@ class Field:
     """f(θ) = −α ∇L̂(θ) for the R runs, evaluated in one reused stage buffer ``q`` (so the
     workspace keeps its block views), with an evaluation counter."""
 
-    def __init__(self, p: Params, data: Dataset, cfg: TrainConfig, budget: int,
-                 weights: torch.Tensor | None):
+    def __init__(self, p: Params, x: torch.Tensor, y: torch.Tensor, cfg: TrainConfig,
+                 budget: int, weights: torch.Tensor | None):
         self.q = p.clone()
         self.names = list(p.trainable())
-        self.x, self.y = data.x, data.y
+        self.x, self.y = x, y
         self.objective, self.lr, self.weights = cfg.objective, cfg.lr, weights
         self.budget = budget
-        self.ws = net.Workspace(self.q, data.x.shape[1], budget)
+        self.ws = net.Workspace(self.q, x.shape[1], budget)
         self.evals = 0
 
     def __call__(self, theta: dict[str, torch.Tensor]) -> tuple[dict[str, torch.Tensor],
@@ -88,10 +89,14 @@ class Field:
         return {k: grads[k].mul_(-self.lr) for k in self.names}, finite
 
 
-def _run_norm(tensors: dict[str, torch.Tensor]) -> torch.Tensor:
-    """‖θ_r‖ over all named tensors, per run: [R] (float64)."""
+def _run_norm(tensors: dict[str, torch.Tensor],
+              extra_sq: torch.Tensor | None = None) -> torch.Tensor:
+    """‖θ_r‖ over all named tensors (plus ``extra_sq`` [R], a squared norm kept elsewhere),
+    per run: [R] (float64)."""
     sq = sum(torch.linalg.vector_norm(v.flatten(1), dim=1, dtype=torch.float64).square()
              for v in tensors.values())
+    if extra_sq is not None:
+        sq = sq + extra_sq
     return sq.sqrt()
 
 
@@ -116,16 +121,27 @@ def raise_if_bad(finite: torch.Tensor, t: int, seeds: list[int]) -> None:
 
 class FlowStepper:
     """The shared-step Bogacki–Shampine 3(2) integration of dθ/dt = −α ∇L̂(θ) on
-    ``driver.params`` from t0 on (module docstring); ``stats`` collects its statistics."""
+    ``driver.params`` from t0 on (module docstring); ``stats`` collects its statistics.
+
+    With fewer training points than input dimensions (n < d) the first layer is integrated in
+    the row span of the training inputs (:mod:`.rowspan`: k = n coordinates per neuron instead
+    of d, the same flow, the same error norm ‖θ‖ including the fixed part W_⊥), and the full W
+    is rebuilt at every stop; ``stats["row_span"]`` is then k (None otherwise)."""
 
     def __init__(self, driver: Driver, cfg: TrainConfig, t0: int = 0,
                  weights: torch.Tensor | None = None):
         self.driver, self.cfg = driver, cfg
         if weights is not None:
             weights = weights.to(driver.device, driver.dtype)
-        self.f = Field(driver.params, driver.data, cfg, driver.budget, weights)
-        self.stats = flow_stats("flow", cfg, switch=t0 if t0 else None)
-        self.theta = dict(driver.params.trainable())  # updated in place at acceptance
+        params, x = driver.params, driver.data.x
+        self.span = RowSpan(x, params.W) if worth_it(x.shape[1], x.shape[2]) else None
+        if self.span is not None:
+            params, x = self.span.reduced(params), self.span.x
+        self.f = Field(params, x, driver.data.y, cfg, driver.budget, weights)
+        self.stats = flow_stats("flow", cfg, switch=t0 if t0 else None,
+                                row_span=None if self.span is None else self.span.k)
+        self.theta = dict(params.trainable())  # updated in place at acceptance
+        self.fixed_sq = None if self.span is None else self.span.perp_sq  # ‖W_⊥‖² [R]
         self.t = float(t0)
         self.t0 = t0
         self.k1: dict[str, torch.Tensor] | None = None
@@ -149,7 +165,8 @@ class FlowStepper:
             finite = ok2 & ok3 & ok4
             e = _combine({k: torch.zeros_like(v) for k, v in theta.items()}, h,
                          [k1, k2, k3, k4], BS3_E)
-            scale = torch.maximum(_run_norm(theta), _run_norm(new)) * cfg.rtol + 1e-30
+            scale = torch.maximum(_run_norm(theta, self.fixed_sq),
+                                  _run_norm(new, self.fixed_sq)) * cfg.rtol + 1e-30
             err_r = _run_norm(e) / scale
             err_r = torch.where(finite, err_r, torch.full_like(err_r, math.inf))
             err = float(err_r.max())
@@ -174,6 +191,8 @@ class FlowStepper:
                 h_prop = max(h * min(1.0, max(FAC_MIN, fac)), H_MIN)
             self.driver.progress(t)
         self.k1, self.t, self.h_prop = k1, t, h_prop
+        if self.span is not None:
+            self.span.lift(theta["W"], self.driver.params.W)
 
     def observe(self, t: int, state: ProbeState, last: bool) -> None:
         """The flow hands the probes nothing: they compute f(θ_t) themselves."""
