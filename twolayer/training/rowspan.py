@@ -35,16 +35,21 @@ class RowSpan:
     first layer ``W`` [R, m, d] (the basis is computed in float64, then stored in x's dtype)."""
 
     def __init__(self, x: torch.Tensor, W: torch.Tensor):
-        q, r = torch.linalg.qr(x.transpose(1, 2).to(torch.float64))  # q [R, d, k], r [R, k, k]
-        self.k = q.shape[2]
-        self.q = q.to(x.dtype)
-        self.x = r.transpose(1, 2).to(x.dtype).contiguous()  # X̃ = X Q = R^T [R, n, k]
-        w64 = W.to(torch.float64)
-        coords = w64 @ q  # W̃ [R, m, k]
-        perp = w64 - coords @ q.transpose(1, 2)
-        self.perp = perp.to(W.dtype)  # W_⊥ [R, m, d]
-        self.perp_sq = perp.flatten(1).square().sum(1)  # ‖W_⊥‖² per run [R] (float64)
-        self.coords = coords.to(W.dtype)
+        R, n, d = x.shape
+        self.k = min(n, d)
+        self.q = x.new_empty(R, d, self.k)  # Q [R, d, k]
+        self.x = x.new_empty(R, n, self.k)  # X̃ = X Q = R^T [R, n, k]
+        self.perp = torch.empty_like(W)  # W_⊥ [R, m, d]
+        self.coords = W.new_empty(R, W.shape[1], self.k)  # W̃ [R, m, k]
+        self.perp_sq = torch.empty(R, dtype=torch.float64, device=W.device)  # ‖W_⊥‖² [R]
+        for r in range(R):  # one run at a time: float64 temporaries of one run only
+            q, rr = torch.linalg.qr(x[r].T.to(torch.float64))  # X^T = Q R
+            w64 = W[r].to(torch.float64)
+            coords = w64 @ q
+            perp = w64 - coords @ q.T
+            self.q[r], self.x[r] = q, rr.T
+            self.perp[r], self.coords[r] = perp, coords
+            self.perp_sq[r] = perp.square().sum()
 
     def reduced(self, p: Params) -> Params:
         """``p`` with its first layer replaced by the coordinates W̃ (b and a are p's tensors)."""
