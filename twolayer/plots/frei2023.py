@@ -172,9 +172,9 @@ def _fig2_method(rec: Record, right: Record | None = None) -> str:
     "Frei et al. (2023), Figure 2",
     claims=("frei2023.fig2.high_d_benign", "frei2023.fig2.low_d_decline"),
     differences=(
-        f"integrator on a CPU: exact full-batch GD for the first {FIG2_FLOW_SWITCH} steps, then "
-        f"the adaptive gradient-flow integrator (--integrator auto, rtol {FIG2_FLOW_RTOL:g}; "
-        "docs/integrators.md) to the paper's 10^7 steps; exact GD throughout on a CUDA device",
+        f"integrator: exact full-batch GD for the first {FIG2_FLOW_SWITCH} steps, then the "
+        f"adaptive gradient-flow integrator (--integrator auto, rtol {FIG2_FLOW_RTOL:g}; "
+        "docs/integrators.md) to the paper's 10^7 steps, on a CPU and on a CUDA device alike",
         f"seeds: {FIG2_CPU_SEEDS} on a CPU (the paper shows one run, seed not stated), "
         f"{FIG2_GPU_SEEDS} on a GPU (mean with the min–max band)",
         "exactly 15% of each cluster's training labels flipped (the paper's 'flip 15% within "
