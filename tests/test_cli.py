@@ -117,6 +117,25 @@ def test_human_output_and_quiet_out(tmp_path, capsys):
     assert path.parent == tmp_path and (path / "arrays.npz").exists()
 
 
+def test_flow_statistics_in_json_and_text(capsys):
+    """An `auto` run reports how it was integrated: the bookkeeping identity of its counts, the
+    row span (n = 12 < d = 30) in the JSON, the same counts in the human summary; GD: none."""
+    wide = ["--d", "30", "--n", "12", "--n-test", "30", "--m", "6", "--steps", "400",
+            "--device", "cpu", "--integrator", "auto", "--switch", "20"]
+    code, out, err = run(["simulate", *wide, "--json"], capsys)
+    assert code == 0, err
+    st = strict_loads(out)["integrator"]
+    assert st["integrator"] == "auto" and st["switch"] == 20 and st["row_span"] == 12
+    assert st["grad_evals"] == 20 + 1 + 3 * (st["accepted"] + st["rejected"])
+    code, out, err = run(["simulate", *wide], capsys)
+    assert code == 0, err
+    line = next(x for x in out.splitlines() if x.startswith("integrator: auto"))
+    assert f"{st['grad_evals']:,} gradient evaluations" in line and "(12 coordinates)" in line
+    code, out, err = run(["simulate", *SMALL[:-1], "--json"], capsys)
+    assert code == 0, err
+    assert "integrator" not in strict_loads(out)
+
+
 def test_preset_frei_fig1(capsys):
     """frei-fig1 sets the caption's values; explicit flags still win."""
     code, out, err = run(["simulate", "--preset", "frei-fig1", "--steps", "3", "--n-test",

@@ -97,8 +97,22 @@ def human_summary(rec: Record, notes: list[str]) -> str:
             f"linear baseline (logistic regression + bias): test error {s['linear_test_error']:.3f}"
             f" (clean labels {s['linear_test_error_clean']:.3f})"
         )
+    if rec.meta.get("integrator"):
+        lines.append(integrator_line(rec.meta["integrator"]))
     lines.append(f"wall time {rec.meta.get('wall_seconds', float('nan')):.1f} s")
     return "\n".join(lines)
+
+
+def integrator_line(st: dict) -> str:
+    """One line on how a flow or auto run was integrated (its ``meta["integrator"]``)."""
+    how = (f"exact GD to step {st['switch']}, then the gradient flow" if st["integrator"] == "auto"
+           else "the gradient flow")
+    line = (f"integrator: {st['integrator']} ({how}, {st['method']} at rtol {st['rtol']:g}): "
+            f"{st['grad_evals']:,} gradient evaluations, {st['accepted']:,} accepted and "
+            f"{st['rejected']:,} rejected steps")
+    if st.get("row_span"):
+        line += f"; first layer in the row span of the inputs ({st['row_span']} coordinates)"
+    return line
 
 
 def json_summary(rec: Record) -> dict:
@@ -111,6 +125,8 @@ def json_summary(rec: Record) -> dict:
             out[k + "_std"] = s[k + "_std"]
     out["wall_seconds"] = s.get("wall_seconds")
     out["device"] = rec.meta.get("device")
+    if rec.meta.get("integrator"):
+        out["integrator"] = rec.meta["integrator"]
     return out
 
 
