@@ -134,6 +134,13 @@ def test_flow_statistics_in_json_and_text(capsys):
     code, out, err = run(["simulate", *SMALL[:-1], "--json"], capsys)
     assert code == 0, err
     assert "integrator" not in strict_loads(out)
+    # the switch past the last step: exact GD throughout, its steps counted as evaluations
+    code, out, err = run(["simulate", *wide[:-1], "500", "--steps", "30", "--json"], capsys)
+    assert code == 0, err
+    st = strict_loads(out)["integrator"]
+    assert st["grad_evals"] == st["gd_steps"] == 30 and st["accepted"] == 0
+    code, out, err = run(["simulate", *wide[:-1], "500", "--steps", "30"], capsys)
+    assert "exact GD for all 30 steps" in out and "30 gradient evaluations" in out
 
 
 def test_preset_frei_fig1(capsys):

@@ -105,6 +105,9 @@ def human_summary(rec: Record, notes: list[str]) -> str:
 
 def integrator_line(st: dict) -> str:
     """One line on how a flow or auto run was integrated (its ``meta["integrator"]``)."""
+    if st["integrator"] == "auto" and st["accepted"] + st["rejected"] == 0:
+        return (f"integrator: auto (exact GD for all {st['gd_steps']:,} steps: the switch is not "
+                f"before the last step): {st['grad_evals']:,} gradient evaluations")
     how = (f"exact GD to step {st['switch']}, then the gradient flow" if st["integrator"] == "auto"
            else "the gradient flow")
     line = (f"integrator: {st['integrator']} ({how}, {st['method']} at rtol {st['rtol']:g}): "

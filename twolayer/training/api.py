@@ -114,7 +114,7 @@ def train_integrator(
         driver.run(GDStepper(driver, cfg, 0, weights), 0, switch)
         if switch >= cfg.steps:
             return driver.result({"integrator": flow_stats("auto", cfg, switch=switch,
-                                                           gd_steps=switch)})
+                                                           gd_steps=switch, grad_evals=switch)})
         flow = FlowStepper(driver, cfg, switch, weights)
         driver.run(flow, switch + 1, cfg.steps)  # no second probe at the switch itself
     stats = dict(flow.stats, integrator="auto", switch=switch, gd_steps=switch)
