@@ -146,6 +146,7 @@ class FlowStepper:
         self.t0 = t0
         self.k1: dict[str, torch.Tensor] | None = None
         self.h_prop = 1.0  # proposed step (GD steps), before clipping to the next stop
+        self.theta_norm: torch.Tensor | None = None  # ‖θ_r‖ of the current θ [R], kept
 
     def advance(self, stop: int) -> None:
         theta, stats, f, cfg, seeds = self.theta, self.stats, self.f, self.cfg, self.driver.seeds
@@ -155,6 +156,9 @@ class FlowStepper:
             self.k1, ok = f(theta)
             raise_if_bad(ok, self.t0, seeds)
         k1, t, h_prop = self.k1, self.t, self.h_prop
+        if self.theta_norm is None:
+            self.theta_norm = _run_norm(theta, self.fixed_sq)
+        theta_norm = self.theta_norm
         while t < stop:
             h = min(h_prop, stop - t)
             clipped = h < h_prop
@@ -165,8 +169,8 @@ class FlowStepper:
             finite = ok2 & ok3 & ok4
             e = _combine({k: torch.zeros_like(v) for k, v in theta.items()}, h,
                          [k1, k2, k3, k4], BS3_E)
-            scale = torch.maximum(_run_norm(theta, self.fixed_sq),
-                                  _run_norm(new, self.fixed_sq)) * cfg.rtol + 1e-30
+            new_norm = _run_norm(new, self.fixed_sq)
+            scale = torch.maximum(theta_norm, new_norm) * cfg.rtol + 1e-30
             err_r = _run_norm(e) / scale
             err_r = torch.where(finite, err_r, torch.full_like(err_r, math.inf))
             err = float(err_r.max())
@@ -175,6 +179,7 @@ class FlowStepper:
                     stats["forced"] += 1
                 for k in theta:
                     theta[k].copy_(new[k])
+                theta_norm = new_norm
                 k1 = k4
                 t = float(stop) if h == stop - t else t + h
                 stats["accepted"] += 1
@@ -190,7 +195,7 @@ class FlowStepper:
                 fac = FAC_MIN if not math.isfinite(err) else SAFETY * err ** (-1.0 / 3)
                 h_prop = max(h * min(1.0, max(FAC_MIN, fac)), H_MIN)
             self.driver.progress(t)
-        self.k1, self.t, self.h_prop = k1, t, h_prop
+        self.k1, self.t, self.h_prop, self.theta_norm = k1, t, h_prop, theta_norm
         if self.span is not None:
             self.span.lift(theta["W"], self.driver.params.W)
 
