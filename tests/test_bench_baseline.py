@@ -151,3 +151,64 @@ def test_the_limit_step_does_the_two_gemms_of_the_engine_blocks(single_thread) -
     out = step_against_limit(data, params, steps=1, rounds=2)
     assert out["engine_step_ms"] > 0 and out["limit_step_ms"] > 0
     assert out["fraction_of_limit"] == pytest.approx(out["limit_step_ms"] / out["engine_step_ms"])
+
+
+def test_the_step_profile_counts_the_ops_of_the_worker_lanes(tune) -> None:
+    """profile_step sees the ops that run on the worker threads (the GEMMs run only there when
+    the lanes are on): per block and step the two GEMMs and, for blocks this small, the readout
+    as a third bmm (bigger blocks use one mv per run); shares that add up to 1."""
+    from twolayer.bench.limit import GEMM_OPS, profile_step
+    from twolayer.threads import intra_op_threads
+
+    tune(worker_min_elements=0)
+    cfg = Config(data=DataConfig(d=6, n=64), net=NetConfig(m=8), seeds=16)
+    cfg, data, params = setup(cfg)
+    x, y = data.x, data.y.to(data.x.dtype)
+    with intra_op_threads(2), torch.no_grad():
+        ws = net.Workspace(params, x.shape[1], budget=16 * 8 * 8)
+        assert ws.workers == 2
+        blocks = sum(len(todo) for todo in ws.lane_blocks)
+        plan = ws._lanes(params, x)[0]  # every lane's view of every unit (dynamic lanes)
+        readout_bmm = sum(B.mv is None for unit in plan for B in unit)
+        assert readout_bmm == blocks
+
+        def step() -> None:
+            ws.run(params, x, y, "logistic", 1.0 / x.shape[1])
+            ws.descend(params, 0.1)
+
+        pr = profile_step(step, 3)
+    if pr is None:
+        pytest.skip("this torch cannot profile other threads")
+    calls = {o["op"]: o["calls_per_step"] for o in pr["ops"]}
+    assert sum(calls.get(k, 0) for k in GEMM_OPS) == 2 * blocks + readout_bmm
+    assert calls.get("aten::gt_") == blocks  # the mask: one per block
+    assert sum(o["share"] for o in pr["ops"]) == pytest.approx(1.0)
+    assert 0 < pr["gemm_share"] < 1
+    assert pr["gemm_share"] == pytest.approx(sum(o["share"] for o in pr["ops"]
+                                                 if o["op"] in GEMM_OPS))
+
+
+def test_the_limit_section_reports_the_paired_rounds_and_the_profile() -> None:
+    """The rendered section: the ratio of medians, the median of the rounds' own ratios with
+    their range and quartiles, ops under 0.5 % folded into one row."""
+    from twolayer.bench.report import limit_lines
+
+    x = {"threads": 2, "rounds": 4, "steps_per_round": 3, "engine_step_ms": 50.0,
+         "limit_step_ms": 40.0, "fraction_of_limit": 0.8,
+         "fraction_per_round": [0.7, 0.9, 0.85, 0.8], "fraction_paired_median": 0.825,
+         "profile": {"steps": 3, "profiled_step_ms": 55.0, "unprofiled_step_ms": 50.0,
+                     "thread_ms_per_step": 100.0, "gemm_share": 0.8,
+                     "ops": [{"op": "aten::bmm", "ms": 80.0, "share": 0.8, "calls_per_step": 64,
+                              "role": "GEMMs"},
+                             {"op": "aten::gt_", "ms": 19.6, "share": 0.196,
+                              "calls_per_step": 32, "role": "mask"},
+                             {"op": "aten::to", "ms": 0.4, "share": 0.004,
+                              "calls_per_step": 32, "role": ""}]}}
+    text = "\n".join(limit_lines(x))
+    assert "**0.80** of the limit" in text
+    assert "is **0.82**" in text or "is **0.83**" in text
+    assert "ranged 0.70–0.90 (quartiles 0.80–0.90)" in text
+    assert "| `aten::gt_` | mask | 32 | 19.60 | 19.6 % |" in text
+    assert "aten::to" not in text and "| other ops | | | 0.40 | 0.4 % |" in text
+    assert "took 55.0 ms each (the unprofiled median above: 50.0 ms)" in text
+    assert "The two GEMMs take 80 %" in text

@@ -445,11 +445,13 @@ def run_bench(device: str = "auto", baseline_seeds: int = 16, quick: bool = Fals
 
     from .limit import step_against_limit
 
-    results["limit"] = step_against_limit(data, params, cfg.train.lr, steps=3 if quick else 10,
-                                          rounds=2 if quick else 12, device=dev)
+    results["limit"] = step_against_limit(data, params, cfg.train.lr, steps=3 if quick else 4,
+                                          rounds=2 if quick else 30, device=dev,
+                                          profile_steps=2 if quick else 10)
     lim = results["limit"]
     log(f"step {lim['engine_step_ms']:.1f} ms against the blocked two-GEMM limit "
-        f"{lim['limit_step_ms']:.1f} ms: {lim['fraction_of_limit']:.2f} of the limit")
+        f"{lim['limit_step_ms']:.1f} ms: {lim['fraction_of_limit']:.2f} of the limit (paired "
+        f"rounds: median {lim['fraction_paired_median']:.2f})")
 
     from .endtoend import run_endtoend
 

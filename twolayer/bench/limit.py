@@ -8,6 +8,8 @@ G += (x c)ᵀ 1[H > 0]. :func:`step_against_limit` times the engine's step (``ru
 no probes) and a step of only the two GEMMs on the very same block views, worker lanes and
 thread count, alternating A B A B in one process, and reports the engine's step as a fraction
 of that limit (limit seconds / engine seconds: 1.0 would mean the elementwise work is free).
+:func:`profile_step` says where the rest goes: the self CPU time of each op of the engine's step,
+summed over all threads (the worker lanes included), from torch's profiler.
 """
 
 from __future__ import annotations
@@ -31,10 +33,67 @@ def _gemms_only(plan: list) -> None:
         _gemm_acc(B.G, B.rhsT, B.h, B.first)
 
 
+# what each op of the one-output step does (net.kernel._run_blocks, Workspace.run / descend)
+OP_ROLES = {
+    "aten::bmm": "the two GEMMs: H = X Wᵀ and G = (x c)ᵀ M",
+    "aten::baddbmm": "the two GEMMs, accumulating over sample blocks",
+    "aten::addmv": "readout f = φ(H) a (one matrix–vector product per run)",
+    "aten::mv": "readout (the call around addmv)",
+    "aten::clamp_min_": "relu φ(H), in place",
+    "aten::relu_": "relu (the call around clamp_min_)",
+    "aten::gt_": "mask M = 1[H > 0], in place",
+    "aten::mul": "margin −y f, right-hand side x c",
+    "aten::sigmoid_": "loss coefficient ψ(−y f)",
+    "aten::mul_": "c = ψ(−y f) · (−y s)",
+    "aten::addcmul_": "update W ← W − α a ⊙ G",
+    "aten::softplus": "per-sample loss ℓ",
+    "aten::neg": "per-sample loss ℓ",
+    "aten::neg_": "labels −y",
+    "aten::copy_": "copies (labels, loss)",
+}
+GEMM_OPS = ("aten::bmm", "aten::baddbmm")
+
+
+def profile_step(engine_step, steps: int) -> dict | None:
+    """Self CPU time per op of ``steps`` calls of ``engine_step``, summed over every thread
+    (torch.profiler with all threads profiled, so the worker lanes count), as ms per step and
+    as shares of the total; None where this torch cannot profile other threads. The profiler
+    adds a few µs to every op, so small ops weigh more here than in an unprofiled step (the
+    profiled step's wall time is returned to show by how much)."""
+    try:
+        from torch._C._profiler import _ExperimentalConfig
+
+        config = _ExperimentalConfig(profile_all_threads=True)
+    except (ImportError, TypeError):  # a torch without all-thread profiling
+        return None
+    from torch.profiler import ProfilerActivity, profile
+
+    with profile(activities=[ProfilerActivity.CPU], experimental_config=config) as prof:
+        t = time.perf_counter()
+        for _ in range(steps):
+            engine_step()
+        wall = time.perf_counter() - t
+    ops = [(e.key, e.self_cpu_time_total / 1e3 / steps, e.count / steps)
+           for e in prof.key_averages() if e.self_cpu_time_total > 0]
+    total = sum(ms for _, ms, _ in ops)
+    if total <= 0:
+        return None
+    ops.sort(key=lambda o: -o[1])
+    return {
+        "ops": [{"op": k, "ms": ms, "share": ms / total, "calls_per_step": c,
+                 "role": OP_ROLES.get(k, "")} for k, ms, c in ops],
+        "thread_ms_per_step": total,
+        "gemm_share": sum(ms for k, ms, _ in ops if k in GEMM_OPS) / total,
+        "profiled_step_ms": 1e3 * wall / steps,
+        "steps": steps,
+    }
+
+
 def step_against_limit(data, params, lr: float = 0.1, steps: int = 10, rounds: int = 6,
-                       device: torch.device | None = None) -> dict:
+                       device: torch.device | None = None, profile_steps: int = 10) -> dict:
     """Median seconds per step of the engine and of the blocked two-GEMM limit (``rounds``
-    alternating rounds of ``steps`` steps each), and their ratio."""
+    alternating rounds of ``steps`` steps each), their ratio, each round's own ratio and their
+    median (the paired estimate), and :func:`profile_step`'s breakdown of the engine's step."""
     device = device or torch.device("cpu")
     p = params.to(device).clone()
     data = data.to(device)
@@ -75,6 +134,14 @@ def step_against_limit(data, params, lr: float = 0.1, steps: int = 10, rounds: i
                     torch.cuda.synchronize(device)
                 (engine_s if fn is engine_step else limit_s).append(
                     (time.perf_counter() - t) / steps)
+        breakdown = profile_step(engine_step, profile_steps) if device.type == "cpu" else None
+        if breakdown is not None:
+            breakdown["unprofiled_step_ms"] = 1e3 * statistics.median(engine_s)
     e, g = statistics.median(engine_s), statistics.median(limit_s)
     return {"engine_step_ms": 1e3 * e, "limit_step_ms": 1e3 * g, "fraction_of_limit": g / e,
-            "threads": k, "workers": ws.workers, "rounds": rounds, "steps_per_round": steps}
+            # each round timed both, one right after the other: the median of the rounds' own
+            # ratios is the paired estimate (a change of load between rounds cancels in it)
+            "fraction_per_round": (per_round := [lim / eng for lim, eng in zip(limit_s, engine_s)]),
+            "fraction_paired_median": statistics.median(per_round),
+            "threads": k, "workers": ws.workers, "rounds": rounds, "steps_per_round": steps,
+            "profile": breakdown}

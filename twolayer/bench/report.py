@@ -28,7 +28,53 @@ def limit_lines(x: dict | None) -> list[str]:
             f"| engine (relu, readout, loss, mask and both GEMMs) | {_f(x['engine_step_ms'])} |",
             f"| its two GEMMs alone (the limit) | {_f(x['limit_step_ms'])} |", "",
             f"The engine's step runs at **{_f(x['fraction_of_limit'], 2)}** of the limit "
-            "(limit time / step time).", ""]
+            f"(limit time / step time, medians){_round_spread(x)}.", "",
+            *profile_lines(x.get("profile"))]
+
+
+def _unprofiled(pr: dict) -> str:
+    ms = pr.get("unprofiled_step_ms")
+    return f" (the unprofiled median above: {_f(ms)} ms)" if ms else ""
+
+
+def _round_spread(x: dict) -> str:
+    """The paired estimate and the spread of the rounds' own ratios, or nothing (older runs)."""
+    per_round = x.get("fraction_per_round")
+    if not per_round:
+        return ""
+    q = sorted(per_round)
+    lo, hi = q[len(q) // 4], q[(3 * len(q)) // 4]
+    return (f". Each round timed both, one right after the other; the median of the rounds' "
+            f"own ratios (the paired estimate, which a change of load between rounds does not "
+            f"move) is **{_f(x['fraction_paired_median'], 2)}**, the rounds ranged "
+            f"{_f(q[0], 2)}–{_f(q[-1], 2)} (quartiles {_f(lo, 2)}–{_f(hi, 2)})")
+
+
+def profile_lines(pr: dict | None, min_share: float = 0.005) -> list[str]:
+    """Where the engine's step spends its threads' time (twolayer.bench.limit.profile_step)."""
+    if not pr:
+        return []
+    out = [f"Where the step's time goes: self CPU time of each op over {pr['steps']} steps, "
+           "summed over all threads (the worker lanes included), from torch's profiler, which "
+           f"adds a little to every op: the profiled steps took {_f(pr['profiled_step_ms'])} ms "
+           f"each{_unprofiled(pr)}.", "",
+           "| op | what it does | calls per step | ms per step (all threads) | share |",
+           "|---|---|---:|---:|---:|"]
+    rest = 0.0
+    for o in pr["ops"]:
+        if o["share"] < min_share:
+            rest += o["ms"]
+            continue
+        out.append(f"| `{o['op']}` | {o['role'] or '—'} | {o['calls_per_step']:g} | "
+                   f"{_f(o['ms'], 2)} | {100 * o['share']:.1f} % |")
+    if rest:
+        out.append(f"| other ops | | | {_f(rest, 2)} | "
+                   f"{100 * rest / pr['thread_ms_per_step']:.1f} % |")
+    g = pr["gemm_share"]
+    out += ["", f"The two GEMMs take {100 * g:.0f} % of the threads' time in the profiled steps, "
+            f"the elementwise work and the update the other {100 * (1 - g):.0f} % (in an "
+            "unprofiled step the small ops weigh less, if anything).", ""]
+    return out
 
 
 def endtoend_lines(x: dict | None) -> list[str]:
