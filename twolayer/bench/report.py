@@ -348,8 +348,13 @@ NOTES = """## How the engine gets there
   at R = 64, median time of 30 interleaved repetitions relative to the default: ½ the size
   0.99, ¼ 1.05, ⅛ 1.20: the dispatch of more, smaller ops outweighs the smaller cache
   footprint); one huge block
-  ([R, n, m] at once: ~2.5× slower, it streams from memory); a bmm or `vecdot` readout; the
-  gradient GEMM as Mᵀ[c ⊙ x, c] (~15% slower than its transpose [c ⊙ x, c]ᵀ M).
+  ([R, n, m] at once: ~2.5× slower, it streams from memory); a bmm or `vecdot` readout, or
+  one wide GEMM of the block's runs' a against its transposed activations (1.6–2.4× slower
+  than the mv calls, which themselves take about twice a plain pass over the block); the
+  gradient GEMM as Mᵀ[c ⊙ x, c] (~15% slower than its transpose [c ⊙ x, c]ᵀ M); keeping −y and
+  −y s across full-batch steps instead of refilling them every step (paired ratio 1.01 and
+  1.00 over 150 single steps: no difference). The profile in "The step against its two-GEMM
+  limit" above shows where the rest of the step goes: readout, mask and relu about equally.
 """
 
 
