@@ -57,9 +57,9 @@ GEMM_OPS = ("aten::bmm", "aten::baddbmm")
 def profile_step(engine_step, steps: int) -> dict | None:
     """Self CPU time per op of ``steps`` calls of ``engine_step``, summed over every thread
     (torch.profiler with all threads profiled, so the worker lanes count), as ms per step and
-    as shares of the total; None where this torch cannot profile other threads. The profiler
-    adds a few µs to every op, so small ops weigh more here than in an unprofiled step (the
-    profiled step's wall time is returned to show by how much)."""
+    as shares of the total, with the number of calls; None where this torch cannot profile
+    other threads. The profiler adds a little to every op, so small ops may weigh more here
+    than in an unprofiled step (the profiled steps' wall time is returned for comparison)."""
     try:
         from torch._C._profiler import _ExperimentalConfig
 
@@ -93,7 +93,8 @@ def step_against_limit(data, params, lr: float = 0.1, steps: int = 10, rounds: i
                        device: torch.device | None = None, profile_steps: int = 10) -> dict:
     """Median seconds per step of the engine and of the blocked two-GEMM limit (``rounds``
     alternating rounds of ``steps`` steps each), their ratio, each round's own ratio and their
-    median (the paired estimate), and :func:`profile_step`'s breakdown of the engine's step."""
+    median (the paired estimate), and :func:`profile_step`'s breakdown of the engine's step (on
+    a CPU; None on a GPU, where the profiler's CPU times would be launch times)."""
     device = device or torch.device("cpu")
     p = params.to(device).clone()
     data = data.to(device)

@@ -144,12 +144,13 @@ def render_summary(s: dict[str, Any]) -> str:
     lines = ["## Time to answer: the full claim checks and the figures", "",
              "`benchmarks/time_to_answer.sh` from a cold record store: `twolayer check --all` "
              "(the full plan, evidence tier) with `--timings`, then `twolayer figures --all --out "
-             "figures/ examples/barak2022` (what `make figures` runs) on the same store, so "
-             "that it trains only what the checks did not need. Phases are exclusive wall "
-             "seconds (`twolayer/timing.py`): *training* is the experiments' runners (data, "
-             "initialisation, steps, assembling records) without the probes; *probes* the "
-             "probes at probe times; *store* reading and writing records; *verdicts* the "
-             "claims' statistics; *plotting* drawing; *other* the rest of the command.", ""]
+             "DIR examples/barak2022` (what `make figures` runs, into `figures/` or any other "
+             "folder) on the same store, so that it trains only what the checks did not need. "
+             "Phases are exclusive wall seconds (`twolayer/timing.py`): *training* is the "
+             "experiments' runners (data, initialisation, steps, assembling records) without "
+             "the probes; *probes* the probes at probe times; *store* reading and writing "
+             "records; *verdicts* the claims' statistics; *plotting* drawing; *other* the rest "
+             "of the command.", ""]
     when = ", ".join(x for x in (
         f"started {s['started']}" if s.get("started") else "",
         f"finished {s['finished']}" if s.get("finished") else "",
