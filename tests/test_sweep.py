@@ -376,3 +376,70 @@ def test_slurm_without_sbatch_and_address_without_dask_exit_2(tmp_path: Path, ca
     assert main(["sweep", str(spec), "--out", str(out), "--executor", "slurm"]) == 2
     assert "sbatch" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_points_stored_by_other_code_are_trained_again(tmp_path: Path, single_thread) -> None:
+    """Every record carries the fingerprint of the code that trained it; a resumed sweep
+    reuses a point only under the same code: records and recorded failures made by other code
+    (here: stamped with a doctored fingerprint), or by a version that did not record one, are
+    trained again, with one warning; the next resume reuses them all."""
+    import twolayer.sweep.store as sweep_store
+
+    spec = loads(TINY + "[axes]\nnet.init_var = [0.001, 1e80]\ndata.noise = [0.0, 0.2]\n")
+    warnings: list[str] = []
+    store = Store(tmp_path / "s", warn=warnings.append)
+    real = sweep_store.current_code()
+    sweep_store._CODE = "0123456789abcdef"  # the code of an older twolayer
+    try:
+        first = run_sweep(spec, store, InProcess())
+    finally:
+        sweep_store._CODE = real
+    bad = [p.run_id for p in spec.points() if p.config.net.init_var > 1]
+    assert sorted(first.failed) == sorted(bad) and first.trained == 4
+    assert {store.code_of(p.run_id) for p in spec.points()} == {"0123456789abcdef"}
+    again = run_sweep(spec, store, InProcess())
+    assert (again.skipped, again.trained, again.other_code) == (0, 4, 4)
+    assert sorted(again.failed) == sorted(bad)  # the failures were retried too
+    assert len(warnings) == 1 and "4 of 4 points" in warnings[0] and "other twolayer code" in \
+        warnings[0]
+    assert {store.code_of(p.run_id) for p in spec.points()} == {real}
+    third = run_sweep(spec, store, InProcess())
+    assert (third.skipped, third.trained, third.other_code) == (4, 0, 0) and len(warnings) == 1
+    # a record of a version that did not record its code: trained again
+    good = next(p for p in spec.points() if p.run_id not in bad)
+    rec = store.load(good.run_id)
+    del rec.meta["code"]
+    store.record_store.put(rec, rec.config)
+    assert store.code_of(good.run_id) is None
+    fourth = run_sweep(spec, store, InProcess())
+    assert (fourth.skipped, fourth.trained, fourth.other_code) == (3, 1, 1)
+    assert store.code_of(good.run_id) == real
+
+
+def test_the_sweep_command_reports_points_of_other_code(tmp_path: Path, capsys) -> None:
+    """The CLI's summary line and --json count the points trained again for other code, and
+    --dry-run says how many stored points it would train again (records doctored to carry
+    another code fingerprint after a first run)."""
+    import json as json_
+
+    spec = tmp_path / "tiny.toml"
+    spec.write_text(f'name = "tiny"\n{TINY}[axes]\ndata.noise = [0.0, 0.2]\n')
+    out = tmp_path / "out"
+    assert main(["sweep", str(spec), "--out", str(out), "--quiet"]) == 0
+    store = Store(out)
+    for p in loads(spec.read_text()).points():
+        rec = store.load(p.run_id)
+        rec.meta["code"] = "fedcba9876543210"
+        store.record_store.put(rec, rec.config)
+    capsys.readouterr()
+    assert main(["sweep", str(spec), "--out", str(out), "--dry-run"]) == 0
+    assert ("2 points in" in (head := capsys.readouterr().out.splitlines()[0])
+            and "(2 stored by other twolayer code: trained again)" in head)
+    assert main(["sweep", str(spec), "--out", str(out), "--quiet", "--json"]) == 0
+    captured = capsys.readouterr()
+    doc = json_.loads(captured.out)
+    assert (doc["trained"], doc["skipped"], doc["other_code"]) == (2, 0, 2)
+    assert "2 of 2 points" in captured.err
+    assert main(["sweep", str(spec), "--out", str(out), "--quiet"]) == 0
+    line = capsys.readouterr().out.splitlines()[0]
+    assert "2 already stored, 0 trained in 0 engine calls" in line and "other" not in line

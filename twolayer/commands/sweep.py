@@ -166,6 +166,7 @@ def device_settings(args: argparse.Namespace, spec):  # type: ignore[no-untyped-
 
 def run(args: argparse.Namespace) -> int:
     from ..sweep import Store, load, run_sweep
+    from ..sweep.store import current_code
     from ..sweep.worker import plan_groups
 
     spec = load(args.spec)  # every point's config validated
@@ -182,9 +183,11 @@ def run(args: argparse.Namespace) -> int:
         groups = plan_groups([p.config for p in points], spec.group_runs)
         st = Store(out)
         have = sum(st.has(p.run_id) for p in points)
+        other = len(st.other_code((p.run_id for p in points), current_code())) if have else 0
         print(f"{spec.name}: {len(points)} points x {spec.seeds} seeds, axes "
               + " x ".join(f"{a.key}[{len(a.values)}]" for a in spec.axes)
-              + f"; {len(groups)} engine calls; {have} points in {out}")
+              + f"; {len(groups)} engine calls; {have} points in {out}"
+              + (f" ({other} stored by other twolayer code: trained again)" if other else ""))
         for p in points:
             print(f"  {p.index:4d} {p.run_id} "
                   + " ".join(f"{k}={v}" for k, v in p.coords.items()))
@@ -213,14 +216,17 @@ def run(args: argparse.Namespace) -> int:
     doc = {
         "spec": spec.name, "out": str(out), "points": report.points,
         "skipped": report.skipped, "trained": report.trained, "failed": report.failed,
+        "other_code": report.other_code,
         "engine_calls": report.groups, "seconds": round(report.seconds, 2),
         "tables": [str(t) for t in report.tables],
     }
     if args.json:
         print(json.dumps(doc))
     else:
+        again = (f" ({report.other_code} of them stored by other twolayer code)"
+                 if report.other_code else "")
         print(f"{spec.name}: {report.points} points ({report.skipped} already stored, "
-              f"{report.trained} trained in {report.groups} engine calls, "
+              f"{report.trained} trained{again} in {report.groups} engine calls, "
               f"{len(report.failed)} diverged) in {report.seconds:.1f} s; store {out}")
         for t in report.tables:
             print(f"  {t}")

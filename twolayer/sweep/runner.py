@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .spec import Point, SweepSpec
-from .store import Store, write_atomic
+from .store import Store, current_code, write_atomic
 from .worker import plan_groups
 
 
@@ -32,6 +32,7 @@ class SweepReport:
     trained: int  # points trained by this run
     failed: list[str] = field(default_factory=list)  # run ids that diverged
     groups: int = 0  # engine calls made by this run
+    other_code: int = 0  # stored points made by other twolayer code, trained again
     seconds: float = 0.0
     tables: list[Path] = field(default_factory=list)
 
@@ -55,10 +56,18 @@ def run_sweep(spec: SweepSpec, store: Store | str | Path, executor: Any, force: 
         for p in points:
             st.forget(p.run_id)
     st.verify_points(p.run_id for p in points)  # damaged records are quarantined: missing
-    missing = {p.run_id for p in points if force or not st.has(p.run_id)}
+    # a point stored by other code (or of unrecorded code) is trained again
+    stale = set() if force else set(st.other_code((p.run_id for p in points), current_code()))
+    if stale:
+        st.record_store.warn(
+            f"twolayer: warning: {len(stale)} of {len(points)} points in store {st.root} were "
+            "trained by other twolayer code (or code that was not recorded); training them "
+            "again")
+    missing = {p.run_id for p in points if force or not st.has(p.run_id) or p.run_id in stale}
     todo = [g for g in groups if any(points[i].run_id in missing for i in g)]
     tasks = [[points[i].config.to_dict() for i in g] for g in todo]
-    report = SweepReport(len(points), len(points) - len(missing), 0, groups=len(todo))
+    report = SweepReport(len(points), len(points) - len(missing), 0, groups=len(todo),
+                         other_code=len(stale))
     results = executor.run(tasks, baselines=spec.baselines)
     try:
         _collect(results, todo, points, missing, st, executor, report, on_result)

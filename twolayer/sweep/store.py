@@ -13,7 +13,11 @@ Layout of a store directory::
                                 twolayer[parquet])
 
 Every file is written atomically (temporary file or directory, then rename), so a killed sweep
-leaves complete records or none; a record present and intact is a point done. The same point in
+leaves complete records or none; a record present and intact is a point done, provided the code
+that trained it is this code: every record carries the fingerprint of the twolayer code that
+produced it (``meta["code"]``, :func:`current_code`; a failure its ``"code"``), and a point
+stored by other code (an upgrade, an edit of the engine) or by a version that did not record it
+is trained again (:func:`twolayer.sweep.run_sweep` says how many). The same point in
 two specs (same canonical config) is the same record. The records are a
 :class:`twolayer.store.RecordStore` (identity = the point's config, address = its run id): every
 read is verified, and a damaged record (truncated, edited, of another format, or whose config no
@@ -43,6 +47,20 @@ SUMMARY_METRICS = (
     "linear_test_error", "corr_median_init", "corr_median_final", "grad_ratio_init",
     "grad_ratio_final",
 )
+
+
+_CODE: str | None = None
+
+
+def current_code() -> str:
+    """The fingerprint of this process's twolayer run code
+    (:func:`twolayer.experiments.code_fingerprint`, computed once per process)."""
+    global _CODE
+    if _CODE is None:
+        from ..experiments import code_fingerprint
+
+        _CODE = code_fingerprint()
+    return _CODE
 
 
 class Store:
@@ -86,6 +104,24 @@ class Store:
     def failure(self, run_id: str) -> dict[str, Any]:
         return json.loads((self.failed / f"{run_id}.json").read_text())
 
+    def code_of(self, run_id: str) -> str | None:
+        """The code fingerprint a stored point was made by (its record's ``meta["code"]``, else
+        its failure's ``"code"``); None when absent or not recorded."""
+        try:
+            if self.has_record(run_id):
+                doc = json.loads((self.records / run_id / "record.json").read_text())
+                return (doc.get("meta") or {}).get("code")
+            if self.is_failed(run_id):
+                return self.failure(run_id).get("code")
+        except (OSError, ValueError):  # unreadable: the verified read deals with it
+            return None
+        return None
+
+    def other_code(self, run_ids: Iterable[str], code: str) -> list[str]:
+        """The stored points (records or failures) among ``run_ids`` made by code other than
+        ``code``, or whose code was not recorded."""
+        return [r for r in run_ids if self.has(r) and self.code_of(r) != code]
+
     def put(self, outcome: Any) -> None:
         """Write one worker :class:`~twolayer.sweep.worker.Outcome` atomically."""
         if outcome.status == "ok":
@@ -98,7 +134,7 @@ class Store:
         else:
             ensure_writable_dir(self.failed, "out")
             doc = {"run_id": outcome.run_id, "status": outcome.status,
-                   "message": outcome.message}
+                   "message": outcome.message, "code": current_code()}
             write_atomic(self.failed / f"{outcome.run_id}.json", json.dumps(doc, indent=1) + "\n")
 
     def clean_stale(self, max_age: float | None = 3600.0) -> list[Path]:

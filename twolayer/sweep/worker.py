@@ -208,6 +208,9 @@ def _train_batched(configs: list[Config], device: str, baselines: bool = True,
                    weights=stream_objective(cfg0.data, [c.data for c in per_run]),
                    configs=per_run)
     wall = time.perf_counter() - start
+    from .store import current_code
+
+    code = current_code()
     records = []
     r0 = 0
     for cfg, pdata, pparams in parts:
@@ -221,6 +224,7 @@ def _train_batched(configs: list[Config], device: str, baselines: bool = True,
         extra = _baselines(pdata.to(dev), cfg.train.objective) if baselines else {}
         rec = build_record(cfg, pdata, pparams, sub, dev, extra)  # meta.threads: train's
         rec.meta["sweep_group_runs"] = len(seeds)
+        rec.meta["code"] = code  # resuming reuses the point only under this code
         rec.meta["baselines"] = baselines
         records.append(rec)
         r0 = r1
