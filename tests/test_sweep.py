@@ -443,3 +443,29 @@ def test_the_sweep_command_reports_points_of_other_code(tmp_path: Path, capsys) 
     assert main(["sweep", str(spec), "--out", str(out), "--quiet"]) == 0
     line = capsys.readouterr().out.splitlines()[0]
     assert "2 already stored, 0 trained in 0 engine calls" in line and "other" not in line
+
+
+def test_workers_running_other_code_are_named(tmp_path: Path, single_thread) -> None:
+    """Records that come back from workers running other twolayer code than the sweep's own
+    process are stored (they are what the workers computed) with one warning naming both
+    fingerprints; a resume from here trains them again."""
+    from twolayer.sweep.store import current_code
+
+    class OtherWorkers(InProcess):
+        def run(self, tasks, baselines=True):
+            for i, outcomes in super().run(tasks, baselines):
+                for o in outcomes:
+                    if o.record is not None:
+                        o.record.meta["code"] = "aaaabbbbccccdddd"
+                yield i, outcomes
+
+    spec = loads(TINY + "[axes]\ndata.noise = [0.0, 0.2]\n")
+    warnings: list[str] = []
+    store = Store(tmp_path / "s", warn=warnings.append)
+    rep = run_sweep(spec, store, OtherWorkers())
+    assert rep.trained == 2 and len(warnings) == 1
+    assert "2 points" in warnings[0] and "aaaabbbbccccdddd" in warnings[0]
+    assert current_code() in warnings[0]
+    again = run_sweep(spec, store, InProcess())
+    assert (again.trained, again.other_code) == (2, 2) and len(warnings) == 2
+    assert run_sweep(spec, store, InProcess()).trained == 0 and len(warnings) == 2

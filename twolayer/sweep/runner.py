@@ -69,12 +69,14 @@ def run_sweep(spec: SweepSpec, store: Store | str | Path, executor: Any, force: 
     report = SweepReport(len(points), len(points) - len(missing), 0, groups=len(todo),
                          other_code=len(stale))
     results = executor.run(tasks, baselines=spec.baselines)
+    trained_before = {p.run_id for p in points if p.run_id in missing}
     try:
         _collect(results, todo, points, missing, st, executor, report, on_result)
     finally:  # an interrupt here: stop the executor's workers now, not when the frame is freed
         close = getattr(results, "close", None)
         if close is not None:
             close()
+        _warn_other_workers(st, trained_before - missing)
     report.tables = [st.write_points(points), *st.write_summary(points)]
     report.seconds = time.perf_counter() - start
     return report
@@ -101,6 +103,21 @@ def _collect(results: Any, todo: list[list[int]], points: list[Point], missing: 
                 report.failed.append(run_id)
         if on_result is not None:
             on_result(done, len(todo), outcomes)
+
+
+def _warn_other_workers(st: Store, stored: set[str]) -> None:
+    """One warning when points stored now were trained by workers running other twolayer code
+    than this process (a cluster with another version installed): a resume here would train
+    them again."""
+    here = current_code()
+    codes = {st.code_of(r) for r in sorted(stored)} - {here}
+    if codes:
+        n = sum(st.code_of(r) in codes for r in stored)
+        st.record_store.warn(
+            f"twolayer: warning: {n} points in store {st.root} were trained by workers running "
+            f"other twolayer code ({', '.join(sorted(str(c) for c in codes))}; this process: "
+            f"{here}); a resume from here will train them again: install the same twolayer "
+            "on the workers")
 
 
 def load_records(spec: SweepSpec, store: Store | str | Path) -> dict[int, Any]:
