@@ -3,7 +3,8 @@
 #
 #     benchmarks/time_to_answer.sh [WORK] [FIGURES_OUT] [SUMMARY_JSON]
 #
-# 1. `twolayer check --all` (full plan: evidence tier) into a fresh store in WORK, with
+# 1. `twolayer check --all` (full plan: evidence tier) into a fresh store in WORK (and a fresh
+#    cache for the phase figures' sweeps: TWOLAYER_CACHE=WORK/cache), with
 #    --timings (where the time goes), --json (the verdicts) and --report (the Markdown table);
 # 2. `twolayer figures --all --out FIGURES_OUT examples/barak2022` (what `make figures` runs) on the
 #    SAME store, so that it trains only the runs the checks did not need.
@@ -21,6 +22,9 @@ TL=${TWOLAYER:-twolayer}
 PY=${PYTHON:-python}
 mkdir -p "$WORK"
 STORE="$WORK/store"
+# the phase-diagram figures keep their sweeps under $TWOLAYER_CACHE (default ~/.cache/twolayer):
+# a cache of its own, so that they start cold like the record store
+export TWOLAYER_CACHE="$WORK/cache"
 TIME=()
 if [ -x /usr/bin/time ]; then TIME=(/usr/bin/time -v -o); fi
 timed() {  # timed NAME COMMAND...: run it, keep its exit status and /usr/bin/time's report
