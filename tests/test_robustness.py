@@ -381,3 +381,18 @@ def test_check_with_workers_interrupted_stops_them_with_one_line(tmp_path, sig, 
     assert "interrupted" in line and "record store" in line
     time.sleep(1)
     assert not any(alive(pid) for pid in pids)  # no worker left behind
+
+
+def test_a_closed_stdout_pipe_exits_141_without_a_traceback() -> None:
+    """`twolayer figures --list | head -1`: when the reader of stdout goes away, the command
+    stops quietly with 141 (what a shell reports for SIGPIPE), not with a BrokenPipeError
+    traceback (here the reader closes the pipe before the command writes anything)."""
+    import subprocess
+    import sys
+
+    p = subprocess.Popen([sys.executable, "-m", "twolayer", "figures", "--list"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p.stdout.close()
+    err = p.stderr.read().decode()
+    assert p.wait(timeout=120) == 141
+    assert "Traceback" not in err and "BrokenPipe" not in err and "Exception ignored" not in err

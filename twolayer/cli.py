@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from fractions import Fraction
@@ -101,7 +102,9 @@ INTERRUPTED = {
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command. Exit status: 0 success; 1 a failed check (``check``) or a failed write
     (one line naming the path and errno); 2 invalid input (one line naming the flag or spec
-    key, the value and the valid range), nothing written; 130 SIGINT; 143 SIGTERM."""
+    key, the value and the valid range), nothing written; 130 SIGINT; 141 the reader of stdout
+    went away (``twolayer ... | head``: no traceback, as a shell reports SIGPIPE); 143
+    SIGTERM."""
     from .resources import WriteFailed
     from .signals import Terminated, exit_status, signal_name, stop_on_signals
 
@@ -117,7 +120,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         with stop_on_signals():
             from .commands.timingflag import run_command
 
-            return run_command(args)
+            status = run_command(args)
+            sys.stdout.flush()  # a closed pipe shows here, not at the interpreter's exit
+            return status
+    except BrokenPipeError:  # `twolayer ... | head`: the reader has what it wanted
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # nothing left to flush into the closed pipe
+        return 141
     except WriteFailed as e:
         print(f"{prog}: error: {e}", file=sys.stderr)
         return 1
