@@ -1,5 +1,7 @@
 """Figures F1–F3 of the card, from the experiments' Records (no training here). Each PNG carries
-a caption with what was measured and how the setting differs from the paper."""
+a caption with what was measured and how the setting differs from the paper. Every experiment
+they read is online SGD on one CPU thread (``train.small_steps``), so each figure declares them
+``parallel``: `twolayer figures` trains the missing ones at once, one worker process each."""
 
 from __future__ import annotations
 
@@ -34,7 +36,8 @@ def _nk(key: str) -> tuple[int, int]:
 
 @figure("barak2022-f1-curves", "barak2022", "Validation error vs step: plateau, then a drop",
         "Fig. 1-left, Fig. 6 row 1", claims=("barak2022.fig1.plateau_drop",),
-        differences=COMMON + ("(n, k) = (20, 3) only under --quick",))
+        differences=COMMON + ("(n, k) = (20, 3) only under --quick",),
+        parallel=("barak2022.curves",))
 def f1_curves(out_dir, runs):
     """Validation error (2^13 fresh points) against the SGD step, per seed (thin) and the
     median over seeds (thick), for each (n, k) of the curves experiment; width-100 ReLU, hinge,
@@ -68,7 +71,8 @@ def f1_curves(out_dir, runs):
         claims=("barak2022.ef1.solves", "barak2022.ef1.k_adaptive",
                 "barak2022.fig2.exponent_degrades"),
         differences=COMMON + ("grid n in {10, 20}, k in {2, 3} under --quick",
-                              "one eta = 0.1 for every n and k (the paper tunes eta)"))
+                              "one eta = 0.1 for every n and k (the paper tunes eta)"),
+        parallel=("barak2022.grid", "barak2022.scaling"))
 def f2_tc(out_dir, runs):
     """Median over seeds of t_c (first probe step with zero validation error) against n,
     log-log, one curve per k of the grid (solid) and the wider-n k = 3 experiment (dashed), with
@@ -121,7 +125,8 @@ def stats_median_ci(coded: np.ndarray, budget: float) -> tuple[float, float]:
 @figure("barak2022-f3-hidden", "barak2022", "Hidden progress: weights and rho_t vs step",
         "Fig. 3, Fig. 13", claims=("barak2022.hp.relevant_first",),
         differences=COMMON + ("a width-10 ReLU MLP at B = 32 (paper Fig. 3: one sinusoidal "
-                              "neuron; Fig. 13: width 10 at B in {1, 4})",))
+                              "neuron; Fig. 13: width 10 at B in {1, 4})",),
+        parallel=("barak2022.hidden",))
 def f3_hidden(out_dir, runs):
     """Top: validation error and the relevant/irrelevant movement ratio vs step, true labels
     and the random-label control (seed 0). Bottom: first-layer weights W_t[j, i] of seed 0

@@ -87,6 +87,43 @@ def figure_names(only: list[str] | None, every: bool, plugins: list) -> list[str
     return names + [f for p in plugins for f in p.figures if f not in names]
 
 
+def longest_first(names: list[str], runs: Any,
+                  hints: dict[str, float] | None = None) -> list[str]:
+    """``names`` once each, longest first: by the time of their earlier runs in the store (the
+    newest entry of each in the same mode, any code), else by ``hints`` (seconds, e.g. the last
+    run time of the figure that reads them), then the rest in the order given."""
+    from ..store import entry_times
+
+    names = list(dict.fromkeys(names))
+    if len(names) < 2:
+        return names
+    cost = {n: float(v) for n, v in (hints or {}).items() if n in names}
+    newest: dict[str, float] = {}
+    if runs.store is not None:
+        for key, seconds, mtime in entry_times(runs.store.root):
+            name = str(key.get("experiment", ""))
+            if (name in names and bool(key.get("quick")) == bool(runs.quick)
+                    and (name not in newest or newest[name] < mtime)):
+                newest[name] = mtime
+                cost[name] = float(seconds)
+    return sorted(names, key=lambda n: (n not in cost, -cost.get(n, 0.0), names.index(n)))
+
+
+def figure_hints(entries: dict[str, Any], quick: bool) -> dict[str, float]:
+    """{experiment: seconds} from an index's last run times: each parallel experiment of a
+    figure gets that figure's time (an upper bound: the figure may read several)."""
+    from ..plots import FIGURES
+
+    hints: dict[str, float] = {}
+    for name, entry in entries.items():
+        spec = FIGURES.get(name)
+        if spec is None or not isinstance(entry, dict) or bool(entry.get("quick")) != quick:
+            continue
+        for exp in spec.parallel:
+            hints[exp] = max(hints.get(exp, 0.0), float(entry.get("seconds") or 0.0))
+    return hints
+
+
 def load_index(root: Path) -> dict[str, Any]:
     """The per-figure entries of ``<root>/index.json`` ({} if absent or unreadable)."""
     try:
@@ -219,12 +256,25 @@ def run(args: argparse.Namespace) -> int:
     runs = runs_from_args(args, bool(args.quick), None, runtime)
     device_name = (torch.cuda.get_device_name(device) if device.type == "cuda"
                    else platform.processor() or platform.machine())
+    # the single-threaded experiments of every selected figure, trained at once first
+    t0 = time.perf_counter()
+    ahead = runs.prefetch(longest_first([n for name in names for n in FIGURES[name].parallel],
+                                        runs, figure_hints(load_index(root), bool(args.quick))))
+    if ahead and not args.quiet:
+        print(f"trained {len(ahead)} single-threaded experiments at once, one worker process "
+              f"each, in {time.perf_counter() - t0:.1f} s: {', '.join(ahead)}", file=sys.stderr)
+    attributed: set[str] = set()
     for name in names:
         spec = FIGURES[name]
         start = time.perf_counter()
+        asked = len(runs.asked)
         with phase("plotting"):
             paths = spec.draw(root, runs)
         seconds = time.perf_counter() - start
+        for exp in dict.fromkeys(runs.asked[asked:]):  # its prefetched training counts too
+            if exp in runs.prefetched and exp not in attributed:
+                attributed.add(exp)
+                seconds += runs.prefetched[exp]
         entry = {
             "files": [Path(p).name for p in paths],
             "seconds": round(seconds, 1),

@@ -130,6 +130,8 @@ class Runs:
     # wall time each result took to compute: trained now, or as its store entry says (absent
     # for an entry written before entries kept it); --seeds auto estimates looks from it
     train_seconds: dict[str, float] = field(default_factory=dict)
+    # experiments trained by worker processes of prefetch() into the store: name -> seconds
+    prefetched: dict[str, float] = field(default_factory=dict)
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def key(self, name: str) -> dict[str, Any]:
@@ -156,6 +158,19 @@ class Runs:
         contains the smaller one's runs)."""
         return Runs(quick=self.quick, seeds=seeds, runtime=self.runtime, store=self.store)
 
+    def prefetch(self, names: list[str] | tuple[str, ...], jobs: int | None = None) -> list[str]:
+        """Train the experiments of ``names`` that the store lacks at once, one worker process
+        each (up to ``jobs``, default the CPU count): for experiments that leave cores idle
+        (one thread of many tiny steps); ``get`` then reads them back. Returns the names the
+        workers trained. Does nothing without a store, on a GPU or with fewer than two missing
+        (:mod:`twolayer.experiments.prefetch`)."""
+        from .prefetch import prefetch
+
+        if self.store is None:
+            return []
+        with phase("training"):
+            return prefetch(self, names, jobs)
+
     def get(self, name: str) -> Any:
         """The result of experiment ``name`` (trained, or read back from the store)."""
         self.asked.append(name)
@@ -175,9 +190,13 @@ class Runs:
             with phase("store"):
                 result, took = self.store.get_entry_timed(key)
             if result is not None:
-                self.reused.append(name)
-                if took is not None:
-                    self.train_seconds[name] = took
+                if name in self.prefetched:  # trained for this object by a prefetch worker
+                    self.trained.append(name)
+                    self.train_seconds[name] = self.prefetched[name]
+                else:
+                    self.reused.append(name)
+                    if took is not None:
+                        self.train_seconds[name] = took
         if result is None:
             exp = EXPERIMENTS[name]
             with phase("training"):

@@ -23,6 +23,9 @@ class FigureSpec:
     make: MakeFn = field(repr=False)
     claims: tuple[str, ...] = ()
     differences: tuple[str, ...] = ()  # parameters that differ from the paper, one per entry
+    # experiments it reads that run on one CPU thread each (many tiny steps): `twolayer figures`
+    # trains those of all selected figures at once, in worker processes, before drawing
+    parallel: tuple[str, ...] = ()
 
     def draw(self, out_dir: Path, runs: Runs) -> list[Path]:
         """Write the figure into ``out_dir`` from the runs of ``runs``."""
@@ -42,8 +45,12 @@ def figure(
     regenerates: str,
     claims: tuple[str, ...] = (),
     differences: tuple[str, ...] = (),
+    parallel: tuple[str, ...] = (),
 ) -> Callable[[MakeFn], MakeFn]:
-    """Decorator registering a figure function."""
+    """Decorator registering a figure function. ``parallel``: experiments it reads whose runs
+    use one CPU thread (many tiny steps, e.g. online SGD); `twolayer figures` trains those of
+    all the figures it draws at once, one worker process each, before drawing
+    (:meth:`twolayer.experiments.Runs.prefetch`), longest first as far as earlier runs tell."""
 
     def deco(fn: MakeFn) -> MakeFn:
         code = getattr(fn, "__code__", None)
@@ -58,7 +65,8 @@ def figure(
 
                 raise TwolayerError(f"figure {name!r} is registered twice: at {old_origin} "
                                     f"and at {origin}")
-        FIGURES[name] = FigureSpec(name, paper, title, regenerates, fn, claims, differences)
+        FIGURES[name] = FigureSpec(name, paper, title, regenerates, fn, claims, differences,
+                                   tuple(parallel))
         return fn
 
     return deco

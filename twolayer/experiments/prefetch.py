@@ -1,0 +1,117 @@
+"""Train independent experiments at once, each in a worker process: :meth:`Runs.prefetch`.
+
+An experiment whose runs are many tiny steps (online SGD with a batch of 32 rows, say) is bound
+by the interpreter, not by arithmetic: it runs on one CPU thread (more threads only add
+synchronisation) and leaves the other cores idle. ``runs.prefetch(names)`` trains those of
+``names`` that the record store lacks in up to one spawned worker process per core, each with
+its own :class:`~twolayer.experiments.Runs` on the same store (entries are written atomically
+under distinct keys); afterwards ``runs.get(name)`` reads them back, verified. The results are
+what each experiment computes alone (same seeds, same code), only computed elsewhere.
+
+It does nothing without a record store (nowhere to hand results back), on a GPU (one device:
+the workers would share it), with fewer than two experiments missing, or on a one-core machine.
+A worker that fails leaves its experiment to the caller's own ``get``, which then trains it here
+and reports any error where it belongs. `twolayer figures` prefetches the experiments that the
+selected figures declare single-threaded (``figure(..., parallel=...)``) before drawing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from . import Runs
+
+
+@dataclass(frozen=True)
+class Task:
+    """One experiment for a worker: its name and what the worker needs to rebuild the Runs."""
+
+    name: str
+    quick: bool
+    seeds: int | None
+    runtime: dict[str, Any]
+    store: str
+    plugins: tuple[str, ...]
+    threads: int
+
+
+def train_task(task: Task) -> tuple[str, float]:
+    """In a worker: train (or read) ``task.name`` into the shared store; its seconds."""
+    import torch
+
+    from ..engine import Runtime
+    from ..plugins import load_entry_points, load_path
+    from ..store import RecordStore
+    from . import Runs
+
+    torch.set_num_threads(max(1, task.threads))
+    load_entry_points()
+    for path in task.plugins:
+        load_path(path)
+    runs = Runs(quick=task.quick, seeds=task.seeds, runtime=Runtime(**task.runtime),
+                store=RecordStore(task.store))
+    runs.get(task.name)
+    return task.name, runs.train_seconds.get(task.name, 0.0)
+
+
+def _ignore_interrupts() -> None:
+    """Worker initializer: Ctrl-C goes to the parent, which stops the workers itself."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def missing(runs: Runs, names: Sequence[str]) -> list[str]:
+    """The experiments among ``names`` (in order, once each) that neither ``runs`` nor its
+    store holds."""
+    if runs.store is None:
+        return list(dict.fromkeys(names))
+    return [n for n in dict.fromkeys(names)
+            if n not in runs._cache and not runs.store.has_entry(runs.key(n))]
+
+
+def prefetch(runs: Runs, names: Sequence[str], jobs: int | None = None) -> list[str]:
+    """Train the experiments of ``names`` that the store lacks in up to ``jobs`` (default: the
+    CPU count) worker processes at once; return the names the workers stored (see the module
+    docstring for when it does nothing). Tasks start in the order given: longest first."""
+    from ..plugins import _LOADED
+
+    if runs.store is None or runs.runtime.torch_device.type != "cpu":
+        return []
+    todo = missing(runs, names)
+    cores = os.cpu_count() or 1
+    jobs = min(len(todo), cores if jobs is None else max(1, int(jobs)))
+    if jobs < 2:
+        return []
+    runtime = {**dataclasses.asdict(runs.runtime), "progress": False}
+    threads = runs.runtime.threads or max(1, cores // jobs)
+    plugins = tuple(p.source for p in _LOADED.values())
+    tasks = [Task(n, runs.quick, runs.seeds, runtime, str(runs.store.root), plugins, threads)
+             for n in todo]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    ctx = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_ignore_interrupts)
+    done: list[str] = []
+    try:
+        futures = [pool.submit(train_task, t) for t in tasks]
+        for f in futures:
+            try:
+                name, seconds = f.result()
+            except Exception:  # noqa: BLE001 - the caller's own get() trains it and reports
+                continue
+            done.append(name)
+            runs.prefetched[name] = seconds
+    except BaseException:
+        for proc in list((getattr(pool, "_processes", None) or {}).values()):
+            proc.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+    return done
