@@ -21,16 +21,15 @@ import dataclasses
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from . import Runs
+from typing import Any
 
 
 @dataclass(frozen=True)
 class Task:
-    """One experiment for a worker: its name and what the worker needs to rebuild the Runs."""
+    """One experiment for a worker: its name and what the worker needs to rebuild the
+    caller's :class:`~twolayer.experiments.Runs`."""
 
+    runs_class: type  # twolayer.experiments.Runs (passed, not imported: no import cycle)
     name: str
     quick: bool
     seeds: int | None
@@ -45,15 +44,14 @@ def train_task(task: Task) -> tuple[str, float]:
     import torch
 
     from ..engine import Runtime
-    from ..plugins import load_entry_points, load_path
+    from ..plugins import load_entry_points, load_path  # plugin loading: the caller's, here
     from ..store import RecordStore
-    from . import Runs
 
     torch.set_num_threads(max(1, task.threads))
     load_entry_points()
     for path in task.plugins:
         load_path(path)
-    runs = Runs(quick=task.quick, seeds=task.seeds, runtime=Runtime(**task.runtime),
+    runs = task.runs_class(quick=task.quick, seeds=task.seeds, runtime=Runtime(**task.runtime),
                 store=RecordStore(task.store))
     runs.get(task.name)
     return task.name, runs.train_seconds.get(task.name, 0.0)
@@ -66,7 +64,7 @@ def _ignore_interrupts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def missing(runs: Runs, names: Sequence[str]) -> list[str]:
+def missing(runs: Any, names: Sequence[str]) -> list[str]:
     """The experiments among ``names`` (in order, once each) that neither ``runs`` nor its
     store holds."""
     if runs.store is None:
@@ -75,11 +73,11 @@ def missing(runs: Runs, names: Sequence[str]) -> list[str]:
             if n not in runs._cache and not runs.store.has_entry(runs.key(n))]
 
 
-def prefetch(runs: Runs, names: Sequence[str], jobs: int | None = None) -> list[str]:
+def prefetch(runs: Any, names: Sequence[str], jobs: int | None = None) -> list[str]:
     """Train the experiments of ``names`` that the store lacks in up to ``jobs`` (default: the
     CPU count) worker processes at once; return the names the workers stored (see the module
     docstring for when it does nothing). Tasks start in the order given: longest first."""
-    from ..plugins import _LOADED
+    from ..plugins import _LOADED  # plugin loading: the workers load the same plugins
 
     if runs.store is None or runs.runtime.torch_device.type != "cpu":
         return []
@@ -91,8 +89,8 @@ def prefetch(runs: Runs, names: Sequence[str], jobs: int | None = None) -> list[
     runtime = {**dataclasses.asdict(runs.runtime), "progress": False}
     threads = runs.runtime.threads or max(1, cores // jobs)
     plugins = tuple(p.source for p in _LOADED.values())
-    tasks = [Task(n, runs.quick, runs.seeds, runtime, str(runs.store.root), plugins, threads)
-             for n in todo]
+    tasks = [Task(type(runs), n, runs.quick, runs.seeds, runtime, str(runs.store.root),
+                  plugins, threads) for n in todo]
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
