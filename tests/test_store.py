@@ -248,3 +248,25 @@ def test_store_verify_refuses_a_directory_that_is_no_store(tmp_path, capsys) -> 
     assert main(["store", "verify", str(tmp_path / "nope")]) == 2
     err = capsys.readouterr().err
     assert "--dir" in err and "record store" in err and len(err.strip().splitlines()) == 1
+
+
+def test_an_entry_written_again_over_its_parts_replaces_them(tmp_path) -> None:
+    """A run killed after writing an entry's parts but before the entry (parts first, entry
+    last) leaves parts without an entry; the rerun writes the parts again over them. Parts
+    whose run id holds a "/" (e.g. "sizes/m=32,N=200") were moved aside under that id, i.e.
+    into a folder that does not exist (FileNotFoundError, found while re-timing `make
+    figures`); now the old copy goes beside the target and nothing is left over."""
+    store = RecordStore(tmp_path)
+    key = {"experiment": "p.sizes", "quick": False}
+    first = make_record(1.0)
+    first.run_id = "sizes/m=32,N=200"
+    store.put_entry(key, {"sizes/m=32,N=200": first})
+    for entry in (tmp_path / "entries").glob("*.json"):
+        entry.unlink()  # the entry never got written
+    assert store.get_entry(key) is None
+    again = make_record(2.0)
+    again.run_id = "sizes/m=32,N=200"
+    store.put_entry(key, {"sizes/m=32,N=200": again})
+    got = store.get_entry(key)
+    assert got["sizes/m=32,N=200"].summary == {"v": 2.0}
+    assert not [p for p in (tmp_path / "records").iterdir() if p.name.startswith(".")]

@@ -102,7 +102,7 @@ class Record:
                 json.dump(doc, fh, indent=1, sort_keys=True, allow_nan=False)
                 fh.write("\n")
             if target.exists():
-                old = root / f".{self.run_id}.old.{uuid.uuid4().hex[:8]}"
+                old = root / f".{name}.old.{uuid.uuid4().hex[:8]}"  # beside the target
                 os.replace(target, old)
                 os.replace(tmp, target)
                 shutil.rmtree(old, ignore_errors=True)
