@@ -78,6 +78,19 @@ def entry_times(root: str | os.PathLike[str]) -> Iterator[tuple[dict[str, Any], 
             yield key, float(seconds), mtime
 
 
+def experiment_seconds(root: str | os.PathLike[str], quick: bool) -> dict[str, float]:
+    """{experiment: seconds} of the newest entry of each experiment under ``root`` in the given
+    mode (any code; read without verification: for scheduling only)."""
+    newest: dict[str, tuple[float, float]] = {}
+    for key, seconds, mtime in entry_times(root):
+        if bool(key.get("quick")) != bool(quick):
+            continue
+        name = str(key.get("experiment", ""))
+        if name not in newest or newest[name][0] < mtime:
+            newest[name] = (mtime, seconds)
+    return {name: seconds for name, (_, seconds) in newest.items()}
+
+
 @dataclass
 class VerifyReport:
     """What :meth:`RecordStore.verify` found: intact items, and the ones it quarantined."""

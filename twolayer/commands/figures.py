@@ -92,20 +92,15 @@ def longest_first(names: list[str], runs: Any,
     """``names`` once each, longest first: by the time of their earlier runs in the store (the
     newest entry of each in the same mode, any code), else by ``hints`` (seconds, e.g. the last
     run time of the figure that reads them), then the rest in the order given."""
-    from ..store import entry_times
+    from ..store import experiment_seconds
 
     names = list(dict.fromkeys(names))
     if len(names) < 2:
         return names
     cost = {n: float(v) for n, v in (hints or {}).items() if n in names}
-    newest: dict[str, float] = {}
     if runs.store is not None:
-        for key, seconds, mtime in entry_times(runs.store.root):
-            name = str(key.get("experiment", ""))
-            if (name in names and bool(key.get("quick")) == bool(runs.quick)
-                    and (name not in newest or newest[name] < mtime)):
-                newest[name] = mtime
-                cost[name] = float(seconds)
+        cost.update((n, s) for n, s in experiment_seconds(runs.store.root, runs.quick).items()
+                    if n in names)
     return sorted(names, key=lambda n: (n not in cost, -cost.get(n, 0.0), names.index(n)))
 
 

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..store import entry_times
+from ..spawned import run_spawned
+from ..store import experiment_seconds
 
 AUTO = "auto"
 
@@ -52,15 +52,8 @@ def paper_costs(store_root: str | None, quick: bool) -> dict[str, float]:
     entry of each experiment; entries are read without verification: only for ordering)."""
     if store_root is None:
         return {}
-    newest: dict[str, tuple[float, float]] = {}
-    for key, seconds, mtime in entry_times(store_root):
-        if bool(key.get("quick")) != quick:
-            continue
-        name = str(key.get("experiment", ""))
-        if name not in newest or newest[name][0] < mtime:
-            newest[name] = (mtime, seconds)
     costs: dict[str, float] = {}
-    for name, (_, seconds) in newest.items():
+    for name, seconds in experiment_seconds(store_root, quick).items():
         paper = name.split(".", 1)[0]
         costs[paper] = costs.get(paper, 0.0) + seconds
     return costs
@@ -98,30 +91,9 @@ def check_group(group: Group) -> tuple[list[Any], list[str], list[str], dict | N
     return run_checks(group.ids, runs=runs), runs.trained, runs.reused, None
 
 
-def _ignore_interrupts() -> None:
-    """Worker initializer: Ctrl-C goes to the parent, which stops the workers itself (one
-    message, not one traceback per worker)."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
 def run_groups(groups: Sequence[Group], jobs: int) -> list[tuple[list[Any], list[str],
                                                                   list[str], dict | None]]:
     """Each group's result, in the order given, from ``jobs`` spawned worker processes. If
     the parent is interrupted or a worker fails, the other workers are terminated at once
     (their finished experiments stay in the store)."""
-    import multiprocessing
-
-    ctx = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_ignore_interrupts)
-    try:
-        futures = [pool.submit(check_group, g) for g in groups]
-        results = [f.result() for f in futures]
-    except BaseException:
-        for proc in list((getattr(pool, "_processes", None) or {}).values()):
-            proc.terminate()
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown()
-    return results
+    return run_spawned(check_group, groups, jobs)

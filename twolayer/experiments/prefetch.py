@@ -23,6 +23,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..spawned import run_spawned
+
 
 @dataclass(frozen=True)
 class Task:
@@ -57,13 +59,6 @@ def train_task(task: Task) -> tuple[str, float]:
     return task.name, runs.train_seconds.get(task.name, 0.0)
 
 
-def _ignore_interrupts() -> None:
-    """Worker initializer: Ctrl-C goes to the parent, which stops the workers itself."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
 def missing(runs: Any, names: Sequence[str]) -> list[str]:
     """The experiments among ``names`` (in order, once each) that neither ``runs`` nor its
     store holds."""
@@ -91,25 +86,11 @@ def prefetch(runs: Any, names: Sequence[str], jobs: int | None = None) -> list[s
     plugins = tuple(p.source for p in _LOADED.values())
     tasks = [Task(type(runs), n, runs.quick, runs.seeds, runtime, str(runs.store.root),
                   plugins, threads) for n in todo]
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    ctx = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_ignore_interrupts)
     done: list[str] = []
-    try:
-        futures = [pool.submit(train_task, t) for t in tasks]
-        for f in futures:
-            try:
-                name, seconds = f.result()
-            except Exception:  # noqa: BLE001 - the caller's own get() trains it and reports
-                continue
-            done.append(name)
-            runs.prefetched[name] = seconds
-    except BaseException:
-        for proc in list((getattr(pool, "_processes", None) or {}).values()):
-            proc.terminate()
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown()
+    for result in run_spawned(train_task, tasks, jobs, keep_errors=True):
+        if isinstance(result, Exception):  # the caller's own get() trains it and reports
+            continue
+        name, seconds = result
+        done.append(name)
+        runs.prefetched[name] = seconds
     return done

@@ -110,9 +110,9 @@ def _warn_other_workers(st: Store, stored: set[str]) -> None:
     than this process (a cluster with another version installed): a resume here would train
     them again."""
     here = current_code()
-    codes = {st.code_of(r) for r in sorted(stored)} - {here}
-    if codes:
-        n = sum(st.code_of(r) in codes for r in stored)
+    other = {r: code for r in sorted(stored) if (code := st.code_of(r)) != here}
+    if other:
+        codes, n = set(other.values()), len(other)
         st.record_store.warn(
             f"twolayer: warning: {n} points in store {st.root} were trained by workers running "
             f"other twolayer code ({', '.join(sorted(str(c) for c in codes))}; this process: "
