@@ -344,7 +344,9 @@ NOTES = """## How the engine gets there
   block updating its runs right after its gradient GEMM (median ratio of 40 paired 10-step
   calls at R = 64: 1.02, 0.99 and 1.00 in three runs, quartiles 0.91–1.13: no difference
   within the noise, so not kept); oneDNN's fused linear + relu (~5% on the forward GEMM
-  only, through a private op — not used); blocks of ¼–½ or 2–4 times the size (re-measured
+  alone, through a private op with no `out=`; inside the step, one call per run with the
+  backward GEMM per run too, the step was slower: paired ratio 0.90 over 30 rounds, 2026-12-03
+  — not used); blocks of ¼–½ or 2–4 times the size (re-measured
   at R = 64, median time of 30 interleaved repetitions relative to the default: ½ the size
   0.99, ¼ 1.05, ⅛ 1.20: the dispatch of more, smaller ops outweighs the smaller cache
   footprint); one huge block
