@@ -402,6 +402,14 @@ there; under 6 minutes on an H200). It prints, in order:
 CUDA tests all skip), to check the script itself; `tests/test_bench_gpu.py` runs the measuring
 module on the CPU and the script's step accounting. Last dry run on the CPU (2026-12-03,
 2 cores): all four steps ran in about 2 minutes.
+
+**torch 2.11** (what the GPU machine has) was checked on the CPU on 2026-12-03: its CUDA build
+from PyPI (2.11.0+cu130, no GPU present) in a fresh venv with the project installed over it:
+the default test suite passes (1470 passed, 16 skipped — the CUDA tests among them —, 5 min
+45 s), `GPU_CHECK_DEVICE=cpu PYTHON=... benchmarks/gpu_check.sh` runs its four steps with none
+failing, and `twolayer simulate --d 50 --noise 0.1 --seeds 4 --steps 200 --json` prints the
+same numbers as under the pinned 2.13 CPU wheel (every field but the wall time). The record
+store keys entries by torch version, so the two never share stored runs.
 """
 
 
