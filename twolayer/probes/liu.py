@@ -145,6 +145,14 @@ def liu_probe(s: ProbeState) -> dict[str, torch.Tensor]:
     }
 
 
+def _columns(mask: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+    """[R, c, K] = mask [R, c, m] @ a [R, m, K]; with one column on a CPU one matrix–vector
+    product per run (a one-column bmm there is slower: 2.6 against 1.5 ms at 8·2000·256)."""
+    if a.shape[-1] == 1 and mask.device.type == "cpu":
+        return torch.stack([torch.mv(mask[r], a[r, :, 0]) for r in range(mask.shape[0])])[..., None]
+    return torch.bmm(mask, a)
+
+
 def logit_gradient_drift_cos(
     p: Params,
     p0: Params,
@@ -154,27 +162,34 @@ def logit_gradient_drift_cos(
 ) -> torch.Tensor:
     """[R, n]: cos(∇_θ h_k(x_i; θ), ∇_θ h_k(x_i; θ_0)) with k = logit[r, i] (0 for one output),
     over the parameters that train, by the closed form of the module docstring; NaN where either
-    gradient vanishes."""
+    gradient vanishes.
+
+    With M = 1[W x + b > 0] and M⁰ its value at θ_0, the first-layer terms are GEMMs against
+    the second layer: ⟨δ_i^t, δ_i^0⟩ = [(M ⊙ M⁰)(a ⊙ a⁰)]_{ik}, ‖δ_i^t‖² = [M a²]_{ik},
+    ‖δ_i^0‖² = [M⁰ (a⁰)²]_{ik} (each times ‖x_i‖² + 1[bias]), so no [n, m] tensor is formed per
+    logit or per term."""
     R, n, _ = x.shape
-    one = p.outputs == 1
     out = x.new_empty(R, n)
     bias = 1.0 if p.b is not None else 0.0
-    for sl in net.chunks(n, R, 2 * p.m, budget):
+    a_both, a_sq, a0_sq = p.a * p0.a, p.a.square(), p0.a.square()  # [R, m, K]
+    for sl in net.chunks(n, R, 3 * p.m, budget):  # pre, pre⁰ and M ⊙ M⁰ live at once
         xc = x[:, sl]
-        k = torch.zeros_like(logit[:, sl]) if one else logit[:, sl]
-        sq = xc.square().sum(-1) + bias  # [R, c]
-        parts = []
-        for q in (p, p0):
-            pre = net.preactivation(q, xc)  # [R, c, m]
-            a_k = q.a.transpose(1, 2).gather(1, k.unsqueeze(-1).expand(-1, -1, q.m))  # [R, c, m]
-            parts.append((a_k * (pre > 0), torch.relu(pre)))
-        (d1, f1), (d0, f0) = parts
-        dot = (d1 * d0).sum(-1) * sq
-        n1, n0 = d1.square().sum(-1) * sq, d0.square().sum(-1) * sq
+        sq = xc.square().sum(-1, keepdim=True) + bias  # [R, c, 1]
+        pre, pre0 = net.preactivation(p, xc), net.preactivation(p0, xc)  # [R, c, m]
+        if p.train_a:  # ⟨φ^t, φ^0⟩, ‖φ^t‖², ‖φ^0‖² (before the masks overwrite pre)
+            phi, phi0 = pre.clamp_min(0), pre0.clamp_min(0)
+            a_terms = [(phi * phi0).sum(-1, keepdim=True), phi.square().sum(-1, keepdim=True),
+                       phi0.square().sum(-1, keepdim=True)]
+            del phi, phi0
+        mask, mask0 = pre.gt_(0), pre0.gt_(0)  # 1[pre > 0] in the float dtype, in place
+        norm = _columns(mask, a_sq) * sq  # [R, c, K]
+        norm0 = _columns(mask0, a0_sq) * sq
+        dot = _columns(mask.mul_(mask0), a_both) * sq
         if p.train_a:
-            dot = dot + (f1 * f0).sum(-1)
-            n1, n0 = n1 + f1.square().sum(-1), n0 + f0.square().sum(-1)
-        den = (n1 * n0).sqrt()
+            dot, norm, norm0 = dot + a_terms[0], norm + a_terms[1], norm0 + a_terms[2]
+        k = torch.zeros_like(logit[:, sl]) if p.outputs == 1 else logit[:, sl]
+        dot, norm, norm0 = (t.gather(-1, k.unsqueeze(-1)).squeeze(-1) for t in (dot, norm, norm0))
+        den = (norm * norm0).sqrt()
         out[:, sl] = torch.where(den > 0, dot / den, torch.nan)
     return out
 
