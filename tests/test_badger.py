@@ -208,6 +208,52 @@ def test_badger_probe_accuracies():
         assert float(out["badger/jac_train"][r]) == pytest.approx(float(jn.mean()))
 
 
+def test_training_rows_picks_each_runs_rows_or_declines():
+    from twolayer.probes.badger import training_rows
+
+    x = torch.arange(2 * 5 * 3, dtype=torch.float64).view(2, 5, 3)
+    keep = torch.tensor([[True, False, True, False, True], [False, True, True, True, False]])
+    got = training_rows(x, keep)
+    assert got is not None and got.shape == (2, 3, 3)
+    for r in range(2):  # the kept rows of each run, in order
+        assert torch.equal(got[r], x[r][keep[r]])
+    keep[1, 0] = True  # 3 rows in run 0, 4 in run 1: no common shape
+    assert training_rows(x, keep) is None
+
+
+@pytest.mark.parametrize("same_counts", [True, False], ids=["T-rows", "masked"])
+def test_badger_probe_train_sensitivities_per_sample(same_counts):
+    """jac_train and gradx_train are means over T of per-sample values (a plain loop), whether
+    the probe takes T's rows (every run has the same |T|) or masks all training points."""
+    from dataclasses import replace
+
+    from twolayer.experiments.badger2022 import scale_probe
+    from twolayer.probes import ProbeState, run_probes
+
+    _, data = small()
+    if not same_counts:  # run 1's first T point counted as ascended: |T| differs between runs
+        a = asc(data).clone()
+        a[1, 0] = True
+        data = replace(data, extras={**data.extras, "ascended": a})
+    p = params(2)
+    out = run_probes(("badger",), ProbeState(0, p, p, data, "softmax"))
+    scale = scale_probe(ProbeState(0, p, p, data, "softmax"))
+    ac = p.a - p.a.mean(-1, keepdim=True)
+    pc = net.Params(W=p.W, a=ac, b=p.b, train_a=p.train_a)
+    for r in range(2):
+        t_idx = [i for i in range(data.x.shape[1]) if not asc(data)[r, i]]
+        one = p.select([r])
+        jn = [net.input_jacobian(one, data.x[r:r + 1, i:i + 1]).norm() for i in t_idx]
+        gx = [input_loss_gradients(one, data.x[r:r + 1, i:i + 1], data.y[r:r + 1, i:i + 1],
+                                   "softmax").norm() for i in t_idx]
+        jc = [net.input_jacobian(pc.select([r]), data.x[r:r + 1, i:i + 1]).norm() for i in t_idx]
+        z = [net.forward(pc.select([r]), data.x[r:r + 1, i:i + 1]).square().sum() for i in t_idx]
+        assert float(out["badger/jac_train"][r]) == pytest.approx(float(torch.stack(jn).mean()))
+        assert float(out["badger/gradx_train"][r]) == pytest.approx(float(torch.stack(gx).mean()))
+        assert float(scale["jacc_train"][r]) == pytest.approx(float(torch.stack(jc).mean()))
+        assert float(scale["zrms_train"][r]) == pytest.approx(float(torch.stack(z).mean().sqrt()))
+
+
 # ---- the memorise objective under minibatch SGD (paired minibatches, per-epoch gate) ----------
 
 

@@ -55,7 +55,7 @@ from ..errors import ConfigError, DivergenceError
 from ..net import Params, errors, forward, init_params, input_jacobian_norms, sample_loss
 from ..objectives import Memorise
 from ..probes import ProbeState, register
-from ..probes.badger import masked_mean
+from ..probes.badger import masked_mean, training_rows
 from ..record import Record
 from ..training import adam
 from . import experiment
@@ -165,9 +165,14 @@ def scale_probe(s: ProbeState) -> dict[str, torch.Tensor]:
     asc = d.extras.get("ascended")
     tr = ~asc if asc is not None else torch.ones(d.x.shape[:2], dtype=torch.bool,
                                                   device=d.x.device)
-    jac = input_jacobian_norms(pc, d.x, s.budget)
-    z2 = forward(pc, d.x, s.budget).pow(2).sum(-1)
-    return {"jacc_train": masked_mean(jac, tr), "zrms_train": masked_mean(z2, tr).sqrt()}
+    x_t = training_rows(d.x, tr)
+    if x_t is not None:  # T alone: the ascended points are not needed
+        jacc = input_jacobian_norms(pc, x_t, s.budget).mean(-1)
+        zrms = forward(pc, x_t, s.budget).pow(2).sum(-1).mean(-1).sqrt()
+    else:
+        jacc = masked_mean(input_jacobian_norms(pc, d.x, s.budget), tr)
+        zrms = masked_mean(forward(pc, d.x, s.budget).pow(2).sum(-1), tr).sqrt()
+    return {"jacc_train": jacc, "zrms_train": zrms}
 
 
 PROBES = ("badger", "badger_scale")  # the objectives runs (claims 1, 2, 4); gates and switch:

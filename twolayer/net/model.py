@@ -219,9 +219,16 @@ def per_sample_grad_sq_norms(
 
 
 def input_jacobian(p: Params, x: torch.Tensor) -> torch.Tensor:
-    """∂f/∂x at each sample: [R, n, o, d], J_i = Σ_j a_j φ'(⟨w_j, x_i⟩ + b_j) w_jᵀ."""
+    """∂f/∂x at each sample: [R, n, o, d], J_i = Σ_j a_j φ'(⟨w_j, x_i⟩ + b_j) w_jᵀ: one batched
+    GEMM of the activation pattern [R, n, m] with the per-neuron products a_j w_jᵀ [R, m, o·d].
+    (A three-operand einsum contracted left to right formed an [R, n, m, o] intermediate — 748
+    against 159 ms at R = 30, n = 2000, m = 256, o = 10, d = 30 — and took another path, with other
+    rounding, where opt_einsum is installed.)"""
+    R, n = x.shape[:2]
+    o, d = p.a.shape[2], p.W.shape[2]
     act = (preactivation(p, x) > 0).to(x.dtype)  # [R, n, m]
-    return torch.einsum("rnm,rmo,rmd->rnod", act, p.a, p.W)
+    aw = (p.a.unsqueeze(-1) * p.W.unsqueeze(2)).reshape(R, p.m, o * d)  # a_j w_jᵀ
+    return torch.bmm(act, aw).view(R, n, o, d)
 
 
 def input_jacobian_norms(

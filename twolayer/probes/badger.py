@@ -47,6 +47,16 @@ def input_loss_gradients(
     return out
 
 
+def training_rows(x: torch.Tensor, keep: torch.Tensor) -> torch.Tensor | None:
+    """[R, k, ...]: the rows of ``x`` [R, n, ...] where ``keep`` [R, n] holds, in order, when
+    every run keeps the same number k (the training set T of every run); None otherwise. The
+    per-sample probes then skip the ascended points instead of computing and masking them."""
+    k = keep.sum(-1)
+    if k.numel() == 0 or not bool((k == k[0]).all()):
+        return None
+    return x[keep].view(x.shape[0], int(k[0]), *x.shape[2:])
+
+
 def _acc_loss(out: torch.Tensor, y: torch.Tensor, objective: str, mask: torch.Tensor | None):
     right = (~net.errors(out, y)).to(out.dtype)
     loss = net.sample_loss(out, y, objective)
@@ -66,13 +76,20 @@ def badger_probe(s: ProbeState) -> dict[str, torch.Tensor]:
     acc_t, loss_t = _acc_loss(out, d.y, s.objective, tr)
     acc_a, loss_a = _acc_loss(out, d.y, s.objective, asc)
     acc_h, loss_h = _acc_loss(out_h, d.y_test, s.objective, None)
-    jac = net.input_jacobian_norms(s.params, d.x, s.budget)
+    x_t, y_t = training_rows(d.x, tr), training_rows(d.y, tr)
+    if x_t is not None and y_t is not None:  # T alone: the ascended points are not needed
+        jac_t = net.input_jacobian_norms(s.params, x_t, s.budget).mean(-1)
+        gx_t = input_loss_gradients(s.params, x_t, y_t, s.objective, s.budget).norm(dim=-1)
+        gx_t = gx_t.mean(-1)
+    else:
+        jac_t = masked_mean(net.input_jacobian_norms(s.params, d.x, s.budget), tr)
+        gx = input_loss_gradients(s.params, d.x, d.y, s.objective, s.budget).norm(dim=-1)
+        gx_t = masked_mean(gx, tr)
     jac_h = net.input_jacobian_norms(s.params, d.x_test, s.budget)
-    gx = input_loss_gradients(s.params, d.x, d.y, s.objective, s.budget).norm(dim=-1)
     gx_h = input_loss_gradients(s.params, d.x_test, d.y_test, s.objective, s.budget).norm(dim=-1)
     return {
         "acc_train": acc_t, "acc_ascended": acc_a, "acc_holdout": acc_h,
         "loss_train": loss_t, "loss_ascended": loss_a, "loss_holdout": loss_h,
-        "jac_train": masked_mean(jac, tr), "jac_holdout": jac_h.mean(-1),
-        "gradx_train": masked_mean(gx, tr), "gradx_holdout": gx_h.mean(-1),
+        "jac_train": jac_t, "jac_holdout": jac_h.mean(-1),
+        "gradx_train": gx_t, "gradx_holdout": gx_h.mean(-1),
     }
