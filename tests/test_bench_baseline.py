@@ -153,14 +153,21 @@ def test_the_limit_step_does_the_two_gemms_of_the_engine_blocks(single_thread) -
     assert out["fraction_of_limit"] == pytest.approx(out["limit_step_ms"] / out["engine_step_ms"])
 
 
-def test_the_step_profile_counts_the_ops_of_the_worker_lanes(tune) -> None:
+@pytest.mark.parametrize("fused", [False, True], ids=["torch", "fused"])
+def test_the_step_profile_counts_the_ops_of_the_worker_lanes(tune, fused) -> None:
     """profile_step sees the ops that run on the worker threads (the GEMMs run only there when
     the lanes are on): per block and step the two GEMMs and, for blocks this small, the readout
-    as a third bmm (bigger blocks use one mv per run); shares that add up to 1."""
+    as a third bmm (bigger blocks use one mv per run) and the mask; with the fused C pass
+    (net.cpu_kernels) the GEMMs and the C pass under its own name instead of readout and mask;
+    shares that add up to 1."""
     from twolayer.bench.limit import GEMM_OPS, profile_step
+    from twolayer.net.cpu_kernels import module
+    from twolayer.net.kernel import RELU_READOUT_MASK, SCALED_ROWS
     from twolayer.threads import intra_op_threads
 
-    tune(worker_min_elements=0)
+    if fused and module() is None:
+        pytest.skip("the CPU kernels are not built")
+    tune(worker_min_elements=0, fused_cpu=fused)
     cfg = Config(data=DataConfig(d=6, n=64), net=NetConfig(m=8), seeds=16)
     cfg, data, params = setup(cfg)
     x, y = data.x, data.y.to(data.x.dtype)
@@ -169,8 +176,9 @@ def test_the_step_profile_counts_the_ops_of_the_worker_lanes(tune) -> None:
         assert ws.workers == 2
         blocks = sum(len(todo) for todo in ws.lane_blocks)
         plan = ws._lanes(params, x)[0]  # every lane's view of every unit (dynamic lanes)
-        readout_bmm = sum(B.mv is None for unit in plan for B in unit)
-        assert readout_bmm == blocks
+        readout_bmm = 0 if fused else sum(B.mv is None for unit in plan for B in unit)
+        assert readout_bmm == (0 if fused else blocks)
+        assert all((B.fused is not None) == fused for unit in plan for B in unit)
 
         def step() -> None:
             ws.run(params, x, y, "logistic", 1.0 / x.shape[1])
@@ -181,7 +189,12 @@ def test_the_step_profile_counts_the_ops_of_the_worker_lanes(tune) -> None:
         pytest.skip("this torch cannot profile other threads")
     calls = {o["op"]: o["calls_per_step"] for o in pr["ops"]}
     assert sum(calls.get(k, 0) for k in GEMM_OPS) == 2 * blocks + readout_bmm
-    assert calls.get("aten::gt_") == blocks  # the mask: one per block
+    if fused:
+        assert calls.get(RELU_READOUT_MASK) == blocks and calls.get(SCALED_ROWS) == blocks
+        assert "aten::gt_" not in calls
+    else:
+        assert calls.get("aten::gt_") == blocks  # the mask: one per block
+        assert RELU_READOUT_MASK not in calls
     assert sum(o["share"] for o in pr["ops"]) == pytest.approx(1.0)
     assert 0 < pr["gemm_share"] < 1
     assert pr["gemm_share"] == pytest.approx(sum(o["share"] for o in pr["ops"]
@@ -212,3 +225,24 @@ def test_the_limit_section_reports_the_paired_rounds_and_the_profile() -> None:
     assert "aten::to" not in text and "| other ops | | | 0.40 | 0.4 % |" in text
     assert "took 55.0 ms each (the unprofiled median above: 50.0 ms)" in text
     assert "The two GEMMs take 80 %" in text
+
+
+def test_the_limit_section_reports_the_fused_pass_against_the_torch_passes() -> None:
+    """With the fused C pass the section names it, adds the same step with PyTorch's three
+    passes (time, fraction) and the paired speed-up; without it, it says three PyTorch ops."""
+    from twolayer.bench.report import limit_lines
+
+    x = {"threads": 2, "rounds": 4, "steps_per_round": 3, "engine_step_ms": 24.0,
+         "limit_step_ms": 18.0, "fraction_of_limit": 0.75, "fused_pass": True,
+         "cpu_kernels": "fused (avx2+fma)",
+         "torch_passes": {"step_ms": 28.8, "fraction_of_limit": 0.625,
+                          "speedup_paired_median": 1.19}}
+    text = "\n".join(limit_lines(x))
+    assert "| engine (relu, readout and mask in one C pass; loss and both GEMMs) | 24.0 | 0.75 |" \
+        in text
+    assert "three passes (`Tuning(fused_cpu=False)`) | 28.8 | 0.62 |" in text
+    assert "**1.19×** as fast" in text and "CPU kernels: fused (avx2+fma)." in text
+    x.update(fused_pass=False, torch_passes=None, cpu_kernels="torch (extension not built)")
+    text = "\n".join(limit_lines(x))
+    assert "three PyTorch ops; loss and both GEMMs) | 24.0 | 0.75 |" in text
+    assert "fused_cpu=False" not in text and "as fast" not in text

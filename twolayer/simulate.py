@@ -24,7 +24,7 @@ from .baselines import fit_linear
 from .config import Config
 from .data import Dataset, kind_summary, own_mean_correlation, sample_dataset, stream_objective
 from .engine import Runtime, TrainResult, probe_times, train
-from .net import Params, init_params
+from .net import Params, cpu_kernels, init_params
 from .probes import summaries
 from .record import Record
 from .seeding import on_cpu
@@ -50,7 +50,8 @@ def setup(config: Config) -> tuple[Config, Dataset, Params]:
 def environment(device: torch.device, tf32: bool | None = None) -> dict[str, Any]:
     """Versions, device and precision of a run: the float32 matmul precision and whether TF32
     was allowed (those of a training call with ``tf32``, or the process's now), and on a GPU the
-    CUDA, cuBLAS and driver versions and the GPU's name (null on a CPU)."""
+    CUDA, cuBLAS and driver versions and the GPU's name (null on a CPU), and what the CPU
+    kernel's elementwise passes use (:func:`twolayer.net.cpu_kernels.status`)."""
     return {
         "twolayer": __version__,
         "torch": torch.__version__,
@@ -61,6 +62,7 @@ def environment(device: torch.device, tf32: bool | None = None) -> dict[str, Any
         if device.type == "cuda"
         else platform.processor() or platform.machine(),
         "threads": torch.get_num_threads(),
+        "cpu_kernels": cpu_kernels.status(),
         **precision.settings(tf32),
         **precision.cuda_versions(device),
     }

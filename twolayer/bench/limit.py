@@ -22,7 +22,8 @@ import time
 import torch
 
 from .. import net
-from ..net.kernel import _gemm_acc, _take
+from ..net import cpu_kernels, kernel
+from ..net.kernel import RELU_READOUT_MASK, SCALED_ROWS, _gemm_acc, _take
 from ..net.lanes import pool
 from ..threads import intra_op_threads, threads_for
 
@@ -51,6 +52,8 @@ OP_ROLES = {
     "aten::neg": "per-sample loss ℓ",
     "aten::neg_": "labels −y",
     "aten::copy_": "copies (labels, loss)",
+    RELU_READOUT_MASK: "relu, readout and mask in one C pass (net.cpu_kernels)",
+    SCALED_ROWS: "right-hand side x c (C)",
 }
 GEMM_OPS = ("aten::bmm", "aten::baddbmm")
 
@@ -72,11 +75,16 @@ def profile_step(engine_step, steps: int) -> dict | None:
     # acc_events (torch ≥ 2.4): one cycle here, so it changes nothing but the warning of torch
     # 2.11 that events are cleared between cycles
     quiet = {"acc_events": True} if "acc_events" in inspect.signature(profile).parameters else {}
-    with profile(activities=[ProfilerActivity.CPU], experimental_config=config, **quiet) as prof:
-        t = time.perf_counter()
-        for _ in range(steps):
-            engine_step()
-        wall = time.perf_counter() - t
+    kernel.NAME_C_PASSES = True  # the fused C passes under their own names
+    try:
+        with profile(activities=[ProfilerActivity.CPU], experimental_config=config,
+                     **quiet) as prof:
+            t = time.perf_counter()
+            for _ in range(steps):
+                engine_step()
+            wall = time.perf_counter() - t
+    finally:
+        kernel.NAME_C_PASSES = False
     ops = [(e.key, e.self_cpu_time_total / 1e3 / steps, e.count / steps)
            for e in prof.key_averages() if e.self_cpu_time_total > 0]
     total = sum(ms for _, ms, _ in ops)
@@ -98,22 +106,32 @@ def step_against_limit(data, params, lr: float = 0.1, steps: int = 10, rounds: i
     """Median seconds per step of the engine and of the blocked two-GEMM limit (``rounds``
     alternating rounds of ``steps`` steps each), their ratio, each round's own ratio and their
     median (the paired estimate), and :func:`profile_step`'s breakdown of the engine's step (on
-    a CPU; None on a GPU, where the profiler's CPU times would be launch times)."""
+    a CPU; None on a GPU, where the profiler's CPU times would be launch times). Where the
+    engine's step takes the fused C pass (:mod:`twolayer.net.cpu_kernels`), the same step with
+    PyTorch's three passes is timed in the same rounds too (``torch_passes``)."""
     device = device or torch.device("cpu")
     p = params.to(device).clone()
     data = data.to(device)
     x, y = data.x, data.y.to(data.x.dtype)
     R, n, d = x.shape
     k = threads_for(None, R, n, d, p.m, device)
-    engine_s, limit_s = [], []
+    engine_s, limit_s, torch_s = [], [], []
     with intra_op_threads(k), torch.no_grad():
         ws = net.Workspace(p, n)
         if p.outputs != 1:
             raise ValueError("the limit is measured for one output (the reference workload)")
+        fused = ws.fused is not None
+        if fused:  # the same step with PyTorch's three passes instead of the C pass
+            with net.use_tuning(fused_cpu=False):
+                ws_torch = net.Workspace(p, n)
 
         def engine_step() -> None:
             ws.run(p, x, y, "logistic", 1.0 / n)
             ws.descend(p, lr)
+
+        def torch_step() -> None:
+            ws_torch.run(p, x, y, "logistic", 1.0 / n)
+            ws_torch.descend(p, lr)
 
         def limit_step() -> None:  # the engine's own schedule (Workspace.run), GEMMs only
             lanes = ws._lanes(p, x)
@@ -125,10 +143,11 @@ def step_against_limit(data, params, lr: float = 0.1, steps: int = 10, rounds: i
             else:
                 _gemms_only(lanes[0])
 
-        for fn in (engine_step, limit_step):  # warm-up
+        timed = (engine_step, limit_step, torch_step) if fused else (engine_step, limit_step)
+        for fn in timed:  # warm-up
             fn()
         for r in range(rounds):
-            order = (engine_step, limit_step) if r % 2 == 0 else (limit_step, engine_step)
+            order = timed if r % 2 == 0 else timed[::-1]
             for fn in order:
                 if device.type == "cuda":
                     torch.cuda.synchronize(device)
@@ -137,7 +156,7 @@ def step_against_limit(data, params, lr: float = 0.1, steps: int = 10, rounds: i
                     fn()
                 if device.type == "cuda":
                     torch.cuda.synchronize(device)
-                (engine_s if fn is engine_step else limit_s).append(
+                {engine_step: engine_s, limit_step: limit_s, torch_step: torch_s}[fn].append(
                     (time.perf_counter() - t) / steps)
         breakdown = profile_step(engine_step, profile_steps) if device.type == "cpu" else None
         if breakdown is not None:
@@ -149,4 +168,12 @@ def step_against_limit(data, params, lr: float = 0.1, steps: int = 10, rounds: i
             "fraction_per_round": (per_round := [lim / eng for lim, eng in zip(limit_s, engine_s)]),
             "fraction_paired_median": statistics.median(per_round),
             "threads": k, "workers": ws.workers, "rounds": rounds, "steps_per_round": steps,
+            "cpu_kernels": cpu_kernels.status(), "fused_pass": fused,
+            # the same step with the three PyTorch passes (only where the fused pass ran)
+            "torch_passes": None if not fused else {
+                "step_ms": 1e3 * statistics.median(torch_s),
+                "fraction_of_limit": g / statistics.median(torch_s),
+                # paired per round: the fused step's speed-up over the PyTorch passes
+                "speedup_paired_median": statistics.median(
+                    [ts / es for ts, es in zip(torch_s, engine_s)])},
             "profile": breakdown}

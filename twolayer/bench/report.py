@@ -19,16 +19,26 @@ def limit_lines(x: dict | None) -> list[str]:
     """The step against its blocked two-GEMM limit (twolayer.bench.limit)."""
     if not x:
         return []
+    tp = x.get("torch_passes")
+    how = ("relu, readout and mask in one C pass" if x.get("fused_pass")
+           else "relu, readout and mask as three PyTorch ops")
+    rows = [f"| engine ({how}; loss and both GEMMs) | {_f(x['engine_step_ms'])} | "
+            f"{_f(x['fraction_of_limit'], 2)} |"]
+    if tp:
+        rows.append(f"| the same step with PyTorch's three passes (`Tuning(fused_cpu=False)`) | "
+                    f"{_f(tp['step_ms'])} | {_f(tp['fraction_of_limit'], 2)} |")
+    rows.append(f"| its two GEMMs alone (the limit) | {_f(x['limit_step_ms'])} | 1 |")
+    kernels = f" CPU kernels: {x['cpu_kernels']}." if x.get("cpu_kernels") else ""
+    gain = (f" The fused pass makes the step **{_f(tp['speedup_paired_median'], 2)}×** as fast "
+            "as the PyTorch passes (median of the rounds' paired ratios)." if tp else "")
     return ["## The step against its two-GEMM limit", "",
             "One full-batch step without probes, against a step of only its two GEMMs (forward "
             "X Wᵀ, backward (x c)ᵀ 1[H > 0]) on the very same blocks, worker lanes and "
             f"{x['threads']} threads, alternating in {x['rounds']} rounds of "
             f"{x['steps_per_round']} steps (medians):", "",
-            "| step | ms |", "|---|---:|",
-            f"| engine (relu, readout, loss, mask and both GEMMs) | {_f(x['engine_step_ms'])} |",
-            f"| its two GEMMs alone (the limit) | {_f(x['limit_step_ms'])} |", "",
+            "| step | ms | fraction of the limit |", "|---|---:|---:|", *rows, "",
             f"The engine's step runs at **{_f(x['fraction_of_limit'], 2)}** of the limit "
-            f"(limit time / step time, medians){_round_spread(x)}.", "",
+            f"(limit time / step time, medians){_round_spread(x)}.{gain}{kernels}", "",
             *profile_lines(x.get("profile"))]
 
 
@@ -318,10 +328,16 @@ NOTES = """## How the engine gets there
 - **No [n, m] product for the gradient.** With one output, δ_ij = c_i a_j 1[pre_ij > 0], so
   ∇_{w_j} = a_j Σ_i 1[pre_ij > 0] c_i x_i: one GEMM [c ⊙ x, c]ᵀ M (M = 1[pre > 0]) gives the
   first-layer weight and bias gradients; a is applied in the update (one fused `addcmul_`).
-- **The readout f = relu(pre) a** is one BLAS matrix–vector product per run (a one-column bmm
-  was ~3× slower, `torch.linalg.vecdot` allocates a block-sized temporary); in blocks below
-  2^14 elements (online SGD on small nets) one bmm instead (4 against 18 µs at 16·32·10: the
-  per-call cost of the R mv calls dominates there).
+- **Relu, readout and mask in one pass** (float32 on a CPU with AVX2 and FMA, where the
+  optional C extension `twolayer/net/_cpu_kernels.c` is built): one loop over the block's
+  pre-activations computes f_i = Σ_j a_j relu(h_ij) and overwrites h with 1[h > 0], where
+  PyTorch takes three passes (relu_, one mv per run, gt_); a second small loop builds the
+  backward GEMM's right-hand side [c x, c]. At the reference size, single thread, one block of
+  2 runs: 111 µs for the fused pass against 334 µs for the three ops (2026-12-03, Intel Xeon
+  host). Without the extension (or with `Tuning(fused_cpu=False)`) the readout is one BLAS
+  matrix–vector product per run (a one-column bmm was ~3× slower, `torch.linalg.vecdot`
+  allocates a block-sized temporary); in blocks below 2^14 elements one bmm instead (4 against
+  18 µs at 16·32·10).
 - **Probes share the step's work.** At a probe time the engine computes the gradient at θ_t
   first; its outputs f(θ_t) on the training set go to the probes (the errors probe then only
   runs the test set forward, which costs about one step at n_test = 2n), and the segments
@@ -337,26 +353,25 @@ NOTES = """## How the engine gets there
   the reference size 74 against 62 ms for the grouped step now, best of 25 interleaved
   calls; a plain step took 35 ms). Called on its own, the probe does one sorted
   forward/backward pass (`net.grouped_gram`).
-- **What did not help** (measured on the 2-core CPU): `torch.compile` of the elementwise part
-  of a block (relu, readout and mask fused into one pass) was slower than the eager ops
-  (78 against 73 ms per step, single thread, R = 64) and took 6–25 s to compile, so the engine
-  has no compile option; taking the parameter update and the loss inside the workers, each
-  block updating its runs right after its gradient GEMM (median ratio of 40 paired 10-step
-  calls at R = 64: 1.02, 0.99 and 1.00 in three runs, quartiles 0.91–1.13: no difference
-  within the noise, so not kept); oneDNN's fused linear + relu (~5% on the forward GEMM
-  alone, through a private op with no `out=`; inside the step, one call per run with the
-  backward GEMM per run too, the step was slower: paired ratio 0.90 over 30 rounds, 2026-12-03
-  — not used); blocks of ¼–½ or 2–4 times the size (re-measured
-  at R = 64, median time of 30 interleaved repetitions relative to the default: ½ the size
-  0.99, ¼ 1.05, ⅛ 1.20: the dispatch of more, smaller ops outweighs the smaller cache
-  footprint); one huge block
-  ([R, n, m] at once: ~2.5× slower, it streams from memory); a bmm or `vecdot` readout, or
-  one wide GEMM of the block's runs' a against its transposed activations (1.6–2.4× slower
-  than the mv calls, which themselves take about twice a plain pass over the block); the
-  gradient GEMM as Mᵀ[c ⊙ x, c] (~15% slower than its transpose [c ⊙ x, c]ᵀ M); keeping −y and
-  −y s across full-batch steps instead of refilling them every step (paired ratio 1.01 and
-  1.00 over 150 single steps: no difference). The profile in "The step against its two-GEMM
-  limit" above shows where the rest of the step goes: readout, mask and relu about equally.
+- **What did not help** (measured on the 2-core CPU): `torch.compile` of the elementwise part of
+  a block (relu, readout and mask fused into one pass) was slower than the eager ops (78 against
+  73 ms per step, single thread, R = 64) and took 6–25 s to compile, so the engine has no
+  compile option (the C pass above does that fusion); taking the parameter update and the loss
+  inside the workers, each block updating its runs right after its gradient GEMM (median ratio
+  of 40 paired 10-step calls at R = 64: 1.02, 0.99 and 1.00 in three runs, quartiles 0.91–1.13:
+  no difference within the noise, so not kept); oneDNN's fused linear + relu (~5% on the forward
+  GEMM alone, through a private op with no `out=`; inside the step, one call per run with the
+  backward GEMM per run too, the step was slower: paired ratio 0.90 over 30 rounds, 2026-12-03 —
+  not used); blocks of ¼–½ or 2–4 times the size (re-measured at R = 64, median time of 30
+  interleaved repetitions relative to the default: ½ the size 0.99, ¼ 1.05, ⅛ 1.20: the dispatch
+  of more, smaller ops outweighs the smaller cache footprint); one huge block ([R, n, m] at
+  once: ~2.5× slower, it streams from memory); a bmm or `vecdot` readout, or one wide GEMM of
+  the block's runs' a against its transposed activations (1.6–2.4× slower than the mv calls,
+  which themselves take about twice a plain pass over the block); the gradient GEMM as Mᵀ[c ⊙ x,
+  c] (~15% slower than its transpose [c ⊙ x, c]ᵀ M); keeping −y and −y s across full-batch steps
+  instead of refilling them every step (paired ratio 1.01 and 1.00 over 150 single steps: no
+  difference). The profile in "The step against its two-GEMM limit" above shows where the rest
+  of the step goes.
 """
 
 

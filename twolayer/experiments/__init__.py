@@ -86,10 +86,11 @@ def _file_digest(path: str | os.PathLike[str]) -> str:
 
 @lru_cache(maxsize=1)
 def code_fingerprint() -> str:
-    """SHA-256 (16 hex digits) over the source of every run-producing module of twolayer."""
+    """SHA-256 (16 hex digits) over the source of every run-producing module of twolayer (the C
+    source of its CPU kernels included)."""
     root = Path(__file__).resolve().parent.parent
     h = hashlib.sha256()
-    for path in sorted(root.rglob("*.py")):
+    for path in sorted([*root.rglob("*.py"), *root.rglob("*.c")]):
         rel = path.relative_to(root).as_posix()
         if rel.split("/", 1)[0] in NOT_RUN_CODE:
             continue

@@ -13,7 +13,8 @@ from collections.abc import Callable
 
 import torch
 
-from .kernel import Workspace, _Block, _block_hidden
+from .cpu_kernels import relu_readout_mask_args
+from .kernel import Workspace, _Block, _block_hidden, _block_pre
 from .lanes import pool
 from .model import _hidden_into
 from .params import Params
@@ -74,7 +75,7 @@ class _GroupBlock:
     """Views of one block for :func:`_run_blocks_grouped` (built once per training call)."""
 
     __slots__ = ("flat", "perm", "x_s", "x_flat", "f_s", "ny_s", "c_t", "alt_x", "alt_c",
-                 "GT", "V", "nyt", "mv", "gemms", "empty", "batched", "alt")
+                 "GT", "V", "nyt", "mv", "gemms", "empty", "batched", "alt", "fused")
 
 
 def _padded_groups(spec: GroupSplit, rs: slice, n: int, device: torch.device, dtype: torch.dtype
@@ -138,7 +139,7 @@ def _group_plan(ws: Workspace, spec: GroupSplit, lanes: list[list[_Block]]) -> l
             g.GT = GT[:rows]
             g.V = V[:rows]
             g.nyt = ny_repeat[B.rs]
-            g.gemms, g.empty, g.batched, g.mv = [], [], None, None
+            g.gemms, g.empty, g.batched, g.mv, g.fused = [], [], None, None, None
             g.alt = alt[:rows]
             if batched:  # one padded GEMM per group for all the block's runs
                 g.batched = _padded_groups(spec, B.rs, n, xs.device, xs.dtype)
@@ -147,6 +148,12 @@ def _group_plan(ws: Workspace, spec: GroupSplit, lanes: list[list[_Block]]) -> l
                 pairs.append((B, g))
                 continue
             g.mv = [(B.h[i], B.a[i, :, 0], g.f_s[i]) for i in range(rows)]
+            g.fused = None  # relu, readout into f_s and mask in one C pass (kernel._fused_block)
+            if ws.fused is not None:
+                try:
+                    g.fused = relu_readout_mask_args(B.h, B.a[..., 0], g.f_s)
+                except ValueError:
+                    g.fused = None
             for i in range(rows):
                 r = B.rs.start + i
                 for s, (a0, a1) in enumerate(spec.ranges[r]):
@@ -187,19 +194,24 @@ def _run_blocks_grouped(pairs: list[tuple[_Block, _GroupBlock]], ws: Workspace, 
     for B, g in pairs:
         n = B.xc.shape[1]
         torch.index_select(ws.x_rows, 0, g.flat, out=g.x_flat)  # x in group order
-        h = _block_hidden(B, g.x_s)
-        if g.mv is None:
-            torch.bmm(h, B.a, out=g.f_s.unsqueeze(-1))
+        if g.fused is not None:  # f and the mask M in one C pass over pre
+            h = _block_pre(B, g.x_s)
+            ws.fused.relu_readout_mask(*g.fused)
         else:
-            for hi, ai, fi in g.mv:
-                torch.mv(hi, ai, out=fi)
+            h = _block_hidden(B, g.x_s)
+            if g.mv is None:
+                torch.bmm(h, B.a, out=g.f_s.unsqueeze(-1))
+            else:
+                for hi, ai, fi in g.mv:
+                    torch.mv(hi, ai, out=fi)
         f_s, ny_s, c = g.f_s, g.ny_s, B.c0
         ws.out_flat.index_copy_(0, g.flat, f_s.view(-1))  # f back to its samples
         torch.gather(B.ny, 1, g.perm, out=ny_s)  # −y, sorted
         psi_(torch.mul(f_s, ny_s, out=c))  # c = ψ(−y f)·(−y s), sorted
         torch.gather(B.nys, 1, g.perm, out=ny_s)  # −y s, sorted
         c.mul_(ny_s)
-        h.gt_(0)
+        if g.fused is None:
+            h.gt_(0)
         torch.mul(g.x_s, c.unsqueeze(-1), out=B.rhs_x)
         if B.rhs_c is not None:
             B.rhs_c.copy_(c)

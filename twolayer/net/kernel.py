@@ -17,11 +17,20 @@ from collections.abc import Callable, Iterator
 from typing import Protocol
 
 import torch
+from torch.profiler import record_function
 
+from .cpu_kernels import module as fused_module
+from .cpu_kernels import relu_readout_mask_args, scaled_rows_args
 from .lanes import pool
 from .model import Loss, loss_of
 from .params import Params
 from .plan import DEFAULT_CHUNK_ELEMENTS, lane_plan, tuning, worker_threads
+
+# the fused C passes as torch's profiler names them, when NAME_C_PASSES is on (C calls are not
+# torch ops, so the profiler would not see them; bench.limit.profile_step switches it on)
+RELU_READOUT_MASK = "twolayer::relu_readout_mask"
+SCALED_ROWS = "twolayer::scaled_rows"
+NAME_C_PASSES = False
 
 # f = φ(pre) a per run by torch.mv (one call per run) above this many block elements r·c·m; below
 # it one bmm is faster (measured on 2 CPU cores: 4 µs against 18 µs at 16·32·10, while bmm with
@@ -74,7 +83,7 @@ class _Block:
 
     __slots__ = ("rs", "ns", "first", "xc", "Wt", "b", "h", "hT", "a", "aT", "out", "f0", "mv",
                  "c", "c0", "ny", "nys", "rhs", "rhs_x", "rhs_c", "rhsT", "G", "ca", "gW", "gb",
-                 "ga")
+                 "ga", "fused")
 
 
 class Workspace:
@@ -144,6 +153,10 @@ class Workspace:
         self._plan_key: tuple | None = None
         self._gplan: tuple | None = None  # (GroupSplit, block plan, grouped views)
         self.psi_: Callable[[torch.Tensor], torch.Tensor] | None = None
+        # the fused relu–readout–mask pass (cpu_kernels): float32 on a CPU, one output, a fixed
+        # second layer (a trained one needs φ(H) after the readout, for ∇a)
+        self.fused = (fused_module() if tuning().fused_cpu and dev.type == "cpu"
+                      and p.W.dtype == torch.float32 and o == 1 and not p.train_a else None)
 
     @staticmethod
     def _key(p: Params, n: int) -> tuple:
@@ -212,8 +225,20 @@ class Workspace:
             B.rhs_c = B.rhs[..., d] if self.bias else None
             B.rhsT = B.rhs.transpose(1, 2)
             B.G = acc["G"][rs]
+            B.fused = None
+            if self.fused is not None:
+                try:
+                    B.fused = (
+                        self.fused.relu_readout_mask,
+                        relu_readout_mask_args(B.h, B.a[..., 0], B.f0),
+                        self.fused.scaled_rows,
+                        scaled_rows_args(B.rhs, B.xc, B.c0, self.bias),
+                    )
+                except ValueError:  # a layout the C loops do not take: the PyTorch path
+                    B.fused = None
         else:
             B.G = None
+            B.fused = None
             B.ca = self.ca[lane][:rows, :cols]
             B.gW = acc["gW"][rs]
             B.gb = acc["gb"][rs] if self.bias else None
@@ -311,13 +336,16 @@ def _take(units: list[list], counter: Iterator[int], fn: Callable[..., None], ar
         fn(units[u], *args)
 
 
+def _block_pre(B: _Block, x: torch.Tensor) -> torch.Tensor:
+    """W x + b of block B's runs for the rows x [r, c, d], in B's activation buffer."""
+    if B.b is None:
+        return torch.bmm(x, B.Wt, out=B.h)
+    return torch.baddbmm(B.b, x, B.Wt, out=B.h)
+
+
 def _block_hidden(B: _Block, x: torch.Tensor) -> torch.Tensor:
     """φ(W x + b) of block B's runs for the rows x [r, c, d], in B's activation buffer."""
-    if B.b is None:
-        torch.bmm(x, B.Wt, out=B.h)
-    else:
-        torch.baddbmm(B.b, x, B.Wt, out=B.h)
-    return B.h.relu_()
+    return _block_pre(B, x).relu_()
 
 
 def _run_blocks(
@@ -330,6 +358,9 @@ def _run_blocks(
 ) -> None:
     """The kernel on the given blocks (see :class:`Workspace`)."""
     for B in plan:
+        if B.fused is not None and coeffs is None:
+            _fused_block(B, y, loss, scale, psi_)
+            continue
         h = _block_hidden(B, B.xc)
         if coeffs is not None:
             c = coeffs[B.rs, B.ns]
@@ -363,6 +394,38 @@ def _run_blocks(
                     torch.sum(delta, 1, out=B.gb)
                 else:
                     B.gb += delta.sum(1)
+
+
+def _fused_block(
+    B: _Block,
+    y: torch.Tensor | None,
+    loss: Loss | None,
+    scale: float | torch.Tensor,
+    psi_: Callable[[torch.Tensor], torch.Tensor] | None,
+) -> None:
+    """One block of the one-output kernel with the C passes (:mod:`cpu_kernels`): H = X Wᵀ + b;
+    f = φ(H) a and H ← 1[H > 0] in one pass; c; [c x, c]; G += [c x, c]ᵀ M."""
+    _block_pre(B, B.xc)
+    relu_readout_mask, pass_args, scaled_rows, rhs_args = B.fused
+    if NAME_C_PASSES:
+        with record_function(RELU_READOUT_MASK):
+            relu_readout_mask(*pass_args)
+    else:
+        relu_readout_mask(*pass_args)
+    if psi_ is not None:  # c = ψ(−y f)·(−y s) in B.c, then the C right-hand side
+        psi_(torch.mul(B.f0, B.ny, out=B.c0)).mul_(B.nys)
+        if NAME_C_PASSES:
+            with record_function(SCALED_ROWS):
+                scaled_rows(*rhs_args)
+        else:
+            scaled_rows(*rhs_args)
+    else:
+        _, dl = loss.value_and_dloss(B.out, y[B.rs, B.ns])
+        c = dl.mul_(scale if isinstance(scale, float) else scale[B.rs, B.ns])
+        torch.mul(B.xc, c, out=B.rhs_x)
+        if B.rhs_c is not None:
+            B.rhs_c.copy_(c[..., 0])
+    _gemm_acc(B.G, B.rhsT, B.h, B.first)
 
 
 def _gemm_acc(out: torch.Tensor, lhs: torch.Tensor, rhs: torch.Tensor, first: bool) -> None:

@@ -34,7 +34,10 @@ class Tuning:
     pass laid out at once (bounds its index tensors). batched_groups: the group GEMMs of a step
     with in-step group gradients (:class:`grouped.GroupSplit`) as one padded batched GEMM per
     group and block instead of one GEMM per run and group (None: batched on a GPU, where the
-    per-run GEMMs are thousands of kernel launches; per run on a CPU, where they are cheap)."""
+    per-run GEMMs are thousands of kernel launches; per run on a CPU, where they are cheap).
+    fused_cpu: the one-output CPU kernel's relu, readout and mask in one C pass
+    (:mod:`twolayer.net.cpu_kernels`) where the extension is built and the CPU has AVX2 and FMA;
+    False: the three PyTorch ops."""
 
     cache_block_elements: int = 1 << 20
     threaded: bool = True
@@ -42,6 +45,7 @@ class Tuning:
     worker_min_elements: int = 1 << 22
     layout_entries: int = 1 << 18
     batched_groups: bool | None = None
+    fused_cpu: bool = True
 
 
 DEFAULT_TUNING = Tuning()

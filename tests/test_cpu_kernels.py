@@ -1,0 +1,315 @@
+"""The C passes of the CPU kernel (twolayer.net.cpu_kernels) against plain PyTorch.
+
+- relu_readout_mask against relu → per-run readout in float64 → mask (the three eager ops it
+  replaces): the readout within float32 rounding, the mask exactly; NaN and ±inf inputs; every
+  tail length m mod 16; views into larger buffers (nothing outside the view is touched);
+- the AVX2 path against the portable C path: the same bits (the documented summation order);
+- scaled_rows against x ⊙ c;
+- the kernel with the fused path against the kernel without it and against autograd, for the
+  margin path (logistic) and a loss without ψ, with bias and without, on one lane and on worker
+  threads; training records with and without it agree to float32 rounding;
+- the wrapper refuses layouts the C loops do not take, and a library built from another source.
+
+Where the extension is not built the tests that need it skip, unless TWOLAYER_REQUIRE_CPU_KERNELS
+is set (CI sets it: there the extension must build).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+import pytest
+import torch
+from core_oracles import autograd_grads, forward_one, leaves, sample_losses
+
+from twolayer import net
+from twolayer.net import cpu_kernels
+from twolayer.net.model import LOSSES, Loss
+
+pytestmark = pytest.mark.usefixtures("single_thread")
+
+
+@pytest.fixture
+def ext():
+    mod = cpu_kernels.module()
+    if mod is None:
+        if os.environ.get("TWOLAYER_REQUIRE_CPU_KERNELS"):
+            pytest.fail(f"the CPU kernels are required here: {cpu_kernels.status()}")
+        pytest.skip(f"CPU kernels: {cpu_kernels.status()}")
+    yield mod
+    mod.set_vector(True)
+
+
+def eager(h: torch.Tensor, a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(f, mask) the plain way: relu, then the readout in float64, then 1[h > 0]."""
+    f = torch.einsum("rcm,rm->rc", torch.relu(h.double()), a.double())
+    return f, (h > 0).float()
+
+
+@pytest.mark.parametrize("m", [1, 7, 15, 16, 17, 31, 32, 33, 400])
+def test_relu_readout_mask_against_the_three_eager_ops(ext, m):
+    g = torch.Generator().manual_seed(m)
+    rows, cols = 3, 5
+    h = torch.randn(rows, cols, m, generator=g)
+    a = torch.randn(rows, m, generator=g) / math.sqrt(m)
+    f = torch.full((rows, cols), 7.0)
+    f_ref, mask_ref = eager(h, a)
+    cpu_kernels.relu_readout_mask(h, a, f)
+    assert torch.equal(h, mask_ref)
+    torch.testing.assert_close(f.double(), f_ref, rtol=1e-5, atol=1e-6)
+
+
+def test_the_vector_and_the_portable_paths_give_the_same_bits(ext):
+    g = torch.Generator().manual_seed(5)
+    for m in (16, 33, 400):
+        h = torch.randn(2, 50, m, generator=g) * 3
+        a = torch.randn(2, m, generator=g)
+        outs = []
+        for vector in (True, False):
+            ext.set_vector(vector)
+            hh, f = h.clone(), torch.empty(2, 50)
+            ext.relu_readout_mask(*cpu_kernels.relu_readout_mask_args(hh, a, f))
+            outs.append((hh, f))
+        assert torch.equal(outs[0][0], outs[1][0])
+        assert torch.equal(outs[0][1], outs[1][1]), m  # bit for bit, not just close
+    ext.set_vector(True)
+    assert ext.vector_path() == "avx2+fma"  # module() hands it out only with the vector path
+
+
+def test_nan_and_infinite_pre_activations(ext):
+    m = 40
+    h = torch.ones(1, 4, m)
+    a = torch.ones(1, m)
+    h[0, 0, 3] = float("nan")  # a NaN pre-activation: the output is NaN (divergence stays visible)
+    h[0, 1, 20] = float("-inf")  # relu(−inf) = 0: the output stays finite
+    h[0, 2, 35] = float("inf")  # in the tail
+    h[0, 3, 39] = float("nan")  # NaN in the tail
+    f = torch.empty(1, 4)
+    cpu_kernels.relu_readout_mask(h, a, f)
+    assert math.isnan(f[0, 0]) and math.isnan(f[0, 3])
+    assert f[0, 1] == m - 1 and f[0, 2] == float("inf")
+    assert h[0, 0, 3] == 0 and h[0, 1, 20] == 0 and h[0, 2, 35] == 1 and h[0, 3, 39] == 0
+
+
+def test_views_into_larger_buffers_touch_nothing_else(ext):
+    """The kernel's blocks are views: h = act[:rows, :cols] of a buffer with more samples, a =
+    p.a[rs, :, 0] of [R, m, 1], f = out[rs, ns, 0] of [R, n, 1]."""
+    g = torch.Generator().manual_seed(9)
+    R, n, m = 5, 12, 37
+    act = torch.randn(4, 10, m, generator=g)
+    out = torch.full((R, n, 1), -3.0)
+    pa = torch.randn(R, m, 1, generator=g)
+    act0, out0 = act.clone(), out.clone()
+    h, a, f = act[:3, :6], pa[1:4, :, 0], out[1:4, 2:8, 0]
+    f_ref, mask_ref = eager(h, a)
+    cpu_kernels.relu_readout_mask(h, a, f)
+    assert torch.equal(act[:3, :6], mask_ref)
+    torch.testing.assert_close(out[1:4, 2:8, 0].double(), f_ref, rtol=1e-5, atol=1e-6)
+    assert torch.equal(act[3], act0[3]) and torch.equal(act[:3, 6:], act0[:3, 6:])
+    keep = torch.ones(R, n, dtype=torch.bool)
+    keep[1:4, 2:8] = False
+    assert torch.equal(out[..., 0][keep], out0[..., 0][keep])
+
+
+@pytest.mark.parametrize("bias", [False, True])
+def test_scaled_rows_against_x_times_c(ext, bias):
+    g = torch.Generator().manual_seed(int(bias))
+    R, n, d = 4, 9, 6
+    x = torch.randn(R, n, d, generator=g)
+    buf = torch.full((3, 7, d + int(bias)), 5.0)  # a workspace buffer, larger than the view
+    cbuf = torch.randn(3, 7, 1, generator=g)
+    rhs, xs, c = buf[:2, :5], x[1:3, 3:8], cbuf[:2, :5, 0]
+    before = buf.clone()
+    cpu_kernels.scaled_rows(rhs, xs, c, bias)
+    torch.testing.assert_close(rhs[..., :d], xs * c.unsqueeze(-1), rtol=0, atol=0)
+    if bias:
+        assert torch.equal(rhs[..., d], c)
+    assert torch.equal(buf[2], before[2]) and torch.equal(buf[:2, 5:], before[:2, 5:])
+
+
+def test_the_wrapper_refuses_layouts_the_c_loops_do_not_take():
+    h, a, f = torch.zeros(2, 3, 8), torch.zeros(2, 8), torch.zeros(2, 3)
+    with pytest.raises(ValueError, match="float32"):
+        cpu_kernels.relu_readout_mask_args(h.double(), a, f)
+    with pytest.raises(ValueError, match="strides"):
+        cpu_kernels.relu_readout_mask_args(h.transpose(1, 2).contiguous().transpose(1, 2), a, f)
+    with pytest.raises(ValueError, match="strides"):
+        cpu_kernels.relu_readout_mask_args(h, torch.zeros(8, 2).T, f)
+    with pytest.raises(ValueError, match="shape"):
+        cpu_kernels.relu_readout_mask_args(h, a, torch.zeros(2, 4))
+    with pytest.raises(ValueError, match="strides"):
+        cpu_kernels.scaled_rows_args(torch.zeros(2, 3, 5)[..., :4], torch.zeros(2, 3, 4),
+                                     torch.zeros(2, 3), False)
+
+
+def test_a_library_built_from_another_source_is_not_used(monkeypatch, tmp_path):
+    other = tmp_path / "_cpu_kernels.c"
+    other.write_text("/* another source */\n")
+    monkeypatch.setattr(cpu_kernels, "SOURCE", other)
+    cpu_kernels._load.cache_clear()
+    try:
+        assert cpu_kernels.module() is None
+        assert cpu_kernels.status().startswith("torch (extension ")
+        p = net.Params(W=torch.randn(2, 4, 3), a=torch.randn(2, 4, 1), b=None)
+        assert net.Workspace(p, 5).fused is None  # the kernel takes its PyTorch path
+        with pytest.raises(RuntimeError, match="CPU kernels"):
+            cpu_kernels.relu_readout_mask(torch.zeros(1, 1, 1), torch.zeros(1, 1),
+                                          torch.zeros(1, 1))
+    finally:
+        cpu_kernels._load.cache_clear()
+
+
+def make32(R, n, m, d, bias, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    W = torch.randn(R, m, d, generator=g)
+    a = torch.randn(R, m, 1, generator=g) / math.sqrt(m)
+    b = 0.5 * torch.randn(R, m, generator=g) if bias else None
+    x = torch.randn(R, n, d, generator=g)
+    y = (1 - 2 * torch.randint(0, 2, (R, n), generator=g)).float()
+    return net.Params(W=W, a=a, b=b, train_a=False), x, y
+
+
+@pytest.fixture
+def square_loss(monkeypatch):
+    """A one-output loss without ψ (the kernel's general ∂ℓ/∂f path): ℓ = (f − y)² / 2, in the
+    kernels' loss table for this test only (not a registered objective)."""
+    name = "test_square_no_psi"
+
+    def value(out, y):
+        return 0.5 * (out[..., 0] - y) ** 2
+
+    def value_and_dloss(out, y):
+        r = out - y.unsqueeze(-1)
+        return 0.5 * r[..., 0] ** 2, r.clone()
+
+    monkeypatch.setitem(LOSSES, name, Loss(value, value_and_dloss))
+    return name
+
+
+@pytest.mark.parametrize("bias", [False, True])
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("objective", ["logistic", "square"])
+def test_the_kernel_with_the_fused_pass_against_torch_and_autograd(ext, tune, square_loss, bias,
+                                                                  threads, objective):
+    objective = square_loss if objective == "square" else objective
+    R, n, m, d = 6, 40, 37, 5
+    p, x, y = make32(R, n, m, d, bias, seed=3)
+    tune(cache_block_elements=2 * n * m)  # several blocks of runs
+    if threads == 2:
+        tune(worker_min_elements=0)
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        ws = net.Workspace(p, n)
+        assert ws.fused is ext and all(B.fused is not None for lane in ws._lanes(p, x)
+                                       for B in (lane if isinstance(lane[0], net.kernel._Block)
+                                                 else [b for u in lane for b in u]))
+        assert ws.workers == (2 if threads == 2 else 0)
+        g_fused, loss_fused, out_fused = net.loss_gradients(p, x, y, objective, workspace=ws)
+        g_fused = {k: v.clone() for k, v in g_fused.items()}
+        out_fused, loss_fused = out_fused.clone(), loss_fused.clone()
+        tune(fused_cpu=False)
+        plain = net.Workspace(p, n)
+        assert plain.fused is None
+        g_torch, loss_torch, out_torch = net.loss_gradients(p, x, y, objective, workspace=plain)
+    finally:
+        torch.set_num_threads(before)
+    torch.testing.assert_close(out_fused, out_torch, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(loss_fused, loss_torch, rtol=1e-5, atol=1e-6)
+    for k in g_torch:
+        torch.testing.assert_close(g_fused[k], g_torch[k], rtol=1e-5, atol=1e-6, msg=k)
+    for r in (0, R - 1):  # autograd on one run at a time, in float64
+        p64 = net.Params(W=p.W.double(), a=p.a.double(), b=None if p.b is None else p.b.double())
+        W, a, b = leaves(p64, r, False)
+        f = forward_one(W, a, b, x[r].double())
+        if objective == "logistic":
+            total = sample_losses(f, y[r].double(), "logistic").mean()
+        else:
+            total = (0.5 * (f[:, 0] - y[r].double()) ** 2).mean()
+        ref = autograd_grads(total, W, a, b, False)
+        for k in ref:
+            torch.testing.assert_close(g_fused[k][r].double(), ref[k], rtol=1e-4, atol=1e-6,
+                                       msg=f"{k} run {r}")
+
+
+def test_training_with_and_without_the_fused_pass(ext, tune):
+    """Whole training runs with probes agree to float32 rounding (the readout's sum order is the
+    only difference)."""
+    from twolayer.config import DataConfig, NetConfig, TrainConfig
+    from twolayer.data import sample_dataset
+    from twolayer.engine import Runtime, train
+
+    data = sample_dataset(DataConfig(kind="xor", d=20, n=60, n_test=30, noise=0.1), [0, 1, 2],
+                          torch.float32)
+    params = net.init_params(NetConfig(m=24, second_layer="frei", bias=True), 20, [0, 1, 2],
+                             init_var=0.01, dtype=torch.float32)
+    rt = Runtime("cpu", progress=False)
+    cfg = TrainConfig(steps=40, lr=0.5)
+    times = [0, 1, 5, 20, 40]
+    probes = ("errors", "correlations", "segments")
+    assert net.Workspace(params, 60).fused is ext
+    fused = train(params.clone(), data, cfg, times, probes, rt)
+    tune(fused_cpu=False)
+    plain = train(params.clone(), data, cfg, times, probes, rt)
+    assert fused.arrays.keys() == plain.arrays.keys()
+    for k, v in plain.arrays.items():
+        np.testing.assert_allclose(fused.arrays[k], v, rtol=1e-4, atol=1e-5, err_msg=k)
+    assert not all(np.array_equal(fused.arrays[k], v) for k, v in plain.arrays.items()), \
+        "bit-identical: the fused pass did not run"
+
+
+def test_records_say_which_cpu_kernel_ran():
+    from twolayer.simulate import environment
+
+    env = environment(torch.device("cpu"))
+    assert env["cpu_kernels"] == cpu_kernels.status()
+    assert env["cpu_kernels"].startswith(("fused (avx2+fma)", "torch ("))
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_in_step_segments_with_the_fused_pass(ext, tune, threads):
+    """The grouped step of a probe time (net.grouped) takes the C pass too: its Gram matrix,
+    gradient, outputs and losses agree with the same step on PyTorch's passes (float32) and the
+    segment statistics with the probe on its own in float64."""
+    from twolayer.config import DataConfig, NetConfig
+    from twolayer.data import sample_dataset
+    from twolayer.probes import ProbeState, run_probes, segment_split
+
+    tune(worker_min_elements=0)
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        cfg = DataConfig(d=5, n=36, n_test=10, noise=0.25, noise_model="per-cluster")
+        data = sample_dataset(cfg, list(range(9)), torch.float32)
+        p = net.init_params(NetConfig(m=38, bias=True), 5, list(range(9)), init_var=0.3,
+                            dtype=torch.float32)
+        results = []
+        for fused in (True, False):
+            tune(fused_cpu=fused)
+            ws = net.Workspace(p, 36, budget=36 * 38)  # one run per block
+            assert (ws.fused is not None) == fused
+            groups = segment_split(data)
+            ws.run(p, data.x, data.y, "logistic", 1.0 / 36, groups=groups)
+            plan = ws._gplan[2]
+            pairs = [pr for lane in plan for unit in lane
+                     for pr in (unit if isinstance(unit, list) else [unit])]
+            assert pairs and all((g.fused is not None) == fused for _, g in pairs)
+            results.append((ws.gram.clone(), ws.gradients(p), ws.out.clone(), ws.loss.clone()))
+    finally:
+        torch.set_num_threads(before)
+    (gram_f, g_f, out_f, loss_f), (gram_t, g_t, out_t, loss_t) = results
+    torch.testing.assert_close(gram_f, gram_t, rtol=1e-4, atol=1e-9)
+    torch.testing.assert_close(out_f, out_t, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(loss_f, loss_t, rtol=1e-5, atol=1e-6)
+    for k in g_t:
+        torch.testing.assert_close(g_f[k], g_t[k], rtol=1e-5, atol=1e-6, msg=k)
+    p64 = net.Params(W=p.W.double(), a=p.a.double(), b=p.b.double())
+    d64 = data.to("cpu", torch.float64)
+    state = ProbeState(0, p, p, data, "logistic")
+    state.set_in_step("segments", gram_f)
+    got = run_probes(["segments"], state)
+    want = run_probes(["segments"], ProbeState(0, p64, p64, d64, "logistic"))
+    for k in want:
+        torch.testing.assert_close(got[k].double(), want[k], rtol=1e-3, atol=1e-6, msg=k)

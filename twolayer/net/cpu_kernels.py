@@ -1,0 +1,112 @@
+"""The CPU kernel's fused elementwise passes (the optional C extension ``_cpu_kernels``).
+
+In one block of the one-output kernel (:class:`twolayer.net.Workspace`) the elementwise work
+between the two GEMMs is, in eager PyTorch, three passes over the block's pre-activations
+H [r, c, m]: relu, the readout f_i = Σ_j a_j φ(h_ij) (one ``mv`` per run) and the mask
+M = 1[H > 0]. :func:`relu_readout_mask` does them in one pass, in place; :func:`scaled_rows`
+builds the backward GEMM's right-hand side [c_i x_i, c_i]. The readout's sum is taken in one
+fixed order (16 partial sums of fused multiply-adds, a fixed tree, then the tail) on every
+machine; it differs from ``mv``'s order, so the outputs agree with the PyTorch path to float
+rounding, not bit for bit.
+
+The fused path runs where the extension was built (a C compiler at install time) and the CPU
+has AVX2 and FMA; elsewhere the kernel takes its PyTorch path. :func:`status` says which, and
+every record's environment stores it (``cpu_kernels``). ``Tuning(fused_cpu=False)`` switches
+the fused path off.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+from functools import lru_cache
+from pathlib import Path
+from types import ModuleType
+
+import torch
+
+SOURCE = Path(__file__).with_name("_cpu_kernels.c")
+
+
+@lru_cache(maxsize=1)
+def _load() -> tuple[ModuleType | None, str]:
+    """(the extension module or None, why not)."""
+    try:
+        ext = importlib.import_module(f"{__package__}._cpu_kernels")
+    except ImportError as e:
+        return None, f"not built ({e})"
+    if SOURCE.exists():  # a source tree (editable install): the library must be built from it
+        digest = hashlib.sha256(SOURCE.read_bytes()).hexdigest()[:16]
+        if getattr(ext, "SOURCE_DIGEST", None) != digest:
+            return None, (f"stale: built from another {SOURCE.name} (run `make setup` or "
+                          "`pip install -e .` again)")
+    return ext, ""
+
+
+def module() -> ModuleType | None:
+    """The extension when it is built from this source and the CPU has AVX2 and FMA (the fused
+    path is slower than PyTorch's without vector instructions); None otherwise."""
+    ext, _ = _load()
+    return ext if ext is not None and ext.vector_path() == "avx2+fma" else None
+
+
+def status() -> str:
+    """What the CPU kernel uses, for records and ``--version``-like reports: ``fused (avx2+fma)``
+    or ``torch (<why>)``."""
+    ext, why = _load()
+    if ext is None:
+        return f"torch (extension {why})"
+    path = ext.vector_path()
+    return f"fused ({path})" if path == "avx2+fma" else "torch (no AVX2 and FMA on this CPU)"
+
+
+def _check(name: str, t: torch.Tensor, shape: tuple[int, ...], inner: tuple[int, ...]) -> None:
+    """t must be a float32 CPU tensor of ``shape`` whose strides end in ``inner`` (checked
+    before the raw pointers go to C)."""
+    if t.dtype != torch.float32 or t.device.type != "cpu":
+        raise ValueError(f"{name}: needs a float32 CPU tensor, got {t.dtype} on {t.device}")
+    if tuple(t.shape) != shape:
+        raise ValueError(f"{name}: shape {tuple(t.shape)}, expected {shape}")
+    if inner and tuple(t.stride()[-len(inner):]) != inner:
+        raise ValueError(f"{name}: strides {t.stride()} do not end in {inner}")
+
+
+def relu_readout_mask_args(h: torch.Tensor, a: torch.Tensor, f: torch.Tensor) -> tuple:
+    """The checked argument tuple of :func:`relu_readout_mask` for h [r, c, m] (rows of m
+    contiguous, each run's rows back to back), a [r, m] (unit stride) and f [r, c]; build it
+    once and call ``module().relu_readout_mask(*args)`` as often as the tensors live."""
+    r, c, m = h.shape
+    _check("h", h, (r, c, m), (m, 1))
+    _check("a", a, (r, m), (1,))
+    _check("f", f, (r, c), ())
+    return (h.data_ptr(), a.data_ptr(), f.data_ptr(), r, c, m, h.stride(0), a.stride(0),
+            f.stride(0), f.stride(1))
+
+
+def scaled_rows_args(rhs: torch.Tensor, x: torch.Tensor, c: torch.Tensor, bias: bool) -> tuple:
+    """The checked argument tuple of :func:`scaled_rows` for rhs [r, n, d + bias] (rows
+    contiguous and back to back), x [r, n, d] (unit stride in d) and c [r, n] (unit stride)."""
+    r, n, d = x.shape
+    w = d + int(bias)
+    _check("rhs", rhs, (r, n, w), (w, 1))
+    _check("x", x, (r, n, d), (1,))
+    _check("c", c, (r, n), (1,))
+    return (rhs.data_ptr(), x.data_ptr(), c.data_ptr(), r, n, d, int(bias), rhs.stride(0),
+            x.stride(0), x.stride(1), c.stride(0))
+
+
+def relu_readout_mask(h: torch.Tensor, a: torch.Tensor, f: torch.Tensor) -> None:
+    """f[r, i] = Σ_j a[r, j] φ(h[r, i, j]) and h ← 1[h > 0], in one pass (φ(NaN) = NaN, so a
+    diverging run stays visible in f). Raises RuntimeError where the extension is missing."""
+    ext, why = _load()
+    if ext is None:
+        raise RuntimeError(f"twolayer's CPU kernels are {why}")
+    ext.relu_readout_mask(*relu_readout_mask_args(h, a, f))
+
+
+def scaled_rows(rhs: torch.Tensor, x: torch.Tensor, c: torch.Tensor, bias: bool) -> None:
+    """rhs[..., :d] = x ⊙ c and, with ``bias``, rhs[..., d] = c."""
+    ext, why = _load()
+    if ext is None:
+        raise RuntimeError(f"twolayer's CPU kernels are {why}")
+    ext.scaled_rows(*scaled_rows_args(rhs, x, c, bias))
