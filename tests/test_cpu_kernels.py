@@ -7,7 +7,8 @@
 - scaled_rows against x ⊙ c;
 - the kernel with the fused path against the kernel without it and against autograd, for the
   margin path (logistic) and a loss without ψ, with bias and without, on one lane and on worker
-  threads; training records with and without it agree to float32 rounding;
+  threads; the grouped step of probe times and net.forward (the readout alone) likewise;
+  training records with and without it agree to float32 rounding;
 - the wrapper refuses layouts the C loops do not take, and a library built from another source.
 
 Where the extension is not built the tests that need it skip, unless TWOLAYER_REQUIRE_CPU_KERNELS
@@ -313,3 +314,52 @@ def test_in_step_segments_with_the_fused_pass(ext, tune, threads):
     want = run_probes(["segments"], ProbeState(0, p64, p64, d64, "logistic"))
     for k in want:
         torch.testing.assert_close(got[k].double(), want[k], rtol=1e-3, atol=1e-6, msg=k)
+
+
+def test_the_readout_alone_leaves_the_pre_activations(ext):
+    """mask=False (net.forward): the same f, and h untouched."""
+    g = torch.Generator().manual_seed(11)
+    h = torch.randn(2, 7, 45, generator=g)
+    a = torch.randn(2, 45, generator=g)
+    h0 = h.clone()
+    f_mask, f_only = torch.empty(2, 7), torch.empty(2, 7)
+    cpu_kernels.relu_readout_mask(h, a, f_only, mask=False)
+    assert torch.equal(h, h0)
+    cpu_kernels.relu_readout_mask(h, a, f_mask)
+    assert torch.equal(f_only, f_mask) and torch.equal(h, (h0 > 0).float())
+
+
+@pytest.mark.parametrize("bias", [False, True])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_forward_with_the_fused_pass(ext, tune, monkeypatch, bias, threads):
+    """net.forward takes the C readout (counted, mask off): the outputs of the PyTorch path and
+    of a per-run float64 loop, within float32 rounding."""
+    import twolayer.net.model as model
+
+    R, n, m, d = 6, 50, 37, 5
+    p, x, _ = make32(R, n, m, d, bias, seed=4)
+    tune(cache_block_elements=2 * n * m)
+    if threads == 2:
+        tune(worker_min_elements=0)
+    calls = []
+
+    class Counting:  # the extension, counting the C calls net.forward makes
+        def relu_readout_mask(self, *args):
+            calls.append(args[-1])
+            return ext.relu_readout_mask(*args)
+
+    monkeypatch.setattr(model, "fused_module", lambda: Counting())
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        f_fused = net.forward(p, x)
+        tune(fused_cpu=False)
+        f_torch = net.forward(p, x)
+    finally:
+        torch.set_num_threads(before)
+    assert calls and set(calls) == {0}  # the C pass ran, without the mask
+    torch.testing.assert_close(f_fused, f_torch, rtol=1e-5, atol=1e-6)
+    for r in (0, R - 1):
+        b = None if p.b is None else p.b[r].double()
+        ref = forward_one(p.W[r].double(), p.a[r].double(), b, x[r].double())
+        torch.testing.assert_close(f_fused[r].double(), ref, rtol=1e-5, atol=1e-6)

@@ -332,7 +332,9 @@ NOTES = """## How the engine gets there
   optional C extension `twolayer/net/_cpu_kernels.c` is built): one loop over the block's
   pre-activations computes f_i = Σ_j a_j relu(h_ij) and overwrites h with 1[h > 0], where
   PyTorch takes three passes (relu_, one mv per run, gt_); a second small loop builds the
-  backward GEMM's right-hand side [c x, c]. At the reference size, single thread, one block of
+  backward GEMM's right-hand side [c x, c]. The grouped step of probe times and the forward
+  pass (`net.forward`, the readout alone: the test-set outputs of the errors probe) take the
+  same pass. At the reference size, single thread, one block of
   2 runs: 111 µs for the fused pass against 334 µs for the three ops (2026-12-03, Intel Xeon
   host). Without the extension (or with `Tuning(fused_cpu=False)`) the readout is one BLAS
   matrix–vector product per run (a one-column bmm was ~3× slower, `torch.linalg.vecdot`

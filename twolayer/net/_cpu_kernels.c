@@ -6,7 +6,8 @@
  *     f[r, i]    = sum_j a[r, j] * relu(H[r, i, j])      (the readout f = phi(H) a)
  *     H[r, i, j] = 1[H[r, i, j] > 0]                     (the mask M, as 0.0 / 1.0)
  *
- * where eager PyTorch takes three passes (relu_, one mv per run, gt_). relu follows the x86
+ * where eager PyTorch takes three passes (relu_, one mv per run, gt_); with mask = 0 only the
+ * readout (H is left as it was: the forward pass of net.forward). relu follows the x86
  * maxps rule max(0, v) = (0 > v) ? 0 : v, so a NaN pre-activation gives a NaN output (a
  * diverging run stays visible); the mask of a NaN is 0, as torch's gt_.
  *
@@ -36,7 +37,7 @@ static int use_vector = 1; /* set_vector(False): the portable path, for tests */
 static inline float relu_max(float v) { return (0.f > v) ? 0.f : v; }
 
 static void rrm_portable(float *h, const float *a, float *f, long rows, long cols, long m,
-                         long h_run, long a_run, long f_run, long f_row) {
+                         long h_run, long a_run, long f_run, long f_row, long mask) {
     long jend = m - m % 16;
     for (long r = 0; r < rows; r++) {
         const float *ar = a + r * a_run;
@@ -48,8 +49,10 @@ static void rrm_portable(float *h, const float *a, float *f, long rows, long col
                     float v0 = row[j + k], v1 = row[j + 8 + k];
                     acc0[k] = fmaf(ar[j + k], relu_max(v0), acc0[k]);
                     acc1[k] = fmaf(ar[j + 8 + k], relu_max(v1), acc1[k]);
-                    row[j + k] = v0 > 0.f ? 1.f : 0.f;
-                    row[j + 8 + k] = v1 > 0.f ? 1.f : 0.f;
+                    if (mask) {
+                        row[j + k] = v0 > 0.f ? 1.f : 0.f;
+                        row[j + 8 + k] = v1 > 0.f ? 1.f : 0.f;
+                    }
                 }
             }
             float acc[8], lo[4];
@@ -59,7 +62,7 @@ static void rrm_portable(float *h, const float *a, float *f, long rows, long col
             for (long j = jend; j < m; j++) {
                 float v = row[j];
                 s = fmaf(ar[j], relu_max(v), s);
-                row[j] = v > 0.f ? 1.f : 0.f;
+                if (mask) row[j] = v > 0.f ? 1.f : 0.f;
             }
             f[r * f_run + i * f_row] = s;
         }
@@ -69,7 +72,7 @@ static void rrm_portable(float *h, const float *a, float *f, long rows, long col
 #ifdef TWOLAYER_X86
 __attribute__((target("avx2,fma")))
 static void rrm_avx2(float *h, const float *a, float *f, long rows, long cols, long m,
-                     long h_run, long a_run, long f_run, long f_row) {
+                     long h_run, long a_run, long f_run, long f_row, long mask) {
     const __m256 zero = _mm256_setzero_ps(), one = _mm256_set1_ps(1.f);
     long jend = m - m % 16;
     for (long r = 0; r < rows; r++) {
@@ -82,10 +85,12 @@ static void rrm_avx2(float *h, const float *a, float *f, long rows, long cols, l
                 acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(ar + j), _mm256_max_ps(zero, v0), acc0);
                 acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(ar + j + 8), _mm256_max_ps(zero, v1),
                                        acc1);
-                _mm256_storeu_ps(row + j, _mm256_and_ps(one, _mm256_cmp_ps(v0, zero,
-                                                                           _CMP_GT_OQ)));
-                _mm256_storeu_ps(row + j + 8, _mm256_and_ps(one, _mm256_cmp_ps(v1, zero,
+                if (mask) {
+                    _mm256_storeu_ps(row + j, _mm256_and_ps(one, _mm256_cmp_ps(v0, zero,
                                                                                _CMP_GT_OQ)));
+                    _mm256_storeu_ps(row + j + 8, _mm256_and_ps(one, _mm256_cmp_ps(v1, zero,
+                                                                                   _CMP_GT_OQ)));
+                }
             }
             __m256 acc = _mm256_add_ps(acc0, acc1);
             __m128 lo = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
@@ -95,7 +100,7 @@ static void rrm_avx2(float *h, const float *a, float *f, long rows, long cols, l
             for (long j = jend; j < m; j++) {
                 float v = row[j];
                 s = fmaf(ar[j], relu_max(v), s);
-                row[j] = v > 0.f ? 1.f : 0.f;
+                if (mask) row[j] = v > 0.f ? 1.f : 0.f;
             }
             f[r * f_run + i * f_row] = s;
         }
@@ -145,18 +150,18 @@ static int read_args(PyObject *const *args, Py_ssize_t nargs, Py_ssize_t want, v
 
 static PyObject *py_relu_readout_mask(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     void *p[3];
-    long v[7];
-    if (read_args(args, nargs, 10, p, 3, v) < 0) return NULL;
+    long v[8];
+    if (read_args(args, nargs, 11, p, 3, v) < 0) return NULL;
     int vec = use_vector && have_avx2();
     Py_BEGIN_ALLOW_THREADS
 #ifdef TWOLAYER_X86
     if (vec)
         rrm_avx2((float *)p[0], (const float *)p[1], (float *)p[2], v[0], v[1], v[2], v[3], v[4],
-                 v[5], v[6]);
+                 v[5], v[6], v[7]);
     else
 #endif
         rrm_portable((float *)p[0], (const float *)p[1], (float *)p[2], v[0], v[1], v[2], v[3],
-                     v[4], v[5], v[6]);
+                     v[4], v[5], v[6], v[7]);
     Py_END_ALLOW_THREADS
     (void)vec;
     Py_RETURN_NONE;
@@ -186,8 +191,8 @@ static PyObject *py_set_vector(PyObject *self, PyObject *arg) {
 
 static PyMethodDef methods[] = {
     {"relu_readout_mask", (PyCFunction)(void (*)(void))py_relu_readout_mask, METH_FASTCALL,
-     "relu_readout_mask(h, a, f, rows, cols, m, h_run, a_run, f_run, f_row): f = relu(h) a and "
-     "h = 1[h > 0] in one pass (pointers as ints, strides in elements)."},
+     "relu_readout_mask(h, a, f, rows, cols, m, h_run, a_run, f_run, f_row, mask): f = relu(h) a "
+     "and, with mask, h = 1[h > 0] in one pass (pointers as ints, strides in elements)."},
     {"scaled_rows", (PyCFunction)(void (*)(void))py_scaled_rows, METH_FASTCALL,
      "scaled_rows(rhs, x, c, rows, cols, d, bias, rhs_run, x_run, x_row, c_run): "
      "rhs = [c x, c]."},

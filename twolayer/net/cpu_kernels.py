@@ -3,8 +3,9 @@
 In one block of the one-output kernel (:class:`twolayer.net.Workspace`) the elementwise work
 between the two GEMMs is, in eager PyTorch, three passes over the block's pre-activations
 H [r, c, m]: relu, the readout f_i = Σ_j a_j φ(h_ij) (one ``mv`` per run) and the mask
-M = 1[H > 0]. :func:`relu_readout_mask` does them in one pass, in place; :func:`scaled_rows`
-builds the backward GEMM's right-hand side [c_i x_i, c_i]. The readout's sum is taken in one
+M = 1[H > 0]. :func:`relu_readout_mask` does them in one pass, in place (or, for the forward
+pass :func:`twolayer.net.forward`, the readout alone); :func:`scaled_rows` builds the backward
+GEMM's right-hand side [c_i x_i, c_i]. The readout's sum is taken in one
 fixed order (16 partial sums of fused multiply-adds, a fixed tree, then the tail) on every
 machine; it differs from ``mv``'s order, so the outputs agree with the PyTorch path to float
 rounding, not bit for bit.
@@ -71,16 +72,18 @@ def _check(name: str, t: torch.Tensor, shape: tuple[int, ...], inner: tuple[int,
         raise ValueError(f"{name}: strides {t.stride()} do not end in {inner}")
 
 
-def relu_readout_mask_args(h: torch.Tensor, a: torch.Tensor, f: torch.Tensor) -> tuple:
+def relu_readout_mask_args(h: torch.Tensor, a: torch.Tensor, f: torch.Tensor,
+                           mask: bool = True) -> tuple:
     """The checked argument tuple of :func:`relu_readout_mask` for h [r, c, m] (rows of m
     contiguous, each run's rows back to back), a [r, m] (unit stride) and f [r, c]; build it
-    once and call ``module().relu_readout_mask(*args)`` as often as the tensors live."""
+    once and call ``module().relu_readout_mask(*args)`` as often as the tensors live.
+    ``mask=False``: the readout only, h left as it is."""
     r, c, m = h.shape
     _check("h", h, (r, c, m), (m, 1))
     _check("a", a, (r, m), (1,))
     _check("f", f, (r, c), ())
     return (h.data_ptr(), a.data_ptr(), f.data_ptr(), r, c, m, h.stride(0), a.stride(0),
-            f.stride(0), f.stride(1))
+            f.stride(0), f.stride(1), int(mask))
 
 
 def scaled_rows_args(rhs: torch.Tensor, x: torch.Tensor, c: torch.Tensor, bias: bool) -> tuple:
@@ -95,13 +98,15 @@ def scaled_rows_args(rhs: torch.Tensor, x: torch.Tensor, c: torch.Tensor, bias: 
             x.stride(0), x.stride(1), c.stride(0))
 
 
-def relu_readout_mask(h: torch.Tensor, a: torch.Tensor, f: torch.Tensor) -> None:
-    """f[r, i] = Σ_j a[r, j] φ(h[r, i, j]) and h ← 1[h > 0], in one pass (φ(NaN) = NaN, so a
-    diverging run stays visible in f). Raises RuntimeError where the extension is missing."""
+def relu_readout_mask(h: torch.Tensor, a: torch.Tensor, f: torch.Tensor,
+                      mask: bool = True) -> None:
+    """f[r, i] = Σ_j a[r, j] φ(h[r, i, j]) and (``mask``) h ← 1[h > 0], in one pass
+    (φ(NaN) = NaN, so a diverging run stays visible in f). Raises RuntimeError where the
+    extension is missing."""
     ext, why = _load()
     if ext is None:
         raise RuntimeError(f"twolayer's CPU kernels are {why}")
-    ext.relu_readout_mask(*relu_readout_mask_args(h, a, f))
+    ext.relu_readout_mask(*relu_readout_mask_args(h, a, f, mask))
 
 
 def scaled_rows(rhs: torch.Tensor, x: torch.Tensor, c: torch.Tensor, bias: bool) -> None:

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import torch
 
 from ..config import register_objective
+from .cpu_kernels import module as fused_module
+from .cpu_kernels import relu_readout_mask_args
 from .lanes import pool
 from .params import Params
 from .plan import DEFAULT_CHUNK_ELEMENTS, chunks, lane_plan, tuning, worker_threads
@@ -110,14 +112,17 @@ def preactivation(p: Params, x: torch.Tensor) -> torch.Tensor:
     return pre
 
 
-def _hidden_into(p: Params, rs: slice, xc: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
-    """φ(W x + b) of the runs ``rs`` for the samples xc [r, c, d], written into ``out``."""
+def _pre_into(p: Params, rs: slice, xc: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+    """W x + b of the runs ``rs`` for the samples xc [r, c, d], written into ``out``."""
     Wt = p.W[rs].transpose(1, 2)
     if p.b is None:
-        torch.bmm(xc, Wt, out=out)
-    else:
-        torch.baddbmm(p.b[rs].unsqueeze(1), xc, Wt, out=out)
-    return out.relu_()
+        return torch.bmm(xc, Wt, out=out)
+    return torch.baddbmm(p.b[rs].unsqueeze(1), xc, Wt, out=out)
+
+
+def _hidden_into(p: Params, rs: slice, xc: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+    """φ(W x + b) of the runs ``rs`` for the samples xc [r, c, d], written into ``out``."""
+    return _pre_into(p, rs, xc, out).relu_()
 
 
 def _readout_into(h: torch.Tensor, a: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
@@ -134,6 +139,9 @@ def forward(p: Params, x: torch.Tensor, budget: int = DEFAULT_CHUNK_ELEMENTS) ->
     """f(x) for every run: [R, n, o]. x is [R, n, d]."""
     R, n = x.shape[:2]
     out = x.new_empty(R, n, p.outputs)
+    # the C pass (cpu_kernels) for float32 on a CPU with one output, as in the gradient kernel
+    fused = (fused_module() if tuning().fused_cpu and x.device.type == "cpu"
+             and x.dtype == torch.float32 and p.outputs == 1 else None)
     k = worker_threads(R, n, p.m, budget, x.device)
     shape, lanes, split = lane_plan(R, n, p.m, budget, x.device, k)
 
@@ -143,8 +151,17 @@ def forward(p: Params, x: torch.Tensor, budget: int = DEFAULT_CHUNK_ELEMENTS) ->
 
         def block(rs: slice, ns: slice) -> None:
             xc = x[rs, ns]
-            h = _hidden_into(p, rs, xc, buf[: xc.shape[0], : xc.shape[1]])
-            _readout_into(h, p.a[rs], out[rs, ns])
+            h = buf[: xc.shape[0], : xc.shape[1]]
+            if fused is not None:  # relu and readout in one C pass over W x + b
+                try:
+                    args = relu_readout_mask_args(h, p.a[rs, :, 0], out[rs, ns, 0], mask=False)
+                except ValueError:  # a layout the C loop does not take
+                    args = None
+                if args is not None:
+                    _pre_into(p, rs, xc, h)
+                    fused.relu_readout_mask(*args)
+                    return
+            _readout_into(_hidden_into(p, rs, xc, h), p.a[rs], out[rs, ns])
 
         if counter is None:
             for rs, ns in mine:
