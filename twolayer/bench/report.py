@@ -358,22 +358,26 @@ NOTES = """## How the engine gets there
 - **What did not help** (measured on the 2-core CPU): `torch.compile` of the elementwise part of
   a block (relu, readout and mask fused into one pass) was slower than the eager ops (78 against
   73 ms per step, single thread, R = 64) and took 6–25 s to compile, so the engine has no
-  compile option (the C pass above does that fusion); taking the parameter update and the loss
-  inside the workers, each block updating its runs right after its gradient GEMM (median ratio
-  of 40 paired 10-step calls at R = 64: 1.02, 0.99 and 1.00 in three runs, quartiles 0.91–1.13:
-  no difference within the noise, so not kept); oneDNN's fused linear + relu (~5% on the forward
-  GEMM alone, through a private op with no `out=`; inside the step, one call per run with the
-  backward GEMM per run too, the step was slower: paired ratio 0.90 over 30 rounds, 2026-12-03 —
-  not used); blocks of ¼–½ or 2–4 times the size (re-measured at R = 64, median time of 30
-  interleaved repetitions relative to the default: ½ the size 0.99, ¼ 1.05, ⅛ 1.20: the dispatch
-  of more, smaller ops outweighs the smaller cache footprint); one huge block ([R, n, m] at
-  once: ~2.5× slower, it streams from memory); a bmm or `vecdot` readout, or one wide GEMM of
-  the block's runs' a against its transposed activations (1.6–2.4× slower than the mv calls,
-  which themselves take about twice a plain pass over the block); the gradient GEMM as Mᵀ[c ⊙ x,
-  c] (~15% slower than its transpose [c ⊙ x, c]ᵀ M); keeping −y and −y s across full-batch steps
-  instead of refilling them every step (paired ratio 1.01 and 1.00 over 150 single steps: no
-  difference). The profile in "The step against its two-GEMM limit" above shows where the rest
-  of the step goes.
+  compile option (the C pass above does that fusion); one C pass per row that also forms the
+  logistic coefficient c_i and writes c_i 1[h_ij > 0] (and the bias gradient), so that the
+  backward GEMM is Xᵀ(c ⊙ M) with no right-hand side to build: slower than the C pass plus the
+  small right-hand-side loop (paired ratio 0.97 over 60 rounds of 3 steps at R = 64, 2026-12-03;
+  the second pass over each row and one exp per sample cost more than the loop it saved); taking
+  the parameter update and the loss inside the workers, each block updating its runs right after
+  its gradient GEMM (median ratio of 40 paired 10-step calls at R = 64: 1.02, 0.99 and 1.00 in
+  three runs, quartiles 0.91–1.13: no difference within the noise, so not kept); oneDNN's fused
+  linear + relu (~5% on the forward GEMM alone, through a private op with no `out=`; inside the
+  step, one call per run with the backward GEMM per run too, the step was slower: paired ratio
+  0.90 over 30 rounds, 2026-12-03 — not used); blocks of ¼–½ or 2–4 times the size (re-measured
+  at R = 64, median time of 30 interleaved repetitions relative to the default: ½ the size 0.99,
+  ¼ 1.05, ⅛ 1.20: the dispatch of more, smaller ops outweighs the smaller cache footprint); one
+  huge block ([R, n, m] at once: ~2.5× slower, it streams from memory); a bmm or `vecdot`
+  readout, or one wide GEMM of the block's runs' a against its transposed activations (1.6–2.4×
+  slower than the mv calls, which themselves take about twice a plain pass over the block); the
+  gradient GEMM as Mᵀ[c ⊙ x, c] (~15% slower than its transpose [c ⊙ x, c]ᵀ M); keeping −y and
+  −y s across full-batch steps instead of refilling them every step (paired ratio 1.01 and 1.00
+  over 150 single steps: no difference). The profile in "The step against its two-GEMM limit"
+  above shows where the rest of the step goes.
 """
 
 
