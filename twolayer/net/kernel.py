@@ -91,7 +91,9 @@ class Workspace:
     reused across steps so that the hot loop allocates nothing large.
 
     The kernel walks the [R, n, m] activations block by block (:func:`plan.block_shape`). In one
-    block, one buffer holds in turn pre = W x + b, φ(pre) and 1[pre > 0] (in place). For one
+    block, one buffer holds in turn pre = W x + b, φ(pre) and 1[pre > 0] (in place); with the C
+    pass of :mod:`cpu_kernels` (float32 on a CPU with AVX2 and FMA, one output, a fixed second
+    layer) pre becomes 1[pre > 0] in the same pass that computes the readout f = φ(pre) a. For one
     output (o = 1) it uses δ_ij = c_i a_j 1[pre_ij > 0] to write the first-layer gradient as
 
         ∇_{w_j} = a_j Σ_i 1[pre_ij > 0] c_i x_i,   ∇_{b_j} = a_j Σ_i 1[pre_ij > 0] c_i,
