@@ -164,3 +164,27 @@ def test_opening_a_store_removes_a_killed_writers_old_temporaries(monkeypatch, t
     os.utime(old, (past, past))
     assert main(["check", "fakepaper", "--records", str(tmp_path)]) == 0
     assert not old.exists() and young.exists()  # a young one may be a live writer's
+
+
+def test_the_code_fingerprint_covers_python_and_c_sources_of_run_code(tmp_path) -> None:
+    """A changed .py or .c file of run-producing code changes the fingerprint (so stored runs
+    retrain); a changed file under a NOT_RUN_CODE folder or a file of another kind does not."""
+    from twolayer.experiments import code_fingerprint, source_fingerprint
+
+    (tmp_path / "net").mkdir()
+    (tmp_path / "claims").mkdir()
+    (tmp_path / "net" / "kernel.py").write_text("x = 1\n")
+    (tmp_path / "net" / "_cpu_kernels.c").write_text("int f(void) { return 1; }\n")
+    (tmp_path / "claims" / "paper.py").write_text("y = 1\n")
+    (tmp_path / "net" / "notes.txt").write_text("a\n")
+    base = source_fingerprint(tmp_path)
+    changes = {("net", "_cpu_kernels.c"): True, ("net", "kernel.py"): True,
+               ("claims", "paper.py"): False, ("net", "notes.txt"): False}
+    for (folder, name), counts in changes.items():
+        path = tmp_path / folder / name
+        before = path.read_text()
+        path.write_text(before + "/* changed */\n")
+        assert (source_fingerprint(tmp_path) != base) == counts, name
+        path.write_text(before)
+        assert source_fingerprint(tmp_path) == base
+    assert len(code_fingerprint()) == 16

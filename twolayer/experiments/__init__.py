@@ -87,8 +87,13 @@ def _file_digest(path: str | os.PathLike[str]) -> str:
 @lru_cache(maxsize=1)
 def code_fingerprint() -> str:
     """SHA-256 (16 hex digits) over the source of every run-producing module of twolayer (the C
-    source of its CPU kernels included)."""
-    root = Path(__file__).resolve().parent.parent
+    source of its CPU kernels included): :func:`source_fingerprint` of the package."""
+    return source_fingerprint(Path(__file__).resolve().parent.parent)
+
+
+def source_fingerprint(root: Path) -> str:
+    """SHA-256 (16 hex digits) over the ``*.py`` and ``*.c`` files under ``root`` (a package
+    directory), their paths included, except those under :data:`NOT_RUN_CODE`."""
     h = hashlib.sha256()
     for path in sorted([*root.rglob("*.py"), *root.rglob("*.c")]):
         rel = path.relative_to(root).as_posix()
