@@ -28,6 +28,7 @@ from core_oracles import autograd_grads, forward_one, leaves, sample_losses
 from twolayer import net
 from twolayer.net import cpu_kernels
 from twolayer.net.model import LOSSES, Loss
+from twolayer.threads import intra_op_threads
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 
@@ -200,9 +201,7 @@ def test_the_kernel_with_the_fused_pass_against_torch_and_autograd(ext, tune, sq
     tune(cache_block_elements=2 * n * m)  # several blocks of runs
     if threads == 2:
         tune(worker_min_elements=0)
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
+    with intra_op_threads(threads):
         ws = net.Workspace(p, n)
         assert ws.fused is ext and all(B.fused is not None for lane in ws._lanes(p, x)
                                        for B in (lane if isinstance(lane[0], net.kernel._Block)
@@ -215,8 +214,6 @@ def test_the_kernel_with_the_fused_pass_against_torch_and_autograd(ext, tune, sq
         plain = net.Workspace(p, n)
         assert plain.fused is None
         g_torch, loss_torch, out_torch = net.loss_gradients(p, x, y, objective, workspace=plain)
-    finally:
-        torch.set_num_threads(before)
     torch.testing.assert_close(out_fused, out_torch, rtol=1e-5, atol=1e-6)
     torch.testing.assert_close(loss_fused, loss_torch, rtol=1e-5, atol=1e-6)
     for k in g_torch:
@@ -279,9 +276,7 @@ def test_in_step_segments_with_the_fused_pass(ext, tune, threads):
     from twolayer.probes import ProbeState, run_probes, segment_split
 
     tune(worker_min_elements=0)
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
+    with intra_op_threads(threads):
         cfg = DataConfig(d=5, n=36, n_test=10, noise=0.25, noise_model="per-cluster")
         data = sample_dataset(cfg, list(range(9)), torch.float32)
         p = net.init_params(NetConfig(m=38, bias=True), 5, list(range(9)), init_var=0.3,
@@ -298,8 +293,6 @@ def test_in_step_segments_with_the_fused_pass(ext, tune, threads):
                      for pr in (unit if isinstance(unit, list) else [unit])]
             assert pairs and all((g.fused is not None) == fused for _, g in pairs)
             results.append((ws.gram.clone(), ws.gradients(p), ws.out.clone(), ws.loss.clone()))
-    finally:
-        torch.set_num_threads(before)
     (gram_f, g_f, out_f, loss_f), (gram_t, g_t, out_t, loss_t) = results
     torch.testing.assert_close(gram_f, gram_t, rtol=1e-4, atol=1e-9)
     torch.testing.assert_close(out_f, out_t, rtol=1e-5, atol=1e-6)
@@ -349,14 +342,10 @@ def test_forward_with_the_fused_pass(ext, tune, monkeypatch, bias, threads):
             return ext.relu_readout_mask(*args)
 
     monkeypatch.setattr(model, "fused_module", lambda: Counting())
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
+    with intra_op_threads(threads):
         f_fused = net.forward(p, x)
         tune(fused_cpu=False)
         f_torch = net.forward(p, x)
-    finally:
-        torch.set_num_threads(before)
     assert calls and set(calls) == {0}  # the C pass ran, without the mask
     torch.testing.assert_close(f_fused, f_torch, rtol=1e-5, atol=1e-6)
     for r in (0, R - 1):
