@@ -158,11 +158,17 @@ def test_the_step_profile_counts_the_ops_of_the_worker_lanes(tune, fused) -> Non
     """profile_step sees the ops that run on the worker threads (the GEMMs run only there when
     the lanes are on): per block and step the two GEMMs and, for blocks this small, the readout
     as a third bmm (bigger blocks use one mv per run) and the mask; with the fused C pass
-    (net.cpu_kernels) the GEMMs and the C pass under its own name instead of readout and mask;
-    shares that add up to 1."""
+    (net.cpu_kernels) the GEMMs and the C pass under its own name instead of readout and mask
+    (with AVX-512 the forward GEMM inside the C pass: one GEMM per block); the update once per
+    unit of runs, inside the lanes; shares that add up to 1."""
     from twolayer.bench.limit import GEMM_OPS, profile_step
-    from twolayer.net.cpu_kernels import module
-    from twolayer.net.kernel import RELU_READOUT_MASK, SCALED_ROWS
+    from twolayer.net.cpu_kernels import fused_forward, module
+    from twolayer.net.kernel import (
+        DESCEND_ROWS,
+        FORWARD_RELU_MASK,
+        RELU_READOUT_MASK,
+        SCALED_ROWS,
+    )
     from twolayer.threads import intra_op_threads
 
     if fused and module() is None:
@@ -180,21 +186,27 @@ def test_the_step_profile_counts_the_ops_of_the_worker_lanes(tune, fused) -> Non
         assert readout_bmm == (0 if fused else blocks)
         assert all((B.fused is not None) == fused for unit in plan for B in unit)
 
-        def step() -> None:
-            ws.run(params, x, y, "logistic", 1.0 / x.shape[1])
-            ws.descend(params, 0.1)
+        units = len(ws.units)
+
+        def step() -> None:  # as training takes it: the update inside the lanes
+            ws.run(params, x, y, "logistic", 1.0 / x.shape[1], lr=0.1)
 
         pr = profile_step(step, 3)
     if pr is None:
         pytest.skip("this torch cannot profile other threads")
     calls = {o["op"]: o["calls_per_step"] for o in pr["ops"]}
-    assert sum(calls.get(k, 0) for k in GEMM_OPS) == 2 * blocks + readout_bmm
+    forward = fused and fused_forward()
+    gemms = (1 if forward else 2) * blocks + readout_bmm
+    assert sum(calls.get(k, 0) for k in GEMM_OPS) == gemms
     if fused:
-        assert calls.get(RELU_READOUT_MASK) == blocks and calls.get(SCALED_ROWS) == blocks
-        assert "aten::gt_" not in calls
+        assert calls.get(FORWARD_RELU_MASK if forward else RELU_READOUT_MASK) == blocks
+        assert (RELU_READOUT_MASK if forward else FORWARD_RELU_MASK) not in calls
+        assert calls.get(SCALED_ROWS) == blocks and calls.get(DESCEND_ROWS) == units
+        assert "aten::gt_" not in calls and "aten::addcmul_" not in calls
     else:
         assert calls.get("aten::gt_") == blocks  # the mask: one per block
-        assert RELU_READOUT_MASK not in calls
+        assert calls.get("aten::addcmul_") == units  # the update: one per unit of runs
+        assert RELU_READOUT_MASK not in calls and DESCEND_ROWS not in calls
     assert sum(o["share"] for o in pr["ops"]) == pytest.approx(1.0)
     assert 0 < pr["gemm_share"] < 1
     assert pr["gemm_share"] == pytest.approx(sum(o["share"] for o in pr["ops"]

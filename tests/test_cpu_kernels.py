@@ -263,7 +263,8 @@ def test_records_say_which_cpu_kernel_ran():
 
     env = environment(torch.device("cpu"))
     assert env["cpu_kernels"] == cpu_kernels.status()
-    assert env["cpu_kernels"].startswith(("fused (avx2+fma)", "torch ("))
+    assert env["cpu_kernels"] in ("fused (avx2+fma)", "fused (avx2+fma, avx512 forward)") \
+        or env["cpu_kernels"].startswith("torch (")
 
 
 @pytest.mark.parametrize("threads", [1, 2])
@@ -341,6 +342,10 @@ def test_forward_with_the_fused_pass(ext, tune, monkeypatch, bias, threads):
             calls.append(args[-1])
             return ext.relu_readout_mask(*args)
 
+        def forward_relu_mask(self, *args):  # with AVX-512: the forward GEMM in the pass
+            calls.append(args[-1])
+            return ext.forward_relu_mask(*args)
+
     monkeypatch.setattr(model, "fused_module", lambda: Counting())
     with intra_op_threads(threads):
         f_fused = net.forward(p, x)
@@ -352,3 +357,184 @@ def test_forward_with_the_fused_pass(ext, tune, monkeypatch, bias, threads):
         b = None if p.b is None else p.b[r].double()
         ref = forward_one(p.W[r].double(), p.a[r].double(), b, x[r].double())
         torch.testing.assert_close(f_fused[r].double(), ref, rtol=1e-5, atol=1e-6)
+
+
+# ---- forward_relu_mask: the forward GEMM in the same pass (AVX-512) -----------------------------
+
+def forward_inputs(rows, cols, m, d, bias, seed):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(rows, cols, d, generator=g)
+    W = torch.randn(rows, m, d, generator=g) / math.sqrt(d)
+    b = torch.randn(rows, m, generator=g) if bias else None
+    a = torch.randn(rows, m, generator=g) / math.sqrt(m)
+    return x, W, b, a
+
+
+def forward_float64(x, W, b, a):
+    """H = x Wᵀ + b and f = relu(H) a in float64: the oracle."""
+    H = torch.einsum("rcd,rmd->rcm", x.double(), W.double())
+    if b is not None:
+        H = H + b.double().unsqueeze(1)
+    return H, torch.einsum("rcm,rm->rc", H.relu(), a.double())
+
+
+# columns: tails m mod 16 and the 32/16 column tiles; rows: multiples of the 8-row tile and not
+@pytest.mark.parametrize("rows,cols,m,d,bias", [
+    (2, 16, 400, 50, False), (1, 13, 33, 7, True), (3, 9, 48, 1, False), (1, 3, 5, 2, True),
+    (2, 24, 16, 3, True), (1, 8, 31, 50, False), (2, 17, 64, 9, False),
+])
+def test_forward_relu_mask_against_float64(ext, rows, cols, m, d, bias):
+    x, W, b, a = forward_inputs(rows, cols, m, d, bias, seed=rows * 1000 + m)
+    H, f_ref = forward_float64(x, W, b, a)
+    h, f = torch.full((rows, cols, m), 7.0), torch.full((rows, cols), 7.0)
+    cpu_kernels.forward_relu_mask(x, W, b, a, h, f)
+    torch.testing.assert_close(f.double(), f_ref, rtol=1e-5, atol=1e-5)
+    clear = H.abs() > 1e-4  # away from the boundary float32 rounding could cross
+    assert torch.equal(h[clear], (H[clear] > 0).float())
+    assert set(h.unique().tolist()) <= {0.0, 1.0}
+    h_pre, f2 = torch.empty(rows, cols, m), torch.empty(rows, cols)
+    cpu_kernels.forward_relu_mask(x, W, b, a, h_pre, f2, mask=False)  # H itself
+    torch.testing.assert_close(h_pre.double(), H, rtol=1e-5, atol=1e-5)
+    assert torch.equal(f2, f)
+
+
+def test_forward_relu_mask_reads_out_in_the_order_of_relu_readout_mask(ext):
+    """The readout of forward_relu_mask is relu_readout_mask's on the H it computed: the same
+    bits (the documented order of the sum: 16 lanes, a fixed tree, the tail)."""
+    for m in (16, 45, 400):
+        x, W, b, a = forward_inputs(2, 19, m, 11, True, seed=m)
+        h_pre, f = torch.empty(2, 19, m), torch.empty(2, 19)
+        cpu_kernels.forward_relu_mask(x, W, b, a, h_pre, f, mask=False)
+        f_pass = torch.empty(2, 19)
+        cpu_kernels.relu_readout_mask(h_pre.clone(), a, f_pass)
+        assert torch.equal(f, f_pass), m
+
+
+def test_forward_relu_mask_avx512_and_portable_give_the_same_bits(ext):
+    if ext.forward_path() != "avx512":
+        pytest.skip("no AVX-512 on this CPU: the step keeps the GEMM; the portable path is "
+                    "checked against float64 above")
+    for rows, cols, m, d, bias in [(2, 40, 400, 50, False), (1, 13, 45, 7, True)]:
+        x, W, b, a = forward_inputs(rows, cols, m, d, bias, seed=cols)
+        outs = []
+        for avx512 in (True, False):
+            ext.set_avx512(avx512)
+            try:
+                h, f = torch.empty(rows, cols, m), torch.empty(rows, cols)
+                cpu_kernels.forward_relu_mask(x, W, b, a, h, f)
+            finally:
+                ext.set_avx512(True)
+            outs.append((h, f))
+        assert torch.equal(outs[0][0], outs[1][0]) and torch.equal(outs[0][1], outs[1][1])
+
+
+def test_forward_relu_mask_on_views_and_with_nan(ext):
+    """The kernel's blocks: x[rs, ns], W[rs], h = act[:r, :c] of a larger buffer, f = out[rs, ns,
+    0]; nothing outside the views is written, and a NaN input gives a NaN output, mask 0."""
+    R, n, m, d = 4, 20, 37, 6
+    x, W, b, a = forward_inputs(R, n, m, d, True, seed=4)
+    x[2, 5, 3] = float("nan")
+    act = torch.full((3, 16, m), 9.0)
+    out = torch.full((R, n, 1), -3.0)
+    rs, ns = slice(1, 3), slice(4, 14)
+    h, f = act[:2, :10], out[rs, ns, 0]
+    cpu_kernels.forward_relu_mask(x[rs, ns], W[rs], b[rs], a[rs], h, f)
+    H, f_ref = forward_float64(x[rs, ns], W[rs], b[rs], a[rs])
+    ok = ~torch.isnan(f_ref)
+    torch.testing.assert_close(f.double()[ok], f_ref[ok], rtol=1e-5, atol=1e-5)
+    assert math.isnan(f[1, 1]) and torch.isnan(f).sum() == 1  # sample 5 of run 2
+    assert torch.equal(h[1, 1], torch.zeros(m))  # 1[NaN > 0] = 0
+    assert (act[2] == 9.0).all() and (act[:2, 10:] == 9.0).all()
+    keep = torch.ones(R, n, dtype=torch.bool)
+    keep[rs, ns] = False
+    assert (out[..., 0][keep] == -3.0).all()
+
+
+def test_forward_relu_mask_args_refuse_other_layouts():
+    x, W, a = torch.zeros(2, 3, 4), torch.zeros(2, 5, 4), torch.zeros(2, 5)
+    h, f, s = torch.zeros(2, 3, 5), torch.zeros(2, 3), torch.zeros(20)
+    cpu_kernels.forward_relu_mask_args(x, W, None, a, h, f, s)  # the layout it takes
+    with pytest.raises(ValueError, match="strides"):
+        cpu_kernels.forward_relu_mask_args(x, W.transpose(1, 2).contiguous().transpose(1, 2),
+                                           None, a, h, f, s)
+    with pytest.raises(ValueError, match="scratch"):
+        cpu_kernels.forward_relu_mask_args(x, W, None, a, h, f, torch.zeros(19))
+    with pytest.raises(ValueError, match="float32"):
+        cpu_kernels.forward_relu_mask_args(x.double(), W, None, a, h, f, s)
+    with pytest.raises(ValueError, match="shape"):
+        cpu_kernels.forward_relu_mask_args(x, W, torch.zeros(2, 4), a, h, f, s)
+
+
+def test_the_step_takes_the_forward_pass_where_the_cpu_has_avx512(ext):
+    p, x, y = make32(4, 30, 40, 6, True, seed=2)
+    ws = net.Workspace(p, 30)
+    blocks = [B for lane in ws._lanes(p, x)
+              for B in (lane if isinstance(lane[0], net.kernel._Block)
+                        else [b for u in lane for b in u])]
+    assert all((B.fused[5] is not None) == cpu_kernels.fused_forward() for B in blocks)
+    assert cpu_kernels.status().endswith(
+        "avx512 forward)" if cpu_kernels.fused_forward() else "(avx2+fma)")
+
+
+# ---- descend_rows and the update inside the worker lanes ----------------------------------------
+
+@pytest.mark.parametrize("m,d,bias", [(400, 50, False), (37, 13, True), (8, 8, True),
+                                      (5, 3, False)])
+def test_descend_rows_against_its_formula(ext, m, d, bias):
+    """W + (−α Gᵀ) ⊙ a, each product and sum rounded in float32 as written (PyTorch ops, one
+    rounding each): the same bits; the AVX2 path (8 x 8 tiles) and the portable one alike."""
+    g = torch.Generator().manual_seed(m)
+    R = 3
+    W = torch.randn(R, m, d, generator=g)
+    b = torch.randn(R, m, generator=g) if bias else None
+    G = torch.randn(R, d + int(bias), m, generator=g)
+    a = torch.randn(R, m, generator=g)
+    lr = 0.37
+    v = torch.tensor(-lr, dtype=torch.float32)
+    W_ref = W + (v * G[:, :d].transpose(1, 2)) * a.unsqueeze(-1)
+    b_ref = b + (v * G[:, d]) * a if bias else None
+    for vector in (True, False):
+        ext.set_vector(vector)
+        try:
+            W2, b2 = W.clone(), b.clone() if bias else None
+            cpu_kernels.descend_rows(W2, b2, G, a, lr)
+        finally:
+            ext.set_vector(True)
+        assert torch.equal(W2, W_ref), vector
+        if bias:
+            assert torch.equal(b2, b_ref), vector
+
+
+@pytest.mark.parametrize("fused", [True, False])
+@pytest.mark.parametrize("bias", [False, True])
+def test_the_update_inside_the_lanes_is_descend(ext, tune, fused, bias):
+    """run(..., lr) on worker lanes (each updates its runs after their last block) leaves the
+    same parameters and gradient as run() then descend() in the caller."""
+    tune(worker_min_elements=0, cache_block_elements=30 * 40, fused_cpu=fused)
+    with intra_op_threads(2):
+        p, x, y = make32(9, 30, 40, 6, bias, seed=8)  # 9 blocks of one run: ≥ 4 per lane
+        ws = net.Workspace(p, 30)
+        assert ws.workers == 2 and ws.units is not None and (ws.fused is not None) == fused
+        q = p.clone()
+        ws.run(p, x, y, "logistic", 1 / 30, lr=0.3)
+        G_lanes = ws.G.clone()
+        ws2 = net.Workspace(q, 30)
+        ws2.run(q, x, y, "logistic", 1 / 30)
+        ws2.descend(q, 0.3)
+    assert torch.equal(G_lanes, ws2.G)
+    assert torch.equal(p.W, q.W) and not torch.equal(p.W, make32(9, 30, 40, 6, bias, seed=8)[0].W)
+    if bias:
+        assert torch.equal(p.b, q.b)
+
+
+def test_forward_relu_mask_counts_zero_as_inactive(ext):
+    """H = 0 exactly (a zero row of W, no bias) gives the mask 0, as torch's gt_(0), in the
+    vector tiles and in the tail columns alike."""
+    x, W, _, a = forward_inputs(1, 11, 45, 4, False, seed=3)
+    zero = [5, 20, 40]  # a 32-wide tile, the 16-wide group, the tail (45 mod 16 = 13)
+    W[0, zero] = 0.0
+    h, f = torch.empty(1, 11, 45), torch.empty(1, 11)
+    cpu_kernels.forward_relu_mask(x, W, None, a, h, f)
+    assert (h[0][:, zero] == 0).all()
+    H, f_ref = forward_float64(x, W, None, a)
+    torch.testing.assert_close(f.double(), f_ref, rtol=1e-5, atol=1e-5)

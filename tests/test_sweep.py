@@ -159,9 +159,12 @@ net.init_var = [0.001, 0.01]
 
 
 def test_a_batched_group_reproduces_simulate_point_by_point(single_thread) -> None:
-    """Oracle: ``simulate`` of each point alone. The training (errors, baselines, static
-    arrays) is bitwise equal; probe reductions may differ by float32 rounding (the batched
-    kernels see a different run count)."""
+    """Oracle: ``simulate`` of each point alone. The data and initial weights (static arrays)
+    and the baselines are bitwise equal; the training agrees to float32 rounding: PyTorch's
+    vectorised sigmoid and softplus round the last elements of a tensor (past its last full
+    pair of vectors) by another code path, so a run's loss coefficients can differ in the last
+    bit with its position in the batch; probe reductions likewise (the batched kernels see a
+    different run count)."""
     spec = loads(TINY + "[axes]\ndata.noise = [0.0, 0.2]\nnet.init_var = [0.001, 0.01]\n")
     points = spec.points()
     outs = run_group([p.config.to_dict() for p in points], "cpu", None)
@@ -172,7 +175,7 @@ def test_a_batched_group_reproduces_simulate_point_by_point(single_thread) -> No
         assert rec.run_id == ref.run_id == p.run_id
         assert set(rec.arrays) == set(ref.arrays)
         for k in ref.arrays:
-            if k.startswith(("errors/", "baseline/", "static/")):
+            if k.startswith(("baseline/", "static/")):
                 assert np.array_equal(rec.arrays[k], ref.arrays[k], equal_nan=True), k
             else:
                 np.testing.assert_allclose(rec.arrays[k], ref.arrays[k], rtol=1e-5, atol=1e-7,

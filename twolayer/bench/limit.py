@@ -23,7 +23,14 @@ import torch
 
 from .. import net
 from ..net import cpu_kernels, kernel
-from ..net.kernel import RELU_READOUT_MASK, SCALED_ROWS, _gemm_acc, _take
+from ..net.kernel import (
+    DESCEND_ROWS,
+    FORWARD_RELU_MASK,
+    RELU_READOUT_MASK,
+    SCALED_ROWS,
+    _gemm_acc,
+    _take,
+)
 from ..net.lanes import pool
 from ..threads import intra_op_threads, threads_for
 
@@ -54,6 +61,8 @@ OP_ROLES = {
     "aten::copy_": "copies (labels, loss)",
     RELU_READOUT_MASK: "relu, readout and mask in one C pass (net.cpu_kernels)",
     SCALED_ROWS: "right-hand side x c (C)",
+    FORWARD_RELU_MASK: "forward GEMM H = X Wᵀ with relu, readout and mask in one C pass (AVX-512)",
+    DESCEND_ROWS: "update W ← W − α a ⊙ Gᵀ, per block of runs in its worker (C)",
 }
 GEMM_OPS = ("aten::bmm", "aten::baddbmm")
 
@@ -125,13 +134,11 @@ def step_against_limit(data, params, lr: float = 0.1, steps: int = 10, rounds: i
             with net.use_tuning(fused_cpu=False):
                 ws_torch = net.Workspace(p, n)
 
-        def engine_step() -> None:
-            ws.run(p, x, y, "logistic", 1.0 / n)
-            ws.descend(p, lr)
+        def engine_step() -> None:  # as training takes it (GDStepper): gradient and update
+            ws.run(p, x, y, "logistic", 1.0 / n, lr=lr)
 
         def torch_step() -> None:
-            ws_torch.run(p, x, y, "logistic", 1.0 / n)
-            ws_torch.descend(p, lr)
+            ws_torch.run(p, x, y, "logistic", 1.0 / n, lr=lr)
 
         def limit_step() -> None:  # the engine's own schedule (Workspace.run), GEMMs only
             lanes = ws._lanes(p, x)

@@ -5,7 +5,12 @@ between the two GEMMs is, in eager PyTorch, three passes over the block's pre-ac
 H [r, c, m]: relu, the readout f_i = Σ_j a_j φ(h_ij) (one ``mv`` per run) and the mask
 M = 1[H > 0]. :func:`relu_readout_mask` does them in one pass, in place (or, for the forward
 pass :func:`twolayer.net.forward`, the readout alone); :func:`scaled_rows` builds the backward
-GEMM's right-hand side [c_i x_i, c_i]. The readout's sum is taken in one
+GEMM's right-hand side [c_i x_i, c_i]; on a CPU with AVX-512, :func:`forward_relu_mask` also
+does the forward GEMM H = X Wᵀ in the same pass, tile by tile in registers, so that H is never
+written (only the mask); :func:`descend_rows` takes the gradient step from the
+backward GEMM's output G = [c x, c]ᵀ M (W ← W + (−α Gᵀ) ⊙ a, read in tiles that it transposes
+in registers: PyTorch's ``addcmul_`` reads the transposed G element by element and takes
+several times as long). The readout's sum is taken in one
 fixed order (16 partial sums of fused multiply-adds, a fixed tree, then the tail) on every
 machine; it differs from ``mv``'s order, so the outputs agree with the PyTorch path to float
 rounding, not bit for bit.
@@ -51,14 +56,24 @@ def module() -> ModuleType | None:
     return ext if ext is not None and ext.vector_path() == "avx2+fma" else None
 
 
+def fused_forward() -> bool:
+    """Whether the step takes :func:`forward_relu_mask` (the forward GEMM with the relu, readout
+    and mask pass) in place of the library's GEMM and :func:`relu_readout_mask`: where the CPU
+    has AVX-512 (its portable path is far slower than a GEMM)."""
+    ext = module()
+    return ext is not None and ext.forward_path() == "avx512"
+
+
 def status() -> str:
-    """What the CPU kernel uses, for records and ``--version``-like reports: ``fused (avx2+fma)``
-    or ``torch (<why>)``."""
+    """What the CPU kernel uses, for records and ``--version``-like reports: ``fused (avx2+fma)``,
+    ``fused (avx2+fma, avx512 forward)`` (with :func:`fused_forward`) or ``torch (<why>)``."""
     ext, why = _load()
     if ext is None:
         return f"torch (extension {why})"
     path = ext.vector_path()
-    return f"fused ({path})" if path == "avx2+fma" else "torch (no AVX2 and FMA on this CPU)"
+    if path != "avx2+fma":
+        return "torch (no AVX2 and FMA on this CPU)"
+    return "fused (avx2+fma, avx512 forward)" if fused_forward() else "fused (avx2+fma)"
 
 
 def _check(name: str, t: torch.Tensor, shape: tuple[int, ...], inner: tuple[int, ...]) -> None:
@@ -98,6 +113,46 @@ def scaled_rows_args(rhs: torch.Tensor, x: torch.Tensor, c: torch.Tensor, bias: 
             x.stride(0), x.stride(1), c.stride(0))
 
 
+def forward_relu_mask_args(x: torch.Tensor, W: torch.Tensor, b: torch.Tensor | None,
+                           a: torch.Tensor, h: torch.Tensor, f: torch.Tensor,
+                           scratch: torch.Tensor, mask: bool = True) -> tuple:
+    """The checked argument tuple of :func:`forward_relu_mask` for x [r, c, d] (unit stride in
+    d), W [r, m, d] (each run contiguous), b [r, m] or None, a [r, m] (unit strides), h [r, c, m]
+    (rows of m contiguous, each run's rows back to back), f [r, c] and a float32 scratch buffer
+    of at least d·m elements (W packed as Wᵀ, one run at a time)."""
+    r, c, d = x.shape
+    m = W.shape[1]
+    _check("x", x, (r, c, d), (1,))
+    _check("W", W, (r, m, d), (d, 1))
+    _check("a", a, (r, m), (1,))
+    _check("h", h, (r, c, m), (m, 1))
+    _check("f", f, (r, c), ())
+    if b is not None:
+        _check("b", b, (r, m), (1,))
+    if scratch.dtype != torch.float32 or not scratch.is_contiguous() or scratch.numel() < d * m:
+        raise ValueError(f"scratch: needs {d * m} contiguous float32 elements")
+    return (x.data_ptr(), W.data_ptr(), 0 if b is None else b.data_ptr(), a.data_ptr(),
+            h.data_ptr(), f.data_ptr(), scratch.data_ptr(), r, c, m, d, x.stride(0), x.stride(1),
+            W.stride(0), 0 if b is None else b.stride(0), a.stride(0), h.stride(0), f.stride(0),
+            f.stride(1), int(mask))
+
+
+def descend_rows_args(W: torch.Tensor, b: torch.Tensor | None, G: torch.Tensor,
+                      a: torch.Tensor) -> tuple:
+    """The checked argument tuple (without the learning rate, which comes last at each call) of
+    :func:`descend_rows` for W [r, m, d] and G [r, d + bias, m] (each run contiguous), b [r, m]
+    or None and a [r, m] (unit strides)."""
+    r, m, d = W.shape
+    w = d + int(b is not None)
+    _check("W", W, (r, m, d), (d, 1))
+    _check("G", G, (r, w, m), (m, 1))
+    _check("a", a, (r, m), (1,))
+    if b is not None:
+        _check("b", b, (r, m), (1,))
+    return (W.data_ptr(), 0 if b is None else b.data_ptr(), G.data_ptr(), a.data_ptr(), r, m, d,
+            W.stride(0), 0 if b is None else b.stride(0), G.stride(0), a.stride(0))
+
+
 def relu_readout_mask(h: torch.Tensor, a: torch.Tensor, f: torch.Tensor,
                       mask: bool = True) -> None:
     """f[r, i] = Σ_j a[r, j] φ(h[r, i, j]) and (``mask``) h ← 1[h > 0], in one pass
@@ -115,3 +170,26 @@ def scaled_rows(rhs: torch.Tensor, x: torch.Tensor, c: torch.Tensor, bias: bool)
     if ext is None:
         raise RuntimeError(f"twolayer's CPU kernels are {why}")
     ext.scaled_rows(*scaled_rows_args(rhs, x, c, bias))
+
+
+def descend_rows(W: torch.Tensor, b: torch.Tensor | None, G: torch.Tensor, a: torch.Tensor,
+                 lr: float) -> None:
+    """W[r, j, k] ← W + (−α G[r, k, j]) a[r, j] and, with ``b``, b[r, j] ← b + (−α G[r, d, j])
+    a[r, j]: each element rounded in this order, without fused multiply-adds (float32)."""
+    ext, why = _load()
+    if ext is None:
+        raise RuntimeError(f"twolayer's CPU kernels are {why}")
+    ext.descend_rows(*descend_rows_args(W, b, G, a), float(lr))
+
+
+def forward_relu_mask(x: torch.Tensor, W: torch.Tensor, b: torch.Tensor | None, a: torch.Tensor,
+                      h: torch.Tensor, f: torch.Tensor, mask: bool = True) -> None:
+    """H = x Wᵀ (+ b), each element one fused multiply-add chain over k in order; then
+    f[r, i] = Σ_j a[r, j] φ(H[r, i, j]) in the order of :func:`relu_readout_mask` and h ← 1[H > 0]
+    (``mask``; else h ← H), without H going to memory. Raises RuntimeError where the extension
+    is missing."""
+    ext, why = _load()
+    if ext is None:
+        raise RuntimeError(f"twolayer's CPU kernels are {why}")
+    scratch = torch.empty(W.shape[1] * W.shape[2])
+    ext.forward_relu_mask(*forward_relu_mask_args(x, W, b, a, h, f, scratch, mask))

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import torch
 
-from .cpu_kernels import relu_readout_mask_args
+from .cpu_kernels import forward_relu_mask_args, relu_readout_mask_args
 from .kernel import Workspace, _Block, _block_hidden, _block_pre
 from .lanes import pool
 from .model import _hidden_into
@@ -75,7 +75,7 @@ class _GroupBlock:
     """Views of one block for :func:`_run_blocks_grouped` (built once per training call)."""
 
     __slots__ = ("flat", "perm", "x_s", "x_flat", "f_s", "ny_s", "c_t", "alt_x", "alt_c",
-                 "GT", "V", "nyt", "mv", "gemms", "empty", "batched", "alt", "fused")
+                 "GT", "V", "nyt", "mv", "gemms", "empty", "batched", "alt", "fused", "forward")
 
 
 def _padded_groups(spec: GroupSplit, rs: slice, n: int, device: torch.device, dtype: torch.dtype
@@ -112,7 +112,7 @@ def _group_plan(ws: Workspace, spec: GroupSplit, lanes: list[list[_Block]]) -> l
     if batched is None:
         batched = ws.out.device.type != "cpu"
     plan = []
-    for todo in lanes:
+    for lane, todo in enumerate(lanes):
         units = todo if ws.units is not None else None  # dynamic lanes: lists of units
         if units is not None:
             todo = [B for unit in units for B in unit]
@@ -139,7 +139,7 @@ def _group_plan(ws: Workspace, spec: GroupSplit, lanes: list[list[_Block]]) -> l
             g.GT = GT[:rows]
             g.V = V[:rows]
             g.nyt = ny_repeat[B.rs]
-            g.gemms, g.empty, g.batched, g.mv, g.fused = [], [], None, None, None
+            g.gemms, g.empty, g.batched, g.mv, g.fused, g.forward = [], [], None, None, None, None
             g.alt = alt[:rows]
             if batched:  # one padded GEMM per group for all the block's runs
                 g.batched = _padded_groups(spec, B.rs, n, xs.device, xs.dtype)
@@ -152,8 +152,12 @@ def _group_plan(ws: Workspace, spec: GroupSplit, lanes: list[list[_Block]]) -> l
             if ws.fused is not None:
                 try:
                     g.fused = relu_readout_mask_args(B.h, B.a[..., 0], g.f_s)
+                    if ws.scratch is not None:  # with AVX-512: the forward GEMM in that pass
+                        g.forward = forward_relu_mask_args(
+                            g.x_s, B.Wt.transpose(1, 2), None if B.b is None else B.b[:, 0],
+                            B.a[..., 0], B.h, g.f_s, ws.scratch[lane])
                 except ValueError:
-                    g.fused = None
+                    g.fused = g.forward = None
             for i in range(rows):
                 r = B.rs.start + i
                 for s, (a0, a1) in enumerate(spec.ranges[r]):
@@ -194,7 +198,10 @@ def _run_blocks_grouped(pairs: list[tuple[_Block, _GroupBlock]], ws: Workspace, 
     for B, g in pairs:
         n = B.xc.shape[1]
         torch.index_select(ws.x_rows, 0, g.flat, out=g.x_flat)  # x in group order
-        if g.fused is not None:  # f and the mask M in one C pass over pre
+        if g.forward is not None:  # pre, f and the mask M in one C pass (the step's own)
+            ws.fused.forward_relu_mask(*g.forward)
+            h = B.h
+        elif g.fused is not None:  # f and the mask M in one C pass over pre
             h = _block_pre(B, g.x_s)
             ws.fused.relu_readout_mask(*g.fused)
         else:

@@ -12,6 +12,7 @@ through the passes of a step. Autograd is only the test oracle.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from collections.abc import Callable, Iterator
 from typing import Protocol
@@ -19,8 +20,15 @@ from typing import Protocol
 import torch
 from torch.profiler import record_function
 
+from ..threads import intra_op_threads
+from .cpu_kernels import (
+    descend_rows_args,
+    forward_relu_mask_args,
+    fused_forward,
+    relu_readout_mask_args,
+    scaled_rows_args,
+)
 from .cpu_kernels import module as fused_module
-from .cpu_kernels import relu_readout_mask_args, scaled_rows_args
 from .lanes import pool
 from .model import Loss, loss_of
 from .params import Params
@@ -30,6 +38,8 @@ from .plan import DEFAULT_CHUNK_ELEMENTS, lane_plan, tuning, worker_threads
 # torch ops, so the profiler would not see them; bench.limit.profile_step switches it on)
 RELU_READOUT_MASK = "twolayer::relu_readout_mask"
 SCALED_ROWS = "twolayer::scaled_rows"
+FORWARD_RELU_MASK = "twolayer::forward_relu_mask"
+DESCEND_ROWS = "twolayer::descend_rows"
 NAME_C_PASSES = False
 
 # f = φ(pre) a per run by torch.mv (one call per run) above this many block elements r·c·m; below
@@ -83,7 +93,7 @@ class _Block:
 
     __slots__ = ("rs", "ns", "first", "xc", "Wt", "b", "h", "hT", "a", "aT", "out", "f0", "mv",
                  "c", "c0", "ny", "nys", "rhs", "rhs_x", "rhs_c", "rhsT", "G", "ca", "gW", "gb",
-                 "ga", "fused")
+                 "ga", "fused", "upd")
 
 
 class Workspace:
@@ -108,6 +118,13 @@ class Workspace:
     a fixed range. The views of every block are built once (per lane) and kept while the same
     data and parameter tensors are used (full-batch GD: every step), so a step issues only the
     arithmetic.
+
+    While the workers run, the calling thread issues its own few ops (−y before, the per-sample
+    loss after) on one intra-op thread: an OpenMP team started by the caller spins on a core
+    for a while after each op, and that core is a worker's (measured: the blocks of a step
+    2 ms, 13 %, slower after two-thread ops in the caller). For the same reason a gradient
+    step (:meth:`run` with ``lr``) updates each block of runs inside its worker as soon as its
+    gradient is complete, instead of one update over all runs in the caller afterwards.
     """
 
     def __init__(self, p: Params, n: int, budget: int = DEFAULT_CHUNK_ELEMENTS):
@@ -159,6 +176,9 @@ class Workspace:
         # second layer (a trained one needs φ(H) after the readout, for ∇a)
         self.fused = (fused_module() if tuning().fused_cpu and dev.type == "cpu"
                       and p.W.dtype == torch.float32 and o == 1 and not p.train_a else None)
+        # with AVX-512 the forward GEMM joins the C pass (W packed as Wᵀ in a lane's scratch)
+        self.scratch = ([new(d * m) for _ in range(lanes)]
+                        if self.fused is not None and fused_forward() else None)
 
     @staticmethod
     def _key(p: Params, n: int) -> tuple:
@@ -220,6 +240,7 @@ class Workspace:
         B.c = self.cbuf[lane][:rows, :cols]
         B.c0 = B.c[..., 0]
         B.ga = acc["ga"][rs] if "ga" in acc else None
+        B.upd = None
         if p.outputs == 1:
             B.ny, B.nys = self.ny[rs, ns], self.nys[rs, ns]
             B.rhs = self.rhs[lane][:rows, :cols]
@@ -227,6 +248,8 @@ class Workspace:
             B.rhs_c = B.rhs[..., d] if self.bias else None
             B.rhsT = B.rhs.transpose(1, 2)
             B.G = acc["G"][rs]
+            if not p.train_a and ns.stop == x.shape[1]:  # the runs' last samples: their update
+                B.upd = self._update(p, rs)
             B.fused = None
             if self.fused is not None:
                 try:
@@ -235,6 +258,10 @@ class Workspace:
                         relu_readout_mask_args(B.h, B.a[..., 0], B.f0),
                         self.fused.scaled_rows,
                         scaled_rows_args(B.rhs, B.xc, B.c0, self.bias),
+                        self.fused.forward_relu_mask,
+                        None if self.scratch is None else forward_relu_mask_args(
+                            B.xc, p.W[rs], B.b[:, 0] if B.b is not None else None,
+                            B.a[..., 0], B.h, B.f0, self.scratch[lane]),
                     )
                 except ValueError:  # a layout the C loops do not take: the PyTorch path
                     B.fused = None
@@ -255,12 +282,20 @@ class Workspace:
         scale: float | torch.Tensor,
         coeffs: torch.Tensor | None = None,
         groups: InStepGroups | None = None,
+        lr: float | None = None,
     ) -> None:
         """Accumulate the gradient of Σ_i ⟨c_i, f(x_i)⟩ into the buffers, with
         c_i = s_i ∂ℓ_i/∂f (``coeffs`` None: also fills ``out`` and ``loss``; s_i = ``scale``, a
         number or [R, n]) or c = ``coeffs`` [R, n, o] as given. With ``groups`` (see
         :class:`GroupSplit`; s_i = 1/n) also fill ``gram``; the step's own gradient is then the
-        sum of the group gradients (the same up to the order of the float additions)."""
+        sum of the group gradients (the same up to the order of the float additions).
+
+        With ``lr`` = α, also take the step θ ← θ − α g (:meth:`descend`, the same arithmetic):
+        for one output and a fixed second layer on workers that take whole runs, each worker
+        updates its runs as soon as their gradient is complete; otherwise after the blocks. The
+        gradient g stays in the buffers either way."""
+        if lr is not None and groups is not None:
+            raise ValueError("a step with in-step groups is taken by descend() afterwards")
         loss = loss_of(objective) if coeffs is None else None
         psi_ = loss.psi_ if loss is not None and p.outputs == 1 else None  # margin fast path
         if groups is not None:
@@ -272,19 +307,23 @@ class Workspace:
                                     device=x.device)
             self.x_rows = x.reshape(-1, x.shape[2])  # a view for a contiguous x
             self.out_flat = self.out.view(-1)  # one output: [R·n]
-        if psi_ is not None:  # c = ψ(−y f)·(−y s), with −y and −y s filled once per call
-            self.ny.copy_(y).neg_()
-            torch.mul(self.ny, scale if isinstance(scale, float) else scale.to(x.dtype),
-                      out=self.nys)
-        elif coeffs is None and not isinstance(scale, float):
-            scale = scale.to(x.dtype).unsqueeze(-1)
+        with self._caller_threads():
+            if psi_ is not None:  # c = ψ(−y f)·(−y s), with −y and −y s filled once per call
+                self.ny.copy_(y).neg_()
+                torch.mul(self.ny, scale if isinstance(scale, float) else scale.to(x.dtype),
+                          out=self.nys)
+            elif coeffs is None and not isinstance(scale, float):
+                scale = scale.to(x.dtype).unsqueeze(-1)
         lanes = self._lanes(p, x)
+        in_lanes = (lr is not None and self.units is not None and p.outputs == 1
+                    and not p.train_a)
         if groups is not None:
             if self._gplan is None or self._gplan[0] is not groups or self._gplan[1] is not lanes:
                 self._gplan = (groups, lanes, groups.block_plan(self, lanes))
             fn, parts = groups.kernel(), [(pairs, self, groups.S) for pairs in self._gplan[2]]
         else:
-            fn, parts = _run_blocks, [(lane, y, loss, scale, coeffs, psi_) for lane in lanes]
+            fn, parts = _run_blocks, [(lane, y, loss, scale, coeffs, psi_,
+                                       lr if in_lanes else None) for lane in lanes]
         if self.units is not None:  # each worker takes the next unit until none is left
             counter = itertools.count()
             pool(self.workers).map(_take, [(part[0], counter, fn, part[1:]) for part in parts])
@@ -298,7 +337,28 @@ class Workspace:
                     for k_, v in acc.items():
                         self.acc[0][k_].add_(v)
         if loss is not None:
-            self.loss.copy_(loss.value(self.out, y))
+            with self._caller_threads():
+                self.loss.copy_(loss.value(self.out, y))
+        if lr is not None and not in_lanes:
+            self.descend(p, lr)
+
+    def _update(self, p: Params, rs: slice) -> tuple:
+        """(fn, args): ``fn(*args, lr)`` takes the one-output step of the runs ``rs`` (the C
+        loop :func:`cpu_kernels.descend_rows` with the fused path, else PyTorch's addcmul_)."""
+        d = p.W.shape[2]
+        W, G, a = p.W[rs], self.G[rs], p.a[rs]
+        b = p.b[rs] if self.bias else None
+        if self.fused is not None:
+            try:
+                return self.fused.descend_rows, descend_rows_args(W, b, G, a[..., 0])
+            except ValueError:  # a layout the C loop does not take
+                pass
+        return _descend_torch, (W, G[:, :d].transpose(1, 2), a,
+                                (b, G[:, d], a[..., 0]) if self.bias else None)
+
+    def _caller_threads(self) -> contextlib.AbstractContextManager:
+        """One intra-op thread for the calling thread's ops while there are workers."""
+        return intra_op_threads(1) if self.workers else contextlib.nullcontext()
 
     def gradients(self, p: Params) -> dict[str, torch.Tensor]:
         """The accumulated gradients as new tensors, keys as :meth:`Params.trainable`."""
@@ -319,16 +379,24 @@ class Workspace:
         """θ ← θ − α g in place with the accumulated gradient g (W and b first: their gradient
         uses the a of this step)."""
         if p.outputs == 1:
-            d = p.W.shape[2]
-            p.W.addcmul_(self.G[:, :d].transpose(1, 2), p.a, value=-lr)
-            if self.bias:
-                p.b.addcmul_(self.G[:, d], p.a[..., 0], value=-lr)
+            fn, args = self._update(p, slice(None))
+            fn(*args, lr)
         else:
             p.W.add_(self.gW, alpha=-lr)
             if self.bias:
                 p.b.add_(self.gb, alpha=-lr)
         if self.ga is not None:
             p.a.add_(self.ga, alpha=-lr)
+
+
+def _descend_torch(W: torch.Tensor, Gt: torch.Tensor, a: torch.Tensor, bias: tuple | None,
+                   lr: float) -> None:
+    """W ← W − α a ⊙ Gᵀ (and b ← b − α a ⊙ G_b; ``bias`` = (b, G_b, a) views or None) with
+    PyTorch: the one-output update of :meth:`Workspace.descend` where the C loop is not used."""
+    W.addcmul_(Gt, a, value=-lr)
+    if bias is not None:
+        b, gb, a0 = bias
+        b.addcmul_(gb, a0, value=-lr)
 
 
 def _take(units: list[list], counter: Iterator[int], fn: Callable[..., None], args: tuple) -> None:
@@ -357,38 +425,58 @@ def _run_blocks(
     scale: float | torch.Tensor,
     coeffs: torch.Tensor | None,
     psi_: Callable[[torch.Tensor], torch.Tensor] | None,
+    lr: float | None = None,
 ) -> None:
-    """The kernel on the given blocks (see :class:`Workspace`)."""
+    """The kernel on the given blocks (see :class:`Workspace`); with ``lr``, the blocks are one
+    unit (whole runs) and its runs take their step after their last block."""
     for B in plan:
         if B.fused is not None and coeffs is None:
             _fused_block(B, y, loss, scale, psi_)
-            continue
-        h = _block_hidden(B, B.xc)
-        if coeffs is not None:
-            c = coeffs[B.rs, B.ns]
         else:
-            if B.mv is not None:
-                for hi, ai, oi in B.mv:
-                    torch.mv(hi, ai, out=oi)
-            elif B.out.is_contiguous():
-                torch.bmm(h, B.a, out=B.out)
+            _torch_block(B, y, loss, scale, coeffs, psi_)
+        if lr is not None and B.upd is not None:  # elementwise: the same numbers as descend()
+            fn, args = B.upd
+            if fn is _descend_torch:
+                fn(*args, lr)
             else:
-                B.out.copy_(torch.bmm(h, B.a))
-            c = _loss_coeffs(B, y, loss, scale, psi_)
-        if B.ga is not None:
-            _gemm_acc(B.ga, B.hT, c, B.first)
-        h.gt_(0)  # 1[pre > 0] as 0/1 of the float dtype, in place; B.hT now views Mᵀ
-        if B.G is not None:  # one output
-            _rhs(B, c)
-            _gemm_acc(B.G, B.rhsT, h, B.first)  # this layout: ~15% faster than Mᵀ rhs
+                _c_call(DESCEND_ROWS, fn, (*args, lr))
+
+
+def _torch_block(
+    B: _Block,
+    y: torch.Tensor | None,
+    loss: Loss | None,
+    scale: float | torch.Tensor,
+    coeffs: torch.Tensor | None,
+    psi_: Callable[[torch.Tensor], torch.Tensor] | None,
+) -> None:
+    """One block of the kernel with PyTorch ops (see :class:`Workspace`)."""
+    h = _block_hidden(B, B.xc)
+    if coeffs is not None:
+        c = coeffs[B.rs, B.ns]
+    else:
+        if B.mv is not None:
+            for hi, ai, oi in B.mv:
+                torch.mv(hi, ai, out=oi)
+        elif B.out.is_contiguous():
+            torch.bmm(h, B.a, out=B.out)
         else:
-            delta = h.mul_(torch.bmm(c, B.aT, out=B.ca))
-            _gemm_acc(B.gW, B.hT, B.xc, B.first)
-            if B.gb is not None:
-                if B.first:
-                    torch.sum(delta, 1, out=B.gb)
-                else:
-                    B.gb += delta.sum(1)
+            B.out.copy_(torch.bmm(h, B.a))
+        c = _loss_coeffs(B, y, loss, scale, psi_)
+    if B.ga is not None:
+        _gemm_acc(B.ga, B.hT, c, B.first)
+    h.gt_(0)  # 1[pre > 0] as 0/1 of the float dtype, in place; B.hT now views Mᵀ
+    if B.G is not None:  # one output
+        _rhs(B, c)
+        _gemm_acc(B.G, B.rhsT, h, B.first)  # this layout: ~15% faster than Mᵀ rhs
+    else:
+        delta = h.mul_(torch.bmm(c, B.aT, out=B.ca))
+        _gemm_acc(B.gW, B.hT, B.xc, B.first)
+        if B.gb is not None:
+            if B.first:
+                torch.sum(delta, 1, out=B.gb)
+            else:
+                B.gb += delta.sum(1)
 
 
 def _loss_coeffs(
@@ -431,10 +519,14 @@ def _fused_block(
     psi_: Callable[[torch.Tensor], torch.Tensor] | None,
 ) -> None:
     """One block of the one-output kernel with the C passes (:mod:`cpu_kernels`): H = X Wᵀ + b;
-    f = φ(H) a and H ← 1[H > 0] in one pass; c; [c x, c]; G += [c x, c]ᵀ M."""
-    _block_pre(B, B.xc)
-    relu_readout_mask, pass_args, scaled_rows, rhs_args = B.fused
-    _c_call(RELU_READOUT_MASK, relu_readout_mask, pass_args)
+    f = φ(H) a and H ← 1[H > 0] in one pass (with AVX-512: H, f and the mask in one pass, H
+    never written); c; [c x, c]; G += [c x, c]ᵀ M."""
+    relu_readout_mask, pass_args, scaled_rows, rhs_args, forward, forward_args = B.fused
+    if forward_args is not None:
+        _c_call(FORWARD_RELU_MASK, forward, forward_args)
+    else:
+        _block_pre(B, B.xc)
+        _c_call(RELU_READOUT_MASK, relu_readout_mask, pass_args)
     c = _loss_coeffs(B, y, loss, scale, psi_)
     if psi_ is not None:  # c is in B.c, where the C loop reads it
         _c_call(SCALED_ROWS, scaled_rows, rhs_args)

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import torch
 
 from ..config import register_objective
+from .cpu_kernels import forward_relu_mask_args, fused_forward, relu_readout_mask_args
 from .cpu_kernels import module as fused_module
-from .cpu_kernels import relu_readout_mask_args
 from .lanes import pool
 from .params import Params
 from .plan import DEFAULT_CHUNK_ELEMENTS, chunks, lane_plan, tuning, worker_threads
@@ -145,21 +145,34 @@ def forward(p: Params, x: torch.Tensor, budget: int = DEFAULT_CHUNK_ELEMENTS) ->
     k = worker_threads(R, n, p.m, budget, x.device)
     shape, lanes, split = lane_plan(R, n, p.m, budget, x.device, k)
 
+    # with AVX-512 the forward GEMM joins that pass: the same f as the gradient kernel's
+    forward_pass = fused is not None and fused_forward()
+
     def lane(mine: list[tuple[slice, slice]], counter: Iterator[int] | None = None) -> None:
         """The blocks ``mine`` in turn, or (with ``counter``) the next one until none is left."""
         buf = x.new_empty(shape[0], shape[1], p.m)
+        scratch = x.new_empty(p.m * x.shape[2]) if forward_pass else None
 
         def block(rs: slice, ns: slice) -> None:
             xc = x[rs, ns]
             h = buf[: xc.shape[0], : xc.shape[1]]
             if fused is not None:  # relu and readout in one C pass over W x + b
                 try:
-                    args = relu_readout_mask_args(h, p.a[rs, :, 0], out[rs, ns, 0], mask=False)
+                    if forward_pass:
+                        args = forward_relu_mask_args(
+                            xc, p.W[rs], None if p.b is None else p.b[rs], p.a[rs, :, 0], h,
+                            out[rs, ns, 0], scratch, mask=False)
+                    else:
+                        args = relu_readout_mask_args(h, p.a[rs, :, 0], out[rs, ns, 0],
+                                                      mask=False)
                 except ValueError:  # a layout the C loop does not take
                     args = None
                 if args is not None:
-                    _pre_into(p, rs, xc, h)
-                    fused.relu_readout_mask(*args)
+                    if forward_pass:
+                        fused.forward_relu_mask(*args)
+                    else:
+                        _pre_into(p, rs, xc, h)
+                        fused.relu_readout_mask(*args)
                     return
             _readout_into(_hidden_into(p, rs, xc, h), p.a[rs], out[rs, ns])
 

@@ -11,6 +11,7 @@ probe that declares its groups (:func:`twolayer.probes.in_step_groups`), in the 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from typing import Protocol
 
@@ -22,6 +23,7 @@ from ..data import Dataset
 from ..net import Params
 from ..probes import ProbeState
 from ..seeding import generator, permutations
+from ..threads import intra_op_threads
 from .driver import Driver, check_divergence
 
 DIVERGENCE_CHECK_EVERY = 64
@@ -121,28 +123,32 @@ class GDStepper:
         self.pending = False  # the gradient at θ_t is in the workspace
         self.batch_buf: tuple[torch.Tensor, torch.Tensor] | None = None
 
-    def _gradient(self, groups: net.GroupSplit | None = None) -> None:
-        """The gradient at θ_t into the workspace (and the first non-finite loss per run)."""
+    def _gradient(self, groups: net.GroupSplit | None = None, lr: float | None = None) -> None:
+        """The gradient at θ_t into the workspace (and the first non-finite loss per run); with
+        ``lr`` also the step (:meth:`net.Workspace.run`: inside the worker lanes where they
+        can)."""
         p, data, ws, cfg = self.driver.params, self.driver.data, self.ws, self.cfg
         if self.batches is None:
             scale = 1.0 / data.x.shape[1] if self.weights is None else self.weights
             if self.weights_fn is not None:  # from f(θ_{t−1}), still in ws.out
                 scale = self.weights_fn(ws.out, data).to(self.driver.device, self.driver.dtype)
-            ws.run(p, data.x, data.y, cfg.objective, scale, groups=groups)
+            ws.run(p, data.x, data.y, cfg.objective, scale, groups=groups, lr=lr)
         elif self.drawn:
             xb, yb, sb = next(self.batches)
             xb, yb = self._kept(xb, yb)
-            ws.run(p, xb, yb, cfg.objective, sb)
+            ws.run(p, xb, yb, cfg.objective, sb, lr=lr)
         else:
             xb, yb, idx = next(self.batches)
             xb, yb = self._kept(xb, yb)
             if self.weights is None:
-                ws.run(p, xb, yb, cfg.objective, 1.0 / xb.shape[1])
+                ws.run(p, xb, yb, cfg.objective, 1.0 / xb.shape[1], lr=lr)
             else:
                 sb = self.weights.gather(1, idx) * (data.x.shape[1] / xb.shape[1])
-                ws.run(p, xb, yb, cfg.objective, sb)
-        bad = ~torch.isfinite(ws.loss).all(dim=1)
-        self.first_bad = torch.where((self.first_bad < 0) & bad, self.t, self.first_bad)
+                ws.run(p, xb, yb, cfg.objective, sb, lr=lr)
+        # on one intra-op thread while worker lanes run the steps (see net.Workspace)
+        with intra_op_threads(1) if ws.workers else contextlib.nullcontext():
+            bad = ~torch.isfinite(ws.loss).all(dim=1)
+            self.first_bad = torch.where((self.first_bad < 0) & bad, self.t, self.first_bad)
         self.pending = True
 
     def _kept(self, xb: torch.Tensor, yb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -158,10 +164,15 @@ class GDStepper:
 
     def advance(self, stop: int) -> None:
         p, seeds = self.driver.params, self.driver.seeds
+        plain = type(self).update is GDStepper.update  # a subclass may replace the update
         while self.t < stop:
-            if not self.pending:
+            if self.pending:  # the gradient was taken at a probe time
+                self.update(p)
+            elif plain:  # gradient and update in one call: in the worker lanes where they can
+                self._gradient(lr=self.cfg.lr)
+            else:
                 self._gradient()
-            self.update(p)
+                self.update(p)
             self.pending = False
             self.t += 1
             if self.t % DIVERGENCE_CHECK_EVERY == 0:
