@@ -195,7 +195,7 @@ def test_the_step_profile_counts_the_ops_of_the_worker_lanes(tune, fused) -> Non
     if pr is None:
         pytest.skip("this torch cannot profile other threads")
     calls = {o["op"]: o["calls_per_step"] for o in pr["ops"]}
-    forward = fused and fused_forward()
+    forward = fused and fused_forward(x.shape[2])
     gemms = (1 if forward else 2) * blocks + readout_bmm
     assert sum(calls.get(k, 0) for k in GEMM_OPS) == gemms
     if fused:

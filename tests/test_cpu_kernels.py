@@ -263,7 +263,8 @@ def test_records_say_which_cpu_kernel_ran():
 
     env = environment(torch.device("cpu"))
     assert env["cpu_kernels"] == cpu_kernels.status()
-    assert env["cpu_kernels"] in ("fused (avx2+fma)", "fused (avx2+fma, avx512 forward)") \
+    assert env["cpu_kernels"] in ("fused (avx2+fma)",
+                                  "fused (avx2+fma, avx512 forward for d <= 96)") \
         or env["cpu_kernels"].startswith("torch (")
 
 
@@ -473,7 +474,14 @@ def test_the_step_takes_the_forward_pass_where_the_cpu_has_avx512(ext):
                         else [b for u in lane for b in u])]
     assert all((B.fused[5] is not None) == cpu_kernels.fused_forward() for B in blocks)
     assert cpu_kernels.status().endswith(
-        "avx512 forward)" if cpu_kernels.fused_forward() else "(avx2+fma)")
+        "avx512 forward for d <= 96)" if cpu_kernels.fused_forward() else "(avx2+fma)")
+    # past FORWARD_MAX_D the library's GEMM stays (the C pass measured slower there)
+    p, x, y = make32(2, 30, 40, cpu_kernels.FORWARD_MAX_D + 1, False, seed=2)
+    ws = net.Workspace(p, 30)
+    assert ws.fused is ext and ws.scratch is None
+    assert all(B.fused[5] is None for lane in ws._lanes(p, x)
+               for B in (lane if isinstance(lane[0], net.kernel._Block)
+                         else [b for u in lane for b in u]))
 
 
 # ---- descend_rows and the update inside the worker lanes ----------------------------------------

@@ -248,11 +248,13 @@ static inline float tree16(const float *acc16) {
     return (lo[0] + lo[2]) + (lo[1] + lo[3]);
 }
 
-/* the row's columns past the 16-lane part: h by its chain, then added to s in order */
+/* the row's columns past the 16-lane part (their H in ht, or by the chain where ht is NULL),
+ * added to s in order */
 static inline float row_tail(const float *xi, const float *Wt, const float *b, const float *ar,
-                             float *hrow, long m, long d, long jend, float s, long mask) {
+                             float *hrow, long m, long d, long jend, float s, long mask,
+                             const float *ht) {
     for (long j = jend; j < m; j++) {
-        float v = h_chain(xi, Wt, b, m, d, j);
+        float v = ht ? ht[j - jend] : h_chain(xi, Wt, b, m, d, j);
         s = fmaf(ar[j], relu_max(v), s);
         hrow[j] = mask ? (v > 0.f ? 1.f : 0.f) : v;
     }
@@ -273,7 +275,7 @@ static void frm_rows_portable(const float *x, const float *Wt, const float *b, c
             acc16[j % 16] = fmaf(ar[j], relu_max(v), acc16[j % 16]);
             hrow[j] = mask ? (v > 0.f ? 1.f : 0.f) : v;
         }
-        f[i * f_row] = row_tail(xi, Wt, b, ar, hrow, m, d, jend, tree16(acc16), mask);
+        f[i * f_row] = row_tail(xi, Wt, b, ar, hrow, m, d, jend, tree16(acc16), mask, NULL);
     }
 }
 
@@ -372,9 +374,22 @@ static inline void frm_tile512(const float *x0, const float *Wt, const float *b,
                 _mm512_storeu_ps(hrow, c0[r]);
         }
     }
+    float ht[16][16]; /* H of the tail columns (fewer than 16), by the same chains, masked */
+    if (jend < m) {
+        __mmask16 tail = (__mmask16)((1u << (m - jend)) - 1u);
+        __m512 c0[16];
+        __m512 init0 = b ? _mm512_maskz_loadu_ps(tail, b + jend) : zero;
+        for (int r = 0; r < NR; r++) c0[r] = init0;
+        for (long k = 0; k < d; k++) {
+            __m512 w0 = _mm512_maskz_loadu_ps(tail, Wt + k * m + jend);
+            for (int r = 0; r < NR; r++)
+                c0[r] = _mm512_fmadd_ps(_mm512_set1_ps(x0[r * x_row + k]), w0, c0[r]);
+        }
+        for (int r = 0; r < NR; r++) _mm512_storeu_ps(ht[r], c0[r]);
+    }
     for (int r = 0; r < NR; r++)
         f0[r * f_row] = row_tail(x0 + r * x_row, Wt, b, ar, h0 + r * m, m, d, jend, tree16(fa[r]),
-                                 mask);
+                                 mask, ht[r]);
 }
 
 #ifndef TWOLAYER_NR512

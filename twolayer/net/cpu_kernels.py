@@ -56,24 +56,36 @@ def module() -> ModuleType | None:
     return ext if ext is not None and ext.vector_path() == "avx2+fma" else None
 
 
-def fused_forward() -> bool:
+# the largest input dimension d for which forward_relu_mask replaces the library's GEMM: its
+# chains over k run in registers, and a d x 32 panel of Wᵀ must stay near L1 (measured on an
+# AVX-512 Xeon, one thread, H = X Wᵀ with the readout pass against the GEMM and
+# relu_readout_mask: 1.76x as fast at d = 2, 1.13x at d = 20 and 50, 1.05x at d = 96, 1.00x at
+# d = 128, 0.93x at d = 128 with m = 1024, 0.56x at d = 784)
+FORWARD_MAX_D = 96
+
+
+def fused_forward(d: int | None = None) -> bool:
     """Whether the step takes :func:`forward_relu_mask` (the forward GEMM with the relu, readout
     and mask pass) in place of the library's GEMM and :func:`relu_readout_mask`: where the CPU
-    has AVX-512 (its portable path is far slower than a GEMM)."""
+    has AVX-512 (its portable path is far slower than a GEMM) and, given ``d``, for
+    d ≤ :data:`FORWARD_MAX_D`."""
     ext = module()
-    return ext is not None and ext.forward_path() == "avx512"
+    return (ext is not None and ext.forward_path() == "avx512"
+            and (d is None or d <= FORWARD_MAX_D))
 
 
 def status() -> str:
     """What the CPU kernel uses, for records and ``--version``-like reports: ``fused (avx2+fma)``,
-    ``fused (avx2+fma, avx512 forward)`` (with :func:`fused_forward`) or ``torch (<why>)``."""
+    ``fused (avx2+fma, avx512 forward for d <= 96)`` (with :func:`fused_forward`) or
+    ``torch (<why>)``."""
     ext, why = _load()
     if ext is None:
         return f"torch (extension {why})"
     path = ext.vector_path()
     if path != "avx2+fma":
         return "torch (no AVX2 and FMA on this CPU)"
-    return "fused (avx2+fma, avx512 forward)" if fused_forward() else "fused (avx2+fma)"
+    return (f"fused (avx2+fma, avx512 forward for d <= {FORWARD_MAX_D})" if fused_forward()
+            else "fused (avx2+fma)")
 
 
 def _check(name: str, t: torch.Tensor, shape: tuple[int, ...], inner: tuple[int, ...]) -> None:

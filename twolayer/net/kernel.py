@@ -178,7 +178,7 @@ class Workspace:
                       and p.W.dtype == torch.float32 and o == 1 and not p.train_a else None)
         # with AVX-512 the forward GEMM joins the C pass (W packed as Wᵀ in a lane's scratch)
         self.scratch = ([new(d * m) for _ in range(lanes)]
-                        if self.fused is not None and fused_forward() else None)
+                        if self.fused is not None and fused_forward(d) else None)
 
     @staticmethod
     def _key(p: Params, n: int) -> tuple:

@@ -146,7 +146,7 @@ def forward(p: Params, x: torch.Tensor, budget: int = DEFAULT_CHUNK_ELEMENTS) ->
     shape, lanes, split = lane_plan(R, n, p.m, budget, x.device, k)
 
     # with AVX-512 the forward GEMM joins that pass: the same f as the gradient kernel's
-    forward_pass = fused is not None and fused_forward()
+    forward_pass = fused is not None and fused_forward(x.shape[2])
 
     def lane(mine: list[tuple[slice, slice]], counter: Iterator[int] | None = None) -> None:
         """The blocks ``mine`` in turn, or (with ``counter``) the next one until none is left."""
