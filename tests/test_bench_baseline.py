@@ -250,11 +250,36 @@ def test_the_limit_section_reports_the_fused_pass_against_the_torch_passes() -> 
          "torch_passes": {"step_ms": 28.8, "fraction_of_limit": 0.625,
                           "speedup_paired_median": 1.19}}
     text = "\n".join(limit_lines(x))
-    assert "| engine (relu, readout and mask in one C pass; loss and both GEMMs) | 24.0 | 0.75 |" \
-        in text
+    assert ("| engine (relu, readout and mask in one C pass; loss, GEMMs and update) | 24.0 | "
+            "0.75 |") in text
     assert "three passes (`Tuning(fused_cpu=False)`) | 28.8 | 0.62 |" in text
     assert "**1.19×** as fast" in text and "CPU kernels: fused (avx2+fma)." in text
     x.update(fused_pass=False, torch_passes=None, cpu_kernels="torch (extension not built)")
     text = "\n".join(limit_lines(x))
-    assert "three PyTorch ops; loss and both GEMMs) | 24.0 | 0.75 |" in text
+    assert "three PyTorch ops; loss, GEMMs and update) | 24.0 | 0.75 |" in text
     assert "fused_cpu=False" not in text and "as fast" not in text
+
+
+def test_the_limit_section_says_when_the_c_pass_holds_the_forward_gemm() -> None:
+    """With the AVX-512 forward the profile's shares are: the library's (backward) GEMM, the C
+    pass with the forward GEMM, the rest; the report's name of that pass is the kernel's."""
+    from twolayer.bench.report import FORWARD_RELU_MASK, limit_lines
+    from twolayer.net.kernel import FORWARD_RELU_MASK as kernel_name
+
+    assert FORWARD_RELU_MASK == kernel_name
+    x = {"threads": 2, "rounds": 4, "steps_per_round": 3, "engine_step_ms": 20.0,
+         "limit_step_ms": 18.0, "fraction_of_limit": 0.9, "fused_pass": True,
+         "cpu_kernels": "fused (avx2+fma, avx512 forward for d <= 96)",
+         "profile": {"steps": 3, "profiled_step_ms": 22.0, "thread_ms_per_step": 40.0,
+                     "gemm_share": 0.45,
+                     "ops": [{"op": kernel_name, "ms": 18.0, "share": 0.45,
+                              "calls_per_step": 32, "role": "forward"},
+                             {"op": "aten::bmm", "ms": 18.0, "share": 0.45,
+                              "calls_per_step": 32, "role": "GEMM"},
+                             {"op": "aten::mul", "ms": 4.0, "share": 0.1,
+                              "calls_per_step": 32, "role": "c"}]}}
+    text = "\n".join(limit_lines(x))
+    assert "| engine (the forward GEMM with relu, readout and mask in one C pass; " in text
+    assert ("The library's GEMM (the backward one) takes 45 %" in text
+            and "readout and mask 45 %, everything else (loss, right-hand side, update) 10 %"
+            in text)

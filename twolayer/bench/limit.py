@@ -44,7 +44,7 @@ def _gemms_only(plan: list) -> None:
 
 # what each op of the one-output step does (net.kernel._run_blocks, Workspace.run / descend)
 OP_ROLES = {
-    "aten::bmm": "the two GEMMs: H = X Wᵀ and G = (x c)ᵀ M",
+    "aten::bmm": "the GEMMs: G = (x c)ᵀ M, and H = X Wᵀ where the C pass does not take it",
     "aten::baddbmm": "the two GEMMs, accumulating over sample blocks",
     "aten::addmv": "readout f = φ(H) a (one matrix–vector product per run)",
     "aten::mv": "readout (the call around addmv)",
