@@ -341,7 +341,16 @@ NOTES = """## How the engine gets there
   thread.
 - **No [n, m] product for the gradient.** With one output, δ_ij = c_i a_j 1[pre_ij > 0], so
   ∇_{w_j} = a_j Σ_i 1[pre_ij > 0] c_i x_i: one GEMM [c ⊙ x, c]ᵀ M (M = 1[pre > 0]) gives the
-  first-layer weight and bias gradients; a is applied in the update (one fused `addcmul_`).
+  first-layer weight and bias gradients; a is applied in the update, W ← W + (−α Gᵀ) ⊙ a.
+- **The update inside the workers, the caller on one thread.** Each worker updates its block
+  of runs as soon as their gradient is complete (the C loop `descend_rows`, which reads G in
+  8 × 8 tiles transposed in registers: 0.38 against 0.97 ms for `addcmul_` over all 64 runs on
+  one thread, whose transposed read goes element by element), and the few ops the calling
+  thread issues during a step (−y, the per-sample loss, the divergence check) run on one
+  intra-op thread. The cause: after every op on two OpenMP threads the caller's OpenMP team
+  spins on a core for a while, and that core is a worker's — the blocks of a step took 2 ms
+  (13 %) longer right after two-thread ops in the caller (2026-12-03; with
+  `OMP_WAIT_POLICY=PASSIVE` the difference went away). Together: 0.80 → 0.82 of the limit.
 - **Relu, readout and mask in one pass** (float32 on a CPU with AVX2 and FMA, where the
   optional C extension `twolayer/net/_cpu_kernels.c` is built): one loop over the block's
   pre-activations computes f_i = Σ_j a_j relu(h_ij) and overwrites h with 1[h > 0], where
@@ -354,6 +363,16 @@ NOTES = """## How the engine gets there
   matrix–vector product per run (a one-column bmm was ~3× slower, `torch.linalg.vecdot`
   allocates a block-sized temporary); in blocks below 2^14 elements one bmm instead (4 against
   18 µs at 16·32·10).
+- **The forward GEMM in that pass** (CPUs with AVX-512, d ≤ 96): `forward_relu_mask` computes
+  H = X Wᵀ in tiles of 8 rows × 32 columns held in registers (each H_ij one fused multiply-add
+  chain over k, W packed as Wᵀ per run), then relu, readout and mask from the registers, so that
+  H is never written and read back: only the mask goes to memory. One thread, one block of 2
+  runs at the reference size: 507 µs against 571 µs for MKL's GEMM plus the pass (MKL's GEMM
+  alone: 420–440 µs); in the step, where the two cores share the L3 cache, 0.82 → 0.87–0.91 of
+  the limit. It loses where d is large (0.93× at d = 128, m = 1024; 0.56× at d = 784), hence
+  the bound d ≤ 96; without AVX-512 the library's GEMM stays (an AVX2 version of the tile loop,
+  4 rows × 16 columns, took 1.6× the GEMM plus the pass on this AVX-512 host, where MKL's GEMM
+  uses the wider registers; not measured on a CPU without AVX-512, so not used there).
 - **Probes share the step's work.** At a probe time the engine computes the gradient at θ_t
   first; its outputs f(θ_t) on the training set go to the probes (the errors probe then only
   runs the test set forward, which costs about one step at n_test = 2n), and the segments
@@ -376,10 +395,16 @@ NOTES = """## How the engine gets there
   logistic coefficient c_i and writes c_i 1[h_ij > 0] (and the bias gradient), so that the
   backward GEMM is Xᵀ(c ⊙ M) with no right-hand side to build: slower than the C pass plus the
   small right-hand-side loop (paired ratio 0.97 over 60 rounds of 3 steps at R = 64, 2026-12-03;
-  the second pass over each row and one exp per sample cost more than the loop it saved); taking
-  the parameter update and the loss inside the workers, each block updating its runs right after
-  its gradient GEMM (median ratio of 40 paired 10-step calls at R = 64: 1.02, 0.99 and 1.00 in
-  three runs, quartiles 0.91–1.13: no difference within the noise, so not kept); oneDNN's fused
+  the second pass over each row and one exp per sample cost more than the loop it saved;
+  re-measured on 2026-12-03, one thread, one block of 2 runs: 175–191 against 144–151 µs for
+  the pass, c and the right-hand side); taking the
+  parameter update and the loss inside the workers with PyTorch's `addcmul_` (median ratio of 40
+  paired 10-step calls at R = 64: 1.02, 0.99 and 1.00 in three runs, quartiles 0.91–1.13: no
+  difference within the noise — the C loop above and the caller's single thread made the
+  difference); AVX-512 in relu_readout_mask itself (113 against 111 µs: the pass waits on
+  memory, not on instructions); blocks of one run (1.6 MB, inside a core's L2) for the C pass
+  (0.82 against 0.82); an L1-resident panel order for the forward tiles (columns outer: 1.16×
+  against 1.14× MKL's GEMM time); oneDNN's fused
   linear + relu (~5% on the forward GEMM alone, through a private op with no `out=`; inside the
   step, one call per run with the backward GEMM per run too, the step was slower: paired ratio
   0.90 over 30 rounds, 2026-12-03 — not used); blocks of ¼–½ or 2–4 times the size (re-measured
