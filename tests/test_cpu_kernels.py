@@ -9,6 +9,12 @@
   margin path (logistic) and a loss without ψ, with bias and without, on one lane and on worker
   threads; the grouped step of probe times and net.forward (the readout alone) likewise;
   training records with and without it agree to float32 rounding;
+- forward_relu_mask (the forward GEMM in the pass, AVX-512) against float64 (H, f, mask; every
+  tail m mod 16, rows not a multiple of the 8-row tile, bias, views, NaN, H = 0 exactly), its
+  readout bit for bit the one of relu_readout_mask on its own H, and the AVX-512 path bit for
+  bit the portable one; the step takes it only for d ≤ FORWARD_MAX_D;
+- descend_rows against its formula in float32 PyTorch ops (the same bits, AVX2 and portable),
+  and the update inside the worker lanes (run with lr) against run() then descend();
 - the wrapper refuses layouts the C loops do not take, and a library built from another source.
 
 Where the extension is not built the tests that need it skip, unless TWOLAYER_REQUIRE_CPU_KERNELS
@@ -294,6 +300,9 @@ def test_in_step_segments_with_the_fused_pass(ext, tune, threads):
             pairs = [pr for lane in plan for unit in lane
                      for pr in (unit if isinstance(unit, list) else [unit])]
             assert pairs and all((g.fused is not None) == fused for _, g in pairs)
+            # with AVX-512 the grouped step computes pre in the C pass too, as the plain step
+            assert all((g.forward is not None) == (fused and cpu_kernels.fused_forward(5))
+                       for _, g in pairs)
             results.append((ws.gram.clone(), ws.gradients(p), ws.out.clone(), ws.loss.clone()))
     (gram_f, g_f, out_f, loss_f), (gram_t, g_t, out_t, loss_t) = results
     torch.testing.assert_close(gram_f, gram_t, rtol=1e-4, atol=1e-9)
