@@ -524,14 +524,17 @@ def test_descend_rows_against_its_formula(ext, m, d, bias):
 
 @pytest.mark.parametrize("fused", [True, False])
 @pytest.mark.parametrize("bias", [False, True])
-def test_the_update_inside_the_lanes_is_descend(ext, tune, fused, bias):
+@pytest.mark.parametrize("sample_blocks", [1, 3])
+def test_the_update_inside_the_lanes_is_descend(ext, tune, fused, bias, sample_blocks):
     """run(..., lr) on worker lanes (each updates its runs after their last block) leaves the
-    same parameters and gradient as run() then descend() in the caller."""
-    tune(worker_min_elements=0, cache_block_elements=30 * 40, fused_cpu=fused)
+    same parameters and gradient as run() then descend() in the caller; also where a run's
+    samples come in several blocks (the update must wait for the last)."""
+    tune(worker_min_elements=0, cache_block_elements=30 * 40 // sample_blocks, fused_cpu=fused)
     with intra_op_threads(2):
-        p, x, y = make32(9, 30, 40, 6, bias, seed=8)  # 9 blocks of one run: ≥ 4 per lane
+        p, x, y = make32(9, 30, 40, 6, bias, seed=8)  # 9 units of one run: ≥ 4 per lane
         ws = net.Workspace(p, 30)
         assert ws.workers == 2 and ws.units is not None and (ws.fused is not None) == fused
+        assert all(len(u) == sample_blocks for u in ws.units)
         q = p.clone()
         ws.run(p, x, y, "logistic", 1 / 30, lr=0.3)
         G_lanes = ws.G.clone()
