@@ -5,15 +5,15 @@ between the two GEMMs is, in eager PyTorch, three passes over the block's pre-ac
 H [r, c, m]: relu, the readout f_i = Σ_j a_j φ(h_ij) (one ``mv`` per run) and the mask
 M = 1[H > 0]. :func:`relu_readout_mask` does them in one pass, in place (or, for the forward
 pass :func:`twolayer.net.forward`, the readout alone); :func:`scaled_rows` builds the backward
-GEMM's right-hand side [c_i x_i, c_i]; on a CPU with AVX-512, :func:`forward_relu_mask` also
-does the forward GEMM H = X Wᵀ in the same pass, tile by tile in registers, so that H is never
-written (only the mask); :func:`descend_rows` takes the gradient step from the
-backward GEMM's output G = [c x, c]ᵀ M (W ← W + (−α Gᵀ) ⊙ a, read in tiles that it transposes
-in registers: PyTorch's ``addcmul_`` reads the transposed G element by element and takes
-several times as long). The readout's sum is taken in one
-fixed order (16 partial sums of fused multiply-adds, a fixed tree, then the tail) on every
-machine; it differs from ``mv``'s order, so the outputs agree with the PyTorch path to float
-rounding, not bit for bit.
+GEMM's right-hand side [c_i x_i, c_i]; on a CPU with AVX-512 and for d ≤
+:data:`FORWARD_MAX_D`, :func:`forward_relu_mask` also does the forward GEMM H = X Wᵀ in the same
+pass, tile by tile in registers, so that H is never written (only the mask); :func:`descend_rows`
+takes the gradient step from the backward GEMM's output G = [c x, c]ᵀ M (W ← W + (−α Gᵀ) ⊙ a,
+read in tiles that it transposes in registers: PyTorch's ``addcmul_`` reads the transposed G
+element by element and takes several times as long). The readout's sum is taken in one fixed
+order (16 partial sums of fused multiply-adds, a fixed tree, then the tail) on every machine; it
+differs from ``mv``'s order, so the outputs agree with the PyTorch path to float rounding, not
+bit for bit.
 
 The fused path runs where the extension was built (a C compiler at install time) and the CPU
 has AVX2 and FMA; elsewhere the kernel takes its PyTorch path. :func:`status` says which, and
