@@ -173,6 +173,32 @@ static void descend_portable(float *W, float *b, const float *G, const float *a,
 }
 
 #ifdef TWOLAYER_X86
+/* col[l] = (src[0][l], src[1][l], ..., src[7][l]) for the 8 x 8 block whose row i starts at
+ * src + i * row: the block transposed in registers */
+__attribute__((target("avx2,fma"), always_inline))
+static inline void transpose8x8(const float *src, long row, __m256 col[8]) {
+    __m256 t0 = _mm256_loadu_ps(src + 0 * row), t1 = _mm256_loadu_ps(src + 1 * row);
+    __m256 t2 = _mm256_loadu_ps(src + 2 * row), t3 = _mm256_loadu_ps(src + 3 * row);
+    __m256 t4 = _mm256_loadu_ps(src + 4 * row), t5 = _mm256_loadu_ps(src + 5 * row);
+    __m256 t6 = _mm256_loadu_ps(src + 6 * row), t7 = _mm256_loadu_ps(src + 7 * row);
+    __m256 u0 = _mm256_unpacklo_ps(t0, t1), u1 = _mm256_unpackhi_ps(t0, t1);
+    __m256 u2 = _mm256_unpacklo_ps(t2, t3), u3 = _mm256_unpackhi_ps(t2, t3);
+    __m256 u4 = _mm256_unpacklo_ps(t4, t5), u5 = _mm256_unpackhi_ps(t4, t5);
+    __m256 u6 = _mm256_unpacklo_ps(t6, t7), u7 = _mm256_unpackhi_ps(t6, t7);
+    __m256 s0 = _mm256_shuffle_ps(u0, u2, 0x44), s1 = _mm256_shuffle_ps(u0, u2, 0xEE);
+    __m256 s2 = _mm256_shuffle_ps(u1, u3, 0x44), s3 = _mm256_shuffle_ps(u1, u3, 0xEE);
+    __m256 s4 = _mm256_shuffle_ps(u4, u6, 0x44), s5 = _mm256_shuffle_ps(u4, u6, 0xEE);
+    __m256 s6 = _mm256_shuffle_ps(u5, u7, 0x44), s7 = _mm256_shuffle_ps(u5, u7, 0xEE);
+    col[0] = _mm256_permute2f128_ps(s0, s4, 0x20);
+    col[1] = _mm256_permute2f128_ps(s1, s5, 0x20);
+    col[2] = _mm256_permute2f128_ps(s2, s6, 0x20);
+    col[3] = _mm256_permute2f128_ps(s3, s7, 0x20);
+    col[4] = _mm256_permute2f128_ps(s0, s4, 0x31);
+    col[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
+    col[6] = _mm256_permute2f128_ps(s2, s6, 0x31);
+    col[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
+}
+
 __attribute__((target("avx2,fma")))
 static void descend_avx2(float *W, float *b, const float *G, const float *a, long rows, long m,
                          long d, long W_run, long b_run, long G_run, long a_run, float v) {
@@ -183,32 +209,8 @@ static void descend_avx2(float *W, float *b, const float *G, const float *a, lon
         const float *Gr = G + r * G_run, *ar = a + r * a_run;
         for (long j0 = 0; j0 < jend; j0 += 8) {
             for (long k0 = 0; k0 < kend; k0 += 8) {
-                /* t[i] = G[k0 + i, j0 .. j0 + 7]; after the transpose t[l] = G[k0 .. k0 + 7, j0 + l] */
-                __m256 t0 = _mm256_loadu_ps(Gr + (k0 + 0) * m + j0);
-                __m256 t1 = _mm256_loadu_ps(Gr + (k0 + 1) * m + j0);
-                __m256 t2 = _mm256_loadu_ps(Gr + (k0 + 2) * m + j0);
-                __m256 t3 = _mm256_loadu_ps(Gr + (k0 + 3) * m + j0);
-                __m256 t4 = _mm256_loadu_ps(Gr + (k0 + 4) * m + j0);
-                __m256 t5 = _mm256_loadu_ps(Gr + (k0 + 5) * m + j0);
-                __m256 t6 = _mm256_loadu_ps(Gr + (k0 + 6) * m + j0);
-                __m256 t7 = _mm256_loadu_ps(Gr + (k0 + 7) * m + j0);
-                __m256 u0 = _mm256_unpacklo_ps(t0, t1), u1 = _mm256_unpackhi_ps(t0, t1);
-                __m256 u2 = _mm256_unpacklo_ps(t2, t3), u3 = _mm256_unpackhi_ps(t2, t3);
-                __m256 u4 = _mm256_unpacklo_ps(t4, t5), u5 = _mm256_unpackhi_ps(t4, t5);
-                __m256 u6 = _mm256_unpacklo_ps(t6, t7), u7 = _mm256_unpackhi_ps(t6, t7);
-                __m256 s0 = _mm256_shuffle_ps(u0, u2, 0x44), s1 = _mm256_shuffle_ps(u0, u2, 0xEE);
-                __m256 s2 = _mm256_shuffle_ps(u1, u3, 0x44), s3 = _mm256_shuffle_ps(u1, u3, 0xEE);
-                __m256 s4 = _mm256_shuffle_ps(u4, u6, 0x44), s5 = _mm256_shuffle_ps(u4, u6, 0xEE);
-                __m256 s6 = _mm256_shuffle_ps(u5, u7, 0x44), s7 = _mm256_shuffle_ps(u5, u7, 0xEE);
-                __m256 col[8];
-                col[0] = _mm256_permute2f128_ps(s0, s4, 0x20);
-                col[1] = _mm256_permute2f128_ps(s1, s5, 0x20);
-                col[2] = _mm256_permute2f128_ps(s2, s6, 0x20);
-                col[3] = _mm256_permute2f128_ps(s3, s7, 0x20);
-                col[4] = _mm256_permute2f128_ps(s0, s4, 0x31);
-                col[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
-                col[6] = _mm256_permute2f128_ps(s2, s6, 0x31);
-                col[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
+                __m256 col[8]; /* col[l] = G[k0 .. k0 + 7, j0 + l] */
+                transpose8x8(Gr + k0 * m + j0, m, col);
                 for (int l = 0; l < 8; l++) {
                     float *w = Wr + (j0 + l) * d + k0;
                     __m256 step = _mm256_mul_ps(_mm256_mul_ps(vv, col[l]),
@@ -285,30 +287,9 @@ static void pack_wt_avx2(float *Wt, const float *W, long m, long d) {
     long jend = m - m % 8, kend = d - d % 8;
     for (long j0 = 0; j0 < jend; j0 += 8) {
         for (long k0 = 0; k0 < kend; k0 += 8) {
-            __m256 t0 = _mm256_loadu_ps(W + (j0 + 0) * d + k0);
-            __m256 t1 = _mm256_loadu_ps(W + (j0 + 1) * d + k0);
-            __m256 t2 = _mm256_loadu_ps(W + (j0 + 2) * d + k0);
-            __m256 t3 = _mm256_loadu_ps(W + (j0 + 3) * d + k0);
-            __m256 t4 = _mm256_loadu_ps(W + (j0 + 4) * d + k0);
-            __m256 t5 = _mm256_loadu_ps(W + (j0 + 5) * d + k0);
-            __m256 t6 = _mm256_loadu_ps(W + (j0 + 6) * d + k0);
-            __m256 t7 = _mm256_loadu_ps(W + (j0 + 7) * d + k0);
-            __m256 u0 = _mm256_unpacklo_ps(t0, t1), u1 = _mm256_unpackhi_ps(t0, t1);
-            __m256 u2 = _mm256_unpacklo_ps(t2, t3), u3 = _mm256_unpackhi_ps(t2, t3);
-            __m256 u4 = _mm256_unpacklo_ps(t4, t5), u5 = _mm256_unpackhi_ps(t4, t5);
-            __m256 u6 = _mm256_unpacklo_ps(t6, t7), u7 = _mm256_unpackhi_ps(t6, t7);
-            __m256 s0 = _mm256_shuffle_ps(u0, u2, 0x44), s1 = _mm256_shuffle_ps(u0, u2, 0xEE);
-            __m256 s2 = _mm256_shuffle_ps(u1, u3, 0x44), s3 = _mm256_shuffle_ps(u1, u3, 0xEE);
-            __m256 s4 = _mm256_shuffle_ps(u4, u6, 0x44), s5 = _mm256_shuffle_ps(u4, u6, 0xEE);
-            __m256 s6 = _mm256_shuffle_ps(u5, u7, 0x44), s7 = _mm256_shuffle_ps(u5, u7, 0xEE);
-            _mm256_storeu_ps(Wt + (k0 + 0) * m + j0, _mm256_permute2f128_ps(s0, s4, 0x20));
-            _mm256_storeu_ps(Wt + (k0 + 1) * m + j0, _mm256_permute2f128_ps(s1, s5, 0x20));
-            _mm256_storeu_ps(Wt + (k0 + 2) * m + j0, _mm256_permute2f128_ps(s2, s6, 0x20));
-            _mm256_storeu_ps(Wt + (k0 + 3) * m + j0, _mm256_permute2f128_ps(s3, s7, 0x20));
-            _mm256_storeu_ps(Wt + (k0 + 4) * m + j0, _mm256_permute2f128_ps(s0, s4, 0x31));
-            _mm256_storeu_ps(Wt + (k0 + 5) * m + j0, _mm256_permute2f128_ps(s1, s5, 0x31));
-            _mm256_storeu_ps(Wt + (k0 + 6) * m + j0, _mm256_permute2f128_ps(s2, s6, 0x31));
-            _mm256_storeu_ps(Wt + (k0 + 7) * m + j0, _mm256_permute2f128_ps(s3, s7, 0x31));
+            __m256 col[8]; /* col[l] = W[j0 .. j0 + 7, k0 + l] */
+            transpose8x8(W + j0 * d + k0, d, col);
+            for (int l = 0; l < 8; l++) _mm256_storeu_ps(Wt + (k0 + l) * m + j0, col[l]);
         }
         for (long j = j0; j < j0 + 8; j++)
             for (long k = kend; k < d; k++) Wt[k * m + j] = W[j * d + k];
