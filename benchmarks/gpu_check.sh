@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # The GPU check of issue #19: one script, for a machine with an NVIDIA GPU and no network, with
-# the project installed by `pip install --no-deps -e .` over the CUDA build of torch already
-# there. Budget: under 6 minutes on an H200. Run from the repository root:
+# the project installed over the CUDA build of torch already there. Without network, install
+# without build isolation (which would fetch setuptools) and without dependencies (numpy, scipy,
+# matplotlib, sympy, tqdm, pytest and hypothesis must be there already):
+#
+#     python3 -m pip install --no-deps --no-build-isolation -e .
+#
+# Budget: under 6 minutes on an H200. Run from the repository root:
 #
 #     benchmarks/gpu_check.sh [OUT]                  # OUT: where the JSON results go
 #     GPU_CHECK_DEVICE=cpu benchmarks/gpu_check.sh   # a dry run of every step on the CPU,
@@ -11,26 +16,36 @@
 # core against its CPU oracle); 2. the demo on the device against the CPU and the reference step
 # (n = 1000, d = 50, m = 400) at R = 64, 1024, 4096 with and without probes, as effective TFLOP/s
 # next to the GPU's float32 GEMM rate, probe overhead and peak memory (twolayer/bench/gpu.py);
-# 3. twolayer check frei2023 --quick; 4. twolayer bench --quick. Exit status: the number of
-# steps that failed (0: all passed; the check's exit status 1, claims that do not hold, is a
-# verdict, not a failure).
+# 3. twolayer check frei2023 --quick; 4. twolayer bench --quick; 5. twolayer check --all (full
+# plan, no store) under a time limit (GPU_CHECK_ALL_TIMEOUT seconds, default 150: stopped there,
+# it is more than 3x short of the 10x target); then the targets against the published CPU
+# numbers (twolayer/bench/gpu_targets.py). Exit status: the number of steps that failed (0: all
+# passed; a check's exit status 1, claims that do not hold, is a verdict, not a failure).
 set -u
 DEV=${GPU_CHECK_DEVICE:-cuda}
 OUT=${1:-${OUT:-gpu-check}}
-PY=${PYTHON:-python}
+PY=${PYTHON:-$(command -v python || command -v python3)}
 mkdir -p "$OUT"
 QUICK=()
-if [ "$DEV" = cpu ]; then QUICK=(--quick); fi
+ALL=(--all)  # step 5: the full plan; the CPU dry run checks the step with one quick paper
+if [ "$DEV" = cpu ]; then QUICK=(--quick); ALL=(frei2023 --quick); fi
 failed=0
-step() {  # step [--verdicts] NAME COMMAND...: run it, report its time and status
+step() {  # step [--verdicts] [--stdout FILE] NAME COMMAND...: run it, report its time and status
     # --verdicts: the command is a claim check, whose exit status 1 is a result (some claims do
-    # not hold), not a failure of the step; 2 and above are failures.
-    local verdicts=0
-    if [ "$1" = --verdicts ]; then verdicts=1; shift; fi
+    # not hold), not a failure of the step; 2 and above are failures. --stdout FILE: the
+    # command's standard output goes to FILE (the step's own lines still to the terminal).
+    local verdicts=0 stdout=""
+    while true; do
+        case $1 in
+            --verdicts) verdicts=1; shift ;;
+            --stdout) stdout=$2; shift 2 ;;
+            *) break ;;
+        esac
+    done
     local name=$1; shift
     echo "== $name: $*"
     local t0=$SECONDS
-    "$@"
+    if [ -n "$stdout" ]; then "$@" > "$stdout"; else "$@"; fi
     local rc=$?
     echo "== $name: exit $rc in $((SECONDS - t0)) s"
     if [ $rc -eq 1 ] && [ $verdicts -eq 1 ]; then
@@ -40,12 +55,21 @@ step() {  # step [--verdicts] NAME COMMAND...: run it, report its time and statu
     fi
 }
 if [ "${GPU_CHECK_SOURCE_ONLY:-0}" = 1 ]; then return 0 2>/dev/null || exit 0; fi
-$PY -c "import torch, twolayer; print('torch', torch.__version__, 'cuda', torch.version.cuda,
-'available', torch.cuda.is_available(), 'twolayer', twolayer.__version__)"
+if ! $PY -c "import torch, twolayer; print('torch', torch.__version__, 'cuda', torch.version.cuda,
+'available', torch.cuda.is_available(), 'twolayer', twolayer.__version__)"; then
+    echo "gpu_check: $PY cannot import torch and twolayer; install the project first:" >&2
+    echo "    $PY -m pip install --no-deps --no-build-isolation -e ." >&2
+    exit 2
+fi
+$PY -c "from twolayer.net import cpu_kernels; print('cpu kernels:', cpu_kernels.status())"
 step "cuda tests" $PY -m pytest -q -p no:cacheprovider -m "cuda and not slow" tests/
 step "demo + reference step" $PY -m twolayer.bench.gpu --device "$DEV" "${QUICK[@]}" \
-    --out "$OUT/gpu.json"
+    --max-seconds 40 --out "$OUT/gpu.json"
 step --verdicts "check frei2023" $PY -m twolayer check frei2023 --quick --device "$DEV" --no-store
 step "bench" $PY -m twolayer bench --quick --device "$DEV" --out "$OUT/bench.json"
+step --verdicts --stdout "$OUT/check_all.json" "check --all" \
+    timeout "${GPU_CHECK_ALL_TIMEOUT:-150}" $PY -m twolayer check "${ALL[@]}" --device "$DEV" \
+    --no-store --json --quiet --timings "$OUT/check_all.timings.json"
+step "targets" $PY -m twolayer.bench.gpu_targets "$OUT"
 echo "== gpu_check: $failed step(s) failed; results in $OUT/"
 exit $failed

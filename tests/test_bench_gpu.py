@@ -7,7 +7,10 @@ import json
 import subprocess
 from pathlib import Path
 
+import torch
+
 from twolayer.bench import gpu
+from twolayer.engine import probe_times
 
 
 def test_gpu_module_runs_on_the_cpu(tmp_path, capsys):
@@ -22,6 +25,28 @@ def test_gpu_module_runs_on_the_cpu(tmp_path, capsys):
     (r,) = res["reference"]
     assert r["R"] == 2 and r["plain"]["tflops"] > 0 and r["probes"]["tflops"] > 0
     assert r["plain"]["peak_bytes"] is None  # no CUDA memory on the CPU
+    assert r["steps"] == 4 and r["probe_times"] == len(probe_times(4))
+
+
+def test_the_probe_overhead_is_taken_at_a_default_runs_probe_density():
+    """the default probe times of the timed run's length (37 in 1000 steps), not every step"""
+    res = gpu.reference(torch.device("cpu"), 2, 40, 8, 16, 1000, max_seconds=None)
+    assert res["steps"] == 1000 and res["probe_times"] == len(probe_times(1000)) < 60
+
+
+def test_max_seconds_shortens_a_slow_timed_run():
+    res = gpu.reference(torch.device("cpu"), 2, 40, 8, 16, 400, max_seconds=1e-9)
+    assert res["steps"] == 50  # the floor: an estimate far above the limit
+    res = gpu.reference(torch.device("cpu"), 2, 40, 8, 16, 60, max_seconds=1e6)
+    assert res["steps"] == 60
+
+
+def test_a_bad_out_is_refused_before_measuring(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert gpu.main(["--device", "cpu", "--quick", "--out", str(blocker / "gpu.json")]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "out" in err
 
 
 def test_gpu_module_refuses_a_missing_gpu(capsys):
@@ -34,6 +59,17 @@ def test_the_script_names_every_step():
     for part in ('-m "cuda and not slow"', "twolayer.bench.gpu", "check frei2023 --quick",
                  "bench --quick", "GPU_CHECK_DEVICE"):
         assert part in text, part
+
+
+def test_the_script_stops_with_the_install_command_where_twolayer_is_missing(tmp_path):
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "gpu_check.sh"
+    fake = tmp_path / "python"  # a Python that cannot import the package
+    fake.write_text("#!/bin/sh\nexit 1\n")
+    fake.chmod(0o755)
+    res = subprocess.run(["bash", str(script), str(tmp_path / "out")], capture_output=True,
+                         text=True, env={"PATH": "/usr/bin:/bin", "PYTHON": str(fake)})
+    assert res.returncode == 2, res
+    assert "--no-build-isolation" in res.stderr and "cuda tests" not in res.stdout
 
 
 def test_the_script_counts_a_checks_verdicts_apart_from_failures(tmp_path):
@@ -49,3 +85,106 @@ def test_the_script_counts_a_checks_verdicts_apart_from_failures(tmp_path):
     counts = [line.split()[1] for line in out.splitlines() if line.startswith("after-")]
     assert counts == ["0", "1", "2", "2"], out
     assert "not a failure" in out
+
+
+# --- the targets read off the script's results (twolayer/bench/gpu_targets.py), on doctored files
+
+
+def _gpu_json(tmp_path, *, quick=False, R1024_tflops=30.0, overhead=0.05, r64_seconds=0.3,
+              r64_steps=1000, gemm=(50.0, 48.0)):
+    rows = [{"R": R, "steps": steps, "probe_times": 37, "probe_overhead": overhead,
+             "plain": {"tflops": tf, "seconds": 1.0, "peak_bytes": 2**30},
+             "probes": {"tflops": tf, "seconds": s, "peak_bytes": 2**31}}
+            for R, steps, tf, s in ((64, r64_steps, 5.0, r64_seconds),
+                                    (1024, 1000, R1024_tflops, 3.0))]
+    res = {"device": "cuda", "quick": quick, "n": 1000, "d": 50, "m": 400,
+           "gemm_tflops": gemm[0], "gemm_tflops_after": gemm[1], "reference": rows,
+           "total_memory": 140 * 2**30}
+    (tmp_path / "gpu.json").write_text(json.dumps(res))
+
+
+def _cpu_files(tmp_path):
+    bench = tmp_path / "results.json"
+    bench.write_text(json.dumps({"created": "x", "quick": False, "engine": {"seconds": 20.3},
+                                 "reference": {"R": 64, "steps": 1000}}))
+    tta = tmp_path / "tta.json"
+    tta.write_text(json.dumps({"commands": {"check": {"timings": {"wall_s": 448.0}}},
+                               "verdicts": {"holds": 2, "fails": 1, "inconclusive": 0}}))
+    return bench, tta
+
+
+def _claims(tmp_path, tier="evidence", n=3, wall=40.0):
+    verdicts = ["holds", "holds", "fails", "holds"][:n]
+    (tmp_path / "check_all.json").write_text(json.dumps(
+        [{"id": f"c{i}", "verdict": v, "tier": tier} for i, v in enumerate(verdicts)]))
+    (tmp_path / "check_all.timings.json").write_text(json.dumps({"wall_s": wall}))
+
+
+def _verdicts(tmp_path):
+    from twolayer.bench.gpu_targets import targets
+
+    bench, tta = _cpu_files(tmp_path)
+    return {name.split(" ")[0] + " " + name.split(" ")[1]: v
+            for name, v, _ in targets(tmp_path, bench, tta)}
+
+
+def test_targets_met_on_results_that_meet_them(tmp_path):
+    _gpu_json(tmp_path)
+    _claims(tmp_path)
+    v = _verdicts(tmp_path)
+    assert v == {"step at": "met", "default probes": "met", "make bench's": "met",
+                 "check --all": "met", "peak memory": "reported"}
+
+
+def test_targets_not_met_on_results_that_break_them(tmp_path):
+    # 24 / 50 (the higher GEMM rate), 12 % probes, 20.3 / 0.5 = 41x, 448 / 60 = 7.5x
+    _gpu_json(tmp_path, R1024_tflops=24.0, overhead=0.12, r64_seconds=0.5)
+    _claims(tmp_path, wall=60.0)
+    v = _verdicts(tmp_path)
+    assert [v[k] for k in ("step at", "default probes", "make bench's", "check --all")] == \
+        ["not met"] * 4
+
+
+def test_the_step_fraction_uses_the_higher_gemm_rate(tmp_path):
+    _gpu_json(tmp_path, R1024_tflops=24.5, gemm=(40.0, 50.0))  # 0.61 of one, 0.49 of the other
+    assert _verdicts(tmp_path)["step at"] == "not met"
+
+
+def test_targets_are_not_judged_from_smoke_or_partial_runs(tmp_path):
+    _gpu_json(tmp_path, quick=True)
+    _claims(tmp_path, tier="smoke")
+    v = _verdicts(tmp_path)
+    assert set(v.values()) == {"not measured"}
+    _gpu_json(tmp_path, r64_steps=500)  # not the 1000-step workload of make bench
+    _claims(tmp_path, n=2)  # fewer claims than the full plan
+    v = _verdicts(tmp_path)
+    assert v["make bench's"] == "not measured" and v["check --all"] == "not measured"
+    assert v["step at"] == "met"
+
+
+def test_targets_without_the_check_step_say_so(tmp_path, capsys):
+    from twolayer.bench.gpu_targets import main
+
+    _gpu_json(tmp_path)
+    bench, tta = _cpu_files(tmp_path)
+    assert main([str(tmp_path), "--cpu-bench", str(bench), "--cpu-time-to-answer", str(tta)]) == 0
+    out = capsys.readouterr().out
+    assert "check --all (full plan) >= 10x the published CPU run: NOT MEASURED" in out
+    assert main([str(tmp_path / "missing")]) == 2
+
+
+def test_a_shortened_row_is_shown_but_not_judged_for_the_probe_overhead(tmp_path):
+    from twolayer.bench.gpu_targets import targets
+
+    _gpu_json(tmp_path, overhead=0.05)
+    res = json.loads((tmp_path / "gpu.json").read_text())
+    res["reference"].append({**res["reference"][1], "R": 4096, "steps": 216,
+                             "probe_overhead": 0.2})  # 33 probes in 216 steps: denser
+    (tmp_path / "gpu.json").write_text(json.dumps(res))
+    bench, tta = _cpu_files(tmp_path)
+    (row,) = [r for r in targets(tmp_path, bench, tta) if r[0].startswith("default probes")]
+    assert row[1] == "met" and "R = 4096: 20.0 %" in row[2] and "not judged" in row[2]
+    res["reference"] = res["reference"][2:]
+    (tmp_path / "gpu.json").write_text(json.dumps(res))
+    (row,) = [r for r in targets(tmp_path, bench, tta) if r[0].startswith("default probes")]
+    assert row[1] == "not measured"

@@ -18,6 +18,7 @@ import argparse
 import json
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -60,51 +61,69 @@ def demo(device: torch.device, quick: bool) -> dict[str, Any]:
     return {"rows": rows, "max_abs_diff": diff}
 
 
-def reference(device: torch.device, R: int, n: int, d: int, m: int, steps: int) -> dict:
+def reference(device: torch.device, R: int, n: int, d: int, m: int, steps: int,
+              max_seconds: float | None = None) -> dict:
     """The reference GD step at R runs: seconds per step and effective TFLOP/s without probes
-    and with the default ones, the probe overhead and the peak memory."""
+    and with the default ones at the default probe times of a ``steps``-step run (37 probe
+    times in the default 1000 steps: probing every step of a short run would overstate the
+    overhead of a default run), the probe overhead and the peak memory. ``max_seconds``: fewer
+    steps where a 20-step estimate says one timed run would take longer (``steps`` in the
+    result says how many ran)."""
     cfg = Config(data=DataConfig(d=d, n=n, n_test=n), net=NetConfig(m=m),
                  train=TrainConfig(steps=steps), seeds=R)
     cfg, data, params = setup(cfg)
     data, params = data.to(device), params.to(device)
     rt = Runtime(device=str(device), progress=False)
+    train(params, data, TrainConfig(steps=2), [0, 2], PROBES, rt)  # warm up
+    if max_seconds is not None:
+        est = _timed(device, train, params, data, TrainConfig(steps=20), [0, 20], (), rt)[0] / 20
+        if est * steps > max_seconds:
+            steps = max(50, int(max_seconds / est))
+    train_cfg = TrainConfig(steps=steps)
     flops = 4.0 * R * n * d * m * steps
     out: dict[str, Any] = {"R": R, "steps": steps}
-    train(params, data, TrainConfig(steps=2), [0, 2], PROBES, rt)  # warm up
     for name, probes, times in (("plain", (), [0, steps]),
                                 ("probes", PROBES, probe_times(steps))):
         if device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(device)
-        sync(device)
-        t = time.perf_counter()
-        res = train(params, data, cfg.train, times, probes, rt)
-        sync(device)
-        wall = time.perf_counter() - t
+        wall, res = _timed(device, train, params, data, train_cfg, times, probes, rt)
         out[name] = {"seconds": wall, "seconds_per_step": wall / steps,
                      "tflops": flops / wall / 1e12, "probe_seconds": res.probe_seconds,
                      "peak_bytes": (torch.cuda.max_memory_allocated(device)
                                     if device.type == "cuda" else None)}
+        if probes:
+            out["probe_times"] = len(res.times)  # the times the probed run probed at
     out["probe_overhead"] = out["probes"]["seconds"] / out["plain"]["seconds"] - 1.0
     return out
 
 
+def _timed(device: torch.device, fn: Any, *args: Any) -> tuple[float, Any]:
+    """(wall-clock seconds, result) of fn(*args), the device's queue drained before and after."""
+    sync(device)
+    t = time.perf_counter()
+    result = fn(*args)
+    sync(device)
+    return time.perf_counter() - t, result
+
+
 def run(device: str, quick: bool = False, runs: list[int] | None = None,
-        steps: int | None = None) -> dict[str, Any]:
+        steps: int | None = None, max_seconds: float | None = None) -> dict[str, Any]:
     dev = torch.device(device)
     if quick:
         n, d, m = 40, 8, 16
         runs, steps, size, secs = runs or [2, 4], steps or 12, 128, 0.2
     else:
         n, d, m = 1000, 50, 400
-        runs, steps = runs or [64, 1024, 4096], steps or 20
+        runs, steps = runs or [64, 1024, 4096], steps or 1000  # the default run's length
         size, secs = (8192, 2.0) if dev.type == "cuda" else (1024, 1.0)
     res: dict[str, Any] = {"device": str(dev), "quick": quick, "n": n, "d": d, "m": m,
                            "torch": torch.__version__}
     if dev.type == "cuda":
         res["gpu"] = torch.cuda.get_device_name(dev)
+        res["total_memory"] = torch.cuda.get_device_properties(dev).total_memory
     res["gemm_tflops"] = gemm_rate(dev, size, secs)
     res["demo"] = demo(dev, quick)
-    res["reference"] = [reference(dev, R, n, d, m, steps) for R in runs]
+    res["reference"] = [reference(dev, R, n, d, m, steps, max_seconds) for R in runs]
     res["gemm_tflops_after"] = gemm_rate(dev, size, secs)
     return res
 
@@ -120,12 +139,13 @@ def report(res: dict[str, Any]) -> str:
         lines.append(f"  {k:22s} {a:10.5f} {b:10.5f}")
     lines.append(f"reference step n={res['n']} d={res['d']} m={res['m']} "
                  "(effective TFLOP/s = 4 R n d m per step):")
-    lines.append(f"  {'R':>6s} {'ms/step':>9s} {'TFLOP/s':>9s} {'of GEMM':>8s} "
-                 f"{'+probes':>9s} {'overhead':>9s} {'peak GiB':>9s}")
+    lines.append(f"  {'R':>6s} {'steps':>6s} {'probes':>6s} {'ms/step':>9s} {'TFLOP/s':>9s} "
+                 f"{'of GEMM':>8s} {'+probes':>9s} {'overhead':>9s} {'peak GiB':>9s}")
     for r in res["reference"]:
         p, q = r["plain"], r["probes"]
         peak = max(p["peak_bytes"] or 0, q["peak_bytes"] or 0)
-        lines.append(f"  {r['R']:6d} {1e3 * p['seconds_per_step']:9.2f} {p['tflops']:9.3f} "
+        lines.append(f"  {r['R']:6d} {r['steps']:6d} {r['probe_times']:6d} "
+                     f"{1e3 * p['seconds_per_step']:9.2f} {p['tflops']:9.3f} "
                      f"{p['tflops'] / res['gemm_tflops']:8.2f} {q['tflops']:9.3f} "
                      f"{100 * r['probe_overhead']:8.1f}% "
                      + (f"{peak / gib:9.2f}" if peak else f"{'n/a':>9s}"))
@@ -138,22 +158,29 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--device", default="cuda", help="cuda, cuda:N or cpu (default cuda)")
     ap.add_argument("--quick", action="store_true", help="tiny sizes (a dry run of the script)")
     ap.add_argument("--runs", type=int, nargs="+", help="R values (default 64 1024 4096)")
-    ap.add_argument("--steps", type=int, help="timed GD steps per R (default 20)")
+    ap.add_argument("--steps", type=int,
+                    help="timed GD steps per R (default 1000, a default run's length, so the "
+                         "probes come at their default density; --quick: 12)")
+    ap.add_argument("--max-seconds", type=float, default=None,
+                    help="fewer steps for an R whose timed run a 20-step estimate puts above "
+                         "this many seconds (default: no limit; gpu_check.sh: 40)")
     ap.add_argument("--out", help="also write the results as JSON here")
     args = ap.parse_args(argv)
     from ..errors import ConfigError
+    from ..record import ensure_writable_dir, write_text_atomic
     from ..resources import check_device
 
     try:
         check_device(args.device)
+        if args.out:  # before measuring: a bad --out costs nothing
+            ensure_writable_dir(Path(args.out).resolve().parent, "out")
     except ConfigError as e:
         print(f"python -m twolayer.bench.gpu: {e}", file=sys.stderr)
         return 2
-    res = run(args.device, args.quick, args.runs, args.steps)
+    res = run(args.device, args.quick, args.runs, args.steps, args.max_seconds)
     print(report(res), flush=True)
     if args.out:
-        with open(args.out, "w") as f:
-            json.dump(res, f, indent=1)
+        write_text_atomic(args.out, json.dumps(res, indent=1) + "\n")
     return 0
 
 

@@ -444,24 +444,46 @@ present, by the tests marked `cuda` (each CUDA result against the CPU within the
 tolerance).
 
 `benchmarks/gpu_check.sh [OUT]` is the check to run on a machine with an NVIDIA GPU and no
-network (the project installed with `pip install --no-deps -e .` over the CUDA build of torch
-there; under 6 minutes on an H200). It prints, in order:
+network, from the repository root, after installing the project over the CUDA build of torch
+there without network access: `python3 -m pip install --no-deps --no-build-isolation -e .`
+(build isolation would fetch setuptools; numpy, scipy, matplotlib, sympy, tqdm, pytest and
+hypothesis must already be installed). The script stops at once with that command when the
+package does not import. Planned to take under 6 minutes on an H200 (step 5 at most 150 s; not
+yet timed on one). It prints, in order:
 
 1. the CUDA tests: `pytest -m "cuda and not slow"`;
-2. from `python -m twolayer.bench.gpu --device cuda`: the float32 GEMM rate of the GPU
-   (TF32 off, as in training; measured before and after), the demo (`simulate` defaults,
-   R = 4) on CUDA next to the CPU, and the reference step (n = 1000, d = 50, m = 400) at
-   R = 64, 1024 and 4096, without probes and with the default probes (errors, correlations,
-   segments), as effective TFLOP/s (4·R·n·d·m flops per step), its fraction of the GEMM rate,
-   the probe overhead and the peak memory (`torch.cuda.max_memory_allocated`);
+2. from `python -m twolayer.bench.gpu --device cuda --max-seconds 40`: the float32 GEMM rate
+   of the GPU (TF32 off, as in training; measured before and after), the demo (`simulate`
+   defaults, R = 4) on CUDA next to the CPU, and the reference step (n = 1000, d = 50,
+   m = 400) at R = 64, 1024 and 4096 over 1000 steps (fewer where one timed run would take
+   over 40 s; the table says how many), without probes and with the default probes (errors,
+   correlations, segments) at a 1000-step run's default 37 probe times, as effective TFLOP/s
+   (4·R·n·d·m flops per step), its fraction of the GEMM rate, the probe overhead and the peak
+   memory (`torch.cuda.max_memory_allocated`). The R = 64 row with probes is `make bench`'s
+   reference workload;
 3. `twolayer check frei2023 --quick --device cuda --no-store` (its exit status 1, quick
    claims that do not hold, is reported as a verdict, not as a failed step);
-4. `twolayer bench --quick --device cuda --out OUT/bench.json`.
+4. `twolayer bench --quick --device cuda --out OUT/bench.json`;
+5. `twolayer check --all --device cuda --no-store --json` (the full plan) under a time limit
+   of `GPU_CHECK_ALL_TIMEOUT` seconds (default 150; 448 s / 150 s = 3x, so a run stopped there
+   is far from the 10x target), its claims and timings in OUT;
+6. `python -m twolayer.bench.gpu_targets OUT`: each target of the issue with the numbers it
+   compares (met / not met / not measured) against the published CPU runs
+   (`benchmarks/results.json`, `benchmarks/time_to_answer.json`); a smoke run, another size or
+   a partial check is "not measured", never "met".
 
 `GPU_CHECK_DEVICE=cpu benchmarks/gpu_check.sh` runs every step on the CPU at tiny sizes (the
-CUDA tests all skip), to check the script itself; `tests/test_bench_gpu.py` runs the measuring
-module on the CPU and the script's step accounting. Last dry run on the CPU (2026-12-03,
-2 cores): all four steps ran in about 2 minutes.
+CUDA tests all skip; step 5 checks one paper quick), to check the script itself;
+`tests/test_bench_gpu.py` runs the measuring module on the CPU, the script's step accounting
+and install guard, and the targets on doctored result files (each target met, not met, and not
+judged from a smoke or partial run). Last dry run on the CPU (2026-12-03, 2 cores, other work
+running alongside): the six steps ran with none failing in 141 s, and step 6 judged every
+target "not measured".
+
+**Offline install rehearsed** (2026-12-03): `git archive` of main (no `.git`), a fresh venv
+without dask, distributed or submitit, `pip install --no-deps --no-build-isolation --no-index
+-e .`: the C extension builds, and the default suite passes (1530 passed, 18 skipped: the
+CUDA, dask and submitit tests).
 
 **torch 2.11** (what the GPU machine has) was checked on the CPU on 2026-12-03: its CUDA build
 from PyPI (2.11.0+cu130, no GPU present) in a fresh venv with the project installed over it:

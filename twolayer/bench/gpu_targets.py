@@ -1,0 +1,160 @@
+"""The GPU targets of ``benchmarks/gpu_check.sh``, read off its results next to the published CPU
+numbers:
+
+    python -m twolayer.bench.gpu_targets OUT [--cpu-bench benchmarks/results.json]
+        [--cpu-time-to-answer benchmarks/time_to_answer.json]
+
+OUT holds what the script wrote: ``gpu.json`` (:mod:`twolayer.bench.gpu`) and, when the step
+ran, ``check_all.json`` and ``check_all.timings.json`` (``twolayer check --all --json
+--timings``; compared only when it holds the full plan's claims at the evidence tier). Each
+target is printed with the numbers it compares and "met", "not met" or "not measured"; nothing
+is judged from a file that is missing or from a run at other sizes than the target names. The
+targets (issue #19):
+
+- the reference step (n = 1000, d = 50, m = 400) at R = 1024 at least 0.5 of the float32 GEMM
+  rate measured in the same run (the higher of the rates measured before and after the steps:
+  the conservative one);
+- the default probes at their default times cost at most 10 % (with against without), at every
+  R measured over 1000 steps (a row shortened by ``--max-seconds`` probes more densely and is
+  shown, not judged);
+- the reference workload of ``make bench`` (R = 64, 1000 steps, default probes) at least 50x
+  faster than the published CPU run of ``make bench``;
+- ``twolayer check --all`` (full plan) at least 10x faster than the published CPU run of
+  ``benchmarks/time_to_answer.sh``;
+- memory: the peak at the largest R as a fraction of the card's memory (reported, no bound).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+DEFAULT_STEPS = 1000  # a default run's length: 37 probe times
+
+
+def _load(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _load_list(path: Path) -> list[dict[str, Any]] | None:
+    data = _load(path)
+    return data if isinstance(data, list) else None
+
+
+def _row(gpu: dict[str, Any], R: int, steps: int | None = None) -> dict[str, Any] | None:
+    if gpu.get("quick") or (gpu.get("n"), gpu.get("d"), gpu.get("m")) != (1000, 50, 400):
+        return None  # not the reference sizes
+    for r in gpu.get("reference", []):
+        if r["R"] == R and (steps is None or r["steps"] == steps):
+            return r
+    return None
+
+
+def targets(out: Path, cpu_bench: Path, cpu_tta: Path) -> list[tuple[str, str, str]]:
+    """(target, verdict, the numbers) for each target."""
+    gpu = _load(out / "gpu.json")
+    rows: list[tuple[str, str, str]] = []
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "not met"
+
+    name = "step at R = 1024 >= 0.5 of the float32 GEMM rate"
+    r = _row(gpu, 1024) if gpu else None
+    if r is None:
+        rows.append((name, "not measured", "no reference-size R = 1024 row in gpu.json"))
+    else:
+        gemm = max(gpu["gemm_tflops"], gpu["gemm_tflops_after"])
+        frac = r["plain"]["tflops"] / gemm
+        rows.append((name, verdict(frac >= 0.5),
+                     f"{r['plain']['tflops']:.3g} of {gemm:.3g} TFLOP/s = {frac:.2f}"))
+
+    name = "default probes <= 10 % (with / without - 1)"
+    refs = [r for r in (gpu or {}).get("reference", []) if _row(gpu, r["R"]) is not None]
+    judged = [r for r in refs if r["steps"] == DEFAULT_STEPS]  # the default probe density
+    if not judged:
+        rows.append((name, "not measured", f"no reference-size rows of {DEFAULT_STEPS} steps "
+                     "in gpu.json"))
+    else:
+        worst = max(r["probe_overhead"] for r in judged)
+        rows.append((name, verdict(worst <= 0.10), "; ".join(
+            f"R = {r['R']}: {100 * r['probe_overhead']:.1f} % ({r.get('probe_times', '?')} "
+            f"probe times in {r['steps']} steps"
+            + (", not judged: not the default density)" if r not in judged else ")")
+            for r in refs)))
+
+    name = "make bench's reference workload >= 50x the published CPU run"
+    cpu = _load(cpu_bench)
+    ref = (cpu or {}).get("reference", {})
+    r = _row(gpu, ref.get("R", 64), ref.get("steps", 1000)) if gpu else None
+    if cpu is None or r is None or cpu.get("quick"):
+        rows.append((name, "not measured", "needs gpu.json's R = 64, 1000-step row and the "
+                     f"published {cpu_bench}"))
+    else:
+        cpu_s, dev_s = cpu["engine"]["seconds"], r["probes"]["seconds"]
+        rows.append((name, verdict(cpu_s / dev_s >= 50),
+                     f"{cpu_s:.1f} s ({cpu_bench}, {cpu.get('created', '?')}) / {dev_s:.3f} s "
+                     f"= {cpu_s / dev_s:.1f}x"))
+
+    name = "check --all (full plan) >= 10x the published CPU run"
+    tta, timing = _load(cpu_tta), _load(out / "check_all.timings.json")
+    claims = _load_list(out / "check_all.json")
+    cpu_wall = (((tta or {}).get("commands", {}).get("check") or {}).get("timings")
+                or {}).get("wall_s")
+    cpu_counts = (tta or {}).get("verdicts", {})
+    if cpu_wall is None:
+        rows.append((name, "not measured", f"no check timing in {cpu_tta}"))
+    elif timing is None or claims is None:
+        rows.append((name, "not measured", "no check_all.timings.json / check_all.json (the "
+                     "step did not run, or was stopped by its time limit: then below "
+                     f"{cpu_wall:.0f} s / limit)"))
+    elif (not claims or any(c.get("tier") != "evidence" for c in claims)
+          or len(claims) != sum(cpu_counts.values())):
+        rows.append((name, "not measured", f"check_all.json holds {len(claims)} claims, not "
+                     f"the full plan's {sum(cpu_counts.values())} at the evidence tier"))
+    else:
+        wall = timing["wall_s"]
+        counts = {v: sum(c.get("verdict") == v for c in claims) for v in cpu_counts}
+        rows.append((name, verdict(cpu_wall / wall >= 10),
+                     f"{cpu_wall:.0f} s ({cpu_tta}) / {wall:.1f} s = {cpu_wall / wall:.1f}x; "
+                     f"verdicts here {counts}, on the CPU {cpu_counts}"))
+
+    name = "peak memory at the largest R (no bound: R n up to the card)"
+    if not refs or gpu.get("total_memory") is None:
+        rows.append((name, "not measured", "no CUDA reference rows"))
+    else:
+        r = max(refs, key=lambda r: r["R"])
+        peak = max(r["plain"]["peak_bytes"] or 0, r["probes"]["peak_bytes"] or 0)
+        rows.append((name, "reported", f"R = {r['R']}: {peak / 2**30:.2f} GiB of "
+                     f"{gpu['total_memory'] / 2**30:.0f} GiB"))
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m twolayer.bench.gpu_targets", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("out", help="the folder gpu_check.sh wrote its results to")
+    ap.add_argument("--cpu-bench", default="benchmarks/results.json",
+                    help="the published make bench results (default benchmarks/results.json)")
+    ap.add_argument("--cpu-time-to-answer", default="benchmarks/time_to_answer.json",
+                    help="the published time-to-answer run "
+                         "(default benchmarks/time_to_answer.json)")
+    args = ap.parse_args(argv)
+    out = Path(args.out)
+    if not out.is_dir():
+        print(f"python -m twolayer.bench.gpu_targets: out: {out} is not a directory",
+              file=sys.stderr)
+        return 2
+    for name, verdict, numbers in targets(out, Path(args.cpu_bench),
+                                          Path(args.cpu_time_to_answer)):
+        print(f"{name}: {verdict.upper()}  [{numbers}]")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
