@@ -39,6 +39,8 @@ def test_max_seconds_shortens_a_slow_timed_run():
     assert res["steps"] == 50  # the floor: an estimate far above the limit
     res = gpu.reference(torch.device("cpu"), 2, 40, 8, 16, 60, max_seconds=1e6)
     assert res["steps"] == 60
+    res = gpu.reference(torch.device("cpu"), 2, 40, 8, 16, 12, max_seconds=1e-9)
+    assert res["steps"] == 12  # the floor of 50 never raises a shorter run
 
 
 def test_a_bad_out_is_refused_before_measuring(tmp_path, capsys):
@@ -188,3 +190,24 @@ def test_a_shortened_row_is_shown_but_not_judged_for_the_probe_overhead(tmp_path
     (tmp_path / "gpu.json").write_text(json.dumps(res))
     (row,) = [r for r in targets(tmp_path, bench, tta) if r[0].startswith("default probes")]
     assert row[1] == "not measured"
+
+
+def test_a_check_stopped_at_its_time_limit_bounds_the_speedup(tmp_path):
+    _gpu_json(tmp_path)
+    (tmp_path / "check_all.stopped_at").write_text("150\n")  # 448 / 150 < 10
+    assert _verdicts(tmp_path)["check --all"] == "not met"
+    (tmp_path / "check_all.stopped_at").write_text("40\n")  # a limit below 44.8 s: 11x at most
+    assert _verdicts(tmp_path)["check --all"] == "met"
+
+
+def test_the_scripts_time_limit_is_a_result_not_a_failure(tmp_path):
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "gpu_check.sh"
+    prog = (f'GPU_CHECK_SOURCE_ONLY=1 source "{script}" "{tmp_path}/out"\n'
+            f'step --limit 1 "{tmp_path}/stopped" a sleep 5; echo "after-a $failed"\n'
+            f'step --limit 5 "{tmp_path}/quick" b true; echo "after-b $failed"\n'
+            f'step --limit 5 "{tmp_path}/x" c bash -c "exit 3"; echo "after-c $failed"\n')
+    out = subprocess.run(["bash", "-c", prog], capture_output=True, text=True, check=True).stdout
+    counts = [line.split()[1] for line in out.splitlines() if line.startswith("after-")]
+    assert counts == ["0", "0", "1"], out
+    assert (tmp_path / "stopped").read_text().strip() == "1"
+    assert not (tmp_path / "quick").exists() and not (tmp_path / "x").exists()

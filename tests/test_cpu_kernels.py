@@ -460,6 +460,20 @@ def test_forward_relu_mask_on_views_and_with_nan(ext):
     assert (out[..., 0][keep] == -3.0).all()
 
 
+def test_forward_relu_mask_takes_its_scratch_on_the_cpu_under_another_default_device(ext):
+    """torch.set_default_device (e.g. "cuda" in a caller's session) must not move the scratch
+    that C writes W into: "meta" stands in for a GPU here."""
+    x, W, b, a = forward_inputs(2, 7, 19, 5, True, seed=6)
+    h, f = torch.empty(2, 7, 19), torch.empty(2, 7)
+    _, f_ref = forward_float64(x, W, b, a)
+    torch.set_default_device("meta")
+    try:
+        cpu_kernels.forward_relu_mask(x, W, b, a, h, f)
+    finally:
+        torch.set_default_device(None)
+    torch.testing.assert_close(f.double(), f_ref, rtol=1e-5, atol=1e-5)
+
+
 def test_forward_relu_mask_args_refuse_other_layouts():
     x, W, a = torch.zeros(2, 3, 4), torch.zeros(2, 5, 4), torch.zeros(2, 5)
     h, f, s = torch.zeros(2, 3, 5), torch.zeros(2, 3), torch.zeros(20)
@@ -469,6 +483,8 @@ def test_forward_relu_mask_args_refuse_other_layouts():
                                            None, a, h, f, s)
     with pytest.raises(ValueError, match="scratch"):
         cpu_kernels.forward_relu_mask_args(x, W, None, a, h, f, torch.zeros(19))
+    with pytest.raises(ValueError, match="scratch.*CPU"):  # a device pointer must never reach C
+        cpu_kernels.forward_relu_mask_args(x, W, None, a, h, f, torch.zeros(20, device="meta"))
     with pytest.raises(ValueError, match="float32"):
         cpu_kernels.forward_relu_mask_args(x.double(), W, None, a, h, f, s)
     with pytest.raises(ValueError, match="shape"):

@@ -115,15 +115,17 @@ def free_host_memory() -> int | None:
 
 
 def free_device_memory(device: str) -> int | None:
-    """Free bytes on a CUDA device (None on a CPU or when it cannot be read)."""
+    """Free bytes on a CUDA device, with what PyTorch's allocator caches unused
+    (:func:`twolayer.net.plan.cuda_free_bytes`; None on a CPU or when it cannot be read)."""
     if not device.startswith("cuda"):
         return None
     try:
         import torch
 
-        free, _ = torch.cuda.mem_get_info(torch.device(device))
-        return int(free)
-    except Exception:  # no driver, or a device that cannot be queried: no check
+        from .net.plan import cuda_free_bytes
+
+        return cuda_free_bytes(torch.device(device))
+    except Exception:  # e.g. a malformed device string: no check
         return None
 
 

@@ -78,7 +78,7 @@ def reference(device: torch.device, R: int, n: int, d: int, m: int, steps: int,
     if max_seconds is not None:
         est = _timed(device, train, params, data, TrainConfig(steps=20), [0, 20], (), rt)[0] / 20
         if est * steps > max_seconds:
-            steps = max(50, int(max_seconds / est))
+            steps = min(steps, max(50, int(max_seconds / est)))
     train_cfg = TrainConfig(steps=steps)
     flops = 4.0 * R * n * d * m * steps
     out: dict[str, Any] = {"R": R, "steps": steps}

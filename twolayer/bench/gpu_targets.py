@@ -6,7 +6,9 @@ numbers:
 
 OUT holds what the script wrote: ``gpu.json`` (:mod:`twolayer.bench.gpu`) and, when the step
 ran, ``check_all.json`` and ``check_all.timings.json`` (``twolayer check --all --json
---timings``; compared only when it holds the full plan's claims at the evidence tier). Each
+--timings``; compared only when it holds the full plan's claims at the evidence tier), or
+``check_all.stopped_at`` (the time limit in seconds at which the script stopped it: the speed-up
+is then below the CPU's time over that limit). Each
 target is printed with the numbers it compares and "met", "not met" or "not measured"; nothing
 is judged from a file that is missing or from a run at other sizes than the target names. The
 targets (issue #19):
@@ -109,6 +111,11 @@ def targets(out: Path, cpu_bench: Path, cpu_tta: Path) -> list[tuple[str, str, s
     cpu_counts = (tta or {}).get("verdicts", {})
     if cpu_wall is None:
         rows.append((name, "not measured", f"no check timing in {cpu_tta}"))
+    elif (out / "check_all.stopped_at").is_file():  # stopped at its time limit: a bound
+        limit = float((out / "check_all.stopped_at").read_text().strip())
+        rows.append((name, verdict(cpu_wall / limit >= 10),
+                     f"stopped at its limit of {limit:.0f} s: at most {cpu_wall:.0f} s "
+                     f"({cpu_tta}) / {limit:.0f} s = {cpu_wall / limit:.1f}x"))
     elif timing is None or claims is None:
         rows.append((name, "not measured", "no check_all.timings.json / check_all.json (the "
                      "step did not run, or was stopped by its time limit: then below "

@@ -60,7 +60,11 @@ class Stream:
                                cfg.num_classes, g)
                 xs.append(x)
                 ys.append(y)
-            yield torch.stack(xs).to(device), torch.stack(ys).to(device), s
+            x, y = torch.stack(xs), torch.stack(ys)
+            if device.type == "cuda":  # from pinned memory, without waiting for the copy: the
+                # next batch is drawn on the CPU while the GPU takes this step
+                x, y = x.pin_memory(), y.pin_memory()
+            yield x.to(device, non_blocking=True), y.to(device, non_blocking=True), s
 
 
 def stream_objective(cfg: DataConfig, runs: Sequence[DataConfig] | None = None

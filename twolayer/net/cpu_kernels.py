@@ -141,8 +141,9 @@ def forward_relu_mask_args(x: torch.Tensor, W: torch.Tensor, b: torch.Tensor | N
     _check("f", f, (r, c), ())
     if b is not None:
         _check("b", b, (r, m), (1,))
-    if scratch.dtype != torch.float32 or not scratch.is_contiguous() or scratch.numel() < d * m:
-        raise ValueError(f"scratch: needs {d * m} contiguous float32 elements")
+    if (scratch.dtype != torch.float32 or scratch.device.type != "cpu"
+            or not scratch.is_contiguous() or scratch.numel() < d * m):
+        raise ValueError(f"scratch: needs {d * m} contiguous float32 elements on the CPU")
     return (x.data_ptr(), W.data_ptr(), 0 if b is None else b.data_ptr(), a.data_ptr(),
             h.data_ptr(), f.data_ptr(), scratch.data_ptr(), r, c, m, d, x.stride(0), x.stride(1),
             W.stride(0), 0 if b is None else b.stride(0), a.stride(0), h.stride(0), f.stride(0),
@@ -203,5 +204,5 @@ def forward_relu_mask(x: torch.Tensor, W: torch.Tensor, b: torch.Tensor | None, 
     ext, why = _load()
     if ext is None:
         raise RuntimeError(f"twolayer's CPU kernels are {why}")
-    scratch = torch.empty(W.shape[1] * W.shape[2])
+    scratch = W.new_empty(W.shape[1] * W.shape[2])  # W's device, whatever the default device
     ext.forward_relu_mask(*forward_relu_mask_args(x, W, b, a, h, f, scratch, mask))

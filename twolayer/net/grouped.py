@@ -18,7 +18,7 @@ from .kernel import Workspace, _Block, _block_hidden, _block_pre
 from .lanes import pool
 from .model import _hidden_into
 from .params import Params
-from .plan import DEFAULT_CHUNK_ELEMENTS, block_shape, tuning, worker_threads
+from .plan import DEFAULT_CHUNK_ELEMENTS, block_shape, group_runs, tuning, worker_threads
 
 
 class GroupSplit:
@@ -323,6 +323,9 @@ class _GroupLayout:
         self.workers = k if nc == n and -(-R // rc) >= 2 else 0
         if not self.workers:
             rc, nc = block_shape(R, n, m, budget, x.device)
+        # per lane S·rc·P group gradients in float32, their [c ⊙ x, c]ᵀ M form (about as many)
+        # and, for the Gram matrix, a float64 copy: 2·S·P 8-byte elements per run
+        rc = group_runs(rc, 2 * S * self.P, budget, x.device)
         self.rc, self.nc = rc, nc
         # a block's entries (about n plus the duplicates) may exceed the nominal block by a
         # quarter before they are split: one GEMM over 1.1 n rows beats two over n and 0.1 n

@@ -32,7 +32,7 @@ from .cpu_kernels import module as fused_module
 from .lanes import pool
 from .model import Loss, loss_of
 from .params import Params
-from .plan import DEFAULT_CHUNK_ELEMENTS, lane_plan, tuning, worker_threads
+from .plan import DEFAULT_CHUNK_ELEMENTS, group_runs, lane_plan, tuning, worker_threads
 
 # the fused C passes as torch's profiler names them, when NAME_C_PASSES is on (C calls are not
 # torch ops, so the profiler would not see them; bench.limit.profile_step switches it on)
@@ -196,6 +196,19 @@ class Workspace:
         if objective is not None and loss_of(objective).psi_ is None:
             return False
         return p.outputs == 1 and not p.train_a and self.shape[1] == n and not self.split
+
+    def groups_fit(self, S: int, budget: int) -> bool:
+        """Whether the buffers of in-step group gradients with S groups (:class:`GroupSplit`;
+        per lane, for the block's rc runs: (S+1)·(d+1)·m entries per run in float32 and in
+        float64, and the sorted rows x and [c ⊙ x, c], about 2·n·(d+1) float32) fit in
+        ``budget`` 8-byte elements where :func:`plan.bounds_group_buffers` (a GPU, whose blocks
+        can hold every run; elsewhere always). Where they do not, the probe takes its group
+        gradients in a separate pass at probe times, in blocks of fewer runs
+        (:func:`grouped.grouped_gram`)."""
+        R, n, m, d = self.key[:4]
+        dd, rc = d + int(self.bias), self.shape[0]
+        per_run = ((S + 1) * dd * m * 12 + n * (2 * dd + 3) * 4 + 7) // 8
+        return group_runs(rc, len(self.act) * per_run, budget, self.out.device) == rc
 
     def _lanes(self, p: Params, x: torch.Tensor) -> list[list[_Block]]:
         """The block views for these tensors, one list per lane. The plan keeps the tensors

@@ -70,20 +70,49 @@ def use_tuning(tuning: Tuning | None = None, **changes: int | bool) -> Iterator[
         _TUNING.reset(token)
 
 
+def cuda_free_bytes(device: torch.device) -> int | None:
+    """Bytes a CUDA device can still give this process: the driver's free memory
+    (``torch.cuda.mem_get_info``) plus what PyTorch's caching allocator holds without using it
+    (reserved − allocated, which the driver counts as used), so that a later call in the same
+    process sees the memory an earlier one released. None when it cannot be read."""
+    try:
+        free, _ = torch.cuda.mem_get_info(device)
+        cached = torch.cuda.memory_reserved(device) - torch.cuda.memory_allocated(device)
+    except Exception:  # no driver, or a device that cannot be queried
+        return None
+    return int(free) + max(0, int(cached))
+
+
 def device_budget(device: torch.device, budget: int | None = None) -> int:
     """Activation elements per block: ``budget`` when given (``--budget``); on a CUDA device
-    :data:`CUDA_FREE_FRACTION` of its free memory (``torch.cuda.mem_get_info``) in 8-byte
+    :data:`CUDA_FREE_FRACTION` of the memory it can give (:func:`cuda_free_bytes`) in 8-byte
     elements, at least :data:`DEFAULT_CHUNK_ELEMENTS`; on a CPU :data:`DEFAULT_CHUNK_ELEMENTS`
     (the blocks there are sized for the caches, :func:`block_shape`)."""
     if budget is not None:
         return max(1, int(budget))
     if device.type == "cuda":
-        try:
-            free, _ = torch.cuda.mem_get_info(device)
-        except Exception:  # cannot be read: the fixed budget
+        free = cuda_free_bytes(device)
+        if free is None:  # cannot be read: the fixed budget
             return DEFAULT_CHUNK_ELEMENTS
         return max(DEFAULT_CHUNK_ELEMENTS, int(free * CUDA_FREE_FRACTION) // 8)
     return DEFAULT_CHUNK_ELEMENTS
+
+
+def bounds_group_buffers(device: torch.device) -> bool:
+    """Whether the group-gradient buffers (sized by runs per block, not by samples) are held to
+    the block budget on ``device``: on a GPU, where a block can hold every run (R·S·(d+1)·m
+    entries, e.g. 120 GB at R = 1024, d = 5000, m = 400, S + 1 = 5); not on a CPU, where a block
+    holds the few runs that fit its cache (:func:`block_shape`), and where bounding them would
+    change the blocks, and so the float rounding, of records already made."""
+    return device.type != "cpu"
+
+
+def group_runs(rc: int, per_run: int, budget: int, device: torch.device) -> int:
+    """Runs per block for buffers of ``per_run`` 8-byte elements per run: ``rc``, at most
+    budget // per_run (at least 1) where :func:`bounds_group_buffers`."""
+    if not bounds_group_buffers(device):
+        return rc
+    return max(1, min(rc, budget // max(1, per_run)))
 
 
 def chunks(n: int, runs: int, m: int, budget: int = DEFAULT_CHUNK_ELEMENTS) -> Iterator[slice]:

@@ -118,7 +118,10 @@ class GDStepper:
         self.split: tuple[str, net.GroupSplit] | None = None
         if (self.batches is None and weights is None and self.weights_fn is None
                 and self.ws.can_split(p, cfg.objective)):
-            self.split = driver.step_groups()
+            split = driver.step_groups()
+            # on a GPU only while its buffers fit the block budget (else: a separate pass)
+            if split is not None and self.ws.groups_fit(split[1].S, driver.budget):
+                self.split = split
         self.first_bad = torch.full((p.runs,), -1, dtype=torch.long, device=device)
         self.pending = False  # the gradient at θ_t is in the workspace
         self.batch_buf: tuple[torch.Tensor, torch.Tensor] | None = None
