@@ -197,14 +197,56 @@ def test_divergence_of_a_huge_step_is_detected():
 @pytest.mark.parametrize("steps", [1, 2])
 def test_divergence_in_the_last_update_is_detected(steps):
     """Parameters that overflow in the final update must not slip through (the loop itself
-    never computes the loss of the final parameters). Huge init W ~ 1e30 with a trained second
-    layer: ∇a ~ φ(Wx) ~ 1e30, so one step with α = 1e10 sends a to inf."""
+    never computes the loss of the final parameters). Huge init W ~ 1e15 (‖w_j‖² ~ 1e30 still
+    finite) with a trained second layer: ∇a ~ φ(Wx) ~ 1e15, so one step with α = 1e25 sends a
+    to inf."""
+    from twolayer.training.driver import finite_params
+
     data, p = small(seeds=(0, 1), dtype=torch.float32, train_second_layer=True)
-    p = Params(W=p.W * 1e30, a=p.a, b=None, train_a=True)
-    assert torch.isfinite(p.W).all()
+    p = Params(W=p.W * 1e15, a=p.a, b=None, train_a=True)
+    assert finite_params([p.W, p.a]).all()
     with pytest.raises(DivergenceError) as e:
-        train(p, data, TrainConfig(lr=1e10, steps=steps), probes=("errors",), runtime=CPU)
+        train(p, data, TrainConfig(lr=1e25, steps=steps), probes=("errors",), runtime=CPU)
     assert e.value.step == 1  # parameters are non-finite after the first update
+
+
+def test_a_loss_whose_sum_overflows_is_divergence():
+    """Each ℓ_i finite, Σ_i ℓ_i = inf (float32): the mean loss the probes report is inf, so
+    the run has diverged although no single loss is."""
+    from twolayer.training.driver import finite_loss
+
+    loss = torch.tensor([[1e37] * 40, [1.0] * 40, [1.0, float("inf")] + [0.0] * 38,
+                         [float("nan")] + [0.0] * 39])
+    assert torch.isfinite(loss[0]).all() and not torch.isfinite(loss[0].sum())
+    assert finite_loss(loss).tolist() == [False, True, False, False]
+
+
+def test_parameters_whose_norm_overflows_are_divergence():
+    """Finite entries of size 2e19 (float32): ‖w_j‖² = inf, and w_j/‖w_j‖ = 0 in the probes."""
+    from twolayer.training.driver import finite_params
+
+    W = torch.ones(3, 4, 5)
+    W[1, 2, 0] = 2e19
+    W[2, 0, 0] = float("nan")
+    a = torch.ones(3, 4, 1)
+    assert torch.isfinite(W[1]).all()
+    assert finite_params([W, a]).tolist() == [True, False, False]
+    b = torch.ones(3, 4)
+    b[0, 1] = float("inf")
+    assert finite_params([W, a, b]).tolist() == [False, False, False]
+
+
+@pytest.mark.parametrize("lr,integrator", [(3e38, "gd"), (1e30, "gd"), (1e37, "gd"),
+                                           (3e38, "flow")])
+def test_divergence_by_overflow_of_the_loss_sum_or_a_norm(lr, integrator):
+    """The cases a new user found (float32, the default problem shrunk): at α = 3e38 the mean
+    loss went 0.69 → 1.6e35 → inf with every ℓ_i finite; at α = 1e30 the loss stayed finite
+    but ‖w_j‖ overflowed (and the probes printed a correlation of 0.000)."""
+    data, p = small(seeds=(0, 1), n=200, d=50, m=40, noise=0.1, dtype=torch.float32)
+    with pytest.raises(DivergenceError) as e:
+        train(p, data, TrainConfig(lr=lr, steps=5, integrator=integrator),
+              probes=("errors", "correlations"), runtime=CPU)
+    assert e.value.step <= 5
 
 
 # -- SGD ----------------------------------------------------------------------------------------

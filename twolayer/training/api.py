@@ -54,7 +54,9 @@ def train(
     stepper: the exact stepper's class under ``integrator`` "gd" (default :class:`GDStepper`;
     e.g. ``functools.partial(AdamStepper, betas=...)`` of :mod:`.adam`, which replaces only the
     update θ ← θ − α g).
-    Raises :class:`DivergenceError` naming the run and the step where f became NaN/inf.
+    Raises :class:`DivergenceError` naming the run and the step where it diverged: a per-sample
+    loss or their sum NaN/inf (every step), or a parameter or a row's squared norm NaN/inf (at
+    the probe times and the end; :func:`.driver.finite_loss`, :func:`.driver.finite_params`).
     """
     runtime = runtime or Runtime()
     times = sorted(set(times if times is not None else probe_times(cfg.steps)))

@@ -131,6 +131,21 @@ class Stepper(Protocol):
         """After the segment's last time ``end``: check the final parameters."""
 
 
+def finite_loss(loss: torch.Tensor) -> torch.Tensor:
+    """[R]: whether run r's per-sample losses (``loss`` [R, n]) and their sum are finite. A sum
+    that overflows (each ℓ_i finite, Σ_i ℓ_i = inf, e.g. ℓ_i ~ 1e36 in float32) is a loss the
+    probes cannot measure: the run has diverged as surely as one with ℓ_i = inf."""
+    return torch.isfinite(loss.sum(dim=1))
+
+
+def finite_params(tensors: Sequence[torch.Tensor]) -> torch.Tensor:
+    """[R]: whether every parameter of run r and the squared norm of every row (a neuron's w_j,
+    the vector b, ...; last axis) are finite. A row with ‖w_j‖² = inf has no direction
+    w_j/‖w_j‖ and no norm the probes can measure, even where each entry is finite."""
+    ok = [torch.isfinite((v * v).sum(-1)).reshape(v.shape[0], -1).all(1) for v in tensors]
+    return torch.stack(ok).all(0)
+
+
 def check_divergence(first_bad: torch.Tensor, seeds: list[int]) -> None:
     """Raise :class:`DivergenceError` for the run that went non-finite first (first_bad [R]:
     the first bad step per run, −1 while finite)."""

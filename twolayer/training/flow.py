@@ -38,7 +38,7 @@ from ..config import TrainConfig
 from ..errors import DivergenceError
 from ..net import Params
 from ..probes import ProbeState
-from .driver import Driver, check_divergence
+from .driver import Driver, check_divergence, finite_loss, finite_params
 from .rowspan import RowSpan, worth_it
 
 H_MIN = 1e-3  # GD steps: smaller steps are accepted whatever their error estimate
@@ -85,7 +85,7 @@ class Field:
         grads, loss, _ = net.loss_gradients(self.q, self.x, self.y, self.objective, self.weights,
                                             self.budget, self.ws)
         self.evals += 1
-        finite = torch.isfinite(loss).all(dim=1)
+        finite = finite_loss(loss)
         return {k: grads[k].mul_(-self.lr) for k in self.names}, finite
 
 
@@ -206,7 +206,6 @@ class FlowStepper:
         if self.k1 is None:  # never advanced: the initial evaluation still counts, as it did
             self.k1, ok = self.f(self.theta)
             raise_if_bad(ok, self.t0, self.driver.seeds)
-        final_ok = torch.stack([torch.isfinite(v).flatten(1).all(1) for v in self.theta.values()])
-        bad = torch.where(final_ok.all(0), -1, end)
+        bad = torch.where(finite_params(list(self.theta.values())), -1, end)
         check_divergence(bad, self.driver.seeds)
         self.stats["grad_evals"] = self.f.evals

@@ -24,7 +24,7 @@ from ..net import Params
 from ..probes import ProbeState
 from ..seeding import generator, permutations
 from ..threads import intra_op_threads
-from .driver import Driver, check_divergence
+from .driver import Driver, check_divergence, finite_loss, finite_params
 
 DIVERGENCE_CHECK_EVERY = 64
 
@@ -150,8 +150,7 @@ class GDStepper:
                 ws.run(p, xb, yb, cfg.objective, sb, lr=lr)
         # on one intra-op thread while worker lanes run the steps (see net.Workspace)
         with intra_op_threads(1) if ws.workers else contextlib.nullcontext():
-            bad = ~torch.isfinite(ws.loss).all(dim=1)
-            self.first_bad = torch.where((self.first_bad < 0) & bad, self.t, self.first_bad)
+            self._mark(~finite_loss(ws.loss), self.t)
         self.pending = True
 
     def _kept(self, xb: torch.Tensor, yb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -187,9 +186,15 @@ class GDStepper:
         :class:`.adam.AdamStepper`, replaces only this update)."""
         self.ws.descend(p, self.cfg.lr)
 
+    def _mark(self, bad: torch.Tensor, t: int) -> None:
+        """Note step t as the first bad one of the runs ``bad`` [R] that had none yet."""
+        self.first_bad = torch.where((self.first_bad < 0) & bad, t, self.first_bad)
+
     def observe(self, t: int, state: ProbeState, last: bool) -> None:
         if not last:  # the gradient at θ_t first: its outputs f(θ_t) serve the probes
             self._gradient(self.split[1] if self.split is not None else None)
+        # the probes measure θ_t: its norms too must be finite (see finite_params)
+        self._mark(~finite_params(list(self.driver.params.trainable().values())), t)
         check_divergence(self.first_bad, self.driver.seeds)
         if last:
             return
@@ -200,9 +205,5 @@ class GDStepper:
 
     def finish(self, end: int) -> None:
         """The loop never evaluates the final parameters: check them directly."""
-        p = self.driver.params
-        final_ok = torch.stack(
-            [torch.isfinite(v).flatten(1).all(1) for v in p.trainable().values()]
-        ).all(0)
-        self.first_bad = torch.where((self.first_bad < 0) & ~final_ok, end, self.first_bad)
+        self._mark(~finite_params(list(self.driver.params.trainable().values())), end)
         check_divergence(self.first_bad, self.driver.seeds)
