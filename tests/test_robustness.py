@@ -199,6 +199,52 @@ def test_simulate_unwritable_out_found_before_work(capsys, tmp_path):
     assert "--out" in one_line(capsys.readouterr().err)
 
 
+def test_a_directory_the_mode_bits_allow_but_the_filesystem_refuses(monkeypatch, capsys, tmp_path):
+    """os.access trusts the mode bits (always yes for root, e.g. on /proc): the check creates
+    and removes a directory there, before any work; the message names the value given."""
+    import tempfile
+
+    def refused(*args, **kwargs):
+        raise OSError(errno.ENOENT, "No such file or directory")
+
+    monkeypatch.setattr(tempfile, "mkdtemp", refused)
+    out = tmp_path / "new" / "o"
+    assert main(["simulate", *TINY, "--steps", "1", "--out", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""  # nothing trained, nothing printed
+    line = one_line(captured.err)
+    assert "--out" in line and str(out) in line and "No such file" in line
+    assert list(tmp_path.iterdir()) == []  # nothing left behind
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir() or os.geteuid() != 0,
+                    reason="needs /proc and root (whose os.access says yes there)")
+@pytest.mark.parametrize("flag,value", [("--out", "/proc/x"), ("--timings", "/proc/x.json")])
+def test_proc_as_root_is_refused_before_work(capsys, flag, value):
+    assert main(["simulate", *TINY, "--steps", "1", flag, value]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    line = one_line(captured.err)
+    assert flag in line and repr(value) in line
+
+
+def test_a_failed_timings_write_is_one_line_naming_the_path(monkeypatch, capsys, tmp_path):
+    """the write itself fails (disk full): one line naming --timings' path, not the writer's
+    hidden temporary file, exit 1"""
+    from twolayer.commands import timingflag
+
+    path = tmp_path / "t.json"
+
+    def full(target, text):
+        raise OSError(errno.ENOSPC, "No space left on device",
+                      str(Path(target).parent / f".{Path(target).name}.abc123.tmp"))
+
+    monkeypatch.setattr(timingflag, "write_text_atomic", full)
+    assert main(["simulate", *TINY, "--steps", "1", "--json", "--timings", str(path)]) == 1
+    line = one_line(capsys.readouterr().err)
+    assert "ENOSPC" in line and f"cannot write {path}:" in line and ".tmp" not in line
+
+
 def test_record_threads_reports_the_thread_policy(tmp_path, capsys):
     out = tmp_path / "o"
     assert main(["simulate", *TINY, "--steps", "1", "--threads", "1", "--quiet",

@@ -245,29 +245,47 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
     return write_file_atomic(path, lambda fh: fh.write(text))
 
 
-def ensure_writable_dir(path: str | os.PathLike[str], flag: str = "out") -> Path:
-    """Create ``path`` if needed and check that files can be written in it (ConfigError if not)."""
+def ensure_writable_dir(path: str | os.PathLike[str], flag: str = "out",
+                        value: object = None) -> Path:
+    """Create ``path`` if needed and check that files can be written in it (ConfigError if not,
+    naming ``flag`` and ``value``: what the user gave, e.g. a file in ``path``; default path)."""
     p = Path(path)
+    value = str(path) if value is None else str(value)
     try:
         p.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(prefix=".write-test.", dir=p)
         os.close(fd)
         os.unlink(probe)
     except OSError as e:
-        raise ConfigError(flag, str(path), f"must be a writable directory ({e.strerror})") from None
+        raise ConfigError(flag, value, f"must be a writable directory ({e.strerror})") from None
     return p
 
 
-def check_writable_dir(path: str | os.PathLike[str], flag: str = "out") -> Path:
-    """Check, without creating anything, that ``path`` is or can become a writable directory."""
+def check_writable_dir(path: str | os.PathLike[str], flag: str = "out",
+                       value: object = None) -> Path:
+    """Check, leaving nothing behind, that ``path`` is or can become a writable directory
+    (ConfigError naming ``flag`` and ``value``, default ``path``)."""
     p = Path(path).expanduser().absolute()
+    value = str(path) if value is None else str(value)
     probe = p
     while not probe.exists():
         probe = probe.parent
     if not probe.is_dir():
         why = f"{probe} is not a directory"
-        raise ConfigError(flag, str(path), f"must be a writable directory ({why})")
+        raise ConfigError(flag, value, f"must be a writable directory ({why})")
     if not os.access(probe, os.W_OK | os.X_OK):
         why = f"{probe} is not writable"
-        raise ConfigError(flag, str(path), f"must be a writable directory ({why})")
+        raise ConfigError(flag, value, f"must be a writable directory ({why})")
+    # os.access trusts the mode bits (always yes for root): try it, leaving nothing behind — a
+    # file where the directory exists, else a directory in its nearest existing parent
+    try:
+        if probe == p:
+            fd, tmp = tempfile.mkstemp(prefix=".write-test.", dir=probe)
+            os.close(fd)
+            os.unlink(tmp)
+        else:
+            os.rmdir(tempfile.mkdtemp(prefix=".write-test.", dir=probe))
+    except OSError as e:
+        raise ConfigError(flag, value, f"must be a writable directory ({probe}: "
+                          f"{e.strerror})") from None
     return p

@@ -62,7 +62,9 @@ def writing(path: object) -> Iterator[None]:
     try:
         yield
     except OSError as e:
-        where = e.filename if e.filename and not str(e.filename).startswith(".") else path
+        # a writer's hidden temporary file (".name.xxxx.tmp") is named by the path it was for
+        hidden = e.filename and Path(str(e.filename)).name.startswith(".")
+        where = e.filename if e.filename and not hidden else path
         raise WriteFailed(where or path, e.errno, e.strerror or str(e)) from None
 
 

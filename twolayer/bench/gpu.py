@@ -173,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         check_device(args.device)
         if args.out:  # before measuring: a bad --out costs nothing
-            ensure_writable_dir(Path(args.out).resolve().parent, "out")
+            ensure_writable_dir(Path(args.out).resolve().parent, "out", args.out)
     except ConfigError as e:
         print(f"python -m twolayer.bench.gpu: {e}", file=sys.stderr)
         return 2

@@ -51,7 +51,7 @@ def _output(path: str, flag: str) -> Path:
     p = Path(path)
     if p.is_dir():
         raise ConfigError(flag, path, "must be a file path, not a directory")
-    ensure_writable_dir(p.parent, flag)
+    ensure_writable_dir(p.parent, flag, path)
     return p
 
 

@@ -369,7 +369,7 @@ def run(args: argparse.Namespace) -> int:
         if report.is_dir():
             raise ConfigError("report", args.report, "is a directory; give a file path such "
                               "as report.md")
-        check_writable_dir(report.parent if str(report.parent) else ".", "report")
+        check_writable_dir(report.parent if str(report.parent) else ".", "report", report)
         if report.exists() and not os.access(report, os.W_OK):
             raise ConfigError("report", args.report, "exists and is not writable; fix its "
                               "permissions or choose another path")

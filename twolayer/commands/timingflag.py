@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ..errors import ConfigError
 from ..record import check_writable_dir, write_text_atomic
+from ..resources import writing
 from ..timing import recording
 
 TABLE = "-"
@@ -34,7 +35,7 @@ def checked_timings_path(args: argparse.Namespace) -> Path | None:
     if path.is_dir():
         raise ConfigError("timings", value, "is a directory; give a file path such as "
                           "timings.json")
-    check_writable_dir(path.parent if str(path.parent) else ".", "timings")
+    check_writable_dir(path.parent if str(path.parent) else ".", "timings", value)
     return path
 
 
@@ -50,6 +51,7 @@ def run_command(args: argparse.Namespace) -> int:
         print(t.table(), file=sys.stderr)
     else:
         out = {"command": getattr(args, "command", None), "exit_status": status, **t.to_json()}
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_text_atomic(path, json.dumps(out, indent=1) + "\n")
+        with writing(path):  # a failed write: one line, exit 1 (resources.WriteFailed)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_text_atomic(path, json.dumps(out, indent=1) + "\n")
     return status
