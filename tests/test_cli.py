@@ -190,7 +190,8 @@ BAD = [
     (["--lr", "0"], ["--lr", "0", "> 0"]),
     (["--lr", "-0.1"], ["--lr", "-0.1", "> 0"]),
     (["--lr", "1e300"], ["--lr", "1e+300", "3.403e+38"]),
-    (["--steps", "-1"], ["--steps", "-1", ">= 0"]),
+    (["--steps", "-1"], ["--steps", "-1", "[0, 1000000000000]"]),
+    (["--steps", "1e20"], ["--steps", "100000000000000000000", "[0, 1000000000000]"]),
     (["--seeds", "0"], ["--seeds", "0", ">= 1"]),
     (["--noise-model", "gauss"], ["--noise-model", "gauss", "iid"]),
     (["--preset", "frei-fig9"], ["--preset", "frei-fig9", "frei-fig1"]),
@@ -202,7 +203,7 @@ BAD = [
 # NaN and inf in every numeric flag, with the flag's valid range
 RANGES = {
     "--d": ">= 2", "--n": ">= 1", "--n-test": ">= 1", "--m": ">= 2", "--noise": "[0, 0.5)",
-    "--sigma2": "> 0", "--init-var": "> 0", "--lr": "> 0", "--steps": ">= 0",
+    "--sigma2": "> 0", "--init-var": "> 0", "--lr": "> 0", "--steps": "[0, 1000000000000]",
     "--seeds": ">= 1", "--seed": "[0, ", "--num-times": ">= 2", "--batch-size": ">= 1",
     "--num-classes": ">= 2",
 }

@@ -53,8 +53,9 @@ BAD = [
     ("train", "lr", 0.0, "> 0"),
     ("train", "lr", -0.1, "> 0"),
     ("train", "lr", math.nan, "> 0"),
-    ("train", "steps", -1, ">= 0"),
-    ("train", "steps", math.inf, ">= 0"),
+    ("train", "steps", -1, "[0, 1000000000000]"),
+    ("train", "steps", math.inf, "[0, 1000000000000]"),
+    ("train", "steps", 10**20, "[0, 1000000000000]"),  # >= 2^64 crashed the probe schedule
     ("train", "batch_size", 0, ">= 1"),
     ("train", "objective", "hinge", "logistic, softmax"),
     ("probe", "num_times", 1, ">= 2"),

@@ -83,6 +83,12 @@ def alive(pid: int) -> bool:
     (["--threads", "1e9"], "--threads"),
     (["--device", "cuda:7"], "--device"),
     (["--device", "tpu"], "--device"),
+    (["--steps", "1e20"], "--steps"),
+    # a kind's extra training rows (badger's ascended set) count in the memory estimate
+    (["--data", "badger", "--objective", "softmax", "--second-layer", "gaussian",
+      "--n-ascended", "1000000000"], "--n-ascended"),
+    (["--data", "badger", "--objective", "softmax", "--second-layer", "gaussian",
+      "--n-ascended", "100000000000000000000"], "--n-ascended"),
 ])
 def test_bad_sizes_exit_2_before_any_allocation(capsys, tmp_path, args, flag):
     out = tmp_path / "out"

@@ -140,7 +140,9 @@ class DataConfig(metaclass=_DataFactory):
     only) and "random" (each label replaced with probability η by a uniform label, independently
     of x; its valid range is [0, 1], and η = 1 gives entirely random labels). For K classes a
     flipped label becomes a uniformly chosen other class. A kind limits the models it supports
-    (``noise_models``).
+    (``noise_models``); a kind whose training set has rows beyond n names the fields that count
+    them in ``extra_train_rows`` (e.g. badger's ``n_ascended``), so that the memory estimate
+    sees them (:attr:`train_rows`).
 
     The built-in kinds: xor (Frei's 2-XOR clusters), clusters (K Gaussian clusters), lms and
     linxor (a simple and a complex feature, Vashisht et al. 2024), gaussian (anisotropic
@@ -165,6 +167,14 @@ class DataConfig(metaclass=_DataFactory):
     # the message for another value or another field of other kinds
     implied: ClassVar[dict[str, Any]] = {}
     hints: ClassVar[dict[str, str]] = {}
+    # integer fields that add rows to the training set beyond n (e.g. a set trained by ascent):
+    # the memory and work estimates (twolayer.resources) count them as training rows
+    extra_train_rows: ClassVar[tuple[str, ...]] = ()
+
+    @property
+    def train_rows(self) -> int:
+        """Rows of the training set: n plus the kind's :attr:`extra_train_rows` fields."""
+        return self.n + sum(int(getattr(self, f)) for f in self.extra_train_rows)
 
     @property
     def num_classes(self) -> int:
@@ -338,6 +348,9 @@ class NetConfig:
             )
 
 
+MAX_STEPS = 10**12
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Gradient descent on the mean loss L̂ = (1/n) Σ_i ℓ(y_i, f(x_i)).
@@ -357,7 +370,9 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         _resolve(self, "lr", _positive("lr", self.lr))
-        _resolve(self, "steps", _int("steps", self.steps, 0))
+        # 10^12 steps: far beyond any setting here (the flow presets run 10^7), and inside what
+        # the probe schedule and the step counter handle (2^64 crashed in the schedule)
+        _resolve(self, "steps", _int("steps", self.steps, 0, MAX_STEPS))
         if self.batch_size is not None:
             _resolve(self, "batch_size", _int("batch_size", self.batch_size, 1))
         _choice("objective", self.objective, OBJECTIVES + tuple(_REGISTERED_OBJECTIVES))

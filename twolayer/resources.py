@@ -158,7 +158,7 @@ def estimate(cfg: Config) -> Estimate:
     """The memory a run of ``cfg`` needs (see the module docstring), in bytes by part."""
     item = 4 if cfg.dtype == "float32" else 8
     R = cfg.seeds
-    n, n_test, d, m = cfg.data.n, cfg.data.n_test, cfg.data.d, cfg.net.m
+    n, n_test, d, m = cfg.data.train_rows, cfg.data.n_test, cfg.data.d, cfg.net.m
     o = cfg.net.outputs
     rows = n + n_test
     parts: dict[str, int] = {}
@@ -194,7 +194,11 @@ def _culprit(cfg: Config, part: str) -> tuple[str, object]:
         "probe schedule": ("num_times",), "work": ("seeds", "n", "m", "d"),
     }
     names = by_part.get(part, tuple(values))
-    name = max(names, key=lambda k: values[k] / DEFAULTS[k])
+    if part in ("data", "workspace", "work"):  # the kind's extra training rows grow these too
+        extra = cfg.data.extra_train_rows
+        values.update({k: _culprit_value(cfg, k) for k in extra})
+        names = names + extra
+    name = max(names, key=lambda k: values[k] / DEFAULTS.get(k, DEFAULTS["n"]))
     return name, values[name]
 
 
@@ -203,13 +207,13 @@ def _with(cfg: Config, name: str, value: int) -> Config:
     section = {"n": "data", "n_test": "data", "d": "data", "m": "net", "num_times": "probe"}
     if name == "seeds":
         return cfg.replace(seeds=value)
-    return cfg.replace(**{f"{section[name]}__{name}": value})
+    return cfg.replace(**{f"{section.get(name, 'data')}__{name}": value})
 
 
 def _largest(cfg: Config, name: str, ok) -> int | None:  # type: ignore[no-untyped-def]
     """The largest value of sizing field ``name`` (others fixed) for which ``ok(estimate)``
     holds, by bisection; None when even the smallest valid value fails."""
-    lo = {"seeds": 1, "n": 1, "n_test": 1, "d": 2, "m": 2, "num_times": 2}[name]
+    lo = {"seeds": 1, "n": 1, "n_test": 1, "d": 2, "m": 2, "num_times": 2}.get(name, 0)
     value = _culprit_value(cfg, name)
     try:
         if not ok(estimate(_with(cfg, name, lo))):
@@ -228,8 +232,9 @@ def _largest(cfg: Config, name: str, ok) -> int | None:  # type: ignore[no-untyp
 
 
 def _culprit_value(cfg: Config, name: str) -> int:
-    return {"seeds": cfg.seeds, "n": cfg.data.n, "n_test": cfg.data.n_test, "d": cfg.data.d,
-            "m": cfg.net.m, "num_times": cfg.probe.num_times}[name]
+    fixed = {"seeds": cfg.seeds, "n": cfg.data.n, "n_test": cfg.data.n_test, "d": cfg.data.d,
+             "m": cfg.net.m, "num_times": cfg.probe.num_times}
+    return fixed[name] if name in fixed else int(getattr(cfg.data, name))
 
 
 def check_fits(cfg: Config, device: str = "cpu", *, key: str | None = None,

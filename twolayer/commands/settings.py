@@ -138,7 +138,7 @@ def add_setting_flags(p: argparse.ArgumentParser, *, with_training: bool = True)
     )
     if with_training:
         g.add_argument("--lr", type=number, help="step size α > 0 (default 0.1)")
-        g.add_argument("--steps", type=count, help="GD steps >= 0 (default 1000)")
+        g.add_argument("--steps", type=count, help="GD steps in [0, 10^12] (default 1000)")
         g.add_argument(
             "--batch-size",
             type=count,

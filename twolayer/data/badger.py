@@ -69,6 +69,7 @@ class BadgerConfig(DataConfig):
     noise_models = ("iid",)
     scales = ("mean_var",)
     min_d = 1
+    extra_train_rows = ("n_ascended",)  # the ascended set A is trained on, as T is
 
     def check(self) -> None:
         if self.noise != 0.0:
