@@ -138,6 +138,10 @@ def test_precision_pinned_inside_the_call_and_restored(tf32, monkeypatch):
         return real(self, p, lr)
 
     monkeypatch.setattr(net.Workspace, "descend", spy)
+    # as on a GPU (a CPU ignores --tf32: test_tf32_is_ignored_on_a_cpu)
+    import twolayer.training.api as api
+
+    monkeypatch.setattr(api, "uses_tf32", lambda runtime: bool(runtime.tf32))
     before = (precision.settings()["float32_matmul_precision"],
               torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32)
     torch.set_float32_matmul_precision("medium")  # a caller's setting, not ours
@@ -153,6 +157,19 @@ def test_precision_pinned_inside_the_call_and_restored(tf32, monkeypatch):
     finally:
         torch.set_float32_matmul_precision(before[0])
         torch.backends.cudnn.allow_tf32 = before[2]
+
+
+def test_tf32_is_ignored_on_a_cpu():
+    """--tf32 on a CPU would only lower the matmul precision setting: the call runs at
+    "highest" and the record says tf32 false."""
+    from twolayer.training.api import uses_tf32
+
+    cfg, data, params = setup(_cfg("float32", steps=2))
+    res = train(params, data, cfg.train, [0, 2], (), Runtime(device="cpu", progress=False,
+                                                              tf32=True))
+    assert res.meta["tf32"] is False and res.meta["float32_matmul_precision"] == "highest"
+    assert uses_tf32(Runtime(device="cpu", tf32=True)) is False
+    assert uses_tf32(Runtime(device="cpu", tf32=False)) is False
 
 
 def test_record_environment_on_the_cpu():

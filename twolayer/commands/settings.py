@@ -146,7 +146,8 @@ def add_setting_flags(p: argparse.ArgumentParser, *, with_training: bool = True)
         )
         g.add_argument(
             "--objective", choices=objectives(),
-            help="logistic (binary) or softmax (K classes)"
+            help="the loss: logistic (binary), softmax (K classes), or one a plugin registers "
+                 "(--plugin; e.g. hinge from examples/barak2022)"
         )
         g.add_argument(
             "--integrator", choices=("gd", "flow", "auto"),
@@ -210,7 +211,8 @@ def add_gpu_flags(p: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
     p.add_argument(
         "--tf32", action="store_true",
         help="allow TF32 for float32 matrix products on an NVIDIA GPU (faster, ~1e-3 relative "
-        "error per product; default: full float32; recorded in each record's meta)",
+        "error per product; default: full float32; ignored on a CPU; recorded in each record's "
+        "meta)",
     )
 
 

@@ -20,6 +20,14 @@ from .flow import FlowStepper, flow_stats
 from .gd import GDStepper, WeightsFn
 
 
+def uses_tf32(runtime: Any) -> bool:
+    """Whether a call under ``runtime`` allows TF32: ``--tf32`` (Runtime.tf32) on a CUDA
+    device; on a CPU, where it would only lower the float32 matmul precision setting, never
+    (and the record says tf32 false)."""
+    device = getattr(runtime, "torch_device", None)
+    return bool(getattr(runtime, "tf32", False)) and device is not None and device.type == "cuda"
+
+
 @with_thread_policy
 def train(
     params: Params,
@@ -60,7 +68,7 @@ def train(
     """
     runtime = runtime or Runtime()
     times = sorted(set(times if times is not None else probe_times(cfg.steps)))
-    tf32 = bool(getattr(runtime, "tf32", False))
+    tf32 = uses_tf32(runtime)
     with float32_precision(tf32):
         if cfg.integrator != "gd":
             if stepper is not None:
@@ -112,7 +120,7 @@ def train_integrator(
     switch = min(cfg.switch, cfg.steps)
     driver = Driver(params, data, cfg.objective, cfg.steps, times, probes, runtime, seeds, init,
                     configs=configs)
-    with float32_precision(bool(getattr(runtime, "tf32", False))), torch.no_grad():
+    with float32_precision(uses_tf32(runtime)), torch.no_grad():
         driver.run(GDStepper(driver, cfg, 0, weights), 0, switch)
         if switch >= cfg.steps:
             return driver.result({"integrator": flow_stats("auto", cfg, switch=switch,
@@ -141,7 +149,7 @@ def train_flow(
     shared-step Bogacki–Shampine 3(2) pair (:mod:`.flow`), probing exactly at ``times``
     (each in [t0, cfg.steps]). Returns a TrainResult with ``meta["integrator"]``."""
     runtime = runtime or Runtime()
-    tf32 = bool(getattr(runtime, "tf32", False))
+    tf32 = uses_tf32(runtime)
     with float32_precision(tf32):
         driver = Driver(params, data, cfg.objective, cfg.steps, times, probes, runtime, seeds,
                         init, t0=t0, configs=configs)
@@ -173,7 +181,7 @@ def measure(
     check_probes(probes)
     R, m, d = params.W.shape
     k = threads_for(runtime.threads, R, data.x.shape[1], d, m, runtime.torch_device)
-    with intra_op_threads(k), float32_precision(bool(getattr(runtime, "tf32", False))), \
+    with intra_op_threads(k), float32_precision(uses_tf32(runtime)), \
             torch.no_grad():
         driver = Driver(params, data, objective, step, [step], probes, runtime, seeds, init,
                         t0=step, configs=configs)
