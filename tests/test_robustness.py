@@ -158,8 +158,8 @@ baselines = false
 
 
 @pytest.mark.parametrize("text, key", [
-    ("", "--spec"),
-    ("# only a comment\n", "--spec"),
+    ("", "SPEC.toml"),
+    ("# only a comment\n", "SPEC.toml"),
     (SPEC.format(steps=1) + 'device = "cuda:7"\n', "run.device"),
     (SPEC.format(steps=1).replace("seeds = 1", "seeds = 100000000"), "seeds"),
     (SPEC.format(steps=1).replace("data.n = 8", "data.n = 10000000\nnet.m = 100000")

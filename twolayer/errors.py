@@ -8,7 +8,10 @@ from __future__ import annotations
 
 
 def flag_name(field: str) -> str:
-    """The CLI flag of a config field: ``init_var`` → ``--init-var``."""
+    """The CLI flag of a config field: ``init_var`` → ``--init-var``; a positional argument's
+    name (upper case, e.g. ``SPEC.toml``, ``DIR``) as it is."""
+    if field[:1].isupper():
+        return field
     return "--" + field.replace("_", "-")
 
 

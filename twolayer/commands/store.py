@@ -47,7 +47,7 @@ def print_verify_report(report: VerifyReport, as_json: bool) -> int:
 def run(args: argparse.Namespace) -> int:
     root = Path(args.dir)
     if not root.is_dir() or not ((root / "records").is_dir() or (root / "entries").is_dir()):
-        raise ConfigError("dir", args.dir, "must be a record store (a directory with records/ "
+        raise ConfigError("DIR", args.dir, "must be a record store (a directory with records/ "
                           "or entries/ inside)")
     store = RecordStore(root, warn=lambda line: None)
     with store.lock(wait=args.wait, flag="dir"):

@@ -72,7 +72,7 @@ def sweep_spec(name: str, quick: bool):  # type: ignore[no-untyped-def]
 
     path = SPEC_DIR / f"{name}.toml"
     if not path.is_file():
-        raise ConfigError("spec", str(path), "the phase-diagram specs live in sweeps/ of the "
+        raise ConfigError("SPEC.toml", str(path), "the phase-diagram specs live in sweeps/ of the "
                           "source tree; run from a checkout")
     text = path.read_text(encoding="utf-8")
     doc = tomllib.loads(text)

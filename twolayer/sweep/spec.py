@@ -326,7 +326,7 @@ def parse(doc: dict[str, Any], source: str = "spec", default_name: str = "sweep"
     ``plugins`` paths are relative to ``base_dir`` (the spec file's folder; default: here)."""
     where = source
     if not doc:
-        raise ConfigError("spec", source, "the file is empty (no keys); a spec needs at least "
+        raise ConfigError("SPEC.toml", source, "the file is empty (no keys); a spec needs at least "
                           "a [base] or [axes] table, see docs/sweeps.md")
     for key in doc:
         if key not in TOP_KEYS:
@@ -429,12 +429,12 @@ def load(path: str | Path) -> SweepSpec:
     try:
         text = p.read_text(encoding="utf-8")
     except OSError as e:
-        raise ConfigError("spec", str(path), f"must be a readable TOML file ({e.strerror})") \
+        raise ConfigError("SPEC.toml", str(path), f"must be a readable TOML file ({e.strerror})") \
             from None
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise ConfigError("spec", str(path), f"is not valid TOML ({e})") from None
+        raise ConfigError("SPEC.toml", str(path), f"is not valid TOML ({e})") from None
     return parse(doc, str(path), p.stem, text, p.parent)
 
 
@@ -443,5 +443,5 @@ def loads(text: str, source: str = "spec", name: str = "sweep") -> SweepSpec:
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise ConfigError("spec", source, f"is not valid TOML ({e})") from None
+        raise ConfigError("SPEC.toml", source, f"is not valid TOML ({e})") from None
     return parse(doc, source, name, text)
