@@ -270,3 +270,15 @@ def test_python_dash_m_bad_input_end_to_end(tmp_path):
         "twolayer simulate: error: --noise 0.5 is invalid: valid range is [0, 0.5)"
     )
     assert not (tmp_path / "o").exists()
+
+
+def test_the_summary_table_with_one_step_and_no_noise(capsys):
+    """one column per distinct time (--steps 1: t=0 and t=1, not t=1 twice), and the clean /
+    noisy gradient ratio is n/a without noisy samples (it would divide by |g_noisy| = 0)"""
+    args = ["--d", "5", "--n", "40", "--n-test", "30", "--m", "6", "--device", "cpu"]
+    code, out, _ = run(["simulate", *args, "--steps", "1", "--noise", "0"], capsys)
+    assert code == 0
+    head = next(line for line in out.splitlines() if line.startswith("mean over seeds"))
+    assert head.split()[3:] == ["t=0", "t=1"]
+    ratio = next(line for line in out.splitlines() if line.startswith("|g_clean| / |g_noisy|"))
+    assert ratio.split()[-2:] == ["n/a", "n/a"]

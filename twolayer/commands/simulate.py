@@ -56,7 +56,7 @@ def human_summary(rec: Record, notes: list[str]) -> str:
     c = rec.config
     dc, nc, tc = c["data"], c["net"], c["train"]
     a = rec.arrays
-    idx = [0, min(1, len(rec.times) - 1), len(rec.times) - 1]
+    idx = sorted({0, min(1, len(rec.times) - 1), len(rec.times) - 1})  # t = 0, 1 and the end
     head = [f"t={int(rec.times[i])}" for i in idx]
     lines = [
         f"setting: {dc['kind']} d={dc['d']} n={dc['n']} m={nc['m']} noise={dc['noise']:g} "
@@ -89,8 +89,9 @@ def human_summary(rec: Record, notes: list[str]) -> str:
         import numpy as np
 
         row("median |<w_j/|w_j|, mu_own>|", np.median(corr, axis=-1))
-    if "segments/grad_ratio" in a:
-        row("|g_clean| / |g_noisy|", a["segments/grad_ratio"])
+    if "segments/grad_ratio" in a:  # undefined without noisy samples (|g_noisy| = 0): n/a
+        ratio = a["segments/grad_ratio"]
+        row("|g_clean| / |g_noisy|", ratio if dc["noise"] > 0 else ratio * float("nan"))
     s = rec.summary
     if "linear_test_error" in s:
         lines.append(
