@@ -124,3 +124,13 @@ def test_cli_bad_delta_exits_2(capsys):
     assert main(["conditions", "--delta", "0.7"]) == 2
     err = capsys.readouterr().err
     assert "--delta" in err and "0.7" in err and "(0, 0.5)" in err
+
+
+@pytest.mark.parametrize("extra", [["--seeds", "5"], ["--dtype", "float64"],
+                                   ["--probes", "errors"], ["--steps", "10"]])
+def test_conditions_refuses_settings_it_does_not_read(extra, capsys):
+    """simulate's flags that the assumptions do not depend on are refused, not ignored"""
+    assert main(["conditions", "--d", "200", *extra]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and extra[0] in err and "conditions reads only" in err
+    assert main(["conditions", "--d", "200", "--lr", "0.05", "--noise", "0.1"]) == 0

@@ -13,6 +13,8 @@ from ..errors import ConfigError
 from .settings import add_setting_flags, config_from_args
 
 PAPERS = ("frei2023",)
+# the setting flags the assumptions read (the others of simulate's set are refused, not ignored)
+READ = ("preset", "data", "d", "n", "m", "noise", "sigma2", "init_var", "lr")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -27,9 +29,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--paper", default="frei2023", choices=PAPERS, help="theorem (default frei2023)")
     p.add_argument("--delta", type=number, default=DEFAULT_DELTA,
                    help=f"failure probability delta in (0, 1/2) (default {DEFAULT_DELTA})")
+    before = {a.dest for a in p._actions}
     add_setting_flags(p)
+    unread = tuple(a.dest for a in p._actions if a.dest not in before and a.dest not in READ)
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
-    p.set_defaults(run=run)
+    p.set_defaults(run=run, unread_flags=unread)
 
 
 def _c(x: float) -> str:
@@ -68,6 +72,12 @@ def render(c: Conditions) -> str:
 def run(args: argparse.Namespace) -> int:
     if not (math.isfinite(args.delta) and 0 < args.delta < 0.5):
         raise ConfigError("delta", args.delta, "valid range is (0, 0.5)")
+    for dest in getattr(args, "unread_flags", ()):
+        value = getattr(args, dest, None)
+        if value is not None and value is not False:
+            raise ConfigError(dest, value, "conditions reads only " + ", ".join(
+                "--" + f.replace("_", "-") for f in READ) + ": the assumptions do not depend "
+                "on this setting")
     cfg, notes = config_from_args(args)
     if cfg.data.kind != "xor":
         raise ConfigError("data", cfg.data.kind, "the Frei et al. assumptions are for --data xor")
