@@ -60,11 +60,15 @@ PLUGIN_COMMANDS = ("simulate",)  # commands whose --plugin PATH may register dat
 
 
 def preload_plugins(argv: Sequence[str] | None) -> None:
-    """Load the ``--plugin PATH`` files of a command in :data:`PLUGIN_COMMANDS` before the
-    parser is built, so that the data kinds they register have their flags on it."""
+    """Load the installed plugins (entry points, group ``twolayer.plugins``) and the
+    ``--plugin PATH`` files of a command in :data:`PLUGIN_COMMANDS` before the parser is built,
+    so that the data kinds and losses they register are on it (``--data``, ``--objective``)."""
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or args[0] not in PLUGIN_COMMANDS:
         return
+    from .plugins import load_entry_points
+
+    load_entry_points()
     pre = argparse.ArgumentParser(add_help=False)
     pre.add_argument("--plugin", action="append", default=[])
     known, _ = pre.parse_known_args(args[1:])

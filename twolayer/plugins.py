@@ -153,8 +153,8 @@ def load_entry_points() -> list[Plugin]:
             module = ep.load()
         except Exception as e:  # noqa: BLE001 - reported with the entry point's name
             dist = getattr(ep, "dist", None)
-            who = f"{dist.name} " if dist is not None else ""
-            raise PluginError(f"entry point {who}{ep.name} = {ep.value}",
+            who = f" (package {dist.name})" if dist is not None and dist.name != ep.name else ""
+            raise PluginError(f"entry point {ep.name} = {ep.value}{who}",
                               f"{type(e).__name__}: {e}") from None
         after = _registries()
         plugin = Plugin(ep.value, module if isinstance(module, ModuleType) else None,
