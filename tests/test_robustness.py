@@ -251,6 +251,15 @@ def test_a_failed_timings_write_is_one_line_naming_the_path(monkeypatch, capsys,
     assert "ENOSPC" in line and f"cannot write {path}:" in line and ".tmp" not in line
 
 
+def test_records_given_a_file_says_it_is_a_file(capsys, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert main(["check", "frei2023", "--quick", "--records", str(blocker)]) == 2
+    line = one_line(capsys.readouterr().err)
+    assert "--records" in line and "is a file" in line
+    assert blocker.read_text() == "x"
+
+
 def test_record_threads_reports_the_thread_policy(tmp_path, capsys):
     out = tmp_path / "o"
     assert main(["simulate", *TINY, "--steps", "1", "--threads", "1", "--quiet",

@@ -251,6 +251,8 @@ def ensure_writable_dir(path: str | os.PathLike[str], flag: str = "out",
     naming ``flag`` and ``value``: what the user gave, e.g. a file in ``path``; default path)."""
     p = Path(path)
     value = str(path) if value is None else str(value)
+    if p.exists() and not p.is_dir():
+        raise ConfigError(flag, value, f"must be a writable directory ({p} is a file)")
     try:
         p.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(prefix=".write-test.", dir=p)
