@@ -236,13 +236,15 @@ def test_parameters_whose_norm_overflows_are_divergence():
     assert finite_params([W, a, b]).tolist() == [False, False, False]
 
 
-@pytest.mark.parametrize("lr,integrator", [(3e38, "gd"), (1e30, "gd"), (1e37, "gd"),
-                                           (3e38, "flow")])
-def test_divergence_by_overflow_of_the_loss_sum_or_a_norm(lr, integrator):
-    """The cases a new user found (float32, the default problem shrunk): at α = 3e38 the mean
+@pytest.mark.parametrize("lr,integrator,dtype", [
+    (3e38, "gd", torch.float32), (1e30, "gd", torch.float32), (1e37, "gd", torch.float32),
+    (3e38, "flow", torch.float32), (1e300, "gd", torch.float64), (1e300, "flow", torch.float64)])
+def test_divergence_by_overflow_of_the_loss_sum_or_a_norm(lr, integrator, dtype):
+    """The cases a new user found (the default problem shrunk): at α = 3e38 (float32) the mean
     loss went 0.69 → 1.6e35 → inf with every ℓ_i finite; at α = 1e30 the loss stayed finite
-    but ‖w_j‖ overflowed (and the probes printed a correlation of 0.000)."""
-    data, p = small(seeds=(0, 1), n=200, d=50, m=40, noise=0.1, dtype=torch.float32)
+    but ‖w_j‖ overflowed (and the probes printed a correlation of 0.000); the flow at α = 1e300
+    (float64) accepted forced minimal steps for minutes while ‖θ‖ was inf."""
+    data, p = small(seeds=(0, 1), n=200, d=50, m=40, noise=0.1, dtype=dtype)
     with pytest.raises(DivergenceError) as e:
         train(p, data, TrainConfig(lr=lr, steps=5, integrator=integrator),
               probes=("errors", "correlations"), runtime=CPU)

@@ -166,10 +166,12 @@ class FlowStepper:
             k3, ok3 = f(_combine(theta, h, [k1, k2], BS3_A[2]))
             new = _combine(theta, h, [k1, k2, k3], BS3_B)
             k4, ok4 = f(new)
-            finite = ok2 & ok3 & ok4
             e = _combine({k: torch.zeros_like(v) for k, v in theta.items()}, h,
                          [k1, k2, k3, k4], BS3_E)
             new_norm = _run_norm(new, self.fixed_sq)
+            # a norm that overflows (entries finite, ‖θ‖ = inf) is a blow-up too: the error
+            # scale would be inf and every step accepted while θ runs off
+            finite = ok2 & ok3 & ok4 & torch.isfinite(new_norm)
             scale = torch.maximum(theta_norm, new_norm) * cfg.rtol + 1e-30
             err_r = _run_norm(e) / scale
             err_r = torch.where(finite, err_r, torch.full_like(err_r, math.inf))
