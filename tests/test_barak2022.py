@@ -189,6 +189,22 @@ def test_the_kind_trains_through_the_public_simulate(plugin) -> None:
     assert rec.seeds == 2 and len(rec.times) >= 2
 
 
+def test_the_streamed_minibatches_train_alike_on_the_device(plugin, device) -> None:
+    """twolayer's Stream draws on the CPU and copies each minibatch to the device (pinned,
+    without waiting, on a GPU): the same draws, so the CPU's numbers within the tolerance."""
+    from devices import tolerance
+
+    cfg = Config(data=DataConfig(kind="parity", d=6, k=2, n=64, n_test=128, noise=0.0),
+                 net=NetConfig(m=16), seeds=2, dtype="float64",
+                 train=TrainConfig(lr=0.1, steps=30, batch_size=16, objective="hinge"))
+    got = simulate(cfg, Runtime(device=device, progress=False))
+    want = simulate(cfg, Runtime(device="cpu", progress=False))
+    tol = tolerance(torch.float64)
+    for k in want.arrays:
+        np.testing.assert_allclose(got.arrays[k], want.arrays[k], rtol=max(tol["rtol"], 1e-5),
+                                   atol=max(tol["atol"], 1e-6), err_msg=k)
+
+
 def test_probe_formulas(plugin) -> None:
     d, p_mod = plugin["data"], plugin["probes"]
     from twolayer.api import ProbeState

@@ -212,3 +212,35 @@ def test_memorise_keeps_its_masks_on_the_device_and_gates_there(device):
     assert s.device.type == device and mem.gates[-1].device.type == device
     assert mem._on[2].device.type == device
     torch.testing.assert_close(s.cpu(), torch.tensor([[0.5, -0.5, 0.5, -0.5]]))
+
+
+# ------------------------------------------------------------------------------------------
+# Paths that differ on a GPU: probe outputs in one copy, group buffers held to the budget
+# ------------------------------------------------------------------------------------------
+
+
+def test_probe_outputs_reach_the_host_in_one_copy_with_the_same_values(device):
+    from twolayer.training.driver import outputs_to_host
+
+    g = torch.Generator().manual_seed(4)
+    outs = {"f64": torch.randn(3, 4, generator=g, dtype=torch.float64),
+            "mask": torch.rand(3, 5, generator=g) > 0.5, "count": torch.arange(3),
+            "f32": torch.randn(3, 2, 2, generator=g)}
+    got = outputs_to_host({k: v.to(device) for k, v in outs.items()})
+    for k, v in outs.items():
+        assert got[k].device.type == "cpu" and torch.equal(got[k], v.to(torch.float32)), k
+
+
+def test_group_buffers_held_to_a_small_budget_give_the_cpu_record(device, monkeypatch, tune):
+    """A budget that holds the activations of several runs but not their group buffers: on a
+    GPU the segments probe leaves the step for its separate pass, in blocks of fewer runs (on
+    the CPU the rule is switched on here); the arrays are the CPU default plan's."""
+    tune(worker_min_elements=1 << 40)
+    monkeypatch.setattr(net.plan, "bounds_group_buffers", lambda dev: True)
+    cfg = _cfg("float64")
+    ref = _run(cfg, "cpu")  # (the rule is on for it too, at the default budget: no effect)
+    cfg_, data, params = setup(cfg)
+    rt = Runtime(device=device, progress=False, budget=2 * 48 * 8)
+    res = train(params, data, cfg_.train, [0, 1, 5, cfg_.train.steps], PROBES, rt,
+                cfg_.run_seeds)
+    _same(res, ref, torch.float64)
