@@ -476,9 +476,8 @@ yet timed on one). It prints, in order:
 CUDA tests all skip; step 5 checks one paper quick), to check the script itself;
 `tests/test_bench_gpu.py` runs the measuring module on the CPU, the script's step accounting
 and install guard, and the targets on doctored result files (each target met, not met, and not
-judged from a smoke or partial run). Last dry run on the CPU (2026-12-03, 2 cores, other work
-running alongside): the six steps ran with none failing in 141 s, and step 6 judged every
-target "not measured".
+judged from a smoke or partial run). Last dry run on the CPU (2026-12-04 00:33 UTC, 2 cores):
+the six steps ran with none failing in 66 s, and step 6 judged every target "not measured".
 
 **Offline install rehearsed** (2026-12-03): `git archive` of main (no `.git`), a fresh venv
 without dask, distributed or submitit, `pip install --no-deps --no-build-isolation --no-index
