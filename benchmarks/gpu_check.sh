@@ -18,8 +18,8 @@
 # next to the GPU's float32 GEMM rate, probe overhead and peak memory (twolayer/bench/gpu.py);
 # 3. twolayer check frei2023 --quick; 4. twolayer bench --quick; 5. twolayer check --all (full
 # plan, no store) under a time limit (GPU_CHECK_ALL_TIMEOUT seconds, default 150; a stop is
-# written to OUT/check_all.stopped_at: then it is under 448 / 150 = 3x the CPU, not 10x); then the targets against the published CPU
-# numbers (twolayer/bench/gpu_targets.py). Exit status: the number of steps that failed (0: all
+# written to OUT/check_all.stopped_at: then it is under 448 / 150 = 3x the CPU, not 10x);
+# 6. the targets against the published CPU numbers (twolayer/bench/gpu_targets.py). Exit status: the number of steps that failed (0: all
 # passed; a check's exit status 1, claims that do not hold, is a verdict, not a failure).
 set -u
 DEV=${GPU_CHECK_DEVICE:-cuda}
@@ -28,10 +28,11 @@ PY=${PYTHON:-$(command -v python || command -v python3)}
 mkdir -p "$OUT"
 # results of an earlier run in the same OUT must not be read as this run's
 rm -f "$OUT"/gpu.json "$OUT"/bench.json "$OUT"/check_all.json "$OUT"/check_all.timings.json \
-    "$OUT"/check_all.stopped_at
+    "$OUT"/check_all.stopped_at "$OUT"/check_dry.stopped_at
 QUICK=()
 ALL=(--all)  # step 5: the full plan; the CPU dry run checks the step with one quick paper
-if [ "$DEV" = cpu ]; then QUICK=(--quick); ALL=(frei2023 --quick); fi
+STOPPED=check_all.stopped_at  # (a dry run's stop must not read as the full plan's)
+if [ "$DEV" = cpu ]; then QUICK=(--quick); ALL=(frei2023 --quick); STOPPED=check_dry.stopped_at; fi
 failed=0
 step() {  # step [--verdicts] [--stdout FILE] [--limit S FILE] NAME COMMAND...: run it,
     # report its time and status. --verdicts: the command is a claim check, whose exit status 1
@@ -65,22 +66,22 @@ step() {  # step [--verdicts] [--stdout FILE] [--limit S FILE] NAME COMMAND...: 
     fi
 }
 if [ "${GPU_CHECK_SOURCE_ONLY:-0}" = 1 ]; then return 0 2>/dev/null || exit 0; fi
-if ! $PY -c "import torch, twolayer; print('torch', torch.__version__, 'cuda', torch.version.cuda,
+if ! "$PY" -c "import torch, twolayer; print('torch', torch.__version__, 'cuda', torch.version.cuda,
 'available', torch.cuda.is_available(), 'twolayer', twolayer.__version__)"; then
     echo "gpu_check: $PY cannot import torch and twolayer; install the project first:" >&2
     echo "    $PY -m pip install --no-deps --no-build-isolation -e ." >&2
     exit 2
 fi
-$PY -c "from twolayer.net import cpu_kernels; print('cpu kernels:', cpu_kernels.status())"
-step "cuda tests" $PY -m pytest -q -p no:cacheprovider -m "cuda and not slow" tests/
-step "demo + reference step" $PY -m twolayer.bench.gpu --device "$DEV" "${QUICK[@]}" \
+"$PY" -c "from twolayer.net import cpu_kernels; print('cpu kernels:', cpu_kernels.status())"
+step "cuda tests" "$PY" -m pytest -q -p no:cacheprovider -m "cuda and not slow" tests/
+step "demo + reference step" "$PY" -m twolayer.bench.gpu --device "$DEV" "${QUICK[@]}" \
     --max-seconds 40 --out "$OUT/gpu.json"
-step --verdicts "check frei2023" $PY -m twolayer check frei2023 --quick --device "$DEV" --no-store
-step "bench" $PY -m twolayer bench --quick --device "$DEV" --out "$OUT/bench.json"
+step --verdicts "check frei2023" "$PY" -m twolayer check frei2023 --quick --device "$DEV" --no-store
+step "bench" "$PY" -m twolayer bench --quick --device "$DEV" --out "$OUT/bench.json"
 step --verdicts --stdout "$OUT/check_all.json" \
-    --limit "${GPU_CHECK_ALL_TIMEOUT:-150}" "$OUT/check_all.stopped_at" \
-    "check --all" $PY -m twolayer check "${ALL[@]}" --device "$DEV" \
+    --limit "${GPU_CHECK_ALL_TIMEOUT:-150}" "$OUT/$STOPPED" \
+    "check --all" "$PY" -m twolayer check "${ALL[@]}" --device "$DEV" \
     --no-store --json --quiet --timings "$OUT/check_all.timings.json"
-step "targets" $PY -m twolayer.bench.gpu_targets "$OUT"
+step "targets" "$PY" -m twolayer.bench.gpu_targets "$OUT"
 echo "== gpu_check: $failed step(s) failed; results in $OUT/"
 exit $failed

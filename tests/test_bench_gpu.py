@@ -211,3 +211,12 @@ def test_the_scripts_time_limit_is_a_result_not_a_failure(tmp_path):
     assert counts == ["0", "0", "1"], out
     assert (tmp_path / "stopped").read_text().strip() == "1"
     assert not (tmp_path / "quick").exists() and not (tmp_path / "x").exists()
+
+
+def test_targets_are_not_judged_from_a_cpu_run_at_the_reference_sizes(tmp_path):
+    _gpu_json(tmp_path)
+    res = json.loads((tmp_path / "gpu.json").read_text())
+    (tmp_path / "gpu.json").write_text(json.dumps({**res, "device": "cpu"}))
+    _claims(tmp_path)
+    (tmp_path / "check_all.stopped_at").write_text("150\n")
+    assert set(_verdicts(tmp_path).values()) == {"not measured"}

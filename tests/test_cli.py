@@ -282,3 +282,8 @@ def test_the_summary_table_with_one_step_and_no_noise(capsys):
     assert head.split()[3:] == ["t=0", "t=1"]
     ratio = next(line for line in out.splitlines() if line.startswith("|g_clean| / |g_noisy|"))
     assert ratio.split()[-2:] == ["n/a", "n/a"]
+    # noise 0.1 of n = 4 rounds to no noisy sample: n/a too (decided from the data)
+    args = ["--d", "5", "--n", "4", "--n-test", "30", "--m", "6", "--device", "cpu"]
+    code, out, _ = run(["simulate", *args, "--steps", "3", "--noise", "0.1"], capsys)
+    ratio = next(line for line in out.splitlines() if line.startswith("|g_clean| / |g_noisy|"))
+    assert code == 0 and ratio.split()[-3:] == ["n/a", "n/a", "n/a"]

@@ -134,3 +134,14 @@ def test_conditions_refuses_settings_it_does_not_read(extra, capsys):
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and extra[0] in err and "conditions reads only" in err
     assert main(["conditions", "--d", "200", "--lr", "0.05", "--noise", "0.1"]) == 0
+
+
+@pytest.mark.parametrize("extra,why", [(["--noise-model", "per-cluster"], "i.i.d."),
+                                       (["--second-layer", "gaussian"], "fixed second layer"),
+                                       (["--bias"], "no biases"),
+                                       (["--train-second-layer"], "first layer only")])
+def test_conditions_refuses_what_theorem_1_fixes_with_its_reason(extra, why, capsys):
+    assert main(["conditions", *extra]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and extra[0] in err and why in err
+    assert main(["conditions", "--noise-model", "iid", "--second-layer", "frei"]) == 0

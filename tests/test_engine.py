@@ -251,6 +251,16 @@ def test_divergence_by_overflow_of_the_loss_sum_or_a_norm(lr, integrator, dtype)
     assert e.value.step <= 5
 
 
+def test_the_flow_stops_where_a_rows_norm_overflows_not_at_the_end():
+    """float32, α = 1e25: a row's ‖w_j‖² overflows within the first step (entries still
+    finite); the flow must stop there, as exact GD does, not integrate on to t = 1000."""
+    data, p = small(seeds=(0, 1), n=200, d=50, m=40, noise=0.1, dtype=torch.float32)
+    with pytest.raises(DivergenceError) as e:
+        train(p, data, TrainConfig(lr=1e25, steps=1000, integrator="flow"),
+              probes=("errors",), runtime=CPU)
+    assert e.value.step <= 1
+
+
 # -- SGD ----------------------------------------------------------------------------------------
 def orthogonal_dataset(R, n, scale=2.0):
     """x_i = scale · e_i (d = n): the gradient of sample i lives in column i of W only, so the

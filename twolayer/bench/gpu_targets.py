@@ -9,8 +9,9 @@ ran, ``check_all.json`` and ``check_all.timings.json`` (``twolayer check --all -
 --timings``; compared only when it holds the full plan's claims at the evidence tier), or
 ``check_all.stopped_at`` (the time limit in seconds at which the script stopped it: the speed-up
 is then below the CPU's time over that limit). Each target is printed with the numbers it
-compares and "met", "not met" or "not measured"; nothing is judged from a file that is missing
-or from a run at other sizes than the target names. The targets (issue #19):
+compares and "met", "not met" or "not measured"; nothing is judged from a file that is missing,
+from a gpu.json measured on another device than CUDA, or from a run at other sizes than the
+target names. The targets (issue #19):
 
 - the reference step (n = 1000, d = 50, m = 400) at R = 1024 at least 0.5 of the float32 GEMM
   rate measured in the same run (the higher of the rates measured before and after the steps:
@@ -34,6 +35,11 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_STEPS = 1000  # a default run's length: 37 probe times
+NAMES = ("step at R = 1024 >= 0.5 of the float32 GEMM rate",
+         "default probes <= 10 % (with / without - 1)",
+         "make bench's reference workload >= 50x the published CPU run",
+         "check --all (full plan) >= 10x the published CPU run",
+         "peak memory at the largest R (no bound: R n up to the card)")
 
 
 def _load(path: Path) -> Any:
@@ -61,11 +67,15 @@ def targets(out: Path, cpu_bench: Path, cpu_tta: Path) -> list[tuple[str, str, s
     """(target, verdict, the numbers) for each target."""
     gpu = _load(out / "gpu.json")
     rows: list[tuple[str, str, str]] = []
+    if not (isinstance(gpu, dict) and str(gpu.get("device", "")).startswith("cuda")):
+        why = ("no gpu.json" if gpu is None
+               else f"gpu.json was measured on {gpu.get('device')!r}, not a CUDA device")
+        return [(name, "not measured", why) for name in NAMES]
 
     def verdict(ok: bool) -> str:
         return "met" if ok else "not met"
 
-    name = "step at R = 1024 >= 0.5 of the float32 GEMM rate"
+    name = NAMES[0]
     r = _row(gpu, 1024) if gpu else None
     if r is None:
         rows.append((name, "not measured", "no reference-size R = 1024 row in gpu.json"))
@@ -75,7 +85,7 @@ def targets(out: Path, cpu_bench: Path, cpu_tta: Path) -> list[tuple[str, str, s
         rows.append((name, verdict(frac >= 0.5),
                      f"{r['plain']['tflops']:.3g} of {gemm:.3g} TFLOP/s = {frac:.2f}"))
 
-    name = "default probes <= 10 % (with / without - 1)"
+    name = NAMES[1]
     refs = [r for r in (gpu or {}).get("reference", []) if _row(gpu, r["R"]) is not None]
     judged = [r for r in refs if r["steps"] == DEFAULT_STEPS]  # the default probe density
     if not judged:
@@ -89,7 +99,7 @@ def targets(out: Path, cpu_bench: Path, cpu_tta: Path) -> list[tuple[str, str, s
             + (", not judged: not the default density)" if r not in judged else ")")
             for r in refs)))
 
-    name = "make bench's reference workload >= 50x the published CPU run"
+    name = NAMES[2]
     cpu = _load(cpu_bench)
     ref = (cpu or {}).get("reference", {})
     r = _row(gpu, ref.get("R", 64), ref.get("steps", 1000)) if gpu else None
@@ -102,7 +112,7 @@ def targets(out: Path, cpu_bench: Path, cpu_tta: Path) -> list[tuple[str, str, s
                      f"{cpu_s:.1f} s ({cpu_bench}, {cpu.get('created', '?')}) / {dev_s:.3f} s "
                      f"= {cpu_s / dev_s:.1f}x"))
 
-    name = "check --all (full plan) >= 10x the published CPU run"
+    name = NAMES[3]
     tta, timing = _load(cpu_tta), _load(out / "check_all.timings.json")
     claims = _load_list(out / "check_all.json")
     cpu_wall = (((tta or {}).get("commands", {}).get("check") or {}).get("timings")
@@ -132,7 +142,7 @@ def targets(out: Path, cpu_bench: Path, cpu_tta: Path) -> list[tuple[str, str, s
                      f"{cpu_wall:.0f} s ({cpu_tta}) / {wall:.1f} s = {cpu_wall / wall:.1f}x; "
                      f"verdicts here {counts}, on the CPU {cpu_counts}"))
 
-    name = "peak memory at the largest R (no bound: R n up to the card)"
+    name = NAMES[4]
     if not refs or gpu.get("total_memory") is None:
         rows.append((name, "not measured", "no CUDA reference rows"))
     else:

@@ -15,6 +15,12 @@ from .settings import add_setting_flags, config_from_args
 PAPERS = ("frei2023",)
 # the setting flags the assumptions read (the others of simulate's set are refused, not ignored)
 READ = ("preset", "data", "d", "n", "m", "noise", "sigma2", "init_var", "lr")
+# settings Theorem 1 fixes: accepted at the theorem's value, refused (with why) at another
+FIXED = {"noise_model": ("iid", "Theorem 1 assumes i.i.d. label noise (--noise-model iid)"),
+         "second_layer": ("frei", "Theorem 1 assumes the fixed second layer a_j = +-1/sqrt(m) "
+                          "(--second-layer frei)"),
+         "train_second_layer": (False, "Theorem 1 trains the first layer only"),
+         "bias": (False, "Theorem 1's network has no biases")}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -74,6 +80,10 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("delta", args.delta, "valid range is (0, 0.5)")
     for dest in getattr(args, "unread_flags", ()):
         value = getattr(args, dest, None)
+        if dest in FIXED:
+            if value is not None and value != FIXED[dest][0]:
+                raise ConfigError(dest, value, FIXED[dest][1])
+            continue
         if value is not None and value is not False:
             raise ConfigError(dest, value, "conditions reads only " + ", ".join(
                 "--" + f.replace("_", "-") for f in READ) + ": the assumptions do not depend "

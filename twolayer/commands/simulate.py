@@ -8,6 +8,8 @@ import math
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from ..engine import Runtime, resolve_device
 from ..errors import ConfigError
 from ..record import Record, check_writable_dir, strict_json
@@ -86,12 +88,10 @@ def human_summary(rec: Record, notes: list[str]) -> str:
         corr = own_mean_correlation(
             a["correlations/w_dot_mu"], a["correlations/w_norm"], a["static/a"][:, None, :, 0]
         )
-        import numpy as np
-
         row("median |<w_j/|w_j|, mu_own>|", np.median(corr, axis=-1))
-    if "segments/grad_ratio" in a:  # undefined without noisy samples (|g_noisy| = 0): n/a
+    if "segments/grad_ratio" in a:  # undefined where |g_noisy| = 0 (no noisy sample): n/a
         ratio = a["segments/grad_ratio"]
-        row("|g_clean| / |g_noisy|", ratio if dc["noise"] > 0 else ratio * float("nan"))
+        row("|g_clean| / |g_noisy|", np.where(np.isfinite(ratio), ratio, np.nan))
     s = rec.summary
     if "linear_test_error" in s:
         lines.append(

@@ -50,5 +50,5 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("DIR", args.dir, "must be a record store (a directory with records/ "
                           "or entries/ inside)")
     store = RecordStore(root, warn=lambda line: None)
-    with store.lock(wait=args.wait, flag="dir"):
+    with store.lock(wait=args.wait, flag="DIR"):
         return print_verify_report(store.verify(), args.json)

@@ -199,15 +199,15 @@ class Workspace:
 
     def groups_fit(self, S: int, budget: int) -> bool:
         """Whether the buffers of in-step group gradients with S groups (:class:`GroupSplit`;
-        per lane, for the block's rc runs: (S+1)·(d+1)·m entries per run in float32 and in
-        float64, and the sorted rows x and [c ⊙ x, c], about 2·n·(d+1) float32) fit in
+        per lane, for the block's rc runs: (S+1)·(d+1)·m entries per run in the run's dtype
+        and in float64, and the sorted rows x and [c ⊙ x, c], about 2·n·(d+1)) fit in
         ``budget`` 8-byte elements where :func:`plan.bounds_group_buffers` (a GPU, whose blocks
         can hold every run; elsewhere always). Where they do not, the probe takes its group
         gradients in a separate pass at probe times, in blocks of fewer runs
         (:func:`grouped.grouped_gram`)."""
-        R, n, m, d = self.key[:4]
-        dd, rc = d + int(self.bias), self.shape[0]
-        per_run = ((S + 1) * dd * m * 12 + n * (2 * dd + 3) * 4 + 7) // 8
+        _, n, m, d = self.key[:4]
+        dd, rc, item = d + int(self.bias), self.shape[0], self.out.element_size()
+        per_run = ((S + 1) * dd * m * (item + 8) + n * (2 * dd + 3) * item + 7) // 8
         return group_runs(rc, len(self.act) * per_run, budget, self.out.device) == rc
 
     def _lanes(self, p: Params, x: torch.Tensor) -> list[list[_Block]]:

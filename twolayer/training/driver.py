@@ -11,6 +11,7 @@ no probe by name: a probe declares what it can take from the step (:mod:`twolaye
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from collections.abc import Sequence
@@ -142,7 +143,10 @@ def finite_params(tensors: Sequence[torch.Tensor]) -> torch.Tensor:
     """[R]: whether every parameter of run r and the squared norm of every row (a neuron's w_j,
     the vector b, ...; last axis) are finite. A row with ‖w_j‖² = inf has no direction
     w_j/‖w_j‖ and no norm the probes can measure, even where each entry is finite."""
-    ok = [torch.isfinite((v * v).sum(-1)).reshape(v.shape[0], -1).all(1) for v in tensors]
+    ok = []
+    for v in tensors:  # ‖row‖ <= sqrt(max) ⇔ ‖row‖² finite (NaN fails); no v-sized temporary
+        norm = torch.linalg.vector_norm(v, dim=-1)
+        ok.append((norm <= math.sqrt(torch.finfo(v.dtype).max)).reshape(v.shape[0], -1).all(1))
     return torch.stack(ok).all(0)
 
 

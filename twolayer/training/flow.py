@@ -169,9 +169,11 @@ class FlowStepper:
             e = _combine({k: torch.zeros_like(v) for k, v in theta.items()}, h,
                          [k1, k2, k3, k4], BS3_E)
             new_norm = _run_norm(new, self.fixed_sq)
-            # a norm that overflows (entries finite, ‖θ‖ = inf) is a blow-up too: the error
-            # scale would be inf and every step accepted while θ runs off
-            finite = ok2 & ok3 & ok4 & torch.isfinite(new_norm)
+            # a norm that overflows (entries finite, ‖θ‖ = inf, or a row's ‖w_j‖² = inf in
+            # the dtype) is a blow-up too: the error scale would be inf and every step
+            # accepted while θ runs off
+            finite = (ok2 & ok3 & ok4 & torch.isfinite(new_norm)
+                      & finite_params(list(new.values())))  # and every row's norm
             scale = torch.maximum(theta_norm, new_norm) * cfg.rtol + 1e-30
             err_r = _run_norm(e) / scale
             err_r = torch.where(finite, err_r, torch.full_like(err_r, math.inf))
