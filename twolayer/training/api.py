@@ -64,7 +64,8 @@ def train(
     update θ ← θ − α g).
     Raises :class:`DivergenceError` naming the run and the step where it diverged: a per-sample
     loss or their sum NaN/inf (every step), or a parameter or a row's squared norm NaN/inf (at
-    the probe times and the end; :func:`.driver.finite_loss`, :func:`.driver.finite_params`).
+    the probe times and the end, every step under the flow; :func:`.driver.finite_loss`,
+    :func:`.driver.finite_params`).
     """
     runtime = runtime or Runtime()
     times = sorted(set(times if times is not None else probe_times(cfg.steps)))
