@@ -364,3 +364,23 @@ def test_order_interval_and_sign_seeds_against_the_binomial() -> None:
     assert cb.sign_seeds(np.ones(3), 0.0, 0.05) == 5  # all above: 2^-n < 0.05 from n = 5
     assert cb.sign_seeds(np.ones(3), 0.0, 0.05 / 4) == 7  # 2^-7 = 0.0078 < 0.0125 < 2^-6
     assert cb.sign_seeds(np.array([1.0, -1.0]), 0.0, 0.05) is None  # no majority side
+
+
+def test_c1_counts_a_normal_run_that_never_reaches_half_against_the_claim(tiny, tmp_path):
+    """Half the seeds: normal training never reaches 50% train accuracy while memorise does
+    early. Those seeds contradict "memorising is slower"; they must count (log ratio <= 0), not
+    be dropped as -inf, which left the four supporting seeds to make the claim hold."""
+    def edit(v: xb.ObjectiveRuns) -> None:
+        hold_c1(v)
+        nrm = np.minimum(1.0, 5 * ramp(v)) + 0 * jitter(v)
+        mem = 0.9 * ramp(v) ** 2 + jitter(v)
+        half = np.arange(v.seeds) % 2 == 1
+        nrm[:, half] = 0.2  # never 50%
+        mem[:, half] = np.minimum(1.0, 5 * ramp(v))[:, half]  # 50% early
+        set_(v, "normal/acc_train", nrm)
+        set_(v, "memorise_chance/acc_train", mem)
+
+    rec = doctored(tiny["badger2022.objectives"], edit)
+    v = judge(CLAIMS["badger2022.c1.memorise_slower"],
+              runs_with(tmp_path, {**tiny, "badger2022.objectives": rec}))
+    assert v.verdict != "holds" and v.seeds == SEEDS, (v.verdict, v.measured, v.detail)

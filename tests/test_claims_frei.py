@@ -472,3 +472,15 @@ def test_quick_check_runs():
     assert not [v.id for v in out if v.verdict == "error"]
     assert "frei2023.lemma4.set_sizes" in {v.id for v in out if v.in_regime and v.verdict == FAILS}
     assert exit_status(out) == 1
+
+
+def test_a_nan_amplification_makes_the_d_trend_undecided_not_failed(tiny_run):
+    """One NaN median rho(1) (a lost neuron statistic) used to force "fails" through a point
+    check (`not med1.min() > 0`); a claim that cannot be measured is inconclusive."""
+    exps, _ = tiny_run
+
+    def edit(r: Record) -> None:
+        r.arrays["frei_neurons/rho_own"][0, int(np.flatnonzero(r.times == 1)[0])] = np.nan
+
+    v = judge(CLAIMS["frei2023.lemma12.typical_d_independent"], _doctored(exps, edit))
+    assert v.verdict == "inconclusive", v

@@ -223,8 +223,10 @@ def check_c1(runs: Runs) -> Outcome:
     asc = at_time(r, "memorise_chance/acc_ascended", T)[i]
     t_n = steps_to(r.times, r.get("normal/acc_train")[i])
     t_m = steps_to(r.times, r.get("memorise_chance/acc_train")[i])
-    # never reaching 50% within T counts as T: a lower bound on the slowdown (conservative)
-    lr = np.log(np.minimum(t_m, T) / t_n)
+    # never reaching 50% within T counts as T, on both sides: for memorise a lower bound on the
+    # slowdown, for normal training an upper bound (a normal run that never gets there is a
+    # seed against the claim, log ratio <= 0, not a seed to drop as -inf; both censored: 0)
+    lr = np.log(np.minimum(t_m, T) / np.minimum(t_n, T))
     comps = [(lr, 0.0, ">="), (hold - CHANCE, 0.0, ">=")]
     result, parts = holm_judge(comps, "t")
     fam = family_level(LEVEL, len(comps))

@@ -549,9 +549,9 @@ def check_amplification_trend(runs: Runs) -> Outcome:
     rms0 = np.stack([_rms_rho0(r) for r in recs])
     slopes = _slopes(ds, np.clip(med1, 1e-12, None))
     comps = [(slopes, -0.1, ">="), (slopes, 0.1, "<=")]
-    res = holm_claim(comps) if len(ds) >= 2 else INCONCLUSIVE
-    if not med1.min() > 0:  # no amplification at all somewhere
-        res = FAILS
+    # a median <= 0 (no amplification) enters the slopes as log(1e-12): the tests decide, not
+    # one seed's point value; a NaN makes the claim undecidable, never a fail
+    res = holm_claim(comps) if len(ds) >= 2 and np.isfinite(med1).all() else INCONCLUSIVE
     s_mean, s_ci = family_ci(slopes, 2)
     deep = [r for r in _regime(runs).values() if r.meta.get("family") == "deep"]
     detail = "; ".join(
