@@ -262,3 +262,40 @@ def test_figures_draw_from_the_studies_records(tmp_path: Path) -> None:
         paths = FIGURES[name].draw(tmp_path, runs)
         assert [p.name for p in paths] == [f"{name}.png"] and paths[0].stat().st_size > 10_000
     assert runs.trained == []
+
+
+# -- the lms claims: the same checks on the linear + 5-slab study -----------------------------
+
+
+@pytest.fixture(scope="module")
+def tiny_lms() -> Record:
+    return E.run_study("lms", TINY, TINY.sgd, CPU)
+
+
+def _judge_lms(rec: Record, name: str) -> str:
+    return judge(CLAIMS[f"{PAPER}.lms.{name}"], _runs(rec, "lms")).verdict
+
+
+LMS_BROKEN = {  # claim -> the doctoring that breaks it (as for linxor above)
+    "clean_simple": lambda v: v.__setitem__(("s_rand_acc", "keep", 0.0), [0.90, 0.92, 0.91]),
+    "reliance_rises": lambda v: v.__setitem__(("conflict_follow", "keep", 0.5), BASE_C),
+    "no_accuracy_cost": lambda v: v.__setitem__(("clean_acc", "keep", 0.5),
+                                                [a - 0.2 for a in BASE_ACC]),
+    "survives_controls": lambda v: v.update({("s_rand_acc", "rescale", 0.5): BASE_S,
+                                             ("conflict_follow", "rescale", 0.5): BASE_C}),
+    "label_noise_specific": lambda v: v.update(
+        {("s_rand_acc", "input-noise", 0.0): [s + 0.3 for s in BASE_S],
+         ("conflict_follow", "input-noise", 0.0): [c + 0.5 for c in BASE_C]}),
+}
+
+
+def test_lms_planted_effect_holds(tiny_lms: Record) -> None:
+    rec = _doctor(tiny_lms, _plant())
+    assert {n: _judge_lms(rec, n) for n in NAMES} == dict.fromkeys(NAMES, HOLDS)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_each_lms_claim_fails_on_a_record_that_breaks_it(tiny_lms: Record, name: str) -> None:
+    values = _plant()
+    LMS_BROKEN[name](values)
+    assert _judge_lms(_doctor(tiny_lms, values), name) == FAILS
