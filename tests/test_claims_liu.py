@@ -88,8 +88,12 @@ def test_u_shape_verdicts():
     holds = L._u_shape(_u_record([0.05, 0.06, 0.07], [0.2, 0.22, 0.21]))
     assert holds.verdict == HOLDS
     assert math.isclose(holds.measured, 0.06)
-    # monotone decrease (no rise): fails
-    flat = L._u_shape(_u_record([0.05, 0.06, 0.07], [0.05, 0.06, 0.07]))
+    # monotone decrease (no rise): the rise is exactly 0 on every seed, no spread, so the sign
+    # test judges it: 3 seeds cannot decide (2^-3), 6 can under Holm over 3 (3 * 2^-6 < 0.05)
+    flat3 = L._u_shape(_u_record([0.05, 0.06, 0.07], [0.05, 0.06, 0.07]))
+    assert flat3.verdict == INCONCLUSIVE
+    mins = [0.05, 0.06, 0.07, 0.055, 0.065, 0.075]
+    flat = L._u_shape(_u_record(mins, mins))
     assert flat.verdict == FAILS
     # minimum above the noise level: fails
     high = L._u_shape(_u_record([0.35, 0.36, 0.37], [0.45, 0.46, 0.47]))

@@ -291,3 +291,26 @@ def test_the_sequence_does_not_override_a_premise_the_check_requires():
     assert v.verdict == INCONCLUSIVE and asked == [None, 8]  # look 1: the sequence is too wide
     assert "the sequence says holds but the check's own verdict is inconclusive" in v.detail
     assert v.sequential["look"] == 2 and not v.sequential["decided"]
+
+
+def test_equal_seeds_take_the_sign_sequence_and_a_nan_decides_nothing():
+    """A zero-width t-mixture interval would hold from two equal seeds; the sign sequence needs
+    log M_n(1/2) = log(2^n B(n + a, a)/B(a, a)) >= log(1/alpha) (computed here with scipy)."""
+    from scipy.special import betaln
+
+    from twolayer.sequential import SIGN_PRIOR, cs_outcome, sign_decide
+
+    a = SIGN_PRIOR
+
+    def decides(n: int) -> bool:
+        return betaln(n + a, a) - betaln(a, a) + n * math.log(2) >= math.log(1 / 0.05)
+
+    n_min = next(n for n in range(1, 60) if decides(n))
+    assert cs_outcome([1.0] * (n_min - 1), 0.5, ">=")[0] == INCONCLUSIVE
+    assert cs_outcome([1.0] * n_min, 0.5, ">=")[0] == HOLDS
+    assert cs_outcome([1.0] * n_min, 0.5, "<=")[0] == FAILS
+    v = list(np.linspace(0.9, 1.1, 40))
+    assert cs_outcome(v, 0.5, ">=")[0] == HOLDS
+    assert cs_outcome(v + [float("nan")], 0.5, ">=")[0] == INCONCLUSIVE
+    assert sign_decide(v + [float("nan")], 0.5, ">=") == INCONCLUSIVE
+    assert sign_decide(v + [float("inf")], 0.5, ">=") == HOLDS

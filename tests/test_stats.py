@@ -228,3 +228,54 @@ def test_outliers_flags_escape_seeds_and_non_finite() -> None:
     v = [0.1, 0.12, 0.09, 0.11, 5.0, float("nan")]
     assert list(stats.outliers(v)) == [4, 5]
     assert stats.used(v) == 5
+
+
+# ---------------------------------------------------------------- no spread, lost values
+
+
+def test_equal_seeds_are_judged_by_the_sign_test_not_as_certainty() -> None:
+    """Two (or four) equal seeds used to give p = 0 (holds); the exact sign test's p for k
+    values all on one side is 2^-k (scipy's binomtest as the oracle)."""
+    from scipy.stats import binomtest
+
+    assert stats.holm_outcomes([([1.0, 1.0], 0.99, ">=")]) == [INCONCLUSIVE]
+    assert stats.holm_outcomes([([1.0] * 4, 0.99, ">=")]) == [INCONCLUSIVE]  # 2^-4 = 0.0625
+    assert binomtest(5, 5, 0.5, alternative="greater").pvalue == pytest.approx(2.0**-5)
+    assert stats.holm_outcomes([([1.0] * 5, 0.99, ">=")]) == [HOLDS]  # 2^-5 = 0.031 < 0.05
+    assert stats.holm_outcomes([([1.0] * 5, 0.99, "<=")]) == [FAILS]
+    # Holm over two such comparisons: 2 * 2^-5 = 0.0625 does not decide, 2 * 2^-6 does
+    two = [([0.0] * 5, 0.01, "<="), ([0.0] * 5, -0.01, ">=")]
+    assert stats.holm_outcomes(two) == [INCONCLUSIVE, INCONCLUSIVE]
+    two = [([0.0] * 6, 0.01, "<="), ([0.0] * 6, -0.01, ">=")]
+    assert stats.holm_outcomes(two) == [HOLDS, HOLDS]
+    # rounding-level spread counts as none; a real spread goes back to the t-test
+    assert stats.no_spread([1.0, 1.0 + 1e-15]) and not stats.no_spread([1.0, 1.001])
+    assert stats.holm_outcomes([([1.0, 1.0 + 1e-15], 0.99, ">=")]) == [INCONCLUSIVE]
+    assert stats.holm_outcomes([([1.0, 1.001, 1.002], 0.9, ">=")]) == [HOLDS]
+    assert not stats.no_spread([3.0]) and stats.no_spread([0.0, 0.0])
+
+
+@pytest.mark.parametrize("fn, args", [
+    (stats.compare, (0.3, ">=")), (stats.interval_outcome, (0.0, 1.0)),
+    (stats.sign_outcome, (+1,)),
+])
+def test_a_zero_width_interval_decides_nothing(fn, args) -> None:
+    assert fn((0.5, 0.5), *args) == INCONCLUSIVE
+    assert fn((0.5, 0.5000001), *args) == HOLDS
+
+
+def test_a_lost_seed_makes_a_comparison_inconclusive_not_dropped() -> None:
+    """Nine clear seeds and a NaN: dropping the NaN would hold; the NaN may be the run that
+    breaks the claim."""
+    v = [1.0, 1.1, 0.9, 1.05, 0.95, 1.02, 0.98, 1.01, 0.99]
+    assert stats.holm_outcomes([(v, 0.5, ">=")]) == [HOLDS]
+    assert stats.holm_outcomes([(v + [float("nan")], 0.5, ">=")]) == [INCONCLUSIVE]
+    assert stats.holm_outcomes([(v + [float("inf")], 0.5, ">=")]) == [INCONCLUSIVE]  # t-test
+    # the sign test orders inf ("never") like any value; a NaN is still undecidable
+    assert stats.holm_outcomes([(v + [float("inf")], 0.5, ">=")], method="sign") == [HOLDS]
+    assert stats.holm_outcomes([(v + [float("inf")], 0.5, "<=")], method="sign") == [FAILS]
+    assert stats.holm_outcomes([(v + [float("nan")], 0.5, ">=")],
+                               method="sign") == [INCONCLUSIVE]
+    # the other comparisons of the claim are still judged
+    assert stats.holm_outcomes([(v + [float("nan")], 0.5, ">="), (v, 0.5, ">=")]) == [
+        INCONCLUSIVE, HOLDS]

@@ -113,6 +113,11 @@ def _doctor(rec: Record, values: dict[tuple[str, str, float], list[float]]) -> R
 BASE_S = [0.50, 0.51, 0.49]  # baseline S-randomised accuracy per seed
 BASE_C = [0.00, 0.02, 0.01]  # baseline conflict following per seed
 BASE_ACC = [0.99, 1.00, 0.995]
+NO_RISE = (0.003, -0.002, 0.001)  # "no change": a per-seed wobble around 0
+FLAT_S = [s + e for s, e in zip(BASE_S, NO_RISE)]  # unchanged from the baseline, per seed
+FLAT_C = [c + e for c, e in zip(BASE_C, NO_RISE)]
+UP_S = [s + r for s, r in zip(BASE_S, (0.3, 0.32, 0.29))]  # a rise of about 0.3
+UP_C = [c + r for c, r in zip(BASE_C, (0.5, 0.47, 0.52))]  # a rise of about 0.5
 
 
 def _plant(rise: bool = True, rescale_rises: bool = True, input_rises: bool = False,
@@ -120,18 +125,20 @@ def _plant(rise: bool = True, rescale_rises: bool = True, input_rises: bool = Fa
     """Final values: a clean, simple-feature baseline (C-randomised accuracy 1); at η = 0.5 the
     kept-head runs rise by +0.3 (S-rand) and +0.5 (conflict) if ``rise``; the rescaled and
     input-noise runs rise as well if asked; kept-head clean accuracy lowered by ``acc_cost``."""
-    up_s = [s + 0.3 for s in BASE_S]
-    up_c = [c + 0.5 for c in BASE_C]
+    # every change differs a little from seed to seed: the claims compare arms seed by seed,
+    # and a difference equal on every seed has no spread (3 equal seeds decide nothing: the
+    # sign test's 2^-3 is above 0.05)
+    up_s, up_c, flat_s, flat_c = UP_S, UP_C, FLAT_S, FLAT_C
     v = {("s_rand_acc", "keep", 0.0): BASE_S, ("conflict_follow", "keep", 0.0): BASE_C,
-         ("c_rand_acc", "keep", 0.0): [1.0, 1.0, 1.0],
+         ("c_rand_acc", "keep", 0.0): [1.0, 0.99, 0.995],
          ("clean_acc", "keep", 0.0): BASE_ACC,
-         ("s_rand_acc", "keep", 0.5): up_s if rise else BASE_S,
-         ("conflict_follow", "keep", 0.5): up_c if rise else BASE_C,
-         ("clean_acc", "keep", 0.5): [a - acc_cost for a in BASE_ACC],
-         ("s_rand_acc", "rescale", 0.5): up_s if rescale_rises else BASE_S,
-         ("conflict_follow", "rescale", 0.5): up_c if rescale_rises else BASE_C,
-         ("s_rand_acc", "input-noise", 0.0): up_s if input_rises else BASE_S,
-         ("conflict_follow", "input-noise", 0.0): up_c if input_rises else BASE_C}
+         ("s_rand_acc", "keep", 0.5): up_s if rise else flat_s,
+         ("conflict_follow", "keep", 0.5): up_c if rise else flat_c,
+         ("clean_acc", "keep", 0.5): [a - acc_cost + e for a, e in zip(BASE_ACC, NO_RISE)],
+         ("s_rand_acc", "rescale", 0.5): up_s if rescale_rises else flat_s,
+         ("conflict_follow", "rescale", 0.5): up_c if rescale_rises else flat_c,
+         ("s_rand_acc", "input-noise", 0.0): up_s if input_rises else flat_s,
+         ("conflict_follow", "input-noise", 0.0): up_c if input_rises else flat_c}
     return v
 
 
@@ -175,7 +182,7 @@ def test_reliance_rises_fails_without_a_rise(tiny: Record) -> None:
     assert _verdict(_doctor(tiny, _plant(rise=False)), "reliance_rises") == FAILS
     # S-randomised accuracy rises but conflict following does not: not the claimed effect
     values = _plant()
-    values[("conflict_follow", "keep", 0.5)] = BASE_C
+    values[("conflict_follow", "keep", 0.5)] = FLAT_C
     assert _verdict(_doctor(tiny, values), "reliance_rises") == FAILS
 
 
@@ -278,14 +285,13 @@ def _judge_lms(rec: Record, name: str) -> str:
 
 LMS_BROKEN = {  # claim -> the doctoring that breaks it (as for linxor above)
     "clean_simple": lambda v: v.__setitem__(("s_rand_acc", "keep", 0.0), [0.90, 0.92, 0.91]),
-    "reliance_rises": lambda v: v.__setitem__(("conflict_follow", "keep", 0.5), BASE_C),
+    "reliance_rises": lambda v: v.__setitem__(("conflict_follow", "keep", 0.5), FLAT_C),
     "no_accuracy_cost": lambda v: v.__setitem__(("clean_acc", "keep", 0.5),
-                                                [a - 0.2 for a in BASE_ACC]),
-    "survives_controls": lambda v: v.update({("s_rand_acc", "rescale", 0.5): BASE_S,
-                                             ("conflict_follow", "rescale", 0.5): BASE_C}),
+                                                [a - 0.2 + e for a, e in zip(BASE_ACC, NO_RISE)]),
+    "survives_controls": lambda v: v.update({("s_rand_acc", "rescale", 0.5): FLAT_S,
+                                             ("conflict_follow", "rescale", 0.5): FLAT_C}),
     "label_noise_specific": lambda v: v.update(
-        {("s_rand_acc", "input-noise", 0.0): [s + 0.3 for s in BASE_S],
-         ("conflict_follow", "input-noise", 0.0): [c + 0.5 for c in BASE_C]}),
+        {("s_rand_acc", "input-noise", 0.0): UP_S, ("conflict_follow", "input-noise", 0.0): UP_C}),
 }
 
 

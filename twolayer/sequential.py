@@ -66,6 +66,7 @@ from .stats import (
     combine,
     finite,
     fmt_num,
+    no_spread,
 )
 
 ALPHA = 0.05  # two-sided: P(the true mean leaves the sequence at some look) <= ALPHA
@@ -154,8 +155,17 @@ def decide(ci: Interval, threshold: float, direction: str) -> str:
 
 def cs_outcome(values: Iterable[float], threshold: float, direction: str,
                alpha: float = ALPHA, c: float | None = None) -> tuple[str, float, Interval]:
-    """(verdict, mean, C_n) of one claim at one look (:func:`t_cs` and :func:`decide`)."""
-    m, ci = t_cs(values, alpha, c)
+    """(verdict, mean, C_n) of one claim at one look (:func:`t_cs` and :func:`decide`). Values
+    with no spread (a zero-width C_n, which would decide from nothing) take the sign
+    sequence's verdict (:func:`sign_decide`); a non-finite value makes the look inconclusive
+    (it is never judged on the remaining seeds)."""
+    v = np.asarray(list(values) if not isinstance(values, np.ndarray) else values,
+                   dtype=np.float64).ravel()
+    m, ci = t_cs(v, alpha, c)
+    if not np.isfinite(v).all():
+        return INCONCLUSIVE, m, ci
+    if no_spread(v):
+        return sign_decide(v, threshold, direction, alpha), m, ci
     return decide(ci, threshold, direction), m, ci
 
 
@@ -213,10 +223,14 @@ def sign_decide(values: Iterable[float], threshold: float, direction: str,
     """The sign sequence's verdict: *holds* when the confidence sequence for
     p = P(X > threshold | X ≠ threshold) lies wholly on the claimed side of 1/2 (above for
     ``">="``, below for ``"<="``), *fails* when wholly on the other, else inconclusive. Values
-    equal to the threshold are dropped (as in the exact sign test)."""
+    equal to the threshold are dropped (as in the exact sign test); ±inf count on their side; a
+    NaN makes the verdict inconclusive."""
     if direction not in (">=", "<="):
         raise ValueError(f"direction must be '>=' or '<=', not {direction!r}")
-    v = finite(values)
+    v = np.asarray(list(values) if not isinstance(values, np.ndarray) else values,
+                   dtype=np.float64).ravel()
+    if np.isnan(v).any():  # a lost measurement: undecidable, never judged on the other seeds
+        return INCONCLUSIVE
     above, below = int((v > threshold).sum()), int((v < threshold).sum())
     n = above + below
     if n == 0 or above == below or log_sign_mixture(above, n) < math.log(1.0 / alpha):
@@ -311,9 +325,9 @@ def judge_comparisons(comps: Sequence[Comparison], alpha: float = ALPHA,
     parts = []
     for cmp in comps:
         if cmp.test == "sign":
-            parts.append(sign_cs_outcome(cmp.values, cmp.threshold, cmp.direction, a))
+            parts.append(sign_cs_outcome(cmp.judged_values(), cmp.threshold, cmp.direction, a))
         else:
-            parts.append(cs_outcome(cmp.values, cmp.threshold, cmp.direction, a,
+            parts.append(cs_outcome(cmp.judged_values(), cmp.threshold, cmp.direction, a,
                                     _mixture_c_at(a)))
     outs = [p[0] for p in parts]
     return (rule(outs) if rule is not None else combine(*outs)), parts
@@ -328,15 +342,17 @@ def comparisons_seeds_needed(comps: Sequence[Comparison], alpha: float = ALPHA,
     need = []
     for cmp in comps:
         if cmp.test == "sign":
-            if sign_decide(cmp.values, cmp.threshold, cmp.direction, a) != INCONCLUSIVE:
+            if sign_decide(cmp.judged_values(), cmp.threshold, cmp.direction,
+                           a) != INCONCLUSIVE:
                 continue
-            need.append(sign_seeds_needed(cmp.values, cmp.threshold, a))
+            need.append(sign_seeds_needed(cmp.judged_values(), cmp.threshold, a))
         else:
-            verdict, _, _ = cs_outcome(cmp.values, cmp.threshold, cmp.direction, a,
+            verdict, _, _ = cs_outcome(cmp.judged_values(), cmp.threshold, cmp.direction, a,
                                        _mixture_c_at(a))
             if verdict != INCONCLUSIVE:
                 continue
-            need.append(cs_seeds_needed(cmp.values, cmp.threshold, a, _mixture_c_at(a)))
+            need.append(cs_seeds_needed(cmp.judged_values(), cmp.threshold, a,
+                                        _mixture_c_at(a)))
     if not need or any(n is None for n in need):
         return None
     return max(need)

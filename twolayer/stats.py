@@ -14,7 +14,9 @@ it with the paper's bound or predicted interval. Nothing here decides from a poi
   settings with seeds resampled inside each setting);
 - :func:`family_level`: the per-comparison level 1 − (1 − level)/k of a Bonferroni family;
   :func:`holm_outcomes`: the outcomes of k one-sided comparisons inside one claim, with Holm's
-  step-down correction (t-test or sign test per comparison);
+  step-down correction (t-test or sign test per comparison; values with no spread are judged by
+  the exact sign test, a comparison with a NaN, or a non-finite value under the t-test, is
+  inconclusive);
 - :class:`Comparison` (and :func:`comparisons`): one such comparison as data, which a claim
   passes on so that ``--seeds auto`` can judge it sequentially;
 - :func:`outliers`: seeds more than 3.5 scaled MADs from the median (flagged and counted);
@@ -22,7 +24,8 @@ it with the paper's bound or predicted interval. Nothing here decides from a poi
   θ̂ ± t_{R−1} · sqrt((R−1)/R · Σ_r (θ̂_(r) − θ̄_(·))²), optionally on the log scale;
 - :func:`compare` (one-sided bound), :func:`interval_outcome` (predicted interval),
   :func:`sign_outcome` (sign of an effect) map an interval to a verdict: *holds* only when the
-  whole interval is on the claimed side, *fails* only when it is wholly on the other;
+  whole interval is on the claimed side, *fails* only when it is wholly on the other; a
+  zero-width interval (all seeds equal) decides nothing;
 - :func:`combine` (every part must hold) and :func:`exists` (some part must hold) join the
   outcomes of the comparisons inside one claim;
 - :func:`loglog_slope` (slope of log y against log x) and :func:`semilog_slope` (slope of y
@@ -52,13 +55,25 @@ class Comparison:
     """One one-sided comparison inside a claim: the per-seed ``values`` (in run order), the
     ``threshold`` they are compared with, the claimed side ``direction`` (``">="``/``"<="``) and
     the ``test``: ``"t"`` (the mean: one-sample t-test) or ``"sign"`` (the median: exact sign
-    test). A claim hands its comparisons to :func:`twolayer.claims.base.outcome` so that
-    ``--seeds auto`` can judge each one by a confidence sequence (:mod:`twolayer.sequential`)."""
+    test). ``nan_vacuous``: a NaN value marks a run for which the statement is vacuous (kept in
+    place so that run order survives), dropped before the test; otherwise a NaN is a lost
+    measurement and the comparison is undecidable. A claim hands its comparisons to
+    :func:`twolayer.claims.base.outcome` so that ``--seeds auto`` can judge each one by a
+    confidence sequence (:mod:`twolayer.sequential`)."""
 
     values: tuple[float, ...]
     threshold: float
     direction: str
     test: str = "t"
+    nan_vacuous: bool = False  # True: a NaN marks a run the statement says nothing about
+
+    def judged_values(self) -> tuple[float, ...]:
+        """The values a test reads: without the NaN placeholders when they mark runs the
+        statement is vacuous for (``nan_vacuous``); else all of them (a NaN there is a lost
+        measurement and makes the comparison undecidable)."""
+        if not self.nan_vacuous:
+            return self.values
+        return tuple(x for x in self.values if not math.isnan(x))
 
     def __post_init__(self) -> None:
         if self.direction not in (">=", "<="):
@@ -68,11 +83,11 @@ class Comparison:
 
 
 def comparisons(items: Iterable[tuple[Iterable[float], float, str]],
-                test: str = "t") -> tuple[Comparison, ...]:
+                test: str = "t", nan_vacuous: bool = False) -> tuple[Comparison, ...]:
     """``(values, threshold, direction)`` triples (as :func:`holm_outcomes` takes them) as
-    :class:`Comparison` objects with one ``test`` for all."""
+    :class:`Comparison` objects with one ``test`` (and one ``nan_vacuous``) for all."""
     return tuple(Comparison(tuple(float(x) for x in np.asarray(v, dtype=np.float64).ravel()),
-                            float(b), d, test) for v, b, d in items)
+                            float(b), d, test, nan_vacuous) for v, b, d in items)
 
 
 def finite(values: Iterable[float]) -> np.ndarray:
@@ -80,6 +95,17 @@ def finite(values: Iterable[float]) -> np.ndarray:
     v = np.asarray(list(values) if not isinstance(values, np.ndarray) else values,
                    dtype=np.float64).ravel()
     return v[np.isfinite(v)]
+
+
+def no_spread(values: Iterable[float]) -> bool:
+    """True when there are at least two finite values and they are all equal (up to a relative
+    1e-12): a t-statistic or t-interval would have zero width and decide from nothing; the
+    verdict functions fall back to the exact sign test, whose p for k equal values on one side
+    of a bound is 2^-k."""
+    v = finite(values)
+    if v.size < 2:
+        return False
+    return float(np.ptp(v)) <= 1e-12 * max(float(np.abs(v).max()), np.finfo(np.float64).tiny)
 
 
 def used(values: Iterable[float]) -> int:
@@ -121,12 +147,19 @@ def jackknife(stat: Callable[[list[int]], float], R: int, log: bool = False,
     return float(back(full)), (float(back(lo)), float(back(hi))), se
 
 
+def _undecidable(lo: float, hi: float) -> bool:
+    """A non-finite interval, or one of zero width (all seeds equal: a t-interval with no
+    spread, which decides from nothing; :func:`holm_outcomes` judges such values by the exact
+    sign test instead)."""
+    return not (math.isfinite(lo) and math.isfinite(hi)) or lo == hi
+
+
 def compare(ci: Interval, bound: float, direction: str) -> str:
     """holds if the whole interval is on the claimed side of the bound (``"<="`` or ``">="``),
     fails if it is wholly on the other side, inconclusive if it straddles the bound (or is not
-    finite)."""
+    finite, or has zero width)."""
     lo, hi = ci
-    if not (math.isfinite(lo) and math.isfinite(hi)):
+    if _undecidable(lo, hi):
         return INCONCLUSIVE
     if direction == "<=":
         return HOLDS if hi <= bound else FAILS if lo > bound else INCONCLUSIVE
@@ -137,9 +170,9 @@ def compare(ci: Interval, bound: float, direction: str) -> str:
 
 def interval_outcome(ci: Interval, lo: float, hi: float) -> str:
     """holds if the interval lies inside [lo, hi], fails if it lies wholly outside, else
-    inconclusive."""
+    inconclusive (also for a non-finite or zero-width interval)."""
     a, b = ci
-    if not (math.isfinite(a) and math.isfinite(b)):
+    if _undecidable(a, b):
         return INCONCLUSIVE
     if lo <= a and b <= hi:
         return HOLDS
@@ -150,9 +183,10 @@ def interval_outcome(ci: Interval, lo: float, hi: float) -> str:
 
 def sign_outcome(ci: Interval, sign: int) -> str:
     """holds if the interval lies wholly on the side ``sign`` (+1: > 0, −1: < 0) of 0, fails if
-    wholly on the other side, else inconclusive."""
+    wholly on the other side, else inconclusive (also for a non-finite or zero-width
+    interval)."""
     lo, hi = ci
-    if not (math.isfinite(lo) and math.isfinite(hi)):
+    if _undecidable(lo, hi):
         return INCONCLUSIVE
     if sign > 0:
         return HOLDS if lo > 0 else FAILS if hi < 0 else INCONCLUSIVE
@@ -286,13 +320,20 @@ def family_level(level: float, k: int) -> float:
     return 1.0 - (1.0 - level) / max(1, int(k))
 
 
-def _one_sided_p(v: np.ndarray, bound: float, direction: str, method: str) -> tuple[float, float]:
-    """(p for 'the claimed side', p for 'the other side') of one comparison."""
+def _one_sided_p(values: np.ndarray, bound: float, direction: str,
+                 method: str) -> tuple[float, float]:
+    """(p for 'the claimed side', p for 'the other side') of one comparison. A NaN (a lost
+    measurement), or under the t-test any non-finite value, makes the comparison undecidable:
+    (1, 1); the sign test orders ±inf like any value (a censored time "never" is above every
+    bound). Values with no spread (:func:`no_spread`) are judged by the exact sign test even
+    under ``method="t"``: their t-statistic is infinite and says nothing."""
     from scipy import stats
 
-    if v.size < 2:
+    v = np.asarray(values, dtype=np.float64).ravel()
+    bad = np.isnan(v).any() or (method == "t" and not np.isfinite(v).all())
+    if v.size < 2 or bad:
         return 1.0, 1.0
-    if method == "sign":
+    if method == "sign" or (method == "t" and no_spread(v)):
         above, below = int((v > bound).sum()), int((v < bound).sum())
         n = above + below
         if n == 0:
@@ -301,14 +342,9 @@ def _one_sided_p(v: np.ndarray, bound: float, direction: str, method: str) -> tu
         p_below = float(stats.binom.sf(below - 1, n, 0.5))
     elif method == "t":
         s = float(v.std(ddof=1))
-        if s == 0.0:
-            gap = float(v.mean()) - bound
-            p_above = 0.0 if gap > 0 else 1.0
-            p_below = 0.0 if gap < 0 else 1.0
-        else:
-            t = (float(v.mean()) - bound) / (s / math.sqrt(v.size))
-            p_above = float(stats.t.sf(t, v.size - 1))
-            p_below = float(stats.t.cdf(t, v.size - 1))
+        t = (float(v.mean()) - bound) / (s / math.sqrt(v.size))
+        p_above = float(stats.t.sf(t, v.size - 1))
+        p_below = float(stats.t.cdf(t, v.size - 1))
     else:
         raise ValueError(f"method must be 't' or 'sign', not {method!r}")
     if direction == ">=":
@@ -327,9 +363,14 @@ def holm_outcomes(
     claim, family-wise at ``level`` by Holm's step-down procedure: comparison i *holds* when
     its Holm-adjusted p-value for "the claimed side" is below 1 − level, *fails* when the one for
     "the other side" is, else inconclusive. ``method``: ``"t"`` (one-sample t-test of the mean)
-    or ``"sign"`` (exact sign test of the median, for heavy-tailed or bimodal values)."""
+    or ``"sign"`` (exact sign test of the median, for heavy-tailed or bimodal values); values
+    with no spread are judged by the sign test either way. A comparison with a NaN (or, under
+    the t-test, any non-finite value) is inconclusive, never judged on the remaining seeds: a
+    claim that means such a value as evidence must map it to a number first."""
     alpha = 1.0 - level
-    ps = [_one_sided_p(finite(v), float(b), d, method) for v, b, d in comparisons]
+    ps = [_one_sided_p(np.asarray(list(v) if not isinstance(v, np.ndarray) else v,
+                                  dtype=np.float64), float(b), d, method)
+          for v, b, d in comparisons]
     if not ps:
         return []
     hold = holm([p[0] for p in ps])
