@@ -18,19 +18,26 @@ Verdict rules (numeric thresholds are the card's [PROPOSAL] values where it give
 twolayer's, stated in each bound; none was changed after seeing a verdict):
 
 - Run events (a statement the paper makes with probability ≥ 1 − 4δ over the sample and the
-  initialisation, δ = 0.05): each run either violates it or not; with k of R runs violating,
-  the violation rate gets its exact (Clopper–Pearson) 95% interval, and the claim *holds* when
-  the interval lies below 4δ, *fails* when it lies above, and is inconclusive otherwise
-  (:func:`rate_outcome`; symmetric in both directions; with k = 0, R ≥ 17 runs are needed to
-  hold). "measured" is k/R, the CI that interval; the worst run is in the details.
-- Mechanism statements (Lemmas 12–14, Conditions 9–10, Eqs. 19–20, sign inheritance, M3) are
-  proved on a *good run* (Definition 7: Lemmas 3–6 hold). The good-run event is measured per run
-  (:func:`good_run`: Lemma 3's norm band, Lemma 5 (a)–(d) with C1 = 2, Lemma 6's edge > 0 for
-  every j ∈ J) and the statement is judged inside the good runs only, per neuron: a run violates
-  "for every j ∈ J" when its *minimum* (worst neuron) over J violates the bound. The lemma
-  predicts no violation at all on a good run; the rate rule above (bound 4δ, the theorem's whole
-  failure budget) is the strictest a finite number of runs can confirm. The number of good runs
-  and the violating neurons inside them are reported.
+  initialisation, δ = 0.05): each run either violates it or not. Theorem 1 bounds the failure
+  probability of each setting, so each setting (record) is judged by itself, never pooled with
+  the others (they share seeds: the same cluster assignments and initial weights per seed):
+  with k_s of R_s runs of setting s violating, its violation rate gets the exact
+  (Clopper–Pearson) 95% interval; the claim *holds* when every setting's interval lies below
+  4δ (an intersection–union test: valid whatever the dependence between settings), *fails*
+  when some setting's interval at the Bonferroni level 1 − 0.05/S lies above it, and is
+  inconclusive otherwise (:func:`settings_rate_outcome`; with k = 0, 17 runs per setting are
+  needed to hold). "measured" is k/R of the deciding setting, the CI its interval; every
+  setting's count and worst run are in the details.
+- Mechanism statements (Lemmas 12–14, Conditions 9–10, Eqs. 19–20, sign inheritance) are
+  proved on a *good run* (Definition 7: Lemmas 3–6 hold), which has probability ≥ 1 − 4δ, so a
+  violation has probability ≤ 4δ: the rate above counts the violations of *every* run. A run
+  violates "for every j ∈ J" when its *minimum* (worst neuron) over J violates the bound. The
+  good-run event is also measured per run (:func:`good_run`: Lemma 3's norm band, Lemma 5
+  (a)–(d) with C1 = 2, Lemma 6's edge > 0 for every j ∈ J); a violation on a run that passes
+  it, which Definition 7 rules out, keeps the claim from holding (inconclusive: with C1 = 2,
+  the loosest band Lemma 5 allows, the measured event may accept runs that the proof's
+  constants would not, so it does not make the claim fail either). The good runs and the
+  violating neurons inside them are reported.
 - Trend claims (a slope in d, n or ω_init): per-seed least-squares slopes; each side of a
   predicted interval is one one-sided comparison, and the comparisons inside a claim are
   Holm-corrected (:func:`twolayer.stats.holm_outcomes`, t-test), as the bound text says.
@@ -41,7 +48,7 @@ A Holm-judged claim also hands its comparisons (per-seed values in run order, bo
 t-test) to :func:`~twolayer.claims.base.outcome`, so that ``twolayer check --seeds auto`` can
 judge each by its own confidence sequence at α/k with the same rule (every one must hold);
 a level claim with one mean hands it as ``per_seed``. Run events, per-neuron worst cases and
-the Clopper–Pearson rate are not per-seed means and stay with the fixed-seed check, and so does
+the Clopper–Pearson rates are not per-seed means and stay with the fixed-seed check, and so does
 M3 (``mechanism.other_class_correlation``), whose t-tests pool the good runs of all regime
 settings: its values are not one per seed of one setting, which the looks' seed counts assume.
 
@@ -157,17 +164,6 @@ def event_outcome(
     worst = float(v.max() if direction == "<=" else v.min())
     res, ci = rate_outcome(k, int(v.size), allowed)
     return res, worst, ci, k, int(v.size)
-
-
-def _violations(k: int, R: int, what: str = "runs") -> str:
-    ci = clopper_pearson(k, R)
-    need = runs_to_decide(k, R)
-    return (
-        f"{k} of {R} {what} violate the bound (rate {fmt_num(k / R if R else float('nan'))}, "
-        f"exact 95% interval {fmt_num(ci[0])}..{fmt_num(ci[1])} against the allowed 4*delta = "
-        f"{ALLOWED_FAILURE:g}" + (f"; about {need} runs decide at this rate" if need else "")
-        + ")"
-    )
 
 
 def holm_claim(
@@ -385,46 +381,109 @@ def _good_text(recs: dict[str, Record]) -> str:
     return f"{n_good} of {total} runs pass the measured good-run event (Definition 7; {per})"
 
 
+def settings_rate_outcome(
+    counts: Sequence[tuple[str, int, int]], allowed: float = ALLOWED_FAILURE,
+    level: float = LEVEL,
+) -> tuple[str, str, int, int, tuple[float, float]]:
+    """(outcome, label, k, R, interval) of a run event over several settings, each judged by
+    itself: Theorem 1 bounds the failure probability *of each setting*, so the runs of different
+    settings are never pooled (they share seeds, hence cluster assignments and initial weights,
+    and a pooled rate would average a bad setting away).
+
+    ``counts``: (setting, violating runs k_s, valid runs R_s). *holds* when every setting's exact
+    interval (:func:`clopper_pearson` at ``level``) lies below ``allowed``: an
+    intersection–union test, valid at the level whatever the dependence between settings;
+    *fails* when some setting's interval at the Bonferroni level 1 − (1 − level)/S lies above it
+    (Holm's first step for "some setting exceeds the rate"); else inconclusive. Settings with
+    R_s = 0 (the statement vacuous for every run) are left out; none left: inconclusive. The
+    returned setting is the one that decides: for *fails* the one with the highest lower
+    bound, else the one with the highest upper bound (k, R and its interval at ``level``)."""
+    valid = [(lab, int(k), int(R)) for lab, k, R in counts if R > 0]
+    if not valid:
+        return INCONCLUSIVE, "", 0, 0, (float("nan"), float("nan"))
+    fam = 1.0 - (1.0 - level) / len(valid)
+    upper = [clopper_pearson(k, R, level)[1] for _, k, R in valid]
+    lower = [clopper_pearson(k, R, fam)[0] for _, k, R in valid]
+    if max(lower) > allowed:
+        i = int(np.argmax(lower))
+        res = FAILS
+    else:
+        i = int(np.argmax(upper))
+        res = HOLDS if max(upper) < allowed else INCONCLUSIVE
+    lab, k, R = valid[i]
+    return res, lab, k, R, clopper_pearson(k, R, level)
+
+
+def _setting_counts(values: np.ndarray, bound: float, direction: str) -> tuple[int, int]:
+    v = np.asarray(values, dtype=np.float64).ravel()
+    v = v[np.isfinite(v)]
+    return int(sum(not _ok(x, bound, direction) for x in v)), int(v.size)
+
+
 def _event_claim(
     recs: dict[str, Record], fn: Callable[[Record], np.ndarray], bound: float,
     direction: str, bound_text: str, detail: str = "", figure: str | None = None,
     within_good: bool = False, neuron_fn: Callable[[Record], np.ndarray] | None = None,
 ) -> Outcome:
-    """Outcome of a run-event claim over the runs of the given records (see module docstring):
-    ``fn(r)`` [R] is each run's statistic (its worst neuron / sample / time); ``within_good``:
-    judge only the runs passing :func:`good_run` (mechanism statements), reporting the others
-    apart; ``neuron_fn(r)`` [R, m] bool: which neurons violate (counted inside good runs)."""
-    values, keep, bad_k, bad_R = [], [], 0, 0
-    for r in recs.values():
+    """Outcome of a run-event claim over the settings (records) given (see module docstring):
+    ``fn(r)`` [R] is each run's statistic (its worst neuron / sample / time; NaN: the statement
+    is vacuous for that run); a run violates when it is on the wrong side of ``bound``. Each
+    setting's violation rate is judged by itself (:func:`settings_rate_outcome`).
+
+    ``within_good`` (mechanism statements, proved on a good run): the rate still counts every
+    run (P(violation) <= P(not good) <= 4δ is what the theorem implies), and a violation on a run
+    that passes the measured good-run event (:func:`good_run`), which Definition 7 would rule
+    out, keeps the claim from holding: inconclusive, since the measured event (C1 = 2, the
+    loosest band Lemma 5 allows) may accept runs the proof's constants would not.
+    ``neuron_fn(r)`` [R, m] bool: which neurons violate (counted inside good runs)."""
+    counts, parts, good_viol = [], [], 0
+    for lab, r in recs.items():
         v = np.asarray(fn(r), dtype=np.float64).ravel()
-        g = good_run(r) if within_good else np.ones(v.size, dtype=bool)
-        values.append(v[g])
-        keep.append(g)
-        vb = v[~g & np.isfinite(v)]
-        bad_R += int(vb.size)
-        bad_k += int(sum(not _ok(x, bound, direction) for x in vb))
-    vals = np.concatenate(values)
-    res, worst, ci, k, R = event_outcome(vals, bound, direction)
-    per = "; ".join(
-        f"{lab}: worst {fmt_num(_worst(np.asarray(fn(r))[g], direction))}"
-        for (lab, r), g in zip(recs.items(), keep)
+        k, R = _setting_counts(v, bound, direction)
+        counts.append((lab, k, R))
+        part = f"{lab}: {k} of {R} runs violate, worst {fmt_num(_worst(v, direction))}"
+        if within_good:
+            g = good_run(r)
+            kg, _ = _setting_counts(v[g], bound, direction)
+            good_viol += kg
+            part += f" ({kg} of them good)"
+        parts.append(part)
+    res, lab, k, R, ci = settings_rate_outcome(counts)
+    total = sum(c[2] for c in counts)
+    need = runs_to_decide(k, R) if R else None
+    text = (
+        f"each setting judged by itself (exact 95% interval of its violation rate against "
+        f"4*delta = {ALLOWED_FAILURE:g}; holds when every setting's lies below, fails when one "
+        f"lies above at the Bonferroni level over {len(counts)} settings); deciding setting "
+        f"{lab}: {k} of {R} runs, interval {fmt_num(ci[0])}..{fmt_num(ci[1])}"
+        + (f" (about {need} runs per setting decide at this rate)" if need and need > R else "")
+        + "; " + "; ".join(parts)
     )
-    what = "good runs" if within_good else "runs"
-    text = f"{_violations(k, R, what)}; {per}"
     if within_good:
         text = f"{_good_text(recs)}; " + text
-        text += f"; runs failing the good-run event: {bad_k} of {bad_R} violate"
         if neuron_fn is not None:
-            nv = sum(int(np.asarray(neuron_fn(r))[g].sum()) for r, g in zip(recs.values(), keep))
-            nt = sum(int(np.asarray(neuron_fn(r))[g].size) for r, g in zip(recs.values(), keep))
+            nv = sum(int(np.asarray(neuron_fn(r))[good_run(r)].sum()) for r in recs.values())
+            nt = sum(int(np.asarray(neuron_fn(r))[good_run(r)].size) for r in recs.values())
             text += f"; neurons violating inside good runs: {nv} of {nt}"
+        if good_viol:
+            text += (
+                f"; {good_viol} run(s) passing the measured good-run event violate the "
+                "statement, which Definition 7's good run rules out"
+            )
+            if res == HOLDS:
+                res = INCONCLUSIVE
+                text += (
+                    ": not holds (the measured event, C1 = 2, may accept runs the proof's "
+                    "constants reject, so not fails either)"
+                )
     if detail:
         text += f"; {detail}"
     inside, reg = regime_of_records(list(recs.values()))
     return outcome(
         res, (k / R if R else float("nan")), f"{bound_text}; violation rate <= 4*delta = "
-        f"{ALLOWED_FAILURE:g} (exact 95% interval)", ci, R, setting_text(list(recs.values())),
-        text, figure, in_regime=inside, regime=reg,
+        f"{ALLOWED_FAILURE:g} in every setting (exact 95% interval of the deciding setting)",
+        ci, total, setting_text(list(recs.values())), text, figure, in_regime=inside,
+        regime=reg,
     )
 
 
@@ -628,7 +687,7 @@ def _sign_lost(r: Record) -> np.ndarray:
     "frei2023.lemma4.sign_inheritance",
     "Each neuron aligns with the own-class mean whose sign it had at initialisation: "
     "sgn<w_j^(t), mu_own(j)> = sgn<w_j^(0), mu_own(j)> for every j in J and 1 <= t <= T "
-    "(judged per neuron on good runs).",
+    "(on a good run, hence in at least 1 - 4 delta of the runs; worst neuron).",
     "Lemma 4, Lemma 12",
 )
 def check_sign_inheritance(runs: Runs) -> Outcome:
@@ -649,8 +708,8 @@ def _cond9_broken(r: Record) -> np.ndarray:
 @claim(
     "frei2023.condition9.alignment",
     "Neuron alignment (Condition 9) for 1 <= t <= 1/(4 alpha): every j in J_mu is active on "
-    "all training points of cluster mu and inactive on all of cluster -mu (judged per neuron on "
-    "good runs).",
+    "all training points of cluster mu and inactive on all of cluster -mu (on a good run, hence "
+    "in at least 1 - 4 delta of the runs; worst neuron).",
     "Condition 9, Lemmas 12-13",
 )
 def check_condition9(runs: Runs) -> Outcome:
@@ -668,8 +727,8 @@ def check_condition9(runs: Runs) -> Outcome:
 @claim(
     "frei2023.condition10.near_orthogonality",
     "Almost-orthogonality (Condition 10) for t <= 1/(4 alpha): |<w_j^(t), mu2>| <= 3 alpha |a_j| "
-    "for j in J_{+-mu1} and |<w_j^(t), mu1>| <= 3 alpha |a_j| for j in J_{+-mu2} (worst neuron, "
-    "good runs).",
+    "for j in J_{+-mu1} and |<w_j^(t), mu1>| <= 3 alpha |a_j| for j in J_{+-mu2} (on a good run, "
+    "hence in at least 1 - 4 delta of the runs; worst neuron).",
     "Condition 10, Lemma 13",
 )
 def check_condition10(runs: Runs) -> Outcome:
@@ -684,7 +743,8 @@ def check_condition10(runs: Runs) -> Outcome:
 @claim(
     "frei2023.lemma14.norm_growth",
     "Norm bounds for 1 <= t <= T: ||w_j^(t)|| <= 2 |a_j| alpha t for every j and "
-    "||W^(t)||_F <= 2 alpha t (hence ||W^(T)||_F <= 1; worst neuron, good runs).",
+    "||W^(t)||_F <= 2 alpha t (hence ||W^(T)||_F <= 1; on a good run, hence in at least "
+    "1 - 4 delta of the runs; worst neuron).",
     "Lemma 14, Lemma 11",
 )
 def check_norm_growth(runs: Runs) -> Outcome:
@@ -715,8 +775,8 @@ def _own_ratio(r: Record) -> np.ndarray:
     "frei2023.eq20.own_cluster_growth",
     "After the amplification step the correlation with the own cluster grows at least linearly: "
     "<w_j^(t+1) - w_j^(t), mu> >= e^-2 alpha |a_j| / 64 for every j in J_mu and "
-    "1 <= t <= T - 1 (Eq. 20 states it for J_{+mu1}; the other three sets by symmetry; judged "
-    "per neuron on good runs).",
+    "1 <= t <= T - 1 (Eq. 20 states it for J_{+mu1}; the other three sets by symmetry; on a "
+    "good run, hence in at least 1 - 4 delta of the runs; worst neuron).",
     "Eq. (20), Lemma 13",
 )
 def check_own_growth(runs: Runs) -> Outcome:
@@ -738,7 +798,7 @@ def check_own_growth(runs: Runs) -> Outcome:
 @claim(
     "frei2023.eq19.loss_weights",
     "No sample's loss weight vanishes before T: -l'(y_i f(x_i; W^(t))) >= e^-2/2 for every i "
-    "and t <= T - 1 (good runs).",
+    "and t <= T - 1 (on a good run, hence in at least 1 - 4 delta of the runs).",
     "Eq. (19)/(37)",
 )
 def check_loss_weights(runs: Runs) -> Outcome:
