@@ -2,9 +2,13 @@
 
 The card rests on the abstract only [PAPER-PARTIAL]; the objectives, the noise procedure and the
 logged numbers come from the author's public code and data [SECONDARY]; the stability claim's
-measurement is [INFERRED]. The settings, plans and runs are in
-:mod:`twolayer.experiments.badger2022`; the checks here only read its Records (through
-``objective_runs`` and friends) and never train.
+measurement is [INFERRED]. The paper's own setting (ConvNets and ResNet18 on CIFAR-10) is not a
+two-layer network: every claim here is checked on the card's [PROPOSAL] analogue (Gaussian
+clusters, a one-hidden-layer ReLU network), so each is registered ``decides=False``: reported
+apart, marked *proposal*, and left out of ``twolayer check``'s exit status. There is no theorem
+and hence no regime to compute: ``in_regime`` is the registration's, and says so. The
+settings, plans and runs are in :mod:`twolayer.experiments.badger2022`; the checks here only
+read its Records (through ``objective_runs`` and friends) and never train.
 
 Verdict rules ([PROPOSAL]; :mod:`twolayer.stats`). Every claim names the comparisons it makes;
 each is a one-sided test of per-seed statistics against a bound, and the k comparisons inside a
@@ -212,7 +216,7 @@ def sign_needed(comparisons, k: int) -> str:  # type: ignore[no-untyped-def]
        "> 0; the train accuracies at equal steps are reported), and its untouched hold-out "
        "accuracy stays above chance.",
        "abstract (memorisation is difficult); author's logs: 0.324 vs 0.772 train, hold-out "
-       "0.292", tag="[PAPER-PARTIAL]")
+       "0.292", tag="[PAPER-PARTIAL]", decides=False)
 def check_c1(runs: Runs) -> Outcome:
     r = objective_runs(runs.get("badger2022.objectives"))
     i = r.fi(1.0)
@@ -250,7 +254,7 @@ def check_c1(runs: Runs) -> Outcome:
        "Memorisation gets easier as input noise grows: the memorise objective's final train "
        "accuracy increases monotonically with the noise fraction 1 − f.",
        "abstract (adding noise makes memorisation easier); author's logs 0.324 (0% noise) → "
-       "0.757 (100%)", tag="[PAPER-PARTIAL]")
+       "0.757 (100%)", tag="[PAPER-PARTIAL]", decides=False)
 def check_c2(runs: Runs) -> Outcome:
     r = objective_runs(runs.get("badger2022.objectives"))
     T = int(r.times[-1])
@@ -342,7 +346,8 @@ def _sizes_claim(runs: Runs, basis: str) -> Outcome:
        "Larger datasets exaggerate a dataset's character, at equal epochs: the train–test "
        "gap grows with N for random inputs and shrinks with N for structured inputs (at every "
        "width of the sweep).",
-       "abstract; author's logs (200 epochs; ConvNet / ResNet18)", tag="[PAPER-PARTIAL]")
+       "abstract; author's logs (200 epochs; ConvNet / ResNet18)", tag="[PAPER-PARTIAL]",
+       decides=False)
 def check_c3_epochs(runs: Runs) -> Outcome:
     return _sizes_claim(runs, "epochs")
 
@@ -350,7 +355,7 @@ def check_c3_epochs(runs: Runs) -> Outcome:
 @claim("badger2022.c3.sizes_steps",
        "The same dataset-size trends at equal optimiser steps (the paper's epoch-based "
        "comparison gives larger N more steps).", "card §7 claim 3 (the epochs/steps confound)",
-       tag="[INFERRED]")
+       tag="[INFERRED]", decides=False)
 def check_c3_steps(runs: Runs) -> Outcome:
     return _sizes_claim(runs, "steps")
 
@@ -387,7 +392,7 @@ def relative_sensitivity(runs: ObjectiveRuns, obj: str) -> np.ndarray:
        "at matched train accuracy: a larger scale-free input sensitivity "
        "S = E‖∂z_c/∂x‖_F / (E‖z_c‖²)^{1/2} on training points (z_c: the centred logits).",
        "abstract (attraction to points of maximal input stability); measurement card §6 G5/G7 "
-       "(normalised by the logit scale)", tag="[INFERRED]")
+       "(normalised by the logit scale)", tag="[INFERRED]", decides=False)
 def check_c4_matched(runs: Runs) -> Outcome:
     r = objective_runs(runs.get("badger2022.objectives"))
     rel = matched(r, relative_sensitivity)
@@ -443,7 +448,7 @@ def check_c4_matched(runs: Runs) -> Outcome:
        "Normal training drives input sensitivity down: the scale-free sensitivity "
        "S = E‖∂z_c/∂x‖_F / (E‖z_c‖²)^{1/2} on training points ends below its initial value "
        "(f = 1).", "abstract (GD is attracted to input-stable points); card §6 G8 (normalised "
-       "by the logit scale)", tag="[INFERRED]")
+       "by the logit scale)", tag="[INFERRED]", decides=False)
 def check_c4_down(runs: Runs) -> Outcome:
     r = objective_runs(runs.get("badger2022.objectives"))
     rel = relative_sensitivity(r, "normal")  # [F, S, T]
@@ -483,7 +488,7 @@ def check_c4_down(runs: Runs) -> Outcome:
        "gate at a target accuracy τ (ascend while Acc_A > τ), the final train accuracy on "
        "structured data (f = 1) rises with τ (chance gate 1/K + 0.01, then τ = 0.25, 0.5, 0.75).",
        "author's logged target runs (10k CIFAR-10, 200 epochs): train 0.462 at a 20% target → "
-       "0.781 at 85%; ungated run overfit_2", tag="[SECONDARY]")
+       "0.781 at 85%; ungated run overfit_2", tag="[SECONDARY]", decides=False)
 def check_c2p(runs: Runs) -> Outcome:
     r = objective_runs(runs.get("badger2022.gates"))
     T = int(r.times[-1])
@@ -514,7 +519,7 @@ def check_c2p(runs: Runs) -> Outcome:
        "generalisation: the hold-out accuracy comes within 0.05 of normal training's for 2E "
        "epochs (f = 1; Adam, as the author's code).",
        "author's Figure_s2 data: 500 memorise epochs (train 0.477, test 0.024), then 500 normal "
-       "(train 0.847, test 0.534)", tag="[SECONDARY]")
+       "(train 0.847, test 0.534)", tag="[SECONDARY]", decides=False)
 def check_c5(runs: Runs) -> Outcome:
     r = switch_runs_view(runs.get("badger2022.switch"))
     mem, sw, nrm = r["memorise"], r["switch"], r["normal"]

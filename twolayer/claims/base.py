@@ -69,6 +69,7 @@ class Verdict:
     decides: bool = True  # False: a [PROPOSAL] setting, reported apart, not in the exit status
     regime: str = ""  # why in_regime is what it is: the premises measured on the runs
     sequential: dict[str, Any] | None = None  # --seeds auto: method, alpha, looks (else None)
+    regime_computed: bool = True  # False: in_regime is the claim's registered value, asserted
 
     def to_json(self) -> dict[str, Any]:
         """The verdict as a JSON object (the interval as a list, a non-finite value as null)."""
@@ -126,14 +127,19 @@ class Claim:
         needed = None
         if o.verdict == INCONCLUSIVE and o.per_seed is not None and o.threshold is not None:
             needed = seeds_needed(o.per_seed, o.threshold)
-        in_regime = self.in_regime if o.in_regime is None else bool(o.in_regime)
+        computed = o.in_regime is not None
+        in_regime = bool(o.in_regime) if computed else self.in_regime
+        regime = o.regime if computed else (
+            f"not computed: the check measured no premise, so this is the claim's registered "
+            f"value ({'inside' if in_regime else 'outside'})" + (f"; {o.regime}" if o.regime
+                                                                 else ""))
         return Verdict(
             id=self.id, paper=self.paper, statement=self.statement, source=self.source,
             verdict=o.verdict, measured=None if o.measured is None else float(o.measured),
             bound=o.bound, ci=None if o.ci is None else (float(o.ci[0]), float(o.ci[1])),
             seeds=int(o.seeds), setting=o.setting, in_regime=in_regime, tag=self.tag,
             detail=o.detail, figure=o.figure, tier=tier, seeds_needed=needed,
-            decides=self.decides, regime=o.regime,
+            decides=self.decides, regime=regime, regime_computed=computed,
         )
 
     def error(self, message: str, tier: str = EVIDENCE) -> Verdict:
@@ -185,6 +191,7 @@ def outcome(
     comparisons: Iterable[Comparison | tuple[Iterable[float], float, str]] | None = None,
     test: str = "t",
     rule: Callable[[Sequence[str]], str] | None = None,
+    nan_vacuous: bool = False,
 ) -> Outcome:
     """What a check returns (see :class:`Outcome`). ``per_seed``, ``threshold`` and
     ``direction``: the per-seed statistic behind ``ci`` and the bound it is compared with (they
@@ -195,13 +202,17 @@ def outcome(
     was decided from (:class:`~twolayer.stats.Comparison`, or ``(values, threshold, direction)``
     triples judged by ``test``: ``"t"`` or ``"sign"``), and ``rule``: how their outcomes make
     the claim's verdict (default :func:`~twolayer.stats.combine`: holds when every one holds,
-    fails when one fails); ``--seeds auto`` judges each by its own confidence sequence."""
+    fails when one fails); ``--seeds auto`` judges each by its own confidence sequence.
+    ``nan_vacuous``: in the triples, a NaN marks a run the statement says nothing about (kept
+    for run order, dropped before the test); by default a NaN is a lost measurement and makes
+    its comparison undecidable."""
     if direction is not None and direction not in (">=", "<="):
         raise ValueError(f"direction must be '>=' or '<=', not {direction!r}")
     ps = None if per_seed is None else tuple(float(x) for x in per_seed)
     comps = None
     if comparisons is not None:  # in the given order: the rule reads the outcomes by position
-        comps = tuple(c if isinstance(c, Comparison) else make_comparisons([c], test)[0]
+        comps = tuple(c if isinstance(c, Comparison)
+                      else make_comparisons([c], test, nan_vacuous)[0]
                       for c in comparisons) or None
     return Outcome(verdict, measured, bound, ci, seeds, setting, detail, figure, ps,
                    None if threshold is None else float(threshold), direction, in_regime, regime,

@@ -274,8 +274,9 @@ def render_markdown(
                if v.seeds_needed else ""),
         ]
         if v.regime:
+            how = "from measured premises" if v.regime_computed else "asserted, not computed"
             lines.append(f"- Regime ({'inside' if v.in_regime else 'outside'} the assumptions, "
-                         f"from measured premises): {_md(v.regime)}")
+                         f"{how}): {_md(v.regime)}")
         if v.detail:
             lines.append(f"- Details: {v.detail}")
         lines.append("")
