@@ -226,3 +226,33 @@ def test_solves_claim_is_holm_corrected_over_cells(plugin, base) -> None:
     cells["n=8,k=3"] = with_tc(base, [10, 10, 10, -1, -1, -1])
     out = c.ef1_solves(FakeRuns({"barak2022.grid": cells}))
     assert out.verdict == "inconclusive"
+
+
+def test_a_setting_in_both_slope_ranges_is_resampled_once(plugin):
+    """fig2.exponent_degrades: the n where the low and high ranges meet enters both slopes.
+    Resampled once per bootstrap replicate, identical ranges give a difference of exactly 0 in
+    every replicate; resampled twice (the old code), the interval had a width."""
+    c = plugin["claims"]
+    rng = np.random.default_rng(3)
+    ns = [10, 20, 40]
+    arrs = [np.exp(rng.normal(math.log(100 * n), 0.5, 16)) for n in ns]
+    est, ci = c.slope_difference_ci((ns, arrs, 1e9), (ns, arrs, 1e9), 0.95)
+    assert est == 0.0 and ci == (0.0, 0.0)
+    copies = [a.copy() for a in arrs]  # the same values, other objects: resampled apart
+    est, ci = c.slope_difference_ci((ns, arrs, 1e9), (ns, copies, 1e9), 0.95)
+    assert est == 0.0 and ci[0] < -0.05 and ci[1] > 0.05
+    # the shared middle n: the replicate's median at n = 20 is the same in both slopes
+    lo, hi = (ns[:2], arrs[:2], 1e9), (ns[1:], arrs[1:], 1e9)
+
+    def oracle(level=0.95, n_boot=2000):
+        g = np.random.default_rng(0)
+        out = []
+        for _ in range(n_boot):
+            r = [a[g.integers(0, a.size, a.size)] for a in arrs]
+            m = [np.median(x) for x in r]
+            out.append(np.polyfit(np.log(ns[1:]), np.log(m[1:]), 1)[0]
+                       - np.polyfit(np.log(ns[:2]), np.log(m[:2]), 1)[0])
+        return np.quantile(out, 0.025), np.quantile(out, 0.975)
+
+    _, ci = c.slope_difference_ci(lo, hi, 0.95)
+    assert ci == pytest.approx(oracle(), abs=1e-9)
