@@ -156,7 +156,8 @@ def claim(
 ) -> Callable[[CheckFn], CheckFn]:
     """Decorator registering ``check(runs) -> Outcome`` as the claim ``id``. ``in_regime``:
     checked inside the theorem's assumptions; ``decides=False``: checked on a setting the project
-    proposed because the paper's protocol is unknown (reported apart, not in the exit status)."""
+    proposed because the paper's protocol is unknown or is not a two-layer network (reported
+    apart, not in the exit status)."""
 
     def deco(fn: CheckFn) -> CheckFn:
         paper = id.split(".", 1)[0]
