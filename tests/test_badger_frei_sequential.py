@@ -225,12 +225,34 @@ def test_frei_weak_correlation_comparisons_against_the_arrays(tiny_run) -> None:
         np.testing.assert_allclose(c.values, v, rtol=1e-5)  # float32 arrays, other order
 
 
-def test_claims_without_holm_comparisons_stay_uncontrolled(tiny_run) -> None:  # noqa: F811
-    """Run-event claims (Clopper–Pearson over runs) and M3 (pooled over the regime settings)
-    carry no comparisons: --seeds auto leaves them to their fixed-seed check."""
+def test_m3_carries_one_comparison_per_setting_and_time(tiny_run) -> None:  # noqa: F811
+    """M3 is judged per setting (never pooled across settings that share seeds): one t-test per
+    setting at t = 1 and at T over that setting's good runs, Holm over all; the comparisons
+    carry one value per run, NaN (vacuous) where the run is not good."""
+    from twolayer.claims import frei2023 as F
+
     exps, _ = tiny_run
-    for cid in ("frei2023.lemma3.init_norms", "frei2023.condition9.alignment",
-                "frei2023.mechanism.other_class_correlation"):
+    v, o = judge_outcome(CLAIMS["frei2023.mechanism.other_class_correlation"], exps)
+    recs = F._regime(exps)
+    assert o is not None and len(o.comparisons) == 2 * len(recs)
+    want = []
+    for r in recs.values():
+        good = F.good_run(r)
+        for t in (1, F._T_of(r)):
+            med = np.median(np.abs(r.at("frei_neurons/rho_other", t)), axis=-1)
+            want.append(np.where(good, med, np.nan))
+    for c, w in zip(o.comparisons, want):
+        assert c.nan_vacuous and (c.threshold, c.direction) == (0.1, "<=")
+        np.testing.assert_allclose(c.values, w, rtol=1e-6)
+    outs = holm_outcomes([(c.judged_values(), c.threshold, c.direction) for c in o.comparisons])
+    assert combine(*outs) == v.verdict
+
+
+def test_claims_without_holm_comparisons_stay_uncontrolled(tiny_run) -> None:  # noqa: F811
+    """Run-event claims (Clopper–Pearson over runs, per setting) carry no comparisons:
+    --seeds auto leaves them to their fixed-seed check."""
+    exps, _ = tiny_run
+    for cid in ("frei2023.lemma3.init_norms", "frei2023.condition9.alignment"):
         v, o = judge_outcome(CLAIMS[cid], exps)
         assert o is not None and o.comparisons is None and sq.comparisons_of(o) is None, cid
         assert v.verdict in (HOLDS, FAILS, INCONCLUSIVE)
