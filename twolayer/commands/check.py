@@ -241,10 +241,11 @@ def render_markdown(
         "outside the theorem's assumptions, claims marked *proposal* on a setting the project "
         "proposed (the paper's own is unknown, or is not a two-layer network); neither affects "
         "the exit status. "
-        "CI: 95% interval "
-        "over seeds. The setting column gives the largest constant C for which all the "
-        "theorem's assumptions hold (C itself is unspecified in the paper; see "
-        "`twolayer conditions`)."
+        "CI: a two-sided 95% interval over seeds (at the Bonferroni level where the bound says "
+        "so); a one-sided comparison decides at one-sided 95%, the end of a two-sided 90% "
+        "interval, so a row can hold while the interval shown touches its bound. Each claim's "
+        "setting (in the details) gives the largest constant C for which all the theorem's "
+        "assumptions hold (C itself is unspecified in the paper; see `twolayer conditions`)."
         + (" `--seeds auto`: " + auto_note(verdicts).removeprefix("--seeds auto: ")
            if any(v.sequential for v in verdicts) else ""),
         "",
