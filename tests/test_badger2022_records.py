@@ -390,3 +390,12 @@ def test_c1_counts_a_normal_run_that_never_reaches_half_against_the_claim(tiny, 
     v = judge(CLAIMS["badger2022.c1.memorise_slower"],
               runs_with(tmp_path, {**tiny, "badger2022.objectives": rec}))
     assert v.verdict != "holds" and v.seeds == SEEDS, (v.verdict, v.measured, v.detail)
+
+
+def test_every_claim_is_a_proposal_setting_outside_the_exit_status() -> None:
+    """The paper's setting (ConvNets / ResNet18 on CIFAR-10) is not a two-layer network: every
+    badger2022 claim is checked on the card's [PROPOSAL] analogue and must not decide the exit
+    status of `twolayer check`."""
+    from twolayer.claims.base import CLAIMS
+
+    assert BADGER and all(CLAIMS[c].decides is False for c in BADGER)

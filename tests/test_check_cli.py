@@ -308,3 +308,27 @@ def test_a_failing_worker_stops_the_others_and_the_error_reaches_the_parent(tmp_
     with pytest.raises(Exception, match="no.such.claim|unknown|known papers"):
         run_groups([ok], 1)
     assert time.perf_counter() - start < 60
+
+
+def test_a_regime_the_check_did_not_compute_says_it_was_asserted(monkeypatch, capsys, tmp_path):
+    """A check that returns no in_regime keeps the registered value, and the verdict says it
+    was not computed (JSON and report); a computed one says it came from measured premises."""
+    fake(monkeypatch, {"a": (HOLDS, True)})
+
+    def computed(runs):
+        return outcome(HOLDS, 0.5, "<= 1", (0.25, 0.75), 3, "d=10", in_regime=False,
+                       regime="A1 fails at d = 10")
+
+    monkeypatch.setitem(CLAIMS, "fakepaper.c", Claim("fakepaper.c", "fakepaper", "s",
+                                                     "Lemma 2", computed))
+    report = tmp_path / "claims.md"
+    assert main(["check", "fakepaper", "--json", "--report", str(report)]) == 0
+    rows = {r["id"]: r for r in json.loads(capsys.readouterr().out)}
+    a, c = rows["fakepaper.a"], rows["fakepaper.c"]
+    assert a["regime_computed"] is False and a["in_regime"] is True
+    assert a["regime"].startswith("not computed")
+    assert c["regime_computed"] is True and c["in_regime"] is False
+    assert c["regime"] == "A1 fails at d = 10"
+    md = report.read_text()
+    assert "Regime (inside the assumptions, asserted, not computed)" in md
+    assert "Regime (outside the assumptions, from measured premises): A1 fails" in md
