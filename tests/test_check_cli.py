@@ -332,3 +332,17 @@ def test_a_regime_the_check_did_not_compute_says_it_was_asserted(monkeypatch, ca
     md = report.read_text()
     assert "Regime (inside the assumptions, asserted, not computed)" in md
     assert "Regime (outside the assumptions, from measured premises): A1 fails" in md
+
+
+def test_the_summary_says_when_no_claim_decides(monkeypatch, capsys, tmp_path):
+    """With every claim outside its regime (or a proposal), exit status 0 must not read as
+    'the in-regime claims all hold': none decides."""
+    fake(monkeypatch, {"a": (FAILS, False), "b": (HOLDS, False)})
+    report = tmp_path / "claims.md"
+    assert main(["check", "fakepaper", "--report", str(report)]) == 0
+    out = capsys.readouterr().out
+    assert "so none decides (exit status 0)" in out and "all hold" not in out
+    assert "so none decides." in report.read_text()
+    fake(monkeypatch, {"a": (HOLDS, True), "b": (FAILS, False)})
+    assert main(["check", "fakepaper"]) == 0
+    assert "in-regime claims (1) all hold (exit status 0)" in capsys.readouterr().out

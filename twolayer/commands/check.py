@@ -225,7 +225,10 @@ def render_markdown(
     """The same table as Markdown, with the statement, details and links to the figures."""
     fig_root = Path.cwd() / FIGURES_DIR
     status = (
-        "Every claim checked inside its theorem's regime holds."
+        "No claim is checked inside its theorem's regime on the paper's own setting, so none "
+        "decides."
+        if not any(v.in_regime and v.decides for v in verdicts)
+        else "Every claim checked inside its theorem's regime holds."
         if exit_status(verdicts) == 0
         else "Not every claim checked inside its theorem's regime holds: see the rows that "
         "fail or are inconclusive, and each paper's page for the setting."
@@ -421,10 +424,13 @@ def run(args: argparse.Namespace) -> int:
         if args.details:
             print("\n" + render_details(verdicts))
         status = exit_status(verdicts)
+        deciding = sum(v.in_regime and v.decides for v in verdicts)
+        held = "all hold" if status == 0 else "do NOT all hold"
+        which = (f"in-regime claims ({deciding}) {held}" if deciding
+                 else "no claim is in regime on the paper's own setting, so none decides")
         print(
             f"\n{sum(v.verdict == HOLDS for v in verdicts)} of {len(verdicts)} claims hold; "
-            f"in-regime claims {'all hold' if status == 0 else 'do NOT all hold'} "
-            f"(exit status {status}); {wall:.0f} s"
+            f"{which} (exit status {status}); {wall:.0f} s"
         )
         if auto:
             print(auto_note(verdicts))
