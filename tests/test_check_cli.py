@@ -346,3 +346,21 @@ def test_the_summary_says_when_no_claim_decides(monkeypatch, capsys, tmp_path):
     fake(monkeypatch, {"a": (HOLDS, True), "b": (FAILS, False)})
     assert main(["check", "fakepaper"]) == 0
     assert "in-regime claims (1) all hold (exit status 0)" in capsys.readouterr().out
+
+
+def test_a_verdict_is_never_decided_on_the_seeds_left_after_a_nan():
+    """A check that says holds or fails while a per-seed value is NaN (a lost seed) is
+    inconclusive; NaN placeholders a comparison marks vacuous do not count."""
+    v = [1.0, 1.1, 0.9, float("nan")]
+    c = Claim("p.c", "p", "s", "Lemma 1", lambda runs: None)
+    lost = c.verdict(outcome(HOLDS, 1.0, ">= 0.5", (0.8, 1.2), 3, "d=10", "x", per_seed=v,
+                             threshold=0.5, direction=">="))
+    assert lost.verdict == INCONCLUSIVE and "1 per-seed value(s) are NaN" in lost.detail
+    assert c.verdict(outcome(FAILS, 1.0, "b", None, 3, "d", comparisons=[(v, 2.0, ">=")])
+                     ).verdict == INCONCLUSIVE
+    vacuous = c.verdict(outcome(HOLDS, 1.0, "b", None, 3, "d", comparisons=[(v, 0.5, ">=")],
+                                nan_vacuous=True))
+    assert vacuous.verdict == HOLDS
+    clean = c.verdict(outcome(HOLDS, 1.0, "b", None, 3, "d", per_seed=v[:3], threshold=0.5,
+                              direction=">="))
+    assert clean.verdict == HOLDS and "NaN" not in clean.detail

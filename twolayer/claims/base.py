@@ -123,9 +123,19 @@ class Claim:
     # paper's: reported apart and left out of the exit status
 
     def verdict(self, o: Outcome, tier: str = EVIDENCE) -> Verdict:
-        """This claim's verdict from a check's outcome (``tier``: smoke or evidence)."""
+        """This claim's verdict from a check's outcome (``tier``: smoke or evidence). A holds or
+        fails whose per-seed values (``per_seed``, or a comparison not marked ``nan_vacuous``)
+        include a NaN becomes inconclusive: a lost seed may be the one on the other side, and
+        a verdict is never decided on the remaining seeds."""
+        result, detail = o.verdict, o.detail
+        lost = _lost_values(o)
+        if lost and result in (HOLDS, FAILS):
+            result = INCONCLUSIVE
+            detail = (f"{detail}; " if detail else "") + (
+                f"{lost} per-seed value(s) are NaN (lost seeds): the check's {o.verdict} is not "
+                "decided on the remaining seeds, so it is inconclusive")
         needed = None
-        if o.verdict == INCONCLUSIVE and o.per_seed is not None and o.threshold is not None:
+        if result == INCONCLUSIVE and o.per_seed is not None and o.threshold is not None:
             needed = seeds_needed(o.per_seed, o.threshold)
         computed = o.in_regime is not None
         in_regime = bool(o.in_regime) if computed else self.in_regime
@@ -135,16 +145,28 @@ class Claim:
                                                                  else ""))
         return Verdict(
             id=self.id, paper=self.paper, statement=self.statement, source=self.source,
-            verdict=o.verdict, measured=None if o.measured is None else float(o.measured),
+            verdict=result, measured=None if o.measured is None else float(o.measured),
             bound=o.bound, ci=None if o.ci is None else (float(o.ci[0]), float(o.ci[1])),
             seeds=int(o.seeds), setting=o.setting, in_regime=in_regime, tag=self.tag,
-            detail=o.detail, figure=o.figure, tier=tier, seeds_needed=needed,
+            detail=detail, figure=o.figure, tier=tier, seeds_needed=needed,
             decides=self.decides, regime=regime, regime_computed=computed,
         )
 
     def error(self, message: str, tier: str = EVIDENCE) -> Verdict:
         """The verdict ``error``: the check could not be judged (the message says why)."""
         return self.verdict(Outcome(ERROR, None, "n/a", None, 0, "n/a", detail=message), tier)
+
+
+def _lost_values(o: Outcome) -> int:
+    """How many per-seed values of an outcome are NaN where a number is expected: in
+    ``per_seed``, and in every comparison not marked ``nan_vacuous``."""
+    n = 0
+    if o.per_seed is not None:
+        n += sum(1 for x in o.per_seed if math.isnan(x))
+    for c in o.comparisons or ():
+        if not c.nan_vacuous:
+            n += sum(1 for x in c.values if math.isnan(x))
+    return n
 
 
 CLAIMS: dict[str, Claim] = {}
