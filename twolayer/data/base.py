@@ -111,8 +111,11 @@ def iid_sampler(setup: Setup, draw: Draw, directions: tuple[str, ...] = (),
     ``noise_frame(extras)`` [2, d] gives μ1, μ2 of the ``confident`` noise model."""
 
     def sample(cfg: Any, seeds: list[int], dtype: torch.dtype = torch.float32) -> Dataset:
-        runs = []
-        for seed in seeds:
+        # each run's tensors are copied into [R, ...] buffers as soon as they are drawn: holding
+        # every run's points and then stacking them took twice the data's memory
+        stacked: dict[str, torch.Tensor] = {}
+        extras_out: dict[str, torch.Tensor] = {}
+        for i, seed in enumerate(seeds):
             extras = setup(cfg, generator(seed, "data"), dtype)
             mu = noise_frame(extras) if noise_frame is not None else None
             out: dict[str, Any] = {}
@@ -127,10 +130,13 @@ def iid_sampler(setup: Setup, draw: Draw, directions: tuple[str, ...] = (),
                 out["cluster" + split] = cluster
                 if not split:
                     out["noisy"] = noisy
-            runs.append((out, extras))
-        stacked = {k: torch.stack([r[0][k] for r in runs]) for k in runs[0][0]}
-        extras = {k: torch.stack([r[1][k] for r in runs]) for k in runs[0][1]}
-        return Dataset(num_classes=cfg.num_classes, kind=cfg.kind, extras=extras,
+            for dst, src in ((stacked, out), (extras_out, extras)):
+                for k, t in src.items():
+                    if i == 0:
+                        dst[k] = t.new_empty((len(seeds), *t.shape))
+                    dst[k][i] = t
+            del out, extras
+        return Dataset(num_classes=cfg.num_classes, kind=cfg.kind, extras=extras_out,
                        directions=directions, **stacked)
 
     return sample

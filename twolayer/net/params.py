@@ -83,16 +83,17 @@ def init_params(
     random a_jk ~ N(0, 1/m).
     """
     m, o = cfg.m, cfg.outputs
-    Ws, As = [], []
-    for s in seeds:
+    W = torch.empty(len(seeds), m, d, dtype=dtype, device="cpu")  # filled run by run (no stack)
+    As = []
+    for i, s in enumerate(seeds):
         g = generator(s, "init")
-        Ws.append(torch.randn(m, d, generator=g, dtype=dtype, device="cpu") * math.sqrt(init_var))
+        torch.randn(m, d, generator=g, dtype=dtype, device="cpu", out=W[i])
+        W[i].mul_(math.sqrt(init_var))
         if cfg.fixed_signs:
             a = torch.full((m, o), 1.0 / math.sqrt(m), dtype=dtype, device="cpu")
             a[m // 2 :] *= -1.0
         else:
             a = torch.randn(m, o, generator=g, dtype=dtype, device="cpu") / math.sqrt(m)
         As.append(a)
-    W = torch.stack(Ws)
     b = torch.zeros(len(seeds), m, dtype=dtype, device="cpu") if cfg.bias else None
     return Params(W=W, a=torch.stack(As), b=b, train_a=cfg.train_second_layer)
