@@ -144,3 +144,19 @@ def test_dataset_shapes_dtypes_and_run_independence():
     assert torch.equal(sub.x[0], data.x[2]) and sub.runs == 1
     moved = data.to("cpu", torch.float64)
     assert moved.x.dtype == torch.float64 and moved.y.dtype == torch.int64
+
+
+def test_init_params_run_r_is_the_single_run_draw_of_its_seed():
+    """The first layer of run r of a batch is exactly the single-run draw of its seed,
+    W ~ N(0, ω²) drawn from that seed's "init" stream (here recomputed from the stream)."""
+    from twolayer.config import NetConfig
+    from twolayer.net.params import init_params
+    from twolayer.seeding import generator
+
+    cfg = NetConfig(m=8)
+    batch = init_params(cfg, 5, [4, 5, 6], 0.3)
+    alone = init_params(cfg, 5, [5], 0.3)
+    assert batch.W.shape == (3, 8, 5) and torch.equal(batch.W[1], alone.W[0])
+    want = torch.randn(8, 5, generator=generator(6, "init")) * math.sqrt(0.3)
+    assert torch.equal(batch.W[2], want)
+    assert not torch.equal(batch.W[0], batch.W[1])
