@@ -31,6 +31,8 @@ it with the paper's bound or predicted interval. Nothing here decides from a poi
 - :func:`loglog_slope` (slope of log y against log x) and :func:`semilog_slope` (slope of y
   against log_base x): least-squares trend slopes;
 - :func:`holm`: Holm's step-down adjustment of p-values for the comparisons inside a claim;
+  :func:`one_sided_p`: the two one-sided p-values of one comparison (what Holm adjusts);
+- :func:`clopper_pearson`: the exact interval of a rate (k of R runs, or of seeds);
 - :func:`seeds_needed`: for an inconclusive verdict, the seeds at which the interval would clear
   the bound at the measured effect;
 - :func:`fmt_num`, :func:`fmt_mean_ci`: the number formats of verdict details.
@@ -320,8 +322,22 @@ def family_level(level: float, k: int) -> float:
     return 1.0 - (1.0 - level) / max(1, int(k))
 
 
-def _one_sided_p(values: np.ndarray, bound: float, direction: str,
-                 method: str) -> tuple[float, float]:
+def clopper_pearson(k: int, R: int, level: float = 0.95) -> Interval:
+    """Exact two-sided binomial interval for a rate from k successes in R trials:
+    [Beta_{(1−level)/2}(k, R − k + 1), Beta_{1−(1−level)/2}(k + 1, R − k)] (0 and 1 at the ends);
+    NaN for R = 0."""
+    from scipy import stats
+
+    if R <= 0:
+        return float("nan"), float("nan")
+    a = (1.0 - level) / 2
+    lo = 0.0 if k == 0 else float(stats.beta.ppf(a, k, R - k + 1))
+    hi = 1.0 if k == R else float(stats.beta.ppf(1 - a, k + 1, R - k))
+    return lo, hi
+
+
+def one_sided_p(values: Iterable[float], bound: float, direction: str,
+                method: str = "t") -> tuple[float, float]:
     """(p for 'the claimed side', p for 'the other side') of one comparison. A NaN (a lost
     measurement), or under the t-test any non-finite value, makes the comparison undecidable:
     (1, 1); the sign test orders ±inf like any value (a censored time "never" is above every
@@ -329,7 +345,8 @@ def _one_sided_p(values: np.ndarray, bound: float, direction: str,
     under ``method="t"``: their t-statistic is infinite and says nothing."""
     from scipy import stats
 
-    v = np.asarray(values, dtype=np.float64).ravel()
+    v = np.asarray(list(values) if not isinstance(values, np.ndarray) else values,
+                   dtype=np.float64).ravel()
     bad = np.isnan(v).any() or (method == "t" and not np.isfinite(v).all())
     if v.size < 2 or bad:
         return 1.0, 1.0
@@ -368,9 +385,7 @@ def holm_outcomes(
     the t-test, any non-finite value) is inconclusive, never judged on the remaining seeds: a
     claim that means such a value as evidence must map it to a number first."""
     alpha = 1.0 - level
-    ps = [_one_sided_p(np.asarray(list(v) if not isinstance(v, np.ndarray) else v,
-                                  dtype=np.float64), float(b), d, method)
-          for v, b, d in comparisons]
+    ps = [one_sided_p(v, float(b), d, method) for v, b, d in comparisons]
     if not ps:
         return []
     hold = holm([p[0] for p in ps])

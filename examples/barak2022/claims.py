@@ -31,19 +31,10 @@ from .train import first_time
 
 
 def exact_ci(successes: int, total: int, level: float = 0.95) -> tuple[float, float]:
-    """The exact (Clopper–Pearson) interval of a fraction of seeds: [Beta_{a}(s, n − s + 1),
-    Beta_{1−a}(s + 1, n − s)], a = (1 − level)/2 (0 and 1 at the ends; [0, 1] for no seeds).
-    Not Wilson's: Wilson's interval is anti-conservative at 0 and 1 (16 of 16 gives a lower end
-    0.806, the exact one 0.794)."""
-    from scipy import stats as st
-
-    if total == 0:
-        return (0.0, 1.0)
-    a = (1.0 - level) / 2
-    lo = 0.0 if successes == 0 else float(st.beta.ppf(a, successes, total - successes + 1))
-    hi = 1.0 if successes == total else float(st.beta.ppf(1 - a, successes + 1,
-                                                            total - successes))
-    return (lo, hi)
+    """The exact (Clopper–Pearson) interval of a fraction of seeds (``stats.clopper_pearson``;
+    [0, 1] for no seeds). Not Wilson's: Wilson's interval is anti-conservative at 0 and 1
+    (16 of 16 gives a lower end 0.806, the exact one 0.794)."""
+    return (0.0, 1.0) if total == 0 else stats.clopper_pearson(successes, total, level)
 
 
 def binom_ps(successes: int, total: int, bound: float, direction: str) -> tuple[float, float]:
@@ -59,22 +50,9 @@ def binom_ps(successes: int, total: int, bound: float, direction: str) -> tuple[
 
 
 def t_ps(values: np.ndarray, bound: float, direction: str) -> tuple[float, float]:
-    """(p for the claimed side, p for the other side) of a one-sample t-test of the mean."""
-    from scipy import stats as st
-
-    v = np.asarray(values, dtype=np.float64).ravel()
-    if v.size < 2 or not np.isfinite(v).all():  # a lost seed decides nothing
-        return 1.0, 1.0
-    if stats.no_spread(v):  # equal seeds: the exact sign test (2^-n), not certainty
-        n_above, n_below = int((v > bound).sum()), int((v < bound).sum())
-        n = n_above + n_below
-        above = float(st.binom.sf(n_above - 1, n, 0.5)) if n else 1.0
-        below = float(st.binom.sf(n_below - 1, n, 0.5)) if n else 1.0
-    else:
-        sd = float(v.std(ddof=1))
-        t = (float(v.mean()) - bound) / (sd / math.sqrt(v.size))
-        above, below = float(st.t.sf(t, v.size - 1)), float(st.t.cdf(t, v.size - 1))
-    return (above, below) if direction == ">=" else (below, above)
+    """(p for the claimed side, p for the other side) of a one-sample t-test of the mean
+    (``stats.one_sided_p``: equal seeds by the exact sign test, a NaN undecidable)."""
+    return stats.one_sided_p(values, bound, direction, "t")
 
 
 def holm_parts(ps: list[tuple[float, float]], level: float = 0.95) -> list[str]:

@@ -82,6 +82,7 @@ from ..stats import (
     mean_ci,
     used,
 )
+from ..stats import clopper_pearson as stats_clopper_pearson
 from .base import Outcome, claim, outcome
 
 PAPER = "frei2023"
@@ -112,17 +113,9 @@ def _ok(value: float, bound: float, direction: str) -> bool:
 
 
 def clopper_pearson(k: int, R: int, level: float = LEVEL) -> tuple[float, float]:
-    """Exact two-sided binomial interval for a rate from k successes in R trials:
-    [Beta_{(1−level)/2}(k, R − k + 1), Beta_{1−(1−level)/2}(k + 1, R − k)] (0 and 1 at the ends);
-    NaN for R = 0."""
-    from scipy import stats
-
-    if R <= 0:
-        return float("nan"), float("nan")
-    a = (1.0 - level) / 2
-    lo = 0.0 if k == 0 else float(stats.beta.ppf(a, k, R - k + 1))
-    hi = 1.0 if k == R else float(stats.beta.ppf(1 - a, k + 1, R - k))
-    return lo, hi
+    """Exact two-sided interval of a rate from k of R runs (:func:`twolayer.stats.clopper_pearson`;
+    NaN for R = 0)."""
+    return stats_clopper_pearson(k, R, level)
 
 
 def rate_outcome(k: int, R: int, allowed: float = ALLOWED_FAILURE,
@@ -374,8 +367,9 @@ def good_run(r: Record) -> np.ndarray:
     return lemma3 & lemma5 & lemma6
 
 
-def _good_text(recs: dict[str, Record]) -> str:
-    good = {lab: good_run(r) for lab, r in recs.items()}
+def _good_text(recs: dict[str, Record], good: dict[str, np.ndarray] | None = None) -> str:
+    """The good-run counts per setting (``good``: :func:`good_run` of each record, if known)."""
+    good = good if good is not None else {lab: good_run(r) for lab, r in recs.items()}
     total = sum(int(g.size) for g in good.values())
     n_good = sum(int(g.sum()) for g in good.values())
     per = ", ".join(f"{lab}: {int(g.sum())}/{g.size}" for lab, g in good.items())
@@ -438,13 +432,14 @@ def _event_claim(
     loosest band Lemma 5 allows) may accept runs the proof's constants would not.
     ``neuron_fn(r)`` [R, m] bool: which neurons violate (counted inside good runs)."""
     counts, parts, good_viol = [], [], 0
+    good = {lab: good_run(r) for lab, r in recs.items()} if within_good else {}
     for lab, r in recs.items():
         v = np.asarray(fn(r), dtype=np.float64).ravel()
         k, R = _setting_counts(v, bound, direction)
         counts.append((lab, k, R))
         part = f"{lab}: {k} of {R} runs violate, worst {fmt_num(_worst(v, direction))}"
         if within_good:
-            g = good_run(r)
+            g = good[lab]
             kg, _ = _setting_counts(v[g], bound, direction)
             good_viol += kg
             part += f" ({kg} of them good)"
@@ -461,10 +456,10 @@ def _event_claim(
         + "; " + "; ".join(parts)
     )
     if within_good:
-        text = f"{_good_text(recs)}; " + text
+        text = f"{_good_text(recs, good)}; " + text
         if neuron_fn is not None:
-            nv = sum(int(np.asarray(neuron_fn(r))[good_run(r)].sum()) for r in recs.values())
-            nt = sum(int(np.asarray(neuron_fn(r))[good_run(r)].size) for r in recs.values())
+            inside = [np.asarray(neuron_fn(r))[good[lab]] for lab, r in recs.items()]
+            nv, nt = sum(int(x.sum()) for x in inside), sum(int(x.size) for x in inside)
             text += f"; neurons violating inside good runs: {nv} of {nt}"
         if good_viol:
             text += (
@@ -652,10 +647,13 @@ def check_other_class(runs: Runs) -> Outcome:
     # one comparison per setting and time (t = 1 and T), each over the per-seed medians of that
     # setting's good runs (the runs that are not good are NaN placeholders, vacuous): settings
     # are not pooled (they share seeds), and the 2S comparisons are Holm-corrected together
-    full, judged, names = [], [], []
+    full, judged, names, at_T = [], [], [], []
+    good = {lab: good_run(r) for lab, r in recs.items()}
     for lab, r in recs.items():
-        g = good_run(r)
+        g = good[lab]
         for t, tn in ((1, "t=1"), (_T_of(r), f"t=T={_T_of(r)}")):
+            if t == _T_of(r):
+                at_T.append(len(judged))
             med = np.median(_other_abs(r, t), -1).astype(np.float64)
             full.append((np.where(g, med, np.nan), OTHER_NEAR_ZERO, "<="))
             judged.append((med[g], OTHER_NEAR_ZERO, "<="))
@@ -663,7 +661,6 @@ def check_other_class(runs: Runs) -> Outcome:
     outs = holm_outcomes(judged, level=LEVEL)
     res = combine(*outs)
     k = len(judged)
-    at_T = [i for i in range(k) if names[i].split(" ")[-1].startswith("t=T")]
     worst = max(at_T, key=lambda i: float(np.mean(judged[i][0])) if judged[i][0].size else -1.0)
     m, ci = family_ci(judged[worst][0], k)
     per = "; ".join(
@@ -682,7 +679,7 @@ def check_other_class(runs: Runs) -> Outcome:
         f"(threshold [PROPOSAL]); {k} one-sided t-tests over the good runs of each setting, "
         f"Holm at family level 95%; measured: the largest mean at T ({names[worst]})", ci,
         min(used(c[0]) for c in judged), setting_text(list(recs.values())),
-        f"{_good_text(recs)}; per comparison: {each}; {per}", FIG_AMPLIFICATION,
+        f"{_good_text(recs, good)}; per comparison: {each}; {per}", FIG_AMPLIFICATION,
         in_regime=inside, regime=reg, comparisons=full, test="t", nan_vacuous=True,
     )
 

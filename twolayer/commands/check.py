@@ -123,12 +123,17 @@ def verdict_json(v: Verdict) -> dict:
     return d
 
 
+def deciding(verdicts: Sequence[Verdict]) -> list[Verdict]:
+    """The verdicts that decide the exit status: in the theorem's regime, on the paper's own
+    setting."""
+    return [v for v in verdicts if v.in_regime and v.decides]
+
+
 def exit_status(verdicts: Sequence[Verdict]) -> int:
-    """0 if every verdict that decides (in the theorem's regime, on the paper's own setting)
-    holds and no check raised, else 1."""
+    """0 if every verdict that decides (:func:`deciding`) holds and no check raised, else 1."""
     if any(v.verdict == ERROR for v in verdicts):
         return 1
-    return 0 if all(v.verdict == HOLDS for v in verdicts if v.in_regime and v.decides) else 1
+    return 0 if all(v.verdict == HOLDS for v in deciding(verdicts)) else 1
 
 
 SMOKE_NOTE = ("smoke run (--quick): small settings and few seeds that show the code works; "
@@ -227,7 +232,7 @@ def render_markdown(
     status = (
         "No claim is checked inside its theorem's regime on the paper's own setting, so none "
         "decides."
-        if not any(v.in_regime and v.decides for v in verdicts)
+        if not deciding(verdicts)
         else "Every claim checked inside its theorem's regime holds."
         if exit_status(verdicts) == 0
         else "Not every claim checked inside its theorem's regime holds: see the rows that "
@@ -424,9 +429,9 @@ def run(args: argparse.Namespace) -> int:
         if args.details:
             print("\n" + render_details(verdicts))
         status = exit_status(verdicts)
-        deciding = sum(v.in_regime and v.decides for v in verdicts)
+        n_deciding = len(deciding(verdicts))
         held = "all hold" if status == 0 else "do NOT all hold"
-        which = (f"in-regime claims ({deciding}) {held}" if deciding
+        which = (f"in-regime claims ({n_deciding}) {held}" if n_deciding
                  else "no claim is in regime on the paper's own setting, so none decides")
         print(
             f"\n{sum(v.verdict == HOLDS for v in verdicts)} of {len(verdicts)} claims hold; "
