@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from plugin_helpers import NUMBERS_PLUGIN
 
 from twolayer.claims import CLAIMS
 from twolayer.claims.base import FAILS, HOLDS, INCONCLUSIVE, Claim, outcome
 from twolayer.cli import main
-from twolayer.experiments import Experiment
+from twolayer.experiments import Experiment, Runs
 
 KEYS = {"id", "paper", "statement", "source", "verdict", "measured", "bound", "ci", "seeds",
         "setting", "in_regime"}
@@ -364,3 +365,35 @@ def test_a_verdict_is_never_decided_on_the_seeds_left_after_a_nan():
     clean = c.verdict(outcome(HOLDS, 1.0, "b", None, 3, "d", per_seed=v[:3], threshold=0.5,
                               direction=">="))
     assert clean.verdict == HOLDS and "NaN" not in clean.detail
+
+
+@pytest.mark.parametrize("interval", ["mean", "median", "bootstrap"])
+def test_a_verdict_is_never_decided_on_an_interval_that_dropped_a_lost_seed(interval):
+    """A check that decides from stats.mean_ci / median_ci / bootstrap_ci without handing its
+    per-seed values over: a NaN or an inf the interval left out makes a holds inconclusive,
+    unless the check declares such values vacuous (runs the statement says nothing about)."""
+    from twolayer import stats as S
+    from twolayer.claims.base import judge
+
+    v = [1.0, 1.1, 0.9, 1.05, 0.95, 1.02, 0.98, float("nan"), float("inf")]
+
+    def ci(values, vacuous):
+        if interval == "mean":
+            return S.mean_ci(values, nan_vacuous=vacuous)
+        if interval == "median":
+            return S.median_ci(values, nan_vacuous=vacuous)
+        return S.bootstrap_ci([values], np.mean, nan_vacuous=vacuous)
+
+    def check(vacuous):
+        def fn(runs):
+            m, c = ci(v, vacuous)
+            return outcome(S.compare(c, 0.5, ">="), m, ">= 0.5", c, S.used(v), "d=10")
+        return Claim("p.c", "p", "s", "Lemma 1", fn)
+
+    lost = judge(check(False), Runs(quick=False))
+    assert lost.verdict == INCONCLUSIVE and "2 non-finite value(s)" in lost.detail
+    assert judge(check(True), Runs(quick=False)).verdict == HOLDS
+    # outside a check nothing is counted, and the finite values give the same interval
+    with S.counting_dropped() as box:
+        assert ci(v[:7], False) == ci(v, True)
+    assert box == [0]

@@ -41,7 +41,9 @@ it with the paper's bound or predicted interval. Nothing here decides from a poi
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import numpy as np
@@ -92,6 +94,36 @@ def comparisons(items: Iterable[tuple[Iterable[float], float, str]],
                             float(b), d, test, nan_vacuous) for v, b, d in items)
 
 
+_DROPPED: ContextVar[list[int] | None] = ContextVar("twolayer_stats_dropped", default=None)
+
+
+@contextmanager
+def counting_dropped() -> Iterator[list[int]]:
+    """Count, while active, the non-finite values that :func:`mean_ci`, :func:`median_ci` and
+    :func:`bootstrap_ci` leave out without being told they are vacuous (``nan_vacuous=False``):
+    yields a one-element list holding the count. ``judge_outcome`` wraps every claim's check
+    in it, so that a verdict reached on the seeds that remain after a lost one is not a holds
+    or a fails."""
+    box = [0]
+    token = _DROPPED.set(box)
+    try:
+        yield box
+    finally:
+        _DROPPED.reset(token)
+
+
+def _finite_noting(values: Iterable[float], nan_vacuous: bool) -> np.ndarray:
+    """:func:`finite`, counting the values it drops into the active :func:`counting_dropped`
+    unless ``nan_vacuous`` (they mark runs the statement says nothing about)."""
+    v = np.asarray(list(values) if not isinstance(values, np.ndarray) else values,
+                   dtype=np.float64).ravel()
+    ok = np.isfinite(v)
+    box = _DROPPED.get()
+    if box is not None and not nan_vacuous:
+        box[0] += int(v.size - ok.sum())
+    return v[ok]
+
+
 def finite(values: Iterable[float]) -> np.ndarray:
     """The finite entries of ``values`` as a float64 array (NaN and ±inf dropped)."""
     v = np.asarray(list(values) if not isinstance(values, np.ndarray) else values,
@@ -116,11 +148,15 @@ def used(values: Iterable[float]) -> int:
     return int(finite(values).size)
 
 
-def mean_ci(values: Iterable[float], level: float = 0.95) -> tuple[float, Interval]:
+def mean_ci(
+    values: Iterable[float], level: float = 0.95, *, nan_vacuous: bool = False
+) -> tuple[float, Interval]:
     """Mean over the finite values and its Student-t confidence interval (NaN interval for fewer
     than two values: one seed is a point estimate, which decides nothing). Use :func:`used` to
-    count how many values entered it."""
-    v = finite(values)
+    count how many values entered it. A non-finite value is a lost seed (counted by
+    :func:`counting_dropped`, which keeps the claim from holds or fails) unless
+    ``nan_vacuous``: it marks a run the statement says nothing about."""
+    v = _finite_noting(values, nan_vacuous)
     if v.size == 0:
         return float("nan"), (float("nan"), float("nan"))
     m = float(v.mean())
@@ -267,11 +303,14 @@ def seeds_needed(values: Iterable[float], bound: float, level: float = 0.95,
     return lo
 
 
-def median_ci(values: Iterable[float], level: float = 0.95) -> tuple[float, Interval]:
+def median_ci(
+    values: Iterable[float], level: float = 0.95, *, nan_vacuous: bool = False
+) -> tuple[float, Interval]:
     """Median of the finite values and its distribution-free interval [v_(j), v_(k+1−j)]: the
     widest-j order statistics whose coverage 1 − 2·P(Bin(k, ½) ≤ j − 1) is at least ``level``.
-    NaN interval when no j reaches the level (k ≤ 5 at 95%)."""
-    v = np.sort(finite(values))
+    NaN interval when no j reaches the level (k ≤ 5 at 95%). Non-finite values: as in
+    :func:`mean_ci`."""
+    v = np.sort(_finite_noting(values, nan_vacuous))
     k = v.size
     if k == 0:
         return float("nan"), (float("nan"), float("nan"))
@@ -295,13 +334,16 @@ def bootstrap_ci(
     level: float = 0.95,
     n_boot: int = 2000,
     seed: int = 0,
+    *,
+    nan_vacuous: bool = False,
 ) -> tuple[float, Interval]:
     """``stat(*samples)`` and its percentile bootstrap interval: each sample (e.g. the seeds of
     one setting) is resampled with replacement independently, ``n_boot`` times, from a seeded
     generator (the same inputs give the same interval). Non-finite values are dropped first; a
     sample with fewer than two values gives a NaN interval. Resamples whose statistic is not
-    finite are counted as missing; more than 5% missing gives a NaN interval."""
-    arrs = [finite(s) for s in samples]
+    finite are counted as missing; more than 5% missing gives a NaN interval. A non-finite
+    input value: as in :func:`mean_ci`."""
+    arrs = [_finite_noting(s, nan_vacuous) for s in samples]
     est = float(stat(*arrs)) if all(a.size for a in arrs) else float("nan")
     if any(a.size < 2 for a in arrs):
         return est, (float("nan"), float("nan"))

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from ..engine import Runtime
@@ -33,6 +33,7 @@ from ..stats import (  # noqa: F401  (re-exported for the paper modules)
     Comparison,
     combine,
     compare,
+    counting_dropped,
     interval_outcome,
     mean_ci,
     seeds_needed,
@@ -104,6 +105,9 @@ class Outcome:
     # --seeds auto judges, each comparison by its own confidence sequence at level α/k
     comparisons: tuple[Comparison, ...] | None = None
     rule: Callable[[Sequence[str]], str] | None = field(default=None, repr=False, compare=False)
+    # non-finite values the check's intervals (stats.mean_ci, median_ci, bootstrap_ci) left out
+    # without declaring them vacuous: set by judge_outcome, never by a check
+    dropped: int = 0
 
 
 CheckFn = Callable[[Runs], "Outcome | Verdict"]
@@ -134,6 +138,12 @@ class Claim:
             detail = (f"{detail}; " if detail else "") + (
                 f"{lost} per-seed value(s) are NaN (lost seeds): the check's {o.verdict} is not "
                 "decided on the remaining seeds, so it is inconclusive")
+        elif o.dropped and result in (HOLDS, FAILS):
+            result = INCONCLUSIVE
+            detail = (f"{detail}; " if detail else "") + (
+                f"{o.dropped} non-finite value(s) were left out of the check's intervals (lost "
+                f"seeds, not declared vacuous): its {o.verdict} is not decided on the remaining "
+                "seeds, so it is inconclusive")
         needed = None
         if result == INCONCLUSIVE and o.per_seed is not None and o.threshold is not None:
             needed = seeds_needed(o.per_seed, o.threshold)
@@ -254,7 +264,7 @@ def judge_outcome(c: Claim, runs: Runs) -> tuple[Verdict, Outcome | None]:
     raised or returned something malformed): ``--seeds auto`` reads its per-seed values."""
     tier = SMOKE if runs.quick else EVIDENCE
     try:
-        with phase("verdicts"):
+        with phase("verdicts"), counting_dropped() as dropped:
             result = c.check(runs)
     except ConfigError:
         raise
@@ -272,6 +282,7 @@ def judge_outcome(c: Claim, runs: Runs) -> tuple[Verdict, Outcome | None]:
                        tier), None
     if result.verdict not in (HOLDS, FAILS, INCONCLUSIVE, ERROR):
         return c.error(f"the check returned the unknown verdict {result.verdict!r}", tier), None
+    result = replace(result, dropped=dropped[0])
     return c.verdict(result, tier), result
 
 
