@@ -358,6 +358,33 @@ def test_thm4_claim_and_its_assumptions(plugin) -> None:
     assert c.thm4_one_step(FakeRuns({"barak2022.thm4": broken})).verdict == "fails"
 
 
+def test_thm4_claim_computes_its_regime_from_the_assumptions(plugin) -> None:
+    """thm4.one_step's regime is computed from its records: inside when its inside settings
+    exist and each meets every checkable assumption (listed with its value, the controls too,
+    and the assumptions that are not checkable); an inside setting whose record shows a failed
+    assumption, or no inside setting, is outside. (Before: asserted.)"""
+    c, e = plugin["claims"], plugin["experiments"]
+    res = e.thm4(True, 6, Runtime(device="cpu"))
+    out = c.thm4_one_step(FakeRuns({"barak2022.thm4": res}))
+    assert out.in_regime is True, out.regime
+    assert "n=13,k=2: k even (k=2) True, n odd (n=13) True, sign init True" in out.regime
+    assert "n=13,k=3 (odd k): k even (k=3) False" in out.regime  # a control, outside
+    assert "margin" not in out.regime and "max|f| at init" in out.regime
+    assert "not checkable" in out.regime and "B = Omega(n^k log(n/eps))" in out.regime
+    doctored = dict(res)
+    r = copy.deepcopy(res["n=13,k=4"])
+    r.config["assumptions"] = dict(r.config["assumptions"], n_odd=False)  # "inside" kept
+    doctored["n=13,k=4"] = r
+    out = c.thm4_one_step(FakeRuns({"barak2022.thm4": doctored}))
+    assert out.in_regime is False and "fails a checkable assumption" in out.regime
+    none = {k: copy.deepcopy(v) for k, v in res.items()}
+    for v in none.values():
+        v.config["inside"] = False
+    out = c.thm4_one_step(FakeRuns({"barak2022.thm4": none}))
+    assert out.verdict == "inconclusive" and out.in_regime is False
+    assert out.regime.startswith("no setting is inside")
+
+
 # -- the CLI, from a copy of the folder outside the repository ----------------------------------
 def test_check_and_figures_from_a_copy_outside_the_repository(tmp_path) -> None:
     dst = tmp_path / "elsewhere" / "barak2022"
