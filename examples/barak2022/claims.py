@@ -109,6 +109,107 @@ def setting(rec) -> str:
             f"{c['train']['every']}")
 
 
+# -- the paper's own setting, as the card states it (card Sec. 2 and 4) ----------------------------
+PAPER_NS, PAPER_KS = (10, 20, 30), (2, 3, 4)  # [PAPER] the grid of Sec. 3 (EF1)
+PAPER_WIDTHS = (10, 100, 1000)  # [PAPER] ReLU MLPs, settings (i)-(iii)
+PAPER_BATCHES = tuple(2 ** i for i in range(11))  # [PAPER] B in {1, 2, 4, ..., 1024}
+PAPER_LRS = (0.001, 0.01, 0.1, 1.0)  # [PAPER] eta of the grid
+# [PAPER] hinge, square and cross-entropy all succeed (twolayer's names: "logistic" is the binary
+# cross-entropy; "square" would be a plugin's registered loss)
+PAPER_LOSSES = ("hinge", "square", "logistic")
+PAPER_TRIALS = 25  # [PAPER] trials per grid combination
+PAPER_BUDGET = 100_000  # [PAPER] t_c <= 10^5 steps
+PAPER_VALIDATION = 2 ** 13  # [PAPER] success: 100% accuracy on 2^13 fresh points
+PAPER_INIT = "xavier"  # [PAPER] Uniform[-c, c] with Xavier c, "the default"
+
+
+def _fmt(values) -> str:
+    vals = sorted(set(values), key=lambda v: (str(type(v)), v))
+    return "{" + ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in vals) + "}" \
+        if len(vals) != 1 else (f"{vals[0]:g}" if isinstance(vals[0], float) else str(vals[0]))
+
+
+def paper_setting(recs: dict, whole_grid: bool, compare_bias: bool = True
+                  ) -> tuple[bool, str]:
+    """Whether the records' settings are the paper's own, item by item, as the card states it
+    (Sec. 3 grid and its training: n, k, width, B, eta, loss, online SGD, validation set, clean
+    labels, init, biases, trained second layer, trials, step budget): (every item matches, the
+    text listing the items that match and those that differ, with both values).
+    ``whole_grid``: the statement is about every (n, k) of the paper's grid, so the records'
+    n and k must cover it exactly (else each record's n and k must lie on it);
+    ``compare_bias``: False where the claim varies the biases itself."""
+    cs = [rec.config for rec in recs.values()]
+    ns = [c["data"]["d"] for c in cs]
+    ks = [c["data"]["k"] for c in cs]
+    items: list[tuple[bool, str]] = []
+    if whole_grid:
+        items.append((set(ns) == set(PAPER_NS), f"n {_fmt(ns)} vs the paper's {_fmt(PAPER_NS)}"))
+        items.append((set(ks) == set(PAPER_KS), f"k {_fmt(ks)} vs the paper's {_fmt(PAPER_KS)}"))
+        cells, grid = set(zip(ns, ks)), {(n, k) for n in PAPER_NS for k in PAPER_KS}
+        missing, extra = sorted(grid - cells), sorted(cells - grid)
+        items.append((not missing and not extra,
+                      f"(n, k) cells: {len(grid) - len(missing)} of the paper's {len(grid)}"
+                      + (f", missing {', '.join(map(str, missing))}" if missing else "")
+                      + (f", off its grid {', '.join(map(str, extra))}" if extra else "")))
+    else:
+        items.append((set(ns) <= set(PAPER_NS), f"n {_fmt(ns)} vs the paper's grid "
+                      f"{_fmt(PAPER_NS)}"))
+        items.append((set(ks) <= set(PAPER_KS), f"k {_fmt(ks)} vs the paper's grid "
+                      f"{_fmt(PAPER_KS)}"))
+    ms = [c["net"]["m"] for c in cs]
+    items.append((set(ms) <= set(PAPER_WIDTHS), f"width {_fmt(ms)} vs the paper's "
+                  f"{_fmt(PAPER_WIDTHS)}"))
+    bs = [c["train"]["batch_size"] for c in cs]
+    items.append((set(bs) <= set(PAPER_BATCHES), f"B {_fmt(bs)} vs the paper's {{1, 2, 4, "
+                  "..., 1024}"))
+    lrs = [float(c["train"]["lr"]) for c in cs]
+    items.append((all(any(math.isclose(x, y) for y in PAPER_LRS) for x in lrs),
+                  f"eta {_fmt(lrs)} vs the paper's {_fmt(PAPER_LRS)}"))
+    loss = [c["train"]["objective"] for c in cs]
+    items.append((set(loss) <= set(PAPER_LOSSES), f"loss {_fmt(loss)} vs the paper's "
+                  "{hinge, square, cross-entropy}"))
+    online = [bool(c["train"].get("online", False)) for c in cs]
+    items.append((all(online), "online SGD (a fresh batch each step) "
+                  + ("in every record" if all(online) else "not in every record")
+                  + " vs the paper's online SGD"))
+    val = [c["data"].get("validation", c["data"].get("n_test")) for c in cs]
+    items.append((set(val) == {PAPER_VALIDATION}, f"validation set {_fmt(val)} points vs the "
+                  f"paper's 2^13 = {PAPER_VALIDATION}"))
+    noisy = [float(c["data"].get("noise", 0.0)) > 0 or bool(c["data"].get("random_labels"))
+             for c in cs]
+    items.append((not any(noisy), "labels " + ("noisy in some record" if any(noisy) else
+                                               "clean") + " vs the paper's clean labels"))
+    inits = [c["net"]["init"] for c in cs]
+    items.append((set(inits) == {PAPER_INIT}, f"init {_fmt(inits)} vs the paper's default "
+                  "xavier (Uniform[-c, c], Xavier c; the paper also names Kaiming Gaussian and "
+                  "Bernoulli +-c, and calls its runs 'quite tolerant' to c)"))
+    if compare_bias:
+        bias = [bool(c["net"]["bias"]) for c in cs]
+        items.append((all(bias), f"biases {_fmt(['on' if b else 'off' for b in bias])} vs the "
+                      "paper's on (needed for odd k, App. C.2)"))
+    second = [bool(c["net"].get("train_second_layer", False)) for c in cs]
+    items.append((all(second), "second layer " + ("trained" if all(second) else
+                                                  "not trained in some record")
+                  + " vs the paper's trained (card: [INFERRED])"))
+    seeds = [int(c["seeds"]) for c in cs]
+    items.append((set(seeds) == {PAPER_TRIALS}, f"trials {_fmt(seeds)} vs the paper's "
+                  f"{PAPER_TRIALS}"))
+    steps = [int(c["train"]["steps"]) for c in cs]
+    items.append((set(steps) == {PAPER_BUDGET}, f"budget {_fmt(steps)} steps vs the paper's "
+                  f"{PAPER_BUDGET:.0e}".replace("e+0", "e").replace("e+", "e")))
+    same = [t for ok, t in items if ok]
+    differ = [t for ok, t in items if not ok]
+    inside = not differ
+    text = (("the paper's setting: every item matches" if inside else
+             f"not the paper's setting: {len(differ)} of {len(items)} items differ")
+            + (f"; differ: {'; '.join(differ)}" if differ else "")
+            + f"; match: {'; '.join(same) if same else 'none'}"
+            + "; not compared (not in the records): momentum and weight decay (twolayer's "
+              "TrainConfig has neither; the paper: vanilla SGD [PAPER], no weight decay in the "
+              "online runs [SECONDARY])")
+    return inside, text
+
+
 @claim("barak2022.ef1.solves",
        "[PAPER] Every (n, k) of the grid is solved (100% accuracy on 2^13 fresh points) in >= 20% "
        "of the trials within the step budget (paper: n in {10,20,30}, k in {2,3,4}, 25 trials, "
@@ -124,12 +225,14 @@ def ef1_solves(runs):
     rec = recs[worst]
     ok = rec["static/t_c"] >= 0
     ci = exact_ci(int(ok.sum()), int(ok.size))
+    inside, regime = paper_setting(recs, whole_grid=True)
     return outcome(stats.combine(*parts), float(ok.mean()),
                    f"fraction solved >= 0.2 in every cell (Holm over the {len(keys)} cells, "
                    "exact binomial tests; CI: exact 95% of the worst cell)", ci, rec.seeds,
                    f"cells {keys}; worst {worst}: {setting(rec)}",
                    "per cell " + ", ".join(f"{k}: {int((recs[k]['static/t_c'] >= 0).sum())}/"
-                                           f"{recs[k].seeds} ({v})" for k, v in zip(keys, parts)))
+                                           f"{recs[k].seeds} ({v})" for k, v in zip(keys, parts)),
+                   in_regime=inside, regime=regime)
 
 
 def plateau_ok(rec) -> tuple[np.ndarray, np.ndarray]:
@@ -225,6 +328,9 @@ def bias_odd_k(runs):
                              binom_ps(int(ok2.sum()), ok2.size, 0.5, ">="),
                              binom_ps(int(ok3.sum()), ok3.size, 0.5, ">=")])
     ci2, ci3 = exact_ci(int(ok2.sum()), ok2.size), exact_ci(int(ok3.sum()), ok3.size)
+    inside, regime = paper_setting(r, whole_grid=False, compare_bias=False)
+    regime = ("App. C.2's own setting (its n, budget, trials; how biases were set, D.1.2) is "
+              "not on the card: compared with the paper's grid setting (Sec. 3); " + regime)
     return outcome(stats.combine(v1, v2, v3), m, "min over the budget of err of k=3 without "
                    "bias >= 0.4 (mean over seeds; and "
                    "the two solve fractions >= 0.5; Holm over the 3 comparisons: t-test, exact "
@@ -232,7 +338,8 @@ def bias_odd_k(runs):
                    f"k=3 without bias: {v1}, lowest error of any seed {err_nb.min():.3f}; k=3 "
                    f"with bias solved {ok2.mean():.2f} "
                    f"{tuple(round(c, 2) for c in ci2)} ({v2}); k=4 without bias solved "
-                   f"{ok3.mean():.2f} {tuple(round(c, 2) for c in ci3)} ({v3})")
+                   f"{ok3.mean():.2f} {tuple(round(c, 2) for c in ci3)} ({v3})",
+                   in_regime=inside, regime=regime)
 
 
 @claim("barak2022.c6.label_noise",
