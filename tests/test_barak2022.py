@@ -411,6 +411,49 @@ def _bias_runs(rec, nobias_err_min, **over):
                                         "k=4,nobias": k4}})
 
 
+def test_bias_claim_tests_the_fraction_of_seeds_that_stay(plugin, tiny_records) -> None:
+    """'(n, 3) without biases stays at err >= 0.4 for the whole budget' is said of every seed:
+    3 of 16 seeds dipping below 0.4 is not 'holds' (13/16 against the [PROPOSAL] fraction 0.8:
+    exact one-sided binomial p = 0.60), although the mean over seeds of each seed's lowest
+    error stays well above 0.4 (the old t-test of that mean held). Oracles: scipy's binomtest
+    and ttest_1samp."""
+    from scipy import stats as st
+
+    c = plugin["claims"]
+    rec = tiny_records["solved"]
+    low = np.array([0.47 + 0.002 * i for i in range(13)] + [0.33, 0.36, 0.38])
+    out = c.bias_odd_k(_bias_runs(rec, low))
+    assert out.verdict == "inconclusive", out.detail
+    assert out.measured == pytest.approx(13 / 16) and out.seeds == 16
+    assert "13/16 seeds stay (inconclusive)" in out.detail
+    ci = st.binomtest(13, 16).proportion_ci(0.95, method="exact")
+    assert out.ci == pytest.approx((ci.low, ci.high))
+    p_hold = st.binomtest(13, 16, 0.8, alternative="greater").pvalue
+    p_fail = st.binomtest(13, 16, 0.8, alternative="less").pvalue
+    assert p_hold > 0.05 and p_fail * 3 > 0.05  # neither side decided, even before Holm
+    # the old comparison, a t-test of the mean of the same per-seed lowest errors against 0.4,
+    # is decided in the claim's favour even as the largest of the 3 Holm p-values (< 0.05)
+    assert low.mean() > 0.45
+    assert st.ttest_1samp(low, 0.4, alternative="greater").pvalue < 0.05
+    # every seed stays: 16/16 holds (0.8^16 = 0.028 < 0.05, the largest of the three p's)
+    out = c.bias_odd_k(_bias_runs(rec, 0.45 + 0.002 * np.arange(16)))
+    assert st.binomtest(16, 16, 0.8, alternative="greater").pvalue == pytest.approx(0.8 ** 16)
+    assert out.verdict == "holds" and out.measured == 1.0, out.detail
+    # 8 of 16 dip: fails (P(X <= 8 | 0.8) = 0.007, times 3 under Holm < 0.05); 7 of 16 do not
+    # decide it (P(X <= 9 | 0.8) = 0.027, times 3 > 0.05)
+    half = np.array([0.48] * 8 + [0.2] * 8)
+    assert 3 * st.binomtest(8, 16, 0.8, alternative="less").pvalue < 0.05
+    assert c.bias_odd_k(_bias_runs(rec, half)).verdict == "fails"
+    seven = np.array([0.48] * 9 + [0.2] * 7)
+    assert 3 * st.binomtest(9, 16, 0.8, alternative="less").pvalue > 0.05
+    assert c.bias_odd_k(_bias_runs(rec, seven)).verdict == "inconclusive"
+    # a lost (NaN) error leaves the staying fraction undecided, not "does not stay"
+    lost = 0.45 + 0.002 * np.arange(16)
+    lost[0] = np.nan
+    out = c.bias_odd_k(_bias_runs(rec, lost))
+    assert out.verdict == "inconclusive" and "lost (NaN)" in out.detail
+
+
 def test_bias_claim_computes_its_regime_from_the_configs(plugin, tiny_records) -> None:
     """c2.bias_odd_k is inside only on the paper's grid setting (C.2's own is not on the card);
     the full plan's 3*10^4 steps and 16 seeds are named as differences. (Before: asserted.)"""

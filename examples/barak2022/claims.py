@@ -3,8 +3,9 @@
 ``stats.compare``), percentile bootstrap intervals with the seeds of each setting resampled
 independently (``stats.bootstrap_ci``). A claim that makes several comparisons corrects for
 them, and says how in its bound: Holm's step-down over exact one-sided tests (``holm_parts``:
-binomial tests of fractions, t-tests of means) or, for bootstrap intervals (which give no
-p-value), Bonferroni intervals at ``stats.family_level``. The claims decided by
+binomial tests of fractions of seeds, as in ``ef1.solves`` and ``c2.bias_odd_k``; ``t_ps`` gives
+a t-test's p-values for it) or, for bootstrap intervals (which give no p-value), Bonferroni
+intervals at ``stats.family_level``. The claims decided by
 ``stats.holm_outcomes`` over t-tests (``thm4.one_step``, ``c1.gap_positive_and_grows``) also
 hand those comparisons to ``outcome`` (one value per seed in run order, NaN for a seed left
 out), so that ``--seeds auto`` judges each by its own confidence sequence; binomial tests of
@@ -16,7 +17,10 @@ fall on a censored seed is undefined (NaN; a bootstrap with more than 5% such re
 no interval, hence inconclusive). Every verdict's detail counts them.
 
 Unless a statement says otherwise, the setting is the card's default (width-100 ReLU, hinge,
-B = 32, η = 0.1) and outside Theorem 4 (small B, non-sign init).
+B = 32, η = 0.1) and outside Theorem 4 (small B, non-sign init). Three claims compute their
+regime from the records' configs: ``ef1.solves`` and ``c2.bias_odd_k`` (is this the paper's own
+setting, item by item: ``paper_setting``) and ``thm4.one_step`` (Theorem 4's checkable
+assumptions: ``thm4_regime``); the others are registered outside.
 """
 
 from __future__ import annotations
@@ -312,33 +316,52 @@ def _sub(rec, runs_mask: np.ndarray):
     return _V()
 
 
+STAY_ERROR = 0.4  # [PROPOSAL] "stays": the card's "err ~ 0.5", with room for sampling noise
+STAY_FRACTION = 0.8  # [PROPOSAL] the plugin's fraction threshold (as in fig1.plateau_drop)
+SOLVE_FRACTION = 0.5  # [PROPOSAL]
+
+
 @claim("barak2022.c2.bias_odd_k",
-       "[PAPER] Biases are needed for odd k: without biases (n, 3) stays at err >= 0.4 for the "
-       "whole budget while with biases >= 50% of the seeds solve it, and (n', 4) without biases "
+       "[PAPER: without biases the setups fail for odd k (App. C.2); PROPOSAL thresholds] Biases "
+       "are needed for odd k: without biases (n, 3) stays at err >= 0.4 for the whole budget (a "
+       "seed stays when its lowest validation error over every probe time is >= 0.4) in >= 80% "
+       "of the seeds, while with biases >= 50% of the seeds solve it, and (n', 4) without biases "
        "is solved by >= 50% of the seeds", "App. C.2", "[PAPER]")
 def bias_odd_k(runs):
     r = runs.get("barak2022.bias")
-    # "stays at err >= 0.4 for the whole budget": each seed's lowest error over every probe
-    # time, not its final one (a seed that dipped below 0.4 and came back does not stay)
+    # "stays at err >= 0.4 for the whole budget" is said of every run: per seed, its lowest
+    # error over every probe time (a seed that dipped below 0.4 and came back does not stay),
+    # then the fraction of seeds that stay, by an exact binomial test (not a mean over seeds,
+    # which a few seeds that dip can leave above 0.4)
     err_nb = r["k=3,nobias"]["barak_parity/val_error"].min(axis=1)
-    m, ci = stats.mean_ci(err_nb)
+    lost = int(np.isnan(err_nb).sum())
+    stays = err_nb >= STAY_ERROR
     ok2 = r["k=3,bias"]["static/t_c"] >= 0
     ok3 = r["k=4,nobias"]["static/t_c"] >= 0
-    v1, v2, v3 = holm_parts([t_ps(err_nb, 0.4, ">="),
-                             binom_ps(int(ok2.sum()), ok2.size, 0.5, ">="),
-                             binom_ps(int(ok3.sum()), ok3.size, 0.5, ">=")])
+    # a seed whose error is lost (NaN) could be on either side: the staying fraction is not
+    # decided then (p = 1 on both sides)
+    p1 = (1.0, 1.0) if lost else binom_ps(int(stays.sum()), stays.size, STAY_FRACTION, ">=")
+    v1, v2, v3 = holm_parts([p1,
+                             binom_ps(int(ok2.sum()), ok2.size, SOLVE_FRACTION, ">="),
+                             binom_ps(int(ok3.sum()), ok3.size, SOLVE_FRACTION, ">=")])
+    ci1 = exact_ci(int(stays.sum()), stays.size)
+    lowest = float(np.nanmin(err_nb)) if stays.size > lost else float("nan")
     ci2, ci3 = exact_ci(int(ok2.sum()), ok2.size), exact_ci(int(ok3.sum()), ok3.size)
     inside, regime = paper_setting(r, whole_grid=False, compare_bias=False)
     regime = ("App. C.2's own setting (its n, budget, trials; how biases were set, D.1.2) is "
               "not on the card: compared with the paper's grid setting (Sec. 3); " + regime)
-    return outcome(stats.combine(v1, v2, v3), m, "min over the budget of err of k=3 without "
-                   "bias >= 0.4 (mean over seeds; and "
-                   "the two solve fractions >= 0.5; Holm over the 3 comparisons: t-test, exact "
-                   "binomial tests)", ci, stats.used(err_nb), setting(r["k=3,nobias"]),
-                   f"k=3 without bias: {v1}, lowest error of any seed {err_nb.min():.3f}; k=3 "
-                   f"with bias solved {ok2.mean():.2f} "
-                   f"{tuple(round(c, 2) for c in ci2)} ({v2}); k=4 without bias solved "
-                   f"{ok3.mean():.2f} {tuple(round(c, 2) for c in ci3)} ({v3})",
+    return outcome(stats.combine(v1, v2, v3), float(stays.mean()) if stays.size else None,
+                   f"fraction of seeds of k=3 without bias whose lowest error over the budget is "
+                   f">= {STAY_ERROR} >= {STAY_FRACTION} [PROPOSAL], and the two solve fractions "
+                   f">= {SOLVE_FRACTION} [PROPOSAL] (Holm over the 3 exact one-sided binomial "
+                   "tests; CI: exact 95% of the staying fraction)", ci1, int(stays.size),
+                   setting(r["k=3,nobias"]),
+                   f"k=3 without bias: {int(stays.sum())}/{stays.size} seeds stay ({v1}), "
+                   f"lowest error of any seed {lowest:.3f}"
+                   + (f", {lost} seed(s) with a lost (NaN) error: undecided" if lost else "")
+                   + f"; k=3 with bias solved {int(ok2.sum())}/{ok2.size} "
+                   f"{tuple(round(c, 3) for c in ci2)} ({v2}); k=4 without bias solved "
+                   f"{int(ok3.sum())}/{ok3.size} {tuple(round(c, 3) for c in ci3)} ({v3})",
                    in_regime=inside, regime=regime)
 
 
