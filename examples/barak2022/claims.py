@@ -200,7 +200,7 @@ def paper_setting(recs: dict, whole_grid: bool, compare_bias: bool = True
                   f"{PAPER_TRIALS}"))
     steps = [int(c["train"]["steps"]) for c in cs]
     items.append((set(steps) == {PAPER_BUDGET}, f"budget {_fmt(steps)} steps vs the paper's "
-                  f"{PAPER_BUDGET:.0e}".replace("e+0", "e").replace("e+", "e")))
+                  f"1e{round(math.log10(PAPER_BUDGET))}"))
     same = [t for ok, t in items if ok]
     differ = [t for ok, t in items if not ok]
     inside = not differ
