@@ -583,3 +583,36 @@ def test_a_nan_amplification_makes_the_d_trend_undecided_not_failed(tiny_run):
 
     v = judge(CLAIMS["frei2023.lemma12.typical_d_independent"], _doctored(exps, edit))
     assert v.verdict == "inconclusive", v
+
+
+def test_movement_records_do_not_depend_on_the_dropped_test_set(monkeypatch):
+    """frei2023.movement copies the training set K times but not the test set (nothing there
+    reads it): its record is bitwise that of the same runs trained on the full copy."""
+    import torch
+
+    from twolayer.engine import Runtime, train
+    from twolayer.net import Params
+    from twolayer.simulate import build_record, setup
+
+    use_tiny(monkeypatch)
+    rt = Runtime(device="cpu", progress=False)
+    got = E.movement_experiment(True, 3, rt)
+    # the experiment as it was: data.select(rep) with the test set
+    reg, d, values = TINY.regime, TINY.movement_d, TINY.movement_init_var_md
+    cfg, data, params = setup(reg.config(d, 3))
+    K, R = len(values), cfg.seeds
+    scale = torch.tensor([math.sqrt(v / (reg.m * d) / cfg.net.init_var) for v in values],
+                         dtype=params.W.dtype)
+    W = (params.W.unsqueeze(0) * scale.view(K, 1, 1, 1)).reshape(K * R, *params.W.shape[1:])
+    rep = [k for _ in range(K) for k in range(R)]
+    big = Params(W=W, a=params.a[rep], b=None, train_a=params.train_a)
+    full = data.select(rep)
+    assert full.x_test.shape[1] == reg.n_test
+    T = cfg.train.steps
+    res = train(big, full, cfg.train, [0, T], ("frei_features",), rt, cfg.run_seeds * K)
+    want = build_record(cfg, full, big, res, rt.torch_device,
+                        {"static/init_var_md": np.repeat(np.asarray(values), R)})
+    assert got.config == want.config and set(got.arrays) == set(want.arrays)
+    for k in want.arrays:
+        assert got.arrays[k].dtype == want.arrays[k].dtype, k
+        np.testing.assert_array_equal(got.arrays[k], want.arrays[k], err_msg=k, strict=True)

@@ -495,3 +495,69 @@ def test_divergence_is_found_on_worker_threads_as_on_one(two_threads, tune, R):
                 train(p, data, tc, times, ("errors",), rt)
             errs.append((e.value.run, e.value.step))
     assert errs == [(R - 2, 0)] * 4
+
+
+# -- memory: the gradient without a second W-sized tensor, idle workers holding nothing -----------
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize("o,bias,train_a", [(1, False, False), (1, False, True), (1, True, False),
+                                            (3, False, False), (3, True, True)])
+@pytest.mark.parametrize("R,budget,threads", [(5, 2 * 7 * 4 + 5, 1), (5, 1, 1), (5, 1 << 30, 1),
+                                              (7, 3 * 7 * 4, 2), (1, 7 * 4, 2)],
+                         ids=["blocks-2-2-1", "run-by-run", "one-block", "workers", "split"])
+def test_gradients_from_coeffs_are_bitwise_the_full_tensor_formula(
+        request, tune, dtype, o, bias, train_a, R, budget, threads):
+    """gradients_from_coeffs forms ∇_W = a ⊙ Gᵀ in G's own memory a few runs at a time (here
+    min(budget, ·) // (m d) runs: blocks of 2, 2, 1; one run at a time; all at once); it and
+    Workspace.gradients give bitwise the plain full-tensor expression (a ⊙ Gᵀ).contiguous() of
+    the same accumulator. A dropped or misplaced block would leave G's raw entries there."""
+    n, m, d = 9, 7, 4
+    if threads == 2:
+        request.getfixturevalue("two_threads")
+    p, x, _ = make(R, n, m, d, o, bias, train_a, dtype=dtype, seed=21)
+    c = torch.randn(R, n, o, dtype=dtype, generator=torch.Generator().manual_seed(22))
+    ws = net.Workspace(p, n, budget)
+    assert (ws.workers == 2) == (threads == 2)
+    ws.run(p, x, None, "", 1.0, coeffs=c)
+    if o == 1:  # the old formula, and the bias and a gradients as before
+        ref = {"W": (p.a * ws.G[:, :d].transpose(1, 2)).contiguous()}
+        if bias:
+            ref["b"] = p.a[..., 0] * ws.G[:, d]
+    else:
+        ref = {"W": ws.gW.clone()}
+        if bias:
+            ref["b"] = ws.gb.clone()
+    if train_a:
+        ref["a"] = ws.ga.clone()
+    plain = ws.gradients(p)
+    got = net.gradients_from_coeffs(p, x, c, budget=budget)
+    assert set(got) == set(plain) == set(ref)
+    for k in ref:
+        assert got[k].shape == ref[k].shape and got[k].is_contiguous(), k
+        assert torch.equal(got[k], ref[k]), k
+        assert torch.equal(plain[k], ref[k]), k
+    textbook_ref, _ = textbook(p, x, c)
+    for k in ref:
+        torch.testing.assert_close(got[k], textbook_ref[k], **TOL[dtype], msg=k)
+
+
+def test_idle_workers_keep_no_reference_to_their_last_task(two_threads):
+    """A worker drops its task before reporting it done: an idle worker that held its last task
+    kept that task's tensors (a workspace's buffers, the data) alive until the next task."""
+    import weakref
+
+    from twolayer.net.lanes import pool
+
+    t = torch.zeros(100)
+    ref = weakref.ref(t)
+    pool(2).map(torch.Tensor.add_, [(t, 1.0), (t, 1.0)])
+    assert float(t[0]) == 2.0
+    del t
+    assert ref() is None
+    p, x, _ = make(6, 5, 3, 2, 1, False, False, seed=23)  # and a gradient on the workers
+    c = torch.randn(6, 5, 1, dtype=x.dtype)
+    assert net.Workspace(p, 5, 5 * 3).workers == 2
+    refs = [weakref.ref(v) for v in (x, c)]
+    g = net.gradients_from_coeffs(p, x, c, budget=5 * 3)
+    del x, c
+    assert all(r() is None for r in refs)
+    assert g["W"].shape == (6, 3, 2)

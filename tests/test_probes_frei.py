@@ -172,3 +172,41 @@ def test_probes_reject_other_data():
     cfg, data, params = setup(cfg)
     with pytest.raises(ConfigError, match="frei_neurons"):
         train(params, data, cfg.train, [0], ("frei_neurons",))
+
+
+@pytest.mark.parametrize("seed", [0, 7, 21])
+def test_neuron_probe_own_step_is_bitwise_the_full_gradient_formula(seed):
+    """own_step from the probe (whose ∇_W L̂ is formed in the gradient accumulator's memory,
+    two runs at a time here) equals bitwise the plain expression: ∇_W = (a ⊙ Gᵀ).contiguous()
+    as a whole [R, m, d] tensor, then ⟨−∇_{w_j} L̂, μ⟩ by one bmm; several seeds, float32."""
+    from twolayer import net
+    from twolayer.engine import measure
+    from twolayer.probes.frei import neuron_sets
+    from twolayer.threads import intra_op_threads
+
+    R, n, m, d = 5, 40, 8, 30
+    budget = 2 * m * d + 17  # blocks of 2, 2 and 1 runs
+    cfg = Config(
+        data=DataConfig(d=d, n=n, n_test=10, noise=0.15, sigma2=0.2 / d),
+        net=NetConfig(m=m, init_var=1e-6 / (m * d)),
+        train=TrainConfig(lr=LR, steps=2),
+        seeds=R, seed=seed,
+    )
+    cfg, data, p0 = setup(cfg)
+    rt = Runtime(device="cpu", budget=budget, threads=1, progress=False)
+    p = train(p0, data, cfg.train, [2], (), rt).params
+    got = measure(p, data, ("frei_neurons",), rt, init=p0)["frei_neurons/own_step"]
+    with intra_op_threads(1):
+        out = net.forward(p, data.x, budget)
+        _, dl = net.loss_and_dloss(out, data.y, "logistic")
+        ws = net.Workspace(p, n, budget)
+        ws.run(p, data.x, None, "", 1.0, coeffs=dl / n)
+        gW = (p.a * ws.G[:, :d].transpose(1, 2)).contiguous()  # the whole ∇_W L̂ at once
+        means = data.extras["class_means"]
+        step = -torch.bmm(gW, means.transpose(1, 2))
+        sets = neuron_sets(p0.W, p0.a, means)
+        positive = p.a[..., 0] > 0
+        sign0 = torch.where(sets % 2 == 0, 1.0, -1.0).to(p.W.dtype)
+        want = sign0 * torch.where(positive, step[..., 0], step[..., 1]) / p.a[..., 0].abs()
+    assert p.W.dtype == torch.float32 and got.shape == (R, m)
+    assert torch.equal(torch.from_numpy(got), want.float())

@@ -377,7 +377,10 @@ class Workspace:
         """The accumulated gradients as new tensors, keys as :meth:`Params.trainable`."""
         if p.outputs == 1:
             d = p.W.shape[2]
-            grads = {"W": (p.a * self.G[:, :d].transpose(1, 2)).contiguous()}
+            # a ⊙ Gᵀ written straight into a contiguous [R, m, d] (the product would take G's
+            # transposed layout and .contiguous() copy it: two W-sized tensors instead of one)
+            grads = {"W": torch.mul(p.a, self.G[:, :d].transpose(1, 2),
+                                    out=p.W.new_empty(p.W.shape))}
             if self.bias:
                 grads["b"] = p.a[..., 0] * self.G[:, d]
         else:
@@ -386,6 +389,31 @@ class Workspace:
                 grads["b"] = self.gb.clone()
         if self.ga is not None:
             grads["a"] = self.ga.clone()
+        return grads
+
+    def _gradients_in_place(self, p: Params, budget: int) -> dict[str, torch.Tensor]:
+        """:meth:`gradients` for a workspace that is not used again. With one output and no
+        bias, ∇_W = a ⊙ Gᵀ is written into the memory of the accumulator G [R, d, m] itself
+        (read as [R, m, d]: each run's d·m entries stay where they were), a few runs at a time
+        through a buffer of at most ``budget`` elements (at most
+        :data:`plan.DEFAULT_CHUNK_ELEMENTS`, at least one run), not into a new [R, m, d] tensor:
+        the same numbers, contiguous, and no second W-sized tensor. The workspace's gradient
+        buffers are gone afterwards."""
+        if p.outputs != 1 or self.bias:
+            return self.gradients(p)
+        R, m, d = p.W.shape
+        G = self.G
+        gW = G.view(R, m, d)  # the same memory
+        rb = max(1, min(R, min(budget, DEFAULT_CHUNK_ELEMENTS) // (m * d)))
+        buf = G.new_empty(rb, m, d)
+        for start in range(0, R, rb):
+            rs = slice(start, min(R, start + rb))
+            block = torch.mul(p.a[rs], G[rs].transpose(1, 2), out=buf[: rs.stop - rs.start])
+            gW[rs].copy_(block)  # these runs' G is read in full before it is overwritten
+        grads = {"W": gW}
+        if self.ga is not None:
+            grads["a"] = self.ga
+        self.acc, self.G, self.ga, self.key = [], None, None, None  # fits() nothing any more
         return grads
 
     def descend(self, p: Params, lr: float) -> None:
@@ -570,7 +598,7 @@ def gradients_from_coeffs(
     (c_i = s_i ∂ℓ_i/∂f gives the gradient of Σ_i s_i ℓ_i). Keys as :meth:`Params.trainable`."""
     ws = Workspace(p, x.shape[1], budget)
     ws.run(p, x, None, "", 1.0, coeffs=coeffs.to(x.dtype))
-    return ws.gradients(p)
+    return ws._gradients_in_place(p, budget)
 
 
 def loss_gradients(
