@@ -277,6 +277,7 @@ def render(r: dict, tta: dict | None = None) -> str:
         "data) and, at probe times, one block's gathered copy of its samples. It does not "
         "grow like the [R, n, m] activation tensor.",
         "",
+        FREI_MEMORY_NOTE,
         "## Scaling",
         "",
         f"Seconds per step (probes off, best of 3 runs of {s['steps']} steps), varying one size "
@@ -419,6 +420,26 @@ NOTES = """## How the engine gets there
   above shows where the rest of the step goes.
 """
 
+
+FREI_MEMORY_NOTE = """### Peak memory of the frei2023 checks (2026-12-04, 2 CPU cores)
+
+`twolayer check frei2023 --no-store` (full plan, `/usr/bin/time -v`, one run each on a quiet
+machine) peaked at 6647 MB and now at 4289 MB (wall 172 s and 137 s, one run each), with the
+same verdicts and measured values (every field of the JSON output equal; the records' arrays
+bitwise equal by SHA-256). Sampling the resident set by phase (`benchmarks/frei_memory.py`)
+showed three causes. (1) An idle worker thread of the CPU lanes kept its last task's arguments,
+and with them a workspace's buffers and the training data, until its next task: 1.3 GB stayed
+resident after the deep theorem-regime setting returned, under the next experiment. Workers now
+drop a task before reporting it done. (2) `frei2023.movement` copied its runs' data 5 times for
+its 100 runs, including a 2.4 GB test set nothing reads; it now copies the training set only
+(its peak 5629 → 3259 MB). (3) The `frei_neurons` probe's ∇_W was built as
+`(a ⊙ Gᵀ).contiguous()`, three W-sized tensors at once (3 × 384 MB at d = 12000, m = 400,
+R = 20); it is now formed in the gradient accumulator's own memory a few runs at a time, with
+the same products and the same `bmm`, so the same bits (deep setting 4833 → 4241 MB). What
+remains is that setting's training state (data 1.9 GB, the initial and current W, the training
+workspace: about 3.6 GB) and the probe's own gradient workspace (about 0.6 GB). The whole
+`check --all` is in the time-to-answer section below.
+"""
 
 SPEEDUP_NOTE = """## What bounds the ratio to the plain loop
 

@@ -199,7 +199,7 @@ def regime_of(
         if c is not None and least_c is not None and c < least_c[0]:
             ok = False
             txt = (f"{label}: A1-A7 hold only for {fmt_num(cd.c_min_all)} <= C <= {fmt_num(c)}, "
-                   f"below the C >= {fmt_num(least_c[0])} this statement needs ({least_c[1]})")
+                   f"below the C >= {fmt_num(least_c[0])} this statement needs")
         elif c is not None:
             txt = (f"{label}: A1-A7 hold for {fmt_num(cd.c_min_all)} <= C <= {fmt_num(c)} "
                    f"(upper end set by {', '.join(cd.binding)})")
@@ -214,6 +214,8 @@ def regime_of(
         if txt not in seen:
             seen.add(txt)
             parts.append(txt)
+    if least_c is not None:
+        parts.append(f"this statement needs C >= {fmt_num(least_c[0])}: {least_c[1]}")
     for text, holds in premises:
         ok = ok and holds
         parts.append(f"{text}: {'yes' if holds else 'no'}")
