@@ -80,9 +80,12 @@ def test_table_and_report(monkeypatch, capsys, tmp_path):
 
 
 def test_list_and_bad_input(monkeypatch, capsys, tmp_path):
-    fake(monkeypatch, {"a": (HOLDS, True)})
+    fake(monkeypatch, {"a": (HOLDS, True), "b": (HOLDS, False)})
     assert main(["check", "fakepaper", "--list"]) == 0
-    assert "fakepaper.a" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "fakepaper.a  [" in out and "compute their regime" in out
+    a, b = (line for line in out.splitlines() if line.startswith("fakepaper."))
+    assert "outside" not in a and "(registered outside its regime)" in b
     assert main(["check", "nosuchpaper"]) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "--paper" not in err

@@ -369,7 +369,10 @@ def run(args: argparse.Namespace) -> int:
     claims = select_claims(selection)
     if args.list:
         for c in claims:
-            print(f"{c.id}  [{c.source}]{'' if c.in_regime else '  (outside regime)'}")
+            marks = ("" if c.in_regime else "  (registered outside its regime)") + (
+                "" if c.decides else "  (proposal)")
+            print(f"{c.id}  [{c.source}]{marks}")
+        print("(most claims compute their regime from the runs when checked: see --details)")
         return 0
     report = None
     if args.report is not None:
