@@ -650,3 +650,14 @@ def test_figures_draw_from_the_experiments_records(tiny, tmp_path: Path):
         (path,) = FIGURES[name].draw(tmp_path, runs)
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert runs.trained == []
+
+
+def test_figure_1_claims_are_proposals_and_the_theory_decides():
+    """Fig. 1 is an MNIST/CNN experiment: its claims, checked on the card's [PROPOSAL] synthetic
+    track, are reported apart and do not decide the exit status; the theory's statements (which
+    apply to any network meeting their measured premises) do."""
+    ids = [c.id for c in _liu_claims()]
+    fig1 = [c for c in ids if c.startswith("liu2023.fig1.")]
+    assert len(fig1) == 6 and all(CLAIMS[c].decides is False for c in fig1)
+    theory = [c for c in ids if c.split(".")[1] in ("asm41", "thm44", "thm45", "lem42", "eq5")]
+    assert theory and all(CLAIMS[c].decides for c in theory)

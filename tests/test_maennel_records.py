@@ -397,3 +397,14 @@ def test_two_cut_off_claims_report_the_cut_off_the_estimate_lies_beyond():
     assert mc.decisive_cut(0.85, 0.8, 0.5) == 0.8
     assert mc.decisive_cut(0.3, 0.8, 0.5) == 0.5
     assert mc.decisive_cut(float("nan"), 0.8, 0.5) is None
+
+
+def test_every_claim_is_a_proposal_setting_outside_the_exit_status() -> None:
+    """The paper's networks (CNNs on CIFAR10, fully connected nets with two hidden layers) are
+    not two-layer networks and its claims here are empirical: every maennel2020 claim is checked
+    on the card's [PROPOSAL] analogue and must not decide the exit status, while its regime is
+    still the computed one."""
+    from twolayer.claims.base import CLAIMS
+
+    ids = [c for c in CLAIMS if c.startswith("maennel2020.")]
+    assert len(ids) >= 16 and all(CLAIMS[c].decides is False for c in ids)

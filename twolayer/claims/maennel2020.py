@@ -6,6 +6,11 @@ Fig. 20 and one Fig. 5 panel [PAPER]; the misalignment score comes from a public
 [SECONDARY]. Every setting is twolayer's [PROPOSAL] (the paper's experiments are CNNs on
 CIFAR10 and fully connected nets with two hidden layers); the thresholds are the card's where it
 gives one (an order of magnitude for B1) and [PROPOSAL] otherwise, fixed before the full runs.
+The paper's networks are not two-layer networks and its claims here are empirical (its
+alignment theorem is unknown), so, like badger2022's, every claim is registered
+``decides=False``: reported apart, marked *proposal*, and left out of ``twolayer check``'s exit
+status (since 2026-12-04; docs/verdict_audit.md finding 8). The regime (the measured premises:
+the networks learned their labels, pre-training grew the first layer) is still computed.
 
 Statistics (issue #17): B1 judges the floor-subtracted ratio q = (M_data − F_data)/(M_rand −
 F_rand) of the pooled ΔW (F: empirical sampling floors at the pooled sample size), and its
@@ -33,6 +38,7 @@ those statistics into outcomes.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -52,7 +58,16 @@ from ..stats import (
     sign_outcome,
     used,
 )
-from .base import Outcome, claim, outcome
+from .base import Outcome, outcome
+from .base import claim as register
+
+
+def claim(id: str, statement: str, source: str, tag: str = "[PAPER]",
+          in_regime: bool = True) -> Callable:
+    """:func:`twolayer.claims.base.claim` with ``decides=False``: every maennel2020 claim is
+    checked on the card's [PROPOSAL] analogue (one hidden layer, Gaussian data), not on the
+    paper's networks (module docstring)."""
+    return register(id, statement, source, tag, in_regime, decides=False)
 
 PAPER = "maennel2020"
 ORDER = 10.0  # B1: "at least an order of magnitude" (card)
