@@ -18,7 +18,7 @@
 # next to the GPU's float32 GEMM rate, probe overhead and peak memory (twolayer/bench/gpu.py);
 # 3. twolayer check frei2023 --quick; 4. twolayer bench --quick; 5. twolayer check --all (full
 # plan, no store) under a time limit (GPU_CHECK_ALL_TIMEOUT seconds, default 150; a stop is
-# written to OUT/check_all.stopped_at: then it is under 448 / 150 = 3x the CPU, not 10x);
+# written to OUT/check_all.stopped_at: then it is below 3x the CPU (about 480 s / 150 s), not 10x);
 # 6. the targets against the published CPU numbers (twolayer/bench/gpu_targets.py). Exit status: the number of steps that failed (0: all
 # passed; a check's exit status 1, claims that do not hold, is a verdict, not a failure).
 set -u
