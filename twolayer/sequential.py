@@ -63,6 +63,7 @@ from .stats import (
     INCONCLUSIVE,
     Comparison,
     Interval,
+    as_values,
     combine,
     finite,
     fmt_num,
@@ -159,8 +160,7 @@ def cs_outcome(values: Iterable[float], threshold: float, direction: str,
     with no spread (a zero-width C_n, which would decide from nothing) take the sign
     sequence's verdict (:func:`sign_decide`); a non-finite value makes the look inconclusive
     (it is never judged on the remaining seeds)."""
-    v = np.asarray(list(values) if not isinstance(values, np.ndarray) else values,
-                   dtype=np.float64).ravel()
+    v = as_values(values)
     m, ci = t_cs(v, alpha, c)
     if not np.isfinite(v).all():
         return INCONCLUSIVE, m, ci
@@ -227,8 +227,7 @@ def sign_decide(values: Iterable[float], threshold: float, direction: str,
     NaN makes the verdict inconclusive."""
     if direction not in (">=", "<="):
         raise ValueError(f"direction must be '>=' or '<=', not {direction!r}")
-    v = np.asarray(list(values) if not isinstance(values, np.ndarray) else values,
-                   dtype=np.float64).ravel()
+    v = as_values(values)
     if np.isnan(v).any():  # a lost measurement: undecidable, never judged on the other seeds
         return INCONCLUSIVE
     above, below = int((v > threshold).sum()), int((v < threshold).sum())

@@ -94,6 +94,13 @@ def comparisons(items: Iterable[tuple[Iterable[float], float, str]],
                             float(b), d, test, nan_vacuous) for v, b, d in items)
 
 
+def as_values(values: Iterable[float]) -> np.ndarray:
+    """``values`` (any iterable of numbers, or an array) as a flat float64 array, NaN and ±inf
+    kept."""
+    v = values if isinstance(values, np.ndarray) else list(values)
+    return np.asarray(v, dtype=np.float64).ravel()
+
+
 _DROPPED: ContextVar[list[int] | None] = ContextVar("twolayer_stats_dropped", default=None)
 
 
@@ -115,8 +122,7 @@ def counting_dropped() -> Iterator[list[int]]:
 def _finite_noting(values: Iterable[float], nan_vacuous: bool) -> np.ndarray:
     """:func:`finite`, counting the values it drops into the active :func:`counting_dropped`
     unless ``nan_vacuous`` (they mark runs the statement says nothing about)."""
-    v = np.asarray(list(values) if not isinstance(values, np.ndarray) else values,
-                   dtype=np.float64).ravel()
+    v = as_values(values)
     ok = np.isfinite(v)
     box = _DROPPED.get()
     if box is not None and not nan_vacuous:
@@ -126,8 +132,7 @@ def _finite_noting(values: Iterable[float], nan_vacuous: bool) -> np.ndarray:
 
 def finite(values: Iterable[float]) -> np.ndarray:
     """The finite entries of ``values`` as a float64 array (NaN and ±inf dropped)."""
-    v = np.asarray(list(values) if not isinstance(values, np.ndarray) else values,
-                   dtype=np.float64).ravel()
+    v = as_values(values)
     return v[np.isfinite(v)]
 
 
@@ -387,8 +392,7 @@ def one_sided_p(values: Iterable[float], bound: float, direction: str,
     under ``method="t"``: their t-statistic is infinite and says nothing."""
     from scipy import stats
 
-    v = np.asarray(list(values) if not isinstance(values, np.ndarray) else values,
-                   dtype=np.float64).ravel()
+    v = as_values(values)
     bad = np.isnan(v).any() or (method == "t" and not np.isfinite(v).all())
     if v.size < 2 or bad:
         return 1.0, 1.0
@@ -440,8 +444,7 @@ def outliers(values: Iterable[float], cut: float = 3.5) -> np.ndarray:
     """Indices (into ``values``) of finite values more than ``cut`` scaled median absolute
     deviations (1.4826·MAD) from the median; non-finite values are flagged too. With MAD = 0,
     every value different from the median is flagged."""
-    v = np.asarray(list(values) if not isinstance(values, np.ndarray) else values,
-                   dtype=np.float64).ravel()
+    v = as_values(values)
     ok = np.isfinite(v)
     if not ok.any():
         return np.flatnonzero(~ok)

@@ -73,16 +73,17 @@ from ..stats import (
     FAILS,
     HOLDS,
     INCONCLUSIVE,
+    clopper_pearson,
     combine,
     compare,
     family_level,
+    finite,
     fmt_num,
     holm_outcomes,
     loglog_slope,
     mean_ci,
     used,
 )
-from ..stats import clopper_pearson as stats_clopper_pearson
 from .base import Outcome, claim, outcome
 
 PAPER = "frei2023"
@@ -110,12 +111,6 @@ FIG2 = "frei2023-fig2"
 
 def _ok(value: float, bound: float, direction: str) -> bool:
     return value <= bound if direction == "<=" else value >= bound
-
-
-def clopper_pearson(k: int, R: int, level: float = LEVEL) -> tuple[float, float]:
-    """Exact two-sided interval of a rate from k of R runs (:func:`twolayer.stats.clopper_pearson`;
-    NaN for R = 0)."""
-    return stats_clopper_pearson(k, R, level)
 
 
 def rate_outcome(k: int, R: int, allowed: float = ALLOWED_FAILURE,
@@ -150,14 +145,11 @@ def event_outcome(
     """(outcome, worst value, Clopper–Pearson interval of the violation rate, violating runs k,
     valid runs R) for an event asserted with probability ≥ 1 − ``allowed`` per run. NaN values
     (statement vacuous for that run, e.g. no noisy points) are left out."""
-    v = np.asarray(values, dtype=np.float64)
-    v = v[np.isfinite(v)]
-    if v.size == 0:
+    k, R = _setting_counts(values, bound, direction)
+    if R == 0:
         return INCONCLUSIVE, float("nan"), (float("nan"), float("nan")), 0, 0
-    k = int(sum(not _ok(x, bound, direction) for x in v))
-    worst = float(v.max() if direction == "<=" else v.min())
-    res, ci = rate_outcome(k, int(v.size), allowed)
-    return res, worst, ci, k, int(v.size)
+    res, ci = rate_outcome(k, R, allowed)
+    return res, _worst(values, direction), ci, k, R
 
 
 def holm_claim(
@@ -371,9 +363,8 @@ def _per_seed(recs: dict[str, Record], fn: Callable[[Record], np.ndarray]) -> np
     return np.concatenate([np.asarray(fn(r), dtype=np.float64).ravel() for r in recs.values()])
 
 
-def _worst(values: np.ndarray, direction: str) -> float:
-    v = np.asarray(values, dtype=np.float64)
-    v = v[np.isfinite(v)]
+def _worst(values: Sequence[float], direction: str) -> float:
+    v = finite(values)
     if v.size == 0:
         return float("nan")
     return float(v.max() if direction == "<=" else v.min())
@@ -452,9 +443,9 @@ def settings_rate_outcome(
     return res, lab, k, R, clopper_pearson(k, R, level)
 
 
-def _setting_counts(values: np.ndarray, bound: float, direction: str) -> tuple[int, int]:
-    v = np.asarray(values, dtype=np.float64).ravel()
-    v = v[np.isfinite(v)]
+def _setting_counts(values: Sequence[float], bound: float, direction: str) -> tuple[int, int]:
+    """(runs on the wrong side of ``bound``, runs with a finite value: NaN is vacuous)."""
+    v = finite(values)
     return int(sum(not _ok(x, bound, direction) for x in v)), int(v.size)
 
 
@@ -1149,18 +1140,18 @@ def check_set_sizes(runs: Runs) -> Outcome:
         sizes = np.stack([(sets == c).sum(-1) for c in range(4)], -1)
         return sizes.min(-1) / (m / 4 * (1 - 1 / C0) ** 2)
 
+    m_star, c_star = fmt_num(set_sizes_least_m()), set_sizes_least_c()
     return _event_claim(
         _regime(runs), ratio, 1.0, ">=",
         "min_mu |J_mu| / ((m/4)(1 - 1/C0)^2) >= 1",
         "the bound has no fluctuation term, while |J_mu| ~ Binomial(m/2, 1/2) fluctuates by "
-        f"about sqrt(m)/4, so it fails in at most 4*delta of runs only for m >= "
-        f"{fmt_num(set_sizes_least_m())} (computed; set_sizes_least_m), hence only for "
-        f"C >= {fmt_num(set_sizes_least_c())} by (A5): every setting here allows a far smaller "
+        f"about sqrt(m)/4, so it fails in at most 4*delta of runs only for m >= {m_star} "
+        f"(computed; set_sizes_least_m), hence only for C >= {fmt_num(c_star)} by (A5): every "
+        "setting here allows a far smaller "
         "C, so it is outside this statement's regime and the failure is a finding about the "
         "statement at simulator scale, not a counterexample to Lemma 4",
-        least_c=(set_sizes_least_c(), "Lemma 4's per-set count needs m >= m* = "
-                 f"{fmt_num(set_sizes_least_m())} to fail in at most 4*delta of runs; (A5) "
-                 "admits m = C log(1/delta)"),
+        least_c=(c_star, f"Lemma 4's per-set count needs m >= m* = {m_star} to fail in at most "
+                 "4*delta of runs; (A5) admits m = C log(1/delta)"),
     )
 
 
