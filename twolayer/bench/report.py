@@ -457,7 +457,9 @@ GEMM rate of this machine by up to ±20% within minutes while these numbers were
 
 GPU_NOTE = """## GPU
 
-No GPU numbers have been measured yet: every number on this page is from the CPU. The code
+No GPU numbers have been measured yet: every number on this page is from the CPU (on
+2026-12-04 an H200 was lent to a session for the first time, but new loans were paused before
+the script could run: nothing ran on it). The code
 paths for a CUDA device are tested on the CPU (the batched in-step group GEMMs through
 `Tuning(batched_groups=True)`, the block budget from free GPU memory through a fake
 `torch.cuda.mem_get_info`, the caller's default device through `meta`) and, where a GPU is
@@ -469,8 +471,8 @@ network, from the repository root, after installing the project over the CUDA bu
 there without network access: `python3 -m pip install --no-deps --no-build-isolation -e .`
 (build isolation would fetch setuptools; numpy, scipy, matplotlib, sympy, tqdm, pytest and
 hypothesis must already be installed). The script stops at once with that command when the
-package does not import. Planned to take under 6 minutes on an H200 (step 5 at most 150 s; not
-yet timed on one). It prints, in order:
+package does not import. Planned to take under 6 minutes on an H200 for steps 1-6 (step 5 at
+most 150 s) and one to two more for step 7; not yet timed on one. It prints, in order:
 
 1. the CUDA tests: `pytest -m "cuda and not slow"`;
 2. from `python -m twolayer.bench.gpu --device cuda --max-seconds 40`: the float32 GEMM rate
@@ -491,14 +493,21 @@ yet timed on one). It prints, in order:
 6. `python -m twolayer.bench.gpu_targets OUT`: each target of the issue with the numbers it
    compares (met / not met / not measured) against the published CPU runs
    (`benchmarks/results.json`, `benchmarks/time_to_answer.json`); a smoke run, another size or
-   a partial check is "not measured", never "met".
+   a partial check is "not measured", never "met";
+7. the rest of the default suite, `pytest -m "not slow and not cuda"` (with 8 pytest-xdist
+   workers where xdist is installed; at most `GPU_CHECK_SUITE_TIMEOUT` seconds, default 150):
+   steps 1 and 7 together are the whole default suite, which must pass on a machine with a GPU
+   as on one without (the tests that are not marked `cuda` see no GPU: `tests/devices.py`).
 
 `GPU_CHECK_DEVICE=cpu benchmarks/gpu_check.sh` runs every step on the CPU at tiny sizes (the
-CUDA tests all skip; step 5 checks one paper quick), to check the script itself;
+CUDA tests all skip; step 5 checks one paper quick, step 7 one test file), to check the script
+itself;
 `tests/test_bench_gpu.py` runs the measuring module on the CPU, the script's step accounting
 and install guard, and the targets on doctored result files (each target met, not met, and not
-judged from a smoke or partial run). Last dry run on the CPU (2026-12-04 00:33 UTC, 2 cores):
-the six steps ran with none failing in 66 s, and step 6 judged every target "not measured".
+judged from a smoke or partial run). Last dry run on the CPU (2026-12-04 09:55 UTC, 2 cores):
+the seven steps ran with none failing in 106 s, and step 6 judged every target "not measured".
+The default suite is safe to run in parallel: with pytest-xdist on 2 workers, 1682 passed and
+19 skipped (2 min 5 s, 2 cores).
 
 **Offline install rehearsed** (2026-12-03): `git archive` of main (no `.git`), a fresh venv
 without dask, distributed or submitit, `pip install --no-deps --no-build-isolation --no-index
