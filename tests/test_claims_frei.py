@@ -131,6 +131,39 @@ def test_set_sizes_least_m_against_the_exact_binomial():
     assert F.set_sizes_least_c() > 1e18
 
 
+def test_other_class_bound_is_the_worst_case_of_its_constraints():
+    """Oracle: maximise |<w, mu_other>| / ||w|| numerically (SLSQP from random starts, d = 4,
+    mu = e1, mu_other = e2) under Condition 10's |<w, mu_other>| <= 3 alpha |a_j| and Eq. (20)'s
+    <w, mu> >= t e^-2 alpha |a_j| / 64, both divided by alpha |a_j| (the ratio is scale-free):
+    the maximum equals the closed form at t = 1 and t = 1/(4 alpha)."""
+    from scipy.optimize import minimize
+
+    rng = np.random.default_rng(0)
+    for alpha in (0.25, 0.05, 1e-5):
+        for t, want in zip((1.0, 1 / (4 * alpha)), F.other_class_implied_bounds(alpha)):
+            x_max, y_min = 3.0, t * math.exp(-2) / 64
+            cons = [{"type": "ineq", "fun": lambda w, x=x_max: x - abs(w[1])},
+                    {"type": "ineq", "fun": lambda w, y=y_min: w[0] - y}]
+            best = 0.0
+            for _ in range(20):
+                w0 = np.abs(rng.normal(size=4)) * (x_max + y_min)
+                res = minimize(lambda w: -abs(w[1]) / np.linalg.norm(w), w0, constraints=cons,
+                               method="SLSQP", options={"ftol": 1e-14, "maxiter": 500})
+                if res.success and all(c["fun"](res.x) >= -1e-12 for c in cons):
+                    best = max(best, -res.fun)
+            assert best == pytest.approx(want, rel=1e-6), (alpha, t)
+
+
+def test_other_class_claim_is_outside_where_the_lemmas_do_not_imply_it():
+    """The normalised "near 0" of M3 follows from the lemmas at no t = 1 and at T - 1 only for
+    alpha <= about 1.8e-5: the premises say so, and flip with alpha only at T - 1."""
+    first, late = F.other_class_premises([0.05, 0.25])
+    assert not first[1] and not late[1] and "largest alpha here 0.25" in late[0]
+    first, late = F.other_class_premises([1e-6])
+    assert not first[1] and late[1]
+    assert not F.other_class_premises([2e-5])[1][1] and F.other_class_premises([1.7e-5])[1][1]
+
+
 def test_interval_slope_combine():
     assert interval_outcome((-0.55, -0.45), -0.6, -0.4) == HOLDS
     assert interval_outcome((-0.7, -0.5), -0.6, -0.4) == INCONCLUSIVE
@@ -212,6 +245,8 @@ def test_every_claim_gives_a_complete_verdict(tiny_run):
         "frei2023.section1.affine_chance", "frei2023.section1.linear_chance",
         "frei2023.fig1.boundary", "frei2023.lemma12.needs_small_init",
         "frei2023.lemma4.set_sizes",  # needs C of order 10^18 (set_sizes_least_c)
+        # the normalised reading of Condition 10: implied at no t = 1 (other_class_premises)
+        "frei2023.mechanism.other_class_correlation",
     }
     for v in verdicts:  # every regime is computed and explained
         assert "A1-A7" in v.regime, v.id
@@ -222,6 +257,8 @@ def test_every_claim_gives_a_complete_verdict(tiny_run):
     assert "A6 fails" in by_id(verdicts)["frei2023.lemma12.needs_small_init"].regime
     assert "A1 fails" in by_id(verdicts)["frei2023.section1.linear_chance"].regime
     assert "runs stop at T" in by_id(verdicts)["frei2023.fig1.boundary"].regime
+    assert "imply rho_other(1) <= 0.1" in (
+        by_id(verdicts)["frei2023.mechanism.other_class_correlation"].regime)
 
 
 def test_measured_values_match_the_records(tiny_run):

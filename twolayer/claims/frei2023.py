@@ -12,7 +12,11 @@ and returns ``in_regime`` = "some C > 1 satisfies A1–A7 at every one of them" 
 late-time claims, "the runs stop at T"), with ``regime`` saying the C interval reached per
 setting or, where none exists, which assumptions fail at the least C that (A7) allows
 (:func:`regime_of`). A claim that is also outside for another reason (affine classifiers are
-outside the bias-free model class) says so.
+outside the bias-free model class) says so. Where the claim's own statement needs more than
+A1–A7 with some C, that is computed too: Lemma 4's per-set count needs C of order 10^18
+(:func:`set_sizes_least_c`); M3's normalised "near 0" is a reading of the paper's unnormalised
+Condition 10 that its lemmas imply at no t = 1 and at T − 1 only for α ≤ 1.8·10⁻⁵
+(:func:`other_class_implied_bounds`), so it is outside at every α a setting here uses.
 
 Verdict rules (numeric thresholds are the card's [PROPOSAL] values where it gives one, else
 twolayer's, stated in each bound; none was changed after seeing a verdict):
@@ -248,12 +252,54 @@ def _rec_settings(recs: Sequence[Record]) -> list[tuple[str, dict]]:
 
 
 def regime_of_records(
-    recs: Sequence[Record], least_c: tuple[float, str] | None = None
+    recs: Sequence[Record], least_c: tuple[float, str] | None = None,
+    premises: Sequence[tuple[str, bool]] = (),
 ) -> tuple[bool, str]:
-    """:func:`regime_of` for the settings of records run to T (checked: steps = T)."""
+    """:func:`regime_of` for the settings of records run to T (checked: steps = T), with the
+    claim's own ``premises`` (text, holds) after that one."""
     recs = sorted(recs, key=lambda r: (_d(r), r.config["data"]["n"]))
     at_T = all(_T_of(r) == 1 + round(1 / (4 * _lr(r))) for r in recs)
-    return regime_of(_rec_settings(recs), [("runs stop at T = 1 + 1/(4 alpha)", at_T)], least_c)
+    return regime_of(_rec_settings(recs),
+                     [("runs stop at T = 1 + 1/(4 alpha)", at_T), *premises], least_c)
+
+
+def other_class_implied_bounds(alpha: float) -> tuple[float, float]:
+    """The largest normalised other-class correlation ρ_other = |⟨w_j^(t)/‖w_j^(t)‖, μ_other⟩|
+    of a neuron j ∈ J that the paper's lemmas allow, at t = 1 and at t = 1/(4α) = T − 1 (the
+    last time Lemma 13 states Condition 10 for) [INFERRED, this derivation]:
+
+    - Condition 10: x := |⟨w_j^(t), μ_other⟩| ≤ 3α|a_j| for t ≤ 1/(4α);
+    - y := ⟨w_j^(t), μ⟩ ≥ t·e^{−2}α|a_j|/64 for j ∈ J_μ, by Eq. (20) summed over
+      τ = 0, …, t − 1 (the card states it for τ ≤ T − 1) and ⟨w_j^(0), μ⟩ > 0 (j ∈ J_μ);
+    - μ ⟂ μ_other (orthonormal means), so ‖w_j^(t)‖ ≥ √(x² + y²) and ρ_other ≤ x/√(x² + y²),
+      which grows with x and falls with y: ρ_other(t) ≤ 1/√(1 + (t/(192e²))²), attained by
+      w = y μ + x μ_other at both bounds.
+
+    That is 1 − 2.5·10⁻⁷ at t = 1 whatever α (no bound at all), and 1/√(1 + (1/(768e²α))²)
+    at t = 1/(4α), ≤ 0.1 only for α ≤ 1/(768e²√99) ≈ 1.8·10⁻⁵. The paper states the
+    near-orthogonality unnormalised (Condition 10); the normalised reading "≤ 0.1" follows from
+    its lemmas at no t = 1 and at T − 1 only for such α."""
+    def bound(t: float) -> float:
+        return 1 / math.sqrt(1 + (t / (192 * math.e**2)) ** 2)
+
+    return bound(1.0), bound(1 / (4 * alpha))
+
+
+def other_class_premises(alphas: Sequence[float]) -> list[tuple[str, bool]]:
+    """The regime premises of ``mechanism.other_class_correlation``: the paper's lemmas imply
+    median_J ρ_other ≤ OTHER_NEAR_ZERO at t = 1 (never) and at t = 1/(4α) (for small enough α),
+    by :func:`other_class_implied_bounds` at each setting's α (the largest α decides)."""
+    at_1 = other_class_implied_bounds(1.0)[0]
+    worst = max(alphas)
+    at_T = other_class_implied_bounds(worst)[1]
+    alpha_max = 1 / (768 * math.e**2 * math.sqrt(1 / OTHER_NEAR_ZERO**2 - 1))
+    return [
+        (f"the paper's lemmas imply rho_other(1) <= {OTHER_NEAR_ZERO:g} (Condition 10 with "
+         f"Eq. (20) and mu _|_ mu_other give rho_other(t) <= 1/sqrt(1 + (t/(192 e^2))^2): "
+         f"{1 - at_1:.2g} below 1 at t = 1 for every alpha)", at_1 <= OTHER_NEAR_ZERO),
+        (f"they imply it at t = 1/(4 alpha) = T - 1 (alpha <= {fmt_num(alpha_max)}; largest "
+         f"alpha here {fmt_num(worst)}: bound {at_T:.6g})", at_T <= OTHER_NEAR_ZERO),
+    ]
 
 
 # --------------------------------------------------------------------------------------------
@@ -708,7 +754,8 @@ def check_other_class(runs: Runs) -> Outcome:
         for lab, r in recs.items()
     )
     each = ", ".join(f"{nm}: {o}" for nm, o in zip(names, outs))
-    inside, reg = regime_of_records(list(recs.values()))
+    inside, reg = regime_of_records(list(recs.values()),
+                                    premises=other_class_premises([_lr(r) for r in recs.values()]))
     return outcome(
         res, m,
         f"median_J |rho_other(t)| <= {OTHER_NEAR_ZERO:g} at t = 1 and t = T in every setting "
