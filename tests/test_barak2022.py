@@ -229,6 +229,113 @@ def test_probe_formulas(plugin) -> None:
         float(((f > 0).float() * 2 - 1 != data.y_test_true).float().mean()))
 
 
+# -- the inits ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("n,m", [(30, 100), (20, 10)])
+def test_xavier_init_is_torch_xavier_uniform(plugin, n, m) -> None:
+    """init="xavier" against torch.nn.init.xavier_uniform_ as an independent oracle: fed the
+    same generator state, xavier_uniform_ on a [m, n] weight (fan_in n, fan_out m) draws the
+    same W, and then on a [1, m] weight (fan_in m, fan_out 1) the same second layer u; the
+    bound is sqrt(6/(fan_in + fan_out)) (written out here); the draws fill [-c, c] with variance
+    c^2/3; the biases are 0. PyTorch's default init (bound 1/sqrt(n)) does not pass."""
+    d = plugin["data"]
+    seeds = [3, 4]
+    p = d.init_params(n, m, seeds, init="xavier")
+    c_w, c_u = (6 / (n + m)) ** 0.5, (6 / (m + 1)) ** 0.5
+    assert d.xavier_bound(n, m) == pytest.approx(c_w) and d.xavier_bound(m, 1) == pytest.approx(c_u)
+    for r, s in enumerate(seeds):
+        g = d.gen(s, "init")
+        W = torch.nn.init.xavier_uniform_(torch.empty(m, n), generator=g)
+        u = torch.nn.init.xavier_uniform_(torch.empty(1, m), generator=g)
+        torch.testing.assert_close(p.W[r], W, rtol=0, atol=1e-6)
+        torch.testing.assert_close(p.a[r, :, 0], u[0], rtol=0, atol=1e-6)
+    assert p.b is not None and torch.equal(p.b, torch.zeros(len(seeds), m))
+    assert float(p.W.abs().max()) <= c_w and float(p.a.abs().max()) <= c_u
+    assert float(p.W.abs().max()) > 0.99 * c_w  # 2·m·n draws reach the bound
+    var = float(p.W.double().var())
+    assert var == pytest.approx(c_w ** 2 / 3, rel=0.08), (var, c_w ** 2 / 3)
+    # a large xavier_uniform_ draw from torch itself: the same bound and variance
+    big = torch.nn.init.xavier_uniform_(torch.empty(m, n),
+                                        generator=torch.Generator().manual_seed(0))
+    assert float(big.abs().max()) <= c_w and float(big.abs().max()) > 0.99 * c_w
+    torch_default = d.init_params(n, m, seeds, init="torch")
+    assert not torch.allclose(torch_default.W[0], p.W[0], atol=1e-3)
+    assert float(torch_default.W.abs().max()) == pytest.approx(n ** -0.5, rel=0.02)
+    assert float(torch_default.b.abs().max()) > 0  # PyTorch's biases are not 0
+    with pytest.raises(ValueError, match="unknown init"):
+        d.init_params(n, m, seeds, init="glorot")
+
+
+def test_same_seed_same_weights_and_same_record(plugin) -> None:
+    """The init is seeded per run through the plugin's generators: the same seed gives the same
+    parameters (another seed other ones; run r depends only on its own seed); bias=False drops
+    b but keeps W and u; the same config and seeds give the same record, bit for bit."""
+    d, t = plugin["data"], plugin["train"]
+    a = d.init_params(12, 16, [0, 1, 2], init="xavier")
+    b = d.init_params(12, 16, [0, 1, 2], init="xavier")
+    assert torch.equal(a.W, b.W) and torch.equal(a.a, b.a) and torch.equal(a.b, b.b)
+    other = d.init_params(12, 16, [5, 1, 2], init="xavier")
+    assert not torch.equal(other.W[0], a.W[0]) and torch.equal(other.W[1:], a.W[1:])
+    nob = d.init_params(12, 16, [0, 1, 2], init="xavier", bias=False)
+    assert nob.b is None and torch.equal(nob.W, a.W) and torch.equal(nob.a, a.a)
+    rt = Runtime(device="cpu")
+    r1 = t.run_parity(8, 3, 3, steps=300, every=20, init="xavier", runtime=rt)
+    r2 = t.run_parity(8, 3, 3, steps=300, every=20, init="xavier", runtime=rt)
+    assert r1.config["net"]["init"] == "xavier" and r1.run_id == r2.run_id
+    assert r1.arrays.keys() == r2.arrays.keys()
+    for k in r1.arrays:
+        np.testing.assert_array_equal(r1.arrays[k], r2.arrays[k], err_msg=k)
+    np.testing.assert_array_equal(r1.times, r2.times)
+    r3 = t.run_parity(8, 3, 3, steps=300, every=20, init="torch", runtime=rt)
+    assert r3.run_id != r1.run_id
+    assert not np.array_equal(r3["barak_parity/val_error"], r1["barak_parity/val_error"])
+
+
+def _paper_items(rec, n: int, k: int):
+    """A copy of ``rec`` (tiled to 25 runs) with every item of the paper's setting set except
+    the init, which stays what the record was trained with."""
+    init = rec.config["net"]["init"]
+    return _paper_like(rec, n, k, init=init)
+
+
+def test_grid_and_bias_experiments_train_with_the_papers_init(plugin, monkeypatch) -> None:
+    """The EF1 grid and the C.2 bias experiment train with the paper's default init (Xavier
+    uniform), as their records' configs say; paper_setting then names no init difference, and
+    a grid whose other items are the paper's is inside. The same records' settings with
+    PyTorch's default init (what the grid trained with before) are outside, naming the init
+    alone. The other experiments keep PyTorch's default."""
+    e, c = plugin["experiments"], plugin["claims"]
+    monkeypatch.setenv("BARAK2022_TINY", "1")
+    rt = Runtime(device="cpu")
+    grid = e.grid(True, None, rt)
+    assert grid and {r.config["net"]["init"] for r in grid.values()} == {"xavier"}
+    bias = e.bias(True, None, rt)
+    assert {r.config["net"]["init"] for r in bias.values()} == {"xavier"}
+    early = e.early(True, 2, rt)
+    assert early.config["net"]["init"] == "torch"
+    inside, text = c.paper_setting(grid, whole_grid=True)
+    assert not inside  # tiny n, seeds and budget; but the init is not among the differences
+    differ, match = text.split("; match: ")
+    assert "init" not in differ and "init xavier vs the paper's default xavier" in match
+    rec = next(iter(grid.values()))
+    paper = {f"n={n},k={k}": _paper_items(rec, n, k) for n in (10, 20, 30) for k in (2, 3, 4)}
+    inside, text = c.paper_setting(paper, whole_grid=True)
+    assert inside, text
+    out = c.ef1_solves(FakeRuns({"barak2022.grid": paper}))
+    assert out.in_regime is True and "init xavier" in out.regime
+    old = {key: _paper_items(early, *_nk_of(key)) for key in paper}
+    inside, text = c.paper_setting(old, whole_grid=True)
+    differ = text.split("; match: ")[0]
+    assert not inside and "1 of 15 items differ" in text
+    assert "init torch vs the paper's default xavier" in differ
+    inside, text = c.paper_setting(bias, whole_grid=False, compare_bias=False)
+    assert "init" not in text.split("; match: ")[0]
+
+
+def _nk_of(key: str) -> tuple[int, int]:
+    n, k = (int(x.split("=")[1]) for x in key.split(",")[:2])
+    return n, k
+
+
 # -- claims against doctored records ----------------------------------------------------------
 
 

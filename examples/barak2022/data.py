@@ -25,9 +25,11 @@ The hinge loss ℓ(z) = max(0, 1 − z) of the margin z = y f [INFERRED from "hi
 c_i = ψ(−y_i f_i)·(−y_i s_i) = −y_i s_i 1[y_i f_i < 1] = s_i ∂ℓ_i/∂f (at z = 1: the subgradient
 0, as autograd's relu gives).
 
-Initialisation (``init_params``): PyTorch's ``nn.Linear`` default, W, b ~ U(±1/√n) and
-u ~ U(±1/√r), second layer and biases trained (the card's Xavier-uniform c = √(6/(n+r)) is the
-option ``init="xavier"``; ``init="sign"`` is Theorem 4's w_j ∈ {±1}^n, b = 0, u_j = ±``head``).
+Initialisation (``init_params``): ``init="xavier"``, the paper's default [PAPER: Uniform[−c, c]
+with Xavier c], W ~ U(±√(6/(n+r))), u ~ U(±√(6/(r+1))), b = 0 (the bias init is a [PROPOSAL]:
+the card did not read D.1.2); ``init="torch"``, PyTorch's ``nn.Linear`` default, W, b ~ U(±1/√n)
+and u ~ U(±1/√r); ``init="sign"``, Theorem 4's w_j ∈ {±1}^n, b = 0, u_j = ±``head``. Second
+layer and biases are trained in every init. Which experiment uses which: experiments.py.
 """
 
 from __future__ import annotations
@@ -190,33 +192,60 @@ class ParityStream:
                 yield x[:, c], y[:, c], s
 
 
+def xavier_bound(fan_in: int, fan_out: int) -> float:
+    """Glorot & Bengio's (2010) uniform bound c = √(6 / (fan_in + fan_out)) (gain 1), as
+    ``torch.nn.init.xavier_uniform_`` computes it for a weight matrix [fan_out, fan_in]."""
+    return math.sqrt(6.0 / (fan_in + fan_out))
+
+
+def _uniform(shape: tuple[int, ...], c: float, g: torch.Generator, dtype) -> torch.Tensor:
+    """U(−c, c) i.i.d. from ``g`` (one ``torch.rand`` of ``shape``)."""
+    return (torch.rand(shape, generator=g, dtype=dtype) * 2 - 1) * c
+
+
+INITS = ("xavier", "torch", "sign")
+
+
 def init_params(n: int, m: int, seeds: list[int], bias: bool = True, init: str = "torch",
                 head: float | None = None, dtype=torch.float32) -> Params:
-    """Initial parameters of R = len(seeds) networks f(x) = Σ_j u_j relu(w_j·x + b_j).
+    """Initial parameters of R = len(seeds) networks f(x) = Σ_j u_j relu(w_j·x + b_j): the first
+    layer W [m, n] (fan_in n, fan_out m), biases b [m], the second layer u (twolayer's ``a``,
+    [m, 1]: the weight of a layer with fan_in m and fan_out 1). Run r draws from its own
+    generator ``gen(seeds[r], "init")``, in the order W, then b (``torch`` only), then u; the
+    same seed gives the same parameters, and ``bias=False`` drops b after the draws (the same W
+    and u as with biases).
 
-    "torch": W, b ~ U(±1/√n), u ~ U(±1/√m) (nn.Linear's default); "xavier": W ~ U(±√(6/(n+m))),
-    b = 0, u ~ U(±√(6/(m+1))); "sign": w_j ~ Unif{±1}^n, b = 0, u_j = ±``head`` (default
-    1/(m n), so |f| < 1 at init: Theorem 4's regime) with random signs. The second layer u
-    (twolayer's ``a``) trains in every init.
+    - ``"xavier"`` (the paper's default, [PAPER] "Uniform[−c, c] with Xavier c"): each weight
+      matrix its own Xavier (Glorot) uniform bound c = √(6 / (fan_in + fan_out)):
+      W ~ U(±√(6 / (n + m))) and u ~ U(±√(6 / (m + 1))). Biases b = 0: how the paper set its
+      biases (App. D.1.2) was not read, so this is a [PROPOSAL] — Glorot & Bengio's own choice
+      and what Keras pairs with ``glorot_uniform``; Xavier's c is defined for weight matrices
+      only (``torch.nn.init.xavier_uniform_`` refuses a 1-d tensor). b is trained from 0.
+    - ``"torch"`` (PyTorch's ``nn.Linear`` default): W, b ~ U(±1/√n), u ~ U(±1/√m).
+    - ``"sign"`` (Theorem 4): w_j ~ Unif{±1}^n, b = 0, u_j = ±``head`` (default 1/(m n), so
+      |f| < 1 at init: Theorem 4's regime) with random signs.
+
+    The second layer u trains in every init.
     """
+    if init not in INITS:
+        raise ValueError(f"unknown init {init!r}: one of {', '.join(INITS)}")
     Ws, As, Bs = [], [], []
     for s in seeds:
         g = gen(s, "init")
-        if init == "torch":
-            c = 1.0 / math.sqrt(n)
-            W = (torch.rand(m, n, generator=g, dtype=dtype) * 2 - 1) * c
-            b = (torch.rand(m, generator=g, dtype=dtype) * 2 - 1) * c
-            a = (torch.rand(m, 1, generator=g, dtype=dtype) * 2 - 1) / math.sqrt(m)
-        elif init == "xavier":
-            W = (torch.rand(m, n, generator=g, dtype=dtype) * 2 - 1) * math.sqrt(6 / (n + m))
+        if init == "xavier":
+            W = _uniform((m, n), xavier_bound(n, m), g, dtype)
             b = torch.zeros(m, dtype=dtype)
-            a = (torch.rand(m, 1, generator=g, dtype=dtype) * 2 - 1) * math.sqrt(6 / (m + 1))
-        elif init == "sign":
+            a = _uniform((m, 1), xavier_bound(m, 1), g, dtype)
+        elif init == "torch":
+            c = 1.0 / math.sqrt(n)
+            W = _uniform((m, n), c, g, dtype)
+            b = _uniform((m,), c, g, dtype)
+            # divided, not multiplied by 1/√m: the draws of every earlier record, bit for bit
+            a = (torch.rand(m, 1, generator=g, dtype=dtype) * 2 - 1) / math.sqrt(m)
+        else:  # sign
             W = signs((m, n), g, dtype)
             b = torch.zeros(m, dtype=dtype)
             a = signs((m, 1), g, dtype) * (head if head is not None else 1.0 / (m * n))
-        else:
-            raise ValueError(f"unknown init {init!r}: torch, xavier or sign")
         Ws.append(W)
         As.append(a)
         Bs.append(b)
