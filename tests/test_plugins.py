@@ -345,3 +345,55 @@ def test_simulate_trains_with_a_plugins_loss_by_name(tmp_path, capsys) -> None:
         model.LOSSES.pop("plughinge", None)
         if "plughinge" in config_module._REGISTERED_OBJECTIVES:
             config_module._REGISTERED_OBJECTIVES.remove("plughinge")
+
+
+def _write(root, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text)
+
+
+def test_an_experiments_key_covers_the_modules_it_imports_and_not_the_claims(tmp_path) -> None:
+    """source_closure follows relative imports transitively inside the folder; the digest of a
+    single file is its plain SHA-256 (the keys stored before closures stay valid)."""
+    import hashlib
+
+    from twolayer.experiments import source_closure, source_digest
+
+    _write(tmp_path, {
+        "experiments.py": "from .train import run\nfrom . import experiment_helpers as h\n",
+        "experiment_helpers.py": "X = 1\n",
+        "train.py": "from .data import sample\nfrom . import util\nfrom .sub import mod\n"
+                    "from ..elsewhere import nothing\n",
+        "data.py": "def sample(): return 1\n",
+        "util.py": "", "sub/__init__.py": "", "sub/mod.py": "Y = 2\n",
+        "claims.py": "from .experiments import run\n", "figures.py": "from . import claims\n",
+        "__init__.py": "from . import claims, experiments, figures\n",
+    })
+    got = {p.relative_to(tmp_path).as_posix() for p in source_closure(tmp_path / "experiments.py")}
+    assert got == {"experiments.py", "experiment_helpers.py", "train.py", "data.py", "util.py",
+                   "sub/__init__.py", "sub/mod.py"}
+    alone = tmp_path / "data.py"
+    assert source_digest(alone) == hashlib.sha256(alone.read_bytes()).hexdigest()
+    before = source_digest(tmp_path / "experiments.py")
+    (tmp_path / "claims.py").write_text("from .experiments import run\nRULE = 2\n")
+    (tmp_path / "figures.py").write_text("X = 3\n")
+    assert source_digest(tmp_path / "experiments.py") == before  # verdicts, figures: no retrain
+    (tmp_path / "sub/mod.py").write_text("Y = 3\n")  # reached through train.py: retrain
+    assert source_digest(tmp_path / "experiments.py") != before
+    (tmp_path / "data.py").write_text("def sample(: pass\n")  # unparsable: never a match
+    assert source_digest(tmp_path / "experiments.py") == "unreadable"
+
+
+def test_a_folder_plugins_stored_runs_retrain_when_its_data_code_changes(tmp_path, paper) -> None:
+    pkg = tmp_path / "withdata"
+    _write(pkg, {
+        "__init__.py": "from . import runs  # noqa: F401\n",
+        "values.py": "LO = 1.0\n",
+        "runs.py": PLUGIN.format(paper=paper) + "\nfrom .values import LO  # noqa: E402,F401\n",
+    })
+    load_path(pkg)
+    key = Runs(quick=True, seeds=2).key(f"{paper}.numbers")
+    (pkg / "values.py").write_text("LO = 2.0\n")
+    assert Runs(quick=True, seeds=2).key(f"{paper}.numbers")["source"] != key["source"]

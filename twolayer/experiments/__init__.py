@@ -9,7 +9,9 @@ they ask a :class:`Runs` for an experiment's result by name.
 :class:`Runs` runs each experiment at most once per process and, with a store, at most once
 per *key*: the experiment's name and plan version, the mode (quick or full), the seeds, the
 device type and dtype policy, and a fingerprint of the code that produces runs (every module of
-twolayer except the verdict, plotting and command layers, plus the experiment's own module).
+twolayer except the verdict, plotting and command layers, plus the experiment's own module and
+the modules of its folder that it imports, :func:`source_closure`: a plugin's data or probe code
+is part of its experiments' keys, its claims and figures are not).
 A result stored under the same key is read back (verified) instead of trained; changing a
 verdict rule or a figure retrains nothing, changing the engine or an experiment retrains.
 The default store is ``$TWOLAYER_STORE`` or ``<user cache>/twolayer/store``.
@@ -19,6 +21,7 @@ Paper modules in this package register on import (:data:`PAPERS`).
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import importlib
 import os
@@ -82,6 +85,60 @@ def _file_digest(path: str | os.PathLike[str]) -> str:
         return hashlib.sha256(Path(path).read_bytes()).hexdigest()
     except OSError:
         return "unreadable"
+
+
+def _relative_imports(path: Path) -> set[Path]:
+    """The files of ``path``'s own folder (or its subfolders) that ``path`` imports relatively:
+    ``from .data import x`` → data.py, ``from . import train`` → train.py, ``from .sub import
+    mod`` → sub/__init__.py and sub/mod.py (those that exist). Imports from above the folder
+    (``from ..engine import``) are twolayer's own, covered by :func:`code_fingerprint`."""
+    base = path.parent
+    tree = ast.parse(path.read_bytes(), filename=str(path))
+    found: set[Path] = set()
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.ImportFrom) and node.level == 1):
+            continue
+        target = base.joinpath(*node.module.split(".")) if node.module else base
+        candidates = [target.with_suffix(".py"), target / "__init__.py"] if node.module else []
+        for alias in node.names:
+            candidates += [target / f"{alias.name}.py", target / alias.name / "__init__.py"]
+        found.update(c for c in candidates if c.is_file())
+    return found
+
+
+def source_closure(path: str | os.PathLike[str]) -> list[Path]:
+    """An experiment's own module and every module of its folder that it imports relatively,
+    directly or through one another (a plugin's experiments.py → train.py → data.py), sorted:
+    the code besides twolayer's that produces its runs."""
+    start = Path(path).resolve()
+    seen, todo = {start}, [start]
+    while todo:
+        for dep in _relative_imports(todo.pop()):
+            dep = dep.resolve()
+            if dep not in seen:
+                seen.add(dep)
+                todo.append(dep)
+    return sorted(seen)
+
+
+def source_digest(path: str | os.PathLike[str]) -> str:
+    """SHA-256 of an experiment's :func:`source_closure`: of the file's bytes alone when it
+    imports no sibling (as keys were before closures, so stored runs stay valid), else over
+    each file's path relative to the experiment's folder and its bytes. "unreadable" when a
+    file cannot be read or parsed (then nothing stored under another digest is reused)."""
+    try:
+        files = source_closure(path)
+    except (OSError, SyntaxError, ValueError):
+        return "unreadable"
+    if len(files) == 1:
+        return _file_digest(files[0])
+    base, h = Path(path).resolve().parent, hashlib.sha256()
+    for f in files:
+        try:
+            h.update(os.path.relpath(f, base).encode() + b"\0" + f.read_bytes() + b"\0")
+        except OSError:
+            return "unreadable"
+    return h.hexdigest()
 
 
 @lru_cache(maxsize=1)
@@ -151,7 +208,7 @@ class Runs:
             "device": self.runtime.torch_device.type,
             "format": FORMAT_VERSION,
             "code": code_fingerprint(),
-            "source": _file_digest(exp.source) if exp.source else "",
+            "source": source_digest(exp.source) if exp.source else "",
             "torch": torch.__version__.split("+")[0],
         }
         if getattr(self.runtime, "tf32", False):  # TF32 runs are other numbers (old keys kept)
