@@ -567,3 +567,28 @@ def test_reliance_rises_computes_its_regime_from_the_records(six: Record) -> Non
     v, _ = _judge_six(none, "reliance_rises")
     assert v.verdict == INCONCLUSIVE and not v.in_regime and v.regime_computed
     assert "noisy phase-1 runs at eta > 0: none" in v.regime
+
+
+@pytest.mark.parametrize("name", ["no_accuracy_cost", "survives_controls",
+                                  "label_noise_specific"])
+def test_claims_on_the_effect_share_the_regime_of_reliance_rises(six: Record, name: str) -> None:
+    """Claims 3–5 are about the effect of claim 2, on the same Records: inside only where
+    reliance_rises is (its premise held and measured, the card's setting), outside on the tiny
+    plan's setting with the verdict kept, and inconclusive when claim 2's own measured premise
+    is unmet (here a baseline seed at 0.7 clean accuracy), although the rise itself holds."""
+    flips = [2480, 2510, 2530, 2470, 2500, 2520]
+    card = _flips(_as_card(_planted(six)), 0.5, flips, 5000)
+    v, _ = _judge_six(card, name)
+    assert v.verdict == HOLDS and v.in_regime, v.regime
+    assert "holds at eta in {0.5}" in v.regime and "every item matches" in v.regime
+    v, _ = _judge_six(_planted(six), name)
+    assert v.verdict == HOLDS and not v.in_regime
+    assert "Setting: not the card's [PROPOSAL] analogue" in v.regime
+    values = {k: list(v) * 2 for k, v in records._plant().items()}
+    values[("clean_acc", "keep", 0.0)] = [0.99, 1.00, 0.70, 0.99, 1.00, 0.995]
+    broken = _flips(_as_card(records._doctor(six, values)), 0.5, flips, 5000)
+    assert V.rise_rule(broken, "keep", [0.5])[0] == HOLDS  # the rise is there
+    v, o = _judge_six(broken, name)
+    assert v.verdict == INCONCLUSIVE and not v.in_regime and o.comparisons is None, v
+    assert "premise (reliance_rises holds at some eta): unmet, its own premises unmet" \
+        in v.regime and "(min 0.700" in v.regime

@@ -63,10 +63,13 @@ tolerance).
   setting (as barak2022's ``paper_setting``). Not measured: that each feature alone predicts
   the clean label, since the Records do not store the inputs (the generator builds it so and
   ``tests/test_data_lms.py`` checks it).
-- Premise of claims 3–5: reliance_rises holds at some η (measured on the same Records). When it
-  does not, the three claims are inconclusive with ``in_regime`` False and the measured premise
-  in ``regime`` (their statements are about an effect that was not measured to exist); their
-  comparisons are still reported in the details.
+- Premise of claims 3–5: reliance_rises holds at some η (measured on the same Records), its
+  own measured premises included (:func:`premise`). When it does not, the three claims are
+  inconclusive with ``in_regime`` False and the measured premise in ``regime`` (their
+  statements are about an effect that was not measured to exist); their comparisons are still
+  reported in the details. Their regime also compares the setting with the card's, as claims
+  1–2 do (:func:`with_setting`): they are about the same Records, so a difference marks them
+  outside too, their verdicts kept.
 - no_accuracy_cost (claim 3), k = |η where claim 2 holds|: Δ clean accuracy ≥ −0.01 at each;
   holds if all hold, fails if one fails.
 - survives_controls (claim 4), k = 2·|η where claim 2 holds|: the claim-2 comparisons for the
@@ -557,7 +560,12 @@ def check_reliance_rises(runs: Runs, kind: str) -> Outcome:
 
 def premise(rec: Record, variant: str = "keep") -> tuple[list[float], str]:
     """The η > 0 where reliance_rises holds for ``variant`` (the premise of claims 3–5) and the
-    text of that measurement."""
+    text of that measurement. Where claim 2's own measured premises (:func:`claim_regime`: the
+    baseline learned the task, noisy runs paired with it, flips at rate η) are unmet,
+    reliance_rises is inconclusive, so it holds at no η."""
+    met, _, own, _ = claim_regime(rec, noisy=True)
+    if not met:
+        return [], f"premise (reliance_rises holds at some eta): unmet, its own {own}"
     o, per, k = _rise(rec, variant)
     held = [e for e, v in per.items() if v[0] == HOLDS]
     text = (f"premise (reliance_rises, {k} Holm-corrected comparisons): "
@@ -566,6 +574,13 @@ def premise(rec: Record, variant: str = "keep") -> tuple[list[float], str]:
                    f"eta={e:g}: {v[0]}, dS={v[1].mean:+.3f}, dC={v[2].mean:+.3f}"
                    for e, v in per.items()) + ")"))
     return held, text
+
+
+def with_setting(rec: Record, text: str) -> tuple[bool, str]:
+    """(the setting is the card's analogue, ``text`` followed by :func:`card_setting`'s text):
+    the regime of claims 3–5 is their premise and, as for claims 1–2, the card's setting."""
+    ok, card = card_setting(rec)
+    return ok, f"{text}. Setting: {card}"
 
 
 def _unmet(rec: Record, text: str, bound: str, detail: str, figure: str) -> Outcome:
@@ -606,11 +621,14 @@ def check_no_accuracy_cost(runs: Runs, kind: str) -> Outcome:
         return f"{combine(*[x.outcome for x in ef])} [{_acc_text(ef, wh)}]"
 
     others = _other_arms(rec, gd, rule)
+    card_ok, regime = with_setting(rec, text)
     if not where:
+        if not noise_premise(rec)[0]:  # no paired noisy runs: nothing to compare
+            return _unmet(rec, regime, bound, f"{text}. {others}", FIG_CURVES)
         all_eta = [e for e in etas(rec) if e > 0]
         info = accuracy_family(rec, "keep", all_eta)
-        return _unmet(rec, text, bound, f"{text}; for information, at every eta > 0 (Holm over "
-                      f"{len(all_eta)}): {_acc_text(info, all_eta)}. {others}", FIG_CURVES)
+        return _unmet(rec, regime, bound, f"{text}; for information, at every eta > 0 (Holm "
+                      f"over {len(all_eta)}): {_acc_text(info, all_eta)}. {others}", FIG_CURVES)
     effs = accuracy_family(rec, "keep", where)
     result = combine(*[x.outcome for x in effs])
     worst = min(effs, key=lambda x: x.mean)
@@ -618,7 +636,7 @@ def check_no_accuracy_cost(runs: Runs, kind: str) -> Outcome:
     detail = f"{text}; head kept: {_acc_text(effs, where)}. {others}"
     return outcome(result, worst.mean, bound + f" (k={len(effs)}; CI at the Bonferroni level "
                    f"{family_level(LEVEL, len(effs)):.4f})", worst.ci, used(worst.per_seed),
-                   setting(rec), detail, FIG_CURVES, in_regime=True, regime=text,
+                   setting(rec), detail, FIG_CURVES, in_regime=card_ok, regime=regime,
                    per_seed=worst.per_seed if single else None,
                    threshold=-ACC_TOLERANCE if single else None,
                    direction=">=" if single else None,
@@ -640,11 +658,15 @@ def check_survives_controls(runs: Runs, kind: str) -> Outcome:
     design = ("matched length: the baseline is the eta=0 run trained T1+T2 steps through the "
               "same two calls; weight-norm control: after phase 1, (W, b) rescaled to the "
               "initial Frobenius norm of W, the head a kept as learned")
+    card_ok, regime = with_setting(rec, text)
     if not where:
+        unmet_bound = ("the reliance_rises rule holds for the rescaled runs at some eta where it "
+                       "holds without rescaling")
+        if not noise_premise(rec)[0]:  # no paired noisy runs: nothing to compare
+            return _unmet(rec, regime, unmet_bound, f"{text}; {design}", FIG_ETA)
         all_eta = [e for e in etas(rec) if e > 0]
         _, per, k = rise_rule(rec, "rescale", all_eta)
-        return _unmet(rec, text, "the reliance_rises rule holds for the rescaled runs at some "
-                      "eta where it holds without rescaling",
+        return _unmet(rec, regime, unmet_bound,
                       f"{text}; {design}; for information, rescaled at every eta > 0 "
                       f"(Holm over {k}): {_per_eta_text(per)}. Weight growth in phase 1: "
                       f"{growth}. {ref}", FIG_ETA)
@@ -656,7 +678,7 @@ def check_survives_controls(runs: Runs, kind: str) -> Outcome:
     comps = comparisons_of([x for _, s_eff, c_eff in per.values() for x in (s_eff, c_eff)])
     return outcome(result, es.mean, "rescaled runs, for some eta where reliance_rises holds: "
                    + _rise_bound(k), es.ci, used(es.per_seed), setting(rec) +
-                   f"; best eta={best:g}", detail, FIG_ETA, in_regime=True, regime=text,
+                   f"; best eta={best:g}", detail, FIG_ETA, in_regime=card_ok, regime=regime,
                    comparisons=comps, test="t", rule=rise_verdict)
 
 
@@ -705,16 +727,16 @@ def check_label_noise_specific(runs: Runs, kind: str) -> Outcome:
                      f"{np.nanmean(finfo['sigma']):g} flipping sgn x_0 on "
                      f"{np.nanmean(finfo['s_flip']):.3f} of the points: {frule} (S-rand "
                      f"{_eff(fper[0.0][1])}, conflict {_eff(fper[0.0][2])})")
-    regime = f"{text}; {ctrl}"
+    card_ok, regime = with_setting(rec, f"{text}; {ctrl}")
     if not where:
-        return _unmet(rec, regime, bound, f"{regime}; " + "; ".join(parts), FIG_ETA)
+        return _unmet(rec, regime, bound, f"{text}; {ctrl}; " + "; ".join(parts), FIG_ETA)
     if not (flip_free and matched):
         return outcome(INCONCLUSIVE, es.mean, bound, es.ci, used(es.per_seed), setting(rec),
                        "control premise unmet: " + "; ".join(parts), FIG_ETA, in_regime=False,
                        regime=regime)
     result = {HOLDS: FAILS, FAILS: HOLDS}.get(rule, INCONCLUSIVE)
     return outcome(result, es.mean, bound, es.ci, used(es.per_seed), setting(rec),
-                   "; ".join(parts), FIG_ETA, in_regime=True, regime=regime,
+                   "; ".join(parts), FIG_ETA, in_regime=card_ok, regime=regime,
                    comparisons=comparisons_of([es, ec]), test="t", rule=specific_verdict)
 
 
