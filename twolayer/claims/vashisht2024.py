@@ -266,7 +266,9 @@ def _rise_bound(k: int) -> str:
 def _memorised(rec: Record, eta: float) -> float:
     a = rec.arrays
     sel = (a["phase1/source"] == 0) & np.isclose(a["phase1/eta"], eta)
-    return float(np.nanmean(a["phase1/noisy_fit"][sel]))
+    fit = a["phase1/noisy_fit"][sel]
+    fit = fit[np.isfinite(fit)]  # NaN: a run with no flipped label
+    return float(fit.mean()) if fit.size else float("nan")
 
 
 # --------------------------------------------------------------------------------------------
