@@ -7,21 +7,26 @@ network (f = |x_1 + x_2| − |x_1 − x_2|, four ReLUs) the reverse. Input gradi
 autograd; randomisation and loading against plain loops. Protocol: mixed-η batches equal
 separate draws, rescaling restores the initial norms, GD phases compose (T1 then T2 steps = one
 call of T1 + T2 steps: the matched-length baseline), and the verdict rules say holds for a
-planted effect and fails for none.
+planted effect and fails for none. The regime of clean_simple and reliance_rises is computed
+from the Records (a real tiny study with doctored values, the helpers of
+test_vashisht_records): the measured premises with their values, the card's setting item by
+item, and an unmet premise makes the verdict inconclusive and outside.
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 
 import numpy as np
 import pytest
+import test_vashisht_records as records
 import torch
 
 from twolayer import net
 from twolayer.claims import vashisht2024 as V
-from twolayer.claims.base import CLAIMS, FAILS, HOLDS, INCONCLUSIVE, judge
+from twolayer.claims.base import CLAIMS, FAILS, HOLDS, INCONCLUSIVE, judge, judge_outcome
 from twolayer.config import DataConfig, NetConfig, TrainConfig
 from twolayer.data import sample_dataset
 from twolayer.engine import Runtime, train
@@ -412,3 +417,178 @@ def test_tiny_study_end_to_end():
                  "label_noise_specific"):
         v = judge(CLAIMS[f"vashisht2024.lms.{name}"], runs)
         assert v.verdict in (HOLDS, FAILS, INCONCLUSIVE) and v.paper == "vashisht2024", v
+
+
+# -- the regime of clean_simple and reliance_rises, computed from the Records ------------------
+
+SIX = dataclasses.replace(records.TINY, seeds=6)  # 6 seeds: the card asks for at least 5
+
+
+@pytest.fixture(scope="module")
+def six() -> Record:
+    """A real tiny study (the experiment's own runner), linear + XOR data, 6 seeds."""
+    return E.run_study("linxor", SIX, SIX.sgd, CPU)
+
+
+def _planted(rec: Record) -> Record:
+    """``rec`` with test_vashisht_records' planted values (a simple-feature baseline of clean
+    accuracy 0.99, 1.00, 0.995 and a rise at eta = 0.5), its 3 seeds' values repeated."""
+    return records._doctor(rec, {k: list(v) * 2 for k, v in records._plant().items()})
+
+
+def _as_card(rec: Record) -> Record:
+    """A copy whose stored setting is the card's section 3 (d = 10, 4 slabs, margin 0.1,
+    n = n_test = 5000, H = 100, He init 2/d = 0.2, SGD lr 0.1, batch 64), values written here
+    from the card, not read from the claims module."""
+    out = copy.deepcopy(rec)
+    out.meta["study"]["plan"].update(d=10, slabs=4, margin=0.1, n=5000, n_test=5000, m=100)
+    out.meta["study"]["arm"].update(lr=0.1, batch_size=64)
+    out.config["net"]["init_var"] = 0.2
+    return out
+
+
+def _flips(rec: Record, eta: float, flips: list[int], n: int) -> Record:
+    """The end-of-phase-1 values of the label-noise runs at ``eta`` (seed order) replaced by
+    those of runs that memorised ``flips[r]`` flipped labels of n: every training label fitted
+    (train_acc 1, noisy_fit 1), so the clean-label accuracy is 1 − F/n; F = 0: no flipped
+    label, noisy_fit 0/0 = NaN."""
+    out = copy.deepcopy(rec)
+    a = out.arrays
+    sel = np.flatnonzero((a["phase1/source"] == 0) & np.isclose(a["phase1/eta"], eta))
+    sel = sel[np.argsort(a["phase1/seed"][sel])]
+    assert sel.size == len(flips)
+    for i, f in zip(sel, flips):
+        a["phase1/vashisht/train_acc"][i, -1] = 1.0
+        a["phase1/vashisht/train_acc_true"][i, -1] = 1.0 - f / n
+        a["phase1/noisy_fit"][i] = 1.0 if f else np.nan
+    return out
+
+
+def _exact_ci(k: int, total: int, level: float) -> tuple[float, float]:
+    """Clopper–Pearson by hand from scipy's beta quantiles (the oracle)."""
+    from scipy import stats
+
+    a = (1 - level) / 2
+    return (float(stats.beta.ppf(a, k, total - k + 1)) if k else 0.0,
+            float(stats.beta.ppf(1 - a, k + 1, total - k)) if k < total else 1.0)
+
+
+def _judge_six(rec: Record, name: str):
+    return judge_outcome(CLAIMS[f"vashisht2024.linxor.{name}"], records._runs(rec))
+
+
+def test_clean_simple_computes_its_regime_from_the_records(six: Record) -> None:
+    """Computed, not asserted: the premise "the baseline learned the task" with its measured
+    values, and the setting compared with the card item by item. On the tiny plan the setting
+    differs (outside, the verdict kept); stored as the card's, inside; one item changed, that
+    item is named with both values; a baseline seed at 0.6 clean accuracy makes the claim
+    inconclusive and outside, with no comparisons handed on. (The old check returned no
+    regime: regime_computed False and the registered "inside".)"""
+    rec = _planted(six)
+    v, _ = _judge_six(rec, "clean_simple")
+    assert v.regime_computed and "not computed" not in v.regime, v.regime
+    assert v.verdict == HOLDS and not v.in_regime
+    assert ("premises met (measured on the Records): the baseline learned the task (clean test "
+            "accuracy >= 0.95 at every seed): yes (min 0.990, mean 0.995 over 6 seeds)"
+            in v.regime), v.regime
+    for item in ("d 6 vs the card's 20 (or 10 for speed)", "width 8 vs the card's {100, 512}",
+                 "n 60 vs the card's 5000-20000", "n_test 80 vs the card's 5000",
+                 "batch 20 vs the card's 64-128"):
+        assert item in v.regime.split("; match:")[0], item
+    v, _ = _judge_six(_as_card(rec), "clean_simple")
+    assert v.verdict == HOLDS and v.in_regime and v.regime_computed
+    assert "the card's [PROPOSAL] analogue: every item matches" in v.regime
+    off = _as_card(rec)
+    off.meta["study"]["arm"]["lr"] = 0.2
+    v, _ = _judge_six(off, "clean_simple")
+    assert v.verdict == HOLDS and not v.in_regime
+    assert "1 of 15 items differ; differ: lr 0.2 vs the card's 0.05-0.1; match:" in v.regime
+    assert "first-layer init variance 0.2 vs He 2/d = 0.2" in v.regime.split("; match:")[1]
+    values = {k: list(v) * 2 for k, v in records._plant().items()}
+    values[("clean_acc", "keep", 0.0)] = [0.99, 0.60, 0.995, 0.99, 1.00, 0.995]
+    v, o = _judge_six(_as_card(records._doctor(six, values)), "clean_simple")
+    assert v.verdict == INCONCLUSIVE and not v.in_regime and v.regime_computed, v
+    assert ("premises unmet (measured on the Records): the baseline learned the task (clean "
+            "test accuracy >= 0.95 at every seed): no (min 0.600" in v.regime), v.regime
+    assert "below at seed index 1" in v.regime and v.measured is None
+    assert o.comparisons is None and "S-rand" in v.detail  # reported, not decided
+
+
+def test_reliance_rises_computes_its_regime_from_the_records(six: Record) -> None:
+    """The noisy arm's premises measured on the Record: runs at eta > 0 paired with the
+    baseline, and their flip rate (read off the end-of-phase-1 accuracies) against eta, with
+    its exact interval. Oracles: the flip counts of the tiny study are those of the training
+    labels drawn again with the data module (seed r of run r), the interval from scipy's beta
+    quantiles. Broken premises (labels not flipped, flipped at 0.3 instead of 0.5, a baseline
+    that did not learn, no eta > 0) make it inconclusive and outside; the old check returned
+    no regime and held on each of these records."""
+    rec = _planted(six)
+    drawn = sample_dataset(SIX.data_config("linxor", 0.5), list(range(6)))
+    want = (drawn.y != drawn.y_true).sum(1).numpy()
+    np.testing.assert_array_equal(V.flip_counts(rec, 0.5)[0], want)
+    assert V.flip_counts(rec, 0.5)[1] == SIX.n
+    k, total = int(want.sum()), SIX.n * 6
+    lo, hi = _exact_ci(k, total, 1 - 0.001)
+    assert lo <= 0.5 <= hi
+    v, o = _judge_six(rec, "reliance_rises")
+    assert v.regime_computed and "not computed" not in v.regime, v.regime
+    assert v.verdict == HOLDS and not v.in_regime and o.comparisons is not None
+    assert "premises met" in v.regime and "min 0.990, mean 0.995 over 6 seeds" in v.regime
+    assert "noisy phase-1 runs at eta > 0: eta in {0.5}, each with the baseline's 6 seeds: yes" \
+        in v.regime
+    assert (f"eta inside the exact 0.9990 interval at every eta > 0): yes (eta=0.5: "
+            f"{k / total:.3f} [{lo:.3f}, {hi:.3f}] over 6 of 6 seeds)") in v.regime, v.regime
+    # stored as the card's setting, with memorised runs at n = 5000: inside
+    flips = [2480, 2510, 2530, 2470, 2500, 2520]
+    card = _flips(_as_card(rec), 0.5, flips, 5000)
+    v, _ = _judge_six(card, "reliance_rises")
+    assert v.verdict == HOLDS and v.in_regime, v.regime
+    lo, hi = _exact_ci(sum(flips), 30000, 1 - 0.001)
+    assert f"eta=0.5: {sum(flips) / 30000:.3f} [{lo:.3f}, {hi:.3f}] over 6 of 6 seeds" in v.regime
+    assert "every item matches" in v.regime
+    # broken premises
+    for broken, says in (
+            (_flips(card, 0.5, [0] * 6, 5000), "no (eta=0.5: 0.000"),  # labels never flipped
+            (_flips(card, 0.5, [1500] * 6, 5000), "no (eta=0.5: 0.300")):  # flipped at 0.3
+        v, o = _judge_six(broken, "reliance_rises")
+        assert v.verdict == INCONCLUSIVE and not v.in_regime and v.regime_computed, v
+        assert "premises unmet" in v.regime and o.comparisons is None
+        assert "phase-1 training labels flipped at rate eta" in v.regime
+        assert says in v.regime, v.regime
+    values = {k: list(v) * 2 for k, v in records._plant().items()}
+    values[("clean_acc", "keep", 0.0)] = [0.99, 1.00, 0.70, 0.99, 1.00, 0.995]
+    v, _ = _judge_six(_flips(_as_card(records._doctor(six, values)), 0.5, flips, 5000),
+                      "reliance_rises")
+    assert v.verdict == INCONCLUSIVE and not v.in_regime
+    assert "the baseline learned the task (clean test accuracy >= 0.95 at every seed): no " \
+        "(min 0.700" in v.regime
+    none = copy.deepcopy(card)
+    none.meta["study"]["arm"]["etas"] = [0.0]
+    v, _ = _judge_six(none, "reliance_rises")
+    assert v.verdict == INCONCLUSIVE and not v.in_regime and v.regime_computed
+    assert "noisy phase-1 runs at eta > 0: none" in v.regime
+
+
+@pytest.mark.parametrize("name", ["no_accuracy_cost", "survives_controls",
+                                  "label_noise_specific"])
+def test_claims_on_the_effect_share_the_regime_of_reliance_rises(six: Record, name: str) -> None:
+    """Claims 3–5 are about the effect of claim 2, on the same Records: inside only where
+    reliance_rises is (its premise held and measured, the card's setting), outside on the tiny
+    plan's setting with the verdict kept, and inconclusive when claim 2's own measured premise
+    is unmet (here a baseline seed at 0.7 clean accuracy), although the rise itself holds."""
+    flips = [2480, 2510, 2530, 2470, 2500, 2520]
+    card = _flips(_as_card(_planted(six)), 0.5, flips, 5000)
+    v, _ = _judge_six(card, name)
+    assert v.verdict == HOLDS and v.in_regime, v.regime
+    assert "holds at eta in {0.5}" in v.regime and "every item matches" in v.regime
+    v, _ = _judge_six(_planted(six), name)
+    assert v.verdict == HOLDS and not v.in_regime
+    assert "Setting: not the card's [PROPOSAL] analogue" in v.regime
+    values = {k: list(v) * 2 for k, v in records._plant().items()}
+    values[("clean_acc", "keep", 0.0)] = [0.99, 1.00, 0.70, 0.99, 1.00, 0.995]
+    broken = _flips(_as_card(records._doctor(six, values)), 0.5, flips, 5000)
+    assert V.rise_rule(broken, "keep", [0.5])[0] == HOLDS  # the rise is there
+    v, o = _judge_six(broken, name)
+    assert v.verdict == INCONCLUSIVE and not v.in_regime and o.comparisons is None, v
+    assert "premise (reliance_rises holds at some eta): unmet, its own premises unmet" \
+        in v.regime and "(min 0.700" in v.regime

@@ -151,13 +151,16 @@ def _verdict(rec: Record, name: str) -> str:
 
 
 def test_planted_effect_holds_everywhere(tiny: Record) -> None:
-    """The control of the doctored tests: the planted record satisfies every claim, inside the
-    measured regime, with the seeds that entered the verdict."""
+    """The control of the doctored tests: the planted record satisfies every claim, its
+    measured premises met, with the seeds that entered the verdict."""
     rec = _doctor(tiny, _plant())
     vs = {n: _judge(rec, n) for n in NAMES}
     assert {n: v.verdict for n, v in vs.items()} == dict.fromkeys(NAMES, HOLDS)
     for n in ("no_accuracy_cost", "survives_controls", "label_noise_specific"):
-        assert vs[n].in_regime and "holds at eta in {0.5}" in vs[n].regime, vs[n]
+        # the premise holds; the tiny plan is not the card's setting (d, width, n, 3 seeds, ...):
+        # outside, the verdict kept (inside on the card's setting: test_vashisht.py)
+        assert "holds at eta in {0.5}" in vs[n].regime and not vs[n].in_regime, vs[n]
+        assert "Setting: not the card's [PROPOSAL] analogue" in vs[n].regime
     assert all(v.seeds == 3 for v in vs.values())
     assert "Holm" in vs["reliance_rises"].bound and "Holm" in vs["clean_simple"].bound
 

@@ -44,10 +44,32 @@ tolerance).
 - reliance_rises (claim 2), k = 2·|{η > 0}|: at each η > 0, Δ S-randomised accuracy ≥ δ and
   Δ conflict following ≥ δ; the rise holds at η if both hold and fails at η if either fails
   (its rise is below δ); the claim holds if it holds at some η, fails if it fails at every η.
-- Premise of claims 3–5: reliance_rises holds at some η (measured on the same Records). When it
-  does not, the three claims are inconclusive with ``in_regime`` False and the measured premise
-  in ``regime`` (their statements are about an effect that was not measured to exist); their
-  comparisons are still reported in the details.
+- Regime of claims 1 and 2, computed from the Records (:func:`claim_regime`; audit finding 4,
+  2026-12-04; the rules are [PROPOSAL]). The paper's own setting is unknown to the card, so
+  *inside* means: the premises that make the statement meaningful are measured to hold, and the
+  study's setting is the card's [PROPOSAL] analogue (card section 3, seeds from V10), compared
+  item by item (:func:`card_setting`: complex feature, d, margin, n, n_test, the η grid, width,
+  first-layer bias, trained one-logit head, He initialisation, logistic loss, SGD, lr, batch,
+  seeds; each item that differs is named with both values). Premises: the baseline learned the
+  task, i.e. every seed's clean test accuracy ≥ ``FIT_MIN`` = 0.95 (:func:`baseline_fit`; "the
+  clean network relies on the simple feature" says nothing about a network that did not fit;
+  the level is claim 1's "still classifies"); for claim 2 also noisy phase-1 runs at some
+  η > 0 with the baseline's seeds, whose labels were flipped at rate η: the flip count of each
+  run is read off three stored end-of-phase-1 values (:func:`flip_counts`), and η must lie in
+  the exact interval of the rate pooled over seeds at 1 − 0.001/|η > 0|
+  (:func:`noise_premise`). An unmet premise makes the claim inconclusive and outside, its
+  comparisons reported in the details only (as for claims 3–5). A setting that differs from the
+  card's keeps the verdict, marked outside: a measurement of the statement in a neighbouring
+  setting (as barak2022's ``paper_setting``). Not measured: that each feature alone predicts
+  the clean label, since the Records do not store the inputs (the generator builds it so and
+  ``tests/test_data_lms.py`` checks it).
+- Premise of claims 3–5: reliance_rises holds at some η (measured on the same Records), its
+  own measured premises included (:func:`premise`). When it does not, the three claims are
+  inconclusive with ``in_regime`` False and the measured premise in ``regime`` (their
+  statements are about an effect that was not measured to exist); their comparisons are still
+  reported in the details. Their regime also compares the setting with the card's, as claims
+  1–2 do (:func:`with_setting`): they are about the same Records, so a difference marks them
+  outside too, their verdicts kept.
 - no_accuracy_cost (claim 3), k = |η where claim 2 holds|: Δ clean accuracy ≥ −0.01 at each;
   holds if all hold, fails if one fails.
 - survives_controls (claim 4), k = 2·|η where claim 2 holds|: the claim-2 comparisons for the
@@ -95,6 +117,7 @@ from ..stats import (
     FAILS,
     HOLDS,
     INCONCLUSIVE,
+    clopper_pearson,
     combine,
     exists,
     family_level,
@@ -108,6 +131,20 @@ LEVEL = 0.95  # family-wise level of each claim's Holm-corrected comparisons
 NEAR_HALF = (0.45, 0.55)  # claim 1: "S-randomised accuracy near 0.5"
 C_RAND_MIN = 0.95  # claim 1: the clean network still classifies when C is randomised
 ACC_TOLERANCE = 0.01  # claim 3: "within 1 point"
+FIT_MIN = 0.95  # regime of claims 1-2: the baseline "learned the task" (clean test accuracy)
+FLIP_ALPHA = 0.001  # regime of claim 2: the flip-rate premise's exact intervals, Bonferroni
+# The card's [PROPOSAL] simulator setup (card section 3; V10 for the seeds), item by item: what
+# the records' setting is compared with for the regime of claims 1-2 (none is the paper's)
+CARD_D = (10, 20)  # "d = 20 (or d = 10 for speed)"
+CARD_MARGIN = 0.1  # "x0: linear feature, margin 0.1 (w = 1)"
+CARD_SLABS = 4  # "x1..x4: 5-slab features"
+CARD_N = (5000, 20000)  # "N_train = 5k-20k"
+CARD_N_TEST = 5000  # "N_test = 5k"
+CARD_ETAS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)  # "eta in {0, 0.1, 0.2, 0.3, 0.4, 0.5}"
+CARD_WIDTHS = (100, 512)  # "H in {100, 512}"
+CARD_LR = (0.05, 0.1)  # "SGD, lr 0.05-0.1"
+CARD_BATCH = (64, 128)  # "batch 64-128"
+CARD_SEEDS = 5  # V10: "seeds (>= 5)"
 FIG_ETA = "vashisht2024-eta"
 FIG_CURVES = "vashisht2024-phase2"
 FIG_HIST = "vashisht2024-histograms"
@@ -229,7 +266,187 @@ def _rise_bound(k: int) -> str:
 def _memorised(rec: Record, eta: float) -> float:
     a = rec.arrays
     sel = (a["phase1/source"] == 0) & np.isclose(a["phase1/eta"], eta)
-    return float(np.nanmean(a["phase1/noisy_fit"][sel]))
+    fit = a["phase1/noisy_fit"][sel]
+    fit = fit[np.isfinite(fit)]  # NaN: a run with no flipped label
+    return float(fit.mean()) if fit.size else float("nan")
+
+
+# --------------------------------------------------------------------------------------------
+# Regime of claims 1 and 2: the card's analogue, and the premises measured on the Records
+# --------------------------------------------------------------------------------------------
+
+
+def _within(x: float, lo: float, hi: float) -> bool:
+    return lo - 1e-12 <= x <= hi + 1e-12
+
+
+def card_setting(rec: Record) -> tuple[bool, str]:
+    """Whether the study's setting is the card's [PROPOSAL] analogue (card section 3, seeds from
+    V10), item by item: (every item matches, the text naming each item that differs with both
+    values, then those that match, then what is not compared and why). The items are every
+    value or range the card fixes and the Record stores (``meta["study"]``: plan and arm;
+    ``config``: network, initialisation, loss; the seeds are the baseline's runs); sizes count
+    as items (the card fixes them, as barak2022's ``paper_setting`` counts trials and
+    budget)."""
+    s = rec.meta["study"]
+    pl, arm, kind = s["plan"], s["arm"], s["kind"]
+    net, train = rec.config.get("net", {}), rec.config.get("train", {})
+    d, batch, lr = int(pl["d"]), arm["batch_size"], float(arm["lr"])
+    seeds = int(baseline_runs(rec).size)  # the seeds the verdicts use: the baseline's runs
+    items: list[tuple[bool, str]] = []
+    if kind == "lms":
+        items.append((int(pl["slabs"]) == CARD_SLABS, f"complex feature: {pl['slabs']} 5-slab "
+                      f"coordinates vs the card's {CARD_SLABS} (x1..x4)"))
+    else:
+        items.append((kind == "linxor", f"complex feature: {kind} (an XOR pair x1, x2) vs the "
+                      "card's alternative to the slabs, an XOR pair"))
+    items += [
+        (d in CARD_D, f"d {d} vs the card's 20 (or 10 for speed)"),
+        (math.isclose(float(pl["margin"]), CARD_MARGIN),
+         f"margin {float(pl['margin']):g} vs the card's {CARD_MARGIN:g}"),
+        (_within(int(pl["n"]), *CARD_N), f"n {pl['n']} vs the card's {CARD_N[0]}-{CARD_N[1]}"),
+        (int(pl["n_test"]) == CARD_N_TEST, f"n_test {pl['n_test']} vs the card's {CARD_N_TEST}"),
+        (all(any(math.isclose(float(e), c, abs_tol=1e-12) for c in CARD_ETAS)
+             for e in arm["etas"]),
+         "eta {" + ", ".join(f"{float(e):g}" for e in arm["etas"]) + "} vs the card's grid "
+         "{" + ", ".join(f"{c:g}" for c in CARD_ETAS) + "}"),
+        (int(pl["m"]) in CARD_WIDTHS, f"width {pl['m']} vs the card's {{100, 512}}"),
+        (net.get("bias") is True, f"first-layer bias {'on' if net.get('bias') else 'off'} vs "
+         "the card's on (ReLU(W1 x + b1))"),
+        (net.get("train_second_layer") is True and net.get("outputs", 1) == 1,
+         f"second layer: {net.get('outputs', 1)} output(s), "
+         f"{'trained' if net.get('train_second_layer') else 'not trained'} vs the card's "
+         "trained linear -> one logit"),
+        (net.get("init_var") is not None and math.isclose(float(net["init_var"]), 2.0 / d),
+         f"first-layer init variance {net.get('init_var')} vs He 2/d = {2.0 / d:g}"),
+        (train.get("objective") == "logistic",
+         f"loss {train.get('objective')} vs the card's logistic (a logit output)"),
+        (batch is not None, f"optimiser {'SGD' if batch else 'full-batch GD'} vs the card's "
+         "SGD (both phases)"),
+        (_within(lr, *CARD_LR), f"lr {lr:g} vs the card's {CARD_LR[0]:g}-{CARD_LR[1]:g}"),
+        (batch is not None and _within(int(batch), *CARD_BATCH),
+         f"batch {batch} vs the card's {CARD_BATCH[0]}-{CARD_BATCH[1]}"),
+        (seeds >= CARD_SEEDS, f"seeds {seeds} vs the card's >= {CARD_SEEDS}"),
+    ]
+    same = [t for ok, t in items if ok]
+    differ = [t for ok, t in items if not ok]
+    inside = not differ
+    text = (("the card's [PROPOSAL] analogue: every item matches" if inside else
+             f"not the card's [PROPOSAL] analogue: {len(differ)} of {len(items)} items differ")
+            + (f"; differ: {'; '.join(differ)}" if differ else "")
+            + f"; match: {'; '.join(same) if same else 'none'}"
+            + "; not compared: the feature structure (each feature alone predicts the clean "
+              "label: built so by the generator of this data kind and tested in "
+              "tests/test_data_lms.py; the Records do not store the inputs), the eta runs' noise "
+              "model (i.i.d. flips drawn once, uniformly random labels at eta = 0.5: not in the "
+              "Records; claim 2 measures their flip rate), T1 and T2 (the card fixes neither)")
+    return inside, text
+
+
+def baseline_fit(rec: Record) -> tuple[bool, str]:
+    """Premise of claims 1 and 2: the baseline learned the task, i.e. every seed's clean-trained
+    network classifies at least ``FIT_MIN`` of the clean test points (end of phase 2; a NaN is a
+    lost measurement and does not pass). [PROPOSAL]: the level claim 1 already uses for "still
+    classifies" (``C_RAND_MIN``)."""
+    idx = baseline_runs(rec)
+    acc = final(rec, "clean_acc")[idx]
+    seeds = rec.arrays["phase2/seed"][idx]
+    low = [int(r) for r, a in zip(seeds, acc) if not a >= FIT_MIN]
+    ok = acc.size > 0 and not low
+    text = (f"the baseline learned the task (clean test accuracy >= {FIT_MIN:g} at every seed): "
+            f"{'yes' if ok else 'no'} (" + (
+                f"min {_f(float(np.min(acc)))}, mean {_f(float(np.mean(acc)))} over {acc.size} "
+                "seeds" if acc.size else "no baseline runs")
+            + (f"; below at seed index {', '.join(map(str, low))}" if low else "") + ")")
+    return ok, text
+
+
+def flip_counts(rec: Record, eta: float) -> tuple[np.ndarray, int]:
+    """(per seed, in seed order: the number F of training labels that phase 1's label-noise run
+    at ``eta`` had flipped, NaN where it cannot be read off; n). The Records do not store F,
+    but three stored end-of-phase-1 values determine it: with c_i = 1[ŷ_i = ỹ_i] and the
+    flipped set N (|N| = F, binary labels, so ŷ_i = y_i ⟺ c_i = 0 on N), the accuracy against
+    the clean labels (``train_acc_true``) minus that against the training labels
+    (``train_acc``) is (Σ_N c_i − Σ_N (1 − c_i))/n = F (1 − 2 nf)/n, nf = ``noisy_fit`` (the
+    share of N fitted to its flipped label). So F = n (train_acc_true − train_acc)/(1 − 2 nf),
+    read when the last phase-1 probe time is T1 and the result is within 0.05 of an integer in
+    [0, n] (not at nf = 1/2); nf = NaN means N is empty (F = 0, and the two accuracies agree)."""
+    a = rec.arrays
+    sel = np.flatnonzero((a["phase1/source"] == 0) & np.isclose(a["phase1/eta"], eta))
+    sel = sel[np.argsort(a["phase1/seed"][sel], kind="stable")]
+    n = int(rec.meta["study"]["plan"]["n"])
+    out = np.full(sel.size, np.nan)
+    if sel.size == 0 or int(a["phase1/times"][-1]) != int(rec.meta["study"]["arm"]["T1"]):
+        return out, n
+    ta = a["phase1/vashisht/train_acc"][sel, -1].astype(np.float64)
+    tt = a["phase1/vashisht/train_acc_true"][sel, -1].astype(np.float64)
+    nf = a["phase1/noisy_fit"][sel].astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        est = n * (tt - ta) / (1.0 - 2.0 * nf)
+    est = np.where(np.isnan(nf), np.where(np.abs(tt - ta) * n <= 0.05, 0.0, np.nan), est)
+    near = np.round(est)
+    ok = np.isfinite(est) & (np.abs(est - near) <= 0.05) & (near >= 0) & (near <= n)
+    out[ok] = near[ok]
+    return out, n
+
+
+def noise_premise(rec: Record) -> tuple[bool, bool, str]:
+    """Premises of claim 2 about its noisy arm: (the noisy runs exist: some η > 0, and at each
+    the kept-head runs have the baseline's seeds, so Δ is paired; the flips match η: at every
+    η > 0 the flip rate measured on the Record (:func:`flip_counts`, pooled over the seeds where
+    it reads off) has η inside its exact (Clopper–Pearson) interval at the level
+    1 − ``FLIP_ALPHA``/|η > 0| (flips are i.i.d. at rate η, so F summed over seeds is
+    Binomial(R n, η)); the text)."""
+    pos = [e for e in etas(rec) if e > 0]
+    if not pos:
+        return False, False, ("noisy phase-1 runs at eta > 0: none (the study's eta are {"
+                              + ", ".join(f"{e:g}" for e in etas(rec)) + "})")
+    seed = rec.arrays["phase2/seed"]
+    base = seed[baseline_runs(rec)]
+    unpaired = [e for e in pos if not np.array_equal(seed[runs_of(rec, "keep", e)], base)]
+    runs_ok = base.size > 0 and not unpaired
+    runs_text = ("noisy phase-1 runs at eta > 0: eta in {" + ", ".join(f"{e:g}" for e in pos)
+                 + f"}}, each with the baseline's {base.size} seeds: "
+                 + ("yes" if runs_ok else "no (" + "; ".join(
+                     f"eta={e:g}: seed index {seed[runs_of(rec, 'keep', e)].tolist()} vs the "
+                     f"baseline's {base.tolist()}" for e in unpaired) + ")"))
+    level = 1.0 - FLIP_ALPHA / len(pos)
+    flips_ok, parts = True, []
+    for e in pos:
+        counts, n = flip_counts(rec, e)
+        got = counts[np.isfinite(counts)]
+        if got.size == 0:
+            flips_ok = False
+            parts.append(f"eta={e:g}: not measurable at any of {counts.size} seeds")
+            continue
+        k, total = int(got.sum()), n * got.size
+        lo, hi = clopper_pearson(k, total, level)
+        flips_ok = flips_ok and lo <= e <= hi
+        parts.append(f"eta={e:g}: {k / total:.3f} [{lo:.3f}, {hi:.3f}] over {got.size} of "
+                     f"{counts.size} seeds")
+    flips_text = ("phase-1 training labels flipped at rate eta (measured at the end of phase 1, "
+                  f"pooled over seeds; eta inside the exact {level:.4f} interval at every eta "
+                  f"> 0): {'yes' if flips_ok else 'no'} (" + "; ".join(parts) + ")")
+    return runs_ok, flips_ok, f"{runs_text}; {flips_text}"
+
+
+def claim_regime(rec: Record, noisy: bool) -> tuple[bool, bool, str, str]:
+    """The regime of claim 1 (``noisy`` False) or 2 (True): (premises met, inside, the
+    premises' text, the regime text: premises and setting).
+    Premises, measured on the Record: the baseline learned the task (:func:`baseline_fit`);
+    for claim 2 also the noisy runs exist, paired with the baseline, with flips at rate η
+    (:func:`noise_premise`). Inside: the premises are met and the setting is the card's
+    analogue (:func:`card_setting`)."""
+    fit_ok, fit_text = baseline_fit(rec)
+    met, parts = fit_ok, [fit_text]
+    if noisy:
+        runs_ok, flips_ok, noise_text = noise_premise(rec)
+        met = met and runs_ok and flips_ok
+        parts.append(noise_text)
+    card_ok, card_text = card_setting(rec)
+    premises = f"premises {'met' if met else 'unmet'} (measured on the Records): " + "; ".join(
+        parts)
+    return met, met and card_ok, premises, f"{premises}. Setting: {card_text}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -287,11 +504,15 @@ def check_clean_simple(runs: Runs, kind: str) -> Outcome:
               f"{_f(c_eff.ci[1])}] (>= {C_RAND_MIN}: {c_eff.outcome}); conflict following "
               f"{final(rec, 'conflict_follow')[base].mean():.3f}, attribution share of C "
               f"{final(rec, 'attribution_c')[base].mean():.3f}; {_other_arms(rec, gd, rule)}")
-    return outcome(result, s_lo.mean,
-                   f"S-rand >= {lo} and <= {hi} and C-rand >= {C_RAND_MIN} (3 one-sided t-tests "
-                   f"over seeds, Holm-corrected at family-wise 95%; CI at the Bonferroni level "
-                   f"{family_level(LEVEL, 3):.4f})",
-                   s_lo.ci, used(s_lo.per_seed), setting(rec), detail, FIG_CURVES,
+    bound = (f"S-rand >= {lo} and <= {hi} and C-rand >= {C_RAND_MIN} (3 one-sided t-tests over "
+             f"seeds, Holm-corrected at family-wise 95%; CI at the Bonferroni level "
+             f"{family_level(LEVEL, 3):.4f})")
+    met, inside, premises, regime = claim_regime(rec, noisy=False)
+    if not met:
+        return _unmet(rec, regime, bound, f"{premises}; for information, the comparisons "
+                      f"({result}): {detail}", FIG_CURVES)
+    return outcome(result, s_lo.mean, bound, s_lo.ci, used(s_lo.per_seed), setting(rec), detail,
+                   FIG_CURVES, in_regime=inside, regime=regime,
                    comparisons=comparisons_of(effs), test="t")
 
 
@@ -301,6 +522,11 @@ def _rise(rec: Record, variant: str = "keep"):
 
 def check_reliance_rises(runs: Runs, kind: str) -> Outcome:
     rec, gd = _studies(runs, kind)
+    met, inside, premises, regime = claim_regime(rec, noisy=True)
+    if not noise_premise(rec)[0]:  # no paired noisy runs: there is no rise to compute
+        return _unmet(rec, regime, f"for some eta > 0: d >= {MIN_RISE:g} for S-rand and for "
+                      "conflict following (paired per seed), Holm-corrected one-sided t-tests",
+                      premises, FIG_ETA)
     result, per, k = _rise(rec)
     best = max(per, key=lambda e: per[e][1].mean)
     _, es, _ = per[best]
@@ -325,14 +551,23 @@ def check_reliance_rises(runs: Runs, kind: str) -> Outcome:
 
     detail = (f"head kept: {_per_eta_text(per)}. {'; '.join(extra)}. "
               f"{_other_arms(rec, gd, rule)}")
-    return outcome(result, es.mean, "for some eta > 0: " + _rise_bound(k), es.ci,
-                   used(es.per_seed), setting(rec) + f"; best eta={best:g}", detail, FIG_ETA,
-                   comparisons=comps, test="t", rule=rise_verdict)
+    bound = "for some eta > 0: " + _rise_bound(k)
+    if not met:
+        return _unmet(rec, regime, bound, f"{premises}; for information, the comparisons "
+                      f"({result}): {detail}", FIG_ETA)
+    return outcome(result, es.mean, bound, es.ci, used(es.per_seed),
+                   setting(rec) + f"; best eta={best:g}", detail, FIG_ETA, in_regime=inside,
+                   regime=regime, comparisons=comps, test="t", rule=rise_verdict)
 
 
 def premise(rec: Record, variant: str = "keep") -> tuple[list[float], str]:
     """The η > 0 where reliance_rises holds for ``variant`` (the premise of claims 3–5) and the
-    text of that measurement."""
+    text of that measurement. Where claim 2's own measured premises (:func:`claim_regime`: the
+    baseline learned the task, noisy runs paired with it, flips at rate η) are unmet,
+    reliance_rises is inconclusive, so it holds at no η."""
+    met, _, own, _ = claim_regime(rec, noisy=True)
+    if not met:
+        return [], f"premise (reliance_rises holds at some eta): unmet, its own {own}"
     o, per, k = _rise(rec, variant)
     held = [e for e, v in per.items() if v[0] == HOLDS]
     text = (f"premise (reliance_rises, {k} Holm-corrected comparisons): "
@@ -343,8 +578,17 @@ def premise(rec: Record, variant: str = "keep") -> tuple[list[float], str]:
     return held, text
 
 
+def with_setting(rec: Record, text: str) -> tuple[bool, str]:
+    """(the setting is the card's analogue, ``text`` followed by :func:`card_setting`'s text):
+    the regime of claims 3–5 is their premise and, as for claims 1–2, the card's setting."""
+    ok, card = card_setting(rec)
+    return ok, f"{text}. Setting: {card}"
+
+
 def _unmet(rec: Record, text: str, bound: str, detail: str, figure: str) -> Outcome:
-    """Inconclusive, outside: the claim is about an effect that was not measured to exist."""
+    """Inconclusive, outside: a premise of the claim (the effect claims 3-5 are about, or a
+    measured premise of claims 1-2) was not measured to hold, so its statement says nothing
+    here; the comparisons are only reported in ``detail``."""
     seeds = used(final(rec, "s_rand_acc")[baseline_runs(rec)])
     return outcome(INCONCLUSIVE, None, bound, None, seeds, setting(rec),
                    "premise unmet: " + detail, figure, in_regime=False, regime=text)
@@ -379,11 +623,14 @@ def check_no_accuracy_cost(runs: Runs, kind: str) -> Outcome:
         return f"{combine(*[x.outcome for x in ef])} [{_acc_text(ef, wh)}]"
 
     others = _other_arms(rec, gd, rule)
+    card_ok, regime = with_setting(rec, text)
     if not where:
+        if not noise_premise(rec)[0]:  # no paired noisy runs: nothing to compare
+            return _unmet(rec, regime, bound, f"{text}. {others}", FIG_CURVES)
         all_eta = [e for e in etas(rec) if e > 0]
         info = accuracy_family(rec, "keep", all_eta)
-        return _unmet(rec, text, bound, f"{text}; for information, at every eta > 0 (Holm over "
-                      f"{len(all_eta)}): {_acc_text(info, all_eta)}. {others}", FIG_CURVES)
+        return _unmet(rec, regime, bound, f"{text}; for information, at every eta > 0 (Holm "
+                      f"over {len(all_eta)}): {_acc_text(info, all_eta)}. {others}", FIG_CURVES)
     effs = accuracy_family(rec, "keep", where)
     result = combine(*[x.outcome for x in effs])
     worst = min(effs, key=lambda x: x.mean)
@@ -391,7 +638,7 @@ def check_no_accuracy_cost(runs: Runs, kind: str) -> Outcome:
     detail = f"{text}; head kept: {_acc_text(effs, where)}. {others}"
     return outcome(result, worst.mean, bound + f" (k={len(effs)}; CI at the Bonferroni level "
                    f"{family_level(LEVEL, len(effs)):.4f})", worst.ci, used(worst.per_seed),
-                   setting(rec), detail, FIG_CURVES, in_regime=True, regime=text,
+                   setting(rec), detail, FIG_CURVES, in_regime=card_ok, regime=regime,
                    per_seed=worst.per_seed if single else None,
                    threshold=-ACC_TOLERANCE if single else None,
                    direction=">=" if single else None,
@@ -413,11 +660,15 @@ def check_survives_controls(runs: Runs, kind: str) -> Outcome:
     design = ("matched length: the baseline is the eta=0 run trained T1+T2 steps through the "
               "same two calls; weight-norm control: after phase 1, (W, b) rescaled to the "
               "initial Frobenius norm of W, the head a kept as learned")
+    card_ok, regime = with_setting(rec, text)
     if not where:
+        unmet_bound = ("the reliance_rises rule holds for the rescaled runs at some eta where it "
+                       "holds without rescaling")
+        if not noise_premise(rec)[0]:  # no paired noisy runs: nothing to compare
+            return _unmet(rec, regime, unmet_bound, f"{text}; {design}", FIG_ETA)
         all_eta = [e for e in etas(rec) if e > 0]
         _, per, k = rise_rule(rec, "rescale", all_eta)
-        return _unmet(rec, text, "the reliance_rises rule holds for the rescaled runs at some "
-                      "eta where it holds without rescaling",
+        return _unmet(rec, regime, unmet_bound,
                       f"{text}; {design}; for information, rescaled at every eta > 0 "
                       f"(Holm over {k}): {_per_eta_text(per)}. Weight growth in phase 1: "
                       f"{growth}. {ref}", FIG_ETA)
@@ -429,7 +680,7 @@ def check_survives_controls(runs: Runs, kind: str) -> Outcome:
     comps = comparisons_of([x for _, s_eff, c_eff in per.values() for x in (s_eff, c_eff)])
     return outcome(result, es.mean, "rescaled runs, for some eta where reliance_rises holds: "
                    + _rise_bound(k), es.ci, used(es.per_seed), setting(rec) +
-                   f"; best eta={best:g}", detail, FIG_ETA, in_regime=True, regime=text,
+                   f"; best eta={best:g}", detail, FIG_ETA, in_regime=card_ok, regime=regime,
                    comparisons=comps, test="t", rule=rise_verdict)
 
 
@@ -478,16 +729,16 @@ def check_label_noise_specific(runs: Runs, kind: str) -> Outcome:
                      f"{np.nanmean(finfo['sigma']):g} flipping sgn x_0 on "
                      f"{np.nanmean(finfo['s_flip']):.3f} of the points: {frule} (S-rand "
                      f"{_eff(fper[0.0][1])}, conflict {_eff(fper[0.0][2])})")
-    regime = f"{text}; {ctrl}"
+    card_ok, regime = with_setting(rec, f"{text}; {ctrl}")
     if not where:
-        return _unmet(rec, regime, bound, f"{regime}; " + "; ".join(parts), FIG_ETA)
+        return _unmet(rec, regime, bound, f"{text}; {ctrl}; " + "; ".join(parts), FIG_ETA)
     if not (flip_free and matched):
         return outcome(INCONCLUSIVE, es.mean, bound, es.ci, used(es.per_seed), setting(rec),
                        "control premise unmet: " + "; ".join(parts), FIG_ETA, in_regime=False,
                        regime=regime)
     result = {HOLDS: FAILS, FAILS: HOLDS}.get(rule, INCONCLUSIVE)
     return outcome(result, es.mean, bound, es.ci, used(es.per_seed), setting(rec),
-                   "; ".join(parts), FIG_ETA, in_regime=True, regime=regime,
+                   "; ".join(parts), FIG_ETA, in_regime=card_ok, regime=regime,
                    comparisons=comparisons_of([es, ec]), test="t", rule=specific_verdict)
 
 
