@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from twolayer import plugins
 from twolayer.cli import main
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "extending.md"
@@ -123,6 +124,42 @@ def test_recipe_4_a_streaming_data_kind(tmp_path, capsys) -> None:
     points = load(spec).points()
     assert [p.config.data.radius for p in points] == [1.0, 2.0]
     assert all(p.config.data.kind == "sphere-xor" for p in points)
+
+
+def test_a_sweeps_stored_points_retrain_when_its_plugin_changes(tmp_path) -> None:
+    """A sweep point's code fingerprint includes the spec's plugins: a resume reuses the points
+    while the plugin is unchanged (also copied elsewhere), trains them again once it is edited."""
+    from sweep_helpers import InProcess
+
+    from twolayer.sweep import run_sweep
+    from twolayer.sweep.spec import load
+    from twolayer.sweep.store import Store, current_code
+
+    plain = current_code()
+    assert "+" not in plain  # no plugin named: twolayer's code alone, as before
+    f = tmp_path / "my_data_kind.py"
+    f.write_text(blocks()["my_data_kind.py"])
+    spec = tmp_path / "sphere.toml"
+    spec.write_text('plugins = ["my_data_kind.py"]\nseeds = 1\n[base]\ndata.kind = "sphere-xor"\n'
+                    "data.d = 6\ndata.n = 40\ndata.n_test = 20\nnet.m = 8\n"
+                    "train.batch_size = 10\ntrain.steps = 5\n[axes]\ndata.radius = [1.0, 2.0]\n")
+    sp = load(spec)
+    with_plugin = current_code()
+    assert with_plugin.startswith(plain + "+")
+    store = Store(tmp_path / "out")
+    assert run_sweep(sp, store, InProcess()).trained == 2
+    again = run_sweep(sp, store, InProcess())
+    assert (again.trained, again.skipped) == (0, 2)
+    copy = tmp_path / "elsewhere"  # the same plugin at another path: the same fingerprint
+    copy.mkdir()
+    (copy / "my_data_kind.py").write_text(f.read_text())
+    os.environ[plugins.PLUGIN_ENV] = str(copy / "my_data_kind.py")
+    assert current_code() == with_plugin
+    os.environ[plugins.PLUGIN_ENV] = str(f)
+    f.write_text(f.read_text() + "\n# an edit of the data kind's code\n")
+    assert current_code() != with_plugin
+    third = run_sweep(sp, store, InProcess())
+    assert (third.trained, third.other_code) == (2, 2)
 
 
 def test_a_broken_plugin_exits_2_naming_file_and_line(tmp_path, capsys) -> None:

@@ -14,11 +14,12 @@ Layout of a store directory::
 
 Every file is written atomically (temporary file or directory, then rename), so a killed sweep
 leaves complete records or none; a record present and intact is a point done, provided the code
-that trained it is this code: every record carries the fingerprint of the twolayer code that
-produced it (``meta["code"]``, :func:`current_code`; a failure its ``"code"``), and a point
-stored by other code (an upgrade, an edit of the engine) or by a version that did not record it
-is trained again (:func:`twolayer.sweep.run_sweep` says how many). The same point in
-two specs (same canonical config) is the same record. The records are a
+that trained it is this code: every record carries the fingerprint of the twolayer code (and of
+the spec's plugins) that produced it (``meta["code"]``, :func:`current_code`; a failure its
+``"code"``), and a point stored by other code (an upgrade, an edit of the engine or of a
+plugin) or by a version that did not record it is trained again
+(:func:`twolayer.sweep.run_sweep` says how many). The same point in two specs (same canonical
+config) is the same record. The records are a
 :class:`twolayer.store.RecordStore` (identity = the point's config, address = its run id): every
 read is verified, and a damaged record (truncated, edited, of another format, or whose config no
 longer hashes to its run id) is moved to ``quarantine/`` with one warning line and its point is
@@ -53,14 +54,21 @@ _CODE: str | None = None
 
 
 def current_code() -> str:
-    """The fingerprint of this process's twolayer run code
-    (:func:`twolayer.experiments.code_fingerprint`, computed once per process)."""
+    """The fingerprint of the code that trains this sweep's points: twolayer's run code
+    (:func:`twolayer.experiments.code_fingerprint`, computed once per process), followed by
+    ``+`` and the fingerprint of the spec's plugins where it names any
+    (:func:`twolayer.plugins.plugins_fingerprint` of the paths in ``TWOLAYER_PLUGINS``, which
+    the spec sets and the workers inherit): editing a plugin's data kind or probe trains its
+    points again."""
     global _CODE
     if _CODE is None:
         from ..experiments import code_fingerprint
 
         _CODE = code_fingerprint()
-    return _CODE
+    from ..plugins import env_plugin_paths, plugins_fingerprint
+
+    extra = plugins_fingerprint(env_plugin_paths())
+    return f"{_CODE}+{extra}" if extra else _CODE
 
 
 class Store:
