@@ -131,45 +131,13 @@ def load_path(path: str | Path) -> Plugin:
     return plugin
 
 
-def plugin_files(path: str | Path) -> list[Path]:
-    """The source of the plugin at ``path``: the ``.py`` file, or every ``.py`` file under the
-    folder, sorted."""
-    p = Path(path).expanduser().resolve()
-    return sorted(p.rglob("*.py")) if p.is_dir() else [p]
-
-
-def plugins_fingerprint(paths: list[str] | tuple[str, ...]) -> str:
-    """SHA-256 (16 hex digits) over the plugins at ``paths``: each plugin digested by its files'
-    paths relative to it and their bytes (:func:`plugin_files`), the digests sorted, so the
-    same plugins at other absolute paths (a cluster's workers) give the same value; "" for no
-    path. All of a plugin's code counts (a sweep cannot tell its run code from its claims)."""
-    digests = []
-    for path in dict.fromkeys(paths):
-        root = Path(path).expanduser().resolve()
-        h = hashlib.sha256()
-        for f in plugin_files(root):
-            rel = f.name if f == root else f.relative_to(root).as_posix()
-            try:
-                h.update(rel.encode() + b"\0" + f.read_bytes() + b"\0")
-            except OSError:
-                h.update(rel.encode() + b"\0unreadable\0")
-        digests.append(h.hexdigest())
-    if not digests:
-        return ""
-    return hashlib.sha256("\n".join(sorted(digests)).encode()).hexdigest()[:16]
-
-
-def env_plugin_paths() -> list[str]:
-    """The plugin paths named in :data:`PLUGIN_ENV` (a sweep's spec sets it)."""
-    import os
-
-    return [p for p in os.environ.get(PLUGIN_ENV, "").split(os.pathsep) if p]
-
-
 def load_env_plugins() -> None:
     """Load the plugins named in :data:`PLUGIN_ENV` (in a sweep's worker process)."""
-    for path in env_plugin_paths():
-        load_path(path)
+    import os
+
+    for path in os.environ.get(PLUGIN_ENV, "").split(os.pathsep):
+        if path:
+            load_path(path)
 
 
 def load_entry_points() -> list[Plugin]:

@@ -29,6 +29,7 @@ trained again.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
@@ -53,21 +54,55 @@ SUMMARY_METRICS = (
 _CODE: str | None = None
 
 
+def plugin_files(path: str | Path) -> list[Path]:
+    """The source of the plugin at ``path``: the ``.py`` file, or every ``.py`` file under the
+    folder, sorted."""
+    p = Path(path).expanduser().resolve()
+    return sorted(p.rglob("*.py")) if p.is_dir() else [p]
+
+
+def plugins_fingerprint(paths: Iterable[str]) -> str:
+    """SHA-256 (16 hex digits) over the plugins at ``paths``: each plugin digested by its files'
+    paths relative to it and their bytes (:func:`plugin_files`), the digests sorted, so the
+    same plugins at other absolute paths (a cluster's workers) give the same value; "" for no
+    path. All of a plugin's code counts (a sweep cannot tell its run code from its claims).
+    (Here, not in :mod:`twolayer.plugins`: that module is part of the code fingerprint.)"""
+    digests = []
+    for path in dict.fromkeys(paths):
+        root = Path(path).expanduser().resolve()
+        h = hashlib.sha256()
+        for f in plugin_files(root):
+            rel = f.name if f == root else f.relative_to(root).as_posix()
+            try:
+                h.update(rel.encode() + b"\0" + f.read_bytes() + b"\0")
+            except OSError:
+                h.update(rel.encode() + b"\0unreadable\0")
+        digests.append(h.hexdigest())
+    if not digests:
+        return ""
+    return hashlib.sha256("\n".join(sorted(digests)).encode()).hexdigest()[:16]
+
+
+def spec_plugin_paths() -> list[str]:
+    """The plugin paths named in ``TWOLAYER_PLUGINS`` (:data:`twolayer.plugins.PLUGIN_ENV`: a
+    spec's ``plugins`` set it, and the workers inherit it)."""
+    from ..plugins import PLUGIN_ENV
+
+    return [p for p in os.environ.get(PLUGIN_ENV, "").split(os.pathsep) if p]
+
+
 def current_code() -> str:
     """The fingerprint of the code that trains this sweep's points: twolayer's run code
     (:func:`twolayer.experiments.code_fingerprint`, computed once per process), followed by
     ``+`` and the fingerprint of the spec's plugins where it names any
-    (:func:`twolayer.plugins.plugins_fingerprint` of the paths in ``TWOLAYER_PLUGINS``, which
-    the spec sets and the workers inherit): editing a plugin's data kind or probe trains its
-    points again."""
+    (:func:`plugins_fingerprint` of :func:`spec_plugin_paths`): editing a plugin's data kind or
+    probe trains its points again."""
     global _CODE
     if _CODE is None:
         from ..experiments import code_fingerprint
 
         _CODE = code_fingerprint()
-    from ..plugins import env_plugin_paths, plugins_fingerprint
-
-    extra = plugins_fingerprint(env_plugin_paths())
+    extra = plugins_fingerprint(spec_plugin_paths())
     return f"{_CODE}+{extra}" if extra else _CODE
 
 
