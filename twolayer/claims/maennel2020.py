@@ -552,7 +552,7 @@ def depth_premise(recs: dict[str, Record]) -> tuple[bool, str]:
     "later layers" whose specialisation the statement is about; a two-layer network's only
     layer after the first is its output head, which every fine-tuning variant replaces."""
     parts, ok = [], bool(recs)
-    for task, rec in recs.items():
+    for task, rec in sorted(recs.items()):  # sorted: the store keeps no part order
         n, text = hidden_layers(rec)
         ok = ok and n is not None and n >= MIN_HIDDEN
         parts.append(f"{task}: {text}")
@@ -573,7 +573,7 @@ def check_later_layers(runs: Runs) -> Outcome:
     return outcome(  # seeds 0: no per-seed value enters
         INCONCLUSIVE, None, "not measured (no check of later-layer specialisation)",
         None, 0, "the fine-tuned networks of the transfer Records (tasks "
-        + ", ".join(recs) + ")",
+        + ", ".join(sorted(recs)) + ")",
         ("premise unmet: " if not ok else "") + "not measured: " + (
             "the networks of the transfer Records have no hidden layer after the first to "
             "specialise; their only layer after the first is the output head, which every "
