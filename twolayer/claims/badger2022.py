@@ -5,10 +5,38 @@ logged numbers come from the author's public code and data [SECONDARY]; the stab
 measurement is [INFERRED]. The paper's own setting (ConvNets and ResNet18 on CIFAR-10) is not a
 two-layer network: every claim here is checked on the card's [PROPOSAL] analogue (Gaussian
 clusters, a one-hidden-layer ReLU network), so each is registered ``decides=False``: reported
-apart, marked *proposal*, and left out of ``twolayer check``'s exit status. There is no theorem
-and hence no regime to compute: ``in_regime`` is the registration's, and says so. The
-settings, plans and runs are in :mod:`twolayer.experiments.badger2022`; the checks here only
-read its Records (through ``objective_runs`` and friends) and never train.
+apart, marked *proposal*, and left out of ``twolayer check``'s exit status. The settings,
+plans and runs are in :mod:`twolayer.experiments.badger2022`; the checks here only read its
+Records (through ``objective_runs`` and friends) and never train.
+
+Regime, computed from the Records (audit finding 4; the rules are [PROPOSAL], as in
+:mod:`twolayer.claims.vashisht2024`). The paper has no theorem and its own setting is not a
+two-layer network, so *inside* means two things, both measured on the Records the claim reads:
+
+1. The premises that make the statement meaningful hold (:func:`regime_of`). Memorisation
+   (claims 1, 2): the memorise runs memorised, i.e. kept the ascended set near chance, Acc_A at
+   the last probe below 1/K + ``LEARNED`` = 0.15 at every seed and fraction (:func:`memorised`;
+   at f = 0 the gate need never open, so "the ascent was on" is reported, not required).
+   Generalisation (claims 1 and 4 down, normal training at f = 1; claim 5, normal training over
+   2E epochs): hold-out accuracy ≥ 1/K + 0.05 at every seed (:func:`generalised`). Claim 2: the
+   sweep has both ends (f = 1 and f = 0) and the pure-noise end is random: normal training's
+   mean hold-out accuracy at f = 0 within 0.05 of chance (:func:`at_chance`). Claim 3 (both
+   bases, at the probe time the gap is read): at every width and N the random inputs are random
+   and the structured ones generalise (:func:`size_premises`). C2′: each gate held the ascended
+   set down to its target, Acc_A(T) ≤ τ + ``GATE_TOL`` = 0.05 at every seed. Claim 5: memorising
+   lost generalisation, hold-out after memorising below normal training's at the same step by
+   more than ``NEAR`` at every seed (else there is nothing to restore). A NaN (a diverged run)
+   does not pass. An unmet premise makes the claim inconclusive and outside; its comparisons
+   are reported in the detail only (:func:`judged`).
+2. The Records' setting is the card's [PROPOSAL] analogue (card section 5; seeds from G10),
+   compared item by item (:func:`card_setting`: K, d, n per set, width, optimiser, lr, batch,
+   epochs, the chance gate, the f grid (claim 2), the N grid, widths and hold-out size
+   (claim 3), the target gates (C2′), seeds). Each item that differs is named with both values;
+   a difference keeps the verdict, marked outside. The data generator and the network's bias,
+   initialisation and head are not in the Records and are not compared.
+
+``c4.matched_sensitivity`` keeps its own computed regime (card G7: train accuracies matched
+within ±0.02).
 
 Verdict rules ([PROPOSAL]; :mod:`twolayer.stats`). Every claim names the comparisons it makes;
 each is a one-sided test of per-seed statistics against a bound, and the k comparisons inside a

@@ -10,7 +10,10 @@ The paper's networks are not two-layer networks and its claims here are empirica
 alignment theorem is unknown), so, like badger2022's, every claim is registered
 ``decides=False``: reported apart, marked *proposal*, and left out of ``twolayer check``'s exit
 status (since 2026-12-04; docs/verdict_audit.md finding 8). The regime (the measured premises:
-the networks learned their labels, pre-training grew the first layer) is still computed.
+the networks learned their labels, pre-training grew the first layer) is still computed; for
+``b4.later_layers`` (not measured) it is the depth of the transfer Records' networks, read off
+their config and stored arrays (:func:`hidden_layers`), against the ≥ 2 hidden layers that
+"later layers" needs (card: depth caveat).
 
 Statistics (issue #17): B1 judges the floor-subtracted ratio q = (M_data − F_data)/(M_rand −
 F_rand) of the pooled ΔW (F: empirical sampling floors at the pooled sample size), and its
