@@ -106,7 +106,8 @@ MATCH_F = 0.25  # claim 4: the primary fraction (card pilot: both objectives rea
 MATCH_TOL = 0.02  # claim 4's premise (card G7): train accuracies matched within ±0.02
 FALLBACK_LEVELS = (0.8, 0.7, 0.6, 0.5)  # claim 4: reported (not judged) if 0.9 is never reached
 NEAR = 0.05  # claim 5: hold-out within 0.05 of normal training's counts as "recovered"
-# Regime ([PROPOSAL], fixed before the full plan's values were read; module docstring)
+# Regime ([PROPOSAL], levels fixed before the full plan's values were read; module docstring;
+# the memorisation premise was first "the ascent gate opened": docs/papers/badger2022.md)
 LEARNED = 0.05  # "generalised": hold-out >= 1/K + 0.05; "random": mean within 0.05 of 1/K
 GATE_TOL = 0.05  # C2': a gate at target tau held the ascended set down: Acc_A(T) <= tau + 0.05
 # The card's [PROPOSAL] simulator setup (card section 5; G10 for the seeds), item by item
