@@ -182,17 +182,22 @@ def break_c2p(v: xb.ObjectiveRuns) -> None:  # the final train accuracy falls wi
 
 
 def break_sizes(v: xb.ObjectiveRuns) -> None:  # random inputs: the gap shrinks with N
+    # inside the claim's premises: f = 0 hold-out at chance, f = 1 hold-out above chance
     N = int(v.extra["N"])
-    set_(v, "normal/acc_train", np.ones_like(ramp(v)))
-    hold = np.zeros_like(ramp(v))
-    hold[0] = np.log2(N) / 10  # f = 0 (random): hold-out rises with N, the gap falls
+    train, hold = np.ones_like(ramp(v)), np.zeros_like(ramp(v))
+    train[0], hold[0] = 1.0 - np.log2(N) / 20, 0.1  # f = 0 (random): the gap falls with N
     hold[1] = 1.0 - np.log2(N) / 20  # f = 1 (structured): the gap grows with N
+    set_(v, "normal/acc_train", train)
     set_(v, "normal/acc_holdout", hold + jitter(v))
 
 
 def break_c5(v: xb.ObjectiveRuns) -> None:  # after the switch: hold-out at chance (0.1)
     if v.run_id.endswith("/switch"):
         set_(v, "normal/acc_holdout", 0.1 + jitter(v) + 0 * ramp(v))
+    if v.run_id.endswith("/memorise"):  # premise: memorising lost generalisation (0.2 < 0.8)
+        set_(v, "normal/acc_holdout", 0.2 + jitter(v) + 0 * ramp(v))
+    if v.run_id.endswith("/normal"):
+        set_(v, "normal/acc_holdout", 0.8 + jitter(v) + 0 * ramp(v))
 
 
 DOCTOR = {  # claim → (experiment, part or None, edit)
@@ -306,15 +311,18 @@ def hold_c5(v: xb.ObjectiveRuns) -> None:  # hold-out 0.8 after the switch and u
     # each arm gets its own small per-seed wobble: with the same values in both arms the
     # per-seed difference is exactly 0, a zero-width interval that decides nothing
     wobble = 2e-3 * _C5_WOBBLE.standard_normal((1, v.seeds, 1))
-    set_(v, "normal/acc_holdout", 0.8 + jitter(v) + wobble + 0 * ramp(v))
+    # premise: memorising lost generalisation (hold-out 0.2 after memorising, 0.8 under normal)
+    base = 0.2 if v.run_id.endswith("/memorise") else 0.8
+    set_(v, "normal/acc_holdout", base + jitter(v) + wobble + 0 * ramp(v))
 
 
 def hold_sizes(v: xb.ObjectiveRuns) -> None:  # the paper's trends: random gap up, structured down
+    # inside the claim's premises: f = 0 hold-out at chance, f = 1 hold-out above chance
     N = int(v.extra["N"])
-    set_(v, "normal/acc_train", np.ones_like(ramp(v)))
-    hold = np.zeros_like(ramp(v))
-    hold[0] = 1.0 - np.log2(N) / 20
-    hold[1] = np.log2(N) / 10
+    train, hold = np.ones_like(ramp(v)), np.zeros_like(ramp(v))
+    train[0], hold[0] = 0.3 + np.log2(N) / 20, 0.1  # f = 0 (random): the gap grows with N
+    hold[1] = np.log2(N) / 10  # f = 1 (structured): the gap shrinks with N
+    set_(v, "normal/acc_train", train)
     set_(v, "normal/acc_holdout", hold + jitter(v))
 
 
@@ -399,3 +407,169 @@ def test_every_claim_is_a_proposal_setting_outside_the_exit_status() -> None:
     from twolayer.claims.base import CLAIMS
 
     assert BADGER and all(CLAIMS[c].decides is False for c in BADGER)
+
+
+# ---- regime: computed from the Records (premises measured, setting against the card's §5) ----
+
+
+def _judge_with(tiny, tmp_path: Path, cid: str, edit) -> object:  # type: ignore[no-untyped-def]
+    """The verdict of ``cid`` on the tiny Records, the claim's experiment doctored by ``edit``
+    (every part of a dict result, each by ``edit(view)``)."""
+    name = HOLD[cid][0]
+    result = tiny[name]
+    if isinstance(result, Record):
+        result = doctored(result, edit)
+    else:
+        result = {k: doctored(r, edit) for k, r in result.items()}
+    return judge(CLAIMS[cid], runs_with(tmp_path, {**tiny, name: result}))
+
+
+REGIME_CLAIMS = sorted(c for c in BADGER if c != "badger2022.c4.matched_sensitivity")
+
+
+@pytest.mark.parametrize("cid", REGIME_CLAIMS)
+def test_regime_is_computed_and_names_the_tiny_plans_values(cid, tiny, tmp_path) -> None:
+    """On the tiny plan the regime is computed (not the registered value): it names its
+    premises and compares the setting with the card's section 5 item by item, and the tiny plan
+    (n = 150 per set, m = 64; claim 3: N {100, 200}, widths {16, 64}) is not the card's analogue
+    (N = 2000 per set, H = 512): outside, whatever the verdict."""
+    v = judge(CLAIMS[cid], runs_with(tmp_path, dict(tiny)))
+    assert v.regime_computed, v.regime
+    assert not v.regime.startswith("not computed"), v.regime
+    assert "premises met" in v.regime or "premises unmet" in v.regime, v.regime
+    assert "Setting: not the card's [PROPOSAL] analogue" in v.regime, v.regime
+    assert v.in_regime is False
+    tiny_plan = xb.PLANS["tiny"]
+    if "sizes" in cid:
+        assert "N {100, 200} vs the card's {500, 1000, 2000, 4000}" in v.regime
+        assert "widths {16, 64} vs the card's H = 512" in v.regime
+    else:
+        assert f"n {tiny_plan.n} per set (T, A, H) vs the card's 2000" in v.regime
+        assert f"width {tiny_plan.m} vs the card's H = 512" in v.regime
+    assert "seeds 2 vs the card's >= 5" in v.regime  # the tiny plan's 2 seeds
+
+
+def test_regime_quotes_the_measured_premise_values(tiny, tmp_path) -> None:
+    """The premise texts carry the values read off the Records (recomputed here from the raw
+    arrays, not from the check): claim 1's ascended-set accuracy of the memorise runs and hold-out
+    accuracy of normal training at f = 1, at the last probe time."""
+    rec = tiny["badger2022.objectives"]
+    r = xb.objective_runs(rec)
+    i = r.fractions.index(1.0)
+    acc_a = rec.arrays["memorise_chance/acc_ascended"].reshape(len(r.fractions), r.seeds, -1)
+    hold = rec.arrays["normal/acc_holdout"].reshape(len(r.fractions), r.seeds, -1)
+    v = judge(CLAIMS["badger2022.c1.memorise_slower"], runs_with(tmp_path, dict(tiny)))
+    assert f"Acc_A min {acc_a[i, :, -1].min():.3f}" in v.regime, v.regime
+    assert f"max {acc_a[i, :, -1].max():.3f}" in v.regime
+    assert f"(min {hold[i, :, -1].min():.3f}" in v.regime, v.regime
+
+
+def _unlearned_normal(v: xb.ObjectiveRuns) -> None:  # normal training at chance on the hold-out
+    set_(v, "normal/acc_holdout", 0.1 + jitter(v) + 0 * ramp(v))
+
+
+def _generalising_memorise(v: xb.ObjectiveRuns) -> None:  # memorise fits A: it generalised
+    set_(v, "memorise_chance/acc_ascended", 0.6 + jitter(v) + 0 * ramp(v))
+
+
+def _signal_in_noise(v: xb.ObjectiveRuns) -> None:  # f = 0 inputs predict the hold-out labels
+    hold = v.get("normal/acc_holdout").copy()
+    hold[v.fractions.index(0.0)] = 0.5
+    set_(v, "normal/acc_holdout", hold)
+
+
+def _random_not_random(v: xb.ObjectiveRuns) -> None:  # sizes: f = 0 hold-out at 0.5
+    hold_sizes(v)
+    hold = v.get("normal/acc_holdout").copy()
+    hold[0] = 0.5
+    set_(v, "normal/acc_holdout", hold)
+
+
+def _gate_not_held(v: xb.ObjectiveRuns) -> None:  # the 0.25 gate lets A reach 0.6
+    hold_c2p(v)
+    set_(v, f"{xb.gate_name(0.25)}/acc_ascended", 0.6 + jitter(v) + 0 * ramp(v))
+
+
+def _nothing_lost(v: xb.ObjectiveRuns) -> None:  # memorising kept the hold-out at 0.8
+    hold_c5(v)
+    if v.run_id.endswith("/memorise"):
+        set_(v, "normal/acc_holdout", 0.8 + jitter(v) + 0 * ramp(v))
+
+
+def _then(*edits):  # type: ignore[no-untyped-def]
+    def edit(v: xb.ObjectiveRuns) -> None:
+        for e in edits:
+            e(v)
+    return edit
+
+
+BREAK_PREMISE = {  # claim → (premise words in the regime, edit: the HOLD record, one premise off)
+    "badger2022.c1.memorise_slower": [
+        ("memorise runs memorised", _then(hold_c1, _generalising_memorise)),
+        ("normal training (f=1) generalised", _then(hold_c1, _unlearned_normal))],
+    "badger2022.c2.noise_helps": [
+        ("memorise runs memorised", _then(hold_c2, _generalising_memorise)),
+        ("pure-noise input (f=0, normal training) is random", _then(hold_c2, _signal_in_noise))],
+    "badger2022.c3.sizes_epochs": [("random inputs (f=0) are random", _random_not_random)],
+    "badger2022.c3.sizes_steps": [("random inputs (f=0) are random", _random_not_random)],
+    "badger2022.c4.normal_drives_down": [
+        ("normal training (f=1) generalised", _then(hold_c4_down, _unlearned_normal))],
+    "badger2022.c2p.target_gates": [("held the ascended set down", _gate_not_held)],
+    "badger2022.c5.switch_recovers": [("memorising lost generalisation", _nothing_lost)],
+}
+
+
+def test_every_regime_claim_has_a_premise_breaking_record() -> None:
+    assert sorted(BREAK_PREMISE) == REGIME_CLAIMS
+
+
+@pytest.mark.parametrize("cid, words, edit",
+                         [(c, w, e) for c, cases in sorted(BREAK_PREMISE.items())
+                          for w, e in cases])
+def test_a_broken_premise_makes_the_claim_inconclusive_outside(cid, words, edit, tiny,
+                                                               tmp_path) -> None:
+    """The record that makes the claim hold meets its premises; the same record with one
+    premise broken gives inconclusive, outside, that premise marked "no" and the comparisons
+    (which would hold) reported in the detail only."""
+    ok = _judge_with(tiny, tmp_path / "ok", cid, HOLD[cid][2])
+    assert ok.verdict == "holds" and ok.regime_computed, (ok.verdict, ok.regime)
+    assert ok.regime.startswith("premises met") and f"{words}" in ok.regime, ok.regime
+    v = _judge_with(tiny, tmp_path / "broken", cid, edit)
+    assert v.verdict == "inconclusive" and v.in_regime is False and v.regime_computed
+    assert v.regime.startswith("premises unmet"), v.regime
+    assert _answer(v.regime, words) == "no", v.regime
+    assert _answer(ok.regime, words) == "yes", ok.regime
+    assert v.measured is None and "for information, the comparisons (holds)" in v.detail
+
+
+def _answer(regime: str, words: str) -> str:
+    """The "yes" or "no" that follows the premise named by ``words`` in a regime text."""
+    rest = regime.split(words, 1)[1]
+    at = {a: rest.find(f": {a} (") for a in ("yes", "no")}
+    found = {a: i for a, i in at.items() if i >= 0}
+    return min(found, key=found.get) if found else ""
+
+
+def _card_plan(v: xb.ObjectiveRuns) -> None:
+    """The card's section 5 values typed in from the card (N = 2000 per set, H = 512, SGD lr
+    0.02, batch 100, 300 epochs), and normal training that fits at once (claim 1 holds)."""
+    hold_c1(v)
+    v.config = copy.deepcopy(v.config)
+    v.config["plan"].update(n=2000, m=512, lr=0.02, batch=100, epochs=300, optimizer="sgd")
+
+
+def test_the_cards_setting_is_inside_and_one_differing_item_is_named(tiny, tmp_path) -> None:
+    """A Record whose plan is the card's analogue (and 8 seeds) is inside; the same with lr
+    0.01 keeps its verdict (holds) and is outside, the regime quoting both values."""
+    cid = "badger2022.c1.memorise_slower"
+    v = _judge_with(tiny, tmp_path / "card", cid, _card_plan)
+    assert v.verdict == "holds" and v.in_regime is True, v.regime
+    assert "every item matches" in v.regime
+
+    def off(view: xb.ObjectiveRuns) -> None:
+        _card_plan(view)
+        view.config["plan"]["lr"] = 0.01
+
+    w = _judge_with(tiny, tmp_path / "lr", cid, off)
+    assert w.verdict == "holds" and w.in_regime is False, w.regime
+    assert "1 of 10 items differ; differ: lr 0.01 vs the card's 0.02;" in w.regime, w.regime

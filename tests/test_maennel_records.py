@@ -27,8 +27,9 @@ another, built from inside the claim's regime:
   ``fig5.unscaled_fastest`` over four references) fail when one comparison is made slower and
   hold when every comparison is made faster.
 
-``maennel2020.b4.later_layers`` is not measurable in a two-layer net (always inconclusive) and
-has no Record to doctor.
+``maennel2020.b4.later_layers`` is not measured (always inconclusive); its regime is computed
+from the transfer Records: the networks' number of hidden layers, which must be at least 2 for
+"later layers" (one here: outside; a Record doctored to two hidden layers: inside).
 """
 
 from __future__ import annotations
@@ -408,3 +409,40 @@ def test_every_claim_is_a_proposal_setting_outside_the_exit_status() -> None:
 
     ids = [c for c in CLAIMS if c.startswith("maennel2020.")]
     assert len(ids) >= 16 and all(CLAIMS[c].decides is False for c in ids)
+
+
+def _deeper(rec: Record) -> None:
+    """The Record of a network with two hidden layers (widths m, m/2): the config lists them and
+    the head reads the second (static/a [R, m/2, K])."""
+    m = int(rec.config["net"]["m"])
+    rec.config["net"] = {**rec.config["net"], "widths": [m, m // 2]}
+    rec.arrays["static/a"] = rec.arrays["static/a"][:, : m // 2].copy()
+
+
+def _head_mismatch(rec: Record) -> None:
+    """The config says one hidden layer of m, but the head reads m/2 units: not determined."""
+    m = int(rec.config["net"]["m"])
+    rec.arrays["static/a"] = rec.arrays["static/a"][:, : m // 2].copy()
+
+
+def test_later_layers_regime_is_computed_from_the_transfer_records(small_runs, tmp_path):
+    """B4's regime is the measured depth of the transfer Records' networks (it was registered
+    as outside): the small plan's networks have one hidden layer of m units (read from the
+    config and the stored arrays) → outside; doctored to two hidden layers → inside; a head
+    that does not read the config's width → not determined, outside. Inconclusive throughout
+    (no check of later-layer specialisation exists)."""
+    runs, _ = small_runs
+    cid = "maennel2020.b4.later_layers"
+    recs = runs.get("maennel2020.transfer")
+    m = int(next(iter(recs.values())).config["net"]["m"])
+    v = judge(CLAIMS[cid], _doctor(runs, tmp_path / "plain", {}))
+    assert v.regime_computed and v.in_regime is False and v.verdict == "inconclusive"
+    assert f"1 hidden layer (widths [{m}]" in v.regime and ": no (" in v.regime, v.regime
+    for task in recs:
+        assert f"{task}: 1 hidden layer" in v.regime
+    deep = judge(CLAIMS[cid], _doctor(runs, tmp_path / "deep", {"transfer": _deeper}, "*"))
+    assert deep.regime_computed and deep.in_regime is True, deep.regime
+    assert f"2 hidden layers (widths [{m}, {m // 2}]" in deep.regime
+    assert deep.verdict == "inconclusive" and deep.measured is None
+    odd = judge(CLAIMS[cid], _doctor(runs, tmp_path / "odd", {"transfer": _head_mismatch}, "*"))
+    assert odd.in_regime is False and "not determined by the Record" in odd.regime, odd.regime

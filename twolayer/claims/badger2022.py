@@ -5,10 +5,38 @@ logged numbers come from the author's public code and data [SECONDARY]; the stab
 measurement is [INFERRED]. The paper's own setting (ConvNets and ResNet18 on CIFAR-10) is not a
 two-layer network: every claim here is checked on the card's [PROPOSAL] analogue (Gaussian
 clusters, a one-hidden-layer ReLU network), so each is registered ``decides=False``: reported
-apart, marked *proposal*, and left out of ``twolayer check``'s exit status. There is no theorem
-and hence no regime to compute: ``in_regime`` is the registration's, and says so. The
-settings, plans and runs are in :mod:`twolayer.experiments.badger2022`; the checks here only
-read its Records (through ``objective_runs`` and friends) and never train.
+apart, marked *proposal*, and left out of ``twolayer check``'s exit status. The settings,
+plans and runs are in :mod:`twolayer.experiments.badger2022`; the checks here only read its
+Records (through ``objective_runs`` and friends) and never train.
+
+Regime, computed from the Records (audit finding 4; the rules are [PROPOSAL], as in
+:mod:`twolayer.claims.vashisht2024`). The paper has no theorem and its own setting is not a
+two-layer network, so *inside* means two things, both measured on the Records the claim reads:
+
+1. The premises that make the statement meaningful hold (:func:`regime_of`). Memorisation
+   (claims 1, 2): the memorise runs memorised, i.e. kept the ascended set near chance, Acc_A at
+   the last probe below 1/K + ``LEARNED`` = 0.15 at every seed and fraction (:func:`memorised`;
+   at f = 0 the gate need never open, so "the ascent was on" is reported, not required).
+   Generalisation (claims 1 and 4 down, normal training at f = 1; claim 5, normal training over
+   2E epochs): hold-out accuracy ≥ 1/K + 0.05 at every seed (:func:`generalised`). Claim 2: the
+   sweep has both ends (f = 1 and f = 0) and the pure-noise end is random: normal training's
+   mean hold-out accuracy at f = 0 within 0.05 of chance (:func:`at_chance`). Claim 3 (both
+   bases, at the probe time the gap is read): at every width and N the random inputs are random
+   and the structured ones generalise (:func:`size_premises`). C2′: each gate held the ascended
+   set down to its target, Acc_A(T) ≤ τ + ``GATE_TOL`` = 0.05 at every seed. Claim 5: memorising
+   lost generalisation, hold-out after memorising below normal training's at the same step by
+   more than ``NEAR`` at every seed (else there is nothing to restore). A NaN (a diverged run)
+   does not pass. An unmet premise makes the claim inconclusive and outside; its comparisons
+   are reported in the detail only (:func:`judged`).
+2. The Records' setting is the card's [PROPOSAL] analogue (card section 5; seeds from G10),
+   compared item by item (:func:`card_setting`: K, d, n per set, width, optimiser, lr, batch,
+   epochs, the chance gate, the f grid (claim 2), the N grid, widths and hold-out size
+   (claim 3), the target gates (C2′), seeds). Each item that differs is named with both values;
+   a difference keeps the verdict, marked outside. The data generator and the network's bias,
+   initialisation and head are not in the Records and are not compared.
+
+``c4.matched_sensitivity`` keeps its own computed regime (card G7: train accuracies matched
+within ±0.02).
 
 Verdict rules ([PROPOSAL]; :mod:`twolayer.stats`). Every claim names the comparisons it makes;
 each is a one-sided test of per-seed statistics against a bound, and the k comparisons inside a
@@ -78,6 +106,20 @@ MATCH_F = 0.25  # claim 4: the primary fraction (card pilot: both objectives rea
 MATCH_TOL = 0.02  # claim 4's premise (card G7): train accuracies matched within ±0.02
 FALLBACK_LEVELS = (0.8, 0.7, 0.6, 0.5)  # claim 4: reported (not judged) if 0.9 is never reached
 NEAR = 0.05  # claim 5: hold-out within 0.05 of normal training's counts as "recovered"
+# Regime ([PROPOSAL], levels fixed before the full plan's values were read; module docstring;
+# the memorisation premise was first "the ascent gate opened": docs/papers/badger2022.md)
+LEARNED = 0.05  # "generalised": hold-out >= 1/K + 0.05; "random": mean within 0.05 of 1/K
+GATE_TOL = 0.05  # C2': a gate at target tau held the ascended set down: Acc_A(T) <= tau + 0.05
+# The card's [PROPOSAL] simulator setup (card section 5; G10 for the seeds), item by item
+CARD_K, CARD_D = 10, 30  # "10-class Gaussian clusters in d = 30"
+CARD_N = 2000  # "three disjoint sets of N = 2,000 each"
+CARD_M = 512  # "H = 512"
+CARD_LR, CARD_BATCH, CARD_EPOCHS = 0.02, 100, 300  # "SGD lr 0.02, batch 100, 300 epochs"
+CARD_GATE = 0.11  # "1[acc_anti >= 0.11]"
+CARD_FRACTIONS = (1.0, 0.75, 0.5, 0.25, 0.1, 0.0)  # full sweep "f in {1, 0.75, ..., 0}"
+CARD_SIZES = (500, 1000, 2000, 4000)  # full sweep "N in {500, 1k, 2k, 4k}"
+CARD_TARGETS = (0.2, 0.25, 0.5)  # "target-threshold variants (gate at 0.2, 0.25, 0.5)"
+CARD_SEEDS = 5  # G10: "seeds (>= 5)"
 
 
 # --------------------------------------------------------------------------------------------
@@ -206,6 +248,176 @@ def sign_needed(comparisons, k: int) -> str:  # type: ignore[no-untyped-def]
 
 
 # --------------------------------------------------------------------------------------------
+# Regime: premises measured on the Records, setting compared with the card's §5 analogue
+# --------------------------------------------------------------------------------------------
+
+
+def _all(values: np.ndarray, ok) -> bool:  # type: ignore[no-untyped-def]
+    """Every value finite and ``ok`` (a NaN is a lost measurement and does not pass)."""
+    v = np.asarray(values, dtype=float)
+    return bool(v.size) and bool(np.all(np.isfinite(v) & ok(v)))
+
+
+def _span(values: np.ndarray) -> str:
+    v = np.asarray(values, dtype=float)
+    fin = v[np.isfinite(v)]
+    if fin.size == 0:
+        return f"no finite value of {v.size}"
+    return (f"min {fin.min():.3f}, mean {fin.mean():.3f}, max {fin.max():.3f} over {v.size} "
+            f"seeds" + (f" ({v.size - fin.size} NaN)" if fin.size < v.size else ""))
+
+
+def _yes(ok: bool) -> str:
+    return "yes" if ok else "no"
+
+
+def memorised(runs: ObjectiveRuns, fractions: tuple[float, ...]) -> tuple[bool, str]:
+    """Premise of the memorisation claims (1, 2): the memorise runs memorised, i.e. they did not
+    generalise to the ascended set A, whose accuracy the objective holds at chance: Acc_A at the
+    last probe time below 1/K + ``LEARNED`` at every seed and fraction of ``fractions`` (the
+    complement of :func:`generalised`; card C2: the author's ascended sets end at 0.089-0.124).
+    The share of epochs with the ascent switched on is reported: at f = 0 no ascent is needed
+    (nothing generalises), so it is not a premise."""
+    acc = runs.get("memorise_chance/acc_ascended")[:, :, -1]
+    on = runs.get("memorise_chance/gate_on")[:, :, -1]
+    parts, ok = [], True
+    for f in fractions:
+        a = acc[runs.fi(f)]
+        ok = ok and _all(a, lambda x: x < CHANCE + LEARNED)
+        parts.append(f"f={f:g}: Acc_A {_span(a)}, ascent on in a share "
+                     f"{float(np.mean(on[runs.fi(f)])):.3f} of the epochs (mean)")
+    return ok, (f"the memorise runs memorised (ascended-set accuracy < 1/K + {LEARNED:g} = "
+                f"{CHANCE + LEARNED:.2f} at the last probe at every seed): {_yes(ok)} ("
+                + "; ".join(parts) + ")")
+
+
+def generalised(hold: np.ndarray, what: str) -> tuple[bool, str]:
+    """Premise: ``what`` generalised, i.e. its hold-out accuracy (per seed) is at least chance
+    + ``LEARNED`` at every seed."""
+    ok = _all(hold, lambda x: x >= CHANCE + LEARNED)
+    return ok, (f"{what} generalised (hold-out accuracy >= 1/K + {LEARNED:g} = "
+                f"{CHANCE + LEARNED:.2f} at every seed): {_yes(ok)} ({_span(hold)})")
+
+
+def at_chance(hold: np.ndarray, what: str) -> tuple[bool, str]:
+    """Premise: the inputs of ``what`` carry no generalisable signal, i.e. its hold-out accuracy
+    (mean over seeds) lies within ``LEARNED`` of chance 1/K."""
+    v = np.asarray(hold, dtype=float)
+    m = float(np.mean(v)) if v.size else float("nan")
+    ok = bool(np.isfinite(m) and abs(m - CHANCE) <= LEARNED)
+    return ok, (f"{what} is random (mean hold-out accuracy within {LEARNED:g} of chance "
+                f"{CHANCE:g}): {_yes(ok)} (mean {m:.3f}; {_span(v)})")
+
+
+def _setting_parts(text: str) -> dict[str, str]:
+    """"K=10, d=30, ..." → {"K": "10", "d": "30", ...}: the stored setting text's items."""
+    out = {}
+    for part in text.split(", "):
+        if "=" in part:
+            k, v = part.split("=", 1)
+            out.setdefault(k.strip(), v.strip())
+    return out
+
+
+def _grid(values) -> str:  # type: ignore[no-untyped-def]
+    return "{" + ", ".join(f"{float(v):g}" for v in values) + "}"
+
+
+def card_setting(runs: ObjectiveRuns, part: str) -> tuple[bool, str]:
+    """Whether the Records' setting is the card's [PROPOSAL] analogue (card §5, seeds from G10),
+    item by item: (every item matches, the text naming each item that differs with both values,
+    then those that match, then what is not compared and why). ``part``: "objectives" (claims 1
+    and 4, f = 1 runs), "noise" (claim 2: the fraction grid too), "gates" (C2′: the targets
+    too), "switch" (claim 5) or "sizes" (claim 3; ``runs`` is one of its Records, every one
+    holds the same plan). The items are what the card fixes and the Record stores: the plan
+    (``config["plan"]``), the gates and steps the runner chose, and K and d from the stored
+    setting text."""
+    pl = runs.config.get("plan", {})
+    st = _setting_parts(runs.setting)
+    k, d = st.get("K"), st.get("d")
+    items: list[tuple[bool, str]] = [
+        (k == str(CARD_K), f"K {k} classes vs the card's {CARD_K}"),
+        (d == str(CARD_D), f"d {d} vs the card's {CARD_D}"),
+    ]
+    if part == "sizes":
+        sizes, widths = pl.get("sizes", []), pl.get("size_widths") or [pl.get("m")]
+        items += [
+            (tuple(sizes) == CARD_SIZES, f"N {_grid(sizes)} vs the card's {_grid(CARD_SIZES)}"),
+            (CARD_M in widths, f"widths {_grid(widths)} vs the card's H = {CARD_M}"),
+            (pl.get("size_holdout") == CARD_N, f"hold-out {pl.get('size_holdout')} vs the "
+             f"card's {CARD_N} (its set size)"),
+        ]
+        opt, lr, batch = pl.get("size_optimizer"), pl.get("size_lr"), pl.get("size_batch")
+        epochs = pl.get("size_epochs")
+    else:
+        items += [(pl.get("n") == CARD_N, f"n {pl.get('n')} per set (T, A, H) vs the card's "
+                   f"{CARD_N}"),
+                  (pl.get("m") == CARD_M, f"width {pl.get('m')} vs the card's H = {CARD_M}")]
+        if part == "switch":
+            opt = pl.get("switch_optimizer")
+            lr = pl.get("switch_lr") if opt == "adam" else pl.get("lr")
+        else:
+            opt, lr = pl.get("optimizer"), pl.get("lr")
+        batch, epochs = pl.get("batch"), pl.get("epochs")
+    items += [
+        (opt == "sgd", f"optimiser {opt} vs the card's SGD"),
+        (lr is not None and math.isclose(float(lr), CARD_LR), f"lr {lr} vs the card's {CARD_LR}"),
+        (batch == CARD_BATCH, f"batch {batch} vs the card's {CARD_BATCH}"),
+    ]
+    if part != "switch":  # the card fixes no length for the switch (G9: T epochs, then T)
+        items.append((epochs == CARD_EPOCHS, f"epochs {epochs} vs the card's {CARD_EPOCHS}"))
+    if part in ("objectives", "noise", "switch"):
+        gates = runs.config.get("gates", ["chance"]) if part != "switch" else ["chance"]
+        items.append(("chance" in gates, f"memorise gate Acc_A > 1/K + 0.01 = "
+                      f"{CHANCE + 0.01:.2f} vs the card's Acc_anti >= {CARD_GATE}"))
+    if part == "noise":
+        items.append((tuple(sorted(runs.fractions, reverse=True)) == CARD_FRACTIONS,
+                      f"f {_grid(runs.fractions)} vs the card's {_grid(CARD_FRACTIONS)}"))
+    if part == "gates":
+        tg = [float(g) for g in runs.config.get("gates", []) if g not in ("chance", "none")]
+        items.append((tuple(tg) == CARD_TARGETS, f"target gates {_grid(tg)} vs the card's "
+                      f"{_grid(CARD_TARGETS)}"))
+    items.append((runs.seeds >= CARD_SEEDS, f"seeds {runs.seeds} vs the card's >= {CARD_SEEDS}"))
+    same = [t for ok, t in items if ok]
+    differ = [t for ok, t in items if not ok]
+    inside = not differ
+    text = (("the card's [PROPOSAL] analogue (card section 5): every item matches" if inside
+             else f"not the card's [PROPOSAL] analogue (card section 5): {len(differ)} of "
+             f"{len(items)} items differ")
+            + (f"; differ: {'; '.join(differ)}" if differ else "")
+            + f"; match: {'; '.join(same) if same else 'none'}"
+            + "; not compared: the data generator (class means N(0, 0.36 I), noise xi ~ "
+              "N(0, 1.36 I) fixed per example, disjoint sets: built so by twolayer.data.badger, "
+              "not in the Records), the network's bias, initialisation and trained head (the "
+              "runner's net_config, not in the Records)")
+    return inside, text
+
+
+def regime_of(premises: list[tuple[bool, str]], card: tuple[bool, str]) -> tuple[bool, bool,
+                                                                                  str, str]:
+    """(premises met, inside, the premises' text, the regime text: premises and setting)."""
+    met = all(ok for ok, _ in premises)
+    text = (f"premises {'met' if met else 'unmet'} (measured on the Records): "
+            + "; ".join(t for _, t in premises))
+    return met, met and card[0], text, f"{text}. Setting: {card[1]}"
+
+
+def judged(verdict: str, measured, bound: str, ci, seeds: int,  # type: ignore[no-untyped-def]
+           setting: str, detail: str, figure: str, premises: list[tuple[bool, str]],
+           card: tuple[bool, str], **kw) -> Outcome:
+    """The claim's outcome with its computed regime: an unmet premise makes it inconclusive and
+    outside, its comparisons reported in the detail only; a setting that differs from the
+    card's keeps the verdict, marked outside."""
+    met, inside, text, regime = regime_of(premises, card)
+    if not met:
+        return outcome(INCONCLUSIVE, None, bound, None, seeds, setting,
+                       f"premise unmet: {text}; for information, the comparisons ({verdict}): "
+                       f"{detail}", figure, in_regime=False, regime=regime)
+    return outcome(verdict, measured, bound, ci, seeds, setting, detail, figure,
+                   in_regime=inside, regime=regime, **kw)
+
+
+# --------------------------------------------------------------------------------------------
 # Claims
 # --------------------------------------------------------------------------------------------
 
@@ -244,10 +456,12 @@ def check_c1(runs: Runs) -> Outcome:
               f"{np.round(t_n, 1).tolist()}, memorise {np.round(t_m, 1).tolist()} (inf = not "
               f"within {T}){flagged('the log ratio', lr)}{flagged('the hold-out', hold)}; "
               f"wall {r.wall_seconds:.1f}s")
-    return outcome(result, m, "log(t50_mem / t50_normal) > 0 and Acc_hold,mem > 1/K (Holm over "
-                   f"2 one-sided t-tests, family 95%; CI at {fam:.3g})", ci,
-                   min(used(lr), used(hold)), r.setting + ", f=1", detail, FIG_CURVES,
-                   comparisons=comps, test="t")
+    premises = [memorised(r, (1.0,)),
+                generalised(at_time(r, "normal/acc_holdout", T)[i], "normal training (f=1)")]
+    return judged(result, m, "log(t50_mem / t50_normal) > 0 and Acc_hold,mem > 1/K (Holm over "
+                  f"2 one-sided t-tests, family 95%; CI at {fam:.3g})", ci,
+                  min(used(lr), used(hold)), r.setting + ", f=1", detail, FIG_CURVES,
+                  premises, card_setting(r, "objectives"), comparisons=comps, test="t")
 
 
 @claim("badger2022.c2.noise_helps",
@@ -283,17 +497,25 @@ def check_c2(runs: Runs) -> Outcome:
               + f". Memorise train acc at step {T}: {means}{out}. Median steps to 50% train "
               f"acc: {steps}." + (sign_needed(comps, k) if result == INCONCLUSIVE else ""))
     m = float(np.median(total[np.isfinite(total)])) if used(total) else None
-    return outcome(result, m, f"median Acc_mem(f=0) − Acc_mem(f=1) > 0 and every step of the "
-                   f"noise sweep > −{TIE} (Holm over {k} sign tests, family 95%)",
-                   finite_or_none(order_interval(total, alpha)),
-                   min(used(c[0]) for c in comps), r.setting, detail, FIG_NOISE,
-                   comparisons=comps, test="sign")
+    ends = 1.0 in r.fractions and 0.0 in r.fractions
+    premises = [memorised(r, r.fractions),
+                (ends, f"the sweep runs from structured to pure-noise inputs (f = 1 and f = 0 "
+                 f"among f {_grid(r.fractions)}): {_yes(ends)}")]
+    if 0.0 in r.fractions:
+        premises.append(at_chance(at_time(r, "normal/acc_holdout", T)[r.fi(0.0)],
+                                  "the pure-noise input (f=0, normal training)"))
+    return judged(result, m, f"median Acc_mem(f=0) − Acc_mem(f=1) > 0 and every step of the "
+                  f"noise sweep > −{TIE} (Holm over {k} sign tests, family 95%)",
+                  finite_or_none(order_interval(total, alpha)),
+                  min(used(c[0]) for c in comps), r.setting, detail, FIG_NOISE,
+                  premises, card_setting(r, "noise"), comparisons=comps, test="sign")
 
 
 def _sizes_claim(runs: Runs, basis: str) -> Outcome:
     sizes = sizes_runs_view(runs.get("badger2022.sizes"))
     widths = sorted(sizes)
     comps, texts, slopes_by_m, seeds = [], [], {}, []
+    cells: list[tuple[int, int, np.ndarray, np.ndarray]] = []  # (m, N, H(f=0), H(f=1))
     for mw in widths:
         by_n = sizes[mw]
         Ns = sorted(by_n)
@@ -303,8 +525,9 @@ def _sizes_claim(runs: Runs, basis: str) -> Outcome:
         for k, N in enumerate(Ns):
             r = by_n[N]
             t = int(r.times[-1]) if basis == "epochs" else int(r0.times[-1])
-            gaps[:, :, k] = at_time(r, "normal/acc_train", t) - at_time(r, "normal/acc_holdout",
-                                                                        t)
+            hold = at_time(r, "normal/acc_holdout", t)
+            gaps[:, :, k] = at_time(r, "normal/acc_train", t) - hold
+            cells.append((mw, N, hold[r.fi(0.0)], hold[r.fi(1.0)]))
         slopes = np.array([[semilog_slope(np.array(Ns, float), gaps[f, s], base=2)
                             for s in range(S)] for f in range(2)])
         slopes_by_m[mw] = slopes
@@ -336,10 +559,37 @@ def _sizes_claim(runs: Runs, basis: str) -> Outcome:
                + "".join(x + ", " for x in hold) + f"m in {widths}, "
                + last.setting.split(", m=", 1)[1].split(", ", 1)[1])
     m, ci = mean_ci(slopes_by_m[big][0], fam)
-    return outcome(result, m, f"slope random > 0 and slope structured < 0 at every width (Holm "
-                   f"over {k} one-sided t-tests, family 95%; measured: random slope at m={big}, "
-                   f"CI at {fam:.3g})", ci, min(seeds), setting, detail, FIG_SIZES,
-                   comparisons=comps, test="t")
+    return judged(result, m, f"slope random > 0 and slope structured < 0 at every width (Holm "
+                  f"over {k} one-sided t-tests, family 95%; measured: random slope at m={big}, "
+                  f"CI at {fam:.3g})", ci, min(seeds), setting, detail, FIG_SIZES,
+                  size_premises(cells, where), card_setting(last, "sizes"),
+                  comparisons=comps, test="t")
+
+
+def size_premises(cells: list[tuple[int, int, np.ndarray, np.ndarray]], where: str
+                  ) -> list[tuple[bool, str]]:
+    """Premises of claim 3, at every width m and size N (at the probe time the gap is read,
+    ``where``): the random inputs (f = 0) are random (:func:`at_chance`) and the structured ones
+    (f = 1) generalise (:func:`generalised`), i.e. each dataset has the character the statement
+    attributes to it."""
+    rnd = [(mw, N, at_chance(h0, "")[0], float(np.mean(h0))) for mw, N, h0, _ in cells]
+    ok_s = bool(cells) and all(generalised(h1, "")[0] for _, _, _, h1 in cells)
+    lows = [float(np.min(h1)) if h1.size and np.all(np.isfinite(h1)) else float("nan")
+            for _, _, _, h1 in cells]  # NaN: a lost value, the lowest of all
+    j = int(np.argmin(np.nan_to_num(lows, nan=-np.inf))) if cells else 0
+    low, worst = (lows[j], f"m={cells[j][0]}, N={cells[j][1]}") if cells else (float("nan"), "")
+    ok_r = bool(rnd) and all(ok for _, _, ok, _ in rnd)
+    bad = [f"m={mw}, N={N}: {mean:.3f}" for mw, N, ok, mean in rnd if not ok]
+    means = [mean for _, _, _, mean in rnd]
+    return [
+        (ok_r, f"the random inputs (f=0) are random (mean hold-out accuracy within {LEARNED:g} "
+         f"of chance {CHANCE:g} at every (m, N), {where}): {_yes(ok_r)} (means "
+         f"{min(means, default=float('nan')):.3f}..{max(means, default=float('nan')):.3f} over "
+         f"{len(rnd)} (m, N)" + (f"; outside at {'; '.join(bad)}" if bad else "") + ")"),
+        (ok_s, f"the structured inputs (f=1) generalise (hold-out accuracy >= 1/K + {LEARNED:g} "
+         f"= {CHANCE + LEARNED:.2f} at every seed, m and N, {where}): {_yes(ok_s)} (lowest "
+         f"seed {low:.3f} at {worst})"),
+    ]
 
 
 @claim("badger2022.c3.sizes_epochs",
@@ -477,10 +727,12 @@ def check_c4_down(runs: Runs) -> Outcome:
               + "; ".join(parts) + f". Loss input gradient on training points ‖∇_x ℓ‖: "
               f"{np.median(gx[:, 0]):.3g} → {np.median(gx[:, -1]):.3g}."
               + (sign_needed([(lr, 0.0, '<=')], 1) if result == INCONCLUSIVE else ""))
-    return outcome(result, float(np.median(fin)) if fin.size else None,
-                   "median log(S(T)/S(0)) < 0 at f=1 (one exact sign test, 95%)",
-                   finite_or_none(order_interval(lr, alpha)), used(lr), r.setting + ", f=1",
-                   detail, FIG_JACOBIAN, comparisons=comps, test="sign")
+    premises = [generalised(r.get("normal/acc_holdout")[i, :, -1], "normal training (f=1)")]
+    return judged(result, float(np.median(fin)) if fin.size else None,
+                  "median log(S(T)/S(0)) < 0 at f=1 (one exact sign test, 95%)",
+                  finite_or_none(order_interval(lr, alpha)), used(lr), r.setting + ", f=1",
+                  detail, FIG_JACOBIAN, premises, card_setting(r, "objectives"),
+                  comparisons=comps, test="sign")
 
 
 @claim("badger2022.c2p.target_gates",
@@ -509,9 +761,19 @@ def check_c2p(runs: Runs) -> Outcome:
     detail = (f"one comparison (one-sided t-test, 95%): slope {fmt_mean_ci(slopes, digits=3)}"
               f"{flagged('the slope', slopes)}. At step {T}: " + "; ".join(parts) + ". " + ung
               + (f". Notes: {notes}" if notes else ""))
-    return outcome(compare(ci, 0.0, ">="), m, "mean slope of final Acc_train against τ > 0 "
-                   "(one comparison, t, 95%)", ci, used(slopes), r.setting + ", f=1", detail,
-                   FIG_GATES, per_seed=slopes, threshold=0.0, direction=">=")
+    held = []
+    for tau, n in zip(taus, names):
+        a = at_time(r, f"{n}/acc_ascended", T)[0]
+        held.append((_all(a, lambda x, tau=tau: x <= tau + GATE_TOL),
+                     f"tau={tau:.2f}: Acc_A {_span(a)}"))
+    ok = all(h for h, _ in held)
+    premises = [(ok, f"each gate held the ascended set down to its target (Acc_A <= tau + "
+                 f"{GATE_TOL:g} at step {T} at every seed): {_yes(ok)} ("
+                 + "; ".join(t for _, t in held) + ")")]
+    return judged(compare(ci, 0.0, ">="), m, "mean slope of final Acc_train against τ > 0 "
+                  "(one comparison, t, 95%)", ci, used(slopes), r.setting + ", f=1", detail,
+                  FIG_GATES, premises, card_setting(r, "gates"), per_seed=slopes, threshold=0.0,
+                  direction=">=")
 
 
 @claim("badger2022.c5.switch_recovers",
@@ -540,6 +802,12 @@ def check_c5(runs: Runs) -> Outcome:
               f"{fmt_mean_ci(sw.get('normal/acc_train')[0, :, -1], digits=3)}); normal training "
               f"{fmt_mean_ci(h_nT, digits=3)} at step {T}, {fmt_mean_ci(h_n, digits=3)} at step "
               f"{2 * T}; wall {mem.wall_seconds:.1f}s")
-    return outcome(result, m, f"mean H_switch − H_normal > −{NEAR} (one comparison, t, 95%)", ci,
-                   used(diff), mem.setting, detail, FIG_SWITCH, per_seed=diff, threshold=-NEAR,
-                   direction=">=")
+    drop = h_nT - h_mem
+    lost = _all(drop, lambda x: x > NEAR)
+    premises = [(lost, f"memorising lost generalisation (hold-out accuracy after memorising "
+                 f"below normal training's at step {T} by more than {NEAR:g} at every seed, so "
+                 f"there is something to restore): {_yes(lost)} (H_normal − H_mem {_span(drop)})"),
+                generalised(h_n, f"normal training ({2 * T} steps)")]
+    return judged(result, m, f"mean H_switch − H_normal > −{NEAR} (one comparison, t, 95%)", ci,
+                  used(diff), mem.setting, detail, FIG_SWITCH, premises,
+                  card_setting(mem, "switch"), per_seed=diff, threshold=-NEAR, direction=">=")

@@ -10,7 +10,10 @@ The paper's networks are not two-layer networks and its claims here are empirica
 alignment theorem is unknown), so, like badger2022's, every claim is registered
 ``decides=False``: reported apart, marked *proposal*, and left out of ``twolayer check``'s exit
 status (since 2026-12-04; docs/verdict_audit.md finding 8). The regime (the measured premises:
-the networks learned their labels, pre-training grew the first layer) is still computed.
+the networks learned their labels, pre-training grew the first layer) is still computed; for
+``b4.later_layers`` (not measured) it is the depth of the transfer Records' networks, read off
+their config and stored arrays (:func:`hidden_layers`), against the ≥ 2 hidden layers that
+"later layers" needs (card: depth caveat).
 
 Statistics (issue #17): B1 judges the floor-subtracted ratio q = (M_data − F_data)/(M_rand −
 F_rand) of the pooled ΔW (F: empirical sampling floors at the pooled sample size), and its
@@ -520,18 +523,67 @@ def check_unscaled(runs: Runs) -> Outcome:
                        "unscaled vs scratch, rescaled_b0, rescaled, covariance", (grown(up),))
 
 
+MIN_HIDDEN = 2  # B4: "later layers" needs a hidden layer after the first (card: a 3-layer MLP)
+
+
+def hidden_layers(rec: Record) -> tuple[int | None, str]:
+    """(the number of hidden layers of a Record's networks, or None when the Record does not
+    determine it; the text). The network's config (``config["net"]``) lists its hidden widths:
+    ``widths`` for a deeper network, else the one width ``m`` of twolayer's two-layer network
+    f(x) = Σ_j a_j φ(⟨w_j, x⟩ + b_j). The stored arrays must agree: the first layer's per-neuron
+    norms (``static/init_w_norm``, [R, m_1]) have the first width and the head (``static/a``,
+    [R, m_L, K]) reads the last one."""
+    net = rec.config.get("net", {})
+    widths = [int(w) for w in net.get("widths") or ([net["m"]] if "m" in net else [])]
+    first = rec.arrays.get("static/init_w_norm")
+    head = rec.arrays.get("static/a")
+    shapes = (f"first-layer norms {list(first.shape) if first is not None else None}, head "
+              f"{list(head.shape) if head is not None else None}")
+    if not widths or first is None or head is None:
+        return None, f"hidden widths {widths} ({shapes}): not determined by the Record"
+    if first.shape[-1] != widths[0] or head.shape[1] != widths[-1]:
+        return None, (f"hidden widths {widths} disagree with the stored arrays ({shapes}): not "
+                      "determined by the Record")
+    return len(widths), (f"{len(widths)} hidden layer{'s' if len(widths) > 1 else ''} (widths "
+                         f"{widths}; {shapes}: the head reads the "
+                         f"{'first' if len(widths) == 1 else 'last'} hidden layer)")
+
+
+def depth_premise(recs: dict[str, Record]) -> tuple[bool, str]:
+    """Premise of B4, measured on the transfer Records (the fine-tuned networks, per task): the
+    networks have a hidden layer after the first (:func:`hidden_layers` ≥ ``MIN_HIDDEN``), the
+    "later layers" whose specialisation the statement is about; a two-layer network's only
+    layer after the first is its output head, which every fine-tuning variant replaces."""
+    parts, ok = [], bool(recs)
+    for task, rec in sorted(recs.items()):  # sorted: the store keeps no part order
+        n, text = hidden_layers(rec)
+        ok = ok and n is not None and n >= MIN_HIDDEN
+        parts.append(f"{task}: {text}")
+    return ok, (f"premise: the transferred networks have later hidden layers (at least "
+                f"{MIN_HIDDEN} hidden layers; the card's depth caveat: a 3-layer MLP): "
+                f"{'yes' if ok else 'no'} (" + "; ".join(parts) + ")")
+
+
 @claim(
     "maennel2020.b4.later_layers",
     "A competing negative effect: specialisation of later layers can hide the positive transfer "
     "and slow downstream training down (widening later layers mitigates it).",
     "Abstract; introduction (critical stages, specialisation)", tag="[PAPER-PARTIAL]",
-    in_regime=False,
 )
 def check_later_layers(runs: Runs) -> Outcome:
-    return outcome(
-        INCONCLUSIVE, None, "not measurable in a two-layer net",
-        None, 0, "two-layer ReLU networks (one hidden layer)",
-        "not measured: a two-layer network has no later hidden layers to specialise; its only "
-        "layer after the first is the output head, which every fine-tuning variant replaces by a "
-        "fresh one. Testing this claim needs at least three layers (card, depth caveat).",
+    recs = runs.get("maennel2020.transfer")
+    ok, text = depth_premise(recs)
+    return outcome(  # seeds 0: no per-seed value enters
+        INCONCLUSIVE, None, "not measured (no check of later-layer specialisation)",
+        None, 0, "the fine-tuned networks of the transfer Records (tasks "
+        + ", ".join(sorted(recs)) + ")",
+        ("premise unmet: " if not ok else "") + "not measured: " + (
+            "the networks of the transfer Records have no hidden layer after the first to "
+            "specialise; their only layer after the first is the output head, which every "
+            "fine-tuning variant replaces by a fresh one. Testing this claim needs at least "
+            "three layers (card, depth caveat)." if not ok else
+            "the Records' networks have later hidden layers, but no check of their "
+            "specialisation (downstream slowdown shrinking as they widen) is implemented.")
+        + f" {text}",
+        in_regime=ok, regime=text,
     )
