@@ -372,7 +372,8 @@ def run(args: argparse.Namespace) -> int:
             marks = ("" if c.in_regime else "  (registered outside its regime)") + (
                 "" if c.decides else "  (proposal)")
             print(f"{c.id}  [{c.source}]{marks}")
-        print("(most claims compute their regime from the runs when checked: see --details)")
+        print("(the marks are the registrations; the built-in claims compute their regime from "
+              "the runs when checked: see --details)")
         return 0
     report = None
     if args.report is not None:
