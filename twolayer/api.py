@@ -50,7 +50,7 @@ Errors
 from __future__ import annotations
 
 from . import stats
-from .claims.base import Outcome, Verdict, claim, outcome
+from .claims.base import Outcome, Verdict, claim, compare_setting, outcome
 from .config import (
     Config,
     ConfigError,
@@ -87,7 +87,7 @@ _SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Data kinds", ("register_data_kind", "DataKind", "Flag", "iid_sampler", "streaming_kind")),
     ("Measuring", ("probe", "ProbeState")),
     ("Experiments, claims, figures", ("experiment", "claim", "outcome", "Outcome", "Verdict",
-                                      "figure", "Runs", "RecordStore")),
+                                      "compare_setting", "figure", "Runs", "RecordStore")),
     ("Verdict statistics", ("stats", "HOLDS", "FAILS", "INCONCLUSIVE")),
     ("Errors", ("ConfigError", "DivergenceError")),
 )
@@ -105,7 +105,7 @@ __all__ = [
     "Config", "ConfigError", "DataConfig", "DataKind", "Dataset", "DivergenceError", "Flag",
     "Loss", "MinibatchObjective", "NetConfig", "Outcome", "Params", "ProbeConfig", "ProbeState",
     "Record", "RecordStore", "Runs", "Runtime", "TrainConfig", "TrainResult", "Verdict",
-    "build_record", "claim", "experiment", "figure", "forward", "generator", "iid_sampler",
-    "init_params", "loss_of", "measure", "outcome", "probe", "probe_times", "register_data_kind",
-    "register_loss", "setup", "simulate", "stats", "streaming_kind", "train",
+    "build_record", "claim", "compare_setting", "experiment", "figure", "forward", "generator",
+    "iid_sampler", "init_params", "loss_of", "measure", "outcome", "probe", "probe_times",
+    "register_data_kind", "register_loss", "setup", "simulate", "stats", "streaming_kind", "train",
 ]

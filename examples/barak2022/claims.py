@@ -29,7 +29,7 @@ import math
 
 import numpy as np
 
-from twolayer.api import claim, outcome, stats
+from twolayer.api import claim, compare_setting, outcome, stats
 
 from .train import first_time
 
@@ -201,17 +201,11 @@ def paper_setting(recs: dict, whole_grid: bool, compare_bias: bool = True
     steps = [int(c["train"]["steps"]) for c in cs]
     items.append((set(steps) == {PAPER_BUDGET}, f"budget {_fmt(steps)} steps vs the paper's "
                   f"1e{round(math.log10(PAPER_BUDGET))}"))
-    same = [t for ok, t in items if ok]
-    differ = [t for ok, t in items if not ok]
-    inside = not differ
-    text = (("the paper's setting: every item matches" if inside else
-             f"not the paper's setting: {len(differ)} of {len(items)} items differ")
-            + (f"; differ: {'; '.join(differ)}" if differ else "")
-            + f"; match: {'; '.join(same) if same else 'none'}"
-            + "; not compared (not in the records): momentum and weight decay (twolayer's "
-              "TrainConfig has neither; the paper: vanilla SGD [PAPER], no weight decay in the "
-              "online runs [SECONDARY])")
-    return inside, text
+    return compare_setting(
+        items, "the paper's setting",
+        "not compared (not in the records): momentum and weight decay (twolayer's "
+        "TrainConfig has neither; the paper: vanilla SGD [PAPER], no weight decay in the "
+        "online runs [SECONDARY])")
 
 
 @claim("barak2022.ef1.solves",

@@ -97,7 +97,7 @@ from ..stats import (
     semilog_slope,
     used,
 )
-from .base import Outcome, claim, outcome
+from .base import Outcome, claim, compare_setting, outcome
 
 LEVEL = 0.95  # family-wise level of the comparisons inside one claim
 TIE = 0.02  # claim 2: a fall of the memorise train accuracy by ≤ 0.02 with more noise is a tie
@@ -378,19 +378,12 @@ def card_setting(runs: ObjectiveRuns, part: str) -> tuple[bool, str]:
         items.append((tuple(tg) == CARD_TARGETS, f"target gates {_grid(tg)} vs the card's "
                       f"{_grid(CARD_TARGETS)}"))
     items.append((runs.seeds >= CARD_SEEDS, f"seeds {runs.seeds} vs the card's >= {CARD_SEEDS}"))
-    same = [t for ok, t in items if ok]
-    differ = [t for ok, t in items if not ok]
-    inside = not differ
-    text = (("the card's [PROPOSAL] analogue (card section 5): every item matches" if inside
-             else f"not the card's [PROPOSAL] analogue (card section 5): {len(differ)} of "
-             f"{len(items)} items differ")
-            + (f"; differ: {'; '.join(differ)}" if differ else "")
-            + f"; match: {'; '.join(same) if same else 'none'}"
-            + "; not compared: the data generator (class means N(0, 0.36 I), noise xi ~ "
-              "N(0, 1.36 I) fixed per example, disjoint sets: built so by twolayer.data.badger, "
-              "not in the Records), the network's bias, initialisation and trained head (the "
-              "runner's net_config, not in the Records)")
-    return inside, text
+    return compare_setting(
+        items, "the card's [PROPOSAL] analogue (card section 5)",
+        "not compared: the data generator (class means N(0, 0.36 I), noise xi ~ "
+        "N(0, 1.36 I) fixed per example, disjoint sets: built so by twolayer.data.badger, "
+        "not in the Records), the network's bias, initialisation and trained head (the "
+        "runner's net_config, not in the Records)")
 
 
 def regime_of(premises: list[tuple[bool, str]], card: tuple[bool, str]) -> tuple[bool, bool,

@@ -286,6 +286,23 @@ def judge_outcome(c: Claim, runs: Runs) -> tuple[Verdict, Outcome | None]:
     return c.verdict(result, tier), result
 
 
+def compare_setting(items: Sequence[tuple[bool, str]], reference: str,
+                    not_compared: str) -> tuple[bool, str]:
+    """A records' setting against a reference setting (the paper's, or a card's analogue), item
+    by item: ``items`` are (matches, "name value vs the reference's value"). Returns (every item
+    matches, the regime text: ``reference`` and how many items differ, the items that differ,
+    those that match, then ``not_compared``, what was not compared and why)."""
+    same = [t for ok, t in items if ok]
+    differ = [t for ok, t in items if not ok]
+    inside = not differ
+    text = ((f"{reference}: every item matches" if inside else
+             f"not {reference}: {len(differ)} of {len(items)} items differ")
+            + (f"; differ: {'; '.join(differ)}" if differ else "")
+            + f"; match: {'; '.join(same) if same else 'none'}"
+            + f"; {not_compared}")
+    return inside, text
+
+
 def claims_for(selection: Iterable[str]) -> list[Claim]:
     """Claims of the given papers or claim ids (``"all"`` or ``"--all"`` for every claim)."""
     sel = list(selection)

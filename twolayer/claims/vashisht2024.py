@@ -125,7 +125,7 @@ from ..stats import (
     mean_ci,
     used,
 )
-from .base import Outcome, claim, outcome
+from .base import Outcome, claim, compare_setting, outcome
 
 LEVEL = 0.95  # family-wise level of each claim's Holm-corrected comparisons
 NEAR_HALF = (0.45, 0.55)  # claim 1: "S-randomised accuracy near 0.5"
@@ -328,19 +328,13 @@ def card_setting(rec: Record) -> tuple[bool, str]:
          f"batch {batch} vs the card's {CARD_BATCH[0]}-{CARD_BATCH[1]}"),
         (seeds >= CARD_SEEDS, f"seeds {seeds} vs the card's >= {CARD_SEEDS}"),
     ]
-    same = [t for ok, t in items if ok]
-    differ = [t for ok, t in items if not ok]
-    inside = not differ
-    text = (("the card's [PROPOSAL] analogue: every item matches" if inside else
-             f"not the card's [PROPOSAL] analogue: {len(differ)} of {len(items)} items differ")
-            + (f"; differ: {'; '.join(differ)}" if differ else "")
-            + f"; match: {'; '.join(same) if same else 'none'}"
-            + "; not compared: the feature structure (each feature alone predicts the clean "
-              "label: built so by the generator of this data kind and tested in "
-              "tests/test_data_lms.py; the Records do not store the inputs), the eta runs' noise "
-              "model (i.i.d. flips drawn once, uniformly random labels at eta = 0.5: not in the "
-              "Records; claim 2 measures their flip rate), T1 and T2 (the card fixes neither)")
-    return inside, text
+    return compare_setting(
+        items, "the card's [PROPOSAL] analogue",
+        "not compared: the feature structure (each feature alone predicts the clean "
+        "label: built so by the generator of this data kind and tested in "
+        "tests/test_data_lms.py; the Records do not store the inputs), the eta runs' noise "
+        "model (i.i.d. flips drawn once, uniformly random labels at eta = 0.5: not in the "
+        "Records; claim 2 measures their flip rate), T1 and T2 (the card fixes neither)")
 
 
 def baseline_fit(rec: Record) -> tuple[bool, str]:

@@ -27,7 +27,7 @@ import importlib
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -132,12 +132,19 @@ def source_digest(path: str | os.PathLike[str]) -> str:
         return "unreadable"
     if len(files) == 1:
         return _file_digest(files[0])
-    base, h = Path(path).resolve().parent, hashlib.sha256()
+    try:
+        return files_digest(files, Path(path).resolve().parent)
+    except OSError:
+        return "unreadable"
+
+
+def files_digest(files: Iterable[Path], base: Path) -> str:
+    """SHA-256 (hex) over ``files`` in the order given: each one's path relative to ``base``
+    (with "/") and its bytes, each followed by a NUL. OSError when a file cannot be read."""
+    h = hashlib.sha256()
     for f in files:
-        try:
-            h.update(os.path.relpath(f, base).encode() + b"\0" + f.read_bytes() + b"\0")
-        except OSError:
-            return "unreadable"
+        rel = Path(os.path.relpath(f, base)).as_posix()
+        h.update(rel.encode() + b"\0" + f.read_bytes() + b"\0")
     return h.hexdigest()
 
 
@@ -151,13 +158,9 @@ def code_fingerprint() -> str:
 def source_fingerprint(root: Path) -> str:
     """SHA-256 (16 hex digits) over the ``*.py`` and ``*.c`` files under ``root`` (a package
     directory), their paths included, except those under :data:`NOT_RUN_CODE`."""
-    h = hashlib.sha256()
-    for path in sorted([*root.rglob("*.py"), *root.rglob("*.c")]):
-        rel = path.relative_to(root).as_posix()
-        if rel.split("/", 1)[0] in NOT_RUN_CODE:
-            continue
-        h.update(rel.encode() + b"\0" + path.read_bytes() + b"\0")
-    return h.hexdigest()[:16]
+    files = [p for p in sorted([*root.rglob("*.py"), *root.rglob("*.c")])
+             if p.relative_to(root).parts[0] not in NOT_RUN_CODE]
+    return files_digest(files, root)[:16]
 
 
 def default_store_dir() -> Path:

@@ -67,17 +67,16 @@ def plugins_fingerprint(paths: Iterable[str]) -> str:
     same plugins at other absolute paths (a cluster's workers) give the same value; "" for no
     path. All of a plugin's code counts (a sweep cannot tell its run code from its claims).
     (Here, not in :mod:`twolayer.plugins`: that module is part of the code fingerprint.)"""
+    from ..experiments import files_digest
+
     digests = []
     for path in dict.fromkeys(paths):
         root = Path(path).expanduser().resolve()
-        h = hashlib.sha256()
-        for f in plugin_files(root):
-            rel = f.name if f == root else f.relative_to(root).as_posix()
-            try:
-                h.update(rel.encode() + b"\0" + f.read_bytes() + b"\0")
-            except OSError:
-                h.update(rel.encode() + b"\0unreadable\0")
-        digests.append(h.hexdigest())
+        try:  # a file plugin's own name, a folder's files relative to it
+            digests.append(files_digest(plugin_files(root),
+                                        root if root.is_dir() else root.parent))
+        except OSError:
+            digests.append(f"unreadable {root}")
     if not digests:
         return ""
     return hashlib.sha256("\n".join(sorted(digests)).encode()).hexdigest()[:16]
