@@ -9,7 +9,8 @@ Running networks
     call → a :class:`Record`), :func:`setup` (data and initial parameters of a config),
     :func:`train` (the training loop, for phased experiments), :func:`measure` (the probes at one
     point, no training), :func:`probe_times`, :func:`build_record` (a Record from a training
-    result).
+    result), :func:`in_chunks` (R runs trained as chunks of seeds, their Records joined: when
+    one batch's [R, n, d] data would not fit in memory).
 Training your own way
     :class:`Params` and :func:`init_params` (the parameters of R networks; build your own
     initialisation as a Params), :func:`forward` (f(x) of every run on inputs of your own),
@@ -66,6 +67,7 @@ from .data import Dataset, iid_sampler, streaming_kind
 from .engine import MinibatchObjective, Runtime, TrainResult, measure, probe_times, train
 from .errors import DivergenceError
 from .experiments import Runs, experiment
+from .experiments.batches import in_chunks
 from .net import Loss, Params, forward, init_params, loss_of, register_loss
 from .plots import figure
 from .probes import ProbeState
@@ -80,7 +82,7 @@ from .store import RecordStore
 _SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Running networks", ("Config", "DataConfig", "NetConfig", "TrainConfig", "ProbeConfig",
                           "Runtime", "simulate", "setup", "train", "measure", "TrainResult",
-                          "probe_times", "build_record", "Record")),
+                          "probe_times", "build_record", "in_chunks", "Record")),
     ("Training your own way", ("Params", "init_params", "forward", "Dataset",
                                "MinibatchObjective", "generator", "Loss", "register_loss",
                                "loss_of")),
@@ -106,6 +108,7 @@ __all__ = [
     "Loss", "MinibatchObjective", "NetConfig", "Outcome", "Params", "ProbeConfig", "ProbeState",
     "Record", "RecordStore", "Runs", "Runtime", "TrainConfig", "TrainResult", "Verdict",
     "build_record", "claim", "compare_setting", "experiment", "figure", "forward", "generator",
-    "iid_sampler", "init_params", "loss_of", "measure", "outcome", "probe", "probe_times",
-    "register_data_kind", "register_loss", "setup", "simulate", "stats", "streaming_kind", "train",
+    "iid_sampler", "in_chunks", "init_params", "loss_of", "measure", "outcome", "probe",
+    "probe_times", "register_data_kind", "register_loss", "setup", "simulate", "stats",
+    "streaming_kind", "train",
 ]
