@@ -50,6 +50,8 @@ Errors
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from . import stats
 from .claims.base import Outcome, Verdict, claim, compare_setting, outcome
 from .config import (
@@ -67,7 +69,7 @@ from .data import Dataset, iid_sampler, streaming_kind
 from .engine import MinibatchObjective, Runtime, TrainResult, measure, probe_times, train
 from .errors import DivergenceError
 from .experiments import Runs, experiment
-from .experiments.batches import in_chunks
+from .experiments import batches as _batches
 from .net import Loss, Params, forward, init_params, loss_of, register_loss
 from .plots import figure
 from .probes import ProbeState
@@ -77,6 +79,17 @@ from .seeding import generator
 from .simulate import build_record, setup, simulate
 from .stats import FAILS, HOLDS, INCONCLUSIVE
 from .store import RecordStore
+
+
+def in_chunks(cfg: Config, train: Callable[[Config], Record], chunk: int) -> Record:
+    """``train(cfg)``'s Record, trained as consecutive chunks of at most ``chunk`` runs (chunk i
+    from seed ``cfg.seed + i·chunk``) whose Records are joined along the run axis: arrays
+    concatenated, the run seeds joined, ``wall_seconds`` summed, the summary recomputed (a part
+    that does not fit is a ValueError). One call when ``cfg.seeds <= chunk``. Run r has the same
+    seed either way, so the result is the one-batch Record up to float32 rounding, in the
+    memory of ``chunk`` runs (a batch's data is [R, n, d])."""
+    return _batches.in_chunks(cfg, train, chunk)
+
 
 # The reference's sections (docs/api.md), in order; every name of __all__ is in exactly one.
 _SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (

@@ -63,12 +63,8 @@ def join_runs(cfg: Config, parts: Sequence[Record]) -> Record:
 
 
 def in_chunks(cfg: Config, train: Callable[[Config], Record], chunk: int) -> Record:
-    """``train(cfg)``'s record, trained as consecutive chunks of at most ``chunk`` runs (chunk i
-    from seed ``cfg.seed + i·chunk``) whose Records are joined along the run axis: arrays
-    concatenated, the run seeds joined, ``wall_seconds`` summed, the summary recomputed (a part
-    that does not fit is a ValueError). One call when ``cfg.seeds <= chunk``. Run r has the same
-    seed either way, so the result is the one-batch Record up to float32 rounding, in the
-    memory of ``chunk`` runs."""
+    """``train(cfg)``'s record, trained as :func:`chunk_configs` of at most ``chunk`` runs and
+    joined (:func:`join_runs`); one call when ``cfg.seeds <= chunk``."""
     if cfg.seeds <= chunk:
         return train(cfg)
     return join_runs(cfg, [train(part) for part in chunk_configs(cfg, chunk)])
