@@ -70,3 +70,12 @@ def test_the_full_plans_regime_runs_are_disjoint_from_its_pilot() -> None:
     for d in p.regime.ds:
         seeds = p.regime.config(d, p.event_runs, seed=p.event_seed).run_seeds
         assert seeds == list(range(20, 120)) and not set(seeds) & set(range(20))
+
+
+def test_the_public_in_chunks_is_the_same() -> None:
+    from twolayer import api
+
+    cfg = _cfg(seeds=3, seed=1)
+    rec = api.in_chunks(cfg, api.simulate, 2)
+    assert rec.meta["chunks"] == [2, 1] and rec.meta["seeds"] == [1, 2, 3]
+    assert rec.run_id == cfg.run_id
