@@ -609,6 +609,22 @@ def test_early_losses_fail_when_a_step_inside_the_window_goes_the_wrong_way(tiny
         assert v.in_regime and v.verdict == FAILS, (key, v.verdict, v.detail)
 
 
+def test_alpha_monotone_fails_when_one_class_decreases_and_the_pooled_ratio_does_not(tiny):
+    """Theorem 4.5 per class: class 0's ratio falls from 3 to 1 (α^(c) increases), class 1's
+    rises from 2 to 3 (α^(1) decreases), while the pooled ratio falls 3 -> 1: the claim judges
+    the worst class and fails inside the regime."""
+    runs, _ = tiny
+    rec = _copy(runs.get("liu2023.regime"))
+    _good_alpha(rec)
+    T = len(rec.times)
+    rows = np.stack([np.linspace(3.0, 1.0, T), np.linspace(2.0, 3.0, T)], -1)
+    _fill(rec, "segments/class_ratio", rows)
+    assert E.alpha_monotone_share(rec).min() == 1.0  # the pooled α_t increases throughout
+    v = judge(CLAIMS["liu2023.thm45.alpha_monotone.regime"],
+              _Doctored(runs, {"liu2023.regime": rec}))
+    assert v.in_regime and v.verdict == FAILS and v.measured == 0.0, (v.verdict, v.detail)
+
+
 def test_lemma42_fails_on_the_size_of_the_step_alone(tiny):
     """The direction holds (cos(g, ĝ) = 0.99) but κ_t = 1.5 ρ_t: the step is not Lemma 4.2's
     rescaled one, and the claim fails on its size comparison."""
