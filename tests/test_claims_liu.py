@@ -588,6 +588,57 @@ def test_lemma42_is_judged_at_the_worst_time_of_the_early_window(tiny):
     assert f"(at t {fmt_num(float(rec.times[2]))}" in v.detail
 
 
+def test_early_losses_fail_when_a_step_inside_the_window_goes_the_wrong_way(tiny):
+    """Theorem 4.4 is about each GD step: the noisy loss of every class falls on one probe
+    interval inside the early window (0.7 -> 0.6) yet ends the window higher than at t = 0, and
+    the clean loss rises on one interval yet ends lower. The window-endpoint changes alone
+    hold (the claim before 2026-12-04 held on this Record); the worst-interval comparisons fail."""
+    runs, _ = tiny
+    c = CLAIMS["liu2023.thm44.early_losses.regime"]
+    for key, bump in (("liu/class_loss_noisy", -0.1), ("liu/class_loss_clean", 0.3)):
+        rec = _copy(runs.get("liu2023.regime"))
+        _good_losses(rec)
+        end = E.early_end(rec)
+        assert end.min() >= 2
+        a = rec.arrays[key]
+        a[:, 1] = a[:, 0] + bump
+        lc, ln = rec.arrays["liu/class_loss_clean"], rec.arrays["liu/class_loss_noisy"]
+        rows = np.arange(rec.seeds)
+        assert (ln[rows, end] > ln[:, 0]).all() and (lc[rows, end] < lc[:, 0]).all()
+        v = judge(c, _Doctored(runs, {"liu2023.regime": rec}))
+        assert v.in_regime and v.verdict == FAILS, (key, v.verdict, v.detail)
+
+
+def test_alpha_monotone_fails_when_one_class_decreases_and_the_pooled_ratio_does_not(tiny):
+    """Theorem 4.5 per class: class 0's ratio falls from 3 to 1 (α^(c) increases), class 1's
+    rises from 2 to 3 (α^(1) decreases), while the pooled ratio falls 3 -> 1: the claim judges
+    the worst class and fails inside the regime."""
+    runs, _ = tiny
+    rec = _copy(runs.get("liu2023.regime"))
+    _good_alpha(rec)
+    T = len(rec.times)
+    rows = np.stack([np.linspace(3.0, 1.0, T), np.linspace(2.0, 3.0, T)], -1)
+    _fill(rec, "segments/class_ratio", rows)
+    assert E.alpha_monotone_share(rec).min() == 1.0  # the pooled α_t increases throughout
+    v = judge(CLAIMS["liu2023.thm45.alpha_monotone.regime"],
+              _Doctored(runs, {"liu2023.regime": rec}))
+    assert v.in_regime and v.verdict == FAILS and v.measured == 0.0, (v.verdict, v.detail)
+
+
+def test_lemma42_fails_on_the_size_of_the_step_alone(tiny):
+    """The direction holds (cos(g, ĝ) = 0.99) but κ_t = 1.5 ρ_t: the step is not Lemma 4.2's
+    rescaled one, and the claim fails on its size comparison."""
+    runs, _ = tiny
+    rec = _copy(runs.get("liu2023.regime"))
+    _good_lemma(rec)
+    rec.arrays["segments/kappa"] = rec.arrays["liu/lemma_rate"] * np.linspace(
+        1.5, 1.6, rec.seeds)[:, None]
+    v = judge(CLAIMS["liu2023.lem42.rescaled_step.regime"],
+              _Doctored(runs, {"liu2023.regime": rec}))
+    assert v.in_regime and v.verdict == FAILS, (v.verdict, v.detail)
+    assert "(direction, size): holds, fails" in v.detail
+
+
 @pytest.mark.slow
 def test_quick_check_runs_in_two_minutes_and_reports_the_records(tmp_path: Path):
     """``twolayer check liu2023 --quick`` (library call): under 2 minutes (on a shared machine

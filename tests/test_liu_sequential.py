@@ -46,7 +46,7 @@ SEVERAL = {
     "liu2023.fig1.u_shape.": (3, "t"),  # min < delta, fall, rise
     "liu2023.fig1.min_below_delta.delta": (3, "t"),  # one per delta in {0.1, 0.2, 0.4}
     "liu2023.eq5.init_ratio.delta": (3, "t"),
-    "liu2023.thm44.early_losses.": (2, "t"),  # noisy loss up, clean loss down
+    "liu2023.thm44.early_losses.": (4, "t"),  # noisy up, clean down: window, worst interval
     "liu2023.thm45.crossing_near_tstar.": (4, "sign"),  # within x3 (2), beyond x10 (2)
     "liu2023.lem42.rescaled_step.": (2, "t"),  # direction, size
 }
