@@ -654,3 +654,29 @@ def test_movement_records_do_not_depend_on_the_dropped_test_set(monkeypatch):
     for k in want.arrays:
         assert got.arrays[k].dtype == want.arrays[k].dtype, k
         np.testing.assert_array_equal(got.arrays[k], want.arrays[k], err_msg=k, strict=True)
+
+
+def _movement_scaled(c: float):
+    """min_i movement = c / (omega_init sqrt(md)) in every run: Prop. 2's slope of -1 exactly,
+    with the prefactor c (the bound 1/(C omega_init sqrt(md)) holds for C >= 1/c)."""
+    def edit(r: Record) -> None:
+        v = r.arrays["static/init_var_md"].astype(np.float64)
+        r.arrays["frei_features/movement_min"][:] = (c / np.sqrt(v))[:, None]
+    return edit
+
+
+def test_feature_movement_checks_the_bound_not_only_its_slope(tiny_run):
+    """Proposition 2 is a lower bound 1/(C omega_init sqrt(md)) with C inside the regime, not only
+    a slope: a movement with slope -1 but a prefactor that needs C above every setting's largest
+    C must fail (the audit of 2026-12-04: the old check held it on the slope alone)."""
+    exps, _ = tiny_run
+    cid = "frei2023.prop2.feature_movement"
+    rec = exps.get("frei2023.movement")
+    base = F.Config.from_dict(rec.config)
+    cmax = min(F.conditions_of(base.replace(net__init_var=x / (base.net.m * F._d(rec)))).largest_c
+               for x in set(rec.arrays["static/init_var_md"].tolist()))
+    bad = judge(CLAIMS[cid], _doctored(exps, _movement_scaled(0.5 / cmax), "frei2023.movement"))
+    assert bad.verdict == FAILS, bad
+    assert "runs violate" in bad.detail
+    good = judge(CLAIMS[cid], _doctored(exps, _movement_scaled(2.0), "frei2023.movement"))
+    assert good.verdict == HOLDS, good
