@@ -680,3 +680,86 @@ def test_feature_movement_checks_the_bound_not_only_its_slope(tiny_run):
     assert "runs violate" in bad.detail
     good = judge(CLAIMS[cid], _doctored(exps, _movement_scaled(2.0), "frei2023.movement"))
     assert good.verdict == HOLDS, good
+
+
+# Doctored records at the edges of the statements (audit of 2026-12-04): the time range each
+# bound covers, the constants (gamma, C = 1 in the test-error bound, the 0.99 agreement), the
+# Frobenius part of Lemma 14 and the d side of the excess trend. Each "breaks" case violates only
+# the edge it names (a coarse doctoring would also be caught for another reason).
+def _set_T(key: str, value, dt: int = 0):
+    return lambda r: _at(r, key, F._T_of(r) + dt, value)
+
+
+EDGE_CASES = {
+    # Condition 10 is stated for t <= 1/(4 alpha) = T - 1: broken at T - 1 fails, at T it is not
+    # part of the statement
+    "condition10_at_T_minus_1": (
+        "frei2023.condition10.near_orthogonality", "frei2023.regime",
+        lambda r: _at(r, "frei_neurons/leak", F._T_of(r) - 1, 3.3 * F._lr(r)), FAILS),
+    "condition10_at_T": (
+        "frei2023.condition10.near_orthogonality", "frei2023.regime",
+        lambda r: _at(r, "frei_neurons/leak", F._T_of(r), 10 * F._lr(r)), HOLDS),
+    # Eq. (19) holds while t <= T - 1
+    "eq19_at_T_minus_1": (
+        "frei2023.eq19.loss_weights", "frei2023.regime",
+        _set_T("frei_samples/loss_weight_min", 0.95 * F.LOSS_WEIGHT_MIN, -1), FAILS),
+    "eq19_at_T": (
+        "frei2023.eq19.loss_weights", "frei2023.regime",
+        _set_T("frei_samples/loss_weight_min", 0.01), HOLDS),
+    # Lemma 14's Frobenius bound at T alone (the per-neuron bound untouched)
+    "lemma14_frobenius_at_T": (
+        "frei2023.lemma14.norm_growth", "frei2023.regime",
+        lambda r: _at(r, "frei_neurons/norm_frob", F._T_of(r), 1.01 * 2 * F._lr(r) * F._T_of(r)),
+        FAILS),
+    # the margin constant gamma, not only the sign: a clean margin of gamma/2 (every point still
+    # classified right) and a noisy one of -gamma/2 (still misclassified) each fail
+    "margins_clean_half_gamma": (
+        "frei2023.appendixA4.margins", "frei2023.regime",
+        lambda r: (_at(r, "frei_samples/margin_clean_min", F._T_of(r), F.GAMMA / 2),
+                   _at(r, "frei_samples/margin_noisy_max", F._T_of(r), -1.0)), FAILS),
+    "margins_noisy_half_gamma": (
+        "frei2023.appendixA4.margins", "frei2023.regime",
+        lambda r: (_at(r, "frei_samples/margin_clean_min", F._T_of(r), 1.0),
+                   _at(r, "frei_samples/margin_noisy_max", F._T_of(r), -F.GAMMA / 2)), FAILS),
+    "margins_two_gamma": (
+        "frei2023.appendixA4.margins", "frei2023.regime",
+        lambda r: (_at(r, "frei_samples/margin_clean_min", F._T_of(r), 2 * F.GAMMA),
+                   _at(r, "frei_samples/margin_noisy_max", F._T_of(r), -2 * F.GAMMA)), HOLDS),
+    # the test-error bound eta + 1*sqrt(log(1/delta)/n), just above and just below
+    "test_error_above_bound": (
+        "frei2023.theorem1.test_error", "frei2023.regime",
+        lambda r: r.arrays["final/frei_test/test_error"].fill(F.error_bound(r) + 0.005), FAILS),
+    "test_error_below_bound": (
+        "frei2023.theorem1.test_error", "frei2023.regime",
+        lambda r: r.arrays["final/frei_test/test_error"].fill(F.error_bound(r) - 0.005), HOLDS),
+    "adversarial_error_above_bound": (  # training fit perfect, only the test error too high
+        "frei2023.theorem1.adversarial_noise", "frei2023.adversarial",
+        lambda r: (_fit_all(r),
+                   r.arrays["final/frei_test/test_error"].fill(F.error_bound(r) + 0.005)), FAILS),
+    "fstar_just_below": (
+        "frei2023.theorem1.matches_fstar", "frei2023.regime",
+        lambda r: r.arrays["final/frei_test/agreement"].fill(0.985), FAILS),
+}
+
+
+def _excess_grows_with_d(r):  # err_P~ = d/20000 on the d sweep (slope ~0.1 per decade)
+    r.arrays["final/frei_test/test_error_clean"].fill(F._d(r) / 20000)
+
+
+@pytest.mark.parametrize("case", sorted(EDGE_CASES))
+def test_claims_at_the_edges_of_their_statements(tiny_run, case):
+    exps, verdicts = tiny_run
+    cid, name, edit, want = EDGE_CASES[case]
+    if case.endswith("_at_T"):  # a partial edit: the rest of the record must hold by itself
+        assert by_id(verdicts)[cid].verdict == HOLDS, (cid, by_id(verdicts)[cid].verdict)
+    v = judge(CLAIMS[cid], _doctored(exps, edit, name))
+    assert v.verdict == want, (case, v.verdict, v.detail[:300])
+
+
+def test_excess_trend_fails_when_the_error_grows_with_d(tiny_run):
+    exps, _ = tiny_run
+    cid = "frei2023.theorem1.excess_trend"
+    flat = _doctored(exps, lambda r: r.arrays["final/frei_test/test_error_clean"].fill(0.0),
+                     "frei2023.n_sweep")
+    v = judge(CLAIMS[cid], _doctored(flat, _excess_grows_with_d, "frei2023.regime"))
+    assert v.verdict == FAILS, v
