@@ -790,3 +790,23 @@ def test_lemma3_is_judged_against_delta_not_four_delta(tiny_run):
     assert "delta = 0.05" in v.bound, v.bound
     lo, hi = F.clopper_pearson(1, 90, 0.95)
     assert F.DELTA < hi < F.ALLOWED_FAILURE
+
+
+def test_a_record_off_the_papers_model_is_outside(tiny_run):
+    """The regime reads the model premises from the records (audit of 2026-12-04: only
+    (A1)-(A7) and T were computed): a record with a trained second layer, or a bias, or
+    minibatches, is outside."""
+    exps, _ = tiny_run
+    cid = "frei2023.condition10.near_orthogonality"
+    assert judge(CLAIMS[cid], exps).in_regime
+    for sec, key, val in (("net", "train_second_layer", True), ("net", "bias", True),
+                          ("train", "batch_size", 10), ("net", "second_layer", "gaussian")):
+        runs = _doctored(exps, lambda r: None)
+        recs = {}
+        for lab, r in runs.get("frei2023.regime").items():
+            cfg = json.loads(json.dumps(r.config))  # a copy: the fixture's config stays intact
+            cfg[sec][key] = val
+            recs[lab] = dataclasses.replace(r, config=cfg)
+        runs._cache["frei2023.regime"] = recs
+        v = judge(CLAIMS[cid], runs)
+        assert not v.in_regime and "model and training as in the paper" in v.regime, (key, v)

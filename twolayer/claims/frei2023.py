@@ -260,7 +260,23 @@ def regime_of_records(
     recs = sorted(recs, key=lambda r: (_d(r), r.config["data"]["n"]))
     at_T = all(_T_of(r) == 1 + round(1 / (4 * _lr(r))) for r in recs)
     return regime_of(_rec_settings(recs),
-                     [("runs stop at T = 1 + 1/(4 alpha)", at_T), *premises], least_c)
+                     [("runs stop at T = 1 + 1/(4 alpha)", at_T),
+                      ("model and training as in the paper (read from the records)",
+                       all(paper_model(r.config) for r in recs)), *premises], least_c)
+
+
+def paper_model(config: dict) -> bool:
+    """The premises of Theorem 1 that are not (A1)–(A7), read from a record's config: 2-XOR
+    data with log-concave isotropic clusters, m even with a_j = ±1/√m half each and never
+    trained, no bias, one output, logistic loss, full-batch GD (card sections 1–2)."""
+    dc, nc, tc = config["data"], config["net"], config["train"]
+    return (
+        dc.get("kind") == "xor" and dc.get("cluster_dist", "gaussian") in (
+            "gaussian", "uniform", "laplace")
+        and nc.get("second_layer") == "frei" and not nc.get("train_second_layer", False)
+        and not nc.get("bias", False) and nc.get("outputs", 1) == 1 and nc["m"] % 2 == 0
+        and tc.get("objective") == "logistic" and tc.get("batch_size") is None
+    )
 
 
 def other_class_implied_bounds(alpha: float) -> tuple[float, float]:
