@@ -1134,7 +1134,9 @@ def check_feature_movement(runs: Runs) -> Outcome:
         + f" ({ev_res}: deciding setting {ev_lab}, interval {fmt_num(ev_ci[0])}.."
         f"{fmt_num(ev_ci[1])} against 4*delta = {ALLOWED_FAILURE:g})"
     )
-    inside, reg = regime_of([(f"omega2*m*d={x:.0e}", c) for x, c in zip(v, cfgs)])
+    inside, reg = regime_of([(f"omega2*m*d={x:.0e}", c) for x, c in zip(v, cfgs)],
+                            [("model and training as in the paper (read from the record)",
+                              paper_model(rec.config))])
     return outcome(
         res, s_mean, "log-log slope of min_i movement vs omega_init in [-1.1, -0.9] "
         "(card M15); 2 one-sided t-tests, Holm at family level 95%; and min_i movement >= "
