@@ -173,10 +173,13 @@ def cs_seeds_needed(values: Iterable[float], threshold: float, alpha: float = AL
                     c: float | None = None, most: int = 100_000) -> int | None:
     """The smallest n at which C_n, with the measured mean and standard deviation held fixed,
     would no longer contain ``threshold`` (an estimate at the measured effect); None when the
-    effect is zero, the values are fewer than two, or n would exceed ``most``."""
+    effect is zero, the values are fewer than two or have no spread (:func:`cs_outcome` judges
+    those by the sign sequence, :func:`sign_seeds_needed`), or n would exceed ``most``."""
     v = finite(values)
     if v.size < 2:
         return None
+    if no_spread(v):
+        return sign_seeds_needed(v, threshold, alpha, most)
     gap, s = abs(float(v.mean()) - threshold), float(v.std(ddof=1))
     if gap == 0.0:
         return None

@@ -167,6 +167,8 @@ def mean_ci(
     m = float(v.mean())
     if v.size == 1:
         return m, (float("nan"), float("nan"))
+    if no_spread(v):  # equal up to rounding: the zero-width interval, which decides nothing
+        return m, (m, m)
     from scipy import stats
 
     half = float(stats.t.ppf(0.5 + level / 2, v.size - 1) * v.std(ddof=1) / math.sqrt(v.size))
@@ -237,10 +239,11 @@ def sign_outcome(ci: Interval, sign: int) -> str:
 
 
 def combine(*outcomes: str) -> str:
-    """All parts must hold: fails if any fails, holds if all hold, else inconclusive."""
+    """All parts must hold: fails if any fails, holds if all hold, else inconclusive (also for
+    no parts at all: nothing was measured, so nothing holds)."""
     if FAILS in outcomes:
         return FAILS
-    return HOLDS if all(o == HOLDS for o in outcomes) else INCONCLUSIVE
+    return HOLDS if outcomes and all(o == HOLDS for o in outcomes) else INCONCLUSIVE
 
 
 def exists(outcomes: Sequence[str]) -> str:
@@ -284,16 +287,15 @@ def seeds_needed(values: Iterable[float], bound: float, level: float = 0.95,
     """The number of seeds k at which the t-interval of the mean, with the measured mean and
     standard deviation of ``values`` held fixed, would no longer contain ``bound``:
     the smallest k with t_{k−1, 1−(1−level)/2} · s/√k < |v̄ − bound|. None when the effect is
-    zero or the values are too few (< 2) to estimate s; ``most`` caps the search. An estimate
-    at the measured effect, not a promise: the next seeds move v̄ and s."""
+    zero, the values are too few (< 2) to estimate s, or have no spread (:func:`no_spread`: a
+    zero-width interval never decides, whatever the seeds); ``most`` caps the search. An
+    estimate at the measured effect, not a promise: the next seeds move v̄ and s."""
     v = finite(values)
-    if v.size < 2:
+    if v.size < 2 or no_spread(v):
         return None
     gap, s = abs(float(v.mean()) - bound), float(v.std(ddof=1))
     if gap == 0.0:
         return None
-    if s == 0.0:
-        return int(v.size)
     from scipy import stats
 
     lo, hi = 2, most
@@ -330,6 +332,8 @@ def median_ci(
             break
     if best is None:
         return med, (float("nan"), float("nan"))
+    if no_spread(v):  # equal up to rounding: the zero-width interval, which decides nothing
+        return med, (med, med)
     return med, (float(v[best - 1]), float(v[k - best]))
 
 
@@ -352,6 +356,8 @@ def bootstrap_ci(
     est = float(stat(*arrs)) if all(a.size for a in arrs) else float("nan")
     if any(a.size < 2 for a in arrs):
         return est, (float("nan"), float("nan"))
+    if all(no_spread(a) for a in arrs):  # every resample is the same: zero width, decides nothing
+        return est, (est, est)
     rng = np.random.default_rng(seed)
     boots = np.empty(n_boot)
     for b in range(n_boot):
