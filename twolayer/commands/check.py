@@ -364,6 +364,10 @@ def run(args: argparse.Namespace) -> int:
     from ..plugins import load_entry_points, split_selection
 
     load_entry_points()
+    for s in args.select or []:
+        if not s.strip():
+            raise ConfigError("PAPER_OR_CLAIM_OR_PLUGIN", s, "is empty; give a paper (e.g. "
+                              "frei2023), a claim id or a plugin path (`twolayer check --list`)")
     selection = ["all"] if (args.all or not args.select) else list(args.select)
     selection, plugins = split_selection(selection)  # PluginError (exit 2) for a broken plugin
     claims = select_claims(selection)
