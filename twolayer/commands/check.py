@@ -325,7 +325,7 @@ def time_budget_s(args: argparse.Namespace) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
         math.isfinite(value) and value > 0
     ):
-        raise ConfigError("time-budget", value, "minutes > 0")
+        raise ConfigError("time-budget", value, "must be a finite number of minutes > 0")
     return float(value) * 60.0
 
 
