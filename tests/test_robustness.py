@@ -457,3 +457,62 @@ def test_a_closed_stdout_pipe_exits_141_without_a_traceback() -> None:
     err = p.stderr.read().decode()
     assert p.wait(timeout=120) == 141
     assert "Traceback" not in err and "BrokenPipe" not in err and "Exception ignored" not in err
+
+
+# ------------------------------------------------------------------------------------------
+# empty strings and huge ranges a user can type (found by the newuser audit)
+# ------------------------------------------------------------------------------------------
+
+
+def test_figures_empty_out_is_refused_and_writes_nothing(capsys, tmp_path, monkeypatch):
+    # Path("") is the working directory: `figures --out ''` used to draw every figure there and
+    # overwrite its README.md (run from the repository root: the project's README)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "README.md").write_text("mine\n")
+    assert main(["figures", "--quick", "--quiet", "--out", "", "--no-store"]) == 2
+    assert "--out ''" in one_line(capsys.readouterr().err)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["README.md"]
+    assert (tmp_path / "README.md").read_text() == "mine\n"
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["simulate", "--preset", "", "--steps", "1"], "--preset ''"),  # was ignored: exit 0
+    (["conditions", "--preset", ""], "--preset ''"),
+    (["simulate", "--plugin", "", "--steps", "1"], "plugin '': is empty"),  # was: needs __init__
+    (["check", "", "--list"], "'' is invalid: is empty"),
+    (["figures", "--quick", "--out", "OUT", ""], "plugin '': is empty"),
+    (["bench", "--quick", "--doc", ""], "--doc ''"),  # was ignored after a minute of measuring
+])
+def test_empty_strings_exit_2_with_one_line(capsys, tmp_path, argv, needle):
+    argv = [str(tmp_path / "o") if a == "OUT" else a for a in argv]
+    t0 = time.perf_counter()
+    assert main(argv) == 2
+    assert needle in one_line(capsys.readouterr().err)
+    assert time.perf_counter() - t0 < 30  # refused before any work
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("extra, key", [
+    # num = 10^9 built a billion values (and deduplicated them in O(num^2)): minutes, no error
+    ("[axes]\nnet.m = {start = 2, stop = 4, num = 1000000000}\n", "axes.net.m.num"),
+    ("[slurm]\ntime = -5\n", "slurm.time"),
+    ("[slurm]\ncpus_per_task = 0\n", "slurm.cpus_per_task"),
+    ("[slurm]\nmem_gb = inf\n", "slurm.mem_gb"),
+    ("[slurm]\nmem_gb = 0\n", "slurm.mem_gb"),
+])
+def test_sweep_spec_ranges_and_slurm_values_exit_2(capsys, tmp_path, extra, key):
+    spec = tmp_path / "s.toml"
+    spec.write_text(SPEC.format(steps=1).replace("[axes]\ndata.noise = [0.0, 0.1]\n", "")
+                    + extra)
+    t0 = time.perf_counter()
+    assert main(["sweep", str(spec), "--out", str(tmp_path / "store"), "--dry-run"]) == 2
+    assert key in one_line(capsys.readouterr().err)
+    assert time.perf_counter() - t0 < 30
+    assert not (tmp_path / "store").exists()
+
+
+def test_sweep_spec_slurm_values_in_range_are_accepted(capsys, tmp_path):
+    spec = tmp_path / "s.toml"
+    spec.write_text(SPEC.format(steps=1) + "[slurm]\ntime = 1\nmem_gb = 0.5\ngpus_per_node = 0\n"
+                    "cpus_per_task = 1\narray_parallelism = 1\n")
+    assert main(["sweep", str(spec), "--out", str(tmp_path / "store"), "--dry-run"]) == 0

@@ -76,7 +76,16 @@ def preload_plugins(argv: Sequence[str] | None) -> None:
         from .plugins import load_path
 
         for path in known.plugin:
+            refuse_empty_plugin_path(path)
             load_path(path)
+
+
+def refuse_empty_plugin_path(path: str) -> None:
+    """An empty plugin path would resolve to the working directory: refuse it by name."""
+    if not str(path).strip():
+        from .plugins import PluginError
+
+        raise PluginError(repr(path), "is empty; give a .py file or a folder with __init__.py")
 
 
 def build_parser() -> Parser:

@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
                           "valid range is 1..64 (the reference workload has R = 64 seeds)")
     resolve_device(args.device)  # a missing GPU is an error before any work
     out = _output(args.out, "out")
-    doc = _output(args.doc, "doc") if args.doc else None
+    doc = _output(args.doc, "doc") if args.doc is not None else None  # "" is refused
 
     from ..bench.harness import run_bench
     from ..bench.report import render, time_to_answer

@@ -325,7 +325,7 @@ def time_budget_s(args: argparse.Namespace) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
         math.isfinite(value) and value > 0
     ):
-        raise ConfigError("time-budget", value, "minutes > 0")
+        raise ConfigError("time-budget", value, "must be a finite number of minutes > 0")
     return float(value) * 60.0
 
 
@@ -364,6 +364,10 @@ def run(args: argparse.Namespace) -> int:
     from ..plugins import load_entry_points, split_selection
 
     load_entry_points()
+    for s in args.select or []:
+        if not s.strip():
+            raise ConfigError("PAPER_OR_CLAIM_OR_PLUGIN", s, "is empty; give a paper (e.g. "
+                              "frei2023), a claim id or a plugin path (`twolayer check --list`)")
     selection = ["all"] if (args.all or not args.select) else list(args.select)
     selection, plugins = split_selection(selection)  # PluginError (exit 2) for a broken plugin
     claims = select_claims(selection)

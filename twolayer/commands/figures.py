@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from ..cli import refuse_empty_plugin_path
 from ..engine import Runtime, resolve_device
 from ..errors import ConfigError
 from ..record import check_writable_dir, ensure_writable_dir
@@ -230,6 +231,12 @@ def run(args: argparse.Namespace) -> int:
     from ..plugins import load_entry_points, split_selection
 
     load_entry_points()
+    if args.out is not None and not str(args.out).strip():
+        # Path("") is the working directory: its README.md would be overwritten
+        raise ConfigError("out", args.out, "must be a directory path (not empty); omit --out "
+                          "for the default (figures/, or a new temporary folder with --quick)")
+    for path in args.plugins:
+        refuse_empty_plugin_path(path)
     _, plugins = split_selection(list(args.plugins))  # PluginError (exit 2) for a broken plugin
     if args.list:
         for name, spec in FIGURES.items():

@@ -257,7 +257,7 @@ def config_from_args(
     values: dict[str, Any] = {}
     notes: list[str] = []
     cap = None
-    if getattr(args, "preset", None):
+    if getattr(args, "preset", None) is not None:  # "" is refused by preset(), not ignored
         pre = preset(args.preset)
         cap = pre.pop("cpu_steps", None)
         flow_after = pre.pop("flow_after", None)

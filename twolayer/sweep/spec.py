@@ -63,6 +63,9 @@ SLURM_KEYS = {
     "array_parallelism": int, "account": str, "qos": str, "constraint": str, "cluster": str,
 }
 SLURM_CLUSTERS = ("slurm", "local", "debug")
+# the smallest value of each numeric [slurm] key (a job needs a minute, a CPU, some memory)
+SLURM_MIN = {"time": 1, "cpus_per_task": 1, "mem_gb": 0, "gpus_per_node": 0,
+             "array_parallelism": 1}
 PRESET_META = ("about", "cpu_steps", "flow_after")  # preset entries that are not config fields
 MAX_POINTS = 100_000
 DEFAULT_GROUP_RUNS = 32
@@ -268,6 +271,8 @@ def _range_values(key: str, spec: dict[str, Any], want: type, where: str) -> lis
         num = spec["num"]
         if isinstance(num, bool) or not isinstance(num, int) or num < 1:
             raise SpecError(f"{key}.num", num, "must be an integer >= 1", where)
+        if num > MAX_POINTS:  # before building them: num = 10^9 used to run for minutes
+            raise SpecError(f"{key}.num", num, f"valid range is 1..{MAX_POINTS}", where)
         if scale == "log":
             if start <= 0 or stop <= 0:
                 raise SpecError(key, spec, "a log range needs start > 0 and stop > 0", where)
@@ -291,9 +296,11 @@ def _range_values(key: str, spec: dict[str, Any], want: type, where: str) -> lis
         vals = [start + i * step for i in range(count)]
     if want is int:
         out: list[Any] = []
+        seen: set[int] = set()
         for v in vals:
             iv = int(round(v))
-            if iv not in out:  # a log range of integers can repeat small values
+            if iv not in seen:  # a log range of integers can repeat small values
+                seen.add(iv)
                 out.append(iv)
         return out
     return [float(f"{v:.12g}") for v in vals]  # 0.1 + 2*0.1 → 0.3, not 0.30000000000000004
@@ -408,6 +415,11 @@ def parse(doc: dict[str, Any], source: str = "spec", default_name: str = "sweep"
             raise SpecError(f"slurm.{key}", value, "valid keys are " + ", ".join(SLURM_KEYS),
                             where)
         _check_type(f"slurm.{key}", value, SLURM_KEYS[key], where)
+        low = SLURM_MIN.get(key)
+        if low is not None and not (0 < value < math.inf if key == "mem_gb" else value >= low):
+            valid = ("must be a finite number > 0" if key == "mem_gb"
+                     else f"must be an integer >= {low}")
+            raise SpecError(f"slurm.{key}", value, valid, where)
     if slurm.get("cluster", "slurm") not in SLURM_CLUSTERS:
         raise SpecError("slurm.cluster", slurm["cluster"],
                         "valid choices are " + ", ".join(SLURM_CLUSTERS), where)
