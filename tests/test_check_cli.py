@@ -400,3 +400,28 @@ def test_a_verdict_is_never_decided_on_an_interval_that_dropped_a_lost_seed(inte
     with S.counting_dropped() as box:
         assert ci(v[:7], False) == ci(v, True)
     assert box == [0]
+
+
+def test_all_with_a_selection_loads_and_checks_every_name(tmp_path, capsys):
+    """--all adds every registered claim to the named ones: a plugin named with --all is
+    loaded and listed (it used to be dropped silently), and an unknown name is still an error
+    (it used to be ignored)."""
+    from twolayer.claims import CLAIMS
+    from twolayer.experiments import EXPERIMENTS
+
+    f = tmp_path / "allplug.py"
+    f.write_text(NUMBERS_PLUGIN.format(paper="allplug", lo=1.0))
+    try:
+        assert main(["check", "--all", str(f), "--list"]) == 0
+        listed = [line.split()[0] for line in capsys.readouterr().out.splitlines()
+                  if line and not line.startswith("(")]
+        assert "allplug.pos.positive" in listed
+        assert "frei2023.theorem1.test_error" in listed and "liu2023.eq5.init_ratio.xor" in listed
+        assert main(["check", "--all", "frei2023", "--list"]) == 0
+        assert any(line.startswith("liu2023.") for line in capsys.readouterr().out.splitlines())
+        assert main(["check", "--all", "nosuchpaper", "--list"]) == 2
+        assert "claim or paper 'nosuchpaper' is unknown" in capsys.readouterr().err
+    finally:
+        for reg in (CLAIMS, EXPERIMENTS):
+            for k in [k for k in reg if k.startswith("allplug.")]:
+                reg.pop(k)

@@ -68,7 +68,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("select", nargs="*", metavar="PAPER_OR_CLAIM_OR_PLUGIN",
                    help="papers (e.g. frei2023), claim ids, or plugin paths (a .py file or a "
                    "folder: its claims; see docs/extending.md); none or --all: every paper")
-    p.add_argument("--all", action="store_true", help="check every paper's claims")
+    p.add_argument("--all", action="store_true",
+                   help="check every paper's claims (and those of the plugins named)")
     p.add_argument("--quick", action="store_true",
                    help="smaller settings and fewer seeds (about 2 minutes on 2 CPU cores)")
     p.add_argument("--seeds", type=seeds_arg, metavar="N|auto",
@@ -368,9 +369,12 @@ def run(args: argparse.Namespace) -> int:
         if not s.strip():
             raise ConfigError("PAPER_OR_CLAIM_OR_PLUGIN", s, "is empty; give a paper (e.g. "
                               "frei2023), a claim id or a plugin path (`twolayer check --list`)")
-    selection = ["all"] if (args.all or not args.select) else list(args.select)
-    selection, plugins = split_selection(selection)  # PluginError (exit 2) for a broken plugin
+    # every name is loaded (a plugin) or checked (a paper or claim id), with --all too: --all
+    # adds every registered claim to them (the built-in papers' and the named plugins')
+    selection, plugins = split_selection(list(args.select or []))  # PluginError: exit 2
     claims = select_claims(selection)
+    if args.all or not args.select:
+        claims = select_claims(["all"])
     if args.list:
         for c in claims:
             marks = ("" if c.in_regime else "  (registered outside its regime)") + (
@@ -451,7 +455,7 @@ def run(args: argparse.Namespace) -> int:
             print(SMOKE_NOTE)
     if report is not None:  # after the table: a failed write costs the file, not the results
         command = "twolayer check " + " ".join(
-            (["--all"] if selection == ["all"] else selection)
+            (["--all"] if args.all or not args.select else []) + list(args.select or [])
             + (["--quick"] if args.quick else [])
             + ([f"--seeds {args.seeds}"] if args.seeds else [])
             + ([f"--time-budget {budget_s / 60:g}"] if auto else [])
