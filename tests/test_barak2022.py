@@ -396,7 +396,9 @@ def test_hidden_progress_claim(plugin, tiny_records) -> None:
     true, ctrl = tiny_records["solved"], tiny_records["control"]
     T = true.times
     grow = np.tile(1 + T / T.max(), (true.seeds, 1)) * (1 + 0.01 * np.arange(true.seeds)[:, None])
-    flat = np.ones((ctrl.seeds, len(ctrl.times))) * (1 + 0.01 * np.arange(ctrl.seeds)[:, None])
+    # the control's per-seed level differs from the true runs' (else every seed's log ratio is
+    # the same number up to rounding, a zero-width interval that decides nothing)
+    flat = np.ones((ctrl.seeds, len(ctrl.times))) * (1 + 0.03 * np.arange(ctrl.seeds)[:, None])
     tc = np.full(true.seeds, int(T[len(T) // 2]))
     good_true = _edit(true, **{"barak_parity/move_ratio": grow, "static/t_c": tc})
     good_ctrl = _edit(ctrl, **{"barak_parity/move_ratio": flat})

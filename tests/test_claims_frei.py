@@ -406,9 +406,9 @@ DOCTORED = {
     "frei2023.prop2.feature_movement": (  # features move the same whatever omega_init
         "frei2023.movement", lambda r: r.arrays["frei_features/movement_min"].fill(2.0)),
     "frei2023.section1.linear_chance": (
-        "frei2023.linear", lambda r: r.arrays["acc/logreg_nobias_acc_clean"].fill(0.9)),
+        "frei2023.linear", lambda r: _spread(r, "acc/logreg_nobias_acc_clean", 0.9)),
     "frei2023.section1.affine_chance": (
-        "frei2023.linear", lambda r: r.arrays["acc/logreg_bias_acc_clean"].fill(0.9)),
+        "frei2023.linear", lambda r: _spread(r, "acc/logreg_bias_acc_clean", 0.9)),
     "frei2023.lemma4.set_sizes": (
         "frei2023.regime", lambda r: r.arrays["frei_neurons/set"].fill(0)),
     "frei2023.fig2.high_d_benign": (  # interpolates at once, then test accuracy 1/2
