@@ -63,9 +63,9 @@ SLURM_KEYS = {
     "array_parallelism": int, "account": str, "qos": str, "constraint": str, "cluster": str,
 }
 SLURM_CLUSTERS = ("slurm", "local", "debug")
-# the smallest value of each numeric [slurm] key (a job needs a minute, a CPU, some memory)
-SLURM_MIN = {"time": 1, "cpus_per_task": 1, "mem_gb": 0, "gpus_per_node": 0,
-             "array_parallelism": 1}
+# the smallest value of each integer [slurm] key (a job needs a minute and a CPU); mem_gb is a
+# finite number > 0
+SLURM_INT_MIN = {"time": 1, "cpus_per_task": 1, "gpus_per_node": 0, "array_parallelism": 1}
 PRESET_META = ("about", "cpu_steps", "flow_after")  # preset entries that are not config fields
 MAX_POINTS = 100_000
 DEFAULT_GROUP_RUNS = 32
@@ -415,11 +415,11 @@ def parse(doc: dict[str, Any], source: str = "spec", default_name: str = "sweep"
             raise SpecError(f"slurm.{key}", value, "valid keys are " + ", ".join(SLURM_KEYS),
                             where)
         _check_type(f"slurm.{key}", value, SLURM_KEYS[key], where)
-        low = SLURM_MIN.get(key)
-        if low is not None and not (0 < value < math.inf if key == "mem_gb" else value >= low):
-            valid = ("must be a finite number > 0" if key == "mem_gb"
-                     else f"must be an integer >= {low}")
-            raise SpecError(f"slurm.{key}", value, valid, where)
+        if key in SLURM_INT_MIN and value < SLURM_INT_MIN[key]:
+            raise SpecError(f"slurm.{key}", value, f"must be an integer >= {SLURM_INT_MIN[key]}",
+                            where)
+        if key == "mem_gb" and not 0 < value < math.inf:
+            raise SpecError(f"slurm.{key}", value, "must be a finite number > 0", where)
     if slurm.get("cluster", "slurm") not in SLURM_CLUSTERS:
         raise SpecError("slurm.cluster", slurm["cluster"],
                         "valid choices are " + ", ".join(SLURM_CLUSTERS), where)
