@@ -457,22 +457,76 @@ GEMM rate of this machine by up to ±20% within minutes while these numbers were
 
 GPU_NOTE = """## GPU
 
-No GPU numbers have been measured yet: every number on this page is from the CPU (on
-2026-12-04 an H200 was lent to a session for the first time, but new loans were paused before
-the script could run: nothing ran on it). The code
-paths for a CUDA device are tested on the CPU (the batched in-step group GEMMs through
-`Tuning(batched_groups=True)`, the block budget from free GPU memory through a fake
-`torch.cuda.mem_get_info`, the caller's default device through `meta`) and, where a GPU is
-present, by the tests marked `cuda` (each CUDA result against the CPU within the dtype's
-tolerance).
+### First measurements: NVIDIA H200, 2026-12-04
+
+One NVIDIA H200 (143,771 MiB, driver 580.159.04, CUDA 13.0), 16 CPU cores, no network, torch
+2.11.0+cu130, the project installed with `pip install --no-deps --no-build-isolation -e .` at
+commit 8c74f6e (the code of this page's CPU runs). Three calls, 15 minutes of device time in
+all; the raw results are in `benchmarks/gpu/2026-12-04-h200/` (the script's log and JSON, the
+profiler tables, the per-experiment times). **None of the three speed targets of issue #19 is
+met; the numbers below say by how much and what holds each one back.**
+
+`benchmarks/gpu_check.sh` (14:55-15:03 UTC, 479 s):
+
+- the CUDA tests: 19 passed, 1 skipped (23 s);
+- the demo (`simulate` defaults, R = 4) on CUDA against the CPU: every summary value the same
+  to 5 decimals, largest difference 2.5e-06; `check frei2023 --quick` on CUDA gives the same
+  verdict for all 27 claims as on the CPU (measured values equal to 3-4 significant digits);
+- the float32 GEMM rate (8192², TF32 off): 50.9 TFLOP/s before the steps, 51.2 after;
+- the reference step (n = 1000, d = 50, m = 400, 1000 steps; effective TFLOP/s = 4·R·n·d·m per
+  step; overhead = with the default probes at their 37 default times against without):
+
+| R | ms/step | TFLOP/s | of GEMM | with probes | probe overhead | peak GiB |
+|---:|---:|---:|---:|---:|---:|---:|
+| 64 | 0.45 | 11.4 | 0.22 | 6.96 | 64.0 % | 0.53 |
+| 1024 | 5.55 | 14.7 | 0.29 | 13.4 | 10.2 % | 8.06 |
+| 4096 | 21.86 | 15.0 | 0.29 | 13.8 | 8.9 % | 32.13 |
+
+- `check --all` (full plan, `--jobs auto` = one process on a GPU) was stopped at its 150 s
+  limit: below 778 s / 150 s = 5.2x the published 2-core CPU run;
+- the rest of the default suite (8 xdist workers) was stopped at its 120 s limit about half
+  way, with no failure so far: the suite on a GPU machine is not yet checked in full.
+
+The targets, each a ratio in one run:
+
+1. **Step at R = 1024 >= 0.5 of the GEMM rate: not met, 0.29 of the float32 GEMM rate.**
+   The profiler (`benchmarks/gpu_profile.py`, 15:06 UTC) splits the 5.6 ms step: the forward
+   GEMM x Wᵀ 1.77 ms, the backward GEMM 1.35 ms, the mask 1[pre > 0] 0.86 ms, the relu
+   0.77 ms, the readout (a GEMV) 0.52 ms, the rest 0.3 ms. The two cuBLAS GEMMs alone reach
+   only 0.51 of the 8192² rate at these shapes (inner dimension d = 50; cuBLAS picks 64×64
+   SIMT tiles). 0.5 needs the relu, readout and mask fused into the GEMMs (as the CPU path
+   does with its C pass): a custom kernel, not written.
+2. **Default probes <= 10 %: not met at R = 64 (64.0 %) and R = 1024 (10.2 %); met at
+   R = 4096 (8.9 %).** Per probe time at R = 64: errors 1.84 ms, correlations 1.04 ms,
+   segments 5.89 ms, all three 7.52 ms, against a 0.45 ms step. The probes are bound by the
+   host: 376 kernel launches per probe-time step (29 for a plain step) and device-to-host
+   copies; under the profiler the device was busy 2.0 ms of the host's 8.4 ms per such step.
+3. **make bench's reference workload >= 50x the CPU run: not met, 27.6x** (20.3 s on 2 CPU
+   cores, 0.736 s here). Without probes it would be 45.3x: the step alone misses 50x too, so
+   this target needs target 1's fused step as well as cheaper probes.
+4. **check --all >= 10x: not met, below 5.2x.** `benchmarks/experiment_times.py` (15:12 UTC)
+   trained every experiment of the full plan in 8 processes sharing the GPU (2 threads each):
+   all 39 (the check's and the figures' built-in experiments) in 95.7 s, about 8x the CPU
+   check's 778 s if a check trained that way. It does not yet (`--jobs` splits by paper, and
+   frei2023's experiments add up to about 190 s in one process; each time here was taken
+   under that sharing). The longest are
+   frei2023.regime (91.4 s; 442 s on the CPU), frei2023.fig2_curves (63.2 s), the online-SGD
+   experiments of badger2022 (27-32 s each, no faster than on 2 CPU cores: one small step per
+   sample, bound by the host) and vashisht2024's SGD runs (20-22 s). frei2023.regime's
+   training data are drawn on the CPU (per-run generators, so that CPU and GPU runs see the
+   same data): 8-12 s per batch of 20 runs at d = 12000 on the 2-core CPU.
+5. **Memory** (reported, no bound): 32.1 GiB at R = 4096 of the card's 140 GiB; the blocks are
+   sized from free memory (a quarter of it), so R·n reaches the card's capacity.
+
+### The check script
 
 `benchmarks/gpu_check.sh [OUT]` is the check to run on a machine with an NVIDIA GPU and no
 network, from the repository root, after installing the project over the CUDA build of torch
 there without network access: `python3 -m pip install --no-deps --no-build-isolation -e .`
 (build isolation would fetch setuptools; numpy, scipy, matplotlib, sympy, tqdm, pytest and
 hypothesis must already be installed). The script stops at once with that command when the
-package does not import. Planned to take under 6 minutes on an H200 for steps 1-6 (step 5 at
-most 150 s) and one to two more for step 7; not yet timed on one. It prints, in order:
+package does not import. On the H200 it took 479 s with its time limits at 150 s (step 5) and
+120 s (step 7). It prints, in order:
 
 1. the CUDA tests: `pytest -m "cuda and not slow"`;
 2. from `python -m twolayer.bench.gpu --device cuda --max-seconds 40`: the float32 GEMM rate
@@ -488,8 +542,8 @@ most 150 s) and one to two more for step 7; not yet timed on one. It prints, in 
    claims that do not hold, is reported as a verdict, not as a failed step);
 4. `twolayer bench --quick --device cuda --out OUT/bench.json`;
 5. `twolayer check --all --device cuda --no-store --json` (the full plan) under a time limit
-   of `GPU_CHECK_ALL_TIMEOUT` seconds (default 150; 448 s / 150 s = 3x, so a run stopped there
-   is far from the 10x target), its claims and timings in OUT;
+   of `GPU_CHECK_ALL_TIMEOUT` seconds (default 150; 778 s / 150 s = 5.2x, so a run stopped
+   there is below the 10x target), its claims and timings in OUT;
 6. `python -m twolayer.bench.gpu_targets OUT`: each target of the issue with the numbers it
    compares (met / not met / not measured) against the published CPU runs
    (`benchmarks/results.json`, `benchmarks/time_to_answer.json`); a smoke run, another size or
@@ -499,31 +553,24 @@ most 150 s) and one to two more for step 7; not yet timed on one. It prints, in 
    steps 1 and 7 together are the whole default suite, which must pass on a machine with a GPU
    as on one without (the tests that are not marked `cuda` see no GPU: `tests/devices.py`).
 
+Two diagnostics sit beside it: `python benchmarks/gpu_profile.py` (each probe's cost per probe
+time and torch.profiler tables of plain and probe-time steps at R = 64 and 1024, about 25 s on
+the H200) and `python benchmarks/experiment_times.py --jobs 8` (every experiment of the full
+plan in worker processes, a line each as it finishes, next to its CPU seconds; 96 s there).
+Both have `--device cpu --quick` dry runs, tested in `tests/test_gpu_diagnostics.py`.
+
 `GPU_CHECK_DEVICE=cpu benchmarks/gpu_check.sh` runs every step on the CPU at tiny sizes (the
 CUDA tests all skip; step 5 checks one paper quick, step 7 one test file), to check the script
-itself;
+itself (2026-12-04 14:53 UTC, 2 cores: seven steps, none failed, 104 s);
 `tests/test_bench_gpu.py` runs the measuring module on the CPU, the script's step accounting
 and install guard, and the targets on doctored result files (each target met, not met, and not
-judged from a smoke or partial run). Last dry run on the CPU (2026-12-04 09:55 UTC, 2 cores):
-the seven steps ran with none failing in 106 s, and step 6 judged every target "not measured".
-The default suite is safe to run in parallel: with pytest-xdist on 2 workers, 1682 passed and
-19 skipped (2 min 5 s, 2 cores).
+judged from a smoke or partial run).
 
-**Offline install rehearsed** (2026-12-03): `git archive` of main (no `.git`), a fresh venv
-without dask, distributed or submitit, `pip install --no-deps --no-build-isolation --no-index
--e .`: the C extension builds, and the default suite passes (1530 passed, 18 skipped: the
-CUDA, dask and submitit tests).
-
-**torch 2.11** (what the GPU machine has) was checked on the CPU on 2026-12-03: its CUDA build
-from PyPI (2.11.0+cu130, no GPU present) in a fresh venv with the project installed over it:
-the default test suite passes (1470 passed, 16 skipped — the CUDA tests among them —, 5 min
-45 s), `GPU_CHECK_DEVICE=cpu PYTHON=... benchmarks/gpu_check.sh` runs its four steps with none
-failing, and `twolayer simulate --d 50 --noise 0.1 --seeds 4 --steps 200 --json` prints the
-same numbers as under the pinned 2.13 CPU wheel (every field but the wall time). The record
-store keys entries by torch version, so the two never share stored runs. Checked again on
-2026-12-04 (commit 9fc66f8, the same venv setup): 1689 passed, 22 skipped (the CUDA, dask and
-submitit tests), 3 min 4 s; `GPU_CHECK_DEVICE=cpu` ran the script's seven steps with none
-failing (2 min 41 s, beside another job).
+**torch 2.11** (what the GPU machine has) was also checked on the CPU on 2026-12-03 and
+2026-12-04: its CUDA build from PyPI (2.11.0+cu130, no GPU present) in a fresh venv with the
+project installed over it passes the default suite (1689 passed, 22 skipped: the CUDA, dask
+and submitit tests) and prints the same `simulate` numbers as the pinned 2.13 CPU wheel. The
+record store keys entries by torch version, so the two never share stored runs.
 """
 
 
