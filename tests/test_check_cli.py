@@ -132,6 +132,22 @@ def test_table_fits_120_columns_and_marks_values_outside_the_ci():
     assert OUTSIDE_MARK not in inside
 
 
+def test_table_says_why_a_check_errored_in_one_line_each():
+    from twolayer.claims.base import ERROR
+    from twolayer.commands.check import render_table
+
+    reason = "ValueError: the record has no key 'final/margins'\n  (a stale store?) " + "y" * 300
+    table = render_table([verdict(id="p.ok"),
+                          verdict(id="p.broken", verdict=ERROR, measured=None, ci=None,
+                                  detail=reason)])
+    lines = table.splitlines()
+    why = [ln for ln in lines if ln.startswith("error in p.broken: ")]
+    assert len(why) == 1 and "no key 'final/margins' (a stale store?)" in why[0]
+    assert len(why[0]) <= 120 and why[0].endswith("…")  # one line, cut to the table's width
+    assert not any(ln.startswith("error in p.ok") for ln in lines)
+    assert "error in" not in render_table([verdict()])
+
+
 def test_report_write_failure_prints_the_table_first_then_one_line_exit_1(
         monkeypatch, capsys, tmp_path):
     """A full disk met when the report is written: the table is already printed, one line

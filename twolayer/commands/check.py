@@ -189,7 +189,8 @@ def outside_ci(v: Verdict) -> bool:
 
 def render_table(verdicts: Sequence[Verdict]) -> str:
     """Plain-text table, at most :data:`TABLE_WIDTH` columns: id, verdict, measured, CI, seeds
-    (long cells cut with …). A measured value outside its CI is marked † with a footnote."""
+    (long cells cut with …). A measured value outside its CI is marked † with a footnote; each
+    check that raised (verdict ``error``) gets a line below with its reason."""
     rows = [tuple(h for h, _ in COLUMNS)]
     marked = False
     for v in verdicts:
@@ -206,6 +207,10 @@ def render_table(verdicts: Sequence[Verdict]) -> str:
         out.append("  ".join(cells + [clip(r[4], widths[4]).rjust(widths[4])]).rstrip())
     if marked:
         out.append(OUTSIDE_NOTE)
+    for v in verdicts:  # why a check could not be judged (the whole text: --details, --json)
+        if v.verdict == ERROR:
+            why = " ".join((v.detail or "no reason given").split())
+            out.append(clip(f"error in {v.id}: {why}", TABLE_WIDTH))
     return "\n".join(out)
 
 
