@@ -518,8 +518,8 @@ The targets, each a ratio in one run:
 5. **Memory** (reported, no bound): 32.1 GiB at R = 4096 of the card's 140 GiB; the blocks are
    sized from free memory (a quarter of it), so R·n reaches the card's capacity.
 
-What would move each target, in the order of what it buys (none of it is written yet):
-experiment-level parallel training in `check` on a GPU (the 8-process run above: about 8x;
+What would move each target (none of it is written yet; only the first is backed by a
+measurement): experiment-level parallel training in `check` on a GPU (the 8-process run above: about 8x;
 frei2023.regime's CPU-side data drawing then bounds it); a fused relu–readout–mask kernel on
 CUDA (targets 1 and 3; a Triton kernel with the present PyTorch path kept as its fallback and
 CPU oracle); fewer launches and host copies per probe time (target 2 at small R).
