@@ -519,10 +519,11 @@ The targets, each a ratio in one run:
    sized from free memory (a quarter of it), so R·n reaches the card's capacity.
 
 What would move each target (none of it is written yet; only the first is backed by a
-measurement): experiment-level parallel training in `check` on a GPU (the 8-process run above: about 8x;
-frei2023.regime's CPU-side data drawing then bounds it); a fused relu–readout–mask kernel on
-CUDA (targets 1 and 3; a Triton kernel with the present PyTorch path kept as its fallback and
-CPU oracle); fewer launches and host copies per probe time (target 2 at small R).
+measurement): experiment-level parallel training in `check` on a GPU (the 8-process run
+above: about 8x; frei2023.regime's CPU-side data drawing then bounds it); a fused
+relu–readout–mask kernel on CUDA (targets 1 and 3; a Triton kernel with the present PyTorch
+path kept as its fallback and CPU oracle); fewer launches and host copies per probe time
+(target 2 at small R).
 
 ### The check script
 
