@@ -19,7 +19,8 @@
 # (n = 1000, d = 50, m = 400) at R = 64, 1024, 4096 with and without probes, as effective TFLOP/s
 # next to the GPU's float32 GEMM rate, probe overhead and peak memory (twolayer/bench/gpu.py);
 # 3. twolayer check frei2023 --quick; 4. twolayer bench --quick; 5. twolayer check --all (full
-# plan, no store) under a time limit (GPU_CHECK_ALL_TIMEOUT seconds, default 150; a stop is
+# plan, a new empty record store, as a first check on a machine: on a GPU its experiments train
+# in worker processes sharing the device, then the claims are judged) under a time limit (GPU_CHECK_ALL_TIMEOUT seconds, default 150; a stop is
 # written to OUT/check_all.stopped_at: then it is below 5.2x the CPU (778 s / 150 s), not 10x);
 # 6. the targets against the published CPU numbers (twolayer/bench/gpu_targets.py); 7. the rest of
 # the default suite (pytest -m "not slow and not cuda": every test that is not a CUDA test, which
@@ -91,7 +92,7 @@ step "bench" "$PY" -m twolayer bench --quick --device "$DEV" --out "$OUT/bench.j
 step --verdicts --stdout "$OUT/check_all.json" \
     --limit "${GPU_CHECK_ALL_TIMEOUT:-150}" "$OUT/$STOPPED" \
     "check --all" "$PY" -m twolayer check "${ALL[@]}" --device "$DEV" \
-    --no-store --json --quiet --timings "$OUT/check_all.timings.json"
+    --records "$(mktemp -d)" --json --quiet --timings "$OUT/check_all.timings.json"
 step "targets" "$PY" -m twolayer.bench.gpu_targets "$OUT"
 XDIST=()
 if "$PY" -c "import xdist" 2>/dev/null; then XDIST=(-n "${GPU_CHECK_SUITE_WORKERS:-8}"); fi

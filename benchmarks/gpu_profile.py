@@ -91,7 +91,8 @@ def profiled(device: torch.device, R: int, n: int, d: int, m: int, steps: int,
         table += "\n" + prof.key_averages().table(sort_by="self_cpu_time_total",
                                                    row_limit=rows, max_name_column_width=70)
     return {"R": R, "steps": steps, "probes": list(probes), "wall_s": wall,
-            "kernels_per_step": kernels / steps, "table": table}
+            "kernels_per_step": kernels / steps, "table": table,
+            "ops": sorted({e.key for e in prof.key_averages()})}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -482,8 +482,8 @@ met; the numbers below say by how much and what holds each one back.**
 | 1024 | 5.55 | 14.7 | 0.29 | 13.4 | 10.2 % | 8.06 |
 | 4096 | 21.86 | 15.0 | 0.29 | 13.8 | 8.9 % | 32.13 |
 
-- `check --all` (full plan, `--jobs auto` = one process on a GPU) was stopped at its 150 s
-  limit: below 778 s / 150 s = 5.2x the published 2-core CPU run;
+- `check --all` (full plan, `--no-store`: one process trained everything) was stopped at its
+  150 s limit: below 778 s / 150 s = 5.2x the published 2-core CPU run;
 - the rest of the default suite (8 xdist workers) was stopped at its 120 s limit about half
   way, with no failure so far: the suite on a GPU machine is not yet checked in full.
 
@@ -507,7 +507,7 @@ The targets, each a ratio in one run:
 4. **check --all >= 10x: not met, below 5.2x.** `benchmarks/experiment_times.py` (15:12 UTC)
    trained every experiment of the full plan in 8 processes sharing the GPU (2 threads each):
    all 39 (the check's and the figures' built-in experiments) in 95.7 s, about 8x the CPU
-   check's 778 s if a check trained that way. It does not yet (`--jobs` splits by paper, and
+   check's 778 s if a check trained that way. It did not then (`--jobs` split by paper, and
    frei2023's experiments add up to about 190 s in one process; each time here was taken
    under that sharing). The longest are
    frei2023.regime (91.4 s; 442 s on the CPU), frei2023.fig2_curves (63.2 s), the online-SGD
@@ -518,12 +518,15 @@ The targets, each a ratio in one run:
 5. **Memory** (reported, no bound): 32.1 GiB at R = 4096 of the card's 140 GiB; the blocks are
    sized from free memory (a quarter of it), so R·n reaches the card's capacity.
 
-What would move each target (none of it is written yet; only the first is backed by a
-measurement): experiment-level parallel training in `check` on a GPU (the 8-process run
-above: about 8x; frei2023.regime's CPU-side data drawing then bounds it); a fused
-relu–readout–mask kernel on CUDA (targets 1 and 3; a Triton kernel with the present PyTorch
-path kept as its fallback and CPU oracle); fewer launches and host copies per probe time
-(target 2 at small R).
+**Since that run** (not yet measured on a GPU): `twolayer check` on a GPU with a record store
+now trains the experiments of the whole papers it checks (but for those only the figures read)
+in worker processes that share the device (`--jobs`, auto: min(8, CPU cores / 2)), each with
+1/jobs of the activation-block budget, and then judges the claims from the store, the way
+`experiment_times.py` trained them above in 96 s (about 8x the CPU check; frei2023.regime's
+CPU-side data drawing then bounds it). Step 5 of the script now runs that path (a new empty
+store instead of `--no-store`). Not written: a fused relu–readout–mask kernel on CUDA (targets 1
+and 3; a Triton kernel with the present PyTorch path kept as its fallback and CPU oracle), and
+fewer launches and host copies per probe time (target 2 at small R).
 
 ### The check script
 
@@ -548,8 +551,9 @@ package does not import. On the H200 it took 479 s with its time limits at 150 s
 3. `twolayer check frei2023 --quick --device cuda --no-store` (its exit status 1, quick
    claims that do not hold, is reported as a verdict, not as a failed step);
 4. `twolayer bench --quick --device cuda --out OUT/bench.json`;
-5. `twolayer check --all --device cuda --no-store --json` (the full plan) under a time limit
-   of `GPU_CHECK_ALL_TIMEOUT` seconds (default 150; 778 s / 150 s = 5.2x, so a run stopped
+5. `twolayer check --all --device cuda --records NEW_EMPTY_STORE --json` (the full plan, as a
+   first check on the machine; the run above used `--no-store`) under a time limit of
+   `GPU_CHECK_ALL_TIMEOUT` seconds (default 150; 778 s / 150 s = 5.2x, so a run stopped
    there is below the 10x target), its claims and timings in OUT;
 6. `python -m twolayer.bench.gpu_targets OUT`: each target of the issue with the numbers it
    compares (met / not met / not measured) against the published CPU runs

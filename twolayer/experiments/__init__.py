@@ -228,8 +228,8 @@ class Runs:
         """Train the experiments of ``names`` that the store lacks at once, one worker process
         each (up to ``jobs``, default the CPU count): for experiments that leave cores idle
         (one thread of many tiny steps); ``get`` then reads them back. Returns the names the
-        workers trained. Does nothing without a store, on a GPU or with fewer than two missing
-        (:mod:`twolayer.experiments.prefetch`)."""
+        workers trained. Does nothing without a store, on a GPU unless ``jobs`` is given, or
+        with fewer than two missing (:mod:`twolayer.experiments.prefetch`)."""
         from .prefetch import prefetch
 
         if self.store is None:

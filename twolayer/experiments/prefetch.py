@@ -8,10 +8,17 @@ its own :class:`~twolayer.experiments.Runs` on the same store (entries are writt
 under distinct keys); afterwards ``runs.get(name)`` reads them back, verified. The results are
 what each experiment computes alone (same seeds, same code), only computed elsewhere.
 
-It does nothing without a record store (nowhere to hand results back), on a GPU (one device:
-the workers would share it), with fewer than two experiments missing, or on a one-core machine.
-A worker that fails leaves its experiment to the caller's own ``get``, which then trains it here
-and reports any error where it belongs. `twolayer figures` prefetches the experiments that the
+On a GPU the workers share the one device, so they start only when the caller names how many
+(``jobs``): ``twolayer check`` does (:func:`twolayer.commands.check.gpu_prefetch_jobs`), since
+most experiments of the full plan leave an H200 idle between small kernels (eight processes
+sharing one trained every experiment in 96 s, against more than 150 s one after the other:
+docs/benchmarks.md, "GPU"). Each worker then gets 1/jobs of the activation-block budget the
+device would give one process (:func:`worker_budget`), so that together they stay within it.
+
+It does nothing without a record store (nowhere to hand results back), on a GPU without
+``jobs``, with fewer than two experiments missing, or with fewer than two workers. A worker
+that fails leaves its experiment to the caller's own ``get``, which then trains it here and
+reports any error where it belongs. `twolayer figures` prefetches the experiments that the
 selected figures declare single-threaded (``figure(..., parallel=...)``) before drawing.
 """
 
@@ -59,6 +66,17 @@ def train_task(task: Task) -> tuple[str, float]:
     return task.name, runs.train_seconds.get(task.name, 0.0)
 
 
+def worker_budget(device: Any, budget: int | None, jobs: int) -> int:
+    """Activation elements per block for each of ``jobs`` workers sharing ``device``: the
+    caller's ``--budget`` (the user's cap for each process) when given, else 1/jobs of what the
+    device gives one process (:func:`twolayer.net.plan.device_budget`), at least 1."""
+    if budget is not None:
+        return int(budget)
+    from ..net.plan import device_budget
+
+    return max(1, device_budget(device) // max(1, jobs))
+
+
 def missing(runs: Any, names: Sequence[str]) -> list[str]:
     """The experiments among ``names`` (in order, once each) that neither ``runs`` nor its
     store holds."""
@@ -70,11 +88,13 @@ def missing(runs: Any, names: Sequence[str]) -> list[str]:
 
 def prefetch(runs: Any, names: Sequence[str], jobs: int | None = None) -> list[str]:
     """Train the experiments of ``names`` that the store lacks in up to ``jobs`` (default: the
-    CPU count) worker processes at once; return the names the workers stored (see the module
-    docstring for when it does nothing). Tasks start in the order given: longest first."""
+    CPU count; on a GPU it must be given) worker processes at once; return the names the workers
+    stored (see the module docstring for when it does nothing). Tasks start in the order given:
+    longest first."""
     from ..plugins import _LOADED  # plugin loading: the workers load the same plugins
 
-    if runs.store is None or runs.runtime.torch_device.type != "cpu":
+    device = runs.runtime.torch_device
+    if runs.store is None or (device.type != "cpu" and jobs is None):
         return []
     todo = missing(runs, names)
     cores = os.cpu_count() or 1
@@ -82,6 +102,8 @@ def prefetch(runs: Any, names: Sequence[str], jobs: int | None = None) -> list[s
     if jobs < 2:
         return []
     runtime = {**dataclasses.asdict(runs.runtime), "progress": False}
+    if device.type != "cpu":
+        runtime["budget"] = worker_budget(device, runs.runtime.budget, jobs)
     threads = runs.runtime.threads or max(1, cores // jobs)
     plugins = tuple(p.source for p in _LOADED.values())
     tasks = [Task(type(runs), n, runs.quick, runs.seeds, runtime, str(runs.store.root),
