@@ -22,6 +22,12 @@ def test_gpu_prefetch_jobs():
     assert check_cmd.gpu_prefetch_jobs("auto", cores=6) == 3  # two threads each
     assert check_cmd.gpu_prefetch_jobs("auto", cores=1) == 1
     assert check_cmd.gpu_prefetch_jobs(3, cores=16) == 3
+    gib = 1 << 30  # at most one worker per 4 GiB of free GPU and host memory
+    assert check_cmd.gpu_prefetch_jobs("auto", cores=16, free_bytes=(140 * gib, 120 * gib)) == 8
+    assert check_cmd.gpu_prefetch_jobs("auto", cores=16, free_bytes=(7 * gib, 120 * gib)) == 1
+    assert check_cmd.gpu_prefetch_jobs("auto", cores=16, free_bytes=(140 * gib, 13 * gib)) == 3
+    assert check_cmd.gpu_prefetch_jobs("auto", cores=16, free_bytes=(None, 13 * gib)) == 3
+    assert check_cmd.gpu_prefetch_jobs(6, cores=16, free_bytes=(gib, gib)) == 6  # as asked
 
 
 def test_paper_experiments_are_those_of_whole_papers_without_the_figures_own():
@@ -115,6 +121,9 @@ def test_check_on_a_gpu_trains_whole_papers_in_workers_then_judges_here(monkeypa
     monkeypatch.setattr(Runs, "prefetch", fake_prefetch)
     monkeypatch.setattr(check_cmd, "run_checks", fake_run_checks)
     monkeypatch.setattr(check_cmd.os, "cpu_count", lambda: 16)
+    import twolayer.resources
+
+    monkeypatch.setattr(twolayer.resources, "free_host_memory", lambda: 64 << 30)
     store = str(tmp_path / "store")
     from twolayer.cli import main
 

@@ -87,7 +87,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    "read only its own experiments); auto (default): as many as papers and CPU "
                    "cores allow on a CPU, 1 under --seeds auto. On a GPU with a record store, "
                    "N processes share the GPU to train the experiments of the whole papers "
-                   "selected, then the claims are judged here; auto: min(8, CPU cores / 2)")
+                   "selected, then the claims are judged here; auto: min(8, CPU cores / 2, "
+                   "free GPU and host memory / 4 GiB)")
     p.add_argument("--json", action="store_true", help="print a JSON list, one object per claim")
     p.add_argument("--report", metavar="PATH",
                    help="also write the table as Markdown, with links to the figures")
@@ -341,15 +342,24 @@ def time_budget_s(args: argparse.Namespace) -> float | None:
 # CPU threads each, trained every experiment of the full plan on an H200 with 16 cores in 96 s,
 # against more than 150 s for a check that trained them one after the other (2026-12-04)
 GPU_PREFETCH_JOBS = 8
+# and at most one per this many bytes of free GPU memory and of free host memory: a safety bound
+# (a CUDA context alone takes hundreds of MB; a frei2023 experiment of the full plan peaked at
+# 4.0 GB of host memory), not a measured optimum
+PREFETCH_JOB_BYTES = 4 << 30
 
 
-def gpu_prefetch_jobs(value: int | str, cores: int | None = None) -> int:
+def gpu_prefetch_jobs(value: int | str, cores: int | None = None,
+                      free_bytes: tuple[int | None, int | None] = (None, None)) -> int:
     """Worker processes that train a check's experiments on a GPU: N for ``--jobs N``; for
-    auto min(:data:`GPU_PREFETCH_JOBS`, cores / 2) (two CPU threads each), at least 1."""
-    if value == AUTO:
-        cores = (os.cpu_count() or 1) if cores is None else cores
-        return max(1, min(GPU_PREFETCH_JOBS, cores // 2))
-    return max(1, int(value))
+    auto min(:data:`GPU_PREFETCH_JOBS`, cores / 2, free GPU memory / 4 GiB, free host memory /
+    4 GiB) (two CPU threads each; a memory that cannot be read does not bound it), at least 1.
+    ``free_bytes``: (GPU, host) free bytes."""
+    if value != AUTO:
+        return max(1, int(value))
+    cores = (os.cpu_count() or 1) if cores is None else cores
+    bounds = [GPU_PREFETCH_JOBS, cores // 2]
+    bounds += [int(b) // PREFETCH_JOB_BYTES for b in free_bytes if b is not None]
+    return max(1, min(bounds))
 
 
 def paper_experiments(claims: Sequence) -> list[str]:
@@ -404,10 +414,12 @@ def prefetch_on_gpu(claims: Sequence, runs, jobs_arg: int | str, talk: bool) -> 
     """Train the experiments of the whole papers among ``claims`` that the store lacks in
     worker processes sharing the GPU (:meth:`Runs.prefetch`, :func:`gpu_prefetch_jobs`),
     longest first as far as the store's earlier runs tell; the names trained."""
+    from ..resources import free_device_memory, free_host_memory
     from .figures import longest_first
 
     names = paper_experiments(claims)
-    jobs = gpu_prefetch_jobs(jobs_arg)
+    jobs = gpu_prefetch_jobs(jobs_arg, free_bytes=(
+        free_device_memory(str(runs.runtime.torch_device)), free_host_memory()))
     t0 = time.perf_counter()
     done = runs.prefetch(longest_first(names, runs), jobs=jobs)
     if done and talk:
