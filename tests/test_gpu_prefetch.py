@@ -127,22 +127,24 @@ def test_check_on_a_gpu_trains_whole_papers_in_workers_then_judges_here(monkeypa
     store = str(tmp_path / "store")
     from twolayer.cli import main
 
-    main(["check", "liu2023", "--quick", "--device", "cuda", "--records", store, "--quiet"])
+    main(["check", "liu2023", "--device", "cuda", "--records", store, "--quiet"])
     (names, jobs), = asked
     assert jobs == 8 and sorted(names) == sorted(check_cmd.paper_experiments(
         claims_for(["liu2023"])))
     assert judged and set(judged[0]) == {c.id for c in claims_for(["liu2023"])}  # here, once
-    main(["check", "liu2023", "--quick", "--device", "cuda", "--records", store, "--quiet",
+    main(["check", "liu2023", "--device", "cuda", "--records", store, "--quiet",
           "--jobs", "3"])
     assert asked[-1][1] == 3 and len(judged) == 2
     # without a store there is nowhere to hand runs back: nothing is prefetched
-    main(["check", "liu2023", "--quick", "--device", "cuda", "--no-store", "--quiet"])
+    main(["check", "liu2023", "--device", "cuda", "--no-store", "--quiet"])
     assert len(asked) == 2 and len(judged) == 3
+    # nor for the quick plan (a smoke run of tiny experiments: one process)
+    main(["check", "liu2023", "--quick", "--device", "cuda", "--records", store, "--quiet"])
+    assert len(asked) == 2 and len(judged) == 4
     # on the CPU the check never prefetches (its --jobs splits papers over processes)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    main(["check", "liu2023", "--quick", "--device", "cpu", "--records", store, "--quiet",
-          "--jobs", "1"])
-    assert len(asked) == 2 and len(judged) == 4
+    main(["check", "liu2023", "--device", "cpu", "--records", store, "--quiet", "--jobs", "1"])
+    assert len(asked) == 2 and len(judged) == 5
 
 
 def test_paper_experiments_are_what_a_check_of_those_papers_reads(tmp_path):

@@ -518,13 +518,13 @@ The targets, each a ratio in one run:
 5. **Memory** (reported, no bound): 32.1 GiB at R = 4096 of the card's 140 GiB; the blocks are
    sized from free memory (a quarter of it), so R·n reaches the card's capacity.
 
-**Since that run** (not yet measured on a GPU): `twolayer check` on a GPU with a record store
-now trains the experiments of the whole papers it checks (but for those only the figures read)
-in worker processes that share the device (`--jobs`, auto: min(8, CPU cores / 2, free GPU and
-host memory / 4 GiB)), each with 1/jobs of the activation-block budget, and then judges the
-claims from the store, the way `experiment_times.py` trained them above in 96 s (about 8x the
-CPU check; frei2023.regime's CPU-side data drawing then bounds it). Step 5 of the script now
-runs that path (a new empty store instead of `--no-store`). Not written: a fused
+**Since that run** (not yet measured on a GPU): `twolayer check` on a GPU with a record store,
+in the full plan, now trains the experiments of the whole papers it checks (but for those only
+the figures read) in worker processes that share the device (`--jobs`, auto: min(8, CPU cores /
+2, free GPU and host memory / 4 GiB)), each with 1/jobs of the activation-block budget, and then
+judges the claims from the store, the way `experiment_times.py` trained them above in 96 s
+(about 8x the CPU check; frei2023.regime's CPU-side data drawing then bounds it). Step 5 of the
+script now runs that path (a new empty store instead of `--no-store`). Not written: a fused
 relu–readout–mask kernel on CUDA (targets 1 and 3; a Triton kernel with the present PyTorch path
 kept as its fallback and CPU oracle), and fewer launches and host copies per probe time (target
 2 at small R).
