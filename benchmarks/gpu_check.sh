@@ -20,8 +20,9 @@
 # next to the GPU's float32 GEMM rate, probe overhead and peak memory (twolayer/bench/gpu.py);
 # 3. twolayer check frei2023 --quick; 4. twolayer bench --quick; 5. twolayer check --all (full
 # plan, a new empty record store, as a first check on a machine: on a GPU its experiments train
-# in worker processes sharing the device, then the claims are judged) under a time limit (GPU_CHECK_ALL_TIMEOUT seconds, default 150; a stop is
-# written to OUT/check_all.stopped_at: then it is below 5.2x the CPU (778 s / 150 s), not 10x);
+# in worker processes sharing the device, then the claims are judged) under a time limit
+# (GPU_CHECK_ALL_TIMEOUT seconds, default 150; a stop is written to OUT/check_all.stopped_at:
+# then it is below 5.2x the CPU (778 s / 150 s), not 10x);
 # 6. the targets against the published CPU numbers (twolayer/bench/gpu_targets.py); 7. the rest of
 # the default suite (pytest -m "not slow and not cuda": every test that is not a CUDA test, which
 # must pass on a machine with a GPU as on one without), in parallel where pytest-xdist is there
