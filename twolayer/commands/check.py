@@ -85,10 +85,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--jobs", type=jobs_arg, default=AUTO, metavar="N|auto",
                    help="check the selected papers in N worker processes (a paper's claims "
                    "read only its own experiments); auto (default): as many as papers and CPU "
-                   "cores allow on a CPU, 1 under --seeds auto. On a GPU with a record store "
-                   "(full plan), N processes share the GPU to train the experiments of the "
-                   "whole papers selected, then the claims are judged here; auto: min(8, CPU "
-                   "cores / 2, free GPU and host memory / 4 GiB)")
+                   "cores allow on a CPU, 1 on a GPU and under --seeds auto. On a GPU with a "
+                   "record store (full plan), N processes instead share the GPU to train the "
+                   "experiments of the whole papers selected, then the claims are judged here; "
+                   "auto: min(8, CPU cores / 2, free GPU and host memory / 4 GiB)")
     p.add_argument("--json", action="store_true", help="print a JSON list, one object per claim")
     p.add_argument("--report", metavar="PATH",
                    help="also write the table as Markdown, with links to the figures")
