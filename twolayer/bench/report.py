@@ -461,10 +461,11 @@ GPU_NOTE = """## GPU
 
 One NVIDIA H200 (143,771 MiB, driver 580.159.04, CUDA 13.0), 16 CPU cores, no network, torch
 2.11.0+cu130, the project installed with `pip install --no-deps --no-build-isolation -e .` at
-commit 8c74f6e (the code of this page's CPU runs). Three calls, 15 minutes of device time in
-all; the raw results are in `benchmarks/gpu/2026-12-04-h200/` (the script's log and JSON, the
-profiler tables, the per-experiment times). **None of the three speed targets of issue #19 is
-met; the numbers below say by how much and what holds each one back.**
+commit 8c74f6e (the second and third calls with the two diagnostic scripts below added). Three
+calls, 754 s of device time in all, start-up included; the raw results are in
+`benchmarks/gpu/2026-12-04-h200/` (the script's log and JSON, the profiler tables, the
+per-experiment times). **None of the four targets of issue #19 (0.5 of the GEMM rate, probes ≤
+10 %, 10x, 50x) is met; the numbers below say by how much and what holds each one back.**
 
 `benchmarks/gpu_check.sh` (14:55-15:03 UTC, 479 s):
 
