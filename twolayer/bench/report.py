@@ -490,13 +490,13 @@ per-experiment times). **None of the four targets of issue #19 (0.5 of the GEMM 
 
 The targets, each a ratio in one run:
 
-1. **Step at R = 1024 >= 0.5 of the GEMM rate: not met, 0.29 of the float32 GEMM rate.**
-   The profiler (`benchmarks/gpu_profile.py`, 15:06 UTC) splits the 5.6 ms step: the forward
-   GEMM x Wᵀ 1.77 ms, the backward GEMM 1.35 ms, the mask 1[pre > 0] 0.86 ms, the relu
-   0.77 ms, the readout (a GEMV) 0.52 ms, the rest 0.3 ms. The two cuBLAS GEMMs alone reach
-   only 0.51 of the 8192² rate at these shapes (inner dimension d = 50; cuBLAS picks 64×64
-   SIMT tiles). 0.5 needs the relu, readout and mask fused into the GEMMs (as the CPU path
-   does with its C pass): a custom kernel, not written.
+1. **Step at R = 1024 >= 0.5 of the GEMM rate: not met, 0.29 of the float32 GEMM rate.** The
+   profiler (`benchmarks/gpu_profile.py`, 15:06 UTC) splits the 5.6 ms step: the forward GEMM x
+   Wᵀ 1.77 ms, the backward GEMM 1.35 ms, the mask 1[pre > 0] 0.86 ms, the relu 0.77 ms, the
+   readout (a GEMV) 0.52 ms, the rest 0.3 ms. The two cuBLAS GEMMs alone reach only 0.51 of the
+   8192² rate at these shapes (inner dimension d = 50; cuBLAS picks sm80 kernels with 64×64
+   tiles). 0.5 needs the relu, readout and mask fused into the GEMMs (as the CPU path does with
+   its C pass): a custom kernel, not written.
 2. **Default probes <= 10 %: not met at R = 64 (64.0 %) and R = 1024 (10.2 %); met at
    R = 4096 (8.9 %).** Per probe time at R = 64: errors 1.84 ms, correlations 1.04 ms,
    segments 5.89 ms, all three 7.52 ms, against a 0.45 ms step. The probes are bound by the
@@ -509,15 +509,16 @@ The targets, each a ratio in one run:
    trained every experiment of the full plan in 8 processes sharing the GPU (2 threads each):
    all 39 (the check's and the figures' built-in experiments) in 95.7 s, about 8x the CPU
    check's 778 s if a check trained that way. It did not then (`--jobs` split by paper, and
-   frei2023's experiments add up to about 190 s in one process; each time here was taken
-   under that sharing). The longest are
-   frei2023.regime (91.4 s; 442 s on the CPU), frei2023.fig2_curves (63.2 s), the online-SGD
-   experiments of badger2022 (27-32 s each, no faster than on 2 CPU cores: one small step per
-   sample, bound by the host) and vashisht2024's SGD runs (20-22 s). frei2023.regime's
-   training data are drawn on the CPU (per-run generators, so that CPU and GPU runs see the
-   same data): 8-12 s per batch of 20 runs at d = 12000 on the 2-core CPU.
+   frei2023's experiments add up to about 190 s in one process; each time here was taken under
+   that sharing). The longest are frei2023.regime (91.4 s; 442 s on the CPU),
+   frei2023.fig2_curves (63.2 s), the online-SGD experiments of badger2022 (27-32 s each,
+   0.9-1.6x the 2 CPU cores: one small step per sample, bound by the host) and vashisht2024's
+   SGD runs (20-22 s). frei2023.regime's training data are drawn on the CPU (per-run generators,
+   so that CPU and GPU runs see the same data): 8-12 s per batch of 20 runs at d = 12000 on the
+   2-core CPU.
 5. **Memory** (reported, no bound): 32.1 GiB at R = 4096 of the card's 140 GiB; the blocks are
-   sized from free memory (a quarter of it), so R·n reaches the card's capacity.
+   sized from free memory (a quarter of it), so R·n is bounded by the card's memory, not by
+   a fixed block (not pushed to that bound here).
 
 **Since that run** (not yet measured on a GPU): `twolayer check` on a GPU with a record store,
 in the full plan, now trains the experiments of the whole papers it checks (but for those only
