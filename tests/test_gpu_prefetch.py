@@ -6,6 +6,7 @@ not CUDA; the workers' own path is the CPU-tested prefetch (tests/test_prefetch.
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from twolayer.claims import claims_for
@@ -158,3 +159,26 @@ def test_paper_experiments_are_what_a_check_of_those_papers_reads(tmp_path):
           str(store), "--quiet", "--json", "--jobs", "1"])
     read = set(experiment_seconds(store, True))
     assert read == set(check_cmd.paper_experiments(claims_for(["frei2023", "vashisht2024"])))
+
+
+@pytest.mark.slow
+def test_verdicts_from_prefetched_runs_equal_those_trained_in_one_process(tmp_path):
+    """The GPU path's two halves on the CPU: prefetch_on_gpu trains a whole paper's experiments
+    in two worker processes, run_checks reads them back; the verdicts equal a check that
+    trained everything itself, value for value."""
+    from twolayer.claims import run_checks
+
+    def runs(store):
+        return Runs(quick=True, runtime=Runtime(device="cpu", progress=False),
+                    store=RecordStore(store) if store else None)
+
+    claims = claims_for(["vashisht2024"])
+    ids = [c.id for c in claims]
+    alone = run_checks(ids, runs=runs(None))
+    shared = runs(tmp_path / "store")
+    done = check_cmd.prefetch_on_gpu(claims, shared, 2, talk=False)
+    assert sorted(done) == sorted(check_cmd.paper_experiments(claims)) and len(done) >= 2
+    got = run_checks(ids, runs=shared)
+    assert set(shared.trained) == set(done)  # read back from the store, not trained again
+    assert [(v.id, v.verdict, v.measured, v.ci) for v in got] == [
+        (v.id, v.verdict, v.measured, v.ci) for v in alone]
