@@ -44,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cpu", default="benchmarks/time_to_answer.json",
                     help="the published CPU run whose experiments and seconds to compare")
     args = ap.parse_args(argv)
+    if args.jobs < 1:
+        ap.error(f"--jobs: {args.jobs} is not >= 1")
     from twolayer.experiments import Runs
     from twolayer.experiments.prefetch import Task, train_task
     from twolayer.spawned import ignore_interrupts
