@@ -26,7 +26,7 @@ from typing import Any
 import torch
 from torch.profiler import ProfilerActivity, profile
 
-from twolayer.bench.gpu import PROBES, sync
+from twolayer.bench.gpu import PROBES, _timed, sync
 from twolayer.config import Config, DataConfig, NetConfig, TrainConfig
 from twolayer.engine import Runtime, train
 from twolayer.simulate import setup
@@ -41,25 +41,17 @@ def _setup(device: torch.device, R: int, n: int, d: int, m: int) -> tuple[Any, A
     return data, params, rt
 
 
-def _timed(device: torch.device, *args: Any) -> float:
-    sync(device)
-    t = time.perf_counter()
-    train(*args)
-    sync(device)
-    return time.perf_counter() - t
-
-
 def probe_costs(device: torch.device, R: int, n: int, d: int, m: int, steps: int) -> dict:
     """Seconds per probe time of each default probe alone at R runs."""
     data, params, rt = _setup(device, R, n, d, m)
     cfg = TrainConfig(steps=steps)
     every = list(range(steps + 1))
-    plain = _timed(device, params, data, cfg, [0, steps], (), rt)
+    plain = _timed(device, train, params, data, cfg, [0, steps], (), rt)[0]
     out = {"R": R, "steps": steps, "plain_s": plain}
     for probe in (*PROBES, PROBES):
         name = "+".join(probe) if isinstance(probe, tuple) else probe
-        wall = _timed(device, params, data, cfg, every, (probe,) if isinstance(probe, str)
-                      else probe, rt)
+        wall, _ = _timed(device, train, params, data, cfg, every,
+                         (probe,) if isinstance(probe, str) else probe, rt)
         out[name] = (wall - plain) / len(every)
     return out
 

@@ -523,10 +523,11 @@ def run(args: argparse.Namespace) -> int:
         reused = sum(len(r.reused) for r in made)
     else:
         papers = list(dict.fromkeys(c.paper for c in claims))
-        jobs = jobs_for(args.jobs, len(papers), device.type)
         if device.type != "cpu" and runs.store is not None and not args.quick:
             prefetch_on_gpu(claims, runs, args.jobs, talk)  # workers share the GPU to train,
             jobs = 1  # then the claims read the store (a quick plan's tiny runs: one process)
+        else:
+            jobs = jobs_for(args.jobs, len(papers), device.type)
         if jobs > 1:
             verdicts, trained, reused = check_in_workers(claims, papers, jobs, args, device,
                                                          runs, plugins)
