@@ -7,7 +7,9 @@ Trains the experiments that ``benchmarks/time_to_answer.json`` timed on the CPU 
 of ``twolayer check --all`` and ``make figures``), longest first, each in one of ``--jobs``
 spawned worker processes (:func:`twolayer.experiments.prefetch.train_task`, the same code that
 ``Runs.prefetch`` uses on a CPU), into a record store, and prints one line per experiment as
-it finishes: its seconds here next to its seconds in the published CPU run. The workers share
+it finishes: its seconds here next to its seconds in the published CPU run, and the worker's
+exclusive seconds (``--timings``' phases) drawing data, training (steps and the rest of the
+runner) and in the probes. The workers share
 the machine (cores and, on a GPU, the device), so a line is the time under that sharing, an
 upper bound on the experiment alone. Stop it at any time (``timeout``): the lines printed so far
 stand.
@@ -61,8 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     tasks = [Task(Runs, n, args.quick, None, runtime, store, plugins, threads) for n in names]
     print(f"{len(tasks)} experiments, {args.jobs} workers x {threads} threads, device "
           f"{args.device}, {'quick' if args.quick else 'full'} plan, store {store}", flush=True)
-    print(f"{'experiment':36s} {'here s':>8s} {'CPU s':>8s} {'CPU/here':>9s} {'at s':>7s}",
-          flush=True)
+    print(f"{'experiment':36s} {'here s':>8s} {'CPU s':>8s} {'CPU/here':>9s} {'at s':>7s}"
+          f" {'data s':>7s} {'train s':>7s} {'probes s':>8s}", flush=True)
     t0 = time.perf_counter()
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(args.jobs, mp_context=ctx, initializer=ignore_interrupts) as pool:
@@ -70,14 +72,17 @@ def main(argv: list[str] | None = None) -> int:
         for f in as_completed(futures):
             name = futures[f]
             try:
-                _, seconds = f.result()
+                _, seconds, timings = f.result()
             except Exception as e:  # report and go on
                 print(f"{name:36s} error: {type(e).__name__}: {e}", flush=True)
                 continue
             ref = None if args.quick else cpu.get(name)  # the CPU run is the full plan
             ratio = f"{ref / seconds:9.1f}" if ref and seconds > 0 else f"{'-':>9s}"
+            phases = timings["phases"]
             print(f"{name:36s} {seconds:8.1f} {ref if ref else float('nan'):8.1f} {ratio} "
-                  f"{time.perf_counter() - t0:7.1f}", flush=True)
+                  f"{time.perf_counter() - t0:7.1f} {phases.get('data', 0.0):7.1f} "
+                  f"{phases.get('training', 0.0):7.1f} {phases.get('probes', 0.0):8.1f}",
+                  flush=True)
     print(f"all {len(tasks)} done in {time.perf_counter() - t0:.1f} s", flush=True)
     return 0
 

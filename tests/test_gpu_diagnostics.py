@@ -41,9 +41,14 @@ def test_experiment_times_dry_run_prints_a_line_per_experiment(tmp_path):
                "frei2023.linear")
     assert res.returncode == 0, res.stderr
     lines = res.stdout.splitlines()
+    header = [ln for ln in lines if ln.startswith("experiment ")][0].split()
+    assert header[-6:] == ["data", "s", "train", "s", "probes", "s"]
     for name in ("liu2023.init_n", "frei2023.linear"):
         row = [ln for ln in lines if ln.startswith(name)]
         assert len(row) == 1 and float(row[0].split()[1]) >= 0
+        data_s, train_s, probes_s = (float(v) for v in row[0].split()[-3:])
+        assert min(data_s, train_s, probes_s) >= 0
+        assert data_s + train_s + probes_s <= float(row[0].split()[4])  # within "at s"
     assert lines[-1].startswith("all 2 done in ")
 
 

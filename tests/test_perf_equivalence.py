@@ -545,7 +545,7 @@ def test_idle_workers_keep_no_reference_to_their_last_task(two_threads):
     kept that task's tensors (a workspace's buffers, the data) alive until the next task."""
     import weakref
 
-    from twolayer.net.lanes import pool
+    from twolayer.lanes import pool
 
     t = torch.zeros(100)
     ref = weakref.ref(t)

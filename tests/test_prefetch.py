@@ -83,6 +83,22 @@ def test_prefetch_trains_in_workers_and_get_reads_the_same_records(plugin, tmp_p
     assert _runs(tmp_path / "store").prefetch(["pftest.a", "pftest.b"]) == []
 
 
+def test_the_workers_phases_are_added_to_the_callers_timings(plugin, tmp_path) -> None:
+    """Under --timings, what the workers spent drawing data, training and probing is counted
+    (worker-seconds), not lost in the caller's ``other``; a worker's own timer is the oracle
+    bound: the phases sum to at most its wall time, and each worker drew data."""
+    from twolayer.timing import recording
+
+    runs = _runs(tmp_path / "store")
+    with recording() as t:
+        assert sorted(runs.prefetch(["pftest.a", "pftest.b"], jobs=2)) == ["pftest.a",
+                                                                           "pftest.b"]
+    assert t.tasks == 2 and t.workers == 2
+    for phase in ("data", "training", "probes", "store"):
+        assert t.seconds.get(phase, 0.0) > 0, phase
+    assert sum(t.seconds.values()) <= 2 * t.wall
+
+
 def test_prefetch_does_nothing_without_a_store_or_a_second_worker(plugin, tmp_path) -> None:
     assert _runs(None).prefetch(["pftest.a", "pftest.b"]) == []
     runs = _runs(tmp_path / "store")

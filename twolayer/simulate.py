@@ -41,7 +41,7 @@ def setup(config: Config) -> tuple[Config, Dataset, Params]:
     default device: they are drawn from the runs' CPU generators)."""
     cfg = config.resolved()
     dtype = DTYPES[cfg.dtype]
-    with on_cpu():
+    with on_cpu(), phase("data"):
         data = sample_dataset(cfg.data, cfg.run_seeds, dtype)
         params = init_params(cfg.net, cfg.data.d, cfg.run_seeds, cfg.net.init_var, dtype)
     return cfg, data, params

@@ -17,11 +17,12 @@ process setting is restored when the call returns.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import torch
+
+from .lanes import intra_op_threads
 
 SMALL_STEP_WORK = 1 << 27  # R·n·d·m below this (~1.3·10^8) → one thread under "auto"
 
@@ -38,20 +39,6 @@ def threads_for(threads: int | None, runs: int, n: int, d: int, m: int,
     if device.type == "cpu" and runs * n * d * m < SMALL_STEP_WORK:
         return 1
     return torch.get_num_threads()
-
-
-@contextmanager
-def intra_op_threads(k: int) -> Iterator[None]:
-    """Run the block with ``torch.set_num_threads(k)`` and restore the previous count."""
-    before = torch.get_num_threads()
-    if k == before:
-        yield
-        return
-    torch.set_num_threads(k)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def with_thread_policy(train: F) -> F:

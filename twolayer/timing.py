@@ -1,8 +1,10 @@
 """Where a command's wall time goes: exclusive phase timers for ``--timings``.
 
-A phase is a named stretch of wall-clock time: ``training`` (an experiment's runner: data,
-initialisation, the steps, assembling its Records; probes excluded), ``probes`` (the probes at
-probe times), ``store`` (reading and writing records), ``verdicts`` (a claim's check: its
+A phase is a named stretch of wall-clock time: ``training`` (an experiment's runner: the
+steps, assembling its Records; data and probes excluded), ``data`` (drawing the runs' data and
+initial parameters in :func:`twolayer.simulate.setup`, which most experiments use; an
+experiment that draws its own counts them under training), ``probes`` (the probes at probe
+times), ``store`` (reading and writing records), ``verdicts`` (a claim's check: its
 statistics, excluding the runs it asks for), ``plotting`` (a figure's drawing, excluding the runs
 it asks for). Phases nest, and each is timed *exclusively*: a phase's own time excludes the time
 of the phases opened inside it, so that the phases and ``other`` (everything outside every
@@ -27,7 +29,7 @@ from dataclasses import dataclass, field
 
 _clock = time.perf_counter  # (tests replace it with a fake clock)
 
-PHASES = ("training", "probes", "store", "verdicts", "plotting")
+PHASES = ("training", "data", "probes", "store", "verdicts", "plotting")
 OTHER = "other"
 
 

@@ -22,6 +22,7 @@ import time
 import torch
 
 from .. import net
+from ..lanes import pool
 from ..net import cpu_kernels, kernel
 from ..net.kernel import (
     DESCEND_ROWS,
@@ -31,7 +32,6 @@ from ..net.kernel import (
     _gemm_acc,
     _take,
 )
-from ..net.lanes import pool
 from ..threads import intra_op_threads, threads_for
 
 

@@ -147,8 +147,10 @@ def render_summary(s: dict[str, Any]) -> str:
              "DIR examples/barak2022` (what `make figures` runs, into `figures/` or any other "
              "folder) on the same store, so that it trains only what the checks did not need. "
              "Phases are exclusive wall seconds (`twolayer/timing.py`): *training* is the "
-             "experiments' runners (data, initialisation, steps, assembling records) without "
-             "the probes; *probes* the probes at probe times; *store* reading and writing "
+             "experiments' runners (steps, assembling records) without the probes and *data*, "
+             "drawing the runs' data and initial parameters (a run recorded before that phase "
+             "existed, 2026-12-04, counts data and initialisation under training); *probes* "
+             "the probes at probe times; *store* reading and writing "
              "records; *verdicts* the claims' statistics; *plotting* drawing; *other* the rest "
              "of the command.", ""]
     when = ", ".join(x for x in (

@@ -13,13 +13,16 @@ clean and noisy (same noise model) labels. Binary labels (K = 2) are ±1, K-clas
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import torch
 
-from ..seeding import generator
+from ..lanes import in_worker, intra_op_threads, pool
+from ..seeding import generator, on_cpu
 from .noise import corrupt
 
 
@@ -101,6 +104,79 @@ Draw = Callable[[Any, int, dict[str, torch.Tensor], torch.Generator, torch.dtype
                 tuple[torch.Tensor, torch.Tensor, torch.Tensor]]
 
 
+# Runs' data are drawn in parallel worker lanes (one intra-op thread each) from this many
+# elements R·(n + n_test)·d on: below it a lane's start-up costs more than it saves.
+PARALLEL_DRAW_ELEMENTS = 1 << 20
+
+
+def draw_lanes(runs: int, work: int) -> int:
+    """How many worker lanes draw ``runs`` runs' data of ``work`` elements in all: one per
+    intra-op thread of the caller (``torch.get_num_threads()``, what ``--threads`` and a worker
+    process's share of the cores set), at most one per run; 1 for small draws and inside a
+    lane."""
+    if work < PARALLEL_DRAW_ELEMENTS or in_worker():
+        return 1
+    return max(1, min(runs, torch.get_num_threads(), os.cpu_count() or 1))
+
+
+def draw_runs(one_run: Callable[[int], tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]],
+              seeds: Sequence[int], work: int = 0
+              ) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+    """Each run's tensors (``one_run(seed) -> (tensors, extras)``, every tensor of a run drawn
+    from that run's own generators) stacked into [R, ...] buffers: run i's tensors are copied
+    into row i as soon as they are drawn (holding every run's tensors and then stacking them
+    took twice the data's memory).
+
+    The runs are shared out to :func:`draw_lanes` worker lanes (dynamically: a lane takes the
+    next run when it is done), each on one intra-op thread (its OpenMP and MKL threads: the
+    caller sets the process-wide MKL count to 1 for the draw); with one lane the caller draws
+    them on one intra-op thread too. So a run's data are the same bits whatever the number of lanes,
+    cores or threads (a sum split over threads, e.g. in a QR or a matrix product, could differ
+    in its last bits) and whatever the order in which the lanes finish. ``one_run`` may run in
+    a worker thread: it must read nothing but its arguments and the run's generators."""
+    R = len(seeds)
+    stacked: dict[str, torch.Tensor] = {}
+    extras_out: dict[str, torch.Tensor] = {}
+    lock = threading.Lock()
+    todo = iter(range(R))
+    failed = threading.Event()
+
+    def put(i: int, out: dict[str, torch.Tensor], extras: dict[str, torch.Tensor]) -> None:
+        with lock:
+            if not stacked and not extras_out:  # the first run drawn gives the shapes
+                for dst, src in ((stacked, out), (extras_out, extras)):
+                    for k, t in src.items():
+                        dst[k] = t.new_empty((R, *t.shape))
+        for dst, src in ((stacked, out), (extras_out, extras)):
+            for k, t in src.items():
+                dst[k][i] = t
+
+    def lane() -> None:
+        with on_cpu(), torch.no_grad():
+            while not failed.is_set():
+                with lock:
+                    i = next(todo, None)
+                if i is None:
+                    return
+                try:
+                    out, extras = one_run(seeds[i])
+                    put(i, out, extras)
+                except BaseException:
+                    failed.set()  # the other lanes stop at their next run
+                    raise
+                del out, extras
+
+    k = draw_lanes(R, work)
+    # one thread for the caller and, through the process-wide MKL setting that a lane's LAPACK
+    # calls (e.g. a QR) read, for the lanes too
+    with intra_op_threads(1):
+        if k == 1:
+            lane()
+        else:
+            pool(k).map(lambda _: lane(), [(j,) for j in range(k)])
+    return stacked, extras_out
+
+
 def iid_sampler(setup: Setup, draw: Draw, directions: tuple[str, ...] = (),
                 noise_frame: Callable[[dict[str, torch.Tensor]], torch.Tensor] | None = None
                 ) -> Callable[..., Dataset]:
@@ -110,32 +186,27 @@ def iid_sampler(setup: Setup, draw: Draw, directions: tuple[str, ...] = (),
     their labels corrupted by ``cfg.noise_model`` at rate ``cfg.noise`` from the same stream.
     ``noise_frame(extras)`` [2, d] gives μ1, μ2 of the ``confident`` noise model."""
 
+    def one_run(cfg: Any, seed: int, dtype: torch.dtype
+                ) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+        extras = setup(cfg, generator(seed, "data"), dtype)
+        mu = noise_frame(extras) if noise_frame is not None else None
+        out: dict[str, Any] = {}
+        for split, n, stream in (("", cfg.n, "train"), ("_test", cfg.n_test, "test")):
+            g = generator(seed, "data-" + stream)
+            x, y_true, cluster = draw(cfg, n, extras, g, dtype)
+            y, noisy = corrupt(cfg.noise_model, cfg.noise, y_true, cluster, x, mu,
+                               cfg.num_classes, g)
+            out["x" + split] = x
+            out["y_true" if not split else "y_test_true"] = y_true
+            out["y" + split] = y
+            out["cluster" + split] = cluster
+            if not split:
+                out["noisy"] = noisy
+        return out, extras
+
     def sample(cfg: Any, seeds: list[int], dtype: torch.dtype = torch.float32) -> Dataset:
-        # each run's tensors are copied into [R, ...] buffers as soon as they are drawn: holding
-        # every run's points and then stacking them took twice the data's memory
-        stacked: dict[str, torch.Tensor] = {}
-        extras_out: dict[str, torch.Tensor] = {}
-        for i, seed in enumerate(seeds):
-            extras = setup(cfg, generator(seed, "data"), dtype)
-            mu = noise_frame(extras) if noise_frame is not None else None
-            out: dict[str, Any] = {}
-            for split, n, stream in (("", cfg.n, "train"), ("_test", cfg.n_test, "test")):
-                g = generator(seed, "data-" + stream)
-                x, y_true, cluster = draw(cfg, n, extras, g, dtype)
-                y, noisy = corrupt(cfg.noise_model, cfg.noise, y_true, cluster, x, mu,
-                                   cfg.num_classes, g)
-                out["x" + split] = x
-                out["y_true" if not split else "y_test_true"] = y_true
-                out["y" + split] = y
-                out["cluster" + split] = cluster
-                if not split:
-                    out["noisy"] = noisy
-            for dst, src in ((stacked, out), (extras_out, extras)):
-                for k, t in src.items():
-                    if i == 0:
-                        dst[k] = t.new_empty((len(seeds), *t.shape))
-                    dst[k][i] = t
-            del out, extras
+        work = len(seeds) * (cfg.n + cfg.n_test) * getattr(cfg, "d", 1)
+        stacked, extras_out = draw_runs(lambda seed: one_run(cfg, seed, dtype), seeds, work)
         return Dataset(num_classes=cfg.num_classes, kind=cfg.kind, extras=extras_out,
                        directions=directions, **stacked)
 

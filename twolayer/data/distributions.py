@@ -18,7 +18,7 @@ def cluster_noise(
     """n draws of z ∈ R^d with mean 0 and covariance σ² I_d from the named law."""
     sigma = math.sqrt(sigma2)
     if dist == "gaussian":
-        return torch.randn(n, d, generator=gen, dtype=dtype) * sigma
+        return torch.randn(n, d, generator=gen, dtype=dtype).mul_(sigma)
     if dist == "uniform":
         u = torch.rand(n, d, generator=gen, dtype=dtype)
         return (2.0 * u - 1.0) * (math.sqrt(3.0) * sigma)

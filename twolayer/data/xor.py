@@ -61,8 +61,8 @@ def sample(
     """n i.i.d. points: (x [n, d], clean labels ỹ ∈ {±1} [n], cluster ids [n])."""
     d = mu.shape[1]
     cluster = torch.randint(0, 4, (n,), generator=gen)
-    centre = CLUSTER_SIGN[cluster].to(dtype).unsqueeze(1) * mu[CLUSTER_MEAN[cluster]]
-    x = centre + cluster_noise(n, d, sigma2, dist, gen, dtype)
+    signed = CLUSTER_SIGN.to(dtype).unsqueeze(1) * mu[CLUSTER_MEAN]  # [4, d]: ±μ1, ±μ2
+    x = cluster_noise(n, d, sigma2, dist, gen, dtype).add_(signed[cluster])  # in place
     return x, CLUSTER_LABEL[cluster].clone(), cluster
 
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..spawned import run_spawned
+from ..timing import absorb
 
 
 @dataclass(frozen=True)
@@ -48,22 +49,26 @@ class Task:
     threads: int
 
 
-def train_task(task: Task) -> tuple[str, float]:
-    """In a worker: train (or read) ``task.name`` into the shared store; its seconds."""
+def train_task(task: Task) -> tuple[str, float, dict]:
+    """In a worker: train (or read) ``task.name`` into the shared store; its seconds and where
+    the worker's time went (:meth:`twolayer.timing.Timings.to_json`: data, training, probes,
+    store, ...)."""
     import torch
 
     from ..engine import Runtime
     from ..plugins import load_entry_points, load_path  # plugin loading: the caller's, here
     from ..store import RecordStore
+    from ..timing import recording
 
     torch.set_num_threads(max(1, task.threads))
     load_entry_points()
     for path in task.plugins:
         load_path(path)
-    runs = task.runs_class(quick=task.quick, seeds=task.seeds, runtime=Runtime(**task.runtime),
-                store=RecordStore(task.store))
-    runs.get(task.name)
-    return task.name, runs.train_seconds.get(task.name, 0.0)
+    with recording() as timings:
+        runs = task.runs_class(quick=task.quick, seeds=task.seeds,
+                               runtime=Runtime(**task.runtime), store=RecordStore(task.store))
+        runs.get(task.name)
+    return task.name, runs.train_seconds.get(task.name, 0.0), timings.to_json()
 
 
 def worker_budget(device: Any, budget: int | None, jobs: int) -> int:
@@ -112,7 +117,8 @@ def prefetch(runs: Any, names: Sequence[str], jobs: int | None = None) -> list[s
     for result in run_spawned(train_task, tasks, jobs, keep_errors=True):
         if isinstance(result, Exception):  # the caller's own get() trains it and reports
             continue
-        name, seconds = result
+        name, seconds, timings = result
         done.append(name)
         runs.prefetched[name] = seconds
+        absorb(timings, jobs)  # the worker's phases, into the caller's --timings
     return done

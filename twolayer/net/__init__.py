@@ -20,6 +20,7 @@ gradients.
 
 from __future__ import annotations
 
+from ..lanes import Pool
 from .grouped import GroupSplit, grouped_gradients, grouped_gram
 from .kernel import (
     Workspace,
@@ -30,7 +31,6 @@ from .kernel import (
     loss_gradients,
     zero_grads,
 )
-from .lanes import Pool
 from .model import (
     LOSSES,
     Loss,

@@ -13,9 +13,9 @@ from collections.abc import Callable
 
 import torch
 
+from ..lanes import pool
 from .cpu_kernels import forward_relu_mask_args, relu_readout_mask_args
 from .kernel import Workspace, _Block, _block_hidden, _block_pre
-from .lanes import pool
 from .model import _hidden_into
 from .params import Params
 from .plan import DEFAULT_CHUNK_ELEMENTS, block_shape, group_runs, tuning, worker_threads

@@ -20,6 +20,7 @@ from typing import Protocol
 import torch
 from torch.profiler import record_function
 
+from ..lanes import pool
 from ..threads import intra_op_threads
 from .cpu_kernels import (
     descend_rows_args,
@@ -29,7 +30,6 @@ from .cpu_kernels import (
     scaled_rows_args,
 )
 from .cpu_kernels import module as fused_module
-from .lanes import pool
 from .model import Loss, loss_of
 from .params import Params
 from .plan import DEFAULT_CHUNK_ELEMENTS, group_runs, lane_plan, tuning, worker_threads

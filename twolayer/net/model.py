@@ -20,9 +20,9 @@ from dataclasses import dataclass
 import torch
 
 from ..config import register_objective
+from ..lanes import pool
 from .cpu_kernels import forward_relu_mask_args, fused_forward, relu_readout_mask_args
 from .cpu_kernels import module as fused_module
-from .lanes import pool
 from .params import Params
 from .plan import DEFAULT_CHUNK_ELEMENTS, chunks, lane_plan, tuning, worker_threads
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .lanes import in_worker
+from ..lanes import in_worker
 
 # Memory budget of one chunk: R · chunk · m activation elements (64 MiB in float32).
 DEFAULT_CHUNK_ELEMENTS = 1 << 24

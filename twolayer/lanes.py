@@ -1,11 +1,13 @@
-"""CPU worker lanes: a pool of threads, each running torch ops on one intra-op thread."""
+"""CPU worker lanes: a pool of threads, each running torch ops on one intra-op thread (the
+network kernel's blocks of runs, the data samplers' runs)."""
 
 from __future__ import annotations
 
 import os
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import torch
 
@@ -90,3 +92,17 @@ def pool(k: int) -> Pool:
 def in_worker() -> bool:
     """Whether the calling thread is one of the pools' workers (which never start lanes)."""
     return getattr(_WORKER, "active", False)
+
+
+@contextmanager
+def intra_op_threads(k: int) -> Iterator[None]:
+    """Run the block with ``torch.set_num_threads(k)`` and restore the previous count."""
+    before = torch.get_num_threads()
+    if k == before:
+        yield
+        return
+    torch.set_num_threads(k)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
