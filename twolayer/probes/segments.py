@@ -8,6 +8,8 @@ in its own pass when it can (the probe declares its groups: :func:`segment_split
 
 from __future__ import annotations
 
+import functools
+
 import torch
 
 from .. import net
@@ -65,6 +67,19 @@ def _segments_summary(a: dict) -> dict:
     return {"grad_ratio_init": ratio[:, 0], "grad_ratio_final": ratio[:, -1]}
 
 
+@functools.lru_cache(maxsize=16)
+def _forms(C: int, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    """U [4, S]: the group weights of g (all samples), g_C (clean), g_N (noisy) and ĝ (true
+    labels) over the S = 2C + 1 groups of the Gram matrix (see :func:`segments_probe`)."""
+    U = torch.zeros(4, 2 * C + 1, dtype=dtype)
+    U[0, : 2 * C] = 1.0  # g = g_C + g_N
+    U[1, 0 : 2 * C : 2] = 1.0  # g_C: the clean groups 2c
+    U[2, 1 : 2 * C : 2] = 1.0  # g_N: the noisy groups 2c + 1
+    U[3, 0 : 2 * C : 2] = 1.0  # ĝ = g_C + g_2C (the noisy samples with their true labels)
+    U[3, 2 * C] = 1.0
+    return U.to(device)
+
+
 @register("segments", in_step_groups=segment_split, summary=_segments_summary)
 def segments_probe(s: ProbeState) -> dict[str, torch.Tensor]:
     d = s.data
@@ -86,39 +101,36 @@ def segments_probe(s: ProbeState) -> dict[str, torch.Tensor]:
         del dl, dl_true
         rows = torch.arange(n, device=d.x.device).repeat(2).expand(R, 2 * n)
         gram = net.grouped_gram(s.params, d.x, groups, coeffs, S2 + 1, rows, s.budget)
-    S = 2 * C + 1
-    u_clean = torch.zeros(S, dtype=gram.dtype, device=gram.device)
-    u_clean[0 : 2 * C : 2] = 1.0
-    u_noisy = torch.zeros_like(u_clean)
-    u_noisy[1 : 2 * C : 2] = 1.0
-    u_true = u_clean.clone()
-    u_true[2 * C] = 1.0
-    u_all = u_clean + u_noisy
+    # the statistics' vectors u (rows of U: all, clean, noisy, true) and every uᵀΓv at once:
+    # Q = U Γ Uᵀ [R, 4, 4] (one product on the device instead of one per statistic)
+    U = _forms(C, gram.device, gram.dtype)
+    Q = U @ gram @ U.T
+    ALL, CLEAN, NOISY, TRUE = range(4)
 
-    def dot(u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-        return torch.einsum("s,rst,t->r", u, gram, v)
+    def dot(u: int, v: int) -> torch.Tensor:
+        return Q[:, u, v]
 
-    def norm(u: torch.Tensor) -> torch.Tensor:
+    def norm(u: int) -> torch.Tensor:
         return dot(u, u).clamp(min=0.0).sqrt()
 
-    def cos(u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    def cos(u: int, v: int) -> torch.Tensor:
         return dot(u, v) / (norm(u) * norm(v))
 
     diag = torch.diagonal(gram, dim1=1, dim2=2).clamp(min=0.0).sqrt()  # [R, S]
     ccn, cnn = diag[:, 0 : 2 * C : 2], diag[:, 1 : 2 * C : 2]  # [R, C]
-    even = torch.arange(0, 2 * C, 2, device=gram.device)
-    cross = gram[:, even, even + 1]  # ⟨g_Cc, g_Nc⟩
-    cn, nn_ = norm(u_clean), norm(u_noisy)
+    # ⟨g_Cc, g_Nc⟩ = Γ[2c, 2c + 1]: the diagonal of Γ's (even rows, odd columns) block (a view)
+    cross = torch.diagonal(gram[:, 0 : 2 * C : 2, 1 : 2 * C : 2], dim1=1, dim2=2)
+    cn, nn_ = norm(CLEAN), norm(NOISY)
     stats = {
-        "grad_norm": norm(u_all),
+        "grad_norm": norm(ALL),
         "grad_clean_norm": cn,
         "grad_noisy_norm": nn_,
         "grad_ratio": cn / nn_,
-        "cos_clean_noisy": cos(u_clean, u_noisy),
-        "cos_g_clean": cos(u_all, u_clean),
-        "cos_g_true": cos(u_all, u_true),
-        "grad_true_norm": norm(u_true),
-        "kappa": dot(u_all, u_true) / dot(u_true, u_true),
+        "cos_clean_noisy": cos(CLEAN, NOISY),
+        "cos_g_clean": cos(ALL, CLEAN),
+        "cos_g_true": cos(ALL, TRUE),
+        "grad_true_norm": norm(TRUE),
+        "kappa": dot(ALL, TRUE) / dot(TRUE, TRUE),
         "class_clean_norm": ccn,
         "class_noisy_norm": cnn,
         "class_ratio": ccn / cnn,
