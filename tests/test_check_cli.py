@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 from plugin_helpers import NUMBERS_PLUGIN
 
 from twolayer.claims import CLAIMS
@@ -98,6 +99,23 @@ def test_list_and_bad_input(monkeypatch, capsys, tmp_path):
     assert main(["check", "fakepaper", "--report", str(blocker / "claims.md")]) == 2
     assert "--report" in capsys.readouterr().err
     assert not (blocker.parent / "claims.md").exists()
+
+
+@pytest.mark.parametrize("command", ["check", "figures"])
+def test_list_refuses_the_flags_a_real_run_would_and_creates_nothing(command, capsys, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    for flags, flag in ((["--records", str(blocker)], "--records"),
+                        (["--records", str(tmp_path / "s"), "--no-store"], "--records"),
+                        (["--records", " "], "--records"),
+                        (["--device", "cuda:7"] if not torch.cuda.is_available()
+                         else ["--device", "tpu"], "--device")):
+        assert main([command, "--list", *flags]) == 2, flags
+        err = capsys.readouterr().err
+        assert f"{flag} " in err and "invalid" in err, (flags, err)
+    new = tmp_path / "new" / "store"
+    assert main([command, "--list", "--records", str(new)]) == 0
+    assert capsys.readouterr().out and not (tmp_path / "new").exists()
 
 
 def test_frei2023_is_registered_on_import():

@@ -25,7 +25,7 @@ from ..record import check_writable_dir, write_text_atomic
 from ..resources import check_device, writing
 from .parallel import jobs_for
 from .settings import add_gpu_flags, add_threads_flag, runtime_options, runtime_threads
-from .storeflags import add_store_flags, runs_from_args
+from .storeflags import add_store_flags, check_store_flags, runs_from_args
 from .timingflag import add_timings_flag
 
 FIGURES_DIR = "figures"
@@ -474,7 +474,9 @@ def run(args: argparse.Namespace) -> int:
     claims = select_claims(selection)
     if args.all or not args.select:
         claims = select_claims(["all"])
-    if args.list:
+    if args.list:  # reads no store and runs nothing, but refuses what a real run would
+        check_store_flags(args)
+        check_device(args.device)
         for c in claims:
             marks = ("" if c.in_regime else "  (registered outside its regime)") + (
                 "" if c.decides else "  (proposal)")

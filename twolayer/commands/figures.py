@@ -27,9 +27,10 @@ from ..cli import refuse_empty_plugin_path
 from ..engine import Runtime, resolve_device
 from ..errors import ConfigError
 from ..record import check_writable_dir, ensure_writable_dir
+from ..resources import check_device
 from ..timing import phase
 from .settings import add_gpu_flags, add_threads_flag, runtime_options, runtime_threads
-from .storeflags import add_store_flags, runs_from_args
+from .storeflags import add_store_flags, check_store_flags, runs_from_args
 from .timingflag import add_timings_flag
 
 DEFAULT_OUT = "figures"
@@ -238,7 +239,9 @@ def run(args: argparse.Namespace) -> int:
     for path in args.plugins:
         refuse_empty_plugin_path(path)
     _, plugins = split_selection(list(args.plugins))  # PluginError (exit 2) for a broken plugin
-    if args.list:
+    if args.list:  # draws nothing, but refuses the flags a real run would
+        check_store_flags(args)
+        check_device(args.device)
         for name, spec in FIGURES.items():
             print(f"{name:28s} {spec.regenerates}: {spec.title}")
         return 0

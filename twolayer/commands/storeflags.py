@@ -7,7 +7,7 @@ import argparse
 
 from ..errors import ConfigError
 from ..experiments import Runs, default_store_dir
-from ..record import ensure_writable_dir
+from ..record import check_writable_dir, ensure_writable_dir
 from ..store import RecordStore
 
 
@@ -19,15 +19,27 @@ def add_store_flags(p: argparse.ArgumentParser) -> None:
                    help="keep every run in memory only (train everything, store nothing)")
 
 
-def store_from_args(args: argparse.Namespace) -> RecordStore | None:
-    """The store the flags name (created and checked writable before any work), or None for
-    --no-store."""
+def check_store_flags(args: argparse.Namespace, writable: bool = True) -> None:
+    """Raise ConfigError (exit 2) for store flags that cannot work: --records with --no-store,
+    an empty --records, or (``writable``) one that cannot become a writable directory; creates
+    nothing (``--list`` reads no store but refuses what a real run would)."""
     if args.no_store:
         if args.records is not None:
             raise ConfigError("records", args.records, "cannot be combined with --no-store")
+        return
+    if args.records is not None:
+        if not str(args.records).strip():
+            raise ConfigError("records", args.records, "must be a directory path (not empty)")
+        if writable:
+            check_writable_dir(args.records, "records")
+
+
+def store_from_args(args: argparse.Namespace) -> RecordStore | None:
+    """The store the flags name (created and checked writable before any work), or None for
+    --no-store."""
+    check_store_flags(args, writable=False)  # ensure_writable_dir below says why not
+    if args.no_store:
         return None
-    if args.records is not None and not str(args.records).strip():
-        raise ConfigError("records", args.records, "must be a directory path (not empty)")
     root = args.records if args.records is not None else default_store_dir()
     store = RecordStore(ensure_writable_dir(root, "records"))
     store.clean_temporaries()  # a killed writer's leftovers (older than an hour: not a live one)
