@@ -24,7 +24,7 @@ from .baselines import fit_linear
 from .config import Config
 from .data import Dataset, kind_summary, own_mean_correlation, sample_dataset, stream_objective
 from .engine import Runtime, TrainResult, probe_times, train
-from .net import Params, cpu_kernels, init_params
+from .net import Params, cpu_kernels, gpu_kernels, init_params, tuning
 from .probes import summaries
 from .record import Record
 from .seeding import on_cpu
@@ -51,7 +51,8 @@ def environment(device: torch.device, tf32: bool | None = None) -> dict[str, Any
     """Versions, device and precision of a run: the float32 matmul precision and whether TF32
     was allowed (those of a training call with ``tf32``, or the process's now), and on a GPU the
     CUDA, cuBLAS and driver versions and the GPU's name (null on a CPU), and what the CPU
-    kernel's elementwise passes use (:func:`twolayer.net.cpu_kernels.status`)."""
+    kernel's elementwise passes use (:func:`twolayer.net.cpu_kernels.status`) and, on a GPU,
+    whether the fused Triton pass ran (:mod:`twolayer.net.gpu_kernels`, ``Tuning.fused_gpu``)."""
     return {
         "twolayer": __version__,
         "torch": torch.__version__,
@@ -63,6 +64,9 @@ def environment(device: torch.device, tf32: bool | None = None) -> dict[str, Any
         else platform.processor() or platform.machine(),
         "threads": torch.get_num_threads(),
         "cpu_kernels": cpu_kernels.status(),
+        "gpu_kernels": None if device.type == "cpu" else (
+            "fused pass on: " + gpu_kernels.status() if tuning().fused_gpu and
+            gpu_kernels.available() else "eager (fused pass off)"),
         **precision.settings(tf32),
         **precision.cuda_versions(device),
     }

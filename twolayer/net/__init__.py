@@ -9,8 +9,11 @@ W [R, m, d], a [R, m, o], b [R, m] or None. One job per module:
 - :mod:`.model`: the forward pass, the losses (:data:`LOSSES`) and the per-sample quantities;
 - :mod:`.plan`: block planning (:func:`block_shape`, :func:`lane_plan`) and the tuning knobs
   (:class:`Tuning`, :func:`use_tuning`);
-- :mod:`.lanes`: the CPU worker lanes (a thread pool, one intra-op thread per worker);
+- :mod:`twolayer.lanes` (outside the package, shared with the data samplers): the CPU worker
+  lanes (a thread pool, one intra-op thread per worker);
 - :mod:`.kernel`: the fused gradient kernel (:class:`Workspace`) and the gradient entry points;
+- :mod:`.cpu_kernels`, :mod:`.gpu_kernels`: its optional fused elementwise passes (a C
+  extension on the CPU; a Triton kernel on a GPU, off by default);
 - :mod:`.grouped`: per-group gradients and their Gram matrix, in one pass or during a step.
 
 Autograd is only the test oracle. Per-sample gradient norms use

@@ -22,6 +22,7 @@ from torch.profiler import record_function
 
 from ..lanes import pool
 from ..threads import intra_op_threads
+from . import gpu_kernels
 from .cpu_kernels import (
     descend_rows_args,
     forward_relu_mask_args,
@@ -93,7 +94,7 @@ class _Block:
 
     __slots__ = ("rs", "ns", "first", "xc", "Wt", "b", "h", "hT", "a", "aT", "out", "f0", "mv",
                  "c", "c0", "ny", "nys", "rhs", "rhs_x", "rhs_c", "rhsT", "G", "ca", "gW", "gb",
-                 "ga", "fused", "upd")
+                 "ga", "fused", "upd", "gpu_fused")
 
 
 class Workspace:
@@ -264,6 +265,9 @@ class Workspace:
             if not p.train_a and ns.stop == x.shape[1]:  # the runs' last samples: their update
                 B.upd = self._update(p, rs)
             B.fused = None
+            # the Triton relu–readout–mask pass (gpu_kernels): opt-in, a fixed second layer
+            B.gpu_fused = (tuning().fused_gpu and not p.train_a
+                           and gpu_kernels.usable(B.h))
             if self.fused is not None:
                 try:
                     B.fused = (
@@ -281,6 +285,7 @@ class Workspace:
         else:
             B.G = None
             B.fused = None
+            B.gpu_fused = False
             B.ca = self.ca[lane][:rows, :cols]
             B.gW = acc["gW"][rs]
             B.gb = acc["gb"][rs] if self.bias else None
@@ -491,7 +496,15 @@ def _torch_block(
     coeffs: torch.Tensor | None,
     psi_: Callable[[torch.Tensor], torch.Tensor] | None,
 ) -> None:
-    """One block of the kernel with PyTorch ops (see :class:`Workspace`)."""
+    """One block of the kernel with PyTorch ops (see :class:`Workspace`), or with the Triton
+    pass for relu, readout and mask (:mod:`gpu_kernels`, ``Tuning.fused_gpu``)."""
+    if B.gpu_fused and coeffs is None:  # f and M = 1[pre > 0] in one pass over pre
+        h = _block_pre(B, B.xc)
+        gpu_kernels.relu_readout_mask(h, B.a[..., 0], B.f0)
+        c = _loss_coeffs(B, y, loss, scale, psi_)
+        _rhs(B, c)
+        _gemm_acc(B.G, B.rhsT, h, B.first)
+        return
     h = _block_hidden(B, B.xc)
     if coeffs is not None:
         c = coeffs[B.rs, B.ns]

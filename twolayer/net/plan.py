@@ -37,7 +37,9 @@ class Tuning:
     per-run GEMMs are thousands of kernel launches; per run on a CPU, where they are cheap).
     fused_cpu: the one-output CPU kernel's relu, readout and mask in one C pass
     (:mod:`twolayer.net.cpu_kernels`) where the extension is built and the CPU has AVX2 and FMA;
-    False: the three PyTorch ops."""
+    False: the three PyTorch ops. fused_gpu: the same three as one Triton kernel on a GPU
+    (:mod:`twolayer.net.gpu_kernels`, where ``triton`` imports); off by default until measured
+    on a GPU."""
 
     cache_block_elements: int = 1 << 20
     threaded: bool = True
@@ -46,6 +48,7 @@ class Tuning:
     layout_entries: int = 1 << 18
     batched_groups: bool | None = None
     fused_cpu: bool = True
+    fused_gpu: bool = False
 
 
 DEFAULT_TUNING = Tuning()

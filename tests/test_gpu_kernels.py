@@ -1,0 +1,197 @@
+"""The fused Triton pass of the GPU kernel (twolayer.net.gpu_kernels, Tuning.fused_gpu).
+
+Oracles: the eager ops (relu, a batched matrix–vector product, 1[H > 0]) for the pass itself,
+and the eager kernel's training for the wiring. Where ``triton`` imports, the pass runs in
+Triton's CPU interpreter (TRITON_INTERPRET=1, set before triton is imported: a subprocess);
+on a CUDA machine with triton it runs on the GPU too. Without triton (CI) the off switch is
+checked: ``fused_gpu=True`` falls back to the eager path, bit for bit, and the pass refuses
+to run with the reason."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import torch
+
+from twolayer import net
+from twolayer.config import Config, DataConfig, NetConfig, TrainConfig
+from twolayer.engine import Runtime, train
+from twolayer.net import gpu_kernels
+from twolayer.simulate import setup
+
+ROOT = Path(__file__).resolve().parents[1]
+HAVE_TRITON = importlib.util.find_spec("triton") is not None
+needs_triton = pytest.mark.skipif(not HAVE_TRITON, reason="triton is not installed")
+
+PASS_CHECK = """
+import torch
+from twolayer.net import gpu_kernels as gk
+
+dev = DEVICE
+torch.manual_seed(0)
+for dt, tol in ((torch.float32, 1e-5), (torch.float64, 1e-12)):
+    # r, c, m: not multiples of the tiles; h a view into a larger buffer (a block's rows)
+    for r, c, m in ((3, 70, 130), (1, 5, 64), (2, 33, 7)):
+        buf = torch.randn(r + 1, c + 3, m, dtype=dt, device=dev)
+        H = buf[1:, 2 : 2 + c]
+        H[0, 1, 2] = float("nan")
+        a = torch.randn(r, m, 1, dtype=dt, device=dev)
+        out = torch.zeros(r, c + 1, 1, dtype=dt, device=dev)  # f a strided view
+        want_f = torch.bmm(H.clone().relu_(), a)[..., 0]
+        want_h = (H > 0).to(dt)
+        before = buf.clone()
+        gk.relu_readout_mask(H, a[..., 0], out[:, 1:, 0])
+        assert torch.equal(H, want_h), (dt, r, c, m)
+        assert torch.isnan(out[0, 2, 0]), "relu(NaN) must stay NaN in f"
+        got = out[:, 1:, 0]
+        assert torch.allclose(got, want_f, rtol=tol, atol=tol, equal_nan=True), (dt, r, c, m)
+        assert torch.equal(out[:, 0], torch.zeros_like(out[:, 0]))  # nothing outside f
+        assert torch.equal(buf[0], before[0]) and torch.equal(buf[1:, :2], before[1:, :2])
+print("pass ok")
+"""
+
+TRAIN_CHECK = """
+import torch
+from twolayer import net
+from twolayer.net import gpu_kernels as gk
+from twolayer.config import Config, DataConfig, NetConfig, TrainConfig
+from twolayer.engine import Runtime, train
+from twolayer.simulate import setup
+
+calls = []
+real = gk.relu_readout_mask
+gk.relu_readout_mask = lambda *a: (calls.append(1), real(*a))[1]
+cfg = Config(data=DataConfig(d=10, n=60, n_test=30, noise=0.1), net=NetConfig(m=20, bias=True),
+             seeds=3)
+_, data, params = setup(cfg)
+rt = Runtime(device=DEVICE, progress=False)
+res = {}
+for fused in (False, True):
+    with net.use_tuning(fused_gpu=fused, fused_cpu=False):
+        res[fused] = train(params, data, TrainConfig(steps=20), [0, 10, 20],
+                           ("errors", "segments"), rt)
+    if not fused:
+        assert not calls
+# every step but those at probe times 0 and 10 (the segments' grouped pass) took it
+assert len(calls) == 18, len(calls)
+for k in ("W", "b"):
+    a, b = getattr(res[False].params, k), getattr(res[True].params, k)
+    assert torch.allclose(a, b, rtol=1e-5, atol=1e-6), (k, (a - b).abs().max())
+for k, v in res[False].arrays.items():
+    assert torch.allclose(torch.as_tensor(v), torch.as_tensor(res[True].arrays[k]), rtol=1e-4,
+                          atol=1e-5, equal_nan=True), k
+print("train ok")
+"""
+
+
+def _run(script: str, device: str, interpret: bool) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    if interpret:
+        env["TRITON_INTERPRET"] = "1"
+    else:
+        env.pop("TRITON_INTERPRET", None)
+    code = textwrap.dedent(script).replace("DEVICE", repr(device))
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=600)
+
+
+@needs_triton
+@pytest.mark.parametrize("script,word", [(PASS_CHECK, "pass ok"), (TRAIN_CHECK, "train ok")])
+def test_the_pass_in_tritons_interpreter_matches_the_eager_ops(script, word):
+    res = _run(script, "cpu", interpret=True)
+    assert res.returncode == 0 and word in res.stdout, res.stderr[-3000:]
+
+
+@pytest.mark.cuda
+@needs_triton
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+@pytest.mark.parametrize("script,word", [(PASS_CHECK, "pass ok"), (TRAIN_CHECK, "train ok")])
+def test_the_pass_on_the_gpu_matches_the_eager_ops(script, word):
+    res = _run(script, "cuda", interpret=False)
+    assert res.returncode == 0 and word in res.stdout, res.stderr[-3000:]
+
+
+def test_without_triton_fused_gpu_falls_back_to_the_eager_path_bit_for_bit(monkeypatch):
+    monkeypatch.setattr(gpu_kernels, "_load", lambda: (None, "triton is not importable (test)"))
+    monkeypatch.setenv("TRITON_INTERPRET", "1")  # would allow the CPU, were triton there
+    assert not gpu_kernels.available() and "not importable" in gpu_kernels.status()
+    h = torch.randn(1, 4, 3)
+    with pytest.raises(RuntimeError, match="needs triton: triton is not importable"):
+        gpu_kernels.relu_readout_mask(h, torch.randn(1, 3), torch.empty(1, 4))
+    cfg = Config(data=DataConfig(d=6, n=30, n_test=10), net=NetConfig(m=8), seeds=2)
+    _, data, params = setup(cfg)
+    rt = Runtime(device="cpu", progress=False)
+    out = []
+    for fused in (False, True):
+        with net.use_tuning(fused_gpu=fused):
+            out.append(train(params, data, TrainConfig(steps=5), [0, 5], (), rt).params.W)
+    assert torch.equal(out[0], out[1])
+
+
+def test_the_pass_is_only_taken_where_it_can_run(monkeypatch):
+    monkeypatch.setattr(gpu_kernels, "_load", lambda: (object(), "triton (test)"))
+    monkeypatch.delenv("TRITON_INTERPRET", raising=False)
+    h = torch.zeros(2, 3, 4)
+    assert not gpu_kernels.usable(h)  # a CPU tensor, no interpreter
+    monkeypatch.setenv("TRITON_INTERPRET", "1")
+    assert gpu_kernels.usable(h)
+    assert not gpu_kernels.usable(h.transpose(1, 2))  # not contiguous along m
+    assert not gpu_kernels.usable(h.half())
+    with pytest.raises(ValueError, match="do not fit"):
+        gpu_kernels.relu_readout_mask(h, torch.zeros(2, 5), torch.zeros(2, 3))
+
+
+def _fused_bench(*args: str, interpret: bool) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    env.pop("TRITON_INTERPRET", None)
+    if interpret:
+        env["TRITON_INTERPRET"] = "1"
+    return subprocess.run([sys.executable, "benchmarks/gpu_fused.py", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+def test_the_timing_script_says_when_there_is_nothing_to_measure():
+    res = _fused_bench("--device", "cpu", "--quick", interpret=False)
+    assert res.returncode == 0 and "fused pass: not available here" in res.stdout, res.stderr
+    assert _fused_bench("--rounds", "0", interpret=False).returncode == 2
+
+
+@needs_triton
+def test_the_timing_script_dry_run_in_the_interpreter(tmp_path):
+    import json
+
+    out = tmp_path / "fused.json"
+    res = _fused_bench("--device", "cpu", "--quick", "--out", str(out), interpret=True)
+    assert res.returncode == 0, res.stderr[-3000:]
+    data = json.loads(out.read_text())
+    assert data["available"] and [r["R"] for r in data["runs"]] == [2, 4]
+    for r in data["runs"]:
+        assert r["eager_s_per_step"] > 0 and r["fused_s_per_step"] > 0
+        assert r["max_rel_diff_W"] < 1e-5  # the same steps, to float rounding
+
+
+def test_a_stored_run_of_the_fused_pass_is_kept_apart_from_an_eager_one(monkeypatch):
+    """The pass changes numbers (to float rounding), so the record store's key says so, as it
+    does for TF32; on a CPU the pass never runs and the key is the eager one."""
+    from types import SimpleNamespace
+
+    import twolayer.experiments.frei2023  # noqa: F401  # registers frei2023.linear
+    from twolayer.experiments import Runs
+
+    monkeypatch.setattr(gpu_kernels, "_load", lambda: (object(), "triton (test)"))
+    keys = {}
+    for dev in ("cpu", "cuda"):
+        rt = SimpleNamespace(torch_device=torch.device(dev), tf32=False)
+        runs = Runs(quick=True, runtime=rt)
+        for fused in (False, True):
+            with net.use_tuning(fused_gpu=fused):
+                keys[dev, fused] = runs.key("frei2023.linear")
+    assert keys["cpu", False] == keys["cpu", True] and "fused_gpu" not in keys["cpu", True]
+    assert "fused_gpu" not in keys["cuda", False] and keys["cuda", True]["fused_gpu"] is True
+    assert {k: v for k, v in keys["cuda", True].items() if k != "fused_gpu"} == keys["cuda", False]
