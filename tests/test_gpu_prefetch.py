@@ -65,7 +65,7 @@ def _spawned(monkeypatch) -> list:
 
     def fake_run_spawned(fn, tasks, jobs, keep_errors=False):
         calls.append((list(tasks), jobs))
-        return [(t.name, 1.0) for t in tasks]
+        return [(t.name, 1.0, {}) for t in tasks]  # (name, seconds, timings)
 
     monkeypatch.setattr(prefetch_mod, "run_spawned", fake_run_spawned)
     return calls

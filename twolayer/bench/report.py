@@ -520,16 +520,40 @@ The targets, each a ratio in one run:
    sized from free memory (a quarter of it), so R·n is bounded by the card's memory, not by
    a fixed block (not pushed to that bound here).
 
-**Since that run** (not yet measured on a GPU): `twolayer check` on a GPU with a record store,
-in the full plan, now trains the experiments of the whole papers it checks (but for those only
-the figures read) in worker processes that share the device (`--jobs`, auto: min(8, CPU cores /
-2, free GPU and host memory / 4 GiB)), each with 1/jobs of the activation-block budget, and then
-judges the claims from the store, the way `experiment_times.py` trained them above in 96 s
-(about 8x the CPU check; frei2023.regime's CPU-side data drawing then bounds it). Step 5 of the
-script now runs that path (a new empty store instead of `--no-store`). Not written: a fused
-relu–readout–mask kernel on CUDA (targets 1 and 3; a Triton kernel with the present PyTorch path
-kept as its fallback and CPU oracle), and fewer launches and host copies per probe time (target
-2 at small R).
+**Since that run** (none of it measured on a GPU yet; the next GPU check times all of it):
+
+- `twolayer check` on a GPU with a record store, in the full plan, trains the experiments of
+  the whole papers it checks (but for those only the figures read) in worker processes that
+  share the device (`--jobs`, auto: min(8, CPU cores / 2, free GPU and host memory / 4 GiB)),
+  each with 1/jobs of the activation-block budget, and then judges the claims from the store,
+  the way `experiment_times.py` trained them above in 96 s. Step 5 of the script runs that path
+  (a new empty store instead of `--no-store`). Under `--timings` the workers' phases now count
+  (worker-seconds), and `experiment_times.py` prints each experiment's seconds drawing data,
+  training and probing, so the next run says whether data drawing still bounds it (target 4).
+- The runs' data (every kind drawn by `iid_sampler`: xor, clusters, gaussian, lms, linxor)
+  are drawn in parallel worker lanes, one per intra-op thread of the process, each run from its
+  own generators (the same bits whatever the lane or thread count, tested), and the xor points
+  in place. `benchmarks/data_draw.py` on the 2-core CPU, frei2023.regime's largest batch
+  (20 runs of 1000 + 1000 points at d = 12000), medians of 5 rounds: DATA_DRAW_BEFORE s with
+  the sampler of that run, DATA_DRAW_LANES s now (DATA_DRAW_RATIOx; DATA_DRAW_ONE s on one lane),
+  the same bits (`benchmarks/data_draw.json`). A worker of an 8-job check on the 16-core GPU
+  machine has 2 threads, hence 2 lanes.
+- The segments probe takes its 13 statistics from one product U Γ Uᵀ ([R, 4, 4]) instead of 15
+  einsums (each about 70 µs of host time in the profile above; target 2): it dispatches 252
+  tensor operations per probe time instead of 569, and the three default probes 413 instead of
+  730 (counted with a dispatch counter on the CPU, R = 8, with the GPU's batched group path
+  forced). The records are the same bits on the CPU (checked against the previous commit).
+- An opt-in fused relu–readout–mask pass for the GPU step, as one Triton kernel
+  (`twolayer/net/gpu_kernels.py`, `net.use_tuning(fused_gpu=True)`): H is read once and
+  written once (as the mask) instead of five trips through memory for the 2.15 ms of the step
+  that those three ops took at R = 1024. It is **off by default** until measured: it is checked
+  in Triton's CPU interpreter against the eager ops (float32 and float64, strided blocks, NaN)
+  and against eager training (tests, run in CI), not yet on a GPU. By the profile above, even a
+  free elementwise tail leaves the step at the two GEMMs' 3.12 ms, 0.51 of the GEMM rate, and a
+  realistic one-pass tail (about 0.7 ms at the H200's memory bandwidth, an estimate) about 0.4:
+  target 1 needs the tail fused into the GEMMs themselves (or faster GEMMs at d = 50), which is
+  not written. `benchmarks/gpu_fused.py` (step 2 of the script) times the pass against the eager
+  ops.
 
 ### The check script
 
@@ -550,7 +574,9 @@ package does not import. On the H200 it took 479 s with its time limits at 150 s
    correlations, segments) at a 1000-step run's default 37 probe times, as effective TFLOP/s
    (4·R·n·d·m flops per step), its fraction of the GEMM rate, the probe overhead and the peak
    memory (`torch.cuda.max_memory_allocated`). The R = 64 row with probes is `make bench`'s
-   reference workload;
+   reference workload. Then `benchmarks/gpu_fused.py`: the plain step at R = 64 and 1024 with
+   the fused Triton pass against the eager ops (ms per step, fraction of the GEMM rate, the
+   largest relative difference of W after the same steps), or a line saying triton is missing;
 3. `twolayer check frei2023 --quick --device cuda --no-store` (its exit status 1, quick
    claims that do not hold, is reported as a verdict, not as a failed step);
 4. `twolayer bench --quick --device cuda --out OUT/bench.json`;
