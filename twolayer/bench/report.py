@@ -534,10 +534,10 @@ The targets, each a ratio in one run:
   are drawn in parallel worker lanes, one per intra-op thread of the process, each run from its
   own generators (the same bits whatever the lane or thread count, tested), and the xor points
   in place. `benchmarks/data_draw.py` on the 2-core CPU, frei2023.regime's largest batch
-  (20 runs of 1000 + 1000 points at d = 12000), medians of 5 rounds: DATA_DRAW_BEFORE s with
-  the sampler of that run, DATA_DRAW_LANES s now (DATA_DRAW_RATIOx; DATA_DRAW_ONE s on one lane),
-  the same bits (`benchmarks/data_draw.json`). A worker of an 8-job check on the 16-core GPU
-  machine has 2 threads, hence 2 lanes.
+  (20 runs of 1000 + 1000 points at d = 12000), medians of 5 rounds: 6.69 s with the sampler
+  of that run, 3.07 s now (2.18x; 5.06 s on one lane), the same bits
+  (`benchmarks/data_draw.json`). A worker of an 8-job check on the 16-core GPU machine has 2
+  threads, hence 2 lanes.
 - The segments probe takes its 13 statistics from one product U Γ Uᵀ ([R, 4, 4]) instead of 15
   einsums (each about 70 µs of host time in the profile above; target 2): it dispatches 252
   tensor operations per probe time instead of 569, and the three default probes 413 instead of
