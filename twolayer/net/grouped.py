@@ -14,6 +14,7 @@ from collections.abc import Callable
 import torch
 
 from ..lanes import pool
+from . import gpu_kernels
 from .cpu_kernels import forward_relu_mask_args, relu_readout_mask_args
 from .kernel import Workspace, _Block, _block_hidden, _block_pre
 from .model import _hidden_into
@@ -204,6 +205,9 @@ def _run_blocks_grouped(pairs: list[tuple[_Block, _GroupBlock]], ws: Workspace, 
         elif g.fused is not None:  # f and the mask M in one C pass over pre
             h = _block_pre(B, g.x_s)
             ws.fused.relu_readout_mask(*g.fused)
+        elif B.gpu_fused:  # the same in one Triton pass (gpu_kernels, Tuning.fused_gpu)
+            h = _block_pre(B, g.x_s)
+            gpu_kernels.relu_readout_mask(h, B.a[:, :, 0], g.f_s)
         else:
             h = _block_hidden(B, g.x_s)
             if g.mv is None:
@@ -217,7 +221,7 @@ def _run_blocks_grouped(pairs: list[tuple[_Block, _GroupBlock]], ws: Workspace, 
         psi_(torch.mul(f_s, ny_s, out=c))  # c = ψ(−y f)·(−y s), sorted
         torch.gather(B.nys, 1, g.perm, out=ny_s)  # −y s, sorted
         c.mul_(ny_s)
-        if g.fused is None:
+        if g.fused is None and not B.gpu_fused:
             h.gt_(0)
         torch.mul(g.x_s, c.unsqueeze(-1), out=B.rhs_x)
         if B.rhs_c is not None:
