@@ -65,7 +65,7 @@ def environment(device: torch.device, tf32: bool | None = None) -> dict[str, Any
         "threads": torch.get_num_threads(),
         "cpu_kernels": cpu_kernels.status(),
         "gpu_kernels": None if device.type == "cpu" else (
-            "fused pass on: " + gpu_kernels.status() if tuning().fused_gpu and
+            "fused pass enabled: " + gpu_kernels.status() if tuning().fused_gpu and
             gpu_kernels.available() else "eager (fused pass off)"),
         **precision.settings(tf32),
         **precision.cuda_versions(device),

@@ -222,11 +222,11 @@ def predict(out: torch.Tensor) -> torch.Tensor:
 
 
 def errors(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """[R, n] bool: prediction ≠ label (labels ±1 for one output, class indices for K)."""
-    pred = predict(out)
-    if out.shape[-1] != 1:
-        y = labels_to_classes(y, out.shape[-1])
-    return pred != y
+    """[R, n] bool: prediction ≠ label (labels ±1 for one output, class indices for K). For one
+    output, sgn f ≠ y (ties → −1, as :func:`predict`) is 1[f > 0] ≠ 1[y > 0]."""
+    if out.shape[-1] == 1:
+        return (out[..., 0] > 0) != (y > 0)
+    return predict(out) != labels_to_classes(y, out.shape[-1])
 
 
 def per_sample_grad_sq_norms(
