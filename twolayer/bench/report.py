@@ -538,11 +538,14 @@ The targets, each a ratio in one run:
   of that run, 3.07 s now (2.18x; 5.06 s on one lane), the same bits
   (`benchmarks/data_draw.json`). A worker of an 8-job check on the 16-core GPU machine has 2
   threads, hence 2 lanes.
-- The segments probe takes its 13 statistics from one product U Γ Uᵀ ([R, 4, 4]) instead of 15
-  einsums (each about 70 µs of host time in the profile above; target 2): it dispatches 252
-  tensor operations per probe time instead of 569, and the three default probes 413 instead of
-  730 (counted with a dispatch counter on the CPU, R = 8, with the GPU's batched group path
-  forced). The records are the same bits on the CPU (checked against the previous commit).
+- Fewer operations per probe time (target 2): the segments probe takes its 13 statistics from
+  one product U Γ Uᵀ ([R, 4, 4]) instead of 15 einsums (each about 70 µs of host time in the
+  profile above), and the errors probe its five subset means as one masked mean. The segments
+  probe dispatches 252 tensor operations per probe time instead of 569, the three default
+  probes 381 instead of 730 (counted with a dispatch counter on the CPU, R = 8, with the GPU's
+  batched group path forced; some of those are views, which launch no kernel). Every record
+  array of xor, 3-class clusters and rotated gaussian runs is the same bits on the CPU as
+  before (checked against the commit of the H200 run's follow-up, 0b1744e).
 - An opt-in fused relu–readout–mask pass for the GPU step, as one Triton kernel
   (`twolayer/net/gpu_kernels.py`, `net.use_tuning(fused_gpu=True)`): H is read once and
   written once (as the mask) instead of five trips through memory for the 2.15 ms of the step
