@@ -184,7 +184,9 @@ def iid_sampler(setup: Setup, draw: Draw, directions: tuple[str, ...] = (),
     per-run distribution: for each seed, ``setup`` from the stream ``data``, then ``cfg.n``
     training and ``cfg.n_test`` test points from the streams ``data-train`` / ``data-test``,
     their labels corrupted by ``cfg.noise_model`` at rate ``cfg.noise`` from the same stream.
-    ``noise_frame(extras)`` [2, d] gives μ1, μ2 of the ``confident`` noise model."""
+    ``noise_frame(extras)`` [2, d] gives μ1, μ2 of the ``confident`` noise model. The runs are
+    drawn in parallel worker threads (:func:`draw_runs`): ``setup`` and ``draw`` must read
+    nothing but their arguments and draw only from the generator they are given."""
 
     def one_run(cfg: Any, seed: int, dtype: torch.dtype
                 ) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
