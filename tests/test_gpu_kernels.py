@@ -195,3 +195,9 @@ def test_a_stored_run_of_the_fused_pass_is_kept_apart_from_an_eager_one(monkeypa
     assert keys["cpu", False] == keys["cpu", True] and "fused_gpu" not in keys["cpu", True]
     assert "fused_gpu" not in keys["cuda", False] and keys["cuda", True]["fused_gpu"] is True
     assert {k: v for k, v in keys["cuda", True].items() if k != "fused_gpu"} == keys["cuda", False]
+
+
+def test_a_cpu_records_environment_names_no_gpu_kernel():
+    from twolayer.simulate import environment
+
+    assert environment(torch.device("cpu"))["gpu_kernels"] is None
