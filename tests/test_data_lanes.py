@@ -6,6 +6,7 @@ error (no hang, no half-filled Dataset)."""
 from __future__ import annotations
 
 import math
+import os
 
 import pytest
 import torch
@@ -100,7 +101,7 @@ def test_the_lane_count_follows_the_callers_threads_the_runs_and_the_size(monkey
     try:
         torch.set_num_threads(2)
         big = base.PARALLEL_DRAW_ELEMENTS
-        assert base.draw_lanes(10, big) == min(2, __import__("os").cpu_count())
+        assert base.draw_lanes(10, big) == min(2, os.cpu_count())
         assert base.draw_lanes(1, big) == 1
         assert base.draw_lanes(10, big - 1) == 1  # small: lanes cost more than they save
         torch.set_num_threads(1)
