@@ -24,7 +24,7 @@ from .baselines import fit_linear
 from .config import Config
 from .data import Dataset, kind_summary, own_mean_correlation, sample_dataset, stream_objective
 from .engine import Runtime, TrainResult, probe_times, train
-from .net import Params, cpu_kernels, gpu_kernels, init_params, tuning
+from .net import Params, cpu_kernels, gpu_kernels, init_params
 from .probes import summaries
 from .record import Record
 from .seeding import on_cpu
@@ -65,8 +65,8 @@ def environment(device: torch.device, tf32: bool | None = None) -> dict[str, Any
         "threads": torch.get_num_threads(),
         "cpu_kernels": cpu_kernels.status(),
         "gpu_kernels": None if device.type == "cpu" else (
-            "fused pass enabled: " + gpu_kernels.status() if tuning().fused_gpu and
-            gpu_kernels.available() else "eager (fused pass off)"),
+            "fused pass enabled: " + gpu_kernels.status() if gpu_kernels.enabled()
+            else "eager (fused pass off)"),
         **precision.settings(tf32),
         **precision.cuda_versions(device),
     }

@@ -148,13 +148,6 @@ def files_digest(files: Iterable[Path], base: Path) -> str:
     return h.hexdigest()
 
 
-def _fused_gpu() -> bool:
-    """Whether the GPU kernel's fused Triton pass is on and can run (``Tuning.fused_gpu``)."""
-    from ..net import gpu_kernels, tuning
-
-    return tuning().fused_gpu and gpu_kernels.available()
-
-
 @lru_cache(maxsize=1)
 def code_fingerprint() -> str:
     """SHA-256 (16 hex digits) over the source of every run-producing module of twolayer (the C
@@ -223,8 +216,11 @@ class Runs:
         }
         if getattr(self.runtime, "tf32", False):  # TF32 runs are other numbers (old keys kept)
             key["tf32"] = True
-        if self.runtime.torch_device.type != "cpu" and _fused_gpu():  # so are fused-pass runs
-            key["fused_gpu"] = True
+        if self.runtime.torch_device.type != "cpu":
+            from ..net import gpu_kernels
+
+            if gpu_kernels.enabled():  # so are the fused pass's runs
+                key["fused_gpu"] = True
         return key
 
     def at_seeds(self, seeds: int | None) -> Runs:

@@ -70,6 +70,14 @@ def available() -> bool:
     return _load()[0] is not None
 
 
+def enabled() -> bool:
+    """Whether the pass is switched on (``Tuning.fused_gpu``) and can run (``triton``
+    imports): what a record and the record store's key say."""
+    from .plan import tuning
+
+    return tuning().fused_gpu and available()
+
+
 def status() -> str:
     """"triton X.Y" when the fused pass can run, else why not (for records and reports)."""
     return _load()[1]

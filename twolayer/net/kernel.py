@@ -20,8 +20,7 @@ from typing import Protocol
 import torch
 from torch.profiler import record_function
 
-from ..lanes import pool
-from ..threads import intra_op_threads
+from ..lanes import intra_op_threads, pool
 from . import gpu_kernels
 from .cpu_kernels import (
     descend_rows_args,
@@ -266,7 +265,7 @@ class Workspace:
                 B.upd = self._update(p, rs)
             B.fused = None
             # the Triton relu–readout–mask pass (gpu_kernels): opt-in, a fixed second layer
-            B.gpu_fused = (tuning().fused_gpu and not p.train_a
+            B.gpu_fused = (not p.train_a and gpu_kernels.enabled()
                            and gpu_kernels.usable(B.h))
             if self.fused is not None:
                 try:
