@@ -27,7 +27,8 @@
 # 6. the targets against the published CPU numbers (twolayer/bench/gpu_targets.py); 7. the rest of
 # the default suite (pytest -m "not slow and not cuda": every test that is not a CUDA test, which
 # must pass on a machine with a GPU as on one without), in parallel where pytest-xdist is there
-# (GPU_CHECK_SUITE_WORKERS, default 8), under a time limit (GPU_CHECK_SUITE_TIMEOUT, default
+# (GPU_CHECK_SUITE_WORKERS, default 8, with GPU_CHECK_SUITE_THREADS intra-op threads each,
+# default 2), under a time limit (GPU_CHECK_SUITE_TIMEOUT, default
 # 150 s; a stop is written to OUT/suite.stopped_at: not measured, not a failure). Steps 1 and 7
 # together are the whole default suite. Exit status: the number of steps that failed (0: all
 # passed; a check's exit status 1, claims that do not hold, is a verdict, not a failure).
@@ -101,8 +102,12 @@ step --verdicts --stdout "$OUT/check_all.json" \
 step "targets" "$PY" -m twolayer.bench.gpu_targets "$OUT"
 XDIST=()
 if "$PY" -c "import xdist" 2>/dev/null; then XDIST=(-n "${GPU_CHECK_SUITE_WORKERS:-8}"); fi
+# each xdist worker gets 2 intra-op threads: 8 workers x 16 threads each oversubscribed the 16
+# cores of the H200 machine (half the suite ran in 120 s there on 2026-12-04)
+THREADS=${GPU_CHECK_SUITE_THREADS:-2}
 step --limit "${GPU_CHECK_SUITE_TIMEOUT:-150}" "$OUT/suite.stopped_at" \
-    "suite without the cuda tests" "$PY" -m pytest -q -p no:cacheprovider "${XDIST[@]}" \
+    "suite without the cuda tests" env OMP_NUM_THREADS="$THREADS" MKL_NUM_THREADS="$THREADS" \
+    "$PY" -m pytest -q -p no:cacheprovider "${XDIST[@]}" \
     -m "not slow and not cuda" "${SUITE[@]}"
 echo "== gpu_check: $failed step(s) failed; results in $OUT/"
 exit $failed

@@ -288,11 +288,24 @@ def test_signals_module_maps_sigterm_to_an_exception():
         signal.getsignal(signal.SIGTERM))
 
 
+@pytest.fixture(scope="module")
+def startup_seconds(tmp_path_factory) -> float:
+    """Seconds a whole tiny ``simulate`` takes here: import, one step, write. A fixed wait
+    was too short on a machine with a CUDA build of torch (importing took over 4 s there)."""
+    cwd = tmp_path_factory.mktemp("startup")
+    t0 = time.monotonic()
+    p = popen("simulate", *TINY, "--steps", "1", "--quiet", "--out", str(cwd / "o"), cwd=cwd)
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == 0, err
+    return time.monotonic() - t0
+
+
 @pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
-def test_simulate_interrupted_exits_130_or_143_with_one_line(tmp_path, sig, code):
+def test_simulate_interrupted_exits_130_or_143_with_one_line(tmp_path, sig, code,
+                                                             startup_seconds):
     p = popen("simulate", *TINY, "--steps", "100000000", "--quiet", "--out",
               str(tmp_path / "o"), cwd=tmp_path)
-    time.sleep(4)  # imported and training
+    time.sleep(max(4.0, 2 * startup_seconds + 1))  # imported and training
     p.send_signal(sig)
     out, err = p.communicate(timeout=60)
     assert p.returncode == code, err
