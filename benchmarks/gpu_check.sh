@@ -19,7 +19,9 @@
 # (n = 1000, d = 50, m = 400) at R = 64, 1024, 4096 with and without probes, as effective TFLOP/s
 # next to the GPU's float32 GEMM rate, probe overhead and peak memory (twolayer/bench/gpu.py),
 # then the step with the fused Triton pass against the eager ops (benchmarks/gpu_fused.py;
-# needs triton, else it says so); 3. twolayer check frei2023 --quick; 4. twolayer bench --quick; 5. twolayer check --all (full
+# needs triton, else it says so), and the step's variants (eager, fused, CUDA graph, both) at
+# R = 64 and 1024 and on make bench's reference workload (benchmarks/gpu_steps.py);
+# 3. twolayer check frei2023 --quick; 4. twolayer bench --quick; 5. twolayer check --all (full
 # plan, a new empty record store, as a first check on a machine: on a GPU its experiments train
 # in worker processes sharing the device, then the claims are judged) under a time limit
 # (GPU_CHECK_ALL_TIMEOUT seconds, default 150; a stop is written to OUT/check_all.stopped_at:
@@ -38,7 +40,7 @@ OUT=${1:-${OUT:-gpu-check}}
 PY=${PYTHON:-$(command -v python || command -v python3)}
 mkdir -p "$OUT"
 # results of an earlier run in the same OUT must not be read as this run's
-rm -f "$OUT"/gpu.json "$OUT"/fused.json "$OUT"/bench.json "$OUT"/check_all.json "$OUT"/check_all.timings.json \
+rm -f "$OUT"/gpu.json "$OUT"/fused.json "$OUT"/steps.json "$OUT"/bench.json "$OUT"/check_all.json "$OUT"/check_all.timings.json \
     "$OUT"/check_all.stopped_at "$OUT"/check_dry.stopped_at "$OUT"/suite.stopped_at
 QUICK=()
 ALL=(--all)  # step 5: the full plan; the CPU dry run checks the step with one quick paper
@@ -93,6 +95,8 @@ step "demo + reference step" "$PY" -m twolayer.bench.gpu --device "$DEV" "${QUIC
     --max-seconds 40 --out "$OUT/gpu.json"
 step "fused pass" "$PY" benchmarks/gpu_fused.py --device "$DEV" "${QUICK[@]}" \
     --out "$OUT/fused.json"
+step "step variants" "$PY" benchmarks/gpu_steps.py --device "$DEV" "${QUICK[@]}" \
+    --out "$OUT/steps.json"
 step --verdicts "check frei2023" "$PY" -m twolayer check frei2023 --quick --device "$DEV" --no-store
 step "bench" "$PY" -m twolayer bench --quick --device "$DEV" --out "$OUT/bench.json"
 step --verdicts --stdout "$OUT/check_all.json" \

@@ -24,7 +24,7 @@ from .baselines import fit_linear
 from .config import Config
 from .data import Dataset, kind_summary, own_mean_correlation, sample_dataset, stream_objective
 from .engine import Runtime, TrainResult, probe_times, train
-from .net import Params, cpu_kernels, gpu_kernels, init_params
+from .net import Params, cpu_kernels, gpu_kernels, init_params, tuning
 from .probes import summaries
 from .record import Record
 from .seeding import on_cpu
@@ -52,7 +52,9 @@ def environment(device: torch.device, tf32: bool | None = None) -> dict[str, Any
     was allowed (those of a training call with ``tf32``, or the process's now), and on a GPU the
     CUDA, cuBLAS and driver versions and the GPU's name (null on a CPU), and what the CPU
     kernel's elementwise passes use (:func:`twolayer.net.cpu_kernels.status`) and, on a GPU,
-    whether the fused Triton pass ran (:mod:`twolayer.net.gpu_kernels`, ``Tuning.fused_gpu``)."""
+    whether the fused Triton pass ran (:mod:`twolayer.net.gpu_kernels`, ``Tuning.fused_gpu``) and
+    whether plain GD steps were replayed from a CUDA graph (``step_graph``,
+    :mod:`twolayer.training.graphed`, ``Tuning.cuda_graph``)."""
     return {
         "twolayer": __version__,
         "torch": torch.__version__,
@@ -67,6 +69,7 @@ def environment(device: torch.device, tf32: bool | None = None) -> dict[str, Any
         "gpu_kernels": None if device.type == "cpu" else (
             "fused pass enabled: " + gpu_kernels.status() if gpu_kernels.enabled()
             else "eager (fused pass off)"),
+        "step_graph": None if device.type == "cpu" else bool(tuning().cuda_graph),
         **precision.settings(tf32),
         **precision.cuda_versions(device),
     }

@@ -39,7 +39,9 @@ class Tuning:
     (:mod:`twolayer.net.cpu_kernels`) where the extension is built and the CPU has AVX2 and FMA;
     False: the three PyTorch ops. fused_gpu: the same three as one Triton kernel on a GPU
     (:mod:`twolayer.net.gpu_kernels`, where ``triton`` imports); off by default until measured
-    on a GPU."""
+    on a GPU. cuda_graph: a plain full-batch GD step on a GPU captured once as a CUDA graph and
+    replayed (:mod:`twolayer.training.graphed`: one launch per step instead of a few dozen, the
+    same kernels); off by default until measured on a GPU."""
 
     cache_block_elements: int = 1 << 20
     threaded: bool = True
@@ -49,6 +51,7 @@ class Tuning:
     batched_groups: bool | None = None
     fused_cpu: bool = True
     fused_gpu: bool = False
+    cuda_graph: bool = False
 
 
 DEFAULT_TUNING = Tuning()

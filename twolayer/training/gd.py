@@ -24,6 +24,7 @@ from ..net import Params
 from ..probes import ProbeState
 from ..seeding import generator, permutations
 from ..threads import intra_op_threads
+from . import graphed
 from .driver import Driver, check_divergence, finite_loss, finite_params
 
 DIVERGENCE_CHECK_EVERY = 64
@@ -123,6 +124,11 @@ class GDStepper:
             if split is not None and self.ws.groups_fit(split[1].S, driver.budget):
                 self.split = split
         self.first_bad = torch.full((p.runs,), -1, dtype=torch.long, device=device)
+        # a plain full-batch step on a GPU as a CUDA graph (Tuning.cuda_graph; see .graphed)
+        self.graph: graphed.StepGraph | None = None
+        self.graphable = (net.tuning().cuda_graph and graphed.supported(device)
+                          and self.batches is None and weights is None
+                          and self.weights_fn is None and not self.ws.workers)
         self.pending = False  # the gradient at θ_t is in the workspace
         self.batch_buf: tuple[torch.Tensor, torch.Tensor] | None = None
 
@@ -170,6 +176,8 @@ class GDStepper:
         while self.t < stop:
             if self.pending:  # the gradient was taken at a probe time
                 self.update(p)
+            elif plain and self.graphable:  # the same step, as one CUDA graph launch
+                self._graph_step()
             elif plain:  # gradient and update in one call: in the worker lanes where they can
                 self._gradient(lr=self.cfg.lr)
             else:
@@ -186,9 +194,25 @@ class GDStepper:
         :class:`.adam.AdamStepper`, replaces only this update)."""
         self.ws.descend(p, self.cfg.lr)
 
+    def _graph_step(self) -> None:
+        """Step t as :meth:`_gradient` with ``lr`` takes it (full batch, s_i = 1/n), replayed
+        from a CUDA graph captured at the first such step (:class:`.graphed.StepGraph`)."""
+        if self.graph is None:
+            p, data, ws, cfg = self.driver.params, self.driver.data, self.ws, self.cfg
+            scale = 1.0 / data.x.shape[1]
+
+            def step() -> None:
+                ws.run(p, data.x, data.y, cfg.objective, scale, lr=cfg.lr)
+
+            self.graph = graphed.StepGraph(step, lambda: ws.loss, self.first_bad,
+                                           self.driver.device)
+        self.graph.run(self.t)
+        self.pending = True
+
     def _mark(self, bad: torch.Tensor, t: int) -> None:
-        """Note step t as the first bad one of the runs ``bad`` [R] that had none yet."""
-        self.first_bad = torch.where((self.first_bad < 0) & bad, t, self.first_bad)
+        """Note step t as the first bad one of the runs ``bad`` [R] that had none yet (in
+        place: a captured step graph holds this tensor)."""
+        self.first_bad.masked_fill_((self.first_bad < 0) & bad, t)
 
     def observe(self, t: int, state: ProbeState, last: bool) -> None:
         if not last:  # the gradient at θ_t first: its outputs f(θ_t) serve the probes

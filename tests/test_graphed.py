@@ -1,0 +1,166 @@
+"""The plain GD step as a CUDA graph (twolayer.training.graphed, Tuning.cuda_graph).
+
+Oracle: the eager step. On the CPU (CI) the capture is replaced by a stand-in that runs the
+step's body again at every replay: that checks the stepper's wiring (which steps are replayed,
+the device step counter, the first non-finite step, probe times in between) but not what a real
+graph freezes; with a GPU the real graph is checked against the eager step on the GPU."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from twolayer import net
+from twolayer.config import Config, DataConfig, NetConfig, TrainConfig
+from twolayer.engine import Runtime, train
+from twolayer.errors import DivergenceError
+from twolayer.simulate import setup
+from twolayer.training import graphed
+from twolayer.training.adam import AdamStepper
+
+PROBES = ("errors", "correlations", "segments")
+
+
+@pytest.fixture
+def fake_capture(monkeypatch):
+    """Capture on the CPU: the warm-up call, then a replay that calls the body again."""
+    calls = {"captures": 0, "replays": 0}
+
+    def capture(body, device):
+        calls["captures"] += 1
+        body()
+
+        def replay():
+            calls["replays"] += 1
+            body()
+        return replay
+
+    monkeypatch.setattr(graphed, "supported", lambda device: True)
+    monkeypatch.setattr(graphed, "capture", capture)
+    return calls
+
+
+def _setup(noise: float = 0.1, R: int = 3, train_a: bool = False):
+    cfg = Config(data=DataConfig(d=8, n=40, n_test=20, noise=noise),
+                 net=NetConfig(m=6, train_second_layer=train_a), seeds=R)
+    _, data, params = setup(cfg)
+    return cfg, data, params
+
+
+def _train(params, data, cfg, steps, times, probes, graph: bool, lr: float | None = None,
+           device: str = "cpu"):
+    rt = Runtime(device=device, progress=False)
+    tc = TrainConfig(steps=steps) if lr is None else TrainConfig(steps=steps, lr=lr)
+    with net.use_tuning(cuda_graph=graph):
+        return train(params, data, tc, times, probes, rt, configs=cfg)
+
+
+def test_graphed_steps_give_the_eager_steps_numbers(fake_capture):
+    cfg, data, params = _setup()
+    times = [0, 3, 4, 11, 20]
+    eager = _train(params, data, cfg, 20, times, PROBES, graph=False)
+    assert fake_capture["captures"] == 0  # off by default
+    graphed_ = _train(params, data, cfg, 20, times, PROBES, graph=True)
+    # 20 steps: 4 taken at probe times (0, 3, 4, 11: the gradient there serves the probes), the
+    # first plain one is the capture's warm-up, the other 15 are replays
+    assert fake_capture == {"captures": 1, "replays": 15}
+    assert torch.equal(eager.params.W, graphed_.params.W)
+    assert eager.arrays.keys() == graphed_.arrays.keys()
+    for k in eager.arrays:
+        assert (eager.arrays[k] == graphed_.arrays[k]).all() or (
+            torch.tensor(eager.arrays[k]).nan_to_num(7.0).equal(
+                torch.tensor(graphed_.arrays[k]).nan_to_num(7.0))), k
+
+
+def test_steps_that_are_not_plain_full_batch_gd_are_not_graphed(fake_capture):
+    cfg, data, params = _setup()
+    rt = Runtime(device="cpu", progress=False)
+    with net.use_tuning(cuda_graph=True):
+        train(params, data, TrainConfig(steps=6, batch_size=10), [0, 6], (), rt)  # SGD
+        train(params, data, TrainConfig(steps=6), [0, 6], (), rt,
+              weights=torch.full((3, 40), 0.02))  # given loss weights
+        train(params, data, TrainConfig(steps=6), [0, 6], (), rt, stepper=AdamStepper)
+    assert fake_capture["captures"] == 0
+
+
+@pytest.mark.parametrize("probe_times", [[0, 300], [0, 2, 5, 300]])
+def test_a_graphed_run_that_diverges_names_the_eager_step(fake_capture, probe_times):
+    """A trained second layer and a huge α: W and a grow until they overflow (as in
+    test_engine), in steps the graph replays; with eager steps at probe times before (which
+    move the step counter on and mark first_bad outside the graph)."""
+    cfg, data, params = _setup(train_a=True)
+    found = []
+    for graph in (False, True):
+        with pytest.raises(DivergenceError) as e:
+            _train(params, data, cfg, 300, probe_times, ("errors",), graph=graph, lr=1e4)
+        found.append((e.value.run, e.value.step))
+    assert found[0] == found[1] and found[0][1] > 6  # a step the graph took
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_the_real_graph_on_the_gpu_gives_the_eager_steps_numbers():
+    cfg, data, params = _setup(R=8)
+    times = [0, 7, 30]
+    runs = [_train(params, data, cfg, 30, times, PROBES, graph=g, device="cuda")
+            for g in (False, True)]
+    torch.testing.assert_close(runs[1].params.W, runs[0].params.W, rtol=1e-6, atol=1e-7)
+    for k, v in runs[0].arrays.items():
+        torch.testing.assert_close(torch.tensor(runs[1].arrays[k]), torch.tensor(v),
+                                   rtol=1e-5, atol=1e-6, equal_nan=True, msg=k)
+    cfg, data, params = _setup(train_a=True)
+    found = []
+    for graph in (False, True):
+        with pytest.raises(DivergenceError) as e:
+            _train(params, data, cfg, 300, [0, 2, 5, 300], ("errors",), graph=graph, lr=1e4,
+                   device="cuda")
+        found.append((e.value.run, e.value.step))
+    assert found[0] == found[1]
+    from twolayer.simulate import environment
+
+    with net.use_tuning(cuda_graph=True):
+        assert environment(torch.device("cuda"))["step_graph"] is True
+
+
+def test_records_and_stored_runs_of_graphed_steps_say_so():
+    """Graphed steps are the same kernels, but until that is measured on a GPU the record's
+    environment names them and the record store keeps their runs apart (as for TF32)."""
+    from types import SimpleNamespace
+
+    import twolayer.experiments.frei2023  # noqa: F401  # registers frei2023.linear
+    from twolayer.experiments import Runs
+    from twolayer.simulate import environment
+
+    keys, envs = {}, {}
+    for dev in ("cpu", "cuda"):
+        runs = Runs(quick=True, runtime=SimpleNamespace(torch_device=torch.device(dev),
+                                                        tf32=False))
+        for graph in (False, True):
+            with net.use_tuning(cuda_graph=graph):
+                keys[dev, graph] = runs.key("frei2023.linear")
+                if dev == "cpu":
+                    envs[graph] = environment(torch.device("cpu"))["step_graph"]
+    assert envs == {False: None, True: None}  # a CPU never captures
+    assert keys["cpu", False] == keys["cpu", True] and "cuda_graph" not in keys["cpu", True]
+    assert "cuda_graph" not in keys["cuda", False] and keys["cuda", True]["cuda_graph"] is True
+    assert {k: v for k, v in keys["cuda", True].items() if k != "cuda_graph"} == \
+        keys["cuda", False]
+
+
+def test_the_variants_benchmark_times_the_graph_against_the_eager_step(fake_capture):
+    """benchmarks/gpu_steps.py's measuring functions on the CPU with the stand-in capture: the
+    graph variant is timed and agrees with the eager one bit for bit (it is the same step)."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "gpu_steps.py"
+    spec = importlib.util.spec_from_file_location("gpu_steps", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    dev = torch.device("cpu")
+    assert mod.runnable(dev)["graph"] is None  # (the stand-in says CPU graphs are supported)
+    r = mod.plain(dev, ["eager", "graph"], 3, 30, 6, 8, 6, 1)
+    assert r["graph"]["same_bits_as_eager"] and r["graph"]["run_rel_diff_W_max"] == 0.0
+    assert r["graph"]["s_per_step"] > 0 and fake_capture["captures"] >= 2
+    w = mod.workload(dev, ["eager", "graph"], 2, 30, 6, 8, 12, 1, compare=False)
+    assert w["graph"]["seconds"] > 0 and w["graph"]["cpu_over_this"] is None
