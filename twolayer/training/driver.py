@@ -86,21 +86,53 @@ class Runtime:
         return sys.stderr.isatty() if self.progress is None else self.progress
 
 
-def outputs_to_host(outs: dict[str, torch.Tensor],
-                    one_copy: bool | None = None) -> dict[str, torch.Tensor]:
+def probe_to_host(probes: tuple[str, ...], state: ProbeState, check: torch.Tensor | None,
+                  seeds: list[int], one_copy: bool) -> dict[str, torch.Tensor]:
+    """The probes' outputs at ``state`` as float32 CPU tensors, after the divergence check of
+    ``check`` (first_bad [R] or None; :func:`check_divergence`). ``one_copy`` (a device): the
+    outputs and ``check`` reach the host in one copy (:func:`outputs_to_host`), so the probes
+    run first, and the check raises before they are returned (also where a probe failed, on
+    the non-finite values of a diverged run); else the check comes first."""
+    if not one_copy:
+        if check is not None:
+            check_divergence(check, seeds)
+        outs = run_probes(probes, state)
+        return {k: v.detach().to("cpu", torch.float32) for k, v in outs.items()}
+    try:
+        outs = run_probes(probes, state)
+    except Exception:
+        if check is not None:
+            check_divergence(check, seeds)
+        raise
+    host = outputs_to_host(outs, extra=check)
+    if check is not None and bool((host.pop(FIRST_BAD) >= 0).any()):
+        check_divergence(check, seeds)  # the exact step, from the device
+    return host
+
+
+FIRST_BAD = "first_bad"  # the key of outputs_to_host's extra int64 tensor
+
+
+def outputs_to_host(outs: dict[str, torch.Tensor], one_copy: bool | None = None,
+                    extra: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
     """The probe outputs as float32 CPU tensors, those on a device through one device-to-host
     copy (one sync on a GPU instead of one per output: ~25 outputs at each probe time with the
-    default probes). ``one_copy=True``: CPU tensors too go through the concatenation (tests)."""
+    default probes). ``one_copy=True``: CPU tensors too go through the concatenation (tests).
+    ``extra``: a tensor on the outputs' device (a stepper's first_bad [R]) that rides in the
+    same copy as float32, returned under :data:`FIRST_BAD` (a step index ≥ 2^24 loses its
+    last bits there, never its sign: read it as "which runs are ≥ 0")."""
     res = {k: v.detach().to(torch.float32) for k, v in outs.items()
            if v.device.type == "cpu" and not one_copy}
     dev = {k: v.detach() for k, v in outs.items() if k not in res}
+    if extra is not None:
+        dev[FIRST_BAD] = extra.detach()
     if dev:
         host = torch.cat([v.reshape(-1).to(torch.float32) for v in dev.values()]).to("cpu")
         i = 0
         for k, v in dev.items():
             res[k] = host[i:i + v.numel()].view(v.shape)
             i += v.numel()
-    return {k: res[k] for k in outs}
+    return {k: res[k] for k in (*outs, *([FIRST_BAD] if extra is not None else []))}
 
 
 @dataclass
@@ -196,6 +228,7 @@ class Driver:
         self.configs = per_run_configs(configs, self.params.runs)
         self.budget = net.device_budget(self.device, getattr(runtime, "budget", None))
         self.logs: dict[str, list[torch.Tensor]] = {}
+        self._check: torch.Tensor | None = None  # first_bad to check with the next probes
         self.probe_seconds = 0.0
         self.bar = None
         self._shown = t0
@@ -229,16 +262,26 @@ class Driver:
         stepper.advance(end)
         stepper.finish(end)
 
+    def check_after_probes(self, first_bad: torch.Tensor) -> None:
+        """Check ``first_bad`` [R] (:func:`check_divergence`) when the next probes' outputs
+        reach the host, before they are logged: the same error for the same run and step as a
+        check now, without a wait for the device before the probes' work is queued."""
+        self._check = first_bad
+
     def probe(self, state: ProbeState) -> None:
-        """Run the probes on ``state``; append their outputs (float32, CPU) to the logs."""
+        """Run the probes on ``state``; append their outputs (float32, CPU) to the logs. A
+        pending divergence check (:meth:`check_after_probes`) comes first: a diverged run
+        raises :class:`DivergenceError` (also where a probe failed on its non-finite values)
+        and nothing of this time is logged."""
         start = time.perf_counter()
+        check, self._check = self._check, None
         with phase("probes"):
-            outs = run_probes(self.probes, state)
-            host = (outputs_to_host(outs) if self.device.type != "cpu"
-                    else {k: v.detach().to("cpu", torch.float32) for k, v in outs.items()})
+            host = probe_to_host(self.probes, state, check, self.seeds,
+                                 one_copy=self.device.type != "cpu")
             for k, v in host.items():
                 self.logs.setdefault(k, []).append(v)
         self.probe_seconds += time.perf_counter() - start
+
 
     def progress(self, t: float) -> None:
         if self.bar is not None and int(t) > self._shown:

@@ -219,7 +219,9 @@ class GDStepper:
             self._gradient(self.split[1] if self.split is not None else None)
         # the probes measure θ_t: its norms too must be finite (see finite_params)
         self._mark(~finite_params(list(self.driver.params.trainable().values())), t)
-        check_divergence(self.first_bad, self.driver.seeds)
+        # checked with the probes' outputs, in their one device-to-host copy (Driver.probe): a
+        # check here would wait for the device before the host can queue the probes' work
+        self.driver.check_after_probes(self.first_bad)
         if last:
             return
         if self.batches is None:
