@@ -22,6 +22,8 @@ Built-in probes (notation of Frei et al. and Liu et al.; η = noise rate):
 
 from __future__ import annotations
 
+import functools
+
 import torch
 
 from .. import net
@@ -47,21 +49,36 @@ def _errors_summary(a: dict) -> dict:
     return {k: a[f"errors/{k}"][:, -1] for k in keys if f"errors/{k}" in a}
 
 
+def _wrong(out: torch.Tensor, labels: tuple[torch.Tensor, ...], dt: torch.dtype) -> torch.Tensor:
+    """[L, R, n] in ``dt``: 1 where the prediction from ``out`` misses labels[l] [R, n], else 0
+    (:func:`net.errors`; for one output 1[f > 0] ≠ 1[y > 0], with 1[f > 0] taken once)."""
+    if out.shape[-1] == 1:
+        return ((out[..., 0] > 0) != (torch.stack(labels) > 0)).to(dt)
+    return torch.stack([net.errors(out, y) for y in labels]).to(dt)
+
+
+@functools.lru_cache(maxsize=16)
+def _clean_rows(device: torch.device) -> torch.Tensor:
+    """[5, 1] bool: which of the five subset means of :func:`errors_probe` are over the clean
+    subset (the noisy mask flipped) rather than the noisy one."""
+    return torch.tensor([[True], [False], [False], [True], [False]], device=device)
+
+
 @register("errors", summary=_errors_summary)
 def errors_probe(s: ProbeState) -> dict[str, torch.Tensor]:
     d = s.data
     out, out_t = s.out_train(), s.out_test()
     dt = out.dtype
-    wrong = net.errors(out, d.y).to(dt)
-    wrong_true = net.errors(out, d.y_true).to(dt)
+    wrong, wrong_true = _wrong(out, (d.y, d.y_true), dt)
     loss = net.sample_loss(out, d.y, s.objective)
     loss_t = net.sample_loss(out_t, d.y_test_true, s.objective)
-    clean, noisy = (~d.noisy).to(dt), d.noisy.to(dt)
     # the five means over a subset as one masked mean of [R, 5, n] (as masked_mean: NaN where a
     # subset is empty); a handful of operations instead of twenty at every probe time
     values = torch.stack([wrong, 1.0 - wrong, wrong_true, loss, loss], 1)
-    masks = torch.stack([clean, noisy, noisy, clean, noisy], 1)
+    # the masks clean, noisy, noisy, clean, noisy (clean = ~noisy)
+    masks = (d.noisy.unsqueeze(1) != _clean_rows(d.noisy.device)).to(dt)
     sub = (values * masks).sum(-1) / masks.sum(-1)
+    wrong_t, wrong_t_true = _wrong(out_t, (d.y_test, d.y_test_true), dt)
     return {
         "train_error": wrong.mean(-1),
         "train_error_clean": sub[:, 0],
@@ -70,8 +87,8 @@ def errors_probe(s: ProbeState) -> dict[str, torch.Tensor]:
         "loss": loss.mean(-1),
         "loss_clean": sub[:, 3],
         "loss_noisy": sub[:, 4],
-        "test_error": net.errors(out_t, d.y_test).to(dt).mean(-1),
-        "test_error_clean": net.errors(out_t, d.y_test_true).to(dt).mean(-1),
+        "test_error": wrong_t.mean(-1),
+        "test_error_clean": wrong_t_true.mean(-1),
         "test_loss_clean": loss_t.mean(-1),
     }
 
