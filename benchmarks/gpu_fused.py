@@ -4,7 +4,8 @@
 
 The reference step without probes (n = 1000, d = 50, m = 400; --quick: tiny) at R = 64 and
 R = 1024, with ``Tuning(fused_gpu=False)`` (relu, readout and mask as three eager ops) and
-``fused_gpu=True`` (one Triton pass, :mod:`twolayer.net.gpu_kernels`), alternating in
+``fused_gpu=True`` (one Triton pass, :mod:`twolayer.net.gpu_kernels`; both with eager steps,
+``cuda_graph=False``), alternating in
 ``--rounds`` rounds of the same steps from the same start (the queue drained around each):
 milliseconds per step (medians), the ratio, each as a fraction of the float32 GEMM rate
 measured in the same run, and the largest relative difference of W after the steps; per run,
@@ -46,11 +47,12 @@ def compare(device: torch.device, R: int, n: int, d: int, m: int, steps: int,
     seconds: dict[bool, list[float]] = {False: [], True: []}
     final: dict[bool, torch.Tensor] = {}
     for fused in (False, True):  # warm up (and compile the kernel)
-        with net.use_tuning(fused_gpu=fused, fused_cpu=False):  # (CPU dry run: no C pass)
+        # (eager steps; the CPU dry run: no C pass)
+        with net.use_tuning(fused_gpu=fused, fused_cpu=False, cuda_graph=False):
             train(params, data, TrainConfig(steps=2), [0, 2], (), rt)
     for _ in range(rounds):
         for fused in (False, True):
-            with net.use_tuning(fused_gpu=fused, fused_cpu=False):  # (CPU dry run: no C pass)
+            with net.use_tuning(fused_gpu=fused, fused_cpu=False, cuda_graph=False):
                 wall, res = _timed(device, train, params, data, tc, [0, steps], (), rt)
             seconds[fused].append(wall / steps)
             final[fused] = res.params.W
@@ -59,7 +61,7 @@ def compare(device: torch.device, R: int, n: int, d: int, m: int, steps: int,
     per_run = run_diffs(final[True], final[False])
     one = {}
     for fused in (False, True):  # one step: the pass's own rounding, before any growth
-        with net.use_tuning(fused_gpu=fused, fused_cpu=False):
+        with net.use_tuning(fused_gpu=fused, fused_cpu=False, cuda_graph=False):
             one[fused] = train(params, data, TrainConfig(steps=1), [0, 1], (), rt).params.W
     # the scale of two correct float32 implementations after the same steps: the CPU's
     cpu_rt = Runtime(device="cpu", progress=False)

@@ -185,6 +185,7 @@ def test_a_stored_run_of_the_fused_pass_is_kept_apart_from_an_eager_one(monkeypa
     from twolayer.experiments import Runs
 
     monkeypatch.setattr(gpu_kernels, "_load", lambda: (object(), "triton (test)"))
+    monkeypatch.setattr(gpu_kernels, "self_test", lambda device: None)  # (as if it passed)
     keys = {}
     for dev in ("cpu", "cuda"):
         rt = SimpleNamespace(torch_device=torch.device(dev), tf32=False)
@@ -201,3 +202,34 @@ def test_a_cpu_records_environment_names_no_gpu_kernel():
     from twolayer.simulate import environment
 
     assert environment(torch.device("cpu"))["gpu_kernels"] is None
+
+
+def test_the_self_test_passes_in_the_interpreter_and_catches_a_wrong_or_failing_pass(
+        monkeypatch):
+    """The check the pass runs once per GPU before its first use: it passes for the real
+    kernel (in Triton's interpreter, on CPU tensors), and names the reason where the pass
+    gives other numbers or cannot run; then the eager ops run and the record says so."""
+    if HAVE_TRITON:
+        code = "from twolayer.net import gpu_kernels as g; print('self test:', g._self_test('cpu'))"
+        env = {**os.environ, "TRITON_INTERPRET": "1", "PYTHONPATH": str(ROOT)}
+        res = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env,
+                             capture_output=True, text=True, timeout=600)
+        assert "self test: None" in res.stdout, res.stderr[-3000:]
+    monkeypatch.setattr(gpu_kernels, "_load", lambda: (object(), "triton (test)"))
+    gpu_kernels._self_test.cache_clear()
+    monkeypatch.setattr(gpu_kernels, "relu_readout_mask", lambda h, a, f: f.zero_())  # wrong
+    assert "did not match" in gpu_kernels._self_test("cpu")
+    gpu_kernels._self_test.cache_clear()
+
+    def broken(h, a, f):
+        raise RuntimeError("no C compiler for triton's launcher")
+
+    monkeypatch.setattr(gpu_kernels, "relu_readout_mask", broken)
+    why = gpu_kernels._self_test("cpu")
+    assert "failed its self test" in why and "no C compiler" in why
+    gpu_kernels._self_test.cache_clear()
+    cuda = torch.device("cuda", 0)  # no GPU here: the self test cannot pass
+    assert gpu_kernels.self_test(cuda) is not None and not gpu_kernels.enabled(cuda)
+    assert gpu_kernels.status(cuda) == gpu_kernels.self_test(cuda)
+    assert gpu_kernels.enabled()  # switched on and importable: the device decides
+    gpu_kernels._self_test.cache_clear()

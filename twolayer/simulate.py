@@ -53,8 +53,9 @@ def environment(device: torch.device, tf32: bool | None = None) -> dict[str, Any
     CUDA, cuBLAS and driver versions and the GPU's name (null on a CPU), and what the CPU
     kernel's elementwise passes use (:func:`twolayer.net.cpu_kernels.status`) and, on a GPU,
     whether the fused Triton pass ran (:mod:`twolayer.net.gpu_kernels`, ``Tuning.fused_gpu``) and
-    whether plain GD steps were replayed from a CUDA graph (``step_graph``,
-    :mod:`twolayer.training.graphed`, ``Tuning.cuda_graph``)."""
+    whether plain GD steps may be replayed from a CUDA graph (``step_graph``: "on" / "off",
+    :mod:`twolayer.training.graphed`, ``Tuning.cuda_graph``; a training call that used one
+    replaces it in the record by "replayed" or "capture failed: ...")."""
     return {
         "twolayer": __version__,
         "torch": torch.__version__,
@@ -67,9 +68,10 @@ def environment(device: torch.device, tf32: bool | None = None) -> dict[str, Any
         "threads": torch.get_num_threads(),
         "cpu_kernels": cpu_kernels.status(),
         "gpu_kernels": None if device.type == "cpu" else (
-            "fused pass enabled: " + gpu_kernels.status() if gpu_kernels.enabled()
-            else "eager (fused pass off)"),
-        "step_graph": None if device.type == "cpu" else bool(tuning().cuda_graph),
+            "fused pass enabled: " + gpu_kernels.status(device) if gpu_kernels.enabled(device)
+            else "eager (fused pass off: " + (gpu_kernels.status(device)
+                                              if tuning().fused_gpu else "switched off") + ")"),
+        "step_graph": None if device.type == "cpu" else ("on" if tuning().cuda_graph else "off"),
         **precision.settings(tf32),
         **precision.cuda_versions(device),
     }

@@ -25,6 +25,7 @@ import torch
 
 from ..config import Config, DataConfig, NetConfig, TrainConfig
 from ..engine import Runtime, probe_times, train
+from ..net import gpu_kernels, tuning
 from ..precision import float32_precision
 from ..simulate import setup, simulate
 from .harness import Gemm
@@ -117,7 +118,10 @@ def run(device: str, quick: bool = False, runs: list[int] | None = None,
         runs, steps = runs or [64, 1024, 4096], steps or 1000  # the default run's length
         size, secs = (8192, 2.0) if dev.type == "cuda" else (1024, 1.0)
     res: dict[str, Any] = {"device": str(dev), "quick": quick, "n": n, "d": d, "m": m,
-                           "torch": torch.__version__}
+                           "torch": torch.__version__,
+                           # how the step ran: the fused Triton pass, CUDA-graph replays
+                           "fused_gpu": gpu_kernels.enabled(dev),
+                           "cuda_graph": bool(tuning().cuda_graph and dev.type == "cuda")}
     if dev.type == "cuda":
         res["gpu"] = torch.cuda.get_device_name(dev)
         res["total_memory"] = torch.cuda.get_device_properties(dev).total_memory

@@ -217,12 +217,10 @@ class Runs:
         if getattr(self.runtime, "tf32", False):  # TF32 runs are other numbers (old keys kept)
             key["tf32"] = True
         if self.runtime.torch_device.type != "cpu":
-            from ..net import gpu_kernels, tuning
+            from ..net import gpu_kernels
 
-            if gpu_kernels.enabled():  # so are the fused pass's runs
+            if gpu_kernels.enabled(self.runtime.torch_device):  # so are the fused pass's runs
                 key["fused_gpu"] = True
-            if tuning().cuda_graph:  # and those of graphed steps (kept apart until measured)
-                key["cuda_graph"] = True
         return key
 
     def at_seeds(self, seeds: int | None) -> Runs:

@@ -11,8 +11,14 @@ The readout's sum is taken tile by tile in the dtype of H, in another order than
 the outputs agree with the eager path to float rounding, not bit for bit. φ(NaN) is NaN, as
 ``relu_`` gives it (a diverging run stays visible in f and the loss).
 
-It runs where ``triton`` imports and ``Tuning(fused_gpu=True)``: **off by default**, until a
-session with a GPU has measured it against the eager path (``benchmarks/gpu_check.sh``). With
+It runs on a GPU where ``triton`` imports and ``Tuning.fused_gpu`` is on (the default since it
+was measured on an H200 on 2026-12-04: the plain reference step 1.25x faster at R = 64 and at
+R = 1024; W after 50-200 steps differs from the eager path's by a per-run median of 1.7e-7 and
+7.1e-8 of max |W|, within what the eager GPU path and the CPU's float32 path differ by: medians
+9.9e-6 and 3.7e-7, the same maxima; ``benchmarks/gpu_steps.py``, ``benchmarks/gpu_fused.py``).
+Before its first use on a device it runs once on a small block against the eager ops
+(:func:`self_test`); where it fails (a Triton that cannot compile there, say) the eager ops
+run and :func:`status` says why. ``net.use_tuning(fused_gpu=False)`` switches it off. With
 ``TRITON_INTERPRET=1`` Triton runs the same kernel on CPU tensors through its interpreter, and
 the kernel takes the fused path on the CPU too: that is how the tests check it without a GPU.
 """
@@ -70,24 +76,62 @@ def available() -> bool:
     return _load()[0] is not None
 
 
-def enabled() -> bool:
+def enabled(device: torch.device | None = None) -> bool:
     """Whether the pass is switched on (``Tuning.fused_gpu``) and can run (``triton``
-    imports): what a record and the record store's key say."""
+    imports; on a CUDA ``device``, also its :func:`self_test` passed): what a record and the
+    record store's key say."""
     from .plan import tuning
 
-    return tuning().fused_gpu and available()
+    if not (tuning().fused_gpu and available()):
+        return False
+    return device is None or device.type != "cuda" or self_test(device) is None
 
 
-def status() -> str:
-    """"triton X.Y" when the fused pass can run, else why not (for records and reports)."""
-    return _load()[1]
+def status(device: torch.device | None = None) -> str:
+    """"triton X.Y" when the fused pass can run (on a CUDA ``device``: and passed its self
+    test there), else why not (for records and reports)."""
+    why = self_test(device) if device is not None and device.type == "cuda" else None
+    return _load()[1] if why is None else why
+
+
+def self_test(device: torch.device) -> str | None:
+    """None where the pass runs on the CUDA ``device`` and gives the eager ops' f (to float
+    rounding) and mask (exactly) on a small block; else why not. Once per device."""
+    dev = torch.device(device)
+    try:
+        if dev.type == "cuda" and dev.index is None:
+            dev = torch.device("cuda", torch.cuda.current_device())
+    except Exception as e:  # noqa: BLE001 - no usable CUDA device here
+        return f"no CUDA device ({type(e).__name__}: {e})"
+    return _self_test(str(dev))
+
+
+@lru_cache(maxsize=16)
+def _self_test(device: str) -> str | None:
+    if _load()[0] is None:
+        return status()
+    try:
+        g = torch.Generator().manual_seed(0)
+        h = torch.randn(2, 37, 70, generator=g).to(device)  # not multiples of the tiles
+        a = torch.randn(2, 70, generator=g).to(device)
+        want_f = torch.bmm(torch.relu(h), a.unsqueeze(-1))[..., 0]
+        want_mask = (h > 0).to(h.dtype)
+        f = torch.empty(2, 37, device=device)
+        relu_readout_mask(h, a, f)
+        if not (torch.equal(h, want_mask) and torch.allclose(f, want_f, rtol=1e-4, atol=1e-5)):
+            return "the fused pass did not match the eager ops in its self test (eager ops used)"
+    except Exception as e:  # noqa: BLE001 - any failure: the eager ops run instead
+        return f"the fused pass failed its self test ({type(e).__name__}: {e}; eager ops used)"
+    return None
 
 
 def usable(h: torch.Tensor) -> bool:
-    """Whether :func:`relu_readout_mask` takes this block: a GPU tensor (or any tensor under
-    the interpreter), float32 or float64, contiguous along m, and Triton importable."""
+    """Whether :func:`relu_readout_mask` takes this block: a GPU tensor whose device passed
+    :func:`self_test` (or any tensor under the interpreter), float32 or float64, contiguous
+    along m, and Triton importable."""
     return ((h.device.type == "cuda" or interpreted()) and h.stride(-1) == 1
-            and h.dtype in (torch.float32, torch.float64) and available())
+            and h.dtype in (torch.float32, torch.float64) and available()
+            and (h.device.type != "cuda" or self_test(h.device) is None))
 
 
 def relu_readout_mask(h: torch.Tensor, a: torch.Tensor, f: torch.Tensor) -> None:

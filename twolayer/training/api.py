@@ -84,6 +84,8 @@ def train(
             with torch.no_grad():
                 driver.run(step, 0, cfg.steps)
             result = driver.result()
+            if step.graph_status() is not None:  # plain steps replayed from a CUDA graph
+                result.meta["step_graph"] = step.graph_status()
     # the intra-op threads this call ran with (the thread policy's choice, inside its scope);
     # none on a GPU, where the CPU threads do not do the work
     result.meta.setdefault(

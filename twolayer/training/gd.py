@@ -207,7 +207,16 @@ class GDStepper:
             self.graph = graphed.StepGraph(step, lambda: ws.loss, self.first_bad,
                                            self.driver.device)
         self.graph.run(self.t)
+        if self.graph.failed:  # the step was taken; the later ones are taken eagerly
+            self.graphable = False
         self.pending = True
+
+    def graph_status(self) -> str | None:
+        """For the result's meta: None where no step was graphed, "replayed", or why the
+        recording failed (the steps then ran eagerly, the same arithmetic)."""
+        if self.graph is None:
+            return None
+        return "replayed" if self.graph.failed is None else "capture failed: " + self.graph.failed
 
     def _mark(self, bad: torch.Tensor, t: int) -> None:
         """Note step t as the first bad one of the runs ``bad`` [R] that had none yet (in

@@ -26,10 +26,15 @@ def supported(device: torch.device) -> bool:
     return device.type == "cuda"
 
 
+class CaptureFailed(RuntimeError):
+    """The step ran (its warm-up call) but could not be recorded as a graph."""
+
+
 def capture(body: Callable[[], None], device: torch.device) -> Callable[[], None]:
     """Call ``body`` once eagerly on a side stream (the warm-up: cuBLAS's and Triton's lazy
     set-up happen outside the capture), then record it as a CUDA graph; return its replay.
-    The warm-up call is real: its effects are the caller's first step."""
+    The warm-up call is real: its effects are the caller's first step, and its errors are the
+    step's. An error while recording raises :class:`CaptureFailed` (the step was taken)."""
     current = torch.cuda.current_stream(device)
     side = torch.cuda.Stream(device)
     side.wait_stream(current)
@@ -37,8 +42,11 @@ def capture(body: Callable[[], None], device: torch.device) -> Callable[[], None
         body()
     current.wait_stream(side)
     graph = torch.cuda.CUDAGraph()
-    with torch.cuda.graph(graph, stream=side):
-        body()
+    try:
+        with torch.cuda.graph(graph, stream=side):
+            body()
+    except Exception as e:  # noqa: BLE001 - whatever stopped the recording: run eagerly
+        raise CaptureFailed(f"{type(e).__name__}: {e}") from e
     return graph.replay
 
 
@@ -55,6 +63,7 @@ class StepGraph:
         self.t = torch.zeros((), dtype=torch.long, device=device)
         self.at: int | None = None  # the value in self.t (host mirror), None before the first
         self.replay: Callable[[], None] | None = None
+        self.failed: str | None = None  # why the recording failed (the caller steps eagerly)
 
     def body(self) -> None:
         from .driver import finite_loss
@@ -65,11 +74,16 @@ class StepGraph:
         self.t.add_(1)
 
     def run(self, t: int) -> None:
-        """Take step t (capture it first if this is the first)."""
+        """Take step t (capture it first if this is the first). Where the recording fails the
+        step is still taken (the warm-up) and :attr:`failed` says why: the caller then takes
+        its later steps eagerly (the same arithmetic)."""
         if self.at != t:
             self.t.fill_(t)
+        self.at = t + 1
         if self.replay is None:
-            self.replay = capture(self.body, self.device)
+            try:
+                self.replay = capture(self.body, self.device)
+            except CaptureFailed as e:
+                self.failed = str(e)
         else:
             self.replay()
-        self.at = t + 1
