@@ -457,6 +457,92 @@ GEMM rate of this machine by up to ±20% within minutes while these numbers were
 
 GPU_NOTE = """## GPU
 
+### Second measurements: NVIDIA H200, 2026-12-04, 18:10-18:45 UTC
+
+The same machine kind (one H200, 143,771 MiB, driver 580.159.04, CUDA 13.0, 16 CPU cores, no
+network), torch 2.11.0+cu130, triton 3.6.0, the project installed with `pip install --no-deps
+--no-build-isolation -e .`. Four calls, 783 s of the session's 900 s of device time, start-up
+included. Raw results: `benchmarks/gpu/2026-12-04-h200-run2/` (the script's log and JSON, the
+profiler tables) and `benchmarks/gpu/2026-12-04-h200-run2/steps*.json` (the step variants).
+
+**`benchmarks/gpu_check.sh`** (18:10-18:17 UTC, 397 s; commit 2b68088 with step 7's threads
+per worker set to 2, as committed in eec6700; the step then ran eagerly: no fused pass, no
+graphs):
+
+- the CUDA tests: 21 passed, 1 skipped (26 s); the demo on CUDA against the CPU: every summary
+  value the same to 5 decimals (largest difference 2.5e-06);
+- the float32 GEMM rate: 51.3 TFLOP/s before and after the steps;
+- the reference step (n = 1000, d = 50, m = 400, 1000 steps, one timed run each):
+
+| R | ms/step | TFLOP/s | of GEMM | with probes | probe overhead | peak GiB |
+|---:|---:|---:|---:|---:|---:|---:|
+| 64 | 0.46 | 11.2 | 0.22 | 9.55 | 17.6 % | 0.53 |
+| 1024 | 5.55 | 14.8 | 0.29 | 13.7 | 7.5 % | 8.06 |
+| 4096 | 21.85 | 15.0 | 0.29 | 13.9 | 8.1 % | 32.13 |
+
+- **`twolayer check --all`** (full plan, a new empty record store; its experiments trained in
+  8 worker processes sharing the GPU, 32 tasks, then judged): **75.5 s**, 10.3x the published
+  2-core CPU run (778 s). Its worker-seconds: training 295, drawing data 52, probes 50. All
+  101 verdicts and their marks are those of the published CPU run (docs/claims.md); 71 measured
+  values agree with it to 4 significant digits, 25 (long runs: badger2022's online SGD,
+  maennel2020, vashisht2024) differ from the 2nd-3rd digit on, as between the two CPUs
+  (docs/claims.md, "Reproduced on another CPU").
+- the rest of the suite (8 xdist workers, 2 threads each): 1799 passed, 4 skipped, 2 failed in
+  113 s. The two failures were a test's fixed 4 s wait before interrupting `simulate`, shorter
+  than importing the CUDA build of torch there; the test now waits twice a measured tiny run.
+
+**The whole default suite on the GPU machine** (commit 502a349, 18:36 UTC): the CUDA tests 54
+passed, 1 skipped (28 s); the rest 1843 passed, 4 skipped (101 s). It passes there as on a
+machine without a GPU.
+
+**The step's variants** (`benchmarks/gpu_steps.py`, commit 502a349, 18:33 and 18:38 UTC;
+medians of 3 and of 5 alternating rounds, both given): eager (PyTorch ops), the fused Triton
+pass for relu, readout and mask (`twolayer/net/gpu_kernels.py`), each plain step replayed from
+a CUDA graph (`twolayer/training/graphed.py`), and both:
+
+| variant | R = 64, ms/step (of GEMM) | R = 1024, ms/step (of GEMM) | make bench's workload, s (x the CPU) |
+|---|---:|---:|---:|
+| eager | 0.449, 0.450 (0.22) | 5.599, 5.619 (0.28-0.29) | 0.504, 0.507 (40.4x, 40.1x) |
+| fused | 0.359, 0.357 (0.28) | 4.468, 4.471 (0.36) | 0.420, 0.426 (48.5x, 47.8x) |
+| graph | 0.433, 0.432 (0.23) | 5.605, 5.611 (0.28-0.29) | 0.482, 0.484 (42.2x, 42.0x) |
+| graph + fused | 0.347, 0.347 (0.29) | 4.521, 4.504 (0.35) | **0.396, 0.401 (51.4x, 50.8x)** |
+
+(make bench's workload: R = 64, 1000 steps, the default probes at their 37 times; the
+published 2-core CPU run took 20.35 s.) Agreement with the eager step after the same steps
+(per run, max |ΔW_r| / max |W_r|): the graphed steps are **the same bits**; the fused pass
+differs by a median of 1.7e-7 (R = 64, 200 steps) and 7.1e-8 (R = 1024, 50 steps), at most
+2.5e-5 and 2.5e-3 (after one step at most 4.2e-8 and 8.4e-8: rounding, which a ReLU mask entry
+flipping on it then carries on). The eager GPU step and the CPU's float32 path part by as much
+(`benchmarks/gpu_fused.py`): medians 9.9e-6 and 3.7e-7, the same maxima 5.5e-5 and 2.5e-3.
+**Since then both are on by default on a GPU** (`net.use_tuning(fused_gpu=False,
+cuda_graph=False)` switches them off): the pass runs a self test once per device first and
+falls back to the eager ops, with the reason in the record, where Triton cannot run it; a step
+whose recording as a graph fails is still taken and the later ones run eagerly. The record
+store keys runs of the fused pass apart from eager ones (other numbers, to rounding) and
+graphed runs with eager ones (the same bits). `check --all` above ran eagerly; with the new
+defaults it has not been run on a GPU.
+
+The targets of issue #19, each a ratio in one run:
+
+1. **Step at R = 1024 >= 0.5 of the GEMM rate: not met.** 0.29 eager, 0.35-0.36 with the
+   fused pass. By the first run's profile the two cuBLAS GEMMs alone reach 0.51 at these
+   shapes (inner dimension d = 50): 0.5 needs the elementwise tail inside the GEMMs (an
+   epilogue), which is not written.
+2. **Default probes <= 10 %: met at R = 1024 (7.5 %) and R = 4096 (8.1 %), not at R = 64**
+   (17.6 % in the script's single run; 12 % and 14 % from the medians above, eager and graph +
+   fused). At R = 64 a probe time costs about 1.5 ms, mostly the host's launches: the default
+   probes dispatch 104 tensor operations per probe time, and 165 views, which launch no kernel
+   (147 operations at the commit of the script's run; `benchmarks/probe_ops.py`, on the CPU
+   with the GPU's batched group path forced), and the divergence check at a probe time now
+   rides in the probes' one device-to-host copy instead of a second wait for the device.
+3. **make bench's workload >= 50x the CPU: met with the fused pass and graphs (now the
+   default), by a small margin:** 51.4x and 50.8x in the medians above (40.4x and 40.1x
+   eager; 37.9x in the script's single eager run). `gpu_check.sh`'s own row has not been rerun
+   with the new defaults.
+4. **`check --all` >= 10x: met, 10.3x** (75.5 s against 778 s), eager.
+5. **Memory** (reported, no bound): 32.1 GiB at R = 4096 of the card's 140 GiB; blocks are
+   sized from free memory.
+
 ### First measurements: NVIDIA H200, 2026-12-04
 
 One NVIDIA H200 (143,771 MiB, driver 580.159.04, CUDA 13.0), 16 CPU cores, no network, torch
@@ -520,43 +606,11 @@ The targets, each a ratio in one run:
    sized from free memory (a quarter of it), so R·n is bounded by the card's memory, not by
    a fixed block (not pushed to that bound here).
 
-**Since that run** (none of it measured on a GPU yet; the next GPU check times all of it):
-
-- `twolayer check` on a GPU with a record store, in the full plan, trains the experiments of
-  the whole papers it checks (but for those only the figures read) in worker processes that
-  share the device (`--jobs`, auto: min(8, CPU cores / 2, free GPU and host memory / 4 GiB)),
-  each with 1/jobs of the activation-block budget, and then judges the claims from the store,
-  the way `experiment_times.py` trained them above in 96 s. Step 5 of the script runs that path
-  (a new empty store instead of `--no-store`). Under `--timings` the workers' phases now count
-  (worker-seconds), and `experiment_times.py` prints each experiment's seconds drawing data,
-  training and probing, so the next run says whether data drawing still bounds it (target 4).
-- The runs' data (every kind drawn by `iid_sampler`: xor, clusters, gaussian, lms, linxor)
-  are drawn in parallel worker lanes, one per intra-op thread of the process, each run from its
-  own generators (the same bits whatever the lane or thread count, tested), and the xor points
-  in place. `benchmarks/data_draw.py` on the 2-core CPU, frei2023.regime's largest batch
-  (20 runs of 1000 + 1000 points at d = 12000), medians of 5 rounds: 6.69 s with the sampler
-  of that run, 3.07 s now (2.18x; 5.06 s on one lane), the same bits
-  (`benchmarks/data_draw.json`). A worker of an 8-job check on the 16-core GPU machine has 2
-  threads, hence 2 lanes.
-- Fewer operations per probe time (target 2): the segments probe takes its 13 statistics from
-  one product U Γ Uᵀ ([R, 4, 4]) instead of 15 einsums (each about 70 µs of host time in the
-  profile above), and the errors probe its five subset means as one masked mean. The segments
-  probe dispatches 252 tensor operations per probe time instead of 569, the three default
-  probes 381 instead of 730 (counted with a dispatch counter on the CPU, R = 8, with the GPU's
-  batched group path forced; some of those are views, which launch no kernel). Every record
-  array of xor, 3-class clusters and rotated gaussian runs is the same bits on the CPU as
-  before (checked against the commit of the H200 run's follow-up, 0b1744e).
-- An opt-in fused relu–readout–mask pass for the GPU step, as one Triton kernel
-  (`twolayer/net/gpu_kernels.py`, `net.use_tuning(fused_gpu=True)`): H is read once and
-  written once (as the mask) instead of five trips through memory for the 2.15 ms of the step
-  that those three ops took at R = 1024. It is **off by default** until measured: it is checked
-  in Triton's CPU interpreter against the eager ops (float32 and float64, strided blocks, NaN)
-  and against eager training (tests, run in CI), not yet on a GPU. By the profile above, even a
-  free elementwise tail leaves the step at the two GEMMs' 3.12 ms, 0.51 of the GEMM rate, and a
-  realistic one-pass tail (about 0.7 ms at the H200's memory bandwidth, an estimate) about 0.4:
-  target 1 needs the tail fused into the GEMMs themselves (or faster GEMMs at d = 50), which is
-  not written. `benchmarks/gpu_fused.py` (step 2 of the script) times the pass against the eager
-  ops.
+**Since that run** `check` on a GPU trains the experiments in worker processes sharing the
+device, the runs' data are drawn in parallel lanes (`benchmarks/data_draw.py`: 2.18x on the
+2-core CPU for frei2023.regime's largest batch, the same bits), the default probes dispatch
+fewer operations, and the step has the fused pass and graphs: the second measurements above
+time all of it.
 
 ### The check script
 
@@ -566,7 +620,8 @@ there without network access: `python3 -m pip install --no-deps --no-build-isola
 (build isolation would fetch setuptools; numpy, scipy, matplotlib, sympy, tqdm, pytest and
 hypothesis must already be installed). The script stops at once with that command when the
 package does not import. On the H200 it took 479 s with its time limits at 150 s (step 5) and
-120 s (step 7). It prints, in order:
+120 s (step 7), and 397 s in the second run (step 5 finished in 80 s, step 7 in 119 s with 8
+workers of 2 intra-op threads each, `GPU_CHECK_SUITE_THREADS`). It prints, in order:
 
 1. the CUDA tests: `pytest -m "cuda and not slow"`;
 2. from `python -m twolayer.bench.gpu --device cuda --max-seconds 40`: the float32 GEMM rate
@@ -579,7 +634,11 @@ package does not import. On the H200 it took 479 s with its time limits at 150 s
    memory (`torch.cuda.max_memory_allocated`). The R = 64 row with probes is `make bench`'s
    reference workload. Then `benchmarks/gpu_fused.py`: the plain step at R = 64 and 1024 with
    the fused Triton pass against the eager ops (ms per step, fraction of the GEMM rate, the
-   largest relative difference of W after the same steps), or a line saying triton is missing;
+   largest relative difference of W after the same steps, per run, and against the CPU's
+   float32 path), or a line saying triton is missing; then `benchmarks/gpu_steps.py`: the
+   step's variants (eager, fused pass, CUDA graphs, both) at R = 64 and 1024 and on `make
+   bench`'s reference workload, in alternating rounds, with their agreement with the eager
+   step;
 3. `twolayer check frei2023 --quick --device cuda --no-store` (its exit status 1, quick
    claims that do not hold, is reported as a verdict, not as a failed step);
 4. `twolayer bench --quick --device cuda --out OUT/bench.json`;

@@ -128,7 +128,8 @@ class GDStepper:
         self.graph: graphed.StepGraph | None = None
         self.graphable = (net.tuning().cuda_graph and graphed.supported(device)
                           and self.batches is None and weights is None
-                          and self.weights_fn is None and not self.ws.workers)
+                          and self.weights_fn is None and not self.ws.workers
+                          and type(self)._gradient is GDStepper._gradient)  # (a subclass's own)
         self.pending = False  # the gradient at θ_t is in the workspace
         self.batch_buf: tuple[torch.Tensor, torch.Tensor] | None = None
 
