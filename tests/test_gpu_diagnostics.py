@@ -78,3 +78,54 @@ def test_the_published_h200_numbers_match_their_raw_results():
     cpu = json.loads((ROOT / "benchmarks" / "results.json").read_text())
     speedup = cpu["engine"]["seconds"] / rows[64]["probes"]["seconds"]
     assert f"{speedup:.1f}x" in doc
+
+
+RUN2 = ROOT / "benchmarks" / "gpu" / "2026-12-04-h200-run2"
+
+
+def test_the_published_second_h200_numbers_match_their_raw_results():
+    """docs/benchmarks.md's second H200 run: the script's probe overheads, check --all's time
+    and ratio, the variants' ratios to the CPU and their agreement, recomputed from the raw
+    files (not by the code that wrote them)."""
+    doc = (ROOT / "docs" / "benchmarks.md").read_text()
+    gpu = json.loads((RUN2 / "gpu.json").read_text())
+    rows = {r["R"]: r for r in gpu["reference"]}
+    for R in (64, 1024, 4096):
+        over = rows[R]["probes"]["seconds"] / rows[R]["plain"]["seconds"] - 1
+        assert f"| {R} | {1e3 * rows[R]['plain']['seconds_per_step']:.2f} |" in doc
+        assert f"{100 * over:.1f} %" in doc
+    timings = json.loads((RUN2 / "check_all.timings.json").read_text())
+    tta = json.loads((ROOT / "benchmarks" / "time_to_answer.json").read_text())
+    cpu_check = tta["commands"]["check"]["timings"]["wall_s"]
+    assert f"**{timings['wall_s']:.1f} s**" in doc
+    assert f"{cpu_check / timings['wall_s']:.1f}x the published" in doc
+    claims = json.loads((RUN2 / "check_all.json").read_text())
+    assert len(claims) == 101 and "All\n  101 verdicts" in doc
+    cpu = json.loads((ROOT / "benchmarks" / "results.json").read_text())["engine"]["seconds"]
+    for name in ("steps.json", "steps5.json"):
+        steps = json.loads((RUN2 / name).read_text())
+        w = steps["workload"]
+        for v in ("eager", "graph+fused"):
+            assert f"{cpu / w[v]['seconds']:.1f}x" in doc, (name, v)
+        for r in steps["plain"]:
+            assert r["graph"]["same_bits_as_eager"] and r["graph"]["run_rel_diff_W_max"] == 0
+            assert f"{r['fused']['run_rel_diff_W_median']:.1e}".replace("e-0", "e-") in doc
+    assert "**0.396, 0.401 (51.4x, 50.8x)**" in doc
+
+
+def test_probe_ops_counts_operations_per_probe_time():
+    """benchmarks/probe_ops.py: more probes dispatch more; a probe dispatches something; the
+    counter sees the segments probe's own lines; an unknown probe is refused (exit 2)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("probe_ops",
+                                                  ROOT / "benchmarks" / "probe_ops.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    none = mod.count(())["per_probe_time"]
+    seg = mod.count(("segments",))
+    both = mod.count(("errors", "segments"))["per_probe_time"]
+    assert none["op"] == 0 and seg["per_probe_time"]["op"] > 0
+    assert both["op"] > seg["per_probe_time"]["op"]
+    assert any("probes/segments.py" in where for _, where, _ in seg["lines"])
+    assert mod.main(["--probes", "nope"]) == 2

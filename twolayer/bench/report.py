@@ -500,20 +500,20 @@ medians of 3 and of 5 alternating rounds, both given): eager (PyTorch ops), the 
 pass for relu, readout and mask (`twolayer/net/gpu_kernels.py`), each plain step replayed from
 a CUDA graph (`twolayer/training/graphed.py`), and both:
 
-| variant | R = 64, ms/step (of GEMM) | R = 1024, ms/step (of GEMM) | make bench's workload, s (x the CPU) |
+| variant | R = 64: ms/step (of GEMM) | R = 1024: ms/step (of GEMM) | workload: s (x CPU) |
 |---|---:|---:|---:|
 | eager | 0.449, 0.450 (0.22) | 5.599, 5.619 (0.28-0.29) | 0.504, 0.507 (40.4x, 40.1x) |
 | fused | 0.359, 0.357 (0.28) | 4.468, 4.471 (0.36) | 0.420, 0.426 (48.5x, 47.8x) |
 | graph | 0.433, 0.432 (0.23) | 5.605, 5.611 (0.28-0.29) | 0.482, 0.484 (42.2x, 42.0x) |
 | graph + fused | 0.347, 0.347 (0.29) | 4.521, 4.504 (0.35) | **0.396, 0.401 (51.4x, 50.8x)** |
 
-(make bench's workload: R = 64, 1000 steps, the default probes at their 37 times; the
-published 2-core CPU run took 20.35 s.) Agreement with the eager step after the same steps
-(per run, max |ΔW_r| / max |W_r|): the graphed steps are **the same bits**; the fused pass
-differs by a median of 1.7e-7 (R = 64, 200 steps) and 7.1e-8 (R = 1024, 50 steps), at most
-2.5e-5 and 2.5e-3 (after one step at most 4.2e-8 and 8.4e-8: rounding, which a ReLU mask entry
-flipping on it then carries on). The eager GPU step and the CPU's float32 path part by as much
-(`benchmarks/gpu_fused.py`): medians 9.9e-6 and 3.7e-7, the same maxima 5.5e-5 and 2.5e-3.
+(The workload is make bench's reference workload: R = 64, 1000 steps, the default probes at
+their 37 times; the published 2-core CPU run took 20.35 s.) Agreement with the eager step after
+the same steps (per run, max |ΔW_r| / max |W_r|): the graphed steps are **the same bits**; the
+fused pass differs by a median of 1.7e-7 (R = 64, 200 steps) and 7.1e-8 (R = 1024, 50 steps), at
+most 2.5e-5 and 2.5e-3 (after one step at most 4.2e-8 and 8.4e-8: rounding, which a ReLU mask
+entry flipping on it then carries on). The eager GPU step and the CPU's float32 path part by as
+much or more (`benchmarks/gpu_fused.py`): medians 9.9e-6 and 3.7e-7, at most 5.5e-5 and 2.5e-3.
 **Since then both are on by default on a GPU** (`net.use_tuning(fused_gpu=False,
 cuda_graph=False)` switches them off): the pass runs a self test once per device first and
 falls back to the eager ops, with the reason in the record, where Triton cannot run it; a step
@@ -529,8 +529,9 @@ The targets of issue #19, each a ratio in one run:
    shapes (inner dimension d = 50): 0.5 needs the elementwise tail inside the GEMMs (an
    epilogue), which is not written.
 2. **Default probes <= 10 %: met at R = 1024 (7.5 %) and R = 4096 (8.1 %), not at R = 64**
-   (17.6 % in the script's single run; 12 % and 14 % from the medians above, eager and graph +
-   fused). At R = 64 a probe time costs about 1.5 ms, mostly the host's launches: the default
+   (17.6 % in the script's single eager run, 24.9 % in a single run at 502a349; from the
+   medians above, with probes against plain steps: 12-13 % eager, 14-16 % graph + fused). At
+   R = 64 a probe time costs about 1.5 ms, mostly the host's launches: the default
    probes dispatch 104 tensor operations per probe time, and 165 views, which launch no kernel
    (147 operations at the commit of the script's run; `benchmarks/probe_ops.py`, on the CPU
    with the GPU's batched group path forced), and the divergence check at a probe time now
