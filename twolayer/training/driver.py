@@ -269,10 +269,10 @@ class Driver:
         self._check = first_bad
 
     def probe(self, state: ProbeState) -> None:
-        """Run the probes on ``state``; append their outputs (float32, CPU) to the logs. A
-        pending divergence check (:meth:`check_after_probes`) comes first: a diverged run
-        raises :class:`DivergenceError` (also where a probe failed on its non-finite values)
-        and nothing of this time is logged."""
+        """Run the probes on ``state``; append their outputs (float32, CPU) to the logs. With a
+        pending divergence check (:meth:`check_after_probes`) a diverged run raises
+        :class:`DivergenceError` before anything of this time is logged (also where a probe
+        failed on its non-finite values; :func:`probe_to_host`)."""
         start = time.perf_counter()
         check, self._check = self._check, None
         with phase("probes"):
@@ -281,7 +281,6 @@ class Driver:
             for k, v in host.items():
                 self.logs.setdefault(k, []).append(v)
         self.probe_seconds += time.perf_counter() - start
-
 
     def progress(self, t: float) -> None:
         if self.bar is not None and int(t) > self._shown:

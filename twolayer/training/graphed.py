@@ -5,8 +5,11 @@ about as long as the device takes to run them (H200, 2026-12-04, the reference s
 n = 1000, d = 50, m = 400 at R = 64: 0.46 ms per step for 0.41 ms of kernels, 29 launches).
 A CUDA graph records those kernels once and launches them as one unit: the same kernels on the
 same buffers in the same order, so the same arithmetic as the eager step, with one launch per
-step. Opt-in (``net.use_tuning(cuda_graph=True)``, ``Tuning.cuda_graph``) until measured on a
-GPU (``benchmarks/gpu_fused.py``).
+step. On by default on a GPU (``Tuning.cuda_graph``; ``net.use_tuning(cuda_graph=False)`` for
+eager steps) since it was measured on an H200 (2026-12-04, ``benchmarks/gpu_steps.py``): the
+same bits as the eager steps, 1.04x per step at R = 64 (1.30x with the fused pass of
+:mod:`twolayer.net.gpu_kernels`), no change at R = 1024, where the device, not the host, bounds
+the step.
 
 What a captured step may hold: tensor work on buffers that live as long as the stepper (the
 workspace's, the parameters', the data's) and no host synchronisation. Python values are frozen
