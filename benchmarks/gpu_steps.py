@@ -4,8 +4,10 @@
 
 Variants (net.use_tuning): ``eager`` (PyTorch ops, one launch each), ``fused`` (relu, readout
 and mask as one Triton pass, ``fused_gpu``), ``graph`` (each plain step replayed from a CUDA
-graph, ``cuda_graph``; :mod:`twolayer.training.graphed`) and ``graph+fused`` (the default since
-these were measured on an H200 on 2026-12-04).
+graph, ``cuda_graph``; :mod:`twolayer.training.graphed`), ``graph+fused`` (the default since
+these were measured on an H200 on 2026-12-04) and, on the workload with probes only,
+``graph+fused+probe graph`` (each probe time's gradient and default probes replayed from a
+graph too, ``probe_graph``; opt-in until measured).
 For the reference step (n = 1000, d = 50, m = 400; --quick: tiny) it prints, per variant:
 
 1. the plain step at R = 64 and R = 1024 (medians of ``--rounds`` alternating rounds of the
@@ -43,7 +45,10 @@ from twolayer.training import graphed
 VARIANTS = {"eager": {"fused_gpu": False, "cuda_graph": False},
             "fused": {"fused_gpu": True, "cuda_graph": False},
             "graph": {"fused_gpu": False, "cuda_graph": True},
-            "graph+fused": {"fused_gpu": True, "cuda_graph": True}}  # the last: the default
+            "graph+fused": {"fused_gpu": True, "cuda_graph": True},  # the default
+            # and the probe times captured too (opt-in): the workload only (it has probes)
+            "graph+fused+probe graph": {"fused_gpu": True, "cuda_graph": True,
+                                        "probe_graph": True}}
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -52,7 +57,8 @@ def runnable(device: torch.device) -> dict[str, str | None]:
     fused = (None if gpu_kernels.usable(torch.zeros(1, 1, 1, device=device))
              else f"fused pass unavailable ({gpu_kernels.status()}; or not a GPU)")
     graph = None if graphed.supported(device) else f"no CUDA graphs on {device.type}"
-    return {"eager": None, "fused": fused, "graph": graph, "graph+fused": graph or fused}
+    return {"eager": None, "fused": fused, "graph": graph, "graph+fused": graph or fused,
+            "graph+fused+probe graph": graph or fused}
 
 
 def _problem(device: torch.device, R: int, n: int, d: int, m: int) -> tuple[Any, Any, Runtime]:
@@ -148,15 +154,16 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{name}, torch {torch.__version__}, float32 GEMM {rate:.1f} TFLOP/s")
     for v, w in res["not_run"].items():
         print(f"  {v}: not run ({w})")
+    plain_variants = [v for v in variants if not VARIANTS[v].get("probe_graph")]
     sizes = ([(2, 40, 8, 16, 5), (4, 40, 8, 16, 5)] if args.quick
              else [(64, 1000, 50, 400, 200), (1024, 1000, 50, 400, 50)])
     rounds = 1 if args.quick else args.rounds
     res["plain"] = []
     for R, n, d, m, steps in sizes:
-        r = plain(dev, variants, R, n, d, m, steps, rounds)
+        r = plain(dev, plain_variants, R, n, d, m, steps, rounds)
         res["plain"].append(r)
         print(f"plain step, R = {R} ({steps} steps, medians of {rounds} rounds):")
-        for v in variants:
+        for v in plain_variants:
             x = r[v]
             print(f"  {v:12s} {1e3 * x['s_per_step']:8.3f} ms/step  {x['tflops'] / rate:5.2f} "
                   f"of GEMM  {r['eager']['s_per_step'] / x['s_per_step']:5.2f}x eager   W vs "
@@ -170,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{w['probe_times']} times; published 2-core CPU: {w['published_cpu_seconds']} s):")
     for v in variants:
         ratio = w[v]["cpu_over_this"]
-        print(f"  {v:12s} {w[v]['seconds']:8.3f} s" + (f"  {ratio:6.1f}x the CPU" if ratio
+        print(f"  {v:24s} {w[v]['seconds']:8.3f} s" + (f"  {ratio:6.1f}x the CPU" if ratio
                                                           else ""), flush=True)
     if args.quick:
         print("--quick: tiny sizes, a dry run; not the reference workload")

@@ -181,5 +181,89 @@ def test_the_variants_benchmark_times_the_graph_against_the_eager_step(fake_capt
     r = mod.plain(dev, ["eager", "graph"], 3, 30, 6, 8, 6, 1)
     assert r["graph"]["same_bits_as_eager"] and r["graph"]["run_rel_diff_W_max"] == 0.0
     assert r["graph"]["s_per_step"] > 0 and fake_capture["captures"] >= 2
-    w = mod.workload(dev, ["eager", "graph"], 2, 30, 6, 8, 12, 1, compare=False)
+    w = mod.workload(dev, ["eager", "graph", "graph+fused+probe graph"], 2, 30, 6, 8, 12, 1,
+                     compare=False)
     assert w["graph"]["seconds"] > 0 and w["graph"]["cpu_over_this"] is None
+    assert w["graph+fused+probe graph"]["seconds"] > 0
+
+
+# -- probe times as graphs (Tuning.probe_graph, graphed.ProbeGraph) ---------------------------
+def _train_pg(params, data, cfg, steps, times, probes, probe_graph: bool, lr=None):
+    rt = Runtime(device="cpu", progress=False)
+    tc = TrainConfig(steps=steps) if lr is None else TrainConfig(steps=steps, lr=lr)
+    with net.use_tuning(cuda_graph=True, probe_graph=probe_graph):
+        return train(params, data, tc, times, probes, rt, configs=cfg)
+
+
+def _same_arrays(a, b):
+    assert a.keys() == b.keys()
+    for k in a:
+        assert torch.tensor(a[k]).nan_to_num(7.0).equal(torch.tensor(b[k]).nan_to_num(7.0)), k
+
+
+@pytest.mark.parametrize("noise", [0.0, 0.2])
+def test_graphed_probe_times_give_the_eager_probe_times_records(fake_capture, noise):
+    cfg, data, params = _setup(noise=noise)
+    times = [0, 3, 4, 11, 20]
+    eager = _train_pg(params, data, cfg, 20, times, PROBES, probe_graph=False)
+    assert fake_capture["captures"] == 1  # the plain steps' graph only
+    graphed_ = _train_pg(params, data, cfg, 20, times, PROBES, probe_graph=True)
+    # the plain steps' graph and the probe times' graph (captured at t = 0, replayed at 3, 4
+    # and 11; the last time, 20, is probed eagerly: no gradient is taken there)
+    assert fake_capture["captures"] == 1 + 2
+    assert graphed_.meta["probe_graph"] == "replayed" and "probe_graph" not in eager.meta
+    assert torch.equal(eager.params.W, graphed_.params.W)
+    _same_arrays(eager.arrays, graphed_.arrays)
+
+
+def test_probes_not_known_to_be_safe_are_not_captured(fake_capture):
+    cfg, data, params = _setup()
+    _train_pg(params, data, cfg, 10, [0, 4, 10], ("errors", "frei_neurons"), probe_graph=True)
+    assert fake_capture["captures"] == 1  # the plain steps only
+
+
+def test_a_run_diverging_at_a_graphed_probe_time_names_the_eager_step(fake_capture):
+    cfg, data, params = _setup(train_a=True)
+    times = list(range(0, 40)) + [300]  # every step a probe time while it diverges
+    found = []
+    for pg in (False, True):
+        with pytest.raises(DivergenceError) as e:
+            _train_pg(params, data, cfg, 300, times, ("errors",), probe_graph=pg, lr=1e4)
+        found.append((e.value.run, e.value.step))
+    assert found[0] == found[1] and found[0][1] > 1
+
+
+def test_a_probe_time_that_cannot_be_recorded_is_probed_eagerly_from_then_on(monkeypatch):
+    calls = {"captures": 0}
+
+    def capture(body, device):  # every recording fails after the warm-up
+        calls["captures"] += 1
+        body()
+        raise graphed.CaptureFailed("RuntimeError: not permitted when capturing (test)")
+
+    monkeypatch.setattr(graphed, "supported", lambda device: True)
+    monkeypatch.setattr(graphed, "capture", capture)
+    cfg, data, params = _setup(noise=0.2)
+    times = [0, 3, 4, 11, 20]
+    eager = _train_pg(params, data, cfg, 20, times, PROBES, probe_graph=False)
+    n_eager = calls["captures"]
+    res = _train_pg(params, data, cfg, 20, times, PROBES, probe_graph=True)
+    assert calls["captures"] - n_eager == 2  # one try each: the plain steps, the probe times
+    assert res.meta["probe_graph"].startswith("capture failed: RuntimeError")
+    assert torch.equal(eager.params.W, res.params.W)
+    _same_arrays(eager.arrays, res.arrays)
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_real_probe_time_graphs_on_the_gpu_give_the_eager_records():
+    cfg, data, params = _setup(R=8, noise=0.2)
+    times = [0, 3, 7, 19, 30]
+    runs = []
+    for pg in (False, True):
+        rt = Runtime(device="cuda", progress=False)
+        with net.use_tuning(cuda_graph=True, probe_graph=pg):
+            runs.append(train(params, data, TrainConfig(steps=30), times, PROBES, rt,
+                              configs=cfg))
+    assert torch.equal(runs[0].params.W, runs[1].params.W)
+    _same_arrays(runs[0].arrays, runs[1].arrays)

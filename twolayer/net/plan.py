@@ -42,7 +42,9 @@ class Tuning:
     same numbers to float rounding). cuda_graph: a plain full-batch GD step on a GPU captured
     once as a CUDA graph and replayed (:mod:`twolayer.training.graphed`: one launch per step
     instead of a few dozen; the same kernels, the same bits). Both on by default since they were
-    measured on an H200 (docs/benchmarks.md, "GPU")."""
+    measured on an H200 (docs/benchmarks.md, "GPU"). probe_graph: with cuda_graph, a probe
+    time's gradient and default probes captured once and replayed too
+    (:class:`twolayer.training.graphed.ProbeGraph`); off until measured on a GPU."""
 
     cache_block_elements: int = 1 << 20
     threaded: bool = True
@@ -53,6 +55,7 @@ class Tuning:
     fused_cpu: bool = True
     fused_gpu: bool = True
     cuda_graph: bool = True
+    probe_graph: bool = False
 
 
 DEFAULT_TUNING = Tuning()

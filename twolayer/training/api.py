@@ -86,6 +86,8 @@ def train(
             result = driver.result()
             if step.graph_status() is not None:  # plain steps replayed from a CUDA graph
                 result.meta["step_graph"] = step.graph_status()
+            if driver.probe_graph_status() is not None:  # and probe times (Tuning.probe_graph)
+                result.meta["probe_graph"] = driver.probe_graph_status()
     # the intra-op threads this call ran with (the thread policy's choice, inside its scope);
     # none on a GPU, where the CPU threads do not do the work
     result.meta.setdefault(

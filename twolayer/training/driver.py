@@ -229,6 +229,7 @@ class Driver:
         self.budget = net.device_budget(self.device, getattr(runtime, "budget", None))
         self.logs: dict[str, list[torch.Tensor]] = {}
         self._check: torch.Tensor | None = None  # first_bad to check with the next probes
+        self._probe_graph: Any = None  # graphed.ProbeGraph, where probe times are captured
         self.probe_seconds = 0.0
         self.bar = None
         self._shown = t0
@@ -255,12 +256,64 @@ class Driver:
         """Advance ``stepper`` from t0 to ``end``, probing at the probe times in [t0, end]."""
         for t in (t for t in self.times if t0 <= t <= end):
             stepper.advance(t)  # (the flow clips its steps to end on every probe time)
-            if self.probes:
+            if self.probes and t != end and self._probe_graphable(stepper):
+                self.graphed_probe_time(stepper, t)
+            elif self.probes:
                 state = self.state(t)
                 stepper.observe(t, state, last=t == end)
                 self.probe(state)
         stepper.advance(end)
         stepper.finish(end)
+
+    def _probe_graphable(self, stepper: Stepper) -> bool:
+        """Whether this probe time's work can be a captured graph (:class:`graphed.ProbeGraph`,
+        ``Tuning.probe_graph``): a stepper whose plain steps are graphed, probes known to be
+        safe to capture, and no failed capture before."""
+        from . import graphed
+
+        return (net.tuning().probe_graph and getattr(stepper, "graphable", False)
+                and set(self.probes) <= graphed.GRAPH_SAFE_PROBES
+                and (self._probe_graph is None or self._probe_graph.failed is None))
+
+    def probe_graph_status(self) -> str | None:
+        """For the result's meta: None where no probe time was graphed, "replayed", or why
+        the recording failed (the later probe times then ran eagerly)."""
+        if self._probe_graph is None:
+            return None
+        g = self._probe_graph
+        return "replayed" if g.failed is None else "capture failed: " + g.failed
+
+    def graphed_probe_time(self, stepper: Any, t: int) -> None:
+        """Probe time t from the probe graph (captured at the first such time): the same
+        gradient, marks, probes and logs as :meth:`run`'s eager path, one device-to-host copy."""
+        from . import graphed
+
+        start = time.perf_counter()
+        with phase("probes"):
+            if self._probe_graph is None:
+                state0 = self.state(t)  # (the default probes do not read state.step)
+
+                def body(t_dev: torch.Tensor) -> tuple[torch.Tensor, list]:
+                    state = self.state(state0.step)
+                    stepper.observe_on_device(state, t_dev)
+                    outs = run_probes(self.probes, state)
+                    flat = torch.cat([v.detach().reshape(-1).to(torch.float32)
+                                      for v in outs.values()]
+                                     + [stepper.first_bad.to(torch.float32)])
+                    return flat, [(k, tuple(v.shape)) for k, v in outs.items()]
+
+                self._probe_graph = graphed.ProbeGraph(body, self.device)
+            flat, layout = self._probe_graph.run(t)
+            host = flat.to("cpu")  # the one wait for the device at this probe time
+            stepper.pending = True  # the gradient at θ_t is in the workspace
+            if bool((host[-stepper.first_bad.numel():] >= 0).any()):
+                check_divergence(stepper.first_bad, self.seeds)
+            i = 0
+            for k, shape in layout:
+                n = math.prod(shape)
+                self.logs.setdefault(k, []).append(host[i:i + n].view(shape))
+                i += n
+        self.probe_seconds += time.perf_counter() - start
 
     def check_after_probes(self, first_bad: torch.Tensor) -> None:
         """Check ``first_bad`` [R] (:func:`check_divergence`) when the next probes' outputs

@@ -239,6 +239,21 @@ class GDStepper:
         if self.split is not None:
             state.set_in_step(self.split[0], self.ws.gram)
 
+    def observe_on_device(self, state: ProbeState, t: torch.Tensor) -> None:
+        """:meth:`observe` at a probe time that is not the last, for a captured probe time
+        (:class:`.graphed.ProbeGraph`; only where :attr:`graphable`): the step index ``t`` on
+        the device, one mark for a non-finite loss or non-finite parameters (both at t, as
+        observe's two marks), the divergence check left to the caller, and :attr:`pending` set
+        by the caller after each replay."""
+        p, data, ws = self.driver.params, self.driver.data, self.ws
+        ws.run(p, data.x, data.y, self.cfg.objective, 1.0 / data.x.shape[1],
+               groups=self.split[1] if self.split is not None else None)
+        bad = ~finite_loss(ws.loss) | ~finite_params(list(p.trainable().values()))
+        torch.where((self.first_bad < 0) & bad, t, self.first_bad, out=self.first_bad)
+        state.set_train_outputs(ws.out.clone())
+        if self.split is not None:
+            state.set_in_step(self.split[0], ws.gram)
+
     def finish(self, end: int) -> None:
         """The loop never evaluates the final parameters: check them directly."""
         self._mark(~finite_params(list(self.driver.params.trainable().values())), end)

@@ -90,3 +90,47 @@ class StepGraph:
                 self.failed = str(e)
         else:
             self.replay()
+
+
+# Probes whose work at a probe time may be captured (:class:`ProbeGraph`): tensor work only, no
+# host synchronisation, no use of the probe time's number (ProbeState.step is frozen at the
+# first probe time in a graph). Checked on the CPU with a stand-in capture (tests/test_graphed.py);
+# not yet measured on a GPU, so the capture is opt-in (Tuning.probe_graph).
+GRAPH_SAFE_PROBES = frozenset({"errors", "correlations", "segments"})
+
+
+class ProbeGraph:
+    """A probe time's device work, captured at the first probe time and replayed at the later
+    ones: ``body(t)`` (t a device scalar, the probe time) takes the gradient at θ_t, marks the
+    runs whose loss or parameters are not finite, runs the probes and packs their outputs into
+    one float32 vector, and returns (that vector, its layout: (key, shape) per output). The host
+    then makes one copy of the vector (:meth:`run` returns it on the device)."""
+
+    def __init__(self, body: Callable[[torch.Tensor], tuple[torch.Tensor, list]],
+                 device: torch.device):
+        self.body, self.device = body, device
+        self.t = torch.zeros((), dtype=torch.long, device=device)
+        self.replay: Callable[[], None] | None = None
+        self.failed: str | None = None
+        # (vector, layout) of the body's Python calls: the warm-up's, then the recording's,
+        # whose tensors every replay rewrites (a replay makes no Python call)
+        self.calls: list[tuple[torch.Tensor, list]] = []
+
+    def _call(self) -> None:
+        self.calls.append(self.body(self.t))
+
+    def run(self, t: int) -> tuple[torch.Tensor, list]:
+        """The packed outputs at probe time t (captured at the first call: its warm-up call's
+        outputs; where the recording fails, :attr:`failed` says why and the caller probes
+        eagerly from then on)."""
+        self.t.fill_(t)
+        if self.replay is None:
+            try:
+                self.replay = capture(self._call, self.device)
+            except CaptureFailed as e:
+                self.failed = str(e)
+            first, self.calls = self.calls[0], self.calls[1:]
+            return first
+        self.replay()
+        self.calls = self.calls[-1:]  # the recorded outputs (the newest call's)
+        return self.calls[0]
