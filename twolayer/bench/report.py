@@ -544,6 +544,16 @@ The targets of issue #19, each a ratio in one run:
 5. **Memory** (reported, no bound): 32.1 GiB at R = 4096 of the card's 140 GiB; blocks are
    sized from free memory.
 
+**Since that run** (not yet measured on a GPU): a probe time's device work (the gradient at
+θ_t with its in-step group Gram matrix, the divergence marks, the default probes and one packed
+vector of their outputs) can be captured as a CUDA graph at the first probe time and replayed at
+the later ones (`net.use_tuning(probe_graph=True)`, `graphed.ProbeGraph`; off by default): one
+launch and one device-to-host copy per probe time instead of about 200 launches, aimed at
+target 2 at R = 64. It gives the eager path's records bit for bit with a stand-in capture on the
+CPU (tests/test_graphed.py, which also runs a real capture against eager on a GPU); the next
+GPU run times it (`benchmarks/gpu_steps.py`, variant `graph+fused+probe graph`) and runs
+`gpu_check.sh` with the new defaults.
+
 ### First measurements: NVIDIA H200, 2026-12-04
 
 One NVIDIA H200 (143,771 MiB, driver 580.159.04, CUDA 13.0), 16 CPU cores, no network, torch
