@@ -64,7 +64,7 @@ def _clean_rows(device: torch.device) -> torch.Tensor:
     return torch.tensor([[True], [False], [False], [True], [False]], device=device)
 
 
-@register("errors", summary=_errors_summary)
+@register("errors", summary=_errors_summary, capturable=True)
 def errors_probe(s: ProbeState) -> dict[str, torch.Tensor]:
     d = s.data
     out, out_t = s.out_train(), s.out_test()
@@ -93,7 +93,7 @@ def errors_probe(s: ProbeState) -> dict[str, torch.Tensor]:
     }
 
 
-@register("correlations")
+@register("correlations", capturable=True)
 def correlations_probe(s: ProbeState) -> dict[str, torch.Tensor]:
     W = s.params.W
     return {

@@ -41,17 +41,23 @@ REGISTRY: dict[str, ProbeFn] = {}
 
 
 def register(
-    name: str, in_step_groups: GroupsFn | None = None, summary: SummaryFn | None = None
+    name: str, in_step_groups: GroupsFn | None = None, summary: SummaryFn | None = None,
+    capturable: bool = False,
 ) -> Callable[[ProbeFn], ProbeFn]:
     """Decorator: make a probe available under ``name``. Optional capabilities:
     ``in_step_groups``: the groups whose gradients the step may take for it (module docstring);
-    ``summary``: its headline numbers of a record (:func:`summaries`)."""
+    ``summary``: its headline numbers of a record (:func:`summaries`); ``capturable``: its work
+    may be recorded in a CUDA graph and replayed at later probe times (``Tuning.probe_graph``):
+    tensor work only, no wait for the device (no ``.item()``, ``bool(tensor)``, ``.cpu()``, no
+    output shape that depends on values), and no use of ``state.step`` (frozen at the first
+    probe time in a graph)."""
 
     def deco(fn: ProbeFn) -> ProbeFn:
         if in_step_groups is not None:
             fn.in_step_groups = in_step_groups  # type: ignore[attr-defined]
         if summary is not None:
             fn.summary = summary  # type: ignore[attr-defined]
+        fn.capturable = capturable  # type: ignore[attr-defined]
         old = REGISTRY.get(name)
         if old is not None and _origin(old) != _origin(fn):
             from ..errors import TwolayerError
@@ -201,3 +207,8 @@ def run_probes(names: tuple[str, ...] | list[str], state: ProbeState) -> dict[st
         for k, v in REGISTRY[name](state).items():
             out[f"{name}/{k}"] = v
     return out
+
+
+def capturable(names: tuple[str, ...] | list[str]) -> bool:
+    """Whether every named probe declared itself ``capturable`` (:func:`register`)."""
+    return all(getattr(REGISTRY.get(n), "capturable", False) for n in names)

@@ -80,7 +80,8 @@ def _forms(C: int, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
     return U.to(device)
 
 
-@register("segments", in_step_groups=segment_split, summary=_segments_summary)
+@register("segments", in_step_groups=segment_split, summary=_segments_summary,
+          capturable=True)
 def segments_probe(s: ProbeState) -> dict[str, torch.Tensor]:
     d = s.data
     R, n = d.x.shape[:2]

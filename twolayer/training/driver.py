@@ -27,6 +27,7 @@ from ..data import Dataset
 from ..errors import DivergenceError
 from ..net import Params
 from ..probes import REGISTRY, ProbeState, in_step_groups, run_probes
+from ..probes.base import capturable as probe_capturable
 from ..probes.base import per_run_configs
 from ..timing import phase
 
@@ -267,12 +268,11 @@ class Driver:
 
     def _probe_graphable(self, stepper: Stepper) -> bool:
         """Whether this probe time's work can be a captured graph (:class:`graphed.ProbeGraph`,
-        ``Tuning.probe_graph``): a stepper whose plain steps are graphed, probes known to be
-        safe to capture, and no failed capture before."""
-        from . import graphed
-
+        ``Tuning.probe_graph``): a stepper whose plain steps are graphed, probes that declared
+        themselves capturable (:func:`twolayer.probes.base.register`), and no failed capture
+        before."""
         return (net.tuning().probe_graph and getattr(stepper, "graphable", False)
-                and set(self.probes) <= graphed.GRAPH_SAFE_PROBES
+                and probe_capturable(self.probes)
                 and (self._probe_graph is None or self._probe_graph.failed is None))
 
     def probe_graph_status(self) -> str | None:

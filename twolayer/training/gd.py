@@ -205,7 +205,7 @@ class GDStepper:
             def step() -> None:
                 ws.run(p, data.x, data.y, cfg.objective, scale, lr=cfg.lr)
 
-            self.graph = graphed.StepGraph(step, lambda: ws.loss, self.first_bad,
+            self.graph = graphed.StepGraph(step, lambda: ~finite_loss(ws.loss), self.first_bad,
                                            self.driver.device)
         self.graph.run(self.t)
         if self.graph.failed:  # the step was taken; the later ones are taken eagerly

@@ -54,25 +54,24 @@ def capture(body: Callable[[], None], device: torch.device) -> Callable[[], None
 
 
 class StepGraph:
-    """One plain step ``step()`` (θ ← θ − α ∇L̂(θ), its losses into the workspace) and the
-    divergence mark of :class:`~twolayer.training.gd.GDStepper` (``first_bad`` [R], the first
-    step whose loss was not finite, −1 while finite; updated in place), captured at the first
-    :meth:`run` and replayed after. ``t`` (a device scalar) is the index of the step being
-    taken; :meth:`run` sets it from the caller's count where eager steps came in between."""
+    """One plain step ``step()`` (θ ← θ − α ∇L̂(θ), its losses into the workspace), ``bad()`` ([R]:
+    the runs whose loss at that step is not finite) and the divergence mark of
+    :class:`~twolayer.training.gd.GDStepper` (``first_bad`` [R], the first step whose loss was
+    not finite, −1 while finite; updated in place), captured at the first :meth:`run` and
+    replayed after. ``t`` (a device scalar) is the index of the step being taken; :meth:`run`
+    sets it from the caller's count where eager steps came in between."""
 
-    def __init__(self, step: Callable[[], None], losses: Callable[[], torch.Tensor],
+    def __init__(self, step: Callable[[], None], bad: Callable[[], torch.Tensor],
                  first_bad: torch.Tensor, device: torch.device):
-        self.step, self.losses, self.first_bad, self.device = step, losses, first_bad, device
+        self.step, self.bad, self.first_bad, self.device = step, bad, first_bad, device
         self.t = torch.zeros((), dtype=torch.long, device=device)
         self.at: int | None = None  # the value in self.t (host mirror), None before the first
         self.replay: Callable[[], None] | None = None
         self.failed: str | None = None  # why the recording failed (the caller steps eagerly)
 
     def body(self) -> None:
-        from .driver import finite_loss
-
         self.step()
-        bad = ~finite_loss(self.losses())
+        bad = self.bad()  # [R]: whether run r's loss at this step is not finite
         torch.where((self.first_bad < 0) & bad, self.t, self.first_bad, out=self.first_bad)
         self.t.add_(1)
 
@@ -90,13 +89,6 @@ class StepGraph:
                 self.failed = str(e)
         else:
             self.replay()
-
-
-# Probes whose work at a probe time may be captured (:class:`ProbeGraph`): tensor work only, no
-# host synchronisation, no use of the probe time's number (ProbeState.step is frozen at the
-# first probe time in a graph). Checked on the CPU with a stand-in capture (tests/test_graphed.py);
-# not yet measured on a GPU, so the capture is opt-in (Tuning.probe_graph).
-GRAPH_SAFE_PROBES = frozenset({"errors", "correlations", "segments"})
 
 
 class ProbeGraph:
