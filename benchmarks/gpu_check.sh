@@ -6,9 +6,10 @@
 #
 #     python3 -m pip install --no-deps --no-build-isolation -e .
 #
-# Budget: steps 1-6 took 343 s on an H200 (2026-12-04, step 5 stopped at its 150 s limit; the
-# issue's budget is 6 minutes); step 7 ran about half the suite in its 120 s there, so give it
-# GPU_CHECK_SUITE_TIMEOUT=300 to run all of it. Run from the repository root:
+# Budget: on an H200 (2026-12-04, second run) the whole script took 397 s: steps 1-6 about 280 s
+# (step 5, the full plan, 80 s), step 7 the rest of the suite in 119 s with 8 workers of 2
+# threads each (the issue's budget for steps 1-6 is 6 minutes; step 2's step variants add about
+# 30 s since). Run from the repository root:
 #
 #     benchmarks/gpu_check.sh [OUT]                  # OUT: where the JSON results go
 #     GPU_CHECK_DEVICE=cpu benchmarks/gpu_check.sh   # a dry run of every step on the CPU,
