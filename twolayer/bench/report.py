@@ -674,7 +674,7 @@ Both have `--device cpu --quick` dry runs, tested in `tests/test_gpu_diagnostics
 
 `GPU_CHECK_DEVICE=cpu benchmarks/gpu_check.sh` runs every step on the CPU at tiny sizes (the
 CUDA tests all skip; step 5 checks one paper quick, step 7 one test file), to check the script
-itself (2026-12-04 14:53 UTC, 2 cores: seven steps, none failed, 104 s);
+itself (2026-12-04 18:52 UTC, 2 cores: eight steps, none failed, 105 s);
 `tests/test_bench_gpu.py` runs the measuring module on the CPU, the script's step accounting
 and install guard, and the targets on doctored result files (each target met, not met, and not
 judged from a smoke or partial run).
