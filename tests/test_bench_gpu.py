@@ -221,3 +221,27 @@ def test_targets_are_not_judged_from_a_cpu_run_at_the_reference_sizes(tmp_path):
     _claims(tmp_path)
     (tmp_path / "check_all.stopped_at").write_text("150\n")
     assert set(_verdicts(tmp_path).values()) == {"not measured"}
+
+
+
+def test_targets_name_how_the_step_ran_and_add_the_variants_without_judging_them(tmp_path):
+    """gpu.json's record of the fused pass and graphs, and gpu_steps.py's medians, appear next
+    to the numbers; the verdict stays gpu.json's (a variant's 60x does not make 41x met)."""
+    from twolayer.bench.gpu_targets import targets
+
+    _gpu_json(tmp_path, r64_seconds=0.5)  # 20.3 / 0.5 = 41x: not met
+    res = json.loads((tmp_path / "gpu.json").read_text())
+    res.update(fused_gpu=True, cuda_graph=False)
+    (tmp_path / "gpu.json").write_text(json.dumps(res))
+    steps = {"device": "cuda", "gemm_tflops": 50.0,
+             "plain": [{"R": 1024, "eager": {"tflops": 14.0}, "graph+fused": {"tflops": 20.0}}],
+             "workload": {"rounds": 3, "published_cpu_seconds": 20.3,
+                          "eager": {"seconds": 0.5, "cpu_over_this": 40.6},
+                          "graph+fused": {"seconds": 0.34, "cpu_over_this": 59.7}}}
+    (tmp_path / "steps.json").write_text(json.dumps(steps))
+    bench, tta = _cpu_files(tmp_path)
+    got = {name.split(" ")[0]: (v, text) for name, v, text in targets(tmp_path, bench, tta)}
+    verdict, text = got["make"]
+    assert verdict == "not met" and "(fused pass on, graphs off)" in text
+    assert "eager 40.6x, graph+fused 59.7x" in text and "medians of 3 rounds" in text
+    assert "graph+fused 0.40" in got["step"][1] and "eager 0.28" in got["step"][1]

@@ -63,6 +63,34 @@ def _row(gpu: dict[str, Any], R: int, steps: int | None = None) -> dict[str, Any
     return None
 
 
+def _how(gpu: dict[str, Any] | None) -> str:
+    """How gpu.json's step ran (recorded since the fused pass and graphs became defaults)."""
+    if not isinstance(gpu, dict) or "fused_gpu" not in gpu:
+        return ""
+    on = {True: "on", False: "off"}
+    return (f" (fused pass {on[bool(gpu['fused_gpu'])]}, "
+            f"graphs {on[bool(gpu.get('cuda_graph'))]})")
+
+
+def _variants(path: Path) -> dict[str, str]:
+    """Information from benchmarks/gpu_steps.py's results, where the script wrote them (not a
+    verdict: the targets are judged from gpu.json): per variant, the R = 1024 step's fraction
+    of the GEMM rate and the workload's ratio to the CPU, medians of its rounds."""
+    res = _load(path)
+    if not (isinstance(res, dict) and str(res.get("device", "")).startswith("cuda")
+            and res.get("workload", {}).get("published_cpu_seconds")):
+        return {}
+    rate, w = res["gemm_tflops"], res["workload"]
+    names = [v for v in w if isinstance(w[v], dict) and "seconds" in w[v]]
+    big = [r for r in res.get("plain", []) if r.get("R") == 1024]
+    out = {"workload": "; step variants (medians of {} rounds): ".format(w.get("rounds", "?"))
+           + ", ".join(f"{v} {w[v]['cpu_over_this']:.1f}x" for v in names)}
+    if big:
+        out["step"] = "; step variants at R = 1024: " + ", ".join(
+            f"{v} {big[0][v]['tflops'] / rate:.2f}" for v in names if v in big[0])
+    return out
+
+
 def targets(out: Path, cpu_bench: Path, cpu_tta: Path) -> list[tuple[str, str, str]]:
     """(target, verdict, the numbers) for each target."""
     gpu = _load(out / "gpu.json")
@@ -75,6 +103,8 @@ def targets(out: Path, cpu_bench: Path, cpu_tta: Path) -> list[tuple[str, str, s
     def verdict(ok: bool) -> str:
         return "met" if ok else "not met"
 
+    how = _how(gpu)
+    variants = _variants(out / "steps.json")
     name = NAMES[0]
     r = _row(gpu, 1024) if gpu else None
     if r is None:
@@ -83,7 +113,8 @@ def targets(out: Path, cpu_bench: Path, cpu_tta: Path) -> list[tuple[str, str, s
         gemm = max(gpu["gemm_tflops"], gpu["gemm_tflops_after"])
         frac = r["plain"]["tflops"] / gemm
         rows.append((name, verdict(frac >= 0.5),
-                     f"{r['plain']['tflops']:.3g} of {gemm:.3g} TFLOP/s = {frac:.2f}"))
+                     f"{r['plain']['tflops']:.3g} of {gemm:.3g} TFLOP/s = {frac:.2f}{how}"
+                     + variants.get("step", "")))
 
     name = NAMES[1]
     refs = [r for r in (gpu or {}).get("reference", []) if _row(gpu, r["R"]) is not None]
@@ -110,7 +141,7 @@ def targets(out: Path, cpu_bench: Path, cpu_tta: Path) -> list[tuple[str, str, s
         cpu_s, dev_s = cpu["engine"]["seconds"], r["probes"]["seconds"]
         rows.append((name, verdict(cpu_s / dev_s >= 50),
                      f"{cpu_s:.1f} s ({cpu_bench}, {cpu.get('created', '?')}) / {dev_s:.3f} s "
-                     f"= {cpu_s / dev_s:.1f}x"))
+                     f"= {cpu_s / dev_s:.1f}x{how}" + variants.get("workload", "")))
 
     name = NAMES[3]
     tta, timing = _load(cpu_tta), _load(out / "check_all.timings.json")

@@ -659,8 +659,9 @@ workers of 2 intra-op threads each, `GPU_CHECK_SUITE_THREADS`). It prints, in or
    there is below the 10x target), its claims and timings in OUT;
 6. `python -m twolayer.bench.gpu_targets OUT`: each target of the issue with the numbers it
    compares (met / not met / not measured) against the published CPU runs
-   (`benchmarks/results.json`, `benchmarks/time_to_answer.json`); a smoke run, another size or
-   a partial check is "not measured", never "met";
+   (`benchmarks/results.json`, `benchmarks/time_to_answer.json`), with how the step ran (the
+   fused pass, graphs) and step 2's variants (medians) beside them as information, never as
+   the verdict; a smoke run, another size or a partial check is "not measured", never "met";
 7. the rest of the default suite, `pytest -m "not slow and not cuda"` (with 8 pytest-xdist
    workers where xdist is installed; at most `GPU_CHECK_SUITE_TIMEOUT` seconds, default 150):
    steps 1 and 7 together are the whole default suite, which must pass on a machine with a GPU
