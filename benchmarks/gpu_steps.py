@@ -5,7 +5,8 @@
 Variants (net.use_tuning): ``eager`` (PyTorch ops, one launch each), ``fused`` (relu, readout
 and mask as one Triton pass, ``fused_gpu``), ``graph`` (each plain step replayed from a CUDA
 graph, ``cuda_graph``; :mod:`twolayer.training.graphed`), ``graph+fused`` (the default since
-these were measured on an H200 on 2026-12-04) and, on the workload with probes only,
+these were measured on an H200 on 2026-12-04), ``graph+fused forward`` (the forward GEMM in
+the Triton pass too, ``fused_gpu_forward``; opt-in until measured) and, on the workload only,
 ``graph+fused+probe graph`` (each probe time's gradient and default probes replayed from a
 graph too, ``probe_graph``; opt-in until measured).
 For the reference step (n = 1000, d = 50, m = 400; --quick: tiny) it prints, per variant:
@@ -46,6 +47,9 @@ VARIANTS = {"eager": {"fused_gpu": False, "cuda_graph": False},
             "fused": {"fused_gpu": True, "cuda_graph": False},
             "graph": {"fused_gpu": False, "cuda_graph": True},
             "graph+fused": {"fused_gpu": True, "cuda_graph": True},  # the default
+            # the forward GEMM in the Triton pass too (opt-in)
+            "graph+fused forward": {"fused_gpu": True, "cuda_graph": True,
+                                    "fused_gpu_forward": True},
             # and the probe times captured too (opt-in): the workload only (it has probes)
             "graph+fused+probe graph": {"fused_gpu": True, "cuda_graph": True,
                                         "probe_graph": True}}
@@ -57,8 +61,10 @@ def runnable(device: torch.device) -> dict[str, str | None]:
     fused = (None if gpu_kernels.usable(torch.zeros(1, 1, 1, device=device))
              else f"fused pass unavailable ({gpu_kernels.status()}; or not a GPU)")
     graph = None if graphed.supported(device) else f"no CUDA graphs on {device.type}"
+    fwd = (None if graphed.supported(device) and gpu_kernels.forward_self_test(device) is None
+           else f"fused forward unavailable ({gpu_kernels.status()}; or not a GPU)")
     return {"eager": None, "fused": fused, "graph": graph, "graph+fused": graph or fused,
-            "graph+fused+probe graph": graph or fused}
+            "graph+fused forward": graph or fwd, "graph+fused+probe graph": graph or fused}
 
 
 def _problem(device: torch.device, R: int, n: int, d: int, m: int) -> tuple[Any, Any, Runtime]:
@@ -165,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"plain step, R = {R} ({steps} steps, medians of {rounds} rounds):")
         for v in plain_variants:
             x = r[v]
-            print(f"  {v:12s} {1e3 * x['s_per_step']:8.3f} ms/step  {x['tflops'] / rate:5.2f} "
+            print(f"  {v:20s} {1e3 * x['s_per_step']:8.3f} ms/step  {x['tflops'] / rate:5.2f} "
                   f"of GEMM  {r['eager']['s_per_step'] / x['s_per_step']:5.2f}x eager   W vs "
                   f"eager per run: median {x['run_rel_diff_W_median']:.1e}, max "
                   f"{x['run_rel_diff_W_max']:.1e}, same bits: {x['same_bits_as_eager']}",

@@ -91,6 +91,74 @@ print("train ok")
 """
 
 
+FWD_CHECK = """
+import torch
+from twolayer.net import gpu_kernels as gk
+
+dev = DEVICE
+torch.manual_seed(0)
+for bias in (False, True):
+    # r, c, m, d: not multiples of the tiles; x a view into a larger buffer (a block's rows)
+    for r, c, m, d in ((2, 70, 130, 50), (1, 5, 64, 3), (2, 33, 7, 17), (1, 9, 20, 128)):
+        xb = torch.randn(r + 1, c + 3, d, device=dev)
+        x = xb[1:, 2 : 2 + c]
+        W = torch.randn(r, m, d, device=dev)
+        b = torch.randn(r, m, device=dev) if bias else None
+        a = torch.randn(r, m, device=dev)
+        if r == 2:
+            x[1, 3, 0] = float("nan")
+        H = torch.bmm(x.double(), W.double().transpose(1, 2))
+        if bias:
+            H = H + b.double().unsqueeze(1)
+        want_f = (H.relu() * a.double()[:, None, :]).sum(-1)
+        h = torch.full((r, c, m), 7.0, device=dev)
+        out = torch.zeros(r, c + 1, device=dev)  # f a strided view
+        gk.forward_relu_readout_mask(x, W, b, a, h, out[:, 1:])
+        sure = (H.abs() > 1e-4) | H.isnan()  # the mask, but where H is within rounding of 0
+        assert torch.equal(h[sure], (H > 0).float()[sure]), (bias, r, c, m, d)
+        assert set(h.unique().tolist()) <= {0.0, 1.0}
+        got = out[:, 1:].double()
+        if r == 2:
+            assert torch.isnan(got[1, 3]), "a NaN input must stay NaN in f"
+        ok = torch.isclose(got, want_f, rtol=1e-4, atol=1e-4) | (got.isnan() & want_f.isnan())
+        assert ok.all(), (bias, r, c, m, d, (got - want_f).abs().nan_to_num(0).max())
+        assert torch.equal(out[:, 0], torch.zeros_like(out[:, 0]))  # nothing outside f
+print("fwd ok")
+"""
+
+FWD_TRAIN_CHECK = """
+import torch
+from twolayer import net
+from twolayer.net import gpu_kernels as gk
+from twolayer.config import Config, DataConfig, NetConfig, TrainConfig
+from twolayer.engine import Runtime, train
+from twolayer.simulate import setup
+
+calls = []
+real = gk.forward_relu_readout_mask
+gk.forward_relu_readout_mask = lambda *a: (calls.append(1), real(*a))[1]
+cfg = Config(data=DataConfig(d=10, n=60, n_test=30, noise=0.1), net=NetConfig(m=20, bias=True),
+             seeds=3)
+_, data, params = setup(cfg)
+rt = Runtime(device=DEVICE, progress=False)
+res = {}
+for fwd in (False, True):
+    with net.use_tuning(fused_gpu=fwd, fused_gpu_forward=fwd, fused_cpu=False,
+                        cuda_graph=False):  # (eager steps: the check counts Python calls)
+        res[fwd] = train(params, data, TrainConfig(steps=20), [0, 10, 20], ("errors",), rt)
+    if not fwd:
+        assert not calls
+assert len(calls) == 20, len(calls)  # every step's forward
+for k in ("W", "b"):
+    a, b = getattr(res[False].params, k), getattr(res[True].params, k)
+    assert torch.allclose(a, b, rtol=1e-5, atol=1e-6), (k, (a - b).abs().max())
+for k, v in res[False].arrays.items():
+    assert torch.allclose(torch.as_tensor(v), torch.as_tensor(res[True].arrays[k]), rtol=1e-4,
+                          atol=1e-5, equal_nan=True), k
+print("train ok")
+"""
+
+
 def _run(script: str, device: str, interpret: bool) -> subprocess.CompletedProcess:
     env = dict(os.environ)
     if interpret:
@@ -109,10 +177,18 @@ def test_the_pass_in_tritons_interpreter_matches_the_eager_ops(script, word):
     assert res.returncode == 0 and word in res.stdout, res.stderr[-3000:]
 
 
+@needs_triton
+@pytest.mark.parametrize("script,word", [(FWD_CHECK, "fwd ok"), (FWD_TRAIN_CHECK, "train ok")])
+def test_the_fused_forward_in_tritons_interpreter_matches_the_eager_ops(script, word):
+    res = _run(script, "cpu", interpret=True)
+    assert res.returncode == 0 and word in res.stdout, res.stderr[-3000:]
+
+
 @pytest.mark.cuda
 @needs_triton
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
-@pytest.mark.parametrize("script,word", [(PASS_CHECK, "pass ok"), (TRAIN_CHECK, "train ok")])
+@pytest.mark.parametrize("script,word", [(PASS_CHECK, "pass ok"), (TRAIN_CHECK, "train ok"),
+                                         (FWD_CHECK, "fwd ok"), (FWD_TRAIN_CHECK, "train ok")])
 def test_the_pass_on_the_gpu_matches_the_eager_ops(script, word):
     res = _run(script, "cuda", interpret=False)
     assert res.returncode == 0 and word in res.stdout, res.stderr[-3000:]
@@ -196,6 +272,11 @@ def test_a_stored_run_of_the_fused_pass_is_kept_apart_from_an_eager_one(monkeypa
                 keys[dev, fused] = runs.key("frei2023.linear")
     assert keys["cpu", False] == keys["cpu", True] and "fused_gpu" not in keys["cpu", True]
     assert "fused_gpu" not in keys["cuda", False] and keys["cuda", True]["fused_gpu"] is True
+    monkeypatch.setattr(gpu_kernels, "forward_self_test", lambda device: None)
+    rt = SimpleNamespace(torch_device=torch.device("cuda"), tf32=False)
+    with net.use_tuning(fused_gpu=True, fused_gpu_forward=True):
+        fwd = Runs(quick=True, runtime=rt).key("frei2023.linear")
+    assert fwd["fused_gpu_forward"] is True and "fused_gpu_forward" not in keys["cuda", True]
     assert {k: v for k, v in keys["cuda", True].items() if k != "fused_gpu"} == keys["cuda", False]
 
 
@@ -222,13 +303,23 @@ def test_the_self_test_passes_in_the_interpreter_and_catches_a_wrong_or_failing_
     assert "did not match" in gpu_kernels._self_test("cpu")
     gpu_kernels._self_test.cache_clear()
 
-    def broken(h, a, f):
+    def broken(*args):
         raise RuntimeError("no C compiler for triton's launcher")
 
     monkeypatch.setattr(gpu_kernels, "relu_readout_mask", broken)
     why = gpu_kernels._self_test("cpu")
     assert "failed its self test" in why and "no C compiler" in why
     gpu_kernels._self_test.cache_clear()
+    monkeypatch.setattr(gpu_kernels, "forward_relu_readout_mask",
+                        lambda x, W, b, a, h, f: (h.fill_(1.0), f.zero_()))  # wrong
+    monkeypatch.setattr(gpu_kernels, "self_test", lambda device: None)
+    assert "did not match" in gpu_kernels._forward_self_test("cpu")
+    gpu_kernels._forward_self_test.cache_clear()
+    monkeypatch.setattr(gpu_kernels, "forward_relu_readout_mask", broken)
+    assert "no C compiler" in gpu_kernels._forward_self_test("cpu")
+    gpu_kernels._forward_self_test.cache_clear()
+    monkeypatch.undo()
+    monkeypatch.setattr(gpu_kernels, "_load", lambda: (object(), "triton (test)"))
     cuda = torch.device("cuda", 0)  # no GPU here: the self test cannot pass
     assert gpu_kernels.self_test(cuda) is not None and not gpu_kernels.enabled(cuda)
     assert gpu_kernels.status(cuda) == gpu_kernels.self_test(cuda)

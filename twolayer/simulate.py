@@ -68,7 +68,9 @@ def environment(device: torch.device, tf32: bool | None = None) -> dict[str, Any
         "threads": torch.get_num_threads(),
         "cpu_kernels": cpu_kernels.status(),
         "gpu_kernels": None if device.type == "cpu" else (
-            "fused pass enabled: " + gpu_kernels.status(device) if gpu_kernels.enabled(device)
+            "fused pass enabled: " + gpu_kernels.status(device)
+            + (" (with the forward GEMM)" if gpu_kernels.forward_enabled(device) else "")
+            if gpu_kernels.enabled(device)
             else "eager (fused pass off: " + (gpu_kernels.status(device)
                                               if tuning().fused_gpu else "switched off") + ")"),
         "step_graph": None if device.type == "cpu" else ("on" if tuning().cuda_graph else "off"),

@@ -552,7 +552,13 @@ launch and one device-to-host copy per probe time instead of about 200 launches,
 target 2 at R = 64. It gives the eager path's records bit for bit with a stand-in capture on the
 CPU (tests/test_graphed.py, which also runs a real capture against eager on a GPU); the next
 GPU run times it (`benchmarks/gpu_steps.py`, variant `graph+fused+probe graph`) and runs
-`gpu_check.sh` with the new defaults.
+`gpu_check.sh` with the new defaults. For target 1, the forward GEMM can join the Triton pass
+(`net.use_tuning(fused_gpu_forward=True)`, `gpu_kernels.forward_relu_readout_mask`; off by
+default, float32, d <= 128): H = X Wᵀ + b is computed tile by tile in registers (float32 `tl.dot`
+without TF32) and never written, only the mask and f, which saves H's write and read (about 3.2 GB
+of the 1.6 GB-per-pass traffic at R = 1024, an estimate of 0.7 ms) but replaces cuBLAS's GEMM by
+Triton's; checked in Triton's interpreter against the eager ops (tests/test_gpu_kernels.py) and
+timed by the next GPU run (`gpu_steps.py`, variant `graph+fused forward`).
 
 ### First measurements: NVIDIA H200, 2026-12-04
 

@@ -221,6 +221,8 @@ class Runs:
 
             if gpu_kernels.enabled(self.runtime.torch_device):  # so are the fused pass's runs
                 key["fused_gpu"] = True
+            if gpu_kernels.forward_enabled(self.runtime.torch_device):  # and its forward's
+                key["fused_gpu_forward"] = True
         return key
 
     def at_seeds(self, seeds: int | None) -> Runs:

@@ -71,6 +71,124 @@ def _load() -> tuple[Any, str]:
     return kernel, f"triton {triton.__version__}"
 
 
+FWD_BLOCK_C = 64  # rows (samples) per program of the forward kernel
+FWD_BLOCK_M = 64  # neurons per tile
+
+
+@lru_cache(maxsize=1)
+def _load_forward() -> Any:
+    """The jitted forward kernel (:func:`forward_relu_readout_mask`), or None."""
+    if _load()[0] is None:
+        return None
+    import triton
+    import triton.language as tl
+
+    @triton.jit
+    def forward(x_ptr, w_ptr, b_ptr, a_ptr, h_ptr, f_ptr, C, s_xr, s_xc, s_wr, s_wm, s_br,
+                s_ar, s_hr, s_hc, s_fr, s_fc, D: tl.constexpr, M: tl.constexpr,
+                HAS_B: tl.constexpr, BLOCK_C: tl.constexpr, BLOCK_M: tl.constexpr,
+                BLOCK_D: tl.constexpr):
+        r = tl.program_id(0)
+        rows = tl.program_id(1) * BLOCK_C + tl.arange(0, BLOCK_C)
+        in_rows = rows < C
+        ks = tl.arange(0, BLOCK_D)
+        in_k = ks < D
+        x = tl.load(x_ptr + r * s_xr + rows[:, None] * s_xc + ks[None, :],
+                    mask=in_rows[:, None] & in_k[None, :], other=0.0)  # [BLOCK_C, BLOCK_D]
+        acc = tl.zeros([BLOCK_C], dtype=x_ptr.dtype.element_ty)
+        for j0 in range(0, M, BLOCK_M):
+            cols = j0 + tl.arange(0, BLOCK_M)
+            in_cols = cols < M
+            w = tl.load(w_ptr + r * s_wr + cols[:, None] * s_wm + ks[None, :],
+                        mask=in_cols[:, None] & in_k[None, :], other=0.0)  # [BLOCK_M, BLOCK_D]
+            # H = X Wᵀ in float32 (no TF32, as the eager step), zero-padded to BLOCK_D
+            h = tl.dot(x, tl.trans(w), input_precision="ieee")  # [BLOCK_C, BLOCK_M]
+            if HAS_B:
+                h += tl.load(b_ptr + r * s_br + cols, mask=in_cols, other=0.0)[None, :]
+            a = tl.load(a_ptr + r * s_ar + cols, mask=in_cols, other=0.0)
+            relu = tl.maximum(h, 0.0, propagate_nan=tl.PropagateNan.ALL)
+            acc += tl.sum(relu * a[None, :], axis=1)
+            tl.store(h_ptr + r * s_hr + rows[:, None] * s_hc + cols[None, :],
+                     tl.where(h > 0, 1.0, 0.0).to(h_ptr.dtype.element_ty),
+                     mask=in_rows[:, None] & in_cols[None, :])
+        tl.store(f_ptr + r * s_fr + rows * s_fc, acc, mask=in_rows)
+
+    return forward
+
+
+def forward_usable(x: torch.Tensor, W: torch.Tensor) -> bool:
+    """Whether :func:`forward_relu_readout_mask` takes this block: float32 tensors on a GPU
+    whose device passed :func:`self_test` (or under the interpreter), x and W contiguous along
+    d, and d at most 128 (one tile of the inner dimension)."""
+    return (x.dtype == torch.float32 and W.dtype == torch.float32
+            and (x.device.type == "cuda" or interpreted()) and x.stride(-1) == 1
+            and W.stride(-1) == 1 and x.shape[-1] <= 128 and _load_forward() is not None
+            and (x.device.type != "cuda" or forward_self_test(x.device) is None))
+
+
+def forward_self_test(device: torch.device) -> str | None:
+    """As :func:`self_test`, for :func:`forward_relu_readout_mask` on a small block against the
+    eager ops (f to float rounding, the mask but for entries whose H is within rounding of 0)."""
+    why = self_test(device)
+    if why is not None:
+        return why
+    dev = torch.device(device)
+    if dev.type == "cuda" and dev.index is None:
+        dev = torch.device("cuda", torch.cuda.current_device())
+    return _forward_self_test(str(dev))
+
+
+@lru_cache(maxsize=16)
+def _forward_self_test(device: str) -> str | None:
+    try:
+        g = torch.Generator().manual_seed(0)
+        x = torch.randn(2, 37, 50, generator=g).to(device)
+        W = torch.randn(2, 70, 50, generator=g).to(device)
+        b = torch.randn(2, 70, generator=g).to(device)
+        a = torch.randn(2, 70, generator=g).to(device)
+        H = torch.baddbmm(b.unsqueeze(1), x, W.transpose(1, 2))
+        want_f = torch.bmm(torch.relu(H), a.unsqueeze(-1))[..., 0]
+        h = torch.empty(2, 37, 70, device=device)
+        f = torch.empty(2, 37, device=device)
+        forward_relu_readout_mask(x, W, b, a, h, f)
+        near0 = H.abs() < 1e-4
+        if not (torch.equal(h[~near0], (H > 0).float()[~near0])
+                and torch.allclose(f, want_f, rtol=1e-4, atol=1e-4)):
+            return "the fused forward did not match the eager ops in its self test (not used)"
+    except Exception as e:  # noqa: BLE001 - any failure: the eager forward runs instead
+        return f"the fused forward failed its self test ({type(e).__name__}: {e}; not used)"
+    return None
+
+
+def forward_relu_readout_mask(x: torch.Tensor, W: torch.Tensor, b: torch.Tensor | None,
+                              a: torch.Tensor, h: torch.Tensor, f: torch.Tensor) -> None:
+    """For a block of r runs and c samples, without writing the pre-activations: h ← 1[H > 0]
+    (0/1 in h's dtype) and f[i, k] = Σ_j a[i, j] max(H[i, k, j], 0), with H = x Wᵀ + b
+    (x [r, c, d], W [r, m, d], b [r, m] or None, a [r, m], h [r, c, m], f [r, c]; x and W
+    contiguous along d, float32, d <= 128). The forward GEMM's epilogue: H lives in registers,
+    tile by tile (the GPU counterpart of the CPU's AVX-512 forward pass); its sums run in
+    another order than cuBLAS's, so the outputs agree with the eager ops to float rounding."""
+    kernel = _load_forward()
+    if kernel is None:
+        raise RuntimeError("the fused GPU pass needs triton: " + status())
+    r, c, d = x.shape
+    m = W.shape[1]
+    if (W.shape != (r, m, d) or a.shape != (r, m) or h.shape != (r, c, m) or f.shape != (r, c)
+            or (b is not None and b.shape != (r, m)) or h.stride(-1) != 1 or d > 128):
+        raise ValueError(f"shapes x {tuple(x.shape)}, W {tuple(W.shape)}, a {tuple(a.shape)}, "
+                         f"h {tuple(h.shape)}, f {tuple(f.shape)} do not fit")
+    if a.stride(-1) != 1:
+        a = a.contiguous()
+    if b is not None and b.stride(-1) != 1:
+        b = b.contiguous()
+    bd = max(16, 1 << (d - 1).bit_length())
+    grid = (r, (c + FWD_BLOCK_C - 1) // FWD_BLOCK_C)
+    kernel[grid](x, W, b if b is not None else a, a, h, f, c, x.stride(0), x.stride(1),
+                 W.stride(0), W.stride(1), b.stride(0) if b is not None else 0, a.stride(0),
+                 h.stride(0), h.stride(1), f.stride(0), f.stride(1), D=d, M=m,
+                 HAS_B=b is not None, BLOCK_C=FWD_BLOCK_C, BLOCK_M=FWD_BLOCK_M, BLOCK_D=bd)
+
+
 def available() -> bool:
     """Whether the fused pass can run here (``triton`` imports)."""
     return _load()[0] is not None
@@ -85,6 +203,15 @@ def enabled(device: torch.device | None = None) -> bool:
     if not (tuning().fused_gpu and available()):
         return False
     return device is None or device.type != "cuda" or self_test(device) is None
+
+
+def forward_enabled(device: torch.device) -> bool:
+    """Whether the forward GEMM joins the pass on ``device`` (``Tuning.fused_gpu_forward``,
+    with the pass :func:`enabled` and the forward's self test passed there)."""
+    from .plan import tuning
+
+    return (tuning().fused_gpu_forward and enabled(device) and device.type == "cuda"
+            and forward_self_test(device) is None)
 
 
 def status(device: torch.device | None = None) -> str:

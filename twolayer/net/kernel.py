@@ -93,7 +93,7 @@ class _Block:
 
     __slots__ = ("rs", "ns", "first", "xc", "Wt", "b", "h", "hT", "a", "aT", "out", "f0", "mv",
                  "c", "c0", "ny", "nys", "rhs", "rhs_x", "rhs_c", "rhsT", "G", "ca", "gW", "gb",
-                 "ga", "fused", "upd", "gpu_fused")
+                 "ga", "fused", "upd", "gpu_fused", "gpu_forward", "W", "b1")
 
 
 class Workspace:
@@ -267,6 +267,11 @@ class Workspace:
             # the Triton relu–readout–mask pass (gpu_kernels): opt-in, a fixed second layer
             B.gpu_fused = (not p.train_a and gpu_kernels.enabled()
                            and gpu_kernels.usable(B.h))
+            # and the forward GEMM in the same Triton kernel (Tuning.fused_gpu_forward)
+            B.gpu_forward = (B.gpu_fused and tuning().fused_gpu_forward
+                             and gpu_kernels.forward_usable(B.xc, p.W[rs]))
+            B.W = p.W[rs]
+            B.b1 = p.b[rs] if p.b is not None else None
             if self.fused is not None:
                 try:
                     B.fused = (
@@ -284,7 +289,7 @@ class Workspace:
         else:
             B.G = None
             B.fused = None
-            B.gpu_fused = False
+            B.gpu_fused = B.gpu_forward = False
             B.ca = self.ca[lane][:rows, :cols]
             B.gW = acc["gW"][rs]
             B.gb = acc["gb"][rs] if self.bias else None
@@ -497,6 +502,13 @@ def _torch_block(
 ) -> None:
     """One block of the kernel with PyTorch ops (see :class:`Workspace`), or with the Triton
     pass for relu, readout and mask (:mod:`gpu_kernels`, ``Tuning.fused_gpu``)."""
+    if B.gpu_forward and coeffs is None:  # f and M from X, W, b: H never written
+        h = B.h
+        gpu_kernels.forward_relu_readout_mask(B.xc, B.W, B.b1, B.a[..., 0], h, B.f0)
+        c = _loss_coeffs(B, y, loss, scale, psi_)
+        _rhs(B, c)
+        _gemm_acc(B.G, B.rhsT, h, B.first)
+        return
     if B.gpu_fused and coeffs is None:  # f and M = 1[pre > 0] in one pass over pre
         h = _block_pre(B, B.xc)
         gpu_kernels.relu_readout_mask(h, B.a[..., 0], B.f0)

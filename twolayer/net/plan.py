@@ -44,7 +44,10 @@ class Tuning:
     instead of a few dozen; the same kernels, the same bits). Both on by default since they were
     measured on an H200 (docs/benchmarks.md, "GPU"). probe_graph: with cuda_graph, a probe
     time's gradient and default probes captured once and replayed too
-    (:class:`twolayer.training.graphed.ProbeGraph`); off until measured on a GPU."""
+    (:class:`twolayer.training.graphed.ProbeGraph`); off until measured on a GPU.
+    fused_gpu_forward: with fused_gpu, the forward GEMM joins the Triton pass (H = X Wᵀ + b tile
+    by tile in registers, never written: :func:`twolayer.net.gpu_kernels.forward_relu_readout_mask`;
+    float32, d <= 128); off until measured on a GPU."""
 
     cache_block_elements: int = 1 << 20
     threaded: bool = True
@@ -56,6 +59,7 @@ class Tuning:
     fused_gpu: bool = True
     cuda_graph: bool = True
     probe_graph: bool = False
+    fused_gpu_forward: bool = False
 
 
 DEFAULT_TUNING = Tuning()
