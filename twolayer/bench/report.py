@@ -555,10 +555,11 @@ GPU run times it (`benchmarks/gpu_steps.py`, variant `graph+fused+probe graph`) 
 `gpu_check.sh` with the new defaults. For target 1, the forward GEMM can join the Triton pass
 (`net.use_tuning(fused_gpu_forward=True)`, `gpu_kernels.forward_relu_readout_mask`; off by
 default, float32, d <= 128): H = X Wᵀ + b is computed tile by tile in registers (float32 `tl.dot`
-without TF32) and never written, only the mask and f, which saves H's write and read (about 3.2 GB
-of the 1.6 GB-per-pass traffic at R = 1024, an estimate of 0.7 ms) but replaces cuBLAS's GEMM by
-Triton's; checked in Triton's interpreter against the eager ops (tests/test_gpu_kernels.py) and
-timed by the next GPU run (`gpu_steps.py`, variant `graph+fused forward`).
+without TF32) and never written, only the mask and f, which saves H's write and read (3.2 GB of
+memory traffic at R = 1024, about 0.7 ms at the H200's bandwidth, an estimate) but replaces
+cuBLAS's GEMM by Triton's; checked in Triton's interpreter against the eager ops
+(tests/test_gpu_kernels.py) and timed by the next GPU run (`gpu_steps.py`, variant `graph+fused
+forward`).
 
 ### First measurements: NVIDIA H200, 2026-12-04
 
