@@ -491,9 +491,10 @@ graphs):
   113 s. The two failures were a test's fixed 4 s wait before interrupting `simulate`, shorter
   than importing the CUDA build of torch there; the test now waits twice a measured tiny run.
 
-**The whole default suite on the GPU machine** (commit 502a349, 18:36 UTC): the CUDA tests 54
-passed, 1 skipped (28 s); the rest 1843 passed, 4 skipped (101 s). It passes there as on a
-machine without a GPU.
+**The whole default suite on the GPU machine** (commit 502a349, 18:36 UTC, before the fused pass
+and graphs became defaults): the CUDA tests 54 passed, 1 skipped (28 s); the rest 1843 passed, 4
+skipped (101 s). It passed there as on a machine without a GPU; with the new defaults the CUDA
+tests have not run on a GPU yet.
 
 **The step's variants** (`benchmarks/gpu_steps.py`, commit 502a349, 18:33 and 18:38 UTC;
 medians of 3 and of 5 alternating rounds, both given): eager (PyTorch ops), the fused Triton
