@@ -46,7 +46,8 @@ def capture(body: Callable[[], None], device: torch.device) -> Callable[[], None
     current.wait_stream(side)
     graph = torch.cuda.CUDAGraph()
     try:
-        with torch.cuda.graph(graph, stream=side):
+        # thread_local: another thread's CUDA calls (a caller's own) cannot break the capture
+        with torch.cuda.graph(graph, stream=side, capture_error_mode="thread_local"):
             body()
     except Exception as e:  # noqa: BLE001 - whatever stopped the recording: run eagerly
         raise CaptureFailed(f"{type(e).__name__}: {e}") from e
