@@ -80,6 +80,17 @@ def _run_diffs(W: torch.Tensor, ref: torch.Tensor) -> list[float]:
 
 def plain(device: torch.device, variants: list[str], R: int, n: int, d: int, m: int,
           steps: int, rounds: int) -> dict[str, Any]:
+    """The plain step per variant. Graphs are recorded here for runs of any length (by default
+    only from graphed.MIN_STEPS steps on): this times a replayed step."""
+    min_steps, graphed.MIN_STEPS = graphed.MIN_STEPS, 1
+    try:
+        return _plain(device, variants, R, n, d, m, steps, rounds)
+    finally:
+        graphed.MIN_STEPS = min_steps
+
+
+def _plain(device: torch.device, variants: list[str], R: int, n: int, d: int, m: int,
+           steps: int, rounds: int) -> dict[str, Any]:
     data, params, rt = _problem(device, R, n, d, m)
     seconds: dict[str, list[float]] = {v: [] for v in variants}
     final: dict[str, torch.Tensor] = {}

@@ -515,13 +515,13 @@ fused pass differs by a median of 1.7e-7 (R = 64, 200 steps) and 7.1e-8 (R = 102
 most 2.5e-5 and 2.5e-3 (after one step at most 4.2e-8 and 8.4e-8: rounding, which a ReLU mask
 entry flipping on it then carries on). The eager GPU step and the CPU's float32 path part by as
 much or more (`benchmarks/gpu_fused.py`): medians 9.9e-6 and 3.7e-7, at most 5.5e-5 and 2.5e-3.
-**Since then both are on by default on a GPU** (`net.use_tuning(fused_gpu=False,
-cuda_graph=False)` switches them off): the pass runs a self test once per device first and
-falls back to the eager ops, with the reason in the record, where Triton cannot run it; a step
-whose recording as a graph fails is still taken and the later ones run eagerly. The record
-store keys runs of the fused pass apart from eager ones (other numbers, to rounding) and
-graphed runs with eager ones (the same bits). `check --all` above ran eagerly; with the new
-defaults it has not been run on a GPU.
+**Since then both are on by default on a GPU** (graphs in trainings of at least 500 steps;
+`net.use_tuning(fused_gpu=False, cuda_graph=False)` switches them off): the pass runs a self
+test once per device first and falls back to the eager ops, with the reason in the record, where
+Triton cannot run it; a step whose recording as a graph fails is still taken and the later ones
+run eagerly. The record store keys runs of the fused pass apart from eager ones (other numbers,
+to rounding) and graphed runs with eager ones (the same bits). `check --all` above ran eagerly;
+with the new defaults it has not been run on a GPU.
 
 The targets of issue #19, each a ratio in one run:
 

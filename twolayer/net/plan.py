@@ -41,7 +41,8 @@ class Tuning:
     (:mod:`twolayer.net.gpu_kernels`, where ``triton`` imports and its self test passes; the
     same numbers to float rounding). cuda_graph: a plain full-batch GD step on a GPU captured
     once as a CUDA graph and replayed (:mod:`twolayer.training.graphed`: one launch per step
-    instead of a few dozen; the same kernels, the same bits). Both on by default since they were
+    instead of a few dozen; the same kernels, the same bits; in trainings of at least
+    ``graphed.MIN_STEPS`` = 500 steps). Both on by default since they were
     measured on an H200 (docs/benchmarks.md, "GPU"). probe_graph: with cuda_graph, a probe
     time's gradient and default probes captured once and replayed too
     (:class:`twolayer.training.graphed.ProbeGraph`); off until measured on a GPU.

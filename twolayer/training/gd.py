@@ -127,6 +127,7 @@ class GDStepper:
         # a plain full-batch step on a GPU as a CUDA graph (Tuning.cuda_graph; see .graphed)
         self.graph: graphed.StepGraph | None = None
         self.graphable = (net.tuning().cuda_graph and graphed.supported(device)
+                          and cfg.steps - t0 >= graphed.MIN_STEPS
                           and self.batches is None and weights is None
                           and self.weights_fn is None and not self.ws.workers
                           and type(self)._gradient is GDStepper._gradient)  # (a subclass's own)

@@ -5,11 +5,11 @@ about as long as the device takes to run them (H200, 2026-12-04, the reference s
 n = 1000, d = 50, m = 400 at R = 64: 0.46 ms per step for 0.41 ms of kernels, 29 launches).
 A CUDA graph records those kernels once and launches them as one unit: the same kernels on the
 same buffers in the same order, so the same arithmetic as the eager step, with one launch per
-step. On by default on a GPU (``Tuning.cuda_graph``; ``net.use_tuning(cuda_graph=False)`` for
-eager steps) since it was measured on an H200 (2026-12-04, ``benchmarks/gpu_steps.py``): the
-same bits as the eager steps, 1.04x per step at R = 64 (1.30x with the fused pass of
-:mod:`twolayer.net.gpu_kernels`), no change at R = 1024, where the device, not the host, bounds
-the step.
+step. On by default on a GPU for trainings of at least :data:`MIN_STEPS` steps
+(``Tuning.cuda_graph``; ``net.use_tuning(cuda_graph=False)`` for eager steps) since it was
+measured on an H200 (2026-12-04, ``benchmarks/gpu_steps.py``): the same bits as the eager
+steps, 1.04x per step at R = 64 (1.30x with the fused pass of :mod:`twolayer.net.gpu_kernels`),
+no change at R = 1024, where the device, not the host, bounds the step.
 
 What a captured step may hold: tensor work on buffers that live as long as the stepper (the
 workspace's, the parameters', the data's) and no host synchronisation. Python values are frozen
@@ -22,6 +22,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import torch
+
+# Graphs only for trainings of at least this many steps: recording one has a one-off cost, and a
+# replay saved about 0.017 ms per step at R = 64 on the H200 (0.450 -> 0.433 ms; nothing at
+# R = 1024), so a short training would not gain.
+MIN_STEPS = 500
 
 
 def supported(device: torch.device) -> bool:
