@@ -264,7 +264,7 @@ class Workspace:
             if not p.train_a and ns.stop == x.shape[1]:  # the runs' last samples: their update
                 B.upd = self._update(p, rs)
             B.fused = None
-            # the Triton relu–readout–mask pass (gpu_kernels): opt-in, a fixed second layer
+            # the Triton relu–readout–mask pass (gpu_kernels; on by default), a fixed second layer
             B.gpu_fused = (not p.train_a and gpu_kernels.enabled()
                            and gpu_kernels.usable(B.h))
             # and the forward GEMM in the same Triton kernel (Tuning.fused_gpu_forward)

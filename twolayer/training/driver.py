@@ -291,7 +291,7 @@ class Driver:
         start = time.perf_counter()
         with phase("probes"):
             if self._probe_graph is None:
-                state0 = self.state(t)  # (the default probes do not read state.step)
+                state0 = self.state(t)  # (capturable probes do not read state.step)
 
                 def body(t_dev: torch.Tensor) -> tuple[torch.Tensor, list]:
                     state = self.state(state0.step)
