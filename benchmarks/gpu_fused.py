@@ -30,7 +30,7 @@ from typing import Any
 import torch
 
 from twolayer import net
-from twolayer.bench.gpu import _timed, gemm_rate
+from twolayer.bench.gpu import _timed, gemm_rate, run_rel_diffs
 from twolayer.config import Config, DataConfig, NetConfig, TrainConfig
 from twolayer.engine import Runtime, train
 from twolayer.net import gpu_kernels
@@ -58,7 +58,7 @@ def compare(device: torch.device, R: int, n: int, d: int, m: int, steps: int,
             final[fused] = res.params.W
     eager, fused_s = (statistics.median(seconds[k]) for k in (False, True))
     diff = ((final[True] - final[False]).abs().max() / final[False].abs().max()).item()
-    per_run = run_diffs(final[True], final[False])
+    per_run = run_rel_diffs(final[True], final[False])
     one = {}
     for fused in (False, True):  # one step: the pass's own rounding, before any growth
         with net.use_tuning(fused_gpu=fused, fused_cpu=False, cuda_graph=False):
@@ -66,22 +66,16 @@ def compare(device: torch.device, R: int, n: int, d: int, m: int, steps: int,
     # the scale of two correct float32 implementations after the same steps: the CPU's
     cpu_rt = Runtime(device="cpu", progress=False)
     cpu_W = train(params.to("cpu"), data.to("cpu"), tc, [0, steps], (), cpu_rt).params.W
-    cpu_runs = run_diffs(final[False].cpu(), cpu_W)
+    cpu_runs = run_rel_diffs(final[False].cpu(), cpu_W)
     return {"R": R, "n": n, "d": d, "m": m, "steps": steps, "rounds": rounds,
             "eager_s_per_step": eager, "fused_s_per_step": fused_s,
             "eager_over_fused": eager / fused_s, "tflops_eager": 4 * R * n * d * m / eager / 1e12,
             "tflops_fused": 4 * R * n * d * m / fused_s / 1e12, "max_rel_diff_W": diff,
             "run_rel_diff_W_median": statistics.median(per_run),
             "run_rel_diff_W_max": max(per_run),
-            "one_step_rel_diff_W": max(run_diffs(one[True], one[False])),
+            "one_step_rel_diff_W": max(run_rel_diffs(one[True], one[False])),
             "cpu_vs_eager_run_rel_diff_W_median": statistics.median(cpu_runs),
             "cpu_vs_eager_run_rel_diff_W_max": max(cpu_runs)}
-
-
-def run_diffs(W: torch.Tensor, ref: torch.Tensor) -> list[float]:
-    """Per run r: max |W_r - ref_r| / max |ref_r| (W: [R, m, d])."""
-    num = (W - ref).abs().flatten(1).amax(1)
-    return (num / ref.abs().flatten(1).amax(1)).tolist()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -36,7 +36,7 @@ from typing import Any
 import torch
 
 from twolayer import net
-from twolayer.bench.gpu import PROBES, _timed, gemm_rate
+from twolayer.bench.gpu import PROBES, _timed, gemm_rate, run_rel_diffs
 from twolayer.config import Config, DataConfig, NetConfig, TrainConfig
 from twolayer.engine import Runtime, probe_times, train
 from twolayer.net import gpu_kernels
@@ -73,11 +73,6 @@ def _problem(device: torch.device, R: int, n: int, d: int, m: int) -> tuple[Any,
     return data.to(device), params.to(device), Runtime(device=str(device), progress=False)
 
 
-def _run_diffs(W: torch.Tensor, ref: torch.Tensor) -> list[float]:
-    num = (W - ref).abs().flatten(1).amax(1)
-    return (num / ref.abs().flatten(1).amax(1)).tolist()
-
-
 def plain(device: torch.device, variants: list[str], R: int, n: int, d: int, m: int,
           steps: int, rounds: int) -> dict[str, Any]:
     """The plain step per variant. Graphs are recorded here for runs of any length (by default
@@ -106,7 +101,7 @@ def _plain(device: torch.device, variants: list[str], R: int, n: int, d: int, m:
             final[v] = res.params.W
     out: dict[str, Any] = {"R": R, "n": n, "d": d, "m": m, "steps": steps, "rounds": rounds}
     for v in variants:
-        diffs = _run_diffs(final[v], final["eager"])
+        diffs = run_rel_diffs(final[v], final["eager"])
         out[v] = {"s_per_step": statistics.median(seconds[v]),
                   "tflops": 4 * R * n * d * m / statistics.median(seconds[v]) / 1e12,
                   "run_rel_diff_W_median": statistics.median(diffs),

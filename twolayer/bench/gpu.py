@@ -98,6 +98,13 @@ def reference(device: torch.device, R: int, n: int, d: int, m: int, steps: int,
     return out
 
 
+def run_rel_diffs(W: torch.Tensor, ref: torch.Tensor) -> list[float]:
+    """Per run r: max |W_r − ref_r| / max |ref_r| (W, ref: [R, ...]), as the GPU step's variants
+    are compared (benchmarks/gpu_fused.py, benchmarks/gpu_steps.py)."""
+    num = (W - ref).abs().flatten(1).amax(1)
+    return (num / ref.abs().flatten(1).amax(1)).tolist()
+
+
 def _timed(device: torch.device, fn: Any, *args: Any) -> tuple[float, Any]:
     """(wall-clock seconds, result) of fn(*args), the device's queue drained before and after."""
     sync(device)

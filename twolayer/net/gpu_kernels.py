@@ -130,12 +130,7 @@ def forward_self_test(device: torch.device) -> str | None:
     """As :func:`self_test`, for :func:`forward_relu_readout_mask` on a small block against the
     eager ops (f to float rounding, the mask but for entries whose H is within rounding of 0)."""
     why = self_test(device)
-    if why is not None:
-        return why
-    dev = torch.device(device)
-    if dev.type == "cuda" and dev.index is None:
-        dev = torch.device("cuda", torch.cuda.current_device())
-    return _forward_self_test(str(dev))
+    return why if why is not None else _forward_self_test(_device_key(device))
 
 
 @lru_cache(maxsize=16)
@@ -224,13 +219,20 @@ def status(device: torch.device | None = None) -> str:
 def self_test(device: torch.device) -> str | None:
     """None where the pass runs on the CUDA ``device`` and gives the eager ops' f (to float
     rounding) and mask (exactly) on a small block; else why not. Once per device."""
-    dev = torch.device(device)
     try:
-        if dev.type == "cuda" and dev.index is None:
-            dev = torch.device("cuda", torch.cuda.current_device())
+        key = _device_key(device)
     except Exception as e:  # noqa: BLE001 - no usable CUDA device here
         return f"no CUDA device ({type(e).__name__}: {e})"
-    return _self_test(str(dev))
+    return _self_test(key)
+
+
+def _device_key(device: torch.device) -> str:
+    """The device with its index ("cuda" → "cuda:N", the current one): the self tests' cache
+    key."""
+    dev = torch.device(device)
+    if dev.type == "cuda" and dev.index is None:
+        dev = torch.device("cuda", torch.cuda.current_device())
+    return str(dev)
 
 
 @lru_cache(maxsize=16)

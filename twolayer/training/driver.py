@@ -124,16 +124,29 @@ def outputs_to_host(outs: dict[str, torch.Tensor], one_copy: bool | None = None,
     last bits there, never its sign: read it as "which runs are ≥ 0")."""
     res = {k: v.detach().to(torch.float32) for k, v in outs.items()
            if v.device.type == "cpu" and not one_copy}
-    dev = {k: v.detach() for k, v in outs.items() if k not in res}
+    dev = {k: v for k, v in outs.items() if k not in res}
     if extra is not None:
-        dev[FIRST_BAD] = extra.detach()
+        dev[FIRST_BAD] = extra
     if dev:
-        host = torch.cat([v.reshape(-1).to(torch.float32) for v in dev.values()]).to("cpu")
-        i = 0
-        for k, v in dev.items():
-            res[k] = host[i:i + v.numel()].view(v.shape)
-            i += v.numel()
+        flat, shapes = pack_outputs(dev)
+        res.update(unpack_outputs(flat.to("cpu"), shapes))
     return {k: res[k] for k in (*outs, *([FIRST_BAD] if extra is not None else []))}
+
+
+def pack_outputs(outs: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, tuple]]:
+    """The outputs as one float32 vector (on their device) and their shapes by key."""
+    flat = torch.cat([v.detach().reshape(-1).to(torch.float32) for v in outs.values()])
+    return flat, {k: tuple(v.shape) for k, v in outs.items()}
+
+
+def unpack_outputs(flat: torch.Tensor, shapes: dict[str, tuple]) -> dict[str, torch.Tensor]:
+    """:func:`pack_outputs` undone: views of ``flat`` by key."""
+    res, i = {}, 0
+    for k, shape in shapes.items():
+        n = math.prod(shape)
+        res[k] = flat[i:i + n].view(shape)
+        i += n
+    return res
 
 
 @dataclass
@@ -293,26 +306,21 @@ class Driver:
             if self._probe_graph is None:
                 state0 = self.state(t)  # (capturable probes do not read state.step)
 
-                def body(t_dev: torch.Tensor) -> tuple[torch.Tensor, list]:
+                def body(t_dev: torch.Tensor) -> tuple[torch.Tensor, dict]:
                     state = self.state(state0.step)
                     stepper.observe_on_device(state, t_dev)
                     outs = run_probes(self.probes, state)
-                    flat = torch.cat([v.detach().reshape(-1).to(torch.float32)
-                                      for v in outs.values()]
-                                     + [stepper.first_bad.to(torch.float32)])
-                    return flat, [(k, tuple(v.shape)) for k, v in outs.items()]
+                    return pack_outputs({**outs, FIRST_BAD: stepper.first_bad})
 
                 self._probe_graph = graphed.ProbeGraph(body, self.device)
-            flat, layout = self._probe_graph.run(t)
-            host = flat.to("cpu")  # the one wait for the device at this probe time
+            flat, shapes = self._probe_graph.run(t)
+            # the one wait for the device at this probe time
+            host = unpack_outputs(flat.to("cpu"), shapes)
             stepper.pending = True  # the gradient at θ_t is in the workspace
-            if bool((host[-stepper.first_bad.numel():] >= 0).any()):
+            if bool((host.pop(FIRST_BAD) >= 0).any()):
                 check_divergence(stepper.first_bad, self.seeds)
-            i = 0
-            for k, shape in layout:
-                n = math.prod(shape)
-                self.logs.setdefault(k, []).append(host[i:i + n].view(shape))
-                i += n
+            for k, v in host.items():
+                self.logs.setdefault(k, []).append(v)
         self.probe_seconds += time.perf_counter() - start
 
     def check_after_probes(self, first_bad: torch.Tensor) -> None:

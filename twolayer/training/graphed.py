@@ -101,23 +101,23 @@ class ProbeGraph:
     """A probe time's device work, captured at the first probe time and replayed at the later
     ones: ``body(t)`` (t a device scalar, the probe time) takes the gradient at θ_t, marks the
     runs whose loss or parameters are not finite, runs the probes and packs their outputs into
-    one float32 vector, and returns (that vector, its layout: (key, shape) per output). The host
+    one float32 vector, and returns (that vector, each output's shape by key). The host
     then makes one copy of the vector (:meth:`run` returns it on the device)."""
 
-    def __init__(self, body: Callable[[torch.Tensor], tuple[torch.Tensor, list]],
+    def __init__(self, body: Callable[[torch.Tensor], tuple[torch.Tensor, dict]],
                  device: torch.device):
         self.body, self.device = body, device
         self.t = torch.zeros((), dtype=torch.long, device=device)
         self.replay: Callable[[], None] | None = None
         self.failed: str | None = None
-        # (vector, layout) of the body's Python calls: the warm-up's, then the recording's,
+        # (vector, shapes) of the body's Python calls: the warm-up's, then the recording's,
         # whose tensors every replay rewrites (a replay makes no Python call)
-        self.calls: list[tuple[torch.Tensor, list]] = []
+        self.calls: list[tuple[torch.Tensor, dict]] = []
 
     def _call(self) -> None:
         self.calls.append(self.body(self.t))
 
-    def run(self, t: int) -> tuple[torch.Tensor, list]:
+    def run(self, t: int) -> tuple[torch.Tensor, dict]:
         """The packed outputs at probe time t (captured at the first call: its warm-up call's
         outputs; where the recording fails, :attr:`failed` says why and the caller probes
         eagerly from then on)."""
