@@ -6,7 +6,9 @@ Variants (net.use_tuning): ``eager`` (PyTorch ops, one launch each), ``fused`` (
 and mask as one Triton pass, ``fused_gpu``), ``graph`` (each plain step replayed from a CUDA
 graph, ``cuda_graph``; :mod:`twolayer.training.graphed`), ``graph+fused`` (the default since
 these were measured on an H200 on 2026-12-04), ``graph+fused forward`` (the forward GEMM in
-the Triton pass too, ``fused_gpu_forward``; opt-in until measured) and, on the workload only,
+the Triton pass too, ``fused_gpu_forward``; opt-in until measured), ``graph+fused backward``
+(the backward GEMM as a Triton kernel, ``fused_gpu_backward``; opt-in until measured),
+``graph+fused fwd+bwd`` (both; the mask then one byte per entry) and, on the workload only,
 ``graph+fused+probe graph`` (each probe time's gradient and default probes replayed from a
 graph too, ``probe_graph``; opt-in until measured).
 For the reference step (n = 1000, d = 50, m = 400; --quick: tiny) it prints, per variant:
@@ -50,6 +52,11 @@ VARIANTS = {"eager": {"fused_gpu": False, "cuda_graph": False},
             # the forward GEMM in the Triton pass too (opt-in)
             "graph+fused forward": {"fused_gpu": True, "cuda_graph": True,
                                     "fused_gpu_forward": True},
+            # the backward GEMM as a Triton kernel (opt-in); with the forward: a mask of bytes
+            "graph+fused backward": {"fused_gpu": True, "cuda_graph": True,
+                                     "fused_gpu_backward": True},
+            "graph+fused fwd+bwd": {"fused_gpu": True, "cuda_graph": True,
+                                    "fused_gpu_forward": True, "fused_gpu_backward": True},
             # and the probe times captured too (opt-in): the workload only (it has probes)
             "graph+fused+probe graph": {"fused_gpu": True, "cuda_graph": True,
                                         "probe_graph": True}}
@@ -63,8 +70,11 @@ def runnable(device: torch.device) -> dict[str, str | None]:
     graph = None if graphed.supported(device) else f"no CUDA graphs on {device.type}"
     fwd = (None if graphed.supported(device) and gpu_kernels.forward_self_test(device) is None
            else f"fused forward unavailable ({gpu_kernels.status()}; or not a GPU)")
+    bwd = (None if graphed.supported(device) and gpu_kernels.backward_self_test(device) is None
+           else f"fused backward unavailable ({gpu_kernels.status()}; or not a GPU)")
     return {"eager": None, "fused": fused, "graph": graph, "graph+fused": graph or fused,
-            "graph+fused forward": graph or fwd, "graph+fused+probe graph": graph or fused}
+            "graph+fused forward": graph or fwd, "graph+fused backward": graph or bwd,
+            "graph+fused fwd+bwd": graph or fwd or bwd, "graph+fused+probe graph": graph or fused}
 
 
 def _problem(device: torch.device, R: int, n: int, d: int, m: int) -> tuple[Any, Any, Runtime]:

@@ -159,6 +159,75 @@ print("train ok")
 """
 
 
+BWD_CHECK = """
+import torch
+from twolayer.net import gpu_kernels as gk
+
+dev = DEVICE
+torch.manual_seed(0)
+for bias in (False, True):
+    # r, n, d, m: not multiples of the tiles; x and c views into larger buffers (a block's rows)
+    for r, n, d, m in ((2, 70, 50, 130), (1, 5, 3, 64), (3, 33, 17, 7), (1, 40, 128, 20)):
+        x = torch.randn(r + 1, n + 3, d, device=dev)[1:, 2 : 2 + n]
+        c = torch.randn(r, n + 1, device=dev)[:, 1:]
+        if r == 2:
+            c[1, 3] = float("nan")  # a diverged run: NaN in its G, not in the others'
+        M = torch.randn(r, n, m, device=dev) > 0
+        rhs = torch.cat([x.double() * c.double()[..., None], c.double()[..., None]], -1)
+        want = torch.bmm(rhs.transpose(1, 2), M.double())[:, : d + bias]
+        for mk in (M.to(torch.uint8), M.float(), M.float().expand(r, n, m)):
+            G = torch.full((r, d + bias, m + 2), 5.0, device=dev)[..., 1 : m + 1]
+            gk.backward_gemm(x, c, mk, G, first=True)
+            for k, scale in ((0, 1), (1, 2)):
+                if k:
+                    gk.backward_gemm(x, c, mk, G, first=False)  # accumulated
+                got = G.double()
+                ok = torch.isclose(got, scale * want, rtol=1e-4, atol=1e-4)
+                ok |= got.isnan() & want.isnan()
+                assert ok.all(), (bias, r, n, d, m, mk.dtype, k)
+            if r == 2:
+                assert G[1].isnan().any() and not G[0].isnan().any()
+print("bwd ok")
+"""
+
+BWD_TRAIN_CHECK = """
+import torch
+from twolayer import net
+from twolayer.net import gpu_kernels as gk
+from twolayer.config import Config, DataConfig, NetConfig, TrainConfig
+from twolayer.engine import Runtime, train
+from twolayer.simulate import setup
+
+masks = []
+real = gk.backward_gemm
+gk.backward_gemm = lambda x, c, mk, G, first: (masks.append(mk.dtype), real(x, c, mk, G, first))
+for bias in (False, True):
+    cfg = Config(data=DataConfig(d=10, n=60, n_test=30, noise=0.1),
+                 net=NetConfig(m=20, bias=bias), seeds=3)
+    _, data, params = setup(cfg)
+    rt = Runtime(device=DEVICE, progress=False)
+    res = {}
+    for fwd, bwd in ((False, False), (False, True), (True, True)):
+        masks.clear()
+        # (eager steps: the check counts Python calls)
+        with net.use_tuning(fused_gpu=True, fused_gpu_forward=fwd, fused_gpu_backward=bwd,
+                            fused_cpu=False, cuda_graph=False):
+            res[fwd, bwd] = train(params, data, TrainConfig(steps=20), [0, 10, 20],
+                                  ("errors",), rt)
+        # every step's backward; its mask of bytes where the forward writes it
+        want = [torch.uint8 if fwd else torch.float32] * 20 if bwd else []
+        assert masks == want, (fwd, bwd, masks)
+    ref = res[False, False]
+    for key in ((False, True), (True, True)):
+        for k in ("W", "b") if bias else ("W",):
+            a, b = getattr(ref.params, k), getattr(res[key].params, k)
+            assert torch.allclose(a, b, rtol=1e-5, atol=1e-6), (key, k, (a - b).abs().max())
+        for k, v in ref.arrays.items():
+            assert torch.allclose(torch.as_tensor(v), torch.as_tensor(res[key].arrays[k]),
+                                  rtol=1e-4, atol=1e-5, equal_nan=True), (key, k)
+print("train ok")
+"""
+
 def _run(script: str, device: str, interpret: bool) -> subprocess.CompletedProcess:
     env = dict(os.environ)
     if interpret:
@@ -184,11 +253,19 @@ def test_the_fused_forward_in_tritons_interpreter_matches_the_eager_ops(script, 
     assert res.returncode == 0 and word in res.stdout, res.stderr[-3000:]
 
 
+@needs_triton
+@pytest.mark.parametrize("script,word", [(BWD_CHECK, "bwd ok"), (BWD_TRAIN_CHECK, "train ok")])
+def test_the_fused_backward_in_tritons_interpreter_matches_the_eager_gemm(script, word):
+    res = _run(script, "cpu", interpret=True)
+    assert res.returncode == 0 and word in res.stdout, res.stderr[-3000:]
+
+
 @pytest.mark.cuda
 @needs_triton
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 @pytest.mark.parametrize("script,word", [(PASS_CHECK, "pass ok"), (TRAIN_CHECK, "train ok"),
-                                         (FWD_CHECK, "fwd ok"), (FWD_TRAIN_CHECK, "train ok")])
+                                         (FWD_CHECK, "fwd ok"), (FWD_TRAIN_CHECK, "train ok"),
+                                         (BWD_CHECK, "bwd ok"), (BWD_TRAIN_CHECK, "train ok")])
 def test_the_pass_on_the_gpu_matches_the_eager_ops(script, word):
     res = _run(script, "cuda", interpret=False)
     assert res.returncode == 0 and word in res.stdout, res.stderr[-3000:]
@@ -277,6 +354,11 @@ def test_a_stored_run_of_the_fused_pass_is_kept_apart_from_an_eager_one(monkeypa
     with net.use_tuning(fused_gpu=True, fused_gpu_forward=True):
         fwd = Runs(quick=True, runtime=rt).key("frei2023.linear")
     assert fwd["fused_gpu_forward"] is True and "fused_gpu_forward" not in keys["cuda", True]
+    monkeypatch.setattr(gpu_kernels, "backward_self_test", lambda device: None)
+    with net.use_tuning(fused_gpu=True, fused_gpu_backward=True):
+        bwd = Runs(quick=True, runtime=rt).key("frei2023.linear")
+    assert bwd["fused_gpu_backward"] is True and "fused_gpu_forward" not in bwd
+    assert "fused_gpu_backward" not in fwd
     assert {k: v for k, v in keys["cuda", True].items() if k != "fused_gpu"} == keys["cuda", False]
 
 
@@ -292,18 +374,19 @@ def test_the_self_test_passes_in_the_interpreter_and_catches_a_wrong_or_failing_
     kernel (in Triton's interpreter, on CPU tensors), and names the reason where the pass
     gives other numbers or cannot run; then the eager ops run and the record says so."""
     if HAVE_TRITON:
-        code = "from twolayer.net import gpu_kernels as g; print('self test:', g._self_test('cpu'))"
+        code = ("from twolayer.net import gpu_kernels as g; print('self test:', "
+                "g._self_test('cpu'), g._forward_self_test('cpu'), g._backward_self_test('cpu'))")
         env = {**os.environ, "TRITON_INTERPRET": "1", "PYTHONPATH": str(ROOT)}
         res = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env,
                              capture_output=True, text=True, timeout=600)
-        assert "self test: None" in res.stdout, res.stderr[-3000:]
+        assert "self test: None None None" in res.stdout, res.stderr[-3000:]
     monkeypatch.setattr(gpu_kernels, "_load", lambda: (object(), "triton (test)"))
     gpu_kernels._self_test.cache_clear()
     monkeypatch.setattr(gpu_kernels, "relu_readout_mask", lambda h, a, f: f.zero_())  # wrong
     assert "did not match" in gpu_kernels._self_test("cpu")
     gpu_kernels._self_test.cache_clear()
 
-    def broken(*args):
+    def broken(*args, **kwargs):
         raise RuntimeError("no C compiler for triton's launcher")
 
     monkeypatch.setattr(gpu_kernels, "relu_readout_mask", broken)
@@ -318,6 +401,13 @@ def test_the_self_test_passes_in_the_interpreter_and_catches_a_wrong_or_failing_
     monkeypatch.setattr(gpu_kernels, "forward_relu_readout_mask", broken)
     assert "no C compiler" in gpu_kernels._forward_self_test("cpu")
     gpu_kernels._forward_self_test.cache_clear()
+    monkeypatch.setattr(gpu_kernels, "backward_gemm",
+                        lambda x, c, mk, G, first: G.zero_() if first else None)  # wrong
+    assert "did not match" in gpu_kernels._backward_self_test("cpu")
+    gpu_kernels._backward_self_test.cache_clear()
+    monkeypatch.setattr(gpu_kernels, "backward_gemm", broken)
+    assert "no C compiler" in gpu_kernels._backward_self_test("cpu")
+    gpu_kernels._backward_self_test.cache_clear()
     monkeypatch.undo()
     monkeypatch.setattr(gpu_kernels, "_load", lambda: (object(), "triton (test)"))
     cuda = torch.device("cuda", 0)  # no GPU here: the self test cannot pass

@@ -47,6 +47,14 @@ def setup(config: Config) -> tuple[Config, Dataset, Params]:
     return cfg, data, params
 
 
+def _with_gemms(forward: bool, backward: bool) -> str:
+    """What the fused pass's record text adds for the GEMMs that run in Triton kernels."""
+    gemms = [name for name, on in (("forward", forward), ("backward", backward)) if on]
+    if not gemms:
+        return ""
+    return " (with the " + " and ".join(gemms) + (" GEMMs)" if len(gemms) > 1 else " GEMM)")
+
+
 def environment(device: torch.device, tf32: bool | None = None) -> dict[str, Any]:
     """Versions, device and precision of a run: the float32 matmul precision and whether TF32
     was allowed (those of a training call with ``tf32``, or the process's now), and on a GPU the
@@ -69,7 +77,8 @@ def environment(device: torch.device, tf32: bool | None = None) -> dict[str, Any
         "cpu_kernels": cpu_kernels.status(),
         "gpu_kernels": None if device.type == "cpu" else (
             "fused pass enabled: " + gpu_kernels.status(device)
-            + (" (with the forward GEMM)" if gpu_kernels.forward_enabled(device) else "")
+            + _with_gemms(gpu_kernels.forward_enabled(device),
+                          gpu_kernels.backward_enabled(device))
             if gpu_kernels.enabled(device)
             else "eager (fused pass off: " + (gpu_kernels.status(device)
                                               if tuning().fused_gpu else "switched off") + ")"),

@@ -223,6 +223,8 @@ class Runs:
                 key["fused_gpu"] = True
             if gpu_kernels.forward_enabled(self.runtime.torch_device):  # and its forward's
                 key["fused_gpu_forward"] = True
+            if gpu_kernels.backward_enabled(self.runtime.torch_device):  # and backward's
+                key["fused_gpu_backward"] = True
         return key
 
     def at_seeds(self, seeds: int | None) -> Runs:

@@ -21,6 +21,13 @@ Before its first use on a device it runs once on a small block against the eager
 run and :func:`status` says why. ``net.use_tuning(fused_gpu=False)`` switches it off. With
 ``TRITON_INTERPRET=1`` Triton runs the same kernel on CPU tensors through its interpreter, and
 the kernel takes the fused path on the CPU too: that is how the tests check it without a GPU.
+
+Two opt-in kernels, not yet measured on a GPU, aim at the step's GEMMs (issue #19's first
+target): :func:`forward_relu_readout_mask` (``Tuning.fused_gpu_forward``) computes H = X Wᵀ + b
+inside the pass, tile by tile, so H is never written; :func:`backward_gemm`
+(``Tuning.fused_gpu_backward``) computes G = [c ⊙ x, c]ᵀ M without writing its right-hand side,
+and with the fused forward the mask M travels as one byte per entry. Each has a self test of its
+own before its first use on a device.
 """
 
 from __future__ import annotations
@@ -184,6 +191,124 @@ def forward_relu_readout_mask(x: torch.Tensor, W: torch.Tensor, b: torch.Tensor 
                  HAS_B=b is not None, BLOCK_C=FWD_BLOCK_C, BLOCK_M=FWD_BLOCK_M, BLOCK_D=bd)
 
 
+BWD_BLOCK_C = 32  # samples per step of the backward kernel's reduction
+BWD_BLOCK_M = 64  # neurons per program
+
+
+@lru_cache(maxsize=1)
+def _load_backward() -> Any:
+    """The jitted backward kernel (:func:`backward_gemm`), or None."""
+    if _load()[0] is None:
+        return None
+    import triton
+    import triton.language as tl
+
+    @triton.jit
+    def backward(x_ptr, c_ptr, m_ptr, g_ptr, s_xr, s_xc, s_cr, s_cc, s_mr, s_mc, s_gr, s_gk,
+                 C: tl.constexpr, D: tl.constexpr, M: tl.constexpr, HAS_B: tl.constexpr,
+                 FIRST: tl.constexpr, BLOCK_C: tl.constexpr, BLOCK_M: tl.constexpr,
+                 BLOCK_D: tl.constexpr):
+        # axis 0 the neuron tiles: a run's programs run side by side and share its x in cache
+        cols = tl.program_id(0) * BLOCK_M + tl.arange(0, BLOCK_M)
+        r = tl.program_id(1)
+        in_cols = cols < M
+        ks = tl.arange(0, BLOCK_D)
+        in_k = ks < D
+        acc = tl.zeros([BLOCK_D, BLOCK_M], dtype=tl.float32)
+        acc_c = tl.zeros([BLOCK_M], dtype=tl.float32)
+        for i0 in range(0, C, BLOCK_C):  # (C constant: Triton's interpreter needs it)
+            rows = i0 + tl.arange(0, BLOCK_C)
+            in_rows = rows < C
+            x = tl.load(x_ptr + r * s_xr + rows[:, None] * s_xc + ks[None, :],
+                        mask=in_rows[:, None] & in_k[None, :], other=0.0)  # [BLOCK_C, BLOCK_D]
+            c = tl.load(c_ptr + r * s_cr + rows * s_cc, mask=in_rows, other=0.0)
+            mk = tl.load(m_ptr + r * s_mr + rows[:, None] * s_mc + cols[None, :],
+                         mask=in_rows[:, None] & in_cols[None, :], other=0).to(tl.float32)
+            # Σ_i (c_i x_i) M_ij in float32 (no TF32, as the eager step)
+            acc += tl.dot(tl.trans(x * c[:, None]), mk, input_precision="ieee")
+            if HAS_B:
+                acc_c += tl.sum(mk * c[:, None], axis=0)
+        g = g_ptr + r * s_gr + ks[:, None] * s_gk + cols[None, :]
+        inside = in_k[:, None] & in_cols[None, :]
+        if not FIRST:
+            acc += tl.load(g, mask=inside, other=0.0)
+        tl.store(g, acc, mask=inside)
+        if HAS_B:
+            gc = g_ptr + r * s_gr + D * s_gk + cols
+            if not FIRST:
+                acc_c += tl.load(gc, mask=in_cols, other=0.0)
+            tl.store(gc, acc_c, mask=in_cols)
+
+    return backward
+
+
+def backward_usable(x: torch.Tensor, G: torch.Tensor) -> bool:
+    """Whether :func:`backward_gemm` takes this block: float32 x and G on a GPU whose device
+    passed :func:`backward_self_test` (or under the interpreter), G contiguous along m, and d at
+    most 128."""
+    return (x.dtype == torch.float32 and G.dtype == torch.float32
+            and (x.device.type == "cuda" or interpreted()) and G.stride(-1) == 1
+            and x.shape[-1] <= 128 and _load_backward() is not None
+            and (x.device.type != "cuda" or backward_self_test(x.device) is None))
+
+
+def backward_self_test(device: torch.device) -> str | None:
+    """As :func:`self_test`, for :func:`backward_gemm` on a small block (a 0/1 mask of bytes
+    and of floats, with and without a bias row, written and accumulated) against the eager
+    GEMM, to float rounding."""
+    why = self_test(device)
+    return why if why is not None else _backward_self_test(_device_key(device))
+
+
+@lru_cache(maxsize=16)
+def _backward_self_test(device: str) -> str | None:
+    try:
+        g = torch.Generator().manual_seed(0)
+        x = torch.randn(2, 37, 50, generator=g).to(device)
+        c = torch.randn(2, 37, generator=g).to(device)
+        mask = (torch.randn(2, 37, 70, generator=g) > 0).to(device)
+        rhs = torch.cat([x * c[..., None], c[..., None]], -1)
+        want = torch.bmm(rhs.transpose(1, 2), mask.float())
+        for bias in (False, True):
+            for mk in (mask.to(torch.uint8), mask.float()):
+                G = torch.empty(2, 50 + bias, 70, device=device)
+                backward_gemm(x, c, mk, G, first=True)
+                backward_gemm(x, c, mk, G, first=False)
+                if not torch.allclose(G, 2 * want[:, :50 + bias], rtol=1e-4, atol=1e-4):
+                    return "the fused backward did not match the eager GEMM in its self test " \
+                           "(not used)"
+    except Exception as e:  # noqa: BLE001 - any failure: the eager GEMM runs instead
+        return f"the fused backward failed its self test ({type(e).__name__}: {e}; not used)"
+    return None
+
+
+def backward_gemm(x: torch.Tensor, c: torch.Tensor, mask: torch.Tensor, G: torch.Tensor,
+                  first: bool) -> None:
+    """The one-output backward GEMM of a block of r runs and c samples without its right-hand
+    side in memory: G[i] = [c ⊙ x, c]ᵀ M, i.e. G[i, k, j] = Σ_s c[i, s] x[i, s, k] M[i, s, j]
+    for k < d and, where G has d + 1 rows (a first-layer bias), G[i, d, j] = Σ_s c[i, s]
+    M[i, s, j] (``first``: written, else added to G). x [r, c, d] contiguous along d, c [r, c],
+    the 0/1 mask M [r, c, m] of bytes or floats, G [r, d or d + 1, m] contiguous along m;
+    float32, d <= 128. The sums run in float32 in another order than cuBLAS's, so G agrees with
+    the eager GEMM to float rounding (the same in every run: no atomics)."""
+    kernel = _load_backward()
+    if kernel is None:
+        raise RuntimeError("the fused GPU pass needs triton: " + status())
+    r, n, d = x.shape
+    m = mask.shape[-1]
+    if (c.shape != (r, n) or mask.shape != (r, n, m) or G.shape[0] != r or G.shape[2] != m
+            or G.shape[1] not in (d, d + 1) or G.stride(-1) != 1 or mask.stride(-1) != 1
+            or x.stride(-1) != 1 or d > 128):
+        raise ValueError(f"shapes x {tuple(x.shape)}, c {tuple(c.shape)}, mask "
+                         f"{tuple(mask.shape)}, G {tuple(G.shape)} do not fit")
+    bd = max(16, 1 << (d - 1).bit_length())
+    grid = ((m + BWD_BLOCK_M - 1) // BWD_BLOCK_M, r)
+    kernel[grid](x, c, mask, G, x.stride(0), x.stride(1), c.stride(0), c.stride(1),
+                 mask.stride(0), mask.stride(1), G.stride(0), G.stride(1), C=n, D=d, M=m,
+                 HAS_B=G.shape[1] == d + 1, FIRST=first, BLOCK_C=BWD_BLOCK_C,
+                 BLOCK_M=BWD_BLOCK_M, BLOCK_D=bd)
+
+
 def available() -> bool:
     """Whether the fused pass can run here (``triton`` imports)."""
     return _load()[0] is not None
@@ -207,6 +332,16 @@ def forward_enabled(device: torch.device) -> bool:
 
     return (tuning().fused_gpu_forward and enabled(device) and device.type == "cuda"
             and forward_self_test(device) is None)
+
+
+def backward_enabled(device: torch.device) -> bool:
+    """Whether the backward GEMM runs as a Triton kernel on ``device``
+    (``Tuning.fused_gpu_backward``, with the pass :func:`enabled` and the backward's self test
+    passed there)."""
+    from .plan import tuning
+
+    return (tuning().fused_gpu_backward and enabled(device) and device.type == "cuda"
+            and backward_self_test(device) is None)
 
 
 def status(device: torch.device | None = None) -> str:

@@ -93,7 +93,8 @@ class _Block:
 
     __slots__ = ("rs", "ns", "first", "xc", "Wt", "b", "h", "hT", "a", "aT", "out", "f0", "mv",
                  "c", "c0", "ny", "nys", "rhs", "rhs_x", "rhs_c", "rhsT", "G", "ca", "gW", "gb",
-                 "ga", "fused", "upd", "gpu_fused", "gpu_forward", "W", "b1")
+                 "ga", "fused", "upd", "gpu_fused", "gpu_forward", "gpu_backward", "mask8", "W",
+                 "b1")
 
 
 class Workspace:
@@ -270,6 +271,12 @@ class Workspace:
             # and the forward GEMM in the same Triton kernel (Tuning.fused_gpu_forward)
             B.gpu_forward = (B.gpu_fused and tuning().fused_gpu_forward
                              and gpu_kernels.forward_usable(B.xc, p.W[rs]))
+            # and the backward GEMM as a Triton kernel (Tuning.fused_gpu_backward)
+            B.gpu_backward = (B.gpu_fused and tuning().fused_gpu_backward
+                              and gpu_kernels.backward_usable(B.xc, B.G))
+            # with both: the mask as bytes, in the first m bytes of each of the buffer's rows
+            B.mask8 = (self.act[lane].view(torch.uint8)[:rows, :cols, :p.m]
+                       if B.gpu_forward and B.gpu_backward else None)
             B.W = p.W[rs]
             B.b1 = p.b[rs] if p.b is not None else None
             if self.fused is not None:
@@ -289,7 +296,8 @@ class Workspace:
         else:
             B.G = None
             B.fused = None
-            B.gpu_fused = B.gpu_forward = False
+            B.gpu_fused = B.gpu_forward = B.gpu_backward = False
+            B.mask8 = None
             B.ca = self.ca[lane][:rows, :cols]
             B.gW = acc["gW"][rs]
             B.gb = acc["gb"][rs] if self.bias else None
@@ -502,19 +510,19 @@ def _torch_block(
 ) -> None:
     """One block of the kernel with PyTorch ops (see :class:`Workspace`), or with the Triton
     pass for relu, readout and mask (:mod:`gpu_kernels`, ``Tuning.fused_gpu``)."""
-    if B.gpu_forward and coeffs is None:  # f and M from X, W, b: H never written
-        h = B.h
-        gpu_kernels.forward_relu_readout_mask(B.xc, B.W, B.b1, B.a[..., 0], h, B.f0)
+    if B.gpu_fused and coeffs is None:
+        if B.gpu_forward:  # f and M from X, W, b: H never written (M as bytes: B.mask8)
+            h = B.h if B.mask8 is None else B.mask8
+            gpu_kernels.forward_relu_readout_mask(B.xc, B.W, B.b1, B.a[..., 0], h, B.f0)
+        else:  # f and M = 1[pre > 0] in one pass over pre
+            h = _block_pre(B, B.xc)
+            gpu_kernels.relu_readout_mask(h, B.a[..., 0], B.f0)
         c = _loss_coeffs(B, y, loss, scale, psi_)
-        _rhs(B, c)
-        _gemm_acc(B.G, B.rhsT, h, B.first)
-        return
-    if B.gpu_fused and coeffs is None:  # f and M = 1[pre > 0] in one pass over pre
-        h = _block_pre(B, B.xc)
-        gpu_kernels.relu_readout_mask(h, B.a[..., 0], B.f0)
-        c = _loss_coeffs(B, y, loss, scale, psi_)
-        _rhs(B, c)
-        _gemm_acc(B.G, B.rhsT, h, B.first)
+        if B.gpu_backward:  # G (+)= [c x, c]ᵀ M, its right-hand side never written
+            gpu_kernels.backward_gemm(B.xc, c[..., 0], h, B.G, B.first)
+        else:
+            _rhs(B, c)
+            _gemm_acc(B.G, B.rhsT, h, B.first)
         return
     h = _block_hidden(B, B.xc)
     if coeffs is not None:

@@ -48,7 +48,11 @@ class Tuning:
     (:class:`twolayer.training.graphed.ProbeGraph`); off until measured on a GPU.
     fused_gpu_forward: with fused_gpu, the forward GEMM joins the Triton pass (H = X Wᵀ + b tile
     by tile in registers, never written: :func:`twolayer.net.gpu_kernels.forward_relu_readout_mask`;
-    float32, d <= 128); off until measured on a GPU."""
+    float32, d <= 128); off until measured on a GPU. fused_gpu_backward: with fused_gpu, the
+    backward GEMM G = [c ⊙ x, c]ᵀ M as a Triton kernel that forms its right-hand side in
+    registers (:func:`twolayer.net.gpu_kernels.backward_gemm`); with fused_gpu_forward as well,
+    the mask M is written and read as one byte per entry instead of four; float32, d <= 128;
+    off until measured on a GPU."""
 
     cache_block_elements: int = 1 << 20
     threaded: bool = True
@@ -61,6 +65,7 @@ class Tuning:
     cuda_graph: bool = True
     probe_graph: bool = False
     fused_gpu_forward: bool = False
+    fused_gpu_backward: bool = False
 
 
 DEFAULT_TUNING = Tuning()
