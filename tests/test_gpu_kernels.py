@@ -301,6 +301,25 @@ def test_the_pass_is_only_taken_where_it_can_run(monkeypatch):
         gpu_kernels.relu_readout_mask(h, torch.zeros(2, 5), torch.zeros(2, 3))
 
 
+def test_the_backward_kernel_is_only_taken_where_it_can_run(monkeypatch):
+    monkeypatch.setattr(gpu_kernels, "_load", lambda: (object(), "triton (test)"))
+    monkeypatch.setattr(gpu_kernels, "_load_backward", lambda: object())
+    monkeypatch.delenv("TRITON_INTERPRET", raising=False)
+    x, G = torch.zeros(2, 3, 5), torch.zeros(2, 6, 4)
+    assert not gpu_kernels.backward_usable(x, G)  # CPU tensors, no interpreter
+    monkeypatch.setenv("TRITON_INTERPRET", "1")
+    assert gpu_kernels.backward_usable(x, G)
+    assert not gpu_kernels.backward_usable(x.transpose(1, 2), G)  # not contiguous along d
+    assert not gpu_kernels.backward_usable(x, G.transpose(1, 2))  # nor G along m
+    assert not gpu_kernels.backward_usable(x.double(), G.double())
+    assert not gpu_kernels.backward_usable(torch.zeros(2, 3, 129), torch.zeros(2, 130, 4))
+    mask = torch.zeros(2, 3, 4, dtype=torch.uint8)
+    for bad in ((x, torch.zeros(2, 4), mask, G), (x, torch.zeros(2, 3), mask[:, :2], G),
+                (x, torch.zeros(2, 3), mask, torch.zeros(2, 7, 4))):
+        with pytest.raises(ValueError, match="do not fit"):
+            gpu_kernels.backward_gemm(*bad, first=True)
+
+
 def _fused_bench(*args: str, interpret: bool) -> subprocess.CompletedProcess:
     env = dict(os.environ)
     env.pop("TRITON_INTERPRET", None)

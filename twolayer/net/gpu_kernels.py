@@ -244,11 +244,11 @@ def _load_backward() -> Any:
 
 def backward_usable(x: torch.Tensor, G: torch.Tensor) -> bool:
     """Whether :func:`backward_gemm` takes this block: float32 x and G on a GPU whose device
-    passed :func:`backward_self_test` (or under the interpreter), G contiguous along m, and d at
-    most 128."""
+    passed :func:`backward_self_test` (or under the interpreter), x contiguous along d, G along
+    m, and d at most 128."""
     return (x.dtype == torch.float32 and G.dtype == torch.float32
             and (x.device.type == "cuda" or interpreted()) and G.stride(-1) == 1
-            and x.shape[-1] <= 128 and _load_backward() is not None
+            and x.stride(-1) == 1 and x.shape[-1] <= 128 and _load_backward() is not None
             and (x.device.type != "cuda" or backward_self_test(x.device) is None))
 
 
