@@ -93,3 +93,12 @@ def test_sweep_broken_files_exit_2_one_line(capsys, tmp_path, text):
     spec.write_text(text)
     _check(capsys, ["sweep", str(spec), "--dry-run"])
     assert main(["sweep", str(spec), "--dry-run"]) == 2
+
+
+@pytest.mark.parametrize("data", [b"\xff\xfe\x00bad", b"name = \"caf\xe9\"\n"])
+def test_sweep_spec_not_utf8_exits_2_one_line_naming_the_file(capsys, tmp_path, data):
+    spec = tmp_path / "s.toml"
+    spec.write_bytes(data)
+    _check(capsys, ["sweep", str(spec), "--dry-run"])
+    assert main(["sweep", str(spec), "--dry-run"]) == 2
+    assert str(spec) in capsys.readouterr().err

@@ -443,6 +443,9 @@ def load(path: str | Path) -> SweepSpec:
     except OSError as e:
         raise ConfigError("SPEC.toml", str(path), f"must be a readable TOML file ({e.strerror})") \
             from None
+    except UnicodeDecodeError as e:
+        raise ConfigError("SPEC.toml", str(path), f"is not valid TOML (not UTF-8 text: byte "
+                          f"{e.object[e.start]:#04x} at offset {e.start})") from None
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
