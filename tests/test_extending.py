@@ -32,6 +32,14 @@ def test_the_page_has_four_recipes() -> None:
                              "my_data_kind.py"}
 
 
+def test_the_readme_counts_the_recipes_the_page_has() -> None:
+    readme = (DOC.parents[1] / "README.md").read_text()
+    words = {3: "three", 4: "four", 5: "five"}
+    said = re.search(r"docs/extending\.md\)\s+for\s+(\w+)\s+recipes", readme)
+    assert said is not None
+    assert said.group(1) == words[len(blocks())]
+
+
 def test_recipe_1_a_claim_for_an_existing_paper(tmp_path, capsys) -> None:
     f = tmp_path / "my_frei_claim.py"
     f.write_text(blocks()["my_frei_claim.py"])
