@@ -524,6 +524,24 @@ def test_sweep_spec_ranges_and_slurm_values_exit_2(capsys, tmp_path, extra, key)
     assert not (tmp_path / "store").exists()
 
 
+@pytest.mark.parametrize("mode", ["--dry-run", "--verify"])
+@pytest.mark.parametrize("flags, key", [
+    (["--workers", "0"], "--workers 0"),
+    (["--workers", "-2"], "--workers -2"),
+    (["--threads", "0"], "--threads 0"),
+    (["--executor", "slurm", "--time", "-5"], "--time -5"),
+    (["--address", "tcp://127.0.0.1:9"], "--address"),
+])
+def test_sweep_bad_executor_flags_exit_2_in_a_dry_run_and_verify_too(capsys, tmp_path, mode,
+                                                                       flags, key):
+    """A dry run "validates": a flag the real run refuses is refused there too."""
+    spec = tmp_path / "s.toml"
+    spec.write_text(SPEC.format(steps=1))
+    assert main(["sweep", str(spec), "--out", str(tmp_path / "store"), mode, *flags]) == 2
+    assert key in one_line(capsys.readouterr().err)
+    assert not (tmp_path / "store").exists()
+
+
 def test_sweep_spec_slurm_values_in_range_are_accepted(capsys, tmp_path):
     spec = tmp_path / "s.toml"
     spec.write_text(SPEC.format(steps=1) + "[slurm]\ntime = 1\nmem_gb = 0.5\ngpus_per_node = 0\n"

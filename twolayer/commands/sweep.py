@@ -66,16 +66,24 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
-def make_executor(args: argparse.Namespace, spec, out: Path):  # type: ignore[no-untyped-def]
-    """The executor the flags ask for (ConfigError on bad flags or an unreachable scheduler)."""
-    from ..sweep import executors as ex
-
+def check_executor_flags(args: argparse.Namespace) -> None:
+    """The executor flags' values (ConfigError naming the flag); run before any work, --dry-run
+    and --verify included, so that a dry run that passes means the real run's flags are valid."""
     if args.workers < 1:
         raise ConfigError("workers", args.workers, "must be an integer >= 1")
     if args.threads is not None and args.threads < 1:
         raise ConfigError("threads", args.threads, "must be an integer >= 1")
     if args.address is not None and args.executor != "dask":
         raise ConfigError("address", args.address, "only used with --executor dask")
+    if args.time is not None and args.time < 1:
+        raise ConfigError("time", args.time, "must be an integer >= 1 (minutes)")
+
+
+def make_executor(args: argparse.Namespace, spec, out: Path):  # type: ignore[no-untyped-def]
+    """The executor the flags ask for (ConfigError on bad flags or an unreachable scheduler)."""
+    from ..sweep import executors as ex
+
+    check_executor_flags(args)
     budget = runtime_budget(args)
     if args.executor == "local":
         return ex.LocalExecutor(args.workers, args.threads, spec.device, budget)
@@ -86,8 +94,6 @@ def make_executor(args: argparse.Namespace, spec, out: Path):  # type: ignore[no
     if args.partition is not None:
         options["partition"] = args.partition
     if args.time is not None:
-        if args.time < 1:
-            raise ConfigError("time", args.time, "must be an integer >= 1 (minutes)")
         options["time"] = args.time
     if args.threads is not None:
         options["cpus_per_task"] = args.threads
@@ -172,6 +178,7 @@ def run(args: argparse.Namespace) -> int:
     spec = load(args.spec)  # every point's config validated
     spec = device_settings(args, spec)
     runtime_budget(args)
+    check_executor_flags(args)
     if args.out is not None and not str(args.out).strip():
         raise ConfigError("out", args.out, "must be a directory path (not empty); omit --out "
                           "for the default sweep-results/<spec name>")
