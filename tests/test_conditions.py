@@ -136,6 +136,19 @@ def test_conditions_refuses_settings_it_does_not_read(extra, capsys):
     assert main(["conditions", "--d", "200", "--lr", "0.05", "--noise", "0.1"]) == 0
 
 
+def test_help_offers_only_the_flags_conditions_reads(capsys):
+    """--help (and so docs/cli.md) does not list simulate's flags that conditions refuses"""
+    with pytest.raises(SystemExit):
+        main(["conditions", "--help"])
+    out = capsys.readouterr().out
+    for flag in ("--d D", "--n N", "--m M", "--noise NOISE", "--sigma2", "--init-var", "--lr",
+                 "--preset", "--delta", "--json", "--noise-model", "--bias"):
+        assert flag in out, flag
+    for flag in ("--steps", "--seeds", "--dtype", "--probes", "--integrator", "--n-test",
+                 "--batch-size", "--num-times", "--rotate", "--slabs"):
+        assert flag not in out, flag
+
+
 @pytest.mark.parametrize("extra,why", [(["--noise-model", "per-cluster"], "i.i.d."),
                                        (["--second-layer", "gaussian"], "fixed second layer"),
                                        (["--bias"], "no biases"),

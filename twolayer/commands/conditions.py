@@ -30,7 +30,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description="Print each assumption A1-A7 of Frei, Chatterji & Bartlett (2023), Theorem 1, "
         "with the given values and, since the absolute constant C > 1 is unspecified, the range "
         "of C for which it holds; then the largest C for which all hold together. Unset values "
-        "take the simulate defaults (sigma2 = d^-1.2, init-var = 0.01/(m d)).",
+        "take the simulate defaults (sigma2 = d^-1.2, init-var = 0.01/(m d)); simulate's other "
+        "setting flags are refused (the assumptions do not depend on them).",
     )
     p.add_argument("--paper", default="frei2023", choices=PAPERS, help="theorem (default frei2023)")
     p.add_argument("--delta", type=number, default=DEFAULT_DELTA,
@@ -38,6 +39,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     before = {a.dest for a in p._actions}
     add_setting_flags(p)
     unread = tuple(a.dest for a in p._actions if a.dest not in before and a.dest not in READ)
+    for a in p._actions:  # refused with a reason when given (run), so not offered in --help
+        if a.dest in unread and a.dest not in FIXED:
+            a.help = argparse.SUPPRESS
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.set_defaults(run=run, unread_flags=unread)
 
