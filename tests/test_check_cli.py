@@ -118,6 +118,34 @@ def test_list_refuses_the_flags_a_real_run_would_and_creates_nothing(command, ca
     assert capsys.readouterr().out and not (tmp_path / "new").exists()
 
 
+@pytest.mark.parametrize("quick_default_out", [False, True])
+def test_figures_with_a_bad_store_creates_no_out_folder(capsys, tmp_path, monkeypatch,
+                                                        quick_default_out):
+    """--records that cannot be a store is refused before --out (or --quick's temporary folder)
+    is created: exit 2, one line, nothing written."""
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    out = tmp_path / "figs"
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    argv = ["figures", "--quick", "--only", "frei2023-fig1", "--records", str(blocker)]
+    assert main(argv + ([] if quick_default_out else ["--out", str(out)])) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "--records" in err and str(blocker) in err
+    assert not out.exists() and list((tmp_path / "tmp").iterdir()) == []
+
+
+@pytest.mark.parametrize("command", ["check", "figures"])
+def test_a_bad_twolayer_store_is_named_as_such(command, capsys, tmp_path, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    monkeypatch.setenv("TWOLAYER_STORE", str(blocker))
+    assert main([command, "--list"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and err.count("TWOLAYER_STORE") == 1 and "--records" not in err
+    assert str(blocker) in err
+
+
 def test_frei2023_is_registered_on_import():
     ids = [c for c in CLAIMS if c.startswith("frei2023.")]
     assert len(ids) >= 20 and "frei2023.lemma12.one_step_amplification" in ids

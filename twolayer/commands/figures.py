@@ -247,6 +247,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     names = figure_names(args.only, args.all, plugins)
     device = resolve_device(args.device)
+    check_store_flags(args)  # before --out (or the --quick temporary folder) is created
     if args.out is not None:
         check_writable_dir(args.out, "out")
         out = args.out

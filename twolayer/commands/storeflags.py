@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 from ..errors import ConfigError
 from ..experiments import Runs, default_store_dir
@@ -19,19 +20,30 @@ def add_store_flags(p: argparse.ArgumentParser) -> None:
                    help="keep every run in memory only (train everything, store nothing)")
 
 
+def store_location(args: argparse.Namespace) -> tuple[object, str]:
+    """The store directory the flags or the environment name, and what to call it in an error:
+    ``records`` (the flag, or the default ~/.cache/twolayer/store) or ``TWOLAYER_STORE``."""
+    if args.records is not None:
+        return args.records, "records"
+    if os.environ.get("TWOLAYER_STORE"):
+        return default_store_dir(), "TWOLAYER_STORE"
+    return default_store_dir(), "records"
+
+
 def check_store_flags(args: argparse.Namespace, writable: bool = True) -> None:
     """Raise ConfigError (exit 2) for store flags that cannot work: --records with --no-store,
-    an empty --records, or (``writable``) one that cannot become a writable directory; creates
-    nothing (``--list`` reads no store but refuses what a real run would)."""
+    an empty --records, or (``writable``) a store directory — --records, $TWOLAYER_STORE or the
+    default — that cannot become a writable directory; creates nothing (``--list`` reads no store
+    but refuses what a real run would)."""
     if args.no_store:
         if args.records is not None:
             raise ConfigError("records", args.records, "cannot be combined with --no-store")
         return
-    if args.records is not None:
-        if not str(args.records).strip():
-            raise ConfigError("records", args.records, "must be a directory path (not empty)")
-        if writable:
-            check_writable_dir(args.records, "records")
+    if args.records is not None and not str(args.records).strip():
+        raise ConfigError("records", args.records, "must be a directory path (not empty)")
+    if writable:
+        root, flag = store_location(args)
+        check_writable_dir(root, flag)
 
 
 def store_from_args(args: argparse.Namespace) -> RecordStore | None:
@@ -40,8 +52,8 @@ def store_from_args(args: argparse.Namespace) -> RecordStore | None:
     check_store_flags(args, writable=False)  # ensure_writable_dir below says why not
     if args.no_store:
         return None
-    root = args.records if args.records is not None else default_store_dir()
-    store = RecordStore(ensure_writable_dir(root, "records"))
+    root, flag = store_location(args)
+    store = RecordStore(ensure_writable_dir(root, flag))
     store.clean_temporaries()  # a killed writer's leftovers (older than an hour: not a live one)
     return store
 
