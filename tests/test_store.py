@@ -244,6 +244,17 @@ def test_store_verify_command_reports_and_quarantines(tmp_path, capsys) -> None:
     assert store.get(good) is not None
 
 
+def test_store_verify_exit_status_is_documented(capsys) -> None:
+    """verify exits 1 when it quarantined something (above): --help and docs/robustness.md say
+    so."""
+    with pytest.raises(SystemExit):
+        main(["store", "--help"])
+    assert "1 when something was quarantined" in " ".join(capsys.readouterr().out.split())
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "robustness.md").read_text()
+    row = next(line for line in doc.splitlines() if line.startswith("| 1 |"))
+    assert "`store verify`" in row and "quarantined" in row
+
+
 def test_store_verify_refuses_a_directory_that_is_no_store(tmp_path, capsys) -> None:
     assert main(["store", "verify", str(tmp_path / "nope")]) == 2
     err = capsys.readouterr().err

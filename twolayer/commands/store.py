@@ -22,7 +22,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description="Verify every record and experiment entry of a store directory: format "
         "version, SHA-256 of arrays.npz and record.json, and record id = hash(config). Damaged "
         "ones are moved to <DIR>/quarantine/ (the next run trains them again); leftover "
-        "temporary folders are removed.",
+        "temporary folders are removed. Exit status 0 when every record was intact, 1 when "
+        "something was quarantined.",
     )
     p.add_argument("action", choices=("verify",), help="what to do (verify)")
     p.add_argument("dir", metavar="DIR", help="the store directory")
