@@ -128,6 +128,18 @@ def test_simulate_measures_a_plugins_probe_by_name(tmp_path, capsys) -> None:
         REGISTRY.pop("plugnorm", None)
 
 
+def test_a_broken_plugin_of_simulate_is_named_under_its_command(tmp_path, capsys) -> None:
+    """As for check and figures: one line, "twolayer simulate: error: ...", the file named."""
+    from twolayer.cli import main
+
+    f = tmp_path / "broken_plugin.py"
+    f.write_text("import no_such_module_here\n")
+    assert main(["simulate", "--plugin", str(f), "--d", "10"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("twolayer simulate: error: ") and len(err.splitlines()) == 1, err
+    assert "broken_plugin.py" in err and "no_such_module_here" in err
+
+
 # -- probes read the configuration they measure under ------------------------------------------
 
 def _config_probe(name: str):

@@ -123,8 +123,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         preload_plugins(argv)
-    except TwolayerError as e:
-        print(f"twolayer: error: {e}", file=sys.stderr)
+    except TwolayerError as e:  # (only a command's --plugin or entry points get here)
+        command = list(sys.argv[1:] if argv is None else argv)[0]
+        print(f"twolayer {command}: error: {e}", file=sys.stderr)
         return 2
     parser = build_parser()
     args = parser.parse_args(argv)
