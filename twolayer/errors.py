@@ -32,6 +32,25 @@ class ConfigError(TwolayerError, ValueError):
         return (ConfigError, (self.field, self.value, self.valid))
 
 
+class ExperimentConfigError(ConfigError):
+    """A :class:`ConfigError` raised while an experiment ran (e.g. an unknown probe name or an
+    invalid data field in the config the experiment builds): the setting is not a flag the user
+    gave, so the message names the experiment and the file:line that built the config."""
+
+    def __init__(self, field: str, value: object, valid: str, experiment: str, where: str):
+        self.field = field
+        self.value = value
+        self.valid = valid
+        self.experiment = experiment
+        self.where = where
+        TwolayerError.__init__(self, f"experiment {experiment!r} ({where}): its config's "
+                               f"{field} {value!r} is invalid: {valid}")
+
+    def __reduce__(self):  # picklable across processes (executors)
+        return (ExperimentConfigError,
+                (self.field, self.value, self.valid, self.experiment, self.where))
+
+
 class DivergenceError(TwolayerError, FloatingPointError):
     """A run produced NaN or inf during training."""
 

@@ -22,11 +22,13 @@ Paper modules in this package register on import (:data:`PAPERS`).
 from __future__ import annotations
 
 import ast
+import difflib
 import hashlib
 import importlib
 import os
 import sys
 import time
+import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -36,6 +38,7 @@ from typing import Any
 import torch
 
 from ..engine import Runtime
+from ..errors import ConfigError
 from ..record import FORMAT_VERSION, Record
 from ..store import RecordStore
 from ..timing import phase
@@ -256,7 +259,9 @@ class Runs:
         if name not in EXPERIMENTS:
             from ..errors import TwolayerError
 
-            raise TwolayerError(f"no experiment named {name!r}; known: "
+            close = difflib.get_close_matches(name, list(EXPERIMENTS), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise TwolayerError(f"no experiment named {name!r}{hint}; known: "
                                 + ", ".join(sorted(EXPERIMENTS)))
         result = None
         t0 = time.perf_counter()
@@ -275,7 +280,10 @@ class Runs:
         if result is None:
             exp = EXPERIMENTS[name]
             with phase("training"):
-                result = exp.run(self.quick, self.seeds, self.runtime)
+                try:
+                    result = exp.run(self.quick, self.seeds, self.runtime)
+                except ConfigError as e:
+                    raise _in_experiment(e, exp) from None
             took = time.perf_counter() - t0
             self.train_seconds[name] = took
             self.trained.append(name)
@@ -285,6 +293,25 @@ class Runs:
         self.seconds[name] = time.perf_counter() - t0
         self._cache[name] = result
         return result
+
+
+def _in_experiment(e: ConfigError, exp: Experiment) -> ConfigError:
+    """A ConfigError raised while ``exp`` ran, naming the experiment and where: the innermost
+    line of the experiment's own file in the traceback (the line that built the config or
+    called the training), else of its folder, unless it already names one."""
+    from ..errors import ExperimentConfigError
+
+    if isinstance(e, ExperimentConfigError):
+        return e
+    where = exp.source or exp.name
+    if exp.source:
+        own = Path(exp.source).resolve()
+        frames = [(f, Path(f.filename).resolve()) for f in traceback.extract_tb(e.__traceback__)]
+        hits = ([f for f, p in frames if p == own]
+                or [f for f, p in frames if p.is_relative_to(own.parent)])
+        if hits:
+            where = f"{hits[-1].filename}:{hits[-1].lineno}"
+    return ExperimentConfigError(e.field, e.value, e.valid, exp.name, where)
 
 
 # Paper modules register their experiments on import (one entry per paper).

@@ -1,0 +1,76 @@
+"""Typical plugin mistakes give one line that says what to fix and where (the experiment or
+figure, the plugin's file and line), exit status 2, no traceback and no figure index entry."""
+
+from __future__ import annotations
+
+import pytest
+
+from twolayer.claims import CLAIMS
+from twolayer.cli import main
+from twolayer.errors import ConfigError, TwolayerError
+from twolayer.experiments import EXPERIMENTS, Runs
+from twolayer.plots import FIGURES
+
+
+@pytest.fixture
+def paper(request):
+    name = "mist" + request.node.name.split("[")[0][-10:].replace("_", "")
+    yield name
+    for reg in (CLAIMS, EXPERIMENTS, FIGURES):
+        for k in [k for k in reg if k.startswith(name + ".") or k.startswith(name + "-")]:
+            reg.pop(k)
+
+
+def _line_of(path, text: str) -> int:
+    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if text in line)
+
+
+EXPERIMENT = '''
+from twolayer.api import Config, DataConfig, NetConfig, ProbeConfig, TrainConfig
+from twolayer.api import claim, experiment, outcome, simulate, stats
+
+
+@experiment("{paper}.runs")
+def runs_(quick, seeds, runtime):
+    cfg = Config(data=DataConfig(d=5, n=10, n_test=10), net=NetConfig(m=4),
+                 train=TrainConfig(steps=2),
+                 probe=ProbeConfig(probes=("errors", "{probe}")), seeds=2)
+    return simulate(cfg, runtime)  # the call that meets the config
+
+
+@claim("{paper}.c.final", "x", "Lemma 0", "[PAPER]")
+def final(runs):
+    err = runs.get("{paper}.runs")["errors/train_error"][:, -1]
+    m, ci = stats.mean_ci(err)
+    return outcome(stats.compare(ci, 1.0, "<="), m, "<= 1", ci, stats.used(err), "tiny")
+'''
+
+
+def test_an_unknown_probe_in_a_plugins_experiment_names_the_experiment_and_line(
+        tmp_path, paper, capsys) -> None:
+    """It used to read "--probes 'errrors' is invalid", a flag the user never gave, with no
+    experiment, file or line."""
+    f = tmp_path / "typo.py"
+    f.write_text(EXPERIMENT.format(paper=paper, probe="errrors"))
+    assert main(["check", str(f), "--quick", "--no-store", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    line = _line_of(f, "the call that meets the config")
+    assert f"experiment '{paper}.runs' ({f}:{line})" in err
+    assert "probes 'errrors' is invalid: known probes are" in err and "--probes" not in err
+
+
+def test_the_config_error_of_an_experiment_stays_a_picklable_config_error(paper) -> None:
+    from twolayer.errors import ExperimentConfigError
+
+    e = ExperimentConfigError("gamma", -1.0, "must be > 0", f"{paper}.runs", "x.py:3")
+    assert isinstance(e, ConfigError) and e.field == "gamma"
+    import pickle
+
+    again = pickle.loads(pickle.dumps(e))
+    assert str(again) == str(e) and again.where == "x.py:3"
+
+
+def test_an_unknown_experiment_name_suggests_the_closest() -> None:
+    with pytest.raises(TwolayerError, match=r"did you mean 'frei2023.regime'\?"):
+        Runs(quick=True).get("frei2023.regim")
