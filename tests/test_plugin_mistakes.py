@@ -3,6 +3,8 @@ figure, the plugin's file and line), exit status 2, no traceback and no figure i
 
 from __future__ import annotations
 
+import textwrap
+
 import pytest
 
 from twolayer.claims import CLAIMS
@@ -74,3 +76,35 @@ def test_the_config_error_of_an_experiment_stays_a_picklable_config_error(paper)
 def test_an_unknown_experiment_name_suggests_the_closest() -> None:
     with pytest.raises(TwolayerError, match=r"did you mean 'frei2023.regime'\?"):
         Runs(quick=True).get("frei2023.regim")
+
+
+FIGURE = '''
+from pathlib import Path
+
+from twolayer.api import figure
+
+
+@figure("{paper}-fig", "{paper}", "a figure", "none")
+def draw(out_dir, runs):
+    path = Path(out_dir) / "{paper}-fig.png"
+    {body}
+'''
+
+
+@pytest.mark.parametrize("body, says", [
+    ("return 1 / 0  # the bug", "raised ZeroDivisionError: division by zero"),
+    ("return None  # forgot the paths", "returned a NoneType, not a list of the paths it wrote"),
+])
+def test_a_plugins_figure_that_raises_or_returns_no_paths_is_one_line_exit_2(
+        tmp_path, paper, capsys, body, says) -> None:
+    """It used to print the whole traceback (exit status 1), or fail inside twolayer with a
+    TypeError on the None."""
+    f = tmp_path / "fig.py"
+    f.write_text(textwrap.dedent(FIGURE).format(paper=paper, body=body))
+    out = tmp_path / "out"
+    assert main(["figures", str(f), "--quick", "--no-store", "--quiet", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    where = f"{f}:{_line_of(f, body.split('  #')[1].strip())}" if "raised" in says else str(f)
+    assert f"figure '{paper}-fig' ({where}" in err and says in err
+    assert not (out / "index.json").exists()

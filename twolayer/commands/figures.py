@@ -215,6 +215,38 @@ def render_readme(entries: dict[str, Any], root: Path | None = None) -> str:
     return "\n".join(lines)
 
 
+def draw_figure(spec: Any, root: Path, runs: Any) -> list[Path]:
+    """``spec.draw(root, runs)``. A plugin's figure (code outside twolayer) that raises, or
+    returns something other than a list of paths, is a TwolayerError (one line naming the
+    figure and the plugin's file:line, exit status 2), not a traceback; twolayer's own errors
+    (a ConfigError, a failed write, a divergence) pass through as they are."""
+    import traceback
+
+    from ..errors import TwolayerError
+
+    code = getattr(spec.make, "__code__", None)
+    own = Path(code.co_filename).resolve() if code else None
+    package = Path(__file__).resolve().parents[1]
+    if own is None or own.is_relative_to(package):
+        return spec.draw(root, runs)
+    try:
+        paths = spec.draw(root, runs)
+    except TwolayerError:
+        raise
+    except Exception as e:  # noqa: BLE001 - a plugin's bug: reported with its file and line
+        frames = [f for f in traceback.extract_tb(e.__traceback__)
+                  if Path(f.filename).resolve().is_relative_to(own.parent)]
+        where = (f"{frames[-1].filename}:{frames[-1].lineno}" if frames
+                 else f"{own}:{code.co_firstlineno}")
+        raise TwolayerError(f"figure {spec.name!r} ({where}) raised {type(e).__name__}: "
+                            f"{e}") from None
+    if not isinstance(paths, (list, tuple)) or not all(
+            isinstance(p, (str, os.PathLike)) for p in paths):
+        raise TwolayerError(f"figure {spec.name!r} ({own}:{code.co_firstlineno}) returned a "
+                            f"{type(paths).__name__}, not a list of the paths it wrote")
+    return list(paths)
+
+
 def write_index(root: Path, entries: dict[str, Any]) -> None:
     from ..record import write_text_atomic
 
@@ -275,7 +307,7 @@ def run(args: argparse.Namespace) -> int:
         start = time.perf_counter()
         asked = len(runs.asked)
         with phase("plotting"):
-            paths = spec.draw(root, runs)
+            paths = draw_figure(spec, root, runs)
         seconds = time.perf_counter() - start
         for exp in dict.fromkeys(runs.asked[asked:]):  # its prefetched training counts too
             if exp in runs.prefetched and exp not in attributed:
