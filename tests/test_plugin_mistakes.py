@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import textwrap
 
+import numpy as np
 import pytest
 
+from twolayer.api import claim, outcome, stats
 from twolayer.claims import CLAIMS
 from twolayer.cli import main
 from twolayer.errors import ConfigError, TwolayerError
@@ -108,3 +110,18 @@ def test_a_plugins_figure_that_raises_or_returns_no_paths_is_one_line_exit_2(
     where = f"{f}:{_line_of(f, body.split('  #')[1].strip())}" if "raised" in says else str(f)
     assert f"figure '{paper}-fig' ({where}" in err and says in err
     assert not (out / "index.json").exists()
+
+
+def test_a_non_finite_threshold_is_an_error_that_says_so(paper) -> None:
+    """A NaN threshold used to give a silent inconclusive (no reason in the details)."""
+    from twolayer.claims.base import judge
+
+    @claim(f"{paper}.c.nan", "x", "Lemma 0")
+    def nan_threshold(runs):
+        v = np.array([1.0, 2.0, 3.0])
+        m, ci = stats.mean_ci(v)
+        return outcome(stats.compare(ci, float("nan"), ">="), m, ">= ?", ci, 3, "-",
+                       per_seed=v, threshold=float("nan"), direction=">=")
+
+    v = judge(CLAIMS[f"{paper}.c.nan"], Runs(quick=True))
+    assert v.verdict == "error" and "threshold must be a finite number, not nan" in v.detail

@@ -241,6 +241,8 @@ def outcome(
     its comparison undecidable."""
     if direction is not None and direction not in (">=", "<="):
         raise ValueError(f"direction must be '>=' or '<=', not {direction!r}")
+    if threshold is not None and not math.isfinite(float(threshold)):
+        raise ValueError(f"threshold must be a finite number, not {threshold!r}")
     ps = None if per_seed is None else tuple(float(x) for x in per_seed)
     comps = None
     if comparisons is not None:  # in the given order: the rule reads the outcomes by position
