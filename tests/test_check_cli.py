@@ -487,3 +487,19 @@ def test_all_with_a_selection_loads_and_checks_every_name(tmp_path, capsys):
         for reg in (CLAIMS, EXPERIMENTS):
             for k in [k for k in reg if k.startswith("allplug.")]:
                 reg.pop(k)
+
+
+def test_the_help_names_the_tables_columns_and_every_exit_status(capsys):
+    """The description used to promise a bound and a setting per row (the table has neither:
+    they are in --details) and to leave out exit status 2."""
+    from twolayer.commands.check import COLUMNS
+
+    with pytest.raises(SystemExit):
+        main(["check", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    row = text.split("print one row per claim:")[1].split(";")[0]
+    assert "bound" not in row and "setting" not in row
+    assert all(w in row for w in ("id", "verdict", "measured value", "95% CI", "seeds"))
+    assert len(COLUMNS) == 5
+    assert "--details adds each claim's predicted bound, setting and regime" in text
+    assert "2 on bad input" in text

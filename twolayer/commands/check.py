@@ -1,5 +1,6 @@
 """``twolayer check``: run the experiments the selected claims need and print one verdict per
-claim (id, verdict, measured value, predicted bound, 95% CI over seeds, setting).
+claim (id, verdict, measured value, 95% CI over seeds, seeds; with ``--details`` also the predicted
+bound, the setting and the regime).
 
 Exit status: 0 when every claim checked inside its theorem's regime holds, 1 otherwise (claims
 checked deliberately outside the regime are reported but do not count), 2 on bad input.
@@ -61,9 +62,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "check",
         help="check papers' claims and print a verdict per claim",
         description="Run (batched) the experiments the selected claims need and print one row per "
-        "claim: id, verdict (holds / fails / inconclusive), measured value, predicted bound, 95% "
-        "CI over seeds, setting. Exit status 0 when every claim checked inside its theorem's "
-        "regime holds, 1 otherwise.",
+        "claim: id, verdict (holds / fails / inconclusive / error), measured value, 95% CI over "
+        "seeds, seeds; --details adds each claim's predicted bound, setting and regime. Exit "
+        "status 0 when every claim checked inside its theorem's regime holds, 1 otherwise, 2 on "
+        "bad input (a plugin that does not load, an invalid setting).",
     )
     p.add_argument("select", nargs="*", metavar="PAPER_OR_CLAIM_OR_PLUGIN",
                    help="papers (e.g. frei2023), claim ids, or plugin paths (a .py file or a "
