@@ -178,6 +178,25 @@ def test_a_broken_plugin_exits_2_naming_file_and_line(tmp_path, capsys) -> None:
     assert len(err.splitlines()) == 1 and str(f) in err and ":3" in err
 
 
+def test_the_page_says_what_a_figures_readme_shows_and_that_it_is_true() -> None:
+    """The page used to leave out that a figure's docstring is what the figures README says it
+    shows (an undocumented figure read "(no description)")."""
+    from twolayer.api import figure
+    from twolayer.commands.figures import render_readme
+
+    page = " ".join(DOC.read_text().split())
+    assert "as what it shows, the figure function's docstring" in page
+    assert 'without one: "(no description)"' in page
+
+    @figure("noisypaper-doc", "noisypaper", "t", "r")
+    def documented(out_dir, runs):
+        """Clean test error against eta, one dot per seed."""
+
+    text = render_readme({})
+    section = text.split("## noisypaper-doc")[1].split("\n## ")[0]
+    assert "- Shows: Clean test error against eta, one dot per seed." in section
+
+
 @pytest.fixture(autouse=True)
 def _forget_plugins():
     from twolayer import config, plugins
