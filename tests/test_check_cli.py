@@ -427,9 +427,39 @@ def test_a_verdict_is_never_decided_on_the_seeds_left_after_a_nan():
     vacuous = c.verdict(outcome(HOLDS, 1.0, "b", None, 3, "d", comparisons=[(v, 0.5, ">=")],
                                 nan_vacuous=True))
     assert vacuous.verdict == HOLDS
-    clean = c.verdict(outcome(HOLDS, 1.0, "b", None, 3, "d", per_seed=v[:3], threshold=0.5,
-                              direction=">="))
+    clean = c.verdict(outcome(HOLDS, 1.0, "b", (0.8, 1.2), 3, "d", per_seed=v[:3],
+                              threshold=0.5, direction=">="))
     assert clean.verdict == HOLDS and "NaN" not in clean.detail
+
+
+@pytest.mark.parametrize("said", [HOLDS, FAILS])
+def test_a_verdict_is_never_taken_from_a_point_estimate(said):
+    """A check (a plugin's, say) that says holds or fails with neither a finite interval nor
+    the comparisons it decided from is reported inconclusive, saying why; an interval of two
+    finite numbers (a zero-width one included: an exact test's) or comparisons decide."""
+    c = Claim("p.c", "p", "s", "Lemma 1", lambda runs: None)
+    v = [1.0, 1.1, 0.9]
+    for ci in (None, (float("nan"), 1.2), (0.8, float("inf"))):
+        got = c.verdict(outcome(said, 1.0, ">= 0.5", ci, 3, "d=10", "x", per_seed=v,
+                                threshold=0.5, direction=">="))
+        assert got.verdict == INCONCLUSIVE, ci
+        assert got.detail.startswith("x; ") and "point estimate" in got.detail
+    for ci in ((0.8, 1.2), (0.0, 0.0)):
+        assert c.verdict(outcome(said, 1.0, "b", ci, 3, "d")).verdict == said
+    compared = c.verdict(outcome(said, 1.0, "b", None, 3, "d",
+                                 comparisons=[(v, 0.5 if said == HOLDS else 2.0, ">=")]))
+    assert compared.verdict == said and "point estimate" not in compared.detail
+    assert c.verdict(outcome(INCONCLUSIVE, None, "b", None, 0, "d")).verdict == INCONCLUSIVE
+
+
+def test_a_check_returning_a_malformed_interval_gets_the_verdict_error():
+    from twolayer.claims.base import ERROR, judge
+
+    for ci in (("a", "b"), (1.0,), 0.5):
+        c = Claim("p.c", "p", "s", "Lemma 1",
+                  lambda runs, ci=ci: outcome(HOLDS, 1.0, "b", ci, 3, "d"))
+        got = judge(c, Runs(quick=True))
+        assert got.verdict == ERROR and "interval" in got.detail, (ci, got.detail)
 
 
 @pytest.mark.parametrize("interval", ["mean", "median", "bootstrap"])

@@ -130,7 +130,9 @@ class Claim:
         """This claim's verdict from a check's outcome (``tier``: smoke or evidence). A holds or
         fails whose per-seed values (``per_seed``, or a comparison not marked ``nan_vacuous``)
         include a NaN becomes inconclusive: a lost seed may be the one on the other side, and
-        a verdict is never decided on the remaining seeds."""
+        a verdict is never decided on the remaining seeds. So does a holds or fails that carries
+        neither a finite interval (``ci``) nor the comparisons it was decided from: a verdict is
+        never taken from a point estimate."""
         result, detail = o.verdict, o.detail
         lost = _lost_values(o)
         if lost and result in (HOLDS, FAILS):
@@ -144,6 +146,11 @@ class Claim:
                 f"{o.dropped} non-finite value(s) were left out of the check's intervals (lost "
                 f"seeds, not declared vacuous): its {o.verdict} is not decided on the remaining "
                 "seeds, so it is inconclusive")
+        elif result in (HOLDS, FAILS) and not o.comparisons and not _finite_interval(o.ci):
+            result = INCONCLUSIVE
+            detail = (f"{detail}; " if detail else "") + (
+                f"the check said {o.verdict} with neither a finite confidence interval nor the "
+                "comparisons it decided from (a point estimate), so it is inconclusive")
         needed = None
         if result == INCONCLUSIVE and o.per_seed is not None and o.threshold is not None:
             needed = seeds_needed(o.per_seed, o.threshold)
@@ -204,6 +211,11 @@ def claim(
         return fn
 
     return deco
+
+
+def _finite_interval(ci: tuple[float, float] | None) -> bool:
+    """Whether ``ci`` is an interval of two finite numbers."""
+    return ci is not None and _number_pair(ci) and all(math.isfinite(float(x)) for x in ci)
 
 
 def outcome(
@@ -284,8 +296,19 @@ def judge_outcome(c: Claim, runs: Runs) -> tuple[Verdict, Outcome | None]:
                        tier), None
     if result.verdict not in (HOLDS, FAILS, INCONCLUSIVE, ERROR):
         return c.error(f"the check returned the unknown verdict {result.verdict!r}", tier), None
+    if result.ci is not None and not _number_pair(result.ci):
+        return c.error(f"the check returned the interval {result.ci!r}, not a pair of numbers "
+                       "(or None)", tier), None
     result = replace(result, dropped=dropped[0])
     return c.verdict(result, tier), result
+
+
+def _number_pair(ci: object) -> bool:
+    """Whether ``ci`` is a pair of numbers (finite or not)."""
+    try:
+        return len(ci) == 2 and all(isinstance(float(x), float) for x in ci)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
 
 
 def compare_setting(items: Sequence[tuple[bool, str]], reference: str,
