@@ -75,6 +75,63 @@ def test_the_config_error_of_an_experiment_stays_a_picklable_config_error(paper)
     assert str(again) == str(e) and again.where == "x.py:3"
 
 
+RESULT = '''
+from twolayer.api import Config, DataConfig, NetConfig, TrainConfig
+from twolayer.api import claim, experiment, outcome, simulate, stats
+
+
+@experiment("{paper}.runs")
+def runs_(quick, seeds, runtime):
+    cfg = Config(data=DataConfig(d=5, n=10, n_test=10), net=NetConfig(m=4),
+                 train=TrainConfig(steps=2), seeds=2)
+    rec = simulate(cfg, runtime)
+    {body}
+
+
+@claim("{paper}.c.final", "x", "Lemma 0", "[PAPER]")
+def final(runs):
+    err = runs.get("{paper}.runs")["errors/train_error"][:, -1]
+    m, ci = stats.mean_ci(err)
+    return outcome(stats.compare(ci, 1.0, "<="), m, "<= 1", ci, stats.used(err), "tiny")
+'''
+
+
+@pytest.mark.parametrize("body, says", [
+    ("return [rec]", "returned a list"),
+    ("rec  # forgot to return it", "returned None (no return statement?)"),
+    ("return {'a': rec, 'b': 3}", "returned a dict whose entry 'b' is a int"),
+    ("return {}", "returned an empty dict"),
+])
+def test_a_plugins_experiment_that_returns_no_records_stops_the_command(
+        tmp_path, paper, capsys, body, says) -> None:
+    """It used to be kept in memory unstored, and every claim reading it failed with an
+    unrelated message (list indices must be integers or slices, not str)."""
+    f = tmp_path / "result.py"
+    f.write_text(RESULT.format(paper=paper, body=body))
+    for store in (["--no-store"], ["--records", str(tmp_path / "store")]):
+        assert main(["check", str(f), "--quick", "--quiet", *store]) == 2
+        err = capsys.readouterr().err
+        assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+        assert f"experiment '{paper}.runs' ({f}) {says}, not a Record" in err, err
+
+
+def test_a_plugins_experiment_that_returns_a_record_is_checked(tmp_path, paper, capsys) -> None:
+    f = tmp_path / "good.py"
+    f.write_text(RESULT.format(paper=paper, body="return rec"))
+    assert main(["check", str(f), "--quick", "--quiet", "--no-store"]) == 0, \
+        capsys.readouterr().err
+
+
+def test_a_plugins_result_error_is_picklable(paper) -> None:
+    import pickle
+
+    from twolayer.errors import ExperimentResultError
+
+    e = ExperimentResultError(f"{paper}.runs", "x.py", "a list")
+    again = pickle.loads(pickle.dumps(e))
+    assert isinstance(again, ConfigError) and str(again) == str(e)
+
+
 def test_an_unknown_experiment_name_suggests_the_closest() -> None:
     with pytest.raises(TwolayerError, match=r"did you mean 'frei2023.regime'\?"):
         Runs(quick=True).get("frei2023.regim")

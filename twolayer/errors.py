@@ -51,6 +51,23 @@ class ExperimentConfigError(ConfigError):
                 (self.field, self.value, self.valid, self.experiment, self.where))
 
 
+class ExperimentResultError(ConfigError):
+    """A plugin's experiment returned something other than a Record or a dict of Records: a
+    mistake in the plugin that stops the command (exit status 2), naming the experiment and
+    its file."""
+
+    def __init__(self, experiment: str, where: str, what: str):
+        self.field, self.value = "experiment", experiment
+        self.valid = "must return a Record or a non-empty dict of str -> Record"
+        self.experiment, self.where, self.what = experiment, where, what
+        TwolayerError.__init__(self, f"experiment {experiment!r} ({where}) returned {what}, "
+                               "not a Record or a non-empty dict of str -> Record "
+                               "(docs/extending.md)")
+
+    def __reduce__(self):  # picklable across processes (executors)
+        return (ExperimentResultError, (self.experiment, self.where, self.what))
+
+
 class DivergenceError(TwolayerError, FloatingPointError):
     """A run produced NaN or inf during training."""
 

@@ -284,6 +284,10 @@ class Runs:
                     result = exp.run(self.quick, self.seeds, self.runtime)
                 except ConfigError as e:
                     raise _in_experiment(e, exp) from None
+            if not storable(result) and _outside_the_package(exp):
+                from ..errors import ExperimentResultError
+
+                raise ExperimentResultError(name, exp.source, _what(result))
             took = time.perf_counter() - t0
             self.train_seconds[name] = took
             self.trained.append(name)
@@ -293,6 +297,25 @@ class Runs:
         self.seconds[name] = time.perf_counter() - t0
         self._cache[name] = result
         return result
+
+
+def _outside_the_package(exp: Experiment) -> bool:
+    """Whether ``exp`` is a plugin's (defined in a file outside the twolayer package)."""
+    if not exp.source:
+        return False
+    package = Path(__file__).resolve().parent.parent
+    return not Path(exp.source).resolve().is_relative_to(package)
+
+
+def _what(result: Any) -> str:
+    """How to name an experiment's result that is not a Record or a dict of Records."""
+    if isinstance(result, dict) and result:
+        bad = next((k, v) for k, v in result.items()
+                   if not (isinstance(k, str) and isinstance(v, Record)))
+        return f"a dict whose entry {bad[0]!r} is a {type(bad[1]).__name__}"
+    if isinstance(result, dict):
+        return "an empty dict"
+    return "None (no return statement?)" if result is None else f"a {type(result).__name__}"
 
 
 def _in_experiment(e: ConfigError, exp: Experiment) -> ConfigError:
