@@ -180,7 +180,7 @@ def test_table_fits_120_columns_and_marks_values_outside_the_ci():
 
 def test_table_says_why_a_check_errored_in_one_line_each():
     from twolayer.claims.base import ERROR
-    from twolayer.commands.check import render_table
+    from twolayer.commands.check import ERRORS_CUT_NOTE, render_table
 
     reason = "ValueError: the record has no key 'final/margins'\n  (a stale store?) " + "y" * 300
     table = render_table([verdict(id="p.ok"),
@@ -192,6 +192,10 @@ def test_table_says_why_a_check_errored_in_one_line_each():
     assert len(why[0]) <= 120 and why[0].endswith("…")  # one line, cut to the table's width
     assert not any(ln.startswith("error in p.ok") for ln in lines)
     assert "error in" not in render_table([verdict()])
+    assert lines[-1] == ERRORS_CUT_NOTE  # where the whole text is
+    short = render_table([verdict(id="p.broken", verdict=ERROR, measured=None, ci=None,
+                                  detail="ValueError: short")])
+    assert "error in p.broken: ValueError: short" in short and ERRORS_CUT_NOTE not in short
 
 
 def test_report_write_failure_prints_the_table_first_then_one_line_exit_1(

@@ -192,10 +192,14 @@ def outside_ci(v: Verdict) -> bool:
     return not (lo - tol <= v.measured <= hi + tol)
 
 
+ERRORS_CUT_NOTE = "(error lines cut at … are whole in --details and --json)"
+
+
 def render_table(verdicts: Sequence[Verdict]) -> str:
     """Plain-text table, at most :data:`TABLE_WIDTH` columns: id, verdict, measured, CI, seeds
     (long cells cut with …). A measured value outside its CI is marked † with a footnote; each
-    check that raised (verdict ``error``) gets a line below with its reason."""
+    check that raised (verdict ``error``) gets a line below with its reason (cut to the width,
+    then a note says where the whole text is)."""
     rows = [tuple(h for h, _ in COLUMNS)]
     marked = False
     for v in verdicts:
@@ -212,10 +216,15 @@ def render_table(verdicts: Sequence[Verdict]) -> str:
         out.append("  ".join(cells + [clip(r[4], widths[4]).rjust(widths[4])]).rstrip())
     if marked:
         out.append(OUTSIDE_NOTE)
+    cut = False
     for v in verdicts:  # why a check could not be judged (the whole text: --details, --json)
         if v.verdict == ERROR:
             why = " ".join((v.detail or "no reason given").split())
-            out.append(clip(f"error in {v.id}: {why}", TABLE_WIDTH))
+            line = f"error in {v.id}: {why}"
+            cut |= len(line) > TABLE_WIDTH
+            out.append(clip(line, TABLE_WIDTH))
+    if cut:
+        out.append(ERRORS_CUT_NOTE)
     return "\n".join(out)
 
 
