@@ -18,11 +18,19 @@ from twolayer.plots import FIGURES
 
 @pytest.fixture
 def paper(request):
+    """A paper name of the test's own; afterwards its registrations and the plugin files the
+    test loaded are forgotten (worker processes of later tests reload every loaded plugin, and
+    the cases of one test register the same names from different files)."""
+    from twolayer import plugins
+
     name = "mist" + request.node.name.split("[")[0][-10:].replace("_", "")
+    loaded = set(plugins._LOADED)
     yield name
     for reg in (CLAIMS, EXPERIMENTS, FIGURES):
         for k in [k for k in reg if k.startswith(name + ".") or k.startswith(name + "-")]:
             reg.pop(k)
+    for key in set(plugins._LOADED) - loaded:
+        plugins._LOADED.pop(key)
 
 
 def _line_of(path, text: str) -> int:
