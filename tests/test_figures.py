@@ -96,6 +96,13 @@ def test_readme_keeps_entries_of_figures_not_rerun() -> None:
     text = render_readme(entries)
     assert "12 s on cpu" in text and "full settings" in text
     assert "never in this directory (`twolayer figures --only frei2023-fig2`)" in text
+    assert f"This folder holds 1 of the {len(FIGURES)} registered figures" in text
+
+
+def test_readme_of_a_folder_with_every_figure_has_no_partial_note() -> None:
+    entries = {name: {"files": [f"{name}.png"], "seconds": 1.0, "quick": False, "device": "cpu",
+                      "date": "2024-01-01 00:00 UTC"} for name in FIGURES}
+    assert "This folder holds" not in render_readme(entries)
 
 
 def test_unknown_only_exits_2_naming_valid_figures(tmp_path: Path, capsys) -> None:
