@@ -41,6 +41,22 @@ def fake_capture(monkeypatch):
     return calls
 
 
+@pytest.fixture
+def failing_capture(monkeypatch):
+    """Capture on the CPU that runs the warm-up call, then fails to record (every time)."""
+    calls = {"captures": 0}
+
+    def capture(body, device):
+        calls["captures"] += 1
+        body()
+        raise graphed.CaptureFailed("RuntimeError: operation not permitted when capturing")
+
+    monkeypatch.setattr(graphed, "supported", lambda device: True)
+    monkeypatch.setattr(graphed, "capture", capture)
+    monkeypatch.setattr(graphed, "MIN_STEPS", 5)
+    return calls
+
+
 def _setup(noise: float = 0.1, R: int = 3, train_a: bool = False):
     cfg = Config(data=DataConfig(d=8, n=40, n_test=20, noise=noise),
                  net=NetConfig(m=6, train_second_layer=train_a), seeds=R)
@@ -151,17 +167,8 @@ def test_records_say_whether_steps_were_graphed_and_stored_runs_are_shared():
             assert environment(torch.device("cpu"))["step_graph"] is None  # never on a CPU
 
 
-def test_a_step_that_cannot_be_recorded_is_taken_and_the_rest_run_eagerly(monkeypatch):
-    calls = {"captures": 0}
-
-    def capture(body, device):  # the warm-up runs, the recording fails
-        calls["captures"] += 1
-        body()
-        raise graphed.CaptureFailed("RuntimeError: operation not permitted when capturing")
-
-    monkeypatch.setattr(graphed, "supported", lambda device: True)
-    monkeypatch.setattr(graphed, "capture", capture)
-    monkeypatch.setattr(graphed, "MIN_STEPS", 5)
+def test_a_step_that_cannot_be_recorded_is_taken_and_the_rest_run_eagerly(failing_capture):
+    calls = failing_capture  # the warm-up runs, the recording fails
     cfg, data, params = _setup()
     times = [0, 3, 20]
     eager = _train(params, data, cfg, 20, times, PROBES, graph=False)
@@ -238,17 +245,9 @@ def test_a_run_diverging_at_a_graphed_probe_time_names_the_eager_step(fake_captu
     assert found[0] == found[1] and found[0][1] > 1
 
 
-def test_a_probe_time_that_cannot_be_recorded_is_probed_eagerly_from_then_on(monkeypatch):
-    calls = {"captures": 0}
-
-    def capture(body, device):  # every recording fails after the warm-up
-        calls["captures"] += 1
-        body()
-        raise graphed.CaptureFailed("RuntimeError: not permitted when capturing (test)")
-
-    monkeypatch.setattr(graphed, "supported", lambda device: True)
-    monkeypatch.setattr(graphed, "capture", capture)
-    monkeypatch.setattr(graphed, "MIN_STEPS", 5)
+def test_a_probe_time_that_cannot_be_recorded_is_probed_eagerly_from_then_on(
+        failing_capture):
+    calls = failing_capture  # every recording fails after the warm-up
     cfg, data, params = _setup(noise=0.2)
     times = [0, 3, 4, 11, 20]
     eager = _train_pg(params, data, cfg, 20, times, PROBES, probe_graph=False)

@@ -33,6 +33,7 @@ own before its first use on a device.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -127,17 +128,28 @@ def forward_usable(x: torch.Tensor, W: torch.Tensor) -> bool:
     """Whether :func:`forward_relu_readout_mask` takes this block: float32 tensors on a GPU
     whose device passed :func:`self_test` (or under the interpreter), x and W contiguous along
     d, and d at most 128 (one tile of the inner dimension)."""
-    return (x.dtype == torch.float32 and W.dtype == torch.float32
-            and (x.device.type == "cuda" or interpreted()) and x.stride(-1) == 1
+    return (x.dtype == torch.float32 and W.dtype == torch.float32 and x.stride(-1) == 1
             and W.stride(-1) == 1 and x.shape[-1] <= 128 and _load_forward() is not None
-            and (x.device.type != "cuda" or forward_self_test(x.device) is None))
+            and _runs_on(x.device, forward_self_test))
+
+
+def _runs_on(device: torch.device, test: Callable[[torch.device], str | None]) -> bool:
+    """Whether a kernel runs on ``device``: a CUDA device where its self ``test`` passed, or
+    any device under Triton's interpreter."""
+    return test(device) is None if device.type == "cuda" else interpreted()
+
+
+def _after_the_pass(device: torch.device, own: Callable[[str], str | None]) -> str | None:
+    """The pass's :func:`self_test` on ``device``, then (where it passed) an opt-in kernel's
+    ``own`` test, cached per device key."""
+    why = self_test(device)
+    return why if why is not None else own(_device_key(device))
 
 
 def forward_self_test(device: torch.device) -> str | None:
     """As :func:`self_test`, for :func:`forward_relu_readout_mask` on a small block against the
     eager ops (f to float rounding, the mask but for entries whose H is within rounding of 0)."""
-    why = self_test(device)
-    return why if why is not None else _forward_self_test(_device_key(device))
+    return _after_the_pass(device, _forward_self_test)
 
 
 @lru_cache(maxsize=16)
@@ -246,18 +258,16 @@ def backward_usable(x: torch.Tensor, G: torch.Tensor) -> bool:
     """Whether :func:`backward_gemm` takes this block: float32 x and G on a GPU whose device
     passed :func:`backward_self_test` (or under the interpreter), x contiguous along d, G along
     m, and d at most 128."""
-    return (x.dtype == torch.float32 and G.dtype == torch.float32
-            and (x.device.type == "cuda" or interpreted()) and G.stride(-1) == 1
+    return (x.dtype == torch.float32 and G.dtype == torch.float32 and G.stride(-1) == 1
             and x.stride(-1) == 1 and x.shape[-1] <= 128 and _load_backward() is not None
-            and (x.device.type != "cuda" or backward_self_test(x.device) is None))
+            and _runs_on(x.device, backward_self_test))
 
 
 def backward_self_test(device: torch.device) -> str | None:
     """As :func:`self_test`, for :func:`backward_gemm` on a small block (a 0/1 mask of bytes
     and of floats, with and without a bias row, written and accumulated) against the eager
     GEMM, to float rounding."""
-    why = self_test(device)
-    return why if why is not None else _backward_self_test(_device_key(device))
+    return _after_the_pass(device, _backward_self_test)
 
 
 @lru_cache(maxsize=16)
@@ -330,8 +340,7 @@ def forward_enabled(device: torch.device) -> bool:
     with the pass :func:`enabled` and the forward's self test passed there)."""
     from .plan import tuning
 
-    return (tuning().fused_gpu_forward and enabled(device) and device.type == "cuda"
-            and forward_self_test(device) is None)
+    return _opt_in_enabled(tuning().fused_gpu_forward, device, forward_self_test)
 
 
 def backward_enabled(device: torch.device) -> bool:
@@ -340,8 +349,14 @@ def backward_enabled(device: torch.device) -> bool:
     passed there)."""
     from .plan import tuning
 
-    return (tuning().fused_gpu_backward and enabled(device) and device.type == "cuda"
-            and backward_self_test(device) is None)
+    return _opt_in_enabled(tuning().fused_gpu_backward, device, backward_self_test)
+
+
+def _opt_in_enabled(on: bool, device: torch.device,
+                    test: Callable[[torch.device], str | None]) -> bool:
+    """An opt-in kernel switched ``on``, with the pass :func:`enabled` on the CUDA ``device``
+    and the kernel's own self ``test`` passed there: what records and store keys say."""
+    return on and device.type == "cuda" and enabled(device) and test(device) is None
 
 
 def status(device: torch.device | None = None) -> str:
