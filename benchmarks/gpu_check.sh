@@ -9,7 +9,7 @@
 # Budget: on an H200 (2026-12-04, second run) the whole script took 397 s: steps 1-6 about 280 s
 # (step 5, the full plan, 80 s), step 7 the rest of the suite in 119 s with 8 workers of 2
 # threads each (the issue's budget for steps 1-6 is 6 minutes; step 2's step variants add about
-# 30 s since). Run from the repository root:
+# 30 s since, its kernel blocks at most 120 s, about 70 s expected). Run from the repository root:
 #
 #     benchmarks/gpu_check.sh [OUT]                  # OUT: where the JSON results go
 #     GPU_CHECK_DEVICE=cpu benchmarks/gpu_check.sh   # a dry run of every step on the CPU,
@@ -20,8 +20,12 @@
 # (n = 1000, d = 50, m = 400) at R = 64, 1024, 4096 with and without probes, as effective TFLOP/s
 # next to the GPU's float32 GEMM rate, probe overhead and peak memory (twolayer/bench/gpu.py),
 # then the step with the fused Triton pass against the eager ops (benchmarks/gpu_fused.py;
-# needs triton, else it says so), and the step's variants (eager, fused, CUDA graph, both) at
-# R = 64 and 1024 and on make bench's reference workload (benchmarks/gpu_steps.py);
+# needs triton, else it says so), the opt-in Triton GEMM kernels' launch configurations, each
+# checked against a float64 oracle and timed (benchmarks/gpu_blocks.py; its search stops starting
+# new ones after 60 s, the step after GPU_CHECK_BLOCKS_TIMEOUT s, default 120), and the step's
+# variants (eager, fused, CUDA graph, both, the opt-ins, and both GEMM kernels with the fastest
+# launch configurations just found) at R = 64 and 1024 and on make bench's reference workload
+# (benchmarks/gpu_steps.py);
 # 3. twolayer check frei2023 --quick; 4. twolayer bench --quick; 5. twolayer check --all (full
 # plan, a new empty record store, as a first check on a machine: on a GPU its experiments train
 # in worker processes sharing the device, then the claims are judged) under a time limit
@@ -41,8 +45,9 @@ OUT=${1:-${OUT:-gpu-check}}
 PY=${PYTHON:-$(command -v python || command -v python3)}
 mkdir -p "$OUT"
 # results of an earlier run in the same OUT must not be read as this run's
-rm -f "$OUT"/gpu.json "$OUT"/fused.json "$OUT"/steps.json "$OUT"/bench.json "$OUT"/check_all.json "$OUT"/check_all.timings.json \
-    "$OUT"/check_all.stopped_at "$OUT"/check_dry.stopped_at "$OUT"/suite.stopped_at
+rm -f "$OUT"/gpu.json "$OUT"/fused.json "$OUT"/blocks.json "$OUT"/steps.json "$OUT"/bench.json "$OUT"/check_all.json "$OUT"/check_all.timings.json \
+    "$OUT"/check_all.stopped_at "$OUT"/check_dry.stopped_at "$OUT"/suite.stopped_at \
+    "$OUT"/blocks.stopped_at
 QUICK=()
 ALL=(--all)  # step 5: the full plan; the CPU dry run checks the step with one quick paper
 STOPPED=check_all.stopped_at  # (a dry run's stop must not read as the full plan's)
@@ -96,8 +101,11 @@ step "demo + reference step" "$PY" -m twolayer.bench.gpu --device "$DEV" "${QUIC
     --max-seconds 40 --out "$OUT/gpu.json"
 step "fused pass" "$PY" benchmarks/gpu_fused.py --device "$DEV" "${QUICK[@]}" \
     --out "$OUT/fused.json"
+step --limit "${GPU_CHECK_BLOCKS_TIMEOUT:-120}" "$OUT/blocks.stopped_at" \
+    "kernel blocks" "$PY" benchmarks/gpu_blocks.py --device "$DEV" "${QUICK[@]}" \
+    --max-seconds 60 --out "$OUT/blocks.json"
 step "step variants" "$PY" benchmarks/gpu_steps.py --device "$DEV" "${QUICK[@]}" \
-    --out "$OUT/steps.json"
+    --blocks "$OUT/blocks.json" --out "$OUT/steps.json"
 step --verdicts "check frei2023" "$PY" -m twolayer check frei2023 --quick --device "$DEV" --no-store
 step "bench" "$PY" -m twolayer bench --quick --device "$DEV" --out "$OUT/bench.json"
 step --verdicts --stdout "$OUT/check_all.json" \

@@ -1,6 +1,7 @@
 """The GPU step's variants against the eager step: time and agreement, in one run.
 
-    python benchmarks/gpu_steps.py [--device cuda] [--quick] [--rounds 3] [--out FILE.json]
+    python benchmarks/gpu_steps.py [--device cuda] [--quick] [--rounds 3] [--blocks FILE.json]
+                                   [--out FILE.json]
 
 Variants (net.use_tuning): ``eager`` (PyTorch ops, one launch each), ``fused`` (relu, readout
 and mask as one Triton pass, ``fused_gpu``), ``graph`` (each plain step replayed from a CUDA
@@ -10,7 +11,10 @@ the Triton pass too, ``fused_gpu_forward``; opt-in until measured), ``graph+fuse
 (the backward GEMM as a Triton kernel, ``fused_gpu_backward``; opt-in until measured),
 ``graph+fused fwd+bwd`` (both; the mask then one byte per entry) and, on the workload only,
 ``graph+fused+probe graph`` (each probe time's gradient and default probes replayed from a
-graph too, ``probe_graph``; opt-in until measured).
+graph too, ``probe_graph``; opt-in until measured). With ``--blocks FILE`` (the JSON of
+``benchmarks/gpu_blocks.py``, which times the two opt-in kernels' launch configurations), also
+``graph+fused fwd+bwd, swept blocks``: both kernels with the fastest configurations found there
+(``best``) instead of their defaults.
 For the reference step (n = 1000, d = 50, m = 400; --quick: tiny) it prints, per variant:
 
 1. the plain step at R = 64 and R = 1024 (medians of ``--rounds`` alternating rounds of the
@@ -29,6 +33,7 @@ on the H200 on 2026-12-04, eager; this script there: 0.35 and 50.8-51.4x with gr
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import statistics
 import sys
@@ -60,6 +65,8 @@ VARIANTS = {"eager": {"fused_gpu": False, "cuda_graph": False},
             # and the probe times captured too (opt-in): the workload only (it has probes)
             "graph+fused+probe graph": {"fused_gpu": True, "cuda_graph": True,
                                         "probe_graph": True}}
+SWEPT = "graph+fused fwd+bwd, swept blocks"  # with --blocks: gpu_blocks.py's best tiles
+SWEPT_BLOCKS: dict[str, gpu_kernels.Blocks] = {}  # "forward", "backward": set by --blocks
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -75,6 +82,34 @@ def runnable(device: torch.device) -> dict[str, str | None]:
     return {"eager": None, "fused": fused, "graph": graph, "graph+fused": graph or fused,
             "graph+fused forward": graph or fwd, "graph+fused backward": graph or bwd,
             "graph+fused fwd+bwd": graph or fwd or bwd, "graph+fused+probe graph": graph or fused}
+
+
+@contextlib.contextmanager
+def use_variant(v: str):  # noqa: ANN201 - a context manager
+    """The variant's tuning (and, for :data:`SWEPT`, the kernels' swept launch
+    configurations) while the block runs."""
+    tuning = VARIANTS["graph+fused fwd+bwd" if v == SWEPT else v]
+    saved = gpu_kernels.FWD_BLOCKS, gpu_kernels.BWD_BLOCKS
+    try:
+        if v == SWEPT:
+            gpu_kernels.FWD_BLOCKS = SWEPT_BLOCKS["forward"]
+            gpu_kernels.BWD_BLOCKS = SWEPT_BLOCKS["backward"]
+        with net.use_tuning(**tuning, fused_cpu=False):
+            yield
+    finally:
+        gpu_kernels.FWD_BLOCKS, gpu_kernels.BWD_BLOCKS = saved
+
+
+def swept_blocks(path: str) -> dict[str, gpu_kernels.Blocks] | str:
+    """The fastest correct launch configurations in gpu_blocks.py's JSON at ``path``, or why
+    there are none."""
+    try:
+        found = json.loads(Path(path).read_text())
+        if found.get("not_run"):
+            return f"no swept blocks in {path} (gpu_blocks.py: {found['not_run']})"
+        return {k: gpu_kernels.Blocks(**found["best"][k]) for k in ("forward", "backward")}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
+        return f"no swept blocks in {path} ({type(e).__name__}: {e})"
 
 
 def _problem(device: torch.device, R: int, n: int, d: int, m: int) -> tuple[Any, Any, Runtime]:
@@ -100,11 +135,11 @@ def _plain(device: torch.device, variants: list[str], R: int, n: int, d: int, m:
     seconds: dict[str, list[float]] = {v: [] for v in variants}
     final: dict[str, torch.Tensor] = {}
     for v in variants:  # warm up (and compile the Triton kernel)
-        with net.use_tuning(**VARIANTS[v], fused_cpu=False):
+        with use_variant(v):
             train(params, data, TrainConfig(steps=3), [0, 3], (), rt)
     for _ in range(rounds):
         for v in variants:
-            with net.use_tuning(**VARIANTS[v], fused_cpu=False):
+            with use_variant(v):
                 wall, res = _timed(device, train, params, data, TrainConfig(steps=steps),
                                    [0, steps], (), rt)
             seconds[v].append(wall / steps)
@@ -128,11 +163,11 @@ def workload(device: torch.device, variants: list[str], R: int, n: int, d: int, 
     times = probe_times(steps)
     seconds: dict[str, list[float]] = {v: [] for v in variants}
     for v in variants:
-        with net.use_tuning(**VARIANTS[v], fused_cpu=False):
+        with use_variant(v):
             train(params, data, TrainConfig(steps=3), [0, 1, 3], PROBES, rt)
     for _ in range(rounds):
         for v in variants:
-            with net.use_tuning(**VARIANTS[v], fused_cpu=False):
+            with use_variant(v):
                 wall, _ = _timed(device, train, params, data, TrainConfig(steps=steps), times,
                                  PROBES, rt)
             seconds[v].append(wall)
@@ -160,6 +195,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--device", default="cuda")
     ap.add_argument("--quick", action="store_true", help="tiny sizes (a dry run)")
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--blocks", help="gpu_blocks.py's JSON: also time both opt-in kernels with "
+                    "the launch configurations it found fastest")
     ap.add_argument("--out", help="also write the results as JSON here")
     args = ap.parse_args(argv)
     if args.rounds < 1:
@@ -167,16 +204,24 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     dev = torch.device(args.device)
     why = runnable(dev)
+    if args.blocks:
+        found = swept_blocks(args.blocks)
+        if isinstance(found, str):
+            why[SWEPT] = found
+        else:
+            SWEPT_BLOCKS.update(found)
+            why[SWEPT] = why["graph+fused fwd+bwd"]
     variants = [v for v, w in why.items() if w is None]
     rate = gemm_rate(dev, 1024 if args.quick else 8192, 0.5 if args.quick else 2.0)
     res: dict[str, Any] = {"device": str(dev), "torch": torch.__version__,
                            "gpu_kernels": gpu_kernels.status(), "gemm_tflops": rate,
+                           "swept_blocks": {k: vars(b) for k, b in SWEPT_BLOCKS.items()},
                            "not_run": {v: w for v, w in why.items() if w is not None}}
     name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else dev.type
     print(f"{name}, torch {torch.__version__}, float32 GEMM {rate:.1f} TFLOP/s")
     for v, w in res["not_run"].items():
         print(f"  {v}: not run ({w})")
-    plain_variants = [v for v in variants if not VARIANTS[v].get("probe_graph")]
+    plain_variants = [v for v in variants if v == SWEPT or not VARIANTS[v].get("probe_graph")]
     sizes = ([(2, 40, 8, 16, 5), (4, 40, 8, 16, 5)] if args.quick
              else [(64, 1000, 50, 400, 200), (1024, 1000, 50, 400, 50)])
     rounds = 1 if args.quick else args.rounds
@@ -187,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"plain step, R = {R} ({steps} steps, medians of {rounds} rounds):")
         for v in plain_variants:
             x = r[v]
-            print(f"  {v:20s} {1e3 * x['s_per_step']:8.3f} ms/step  {x['tflops'] / rate:5.2f} "
+            print(f"  {v:34s} {1e3 * x['s_per_step']:8.3f} ms/step  {x['tflops'] / rate:5.2f} "
                   f"of GEMM  {r['eager']['s_per_step'] / x['s_per_step']:5.2f}x eager   W vs "
                   f"eager per run: median {x['run_rel_diff_W_median']:.1e}, max "
                   f"{x['run_rel_diff_W_max']:.1e}, same bits: {x['same_bits_as_eager']}",
@@ -199,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{w['probe_times']} times; published 2-core CPU: {w['published_cpu_seconds']} s):")
     for v in variants:
         ratio = w[v]["cpu_over_this"]
-        print(f"  {v:24s} {w[v]['seconds']:8.3f} s" + (f"  {ratio:6.1f}x the CPU" if ratio
+        print(f"  {v:34s} {w[v]['seconds']:8.3f} s" + (f"  {ratio:6.1f}x the CPU" if ratio
                                                           else ""), flush=True)
     if args.quick:
         print("--quick: tiny sizes, a dry run; not the reference workload")

@@ -60,7 +60,8 @@ def test_the_script_names_every_step():
     text = (Path(__file__).resolve().parents[1] / "benchmarks" / "gpu_check.sh").read_text()
     for part in ('-m "cuda and not slow"', "twolayer.bench.gpu", "check frei2023 --quick",
                  "bench --quick", "GPU_CHECK_DEVICE", '-m "not slow and not cuda"',
-                 "benchmarks/gpu_fused.py", "benchmarks/gpu_steps.py"):
+                 "benchmarks/gpu_fused.py", "benchmarks/gpu_steps.py", "benchmarks/gpu_blocks.py",
+                 "--blocks"):
         assert part in text, part
 
 

@@ -96,6 +96,7 @@ import torch
 from twolayer.net import gpu_kernels as gk
 
 dev = DEVICE
+BLOCKS = (None, gk.Blocks(16, 32, 8, 2), gk.Blocks(128, 128, 4, 3))  # tiles, warps, stages
 torch.manual_seed(0)
 for bias in (False, True):
     # r, c, m, d: not multiples of the tiles; x a view into a larger buffer (a block's rows)
@@ -111,18 +112,19 @@ for bias in (False, True):
         if bias:
             H = H + b.double().unsqueeze(1)
         want_f = (H.relu() * a.double()[:, None, :]).sum(-1)
-        h = torch.full((r, c, m), 7.0, device=dev)
-        out = torch.zeros(r, c + 1, device=dev)  # f a strided view
-        gk.forward_relu_readout_mask(x, W, b, a, h, out[:, 1:])
-        sure = (H.abs() > 1e-4) | H.isnan()  # the mask, but where H is within rounding of 0
-        assert torch.equal(h[sure], (H > 0).float()[sure]), (bias, r, c, m, d)
-        assert set(h.unique().tolist()) <= {0.0, 1.0}
-        got = out[:, 1:].double()
-        if r == 2:
-            assert torch.isnan(got[1, 3]), "a NaN input must stay NaN in f"
-        ok = torch.isclose(got, want_f, rtol=1e-4, atol=1e-4) | (got.isnan() & want_f.isnan())
-        assert ok.all(), (bias, r, c, m, d, (got - want_f).abs().nan_to_num(0).max())
-        assert torch.equal(out[:, 0], torch.zeros_like(out[:, 0]))  # nothing outside f
+        for blocks in BLOCKS:  # the default launch configuration and others
+            h = torch.full((r, c, m), 7.0, device=dev)
+            out = torch.zeros(r, c + 1, device=dev)  # f a strided view
+            gk.forward_relu_readout_mask(x, W, b, a, h, out[:, 1:], blocks)
+            sure = (H.abs() > 1e-4) | H.isnan()  # the mask, but where H is within rounding of 0
+            assert torch.equal(h[sure], (H > 0).float()[sure]), (bias, r, c, m, d, blocks)
+            assert set(h.unique().tolist()) <= {0.0, 1.0}
+            got = out[:, 1:].double()
+            if r == 2:
+                assert torch.isnan(got[1, 3]), "a NaN input must stay NaN in f"
+            ok = torch.isclose(got, want_f, rtol=1e-4, atol=1e-4) | (got.isnan() & want_f.isnan())
+            assert ok.all(), (bias, r, c, m, d, blocks, (got - want_f).abs().nan_to_num(0).max())
+            assert torch.equal(out[:, 0], torch.zeros_like(out[:, 0]))  # nothing outside f
 print("fwd ok")
 """
 
@@ -164,6 +166,7 @@ import torch
 from twolayer.net import gpu_kernels as gk
 
 dev = DEVICE
+BLOCKS = (None, gk.Blocks(16, 32, 8, 2), gk.Blocks(128, 128, 4, 3))  # tiles, warps, stages
 torch.manual_seed(0)
 for bias in (False, True):
     # r, n, d, m: not multiples of the tiles; x and c views into larger buffers (a block's rows)
@@ -175,16 +178,17 @@ for bias in (False, True):
         M = torch.randn(r, n, m, device=dev) > 0
         rhs = torch.cat([x.double() * c.double()[..., None], c.double()[..., None]], -1)
         want = torch.bmm(rhs.transpose(1, 2), M.double())[:, : d + bias]
-        for mk in (M.to(torch.uint8), M.float(), M.float().expand(r, n, m)):
+        masks = (M.to(torch.uint8), M.float(), M.float().expand(r, n, m))
+        for mk, blocks in [(mk, None) for mk in masks] + [(masks[0], b) for b in BLOCKS[1:]]:
             G = torch.full((r, d + bias, m + 2), 5.0, device=dev)[..., 1 : m + 1]
-            gk.backward_gemm(x, c, mk, G, first=True)
+            gk.backward_gemm(x, c, mk, G, first=True, blocks=blocks)
             for k, scale in ((0, 1), (1, 2)):
                 if k:
-                    gk.backward_gemm(x, c, mk, G, first=False)  # accumulated
+                    gk.backward_gemm(x, c, mk, G, first=False, blocks=blocks)  # accumulated
                 got = G.double()
                 ok = torch.isclose(got, scale * want, rtol=1e-4, atol=1e-4)
                 ok |= got.isnan() & want.isnan()
-                assert ok.all(), (bias, r, n, d, m, mk.dtype, k)
+                assert ok.all(), (bias, r, n, d, m, mk.dtype, k, blocks)
             if r == 2:
                 assert G[1].isnan().any() and not G[0].isnan().any()
 print("bwd ok")

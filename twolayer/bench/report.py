@@ -567,7 +567,13 @@ samples in a fixed order (no atomics: the same bits on every run), and, with the
 reads the mask as one byte per entry, which the forward writes instead of four (at R = 1024: 0.4
 instead of 1.6 GB written and read again, an estimate). Checked in the interpreter against a
 float64 GEMM and eager training; timed by the next GPU run (variants `graph+fused backward` and
-`graph+fused fwd+bwd`).
+`graph+fused fwd+bwd`). Both kernels' tiles were chosen without a GPU, and a Triton GEMM's speed
+hangs on them: the next run first times a grid of launch configurations of each (tiles of
+samples and neurons, warps, then pipeline stages for the fastest; `benchmarks/gpu_blocks.py`,
+`gpu_kernels.Blocks`) at R = 64 and 1024 next to the cuBLAS GEMMs they replace, each checked
+against a float64 oracle before it is timed (a wrong one is never chosen), and then times the
+whole step with the fastest (`gpu_steps.py --blocks`, variant `graph+fused fwd+bwd, swept
+blocks`).
 
 ### First measurements: NVIDIA H200, 2026-12-04
 
@@ -661,10 +667,15 @@ workers of 2 intra-op threads each, `GPU_CHECK_SUITE_THREADS`). It prints, in or
    reference workload. Then `benchmarks/gpu_fused.py`: the plain step at R = 64 and 1024 with
    the fused Triton pass against the eager ops (ms per step, fraction of the GEMM rate, the
    largest relative difference of W after the same steps, per run, and against the CPU's
-   float32 path), or a line saying triton is missing; then `benchmarks/gpu_steps.py`: the
-   step's variants (eager, fused pass, CUDA graphs, both) at R = 64 and 1024 and on `make
-   bench`'s reference workload, in alternating rounds, with their agreement with the eager
-   step;
+   float32 path), or a line saying triton is missing; then `benchmarks/gpu_blocks.py`: the
+   opt-in Triton GEMM kernels (the forward with relu, readout and mask; the backward GEMM)
+   over a grid of launch configurations at R = 64 and 1024, each checked against a float64
+   oracle, then timed (medians of 20 calls), next to the cuBLAS GEMMs they replace, as
+   fractions of the GEMM rate (at most 60 s of search, `GPU_CHECK_BLOCKS_TIMEOUT` for the
+   step, default 120 s); then `benchmarks/gpu_steps.py --blocks OUT/blocks.json`: the
+   step's variants (eager, fused pass, CUDA graphs, both, the opt-in kernels, both GEMM
+   kernels with the fastest configurations found) at R = 64 and 1024 and on `make bench`'s
+   reference workload, in alternating rounds, with their agreement with the eager step;
 3. `twolayer check frei2023 --quick --device cuda --no-store` (its exit status 1, quick
    claims that do not hold, is reported as a verdict, not as a failed step);
 4. `twolayer bench --quick --device cuda --out OUT/bench.json`;

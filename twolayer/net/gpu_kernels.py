@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -41,6 +42,24 @@ import torch
 
 BLOCK_C = 32  # rows (samples) per program
 BLOCK_M = 64  # columns (neurons) per tile of a row block
+
+
+@dataclass(frozen=True)
+class Blocks:
+    """A launch configuration of the forward or backward kernel: ``c`` samples and ``m``
+    neurons per tile, and Triton's ``num_warps`` and ``num_stages`` (None: Triton's default).
+    The tiles set the order of the kernels' float sums, so another configuration gives other
+    bits (to float rounding); ``benchmarks/gpu_blocks.py`` times and checks a grid of them."""
+
+    c: int
+    m: int
+    warps: int | None = None
+    stages: int | None = None
+
+    def launch(self) -> dict[str, int]:
+        """The launch keywords Triton takes besides the kernel's arguments."""
+        kw = {"num_warps": self.warps, "num_stages": self.stages}
+        return {k: v for k, v in kw.items() if v is not None}
 
 
 def interpreted() -> bool:
@@ -79,8 +98,7 @@ def _load() -> tuple[Any, str]:
     return kernel, f"triton {triton.__version__}"
 
 
-FWD_BLOCK_C = 64  # rows (samples) per program of the forward kernel
-FWD_BLOCK_M = 64  # neurons per tile
+FWD_BLOCKS = Blocks(c=64, m=64)  # samples per program of the forward kernel, neurons per tile
 
 
 @lru_cache(maxsize=1)
@@ -175,13 +193,15 @@ def _forward_self_test(device: str) -> str | None:
 
 
 def forward_relu_readout_mask(x: torch.Tensor, W: torch.Tensor, b: torch.Tensor | None,
-                              a: torch.Tensor, h: torch.Tensor, f: torch.Tensor) -> None:
+                              a: torch.Tensor, h: torch.Tensor, f: torch.Tensor,
+                              blocks: Blocks | None = None) -> None:
     """For a block of r runs and c samples, without writing the pre-activations: h ← 1[H > 0]
     (0/1 in h's dtype) and f[i, k] = Σ_j a[i, j] max(H[i, k, j], 0), with H = x Wᵀ + b
     (x [r, c, d], W [r, m, d], b [r, m] or None, a [r, m], h [r, c, m], f [r, c]; x and W
     contiguous along d, float32, d <= 128). The forward GEMM's epilogue: H lives in registers,
     tile by tile (the GPU counterpart of the CPU's AVX-512 forward pass); its sums run in
-    another order than cuBLAS's, so the outputs agree with the eager ops to float rounding."""
+    another order than cuBLAS's, so the outputs agree with the eager ops to float rounding.
+    ``blocks``: the launch configuration (default :data:`FWD_BLOCKS`)."""
     kernel = _load_forward()
     if kernel is None:
         raise RuntimeError("the fused GPU pass needs triton: " + status())
@@ -196,15 +216,15 @@ def forward_relu_readout_mask(x: torch.Tensor, W: torch.Tensor, b: torch.Tensor 
     if b is not None and b.stride(-1) != 1:
         b = b.contiguous()
     bd = max(16, 1 << (d - 1).bit_length())
-    grid = (r, (c + FWD_BLOCK_C - 1) // FWD_BLOCK_C)
+    cfg = blocks or FWD_BLOCKS
+    grid = (r, (c + cfg.c - 1) // cfg.c)
     kernel[grid](x, W, b if b is not None else a, a, h, f, c, x.stride(0), x.stride(1),
                  W.stride(0), W.stride(1), b.stride(0) if b is not None else 0, a.stride(0),
                  h.stride(0), h.stride(1), f.stride(0), f.stride(1), D=d, M=m,
-                 HAS_B=b is not None, BLOCK_C=FWD_BLOCK_C, BLOCK_M=FWD_BLOCK_M, BLOCK_D=bd)
+                 HAS_B=b is not None, BLOCK_C=cfg.c, BLOCK_M=cfg.m, BLOCK_D=bd, **cfg.launch())
 
 
-BWD_BLOCK_C = 32  # samples per step of the backward kernel's reduction
-BWD_BLOCK_M = 64  # neurons per program
+BWD_BLOCKS = Blocks(c=32, m=64)  # samples per step of the backward's sum, neurons per program
 
 
 @lru_cache(maxsize=1)
@@ -293,14 +313,15 @@ def _backward_self_test(device: str) -> str | None:
 
 
 def backward_gemm(x: torch.Tensor, c: torch.Tensor, mask: torch.Tensor, G: torch.Tensor,
-                  first: bool) -> None:
+                  first: bool, blocks: Blocks | None = None) -> None:
     """The one-output backward GEMM of a block of r runs and c samples without its right-hand
     side in memory: G[i] = [c ⊙ x, c]ᵀ M, i.e. G[i, k, j] = Σ_s c[i, s] x[i, s, k] M[i, s, j]
     for k < d and, where G has d + 1 rows (a first-layer bias), G[i, d, j] = Σ_s c[i, s]
     M[i, s, j] (``first``: written, else added to G). x [r, c, d] contiguous along d, c [r, c],
     the 0/1 mask M [r, c, m] of bytes or floats, G [r, d or d + 1, m] contiguous along m;
     float32, d <= 128. The sums run in float32 in another order than cuBLAS's, so G agrees with
-    the eager GEMM to float rounding (the same in every run: no atomics)."""
+    the eager GEMM to float rounding (the same in every run: no atomics). ``blocks``: the
+    launch configuration (default :data:`BWD_BLOCKS`)."""
     kernel = _load_backward()
     if kernel is None:
         raise RuntimeError("the fused GPU pass needs triton: " + status())
@@ -312,11 +333,12 @@ def backward_gemm(x: torch.Tensor, c: torch.Tensor, mask: torch.Tensor, G: torch
         raise ValueError(f"shapes x {tuple(x.shape)}, c {tuple(c.shape)}, mask "
                          f"{tuple(mask.shape)}, G {tuple(G.shape)} do not fit")
     bd = max(16, 1 << (d - 1).bit_length())
-    grid = ((m + BWD_BLOCK_M - 1) // BWD_BLOCK_M, r)
+    cfg = blocks or BWD_BLOCKS
+    grid = ((m + cfg.m - 1) // cfg.m, r)
     kernel[grid](x, c, mask, G, x.stride(0), x.stride(1), c.stride(0), c.stride(1),
                  mask.stride(0), mask.stride(1), G.stride(0), G.stride(1), C=n, D=d, M=m,
-                 HAS_B=G.shape[1] == d + 1, FIRST=first, BLOCK_C=BWD_BLOCK_C,
-                 BLOCK_M=BWD_BLOCK_M, BLOCK_D=bd)
+                 HAS_B=G.shape[1] == d + 1, FIRST=first, BLOCK_C=cfg.c, BLOCK_M=cfg.m,
+                 BLOCK_D=bd, **cfg.launch())
 
 
 def available() -> bool:
