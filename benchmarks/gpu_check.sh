@@ -31,7 +31,8 @@
 # in worker processes sharing the device, then the claims are judged) under a time limit
 # (GPU_CHECK_ALL_TIMEOUT seconds, default 150; a stop is written to OUT/check_all.stopped_at:
 # then it is below 5.2x the CPU (778 s / 150 s), not 10x);
-# 6. the targets against the published CPU numbers (twolayer/bench/gpu_targets.py); 7. the rest of
+# 6. the targets against the published CPU numbers, then the opt-in switches against the default
+# step by a rule fixed beforehand (twolayer/bench/gpu_targets.py); 7. the rest of
 # the default suite (pytest -m "not slow and not cuda": every test that is not a CUDA test, which
 # must pass on a machine with a GPU as on one without), in parallel where pytest-xdist is there
 # (GPU_CHECK_SUITE_WORKERS, default 8, with GPU_CHECK_SUITE_THREADS intra-op threads each,

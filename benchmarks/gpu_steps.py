@@ -147,7 +147,7 @@ def _plain(device: torch.device, variants: list[str], R: int, n: int, d: int, m:
     out: dict[str, Any] = {"R": R, "n": n, "d": d, "m": m, "steps": steps, "rounds": rounds}
     for v in variants:
         diffs = run_rel_diffs(final[v], final["eager"])
-        out[v] = {"s_per_step": statistics.median(seconds[v]),
+        out[v] = {"s_per_step": statistics.median(seconds[v]), "rounds_s_per_step": seconds[v],
                   "tflops": 4 * R * n * d * m / statistics.median(seconds[v]) / 1e12,
                   "run_rel_diff_W_median": statistics.median(diffs),
                   "run_rel_diff_W_max": max(diffs),
@@ -175,7 +175,8 @@ def workload(device: torch.device, variants: list[str], R: int, n: int, d: int, 
     cpu = _published_cpu_seconds() if compare else None
     for v in variants:
         s = statistics.median(seconds[v])
-        out[v] = {"seconds": s, "cpu_over_this": cpu / s if cpu else None}
+        out[v] = {"seconds": s, "rounds_seconds": seconds[v],
+                  "cpu_over_this": cpu / s if cpu else None}
     out["published_cpu_seconds"] = cpu
     return out
 

@@ -246,3 +246,90 @@ def test_targets_name_how_the_step_ran_and_add_the_variants_without_judging_them
     assert verdict == "not met" and "(fused pass on, graphs off)" in text
     assert "eager 40.6x, graph+fused 59.7x" in text and "medians of 3 rounds" in text
     assert "graph+fused 0.40" in got["step"][1] and "eager 0.28" in got["step"][1]
+
+
+# --- the opt-in switches against the default step (gpu_targets.opt_ins), on doctored files
+
+
+def _steps_json(tmp_path, *, plain_rounds, workload_rounds, agree=None, not_run=None,
+                device="cuda"):
+    """steps.json with the given round times (per variant: {R: [s per step, ...]}) and the
+    workload's (per variant: [s, ...])."""
+    plain = []
+    for R in (64, 1024):
+        row = {"R": R, "n": 1000, "d": 50, "m": 400}
+        for v, by_r in plain_rounds.items():
+            times = by_r[R]
+            row[v] = {"s_per_step": sorted(times)[len(times) // 2], "rounds_s_per_step": times,
+                      "tflops": 4 * R * 1000 * 50 * 400 / times[0] / 1e12,
+                      "run_rel_diff_W_median": (agree or {}).get(v, 1e-7)}
+        plain.append(row)
+    workload = {"rounds": 3, "published_cpu_seconds": 20.3}
+    for v, times in workload_rounds.items():
+        workload[v] = {"seconds": sorted(times)[len(times) // 2], "rounds_seconds": times,
+                       "cpu_over_this": 20.3 / times[0]}
+    res = {"device": device, "gemm_tflops": 50.0, "not_run": not_run or {}, "plain": plain,
+           "workload": workload}
+    (tmp_path / "steps.json").write_text(json.dumps(res))
+    return tmp_path / "steps.json"
+
+
+def test_an_opt_in_is_a_candidate_only_where_it_wins_every_paired_round(tmp_path):
+    from twolayer.bench.gpu_targets import OPT_INS, opt_ins
+
+    base = {64: [0.35e-3, 0.36e-3, 0.34e-3], 1024: [4.5e-3, 4.6e-3, 4.4e-3]}
+    faster = {64: [0.30e-3, 0.31e-3, 0.33e-3], 1024: [4.0e-3, 4.1e-3, 4.3e-3]}
+    # faster in its median, but slower in one round at R = 1024 (paired with 4.4 ms)
+    mostly = {64: [0.30e-3, 0.31e-3, 0.33e-3], 1024: [4.0e-3, 4.1e-3, 4.45e-3]}
+    path = _steps_json(
+        tmp_path,
+        plain_rounds={"graph+fused": base, "graph+fused forward": faster,
+                      "graph+fused backward": mostly, "graph+fused fwd+bwd": faster},
+        workload_rounds={"graph+fused": [0.40, 0.41, 0.39],
+                         "graph+fused+probe graph": [0.36, 0.37, 0.35]},
+        agree={"graph+fused fwd+bwd": 3e-5},  # faster, but W further from eager than allowed
+        not_run={"graph+fused fwd+bwd, swept blocks": "no swept blocks in x"})
+    got = {switch: (decision, text) for switch, decision, text in opt_ins(path)}
+    assert got["fused_gpu_forward"][0] == "candidate for the default"
+    assert "faster in 3 of 3 rounds" in got["fused_gpu_forward"][1]
+    assert got["fused_gpu_backward"][0] == "stays opt-in"
+    assert "R = 1024: 4.100 against 4.500 ms/step, faster in 2 of 3" in got["fused_gpu_backward"][1]
+    assert got["fused_gpu_forward + fused_gpu_backward"][0] == "stays opt-in"
+    assert "3.0e-05" in got["fused_gpu_forward + fused_gpu_backward"][1]
+    swept = got[OPT_INS["graph+fused fwd+bwd, swept blocks"]]
+    assert swept[0] == "not measured" and "no swept blocks" in swept[1]
+    assert got["probe_graph"][0] == "candidate for the default"
+    # the same workload, one round slower: stays opt-in; two rounds only: not decided
+    path = _steps_json(tmp_path, plain_rounds={"graph+fused": base},
+                       workload_rounds={"graph+fused": [0.40, 0.41, 0.39],
+                                        "graph+fused+probe graph": [0.36, 0.42, 0.35]})
+    got = {switch: decision for switch, decision, _ in opt_ins(path)}
+    assert got["probe_graph"] == "stays opt-in"
+    two = {R: times[:2] for R, times in base.items()}
+    path = _steps_json(tmp_path, plain_rounds={"graph+fused": two, "graph+fused forward": {
+                           R: [t / 2 for t in times] for R, times in two.items()}},
+                       workload_rounds={"graph+fused": [0.40, 0.41],
+                                        "graph+fused+probe graph": [0.30, 0.30]})
+    got = {switch: decision for switch, decision, _ in opt_ins(path)}
+    assert got["probe_graph"] == "not decided" and got["fused_gpu_forward"] == "not decided"
+    assert got["fused_gpu_backward"] == "not measured"  # not in the file
+    # a dry run on the CPU decides nothing
+    path = _steps_json(tmp_path, plain_rounds={"graph+fused": base},
+                       workload_rounds={"graph+fused": [0.4, 0.4, 0.4]}, device="cpu")
+    assert opt_ins(path) == []
+
+
+def test_the_targets_command_prints_the_opt_ins_after_the_targets(tmp_path, capsys):
+    from twolayer.bench.gpu_targets import main
+
+    _gpu_json(tmp_path)
+    bench, tta = _cpu_files(tmp_path)
+    base = {64: [0.35e-3] * 3, 1024: [4.5e-3] * 3}
+    _steps_json(tmp_path, plain_rounds={"graph+fused": base, "graph+fused forward": base},
+                workload_rounds={"graph+fused": [0.4] * 3})
+    assert main([str(tmp_path), "--cpu-bench", str(bench), "--cpu-time-to-answer",
+                 str(tta)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    at = [i for i, line in enumerate(out) if line.startswith("opt-in switches")]
+    assert at and at[0] == 5  # after the five targets
+    assert any(line.startswith("  fused_gpu_forward: stays opt-in") for line in out)

@@ -24,6 +24,18 @@ target names. The targets (issue #19):
 - ``twolayer check --all`` (full plan) at least 10x faster than the published CPU run of
   ``benchmarks/time_to_answer.sh``;
 - memory: the peak at the largest R as a fraction of the card's memory (reported, no bound).
+
+After the targets, the opt-in switches timed by ``benchmarks/gpu_steps.py`` (``steps.json``)
+against the default step (``graph+fused``), by a rule fixed before their first GPU run, as
+information for the maintainers (not a target): a GEMM kernel's switch (``fused_gpu_forward``,
+``fused_gpu_backward``, both, both with ``gpu_blocks.py``'s swept tiles) is a *candidate for the
+default* where its plain step is faster than the default's in every one of at least
+:data:`MIN_ROUNDS` paired rounds at R = 64 and at R = 1024, and W after the steps agrees with
+the eager step's to a per-run median of at most :data:`W_AGREE` of max |W| (the eager GPU step
+and the CPU's float32 path part by a median of 9.9e-6 at R = 64, measured on the H200);
+``probe_graph`` is one where ``make bench``'s workload is faster than the default's in every
+paired round. Otherwise it *stays opt-in*, with the reason; *not decided* where the rounds are
+missing or too few.
 """
 
 from __future__ import annotations
@@ -35,6 +47,15 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_STEPS = 1000  # a default run's length: 37 probe times
+MIN_ROUNDS = 3  # paired rounds an opt-in must win every one of (by chance: 1/8 per comparison)
+W_AGREE = 1e-5  # per-run median of max |ΔW_r| / max |W_r| against the eager step
+DEFAULT_VARIANT = "graph+fused"
+OPT_INS = {"graph+fused forward": "fused_gpu_forward",
+           "graph+fused backward": "fused_gpu_backward",
+           "graph+fused fwd+bwd": "fused_gpu_forward + fused_gpu_backward",
+           "graph+fused fwd+bwd, swept blocks": "fused_gpu_forward + fused_gpu_backward with "
+                                                "gpu_blocks.py's fastest tiles",
+           "graph+fused+probe graph": "probe_graph"}
 NAMES = ("step at R = 1024 >= 0.5 of the float32 GEMM rate",
          "default probes <= 10 % (with / without - 1)",
          "make bench's reference workload >= 50x the published CPU run",
@@ -184,6 +205,60 @@ def targets(out: Path, cpu_bench: Path, cpu_tta: Path) -> list[tuple[str, str, s
     return rows
 
 
+def _wins(mine: Any, default: Any) -> tuple[int, int] | None:
+    """(rounds won, rounds) of paired round times, or None where they are not comparable."""
+    if not (isinstance(mine, list) and isinstance(default, list) and len(mine) == len(default)
+            and mine):
+        return None
+    return sum(a < b for a, b in zip(mine, default, strict=True)), len(mine)
+
+
+def opt_ins(path: Path) -> list[tuple[str, str, str]]:
+    """(switch, decision, the numbers) for each opt-in variant in gpu_steps.py's results at
+    ``path`` (CUDA, reference sizes), by the rule in this module's docstring."""
+    res = _load(path)
+    if not (isinstance(res, dict) and str(res.get("device", "")).startswith("cuda")
+            and res.get("workload", {}).get("published_cpu_seconds")):
+        return []
+    plain = {r.get("R"): r for r in res.get("plain", []) if (r.get("n"), r.get("d"), r.get(
+        "m")) == (1000, 50, 400)}
+    rows = []
+    for variant, switch in OPT_INS.items():
+        if variant in res.get("not_run", {}):
+            rows.append((switch, "not measured", f"not run: {res['not_run'][variant]}"))
+            continue
+        if variant not in res["workload"] and not any(variant in r for r in plain.values()):
+            rows.append((switch, "not measured", f"no variant {variant!r} in {path}"))
+            continue
+        if variant == "graph+fused+probe graph":
+            w = res["workload"]
+            comps = {"workload": (w.get(variant), w.get(DEFAULT_VARIANT), "rounds_seconds",
+                                  "seconds", "s")}
+        else:
+            comps = {f"R = {R}": ((plain.get(R) or {}).get(variant),
+                                  (plain.get(R) or {}).get(DEFAULT_VARIANT),
+                                  "rounds_s_per_step", "s_per_step", "ms/step") for R in (64, 1024)}
+        parts, won_all, decided = [], True, True
+        for label, (mine, default, rounds_key, key, unit) in comps.items():
+            wins = _wins((mine or {}).get(rounds_key), (default or {}).get(rounds_key))
+            if wins is None or wins[1] < MIN_ROUNDS:
+                decided = False
+                parts.append(f"{label}: fewer than {MIN_ROUNDS} paired rounds")
+                continue
+            scale = 1e3 if unit == "ms/step" else 1.0
+            parts.append(f"{label}: {scale * mine[key]:.3f} against {scale * default[key]:.3f} "
+                         f"{unit}, faster in {wins[0]} of {wins[1]} rounds")
+            won_all &= wins[0] == wins[1]
+            agree = mine.get("run_rel_diff_W_median")
+            if agree is not None:
+                parts[-1] += f", W vs eager median {agree:.1e}"
+                won_all &= agree <= W_AGREE
+        decision = ("not decided" if not decided
+                    else "candidate for the default" if won_all else "stays opt-in")
+        rows.append((switch, decision, "; ".join(parts)))
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m twolayer.bench.gpu_targets", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -202,6 +277,13 @@ def main(argv: list[str] | None = None) -> int:
     for name, verdict, numbers in targets(out, Path(args.cpu_bench),
                                           Path(args.cpu_time_to_answer)):
         print(f"{name}: {verdict.upper()}  [{numbers}]")
+    rows = opt_ins(out / "steps.json")
+    if rows:
+        print(f"opt-in switches against the default step ({DEFAULT_VARIANT}; information, not a "
+              f"target: a candidate wins every one of at least {MIN_ROUNDS} paired rounds, at "
+              f"R = 64 and 1024 with W within {W_AGREE:g} of the eager step's):")
+        for switch, decision, numbers in rows:
+            print(f"  {switch}: {decision}  [{numbers}]")
     return 0
 
 

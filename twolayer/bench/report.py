@@ -687,7 +687,11 @@ workers of 2 intra-op threads each, `GPU_CHECK_SUITE_THREADS`). It prints, in or
    compares (met / not met / not measured) against the published CPU runs
    (`benchmarks/results.json`, `benchmarks/time_to_answer.json`), with how the step ran (the
    fused pass, graphs) and step 2's variants (medians) beside them as information, never as
-   the verdict; a smoke run, another size or a partial check is "not measured", never "met";
+   the verdict; a smoke run, another size or a partial check is "not measured", never "met".
+   After the targets, each opt-in switch of step 2's variants against the default step
+   (graph+fused), by a rule fixed before its first GPU run: a candidate for the default wins
+   every one of at least 3 paired rounds (at R = 64 and 1024, with W within 1e-5 of the
+   eager step's, per-run median; `probe_graph`: on the workload), else it stays opt-in;
 7. the rest of the default suite, `pytest -m "not slow and not cuda"` (with 8 pytest-xdist
    workers where xdist is installed; at most `GPU_CHECK_SUITE_TIMEOUT` seconds, default 150):
    steps 1 and 7 together are the whole default suite, which must pass on a machine with a GPU
