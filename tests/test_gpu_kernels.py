@@ -438,3 +438,18 @@ def test_the_self_test_passes_in_the_interpreter_and_catches_a_wrong_or_failing_
     assert gpu_kernels.status(cuda) == gpu_kernels.self_test(cuda)
     assert gpu_kernels.enabled()  # switched on and importable: the device decides
     gpu_kernels._self_test.cache_clear()
+
+
+def test_the_kernels_take_their_offsets_in_int64():
+    """Triton types tl.program_id as int32 and an integer argument below 2^31 (a stride) as
+    int32, so r * s_hr wraps past 2^31: at R·c·m >= 2^31 in one block (a GPU's budget holds
+    R = 5369 at c = 1000, m = 400 in one block; R = 1343 for the forward's byte mask, whose
+    run stride is 4·c·m) the kernels would read and write outside their tensors. Every
+    program id is cast to int64 before it scales a stride (checked in the source: the
+    interpreter cannot hold a tensor of 2^31 entries here)."""
+    import inspect
+    import re
+
+    src = inspect.getsource(gpu_kernels)
+    ids = re.findall(r"tl\.program_id\(\d\)(\.to\(tl\.int64\))?", src)
+    assert len(ids) == 6 and all(ids), ids  # two in each of the three kernels

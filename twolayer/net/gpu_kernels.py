@@ -79,8 +79,11 @@ def _load() -> tuple[Any, str]:
     @triton.jit
     def kernel(h_ptr, a_ptr, f_ptr, C, s_hr, s_hc, s_ar, s_fr, s_fc, M: tl.constexpr,
                BLOCK_C: tl.constexpr, BLOCK_M: tl.constexpr):
-        r = tl.program_id(0)
-        rows = tl.program_id(1) * BLOCK_C + tl.arange(0, BLOCK_C)
+        # int64 offsets: r * s_hr reaches R·c·m, past 2^31 in a large block (R = 5369 at
+        # c = 1000, m = 400: one block on an H200), where int32 products would wrap and
+        # address memory outside h
+        r = tl.program_id(0).to(tl.int64)
+        rows = tl.program_id(1).to(tl.int64) * BLOCK_C + tl.arange(0, BLOCK_C)
         in_rows = rows < C
         acc = tl.zeros([BLOCK_C], dtype=h_ptr.dtype.element_ty)
         for j0 in range(0, M, BLOCK_M):
@@ -114,8 +117,10 @@ def _load_forward() -> Any:
                 s_ar, s_hr, s_hc, s_fr, s_fc, D: tl.constexpr, M: tl.constexpr,
                 HAS_B: tl.constexpr, BLOCK_C: tl.constexpr, BLOCK_M: tl.constexpr,
                 BLOCK_D: tl.constexpr):
-        r = tl.program_id(0)
-        rows = tl.program_id(1) * BLOCK_C + tl.arange(0, BLOCK_C)
+        # int64 offsets (as the pass's): a byte mask h, a view of a float32 buffer, has
+        # s_hr = 4·c·m, so r * s_hr passes 2^31 from R·c·m = 2^29 on (R = 1343, c = 1000, m = 400)
+        r = tl.program_id(0).to(tl.int64)
+        rows = tl.program_id(1).to(tl.int64) * BLOCK_C + tl.arange(0, BLOCK_C)
         in_rows = rows < C
         ks = tl.arange(0, BLOCK_D)
         in_k = ks < D
@@ -241,15 +246,17 @@ def _load_backward() -> Any:
                  FIRST: tl.constexpr, BLOCK_C: tl.constexpr, BLOCK_M: tl.constexpr,
                  BLOCK_D: tl.constexpr):
         # axis 0 the neuron tiles: a run's programs run side by side and share its x in cache
-        cols = tl.program_id(0) * BLOCK_M + tl.arange(0, BLOCK_M)
-        r = tl.program_id(1)
+        cols = tl.program_id(0).to(tl.int64) * BLOCK_M + tl.arange(0, BLOCK_M)
+        # int64 offsets: r * s_mr passes 2^31 for a byte mask (s_mr = 4·c·m, a view of a
+        # float32 buffer) from R·c·m = 2^29 on (R = 1343, c = 1000, m = 400)
+        r = tl.program_id(1).to(tl.int64)
         in_cols = cols < M
         ks = tl.arange(0, BLOCK_D)
         in_k = ks < D
         acc = tl.zeros([BLOCK_D, BLOCK_M], dtype=tl.float32)
         acc_c = tl.zeros([BLOCK_M], dtype=tl.float32)
         for i0 in range(0, C, BLOCK_C):  # (C constant: Triton's interpreter needs it)
-            rows = i0 + tl.arange(0, BLOCK_C)
+            rows = (i0 + tl.arange(0, BLOCK_C)).to(tl.int64)
             in_rows = rows < C
             x = tl.load(x_ptr + r * s_xr + rows[:, None] * s_xc + ks[None, :],
                         mask=in_rows[:, None] & in_k[None, :], other=0.0)  # [BLOCK_C, BLOCK_D]
