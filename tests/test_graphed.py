@@ -273,3 +273,128 @@ def test_real_probe_time_graphs_on_the_gpu_give_the_eager_records(monkeypatch):
                               configs=cfg))
     assert torch.equal(runs[0].params.W, runs[1].params.W)
     _same_arrays(runs[0].arrays, runs[1].arrays)
+
+
+def test_a_failed_recording_leaves_the_callers_stream_and_the_allocator_as_before(monkeypatch):
+    """torch.cuda.graph's __exit__ calls capture_end and then leaves its stream context, with
+    no try/finally; capture_end raises at cudaStreamEndCapture (a capture that a host sync
+    invalidated) before it ends the allocator's recording into the graph's pool. Stood in for
+    here as torch does it (torch/cuda/graphs.py, aten/src/ATen/cuda/CUDAGraph.cpp): after a
+    failed recording the caller's stream must be current again and the allocator's recording
+    ended (else every later torch.cuda.empty_cache(), the start of every later recording,
+    fails its INTERNAL ASSERT captures_underway.empty())."""
+
+    class Stream:
+        def __init__(self, device=None, name="side"):
+            self.name = name
+
+        def wait_stream(self, other):
+            pass
+
+    default = Stream(name="default")
+    state = {"current": default, "underway": [], "released": [], "invalid": False}
+
+    class StreamContext:
+        def __init__(self, stream):
+            self.stream = stream
+
+        def __enter__(self):
+            self.prev, state["current"] = state["current"], self.stream
+
+        def __exit__(self, *args):
+            state["current"] = self.prev
+
+    class Graph:  # torch.cuda.graph as torch writes it
+        def __init__(self, cuda_graph, pool=None, stream=None, capture_error_mode="global"):
+            self.pool = pool if pool is not None else (9, 0)
+            self.stream_ctx = StreamContext(stream)
+
+        def __enter__(self):
+            self.stream_ctx.__enter__()
+            state["underway"].append(self.pool)  # capture_begin: beginAllocateToPool
+
+        def __exit__(self, *args):
+            if state["invalid"]:  # capture_end: cudaStreamEndCapture fails first
+                raise RuntimeError("CUDA error: operation failed due to a previous error "
+                                   "during capture")
+            state["underway"].remove(self.pool)  # endAllocateToPool
+            self.stream_ctx.__exit__(*args)
+
+    def end(device, pool):
+        if pool not in state["underway"]:
+            raise RuntimeError("endAllocatePool: not currently recording to mempool_id")
+        state["underway"].remove(pool)
+
+    monkeypatch.setattr(torch.cuda, "current_stream", lambda device=None: state["current"])
+    monkeypatch.setattr(torch.cuda, "Stream", Stream)
+    monkeypatch.setattr(torch.cuda, "stream", StreamContext)
+    monkeypatch.setattr(torch.cuda, "set_stream", lambda s: state.update(current=s))
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: 0)
+    monkeypatch.setattr(torch.cuda, "CUDAGraph", lambda: type("G", (), {"replay": None})())
+    monkeypatch.setattr(torch.cuda, "graph_pool_handle", lambda: (0, 7))
+    monkeypatch.setattr(torch.cuda, "graph", Graph)
+    monkeypatch.setattr(torch._C, "_cuda_endAllocateToPool", end, raising=False)
+    monkeypatch.setattr(torch._C, "_cuda_releasePool",
+                        lambda device, pool: state["released"].append(pool), raising=False)
+    for sync in (True, False):  # a host sync (the capture invalidated), or a Python error
+        calls: list[str] = []
+
+        def body(calls=calls, sync=sync):  # the warm-up runs; the recording fails
+            calls.append(state["current"].name)
+            if len(calls) == 2:
+                state["invalid"] = sync
+                raise RuntimeError("CUDA error: operation not permitted when stream is capturing")
+
+        state.update(invalid=False, released=[])
+        with pytest.raises(graphed.CaptureFailed, match="RuntimeError: CUDA error"):
+            graphed.capture(body, torch.device("cuda"))
+        assert calls == ["side", "side"]
+        assert state["current"] is default  # the caller's stream again
+        assert state["underway"] == []  # the allocator's recording ended
+        # the pool released where the recording was ended here (else the graph's end does it)
+        assert state["released"] == ([(0, 7)] if sync else [])
+
+
+FAILED_CAPTURE_CHECK = """
+import torch
+from twolayer.training import graphed
+
+dev = torch.device("cuda")
+x = torch.ones(4, device=dev)
+
+
+def bad():
+    x.add_(1)
+    if x.sum().item() > 0:  # a host sync: the recording fails
+        x.mul_(2)
+
+
+try:
+    graphed.capture(bad, dev)
+    raise SystemExit("recording a host sync did not fail")
+except graphed.CaptureFailed as e:
+    print("failed as it should:", e)
+assert torch.cuda.current_stream(dev) == torch.cuda.default_stream(dev)
+torch.cuda.empty_cache()  # no capture under way for the allocator
+y = torch.zeros(4, device=dev)
+replay = graphed.capture(lambda: y.add_(1), dev)  # the next recording works
+replay()
+replay()
+assert y.tolist() == [3.0] * 4, y
+print("capture ok")
+"""
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_after_a_failed_recording_on_the_gpu_the_process_records_again():
+    """The real counterpart of the stand-in above, in a process of its own (a failure there
+    would leave this one unable to record graphs)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    res = subprocess.run([sys.executable, "-c", FAILED_CAPTURE_CHECK],
+                         cwd=Path(__file__).resolve().parents[1], capture_output=True,
+                         text=True, timeout=300)
+    assert res.returncode == 0 and "capture ok" in res.stdout, (res.stdout, res.stderr[-3000:])

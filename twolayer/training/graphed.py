@@ -19,6 +19,7 @@ lives on the device (:class:`StepGraph`).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 
 import torch
@@ -42,7 +43,8 @@ def capture(body: Callable[[], None], device: torch.device) -> Callable[[], None
     """Call ``body`` once eagerly on a side stream (the warm-up: cuBLAS's and Triton's lazy
     set-up happen outside the capture), then record it as a CUDA graph; return its replay.
     The warm-up call is real: its effects are the caller's first step, and its errors are the
-    step's. An error while recording raises :class:`CaptureFailed` (the step was taken)."""
+    step's. An error while recording raises :class:`CaptureFailed` (the step was taken), with
+    the process left as before the recording (:func:`_undo_failed_capture`)."""
     current = torch.cuda.current_stream(device)
     side = torch.cuda.Stream(device)
     side.wait_stream(current)
@@ -50,13 +52,40 @@ def capture(body: Callable[[], None], device: torch.device) -> Callable[[], None
         body()
     current.wait_stream(side)
     graph = torch.cuda.CUDAGraph()
+    pool = torch.cuda.graph_pool_handle()  # this recording's own pool, named for the undo
     try:
         # thread_local: another thread's CUDA calls (a caller's own) cannot break the capture
-        with torch.cuda.graph(graph, stream=side, capture_error_mode="thread_local"):
+        with torch.cuda.graph(graph, pool=pool, stream=side, capture_error_mode="thread_local"):
             body()
     except Exception as e:  # noqa: BLE001 - whatever stopped the recording: run eagerly
+        _undo_failed_capture(device, current, pool)
         raise CaptureFailed(f"{type(e).__name__}: {e}") from e
     return graph.replay
+
+
+def _undo_failed_capture(device: torch.device, current: torch.cuda.Stream,
+                         pool: tuple[int, int]) -> None:
+    """What ``torch.cuda.graph`` leaves behind where its recording fails in the CUDA runtime (a
+    host sync, say, invalidates the capture): ``graph.__exit__`` calls ``capture_end``, which
+    raises at ``cudaStreamEndCapture`` before it tells the caching allocator that the capture
+    ended, and before the stream context is left. Left so, the side stream stays the current
+    one, and the allocator counts the capture as under way for the rest of the process: every
+    later ``torch.cuda.empty_cache()`` (the first thing every later recording does) fails its
+    INTERNAL ASSERT ``captures_underway.empty()``, and cached blocks are no longer released
+    (torch 2.5-2.13, c10/cuda/CUDACachingAllocator.cpp). Here the caller's stream is made
+    current again, and where the allocator still records into ``pool`` that recording is
+    ended and the pool released (what a completed capture's end and its graph's destruction
+    would have done)."""
+    torch.cuda.set_stream(current)
+    index = device.index if device.index is not None else torch.cuda.current_device()
+    end = (getattr(torch._C, "_cuda_endAllocateToPool", None)
+           or getattr(torch._C, "_cuda_endAllocateCurrentStreamToPool", None))
+    try:
+        end(index, pool)
+    except Exception:  # noqa: BLE001 - not recording into it (ended, or never begun): done
+        return
+    with contextlib.suppress(Exception):  # (its memory only: the recording has ended)
+        torch._C._cuda_releasePool(index, pool)
 
 
 class StepGraph:
