@@ -57,6 +57,73 @@ def failing_capture(monkeypatch):
     return calls
 
 
+# what a CUDA graph cannot record: a read of device values by the host (a sync; the capture
+# fails, or its value is frozen), or a shape that depends on them (boolean-mask indexing)
+HOST_READS = ("item", "tolist", "__bool__", "__int__", "__float__", "__index__", "cpu", "numpy",
+              "nonzero", "unique", "masked_select", "argwhere")
+
+
+def _no_host_reads(mp: pytest.MonkeyPatch) -> None:
+    """Make every host read of a tensor (:data:`HOST_READS`, boolean-mask indexing) raise."""
+    def deny(name):
+        def read(*args, **kwargs):
+            raise RuntimeError(f"a host read while recording: Tensor.{name}")
+        return read
+
+    for name in HOST_READS:
+        mp.setattr(torch.Tensor, name, deny(name))
+    for name in ("nonzero", "unique", "masked_select", "argwhere"):
+        mp.setattr(torch, name, deny(name))
+
+    def masked(index) -> bool:
+        parts = index if isinstance(index, tuple) else (index,)
+        return any(isinstance(i, torch.Tensor) and i.dtype == torch.bool for i in parts)
+
+    get, put = torch.Tensor.__getitem__, torch.Tensor.__setitem__
+
+    def getitem(self, index):
+        if masked(index):
+            raise RuntimeError("a host read while recording: boolean-mask indexing")
+        return get(self, index)
+
+    def setitem(self, index, value):
+        if masked(index):
+            raise RuntimeError("a host read while recording: boolean-mask indexing")
+        return put(self, index, value)
+
+    mp.setattr(torch.Tensor, "__getitem__", getitem)
+    mp.setattr(torch.Tensor, "__setitem__", setitem)
+
+
+@pytest.fixture
+def strict_capture(monkeypatch):
+    """Capture on the CPU as :func:`fake_capture`, but the recording call fails as a real one
+    would where the body reads device values on the host (:func:`_no_host_reads`)."""
+    calls = {"captures": 0, "replays": 0}
+
+    def capture(body, device):
+        calls["captures"] += 1
+        body()
+        with monkeypatch.context() as mp:
+            _no_host_reads(mp)
+            try:
+                body()
+            except RuntimeError as e:
+                if "a host read while recording" not in str(e):
+                    raise
+                raise graphed.CaptureFailed(f"{type(e).__name__}: {e}") from e
+
+        def replay():
+            calls["replays"] += 1
+            body()
+        return replay
+
+    monkeypatch.setattr(graphed, "supported", lambda device: True)
+    monkeypatch.setattr(graphed, "capture", capture)
+    monkeypatch.setattr(graphed, "MIN_STEPS", 5)
+    return calls
+
+
 def _setup(noise: float = 0.1, R: int = 3, train_a: bool = False):
     cfg = Config(data=DataConfig(d=8, n=40, n_test=20, noise=noise),
                  net=NetConfig(m=6, train_second_layer=train_a), seeds=R)
@@ -398,3 +465,20 @@ def test_after_a_failed_recording_on_the_gpu_the_process_records_again():
                          cwd=Path(__file__).resolve().parents[1], capture_output=True,
                          text=True, timeout=300)
     assert res.returncode == 0 and "capture ok" in res.stdout, (res.stdout, res.stderr[-3000:])
+
+
+@pytest.mark.parametrize("train_a", [False, True])
+def test_the_recorded_bodies_read_nothing_on_the_host(strict_capture, train_a):
+    """The plain step's body and the probe time's body (the default probes; with a fixed
+    second layer the segments' groups taken in the step, with a trained one in a pass of
+    their own) make no host read while recording, or are not recorded: a real capture fails
+    there (and a failed one costs the rest of the run its graphs)."""
+    cfg, data, params = _setup(noise=0.2, train_a=train_a)
+    times = [0, 3, 4, 11, 20]
+    eager = _train_pg(params, data, cfg, 20, times, PROBES, probe_graph=False)
+    res = _train_pg(params, data, cfg, 20, times, PROBES, probe_graph=True)
+    assert res.meta["step_graph"] == "replayed"
+    assert res.meta.get("probe_graph") in (None, "replayed"), res.meta["probe_graph"]
+    assert (res.meta.get("probe_graph") is None) == train_a  # (no in-step groups: not graphed)
+    assert torch.equal(eager.params.W, res.params.W)
+    _same_arrays(eager.arrays, res.arrays)

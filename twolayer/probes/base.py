@@ -50,7 +50,8 @@ def register(
     may be recorded in a CUDA graph and replayed at later probe times (``Tuning.probe_graph``):
     tensor work only, no wait for the device (no ``.item()``, ``bool(tensor)``, ``.cpu()``, no
     output shape that depends on values), and no use of ``state.step`` (frozen at the first
-    probe time in a graph)."""
+    probe time in a graph); a probe with ``in_step_groups`` is recorded only where the step
+    takes its groups (its own pass reads their bounds on the host)."""
 
     def deco(fn: ProbeFn) -> ProbeFn:
         if in_step_groups is not None:

@@ -282,11 +282,23 @@ class Driver:
     def _probe_graphable(self, stepper: Stepper) -> bool:
         """Whether this probe time's work can be a captured graph (:class:`graphed.ProbeGraph`,
         ``Tuning.probe_graph``): a stepper whose plain steps are graphed, probes that declared
-        themselves capturable (:func:`twolayer.probes.base.register`), and no failed capture
-        before."""
+        themselves capturable (:func:`twolayer.probes.base.register`) and, for a probe with
+        in-step groups, its groups taken by the step (:meth:`_groups_in_step`), and no failed
+        capture before."""
         return (net.tuning().probe_graph and getattr(stepper, "graphable", False)
-                and probe_capturable(self.probes)
+                and probe_capturable(self.probes) and self._groups_in_step(stepper)
                 and (self._probe_graph is None or self._probe_graph.failed is None))
+
+    def _groups_in_step(self, stepper: Stepper) -> bool:
+        """Whether every requested probe that declares in-step groups gets them from the
+        stepper's step (``stepper.split``). Where it does not (a trained second layer, K
+        outputs, a loss without ψ, buffers over the budget), the probe takes them in a pass of
+        its own (:func:`twolayer.net.grouped_gram`), which reads its groups' bounds on the host:
+        a recording of it would fail, and a failed recording on a GPU is not free."""
+        split = getattr(stepper, "split", None)
+        taken = split[0] if split is not None else None
+        return all(name == taken or getattr(REGISTRY.get(name), "in_step_groups", None) is None
+                   for name in self.probes)
 
     def probe_graph_status(self) -> str | None:
         """For the result's meta: None where no probe time was graphed, "replayed", or why
