@@ -453,3 +453,55 @@ def test_the_kernels_take_their_offsets_in_int64():
     src = inspect.getsource(gpu_kernels)
     ids = re.findall(r"tl\.program_id\(\d\)(\.to\(tl\.int64\))?", src)
     assert len(ids) == 6 and all(ids), ids  # two in each of the three kernels
+
+
+def test_no_launch_passes_the_grids_bound_on_its_axis_1(monkeypatch):
+    """CUDA bounds a grid's axis 1 to 65535 programs: the pass and the forward put a run's
+    sample tiles there (c > 2.1M samples in one block fail to launch), the backward a block's
+    runs (R > 65535). Each splits such a launch (here with a bound of 2)."""
+    launches = []
+
+    class Kernel:
+        def __getitem__(self, grid):
+            def launch(*args, **kwargs):
+                launches.append((grid, args))
+            return launch
+
+    monkeypatch.setattr(gpu_kernels, "_load", lambda: (Kernel(), "triton (test)"))
+    monkeypatch.setattr(gpu_kernels, "_load_forward", lambda: Kernel())
+    monkeypatch.setattr(gpu_kernels, "_load_backward", lambda: Kernel())
+    monkeypatch.setattr(gpu_kernels, "MAX_GRID_Y", 2)
+    r, c, m, d = 3, 200, 5, 4
+    h, a, f = torch.zeros(r, c, m), torch.zeros(r, m), torch.zeros(r, c)
+    gpu_kernels.relu_readout_mask(h, a, f)
+    gpu_kernels.forward_relu_readout_mask(torch.zeros(r, c, d), torch.zeros(r, m, d), None, a,
+                                          h, f)
+    for grid, _ in launches:
+        assert grid[0] == r and grid[1] <= 2
+    # every sample once, in order: (its count, the chunk's first sample's offset in h)
+    for kind, block, hi in (("pass", gpu_kernels.BLOCK_C, 0), ("fwd", gpu_kernels.FWD_BLOCKS.c, 4)):
+        mine = [args for _, args in launches if (len(args) > 10) == (kind == "fwd")]
+        counts = [args[6 if kind == "fwd" else 3] for args in mine]
+        assert sum(counts) == c and all(n <= 2 * block for n in counts), (kind, counts)
+        starts = [(args[hi].data_ptr() - h.data_ptr()) // (h.element_size() * m) for args in mine]
+        assert starts == [sum(counts[:i]) for i in range(len(counts))], (kind, starts)
+    launches.clear()
+    R = 5
+    x, cc = torch.zeros(R, c, d), torch.zeros(R, c)
+    G = torch.zeros(R, d, m)
+    gpu_kernels.backward_gemm(x, cc, torch.zeros(R, c, m), G, first=True)
+    assert [grid for grid, _ in launches] == [(1, 2), (1, 2), (1, 1)]
+    assert [(args[3].data_ptr() - G.data_ptr()) // (G.element_size() * d * m)
+            for _, args in launches] == [0, 2, 4]
+
+
+@needs_triton
+@pytest.mark.parametrize("script,word", [(PASS_CHECK, "pass ok"), (FWD_CHECK, "fwd ok"),
+                                         (BWD_CHECK, "bwd ok")])
+def test_split_launches_in_tritons_interpreter_give_the_same_numbers(script, word):
+    """The checks above with one program per launch on the grid's axis 1."""
+    script = script.replace("from twolayer.net import gpu_kernels as gk\n",
+                            "from twolayer.net import gpu_kernels as gk\ngk.MAX_GRID_Y = 1\n")
+    assert "gk.MAX_GRID_Y = 1" in script
+    res = _run(script, "cpu", interpret=True)
+    assert res.returncode == 0 and word in res.stdout, res.stderr[-3000:]

@@ -41,6 +41,9 @@ from typing import Any
 import torch
 
 BLOCK_C = 32  # rows (samples) per program
+# CUDA bounds a grid's axes 1 and 2 to 65535 programs (axis 0: 2^31 - 1); a launch whose axis 1
+# (sample tiles of a run, or a block's runs) would pass it is split into several
+MAX_GRID_Y = 65535
 BLOCK_M = 64  # columns (neurons) per tile of a row block
 
 
@@ -222,11 +225,17 @@ def forward_relu_readout_mask(x: torch.Tensor, W: torch.Tensor, b: torch.Tensor 
         b = b.contiguous()
     bd = max(16, 1 << (d - 1).bit_length())
     cfg = blocks or FWD_BLOCKS
-    grid = (r, (c + cfg.c - 1) // cfg.c)
-    kernel[grid](x, W, b if b is not None else a, a, h, f, c, x.stride(0), x.stride(1),
-                 W.stride(0), W.stride(1), b.stride(0) if b is not None else 0, a.stride(0),
-                 h.stride(0), h.stride(1), f.stride(0), f.stride(1), D=d, M=m,
-                 HAS_B=b is not None, BLOCK_C=cfg.c, BLOCK_M=cfg.m, BLOCK_D=bd, **cfg.launch())
+    step = MAX_GRID_Y * cfg.c  # samples per launch (the grid's axis 1 is bounded)
+    for s0 in range(0, c, step):
+        s = slice(s0, min(c, s0 + step))
+        xs, hs, fs = x[:, s], h[:, s], f[:, s]
+        cs = s.stop - s0
+        grid = (r, (cs + cfg.c - 1) // cfg.c)
+        kernel[grid](xs, W, b if b is not None else a, a, hs, fs, cs, xs.stride(0),
+                     xs.stride(1), W.stride(0), W.stride(1), b.stride(0) if b is not None else 0,
+                     a.stride(0), hs.stride(0), hs.stride(1), fs.stride(0), fs.stride(1), D=d,
+                     M=m, HAS_B=b is not None, BLOCK_C=cfg.c, BLOCK_M=cfg.m, BLOCK_D=bd,
+                     **cfg.launch())
 
 
 BWD_BLOCKS = Blocks(c=32, m=64)  # samples per step of the backward's sum, neurons per program
@@ -341,11 +350,14 @@ def backward_gemm(x: torch.Tensor, c: torch.Tensor, mask: torch.Tensor, G: torch
                          f"{tuple(mask.shape)}, G {tuple(G.shape)} do not fit")
     bd = max(16, 1 << (d - 1).bit_length())
     cfg = blocks or BWD_BLOCKS
-    grid = ((m + cfg.m - 1) // cfg.m, r)
-    kernel[grid](x, c, mask, G, x.stride(0), x.stride(1), c.stride(0), c.stride(1),
-                 mask.stride(0), mask.stride(1), G.stride(0), G.stride(1), C=n, D=d, M=m,
-                 HAS_B=G.shape[1] == d + 1, FIRST=first, BLOCK_C=cfg.c, BLOCK_M=cfg.m,
-                 BLOCK_D=bd, **cfg.launch())
+    for r0 in range(0, r, MAX_GRID_Y):  # runs per launch (the grid's axis 1 is bounded)
+        rs = slice(r0, min(r, r0 + MAX_GRID_Y))
+        xs, cs, ms, Gs = x[rs], c[rs], mask[rs], G[rs]
+        grid = ((m + cfg.m - 1) // cfg.m, rs.stop - r0)
+        kernel[grid](xs, cs, ms, Gs, xs.stride(0), xs.stride(1), cs.stride(0), cs.stride(1),
+                     ms.stride(0), ms.stride(1), Gs.stride(0), Gs.stride(1), C=n, D=d, M=m,
+                     HAS_B=G.shape[1] == d + 1, FIRST=first, BLOCK_C=cfg.c, BLOCK_M=cfg.m,
+                     BLOCK_D=bd, **cfg.launch())
 
 
 def available() -> bool:
@@ -455,6 +467,11 @@ def relu_readout_mask(h: torch.Tensor, a: torch.Tensor, f: torch.Tensor) -> None
                          f"f {tuple(f.shape)} do not fit [r, c, m], [r, m], [r, c]")
     if a.stride(-1) != 1:
         a = a.contiguous()
-    grid = (r, (c + BLOCK_C - 1) // BLOCK_C)
-    kernel[grid](h, a, f, c, h.stride(0), h.stride(1), a.stride(0), f.stride(0), f.stride(1),
-                 M=m, BLOCK_C=BLOCK_C, BLOCK_M=BLOCK_M)  # m constant: one compile per width
+    step = MAX_GRID_Y * BLOCK_C  # samples per launch (the grid's axis 1 is bounded)
+    for s0 in range(0, c, step):
+        s = slice(s0, min(c, s0 + step))
+        hs, fs = h[:, s], f[:, s]
+        cs = s.stop - s0
+        grid = (r, (cs + BLOCK_C - 1) // BLOCK_C)
+        kernel[grid](hs, a, fs, cs, hs.stride(0), hs.stride(1), a.stride(0), fs.stride(0),
+                     fs.stride(1), M=m, BLOCK_C=BLOCK_C, BLOCK_M=BLOCK_M)  # one compile per m
