@@ -469,16 +469,19 @@ def test_after_a_failed_recording_on_the_gpu_the_process_records_again():
     assert res.returncode == 0 and "capture ok" in res.stdout, (res.stdout, res.stderr[-3000:])
 
 
-@pytest.mark.parametrize("train_a", [False, True])
-def test_the_recorded_bodies_read_nothing_on_the_host(strict_capture, train_a):
+@pytest.mark.parametrize("train_a,gpu_paths", [(False, False), (True, False), (False, True)])
+def test_the_recorded_bodies_read_nothing_on_the_host(strict_capture, train_a, gpu_paths):
     """The plain step's body and the probe time's body (the default probes; with a fixed
     second layer the segments' groups taken in the step, with a trained one in a pass of
     their own) make no host read while recording, or are not recorded: a real capture fails
-    there (and a failed one costs the rest of the run its graphs)."""
+    there (and a failed one costs the rest of the run its graphs). ``gpu_paths``: the GPU's
+    own paths where a CPU can take them (no C passes, the batched group GEMMs)."""
     cfg, data, params = _setup(noise=0.2, train_a=train_a)
     times = [0, 3, 4, 11, 20]
-    eager = _train_pg(params, data, cfg, 20, times, PROBES, probe_graph=False)
-    res = _train_pg(params, data, cfg, 20, times, PROBES, probe_graph=True)
+    tuning = {"fused_cpu": False, "batched_groups": True} if gpu_paths else {}
+    with net.use_tuning(**tuning):
+        eager = _train_pg(params, data, cfg, 20, times, PROBES, probe_graph=False)
+        res = _train_pg(params, data, cfg, 20, times, PROBES, probe_graph=True)
     assert res.meta["step_graph"] == "replayed"
     assert res.meta.get("probe_graph") in (None, "replayed"), res.meta["probe_graph"]
     assert (res.meta.get("probe_graph") is None) == train_a  # (no in-step groups: not graphed)
