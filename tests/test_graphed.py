@@ -487,3 +487,24 @@ def test_the_recorded_bodies_read_nothing_on_the_host(strict_capture, train_a, g
     assert (res.meta.get("probe_graph") is None) == train_a  # (no in-step groups: not graphed)
     assert torch.equal(eager.params.W, res.params.W)
     _same_arrays(eager.arrays, res.arrays)
+
+
+def test_adams_probe_times_as_graphs_give_the_eager_records(fake_capture):
+    """Adam replaces the update only: its plain steps are never a graph (the bias corrections
+    change every step), but a probe time's gradient and probes may be, and its update then runs
+    eagerly after the replay. Records and weights as the eager run's, bit for bit."""
+    from twolayer.training import adam
+
+    cfg, data, params = _setup(noise=0.2)
+    times = [0, 3, 4, 11, 20]
+    rt = Runtime(device="cpu", progress=False)
+    res = {}
+    for pg in (False, True):
+        with net.use_tuning(cuda_graph=True, probe_graph=pg):
+            res[pg] = train(params, data, TrainConfig(steps=20, lr=0.01), times, PROBES, rt,
+                            configs=cfg, stepper=adam())
+    assert fake_capture["captures"] == 1  # the probe times' graph only, no step graph
+    assert res[True].meta["probe_graph"] == "replayed"
+    assert "step_graph" not in res[True].meta and "probe_graph" not in res[False].meta
+    assert torch.equal(res[False].params.W, res[True].params.W)
+    _same_arrays(res[False].arrays, res[True].arrays)
