@@ -10,7 +10,7 @@ kernels :func:`twolayer.net.gpu_kernels.forward_relu_readout_mask` (H = X Wᵀ +
 readout and mask, H never written) and :func:`~twolayer.net.gpu_kernels.backward_gemm`
 (G = [c ⊙ x, c]ᵀ M, its right-hand side never written, the mask one byte per entry). Their
 tiles (:class:`~twolayer.net.gpu_kernels.Blocks`) were chosen without a GPU. This script, per
-shape (R = 64 and 1024 at the reference n, d, m; --quick: tiny), times on the device:
+shape (R = 1024, then 64, at the reference n, d, m; --quick: tiny), times on the device:
 
 1. the eager path it replaces: the forward GEMM (cuBLAS ``baddbmm``) alone and with the
    default fused pass (relu, readout and mask, :func:`~twolayer.net.gpu_kernels.relu_readout_mask`),
