@@ -575,6 +575,18 @@ against a float64 oracle before it is timed (a wrong one is never chosen), and t
 whole step with the fastest (`gpu_steps.py --blocks`, variant `graph+fused fwd+bwd, swept
 blocks`).
 
+A review of the GPU code without a GPU (2026-12-04, after the second run) found four faults no
+run had reached, fixed with tests that fail without the fixes: the Triton kernels computed
+memory offsets in 32 bits, so a block with R·c·m >= 2^31 (R >= 5369 at n = 1000, m = 400, within
+an H200's memory budget; R >= 1343 for the opt-in kernels' byte mask) would have read and
+written outside its tensors (the measured runs stopped at R = 4096: 1.6e9 < 2^31); a graph
+recording that failed (a host sync in it) left the side stream current and the allocator
+recording, so no later recording in the process could start; a probe time was recorded where
+the segments probe takes its groups in a pass of its own, which reads them on the host (a
+trained second layer, several outputs), so the recording failed there; and a launch whose grid
+passed CUDA's 65535 programs on its second axis failed (more than 2.1M samples, or 65535 runs,
+in one block).
+
 ### First measurements: NVIDIA H200, 2026-12-04
 
 One NVIDIA H200 (143,771 MiB, driver 580.159.04, CUDA 13.0), 16 CPU cores, no network, torch
