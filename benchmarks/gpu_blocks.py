@@ -21,6 +21,9 @@ shape (R = 1024, then 64, at the reference n, d, m; --quick: tiny), times on the
    largest value, and the mask exactly wherever the float64 pre-activation is not within
    1e-4 of 0. A configuration that fails the check is reported and never chosen.
 
+The kernels run on the step's layouts with both opt-ins on: the forward writes the mask as bytes
+into the first m bytes of each row of a float32 buffer, and the backward reads it from there.
+
 Times are medians of ``--reps`` calls, each timed alone (CUDA events on a GPU), after two
 warm-up calls (the compile); as fractions of the float32 GEMM rate measured in the same run
 (2 R n d m flops a GEMM). ``best`` in the JSON is the fastest correct configuration per kernel at
@@ -63,17 +66,49 @@ def why_not(device: torch.device) -> str | None:
     return gk.forward_self_test(device) or gk.backward_self_test(device)
 
 
-class Problem:
+def byte_mask(R: int, n: int, m: int, device: torch.device | str) -> torch.Tensor:
+    """An [R, n, m] byte tensor laid out as the step's mask with both opt-in kernels on
+    (``twolayer.net.kernel``: the first m bytes of each row of a float32 buffer), so the
+    kernels are timed, and compiled, with the step's strides."""
+    return torch.empty(R, n, m, device=device).view(torch.uint8)[..., :m]
+
+
+class Operands:
+    """One shape's kernel inputs and outputs, unfilled (on ``meta``, shapes and strides only:
+    ``benchmarks/gpu_compile.py`` compiles the kernels for them without a GPU)."""
+
+    def __init__(self, device: torch.device | str, R: int, n: int, d: int, m: int) -> None:
+        self.shape = (R, n, d, m)
+        e = lambda *s: torch.empty(*s, device=device)  # noqa: E731
+        self.x, self.W, self.b, self.a, self.c = e(R, n, d), e(R, m, d), e(R, m), e(R, m), e(R, n)
+        self.mask8 = byte_mask(R, n, m, device)  # the backward's input, as the step's
+        self.maskf = e(R, n, m)
+        self.out8 = byte_mask(R, n, m, device)  # the forward's mask, as the step's
+        self.h = e(R, n, m)
+        self.f = e(R, n)
+        self.G = e(R, d + 1, m)
+        self.rhs = e(R, n, d + 1)
+
+    def forward(self, blocks: gk.Blocks | None) -> None:
+        """The fused forward, its mask as bytes (as the step writes it with both opt-ins)."""
+        gk.forward_relu_readout_mask(self.x, self.W, self.b, self.a, self.out8, self.f, blocks)
+
+    def backward(self, blocks: gk.Blocks | None, mask: torch.Tensor | None = None) -> None:
+        gk.backward_gemm(self.x, self.c, self.mask8 if mask is None else mask, self.G, True,
+                         blocks)
+
+
+class Problem(Operands):
     """One shape's inputs and their float64 oracle."""
 
     def __init__(self, device: torch.device, R: int, n: int, d: int, m: int) -> None:
+        super().__init__(device, R, n, d, m)
         g = torch.Generator().manual_seed(0)
-        self.shape = (R, n, d, m)
-        self.x = torch.randn(R, n, d, generator=g).to(device)
-        self.W = (torch.randn(R, m, d, generator=g) / d**0.5).to(device)
-        self.b = (0.1 * torch.randn(R, m, generator=g)).to(device)
-        self.a = (torch.randn(R, m, generator=g) / m**0.5).to(device)
-        self.c = torch.randn(R, n, generator=g).to(device)
+        self.x.copy_(torch.randn(R, n, d, generator=g))
+        self.W.copy_(torch.randn(R, m, d, generator=g) / d**0.5)
+        self.b.copy_(0.1 * torch.randn(R, m, generator=g))
+        self.a.copy_(torch.randn(R, m, generator=g) / m**0.5)
+        self.c.copy_(torch.randn(R, n, generator=g))
         H64 = torch.baddbmm(self.b.double().unsqueeze(1), self.x.double(),
                             self.W.double().transpose(1, 2))
         self.f64 = torch.bmm(H64.relu(), self.a.double().unsqueeze(-1))[..., 0]
@@ -82,23 +117,12 @@ class Problem:
         x64, c64 = self.x.double(), self.c.double()
         rhs = torch.cat([x64 * c64[..., None], c64[..., None]], -1)
         self.G64 = torch.bmm(rhs.transpose(1, 2), self.mask64.double())
-        self.mask8 = self.mask64.to(device=device, dtype=torch.uint8)
-        self.maskf = self.mask64.to(device=device, dtype=torch.float32)
-        self.h = torch.empty(R, n, m, device=device)
-        self.f = torch.empty(R, n, device=device)
-        self.G = torch.empty(R, d + 1, m, device=device)
-        self.rhs = torch.empty(R, n, d + 1, device=device)
-
-    def forward(self, blocks: gk.Blocks | None) -> None:
-        gk.forward_relu_readout_mask(self.x, self.W, self.b, self.a, self.h, self.f, blocks)
-
-    def backward(self, blocks: gk.Blocks | None, mask: torch.Tensor | None = None) -> None:
-        gk.backward_gemm(self.x, self.c, self.mask8 if mask is None else mask, self.G, True,
-                         blocks)
+        self.mask8.copy_(self.mask64)
+        self.maskf.copy_(self.mask64)
 
     def forward_error(self) -> float | None:
         """max |f − f64| / max |f64|, or None where a decided mask entry is wrong."""
-        if not torch.equal(self.h[self.decided] > 0, self.mask64[self.decided]):
+        if not torch.equal(self.out8[self.decided] > 0, self.mask64[self.decided]):
             return None
         return _rel(self.f, self.f64)
 
@@ -169,16 +193,19 @@ def sweep(device: torch.device, p: Problem, kernel: str, grid: list[gk.Blocks], 
     rows: list[dict[str, Any]] = []
 
     def one(blocks: gk.Blocks) -> None:
+        t = time.perf_counter()
         try:
-            run(blocks)
+            run(blocks)  # the first call compiles (or finds the kernel in Triton's cache)
             sync(device)
+            first = time.perf_counter() - t
             err = error()
             secs = median_seconds(device, lambda: run(blocks), reps) if err is not None else None
         except Exception as e:  # noqa: BLE001 - a configuration the compiler refuses
             rows.append({**_row(blocks, None, None, flops, rate),
+                         "first_call_seconds": time.perf_counter() - t,
                          "failed": f"{type(e).__name__}: {str(e)[:200]}"})
             return
-        rows.append(_row(blocks, secs, err, flops, rate))
+        rows.append({**_row(blocks, secs, err, flops, rate), "first_call_seconds": first})
 
     for blocks in grid:
         if time.monotonic() > deadline:
@@ -256,6 +283,10 @@ def report(res: dict[str, Any]) -> str:
         if "backward_float_mask_seconds" in s:
             lines.append(f"  fastest backward with a float mask: "
                          f"{1e6 * s['backward_float_mask_seconds']:9.1f} us")
+    first = [r.get("first_call_seconds", 0.0) for s in res["shapes"]
+             for k in ("forward", "backward") for r in s[k]]
+    lines.append(f"first calls (a compile, or a kernel found in Triton's cache): {len(first)} "
+                 f"in {sum(first):.1f} s, the slowest {max(first, default=0.0):.2f} s")
     lines.append(f"best at R = {max(s['R'] for s in res['shapes'])}: forward "
                  f"{res['best']['forward']}, "
                  f"backward {res['best']['backward']}")

@@ -95,6 +95,13 @@ if ! "$PY" -c "import torch, twolayer; print('torch', torch.__version__, 'cuda',
     echo "    $PY -m pip install --no-deps --no-build-isolation -e ." >&2
     exit 2
 fi
+# kernels compiled beforehand for this GPU (benchmarks/gpu_compile.py --cache .triton-cache, run
+# elsewhere with this machine's python, torch and triton): Triton finds them in its cache, here
+# pointed at where the folder now is; a kernel with another key is compiled as usual
+if [ -z "${TRITON_CACHE_DIR:-}" ] && [ -d .triton-cache ]; then
+    "$PY" benchmarks/gpu_compile.py --relocate .triton-cache \
+        && export TRITON_CACHE_DIR="$PWD/.triton-cache"
+fi
 "$PY" -c "from twolayer.net import cpu_kernels, gpu_kernels; print('cpu kernels:',
 cpu_kernels.status(), '| gpu kernels:', gpu_kernels.status())"
 step "cuda tests" "$PY" -m pytest -q -p no:cacheprovider -m "cuda and not slow" tests/

@@ -2,14 +2,17 @@
 CI draw the same examples every time); HYPOTHESIS_PROFILE=explore draws fresh random examples
 (more of them), to search for counterexamples on purpose."""
 
+import atexit
 import os
+import shutil
 import tempfile
 
 from hypothesis import settings
 
 # Tests never read or write the user's record store: commands that store runs by default use a
-# fresh temporary one for this test session.
+# fresh temporary one for this test session (each xdist worker its own), removed at its end.
 os.environ["TWOLAYER_STORE"] = tempfile.mkdtemp(prefix="twolayer-test-store-")
+atexit.register(shutil.rmtree, os.environ["TWOLAYER_STORE"], ignore_errors=True)
 
 settings.register_profile("ci", deadline=None, max_examples=15, derandomize=True, print_blob=True)
 settings.register_profile("explore", deadline=None, max_examples=50, print_blob=True)

@@ -71,13 +71,13 @@ def test_the_check_refuses_a_wrong_output_and_a_flipped_mask_entry():
     """The oracle's check itself (no triton needed): outputs written by hand."""
     mod = _module("gpu_blocks")
     p = mod.Problem(torch.device("cpu"), 2, 40, 50, 70)
-    p.h.copy_(p.mask64.float())
+    p.out8.copy_(p.mask64)
     p.f.copy_(p.f64.float())
     assert p.forward_error() <= mod.TOL
     i = p.decided.nonzero()[0].tolist()
-    p.h[tuple(i)] = 1.0 - p.h[tuple(i)]  # one mask entry that rounding cannot flip
+    p.out8[tuple(i)] = 1 - p.out8[tuple(i)]  # one mask entry that rounding cannot flip
     assert p.forward_error() is None
-    p.h.copy_(p.mask64.float())
+    p.out8.copy_(p.mask64)
     p.f[1, 3] += 1e-3 * p.f64.abs().max().item()
     assert p.forward_error() > mod.TOL
     p.G.copy_(p.G64.float())
@@ -94,7 +94,7 @@ def test_a_fast_wrong_or_failing_configuration_is_never_the_best(monkeypatch):
     def forward(blocks):
         if blocks == broken:
             raise RuntimeError("out of resources")
-        p.h.copy_(p.mask64.float())
+        p.out8.copy_(p.mask64)
         p.f.copy_(p.f64.float())
         if blocks == wrong:  # the fast one is wrong by 1e-3 of the largest value
             p.f[0, 0] += 1e-3 * p.f64.abs().max().item()

@@ -505,3 +505,13 @@ def test_split_launches_in_tritons_interpreter_give_the_same_numbers(script, wor
     assert "gk.MAX_GRID_Y = 1" in script
     res = _run(script, "cpu", interpret=True)
     assert res.returncode == 0 and word in res.stdout, res.stderr[-3000:]
+
+
+@pytest.mark.parametrize("kw", [dict(c=24, m=64), dict(c=32, m=0), dict(c=32, m=64, warps=3),
+                                dict(c=32, m=64, stages=0)])
+def test_a_launch_configuration_triton_cannot_take_is_refused_when_made(kw):
+    """Tiles must be powers of two (tl.arange), warps too; stages at least 1: refused with the
+    field named, not at a launch deep in a sweep."""
+    with pytest.raises(ValueError, match="Blocks: "):
+        gpu_kernels.Blocks(**kw)
+    gpu_kernels.Blocks(16, 128, 8, 4)  # a valid one

@@ -59,6 +59,17 @@ class Blocks:
     warps: int | None = None
     stages: int | None = None
 
+    def __post_init__(self) -> None:
+        def pow2(v: int) -> bool:
+            return isinstance(v, int) and v >= 1 and v & (v - 1) == 0
+        if not (pow2(self.c) and pow2(self.m)):  # tl.arange takes powers of two only
+            raise ValueError(f"Blocks: c and m must be powers of two, got c = {self.c}, "
+                             f"m = {self.m}")
+        if self.warps is not None and not pow2(self.warps):
+            raise ValueError(f"Blocks: warps must be a power of two, got {self.warps}")
+        if self.stages is not None and not (isinstance(self.stages, int) and self.stages >= 1):
+            raise ValueError(f"Blocks: stages must be at least 1, got {self.stages}")
+
     def launch(self) -> dict[str, int]:
         """The launch keywords Triton takes besides the kernel's arguments."""
         kw = {"num_warps": self.warps, "num_stages": self.stages}
@@ -350,6 +361,9 @@ def backward_gemm(x: torch.Tensor, c: torch.Tensor, mask: torch.Tensor, G: torch
                          f"{tuple(mask.shape)}, G {tuple(G.shape)} do not fit")
     bd = max(16, 1 << (d - 1).bit_length())
     cfg = blocks or BWD_BLOCKS
+    if cfg.c < 16:  # the sum over samples is tl.dot's inner dimension: the compiler needs 16
+        raise ValueError(f"backward_gemm: blocks.c = {cfg.c} samples per step; tl.dot needs "
+                         f"at least 16 (Triton's interpreter would run it, its compiler not)")
     for r0 in range(0, r, MAX_GRID_Y):  # runs per launch (the grid's axis 1 is bounded)
         rs = slice(r0, min(r, r0 + MAX_GRID_Y))
         xs, cs, ms, Gs = x[rs], c[rs], mask[rs], G[rs]
