@@ -49,7 +49,7 @@ from twolayer.bench.gpu import gemm_rate, sync
 from twolayer.net import gpu_kernels as gk
 
 TOL = 1e-4  # of the largest |value|: far above float32 rounding, far below a wrong kernel
-FWD_GRID = [gk.Blocks(c, m, w) for c in (64, 32, 128) for m in (64, 32, 128) for w in (4, 8)]
+FWD_GRID = [gk.Blocks(c, m, w) for c in (64, 32, 16, 128) for m in (64, 32, 128) for w in (4, 8)]
 BWD_GRID = [gk.Blocks(c, m, w) for c in (32, 16, 64) for m in (64, 32, 128) for w in (4, 8)]
 QUICK_GRID = [gk.Blocks(32, 32, 4), gk.Blocks(16, 64, 8)]
 STAGES = (2, 3, 4)

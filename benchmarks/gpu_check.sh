@@ -15,6 +15,10 @@
 #     GPU_CHECK_DEVICE=cpu benchmarks/gpu_check.sh   # a dry run of every step on the CPU,
 #                                                    # tiny sizes (the CUDA tests all skip)
 #
+# Where .triton-cache/ is at the repository root (benchmarks/gpu_compile.py --cache .triton-cache
+# --lean, run elsewhere with this machine's python, torch and triton, and carried here), Triton
+# takes the kernels compiled there instead of compiling them again.
+#
 # Steps: 1. the CUDA tests (pytest -m "cuda and not slow": every device-parametrised test of the
 # core against its CPU oracle); 2. the demo on the device against the CPU and the reference step
 # (n = 1000, d = 50, m = 400) at R = 64, 1024, 4096 with and without probes, as effective TFLOP/s

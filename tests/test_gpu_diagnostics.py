@@ -129,3 +129,48 @@ def test_probe_ops_counts_operations_per_probe_time():
     assert both["op"] > seg["per_probe_time"]["op"]
     assert any("probes/segments.py" in where for _, where, _ in seg["lines"])
     assert mod.main(["--probes", "nope"]) == 2
+
+
+def test_the_published_sm90_compile_numbers_match_their_raw_results():
+    """docs/benchmarks.md's compile of the kernels for the H200, recomputed from
+    benchmarks/gpu/compile-sm90.json: launch and spill counts, the defaults' registers, shared
+    memory and occupancy (the occupancy recomputed here from the CUDA rules, not read)."""
+    doc = " ".join((ROOT / "docs" / "benchmarks.md").read_text().split())
+    res = json.loads((ROOT / "benchmarks" / "gpu" / "compile-sm90.json").read_text())
+    rows = res["rows"]
+    assert (res["arch"], res["triton"], res["python"][:4]) == (90, "3.6.0", "3.12")
+    assert res["torch"].startswith("2.11.0") and "torch 2.11.0+cu130 and triton 3.6.0" in doc
+    assert not any(r["failed"] for r in rows)
+    assert f"All {len(rows)} launches of the sweep's grids" in doc
+    assert f"in {sum(r['seconds'] for r in rows):.0f} s here" in doc
+    spilling = [r for r in rows if r["spill_stores"]]
+    assert f"{len(spilling)} spill registers" in doc
+
+    def row(kernel, mask, c, m, warps, stages=None):
+        (r,) = [r for r in rows if r["kernel"] == kernel and r["mask"] == mask and r["blocks"]
+                == {"c": c, "m": m, "warps": warps, "stages": stages}]
+        return r
+
+    def warps_per_sm(r):  # sm_90: 64 K registers, 2048 threads, 32 blocks, 228 KB per SM
+        per_warp = -(-r["regs"] * 32 // 256) * 256
+        w = r["warps"]
+        blocks = min(65536 // per_warp // w, 2048 // (32 * w), 32,
+                     233472 // (r["shared"] + r["static_shared"] + 1024))
+        return blocks * w
+
+    b = row("backward", "bytes", 32, 64, 4)
+    assert f"byte mask: {b['regs']} registers, {b['spill_stores']} bytes of spill stores" in doc
+    b8 = row("backward", "bytes", 32, 64, 8)
+    assert b8["spill_stores"] == 0 and f"does not spill ({b8['regs']} registers)" in doc
+    f = row("forward", "bytes", 64, 64, 4)
+    shared = f["shared"] + f["static_shared"]
+    assert f"takes {f['regs']} registers and {shared:,} bytes of shared memory" in doc
+    assert f"{warps_per_sm(f)} warps of 64" in doc and warps_per_sm(f) == 12
+    p = rows[0]
+    assert p["kernel"] == "pass" and f"pass takes {p['regs']} registers ({warps_per_sm(p)} warps)" \
+        in doc
+    occ = [warps_per_sm(r) for r in rows if r["blocks"]]
+    assert f"from {min(occ)} to {max(occ)} warps per SM" in doc
+    best = row("forward", "bytes", 16, 32, 8)
+    assert warps_per_sm(best) == max(occ)
+    assert f"(16 × 32 with 8 warps: {best['regs']} registers, {warps_per_sm(best)} warps)" in doc

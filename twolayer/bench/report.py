@@ -575,6 +575,33 @@ against a float64 oracle before it is timed (a wrong one is never chosen), and t
 whole step with the fastest (`gpu_steps.py --blocks`, variant `graph+fused fwd+bwd, swept
 blocks`).
 
+**Compiled for the H200 without one** (2026-12-04, `benchmarks/gpu_compile.py`; results in
+`benchmarks/gpu/compile-sm90.json`). Triton's interpreter, in which the CPU tests run the
+kernels, never compiles them, so until a GPU run nobody knew whether the opt-in kernels'
+launch configurations compile, or what they cost in registers. The script compiles them for
+sm_90 on this 2-core machine with the GPU machine's Python 3.12, torch 2.11.0+cu130 and triton
+3.6.0, through the kernels' own launch wrappers on `meta` tensors with the step's layouts at
+R = 1024, n = 1000, d = 50, m = 400, and reads each binary's counts (cuobjdump, and ptxas -v
+for spills). All 241 launches of the sweep's grids (24 forward and 18 backward tiles × warps,
+the backward with a byte and a float mask, each with Triton's default and 2, 3, 4 pipeline
+stages; and the default pass) compile, in 117 s here. 28 spill registers, among them the
+default backward (32 × 64, 4 warps, byte mask: 128 registers, 12 bytes of spill stores per
+thread); the 8-warp version of the same tile does not spill (80 registers). The default
+forward (64 × 64, 4 warps) takes 164 registers and 52,224 bytes of shared memory per block, so
+an SM holds 3 of its blocks, 12 warps of 64 (an estimate by the CUDA occupancy rules, not a
+measurement); the default pass takes 56 registers (36 warps). The estimates over the grid run
+from 4 to 40 warps per SM: the sweep now also tries tiles of 16 samples in the forward, the
+grid's best-occupied (16 × 32 with 8 warps: 48 registers, 40 warps). One fault the interpreter
+had hidden: the backward with tiles of fewer than 16 samples runs there to the right numbers,
+but the compiler refuses it (`tl.dot` needs an inner dimension of 16); `backward_gemm` now
+refuses such tiles itself and `gpu_kernels.Blocks` refuses tiles, warps or stages that Triton
+cannot take (tests/test_gpu_compile.py compiles the defaults for sm_90 and sm_80 in the
+default suite). The compiled kernels also go into a Triton cache (`--cache .triton-cache
+--lean`: 181 binaries, 30 MB) that the next GPU run carries and `gpu_check.sh` points Triton
+at, so the device spends its minutes timing the kernels instead of compiling them;
+`gpu_blocks.py` prints the seconds of each configuration's first call, which show whether the
+cache served it.
+
 A review of the GPU code without a GPU (2026-12-04, after the second run) found four faults no
 run had reached, fixed with tests that fail without the fixes: the Triton kernels computed
 memory offsets in 32 bits, so a block with R·c·m >= 2^31 (R >= 5369 at n = 1000, m = 400, within
