@@ -16,8 +16,10 @@ shape (R = 1024, then 64, at the reference n, d, m; --quick: tiny), times on the
    default fused pass (relu, readout and mask, :func:`~twolayer.net.gpu_kernels.relu_readout_mask`),
    and the backward GEMM (``bmm``) alone and with its right-hand side formed first, as the step
    does;
-2. each configuration of a grid (tiles of samples and neurons, warps; then Triton's pipeline
-   stages for the fastest), checked against a float64 oracle first: f and G to 1e-4 of their
+2. each configuration of a grid (tiles of samples and neurons, warps, for the forward also the
+   launch order: ``by_run`` puts a run's sample tiles side by side so they share its W in
+   cache; then Triton's pipeline stages for the fastest), checked against a float64 oracle
+   first: f and G to 1e-4 of their
    largest value, and the mask exactly wherever the float64 pre-activation is not within
    1e-4 of 0. A configuration that fails the check is reported and never chosen.
 
@@ -25,17 +27,19 @@ The kernels run on the step's layouts with both opt-ins on: the forward writes t
 into the first m bytes of each row of a float32 buffer, and the backward reads it from there.
 
 Times are medians of ``--reps`` calls, each timed alone (CUDA events on a GPU), after two
-warm-up calls (the compile); as fractions of the float32 GEMM rate measured in the same run
-(2 R n d m flops a GEMM). ``best`` in the JSON is the fastest correct configuration per kernel at
-the largest R (1024); ``benchmarks/gpu_steps.py --blocks FILE`` times the whole step with it. The
-search stops starting new configurations after ``--max-seconds`` (it says so). Without a GPU,
-and outside Triton's interpreter (``TRITON_INTERPRET=1``, for a dry run), it says there is
-nothing to measure and exits 0.
+warm-up calls (the first compiles, or finds the kernel in Triton's cache: its seconds are kept,
+``first_call_seconds``, telling at the first shape whether the cache served it); as fractions of
+the float32 GEMM rate measured in the same run (2 R n d m flops a GEMM). ``best`` in the JSON is
+the fastest correct configuration per kernel at the largest R (1024); ``benchmarks/gpu_steps.py
+--blocks FILE`` times the whole step with it. The search stops starting new configurations after
+``--max-seconds`` (it says so). Without a GPU, and outside Triton's interpreter
+(``TRITON_INTERPRET=1``, for a dry run), it says there is nothing to measure and exits 0.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import statistics
 import sys
@@ -49,9 +53,14 @@ from twolayer.bench.gpu import gemm_rate, sync
 from twolayer.net import gpu_kernels as gk
 
 TOL = 1e-4  # of the largest |value|: far above float32 rounding, far below a wrong kernel
-FWD_GRID = [gk.Blocks(c, m, w) for c in (64, 32, 16, 128) for m in (64, 32, 128) for w in (4, 8)]
+# the forward's also in both launch orders (by_run: a run's sample tiles side by side, sharing
+# its W in cache; at R = 1024 the runs' W, 82 MB, pass the H200's 50 MB L2)
+FWD_GRID = [gk.Blocks(c, m, w, by_run=o) for c in (64, 32, 16, 128) for m in (64, 32, 128)
+            for w in (4, 8) for o in (False, True)]
 BWD_GRID = [gk.Blocks(c, m, w) for c in (32, 16, 64) for m in (64, 32, 128) for w in (4, 8)]
-QUICK_GRID = [gk.Blocks(32, 32, 4), gk.Blocks(16, 64, 8)]
+QUICK_GRID = {"forward": [gk.Blocks(32, 32, 4), gk.Blocks(16, 64, 8),
+                          gk.Blocks(32, 32, 4, by_run=True)],
+              "backward": [gk.Blocks(32, 32, 4), gk.Blocks(16, 64, 8)]}
 STAGES = (2, 3, 4)
 EAGER = ("gemm_forward", "eager_forward", "gemm_backward", "eager_backward")  # Problem's methods
 
@@ -176,8 +185,7 @@ def median_seconds(device: torch.device, fn: Callable[[], None], reps: int) -> f
 def _row(blocks: gk.Blocks, seconds: float | None, err: float | None, flops: float,
          rate: float) -> dict[str, Any]:
     correct = err is not None and err <= TOL
-    return {"blocks": {"c": blocks.c, "m": blocks.m, "warps": blocks.warps,
-                       "stages": blocks.stages},
+    return {"blocks": dataclasses.asdict(blocks),
             "seconds": seconds, "rel_err": err, "correct": correct,
             "of_gemm": flops / seconds / (rate * 1e12) if seconds else None}
 
@@ -216,7 +224,7 @@ def sweep(device: torch.device, p: Problem, kernel: str, grid: list[gk.Blocks], 
         for s in STAGES:
             if time.monotonic() > deadline:
                 return rows, True
-            one(gk.Blocks(best["c"], best["m"], best["warps"], s))
+            one(dataclasses.replace(gk.Blocks(**best), stages=s))
     return rows, False
 
 
@@ -242,7 +250,7 @@ def measure(device: torch.device, quick: bool, reps: int, max_seconds: float) ->
                                "eager_of_gemm": {k: flops / s / (rate * 1e12)
                                                  for k, s in eager.items()}}
         for kernel, grid in (("forward", FWD_GRID), ("backward", BWD_GRID)):
-            rows, cut = sweep(device, p, kernel, QUICK_GRID if quick else grid, reps, rate,
+            rows, cut = sweep(device, p, kernel, QUICK_GRID[kernel] if quick else grid, reps, rate,
                               deadline)
             row[kernel] = rows
             res["stopped_early"] |= cut
@@ -270,7 +278,7 @@ def report(res: dict[str, Any]) -> str:
             for r in sorted(s[kernel], key=lambda r: r["seconds"] or float("inf")):
                 b = r["blocks"]
                 cfg = (f"c {b['c']:3d} m {b['m']:3d} warps {b['warps'] or '-'} stages "
-                       f"{b['stages'] or '-'}")
+                       f"{b['stages'] or '-'}{' by run' if b.get('by_run') else ''}")
                 if r.get("failed"):
                     lines.append(f"  {kernel:8s} {cfg}: failed ({r['failed']})")
                 elif not r["correct"]:
@@ -283,10 +291,12 @@ def report(res: dict[str, Any]) -> str:
         if "backward_float_mask_seconds" in s:
             lines.append(f"  fastest backward with a float mask: "
                          f"{1e6 * s['backward_float_mask_seconds']:9.1f} us")
-    first = [r.get("first_call_seconds", 0.0) for s in res["shapes"]
-             for k in ("forward", "backward") for r in s[k]]
-    lines.append(f"first calls (a compile, or a kernel found in Triton's cache): {len(first)} "
-                 f"in {sum(first):.1f} s, the slowest {max(first, default=0.0):.2f} s")
+    # (at the first shape: the later ones find the kernels in the process's memory)
+    first = [r.get("first_call_seconds", 0.0) for k in ("forward", "backward")
+             for r in res["shapes"][0][k]]
+    lines.append(f"first calls at R = {res['shapes'][0]['R']} (a compile, or a kernel found in "
+                 f"Triton's cache): {len(first)} in {sum(first):.1f} s, the slowest "
+                 f"{max(first, default=0.0):.2f} s")
     lines.append(f"best at R = {max(s['R'] for s in res['shapes'])}: forward "
                  f"{res['best']['forward']}, "
                  f"backward {res['best']['backward']}")

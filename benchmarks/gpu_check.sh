@@ -17,7 +17,8 @@
 #
 # Where .triton-cache/ is at the repository root (benchmarks/gpu_compile.py --cache .triton-cache
 # --lean, run elsewhere with this machine's python, torch and triton, and carried here), Triton
-# takes the kernels compiled there instead of compiling them again.
+# takes the kernels compiled there instead of compiling them again (the script says first
+# whether the cache matches this checkout: any edit of twolayer/net/gpu_kernels.py stales it).
 #
 # Steps: 1. the CUDA tests (pytest -m "cuda and not slow": every device-parametrised test of the
 # core against its CPU oracle); 2. the demo on the device against the CPU and the reference step

@@ -29,14 +29,17 @@ with the GPU machine's Python, torch and triton, its entries have the keys that 
 launches look up: ``benchmarks/gpu_check.sh`` uses ``.triton-cache/`` at the repository root
 where one is there (``--relocate DIR`` first points its entries at where it is), so the device
 spends no time compiling these kernels (a kernel whose key differs is compiled there as
-usual). Without triton the script says there is nothing to
-compile and exits 0; bad flags exit 2.
+usual). Triton keys a kernel by its source and its line number in the file, so any edit of
+``twolayer/net/gpu_kernels.py`` makes a cache stale: ``twolayer-manifest.json`` in the cache
+records what it was built from, and ``--relocate`` says whether it still matches. Without
+triton the script says there is nothing to compile and exits 0; bad flags exit 2.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import math
 import os
@@ -152,6 +155,20 @@ def parse_usage(text: str) -> dict[str, dict[str, int]]:
                    "local": int(m[5])} for m in _USAGE.finditer(text)}
 
 
+def _tools(arch: int) -> tuple[str, str]:
+    """The cuobjdump and the ptxas Triton itself uses for ``arch`` (its knobs: the
+    ``TRITON_*_PATH`` variables, else the ones it ships; from triton 3.6 on a separate ptxas
+    for sm_100 and later)."""
+    import inspect
+
+    from triton import knobs
+    from triton.backends.nvidia import compiler
+
+    get = compiler.get_ptxas
+    ptxas = get(arch) if inspect.signature(get).parameters else get()
+    return knobs.nvidia.cuobjdump.path, ptxas.path
+
+
 _SPILLS = re.compile(r"(\d+) bytes spill stores, (\d+) bytes spill loads")
 
 
@@ -160,13 +177,11 @@ def usage(kernel: Any, workdir: Path) -> dict[str, int | None]:
     binary by the cuobjdump Triton ships; and the bytes of spill stores and loads that ptxas
     reports (``-v``) for its PTX, with Triton's own ptxas flags (None where the kernel came
     from a cache stripped of its PTX)."""
-    import triton
-    from triton.backends.nvidia.compiler import sm_arch_from_capability
-
-    bin_dir = Path(triton.__file__).parent / "backends" / "nvidia" / "bin"
     path = workdir / f"{kernel.name}-{kernel.hash[:16]}.cubin"
     path.write_bytes(kernel.asm["cubin"])
-    out = subprocess.run([str(bin_dir / "cuobjdump"), "--dump-resource-usage", str(path)],
+    arch = kernel.metadata.target.arch
+    cuobjdump, ptxas = _tools(arch)
+    out = subprocess.run([cuobjdump, "--dump-resource-usage", str(path)],
                          capture_output=True, text=True, check=True).stdout
     found = parse_usage(out)
     if kernel.name not in found:
@@ -176,9 +191,11 @@ def usage(kernel: Any, workdir: Path) -> dict[str, int | None]:
     if "ptx" in kernel.asm:
         ptx = path.with_suffix(".ptx")
         ptx.write_text(kernel.asm["ptx"])
-        arch = sm_arch_from_capability(kernel.metadata.target.arch)
-        log = subprocess.run([str(bin_dir / "ptxas"), "-lineinfo", "-v", f"--gpu-name={arch}",
-                              str(ptx), "-o", str(path.with_suffix(".o"))],
+        from triton.backends.nvidia.compiler import sm_arch_from_capability
+
+        log = subprocess.run([ptxas, "-lineinfo", "-v",
+                              f"--gpu-name={sm_arch_from_capability(arch)}", str(ptx), "-o",
+                              str(path.with_suffix(".o"))],
                              capture_output=True, text=True, check=True).stderr
         m = _SPILLS.search(log)
         if m is None:
@@ -190,13 +207,15 @@ def usage(kernel: Any, workdir: Path) -> dict[str, int | None]:
 def occupancy(arch: int, warps: int, regs: int, shared: int) -> dict[str, int] | None:
     """Blocks (and warps) of ``warps`` warps, ``regs`` registers per thread and ``shared`` bytes
     of shared memory one SM holds at once, by the occupancy rules of the CUDA programming
-    guide (registers allocated per warp in units of 256; the driver's reserved shared memory
-    per block); None for an architecture not in :data:`SM`."""
+    guide and its occupancy calculator (registers allocated per warp in units of 256, from the
+    register file of one of the SM's 4 sub-partitions; the driver's reserved shared memory per
+    block); None for an architecture not in :data:`SM`."""
     sm = SM.get(arch)
     if sm is None:
         return None
     regs_per_warp = math.ceil(regs * 32 / 256) * 256
-    by_regs = (sm["regs"] // regs_per_warp) // warps if regs_per_warp else sm["blocks"]
+    # the register file is split among the SM's 4 sub-partitions, each holding whole warps
+    by_regs = (4 * (sm["regs"] // 4 // regs_per_warp)) // warps if regs_per_warp else sm["blocks"]
     by_threads = sm["threads"] // (32 * warps)
     per_block = shared + sm["reserved"]
     by_smem = sm["smem"] // per_block if shared else sm["blocks"]
@@ -213,7 +232,7 @@ def configurations(grid: str, stages: bool) -> dict[str, list[gk.Blocks]]:
     else:
         base = {"forward": list(gpu_blocks.FWD_GRID), "backward": list(gpu_blocks.BWD_GRID)}
     if stages:
-        base = {k: v + [gk.Blocks(b.c, b.m, b.warps, s) for b in v for s in gpu_blocks.STAGES]
+        base = {k: v + [dataclasses.replace(b, stages=s) for b in v for s in gpu_blocks.STAGES]
                 for k, v in base.items()}
     return base
 
@@ -243,8 +262,7 @@ def compile_all(arch: int, configs: dict[str, list[gk.Blocks]], workdir: Path,
     for kernel, blocks in todo:
         for mask, call in launches(ops, kernel, blocks):
             row: dict[str, Any] = {"kernel": kernel, "mask": mask, "blocks": (
-                None if blocks is None else {"c": blocks.c, "m": blocks.m,
-                                             "warps": blocks.warps, "stages": blocks.stages})}
+                None if blocks is None else dataclasses.asdict(blocks))}
             t = time.perf_counter()
             try:
                 with compiling_for(arch) as compiled:
@@ -268,21 +286,59 @@ def compile_all(arch: int, configs: dict[str, list[gk.Blocks]], workdir: Path,
 def relocate(cache: Path) -> int:
     """Point a moved Triton cache at where it is now: each entry's group file lists its files by
     absolute path, and Triton compiles again where one of them is missing. Rewrites each group
-    file (atomically) whose paths lie elsewhere to the files beside it; the number rewritten."""
+    file (atomically) whose paths lie elsewhere to the files beside it, where all of them are
+    there; an entry missing one loses its group file, so Triton compiles it again instead of
+    taking a partial entry (metadata without its binary) for a hit. The number rewritten."""
     done = 0
     for grp in sorted(cache.glob("*/__grp__*.json")):
-        data = json.loads(grp.read_text())
-        paths = data.get("child_paths")
-        if not isinstance(paths, dict):
+        try:
+            paths = json.loads(grp.read_text()).get("child_paths")
+        except (OSError, ValueError, AttributeError):
+            paths = None
+        here = ({name: str(grp.parent.resolve() / Path(p).name) for name, p in paths.items()}
+                if isinstance(paths, dict) else None)
+        if here is None or not all(Path(p).is_file() for p in here.values()):
+            grp.unlink()
             continue
-        here = {name: str(grp.parent.resolve() / Path(p).name) for name, p in paths.items()}
         if here == paths:
             continue
         tmp = grp.with_name(grp.name + ".tmp")
-        tmp.write_text(json.dumps({**data, "child_paths": here}))
+        tmp.write_text(json.dumps({"child_paths": here}))
         os.replace(tmp, grp)
         done += 1
     return done
+
+
+MANIFEST = "twolayer-manifest.json"  # what a cache was built from, beside its entries
+
+
+def manifest(arch: int) -> dict[str, Any]:
+    """What a cache's keys hang on: the kernels' file (Triton keys each kernel by its source
+    and its line number in the file), triton's version and Python's minor version (Triton keys
+    by its own build, one per Python), and the architecture."""
+    import hashlib
+
+    import triton
+
+    src = Path(gk.__file__).read_bytes()
+    return {"gpu_kernels_sha256": hashlib.sha256(src).hexdigest(), "triton": triton.__version__,
+            "python": ".".join(map(str, sys.version_info[:2])), "arch": arch}
+
+
+def staleness(cache: Path) -> str | None:
+    """None where ``cache``'s manifest matches this checkout and this Python's triton (for the
+    architecture it names), else why its kernels will be compiled again."""
+    try:
+        built = json.loads((cache / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return f"no readable {MANIFEST}"
+    now = manifest(built.get("arch", 0) if isinstance(built, dict) else 0)
+    diff = [k for k in now if not isinstance(built, dict) or built.get(k) != now[k]]
+    if not diff:
+        return None
+    names = {"gpu_kernels_sha256": "twolayer/net/gpu_kernels.py", "triton": "triton",
+             "python": "python", "arch": "arch"}
+    return "built with another " + ", ".join(names[k] for k in diff)
 
 
 LEAN_KEEP = (".cubin", ".json")  # what a launch reads from a cache entry
@@ -302,7 +358,8 @@ def lean(cache: Path) -> int:
         for name, p in paths.items():
             f = grp.parent / Path(p).name
             if Path(name).suffix in LEAN_KEEP:
-                keep[name] = p
+                if f.is_file():
+                    keep[name] = p
             elif f.exists():
                 freed += f.stat().st_size
                 f.unlink()
@@ -325,7 +382,8 @@ def report(res: dict[str, Any]) -> str:
              f"{res['python']}, no GPU), at R = {R}, n = {n}, d = {d}, m = {m}; occupancy "
              f"estimated from the compiler's counts, not measured",
              f"  {'kernel':8s} {'mask':6s} {'c':>4s} {'m':>4s} {'warps':>5s} {'stages':>6s} "
-             f"{'regs':>4s} {'spill':>5s} {'shared':>7s} {'blocks/SM':>9s} {'warps/SM':>8s}"]
+             f"{'regs':>4s} {'spill':>5s} {'shared':>7s} {'blocks/SM':>9s} {'warps/SM':>8s} "
+             f"order"]
     for r in res["rows"]:
         b = r["blocks"] or {"c": None, "m": None}
         cfg = (f"  {r['kernel']:8s} {r['mask']:6s} {b['c'] or '-':>4} {b['m'] or '-':>4} "
@@ -338,7 +396,8 @@ def report(res: dict[str, Any]) -> str:
                  else f"{r['stack'] + r['local']}?")
         lines.append(f"{cfg}{r['stages']:>6} {r['regs']:4d} {spill:>5} "
                      f"{r['shared'] + r['static_shared']:7d} "
-                     f"{occ['blocks'] if occ else '?':>9} {occ['warps'] if occ else '?':>8}")
+                     f"{occ['blocks'] if occ else '?':>9} {occ['warps'] if occ else '?':>8} "
+                     f"{'by run' if b.get('by_run') else ''}")
     failed = sum(1 for r in res["rows"] if r["failed"])
     spilled = sum(1 for r in res["rows"] if spills(r))
     lines.append(f"{len(res['rows'])} launches compiled, {failed} failed, {spilled} spill "
@@ -388,11 +447,19 @@ def main(argv: list[str] | None = None) -> int:
                          "folder, at where it is now (compiles nothing)")
     args = ap.parse_args(argv)
     if args.relocate:
+        if args.cache or args.out or args.lean or args.stages:
+            print("error: --relocate DIR compiles nothing: it takes no --cache, --out, --lean "
+                  "or --stages", file=sys.stderr)
+            return 2
         if not Path(args.relocate).is_dir():
             print(f"error: --relocate {args.relocate}: no such directory", file=sys.stderr)
             return 2
-        print(f"triton cache {args.relocate}: {relocate(Path(args.relocate))} entries pointed "
-              f"here, {len(list(Path(args.relocate).glob('*/*.cubin')))} compiled kernels")
+        cache = Path(args.relocate)
+        stale = staleness(cache)
+        print(f"triton cache {args.relocate}: {relocate(cache)} entries pointed here, "
+              f"{len(list(cache.glob('*/*.cubin')))} compiled kernels; "
+              + ("it matches this checkout" if stale is None else
+                 f"STALE ({stale}): its kernels will be compiled again"))
         return 0
     for flag, path in (("--cache", args.cache), ("--out", args.out)):
         where = Path(path).parent if flag == "--out" and path else Path(path) if path else None
@@ -425,6 +492,8 @@ def main(argv: list[str] | None = None) -> int:
         res = {"arch": args.arch, "triton": triton.__version__, "torch": torch.__version__,
                "python": sys.version.split()[0], "shape": dict(zip("Rndm", REFERENCE)),
                "grid": args.grid, "stages": args.stages, "rows": rows, "not_run": None}
+        if args.cache:
+            (Path(args.cache) / MANIFEST).write_text(json.dumps(manifest(args.arch)))
         if args.lean:
             freed = lean(Path(args.cache))
             print(f"--lean: {freed / 2**20:.1f} MiB of sources and intermediate IRs removed "

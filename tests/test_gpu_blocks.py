@@ -54,12 +54,15 @@ def test_the_blocks_script_dry_run_in_the_interpreter(tmp_path):
                   interpret=True)
     assert res.returncode == 0, res.stderr[-3000:]
     data = json.loads(out.read_text())
+    mod = _module("gpu_blocks")
     assert data["not_run"] is None and len(data["shapes"]) == 1
     shape = data["shapes"][0]
     assert all(s > 0 for s in shape["eager_seconds"].values())
     for kernel in ("forward", "backward"):
         rows = shape[kernel]
-        assert len(rows) == 2 + 3  # the quick grid, then the fastest with each stage count
+        # the quick grid (the forward's in both launch orders), then the fastest with each
+        # stage count
+        assert len(rows) == len(mod.QUICK_GRID[kernel]) + 3 == (6 if kernel == "forward" else 5)
         assert all(r["correct"] and r["rel_err"] <= data["tol"] for r in rows), rows
         fastest = min(rows, key=lambda r: r["seconds"])["blocks"]
         assert data["best"][kernel] == fastest
@@ -112,7 +115,7 @@ def test_a_fast_wrong_or_failing_configuration_is_never_the_best(monkeypatch):
     assert "out of resources" in by[(64, 64, 2, None)]["failed"]
     assert by[(32, 32, 4, None)]["correct"]
     assert by[(16, 64, 8, None)]["seconds"] < by[(32, 32, 4, None)]["seconds"]
-    assert mod._fastest(rows) in ({"c": 32, "m": 32, "warps": 4, "stages": s}
+    assert mod._fastest(rows) in ({"c": 32, "m": 32, "warps": 4, "stages": s, "by_run": False}
                                   for s in (None, *mod.STAGES))
     assert "WRONG" in mod.report({"device": "cpu", "torch": "", "gpu_kernels": "",
                                   "gemm_tflops": 1.0, "stopped_early": False,

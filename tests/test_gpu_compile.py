@@ -58,6 +58,9 @@ def test_occupancy_by_the_cuda_rules():
     assert (occ["blocks"], occ["by_regs"], occ["by_threads"]) == (8, 16, 8)
     # the A100 has less shared memory: 167936 // (52224 + 1024) = 3
     assert mod.occupancy(80, 4, 32, 52224)["by_smem"] == 3
+    # registers by sub-partition: 80 registers -> 2560 per warp -> 16384 // 2560 = 6 warps in
+    # each of 4 quarters = 24 (not 65536 // 2560 = 25)
+    assert mod.occupancy(90, 1, 80, 0)["by_regs"] == 24
     assert mod.occupancy(70, 4, 32, 0) is None  # an architecture without a table
 
 
@@ -125,9 +128,12 @@ def test_a_tile_the_compiler_refuses_is_reported_though_the_interpreter_runs_it(
                          text=True, timeout=300)
     assert res.returncode == 0, res.stderr[-2000:]
     assert float(res.stdout.split()[-1]) < 1e-5  # interpreted: the right G
+    args = (torch.zeros(1, 16, 4), torch.zeros(1, 16), torch.zeros(1, 16, 8),
+            torch.zeros(1, 5, 8), True)
     with pytest.raises(ValueError, match="tl.dot needs at least 16"):
-        gk.backward_gemm(torch.zeros(1, 16, 4), torch.zeros(1, 16), torch.zeros(1, 16, 8),
-                         torch.zeros(1, 5, 8), True, small)
+        gk.backward_gemm(*args, small)
+    with pytest.raises(ValueError, match="by_run is the forward's"):  # not silently ignored
+        gk.backward_gemm(*args, gk.Blocks(16, 64, by_run=True))
     # the compiler, through the kernel's own launch (the wrapper's check bypassed)
     ops = mod.gpu_blocks.Operands("meta", *TINY)
     with mod.compiling_for(90) as compiled, pytest.raises(Exception, match="K >= 16"):
@@ -194,6 +200,11 @@ def test_the_script_writes_its_json_and_its_cache(tmp_path):
     assert "4 launches compiled, 0 failed" in res.stdout
     # the pass, the forward, the backward for a byte and for a float mask
     assert len(list(cache_dir.rglob("*.cubin"))) == 4
+    assert json.loads((cache_dir / "twolayer-manifest.json").read_text())["arch"] == 90
+    res = subprocess.run([sys.executable, "benchmarks/gpu_compile.py", "--relocate",
+                          str(cache_dir)], cwd=ROOT, env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert res.returncode == 0 and "it matches this checkout" in res.stdout, res.stdout
     assert not list(tmp_path.glob("*.tmp"))
 
 
@@ -204,11 +215,14 @@ def test_the_script_refuses_bad_flags(tmp_path):
     for args, flag in ((["--arch", "60"], "--arch"), (["--arch", "x"], "--arch"),
                        (["--grid", "big"], "--grid"),
                        (["--out", "/proc/no/such/compile.json"], "--out"),
-                       (["--cache", "/proc/no-cache"], "--cache"), (["--lean"], "--lean")):
+                       (["--cache", "/proc/no-cache"], "--cache"), (["--lean"], "--lean"),
+                       (["--relocate", str(tmp_path), "--out", str(tmp_path / "compile.json")],
+                        "--relocate"),
+                       (["--arch", "60", "--out", str(tmp_path / "compile.json")], "--arch")):
         res = run(*args)
         assert res.returncode == 2, (args, res.stdout, res.stderr)
         assert flag in res.stderr, (args, res.stderr)
-    assert not (tmp_path / "compile.json").exists()
+    assert not (tmp_path / "compile.json").exists()  # nothing written by a refused call
 
 
 def _stamps(folder: Path) -> dict[str, int]:
@@ -255,3 +269,63 @@ def test_a_moved_cache_serves_its_kernels_once_relocated(tmp_path, monkeypatch):
                           str(tmp_path / "nowhere")], cwd=ROOT, capture_output=True, text=True,
                          timeout=120)
     assert res.returncode == 2 and "--relocate" in res.stderr
+
+
+@needs_triton
+def test_a_moved_entry_missing_its_binary_is_compiled_again_not_taken(tmp_path, monkeypatch):
+    """An entry whose metadata arrived without its binary: pointed at, Triton would take it
+    for a hit and fail on the missing cubin; relocate drops its group file instead, so the
+    launch compiles it again."""
+    import shutil
+
+    mod = _module()
+    monkeypatch.delenv("TRITON_INTERPRET", raising=False)
+    ops = mod.gpu_blocks.Operands("meta", *TINY)
+    first, moved = tmp_path / "first", tmp_path / "moved"
+    monkeypatch.setenv("TRITON_CACHE_DIR", str(first))
+    with mod.compiling_for(90):
+        ops.backward(gk.Blocks(16, 32, 4))
+    shutil.move(str(first), str(moved))
+    (cubin,) = moved.rglob("*.cubin")
+    cubin.unlink()
+    assert mod.relocate(moved) == 0 and not list(moved.glob("*/__grp__*.json"))
+    monkeypatch.setenv("TRITON_CACHE_DIR", str(moved))
+    with mod.compiling_for(90) as compiled:
+        ops.backward(gk.Blocks(16, 32, 4))
+    assert len(compiled) == 1 and compiled[0].asm["cubin"]  # compiled again
+    assert cubin.exists()
+
+
+@needs_triton
+def test_the_tools_are_tritons_own(tmp_path, monkeypatch):
+    """Spills are read by the ptxas Triton compiled with: its knob TRITON_PTXAS_PATH is
+    honoured (here a stand-in that only tells its version)."""
+    mod = _module()
+    cuobjdump, ptxas = mod._tools(90)
+    assert Path(cuobjdump).name == "cuobjdump" and Path(ptxas).name == "ptxas"
+    fake = tmp_path / "ptxas"
+    fake.write_text("#!/bin/sh\necho 'Cuda compilation tools, release 12.8, V12.8.93'\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("TRITON_PTXAS_PATH", str(fake))
+    assert mod._tools(90)[1] == str(fake)
+
+
+@needs_triton
+def test_a_cache_says_when_it_is_stale(tmp_path, monkeypatch):
+    """The manifest written with --cache matches this checkout; an edit of gpu_kernels.py (a
+    shifted line is enough to change Triton's keys) or another triton makes it stale, and
+    --relocate says so."""
+    mod = _module()
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / mod.MANIFEST).write_text(json.dumps(mod.manifest(90)))
+    assert mod.staleness(cache) is None
+    built = mod.manifest(90)
+    (cache / mod.MANIFEST).write_text(json.dumps({**built, "gpu_kernels_sha256": "0" * 64,
+                                                  "triton": "0.0"}))
+    assert mod.staleness(cache) == "built with another twolayer/net/gpu_kernels.py, triton"
+    res = subprocess.run([sys.executable, "benchmarks/gpu_compile.py", "--relocate", str(cache)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0 and "STALE (built with another" in res.stdout, res.stdout
+    (cache / mod.MANIFEST).unlink()
+    assert mod.staleness(cache) == f"no readable {mod.MANIFEST}"

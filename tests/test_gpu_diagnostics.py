@@ -143,18 +143,24 @@ def test_the_published_sm90_compile_numbers_match_their_raw_results():
     assert not any(r["failed"] for r in rows)
     assert f"All {len(rows)} launches of the sweep's grids" in doc
     assert f"in {sum(r['seconds'] for r in rows):.0f} s here" in doc
+    def tiles(kernel):
+        return {(r["blocks"]["c"], r["blocks"]["m"], r["blocks"]["warps"]) for r in rows
+                if r["kernel"] == kernel}
+    orders = {r["blocks"]["by_run"] for r in rows if r["kernel"] == "forward"}
+    assert (len(tiles("forward")), orders, len(tiles("backward"))) == (24, {False, True}, 18)
+    assert "the forward's 24 tiles × warps in two launch orders, the backward's 18" in doc
     spilling = [r for r in rows if r["spill_stores"]]
     assert f"{len(spilling)} spill registers" in doc
 
-    def row(kernel, mask, c, m, warps, stages=None):
+    def row(kernel, mask, c, m, warps, stages=None, by_run=False):
         (r,) = [r for r in rows if r["kernel"] == kernel and r["mask"] == mask and r["blocks"]
-                == {"c": c, "m": m, "warps": warps, "stages": stages}]
+                == {"c": c, "m": m, "warps": warps, "stages": stages, "by_run": by_run}]
         return r
 
-    def warps_per_sm(r):  # sm_90: 64 K registers, 2048 threads, 32 blocks, 228 KB per SM
-        per_warp = -(-r["regs"] * 32 // 256) * 256
+    def warps_per_sm(r):  # sm_90: 64 K registers in 4 quarters, 2048 threads, 32 blocks,
+        per_warp = -(-r["regs"] * 32 // 256) * 256  # 228 KB per SM, 1 KB reserved per block
         w = r["warps"]
-        blocks = min(65536 // per_warp // w, 2048 // (32 * w), 32,
+        blocks = min(4 * (16384 // per_warp) // w, 2048 // (32 * w), 32,
                      233472 // (r["shared"] + r["static_shared"] + 1024))
         return blocks * w
 

@@ -96,7 +96,8 @@ import torch
 from twolayer.net import gpu_kernels as gk
 
 dev = DEVICE
-BLOCKS = (None, gk.Blocks(16, 32, 8, 2), gk.Blocks(128, 128, 4, 3))  # tiles, warps, stages
+BLOCKS = (None, gk.Blocks(16, 32, 8, 2), gk.Blocks(128, 128, 4, 3),  # tiles, warps, stages
+          gk.Blocks(16, 32, 8, 2, by_run=True))  # a run's tiles side by side: the same bits
 torch.manual_seed(0)
 for bias in (False, True):
     # r, c, m, d: not multiples of the tiles; x a view into a larger buffer (a block's rows)
@@ -112,6 +113,7 @@ for bias in (False, True):
         if bias:
             H = H + b.double().unsqueeze(1)
         want_f = (H.relu() * a.double()[:, None, :]).sum(-1)
+        outs = {}
         for blocks in BLOCKS:  # the default launch configuration and others
             h = torch.full((r, c, m), 7.0, device=dev)
             out = torch.zeros(r, c + 1, device=dev)  # f a strided view
@@ -125,6 +127,9 @@ for bias in (False, True):
             ok = torch.isclose(got, want_f, rtol=1e-4, atol=1e-4) | (got.isnan() & want_f.isnan())
             assert ok.all(), (bias, r, c, m, d, blocks, (got - want_f).abs().nan_to_num(0).max())
             assert torch.equal(out[:, 0], torch.zeros_like(out[:, 0]))  # nothing outside f
+            outs[blocks] = (h, out[:, 1:])
+        for u, v in zip(outs[BLOCKS[1]], outs[BLOCKS[3]]):  # the launch order changes no bit
+            torch.testing.assert_close(u, v, rtol=0, atol=0, equal_nan=True)
 print("fwd ok")
 """
 
@@ -452,7 +457,8 @@ def test_the_kernels_take_their_offsets_in_int64():
 
     src = inspect.getsource(gpu_kernels)
     ids = re.findall(r"tl\.program_id\(\d\)(\.to\(tl\.int64\))?", src)
-    assert len(ids) == 6 and all(ids), ids  # two in each of the three kernels
+    # two in the pass and in the backward, four in the forward (two per launch order)
+    assert len(ids) == 8 and all(ids), ids
 
 
 def test_no_launch_passes_the_grids_bound_on_its_axis_1(monkeypatch):
@@ -486,7 +492,15 @@ def test_no_launch_passes_the_grids_bound_on_its_axis_1(monkeypatch):
         starts = [(args[hi].data_ptr() - h.data_ptr()) // (h.element_size() * m) for args in mine]
         assert starts == [sum(counts[:i]) for i in range(len(counts))], (kind, starts)
     launches.clear()
-    R = 5
+    R = 5  # by_run: a run's tiles on axis 0, the runs on axis 1, split
+    W, aR, hR, fR = torch.zeros(R, m, d), torch.zeros(R, m), torch.zeros(R, c, m), torch.zeros(R, c)
+    blocks = gpu_kernels.Blocks(64, 64, by_run=True)
+    gpu_kernels.forward_relu_readout_mask(torch.zeros(R, c, d), W, None, aR, hR, fR, blocks)
+    assert [grid for grid, _ in launches] == [(4, 2), (4, 2), (4, 1)]  # 200 samples: 4 tiles
+    assert [(args[1].data_ptr() - W.data_ptr()) // (W.element_size() * m * d)
+            for _, args in launches] == [0, 2, 4]  # each launch's W: its runs'
+    assert all(args[6] == c for _, args in launches)  # every sample in each
+    launches.clear()
     x, cc = torch.zeros(R, c, d), torch.zeros(R, c)
     G = torch.zeros(R, d, m)
     gpu_kernels.backward_gemm(x, cc, torch.zeros(R, c, m), G, first=True)
@@ -508,10 +522,11 @@ def test_split_launches_in_tritons_interpreter_give_the_same_numbers(script, wor
 
 
 @pytest.mark.parametrize("kw", [dict(c=24, m=64), dict(c=32, m=0), dict(c=32, m=64, warps=3),
-                                dict(c=32, m=64, stages=0)])
+                                dict(c=32, m=64, stages=0), dict(c=32, m=64, by_run=1),
+                                dict(c=32, m=64, warps=64), dict(c=True, m=64)])
 def test_a_launch_configuration_triton_cannot_take_is_refused_when_made(kw):
-    """Tiles must be powers of two (tl.arange), warps too; stages at least 1: refused with the
-    field named, not at a launch deep in a sweep."""
+    """Tiles must be powers of two (tl.arange), warps too and at most 32 (1024 threads); stages
+    at least 1; by_run a bool: refused with the field named, not at a launch deep in a sweep."""
     with pytest.raises(ValueError, match="Blocks: "):
         gpu_kernels.Blocks(**kw)
     gpu_kernels.Blocks(16, 128, 8, 4)  # a valid one

@@ -52,23 +52,34 @@ class Blocks:
     """A launch configuration of the forward or backward kernel: ``c`` samples and ``m``
     neurons per tile, and Triton's ``num_warps`` and ``num_stages`` (None: Triton's default).
     The tiles set the order of the kernels' float sums, so another configuration gives other
-    bits (to float rounding); ``benchmarks/gpu_blocks.py`` times and checks a grid of them."""
+    bits (to float rounding); ``benchmarks/gpu_blocks.py`` times and checks a grid of them.
+    ``by_run`` (the forward only): launch each run's sample tiles side by side (grid axis 0
+    the tiles, axis 1 the runs) instead of each tile's runs, so that the programs reading a
+    run's W run together and share it in cache; the same bits either way."""
 
     c: int
     m: int
     warps: int | None = None
     stages: int | None = None
+    by_run: bool = False
 
     def __post_init__(self) -> None:
+        def integer(v: object) -> bool:
+            return isinstance(v, int) and not isinstance(v, bool)
+
         def pow2(v: int) -> bool:
-            return isinstance(v, int) and v >= 1 and v & (v - 1) == 0
+            return integer(v) and v >= 1 and v & (v - 1) == 0
         if not (pow2(self.c) and pow2(self.m)):  # tl.arange takes powers of two only
-            raise ValueError(f"Blocks: c and m must be powers of two, got c = {self.c}, "
-                             f"m = {self.m}")
-        if self.warps is not None and not pow2(self.warps):
-            raise ValueError(f"Blocks: warps must be a power of two, got {self.warps}")
-        if self.stages is not None and not (isinstance(self.stages, int) and self.stages >= 1):
-            raise ValueError(f"Blocks: stages must be at least 1, got {self.stages}")
+            raise ValueError(f"Blocks: c and m must be powers of two, got c = {self.c!r}, "
+                             f"m = {self.m!r}")
+        # a CUDA block holds at most 1024 threads: 32 warps
+        if self.warps is not None and not (pow2(self.warps) and self.warps <= 32):
+            raise ValueError(f"Blocks: warps must be a power of two up to 32, got "
+                             f"{self.warps!r}")
+        if self.stages is not None and not (integer(self.stages) and self.stages >= 1):
+            raise ValueError(f"Blocks: stages must be at least 1, got {self.stages!r}")
+        if not isinstance(self.by_run, bool):
+            raise ValueError(f"Blocks: by_run must be True or False, got {self.by_run!r}")
 
     def launch(self) -> dict[str, int]:
         """The launch keywords Triton takes besides the kernel's arguments."""
@@ -130,11 +141,16 @@ def _load_forward() -> Any:
     def forward(x_ptr, w_ptr, b_ptr, a_ptr, h_ptr, f_ptr, C, s_xr, s_xc, s_wr, s_wm, s_br,
                 s_ar, s_hr, s_hc, s_fr, s_fc, D: tl.constexpr, M: tl.constexpr,
                 HAS_B: tl.constexpr, BLOCK_C: tl.constexpr, BLOCK_M: tl.constexpr,
-                BLOCK_D: tl.constexpr):
+                BLOCK_D: tl.constexpr, BY_RUN: tl.constexpr):
         # int64 offsets (as the pass's): a byte mask h, a view of a float32 buffer, has
         # s_hr = 4·c·m, so r * s_hr passes 2^31 from R·c·m = 2^29 on (R = 1343, c = 1000, m = 400)
-        r = tl.program_id(0).to(tl.int64)
-        rows = tl.program_id(1).to(tl.int64) * BLOCK_C + tl.arange(0, BLOCK_C)
+        if BY_RUN:  # a run's tiles side by side: they share its W in cache
+            r = tl.program_id(1).to(tl.int64)
+            tile = tl.program_id(0).to(tl.int64)
+        else:
+            r = tl.program_id(0).to(tl.int64)
+            tile = tl.program_id(1).to(tl.int64)
+        rows = tile * BLOCK_C + tl.arange(0, BLOCK_C)
         in_rows = rows < C
         ks = tl.arange(0, BLOCK_D)
         in_k = ks < D
@@ -236,17 +252,25 @@ def forward_relu_readout_mask(x: torch.Tensor, W: torch.Tensor, b: torch.Tensor 
         b = b.contiguous()
     bd = max(16, 1 << (d - 1).bit_length())
     cfg = blocks or FWD_BLOCKS
-    step = MAX_GRID_Y * cfg.c  # samples per launch (the grid's axis 1 is bounded)
-    for s0 in range(0, c, step):
-        s = slice(s0, min(c, s0 + step))
-        xs, hs, fs = x[:, s], h[:, s], f[:, s]
+    # the grid's axis 1 is bounded: split the samples (runs on axis 0) or the runs (by_run)
+    s_step = max(c, 1) if cfg.by_run else MAX_GRID_Y * cfg.c
+    r_step = MAX_GRID_Y if cfg.by_run else max(r, 1)
+    for s0 in range(0, c, s_step):
+        s = slice(s0, min(c, s0 + s_step))
         cs = s.stop - s0
-        grid = (r, (cs + cfg.c - 1) // cfg.c)
-        kernel[grid](xs, W, b if b is not None else a, a, hs, fs, cs, xs.stride(0),
-                     xs.stride(1), W.stride(0), W.stride(1), b.stride(0) if b is not None else 0,
-                     a.stride(0), hs.stride(0), hs.stride(1), fs.stride(0), fs.stride(1), D=d,
-                     M=m, HAS_B=b is not None, BLOCK_C=cfg.c, BLOCK_M=cfg.m, BLOCK_D=bd,
-                     **cfg.launch())
+        tiles = (cs + cfg.c - 1) // cfg.c
+        for r0 in range(0, r, r_step):
+            rs = slice(r0, min(r, r0 + r_step))
+            xs, hs, fs, Ws, as_ = x[rs, s], h[rs, s], f[rs, s], W[rs], a[rs]
+            bs = b[rs] if b is not None else None
+            runs = rs.stop - r0
+            grid = (tiles, runs) if cfg.by_run else (runs, tiles)
+            kernel[grid](xs, Ws, bs if bs is not None else as_, as_, hs, fs, cs, xs.stride(0),
+                         xs.stride(1), Ws.stride(0), Ws.stride(1),
+                         bs.stride(0) if bs is not None else 0, as_.stride(0), hs.stride(0),
+                         hs.stride(1), fs.stride(0), fs.stride(1), D=d, M=m,
+                         HAS_B=bs is not None, BLOCK_C=cfg.c, BLOCK_M=cfg.m, BLOCK_D=bd,
+                         BY_RUN=cfg.by_run, **cfg.launch())
 
 
 BWD_BLOCKS = Blocks(c=32, m=64)  # samples per step of the backward's sum, neurons per program
@@ -361,6 +385,8 @@ def backward_gemm(x: torch.Tensor, c: torch.Tensor, mask: torch.Tensor, G: torch
                          f"{tuple(mask.shape)}, G {tuple(G.shape)} do not fit")
     bd = max(16, 1 << (d - 1).bit_length())
     cfg = blocks or BWD_BLOCKS
+    if cfg.by_run:  # (a run's programs are already side by side: axis 0 its neuron tiles)
+        raise ValueError("backward_gemm: blocks.by_run is the forward's launch order only")
     if cfg.c < 16:  # the sum over samples is tl.dot's inner dimension: the compiler needs 16
         raise ValueError(f"backward_gemm: blocks.c = {cfg.c} samples per step; tl.dot needs "
                          f"at least 16 (Triton's interpreter would run it, its compiler not)")
