@@ -159,6 +159,13 @@ assert len(calls) == 20, len(calls)  # every step's forward
 for k in ("W", "b"):
     a, b = getattr(res[False].params, k), getattr(res[True].params, k)
     assert torch.allclose(a, b, rtol=1e-5, atol=1e-6), (k, (a - b).abs().max())
+# the default tiles launched run by run (gpu_blocks.py's other launch order): the same bits
+gk.FWD_BLOCKS = gk.Blocks(gk.FWD_BLOCKS.c, gk.FWD_BLOCKS.m, by_run=True)
+with net.use_tuning(fused_gpu=True, fused_gpu_forward=True, fused_cpu=False, cuda_graph=False):
+    by_run = train(params, data, TrainConfig(steps=20), [0, 10, 20], ("errors",), rt)
+assert len(calls) == 40, len(calls)
+for k in ("W", "b"):
+    assert torch.equal(getattr(by_run.params, k), getattr(res[True].params, k)), k
 for k, v in res[False].arrays.items():
     assert torch.allclose(torch.as_tensor(v), torch.as_tensor(res[True].arrays[k]), rtol=1e-4,
                           atol=1e-5, equal_nan=True), k
