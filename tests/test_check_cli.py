@@ -456,6 +456,19 @@ def test_a_verdict_is_never_taken_from_a_point_estimate(said):
     assert c.verdict(outcome(INCONCLUSIVE, None, "b", None, 0, "d")).verdict == INCONCLUSIVE
 
 
+@pytest.mark.parametrize("said", [HOLDS, FAILS])
+def test_a_verdict_is_never_taken_from_fewer_than_two_seeds(said):
+    """A check that says holds or fails with a finite interval but from 0 or 1 seeds (a
+    plugin's interval made up or from one run) is reported inconclusive, saying why; two seeds
+    decide."""
+    c = Claim("p.c", "p", "s", "Lemma 1", lambda runs: None)
+    for seeds in (0, 1):
+        got = c.verdict(outcome(said, 1.0, "b", (0.5, 1.5), seeds, "d", "x"))
+        assert got.verdict == INCONCLUSIVE and got.seeds == seeds
+        assert got.detail.startswith("x; ") and f"from {seeds} seed(s)" in got.detail
+    assert c.verdict(outcome(said, 1.0, "b", (0.5, 1.5), 2, "d")).verdict == said
+
+
 def test_a_check_returning_a_malformed_interval_gets_the_verdict_error():
     from twolayer.claims.base import ERROR, judge
 

@@ -190,3 +190,22 @@ def test_a_non_finite_threshold_is_an_error_that_says_so(paper) -> None:
 
     v = judge(CLAIMS[f"{paper}.c.nan"], Runs(quick=True))
     assert v.verdict == "error" and "threshold must be a finite number, not nan" in v.detail
+
+
+def test_a_claim_with_a_tag_outside_the_cards_provenance_tags_is_refused(tmp_path, paper,
+                                                                         capsys) -> None:
+    """A claim's tag says how sure its reading of the paper is, in the paper cards' tags; a
+    tag of one's own ("[MAYBE]") would be printed beside its verdict as if it meant something."""
+    plugin = tmp_path / f"{paper}.py"
+    plugin.write_text(textwrap.dedent(f'''
+        from twolayer.api import claim, outcome
+
+        @claim("{paper}.c.tagged", "x", "Lemma 0", "[MAYBE]")
+        def tagged(runs):
+            return outcome("holds", 1.0, "b", (0.5, 1.5), 3, "-")
+    '''))
+    assert main(["check", str(plugin), "--list"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "'[MAYBE]'" in err and "[PAPER-PARTIAL]" in err, err
+    assert f"{plugin}:" in err  # where the claim is
+    assert f"{paper}.c.tagged" not in CLAIMS

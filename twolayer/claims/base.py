@@ -131,8 +131,8 @@ class Claim:
         fails whose per-seed values (``per_seed``, or a comparison not marked ``nan_vacuous``)
         include a NaN becomes inconclusive: a lost seed may be the one on the other side, and
         a verdict is never decided on the remaining seeds. So does a holds or fails that carries
-        neither a finite interval (``ci``) nor the comparisons it was decided from: a verdict is
-        never taken from a point estimate."""
+        neither a finite interval (``ci``) nor the comparisons it was decided from, or that
+        reports fewer than two seeds: a verdict is never taken from a point estimate."""
         result, detail = o.verdict, o.detail
         lost = _lost_values(o)
         if lost and result in (HOLDS, FAILS):
@@ -151,6 +151,11 @@ class Claim:
             detail = (f"{detail}; " if detail else "") + (
                 f"the check said {o.verdict} with neither a finite confidence interval nor the "
                 "comparisons it decided from (a point estimate), so it is inconclusive")
+        elif result in (HOLDS, FAILS) and o.seeds < 2:
+            result = INCONCLUSIVE
+            detail = (f"{detail}; " if detail else "") + (
+                f"the check said {o.verdict} from {o.seeds} seed(s): fewer than two seeds "
+                "decide nothing, so it is inconclusive")
         needed = None
         if result == INCONCLUSIVE and o.per_seed is not None and o.threshold is not None:
             needed = seeds_needed(o.per_seed, o.threshold)
@@ -187,6 +192,8 @@ def _lost_values(o: Outcome) -> int:
 
 
 CLAIMS: dict[str, Claim] = {}
+# how sure a claim's reading of its paper is: the paper cards' provenance tags
+TAGS = ("[PAPER]", "[PAPER-PARTIAL]", "[SECONDARY]", "[INFERRED]", "[PROPOSAL]", "[PILOT]")
 
 
 def claim(
@@ -207,6 +214,11 @@ def claim(
 
             raise TwolayerError(f"claim {id!r} is registered twice: at {CLAIMS[id].origin} and "
                                 f"at {origin}")
+        if tag not in TAGS:
+            from ..errors import TwolayerError
+
+            raise TwolayerError(f"claim {id!r} ({origin}): tag {tag!r} is not one of "
+                                f"{', '.join(TAGS)}")
         CLAIMS[id] = Claim(id, paper, statement, source, fn, tag, in_regime, origin, decides)
         return fn
 
