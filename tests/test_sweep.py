@@ -381,6 +381,40 @@ def test_slurm_without_sbatch_and_address_without_dask_exit_2(tmp_path: Path, ca
     assert not out.exists()
 
 
+@pytest.mark.parametrize("mode", [[], ["--dry-run"]])
+@pytest.mark.parametrize("flags, flag, valid", [
+    (["--partition", "x"], "--partition 'x'", "only used with --executor slurm"),
+    (["--time", "5"], "--time 5", "only used with --executor slurm"),
+    (["--executor", "dask", "--partition", "x"], "--partition 'x'", "--executor slurm"),
+    (["--executor", "dask", "--time", "5"], "--time 5", "--executor slurm"),
+    (["--executor", "slurm", "--workers", "3"], "--workers 3", "not used with --executor slurm"),
+    (["--executor", "dask", "--address", "tcp://127.0.0.1:9", "--workers", "3"], "--workers 3",
+     "not used with --address"),
+])
+def test_executor_flags_of_another_executor_exit_2(tmp_path: Path, capsys, mode, flags, flag,
+                                                    valid) -> None:
+    """A flag the chosen executor does not use was silently ignored (the sweep trained, exit 0):
+    refused like --address without dask, before any work, a dry run included."""
+    spec = tmp_path / "ok.toml"
+    spec.write_text(TINY + "[axes]\ndata.noise = [0.0]\n")
+    out = tmp_path / "store"
+    assert main(["sweep", str(spec), "--out", str(out), "--quiet", *mode, *flags]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and flag in err and valid in err, err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("flags", [
+    ["--workers", "2"], ["--executor", "dask", "--workers", "2"],
+    ["--executor", "slurm", "--partition", "x", "--time", "5", "--threads", "2"],
+    ["--executor", "dask", "--address", "tcp://127.0.0.1:9", "--threads", "2"],
+])
+def test_executor_flags_of_the_chosen_executor_pass_a_dry_run(tmp_path: Path, flags) -> None:
+    spec = tmp_path / "ok.toml"
+    spec.write_text(TINY + "[axes]\ndata.noise = [0.0]\n")
+    assert main(["sweep", str(spec), "--out", str(tmp_path / "store"), "--dry-run", *flags]) == 0
+
+
 def test_points_stored_by_other_code_are_trained_again(tmp_path: Path, single_thread) -> None:
     """Every record carries the fingerprint of the code that trained it; a resumed sweep
     reuses a point only under the same code: records and recorded failures made by other code

@@ -41,9 +41,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="auto, cpu, cuda or cuda:N: overrides the spec's [run] device (with a "
                    f"GPU and no [run] group_runs, {CUDA_GROUP_RUNS} runs per engine call)")
     add_budget_flag(p)
-    p.add_argument("--workers", type=integer, default=1,
+    p.add_argument("--workers", type=integer, default=None,
                    help="local: processes; dask without --address: LocalCluster workers "
-                   "(default 1; 1 with a CUDA device: one process per GPU)")
+                   "(default 1; 1 with a CUDA device: one process per GPU; not used by slurm "
+                   "or with --address)")
     p.add_argument("--threads", type=integer, default=None,
                    help="BLAS/OpenMP threads per worker (default: cores / workers; 1 on a "
                    "remote Dask cluster; not used for the work on a GPU)")
@@ -66,17 +67,33 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
+def workers(args: argparse.Namespace) -> int:
+    """--workers, 1 when not given (the flag's default is None: given or not is checked)."""
+    return 1 if args.workers is None else args.workers
+
+
 def check_executor_flags(args: argparse.Namespace) -> None:
     """The executor flags' values (ConfigError naming the flag); run before any work, --dry-run
-    and --verify included, so that a dry run that passes means the real run's flags are valid."""
-    if args.workers < 1:
+    and --verify included, so that a dry run that passes means the real run's flags are valid.
+    A flag the chosen executor does not use is refused, not ignored."""
+    if args.workers is not None and args.workers < 1:
         raise ConfigError("workers", args.workers, "must be an integer >= 1")
     if args.threads is not None and args.threads < 1:
         raise ConfigError("threads", args.threads, "must be an integer >= 1")
     if args.address is not None and args.executor != "dask":
         raise ConfigError("address", args.address, "only used with --executor dask")
+    for flag in ("partition", "time"):
+        if getattr(args, flag) is not None and args.executor != "slurm":
+            raise ConfigError(flag, getattr(args, flag), "only used with --executor slurm "
+                              f"(not {args.executor})")
     if args.time is not None and args.time < 1:
         raise ConfigError("time", args.time, "must be an integer >= 1 (minutes)")
+    if args.workers is not None and args.executor == "slurm":
+        raise ConfigError("workers", args.workers, "not used with --executor slurm (one job "
+                          "per engine call; [slurm] array_parallelism caps how many run at once)")
+    if args.workers is not None and args.address is not None:
+        raise ConfigError("workers", args.workers, "not used with --address (the Dask "
+                          "cluster's own workers run the tasks; --workers sizes a LocalCluster)")
 
 
 def make_executor(args: argparse.Namespace, spec, out: Path):  # type: ignore[no-untyped-def]
@@ -86,9 +103,9 @@ def make_executor(args: argparse.Namespace, spec, out: Path):  # type: ignore[no
     check_executor_flags(args)
     budget = runtime_budget(args)
     if args.executor == "local":
-        return ex.LocalExecutor(args.workers, args.threads, spec.device, budget)
+        return ex.LocalExecutor(workers(args), args.threads, spec.device, budget)
     if args.executor == "dask":
-        return ex.DaskExecutor(args.address, args.workers, args.threads, spec.device,
+        return ex.DaskExecutor(args.address, workers(args), args.threads, spec.device,
                                budget=budget)
     options = dict(spec.slurm)
     if args.partition is not None:
@@ -162,7 +179,7 @@ def device_settings(args: argparse.Namespace, spec):  # type: ignore[no-untyped-
         spec = dataclasses.replace(spec, device=check_device(args.device))
     if args.executor == "slurm" or args.address is not None or not on_cuda(spec.device):
         return spec  # the workers run elsewhere, on their own machines
-    if args.workers > 1:
+    if workers(args) > 1:
         raise ConfigError("workers", args.workers, "must be 1 with a CUDA device (one process "
                           "per GPU; a group's runs already share it in one batch)")
     if not spec.group_runs_given:
@@ -201,7 +218,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     check_writable_dir(out, "out")
     if args.executor == "local" and not args.verify:
-        check_spec_fits(spec, args.workers)
+        check_spec_fits(spec, workers(args))
     if args.verify:
         from .store import print_verify_report
 
