@@ -415,6 +415,21 @@ def test_executor_flags_of_the_chosen_executor_pass_a_dry_run(tmp_path: Path, fl
     assert main(["sweep", str(spec), "--out", str(tmp_path / "store"), "--dry-run", *flags]) == 0
 
 
+@pytest.mark.parametrize("other", ["--force", "--dry-run"])
+def test_verify_with_force_or_dry_run_exits_2(tmp_path: Path, capsys, other) -> None:
+    """--verify --force ignored --force (exit 0); --verify --dry-run printed the dry run's
+    listing and never verified (exit 0): each pair is refused, naming both flags."""
+    spec = tmp_path / "ok.toml"
+    spec.write_text(TINY + "[axes]\ndata.noise = [0.0]\n")
+    out = tmp_path / "store"
+    for argv in (["--verify", other], [other, "--verify"]):
+        assert main(["sweep", str(spec), "--out", str(out), *argv]) == 2
+        got = capsys.readouterr()
+        err = got.err.strip()
+        assert len(err.splitlines()) == 1 and other in err and "--verify" in err, err
+        assert got.out == "" and not out.exists()
+
+
 def test_points_stored_by_other_code_are_trained_again(tmp_path: Path, single_thread) -> None:
     """Every record carries the fingerprint of the code that trained it; a resumed sweep
     reuses a point only under the same code: records and recorded failures made by other code

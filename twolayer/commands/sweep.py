@@ -59,12 +59,30 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="if another sweep holds the store's lock, wait for it (default: exit 2)")
     p.add_argument("--verify", action="store_true",
                    help="verify every record of the store (quarantining damaged ones), train "
-                   "nothing, report what was moved")
+                   "nothing, report what was moved (not with --force or --dry-run)")
     p.add_argument("--dry-run", action="store_true",
                    help="validate the spec, print the points and groups, write nothing")
     p.add_argument("--json", action="store_true", help="print the report as one JSON object")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.set_defaults(run=run)
+
+
+# flags that contradict --verify (it trains nothing, and quarantines: it writes), with why
+VERIFY_CONFLICTS = {
+    "force": "which trains nothing: there is nothing to retrain",
+    "dry_run": "which moves damaged records aside, while a dry run writes nothing",
+}
+
+
+def check_mode_flags(args: argparse.Namespace) -> None:
+    """--verify with a flag that contradicts it (ConfigError naming both): refused before the
+    spec is read, rather than one of the two silently winning."""
+    if not args.verify:
+        return
+    for dest, why in VERIFY_CONFLICTS.items():
+        if getattr(args, dest):
+            raise ConfigError(dest, True, f"cannot be combined with --verify, {why} "
+                              "(drop one of the two)")
 
 
 def workers(args: argparse.Namespace) -> int:
@@ -192,6 +210,7 @@ def run(args: argparse.Namespace) -> int:
     from ..sweep.store import current_code
     from ..sweep.worker import plan_groups
 
+    check_mode_flags(args)
     spec = load(args.spec)  # every point's config validated
     spec = device_settings(args, spec)
     runtime_budget(args)
