@@ -178,6 +178,20 @@ def test_a_broken_plugin_exits_2_naming_file_and_line(tmp_path, capsys) -> None:
     assert len(err.splitlines()) == 1 and str(f) in err and ":3" in err
 
 
+def test_a_sweep_specs_broken_plugin_exits_2_naming_file_and_line(tmp_path, capsys) -> None:
+    """The spec's ``plugins`` path gave the SyntaxError without its file:line (check and
+    simulate --plugin give it): the same file:line now."""
+    f = tmp_path / "syntax.py"
+    f.write_text("x = 1\nprint((x\n")
+    spec = tmp_path / "s.toml"
+    spec.write_text('plugins = ["syntax.py"]\nseeds = 1\n[base]\ndata.d = 3\n')
+    out = tmp_path / "store"
+    assert main(["sweep", str(spec), "--out", str(out), "--dry-run"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "plugins" in err and f"{f}:2" in err, err
+    assert "SyntaxError" in err and not out.exists()
+
+
 def test_the_page_says_what_a_figures_readme_shows_and_that_it_is_true() -> None:
     """The page used to leave out that a figure's docstring is what the figures README says it
     shows (an undocumented figure read "(no description)")."""

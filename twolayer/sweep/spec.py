@@ -319,8 +319,8 @@ def load_plugins(paths: Any, base_dir: Path, where: str) -> tuple[str, ...]:
         path = (base_dir / Path(text).expanduser()).resolve()
         try:
             load_path(path)
-        except PluginError as e:
-            raise SpecError("plugins", text, e.why, where) from None
+        except PluginError as e:  # its file:line, as check and simulate --plugin say it
+            raise SpecError("plugins", text, f"{e.where}: {e.why}", where) from None
         out.append(str(path))
     known = [p for p in os.environ.get(PLUGIN_ENV, "").split(os.pathsep) if p]
     os.environ[PLUGIN_ENV] = os.pathsep.join(dict.fromkeys(known + out))
