@@ -101,6 +101,22 @@ def test_list_and_bad_input(monkeypatch, capsys, tmp_path):
     assert not (blocker.parent / "claims.md").exists()
 
 
+def test_list_json_prints_the_claims_as_json_and_list_report_is_refused(monkeypatch, capsys,
+                                                                         tmp_path):
+    fake(monkeypatch, {"a": (HOLDS, True), "b": (HOLDS, False)})
+    assert main(["check", "fakepaper", "--list", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["id"] for r in rows] == ["fakepaper.a", "fakepaper.b"]
+    assert [r["in_regime"] for r in rows] == [True, False]
+    assert all(r["paper"] == "fakepaper" and r["decides"] for r in rows)
+    report = tmp_path / "new" / "claims.md"
+    assert main(["check", "fakepaper", "--list", "--report", str(report)]) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip()
+    assert "\n" not in err and "--report" in err and "--list" in err and str(report) in err
+    assert captured.out == "" and not (tmp_path / "new").exists()
+
+
 @pytest.mark.parametrize("command", ["check", "figures"])
 def test_list_refuses_the_flags_a_real_run_would_and_creates_nothing(command, capsys, tmp_path):
     blocker = tmp_path / "file"

@@ -91,9 +91,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    "record store (full plan), N processes instead share the GPU to train the "
                    "experiments of the whole papers selected, then the claims are judged here; "
                    "auto: min(8, CPU cores / 2, free GPU and host memory / 4 GiB)")
-    p.add_argument("--json", action="store_true", help="print a JSON list, one object per claim")
+    p.add_argument("--json", action="store_true", help="print a JSON list, one object per claim "
+                   "(with --list: each claim as registered, no verdict)")
     p.add_argument("--report", metavar="PATH",
-                   help="also write the table as Markdown, with links to the figures")
+                   help="also write the table as Markdown, with links to the figures (not with "
+                   "--list)")
     p.add_argument("--list", action="store_true", help="list the selected claims without running")
     p.add_argument("--device", default="auto", help="auto (cuda if present), cpu or cuda")
     add_threads_flag(p)
@@ -318,6 +320,13 @@ def write_atomic(path: Path, text: str) -> None:
     write_text_atomic(path, text)
 
 
+def list_json(claim) -> dict:
+    """A claim of ``check --list --json``: what it is, as registered (no verdict)."""
+    return {"id": claim.id, "paper": claim.paper, "statement": claim.statement,
+            "source": claim.source, "tag": claim.tag, "in_regime": claim.in_regime,
+            "decides": claim.decides}
+
+
 def select_claims(selection: list[str]) -> list:
     """The claims of the selection; an unknown name is a ConfigError that names it as a claim
     or paper, lists the papers and points at --list."""
@@ -486,8 +495,14 @@ def run(args: argparse.Namespace) -> int:
     if args.all or not args.select:
         claims = select_claims(["all"])
     if args.list:  # reads no store and runs nothing, but refuses what a real run would
+        if args.report is not None:  # a listing has no verdicts to write as a report
+            raise ConfigError("report", args.report, "cannot be combined with --list (which "
+                              "runs nothing, so there is no table to write); drop one of them")
         check_store_flags(args)
         check_device(args.device)
+        if args.json:
+            print(json.dumps([list_json(c) for c in claims]))
+            return 0
         for c in claims:
             marks = ("" if c.in_regime else "  (registered outside its regime)") + (
                 "" if c.decides else "  (proposal)")
