@@ -133,6 +133,19 @@ def test_list_prints_every_figure(capsys) -> None:
         assert name in out
 
 
+def test_list_validates_only_and_lists_the_selection(capsys) -> None:
+    """--only with --list used to be ignored: an unknown name listed every figure, exit 0."""
+    assert main(["figures", "--only", "nope", "--list"]) == 2
+    captured = capsys.readouterr()
+    assert "--only 'nope'" in captured.err and "frei2023-fig1" in captured.err
+    assert captured.out == ""
+    assert main(["figures", "--only", "frei2023-fig1", "--all", "--list"]) == 2
+    assert "--all" in capsys.readouterr().err
+    assert main(["figures", "--only", "frei2023-fig2", "frei2023-fig1", "--list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == ["frei2023-fig1", "frei2023-fig2"]
+
+
 def test_fig2_reaches_1e7_on_cpu_through_the_flow_and_says_so() -> None:
     h = E.fig2_horizon(Runtime(device="cpu"), quick=False, paper_steps=10**7)
     assert h.steps == 10**7 and not h.capped(10**7)

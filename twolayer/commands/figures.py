@@ -62,7 +62,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_threads_flag(p)
     add_gpu_flags(p)
     add_store_flags(p)
-    p.add_argument("--list", action="store_true", help="list the registered figures and exit")
+    p.add_argument("--list", action="store_true",
+                   help="list the figures a run with these arguments would draw (without "
+                   "plugins, --only or --all: every registered figure) and exit")
     p.add_argument("--quiet", action="store_true", help="no progress bars or per-figure lines")
     add_timings_flag(p)
     p.set_defaults(run=run)
@@ -277,13 +279,14 @@ def run(args: argparse.Namespace) -> int:
     for path in args.plugins:
         refuse_empty_plugin_path(path)
     _, plugins = split_selection(list(args.plugins))  # PluginError (exit 2) for a broken plugin
+    names = figure_names(args.only, args.all, plugins)  # ConfigError for an unknown --only
     if args.list:  # draws nothing, but refuses the flags a real run would
         check_store_flags(args)
         check_device(args.device)
-        for name, spec in FIGURES.items():
+        for name in names:
+            spec = FIGURES[name]
             print(f"{name:28s} {spec.regenerates}: {spec.title}")
         return 0
-    names = figure_names(args.only, args.all, plugins)
     device = resolve_device(args.device)
     check_store_flags(args)  # before --out (or the --quick temporary folder) is created
     if args.out is not None:
