@@ -174,7 +174,50 @@ def test_a_plugins_figure_that_raises_or_returns_no_paths_is_one_line_exit_2(
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     where = f"{f}:{_line_of(f, body.split('  #')[1].strip())}" if "raised" in says else str(f)
     assert f"figure '{paper}-fig' ({where}" in err and says in err
-    assert not (out / "index.json").exists()
+    assert not out.exists()  # the folder the failed run created is gone (it used to stay)
+
+
+@pytest.mark.parametrize("existed", [False, True, None])
+def test_a_figure_that_writes_then_raises_leaves_nothing_it_wrote(tmp_path, paper, capsys,
+                                                                 monkeypatch, existed) -> None:
+    """A new --out folder (and its new parents; None: --quick's temporary folder) is removed;
+    in a folder that existed, what the figure wrote is removed and every file there stays."""
+    f = tmp_path / "fig.py"
+    body = ('path.write_text("half"); (Path(out_dir) / "sub").mkdir(); '
+            '(Path(out_dir) / "keep.txt").write_text("over"); return 1 / 0')
+    f.write_text(textwrap.dedent(FIGURE).format(paper=paper, body=body))
+    out = tmp_path / "new" / "out"
+    if existed:
+        out.mkdir(parents=True)
+        (out / "keep.txt").write_text("mine")
+    temp = tmp_path / "tmp"
+    if existed is None:
+        temp.mkdir()
+        monkeypatch.setattr("tempfile.tempdir", str(temp))
+    where = [] if existed is None else ["--out", str(out)]
+    assert main(["figures", str(f), "--quick", "--no-store", "--quiet", *where]) == 2
+    assert "raised ZeroDivisionError" in capsys.readouterr().err
+    if existed:
+        assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
+    else:
+        assert sorted(tmp_path.iterdir()) == sorted([f] + [temp] * (existed is None))
+        assert not temp.exists() or list(temp.iterdir()) == []
+
+
+def test_a_plugin_without_figures_is_refused_and_creates_nothing(tmp_path, paper,
+                                                                 capsys) -> None:
+    """It used to exit 0, silently, after creating an empty --out folder."""
+    from plugin_helpers import NUMBERS_PLUGIN
+
+    f = tmp_path / "claims.py"
+    f.write_text(NUMBERS_PLUGIN.format(paper=paper, lo=0.0))
+    out = tmp_path / "new"
+    for extra in (["--quick", "--out", str(out)], ["--list"]):
+        assert main(["figures", str(f), *extra]) == 2
+        captured = capsys.readouterr()
+        err = captured.err.strip()
+        assert "\n" not in err and str(f) in err and "defines no figures" in err
+        assert captured.out == "" and not out.exists()
 
 
 def test_a_non_finite_threshold_is_an_error_that_says_so(paper) -> None:

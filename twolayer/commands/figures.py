@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -264,10 +265,6 @@ def write_index(root: Path, entries: dict[str, Any]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import platform
-
-    import torch
-
     from ..plots import FIGURES
     from ..plugins import load_entry_points, split_selection
 
@@ -280,6 +277,10 @@ def run(args: argparse.Namespace) -> int:
         refuse_empty_plugin_path(path)
     _, plugins = split_selection(list(args.plugins))  # PluginError (exit 2) for a broken plugin
     names = figure_names(args.only, args.all, plugins)  # ConfigError for an unknown --only
+    if not names:  # plugins named without --only or --all, none of which registers a figure
+        raise ConfigError("PLUGIN", " ".join(args.plugins), "defines no figures, so there is "
+                          "nothing to draw (a figure is registered with @figure: "
+                          "docs/extending.md; `twolayer check PLUGIN` checks its claims)")
     if args.list:  # draws nothing, but refuses the flags a real run would
         check_store_flags(args)
         check_device(args.device)
@@ -291,12 +292,62 @@ def run(args: argparse.Namespace) -> int:
     check_store_flags(args)  # before --out (or the --quick temporary folder) is created
     if args.out is not None:
         check_writable_dir(args.out, "out")
-        out = args.out
+        out, made = args.out, topmost_missing(args.out)
     elif args.quick:
         out = tempfile.mkdtemp(prefix="twolayer-figures-quick-")
+        made = Path(out)
     else:
         check_writable_dir(DEFAULT_OUT, "out")
-        out = DEFAULT_OUT
+        out, made = DEFAULT_OUT, topmost_missing(DEFAULT_OUT)
+    try:
+        return draw_figures(args, names, out, made, device)
+    except BaseException:  # a failed or interrupted run leaves no folder it created
+        if made is not None:
+            shutil.rmtree(made, ignore_errors=True)
+        raise
+
+
+def topmost_missing(path: str | os.PathLike[str]) -> Path | None:
+    """The outermost folder of ``path`` that does not exist yet (the one creating ``path``
+    creates first), or None when ``path`` exists."""
+    p, top = Path(path).absolute(), None
+    while not p.exists() and not p.is_symlink() and p != p.parent:
+        p, top = p.parent, p
+    return top
+
+
+def remove_new_entries(root: Path, before: set[str]) -> None:
+    """Remove what appeared in ``root`` since its entries were ``before`` (what a figure that
+    failed wrote), never an entry that was there, nor the index and README (written only after
+    a figure succeeded)."""
+    try:
+        new = [e for e in root.iterdir() if e.name not in before]
+    except OSError:
+        return
+    for entry in new:
+        if entry.name in (INDEX, "README.md"):
+            continue
+        try:
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+        except OSError:
+            pass
+
+
+def draw_figures(args: argparse.Namespace, names: list[str], out: str, made: Path | None,
+                 device: Any) -> int:
+    """Draw ``names`` into ``out`` (created here; ``made``: the outermost folder this command
+    creates, None if ``out`` existed) and index them. A figure that fails in a folder that
+    existed leaves nothing it wrote behind (the files already there stay, overwritten or not);
+    the figures drawn before it stay, indexed."""
+    import platform
+
+    import torch
+
+    from ..plots import FIGURES
+
     root = ensure_writable_dir(out, "out")
     runtime = Runtime(device=str(device), progress=False if args.quiet else None,
                       threads=runtime_threads(args), **runtime_options(args))
@@ -315,8 +366,14 @@ def run(args: argparse.Namespace) -> int:
         spec = FIGURES[name]
         start = time.perf_counter()
         asked = len(runs.asked)
+        before = {e.name for e in root.iterdir()}
         with phase("plotting"):
-            paths = draw_figure(spec, root, runs)
+            try:
+                paths = draw_figure(spec, root, runs)
+            except BaseException:
+                if made is None:
+                    remove_new_entries(root, before)
+                raise
         seconds = time.perf_counter() - start
         for exp in dict.fromkeys(runs.asked[asked:]):  # its prefetched training counts too
             if exp in runs.prefetched and exp not in attributed:
