@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -18,15 +19,15 @@ KEYS = {"id", "paper", "statement", "source", "verdict", "measured", "bound", "c
         "setting", "in_regime"}
 
 
-def fake(monkeypatch, outcomes: dict[str, tuple[str, bool]]) -> None:
+def fake(monkeypatch, outcomes: dict[str, tuple[str, bool]],
+         figure: str = "frei2023-fig1") -> None:
     """Register claims of a paper "fakepaper": id suffix → (outcome, in_regime)."""
     for suffix, (result, in_regime) in outcomes.items():
         cid = f"fakepaper.{suffix}"
 
         def check(runs, result=result):
             runs.get("fakepaper.exp")
-            return outcome(result, 0.5, "<= 1", (0.25, 0.75), 3, "d=10", "detail",
-                           "frei2023-fig1")
+            return outcome(result, 0.5, "<= 1", (0.25, 0.75), 3, "d=10", "detail", figure)
 
         monkeypatch.setitem(CLAIMS, cid, Claim(cid, "fakepaper", "a statement", "Lemma 1", check,
                                                "[PAPER]", in_regime))
@@ -70,6 +71,8 @@ def test_table_and_report(monkeypatch, capsys, tmp_path):
     fake(monkeypatch, {"a": (HOLDS, True), "b": (FAILS, False)})
     report = tmp_path / "docs" / "claims.md"
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "figures").mkdir()
+    (tmp_path / "figures" / "frei2023-fig1.png").write_bytes(b"png")
     assert main(["check", "fakepaper", "--report", str(report), "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "fakepaper.a" in out and "holds" in out and "fails (outside)" in out
@@ -78,6 +81,38 @@ def test_table_and_report(monkeypatch, capsys, tmp_path):
     assert "| claim | source | verdict | measured | bound | CI | seeds | figure |" in md
     assert "`fakepaper.b`" in md and "(outside)" in md
     assert "[frei2023-fig1](../figures/frei2023-fig1.png)" in md
+
+
+@pytest.mark.parametrize("drawn_here", [True, False])
+def test_report_links_resolve_from_the_reports_folder(monkeypatch, capsys, tmp_path,
+                                                      drawn_here):
+    """Run from a folder with (or without) figures/, the report elsewhere: every link is
+    relative to the report's folder and reaches an existing PNG (without figures/ here, the
+    checkout's own; it used to link ../run/figures/..., which does not exist)."""
+    fake(monkeypatch, {"a": (HOLDS, True)})
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    if drawn_here:
+        (run_dir / "figures").mkdir()
+        (run_dir / "figures" / "frei2023-fig1.png").write_bytes(b"png")
+    monkeypatch.chdir(run_dir)
+    report = tmp_path / "aud" / "rep.md"
+    assert main(["check", "fakepaper", "--report", str(report), "--quiet"]) == 0
+    md = report.read_text()
+    links = re.findall(r"\[frei2023-fig1\]\(([^)]+)\)", md)
+    for target in links:
+        assert not target.startswith("/") and (report.parent / target).is_file(), target
+    if drawn_here:
+        assert links == ["../run/figures/frei2023-fig1.png"]
+
+
+def test_report_names_a_figure_without_a_png_unlinked(monkeypatch, capsys, tmp_path):
+    fake(monkeypatch, {"a": (HOLDS, True)}, figure="fakepaper-nowhere")
+    monkeypatch.chdir(tmp_path)
+    report = tmp_path / "rep.md"
+    assert main(["check", "fakepaper", "--report", str(report), "--quiet"]) == 0
+    md = report.read_text()
+    assert "`fakepaper-nowhere` (not in figures/)" in md and "](" not in md
 
 
 def test_list_and_bad_input(monkeypatch, capsys, tmp_path):

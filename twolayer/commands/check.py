@@ -246,11 +246,35 @@ def _md(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def figure_dirs() -> list[Path]:
+    """Where a report looks for a figure's PNG: ``figures/`` in the working directory (where
+    ``twolayer figures`` writes by default), then the committed ``figures/`` of the source
+    checkout twolayer runs from (none for an installed package)."""
+    dirs = [Path.cwd() / FIGURES_DIR]
+    checkout = Path(__file__).resolve().parents[2]
+    if (checkout / "pyproject.toml").is_file() and (checkout / "twolayer").is_dir():
+        dirs.append(checkout / FIGURES_DIR)
+    return dirs
+
+
+def figure_link(name: str, report_dir: Path) -> str:
+    """A report's cell for figure ``name``: a link relative to the report's folder to the first
+    ``<name>.png`` of :func:`figure_dirs` that exists; the name alone when none does."""
+    for root in figure_dirs():
+        png = root / f"{name}.png"
+        if png.is_file():
+            try:
+                target = os.path.relpath(png.resolve(), report_dir)
+            except ValueError:  # another drive (Windows): no relative path
+                target = str(png.resolve())
+            return f"[{name}]({Path(target).as_posix()})"
+    return f"`{name}` (not in figures/)"
+
+
 def render_markdown(
     verdicts: Sequence[Verdict], report_dir: Path, quick: bool, wall: float, command: str = ""
 ) -> str:
     """The same table as Markdown, with the statement, details and links to the figures."""
-    fig_root = Path.cwd() / FIGURES_DIR
     status = (
         "No claim is checked inside its theorem's regime on the paper's own setting, so none "
         "decides."
@@ -283,10 +307,7 @@ def render_markdown(
         "|---|---|---|---|---|---|---|---|",
     ]
     for v in verdicts:
-        fig = ""
-        if v.figure:
-            rel = os.path.relpath(fig_root / f"{v.figure}.png", report_dir)
-            fig = f"[{v.figure}]({Path(rel).as_posix()})"
+        fig = figure_link(v.figure, report_dir) if v.figure else ""
         verdict = f"**{v.verdict}**" + marks(v).replace("(", "*(").replace(")", ")*")
         lines.append(
             f"| `{v.id}` | {_md(v.source)} | {verdict} | {_num(v.measured)} | {_md(v.bound)} | "
