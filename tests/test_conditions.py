@@ -158,3 +158,28 @@ def test_conditions_refuses_what_theorem_1_fixes_with_its_reason(extra, why, cap
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and extra[0] in err and why in err
     assert main(["conditions", "--noise-model", "iid", "--second-layer", "frei"]) == 0
+
+
+@pytest.mark.parametrize("extra", [["--sigma2", "1e-40"], ["--init-var", "1e-40"],
+                                   ["--lr", "1e-100"], ["--lr", "1e100"]])
+def test_conditions_takes_values_float32_cannot_hold(extra, capsys):
+    """conditions trains nothing and computes in float64: float32's range does not apply"""
+    assert main(["conditions", *extra]) == 0
+    assert f"{float(extra[1]):.4g}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("flag", ["--init-var", "--sigma2"])
+def test_conditions_refuses_float64_subnormals_with_advice_it_takes(flag, capsys):
+    """below float64's smallest normal number: refused, without advising --dtype (which
+    conditions refuses)"""
+    assert main(["conditions", flag, "1e-320"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and flag in err and "1e-320" in err and "--dtype" not in err
+    assert "use a larger value" in err
+
+
+@pytest.mark.parametrize("lr", ["1e-200", "1e200"])
+def test_conditions_refuses_a_step_whose_a7_bounds_overflow(lr, capsys):
+    assert main(["conditions", "--lr", lr]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "--lr" in err and "[1e-150, 1e+150]" in err and "float64" in err

@@ -31,6 +31,9 @@ from typing import Any
 from .errors import ConfigError
 
 DEFAULT_DELTA = 0.05
+# α for which (A7)'s bounds 1/(4α²) and 1/α² are normal float64 numbers (outside, they would
+# print as inf or 0)
+LR_RANGE = (1e-150, 1e150)
 
 
 @dataclass(frozen=True)
@@ -141,6 +144,10 @@ def frei2023(
     for name, v in (("sigma2", sigma2), ("init_var", init_var), ("lr", lr)):
         if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
             raise ConfigError(name, v, "must be a finite number > 0")
+    if not LR_RANGE[0] <= lr <= LR_RANGE[1]:
+        raise ConfigError("lr", lr, f"valid range is [{LR_RANGE[0]:g}, {LR_RANGE[1]:g}] "
+                          "(A7's bounds 1/(4 alpha^2) and 1/alpha^2 must be normal float64 "
+                          "numbers)")
     if not (isinstance(noise, (int, float)) and 0 <= noise <= 1):
         raise ConfigError("noise", noise, "valid range is [0, 1]")
     inf = math.inf

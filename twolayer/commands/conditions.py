@@ -92,7 +92,9 @@ def run(args: argparse.Namespace) -> int:
             raise ConfigError(dest, value, "conditions reads only " + ", ".join(
                 "--" + f.replace("_", "-") for f in READ) + ": the assumptions do not depend "
                 "on this setting")
-    cfg, notes = config_from_args(args)
+    # the assumptions are evaluated in Python floats (float64) and nothing is trained, so the
+    # setting is checked against float64's range, not against the float32 that simulate trains in
+    cfg, notes = config_from_args(argparse.Namespace(**{**vars(args), "dtype": "float64"}))
     if cfg.data.kind != "xor":
         raise ConfigError("data", cfg.data.kind, "the Frei et al. assumptions are for --data xor")
     cond = frei2023_from_config(cfg, args.delta)
