@@ -183,3 +183,14 @@ def test_conditions_refuses_a_step_whose_a7_bounds_overflow(lr, capsys):
     assert main(["conditions", "--lr", lr]) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "--lr" in err and "[1e-150, 1e+150]" in err and "float64" in err
+
+
+@pytest.mark.parametrize("delta", ["0.25", "0.3", "0.49"])
+def test_cli_says_the_probability_bound_is_vacuous_for_delta_from_a_quarter(delta, capsys):
+    """delta in [1/4, 1/2) is in the paper's range, but 1 - 4 delta <= 0 guarantees nothing"""
+    assert main(["conditions", "--delta", delta]) == 0
+    head = capsys.readouterr().out.splitlines()[0]
+    assert "vacuous" in head and "probability >=" not in head
+    assert main(["conditions", "--delta", "0.2"]) == 0
+    head = capsys.readouterr().out.splitlines()[0]
+    assert "probability >= 0.2" in head and "vacuous" not in head

@@ -53,10 +53,13 @@ def _c(x: float) -> str:
 def render(c: Conditions) -> str:
     """The human-readable table."""
     s = c.setting
+    bound = 1 - 4 * c.delta
+    # delta in [1/4, 1/2) is inside the paper's range (0, 1/2), but then 1 - 4 delta <= 0
+    prob = (f"the theorem holds with probability >= {bound:g}" if bound > 0 else
+            f"the theorem's probability bound 1 - 4 delta = {bound:g} is vacuous (<= 0)")
     lines = [
         "Frei, Chatterji & Bartlett (2023), Theorem 1: assumptions (C > 1 an unspecified "
-        f"absolute constant; delta = {c.delta:g}: the theorem holds with probability >= "
-        f"{1 - 4 * c.delta:g})",
+        f"absolute constant; delta = {c.delta:g}: {prob})",
         f"setting: d={s['d']} n={s['n']} m={s['m']} eta={s['noise']:g} sigma2={s['sigma2']:.4g} "
         f"init_var={s['init_var']:.4g} alpha={s['lr']:g} (T = 1 + 1/(4 alpha) = "
         f"{1 + 1 / (4 * s['lr']):.4g})",
