@@ -11,9 +11,10 @@ from plugin_helpers import NUMBERS_PLUGIN
 
 from twolayer.claims import CLAIMS
 from twolayer.claims.base import judge
+from twolayer.cli import main
 from twolayer.experiments import EXPERIMENTS, Runs
 from twolayer.plots import FIGURES
-from twolayer.plugins import PluginError, load_path, split_selection
+from twolayer.plugins import PluginError, is_plugin_path, load_path, split_selection
 
 PLUGIN = NUMBERS_PLUGIN.replace("{lo}", "1.0")  # x in [1, 2]: the claim holds
 
@@ -50,6 +51,31 @@ def test_a_folder_plugin_may_import_its_own_modules(tmp_path, paper) -> None:
     (pkg / "runs.py").write_text(PLUGIN.format(paper=paper))
     (pkg / "__init__.py").write_text("from . import runs  # noqa: F401\n")
     assert load_path(pkg).claims == [f"{paper}.pos.positive"]
+
+
+def test_a_bare_known_id_means_the_id_even_where_a_folder_has_its_name(
+        tmp_path, monkeypatch, paper, capsys) -> None:
+    """`mkdir frei2023 && twolayer check frei2023` checks the paper; ./frei2023 is the folder,
+    and a bare folder name that is no paper or claim id is still a plugin"""
+    monkeypatch.chdir(tmp_path)
+    for name in ("frei2023", "frei2023.theorem1", "all"):
+        (tmp_path / name).mkdir()
+        assert not is_plugin_path(name) and is_plugin_path("./" + name)
+    assert split_selection(["frei2023", "frei2023.theorem1"]) == (
+        ["frei2023", "frei2023.theorem1"], [])
+    assert main(["check", "frei2023", "--list"]) == 0
+    assert "frei2023.theorem1.test_error" in capsys.readouterr().out
+    with pytest.raises(PluginError, match="__init__.py"):
+        split_selection(["./frei2023"])
+    assert main(["figures", "frei2023", "--list"]) == 2  # figures takes plugin paths only
+    assert "__init__.py" in capsys.readouterr().err
+    pkg = tmp_path / "mypaper"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text(PLUGIN.format(paper=paper))
+    for name in ("mypaper", "mypaper/__init__.py"):
+        assert is_plugin_path(name)
+    ids, plugins = split_selection(["mypaper"])
+    assert ids == [f"{paper}.pos.positive"] and len(plugins) == 1
 
 
 def test_a_syntax_error_names_the_file_and_line(tmp_path) -> None:

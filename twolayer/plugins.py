@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import os
 import sys
 import traceback
 from dataclasses import dataclass, field
@@ -61,9 +62,23 @@ _LOADED: dict[str, Plugin] = {}
 
 
 def is_plugin_path(text: str) -> bool:
-    """A selection that names a plugin path rather than a paper or claim id."""
-    p = Path(text)
-    return text.endswith(".py") or p.is_dir() or "/" in text or text.startswith(".")
+    """A selection that names a plugin path rather than a paper or claim id: a ``.py`` file,
+    a name with a path separator or a leading ".", or a folder. A bare name that is a known
+    paper or claim id (or ``all``) means the id even when a folder of that name exists in the
+    working directory (``./frei2023`` names the folder)."""
+    seps = [os.sep, "/"] + ([os.altsep] if os.altsep else [])
+    if text.endswith(".py") or text.startswith(".") or any(s in text for s in seps):
+        return True
+    return Path(text).is_dir() and not _is_known_id(text)
+
+
+def _is_known_id(text: str) -> bool:
+    """``text`` selects registered claims as ``twolayer check`` reads it: ``all``, a paper, a
+    claim id or a prefix of claim ids (``frei2023.theorem1``)."""
+    from .claims import CLAIMS
+
+    return text == "all" or any(c.paper == text or c.id == text or c.id.startswith(text + ".")
+                                for c in CLAIMS.values())
 
 
 def _registries() -> dict[str, set[str]]:
@@ -133,7 +148,6 @@ def load_path(path: str | Path) -> Plugin:
 
 def load_env_plugins() -> None:
     """Load the plugins named in :data:`PLUGIN_ENV` (in a sweep's worker process)."""
-    import os
 
     for path in os.environ.get(PLUGIN_ENV, "").split(os.pathsep):
         if path:
@@ -164,13 +178,15 @@ def load_entry_points() -> list[Plugin]:
     return out
 
 
-def split_selection(selection: list[str]) -> tuple[list[str], list[Plugin]]:
+def split_selection(selection: list[str], paths_only: bool = False
+                    ) -> tuple[list[str], list[Plugin]]:
     """Paper / claim ids and the plugins named among ``selection`` (loaded); a plugin stands
-    for the claims it registered."""
+    for the claims it registered. With ``paths_only`` every name is a plugin path (a command
+    that takes no ids, e.g. ``twolayer figures``)."""
     ids: list[str] = []
     plugins: list[Plugin] = []
     for s in selection:
-        if is_plugin_path(s):
+        if paths_only or is_plugin_path(s):
             plugin = load_path(s)
             plugins.append(plugin)
             ids += plugin.claims

@@ -275,7 +275,9 @@ def run(args: argparse.Namespace) -> int:
                           "for the default (figures/, or a new temporary folder with --quick)")
     for path in args.plugins:
         refuse_empty_plugin_path(path)
-    _, plugins = split_selection(list(args.plugins))  # PluginError (exit 2) for a broken plugin
+    # every PLUGIN is a path (a bare name too: figures takes no paper ids); PluginError (exit
+    # 2) for one that does not exist or is broken
+    _, plugins = split_selection(list(args.plugins), paths_only=True)
     names = figure_names(args.only, args.all, plugins)  # ConfigError for an unknown --only
     if not names:  # plugins named without --only or --all, none of which registers a figure
         raise ConfigError("PLUGIN", " ".join(args.plugins), "defines no figures, so there is "
