@@ -91,6 +91,35 @@ def test_cross_field_rules():
     assert NetConfig(m=7, second_layer="gaussian").m == 7
 
 
+def test_a_refused_noise_model_names_every_model_the_kind_accepts():
+    """e.g. --data clusters --noise-model one-cluster listed iid and per-cluster, not random"""
+    from twolayer.config import NOISE_MODELS
+
+    for name, kind in data_kinds().items():
+        accepted = kind.config.noise_models
+        for model in NOISE_MODELS:
+            if model in accepted or model == "confident":  # confident: "needs --data xor"
+                continue
+            with pytest.raises(ConfigError) as e:
+                DataConfig(kind=name, noise_model=model)
+            assert e.value.field == "noise_model"
+            assert all(m in e.value.valid for m in accepted), (name, model, e.value.valid)
+
+
+def test_a_refused_rotate_names_every_kind_that_rotates():
+    """--rotate --data lms said only xor can be rotated; gaussian can too"""
+    rotating = [k for k, kind in data_kinds().items()
+                if "rotate" in {f.name for f in dataclasses.fields(kind.config)}]
+    assert {"xor", "gaussian"} <= set(rotating)
+    for k in rotating:
+        assert DataConfig(kind=k, rotate=True).rotate is True
+    for k in ("lms", "linxor"):
+        with pytest.raises(ConfigError) as e:
+            DataConfig(kind=k, rotate=True)
+        assert e.value.field == "rotate"
+        assert all(f" {r}" in e.value.valid for r in rotating), e.value.valid
+
+
 def test_lr_must_be_representable_in_the_dtype():
     msg = r"--lr 1e\+300 is invalid: valid range is \(0, 3.403e\+38\]"
     with pytest.raises(ConfigError, match=msg):

@@ -17,7 +17,7 @@ import dataclasses
 import hashlib
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -113,7 +113,8 @@ class _DataFactory(type):
             elif name in config.implied and value == config.implied[name]:
                 continue  # a value the kind has anyway (e.g. num_classes=2 for xor)
             elif name in config.hints:
-                raise ConfigError(name, value, config.hints[name])
+                owners = _or_list(kinds_with_field(name))
+                raise ConfigError(name, value, config.hints[name].replace("{kinds}", owners))
             else:
                 raise ConfigError(name, value, f"is not a setting of --data {kind}; its "
                                   "settings are " + ", ".join(sorted(known - {"kind"})))
@@ -164,7 +165,8 @@ class DataConfig(metaclass=_DataFactory):
     scales: ClassVar[tuple[str, ...]] = ()
     min_d: ClassVar[int] = 2
     # fields of other kinds that this kind fixes (accepted by the factory at that value), and
-    # the message for another value or another field of other kinds
+    # the message for another value or another field of other kinds ("{kinds}" in it: the
+    # registered kinds that have the field, e.g. "xor or gaussian")
     implied: ClassVar[dict[str, Any]] = {}
     hints: ClassVar[dict[str, str]] = {}
     # integer fields that add rows to the training set beyond n (e.g. a set trained by ascent):
@@ -201,7 +203,7 @@ class DataConfig(metaclass=_DataFactory):
         if self.noise_model not in self.noise_models:
             hint = self.noise_models_hint or (
                 "the confident model needs --data xor" if self.noise_model == "confident"
-                else f"with --data {self.kind} use " + ", ".join(self.noise_models))
+                else f"with --data {self.kind} use " + _or_list(self.noise_models))
             raise ConfigError("noise_model", self.noise_model, hint)
         self.check()
 
@@ -290,6 +292,18 @@ def data_kinds() -> dict[str, DataKind]:
         from . import data  # noqa: F401  # plugin loading: the built-in kinds register
     first = {k: _DATA_KINDS[k] for k in DATA_KINDS if k in _DATA_KINDS}
     return {**first, **{k: v for k, v in _DATA_KINDS.items() if k not in first}}
+
+
+def kinds_with_field(name: str) -> list[str]:
+    """The registered data kinds whose config has the field ``name`` (e.g. ``rotate``)."""
+    return [k for k, kind in data_kinds().items()
+            if name in {f.name for f in dataclasses.fields(kind.config)}]
+
+
+def _or_list(names: Sequence[str]) -> str:
+    """``a``, ``a or b``, ``a, b or c``."""
+    names = list(names)
+    return " or ".join(names) if len(names) < 3 else ", ".join(names[:-1]) + " or " + names[-1]
 
 
 def data_kind(name: str) -> DataKind:

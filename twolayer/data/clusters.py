@@ -55,7 +55,6 @@ class ClustersConfig(DataConfig):
     num_classes: int = 2  # type: ignore[assignment]  # a field here
 
     noise_models = ("iid", "per-cluster", "random")
-    noise_models_hint = "with --data clusters use iid or per-cluster"
     scales = ("sigma2",)
 
     def check(self) -> None:

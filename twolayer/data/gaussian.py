@@ -140,7 +140,6 @@ class GaussianConfig(DataConfig):
     rotate: bool = False
 
     noise_models = ("iid", "per-cluster", "random")
-    noise_models_hint = "with --data gaussian use iid, per-cluster or random"
     scales = ("sigma2_min", "sigma2_max")
 
     def check(self) -> None:

@@ -180,7 +180,7 @@ class LmsConfig(DataConfig):
     noise_models_hint = "the confident model needs --data xor"
     implied = {"num_classes": 2, "rotate": False}
     hints = {"num_classes": "the lms data has 2 classes",
-             "rotate": "only --data xor can be rotated"}
+             "rotate": "only --data {kinds} can be rotated"}
 
     def check(self) -> None:
         _resolve(self, "slabs", _int("slabs", self.slabs, 1))
