@@ -204,6 +204,40 @@ def test_a_figure_that_writes_then_raises_leaves_nothing_it_wrote(tmp_path, pape
         assert not temp.exists() or list(temp.iterdir()) == []
 
 
+def test_the_figures_drawn_before_a_failing_one_stay_in_a_new_folder(tmp_path, paper,
+                                                                     capsys) -> None:
+    """A long run into a new folder that fails at its last figure keeps the figures it drew
+    (indexed); only what the failing figure wrote goes."""
+    import json
+
+    f = tmp_path / "figs.py"
+    f.write_text(textwrap.dedent(f'''
+        from pathlib import Path
+
+        from twolayer.api import figure
+
+
+        @figure("{paper}-a", "{paper}", "drawn", "none")
+        def first(out_dir, runs):
+            path = Path(out_dir) / "{paper}-a.png"
+            path.write_bytes(b"png")
+            return [path]
+
+
+        @figure("{paper}-b", "{paper}", "fails", "none")
+        def second(out_dir, runs):
+            (Path(out_dir) / "{paper}-b.png").write_bytes(b"half")
+            return 1 / 0
+    '''))
+    out = tmp_path / "new" / "out"
+    assert main(["figures", str(f), "--quick", "--no-store", "--quiet", "--out", str(out)]) == 2
+    assert "raised ZeroDivisionError" in capsys.readouterr().err
+    names = sorted(p.name for p in out.iterdir())
+    assert f"{paper}-a.png" in names and f"{paper}-b.png" not in names
+    index = [p for p in out.iterdir() if p.suffix == ".json"]
+    assert index and f"{paper}-a" in json.loads(index[0].read_text()).get("figures", {})
+
+
 def test_a_plugin_without_figures_is_refused_and_creates_nothing(tmp_path, paper,
                                                                  capsys) -> None:
     """It used to exit 0, silently, after creating an empty --out folder."""

@@ -303,10 +303,19 @@ def run(args: argparse.Namespace) -> int:
         out, made = DEFAULT_OUT, topmost_missing(DEFAULT_OUT)
     try:
         return draw_figures(args, names, out, made, device)
-    except BaseException:  # a failed or interrupted run leaves no folder it created
-        if made is not None:
+    except BaseException:  # a failed or interrupted run leaves no folder it created empty
+        # (the figures finished before the failure stay, indexed: an hour of a long run is
+        # not thrown away for its last figure)
+        if made is not None and not _has_entries(Path(out)):
             shutil.rmtree(made, ignore_errors=True)
         raise
+
+
+def _has_entries(folder: Path) -> bool:
+    try:
+        return any(folder.iterdir())
+    except OSError:
+        return False
 
 
 def topmost_missing(path: str | os.PathLike[str]) -> Path | None:
@@ -341,9 +350,9 @@ def remove_new_entries(root: Path, before: set[str]) -> None:
 def draw_figures(args: argparse.Namespace, names: list[str], out: str, made: Path | None,
                  device: Any) -> int:
     """Draw ``names`` into ``out`` (created here; ``made``: the outermost folder this command
-    creates, None if ``out`` existed) and index them. A figure that fails in a folder that
-    existed leaves nothing it wrote behind (the files already there stay, overwritten or not);
-    the figures drawn before it stay, indexed."""
+    creates, None if ``out`` existed) and index them. A figure that fails leaves nothing it
+    wrote behind (the files already there stay, overwritten or not); the figures drawn before
+    it stay, indexed (the caller removes a folder it created that is left empty)."""
     import platform
 
     import torch
@@ -372,9 +381,8 @@ def draw_figures(args: argparse.Namespace, names: list[str], out: str, made: Pat
         with phase("plotting"):
             try:
                 paths = draw_figure(spec, root, runs)
-            except BaseException:
-                if made is None:
-                    remove_new_entries(root, before)
+            except BaseException:  # what the failing figure wrote goes, nothing else
+                remove_new_entries(root, before)
                 raise
         seconds = time.perf_counter() - start
         for exp in dict.fromkeys(runs.asked[asked:]):  # its prefetched training counts too
