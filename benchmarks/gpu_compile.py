@@ -332,7 +332,10 @@ def staleness(cache: Path) -> str | None:
         built = json.loads((cache / MANIFEST).read_text())
     except (OSError, ValueError):
         return f"no readable {MANIFEST}"
-    now = manifest(built.get("arch", 0) if isinstance(built, dict) else 0)
+    try:
+        now = manifest(built.get("arch", 0) if isinstance(built, dict) else 0)
+    except ImportError as e:
+        return f"cannot tell here ({e})"
     diff = [k for k in now if not isinstance(built, dict) or built.get(k) != now[k]]
     if not diff:
         return None
