@@ -150,7 +150,7 @@ def test_the_published_sm90_compile_numbers_match_their_raw_results():
     assert (len(tiles("forward")), orders, len(tiles("backward"))) == (24, {False, True}, 18)
     assert "the forward's 24 tiles × warps in two launch orders, the backward's 18" in doc
     spilling = [r for r in rows if r["spill_stores"]]
-    assert f"{len(spilling)} spill registers" in doc
+    assert f"{len(spilling)} of them spill registers" in doc
 
     def row(kernel, mask, c, m, warps, stages=None, by_run=False):
         (r,) = [r for r in rows if r["kernel"] == kernel and r["mask"] == mask and r["blocks"]

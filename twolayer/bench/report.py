@@ -577,34 +577,34 @@ blocks`).
 
 **Compiled for the H200 without one** (2026-12-04, `benchmarks/gpu_compile.py`; results in
 `benchmarks/gpu/compile-sm90.json`). Triton's interpreter, in which the CPU tests run the
-kernels, never compiles them, so until a GPU run nobody knew whether the opt-in kernels'
-launch configurations compile, or what they cost in registers. The script compiles them for
-sm_90 on this 2-core machine with the GPU machine's Python 3.12, torch 2.11.0+cu130 and triton
-3.6.0, through the kernels' own launch wrappers on `meta` tensors with the step's layouts at
-R = 1024, n = 1000, d = 50, m = 400, and reads each binary's counts (cuobjdump, and ptxas -v
-for spills). All 337 launches of the sweep's grids (the forward's 24 tiles × warps in two launch
-orders, the backward's 18 with a byte and a float mask, each with Triton's default and 2, 3, 4
-pipeline stages; and the default pass) compile, in 176 s here. 44 spill registers, among them
-the default backward (32 × 64, 4 warps, byte mask: 128 registers, 12 bytes of spill stores per
-thread); the 8-warp version of the same tile does not spill (80 registers). The default
-forward (64 × 64, 4 warps) takes 164 registers and 52,224 bytes of shared memory per block, so
-an SM holds 3 of its blocks, 12 warps of 64 (an estimate by the CUDA occupancy rules, not a
-measurement); the default pass takes 56 registers (36 warps). The estimates over the grid run
-from 4 to 40 warps per SM: the sweep now also tries tiles of 16 samples in the forward, the
+kernels, never compiles them, so until a GPU run nobody knew whether the opt-in kernels' launch
+configurations compile, or what they cost in registers. The script compiles them for sm_90 on
+this 2-core machine with the GPU machine's Python 3.12, torch 2.11.0+cu130 and triton 3.6.0,
+through the kernels' own launch wrappers on `meta` tensors with the step's layouts at R = 1024,
+n = 1000, d = 50, m = 400, and reads each binary's counts (cuobjdump, and ptxas -v for spills).
+All 337 launches of the sweep's grids (the forward's 24 tiles × warps in two launch orders, the
+backward's 18 with a byte and a float mask, each with Triton's default and 2, 3, 4 pipeline
+stages; and the default pass) compile, in 176 s here. 44 of them spill registers to memory,
+among them the default backward (32 × 64, 4 warps, byte mask: 128 registers, 12 bytes of spill
+stores per thread); the 8-warp version of the same tile does not spill (80 registers). The
+default forward (64 × 64, 4 warps) takes 164 registers and 52,224 bytes of shared memory per
+block, so an SM holds 3 of its blocks, 12 warps of 64 (an estimate by the CUDA occupancy rules,
+not a measurement); the default pass takes 56 registers (36 warps). The estimates over the grid
+run from 4 to 40 warps per SM: the sweep now also tries tiles of 16 samples in the forward, the
 grid's best-occupied (16 × 32 with 8 warps: 48 registers, 40 warps). It also tries the forward
 in a second launch order (`Blocks(by_run=True)`): a run's sample tiles side by side instead of
-each tile's 1024 runs, so the 16 programs that read a run's W (80 KB) run together and can
-share it in the L2 cache, where at R = 1024 the runs' W (82 MB) do not all fit in the H200's
-50 MB; the same bits either way (checked in the interpreter), and whether it is faster only the
-GPU can say. One fault the interpreter had hidden: the backward with tiles of fewer than 16
-samples runs there to the right numbers, but the compiler refuses it (`tl.dot` needs an inner
-dimension of 16); `backward_gemm` now refuses such tiles itself and `gpu_kernels.Blocks`
-refuses tiles, warps or stages that Triton cannot take (tests/test_gpu_compile.py compiles the
-defaults for sm_90 and sm_80 in the default suite). The compiled kernels also go into a Triton
-cache (`--cache .triton-cache --lean`: 253 binaries, 45 MB, with a manifest of what it was built
-from) that the next GPU run carries and `gpu_check.sh` points Triton at, so the device spends
-its minutes timing the kernels instead of compiling them; `gpu_blocks.py` prints the seconds of
-each configuration's first call, which show whether the cache served it.
+each tile's 1024 runs, so the 16 programs that read a run's W (80 KB) run together and can share
+it in the L2 cache, where at R = 1024 the runs' W (82 MB) do not all fit in the H200's 50 MB;
+the same bits either way (checked in the interpreter), and whether it is faster only the GPU can
+say. One fault the interpreter had hidden: the backward with tiles of fewer than 16 samples runs
+there to the right numbers, but the compiler refuses it (`tl.dot` needs an inner dimension of
+16); `backward_gemm` now refuses such tiles itself and `gpu_kernels.Blocks` refuses tiles, warps
+or stages that Triton cannot take (tests/test_gpu_compile.py compiles the defaults for sm_90 and
+sm_80 in the default suite). The compiled kernels also go into a Triton cache (`--cache
+.triton-cache --lean`: 253 binaries, 45 MB, with a manifest of what it was built from) that the
+next GPU run carries and `gpu_check.sh` points Triton at, so the device spends its minutes
+timing the kernels instead of compiling them; `gpu_blocks.py` prints the seconds of each
+configuration's first call, which show whether the cache served it.
 
 A review of the GPU code without a GPU (2026-12-04, after the second run) found four faults no
 run had reached, fixed with tests that fail without the fixes: the Triton kernels computed
