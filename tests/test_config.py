@@ -50,6 +50,8 @@ BAD = [
     ("net", "init_var", -1e-3, "> 0"),
     ("net", "init_var", math.inf, "> 0"),
     ("net", "second_layer", "uniform", "frei, gaussian"),
+    ("net", "bias", "no", "true or false"),  # was accepted, and "no" is truthy: a bias
+    ("net", "train_second_layer", 1, "true or false"),  # 1 and True: two run ids, one run
     ("train", "lr", 0.0, "> 0"),
     ("train", "lr", -0.1, "> 0"),
     ("train", "lr", math.nan, "> 0"),

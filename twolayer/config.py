@@ -350,6 +350,9 @@ class NetConfig:
 
     def __post_init__(self) -> None:
         _resolve(self, "m", _int("m", self.m, 2))
+        for name in ("train_second_layer", "bias"):  # a string ("no") would be truthy
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(name, getattr(self, name), "must be true or false")
         _choice("second_layer", self.second_layer, SECOND_LAYERS)
         if self.second_layer == "frei" and self.m % 2:
             raise ConfigError("m", self.m, "must be even with the fixed ±1/√m second layer")
