@@ -269,3 +269,30 @@ def test_gd_run_ids_do_not_depend_on_flow_settings():
     base = Config()
     assert base.run_id == base.replace(train__rtol=1e-4, train__switch=7).run_id
     assert base.run_id != base.replace(train__integrator="auto").run_id
+
+
+@pytest.mark.parametrize("section,value", [
+    ("data", None), ("data", {"d": 5}), ("net", "frei"), ("train", None), ("probe", "errors"),
+    ("probe", ("errors",)),
+])
+def test_a_section_that_is_not_its_config_class_is_a_config_error_naming_it(section, value):
+    """Config(data={"d": 5}) raised AttributeError deep inside; Config(probe="errors") was
+    accepted."""
+    with pytest.raises(ConfigError) as e:
+        Config(**{section: value})
+    assert e.value.field == section and SECTIONS[section].__name__ in str(e.value)
+
+
+@pytest.mark.parametrize("probes", ["errors", None, (1,), ("errors", None)])
+def test_probes_must_be_a_tuple_of_names(probes):
+    """probes="errors" was split into the probes 'e', 'r', ...; None raised a TypeError."""
+    with pytest.raises(ConfigError) as e:
+        ProbeConfig(probes=probes)
+    assert e.value.field == "probes" and "tuple of probe names" in str(e.value)
+    assert ProbeConfig(probes=["errors"]).probes == ("errors",)  # a sweep spec's list
+
+
+def test_a_data_kind_that_is_not_a_string_is_a_config_error():
+    """DataConfig(kind=["xor"]) raised TypeError: unhashable type: 'list'."""
+    with pytest.raises(ConfigError, match="valid choices are xor"):
+        DataConfig(kind=["xor"])

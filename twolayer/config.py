@@ -309,7 +309,7 @@ def _or_list(names: Sequence[str]) -> str:
 def data_kind(name: str) -> DataKind:
     """The registered data kind ``name``; ConfigError naming the valid kinds otherwise."""
     kinds = data_kinds()
-    if name not in kinds:
+    if not isinstance(name, str) or name not in kinds:  # (a list is unhashable)
         raise ConfigError("data", name, "valid choices are " + ", ".join(kinds))
     return kinds[name]
 
@@ -420,7 +420,11 @@ class ProbeConfig:
             raise ConfigError("num_times", self.num_times,
                               f"valid range is >= 2 and <= {MAX_NUM_TIMES} (probe times)")
         _resolve(self, "dense_until", _int("dense_until", self.dense_until, 0))
-        _resolve(self, "probes", tuple(self.probes))
+        names = self.probes  # a string would be split into one-letter probe names
+        if isinstance(names, str) or not isinstance(names, (tuple, list)) or not all(
+                isinstance(p, str) for p in names):
+            raise ConfigError("probes", names, "a tuple of probe names, e.g. ('errors',)")
+        _resolve(self, "probes", tuple(names))
 
 
 @dataclass(frozen=True)
@@ -436,6 +440,12 @@ class Config:
     dtype: str = "float32"
 
     def __post_init__(self) -> None:
+        for name, cls in (("data", DataConfig), ("net", NetConfig), ("train", TrainConfig),
+                          ("probe", ProbeConfig)):
+            section = getattr(self, name)
+            if not isinstance(section, cls):  # a dict, a string, None: failed deep inside
+                raise ConfigError(name, section, f"must be a {cls.__name__}, not "
+                                  f"{type(section).__name__} (Config.from_dict reads a dict)")
         _resolve(self, "seeds", _int("seeds", self.seeds, 1))
         _resolve(self, "seed", _int("seed", self.seed, 0, SEED_MAX - 1_000_000))
         _choice("dtype", self.dtype, DTYPES)
