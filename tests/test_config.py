@@ -296,3 +296,23 @@ def test_a_data_kind_that_is_not_a_string_is_a_config_error():
     """DataConfig(kind=["xor"]) raised TypeError: unhashable type: 'list'."""
     with pytest.raises(ConfigError, match="valid choices are xor"):
         DataConfig(kind=["xor"])
+
+
+def test_numpy_scalars_are_numbers():
+    """m=np.int64(4) (a value read from an array) was refused as "must be an integer", and
+    lr=np.float32(0.1) as "must be a finite number > 0"; they are the plain numbers."""
+    import numpy as np
+
+    c = Config(data=DataConfig(d=np.int64(20), noise=np.float32(0.25)),
+               net=NetConfig(m=np.int32(8), init_var=np.float64(1e-3)),
+               train=TrainConfig(lr=np.float32(0.5), steps=np.uint16(10)), seeds=np.int64(3))
+    plain = Config(data=DataConfig(d=20, noise=0.25), net=NetConfig(m=8, init_var=1e-3),
+                   train=TrainConfig(lr=0.5, steps=10), seeds=3)
+    assert c.run_id == plain.run_id
+    assert type(c.net.m) is int and type(c.train.lr) is float and type(c.seeds) is int
+    with pytest.raises(ConfigError, match="valid range is >= 2"):
+        NetConfig(m=np.int64(0))
+    with pytest.raises(ConfigError, match="finite number > 0"):
+        TrainConfig(lr=np.float32("nan"))
+    with pytest.raises(ConfigError, match="must be an integer"):
+        Config(seeds=np.True_)

@@ -17,6 +17,7 @@ import dataclasses
 import hashlib
 import json
 import math
+import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -56,7 +57,8 @@ MAX_NUM_TIMES = 1_000_000  # probe times: the arrays are [R, T, ...]
 
 def _finite(name: str, value: float, valid: str = "must be a finite number") -> float:
     """``value`` as a float; NaN, inf and non-numbers raise ConfigError(name, value, valid)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    # numpy's scalars too (np.float32(0.1), np.int64(3): a value read from an array)
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ConfigError(name, value, valid)
     if not math.isfinite(value):
         raise ConfigError(name, value, valid)
@@ -72,11 +74,12 @@ def _positive(name: str, value: float) -> float:
 
 def _int(name: str, value: int, lo: int, hi: int | None = None) -> int:
     rng = f"[{lo}, {hi}]" if hi is not None else f">= {lo}"
-    if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        else:
-            raise ConfigError(name, value, f"must be an integer, valid range is {rng}")
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        value = int(value)  # numpy's integers too (np.int64(4): a value read from an array)
+    elif isinstance(value, float) and value.is_integer():
+        value = int(value)
+    else:
+        raise ConfigError(name, value, f"must be an integer, valid range is {rng}")
     if value < lo or (hi is not None and value > hi):
         raise ConfigError(name, value, f"valid range is {rng}")
     return value
