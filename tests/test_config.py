@@ -316,3 +316,16 @@ def test_numpy_scalars_are_numbers():
         TrainConfig(lr=np.float32("nan"))
     with pytest.raises(ConfigError, match="must be an integer"):
         Config(seeds=np.True_)
+
+
+@pytest.mark.parametrize("field,value", [("progress", "no"), ("progress", 0), ("tf32", "no"),
+                                         ("tf32", None), ("device", None), ("device", 0)])
+def test_runtime_switches_must_be_booleans_and_the_device_a_name(field, value):
+    """Runtime(tf32="no") was accepted and, being truthy, allowed TF32 GEMMs; progress="no"
+    drew a progress bar; device=None failed at the first call with AttributeError."""
+    from twolayer.engine import Runtime
+
+    with pytest.raises(ConfigError) as e:
+        Runtime(**{field: value})
+    assert e.value.field == field and repr(value) in str(e.value)
+    assert Runtime(progress=None, tf32=True, device="cpu").tf32 is True

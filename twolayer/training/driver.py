@@ -68,6 +68,14 @@ class Runtime:
     tf32: bool = False  # allow TF32 for float32 GEMMs on a GPU (default: full float32)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.device, str):
+            raise ConfigError("device", self.device, "valid choices are auto, cpu, cuda")
+        # a string ("no") would be truthy: a progress bar, or TF32 GEMMs, nobody asked for
+        if self.progress is not None and not isinstance(self.progress, bool):
+            raise ConfigError("progress", self.progress, "must be true, false or None (when "
+                              "stderr is a terminal)")
+        if not isinstance(self.tf32, bool):
+            raise ConfigError("tf32", self.tf32, "must be true or false")
         if self.budget is not None and (isinstance(self.budget, bool)
                                         or not isinstance(self.budget, int) or self.budget < 1):
             raise ConfigError("budget", self.budget, "an integer >= 1 (activation elements per "
