@@ -279,3 +279,31 @@ def test_a_lost_seed_makes_a_comparison_inconclusive_not_dropped() -> None:
     # the other comparisons of the claim are still judged
     assert stats.holm_outcomes([(v + [float("nan")], 0.5, ">="), (v, 0.5, ">=")]) == [
         INCONCLUSIVE, HOLDS]
+
+
+LEVEL_TAKERS = [
+    ("mean_ci", lambda lv: stats.mean_ci(range(10), lv)),
+    ("median_ci", lambda lv: stats.median_ci(range(10), lv)),
+    ("bootstrap_ci", lambda lv: stats.bootstrap_ci([range(10)], np.mean, lv, n_boot=50)),
+    ("jackknife", lambda lv: stats.jackknife(lambda idx: float(sum(idx)), 5, level=lv)),
+    ("seeds_needed", lambda lv: stats.seeds_needed([1.0, 2.0, 3.0], 0.0, lv)),
+    ("family_level", lambda lv: stats.family_level(lv, 2)),
+    ("clopper_pearson", lambda lv: stats.clopper_pearson(1, 3, lv)),
+    ("holm_outcomes", lambda lv: stats.holm_outcomes([(range(1, 10), 0.0, ">=")], lv)),
+]
+
+
+@pytest.mark.parametrize("level", [-0.5, 0, 1, 1.5, 95, math.nan, "0.95", None])
+@pytest.mark.parametrize("name,fn", LEVEL_TAKERS, ids=[n for n, _ in LEVEL_TAKERS])
+def test_a_level_outside_0_1_is_a_value_error_naming_it(name, fn, level) -> None:
+    """mean_ci(v, -0.5) gave a finite reversed interval that compare() judged, level 0 a
+    zero-width one and holm_outcomes(level=0) held everything; level 1.5 gave NaN silently."""
+    with pytest.raises(ValueError, match=r"level must be a number in \(0, 1\)"):
+        fn(level)
+    fn(0.9)  # a level inside is fine
+
+
+def test_bootstrap_needs_at_least_one_resample() -> None:
+    """n_boot=0 raised IndexError from inside numpy."""
+    with pytest.raises(ValueError, match="n_boot must be an integer >= 1"):
+        stats.bootstrap_ci([range(10)], np.mean, n_boot=0)

@@ -54,6 +54,16 @@ OUTCOMES = (HOLDS, FAILS, INCONCLUSIVE, ERROR)
 Interval = tuple[float, float]
 
 
+def _level(level: float) -> float:
+    """``level`` checked to be a confidence level in (0, 1): outside it the intervals came out
+    reversed (level < 0, a finite interval that could decide), of zero width (0), infinite (1)
+    or NaN (> 1), and Holm's tests held everything (level 0)."""
+    if isinstance(level, bool) or not isinstance(level, (int, float, np.floating)) or not (
+            0.0 < level < 1.0):
+        raise ValueError(f"level must be a number in (0, 1), e.g. 0.95, not {level!r}")
+    return float(level)
+
+
 @dataclass(frozen=True)
 class Comparison:
     """One one-sided comparison inside a claim: the per-seed ``values`` (in run order), the
@@ -161,6 +171,7 @@ def mean_ci(
     count how many values entered it. A non-finite value is a lost seed (counted by
     :func:`counting_dropped`, which keeps the claim from holds or fails) unless
     ``nan_vacuous``: it marks a run the statement says nothing about."""
+    level = _level(level)
     v = _finite_noting(values, nan_vacuous)
     if v.size == 0:
         return float("nan"), (float("nan"), float("nan"))
@@ -182,6 +193,7 @@ def jackknife(stat: Callable[[list[int]], float], R: int, log: bool = False,
     (the standard error stays on the log scale)."""
     from scipy import stats
 
+    level = _level(level)
     tf = np.log if log else (lambda v: v)
     full = float(tf(stat(list(range(R)))))
     loo = np.array([tf(stat([q for q in range(R) if q != r])) for r in range(R)], dtype=float)
@@ -290,6 +302,7 @@ def seeds_needed(values: Iterable[float], bound: float, level: float = 0.95,
     zero, the values are too few (< 2) to estimate s, or have no spread (:func:`no_spread`: a
     zero-width interval never decides, whatever the seeds); ``most`` caps the search. An
     estimate at the measured effect, not a promise: the next seeds move v̄ and s."""
+    level = _level(level)
     v = finite(values)
     if v.size < 2 or no_spread(v):
         return None
@@ -317,6 +330,7 @@ def median_ci(
     widest-j order statistics whose coverage 1 − 2·P(Bin(k, ½) ≤ j − 1) is at least ``level``.
     NaN interval when no j reaches the level (k ≤ 5 at 95%). Non-finite values: as in
     :func:`mean_ci`."""
+    level = _level(level)
     v = np.sort(_finite_noting(values, nan_vacuous))
     k = v.size
     if k == 0:
@@ -352,6 +366,9 @@ def bootstrap_ci(
     sample with fewer than two values gives a NaN interval. Resamples whose statistic is not
     finite are counted as missing; more than 5% missing gives a NaN interval. A non-finite
     input value: as in :func:`mean_ci`."""
+    level = _level(level)
+    if isinstance(n_boot, bool) or not isinstance(n_boot, int) or n_boot < 1:
+        raise ValueError(f"n_boot must be an integer >= 1, not {n_boot!r}")
     arrs = [_finite_noting(s, nan_vacuous) for s in samples]
     est = float(stat(*arrs)) if all(a.size for a in arrs) else float("nan")
     if any(a.size < 2 for a in arrs):
@@ -372,7 +389,7 @@ def bootstrap_ci(
 def family_level(level: float, k: int) -> float:
     """Per-comparison confidence level of a Bonferroni family of ``k`` intervals with joint
     level ``level``: 1 − (1 − level)/k (k ≥ 1)."""
-    return 1.0 - (1.0 - level) / max(1, int(k))
+    return 1.0 - (1.0 - _level(level)) / max(1, int(k))
 
 
 def clopper_pearson(k: int, R: int, level: float = 0.95) -> Interval:
@@ -381,6 +398,7 @@ def clopper_pearson(k: int, R: int, level: float = 0.95) -> Interval:
     NaN for R = 0."""
     from scipy import stats
 
+    level = _level(level)
     if R <= 0:
         return float("nan"), float("nan")
     a = (1.0 - level) / 2
@@ -436,7 +454,7 @@ def holm_outcomes(
     with no spread are judged by the sign test either way. A comparison with a NaN (or, under
     the t-test, any non-finite value) is inconclusive, never judged on the remaining seeds: a
     claim that means such a value as evidence must map it to a number first."""
-    alpha = 1.0 - level
+    alpha = 1.0 - _level(level)
     ps = [one_sided_p(v, float(b), d, method) for v, b, d in comparisons]
     if not ps:
         return []
