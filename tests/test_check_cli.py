@@ -530,6 +530,36 @@ def test_a_check_returning_a_malformed_interval_gets_the_verdict_error():
         assert got.verdict == ERROR and "interval" in got.detail, (ci, got.detail)
 
 
+@pytest.mark.parametrize("field,value,words", [
+    ("ci", (1.5, 0.5), "lower end is above its upper end"),  # was: holds
+    ("ci", "12", "not a pair of numbers"),  # was: holds on the interval (1, 2)
+    ("ci", {0: 0.5, 1: 1.5}, "not a pair of numbers"),  # was: holds
+    ("seeds", -3, "not a count of seeds"),
+    ("seeds", 2.7, "not a count of seeds"),  # was: holds from int(2.7) = 2 seeds
+    ("seeds", "3", "not a count of seeds"),  # was: TypeError out of judge, a traceback
+    ("seeds", None, "not a count of seeds"),
+    ("measured", "x", "not a number"),  # was: ValueError out of judge
+    ("measured", np.array([1.0, 2.0]), "not a number"),
+])
+def test_a_check_returning_a_malformed_outcome_gets_the_verdict_error(field, value, words):
+    """A plugin's outcome with an interval upside down or not made of numbers, a seed count
+    that is not a count, or a measured value that is not a number is the verdict error naming
+    it: never a holds, and never an exception out of judge that stops the command."""
+    from twolayer.claims.base import ERROR, judge
+
+    fields = {"measured": 1.0, "ci": (0.5, 1.5), "seeds": 3, field: value}
+    c = Claim("p.c", "p", "s", "Lemma 1", lambda runs: outcome(
+        HOLDS, fields["measured"], "b", fields["ci"], fields["seeds"], "d"))
+    got = judge(c, Runs(quick=True))
+    assert got.verdict == ERROR and words in got.detail, got.detail
+    for ok in ({"seeds": np.int64(3)}, {"seeds": 3.0}, {"ci": np.array([0.5, 1.5])},
+               {"measured": np.float32(1.0)}, {"measured": None}, {"ci": (1.0, 1.0)}):
+        fields = {"measured": 1.0, "ci": (0.5, 1.5), "seeds": 3, **ok}
+        c = Claim("p.c", "p", "s", "Lemma 1", lambda runs, f=fields: outcome(
+            HOLDS, f["measured"], "b", f["ci"], f["seeds"], "d"))
+        assert judge(c, Runs(quick=True)).verdict == HOLDS, ok
+
+
 @pytest.mark.parametrize("interval", ["mean", "median", "bootstrap"])
 def test_a_verdict_is_never_decided_on_an_interval_that_dropped_a_lost_seed(interval):
     """A check that decides from stats.mean_ci / median_ci / bootstrap_ci without handing its

@@ -18,6 +18,7 @@ in ``detail``; the other claims are still judged). The statistics are in :mod:`t
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
@@ -311,16 +312,48 @@ def judge_outcome(c: Claim, runs: Runs) -> tuple[Verdict, Outcome | None]:
     if result.ci is not None and not _number_pair(result.ci):
         return c.error(f"the check returned the interval {result.ci!r}, not a pair of numbers "
                        "(or None)", tier), None
+    if result.ci is not None and float(result.ci[0]) > float(result.ci[1]):  # NaN: not here
+        return c.error(f"the check returned the interval {result.ci!r}, whose lower end is "
+                       "above its upper end", tier), None
+    if not _count(result.seeds):
+        return c.error(f"the check returned seeds {result.seeds!r}, not a count of seeds (an "
+                       "integer >= 0; stats.used(values))", tier), None
+    if result.measured is not None and not _number(result.measured):
+        return c.error(f"the check returned the measured value {result.measured!r}, not a "
+                       "number (or None)", tier), None
     result = replace(result, dropped=dropped[0])
     return c.verdict(result, tier), result
 
 
-def _number_pair(ci: object) -> bool:
-    """Whether ``ci`` is a pair of numbers (finite or not)."""
+def _number(x: object) -> bool:
+    """Whether ``x`` is one number (finite or not; a numpy or torch scalar too), not a string."""
+    if isinstance(x, (str, bytes)):  # float("1") would read it
+        return False
     try:
-        return len(ci) == 2 and all(isinstance(float(x), float) for x in ci)  # type: ignore[arg-type]
+        float(x)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return False
+    return True
+
+
+def _number_pair(ci: object) -> bool:
+    """Whether ``ci`` is a pair of numbers (finite or not): a tuple, list or array of two, not
+    a string or a mapping (whose characters or keys would be read as the ends)."""
+    if isinstance(ci, (str, bytes, dict, set, frozenset)):
+        return False
+    try:
+        return len(ci) == 2 and all(_number(x) for x in ci)  # type: ignore[arg-type]
+    except TypeError:
+        return False
+
+
+def _count(seeds: object) -> bool:
+    """Whether ``seeds`` is a count: an integer >= 0 (a numpy one, or an integral float)."""
+    if isinstance(seeds, bool):
+        return False
+    if isinstance(seeds, float):
+        return seeds.is_integer() and seeds >= 0
+    return isinstance(seeds, numbers.Integral) and seeds >= 0
 
 
 def compare_setting(items: Sequence[tuple[bool, str]], reference: str,
