@@ -307,3 +307,17 @@ def test_bootstrap_needs_at_least_one_resample() -> None:
     """n_boot=0 raised IndexError from inside numpy."""
     with pytest.raises(ValueError, match="n_boot must be an integer >= 1"):
         stats.bootstrap_ci([range(10)], np.mean, n_boot=0)
+
+
+def test_slopes_refuse_mismatched_lengths_and_a_base_that_is_no_base() -> None:
+    """loglog_slope([1, 2], [1]) broadcast y and returned 0.0; semilog_slope's base 1 failed in
+    LAPACK (an SVD that did not converge) and a base <= 0 with 'math domain error'."""
+    for fn in (stats.loglog_slope, stats.semilog_slope):
+        with pytest.raises(ValueError, match="same length, not 2 and 1"):
+            fn([1.0, 2.0], [1.0])
+        with pytest.raises(ValueError, match="same length, not 3 and 2"):
+            fn([1.0, 2.0, 4.0], [1.0, 2.0])
+    for base in (1, 0, -2.0, math.inf, math.nan, "2"):
+        with pytest.raises(ValueError, match="base must be a finite number > 0 other than 1"):
+            stats.semilog_slope([1.0, 2.0, 4.0], [0.0, 1.0, 2.0], base=base)
+    assert stats.semilog_slope([1.0, 2.0, 4.0], [0.0, 1.0, 2.0], base=2) == pytest.approx(1.0)

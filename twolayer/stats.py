@@ -267,8 +267,16 @@ def exists(outcomes: Sequence[str]) -> str:
     return INCONCLUSIVE
 
 
+def _same_length(x: Sequence[float], y: Sequence[float]) -> None:
+    """x and y as one point each: a y shorter by one was broadcast (slope 0 from [1, 2], [1])."""
+    nx, ny = np.asarray(x).size, np.asarray(y).size
+    if nx != ny:
+        raise ValueError(f"x and y must have the same length, not {nx} and {ny}")
+
+
 def loglog_slope(x: Sequence[float], y: Sequence[float]) -> float:
     """Least-squares slope of log y against log x."""
+    _same_length(x, y)
     lx = np.log(np.asarray(x, dtype=np.float64))
     ly = np.log(np.asarray(y, dtype=np.float64))
     lx = lx - lx.mean()
@@ -277,6 +285,10 @@ def loglog_slope(x: Sequence[float], y: Sequence[float]) -> float:
 
 def semilog_slope(x: Sequence[float], y: Sequence[float], base: float = 2.0) -> float:
     """Least-squares slope of y against log_base x (the change of y per factor ``base`` in x)."""
+    _same_length(x, y)
+    if isinstance(base, bool) or not isinstance(base, (int, float)) or not (
+            0 < base < math.inf and base != 1):
+        raise ValueError(f"base must be a finite number > 0 other than 1, not {base!r}")
     lx = np.log(np.asarray(x, dtype=np.float64)) / math.log(base)
     return float(np.polyfit(lx, np.asarray(y, dtype=np.float64), 1)[0])
 
