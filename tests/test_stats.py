@@ -321,3 +321,19 @@ def test_slopes_refuse_mismatched_lengths_and_a_base_that_is_no_base() -> None:
         with pytest.raises(ValueError, match="base must be a finite number > 0 other than 1"):
             stats.semilog_slope([1.0, 2.0, 4.0], [0.0, 1.0, 2.0], base=base)
     assert stats.semilog_slope([1.0, 2.0, 4.0], [0.0, 1.0, 2.0], base=2) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("call", [
+    lambda: stats.combine("hold"),  # a typo
+    lambda: stats.combine(HOLDS, "HOLDS"),
+    lambda: stats.combine([HOLDS, HOLDS]),  # a list as one argument
+    lambda: stats.combine(HOLDS, None),
+    lambda: stats.exists(HOLDS),  # a string: its letters
+    lambda: stats.exists([HOLDS, True]),
+], ids=["typo", "case", "list", "none", "exists-string", "exists-bool"])
+def test_combine_and_exists_refuse_what_is_not_an_outcome(call) -> None:
+    """They were silently inconclusive (combine([HOLDS, HOLDS]) and exists(HOLDS) included)."""
+    with pytest.raises(ValueError, match="outcome"):
+        call()
+    assert stats.combine(HOLDS, stats.ERROR) == INCONCLUSIVE  # an error part holds nothing
+    assert stats.exists((FAILS, HOLDS)) == HOLDS and stats.exists(iter([HOLDS])) == HOLDS

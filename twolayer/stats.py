@@ -250,9 +250,24 @@ def sign_outcome(ci: Interval, sign: int) -> str:
     return HOLDS if hi < 0 else FAILS if lo > 0 else INCONCLUSIVE
 
 
+def _outcomes(outcomes: Iterable[str]) -> tuple[str, ...]:
+    """``outcomes`` checked to be outcomes: a misspelt one ("hold"), a list passed to
+    :func:`combine` as one argument, or a string passed to :func:`exists` (its letters) was
+    silently inconclusive."""
+    if isinstance(outcomes, str):
+        raise ValueError(f"expected a sequence of outcomes, not the string {outcomes!r}")
+    outcomes = tuple(outcomes)
+    for o in outcomes:
+        if not isinstance(o, str) or o not in OUTCOMES:
+            raise ValueError(f"{o!r} is not an outcome: one of {', '.join(OUTCOMES)} (pass "
+                             "several to combine as separate arguments: combine(*outcomes))")
+    return outcomes
+
+
 def combine(*outcomes: str) -> str:
     """All parts must hold: fails if any fails, holds if all hold, else inconclusive (also for
     no parts at all: nothing was measured, so nothing holds)."""
+    _outcomes(outcomes)
     if FAILS in outcomes:
         return FAILS
     return HOLDS if outcomes and all(o == HOLDS for o in outcomes) else INCONCLUSIVE
@@ -260,6 +275,7 @@ def combine(*outcomes: str) -> str:
 
 def exists(outcomes: Sequence[str]) -> str:
     """Some part must hold: holds if one holds, fails if all fail, else inconclusive."""
+    outcomes = _outcomes(outcomes)
     if any(o == HOLDS for o in outcomes):
         return HOLDS
     if outcomes and all(o == FAILS for o in outcomes):
