@@ -337,3 +337,21 @@ def test_combine_and_exists_refuse_what_is_not_an_outcome(call) -> None:
         call()
     assert stats.combine(HOLDS, stats.ERROR) == INCONCLUSIVE  # an error part holds nothing
     assert stats.exists((FAILS, HOLDS)) == HOLDS and stats.exists(iter([HOLDS])) == HOLDS
+
+
+def test_the_interval_rules_refuse_an_upside_down_interval_and_a_bad_sign() -> None:
+    """compare((1.0, -0.5), 0, ">=") held (it read the first end only), interval_outcome's
+    predicted [0.5, 0.1] failed everything, sign_outcome(ci, 0) failed and sign 2 held."""
+    for call in (lambda: stats.compare((1.0, -0.5), 0.0, ">="),
+                 lambda: stats.interval_outcome((0.4, 0.2), 0.0, 1.0),
+                 lambda: stats.sign_outcome((0.3, 0.2), 1)):
+        with pytest.raises(ValueError, match="lower end above its upper end"):
+            call()
+    with pytest.raises(ValueError, match="has lo above hi"):
+        stats.interval_outcome((0.2, 0.3), 0.5, 0.1)
+    for sign in (0, 2, True, "+"):
+        with pytest.raises(ValueError, match="sign must be"):
+            stats.sign_outcome((0.2, 0.3), sign)
+    # NaN ends are not upside down: they decide nothing
+    assert stats.compare((math.nan, 1.0), 0.0, ">=") == INCONCLUSIVE
+    assert stats.sign_outcome((0.2, 0.3), -1.0) == FAILS

@@ -204,6 +204,15 @@ def jackknife(stat: Callable[[list[int]], float], R: int, log: bool = False,
     return float(back(full)), (float(back(lo)), float(back(hi))), se
 
 
+def _ends(ci: Interval) -> Interval:
+    """The ends of an interval, lower first: an upside-down one (hi < lo, e.g. its ends swapped)
+    was judged by its first end alone."""
+    lo, hi = ci
+    if lo > hi:
+        raise ValueError(f"the interval {ci!r} has its lower end above its upper end")
+    return lo, hi
+
+
 def _undecidable(lo: float, hi: float) -> bool:
     """A non-finite interval, or one of zero width (all seeds equal: a t-interval with no
     spread, which decides from nothing; :func:`holm_outcomes` judges such values by the exact
@@ -215,7 +224,7 @@ def compare(ci: Interval, bound: float, direction: str) -> str:
     """holds if the whole interval is on the claimed side of the bound (``"<="`` or ``">="``),
     fails if it is wholly on the other side, inconclusive if it straddles the bound (or is not
     finite, or has zero width)."""
-    lo, hi = ci
+    lo, hi = _ends(ci)
     if _undecidable(lo, hi):
         return INCONCLUSIVE
     if direction == "<=":
@@ -228,7 +237,9 @@ def compare(ci: Interval, bound: float, direction: str) -> str:
 def interval_outcome(ci: Interval, lo: float, hi: float) -> str:
     """holds if the interval lies inside [lo, hi], fails if it lies wholly outside, else
     inconclusive (also for a non-finite or zero-width interval)."""
-    a, b = ci
+    a, b = _ends(ci)
+    if lo > hi:
+        raise ValueError(f"the predicted interval [{lo!r}, {hi!r}] has lo above hi")
     if _undecidable(a, b):
         return INCONCLUSIVE
     if lo <= a and b <= hi:
@@ -242,7 +253,9 @@ def sign_outcome(ci: Interval, sign: int) -> str:
     """holds if the interval lies wholly on the side ``sign`` (+1: > 0, −1: < 0) of 0, fails if
     wholly on the other side, else inconclusive (also for a non-finite or zero-width
     interval)."""
-    lo, hi = ci
+    if sign not in (1, -1) or isinstance(sign, bool):
+        raise ValueError(f"sign must be +1 or -1, not {sign!r}")
+    lo, hi = _ends(ci)
     if _undecidable(lo, hi):
         return INCONCLUSIVE
     if sign > 0:
