@@ -269,6 +269,21 @@ def test_a_non_finite_threshold_is_an_error_that_says_so(paper) -> None:
     assert v.verdict == "error" and "threshold must be a finite number, not nan" in v.detail
 
 
+def test_a_nan_threshold_in_a_comparison_is_an_error_that_says_so(paper) -> None:
+    """outcome(comparisons=[(v, nan, ">=")]) kept the check's holds: no value is on either side
+    of NaN, so the comparison it claims to be decided from decides nothing."""
+    from twolayer.claims.base import judge
+
+    @claim(f"{paper}.c.nancomp", "x", "Lemma 0")
+    def nan_comparison(runs):
+        v = [1.0, 2.0, 3.0]
+        return outcome(stats.HOLDS, 2.0, ">= ?", None, 3, "-",
+                       comparisons=[(v, float("nan"), ">=")])
+
+    v = judge(CLAIMS[f"{paper}.c.nancomp"], Runs(quick=True))
+    assert v.verdict == "error" and "threshold must be a number, not nan" in v.detail, v.detail
+
+
 def test_a_claim_with_a_tag_outside_the_cards_provenance_tags_is_refused(tmp_path, paper,
                                                                          capsys) -> None:
     """A claim's tag says how sure its reading of the paper is, in the paper cards' tags; a

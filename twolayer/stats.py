@@ -94,6 +94,9 @@ class Comparison:
             raise ValueError(f"direction must be '>=' or '<=', not {self.direction!r}")
         if self.test not in ("t", "sign"):
             raise ValueError(f"test must be 't' or 'sign', not {self.test!r}")
+        if isinstance(self.threshold, (str, bytes)) or math.isnan(self.threshold):
+            # nothing is on either side of NaN: the check's own holds/fails stood unquestioned
+            raise ValueError(f"threshold must be a number, not {self.threshold!r}")
 
 
 def comparisons(items: Iterable[tuple[Iterable[float], float, str]],
