@@ -125,3 +125,22 @@ def test_linear_baseline_of_a_run_does_not_depend_on_its_batch():
         for r in range(2):
             e1, c1 = fit_linear(d.select([r]), "logistic", bias=bias, steps=50)
             assert float(err[r]) == float(e1[0]) and float(err_clean[r]) == float(c1[0])
+
+
+def test_simulate_names_a_config_or_runtime_of_the_wrong_type():
+    """simulate(cfg.to_dict()) and simulate(cfg, "cpu") failed with AttributeError deep inside;
+    a notebook gets a ConfigError naming what to pass."""
+    from twolayer.errors import ConfigError
+    from twolayer.simulate import setup
+
+    cfg = Config(data=DataConfig(d=5, n=10, n_test=10), net=NetConfig(m=4),
+                 train=TrainConfig(steps=2), probe=ProbeConfig(probes=("errors",)))
+    for bad in (cfg.to_dict(), None):
+        with pytest.raises(ConfigError, match="must be a Config") as e:
+            simulate(bad, Runtime(device="cpu"))
+        assert e.value.field == "config"
+        with pytest.raises(ConfigError, match="Config.from_dict"):
+            setup(bad)
+    with pytest.raises(ConfigError, match="must be a Runtime") as e:
+        simulate(cfg, "cpu")
+    assert e.value.field == "runtime"

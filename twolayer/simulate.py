@@ -24,6 +24,7 @@ from .baselines import fit_linear
 from .config import Config
 from .data import Dataset, kind_summary, own_mean_correlation, sample_dataset, stream_objective
 from .engine import Runtime, TrainResult, probe_times, train
+from .errors import ConfigError
 from .net import Params, cpu_kernels, gpu_kernels, init_params, tuning
 from .probes import summaries
 from .record import Record
@@ -39,6 +40,9 @@ __all__ = ["DTYPES", "build_record", "environment", "own_mean_correlation", "set
 def setup(config: Config) -> tuple[Config, Dataset, Params]:
     """Resolved config, the R runs' datasets and initial parameters (on the CPU, whatever the
     default device: they are drawn from the runs' CPU generators)."""
+    if not isinstance(config, Config):  # a dict (a record's config) failed with AttributeError
+        raise ConfigError("config", config, f"must be a Config, not {type(config).__name__} "
+                          "(Config.from_dict reads a dict)")
     cfg = config.resolved()
     dtype = DTYPES[cfg.dtype]
     with on_cpu(), phase("data"):
@@ -117,6 +121,9 @@ def build_record(
 
 def simulate(config: Config, runtime: Runtime | None = None) -> Record:
     """Run the experiment ``config`` (R = config.seeds runs in one batch) and return its record."""
+    if runtime is not None and not isinstance(runtime, Runtime):  # e.g. "cpu"
+        raise ConfigError("runtime", runtime, "must be a Runtime, e.g. Runtime(device='cpu'), "
+                          "or None")
     runtime = runtime or Runtime()
     device = runtime.torch_device
     cfg, data, params = setup(config)
