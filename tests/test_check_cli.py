@@ -631,3 +631,15 @@ def test_the_help_names_the_tables_columns_and_every_exit_status(capsys):
     assert len(COLUMNS) == 5
     assert "--details adds each claim's predicted bound, setting and regime" in text
     assert "2 on bad input" in text
+
+
+def test_in_regime_must_be_a_boolean():
+    """A string ("no") counted as inside the theorem's assumptions; numpy's booleans (a
+    comparison of arrays) are booleans."""
+    c = Claim("p.c", "p", "s", "Lemma 1", lambda runs: None)
+    for bad in ("no", 1, "False"):
+        with pytest.raises(ValueError, match="in_regime must be True, False or None"):
+            outcome(HOLDS, 1.0, "b", (0.5, 1.5), 3, "d", in_regime=bad)
+    for flag in (np.bool_(False), False):
+        got = c.verdict(outcome(HOLDS, 1.0, "b", (0.5, 1.5), 3, "d", in_regime=flag))
+        assert got.in_regime is False and got.regime_computed

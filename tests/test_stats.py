@@ -355,3 +355,11 @@ def test_the_interval_rules_refuse_an_upside_down_interval_and_a_bad_sign() -> N
     # NaN ends are not upside down: they decide nothing
     assert stats.compare((math.nan, 1.0), 0.0, ">=") == INCONCLUSIVE
     assert stats.sign_outcome((0.2, 0.3), -1.0) == FAILS
+
+
+def test_clopper_pearson_refuses_a_count_outside_its_trials():
+    """k successes among R trials: k > R (or < 0) used to give a NaN interval silently."""
+    assert stats.clopper_pearson(3, 10)[0] < 0.3 < stats.clopper_pearson(3, 10)[1]
+    for k in (-1, 11):
+        with pytest.raises(ValueError, match=r"k = .* must be in \[0, R = 10\]"):
+            stats.clopper_pearson(k, 10)

@@ -445,6 +445,8 @@ def clopper_pearson(k: int, R: int, level: float = 0.95) -> Interval:
     level = _level(level)
     if R <= 0:
         return float("nan"), float("nan")
+    if not 0 <= k <= R:  # a count of successes among the R trials
+        raise ValueError(f"clopper_pearson: k = {k} successes must be in [0, R = {R}]")
     a = (1.0 - level) / 2
     lo = 0.0 if k == 0 else float(stats.beta.ppf(a, k, R - k + 1))
     hi = 1.0 if k == R else float(stats.beta.ppf(1 - a, k + 1, R - k))

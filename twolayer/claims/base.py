@@ -23,6 +23,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+import numpy as np
+
 from ..engine import Runtime
 from ..errors import ConfigError
 from ..experiments import EXPERIMENTS, Runs, experiment  # noqa: F401  (re-exported)
@@ -268,6 +270,10 @@ def outcome(
         raise ValueError(f"direction must be '>=' or '<=', not {direction!r}")
     if threshold is not None and not math.isfinite(float(threshold)):
         raise ValueError(f"threshold must be a finite number, not {threshold!r}")
+    if in_regime is not None:  # a string ("no") would count as inside the assumptions
+        if not isinstance(in_regime, (bool, np.bool_)):
+            raise ValueError(f"in_regime must be True, False or None, not {in_regime!r}")
+        in_regime = bool(in_regime)
     ps = None if per_seed is None else tuple(float(x) for x in per_seed)
     comps = None
     if comparisons is not None:  # in the given order: the rule reads the outcomes by position
