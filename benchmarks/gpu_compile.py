@@ -57,7 +57,9 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import gpu_blocks  # noqa: E402  (the sweep's grids and operands)
 
+from twolayer.errors import ConfigError  # noqa: E402
 from twolayer.net import gpu_kernels as gk  # noqa: E402
+from twolayer.record import ensure_writable_dir, write_text_atomic  # noqa: E402
 
 REFERENCE = (1024, 1000, 50, 400)  # R, n, d, m: gpu_blocks.py's target shape
 # per SM: registers, threads, resident blocks, shared memory; per block: shared memory (opt-in
@@ -302,9 +304,7 @@ def relocate(cache: Path) -> int:
             continue
         if here == paths:
             continue
-        tmp = grp.with_name(grp.name + ".tmp")
-        tmp.write_text(json.dumps({"child_paths": here}))
-        os.replace(tmp, grp)
+        write_text_atomic(grp, json.dumps({"child_paths": here}))
         done += 1
     return done
 
@@ -366,9 +366,7 @@ def lean(cache: Path) -> int:
             elif f.exists():
                 freed += f.stat().st_size
                 f.unlink()
-        tmp = grp.with_name(grp.name + ".tmp")
-        tmp.write_text(json.dumps({**data, "child_paths": keep}))
-        os.replace(tmp, grp)
+        write_text_atomic(grp, json.dumps({**data, "child_paths": keep}))
     return freed
 
 
@@ -464,17 +462,13 @@ def main(argv: list[str] | None = None) -> int:
               + ("it matches this checkout" if stale is None else
                  f"STALE ({stale}): its kernels will be compiled again"))
         return 0
-    for flag, path in (("--cache", args.cache), ("--out", args.out)):
-        where = Path(path).parent if flag == "--out" and path else Path(path) if path else None
+    for flag, where, path in (("cache", args.cache, args.cache),
+                              ("out", args.out and Path(args.out).parent, args.out)):
         if where is not None:
             try:
-                where.mkdir(parents=True, exist_ok=True)
-            except OSError as e:
-                print(f"error: {flag} {path}: cannot write there ({e.strerror})",
-                      file=sys.stderr)
-                return 2
-            if not os.access(where, os.W_OK):
-                print(f"error: {flag} {path}: cannot write there", file=sys.stderr)
+                ensure_writable_dir(where, flag, path)
+            except ConfigError as e:
+                print(f"error: {e}", file=sys.stderr)
                 return 2
     if args.lean and not args.cache:
         print("error: --lean needs --cache DIR (the cache it strips)", file=sys.stderr)
@@ -503,9 +497,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"from {args.cache}")
         print(report(res), flush=True)
     if args.out:
-        tmp_out = Path(args.out).with_name(Path(args.out).name + ".tmp")
-        tmp_out.write_text(json.dumps(res, indent=1))
-        os.replace(tmp_out, args.out)
+        write_text_atomic(args.out, json.dumps(res, indent=1))
     return 0
 
 

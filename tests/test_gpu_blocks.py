@@ -7,34 +7,19 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import torch
+from bench_helpers import benchmark_module, run_benchmark
 
 from twolayer.net import gpu_kernels as gk
 
-ROOT = Path(__file__).resolve().parents[1]
 HAVE_TRITON = importlib.util.find_spec("triton") is not None
 
 
-def _module(name: str):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 def _script(*args: str, interpret: bool) -> subprocess.CompletedProcess:
-    env = dict(os.environ)
-    env.pop("TRITON_INTERPRET", None)
-    if interpret:
-        env["TRITON_INTERPRET"] = "1"
-    return subprocess.run([sys.executable, "benchmarks/gpu_blocks.py", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=600)
+    return run_benchmark("gpu_blocks.py", *args, interpret=interpret)
 
 
 def test_the_blocks_script_says_when_there_is_nothing_to_measure(tmp_path):
@@ -54,7 +39,7 @@ def test_the_blocks_script_dry_run_in_the_interpreter(tmp_path):
                   interpret=True)
     assert res.returncode == 0, res.stderr[-3000:]
     data = json.loads(out.read_text())
-    mod = _module("gpu_blocks")
+    mod = benchmark_module("gpu_blocks")
     assert data["not_run"] is None and len(data["shapes"]) == 1
     shape = data["shapes"][0]
     assert all(s > 0 for s in shape["eager_seconds"].values())
@@ -72,7 +57,7 @@ def test_the_blocks_script_dry_run_in_the_interpreter(tmp_path):
 
 def test_the_check_refuses_a_wrong_output_and_a_flipped_mask_entry():
     """The oracle's check itself (no triton needed): outputs written by hand."""
-    mod = _module("gpu_blocks")
+    mod = benchmark_module("gpu_blocks")
     p = mod.Problem(torch.device("cpu"), 2, 40, 50, 70)
     p.out8.copy_(p.mask64)
     p.f.copy_(p.f64.float())
@@ -90,7 +75,7 @@ def test_the_check_refuses_a_wrong_output_and_a_flipped_mask_entry():
 
 
 def test_a_fast_wrong_or_failing_configuration_is_never_the_best(monkeypatch):
-    mod = _module("gpu_blocks")
+    mod = benchmark_module("gpu_blocks")
     p = mod.Problem(torch.device("cpu"), 2, 40, 50, 70)
     right, wrong, broken = gk.Blocks(32, 32, 4), gk.Blocks(16, 64, 8), gk.Blocks(64, 64, 2)
 
@@ -130,7 +115,7 @@ def test_a_fast_wrong_or_failing_configuration_is_never_the_best(monkeypatch):
 
 
 def test_the_step_variants_take_the_swept_blocks_and_put_the_defaults_back(tmp_path):
-    steps = _module("gpu_steps")
+    steps = benchmark_module("gpu_steps")
     best = {"forward": {"c": 32, "m": 128, "warps": 8, "stages": 3},
             "backward": {"c": 16, "m": 32, "warps": 4, "stages": None}}
     path = tmp_path / "blocks.json"

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from bench_helpers import benchmark_module
 
 from twolayer.net import gpu_kernels as gk
 
@@ -24,15 +25,7 @@ TINY = (2, 40, 50, 70)  # R, n, d, m: the compiled code depends on d and m, not 
 
 
 def _module():
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    try:
-        spec = importlib.util.spec_from_file_location("gpu_compile",
-                                                      ROOT / "benchmarks" / "gpu_compile.py")
-        mod = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(mod)
-    finally:
-        sys.path.remove(str(ROOT / "benchmarks"))
-    return mod
+    return benchmark_module("gpu_compile")  # (which puts benchmarks/ on sys.path for gpu_blocks)
 
 
 @pytest.fixture

@@ -116,12 +116,9 @@ def test_the_published_second_h200_numbers_match_their_raw_results():
 def test_probe_ops_counts_operations_per_probe_time():
     """benchmarks/probe_ops.py: more probes dispatch more; a probe dispatches something; the
     counter sees the segments probe's own lines; an unknown probe is refused (exit 2)."""
-    import importlib.util
+    from bench_helpers import benchmark_module
 
-    spec = importlib.util.spec_from_file_location("probe_ops",
-                                                  ROOT / "benchmarks" / "probe_ops.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    mod = benchmark_module("probe_ops")
     none = mod.count(())["per_probe_time"]
     seg = mod.count(("segments",))
     both = mod.count(("errors", "segments"))["per_probe_time"]

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from bench_helpers import run_benchmark
 
 from twolayer import net
 from twolayer.config import Config, DataConfig, NetConfig, TrainConfig
@@ -337,12 +338,7 @@ def test_the_backward_kernel_is_only_taken_where_it_can_run(monkeypatch):
 
 
 def _fused_bench(*args: str, interpret: bool) -> subprocess.CompletedProcess:
-    env = dict(os.environ)
-    env.pop("TRITON_INTERPRET", None)
-    if interpret:
-        env["TRITON_INTERPRET"] = "1"
-    return subprocess.run([sys.executable, "benchmarks/gpu_fused.py", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=600)
+    return run_benchmark("gpu_fused.py", *args, interpret=interpret)
 
 
 def test_the_timing_script_says_when_there_is_nothing_to_measure():

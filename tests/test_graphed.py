@@ -250,13 +250,9 @@ def test_a_step_that_cannot_be_recorded_is_taken_and_the_rest_run_eagerly(failin
 def test_the_variants_benchmark_times_the_graph_against_the_eager_step(fake_capture):
     """benchmarks/gpu_steps.py's measuring functions on the CPU with the stand-in capture: the
     graph variant is timed and agrees with the eager one bit for bit (it is the same step)."""
-    import importlib.util
-    from pathlib import Path
+    from bench_helpers import benchmark_module
 
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "gpu_steps.py"
-    spec = importlib.util.spec_from_file_location("gpu_steps", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    mod = benchmark_module("gpu_steps")
     dev = torch.device("cpu")
     assert mod.runnable(dev)["graph"] is None  # (the stand-in says CPU graphs are supported)
     r = mod.plain(dev, ["eager", "graph"], 3, 30, 6, 8, 6, 1)
