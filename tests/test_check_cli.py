@@ -520,6 +520,65 @@ def test_a_verdict_is_never_taken_from_fewer_than_two_seeds(said):
     assert c.verdict(outcome(said, 1.0, "b", (0.5, 1.5), 2, "d")).verdict == said
 
 
+def _values_with_p(p: float, n: int = 6) -> list[float]:
+    """n values whose one-sample t-test of mean > 0 has one-sided p-value p (scipy's t quantile,
+    an oracle independent of twolayer.stats)."""
+    from scipy import stats as ss
+
+    z = np.array([-1.5, -0.5, 0.0, 0.5, 1.0, 0.5][:n])
+    z = (z - z.mean()) / z.std(ddof=1)
+    t = float(ss.t.isf(p, n - 1))
+    return list(z + t / np.sqrt(n))
+
+
+def test_a_holds_is_rejudged_against_the_comparisons_it_was_decided_from():
+    """A check that says holds and hands over comparisons that, Holm-corrected at 95% with
+    each one's own test, do not hold is not taken at its word: inconclusive where they are
+    undecided, error where one fails (the check contradicts its evidence). Oracle: scipy's
+    t-test p-values and Holm by hand: p = 0.03 and 0.04 each pass alone, but Holm's smallest
+    adjusted p is 2 x 0.03 = 0.06 > 0.05."""
+    from scipy import stats as ss
+
+    from twolayer.claims.base import ERROR
+    from twolayer.stats import exists
+
+    c = Claim("p.c", "p", "s", "Lemma 1", lambda runs: None)
+    a, b = _values_with_p(0.03), _values_with_p(0.04)
+    for v, p in ((a, 0.03), (b, 0.04)):  # the oracle's own check of the construction
+        assert ss.ttest_1samp(v, 0.0, alternative="greater").pvalue == pytest.approx(p)
+    both = [(a, 0.0, ">="), (b, 0.0, ">=")]
+    each = c.verdict(outcome(HOLDS, 1.0, "b", None, 6, "d", "x", comparisons=both[:1]))
+    assert each.verdict == HOLDS  # one comparison at p = 0.03 holds at 95%
+    holm = c.verdict(outcome(HOLDS, 1.0, "b", (0.1, 0.9), 6, "d", "x", comparisons=both))
+    assert holm.verdict == INCONCLUSIVE and holm.detail.startswith("x; ")
+    assert "inconclusive, inconclusive" in holm.detail and "Holm over 2" in holm.detail
+    # the rule joins the re-judged outcomes: "some comparison holds" holds at p = 0.01 and 0.5
+    some = [(_values_with_p(0.01), 0.0, ">="), (_values_with_p(0.5), 0.0, ">=")]
+    assert c.verdict(outcome(HOLDS, 1.0, "b", None, 6, "d", comparisons=some,
+                             rule=exists)).verdict == HOLDS
+    assert c.verdict(outcome(HOLDS, 1.0, "b", None, 6, "d", comparisons=some)
+                     ).verdict == INCONCLUSIVE
+    # a comparison that fails (p = 0.001 for the other side) under a holds: an error
+    against = [(list(-np.array(_values_with_p(0.001))), 0.0, ">=")]
+    contra = c.verdict(outcome(HOLDS, 1.0, "b", None, 6, "d", comparisons=against))
+    assert contra.verdict == ERROR and "contradicts" in contra.detail
+    # a sign comparison is re-judged by the sign test: 6 of 6 above has p = 1/64
+    signs = [([0.1, 0.2, 0.3, 0.4, 0.5, 9.0], 0.0, ">=")]
+    assert c.verdict(outcome(HOLDS, 1.0, "b", None, 6, "d", comparisons=signs, test="sign")
+                     ).verdict == HOLDS
+    four = [([0.1, 0.2, 0.3, 0.4], 0.0, ">=")]  # 4 of 4 above: p = 1/16 > 0.05
+    assert c.verdict(outcome(HOLDS, 1.0, "b", None, 4, "d", comparisons=four, test="sign")
+                     ).verdict == INCONCLUSIVE
+    # a rule that breaks: an error naming it; a fails or inconclusive is never re-judged
+    broken = c.verdict(outcome(HOLDS, 1.0, "b", None, 6, "d", comparisons=some,
+                               rule=lambda outs: "hold"))
+    assert broken.verdict == ERROR and "'hold'" in broken.detail
+    assert c.verdict(outcome(FAILS, 1.0, "b", None, 6, "d", comparisons=some)
+                     ).verdict == FAILS
+    assert c.verdict(outcome(INCONCLUSIVE, 1.0, "b", None, 6, "d", comparisons=both[:1])
+                     ).verdict == INCONCLUSIVE
+
+
 def test_a_check_returning_a_malformed_interval_gets_the_verdict_error():
     from twolayer.claims.base import ERROR, judge
 

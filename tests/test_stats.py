@@ -179,6 +179,14 @@ def test_bootstrap_ci_needs_two_values_per_sample() -> None:
 
 def test_family_level_is_bonferroni() -> None:
     assert stats.family_level(0.95, 5) == pytest.approx(0.99)
+    assert stats.family_level(0.9, np.int64(4)) == pytest.approx(0.975)
+
+
+@pytest.mark.parametrize("k", [0, -3, 2.7, 2.0, True, "3", None])
+def test_family_level_refuses_a_family_that_is_not_a_count(k) -> None:
+    # k = 0 and k = 2.7 were read as 1 and 2 comparisons: a level for a family that is not there
+    with pytest.raises(ValueError, match="k = "):
+        stats.family_level(0.95, k)
 
 
 def test_holm_outcomes_against_a_brute_force_holm() -> None:

@@ -18,7 +18,8 @@ it with the paper's bound or predicted interval. Nothing here decides from a poi
   the exact sign test, a comparison with a NaN, or a non-finite value under the t-test, is
   inconclusive);
 - :class:`Comparison` (and :func:`comparisons`): one such comparison as data, which a claim
-  passes on so that ``--seeds auto`` can judge it sequentially;
+  passes on so that its *holds* is re-judged (:func:`comparison_outcomes`: Holm, each by its own
+  test) and ``--seeds auto`` can judge it sequentially;
 - :func:`outliers`: seeds more than 3.5 scaled MADs from the median (flagged and counted);
 - :func:`jackknife`: a statistic of pooled runs and its leave-one-run-out interval
   θ̂ ± t_{R−1} · sqrt((R−1)/R · Σ_r (θ̂_(r) − θ̄_(·))²), optionally on the log scale;
@@ -432,8 +433,12 @@ def bootstrap_ci(
 
 def family_level(level: float, k: int) -> float:
     """Per-comparison confidence level of a Bonferroni family of ``k`` intervals with joint
-    level ``level``: 1 − (1 − level)/k (k ≥ 1)."""
-    return 1.0 - (1.0 - _level(level)) / max(1, int(k))
+    level ``level``: 1 − (1 − level)/k; k, the number of comparisons, must be an integer ≥ 1
+    (a ValueError otherwise: a family of 0 or 2.7 comparisons has no Bonferroni level)."""
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ValueError(f"family_level: k = {k!r} must be the number of comparisons in the "
+                         "family, an integer >= 1")
+    return 1.0 - (1.0 - _level(level)) / int(k)
 
 
 def clopper_pearson(k: int, R: int, level: float = 0.95) -> Interval:
@@ -502,6 +507,22 @@ def holm_outcomes(
     claim that means such a value as evidence must map it to a number first."""
     alpha = 1.0 - _level(level)
     ps = [one_sided_p(v, float(b), d, method) for v, b, d in comparisons]
+    if not ps:
+        return []
+    hold = holm([p[0] for p in ps])
+    fail = holm([p[1] for p in ps])
+    return [HOLDS if h < alpha else FAILS if f < alpha else INCONCLUSIVE
+            for h, f in zip(hold, fail)]
+
+
+def comparison_outcomes(comps: Sequence[Comparison], level: float = 0.95) -> list[str]:
+    """Outcomes of :class:`Comparison` objects at their fixed sample size, family-wise at
+    ``level`` by Holm's step-down procedure, each by its own test (``"t"`` or ``"sign"``) on its
+    :meth:`~Comparison.judged_values`: as :func:`holm_outcomes`, which takes one test for all.
+    What a claim's verdict is re-judged by when its check hands over the comparisons it
+    decided from (:meth:`twolayer.claims.base.Claim.verdict`)."""
+    alpha = 1.0 - _level(level)
+    ps = [one_sided_p(c.judged_values(), c.threshold, c.direction, c.test) for c in comps]
     if not ps:
         return []
     hold = holm([p[0] for p in ps])

@@ -36,6 +36,7 @@ from ..stats import (  # noqa: F401  (re-exported for the paper modules)
     Comparison,
     combine,
     compare,
+    comparison_outcomes,
     counting_dropped,
     interval_outcome,
     mean_ci,
@@ -135,7 +136,10 @@ class Claim:
         include a NaN becomes inconclusive: a lost seed may be the one on the other side, and
         a verdict is never decided on the remaining seeds. So does a holds or fails that carries
         neither a finite interval (``ci``) nor the comparisons it was decided from, or that
-        reports fewer than two seeds: a verdict is never taken from a point estimate."""
+        reports fewer than two seeds: a verdict is never taken from a point estimate. A holds
+        that its own ``comparisons``, re-judged (:func:`rejudged`: Holm at 95%, each by its own
+        test, then the ``rule``), do not give is inconclusive; where they give fails (or the
+        rule breaks) it is an error: the check contradicts its evidence."""
         result, detail = o.verdict, o.detail
         lost = _lost_values(o)
         if lost and result in (HOLDS, FAILS):
@@ -159,6 +163,16 @@ class Claim:
             detail = (f"{detail}; " if detail else "") + (
                 f"the check said {o.verdict} from {o.seeds} seed(s): fewer than two seeds "
                 "decide nothing, so it is inconclusive")
+        elif result == HOLDS and o.comparisons:
+            again, why = rejudged(o)
+            if again != HOLDS:  # a check may demand more than its comparisons, never less
+                result = ERROR if again in (FAILS, ERROR) else INCONCLUSIVE
+                detail = (f"{detail}; " if detail else "") + (
+                    f"the check said holds, but the {len(o.comparisons)} comparison(s) it "
+                    f"decided from, re-judged ({why}), give {again}: "
+                    + ("the check contradicts its own evidence, so this is an error" if
+                       result == ERROR else "its holds is not supported, so it is "
+                       "inconclusive"))
         needed = None
         if result == INCONCLUSIVE and o.per_seed is not None and o.threshold is not None:
             needed = seeds_needed(o.per_seed, o.threshold)
@@ -180,6 +194,30 @@ class Claim:
     def error(self, message: str, tier: str = EVIDENCE) -> Verdict:
         """The verdict ``error``: the check could not be judged (the message says why)."""
         return self.verdict(Outcome(ERROR, None, "n/a", None, 0, "n/a", detail=message), tier)
+
+
+REJUDGE_LEVEL = 0.95  # the family-wise level a check's comparisons are re-judged at
+
+
+def rejudged(o: Outcome) -> tuple[str, str]:
+    """(verdict, how) of an outcome's ``comparisons`` judged again at their sample size:
+    family-wise at :data:`REJUDGE_LEVEL` by Holm over the k comparisons, each by its own test
+    (:func:`~twolayer.stats.comparison_outcomes`), joined by the outcome's ``rule`` (default
+    :func:`~twolayer.stats.combine`). A check may ask more than its comparisons (premises,
+    conditions no comparison states), so its *holds* must be theirs too; a holds they do not
+    give is not taken. A rule that raises or returns no outcome gives ``error``."""
+    outs = comparison_outcomes(o.comparisons or (), REJUDGE_LEVEL)
+    how = (f"Holm over {len(outs)} at family level {REJUDGE_LEVEL:g}, each by its own test: "
+           + ", ".join(outs))
+    if o.rule is None:
+        return combine(*outs), how
+    try:
+        again = o.rule(list(outs))
+    except Exception as e:  # noqa: BLE001 - the check's own callable: reported in the verdict
+        return ERROR, f"{how}; its rule raised {type(e).__name__}: {e}"
+    if not isinstance(again, str) or again not in (HOLDS, FAILS, INCONCLUSIVE, ERROR):
+        return ERROR, f"{how}; its rule returned {again!r}, not an outcome"
+    return again, f"{how}, joined by its rule"
 
 
 def _lost_values(o: Outcome) -> int:
@@ -262,7 +300,9 @@ def outcome(
     was decided from (:class:`~twolayer.stats.Comparison`, or ``(values, threshold, direction)``
     triples judged by ``test``: ``"t"`` or ``"sign"``), and ``rule``: how their outcomes make
     the claim's verdict (default :func:`~twolayer.stats.combine`: holds when every one holds,
-    fails when one fails); ``--seeds auto`` judges each by its own confidence sequence.
+    fails when one fails); a *holds* they do not give, re-judged by Holm at 95% with each
+    comparison's own test (:func:`rejudged`), is not taken; ``--seeds auto`` judges each by its
+    own confidence sequence.
     ``nan_vacuous``: in the triples, a NaN marks a run the statement says nothing about (kept
     for run order, dropped before the test); by default a NaN is a lost measurement and makes
     its comparison undecidable."""
