@@ -91,7 +91,7 @@ def study(steps: int, seeds: int, names: list[str] | None = None) -> str:
                 f"{d['test_error']:.4f} | {d['test_error_clean']:.4f} | "
                 f"{d['noisy_fit_fraction']:.4f} | {d['corr_median']:.4f} | "
                 f"{d['log10_grad_ratio']:.4f} | {d1:.4f} |")
-        print("\n".join(lines[-7:]), flush=True)
+        print("\n".join(lines[-7:]), file=sys.stderr, flush=True)  # progress; stdout: the result
     return "\n".join(lines)
 
 
