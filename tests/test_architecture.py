@@ -187,3 +187,14 @@ def test_the_name_check_sees_literals_and_identifiers(tmp_path):
                  'def f(liu):\n    """Liu, fine."""\n    return segments\n')
     idents, words = names_in(f)
     assert {"frei_x", "liu", "segments"} <= idents and "xor" in words and "fine" not in words
+
+
+# -- figures never read verdicts -------------------------------------------------------------------
+def test_no_plots_module_imports_a_claims_module():
+    """docs/architecture.md: "no plots module imports a claims module" (a figure draws the
+    Records; a verdict statistic it needs lives where both can read it)."""
+    bad = {mod: sorted(e for e in edges if e == "twolayer.claims" or
+                       e.startswith("twolayer.claims."))
+           for mod, edges in import_graph().items()
+           if mod == "twolayer.plots" or mod.startswith("twolayer.plots.")}
+    assert not {m: e for m, e in bad.items() if e}, bad
