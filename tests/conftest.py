@@ -1,6 +1,7 @@
 """Shared test settings: hypothesis without deadlines, derandomised by default (`make test` and
 CI draw the same examples every time); HYPOTHESIS_PROFILE=explore draws fresh random examples
-(more of them), to search for counterexamples on purpose."""
+(50 per test where the test does not fix its own count), to search for counterexamples on
+purpose."""
 
 import atexit
 import os
