@@ -318,6 +318,7 @@ class RecordStore:
         ensure_writable_dir(self.root, flag)
         path = self.root / ".lock"
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+        held = False
         try:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
@@ -325,10 +326,12 @@ class RecordStore:
                 holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "another process"
                 raise ConfigError(flag, str(self.root), f"the store is in use by {holder}; wait "
                                   "for it to finish (or pass --wait to queue)") from None
+            held = True
             os.ftruncate(fd, 0)
             os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()}\n".encode(), 0)
             yield
         finally:
-            with contextlib.suppress(OSError):
-                os.ftruncate(fd, 0)
+            if held:  # a refused contender leaves the holder's name in place
+                with contextlib.suppress(OSError):
+                    os.ftruncate(fd, 0)
             os.close(fd)  # releases the flock
