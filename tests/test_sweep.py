@@ -26,7 +26,7 @@ from twolayer.cli import main
 from twolayer.engine import Runtime
 from twolayer.errors import ConfigError
 from twolayer.simulate import simulate
-from twolayer.sweep import SpecError, Store, loads, run_sweep
+from twolayer.sweep import SpecError, Store, load, loads, run_sweep
 from twolayer.sweep.executors import LocalExecutor
 from twolayer.sweep.worker import plan_groups, run_group
 
@@ -107,6 +107,11 @@ train.lr = {start = 0.05, stop = 0.2, num = 4}
     ("[run]\ngroup_runs = 'x'", "run.group_runs"),
     ("[slurm]\npartitions = 'cpu'", "slurm.partitions"),
     ("[slurm]\ncluster = 'pbs'", "slurm.cluster"),
+    ("[base]\nprobe.probes = ['errors', 'nope']", "base.probe.probes"),  # was found in training
+    ("[axes]\nprobe.probes = [['errors'], ['nope']]", "axes.probe.probes"),
+    ("name = '..'", "name"),  # the default store sweep-results/.. is the current directory
+    ("name = '.'", "name"),
+    ("name = 'a\\u0000b'", "name"),  # NUL: a ValueError from mkdir
 ])
 def test_invalid_spec_names_the_key(text: str, key: str) -> None:
     with pytest.raises(SpecError) as e:
@@ -134,6 +139,64 @@ def test_invalid_spec_on_the_cli_exits_2_and_writes_nothing(tmp_path: Path, caps
     assert not out.exists()
     assert main(["sweep", str(tmp_path / "missing.toml"), "--out", str(out)]) == 2
     assert not out.exists()
+
+
+def test_an_unknown_probe_exits_2_before_the_store_exists(tmp_path: Path, capsys) -> None:
+    """The engine used to find an unknown probe name in the first group's training: exit 2
+    naming ``--probes`` (a flag sweep does not have), with the store already created."""
+    spec = tmp_path / "bad.toml"
+    spec.write_text(TINY + "probe.probes = ['errors', 'nope']\n")
+    out = tmp_path / "store"
+    assert main(["sweep", str(spec), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "base.probe.probes = 'nope' is invalid" in err
+    assert not out.exists()
+
+
+def test_an_experiments_own_probe_is_not_a_sweep_probe(tmp_path: Path) -> None:
+    """badger_acc is registered by twolayer.experiments (imported by the CLI), not in a sweep
+    worker, where training with it raised: the spec is refused when it is read."""
+    import twolayer.experiments.badger2022  # noqa: F401 - registers badger_acc here
+    from twolayer.probes import REGISTRY
+
+    assert "badger_acc" in REGISTRY
+    with pytest.raises(SpecError, match="base.probe.probes = 'badger_acc'"):
+        loads(TINY + "probe.probes = ['badger_acc']\n")
+    code = ("import sys; from twolayer.sweep.worker import run_group\n"
+            "from twolayer.sweep import loads\n"
+            "from twolayer.config import Config\n"
+            "cfg = Config.from_dict({'data': {'d': 10, 'n': 20, 'n_test': 20}, 'net': {'m': 4},"
+            " 'train': {'steps': 2}, 'probe': {'num_times': 2, 'probes': ['badger_acc']}})\n"
+            "try:\n    run_group([cfg.to_dict()], 'cpu', 1)\nexcept Exception as e:\n"
+            "    print(type(e).__name__)\n")
+    # the oracle: a fresh worker process does not have the probe
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert out.stdout.strip() == "ConfigError", out.stderr
+
+
+def test_a_plugins_probe_is_a_sweep_probe(tmp_path: Path, monkeypatch) -> None:
+    from twolayer.plugins import PLUGIN_ENV
+
+    monkeypatch.setenv(PLUGIN_ENV, "")  # restored after: load() names the plugin there
+    plugin = tmp_path / "myprobe.py"
+    plugin.write_text("import torch\nfrom twolayer.probes import register\n\n\n"
+                      "@register('audit_sweep_probe')\ndef probe(state):\n"
+                      "    return {'one': torch.ones(state.params.W.shape[0])}\n")
+    spec = tmp_path / "s.toml"
+    spec.write_text("plugins = ['myprobe.py']\n" + TINY
+                    + "probe.probes = ['errors', 'audit_sweep_probe']\n")
+    points = load(spec).points()
+    assert points[0].config.probe.probes == ("errors", "audit_sweep_probe")
+
+
+def test_a_spec_named_dot_dot_does_not_write_into_the_current_directory(
+        tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "s.toml").write_text("name = '..'\n" + TINY)
+    assert main(["sweep", "s.toml"]) == 2
+    assert "name = '..' is invalid" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.toml"]
 
 
 # ------------------------------------------------------------------------------------------

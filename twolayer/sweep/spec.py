@@ -27,9 +27,9 @@ A spec (``sweeps/*.toml``)::
     time = 60                            # minutes
 
 Every key is checked: an unknown key, an unknown config field, an empty axis, a value of the
-wrong type or an unknown preset raises :class:`SpecError` (a ConfigError: exit status 2 in the
-CLI) naming the key, before anything is trained or written. Every point's :class:`Config` is
-built (and so validated) when the spec is loaded.
+wrong type, an unknown preset or an unknown probe raises :class:`SpecError` (a ConfigError:
+exit status 2 in the CLI) naming the key, before anything is trained or written. Every point's
+:class:`Config` is built (and so validated) when the spec is loaded.
 """
 
 from __future__ import annotations
@@ -138,10 +138,33 @@ class SweepSpec:
             else:
                 nested[key] = value
         try:
-            return Config.from_dict(nested)
+            cfg = Config.from_dict(nested)
+            check_probe_names(cfg.probe.probes)
         except ConfigError as e:
             key = _source_key(e.field, coords, self.base)
             raise SpecError(key, e.value, e.valid, self.source) from None
+        return cfg
+
+
+def sweep_probes() -> list[str]:
+    """The probes a sweep's workers have: twolayer's own (:mod:`twolayer.probes`) and the loaded
+    plugins', not those an experiment module registers for itself (``badger_acc``: registered
+    in this process when ``twolayer.experiments`` was imported, absent from a worker's)."""
+    from ..probes import REGISTRY
+
+    return sorted(name for name, fn in REGISTRY.items()
+                  if not getattr(fn, "__module__", "").startswith("twolayer.experiments"))
+
+
+def check_probe_names(names: tuple[str, ...]) -> None:
+    """Every probe name is one a sweep's workers have (:func:`sweep_probes`): ConfigError on
+    field ``probes`` otherwise. A Config does not check them (plugins may register probes after
+    it is built), so a sweep does, before any work: the engine used to find an unknown name only
+    in the first group's training, after the store was created."""
+    known = sweep_probes()
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ConfigError("probes", ",".join(unknown), "known probes are " + ", ".join(known))
 
 
 def _source_key(fld: str, coords: dict[str, Any], base: dict[str, Any]) -> str:
@@ -340,8 +363,12 @@ def parse(doc: dict[str, Any], source: str = "spec", default_name: str = "sweep"
             raise SpecError(key, doc[key], "unknown key; valid top-level keys are "
                             + ", ".join(TOP_KEYS), where)
     name = doc.get("name", default_name)
-    if not isinstance(name, str) or not name or "/" in name:
-        raise SpecError("name", name, "must be a non-empty string without '/'", where)
+    if (not isinstance(name, str) or not name.strip() or name in (".", "..")
+            or any(c in name for c in "/\\\0")):
+        # the default store is sweep-results/<name>: "." and ".." would put it in
+        # sweep-results/ itself or in the current directory
+        raise SpecError("name", name, "must be a non-empty string without '/', '\\' or NUL, "
+                        "and not '.' or '..' (the default store is sweep-results/<name>)", where)
     description = doc.get("description", "")
     if not isinstance(description, str):
         raise SpecError("description", description, "must be a string", where)
