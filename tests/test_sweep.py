@@ -28,6 +28,7 @@ from twolayer.errors import ConfigError
 from twolayer.simulate import simulate
 from twolayer.sweep import SpecError, Store, load, loads, run_sweep
 from twolayer.sweep.executors import LocalExecutor
+from twolayer.sweep.store import current_code, failure_document
 from twolayer.sweep.worker import plan_groups, run_group
 
 TINY = """
@@ -256,6 +257,60 @@ def test_a_diverging_point_fails_alone(tmp_path: Path, single_thread) -> None:
     assert "diverged" in store.failure(bad.run_id)["message"]
     assert run_sweep(spec, store, InProcess()).trained == 0  # a recorded failure is not retried
     assert run_sweep(spec, store, InProcess(), force=True).failed == [bad.run_id]
+
+
+def _edit_failure(path: Path, **changes) -> None:
+    doc = json.loads(path.read_text())
+    doc.update(changes)
+    path.write_text(json.dumps(doc))
+
+
+FAILURE_DAMAGE = {  # how a failed/<run_id>.json can be damaged; each was used, or a traceback
+    "truncated": lambda p: p.write_bytes(p.read_bytes()[:30]),
+    "a JSON list": lambda p: p.write_text("[1, 2]"),  # AttributeError: 'list' has no 'get'
+    "status edited to ok": lambda p: _edit_failure(p, status="ok"),  # points.csv said ok
+    "message edited": lambda p: _edit_failure(p, message="fine"),
+    "checksum dropped, status ok": lambda p: p.write_text(json.dumps(
+        {k: v for k, v in json.loads(p.read_text()).items() if k != "content"} | {
+            "status": "ok"})),
+    "filed under another id": lambda p: p.write_text(json.dumps(failure_document(
+        "0" * 12, "diverged", "another point's", current_code()))),
+}
+
+
+@pytest.mark.parametrize("damage", FAILURE_DAMAGE, ids=list(FAILURE_DAMAGE))
+def test_a_damaged_recorded_failure_is_never_used(tmp_path: Path, single_thread,
+                                                   damage) -> None:
+    """A recorded failure is verified as a record is (its checksum, the run id it is filed
+    under, a failure status): a damaged one is quarantined or, without a checksum, counts as
+    other code's; either way the point is trained again and the tables say what training
+    said, not what the file said."""
+    spec = loads(TINY + "[axes]\nnet.init_var = [0.001, 1e80]\n")  # the second diverges
+    store = Store(tmp_path, warn=lambda line: None)
+    good, bad = spec.points()
+    assert run_sweep(spec, store, InProcess()).failed == [bad.run_id]
+    path = tmp_path / "failed" / f"{bad.run_id}.json"
+    FAILURE_DAMAGE[damage](path)
+    again = run_sweep(spec, store, InProcess())
+    assert again.trained == 1 and again.failed == [bad.run_id]  # trained again, not taken
+    rows = {r["run_id"]: r["status"] for r in csv.DictReader(
+        (tmp_path / "points.csv").open())}
+    assert rows == {good.run_id: "ok", bad.run_id: "diverged"}
+    assert store.failure(bad.run_id)["message"].startswith("training diverged")
+    assert run_sweep(spec, store, InProcess()).trained == 0  # the new failure is intact
+
+
+def test_store_verify_checks_recorded_failures(tmp_path: Path, single_thread, capsys) -> None:
+    spec = loads(TINY + "[axes]\nnet.init_var = [0.001, 1e80]\n")
+    run_sweep(spec, Store(tmp_path), InProcess())
+    bad = spec.points()[1].run_id
+    assert main(["store", "verify", str(tmp_path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["intact"] == 2  # the record and the failure
+    _edit_failure(tmp_path / "failed" / f"{bad}.json", status="ok")
+    assert main(["store", "verify", str(tmp_path), "--json"]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    assert [q["path"] for q in doc["quarantined"]] == [str(tmp_path / "failed" / f"{bad}.json")]
+    assert not (tmp_path / "failed" / f"{bad}.json").exists()
 
 
 # ------------------------------------------------------------------------------------------

@@ -19,8 +19,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "store",
         help="verify a record store (checksums, run ids) and quarantine damaged records",
-        description="Verify every record and experiment entry of a store directory: format "
-        "version, SHA-256 of arrays.npz and record.json, and record id = hash(config). Damaged "
+        description="Verify every record, experiment entry and recorded sweep failure "
+        "(failed/*.json) of a store directory: format version, SHA-256 of arrays.npz, "
+        "record.json and failure, and record id = hash(config). Damaged "
         "ones are moved to <DIR>/quarantine/ (the next run trains them again); leftover "
         "temporary folders are removed. Exit status 0 when every record was intact, 1 when "
         "something was quarantined.",
@@ -47,9 +48,14 @@ def print_verify_report(report: VerifyReport, as_json: bool) -> int:
 
 def run(args: argparse.Namespace) -> int:
     root = Path(args.dir)
-    if not root.is_dir() or not ((root / "records").is_dir() or (root / "entries").is_dir()):
+    if not root.is_dir() or not any((root / d).is_dir() for d in ("records", "entries",
+                                                                    "failed")):
         raise ConfigError("DIR", args.dir, "must be a record store (a directory with records/ "
                           "or entries/ inside)")
     store = RecordStore(root, warn=lambda line: None)
     with store.lock(wait=args.wait, flag="DIR"):
+        if (root / "failed").is_dir():  # a sweep's store: its recorded failures too
+            from ..sweep.store import Store
+
+            return print_verify_report(Store(root, warn=lambda line: None).verify(), args.json)
         return print_verify_report(store.verify(), args.json)

@@ -243,7 +243,7 @@ def run(args: argparse.Namespace) -> int:
 
         st = Store(out)
         with st.record_store.lock(wait=args.wait, flag="out"):
-            return print_verify_report(st.record_store.verify(), args.json)
+            return print_verify_report(st.verify(), args.json)
     executor = make_executor(args, spec, out)  # connects (dask) before anything is written
     try:
         def progress(done: int, total: int, outcomes) -> None:  # type: ignore[no-untyped-def]

@@ -7,7 +7,8 @@ Layout of a store directory::
       records/<run_id>/         one Record per point (arrays.npz + record.json, twolayer.record);
                                 run_id = the first 12 hex digits of SHA-256 of the point's
                                 canonical config JSON (seeds R and base seed included)
-      failed/<run_id>.json      points that diverged (status, message, config)
+      failed/<run_id>.json      points that diverged (run id, status, message, code and the
+                                SHA-256 of that content: verified on every read)
       points.csv                one row per grid point: index, axis values, run_id, status
       summary.csv               one row per point and seed (summary.parquet too with pyarrow:
                                 twolayer[parquet])
@@ -40,9 +41,11 @@ from typing import Any
 import numpy as np
 
 from ..errors import RecordError
-from ..record import Record, ensure_writable_dir, write_text_atomic
-from ..store import RecordStore, Warn
+from ..record import Record, canonical_json, ensure_writable_dir, write_text_atomic
+from ..store import RecordStore, VerifyReport, Warn
 from .spec import Point
+
+FAILURE_STATUSES = ("diverged",)  # what failed/<run_id>.json may record (worker.Outcome)
 
 SUMMARY_METRICS = (
     "test_error", "test_error_clean", "train_error_clean", "noisy_fit_fraction",
@@ -121,7 +124,8 @@ class Store:
         return self.root / "failed"
 
     def has(self, run_id: str) -> bool:
-        """A complete record (or a recorded failure) exists for this point."""
+        """A complete record (or a recorded failure) exists for this point (not verified:
+        :meth:`verify_points` verifies)."""
         return (self.records / run_id / "record.json").is_file() or self.is_failed(run_id)
 
     def has_record(self, run_id: str) -> bool:
@@ -135,29 +139,65 @@ class Store:
         return self.record_store.load(run_id)
 
     def verify_points(self, run_ids: Iterable[str]) -> list[str]:
-        """Verify the stored record of each of these points; quarantine the damaged ones (their
-        points become missing) and return their run ids."""
+        """Verify the stored record or recorded failure of each of these points; quarantine the
+        damaged ones (their points become missing) and return their run ids."""
         bad = []
         for run_id in run_ids:
             if self.has_record(run_id) and self.record_store.get(run_id) is None:
                 bad.append(run_id)
+            elif self.is_failed(run_id):
+                self.failure(run_id)  # a damaged one is quarantined; a legacy one stays
+                if not self.is_failed(run_id):
+                    bad.append(run_id)
         return bad
 
-    def failure(self, run_id: str) -> dict[str, Any]:
-        return json.loads((self.failed / f"{run_id}.json").read_text())
+    def failure(self, run_id: str) -> dict[str, Any] | None:
+        """The verified failure document of a point (status, message, code); None if absent,
+        written before failures carried a checksum (kept: its point counts as trained by other
+        code), or damaged (then moved to ``quarantine/`` with one warning line)."""
+        path = self.failed / f"{run_id}.json"
+        if not path.is_file():
+            return None
+        try:
+            return read_failure(path, run_id)
+        except LegacyFailure:
+            return None
+        except RecordError as e:
+            self.record_store.quarantine(path, e.why)
+            return None
 
     def code_of(self, run_id: str) -> str | None:
         """The code fingerprint a stored point was made by (its record's ``meta["code"]``, else
-        its failure's ``"code"``); None when absent or not recorded."""
+        its verified failure's ``"code"``); None when absent, damaged or not recorded. Reads
+        only (``--dry-run`` uses it): the verified reads quarantine."""
         try:
             if self.has_record(run_id):
                 doc = json.loads((self.records / run_id / "record.json").read_text())
                 return (doc.get("meta") or {}).get("code")
-            if self.is_failed(run_id):
-                return self.failure(run_id).get("code")
-        except (OSError, ValueError):  # unreadable: the verified read deals with it
+        except (OSError, ValueError, AttributeError):  # the verified read deals with it
             return None
+        if self.is_failed(run_id):
+            try:
+                return read_failure(self.failed / f"{run_id}.json", run_id)["code"]
+            except RecordError:
+                return None
         return None
+
+    def verify(self) -> VerifyReport:
+        """:meth:`twolayer.store.RecordStore.verify`, and every recorded failure
+        (``failed/*.json``) verified too: a damaged one is moved to ``quarantine/``."""
+        report = self.record_store.verify()
+        if self.failed.is_dir():
+            for path in sorted(self.failed.glob("*.json")):
+                try:
+                    read_failure(path, path.stem)
+                    report.intact += 1
+                except LegacyFailure:
+                    report.intact += 1  # intact, of older code: its point is retried
+                except RecordError as e:
+                    report.quarantined.append((str(path), e.why))
+                    self.record_store.quarantine(path, e.why)
+        return report
 
     def other_code(self, run_ids: Iterable[str], code: str) -> list[str]:
         """The stored points (records or failures) among ``run_ids`` made by code other than
@@ -175,8 +215,8 @@ class Store:
             (self.failed / f"{outcome.run_id}.json").unlink(missing_ok=True)
         else:
             ensure_writable_dir(self.failed, "out")
-            doc = {"run_id": outcome.run_id, "status": outcome.status,
-                   "message": outcome.message, "code": current_code()}
+            doc = failure_document(outcome.run_id, outcome.status, outcome.message,
+                                   current_code())
             write_atomic(self.failed / f"{outcome.run_id}.json", json.dumps(doc, indent=1) + "\n")
 
     def clean_stale(self, max_age: float | None = 3600.0) -> list[Path]:
@@ -194,7 +234,8 @@ class Store:
         if self.has_record(run_id):
             return "ok"
         if self.is_failed(run_id):
-            return self.failure(run_id).get("status", "failed")
+            doc = self.failure(run_id)
+            return "missing" if doc is None else doc["status"]
         return "missing"
 
     def write_points(self, points: Iterable[Point]) -> Path:
@@ -237,6 +278,43 @@ class Store:
         pq.write_table(pa.Table.from_pylist(rows), tmp)
         os.replace(tmp, path)
         return out + [path]
+
+
+class LegacyFailure(RecordError):
+    """A failure document without a content checksum (written before failures carried one):
+    not used (its point counts as trained by other code and is retried), not quarantined."""
+
+
+def failure_document(run_id: str, status: str, message: str, code: str) -> dict[str, Any]:
+    """The document of a recorded failure, with the SHA-256 of its canonical JSON
+    (``content``), as records carry one."""
+    doc: dict[str, Any] = {"run_id": run_id, "status": status, "message": message,
+                           "code": code}
+    doc["content"] = hashlib.sha256(canonical_json(doc).encode()).hexdigest()
+    return doc
+
+
+def read_failure(path: Path, run_id: str) -> dict[str, Any]:
+    """The failure document at ``path``, verified: readable JSON, its content checksum, the
+    run id it is filed under, a failure status and string fields. RecordError (why) when
+    damaged; :class:`LegacyFailure` when it has no checksum."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        raise RecordError(path, f"unreadable ({type(e).__name__})") from None
+    if not isinstance(doc, dict):
+        raise RecordError(path, "not a failure document (a JSON object)")
+    if "content" not in doc:
+        raise LegacyFailure(path, "no content checksum (written by an older twolayer)")
+    body = {k: v for k, v in doc.items() if k != "content"}
+    if doc["content"] != hashlib.sha256(canonical_json(body).encode()).hexdigest():
+        raise RecordError(path, "does not match its content checksum (edited or damaged)")
+    if doc.get("run_id") != run_id:
+        raise RecordError(path, f"names run id {doc.get('run_id')!r}, not {run_id!r}")
+    if doc.get("status") not in FAILURE_STATUSES or not all(
+            isinstance(doc.get(k), str) for k in ("message", "code")):
+        raise RecordError(path, "malformed failure document")
+    return doc
 
 
 def run_metrics(rec: Record) -> dict[str, np.ndarray]:
