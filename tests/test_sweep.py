@@ -313,6 +313,74 @@ def test_store_verify_checks_recorded_failures(tmp_path: Path, single_thread, ca
     assert not (tmp_path / "failed" / f"{bad}.json").exists()
 
 
+def test_a_full_disk_mid_sweep_is_one_line_exit_1(tmp_path: Path, monkeypatch, capsys) -> None:
+    """np.savez raising ENOSPC after writing part of the file stands in for a full disk while
+    a record is stored (the main process writes the store; the worker is another process):
+    it was a traceback. Now one line naming the record and the errno, exit 1, and no
+    temporary left in records/."""
+    import errno
+
+    def full(path, *args, **kwargs):
+        Path(path).write_bytes(b"PK\x03\x04partial")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(np, "savez", full)
+    spec = tmp_path / "s.toml"
+    spec.write_text(TINY)
+    out = tmp_path / "store"
+    assert main(["sweep", str(spec), "--out", str(out), "--quiet"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    run_id = loads(TINY).points()[0].run_id
+    assert "ENOSPC" in err and str(out / "records" / run_id) in err
+    assert list((out / "records").iterdir()) == []
+
+
+def test_a_file_where_the_stores_records_folder_goes_exits_2_naming_out(
+        tmp_path: Path, capsys) -> None:
+    """It was found when the first record was stored, after training, named as --records (a
+    flag sweep does not have), with spec.toml and the lock file written."""
+    spec = tmp_path / "s.toml"
+    spec.write_text(TINY)
+    out = tmp_path / "store"
+    out.mkdir()
+    (out / "records").write_text("not a folder")
+    assert main(["sweep", str(spec), "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert f"--out '{out}' is invalid" in err and "--records" not in err
+    assert sorted(p.name for p in out.iterdir()) == ["records"]  # nothing written
+
+
+def test_failed_table_writes_are_one_line_exit_1_and_leave_no_temporary(
+        tmp_path: Path, monkeypatch, capsys) -> None:
+    """A folder where summary.csv goes (EISDIR from os.replace) was a traceback; a failing
+    parquet writer left its temporary .summary.parquet.tmp.<pid> behind."""
+    import errno
+
+    import pyarrow.parquet as pq
+
+    spec = tmp_path / "s.toml"
+    spec.write_text(TINY)
+    out = tmp_path / "store"
+    (out / "summary.csv").mkdir(parents=True)
+    assert main(["sweep", str(spec), "--out", str(out), "--quiet"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "EISDIR" in err and str(out / "summary.csv") in err
+    (out / "summary.csv").rmdir()
+
+    def full(table, where, *args, **kwargs):
+        where.write(b"PAR1partial")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(pq, "write_table", full)
+    assert main(["sweep", str(spec), "--out", str(out), "--quiet"]) == 1  # the records stored
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "ENOSPC" in err
+    assert str(out / "summary.parquet") in err
+    assert [p.name for p in out.iterdir() if "parquet" in p.name] == []
+
+
 # ------------------------------------------------------------------------------------------
 # store and resume
 # ------------------------------------------------------------------------------------------

@@ -65,6 +65,8 @@ def writing(path: object) -> Iterator[None]:
         # a writer's hidden temporary file (".name.xxxx.tmp") is named by the path it was for
         hidden = e.filename and Path(str(e.filename)).name.startswith(".")
         where = e.filename if e.filename and not hidden else path
+        if hidden and e.filename2:  # os.replace(temporary, target): the target
+            where = e.filename2
         raise WriteFailed(where or path, e.errno, e.strerror or str(e)) from None
 
 

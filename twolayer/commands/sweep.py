@@ -207,6 +207,7 @@ def device_settings(args: argparse.Namespace, spec):  # type: ignore[no-untyped-
 
 def run(args: argparse.Namespace) -> int:
     from ..sweep import Store, load, run_sweep
+    from ..sweep.runner import check_store_layout
     from ..sweep.store import current_code
     from ..sweep.worker import plan_groups
 
@@ -251,6 +252,7 @@ def run(args: argparse.Namespace) -> int:
                 print(f"[{done}/{total}] {len(outcomes)} point(s) done", file=sys.stderr)
 
         st = Store(out)
+        check_store_layout(st)  # before the lock file is created: nothing written
         with st.record_store.lock(wait=args.wait, flag="out"):  # one writer per store
             st.clean_stale(None)  # under the lock every temporary is a dead writer's
             report = run_sweep(spec, st, executor, force=args.force, on_result=progress)

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..errors import ConfigError
+from ..resources import writing
 from .spec import Point, SweepSpec
 from .store import Store, current_code, write_atomic
 from .worker import plan_groups
@@ -46,10 +48,12 @@ def run_sweep(spec: SweepSpec, store: Store | str | Path, executor: Any, force: 
     start = time.perf_counter()
     st = store if isinstance(store, Store) else Store(store)
     points = spec.points()
+    check_store_layout(st)
     st.root.mkdir(parents=True, exist_ok=True)
     st.clean_stale()
     if spec.text:
-        write_atomic(st.root / "spec.toml", spec.text)
+        with writing(st.root / "spec.toml"):
+            write_atomic(st.root / "spec.toml", spec.text)
     configs = [p.config for p in points]
     groups = plan_groups(configs, spec.group_runs)
     if force:
@@ -77,9 +81,19 @@ def run_sweep(spec: SweepSpec, store: Store | str | Path, executor: Any, force: 
         if close is not None:
             close()
         _warn_other_workers(st, trained_before - missing)
-    report.tables = [st.write_points(points), *st.write_summary(points)]
+    report.tables = [st.write_points(points), *st.write_summary(points)]  # WriteFailed
     report.seconds = time.perf_counter() - start
     return report
+
+
+def check_store_layout(st: Store) -> None:
+    """The store's folders are folders (ConfigError naming ``out`` otherwise), checked before
+    anything is trained: a file at ``records`` used to be found when the first group's record
+    was written, named as ``--records``."""
+    for folder in (st.records, st.failed):
+        if folder.exists() and not folder.is_dir():
+            raise ConfigError("out", str(st.root), f"must be a sweep store ({folder} is a "
+                              "file, not a folder): move it away or choose another --out")
 
 
 def _collect(results: Any, todo: list[list[int]], points: list[Point], missing: set[str],
@@ -96,7 +110,8 @@ def _collect(results: Any, todo: list[list[int]], points: list[Point], missing: 
             if run_id not in missing:
                 continue  # stored before: keep it as it is
             if not executor.writes_store:
-                st.put(o)
+                with writing(st.records / run_id):  # disk full: one line, exit 1
+                    st.put(o)
             missing.discard(run_id)
             report.trained += 1
             if status != "ok":

@@ -41,7 +41,14 @@ from typing import Any
 import numpy as np
 
 from ..errors import RecordError
-from ..record import Record, canonical_json, ensure_writable_dir, write_text_atomic
+from ..record import (
+    Record,
+    canonical_json,
+    ensure_writable_dir,
+    write_file_atomic,
+    write_text_atomic,
+)
+from ..resources import writing
 from ..store import RecordStore, VerifyReport, Warn
 from .spec import Point
 
@@ -274,9 +281,10 @@ class Store:
         except ImportError:
             return out
         path = self.root / "summary.parquet"
-        tmp = path.with_name(f".{path.name}.tmp.{os.getpid()}")
-        pq.write_table(pa.Table.from_pylist(rows), tmp)
-        os.replace(tmp, path)
+        table = pa.Table.from_pylist(rows)
+        # atomically, and a failed write removes its temporary (it used to be left behind)
+        with writing(path):  # a failed write: one line naming it (WriteFailed, exit 1)
+            write_file_atomic(path, lambda fh: pq.write_table(table, fh), binary=True)
         return out + [path]
 
 
@@ -356,7 +364,8 @@ def write_csv(path: Path, rows: list[dict[str, Any]]) -> Path:
     for row in rows:
         w.writerow({k: _cell(v) for k, v in row.items()})
     ensure_writable_dir(path.parent, "out")
-    return write_atomic(path, buf.getvalue())
+    with writing(path):  # a failed write: one line naming it (WriteFailed, exit 1)
+        return write_atomic(path, buf.getvalue())
 
 
 def _cell(v: Any) -> Any:
