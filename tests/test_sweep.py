@@ -108,6 +108,8 @@ train.lr = {start = 0.05, stop = 0.2, num = 4}
     ("[run]\ngroup_runs = 'x'", "run.group_runs"),
     ("[slurm]\npartitions = 'cpu'", "slurm.partitions"),
     ("[slurm]\ncluster = 'pbs'", "slurm.cluster"),
+    ("[slurm]\npartition = ''", "slurm.partition"),  # sbatch's default, not the spec's
+    ("[slurm]\naccount = ' lab '", "slurm.account"),
     ("[base]\nprobe.probes = ['errors', 'nope']", "base.probe.probes"),  # was found in training
     ("[axes]\nprobe.probes = [['errors'], ['nope']]", "axes.probe.probes"),
     ("name = '..'", "name"),  # the default store sweep-results/.. is the current directory
@@ -298,6 +300,27 @@ def test_a_damaged_recorded_failure_is_never_used(tmp_path: Path, single_thread,
     assert rows == {good.run_id: "ok", bad.run_id: "diverged"}
     assert store.failure(bad.run_id)["message"].startswith("training diverged")
     assert run_sweep(spec, store, InProcess()).trained == 0  # the new failure is intact
+
+
+def test_a_dry_run_counts_damaged_points_apart_and_moves_nothing(tmp_path: Path, single_thread,
+                                                                 capsys) -> None:
+    """--dry-run said a damaged record or failure was 'stored by other twolayer code'; it
+    now counts them as damaged (a real run quarantines them), and still moves nothing."""
+    spec_path = tmp_path / "s.toml"
+    spec_path.write_text(TINY + "[axes]\nnet.init_var = [0.001, 1e80, 0.002]\n")
+    out = tmp_path / "out"
+    spec = loads(spec_path.read_text())
+    run_sweep(spec, Store(out), InProcess())
+    first, bad, third = spec.points()
+    (out / "failed" / f"{bad.run_id}.json").write_text("[1]")
+    arrays = out / "records" / first.run_id / "arrays.npz"
+    arrays.write_bytes(arrays.read_bytes()[:100])
+    capsys.readouterr()
+    assert main(["sweep", str(spec_path), "--out", str(out), "--dry-run"]) == 0
+    head = capsys.readouterr().out.splitlines()[0]
+    assert "3 points in" in head and "(2 damaged: quarantined; trained again)" in head, head
+    assert "other twolayer code" not in head
+    assert not (out / "quarantine").exists() and arrays.exists()  # a dry run moves nothing
 
 
 def test_store_verify_checks_recorded_failures(tmp_path: Path, single_thread, capsys) -> None:
@@ -574,6 +597,8 @@ def test_slurm_without_sbatch_and_address_without_dask_exit_2(tmp_path: Path, ca
     (["--executor", "dask", "--partition", "x"], "--partition 'x'", "--executor slurm"),
     (["--executor", "dask", "--time", "5"], "--time 5", "--executor slurm"),
     (["--executor", "slurm", "--workers", "3"], "--workers 3", "not used with --executor slurm"),
+    (["--executor", "slurm", "--partition", ""], "--partition ''", "not empty"),
+    (["--executor", "slurm", "--partition", " gpu"], "--partition ' gpu'", "not empty"),
     (["--executor", "dask", "--address", "tcp://127.0.0.1:9", "--workers", "3"], "--workers 3",
      "not used with --address"),
 ])
@@ -672,7 +697,7 @@ def test_the_sweep_command_reports_points_of_other_code(tmp_path: Path, capsys) 
     capsys.readouterr()
     assert main(["sweep", str(spec), "--out", str(out), "--dry-run"]) == 0
     assert ("2 points in" in (head := capsys.readouterr().out.splitlines()[0])
-            and "(2 stored by other twolayer code: trained again)" in head)
+            and "(2 stored by other twolayer code; trained again)" in head)
     assert main(["sweep", str(spec), "--out", str(out), "--quiet", "--json"]) == 0
     captured = capsys.readouterr()
     doc = json_.loads(captured.out)

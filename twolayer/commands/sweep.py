@@ -104,6 +104,10 @@ def check_executor_flags(args: argparse.Namespace) -> None:
         if getattr(args, flag) is not None and args.executor != "slurm":
             raise ConfigError(flag, getattr(args, flag), "only used with --executor slurm "
                               f"(not {args.executor})")
+    if args.partition is not None and (not args.partition.strip() or "\0" in args.partition
+                                       or args.partition != args.partition.strip()):
+        raise ConfigError("partition", args.partition, "must be a SLURM partition name: not "
+                          "empty, without surrounding spaces (omit --partition for the spec's)")
     if args.time is not None and args.time < 1:
         raise ConfigError("time", args.time, "must be an integer >= 1 (minutes)")
     if args.workers is not None and args.executor == "slurm":
@@ -226,12 +230,15 @@ def run(args: argparse.Namespace) -> int:
         points = spec.points()
         groups = plan_groups([p.config for p in points], spec.group_runs)
         st = Store(out)
-        have = sum(st.has(p.run_id) for p in points)
-        other = len(st.other_code((p.run_id for p in points), current_code())) if have else 0
+        stored = [p.run_id for p in points if st.has(p.run_id)]
+        damaged = sum(st.damaged(r) for r in stored)
+        other = len(st.other_code(stored, current_code())) if stored else 0
+        again = ([f"{other} stored by other twolayer code"] if other else []) + (
+            [f"{damaged} damaged: quarantined"] if damaged else [])
         print(f"{spec.name}: {len(points)} points x {spec.seeds} seeds, axes "
               + " x ".join(f"{a.key}[{len(a.values)}]" for a in spec.axes)
-              + f"; {len(groups)} engine calls; {have} points in {out}"
-              + (f" ({other} stored by other twolayer code: trained again)" if other else ""))
+              + f"; {len(groups)} engine calls; {len(stored)} points in {out}"
+              + (f" ({', '.join(again)}; trained again)" if again else ""))
         for p in points:
             print(f"  {p.index:4d} {p.run_id} "
                   + " ".join(f"{k}={v}" for k, v in p.coords.items()))

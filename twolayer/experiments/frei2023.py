@@ -566,7 +566,8 @@ def fig2_horizon(runtime: Runtime, quick: bool, paper_steps: int = 10_000_000) -
     gradient-flow integrator ("flow"), on a CPU and on a GPU alike: 10^7 full-batch steps at
     n·d·m = 6·10^8 take about 12 days at the 0.1 s per step measured on 2 CPU cores, and still
     1–2 hours for three seeds on a GPU (the flow: 3–11 minutes for both panels, one seed, on
-    the 2-core CPU hosts measured; docs/integrators.md). A GPU runs more seeds (:data:`FIG2_GPU_SEEDS`).
+    the 2-core CPU hosts measured; docs/integrators.md). A GPU runs more seeds
+    (:data:`FIG2_GPU_SEEDS`).
     :data:`FIG2_CPU_STEPS` is the exact-GD cap kept for ``Horizon(..., "gd")``."""
     if quick:
         return Horizon(FIG2_QUICK["steps"], FIG2_QUICK["seeds"])

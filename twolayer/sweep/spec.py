@@ -447,6 +447,12 @@ def parse(doc: dict[str, Any], source: str = "spec", default_name: str = "sweep"
                             where)
         if key == "mem_gb" and not 0 < value < math.inf:
             raise SpecError(f"slurm.{key}", value, "must be a finite number > 0", where)
+        if SLURM_KEYS[key] is str and (not value.strip() or "\0" in value
+                                       or value != value.strip()):
+            # sbatch --partition= asks for no partition: the cluster's default, not the spec's
+            raise SpecError(f"slurm.{key}", value, "must be a name: not empty, without "
+                            "surrounding spaces or NUL (leave the key out for the cluster's "
+                            "default)", where)
     if slurm.get("cluster", "slurm") not in SLURM_CLUSTERS:
         raise SpecError("slurm.cluster", slurm["cluster"],
                         "valid choices are " + ", ".join(SLURM_CLUSTERS), where)

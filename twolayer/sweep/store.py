@@ -173,6 +173,20 @@ class Store:
             self.record_store.quarantine(path, e.why)
             return None
 
+    def damaged(self, run_id: str) -> bool:
+        """Whether the point's stored record or recorded failure fails verification (a real run
+        quarantines it and trains the point again). Reads only: ``--dry-run`` uses it."""
+        try:
+            if self.has_record(run_id):
+                self.record_store.load(run_id)
+            elif self.is_failed(run_id):
+                read_failure(self.failed / f"{run_id}.json", run_id)
+        except LegacyFailure:
+            return False  # intact, of older code: counted as other code's
+        except RecordError:
+            return True
+        return False
+
     def code_of(self, run_id: str) -> str | None:
         """The code fingerprint a stored point was made by (its record's ``meta["code"]``, else
         its verified failure's ``"code"``); None when absent, damaged or not recorded. Reads
@@ -208,8 +222,10 @@ class Store:
 
     def other_code(self, run_ids: Iterable[str], code: str) -> list[str]:
         """The stored points (records or failures) among ``run_ids`` made by code other than
-        ``code``, or whose code was not recorded."""
-        return [r for r in run_ids if self.has(r) and self.code_of(r) != code]
+        ``code``, or whose code was not recorded (a damaged one is not counted: see
+        :meth:`damaged`)."""
+        return [r for r in run_ids
+                if self.has(r) and self.code_of(r) != code and not self.damaged(r)]
 
     def put(self, outcome: Any) -> None:
         """Write one worker :class:`~twolayer.sweep.worker.Outcome` atomically."""
