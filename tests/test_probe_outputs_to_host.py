@@ -71,7 +71,7 @@ def test_a_diverged_run_raises_with_its_exact_step_before_anything_is_returned(o
 
 
 def test_a_probe_that_fails_on_a_diverged_run_reports_the_divergence(monkeypatch):
-    from twolayer.errors import DivergenceError
+    from twolayer.errors import DivergenceError, PluginCodeError
     from twolayer.probes import base
     from twolayer.training.driver import probe_to_host
 
@@ -81,5 +81,7 @@ def test_a_probe_that_fails_on_a_diverged_run_reports_the_divergence(monkeypatch
     monkeypatch.setitem(base.REGISTRY, "broken", broken)
     with pytest.raises(DivergenceError):
         probe_to_host(("broken",), _state(), torch.tensor([-1, 3, -1]), [0, 1, 2], True)
-    with pytest.raises(RuntimeError, match="linalg failed"):  # a finite run: the probe's error
+    # a finite run: the probe's error (a probe outside twolayer: named, with its line)
+    with pytest.raises(PluginCodeError, match="probe 'broken' .* raised RuntimeError: linalg "
+                                              "failed"):
         probe_to_host(("broken",), _state(), torch.full((3,), -1), [0, 1, 2], True)

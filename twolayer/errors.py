@@ -68,6 +68,23 @@ class ExperimentResultError(ConfigError):
         return (ExperimentResultError, (self.experiment, self.where, self.what))
 
 
+class PluginCodeError(ConfigError):
+    """A plugin's probe or data kind that raised, or returned something other than its
+    protocol asks for (a probe: a dict of tensors [R, ...], the same shapes at every probe
+    time; a data kind's draw: x [n, d], labels [n], cluster ids [n]): a mistake in the plugin
+    that stops the command (exit status 2), naming what (``what``: e.g. "probe 'norms'"), where
+    (file:line) and why."""
+
+    def __init__(self, what: str, where: str, why: str):
+        self.field, self.value = "plugin", what
+        self.valid = why
+        self.what, self.where, self.why = what, where, why
+        TwolayerError.__init__(self, f"{what} ({where}) {why} (docs/extending.md)")
+
+    def __reduce__(self):  # picklable across processes (executors)
+        return (PluginCodeError, (self.what, self.where, self.why))
+
+
 class DivergenceError(TwolayerError, FloatingPointError):
     """A run produced NaN or inf during training."""
 

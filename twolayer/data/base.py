@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import os
 import threading
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
 from typing import Any
 
 import torch
 
+from ..errors import PluginCodeError, TwolayerError
 from ..lanes import in_worker, intra_op_threads, pool
 from ..seeding import generator, on_cpu
 from .noise import corrupt
@@ -177,6 +180,105 @@ def draw_runs(one_run: Callable[[int], tuple[dict[str, torch.Tensor], dict[str, 
     return stacked, extras_out
 
 
+def outside_package(fn: object) -> bool:
+    """Whether ``fn`` (or the function it wraps: ``__wrapped__``) is defined outside the
+    twolayer package: a plugin's."""
+    fn = getattr(fn, "__wrapped__", fn)
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return True
+    package = Path(__file__).resolve().parent.parent
+    return not Path(code.co_filename).resolve().is_relative_to(package)
+
+
+def _where(fn: object, e: BaseException | None = None) -> str:
+    """file:line of ``fn`` (the function it wraps, ``__wrapped__``): the innermost line of
+    ``e``'s traceback in its file, else its definition."""
+    fn = getattr(fn, "__wrapped__", fn)
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return repr(fn)
+    if e is not None:
+        own = Path(code.co_filename).resolve()
+        hits = [f for f in traceback.extract_tb(e.__traceback__)
+                if Path(f.filename).resolve() == own]
+        if hits:
+            return f"{hits[-1].filename}:{hits[-1].lineno}"
+    return f"{code.co_filename}:{code.co_firstlineno}"
+
+
+def _plugin_error(cfg: Any, fn: object, why: str, e: BaseException | None = None
+                  ) -> PluginCodeError:
+    name = getattr(getattr(fn, "__wrapped__", fn), "__name__", "draw")
+    return PluginCodeError(f"data kind {cfg.kind!r}: its {name}", _where(fn, e), why)
+
+
+def checked_setup(setup: Setup, cfg: Any, gen: torch.Generator, dtype: torch.dtype
+                  ) -> dict[str, torch.Tensor]:
+    """A plugin kind's ``setup(cfg, gen, dtype)``, which must return a dict of str -> tensor
+    (its extras; {} for none): a :class:`PluginCodeError` naming it and its file:line where
+    it does not, or where it raises (other than twolayer's own errors)."""
+    try:
+        extras = setup(cfg, gen, dtype)
+    except TwolayerError:
+        raise
+    except Exception as e:
+        raise _plugin_error(cfg, setup, f"raised {type(e).__name__}: {e}", e) from e
+    if not isinstance(extras, dict) or not all(
+            isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in extras.items()):
+        what = (f"a {type(extras).__name__}" if not isinstance(extras, dict)
+                else "a dict with an entry that is not str -> torch.Tensor")
+        raise _plugin_error(cfg, setup, f"returned {what}: a setup returns its extras as a "
+                            "dict of str -> torch.Tensor ({} for none)")
+    return extras
+
+
+def checked_draw(draw: Callable[..., Any], cfg: Any, n: int, gen: torch.Generator,
+                 dtype: torch.dtype, *extras: Any
+                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """A plugin kind's ``draw(cfg, n, *extras, gen, dtype)`` (``extras``: the iid sampler's
+    setup result; none for a streaming draw), which must return x [n, d] (finite, floating),
+    clean labels [n] (±1 for two classes, 0..K−1 for K) and cluster ids [n] (integers): a
+    :class:`PluginCodeError` naming it and its file:line where it does not, or where it
+    raises (other than twolayer's own errors)."""
+    try:
+        result = draw(cfg, n, *extras, gen, dtype)
+    except TwolayerError:
+        raise
+    except Exception as e:
+        raise _plugin_error(cfg, draw, f"raised {type(e).__name__}: {e}", e) from e
+    d, k = getattr(cfg, "d", None), cfg.num_classes
+    why = None
+    if not (isinstance(result, tuple) and len(result) == 3
+            and all(isinstance(t, torch.Tensor) for t in result)):
+        why = (f"returned a tuple of {len(result)}" if isinstance(result, tuple)
+               else f"returned a {type(result).__name__}") + ", not three tensors"
+    else:
+        x, y, c = result
+        if x.dim() != 2 or x.shape[0] != n or (d is not None and x.shape[1] != d):
+            why = f"returned x of shape {list(x.shape)}, not [n, d] = [{n}, {d}]"
+        elif not x.is_floating_point():
+            why = f"returned x of dtype {x.dtype}, not a floating dtype"
+        elif not bool(torch.isfinite(x).all()):
+            why = "returned x with non-finite values (NaN or inf)"
+        elif tuple(y.shape) != (n,):
+            why = f"returned labels of shape {list(y.shape)}, not [n] = [{n}]"
+        elif tuple(c.shape) != (n,):
+            why = f"returned cluster ids of shape {list(c.shape)}, not [n] = [{n}]"
+        elif c.is_floating_point() or c.is_complex() or c.dtype == torch.bool:
+            why = f"returned cluster ids of dtype {c.dtype}, not integers"
+        else:
+            allowed = torch.tensor([-1, 1] if k == 2 else list(range(k)), dtype=y.dtype)
+            bad = y[~torch.isin(y, allowed)]
+            if bad.numel():
+                valid = "-1 or +1 (two classes)" if k == 2 else f"0..{k - 1} ({k} classes)"
+                why = f"returned the label {bad[0].item()!r}: labels are {valid}"
+    if why is not None:
+        raise _plugin_error(cfg, draw, why + ": a draw returns (x [n, d], clean labels [n], "
+                            "cluster ids [n])")
+    return result  # type: ignore[return-value]
+
+
 def iid_sampler(setup: Setup, draw: Draw, directions: tuple[str, ...] = (),
                 noise_frame: Callable[[dict[str, torch.Tensor]], torch.Tensor] | None = None
                 ) -> Callable[..., Dataset]:
@@ -186,16 +288,30 @@ def iid_sampler(setup: Setup, draw: Draw, directions: tuple[str, ...] = (),
     their labels corrupted by ``cfg.noise_model`` at rate ``cfg.noise`` from the same stream.
     ``noise_frame(extras)`` [2, d] gives μ1, μ2 of the ``confident`` noise model. The runs are
     drawn in parallel worker threads (:func:`draw_runs`): ``setup`` and ``draw`` must read
-    nothing but their arguments and draw only from the generator they are given."""
+    nothing but their arguments and draw only from the generator they are given. A plugin's
+    ``setup`` must return a dict of str -> tensor ({} for none) and its ``draw`` x [n, d]
+    (finite), clean labels [n] (±1 for two classes, 0..K−1 for K) and integer cluster ids
+    [n]; else, or where either raises, the sampler raises a ``PluginCodeError`` (a
+    ConfigError) naming the function and its file:line."""
+
+    # a plugin's setup and draw are checked (what they return, what they raise); the built-in
+    # kinds' are tested instead
+    plugin = outside_package(setup) or outside_package(draw)
 
     def one_run(cfg: Any, seed: int, dtype: torch.dtype
                 ) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
-        extras = setup(cfg, generator(seed, "data"), dtype)
+        if plugin:
+            extras = checked_setup(setup, cfg, generator(seed, "data"), dtype)
+        else:
+            extras = setup(cfg, generator(seed, "data"), dtype)
         mu = noise_frame(extras) if noise_frame is not None else None
         out: dict[str, Any] = {}
         for split, n, stream in (("", cfg.n, "train"), ("_test", cfg.n_test, "test")):
             g = generator(seed, "data-" + stream)
-            x, y_true, cluster = draw(cfg, n, extras, g, dtype)
+            if plugin:
+                x, y_true, cluster = checked_draw(draw, cfg, n, g, dtype, extras)
+            else:
+                x, y_true, cluster = draw(cfg, n, extras, g, dtype)
             y, noisy = corrupt(cfg.noise_model, cfg.noise, y_true, cluster, x, mu,
                                cfg.num_classes, g)
             out["x" + split] = x

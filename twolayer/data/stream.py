@@ -20,7 +20,7 @@ import torch
 
 from ..config import DataConfig, DataKind, Flag, data_kind
 from ..seeding import generator
-from .base import Dataset, iid_sampler
+from .base import Dataset, checked_draw, iid_sampler, outside_package
 from .noise import corrupt
 
 Draw = Callable[[Any, int, torch.Generator, torch.dtype],
@@ -52,14 +52,21 @@ class Stream:
                 else [self.cfg] * len(seeds))
         if len(cfgs) != len(seeds):
             raise ValueError(f"{len(cfgs)} data configs for {len(seeds)} runs")
+        # a plugin's draw is checked on the first minibatch (its training and test sets, drawn
+        # by the same function, are checked whole: iid_sampler)
+        check = outside_package(self.draw)
         while True:
             xs, ys = [], []
             for g, cfg in zip(gens, cfgs, strict=True):
-                x, y_true, cluster = self.draw(cfg, batch, g, dtype)
+                if check:
+                    x, y_true, cluster = checked_draw(self.draw, cfg, batch, g, dtype)
+                else:
+                    x, y_true, cluster = self.draw(cfg, batch, g, dtype)
                 y, _ = corrupt(cfg.noise_model, cfg.noise, y_true, cluster, x, None,
                                cfg.num_classes, g)
                 xs.append(x)
                 ys.append(y)
+            check = False
             x, y = torch.stack(xs), torch.stack(ys)
             if device.type == "cuda":  # from pinned memory, without waiting for the copy: the
                 # next batch is drawn on the CPU while the GPU takes this step
@@ -87,6 +94,8 @@ def streaming_kind(name: str, config: type, draw: Draw, flags: tuple[Flag, ...] 
 
     def fixed(cfg: Any, n: int, extras: dict, gen: torch.Generator, dtype: torch.dtype):
         return draw(cfg, n, gen, dtype)
+
+    fixed.__wrapped__ = draw  # type: ignore[attr-defined]  # a plugin's: checked, named
 
     return DataKind(name, config, iid_sampler(setup, fixed), flags=flags, summary=summary,
                     about=about, stream=draw)

@@ -322,9 +322,9 @@ def _in_experiment(e: ConfigError, exp: Experiment) -> ConfigError:
     """A ConfigError raised while ``exp`` ran, naming the experiment and where: the innermost
     line of the experiment's own file in the traceback (the line that built the config or
     called the training), else of its folder, unless it already names one."""
-    from ..errors import ExperimentConfigError
+    from ..errors import ExperimentConfigError, PluginCodeError
 
-    if isinstance(e, ExperimentConfigError):
+    if isinstance(e, (ExperimentConfigError, PluginCodeError)):  # it names where to fix it
         return e
     where = exp.source or exp.name
     if exp.source:

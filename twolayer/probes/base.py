@@ -20,8 +20,10 @@ one numeric field, e.g. the label-noise rate Î· of every run, or the step size Î
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -30,7 +32,7 @@ import torch
 from .. import net
 from ..config import Config
 from ..data import Dataset
-from ..errors import ConfigError
+from ..errors import ConfigError, PluginCodeError, TwolayerError
 from ..net import Params
 
 ProbeFn = Callable[["ProbeState"], dict[str, torch.Tensor]]
@@ -199,15 +201,87 @@ def masked_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
 
 
 def run_probes(names: tuple[str, ...] | list[str], state: ProbeState) -> dict[str, torch.Tensor]:
-    """Run the named probes; keys ``"<probe>/<quantity>"``."""
+    """Run the named probes; keys ``"<probe>/<quantity>"``. A probe that returns something
+    other than a dict of tensors with the run axis first ([R, ...]), or a plugin's probe that
+    raises (other than twolayer's own errors), is a :class:`~twolayer.errors.PluginCodeError`
+    naming the probe and its file:line."""
     out: dict[str, torch.Tensor] = {}
+    runs = state.params.runs
     for name in names:
         if name not in REGISTRY:
             known = ", ".join(sorted(REGISTRY))
             raise KeyError(f"unknown probe {name!r}; known probes: {known}")
-        for k, v in REGISTRY[name](state).items():
+        fn = REGISTRY[name]
+        try:
+            result = fn(state)
+        except TwolayerError:  # a ConfigError (config_values), a DivergenceError: as they are
+            raise
+        except Exception as e:
+            if not _outside_package(fn):  # twolayer's own probe: a bug, with its traceback
+                raise
+            raise PluginCodeError(f"probe {name!r}", _raised_at(e, fn),
+                                  f"raised {type(e).__name__}: {e}") from e
+        for k, v in _checked_outputs(name, fn, result, runs).items():
             out[f"{name}/{k}"] = v
     return out
+
+
+def _checked_outputs(name: str, fn: ProbeFn, result: object, runs: int
+                     ) -> dict[str, torch.Tensor]:
+    """``result`` if it is a dict of str -> tensor [R, ...] (R = ``runs``), else the
+    PluginCodeError that says what it is instead."""
+    why = None
+    if not isinstance(result, dict):
+        why = f"returned a {type(result).__name__}"
+    else:
+        for k, v in result.items():
+            if not isinstance(k, str) or "/" in k:
+                why = f"returned the key {k!r}"
+            elif not isinstance(v, torch.Tensor):
+                why = f"returned {k!r} as a {type(v).__name__}"
+            elif v.dim() == 0 or v.shape[0] != runs:
+                why = f"returned {k!r} of shape {list(v.shape)}, whose first axis is not R = {runs}"
+            if why is not None:
+                break
+    if why is None:
+        return result  # type: ignore[return-value]
+    raise PluginCodeError(f"probe {name!r}", _origin(fn),
+                          why + ": a probe returns a dict of str (no '/') -> torch.Tensor, "
+                          "each with the run axis first ([R, ...])")
+
+
+def check_same_shape(key: str, first: torch.Tensor, now: torch.Tensor) -> None:
+    """A PluginCodeError when probe output ``key`` ("<probe>/<name>") changed its shape
+    between probe times (``first``: its shape at the first, ``now``: at this one)."""
+    if first.shape != now.shape:
+        name = key.split("/", 1)[0]
+        fn = REGISTRY.get(name)
+        raise PluginCodeError(f"probe {name!r}", _origin(fn) if fn is not None else name,
+                              f"returned {key.split('/', 1)[1]!r} of shape {list(now.shape)} "
+                              f"after {list(first.shape)} at an earlier probe time: a probe's "
+                              "outputs keep their shapes")
+
+
+def _outside_package(fn: object) -> bool:
+    """Whether ``fn`` is defined outside the twolayer package (a plugin's)."""
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return True
+    package = Path(__file__).resolve().parent.parent
+    return not Path(code.co_filename).resolve().is_relative_to(package)
+
+
+def _raised_at(e: BaseException, fn: object) -> str:
+    """file:line of the innermost frame of ``e``'s traceback in ``fn``'s file (else the
+    probe's own definition)."""
+    code = getattr(fn, "__code__", None)
+    if code is not None:
+        own = Path(code.co_filename).resolve()
+        hits = [f for f in traceback.extract_tb(e.__traceback__)
+                if Path(f.filename).resolve() == own]
+        if hits:
+            return f"{hits[-1].filename}:{hits[-1].lineno}"
+    return _origin(fn)  # type: ignore[arg-type]
 
 
 def capturable(names: tuple[str, ...] | list[str]) -> bool:

@@ -28,7 +28,7 @@ from ..errors import DivergenceError
 from ..net import Params
 from ..probes import REGISTRY, ProbeState, in_step_groups, run_probes
 from ..probes.base import capturable as probe_capturable
-from ..probes.base import per_run_configs
+from ..probes.base import check_same_shape, per_run_configs
 from ..timing import phase
 
 
@@ -339,9 +339,17 @@ class Driver:
             stepper.pending = True  # the gradient at θ_t is in the workspace
             if bool((host.pop(FIRST_BAD) >= 0).any()):
                 check_divergence(stepper.first_bad, self.seeds)
-            for k, v in host.items():
-                self.logs.setdefault(k, []).append(v)
+            self.log(host)
         self.probe_seconds += time.perf_counter() - start
+
+    def log(self, host: dict[str, torch.Tensor]) -> None:
+        """Append one probe time's outputs to the logs; a PluginCodeError where an output's
+        shape differs from its shape at the first probe time (they are stacked over time)."""
+        for k, v in host.items():
+            seen = self.logs.setdefault(k, [])
+            if seen:
+                check_same_shape(k, seen[0], v)
+            seen.append(v)
 
     def check_after_probes(self, first_bad: torch.Tensor) -> None:
         """Check ``first_bad`` [R] (:func:`check_divergence`) when the next probes' outputs
@@ -359,8 +367,7 @@ class Driver:
         with phase("probes"):
             host = probe_to_host(self.probes, state, check, self.seeds,
                                  one_copy=self.device.type != "cpu")
-            for k, v in host.items():
-                self.logs.setdefault(k, []).append(v)
+            self.log(host)
         self.probe_seconds += time.perf_counter() - start
 
     def progress(self, t: float) -> None:
