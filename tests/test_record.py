@@ -129,3 +129,17 @@ def test_at_selects_a_probe_time(rec):
     np.testing.assert_array_equal(rec.at("errors/loss", t), rec.arrays["errors/loss"][:, 3])
     with pytest.raises(KeyError):
         rec.at("errors/loss", 10**9)
+
+
+def test_in_and_a_missing_key_say_what_the_record_holds():
+    """``"times" in rec`` raised KeyError: 0 (Python's fallback through __getitem__(0)), and
+    rec["nope"] said only KeyError: 'nope'."""
+    rec = Record(config={"seeds": 2}, run_id="r", times=np.arange(3),
+                 arrays={"errors/loss": np.zeros((2, 3)), "wnorm/fro": np.ones((2, 3))})
+    assert "errors/loss" in rec and "times" not in rec and "nope" not in rec
+    with pytest.raises(KeyError) as e:
+        rec["nope"]
+    assert "'nope' is not an array of this record; its arrays: errors/loss, wnorm/fro" in str(
+        e.value)
+    with pytest.raises(KeyError, match="the probe times are rec.times"):
+        rec["times"]

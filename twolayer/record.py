@@ -60,7 +60,18 @@ class Record:
         return int(self.config["seeds"])
 
     def __getitem__(self, key: str) -> np.ndarray:
-        return self.arrays[key]
+        """Array ``key``; a KeyError naming the record's arrays where it has none of that
+        name (the probe times are ``rec.times``, not an array)."""
+        try:
+            return self.arrays[key]
+        except KeyError:
+            hint = "; the probe times are rec.times" if key == "times" else ""
+            raise KeyError(f"{key!r} is not an array of this record{hint}; its arrays: "
+                           + (", ".join(sorted(self.arrays)) or "none")) from None
+
+    def __contains__(self, key: object) -> bool:
+        """Whether the record has an array ``key`` (``"errors/loss" in rec``)."""
+        return key in self.arrays
 
     def at(self, key: str, t: int) -> np.ndarray:
         """Array ``key`` at probe time t (exactly one of the record's times): [R, ...]."""
