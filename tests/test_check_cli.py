@@ -702,3 +702,22 @@ def test_in_regime_must_be_a_boolean():
     for flag in (np.bool_(False), False):
         got = c.verdict(outcome(HOLDS, 1.0, "b", (0.5, 1.5), 3, "d", in_regime=flag))
         assert got.in_regime is False and got.regime_computed
+
+
+def test_the_reports_theorem_constant_note_only_with_frei2023s_claims():
+    """A plugin's report said "Each claim's setting ... gives the largest constant C for which
+    all the theorem's assumptions hold", a note about Frei et al.'s Theorem 1 that its claims'
+    settings do not carry; a report with frei2023's claims keeps it."""
+    from pathlib import Path
+
+    from twolayer.claims.base import Verdict
+    from twolayer.commands.check import render_markdown
+
+    def row(paper):
+        return Verdict(id=f"{paper}.x", paper=paper, statement="s", source="Lemma 1",
+                       verdict=HOLDS, measured=0.5, bound="b", ci=(0.25, 0.75), seeds=3,
+                       setting="d=10", in_regime=True, tag="[PAPER]")
+
+    note = "gives the largest constant C"
+    assert note not in render_markdown([row("myplugin")], Path("."), True, 1.0)
+    assert note in render_markdown([row("myplugin"), row("frei2023")], Path("."), True, 1.0)

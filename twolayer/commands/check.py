@@ -297,9 +297,11 @@ def render_markdown(
         "the exit status. "
         "CI: a two-sided 95% interval over seeds (at the Bonferroni level where the bound says "
         "so); a one-sided comparison decides at one-sided 95%, the end of a two-sided 90% "
-        "interval, so a row can hold while the interval shown touches its bound. Each claim's "
-        "setting (in the details) gives the largest constant C for which all the theorem's "
-        "assumptions hold (C itself is unspecified in the paper; see `twolayer conditions`)."
+        "interval, so a row can hold while the interval shown touches its bound."
+        # Frei et al.'s settings name the constant C of their Theorem 1 (not a plugin's)
+        + (" Each claim's setting (in the details) gives the largest constant C for which all "
+           "the theorem's assumptions hold (C itself is unspecified in the paper; see "
+           "`twolayer conditions`)." if any(v.paper == "frei2023" for v in verdicts) else "")
         + (" `--seeds auto`: " + auto_note(verdicts).removeprefix("--seeds auto: ")
            if any(v.sequential for v in verdicts) else ""),
         "",
