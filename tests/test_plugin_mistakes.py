@@ -301,3 +301,22 @@ def test_a_claim_with_a_tag_outside_the_cards_provenance_tags_is_refused(tmp_pat
     assert len(err.splitlines()) == 1 and "'[MAYBE]'" in err and "[PAPER-PARTIAL]" in err, err
     assert f"{plugin}:" in err  # where the claim is
     assert f"{paper}.c.tagged" not in CLAIMS
+
+
+def test_a_diverging_experiment_names_itself_not_simulates_flags(tmp_path, paper,
+                                                                  capsys) -> None:
+    """The claim's error read "... produced NaN/inf at step 1; try a smaller --lr or
+    --init-var", flags `twolayer check` does not have, naming neither the experiment nor its
+    file."""
+    f = tmp_path / "diverge.py"
+    f.write_text(RESULT.format(paper=paper, body="return rec").replace(
+        "train=TrainConfig(steps=2)", "train=TrainConfig(steps=2, lr=1e30)"))
+    assert main(["check", str(f), "--quick", "--quiet", "--no-store", "--json"]) == 1
+    import json
+
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["verdict"] == "error", row
+    line = _line_of(f, "rec = simulate(cfg, runtime)")
+    assert f"in experiment '{paper}.runs' ({f}:{line}): try a smaller train.lr or " \
+           "net.init_var in the config it builds" in row["detail"], row["detail"]
+    assert "--lr" not in row["detail"]

@@ -38,7 +38,7 @@ from typing import Any
 import torch
 
 from ..engine import Runtime
-from ..errors import ConfigError
+from ..errors import ConfigError, DivergenceError
 from ..record import FORMAT_VERSION, Record
 from ..store import RecordStore
 from ..timing import phase
@@ -284,6 +284,11 @@ class Runs:
                     result = exp.run(self.quick, self.seeds, self.runtime)
                 except ConfigError as e:
                     raise _in_experiment(e, exp) from None
+                except DivergenceError as e:  # its hint named simulate's flags
+                    raise DivergenceError(
+                        e.run, e.step, e.seed, f"in experiment {name!r} ({_line_in(e, exp)}): "
+                        "try a smaller train.lr or net.init_var in the config it builds"
+                    ) from None
             if not storable(result) and _outside_the_package(exp):
                 from ..errors import ExperimentResultError
 
@@ -326,6 +331,13 @@ def _in_experiment(e: ConfigError, exp: Experiment) -> ConfigError:
 
     if isinstance(e, (ExperimentConfigError, PluginCodeError)):  # it names where to fix it
         return e
+    return ExperimentConfigError(e.field, e.value, e.valid, exp.name, _line_in(e, exp))
+
+
+def _line_in(e: BaseException, exp: Experiment) -> str:
+    """Where ``e`` left ``exp``: the innermost line of the experiment's own file in the
+    traceback (the line that built the config or called the training), else of its folder,
+    else the file (or the experiment's name)."""
     where = exp.source or exp.name
     if exp.source:
         own = Path(exp.source).resolve()
@@ -334,7 +346,7 @@ def _in_experiment(e: ConfigError, exp: Experiment) -> ConfigError:
                 or [f for f, p in frames if p.is_relative_to(own.parent)])
         if hits:
             where = f"{hits[-1].filename}:{hits[-1].lineno}"
-    return ExperimentConfigError(e.field, e.value, e.valid, exp.name, where)
+    return where
 
 
 # Paper modules register their experiments on import (one entry per paper).
