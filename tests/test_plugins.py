@@ -435,3 +435,104 @@ def test_a_folder_plugins_stored_runs_retrain_when_its_data_code_changes(tmp_pat
     key = Runs(quick=True, seeds=2).key(f"{paper}.numbers")
     (pkg / "values.py").write_text("LO = 2.0\n")
     assert Runs(quick=True, seeds=2).key(f"{paper}.numbers")["source"] != key["source"]
+
+
+def test_a_probe_registered_beside_an_experiment_that_names_it_is_in_its_key(tmp_path,
+                                                                             paper) -> None:
+    """An experiment that names a probe of its folder (``ProbeConfig(probes=("mine",))``)
+    without importing the probe's module read its stored runs back after the probe changed:
+    `twolayer check` kept the old verdict (holds) where the edited probe gives fails. The
+    probe's module is now in the key of the plugin's experiments; its claims still are not."""
+    from twolayer.probes import REGISTRY
+
+    pkg = tmp_path / "namesprobe"
+    probe_name = f"{paper}probe"
+    _write(pkg, {
+        "__init__.py": "from . import probes, runs, claims  # noqa: F401\n",
+        "probes.py": textwrap.dedent(f'''
+            from twolayer.api import probe
+
+
+            @probe("{probe_name}")
+            def mine(state):
+                return {{"w": state.params.W.flatten(1).norm(dim=1)}}
+            '''),
+        "runs.py": textwrap.dedent(f'''
+            from twolayer.api import Config, DataConfig, NetConfig, ProbeConfig, TrainConfig
+            from twolayer.api import experiment, simulate
+
+
+            @experiment("{paper}.runs")
+            def runs_(quick, seeds, runtime):
+                return simulate(Config(data=DataConfig(d=5, n=10, n_test=10),
+                                       net=NetConfig(m=4), train=TrainConfig(steps=2),
+                                       probe=ProbeConfig(probes=("{probe_name}",)),
+                                       seeds=2), runtime)
+            '''),
+        "claims.py": "X = 1\n",
+    })
+    try:
+        load_path(pkg)
+        key = Runs(quick=True).key(f"{paper}.runs")["source"]
+        (pkg / "claims.py").write_text("X = 2\n")
+        assert Runs(quick=True).key(f"{paper}.runs")["source"] == key  # re-judged only
+        (pkg / "probes.py").write_text((pkg / "probes.py").read_text().replace(
+            "norm(dim=1)", "norm(dim=1) * -1.0"))
+        assert Runs(quick=True).key(f"{paper}.runs")["source"] != key  # retrained
+    finally:
+        REGISTRY.pop(probe_name, None)
+
+
+def test_a_data_kind_registered_beside_an_experiment_that_names_it_is_in_its_key(
+        tmp_path, paper) -> None:
+    """The same for a data kind named by ``DataConfig(kind=...)``: its draw (held in the
+    sampler's closure) is part of the key of the plugin's experiments."""
+    from twolayer import config
+
+    pkg = tmp_path / "nameskind"
+    kind = f"{paper}kind"
+    _write(pkg, {
+        "__init__.py": "from . import kind, runs  # noqa: F401\n",
+        "kind.py": textwrap.dedent(f'''
+            from dataclasses import dataclass
+            import torch
+            from twolayer.api import DataConfig, DataKind, iid_sampler, register_data_kind
+
+
+            @dataclass(frozen=True)
+            class KConfig(DataConfig):
+                kind: str = "{kind}"
+
+
+            def setup(cfg, gen, dtype):
+                return {{}}
+
+
+            def draw(cfg, n, extras, gen, dtype):
+                x = torch.randn(n, cfg.d, generator=gen, dtype=dtype)
+                y = torch.where(x[:, 0] > 0, 1, -1)
+                return x, y, (y > 0).long()
+
+
+            register_data_kind(DataKind("{kind}", KConfig, iid_sampler(setup, draw)))
+            '''),
+        "runs.py": textwrap.dedent(f'''
+            from twolayer.api import Config, DataConfig, NetConfig, TrainConfig
+            from twolayer.api import experiment, simulate
+
+
+            @experiment("{paper}.runs")
+            def runs_(quick, seeds, runtime):
+                return simulate(Config(data=DataConfig(kind="{kind}", d=5, n=10, n_test=10),
+                                       net=NetConfig(m=4), train=TrainConfig(steps=2),
+                                       seeds=2), runtime)
+            '''),
+    })
+    try:
+        load_path(pkg)
+        key = Runs(quick=True).key(f"{paper}.runs")["source"]
+        (pkg / "kind.py").write_text((pkg / "kind.py").read_text().replace(
+            "x[:, 0] > 0", "x[:, 1] > 0"))
+        assert Runs(quick=True).key(f"{paper}.runs")["source"] != key
+    finally:
+        config._DATA_KINDS.pop(kind, None)

@@ -10,8 +10,9 @@ they ask a :class:`Runs` for an experiment's result by name.
 per *key*: the experiment's name and plan version, the mode (quick or full), the seeds, the
 device type and dtype policy, and a fingerprint of the code that produces runs (every module of
 twolayer except the verdict, plotting and command layers, plus the experiment's own module and
-the modules of its folder that it imports, :func:`source_closure`: a plugin's data or probe code
-is part of its experiments' keys, its claims and figures are not).
+the modules of its folder that it imports, :func:`source_closure`, and, for a plugin's, the
+modules of its folder that register a probe, data kind or loss, :func:`registered_code`: a
+plugin's data or probe code is part of its experiments' keys, its claims and figures are not).
 A result stored under the same key is read back (verified) instead of trained; changing a
 verdict rule or a figure retrains nothing, changing the engine or an experiment retrains.
 The default store is ``$TWOLAYER_STORE`` or ``<user cache>/twolayer/store``.
@@ -25,6 +26,7 @@ import ast
 import difflib
 import hashlib
 import importlib
+import inspect
 import os
 import sys
 import time
@@ -124,13 +126,76 @@ def source_closure(path: str | os.PathLike[str]) -> list[Path]:
     return sorted(seen)
 
 
-def source_digest(path: str | os.PathLike[str]) -> str:
+def _code_files(fn: Any) -> set[Path]:
+    """The files of a registered function or class (a probe, a loss's functions, a data
+    kind's config class, sampler and the functions its closure holds, e.g. an
+    :func:`~twolayer.data.iid_sampler`'s setup and draw)."""
+    out: set[Path] = set()
+    todo, seen = [fn], set()
+    while todo:
+        f = todo.pop()
+        if id(f) in seen or f is None:
+            continue
+        seen.add(id(f))
+        code = getattr(f, "__code__", None)
+        if code is not None:
+            out.add(Path(code.co_filename))
+            todo += [c.cell_contents for c in (getattr(f, "__closure__", None) or ())
+                     if callable(_cell(c))]
+            todo.append(getattr(f, "__wrapped__", None))
+        elif isinstance(f, type):
+            try:
+                out.add(Path(inspect.getfile(f)))
+            except (TypeError, OSError):
+                pass
+    return out
+
+
+def _cell(c: Any) -> Any:
+    try:
+        return c.cell_contents
+    except ValueError:  # an empty cell
+        return None
+
+
+def registered_code(folder: Path) -> list[Path]:
+    """The files under ``folder`` that define a registered probe, data kind or loss: code a
+    run uses by name (``ProbeConfig(probes=(...))``, ``DataConfig(kind=...)``,
+    ``TrainConfig(objective=...)``) without the experiment's module importing it."""
+    from ..config import data_kinds
+    from ..net.model import LOSSES
+    from ..probes import REGISTRY
+
+    found: set[Path] = set()
+    for fn in REGISTRY.values():
+        found |= _code_files(fn)
+    for kind in data_kinds().values():
+        for part in (kind.config, kind.sample, kind.stream, kind.summary):
+            found |= _code_files(part)
+    for loss in LOSSES.values():
+        for part in (loss.value, loss.value_and_dloss, loss.psi_):
+            found |= _code_files(part)
+    folder = folder.resolve()
+    return sorted(p.resolve() for p in found
+                  if p.suffix == ".py" and p.resolve().is_relative_to(folder)
+                  and p.resolve().is_file())
+
+
+def source_digest(path: str | os.PathLike[str], registered: bool = False) -> str:
     """SHA-256 of an experiment's :func:`source_closure`: of the file's bytes alone when it
     imports no sibling (as keys were before closures, so stored runs stay valid), else over
-    each file's path relative to the experiment's folder and its bytes. "unreadable" when a
-    file cannot be read or parsed (then nothing stored under another digest is reused)."""
+    each file's path relative to the experiment's folder and its bytes. ``registered`` (a
+    plugin's experiment): also the closures of the files of its folder that register a probe,
+    data kind or loss (:func:`registered_code`), which its runs may name without importing
+    them. "unreadable" when a file cannot be read or parsed (then nothing stored under another
+    digest is reused)."""
     try:
         files = source_closure(path)
+        if registered:
+            more = set(files)
+            for f in registered_code(Path(path).resolve().parent):
+                more |= set(source_closure(f))
+            files = sorted(more)
     except (OSError, SyntaxError, ValueError):
         return "unreadable"
     if len(files) == 1:
@@ -214,7 +279,8 @@ class Runs:
             "device": self.runtime.torch_device.type,
             "format": FORMAT_VERSION,
             "code": code_fingerprint(),
-            "source": source_digest(exp.source) if exp.source else "",
+            "source": (source_digest(exp.source, registered=_outside_the_package(exp))
+                       if exp.source else ""),
             "torch": torch.__version__.split("+")[0],
         }
         if getattr(self.runtime, "tf32", False):  # TF32 runs are other numbers (old keys kept)
