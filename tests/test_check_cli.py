@@ -721,3 +721,22 @@ def test_the_reports_theorem_constant_note_only_with_frei2023s_claims():
     note = "gives the largest constant C"
     assert note not in render_markdown([row("myplugin")], Path("."), True, 1.0)
     assert note in render_markdown([row("myplugin"), row("frei2023")], Path("."), True, 1.0)
+
+
+def test_a_check_that_raises_names_the_line_it_raised_at():
+    """The error said only "the check raised ZeroDivisionError: division by zero", with no
+    file or line to fix."""
+    from pathlib import Path
+
+    from twolayer.claims.base import ERROR, judge
+
+    def check(runs):
+        return 1 / 0  # the line that raises
+
+    here = Path(__file__).resolve()
+    line = next(i for i, t in enumerate(here.read_text().splitlines(), 1)
+                if "return 1 / 0  # the line that raises" in t)
+    got = judge(Claim("p.c", "p", "s", "Lemma 1", check), Runs(quick=True))
+    assert got.verdict == ERROR
+    assert got.detail == ("the check raised ZeroDivisionError: division by zero "
+                          f"(at {here}:{line})"), got.detail

@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import math
 import numbers
+import traceback
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -342,7 +344,8 @@ def judge_outcome(c: Claim, runs: Runs) -> tuple[Verdict, Outcome | None]:
     except ConfigError:
         raise
     except Exception as e:  # noqa: BLE001 - reported as this claim's verdict
-        return c.error(f"the check raised {type(e).__name__}: {e}", tier), None
+        return c.error(f"the check raised {type(e).__name__}: {e} (at {_raised_at(e, c)})",
+                       tier), None
     if isinstance(result, Verdict):  # a whole verdict: it must be this claim's own
         if result.id != c.id:
             return (c.error(f"the check returned a verdict for another claim ({result.id})",
@@ -369,6 +372,19 @@ def judge_outcome(c: Claim, runs: Runs) -> tuple[Verdict, Outcome | None]:
                        "number (or None)", tier), None
     result = replace(result, dropped=dropped[0])
     return c.verdict(result, tier), result
+
+
+def _raised_at(e: BaseException, c: Claim) -> str:
+    """file:line where ``e`` left the check's own file (its innermost frame there), else the
+    check's definition."""
+    code = getattr(c.check, "__code__", None)
+    if code is not None:
+        own = Path(code.co_filename).resolve()
+        hits = [f for f in traceback.extract_tb(e.__traceback__)
+                if Path(f.filename).resolve() == own]
+        if hits:
+            return f"{hits[-1].filename}:{hits[-1].lineno}"
+    return c.origin or c.id
 
 
 def _number(x: object) -> bool:
