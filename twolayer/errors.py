@@ -85,6 +85,39 @@ class PluginCodeError(ConfigError):
         return (PluginCodeError, (self.what, self.where, self.why))
 
 
+def outside_package(fn: object) -> bool:
+    """Whether ``fn`` (or the function it wraps: ``__wrapped__``) is defined outside the
+    twolayer package: a plugin's (its mistakes are reported as :class:`PluginCodeError`)."""
+    from pathlib import Path
+
+    fn = getattr(fn, "__wrapped__", fn)
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return True
+    package = Path(__file__).resolve().parent
+    return not Path(code.co_filename).resolve().is_relative_to(package)
+
+
+def code_origin(fn: object, e: BaseException | None = None) -> str:
+    """file:line of ``fn`` (or the function it wraps: ``__wrapped__``): the innermost line of
+    ``e``'s traceback in its file where ``e`` is given and passed through it, else the line
+    that defines it (``repr(fn)`` for an object without code)."""
+    import traceback
+    from pathlib import Path
+
+    fn = getattr(fn, "__wrapped__", fn)
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return repr(fn)
+    if e is not None:
+        own = Path(code.co_filename).resolve()
+        hits = [f for f in traceback.extract_tb(e.__traceback__)
+                if Path(f.filename).resolve() == own]
+        if hits:
+            return f"{hits[-1].filename}:{hits[-1].lineno}"
+    return f"{code.co_filename}:{code.co_firstlineno}"
+
+
 class DivergenceError(TwolayerError, FloatingPointError):
     """A run produced NaN or inf during training."""
 

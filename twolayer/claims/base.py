@@ -19,16 +19,14 @@ from __future__ import annotations
 
 import math
 import numbers
-import traceback
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..engine import Runtime
-from ..errors import ConfigError
+from ..errors import ConfigError, code_origin
 from ..experiments import EXPERIMENTS, Runs, experiment  # noqa: F401  (re-exported)
 from ..stats import (  # noqa: F401  (re-exported for the paper modules)
     ERROR,
@@ -377,14 +375,9 @@ def judge_outcome(c: Claim, runs: Runs) -> tuple[Verdict, Outcome | None]:
 def _raised_at(e: BaseException, c: Claim) -> str:
     """file:line where ``e`` left the check's own file (its innermost frame there), else the
     check's definition."""
-    code = getattr(c.check, "__code__", None)
-    if code is not None:
-        own = Path(code.co_filename).resolve()
-        hits = [f for f in traceback.extract_tb(e.__traceback__)
-                if Path(f.filename).resolve() == own]
-        if hits:
-            return f"{hits[-1].filename}:{hits[-1].lineno}"
-    return c.origin or c.id
+    if getattr(c.check, "__code__", None) is None and not hasattr(c.check, "__wrapped__"):
+        return c.origin or c.id
+    return code_origin(c.check, e)
 
 
 def _number(x: object) -> bool:

@@ -15,15 +15,13 @@ from __future__ import annotations
 
 import os
 import threading
-import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields, replace
-from pathlib import Path
 from typing import Any
 
 import torch
 
-from ..errors import PluginCodeError, TwolayerError
+from ..errors import PluginCodeError, TwolayerError, code_origin, outside_package
 from ..lanes import in_worker, intra_op_threads, pool
 from ..seeding import generator, on_cpu
 from .noise import corrupt
@@ -180,37 +178,10 @@ def draw_runs(one_run: Callable[[int], tuple[dict[str, torch.Tensor], dict[str, 
     return stacked, extras_out
 
 
-def outside_package(fn: object) -> bool:
-    """Whether ``fn`` (or the function it wraps: ``__wrapped__``) is defined outside the
-    twolayer package: a plugin's."""
-    fn = getattr(fn, "__wrapped__", fn)
-    code = getattr(fn, "__code__", None)
-    if code is None:
-        return True
-    package = Path(__file__).resolve().parent.parent
-    return not Path(code.co_filename).resolve().is_relative_to(package)
-
-
-def _where(fn: object, e: BaseException | None = None) -> str:
-    """file:line of ``fn`` (the function it wraps, ``__wrapped__``): the innermost line of
-    ``e``'s traceback in its file, else its definition."""
-    fn = getattr(fn, "__wrapped__", fn)
-    code = getattr(fn, "__code__", None)
-    if code is None:
-        return repr(fn)
-    if e is not None:
-        own = Path(code.co_filename).resolve()
-        hits = [f for f in traceback.extract_tb(e.__traceback__)
-                if Path(f.filename).resolve() == own]
-        if hits:
-            return f"{hits[-1].filename}:{hits[-1].lineno}"
-    return f"{code.co_filename}:{code.co_firstlineno}"
-
-
 def _plugin_error(cfg: Any, fn: object, why: str, e: BaseException | None = None
                   ) -> PluginCodeError:
     name = getattr(getattr(fn, "__wrapped__", fn), "__name__", "draw")
-    return PluginCodeError(f"data kind {cfg.kind!r}: its {name}", _where(fn, e), why)
+    return PluginCodeError(f"data kind {cfg.kind!r}: its {name}", code_origin(fn, e), why)
 
 
 def checked_setup(setup: Setup, cfg: Any, gen: torch.Generator, dtype: torch.dtype

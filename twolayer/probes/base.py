@@ -20,10 +20,8 @@ one numeric field, e.g. the label-noise rate Î· of every run, or the step size Î
 
 from __future__ import annotations
 
-import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -32,7 +30,13 @@ import torch
 from .. import net
 from ..config import Config
 from ..data import Dataset
-from ..errors import ConfigError, PluginCodeError, TwolayerError
+from ..errors import (
+    ConfigError,
+    PluginCodeError,
+    TwolayerError,
+    code_origin,
+    outside_package,
+)
 from ..net import Params
 
 ProbeFn = Callable[["ProbeState"], dict[str, torch.Tensor]]
@@ -74,8 +78,7 @@ def register(
 
 
 def _origin(fn: ProbeFn) -> str:
-    code = getattr(fn, "__code__", None)
-    return f"{code.co_filename}:{code.co_firstlineno}" if code else repr(fn)
+    return code_origin(fn)
 
 
 def in_step_groups(name: str, data: Dataset) -> net.GroupSplit | None:
@@ -217,9 +220,9 @@ def run_probes(names: tuple[str, ...] | list[str], state: ProbeState) -> dict[st
         except TwolayerError:  # a ConfigError (config_values), a DivergenceError: as they are
             raise
         except Exception as e:
-            if not _outside_package(fn):  # twolayer's own probe: a bug, with its traceback
+            if not outside_package(fn):  # twolayer's own probe: a bug, with its traceback
                 raise
-            raise PluginCodeError(f"probe {name!r}", _raised_at(e, fn),
+            raise PluginCodeError(f"probe {name!r}", code_origin(fn, e),
                                   f"raised {type(e).__name__}: {e}") from e
         for k, v in _checked_outputs(name, fn, result, runs).items():
             out[f"{name}/{k}"] = v
@@ -260,28 +263,6 @@ def check_same_shape(key: str, first: torch.Tensor, now: torch.Tensor) -> None:
                               f"returned {key.split('/', 1)[1]!r} of shape {list(now.shape)} "
                               f"after {list(first.shape)} at an earlier probe time: a probe's "
                               "outputs keep their shapes")
-
-
-def _outside_package(fn: object) -> bool:
-    """Whether ``fn`` is defined outside the twolayer package (a plugin's)."""
-    code = getattr(fn, "__code__", None)
-    if code is None:
-        return True
-    package = Path(__file__).resolve().parent.parent
-    return not Path(code.co_filename).resolve().is_relative_to(package)
-
-
-def _raised_at(e: BaseException, fn: object) -> str:
-    """file:line of the innermost frame of ``e``'s traceback in ``fn``'s file (else the
-    probe's own definition)."""
-    code = getattr(fn, "__code__", None)
-    if code is not None:
-        own = Path(code.co_filename).resolve()
-        hits = [f for f in traceback.extract_tb(e.__traceback__)
-                if Path(f.filename).resolve() == own]
-        if hits:
-            return f"{hits[-1].filename}:{hits[-1].lineno}"
-    return _origin(fn)  # type: ignore[arg-type]
 
 
 def capturable(names: tuple[str, ...] | list[str]) -> bool:
