@@ -491,7 +491,7 @@ def test_a_verdict_is_never_decided_on_the_seeds_left_after_a_nan():
 def test_a_verdict_is_never_taken_from_a_point_estimate(said):
     """A check (a plugin's, say) that says holds or fails with neither a finite interval nor
     the comparisons it decided from is reported inconclusive, saying why; an interval of two
-    finite numbers (a zero-width one included: an exact test's) or comparisons decide."""
+    finite numbers or comparisons decide."""
     c = Claim("p.c", "p", "s", "Lemma 1", lambda runs: None)
     v = [1.0, 1.1, 0.9]
     for ci in (None, (float("nan"), 1.2), (0.8, float("inf"))):
@@ -499,12 +499,37 @@ def test_a_verdict_is_never_taken_from_a_point_estimate(said):
                                 threshold=0.5, direction=">="))
         assert got.verdict == INCONCLUSIVE, ci
         assert got.detail.startswith("x; ") and "point estimate" in got.detail
-    for ci in ((0.8, 1.2), (0.0, 0.0)):
-        assert c.verdict(outcome(said, 1.0, "b", ci, 3, "d")).verdict == said
+    assert c.verdict(outcome(said, 1.0, "b", (0.8, 1.2), 3, "d")).verdict == said
     compared = c.verdict(outcome(said, 1.0, "b", None, 3, "d",
                                  comparisons=[(v, 0.5 if said == HOLDS else 2.0, ">=")]))
     assert compared.verdict == said and "point estimate" not in compared.detail
     assert c.verdict(outcome(INCONCLUSIVE, None, "b", None, 0, "d")).verdict == INCONCLUSIVE
+
+
+@pytest.mark.parametrize("said", [HOLDS, FAILS])
+def test_a_zero_width_interval_decides_only_with_its_per_seed_evidence(said):
+    """Every seed giving the same value makes a zero-width interval, which says nothing about
+    the seeds not drawn (stats.compare calls it undecidable). A check handing over only such an
+    interval is inconclusive; with its per-seed values, threshold and side it stands where the
+    exact sign test gives the same outcome. Oracle: the sign test by hand: k of k seeds on one
+    side has one-sided p = 2^-k, so 5 seeds decide at 95% (1/32) and 4 do not (1/16)."""
+    c = Claim("p.c", "p", "s", "Lemma 1", lambda runs: None)
+    bare = c.verdict(outcome(said, 1.0, "b", (1.0, 1.0), 5, "d", "x"))
+    assert bare.verdict == INCONCLUSIVE and bare.detail.startswith("x; ")
+    assert "zero-width interval" in bare.detail
+    thr = 0.95 if said == HOLDS else 1.05  # all values 1.0: above 0.95 (holds), below 1.05
+    five = c.verdict(outcome(said, 1.0, "b", (1.0, 1.0), 5, "d", per_seed=[1.0] * 5,
+                             threshold=thr, direction=">="))
+    assert five.verdict == said, five.detail
+    four = c.verdict(outcome(said, 1.0, "b", (1.0, 1.0), 4, "d", per_seed=[1.0] * 4,
+                             threshold=thr, direction=">="))
+    assert four.verdict == INCONCLUSIVE and "sign test" in four.detail
+    other = HOLDS if said == FAILS else FAILS  # the sign test on the other side than said
+    swapped = c.verdict(outcome(other, 1.0, "b", (1.0, 1.0), 5, "d", per_seed=[1.0] * 5,
+                                threshold=thr, direction=">="))
+    assert swapped.verdict != other
+    assert c.verdict(outcome(said, 1.0, "b", (1.0, 1.0), 5, "d", comparisons=[
+        ([1.0] * 5, thr, ">=")])).verdict == said  # comparisons: judged as they are
 
 
 @pytest.mark.parametrize("said", [HOLDS, FAILS])
@@ -612,11 +637,15 @@ def test_a_check_returning_a_malformed_outcome_gets_the_verdict_error(field, val
     got = judge(c, Runs(quick=True))
     assert got.verdict == ERROR and words in got.detail, got.detail
     for ok in ({"seeds": np.int64(3)}, {"seeds": 3.0}, {"ci": np.array([0.5, 1.5])},
-               {"measured": np.float32(1.0)}, {"measured": None}, {"ci": (1.0, 1.0)}):
+               {"measured": np.float32(1.0)}, {"measured": None}):
         fields = {"measured": 1.0, "ci": (0.5, 1.5), "seeds": 3, **ok}
         c = Claim("p.c", "p", "s", "Lemma 1", lambda runs, f=fields: outcome(
             HOLDS, f["measured"], "b", f["ci"], f["seeds"], "d"))
         assert judge(c, Runs(quick=True)).verdict == HOLDS, ok
+    # a zero-width interval is well formed (not an error) but decides nothing by itself
+    c = Claim("p.c", "p", "s", "Lemma 1", lambda runs: outcome(HOLDS, 1.0, "b", (1.0, 1.0), 3,
+                                                                "d"))
+    assert judge(c, Runs(quick=True)).verdict == INCONCLUSIVE
 
 
 @pytest.mark.parametrize("interval", ["mean", "median", "bootstrap"])
@@ -740,3 +769,30 @@ def test_a_check_that_raises_names_the_line_it_raised_at():
     assert got.verdict == ERROR
     assert got.detail == ("the check raised ZeroDivisionError: division by zero "
                           f"(at {here}:{line})"), got.detail
+
+
+def test_a_holds_that_contradicts_its_own_per_seed_evidence_is_an_error():
+    """A check that said holds while the comparisons it handed over fail (a side or threshold
+    typed one way in its test and the other in its outcome) was reported holds; likewise a
+    holds whose per-seed values lie on the other side of its threshold by both a t-test and a
+    sign test. A fails is not questioned (it may rest on evidence besides the comparisons)."""
+    from scipy import stats as sps
+
+    said = HOLDS
+    c6 = [1.0, 1.1, 0.9, 1.05, 0.95, 1.02]  # mean about 1, every value in [0.9, 1.1]
+    wrong, right = 10.0, 0.0  # the threshold on the side that contradicts holds, and not
+    # the oracle: the values are on the contradicting side by both tests at 95%
+    t = sps.ttest_1samp(c6, wrong)
+    assert t.pvalue / 2 < 0.05 and 0.5 ** len(c6) < 0.05
+    c = Claim("p.c", "p", "s", "Lemma 1", lambda runs: None)
+    for kw in (dict(comparisons=[(c6, wrong, ">=")]),
+               dict(per_seed=c6, threshold=wrong, direction=">=")):
+        got = c.verdict(outcome(said, 1.0, "b", (0.9, 1.1), 6, "d", **kw))
+        assert got.verdict == "error", kw
+        assert "the check contradicts its own evidence" in got.detail, got.detail
+    for kw in (dict(comparisons=[(c6, right, ">=")]),
+               dict(per_seed=c6, threshold=right, direction=">="),
+               dict(comparisons=[(c6, wrong, ">=")], rule=lambda outs: said)):
+        assert c.verdict(outcome(said, 1.0, "b", (0.9, 1.1), 6, "d", **kw)).verdict == said
+    assert c.verdict(outcome(FAILS, 1.0, "b", (0.9, 1.1), 6, "d",
+                             comparisons=[(c6, right, ">=")])).verdict == FAILS

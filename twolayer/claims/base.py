@@ -40,6 +40,7 @@ from ..stats import (  # noqa: F401  (re-exported for the paper modules)
     counting_dropped,
     interval_outcome,
     mean_ci,
+    one_sided_p,
     seeds_needed,
 )
 from ..stats import comparisons as make_comparisons
@@ -139,7 +140,10 @@ class Claim:
         reports fewer than two seeds: a verdict is never taken from a point estimate. A holds
         that its own ``comparisons``, re-judged (:func:`rejudged`: Holm at 95%, each by its own
         test, then the ``rule``), do not give is inconclusive; where they give fails (or the
-        rule breaks) it is an error: the check contradicts its evidence."""
+        rule breaks) it is an error: the check contradicts its evidence. So is a holds whose
+        ``per_seed`` values fail its ``threshold`` by a t-test and a sign test both. A holds
+        or fails from a zero-width interval stands only with comparisons, or with per-seed
+        values that give it by the exact sign test."""
         result, detail = o.verdict, o.detail
         lost = _lost_values(o)
         if lost and result in (HOLDS, FAILS):
@@ -158,6 +162,10 @@ class Claim:
             detail = (f"{detail}; " if detail else "") + (
                 f"the check said {o.verdict} with neither a finite confidence interval nor the "
                 "comparisons it decided from (a point estimate), so it is inconclusive")
+        elif (result in (HOLDS, FAILS) and not o.comparisons and float(o.ci[0]) == float(o.ci[1])
+              and (why := _zero_width_undecided(o, result))):
+            result = INCONCLUSIVE
+            detail = (f"{detail}; " if detail else "") + why
         elif result in (HOLDS, FAILS) and o.seeds < 2:
             result = INCONCLUSIVE
             detail = (f"{detail}; " if detail else "") + (
@@ -173,6 +181,9 @@ class Claim:
                     + ("the check contradicts its own evidence, so this is an error" if
                        result == ERROR else "its holds is not supported, so it is "
                        "inconclusive"))
+        elif result == HOLDS and (against := _per_seed_against(o)):
+            result = ERROR
+            detail = (f"{detail}; " if detail else "") + against
         needed = None
         if result == INCONCLUSIVE and o.per_seed is not None and o.threshold is not None:
             needed = seeds_needed(o.per_seed, o.threshold)
@@ -220,6 +231,25 @@ def rejudged(o: Outcome) -> tuple[str, str]:
     return again, f"{how}, joined by its rule"
 
 
+def _per_seed_against(o: Outcome) -> str:
+    """Why a *holds* contradicts its ``per_seed`` values (with ``threshold`` and ``direction``
+    and no comparisons), else "": they lie on the other side of the threshold at one-sided 95%
+    by the t-test of the mean and by the exact sign test of the median both, so neither reading
+    of the claim holds (a side or threshold typed one way in the check's test and the other in
+    its outcome). Less than that is not questioned: the check may decide from another statistic
+    of the runs (a pooled one, a jackknife) than the per-seed values it reports."""
+    if o.comparisons or o.per_seed is None or o.threshold is None or o.direction is None:
+        return ""
+    v = [x for x in o.per_seed if math.isfinite(x)]
+    t_p, sign_p = (one_sided_p(v, o.threshold, o.direction, m) for m in ("t", "sign"))
+    if t_p[1] < 1.0 - REJUDGE_LEVEL and sign_p[1] < 1.0 - REJUDGE_LEVEL:
+        return (f"the check said holds, but its per-seed values fail {o.direction} "
+                f"{o.threshold:g} at one-sided {REJUDGE_LEVEL:g} (t-test of the mean and sign "
+                "test of the median): the check contradicts its own evidence, so this is an "
+                "error")
+    return ""
+
+
 def _lost_values(o: Outcome) -> int:
     """How many per-seed values of an outcome are NaN where a number is expected: in
     ``per_seed``, and in every comparison not marked ``nan_vacuous``."""
@@ -264,6 +294,26 @@ def claim(
         return fn
 
     return deco
+
+
+def _zero_width_undecided(o: Outcome, said: str) -> str:
+    """Why a holds or fails with a zero-width interval (every seed gave the same value; its
+    width says nothing about the seeds not drawn) and no comparisons is not decided, else "":
+    it is decided only where its ``per_seed`` values, ``threshold`` and ``direction`` give
+    the same outcome by the exact sign test at one-sided 95% (what
+    :func:`~twolayer.stats.one_sided_p` uses for values with no spread)."""
+    if o.per_seed is not None and o.threshold is not None and o.direction is not None:
+        p_claimed, p_other = one_sided_p(o.per_seed, o.threshold, o.direction, "sign")
+        alpha = 1.0 - REJUDGE_LEVEL
+        by_sign = HOLDS if p_claimed < alpha else FAILS if p_other < alpha else INCONCLUSIVE
+        if by_sign == said:
+            return ""
+        return (f"the check said {said} from a zero-width interval; the exact sign test of its "
+                f"{len(o.per_seed)} per-seed values against {o.threshold:g} gives {by_sign}, "
+                "so it is inconclusive")
+    return (f"the check said {said} from a zero-width interval {tuple(o.ci)} and handed over "
+            "neither the comparisons nor the per-seed values (with threshold and direction) it "
+            "decided from: equal values on every seed are no interval, so it is inconclusive")
 
 
 def _finite_interval(ci: tuple[float, float] | None) -> bool:
