@@ -177,3 +177,90 @@ def test_the_confidence_sequence_keeps_its_level_when_looked_at_after_every_seed
                 break
     assert miss / n <= alpha + 3 * _se(alpha, n)
     assert naive / n >= 0.2
+
+
+# ------------------------------------------------- pinned by mutation testing of the verdict core
+
+
+def test_the_sign_test_leaves_out_values_equal_to_the_bound() -> None:
+    """The exact sign test counts only the values off the bound (as scipy's binomtest on the
+    untied values): 6 above and 3 exactly at the bound have p = 2^-6 = 0.0156, a holds; counting
+    the 3 ties as trials would give P(Bin(9, 1/2) >= 6) = 130/512 = 0.254, undecided."""
+    v = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 0.0, 0.0, 0.0]
+    untied = ss.binomtest(6, 6, 0.5, alternative="greater").pvalue
+    assert untied == pytest.approx(2.0**-6)
+    assert stats.one_sided_p(v, 0.0, ">=", "sign") == pytest.approx((untied, 1.0))
+    assert stats.one_sided_p(v, 0.0, "<=", "sign") == pytest.approx((1.0, untied))
+    assert stats.holm_outcomes([(v, 0.0, ">=")], method="sign") == [stats.HOLDS]
+    assert stats.holm_outcomes([(v, 0.0, "<=")], method="sign") == [stats.FAILS]
+
+
+def test_a_vacuous_nan_is_dropped_but_an_infinite_value_is_kept_for_the_sign_test() -> None:
+    """nan_vacuous drops only the NaN placeholders: +inf (a censored "never") is a value above
+    every bound for the sign test. 5 x inf and 1.0 above 0: 6 of 6, p = 2^-6 < 0.05, holds;
+    dropping the infs too would leave one value, which decides nothing."""
+    inf, nan = math.inf, math.nan
+    c = stats.Comparison((inf, 1.0, nan, inf, inf, inf, inf), 0.0, ">=", "sign", nan_vacuous=True)
+    assert c.judged_values() == (inf, 1.0, inf, inf, inf, inf)
+    assert stats.comparison_outcomes([c]) == [stats.HOLDS]
+
+
+def test_holm_outcomes_hold_only_when_the_adjusted_p_is_strictly_below_one_minus_level() -> None:
+    """Documented: holds when the adjusted p is *below* 1 - level. Two of two values above the
+    bound have the exact sign-test p = 2^-2 = 0.25, exactly 1 - 0.75: not below, so undecided at
+    level 0.75; three of three (p = 1/8) hold."""
+    assert stats.holm_outcomes([([1.0, 2.0], 0.0, ">=")], 0.75, "sign") == [stats.INCONCLUSIVE]
+    assert stats.holm_outcomes([([1.0, 2.0, 3.0], 0.0, ">=")], 0.75, "sign") == [stats.HOLDS]
+    c = stats.Comparison((1.0, 2.0), 0.0, ">=", "sign")
+    assert stats.comparison_outcomes([c], 0.75) == [stats.INCONCLUSIVE]
+
+
+def test_median_ci_takes_an_order_statistic_whose_coverage_equals_the_level() -> None:
+    """Coverage "at least level" includes equality: for k = 4 the interval [v_(1), v_(4)] covers
+    the median with probability 1 - 2 * 2^-4 = 7/8 exactly, so at level 0.875 it is that
+    interval, not NaN."""
+    assert 1.0 - 2.0 * ss.binom.cdf(0, 4, 0.5) == 0.875
+    assert stats.median_ci([3.0, 1.0, 4.0, 2.0], 0.875) == (2.5, (1.0, 4.0))
+    assert all(math.isnan(x) for x in stats.median_ci([3.0, 1.0, 4.0, 2.0], 0.876)[1])
+
+
+def test_bootstrap_ci_ends_are_the_two_sided_percentiles() -> None:
+    """The resampled mean of 50 zeros and 50 ones is Bin(100, 1/2)/100 exactly; its 2.5% and
+    97.5% quantiles are 0.40 and 0.60 (scipy's binom.ppf). With 20000 resamples the percentile
+    interval lands within 0.01 of them; one-sided 5% ends would be 0.42 and 0.58."""
+    assert ss.binom.ppf(0.025, 100, 0.5) == 40 and ss.binom.ppf(0.975, 100, 0.5) == 60
+    assert ss.binom.ppf(0.05, 100, 0.5) == 42
+    _, (lo, hi) = stats.bootstrap_ci([[0.0] * 50 + [1.0] * 50], np.mean, n_boot=20_000)
+    assert abs(lo - 0.40) <= 0.01 and abs(hi - 0.60) <= 0.01, (lo, hi)
+
+
+def test_bootstrap_ci_is_nan_when_over_5_percent_of_resamples_have_no_statistic() -> None:
+    """A statistic that is NaN unless the resample contains value 0 is missing in
+    P(0 not drawn in 10 draws from 10) = 0.9^10 = 0.35 of resamples: more than 5%, so no
+    interval. NaN only when none of 0, 1, 2 is drawn: 0.7^10 = 0.028 < 5%, an interval."""
+    v = np.arange(10.0)
+    need0 = lambda a: float(a.mean()) if (a == 0).any() else math.nan  # noqa: E731
+    need_any = lambda a: float(a.mean()) if (a <= 2).any() else math.nan  # noqa: E731
+    assert all(math.isnan(x) for x in stats.bootstrap_ci([v], need0)[1])
+    assert all(math.isfinite(x) for x in stats.bootstrap_ci([v], need_any)[1])
+
+
+def test_seeds_needed_against_a_brute_force_search_of_the_t_quantile() -> None:
+    """seeds_needed is the smallest k >= 2 with t_{k-1, 0.975} s / sqrt(k) < |mean - bound|
+    (scipy's t quantile, k by brute force)."""
+    for v, bound in (([0.1, 0.3, 0.2, 0.25], 0.15), ([1.0, 2.0, 4.0], 1.5),
+                     ([0.0, 1.0, 0.5, 0.7, 0.2], 0.3), ([5.0, 5.5], 4.0)):
+        m, s = float(np.mean(v)), float(np.std(v, ddof=1))
+        want = next(k for k in range(2, 100_000)
+                    if ss.t.ppf(0.975, k - 1) * s / math.sqrt(k) < abs(m - bound))
+        assert stats.seeds_needed(v, bound) == want, (v, bound)
+
+
+def test_one_value_is_never_judged_even_at_a_low_level() -> None:
+    """One seed is a point estimate: (1, 1) whatever the test, so that even at level 0.4
+    (α = 0.6, above the exact sign test's p = 1/2 for one value above the bound) it decides
+    nothing."""
+    assert stats.one_sided_p([1.0], 0.0, ">=", "sign") == (1.0, 1.0)
+    assert stats.one_sided_p([1.0], 0.0, ">=", "t") == (1.0, 1.0)
+    assert stats.holm_outcomes([([1.0], 0.0, ">=")], 0.4, "sign") == [stats.INCONCLUSIVE]
+    assert stats.holm_outcomes([([1.0], 0.0, "<=")], 0.4, "sign") == [stats.INCONCLUSIVE]
