@@ -314,3 +314,85 @@ def test_equal_seeds_take_the_sign_sequence_and_a_nan_decides_nothing():
     assert cs_outcome(v + [float("nan")], 0.5, ">=")[0] == INCONCLUSIVE
     assert sign_decide(v + [float("nan")], 0.5, ">=") == INCONCLUSIVE
     assert sign_decide(v + [float("inf")], 0.5, ">=") == HOLDS
+
+
+def test_decide_holds_on_the_claimed_side_including_the_threshold_itself():
+    """Documented: ">=" holds when the interval lies at or above the threshold (lo == threshold
+    included), "<=" when at or below; the other outcome needs the interval strictly beyond."""
+    assert sq.decide((0.5, 2.0), 0.5, ">=") == HOLDS
+    assert sq.decide((-1.0, 0.5), 0.5, "<=") == HOLDS
+    assert sq.decide((-1.0, 0.5), 0.5, ">=") == INCONCLUSIVE
+    assert sq.decide((0.5, 2.0), 0.5, "<=") == INCONCLUSIVE
+
+
+def test_a_claim_whose_threshold_changes_between_looks_leaves_sequential_control():
+    """A check whose threshold at look 2 is not the one of look 1 (e.g. computed from the runs)
+    has no single sequence to continue: it is not sequentially controlled and keeps its look-1
+    verdict, whatever the later looks would say."""
+    def check(runs):
+        v = runs.values("fake.moving", 3.0)
+        m, ci = mean_ci(v)
+        thr = 0.0 if runs.seeds == 4 else 0.1
+        from twolayer.stats import compare
+
+        return outcome(compare(ci, thr, ">="), m, ">= thr", ci, len(v), "fake", "own detail",
+                       per_seed=v, threshold=thr, direction=">=")
+
+    first = check(FakeRuns(None))
+    assert sq.decide(sq.t_cs(FakeRuns(None).values("fake.moving", 3.0), c=C)[1], 0.0,
+                     ">=") == INCONCLUSIVE  # look 1 alone does not decide: look 2 is made
+    claim = Claim("fake.moving", "fake", "s", "Lemma 1", check)
+    (v,) = sq.auto_check([claim], lambda seeds: FakeRuns(seeds), budget_s=1e6, max_looks=4)
+    assert v.sequential["controlled"] is False and "comparisons changed" in v.detail
+    assert v.seeds == 4 and v.verdict == first.verdict
+
+
+def _lai_interval(x: np.ndarray, c: float, alpha: float = sq.ALPHA) -> tuple[float, float]:
+    """The module docstring's C_n, computed here: X̄ ± sqrt((K−1)·V/(n·(1 − K·c/(n + c)))),
+    K = ((1/α)·sqrt((n + c)/c))^(2/n); the whole line when K·c/(n + c) >= 1."""
+    n = x.size
+    big_k = ((1 / alpha) * math.sqrt((n + c) / c)) ** (2 / n)
+    if big_k * c / (n + c) >= 1:
+        return -math.inf, math.inf
+    half = math.sqrt((big_k - 1) * ((x - x.mean()) ** 2).sum() / (n * (1 - big_k * c / (n + c))))
+    return float(x.mean() - half), float(x.mean() + half)
+
+
+def test_an_undecided_sequence_is_reported_not_the_checks_own_fixed_seed_holds():
+    """When the looks stop (here: no time budget for look 2) with the sequence undecided, the
+    verdict is the sequence's inconclusive, although the check's own fixed-seed t-interval at
+    that look holds: a fixed-seed verdict after optional stopping is not anytime-valid."""
+    claim = make("fake.early", 1.5)
+    x = np.asarray(FakeRuns(None).values("fake.early", 1.5))
+    lo, hi = _lai_interval(x, C)
+    assert lo < 0.0 < hi  # the sequence straddles the threshold at look 1 ...
+    own = claim.check(FakeRuns(None))
+    assert own.verdict == HOLDS  # ... while the check's own 4-seed t-interval clears it
+    (v,) = sq.auto_check([claim], lambda seeds: FakeRuns(seeds), budget_s=0.0)
+    assert v.sequential["controlled"] and v.sequential["look"] == 1
+    assert v.verdict == INCONCLUSIVE and "undecided after look 1" in v.detail
+
+
+def test_a_check_that_says_error_keeps_its_error_under_seeds_auto():
+    """A check that returns the verdict error (while handing over per-seed values) is not judged
+    by the sequence: it keeps its own error, not sequentially controlled."""
+    from twolayer.claims.base import ERROR
+
+    def check(runs):
+        v = runs.values("fake.err", 5.0)
+        return outcome(ERROR, None, "n/a", None, len(v), "fake", "broken premise",
+                       per_seed=v, threshold=0.0, direction=">=")
+
+    claim = Claim("fake.err", "fake", "s", "Lemma 1", check)
+    (v,) = sq.auto_check([claim], lambda seeds: FakeRuns(seeds), budget_s=1e6)
+    assert v.verdict == ERROR and v.sequential["controlled"] is False
+
+
+def test_nested_allows_float32_noise_relative_to_the_values_size():
+    """Documented tolerance: 0.01 x the spread over seeds plus 1e-6 of a value's size. Values
+    near 1000 with a spread of 1e-4 that moved by 3e-7 relative (float32 rounding in another
+    batch size, 3e-4 absolute: above 0.01 x spread = 1e-6, below 1e-6 x 1000 = 1e-3) are
+    nested; a move of 2e-6 relative (2e-3) is not."""
+    x = 1000.0 + 1e-4 * np.random.default_rng(9).standard_normal(8)
+    assert sq.nested(x, np.concatenate([x * (1 + 3e-7), [1000.0]]))
+    assert not sq.nested(x, np.concatenate([x * (1 + 2e-6), [1000.0]]))

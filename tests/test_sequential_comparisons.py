@@ -216,3 +216,20 @@ def test_auto_check_extends_only_what_the_budget_pays_for() -> None:
     assert dear.sequential["look"] == 1 and dear.verdict == INCONCLUSIVE
     assert "time budget" in dear.detail
     assert cheap.sequential["look"] >= 2 and cheap.verdict == HOLDS
+
+
+def test_a_t_comparison_drops_its_vacuous_nan_placeholders_before_the_sequence() -> None:
+    """A t comparison marked nan_vacuous is judged by the t-mixture on its non-NaN values: the
+    interval is the module docstring's C_n = mean ± sqrt((K−1)·V/(n·(1 − K·c/(n + c)))),
+    K = ((1/α)·sqrt((n + c)/c))^(2/n), computed here from the 40 finite values (not a NaN
+    interval, and not inconclusive because of the placeholders)."""
+    rng = np.random.default_rng(21)
+    x = 1.0 + 0.1 * rng.standard_normal(40)
+    values = tuple(np.insert(x, [3, 17, 30], math.nan))
+    comp = Comparison(values, 0.0, ">=", "t", nan_vacuous=True)
+    verdict, parts = sq.judge_comparisons([comp])
+    n, alpha, c = x.size, sq.ALPHA, sq.mixture_c(alpha=sq.ALPHA)
+    big_k = ((1 / alpha) * math.sqrt((n + c) / c)) ** (2 / n)
+    half = math.sqrt((big_k - 1) * ((x - x.mean()) ** 2).sum() / (n * (1 - big_k * c / (n + c))))
+    assert parts[0][2] == pytest.approx((x.mean() - half, x.mean() + half))
+    assert verdict == HOLDS and x.mean() - half > 0.0
