@@ -60,8 +60,13 @@ def _cos(u, v):
 @pytest.mark.parametrize("budget", [6, 1 << 20], ids=["chunked", "one-chunk"])
 def test_segments_probe_matches_per_sample_loop(kind, k, objective, bias, train_a, budget):
     data, p = _setting(kind, k, objective, bias, train_a)
-    R, n = data.x.shape[:2]
     got = run_probes(["segments"], ProbeState(0, p, p, data, objective, budget=budget * 2))
+    _assert_segments_match_loop(got, data, p, objective, k)
+
+
+def _assert_segments_match_loop(got, data, p, objective, k):
+    """The segments probe's outputs ``got`` against the per-sample autograd loop."""
+    R, n = data.x.shape[:2]
     for r in range(R):
         G = per_sample_grads(p, data.x, data.y, objective, r)  # [n, P] (no 1/n)
         G_true = per_sample_grads(p, data.x, data.y_true, objective, r)
@@ -98,6 +103,25 @@ def test_segments_probe_matches_per_sample_loop(kind, k, objective, bias, train_
         # the pooled segments add up to the full gradient of the mean loss
         full, _, _ = net.loss_gradients(p, data.x, data.y, objective)
         torch.testing.assert_close(net.flatten(full)[r], g, **TOL)
+
+
+@pytest.mark.parametrize("bias", [False, True])
+def test_segments_probe_with_the_steps_gram_matches_per_sample_loop(bias, tune):
+    """The Gram matrix taken by a training step (net.Workspace with the probe's GroupSplit, on
+    PyTorch's passes, so also where the C kernels are not built; test_cpu_kernels covers the C
+    pass) gives the statistics of the per-sample autograd loop: in particular the groups
+    repeated with the true labels are the noisy ones (ĝ, κ)."""
+    from twolayer.probes import segment_split
+
+    tune(fused_cpu=False)
+    data, p = _setting("xor", 2, "logistic", bias, False)
+    n = data.x.shape[1]
+    ws = net.Workspace(p, n, budget=n * p.m)  # one run per block
+    assert ws.can_split(p, "logistic") and ws.fused is None
+    ws.run(p, data.x, data.y, "logistic", 1.0 / n, groups=segment_split(data))
+    state = ProbeState(0, p, p, data, "logistic")
+    state.set_in_step("segments", ws.gram)
+    _assert_segments_match_loop(run_probes(["segments"], state), data, p, "logistic", 2)
 
 
 @pytest.mark.parametrize("train_a", [False, True])
