@@ -210,3 +210,64 @@ def test_neuron_probe_own_step_is_bitwise_the_full_gradient_formula(seed):
         want = sign0 * torch.where(positive, step[..., 0], step[..., 1]) / p.a[..., 0].abs()
     assert p.W.dtype == torch.float32 and got.shape == (R, m)
     assert torch.equal(torch.from_numpy(got), want.float())
+
+
+def _hand_built():
+    """Two runs of a hand-made XOR set in d = 2 (μ1 = e1, μ2 = e2; integer inputs, so the
+    pre-activations below are exact): run 0 has no noisy point, run 1 only noisy points. Four
+    neurons chosen so that Condition 9 fails in the ways a random run never shows: neuron 0 is
+    on for its whole cluster and for one (not all) point of the opposite cluster; neuron 1 has
+    ⟨w, x_k⟩ = 0 exactly on a point of its own cluster; neurons 2 and 3 satisfy it."""
+    from twolayer.data import Dataset
+    from twolayer.net import Params
+
+    x = torch.tensor([[2, 1], [2, -1], [-2, 1], [-2, 4], [1, 2], [-1, 2], [1, -2], [-1, -2]],
+                     dtype=torch.float64).expand(2, 8, 2).contiguous()
+    cluster = torch.tensor([0, 0, 1, 1, 2, 2, 3, 3]).expand(2, 8).contiguous()
+    y_true = torch.tensor([1, 1, 1, 1, -1, -1, -1, -1]).expand(2, 8).contiguous()
+    noisy = torch.stack([torch.zeros(8, dtype=torch.bool), torch.ones(8, dtype=torch.bool)])
+    y = torch.where(noisy, -y_true, y_true)
+    means = torch.eye(2, dtype=torch.float64).expand(2, 2, 2).contiguous()
+    data = Dataset(x=x, y_true=y_true, y=y, noisy=noisy, cluster=cluster, x_test=x.clone(),
+                   y_test_true=y_true.clone(), y_test=y.clone(), cluster_test=cluster.clone(),
+                   num_classes=2, kind="xor", extras={"class_means": means})
+    W = torch.tensor([[1, 1], [1, -2], [0.5, 1], [0, -1]], dtype=torch.float64)
+    a = torch.tensor([0.5, 0.5, -0.5, -0.5], dtype=torch.float64)
+    p = Params(W=W.expand(2, 4, 2).contiguous(), a=a.expand(2, 4)[..., None].contiguous(),
+               b=None)
+    return data, p
+
+
+def test_neuron_and_sample_probes_on_a_hand_built_set():
+    """Condition 9 by a plain loop (own cluster: every ⟨w_j, x_k⟩ > 0; opposite cluster: every
+    one ≤ 0), which a random run cannot tell apart from 'some' ≤ 0 or from ≥ 0 on the own
+    cluster; and frei_samples' NaN for an empty clean or noisy set (M11, M12)."""
+    from twolayer.probes import ProbeState, run_probes
+
+    data, p = _hand_built()
+    got = run_probes(["frei_neurons", "frei_samples"], ProbeState(0, p, p, data, "logistic"))
+    x, cl = data.x[0].tolist(), data.cluster[0].tolist()
+    W, a = p.W[0].tolist(), p.a[0, :, 0].tolist()
+    mu = [[1.0, 0.0], [0.0, 1.0]]
+    c9 = []
+    for j, w in enumerate(W):
+        k = 0 if a[j] > 0 else 1
+        c = 2 * k + (0 if sum(wi * mi for wi, mi in zip(w, mu[k])) >= 0 else 1)
+        pre = [sum(wi * xi for wi, xi in zip(w, xk)) for xk in x]
+        on = all(pre[i] > 0 for i in range(8) if cl[i] == c)
+        off = all(pre[i] <= 0 for i in range(8) if cl[i] == c ^ 1)
+        c9.append(float(on and off))
+    assert c9 == [0.0, 0.0, 1.0, 1.0]  # the set is the intended one
+    for r in range(2):
+        assert got["frei_neurons/cond9"][r].tolist() == c9
+        assert got["frei_neurons/cond9_fraction"][r].item() == pytest.approx(0.5)
+    margins = [[data.y[r, i].item() * sum(a[j] * max(0.0, sum(wi * xi for wi, xi in
+                                                             zip(W[j], x[i])))
+                                        for j in range(4)) for i in range(8)] for r in range(2)]
+    # run 0: no noisy point; run 1: no clean point (NaN, never ±inf or a number)
+    assert got["frei_samples/margin_clean_min"][0].item() == pytest.approx(min(margins[0]))
+    assert math.isnan(got["frei_samples/margin_noisy_max"][0].item())
+    assert math.isnan(got["frei_samples/acc_noisy"][0].item())
+    assert got["frei_samples/margin_noisy_max"][1].item() == pytest.approx(max(margins[1]))
+    assert math.isnan(got["frei_samples/margin_clean_min"][1].item())
+    assert math.isnan(got["frei_samples/acc_clean"][1].item())
