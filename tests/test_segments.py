@@ -201,3 +201,31 @@ def test_grad_ratio_at_small_init_is_about_clean_over_noisy_count():
     nn = int(data.noisy[0].sum())
     expect = (400 - nn) / nn
     assert math.isclose(ratio, expect, rel_tol=0.3), (ratio, expect)
+
+
+def test_closed_forms_take_relu_derivative_zero_at_zero(tune):
+    """At a kink (W x + b = 0 exactly: integer inputs and weights) every closed-form gradient
+    takes relu'(0) = 0, as autograd does (tests/core_oracles.py): the training step's gradient
+    (net.loss_gradients), segment_gradients, net.per_sample_grad_sq_norms and the Liu probe's
+    per-sample Gram matrix. Points 0 and 1 sit on the kink of neuron 0, point 0 also of 1."""
+    from twolayer.probes.liu import per_sample_gram
+
+    tune(fused_cpu=False)
+    W = torch.tensor([[[1.0, -1.0], [1.0, 1.0], [2.0, 0.0]]], dtype=torch.float64)
+    b = torch.tensor([[0.0, -2.0, 1.0]], dtype=torch.float64)
+    a = torch.tensor([[[0.5], [-0.25], [1.0]]], dtype=torch.float64)
+    x = torch.tensor([[[1.0, 1.0], [0.0, 0.0], [2.0, -1.0]]], dtype=torch.float64)
+    y = torch.tensor([[1, -1, 1]])
+    for train_a in (False, True):
+        p = Params(W=W, a=a, b=b, train_a=train_a)
+        assert (net.preactivation(p, x) == 0).sum() == 3  # the kinks are hit exactly
+        G = per_sample_grads(p, x, y, "logistic", 0)  # [n, P], autograd: relu'(0) = 0
+        _, dl = net.loss_and_dloss(net.forward(p, x), y, "logistic")
+        full, _, _ = net.loss_gradients(p, x, y, "logistic")
+        torch.testing.assert_close(net.flatten(full)[0], G.mean(0), **TOL)
+        masks = torch.eye(3, dtype=torch.bool).unsqueeze(1)  # one segment per sample
+        seg = segment_gradients(p, x, dl, masks)[:, 0]
+        torch.testing.assert_close(seg, G, **TOL)
+        sq = net.per_sample_grad_sq_norms(p, x, dl)[0]
+        torch.testing.assert_close(sq, G.square().sum(1), **TOL)
+        torch.testing.assert_close(per_sample_gram(p, x, dl)[0], G @ G.T, **TOL)
