@@ -203,6 +203,16 @@ def test_grad_ratio_at_small_init_is_about_clean_over_noisy_count():
     assert math.isclose(ratio, expect, rel_tol=0.3), (ratio, expect)
 
 
+def _kinks():
+    """One run, d = 2, m = 3, with a bias, integer inputs and weights: W x + b = 0 exactly
+    for points 0 and 1 at neuron 0 and for point 0 at neuron 1."""
+    W = torch.tensor([[[1.0, -1.0], [1.0, 1.0], [2.0, 0.0]]], dtype=torch.float64)
+    b = torch.tensor([[0.0, -2.0, 1.0]], dtype=torch.float64)
+    a = torch.tensor([[[0.5], [-0.25], [1.0]]], dtype=torch.float64)
+    x = torch.tensor([[[1.0, 1.0], [0.0, 0.0], [2.0, -1.0]]], dtype=torch.float64)
+    return W, a, b, x, torch.tensor([[1, -1, 1]])
+
+
 def test_closed_forms_take_relu_derivative_zero_at_zero(tune):
     """At a kink (W x + b = 0 exactly: integer inputs and weights) every closed-form gradient
     takes relu'(0) = 0, as autograd does (tests/core_oracles.py): the training step's gradient
@@ -211,11 +221,7 @@ def test_closed_forms_take_relu_derivative_zero_at_zero(tune):
     from twolayer.probes.liu import per_sample_gram
 
     tune(fused_cpu=False)
-    W = torch.tensor([[[1.0, -1.0], [1.0, 1.0], [2.0, 0.0]]], dtype=torch.float64)
-    b = torch.tensor([[0.0, -2.0, 1.0]], dtype=torch.float64)
-    a = torch.tensor([[[0.5], [-0.25], [1.0]]], dtype=torch.float64)
-    x = torch.tensor([[[1.0, 1.0], [0.0, 0.0], [2.0, -1.0]]], dtype=torch.float64)
-    y = torch.tensor([[1, -1, 1]])
+    W, a, b, x, y = _kinks()
     for train_a in (False, True):
         p = Params(W=W, a=a, b=b, train_a=train_a)
         assert (net.preactivation(p, x) == 0).sum() == 3  # the kinks are hit exactly
@@ -229,3 +235,33 @@ def test_closed_forms_take_relu_derivative_zero_at_zero(tune):
         sq = net.per_sample_grad_sq_norms(p, x, dl)[0]
         torch.testing.assert_close(sq, G.square().sum(1), **TOL)
         torch.testing.assert_close(per_sample_gram(p, x, dl)[0], G @ G.T, **TOL)
+
+
+def test_probe_input_and_drift_gradients_take_relu_derivative_zero_at_zero():
+    """At the same kinks, the probes' other closed forms against autograd (relu'(0) = 0): the
+    input gradients ∂f/∂x (vashisht) and ∂ℓ/∂x (badger), and the Liu probe's gradient drift
+    cos(∇_θ h(x_i; θ), ∇_θ h(x_i; θ_0)) (θ_0: the same W and b, another second layer)."""
+    from twolayer.probes.badger import input_loss_gradients
+    from twolayer.probes.liu import logit_gradient_drift_cos
+    from twolayer.probes.vashisht import input_gradients
+
+    W, a, b, x, y = _kinks()
+    a0 = torch.tensor([[[-1.0], [2.0], [0.5]]], dtype=torch.float64)
+    for train_a in (False, True):
+        p, p0 = Params(W=W, a=a, b=b, train_a=train_a), Params(W=W, a=a0, b=b, train_a=train_a)
+        assert (net.preactivation(p, x) == 0).sum() == 3
+        dfdx, dldx, cos = [], [], []
+        for i in range(3):
+            xi = x[0, i : i + 1].clone().requires_grad_(True)
+            f = forward_one(W[0], a[0], b[0], xi)[0, 0]
+            dfdx.append(torch.autograd.grad(f, xi)[0][0])
+            loss = torch.log1p(torch.exp(-y[0, i] * forward_one(W[0], a[0], b[0], xi)[0, 0]))
+            dldx.append(torch.autograd.grad(loss, xi)[0][0])
+            g = [flat(autograd_grads(forward_one(*lv, x[0, i : i + 1])[0, 0], *lv, train_a))
+                 for lv in (leaves(q, 0, train_a) for q in (p, p0))]
+            cos.append(_cos(g[0], g[1]))
+        torch.testing.assert_close(input_gradients(p, x)[0], torch.stack(dfdx), **TOL)
+        torch.testing.assert_close(input_loss_gradients(p, x, y, "logistic")[0],
+                                   torch.stack(dldx), **TOL)
+        torch.testing.assert_close(logit_gradient_drift_cos(p, p0, x, torch.zeros_like(y))[0],
+                                   torch.stack(cos), **TOL)
