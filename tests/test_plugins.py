@@ -27,9 +27,17 @@ def cleanup(paper: str) -> None:
 
 @pytest.fixture
 def paper(request):
+    """A paper name of this test's own, whose claims, experiments, figures and loaded plugins
+    are forgotten after it: a plugin left in the loaded list is loaded again by every later
+    worker process (prefetch), where two tests' plugins of one name collide."""
+    from twolayer.plugins import _LOADED
+
     name = "plug" + request.node.name.split("[")[0][-12:].replace("_", "")
+    loaded = set(_LOADED)
     yield name
     cleanup(name)
+    for key in [k for k in _LOADED if k not in loaded]:
+        _LOADED.pop(key)
 
 
 def test_a_file_plugin_registers_and_its_claim_is_judged(tmp_path, paper) -> None:
