@@ -271,3 +271,29 @@ def test_neuron_and_sample_probes_on_a_hand_built_set():
     assert got["frei_samples/margin_noisy_max"][1].item() == pytest.approx(max(margins[1]))
     assert math.isnan(got["frei_samples/margin_clean_min"][1].item())
     assert math.isnan(got["frei_samples/acc_clean"][1].item())
+
+
+def test_sign_kept_counts_an_exact_zero_as_positive_as_the_neuron_sets_do():
+    """M5's sgn⟨w_j^(t), μ_own(j)⟩ = sgn⟨w_j^(0), μ_own(j)⟩ with sgn 0 = +1 at t as at t = 0
+    (where neuron_sets puts ⟨w_j^(0), μ⟩ = 0 in the positive set): a plain loop over the
+    hand-built set with neurons moved onto exact zeros. Counting a zero as negative at t
+    gives 1/4 here instead of 1/2."""
+    from twolayer.net import Params
+    from twolayer.probes import ProbeState, run_probes
+
+    data, init = _hand_built()
+    W_t = torch.tensor([[0, 3], [-1, 0], [1, 2], [1, 1]], dtype=torch.float64)
+    now = Params(W=W_t.expand(2, 4, 2).contiguous(), a=init.a, b=None)
+    got = run_probes(["frei_neurons"], ProbeState(1, now, init, data, "logistic"))
+
+    def sgn(v: float) -> int:
+        return 1 if v >= 0 else -1
+
+    a = init.a[0, :, 0].tolist()
+    kept = []
+    for j in range(4):
+        k = 0 if a[j] > 0 else 1  # μ_own: μ1 for a_j > 0, μ2 for a_j < 0
+        kept.append(sgn(W_t[j, k].item()) == sgn(init.W[0, j, k].item()))
+    assert kept == [True, False, True, False]  # neuron 0 sits exactly on 0 at t
+    for r in range(2):
+        assert got["frei_neurons/sign_kept"][r].item() == pytest.approx(sum(kept) / 4)
