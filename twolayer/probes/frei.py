@@ -17,7 +17,8 @@ claims, since a probe does not know the step size):
 ``frei_neurons``
     set [R, m]: c_j. rho_own [R, m]: ⟨w_j, μ_{c_j}⟩/‖w_j‖ (M3, M4). rho_other [R, m]:
     ⟨w_j, μ_⊥(j)⟩/‖w_j‖. sign_kept [R]: share of neurons whose sgn⟨w_j^(t), μ_own(j)⟩ equals the
-    sign at t = 0 (M5; sgn 0 = +1 at t as at t = 0, where the sets c_j put 0). cond9 [R, m]: 1 if neuron j satisfies Condition 9, i.e.
+    sign at t = 0 (M5; sgn 0 = +1 at t as at t = 0, where the sets c_j put 0). cond9 [R, m]:
+    1 if neuron j satisfies Condition 9, i.e.
     ⟨w_j^(t), x_k⟩ > 0 for every k ∈ I_{μ_{c_j}} and ≤ 0 for every k ∈ I_{−μ_{c_j}} (training
     points of the cluster and of the opposite cluster, clean and noisy); cond9_fraction [R]:
     their share (M6). leak [R]: max_j |⟨w_j, μ_⊥(j)⟩| / |a_j|; Condition 10 is leak ≤ 3α (M7).
