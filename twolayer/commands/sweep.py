@@ -231,8 +231,9 @@ def run(args: argparse.Namespace) -> int:
         groups = plan_groups([p.config for p in points], spec.group_runs)
         st = Store(out)
         stored = [p.run_id for p in points if st.has(p.run_id)]
-        damaged = sum(st.damaged(r) for r in stored)
-        other = len(st.other_code(stored, current_code())) if stored else 0
+        damaged = {r for r in stored if st.damaged(r)}  # a real run quarantines them
+        other = len(set(st.other_code(stored, current_code())) - damaged)
+        damaged = len(damaged)
         again = ([f"{other} stored by other twolayer code"] if other else []) + (
             [f"{damaged} damaged: quarantined"] if damaged else [])
         print(f"{spec.name}: {len(points)} points x {spec.seeds} seeds, axes "

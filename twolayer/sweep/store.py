@@ -222,10 +222,9 @@ class Store:
 
     def other_code(self, run_ids: Iterable[str], code: str) -> list[str]:
         """The stored points (records or failures) among ``run_ids`` made by code other than
-        ``code``, or whose code was not recorded (a damaged one is not counted: see
-        :meth:`damaged`)."""
-        return [r for r in run_ids
-                if self.has(r) and self.code_of(r) != code and not self.damaged(r)]
+        ``code``, or whose code was not recorded (unverified: a damaged one may be among
+        them; :meth:`damaged` tells)."""
+        return [r for r in run_ids if self.has(r) and self.code_of(r) != code]
 
     def put(self, outcome: Any) -> None:
         """Write one worker :class:`~twolayer.sweep.worker.Outcome` atomically."""
