@@ -505,14 +505,8 @@ def holm_outcomes(
     with no spread are judged by the sign test either way. A comparison with a NaN (or, under
     the t-test, any non-finite value) is inconclusive, never judged on the remaining seeds: a
     claim that means such a value as evidence must map it to a number first."""
-    alpha = 1.0 - _level(level)
     ps = [one_sided_p(v, float(b), d, method) for v, b, d in comparisons]
-    if not ps:
-        return []
-    hold = holm([p[0] for p in ps])
-    fail = holm([p[1] for p in ps])
-    return [HOLDS if h < alpha else FAILS if f < alpha else INCONCLUSIVE
-            for h, f in zip(hold, fail)]
+    return _holm_decided(ps, level)
 
 
 def comparison_outcomes(comps: Sequence[Comparison], level: float = 0.95) -> list[str]:
@@ -521,8 +515,15 @@ def comparison_outcomes(comps: Sequence[Comparison], level: float = 0.95) -> lis
     :meth:`~Comparison.judged_values`: as :func:`holm_outcomes`, which takes one test for all.
     What a claim's verdict is re-judged by when its check hands over the comparisons it
     decided from (:meth:`twolayer.claims.base.Claim.verdict`)."""
-    alpha = 1.0 - _level(level)
     ps = [one_sided_p(c.judged_values(), c.threshold, c.direction, c.test) for c in comps]
+    return _holm_decided(ps, level)
+
+
+def _holm_decided(ps: Sequence[tuple[float, float]], level: float) -> list[str]:
+    """Outcomes of k comparisons from their (claimed side, other side) p-values: *holds* where
+    the Holm-adjusted p for the claimed side is below 1 − level, *fails* where the one for the
+    other side is, else inconclusive."""
+    alpha = 1.0 - _level(level)
     if not ps:
         return []
     hold = holm([p[0] for p in ps])

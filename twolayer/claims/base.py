@@ -303,9 +303,8 @@ def _zero_width_undecided(o: Outcome, said: str) -> str:
     the same outcome by the exact sign test at one-sided 95% (what
     :func:`~twolayer.stats.one_sided_p` uses for values with no spread)."""
     if o.per_seed is not None and o.threshold is not None and o.direction is not None:
-        p_claimed, p_other = one_sided_p(o.per_seed, o.threshold, o.direction, "sign")
-        alpha = 1.0 - REJUDGE_LEVEL
-        by_sign = HOLDS if p_claimed < alpha else FAILS if p_other < alpha else INCONCLUSIVE
+        by_sign = comparison_outcomes(make_comparisons(
+            [(o.per_seed, o.threshold, o.direction)], "sign"), REJUDGE_LEVEL)[0]
         if by_sign == said:
             return ""
         return (f"the check said {said} from a zero-width interval; the exact sign test of its "

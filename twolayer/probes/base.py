@@ -66,19 +66,15 @@ def register(
             fn.summary = summary  # type: ignore[attr-defined]
         fn.capturable = capturable  # type: ignore[attr-defined]
         old = REGISTRY.get(name)
-        if old is not None and _origin(old) != _origin(fn):
+        if old is not None and code_origin(old) != code_origin(fn):
             from ..errors import TwolayerError
 
-            raise TwolayerError(f"probe {name!r} is registered twice: at {_origin(old)} and at "
-                                f"{_origin(fn)}")
+            raise TwolayerError(f"probe {name!r} is registered twice: at {code_origin(old)} "
+                                f"and at {code_origin(fn)}")
         REGISTRY[name] = fn
         return fn
 
     return deco
-
-
-def _origin(fn: ProbeFn) -> str:
-    return code_origin(fn)
 
 
 def in_step_groups(name: str, data: Dataset) -> net.GroupSplit | None:
@@ -248,7 +244,7 @@ def _checked_outputs(name: str, fn: ProbeFn, result: object, runs: int
                 break
     if why is None:
         return result  # type: ignore[return-value]
-    raise PluginCodeError(f"probe {name!r}", _origin(fn),
+    raise PluginCodeError(f"probe {name!r}", code_origin(fn),
                           why + ": a probe returns a dict of str (no '/') -> torch.Tensor, "
                           "each with the run axis first ([R, ...])")
 
@@ -259,7 +255,7 @@ def check_same_shape(key: str, first: torch.Tensor, now: torch.Tensor) -> None:
     if first.shape != now.shape:
         name = key.split("/", 1)[0]
         fn = REGISTRY.get(name)
-        raise PluginCodeError(f"probe {name!r}", _origin(fn) if fn is not None else name,
+        raise PluginCodeError(f"probe {name!r}", code_origin(fn) if fn is not None else name,
                               f"returned {key.split('/', 1)[1]!r} of shape {list(now.shape)} "
                               f"after {list(first.shape)} at an earlier probe time: a probe's "
                               "outputs keep their shapes")
