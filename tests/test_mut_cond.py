@@ -365,3 +365,33 @@ def test_one_step_correlations_match_monte_carlo_with_a_large_u_term():
         want = sign * g[:2] / np.linalg.norm(g)
         assert abs(float(c1) - want[0]) <= tol and abs(float(c2) - want[1]) <= tol, (sign, c1,
                                                                                         c2, want)
+
+
+@pytest.mark.parametrize("token", ["NaN", "Infinity", "-Infinity", "1e999"])
+def test_a_document_with_non_strict_numbers_is_a_record_error(tmp_path, token):
+    """save writes strict JSON (non-finite numbers as null); a record.json edited or damaged to
+    hold NaN, Infinity or 1e999 (which Python's json reads as inf) made Record.load raise a bare
+    ValueError from the checksum code, so the store neither reported nor quarantined it."""
+    p = _saved(tmp_path)
+    text = (p / "record.json").read_text()
+    assert text.count('"seeds": 2') == 1
+    (p / "record.json").write_text(text.replace('"seeds": 2', f'"seeds": {token}'))
+    with pytest.raises(RecordError, match="not strict JSON"):
+        Record.load(p)
+
+
+def test_the_store_quarantines_a_record_with_non_strict_numbers(tmp_path):
+    from twolayer.store import RecordStore
+
+    lines: list[str] = []
+    store = RecordStore(tmp_path, warn=lines.append)
+    rec = Record(config={"k": 1}, run_id="x", times=np.arange(2), arrays={"a": np.zeros((1, 2))},
+                 summary={"v": 1.0})
+    address = store.put(rec, rec.config)
+    doc = tmp_path / "records" / address / "record.json"
+    text = doc.read_text()
+    assert text.count('"v": 1.0') == 1
+    doc.write_text(text.replace('"v": 1.0', '"v": NaN'))
+    assert store.get(address) is None
+    assert len(lines) == 1 and "quarantine" in lines[0]
+    assert not (tmp_path / "records" / address).exists()

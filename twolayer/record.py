@@ -180,7 +180,12 @@ def read_document(path: str | os.PathLike[str]) -> dict[str, Any]:
     if fmt != FORMAT_VERSION:
         raise RecordError(path, f"written in record format {fmt!r}; this twolayer reads format "
                                 f"{FORMAT_VERSION} (an incompatible version)")
-    if doc.get("content") != content_sha256(doc):
+    try:
+        content = content_sha256(doc)
+    except ValueError:  # NaN, Infinity or a number beyond float64: save never writes these
+        raise RecordError(path, f"{DOCUMENT} is not strict JSON (it holds NaN, Infinity or an "
+                                "out-of-range number: edited or damaged)") from None
+    if doc.get("content") != content:
         raise RecordError(path, f"{DOCUMENT} does not match its content checksum (edited or "
                                 "damaged)")
     return doc
