@@ -235,6 +235,19 @@ def test_a_consistently_checksummed_but_wrong_document_is_refused(tmp_path, forg
         Record.load(p)
 
 
+@pytest.mark.parametrize("forge", ["no times", "other times"])
+def test_consistently_checksummed_arrays_with_wrong_times_are_refused(tmp_path, forge):
+    """arrays.npz without its "times" array made Record.load raise a bare KeyError; probe times
+    other than record.json's were used without a word."""
+    p = _saved(tmp_path)
+    times = {} if forge == "no times" else {"times": np.arange(3) * 10}
+    np.savez(p / "arrays.npz", **times, **{"a/x": np.ones((2, 3)), "s/n": np.array([1, 2])})
+    sha = _sha((p / "arrays.npz").read_bytes())
+    _rewrite(p, lambda d: d["checksums"].update({"arrays.npz": sha}))
+    with pytest.raises(RecordError, match="times" if forge == "other times" else "other arrays"):
+        Record.load(p)
+
+
 def test_float64_arrays_round_trip_bit_for_bit(tmp_path):
     """1/3 and 0.1 are not float32 numbers: a float64 array comes back as the same float64
     bits (and a float32 array as float32)."""

@@ -208,8 +208,12 @@ def read_verified(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[st
     except Exception as e:  # a damaged zip or member: never used
         raise RecordError(path, f"{ARRAYS} is unreadable ({type(e).__name__}: {e})") from None
     shapes = doc.get("arrays", {})
-    if set(shapes) != set(arrays) - {"times"}:
+    if "times" not in arrays or set(shapes) != set(arrays) - {"times"}:
         raise RecordError(path, f"{ARRAYS} holds other arrays than {DOCUMENT} lists")
+    times = arrays["times"]  # record.json lists them as to_json writes them: int(t)
+    if times.ndim != 1 or not np.isfinite(times).all() or [int(t) for t in times] != doc.get(
+            "times"):
+        raise RecordError(path, f"the probe times of {ARRAYS} differ from those {DOCUMENT} lists")
     for k, shape in shapes.items():
         if list(arrays[k].shape) != list(shape):
             raise RecordError(path, f"array {k!r} has shape {list(arrays[k].shape)}, "
