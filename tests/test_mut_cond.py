@@ -75,8 +75,10 @@ def test_c_must_exceed_one():
 
 
 def test_c_equal_to_one_is_not_a_feasible_largest_c():
-    """η = 1: (A4) 1 ≤ 1/C needs C ≤ 1, which contradicts C > 1: nothing is feasible."""
-    c = _cond(noise=1.0)
+    """η = 1: (A4) 1 ≤ 1/C needs C ≤ 1, which contradicts C > 1: nothing is feasible, although
+    with α = 1/2 every lower end is 1 ((A7): 1/(4α²) = 1) and the upper ends meet at C = 1."""
+    c = _cond(noise=1.0, lr=0.5)
+    assert c.c_min_all == 1.0 and c.c_max_all == 1.0
     assert _a(c, "A4").c_max == 1.0 and not _a(c, "A4").feasible
     assert c.largest_c is None and "no C > 1" in c.summary()
 
