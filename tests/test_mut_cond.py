@@ -350,10 +350,10 @@ def test_constants_check_fails_when_one_constant_is_off(monkeypatch, name, facto
 def test_one_step_correlations_match_monte_carlo_with_a_large_u_term():
     """A neuron whose initial norm is comparable to the step and whose clusters are wide
     (σ = 0.5), so that the u-component of g(w) matters: w^(1) = w^(0) + α a g(w^(0)) with g from
-    400 000 Monte Carlo samples of E[(1/2) y 1[⟨w, x⟩ > 0] x] on the 2-XOR mixture, against
+    200 000 Monte Carlo samples of E[(1/2) y 1[⟨w, x⟩ > 0] x] on the 2-XOR mixture, against
     one_step_correlations (both signs of a)."""
     rng = np.random.default_rng(3)
-    d, sigma, eta, alpha, N = 3, 0.5, 0.1, 2.0, 400_000
+    d, sigma, eta, alpha, N = 3, 0.5, 0.1, 2.0, 200_000
     mu = np.eye(d)[:2]
     cl = rng.integers(0, 4, N)
     centre = np.where(cl % 2 == 0, 1.0, -1.0)[:, None] * mu[cl // 2]
