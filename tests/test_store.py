@@ -159,6 +159,22 @@ def test_an_entry_keeps_its_compute_time_under_its_checksum(tmp_path) -> None:
     assert store.get_entry_timed(timed) == (None, None) and lines
 
 
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e999"])
+def test_an_entry_holding_a_non_strict_number_is_quarantined(tmp_path, number) -> None:
+    """An entry edited to hold NaN, Infinity or a number beyond float64 (which Python's json
+    reads) made its checksum raise a bare ValueError; it is damage, quarantined like any."""
+    lines: list[str] = []
+    store = RecordStore(tmp_path, warn=lines.append)
+    key = {"experiment": "p.t"}
+    store.put_entry(key, make_record(1.0), seconds=1.5)
+    path = tmp_path / "entries" / f"{address_of(key, 16)}.json"
+    text = path.read_text()
+    assert '"seconds":1.5' in text.replace(" ", "")
+    path.write_text(text.replace("1.5", number, 1))
+    assert store.get_entry_timed(key) == (None, None)
+    assert not path.exists() and any("strict JSON" in x for x in lines), lines
+
+
 def test_runs_know_each_experiments_compute_time_trained_or_stored(tmp_path) -> None:
     from twolayer.experiments import EXPERIMENTS, Runs, experiment
 

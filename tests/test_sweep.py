@@ -275,6 +275,8 @@ FAILURE_DAMAGE = {  # how a failed/<run_id>.json can be damaged; each was used, 
     "checksum dropped, status ok": lambda p: p.write_text(json.dumps(
         {k: v for k, v in json.loads(p.read_text()).items() if k != "content"} | {
             "status": "ok"})),
+    "a NaN in it": lambda p: p.write_text(p.read_text().replace(  # ValueError in the checksum
+        '"status"', '"extra": NaN, "status"', 1)),
     "filed under another id": lambda p: p.write_text(json.dumps(failure_document(
         "0" * 12, "diverged", "another point's", current_code()))),
 }

@@ -239,7 +239,12 @@ class RecordStore:
         if not isinstance(doc, dict) or doc.get("format") != ENTRY_FORMAT:
             raise RecordError(path, "not an entry of this twolayer's format")
         body = {k: v for k, v in doc.items() if k != "content"}
-        if doc.get("content") != hashlib.sha256(canonical_json(body).encode()).hexdigest():
+        try:
+            content = hashlib.sha256(canonical_json(body).encode()).hexdigest()
+        except ValueError:  # NaN, Infinity or a number beyond float64: put never writes these
+            raise RecordError(path, "not strict JSON (it holds NaN, Infinity or an out-of-range "
+                                    "number: edited or damaged)") from None
+        if doc.get("content") != content:
             raise RecordError(path, "does not match its content checksum (edited or damaged)")
         if doc.get("id") != key_id or address_of(doc.get("key"), 16) != key_id:
             raise RecordError(path, "its key does not hash to its name")

@@ -330,7 +330,12 @@ def read_failure(path: Path, run_id: str) -> dict[str, Any]:
     if "content" not in doc:
         raise LegacyFailure(path, "no content checksum (written by an older twolayer)")
     body = {k: v for k, v in doc.items() if k != "content"}
-    if doc["content"] != hashlib.sha256(canonical_json(body).encode()).hexdigest():
+    try:
+        content = hashlib.sha256(canonical_json(body).encode()).hexdigest()
+    except ValueError:  # NaN, Infinity or a number beyond float64: never written so
+        raise RecordError(path, "not strict JSON (it holds NaN, Infinity or an out-of-range "
+                                "number: edited or damaged)") from None
+    if doc["content"] != content:
         raise RecordError(path, "does not match its content checksum (edited or damaged)")
     if doc.get("run_id") != run_id:
         raise RecordError(path, f"names run id {doc.get('run_id')!r}, not {run_id!r}")
