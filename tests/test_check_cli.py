@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 
 import numpy as np
@@ -796,3 +797,38 @@ def test_a_holds_that_contradicts_its_own_per_seed_evidence_is_an_error():
         assert c.verdict(outcome(said, 1.0, "b", (0.9, 1.1), 6, "d", **kw)).verdict == said
     assert c.verdict(outcome(FAILS, 1.0, "b", (0.9, 1.1), 6, "d",
                              comparisons=[(c6, right, ">=")])).verdict == FAILS
+
+
+def test_a_verdict_whose_seed_count_is_not_its_evidence_is_an_error():
+    """A check could say holds "over 20 seeds" while it handed over 6 per-seed values (or
+    comparisons of 6): the table cited 20. Its seed count must be that of the values it hands
+    over (finite ones, or not-NaN ones where a value is infinite), never more than its largest
+    comparison's."""
+    c6 = [1.0, 1.1, 0.9, 1.05, 0.95, 1.02]  # clearly above 0: holds by a t-test and a sign test
+    c = Claim("p.c", "p", "s", "Lemma 1", lambda runs: None)
+    evidence = (dict(per_seed=c6, threshold=0.0, direction=">="),
+                dict(comparisons=[(c6, 0.0, ">=")]))
+    for said in (HOLDS, FAILS):
+        for kw in evidence:
+            for seeds in (20, 7):
+                got = c.verdict(outcome(said, 1.0, "b", (0.9, 1.1), seeds, "d", **kw))
+                assert got.verdict == "error", (said, kw, seeds)
+                assert f"reported {seeds} seeds" in got.detail, got.detail
+    # fewer seeds than per-seed values: the count leaves values out
+    got = c.verdict(outcome(HOLDS, 1.0, "b", (0.9, 1.1), 5, "d", **evidence[0]))
+    assert got.verdict == "error" and "handed over 6" in got.detail, got.detail
+    for kw in evidence:  # the count of the values: stands
+        assert c.verdict(outcome(HOLDS, 1.0, "b", (0.9, 1.1), 6, "d", **kw)).verdict == HOLDS
+    with_inf = [*c6, math.inf]  # an event never reached: it may count as a seed or not
+    for seeds in (6, 7):
+        got = c.verdict(outcome(HOLDS, 1.0, "b", (0.9, 1.1), seeds, "d", per_seed=with_inf,
+                                threshold=0.0, direction=">="))
+        assert got.verdict == HOLDS, (seeds, got.detail)
+    # a comparison may hold fewer values than the count of the largest one
+    got = c.verdict(outcome(HOLDS, 1.0, "b", (0.9, 1.1), 6, "d",
+                            comparisons=[(c6, 0.0, ">="), (c6[:4], 0.0, ">=")],
+                            rule=lambda outs: HOLDS))
+    assert got.verdict == HOLDS, got.detail
+    # an inconclusive is not questioned: it claims nothing
+    assert c.verdict(outcome(INCONCLUSIVE, 1.0, "b", (0.9, 1.1), 20, "d",
+                             **evidence[0])).verdict == INCONCLUSIVE

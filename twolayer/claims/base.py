@@ -171,6 +171,9 @@ class Claim:
             detail = (f"{detail}; " if detail else "") + (
                 f"the check said {o.verdict} from {o.seeds} seed(s): fewer than two seeds "
                 "decide nothing, so it is inconclusive")
+        elif result in (HOLDS, FAILS) and (why := _seeds_unlike_values(o)):
+            result = ERROR
+            detail = (f"{detail}; " if detail else "") + why
         elif result == HOLDS and o.comparisons:
             again, why = rejudged(o)
             if again != HOLDS:  # a check may demand more than its comparisons, never less
@@ -229,6 +232,32 @@ def rejudged(o: Outcome) -> tuple[str, str]:
     if not isinstance(again, str) or again not in (HOLDS, FAILS, INCONCLUSIVE, ERROR):
         return ERROR, f"{how}; its rule returned {again!r}, not an outcome"
     return again, f"{how}, joined by its rule"
+
+
+def _seeds_unlike_values(o: Outcome) -> str:
+    """Why a holds or fails reports another seed count than the values it hands over, else "":
+    its ``seeds`` must lie between the number of finite ``per_seed`` values
+    (:func:`stats.used`) and the number that are not NaN (an infinite value, such as a time
+    never reached, may count as a seed or not), and be no more than the non-NaN values of the
+    largest of its ``comparisons``. A verdict cited as "holds over 20 seeds" must rest on 20
+    seeds' values."""
+    seeds = int(o.seeds)
+    if o.per_seed is not None:
+        finite = sum(1 for x in o.per_seed if math.isfinite(x))
+        numbers = sum(1 for x in o.per_seed if not math.isnan(x))
+        if not finite <= seeds <= numbers:
+            have = f"{finite}" if finite == numbers else f"{finite} finite ({numbers} not NaN)"
+            return (f"the check reported {seeds} seeds but handed over {have} per-seed "
+                    "value(s): its seed count is not its evidence's, so this is an error "
+                    "(report stats.used(values))")
+    if o.comparisons:
+        most = max(sum(1 for x in c.judged_values() if not math.isnan(x))
+                   for c in o.comparisons)
+        if seeds > most:
+            return (f"the check reported {seeds} seeds but none of its {len(o.comparisons)} "
+                    f"comparison(s) has more than {most} value(s): its seed count is not its "
+                    "evidence's, so this is an error (report stats.used(values))")
+    return ""
 
 
 def _per_seed_against(o: Outcome) -> str:
