@@ -127,6 +127,20 @@ def test_init_ratio_fails_when_every_class_is_half_its_prediction(tiny):
     assert v.verdict == FAILS and v.measured == pytest.approx(0.5), (v.verdict, v.measured)
 
 
+def test_init_ratio_fails_when_one_class_alone_is_off(tiny):
+    """Class 0 exactly at its prediction, class 1 18 % above it: the class mean of |deviation|
+    is 0.09 (within 10 %), but the statement is per class and class 1 is 18 % off: fails,
+    measured 0.18 (kills: the mean over classes of |deviation| in place of the maximum)."""
+    runs, _ = tiny
+
+    def one(rec: Record) -> None:
+        _good_ratio(rec)
+        rec.arrays["segments/class_ratio"][:, 0] = _counts_ratio(rec) * np.array([1.0, 1.18])
+
+    v = _judge(runs, "liu2023.eq5.init_ratio.regime", "regime", one)
+    assert v.verdict == FAILS and v.measured == pytest.approx(0.18), (v.verdict, v.measured)
+
+
 def test_init_ratio_regime_needs_residuals_at_one_half(tiny):
     """Eq. (5) needs f(w_0) ~ 1/2: a clean residual of 0.9 at t = 0 (0.4 from 1/2, the premise
     allows 0.05) puts the claim outside its regime."""
