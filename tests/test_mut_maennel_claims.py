@@ -264,3 +264,18 @@ def test_learned_bias_fails_when_the_last_task_is_slower(small_runs, tmp_path):
     assert list(edits) == list(mx.TASKS)
     v = _judge(runs, tmp_path, "maennel2020.b3.transfer_learned_bias", {"transfer": edits})
     assert v.verdict == FAILS, (v.verdict, v.detail)
+
+
+def test_variant_claim_carries_the_paired_gain_per_seed(small_runs, tmp_path):
+    """Rescaled (b = 0) fine-tuning loss = scratch's minus d_r at every time: the per-seed values
+    handed to ``--seeds auto`` are the paired gains d_r themselves, on the claimed side >= 0
+    (kills: the difference taken the other way round, which flips what the confidence
+    sequences judge while the fixed-seed verdict stays right)."""
+    runs, _ = small_runs
+    R = runs.get("maennel2020.e1_random").seeds
+    d = np.resize(np.array([0.05, 0.1, 0.07, 0.12]), R)
+    doctored = _doctor(runs, tmp_path,
+                       {"transfer": {"teacher": _shift(V["rescaled_b0"], V["scratch"], d)}})
+    o = CLAIMS["maennel2020.b3.transfer_teacher"].check(doctored)
+    assert o.verdict == HOLDS and o.direction == ">=" and o.threshold == 0.0
+    assert np.asarray(o.per_seed) == pytest.approx(d, abs=1e-9)
