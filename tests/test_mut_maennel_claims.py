@@ -83,6 +83,21 @@ def test_b1_rule_holds_below_a_tenth_and_fails_above_a_half(ci, b1, control):
     assert mc.control_outcome(ci) == control
 
 
+@pytest.mark.parametrize("cid, name, edit, direction, cut", [
+    ("maennel2020.b1.alignment", "e1_random", test_maennel_records._aligned_dw, "<=", 0.1),
+    ("maennel2020.b1.teacher_control", "e1_teacher", test_maennel_records._misaligned_dw, ">=",
+     0.5),
+])
+def test_b1_carries_the_claimed_side_of_q(small_runs, tmp_path, cid, name, edit, direction, cut):
+    """B1 claims q small (at or below 1/10): its per-seed pseudo-values go to ``--seeds auto``
+    with the side "<=" and the cut-off 1/10; the teacher control claims q large (at or above
+    1/2): ">=" and 1/2 (kills: the side flipped, which 4 seeds are too few for the per-seed
+    sanity check to catch)."""
+    runs, _ = small_runs
+    o = CLAIMS[cid].check(_doctor(runs, tmp_path, {name: edit}))
+    assert o.verdict == HOLDS and (o.direction, o.threshold) == (direction, cut)
+
+
 # ---- measured premises: intervals, not point estimates -------------------------------------
 
 
