@@ -1,0 +1,259 @@
+"""Mutation-testing oracles for the training layer (twolayer.training, twolayer.objectives,
+twolayer.transfer): tests that kill mutants the older tests let through.
+
+Every expected value comes from an independent oracle, never from the code under test:
+
+- SGD: a plain per-run float64 autograd loop on a hand-computed batch schedule (one
+  ``torch.randperm(n)`` per epoch from the run's own "batches" stream, the last incomplete batch
+  dropped), with per-sample weights s_i scaled by n/B;
+- divergence: the first step at which a plain float32 loop sees a non-finite loss or parameter,
+  whatever the probe schedule (the first bad step, never a later one, and also with no probes);
+- the memorisation objective: the plain autograd loop of test_badger with its gate at step 0
+  taken from f(θ_0);
+- the gradient flow with per-sample weights: scipy's ``solve_ivp`` (tight tolerances) on the
+  autograd gradient of the weighted loss.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from core_oracles import autograd_grads, forward_one, leaves, sample_losses
+
+from twolayer.config import DataConfig, NetConfig, TrainConfig
+from twolayer.data import sample_dataset
+from twolayer.engine import Runtime, train
+from twolayer.errors import DivergenceError
+from twolayer.net import Params, init_params
+from twolayer.seeding import generator
+
+pytestmark = pytest.mark.usefixtures("single_thread")
+CPU = Runtime(device="cpu", progress=False)
+
+
+def small(seeds=(0, 1, 2), n=10, d=5, m=6, dtype=torch.float64, **net_kw):
+    data = sample_dataset(DataConfig(d=d, n=n, n_test=8, noise=0.2), list(seeds), dtype)
+    p = init_params(NetConfig(m=m, **net_kw), d, list(seeds), init_var=0.3, dtype=dtype)
+    return data, p
+
+
+# -- SGD against a plain loop on a hand-computed schedule ---------------------------------------
+def sgd_schedule(seed: int, n: int, batch: int, steps: int) -> list[list[int]]:
+    """The minibatches (sample indices) of steps 0..steps−1 for one run: a fresh permutation per
+    epoch from the run's "batches" stream, n // batch full batches per epoch (the incomplete
+    last batch dropped)."""
+    g = generator(seed, "batches")
+    out: list[list[int]] = []
+    while len(out) < steps:
+        perm = torch.randperm(n, generator=g).tolist()
+        for k in range(n // batch):
+            out.append(perm[k * batch:(k + 1) * batch])
+    return out[:steps]
+
+
+def reference_sgd(p: Params, data, lr: float, steps: int, batch: int, seeds: list[int],
+                  weights: torch.Tensor | None = None) -> list[tuple]:
+    """Plain autograd SGD, one run at a time: θ ← θ − α ∇ Σ_{i∈B} w_i ℓ_i with w_i = 1/B, or
+    s_i · n/B for per-sample weights s (an unbiased estimate of the weighted loss)."""
+    n = data.x.shape[1]
+    out = []
+    for r in range(p.runs):
+        W, a, b = leaves(p, r, p.train_a)
+        for idx in sgd_schedule(seeds[r], n, batch, steps):
+            f = forward_one(W, a, b, data.x[r, idx])
+            ell = sample_losses(f, data.y[r, idx], "logistic")
+            w = (torch.full_like(ell, 1.0 / batch) if weights is None
+                 else weights[r, idx] * (n / batch))
+            g = autograd_grads((w * ell).sum(), W, a, b, p.train_a)
+            with torch.no_grad():
+                W -= lr * g["W"]
+                if b is not None:
+                    b -= lr * g["b"]
+                if p.train_a:
+                    a -= lr * g["a"]
+        out.append((W.detach(), a.detach(), None if b is None else b.detach()))
+    return out
+
+
+@pytest.mark.parametrize("n,batch,weighted", [(10, 4, False), (12, 4, False), (12, 3, True),
+                                              (10, 4, True)])
+def test_sgd_equals_a_plain_loop_on_the_hand_computed_schedule(n, batch, weighted):
+    """Every run its own permutation per epoch; an exact multiple (12/4: the last full batch
+    is used) and an incomplete last batch (10/4: dropped); weighted rows scaled by n/B."""
+    data, p = small(n=n, bias=True, train_second_layer=True)
+    gen = torch.Generator().manual_seed(2)
+    p = Params(W=p.W, a=p.a, b=0.1 * torch.randn(p.b.shape, generator=gen, dtype=p.b.dtype),
+               train_a=True)
+    w = torch.rand(3, n, generator=gen, dtype=torch.float64) / n if weighted else None
+    seeds, steps, lr = [5, 6, 7], 7, 0.4
+    res = train(p, data, TrainConfig(lr=lr, steps=steps, batch_size=batch), [0, 2, steps], (),
+                CPU, seeds=seeds, weights=w)
+    for r, (W, a, b) in enumerate(reference_sgd(p, data, lr, steps, batch, seeds, w)):
+        torch.testing.assert_close(res.params.W[r], W, rtol=1e-10, atol=1e-12)
+        torch.testing.assert_close(res.params.a[r], a, rtol=1e-10, atol=1e-12)
+        torch.testing.assert_close(res.params.b[r], b, rtol=1e-10, atol=1e-12)
+
+
+# -- divergence: the first bad step, named exactly ----------------------------------------------
+def first_bad_step(p: Params, data, lr: float, steps: int) -> list[int | None]:
+    """Per run, the first t in [0, steps] at which θ_t has a non-finite entry or row norm²
+    (in float32's range) or a non-finite loss sum; None if none: a plain float32 loop."""
+    big = torch.finfo(torch.float32).max
+    out: list[int | None] = []
+    for r in range(p.runs):
+        W, a, b = leaves(p, r, p.train_a)
+        bad = None
+        for t in range(steps + 1):
+            rows = [W, a] + ([] if b is None else [b])
+            sq_ok = all(bool((v.detach().double().square().sum(-1) <= big).all()) for v in rows)
+            f = forward_one(W, a, b, data.x[r])
+            # softplus(−y f): the logistic loss without log1p(exp(·)) overflowing at |f| ~ 1e15
+            loss = torch.nn.functional.softplus(-data.y[r].to(f.dtype) * f[:, 0]).mean()
+            if not (sq_ok and bool(torch.isfinite(loss))):
+                bad = t
+                break
+            if t == steps:
+                break
+            g = autograd_grads(loss, W, a, b, p.train_a)
+            with torch.no_grad():
+                W -= lr * g["W"]
+                if p.train_a:
+                    a -= lr * g["a"]
+        out.append(bad)
+    return out
+
+
+@pytest.mark.parametrize("probes,times", [(("errors",), [0, 10]), ((), [0, 10]), ((), [0])])
+def test_divergence_names_the_first_bad_step_not_a_later_one(probes, times):
+    """W ~ 1e15 with a trained second layer and α = 1e25: a overflows in the first update
+    (the oracle's step 1). With probes only at 0 and 10, or none at all, the error must still
+    name step 1: the step the run went bad, not the next check or the end."""
+    data, p = small(seeds=(0, 1), dtype=torch.float32, train_second_layer=True)
+    p = Params(W=p.W * 1e15, a=p.a, b=None, train_a=True)
+    want = first_bad_step(p, data, 1e25, 10)
+    assert want == [1, 1]
+    with pytest.raises(DivergenceError) as e:
+        train(p, data, TrainConfig(lr=1e25, steps=10), times, probes, CPU, seeds=[3, 4])
+    assert (e.value.run, e.value.step, e.value.seed) == (0, 1, 3)
+
+
+def test_divergence_in_the_last_update_without_probes():
+    """No probes at all and the only update overflows: finish() must still see it."""
+    data, p = small(seeds=(0, 1), dtype=torch.float32, train_second_layer=True)
+    p = Params(W=p.W * 1e15, a=p.a, b=None, train_a=True)
+    assert first_bad_step(p, data, 1e25, 1) == [1, 1]
+    with pytest.raises(DivergenceError) as e:
+        train(p, data, TrainConfig(lr=1e25, steps=1), [0, 1], (), CPU)
+    assert e.value.step == 1
+
+
+def test_a_row_norm_overflow_with_a_finite_loss_is_named_at_its_step():
+    """float32, α = 1e30: after one update a row's ‖w_j‖² overflows while the loss stays
+    finite (the oracle: step 1). With a probe at every step the error names step 1, not the
+    end of training."""
+    data, p = small(seeds=(0, 1), n=200, d=50, m=40, dtype=torch.float32)
+    assert first_bad_step(p, data, 1e30, 10) == [1, 1]
+    with pytest.raises(DivergenceError) as e:
+        train(p, data, TrainConfig(lr=1e30, steps=10), list(range(11)), ("errors",), CPU)
+    assert (e.value.run, e.value.step) == (0, 1)
+
+
+# -- the memorisation objective: the gate of step 0 from f(θ_0) ----------------------------------
+@pytest.mark.parametrize("side", [-1e-9, 0.0])
+def test_memorise_gate_of_the_first_step_reads_f_theta_0(side):
+    """τ just below / exactly at the ascended accuracy of f(θ_0) (computed by a plain forward
+    pass): one step of full-batch GD ascends / does not, as the plain autograd loop says."""
+    from test_badger import asc, autograd_f, params, reference_mem_gd
+    from test_badger import small as badger_small
+
+    from twolayer.objectives import Memorise
+
+    _, data = badger_small()
+    p = params(2)
+    mask = asc(data)
+    right = (autograd_f(p, data.x).argmax(-1) == data.y) & mask
+    acc0 = right.sum(1).double() / mask.sum(1)
+    assert float(acc0[0]) > 0.1
+    tau = float(acc0[0]) + side
+    mem = Memorise(mask, 4, gate=tau)
+    # uninitialised buffers filled with NaN (deterministic mode): a gate read from a buffer
+    # that nobody wrote f(θ_0) into fails every time, not only when the memory is fresh
+    before = torch.are_deterministic_algorithms_enabled()
+    torch.use_deterministic_algorithms(True)
+    try:
+        res = train(p, data, TrainConfig(lr=0.5, steps=2, objective="softmax"), [0, 2], (),
+                    CPU, weights=mem)
+    finally:
+        torch.use_deterministic_algorithms(before)
+    W, a, b = reference_mem_gd(p, data, 0.5, 2, tau)
+    torch.testing.assert_close(res.params.W, W, rtol=1e-9, atol=1e-10)
+    torch.testing.assert_close(res.params.a, a, rtol=1e-9, atol=1e-10)
+    assert float(mem.gates[0][0]) == (1.0 if side < 0 else 0.0)
+
+
+# -- Adam: the bad settings named ---------------------------------------------------------------
+@pytest.mark.parametrize("betas,eps,field", [((0.9, 0.999), 0.0, "eps"),
+                                             ((0.9, 0.999), -1e-8, "eps"),
+                                             ((0.9, 0.999), math.nan, "eps"),
+                                             ((0.9, 1.0), 1e-8, "betas"),
+                                             ((-0.1, 0.9), 1e-8, "betas")])
+def test_adam_rejects_a_zero_or_bad_eps_and_betas_by_name(betas, eps, field):
+    """ε = 0 would divide 0 by 0 on every weight whose gradient is 0 (m = v = 0): NaN
+    parameters reported as a divergence. It must be refused up front, naming the setting."""
+    from twolayer.config import ConfigError
+    from twolayer.training import adam
+
+    data, p = small(seeds=(0,))
+    with pytest.raises(ConfigError, match=field):
+        train(p, data, TrainConfig(lr=0.1, steps=2), [0, 2], (), CPU, stepper=adam(betas, eps))
+
+
+# -- the gradient flow with per-sample weights against scipy's solve_ivp ------------------------
+def reference_flow_ivp(p: Params, data, weights: torch.Tensor, lr: float, t_end: float
+                       ) -> list[tuple]:
+    """θ(t_end) of dθ/dt = −α ∇ Σ_i s_i ℓ_i(θ) (W, b, a), one run at a time: scipy's DOP853
+    at rtol 1e-11 on autograd gradients of a plain float64 forward pass."""
+    from scipy.integrate import solve_ivp
+
+    out = []
+    for r in range(p.runs):
+        shapes = [p.W[r].shape, p.b[r].shape, p.a[r].shape]
+        sizes = [math.prod(s) for s in shapes]
+        x, y, s = data.x[r].double(), data.y[r].double(), weights[r].double()
+
+        def rhs(_t, th, shapes=shapes, sizes=sizes, x=x, y=y, s=s):
+            v = torch.tensor(th, dtype=torch.float64, requires_grad=True)
+            W, b, a = (c.view(sh) for c, sh in zip(torch.split(v, sizes), shapes))
+            f = (torch.relu(x @ W.T + b) @ a)[:, 0]
+            loss = (s * torch.nn.functional.softplus(-y * f)).sum()
+            (g,) = torch.autograd.grad(loss, v)
+            return (-lr * g).numpy()
+
+        th0 = torch.cat([p.W[r].reshape(-1), p.b[r].reshape(-1), p.a[r].reshape(-1)]).double()
+        sol = solve_ivp(rhs, (0.0, t_end), th0.numpy(), method="DOP853", rtol=1e-11,
+                        atol=1e-13)
+        assert sol.success
+        W, b, a = (torch.from_numpy(c.copy()).view(sh)
+                   for c, sh in zip(np.split(sol.y[:, -1], np.cumsum(sizes)[:-1]), shapes))
+        out.append((W, b, a))
+    return out
+
+
+@pytest.mark.parametrize("n,d", [(12, 3), (4, 9)])
+def test_weighted_flow_matches_solve_ivp(n, d):
+    """Per-sample weights under the flow (n > d: full coordinates; n < d: the row span), with
+    a trained bias and second layer: the same θ(t) as scipy, to the flow's tolerance."""
+    data, p = small(seeds=(0, 1), n=n, d=d, m=4, bias=True, train_second_layer=True)
+    gen = torch.Generator().manual_seed(4)
+    p = Params(W=p.W, a=p.a, b=0.2 * torch.randn(p.b.shape, generator=gen, dtype=p.b.dtype),
+               train_a=True)
+    w = torch.rand(2, n, generator=gen, dtype=torch.float64) * (2.0 / n)
+    res = train(p, data, TrainConfig(lr=0.3, steps=2, integrator="flow", rtol=1e-6), [0, 2],
+                (), CPU, weights=w)
+    assert res.meta["integrator"]["row_span"] == (n if n < d else None)
+    for r, (W, b, a) in enumerate(reference_flow_ivp(p, data, w, 0.3, 2.0)):
+        for got, want in ((res.params.W[r], W), (res.params.b[r], b), (res.params.a[r], a)):
+            assert float((got - want).norm() / want.norm()) < 1e-4  # measured: <= 2e-5
