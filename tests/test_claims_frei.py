@@ -305,8 +305,11 @@ def by_id(verdicts):
 
 
 def _copy(rec: Record) -> Record:
+    """A copy whose arrays, meta and config a doctoring edit may change without touching the
+    shared fixture's record (a shared config leaked one test's edit into the next)."""
     return dataclasses.replace(rec, arrays={k: v.copy() for k, v in rec.arrays.items()},
-                               meta=json.loads(json.dumps(rec.meta)))
+                               meta=json.loads(json.dumps(rec.meta)),
+                               config=json.loads(json.dumps(rec.config)))
 
 
 def _doctored(exps: Runs, edit, name: str | tuple[str, ...] = "frei2023.regime") -> Runs:
