@@ -154,3 +154,34 @@ def test_an_error_of_0_15_is_not_accuracy_above_0_9(plugin, tiny_records) -> Non
     out = c.label_noise(FakeRuns({"barak2022.noise": _edit(rec, **{
         "barak_parity/val_error": err})}))
     assert out.verdict == "fails" and out.measured == 0.0
+
+
+def test_the_c_ratio_is_read_at_initialisation(plugin, tiny_records) -> None:  # noqa: F811
+    """c1.gap_positive_and_grows: the C-ratio must exceed 1 *at t = 0*. A record whose ratio is
+    0.5 at t = 0 and 2 afterwards (gamma_max growing) fails. Kills the ratio read at the last
+    probe time (held)."""
+    from test_barak2022 import gap_records
+
+    c = plugin["claims"]
+    good, _, _ = gap_records(tiny_records["solved"])
+    ratio = good["barak_gap/c_ratio"].copy()
+    ratio[:, 0] = 0.25 * ratio[:, 0]
+    out = c.gap_grows(FakeRuns({"barak2022.gap": _edit(good, **{"barak_gap/c_ratio": ratio})}))
+    assert out.verdict == "fails", out.detail
+
+
+def test_noisy_labels_are_not_the_papers_setting(plugin, tiny_records) -> None:  # noqa: F811
+    """The paper's grid is on clean labels: a grid in the paper's setting item by item except
+    one cell trained on labels flipped at rate 0.1 is outside, that item named. Kills the labels
+    item compared as always matching."""
+    from test_barak2022 import _paper_like
+
+    c = plugin["claims"]
+    grid = {f"n={n},k={k}": _paper_like(tiny_records["solved"], n, k)
+            for n in (10, 20, 30) for k in (2, 3, 4)}
+    assert c.ef1_solves(FakeRuns({"barak2022.grid": grid})).in_regime is True
+    grid["n=20,k=3"].config["data"]["noise"] = 0.1
+    out = c.ef1_solves(FakeRuns({"barak2022.grid": grid}))
+    assert out.in_regime is False and "1 of 15 items differ" in out.regime
+    assert "labels noisy in some record vs the paper's clean labels" in \
+        out.regime.split("; match:")[0]
