@@ -143,7 +143,8 @@ class Claim:
         rule breaks) it is an error: the check contradicts its evidence. So is a holds whose
         ``per_seed`` values fail its ``threshold`` by a t-test and a sign test both. A holds
         or fails from a zero-width interval stands only with comparisons, or with per-seed
-        values that give it by the exact sign test."""
+        values that give it by the exact sign test. A holds or fails whose ``seeds`` is not
+        the count of its per-seed values, or exceeds its largest comparison's, is an error."""
         result, detail = o.verdict, o.detail
         lost = _lost_values(o)
         if lost and result in (HOLDS, FAILS):
