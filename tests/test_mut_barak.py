@@ -14,6 +14,8 @@ import pytest
 from barak_helpers import FakeRuns
 from test_barak2022 import _edit, plugin, tiny_records  # noqa: F401  (module fixtures)
 
+from twolayer.api import Runtime
+
 
 def _tiled(rec, seeds: int):  # type: ignore[no-untyped-def]
     out = _edit(rec, **{k: np.concatenate([v] * -(-seeds // rec.seeds))[:seeds]
@@ -185,3 +187,124 @@ def test_noisy_labels_are_not_the_papers_setting(plugin, tiny_records) -> None: 
     assert out.in_regime is False and "1 of 15 items differ" in out.regime
     assert "labels noisy in some record vs the paper's clean labels" in \
         out.regime.split("; match:")[0]
+
+
+# -- survivors of the first round (P24, P27, P34, P39, P42) ----------------------------------------
+def _with_tc(rec, tc, every: int):  # type: ignore[no-untyped-def]
+    from test_barak_fig2 import with_tc
+
+    out = with_tc(rec, tc)
+    out.config["train"] = dict(out.config["train"], every=every)
+    return out
+
+
+def test_a_seed_whose_probe_interval_reaches_below_median_over_4_is_early(
+        plugin, tiny_records) -> None:  # noqa: F811
+    """fig2.no_early: t_c is a probe time, so a seed with t_c = 300 and probes every 100 solved
+    somewhere in (200, 300], which reaches below median/4 = 250: it may be early and counts.
+    140 seeds at t_c 1000 or 1100 (median 1000) and 60 at 300: 60/200 early, exact 95% interval
+    (scipy) above 0.159, so the claim fails. Kills counting a seed early only if t_c <
+    median/4 (0 early: held)."""
+    from scipy import stats as st
+
+    c = plugin["claims"]
+    tc = np.concatenate([np.full(60, 300), 1000 + 100 * (np.arange(140) % 2)])
+    assert np.median(tc) == 1000 and 300 - 100 < 1000 / 4 < 300
+    ci = st.binomtest(60, 200).proportion_ci(0.95, method="exact")
+    assert ci.low > 1 - 2 ** -0.25
+    out = c.no_early(FakeRuns({"barak2022.early": _with_tc(tiny_records["solved"], tc, 100)}))
+    assert out.verdict == "fails" and out.measured == pytest.approx(0.3), out.detail
+    assert out.ci == pytest.approx((ci.low, ci.high))
+
+
+def test_an_icc_interval_between_0_3_and_0_5_does_not_hold(plugin, tiny_records) -> None:  # noqa: F811
+    """fig2.init_not_sgd needs ICC >= 0.5. A crossed layout of 200 inits x 4 streams whose
+    exact F interval of ICC(1) (ANOVA by hand, F quantiles from scipy, McGraw & Wong 1996) lies
+    inside (0.3, 0.5): the claim fails. Kills the bound lowered to 0.3 (held)."""
+    from scipy import stats as st
+
+    c = plugin["claims"]
+    g, k = 200, 4
+    rng = np.random.default_rng(3)
+    y = 7 + 0.3 * rng.standard_normal((g, 1)) + 0.37 * rng.standard_normal((g, k))
+    tc = np.round(np.exp(y))
+    ly = np.log(tc)
+    msb = k * np.var(ly.mean(1), ddof=1)
+    msw = ((ly - ly.mean(1, keepdims=True)) ** 2).sum() / (g * (k - 1))
+    F = msb / msw
+    fl, fu = F / st.f.ppf(0.975, g - 1, g * (k - 1)), F * st.f.ppf(0.975, g * (k - 1), g - 1)
+    lo, hi = (fl - 1) / (fl + k - 1), (fu - 1) / (fu + k - 1)
+    assert 0.3 < lo and hi < 0.5, (lo, hi)
+    rec = _with_tc(tiny_records["solved"], tc.ravel(), 20)
+    rec.config["init_seeds"] = [r // k for r in range(g * k)]
+    out = c.init_not_sgd(FakeRuns({"barak2022.icc": rec}))
+    assert out.verdict == "fails" and out.ci == pytest.approx((lo, hi)), out.detail
+
+
+def test_the_width_claim_is_bonferroni_corrected_over_its_two_intervals(
+        plugin, tiny_records) -> None:  # noqa: F811
+    """width.no_speedup makes two comparisons, each interval at 1 - 0.05/2 = 0.975. Here the
+    speedup (median 4000 -> 1000 from r = 8 to 1024) is far below 128-fold, and the IQR change
+    of log t_c is borderline: scipy's percentile bootstrap (40000 resamples) puts its 95%
+    interval below 0 but its 97.5% interval across 0, so the claim is inconclusive. Kills the
+    Bonferroni correction dropped (both intervals at 0.95: held)."""
+    from scipy import stats as st
+
+    c = plugin["claims"]
+    rng = np.random.default_rng(42)
+    a0 = np.round(4000 * np.exp(0.45 * rng.standard_normal(40)))
+    a1 = np.round(1000 * np.exp(0.3 * rng.standard_normal(40)))
+
+    def iqr(x, axis=-1):  # type: ignore[no-untyped-def]
+        q1, q3 = np.quantile(x, [0.25, 0.75], axis=axis)
+        return np.log(q3) - np.log(q1)
+
+    def diff(x0, x1, axis=-1):  # type: ignore[no-untyped-def]
+        return iqr(x1, axis) - iqr(x0, axis)
+
+    def hi(level: float) -> float:
+        return float(st.bootstrap((a0, a1), diff, confidence_level=level, method="percentile",
+                                  n_resamples=40000, vectorized=True,
+                                  random_state=1).confidence_interval.high)
+    assert hi(0.95) < 0 < hi(0.975)
+    base = tiny_records["solved"]
+    out = c.width_no_speedup(FakeRuns({"barak2022.width": {
+        "r=8": _with_tc(base, a0, 20), "r=1024": _with_tc(base, a1, 20)}}))
+    assert out.verdict == "inconclusive" and "0.975" in out.bound, out.detail
+    assert "speedup: holds" in out.detail
+
+
+def test_label_noise_counts_a_seed_that_reached_accuracy_above_0_9_and_fell_back(
+        plugin, tiny_records) -> None:  # noqa: F811
+    """"reach clean accuracy > 0.9": 12 seeds at error 0 at one probe time in the middle and
+    0.4 at the end all reached it (12/12, exact interval above 0.6), so the claim holds. Kills
+    the error read at the last probe time (0/12: fails)."""
+    c = plugin["claims"]
+    rec = _tiled(tiny_records["solved"], 12)
+    err = np.full_like(rec["barak_parity/val_error"], 0.4)
+    err[:, err.shape[1] // 2] = 0.0
+    out = c.label_noise(FakeRuns({"barak2022.noise": _edit(rec, **{
+        "barak_parity/val_error": err})}))
+    assert out.verdict == "holds" and out.measured == 1.0
+
+
+def test_thm4_is_judged_by_t_tests_not_sign_tests(plugin) -> None:  # noqa: F811
+    """thm4.one_step: Holm over t-tests. Both inside settings have recovered fractions
+    (1, 1, 1, 1, 1, 0.94) over 6 seeds, the odd-k control 0 in every seed: the one-sided
+    t-tests of mean >= 0.95 (scipy) have p < 0.05/3, and the control's exact sign test
+    p = 2^-6, so all three hold under Holm and the claim holds. The sign test of the inside
+    settings (5 of 6 above 0.95: p = 7/64, scipy) decides nothing. Kills Holm over sign tests
+    (inconclusive)."""
+    from scipy import stats as st
+
+    c, e = plugin["claims"], plugin["experiments"]
+    vals = np.array([1, 1, 1, 1, 1, 0.94])
+    p_t = st.ttest_1samp(vals, 0.95, alternative="greater").pvalue
+    assert p_t < 0.05 / 3 and 2 ** -6 < 0.05 / 2
+    assert st.binomtest(5, 6, 0.5, alternative="greater").pvalue == pytest.approx(7 / 64)
+    res = dict(e.thm4(True, 6, Runtime(device="cpu")))
+    assert (res["n=13,k=3 (odd k)"]["recovered"] == 0).all()
+    for k in ("n=13,k=2", "n=13,k=4"):
+        res[k] = _edit(res[k], recovered=vals[:, None])
+    out = c.thm4_one_step(FakeRuns({"barak2022.thm4": res}))
+    assert out.verdict == "holds", out.detail
