@@ -392,3 +392,70 @@ def test_split_slices_every_per_sample_field_and_fresh_head_draws_per_seed():
     for r, s in enumerate([3, 4]):
         want = torch.randn(9, 1, generator=generator(s, "fine-tune-head"), dtype=torch.float64)
         torch.testing.assert_close(a[r], (want / 3.0).float())
+
+
+# -- the flow's step acceptance: a non-finite loss at the new point ------------------------------
+def _naive_linear_value(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """ℓ(z) = −z computed as log(exp(−z)): −inf once exp(−z) underflows (z > 745.13 in float64)
+    while the derivative −1 stays exact, so the parameters and the flow stay finite."""
+    return torch.log(torch.exp(-(y.to(out.dtype) * out[..., 0])))
+
+
+def _naive_linear(out: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    yy = y.to(out.dtype)
+    return _naive_linear_value(out, y), (-yy * torch.ones_like(out[..., 0])).unsqueeze(-1)
+
+
+@pytest.fixture
+def naive_linear_loss():
+    """The loss above, registered as "naive_linear" while the test runs."""
+    import twolayer.config as config
+    from twolayer.net.model import LOSSES, Loss, register_loss
+
+    register_loss("naive_linear", Loss(_naive_linear_value, _naive_linear,
+                                       lambda u: u.fill_(1.0)))
+    yield "naive_linear"
+    LOSSES.pop("naive_linear", None)
+    if "naive_linear" in config._REGISTERED_OBJECTIVES:
+        config._REGISTERED_OBJECTIVES.remove("naive_linear")
+
+
+def test_the_flow_rejects_a_step_whose_new_loss_is_not_finite(naive_linear_loss):
+    """Positive inputs, labels +1, W > 0 and a > 0 fixed: every ReLU stays active, the field
+    of ℓ(z) = −z is constant, −α a_j x̄ per neuron (x̄ the mean input), so by hand
+    z_i(t) = z_i(0) + t α (Σ_j a_j²) x̄·x_i, linear in t. The loss becomes −inf when the first
+    margin passes Z (the smallest z with float64 exp(−z) = 0, found by bisection in numpy),
+    at t* = min_i (Z − z_i(0)) / (α Σ_j a_j² x̄·x_i), while W and the error estimate stay
+    finite (the field is constant: the embedded error is 0 and the steps grow fivefold: 1, 5,
+    25, 125 GD steps). With α = 2.3, t* = 140.8 lies in the last quarter of the step from
+    t = 31 to 156, where both inner stages (t + h/2, t + 3h/4) are still before the crossing
+    and only the loss at the new point is non-finite. The flow must stop there:
+    DivergenceError naming the run with the smaller t* and ⌊t*⌋. Kills the acceptance test
+    ignoring the new point's loss (``ok4`` dropped: that step was accepted and the error came
+    at step 156) and the error estimate kept finite for a non-finite step (no error at
+    all)."""
+    import dataclasses
+
+    data, p = small(seeds=(0, 1), n=10, d=5, m=6)
+    x = data.x.abs() + 0.1
+    one = torch.ones_like(data.y)
+    data = dataclasses.replace(data, x=x, y=one, y_true=one,
+                               noisy=torch.zeros_like(data.noisy))
+    p = Params(W=p.W.abs(), a=p.a.abs(), b=None, train_a=False)
+    lo, hi = 700.0, 800.0
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if np.exp(-mid) > 0 else (lo, mid)
+    lr, t_star = 2.3, []
+    for r in range(2):
+        W, a, X = p.W[r].double(), p.a[r, :, 0].double(), x[r].double()
+        rate = lr * float((a ** 2).sum()) * (X @ X.mean(0))
+        t_star.append(float(((hi - (X @ W.T) @ a) / rate).min()))
+    run = int(np.argmin(t_star))
+    t = t_star[run]
+    assert 0.05 < t - math.floor(t) < 0.95 and abs(t_star[1 - run] - t) > 5, t_star
+    with pytest.raises(DivergenceError) as e:
+        train(p, data, TrainConfig(lr=lr, steps=400, integrator="flow", objective=naive_linear_loss,
+                                   rtol=1e-6), [0, 400], (), CPU, seeds=[8, 9])
+    assert (e.value.run, e.value.step, e.value.seed) == (run, math.floor(t), [8, 9][run])
+    assert "gradient flow" in str(e.value)
