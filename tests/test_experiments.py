@@ -188,3 +188,35 @@ def test_the_code_fingerprint_covers_python_and_c_sources_of_run_code(tmp_path) 
         path.write_text(before)
         assert source_fingerprint(tmp_path) == base
     assert len(code_fingerprint()) == 16
+
+
+def test_key_and_prefetch_of_a_builtin_experiment_before_any_get(tmp_path):
+    """A fresh process (no paper module imported yet) asks Runs.key / Runs.prefetch about a
+    built-in experiment: the paper modules are imported first, as Runs.get does; an unknown name
+    is a TwolayerError naming it, not a bare KeyError. (Both used to raise KeyError: the
+    registry was read before the papers registered their experiments.)"""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from twolayer.experiments import EXPERIMENTS, Runs\n"
+        "from twolayer.errors import TwolayerError\n"
+        "from twolayer.store import RecordStore\n"
+        "assert 'liu2023.xor_sgd' not in EXPERIMENTS, sorted(EXPERIMENTS)\n"
+        "runs = Runs(quick=True, store=RecordStore(sys.argv[1]))\n"
+        "print(runs.key('liu2023.xor_sgd')['experiment'])\n"
+        "print(Runs(quick=True, store=RecordStore(sys.argv[1])).prefetch(['liu2023.xor_sgd']))\n"
+        "try:\n"
+        "    runs.key('liu2023.xor_sdg')\n"
+        "except TwolayerError as e:\n"
+        "    print('error:', e)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "store")],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    lines = out.stdout.splitlines()
+    assert lines[0] == "liu2023.xor_sgd"
+    assert lines[1] == "[]"  # one missing experiment: nothing to run in parallel
+    assert lines[2].startswith("error: no experiment named 'liu2023.xor_sdg'")
+    assert "did you mean 'liu2023.xor_sgd'" in lines[2]

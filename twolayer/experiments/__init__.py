@@ -248,6 +248,22 @@ def storable(result: Any) -> bool:
             and all(isinstance(k, str) and isinstance(v, Record) for k, v in result.items()))
 
 
+def _registered(name: str) -> Experiment:
+    """The experiment ``name``, the built-in papers' modules imported first where it is not
+    registered yet (``Runs.key`` and ``Runs.prefetch`` before any ``get`` used to raise a bare
+    KeyError for a built-in name); a TwolayerError naming the known ones for an unknown name."""
+    if name not in EXPERIMENTS:
+        load_all()
+    if name not in EXPERIMENTS:
+        from ..errors import TwolayerError
+
+        close = difflib.get_close_matches(name, list(EXPERIMENTS), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise TwolayerError(f"no experiment named {name!r}{hint}; known: "
+                            + ", ".join(sorted(EXPERIMENTS)))
+    return EXPERIMENTS[name]
+
+
 @dataclass
 class Runs:
     """The experiments' results for one mode (quick or full), seeds and runtime: each one run
@@ -270,7 +286,7 @@ class Runs:
 
     def key(self, name: str) -> dict[str, Any]:
         """What a stored result must match to be reused."""
-        exp = EXPERIMENTS[name]
+        exp = _registered(name)
         key = {
             "experiment": name,
             "version": exp.version,
@@ -320,15 +336,7 @@ class Runs:
         self.asked.append(name)
         if name in self._cache:
             return self._cache[name]
-        if name not in EXPERIMENTS:
-            load_all()
-        if name not in EXPERIMENTS:
-            from ..errors import TwolayerError
-
-            close = difflib.get_close_matches(name, list(EXPERIMENTS), n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise TwolayerError(f"no experiment named {name!r}{hint}; known: "
-                                + ", ".join(sorted(EXPERIMENTS)))
+        _registered(name)
         result = None
         t0 = time.perf_counter()
         key = self.key(name) if self.store is not None else None
