@@ -70,6 +70,33 @@ def test_same_config_and_seed_give_the_same_record_bit_for_bit(dtype):
     }
 
 
+def test_record_does_not_depend_on_the_callers_global_random_state():
+    """All draws come from per-run generators (twolayer.seeding): a caller's
+    torch.manual_seed / np.random.seed / random.seed, or draws it makes between two calls,
+    change no bit of a record, and simulate() leaves the caller's global streams untouched."""
+    import random
+
+    import torch
+
+    c = cfg(2, 3, batch_size=16, dtype="float32")
+    torch.manual_seed(123)
+    np.random.seed(5)
+    random.seed(9)
+    state = torch.get_rng_state(), np.random.get_state()[1].copy(), random.getstate()
+    a = simulate(c, CPU)
+    assert torch.equal(torch.get_rng_state(), state[0])
+    assert np.array_equal(np.random.get_state()[1], state[1])
+    assert random.getstate() == state[2]
+    torch.manual_seed(7)
+    torch.randn(1000)
+    np.random.rand(10)
+    b = simulate(c, CPU)
+    assert a.run_id == b.run_id
+    assert a.arrays.keys() == b.arrays.keys()
+    for k in a.arrays:
+        assert a.arrays[k].tobytes() == b.arrays[k].tobytes(), k
+
+
 def test_different_seeds_differ():
     a, b = simulate(cfg(1, 0), CPU), simulate(cfg(1, 1), CPU)
     assert a.run_id != b.run_id
