@@ -206,7 +206,9 @@ def test_the_page_says_what_a_figures_readme_shows_and_that_it_is_true() -> None
     def documented(out_dir, runs):
         """Clean test error against eta, one dot per seed."""
 
-    text = render_readme({})
+    entry = {"files": ["noisypaper-doc.png"], "seconds": 1.0, "quick": True, "device": "cpu",
+             "date": "2024-01-01 00:00 UTC"}
+    text = render_readme({"noisypaper-doc": entry})
     section = text.split("## noisypaper-doc")[1].split("\n## ")[0]
     assert "- Shows: Clean test error against eta, one dot per seed." in section
 

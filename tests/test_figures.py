@@ -73,18 +73,24 @@ def test_quick_writes_every_figure_as_small_valid_png(quick_out: Path) -> None:
 
 
 def test_readme_lists_every_figure_with_differences_and_claims(quick_out: Path) -> None:
+    """The drawn figures get a section each (differences, claims, run); every other registered
+    figure one line in the closing list, with the command that draws it."""
     text = (quick_out / "README.md").read_text()
+    body, _, rest = text.partition("## Registered figures not in this folder")
     for name, spec in FIGURES.items():
-        assert f"## {name}:" in text
         assert spec.regenerates in text
-        for diff in spec.differences:
-            assert diff in text, (name, diff)
-        for claim in spec.claims:
-            assert f"`{claim}`" in text
         if name in FREI:
-            assert f"({name}.png)" in text
+            section = body.split(f"## {name}:")[1].split("\n## ")[0]
+            assert f"({name}.png)" in section
+            for diff in spec.differences:
+                assert diff in section, (name, diff)
+            for claim in spec.claims:
+                assert f"`{claim}`" in section
+            assert f"`{name}`" not in rest
         else:
-            assert f"never in this directory (`twolayer figures --only {name}`)" in text
+            assert f"## {name}:" not in text
+            assert (f"- `{name}`: {spec.title} (regenerates {spec.regenerates}); "
+                    f"`twolayer figures --only {name}`") in rest
     assert text.count("--quick smoke-test settings") == len(FREI)
 
 
@@ -95,14 +101,18 @@ def test_readme_keeps_entries_of_figures_not_rerun() -> None:
     }
     text = render_readme(entries)
     assert "12 s on cpu" in text and "full settings" in text
-    assert "never in this directory (`twolayer figures --only frei2023-fig2`)" in text
+    assert "`twolayer figures --only frei2023-fig2`" in text.split(
+        "## Registered figures not in this folder")[1]
     assert f"This folder holds 1 of the {len(FIGURES)} registered figures" in text
 
 
 def test_readme_of_a_folder_with_every_figure_has_no_partial_note() -> None:
     entries = {name: {"files": [f"{name}.png"], "seconds": 1.0, "quick": False, "device": "cpu",
                       "date": "2024-01-01 00:00 UTC"} for name in FIGURES}
-    assert "This folder holds" not in render_readme(entries)
+    text = render_readme(entries)
+    assert "This folder holds" not in text
+    assert "not in this folder" not in text
+    assert all(f"## {name}:" in text for name in FIGURES)
 
 
 def test_unknown_only_exits_2_naming_valid_figures(tmp_path: Path, capsys) -> None:

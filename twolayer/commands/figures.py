@@ -157,15 +157,18 @@ def _bullets(items: tuple[str, ...] | list[str], empty: str) -> list[str]:
 
 
 def render_readme(entries: dict[str, Any], root: Path | None = None) -> str:
-    """README.md of a figures directory: one section per registered figure. A figure without
-    an index entry whose ``<name>.png`` exists in ``root`` is listed as present, run unknown."""
+    """README.md of a figures directory: one section per figure in it (an index entry, or a
+    ``<name>.png`` in ``root``, listed as present, run unknown), then one line for each other
+    registered figure (title, the paper figure it regenerates, the command that draws it)."""
     from ..plots import FIGURES
 
-    missing = [name for name in FIGURES if not entries.get(name)
-               and not (root is not None and (root / f"{name}.png").is_file())]
+    def here(name: str) -> bool:
+        return bool(entries.get(name)) or (root is not None and (root / f"{name}.png").is_file())
+
+    missing = [name for name in FIGURES if not here(name)]
     partial = ([f"This folder holds {len(FIGURES) - len(missing)} of the {len(FIGURES)} "
-                "registered figures; the sections of the others say how to draw them "
-                "(`twolayer figures --only NAME`).", ""] if missing else [])
+                "registered figures; the others are listed at the end, with the command that "
+                "draws each.", ""] if missing else [])
     lines = [
         "# Figures",
         "",
@@ -187,18 +190,16 @@ def render_readme(entries: dict[str, Any], root: Path | None = None) -> str:
         "",
     ]
     for name, spec in FIGURES.items():
+        if name in missing:
+            continue
         e = entries.get(name)
-        present = root is not None and (root / f"{name}.png").is_file()
         what = " ".join((spec.make.__doc__ or "").split())
         lines += [f"## {name}: {spec.title}", ""]
         if e and e.get("files"):
             lines += [f"![{name}]({f})" for f in e["files"]] + [""]
-        elif present:
-            lines += [f"![{name}]({name}.png)", ""]
-        if e:
-            files = ", ".join(f"`{f}`" for f in e["files"])
         else:
-            files = f"`{name}.png`" if present else "(not generated here yet)"
+            lines += [f"![{name}]({name}.png)", ""]
+        files = ", ".join(f"`{f}`" for f in e["files"]) if e else f"`{name}.png`"
         lines += [
             f"- File: {files}",
             f"- Regenerates: {spec.regenerates}",
@@ -215,11 +216,14 @@ def render_readme(entries: dict[str, Any], root: Path | None = None) -> str:
                 f" ({e.get('device_name', '?')}, {e.get('threads', '?')} threads), {mode}, "
                 f"twolayer {e.get('twolayer', '?')}"
             )
-        elif present:
+        else:
             lines.append("- Last run: not recorded in this directory's index.json "
                          f"(`twolayer figures --only {name}` records it)")
-        else:
-            lines.append(f"- Last run: never in this directory (`twolayer figures --only {name}`)")
+        lines.append("")
+    if missing:
+        lines += ["## Registered figures not in this folder", ""]
+        lines += [f"- `{name}`: {FIGURES[name].title} (regenerates {FIGURES[name].regenerates}); "
+                  f"`twolayer figures --only {name}`" for name in missing]
         lines.append("")
     return "\n".join(lines)
 
