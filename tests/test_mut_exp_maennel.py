@@ -324,3 +324,55 @@ def test_effect_relative_is_to_the_scratch_arm() -> None:
     auc = np.array([[5.0, 3.0], [4.0, 2.5]])
     e = mx.effect(auc, 1)
     assert e.mean == pytest.approx(0.75) and e.relative == pytest.approx(0.75 / 4.0)
+
+
+def test_covariance_arm_draws_from_the_final_weights_covariance_with_zero_bias(tiny_up) -> None:
+    """The ``covariance`` arm: rows w_j ~ N(0, Σ_w) of the covariance of the *pre-trained* W
+    (pooled over the R·m neurons of all runs, in each run's data frame: np.cov here, by hand,
+    of the final weights), rescaled to ‖W(0)‖_F, with b = 0 and the fresh head; its stored loss
+    at t = 0 is the cross-entropy of that network on the held-out samples. The probe times are
+    every half epoch of n'/batch steps. Kills the covariance of W(0) (t = 0) for that of the
+    final W, the learned biases kept in the covariance arm, and probes once per epoch."""
+    import torch
+
+    from twolayer import transfer
+    from twolayer.probes import maennel as mp
+
+    up = tiny_up
+    rec = mx.fine_tune(up, "teacher", TINY_DOWN, Runtime(device="cpu", progress=False))
+    R, n, m = TINY_UP.seeds, TINY_UP.n, TINY_UP.m
+    frame = mp.data_frame(up.data)
+    W = up.final.W.double()
+    pooled_vecs = torch.cat([W[r] @ frame[r].double().T for r in range(R)]).numpy()
+    cov = torch.tensor(np.cov(pooled_vecs.T))
+    seeds = list(range(R))
+    w0 = transfer.frobenius(up.init.W)
+    Wc = transfer.covariance_init(cov, frame, m, seeds, w0, torch.float64).numpy()
+    head = transfer.fresh_head(up.init, seeds).a.double().numpy()
+    x = up.data.x.double().numpy()[:, n:]
+    y = up.data.y_true.numpy()[:, n:]
+    loss0 = mx.by_variant(rec, "loss")[mx.VARIANTS.index("covariance"), :, 0]
+    for r in range(R):
+        want = _ce(Wc[r], np.zeros(m), head[r], x[r], y[r])
+        assert abs(float(loss0[r]) - want) < 1e-4 * max(1.0, abs(want)), r
+    per = TINY_UP.extra // TINY_DOWN.batch
+    assert rec.times.tolist() == list(range(0, TINY_DOWN.epochs * per + 1, per // 2))
+
+
+def test_xor_eigenvalues_are_those_of_the_data() -> None:
+    """σ_i² of the XOR clusters in the data frame: σ² + 1/2 along μ1 and μ2, σ² elsewhere
+    (σ² = d^-1.2), checked against the sample covariance of 20 000 drawn points (its top two
+    eigenvalues, and the mean of the others). Kills σ² + 1/4."""
+    import torch
+
+    from twolayer.config import DataConfig
+    from twolayer.data import sample_dataset
+
+    dc = DataConfig(kind="xor", d=10, n=20_000, n_test=10, noise=0.0)
+    ev = mx.eigenvalues(dc)
+    s2 = 10 ** -1.2
+    np.testing.assert_allclose(ev, [s2 + 0.5, s2 + 0.5] + [s2] * 8, rtol=1e-12)
+    x = sample_dataset(dc, [0], torch.float64).x[0].numpy()
+    lam = np.sort(np.linalg.eigvalsh(np.cov(x.T)))[::-1]
+    assert abs(lam[0] - (s2 + 0.5)) < 0.05 and abs(lam[1] - (s2 + 0.5)) < 0.05
+    assert abs(lam[2:].mean() - s2) < 0.01
