@@ -169,3 +169,44 @@ def test_noisy_fit_is_the_share_of_flipped_points_fitted() -> None:
     rows = [(0.0, 0, 0), (0.0, 0, 1)]  # the bookkeeping of _measure (its baseline keys)
     out = xv._measure(par, par, data, par, data, order, rows, 2, torch.device("cpu"))
     np.testing.assert_array_equal(out["phase1/noisy_fit"], [0.0, 0.0])
+
+
+def test_controls_are_clean_labelled_and_every_run_keeps_its_seed(monkeypatch) -> None:
+    """Common random numbers (docs: "Run r of every arm uses seed seed + r for its data,
+    initialisation and minibatch order"): in both training calls run i carries the seed of its
+    row (phase 1: η-major then the input-noise rows; phase 2: the seed of the phase-1 row it
+    continues), and the reinit heads are drawn from each run's own seed. The input-noise
+    control trains on clean labels (η = 0: training accuracy against its labels equals that
+    against the clean labels at every probe time, and no point is noisy, so noisy_fit is 0/0).
+    Kills the control trained at η = 0.2, every phase-2 run on seed 0's minibatch order, and
+    every reinit head drawn from seed 0."""
+    from twolayer.engine import Runtime
+
+    seen: dict[str, list] = {"train": [], "heads": []}
+    real_train, real_heads = xv.train, xv.fresh_heads
+
+    def spy_train(params, data, cfg, times, probes, runtime, seeds, *a, **kw):  # type: ignore[no-untyped-def]
+        seen["train"].append(list(seeds))
+        return real_train(params, data, cfg, times, probes, runtime, seeds, *a, **kw)
+
+    def spy_heads(m, seeds, dtype):  # type: ignore[no-untyped-def]
+        seen["heads"].append(list(seeds))
+        return real_heads(m, seeds, dtype)
+
+    monkeypatch.setattr(xv, "train", spy_train)
+    monkeypatch.setattr(xv, "fresh_heads", spy_heads)
+    with torch.random.fork_rng():
+        torch.set_num_threads(1)
+        rec = xv.run_study("linxor", TINY, TINY.sgd, Runtime(device="cpu", progress=False))
+    a = rec.arrays
+    R = TINY.seeds
+    s1, s2 = seen["train"]
+    assert s1 == list(range(R)) * 2 + list(range(R)) * 2  # η ∈ {0, 0.5}, then sources 1, 2
+    assert s1 == a["phase1/seed"].tolist()
+    assert s2 == a["phase2/seed"].tolist() and sorted(set(s2)) == list(range(R))
+    assert seen["heads"] == [list(range(R)) * 2]  # the reinit rows: η = 0 and 0.5, by seed
+    ctrl = a["phase1/source"] != 0
+    assert (a["phase1/eta"][ctrl] == 0).all()
+    np.testing.assert_array_equal(a["phase1/vashisht/train_acc"][ctrl],
+                                  a["phase1/vashisht/train_acc_true"][ctrl])
+    assert np.isnan(a["phase1/noisy_fit"][ctrl]).all()
