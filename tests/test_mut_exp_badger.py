@@ -206,3 +206,36 @@ def test_sizes_runs_label_their_fractions_and_epochs(monkeypatch) -> None:
         assert c["cfg"].lr == 1e-3 and c["stepper"] is not None
         assert equal in v.times
         assert v.extra["steps_per_epoch"] == N // 10 and v.extra["N"] == N and v.extra["m"] == m
+
+
+def test_a_diverging_batch_keeps_every_time_before_the_divergence_and_nan_after() -> None:
+    """``train_guarded``: an ungated ascent at lr 20 blows up; the engine names the step s of
+    the first non-finite value (a plain ``train`` call, catching the error). The guarded run
+    keeps every probe time t < s (its accuracies finite) and fills
+    t ≥ s with NaN for every run, and says which seed and step. With a probe at every step one
+    time equals s. Kills keeping t ≤ s (the re-run then diverges again and raises)."""
+    from twolayer.config import TrainConfig
+    from twolayer.errors import DivergenceError
+    from twolayer.objectives import Memorise
+
+    p = SMALL
+    data, init, seeds = xb.batch(p, (1.0,), 2, 30, 30, 20)
+    T = 300
+    cfg = TrainConfig(lr=20.0, steps=T, objective="softmax", batch_size=10)
+    times = list(range(T + 1))
+    with pytest.raises(DivergenceError) as err:
+        xb.train(init, data, cfg, times, ("badger",), _rt(), seeds,
+                 weights=Memorise(data.extras["ascended"], 10, "none"))
+    s = err.value.step
+    assert 0 < s < T
+    arrays, note = xb.train_guarded(init, data, cfg, times, _rt(), seeds,
+                                    Memorise(data.extras["ascended"], 10, "none"), "sgd",
+                                    ("badger",))
+    assert note == f"diverged: seed {seeds[err.value.run]} at step {s} (later times NaN)"
+    accs = [k for k in arrays if "/acc" in k]
+    assert accs
+    for k, v in arrays.items():
+        assert v.shape[:2] == (2, T + 1), k
+        assert np.isnan(v[:, s:]).all(), k
+        if k in accs:  # accuracies stay finite while the logits grow (other probes may overflow)
+            assert np.isfinite(v[:, :s]).all(), k
