@@ -35,11 +35,16 @@ def tiny(quick: bool) -> bool:
 PAPER_DEFAULT_INIT = "xavier"
 
 
+# the store key's plan version: the test-only tier trains other plans under the same names and
+# mode (--quick), so its results must not be read back as the quick plan's (nor the other way)
+VERSION = 1001 if os.environ.get("BARAK2022_TINY") == "1" else 1
+
+
 def _R(seeds, quick, q, full):
     return seeds or (min(q, 4) if tiny(quick) else q if quick else full)
 
 
-@experiment("barak2022.grid")
+@experiment("barak2022.grid", version=VERSION)
 def grid(quick, seeds, runtime):
     """EF1: every (n, k) of the grid, R seeds each, budget 10^5 steps (quick: 4000), probe every
     10 steps for k = 2 (t_c ~ 10^2 steps), 25 (quick 20) for k = 3, 50 for k = 4; the paper's
@@ -55,7 +60,7 @@ def grid(quick, seeds, runtime):
             for n in ns for k in ks}
 
 
-@experiment("barak2022.curves")
+@experiment("barak2022.curves", version=VERSION)
 def curves(quick, seeds, runtime):
     """F1 / plateau-then-drop: error curves at a fine probe grid (quick: (20, 3))."""
     R = _R(seeds, quick, 16, 16)
@@ -67,7 +72,7 @@ def curves(quick, seeds, runtime):
             for n, k in settings}
 
 
-@experiment("barak2022.hidden")
+@experiment("barak2022.hidden", version=VERSION)
 def hidden(quick, seeds, runtime):
     """Hidden progress: width-10 nets on (n, 3) with true labels, and the random-label control
     from the same seeds (same init and inputs' generator) run as long as the slowest true run."""
@@ -85,7 +90,7 @@ def hidden(quick, seeds, runtime):
     return {"true": true, "control": control}
 
 
-@experiment("barak2022.bias")
+@experiment("barak2022.bias", version=VERSION)
 def bias(quick, seeds, runtime):
     """C.2: (n, 3) with and without biases, (n', 4) without; the paper's default init (Xavier
     uniform, as the grid), so the two k = 3 settings start from the same W and u and the same
@@ -103,7 +108,7 @@ def bias(quick, seeds, runtime):
                                      runtime=runtime)}
 
 
-@experiment("barak2022.noise")
+@experiment("barak2022.noise", version=VERSION)
 def noise(quick, seeds, runtime):
     """C.6: label noise (each streamed label flipped with prob. p; validation labels clean)."""
     R = _R(seeds, quick, 8, 5)
@@ -120,7 +125,7 @@ def thm4_assumptions(n: int, k: int, init: str, head_max_f: float) -> dict[str, 
             "margin_below_1": head_max_f < 1.0}
 
 
-@experiment("barak2022.thm4")
+@experiment("barak2022.thm4", version=VERSION)
 def thm4(quick, seeds, runtime):
     """Theorem 4's first step, exactly: the population gradient ∇_W L(θ_0) by enumeration at the
     sign init; per neuron, are its k largest |G_ji| exactly the coordinates of S? Settings:
@@ -150,7 +155,7 @@ def thm4(quick, seeds, runtime):
     return out
 
 
-@experiment("barak2022.gap")
+@experiment("barak2022.gap", version=VERSION)
 def gap(quick, seeds, runtime):
     """C.1: the exact population gradient's Fourier gap along online SGD (n ≤ 16, enumerated
     at every probe time) on (14, 3) (quick: (12, 3)); width 100."""
@@ -160,7 +165,7 @@ def gap(quick, seeds, runtime):
                       extra_probes=("barak_gap",), runtime=runtime)
 
 
-@experiment("barak2022.early")
+@experiment("barak2022.early", version=VERSION)
 def early(quick, seeds, runtime):
     """Fig. 2 (no early successes): many seeds of one setting at a fine probe interval, so that
     t_c/median(t_c) is resolved near 1/4. Full: (30, 3), R = 200, probe every 50 steps; quick:
@@ -176,7 +181,7 @@ def early(quick, seeds, runtime):
 INITS, STREAMS = 8, 4
 
 
-@experiment("barak2022.icc")
+@experiment("barak2022.icc", version=VERSION)
 def icc(quick, seeds, runtime):
     """Fig. 2-center (t_c set by the init): INITS initialisations crossed with STREAMS SGD
     streams (run r: init seed r // STREAMS, stream seed 10^6 + r), (40, 3); quick: (20, 3).
@@ -200,7 +205,7 @@ def scaling_ns(quick: bool) -> tuple[tuple[int, ...], int]:
     return ((10, 14, 20, 28), 20) if quick else ((20, 30, 50, 70, 100), 50)
 
 
-@experiment("barak2022.scaling")
+@experiment("barak2022.scaling", version=VERSION)
 def scaling(quick, seeds, runtime):
     """Fig. 2-right (the exponent at larger n): t_c of (n, 3) over a wider range of n at one
     constant eta = 0.1, R seeds per n, budget 10^5 steps (quick 8000)."""
@@ -216,7 +221,7 @@ def widths(quick: bool) -> tuple[int, ...]:
     return (8, 32) if tiny(quick) else (8, 128) if quick else (8, 64, 1024)
 
 
-@experiment("barak2022.width")
+@experiment("barak2022.width", version=VERSION)
 def width(quick, seeds, runtime):
     """Fig. 4-left / Fig. 14 (width): t_c of (40, 3) for widths r (quick: (16, 3)), R seeds each,
     budget 10^5 steps (quick 8000), probe every 50 steps (quick 20)."""
