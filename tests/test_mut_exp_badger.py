@@ -111,7 +111,7 @@ def test_stepper_of_names_the_optimiser(optimizer) -> None:
 # -- the runners' wiring, on a very small plan, with the engine's train call observed ---------
 
 SMALL = xb.Plan(seeds=2, fractions=(1.0, 0.0), n=30, m=8, lr=0.01, batch=10, epochs=3,
-                num_times=4, sizes=(20, 40), size_batch=10, size_epochs=2, size_holdout=20,
+                num_times=4, sizes=(20, 40), size_batch=5, size_epochs=2, size_holdout=20,
                 size_widths=(4, 6))
 
 
@@ -198,14 +198,14 @@ def test_sizes_runs_label_their_fractions_and_epochs(monkeypatch) -> None:
     calls = _spy(monkeypatch)
     out = xb.run_sizes(SMALL, None, _rt())
     assert sorted(out) == [(4, 20), (4, 40), (6, 20), (6, 40)]
-    equal = 2 * 20 // 10
+    equal = 2 * 20 // 5
     for c, ((m, N), v) in zip(calls, sorted(out.items())):
         assert v.fractions == (0.0, 1.0)
         assert c["fraction"] == [0.0, 0.0, 1.0, 1.0]
-        assert c["cfg"].steps == 2 * N // 10 and c["cfg"].batch_size == 10
+        assert c["cfg"].steps == 2 * N // 5 and c["cfg"].batch_size == 5
         assert c["cfg"].lr == 1e-3 and c["stepper"] is not None
         assert equal in v.times
-        assert v.extra["steps_per_epoch"] == N // 10 and v.extra["N"] == N and v.extra["m"] == m
+        assert v.extra["steps_per_epoch"] == N // 5 and v.extra["N"] == N and v.extra["m"] == m
 
 
 def test_a_diverging_batch_keeps_every_time_before_the_divergence_and_nan_after() -> None:
