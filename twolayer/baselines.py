@@ -19,9 +19,11 @@ its Newton decrement gᵀH⁻¹g falls below 1e-20 (at most :data:`NEWTON_ITERS`
 six on the XOR data). Every run is updated by its own quantities only, so
 a run's baseline does not depend on the batch it is fitted in.
 
-Otherwise (softmax, large D, or ``method="gd"``): full-batch gradient descent for ``steps``
-steps with a per-run step 1/L, L = mean‖x̃‖²/4 + λ (logistic; /2 for softmax) bounding the
-curvature; ``form="dual"`` runs the same iteration on v = X̃ᵀβ (cost n² per step instead of n·D).
+Otherwise (softmax, a registered margin loss such as hinge, large D, or ``method="gd"``):
+full-batch gradient descent for ``steps`` steps with a per-run step 1/L, L = mean‖x̃‖²/4 + λ
+(logistic; /2 otherwise) bounding the curvature, with K outputs for softmax and one otherwise
+(as the network has); ``form="dual"`` runs the same iteration on v = X̃ᵀβ (cost n² per step
+instead of n·D).
 """
 
 from __future__ import annotations
@@ -108,7 +110,9 @@ def _newton_logistic(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
 def _gradient_descent(x: torch.Tensor, y: torch.Tensor, objective: str, num_classes: int,
                       steps: int, form: str) -> torch.Tensor:
-    outputs = 1 if objective == "logistic" else num_classes
+    # K outputs for softmax; one for the logistic loss and for a registered one-output margin
+    # loss (hinge): with two equal columns argmax would always predict class 0 (label +1)
+    outputs = num_classes if objective == "softmax" else 1
     # one step size per run (never shared across the batch, so a run does not depend on the
     # other runs it is fitted with)
     curv = x.square().sum(-1).mean(-1) / (4.0 if objective == "logistic" else 2.0) + RIDGE
