@@ -104,6 +104,30 @@ def test_newton_baseline_errors_match_a_numpy_fit(bias: bool) -> None:
         assert want[r] - want_clean[r] > 0.15  # the data tells noisy from clean labels
 
 
+def test_newton_is_damped_where_a_full_step_overshoots() -> None:
+    """On these four points (found by a search) a full Newton step from v = 0 increases J and
+    undamped Newton runs off to |v| ~ 1e7; the damped steps reach the minimiser that scipy's
+    BFGS finds from the gradient alone."""
+    from scipy.optimize import minimize
+
+    from twolayer.baselines import _newton_logistic
+
+    x = np.array([[-963.738, -3.339], [233.045, 1.995], [9.255, -0.176], [72.858, -28.724]])
+    y = np.array([-1.0, 1.0, -1.0, -1.0])
+
+    def J(v):
+        return np.mean(np.logaddexp(0, -y * (x @ v))) + 0.5 * RIDGE * v @ v
+
+    def grad(v):
+        s = np.exp(-np.logaddexp(0, y * (x @ v)))  # σ(−y⟨v, x⟩)
+        return x.T @ (-y * s) / len(y) + RIDGE * v
+
+    want = minimize(J, np.zeros(2), jac=grad, method="BFGS", options={"gtol": 1e-13}).x
+    got = _newton_logistic(torch.tensor(x[None]), torch.tensor(y[None]))[0, :, 0].numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+    assert J(got) <= J(want) + 1e-12
+
+
 def test_bias_matters_on_offset_data() -> None:
     """Clean labels sgn(1.5 x + 0.4) in one dimension: the numpy oracle's clean errors with and
     without the constant feature differ, and the baseline follows each."""
