@@ -225,3 +225,32 @@ def test_a_blank_out_is_refused_and_nothing_is_written(tmp_path, capsys, monkeyp
     line = err.strip()
     assert "\n" not in line and "--out '  '" in line
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_streaming_kind_needs_a_batch_size_below_n(monkeypatch):
+    """A kind that draws fresh minibatches has no full batch: --batch-size must be < n (n is
+    then only the size of the fixed sets the probes see); n itself and no batch size are
+    refused naming --batch-size."""
+    import dataclasses
+
+    import torch
+
+    from twolayer import config as config_module
+    from twolayer.data.stream import streaming_kind
+
+    @dataclasses.dataclass(frozen=True)
+    class SConfig(DataConfig):
+        kind: str = "mut_stream"
+
+    def draw(cfg, n, gen, dtype):
+        x = torch.randn(n, cfg.d, generator=gen, dtype=dtype)
+        return x, torch.where(x[:, 0] > 0, 1.0, -1.0).to(dtype), torch.zeros(n, dtype=torch.long)
+
+    monkeypatch.setitem(config_module._DATA_KINDS, "mut_stream",
+                        streaming_kind("mut_stream", SConfig, draw))
+    data = DataConfig(kind="mut_stream", n=10)
+    assert Config(data=data, train=TrainConfig(batch_size=9)).train.batch_size == 9
+    for bs in (10, None):
+        with pytest.raises(ConfigError) as e:
+            Config(data=data, train=TrainConfig(batch_size=bs))
+        assert e.value.field == "batch_size" and "< n = 10" in str(e.value)
