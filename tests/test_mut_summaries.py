@@ -492,3 +492,23 @@ def test_simulate_json_summary_means_and_deviations() -> None:
     for key, value in want.items():
         assert out[key] == pytest.approx(value, rel=1e-12), key
     assert out["steps"] == 10 and out["seeds"] == R
+
+
+@pytest.mark.parametrize("objective, model", [
+    ("logistic", "logistic regression"),
+    ("softmax", "softmax regression"),
+    ("hinge", "linear model, hinge loss"),
+])
+def test_simulate_text_summary_names_the_baseline_of_the_runs_objective(objective: str,
+                                                                        model: str) -> None:
+    """The baseline line used to say "logistic regression" whatever the objective; fit_linear
+    trains a linear model on the run's own loss, and the line names that model."""
+    from twolayer.commands.simulate import human_summary
+    from twolayer.simulate import summarize
+
+    rec = _record()
+    rec.config["train"]["objective"] = objective
+    rec.summary = summarize(rec)
+    line = next(line for line in human_summary(rec, []).splitlines()
+                if line.startswith("linear baseline"))
+    assert line.startswith(f"linear baseline ({model} + bias): test error ")

@@ -95,13 +95,21 @@ def human_summary(rec: Record, notes: list[str]) -> str:
     s = rec.summary
     if "linear_test_error" in s:
         lines.append(
-            f"linear baseline (logistic regression + bias): test error {s['linear_test_error']:.3f}"
+            f"linear baseline ({linear_model(tc.get('objective', 'logistic'))} + bias): "
+            f"test error {s['linear_test_error']:.3f}"
             f" (clean labels {s['linear_test_error_clean']:.3f})"
         )
     if rec.meta.get("integrator"):
         lines.append(integrator_line(rec.meta["integrator"]))
     lines.append(f"wall time {rec.meta.get('wall_seconds', float('nan')):.1f} s")
     return "\n".join(lines)
+
+
+def linear_model(objective: str) -> str:
+    """What :func:`twolayer.baselines.fit_linear` fits for the run's objective: a ridge-
+    regularised linear model trained on the same loss as the network."""
+    known = {"logistic": "logistic regression", "softmax": "softmax regression"}
+    return known.get(objective, f"linear model, {objective} loss")
 
 
 def integrator_line(st: dict) -> str:
