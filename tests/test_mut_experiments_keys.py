@@ -179,3 +179,29 @@ def test_join_refuses_other_arrays_and_sums_wall_times():
     fewer = Record(b.config, b.run_id, b.times, {}, b.meta)
     with pytest.raises(ValueError, match="other arrays"):
         batches.join_runs(cfg, [a, fewer])
+
+
+def test_tf32_runs_are_keyed_apart(monkeypatch):
+    """TF32 GEMMs give other numbers: a Runtime that allows them never reads a full-float32
+    result (the key carries ``tf32``)."""
+    _fake(monkeypatch)
+    plain = Runs(quick=True, runtime=RT).key("mutkeys.exp")
+    tf32 = Runs(quick=True, runtime=Runtime(device="cpu", progress=False, tf32=True)).key(
+        "mutkeys.exp")
+    assert "tf32" not in plain and tf32.get("tf32") is True and tf32 != plain
+
+
+def test_files_digest_is_sha256_of_paths_and_bytes(tmp_path):
+    """The documented format, by hashlib: per file its path relative to the base, NUL, its
+    bytes, NUL. Two files whose contents are swapped give another digest."""
+    import hashlib
+
+    (tmp_path / "sub").mkdir()
+    a, b = tmp_path / "a.py", tmp_path / "sub" / "b.py"
+    a.write_bytes(b"x = 1\n")
+    b.write_bytes(b"y = 2\n")
+    want = hashlib.sha256(b"a.py\0x = 1\n\0sub/b.py\0y = 2\n\0").hexdigest()
+    assert ex.files_digest([a, b], tmp_path) == want
+    a.write_bytes(b"y = 2\n")
+    b.write_bytes(b"x = 1\n")
+    assert ex.files_digest([a, b], tmp_path) != want

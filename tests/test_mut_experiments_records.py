@@ -81,3 +81,68 @@ def test_linear_record_against_scipy_and_a_hand_classifier(monkeypatch):
                  ("logreg_bias_acc", "logreg_bias_acc_clean"),
                  ("logreg_bias_acc_clean", "logreg_nobias_acc_clean")):
         assert abs(view.acc[a] - view.acc[b]).max() > 4 / 400, (a, b)
+
+
+def test_run_to_t_stores_the_t0_facts_the_final_movement_and_the_family():
+    """run_to_T: the Lemma 6 edge of each neuron is that of W^(0) (a loop over the initial
+    weights drawn again from the same seeds), the feature movement at T is measured from W^(0)
+    (tiny omega_init: the features move by far more than their size), the family is the one
+    asked for, and the probe times are 0..T."""
+    reg = E.Regime(ds=(40,), n=60, m=8, noise=0.1, sigma2_d=0.05, init_var_md=1e-8, lr=0.25,
+                   n_test=50, seeds=2)
+    cfg = reg.config(40)
+    rec = E.run_to_T(cfg, RT, "deep")
+    assert rec.meta["family"] == "deep"
+    assert rec.times.tolist() == list(range(reg.T + 1))
+    _, data, params = setup(cfg)
+    x = data.x.double().numpy()
+    W = params.W.double().numpy()
+    a = params.a[..., 0].double().numpy()
+    mu = data.extras["class_means"].double().numpy()
+    cl, noisy = data.cluster.numpy(), data.noisy.numpy()
+    edge = np.zeros(W.shape[:2])
+    for r in range(W.shape[0]):
+        for j in range(W.shape[1]):
+            own = 0 if a[r, j] > 0 else 1  # mu1 for positive neurons, mu2 for negative ones
+            c = 2 * own + (0 if W[r, j] @ mu[r, own] >= 0 else 1)  # +mu: 2*own, -mu: 2*own + 1
+            on = x[r] @ W[r, j] > 0
+            clean = ~noisy[r]
+            edge[r, j] = (on[(cl[r] == c) & clean].sum() - on[(cl[r] == (c ^ 1)) & clean].sum())
+    assert rec.arrays["static/lemma6_edge"] == pytest.approx(edge / cfg.data.n)
+    assert (rec.arrays["final/frei_features/movement_min"] > 1.0).all()
+
+
+def test_liu_runs_store_the_gradient_angles_of_the_initial_weights():
+    """liu2023's ``init/...`` arrays (the premise of Eq. (5) and the same-class claim read them)
+    are the angle probe at W^(0): measured again here on the initial weights drawn from the same
+    seeds, and unlike the same probe at the trained weights."""
+    from twolayer.engine import measure
+    from twolayer.experiments import liu2023 as L
+
+    cfg = L.xor_config(L.plan(True), seeds=2).replace(
+        data__d=10, data__n=40, data__n_test=20, net__m=8, train__steps=30, probe__num_times=5)
+    rec = L.run(cfg, RT)
+    _, data, params = setup(cfg)
+    at0 = measure(params, data, ("liu_angles",), RT, objective="logistic")
+    key = "mean_cos_logit_same_cc"
+    np.testing.assert_allclose(rec.arrays[f"init/{key}"].reshape(-1),
+                               np.asarray(at0[f"liu_angles/{key}"]).reshape(-1), rtol=1e-5)
+    trained = L.run(cfg.replace(probe__probes=("liu_angles",)), RT, angles=False)
+    assert not np.allclose(trained.arrays[f"liu_angles/{key}"][:, -1],
+                           rec.arrays[f"init/{key}"].reshape(-1), rtol=1e-3)
+
+
+def test_liu_bottom_of_the_u_is_one_binomial_standard_error_wide():
+    """t* is the geometric centre of the probe times whose clean test error lies within one
+    binomial standard error sqrt(e(1-e)/n_test) of the minimum (not within 1/n_test): minimum
+    0.05 at t = 32 with n_test = 2000 (s.e. 0.00487); 0.053 at t = 16 is inside, 0.06 at t = 64
+    is not, so the bottom is t = 16..32 and t* = sqrt(16 * 32), worked by hand."""
+    from twolayer.experiments import liu2023 as L
+    from twolayer.record import Record
+
+    times = np.array([0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024])
+    e = np.array([[0.5, 0.4, 0.3, 0.2, 0.1, 0.053, 0.05, 0.06, 0.1, 0.2, 0.3, 0.4]])
+    cfg = L.xor_config(L.plan(True), seeds=1).replace(data__n_test=2000)
+    rec = Record(cfg.to_dict(), cfg.run_id, times, {"errors/test_error_clean": e})
+    assert L.bottom_range(rec).tolist() == [[5, 6]]
+    assert L.t_star(rec)[0] == pytest.approx(np.sqrt(16 * 32))

@@ -33,7 +33,7 @@ def _check(cfg, want: dict, where: str) -> None:
             section, name = key.split(".")
             got = getattr(getattr(d, section), name)
         if isinstance(value, float):
-            assert got == pytest.approx(value, rel=1e-12), (where, key, got, value)
+            assert got == pytest.approx(value, rel=1e-12, abs=0), (where, key, got, value)
         else:
             assert got == value, (where, key, got, value)
 
@@ -260,3 +260,24 @@ def test_liu_deltas_and_widths_read_back_in_order():
     assert list(L.deltas(R(recs)).items()) == [(0.1, "a"), (0.2, "b"), (0.4, "c")]
     recs = {"m=1024": "c", "m=64": "a", "m=256": "b"}
     assert list(L.widths(R(recs)).items()) == [(64, "a"), (256, "b"), (1024, "c")]
+
+
+def test_frei_figure_only_settings():
+    """The figures' own settings, against their captions: the theorem-like setting
+    (THEOREM_REGIME_TEXT: d=1000, n=500, sigma2=0.1/d, eta=15% per cluster, m=200,
+    omega_init^2=1e-4/(md), alpha=0.125, 4 seeds) and the Fig. 2 horizon (the paper's 10^7 steps
+    by GD then the flow; one seed on a CPU, three on a GPU: fig2_horizon's docstring)."""
+    import torch
+
+    cfg = E.theorem_regime_config(False)
+    _check(cfg, {"data.d": 1000, "data.n": 500, "data.sigma2": 0.1 / 1000, "data.noise": 0.15,
+                 "data.noise_model": "per-cluster", "net.m": 200,
+                 "net.init_var": 1e-4 / (200 * 1000), "train.lr": 0.125, "seeds": 4},
+           "theorem_like")
+
+    class Gpu:
+        torch_device = torch.device("cuda")
+
+    cpu, gpu = E.fig2_horizon(RT, False), E.fig2_horizon(Gpu(), False)  # type: ignore[arg-type]
+    assert (cpu.steps, cpu.seeds, cpu.integrator) == (10_000_000, 1, "flow")
+    assert (gpu.steps, gpu.seeds, gpu.integrator) == (10_000_000, 3, "flow")
