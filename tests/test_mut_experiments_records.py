@@ -146,3 +146,65 @@ def test_liu_bottom_of_the_u_is_one_binomial_standard_error_wide():
     rec = Record(cfg.to_dict(), cfg.run_id, times, {"errors/test_error_clean": e})
     assert L.bottom_range(rec).tolist() == [[5, 6]]
     assert L.t_star(rec)[0] == pytest.approx(np.sqrt(16 * 32))
+    # a bottom that reaches t = 0: the first probe time is part of it
+    e0 = np.array([[0.051, 0.05, 0.2, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3]])
+    rec0 = Record(cfg.to_dict(), cfg.run_id, times, {"errors/test_error_clean": e0})
+    assert L.bottom_range(rec0).tolist() == [[0, 1]]
+
+
+def _liu_record(cfg, arrays, times=None):
+    from twolayer.record import Record
+
+    t = np.array([0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]) if times is None else times
+    return Record(cfg.to_dict(), cfg.run_id, t, arrays)
+
+
+def test_liu_alpha_share_does_not_count_a_flat_interval_as_increasing():
+    """alpha = 1/ratio; up to t_x (first ratio <= 1.05, t = 32) the six intervals have alpha
+    rising on five and flat on one (3 -> 3): share 5/6, by hand."""
+    from twolayer.experiments import liu2023 as L
+
+    ratio = np.array([[4.0, 3.0, 3.0, 2.0, 1.5, 1.2, 1.04, 1.2, 1.0, 1.1, 1.0, 1.0]])
+    rec = _liu_record(L.xor_config(L.plan(True), seeds=1), {"segments/grad_ratio": ratio})
+    assert L.alpha_monotone_share(rec)[0] == pytest.approx(5 / 6)
+
+
+def test_liu_segment_premise_reads_the_smallest_class_and_the_softmax_residual():
+    """S = min_c |D_noise^(c)| rho/(1 - rho) (the smallest segment decides); for K = 10 the
+    residual 1 - p_y at t = 0 must be near 1 - 1/K = 0.9 (not 1/K), and a residual far from it
+    keeps the premise from holding however large S is; K classes use the true-class logit's
+    cosine (Liu's single-logit view)."""
+    from twolayer.experiments import liu2023 as L
+
+    R = 3
+    binary = L.regime_config(L.plan(True), seeds=R)
+    counts = {"liu/class_count_noisy": np.array([[[30.0, 300.0]]] * R),
+              "liu/class_count_clean": np.array([[[700.0, 700.0]]] * R),
+              "init/mean_cos_logit_same_cc": np.array([0.5, 0.5, 0.5])}
+    assert L.segment_snr(_liu_record(binary, counts)).tolist() == [30.0] * R
+    k10 = L.k10_config(L.plan(True), seeds=R)
+    C = 10
+    base = {"liu/class_count_noisy": np.full((R, 1, C), 100.0),
+            "liu/class_count_clean": np.full((R, 1, C), 300.0),
+            "init/mean_cos_logit_same_cc": np.array([0.5, 0.51, 0.52])}
+    for resid, want in ((0.9, True), (0.1, False)):
+        rec = _liu_record(k10, {**base, "liu/resid_clean": np.full((R, 1), resid),
+                                "liu/resid_noisy": np.full((R, 1), resid)})
+        ok, text, S = L.premise_segments(rec)
+        assert ok is want, (resid, text)
+        rho = np.array([0.5, 0.51, 0.52])
+        assert S == pytest.approx(100 * rho / (1 - rho))
+    assert L.anticollinear_key(_liu_record(k10, base)) == "liu/logit_class_cos"
+    assert L.anticollinear_key(_liu_record(binary, counts)) == "segments/class_cos_clean_noisy"
+
+
+def test_liu_multiclass_ratio_deviation_uses_k_minus_one():
+    """Section 5's prediction noisy/clean = |D_noise|/(|D_clean| (K - 1)): 90/(200 * 9) = 0.05,
+    and a measured clean/noisy ratio of 20 deviates from it by 0 (by hand)."""
+    from twolayer.experiments import liu2023 as L
+
+    k10 = L.k10_config(L.plan(True), seeds=1)
+    rec = _liu_record(k10, {"liu/class_count_noisy": np.full((1, 1, 10), 90.0),
+                            "liu/class_count_clean": np.full((1, 1, 10), 200.0),
+                            "liu/logit_class_ratio": np.full((1, 1, 10), 20.0)})
+    assert L.init_ratio_deviation_multiclass(rec)[0] == pytest.approx(0.0, abs=1e-12)
