@@ -208,3 +208,59 @@ def test_liu_multiclass_ratio_deviation_uses_k_minus_one():
                             "liu/class_count_clean": np.full((1, 1, 10), 200.0),
                             "liu/logit_class_ratio": np.full((1, 1, 10), 20.0)})
     assert L.init_ratio_deviation_multiclass(rec)[0] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_liu_premise_thresholds_and_windows_by_hand():
+    """The premises' thresholds as docs/papers/liu2023.md states them (anti-collinearity <= -0.9,
+    drift <= 0.1 at the end of the early window, S >= 10, residual within 0.05 of 1/2), each
+    just missed by a tight set of seeds; the early-window mean, rise and Lemma 4.2 error over
+    probe times 0..end inclusive; an init-only run has no training step."""
+    from twolayer.experiments import liu2023 as L
+
+    R = 4
+    cfg = L.regime_config(L.plan(True), seeds=R)
+    jit = 1e-4 * np.arange(R)
+    # U with its minimum at t = 64: t* = 64, the early window is t <= 32 (indices 0..6)
+    e = np.concatenate([np.linspace(0.5, 0.05, 8), np.linspace(0.05, 0.3, 5)[1:]])
+    u = {"errors/test_error_clean": np.stack([e] * R)}
+    rec = _liu_record(cfg, u)
+    assert L.early_end(rec).tolist() == [6] * R
+    cos = np.broadcast_to((-0.85 + jit)[:, None, None], (R, 12, 2)).copy()
+    assert not L.premise_anticollinear(_liu_record(cfg, {**u, "segments/class_cos_clean_noisy":
+                                                         cos}))[0]
+    drift = np.zeros((R, 12))
+    drift[:, 6] = 0.15 + jit  # at the end of the window; 0 at t = 0
+    ok, _, v = L.premise_ntk(_liu_record(cfg, {**u, "liu/grad_drift": drift}))
+    assert not ok and v == pytest.approx(0.15 + jit)
+    rho = 7.0 / (300 + 7.0) + jit  # S = 300 rho / (1 - rho) just above 7
+    seg = {"liu/class_count_noisy": np.full((R, 1, 2), 300.0),
+           "liu/class_count_clean": np.full((R, 1, 2), 700.0),
+           "init/mean_cos_logit_same_cc": rho,
+           "liu/resid_clean": np.full((R, 1), 0.5), "liu/resid_noisy": np.full((R, 1), 0.5)}
+    assert not L.premise_segments(_liu_record(cfg, seg))[0]
+    seg = {**seg, "init/mean_cos_logit_same_cc": 0.5 + jit,  # S = 300: the LLN part holds
+           "liu/resid_noisy": np.full((R, 1), 0.57)}
+    assert not L.premise_segments(_liu_record(cfg, seg))[0]
+    seg["liu/resid_noisy"] = np.full((R, 1), 0.54)
+    assert L.premise_segments(_liu_record(cfg, seg))[0]
+    # window mean and Lemma 4.2 error over indices 0..6 inclusive; the rise from the minimum
+    a = np.tile(np.arange(12.0), (R, 1))
+    assert L.window_mean(_liu_record(cfg, {**u, "x": a}), "x", L.early_end(rec)).tolist() == \
+        [3.0] * R
+    lem = {**u, "segments/kappa": a, "liu/lemma_rate": np.zeros((R, 12))}
+    assert L.rate_error(_liu_record(cfg, lem)).tolist() == [3.0] * R
+    s = L.u_shape_stats(rec)
+    assert s["rise"] == pytest.approx(0.3 - 0.05) and s["fall"] == pytest.approx(0.5 - 0.05)
+    worst = np.zeros((R, 12, 2))
+    worst[:, 6, 1] = 1.0  # the last time of the window counts
+    v, t = L.window_extreme(_liu_record(cfg, {**u, "w": worst}), "w", L.early_end(rec))
+    assert v.tolist() == [1.0] * R and t.tolist() == [32.0] * R
+
+
+def test_liu_init_only_run_has_no_step():
+    from twolayer.experiments import liu2023 as L
+
+    cfg = L.xor_config(L.plan(True), seeds=2).replace(data__d=10, data__n=40, data__n_test=20,
+                                                      net__m=8)
+    rec = L.run_init(cfg, RT)
+    assert rec.config["train"]["steps"] == 0 and rec.times.tolist() == [0]
