@@ -15,6 +15,7 @@ import itertools
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sweep_helpers import InProcess
 
@@ -456,13 +457,41 @@ def test_the_report_counts_points_once(tmp_path: Path, single_thread) -> None:
     import twolayer.sweep.store as sweep_store
 
     spec = loads("seeds = 1\n" + BASE + "[axes]\ndata.noise = [0.0, 0.1, 0.2]\n")
-    store = Store(tmp_path, warn=lambda line: None)
+    lines: list[str] = []
+    store = Store(tmp_path, warn=lines.append)
     real = sweep_store.current_code()
     sweep_store._CODE = "0123456789abcdef"
     try:
-        run_sweep(spec, store, InProcess())
+        first = run_sweep(spec, store, InProcess())
     finally:
         sweep_store._CODE = real
+    # a fresh store: nothing was stored, by any code
+    assert (first.skipped, first.trained, first.other_code) == (0, 3, 0) and lines == []
     rep = run_sweep(spec, store, InProcess())
     assert (rep.points, rep.skipped, rep.trained, rep.other_code) == (3, 0, 3, 3)
     assert main(["store", "verify", str(tmp_path), "--json"]) == 0
+
+
+def test_each_run_of_a_batched_group_reads_its_own_points_config(single_thread) -> None:
+    """Points of one group train in one call; a probe reading a per-run config value
+    (``state.config_values``) sees each run's own point's value, not the first point's."""
+    import torch
+
+    from twolayer.probes import REGISTRY, register
+    from twolayer.sweep.worker import run_group
+
+    @register("mut_sweep_noise_probe")
+    def probe(state):
+        return {"eta": state.config_values("data.noise").to(torch.float32)}
+
+    try:
+        spec = loads("seeds = 2\n" + BASE + "probe.probes = ['errors', 'mut_sweep_noise_probe']\n"
+                     "[axes]\ndata.noise = [0.0, 0.2, 0.4]\n")
+        points = spec.points()
+        assert plan_groups([p.config for p in points], 32) == [[0, 1, 2]]
+        outs = run_group([p.config.to_dict() for p in points], "cpu", None, False)
+        for p, o in zip(points, outs):
+            eta = o.record.arrays["mut_sweep_noise_probe/eta"]
+            assert eta.shape[0] == 2 and np.all(eta == np.float32(p.config.data.noise)), p.coords
+    finally:
+        REGISTRY.pop("mut_sweep_noise_probe", None)
