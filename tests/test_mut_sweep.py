@@ -495,3 +495,25 @@ def test_each_run_of_a_batched_group_reads_its_own_points_config(single_thread) 
             assert eta.shape[0] == 2 and np.all(eta == np.float32(p.config.data.noise)), p.coords
     finally:
         REGISTRY.pop("mut_sweep_noise_probe", None)
+
+
+def test_run_sweep_refuses_a_store_whose_folders_are_files_before_training(
+        tmp_path: Path) -> None:
+    """The API refuses, as the command does, a store whose records/ or failed/ is a file,
+    before the executor trains anything."""
+    from twolayer.errors import ConfigError
+
+    class Never(InProcess):
+        def run(self, tasks, baselines=True):
+            pytest.fail("trained")
+            yield from ()
+
+    spec = loads("seeds = 1\n" + BASE + "[axes]\ndata.noise = [0.0]\n")
+    for name in ("records", "failed"):
+        root = tmp_path / name
+        root.mkdir()
+        (root / name).write_text("not a folder")
+        with pytest.raises(ConfigError) as e:
+            run_sweep(spec, Store(root), Never())
+        assert e.value.field == "out" and "is a file" in str(e.value)
+        assert sorted(p.name for p in root.iterdir()) == [name]
