@@ -185,6 +185,45 @@ def test_an_entry_pointing_at_another_entrys_parts_is_refused(tmp_path) -> None:
     assert store.get_entry(other)["one"].summary == {"v": 2.0}
 
 
+def test_verify_refuses_an_entry_pointing_at_another_entrys_parts(tmp_path) -> None:
+    """``store verify`` used to check only that an entry's parts exist: an entry forged to name
+    another entry's (intact) parts was reported intact and quarantined only when first read.
+    It now applies the read's address rule: a part is filed at hash({entry id, part name})."""
+    other = {**KEY, "code": "fedcba9876543210"}
+    store = RecordStore(tmp_path, warn=lambda line: None)
+    store.put_entry(KEY, {"one": make_record(1.0)})
+    store.put_entry(other, {"one": make_record(2.0)})
+    theirs = json.loads(entry_path(tmp_path, other).read_text())["parts"]
+    rewrite(entry_path(tmp_path, KEY), lambda d: d.update(parts=theirs))
+    report = store.verify()
+    assert [p for p, _ in report.quarantined] == [str(entry_path(tmp_path, KEY))]
+    assert "foreign address" in report.quarantined[0][1]
+    assert report.intact == 3  # the two part records and the other entry
+    assert store.get_entry(other)["one"].summary == {"v": 2.0}
+
+
+@pytest.mark.parametrize("parts", [
+    {"x": None},  # not an address
+    {"one": ""},  # an empty address
+])
+def test_an_entry_whose_parts_are_not_addresses_is_quarantined(tmp_path, parts) -> None:
+    store = RecordStore(tmp_path, warn=lambda line: None)
+    store.put_entry(KEY, {"one": make_record(1.0)})
+    rewrite(entry_path(tmp_path, KEY), lambda d: d.update(parts=parts))
+    assert store.get_entry(KEY) is None and not entry_path(tmp_path, KEY).exists()
+
+
+def test_a_record_entry_with_a_named_part_is_quarantined(tmp_path) -> None:
+    """kind "record" has exactly one part, named "": a forged entry of that kind whose one part
+    is named otherwise (its address rightly computed) is malformed, not a KeyError."""
+    store = RecordStore(tmp_path, warn=lambda line: None)
+    store.put_entry(KEY, {"one": make_record(1.0)})
+    rewrite(entry_path(tmp_path, KEY), lambda d: d.update(kind="record"))
+    report = store.verify()
+    assert [p for p, _ in report.quarantined] == [str(entry_path(tmp_path, KEY))]
+    assert "exactly one part" in report.quarantined[0][1]
+
+
 def test_verify_quarantines_an_entry_whose_part_is_missing_and_counts_the_intact(
         tmp_path) -> None:
     store = RecordStore(tmp_path, warn=lambda line: None)

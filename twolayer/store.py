@@ -213,13 +213,9 @@ class RecordStore:
             return None, None
         parts: dict[str, Record] = {}
         for name, address in doc["parts"].items():
-            rec = self.get(address)
+            rec = self.get(address)  # the part's address was checked by _entry_document
             if rec is None:
                 self.quarantine(path, f"its part {name!r} ({address}) is missing or damaged")
-                return None, None
-            doc_identity = {"entry": key_id, "part": name}
-            if address_of(doc_identity, len(address)) != address:
-                self.quarantine(path, f"its part {name!r} is filed at a foreign address")
                 return None, None
             parts[name] = rec
         seconds = doc.get("seconds")
@@ -250,6 +246,14 @@ class RecordStore:
             raise RecordError(path, "its key does not hash to its name")
         if doc.get("kind") not in ("record", "mapping") or not isinstance(doc.get("parts"), dict):
             raise RecordError(path, "malformed entry")
+        for name, address in doc["parts"].items():
+            # a part is filed at the address of {"entry": id, "part": name}: another entry's
+            # part (or another name's) is foreign, even under a forged checksum
+            if (not isinstance(address, str) or not address
+                    or address_of({"entry": key_id, "part": name}, len(address)) != address):
+                raise RecordError(path, f"its part {name!r} is filed at a foreign address")
+        if doc["kind"] == "record" and list(doc["parts"]) != [""]:
+            raise RecordError(path, "malformed entry (a record entry has exactly one part)")
         return doc
 
     # -- damage, temporaries, verification --------------------------------------------------
