@@ -517,3 +517,29 @@ def test_run_sweep_refuses_a_store_whose_folders_are_files_before_training(
             run_sweep(spec, Store(root), Never())
         assert e.value.field == "out" and "is a file" in str(e.value)
         assert sorted(p.name for p in root.iterdir()) == [name]
+
+
+def test_axes_keep_the_files_order_grouped_by_section_as_documented() -> None:
+    """docs/sweeps.md: the grid's order is the file's, except that TOML groups dotted keys by
+    section (data.n, train.steps, data.noise -> data.n, data.noise, train.steps); the first
+    axis varies slowest. Points enumerated by hand in that order."""
+    from twolayer.sweep.spec import loads
+
+    text = """
+seeds = 1
+[base]
+data.d = 5
+data.n = 20
+train.steps = 2
+probe.probes = ["errors"]
+[axes]
+data.n = [20, 30]
+train.steps = [2, 3]
+data.noise = [0.0, 0.1]
+"""
+    spec = loads(text, "order.toml")
+    assert [a.key for a in spec.axes] == ["data.n", "data.noise", "train.steps"]
+    want = [(n, eta, t) for n in (20, 30) for eta in (0.0, 0.1) for t in (2, 3)]
+    got = [(p.coords["data.n"], p.coords["data.noise"], p.coords["train.steps"])
+           for p in spec.points()]
+    assert got == want

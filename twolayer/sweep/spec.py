@@ -30,6 +30,9 @@ Every key is checked: an unknown key, an unknown config field, an empty axis, a 
 wrong type, an unknown preset or an unknown probe raises :class:`SpecError` (a ConfigError:
 exit status 2 in the CLI) naming the key, before anything is trained or written. Every point's
 :class:`Config` is built (and so validated) when the spec is loaded.
+
+The axes keep the file's order except where TOML groups dotted keys by section: ``data.n``,
+``train.steps``, ``data.noise`` give the axes data.n, data.noise, train.steps.
 """
 
 from __future__ import annotations
