@@ -1,4 +1,5 @@
-"""Linear baselines: logistic (or softmax) regression on the same training set.
+"""Linear baselines: a linear model trained on the run's own loss (logistic or softmax regression,
+or a registered one-output loss such as a hinge loss) on the same training set.
 
 The baseline is the linear classifier f(x) = ⟨v, x̃⟩ (x̃ = x with a constant 1 appended when there
 is a bias) that minimises the mean loss plus a small ridge,
