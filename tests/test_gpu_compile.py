@@ -201,10 +201,23 @@ def test_the_script_writes_its_json_and_its_cache(tmp_path):
     assert not list(tmp_path.glob("*.tmp"))
 
 
-def test_the_script_refuses_bad_flags(tmp_path):
+def test_the_script_refuses_bad_flags(tmp_path, capsys):
+    """Each bad flag: exit status 2 and the flag named on stderr, nothing written. The script
+    runs once as a process (its exit status as the shell sees it), then in-process through its
+    ``main`` (argparse's refusals are SystemExit(2))."""
+    res = subprocess.run([sys.executable, "benchmarks/gpu_compile.py", "--arch", "60"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 2 and "--arch" in res.stderr, (res.stdout, res.stderr)
+    mod = _module()
+
     def run(*args):
-        return subprocess.run([sys.executable, "benchmarks/gpu_compile.py", *args], cwd=ROOT,
-                              capture_output=True, text=True, timeout=120)
+        try:
+            code = mod.main(list(args))
+        except SystemExit as e:
+            code = e.code
+        out = capsys.readouterr()
+        return subprocess.CompletedProcess(args, code, out.out, out.err)
+
     for args, flag in ((["--arch", "60"], "--arch"), (["--arch", "x"], "--arch"),
                        (["--grid", "big"], "--grid"),
                        (["--out", "/proc/no/such/compile.json"], "--out"),

@@ -150,13 +150,14 @@ def test_check_on_a_gpu_trains_whole_papers_in_workers_then_judges_here(monkeypa
 
 def test_paper_experiments_are_what_a_check_of_those_papers_reads(tmp_path):
     """The oracle: the experiments a real (quick, CPU) check of frei2023 (figure-only
-    experiments beside its own) and vashisht2024 (names built at run time) puts in its store."""
+    experiments beside its own) and vashisht2024 (names built at run time) puts in its store
+    (two seeds per setting: the names do not depend on the seed count, the run time does)."""
     from twolayer.cli import main
     from twolayer.store import experiment_seconds
 
     store = tmp_path / "store"
-    main(["check", "frei2023", "vashisht2024", "--quick", "--device", "cpu", "--records",
-          str(store), "--quiet", "--json", "--jobs", "1"])
+    main(["check", "frei2023", "vashisht2024", "--quick", "--seeds", "2", "--device", "cpu",
+          "--records", str(store), "--quiet", "--json", "--jobs", "1"])
     read = set(experiment_seconds(store, True))
     assert read == set(check_cmd.paper_experiments(claims_for(["frei2023", "vashisht2024"])))
 

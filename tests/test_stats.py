@@ -167,7 +167,8 @@ def test_bootstrap_ci_is_seeded_and_covers_a_slope() -> None:
             return float(np.polyfit(np.log(xs), [a.mean() for a in g], 1)[0])
 
         est, (lo, hi) = stats.bootstrap_ci(groups, slope, n_boot=400, seed=t)
-        assert stats.bootstrap_ci(groups, slope, n_boot=400, seed=t)[1] == (lo, hi)
+        if t < 5:  # seeded: the same seed gives the same interval (checked on a few trials)
+            assert stats.bootstrap_ci(groups, slope, n_boot=400, seed=t)[1] == (lo, hi)
         hits += lo <= 2.0 <= hi
     # percentile bootstrap with 6 per group undercovers somewhat; it must not be far off
     assert hits / trials >= 0.85
