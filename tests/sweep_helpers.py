@@ -3,6 +3,17 @@ reference the other executors are compared with)."""
 
 from twolayer.sweep.worker import run_group
 
+# the [base] of the sweep tests' tiny specs (a few seconds per point on a CPU)
+TINY_BASE = """
+[base]
+data.d = 10
+data.n = 40
+data.n_test = 50
+net.m = 8
+train.steps = 20
+probe.num_times = 5
+"""
+
 
 class InProcess:
     """An executor running each group in this process (the reference for the others)."""

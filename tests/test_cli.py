@@ -14,9 +14,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_helpers import assert_refused, run
 from devices import needs_no_gpu
 
-from twolayer.cli import main
 from twolayer.record import Record
 
 pytestmark = pytest.mark.usefixtures("single_thread")
@@ -38,16 +38,6 @@ def strict_loads(text: str):
         raise ValueError(f"non-standard JSON token {tok}")
 
     return json.loads(text, parse_constant=bad)
-
-
-def run(argv, capsys):
-    """(exit status, stdout, stderr) of twolayer.cli.main(argv), in-process."""
-    try:
-        code = main(argv)
-    except SystemExit as e:  # argparse errors exit through SystemExit
-        code = e.code
-    cap = capsys.readouterr()
-    return code, cap.out, cap.err
 
 
 # -- good input -----------------------------------------------------------------------------
@@ -218,13 +208,7 @@ def test_bad_input_exit_2_one_line_nothing_written(argv, words, tmp_path, capsys
     out_dir = tmp_path / "out"
     base = ["--d", "5", "--n", "20", "--m", "4", "--steps", "3", "--quiet"]
     code, out, err = run(["simulate", *base, *argv, "--out", str(out_dir)], capsys)
-    assert code == 2, err
-    assert out == ""
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    for w in words:
-        assert w.lower() in lines[0].lower(), (w, lines[0])
-    assert not out_dir.exists()
+    assert_refused(code, out, err, words, out_dir)
 
 
 def test_unwritable_out_exit_2(tmp_path, capsys):

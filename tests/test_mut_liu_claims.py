@@ -155,21 +155,29 @@ def test_init_ratio_regime_needs_residuals_at_one_half(tiny):
     assert v.in_regime is False, v.regime
 
 
-def test_init_ratio_over_delta_reports_the_worst_delta(tiny):
-    """Per-class deviations 1 %, 5 %, 1 % at delta = 0.1, 0.2, 0.4 (+0.1 % per seed spread): all
-    within 10 % (holds), and the value reported is the worst delta's mean, about 0.05."""
-    runs, _ = tiny
-    dev = {"delta=0.1": 0.01, "delta=0.2": 0.05, "delta=0.4": 0.01}
-
+def _ratio_off_by(dev: dict[str, float], every_delta: bool = False):
+    """A doctor for the delta parts: each part in regime, its t = 0 class ratio its counts'
+    ratio times 1 + dev[part] (+0.1 % spread over seeds); ``every_delta``: the parts handed
+    over are exactly those of ``dev``."""
     def doctor(recs: dict[str, Record]) -> None:
+        if every_delta:
+            assert set(recs) == set(dev)
         for key, rec in recs.items():
             _in_regime(rec)
             a = rec.arrays
             a["segments/class_ratio"] = a["segments/class_ratio"].astype(np.float64)
             spread = 1e-3 * np.linspace(0.0, 1.0, rec.seeds)[:, None]
             a["segments/class_ratio"][:, 0] = _counts_ratio(rec) * (1.0 + dev[key] + spread)
+    return doctor
 
-    v = _judge_parts(runs, "liu2023.eq5.init_ratio.delta", "delta", doctor)
+
+def test_init_ratio_over_delta_reports_the_worst_delta(tiny):
+    """Per-class deviations 1 %, 5 %, 1 % at delta = 0.1, 0.2, 0.4 (+0.1 % per seed spread): all
+    within 10 % (holds), and the value reported is the worst delta's mean, about 0.05."""
+    runs, _ = tiny
+    dev = {"delta=0.1": 0.01, "delta=0.2": 0.05, "delta=0.4": 0.01}
+
+    v = _judge_parts(runs, "liu2023.eq5.init_ratio.delta", "delta", _ratio_off_by(dev))
     assert v.verdict == HOLDS, v.detail
     assert v.measured == pytest.approx(0.0505, abs=1e-6)
 
@@ -414,16 +422,8 @@ def test_init_ratio_over_delta_compares_every_delta(tiny):
     runs, _ = tiny
     dev = {"delta=0.1": 0.01, "delta=0.2": 0.01, "delta=0.4": 0.5}
 
-    def doctor(recs: dict[str, Record]) -> None:
-        assert set(recs) == set(dev)
-        for key, rec in recs.items():
-            _in_regime(rec)
-            a = rec.arrays
-            a["segments/class_ratio"] = a["segments/class_ratio"].astype(np.float64)
-            spread = 1e-3 * np.linspace(0.0, 1.0, rec.seeds)[:, None]
-            a["segments/class_ratio"][:, 0] = _counts_ratio(rec) * (1.0 + dev[key] + spread)
-
-    v = _judge_parts(runs, "liu2023.eq5.init_ratio.delta", "delta", doctor)
+    v = _judge_parts(runs, "liu2023.eq5.init_ratio.delta", "delta",
+                     _ratio_off_by(dev, every_delta=True))
     assert v.verdict == FAILS, v.detail
 
 

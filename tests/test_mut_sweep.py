@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sweep_helpers import InProcess
+from sweep_helpers import TINY_BASE, InProcess
 
 import twolayer.sweep.spec as spec_module
 from twolayer.cli import main
@@ -25,15 +25,7 @@ from twolayer.sweep import SpecError, Store, loads, run_sweep
 from twolayer.sweep.store import current_code, plugins_fingerprint
 from twolayer.sweep.worker import plan_groups
 
-BASE = """
-[base]
-data.d = 10
-data.n = 40
-data.n_test = 50
-net.m = 8
-train.steps = 20
-probe.num_times = 5
-"""
+BASE = TINY_BASE
 
 
 def canon(obj) -> str:

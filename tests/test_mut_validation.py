@@ -13,8 +13,8 @@ import math
 
 import numpy as np
 import pytest
+from cli_helpers import assert_refused, run
 
-from twolayer.cli import main
 from twolayer.config import Config, DataConfig, NetConfig, ProbeConfig, TrainConfig
 from twolayer.errors import ConfigError
 
@@ -137,15 +137,6 @@ BASE = ["simulate", "--d", "5", "--n", "20", "--m", "4", "--steps", "3", "--quie
         "--device", "cpu"]
 
 
-def run(argv, capsys):
-    try:
-        code = main(argv)
-    except SystemExit as e:
-        code = e.code
-    cap = capsys.readouterr()
-    return code, cap.out, cap.err
-
-
 @pytest.mark.parametrize("argv, words", [
     # a negative value after a space (not --flag=value) reaches validation, not argparse
     (["--lr", "-inf"], ["--lr", "-inf", "> 0"]),
@@ -165,13 +156,7 @@ def run(argv, capsys):
 def test_cli_refuses_with_one_line_exit_2_nothing_written(argv, words, tmp_path, capsys):
     out_dir = tmp_path / "out"
     code, out, err = run([*BASE, *argv, "--out", str(out_dir)], capsys)
-    assert code == 2, err
-    assert out == ""
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    for w in words:
-        assert w.lower() in lines[0].lower(), (w, lines[0])
-    assert not out_dir.exists()
+    assert_refused(code, out, err, words, out_dir)
 
 
 def test_threads_and_budget_edges():

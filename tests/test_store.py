@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sweep_helpers import InProcess
+from sweep_helpers import TINY_BASE, InProcess
 
 from twolayer.cli import main
 from twolayer.errors import ConfigError, RecordError
@@ -24,18 +24,7 @@ from twolayer.record import Record
 from twolayer.store import RecordStore, address_of
 from twolayer.sweep import Store, loads, run_sweep
 
-TINY = """
-seeds = 2
-[base]
-data.d = 10
-data.n = 40
-data.n_test = 50
-net.m = 8
-train.steps = 20
-probe.num_times = 5
-[axes]
-data.noise = [0.0, 0.1, 0.2]
-"""
+TINY = "\nseeds = 2" + TINY_BASE + "[axes]\ndata.noise = [0.0, 0.1, 0.2]\n"
 
 
 def make_record(value: float = 1.0, config: dict | None = None) -> Record:

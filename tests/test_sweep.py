@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sweep_helpers import InProcess
+from sweep_helpers import TINY_BASE, InProcess
 
 from twolayer.cli import main
 from twolayer.engine import Runtime
@@ -31,16 +31,7 @@ from twolayer.sweep.executors import LocalExecutor
 from twolayer.sweep.store import current_code, failure_document
 from twolayer.sweep.worker import plan_groups, run_group
 
-TINY = """
-seeds = 2
-[base]
-data.d = 10
-data.n = 40
-data.n_test = 50
-net.m = 8
-train.steps = 20
-probe.num_times = 5
-"""
+TINY = "\nseeds = 2" + TINY_BASE
 
 
 def records_equal(a, b) -> bool:
