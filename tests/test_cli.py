@@ -271,3 +271,28 @@ def test_the_summary_table_with_one_step_and_no_noise(capsys):
     code, out, _ = run(["simulate", *args, "--steps", "3", "--noise", "0.1"], capsys)
     ratio = next(line for line in out.splitlines() if line.startswith("|g_clean| / |g_noisy|"))
     assert code == 0 and ratio.split()[-3:] == ["n/a", "n/a", "n/a"]
+
+
+def test_the_gradient_ratio_mean_leaves_out_the_runs_without_a_noisy_sample(capsys, tmp_path):
+    """At noise 0.02 and n = 20 some of six runs draw no noisy sample: exactly those have the
+    ratio undefined in the record (|g_noisy| = 0, decided from the record's noisy mask), and
+    --json's mean is over the other runs, with their number in ``grad_ratio_init_runs``."""
+    import math
+    import statistics
+
+    args = ["--d", "5", "--n", "20", "--n-test", "30", "--m", "6", "--steps", "3",
+            "--noise", "0.02", "--seeds", "6", "--device", "cpu"]
+    code, out, _ = run(["simulate", *args, "--json", "--out", str(tmp_path)], capsys)
+    assert code == 0
+    got = json.loads(out)
+    rec = Record.load(got["record"])
+    noisy_counts = rec.arrays["static/noisy"].sum(axis=1)
+    with_noisy = [r for r in range(6) if noisy_counts[r] > 0]
+    assert 0 < len(with_noisy) < 6  # the setting has both kinds of run (seed 0)
+    g = rec.arrays["segments/grad_ratio"]
+    for r in range(6):
+        assert all(math.isfinite(x) for x in g[r]) == (r in with_noisy), r
+    for key, t in (("grad_ratio_init", 0), ("grad_ratio_final", -1)):
+        assert got[key] == pytest.approx(statistics.mean(float(g[r][t]) for r in with_noisy),
+                                         rel=1e-12)
+        assert got[key + "_runs"] == len(with_noisy)

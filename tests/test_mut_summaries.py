@@ -463,21 +463,65 @@ def test_simulate_text_summary_columns() -> None:
     assert (f"test error {noisy:.3f} (clean labels {clean:.3f})") in text
 
 
-def test_simulate_text_summary_says_n_a_for_an_undefined_ratio() -> None:
-    """|g_clean|/|g_noisy| is undefined in a run without noisy samples (±inf or NaN): that
-    column reads n/a, the others keep their numbers."""
+def test_simulate_text_summary_averages_an_undefined_ratio_over_the_other_runs() -> None:
+    """|g_clean|/|g_noisy| is undefined in a run without noisy samples (±inf or NaN): a column
+    where some runs have it undefined shows the mean over the others, and a line says how many
+    runs each column's mean is over; a column where no run has it reads n/a (session 26 left
+    the whole column n/a, or the JSON mean inf, when one run had no noisy sample)."""
     from twolayer.commands.simulate import human_summary
     from twolayer.simulate import summarize
 
     rec = _record()
-    rec.arrays["segments/grad_ratio"][0, 1] = np.inf
-    rec.arrays["segments/grad_ratio"][2, 2] = np.nan
-    rec.summary = summarize(rec)
-    line = next(line for line in human_summary(rec, []).splitlines()
-                if line.startswith("|g_clean| / |g_noisy|"))
     g = rec.arrays["segments/grad_ratio"]
-    assert _cells(line) == [f"{statistics.mean(g[:, 0]):.3f}", "n/a",
-                            f"{statistics.mean(g[:, 3]):.3f}"]
+    g[0, 1] = np.inf
+    g[2, 2] = np.nan  # t = 5: not a column
+    rec.summary = summarize(rec)
+    lines = human_summary(rec, []).splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("|g_clean| / |g_noisy|"))
+    assert _cells(lines[at]) == [f"{statistics.mean(g[:, 0]):.3f}",
+                                 f"{statistics.mean([g[1, 1], g[2, 1]]):.3f}",
+                                 f"{statistics.mean(g[:, 3]):.3f}"]
+    assert lines[at + 1].strip() == (
+        f"(undefined where |g_noisy| = 0, e.g. no noisy sample: the means are over the 3/2/3 "
+        f"of {R} runs where it is defined)")
+    g[:, 1] = -np.inf
+    rec.summary = summarize(rec)
+    lines = human_summary(rec, []).splitlines()
+    assert _cells(lines[at])[1] == "n/a"
+    g[:, :] = np.inf
+    lines = human_summary(rec, []).splitlines()
+    assert _cells(lines[at]) == ["n/a"] * 3
+    assert lines[at + 1].strip() == "(undefined: |g_noisy| = 0 in every run, e.g. no noisy sample)"
+    rec.arrays["segments/grad_ratio"] = np.arange(R * len(TIMES), dtype=float).reshape(R, -1)
+    lines = human_summary(rec, []).splitlines()
+    assert not lines[at + 1].startswith("  (")  # every run defined: no line
+
+
+def test_summarize_means_a_ratio_over_the_runs_where_it_is_defined() -> None:
+    """An inf (|g_noisy| = 0) or NaN run is left out of the ratio's mean and deviation, and
+    ``<name>_runs`` counts the runs left in; with every run defined there is no count."""
+    from twolayer.commands.simulate import json_summary
+    from twolayer.simulate import summarize
+
+    rec = _record()
+    g = rec.arrays["segments/grad_ratio"]
+    last = len(TIMES) - 1
+    g[1, 0], g[0, last], g[2, last] = np.inf, np.nan, -np.inf
+    s = summarize(rec)
+    assert s["grad_ratio_init"] == pytest.approx(statistics.mean([g[0, 0], g[2, 0]]), rel=1e-12)
+    assert s["grad_ratio_init_std"] == pytest.approx(statistics.stdev([g[0, 0], g[2, 0]]),
+                                                     rel=1e-12)
+    assert s["grad_ratio_init_runs"] == 2
+    assert s["grad_ratio_final"] == g[1, last] and math.isnan(s["grad_ratio_final_std"])
+    assert s["grad_ratio_final_runs"] == 1
+    assert "test_error_runs" not in s
+    rec.summary = s
+    out = json_summary(rec)
+    assert out["grad_ratio_init_runs"] == 2 and out["grad_ratio_final_runs"] == 1
+    assert "test_error_runs" not in out
+    g[:, 0] = np.inf
+    s = summarize(rec)
+    assert math.isnan(s["grad_ratio_init"]) and s["grad_ratio_init_runs"] == 0
 
 
 def test_simulate_json_summary_means_and_deviations() -> None:

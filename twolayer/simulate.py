@@ -1,6 +1,9 @@
 """``simulate(config) -> Record``: sample data, initialise R networks, train once, probe, summarise.
 
-The record's summary (means over the R runs, and ``*_std`` over runs when R > 1):
+The record's summary (means over the R runs, and ``*_std`` over runs when R > 1). A value that is
+not finite in a run (a ratio whose denominator is 0 there, such as ‖g_C‖/‖g_N‖ in a run without a
+noisy sample) is undefined in that run: the mean and std are over the runs where it is finite, and
+``<name>_runs`` says how many those are (present only when some runs are left out):
 
 - linear_test_error(_clean): the logistic-regression-with-bias baseline (:mod:`baselines`);
 - whatever the probes and the data kind contribute (:func:`twolayer.probes.summaries`,
@@ -147,12 +150,16 @@ def simulate(config: Config, runtime: Runtime | None = None) -> Record:
 
 
 def _stat(out: dict[str, Any], name: str, values: np.ndarray) -> None:
-    values = np.asarray(values, dtype=np.float64)
-    out[name] = float(np.nanmean(values)) if np.isfinite(values).any() else float("nan")
+    """``out[name]``: the mean of ``values`` over the runs where it is finite (NaN where it is
+    finite in none); ``name_std``: their sample std (R > 1); ``name_runs``: how many runs the two
+    are over, when that is fewer than all."""
+    values = np.asarray(values, dtype=np.float64).ravel()
+    finite = values[np.isfinite(values)]
+    out[name] = float(finite.mean()) if finite.size else float("nan")
     if values.size > 1:
-        out[name + "_std"] = (
-            float(np.nanstd(values, ddof=1)) if np.isfinite(values).sum() > 1 else float("nan")
-        )
+        out[name + "_std"] = float(finite.std(ddof=1)) if finite.size > 1 else float("nan")
+    if finite.size < values.size:
+        out[name + "_runs"] = int(finite.size)
 
 
 def summarize(rec: Record) -> dict[str, Any]:

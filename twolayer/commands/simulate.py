@@ -71,8 +71,8 @@ def human_summary(rec: Record, notes: list[str]) -> str:
     lines += [f"note: {n}" for n in notes]
     lines.append(f"{'mean over seeds':34s}" + "".join(f"{h:>10s}" for h in head))
 
-    def row(label: str, series) -> None:
-        cells = "".join(f"{_fmt(float(series[:, i].mean())):>10s}" for i in idx)
+    def row(label: str, series, mean=np.mean) -> None:
+        cells = "".join(f"{_fmt(float(mean(series[:, i]))):>10s}" for i in idx)
         lines.append(f"{label:34s}" + cells)
 
     rows = [
@@ -89,9 +89,18 @@ def human_summary(rec: Record, notes: list[str]) -> str:
             a["correlations/w_dot_mu"], a["correlations/w_norm"], a["static/a"][:, None, :, 0]
         )
         row("median |<w_j/|w_j|, mu_own>|", np.median(corr, axis=-1))
-    if "segments/grad_ratio" in a:  # undefined where |g_noisy| = 0 (no noisy sample): n/a
-        ratio = a["segments/grad_ratio"]
-        row("|g_clean| / |g_noisy|", np.where(np.isfinite(ratio), ratio, np.nan))
+    if "segments/grad_ratio" in a:
+        # undefined in a run where |g_noisy| = 0 (no noisy sample): the mean is over the others
+        ratio = np.where(np.isfinite(a["segments/grad_ratio"]), a["segments/grad_ratio"], np.nan)
+        defined = np.isfinite(ratio[:, idx]).sum(axis=0)
+        row("|g_clean| / |g_noisy|", ratio, mean=_mean_defined)
+        R = ratio.shape[0]
+        if not defined.any():
+            lines.append("  (undefined: |g_noisy| = 0 in every run, e.g. no noisy sample)")
+        elif (defined < R).any():
+            counts = "/".join(str(int(k)) for k in defined)
+            lines.append(f"  (undefined where |g_noisy| = 0, e.g. no noisy sample: the means are "
+                         f"over the {counts} of {R} runs where it is defined)")
     s = rec.summary
     if "linear_test_error" in s:
         lines.append(
@@ -103,6 +112,12 @@ def human_summary(rec: Record, notes: list[str]) -> str:
         lines.append(integrator_line(rec.meta["integrator"]))
     lines.append(f"wall time {rec.meta.get('wall_seconds', float('nan')):.1f} s")
     return "\n".join(lines)
+
+
+def _mean_defined(values: np.ndarray) -> float:
+    """The mean over the finite values (NaN, shown as n/a, where none is)."""
+    finite = values[np.isfinite(values)]
+    return float(finite.mean()) if finite.size else float("nan")
 
 
 def linear_model(objective: str) -> str:
@@ -133,8 +148,9 @@ def json_summary(rec: Record) -> dict:
     for k in JSON_KEYS:
         if k in s:
             out[k] = s[k]
-        if k + "_std" in s:
-            out[k + "_std"] = s[k + "_std"]
+        for extra in ("_std", "_runs"):  # _runs: the runs a mean is over, when not all
+            if k + extra in s:
+                out[k + extra] = s[k + extra]
     out["wall_seconds"] = s.get("wall_seconds")
     out["device"] = rec.meta.get("device")
     if rec.meta.get("integrator"):
