@@ -15,7 +15,7 @@ from pathlib import Path
 from ..cli import integer
 from ..errors import ConfigError
 from ..record import check_writable_dir
-from .settings import add_budget_flag, runtime_budget
+from .settings import MAX_THREADS, add_budget_flag, runtime_budget
 
 EXECUTORS = ("local", "dask", "slurm")
 DEFAULT_ROOT = "sweep-results"
@@ -96,8 +96,11 @@ def check_executor_flags(args: argparse.Namespace) -> None:
     A flag the chosen executor does not use is refused, not ignored."""
     if args.workers is not None and args.workers < 1:
         raise ConfigError("workers", args.workers, "must be an integer >= 1")
-    if args.threads is not None and args.threads < 1:
-        raise ConfigError("threads", args.threads, "must be an integer >= 1")
+    if args.threads is not None and not 1 <= args.threads <= MAX_THREADS:
+        # as simulate's --threads: torch.set_num_threads(10^5) in a pool worker killed it,
+        # a BrokenProcessPool traceback after spec.toml was written
+        raise ConfigError("threads", args.threads, f"must be an integer >= 1 and <= "
+                          f"{MAX_THREADS} (BLAS/OpenMP threads per worker)")
     if args.address is not None and args.executor != "dask":
         raise ConfigError("address", args.address, "only used with --executor dask")
     for flag in ("partition", "time"):
