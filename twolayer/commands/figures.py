@@ -289,6 +289,7 @@ def run(args: argparse.Namespace) -> int:
                           "docs/extending.md; `twolayer check PLUGIN` checks its claims)")
     if args.list:  # draws nothing, but refuses the flags a real run would
         check_store_flags(args)
+        check_cache_flags(args, names)
         check_device(args.device)
         for name in names:
             spec = FIGURES[name]
@@ -296,6 +297,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     device = resolve_device(args.device)
     check_store_flags(args)  # before --out (or the --quick temporary folder) is created
+    check_cache_flags(args, names)
     if args.out is not None:
         check_writable_dir(args.out, "out")
         out, made = args.out, topmost_missing(args.out)
@@ -313,6 +315,16 @@ def run(args: argparse.Namespace) -> int:
         if made is not None and not _has_entries(Path(out)):
             shutil.rmtree(made, ignore_errors=True)
         raise
+
+
+def check_cache_flags(args: argparse.Namespace, names: list[str]) -> None:
+    """The phase diagrams keep their sweeps under ``$TWOLAYER_CACHE/sweeps`` (not with
+    ``--no-store``: a temporary store): ConfigError (exit 2) before any work when that cannot
+    be a writable directory."""
+    if not args.no_store:
+        from ..plots.phase import check_cache
+
+        check_cache(names)
 
 
 def _has_entries(folder: Path) -> bool:

@@ -45,6 +45,7 @@ QUICK: dict[str, dict[str, Any]] = {
                            "probe": {"num_times": 15}},
                   "axes": {"net": {"m": [16, 32]}, "data": {"noise": [0.2, 0.4]}}},
 }
+SPEC_FIGURES = tuple(QUICK)  # the figures that keep a sweep store under cache_dir()
 
 
 def cache_dir() -> Path:
@@ -52,6 +53,23 @@ def cache_dir() -> Path:
     root = os.environ.get("TWOLAYER_CACHE") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "twolayer")
     return Path(root) / "sweeps"
+
+
+def check_cache(names: list[str] | tuple[str, ...]) -> None:
+    """ConfigError (exit 2, naming ``TWOLAYER_CACHE``) when a figure of ``names`` keeps its
+    sweep in :func:`cache_dir` and that cannot become a writable directory; creates nothing.
+    ``twolayer figures`` calls it before any work (a file there used to stop the phase figure
+    with a traceback after the figures before it were drawn)."""
+    from ..record import check_writable_dir
+
+    if any(n in SPEC_FIGURES for n in names):
+        check_writable_dir(cache_dir(), "TWOLAYER_CACHE", _cache_value())
+
+
+def _cache_value() -> str:
+    """What to name in an error about :func:`cache_dir`: ``$TWOLAYER_CACHE`` as given, else
+    the default folder."""
+    return os.environ.get("TWOLAYER_CACHE") or str(cache_dir().parent)
 
 
 def _merge(doc: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -82,17 +100,27 @@ def sweep_spec(name: str, quick: bool):  # type: ignore[no-untyped-def]
     return parse(doc, str(path), name, text if not quick else "")
 
 
-def run_spec(name: str, quick: bool, runtime: Runtime):  # type: ignore[no-untyped-def]
-    """Train the missing points of the figure's sweep in this process; (spec, records by point
-    index, store)."""
+def run_spec(name: str, quick: bool, runtime: Runtime,  # type: ignore[no-untyped-def]
+             keep: bool = True):
+    """Train the missing points of the figure's sweep in this process; (spec, points, records
+    by point index). ``keep``: in its store under :func:`cache_dir` (reused by the next run);
+    else (``--no-store``) in a temporary store, every point trained and nothing kept."""
+    import contextlib
+    import tempfile
+
+    from ..record import ensure_writable_dir
     from ..sweep import Store, run_sweep
     from ..sweep.executors import InlineExecutor
 
     spec = sweep_spec(name, quick)
-    store = Store(cache_dir() / spec.name)
-    run_sweep(spec, store, InlineExecutor(device=str(runtime.torch_device)))
     points = spec.points()
-    recs = {p.index: store.load(p.run_id) for p in points if store.has_record(p.run_id)}
+    with (contextlib.nullcontext(None) if keep
+          else tempfile.TemporaryDirectory(prefix=f"twolayer-{spec.name}-")) as tmp:
+        root = (ensure_writable_dir(cache_dir(), "TWOLAYER_CACHE", _cache_value())
+                if tmp is None else Path(tmp))
+        store = Store(root / spec.name)
+        run_sweep(spec, store, InlineExecutor(device=str(runtime.torch_device)))
+        recs = {p.index: store.load(p.run_id) for p in points if store.has_record(p.run_id)}
     return spec, points, recs
 
 
@@ -173,7 +201,8 @@ def make_frei(out_dir: Path, runs: Runs) -> list[Path]:
     error above η + sqrt(log(1/δ)/n), C = some clean training point misclassified at T."""
     import matplotlib.patheffects as pe
 
-    spec, points, recs = run_spec("phase-frei", runs.quick, runs.runtime)
+    spec, points, recs = run_spec("phase-frei", runs.quick, runs.runtime,
+                                   keep=runs.store is not None)
     quick = runs.quick
     excess = _grid(spec, points, lambda p: frei_excess(recs[p.index]).mean()
                    if p.index in recs else None)
@@ -262,7 +291,8 @@ def make_amplification(out_dir: Path, runs: Runs) -> list[Path]:
     mean after one GD step (mean over seeds), over step size α and initial variance ω_init²
     (sweeps/phase-amplification.toml). Lemma 12: small ω_init and large α lift it from order
     1/√d at initialisation to a constant."""
-    spec, points, recs = run_spec("phase-amplification", runs.quick, runs.runtime)
+    spec, points, recs = run_spec("phase-amplification", runs.quick, runs.runtime,
+                                   keep=runs.store is not None)
     quick = runs.quick
     med1 = _grid(spec, points, lambda p: amplification(recs[p.index])[:, 1].mean()
                  if p.index in recs else None)
@@ -327,7 +357,8 @@ def make_liu(out_dir: Path, runs: Runs) -> list[Path]:
     Right: t_×, the first time the clean/noisy gradient ratio falls to 1.05, the end of clean
     priority; Liu et al. predict t_× near t*. Both measured as ``twolayer check liu2023``
     measures them."""
-    spec, points, recs = run_spec("phase-liu", runs.quick, runs.runtime)
+    spec, points, recs = run_spec("phase-liu", runs.quick, runs.runtime,
+                                   keep=runs.store is not None)
     quick = runs.quick
     steps = points[0].config.train.steps
     tstar = _grid(spec, points, lambda p: _geo(L.t_star(recs[p.index]))

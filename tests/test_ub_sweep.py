@@ -1,0 +1,59 @@
+"""Sweeps, the phase diagrams' sweep stores and spec validation, as a new user meets them (found
+by playing the documented user stories through, 2026-12-05): each test failed before its fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from cli_helpers import assert_refused, run
+from sweep_helpers import TINY_BASE
+
+from twolayer.cli import main
+
+TINY = "\nseeds = 1" + TINY_BASE
+
+
+@pytest.mark.parametrize("mode", [["--dry-run"], []])
+def test_sweep_threads_beyond_the_cap_exit_2(tmp_path: Path, capsys, mode) -> None:
+    """``--threads 100000`` passed a dry run and then killed the pool's worker in
+    torch.set_num_threads: a BrokenProcessPool traceback, exit 1, spec.toml already written.
+    Refused like simulate's --threads (at most 1024), before anything is written."""
+    spec = tmp_path / "ok.toml"
+    spec.write_text(TINY + "[axes]\ndata.noise = [0.0]\n")
+    out = tmp_path / "store"
+    code, o, err = run(["sweep", str(spec), "--out", str(out), "--quiet", "--threads", "100000",
+                        *mode], capsys)
+    assert_refused(code, o, err, ["--threads 100000", "1024"], out)
+    code, o, err = run(["sweep", str(spec), "--out", str(out), "--dry-run", "--threads", "1024"],
+                       capsys)
+    assert code == 0 and not out.exists(), err
+
+
+def test_figures_no_store_keeps_no_phase_sweep(tmp_path: Path, monkeypatch) -> None:
+    """``figures --no-store`` ("train everything, store nothing") still wrote the phase
+    diagram's sweep store into $TWOLAYER_CACHE/sweeps and reused it. Now it trains the points
+    into a temporary store and keeps nothing; the figure is the same as from the cache."""
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("TWOLAYER_CACHE", str(cache))
+    argv = ["figures", "--quick", "--quiet", "--device", "cpu", "--only", "phase-amplification"]
+    assert main([*argv, "--out", str(tmp_path / "a"), "--no-store"]) == 0
+    assert not cache.exists()
+    assert main([*argv, "--out", str(tmp_path / "b")]) == 0
+    assert (cache / "sweeps" / "phase-amplification-quick" / "records").is_dir()
+    png = "phase-amplification.png"
+    assert (tmp_path / "a" / png).read_bytes() == (tmp_path / "b" / png).read_bytes()
+
+
+@pytest.mark.parametrize("listing", [[], ["--list"]])
+def test_an_unusable_twolayer_cache_is_exit_2_before_any_work(tmp_path: Path, capsys,
+                                                              monkeypatch, listing) -> None:
+    """$TWOLAYER_CACHE naming a file stopped ``figures`` with a NotADirectoryError traceback
+    (exit 1) when it reached a phase diagram, after the figures before it were drawn."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    monkeypatch.setenv("TWOLAYER_CACHE", str(blocker))
+    out = tmp_path / "figs"
+    code, o, err = run(["figures", "--quick", "--quiet", "--device", "cpu", "--out", str(out),
+                        "--only", "frei2023-fig1", "phase-amplification", *listing], capsys)
+    assert_refused(code, o, err, ["TWOLAYER_CACHE", str(blocker), "not a directory"], out)
