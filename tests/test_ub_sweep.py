@@ -3,6 +3,7 @@ by playing the documented user stories through, 2026-12-05): each test failed be
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -57,3 +58,41 @@ def test_an_unusable_twolayer_cache_is_exit_2_before_any_work(tmp_path: Path, ca
     code, o, err = run(["figures", "--quick", "--quiet", "--device", "cpu", "--out", str(out),
                         "--only", "frei2023-fig1", "phase-amplification", *listing], capsys)
     assert_refused(code, o, err, ["TWOLAYER_CACHE", str(blocker), "not a directory"], out)
+
+
+@pytest.mark.parametrize("section, text, key", [
+    ("[axes]", 'probe.probes = [["errors"], ["errors", "errors"]]', "axes.probe.probes"),
+    ("[base]", 'probe.probes = ["segments", "errors", "segments"]', "base.probe.probes"),
+    ("[base]", "probe.probes = []", "base.probe.probes"),
+])
+def test_a_probe_list_with_repeats_or_none_exits_2(tmp_path: Path, capsys, section, text,
+                                                   key) -> None:
+    """A spec's probe list naming a probe twice was accepted: ["errors", "errors"] trained
+    the same computation as ["errors"] under another run id (an axis of the two passed the
+    distinct-values check), and an empty list trained runs that measure nothing; simulate's
+    --probes drops repeats and refuses none."""
+    from twolayer.config import Config, ProbeConfig
+
+    spec = tmp_path / "p.toml"
+    spec.write_text(TINY.replace("[base]", "[base]\n" + text if section == "[base]" else "[base]")
+                    + (f"{section}\n{text}\n" if section == "[axes]" else ""))
+    out = tmp_path / "store"
+    code, o, err = run(["sweep", str(spec), "--out", str(out), "--quiet"], capsys)
+    assert_refused(code, o, err, [key, "each once"], out)
+    # the oracle of the bug: the two lists were two run ids
+    assert (Config(probe=ProbeConfig(probes=("errors", "errors"))).run_id
+            != Config(probe=ProbeConfig(probes=("errors",))).run_id)
+
+
+@pytest.mark.parametrize("name", ["a\nb", "tab\there", "bell\x07"])
+def test_a_spec_name_with_a_control_character_exits_2(tmp_path: Path, capsys, name) -> None:
+    """A name with a newline was accepted and made the default store
+    sweep-results/<name with a newline>, printed broken in every report line."""
+    spec = tmp_path / "n.toml"
+    spec.write_text(f"name = {json.dumps(name)}" + TINY + "[axes]\ndata.noise = [0.0]\n")
+    code, o, err = run(["sweep", str(spec), "--dry-run"], capsys)
+    assert code == 2 and o == "" and "name =" in err and "control character" in err, err
+    ok = tmp_path / "ok.toml"  # printable names, spaces and accents included, still pass
+    ok.write_text('name = "run 1: é"' + TINY + "[axes]\ndata.noise = [0.0]\n")
+    code, o, err = run(["sweep", str(ok), "--dry-run"], capsys)
+    assert code == 0 and o.startswith("run 1: é:"), err

@@ -168,6 +168,10 @@ def check_probe_names(names: tuple[str, ...]) -> None:
     unknown = [n for n in names if n not in known]
     if unknown:
         raise ConfigError("probes", ",".join(unknown), "known probes are " + ", ".join(known))
+    # as simulate's --probes (which drops repeats and refuses none): ["errors", "errors"] was
+    # another run id than ["errors"] for the same computation, and two "distinct" axis values
+    if not names or len(set(names)) != len(names):
+        raise ConfigError("probes", list(names), "must name at least one probe, each once")
 
 
 def _source_key(fld: str, coords: dict[str, Any], base: dict[str, Any]) -> str:
@@ -367,11 +371,13 @@ def parse(doc: dict[str, Any], source: str = "spec", default_name: str = "sweep"
                             + ", ".join(TOP_KEYS), where)
     name = doc.get("name", default_name)
     if (not isinstance(name, str) or not name.strip() or name in (".", "..")
-            or any(c in name for c in "/\\\0")):
+            or any(c in name for c in "/\\\0") or not name.isprintable()):
         # the default store is sweep-results/<name>: "." and ".." would put it in
-        # sweep-results/ itself or in the current directory
-        raise SpecError("name", name, "must be a non-empty string without '/', '\\' or NUL, "
-                        "and not '.' or '..' (the default store is sweep-results/<name>)", where)
+        # sweep-results/ itself or in the current directory; a newline or other control
+        # character made a folder name that the report lines print broken
+        raise SpecError("name", name, "must be a non-empty string without '/', '\\', NUL or "
+                        "other control characters (a newline, a tab), and not '.' or '..' (the "
+                        "default store is sweep-results/<name>)", where)
     description = doc.get("description", "")
     if not isinstance(description, str):
         raise SpecError("description", description, "must be a string", where)
