@@ -96,3 +96,24 @@ def test_a_spec_name_with_a_control_character_exits_2(tmp_path: Path, capsys, na
     ok.write_text('name = "run 1: é"' + TINY + "[axes]\ndata.noise = [0.0]\n")
     code, o, err = run(["sweep", str(ok), "--dry-run"], capsys)
     assert code == 0 and o.startswith("run 1: é:"), err
+
+
+def test_a_replaced_records_leftover_is_cleaned_like_a_temporary(tmp_path: Path) -> None:
+    """Record.save moves the record it replaces (``--force``, a retrained point) aside to
+    ``.<name>.old.<hex>`` until the new one is in place; a writer killed before removing it
+    left that folder for ever (the clean-up looked for ``.tmp`` only, and verify skips dot
+    names). It is removed as the temporaries are: when an hour old, or all under the lock."""
+    import os
+    import time
+
+    from twolayer.store import RecordStore
+
+    records = tmp_path / "records"
+    old, young = records / ".0a3b2eb625cb.old.deadbeef", records / ".5e147176d3f1.old.cafef00d"
+    for p in (old, young):
+        (p / "sub").mkdir(parents=True)
+        (p / "record.json").write_text("{}")
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
+    store = RecordStore(tmp_path)
+    assert store.clean_temporaries() == [old] and not old.exists() and young.exists()
+    assert store.clean_temporaries(None) == [young] and not young.exists()

@@ -275,14 +275,15 @@ class RecordStore:
         return dest
 
     def clean_temporaries(self, max_age: float | None = STALE_SECONDS) -> list[Path]:
-        """Remove temporaries a killed writer left (``.<name>.tmp.*``) that are older than
-        ``max_age`` seconds (None: all of them; only safe under :meth:`lock`)."""
+        """Remove temporaries a killed writer left (``.<name>.tmp.*``, and ``.<name>.old.*``:
+        the record a save replaces, moved aside until the new one is in place) that are older
+        than ``max_age`` seconds (None: all of them; only safe under :meth:`lock`)."""
         removed = []
         now = time.time()
         for folder in (self.records, self.entries):
             if not folder.is_dir():
                 continue
-            for p in folder.glob(".*.tmp*"):
+            for p in sorted({*folder.glob(".*.tmp*"), *folder.glob(".*.old.*")}):
                 if max_age is not None and now - p.lstat().st_mtime <= max_age:
                     continue
                 if p.is_dir():
