@@ -117,3 +117,39 @@ def test_a_replaced_records_leftover_is_cleaned_like_a_temporary(tmp_path: Path)
     store = RecordStore(tmp_path)
     assert store.clean_temporaries() == [old] and not old.exists() and young.exists()
     assert store.clean_temporaries(None) == [young] and not young.exists()
+
+
+def test_a_file_where_quarantine_goes_is_one_line_not_a_traceback(tmp_path: Path,
+                                                                  capsys) -> None:
+    """A file named ``quarantine`` in a store made the first damaged record a FileExistsError
+    traceback (store verify, sweep, check, figures). Now: ``sweep`` refuses the store before
+    any work (exit 2 naming --out, as for a file at records/ or failed/), and a read that
+    quarantines is one line naming the path (WriteFailed, exit 1); the record stays put."""
+    import numpy as np
+
+    from twolayer.record import Record
+    from twolayer.resources import WriteFailed
+    from twolayer.store import RecordStore, address_of
+
+    config = {"kind": "test", "value": 1.0}
+    rec = Record(config=config, run_id=address_of(config), times=np.arange(3),
+                 arrays={"a/x": np.ones((2, 3), np.float32)}, meta={}, summary={})
+    store = RecordStore(tmp_path / "st")
+    address = store.put(rec, config)
+    (tmp_path / "st" / "records" / address / "arrays.npz").write_bytes(b"PK")  # damaged
+    (tmp_path / "st" / "quarantine").write_text("not a folder")
+    with pytest.raises(WriteFailed, match="quarantine"):
+        store.get(address)
+    assert (tmp_path / "st" / "records" / address).is_dir()
+    code, o, err = run(["store", "verify", str(tmp_path / "st")], capsys)
+    assert code == 1 and len(err.strip().splitlines()) == 1 and "quarantine" in err, err
+    assert "Traceback" not in err
+
+    spec = tmp_path / "ok.toml"
+    spec.write_text(TINY + "[axes]\ndata.noise = [0.0]\n")
+    out = tmp_path / "sw"
+    out.mkdir()
+    (out / "quarantine").write_text("not a folder")
+    code, o, err = run(["sweep", str(spec), "--out", str(out), "--quiet"], capsys)
+    assert code == 2 and "--out" in err and "quarantine is a file" in err, err
+    assert sorted(p.name for p in out.iterdir()) == ["quarantine"]

@@ -24,6 +24,7 @@ than an hour).
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import json
@@ -259,16 +260,24 @@ class RecordStore:
     # -- damage, temporaries, verification --------------------------------------------------
     def quarantine(self, path: Path, why: str) -> Path | None:
         """Move a damaged record or entry into ``quarantine/`` (with a ``.why`` note) and say so
-        on one line; return its new path (None if it vanished meanwhile)."""
-        self.quarantine_dir.mkdir(parents=True, exist_ok=True)
+        on one line; return its new path (None if it vanished meanwhile). A failed move (a
+        file where ``quarantine/`` goes, a full disk) is :class:`~twolayer.errors.WriteFailed`
+        naming the path (one line, exit 1), not a traceback."""
+        from .resources import writing
+
         stamp = time.strftime("%Y%m%dT%H%M%S")
         tag = f"{stamp}.{uuid.uuid4().hex[:6]}"
         dest = self.quarantine_dir / f"{path.parent.name}-{path.name}.{tag}"
-        try:
-            os.replace(path, dest)
-        except FileNotFoundError:
-            return None
-        write_text_atomic(dest.with_name(dest.name + ".why"), why + "\n")
+        with writing(self.quarantine_dir):
+            if self.quarantine_dir.exists() and not self.quarantine_dir.is_dir():
+                raise NotADirectoryError(errno.ENOTDIR, "a file is where the quarantine "
+                                         "folder goes", str(self.quarantine_dir))
+            self.quarantine_dir.mkdir(parents=True, exist_ok=True)
+            try:
+                os.replace(path, dest)
+            except FileNotFoundError:
+                return None
+            write_text_atomic(dest.with_name(dest.name + ".why"), why + "\n")
         rel = os.path.relpath(path, self.root)
         self.warn(f"twolayer: warning: {rel} in store {self.root} is damaged ({why}); moved to "
                   f"quarantine/{dest.name}; it will be computed again")

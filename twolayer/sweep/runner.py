@@ -90,7 +90,7 @@ def check_store_layout(st: Store) -> None:
     """The store's folders are folders (ConfigError naming ``out`` otherwise), checked before
     anything is trained: a file at ``records`` used to be found when the first group's record
     was written, named as ``--records``."""
-    for folder in (st.records, st.failed):
+    for folder in (st.records, st.failed, st.record_store.quarantine_dir):
         if folder.exists() and not folder.is_dir():
             raise ConfigError("out", str(st.root), f"must be a sweep store ({folder} is a "
                               "file, not a folder): move it away or choose another --out")
