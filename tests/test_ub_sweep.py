@@ -153,3 +153,24 @@ def test_a_file_where_quarantine_goes_is_one_line_not_a_traceback(tmp_path: Path
     code, o, err = run(["sweep", str(spec), "--out", str(out), "--quiet"], capsys)
     assert code == 2 and "--out" in err and "quarantine is a file" in err, err
     assert sorted(p.name for p in out.iterdir()) == ["quarantine"]
+
+
+@pytest.mark.parametrize("layout", ["out is a file", "records is a file"])
+def test_a_dry_run_refuses_the_out_the_real_run_refuses(tmp_path: Path, capsys,
+                                                        layout) -> None:
+    """``--dry-run`` printed "0 points in <out>" and exit 0 for an --out that is a file, or a
+    store whose records/ is a file, which the real run refuses (exit 2 naming --out): a dry
+    run that passes is meant to say that the real run's flags are valid."""
+    spec = tmp_path / "ok.toml"
+    spec.write_text(TINY + "[axes]\ndata.noise = [0.0]\n")
+    out = tmp_path / "st"
+    if layout == "out is a file":
+        out.write_text("x")
+    else:
+        out.mkdir()
+        (out / "records").write_text("x")
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    for mode in (["--dry-run"], []):
+        code, o, err = run(["sweep", str(spec), "--out", str(out), "--quiet", *mode], capsys)
+        assert code == 2 and o == "" and f"--out '{out}'" in err, (mode, err)
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before

@@ -230,6 +230,10 @@ def run(args: argparse.Namespace) -> int:
     if args.executor == "local":  # the workers run here: their device must exist here
         check_spec_device(spec)
     if args.dry_run:
+        # what the real run refuses about --out, the dry run refuses too (it creates nothing):
+        # a file there used to pass as "0 points in <file>"
+        check_writable_dir(out, "out")
+        check_store_layout(Store(out))
         points = spec.points()
         groups = plan_groups([p.config for p in points], spec.group_runs)
         st = Store(out)
