@@ -174,3 +174,17 @@ def test_a_dry_run_refuses_the_out_the_real_run_refuses(tmp_path: Path, capsys,
         code, o, err = run(["sweep", str(spec), "--out", str(out), "--quiet", *mode], capsys)
         assert code == 2 and o == "" and f"--out '{out}'" in err, (mode, err)
     assert sorted(p.name for p in tmp_path.rglob("*")) == before
+
+
+def test_twolayer_cache_expands_a_leading_tilde_as_twolayer_store_does(monkeypatch,
+                                                                       tmp_path: Path) -> None:
+    """TWOLAYER_STORE="~/s" is the home's s (experiments.default_store_dir expands it);
+    TWOLAYER_CACHE="~/c" was a folder named "~" in the working directory."""
+    from twolayer.experiments import default_store_dir
+    from twolayer.plots.phase import cache_dir
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("TWOLAYER_STORE", "~/s")
+    monkeypatch.setenv("TWOLAYER_CACHE", "~/c")
+    assert default_store_dir() == tmp_path / "s"
+    assert cache_dir() == tmp_path / "c" / "sweeps"

@@ -49,10 +49,12 @@ SPEC_FIGURES = tuple(QUICK)  # the figures that keep a sweep store under cache_d
 
 
 def cache_dir() -> Path:
-    """Root of the figure sweeps' stores: ``$TWOLAYER_CACHE`` or ``~/.cache/twolayer``."""
+    """Root of the figure sweeps' stores: ``$TWOLAYER_CACHE`` or ``~/.cache/twolayer`` (a
+    leading ``~`` expanded, as in ``$TWOLAYER_STORE``: a quoted "~/cache" made a folder named
+    ``~`` in the working directory)."""
     root = os.environ.get("TWOLAYER_CACHE") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "twolayer")
-    return Path(root) / "sweeps"
+    return Path(root).expanduser() / "sweeps"
 
 
 def check_cache(names: list[str] | tuple[str, ...]) -> None:
