@@ -188,3 +188,44 @@ def test_twolayer_cache_expands_a_leading_tilde_as_twolayer_store_does(monkeypat
     monkeypatch.setenv("TWOLAYER_CACHE", "~/c")
     assert default_store_dir() == tmp_path / "s"
     assert cache_dir() == tmp_path / "c" / "sweeps"
+
+
+def test_an_edit_of_the_sweep_worker_is_other_code(tmp_path: Path) -> None:
+    """The sweep's code fingerprint was the experiments' one, which leaves all of sweep/ out;
+    but sweep/worker.py makes the records (a group's points concatenated into one engine call,
+    the arrays split back per point, the baselines): an edit there left every stored point
+    counted as this code's, so a fix of the worker would have reused the records it fixes.
+    Oracle: current_code() of a copy of the package, in a fresh interpreter, before and after
+    an edit of its worker.py (and of executors.py, which makes no record)."""
+    import shutil
+    import subprocess
+    import sys
+
+    import twolayer
+
+    pkg = tmp_path / "twolayer"
+    shutil.copytree(Path(twolayer.__file__).parent, pkg,
+                    ignore=shutil.ignore_patterns("__pycache__", "*.so"))
+
+    script = """
+import pathlib, sys
+import twolayer.experiments as e
+import twolayer.sweep.store as s
+
+def fresh():  # the fingerprints are computed once per process: forget them
+    s._CODE = None
+    e.code_fingerprint.cache_clear()
+    return s.current_code()
+
+sweep = pathlib.Path(s.__file__).parent
+codes = [fresh()]
+for name in ("executors.py", "worker.py"):  # where the groups run (no record); the batching
+    (sweep / name).write_text((sweep / name).read_text() + "\\n# an edit\\n")
+    codes.append(fresh())
+print(" ".join(codes))
+"""
+    out = subprocess.run([sys.executable, "-c", script], cwd=tmp_path,
+                         env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"},
+                         capture_output=True, text=True, check=True)
+    before, after_executors, after_worker = out.stdout.split()
+    assert after_executors == before and after_worker != before

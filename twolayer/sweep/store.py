@@ -100,17 +100,33 @@ def spec_plugin_paths() -> list[str]:
     return [p for p in os.environ.get(PLUGIN_ENV, "").split(os.pathsep) if p]
 
 
+# the sweep's own modules that make its records: worker.py batches the points of a group into
+# one engine call, splits the arrays back per point and fits the baselines. The package's code
+# fingerprint leaves all of sweep/ out (it keys the experiments' store, which sweeps never
+# write), so an edit of worker.py used to leave every stored point "of this code".
+SWEEP_RUN_CODE = ("worker.py",)
+
+
+def sweep_fingerprint(root: Path) -> str:
+    """SHA-256 (16 hex digits) over the run code of the twolayer package at ``root``
+    (:func:`twolayer.experiments.source_fingerprint`) and its sweep modules of
+    :data:`SWEEP_RUN_CODE`."""
+    from ..experiments import files_digest, source_fingerprint
+
+    files = [root / "sweep" / name for name in SWEEP_RUN_CODE]
+    text = source_fingerprint(root) + "\0" + files_digest(files, root)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 def current_code() -> str:
-    """The fingerprint of the code that trains this sweep's points: twolayer's run code
-    (:func:`twolayer.experiments.code_fingerprint`, computed once per process), followed by
-    ``+`` and the fingerprint of the spec's plugins where it names any
+    """The fingerprint of the code that trains this sweep's points: twolayer's run code and
+    the sweep's own (:func:`sweep_fingerprint` of this package, computed once per process),
+    followed by ``+`` and the fingerprint of the spec's plugins where it names any
     (:func:`plugins_fingerprint` of :func:`spec_plugin_paths`): editing a plugin's data kind or
     probe trains its points again."""
     global _CODE
     if _CODE is None:
-        from ..experiments import code_fingerprint
-
-        _CODE = code_fingerprint()
+        _CODE = sweep_fingerprint(Path(__file__).resolve().parent.parent)
     extra = plugins_fingerprint(spec_plugin_paths())
     return f"{_CODE}+{extra}" if extra else _CODE
 
