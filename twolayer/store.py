@@ -261,7 +261,7 @@ class RecordStore:
     def quarantine(self, path: Path, why: str) -> Path | None:
         """Move a damaged record or entry into ``quarantine/`` (with a ``.why`` note) and say so
         on one line; return its new path (None if it vanished meanwhile). A failed move (a
-        file where ``quarantine/`` goes, a full disk) is :class:`~twolayer.errors.WriteFailed`
+        file where ``quarantine/`` goes, a full disk) is :class:`~twolayer.resources.WriteFailed`
         naming the path (one line, exit 1), not a traceback."""
         from .resources import writing
 
