@@ -229,3 +229,19 @@ print(" ".join(codes))
                          capture_output=True, text=True, check=True)
     before, after_executors, after_worker = out.stdout.split()
     assert after_executors == before and after_worker != before
+
+
+def test_a_plugin_path_holding_the_path_separator_exits_2_before_any_work(
+        tmp_path: Path, capsys) -> None:
+    """The spec's plugin paths reach the worker processes joined by os.pathsep: a plugin in a
+    folder named "a:b" was split there, and the sweep stopped on "plugin <tmp>/a: no such file
+    or folder" (misleading) after the store and its spec.toml were written."""
+    folder = tmp_path / "a:b"
+    folder.mkdir()
+    (folder / "p.py").write_text('"""A plugin that registers nothing."""\n')
+    spec = folder / "s.toml"
+    spec.write_text('plugins = ["p.py"]' + TINY + "[axes]\ndata.noise = [0.0]\n")
+    out = tmp_path / "store"
+    code, o, err = run(["sweep", str(spec), "--out", str(out), "--quiet", "--threads", "1"],
+                       capsys)
+    assert_refused(code, o, err, ["plugins = 'p.py'", str(folder / "p.py"), "':'"], out)

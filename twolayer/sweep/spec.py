@@ -347,6 +347,12 @@ def load_plugins(paths: Any, base_dir: Path, where: str) -> tuple[str, ...]:
     out = []
     for text in paths:
         path = (base_dir / Path(text).expanduser()).resolve()
+        if os.pathsep in str(path):
+            # the workers get the paths joined by os.pathsep: a worker split this one and
+            # stopped on "plugin <its first part>: no such file", after the store was made
+            raise SpecError("plugins", text, f"its path {path} holds {os.pathsep!r}, which "
+                            "separates the plugin paths handed to the sweep's worker "
+                            "processes: move or link the plugin to a path without it", where)
         try:
             load_path(path)
         except PluginError as e:  # its file:line, as check and simulate --plugin say it
