@@ -245,3 +245,35 @@ def test_a_plugin_path_holding_the_path_separator_exits_2_before_any_work(
     code, o, err = run(["sweep", str(spec), "--out", str(out), "--quiet", "--threads", "1"],
                        capsys)
     assert_refused(code, o, err, ["plugins = 'p.py'", str(folder / "p.py"), "':'"], out)
+
+
+def test_a_full_record_store_is_one_line_not_a_claims_error(tmp_path: Path, capsys,
+                                                            monkeypatch) -> None:
+    """A store write that failed (disk full) inside ``check`` became the claim's own verdict,
+    "error in <claim>: the check raised OSError: [Errno 28] ...", cut before the path, and a
+    traceback in ``figures``. Now it is the documented failed write: one line naming the
+    store and the errno, exit 1, no verdict table. (The full disk is a write that raises
+    ENOSPC, as a 64 KiB tmpfs does; checked by hand with --jobs 2 on such a tmpfs too.)"""
+    import errno
+    import os
+
+    from plugin_helpers import NUMBERS_PLUGIN
+
+    from twolayer.store import RecordStore
+
+    plugin = tmp_path / "numbers.py"
+    plugin.write_text(NUMBERS_PLUGIN.format(paper="ubfull", lo=1.0))
+
+    def full(self, key, result, seconds=None):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(RecordStore, "put_entry", full)
+    store = tmp_path / "store"
+    for argv in (["check", str(plugin), "--quick", "--jobs", "1"],
+                 ["figures", "--quick", "--quiet", "--only", "frei2023-fig1", "--device", "cpu",
+                  "--out", str(tmp_path / "figs")]):
+        code, o, err = run([*argv, "--records", str(store)], capsys)
+        lines = err.strip().splitlines()
+        assert code == 1 and "error in" not in o + err and "Traceback" not in err, (o, err)
+        assert f"cannot write {store}" in lines[-1] and "[ENOSPC]" in lines[-1], err
+    assert not (tmp_path / "figs").exists()

@@ -28,6 +28,7 @@ import numpy as np
 from ..engine import Runtime
 from ..errors import ConfigError, code_origin
 from ..experiments import EXPERIMENTS, Runs, experiment  # noqa: F401  (re-exported)
+from ..resources import WriteFailed
 from ..stats import (  # noqa: F401  (re-exported for the paper modules)
     ERROR,
     FAILS,
@@ -418,7 +419,7 @@ def judge_outcome(c: Claim, runs: Runs) -> tuple[Verdict, Outcome | None]:
     try:
         with phase("verdicts"), counting_dropped() as dropped:
             result = c.check(runs)
-    except ConfigError:
+    except (ConfigError, WriteFailed):  # bad input; a store that cannot be written
         raise
     except Exception as e:  # noqa: BLE001 - reported as this claim's verdict
         return c.error(f"the check raised {type(e).__name__}: {e} (at {_raised_at(e, c)})",

@@ -371,7 +371,12 @@ class Runs:
             self.train_seconds[name] = took
             self.trained.append(name)
             if key is not None and storable(result):
-                with phase("store"):
+                from ..resources import writing
+
+                # a full disk or a refused write: one line naming the store (WriteFailed, exit
+                # 1), not an OSError that check reported as the claim's own "error" verdict
+                # and figures as a traceback
+                with phase("store"), writing(self.store.root):
                     self.store.put_entry(key, result, seconds=took)
         self.seconds[name] = time.perf_counter() - t0
         self._cache[name] = result
