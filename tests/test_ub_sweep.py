@@ -277,3 +277,23 @@ def test_a_full_record_store_is_one_line_not_a_claims_error(tmp_path: Path, caps
         assert code == 1 and "error in" not in o + err and "Traceback" not in err, (o, err)
         assert f"cannot write {store}" in lines[-1] and "[ENOSPC]" in lines[-1], err
     assert not (tmp_path / "figs").exists()
+
+
+def test_negative_zero_in_a_spec_is_zero(tmp_path: Path, capsys) -> None:
+    """data.noise = -0.0 passed as a valid rate but hashed to another run id than 0.0 (the
+    same computation stored twice), and an axis [0.0, -0.0] passed the distinct-values check.
+    Oracle: the run id of the spec written with 0.0."""
+    import math
+
+    from twolayer.sweep import loads
+
+    zero = loads(TINY.replace("[base]", "[base]\ndata.noise = 0.0")).points()[0]
+    minus = loads(TINY.replace("[base]", "[base]\ndata.noise = -0.0")).points()[0]
+    assert minus.run_id == zero.run_id
+    assert math.copysign(1.0, minus.config.data.noise) == 1.0
+    ranged = loads(TINY + "[axes]\ndata.noise = {start = -0.0, stop = 0.2, num = 2}\n")
+    assert ranged.points()[0].run_id == zero.run_id
+    spec = tmp_path / "z.toml"
+    spec.write_text(TINY + "[axes]\ndata.noise = [0.0, -0.0]\n")
+    code, o, err = run(["sweep", str(spec), "--dry-run"], capsys)
+    assert code == 2 and "axes.data.noise" in err and "distinct" in err, err

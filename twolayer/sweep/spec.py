@@ -224,7 +224,8 @@ def _check_type(key: str, value: Any, want: type, where: str) -> Any:
     elif want is float:
         ok = isinstance(value, (int, float)) and not isinstance(value, bool)
         valid = "must be a number"
-        value = float(value) if ok else value
+        # + 0.0: -0.0 is 0.0 (it hashed to another run id, and [0.0, -0.0] passed as distinct)
+        value = float(value) + 0.0 if ok else value
     elif want is str:
         ok = isinstance(value, str)
         valid = "must be a string"
@@ -333,7 +334,8 @@ def _range_values(key: str, spec: dict[str, Any], want: type, where: str) -> lis
                 seen.add(iv)
                 out.append(iv)
         return out
-    return [float(f"{v:.12g}") for v in vals]  # 0.1 + 2*0.1 → 0.3, not 0.30000000000000004
+    # 0.1 + 2*0.1 → 0.3, not 0.30000000000000004; -0.0 → 0.0 (as _check_type)
+    return [float(f"{v:.12g}") + 0.0 for v in vals]
 
 
 def load_plugins(paths: Any, base_dir: Path, where: str) -> tuple[str, ...]:
