@@ -297,3 +297,46 @@ def test_negative_zero_in_a_spec_is_zero(tmp_path: Path, capsys) -> None:
     spec.write_text(TINY + "[axes]\ndata.noise = [0.0, -0.0]\n")
     code, o, err = run(["sweep", str(spec), "--dry-run"], capsys)
     assert code == 2 and "axes.data.noise" in err and "distinct" in err, err
+
+
+def test_store_verify_leaves_a_running_checks_temporaries(tmp_path: Path, capsys,
+                                                          monkeypatch) -> None:
+    """``store verify`` removed every temporary under the store's lock; but ``check`` and
+    ``figures`` write the experiments' store without that lock, so a verify run beside a
+    long ``check --all`` deleted the check's save in progress. In a store with entries/ it now
+    removes only those older than an hour (as check and figures themselves do); and a record
+    that vanishes while verify reads it (a writer replacing it) is not reported as moved."""
+    import os
+    import time
+
+    import numpy as np
+
+    from twolayer.errors import RecordError
+    from twolayer.record import Record
+    from twolayer.store import RecordStore
+
+    store = RecordStore(tmp_path / "st")
+    rec = Record(config={"kind": "t"}, run_id="t", times=np.arange(2),
+                 arrays={"a/x": np.ones((1, 2), np.float32)}, meta={}, summary={})
+    store.put_entry({"experiment": "e"}, rec)
+    young = store.records / ".0123456789abcdef.tmp.cafef00d"
+    old = store.records / ".fedcba9876543210.tmp.deadbeef"
+    for p in (young, old):
+        p.mkdir()
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
+    code, o, err = run(["store", "verify", str(tmp_path / "st"), "--json"], capsys)
+    assert code == 0 and young.exists() and not old.exists(), (o, err)
+
+    real = RecordStore._load
+
+    def vanishing(self, path, address):  # another writer replaced it meanwhile
+        if path.name == address and not address.startswith("."):
+            os.rename(path, path.with_name(f".{address}.old.x"))
+            raise RecordError(path, "no such record")
+        return real(self, path, address)
+
+    other = RecordStore(tmp_path / "records-only")  # a record, no entry that needs it
+    other.put(rec, {"a": 1})
+    monkeypatch.setattr(RecordStore, "_load", vanishing)
+    code, o, err = run(["store", "verify", str(tmp_path / "records-only"), "--json"], capsys)
+    assert code == 0 and '"quarantined": []' in o, o

@@ -303,17 +303,22 @@ class RecordStore:
         return removed
 
     def verify(self) -> VerifyReport:
-        """Verify every record and entry; quarantine what fails."""
+        """Verify every record and entry; quarantine what fails. Under :meth:`lock` every
+        temporary is a dead writer's, except in a store with experiment entries: ``check`` and
+        ``figures`` write those without the lock, so there only temporaries older than an
+        hour are removed (a younger one may be a running check's save). A record that
+        vanishes while it is read (another writer replacing it) is not reported as moved."""
         report = VerifyReport()
-        report.removed_temporaries = [str(p) for p in self.clean_temporaries(None)]
+        max_age = STALE_SECONDS if self.entries.is_dir() else None
+        report.removed_temporaries = [str(p) for p in self.clean_temporaries(max_age)]
         if self.records.is_dir():
             for path in sorted(p for p in self.records.iterdir() if not p.name.startswith(".")):
                 try:
                     self._load(path, path.name)
                     report.intact += 1
                 except RecordError as e:
-                    report.quarantined.append((str(path), e.why))
-                    self.quarantine(path, e.why)
+                    if self.quarantine(path, e.why) is not None:
+                        report.quarantined.append((str(path), e.why))
         if self.entries.is_dir():
             for path in sorted(self.entries.glob("*.json")):
                 try:
@@ -323,8 +328,8 @@ class RecordStore:
                         raise RecordError(path, f"parts missing: {', '.join(bad)}")
                     report.intact += 1
                 except RecordError as e:
-                    report.quarantined.append((str(path), e.why))
-                    self.quarantine(path, e.why)
+                    if self.quarantine(path, e.why) is not None:
+                        report.quarantined.append((str(path), e.why))
         return report
 
     # -- one writer -------------------------------------------------------------------------
