@@ -690,7 +690,7 @@ def test_the_sweep_command_reports_points_of_other_code(tmp_path: Path, capsys) 
     capsys.readouterr()
     assert main(["sweep", str(spec), "--out", str(out), "--dry-run"]) == 0
     assert ("2 points in" in (head := capsys.readouterr().out.splitlines()[0])
-            and "(2 stored by other twolayer code; trained again)" in head)
+            and "(2 stored by other twolayer code or device; trained again)" in head)
     assert main(["sweep", str(spec), "--out", str(out), "--quiet", "--json"]) == 0
     captured = capsys.readouterr()
     doc = json_.loads(captured.out)
@@ -725,3 +725,34 @@ def test_workers_running_other_code_are_named(tmp_path: Path, single_thread) -> 
     again = run_sweep(spec, store, InProcess())
     assert (again.trained, again.other_code) == (2, 2) and len(warnings) == 2
     assert run_sweep(spec, store, InProcess()).trained == 0 and len(warnings) == 2
+
+
+def test_points_stored_on_another_device_type_are_trained_again(tmp_path: Path,
+                                                                single_thread) -> None:
+    """A sweep on the CPU reused a point stored by a GPU sweep (and the other way round) when
+    only the code fingerprint was compared: a record doctored to say it was trained on
+    ``cuda:0`` is trained again by a ``cpu`` sweep (and counted with the points of other code),
+    reused by an ``auto`` sweep; a ``cuda`` sweep would train every CPU record again."""
+    import dataclasses
+
+    spec = loads(TINY + "[axes]\ndata.noise = [0.0, 0.2]\n")
+    warnings: list[str] = []
+    store = Store(tmp_path / "s", warn=warnings.append)
+    first = run_sweep(spec, store, InProcess())
+    assert (first.trained, first.other_code) == (2, 0)
+    ids = [p.run_id for p in spec.points()]
+    rec = store.load(ids[0])
+    rec.meta["device"] = "cuda:0"
+    store.record_store.put(rec, rec.config)
+    assert store.device_of(ids[0]) == "cuda:0" and store.device_of(ids[1]) == "cpu"
+    code = current_code()
+    assert store.other_code(ids, code, "cpu") == [ids[0]]
+    assert store.other_code(ids, code, "cuda") == [ids[1]]
+    assert store.other_code(ids, code, "cuda:1") == [ids[1]]
+    assert store.other_code(ids, code, None) == []
+    auto = run_sweep(dataclasses.replace(spec, device="auto"), store, InProcess())
+    assert (auto.skipped, auto.trained, auto.other_code) == (2, 0, 0) and not warnings
+    again = run_sweep(spec, store, InProcess())  # the spec's device: cpu
+    assert (again.skipped, again.trained, again.other_code) == (1, 1, 1)
+    assert len(warnings) == 1 and "another device type" in warnings[0]
+    assert store.device_of(ids[0]) == "cpu"

@@ -214,7 +214,7 @@ def device_settings(args: argparse.Namespace, spec):  # type: ignore[no-untyped-
 
 def run(args: argparse.Namespace) -> int:
     from ..sweep import Store, load, run_sweep
-    from ..sweep.runner import check_store_layout
+    from ..sweep.runner import check_store_layout, reuse_device
     from ..sweep.store import current_code
     from ..sweep.worker import plan_groups
 
@@ -239,9 +239,10 @@ def run(args: argparse.Namespace) -> int:
         st = Store(out)
         stored = [p.run_id for p in points if st.has(p.run_id)]
         damaged = {r for r in stored if st.damaged(r)}  # a real run quarantines them
-        other = len(set(st.other_code(stored, current_code())) - damaged)
+        other = len(set(st.other_code(stored, current_code(), reuse_device(spec.device)))
+                    - damaged)
         damaged = len(damaged)
-        again = ([f"{other} stored by other twolayer code"] if other else []) + (
+        again = ([f"{other} stored by other twolayer code or device"] if other else []) + (
             [f"{damaged} damaged: quarantined"] if damaged else [])
         print(f"{spec.name}: {len(points)} points x {spec.seeds} seeds, axes "
               + " x ".join(f"{a.key}[{len(a.values)}]" for a in spec.axes)
@@ -283,7 +284,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(doc))
     else:
-        again = (f" ({report.other_code} of them stored by other twolayer code)"
+        again = (f" ({report.other_code} of them stored by other twolayer code or device)"
                  if report.other_code else "")
         print(f"{spec.name}: {report.points} points ({report.skipped} already stored, "
               f"{report.trained} trained{again} in {report.groups} engine calls, "

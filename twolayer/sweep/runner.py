@@ -34,12 +34,19 @@ class SweepReport:
     trained: int  # points trained by this run
     failed: list[str] = field(default_factory=list)  # run ids that diverged
     groups: int = 0  # engine calls made by this run
-    other_code: int = 0  # stored points made by other twolayer code, trained again
+    other_code: int = 0  # stored points of other twolayer code or device type, trained again
     seconds: float = 0.0
     tables: list[Path] = field(default_factory=list)
 
 
 Progress = Callable[[int, int, list[Any]], None]  # (groups done, groups total, outcomes)
+
+
+def reuse_device(device: str) -> str | None:
+    """The device type a stored point must have been trained on to be reused by a sweep on
+    ``device``: its own type, or None (any) for ``auto``, which the workers resolve where they
+    run."""
+    return None if device == "auto" else device
 
 
 def run_sweep(spec: SweepSpec, store: Store | str | Path, executor: Any, force: bool = False,
@@ -60,13 +67,15 @@ def run_sweep(spec: SweepSpec, store: Store | str | Path, executor: Any, force: 
         for p in points:
             st.forget(p.run_id)
     st.verify_points(p.run_id for p in points)  # damaged records are quarantined: missing
-    # a point stored by other code (or of unrecorded code) is trained again
-    stale = set() if force else set(st.other_code((p.run_id for p in points), current_code()))
+    # a point stored by other code (or of unrecorded code), or on another device type than
+    # the spec's (unless it says auto), is trained again
+    stale = set() if force else set(st.other_code((p.run_id for p in points), current_code(),
+                                                  reuse_device(spec.device)))
     if stale:
         st.record_store.warn(
             f"twolayer: warning: {len(stale)} of {len(points)} points in store {st.root} were "
-            "trained by other twolayer code (or code that was not recorded); training them "
-            "again")
+            "trained by other twolayer code (or code that was not recorded) or on another "
+            f"device type than this sweep's ({spec.device}); training them again")
     missing = {p.run_id for p in points if force or not st.has(p.run_id) or p.run_id in stale}
     todo = [g for g in groups if any(points[i].run_id in missing for i in g)]
     tasks = [[points[i].config.to_dict() for i in g] for g in todo]

@@ -236,11 +236,36 @@ class Store:
                     self.record_store.quarantine(path, e.why)
         return report
 
-    def other_code(self, run_ids: Iterable[str], code: str) -> list[str]:
+    def device_of(self, run_id: str) -> str | None:
+        """The device a stored record was trained on (``meta["device"]``, e.g. ``cpu`` or
+        ``cuda:0``); None for a failure, or when absent, damaged or not recorded. Reads only."""
+        try:
+            if self.has_record(run_id):
+                doc = json.loads((self.records / run_id / "record.json").read_text())
+                device = (doc.get("meta") or {}).get("device")
+                return device if isinstance(device, str) else None
+        except (OSError, ValueError, AttributeError):  # the verified read deals with it
+            return None
+        return None
+
+    def other_code(self, run_ids: Iterable[str], code: str,
+                   device: str | None = None) -> list[str]:
         """The stored points (records or failures) among ``run_ids`` made by code other than
-        ``code``, or whose code was not recorded (unverified: a damaged one may be among
-        them; :meth:`damaged` tells)."""
-        return [r for r in run_ids if self.has(r) and self.code_of(r) != code]
+        ``code``, or whose code was not recorded, and, given a ``device`` (``cpu``, ``cuda``,
+        ``cuda:N``), the records trained on another device type (a GPU's numbers differ from a
+        CPU's in the last digits, so a sweep on one does not reuse the other's points; with
+        ``device = "auto"`` the caller passes None and either is reused). Unverified: a
+        damaged one may be among them (:meth:`damaged` tells)."""
+        want = None if device is None else device.split(":")[0]
+
+        def other(r: str) -> bool:
+            if self.code_of(r) != code:
+                return True
+            if want is None or not self.has_record(r):
+                return False
+            return (self.device_of(r) or "").split(":")[0] != want
+
+        return [r for r in run_ids if self.has(r) and other(r)]
 
     def put(self, outcome: Any) -> None:
         """Write one worker :class:`~twolayer.sweep.worker.Outcome` atomically."""
