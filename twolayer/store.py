@@ -101,6 +101,34 @@ class VerifyReport:
     removed_temporaries: list[str] = field(default_factory=list)
 
 
+@dataclass
+class PruneReport:
+    """What :meth:`RecordStore.prune` removed (or, in a dry run, would remove): each item's
+    path and why, the bytes they held, the items kept, and why some were not judged."""
+
+    removed: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
+    bytes: int = 0
+    kept: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def _size(path: Path) -> int:
+    """Bytes under ``path`` (a file or a folder), not following links; 0 if it vanished."""
+    try:
+        if path.is_dir() and not path.is_symlink():
+            return sum(p.lstat().st_size for p in path.rglob("*") if not p.is_dir())
+        return path.lstat().st_size
+    except OSError:
+        return 0
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
 class RecordStore:
     """Records at the addresses of their identities, verified on every read."""
 
@@ -330,6 +358,77 @@ class RecordStore:
                 except RecordError as e:
                     if self.quarantine(path, e.why) is not None:
                         report.quarantined.append((str(path), e.why))
+        return report
+
+    def prune(self, stale_entry: Callable[[dict[str, Any]], str | None] | None = None,
+              stale_record: Callable[[dict[str, Any]], str | None] | None = None,
+              orphan_age: float = STALE_SECONDS, dry_run: bool = False) -> PruneReport:
+        """Remove what no run of this code would read again: the entries for which
+        ``stale_entry(key)`` gives a reason (a string: why it is stale) with their parts; in a
+        store with ``entries/``, the records that no remaining entry names and that are older
+        than ``orphan_age`` seconds (a running ``check`` writes an entry's parts before the
+        entry); the records for which ``stale_record(meta)`` gives a reason (a sweep's store);
+        and everything in ``quarantine/``. Damaged entries and records are left to
+        :meth:`verify` (their parts cannot be told), and while an entry is damaged no record is
+        judged an orphan. ``dry_run``: only report. Call it under :meth:`lock`."""
+        report = PruneReport()
+
+        def drop(path: Path, why: str) -> None:
+            report.removed.append((str(path), why))
+            report.bytes += _size(path)
+            if not dry_run:
+                _remove(path)
+
+        named: set[str] = set()
+        damaged_entries = 0
+        if self.entries.is_dir():
+            for path in sorted(self.entries.glob("*.json")):
+                try:
+                    doc = self._entry_document(path, path.stem)
+                except RecordError:
+                    damaged_entries += 1
+                    continue
+                why = stale_entry(doc["key"]) if stale_entry is not None else None
+                if why is None:
+                    named.update(doc["parts"].values())
+                    report.kept += 1
+                    continue
+                drop(path, why)
+                for address in doc["parts"].values():
+                    part = self.records / address
+                    if part.exists():
+                        drop(part, f"a part of the pruned entry {path.name}")
+        if damaged_entries:
+            report.notes.append(f"{damaged_entries} damaged entries left for `store verify`; "
+                                "no record was judged unnamed while they are there")
+        removed = {Path(p) for p, _ in report.removed}
+        now = time.time()
+        if self.records.is_dir():
+            for path in sorted(p for p in self.records.iterdir() if not p.name.startswith(".")):
+                if path in removed:
+                    continue
+                if self.entries.is_dir() and path.name not in named:
+                    try:
+                        young = now - path.lstat().st_mtime <= orphan_age
+                    except OSError:
+                        continue
+                    if not damaged_entries and not young:
+                        drop(path, "named by no entry")
+                        continue
+                if stale_record is not None and path.name not in named:
+                    try:
+                        doc = json.loads((path / "record.json").read_text(encoding="utf-8"))
+                        meta = doc.get("meta") if isinstance(doc, dict) else None
+                    except (OSError, UnicodeDecodeError, ValueError):
+                        continue  # damaged: verify's
+                    why = stale_record(meta if isinstance(meta, dict) else {})
+                    if why is not None:
+                        drop(path, why)
+                        continue
+                report.kept += 1
+        if self.quarantine_dir.is_dir():
+            for path in sorted(self.quarantine_dir.iterdir()):
+                drop(path, "quarantined")
         return report
 
     # -- one writer -------------------------------------------------------------------------

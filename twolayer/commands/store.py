@@ -1,8 +1,13 @@
 """``twolayer store verify DIR``: verify every record of a record store (a sweep's ``--out``
 or the experiments' ``--records`` store), move damaged ones to ``quarantine/``, and report.
-
 Exit status 0 when everything was intact, 1 when something was quarantined (it will be trained
 again by the next ``sweep`` / ``check`` / ``figures``), 2 on bad input.
+
+``twolayer store prune DIR [--dry-run]``: remove what this twolayer would never read again
+(:meth:`twolayer.store.RecordStore.prune`): in the experiments' store, the entries made by other
+twolayer run code, another record format or another torch version, with their records, and the
+records no entry names (older than an hour); in a sweep's store, the points and failures made by
+other twolayer code; in both, ``quarantine/``. Exit status 0, 2 on bad input.
 """
 
 from __future__ import annotations
@@ -18,17 +23,25 @@ from ..store import RecordStore, VerifyReport
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "store",
-        help="verify a record store (checksums, run ids) and quarantine damaged records",
-        description="Verify every record, experiment entry and recorded sweep failure "
+        help="verify a record store (checksums, run ids) and quarantine damaged records, or "
+        "prune what this twolayer would never read again",
+        description="verify: check every record, experiment entry and recorded sweep failure "
         "(failed/*.json) of a store directory: format version, SHA-256 of arrays.npz, "
         "record.json and failure, and record id = hash(config). Damaged "
         "ones are moved to <DIR>/quarantine/ (the next run trains them again); leftover "
         "temporary folders are removed. Exit status 0 when every record was intact, 1 when "
-        "something was quarantined.",
+        "something was quarantined. prune: remove what this twolayer would never read again "
+        "(entries and sweep points made by other twolayer code, an experiment entry also of "
+        "another record format or torch version, with its records; records no entry names, "
+        "older than an hour; everything in quarantine/), and say what and how many bytes; "
+        "--dry-run lists without removing. Entries of another device are kept, and so are "
+        "damaged items (verify's).",
     )
-    p.add_argument("action", choices=("verify",), help="what to do (verify)")
+    p.add_argument("action", choices=("verify", "prune"), help="what to do")
     p.add_argument("dir", metavar="DIR", help="the store directory")
     p.add_argument("--wait", action="store_true", help="wait for a sweep holding the store")
+    p.add_argument("--dry-run", action="store_true",
+                   help="prune: list what would be removed, remove nothing")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(run=run)
 
@@ -46,6 +59,42 @@ def print_verify_report(report: VerifyReport, as_json: bool) -> int:
     return 1 if report.quarantined else 0
 
 
+def stale_entry(key: dict) -> str | None:
+    """Why an experiment entry's key is one this twolayer never reads (None: it may): other
+    run code, another record format, another torch version. Other devices, plan versions,
+    seeds and modes are kept (this twolayer reads them under other flags)."""
+    import torch
+
+    from ..experiments import code_fingerprint
+    from ..record import FORMAT_VERSION
+
+    here = code_fingerprint()
+    if key.get("code") != here:
+        return f"made by other twolayer code ({key.get('code')}; this one: {here})"
+    if key.get("format") != FORMAT_VERSION:
+        return f"record format {key.get('format')} (this one: {FORMAT_VERSION})"
+    version = torch.__version__.split("+")[0]
+    if key.get("torch") != version:
+        return f"made under torch {key.get('torch')} (this one: {version})"
+    return None
+
+
+def print_prune_report(report, dry_run: bool, as_json: bool) -> int:  # type: ignore[no-untyped-def]
+    if as_json:
+        print(json.dumps({"dry_run": dry_run, "kept": report.kept, "bytes": report.bytes,
+                          "removed": [{"path": p, "why": w} for p, w in report.removed],
+                          "notes": report.notes}))
+        return 0
+    verb = "would remove" if dry_run else "removed"
+    print(f"{verb} {len(report.removed)} items ({report.bytes / 1e6:.1f} MB), kept "
+          f"{report.kept}")
+    for path, why in report.removed:
+        print(f"  {path}: {why}")
+    for note in report.notes:
+        print(f"note: {note}")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     root = Path(args.dir)
     if not root.is_dir() or not any((root / d).is_dir() for d in ("records", "entries",
@@ -53,7 +102,18 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("DIR", args.dir, "must be a record store (a directory with records/ "
                           "or entries/ inside)")
     store = RecordStore(root, warn=lambda line: None)
+    if args.dry_run and args.action != "prune":
+        raise ConfigError("dry-run", True, "is an option of store prune only")
     with store.lock(wait=args.wait, flag="DIR"):
+        if args.action == "prune":
+            sweep = (root / "failed").is_dir() or not (root / "entries").is_dir()
+            if sweep:  # a sweep's store: its records and failures judged by their code
+                from ..sweep.store import Store
+
+                report = Store(root, warn=lambda line: None).prune(dry_run=args.dry_run)
+            else:
+                report = store.prune(stale_entry=stale_entry, dry_run=args.dry_run)
+            return print_prune_report(report, args.dry_run, args.json)
         if (root / "failed").is_dir():  # a sweep's store: its recorded failures too
             from ..sweep.store import Store
 

@@ -49,7 +49,7 @@ from ..record import (
     write_text_atomic,
 )
 from ..resources import writing
-from ..store import RecordStore, VerifyReport, Warn
+from ..store import PruneReport, RecordStore, VerifyReport, Warn
 from .spec import Point
 
 FAILURE_STATUSES = ("diverged",)  # what failed/<run_id>.json may record (worker.Outcome)
@@ -287,6 +287,41 @@ class Store:
         killed mid-save, if older than ``max_age`` seconds (a younger one may belong to a
         sweep writing into the same store right now; None: all, under the store's lock)."""
         return self.record_store.clean_temporaries(max_age)
+
+    def prune(self, dry_run: bool = False) -> PruneReport:
+        """:meth:`twolayer.store.RecordStore.prune` for a sweep's store: the records and
+        recorded failures that no sweep of this twolayer would reuse (made by other twolayer
+        code, or by a version that did not record its code) and ``quarantine/``. Plugins are
+        not judged (a point whose twolayer part of ``meta["code"]`` is this code's is kept
+        whatever its plugins' part says: the spec that named them is not known here). Call
+        it under the store's lock."""
+        here = current_code().split("+")[0]
+
+        def stale(code: Any) -> str | None:
+            if not isinstance(code, str):
+                return "its code was not recorded (an older twolayer)"
+            if code.split("+")[0] != here:
+                return f"made by other twolayer code ({code.split('+')[0]}; this one: {here})"
+            return None
+
+        report = self.record_store.prune(stale_record=lambda meta: stale(meta.get("code")),
+                                         dry_run=dry_run)
+        if self.failed.is_dir():
+            for path in sorted(self.failed.glob("*.json")):
+                try:
+                    why = stale(read_failure(path, path.stem)["code"])
+                except LegacyFailure:
+                    why = "its code was not recorded (an older twolayer)"
+                except RecordError:
+                    continue  # damaged: store verify's
+                if why is None:
+                    report.kept += 1
+                    continue
+                report.removed.append((str(path), why))
+                report.bytes += path.stat().st_size if path.exists() else 0
+                if not dry_run:
+                    path.unlink(missing_ok=True)
+        return report
 
     def forget(self, run_id: str) -> None:
         """Drop a recorded failure (``--force`` retries it; records are replaced on save)."""
