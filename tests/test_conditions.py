@@ -149,7 +149,7 @@ def test_help_offers_only_the_flags_conditions_reads(capsys):
         assert flag not in out, flag
 
 
-@pytest.mark.parametrize("extra,why", [(["--noise-model", "per-cluster"], "i.i.d."),
+@pytest.mark.parametrize("extra,why", [(["--noise-model", "random"], "eta/2"),
                                        (["--second-layer", "gaussian"], "fixed second layer"),
                                        (["--bias"], "no biases"),
                                        (["--train-second-layer"], "first layer only")])
@@ -158,6 +158,17 @@ def test_conditions_refuses_what_theorem_1_fixes_with_its_reason(extra, why, cap
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and extra[0] in err and why in err
     assert main(["conditions", "--noise-model", "iid", "--second-layer", "frei"]) == 0
+
+
+@pytest.mark.parametrize("model", ["per-cluster", "one-cluster", "confident"])
+def test_conditions_takes_the_adversarial_noise_theorem_1_allows(model, capsys):
+    """Theorem 1 allows any flip probability eta(x) with mean eta (the card's label noise), and
+    frei2023's own in-regime claims run per-cluster and one-cluster noise: conditions does not
+    refuse them as "not i.i.d.", and A4 reads the same eta (eta <= 1/C: C <= 1/0.15)"""
+    assert main(["conditions", "--noise-model", model, "--noise", "0.15", "--json"]) == 0
+    js = json.loads(capsys.readouterr().out)
+    a4 = next(a for a in js["assumptions"] if a["id"] == "A4")
+    assert a4["c_max"] == pytest.approx(1 / 0.15)
 
 
 @pytest.mark.parametrize("extra", [["--sigma2", "1e-40"], ["--init-var", "1e-40"],
