@@ -799,6 +799,33 @@ def test_a_holds_that_contradicts_its_own_per_seed_evidence_is_an_error():
                              comparisons=[(c6, right, ">=")])).verdict == FAILS
 
 
+def test_a_holds_whose_own_interval_lies_on_the_failing_side_is_an_error():
+    """A plugin's check said holds for "mean clean train error <= 0.05" with per-seed values
+    about 0.58 on 4 seeds and its own 95% interval [0.47, 0.69]: the t-test contradicts it but
+    the exact sign test cannot at 4 seeds (p = 1/16), so the holds stood (`twolayer check`
+    printed holds next to that interval). Oracle: scipy's t-interval, computed here."""
+    from scipy import stats as sps
+
+    v = [0.50, 0.62, 0.55, 0.66]
+    lo, hi = sps.t.interval(0.95, len(v) - 1, loc=np.mean(v), scale=sps.sem(v))
+    assert lo > 0.05 and 0.5 ** len(v) > 0.05  # wholly above the bound; sign test can't reject
+    c = Claim("p.c", "p", "s", "Lemma 1", lambda runs: None)
+    for kw in (dict(per_seed=v, threshold=0.05, direction="<="),
+               dict(threshold=0.05, direction="<=")):
+        got = c.verdict(outcome(HOLDS, float(np.mean(v)), "b", (lo, hi), 4, "d", **kw))
+        assert got.verdict == "error", (kw, got.detail)
+        assert "own interval" in got.detail and "wholly above 0.05" in got.detail, got.detail
+    # the mirror side, and intervals that do not contradict the holds, stand
+    got = c.verdict(outcome(HOLDS, 0.1, "b", (-0.3, -0.1), 4, "d", threshold=0.0,
+                            direction=">="))
+    assert got.verdict == "error" and "wholly below 0" in got.detail, got.detail
+    for ci in ((0.0, 0.04), (0.01, 0.06)):  # on the claimed side; touching/straddling the bound
+        assert c.verdict(outcome(HOLDS, 0.03, "b", ci, 4, "d", threshold=0.05,
+                                 direction="<=")).verdict == HOLDS, ci
+    assert c.verdict(outcome(FAILS, float(np.mean(v)), "b", (lo, hi), 4, "d", threshold=0.05,
+                             direction="<=")).verdict == FAILS
+
+
 def test_a_verdict_whose_seed_count_is_not_its_evidence_is_an_error():
     """A check could say holds "over 20 seeds" while it handed over 6 per-seed values (or
     comparisons of 6): the table cited 20. Its seed count must be that of the values it hands

@@ -142,7 +142,8 @@ class Claim:
         that its own ``comparisons``, re-judged (:func:`rejudged`: Holm at 95%, each by its own
         test, then the ``rule``), do not give is inconclusive; where they give fails (or the
         rule breaks) it is an error: the check contradicts its evidence. So is a holds whose
-        ``per_seed`` values fail its ``threshold`` by a t-test and a sign test both. A holds
+        ``per_seed`` values fail its ``threshold`` by a t-test and a sign test both, or whose
+        own ``ci`` lies wholly on the other side of its ``threshold``. A holds
         or fails from a zero-width interval stands only with comparisons, or with per-seed
         values that give it by the exact sign test. A holds or fails whose ``seeds`` is not
         the count of its per-seed values, or exceeds its largest comparison's, is an error."""
@@ -186,7 +187,7 @@ class Claim:
                     + ("the check contradicts its own evidence, so this is an error" if
                        result == ERROR else "its holds is not supported, so it is "
                        "inconclusive"))
-        elif result == HOLDS and (against := _per_seed_against(o)):
+        elif result == HOLDS and (against := _per_seed_against(o) or _ci_against(o)):
             result = ERROR
             detail = (f"{detail}; " if detail else "") + against
         needed = None
@@ -278,6 +279,23 @@ def _per_seed_against(o: Outcome) -> str:
                 f"{o.threshold:g} at one-sided {REJUDGE_LEVEL:g} (t-test of the mean and sign "
                 "test of the median): the check contradicts its own evidence, so this is an "
                 "error")
+    return ""
+
+
+def _ci_against(o: Outcome) -> str:
+    """Why a *holds* contradicts its own interval (with ``threshold`` and ``direction`` and no
+    comparisons), else "": the ``ci`` it reports lies wholly on the other side of the
+    ``threshold`` it names (``stats.compare`` gives fails), so the interval it shows refutes
+    the verdict it states, whatever statistic it decided from. The per-seed tests alone miss
+    this at few seeds (the exact sign test cannot reject at 4 seeds)."""
+    if (o.comparisons or o.threshold is None or o.direction is None
+            or not _finite_interval(o.ci)):
+        return ""
+    if compare((float(o.ci[0]), float(o.ci[1])), o.threshold, o.direction) == FAILS:
+        side = "above" if o.direction == "<=" else "below"
+        return (f"the check said holds ({o.direction} {o.threshold:g}), but its own interval "
+                f"[{o.ci[0]:.4g}, {o.ci[1]:.4g}] lies wholly {side} {o.threshold:g}: the check "
+                "contradicts its own evidence, so this is an error")
     return ""
 
 
