@@ -53,6 +53,33 @@ def test_a_file_plugin_registers_and_its_claim_is_judged(tmp_path, paper) -> Non
     assert ids == [f"{paper}.pos.positive", "frei2023"] and plugins == [plugin]
 
 
+SECOND_CLAIM = """
+
+@claim("{paper}.pos.below_three", "x is below 3", "Lemma 1", "[PAPER]")
+def below_three(runs):
+    x = runs.get("{paper}.numbers").arrays["x"][:, 0]
+    m, ci = stats.mean_ci(x)
+    return outcome(stats.compare(ci, 3.0, "<="), m, "<= 3", ci, x.size, "R = %d" % x.size)
+"""
+
+
+def test_a_plugin_named_with_some_of_its_own_claims_stands_for_those(tmp_path, paper,
+                                                                       capsys) -> None:
+    """`twolayer check mine.py mine.pos.positive` checked every claim of mine.py (the named one
+    was added to them), so one claim of a plugin could not be checked alone; the plugin now
+    stands for its claims the selection names, all of them where it names none"""
+    f = tmp_path / "two.py"
+    f.write_text(PLUGIN.format(paper=paper) + SECOND_CLAIM.format(paper=paper))
+    one, two = f"{paper}.pos.positive", f"{paper}.pos.below_three"
+    assert split_selection([str(f), one]) == ([one], [load_path(f)])
+    assert split_selection([two, str(f)])[0] == [two]
+    assert split_selection([str(f), "frei2023"])[0] == [*load_path(f).claims, "frei2023"]
+    assert set(load_path(f).claims) == {one, two}  # none of its own named: all of them
+    assert split_selection([str(f), f"{paper}.pos"])[0] == [f"{paper}.pos"]  # a prefix of them
+    assert main(["check", str(f), one, "--quick", "--no-store", "--json"]) == 0
+    assert [v["id"] for v in json.loads(capsys.readouterr().out)] == [one]
+
+
 def test_a_folder_plugin_may_import_its_own_modules(tmp_path, paper) -> None:
     pkg = tmp_path / "mypaper"
     pkg.mkdir()

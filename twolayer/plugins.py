@@ -181,17 +181,25 @@ def load_entry_points() -> list[Plugin]:
 def split_selection(selection: list[str], paths_only: bool = False
                     ) -> tuple[list[str], list[Plugin]]:
     """Paper / claim ids and the plugins named among ``selection`` (loaded); a plugin stands
-    for the claims it registered. With ``paths_only`` every name is a plugin path (a command
+    for the claims it registered, unless the selection also names some of them (a claim id, a
+    prefix of ids or the plugin's paper, as :func:`twolayer.claims.claims_for` reads them):
+    then it stands for those only (``twolayer check mine.py mine.lemma1`` checks that claim,
+    not every claim of mine.py). With ``paths_only`` every name is a plugin path (a command
     that takes no ids, e.g. ``twolayer figures``)."""
     ids: list[str] = []
     plugins: list[Plugin] = []
+    own: list[tuple[int, list[str]]] = []  # where each plugin's claims go in ids
     for s in selection:
         if paths_only or is_plugin_path(s):
             plugin = load_path(s)
             plugins.append(plugin)
-            ids += plugin.claims
+            own.append((len(ids), list(plugin.claims)))
             if not plugin.claims and not plugin.figures:
                 raise PluginError(s, "registered no claim and no figure")
         else:
             ids.append(s)
+    named = list(ids)
+    for at, claims in reversed(own):  # from the end, so that the earlier positions hold
+        if not any(c == n or c.startswith(n + ".") for c in claims for n in named):
+            ids[at:at] = claims
     return ids, plugins

@@ -69,7 +69,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("select", nargs="*", metavar="PAPER_OR_CLAIM_OR_PLUGIN",
                    help="papers (e.g. frei2023), claim ids, or plugin paths (a .py file or a "
-                   "folder: its claims; see docs/extending.md); none or --all: every paper")
+                   "folder: its claims, or only those of them also named, e.g. mine.py "
+                   "mine.lemma1; see docs/extending.md); none or --all: every paper")
     p.add_argument("--all", action="store_true",
                    help="check every paper's claims (and those of the plugins named)")
     p.add_argument("--quick", action="store_true",
