@@ -372,3 +372,23 @@ def test_clopper_pearson_refuses_a_count_outside_its_trials():
     for k in (-1, 11):
         with pytest.raises(ValueError, match=r"k = .* must be in \[0, R = 10\]"):
             stats.clopper_pearson(k, 10)
+
+
+def test_per_seed_statistics_refuse_a_two_axis_array():
+    """A plugin's check passed a record's [R, T] array (its probe time not selected) to
+    mean_ci and used: its R*T entries were read as that many independent seeds, and
+    `twolayer check` printed holds over 80 "seeds" from 4 runs, with an interval that treats
+    20 dependent probe times of a run as independent seeds. Oracle: the shapes themselves;
+    one entry per run ([R], [R, 1] or [1, R]) is still read as R seeds."""
+    rng = np.random.default_rng(0)
+    rt = rng.random((4, 20))
+    for call in (lambda: stats.mean_ci(rt), lambda: stats.used(rt),
+                 lambda: stats.median_ci(rt), lambda: stats.finite(rt),
+                 lambda: stats.holm_outcomes([(rt, 0.5, "<=")])):
+        with pytest.raises(ValueError, match=r"shape \(4, 20\).*arr\[:, -1\]"):
+            call()
+    last = rt[:, -1]
+    m, ci = stats.mean_ci(last)
+    for one_per_run in (last, last[:, None], last[None, :], list(last)):
+        assert stats.used(one_per_run) == 4
+        assert stats.mean_ci(one_per_run) == (m, ci)

@@ -110,9 +110,17 @@ def comparisons(items: Iterable[tuple[Iterable[float], float, str]],
 
 def as_values(values: Iterable[float]) -> np.ndarray:
     """``values`` (any iterable of numbers, or an array) as a flat float64 array, NaN and ±inf
-    kept."""
+    kept. Values are one per seed: an array with more than one axis longer than 1 (a record's
+    [R, T] array, say, whose probe time was not selected) is a ValueError naming its shape,
+    since its R·T entries would be read as that many independent seeds."""
     v = values if isinstance(values, np.ndarray) else list(values)
-    return np.asarray(v, dtype=np.float64).ravel()
+    a = np.asarray(v, dtype=np.float64)
+    if sum(1 for n in a.shape if n > 1) > 1:
+        raise ValueError(
+            f"per-seed values must be one number per seed (a 1-D array), not an array of shape "
+            f"{a.shape}: its {a.size} entries are not {a.size} independent seeds; select one "
+            "entry per run first (e.g. arr[:, -1] for the last probe time)")
+    return a.ravel()
 
 
 _DROPPED: ContextVar[list[int] | None] = ContextVar("twolayer_stats_dropped", default=None)
