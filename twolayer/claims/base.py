@@ -514,7 +514,13 @@ def compare_setting(items: Sequence[tuple[bool, str]], reference: str,
     """A records' setting against a reference setting (the paper's, or a card's analogue), item
     by item: ``items`` are (matches, "name value vs the reference's value"). Returns (every item
     matches, the regime text: ``reference`` and how many items differ, the items that differ,
-    those that match, then ``not_compared``, what was not compared and why)."""
+    those that match, then ``not_compared``, what was not compared and why). ``items`` may be
+    any iterable (a generator is read once); no item is a ValueError: nothing compared is not
+    "every item matches"."""
+    items = [(bool(ok), str(t)) for ok, t in items]  # a generator read twice matched all
+    if not items:
+        raise ValueError("compare_setting needs at least one (matches, text) item: with none, "
+                         "nothing was compared, so the setting is not shown to match")
     same = [t for ok, t in items if ok]
     differ = [t for ok, t in items if not ok]
     inside = not differ
