@@ -497,6 +497,36 @@ def test_simulate_text_summary_averages_an_undefined_ratio_over_the_other_runs()
     assert not lines[at + 1].startswith("  (")  # every run defined: no line
 
 
+def test_simulate_text_summary_averages_the_noisy_fit_over_runs_with_a_noisy_sample() -> None:
+    """`simulate --seeds 4 --noise 0.03 --n 20` (one run of four with noisy samples) printed
+    "noisy subset fitted n/a" in every column while the JSON summary gave 1.0 over 1 run: the
+    fraction is NaN in a run without a noisy sample, and the row took the plain mean. It now
+    shows the mean over the runs that have one, with the line saying over how many, like the
+    ratio's row. Oracle: statistics.mean over the finite per-run values."""
+    from twolayer.commands.simulate import human_summary
+    from twolayer.simulate import summarize
+
+    rec = _record()
+    f = rec.arrays["errors/noisy_fit_fraction"]
+    f[0, :] = np.nan  # run 0 has no noisy sample
+    f[1, 1] = np.nan
+    rec.summary = summarize(rec)
+    lines = human_summary(rec, []).splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("noisy subset fitted"))
+    idx = [0, 1, len(TIMES) - 1]
+    want = [f"{statistics.mean(float(f[r, t]) for r in range(R) if np.isfinite(f[r, t])):.3f}"
+            for t in idx]
+    assert _cells(lines[at]) == want
+    counts = "/".join(str(sum(1 for r in range(R) if np.isfinite(f[r, t]))) for t in idx)
+    assert lines[at + 1].strip() == (
+        f"(undefined in a run without a noisy sample: the means are over the {counts} of {R} "
+        "runs where it is defined)")
+    f[:, :] = np.nan
+    lines = human_summary(rec, []).splitlines()
+    assert _cells(lines[at]) == ["n/a"] * 3
+    assert lines[at + 1].strip() == "(undefined: no run has a noisy sample)"
+
+
 def test_summarize_means_a_ratio_over_the_runs_where_it_is_defined() -> None:
     """An inf (|g_noisy| = 0) or NaN run is left out of the ratio's mean and deviation, and
     ``<name>_runs`` counts the runs left in; with every run defined there is no count."""

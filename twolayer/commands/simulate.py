@@ -79,11 +79,18 @@ def human_summary(rec: Record, notes: list[str]) -> str:
         ("test error (noisy labels)", "errors/test_error"),
         ("test error (clean labels)", "errors/test_error_clean"),
         ("train error, clean subset", "errors/train_error_clean"),
-        ("noisy subset fitted", "errors/noisy_fit_fraction"),
     ]
     for label, key in rows:
         if key in a:
             row(label, a[key])
+    if "errors/noisy_fit_fraction" in a:
+        # undefined (NaN) in a run without a noisy sample: the mean is over the others, as the
+        # record's summary (noisy_fit_fraction, _runs) and the ratio's row below take it
+        fit = np.where(np.isfinite(a["errors/noisy_fit_fraction"]),
+                       a["errors/noisy_fit_fraction"], np.nan)
+        row("noisy subset fitted", fit, mean=_mean_defined)
+        lines += _undefined_note(np.isfinite(fit[:, idx]).sum(axis=0), fit.shape[0],
+                                 "in a run without a noisy sample", "no run has a noisy sample")
     if "correlations/w_dot_mu" in a and dc["kind"] == "xor":
         corr = own_mean_correlation(
             a["correlations/w_dot_mu"], a["correlations/w_norm"], a["static/a"][:, None, :, 0]
@@ -94,13 +101,8 @@ def human_summary(rec: Record, notes: list[str]) -> str:
         ratio = np.where(np.isfinite(a["segments/grad_ratio"]), a["segments/grad_ratio"], np.nan)
         defined = np.isfinite(ratio[:, idx]).sum(axis=0)
         row("|g_clean| / |g_noisy|", ratio, mean=_mean_defined)
-        R = ratio.shape[0]
-        if not defined.any():
-            lines.append("  (undefined: |g_noisy| = 0 in every run, e.g. no noisy sample)")
-        elif (defined < R).any():
-            counts = "/".join(str(int(k)) for k in defined)
-            lines.append(f"  (undefined where |g_noisy| = 0, e.g. no noisy sample: the means are "
-                         f"over the {counts} of {R} runs where it is defined)")
+        lines += _undefined_note(defined, ratio.shape[0], "where |g_noisy| = 0, e.g. no noisy "
+                                 "sample", "|g_noisy| = 0 in every run, e.g. no noisy sample")
     s = rec.summary
     if "linear_test_error" in s:
         lines.append(
@@ -112,6 +114,18 @@ def human_summary(rec: Record, notes: list[str]) -> str:
         lines.append(integrator_line(rec.meta["integrator"]))
     lines.append(f"wall time {rec.meta.get('wall_seconds', float('nan')):.1f} s")
     return "\n".join(lines)
+
+
+def _undefined_note(defined: np.ndarray, R: int, where: str, nowhere: str) -> list[str]:
+    """The line under a row whose value is undefined in some runs: how many runs each column's
+    mean is over (none where every run has it)."""
+    if not defined.any():
+        return [f"  (undefined: {nowhere})"]
+    if (defined < R).any():
+        counts = "/".join(str(int(k)) for k in defined)
+        return [f"  (undefined {where}: the means are over the {counts} of {R} runs where it "
+                "is defined)"]
+    return []
 
 
 def _mean_defined(values: np.ndarray) -> float:
