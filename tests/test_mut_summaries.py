@@ -497,7 +497,7 @@ def test_simulate_text_summary_averages_an_undefined_ratio_over_the_other_runs()
     assert not lines[at + 1].startswith("  (")  # every run defined: no line
 
 
-def test_simulate_text_summary_averages_the_noisy_fit_over_runs_with_a_noisy_sample() -> None:
+def test_simulate_text_summary_averages_subset_errors_over_runs_that_have_the_subset() -> None:
     """`simulate --seeds 4 --noise 0.03 --n 20` (one run of four with noisy samples) printed
     "noisy subset fitted n/a" in every column while the JSON summary gave 1.0 over 1 run: the
     fraction is NaN in a run without a noisy sample, and the row took the plain mean. It now
@@ -525,6 +525,16 @@ def test_simulate_text_summary_averages_the_noisy_fit_over_runs_with_a_noisy_sam
     lines = human_summary(rec, []).splitlines()
     assert _cells(lines[at]) == ["n/a"] * 3
     assert lines[at + 1].strip() == "(undefined: no run has a noisy sample)"
+    # likewise the clean subset's training error in a run whose every sample is noisy (n = 1)
+    c = rec.arrays["errors/train_error_clean"]
+    c[2, :] = np.nan
+    lines = human_summary(rec, []).splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("train error, clean subset"))
+    assert _cells(lines[at]) == [
+        f"{statistics.mean(float(c[r, t]) for r in range(R) if r != 2):.3f}" for t in idx]
+    assert lines[at + 1].strip() == (
+        f"(undefined in a run without a clean sample: the means are over the "
+        f"{R - 1}/{R - 1}/{R - 1} of {R} runs where it is defined)")
 
 
 def test_summarize_means_a_ratio_over_the_runs_where_it_is_defined() -> None:

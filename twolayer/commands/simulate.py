@@ -78,19 +78,20 @@ def human_summary(rec: Record, notes: list[str]) -> str:
     rows = [
         ("test error (noisy labels)", "errors/test_error"),
         ("test error (clean labels)", "errors/test_error_clean"),
-        ("train error, clean subset", "errors/train_error_clean"),
     ]
     for label, key in rows:
         if key in a:
             row(label, a[key])
-    if "errors/noisy_fit_fraction" in a:
-        # undefined (NaN) in a run without a noisy sample: the mean is over the others, as the
-        # record's summary (noisy_fit_fraction, _runs) and the ratio's row below take it
-        fit = np.where(np.isfinite(a["errors/noisy_fit_fraction"]),
-                       a["errors/noisy_fit_fraction"], np.nan)
-        row("noisy subset fitted", fit, mean=_mean_defined)
-        lines += _undefined_note(np.isfinite(fit[:, idx]).sum(axis=0), fit.shape[0],
-                                 "in a run without a noisy sample", "no run has a noisy sample")
+    # undefined (NaN) in a run without a clean / noisy training sample: the mean is over the
+    # others, as the record's summary (<name>, <name>_runs) and the ratio's row below take it
+    for label, key, subset in (("train error, clean subset", "errors/train_error_clean", "clean"),
+                               ("noisy subset fitted", "errors/noisy_fit_fraction", "noisy")):
+        if key in a:
+            v = np.where(np.isfinite(a[key]), a[key], np.nan)
+            row(label, v, mean=_mean_defined)
+            lines += _undefined_note(np.isfinite(v[:, idx]).sum(axis=0), v.shape[0],
+                                     f"in a run without a {subset} sample",
+                                     f"no run has a {subset} sample")
     if "correlations/w_dot_mu" in a and dc["kind"] == "xor":
         corr = own_mean_correlation(
             a["correlations/w_dot_mu"], a["correlations/w_norm"], a["static/a"][:, None, :, 0]
