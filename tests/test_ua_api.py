@@ -23,3 +23,31 @@ def test_compare_setting_with_nothing_compared_is_refused():
     """No item compared read as "every item matches" (inside)."""
     with pytest.raises(ValueError, match="at least one"):
         compare_setting([], "the paper", "nothing compared")
+
+
+@pytest.mark.parametrize("bad", ["half active", "lemma1", "", "mine.", ".lemma1", "mine..x",
+                                 "mine.lemma 1", "all.lemma1", 3])
+def test_a_claim_id_that_is_not_paper_dot_name_is_refused(bad):
+    """`@claim("half active", ...)` registered a claim whose paper was "half active" (the id
+    up to its first dot); ids are '<paper>.<name>' (every built-in one and the docs' recipes),
+    and a paper named "all" would be read as every claim. Refused where it registers, naming
+    the id; the claim is not registered."""
+    from twolayer.api import claim
+    from twolayer.claims import CLAIMS
+    from twolayer.errors import TwolayerError
+
+    before = dict(CLAIMS)
+    with pytest.raises(TwolayerError, match=r"an id is '<paper>\.<name>'"):
+        claim(bad, "s", "Lemma 1", "[INFERRED]")(lambda runs: None)
+    assert CLAIMS == before
+
+
+def test_a_claim_id_of_paper_dot_name_registers():
+    from twolayer.api import claim
+    from twolayer.claims import CLAIMS
+
+    try:
+        claim("uapaper.lemma1.bound", "s", "Lemma 1", "[INFERRED]")(lambda runs: None)
+        assert CLAIMS["uapaper.lemma1.bound"].paper == "uapaper"
+    finally:
+        CLAIMS.pop("uapaper.lemma1.bound", None)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
@@ -312,6 +313,8 @@ def _lost_values(o: Outcome) -> int:
 
 
 CLAIMS: dict[str, Claim] = {}
+# a claim id: '<paper>.<name>[.<more>]', non-empty parts without whitespace or dots
+CLAIM_ID = re.compile(r"[^\s.]+(\.[^\s.]+)+")
 # how sure a claim's reading of its paper is: the paper cards' provenance tags
 TAGS = ("[PAPER]", "[PAPER-PARTIAL]", "[SECONDARY]", "[INFERRED]", "[PROPOSAL]", "[PILOT]")
 
@@ -320,15 +323,23 @@ def claim(
     id: str, statement: str, source: str, tag: str = "[PAPER]", in_regime: bool = True,
     decides: bool = True,
 ) -> Callable[[CheckFn], CheckFn]:
-    """Decorator registering ``check(runs) -> Outcome`` as the claim ``id``. ``in_regime``:
+    """Decorator registering ``check(runs) -> Outcome`` as the claim ``id``, of the form
+    ``<paper>.<name>`` (dot-separated parts without spaces; e.g. ``mypaper.lemma1.bound``;
+    anything else raises where it registers). ``in_regime``:
     checked inside the theorem's assumptions; ``decides=False``: checked on a setting the project
     proposed because the paper's protocol is unknown or is not a two-layer network (reported
     apart, not in the exit status)."""
 
     def deco(fn: CheckFn) -> CheckFn:
-        paper = id.split(".", 1)[0]
         code = getattr(fn, "__code__", None)
         origin = f"{code.co_filename}:{code.co_firstlineno}" if code else repr(fn)
+        if not (isinstance(id, str) and CLAIM_ID.fullmatch(id)) or id.split(".", 1)[0] == "all":
+            from ..errors import TwolayerError
+
+            raise TwolayerError(f"claim {id!r} ({origin}): an id is '<paper>.<name>' (e.g. "
+                                "'mypaper.lemma1.bound'): dot-separated parts without spaces, "
+                                "the first the paper (not 'all', which selects every claim)")
+        paper = id.split(".", 1)[0]
         if id in CLAIMS and CLAIMS[id].origin != origin:
             from ..errors import TwolayerError
 
