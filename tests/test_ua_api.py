@@ -51,3 +51,19 @@ def test_a_claim_id_of_paper_dot_name_registers():
         assert CLAIMS["uapaper.lemma1.bound"].paper == "uapaper"
     finally:
         CLAIMS.pop("uapaper.lemma1.bound", None)
+
+
+@pytest.mark.parametrize("bad", ["static", "baseline", "my/probe", "a,b", "my probe", ""])
+def test_a_probe_name_a_record_cannot_hold_is_refused(bad):
+    """`@probe("static")` returning {"a": ...} was silently replaced in the record by the
+    record's own `static/a` (the second layer, [R, m, 1]) and its values were lost; a name with
+    '/' makes '<probe>/<quantity>' ambiguous, and one with ',' cannot be named in --probes.
+    Refused where it registers; nothing registered."""
+    from twolayer.api import probe
+    from twolayer.errors import TwolayerError
+    from twolayer.probes import REGISTRY
+
+    before = dict(REGISTRY)
+    with pytest.raises(TwolayerError, match="a probe's name is"):
+        probe(bad)(lambda state: {})
+    assert REGISTRY == before

@@ -44,13 +44,17 @@ GroupsFn = Callable[[Dataset], "net.GroupSplit | None"]
 # a probe's headline numbers of a record: fn(arrays) -> {name: [R] values}
 SummaryFn = Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
 REGISTRY: dict[str, ProbeFn] = {}
+# the prefixes of a record's own arrays (build_record: static/a, baseline/...; times), which a
+# probe of that name would overwrite or be overwritten by
+RESERVED = ("static", "baseline", "times")
 
 
 def register(
     name: str, in_step_groups: GroupsFn | None = None, summary: SummaryFn | None = None,
     capturable: bool = False,
 ) -> Callable[[ProbeFn], ProbeFn]:
-    """Decorator: make a probe available under ``name``. Optional capabilities:
+    """Decorator: make a probe available under ``name`` (a word without '/', ',' or spaces,
+    not ``static``, ``baseline`` or ``times``; anything else raises). Optional capabilities:
     ``in_step_groups``: the groups whose gradients the step may take for it (module docstring);
     ``summary``: its headline numbers of a record (:func:`summaries`); ``capturable``: its work
     may be recorded in a CUDA graph and replayed at later probe times (``Tuning.probe_graph``):
@@ -60,6 +64,14 @@ def register(
     takes its groups (its own pass reads their bounds on the host)."""
 
     def deco(fn: ProbeFn) -> ProbeFn:
+        if (not isinstance(name, str) or not name or any(c in name for c in "/,")
+                or any(c.isspace() for c in name) or name in RESERVED):
+            from ..errors import TwolayerError
+
+            raise TwolayerError(
+                f"probe {name!r} ({code_origin(fn)}): a probe's name is a non-empty word without "
+                "'/', ',' or spaces (its arrays are '<probe>/<quantity>' and --probes splits at "
+                f"commas), and not {', '.join(repr(r) for r in RESERVED)} (a record's own arrays)")
         if in_step_groups is not None:
             fn.in_step_groups = in_step_groups  # type: ignore[attr-defined]
         if summary is not None:
