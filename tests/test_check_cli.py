@@ -470,6 +470,34 @@ def test_the_summary_says_when_no_claim_decides(monkeypatch, capsys, tmp_path):
     assert "in-regime claims (1) all hold (exit status 0)" in capsys.readouterr().out
 
 
+def test_the_summary_says_which_in_regime_claims_are_inside_only_as_registered(
+        monkeypatch, capsys, tmp_path):
+    """A plugin's claims that compute no regime count as in regime by their registration
+    alone, and the summary read "in-regime claims (2) all hold" (the report: "Every claim
+    checked inside its theorem's regime holds") with nothing measured about the assumptions.
+    A line now says how many in-regime claims are so only as registered; with every regime
+    computed there is no such line."""
+    fake(monkeypatch, {"a": (HOLDS, True), "b": (HOLDS, True), "c": (FAILS, False)})
+    report = tmp_path / "claims.md"
+    assert main(["check", "fakepaper", "--report", str(report)]) == 0
+    out = capsys.readouterr().out
+    assert "in-regime claims (2) all hold (exit status 0)" in out
+    assert ("note: 2 of the 2 in-regime claims are in regime only as registered: their checks "
+            "computed no regime") in out
+    assert "2 of the 2 in-regime claims are in regime only as registered" in report.read_text()
+
+    def computed(runs):
+        return outcome(HOLDS, 0.5, "<= 1", (0.25, 0.75), 3, "d=10", in_regime=True,
+                       regime="A1-A7 hold at d = 10")
+
+    for cid in ("fakepaper.a", "fakepaper.b"):
+        monkeypatch.setitem(CLAIMS, cid, Claim(cid, "fakepaper", "s", "Lemma 2", computed))
+    assert main(["check", "fakepaper", "--report", str(report)]) == 0
+    out = capsys.readouterr().out
+    assert "in-regime claims (2) all hold" in out and "only as registered" not in out
+    assert "only as registered" not in report.read_text()
+
+
 def test_a_verdict_is_never_decided_on_the_seeds_left_after_a_nan():
     """A check that says holds or fails while a per-seed value is NaN (a lost seed) is
     inconclusive; NaN placeholders a comparison marks vacuous do not count."""

@@ -138,6 +138,20 @@ def deciding(verdicts: Sequence[Verdict]) -> list[Verdict]:
     return [v for v in verdicts if v.in_regime and v.decides]
 
 
+def asserted_note(verdicts: Sequence[Verdict]) -> str:
+    """A line for the in-regime verdicts whose check computed no regime (a plugin's claim
+    registered inside that returns no ``in_regime``): they count as in regime on their
+    registration alone, which the summary's "in-regime" does not show; "" when there is none."""
+    deciding_ = deciding(verdicts)
+    asserted = [v for v in deciding_ if not v.regime_computed]
+    if not asserted:
+        return ""
+    return (f"note: {len(asserted)} of the {len(deciding_)} in-regime claims are in regime only "
+            "as registered: their checks computed no regime from the runs (outcome(..., "
+            "in_regime=, regime=): docs/extending.md), so nothing shows that their setting meets "
+            "the theorem's assumptions")
+
+
 def exit_status(verdicts: Sequence[Verdict]) -> int:
     """0 if every verdict that decides (:func:`deciding`) holds and no check raised, else 1."""
     if any(v.verdict == ERROR for v in verdicts):
@@ -285,6 +299,8 @@ def render_markdown(
         else "Not every claim checked inside its theorem's regime holds: see the rows that "
         "fail or are inconclusive, and each paper's page for the setting."
     )
+    if asserted_note(verdicts):
+        status += " " + asserted_note(verdicts).removeprefix("note: ") + "."
     lines = [
         "# Claims checked by twolayer",
         "",
@@ -604,6 +620,8 @@ def run(args: argparse.Namespace) -> int:
             f"\n{sum(v.verdict == HOLDS for v in verdicts)} of {len(verdicts)} claims hold; "
             f"{which} (exit status {status}); {wall:.0f} s"
         )
+        if asserted_note(verdicts):
+            print(asserted_note(verdicts))
         if auto:
             print(auto_note(verdicts))
         if args.quick:
