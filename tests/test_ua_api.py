@@ -67,3 +67,19 @@ def test_a_probe_name_a_record_cannot_hold_is_refused(bad):
     with pytest.raises(TwolayerError, match="a probe's name is"):
         probe(bad)(lambda state: {})
     assert REGISTRY == before
+
+
+@pytest.mark.parametrize("kw,named", [({"data__slabs": 3}, "slabs"),
+                                      ({"train__nope": 3}, "nope"),
+                                      ({"nope__x": 1}, "nope")])
+def test_config_replace_names_a_field_that_is_not_a_setting(kw, named):
+    """Config.replace(data__slabs=3) on xor data raised a TypeError from the dataclass
+    constructor where DataConfig(slabs=3) raises the ConfigError that names the field and the
+    kind's settings (docs/guide.md: "a field the kind does not have is an error naming it")."""
+    from twolayer.api import Config, ConfigError
+
+    with pytest.raises(ConfigError, match=f"--{named} .* is not a (setting|section)"):
+        Config().replace(**kw)
+    c = Config().replace(data__kind="lms", data__slabs=3, train__lr=0.5, seeds=3)
+    assert (c.data.kind, c.data.slabs, c.train.lr, c.seeds) == ("lms", 3, 0.5, 3)
+    assert Config().replace(data__noise=0.2).data.noise == 0.2

@@ -320,8 +320,9 @@ def data_kind(name: str) -> DataKind:
 def replace_data(data: DataConfig, **changes: Any) -> DataConfig:
     """``data`` with some fields changed; a new ``kind`` keeps the fields the new kind has."""
     kind = changes.get("kind", data.kind)
-    if kind == data.kind:
-        return dataclasses.replace(data, **changes)
+    if kind == data.kind:  # through the factory: a field the kind lacks is a ConfigError
+        return DataConfig(**{**{f.name: getattr(data, f.name)
+                                for f in dataclasses.fields(data)}, **changes})
     known = data_kind(kind).fields
     keep = {f.name: getattr(data, f.name) for f in dataclasses.fields(data)
             if f.name in known and f.name != "kind" and f.name not in changes}
@@ -428,6 +429,10 @@ class ProbeConfig:
                 isinstance(p, str) for p in names):
             raise ConfigError("probes", names, "a tuple of probe names, e.g. ('errors',)")
         _resolve(self, "probes", tuple(names))
+
+
+# the sections of a Config that hold settings (``Config.replace(<section>__<field>=...)``)
+SECTIONS = ("data", "net", "train", "probe")
 
 
 @dataclass(frozen=True)
@@ -543,7 +548,14 @@ class Config:
         for key, value in sections.items():
             if "__" in key:
                 sec, fld = key.split("__", 1)
+                if sec not in SECTIONS:
+                    raise ConfigError(sec, value, "is not a section of a Config (in "
+                                      f"{key}=); its sections are " + ", ".join(SECTIONS))
                 base = out.get(sec, getattr(self, sec))
+                names = [f.name for f in dataclasses.fields(base)]
+                if sec != "data" and fld not in names:
+                    raise ConfigError(fld, value, f"is not a setting of {sec} (in {key}=); its "
+                                      "settings are " + ", ".join(names))
                 out[sec] = (replace_data(base, **{fld: value}) if sec == "data"
                             else dataclasses.replace(base, **{fld: value}))
             else:
