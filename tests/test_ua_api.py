@@ -83,3 +83,17 @@ def test_config_replace_names_a_field_that_is_not_a_setting(kw, named):
     c = Config().replace(data__kind="lms", data__slabs=3, train__lr=0.5, seeds=3)
     assert (c.data.kind, c.data.slabs, c.train.lr, c.seeds) == ("lms", 3, 0.5, 3)
     assert Config().replace(data__noise=0.2).data.noise == 0.2
+
+
+def test_an_outcome_threshold_without_its_direction_is_refused():
+    """outcome("holds", ..., per_seed=v, threshold=0.05) without a direction was taken, and
+    with no side known neither the per-seed test nor the interval could question a holds whose
+    values (about 0.58, interval [0.47, 0.69]) lie above 0.05. A direction without a threshold
+    stays allowed (a claim with two cut-offs names none between them)."""
+    from twolayer.api import outcome
+
+    v = [0.5, 0.62, 0.55, 0.66]
+    with pytest.raises(ValueError, match="needs its direction"):
+        outcome("holds", 0.58, "b", (0.47, 0.69), 4, "s", per_seed=v, threshold=0.05)
+    assert outcome("inconclusive", 0.58, "b", (0.47, 0.69), 4, "s", per_seed=v,
+                   direction="<=").threshold is None

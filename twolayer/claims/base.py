@@ -419,6 +419,10 @@ def outcome(
         raise ValueError(f"direction must be '>=' or '<=', not {direction!r}")
     if threshold is not None and not math.isfinite(float(threshold)):
         raise ValueError(f"threshold must be a finite number, not {threshold!r}")
+    if threshold is not None and direction is None:  # which side holds is then unknown, and a
+        # holds whose per-seed values or interval lie on the other side would go unquestioned
+        raise ValueError(f"threshold {threshold!r} needs its direction ('>=' or '<=': the side "
+                         "of the threshold the claim says the values lie on)")
     if in_regime is not None:  # a string ("no") would count as inside the assumptions
         if not isinstance(in_regime, (bool, np.bool_)):
             raise ValueError(f"in_regime must be True, False or None, not {in_regime!r}")
