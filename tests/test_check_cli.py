@@ -758,7 +758,8 @@ def test_in_regime_must_be_a_boolean():
         with pytest.raises(ValueError, match="in_regime must be True, False or None"):
             outcome(HOLDS, 1.0, "b", (0.5, 1.5), 3, "d", in_regime=bad)
     for flag in (np.bool_(False), False):
-        got = c.verdict(outcome(HOLDS, 1.0, "b", (0.5, 1.5), 3, "d", in_regime=flag))
+        got = c.verdict(outcome(HOLDS, 1.0, "b", (0.5, 1.5), 3, "d", in_regime=flag,
+                                regime="A1 fails at d = 10"))
         assert got.in_regime is False and got.regime_computed
 
 

@@ -97,3 +97,18 @@ def test_an_outcome_threshold_without_its_direction_is_refused():
         outcome("holds", 0.58, "b", (0.47, 0.69), 4, "s", per_seed=v, threshold=0.05)
     assert outcome("inconclusive", 0.58, "b", (0.47, 0.69), 4, "s", per_seed=v,
                    direction="<=").threshold is None
+
+
+def test_an_outcome_in_regime_without_its_regime_text_is_refused():
+    """outcome(..., in_regime=True) with no regime text printed "regime (inside): " and
+    nothing after it: a verdict marked inside with no premise named, which --details and the
+    report showed as computed."""
+    from twolayer.api import outcome
+
+    for inside in (True, False):
+        with pytest.raises(ValueError, match="needs its regime text"):
+            outcome("holds", 0.1, "b", (0.0, 0.2), 4, "s", in_regime=inside)
+        with pytest.raises(ValueError, match="needs its regime text"):
+            outcome("holds", 0.1, "b", (0.0, 0.2), 4, "s", in_regime=inside, regime="  ")
+    o = outcome("holds", 0.1, "b", (0.0, 0.2), 4, "s", in_regime=True, regime="d 20 >= 10")
+    assert o.in_regime is True and o.regime == "d 20 >= 10"

@@ -405,7 +405,8 @@ def outcome(
     give an inconclusive verdict its ``seeds_needed`` and let ``--seeds auto`` decide it);
     ``in_regime`` and ``regime``: whether the setting is inside the theorem's assumptions,
     computed from measured premises, and which premises with which values (None keeps the
-    claim's registered ``in_regime``). ``comparisons``: the one-sided comparisons the verdict
+    claim's registered ``in_regime``; a computed one needs its ``regime`` text).
+    ``comparisons``: the one-sided comparisons the verdict
     was decided from (:class:`~twolayer.stats.Comparison`, or ``(values, threshold, direction)``
     triples judged by ``test``: ``"t"`` or ``"sign"``), and ``rule``: how their outcomes make
     the claim's verdict (default :func:`~twolayer.stats.combine`: holds when every one holds,
@@ -427,6 +428,9 @@ def outcome(
         if not isinstance(in_regime, (bool, np.bool_)):
             raise ValueError(f"in_regime must be True, False or None, not {in_regime!r}")
         in_regime = bool(in_regime)
+        if not str(regime).strip():  # "(inside)" with no premise named says nothing
+            raise ValueError(f"in_regime={in_regime} needs its regime text: the premises and "
+                             "their values it was computed from (regime=...)")
     ps = None if per_seed is None else tuple(float(x) for x in per_seed)
     comps = None
     if comparisons is not None:  # in the given order: the rule reads the outcomes by position
