@@ -340,3 +340,18 @@ def test_store_verify_leaves_a_running_checks_temporaries(tmp_path: Path, capsys
     monkeypatch.setattr(RecordStore, "_load", vanishing)
     code, o, err = run(["store", "verify", str(tmp_path / "records-only"), "--json"], capsys)
     assert code == 0 and '"quarantined": []' in o, o
+
+
+def test_figures_count_the_phase_sweeps_points(tmp_path: Path, monkeypatch, capsys) -> None:
+    """The phase diagrams train sweep points, not experiments: ``figures`` said "experiments:
+    0 trained" after training them. A line now counts the points trained and read, against
+    the size of the quick spec's grid (two step sizes × two initial variances: plots/phase.py's
+    QUICK override)."""
+    monkeypatch.setenv("TWOLAYER_CACHE", str(tmp_path / "cache"))
+    size = 2 * 2
+    argv = ["figures", "--quick", "--device", "cpu", "--only", "phase-amplification"]
+    for trained, read in ((size, 0), (0, size)):
+        assert main([*argv, "--out", str(tmp_path / "f")]) == 0
+        err = capsys.readouterr().err
+        assert (f"sweep points: {trained} trained, {read} read from their stores "
+                "(phase-amplification-quick)") in err, err

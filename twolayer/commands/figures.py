@@ -425,5 +425,10 @@ def draw_figures(args: argparse.Namespace, names: list[str], out: str, made: Pat
     if not args.quiet:
         print(f"experiments: {len(runs.trained)} trained, {len(runs.reused)} read from the store",
               file=sys.stderr)
+        if runs.sweep_points:  # the phase diagrams train sweeps, not experiments
+            trained = sum(t for t, _ in runs.sweep_points.values())
+            read = sum(r for _, r in runs.sweep_points.values())
+            print(f"sweep points: {trained} trained, {read} read from their stores "
+                  f"({', '.join(sorted(runs.sweep_points))})", file=sys.stderr)
     print(root)
     return 0

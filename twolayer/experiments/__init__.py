@@ -282,6 +282,9 @@ class Runs:
     train_seconds: dict[str, float] = field(default_factory=dict)
     # experiments trained by worker processes of prefetch() into the store: name -> seconds
     prefetched: dict[str, float] = field(default_factory=dict)
+    # sweeps a figure trained through this object (the phase diagrams): name -> (points
+    # trained, points read from the sweep's store)
+    sweep_points: dict[str, tuple[int, int]] = field(default_factory=dict)
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def key(self, name: str) -> dict[str, Any]:

@@ -103,10 +103,12 @@ def sweep_spec(name: str, quick: bool):  # type: ignore[no-untyped-def]
 
 
 def run_spec(name: str, quick: bool, runtime: Runtime,  # type: ignore[no-untyped-def]
-             keep: bool = True):
+             keep: bool = True, runs=None):
     """Train the missing points of the figure's sweep in this process; (spec, points, records
     by point index). ``keep``: in its store under :func:`cache_dir` (reused by the next run);
-    else (``--no-store``) in a temporary store, every point trained and nothing kept."""
+    else (``--no-store``) in a temporary store, every point trained and nothing kept.
+    ``runs`` (the figure's :class:`~twolayer.experiments.Runs`): its ``sweep_points`` gets the
+    sweep's (points trained, points read), which ``twolayer figures`` reports."""
     import contextlib
     import tempfile
 
@@ -121,7 +123,9 @@ def run_spec(name: str, quick: bool, runtime: Runtime,  # type: ignore[no-untype
         root = (ensure_writable_dir(cache_dir(), "TWOLAYER_CACHE", _cache_value())
                 if tmp is None else Path(tmp))
         store = Store(root / spec.name)
-        run_sweep(spec, store, InlineExecutor(device=str(runtime.torch_device)))
+        report = run_sweep(spec, store, InlineExecutor(device=str(runtime.torch_device)))
+        if runs is not None:
+            runs.sweep_points[spec.name] = (report.trained, report.skipped)
         recs = {p.index: store.load(p.run_id) for p in points if store.has_record(p.run_id)}
     return spec, points, recs
 
@@ -204,7 +208,7 @@ def make_frei(out_dir: Path, runs: Runs) -> list[Path]:
     import matplotlib.patheffects as pe
 
     spec, points, recs = run_spec("phase-frei", runs.quick, runs.runtime,
-                                   keep=runs.store is not None)
+                                   keep=runs.store is not None, runs=runs)
     quick = runs.quick
     excess = _grid(spec, points, lambda p: frei_excess(recs[p.index]).mean()
                    if p.index in recs else None)
@@ -294,7 +298,7 @@ def make_amplification(out_dir: Path, runs: Runs) -> list[Path]:
     (sweeps/phase-amplification.toml). Lemma 12: small ω_init and large α lift it from order
     1/√d at initialisation to a constant."""
     spec, points, recs = run_spec("phase-amplification", runs.quick, runs.runtime,
-                                   keep=runs.store is not None)
+                                   keep=runs.store is not None, runs=runs)
     quick = runs.quick
     med1 = _grid(spec, points, lambda p: amplification(recs[p.index])[:, 1].mean()
                  if p.index in recs else None)
@@ -360,7 +364,7 @@ def make_liu(out_dir: Path, runs: Runs) -> list[Path]:
     priority; Liu et al. predict t_× near t*. Both measured as ``twolayer check liu2023``
     measures them."""
     spec, points, recs = run_spec("phase-liu", runs.quick, runs.runtime,
-                                   keep=runs.store is not None)
+                                   keep=runs.store is not None, runs=runs)
     quick = runs.quick
     steps = points[0].config.train.steps
     tstar = _grid(spec, points, lambda p: _geo(L.t_star(recs[p.index]))
