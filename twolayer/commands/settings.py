@@ -256,7 +256,7 @@ def config_from_args(
     """The config of the parsed flags, and notes for the user (e.g. a capped step count)."""
     values: dict[str, Any] = {}
     notes: list[str] = []
-    cap = None
+    cap = flow_after = None
     if getattr(args, "preset", None) is not None:  # "" is refused by preset(), not ignored
         pre = preset(args.preset)
         cap = pre.pop("cpu_steps", None)
@@ -273,7 +273,13 @@ def config_from_args(
         v = getattr(args, dest, None)
         if v is not None:
             values[f"{section}__{fld}" if section else fld] = v
-    if cap is not None and device_is_cpu and getattr(args, "steps", None) is None:
+    if (flow_after is not None and getattr(args, "integrator", None) == "auto"
+            and getattr(args, "switch", None) is None):
+        values["train__switch"] = flow_after  # the preset's switch, as on a GPU
+    # the CPU cap exists because exact GD is slow; the flow is what makes the paper's horizon
+    # affordable on a CPU (docs/integrators.md), so --integrator flow|auto is not capped
+    if (cap is not None and device_is_cpu and getattr(args, "steps", None) is None
+            and values.get("train__integrator", "gd") == "gd"):
         paper = values["train__steps"]
         if paper > cap:
             values["train__steps"] = cap
@@ -296,6 +302,16 @@ def config_from_args(
         probe=dataclasses.replace(base.probe, **sections["probe"]),
         **top,
     )
+    # --rtol and --switch steer only the flow: under exact GD they would be dropped without a
+    # word (and --rtol would not even enter the run id), so a run the user meant to integrate
+    # with the flow would silently train 10^6 exact steps
+    integrator = cfg.train.integrator
+    if getattr(args, "rtol", None) is not None and integrator == "gd":
+        raise ConfigError("rtol", args.rtol, "applies only with --integrator flow or auto "
+                          "(the integrator here is gd: exact GD has no tolerance)")
+    if getattr(args, "switch", None) is not None and integrator != "auto":
+        raise ConfigError("switch", args.switch, "applies only with --integrator auto (the "
+                          f"integrator here is {integrator})")
     unknown = [name for name in cfg.probe.probes if name not in probe_registry()]
     if unknown:
         raise ConfigError("probes", ",".join(unknown),
