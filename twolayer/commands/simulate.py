@@ -69,10 +69,13 @@ def human_summary(rec: Record, notes: list[str]) -> str:
         f"[{rec.meta.get('device')}, {c['dtype']}]",
     ]
     lines += [f"note: {n}" for n in notes]
-    lines.append(f"{'mean over seeds':34s}" + "".join(f"{h:>10s}" for h in head))
+    # 10 characters a column, wider when a time needs it (t=10000000 of a flow run would run
+    # into its neighbour: "t=1t=10000000")
+    w = max(10, 2 + max(len(h) for h in head))
+    lines.append(f"{'mean over seeds':34s}" + "".join(f"{h:>{w}s}" for h in head))
 
     def row(label: str, series, mean=np.mean) -> None:
-        cells = "".join(f"{_fmt(float(mean(series[:, i]))):>10s}" for i in idx)
+        cells = "".join(f"{_fmt(float(mean(series[:, i]))):>{w}s}" for i in idx)
         lines.append(f"{label:34s}" + cells)
 
     rows = [
