@@ -54,7 +54,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    "temporary directory)")
     p.add_argument("--quick", action="store_true",
                    help="tiny smoke-test settings (all figures in well under a minute)")
-    p.add_argument("--only", nargs="+", metavar="NAME", help="only these figures (see --list)")
+    p.add_argument("--only", nargs="+", action="extend", metavar="NAME",
+                   help="only these figures (see --list; repeatable)")
     p.add_argument("--all", action="store_true",
                    help="every registered figure, the plugins' included (without plugins, "
                    "every figure is the default)")
