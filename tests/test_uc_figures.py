@@ -1,8 +1,11 @@
-"""``twolayer figures`` selection flags: a repeated --only adds to the selection (argparse's
-default kept only the last one, so ``--only A --only B`` drew B alone without a word)."""
+"""``twolayer figures`` as a new user meets it: a repeated --only adds to the selection
+(argparse's default kept only the last one, so ``--only A --only B`` drew B alone without a
+word); an --out folder with a README.md or index.json of its own is refused, not overwritten;
+the liu2023-angles caption describes every panel it draws."""
 
 from __future__ import annotations
 
+import pytest
 from cli_helpers import run
 
 
@@ -46,3 +49,30 @@ def test_a_folder_written_by_figures_is_still_accepted(tmp_path):
     write_index(tmp_path, {})
     assert (tmp_path / "README.md").read_text().startswith(render_readme({}, tmp_path)[:9])
     check_not_foreign(tmp_path)
+
+
+@pytest.mark.slow
+def test_liu_angles_caption_describes_every_panel(tmp_path, monkeypatch):
+    """liu2023-angles draws a ninth panel (bottom right: the drift 1 − cos(∇h_t, ∇h_0) of the
+    sample-wise gradients in the Gaussian mixture, with t*) that neither the caption nor
+    figures/README.md mentioned; the caption now names it and states the measured drift."""
+    import re
+
+    import twolayer.plots.liu2023 as P
+    from twolayer.cli import main
+
+    captions = []
+    real = P.captioned_figure
+
+    def spy(w, h, caption):
+        captions.append(caption)
+        return real(w, h, caption)
+
+    monkeypatch.setattr(P, "captioned_figure", spy)
+    argv = ["figures", "--quick", "--quiet", "--no-store", "--device", "cpu", "--out",
+            str(tmp_path / "o"), "--only", "liu2023-angles"]
+    assert main(argv) == 0
+    (cap,) = captions
+    assert "Bottom right" in cap and "1 − cos(∇h(w_t; x), ∇h(w_0; x))" in cap
+    value = re.search(r"mixture drift at each seed's t\*: ([0-9.e+-]+)", cap)
+    assert value is not None and 0.0 < float(value.group(1)) < 1.0
