@@ -501,7 +501,8 @@ def check_transfer_learned_bias(runs: Runs) -> Outcome:
     "maennel2020.b3.covariance_init",
     "Sampling the first layer from N(0, Sigma_w) of the random-label-trained network (rescaled "
     "to the initial norm, b = 0) also trains faster than scratch (linear-teacher labels, spread "
-    "spectrum).", "Fig. 5 ('covariance' curve)", tag="[PAPER]",
+    "spectrum).", "Fig. 5 ('covariance' curve; the panel [PAPER], which curve is which "
+    "[SECONDARY])", tag="[SECONDARY]",
 )
 def check_covariance(runs: Runs) -> Outcome:
     return _variant_claim(runs, "teacher", X.VARIANTS.index("covariance"))
@@ -513,7 +514,8 @@ def check_covariance(runs: Runs) -> Outcome:
     "fastest of the Fig. 5 curves, faster than scratch, than the rescaled pre-trained network "
     "(b = 0, and with learned biases) and than the covariance initialisation (linear-teacher "
     "labels, spread spectrum).",
-    "Fig. 5 ('no rescaling' curve)", tag="[PAPER]",
+    "Fig. 5 ('no rescaling' curve; the panel [PAPER], which curve is which [SECONDARY])",
+    tag="[SECONDARY]",
 )
 def check_unscaled(runs: Runs) -> Outcome:
     u = X.VARIANTS.index("unscaled")
