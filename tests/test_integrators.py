@@ -206,3 +206,32 @@ def test_auto_agrees_with_gd_over_1e5_steps(over, rtol, points):
     nf = np.abs(au.arrays["errors/noisy_fit_fraction"] - gd.arrays["errors/noisy_fit_fraction"])
     assert (nf[:, late] * n_noisy <= points + 1e-3).all(), (nf * n_noisy).max()
     assert au.meta["integrator"]["grad_evals"] < steps / 10
+
+
+def test_accepted_steps_keep_the_smallest_step() -> None:
+    """Steps below H_MIN GD steps are accepted whatever their error (docs/integrators.md), so
+    no accepted step is shorter, except the one clipped to end on a probe time: at most
+    steps/H_MIN + (probe times) accepted steps. After an accepted step the next proposal had no
+    floor: at a kink, where the error does not fall like h³, proposals shrank by ~0.9 per
+    accepted step (13,960 accepted steps for 5 GD steps at rtol 1e-7, against the bound's
+    5,006; 446,311 gradient evaluations for 20 GD steps)."""
+    import twolayer as tl
+    from twolayer.training.flow import H_MIN
+
+    steps = 5
+    cfg = tl.Config(data=tl.DataConfig(d=5, n=20), net=tl.NetConfig(m=8),
+                    train=tl.TrainConfig(steps=steps, integrator="flow", rtol=1e-7), seeds=1)
+    rec = tl.simulate(cfg, tl.Runtime(device="cpu"))
+    st = rec.meta["integrator"]
+    assert st["forced"] > 0  # the setting does reach the floor
+    assert st["accepted"] <= steps / H_MIN + len(rec.times)
+
+
+def test_the_integrator_line_says_how_many_steps_were_forced() -> None:
+    from twolayer.commands.simulate import integrator_line
+
+    st = {"integrator": "flow", "method": "bs3", "rtol": 1e-7, "grad_evals": 60103,
+          "accepted": 17648, "rejected": 2386, "forced": 16376, "row_span": None}
+    line = integrator_line(st)
+    assert "16,376 of the accepted steps forced at the smallest step (0.001 GD steps)" in line
+    assert "forced" not in integrator_line({**st, "forced": 0})

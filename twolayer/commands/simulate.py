@@ -147,6 +147,8 @@ def linear_model(objective: str) -> str:
 
 def integrator_line(st: dict) -> str:
     """One line on how a flow or auto run was integrated (its ``meta["integrator"]``)."""
+    from ..training.flow import H_MIN
+
     if st["integrator"] == "auto" and st["accepted"] + st["rejected"] == 0:
         return (f"integrator: auto (exact GD for all {st['gd_steps']:,} steps: the switch is not "
                 f"before the last step): {st['grad_evals']:,} gradient evaluations")
@@ -155,6 +157,9 @@ def integrator_line(st: dict) -> str:
     line = (f"integrator: {st['integrator']} ({how}, {st['method']} at rtol {st['rtol']:g}): "
             f"{st['grad_evals']:,} gradient evaluations, {st['accepted']:,} accepted and "
             f"{st['rejected']:,} rejected steps")
+    if st.get("forced"):  # accepted at the smallest step with the error above rtol
+        line += (f"; {st['forced']:,} of the accepted steps forced at the smallest step "
+                 f"({H_MIN:g} GD steps) with the error estimate above rtol")
     if st.get("row_span"):
         line += f"; first layer in the row span of the inputs ({st['row_span']} coordinates)"
     return line
