@@ -111,6 +111,13 @@ class PruneReport:
     kept: int = 0
     notes: list[str] = field(default_factory=list)
 
+    def drop(self, path: Path, why: str, dry_run: bool) -> None:
+        """Count ``path`` (its bytes, and why) as removed, and remove it unless ``dry_run``."""
+        self.removed.append((str(path), why))
+        self.bytes += _size(path)
+        if not dry_run:
+            _remove(path)
+
 
 def _size(path: Path) -> int:
     """Bytes under ``path`` (a file or a folder), not following links; 0 if it vanished."""
@@ -374,10 +381,7 @@ class RecordStore:
         report = PruneReport()
 
         def drop(path: Path, why: str) -> None:
-            report.removed.append((str(path), why))
-            report.bytes += _size(path)
-            if not dry_run:
-                _remove(path)
+            report.drop(path, why, dry_run)
 
         named: set[str] = set()
         damaged_entries = 0

@@ -78,6 +78,14 @@ def human_summary(rec: Record, notes: list[str]) -> str:
         cells = "".join(f"{_fmt(float(mean(series[:, i]))):>{w}s}" for i in idx)
         lines.append(f"{label:34s}" + cells)
 
+    def defined_row(label: str, series, where: str, nowhere: str) -> None:
+        """A row whose value is undefined (not finite) in some runs: the mean is over the
+        others, as the record's summary (<name>, <name>_runs) takes it, and a line says how
+        many runs each column is over."""
+        row(label, series, mean=_mean_defined)
+        lines.extend(_undefined_note(np.isfinite(series[:, idx]).sum(axis=0), series.shape[0],
+                                     where, nowhere))
+
     rows = [
         ("test error (noisy labels)", "errors/test_error"),
         ("test error (clean labels)", "errors/test_error_clean"),
@@ -85,28 +93,20 @@ def human_summary(rec: Record, notes: list[str]) -> str:
     for label, key in rows:
         if key in a:
             row(label, a[key])
-    # undefined (NaN) in a run without a clean / noisy training sample: the mean is over the
-    # others, as the record's summary (<name>, <name>_runs) and the ratio's row below take it
+    # undefined in a run without a clean / noisy training sample
     for label, key, subset in (("train error, clean subset", "errors/train_error_clean", "clean"),
                                ("noisy subset fitted", "errors/noisy_fit_fraction", "noisy")):
         if key in a:
-            v = np.where(np.isfinite(a[key]), a[key], np.nan)
-            row(label, v, mean=_mean_defined)
-            lines += _undefined_note(np.isfinite(v[:, idx]).sum(axis=0), v.shape[0],
-                                     f"in a run without a {subset} sample",
-                                     f"no run has a {subset} sample")
+            defined_row(label, a[key], f"in a run without a {subset} sample",
+                        f"no run has a {subset} sample")
     if "correlations/w_dot_mu" in a and dc["kind"] == "xor":
         corr = own_mean_correlation(
             a["correlations/w_dot_mu"], a["correlations/w_norm"], a["static/a"][:, None, :, 0]
         )
         row("median |<w_j/|w_j|, mu_own>|", np.median(corr, axis=-1))
-    if "segments/grad_ratio" in a:
-        # undefined in a run where |g_noisy| = 0 (no noisy sample): the mean is over the others
-        ratio = np.where(np.isfinite(a["segments/grad_ratio"]), a["segments/grad_ratio"], np.nan)
-        defined = np.isfinite(ratio[:, idx]).sum(axis=0)
-        row("|g_clean| / |g_noisy|", ratio, mean=_mean_defined)
-        lines += _undefined_note(defined, ratio.shape[0], "where |g_noisy| = 0, e.g. no noisy "
-                                 "sample", "|g_noisy| = 0 in every run, e.g. no noisy sample")
+    if "segments/grad_ratio" in a:  # undefined in a run where |g_noisy| = 0
+        defined_row("|g_clean| / |g_noisy|", a["segments/grad_ratio"], "where |g_noisy| = 0, "
+                    "e.g. no noisy sample", "|g_noisy| = 0 in every run, e.g. no noisy sample")
     s = rec.summary
     if "linear_test_error" in s:
         lines.append(

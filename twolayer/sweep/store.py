@@ -203,16 +203,25 @@ class Store:
             return True
         return False
 
+    def _record_meta(self, run_id: str) -> dict[str, Any] | None:
+        """A stored record's ``meta``, read without verification ({} when it has none); None
+        when there is no record or its document cannot be read (the verified read deals with
+        it)."""
+        if not self.has_record(run_id):
+            return None
+        try:
+            meta = json.loads((self.records / run_id / "record.json").read_text()).get("meta")
+        except (OSError, ValueError, AttributeError):
+            return None
+        return meta if isinstance(meta, dict) else {}
+
     def code_of(self, run_id: str) -> str | None:
         """The code fingerprint a stored point was made by (its record's ``meta["code"]``, else
         its verified failure's ``"code"``); None when absent, damaged or not recorded. Reads
         only (``--dry-run`` uses it): the verified reads quarantine."""
-        try:
-            if self.has_record(run_id):
-                doc = json.loads((self.records / run_id / "record.json").read_text())
-                return (doc.get("meta") or {}).get("code")
-        except (OSError, ValueError, AttributeError):  # the verified read deals with it
-            return None
+        if self.has_record(run_id):
+            meta = self._record_meta(run_id)
+            return None if meta is None else meta.get("code")
         if self.is_failed(run_id):
             try:
                 return read_failure(self.failed / f"{run_id}.json", run_id)["code"]
@@ -239,14 +248,8 @@ class Store:
     def device_of(self, run_id: str) -> str | None:
         """The device a stored record was trained on (``meta["device"]``, e.g. ``cpu`` or
         ``cuda:0``); None for a failure, or when absent, damaged or not recorded. Reads only."""
-        try:
-            if self.has_record(run_id):
-                doc = json.loads((self.records / run_id / "record.json").read_text())
-                device = (doc.get("meta") or {}).get("device")
-                return device if isinstance(device, str) else None
-        except (OSError, ValueError, AttributeError):  # the verified read deals with it
-            return None
-        return None
+        device = (self._record_meta(run_id) or {}).get("device")
+        return device if isinstance(device, str) else None
 
     def other_code(self, run_ids: Iterable[str], code: str,
                    device: str | None = None) -> list[str]:
@@ -317,10 +320,7 @@ class Store:
                 if why is None:
                     report.kept += 1
                     continue
-                report.removed.append((str(path), why))
-                report.bytes += path.stat().st_size if path.exists() else 0
-                if not dry_run:
-                    path.unlink(missing_ok=True)
+                report.drop(path, why, dry_run)
         return report
 
     def forget(self, run_id: str) -> None:
