@@ -264,9 +264,10 @@ def test_an_entrys_seconds_are_kept_under_the_checksum_and_read_back(tmp_path) -
 
 
 def test_an_entry_is_written_atomically(tmp_path, monkeypatch) -> None:
-    """The new entry is written beside the old one and renamed into place: a write that fails
-    before the rename (os.replace raising stands in for a crash) leaves the old entry as it
-    was, byte for byte, and no temporary behind."""
+    """A new entry is written beside its place and renamed into it: a write that fails before
+    the rename (os.replace raising stands in for a crash) leaves no entry and no temporary, and
+    the other entries byte for byte as they were. Storing a key whose intact entry is there
+    already writes nothing (another process stored the same computation meanwhile)."""
     store = RecordStore(tmp_path, warn=lambda line: None)
     store.put_entry(KEY, make_record(1.0), seconds=1.0)
     path = entry_path(tmp_path, KEY)
@@ -279,10 +280,13 @@ def test_an_entry_is_written_atomically(tmp_path, monkeypatch) -> None:
         return real(src, dst)
 
     monkeypatch.setattr(os, "replace", crash)
+    other = {**KEY, "seeds": 3}
     with pytest.raises(OSError):
-        store.put_entry(KEY, make_record(1.0), seconds=5.0)
+        store.put_entry(other, make_record(2.0), seconds=5.0)
     assert path.read_bytes() == before
     assert sorted(p.name for p in (tmp_path / "entries").iterdir()) == [path.name]
+    assert store.put_entry(KEY, make_record(3.0), seconds=5.0) == path.stem  # no write: no crash
+    assert path.read_bytes() == before
 
 
 # ------------------------------------------------------------------------------------------

@@ -299,13 +299,13 @@ def test_negative_zero_in_a_spec_is_zero(tmp_path: Path, capsys) -> None:
     assert code == 2 and "axes.data.noise" in err and "distinct" in err, err
 
 
-def test_store_verify_leaves_a_running_checks_temporaries(tmp_path: Path, capsys,
-                                                          monkeypatch) -> None:
-    """``store verify`` removed every temporary under the store's lock; but ``check`` and
-    ``figures`` write the experiments' store without that lock, so a verify run beside a
-    long ``check --all`` deleted the check's save in progress. In a store with entries/ it now
-    removes only those older than an hour (as check and figures themselves do); and a record
-    that vanishes while verify reads it (a writer replacing it) is not reported as moved."""
+def test_store_verify_removes_every_temporary_and_not_a_record_that_vanishes(
+        tmp_path: Path, capsys, monkeypatch) -> None:
+    """``check`` and ``figures`` used to write the experiments' store without its lock, so a
+    verify beside a long ``check --all`` could delete the check's save in progress. Every
+    writer now saves under the lock that verify holds (tests/test_store_lock.py), so under it
+    every temporary, young or old, is a dead writer's and goes; and a record that vanishes
+    while verify reads it (a writer replacing it) is not reported as moved."""
     import os
     import time
 
@@ -325,7 +325,8 @@ def test_store_verify_leaves_a_running_checks_temporaries(tmp_path: Path, capsys
         p.mkdir()
     os.utime(old, (time.time() - 7200, time.time() - 7200))
     code, o, err = run(["store", "verify", str(tmp_path / "st"), "--json"], capsys)
-    assert code == 0 and young.exists() and not old.exists(), (o, err)
+    assert code == 0 and not young.exists() and not old.exists(), (o, err)
+    assert '"intact": 2' in o, o
 
     real = RecordStore._load
 

@@ -19,6 +19,14 @@ caller trains it again; it never reaches a summary, a verdict or a figure. Write
 temporary name and are renamed into place; temporaries left by a killed writer are removed by
 the next sweep that holds the store's lock and by ``verify`` (any writer removes those older
 than an hour).
+
+One writer at a time: :meth:`RecordStore.put_entry` writes under the store's lock
+(:meth:`RecordStore.lock`, waited for) and stores nothing when an intact entry of the same key is
+already there (another process computed it meanwhile), and a read that finds damage takes the
+lock and reads again before it quarantines anything, so two ``check`` or ``figures`` runs on one
+store never write one address at once, and never quarantine each other's good items. A sweep,
+``store verify`` and ``store prune`` hold the lock for their whole run; the lock is re-entrant
+within a process.
 """
 
 from __future__ import annotations
@@ -33,6 +41,7 @@ import os
 import shutil
 import socket
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -52,6 +61,7 @@ from .record import (
 
 ENTRY_FORMAT = 1
 STALE_SECONDS = 3600.0
+WAIT_QUIETLY_SECONDS = 1.0  # a wait for the lock longer than this is said on stderr
 
 Warn = Callable[[str], None]
 
@@ -130,8 +140,15 @@ def _size(path: Path) -> int:
 
 
 def _remove(path: Path) -> None:
+    """Remove a file or a record folder; a folder is first renamed aside (``.<name>.old.*``, a
+    temporary), so a reader sees the whole record or none of it."""
     if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path, ignore_errors=True)
+        aside = path.with_name(f".{path.name}.old.{uuid.uuid4().hex[:8]}")
+        try:
+            os.replace(path, aside)
+        except OSError:
+            aside = path
+        shutil.rmtree(aside, ignore_errors=True)
     else:
         path.unlink(missing_ok=True)
 
@@ -172,15 +189,24 @@ class RecordStore:
         return address
 
     def get(self, address: str) -> Record | None:
-        """The verified record at ``address``; None if absent or damaged (then quarantined)."""
+        """The verified record at ``address``; None if absent or damaged (then quarantined, after
+        a second read under the store's lock: damage seen while another process wrote is not
+        damage)."""
         path = self.records / address
         if not path.exists():
             return None
         try:
             return self._load(path, address)
-        except RecordError as e:
-            self.quarantine(path, e.why)
-            return None
+        except RecordError:
+            pass
+        with self.lock(wait=True):
+            if not path.exists():
+                return None
+            try:
+                return self._load(path, address)
+            except RecordError as e:
+                self.quarantine(path, e.why)
+                return None
 
     def load(self, address: str) -> Record:
         """The verified record at ``address`` (RecordError if absent or damaged; not moved)."""
@@ -204,8 +230,17 @@ class RecordStore:
         """Save an experiment's result (a Record, or a mapping name → Record) under ``key``;
         the parts first, the entry last, so an entry present means every part was written.
         ``seconds``: the wall time it took to compute (kept in the entry: ``--seeds auto``
-        estimates the cost of more seeds from it)."""
+        estimates the cost of more seeds from it). Written under the store's lock; when an
+        intact entry of ``key`` is already there (another process stored the same computation
+        meanwhile), nothing is written and its id is returned."""
         key_id = address_of(key, 16)
+        with self.lock(wait=True):
+            if self.has_entry(key) and self.get_entry_timed(key)[0] is not None:
+                return key_id
+            return self._put_entry(key, key_id, result, seconds)
+
+    def _put_entry(self, key: Mapping[str, Any], key_id: str,
+                   result: Record | Mapping[str, Record], seconds: float | None) -> str:
         if isinstance(result, Record):
             kind, parts = "record", {"": result}
         else:
@@ -234,26 +269,47 @@ class RecordStore:
         self, key: Mapping[str, Any]
     ) -> tuple[Record | dict[str, Record] | None, float | None]:
         """:meth:`get_entry` and the seconds its result took to compute (None when the entry
-        does not say: written before entries kept it, or not found)."""
+        does not say: written before entries kept it, or not found). Damage is read again
+        under the store's lock before anything is quarantined."""
         key_id = address_of(key, 16)
         path = self.entries / f"{key_id}.json"
         if not path.exists():
             return None, None
         try:
+            return self._read_entry(path, key_id, key, settle=False)
+        except RecordError:
+            pass
+        with self.lock(wait=True):
+            if not path.exists():
+                return None, None
+            return self._read_entry(path, key_id, key, settle=True)
+
+    def _read_entry(self, path: Path, key_id: str, key: Mapping[str, Any], settle: bool
+                    ) -> tuple[Record | dict[str, Record] | None, float | None]:
+        """The verified result of the entry at ``path`` and its seconds. Damage (the entry's or
+        a part's): RecordError and nothing moved; or, ``settle`` (under the lock), the damaged
+        part and the entry quarantined and (None, None)."""
+        try:
             doc = self._entry_document(path, key_id)
+            if doc["key"] != strict_json(dict(key)):
+                raise RecordError(path, "its key differs from the one it is filed under")
         except RecordError as e:
+            if not settle:
+                raise
             self.quarantine(path, e.why)
-            return None, None
-        if doc["key"] != strict_json(dict(key)):
-            self.quarantine(path, "its key differs from the one it is filed under")
             return None, None
         parts: dict[str, Record] = {}
         for name, address in doc["parts"].items():
-            rec = self.get(address)  # the part's address was checked by _entry_document
-            if rec is None:
+            part = self.records / address  # the part's address was checked by _entry_document
+            try:
+                parts[name] = self._load(part, address)
+            except RecordError as e:
+                if not settle:
+                    raise
+                if part.exists():
+                    self.quarantine(part, e.why)
                 self.quarantine(path, f"its part {name!r} ({address}) is missing or damaged")
                 return None, None
-            parts[name] = rec
         seconds = doc.get("seconds")
         seconds = float(seconds) if isinstance(seconds, (int, float)) else None
         return (parts[""] if doc["kind"] == "record" else parts), seconds
@@ -338,14 +394,11 @@ class RecordStore:
         return removed
 
     def verify(self) -> VerifyReport:
-        """Verify every record and entry; quarantine what fails. Under :meth:`lock` every
-        temporary is a dead writer's, except in a store with experiment entries: ``check`` and
-        ``figures`` write those without the lock, so there only temporaries older than an
-        hour are removed (a younger one may be a running check's save). A record that
-        vanishes while it is read (another writer replacing it) is not reported as moved."""
+        """Verify every record and entry; quarantine what fails. Call it under :meth:`lock`:
+        every writer writes under the lock, so every temporary found then is a dead writer's
+        and is removed. A record that vanishes while it is read is not reported as moved."""
         report = VerifyReport()
-        max_age = STALE_SECONDS if self.entries.is_dir() else None
-        report.removed_temporaries = [str(p) for p in self.clean_temporaries(max_age)]
+        report.removed_temporaries = [str(p) for p in self.clean_temporaries(None)]
         if self.records.is_dir():
             for path in sorted(p for p in self.records.iterdir() if not p.name.startswith(".")):
                 try:
@@ -369,12 +422,12 @@ class RecordStore:
 
     def prune(self, stale_entry: Callable[[dict[str, Any]], str | None] | None = None,
               stale_record: Callable[[dict[str, Any]], str | None] | None = None,
-              orphan_age: float = STALE_SECONDS, dry_run: bool = False) -> PruneReport:
+              dry_run: bool = False) -> PruneReport:
         """Remove what no run of this code would read again: the entries for which
         ``stale_entry(key)`` gives a reason (a string: why it is stale) with their parts; in a
-        store with ``entries/``, the records that no remaining entry names and that are older
-        than ``orphan_age`` seconds (a running ``check`` writes an entry's parts before the
-        entry); the records for which ``stale_record(meta)`` gives a reason (a sweep's store);
+        store with ``entries/``, the records that no remaining entry names (an entry's parts
+        are written before it, but under the lock that prune holds: none is half-written);
+        the records for which ``stale_record(meta)`` gives a reason (a sweep's store);
         and everything in ``quarantine/``. Damaged entries and records are left to
         :meth:`verify` (their parts cannot be told), and while an entry is damaged no record is
         judged an orphan. ``dry_run``: only report. Call it under :meth:`lock`."""
@@ -406,19 +459,13 @@ class RecordStore:
             report.notes.append(f"{damaged_entries} damaged entries left for `store verify`; "
                                 "no record was judged unnamed while they are there")
         removed = {Path(p) for p, _ in report.removed}
-        now = time.time()
         if self.records.is_dir():
             for path in sorted(p for p in self.records.iterdir() if not p.name.startswith(".")):
                 if path in removed:
                     continue
-                if self.entries.is_dir() and path.name not in named:
-                    try:
-                        young = now - path.lstat().st_mtime <= orphan_age
-                    except OSError:
-                        continue
-                    if not damaged_entries and not young:
-                        drop(path, "named by no entry")
-                        continue
+                if self.entries.is_dir() and path.name not in named and not damaged_entries:
+                    drop(path, "named by no entry")
+                    continue
                 if stale_record is not None and path.name not in named:
                     try:
                         doc = json.loads((path / "record.json").read_text(encoding="utf-8"))
@@ -439,20 +486,57 @@ class RecordStore:
     @contextlib.contextmanager
     def lock(self, wait: bool = False, flag: str = "records") -> Iterator[None]:
         """Hold the store's exclusive lock (``flock`` on ``<root>/.lock``, which names the
-        holder's pid and host). Held by another process: wait when ``wait``, else ConfigError
-        naming the holder. A lock whose holder died is released by the kernel, so it is
-        simply taken over."""
+        holder's pid and host). Held by another process for more than
+        :data:`WAIT_QUIETLY_SECONDS` (longer than another run's save): wait when ``wait``
+        (saying so on one line, through ``warn``), else ConfigError naming the holder.
+        Re-entrant within a process (a sweep that holds it may quarantine or store under it);
+        other threads of the process wait. A lock whose holder died is released by the kernel,
+        so it is simply taken over."""
         ensure_writable_dir(self.root, flag)
+        held = _held(self.root)
+        if not held.mutex.acquire(blocking=wait):
+            raise ConfigError(flag, str(self.root), "the store is in use by another thread of "
+                              "this process")
+        try:
+            if held.depth:
+                held.depth += 1
+                try:
+                    yield
+                finally:
+                    held.depth -= 1
+                return
+            with self._flock(wait, flag):
+                held.depth = 1
+                try:
+                    yield
+                finally:
+                    held.depth = 0
+        finally:
+            held.mutex.release()
+
+    @contextlib.contextmanager
+    def _flock(self, wait: bool, flag: str) -> Iterator[None]:
         path = self.root / ".lock"
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
         held = False
         try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-            except BlockingIOError:
-                holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "another process"
-                raise ConfigError(flag, str(self.root), f"the store is in use by {holder}; wait "
-                                  "for it to finish (or pass --wait to queue)") from None
+            quiet_until = time.monotonic() + WAIT_QUIETLY_SECONDS
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    holder = (os.pread(fd, 200, 0).decode(errors="replace").strip()
+                              or "another process")
+                if time.monotonic() >= quiet_until:  # not another run's save: a long hold
+                    if not wait:
+                        raise ConfigError(flag, str(self.root), f"the store is in use by "
+                                          f"{holder}; wait for it to finish (or pass --wait to "
+                                          "queue)")
+                    self.warn(f"twolayer: waiting for store {self.root}: in use by {holder}")
+                    fcntl.flock(fd, fcntl.LOCK_EX)
+                    break
+                time.sleep(0.02)  # another run's save is usually over within a second
             held = True
             os.ftruncate(fd, 0)
             os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()}\n".encode(), 0)
@@ -462,3 +546,27 @@ class RecordStore:
                 with contextlib.suppress(OSError):
                     os.ftruncate(fd, 0)
             os.close(fd)  # releases the flock
+
+
+@dataclass
+class _Held:
+    """This process's hold on one store's lock: a mutex for its threads, and how deep."""
+
+    mutex: threading.RLock = field(default_factory=threading.RLock)
+    depth: int = 0
+    pid: int = field(default_factory=os.getpid)
+
+
+_HELD: dict[str, _Held] = {}
+_HELD_GUARD = threading.Lock()
+
+
+def _held(root: Path) -> _Held:
+    """The hold of this process on the lock of the store at ``root`` (a forked child starts
+    with none: its parent's hold is not its own)."""
+    key = os.path.realpath(root)
+    with _HELD_GUARD:
+        held = _HELD.get(key)
+        if held is None or held.pid != os.getpid():
+            held = _HELD[key] = _Held()
+        return held

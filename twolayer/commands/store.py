@@ -6,7 +6,7 @@ again by the next ``sweep`` / ``check`` / ``figures``), 2 on bad input.
 ``twolayer store prune DIR [--dry-run]``: remove what this twolayer would never read again
 (:meth:`twolayer.store.RecordStore.prune`): in the experiments' store, the entries made by other
 twolayer run code, another record format or another torch version, with their records, and the
-records no entry names (older than an hour); in a sweep's store, the points and failures made by
+records no entry names; in a sweep's store, the points and failures made by
 other twolayer code; in both, ``quarantine/``. Exit status 0, 2 on bad input.
 """
 
@@ -32,8 +32,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "temporary folders are removed. Exit status 0 when every record was intact, 1 when "
         "something was quarantined. prune: remove what this twolayer would never read again "
         "(entries and sweep points made by other twolayer code, an experiment entry also of "
-        "another record format or torch version, with its records; records no entry names, "
-        "older than an hour; everything in quarantine/), and say what and how many bytes; "
+        "another record format or torch version, with its records; records no entry names; "
+        "everything in quarantine/), and say what and how many bytes; "
         "--dry-run lists without removing. Entries of another device are kept, and so are "
         "damaged items (verify's).",
     )

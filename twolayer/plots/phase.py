@@ -123,10 +123,12 @@ def run_spec(name: str, quick: bool, runtime: Runtime,  # type: ignore[no-untype
         root = (ensure_writable_dir(cache_dir(), "TWOLAYER_CACHE", _cache_value())
                 if tmp is None else Path(tmp))
         store = Store(root / spec.name)
-        report = run_sweep(spec, store, InlineExecutor(device=str(runtime.torch_device)))
+        # one writer per sweep store: a second figures run waits, then reads what this trained
+        with store.record_store.lock(wait=True, flag="TWOLAYER_CACHE"):
+            report = run_sweep(spec, store, InlineExecutor(device=str(runtime.torch_device)))
+            recs = {p.index: store.load(p.run_id) for p in points if store.has_record(p.run_id)}
         if runs is not None:
             runs.sweep_points[spec.name] = (report.trained, report.skipped)
-        recs = {p.index: store.load(p.run_id) for p in points if store.has_record(p.run_id)}
     return spec, points, recs
 
 
