@@ -205,3 +205,38 @@ def test_cli_says_the_probability_bound_is_vacuous_for_delta_from_a_quarter(delt
     assert main(["conditions", "--delta", "0.2"]) == 0
     head = capsys.readouterr().out.splitlines()[0]
     assert "probability >= 0.2" in head and "vacuous" not in head
+
+
+@pytest.mark.parametrize("extra,why", [
+    (["--batch-size", "10"], "full-batch GD"),
+    (["--integrator", "flow"], "GD steps of size alpha"),
+    (["--integrator", "auto"], "GD steps of size alpha"),
+    (["--objective", "softmax"], "logistic loss"),
+])
+def test_conditions_refuses_training_theorem_1_excludes_with_its_reason(extra, why, capsys):
+    """Theorem 1 is about full-batch GD with step alpha on the logistic loss (card section 2):
+    SGD, gradient flow or another loss is refused with that reason, not with "the assumptions do
+    not depend on this setting", which would read as if the run were still covered"""
+    assert main(["conditions", *extra]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and extra[0] in err and why in err
+    assert "do not depend" not in err
+
+
+@pytest.mark.parametrize("extra", [["--integrator", "gd"], ["--objective", "logistic"],
+                                   ["--cluster-dist", "laplace"], ["--cluster-dist", "uniform"],
+                                   ["--rotate"]])
+def test_conditions_takes_what_theorem_1_allows(extra, capsys):
+    """the theorem's own algorithm, any log-concave cluster law (card section 1) and any
+    orthonormal pair of means: the same table as without the flag"""
+    base = ["conditions", "--d", "3000", "--lr", "0.125", "--json"]
+    assert main(base) == 0
+    ref = json.loads(capsys.readouterr().out)
+    assert main(base + extra) == 0
+    assert json.loads(capsys.readouterr().out) == ref
+
+
+def test_conditions_refusal_of_steps_names_the_theorem_time(capsys):
+    assert main(["conditions", "--steps", "10"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "T = 1 + 1/(4 alpha)" in err

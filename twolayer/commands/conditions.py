@@ -9,6 +9,7 @@ import math
 
 from ..cli import number
 from ..conditions import DEFAULT_DELTA, Conditions, frei2023_from_config
+from ..config import CLUSTER_DISTS
 from ..errors import ConfigError
 from .settings import add_setting_flags, config_from_args
 
@@ -26,7 +27,22 @@ FIXED = {"noise_model": (("iid", "per-cluster", "one-cluster", "confident"),
          "second_layer": ("frei", "Theorem 1 assumes the fixed second layer a_j = +-1/sqrt(m) "
                           "(--second-layer frei)"),
          "train_second_layer": (False, "Theorem 1 trains the first layer only"),
-         "bias": (False, "Theorem 1's network has no biases")}
+         "bias": (False, "Theorem 1's network has no biases"),
+         # Theorem 1's algorithm: full-batch GD with a fixed step on the mean logistic loss
+         "batch_size": (None, "Theorem 1 trains by full-batch GD (drop --batch-size)"),
+         "integrator": ("gd", "Theorem 1 is about GD steps of size alpha (--integrator gd); "
+                        "flow, and auto after --switch, integrate gradient flow instead"),
+         "objective": ("logistic", "Theorem 1 trains on the logistic loss (--objective logistic)"),
+         # the data premises it allows beyond A1-A7: any log-concave cluster law with covariance
+         # sigma^2 I (all of twolayer's are) and any orthonormal pair mu1, mu2
+         "cluster_dist": (CLUSTER_DISTS, "Theorem 1 needs a log-concave cluster law"),
+         "rotate": ((False, True), "")}
+# refused with a reason or accepted at the theorem's value, but not offered in --help (they
+# belong to training or to the data's law, not to A1-A7)
+HIDDEN_FIXED = ("batch_size", "integrator", "objective", "cluster_dist", "rotate")
+# why conditions refuses --steps: A1-A7 do not read it, but the theorem's conclusions are at T
+STEPS_NOTE = ("; Theorem 1's conclusions are stated at T = 1 + 1/(4 alpha) steps, which "
+              "conditions prints")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -37,7 +53,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "with the given values and, since the absolute constant C > 1 is unspecified, the range "
         "of C for which it holds; then the largest C for which all hold together. Unset values "
         "take the simulate defaults (sigma2 = d^-1.2, init-var = 0.01/(m d)); simulate's other "
-        "setting flags are refused (the assumptions do not depend on them).",
+        "setting flags are refused: with Theorem 1's reason where it excludes the value (e.g. "
+        "minibatches, gradient flow, biases), else because the assumptions do not depend on "
+        "them.",
     )
     p.add_argument("--paper", default="frei2023", choices=PAPERS, help="theorem (default frei2023)")
     p.add_argument("--delta", type=number, default=DEFAULT_DELTA,
@@ -46,7 +64,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_setting_flags(p)
     unread = tuple(a.dest for a in p._actions if a.dest not in before and a.dest not in READ)
     for a in p._actions:  # refused with a reason when given (run), so not offered in --help
-        if a.dest in unread and a.dest not in FIXED:
+        if a.dest in unread and (a.dest not in FIXED or a.dest in HIDDEN_FIXED):
             a.help = argparse.SUPPRESS
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.set_defaults(run=run, unread_flags=unread)
@@ -102,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
         if value is not None and value is not False:
             raise ConfigError(dest, value, "conditions reads only " + ", ".join(
                 "--" + f.replace("_", "-") for f in READ) + ": the assumptions do not depend "
-                "on this setting")
+                "on this setting" + (STEPS_NOTE if dest == "steps" else ""))
     # the assumptions are evaluated in Python floats (float64) and nothing is trained, so the
     # setting is checked against float64's range, not against the float32 that simulate trains in
     cfg, notes = config_from_args(argparse.Namespace(**{**vars(args), "dtype": "float64"}))
