@@ -101,6 +101,22 @@ def test_regime_of_names_the_failing_assumptions():
     assert "unspecified C*" in text
 
 
+def test_regime_of_names_only_what_excludes_a_step_above_one():
+    """At alpha = 4 (the Figure 2 runs) A7 allows only C <= 1/alpha^2 = 1/16, so no C > 1 exists
+    and A7 alone excludes the setting. By hand: at d = 500, n = 50, m = 50, eta = 0.15,
+    sigma^2 = d^-1.2, omega_init^2 = 0.01/(md), A1 holds up to 500/log(1000)^2 = 10.5 and A4 up
+    to 1/0.15 = 6.67, both above 1: they must not be reported as failing (at C = 1, where
+    "C > 1" fails for every assumption, all seven were)."""
+    cfg = E.plan(True).high_d.config()
+    assert cfg.train.lr == 4.0 and cfg.data.d == 500 and cfg.data.n == 50
+    assert 500 / math.log(50 / 0.05) ** 2 > 10 and 1 / 0.15 > 6
+    ok, text = F.regime_of([("d=500 n=50", cfg)])
+    assert not ok and "A7 fails" in text and "C <= 0.0625" in text
+    for a in ("A1", "A2", "A3", "A4", "A5", "A6"):
+        assert f"{a} fails" not in text, a
+    assert "at C = 1 (" not in text
+
+
 def test_a_claim_that_needs_a_larger_c_is_outside():
     """A statement that forces Theorem 1's C* above every C a setting allows is outside it."""
     p = E.plan(True)

@@ -202,9 +202,13 @@ def regime_of(
         else:
             ok = False
             C = cd.c_min_all
-            bad = [a for a in cd.assumptions if not a.holds(C)] or list(cd.assumptions)
-            txt = (f"{label}: no C > 1 satisfies A1-A7; at C = {fmt_num(C)} (least C allowed by "
-                   f"A7 and C > 1) " + ", ".join(
+            # the assumptions that hold for no C at or above the least C that A7 and C > 1
+            # allow (not a.holds(C): at C = 1 that would list all seven, since C > 1 is strict)
+            bad = [a for a in cd.assumptions if not a.feasible or a.c_max < C] or list(
+                cd.assumptions)
+            at = (f"at C = {fmt_num(C)} (least C allowed by A7 and C > 1)" if C > 1 else
+                  "for every C > 1 (A7 sets no lower bound above 1)")
+            txt = (f"{label}: no C > 1 satisfies A1-A7; {at} " + ", ".join(
                        f"{a.id} fails ({a.statement}; {a.values}: C <= {fmt_num(a.c_max)})"
                        for a in bad))
         if txt not in seen:
