@@ -240,3 +240,14 @@ def test_conditions_refusal_of_steps_names_the_theorem_time(capsys):
     assert main(["conditions", "--steps", "10"]) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "T = 1 + 1/(4 alpha)" in err
+
+
+def test_summary_where_only_upper_ends_exclude():
+    """alpha = 4: A7 holds exactly for 1/(4 alpha^2) = 1/64 <= C <= 1/alpha^2 = 1/16, so no C > 1
+    exists and nothing sets a lower bound above 1; the summary names what caps C (A7 at 1/16),
+    not a pseudo-assumption "C > 1 needs C >= 1"."""
+    c = frei2023(d=500, n=50, m=50, noise=0.15, sigma2=500**-1.2, init_var=0.01 / (50 * 500),
+                 lr=4.0)
+    assert c.largest_c is None
+    s = c.summary()
+    assert s == "no C > 1 satisfies A1-A7 together: A7 allows only C <= 0.0625"

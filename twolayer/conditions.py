@@ -106,9 +106,12 @@ class Conditions:
         lim = ", ".join(self.binding)
         if c is not None:
             return f"A1-A7 hold for {_fmt(self.c_min_all)} <= C <= {_fmt(c)} (limited by {lim})"
-        blocking = [a.id for a in self.assumptions if a.c_min > 1] or ["C > 1"]
-        need = "needs" if len(blocking) == 1 else "need"
+        blocking = [a.id for a in self.assumptions if a.c_min > 1]
         allow = "allows" if len(self.binding) == 1 else "allow"
+        if not blocking:  # no lower bound above 1 (alpha >= 1/2): the upper ends are below 1
+            return (f"no C > 1 satisfies A1-A7 together: {lim} {allow} only "
+                    f"C <= {_fmt(self.c_max_all)}")
+        need = "needs" if len(blocking) == 1 else "need"
         return (
             f"no C > 1 satisfies A1-A7 together: {', '.join(blocking)} {need} "
             f"C >= {_fmt(self.c_min_all)}, {lim} {allow} C <= {_fmt(self.c_max_all)}"
