@@ -117,6 +117,22 @@ def test_regime_of_names_only_what_excludes_a_step_above_one():
     assert "at C = 1 (" not in text
 
 
+@pytest.mark.parametrize("train,paper", [
+    ({}, True), ({"integrator": "gd"}, True),
+    ({"integrator": "auto", "switch": 1000}, True),  # every one of the T = 3 steps is exact GD
+    ({"integrator": "flow"}, False),  # gradient flow, not GD steps of size alpha
+    ({"integrator": "auto", "switch": 1}, False),  # steps 2..T by the flow
+    ({"batch_size": 50}, False), ({"objective": "softmax"}, False),
+])
+def test_paper_model_is_full_batch_gd_with_step_alpha(train, paper):
+    """Theorem 1's algorithm (card section 2): full-batch GD with a fixed step alpha on the
+    logistic loss; a record trained by the gradient-flow integrator is not the paper's model"""
+    cfg = E.plan(True).regime.config(3000).to_dict()
+    assert cfg["train"]["steps"] == 3
+    cfg["train"].update(train)
+    assert F.paper_model(cfg) is paper
+
+
 def test_a_claim_that_needs_a_larger_c_is_outside():
     """A statement that forces Theorem 1's C* above every C a setting allows is outside it."""
     p = E.plan(True)

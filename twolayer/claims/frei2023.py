@@ -272,14 +272,18 @@ def regime_of_records(
 def paper_model(config: dict) -> bool:
     """The premises of Theorem 1 that are not (A1)–(A7), read from a record's config: 2-XOR
     data with log-concave isotropic clusters, m even with a_j = ±1/√m half each and never
-    trained, no bias, one output, logistic loss, full-batch GD (card sections 1–2)."""
+    trained, no bias, one output, logistic loss, full-batch GD (card sections 1–2) with steps of
+    size α: exact GD (``integrator`` gd, or auto while every step is before its switch), not
+    the gradient-flow integrator."""
     dc, nc, tc = config["data"], config["net"], config["train"]
+    integ = tc.get("integrator", "gd")
+    exact_gd = integ == "gd" or (integ == "auto" and tc.get("switch", 1000) >= tc["steps"])
     return (
         dc.get("kind") == "xor" and dc.get("cluster_dist", "gaussian") in (
             "gaussian", "uniform", "laplace")
         and nc.get("second_layer") == "frei" and not nc.get("train_second_layer", False)
         and not nc.get("bias", False) and nc.get("outputs", 1) == 1 and nc["m"] % 2 == 0
-        and tc.get("objective") == "logistic" and tc.get("batch_size") is None
+        and tc.get("objective") == "logistic" and tc.get("batch_size") is None and exact_gd
     )
 
 
