@@ -251,3 +251,19 @@ def test_summary_where_only_upper_ends_exclude():
     assert c.largest_c is None
     s = c.summary()
     assert s == "no C > 1 satisfies A1-A7 together: A7 allows only C <= 0.0625"
+
+
+def test_numpy_scalars_are_numbers():
+    """a setting taken from a numpy grid (np.int64 d, np.float32 eta) is the same setting: the
+    same C intervals as with Python numbers (before: "--d 3000 is invalid: must be an integer"),
+    and its JSON is still plain JSON"""
+    ref = frei2023(3000, 500, 200, 0.02, 1e-7, 1e-13, 0.125)
+    got = frei2023(np.int64(3000), np.int32(500), np.int64(200), np.float64(0.02),
+                   np.float64(1e-7), np.float64(1e-13), np.float64(0.125), delta=np.float64(0.05))
+    assert got.to_json() == ref.to_json()
+    assert json.loads(json.dumps(got.to_json())) == ref.to_json()
+    f32 = frei2023(3000, 500, 200, np.float32(0.02), 1e-7, 1e-13, 0.125)
+    assert f32.largest_c == pytest.approx(ref.largest_c)
+    for bad in (True, np.float64(3000.0)):  # a bool or a float is not a count
+        with pytest.raises(ConfigError):
+            frei2023(bad, 500, 200, 0.02, 1e-7, 1e-13, 0.125)

@@ -25,6 +25,7 @@ that (A7) caps C at 1/α²: a larger C needs a smaller step.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 from typing import Any
 
@@ -133,26 +134,33 @@ def _fmt(x: float) -> str:
     return f"{x:.3g}"
 
 
+def _real(v: object) -> bool:
+    return isinstance(v, numbers.Real) and not isinstance(v, bool)
+
+
 def frei2023(
     d: int, n: int, m: int, noise: float, sigma2: float, init_var: float, lr: float,
     delta: float = DEFAULT_DELTA,
 ) -> Conditions:
     """(A1)–(A7) of Frei et al. (2023), Theorem 1, for the given d, n, m, η, σ², ω_init², α, δ."""
-    if not (isinstance(delta, (int, float)) and 0 < delta < 0.5):
+    # numpy scalars are numbers too (numbers.Integral / numbers.Real), bool is not a count
+    if not (_real(delta) and 0 < delta < 0.5):
         raise ConfigError("delta", delta, "valid range is (0, 0.5)")
     checks = (("d", d, 1), ("n", n, 1), ("m", m, 1))
     for name, v, lo in checks:
-        if not (isinstance(v, int) and not isinstance(v, bool)) or v < lo:
+        if not (isinstance(v, numbers.Integral) and not isinstance(v, bool)) or v < lo:
             raise ConfigError(name, v, f"must be an integer >= {lo}")
     for name, v in (("sigma2", sigma2), ("init_var", init_var), ("lr", lr)):
-        if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
+        if not (_real(v) and math.isfinite(v) and v > 0):
             raise ConfigError(name, v, "must be a finite number > 0")
     if not LR_RANGE[0] <= lr <= LR_RANGE[1]:
         raise ConfigError("lr", lr, f"valid range is [{LR_RANGE[0]:g}, {LR_RANGE[1]:g}] "
                           "(A7's bounds 1/(4 alpha^2) and 1/alpha^2 must be normal float64 "
                           "numbers)")
-    if not (isinstance(noise, (int, float)) and 0 <= noise <= 1):
+    if not (_real(noise) and 0 <= noise <= 1):
         raise ConfigError("noise", noise, "valid range is [0, 1]")
+    d, n, m = int(d), int(n), int(m)
+    noise, sigma2, init_var, lr, delta = (float(v) for v in (noise, sigma2, init_var, lr, delta))
     inf = math.inf
     log_nd, log_md, log_1d = math.log(n / delta), math.log(m / delta), math.log(1 / delta)
     a1_need = max(log_nd**2, log_md)
