@@ -267,3 +267,16 @@ def test_numpy_scalars_are_numbers():
     for bad in (True, np.float64(3000.0)):  # a bool or a float is not a count
         with pytest.raises(ConfigError):
             frei2023(bad, 500, 200, 0.02, 1e-7, 1e-13, 0.125)
+
+
+@pytest.mark.parametrize("lr,whole", [("0.125", True), ("0.05", True), (str(1 / 12), True),
+                                      ("0.25", True), ("0.1", False), ("1", False),
+                                      ("0.3", False)])
+def test_table_says_when_t_is_not_a_whole_number_of_steps(lr, whole, capsys):
+    """T = 1 + 1/(4 alpha) GD steps (card section 2: alpha = 0.05 gives T = 6); at the simulate
+    default alpha = 0.1 it is 3.5, which no run can stop at: the table says so"""
+    assert main(["conditions", "--lr", lr]) == 0
+    line = capsys.readouterr().out.splitlines()[1]
+    q = 1 / (4 * float(lr))
+    assert f"T = 1 + 1/(4 alpha) = {1 + q:.4g}" in line
+    assert ("not a whole number of GD steps" in line) is (not whole)

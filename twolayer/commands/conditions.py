@@ -74,6 +74,17 @@ def _c(x: float) -> str:
     return "inf" if not math.isfinite(x) else f"{x:.4g}"
 
 
+def _whole_steps_note(alpha: float) -> str:
+    """Theorem 1 runs T = 1 + 1/(4 alpha) GD steps (Lemmas 11, 13: t = 1, ..., 1/(4 alpha)), a
+    whole number only when 1/(4 alpha) is one: say so where it is not (the simulate default
+    alpha = 0.1 gives T = 3.5)."""
+    q = 1 / (4 * alpha)
+    if q >= 1 and abs(q - round(q)) <= 1e-9 * q:
+        return ""
+    return (", not a whole number of GD steps: alpha = 1/(4k) for a whole k >= 1 gives "
+            "T = k + 1")
+
+
 def render(c: Conditions) -> str:
     """The human-readable table."""
     s = c.setting
@@ -86,7 +97,7 @@ def render(c: Conditions) -> str:
         f"absolute constant; delta = {c.delta:g}: {prob})",
         f"setting: d={s['d']} n={s['n']} m={s['m']} eta={s['noise']:g} sigma2={s['sigma2']:.4g} "
         f"init_var={s['init_var']:.4g} alpha={s['lr']:g} (T = 1 + 1/(4 alpha) = "
-        f"{1 + 1 / (4 * s['lr']):.4g})",
+        f"{1 + 1 / (4 * s['lr']):.4g}{_whole_steps_note(s['lr'])})",
         f"{'':3s} {'assumption':46s} {'values':50s} holds for",
     ]
     for a in c.assumptions:
