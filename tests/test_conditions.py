@@ -280,3 +280,15 @@ def test_table_says_when_t_is_not_a_whole_number_of_steps(lr, whole, capsys):
     q = 1 / (4 * float(lr))
     assert f"T = 1 + 1/(4 alpha) = {1 + q:.4g}" in line
     assert ("not a whole number of GD steps" in line) is (not whole)
+
+
+@pytest.mark.parametrize("delta", [5e-324, 1e-310, 1e-300])
+def test_tiny_delta_gives_finite_logs(delta):
+    """delta in (0, 1/2) includes float64 subnormals, where n/delta overflows: the logs are
+    log n - log delta (by hand: log(1000) + 744.44 at 5e-324), so A1's C_max is d over their
+    square, not 0"""
+    c = {a.id: a for a in frei2023(50, 1000, 400, 0.1, 0.01, 1e-6, 0.1, delta=delta).assumptions}
+    log_nd = math.log(1000) - math.log(delta)
+    assert math.isfinite(log_nd)
+    assert c["A1"].c_max == pytest.approx(50 / log_nd**2, rel=1e-12) and c["A1"].c_max > 0
+    assert c["A5"].c_max == pytest.approx(400 / -math.log(delta), rel=1e-12)

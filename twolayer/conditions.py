@@ -162,7 +162,9 @@ def frei2023(
     d, n, m = int(d), int(n), int(m)
     noise, sigma2, init_var, lr, delta = (float(v) for v in (noise, sigma2, init_var, lr, delta))
     inf = math.inf
-    log_nd, log_md, log_1d = math.log(n / delta), math.log(m / delta), math.log(1 / delta)
+    # log(x/delta) as log x - log delta: for a subnormal delta, x/delta overflows to inf
+    log_d = math.log(delta)
+    log_nd, log_md, log_1d = math.log(n) - log_d, math.log(m) - log_d, -log_d
     a1_need = max(log_nd**2, log_md)
     alpha = float(lr)
     items = (
