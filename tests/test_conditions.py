@@ -292,3 +292,15 @@ def test_tiny_delta_gives_finite_logs(delta):
     assert math.isfinite(log_nd)
     assert c["A1"].c_max == pytest.approx(50 / log_nd**2, rel=1e-12) and c["A1"].c_max > 0
     assert c["A5"].c_max == pytest.approx(400 / -math.log(delta), rel=1e-12)
+
+
+def test_c_equal_to_one_is_not_offered():
+    """C > 1 is strict (card section 3). At alpha = 0.6, A7 holds for 1/(4 alpha^2) = 0.69 <= C <=
+    1/alpha^2 = 2.78, so with the other assumptions loose the interval is 1 < C <= 2.78: the text
+    must not say 1 <= C (C = 1 is excluded); where A7 sets the lower end it is inclusive"""
+    c = frei2023(100000, 1000, 400, 0.01, 1e-9, 1e-20, 0.6)
+    assert c.largest_c == pytest.approx(1 / 0.36)
+    assert c.summary().startswith("A1-A7 hold for 1 < C <= 2.78")
+    assert not c.holds(1.0) and c.holds(1.0001)
+    c = frei2023(100000, 1000, 400, 0.01, 1e-9, 1e-20, 0.125)
+    assert c.summary().startswith("A1-A7 hold for 16 <= C <= 64") and c.holds(16.0)

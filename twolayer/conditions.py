@@ -92,6 +92,12 @@ class Conditions:
         lo, hi = self.c_min_all, self.c_max_all
         return hi if (hi > 1 and lo <= hi) else None
 
+    def lower_text(self, fmt: Any = None) -> str:
+        """The lower end of the C interval as text: ``16 <= C`` where an assumption (A7) sets
+        it, else ``1 < C`` (the card's C > 1 is strict: C = 1 is not allowed)."""
+        lo = self.c_min_all
+        return f"{(fmt or _fmt)(lo)} <= C" if lo > 1 else "1 < C"
+
     @property
     def binding(self) -> list[str]:
         """The assumptions whose C_max is the smallest (what limits the depth)."""
@@ -106,7 +112,7 @@ class Conditions:
         c = self.largest_c
         lim = ", ".join(self.binding)
         if c is not None:
-            return f"A1-A7 hold for {_fmt(self.c_min_all)} <= C <= {_fmt(c)} (limited by {lim})"
+            return f"A1-A7 hold for {self.lower_text()} <= {_fmt(c)} (limited by {lim})"
         blocking = [a.id for a in self.assumptions if a.c_min > 1]
         allow = "allows" if len(self.binding) == 1 else "allow"
         if not blocking:  # no lower bound above 1 (alpha >= 1/2): the upper ends are below 1

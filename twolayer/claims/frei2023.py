@@ -194,10 +194,10 @@ def regime_of(
         c = cd.largest_c
         if c is not None and least_c is not None and c < least_c[0]:
             ok = False
-            txt = (f"{label}: A1-A7 hold only for {fmt_num(cd.c_min_all)} <= C <= {fmt_num(c)}, "
+            txt = (f"{label}: A1-A7 hold only for {cd.lower_text(fmt_num)} <= {fmt_num(c)}, "
                    f"below the C >= {fmt_num(least_c[0])} this statement needs")
         elif c is not None:
-            txt = (f"{label}: A1-A7 hold for {fmt_num(cd.c_min_all)} <= C <= {fmt_num(c)} "
+            txt = (f"{label}: A1-A7 hold for {cd.lower_text(fmt_num)} <= {fmt_num(c)} "
                    f"(upper end set by {', '.join(cd.binding)})")
         else:
             ok = False

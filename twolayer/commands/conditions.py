@@ -111,7 +111,7 @@ def render(c: Conditions) -> str:
     largest = c.largest_c
     lines.append(
         f"all {'':46s} {'':50s} "
-        + (f"{_c(c.c_min_all)} <= C <= {_c(largest)}" if largest is not None else "no C > 1")
+        + (f"{c.lower_text(_c)} <= {_c(largest)}" if largest is not None else "no C > 1")
     )
     lines.append(c.summary())
     return "\n".join(lines)
