@@ -845,3 +845,31 @@ def test_a_record_off_the_papers_model_is_outside(tiny_run):
         runs._cache["frei2023.regime"] = recs
         v = judge(CLAIMS[cid], runs)
         assert not v.in_regime and "model and training as in the paper" in v.regime, (key, v)
+
+
+def _early_fall_then_flat(r: Record) -> None:
+    """Test accuracy falls by 10 points while the clean points are being fitted (training
+    accuracy below 1 - eta), then stays flat once the noisy ones are fitted (above 1 - eta):
+    no decline after the training accuracy passes 1 - eta, which is what Figure 2 (right) shows."""
+    eta = r.config["data"]["noise"]
+    T = r.times.size
+    half = T // 2
+    R = r.seeds
+    train_err = np.full((R, T), eta + 0.05)  # training accuracy 1 - eta - 0.05 ...
+    train_err[:, half:] = 0.0  # ... then 1 (noise fitted) from the middle probe on
+    test_acc = np.empty((R, T))
+    test_acc[:, :half] = 0.9  # an early peak, before the crossing
+    test_acc[:, half:] = 0.8 + 0.001 * np.arange(R)[:, None]  # flat after it, spread over seeds
+    r.arrays["errors/train_error"][:] = train_err
+    r.arrays["errors/test_error"][:] = 1 - test_acc
+
+
+def test_low_d_decline_counts_only_the_fall_after_the_noise_is_fitted(tiny_run):
+    """Oracle: the construction above. The peak over the whole run (0.9, before the crossing)
+    minus the final accuracy (0.8) is 10 points, but from the crossing on the accuracy is flat:
+    the claim must not hold (it held when the peak was taken over the whole run)."""
+    exps, _ = tiny_run
+    cid = "frei2023.fig2.low_d_decline"
+    v = judge(CLAIMS[cid], _doctored(exps, _early_fall_then_flat, "frei2023.fig2"))
+    assert v.verdict != HOLDS, v
+    assert v.measured == pytest.approx(0.0, abs=1e-12)
