@@ -41,3 +41,29 @@ def test_caption_note_follows_the_drawn_setting():
                          "in the regime")
     inside = E.plan(True).regime.config(3000)
     assert "16 <= C <= 35.4" in P.regime_note(inside) and "inside them" in P.regime_note(inside)
+
+
+def test_phase_amplification_says_how_much_of_its_grid_is_inside():
+    """phase-amplification (Lemma 12 over omega_init^2 x alpha at d = 100, n = 200) said only
+    "includes settings outside (A6)-(A7)". Written out from the card's inequalities (not through
+    twolayer.conditions): A1 caps C at 100/log^2(200/delta) = 1.45 everywhere, so A1-A7 hold for
+    some C > 1 only where A7's lower end 1/(4 alpha^2) is below 1.45 and A6 allows C > 1:
+    12 of the 64 points. The stated difference must not suggest the rest is inside."""
+    from twolayer.plots import phase as PH
+
+    spec = PH.sweep_spec("phase-amplification", False)
+    delta = PH.DELTA
+    inside = 0
+    for p in spec.points():
+        c = p.config.resolved()
+        d, n, m = c.data.d, c.data.n, c.net.m
+        eta, s2, w2, a = c.data.noise, c.data.sigma2, c.net.init_var, c.train.lr
+        c_lo = max(1.0, 1 / (4 * a * a))
+        c_hi = min(d / max(math.log(n / delta) ** 2, math.log(m / delta)),
+                   1 / math.sqrt(s2 * d), n / math.log(m / delta), 1 / eta,
+                   m / math.log(1 / delta), (w2 * m * d) ** -0.25, 1 / (a * a))
+        inside += c_hi >= c_lo and c_hi > 1
+    assert inside == 12 and len(spec.points()) == 64
+    a1 = 100 / math.log(200 / delta) ** 2
+    assert f"C <= {a1:.3g}" in " ".join(FIGURES["phase-amplification"].differences)
+    assert "most of the grid is outside" in " ".join(FIGURES["phase-amplification"].differences)
