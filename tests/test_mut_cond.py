@@ -90,7 +90,7 @@ def test_smallest_c_is_at_least_one_for_a_large_step():
     assert _a(c, "A7").c_min == pytest.approx(4 / 9)
     assert c.c_min_all == 1.0 and c.to_json()["c_min_all"] == 1.0
     assert c.largest_c == pytest.approx(16 / 9)
-    assert c.summary().startswith("A1-A7 hold for 1 <= C <= 1.78")
+    assert c.summary().startswith("A1-A7 hold for 1 < C <= 1.78")  # C = 1 excluded (C > 1)
 
 
 def test_binding_names_only_the_smallest_upper_end():

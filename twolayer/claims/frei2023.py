@@ -1327,7 +1327,8 @@ def check_fig2_low(runs: Runs) -> Outcome:
         res = INCONCLUSIVE  # the premise was not reached in every run
     detail = (
         f"peak test accuracy after the training accuracy passes 1 - eta "
-        f"{fmt_num(np.nanmean(drop + test_acc[:, -1]))} (over the whole run "
+        f"{fmt_num(float(np.mean(finite(drop + test_acc[:, -1]))) if finite(drop).size else None)}"
+        f" (over the whole run "
         f"{fmt_num(test_acc.max(-1).mean())}), final "
         f"{fmt_num(test_acc[:, -1].mean())}"
         f"; final train accuracy {fmt_num(train_acc[:, -1].mean())} (1 - eta = {1 - eta:g}); noisy "
