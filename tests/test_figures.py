@@ -258,6 +258,9 @@ def test_rerun_with_only_keeps_other_index_entries(tmp_path: Path, quick_out: Pa
     index = json.loads((out / "index.json").read_text())["figures"]
     assert index["frei2023-fig1"] == other
     assert index["frei2023-trajectories"]["quick"] is True
+    spec = FIGURES["frei2023-trajectories"]  # its description is stored with its entry
+    assert index["frei2023-trajectories"]["section"]["title"] == spec.title
+    assert index["frei2023-trajectories"]["section"]["differences"] == list(spec.differences)
     text = (out / "README.md").read_text()
     assert "7 s on cpu" in text  # the kept entry
     # a PNG present without an index entry is listed as present, its run as unknown

@@ -76,3 +76,41 @@ def test_liu_angles_caption_describes_every_panel(tmp_path, monkeypatch):
     assert "Bottom right" in cap and "1 − cos(∇h(w_t; x), ∇h(w_0; x))" in cap
     value = re.search(r"mixture drift at each seed's t\*: ([0-9.e+-]+)", cap)
     assert value is not None and 0.0 < float(value.group(1)) < 1.0
+
+
+def test_a_run_without_the_plugin_keeps_the_plugins_sections(tmp_path):
+    """``make figures`` draws the Barak plugin's figures into figures/ too; a later
+    ``figures --only X --out figures`` without the plugin's path rewrote README.md from the
+    registered figures only, dropping the plugin's sections (their entries stayed in index.json).
+    A section is now rendered from the description stored with its entry; an entry of an older
+    index (no description) keeps a section that says how to restore it."""
+    import json
+
+    from twolayer.commands.figures import render_readme
+    from twolayer.plots import FIGURES
+
+    assert "myplug-f1" not in FIGURES and "myplug-f2" not in FIGURES
+    section = {"title": "Escape times", "regenerates": "Someone (2022), Figure 1",
+               "claims": ["myplug.claim_a"], "shows": "the escape time against n",
+               "differences": ["n up to 40 (paper: 100)"]}
+    last = {"seconds": 20.0, "quick": False, "device": "cpu", "date": "2026-12-01 00:00 UTC"}
+    entries = {"myplug-f1": {**last, "files": ["myplug-f1.png"], "section": section},
+               "myplug-f2": {**last, "files": ["myplug-f2.png"]},
+               "myplug-f3": {**last, "files": ["myplug-f3.png"], "section": {"title": 3}}}
+    text = render_readme(entries)
+    one = text.split("## myplug-f1: Escape times\n", 1)[1].split("\n## ", 1)[0]
+    assert "- File: `myplug-f1.png`" in one and "- Regenerates: Someone (2022), Figure 1" in one
+    assert "- Claims: `myplug.claim_a`" in one and "  - n up to 40 (paper: 100)" in one
+    assert "- Shows: the escape time against n" in one and "20 s on cpu" in one
+    assert "a plugin not loaded in this run" in one
+    for name in ("myplug-f2", "myplug-f3"):  # no description, or a malformed one
+        part = text.split(f"## {name}: (a plugin's figure)\n", 1)[1].split("\n## ", 1)[0]
+        assert f"- File: `{name}.png`" in part and "no description stored" in part
+    # from disk: the README written from a folder's index keeps the plugin's section
+    from twolayer.commands.figures import load_index, write_index
+
+    out = tmp_path / "figs"
+    out.mkdir()
+    (out / "index.json").write_text(json.dumps({"figures": {"myplug-f1": entries["myplug-f1"]}}))
+    write_index(out, load_index(out))
+    assert "## myplug-f1: Escape times" in (out / "README.md").read_text()

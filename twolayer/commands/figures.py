@@ -4,8 +4,9 @@ Every figure registered in :mod:`twolayer.plots` is a function that trains what 
 the library and writes PNGs. This command runs the selected ones into ``--out`` and rewrites
 ``<out>/README.md`` (file, title, the paper figure it regenerates, the claims it shows, what it
 shows, every parameter that differs from the paper, run time). Run times and settings of the last
-regeneration of each figure are kept in ``<out>/index.json`` so that ``--only`` keeps the other
-entries. ``--quick`` uses tiny smoke-test settings and, without an explicit ``--out``, writes into
+regeneration of each figure, and its section's description, are kept in ``<out>/index.json``, so
+that ``--only`` keeps the other entries, those of a plugin not loaded in that run included.
+``--quick`` uses tiny smoke-test settings and, without an explicit ``--out``, writes into
 a new temporary directory (never over the committed figures).
 """
 
@@ -158,6 +159,29 @@ def _bullets(items: tuple[str, ...] | list[str], empty: str) -> list[str]:
     return [f"  - {x}" for x in items] if items else [f"  - {empty}"]
 
 
+def section_fields(spec: Any) -> dict[str, Any]:
+    """What a figure's README section says of it (title, the paper figure it regenerates, its
+    claims, what it shows, its differences from the paper), as plain JSON: stored with its index
+    entry, so that a run without the plugin that registers it keeps its section."""
+    return {"title": spec.title, "regenerates": spec.regenerates, "claims": list(spec.claims),
+            "shows": " ".join((spec.make.__doc__ or "").split()),
+            "differences": list(spec.differences)}
+
+
+def _stored_fields(doc: Any) -> dict[str, Any] | None:
+    """A section stored in index.json as :func:`section_fields` writes it; None if absent or
+    not of that shape (an older or hand-edited index)."""
+    if not isinstance(doc, dict):
+        return None
+    texts = ("title", "regenerates", "shows")
+    lists = ("claims", "differences")
+    if not (all(isinstance(doc.get(k), str) for k in texts)
+            and all(isinstance(doc.get(k), list)
+                    and all(isinstance(x, str) for x in doc[k]) for k in lists)):
+        return None
+    return doc
+
+
 def render_readme(entries: dict[str, Any], root: Path | None = None) -> str:
     """README.md of a figures directory: one section per figure in it (an index entry, or a
     ``<name>.png`` in ``root``, listed as present, run unknown), then one line for each other
@@ -191,25 +215,35 @@ def render_readme(entries: dict[str, Any], root: Path | None = None) -> str:
         "tiny smoke-test versions (not these) into a temporary directory.",
         "",
     ]
-    for name, spec in FIGURES.items():
-        if name in missing:
-            continue
+    # figures of a plugin not loaded in this run (`--only X` without the plugin's path) keep
+    # their sections, from the description stored with their index entry when they were drawn
+    foreign = sorted(n for n, e in entries.items() if n not in FIGURES and isinstance(e, dict)
+                     and e.get("files"))
+    for name in [*(n for n in FIGURES if n not in missing), *foreign]:
         e = entries.get(name)
-        what = " ".join((spec.make.__doc__ or "").split())
-        lines += [f"## {name}: {spec.title}", ""]
+        fields = (section_fields(FIGURES[name]) if name in FIGURES
+                  else _stored_fields((e or {}).get("section")))
+        title = fields["title"] if fields else "(a plugin's figure)"
+        lines += [f"## {name}: {title}", ""]
         if e and e.get("files"):
             lines += [f"![{name}]({f})" for f in e["files"]] + [""]
         else:
             lines += [f"![{name}]({name}.png)", ""]
         files = ", ".join(f"`{f}`" for f in e["files"]) if e else f"`{name}.png`"
-        lines += [
-            f"- File: {files}",
-            f"- Regenerates: {spec.regenerates}",
-            "- Claims: " + (", ".join(f"`{c}`" for c in spec.claims) or "none"),
-            f"- Shows: {what}" if what else "- Shows: (no description)",
-            "- Differences from the paper:",
-            *_bullets(spec.differences, "none"),
-        ]
+        lines.append(f"- File: {files}")
+        if name not in FIGURES:
+            lines.append("- Registered by a plugin not loaded in this run: "
+                         + ("its description as stored when it was drawn"
+                            if fields else "no description stored (drawn by an older twolayer); "
+                            "regenerate it with its plugin's path to restore it"))
+        if fields:
+            lines += [
+                f"- Regenerates: {fields['regenerates']}",
+                "- Claims: " + (", ".join(f"`{c}`" for c in fields["claims"]) or "none"),
+                f"- Shows: {fields['shows']}" if fields["shows"] else "- Shows: (no description)",
+                "- Differences from the paper:",
+                *_bullets(fields["differences"], "none"),
+            ]
         if e:
             mode = ("--quick smoke-test settings (NOT the settings listed above)"
                     if e.get("quick") else "full settings")
@@ -449,6 +483,7 @@ def draw_figures(args: argparse.Namespace, names: list[str], out: str, made: Pat
             "threads": torch.get_num_threads(),
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
             "twolayer": __version__,
+            "section": section_fields(spec),
         }
         with locked(root):  # re-read: another run may have added entries meanwhile
             entries = load_index(root)
