@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
@@ -123,6 +124,10 @@ def test_list_and_bad_input(monkeypatch, capsys, tmp_path):
     assert "fakepaper.a  [" in out and "compute their regime" in out
     a, b = (line for line in out.splitlines() if line.startswith("fakepaper."))
     assert "outside" not in a and "(registered outside its regime)" in b
+    assert a.startswith("fakepaper.a  [PAPER]  [Lemma 1]")  # the card's tag, as registered
+    CLAIMS["fakepaper.b"] = dataclasses.replace(CLAIMS["fakepaper.b"], tag="[INFERRED]")
+    assert main(["check", "fakepaper", "--list"]) == 0
+    assert "fakepaper.b  [INFERRED]  [Lemma 1]" in capsys.readouterr().out
     assert main(["check", "nosuchpaper"]) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "--paper" not in err

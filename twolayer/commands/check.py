@@ -546,9 +546,12 @@ def run(args: argparse.Namespace) -> int:
         for c in claims:
             marks = ("" if c.in_regime else "  (registered outside its regime)") + (
                 "" if c.decides else "  (proposal)")
-            print(f"{c.id}  [{c.source}]{marks}")
-        print("(the marks are the registrations; the built-in claims compute their regime from "
-              "the runs when checked: see --details)")
+            print(f"{c.id}  {c.tag}  [{c.source}]{marks}")
+        from ..claims.base import TAGS
+
+        print(f"(the tag says how sure the claim's reading of its paper is, the paper cards' "
+              f"{', '.join(TAGS)}; the marks are the registrations; the built-in claims compute "
+              "their regime from the runs when checked: see --details)")
         return 0
     report = None
     if args.report is not None:
