@@ -701,3 +701,31 @@ def test_gap_claim(plugin, tiny_records) -> None:
     assert c.gap_grows(FakeRuns({"barak2022.gap": shrink})).verdict == "fails"
     no_gap = _edit(good, **{"barak_gap/c_ratio": np.full((R, len(T)), 0.5) * seedwise})
     assert c.gap_grows(FakeRuns({"barak2022.gap": no_gap})).verdict == "fails"
+
+
+def test_thm4_counts_a_neuron_only_where_s_is_strictly_above_the_rest(plugin) -> None:
+    """"The k largest |G_ji| are S" was read with torch's topk, which picks among ties by its own
+    order: at odd k the population gradient is 0 up to rounding (~1e-21), so the odd-k control
+    "fraction <= 0.5" rested on which noise coordinates topk returned (S = the first k
+    coordinates; a tie-breaking order that preferred low indices would have made it fail). A
+    neuron now singles out S only when every coordinate of S exceeds every other by more than
+    the floor. Oracle: gradients written by hand, and the odd-k gradient's size."""
+    import torch
+
+    e = plugin["experiments"]
+    mask = torch.tensor([[True, True, False, False]])
+    G = torch.tensor([[[3.0, -2.0, 1.0, 0.5],     # S strictly above: counts
+                       [2.0, 1.0, 1.0, 0.0],      # tie between S and the rest: does not
+                       [0.0, 0.0, 0.0, 0.0],      # no gradient at all: does not
+                       [1e-12, 1e-12, 0.0, 0.0],  # above the rest by less than the floor
+                       [-1.0, 5.0, 0.9, -0.99]]], dtype=torch.float64)  # counts (|.|)
+    assert e.singles_out(G, mask, floor=1e-9).tolist() == [0.4]
+    assert e.singles_out(G, mask, floor=0.0).tolist() == [0.6]
+    res = e.thm4(True, 4, Runtime(device="cpu"))
+    odd = res["n=13,k=3 (odd k)"]
+    assert odd["recovered"].tolist() == [[0.0]] * 4
+    n, k, m = 13, 3, odd.config["m"]
+    p = plugin["experiments"].init_params(n, m, [0, 1], bias=False, init="sign", head=None,
+                                          dtype=torch.float64)
+    G = plugin["probes"].population_gradient(p, plugin["data"].support(n, k, 2))
+    assert float(G.abs().max()) < e.GRADIENT_FLOOR / (m * n)  # 0 up to rounding, as claimed

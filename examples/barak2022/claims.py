@@ -374,8 +374,9 @@ def label_noise(runs):
 @claim("barak2022.thm4.one_step",
        "[PAPER Thm 4 mechanism; PROPOSAL test] Inside Theorem 4's checkable assumptions (even k, "
        "odd n, sign init, b = 0, |f| < 1 at init), one exact population-gradient step singles out "
-       "S: for every neuron the k largest |dL/dW_ji| are the coordinates of S (fraction of "
-       "neurons >= 0.95); the odd-k control does not (fraction <= 0.5)",
+       "S: for every neuron the k largest |dL/dW_ji| are the coordinates of S, strictly (each "
+       "above every other coordinate by more than float64 rounding; fraction of neurons >= "
+       "0.95); the odd-k control does not (fraction <= 0.5)",
        "Thm 4, footnote 9, Sec. 4.1", "[PROPOSAL]")
 def thm4_one_step(runs):
     r = runs.get("barak2022.thm4")

@@ -125,10 +125,28 @@ def thm4_assumptions(n: int, k: int, init: str, head_max_f: float) -> dict[str, 
             "margin_below_1": head_max_f < 1.0}
 
 
+# |G_ji| below this multiple of the head's magnitude |u| is float64 rounding of an exact 0 (the
+# expectation sums 2^n terms of size |u|; at odd k the population gradient is 0 to ~1e-21)
+GRADIENT_FLOOR = 1e-9
+
+
+def singles_out(G: torch.Tensor, mask: torch.Tensor, floor: float) -> torch.Tensor:
+    """[R]: the fraction of neurons whose |G_ji| single out S, i.e. every coordinate of S is
+    larger than every other coordinate by more than ``floor`` (G [R, m, n], mask [R, n]).
+    Strict: a tie at the boundary, or a gradient that is 0 up to rounding (odd k), singles out
+    nothing; "the k largest" by ``topk`` would pick among the ties by its own order."""
+    A = G.abs()
+    inside = mask.unsqueeze(1).expand_as(A)
+    least_in_s = A.masked_fill(~inside, float("inf")).amin(2)  # [R, m]
+    most_outside = A.masked_fill(inside, 0.0).amax(2)  # |G| >= 0; 0 where S is everything
+    return (least_in_s - most_outside > floor).double().mean(1)
+
+
 @experiment("barak2022.thm4", version=VERSION)
 def thm4(quick, seeds, runtime):
     """Theorem 4's first step, exactly: the population gradient ∇_W L(θ_0) by enumeration at the
-    sign init; per neuron, are its k largest |G_ji| exactly the coordinates of S? Settings:
+    sign init; per neuron, are its k largest |G_ji| exactly the coordinates of S, strictly
+    (:func:`singles_out`: above every other coordinate by more than rounding)? Settings:
     inside (even k, odd n, small head) and the controls odd k and head ±1/r (hinge truncates)."""
     R = _R(seeds, quick, 4, 8)
     m = (16 if tiny(quick) else 64) if quick else 256
@@ -142,9 +160,8 @@ def thm4(quick, seeds, runtime):
         mask = support(n, k, R)
         p = init_params(n, m, rs, bias=False, init="sign", head=head, dtype=torch.float64)
         G = population_gradient(p, mask)
-        top = G.abs().topk(k, dim=2).indices  # [R, m, k]
-        hit = torch.zeros_like(G, dtype=torch.bool).scatter_(2, top, True)
-        recovered = (hit == mask.unsqueeze(1)).all(2).double().mean(1)  # [R]
+        u = head if head is not None else 1.0 / (m * n)
+        recovered = singles_out(G, mask, floor=GRADIENT_FLOOR * u)  # [R]
         max_f = float(forward(p, cube(n, p.W.dtype).expand(R, -1, -1)).abs().max())  # exact
         ok = thm4_assumptions(n, k, "sign", max_f)
         cfg = {"n": n, "k": k, "m": m, "head": head if head is not None else 1.0 / (m * n),
