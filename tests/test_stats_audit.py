@@ -183,16 +183,20 @@ def test_the_confidence_sequence_keeps_its_level_when_looked_at_after_every_seed
 
 
 def test_the_sign_test_leaves_out_values_equal_to_the_bound() -> None:
-    """The exact sign test counts only the values off the bound (as scipy's binomtest on the
-    untied values): 6 above and 3 exactly at the bound have p = 2^-6 = 0.0156, a holds; counting
-    the 3 ties as trials would give P(Bin(9, 1/2) >= 6) = 130/512 = 0.254, undecided."""
+    """For *holds* the exact sign test counts only the values off the bound (as scipy's
+    binomtest on the untied values): 6 above and 3 exactly at the bound have p = 2^-6 = 0.0156,
+    a holds of "median >= 0". For *fails* the ties count for the claim (a median equal to the
+    bound satisfies "median <= 0"): "median <= 0" fails only if P(X > 0) > 1/2 over all 9
+    values, P(Bin(9, 1/2) >= 6) = 130/512 = 0.254, undecided."""
     v = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 0.0, 0.0, 0.0]
     untied = ss.binomtest(6, 6, 0.5, alternative="greater").pvalue
+    all_nine = ss.binomtest(6, 9, 0.5, alternative="greater").pvalue
     assert untied == pytest.approx(2.0**-6)
+    assert all_nine == pytest.approx(130 / 512)
     assert stats.one_sided_p(v, 0.0, ">=", "sign") == pytest.approx((untied, 1.0))
-    assert stats.one_sided_p(v, 0.0, "<=", "sign") == pytest.approx((1.0, untied))
+    assert stats.one_sided_p(v, 0.0, "<=", "sign") == pytest.approx((1.0, all_nine))
     assert stats.holm_outcomes([(v, 0.0, ">=")], method="sign") == [stats.HOLDS]
-    assert stats.holm_outcomes([(v, 0.0, "<=")], method="sign") == [stats.FAILS]
+    assert stats.holm_outcomes([(v, 0.0, "<=")], method="sign") == [stats.INCONCLUSIVE]
 
 
 def test_a_vacuous_nan_is_dropped_but_an_infinite_value_is_kept_for_the_sign_test() -> None:

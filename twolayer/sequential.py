@@ -226,19 +226,26 @@ def sign_decide(values: Iterable[float], threshold: float, direction: str,
     """The sign sequence's verdict: *holds* when the confidence sequence for
     p = P(X > threshold | X ≠ threshold) lies wholly on the claimed side of 1/2 (above for
     ``">="``, below for ``"<="``), *fails* when wholly on the other, else inconclusive. Values
-    equal to the threshold are dropped (as in the exact sign test); ±inf count on their side; a
-    NaN makes the verdict inconclusive."""
+    equal to the threshold are dropped for *holds* (as in the exact sign test) but count for the
+    claim for *fails* (the sequence for P(X on the other side) over every value must lie above
+    1/2: a median equal to the threshold satisfies the non-strict claim); ±inf count on their
+    side; a NaN makes the verdict inconclusive."""
     if direction not in (">=", "<="):
         raise ValueError(f"direction must be '>=' or '<=', not {direction!r}")
     v = as_values(values)
     if np.isnan(v).any():  # a lost measurement: undecidable, never judged on the other seeds
         return INCONCLUSIVE
     above, below = int((v > threshold).sum()), int((v < threshold).sum())
+    claimed, other = (above, below) if direction == ">=" else (below, above)
+    level = math.log(1.0 / alpha)
     n = above + below
-    if n == 0 or above == below or log_sign_mixture(above, n) < math.log(1.0 / alpha):
-        return INCONCLUSIVE
-    claimed = above > below if direction == ">=" else below > above
-    return HOLDS if claimed else FAILS
+    if claimed > other and log_sign_mixture(claimed, n) >= level:
+        return HOLDS
+    # fails: the other side against every value, ties with the threshold counted for the
+    # claim (a median equal to the threshold satisfies the non-strict claim)
+    if 2 * other > v.size and log_sign_mixture(other, v.size) >= level:
+        return FAILS
+    return INCONCLUSIVE
 
 
 def sign_cs(values: Iterable[float], alpha: float = ALPHA) -> tuple[float, Interval]:

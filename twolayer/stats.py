@@ -472,7 +472,10 @@ def one_sided_p(values: Iterable[float], bound: float, direction: str,
     measurement), or under the t-test any non-finite value, makes the comparison undecidable:
     (1, 1); the sign test orders ±inf like any value (a censored time "never" is above every
     bound). Values with no spread (:func:`no_spread`) are judged by the exact sign test even
-    under ``method="t"``: their t-statistic is infinite and says nothing."""
+    under ``method="t"``: their t-statistic is infinite and says nothing. The sign test's p for
+    the claimed side leaves out the values equal to the bound (P(Bin(n, ½) ≥ claimed) over the
+    n others); its p for the other side counts them for the claim (over every value), since a
+    median equal to the bound satisfies the non-strict claim."""
     from scipy import stats
 
     v = as_values(values)
@@ -480,13 +483,21 @@ def one_sided_p(values: Iterable[float], bound: float, direction: str,
     if v.size < 2 or bad:
         return 1.0, 1.0
     if method == "sign" or (method == "t" and no_spread(v)):
+        if direction not in (">=", "<="):
+            raise ValueError(f"direction must be '<=' or '>=', not {direction!r}")
         above, below = int((v > bound).sum()), int((v < bound).sum())
         n = above + below
         if n == 0:
             return 1.0, 1.0
-        p_above = float(stats.binom.sf(above - 1, n, 0.5))  # P(X >= above) under median = bound
-        p_below = float(stats.binom.sf(below - 1, n, 0.5))
-    elif method == "t":
+        claimed, other = (above, below) if direction == ">=" else (below, above)
+        # the claimed side: ties with the bound left out (P(X > b | X != b) > 1/2 implies
+        # median >= b); the other side: ties count for the claim, since a median equal to the
+        # bound satisfies the non-strict claim (P(X < b) > 1/2 over all values implies
+        # median < b; with the ties left out, values mostly equal to b with a few on the other
+        # side would "fail" a claim their median b satisfies)
+        return (float(stats.binom.sf(claimed - 1, n, 0.5)),  # P(Bin(n, 1/2) >= claimed)
+                float(stats.binom.sf(other - 1, v.size, 0.5)))
+    if method == "t":
         s = float(v.std(ddof=1))
         t = (float(v.mean()) - bound) / (s / math.sqrt(v.size))
         p_above = float(stats.t.sf(t, v.size - 1))
