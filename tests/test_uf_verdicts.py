@@ -65,3 +65,106 @@ def test_the_sign_sequence_does_not_fail_a_true_median_claim_with_ties() -> None
                 wrong += v == stats.FAILS
                 break
     assert wrong / x.shape[0] <= sequential.ALPHA + 3 * _se(sequential.ALPHA, x.shape[0])
+
+
+# ------------------------------------------------ the summary of `twolayer check` with a plugin
+
+SUMMARY_PLUGIN = '''
+from twolayer.api import claim, outcome, stats
+
+H = [1.0, 1.2, 0.9, 1.1, 1.05]
+
+
+def _o(verdict, vals, inside=True):
+    m, ci = stats.mean_ci(vals)
+    return outcome(verdict, m, "mean >= 0", ci, stats.used(vals), "toy", per_seed=vals,
+                   threshold=0.0, direction=">=", in_regime=inside, regime="toy premise")
+
+
+@claim("ufsum.a_holds", "a", "toy")
+def a(runs):
+    return _o(stats.compare(stats.mean_ci(H)[1], 0.0, ">="), H)
+
+
+@claim("ufsum.b_fails", "b", "toy")
+def b(runs):
+    return _o(stats.compare(stats.mean_ci([-x for x in H])[1], 0.0, ">="), [-x for x in H])
+
+
+@claim("ufsum.c_inconclusive", "c", "toy")
+def c(runs):
+    v = [-1.0, 1.2, -0.9, 1.1, 0.05]
+    return _o(stats.compare(stats.mean_ci(v)[1], 0.0, ">="), v)
+
+
+@claim("ufsum.d_outside", "d", "toy", in_regime=False)
+def d(runs):
+    return _o("holds", H, inside=False)
+
+
+@claim("ufsum.e_outside_raises", "e", "toy", in_regime=False)
+def e(runs):
+    raise RuntimeError("boom")
+'''
+
+
+@pytest.mark.parametrize("select, counts, inside, status", [
+    ((), "2 of 5 claims hold (1 fail, 1 inconclusive, 1 error)",
+     "in-regime claims (3) do NOT all hold", 1),
+    (("ufsum.a_holds", "ufsum.d_outside"), "2 of 2 claims hold",
+     "in-regime claims (1) all hold", 0),
+    (("ufsum.a_holds", "ufsum.e_outside_raises"), "1 of 2 claims hold (1 error)",
+     "in-regime claims (1) all hold", 1),
+    (("ufsum.e_outside_raises",), "0 of 1 claims hold (1 error)", "so none decides", 1),
+])
+def test_the_summary_counts_what_the_plugin_claims_returned(tmp_path, capsys, select, counts,
+                                                            inside, status):
+    """Every count of the summary line against the verdicts the plugin's checks return by
+    construction, and the exit status: a check outside the regime that raised sets it to 1 (as
+    docs/extending.md says), but the in-regime claims that all hold are not reported as "do NOT
+    all hold" (they were), and the line says what set the status."""
+    from twolayer.claims import CLAIMS
+    from twolayer.cli import main
+
+    f = tmp_path / "ufsum.py"
+    f.write_text(SUMMARY_PLUGIN)
+    report = tmp_path / "r.md"
+    try:
+        rc = main(["check", str(f), *select, "--quick", "--records", str(tmp_path / "s"),
+                   "--report", str(report)])
+        out = capsys.readouterr().out
+        line = next(x for x in out.splitlines() if "claims hold" in x)
+        assert rc == status
+        assert line.startswith(counts + ";") and inside in line
+        assert f"(exit status {status})" in line
+        raised = "ufsum.e_outside_raises" in select or not select
+        assert ("check(s) outside the regime or proposals raised an error" in line) == raised
+        md = report.read_text()
+        assert ("so the exit status is 1" in md) == raised
+        if "all hold" in inside and "NOT" not in inside:
+            assert "Every claim checked inside its theorem's regime holds." in md
+    finally:
+        for k in [k for k in CLAIMS if k.startswith("ufsum.")]:
+            CLAIMS.pop(k)
+
+
+def test_under_seeds_auto_an_error_line_says_why_first(tmp_path, capsys):
+    """Under --seeds auto the table's error line for a check that raised began with "not
+    sequentially controlled: its check reports no comparison ..." and was cut before the
+    reason; it now starts with the reason."""
+    from twolayer.claims import CLAIMS
+    from twolayer.cli import main
+
+    f = tmp_path / "ufsum.py"
+    f.write_text(SUMMARY_PLUGIN)
+    try:
+        rc = main(["check", str(f), "ufsum.a_holds", "ufsum.e_outside_raises", "--quick",
+                   "--seeds", "auto", "--records", str(tmp_path / "s")])
+        out = capsys.readouterr().out
+        assert rc == 1
+        line = next(x for x in out.splitlines() if x.startswith("error in ufsum.e_outside"))
+        assert line.startswith("error in ufsum.e_outside_raises: the check raised RuntimeError: "
+                               "boom")
+    finally:
+        for k in [k for k in CLAIMS if k.startswith("ufsum.")]:
+            CLAIMS.pop(k)

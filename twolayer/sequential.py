@@ -608,6 +608,9 @@ def _verdict(st: _State, alpha: float, c: float, made: list[int]) -> object:
             "(comparisons, or per_seed, threshold and direction)"
         detail = (f"not sequentially controlled: {why}; this is its own check's verdict at "
                   f"look 1. {st.first.detail}").strip()
+        if st.first.verdict == ERROR:  # why it is an error first (the table's error line)
+            detail = (f"{st.first.detail} (not sequentially controlled: this is its own "
+                      "check's verdict at look 1)").strip()
         return dataclasses.replace(
             st.first, detail=detail,
             sequential={**method, "controlled": False, "look": 1, "seeds": [st.first.seeds]})

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..claims import Verdict, claims_for, run_checks
-from ..claims.base import ERROR, HOLDS
+from ..claims.base import ERROR, FAILS, HOLDS, INCONCLUSIVE
 from ..cli import integer
 from ..engine import Runtime, resolve_device
 from ..errors import ConfigError
@@ -159,6 +159,26 @@ def exit_status(verdicts: Sequence[Verdict]) -> int:
     return 0 if all(v.verdict == HOLDS for v in deciding(verdicts)) else 1
 
 
+def summary_line(verdicts: Sequence[Verdict]) -> str:
+    """The line under the table: how many claims hold, fail, are inconclusive or raised; whether
+    the in-regime claims (:func:`deciding`) all hold; the exit status, and what else set it (a
+    check that raised, in or outside the regime)."""
+    status = exit_status(verdicts)
+    dec = deciding(verdicts)
+    count = {o: sum(v.verdict == o for v in verdicts) for o in (HOLDS, FAILS, INCONCLUSIVE,
+                                                                  ERROR)}
+    rest = ", ".join(f"{n} {word}" for n, word in ((count[FAILS], "fail"), (count[INCONCLUSIVE],
+                     "inconclusive"), (count[ERROR], "error")) if n)
+    held = "all hold" if all(v.verdict == HOLDS for v in dec) else "do NOT all hold"
+    which = (f"in-regime claims ({len(dec)}) {held}" if dec
+             else "no claim is in regime on the paper's own setting, so none decides")
+    raised = [v for v in verdicts if v.verdict == ERROR and not (v.in_regime and v.decides)]
+    also = (f"; {len(raised)} check(s) outside the regime or proposals raised an error"
+            if raised else "")
+    return (f"{count[HOLDS]} of {len(verdicts)} claims hold" + (f" ({rest})" if rest else "")
+            + f"; {which}{also} (exit status {status})")
+
+
 SMOKE_NOTE = ("smoke run (--quick): small settings and few seeds that show the code works; "
               "these verdicts are not evidence (the full plan is: drop --quick)")
 
@@ -295,10 +315,13 @@ def render_markdown(
         "decides."
         if not deciding(verdicts)
         else "Every claim checked inside its theorem's regime holds."
-        if exit_status(verdicts) == 0
+        if all(v.verdict == HOLDS for v in deciding(verdicts))
         else "Not every claim checked inside its theorem's regime holds: see the rows that "
         "fail or are inconclusive, and each paper's page for the setting."
     )
+    if any(v.verdict == ERROR and not (v.in_regime and v.decides) for v in verdicts):
+        status += (" A check outside the regime (or a proposal) raised an error (its row), so "
+                   "the exit status is 1.")
     if asserted_note(verdicts):
         status += " " + asserted_note(verdicts).removeprefix("note: ") + "."
     lines = [
@@ -614,15 +637,7 @@ def run(args: argparse.Namespace) -> int:
         print(render_table(verdicts))
         if args.details:
             print("\n" + render_details(verdicts))
-        status = exit_status(verdicts)
-        n_deciding = len(deciding(verdicts))
-        held = "all hold" if status == 0 else "do NOT all hold"
-        which = (f"in-regime claims ({n_deciding}) {held}" if n_deciding
-                 else "no claim is in regime on the paper's own setting, so none decides")
-        print(
-            f"\n{sum(v.verdict == HOLDS for v in verdicts)} of {len(verdicts)} claims hold; "
-            f"{which} (exit status {status}); {wall:.0f} s"
-        )
+        print(f"\n{summary_line(verdicts)}; {wall:.0f} s")
         if asserted_note(verdicts):
             print(asserted_note(verdicts))
         if auto:
