@@ -168,3 +168,36 @@ def test_under_seeds_auto_an_error_line_says_why_first(tmp_path, capsys):
     finally:
         for k in [k for k in CLAIMS if k.startswith("ufsum.")]:
             CLAIMS.pop(k)
+
+
+# ----------------------------------------- equal seeds: a test of the median, not of the mean
+
+
+def test_equal_seeds_decide_the_median_and_the_verdict_says_so() -> None:
+    """A mean comparison whose seeds are all equal is judged by the exact sign test (p = 2^-8
+    for 8 equal seeds, scipy); the verdict's detail says that this is a test of the median. A
+    comparison with spread gets no such note."""
+    from twolayer.claims.base import Claim, outcome
+
+    c = Claim("ufnote.c", "ufnote", "s", "src", lambda runs: None)
+    flat = [([1.0] * 8, 0.5, ">=")]
+    assert stats.one_sided_p(flat[0][0], 0.5, ">=")[0] == pytest.approx(
+        ss.binomtest(8, 8, 0.5, alternative="greater").pvalue)
+    v = c.verdict(outcome(stats.HOLDS, 1.0, "b", None, 8, "d", comparisons=flat))
+    assert v.verdict == stats.HOLDS and "a test of the median, not of the mean" in v.detail
+    v = c.verdict(outcome(stats.HOLDS, 1.0, "b", (1.0, 1.0), 8, "d", per_seed=[1.0] * 8,
+                          threshold=0.5, direction=">="))
+    assert v.verdict == stats.HOLDS and "not of the mean" in v.detail
+    spread = [1.0, 1.1, 0.9, 1.0, 1.05, 0.95, 1.0, 1.02]
+    v = c.verdict(outcome(stats.HOLDS, 1.0, "b", None, 8, "d", comparisons=[(spread, 0.5, ">=")]))
+    assert v.verdict == stats.HOLDS and "not of the mean" not in v.detail
+
+
+def test_equal_seeds_can_wrongly_hold_a_mean_claim_as_documented() -> None:
+    """docs/claims_method.md: per-seed values 0 with probability 0.9 and 1 with 0.1 (mean 0.1):
+    "mean <= 0.05" is false, yet holds whenever all seeds drew 0, 0.9^5 = 0.59 of 5-seed
+    samples (measured 0.60). Pinned from the binomial oracle, 3 s.e.: if the fallback ever
+    stops deciding equal seeds, the doc's numbers must change."""
+    x = (np.random.default_rng(13).random((2000, 5)) < 0.1).astype(float)
+    wrong = np.mean([stats.holm_outcomes([(r, 0.05, "<=")])[0] == stats.HOLDS for r in x])
+    assert wrong == pytest.approx(0.9**5, abs=3 * _se(0.9**5, x.shape[0]))
