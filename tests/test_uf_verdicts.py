@@ -201,3 +201,73 @@ def test_equal_seeds_can_wrongly_hold_a_mean_claim_as_documented() -> None:
     x = (np.random.default_rng(13).random((2000, 5)) < 0.1).astype(float)
     wrong = np.mean([stats.holm_outcomes([(r, 0.05, "<=")])[0] == stats.HOLDS for r in x])
     assert wrong == pytest.approx(0.9**5, abs=3 * _se(0.9**5, x.shape[0]))
+
+
+NAN_PLUGIN = '''
+import numpy as np
+from twolayer.api import Record, claim, experiment, outcome, stats
+
+
+@experiment("ufnan.values")
+def values(quick, seeds, runtime):
+    R = seeds or 4
+    x = np.array([np.random.default_rng(r).normal(0.3, 1.0) for r in range(R)])
+    x[1] = np.nan  # seed 1 is lost, at every seed count
+    return Record(config={"R": R}, run_id="values", times=np.zeros(1, dtype=np.int64),
+                  arrays={"x": x[:, None]})
+
+
+@claim("ufnan.mean.positive", "x is positive on average", "Lemma 0", "[PAPER]")
+def positive(runs):
+    x = runs.get("ufnan.values").arrays["x"][:, 0]
+    m, ci = stats.mean_ci(x)
+    return outcome(stats.compare(ci, 0.0, ">="), m, ">= 0", ci, stats.used(x), "toy",
+                   per_seed=x, threshold=0.0, direction=">=", in_regime=True, regime="toy")
+'''
+
+
+def test_seeds_auto_does_not_extend_a_claim_that_a_lost_seed_keeps_undecided(tmp_path, capsys):
+    """A NaN seed is in every later look (the runs are nested), so the sequence can never
+    decide: the driver retrained the claim's experiment at 8, 16, ..., 512 seeds and reported
+    seeds_needed 511. It now stops after look 1, says why, and reports no seeds_needed."""
+    import json
+
+    from twolayer.claims import CLAIMS
+    from twolayer.cli import main
+    from twolayer.experiments import EXPERIMENTS
+
+    f = tmp_path / "ufnan.py"
+    f.write_text(NAN_PLUGIN)
+    try:
+        rc = main(["check", str(f), "--quick", "--seeds", "auto", "--json", "--records",
+                   str(tmp_path / "s")])
+        (v,) = json.loads(capsys.readouterr().out)
+        assert rc == 1 and v["verdict"] == stats.INCONCLUSIVE
+        assert v["sequential"]["looks"] == [4] and v["sequential"]["seeds"] == [4]
+        assert "NaN" in v["detail"] and "not extended further" in v["detail"]
+        assert v["seeds_needed"] is None
+    finally:
+        for reg in (CLAIMS, EXPERIMENTS):
+            for k in [k for k in reg if k.startswith("ufnan.")]:
+                reg.pop(k)
+
+
+def test_seeds_auto_reports_the_seeds_of_its_only_look(tmp_path, capsys):
+    """Every claim decided at look 1 (5 seeds): the JSON's ``looks`` (the seed counts of the
+    looks made) said [1]; it is [5], the seeds the claims were judged at."""
+    import json
+
+    from twolayer.claims import CLAIMS
+    from twolayer.cli import main
+
+    f = tmp_path / "ufsum.py"
+    f.write_text(SUMMARY_PLUGIN)
+    try:
+        rc = main(["check", str(f), "ufsum.a_holds", "--quick", "--seeds", "auto", "--json",
+                   "--records", str(tmp_path / "s")])
+        (v,) = json.loads(capsys.readouterr().out)
+        assert rc == 0 and v["verdict"] == stats.HOLDS and v["seeds"] == 5
+        assert v["sequential"]["looks"] == [5] and v["sequential"]["seeds"] == [5]
+    finally:
+        for k in [k for k in CLAIMS if k.startswith("ufsum.")]:
+            CLAIMS.pop(k)

@@ -345,10 +345,13 @@ def judge_comparisons(comps: Sequence[Comparison], alpha: float = ALPHA,
 def comparisons_seeds_needed(comps: Sequence[Comparison], alpha: float = ALPHA,
                              ) -> int | None:
     """The most seeds any undecided comparison would need at level α/k at its measured effect
-    (:func:`cs_seeds_needed`, :func:`sign_seeds_needed`); None when one has no effect."""
+    (:func:`cs_seeds_needed`, :func:`sign_seeds_needed`); None when one has no effect, or a
+    lost (NaN) value, which every later look keeps."""
     k = max(1, len(comps))
     a = alpha / k
     need = []
+    if any(_lost(cmp) for cmp in comps):  # no number of seeds decides past a lost one
+        return None
     for cmp in comps:
         if cmp.test == "sign":
             if sign_decide(cmp.judged_values(), cmp.threshold, cmp.direction,
@@ -434,6 +437,19 @@ def _update(st: _State, o: object, alpha: float, look: int) -> None:
                    "not judge): inconclusive, not extended further")
         st.verdict, st.stalled = INCONCLUSIVE, True
     st.decided = st.verdict != INCONCLUSIVE
+    lost = sum(_lost(cmp) for cmp in st.comps)
+    if not st.decided and not st.stalled and lost:
+        st.note = (f"{lost} per-seed value(s) of its comparisons are NaN (or ±inf in a mean "
+                   "comparison): lost seeds, which every later look contains (the runs are "
+                   "nested), so no look can decide it: not extended further")
+        st.stalled = True
+
+
+def _lost(cmp: Comparison) -> int:
+    """How many of a comparison's judged values make every look undecidable: NaN (a lost
+    seed), and ±inf in a ``"t"`` comparison (the sign test orders ±inf)."""
+    v = as_values(cmp.judged_values())
+    return int((~np.isfinite(v)).sum() if cmp.test == "t" else np.isnan(v).sum())
 
 
 def _eligible(o: object) -> bool:
@@ -538,7 +554,10 @@ def auto_check(
     last_cost = clock() - start
     _costs(cost, runs)
     pending = [s for s in states if s.controlled and not s.decided and not s.stalled]
-    first = max((len(s.comps[0].values) for s in pending), default=0)
+    first = (max((len(s.comps[0].values) for s in pending), default=0)  # S_1
+             # none pending: look 1 was the only look, at the claims' own seeds (not "1")
+             or max((s.seeds_at[0] for s in states if s.seeds_at), default=0)
+             or max((int(s.first.seeds) for s in states), default=0))
     schedule = looks(max(1, first), GROWTH, max_looks)
     k = 1
     while pending and k < max_looks:
