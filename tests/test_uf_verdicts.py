@@ -271,3 +271,20 @@ def test_seeds_auto_reports_the_seeds_of_its_only_look(tmp_path, capsys):
     finally:
         for k in [k for k in CLAIMS if k.startswith("ufsum.")]:
             CLAIMS.pop(k)
+
+
+def test_a_lost_seed_gets_no_seeds_needed() -> None:
+    """An inconclusive verdict with a NaN per-seed value reported the seeds at which the
+    interval of the other seeds would decide (here 3 or so: they are far above 0); the NaN seed
+    is lost at every seed count (runs are per seed index), so no seed count decides: None."""
+    from twolayer.claims.base import Claim, outcome
+
+    c = Claim("ufneed.c", "ufneed", "s", "src", lambda runs: None)
+    v = [1.0, 1.1, 0.9, math.nan]
+    m, ci = stats.mean_ci(v)
+    got = c.verdict(outcome(stats.compare(ci, 0.0, ">="), m, "b", ci, 3, "d", per_seed=v,
+                            threshold=0.0, direction=">="))
+    assert got.verdict == stats.INCONCLUSIVE and got.seeds_needed is None
+    ok = c.verdict(outcome(stats.INCONCLUSIVE, 0.1, "b", (-1.0, 1.2), 3, "d",
+                           per_seed=[0.1, -0.5, 0.7], threshold=0.0, direction=">="))
+    assert ok.seeds_needed is not None  # without a lost seed the estimate is given

@@ -197,7 +197,8 @@ class Claim:
         if result in (HOLDS, FAILS) and (flat := _median_not_mean(o)):
             detail = (f"{detail}; " if detail else "") + flat
         needed = None
-        if result == INCONCLUSIVE and o.per_seed is not None and o.threshold is not None:
+        if (result == INCONCLUSIVE and o.per_seed is not None and o.threshold is not None
+                and not lost and not o.dropped):  # a lost seed is lost at any seed count
             needed = seeds_needed(o.per_seed, o.threshold)
         computed = o.in_regime is not None
         in_regime = bool(o.in_regime) if computed else self.in_regime
