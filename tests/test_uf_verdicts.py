@@ -288,3 +288,46 @@ def test_a_lost_seed_gets_no_seeds_needed() -> None:
     ok = c.verdict(outcome(stats.INCONCLUSIVE, 0.1, "b", (-1.0, 1.2), 3, "d",
                            per_seed=[0.1, -0.5, 0.7], threshold=0.0, direction=">="))
     assert ok.seeds_needed is not None  # without a lost seed the estimate is given
+
+
+TWO_PLUGIN = '''
+from twolayer.api import claim, outcome, stats
+
+A = [1.0, 1.2, 0.9, 1.1, 1.05, 0.95, 1.0, 1.1]
+B = [2.0, 2.2, 1.9, 2.1, 2.05, 1.95, 2.0, 2.1]
+
+
+@claim("uftwo.both", "a and b", "toy")
+def both(runs):
+    comps = [(A, 0.0, ">="), (B, 0.0, ">=")]
+    (a, b) = stats.holm_outcomes(comps)
+    m, ci = stats.mean_ci(A, stats.family_level(0.95, 2))
+    return outcome(stats.combine(a, b), m, "both >= 0", ci, 8, "toy", comparisons=comps,
+                   in_regime=True, regime="toy")
+'''
+
+
+def test_seeds_auto_names_the_level_of_a_k_comparison_interval(tmp_path, capsys):
+    """A claim of 2 comparisons: the CI shown is the first comparison's sequence at
+    1 - α/2 = 0.975, whose half-width (Lai's formula at α/2, computed here with numpy) is wider
+    than at α; the bound said "95% confidence sequence", now it names 0.975."""
+    import json
+
+    from twolayer.claims import CLAIMS
+    from twolayer.cli import main
+
+    f = tmp_path / "uftwo.py"
+    f.write_text(TWO_PLUGIN)
+    try:
+        rc = main(["check", str(f), "--quick", "--seeds", "auto", "--json", "--records",
+                   str(tmp_path / "s")])
+        (v,) = json.loads(capsys.readouterr().out)
+    finally:
+        CLAIMS.pop("uftwo.both", None)
+    x = np.array([1.0, 1.2, 0.9, 1.1, 1.05, 0.95, 1.0, 1.1])
+    n, a, c = x.size, sequential.ALPHA / 2, sequential._mixture_c_at(sequential.ALPHA / 2)
+    k_n = ((1 / a) * math.sqrt((n + c) / c)) ** (2 / n)
+    half = math.sqrt((k_n - 1) * ((x - x.mean()) ** 2).sum() / (n * (1 - k_n * c / (n + c))))
+    assert rc == 0 and v["verdict"] == stats.HOLDS
+    assert v["ci"] == pytest.approx([x.mean() - half, x.mean() + half])
+    assert "95% confidence sequence" not in v["bound"] and "0.975 each" in v["bound"]

@@ -659,7 +659,10 @@ def _verdict(st: _State, alpha: float, c: float, made: list[int]) -> object:
               + (f", c = {c:.3g} tuned for {TARGET_SEEDS} seeds" if "t" in tests else "")
               + f"; looks at seeds {', '.join(map(str, st.seeds_at))}; {how}; "
               f"the check's own fixed-seed verdict at this look: {own}). {o.detail}").strip()
-    bound = f"{o.bound} (anytime-valid {1 - alpha:.0%} confidence sequence)"
+    bound = (f"{o.bound} (anytime-valid {1 - alpha:.0%} confidence sequence)" if k == 1 else
+             f"{o.bound} (anytime-valid confidence sequences, one per comparison at "
+             f"{1 - alpha / k:.4g} each, {1 - alpha:.0%} together; the interval: the first "
+             "comparison's)")
     seq_o = dataclasses.replace(o, verdict=st.verdict, measured=st.mean, ci=st.ci, seeds=n,
                                 bound=bound, detail=detail)
     v = st.claim.verdict(seq_o, st.first.tier)
