@@ -331,3 +331,14 @@ def test_seeds_auto_names_the_level_of_a_k_comparison_interval(tmp_path, capsys)
     assert rc == 0 and v["verdict"] == stats.HOLDS
     assert v["ci"] == pytest.approx([x.mean() - half, x.mean() + half])
     assert "95% confidence sequence" not in v["bound"] and "0.975 each" in v["bound"]
+
+
+def test_no_median_note_where_the_check_decided_from_another_interval() -> None:
+    """Equal per-seed values next to a check's own finite interval of nonzero width (a pooled
+    statistic, say): the verdict was not taken from the sign test, so no note says it was."""
+    from twolayer.claims.base import Claim, outcome
+
+    c = Claim("ufnote.d", "ufnote", "s", "src", lambda runs: None)
+    v = c.verdict(outcome(stats.HOLDS, 1.0, "b", (0.8, 1.2), 8, "d", per_seed=[1.0] * 8,
+                          threshold=0.5, direction=">="))
+    assert v.verdict == stats.HOLDS and "not of the mean" not in v.detail

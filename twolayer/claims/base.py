@@ -316,7 +316,9 @@ def _median_not_mean(o: Outcome) -> str:
     docs/claims_method.md), so the reader is told."""
     if o.comparisons:
         comps = o.comparisons
-    elif o.per_seed is not None and o.threshold is not None and o.direction is not None:
+    elif (o.per_seed is not None and o.threshold is not None and o.direction is not None
+          and _finite_interval(o.ci) and float(o.ci[0]) == float(o.ci[1])):
+        # a zero-width interval: the verdict stood by the sign test of the per-seed values
         comps = (Comparison(tuple(o.per_seed), o.threshold, o.direction),)
     else:
         return ""
