@@ -342,3 +342,18 @@ def test_no_median_note_where_the_check_decided_from_another_interval() -> None:
     v = c.verdict(outcome(stats.HOLDS, 1.0, "b", (0.8, 1.2), 8, "d", per_seed=[1.0] * 8,
                           threshold=0.5, direction=">="))
     assert v.verdict == stats.HOLDS and "not of the mean" not in v.detail
+
+
+def test_seeds_needed_and_clopper_pearson_refuse_what_is_not_a_bound_or_a_count() -> None:
+    """seeds_needed against a NaN bound returned 100000 (every comparison with NaN is False,
+    so the search ran to its cap); clopper_pearson took a rate for a count (k = 0.25 of 4)
+    and returned an interval. Both are ValueErrors naming the value; a count held in a
+    float or numpy integer still works (scipy's beta quantiles as the oracle)."""
+    with pytest.raises(ValueError, match="bound"):
+        stats.seeds_needed([1.0, 2.0, 3.0], math.nan)
+    with pytest.raises(ValueError, match="k = 0.25"):
+        stats.clopper_pearson(0.25, 4)
+    with pytest.raises(ValueError, match="R = 4.5"):
+        stats.clopper_pearson(1, 4.5)
+    want = (ss.beta.ppf(0.025, 1, 4), ss.beta.ppf(0.975, 2, 3))
+    assert stats.clopper_pearson(1.0, np.int64(4)) == pytest.approx(want)

@@ -356,6 +356,8 @@ def seeds_needed(values: Iterable[float], bound: float, level: float = 0.95,
     zero-width interval never decides, whatever the seeds); ``most`` caps the search. An
     estimate at the measured effect, not a promise: the next seeds move v̄ and s."""
     level = _level(level)
+    if isinstance(bound, (str, bytes)) or not math.isfinite(bound):  # NaN: every k "decided"
+        raise ValueError(f"seeds_needed: bound must be a finite number, not {bound!r}")
     v = finite(values)
     if v.size < 2 or no_spread(v):
         return None
@@ -456,6 +458,11 @@ def clopper_pearson(k: int, R: int, level: float = 0.95) -> Interval:
     from scipy import stats
 
     level = _level(level)
+    for name, x in (("k", k), ("R", R)):  # a rate passed as k (0.25 of 4 runs) was read as a count
+        if isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating)) or not (
+                math.isfinite(x) and float(x).is_integer()):
+            raise ValueError(f"clopper_pearson: {name} = {x!r} must be a whole number (a count "
+                             "of runs)")
     if R <= 0:
         return float("nan"), float("nan")
     if not 0 <= k <= R:  # a count of successes among the R trials
