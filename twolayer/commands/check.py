@@ -167,8 +167,9 @@ def summary_line(verdicts: Sequence[Verdict]) -> str:
     dec = deciding(verdicts)
     count = {o: sum(v.verdict == o for v in verdicts) for o in (HOLDS, FAILS, INCONCLUSIVE,
                                                                   ERROR)}
-    rest = ", ".join(f"{n} {word}" for n, word in ((count[FAILS], "fail"), (count[INCONCLUSIVE],
-                     "inconclusive"), (count[ERROR], "error")) if n)
+    rest = ", ".join(f"{n} {word}" for n, word in (
+        (count[FAILS], "fail"), (count[INCONCLUSIVE], "inconclusive"),
+        (count[ERROR], "error" if count[ERROR] == 1 else "errors")) if n)
     held = "all hold" if all(v.verdict == HOLDS for v in dec) else "do NOT all hold"
     which = (f"in-regime claims ({len(dec)}) {held}" if dec
              else "no claim is in regime on the paper's own setting, so none decides")
