@@ -357,3 +357,30 @@ def test_seeds_needed_and_clopper_pearson_refuse_what_is_not_a_bound_or_a_count(
         stats.clopper_pearson(1, 4.5)
     want = (ss.beta.ppf(0.025, 1, 4), ss.beta.ppf(0.975, 2, 3))
     assert stats.clopper_pearson(1.0, np.int64(4)) == pytest.approx(want)
+
+
+def test_a_fails_next_to_its_own_interval_on_the_claimed_side_is_an_error() -> None:
+    """The mirror of verdict_audit section 13: a plugin's check said *fails* for "mean >= 0"
+    with 6 per-seed values in [0.8, 1.2] and its own 95% interval [0.85, 1.15] (scipy): the
+    table printed fails next to an interval that shows the claim holding, and a reader cites
+    a refutation. Such a fails is now the verdict error; a fails its interval supports, or one
+    whose interval touches or straddles the threshold, stands."""
+    from scipy import stats as sps
+
+    from twolayer.claims.base import Claim, outcome
+
+    v = [0.9, 1.1, 1.0, 1.2, 0.8, 1.0]
+    lo, hi = sps.t.interval(0.95, len(v) - 1, loc=np.mean(v), scale=sps.sem(v))
+    assert lo > 0.0
+    c = Claim("uffail.c", "uffail", "s", "src", lambda runs: None)
+    for kw in (dict(per_seed=v, threshold=0.0, direction=">="),
+               dict(threshold=0.0, direction=">=")):
+        got = c.verdict(outcome(stats.FAILS, 1.0, "b", (lo, hi), 6, "d", **kw))
+        assert got.verdict == "error" and "contradicts its own evidence" in got.detail, kw
+    # four seeds: the sign test cannot support the claim (p = 1/16), the interval still shows it
+    got = c.verdict(outcome(stats.FAILS, 1.0, "b", (0.5, 1.5), 4, "d", threshold=0.0,
+                            direction=">="))
+    assert got.verdict == "error" and "own interval" in got.detail
+    for ci in ((-0.5, -0.1), (-0.1, 0.2), (-0.2, 0.0)):  # fails side, straddling, touching
+        assert c.verdict(outcome(stats.FAILS, 0.0, "b", ci, 4, "d", threshold=0.0,
+                                 direction=">=")).verdict == stats.FAILS, ci

@@ -147,10 +147,12 @@ class Claim:
         test, then the ``rule``), do not give is inconclusive; where they give fails (or the
         rule breaks) it is an error: the check contradicts its evidence. So is a holds whose
         ``per_seed`` values fail its ``threshold`` by a t-test and a sign test both, or whose
-        own ``ci`` lies wholly on the other side of its ``threshold``. A holds
-        or fails from a zero-width interval stands only with comparisons, or with per-seed
-        values that give it by the exact sign test. A holds or fails whose ``seeds`` is not
-        the count of its per-seed values, or exceeds its largest comparison's, is an error."""
+        own ``ci`` lies wholly on the other side of its ``threshold``; and a fails whose
+        ``per_seed`` values hold by both tests or whose ``ci`` lies wholly on the claimed
+        side. A holds or fails from a zero-width interval stands only with comparisons, or
+        with per-seed values that give it by the exact sign test. A holds or fails whose
+        ``seeds`` is not the count of its per-seed values, or exceeds its largest
+        comparison's, is an error."""
         result, detail = o.verdict, o.detail
         lost = _lost_values(o)
         if lost and result in (HOLDS, FAILS):
@@ -192,6 +194,10 @@ class Claim:
                        result == ERROR else "its holds is not supported, so it is "
                        "inconclusive"))
         elif result == HOLDS and (against := _per_seed_against(o) or _ci_against(o)):
+            result = ERROR
+            detail = (f"{detail}; " if detail else "") + against
+        elif result == FAILS and (against := _per_seed_against(o, FAILS)
+                                  or _ci_against(o, FAILS)):
             result = ERROR
             detail = (f"{detail}; " if detail else "") + against
         if result in (HOLDS, FAILS) and (flat := _median_not_mean(o)):
@@ -270,37 +276,42 @@ def _seeds_unlike_values(o: Outcome) -> str:
     return ""
 
 
-def _per_seed_against(o: Outcome) -> str:
-    """Why a *holds* contradicts its ``per_seed`` values (with ``threshold`` and ``direction``
-    and no comparisons), else "": they lie on the other side of the threshold at one-sided 95%
-    by the t-test of the mean and by the exact sign test of the median both, so neither reading
-    of the claim holds (a side or threshold typed one way in the check's test and the other in
-    its outcome). Less than that is not questioned: the check may decide from another statistic
+def _per_seed_against(o: Outcome, said: str = HOLDS) -> str:
+    """Why a *holds* (or, ``said=FAILS``, a *fails*) contradicts its ``per_seed`` values (with
+    ``threshold`` and ``direction`` and no comparisons), else "": they lie on the other side of
+    the threshold (for a fails: on the claimed side) at one-sided 95% by the t-test of the mean
+    and by the exact sign test of the median both, so neither reading of the claim gives the
+    verdict (a side or threshold typed one way in the check's test and the other in its
+    outcome). Less than that is not questioned: the check may decide from another statistic
     of the runs (a pooled one, a jackknife) than the per-seed values it reports."""
     if o.comparisons or o.per_seed is None or o.threshold is None or o.direction is None:
         return ""
     v = [x for x in o.per_seed if math.isfinite(x)]
     t_p, sign_p = (one_sided_p(v, o.threshold, o.direction, m) for m in ("t", "sign"))
-    if t_p[1] < 1.0 - REJUDGE_LEVEL and sign_p[1] < 1.0 - REJUDGE_LEVEL:
-        return (f"the check said holds, but its per-seed values fail {o.direction} "
-                f"{o.threshold:g} at one-sided {REJUDGE_LEVEL:g} (t-test of the mean and sign "
-                "test of the median): the check contradicts its own evidence, so this is an "
-                "error")
+    side = 1 if said == HOLDS else 0  # the p of the side that refutes what the check said
+    if t_p[side] < 1.0 - REJUDGE_LEVEL and sign_p[side] < 1.0 - REJUDGE_LEVEL:
+        return (f"the check said {said}, but its per-seed values "
+                f"{'fail' if said == HOLDS else 'hold'} {o.direction} {o.threshold:g} at "
+                f"one-sided {REJUDGE_LEVEL:g} (t-test of the mean and sign test of the median): "
+                "the check contradicts its own evidence, so this is an error")
     return ""
 
 
-def _ci_against(o: Outcome) -> str:
-    """Why a *holds* contradicts its own interval (with ``threshold`` and ``direction`` and no
-    comparisons), else "": the ``ci`` it reports lies wholly on the other side of the
-    ``threshold`` it names (``stats.compare`` gives fails), so the interval it shows refutes
-    the verdict it states, whatever statistic it decided from. The per-seed tests alone miss
+def _ci_against(o: Outcome, said: str = HOLDS) -> str:
+    """Why a *holds* (or, ``said=FAILS``, a *fails*) contradicts its own interval (with
+    ``threshold`` and ``direction`` and no comparisons), else "": the ``ci`` it reports lies
+    wholly on the other side of the ``threshold`` it names (for a fails: wholly on the claimed
+    side; ``stats.compare`` gives the other verdict), so the interval it shows refutes the
+    verdict it states, whatever statistic it decided from. The per-seed tests alone miss
     this at few seeds (the exact sign test cannot reject at 4 seeds)."""
     if (o.comparisons or o.threshold is None or o.direction is None
             or not _finite_interval(o.ci)):
         return ""
-    if compare((float(o.ci[0]), float(o.ci[1])), o.threshold, o.direction) == FAILS:
-        side = "above" if o.direction == "<=" else "below"
-        return (f"the check said holds ({o.direction} {o.threshold:g}), but its own interval "
+    other = FAILS if said == HOLDS else HOLDS
+    if compare((float(o.ci[0]), float(o.ci[1])), o.threshold, o.direction) == other:
+        failing = "above" if o.direction == "<=" else "below"
+        side = failing if said == HOLDS else "on the claimed side of (or at)"
+        return (f"the check said {said} ({o.direction} {o.threshold:g}), but its own interval "
                 f"[{o.ci[0]:.4g}, {o.ci[1]:.4g}] lies wholly {side} {o.threshold:g}: the check "
                 "contradicts its own evidence, so this is an error")
     return ""
