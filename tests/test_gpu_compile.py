@@ -79,7 +79,7 @@ Resource usage:
 
 
 @needs_triton
-@pytest.mark.parametrize("arch", [90, 80])
+@pytest.mark.parametrize("arch", [90, pytest.param(80, marks=pytest.mark.slow)])  # H200; A100
 def test_the_default_kernels_compile_for_the_h200_and_the_a100(arch, cache, tmp_path):
     mod = _module()
     rows = mod.compile_all(arch, mod.configurations("default", False), tmp_path,

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 H200 = ROOT / "benchmarks" / "gpu" / "2026-12-04-h200"
 
@@ -35,6 +37,7 @@ def test_gpu_profile_dry_run_times_each_probe_and_profiles_the_step(tmp_path):
         assert p["kernels_per_step"] == 0  # no CUDA kernels on the CPU
 
 
+@pytest.mark.slow  # a GPU session's diagnostic script, run on the CPU (about 15 s)
 def test_experiment_times_dry_run_prints_a_line_per_experiment(tmp_path):
     res = _run("benchmarks/experiment_times.py", "--device", "cpu", "--jobs", "2", "--quick",
                "--store", str(tmp_path / "store"), "--only", "liu2023.init_n",

@@ -264,14 +264,16 @@ def test_the_pass_in_tritons_interpreter_matches_the_eager_ops(script, word):
 
 
 @needs_triton
-@pytest.mark.parametrize("script,word", [(FWD_CHECK, "fwd ok"), (FWD_TRAIN_CHECK, "train ok")])
+@pytest.mark.parametrize("script,word", [  # the whole training step's variant: slow
+    (FWD_CHECK, "fwd ok"), pytest.param(FWD_TRAIN_CHECK, "train ok", marks=pytest.mark.slow)])
 def test_the_fused_forward_in_tritons_interpreter_matches_the_eager_ops(script, word):
     res = _run(script, "cpu", interpret=True)
     assert res.returncode == 0 and word in res.stdout, res.stderr[-3000:]
 
 
 @needs_triton
-@pytest.mark.parametrize("script,word", [(BWD_CHECK, "bwd ok"), (BWD_TRAIN_CHECK, "train ok")])
+@pytest.mark.parametrize("script,word", [  # the whole training step's variant: slow
+    (BWD_CHECK, "bwd ok"), pytest.param(BWD_TRAIN_CHECK, "train ok", marks=pytest.mark.slow)])
 def test_the_fused_backward_in_tritons_interpreter_matches_the_eager_gemm(script, word):
     res = _run(script, "cpu", interpret=True)
     assert res.returncode == 0 and word in res.stdout, res.stderr[-3000:]
@@ -513,8 +515,9 @@ def test_no_launch_passes_the_grids_bound_on_its_axis_1(monkeypatch):
 
 
 @needs_triton
-@pytest.mark.parametrize("script,word", [(PASS_CHECK, "pass ok"), (FWD_CHECK, "fwd ok"),
-                                         (BWD_CHECK, "bwd ok")])
+@pytest.mark.parametrize("script,word", [  # one kernel by default; the others: slow
+    (PASS_CHECK, "pass ok"), pytest.param(FWD_CHECK, "fwd ok", marks=pytest.mark.slow),
+    pytest.param(BWD_CHECK, "bwd ok", marks=pytest.mark.slow)])
 def test_split_launches_in_tritons_interpreter_give_the_same_numbers(script, word):
     """The checks above with one program per launch on the grid's axis 1."""
     script = script.replace("from twolayer.net import gpu_kernels as gk\n",

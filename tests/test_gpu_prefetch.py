@@ -148,6 +148,7 @@ def test_check_on_a_gpu_trains_whole_papers_in_workers_then_judges_here(monkeypa
     assert len(asked) == 2 and len(judged) == 5
 
 
+@pytest.mark.slow  # a real quick check of two papers (about 20 s)
 def test_paper_experiments_are_what_a_check_of_those_papers_reads(tmp_path):
     """The oracle: the experiments a real (quick, CPU) check of frei2023 (figure-only
     experiments beside its own) and vashisht2024 (names built at run time) puts in its store
