@@ -288,3 +288,33 @@ def test_an_entry_written_again_over_its_parts_replaces_them(tmp_path) -> None:
     got = store.get_entry(key)
     assert got["sizes/m=32,N=200"].summary == {"v": 2.0}
     assert not [p for p in (tmp_path / "records").iterdir() if p.name.startswith(".")]
+
+
+def test_store_verify_checks_a_folder_of_saved_records_in_place(tmp_path, capsys) -> None:
+    """``store verify`` refused the folder ``simulate --out`` writes (records, no store). It
+    now verifies each record there as Record.load reads it, names a damaged one (exit 1) and
+    moves nothing: the folder is the user's. prune still refuses it. Oracle: the files on disk,
+    one record's arrays.npz edited by hand."""
+    import json as json_module
+
+    from twolayer.cli import main
+
+    out = tmp_path / "runs"
+    for seed in (0, 1):
+        assert main(["simulate", "--d", "4", "--n", "12", "--m", "4", "--steps", "3",
+                     "--seed", str(seed), "--quiet", "--out", str(out)]) == 0
+    capsys.readouterr()
+    runs = sorted(p for p in out.iterdir())
+    assert len(runs) == 2
+    assert main(["store", "verify", str(out)]) == 0
+    assert capsys.readouterr().out.startswith("2 intact, 0 damaged")
+    with open(runs[1] / "arrays.npz", "ab") as fh:
+        fh.write(b"x")
+    before = sorted(str(p.relative_to(out)) for p in out.rglob("*"))
+    assert main(["store", "verify", str(out), "--json"]) == 1
+    doc = json_module.loads(capsys.readouterr().out)
+    assert doc["intact"] == 1 and [d["path"] for d in doc["damaged"]] == [str(runs[1])]
+    assert "checksum" in doc["damaged"][0]["why"]
+    assert sorted(str(p.relative_to(out)) for p in out.rglob("*")) == before  # nothing moved
+    assert main(["store", "prune", str(out)]) == 2
+    assert "must be a record store" in capsys.readouterr().err

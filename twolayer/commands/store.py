@@ -3,6 +3,9 @@ or the experiments' ``--records`` store), move damaged ones to ``quarantine/``, 
 Exit status 0 when everything was intact, 1 when something was quarantined (it will be trained
 again by the next ``sweep`` / ``check`` / ``figures``), 2 on bad input.
 
+A folder of saved records (``simulate --out``: ``<run_id>/record.json`` inside, no store) is
+verified in place: damaged records are named, nothing is moved.
+
 ``twolayer store prune DIR [--dry-run]``: remove what this twolayer would never read again
 (:meth:`twolayer.store.RecordStore.prune`): in the experiments' store, the entries made by other
 twolayer run code, another record format or another torch version, with their records, and the
@@ -30,7 +33,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "record.json and failure, and record id = hash(config). Damaged "
         "ones are moved to <DIR>/quarantine/ (the next run trains them again); leftover "
         "temporary folders are removed. Exit status 0 when every record was intact, 1 when "
-        "something was quarantined. prune: remove what this twolayer would never read again "
+        "something was quarantined. A folder of saved records (simulate --out) is verified in "
+        "place: damaged ones are named, not moved. prune: remove what this twolayer would "
+        "never read again "
         "(entries and sweep points made by other twolayer code, an experiment entry also of "
         "another record format or torch version, with its records; records no entry names; "
         "everything in quarantine/), and say what and how many bytes; "
@@ -95,12 +100,52 @@ def print_prune_report(report, dry_run: bool, as_json: bool) -> int:  # type: ig
     return 0
 
 
+def saved_records(root: Path) -> list[Path]:
+    """The record folders directly under ``root`` (``simulate --out``'s layout: one
+    ``<run_id>/record.json`` each), hidden temporaries left out."""
+    return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")
+                  and (p / "record.json").is_file())
+
+
+def verify_saved(root: Path, records: list[Path], as_json: bool) -> int:
+    """Verify a folder of saved records (``simulate --out``) in place: each is read and checked
+    as :meth:`twolayer.record.Record.load` reads it; a damaged one is named, not moved (the
+    folder is the user's, not a store). Exit status 1 when one is damaged."""
+    from ..errors import RecordError
+    from ..record import Record
+
+    damaged = []
+    for path in records:
+        try:
+            Record.load(path)
+        except RecordError as e:
+            damaged.append((str(path), e.why))
+    intact = len(records) - len(damaged)
+    if as_json:
+        print(json.dumps({"intact": intact, "damaged": [{"path": p, "why": w}
+                                                        for p, w in damaged],
+                          "quarantined": [], "removed_temporaries": []}))
+    else:
+        print(f"{intact} intact, {len(damaged)} damaged (a folder of saved records, not a "
+              "store: nothing moved)")
+        for path, why in damaged:
+            print(f"  damaged {path}: {why}")
+    return 1 if damaged else 0
+
+
 def run(args: argparse.Namespace) -> int:
     root = Path(args.dir)
-    if not root.is_dir() or not any((root / d).is_dir() for d in ("records", "entries",
-                                                                    "failed")):
+    is_store = root.is_dir() and any((root / d).is_dir() for d in ("records", "entries",
+                                                                     "failed"))
+    if not is_store and root.is_dir() and args.action == "verify" and not args.dry_run:
+        records = saved_records(root)
+        if records:  # simulate --out's folder: verified in place, nothing moved
+            return verify_saved(root, records, args.json)
+    if not is_store:
         raise ConfigError("DIR", args.dir, "must be a record store (a directory with records/ "
-                          "or entries/ inside)")
+                          "or entries/ inside)" + (", or for verify a folder of saved records "
+                                                   "(simulate --out)" if args.action == "verify"
+                                                   else ""))
     store = RecordStore(root, warn=lambda line: None)
     if args.dry_run and args.action != "prune":
         raise ConfigError("dry-run", True, "is an option of store prune only")
