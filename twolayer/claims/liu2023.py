@@ -46,6 +46,7 @@ their computed regime.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 
@@ -121,6 +122,15 @@ def _outcome(verdict: str, measured: float | None, bound: str,
     if ci is not None and not all(math.isfinite(x) for x in ci):
         ci = None
     return outcome(verdict, measured, bound, ci, *args, **kwargs)  # type: ignore[arg-type]
+
+
+def _drawn(out: Outcome, figure: str | None) -> Outcome:
+    """``out`` linked to ``figure``: the figure that draws the claim's own setting, or None
+    where no figure draws it (the n = 2000 ``.regime``/``delta`` settings, the t = 0 Record of
+    ``lem42.rescaled_step.xor_large_n``, the n = 2000 width sweep). Until 2026-12-05 every check
+    linked its kind's figure, which drew only the n = 400 settings: the inside ``.regime``
+    verdicts pointed at curves of settings outside their premises."""
+    return dataclasses.replace(out, figure=figure)
 
 
 def _holm(comps: Sequence[Comparison], method: str = "t") -> tuple[str, list[str]]:
@@ -248,7 +258,8 @@ for _name, _what, _src in (
 ):
 
     def _u_check(runs: Runs, _name: str = _name) -> Outcome:
-        return _u_shape(record(runs, _name))
+        out = _u_shape(record(runs, _name))
+        return out if _name != "regime" else _drawn(out, None)  # fig1 draws n = 400 only
 
     claim(f"liu2023.fig1.u_shape.{_name}", U_STATEMENT.format(what=_what), _src,
           "[PAPER-PARTIAL]", decides=False)(_u_check)
@@ -284,7 +295,7 @@ def check_u_delta(runs: Runs) -> Outcome:
         + " (measured: the largest min/delta, interval at the Bonferroni level)",
         worst_ci, min(used(c[0]) for c in comps),
         setting_text(first, "delta in {" + ", ".join(f"{d:g}" for d in recs) + "}"),
-        "; ".join(parts), FIG_U, in_regime=ok,
+        "; ".join(parts), None, in_regime=ok,
         regime="delta < 1/2 at every delta; an empirical statement, no theorem premise",
         comparisons=comps, test="t",
     )
@@ -433,17 +444,17 @@ LARGE_N_NOTE = "Same distribution as the U-shape setting, n ten times (or more) 
 
 @claim("liu2023.eq5.init_ratio.xor", RATIO_BIN_STATEMENT, "Eq. (5)", "[INFERRED]")
 def check_ratio_xor(runs: Runs) -> Outcome:
-    return _ratio_binary(record(runs, "xor"), SMALL_N_NOTE)
+    return _drawn(_ratio_binary(record(runs, "xor"), SMALL_N_NOTE), FIG_ANGLES)
 
 
 @claim("liu2023.eq5.init_ratio.xor_large_n", RATIO_BIN_STATEMENT, "Eq. (5)", "[INFERRED]")
 def check_ratio_xor_large(runs: Runs) -> Outcome:
-    return _ratio_binary(init_n(runs)["xor"], LARGE_N_NOTE)
+    return _drawn(_ratio_binary(init_n(runs)["xor"], LARGE_N_NOTE), FIG_ANGLES)
 
 
 @claim("liu2023.eq5.init_ratio.regime", RATIO_BIN_STATEMENT, "Eq. (5)", "[INFERRED]")
 def check_ratio_regime(runs: Runs) -> Outcome:
-    return _ratio_binary(record(runs, "regime"), "Gaussian mixture, n = 2000.")
+    return _drawn(_ratio_binary(record(runs, "regime"), "Gaussian mixture, n = 2000."), None)
 
 
 DELTA_RATIO_STATEMENT = (
@@ -475,7 +486,7 @@ def check_ratio_delta(runs: Runs) -> Outcome:
         "delta" + _holm_text(k) + f" (measured: the worst delta, {worst_dl:g})", ci,
         int(min(used(r) for r in allw)),
         setting_text(first, "t = 0; delta in {" + ", ".join(f"{d:g}" for d in recs) + "}"),
-        "; ".join(parts), FIG_RATIO, in_regime=all(ok for ok, _ in prem.values()),
+        "; ".join(parts), None, in_regime=all(ok for ok, _ in prem.values()),
         regime="; ".join(f"delta={dl:g}: {t}" for dl, (_, t) in prem.items()),
         comparisons=comps, test="t",
     )
@@ -483,31 +494,33 @@ def check_ratio_delta(runs: Runs) -> Outcome:
 
 @claim("liu2023.sec5.init_ratio.k10", RATIO_K_STATEMENT, "Section 5", "[INFERRED]")
 def check_ratio_k10(runs: Runs) -> Outcome:
-    return _ratio_multiclass(record(runs, "k10"), "Setting of the U-shape (n = 500).")
+    return _drawn(_ratio_multiclass(record(runs, "k10"), "Setting of the U-shape (n = 500)."),
+                  FIG_ANGLES)
 
 
 @claim("liu2023.sec5.init_ratio.k10_large_n", RATIO_K_STATEMENT, "Section 5", "[INFERRED]")
 def check_ratio_k10_large(runs: Runs) -> Outcome:
-    return _ratio_multiclass(init_n(runs)["k10"], LARGE_N_NOTE)
+    return _drawn(_ratio_multiclass(init_n(runs)["k10"], LARGE_N_NOTE), FIG_ANGLES)
 
 
 @claim("liu2023.asm41.init_anticollinear.xor", ANTI_STATEMENT, "Assumption 4.1, Eq. (5)",
        "[SECONDARY]")
 def check_anti_xor(runs: Runs) -> Outcome:
-    return _anticollinear_init(record(runs, "xor"), SMALL_N_NOTE)
+    return _drawn(_anticollinear_init(record(runs, "xor"), SMALL_N_NOTE), FIG_ANGLES)
 
 
 @claim("liu2023.asm41.init_anticollinear.xor_large_n", ANTI_STATEMENT, "Assumption 4.1, Eq. (5)",
        "[SECONDARY]")
 def check_anti_xor_large(runs: Runs) -> Outcome:
-    return _anticollinear_init(init_n(runs)["xor"], LARGE_N_NOTE)
+    return _drawn(_anticollinear_init(init_n(runs)["xor"], LARGE_N_NOTE), FIG_ANGLES)
 
 
 for _name, _what in (("xor", "XOR clusters, n = 400"), ("mixture", "Gaussian mixture, n = 400"),
                      ("regime", "Gaussian mixture, n = 2000")):
 
     def _early_anti_check(runs: Runs, _name: str = _name) -> Outcome:
-        return _anticollinear_early(record(runs, _name))
+        out = _anticollinear_early(record(runs, _name))
+        return out if _name != "regime" else _drawn(out, None)
 
     claim(f"liu2023.asm41.early_anticollinear.{_name}",
           EARLY_ANTI_STATEMENT + f" ({_what})", "Assumption 4.1", "[SECONDARY]")(
@@ -577,7 +590,8 @@ for _name, _what, _src in (
 ):
 
     def _loss_check(runs: Runs, _name: str = _name) -> Outcome:
-        return _early_losses(record(runs, _name))
+        out = _early_losses(record(runs, _name))
+        return out if _name != "regime" else _drawn(out, None)
 
     claim(f"liu2023.thm44.early_losses.{_name}", LOSS_STATEMENT.format(what=_what), _src,
           "[SECONDARY]")(_loss_check)
@@ -704,10 +718,12 @@ for _name, _what in (("xor", "GD, XOR clusters, n = 400"),
                      ("regime", "GD, Gaussian mixture, n = 2000")):
 
     def _mono_check(runs: Runs, _name: str = _name) -> Outcome:
-        return _monotone(record(runs, _name))
+        out = _monotone(record(runs, _name))
+        return out if _name != "regime" else _drawn(out, None)
 
     def _cross_check(runs: Runs, _name: str = _name) -> Outcome:
-        return _crossing(record(runs, _name))
+        out = _crossing(record(runs, _name))
+        return out if _name != "regime" else _drawn(out, None)
 
     claim(f"liu2023.thm45.alpha_monotone.{_name}", MONO_STATEMENT.format(what=_what),
           "Theorem 4.5", "[SECONDARY]")(_mono_check)
@@ -772,7 +788,8 @@ for _name, _what in (("xor", "XOR clusters, n = 400"), ("mixture", "Gaussian mix
                      ("regime", "Gaussian mixture, n = 2000")):
 
     def _lemma_check(runs: Runs, _name: str = _name) -> Outcome:
-        return _lemma42(record(runs, _name))
+        out = _lemma42(record(runs, _name))
+        return out if _name != "regime" else _drawn(out, None)
 
     claim(f"liu2023.lem42.rescaled_step.{_name}", STEP_STATEMENT.format(what=_what),
           "Lemma 4.2 (Eq. 7), abstract claim 1", "[SECONDARY]")(_lemma_check)
@@ -782,7 +799,7 @@ for _name, _what in (("xor", "XOR clusters, n = 400"), ("mixture", "Gaussian mix
        STEP_STATEMENT.format(what="XOR clusters, n ten times larger, t = 0 only"),
        "Lemma 4.2 (Eq. 7), abstract claim 1", "[SECONDARY]")
 def check_lemma_xor_large(runs: Runs) -> Outcome:
-    return _lemma42(init_n(runs)["xor"])
+    return _drawn(_lemma42(init_n(runs)["xor"]), None)  # t = 0: drawn by no figure
 
 
 def _width_regime(recs: dict[int, Record], ntk_premise: bool) -> tuple[bool, str]:
@@ -862,7 +879,7 @@ def check_rate_width(runs: Runs) -> Outcome:
 @claim("liu2023.lem42.rate_factor_width_regime", RATE_STATEMENT + " (Gaussian mixture, n = 2000)",
        "Lemma 4.2 (Eq. 7), NTK premise", "[SECONDARY]")
 def check_rate_width_regime(runs: Runs) -> Outcome:
-    return _rate_width(widths(runs, "width_regime"))
+    return _drawn(_rate_width(widths(runs, "width_regime")), None)  # liu2023-width: n = 400
 
 
 @claim("liu2023.ntk.gradient_drift_width", DRIFT_STATEMENT + " (Gaussian mixture, n = 400)",
@@ -875,7 +892,7 @@ def check_drift_width(runs: Runs) -> Outcome:
        DRIFT_STATEMENT + " (Gaussian mixture, n = 2000)", "Section 2 (NTK premise)",
        "[SECONDARY]")
 def check_drift_width_regime(runs: Runs) -> Outcome:
-    return _drift_width(widths(runs, "width_regime"))
+    return _drawn(_drift_width(widths(runs, "width_regime")), None)
 
 
 # --------------------------------------------------------------------------------------------

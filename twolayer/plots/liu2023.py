@@ -189,7 +189,8 @@ def make_fig1(out_dir: Path, runs: Runs) -> list[Path]:
     claims=tuple(
         f"liu2023.thm45.{c}.{k}" for k, _ in SETTINGS for c in ("alpha_monotone",
                                                                 "crossing_near_tstar")
-    ) + tuple(f"liu2023.lem42.rescaled_step.{k}" for k in ("xor", "mixture")),
+    ) + tuple(f"liu2023.{c}.{k}" for c in ("lem42.rescaled_step", "asm41.early_anticollinear")
+              for k in ("xor", "mixture")),
     differences=COMMON_DIFF + (
         "segment gradients are Liu's sums divided by n (ratios and cosines unchanged); pooled "
         "over classes (thick) and per true class (thin)",
@@ -381,7 +382,8 @@ def _hist(ax: Axes, rec: Record, cats: tuple) -> None:  # type: ignore[type-arg]
     "analogue of Liu et al. (2023), Fig. 4 (angle distributions of sample-wise gradients)",
     claims=tuple(f"liu2023.intro.same_class_closer.{k}" for k, _ in SETTINGS)
     + ("liu2023.asm41.init_anticollinear.xor", "liu2023.asm41.init_anticollinear.xor_large_n",
-       "liu2023.eq5.init_ratio.xor", "liu2023.eq5.init_ratio.xor_large_n"),
+       "liu2023.eq5.init_ratio.xor", "liu2023.eq5.init_ratio.xor_large_n",
+       "liu2023.sec5.init_ratio.k10", "liu2023.sec5.init_ratio.k10_large_n"),
     differences=COMMON_DIFF[:2] + (
         "pairs among the first ≤ 512 training points of each run (closed-form Gram matrix of the "
         "per-sample gradients), histograms averaged over seeds",

@@ -1,0 +1,59 @@
+"""A claim's figure link (the ``figure`` column of docs/claims.md) must name a figure that draws
+the claim's own setting: one whose registered ``claims`` list names it. Until 2026-12-05 every
+liu2023 check linked its kind's figure, which draws only the n = 400 settings, so the inside
+``.regime`` verdicts (n = 2000, where Assumption 4.1 and the NTK premise are measured to hold)
+pointed at curves of settings outside those premises; likewise maennel2020's binary-GD and XOR
+alignment claims linked a figure that draws neither.
+"""
+
+from __future__ import annotations
+
+from test_claims_liu import _liu_claims, tiny  # noqa: F401  (module fixture)
+
+from twolayer.claims import base
+from twolayer.claims import maennel2020 as M
+from twolayer.claims.base import judge
+from twolayer.plots import FIGURES
+
+# typed in by hand from twolayer/plots/liu2023.py: the settings each figure draws are the n = 400
+# ones (and the t = 0 n = 4000/5000 records in liu2023-angles); these claims read other records
+UNDRAWN = {
+    "liu2023.fig1.u_shape.regime", "liu2023.fig1.min_below_delta.delta",
+    "liu2023.eq5.init_ratio.regime", "liu2023.eq5.init_ratio.delta",
+    "liu2023.asm41.early_anticollinear.regime", "liu2023.thm44.early_losses.regime",
+    "liu2023.thm45.alpha_monotone.regime", "liu2023.thm45.crossing_near_tstar.regime",
+    "liu2023.lem42.rescaled_step.regime", "liu2023.lem42.rescaled_step.xor_large_n",
+    "liu2023.lem42.rate_factor_width_regime", "liu2023.ntk.gradient_drift_width_regime",
+}
+
+
+def test_liu_claims_link_only_a_figure_that_draws_them(tiny) -> None:  # noqa: F811
+    runs, _ = tiny
+    for c in _liu_claims():
+        v = judge(c, runs)
+        if c.id in UNDRAWN:
+            assert v.figure is None, (c.id, v.figure)
+        else:
+            assert v.figure is not None, c.id
+            assert c.id in FIGURES[v.figure].claims, (c.id, v.figure)
+
+
+def test_maennel_binary_and_xor_alignment_link_no_figure(monkeypatch) -> None:
+    """maennel2020-misalignment draws the App. E.1 and spread runs only (its claims list)."""
+    spec = FIGURES["maennel2020-misalignment"]
+    assert "maennel2020.b1.alignment_binary_gd" not in spec.claims
+    assert "maennel2020.b1.alignment_xor" not in spec.claims
+
+    def fake(rec, note=""):  # type: ignore[no-untyped-def]
+        return base.outcome("holds", 0.0, "b", None, 1, "s", "d", M.FIG_M, in_regime=True,
+                            regime="r")
+
+    monkeypatch.setattr(M, "_alignment_claim", fake)
+
+    class R:
+        def get(self, name):  # type: ignore[no-untyped-def]
+            return None
+
+    assert M.check_alignment_binary(R()).figure is None
+    assert M.check_alignment_xor(R()).figure is None
+    assert M.check_alignment(R()).figure == "maennel2020-misalignment"
