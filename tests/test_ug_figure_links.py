@@ -57,3 +57,27 @@ def test_maennel_binary_and_xor_alignment_link_no_figure(monkeypatch) -> None:
     assert M.check_alignment_binary(R()).figure is None
     assert M.check_alignment_xor(R()).figure is None
     assert M.check_alignment(R()).figure == "maennel2020-misalignment"
+
+
+def test_liu_figures_say_their_settings_are_outside_the_premises() -> None:
+    """liu2023-ratio, -segments and -width draw only n = 400 settings, and every claim they list
+    is computed *outside* in the published full plan (docs/claims.md, an independent record of
+    the computed regime): their differences must say so, and say that the n = 2000 settings
+    of the inside claims are not drawn (before 2026-12-05 they listed only the data/network
+    differences, read as theorem-like settings). figures/README.md carries the same text."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    rows: dict[str, str] = {}  # the main table: each claim's first row
+    for line in (root / "docs" / "claims.md").read_text().splitlines():
+        if (m := re.match(r"\| `([^`]+)` \|", line)):
+            rows.setdefault(m.group(1), line)
+    readme = (root / "figures" / "README.md").read_text()
+    for name in ("liu2023-ratio", "liu2023-segments", "liu2023-width"):
+        spec = FIGURES[name]
+        for cid in spec.claims:
+            assert "*(outside)*" in rows[cid], cid
+        diff = " ".join(spec.differences)
+        assert "outside the measured premises" in diff and "not drawn" in diff, name
+        assert all(d in readme for d in spec.differences), name
