@@ -60,11 +60,11 @@ def test_maennel_binary_and_xor_alignment_link_no_figure(monkeypatch) -> None:
 
 
 def test_liu_figures_say_their_settings_are_outside_the_premises() -> None:
-    """liu2023-ratio, -segments and -width draw only n = 400 settings, and every claim they list
-    is computed *outside* in the published full plan (docs/claims.md, an independent record of
-    the computed regime): their differences must say so, and say that the n = 2000 settings
-    of the inside claims are not drawn (before 2026-12-05 they listed only the data/network
-    differences, read as theorem-like settings). figures/README.md carries the same text."""
+    """liu2023-ratio, -segments, -width and phase-liu draw only n = 400 settings, and every
+    claim they list is computed *outside* in the published full plan (docs/claims.md, an
+    independent record of the computed regime): their differences must say so, and say that
+    the n = 2000 settings of the inside claims are not drawn (before 2026-12-05 they listed only
+    the data/network differences). figures/README.md carries the same text."""
     import re
     from pathlib import Path
 
@@ -74,7 +74,7 @@ def test_liu_figures_say_their_settings_are_outside_the_premises() -> None:
         if (m := re.match(r"\| `([^`]+)` \|", line)):
             rows.setdefault(m.group(1), line)
     readme = (root / "figures" / "README.md").read_text()
-    for name in ("liu2023-ratio", "liu2023-segments", "liu2023-width"):
+    for name in ("liu2023-ratio", "liu2023-segments", "liu2023-width", "phase-liu"):
         spec = FIGURES[name]
         for cid in spec.claims:
             assert "*(outside)*" in rows[cid], cid
