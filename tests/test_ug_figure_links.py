@@ -81,3 +81,25 @@ def test_liu_figures_say_their_settings_are_outside_the_premises() -> None:
         diff = " ".join(spec.differences)
         assert "outside the measured premises" in diff and "not drawn" in diff, name
         assert all(d in readme for d in spec.differences), name
+
+
+def test_claims_md_proposal_regime_paragraph_matches_its_table() -> None:
+    """docs/claims.md's paragraph on the *proposal* claims said all 40 are *outside*; its own
+    table marks badger2022's and vashisht2024's so, but not maennel2020's (except
+    b4.later_layers) nor liu2023's Fig. 1 claims. The paragraph must agree with the table."""
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "claims.md").read_text()
+    rows: dict[str, str] = {}
+    for line in text.splitlines():
+        if (m := re.match(r"\| `([^`]+)` \|", line)):
+            rows.setdefault(m.group(1), line)
+    prop = {c: r for c, r in rows.items() if "*(proposal)*" in r}
+    assert len(prop) == 40
+    outside = {c for c, r in prop.items() if "*(outside)*" in r}
+    assert {c for c in prop if c.startswith(("badger2022.", "vashisht2024."))} <= outside
+    assert outside - {c for c in prop if c.startswith(("badger2022.", "vashisht2024."))} == {
+        "maennel2020.b4.later_layers"}
+    assert "so all of them are\n*outside*" not in text
+    assert "all 18 of them are *outside*" in text
