@@ -361,7 +361,7 @@ def flip_counts(rec: Record, eta: float) -> tuple[np.ndarray, int]:
     but three stored end-of-phase-1 values determine it: with c_i = 1[ŷ_i = ỹ_i] and the
     flipped set N (|N| = F, binary labels, so ŷ_i = y_i ⟺ c_i = 0 on N), the accuracy against
     the clean labels (``train_acc_true``) minus that against the training labels
-    (``train_acc``) is (Σ_N c_i − Σ_N (1 − c_i))/n = F (1 − 2 nf)/n, nf = ``noisy_fit`` (the
+    (``train_acc``) is (Σ_N (1 − c_i) − Σ_N c_i)/n = F (1 − 2 nf)/n, nf = ``noisy_fit`` (the
     share of N fitted to its flipped label). So F = n (train_acc_true − train_acc)/(1 − 2 nf),
     read when the last phase-1 probe time is T1 and the result is within 0.05 of an integer in
     [0, n] (not at nf = 1/2); nf = NaN means N is empty (F = 0, and the two accuracies agree)."""
