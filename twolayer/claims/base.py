@@ -206,6 +206,8 @@ class Claim:
         if (result == INCONCLUSIVE and o.per_seed is not None and o.threshold is not None
                 and not lost and not o.dropped):  # a lost seed is lost at any seed count
             needed = seeds_needed(o.per_seed, o.threshold)
+        if result == INCONCLUSIVE and (why := _equal_values_undecided(o)):
+            detail = (f"{detail}; " if detail else "") + why
         computed = o.in_regime is not None
         in_regime = bool(o.in_regime) if computed else self.in_regime
         regime = o.regime if computed else (
@@ -398,6 +400,37 @@ def claim(
         return fn
 
     return deco
+
+
+def _equal_values_undecided(o: Outcome) -> str:
+    """Why an inconclusive verdict whose per-seed values are equal on every seed (a comparison's,
+    or ``per_seed`` with its ``threshold``) could not be decided, with the seeds that would
+    decide it (not ``seeds_needed``, which is about the t-interval), or "". Values with no
+    spread are judged by the exact sign test (:func:`~twolayer.stats.one_sided_p`), whose p
+    for n equal values on one side of the bound is 2^-n: with k comparisons under Holm at
+    family-wise 95% it decides only from the smallest n with 2^-n < 0.05/k (5 seeds for one
+    comparison). A bound text naming a t-test and an interval such as [1, 1] clear of the
+    bound read as a decided claim; the detail said nothing."""
+    if o.comparisons:
+        groups = [(c.judged_values(), float(c.threshold)) for c in o.comparisons]
+    elif o.per_seed is not None and o.threshold is not None:
+        groups = [(tuple(o.per_seed), float(o.threshold))]
+    else:
+        return ""
+    k = len(groups)
+    need = math.floor(math.log2(k / 0.05)) + 1  # the smallest n with 2^-n < 0.05/k
+    for i, (values, bound) in enumerate(groups):
+        v = np.asarray(values, dtype=np.float64)
+        if v.size < 2 or not np.isfinite(v).all() or not no_spread(v) or v[0] == bound:
+            continue
+        if v.size < need:
+            which = f"comparison {i + 1} of {k}" if k > 1 else "the comparison"
+            holm = f"under Holm over {k} comparisons " if k > 1 else ""
+            return (f"{which} has the same value {v[0]:.4g} on all {v.size} seeds: equal values "
+                    f"are judged by the exact sign test (p = 2^-{v.size} = {2.0 ** -v.size:.3g}), "
+                    f"which at family-wise 95% decides {holm}only from {need} seeds, so it is "
+                    "inconclusive whatever the interval")
+    return ""
 
 
 def _zero_width_undecided(o: Outcome, said: str) -> str:
