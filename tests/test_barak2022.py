@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import json
 import os
 import shutil
 import subprocess
@@ -658,6 +659,11 @@ def test_check_and_figures_from_a_copy_outside_the_repository(tmp_path) -> None:
                           env=env, capture_output=True, text=True, timeout=600)
     assert figs.returncode == 0, figs.stderr
     assert len(list((tmp_path / "figs").rglob("*.png"))) >= 3
+    # a plugin figure's entry stores its section: a later run without the plugin keeps it
+    index = json.loads((tmp_path / "figs" / "index.json").read_text())["figures"]
+    plugin_entries = {n: e for n, e in index.items() if n.startswith("barak2022-")}
+    assert len(plugin_entries) >= 3
+    assert all(e["section"]["regenerates"].startswith("Fig.") for e in plugin_entries.values())
 
 
 def test_k_adaptive_claim(plugin, tiny_records) -> None:

@@ -258,9 +258,7 @@ def test_rerun_with_only_keeps_other_index_entries(tmp_path: Path, quick_out: Pa
     index = json.loads((out / "index.json").read_text())["figures"]
     assert index["frei2023-fig1"] == other
     assert index["frei2023-trajectories"]["quick"] is True
-    spec = FIGURES["frei2023-trajectories"]  # its description is stored with its entry
-    assert index["frei2023-trajectories"]["section"]["title"] == spec.title
-    assert index["frei2023-trajectories"]["section"]["differences"] == list(spec.differences)
+    assert "section" not in index["frei2023-trajectories"]  # a built-in figure's: its spec
     text = (out / "README.md").read_text()
     assert "7 s on cpu" in text  # the kept entry
     # a PNG present without an index entry is listed as present, its run as unknown
@@ -284,3 +282,16 @@ def test_figure_names_with_plugins_only_all_and_none() -> None:
     assert every[: len(builtin)] == builtin and every[-2:] == ["mine-a", "mine-b"]
     with pytest.raises(ConfigError, match="--all"):
         figure_names([builtin[0]], True, [])
+
+
+
+def test_the_committed_index_stores_sections_of_the_plugins_figures_only() -> None:
+    """figures/index.json keeps the section of each plugin figure (what a run without the
+    plugin renders from) and none of a built-in one (rendered from its spec, always there, so a
+    stored copy could only go stale)."""
+    from twolayer.commands.figures import load_index
+
+    entries = load_index(Path(__file__).resolve().parents[1] / "figures")
+    assert [n for n, e in entries.items() if "section" in e] == [
+        n for n in entries if n.startswith("barak2022-")]
+    assert all(n in FIGURES for n in entries if not n.startswith("barak2022-"))

@@ -4,8 +4,9 @@ Every figure registered in :mod:`twolayer.plots` is a function that trains what 
 the library and writes PNGs. This command runs the selected ones into ``--out`` and rewrites
 ``<out>/README.md`` (file, title, the paper figure it regenerates, the claims it shows, what it
 shows, every parameter that differs from the paper, run time). Run times and settings of the last
-regeneration of each figure, and its section's description, are kept in ``<out>/index.json``, so
-that ``--only`` keeps the other entries, those of a plugin not loaded in that run included.
+regeneration of each figure (and, for a plugin's figure, its section's description) are kept in
+``<out>/index.json``, so that ``--only`` keeps the other entries, those of a plugin not loaded in
+that run included.
 ``--quick`` uses tiny smoke-test settings and, without an explicit ``--out``, writes into
 a new temporary directory (never over the committed figures).
 """
@@ -161,11 +162,16 @@ def _bullets(items: tuple[str, ...] | list[str], empty: str) -> list[str]:
 
 def section_fields(spec: Any) -> dict[str, Any]:
     """What a figure's README section says of it (title, the paper figure it regenerates, its
-    claims, what it shows, its differences from the paper), as plain JSON: stored with its index
-    entry, so that a run without the plugin that registers it keeps its section."""
+    claims, what it shows, its differences from the paper), as plain JSON: stored with a plugin
+    figure's index entry, so that a run without the plugin keeps its section."""
     return {"title": spec.title, "regenerates": spec.regenerates, "claims": list(spec.claims),
             "shows": " ".join((spec.make.__doc__ or "").split()),
             "differences": list(spec.differences)}
+
+
+def built_in(spec: Any) -> bool:
+    """Whether a figure is twolayer's own (drawn by a function of the package), not a plugin's."""
+    return getattr(spec.make, "__module__", "").split(".")[0] == "twolayer"
 
 
 def _stored_fields(doc: Any) -> dict[str, Any] | None:
@@ -483,8 +489,9 @@ def draw_figures(args: argparse.Namespace, names: list[str], out: str, made: Pat
             "threads": torch.get_num_threads(),
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
             "twolayer": __version__,
-            "section": section_fields(spec),
         }
+        if not built_in(spec):  # a plugin's: its section survives a run without the plugin
+            entry["section"] = section_fields(spec)
         with locked(root):  # re-read: another run may have added entries meanwhile
             entries = load_index(root)
             entries[name] = entry
