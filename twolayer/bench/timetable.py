@@ -150,7 +150,8 @@ def render_summary(s: dict[str, Any]) -> str:
              "experiments' runners (steps, assembling records) without the probes and *data*, "
              "drawing the runs' data and initial parameters (a run recorded before that phase "
              "existed, 2026-12-04, counts data and initialisation under training); *probes* "
-             "the probes at probe times; *store* reading and writing "
+             "the probes at probe times; *baselines* fitting the linear baselines of "
+             "`simulate`'s records; *store* reading and writing "
              "records; *verdicts* the claims' statistics; *plotting* drawing; *other* the rest "
              "of the command.", ""]
     when = ", ".join(x for x in (

@@ -18,9 +18,9 @@ TABLE = "-"
 
 def add_timings_flag(p: argparse.ArgumentParser) -> None:
     p.add_argument("--timings", nargs="?", const=TABLE, default=None, metavar="PATH",
-                   help="report where the wall time went (training, data, probes, store, verdicts, "
-                   "plotting, other; exclusive seconds): a table on stderr, or JSON written to "
-                   "PATH when one is given")
+                   help="report where the wall time went (training, data, probes, baselines, "
+                   "store, verdicts, plotting, other; exclusive seconds): a table on stderr, or "
+                   "JSON written to PATH when one is given")
 
 
 def checked_timings_path(args: argparse.Namespace) -> Path | None:

@@ -1,0 +1,67 @@
+"""Statements of the docs beyond the README's quick start, held against what the code does (the
+`ue` audit of docs/guide.md, docs/sweeps.md, docs/extending.md and the CLI's help)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from twolayer.api import claim, outcome
+from twolayer.claims import CLAIMS
+from twolayer.claims.base import claims_for
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+
+@pytest.fixture
+def prefix_claims():
+    """Claims ``ueprefix.lemma.a``, ``ueprefix.lemma.b`` and ``ueprefix.lemma1``, forgotten after
+    the test."""
+    ids = ("ueprefix.lemma.a", "ueprefix.lemma.b", "ueprefix.lemma1")
+    for cid in ids:
+        claim(cid, "a statement", "a source", "[PROPOSAL]")(
+            lambda runs: outcome("inconclusive", None, "", None, 0, ""))
+    yield ids
+    for cid in ids:
+        CLAIMS.pop(cid, None)
+
+
+def test_extending_md_says_which_ids_a_prefix_selects(prefix_claims) -> None:
+    """docs/extending.md said that `mine.lemma` selects the ids it starts (so `mine.lemma1`);
+    `claims_for` selects the ids under a prefix that ends at a dot, as the page now says."""
+    text = " ".join((DOCS / "extending.md").read_text().split())
+    m = re.search(r"a prefix of ids up to a dot, `mine\.([\w.]+)`, selects the ids under it, "
+                  r"`mine\.([\w.]+)` and `mine\.([\w.]+)`, not `mine\.([\w.]+)`", text)
+    assert m, "docs/extending.md no longer states what a prefix of claim ids selects"
+    prefix, first, second, other = (f"ueprefix.{g}" for g in m.groups())
+    chosen = [c.id for c in claims_for([prefix])]
+    assert set(chosen) == {first, second}
+    assert other in CLAIMS and other not in chosen
+
+
+def test_every_timed_phase_is_named_by_the_help_and_the_guide(tmp_path) -> None:
+    """`simulate --timings` reports a *baselines* phase (the linear baselines, often most of a
+    small run's time) that neither `--timings`' help nor docs/guide.md named."""
+    import json
+
+    from twolayer.cli import main
+    from twolayer.clidoc import render
+
+    out = tmp_path / "t.json"
+    assert main(["simulate", "--d", "5", "--n", "40", "--n-test", "50", "--m", "4",
+                 "--steps", "3", "--quiet", "--timings", str(out)]) == 0
+    phases = set(json.loads(out.read_text())["phases"])
+    assert {"training", "data", "probes", "baselines", "other"} <= phases
+    helps = " ".join(render().split())
+    guide = " ".join((DOCS / "guide.md").read_text().split())
+    said = re.search(r"prints where the wall time went — ([a-z, ]+), each exclusive", guide)
+    assert said, "docs/guide.md no longer lists the --timings phases"
+    listed = {p.strip() for p in said.group(1).split(",")}
+    for name in phases:
+        assert name in listed, f"docs/guide.md does not name the phase {name!r}"
+    told = re.findall(r"report where the wall time went \(([a-z, ]+);", helps)
+    assert len(told) == 3  # simulate, figures, check
+    for names in told:
+        assert phases <= {p.strip() for p in names.split(",")}
