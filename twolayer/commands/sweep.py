@@ -229,6 +229,8 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path(DEFAULT_ROOT) / spec.name
     if args.executor == "local":  # the workers run here: their device must exist here
         check_spec_device(spec)
+    if args.dry_run and args.executor == "local":
+        check_spec_fits(spec, workers(args))  # what the real run refuses, the dry run too
     if args.dry_run:
         # what the real run refuses about --out, the dry run refuses too (it creates nothing):
         # a file there used to pass as "0 points in <file>"
