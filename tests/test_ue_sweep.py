@@ -3,6 +3,9 @@ audit)."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from twolayer.cli import main
 
 BIG = """seeds = 4
@@ -30,3 +33,35 @@ def test_a_dry_run_refuses_the_spec_the_real_run_refuses_for_its_size(tmp_path, 
     dry = capsys.readouterr()
     assert dry.err.strip() == real and len(real.splitlines()) == 1
     assert "base.data." in real and not out.exists() and dry.out == ""
+
+
+SWEEPS_MD = Path(__file__).resolve().parents[1] / "docs" / "sweeps.md"
+
+
+def _doc() -> str:
+    return " ".join(SWEEPS_MD.read_text().split())
+
+
+def test_a_point_with_more_seeds_than_group_runs_is_one_call(tmp_path, capsys) -> None:
+    """docs/sweeps.md said `group_runs` caps the runs per engine call; a point's seeds are never
+    split, so a point with more seeds than the cap is a call of its own (the page says so)."""
+    spec = tmp_path / "s.toml"
+    spec.write_text("seeds = 3\n[base]\ndata.d = 4\ndata.n = 20\nnet.m = 4\ntrain.steps = 2\n"
+                    "[run]\ngroup_runs = 2\n[axes]\ndata.noise = [0.1, 0.2]\n")
+    assert main(["sweep", str(spec), "--out", str(tmp_path / "o"), "--dry-run"]) == 0
+    assert "; 2 engine calls;" in capsys.readouterr().out  # 2 points of 3 runs, cap 2
+    assert "one with more seeds than `group_runs` is a call of its own" in _doc()
+
+
+def test_sweep_refuses_a_repeated_probe_that_simulate_drops(tmp_path, capsys) -> None:
+    """docs/sweeps.md said a sweep refuses a probe named twice "as `simulate --probes`" does;
+    simulate drops the repeat (the page now says so)."""
+    spec = tmp_path / "s.toml"
+    spec.write_text('[base]\ndata.d = 4\ndata.n = 20\nnet.m = 4\ntrain.steps = 2\n'
+                    'probe.probes = ["errors", "errors"]\n[axes]\ndata.noise = [0.1]\n')
+    assert main(["sweep", str(spec), "--out", str(tmp_path / "o"), "--dry-run"]) == 2
+    assert "base.probe.probes" in capsys.readouterr().err
+    assert main(["simulate", "--d", "4", "--n", "20", "--n-test", "20", "--m", "4",
+                 "--steps", "2", "--probes", "errors,errors", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["config"]["probe"]["probes"] == ["errors"]
+    assert "`simulate --probes` refuses an empty list too but drops a repeated name" in _doc()
