@@ -393,6 +393,7 @@ def make_liu(out_dir: Path, runs: Runs) -> list[Path]:
         recs[p.index].arrays["errors/test_error_clean"].min(axis=1).mean())
         if p.index in recs else None)
     ratio = tx / tstar
+    censored = int((never > 0).sum())  # cells where t_x is only known to be >= the last step
     caption = (
         "Liu, Abedsoltan & Belkin (2023), clean-priority window over (delta, m) "
         f"({'quick smoke-test grid' if quick else 'sweeps/phase-liu.toml'}): XOR clusters "
@@ -403,7 +404,10 @@ def make_liu(out_dir: Path, runs: Runs) -> list[Path]:
         "with ||g_clean||/||g_noise|| <= 1.05 (a seed that never gets there counts as the last "
         "step; '+k': k such seeds); number: t_x/t*. Liu et al.: clean priority ends near t* "
         f"(twolayer's rule: t_x/t* within a factor {L.NEAR:g}). t_x/t* ranges from "
-        f"{np.nanmin(ratio):.2g} to {np.nanmax(ratio):.2g} on this grid."
+        f"{np.nanmin(ratio):.2g} to {np.nanmax(ratio):.2g} on this grid"
+        + (f"; in {censored} of {never.size} cells ('+k') a seed never reached the ratio by "
+           f"step {steps}: there t_x/t* is only a lower bound, not a measured value."
+           if censored else ".")
     )
     fig, top = captioned_figure(10.0, 4.4, caption)
     axes = top.subplots(1, 2)
