@@ -65,3 +65,22 @@ def test_sweep_refuses_a_repeated_probe_that_simulate_drops(tmp_path, capsys) ->
                  "--steps", "2", "--probes", "errors,errors", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["config"]["probe"]["probes"] == ["errors"]
     assert "`simulate --probes` refuses an empty list too but drops a repeated name" in _doc()
+
+
+def test_a_resume_says_how_many_stored_points_are_recorded_failures(tmp_path, capsys) -> None:
+    """A resume of a sweep whose points had diverged reported "2 already stored, ...,
+    0 diverged": the recorded failures, skipped, were not told apart from stored results."""
+    spec = tmp_path / "s.toml"
+    spec.write_text("[base]\ndata.d = 4\ndata.n = 20\nnet.m = 4\ntrain.steps = 3\n"
+                    "train.lr = 1e30\nnet.init_var = 1.0\n[axes]\ndata.noise = [0.1, 0.2]\n")
+    args = ["sweep", str(spec), "--out", str(tmp_path / "o"), "--quiet"]
+    assert main([*args, "--json"]) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert len(first["failed"]) == 2 and first["failed_before"] == []
+    assert main([*args, "--json"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert again["skipped"] == 2 and again["failed"] == []
+    assert sorted(again["failed_before"]) == sorted(first["failed"])
+    assert main(args) == 0
+    line = capsys.readouterr().out.splitlines()[0]
+    assert "2 already stored (2 of them recorded as diverged before; --force retries them)" in line

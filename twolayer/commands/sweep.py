@@ -279,6 +279,7 @@ def run(args: argparse.Namespace) -> int:
     doc = {
         "spec": spec.name, "out": str(out), "points": report.points,
         "skipped": report.skipped, "trained": report.trained, "failed": report.failed,
+        "failed_before": report.failed_before,
         "other_code": report.other_code,
         "engine_calls": report.groups, "seconds": round(report.seconds, 2),
         "tables": [str(t) for t in report.tables],
@@ -288,7 +289,9 @@ def run(args: argparse.Namespace) -> int:
     else:
         again = (f" ({report.other_code} of them stored by other twolayer code or device)"
                  if report.other_code else "")
-        print(f"{spec.name}: {report.points} points ({report.skipped} already stored, "
+        before = (f" ({len(report.failed_before)} of them recorded as diverged before; "
+                  "--force retries them)" if report.failed_before else "")
+        print(f"{spec.name}: {report.points} points ({report.skipped} already stored{before}, "
               f"{report.trained} trained{again} in {report.groups} engine calls, "
               f"{len(report.failed)} diverged) in {report.seconds:.1f} s; store {out}")
         for t in report.tables:

@@ -35,6 +35,7 @@ class SweepReport:
     failed: list[str] = field(default_factory=list)  # run ids that diverged
     groups: int = 0  # engine calls made by this run
     other_code: int = 0  # stored points of other twolayer code or device type, trained again
+    failed_before: list[str] = field(default_factory=list)  # skipped: recorded failures
     seconds: float = 0.0
     tables: list[Path] = field(default_factory=list)
 
@@ -80,7 +81,9 @@ def run_sweep(spec: SweepSpec, store: Store | str | Path, executor: Any, force: 
     todo = [g for g in groups if any(points[i].run_id in missing for i in g)]
     tasks = [[points[i].config.to_dict() for i in g] for g in todo]
     report = SweepReport(len(points), len(points) - len(missing), 0, groups=len(todo),
-                         other_code=len(stale))
+                         other_code=len(stale),
+                         failed_before=[p.run_id for p in points
+                                        if p.run_id not in missing and st.is_failed(p.run_id)])
     results = executor.run(tasks, baselines=spec.baselines)
     trained_before = {p.run_id for p in points if p.run_id in missing}
     try:
