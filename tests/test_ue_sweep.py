@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from twolayer.cli import main
 
 BIG = """seeds = 4
@@ -84,3 +86,26 @@ def test_a_resume_says_how_many_stored_points_are_recorded_failures(tmp_path, ca
     assert main(args) == 0
     line = capsys.readouterr().out.splitlines()[0]
     assert "2 already stored (2 of them recorded as diverged before; --force retries them)" in line
+
+
+@pytest.mark.parametrize("executor", [["--executor", "slurm"],
+                                      ["--executor", "dask", "--address", "tcp://127.0.0.1:9"]])
+def test_device_flag_names_the_remote_workers_device(tmp_path, capsys, monkeypatch,
+                                                     executor) -> None:
+    """`--device cuda` with SLURM or a remote Dask cluster was checked against the submitting
+    machine ("no CUDA GPU is available here", exit 2), while the same device in the spec's
+    [run] table passed: the workers run elsewhere, so only the name is checked."""
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    spec = tmp_path / "s.toml"
+    spec.write_text("[base]\ndata.d = 4\ndata.n = 20\nnet.m = 4\ntrain.steps = 2\n"
+                    "[axes]\ndata.noise = [0.1]\n[slurm]\ncluster = \"local\"\n")
+    args = ["sweep", str(spec), "--out", str(tmp_path / "o"), "--dry-run", *executor]
+    assert main([*args, "--device", "cuda"]) == 0
+    assert "1 points x 1 seeds" in capsys.readouterr().out
+    assert main([*args, "--device", "gpu"]) == 2  # a name no machine has is still refused
+    assert "--device 'gpu'" in capsys.readouterr().err
+    local = ["sweep", str(spec), "--out", str(tmp_path / "o"), "--dry-run", "--device", "cuda"]
+    assert main(local) == 2  # the local pool's workers run here
+    assert "no CUDA GPU" in capsys.readouterr().err

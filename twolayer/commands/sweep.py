@@ -198,11 +198,18 @@ def device_settings(args: argparse.Namespace, spec):  # type: ignore[no-untyped-
     --workers > 1 on a CUDA device here (N processes would share one GPU with N contexts)."""
     import dataclasses
 
-    from ..resources import check_device
+    from ..resources import DEVICE_RE, check_device
 
+    remote = args.executor == "slurm" or args.address is not None
     if args.device is not None:
-        spec = dataclasses.replace(spec, device=check_device(args.device))
-    if args.executor == "slurm" or args.address is not None or not on_cuda(spec.device):
+        if not remote:
+            device = check_device(args.device)
+        elif DEVICE_RE.match(args.device.strip()):  # the workers' device: it need not be here
+            device = args.device.strip()
+        else:
+            raise ConfigError("device", args.device, "valid choices are auto, cpu, cuda, cuda:N")
+        spec = dataclasses.replace(spec, device=device)
+    if remote or not on_cuda(spec.device):
         return spec  # the workers run elsewhere, on their own machines
     if workers(args) > 1:
         raise ConfigError("workers", args.workers, "must be 1 with a CUDA device (one process "
