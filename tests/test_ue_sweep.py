@@ -109,3 +109,20 @@ def test_device_flag_names_the_remote_workers_device(tmp_path, capsys, monkeypat
     local = ["sweep", str(spec), "--out", str(tmp_path / "o"), "--dry-run", "--device", "cuda"]
     assert main(local) == 2  # the local pool's workers run here
     assert "no CUDA GPU" in capsys.readouterr().err
+
+
+def test_a_dask_local_clusters_device_is_checked_here(tmp_path, capsys, monkeypatch) -> None:
+    """`[run] device = "cuda"` with `--executor dask` (a LocalCluster on this machine) passed
+    the checks on a machine without a GPU: the store was created, then every worker failed
+    with a Dask traceback. It is exit 2 naming run.device before anything is written, as for
+    the local pool."""
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    spec = tmp_path / "s.toml"
+    spec.write_text("[base]\ndata.d = 4\ndata.n = 20\nnet.m = 4\ntrain.steps = 2\n"
+                    "[run]\ndevice = \"cuda\"\n[axes]\ndata.noise = [0.1]\n")
+    out = tmp_path / "o"
+    assert main(["sweep", str(spec), "--out", str(out), "--executor", "dask", "--dry-run"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "run.device" in err and not out.exists()

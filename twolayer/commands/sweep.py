@@ -234,8 +234,8 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("out", args.out, "must be a directory path (not empty); omit --out "
                           "for the default sweep-results/<spec name>")
     out = Path(args.out) if args.out else Path(DEFAULT_ROOT) / spec.name
-    if args.executor == "local":  # the workers run here: their device must exist here
-        check_spec_device(spec)
+    if args.executor == "local" or (args.executor == "dask" and args.address is None):
+        check_spec_device(spec)  # the workers run here (a LocalCluster too): so must its device
     if args.dry_run and args.executor == "local":
         check_spec_fits(spec, workers(args))  # what the real run refuses, the dry run too
     if args.dry_run:
