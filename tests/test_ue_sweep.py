@@ -35,6 +35,10 @@ def test_a_dry_run_refuses_the_spec_the_real_run_refuses_for_its_size(tmp_path, 
     dry = capsys.readouterr()
     assert dry.err.strip() == real and len(real.splitlines()) == 1
     assert "base.data." in real and not out.exists() and dry.out == ""
+    # a Dask LocalCluster's workers run here too: the same line, not a worker's MemoryError
+    # traceback after the store was created
+    assert main(["sweep", str(spec), "--out", str(out), "--executor", "dask"]) == 2
+    assert capsys.readouterr().err.strip() == real and not out.exists()
 
 
 SWEEPS_MD = Path(__file__).resolve().parents[1] / "docs" / "sweeps.md"

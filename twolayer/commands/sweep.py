@@ -234,9 +234,12 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("out", args.out, "must be a directory path (not empty); omit --out "
                           "for the default sweep-results/<spec name>")
     out = Path(args.out) if args.out else Path(DEFAULT_ROOT) / spec.name
-    if args.executor == "local" or (args.executor == "dask" and args.address is None):
-        check_spec_device(spec)  # the workers run here (a LocalCluster too): so must its device
-    if args.dry_run and args.executor == "local":
+    # the workers run here (the local pool, a Dask LocalCluster): their device must exist
+    # here, and every engine call fit this machine
+    here = args.executor == "local" or (args.executor == "dask" and args.address is None)
+    if here:
+        check_spec_device(spec)
+    if args.dry_run and here:
         check_spec_fits(spec, workers(args))  # what the real run refuses, the dry run too
     if args.dry_run:
         # what the real run refuses about --out, the dry run refuses too (it creates nothing):
@@ -262,7 +265,7 @@ def run(args: argparse.Namespace) -> int:
                   + " ".join(f"{k}={v}" for k, v in p.coords.items()))
         return 0
     check_writable_dir(out, "out")
-    if args.executor == "local" and not args.verify:
+    if here and not args.verify:
         check_spec_fits(spec, workers(args))
     if args.verify:
         from .store import print_verify_report
