@@ -39,6 +39,11 @@ def test_a_dry_run_refuses_the_spec_the_real_run_refuses_for_its_size(tmp_path, 
     # traceback after the store was created
     assert main(["sweep", str(spec), "--out", str(out), "--executor", "dask"]) == 2
     assert capsys.readouterr().err.strip() == real and not out.exists()
+    # and so do submitit's local and debug "clusters"
+    for cluster in ("local", "debug"):
+        spec.write_text(BIG + f'[slurm]\ncluster = "{cluster}"\n')
+        assert main(["sweep", str(spec), "--out", str(out), "--executor", "slurm"]) == 2
+        assert capsys.readouterr().err.strip() == real and not out.exists()
 
 
 SWEEPS_MD = Path(__file__).resolve().parents[1] / "docs" / "sweeps.md"
@@ -104,7 +109,7 @@ def test_device_flag_names_the_remote_workers_device(tmp_path, capsys, monkeypat
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     spec = tmp_path / "s.toml"
     spec.write_text("[base]\ndata.d = 4\ndata.n = 20\nnet.m = 4\ntrain.steps = 2\n"
-                    "[axes]\ndata.noise = [0.1]\n[slurm]\ncluster = \"local\"\n")
+                    "[axes]\ndata.noise = [0.1]\n")  # [slurm] cluster: "slurm", other nodes
     args = ["sweep", str(spec), "--out", str(tmp_path / "o"), "--dry-run", *executor]
     assert main([*args, "--device", "cuda"]) == 0
     assert "1 points x 1 seeds" in capsys.readouterr().out

@@ -234,9 +234,10 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("out", args.out, "must be a directory path (not empty); omit --out "
                           "for the default sweep-results/<spec name>")
     out = Path(args.out) if args.out else Path(DEFAULT_ROOT) / spec.name
-    # the workers run here (the local pool, a Dask LocalCluster): their device must exist
-    # here, and every engine call fit this machine
-    here = args.executor == "local" or (args.executor == "dask" and args.address is None)
+    # the workers run here (the local pool, a Dask LocalCluster, submitit's local or debug
+    # "cluster"): their device must exist here, and every engine call fit this machine
+    here = (args.executor == "local" or (args.executor == "dask" and args.address is None)
+            or (args.executor == "slurm" and spec.slurm.get("cluster") in ("local", "debug")))
     if here:
         check_spec_device(spec)
     if args.dry_run and here:
