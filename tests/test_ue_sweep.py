@@ -135,3 +135,41 @@ def test_a_dask_local_clusters_device_is_checked_here(tmp_path, capsys, monkeypa
     assert main(["sweep", str(spec), "--out", str(out), "--executor", "dask", "--dry-run"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "run.device" in err and not out.exists()
+
+
+BROKEN_KIND = '''
+from dataclasses import dataclass
+
+import torch
+
+from twolayer.api import DataConfig, register_data_kind, streaming_kind
+
+
+@dataclass(frozen=True)
+class BrokenConfig(DataConfig):
+    kind: str = "ue-broken"
+
+
+def draw(cfg, n, gen, dtype):
+    raise ValueError("boom")
+
+
+register_data_kind(streaming_kind("ue-broken", BrokenConfig, draw, flags=()))
+'''
+
+
+@pytest.mark.slow
+def test_a_plugin_mistake_in_a_dask_local_cluster_is_one_line(tmp_path, capfd) -> None:
+    """A plugin's data kind that raises is one line naming its file and line, exit 2 (docs/
+    extending.md); under `--executor dask` the LocalCluster's workers also logged the task's
+    traceback to stderr."""
+    (tmp_path / "kind.py").write_text(BROKEN_KIND)
+    spec = tmp_path / "s.toml"
+    spec.write_text('plugins = ["kind.py"]\n[base]\ndata.kind = "ue-broken"\ndata.d = 4\n'
+                    'data.n = 20\nnet.m = 4\ntrain.steps = 2\ntrain.batch_size = 5\n'
+                    '[axes]\ndata.noise = [0.1]\n')
+    assert main(["sweep", str(spec), "--out", str(tmp_path / "o"), "--quiet",
+                 "--executor", "dask"]) == 2
+    err = capfd.readouterr().err.strip()  # the workers' stderr too (other processes)
+    assert "Traceback" not in err and len(err.splitlines()) == 1, err
+    assert "kind.py:" in err and "boom" in err

@@ -19,6 +19,7 @@ The optional dependencies are imported only when their executor is created.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import time
@@ -146,6 +147,9 @@ class DaskExecutor:
             self.cluster = LocalCluster(
                 n_workers=max(1, workers), threads_per_worker=1, processes=True,
                 dashboard_address=None, env=env, host="127.0.0.1",
+                # a task's exception comes back through its future (one line, exit 2 for a
+                # plugin's mistake); the workers' own log of it would print its traceback
+                silence_logs=logging.CRITICAL,
             )
             self.client = Client(self.cluster)
         else:
