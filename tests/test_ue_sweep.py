@@ -173,3 +173,20 @@ def test_a_plugin_mistake_in_a_dask_local_cluster_is_one_line(tmp_path, capfd) -
     err = capfd.readouterr().err.strip()  # the workers' stderr too (other processes)
     assert "Traceback" not in err and len(err.splitlines()) == 1, err
     assert "kind.py:" in err and "boom" in err
+
+
+@pytest.mark.slow
+def test_a_plugin_mistake_in_a_submitit_local_job_is_one_line(tmp_path, capfd) -> None:
+    """Under `--executor slurm` a job that failed on a plugin's mistake ended the command with
+    submitit's FailedJobError: two tracebacks (ours and the job's), exit 1. It is the job's
+    one line, exit 2, with the job's log named."""
+    (tmp_path / "kind.py").write_text(BROKEN_KIND)
+    spec = tmp_path / "s.toml"
+    spec.write_text('plugins = ["kind.py"]\n[base]\ndata.kind = "ue-broken"\ndata.d = 4\n'
+                    'data.n = 20\nnet.m = 4\ntrain.steps = 2\ntrain.batch_size = 5\n'
+                    '[axes]\ndata.noise = [0.1]\n[slurm]\ncluster = "local"\n')
+    assert main(["sweep", str(spec), "--out", str(tmp_path / "o"), "--quiet",
+                 "--executor", "slurm"]) == 2
+    err = capfd.readouterr().err.strip()
+    assert "Traceback" not in err and len(err.splitlines()) == 1, err
+    assert "kind.py:" in err and "boom" in err and "_log.err" in err

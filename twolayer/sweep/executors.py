@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import time
 from collections.abc import Iterator
 from typing import Any
 
-from ..errors import ConfigError
+from ..errors import ConfigError, TwolayerError
 from .worker import THREAD_ENV, init_worker, run_group, run_group_to_store
 
 Task = list[dict[str, Any]]  # the config dicts of one group
@@ -186,6 +187,26 @@ class DaskExecutor:
             self.cluster.close()
 
 
+TWOLAYER_ERROR = re.compile(r"^twolayer\.errors\.\w+: (.+)$", re.M)
+
+
+def _job_result(job: Any) -> Any:
+    """The job's result; a job that failed on one of twolayer's own errors (a plugin's
+    mistake, an invalid setting) is that error's one line, as in the local pool, instead of
+    submitit's FailedJobError with the job's traceback (its log folder named)."""
+    import submitit
+
+    try:
+        return job.result()
+    except submitit.core.utils.FailedJobError as e:
+        found = TWOLAYER_ERROR.findall(str(e))
+        if not found:
+            raise
+        log = getattr(getattr(job, "paths", None), "stderr", None)
+        raise TwolayerError(f"{found[-1]} (job {job.job_id}"
+                            + (f"; its log: {log})" if log else ")")) from None
+
+
 class SlurmExecutor:
     """submitit job arrays: one job per group, each writing its records into the store.
 
@@ -247,7 +268,7 @@ class SlurmExecutor:
                 for i, job in list(pending.items()):
                     if job.done():
                         del pending[i]
-                        yield i, job.result()  # [(run_id, status)]: the job wrote the store
+                        yield i, _job_result(job)  # [(run_id, status)]: the job wrote it
                 if pending:
                     time.sleep(self.poll)
         except BaseException:
