@@ -190,3 +190,21 @@ def test_a_plugin_mistake_in_a_submitit_local_job_is_one_line(tmp_path, capfd) -
     err = capfd.readouterr().err.strip()
     assert "Traceback" not in err and len(err.splitlines()) == 1, err
     assert "kind.py:" in err and "boom" in err and "_log.err" in err
+
+
+def test_verify_of_a_folder_without_a_store_is_refused_and_creates_nothing(tmp_path,
+                                                                           capsys) -> None:
+    """`sweep --verify --out <a typo>` created the folder (its lock file) and reported
+    "0 intact, 0 quarantined", exit 0, as if a store had been checked; `store verify` refuses
+    such a folder. Now the sweep refuses it too, exit 2, and creates nothing."""
+    spec = tmp_path / "s.toml"
+    spec.write_text("[base]\ndata.d = 4\ndata.n = 20\nnet.m = 4\ntrain.steps = 2\n"
+                    "[axes]\ndata.noise = [0.1]\n")
+    out = tmp_path / "typo"
+    assert main(["sweep", str(spec), "--out", str(out), "--verify"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "--out" in err and len(err.splitlines()) == 1 and not out.exists()
+    assert main(["sweep", str(spec), "--out", str(out), "--quiet"]) == 0  # a real store
+    capsys.readouterr()
+    assert main(["sweep", str(spec), "--out", str(out), "--verify"]) == 0
+    assert capsys.readouterr().out.startswith("1 intact, 0 quarantined")

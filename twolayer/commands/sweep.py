@@ -271,6 +271,9 @@ def run(args: argparse.Namespace) -> int:
     if args.verify:
         from .store import print_verify_report
 
+        if not any((out / d).is_dir() for d in ("records", "failed")):  # nothing created
+            raise ConfigError("out", str(out), "holds no sweep store to verify (no records/ "
+                              "or failed/ inside)")
         st = Store(out)
         with st.record_store.lock(wait=args.wait, flag="out"):
             return print_verify_report(st.verify(), args.json)
