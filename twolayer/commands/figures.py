@@ -56,7 +56,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    "temporary directory); one holding a README.md or index.json that figures "
                    "did not write is refused (both are rewritten)")
     p.add_argument("--quick", action="store_true",
-                   help="tiny smoke-test settings (all figures in well under a minute)")
+                   help="tiny smoke-test settings (every built-in figure in a few minutes on 2 "
+                   "CPU cores, not seconds)")
     p.add_argument("--only", nargs="+", action="extend", metavar="NAME",
                    help="only these figures (see --list; repeatable)")
     p.add_argument("--all", action="store_true",
