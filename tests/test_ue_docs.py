@@ -65,3 +65,17 @@ def test_every_timed_phase_is_named_by_the_help_and_the_guide(tmp_path) -> None:
     assert len(told) == 3  # simulate, figures, check
     for names in told:
         assert phases <= {p.strip() for p in names.split(",")}
+
+
+@pytest.mark.parametrize("argv", [["study", "--only", "nonexistent"], ["study", "--steps", "0"],
+                                  ["bench", "--seeds", "-1"]])
+def test_the_flow_study_refuses_what_it_cannot_run(argv, capsys) -> None:
+    """`python -m twolayer.bench.flow study --only <a typo>` (docs/integrators.md) printed
+    nothing and exited 0; --steps 0 or --seeds -1 went on into the training loop."""
+    from twolayer.bench import flow
+
+    with pytest.raises(SystemExit) as e:
+        flow.main(argv)
+    assert e.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("flow.py: error:") or "error:" in err[-1]

@@ -146,13 +146,18 @@ def bench() -> str:
             + flow_table(res))
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("what", choices=("study", "bench"))
     ap.add_argument("--steps", type=int, default=10_000)
     ap.add_argument("--seeds", type=int, default=2)
     ap.add_argument("--only", nargs="*", help="substrings of setting names")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
+    if args.steps < 1 or args.seeds < 1:  # one line, exit 2, as every twolayer command
+        ap.error(f"--steps {args.steps} / --seeds {args.seeds}: each must be an integer >= 1")
+    if args.only is not None and not any(n in name for n in args.only for name in SETTINGS):
+        ap.error(f"--only {' '.join(args.only)!r} names no setting: the settings are "
+                 + ", ".join(SETTINGS))
     torch.set_num_threads(1)
     print(study(args.steps, args.seeds, args.only) if args.what == "study" else bench())
 
