@@ -208,3 +208,40 @@ def test_verify_of_a_folder_without_a_store_is_refused_and_creates_nothing(tmp_p
     capsys.readouterr()
     assert main(["sweep", str(spec), "--out", str(out), "--verify"]) == 0
     assert capsys.readouterr().out.startswith("1 intact, 0 quarantined")
+
+
+@pytest.mark.parametrize("text, key", [
+    ("[axes]\ntrain.rtol = [0.01, 0.001, 0.0001]\n", "axes.train.rtol"),
+    ("[base]\ntrain.rtol = 0.01\n[axes]\ndata.noise = [0.1]\n", "base.train.rtol"),
+    ('[base]\ntrain.integrator = "flow"\n[axes]\ntrain.switch = [10, 20]\n',
+     "axes.train.switch"),
+])
+def test_an_integrator_setting_the_points_ignore_is_refused(tmp_path, capsys, text,
+                                                            key) -> None:
+    """A sweep over train.rtol under exact GD ran as three points with one run id: the tables
+    listed three rtol values, the report said "2 already stored" on a fresh store, and every
+    point was the same run. Refused now, as `simulate --rtol` without flow or auto is."""
+    spec = tmp_path / "s.toml"
+    spec.write_text("[base]\ndata.d = 4\ndata.n = 20\nnet.m = 4\ntrain.steps = 2\n"
+                    + text.replace("[base]\n", ""))
+    out = tmp_path / "o"
+    assert main(["sweep", str(spec), "--out", str(out), "--dry-run"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and f"{key} = " in err and "applies only with" in err
+    ok = text.replace("[axes]\ntrain.rtol", '[axes]\ntrain.integrator = ["flow"]\ntrain.rtol')
+    if ok != text:  # the same axis under the flow: three runs
+        spec.write_text("[base]\ndata.d = 4\ndata.n = 20\nnet.m = 4\ntrain.steps = 2\n" + ok)
+        assert main(["sweep", str(spec), "--out", str(out), "--dry-run"]) == 0
+        ids = [line.split()[1] for line in capsys.readouterr().out.splitlines()[1:]]
+        assert len(ids) == len(set(ids)) == 3
+
+
+def test_two_points_of_one_setting_are_refused() -> None:
+    """Any axis the points' configs do not use (two points, one run id) is named."""
+    from twolayer.sweep.spec import SpecError, check_distinct, loads
+
+    spec = loads("[base]\ndata.d = 4\ndata.n = 20\nnet.m = 4\n[axes]\ndata.noise = [0.1, 0.2]\n")
+    a, b = spec.points()
+    twin = type(b)(b.index, {"data.noise": 0.3}, a.config)  # b's axis value, a's config
+    with pytest.raises(SpecError, match=r"axes\.data\.noise = \[0\.1, 0\.3\].*points 0 and 1"):
+        check_distinct([a, twin], {}, "spec")

@@ -481,8 +481,37 @@ def parse(doc: dict[str, Any], source: str = "spec", default_name: str = "sweep"
     spec = SweepSpec(name, description, flat_base, tuple(axes), seeds, seed, group_runs, device,
                      dict(slurm), run.get("baselines", True), source, text,
                      "group_runs" in run)
-    spec.points()  # build and validate every point's config now, before any work
+    points = spec.points()  # build and validate every point's config now, before any work
+    check_distinct(points, flat_base, where)
     return spec
+
+
+# the integrator settings that apply only with some integrators (as `simulate --rtol/--switch`)
+INTEGRATOR_ONLY = {"train.rtol": ("flow", "auto"), "train.switch": ("auto",)}
+
+
+def check_distinct(points: list[Point], base: dict[str, Any], where: str) -> None:
+    """SpecError for a setting the points' configs ignore: ``train.rtol`` without the flow or
+    auto integrator, ``train.switch`` without auto (refused, as on the command line), and any
+    two points that are the same setting (the same run id): the axis between them would be
+    reported as swept while every point trains, and is stored as, one run."""
+    for key, integrators in INTEGRATOR_ONLY.items():
+        for p in points:
+            given = key in p.coords or key in base
+            if given and p.config.train.integrator not in integrators:
+                raise SpecError(f"axes.{key}" if key in p.coords else f"base.{key}",
+                                p.coords.get(key, base.get(key)),
+                                "applies only with train.integrator "
+                                + " or ".join(integrators) + " (the integrator of point "
+                                f"{p.index} is {p.config.train.integrator})", where)
+    seen: dict[str, Point] = {}
+    for p in points:
+        q = seen.setdefault(p.run_id, p)
+        if q is not p:
+            key = next(k for k in p.coords if p.coords[k] != q.coords[k])
+            raise SpecError(f"axes.{key}", [q.coords[key], p.coords[key]],
+                            f"gives the same setting at points {q.index} and {p.index} (run "
+                            f"id {p.run_id}): the config does not use this axis there", where)
 
 
 def load(path: str | Path) -> SweepSpec:
