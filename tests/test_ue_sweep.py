@@ -245,3 +245,37 @@ def test_two_points_of_one_setting_are_refused() -> None:
     twin = type(b)(b.index, {"data.noise": 0.3}, a.config)  # b's axis value, a's config
     with pytest.raises(SpecError, match=r"axes\.data\.noise = \[0\.1, 0\.3\].*points 0 and 1"):
         check_distinct([a, twin], {}, "spec")
+
+
+GOOD_KIND = BROKEN_KIND.replace('    raise ValueError("boom")',
+                                '    x = torch.randn(n, cfg.d, generator=gen, dtype=dtype)\n'
+                                '    y = torch.where(x[:, 0] > 0, 1, -1)\n'
+                                '    return x, y, (x[:, 0] < 0).long()').replace(
+                                    "ue-broken", "ue-remote")
+
+
+@pytest.mark.slow
+def test_a_remote_dask_cluster_loads_the_specs_plugins(tmp_path, capsys, monkeypatch) -> None:
+    """A spec whose `plugins` register its data kind failed on every task of a Dask cluster
+    reached with --address ("--data 'ue-broken' is invalid: valid choices are xor, ..."): the
+    plugins reached the local workers through the environment only. The tasks now carry the
+    plugin paths (which must exist on the workers), and the records equal the local pool's."""
+    from distributed import LocalCluster
+
+    from twolayer.plugins import PLUGIN_ENV
+
+    monkeypatch.delenv(PLUGIN_ENV, raising=False)  # workers started without it: "remote"
+    (tmp_path / "kind.py").write_text(GOOD_KIND)
+    spec = tmp_path / "s.toml"
+    spec.write_text('plugins = ["kind.py"]\n[base]\ndata.kind = "ue-remote"\ndata.d = 4\n'
+                    'data.n = 20\nnet.m = 4\ntrain.steps = 3\ntrain.batch_size = 5\n'
+                    '[axes]\ndata.noise = [0.1, 0.2]\n')
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                      dashboard_address=None, host="127.0.0.1") as cluster:
+        remote = tmp_path / "remote"
+        assert main(["sweep", str(spec), "--out", str(remote), "--quiet", "--executor", "dask",
+                     "--address", cluster.scheduler_address]) == 0
+    local = tmp_path / "local"
+    assert main(["sweep", str(spec), "--out", str(local), "--quiet"]) == 0
+    assert (remote / "summary.csv").read_text() == (local / "summary.csv").read_text()
+    capsys.readouterr()

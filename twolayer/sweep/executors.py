@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..errors import ConfigError, TwolayerError
+from .store import spec_plugin_paths
 from .worker import THREAD_ENV, init_worker, run_group, run_group_to_store
 
 Task = list[dict[str, Any]]  # the config dicts of one group
@@ -171,8 +172,8 @@ class DaskExecutor:
         futures = {}
         for i, t in enumerate(tasks):
             fut = self.client.submit(run_group, t, self.device, self.threads, baselines,
-                                     self.budget, pure=False,
-                                     retries=2)
+                                     self.budget, spec_plugin_paths(), pure=False,
+                                     retries=2)  # a remote worker has not our environment
             futures[fut] = i
         try:
             for fut in as_completed(list(futures)):

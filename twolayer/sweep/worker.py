@@ -134,17 +134,21 @@ class Outcome:
 
 def run_group(config_dicts: list[dict[str, Any]], device: str = "cpu",
               threads: int | None = None, baselines: bool = True,
-              budget: int | None = None) -> list[Outcome]:
+              budget: int | None = None, plugins: list[str] | None = None) -> list[Outcome]:
     """Train the points (config dicts) of one group in one batched engine call; one Outcome per
     point, in order. ``threads`` pins the intra-op threads of this process first; without
     ``baselines`` the linear baselines of :func:`twolayer.simulate.simulate` are not fitted
     (their ``baseline/*`` arrays are absent). ``budget``: the kernel's block budget
-    (:class:`~twolayer.engine.Runtime`; None: the device's own)."""
+    (:class:`~twolayer.engine.Runtime`; None: the device's own). ``plugins``: the spec's plugin
+    paths, for a worker that did not inherit them from the submitting process (a remote Dask
+    cluster); they must exist at those paths here."""
     from ..errors import DivergenceError
-    from ..plugins import load_env_plugins
+    from ..plugins import PLUGIN_ENV, load_env_plugins
 
     if threads is not None:
         pin_threads(threads)
+    if plugins is not None:  # also what the records' code stamp (meta.code) digests
+        os.environ[PLUGIN_ENV] = os.pathsep.join(plugins)
     load_env_plugins()  # the spec's plugins (e.g. its data kinds), in a worker process
     configs = [Config.from_dict(d) for d in config_dicts]
     try:
@@ -155,7 +159,7 @@ def run_group(config_dicts: list[dict[str, Any]], device: str = "cpu",
             return [Outcome(configs[0].run_id, "diverged", None, str(e))]
     out = []
     for cfg in configs:  # one at a time: only the diverging points fail
-        out += run_group([cfg.to_dict()], device, None, baselines, budget)
+        out += run_group([cfg.to_dict()], device, None, baselines, budget, plugins)
     return out
 
 
