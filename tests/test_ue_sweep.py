@@ -180,9 +180,9 @@ def test_a_plugin_mistake_in_a_submitit_local_job_is_one_line(tmp_path, capfd) -
     """Under `--executor slurm` a job that failed on a plugin's mistake ended the command with
     submitit's FailedJobError: two tracebacks (ours and the job's), exit 1. It is the job's
     one line, exit 2, with the job's log named."""
-    (tmp_path / "kind.py").write_text(BROKEN_KIND)
+    (tmp_path / "kind.py").write_text(BROKEN_KIND.replace("ue-broken", "ue-broken-job"))
     spec = tmp_path / "s.toml"
-    spec.write_text('plugins = ["kind.py"]\n[base]\ndata.kind = "ue-broken"\ndata.d = 4\n'
+    spec.write_text('plugins = ["kind.py"]\n[base]\ndata.kind = "ue-broken-job"\ndata.d = 4\n'
                     'data.n = 20\nnet.m = 4\ntrain.steps = 2\ntrain.batch_size = 5\n'
                     '[axes]\ndata.noise = [0.1]\n[slurm]\ncluster = "local"\n')
     assert main(["sweep", str(spec), "--out", str(tmp_path / "o"), "--quiet",
