@@ -10,6 +10,19 @@ import pytest
 
 from twolayer.cli import main
 
+
+@pytest.fixture(autouse=True)
+def _plugin_env(monkeypatch):
+    """A spec's `plugins` are named to the workers in TWOLAYER_PLUGINS (set in this process):
+    put it back after each test, so that later tests' workers do not load these tests' plugins
+    (their tmp_path files gone)."""
+    import os
+
+    from twolayer.plugins import PLUGIN_ENV
+
+    monkeypatch.setenv(PLUGIN_ENV, os.environ.get(PLUGIN_ENV, ""))
+
+
 BIG = """seeds = 4
 [base]
 data.d = 200000
