@@ -18,9 +18,14 @@ def _plugin_env(monkeypatch):
     (their tmp_path files gone)."""
     import os
 
+    from twolayer import config
     from twolayer.plugins import PLUGIN_ENV
 
     monkeypatch.setenv(PLUGIN_ENV, os.environ.get(PLUGIN_ENV, ""))
+    kinds = set(config._DATA_KINDS)
+    yield
+    for name in set(config._DATA_KINDS) - kinds:  # this test's plugins' kinds: forgotten
+        config._DATA_KINDS.pop(name)
 
 
 BIG = """seeds = 4
