@@ -171,3 +171,26 @@ def test_hundred_point_sweep_local_and_dask_identical(tmp_path: Path, capsys) ->
     assert (tmp_path / "local" / "summary.csv").read_text() == (
         tmp_path / "dask" / "summary.csv").read_text()
     print({k: v["seconds"] for k, v in reports.items()})
+
+
+def test_a_worker_refuses_a_plugin_edited_since_it_imported_it(tmp_path, monkeypatch) -> None:
+    """A long-lived worker (a remote Dask cluster's) keeps the plugin code it imported first,
+    while the records' code stamp digests the plugin's files as they are now: after an edit it
+    would have stored records of the old code under the new code's stamp. It now refuses the
+    task, naming the plugin; an unedited plugin passes every time."""
+    from twolayer.plugins import PLUGIN_ENV, PluginError
+    from twolayer.sweep import worker
+
+    plugin = tmp_path / "kind.py"
+    plugin.write_text("X = 1\n")
+    monkeypatch.setenv(PLUGIN_ENV, str(plugin))
+    monkeypatch.setattr(worker, "_PLUGINS_LOADED", {})
+    worker.plugins_unchanged_since_loaded()
+    worker.plugins_unchanged_since_loaded()  # unchanged: fine again
+    plugin.write_text("X = 2\n")
+    with pytest.raises(PluginError, match="changed on disk") as e:
+        worker.plugins_unchanged_since_loaded()
+    assert str(plugin) in str(e.value)
+    # run_group checks before it trains anything
+    with pytest.raises(PluginError, match="changed on disk"):
+        worker.run_group([], "cpu")

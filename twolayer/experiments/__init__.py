@@ -53,7 +53,7 @@ ExperimentFn = Callable[[bool, "int | None", Runtime], Result]
 # module of twolayer is part of the code fingerprint.
 NOT_RUN_CODE = ("claims", "plots", "commands", "bench", "sweep", "cli.py", "clidoc.py",
                 "__main__.py", "stats.py", "store.py", "experiments", "api.py", "apidoc.py",
-                "sequential.py", "timing.py", "spawned.py")
+                "sequential.py", "timing.py", "spawned.py", "conditions.py")
 
 
 @dataclass(frozen=True)

@@ -132,6 +132,28 @@ class Outcome:
     message: str = ""
 
 
+# the fingerprint of each plugin's files when this process first ran a group with it (it
+# imported the plugin then: a process keeps the code it imported)
+_PLUGINS_LOADED: dict[str, str] = {}
+
+
+def plugins_unchanged_since_loaded() -> None:
+    """PluginError (one line, naming the plugin) when a plugin of the spec changed on disk since
+    this process imported it: a long-lived worker (a remote Dask cluster's) would train with the
+    old code while the records' code stamp (``meta.code``) digests the new files, so a resume
+    would reuse them as the new plugin's. Restarting the workers imports the new code."""
+    from ..plugins import PluginError
+    from .store import plugins_fingerprint, spec_plugin_paths
+
+    for path in spec_plugin_paths():
+        now = plugins_fingerprint([path])
+        first = _PLUGINS_LOADED.setdefault(path, now)
+        if now != first:
+            raise PluginError(path, "changed on disk since this worker process imported it "
+                              "(it would train with the old code under the new code's stamp); "
+                              "restart the workers (e.g. the Dask cluster's) and run again")
+
+
 def run_group(config_dicts: list[dict[str, Any]], device: str = "cpu",
               threads: int | None = None, baselines: bool = True,
               budget: int | None = None, plugins: list[str] | None = None) -> list[Outcome]:
@@ -150,6 +172,7 @@ def run_group(config_dicts: list[dict[str, Any]], device: str = "cpu",
     if plugins is not None:  # also what the records' code stamp (meta.code) digests
         os.environ[PLUGIN_ENV] = os.pathsep.join(plugins)
     load_env_plugins()  # the spec's plugins (e.g. its data kinds), in a worker process
+    plugins_unchanged_since_loaded()
     configs = [Config.from_dict(d) for d in config_dicts]
     try:
         return [Outcome(r.run_id, "ok", r)
