@@ -166,6 +166,14 @@ def test_a_sweeps_stored_points_retrain_when_its_plugin_changes(tmp_path) -> Non
     os.environ[plugins.PLUGIN_ENV] = str(f)
     f.write_text(f.read_text() + "\n# an edit of the data kind's code\n")
     assert current_code() != with_plugin
+    # this process imported the plugin before the edit: it refuses to train with that code
+    # under the edited plugin's stamp (sweep/worker.py: plugins_unchanged_since_loaded) ...
+    with pytest.raises(plugins.PluginError, match="changed on disk"):
+        run_sweep(sp, store, InProcess())
+    # ... while fresh worker processes (a new `twolayer sweep`) import the edit and retrain
+    from twolayer.sweep import worker
+
+    worker._PLUGINS_LOADED.clear()
     third = run_sweep(sp, store, InProcess())
     assert (third.trained, third.other_code) == (2, 2)
 
