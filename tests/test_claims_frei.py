@@ -873,3 +873,29 @@ def test_low_d_decline_counts_only_the_fall_after_the_noise_is_fitted(tiny_run):
     v = judge(CLAIMS[cid], _doctored(exps, _early_fall_then_flat, "frei2023.fig2"))
     assert v.verdict != HOLDS, v
     assert v.measured == pytest.approx(0.0, abs=1e-12)
+
+
+def test_a_claim_links_only_a_figure_that_lists_it(tiny_run):
+    """A verdict's figure link and the figure's claims list must agree (as for liu2023:
+    tests/test_ug_figure_links.py): 14 frei2023 claims linked a figure whose list does not name
+    them (theorem1.test_error linked Fig. 1, which draws only fig1.boundary's setting; the
+    lemma checks judged on the d-sweep linked the theorem-like setting's figures). Also the
+    committed table: every figure cell of docs/claims.md names a figure that lists its claim."""
+    import re
+    from pathlib import Path
+
+    from twolayer.plots import FIGURES
+
+    _, verdicts = tiny_run
+    wrong = [(v.id, v.figure) for v in verdicts
+             if v.figure is not None and v.id not in FIGURES[v.figure].claims]
+    assert wrong == []
+    linked = {v.id for v in verdicts if v.figure is not None}
+    listed = {c for f in FIGURES.values() if f.paper == "frei2023" for c in f.claims}
+    assert linked <= listed and "frei2023.lemma4.sign_inheritance" in linked
+    text = (Path(__file__).resolve().parents[1] / "docs" / "claims.md").read_text()
+    cells = [(m.group(1), f) for line in text.splitlines()
+             if (m := re.match(r"\| `([A-Za-z0-9_.]+)` \|", line))
+             for f in re.findall(r"\[([a-z0-9-]+)\]\(\.\./figures/", line) if f in FIGURES]
+    assert len(cells) >= 30
+    assert [(c, f) for c, f in cells if c not in FIGURES[f].claims] == []

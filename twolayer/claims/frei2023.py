@@ -620,7 +620,7 @@ def check_init_norms(runs: Runs) -> Outcome:
         _regime(runs), dev, 0.5, "<=",
         "max_j | ||w_j^(0)|| / (omega_init sqrt(d)) - 1 | <= 1/2 (card M1; Lemma 3 holds with "
         "probability >= 1 - delta)",
-        figure=FIG_AMPLIFICATION, allowed=(DELTA, "delta"),
+        figure=None, allowed=(DELTA, "delta"),
     )
 
 
@@ -659,7 +659,7 @@ def check_weak_correlations(runs: Runs) -> Outcome:
         f"slope of log rms rho(0) vs log d in [-0.6, -0.4]; sqrt(d)*rms in [0.5, 2] at every d "
         f"(card M2); {len(comps)} one-sided t-tests, Holm at family level 95% (CI: Bonferroni "
         f"level {family_level(LEVEL, len(comps)):.4g})", s_ci, used(slopes), setting_text(recs),
-        detail, FIG_AMPLIFICATION, in_regime=inside, regime=reg,
+        detail, None, in_regime=inside, regime=reg,
         comparisons=comps if len(ds) >= 2 else None, test="t",
     )
 
@@ -736,7 +736,7 @@ def check_amplification_trend(runs: Runs) -> Outcome:
         res, s_mean,
         "slope of log median_J rho_own(1) vs log d in [-0.1, 0.1] (card M4); 2 one-sided "
         "t-tests, Holm at family level 95%", s_ci, used(slopes), setting_text(recs), detail,
-        FIG_AMPLIFICATION, in_regime=inside, regime=reg,
+        None, in_regime=inside, regime=reg,
         comparisons=comps if len(ds) >= 2 else None, test="t",
     )
 
@@ -816,7 +816,7 @@ def check_sign_inheritance(runs: Runs) -> Outcome:
         lambda r: _series(r, "frei_neurons/rho_own", 1, _T_of(r)).min(-1).min(-1), 0.0, ">=",
         "min over j in J and 1 <= t <= T of the own correlation, signed by its sign at t = 0, "
         ">= 0 (card M5)",
-        figure=FIG_TRAJECTORIES, within_good=True, neuron_fn=_sign_lost,
+        figure=FIG_AMPLIFICATION, within_good=True, neuron_fn=_sign_lost,
     )
 
 
@@ -840,7 +840,7 @@ def check_condition9(runs: Runs) -> Outcome:
         recs, lambda r: _cond9_broken(r).sum(-1).astype(float), 0.0, "<=",
         "neurons of J failing Condition 9 at some 1 <= t <= 1/(4 alpha): 0 (card M6)",
         f"smallest share of aligned neurons at T {fmt_num(at_T)}; mean share at t=0 "
-        f"{fmt_num(at_0)}", FIG_TRAJECTORIES, within_good=True, neuron_fn=_cond9_broken,
+        f"{fmt_num(at_0)}", None, within_good=True, neuron_fn=_cond9_broken,
     )
 
 
@@ -856,7 +856,7 @@ def check_condition10(runs: Runs) -> Outcome:
         _regime(runs),
         lambda r: (_series(r, "frei_neurons/leak", 0, _T_of(r) - 1) / (3 * _lr(r))).max(-1),
         1.0, "<=", "max_j |<w_j, mu_other>| / (3 alpha |a_j|) <= 1 (card M7)",
-        figure=FIG_TRAJECTORIES, within_good=True,
+        figure=FIG_AMPLIFICATION, within_good=True,
     )
 
 
@@ -927,7 +927,7 @@ def check_loss_weights(runs: Runs) -> Outcome:
         lambda r: _series(r, "frei_samples/loss_weight_min", 0, _T_of(r) - 1).min(-1),
         LOSS_WEIGHT_MIN, ">=",
         f"min_i -l'(y_i f(x_i)) >= e^-2/2 = {LOSS_WEIGHT_MIN:.4g} (card M10)",
-        figure=FIG_TRAJECTORIES, within_good=True,
+        figure=None, within_good=True,
     )
 
 
@@ -1008,7 +1008,7 @@ def check_train_fit(runs: Runs) -> Outcome:
     return _event_claim(
         recs, _misfit, 0.0, "<=",
         "0 training points misfit (clean misclassified + noisy fitted) at T (card M12)",
-        f"{noisy} noisy training points over all runs", FIG1,
+        f"{noisy} noisy training points over all runs", FIG_TRAJECTORIES,
     )
 
 
@@ -1027,7 +1027,7 @@ def check_margins(runs: Runs) -> Outcome:
 
     return _event_claim(
         _regime(runs), worst, GAMMA, ">=",
-        f"min(min_C y f, -max_N y f) >= gamma = {GAMMA:.3g} (card M11)", figure=FIG1,
+        f"min(min_C y f, -max_N y f) >= gamma = {GAMMA:.3g} (card M11)", figure=None,
     )
 
 
@@ -1053,7 +1053,7 @@ def check_test_error(runs: Runs) -> Outcome:
     return _event_claim(
         recs, excess, 0.0, "<=",
         "err_P - (eta + 1*sqrt(log(1/delta)/n)) <= 0 (card M13)",
-        per + "; err_P on n_test fresh points with labels noisy at rate eta", FIG1,
+        per + "; err_P on n_test fresh points with labels noisy at rate eta", None,
     )
 
 
@@ -1068,7 +1068,7 @@ def check_fstar(runs: Runs) -> Outcome:
         _regime(runs),
         lambda r: r.arrays["final/frei_test/agreement"],
         0.99, ">=", "test agreement with sgn(|<mu1,x>| - |<mu2,x>|) >= 0.99 (card M14)",
-        figure=FIG1,
+        figure=None,
     )
 
 
@@ -1092,7 +1092,7 @@ def check_adversarial(runs: Runs) -> Outcome:
     )
     return _event_claim(
         {"adversarial": rec}, lambda r: ok.astype(float), 1.0, ">=",
-        f"0 training points misfit and err_P <= {bound:.4g} in the run", detail, FIG1,
+        f"0 training points misfit and err_P <= {bound:.4g} in the run", detail, None,
     )
 
 
@@ -1150,7 +1150,7 @@ def check_feature_movement(runs: Runs) -> Outcome:
         "(card M15); 2 one-sided t-tests, Holm at family level 95%; and min_i movement >= "
         "1/(C omega_init sqrt(md)) at each setting's largest C in at least 1 - 4*delta of its "
         "runs (exact 95% interval, every setting)", s_ci, used(slopes),
-        setting, detail, FIG_AMPLIFICATION, in_regime=inside, regime=reg,
+        setting, detail, None, in_regime=inside, regime=reg,
         comparisons=comps, test="t",
     )
 
@@ -1405,7 +1405,7 @@ def check_needs_small_init(runs: Runs) -> Outcome:
     inside, reg = regime_of_records([rec])
     return outcome(
         compare(ci, 0.2, "<="), m, "median_J rho_own(1) < 0.2", ci, used(med1),
-        setting_text([rec], "omega_init^2 = 1/(md): A6 fails"), detail, FIG_AMPLIFICATION,
+        setting_text([rec], "omega_init^2 = 1/(md): A6 fails"), detail, None,
         per_seed=med1, threshold=0.2, direction="<=", in_regime=inside, regime=reg,
     )
 
@@ -1459,7 +1459,7 @@ def check_excess_trend(runs: Runs) -> Outcome:
         res, m, f"slope of err_P - eta vs log10 d <= {EXCESS_SLOPE:g} and vs log10 n <= "
         f"{EXCESS_SLOPE:g} per decade; 2 one-sided t-tests over seeds, Holm at family level 95%; "
         "measured: the d slope", ci, min(used(sd), used(sn)),
-        setting_text(drecs + nrecs), detail, FIG1,
+        setting_text(drecs + nrecs), detail, None,
         in_regime=inside, regime=reg,
         comparisons=comps if len(drecs) >= 2 and len(nrecs) >= 2 else None, test="t",
     )
