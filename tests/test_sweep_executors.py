@@ -194,3 +194,35 @@ def test_a_worker_refuses_a_plugin_edited_since_it_imported_it(tmp_path, monkeyp
     # run_group checks before it trains anything
     with pytest.raises(PluginError, match="changed on disk"):
         worker.run_group([], "cpu")
+
+
+@pytest.mark.parametrize("line", [
+    "twolayer.errors.ConfigError: --data 'x' is invalid: valid choices are xor",
+    "twolayer.plugins.PluginError: /p/kind.py: changed on disk since this worker process "
+    "imported it"])
+def test_a_slurm_job_failing_on_twolayers_own_error_is_that_line(line) -> None:
+    """A SLURM job that failed on one of twolayer's errors (an invalid setting, or a plugin's:
+    a broken one, or one edited since the worker imported it) is its one line with the job's
+    id, not submitit's FailedJobError with the job's traceback; another failure is left as it
+    is."""
+    from submitit.core.utils import FailedJobError
+
+    from twolayer.errors import TwolayerError
+    from twolayer.sweep.executors import _job_result
+
+    class Job:
+        job_id = "42_0"
+        paths = None
+
+        def __init__(self, text):
+            self.text = text
+
+        def result(self):
+            raise FailedJobError(self.text)
+
+    with pytest.raises(TwolayerError) as e:
+        _job_result(Job(f"Job (task=0) failed\nTraceback (most recent call last):\n"
+                        f"  ...\n{line}\n"))
+    assert str(e.value) == f"{line.split(': ', 1)[1]} (job 42_0)"
+    with pytest.raises(FailedJobError):
+        _job_result(Job("Job failed\nMemoryError\n"))

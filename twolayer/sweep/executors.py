@@ -188,7 +188,7 @@ class DaskExecutor:
             self.cluster.close()
 
 
-TWOLAYER_ERROR = re.compile(r"^twolayer\.errors\.\w+: (.+)$", re.M)
+TWOLAYER_ERROR = re.compile(r"^twolayer\.(?:errors|plugins)\.\w+: (.+)$", re.M)
 
 
 def _job_result(job: Any) -> Any:
