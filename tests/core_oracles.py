@@ -7,6 +7,8 @@ can be checked against it. Nothing here imports twolayer's numerics.
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 
@@ -71,3 +73,18 @@ def per_sample_grads(p, x, y, objective: str, r: int) -> torch.Tensor:
         loss = sample_losses(f, y[r, i : i + 1], objective).sum()
         rows.append(flat(autograd_grads(loss, W, a, b, p.train_a)))
     return torch.stack(rows)
+
+
+def frei_c_range(config, delta: float) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    """(least, largest) C allowed by Frei et al.'s (A1)-(A7) for a resolved config, written out
+    from the paper's inequalities (not through twolayer.conditions): A7 and C > 1 give the
+    least, the other six the largest. Some C > 1 satisfies all seven iff largest >= least and
+    largest > 1."""
+    c = config.resolved()
+    d, n, m = c.data.d, c.data.n, c.net.m
+    eta, s2, w2, a = c.data.noise, c.data.sigma2, c.net.init_var, c.train.lr
+    c_lo = max(1.0, 1 / (4 * a * a))
+    c_hi = min(d / max(math.log(n / delta) ** 2, math.log(m / delta)),
+               1 / math.sqrt(s2 * d), n / math.log(m / delta), 1 / eta,
+               m / math.log(1 / delta), (w2 * m * d) ** -0.25, 1 / (a * a))
+    return c_lo, c_hi

@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 import pytest
+from core_oracles import frei_c_range
 from matplotlib.image import imread
 
 from twolayer.cli import main
@@ -71,13 +72,7 @@ def test_frei_condition_boxes_match_the_assumptions_by_hand() -> None:
     delta = P.DELTA
     held = 0
     for p in spec.points():
-        c = p.config.resolved()
-        d, n, m = c.data.d, c.data.n, c.net.m
-        eta, s2, w2, a = c.data.noise, c.data.sigma2, c.net.init_var, c.train.lr
-        c_lo = max(1.0, 1 / (4 * a * a))
-        c_hi = min(d / max(math.log(n / delta) ** 2, math.log(m / delta)),
-                   1 / math.sqrt(s2 * d), n / math.log(m / delta), 1 / eta,
-                   m / math.log(1 / delta), (w2 * m * d) ** -0.25, 1 / (a * a))
+        c_lo, c_hi = frei_c_range(p.config, delta)
         expect = c_hi >= c_lo and c_hi > 1
         assert (frei2023_from_config(p.config, delta).largest_c is not None) == expect, p.coords
         held += expect

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import math
 
+from core_oracles import frei_c_range
+
 from twolayer.conditions import frei2023_from_config
 from twolayer.experiments import frei2023 as E
 from twolayer.plots import FIGURES
@@ -55,13 +57,7 @@ def test_phase_amplification_says_how_much_of_its_grid_is_inside():
     delta = PH.DELTA
     inside = 0
     for p in spec.points():
-        c = p.config.resolved()
-        d, n, m = c.data.d, c.data.n, c.net.m
-        eta, s2, w2, a = c.data.noise, c.data.sigma2, c.net.init_var, c.train.lr
-        c_lo = max(1.0, 1 / (4 * a * a))
-        c_hi = min(d / max(math.log(n / delta) ** 2, math.log(m / delta)),
-                   1 / math.sqrt(s2 * d), n / math.log(m / delta), 1 / eta,
-                   m / math.log(1 / delta), (w2 * m * d) ** -0.25, 1 / (a * a))
+        c_lo, c_hi = frei_c_range(p.config, delta)
         inside += c_hi >= c_lo and c_hi > 1
     assert inside == 12 and len(spec.points()) == 64
     a1 = 100 / math.log(200 / delta) ** 2

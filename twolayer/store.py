@@ -235,7 +235,7 @@ class RecordStore:
         meanwhile), nothing is written and its id is returned."""
         key_id = address_of(key, 16)
         with self.lock(wait=True):
-            if self.has_entry(key) and self.get_entry_timed(key)[0] is not None:
+            if self.get_entry_timed(key)[0] is not None:
                 return key_id
             return self._put_entry(key, key_id, result, seconds)
 

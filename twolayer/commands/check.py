@@ -159,6 +159,12 @@ def exit_status(verdicts: Sequence[Verdict]) -> int:
     return 0 if all(v.verdict == HOLDS for v in deciding(verdicts)) else 1
 
 
+def raised_outside(verdicts: Sequence[Verdict]) -> list[Verdict]:
+    """The checks that raised (verdict ``error``) among those that do not decide
+    (:func:`deciding`): they set exit status 1 all the same."""
+    return [v for v in verdicts if v.verdict == ERROR and not (v.in_regime and v.decides)]
+
+
 def summary_line(verdicts: Sequence[Verdict]) -> str:
     """The line under the table: how many claims hold, fail, are inconclusive or raised; whether
     the in-regime claims (:func:`deciding`) all hold; the exit status, and what else set it (a
@@ -173,7 +179,7 @@ def summary_line(verdicts: Sequence[Verdict]) -> str:
     held = "all hold" if all(v.verdict == HOLDS for v in dec) else "do NOT all hold"
     which = (f"in-regime claims ({len(dec)}) {held}" if dec
              else "no claim is in regime on the paper's own setting, so none decides")
-    raised = [v for v in verdicts if v.verdict == ERROR and not (v.in_regime and v.decides)]
+    raised = raised_outside(verdicts)
     also = (f"; {len(raised)} check(s) outside the regime or proposals raised an error"
             if raised else "")
     return (f"{count[HOLDS]} of {len(verdicts)} claims hold" + (f" ({rest})" if rest else "")
@@ -320,7 +326,7 @@ def render_markdown(
         else "Not every claim checked inside its theorem's regime holds: see the rows that "
         "fail or are inconclusive, and each paper's page for the setting."
     )
-    if any(v.verdict == ERROR and not (v.in_regime and v.decides) for v in verdicts):
+    if raised_outside(verdicts):
         status += (" A check outside the regime (or a proposal) raised an error (its row), so "
                    "the exit status is 1.")
     if asserted_note(verdicts):

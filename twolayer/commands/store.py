@@ -107,7 +107,7 @@ def saved_records(root: Path) -> list[Path]:
                   and (p / "record.json").is_file())
 
 
-def verify_saved(root: Path, records: list[Path], as_json: bool) -> int:
+def verify_saved(records: list[Path], as_json: bool) -> int:
     """Verify a folder of saved records (``simulate --out``) in place: each is read and checked
     as :meth:`twolayer.record.Record.load` reads it; a damaged one is named, not moved (the
     folder is the user's, not a store). Exit status 1 when one is damaged."""
@@ -140,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
     if not is_store and root.is_dir() and args.action == "verify" and not args.dry_run:
         records = saved_records(root)
         if records:  # simulate --out's folder: verified in place, nothing moved
-            return verify_saved(root, records, args.json)
+            return verify_saved(records, args.json)
     if not is_store:
         raise ConfigError("DIR", args.dir, "must be a record store (a directory with records/ "
                           "or entries/ inside)" + (", or for verify a folder of saved records "
