@@ -2,7 +2,11 @@
 on the shared record store, read back verified, and the same numbers as trained here.
 
 The plugin below registers two tiny experiments that note the process that trained them, and a
-figure that declares both ``parallel`` and writes those process ids next to its PNG."""
+figure that declares both ``parallel`` and writes those process ids next to its PNG. Where a test
+sets ``PFTEST_MEET`` to a folder, each experiment leaves its name there and waits (up to a
+minute) until the other has started: a worker that finished one experiment before the second
+worker was up could otherwise take both, so "two at once" is shown by a rendezvous, not left
+to start-up order."""
 
 from __future__ import annotations
 
@@ -19,12 +23,24 @@ from twolayer.store import RecordStore
 
 PLUGIN = '''
 import os
+import time
 from pathlib import Path
 
 from twolayer.api import Config, DataConfig, NetConfig, TrainConfig, experiment, figure, simulate
 
 
-def _tiny(seed, runtime):
+def _meet(name):
+    folder = os.environ.get("PFTEST_MEET")
+    if not folder:
+        return
+    (Path(folder) / name).touch()
+    deadline = time.monotonic() + 60
+    while len(list(Path(folder).iterdir())) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+def _tiny(name, seed, runtime):
+    _meet(name)
     rec = simulate(Config(data=DataConfig(d=5, n=20, n_test=30), net=NetConfig(m=4),
                           train=TrainConfig(steps=5), seeds=2, seed=seed), runtime)
     rec.meta["pid"] = os.getpid()
@@ -33,12 +49,12 @@ def _tiny(seed, runtime):
 
 @experiment("pftest.a")
 def a(quick, seeds, runtime):
-    return _tiny(1, runtime)
+    return _tiny("a", 1, runtime)
 
 
 @experiment("pftest.b")
 def b(quick, seeds, runtime):
-    return _tiny(2, runtime)
+    return _tiny("b", 2, runtime)
 
 
 @figure("pftest-fig", "pftest", "pids", "no paper figure", parallel=("pftest.a", "pftest.b"))
@@ -64,7 +80,16 @@ def _runs(store: Path | None) -> Runs:
                 store=RecordStore(store) if store is not None else None)
 
 
-def test_prefetch_trains_in_workers_and_get_reads_the_same_records(plugin, tmp_path) -> None:
+def _meet_in(tmp_path: Path, monkeypatch) -> None:
+    """Make the two experiments wait for each other (inherited by spawned workers)."""
+    folder = tmp_path / "meet"
+    folder.mkdir()
+    monkeypatch.setenv("PFTEST_MEET", str(folder))
+
+
+def test_prefetch_trains_in_workers_and_get_reads_the_same_records(plugin, tmp_path,
+                                                                    monkeypatch) -> None:
+    _meet_in(tmp_path, monkeypatch)
     runs = _runs(tmp_path / "store")
     done = runs.prefetch(["pftest.a", "pftest.b"], jobs=2)
     assert sorted(done) == ["pftest.a", "pftest.b"]
@@ -107,7 +132,9 @@ def test_prefetch_does_nothing_without_a_store_or_a_second_worker(plugin, tmp_pa
     assert runs.trained == [] and not (tmp_path / "store" / "entries").exists()
 
 
-def test_figures_trains_the_declared_experiments_at_once(plugin, tmp_path, capsys) -> None:
+def test_figures_trains_the_declared_experiments_at_once(plugin, tmp_path, capsys,
+                                                         monkeypatch) -> None:
+    _meet_in(tmp_path, monkeypatch)
     out = tmp_path / "out"
     assert main(["figures", "--quick", "--only", "pftest-fig", "--out", str(out), "--records",
                  str(tmp_path / "store"), str(plugin)]) == 0
