@@ -688,7 +688,7 @@ def test_no_plots_module_of_liu2023_imports_a_claims_module():
 
 @pytest.mark.slow
 def test_figures_draw_from_the_experiments_records(tiny, tmp_path: Path):
-    """The five liu2023 figures read the same Records as the claims (here the tiny ones, from
+    """The six liu2023 figures read the same Records as the claims (here the tiny ones, from
     the store: nothing is trained) and write PNGs (slow: drawing takes ~10 s of CPU)."""
     from twolayer.plots import FIGURES
 
@@ -696,7 +696,7 @@ def test_figures_draw_from_the_experiments_records(tiny, tmp_path: Path):
     runs = Runs(quick=True, runtime=Runtime(device="cpu", progress=False),
                 store=RecordStore(root))
     names = [n for n, spec in FIGURES.items() if spec.paper == "liu2023" and n != "phase-liu"]
-    assert len(names) == 5
+    assert len(names) == 6
     for name in names:
         (path,) = FIGURES[name].draw(tmp_path, runs)
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -16,14 +16,19 @@ from twolayer.claims.base import judge
 from twolayer.plots import FIGURES
 
 # typed in by hand from twolayer/plots/liu2023.py: the settings each figure draws are the n = 400
-# ones (and the t = 0 n = 4000/5000 records in liu2023-angles); these claims read other records
+# ones, the t = 0 n = 4000/5000 records in liu2023-angles, and the n = 2000 mixture with its δ
+# sweep in liu2023-regime (not Eq. (5)'s predicted ratios); these claims read other records
 UNDRAWN = {
-    "liu2023.fig1.u_shape.regime", "liu2023.fig1.min_below_delta.delta",
     "liu2023.eq5.init_ratio.regime", "liu2023.eq5.init_ratio.delta",
+    "liu2023.lem42.rescaled_step.xor_large_n",
+    "liu2023.lem42.rate_factor_width_regime", "liu2023.ntk.gradient_drift_width_regime",
+}
+# the n = 2000 claims whose setting liu2023-regime draws (before 2026-12-05: no figure)
+REGIME_DRAWN = {
+    "liu2023.fig1.u_shape.regime", "liu2023.fig1.min_below_delta.delta",
     "liu2023.asm41.early_anticollinear.regime", "liu2023.thm44.early_losses.regime",
     "liu2023.thm45.alpha_monotone.regime", "liu2023.thm45.crossing_near_tstar.regime",
-    "liu2023.lem42.rescaled_step.regime", "liu2023.lem42.rescaled_step.xor_large_n",
-    "liu2023.lem42.rate_factor_width_regime", "liu2023.ntk.gradient_drift_width_regime",
+    "liu2023.lem42.rescaled_step.regime",
 }
 
 
@@ -33,6 +38,8 @@ def test_liu_claims_link_only_a_figure_that_draws_them(tiny) -> None:  # noqa: F
         v = judge(c, runs)
         if c.id in UNDRAWN:
             assert v.figure is None, (c.id, v.figure)
+        elif c.id in REGIME_DRAWN:
+            assert v.figure == "liu2023-regime", (c.id, v.figure)
         else:
             assert v.figure is not None, c.id
             assert c.id in FIGURES[v.figure].claims, (c.id, v.figure)
@@ -63,8 +70,8 @@ def test_liu_figures_say_their_settings_are_outside_the_premises() -> None:
     """liu2023-ratio, -segments, -width and phase-liu draw only n = 400 settings, and every
     claim they list is computed *outside* in the published full plan (docs/claims.md, an
     independent record of the computed regime): their differences must say so, and say that
-    the n = 2000 settings of the inside claims are not drawn (before 2026-12-05 they listed only
-    the data/network differences). figures/README.md carries the same text."""
+    the n = 2000 settings of the inside claims are not drawn there (before 2026-12-05 they listed
+    only the data/network differences). figures/README.md carries the same text."""
     import re
     from pathlib import Path
 
@@ -103,3 +110,19 @@ def test_claims_md_proposal_regime_paragraph_matches_its_table() -> None:
         "maennel2020.b4.later_layers"}
     assert "so all of them are\n*outside*" not in text
     assert "all 18 of them are *outside*" in text
+
+
+def test_liu_regime_figure_draws_the_n2000_records(tiny, tmp_path) -> None:  # noqa: F811
+    """liu2023-regime reads the ``regime`` and ``delta`` Records (n = 2000 · 0.3/δ on the full
+    plan) from the store and draws them; it lists exactly the claims that link it."""
+    from twolayer.engine import Runtime
+    from twolayer.experiments import Runs
+    from twolayer.store import RecordStore
+
+    _, root = tiny
+    runs = Runs(quick=True, runtime=Runtime(device="cpu", progress=False),
+                store=RecordStore(root))
+    (path,) = FIGURES["liu2023-regime"].draw(tmp_path, runs)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert runs.trained == [] and sorted(runs.reused) == ["liu2023.delta", "liu2023.regime"]
+    assert set(FIGURES["liu2023-regime"].claims) == REGIME_DRAWN

@@ -111,6 +111,7 @@ FIG_RATIO = "liu2023-ratio"
 FIG_SEGMENTS = "liu2023-segments"
 FIG_ANGLES = "liu2023-angles"
 FIG_WIDTH = "liu2023-width"
+FIG_REGIME = "liu2023-regime"  # the n = 2000 mixture and the δ sweep
 
 Comparison = tuple[np.ndarray, float, str]
 
@@ -126,10 +127,11 @@ def _outcome(verdict: str, measured: float | None, bound: str,
 
 def _drawn(out: Outcome, figure: str | None) -> Outcome:
     """``out`` linked to ``figure``: the figure that draws the claim's own setting, or None
-    where no figure draws it (the n = 2000 ``.regime``/``delta`` settings, the t = 0 Record of
-    ``lem42.rescaled_step.xor_large_n``, the n = 2000 width sweep). Until 2026-12-05 every check
-    linked its kind's figure, which drew only the n = 400 settings: the inside ``.regime``
-    verdicts pointed at curves of settings outside their premises."""
+    where no figure draws it (Eq. (5)'s predicted ratios of the n = 2000 ``.regime``/``delta``
+    settings, the t = 0 Record of ``lem42.rescaled_step.xor_large_n``, the n = 2000 width
+    sweep). Until 2026-12-05 every check linked its kind's figure, which drew only the n = 400
+    settings: the inside ``.regime`` verdicts pointed at curves of settings outside their
+    premises; since then those with a drawn setting link ``liu2023-regime``."""
     return dataclasses.replace(out, figure=figure)
 
 
@@ -259,7 +261,7 @@ for _name, _what, _src in (
 
     def _u_check(runs: Runs, _name: str = _name) -> Outcome:
         out = _u_shape(record(runs, _name))
-        return out if _name != "regime" else _drawn(out, None)  # fig1 draws n = 400 only
+        return out if _name != "regime" else _drawn(out, FIG_REGIME)  # fig1 draws n = 400 only
 
     claim(f"liu2023.fig1.u_shape.{_name}", U_STATEMENT.format(what=_what), _src,
           "[PAPER-PARTIAL]", decides=False)(_u_check)
@@ -295,7 +297,7 @@ def check_u_delta(runs: Runs) -> Outcome:
         + " (measured: the largest min/delta, interval at the Bonferroni level)",
         worst_ci, min(used(c[0]) for c in comps),
         setting_text(first, "delta in {" + ", ".join(f"{d:g}" for d in recs) + "}"),
-        "; ".join(parts), None, in_regime=ok,
+        "; ".join(parts), FIG_REGIME, in_regime=ok,
         regime="delta < 1/2 at every delta; an empirical statement, no theorem premise",
         comparisons=comps, test="t",
     )
@@ -520,7 +522,7 @@ for _name, _what in (("xor", "XOR clusters, n = 400"), ("mixture", "Gaussian mix
 
     def _early_anti_check(runs: Runs, _name: str = _name) -> Outcome:
         out = _anticollinear_early(record(runs, _name))
-        return out if _name != "regime" else _drawn(out, None)
+        return out if _name != "regime" else _drawn(out, FIG_REGIME)
 
     claim(f"liu2023.asm41.early_anticollinear.{_name}",
           EARLY_ANTI_STATEMENT + f" ({_what})", "Assumption 4.1", "[SECONDARY]")(
@@ -591,7 +593,7 @@ for _name, _what, _src in (
 
     def _loss_check(runs: Runs, _name: str = _name) -> Outcome:
         out = _early_losses(record(runs, _name))
-        return out if _name != "regime" else _drawn(out, None)
+        return out if _name != "regime" else _drawn(out, FIG_REGIME)
 
     claim(f"liu2023.thm44.early_losses.{_name}", LOSS_STATEMENT.format(what=_what), _src,
           "[SECONDARY]")(_loss_check)
@@ -719,11 +721,11 @@ for _name, _what in (("xor", "GD, XOR clusters, n = 400"),
 
     def _mono_check(runs: Runs, _name: str = _name) -> Outcome:
         out = _monotone(record(runs, _name))
-        return out if _name != "regime" else _drawn(out, None)
+        return out if _name != "regime" else _drawn(out, FIG_REGIME)
 
     def _cross_check(runs: Runs, _name: str = _name) -> Outcome:
         out = _crossing(record(runs, _name))
-        return out if _name != "regime" else _drawn(out, None)
+        return out if _name != "regime" else _drawn(out, FIG_REGIME)
 
     claim(f"liu2023.thm45.alpha_monotone.{_name}", MONO_STATEMENT.format(what=_what),
           "Theorem 4.5", "[SECONDARY]")(_mono_check)
@@ -789,7 +791,7 @@ for _name, _what in (("xor", "XOR clusters, n = 400"), ("mixture", "Gaussian mix
 
     def _lemma_check(runs: Runs, _name: str = _name) -> Outcome:
         out = _lemma42(record(runs, _name))
-        return out if _name != "regime" else _drawn(out, None)
+        return out if _name != "regime" else _drawn(out, FIG_REGIME)
 
     claim(f"liu2023.lem42.rescaled_step.{_name}", STEP_STATEMENT.format(what=_what),
           "Lemma 4.2 (Eq. 7), abstract claim 1", "[SECONDARY]")(_lemma_check)
