@@ -282,7 +282,10 @@ DOCTORED = {
     "maennel2020.b3.transfer_xor": ({"transfer": _slower(MAIN, 0)}, "xor"),
     "maennel2020.b3.transfer_learned_bias": ({"transfer": _slower(BIAS, 0)}, "random"),
     "maennel2020.b3.covariance_init": ({"transfer": _slower(COV, 0)}, "teacher"),
-    "maennel2020.fig5.unscaled_fastest": ({"transfer": _slower(UNSCALED, MAIN)}, "teacher"),
+    # the first layer grown (Fig. 5's premise met): the claim fails on its statistic, not on an
+    # unmet premise (which makes it inconclusive)
+    "maennel2020.fig5.unscaled_fastest": ({"transfer": _slower(UNSCALED, MAIN),
+                                           "spread_random": _norm_at_end(1.5)}, "teacher"),
 }
 
 HOLDING = {
@@ -332,7 +335,7 @@ def test_claim_holds_on_a_record_from_inside_its_regime(small_runs, tmp_path, ci
     assert v.verdict == "holds", (v.measured, v.ci, v.detail)
     assert v.ci is not None and all(math.isfinite(x) for x in v.ci)
     assert v.seeds == runs.get("maennel2020.e1_random").seeds  # every seed entered
-    assert v.in_regime, v.regime  # the measured premises hold on this record
+    assert v.regime.startswith("premises met"), v.regime  # the measured premises hold here
 
 
 def _at_chance(rec: Record) -> None:
@@ -352,13 +355,17 @@ def _at_chance(rec: Record) -> None:
     ("maennel2020.fig5.unscaled_fastest", "spread_random", _norm_at_end(1.0)),
 ])
 def test_regime_is_computed_from_the_measured_premises(small_runs, tmp_path, cid, name, edit):
-    """In regime on the small plan (made to grow its first layer for Fig. 5's premise), outside
-    once the measured premise is broken."""
+    """Premises met on the small plan (made to grow its first layer for Fig. 5's premise);
+    once the measured premise is broken: outside and inconclusive (the statement is about
+    networks that learned their labels), as in badger2022."""
     runs, _ = small_runs
     grow = {"spread_random": _norm_at_end(1.5)}
-    assert judge(CLAIMS[cid], _doctor(runs, tmp_path / "in", grow)).in_regime
+    assert judge(CLAIMS[cid], _doctor(runs, tmp_path / "in", grow)).regime.startswith(
+        "premises met")
     v = judge(CLAIMS[cid], _doctor(runs, tmp_path / "out", {**grow, name: edit}))
-    assert not v.in_regime and "no" in v.regime, v.regime
+    assert not v.in_regime and v.regime.startswith("premises unmet") and ": no" in v.regime, \
+        v.regime
+    assert v.verdict == "inconclusive" and v.measured is None and "premise unmet" in v.detail
 
 
 def test_single_comparison_claims_carry_their_per_seed_values(small_runs):

@@ -184,7 +184,9 @@ def test_tiny_end_to_end_check(monkeypatch, tmp_path):
     later = next(v for v in verdicts if v.id == "maennel2020.b4.later_layers")
     assert later.verdict == "inconclusive" and not later.in_regime and later.measured is None
     for v in verdicts:
-        if v.id != "maennel2020.b4.later_layers":
+        if v.regime.startswith("premises unmet"):  # e.g. 3 epochs did not fit the labels
+            assert v.verdict == "inconclusive" and v.measured is None and not v.in_regime, v.id
+        elif v.id != "maennel2020.b4.later_layers":
             assert v.measured is not None and math.isfinite(v.measured), v.id
             # seeds = the values that entered the interval: a jackknife over 3 runs of 12
             # neurons in d = 30 leaves singular pooled covariances (no interval) -> inconclusive

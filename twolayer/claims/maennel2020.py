@@ -9,11 +9,28 @@ gives one (an order of magnitude for B1) and [PROPOSAL] otherwise, fixed before 
 The paper's networks are not two-layer networks and its claims here are empirical (its
 alignment theorem is unknown), so, like badger2022's, every claim is registered
 ``decides=False``: reported apart, marked *proposal*, and left out of ``twolayer check``'s exit
-status (since 2026-12-04; docs/verdict_audit.md finding 8). The regime (the measured premises:
-the networks learned their labels, pre-training grew the first layer) is still computed; for
-``b4.later_layers`` (not measured) it is the depth of the transfer Records' networks, read off
-their config and stored arrays (:func:`hidden_layers`), against the ≥ 2 hidden layers that
-"later layers" needs (card: depth caveat).
+status (since 2026-12-04; docs/verdict_audit.md finding 8).
+
+Regime, computed from the Records the claim reads, with the structure of
+:mod:`twolayer.claims.badger2022` (:func:`regime_of`, :func:`judged`); *inside* means both:
+
+1. The measured premises hold: the networks learned their labels (:func:`fitted`; for the
+   transfer claims, the pre-trained ones), and for Fig. 5's weight-scale claim pre-training grew
+   the first layer (:func:`grown`). An unmet premise makes the claim inconclusive and outside
+   (since 2026-12-05; before, the verdict was kept), its comparison reported in the detail only.
+2. The Records' setting is the one the card states for the claim (:class:`Card`: its section 4
+   [PROPOSAL] simulator setup, with the pilot's optimiser, and section 6's seed counts),
+   compared item by item (:func:`card_setting` for B1, its control and B2;
+   :func:`transfer_setting` for B3 and Fig. 5: pre-training and fine-tuning), each item computed
+   from the stored arrays where they hold it (σ_i², d, n, the labels' changed fraction, the
+   width, the initialisation variance, the logits) and else from the config. A setting that
+   differs keeps the verdict, marked outside, and names each differing item with both values;
+   what the card leaves unknown (training length for B1/B2, head initialisation, bias handling
+   in transfer) is listed as not compared and never makes a setting inside.
+
+``b4.later_layers`` (not measured) keeps its own regime: the depth of the transfer Records'
+networks, read off their config and stored arrays (:func:`hidden_layers`), against the ≥ 2
+hidden layers that "later layers" needs (card: depth caveat).
 
 Statistics (issue #17): B1 judges the floor-subtracted ratio q = (M_data − F_data)/(M_rand −
 F_rand) of the pooled ΔW (F: empirical sampling floors at the pooled sample size), and its
@@ -43,6 +60,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -62,7 +80,7 @@ from ..stats import (
     sign_outcome,
     used,
 )
-from .base import Outcome, outcome
+from .base import Outcome, compare_setting, outcome
 from .base import claim as register
 
 
@@ -99,17 +117,25 @@ def setting_text(rec: Record, note: str = "") -> str:
     c = rec.config
     dc, nc, tc = c["data"], c["net"], c["train"]
     if dc["kind"] == "gaussian":
+        rot = "random rotation" if dc.get("rotate") else "not rotated"
         data = (f"gaussian d={dc['d']} sigma_i^2 {dc['spectrum']} {dc['sigma2_min']:g}..."
-                f"{dc['sigma2_max']:g} (random rotation)")
+                f"{dc['sigma2_max']:g} ({rot})")
     else:
         data = f"xor d={dc['d']} sigma2={dc['sigma2']:.3g}"
-    labels = "random labels" if dc["noise_model"] == "random" else "teacher labels"
+    eta = float(dc.get("noise", 0.0))
+    labels = ("teacher labels" if eta == 0 else "random labels" if dc["noise_model"] == "random"
+              and eta == 1 else f"labels with {dc['noise_model']} noise {eta:g}")
     opt = (f"SGD batch {tc['batch_size']}" if tc["batch_size"] else "full-batch GD")
     n = rec.meta.get("trained_on", dc["n"])
     k = dc.get("num_classes", 2)
-    text = (f"{data}, K={k} {labels}, n={n}, m={nc['m']}, He init, trained a and "
-            f"b, {opt}, lr={tc['lr']:g}, {tc['steps']} steps, R={rec.seeds} runs pooled "
-            f"(K={rec.seeds * nc['m']} neurons)")
+    iv = nc.get("init_var")
+    init = ("init var unset" if iv is None else "He init" if math.isclose(float(iv), 2.0 / dc["d"])
+            else f"init var {float(iv):g} (He: {2.0 / dc['d']:g})")
+    trained = [name for name, on in (("a", nc.get("train_second_layer")),
+                                     ("b", nc.get("bias"))) if on]
+    text = (f"{data}, K={k} {labels}, n={n}, m={nc['m']}, {init}, trained W"
+            f"{''.join(', ' + t for t in trained)}, {opt}, lr={tc['lr']:g}, {tc['steps']} steps, "
+            f"R={rec.seeds} runs pooled (K={rec.seeds * nc['m']} neurons)")
     return text + (f"; {note}" if note else "")
 
 
@@ -152,9 +178,256 @@ def decisive_cut(estimate: float, holds_at: float, fails_at: float) -> float | N
     return lo if estimate <= lo else hi
 
 
-def _regime(*premises: tuple[bool, str]) -> dict:
-    return {"in_regime": all(ok for ok, _ in premises),
-            "regime": "; ".join(text for _, text in premises)}
+# --------------------------------------------------------------------------------------------
+# Regime: the measured premises, and the Records' setting against the card's
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Card:
+    """The setting the card states for its claims, item by item: its [PROPOSAL] simulator setup
+    (card section 4: data, model, the pilot's optimiser, the transfer test) and the seed counts
+    of section 6 (B2: "≥ 5 seeds"; B3: 8 seeds). None of it is the paper's own setting (CNNs on
+    CIFAR10 and nets with two hidden layers; Fig. 20's optimiser is unknown)."""
+
+    d: int = 30  # "d = 30"
+    sigma2: tuple[float, float] = (0.1, 3.0)  # "σ_i² = 0.1, 0.2, …, 3.0" (evenly spaced)
+    decades: tuple[float, float] = (3.0, 4.0)  # transfer: "log-spaced σ² over 3–4 decades"
+    n: tuple[int, ...] = (2000, 10000)  # "N = 2,000 (or 10,000)"
+    classes: int = 10  # "y ~ Uniform{0..9}", "→ W2 → 10 logits, softmax cross-entropy"
+    widths: tuple[int, ...] = (256, 2048)  # "H ∈ {256, 2048}"
+    lr: float = 0.05  # "SGD lr 0.05, batch 64, no momentum (the pilot's choice)"
+    batch: int = 64
+    pooled: int = 2048  # pitfall: 256 neurons swamp M; "pool neurons across runs and/or H ≥ 2048"
+    f_seeds: int = 5  # B2: "R4 curves overlap across ≥ 5 seeds"
+    up_n: int = 2000  # transfer: "Upstream: random labels, N = 2,000, 150 epochs, H = 512"
+    up_m: int = 512
+    up_epochs: int = 150  # "or pre-train longer or with larger lr" (suggestion 2): at least
+    down_n: int = 2000  # "fresh N = 2,000 from the same Σ_x"; "a smaller downstream N" (5.)
+    t_seeds: int = 8  # "8 seeds" (suggestion 4: ≥ 16)
+
+
+CARD = Card()
+CARD_REF = "the card's [PROPOSAL] simulator setup (card section 4)"
+
+
+def _classes(rec: Record) -> int:
+    return int(rec.config["data"].get("num_classes", 2))
+
+
+def _spectrum(rec: Record) -> np.ndarray:
+    """σ_i² of the Record's Σ_x, ascending (``static/sigma2``, the same in every run)."""
+    s = np.asarray(rec.arrays["static/sigma2"], dtype=float)
+    return np.sort(s.reshape(-1, s.shape[-1])[0])
+
+
+def _spectrum_kind(s: np.ndarray) -> str:
+    """"evenly spaced", "log-spaced over x decades" or "other" (degenerate or irregular)."""
+    if s.size > 1 and np.all(s > 0):
+        if np.allclose(np.diff(s), (s[-1] - s[0]) / (s.size - 1), rtol=1e-4, atol=1e-7) \
+                and s[-1] > s[0]:
+            return "evenly spaced"
+        ls = np.log10(s)
+        if ls[-1] > ls[0] and np.allclose(np.diff(ls), (ls[-1] - ls[0]) / (s.size - 1),
+                                          rtol=1e-4, atol=1e-6):
+            return f"log-spaced over {ls[-1] - ls[0]:.2f} decades"
+    return "other"
+
+
+def _is_card_spectrum(s: np.ndarray) -> bool:
+    want = np.linspace(*CARD.sigma2, CARD.d)
+    return s.size == want.size and bool(np.allclose(s, want, rtol=1e-5, atol=1e-7))
+
+
+def _data_items(rec: Record, spread_ok: bool) -> list[tuple[bool, str]]:
+    """Data law, d and spectrum of an upstream Record (``static/sigma2`` and the config)."""
+    dc = rec.config["data"]
+    s = _spectrum(rec)
+    d = int(s.size)
+    law = (f"{'centred Gaussian' if dc['kind'] == 'gaussian' else dc['kind'] + ' clusters'}"
+           f"{', randomly rotated' if dc.get('rotate') else ', not rotated'}")
+    kind = _spectrum_kind(s)
+    spread = (spread_ok and kind.startswith("log-spaced")
+              and CARD.decades[0] <= math.log10(s[-1] / s[0]) <= CARD.decades[1])
+    card_s = (f"{CARD.sigma2[0]:g}, ..., {CARD.sigma2[1]:g} evenly spaced"
+              + (f", or log-spaced over {CARD.decades[0]:g}-{CARD.decades[1]:g} decades "
+                 "(suggestion 1 for transfer)" if spread_ok else ""))
+    return [
+        (dc["kind"] == "gaussian" and bool(dc.get("rotate")),
+         f"data {law} vs the card's x ~ N(0, U diag(sigma_i^2) U^T), U a random rotation"),
+        (d == CARD.d and int(dc["d"]) == d, f"d {d} (stored sigma_i^2; config {dc['d']}) vs the "
+         f"card's {CARD.d}"),
+        (_is_card_spectrum(s) or spread, f"sigma_i^2 {fmt_num(float(s[0]))}..."
+         f"{fmt_num(float(s[-1]))} {kind} (stored) vs the card's {card_s}"),
+    ]
+
+
+def _labels_item(rec: Record, want: str, who: str = "labels") -> tuple[bool, str]:
+    """The labels the networks were trained on, measured: the fraction of training labels that
+    differ from the clean ones (``static/noisy``). Entirely random labels, uniform over K and
+    independent of x, change a fraction (K − 1)/K (binomial: accepted within 5 standard errors);
+    clean teacher labels change none, and only Gaussian data have a linear teacher."""
+    dc = rec.config["data"]
+    noisy = np.asarray(rec.arrays["static/noisy"], dtype=float)
+    frac, k = float(noisy.mean()), _classes(rec)
+    if want == "random":
+        p = (k - 1) / k
+        tol = 5.0 * math.sqrt(p * (1 - p) / max(noisy.size, 1)) + 1e-12
+        ok = dc.get("noise_model") == "random" and abs(frac - p) <= tol
+        return ok, (f"{who}: changed fraction {frac:.4f} of {noisy.size} (measured) vs "
+                    f"(K - 1)/K = {p:.4f} +- {tol:.4f} for the card's entirely random labels")
+    clean = "linear-teacher" if dc["kind"] == "gaussian" else f"clean {dc['kind']}"
+    ok = dc["kind"] == "gaussian" and frac == 0.0
+    return ok, (f"{who}: {clean} labels, changed fraction {frac:.4f} (measured) vs the card's "
+                "linear-teacher labels")
+
+
+def _net_items(rec: Record, widths: tuple[int, ...], lr_at_least: bool = False,
+               ) -> list[tuple[bool, str]]:
+    """K, loss, width, initialisation, bias and head, optimiser, lr and batch of a Record.
+    The width is the stored first-layer norms' (``static/init_w_norm`` [R, m]), the
+    initialisation variance their mean square over d (He: 2/d; accepted within 5 standard
+    errors of the mean of σ²χ²_d/d over the R·m neurons), the logits the stored head's."""
+    nc, tc = rec.config["net"], rec.config["train"]
+    k = _classes(rec)
+    norms = np.asarray(rec.arrays["static/init_w_norm"], dtype=float)
+    m, count = int(norms.shape[-1]), int(norms.size)
+    d = int(_spectrum(rec).size)
+    var = float(np.mean(norms**2)) / d
+    he = 2.0 / d
+    var_ok = abs(var / he - 1.0) <= 5.0 * math.sqrt(2.0 / (d * count)) + 1e-6
+    logits = int(np.asarray(rec.arrays["static/a"]).shape[-1])
+    batch, lr = tc.get("batch_size"), float(tc["lr"])
+    sgd = batch is not None and tc.get("integrator", "gd") == "gd"
+    lr_ok = lr >= CARD.lr * (1 - 1e-9) if lr_at_least else math.isclose(lr, CARD.lr)
+    grid = (f"= {widths[0]}" if len(widths) == 1
+            else "in {" + ", ".join(str(w) for w in widths) + "}")
+    return [
+        (k == CARD.classes and logits == CARD.classes and tc.get("objective") == "softmax",
+         f"K {k} classes, {logits} logits, {tc.get('objective')} loss vs the card's "
+         f"{CARD.classes} classes, {CARD.classes} logits, softmax cross-entropy"),
+        (m in widths and int(nc["m"]) == m, f"width {m} (stored; config {nc['m']}) vs the "
+         f"card's H {grid}"),
+        (var_ok, f"first-layer init variance {fmt_num(var)} (measured mean ||w_j(0)||^2/d) vs "
+         f"He 2/d = {fmt_num(he)}"),
+        (nc.get("bias") is True and nc.get("train_second_layer") is True,
+         f"first-layer bias {'on' if nc.get('bias') else 'off'}, head "
+         f"{'trained' if nc.get('train_second_layer') else 'fixed'} vs the card's "
+         "ReLU(W1 x + b1) -> W2, all trained"),
+        (sgd, f"optimiser {'SGD' if sgd else 'full-batch GD' if batch is None else 'gradient flow'}"
+         " vs the card's SGD, no momentum"),
+        (lr_ok, f"lr {lr:g} vs the card's {'>= ' if lr_at_least else ''}{CARD.lr:g}"),
+        (batch == CARD.batch, f"batch {batch} vs the card's {CARD.batch}"),
+    ]
+
+
+def _n_trained(rec: Record) -> int:
+    return int(np.asarray(rec.arrays["static/noisy"]).shape[-1])
+
+
+NOT_COMPARED_UP = (
+    "not compared: the training length (the card fixes none for B1 and B2; its pilots ran 150 "
+    "and 400 epochs; the premise that the labels were learnt is measured instead), the head's "
+    "initialisation (the card leaves it unknown), momentum (twolayer's SGD has none, as the "
+    "card's)"
+)
+
+
+def card_setting(rec: Record, claim_kind: str) -> tuple[bool, str]:
+    """Whether an upstream Record's setting is the card's for a claim of ``claim_kind``:
+    "alignment" (B1 and its Fig. 2 analogue: random labels, pooled neurons), "control" (the
+    teacher control: linear-teacher labels) or "function" (B2: random labels, seeds). Every
+    item is computed from the Record (stored arrays where they hold it, else its config);
+    returns (every item matches, the text naming the items that differ with both values, those
+    that match, then what is not compared and why)."""
+    items = _data_items(rec, spread_ok=False)
+    n = _n_trained(rec)
+    grid = "{" + ", ".join(str(v) for v in CARD.n) + "}"
+    items.append((n in CARD.n, f"n {n} per run (stored) vs the card's N in {grid}"))
+    items.append(_labels_item(rec, "teacher" if claim_kind == "control" else "random"))
+    items += _net_items(rec, CARD.widths)
+    R, m = np.asarray(rec.arrays["static/init_w_norm"]).shape  # stored: runs, width
+    if claim_kind == "function":
+        items.append((R >= CARD.f_seeds, f"seeds {R} vs the card's >= {CARD.f_seeds}"))
+    else:
+        items.append((R * m >= CARD.pooled, f"pooled neurons R*m = {R}*{m} = {R * m} vs the "
+                      f"card's >= {CARD.pooled} (pool runs and/or H >= {CARD.pooled})"))
+    return compare_setting(items, CARD_REF, NOT_COMPARED_UP)
+
+
+def transfer_setting(ups: dict[str, Record], downs: dict[str, Record]) -> tuple[bool, str]:
+    """Whether the transfer experiment's setting is the card's (section 4, "Transfer test"):
+    each upstream Record (``ups``: name → Record) against the card's pre-training, each
+    fine-tuning Record (``downs``: task → Record) against its fine-tuning; items computed as in
+    :func:`card_setting`."""
+    items: list[tuple[bool, str]] = []
+    for name, up in ups.items():
+        tc = up.config["train"]
+        n = _n_trained(up)
+        batch = tc.get("batch_size")
+        epochs = int(tc["steps"]) // max(n // batch, 1) if batch else None
+        pre = [*_data_items(up, spread_ok=True),
+               (n == CARD.up_n, f"n {n} per run (stored) vs the card's {CARD.up_n}"),
+               _labels_item(up, "random"),
+               *_net_items(up, (CARD.up_m,), lr_at_least=True),
+               (epochs is not None and epochs >= CARD.up_epochs,
+                f"epochs {epochs} vs the card's >= {CARD.up_epochs} (pre-train longer: "
+                "suggestion 2)")]
+        items += [(ok, f"pre-training {name}: {t}") for ok, t in pre]
+    for task, rec in sorted(downs.items()):
+        up = ups[X.UPSTREAM_OF[task]]
+        tc = rec.config["train"]
+        n = _n_trained(rec)
+        held = int(up.meta.get("held_out", 0))
+        R = int(rec.meta.get("runs_per_variant", rec.seeds))
+        want = "random" if task == "random" else "teacher"
+        ok_l, t_l = _labels_item(rec, want, "labels")
+        lr, batch = float(tc["lr"]), tc.get("batch_size")
+        fine = [
+            (0 < n <= CARD.down_n and n == held, f"n' {n} held-out samples per run (stored; "
+             f"upstream held out {held}) vs the card's fresh N <= {CARD.down_n} from the same "
+             "Sigma_x"),
+            (ok_l, t_l + (" (new random labels)" if want == "random" else "")),
+            (batch is not None and tc.get("integrator", "gd") == "gd" and batch == CARD.batch,
+             f"SGD batch {batch} vs the card's {CARD.batch}"),
+            (math.isclose(lr, CARD.lr), f"lr {lr:g} vs the card's {CARD.lr:g} (section 4's SGD; "
+             "the card sets no other for fine-tuning)"),
+            (R >= CARD.t_seeds, f"seeds {R} vs the card's >= {CARD.t_seeds}"),
+        ]
+        items += [(ok, f"fine-tuning {task}: {t}") for ok, t in fine]
+    return compare_setting(
+        items, CARD_REF + ", transfer test",
+        "not compared: the fine-tuning length (the loss-AUC reads only the first epochs, which a "
+        "longer run at the same constant lr leaves unchanged; the card's 120 and 30 epochs "
+        "enter its accuracy-AUC), the fresh head's initialisation and the first-layer bias "
+        "handling (the card and the paper leave both unknown), momentum (none, as the card's)")
+
+
+def regime_of(premises: list[tuple[bool, str]], card: tuple[bool, str]
+              ) -> tuple[bool, bool, str, str]:
+    """(premises met, inside, the premises' text, the regime text: premises and setting), as in
+    :func:`twolayer.claims.badger2022.regime_of`."""
+    met = all(ok for ok, _ in premises)
+    text = (f"premises {'met' if met else 'unmet'} (measured on the Records): "
+            + "; ".join(t for _, t in premises))
+    return met, met and card[0], text, f"{text}. Setting: {card[1]}"
+
+
+def judged(verdict: str, measured: float | None, bound: str, ci: tuple[float, float] | None,
+           seeds: int, setting: str, detail: str, figure: str | None,
+           premises: list[tuple[bool, str]], card: tuple[bool, str], **kw) -> Outcome:
+    """The claim's outcome with its computed regime: an unmet premise makes it inconclusive and
+    outside (the statement is about networks that learned their labels), its comparison
+    reported in the detail only; a setting that differs from the card's keeps the verdict,
+    marked outside."""
+    met, inside, text, regime = regime_of(premises, card)
+    if not met:
+        return outcome(INCONCLUSIVE, None, bound, None, seeds, setting,
+                       f"premise unmet: {text}; for information, the comparison ({verdict}, "
+                       f"measured {fmt_num(measured) if measured is not None else 'n/a'}): "
+                       f"{detail}", figure, in_regime=False, regime=regime)
+    return outcome(verdict, measured, bound, ci, seeds, setting, detail, figure,
+                   in_regime=inside, regime=regime, **kw)
 
 
 def excess_outcome(ci: tuple[float, float]) -> str:
@@ -212,11 +485,11 @@ def _alignment_claim(rec: Record, note: str = "") -> Outcome:
     )
     bound = B1_BOUND.format(rule=f"<= {Q_HOLDS:g} holds (M_rand >= {ORDER:g} M_data above the "
                                  f"floors), >= {Q_FAILS:g} fails (M_rand <= {SAME:g} M_data)")
-    return outcome(
+    return judged(
         excess_outcome(a.excess_ci), a.excess, bound, a.excess_ci, used(a.excess_pseudo),
-        setting_text(rec, note), detail, FIG_M,
+        setting_text(rec, note), detail, FIG_M, [fitted(rec)], card_setting(rec, "alignment"),
         per_seed=a.excess_pseudo, threshold=decisive_cut(a.excess, Q_HOLDS, Q_FAILS),
-        direction="<=", **_regime(fitted(rec)),
+        direction="<=",
     )
 
 
@@ -273,10 +546,11 @@ def check_grows_apart(runs: Runs) -> Outcome:
     md, mr = X.m_curves(rec, "w")
     detail = (f"pooled W: M_data {fmt_num(md[0])} -> {fmt_num(md[-1])}, M_rand {fmt_num(mr[0])} -> "
               f"{fmt_num(mr[-1])}; G(0) {fmt_num(g0)}, G(T) {fmt_num(gT)}")
-    return outcome(sign_outcome(ci, +1), est,
-                   "G(T) - G(0) > 0 (95% jackknife CI above 0 holds, below 0 fails; one "
-                   "comparison)", ci, used(pseudo), setting_text(rec), detail, FIG_M,
-                   per_seed=pseudo, threshold=0.0, direction=">=", **_regime(fitted(rec)))
+    return judged(sign_outcome(ci, +1), est,
+                  "G(T) - G(0) > 0 (95% jackknife CI above 0 holds, below 0 fails; one "
+                  "comparison)", ci, used(pseudo), setting_text(rec), detail, FIG_M,
+                  [fitted(rec)], card_setting(rec, "alignment"),
+                  per_seed=pseudo, threshold=0.0, direction=">=")
 
 
 def _teacher_claim(teacher: Record, random: Record) -> Outcome:
@@ -291,12 +565,12 @@ def _teacher_claim(teacher: Record, random: Record) -> Outcome:
     bound = B1_BOUND.format(rule=f"teacher: >= {Q_FAILS:g} holds (no alignment: B1's refutation), "
                                  f"<= {Q_HOLDS:g} fails (B1's alignment); the cut-offs of B1, "
                                  "read in the opposite direction")
-    return outcome(
+    return judged(
         control_outcome(a_t.excess_ci), a_t.excess, bound, a_t.excess_ci,
         used(a_t.excess_pseudo), setting_text(teacher), detail, FIG_M,
+        [fitted(teacher)], card_setting(teacher, "control"),
         per_seed=a_t.excess_pseudo, threshold=decisive_cut(a_t.excess, Q_FAILS, Q_HOLDS),
         direction=">=",
-        **_regime(fitted(teacher)),
     )
 
 
@@ -339,9 +613,10 @@ def _transfer_function_claim(rec: Record, which: str) -> Outcome:
               f"over i); per run from its own m={rec.config['net']['m']} neurons")
     bound = (f"eta^2 >= {ETA2_HOLDS} (holds), < {ETA2_FAILS} (fails); 95% jackknife CI over runs; "
              "one comparison")
-    return outcome(result, est, bound, ci, used(pseudo), setting_text(rec), detail, FIG_F,
-                   per_seed=pseudo, threshold=decisive_cut(est, ETA2_HOLDS, ETA2_FAILS),
-                   direction=">=", **_regime(fitted(rec)))
+    return judged(result, est, bound, ci, used(pseudo), setting_text(rec), detail, FIG_F,
+                  [fitted(rec)], card_setting(rec, "function"),
+                  per_seed=pseudo, threshold=decisive_cut(est, ETA2_HOLDS, ETA2_FAILS),
+                  direction=">=")
 
 
 F_STATEMENT = (
@@ -409,9 +684,10 @@ def _variant_claim(runs: Runs, task: str, v: int, ref: int = 0) -> Outcome:
     bound = (f"paired loss-AUC({X.VARIANTS[ref]}) - loss-AUC({X.VARIANTS[v]}) > 0 (95% CI above "
              "0 holds, below 0 fails); one comparison")
     detail = _transfer_detail(rec, p, task)
-    return outcome(sign_outcome(e.ci, +1), e.mean, bound, e.ci, used(diff),
-                   _transfer_setting(p, up), detail, FIG_T,
-                   per_seed=diff, threshold=0.0, direction=">=", **_regime(fitted(up)))
+    card = transfer_setting({X.UPSTREAM_OF[task]: up}, {task: rec})
+    return judged(sign_outcome(e.ci, +1), e.mean, bound, e.ci, used(diff),
+                  _transfer_setting(p, up), detail, FIG_T, [fitted(up)], card,
+                  per_seed=diff, threshold=0.0, direction=">=")
 
 
 def _holm_claim(runs: Runs, pairs: list[tuple[str, int, int]], what: str,
@@ -451,12 +727,14 @@ def _holm_claim(runs: Runs, pairs: list[tuple[str, int, int]], what: str,
     bound = (f"paired loss-AUC gain > 0 in each of {len(pairs)} comparisons ({what}); one-sided "
              f"t-tests, Holm-corrected family-wise at {1 - level:g}; holds if all hold, fails if "
              "one fails; measured/CI: the deciding comparison, 95% t-interval")
-    ups = dict.fromkeys(X.UPSTREAM_OF[task] for task, _, _ in pairs)
-    recs_up = [runs.get(f"maennel2020.{u}") for u in ups]
-    return outcome(result, m, bound, ci, min(used(d) for d in diffs),
-                   _transfer_setting(p, recs_up[0]), detail, FIG_T,
-                   **_regime(*(fitted(r) for r in recs_up), *premises),
-                   comparisons=comps, test="t")
+    ups = {u: runs.get(f"maennel2020.{u}")
+           for u in dict.fromkeys(X.UPSTREAM_OF[task] for task, _, _ in pairs)}
+    card = transfer_setting(ups, {t: recs[t] for t in dict.fromkeys(t for t, _, _ in pairs)})
+    recs_up = list(ups.values())
+    return judged(result, m, bound, ci, min(used(d) for d in diffs),
+                  _transfer_setting(p, recs_up[0]), detail, FIG_T,
+                  [*(fitted(r) for r in recs_up), *premises], card,
+                  comparisons=comps, test="t")
 
 
 TRANSFER_STATEMENT = (
