@@ -204,3 +204,28 @@ def test_setting_text_reads_the_initialisation_and_trained_layers(small_runs, tm
     assert "He init" not in v.setting and "init var 0.5" in v.setting, v.setting
     assert "trained W, a," in v.setting and "a, b" not in v.setting, v.setting
     assert "first-layer bias off" in v.regime.split("; match:")[0]
+
+
+def test_learned_bias_names_each_upstream_in_setting_and_premises(small_runs):
+    """b3.transfer_learned_bias judges three tasks pre-trained on two upstream runs
+    (spread_random for teacher and random, xor_random for xor): its setting described only the
+    first (Gaussian data) and its two premises did not say which run they were about."""
+    runs, _ = small_runs
+    o = CLAIMS["maennel2020.b3.transfer_learned_bias"].check(runs)
+    assert "pre-trained spread_random" in o.setting and "pre-trained xor_random" in o.setting
+    assert "xor d=" in o.setting, o.setting
+    assert "spread_random: premise: the network learned" in o.regime
+    assert "xor_random: premise: the network learned" in o.regime, o.regime
+
+
+def test_sources_cite_only_what_the_card_read():
+    """The card read the abstract and introduction, Definition 3 and Figs. 4, 5 (one panel) and
+    20; "Sections 2–4 and the appendix text are unknown", and Fig. 1 [SECONDARY] shows "both
+    positive and negative transfer": no claim may cite Section 2, and the claim that cites
+    Fig. 1 for positive transfer must say what the card says of it."""
+    from twolayer.claims import claims_for
+
+    for c in claims_for(["maennel2020"]):
+        assert "Section 2" not in c.source and "Section 3" not in c.source, (c.id, c.source)
+        if "Fig. 1" in c.source:
+            assert "[SECONDARY]" in c.source and "negative" in c.source, (c.id, c.source)

@@ -493,6 +493,8 @@ def _alignment_claim(rec: Record, note: str = "") -> Outcome:
     )
 
 
+# the card read the abstract, not the paper's alignment section (its Sections 2-4 are unknown)
+B1_SOURCE = "Abstract (the paper's alignment section is unknown to the card)"
 ALIGN_STATEMENT = (
     "Training with entirely random labels aligns the first-layer weight covariance with the data "
     "covariance: for the learned part dW = W - W(0), the misalignment in the data's eigenbasis is "
@@ -502,7 +504,7 @@ ALIGN_STATEMENT = (
 
 
 @claim("maennel2020.b1.alignment", ALIGN_STATEMENT.format(
-    what="App. E.1 spectrum, 10 random classes, SGD"), "Abstract; Section 2 (alignment)",
+    what="App. E.1 spectrum, 10 random classes, SGD"), B1_SOURCE,
     tag="[PAPER-PARTIAL]")
 def check_alignment(runs: Runs) -> Outcome:
     return _alignment_claim(runs.get("maennel2020.e1_random"))
@@ -510,14 +512,14 @@ def check_alignment(runs: Runs) -> Outcome:
 
 @claim("maennel2020.b1.alignment_spread", ALIGN_STATEMENT.format(
     what="spread spectrum over 3.5 decades, 10 random classes, SGD"),
-    "Abstract; Section 2 (alignment)", tag="[PAPER-PARTIAL]")
+    B1_SOURCE, tag="[PAPER-PARTIAL]")
 def check_alignment_spread(runs: Runs) -> Outcome:
     return _alignment_claim(runs.get("maennel2020.spread_random"))
 
 
 @claim("maennel2020.b1.alignment_binary_gd", ALIGN_STATEMENT.format(
     what="App. E.1 spectrum, 2 random classes, logistic loss, full-batch GD"),
-    "Abstract; Section 2 (alignment)", tag="[PAPER-PARTIAL]")
+    B1_SOURCE, tag="[PAPER-PARTIAL]")
 def check_alignment_binary(runs: Runs) -> Outcome:
     # maennel2020-misalignment draws the App. E.1 and spread runs only: no figure draws this one
     return dataclasses.replace(_alignment_claim(runs.get("maennel2020.binary_gd")), figure=None)
@@ -525,7 +527,7 @@ def check_alignment_binary(runs: Runs) -> Outcome:
 
 @claim("maennel2020.b1.alignment_xor", ALIGN_STATEMENT.format(
     what="Frei's XOR clusters with random labels; data basis mu1, mu2 and a completion, since "
-    "the eigenvalues of Sigma_x are degenerate"), "Abstract; Section 2 (alignment)",
+    "the eigenvalues of Sigma_x are degenerate"), B1_SOURCE,
     tag="[PAPER-PARTIAL]")
 def check_alignment_xor(runs: Runs) -> Outcome:
     return dataclasses.replace(_alignment_claim(runs.get("maennel2020.xor_random"),
@@ -538,7 +540,7 @@ def check_alignment_xor(runs: Runs) -> Outcome:
     "The misalignment of the weights W in a random basis and in the data basis grow apart over "
     "random-label training: G(t) = M_rand(W_t) - M_data(W_t) of the pooled W is larger at the end "
     "than at initialisation (where both are at the sampling floor).",
-    "Fig. 2 (reproduction), Section 2", tag="[SECONDARY]",
+    "Fig. 2 (reproduction)", tag="[SECONDARY]",
 )
 def check_grows_apart(runs: Runs) -> Outcome:
     rec = runs.get("maennel2020.e1_random")
@@ -730,11 +732,18 @@ def _holm_claim(runs: Runs, pairs: list[tuple[str, int, int]], what: str,
     ups = {u: runs.get(f"maennel2020.{u}")
            for u in dict.fromkeys(X.UPSTREAM_OF[task] for task, _, _ in pairs)}
     card = transfer_setting(ups, {t: recs[t] for t in dict.fromkeys(t for t, _, _ in pairs)})
-    recs_up = list(ups.values())
-    return judged(result, m, bound, ci, min(used(d) for d in diffs),
-                  _transfer_setting(p, recs_up[0]), detail, FIG_T,
-                  [*(fitted(r) for r in recs_up), *premises], card,
-                  comparisons=comps, test="t")
+    # several upstream runs (learned_bias: spread_random for teacher/random, xor_random for
+    # xor): the setting and the premises name each, not only the first
+    tasks_of = {u: [t for t in dict.fromkeys(t for t, _, _ in pairs) if X.UPSTREAM_OF[t] == u]
+                for u in ups}
+    if len(ups) == 1:
+        setting, fits = _transfer_setting(p, *ups.values()), [fitted(*ups.values())]
+    else:
+        setting = " | ".join(f"{', '.join(tasks_of[u])} (pre-trained {u}): "
+                             f"{_transfer_setting(p, r)}" for u, r in ups.items())
+        fits = [(ok, f"{u}: {t}") for u, r in ups.items() for ok, t in [fitted(r)]]
+    return judged(result, m, bound, ci, min(used(d) for d in diffs), setting, detail, FIG_T,
+                  [*fits, *premises], card, comparisons=comps, test="t")
 
 
 TRANSFER_STATEMENT = (
@@ -753,7 +762,9 @@ def check_transfer_teacher(runs: Runs) -> Outcome:
 
 
 @claim("maennel2020.b3.transfer_random", TRANSFER_STATEMENT.format(
-    what="new random labels (spread spectrum)"), "Abstract; Fig. 1", tag="[PAPER-PARTIAL]")
+    what="new random labels (spread spectrum)"),
+    "Abstract; Fig. 1 ([SECONDARY]: positive and negative transfer, depending on settings)",
+    tag="[PAPER-PARTIAL]")
 def check_transfer_random(runs: Runs) -> Outcome:
     return _variant_claim(runs, "random", MAIN)
 
