@@ -229,3 +229,23 @@ def test_sources_cite_only_what_the_card_read():
         assert "Section 2" not in c.source and "Section 3" not in c.source, (c.id, c.source)
         if "Fig. 1" in c.source:
             assert "[SECONDARY]" in c.source and "negative" in c.source, (c.id, c.source)
+
+
+def test_figure_differences_describe_each_paper_figure():
+    """Each maennel figure's differences describe its own paper figure (card section 3): Fig. 2
+    is a 2-layer CNN on CIFAR10 patches; Fig. 4 (left) and Fig. 20 are fully connected nets with
+    two hidden layers on centred Gaussian inputs, so "Gaussian inputs instead of CIFAR10" and
+    "instead of a CNN" are false there; only the transfer figure draws XOR runs. All three said
+    "Gaussian inputs N(0, Σ_x) and Frei's XOR clusters instead of CIFAR10 image patches; ...
+    instead of a CNN/VGG/ResNet"."""
+    from twolayer.plots import FIGURES
+
+    text = {n: " ".join(FIGURES[n].differences) for n in (
+        "maennel2020-misalignment", "maennel2020-transfer-function", "maennel2020-transfer")}
+    f = text["maennel2020-transfer-function"]
+    assert "CIFAR10 image patches" not in f and "CNN" not in f and "XOR" not in f, f
+    assert "two hidden layers" in f
+    m = text["maennel2020-misalignment"]
+    assert "XOR" not in m and "CNN" in m and "CIFAR10" in m, m
+    t = text["maennel2020-transfer"]
+    assert "XOR" in t and "VGG16" in t, t

@@ -36,9 +36,19 @@ VARIANT_STYLE = {
     "covariance": ("#d62728", "-", "covariance-initialised (rescaled, b = 0)"),
     "rescaled_b0": ("#1f77b4", "-", "pre-trained W rescaled, b = 0 (main arm)"),
 }
+# what each figure's paper figure used: Fig. 2, a 2-layer CNN on CIFAR10 patches; Fig. 5,
+# VGG16 on CIFAR10; Fig. 4 (left) and Fig. 20, fully connected nets with two hidden layers on
+# centred Gaussian inputs (the same data law as twolayer's, so no data difference there)
+CNN_DIFF = (
+    "Gaussian inputs N(0, Σ_x) instead of CIFAR10 image patches; a two-layer ReLU net (one "
+    "hidden layer, trained head and bias) instead of the paper's 2-layer CNN (256 filters, "
+    "64 FC)"
+)
+VGG_DIFF = (
+    "Gaussian inputs N(0, Σ_x) and Frei's XOR clusters instead of CIFAR10 images; a two-layer "
+    "ReLU net (one hidden layer, trained head and bias) instead of VGG16"
+)
 COMMON_DIFF = (
-    "Gaussian inputs N(0, Σ_x) and Frei's XOR clusters instead of CIFAR10 image patches; a "
-    "two-layer ReLU net (one hidden layer, trained head and bias) instead of a CNN/VGG/ResNet",
     "widths, step sizes, epochs and sample sizes are twolayer's choices (see "
     "docs/papers/maennel2020.md); the paper pools 50–70 runs, twolayer pools R = 48 runs of "
     "m = 512 neurons in the App. E.1 runs and 16 elsewhere (8 runs of 256 with --quick)",
@@ -61,7 +71,7 @@ def _mode(quick: bool) -> str:
     claims=("maennel2020.b1.alignment", "maennel2020.b1.alignment_spread",
             "maennel2020.b1.grows_apart", "maennel2020.b1.teacher_control",
             "maennel2020.b1.teacher_control_spread"),
-    differences=COMMON_DIFF + (
+    differences=(CNN_DIFF, *COMMON_DIFF,
         "random-basis curve: mean over 16 Haar-random bases; 'real labels' are a linear "
         "teacher's (argmax of a random linear map), not CIFAR10 classes",
     ),
@@ -200,7 +210,7 @@ def make_transfer_function(out_dir: Path, runs: Runs) -> list[Path]:
     claims=("maennel2020.b3.transfer_teacher", "maennel2020.b3.transfer_random",
             "maennel2020.b3.transfer_xor", "maennel2020.b3.transfer_learned_bias",
             "maennel2020.b3.covariance_init", "maennel2020.fig5.unscaled_fastest"),
-    differences=COMMON_DIFF + (
+    differences=(VGG_DIFF, *COMMON_DIFF,
         "downstream tasks: a linear teacher and new random labels on Gaussian inputs with a "
         "spread spectrum, and the clean XOR labels (the paper: CIFAR10 real and random labels)",
         "every variant gets the same fresh head; 'scratch' is the upstream network's own "
