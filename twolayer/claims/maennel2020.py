@@ -186,9 +186,9 @@ def decisive_cut(estimate: float, holds_at: float, fails_at: float) -> float | N
 @dataclass(frozen=True)
 class Card:
     """The setting the card states for its claims, item by item: its [PROPOSAL] simulator setup
-    (card section 4: data, model, the pilot's optimiser, the transfer test) and the seed counts
-    of section 6 (B2: "≥ 5 seeds"; B3: 8 seeds). None of it is the paper's own setting (CNNs on
-    CIFAR10 and nets with two hidden layers; Fig. 20's optimiser is unknown)."""
+    (card section 4: data, model, the pilot's optimiser, the transfer test with its 8 seeds)
+    and B2's seed count (section 6: "≥ 5 seeds"). None of it is the paper's own setting (CNNs
+    on CIFAR10 and nets with two hidden layers; Fig. 20's optimiser is unknown)."""
 
     d: int = 30  # "d = 30"
     sigma2: tuple[float, float] = (0.1, 3.0)  # "σ_i² = 0.1, 0.2, …, 3.0" (evenly spaced)
