@@ -249,3 +249,32 @@ def test_figure_differences_describe_each_paper_figure():
     assert "XOR" not in m and "CNN" in m and "CIFAR10" in m, m
     t = text["maennel2020-transfer"]
     assert "XOR" in t and "VGG16" in t, t
+
+
+def _fig20_left(rec: Record) -> Record:
+    """The card's record moved to Fig. 20 left's data: d = 10, Σ_x = diag(1, 1.1, …, 1.9),
+    N = 10,000 (init norms redrawn at d = 10, He 2/d)."""
+    out = copy.deepcopy(rec)
+    R = out.arrays["static/sigma2"].shape[0]
+    rng = np.random.default_rng(1)
+    out.config["data"].update(d=10, n=10000, sigma2_min=1.0, sigma2_max=1.9)
+    out.config["net"]["init_var"] = 0.2
+    out.arrays["static/sigma2"] = np.tile(np.arange(10, 20) / 10.0, (R, 1)).astype(np.float32)
+    out.arrays["static/noisy"] = rng.integers(0, 10, (R, 10000)) != rng.integers(0, 10, (R, 10000))
+    out.arrays["static/init_w_norm"] = np.linalg.norm(
+        rng.standard_normal((R, H, 10)) * np.sqrt(0.2), axis=-1).astype(np.float32)
+    return out
+
+
+def test_b2_accepts_fig20_lefts_setting_and_b1_does_not(card_rec):
+    """B2 names "the three Fig. 20 settings": Fig. 20 left (d = 10, σ_i² = 1, 1.1, …, 1.9,
+    N = 10,000) is inside for B2, but not B1's setting (section 4: d = 30)."""
+    left = _fig20_left(card_rec)
+    ok, text = mc.card_setting(left, "function")
+    assert ok, text
+    ok, text = mc.card_setting(left, "alignment")
+    assert not ok and "d 10 (stored sigma_i^2; config 10) vs the card's 30" in text, text
+    bad = copy.deepcopy(left)
+    bad.arrays["static/noisy"] = bad.arrays["static/noisy"][:, :2000]  # N = 2000 at d = 10
+    ok, text = mc.card_setting(bad, "function")
+    assert not ok and "n 2000 per run (stored) vs the card's N = 10000 (Fig. 20 left)" in text

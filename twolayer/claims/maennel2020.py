@@ -200,6 +200,9 @@ class Card:
     batch: int = 64
     pooled: int = 2048  # pitfall: 256 neurons swamp M; "pool neurons across runs and/or H ≥ 2048"
     f_seeds: int = 5  # B2: "R4 curves overlap across ≥ 5 seeds"
+    # B2 also names "the three Fig. 20 settings": two are section 4's (d = 30, σ_i² = 0.1..3.0,
+    # N = 10,000 or 2,000); the third, Fig. 20 left: d = 10, diag(1, 1.1, …, 1.9), N = 10,000
+    fig20_left: tuple[int, float, float, int] = (10, 1.0, 1.9, 10000)
     up_n: int = 2000  # transfer: "Upstream: random labels, N = 2,000, 150 epochs, H = 512"
     up_m: int = 512
     up_epochs: int = 150  # "or pre-train longer or with larger lr" (suggestion 2): at least
@@ -234,13 +237,15 @@ def _spectrum_kind(s: np.ndarray) -> str:
     return "other"
 
 
-def _is_card_spectrum(s: np.ndarray) -> bool:
-    want = np.linspace(*CARD.sigma2, CARD.d)
+def _is_card_spectrum(s: np.ndarray, d: int | None = None,
+                      sigma2: tuple[float, float] | None = None) -> bool:
+    want = np.linspace(*(sigma2 or CARD.sigma2), d or CARD.d)
     return s.size == want.size and bool(np.allclose(s, want, rtol=1e-5, atol=1e-7))
 
 
-def _data_items(rec: Record, spread_ok: bool) -> list[tuple[bool, str]]:
-    """Data law, d and spectrum of an upstream Record (``static/sigma2`` and the config)."""
+def _data_items(rec: Record, spread_ok: bool, fig20: bool = False) -> list[tuple[bool, str]]:
+    """Data law, d and spectrum of an upstream Record (``static/sigma2`` and the config);
+    ``fig20``: B2, which also accepts Fig. 20 left's d and spectrum (:attr:`Card.fig20_left`)."""
     dc = rec.config["data"]
     s = _spectrum(rec)
     d = int(s.size)
@@ -249,16 +254,22 @@ def _data_items(rec: Record, spread_ok: bool) -> list[tuple[bool, str]]:
     kind = _spectrum_kind(s)
     spread = (spread_ok and kind.startswith("log-spaced")
               and CARD.decades[0] <= math.log10(s[-1] / s[0]) <= CARD.decades[1])
+    ld, llo, lhi, _ = CARD.fig20_left
+    left = fig20 and d == ld
     card_s = (f"{CARD.sigma2[0]:g}, ..., {CARD.sigma2[1]:g} evenly spaced"
               + (f", or log-spaced over {CARD.decades[0]:g}-{CARD.decades[1]:g} decades "
-                 "(suggestion 1 for transfer)" if spread_ok else ""))
+                 "(suggestion 1 for transfer)" if spread_ok else "")
+              + (f" at d = {CARD.d}, or {llo:g}, ..., {lhi:g} evenly spaced at d = {ld} (Fig. 20 "
+                 "left)" if fig20 else ""))
+    dims = f"{CARD.d}" + (f" (or {ld}: Fig. 20 left)" if fig20 else "")
     return [
         (dc["kind"] == "gaussian" and bool(dc.get("rotate")),
          f"data {law} vs the card's x ~ N(0, U diag(sigma_i^2) U^T), U a random rotation"),
-        (d == CARD.d and int(dc["d"]) == d, f"d {d} (stored sigma_i^2; config {dc['d']}) vs the "
-         f"card's {CARD.d}"),
-        (_is_card_spectrum(s) or spread, f"sigma_i^2 {fmt_num(float(s[0]))}..."
-         f"{fmt_num(float(s[-1]))} {kind} (stored) vs the card's {card_s}"),
+        ((d == CARD.d or left) and int(dc["d"]) == d, f"d {d} (stored sigma_i^2; config "
+         f"{dc['d']}) vs the card's {dims}"),
+        (_is_card_spectrum(s, ld, (llo, lhi)) if left else _is_card_spectrum(s) or spread,
+         f"sigma_i^2 {fmt_num(float(s[0]))}...{fmt_num(float(s[-1]))} {kind} (stored) vs the "
+         f"card's {card_s}"),
     ]
 
 
@@ -340,10 +351,15 @@ def card_setting(rec: Record, claim_kind: str) -> tuple[bool, str]:
     item is computed from the Record (stored arrays where they hold it, else its config);
     returns (every item matches, the text naming the items that differ with both values, those
     that match, then what is not compared and why)."""
-    items = _data_items(rec, spread_ok=False)
+    fig20 = claim_kind == "function"
+    items = _data_items(rec, spread_ok=False, fig20=fig20)
     n = _n_trained(rec)
     grid = "{" + ", ".join(str(v) for v in CARD.n) + "}"
-    items.append((n in CARD.n, f"n {n} per run (stored) vs the card's N in {grid}"))
+    ld, _, _, ln = CARD.fig20_left
+    if fig20 and _spectrum(rec).size == ld:
+        items.append((n == ln, f"n {n} per run (stored) vs the card's N = {ln} (Fig. 20 left)"))
+    else:
+        items.append((n in CARD.n, f"n {n} per run (stored) vs the card's N in {grid}"))
     items.append(_labels_item(rec, "teacher" if claim_kind == "control" else "random"))
     items += _net_items(rec, CARD.widths)
     R, m = np.asarray(rec.arrays["static/init_w_norm"]).shape  # stored: runs, width
