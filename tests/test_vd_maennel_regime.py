@@ -278,3 +278,17 @@ def test_b2_accepts_fig20_lefts_setting_and_b1_does_not(card_rec):
     bad.arrays["static/noisy"] = bad.arrays["static/noisy"][:, :2000]  # N = 2000 at d = 10
     ok, text = mc.card_setting(bad, "function")
     assert not ok and "n 2000 per run (stored) vs the card's N = 10000 (Fig. 20 left)" in text
+
+
+def test_fine_tuning_labels_count_each_seed_once(small_runs):
+    """A fine-tuning Record holds V·R runs (variant-major), each seed's labels repeated once per
+    variant: the labels' changed fraction is a binomial over R·n' labels, not V·R·n' (which
+    made its tolerance sqrt(V) too tight)."""
+    runs, _ = small_runs
+    rec = runs.get("maennel2020.transfer")["random"]
+    R, V = int(rec.meta["runs_per_variant"]), len(rec.meta["variants"])
+    noisy = rec.arrays["static/noisy"]
+    assert noisy.shape[0] == V * R and (noisy.reshape(V, R, -1) == noisy[:R]).all()
+    ok, text = mc.transfer_setting({"spread_random": runs.get("maennel2020.spread_random")},
+                                   {"random": rec})
+    assert f"changed fraction {noisy[:R].mean():.4f} of {R * noisy.shape[-1]} (measured)" in text

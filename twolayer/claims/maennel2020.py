@@ -273,13 +273,16 @@ def _data_items(rec: Record, spread_ok: bool, fig20: bool = False) -> list[tuple
     ]
 
 
-def _labels_item(rec: Record, want: str, who: str = "labels") -> tuple[bool, str]:
+def _labels_item(rec: Record, want: str, who: str = "labels", runs: int | None = None
+                 ) -> tuple[bool, str]:
     """The labels the networks were trained on, measured: the fraction of training labels that
     differ from the clean ones (``static/noisy``). Entirely random labels, uniform over K and
     independent of x, change a fraction (K − 1)/K (binomial: accepted within 5 standard errors);
-    clean teacher labels change none, and only Gaussian data have a linear teacher."""
+    clean teacher labels change none, and only Gaussian data have a linear teacher. ``runs``:
+    read only the first runs (a fine-tuning Record repeats each seed's labels once per
+    variant, which would shrink the binomial error by the number of variants)."""
     dc = rec.config["data"]
-    noisy = np.asarray(rec.arrays["static/noisy"], dtype=float)
+    noisy = np.asarray(rec.arrays["static/noisy"], dtype=float)[:runs]
     frac, k = float(noisy.mean()), _classes(rec)
     if want == "random":
         p = (k - 1) / k
@@ -397,7 +400,7 @@ def transfer_setting(ups: dict[str, Record], downs: dict[str, Record]) -> tuple[
         held = int(up.meta.get("held_out", 0))
         R = int(rec.meta.get("runs_per_variant", rec.seeds))
         want = "random" if task == "random" else "teacher"
-        ok_l, t_l = _labels_item(rec, want, "labels")
+        ok_l, t_l = _labels_item(rec, want, "labels", runs=R)
         lr, batch = float(tc["lr"]), tc.get("batch_size")
         fine = [
             (0 < n <= CARD.down_n and n == held, f"n' {n} held-out samples per run (stored; "
