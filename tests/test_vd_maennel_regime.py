@@ -292,3 +292,38 @@ def test_fine_tuning_labels_count_each_seed_once(small_runs):
     ok, text = mc.transfer_setting({"spread_random": runs.get("maennel2020.spread_random")},
                                    {"random": rec})
     assert f"changed fraction {noisy[:R].mean():.4f} of {R * noisy.shape[-1]} (measured)" in text
+
+
+def _two_runs(rec: Record) -> None:
+    """The Record cut to its first two runs (every per-run array, the config's seeds)."""
+    R = rec.seeds
+    for k, a in list(rec.arrays.items()):
+        if a.ndim and a.shape[0] == R:
+            rec.arrays[k] = a[:2].copy()
+    rec.config["seeds"] = 2
+    rec.meta["seeds"] = list(rec.meta.get("seeds", range(R)))[:2]
+
+
+@pytest.mark.parametrize("cid, which", [("maennel2020.b2.transfer_function", "w"),
+                                        ("maennel2020.b2.transfer_function_learned", "dw")])
+def test_transfer_function_with_two_runs_is_not_decided(small_runs, tmp_path, cid, which):
+    """With R = 2 runs every leave-one-out subset is one run, whose eta^2 is 1 by definition
+    (no seed-to-seed spread to explain): the jackknife's pseudo-values were all equal and B2
+    reported a zero-width "95% CI" (e.g. [0.0093, 0.0093]) and "fails" from it, which only
+    the registry's zero-width guard turned into inconclusive. No interval exists here: the
+    claim must report none, and stay inconclusive."""
+    from test_maennel_records import _seed_scaled
+
+    runs, _ = small_runs
+
+    def edit(rec: Record) -> None:
+        _two_runs(rec)
+        _seed_scaled(which)(rec)  # f varies by seed, not by direction: eta^2 far below 0.5
+        err = rec.arrays["errors/train_error"].copy()
+        err[:, -1] = 0.0  # both runs fitted their labels: the premise holds
+        rec.arrays["errors/train_error"] = err
+
+    v = judge(CLAIMS[cid], _doctor(runs, tmp_path, {"e1_random": edit}))
+    assert v.measured is not None and v.measured < 0.5, v.measured  # the point estimate is low
+    assert v.verdict == "inconclusive", (v.verdict, v.ci)
+    assert v.ci is None or not (np.isfinite(v.ci).all() and v.ci[0] == v.ci[1]), v.ci

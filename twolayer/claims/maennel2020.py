@@ -620,7 +620,11 @@ def check_teacher_spread(runs: Runs) -> Outcome:
 def _transfer_function_claim(rec: Record, which: str) -> Outcome:
     f = X.transfer_functions(rec, which)
     R = f.shape[0]
-    est, ci, pseudo = X.jackknife_pseudo(lambda runs: X.explained_share(f[runs]), R)
+    # eta^2 of one run is 1 by definition (no seed-to-seed spread to explain): with R = 2 every
+    # leave-one-out value would be 1 and the jackknife interval of zero width, so a subset of
+    # fewer than two runs gives NaN (no interval) instead
+    est, ci, pseudo = X.jackknife_pseudo(
+        lambda runs: X.explained_share(f[runs]) if len(runs) >= 2 else math.nan, R)
     hi = ci[1]
     result = (HOLDS if compare(ci, ETA2_HOLDS, ">=") == HOLDS
               else FAILS if math.isfinite(hi) and hi < ETA2_FAILS else INCONCLUSIVE)
