@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -327,3 +328,42 @@ def test_transfer_function_with_two_runs_is_not_decided(small_runs, tmp_path, ci
     assert v.measured is not None and v.measured < 0.5, v.measured  # the point estimate is low
     assert v.verdict == "inconclusive", (v.verdict, v.ci)
     assert v.ci is None or not (np.isfinite(v.ci).all() and v.ci[0] == v.ci[1]), v.ci
+
+
+def _card_e1(card: Record) -> Callable:
+    """An edit that turns the small plan's e1_random Record into one of the card's B1 setting:
+    ``card``'s config and static arrays (d = 30, N = 2000, m = 256, R = 8, ...), two probe
+    times, W(0) He-initialised, ΔW drawn from an exactly aligned, anisotropic covariance (so
+    B1 holds), and every run's labels fitted (final training error 0)."""
+    def edit(rec: Record) -> None:
+        R, m = card.arrays["static/init_w_norm"].shape
+        rng = np.random.default_rng(5)
+        lam = np.logspace(-2, 0, D)
+        w0 = rng.standard_normal((R, m, D)) * np.sqrt(2.0 / D)
+        dw = rng.standard_normal((R, m, D)) * np.sqrt(lam)
+        arrays = dict(card.arrays)
+        for name, (a, b) in {"w": (w0, w0 + dw), "dw": (np.zeros_like(dw), dw)}.items():
+            arrays[f"maennel/{name}_sum"] = np.stack([a.sum(1), b.sum(1)], 1)
+            arrays[f"maennel/{name}_outer"] = np.stack(
+                [np.einsum("rmi,rmj->rij", a, a), np.einsum("rmi,rmj->rij", b, b)], 1)
+        arrays["errors/train_error"] = np.stack([np.full(R, 0.9), np.zeros(R)], 1)
+        rec.config, rec.meta = copy.deepcopy(card.config), dict(card.meta)
+        rec.times, rec.arrays = np.array([0, 100]), arrays
+    return edit
+
+
+def test_b1_on_a_record_of_the_cards_setting_is_inside(small_runs, tmp_path, card_rec):
+    """b1.alignment judged on a whole Record of the card's setting (card defaults, nothing
+    patched): holds and inside; the same Record with lr 0.1 keeps its verdict, outside, with
+    the reason named."""
+    runs, _ = small_runs
+    v = judge(CLAIMS["maennel2020.b1.alignment"],
+              _doctor(runs, tmp_path / "in", {"e1_random": _card_e1(card_rec)}))
+    assert v.verdict == "holds" and v.in_regime is True, (v.verdict, v.regime)
+    assert "every item matches" in v.regime
+    off = copy.deepcopy(card_rec)
+    off.config["train"]["lr"] = 0.1
+    w = judge(CLAIMS["maennel2020.b1.alignment"],
+              _doctor(runs, tmp_path / "off", {"e1_random": _card_e1(off)}))
+    assert w.verdict == "holds" and w.in_regime is False
+    assert "1 of 13 items differ; differ: lr 0.1 vs the card's 0.05" in w.regime, w.regime
