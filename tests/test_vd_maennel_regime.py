@@ -177,6 +177,8 @@ def test_transfer_claims_compare_pre_training_and_fine_tuning(small_runs, tmp_pa
                                      "teacher"))
     assert off.in_regime is False and off.verdict == on.verdict
     assert f"fine-tuning teacher: lr {2 * lr:g} vs the card's {lr:g}" in off.regime, off.regime
+    # the setting line reads the fine-tuning Record too (it printed the plan's lr)
+    assert f"SGD batch {mc.CARD.batch}, lr={2 * lr:g}, fresh head" in off.setting, off.setting
 
     def randomised(rec: Record) -> None:
         rec.arrays["static/noisy"] = np.ones_like(rec.arrays["static/noisy"])

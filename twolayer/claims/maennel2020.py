@@ -685,11 +685,19 @@ def _transfer_detail(rec: Record, p: X.Plan, task: str) -> str:
     return "; ".join(parts)
 
 
-def _transfer_setting(p: X.Plan, up: Record) -> str:
-    d = p.down
+def _transfer_setting(p: X.Plan, up: Record, downs: list[Record]) -> str:
+    """The pre-training's setting and the fine-tuning's, read from the fine-tuning Records
+    (``downs``, one per task; they share one fine-tuning setting in every plan)."""
+    parts = []
+    for steps, per, batch, lr in dict.fromkeys(
+            (int(r.config["train"]["steps"]), int(r.meta["steps_per_epoch"]),
+             r.config["train"].get("batch_size"), float(r.config["train"]["lr"]))
+            for r in downs):
+        opt = f"SGD batch {batch}" if batch else "full-batch GD"
+        parts.append(f"{steps // max(per, 1)} epochs, {opt}, lr={lr:g}")
     return setting_text(up, (
-        f"fine-tuned on {up.meta['held_out']} held-out samples, {d.epochs} epochs, SGD batch "
-        f"{d.batch}, lr={d.lr:g}, fresh head; loss-AUC over the first {d.auc_epochs} epochs"
+        f"fine-tuned on {up.meta['held_out']} held-out samples, {' / '.join(parts)}, fresh head; "
+        f"loss-AUC over the first {p.down.auc_epochs} epochs"
     ))
 
 
@@ -711,7 +719,7 @@ def _variant_claim(runs: Runs, task: str, v: int, ref: int = 0) -> Outcome:
     detail = _transfer_detail(rec, p, task)
     card = transfer_setting({X.UPSTREAM_OF[task]: up}, {task: rec})
     return judged(sign_outcome(e.ci, +1), e.mean, bound, e.ci, used(diff),
-                  _transfer_setting(p, up), detail, FIG_T, [fitted(up)], card,
+                  _transfer_setting(p, up, [rec]), detail, FIG_T, [fitted(up)], card,
                   per_seed=diff, threshold=0.0, direction=">=")
 
 
@@ -760,10 +768,12 @@ def _holm_claim(runs: Runs, pairs: list[tuple[str, int, int]], what: str,
     tasks_of = {u: [t for t in dict.fromkeys(t for t, _, _ in pairs) if X.UPSTREAM_OF[t] == u]
                 for u in ups}
     if len(ups) == 1:
-        setting, fits = _transfer_setting(p, *ups.values()), [fitted(*ups.values())]
+        setting = _transfer_setting(p, *ups.values(), [recs[t] for t in tasks_of[next(iter(ups))]])
+        fits = [fitted(*ups.values())]
     else:
         setting = " | ".join(f"{', '.join(tasks_of[u])} (pre-trained {u}): "
-                             f"{_transfer_setting(p, r)}" for u, r in ups.items())
+                             f"{_transfer_setting(p, r, [recs[t] for t in tasks_of[u]])}"
+                             for u, r in ups.items())
         fits = [(ok, f"{u}: {t}") for u, r in ups.items() for ok, t in [fitted(r)]]
     return judged(result, m, bound, ci, min(used(d) for d in diffs), setting, detail, FIG_T,
                   [*fits, *premises], card, comparisons=comps, test="t")
