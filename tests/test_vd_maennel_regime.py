@@ -369,3 +369,23 @@ def test_b1_on_a_record_of_the_cards_setting_is_inside(small_runs, tmp_path, car
               _doctor(runs, tmp_path / "off", {"e1_random": _card_e1(off)}))
     assert w.verdict == "holds" and w.in_regime is False
     assert "1 of 13 items differ; differ: lr 0.1 vs the card's 0.05" in w.regime, w.regime
+
+
+def test_misalignment_caption_reads_the_records_setting(small_runs, tmp_path, monkeypatch):
+    """The misalignment figure's caption said "10 random classes ... d=30, He init, trained head
+    and bias" whatever Records it drew: drawn from the small plan's (d = 8), it must say d=8."""
+    from twolayer.plots import FIGURES
+    from twolayer.plots import maennel2020 as P
+
+    runs, _ = small_runs
+    seen: list[str] = []
+    real = P.captioned_figure
+
+    def spy(w, h, caption):  # noqa: ANN001, ANN202
+        seen.append(caption)
+        return real(w, h, caption)
+
+    monkeypatch.setattr(P, "captioned_figure", spy)
+    FIGURES["maennel2020-misalignment"].draw(tmp_path, runs)
+    d = runs.get("maennel2020.e1_random").config["data"]["d"]
+    assert d != 30 and f"d={d}, He init, trained head and bias" in seen[0], seen[0]

@@ -17,6 +17,7 @@ once, or read from the record store; ``--quick`` uses the quick plan):
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -100,6 +101,14 @@ def make_misalignment(out_dir: Path, runs: Runs) -> list[Path]:
     t_sp = X.alignment(recs["spread"][1])
     g = X.gap_growth(recs["e1"][0])
     r0 = recs["e1"][0]
+    net, d = r0.config["net"], int(r0.config["data"]["d"])  # read off the Record, not assumed
+    k = int(r0.config["data"].get("num_classes", 2))
+    iv = net.get("init_var")
+    init = ("He init" if iv is not None and math.isclose(float(iv), 2.0 / d)
+            else f"init variance {iv}")
+    trained = ("trained " + " and ".join(
+        w for w, on in (("head", net.get("train_second_layer")), ("bias", net.get("bias"))) if on)
+        if net.get("train_second_layer") or net.get("bias") else "first layer trained alone")
 
     def q(a: X.Alignment) -> str:
         return f"{a.excess:.2g} [{a.excess_ci[0]:.2g}, {a.excess_ci[1]:.2g}]"
@@ -109,8 +118,8 @@ def make_misalignment(out_dir: Path, runs: Runs) -> list[Path]:
         + "Analogue of Maennel et al. (2020) Fig. 2. Misalignment M(Σ_w, B) = Σ_i "
         "[sqrt((b_iᵀΣ_w b_i)(b_iᵀΣ_w⁻¹b_i)) − 1] of the first-layer covariance pooled over the "
         f"m={r0.config['net']['m']} neurons of R={r0.seeds} runs, in the data's eigenbasis (blue) "
-        "and in random bases (red), against SGD steps; solid: 10 random classes, dashed: a "
-        "linear teacher's 10 classes. d=30, He init, trained head and bias. Dotted: empirical "
+        f"and in random bases (red), against SGD steps; solid: {k} random classes, dashed: a "
+        f"linear teacher's {k} classes. d={d}, {init}, {trained}. Dotted: empirical "
         "sampling floor F_data of M_data of the random-label ΔW at the end "
         f"({a_e1.floor:.2g} App. E.1, {a_sp.floor:.2g} spread). At the end, ΔW, q = (M_data − "
         "F_data)/(M_rand − F_rand) with 95% jackknife CI (B1 holds at ≤ 0.1, fails at ≥ 0.5): "
