@@ -389,3 +389,24 @@ def test_misalignment_caption_reads_the_records_setting(small_runs, tmp_path, mo
     FIGURES["maennel2020-misalignment"].draw(tmp_path, runs)
     d = runs.get("maennel2020.e1_random").config["data"]["d"]
     assert d != 30 and f"d={d}, He init, trained head and bias" in seen[0], seen[0]
+
+
+def test_transfer_function_with_one_run_warns_nothing(small_runs, tmp_path):
+    """``--seeds 1``: B2's detail took a standard deviation over one seed and numpy warned
+    "Degrees of freedom <= 0" on the user's terminal (an error verdict under -W error)."""
+    import warnings
+
+    runs, _ = small_runs
+
+    def one(rec: Record) -> None:
+        _two_runs(rec)
+        for k, a in list(rec.arrays.items()):
+            if a.ndim and a.shape[0] == 2:
+                rec.arrays[k] = a[:1].copy()
+        rec.config["seeds"] = 1
+
+    doctored = _doctor(runs, tmp_path, {"e1_random": one})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        v = judge(CLAIMS["maennel2020.b2.transfer_function"], doctored)
+    assert v.verdict == "inconclusive", (v.verdict, v.detail[:300])

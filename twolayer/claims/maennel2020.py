@@ -629,7 +629,8 @@ def _transfer_function_claim(rec: Record, which: str) -> Outcome:
     result = (HOLDS if compare(ci, ETA2_HOLDS, ">=") == HOLDS
               else FAILS if math.isfinite(hi) and hi < ETA2_FAILS else INCONCLUSIVE)
     sig = np.sqrt(rec.arrays["static/sigma2"][0])
-    mean, sd = f.mean(0), f.std(0, ddof=1)
+    mean = f.mean(0)
+    sd = f.std(0, ddof=1) if R > 1 else np.full_like(mean, np.nan)  # one run: no spread
     q = np.array_split(np.arange(f.shape[1]), 5)
     shape = ", ".join(f"{fmt_num(float(sig[i].mean()))}: {fmt_num(float(mean[i].mean()))}"
                       for i in q)
