@@ -103,14 +103,15 @@ def test_a_resume_says_how_many_stored_points_are_recorded_failures(tmp_path, ca
     spec.write_text("[base]\ndata.d = 4\ndata.n = 20\nnet.m = 4\ntrain.steps = 3\n"
                     "train.lr = 1e30\nnet.init_var = 1.0\n[axes]\ndata.noise = [0.1, 0.2]\n")
     args = ["sweep", str(spec), "--out", str(tmp_path / "o"), "--quiet"]
-    assert main([*args, "--json"]) == 0
+    # every point diverged: exit 2 (nothing could be trained), after the report
+    assert main([*args, "--json"]) == 2
     first = json.loads(capsys.readouterr().out)
     assert len(first["failed"]) == 2 and first["failed_before"] == []
-    assert main([*args, "--json"]) == 0
+    assert main([*args, "--json"]) == 2
     again = json.loads(capsys.readouterr().out)
     assert again["skipped"] == 2 and again["failed"] == []
     assert sorted(again["failed_before"]) == sorted(first["failed"])
-    assert main(args) == 0
+    assert main(args) == 2
     line = capsys.readouterr().out.splitlines()[0]
     assert "2 already stored (2 of them recorded as diverged before; --force retries them)" in line
 

@@ -310,4 +310,26 @@ def run(args: argparse.Namespace) -> int:
               f"{len(report.failed)} diverged) in {report.seconds:.1f} s; store {out}")
         for t in report.tables:
             print(f"  {t}")
+    nothing_trained(spec, st, report)  # every point diverged: exit 2 after the report
     return 0
+
+
+def nothing_trained(spec, st, report) -> None:  # type: ignore[no-untyped-def]
+    """TwolayerError (exit 2) when no point of the sweep could be trained: every point
+    diverged, in this run or in an earlier one (a recorded failure). Naming the first one in
+    grid order, its message and what to change. Some points diverging is a finding (exit 0:
+    the tables say which)."""
+    from ..errors import TwolayerError
+
+    failed = set(report.failed) | set(report.failed_before)
+    if not report.points or len(failed) < report.points:
+        return
+    first = next(p for p in spec.points() if p.run_id in failed)
+    doc = st.failure(first.run_id) or {}
+    where = " ".join(f"{k}={v}" for k, v in first.coords.items())
+    raise TwolayerError(
+        f"nothing could be trained: all {report.points} points diverged; the first, point "
+        f"{first.index} ({first.run_id}{': ' + where if where else ''}): "
+        f"{doc.get('message', 'diverged')} (in the spec: train.lr, net.init_var); the "
+        f"failures are kept in {st.failed} (a changed spec trains new points; --force "
+        "retries these)")
