@@ -203,8 +203,8 @@ def test_a_worker_refuses_a_plugin_edited_since_it_imported_it(tmp_path, monkeyp
 def test_a_slurm_job_failing_on_twolayers_own_error_is_that_line(line) -> None:
     """A SLURM job that failed on one of twolayer's errors (an invalid setting, or a plugin's:
     a broken one, or one edited since the worker imported it) is its one line with the job's
-    id, not submitit's FailedJobError with the job's traceback; another failure is left as it
-    is."""
+    id, not submitit's FailedJobError with the job's traceback; another failure is one line
+    naming the job's last error line (WorkerFailed)."""
     from submitit.core.utils import FailedJobError
 
     from twolayer.errors import TwolayerError
@@ -224,5 +224,8 @@ def test_a_slurm_job_failing_on_twolayers_own_error_is_that_line(line) -> None:
         _job_result(Job(f"Job (task=0) failed\nTraceback (most recent call last):\n"
                         f"  ...\n{line}\n"))
     assert str(e.value) == f"{line.split(': ', 1)[1]} (job 42_0)"
-    with pytest.raises(FailedJobError):
+    # another failure is one line too (WorkerFailed), naming the job's last error line
+    from twolayer.sweep.executors import WorkerFailed
+
+    with pytest.raises(WorkerFailed, match=r"failed on SLURM job 42_0: MemoryError; "):
         _job_result(Job("Job failed\nMemoryError\n"))

@@ -64,3 +64,115 @@ def test_a_sweep_where_some_points_diverged_exits_0(tmp_path, capsys, inline_poo
     good, bad = loads(SOME_DIVERGE).points()
     assert rep["failed"] == [bad.run_id]
     assert Store(out).status(good.run_id) == "ok"
+
+
+# ------------------------------------------------------------------------------------------
+# Dask: no reruns of a task that raised; a worker's own exception is one line
+# ------------------------------------------------------------------------------------------
+
+TWO_GROUPS = ("seeds = 1\n[base]\ndata.d = 4\ndata.n = 20\nnet.m = 4\ntrain.steps = 3\n"
+              "[run]\ngroup_runs = 1\nbaselines = false\n"
+              "[axes]\ndata.noise = [0.1, 0.2]\n")  # two points, one engine call each
+
+
+@pytest.fixture(scope="module")
+def in_process_cluster():
+    """A Dask LocalCluster whose one worker is a thread of this process (a monkeypatched task
+    function runs there; one task at a time, in submission order)."""
+    import logging
+
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  dashboard_address=None, silence_logs=logging.CRITICAL) as c:
+        yield c
+
+
+def counting(counter, fail_noise: float, error: BaseException):
+    """A task function that counts its calls in ``counter`` and raises ``error`` for the point
+    of noise ``fail_noise`` (the others train for real)."""
+    from twolayer.sweep.worker import run_group
+
+    def task(config_dicts, *args, **kwargs):
+        with open(counter, "a") as f:
+            f.write(f"{config_dicts[0]['data']['noise']}\n")
+        if config_dicts[0]["data"]["noise"] == fail_noise:
+            raise error
+        return run_group(config_dicts, *args, **kwargs)
+    return task
+
+
+@pytest.mark.parametrize("error", [MemoryError("worker out of memory"),
+                                   RuntimeError("a bug in a plugin's dependency")],
+                         ids=["MemoryError", "RuntimeError"])
+def test_a_dask_task_that_raised_runs_once_and_is_one_line(tmp_path, capsys, monkeypatch,
+                                                           in_process_cluster, error) -> None:
+    """retries=2 ran a task that raised three times before the error came back (a lost
+    worker's task is rerun by the scheduler anyway), and an exception that is not twolayer's
+    own ended in the worker's traceback on the client. Now: one call, one line naming the
+    point (run id), the exception's type and message, exit 2; the point finished before it
+    stays stored, nothing half-written."""
+    from twolayer.sweep import executors
+
+    counter = tmp_path / "calls"
+    monkeypatch.setattr(executors, "run_group", counting(counter, 0.2, error))
+    spec = tmp_path / "s.toml"
+    spec.write_text(TWO_GROUPS)
+    out = tmp_path / "o"
+    good, bad = loads(TWO_GROUPS).points()
+    argv = ["sweep", str(spec), "--executor", "dask", "--address",
+            in_process_cluster.scheduler_address, "--out", str(out), "--quiet"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert err[0].startswith(f"twolayer sweep: error: point {bad.run_id} failed on a Dask "
+                             f"worker: {type(error).__name__}: {error}")
+    assert counter.read_text().split() == ["0.1", "0.2"]  # each task once
+    st = Store(out)
+    assert st.status(good.run_id) == "ok" and st.status(bad.run_id) == "missing"
+    assert not list((out / "records").glob(".*"))  # no temporary left
+
+
+def test_a_dask_task_failing_on_twolayers_own_error_runs_once(tmp_path, capsys, monkeypatch,
+                                                              in_process_cluster) -> None:
+    """A deterministic twolayer error (an invalid setting found on the worker) ran three times
+    before it was reported; now once, and it is its own one line."""
+    from twolayer.errors import ConfigError
+    from twolayer.sweep import executors
+
+    counter = tmp_path / "calls"
+    monkeypatch.setattr(executors, "run_group",
+                        counting(counter, 0.1, ConfigError("lr", 7, "a worker-side check")))
+    spec = tmp_path / "s.toml"
+    spec.write_text(TWO_GROUPS.replace("[0.1, 0.2]", "[0.1]"))
+    argv = ["sweep", str(spec), "--executor", "dask", "--address",
+            in_process_cluster.scheduler_address, "--out", str(tmp_path / "o"), "--quiet"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["twolayer sweep: error: --lr 7 is invalid: a worker-side check"]
+    assert counter.read_text().split() == ["0.1"]
+
+
+PLUGIN_THAT_KILLS_ITS_WORKER = """
+import multiprocessing
+import os
+import signal
+
+if multiprocessing.parent_process() is not None:  # a pool worker: die as the OOM killer kills
+    os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+@pytest.mark.slow
+def test_a_local_pool_worker_killed_is_one_line(tmp_path, capsys) -> None:
+    """A pool worker killed by a signal (the system's out-of-memory killer) ended in a
+    BrokenProcessPool traceback; now one line saying a worker process died, exit 2."""
+    (tmp_path / "boom.py").write_text(PLUGIN_THAT_KILLS_ITS_WORKER)
+    spec = tmp_path / "s.toml"
+    spec.write_text('plugins = ["boom.py"]\n' + TWO_GROUPS)
+    out = tmp_path / "o"
+    assert main(["sweep", str(spec), "--out", str(out), "--quiet", "--threads", "1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert "failed on the local pool: one of its worker processes died" in err[0]
+    assert "BrokenProcessPool" in err[0]
+    assert not (out / "records").exists() or not any((out / "records").iterdir())

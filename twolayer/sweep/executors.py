@@ -9,7 +9,8 @@ store as they arrive, so whatever finished before an interruption is kept.
   in the initialiser) so that W workers × T threads do not oversubscribe the cores;
 - :class:`DaskExecutor`: a ``distributed`` client on a scheduler address, or on a
   ``LocalCluster`` it starts when no address is given (``pip install twolayer[dask]``). Dask
-  retries the task of a worker that dies on another worker;
+  reruns the task of a worker that dies on another worker (its scheduler's
+  ``allowed-failures``); a task that raised is not rerun: the same group raises again;
 - :class:`SlurmExecutor`: ``submitit`` job arrays (``pip install twolayer[slurm]``); each job
   writes its records into the store itself (the store must be on a file system the jobs share,
   as submitit's own folder must be), the client waits and reports.
@@ -32,6 +33,34 @@ from .store import spec_plugin_paths
 from .worker import THREAD_ENV, init_worker, run_group, run_group_to_store
 
 Task = list[dict[str, Any]]  # the config dicts of one group
+
+
+class WorkerFailed(TwolayerError):
+    """A group's task failed on a worker with an exception that is not one of twolayer's own
+    (a MemoryError, a worker process that died, a bug): one line naming the group's first
+    point, the exception type and message, where it ran; exit 2 in the CLI instead of the
+    worker's traceback."""
+
+
+def worker_failed(task: Task | None, error: BaseException | str, where: str) -> WorkerFailed:
+    """:class:`WorkerFailed` for ``task`` (the config dicts of one group; None: not known)
+    failing with ``error`` (an exception, or its "Type: message" line) on ``where`` (e.g. "a
+    Dask worker")."""
+    from ..config import Config
+
+    if isinstance(error, BaseException):
+        first = str(error).strip().splitlines()[0][:300].rstrip(".") if str(error).strip() else ""
+        error = type(error).__name__ + (f": {first}" if first else "")
+    head = "training"
+    if task:
+        try:
+            ids = [Config.from_dict(d).run_id for d in task]
+        except Exception:  # pragma: no cover - the configs were validated before submission
+            ids = ["?"]
+        more = f" and {len(ids) - 1} more point(s) of its engine call" if len(ids) > 1 else ""
+        head = f"point {ids[0]}{more}"
+    return WorkerFailed(f"{head} failed on {where}: {error}; the points finished so far are "
+                        "stored; run the same command again to resume")
 
 
 def default_threads(workers: int) -> int:
@@ -75,6 +104,7 @@ class LocalExecutor:
             ) -> Iterator[tuple[int, list[Any]]]:
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor, as_completed
+        from concurrent.futures.process import BrokenProcessPool
 
         if not tasks:
             return
@@ -98,7 +128,18 @@ class LocalExecutor:
                                    self.budget): i
                        for i, t in enumerate(tasks)}
             for fut in as_completed(futures):
-                yield futures[fut], fut.result()
+                i = futures[fut]
+                try:
+                    outcomes = fut.result()
+                except TwolayerError:
+                    raise  # its own one line
+                except BrokenProcessPool as e:  # every pending task fails: not only the one
+                    raise worker_failed(None, e, "the local pool: one of its worker processes "
+                                        "died (killed by a signal, e.g. the system's "
+                                        "out-of-memory killer)") from None
+                except Exception as e:  # the worker's: MemoryError, a bug
+                    raise worker_failed(tasks[i], e, "a worker of the local pool") from None
+                yield i, outcomes
         except BaseException:  # an interrupt, a worker error, or the caller stopped early
             stop_pool(pool, futures)
             raise
@@ -171,13 +212,21 @@ class DaskExecutor:
             return
         futures = {}
         for i, t in enumerate(tasks):
+            # no retries: they rerun a task that raised (a plugin's mistake, an invalid setting,
+            # a MemoryError), which raises again; a lost worker's task is rerun by the scheduler
             fut = self.client.submit(run_group, t, self.device, self.threads, baselines,
-                                     self.budget, spec_plugin_paths(), pure=False,
-                                     retries=2)  # a remote worker has not our environment
+                                     self.budget, spec_plugin_paths(), pure=False)
             futures[fut] = i
         try:
             for fut in as_completed(list(futures)):
-                yield futures[fut], fut.result()
+                i = futures[fut]
+                try:
+                    outcomes = fut.result()
+                except TwolayerError:
+                    raise  # its own one line
+                except Exception as e:  # the worker's: MemoryError, KilledWorker, a bug
+                    raise worker_failed(tasks[i], e, "a Dask worker") from None
+                yield i, outcomes
         except BaseException:
             self.client.cancel(list(futures))
             raise
@@ -191,21 +240,28 @@ class DaskExecutor:
 TWOLAYER_ERROR = re.compile(r"^twolayer\.(?:errors|plugins)\.\w+: (.+)$", re.M)
 
 
-def _job_result(job: Any) -> Any:
+def _job_result(job: Any, task: Task | None = None) -> Any:
     """The job's result; a job that failed on one of twolayer's own errors (a plugin's
-    mistake, an invalid setting) is that error's one line, as in the local pool, instead of
-    submitit's FailedJobError with the job's traceback (its log folder named)."""
+    mistake, an invalid setting) is that error's one line, as in the local pool, and one that
+    failed otherwise (a MemoryError, killed, timed out) is :class:`WorkerFailed` naming the
+    group's point (``task``), the job's last error line and its log, instead of submitit's
+    FailedJobError with the job's traceback."""
     import submitit
 
     try:
         return job.result()
-    except submitit.core.utils.FailedJobError as e:
-        found = TWOLAYER_ERROR.findall(str(e))
-        if not found:
-            raise
+    except submitit.core.utils.UncompletedJobError as e:  # FailedJobError is one
         log = getattr(getattr(job, "paths", None), "stderr", None)
-        raise TwolayerError(f"{found[-1]} (job {job.job_id}"
-                            + (f"; its log: {log})" if log else ")")) from None
+        found = TWOLAYER_ERROR.findall(str(e))
+        if found:
+            raise TwolayerError(f"{found[-1]} (job {job.job_id}"
+                                + (f"; its log: {log})" if log else ")")) from None
+        # the job's traceback ends with the exception's line, before submitit's footer
+        trace = str(e).split("\n----------------------\nYou can check")[0]
+        lines = [ln.strip() for ln in trace.splitlines() if ln.strip().strip("-")]
+        last = lines[-1][:300] if lines else type(e).__name__
+        raise worker_failed(task, last, f"SLURM job {job.job_id}"
+                            + (f" (its log: {log})" if log else "")) from None
 
 
 class SlurmExecutor:
@@ -269,7 +325,7 @@ class SlurmExecutor:
                 for i, job in list(pending.items()):
                     if job.done():
                         del pending[i]
-                        yield i, _job_result(job)  # [(run_id, status)]: the job wrote it
+                        yield i, _job_result(job, tasks[i])  # [(run_id, status)]: written
                 if pending:
                     time.sleep(self.poll)
         except BaseException:
