@@ -176,3 +176,75 @@ def test_a_local_pool_worker_killed_is_one_line(tmp_path, capsys) -> None:
     assert "failed on the local pool: one of its worker processes died" in err[0]
     assert "BrokenProcessPool" in err[0]
     assert not (out / "records").exists() or not any((out / "records").iterdir())
+
+
+# ------------------------------------------------------------------------------------------
+# SLURM through submitit's local executor: an interrupt is one line, no process left
+# ------------------------------------------------------------------------------------------
+
+LONG_LOCAL_JOBS = ("seeds = 1\n[base]\ndata.d = 20\ndata.n = 200\nnet.m = 64\n"
+                   "train.steps = 50000000\n[run]\ngroup_runs = 1\n"
+                   "[slurm]\ncluster = \"local\"\ntime = 5\n[axes]\ndata.noise = [0.1, 0.2]\n")
+
+
+def descendants(pid: int) -> set[int]:
+    from test_robustness import children
+
+    out = set()
+    for c in children(pid):
+        out |= {c} | descendants(c)
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig, to_group, code", [(2, True, 130), (15, False, 143)],
+                         ids=["ctrl-c-to-the-process-group", "sigterm-to-the-command"])
+def test_an_interrupted_local_slurm_sweep_is_one_line_and_leaves_no_process(
+        tmp_path, sig, to_group, code) -> None:
+    """cluster = "local": a Ctrl-C (SIGINT to the terminal's process group, the jobs'
+    controllers included) or a SIGTERM to the command (whose cancel is a SIGINT to each
+    controller) made every controller print a KeyboardInterrupt traceback; the command now
+    says one line, exit 130 / 143, and waits for its jobs' processes to end."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from test_robustness import ENV, _default_sigint, alive, one_line
+
+    spec = tmp_path / "s.toml"
+    spec.write_text(LONG_LOCAL_JOBS)
+    out = tmp_path / "o"
+
+    def setup() -> None:
+        _default_sigint()
+        os.setsid()  # a process group of its own, as a terminal's foreground job
+
+    p = subprocess.Popen([sys.executable, "-m", "twolayer", "sweep", str(spec), "--executor",
+                          "slurm", "--out", str(out), "--quiet"], env=ENV, cwd=tmp_path,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         preexec_fn=setup)
+    deadline = time.monotonic() + 120
+    seen: set[int] = set()
+    while time.monotonic() < deadline:  # both jobs' tasks running (2 controllers + 2 tasks)
+        seen |= descendants(p.pid)
+        if len(seen) >= 4 and len(list((out / "slurm").glob("*/*_log.err"))) >= 2:
+            break
+        assert p.poll() is None, p.communicate()
+        time.sleep(0.2)
+    else:
+        p.kill()
+        pytest.fail("the local jobs did not start in time")
+    time.sleep(1.0)  # the tasks inside their training
+    seen |= descendants(p.pid)
+    if to_group:
+        os.killpg(p.pid, sig)
+    else:
+        p.send_signal(sig)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == code, err
+    assert "interrupted" in one_line(err)
+    late = time.monotonic() + 2.0
+    while time.monotonic() < late and any(alive(k) for k in seen):
+        time.sleep(0.1)
+    assert not [k for k in seen if alive(k)], "job processes outlived the command"

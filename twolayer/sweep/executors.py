@@ -20,6 +20,7 @@ The optional dependencies are imported only when their executor is created.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -287,6 +288,7 @@ class SlurmExecutor:
             raise ConfigError("executor", "slurm", "sbatch is not on PATH (no SLURM here); set "
                               "cluster = \"local\" in the spec's [slurm] table to run the jobs "
                               "as local processes")
+        self.local = cluster == "local"
         self.store = str(store)
         self.device = device
         self.budget = budget
@@ -316,9 +318,11 @@ class SlurmExecutor:
         if not tasks:
             return
         n = len(tasks)
-        jobs = self.executor.map_array(run_group_to_store, tasks, [self.store] * n,
-                                       [self.device] * n, [self.threads] * n,
-                                       [baselines] * n, [self.budget] * n)
+        with (stderr_to(os.path.join(self.store, "slurm", LOCAL_CONTROLLERS_LOG)) if self.local
+              else contextlib.nullcontext()):
+            jobs = self.executor.map_array(run_group_to_store, tasks, [self.store] * n,
+                                           [self.device] * n, [self.threads] * n,
+                                           [baselines] * n, [self.budget] * n)
         pending = dict(enumerate(jobs))
         try:
             while pending:
@@ -331,7 +335,50 @@ class SlurmExecutor:
         except BaseException:
             for job in pending.values():
                 job.cancel(check=False)
+            if self.local:
+                wait_for_local_jobs(list(pending.values()))
             raise
 
     def close(self) -> None:
         pass
+
+
+# where the controllers of submitit's local jobs (cluster = "local") write their stderr, in the
+# store's slurm/ folder: a Ctrl-C (which reaches them too) or a cancel (a SIGINT) made each print
+# a KeyboardInterrupt traceback on the terminal; the jobs' own output goes to their log files
+LOCAL_CONTROLLERS_LOG = "local-controllers.log"
+
+
+@contextlib.contextmanager
+def stderr_to(path: str) -> Iterator[None]:
+    """File descriptor 2 of this process appended to ``path`` inside the block, so that the
+    processes started there inherit it as their stderr."""
+    import sys
+
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    sys.stderr.flush()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    saved = os.dup(2)
+    try:
+        os.dup2(fd, 2)
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(fd)
+
+
+def wait_for_local_jobs(jobs: list[Any], timeout: float = 15.0) -> None:
+    """After cancelling submitit's local jobs (a SIGINT to each controller, which stops its
+    task: SIGINT, then SIGKILL after a second): wait for the controllers to end, so that none
+    outlives the command; one still there at the deadline is killed."""
+    deadline = time.monotonic() + timeout
+    for job in jobs:
+        proc = getattr(job, "_process", None)
+        if proc is None:
+            continue
+        try:
+            proc.wait(max(0.0, deadline - time.monotonic()))
+        except Exception:  # TimeoutExpired: no more waiting
+            proc.kill()
