@@ -32,6 +32,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "docs/sweeps.md) and store one record per point under the hash of its config. Points "
         "already in the store are skipped (resume is the default); --force retrains them. Writes "
         "<out>/records/, <out>/points.csv and <out>/summary.csv (one row per point and seed).",
+        epilog="Exit status: 0 every point stored (some may have diverged: a finding, marked "
+        "in the tables); 1 a write failed, or --verify found damage; 2 invalid input, a "
+        "worker's error (one line naming the point), or nothing could be trained (every point "
+        "diverged: the first is named); 130 / 143 interrupted (the finished points stay "
+        "stored: run the same command again to resume).",
     )
     p.add_argument("spec", metavar="SPEC.toml", help="the sweep spec")
     p.add_argument("--executor", choices=EXECUTORS, default="local",
