@@ -248,3 +248,35 @@ def test_an_interrupted_local_slurm_sweep_is_one_line_and_leaves_no_process(
     while time.monotonic() < late and any(alive(k) for k in seen):
         time.sleep(0.1)
     assert not [k for k in seen if alive(k)], "job processes outlived the command"
+
+
+def test_a_slurm_job_that_timed_out_is_one_line_naming_the_time_flag() -> None:
+    """A job killed at its time limit ended in submitit's traceback; now one line naming the
+    point, the job, its last error line and the flag that gives it more time."""
+    pytest.importorskip("submitit")
+    from submitit.core.utils import FailedJobError
+
+    from twolayer.sweep.executors import WorkerFailed, _job_result
+
+    task = [loads(TWO_GROUPS).points()[0].config.to_dict()]
+
+    class Job:
+        job_id = "7"
+        paths = None
+
+        def result(self):
+            raise FailedJobError(
+                "Job (task=0) failed during processing with trace:\n----------------------\n"
+                "Traceback (most recent call last):\n  File \"x\", line 1, in f\n"
+                "submitit.core.utils.UncompletedJobError: Job not requeued because: "
+                "timed-out and not checkpointable.\n\n----------------------\nYou can check "
+                "full logs with 'job.stderr(0)'")
+
+    with pytest.raises(WorkerFailed) as e:
+        _job_result(Job(), task)
+    line = str(e.value)
+    assert line.startswith(f"point {loads(TWO_GROUPS).points()[0].run_id} failed on SLURM "
+                           "job 7: submitit.core.utils.UncompletedJobError: Job not requeued "
+                           "because: timed-out and not checkpointable (give the jobs more "
+                           "time: --time")
+    assert "\n" not in line

@@ -260,7 +260,9 @@ def _job_result(job: Any, task: Task | None = None) -> Any:
         # the job's traceback ends with the exception's line, before submitit's footer
         trace = str(e).split("\n----------------------\nYou can check")[0]
         lines = [ln.strip() for ln in trace.splitlines() if ln.strip().strip("-")]
-        last = lines[-1][:300] if lines else type(e).__name__
+        last = lines[-1][:300].rstrip(".") if lines else type(e).__name__
+        if "timed-out" in last or "timed out" in last:
+            last += " (give the jobs more time: --time or [slurm] time, in minutes)"
         raise worker_failed(task, last, f"SLURM job {job.job_id}"
                             + (f" (its log: {log})" if log else "")) from None
 
