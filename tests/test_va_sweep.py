@@ -280,3 +280,39 @@ def test_a_slurm_job_that_timed_out_is_one_line_naming_the_time_flag() -> None:
                            "because: timed-out and not checkpointable (give the jobs more "
                            "time: --time")
     assert "\n" not in line
+
+
+def test_a_lost_dask_scheduler_is_one_line(tmp_path, capfd, monkeypatch) -> None:
+    """The scheduler of a remote cluster went away mid-sweep: the client printed a
+    reconnection traceback per try through its log, then a line blaming "a Dask worker". Now
+    the one line says the task was cancelled on the cluster, not a worker's error (the quiet
+    client log was checked by hand with `dask scheduler` killed under a sweep: this in-process
+    scheduler closes before the client logs a failed reconnection)."""
+    import logging
+
+    distributed = pytest.importorskip("distributed")
+    from twolayer.sweep import executors, run_sweep
+
+    counter = tmp_path / "calls"
+    monkeypatch.setattr(executors, "run_group",
+                        counting(counter, None, RuntimeError("unused")))
+    spec = loads(TWO_GROUPS)
+    # over TCP, as a remote cluster: the client tries to reconnect (inproc:// does not)
+    cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                       protocol="tcp://", host="127.0.0.1",
+                                       dashboard_address=None, silence_logs=logging.CRITICAL)
+    ex = executors.DaskExecutor(address=cluster.scheduler_address, timeout=2.0)
+
+    def lose_the_scheduler(done, total, outcomes) -> None:
+        cluster.close()
+
+    capfd.readouterr()
+    try:
+        with pytest.raises(executors.WorkerFailed) as e:
+            run_sweep(spec, Store(tmp_path / "o"), ex, on_result=lose_the_scheduler)
+    finally:
+        ex.close()
+    assert capfd.readouterr().err == ""
+    assert "failed on the Dask cluster (the task was cancelled there)" in str(e.value)
+    assert spec.points()[1].run_id in str(e.value)
+    assert Store(tmp_path / "o").status(spec.points()[0].run_id) == "ok"

@@ -219,15 +219,20 @@ class DaskExecutor:
                                      self.budget, spec_plugin_paths(), pure=False)
             futures[fut] = i
         try:
-            for fut in as_completed(list(futures)):
-                i = futures[fut]
-                try:
-                    outcomes = fut.result()
-                except TwolayerError:
-                    raise  # its own one line
-                except Exception as e:  # the worker's: MemoryError, KilledWorker, a bug
-                    raise worker_failed(tasks[i], e, "a Dask worker") from None
-                yield i, outcomes
+            # the client's own log (a lost scheduler: a reconnection traceback per try) would
+            # print around the one line that says what failed
+            with quiet_logs("distributed", "distributed.client"):
+                for fut in as_completed(list(futures)):
+                    i = futures[fut]
+                    try:
+                        outcomes = fut.result()
+                    except TwolayerError:
+                        raise  # its own one line
+                    except Exception as e:  # the worker's: MemoryError, KilledWorker, a bug
+                        where = ("the Dask cluster (the task was cancelled there)"
+                                 if "Cancelled" in type(e).__name__ else "a Dask worker")
+                        raise worker_failed(tasks[i], e, where) from None
+                    yield i, outcomes
         except BaseException:
             self.client.cancel(list(futures))
             raise
@@ -236,6 +241,23 @@ class DaskExecutor:
         self.client.close()
         if self.cluster is not None:
             self.cluster.close()
+
+
+@contextlib.contextmanager
+def quiet_logs(*names: str) -> Iterator[None]:
+    """The stream handlers of the loggers ``names`` at CRITICAL inside the block (restored
+    after)."""
+    saved = []
+    for name in names:
+        for h in logging.getLogger(name).handlers:
+            if isinstance(h, logging.StreamHandler):
+                saved.append((h, h.level))
+                h.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for h, level in saved:
+            h.setLevel(level)
 
 
 TWOLAYER_ERROR = re.compile(r"^twolayer\.(?:errors|plugins)\.\w+: (.+)$", re.M)
