@@ -613,9 +613,16 @@ def test_executor_flags_of_another_executor_exit_2(tmp_path: Path, capsys, mode,
     ["--executor", "slurm", "--partition", "x", "--time", "5", "--threads", "2"],
     ["--executor", "dask", "--address", "tcp://127.0.0.1:9", "--threads", "2"],
 ])
-def test_executor_flags_of_the_chosen_executor_pass_a_dry_run(tmp_path: Path, flags) -> None:
+def test_executor_flags_of_the_chosen_executor_pass_a_dry_run(tmp_path: Path, flags,
+                                                              monkeypatch) -> None:
     spec = tmp_path / "ok.toml"
     spec.write_text(TINY + "[axes]\ndata.noise = [0.0]\n")
+    # a dry run refuses an executor the real run cannot start (no sbatch): give it one
+    sbatch = tmp_path / "bin" / "sbatch"
+    sbatch.parent.mkdir()
+    sbatch.write_text("#!/bin/sh\nexit 1\n")
+    sbatch.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{sbatch.parent}{os.pathsep}{os.environ.get('PATH', '')}")
     assert main(["sweep", str(spec), "--out", str(tmp_path / "store"), "--dry-run", *flags]) == 0
 
 

@@ -316,3 +316,32 @@ def test_a_lost_dask_scheduler_is_one_line(tmp_path, capfd, monkeypatch) -> None
     assert "failed on the Dask cluster (the task was cancelled there)" in str(e.value)
     assert spec.points()[1].run_id in str(e.value)
     assert Store(tmp_path / "o").status(spec.points()[0].run_id) == "ok"
+
+
+@pytest.mark.parametrize("missing", ["sbatch", "submitit", "distributed"])
+def test_a_dry_run_refuses_an_executor_the_real_run_cannot_start(tmp_path, capsys,
+                                                                  monkeypatch, missing) -> None:
+    """`--executor slurm --dry-run` without sbatch (or without submitit, or dask without
+    distributed) printed the plan, exit 0, while the same command without --dry-run stopped
+    with exit 2: a dry run that passes should mean the real run starts."""
+    import importlib.util
+
+    spec = tmp_path / "s.toml"
+    spec.write_text(TWO_GROUPS)
+    out = tmp_path / "o"
+    executor = "dask" if missing == "distributed" else "slurm"
+    if missing == "sbatch":
+        monkeypatch.setenv("PATH", str(tmp_path))  # nothing there
+    else:
+        real = importlib.util.find_spec
+        monkeypatch.setattr(importlib.util, "find_spec",
+                            lambda name, *a: None if name == missing else real(name, *a))
+    lines = []
+    for mode in ([], ["--dry-run"]):
+        assert main(["sweep", str(spec), "--executor", executor, "--out", str(out),
+                     *mode]) == 2
+        cap = capsys.readouterr()
+        assert cap.out == ""
+        lines.append(cap.err)
+    assert lines[0] == lines[1] and missing in lines[0]
+    assert not out.exists()

@@ -248,6 +248,11 @@ def run(args: argparse.Namespace) -> int:
     if args.dry_run and here:
         check_spec_fits(spec, workers(args))  # what the real run refuses, the dry run too
     if args.dry_run:
+        from ..sweep.executors import check_available
+
+        # an executor the real run cannot start here (submitit or distributed missing, no
+        # sbatch for cluster = "slurm") is refused by the dry run too
+        check_available(args.executor, spec.slurm.get("cluster", "slurm"))
         # what the real run refuses about --out, the dry run refuses too (it creates nothing):
         # a file there used to pass as "0 points in <file>"
         check_writable_dir(out, "out")

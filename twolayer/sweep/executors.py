@@ -64,6 +64,25 @@ def worker_failed(task: Task | None, error: BaseException | str, where: str) -> 
                         "stored; run the same command again to resume")
 
 
+def check_available(executor: str, cluster: str = "slurm") -> None:
+    """ConfigError naming ``--executor`` when the executor cannot run here: its optional
+    package is not installed, or (SLURM with ``cluster`` "slurm") ``sbatch`` is not on PATH.
+    Checked by the executors and by ``--dry-run`` (which starts none)."""
+    import importlib.util
+
+    if executor == "dask" and importlib.util.find_spec("distributed") is None:
+        raise ConfigError("executor", "dask", "needs the distributed package: pip install "
+                          "'twolayer[dask]'")
+    if executor == "slurm":
+        if importlib.util.find_spec("submitit") is None:
+            raise ConfigError("executor", "slurm", "needs the submitit package: pip install "
+                              "'twolayer[slurm]'")
+        if cluster == "slurm" and shutil.which("sbatch") is None:
+            raise ConfigError("executor", "slurm", "sbatch is not on PATH (no SLURM here); set "
+                              "cluster = \"local\" in the spec's [slurm] table to run the jobs "
+                              "as local processes")
+
+
 def default_threads(workers: int) -> int:
     """Threads per worker so that workers × threads ≈ the cores of this machine."""
     return max(1, (os.cpu_count() or 1) // max(1, workers))
@@ -177,11 +196,9 @@ class DaskExecutor:
 
     def __init__(self, address: str | None = None, workers: int = 1, threads: int | None = None,
                  device: str = "cpu", timeout: float = 5.0, budget: int | None = None):
-        try:
-            from distributed import Client, LocalCluster
-        except ImportError:
-            raise ConfigError("executor", "dask", "needs the distributed package: pip install "
-                              "'twolayer[dask]'") from None
+        check_available("dask")
+        from distributed import Client, LocalCluster
+
         self.device = device
         self.budget = budget
         self.cluster = None
@@ -302,16 +319,10 @@ class SlurmExecutor:
 
     def __init__(self, store: str, options: dict[str, Any], device: str = "cpu",
                  poll: float = 1.0, budget: int | None = None):
-        try:
-            import submitit
-        except ImportError:
-            raise ConfigError("executor", "slurm", "needs the submitit package: pip install "
-                              "'twolayer[slurm]'") from None
         cluster = options.get("cluster", "slurm")
-        if cluster == "slurm" and shutil.which("sbatch") is None:
-            raise ConfigError("executor", "slurm", "sbatch is not on PATH (no SLURM here); set "
-                              "cluster = \"local\" in the spec's [slurm] table to run the jobs "
-                              "as local processes")
+        check_available("slurm", cluster)
+        import submitit
+
         self.local = cluster == "local"
         self.store = str(store)
         self.device = device
