@@ -24,3 +24,15 @@ class InProcess:
     def run(self, tasks, baselines=True):
         for i, t in enumerate(tasks):
             yield i, run_group(t, "cpu", 1, baselines)
+
+
+def stub_sbatch(tmp_path, monkeypatch) -> None:
+    """An ``sbatch`` on PATH (one that fails if called): `--executor slurm --dry-run` refuses
+    to pass where the real run could not submit, so a dry run that should pass needs one."""
+    import os
+
+    sbatch = tmp_path / "stub-bin" / "sbatch"
+    sbatch.parent.mkdir(exist_ok=True)
+    sbatch.write_text("#!/bin/sh\nexit 1\n")
+    sbatch.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{sbatch.parent}{os.pathsep}{os.environ.get('PATH', '')}")

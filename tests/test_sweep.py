@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sweep_helpers import TINY_BASE, InProcess
+from sweep_helpers import TINY_BASE, InProcess, stub_sbatch
 
 from twolayer.cli import main
 from twolayer.engine import Runtime
@@ -617,12 +617,7 @@ def test_executor_flags_of_the_chosen_executor_pass_a_dry_run(tmp_path: Path, fl
                                                               monkeypatch) -> None:
     spec = tmp_path / "ok.toml"
     spec.write_text(TINY + "[axes]\ndata.noise = [0.0]\n")
-    # a dry run refuses an executor the real run cannot start (no sbatch): give it one
-    sbatch = tmp_path / "bin" / "sbatch"
-    sbatch.parent.mkdir()
-    sbatch.write_text("#!/bin/sh\nexit 1\n")
-    sbatch.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{sbatch.parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    stub_sbatch(tmp_path, monkeypatch)  # a dry run refuses slurm without sbatch
     assert main(["sweep", str(spec), "--out", str(tmp_path / "store"), "--dry-run", *flags]) == 0
 
 

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from sweep_helpers import stub_sbatch
 
 from twolayer.cli import main
 
@@ -126,6 +127,7 @@ def test_device_flag_names_the_remote_workers_device(tmp_path, capsys, monkeypat
     import torch
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    stub_sbatch(tmp_path, monkeypatch)  # a dry run refuses slurm without sbatch
     spec = tmp_path / "s.toml"
     spec.write_text("[base]\ndata.d = 4\ndata.n = 20\nnet.m = 4\ntrain.steps = 2\n"
                     "[axes]\ndata.noise = [0.1]\n")  # [slurm] cluster: "slurm", other nodes

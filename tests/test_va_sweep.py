@@ -345,3 +345,76 @@ def test_a_dry_run_refuses_an_executor_the_real_run_cannot_start(tmp_path, capsy
         lines.append(cap.err)
     assert lines[0] == lines[1] and missing in lines[0]
     assert not out.exists()
+
+
+# ------------------------------------------------------------------------------------------
+# SLURM with cluster = "local": at most array_parallelism (default cores / cpus_per_task) jobs
+# ------------------------------------------------------------------------------------------
+
+
+def test_local_slurm_jobs_run_at_most_array_parallelism_at_once(tmp_path) -> None:
+    """submitit's local executor started every job of the array at once (a process each,
+    torch imported in each: 25 for sweeps/hundred.toml) while the memory check counted one
+    process. Now at most array_parallelism jobs are submitted before one finishes."""
+    pytest.importorskip("submitit")
+    from twolayer.sweep.executors import SlurmExecutor
+
+    ex = SlurmExecutor(str(tmp_path), {"cluster": "local", "array_parallelism": 2}, poll=0.0)
+    running: set[int] = set()
+    most = [0]
+
+    class Job:
+        def __init__(self, k):
+            self.k, self.polls = k, 0
+            running.add(k)
+            most[0] = max(most[0], len(running))
+
+        def done(self):
+            self.polls += 1
+            if self.polls > 2:  # finishes on its third look
+                running.discard(self.k)
+                return True
+            return False
+
+        def result(self):
+            return [(f"id{self.k}", "ok")]
+
+    submitted = []
+
+    def submit(fn, task, *args):
+        submitted.append(task)
+        return Job(len(submitted) - 1)
+
+    ex.executor.submit = submit
+    tasks = [[{"k": k}] for k in range(5)]
+    out = dict(ex.run(tasks))
+    assert submitted == tasks and sorted(out) == list(range(5))
+    assert most[0] == 2
+
+
+def test_local_slurm_job_slots_default_to_cores_per_job(monkeypatch) -> None:
+    from twolayer.sweep.executors import local_job_slots
+
+    monkeypatch.setattr("os.cpu_count", lambda: 8)
+    assert local_job_slots({}) == 8
+    assert local_job_slots({"cpus_per_task": 3}) == 2
+    assert local_job_slots({"cpus_per_task": 16}) == 1
+    assert local_job_slots({"cpus_per_task": 1, "array_parallelism": 3}) == 3
+
+
+def test_the_memory_check_of_local_slurm_counts_the_jobs_running_at_once(
+        tmp_path, capsys, monkeypatch) -> None:
+    """The memory check of cluster = "local" shared the free memory among one process; the
+    jobs run array_parallelism at a time, each needing its group's memory."""
+    from twolayer import resources
+
+    text = TWO_GROUPS + '[slurm]\ncluster = "local"\narray_parallelism = {p}\n'
+    group = loads(text.format(p=1)).points()[0].config
+    need = resources.estimate(group).total / resources.FREE_FRACTION
+    monkeypatch.setattr(resources, "free_host_memory", lambda: int(need * 1.5))
+    spec = tmp_path / "s.toml"
+    for p, status in ((1, 0), (2, 2)):  # one group fits; two at once do not
+        spec.write_text(text.format(p=p))
+        assert main(["sweep", str(spec), "--executor", "slurm", "--out", str(tmp_path / "o"),
+                     "--dry-run"]) == status, capsys.readouterr().err
+        capsys.readouterr()

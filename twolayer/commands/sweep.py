@@ -137,6 +137,11 @@ def make_executor(args: argparse.Namespace, spec, out: Path):  # type: ignore[no
     if args.executor == "dask":
         return ex.DaskExecutor(args.address, workers(args), args.threads, spec.device,
                                budget=budget)
+    return ex.SlurmExecutor(str(out), slurm_options(args, spec), spec.device, budget=budget)
+
+
+def slurm_options(args: argparse.Namespace, spec) -> dict:  # type: ignore[no-untyped-def]
+    """The spec's [slurm] table with the flags that override it."""
     options = dict(spec.slurm)
     if args.partition is not None:
         options["partition"] = args.partition
@@ -144,7 +149,17 @@ def make_executor(args: argparse.Namespace, spec, out: Path):  # type: ignore[no
         options["time"] = args.time
     if args.threads is not None:
         options["cpus_per_task"] = args.threads
-    return ex.SlurmExecutor(str(out), options, spec.device, budget=budget)
+    return options
+
+
+def here_workers(args: argparse.Namespace, spec) -> int:  # type: ignore[no-untyped-def]
+    """The processes that train at once on this machine: --workers, or under --executor slurm
+    with cluster = "local" the jobs running at once (executors.local_job_slots)."""
+    if args.executor == "slurm" and spec.slurm.get("cluster") == "local":
+        from ..sweep.executors import local_job_slots
+
+        return local_job_slots(slurm_options(args, spec))
+    return workers(args)
 
 
 def check_spec_device(spec) -> None:  # type: ignore[no-untyped-def]
@@ -246,7 +261,8 @@ def run(args: argparse.Namespace) -> int:
     if here:
         check_spec_device(spec)
     if args.dry_run and here:
-        check_spec_fits(spec, workers(args))  # what the real run refuses, the dry run too
+        # what the real run refuses, the dry run too
+        check_spec_fits(spec, here_workers(args, spec))
     if args.dry_run:
         from ..sweep.executors import check_available
 
@@ -277,7 +293,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     check_writable_dir(out, "out")
     if here and not args.verify:
-        check_spec_fits(spec, workers(args))
+        check_spec_fits(spec, here_workers(args, spec))
     if args.verify:
         from .store import print_verify_report
 

@@ -324,6 +324,10 @@ class SlurmExecutor:
         import submitit
 
         self.local = cluster == "local"
+        # submitit's local executor starts every job of an array at once: as many processes
+        # as engine calls (hundreds of torch processes on a laptop) while the memory check
+        # counted one; here at most ``slots`` jobs run at a time
+        self.slots = local_job_slots(options) if self.local else None
         self.store = str(store)
         self.device = device
         self.budget = budget
@@ -353,19 +357,28 @@ class SlurmExecutor:
         if not tasks:
             return
         n = len(tasks)
-        with (stderr_to(os.path.join(self.store, "slurm", LOCAL_CONTROLLERS_LOG)) if self.local
-              else contextlib.nullcontext()):
+        queue: list[int] = []
+        pending: dict[int, Any] = {}
+        if self.local:  # one job at a time, at most ``slots`` running
+            queue = list(range(n))
+        else:  # one job array: SLURM's array_parallelism caps the jobs running at once
             jobs = self.executor.map_array(run_group_to_store, tasks, [self.store] * n,
                                            [self.device] * n, [self.threads] * n,
                                            [baselines] * n, [self.budget] * n)
-        pending = dict(enumerate(jobs))
+            pending = dict(enumerate(jobs))
         try:
-            while pending:
+            while pending or queue:
+                while queue and len(pending) < (self.slots or 1):
+                    i = queue.pop(0)
+                    with stderr_to(os.path.join(self.store, "slurm", LOCAL_CONTROLLERS_LOG)):
+                        pending[i] = self.executor.submit(
+                            run_group_to_store, tasks[i], self.store, self.device,
+                            self.threads, baselines, self.budget)
                 for i, job in list(pending.items()):
                     if job.done():
                         del pending[i]
                         yield i, _job_result(job, tasks[i])  # [(run_id, status)]: written
-                if pending:
+                if pending and not any(job.done() for job in pending.values()):
                     time.sleep(self.poll)
         except BaseException:
             for job in pending.values():
@@ -376,6 +389,14 @@ class SlurmExecutor:
 
     def close(self) -> None:
         pass
+
+
+def local_job_slots(options: dict[str, Any]) -> int:
+    """How many jobs of ``cluster = "local"`` run at once: ``array_parallelism`` when the
+    options give it, else the cores / ``cpus_per_task`` (at least 1), as the local pool."""
+    if "array_parallelism" in options:
+        return max(1, int(options["array_parallelism"]))
+    return default_threads(int(options.get("cpus_per_task", 1)))
 
 
 # where the controllers of submitit's local jobs (cluster = "local") write their stderr, in the
