@@ -418,3 +418,22 @@ def test_the_memory_check_of_local_slurm_counts_the_jobs_running_at_once(
         assert main(["sweep", str(spec), "--executor", "slurm", "--out", str(tmp_path / "o"),
                      "--dry-run"]) == status, capsys.readouterr().err
         capsys.readouterr()
+
+
+def test_a_long_worker_error_is_cut_at_a_sentence() -> None:
+    """KilledWorker's message runs on with advice and a link: it was cut at 300 characters in
+    mid-word ("For more i"); now at the last full sentence that fits."""
+    from twolayer.sweep.executors import worker_failed
+
+    class KilledWorker(Exception):
+        pass
+
+    text = ("Attempted to run task 'run_group-c21e4b49-7203-4e57-86bc-a3d7f6a3a5f7' on 4 "
+            "different workers, but all those workers died while running it. The last worker "
+            "that attempt to run the task was tcp://127.0.0.1:36071. Inspecting worker logs is "
+            "often a good next step to diagnose what went wrong. For more information see "
+            "https://distributed.dask.org/en/stable/killed.html.")
+    line = str(worker_failed(None, KilledWorker(text), "a Dask worker"))
+    assert ("KilledWorker: Attempted to run task" in line
+            and "a good next step to diagnose what went wrong; the points finished" in line)
+    assert "For more" not in line

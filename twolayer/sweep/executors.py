@@ -50,8 +50,11 @@ def worker_failed(task: Task | None, error: BaseException | str, where: str) -> 
     from ..config import Config
 
     if isinstance(error, BaseException):
-        first = str(error).strip().splitlines()[0][:300].rstrip(".") if str(error).strip() else ""
-        error = type(error).__name__ + (f": {first}" if first else "")
+        first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        if len(first) > 300:  # (KilledWorker's runs on with advice and a link)
+            cut = first[:300].rfind(". ")
+            first = first[:cut] if cut > 0 else first[:300]
+        error = type(error).__name__ + (f": {first.rstrip('.')}" if first else "")
     head = "training"
     if task:
         try:
