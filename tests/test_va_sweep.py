@@ -437,3 +437,44 @@ def test_a_long_worker_error_is_cut_at_a_sentence() -> None:
     assert ("KilledWorker: Attempted to run task" in line
             and "a good next step to diagnose what went wrong; the points finished" in line)
     assert "For more" not in line
+
+
+def test_a_point_that_diverges_when_trained_again_is_not_listed_with_its_old_record(
+        tmp_path) -> None:
+    """A stored point trained again (--force, or its record made by other code) that now
+    diverges: its failure was written beside the old record, which stayed in records/, so
+    points.csv and summary.csv said "ok" with the old numbers while the run reported it
+    diverged (and a resume took the old record). The failure now replaces the record."""
+    import csv
+
+    from sweep_helpers import InProcess
+
+    from twolayer.sweep import run_sweep
+    from twolayer.sweep.worker import Outcome
+
+    spec = loads(TWO_GROUPS)
+    store = Store(tmp_path)
+    run_sweep(spec, store, InProcess())
+    first = spec.points()[0]
+    assert store.status(first.run_id) == "ok"
+
+    class DivergesNow:
+        name, writes_store = "diverges-now", False
+
+        def run(self, tasks, baselines=True):
+            for i, t in enumerate(tasks):
+                yield i, [Outcome(first.run_id, "diverged", None,
+                                  "training diverged: run 0 (seed 0) produced NaN/inf at step 1")
+                          if loads(TWO_GROUPS).points()[0].config.to_dict() == d
+                          else InProcess().run([[d]]).__next__()[1][0] for d in t]
+
+    rep = run_sweep(spec, store, DivergesNow(), force=True)
+    assert rep.failed == [first.run_id]
+    assert store.status(first.run_id) == "diverged"
+    assert not (tmp_path / "records" / first.run_id).exists()
+    rows = {r["run_id"]: r["status"] for r in csv.DictReader((tmp_path / "points.csv").open())}
+    assert rows[first.run_id] == "diverged"
+    summary = [r for r in csv.DictReader((tmp_path / "summary.csv").open())
+               if r["run_id"] == first.run_id]
+    assert summary and all(r["status"] == "diverged" and r["test_error"] == "nan"
+                           for r in summary)
