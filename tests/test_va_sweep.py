@@ -478,3 +478,36 @@ def test_a_point_that_diverges_when_trained_again_is_not_listed_with_its_old_rec
                if r["run_id"] == first.run_id]
     assert summary and all(r["status"] == "diverged" and r["test_error"] == "nan"
                            for r in summary)
+
+
+def test_a_dry_run_prints_json_with_json_and_says_what_the_run_would_train(tmp_path,
+                                                                            capsys) -> None:
+    """`--dry-run --json` printed the text plan (json.loads failed on it), and a dry run
+    did not say what the real run would train: "2 points in <out>" with or without --force.
+    Now --json gives one JSON object, and both say how many points and engine calls the run
+    would train (all with --force; the missing ones otherwise)."""
+    from sweep_helpers import InProcess
+
+    from twolayer.sweep import run_sweep
+
+    spec = tmp_path / "s.toml"
+    spec.write_text(TWO_GROUPS)
+    out = tmp_path / "o"
+    points = loads(TWO_GROUPS).points()
+    base = ["sweep", str(spec), "--out", str(out), "--dry-run"]
+
+    def plan(*extra):
+        assert main([*base, "--json", *extra]) == 0
+        return json.loads(capsys.readouterr().out)
+
+    doc = plan()
+    assert [(r["point"], r["run_id"], r["data.noise"]) for r in doc["plan"]] == [
+        (p.index, p.run_id, p.coords["data.noise"]) for p in points]
+    assert (doc["points"], doc["stored"], doc["to_train"], doc["engine_calls"],
+            doc["to_train_engine_calls"]) == (2, 0, 2, 2, 2)
+    run_sweep(loads(TWO_GROUPS), Store(out), InProcess())
+    capsys.readouterr()
+    assert (plan()["stored"], plan()["to_train"], plan()["to_train_engine_calls"]) == (2, 0, 0)
+    assert (plan("--force")["to_train"], plan("--force")["to_train_engine_calls"]) == (2, 2)
+    assert main([*base, "--force"]) == 0
+    assert "this run would train 2 points in 2 engine calls (--force)" in capsys.readouterr().out

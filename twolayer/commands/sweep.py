@@ -66,7 +66,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="verify every record of the store (quarantining damaged ones), train "
                    "nothing, report what was moved (not with --force or --dry-run)")
     p.add_argument("--dry-run", action="store_true",
-                   help="validate the spec, print the points and groups, write nothing")
+                   help="validate the spec, print the points and groups and what the run "
+                   "would train (with --json: one JSON object), write nothing")
     p.add_argument("--json", action="store_true", help="print the report as one JSON object")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.set_defaults(run=run)
@@ -277,16 +278,32 @@ def run(args: argparse.Namespace) -> int:
         groups = plan_groups([p.config for p in points], spec.group_runs)
         st = Store(out)
         stored = [p.run_id for p in points if st.has(p.run_id)]
-        damaged = {r for r in stored if st.damaged(r)}  # a real run quarantines them
-        other = len(set(st.other_code(stored, current_code(), reuse_device(spec.device)))
-                    - damaged)
-        damaged = len(damaged)
+        damaged_ids = {r for r in stored if st.damaged(r)}  # a real run quarantines them
+        other_ids = set(st.other_code(stored, current_code(), reuse_device(spec.device)))
+        other = len(other_ids - damaged_ids)
+        damaged = len(damaged_ids)
+        # what the real run would train: as run_sweep (every point with --force; else those
+        # not stored, damaged, or of other code), in whole groups
+        kept = set() if args.force else set(stored) - damaged_ids - other_ids
+        todo = [g for g in groups if any(points[i].run_id not in kept for i in g)]
+        to_train = sum(p.run_id not in kept for p in points)
+        if args.json:
+            print(json.dumps({
+                "spec": spec.name, "out": str(out), "points": len(points),
+                "seeds": spec.seeds, "axes": {a.key: list(a.values) for a in spec.axes},
+                "engine_calls": len(groups), "stored": len(stored), "other_code": other,
+                "damaged": damaged, "to_train": to_train, "to_train_engine_calls": len(todo),
+                "plan": [{"point": p.index, "run_id": p.run_id, **p.coords} for p in points],
+            }))
+            return 0
         again = ([f"{other} stored by other twolayer code or device"] if other else []) + (
             [f"{damaged} damaged: quarantined"] if damaged else [])
         print(f"{spec.name}: {len(points)} points x {spec.seeds} seeds, axes "
               + " x ".join(f"{a.key}[{len(a.values)}]" for a in spec.axes)
               + f"; {len(groups)} engine calls; {len(stored)} points in {out}"
-              + (f" ({', '.join(again)}; trained again)" if again else ""))
+              + (f" ({', '.join(again)}; trained again)" if again else "")
+              + f"; this run would train {to_train} points in {len(todo)} engine calls"
+              + (" (--force)" if args.force else ""))
         for p in points:
             print(f"  {p.index:4d} {p.run_id} "
                   + " ".join(f"{k}={v}" for k, v in p.coords.items()))
