@@ -511,3 +511,17 @@ def test_a_dry_run_prints_json_with_json_and_says_what_the_run_would_train(tmp_p
     assert (plan("--force")["to_train"], plan("--force")["to_train_engine_calls"]) == (2, 2)
     assert main([*base, "--force"]) == 0
     assert "this run would train 2 points in 2 engine calls (--force)" in capsys.readouterr().out
+
+
+def test_the_threads_help_names_the_slurm_default(tmp_path) -> None:
+    """`sweep --help` said --threads defaults to cores / workers; under --executor slurm it
+    is [slurm] cpus_per_task (default 1), which --threads overrides (docs/sweeps.md)."""
+    from twolayer.cli import build_parser
+    from twolayer.sweep.executors import SlurmExecutor
+
+    sub = next(a for a in build_parser()._actions if hasattr(a, "choices")
+               and isinstance(a.choices, dict) and "sweep" in a.choices)
+    threads = next(a for a in sub.choices["sweep"]._actions if a.dest == "threads")
+    assert "[slurm] cpus_per_task, default 1" in " ".join(threads.help.split())
+    pytest.importorskip("submitit")
+    assert SlurmExecutor(str(tmp_path), {"cluster": "debug"}).threads == 1

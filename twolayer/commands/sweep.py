@@ -52,7 +52,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    "or with --address)")
     p.add_argument("--threads", type=integer, default=None,
                    help="BLAS/OpenMP threads per worker (default: cores / workers; 1 on a "
-                   "remote Dask cluster; not used for the work on a GPU)")
+                   "remote Dask cluster; slurm: overrides [slurm] cpus_per_task, default 1; "
+                   "not used for the work on a GPU)")
     p.add_argument("--address", help="dask: scheduler address, e.g. tcp://host:8786 (default: "
                    "start a LocalCluster)")
     p.add_argument("--partition", help="slurm: partition (overrides the spec's [slurm] table)")
