@@ -525,3 +525,19 @@ def test_the_threads_help_names_the_slurm_default(tmp_path) -> None:
     assert "[slurm] cpus_per_task, default 1" in " ".join(threads.help.split())
     pytest.importorskip("submitit")
     assert SlurmExecutor(str(tmp_path), {"cluster": "debug"}).threads == 1
+
+
+@pytest.mark.parametrize("device, visible", [("cuda", "0"), ("cuda:1", "0,1"), ("cpu", "")])
+def test_local_slurm_jobs_see_the_gpus_their_device_needs(tmp_path, device, visible) -> None:
+    """cluster = "local" with a CUDA device and no [slurm] gpus_per_node: submitit's local
+    executor starts each job with CUDA_VISIBLE_DEVICES="" (it asked for no GPU), so the jobs
+    failed with "no CUDA GPU" on a machine that has one (the device check here passed). The
+    jobs now ask for the GPUs the device names. The oracle: what a job of the executor sees."""
+    pytest.importorskip("submitit")
+    import os
+
+    from twolayer.sweep.executors import SlurmExecutor
+
+    ex = SlurmExecutor(str(tmp_path), {"cluster": "local", "time": 1}, device=device)
+    job = ex.executor.submit(os.getenv, "CUDA_VISIBLE_DEVICES")
+    assert job.result() == visible

@@ -347,6 +347,11 @@ class SlurmExecutor:
             params["mem_gb"] = options["mem_gb"]
         if "gpus_per_node" in options:
             params["gpus_per_node"] = options["gpus_per_node"]
+        elif self.local and local_gpus(device):
+            # submitit's local executor hides every GPU from a job that asks for none
+            # (CUDA_VISIBLE_DEVICES=""): the device check passed here, and each job then
+            # failed with "no CUDA GPU" (or, with device auto, trained on the CPU)
+            params["gpus_per_node"] = local_gpus(device)
         if cluster == "slurm":
             for key, arg in (("partition", "slurm_partition"), ("account", "slurm_account"),
                              ("qos", "slurm_qos"), ("constraint", "slurm_constraint"),
@@ -392,6 +397,19 @@ class SlurmExecutor:
 
     def close(self) -> None:
         pass
+
+
+def local_gpus(device: str) -> int:
+    """The GPUs a job of ``cluster = "local"`` must see for ``device``: N + 1 for cuda:N (the
+    local executor exposes GPUs 0..n-1), 1 for cuda, and for auto 1 when this machine has a
+    GPU; 0 for the CPU."""
+    if device.startswith("cuda"):
+        return int(device.split(":", 1)[1]) + 1 if ":" in device else 1
+    if device == "auto":
+        import torch
+
+        return 1 if torch.cuda.is_available() else 0
+    return 0
 
 
 def local_job_slots(options: dict[str, Any]) -> int:
