@@ -27,12 +27,14 @@ class InProcess:
 
 
 def stub_sbatch(tmp_path, monkeypatch) -> None:
-    """An ``sbatch`` on PATH (one that fails if called): `--executor slurm --dry-run` refuses
-    to pass where the real run could not submit, so a dry run that should pass needs one."""
+    """``sbatch`` and ``srun`` on PATH (that fail if called): `--executor slurm --dry-run`
+    refuses to pass where the real run could not submit, so a dry run that should pass needs
+    them (submitit's SLURM executor needs srun too)."""
     import os
 
-    sbatch = tmp_path / "stub-bin" / "sbatch"
-    sbatch.parent.mkdir(exist_ok=True)
-    sbatch.write_text("#!/bin/sh\nexit 1\n")
-    sbatch.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{sbatch.parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    folder = tmp_path / "stub-bin"
+    folder.mkdir(exist_ok=True)
+    for tool in ("sbatch", "srun"):
+        (folder / tool).write_text("#!/bin/sh\nexit 1\n")
+        (folder / tool).chmod(0o755)
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ.get('PATH', '')}")

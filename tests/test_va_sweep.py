@@ -541,3 +541,40 @@ def test_local_slurm_jobs_see_the_gpus_their_device_needs(tmp_path, device, visi
     ex = SlurmExecutor(str(tmp_path), {"cluster": "local", "time": 1}, device=device)
     job = ex.executor.submit(os.getenv, "CUDA_VISIBLE_DEVICES")
     assert job.result() == visible
+
+
+@pytest.mark.parametrize("options, warned", [({}, True), ({"gpus_per_node": 1}, False)])
+def test_a_slurm_sweep_on_cuda_without_gpus_per_node_is_warned(tmp_path, capsys, monkeypatch,
+                                                                options, warned) -> None:
+    """`device = "cuda"` on SLURM without [slurm] gpus_per_node submitted jobs that get no
+    GPU (SLURM allocates none unasked): each failed with "no CUDA GPU" after its wait in the
+    queue. A warning line says so at submission."""
+    pytest.importorskip("submitit")
+    from sweep_helpers import stub_sbatch
+
+    from twolayer.sweep.executors import SlurmExecutor
+
+    stub_sbatch(tmp_path, monkeypatch)
+    SlurmExecutor(str(tmp_path / "o"), {"cluster": "slurm", **options}, device="cuda")
+    err = capsys.readouterr().err
+    assert ("no [slurm] gpus_per_node" in err) == warned, err
+
+
+def test_slurm_with_sbatch_but_no_srun_is_one_line(tmp_path, capsys, monkeypatch) -> None:
+    """submitit's SLURM executor also needs srun: with sbatch alone on PATH the sweep ended in
+    submitit's RuntimeError traceback ('Could not detect "srun"'). Now exit 2 naming srun,
+    nothing written, the dry run too."""
+    pytest.importorskip("submitit")
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    (folder / "sbatch").write_text("#!/bin/sh\nexit 1\n")
+    (folder / "sbatch").chmod(0o755)
+    monkeypatch.setenv("PATH", str(folder))
+    spec = tmp_path / "s.toml"
+    spec.write_text(TWO_GROUPS)
+    out = tmp_path / "o"
+    for mode in ([], ["--dry-run"]):
+        assert main(["sweep", str(spec), "--executor", "slurm", "--out", str(out), *mode]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "srun is not on PATH" in err[0], err
+    assert not out.exists()

@@ -80,10 +80,11 @@ def check_available(executor: str, cluster: str = "slurm") -> None:
         if importlib.util.find_spec("submitit") is None:
             raise ConfigError("executor", "slurm", "needs the submitit package: pip install "
                               "'twolayer[slurm]'")
-        if cluster == "slurm" and shutil.which("sbatch") is None:
-            raise ConfigError("executor", "slurm", "sbatch is not on PATH (no SLURM here); set "
-                              "cluster = \"local\" in the spec's [slurm] table to run the jobs "
-                              "as local processes")
+        for tool in ("sbatch", "srun"):  # submitit's SLURM executor needs both
+            if cluster == "slurm" and shutil.which(tool) is None:
+                raise ConfigError("executor", "slurm", f"{tool} is not on PATH (no SLURM here); "
+                                  "set cluster = \"local\" in the spec's [slurm] table to run "
+                                  "the jobs as local processes")
 
 
 def default_threads(workers: int) -> int:
@@ -352,6 +353,14 @@ class SlurmExecutor:
             # (CUDA_VISIBLE_DEVICES=""): the device check passed here, and each job then
             # failed with "no CUDA GPU" (or, with device auto, trained on the CPU)
             params["gpus_per_node"] = local_gpus(device)
+        elif cluster == "slurm" and device.startswith("cuda"):
+            # SLURM gives a job no GPU it did not ask for: every job would fail with "no CUDA
+            # GPU", after its wait in the queue (not refused: a site may add GPUs itself)
+            import sys
+
+            print(f"twolayer: warning: device {device} but no [slurm] gpus_per_node: a SLURM "
+                  "job gets no GPU it does not ask for (set gpus_per_node = 1 in the spec's "
+                  "[slurm] table)", file=sys.stderr)
         if cluster == "slurm":
             for key, arg in (("partition", "slurm_partition"), ("account", "slurm_account"),
                              ("qos", "slurm_qos"), ("constraint", "slurm_constraint"),
