@@ -252,6 +252,9 @@ class DaskExecutor:
                     except Exception as e:  # the worker's: MemoryError, KilledWorker, a bug
                         where = ("the Dask cluster (the task was cancelled there)"
                                  if "Cancelled" in type(e).__name__ else "a Dask worker")
+                        if isinstance(e, ImportError):  # a worker without twolayer
+                            where += (" (its Python lacks a module: the workers need the same "
+                                      "environment, twolayer installed)")
                         raise worker_failed(tasks[i], e, where) from None
                     yield i, outcomes
         except BaseException:
