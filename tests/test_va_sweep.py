@@ -582,3 +582,30 @@ def test_slurm_with_sbatch_but_no_srun_is_one_line(tmp_path, capsys, monkeypatch
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and "srun is not on PATH" in err[0], err
     assert not out.exists()
+
+
+def test_a_slurm_job_writes_only_the_missing_points_of_its_group(tmp_path) -> None:
+    """docs/sweeps.md: a resume "writes only the missing points (points of the group stored
+    before are kept as they are)". SLURM jobs write their records themselves, and wrote every
+    point of their group: a resume replaced the stored ones (another node's record, another
+    device's under device = "auto"). The oracle: the stored record's folder is the same
+    folder (its inode) after the resume."""
+    import shutil
+
+    pytest.importorskip("submitit")
+    from sweep_helpers import InProcess
+
+    from twolayer.sweep import run_sweep
+    from twolayer.sweep.executors import SlurmExecutor
+
+    one_group = TWO_GROUPS.replace("group_runs = 1", "group_runs = 8")
+    spec = loads(one_group)
+    store = Store(tmp_path / "o")
+    run_sweep(spec, store, InProcess())
+    kept, lost = spec.points()
+    inode = (store.records / kept.run_id).stat().st_ino
+    shutil.rmtree(store.records / lost.run_id)
+    rep = run_sweep(spec, store, SlurmExecutor(str(store.root), {"cluster": "debug"}))
+    assert rep.trained == 1 and rep.skipped == 1 and rep.groups == 1
+    assert store.status(lost.run_id) == "ok"
+    assert (store.records / kept.run_id).stat().st_ino == inode

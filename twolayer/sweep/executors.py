@@ -29,9 +29,10 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from ..config import Config
 from ..errors import ConfigError, TwolayerError
 from .store import spec_plugin_paths
-from .worker import THREAD_ENV, init_worker, run_group, run_group_to_store
+from .worker import THREAD_ENV, init_worker, run_group
 
 Task = list[dict[str, Any]]  # the config dicts of one group
 
@@ -47,8 +48,6 @@ def worker_failed(task: Task | None, error: BaseException | str, where: str) -> 
     """:class:`WorkerFailed` for ``task`` (the config dicts of one group; None: not known)
     failing with ``error`` (an exception, or its "Type: message" line) on ``where`` (e.g. "a
     Dask worker")."""
-    from ..config import Config
-
     if isinstance(error, BaseException):
         first = str(error).strip().splitlines()[0] if str(error).strip() else ""
         if len(first) > 300:  # (KilledWorker's runs on with advice and a link)
@@ -372,19 +371,25 @@ class SlurmExecutor:
                     params[arg] = options[key]
         self.executor.update_parameters(**params)
 
-    def run(self, tasks: list[Task], baselines: bool = True
+    def run(self, tasks: list[Task], baselines: bool = True, missing: set[str] | None = None
             ) -> Iterator[tuple[int, list[Any]]]:
+        """``missing``: the run ids to write (the runner's; None: every point). A job trains
+        its whole group but writes only these: the points of the group stored before are
+        kept as they are, as the other executors' runner keeps them."""
         if not tasks:
             return
         n = len(tasks)
+        only = [None if missing is None else
+                [r for r in (Config.from_dict(d).run_id for d in t) if r in missing]
+                for t in tasks]
         queue: list[int] = []
         pending: dict[int, Any] = {}
         if self.local:  # one job at a time, at most ``slots`` running
             queue = list(range(n))
         else:  # one job array: SLURM's array_parallelism caps the jobs running at once
-            jobs = self.executor.map_array(run_group_to_store, tasks, [self.store] * n,
+            jobs = self.executor.map_array(write_group, tasks, [self.store] * n,
                                            [self.device] * n, [self.threads] * n,
-                                           [baselines] * n, [self.budget] * n)
+                                           [baselines] * n, [self.budget] * n, only)
             pending = dict(enumerate(jobs))
         try:
             while pending or queue:
@@ -392,8 +397,8 @@ class SlurmExecutor:
                     i = queue.pop(0)
                     with stderr_to(os.path.join(self.store, "slurm", LOCAL_CONTROLLERS_LOG)):
                         pending[i] = self.executor.submit(
-                            run_group_to_store, tasks[i], self.store, self.device,
-                            self.threads, baselines, self.budget)
+                            write_group, tasks[i], self.store, self.device, self.threads,
+                            baselines, self.budget, only[i])
                 for i, job in list(pending.items()):
                     if job.done():
                         del pending[i]
@@ -409,6 +414,23 @@ class SlurmExecutor:
 
     def close(self) -> None:
         pass
+
+
+def write_group(config_dicts: Task, store: str, device: str = "cpu",
+                threads: int | None = None, baselines: bool = True, budget: int | None = None,
+                only: list[str] | None = None) -> list[tuple[str, str]]:
+    """A SLURM job: :func:`~twolayer.sweep.worker.run_group`, then write into the store at
+    ``store`` the outcomes of the points in ``only`` (None: all); (run_id, status) per point.
+    (Here rather than in worker.py, whose source is part of the records' code stamp.)"""
+    from .store import Store
+
+    st = Store(store)
+    out = []
+    for o in run_group(config_dicts, device, threads, baselines, budget):
+        if only is None or o.run_id in only:
+            st.put(o)
+        out.append((o.run_id, o.status))
+    return out
 
 
 def local_gpus(device: str) -> int:

@@ -14,6 +14,7 @@ batch as in an uninterrupted run.
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -84,7 +85,11 @@ def run_sweep(spec: SweepSpec, store: Store | str | Path, executor: Any, force: 
                          other_code=len(stale),
                          failed_before=[p.run_id for p in points
                                         if p.run_id not in missing and st.is_failed(p.run_id)])
-    results = executor.run(tasks, baselines=spec.baselines)
+    # an executor whose workers write the store is told which points to write (SlurmExecutor:
+    # a job trains its whole group; the points stored before are kept as they are)
+    extra = ({"missing": set(missing)} if executor.writes_store
+             and "missing" in inspect.signature(executor.run).parameters else {})
+    results = executor.run(tasks, baselines=spec.baselines, **extra)
     trained_before = {p.run_id for p in points if p.run_id in missing}
     try:
         _collect(results, todo, points, missing, st, executor, report, on_result)
