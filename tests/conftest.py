@@ -9,11 +9,19 @@ import shutil
 import tempfile
 
 from hypothesis import settings
+from hypothesis.configuration import set_hypothesis_home_dir
 
 # Tests never read or write the user's record store: commands that store runs by default use a
 # fresh temporary one for this test session (each xdist worker its own), removed at its end.
 os.environ["TWOLAYER_STORE"] = tempfile.mkdtemp(prefix="twolayer-test-store-")
 atexit.register(shutil.rmtree, os.environ["TWOLAYER_STORE"], ignore_errors=True)
+# Nor the figure sweeps' cache (~/.cache/twolayer/sweeps: a phase figure reuses what an earlier
+# session left there), nor Hypothesis's directory (.hypothesis/ in the working directory, the
+# repository: a fresh clone stays as it was).
+_SCRATCH = tempfile.mkdtemp(prefix="twolayer-test-")
+atexit.register(shutil.rmtree, _SCRATCH, ignore_errors=True)
+os.environ["TWOLAYER_CACHE"] = os.path.join(_SCRATCH, "cache")
+set_hypothesis_home_dir(os.path.join(_SCRATCH, "hypothesis"))
 
 settings.register_profile("ci", deadline=None, max_examples=15, derandomize=True, print_blob=True)
 settings.register_profile("explore", deadline=None, max_examples=50, print_blob=True)
@@ -32,6 +40,48 @@ def single_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+def _process_state():
+    """What twolayer may change in the process it runs in and a later test would feel: torch's
+    intra-op thread count and the environment variables it sets itself (an in-process sweep
+    group, ``run_group``, pins the BLAS/OpenMP thread variables and torch's threads for the
+    rest of the process, as a worker should; loading a spec with plugins names them in
+    TWOLAYER_PLUGINS; a quick fixture set one thread and kept it)."""
+    from twolayer.plugins import PLUGIN_ENV
+    from twolayer.sweep.worker import THREAD_ENV
+
+    return torch.get_num_threads(), {k: os.environ.get(k) for k in (*THREAD_ENV, PLUGIN_ENV)}
+
+
+def _restore(state) -> None:
+    threads, env = state
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+    for k, v in env.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _module_leaves_the_process_as_found():
+    """After each module (its module-scoped fixtures included), the state of
+    :func:`_process_state` as before it: left changed, every later module ran under it (e.g.
+    one intra-op thread, where a test of the auto thread policy could no longer tell one
+    thread from all of them), so a test's outcome depended on which modules ran before it."""
+    state = _process_state()
+    yield
+    _restore(state)
+
+
+@pytest.fixture(autouse=True)
+def _test_leaves_the_process_as_found():
+    """The same after each test, for the tests after it in its module."""
+    state = _process_state()
+    yield
+    _restore(state)
 
 
 @pytest.fixture

@@ -15,7 +15,18 @@ CPU = torch.device("cpu")
 
 
 def test_auto_policy_by_size():
-    procs = torch.get_num_threads()
+    # "all threads" must differ from 1 here, whatever this machine or an earlier test set
+    # (the suite ran this under one thread, where "1" and "all" could not be told apart)
+    before = torch.get_num_threads()
+    torch.set_num_threads(3)
+    try:
+        _auto_policy_by_size(torch.get_num_threads())
+    finally:
+        torch.set_num_threads(before)
+
+
+def _auto_policy_by_size(procs: int) -> None:
+    assert procs == 3
     assert threads_for(None, 1, 1000, 50, 400, CPU) == 1  # the demo (2·10^7): one thread
     assert threads_for(None, 1, 300, 5000, 400, CPU) == procs  # Frei Fig. 2, one seed: 6·10^8
     assert threads_for(None, 64, 1000, 50, 400, CPU) == procs  # the benchmark's reference
