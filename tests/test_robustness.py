@@ -61,6 +61,30 @@ def children(pid: int) -> set[int]:
     return out
 
 
+def catches_sigterm(pid: int) -> bool:
+    """Whether process ``pid`` has a handler for SIGTERM (the SigCgt mask of /proc/<pid>/status).
+    ``twolayer`` installs it on entering :func:`twolayer.signals.stop_on_signals`, together with
+    its SIGINT handler (Python's own SIGINT handler is there from the start, so SigCgt cannot
+    tell whether the command's is)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    caught = next(line for line in status.splitlines() if line.startswith("SigCgt:"))
+    return bool(int(caught.split()[1], 16) & (1 << (int(signal.SIGTERM) - 1)))
+
+
+def wait_until_it_catches_signals(p: subprocess.Popen, seconds: float = 120.0) -> None:
+    """Wait until the command's signal handlers are installed: a signal sent before that (the
+    child still importing, slower than the measured start-up on a loaded machine) ends it by
+    the default action (status -15) or a KeyboardInterrupt traceback, not by the one line."""
+    deadline = time.monotonic() + seconds
+    while not catches_sigterm(p.pid):
+        assert p.poll() is None, p.communicate()
+        assert time.monotonic() < deadline, "the command did not install its signal handlers"
+        time.sleep(0.05)
+
+
 def alive(pid: int) -> bool:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
@@ -306,6 +330,7 @@ def test_simulate_interrupted_exits_130_or_143_with_one_line(tmp_path, sig, code
     p = popen("simulate", *TINY, "--steps", "100000000", "--quiet", "--out",
               str(tmp_path / "o"), cwd=tmp_path)
     time.sleep(max(4.0, 2 * startup_seconds + 1))  # imported and training
+    wait_until_it_catches_signals(p)  # at once, unless this machine was slower just now
     p.send_signal(sig)
     out, err = p.communicate(timeout=60)
     assert p.returncode == code, err
@@ -392,9 +417,14 @@ def test_two_sweeps_on_one_store_train_each_point_once(tmp_path):
     store = tmp_path / "store"
     first = popen("sweep", str(spec), "--json", "--quiet", "--out", str(store), cwd=tmp_path)
     deadline = time.monotonic() + 60
-    while not (store / ".lock").exists() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    time.sleep(0.5)  # the lock file exists before it is flocked
+    lock = store / ".lock"
+    # the holder names itself in .lock once it has the flock (the file exists before that: a
+    # fixed wait after it appeared let the waiter take the lock first on a loaded machine,
+    # and the first sweep was then refused)
+    while not (lock.exists() and lock.read_text().startswith(f"pid {first.pid} ")):
+        assert first.poll() is None, first.communicate()
+        assert time.monotonic() < deadline, "the first sweep did not take the store's lock"
+        time.sleep(0.05)
     waiter = popen("sweep", str(spec), "--json", "--quiet", "--wait", "--out", str(store),
                    cwd=tmp_path)
     refused = popen("sweep", str(spec), "--json", "--quiet", "--out", str(store), cwd=tmp_path)
@@ -453,8 +483,7 @@ def test_check_with_workers_interrupted_stops_them_with_one_line(tmp_path, sig, 
     assert p.returncode == code, err
     line = one_line(err)
     assert "interrupted" in line and "record store" in line
-    time.sleep(1)
-    assert not any(alive(pid) for pid in pids)  # no worker left behind
+    _assert_no_survivors(set(pids))  # no worker left behind (terminated: gone within seconds)
 
 
 def test_a_closed_stdout_pipe_exits_141_without_a_traceback() -> None:

@@ -24,7 +24,7 @@ import pytest
 
 from twolayer.errors import ConfigError, RecordError
 from twolayer.record import Record
-from twolayer.store import RecordStore
+from twolayer.store import WAIT_QUIETLY_SECONDS, RecordStore
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -145,8 +145,14 @@ def test_an_entry_waits_for_a_store_in_use_and_says_so_once(tmp_path: Path) -> N
 
     t = threading.Thread(target=write)
     try:
+        start = time.monotonic()
         t.start()
-        time.sleep(1.6)
+        # poll for the line instead of one fixed sleep (a loaded machine may start the thread
+        # late); it must not come before the quiet second, and only once
+        while not lines and time.monotonic() < start + 60:
+            time.sleep(0.02)
+        assert time.monotonic() - start >= WAIT_QUIETLY_SECONDS
+        time.sleep(WAIT_QUIETLY_SECONDS + 0.5)  # time to say it again, if it would
         assert not done.is_set() and not (tmp_path / "entries").exists()
         assert len(lines) == 1 and f"pid {holder.pid}" in lines[0], lines
         assert lines[0].startswith(f"twolayer: waiting for store {tmp_path}")
