@@ -6,6 +6,8 @@ of a binary kind trained as if they were ±1)."""
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
 from twolayer import config, plugins
@@ -54,7 +56,9 @@ def name(request):
     """A probe / data kind name of the test's own, unregistered afterwards with the plugins
     the test loaded."""
     loaded = set(plugins._LOADED)
-    own = "pce" + str(abs(hash(request.node.name)) % 10**8)
+    # hashlib, not hash(): a str's hash() differs in every process (PYTHONHASHSEED), so the
+    # name (and its length: 1 to 8 digits) changed from run to run
+    own = "pce" + hashlib.sha256(request.node.name.encode()).hexdigest()[:8]
     yield own
     REGISTRY.pop(own, None)
     config._DATA_KINDS.pop(own, None)
