@@ -47,15 +47,19 @@ def _process_state():
     intra-op thread count and the environment variables it sets itself (an in-process sweep
     group, ``run_group``, pins the BLAS/OpenMP thread variables and torch's threads for the
     rest of the process, as a worker should; loading a spec with plugins names them in
-    TWOLAYER_PLUGINS; a quick fixture set one thread and kept it)."""
-    from twolayer.plugins import PLUGIN_ENV
+    TWOLAYER_PLUGINS; a quick fixture set one thread and kept it), and the plugins it has
+    loaded (``twolayer.plugins._LOADED``)."""
+    from twolayer import plugins
     from twolayer.sweep.worker import THREAD_ENV
 
-    return torch.get_num_threads(), {k: os.environ.get(k) for k in (*THREAD_ENV, PLUGIN_ENV)}
+    env = {k: os.environ.get(k) for k in (*THREAD_ENV, plugins.PLUGIN_ENV)}
+    return torch.get_num_threads(), env, set(plugins._LOADED)
 
 
 def _restore(state) -> None:
-    threads, env = state
+    from twolayer import plugins
+
+    threads, env, loaded = state
     if torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
     for k, v in env.items():
@@ -63,6 +67,17 @@ def _restore(state) -> None:
             os.environ.pop(k, None)
         else:
             os.environ[k] = v
+    # A plugin loaded since, whose registrations the test removed again, is forgotten too:
+    # Runs.prefetch hands every loaded plugin to its workers, and two tests' plugins that
+    # register the same ids (each removed after its test) made every later prefetch worker
+    # fail on "registered twice" (it then trained nothing: test_timing before
+    # test_mut_experiments_keys). A plugin whose registrations are still there stays loaded.
+    added = set(plugins._LOADED) - loaded
+    live = set().union(*plugins._registries().values()) if added else set()
+    for key in added:
+        p = plugins._LOADED[key]
+        if not live & {*p.claims, *p.experiments, *p.figures, *p.probes, *p.data_kinds}:
+            del plugins._LOADED[key]
 
 
 @pytest.fixture(autouse=True, scope="module")

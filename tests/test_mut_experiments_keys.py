@@ -141,12 +141,21 @@ def b(quick, seeds, runtime):
 '''
 
 
-def test_prefetch_workers_train_the_callers_seed_count(tmp_path):
+@pytest.fixture
+def mutpf_plugin(tmp_path):
+    """The plugin above, loaded; its experiments unregistered afterwards (left registered,
+    they were every later test's too)."""
     from twolayer.plugins import load_path
 
     path = tmp_path / "mutpf_plugin.py"
     path.write_text(PLUGIN)
     load_path(path)
+    yield path
+    for name in ("mutpf.a", "mutpf.b"):
+        EXPERIMENTS.pop(name, None)
+
+
+def test_prefetch_workers_train_the_callers_seed_count(tmp_path, mutpf_plugin):
     runs = Runs(quick=True, seeds=3, runtime=RT, store=RecordStore(tmp_path / "store"))
     assert sorted(runs.prefetch(["mutpf.a", "mutpf.b"], jobs=2)) == ["mutpf.a", "mutpf.b"]
     for name in ("mutpf.a", "mutpf.b"):
