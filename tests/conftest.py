@@ -15,6 +15,11 @@ from hypothesis.configuration import set_hypothesis_home_dir
 # fresh temporary one for this test session (each xdist worker its own), removed at its end.
 os.environ["TWOLAYER_STORE"] = tempfile.mkdtemp(prefix="twolayer-test-store-")
 atexit.register(shutil.rmtree, os.environ["TWOLAYER_STORE"], ignore_errors=True)
+# A user's own settings do not reach the tests: TWOLAYER_NO_LIMITS=1 (docs: for a machine whose
+# free memory cannot be read) skipped the memory checks that tests expect to refuse settings
+# (and the refused sizes were then allocated), TWOLAYER_PLUGINS loaded plugins into every sweep.
+for _name in ("TWOLAYER_NO_LIMITS", "TWOLAYER_PLUGINS"):
+    os.environ.pop(_name, None)
 # Nor the figure sweeps' cache (~/.cache/twolayer/sweeps: a phase figure reuses what an earlier
 # session left there), nor Hypothesis's directory (.hypothesis/ in the working directory, the
 # repository: a fresh clone stays as it was).

@@ -10,6 +10,8 @@ state as it was before. These pairs are order-dependent on purpose: the point is
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -75,3 +77,18 @@ def test_caches_are_the_sessions_own() -> None:
     assert tmp in Path(os.environ["TWOLAYER_STORE"]).resolve().parents
     hyp = storage_directory("x", intent_to_write=False).path.resolve()
     assert tmp in hyp.parents and ROOT not in hyp.parents  # not .hypothesis/ in the checkout
+
+
+def test_a_users_limits_and_plugins_variables_do_not_reach_the_tests(tmp_path: Path) -> None:
+    """TWOLAYER_NO_LIMITS=1 in the shell that runs `make test` turned the memory checks off, so
+    the tests that expect a refusal failed (test_robustness's memory estimate test; the
+    simulate sizes were allocated); TWOLAYER_PLUGINS loaded its plugins into every sweep.
+    (The whole test failing with them set: ~10 s, so here the conftest's effect alone.)"""
+    env = {**os.environ, "TWOLAYER_NO_LIMITS": "1",
+           "TWOLAYER_PLUGINS": str(tmp_path / "missing.py")}
+    code = ("import os, sys; sys.path[:0] = ['tests', '.']; import conftest; "
+            "print([os.environ.get(k) for k in ('TWOLAYER_NO_LIMITS', 'TWOLAYER_PLUGINS')])")
+    p = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
+                       text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == "[None, None]"
