@@ -494,7 +494,7 @@ def _fit(pending: Sequence[_State], needs: dict[str, set[str]], cost: dict[str, 
     def price(st: _State, skip: set[str]) -> float:
         e = exps(st)
         if e and all(x in cost for x in e):
-            return factor(st) * sum(cost[x] for x in e - skip)
+            return factor(st) * sum(cost[x] for x in sorted(e - skip))  # set order varies
         return factor(st) * last_look
 
     order = sorted(pending, key=lambda st: price(st, set()))
