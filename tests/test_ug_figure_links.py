@@ -92,8 +92,10 @@ def test_liu_figures_say_their_settings_are_outside_the_premises() -> None:
 
 def test_claims_md_proposal_regime_paragraph_matches_its_table() -> None:
     """docs/claims.md's paragraph on the *proposal* claims said all 40 are *outside*; its own
-    table marks badger2022's and vashisht2024's so, but not maennel2020's (except
-    b4.later_layers) nor liu2023's Fig. 1 claims. The paragraph must agree with the table."""
+    table marked badger2022's and vashisht2024's so, but not maennel2020's (except
+    b4.later_layers) nor liu2023's Fig. 1 claims. Since maennel2020's regime compares its
+    setting with the card's (2026-12-05), its 16 are *outside* too. The paragraph must agree
+    with the table."""
     import re
     from pathlib import Path
 
@@ -105,11 +107,11 @@ def test_claims_md_proposal_regime_paragraph_matches_its_table() -> None:
     prop = {c: r for c, r in rows.items() if "*(proposal)*" in r}
     assert len(prop) == 40
     outside = {c for c, r in prop.items() if "*(outside)*" in r}
-    assert {c for c in prop if c.startswith(("badger2022.", "vashisht2024."))} <= outside
-    assert outside - {c for c in prop if c.startswith(("badger2022.", "vashisht2024."))} == {
-        "maennel2020.b4.later_layers"}
+    carded = {c for c in prop if c.startswith(("badger2022.", "vashisht2024.", "maennel2020."))}
+    assert carded <= outside  # each compares its setting with its card's (maennel2020: 12-05)
+    assert outside == carded and len(carded) == 34  # liu2023's Fig. 1 claims are inside
     assert "so all of them are\n*outside*" not in text
-    assert "all 18 of them are *outside*" in text
+    assert "all 18 of them are *outside*" in text and "34 of the 40 in all" in text
 
 
 def test_liu_regime_figure_draws_the_n2000_records(tiny, tmp_path) -> None:  # noqa: F811
