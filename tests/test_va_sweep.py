@@ -609,3 +609,42 @@ def test_a_slurm_job_writes_only_the_missing_points_of_its_group(tmp_path) -> No
     assert rep.trained == 1 and rep.skipped == 1 and rep.groups == 1
     assert store.status(lost.run_id) == "ok"
     assert (store.records / kept.run_id).stat().st_ino == inode
+
+
+def test_a_sweep_stopped_midway_leaves_no_table_of_the_old_statuses(tmp_path) -> None:
+    """(ve) A run stopped midway (Ctrl-C, a worker's error) wrote no tables, so those of the
+    earlier run stayed: points.csv said "ok" for a point that had just diverged and lost its
+    record. The oracle is the store itself: the point's record is gone and its failure is
+    recorded. Now the tables are removed before training (a SIGKILL leaves none) and written
+    from what is stored when the run stops on an exception."""
+    import csv
+
+    from sweep_helpers import InProcess
+
+    from twolayer.sweep import run_sweep
+    from twolayer.sweep.worker import Outcome
+
+    spec = loads(TWO_GROUPS)
+    store = Store(tmp_path)
+    run_sweep(spec, store, InProcess())
+    first = spec.points()[0]
+    seen = {}
+
+    class DivergesThenInterrupted:
+        name, writes_store = "stopped", False
+
+        def run(self, tasks, baselines=True):
+            seen["tables"] = sorted(p.name for p in tmp_path.glob("*.csv"))
+            yield 0, [Outcome(first.run_id, "diverged", None, "training diverged")]
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(spec, store, DivergesThenInterrupted(), force=True)
+    assert seen["tables"] == []  # removed before any training
+    assert not (store.records / first.run_id).exists() and store.is_failed(first.run_id)
+    rows = {r["run_id"]: r["status"] for r in csv.DictReader((tmp_path / "points.csv").open())}
+    assert rows[first.run_id] == "diverged"
+    summary = [r for r in csv.DictReader((tmp_path / "summary.csv").open())
+               if r["run_id"] == first.run_id]
+    assert summary and all(r["status"] == "diverged" and r["test_error"] == "nan"
+                           for r in summary)

@@ -14,6 +14,7 @@ batch as in an uninterrupted run.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import time
 from collections.abc import Callable
@@ -89,10 +90,23 @@ def run_sweep(spec: SweepSpec, store: Store | str | Path, executor: Any, force: 
     # a job trains its whole group; the points stored before are kept as they are)
     extra = ({"missing": set(missing)} if executor.writes_store
              and "missing" in inspect.signature(executor.run).parameters else {})
+    if todo:
+        # the tables of an earlier run are about to go stale (a point trained again may diverge
+        # now and lose its record, or get other numbers): removed before any training, so that
+        # a run killed or stopped midway leaves none that lists the old statuses as current
+        st.remove_tables()
     results = executor.run(tasks, baselines=spec.baselines, **extra)
     trained_before = {p.run_id for p in points if p.run_id in missing}
     try:
         _collect(results, todo, points, missing, st, executor, report, on_result)
+    except BaseException:  # an interrupt, a worker's error: the tables of what is stored now
+        with contextlib.suppress(Exception):  # (best effort: none is better than a stale one)
+            close = getattr(results, "close", None)
+            if close is not None:
+                close()
+            st.write_points(points)
+            st.write_summary(points)
+        raise
     finally:  # an interrupt here: stop the executor's workers now, not when the frame is freed
         close = getattr(results, "close", None)
         if close is not None:

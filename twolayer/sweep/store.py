@@ -344,6 +344,15 @@ class Store:
             return "missing" if doc is None else doc["status"]
         return "missing"
 
+    def remove_tables(self) -> None:
+        """Remove points.csv, summary.csv and summary.parquet (before a run that changes what
+        they list: one stopped midway must leave no table of the old statuses)."""
+        for name in ("points.csv", "summary.csv", "summary.parquet"):
+            path = self.root / name
+            if path.is_file() or path.is_symlink():  # (not a folder there: its write says)
+                with writing(path):  # one line naming it, exit 1
+                    path.unlink(missing_ok=True)
+
     def write_points(self, points: Iterable[Point]) -> Path:
         rows = []
         for p in points:
