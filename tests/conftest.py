@@ -20,17 +20,22 @@ atexit.register(shutil.rmtree, os.environ["TWOLAYER_STORE"], ignore_errors=True)
 # (and the refused sizes were then allocated), TWOLAYER_PLUGINS loaded plugins into every sweep.
 for _name in ("TWOLAYER_NO_LIMITS", "TWOLAYER_PLUGINS"):
     os.environ.pop(_name, None)
-# Nor the figure sweeps' cache (~/.cache/twolayer/sweeps: a phase figure reuses what an earlier
-# session left there), nor Hypothesis's directory (.hypothesis/ in the working directory, the
-# repository: a fresh clone stays as it was).
-_SCRATCH = tempfile.mkdtemp(prefix="twolayer-test-")
-atexit.register(shutil.rmtree, _SCRATCH, ignore_errors=True)
-os.environ["TWOLAYER_CACHE"] = os.path.join(_SCRATCH, "cache")
-set_hypothesis_home_dir(os.path.join(_SCRATCH, "hypothesis"))
-
 settings.register_profile("ci", deadline=None, max_examples=15, derandomize=True, print_blob=True)
 settings.register_profile("explore", deadline=None, max_examples=50, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+# Nor the figure sweeps' cache (~/.cache/twolayer/sweeps: a phase figure reuses what an earlier
+# session left there), nor Hypothesis's directory (.hypothesis/ in the working directory, the
+# repository: a fresh clone stays as it was) where it holds only caches: under a derandomised
+# profile (the default) Hypothesis saves no examples. A profile that draws fresh examples
+# (explore) keeps .hypothesis/ (git-ignored; `make clean` removes it): its example database is
+# how the next run replays a counterexample found, which a session's temporary folder lost
+# (a rerun drew other examples and could pass with the bug still there).
+_SCRATCH = tempfile.mkdtemp(prefix="twolayer-test-")
+atexit.register(shutil.rmtree, _SCRATCH, ignore_errors=True)
+os.environ["TWOLAYER_CACHE"] = os.path.join(_SCRATCH, "cache")
+if settings.default.derandomize:
+    set_hypothesis_home_dir(os.path.join(_SCRATCH, "hypothesis"))
 
 
 import pytest  # noqa: E402

@@ -68,6 +68,7 @@ def test_an_unregistered_plugin_is_not_handed_to_later_prefetch_workers() -> Non
 
 
 def test_caches_are_the_sessions_own() -> None:
+    from hypothesis import settings
     from hypothesis.configuration import storage_directory
 
     from twolayer.plots.phase import cache_dir
@@ -75,8 +76,9 @@ def test_caches_are_the_sessions_own() -> None:
     tmp = Path(tempfile.gettempdir()).resolve()
     assert tmp in cache_dir().resolve().parents  # not ~/.cache/twolayer/sweeps
     assert tmp in Path(os.environ["TWOLAYER_STORE"]).resolve().parents
-    hyp = storage_directory("x", intent_to_write=False).path.resolve()
-    assert tmp in hyp.parents and ROOT not in hyp.parents  # not .hypothesis/ in the checkout
+    if settings.default.derandomize:  # (explore keeps its example database: test below)
+        hyp = storage_directory("x", intent_to_write=False).path.resolve()
+        assert tmp in hyp.parents and ROOT not in hyp.parents  # not .hypothesis/ in the checkout
 
 
 def test_a_users_limits_and_plugins_variables_do_not_reach_the_tests(tmp_path: Path) -> None:
@@ -92,3 +94,21 @@ def test_a_users_limits_and_plugins_variables_do_not_reach_the_tests(tmp_path: P
                        text=True, timeout=300)
     assert p.returncode == 0, p.stderr
     assert p.stdout.strip() == "[None, None]"
+
+
+def test_the_explore_profile_keeps_its_example_database(tmp_path: Path) -> None:
+    """(ve) `HYPOTHESIS_PROFILE=explore make test` draws fresh examples to look for
+    counterexamples (docs/proofs_check.md); Hypothesis saves a failing one in its example
+    database (.hypothesis/examples in the working directory) and replays it first on the next
+    run. The conftest put that directory in the session's temporary folder, removed at exit,
+    so the next run drew other examples and could pass with the bug still there. The oracle:
+    Hypothesis's own default directory, .hypothesis in the working directory."""
+    env = {**os.environ, "HYPOTHESIS_PROFILE": "explore"}
+    code = ("import sys; sys.path[:0] = [{tests!r}]; import conftest; "
+            "from hypothesis.configuration import storage_directory; "
+            "print(storage_directory('examples', intent_to_write=False).path.resolve())"
+            ).format(tests=str(ROOT / "tests"))
+    p = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True,
+                       text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    assert Path(p.stdout.strip()) == (tmp_path / ".hypothesis" / "examples").resolve()
