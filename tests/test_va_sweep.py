@@ -648,3 +648,64 @@ def test_a_sweep_stopped_midway_leaves_no_table_of_the_old_statuses(tmp_path) ->
                if r["run_id"] == first.run_id]
     assert summary and all(r["status"] == "diverged" and r["test_error"] == "nan"
                            for r in summary)
+
+
+@pytest.mark.parametrize("step", ["remove the old record", "write the failure"])
+def test_an_interrupted_failure_write_never_leaves_the_old_record_beside_it(tmp_path,
+                                                                           monkeypatch, step):
+    """(ve) A point trained again that diverges now: Store.put wrote its failure, then removed
+    the old record; an interrupt between the two (Python raises KeyboardInterrupt between any
+    two statements) left both, and a record wins over a failure: points.csv said "ok" with the
+    old numbers and the resume kept it. Whichever step is interrupted, the store must hold
+    the old record alone (nothing done) or neither (the point missing, trained again), never
+    both."""
+    import twolayer.store as record_store_module
+    from twolayer.sweep import store as sweep_store
+    from twolayer.sweep.worker import Outcome
+
+    spec = loads(TWO_GROUPS)
+    first = spec.points()[0]
+    st = Store(tmp_path)
+    from sweep_helpers import InProcess
+
+    from twolayer.sweep import run_sweep
+
+    run_sweep(spec, st, InProcess())
+    assert st.has_record(first.run_id)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    if step == "remove the old record":
+        monkeypatch.setattr(record_store_module, "_remove", interrupted)
+    else:
+        monkeypatch.setattr(sweep_store, "write_atomic", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        st.put(Outcome(first.run_id, "diverged", None, "training diverged"))
+    assert not (st.has_record(first.run_id) and st.is_failed(first.run_id)), step
+
+
+def test_a_record_beside_a_failure_is_not_counted_as_diverged(tmp_path, capsys,
+                                                               inline_pool) -> None:
+    """(ve) A store holding a point's record and a failure beside it (left by an interrupted
+    write, or by the code before 5f56164): the tables list the point "ok" (a record wins),
+    but the resume counted it among the failures recorded before, and with the other point
+    diverged it exited 2, "nothing could be trained: all 2 points diverged". The oracle is
+    points.csv of the same run: one point ok, so exit 0."""
+    import csv
+
+    from twolayer.sweep.store import current_code, failure_document
+
+    spec = tmp_path / "s.toml"
+    spec.write_text(SOME_DIVERGE)
+    out = tmp_path / "o"
+    assert main(["sweep", str(spec), "--out", str(out), "--quiet", "--json"]) == 0
+    capsys.readouterr()
+    good, bad = loads(SOME_DIVERGE).points()
+    doc = failure_document(good.run_id, "diverged", "training diverged", current_code())
+    (out / "failed" / f"{good.run_id}.json").write_text(json.dumps(doc))
+    code = main(["sweep", str(spec), "--out", str(out), "--quiet", "--json"])
+    rep = json.loads(capsys.readouterr().out)
+    rows = {r["run_id"]: r["status"] for r in csv.DictReader((out / "points.csv").open())}
+    assert rows == {good.run_id: "ok", bad.run_id: "diverged"}
+    assert code == 0 and rep["failed_before"] == [bad.run_id]

@@ -84,8 +84,11 @@ def run_sweep(spec: SweepSpec, store: Store | str | Path, executor: Any, force: 
     tasks = [[points[i].config.to_dict() for i in g] for g in todo]
     report = SweepReport(len(points), len(points) - len(missing), 0, groups=len(todo),
                          other_code=len(stale),
+                         # a record wins over a failure beside it (Store.status: an
+                         # interrupted write can leave both): such a point is not a failure
                          failed_before=[p.run_id for p in points
-                                        if p.run_id not in missing and st.is_failed(p.run_id)])
+                                        if p.run_id not in missing and st.is_failed(p.run_id)
+                                        and not st.has_record(p.run_id)])
     # an executor whose workers write the store is told which points to write (SlurmExecutor:
     # a job trains its whole group; the points stored before are kept as they are)
     extra = ({"missing": set(missing)} if executor.writes_store

@@ -283,15 +283,17 @@ class Store:
             ensure_writable_dir(self.failed, "out")
             doc = failure_document(outcome.run_id, outcome.status, outcome.message,
                                    current_code())
-            write_atomic(self.failed / f"{outcome.run_id}.json", json.dumps(doc, indent=1) + "\n")
             # a point trained again (--force, or a record of other code) that diverged now: its
             # old record would be listed "ok" with the old numbers (a record wins over a
-            # failure), and taken by a resume; removed after the failure is written (renamed
-            # aside first: a reader sees all of it or none)
+            # failure), and taken by a resume; removed *before* the failure is written (renamed
+            # aside first: a reader sees all of it or none), so that a write stopped between the
+            # two (an interrupt, a full disk) leaves the point missing, trained again by the
+            # resume, not the old record beside the new failure
             from ..store import _remove
 
             if (self.records / outcome.run_id).exists():
                 _remove(self.records / outcome.run_id)
+            write_atomic(self.failed / f"{outcome.run_id}.json", json.dumps(doc, indent=1) + "\n")
 
     def clean_stale(self, max_age: float | None = 3600.0) -> list[Path]:
         """Remove temporary record directories (``records/.<run_id>.tmp.*``) left by a writer
