@@ -709,3 +709,26 @@ def test_a_record_beside_a_failure_is_not_counted_as_diverged(tmp_path, capsys,
     rows = {r["run_id"]: r["status"] for r in csv.DictReader((out / "points.csv").open())}
     assert rows == {good.run_id: "ok", bad.run_id: "diverged"}
     assert code == 0 and rep["failed_before"] == [bad.run_id]
+
+
+def test_a_submission_that_sbatch_refuses_is_one_line(tmp_path, capsys, monkeypatch) -> None:
+    """(ve) sbatch refusing the job array (a --partition that does not exist, an account, a
+    --time over the partition's limit) ended in submitit's FailedJobError traceback, exit 1,
+    with sbatch's message printed above it. Now one line with sbatch's message and the flags
+    to check, exit 2."""
+    pytest.importorskip("submitit")
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    (folder / "sbatch").write_text("#!/bin/sh\necho 'sbatch: error: invalid partition "
+                                   "specified: nogpu' >&2\nexit 1\n")
+    (folder / "srun").write_text("#!/bin/sh\nexit 1\n")
+    for tool in ("sbatch", "srun"):
+        (folder / tool).chmod(0o755)
+    monkeypatch.setenv("PATH", str(folder))  # (submitit needs nothing else on PATH)
+    spec = tmp_path / "s.toml"
+    spec.write_text(TWO_GROUPS)
+    code = main(["sweep", str(spec), "--executor", "slurm", "--partition", "nogpu", "--out",
+                 str(tmp_path / "o"), "--quiet"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1, err
+    assert "invalid partition specified: nogpu" in err[0] and "--partition" in err[0], err

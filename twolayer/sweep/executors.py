@@ -387,15 +387,17 @@ class SlurmExecutor:
         if self.local:  # one job at a time, at most ``slots`` running
             queue = list(range(n))
         else:  # one job array: SLURM's array_parallelism caps the jobs running at once
-            jobs = self.executor.map_array(write_group, tasks, [self.store] * n,
-                                           [self.device] * n, [self.threads] * n,
-                                           [baselines] * n, [self.budget] * n, only)
+            with submission():
+                jobs = self.executor.map_array(write_group, tasks, [self.store] * n,
+                                               [self.device] * n, [self.threads] * n,
+                                               [baselines] * n, [self.budget] * n, only)
             pending = dict(enumerate(jobs))
         try:
             while pending or queue:
                 while queue and len(pending) < (self.slots or 1):
                     i = queue.pop(0)
-                    with stderr_to(os.path.join(self.store, "slurm", LOCAL_CONTROLLERS_LOG)):
+                    with submission(), stderr_to(os.path.join(self.store, "slurm",
+                                                              LOCAL_CONTROLLERS_LOG)):
                         pending[i] = self.executor.submit(
                             write_group, tasks[i], self.store, self.device, self.threads,
                             baselines, self.budget, only[i])
@@ -414,6 +416,34 @@ class SlurmExecutor:
 
     def close(self) -> None:
         pass
+
+
+class SubmissionFailed(TwolayerError):
+    """The SLURM submission itself failed (``sbatch`` refused the jobs: an unknown partition,
+    account or QOS, a time over the partition's limit): one line with sbatch's message, exit
+    2, instead of submitit's traceback."""
+
+
+@contextlib.contextmanager
+def submission() -> Iterator[None]:
+    """Turn a failed submission (submitit's FailedJobError with sbatch's stderr, a
+    CalledProcessError, an OSError starting it) into :class:`SubmissionFailed` (submitit also
+    prints sbatch's stderr itself: kept off the terminal, it is in the one line)."""
+    import io
+    import subprocess
+
+    import submitit
+
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):
+            yield
+    except (submitit.core.utils.FailedJobError, subprocess.CalledProcessError, OSError) as e:
+        lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
+        why = "; ".join(lines)[:300] if lines else type(e).__name__
+        raise SubmissionFailed(
+            f"the SLURM submission failed: {why}; nothing more was submitted (check the spec's "
+            "[slurm] table and the flags that override it: --partition, --time, --threads), "
+            "the points finished so far are stored") from None
 
 
 def write_group(config_dicts: Task, store: str, device: str = "cpu",
