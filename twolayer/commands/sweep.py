@@ -244,7 +244,7 @@ def device_settings(args: argparse.Namespace, spec):  # type: ignore[no-untyped-
 def run(args: argparse.Namespace) -> int:
     from ..sweep import Store, load, run_sweep
     from ..sweep.runner import check_store_layout, reuse_device
-    from ..sweep.store import current_code
+    from ..sweep.store import current_code, plugins_of
     from ..sweep.worker import plan_groups
 
     check_mode_flags(args)
@@ -280,7 +280,8 @@ def run(args: argparse.Namespace) -> int:
         st = Store(out)
         stored = [p.run_id for p in points if st.has(p.run_id)]
         damaged_ids = {r for r in stored if st.damaged(r)}  # a real run quarantines them
-        other_ids = set(st.other_code(stored, current_code(), reuse_device(spec.device)))
+        with plugins_of(spec):  # the code stamp of this spec's points (as run_sweep)
+            other_ids = set(st.other_code(stored, current_code(), reuse_device(spec.device)))
         other = len(other_ids - damaged_ids)
         damaged = len(damaged_ids)
         # what the real run would train: as run_sweep (every point with --force; else those

@@ -25,7 +25,7 @@ from typing import Any
 from ..errors import ConfigError
 from ..resources import writing
 from .spec import Point, SweepSpec
-from .store import Store, current_code, write_atomic
+from .store import Store, current_code, plugins_of, write_atomic
 from .worker import plan_groups
 
 
@@ -55,6 +55,12 @@ def reuse_device(device: str) -> str | None:
 def run_sweep(spec: SweepSpec, store: Store | str | Path, executor: Any, force: bool = False,
               on_result: Progress | None = None) -> SweepReport:
     """Train every point of ``spec`` missing from ``store`` with ``executor``."""
+    with plugins_of(spec):  # its own plugins, not those of another spec loaded before
+        return _run_sweep(spec, store, executor, force, on_result)
+
+
+def _run_sweep(spec: SweepSpec, store: Store | str | Path, executor: Any, force: bool,
+               on_result: Progress | None) -> SweepReport:
     start = time.perf_counter()
     st = store if isinstance(store, Store) else Store(store)
     points = spec.points()

@@ -116,6 +116,7 @@ class SweepSpec:
     source: str = "spec"
     text: str = ""  # the TOML text, kept in the store for provenance
     group_runs_given: bool = False  # [run] group_runs was set (else scaled up on a GPU)
+    plugins: tuple[str, ...] = ()  # the spec's ``plugins``, absolute paths (loaded by parse)
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -395,8 +396,8 @@ def parse(doc: dict[str, Any], source: str = "spec", default_name: str = "sweep"
     seed = doc.get("seed", 0)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise SpecError("seed", seed, "must be an integer >= 0", where)
-    if "plugins" in doc:
-        load_plugins(doc["plugins"], base_dir or Path.cwd(), where)
+    plugins = (load_plugins(doc["plugins"], base_dir or Path.cwd(), where)
+               if "plugins" in doc else ())
     types = field_types()
 
     base_doc = doc.get("base", {})
@@ -480,7 +481,7 @@ def parse(doc: dict[str, Any], source: str = "spec", default_name: str = "sweep"
                         f"{MAX_POINTS}", where)
     spec = SweepSpec(name, description, flat_base, tuple(axes), seeds, seed, group_runs, device,
                      dict(slurm), run.get("baselines", True), source, text,
-                     "group_runs" in run)
+                     "group_runs" in run, plugins)
     points = spec.points()  # build and validate every point's config now, before any work
     check_distinct(points, flat_base, where)
     return spec

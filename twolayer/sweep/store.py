@@ -29,12 +29,13 @@ trained again.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +99,29 @@ def spec_plugin_paths() -> list[str]:
     from ..plugins import PLUGIN_ENV
 
     return [p for p in os.environ.get(PLUGIN_ENV, "").split(os.pathsep) if p]
+
+
+@contextlib.contextmanager
+def plugins_of(spec: Any) -> Iterator[None]:
+    """``TWOLAYER_PLUGINS`` naming exactly the plugins of ``spec`` (a SweepSpec) inside the
+    block, as before it after. Loading a spec adds its plugins to that variable, and nothing
+    removed them: in one process (a notebook, a script running two specs), a spec loaded
+    earlier put its plugins into the workers and into the code stamp of every later spec's
+    points, which a resume from the command line then trained again as "other code"."""
+    from ..plugins import PLUGIN_ENV
+
+    before = os.environ.get(PLUGIN_ENV)
+    if spec.plugins:
+        os.environ[PLUGIN_ENV] = os.pathsep.join(spec.plugins)
+    else:
+        os.environ.pop(PLUGIN_ENV, None)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(PLUGIN_ENV, None)
+        else:
+            os.environ[PLUGIN_ENV] = before
 
 
 # the sweep's own modules that make its records: worker.py batches the points of a group into
