@@ -92,17 +92,27 @@ def _file_digest(path: str | os.PathLike[str]) -> str:
         return "unreadable"
 
 
-def _relative_imports(path: Path) -> set[Path]:
+def _relative_imports(path: Path, root: Path | None = None) -> set[Path]:
     """The files of ``path``'s own folder (or its subfolders) that ``path`` imports relatively:
     ``from .data import x`` → data.py, ``from . import train`` → train.py, ``from .sub import
     mod`` → sub/__init__.py and sub/mod.py (those that exist). Imports from above the folder
-    (``from ..engine import``) are twolayer's own, covered by :func:`code_fingerprint`."""
-    base = path.parent
+    (``from ..engine import``) are twolayer's own, covered by :func:`code_fingerprint`; with
+    ``root`` (a plugin package's folder) those that stay inside ``root`` are followed too (a
+    plugin's ``exps/run.py`` importing ``from ..data import draw``: its data.py)."""
     tree = ast.parse(path.read_bytes(), filename=str(path))
     found: set[Path] = set()
     for node in ast.walk(tree):
-        if not (isinstance(node, ast.ImportFrom) and node.level == 1):
+        if not (isinstance(node, ast.ImportFrom) and node.level >= 1):
             continue
+        if node.level == 1:
+            base = path.parent
+        else:
+            ups = path.parent.parents
+            if root is None or node.level - 2 >= len(ups):
+                continue
+            base = ups[node.level - 2]
+            if not base.resolve().is_relative_to(root.resolve()):
+                continue
         target = base.joinpath(*node.module.split(".")) if node.module else base
         candidates = [target.with_suffix(".py"), target / "__init__.py"] if node.module else []
         for alias in node.names:
@@ -111,14 +121,15 @@ def _relative_imports(path: Path) -> set[Path]:
     return found
 
 
-def source_closure(path: str | os.PathLike[str]) -> list[Path]:
+def source_closure(path: str | os.PathLike[str], root: Path | None = None) -> list[Path]:
     """An experiment's own module and every module of its folder that it imports relatively,
     directly or through one another (a plugin's experiments.py → train.py → data.py), sorted:
-    the code besides twolayer's that produces its runs."""
+    the code besides twolayer's that produces its runs. ``root``: the plugin package's folder,
+    inside which imports from a parent package (``from ..data import``) are followed too."""
     start = Path(path).resolve()
     seen, todo = {start}, [start]
     while todo:
-        for dep in _relative_imports(todo.pop()):
+        for dep in _relative_imports(todo.pop(), root):
             dep = dep.resolve()
             if dep not in seen:
                 seen.add(dep)
@@ -181,20 +192,23 @@ def registered_code(folder: Path) -> list[Path]:
                   and p.resolve().is_file())
 
 
-def source_digest(path: str | os.PathLike[str], registered: bool = False) -> str:
+def source_digest(path: str | os.PathLike[str], registered: bool = False,
+                  root: Path | None = None) -> str:
     """SHA-256 of an experiment's :func:`source_closure`: of the file's bytes alone when it
     imports no sibling (as keys were before closures, so stored runs stay valid), else over
     each file's path relative to the experiment's folder and its bytes. ``registered`` (a
     plugin's experiment): also the closures of the files of its folder that register a probe,
     data kind or loss (:func:`registered_code`), which its runs may name without importing
-    them. "unreadable" when a file cannot be read or parsed (then nothing stored under another
-    digest is reused)."""
+    them. ``root``: the folder of the plugin package the experiment belongs to (its module may
+    sit in a subfolder): imports from parent packages inside it are followed, and its
+    registering files are looked for in all of it. "unreadable" when a file cannot be read or
+    parsed (then nothing stored under another digest is reused)."""
     try:
-        files = source_closure(path)
+        files = source_closure(path, root)
         if registered:
             more = set(files)
-            for f in registered_code(Path(path).resolve().parent):
-                more |= set(source_closure(f))
+            for f in registered_code(root or Path(path).resolve().parent):
+                more |= set(source_closure(f, root))
             files = sorted(more)
     except (OSError, SyntaxError, ValueError):
         return "unreadable"
@@ -298,8 +312,8 @@ class Runs:
             "device": self.runtime.torch_device.type,
             "format": FORMAT_VERSION,
             "code": code_fingerprint(),
-            "source": (source_digest(exp.source, registered=_outside_the_package(exp))
-                       if exp.source else ""),
+            "source": (source_digest(exp.source, registered=_outside_the_package(exp),
+                                     root=_plugin_root(exp)) if exp.source else ""),
             "torch": torch.__version__.split("+")[0],
         }
         if getattr(self.runtime, "tf32", False):  # TF32 runs are other numbers (old keys kept)
@@ -384,6 +398,20 @@ class Runs:
         self.seconds[name] = time.perf_counter() - t0
         self._cache[name] = result
         return result
+
+
+def _plugin_root(exp: Experiment) -> Path | None:
+    """The folder of the package a plugin's experiment belongs to (its top-level package: a
+    plugin folder, or an installed plugin package), when its module is inside one; else None
+    (a one-file plugin, a built-in experiment)."""
+    if not exp.source or not _outside_the_package(exp):
+        return None
+    top = sys.modules.get((getattr(exp.run, "__module__", None) or "").split(".")[0])
+    where = list(getattr(top, "__path__", None) or [])
+    if not where:
+        return None
+    root = Path(where[0]).resolve()
+    return root if Path(exp.source).resolve().is_relative_to(root) else None
 
 
 def _outside_the_package(exp: Experiment) -> bool:

@@ -1,0 +1,136 @@
+"""A new user's own plugin, written from scratch and then broken the ways a user breaks it
+(found by the vc audit of the extension API): each case here was accepted silently before."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from twolayer.claims import CLAIMS
+from twolayer.experiments import EXPERIMENTS, Runs
+from twolayer.plots import FIGURES
+from twolayer.plugins import load_path
+
+
+@pytest.fixture
+def paper(request):
+    """A paper name of the test's own; afterwards its registrations and the plugins the test
+    loaded are forgotten (later worker processes reload every loaded plugin)."""
+    from twolayer import plugins
+
+    name = "vc" + request.node.name.split("[")[0][-12:].replace("_", "")
+    loaded = set(plugins._LOADED)
+    yield name
+    for reg in (CLAIMS, EXPERIMENTS, FIGURES):
+        for k in [k for k in reg if k.startswith(name + ".") or k.startswith(name + "-")]:
+            reg.pop(k)
+    for key in set(plugins._LOADED) - loaded:
+        plugins._LOADED.pop(key)
+
+
+def _write(root, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(textwrap.dedent(text))
+
+
+# ---------------------------------------------------------------------------------------------
+# a plugin package whose experiment sits in a subfolder
+
+
+def test_a_subfolder_experiments_key_covers_what_it_imports_from_the_plugins_parent(
+        tmp_path, paper) -> None:
+    """``mine/exps/run.py`` builds its config with ``from ..data import make_config``: editing
+    mine/data.py (n = 100 -> 50) left the key unchanged, so `twolayer check mine` read the old
+    runs back and reported "n = 100" (the closure followed only ``from .x`` imports, and looked
+    for registering modules in exps/ alone). The oracle: the file the experiment's code reads
+    was edited, so its stored runs are not the code's."""
+    pkg = tmp_path / "mine"
+    _write(pkg, {
+        "__init__.py": "from .exps import run  # noqa: F401\n",
+        "data.py": "N = 100\n",
+        "exps/__init__.py": "",
+        "exps/run.py": f'''
+            from twolayer.api import Config, DataConfig, NetConfig, TrainConfig
+            from twolayer.api import experiment, simulate
+
+            from ..data import N
+
+
+            @experiment("{paper}.runs")
+            def runs_(quick, seeds, runtime):
+                return simulate(Config(data=DataConfig(d=5, n=N, n_test=10),
+                                       net=NetConfig(m=4), train=TrainConfig(steps=2),
+                                       seeds=2), runtime)
+            ''',
+        "claims.py": "X = 1\n",
+    })
+    load_path(pkg)
+    key = Runs(quick=True).key(f"{paper}.runs")["source"]
+    (pkg / "claims.py").write_text("X = 2\n")  # imported by nothing the experiment runs
+    assert Runs(quick=True).key(f"{paper}.runs")["source"] == key
+    (pkg / "data.py").write_text("N = 50\n")
+    assert Runs(quick=True).key(f"{paper}.runs")["source"] != key
+
+
+def test_a_probe_registered_at_the_plugins_top_is_in_a_subfolder_experiments_key(
+        tmp_path, paper) -> None:
+    """The experiment in a subfolder names a probe registered in the plugin's top folder
+    without importing it: an edit of that probe must retrain, as it does when both sit in one
+    folder."""
+    from twolayer.probes import REGISTRY
+
+    pkg = tmp_path / "mine2"
+    probe_name = f"{paper}probe"
+    _write(pkg, {
+        "__init__.py": "from . import probes  # noqa: F401\nfrom .exps import run  # noqa\n",
+        "probes.py": f'''
+            from twolayer.api import probe
+
+
+            @probe("{probe_name}")
+            def mine(state):
+                return {{"w": state.params.W.flatten(1).norm(dim=1)}}
+            ''',
+        "exps/__init__.py": "",
+        "exps/run.py": f'''
+            from twolayer.api import Config, DataConfig, NetConfig, ProbeConfig, TrainConfig
+            from twolayer.api import experiment, simulate
+
+
+            @experiment("{paper}.runs")
+            def runs_(quick, seeds, runtime):
+                return simulate(Config(data=DataConfig(d=5, n=10, n_test=10),
+                                       net=NetConfig(m=4), train=TrainConfig(steps=2),
+                                       probe=ProbeConfig(probes=("{probe_name}",)),
+                                       seeds=2), runtime)
+            ''',
+    })
+    try:
+        load_path(pkg)
+        key = Runs(quick=True).key(f"{paper}.runs")["source"]
+        (pkg / "probes.py").write_text((pkg / "probes.py").read_text().replace(
+            "norm(dim=1)", "norm(dim=1) * -1.0"))
+        assert Runs(quick=True).key(f"{paper}.runs")["source"] != key
+    finally:
+        REGISTRY.pop(probe_name, None)
+
+
+def test_a_parent_import_is_followed_inside_the_root_only(tmp_path) -> None:
+    """``from ..x`` is followed to the files inside the given root, never above it (a built-in
+    experiment's ``from ..engine import`` is twolayer's, which the code fingerprint covers)."""
+    from twolayer.experiments import source_closure
+
+    _write(tmp_path, {
+        "outside.py": "",
+        "pkg/__init__.py": "", "pkg/data.py": "",
+        "pkg/sub/__init__.py": "",
+        "pkg/sub/run.py": "from ..data import x\nfrom ...outside import y\nfrom .. import data\n",
+    })
+    run = tmp_path / "pkg/sub/run.py"
+    assert source_closure(run) == [run.resolve()]  # no root: as before
+    got = {p.relative_to(tmp_path.resolve()).as_posix()
+           for p in source_closure(run, tmp_path / "pkg")}
+    assert got == {"pkg/sub/run.py", "pkg/data.py"}
