@@ -134,3 +134,62 @@ def test_a_parent_import_is_followed_inside_the_root_only(tmp_path) -> None:
     got = {p.relative_to(tmp_path.resolve()).as_posix()
            for p in source_closure(run, tmp_path / "pkg")}
     assert got == {"pkg/sub/run.py", "pkg/data.py"}
+
+
+# ---------------------------------------------------------------------------------------------
+# a figure whose returned paths are not the files it wrote into out_dir
+
+FIGURE = '''
+from pathlib import Path
+
+from twolayer.api import figure
+
+
+@figure("{paper}-fig", "{paper}", "a figure", "none")
+def draw(out_dir, runs):
+    path = Path(out_dir) / "{paper}-fig.png"
+    {body}
+'''
+
+
+@pytest.mark.parametrize("body, says", [
+    ("return []  # wrote nothing", "returned no paths"),
+    ("return [path]  # never wrote it", "which is not a file it wrote"),
+    ("return [Path(out_dir)]  # the folder", "which is not a file it wrote"),
+    ('away = Path(out_dir).parent / "away.png"; away.write_bytes(b"png"); return [away]',
+     "outside the output folder"),
+    ('(Path(out_dir) / "sub").mkdir(); p = Path(out_dir) / "sub" / "a.png"; '
+     'p.write_bytes(b"png"); return [p]', "in a subfolder of the output folder"),
+])
+def test_a_figure_that_returns_no_file_it_wrote_into_out_dir_is_one_line_exit_2(
+        tmp_path, paper, capsys, body, says) -> None:
+    """`twolayer figures` exited 0 and indexed the figure: an empty list gave a README section
+    linking `<name>.png`, which does not exist; a path never written, or a file written
+    outside --out (or in a subfolder), was indexed by its bare name, a broken link. The oracle:
+    the files on disk (the README links `<out>/<name>`, which is not there)."""
+    from twolayer.cli import main
+
+    f = tmp_path / "fig.py"
+    f.write_text(textwrap.dedent(FIGURE).format(paper=paper, body=body))
+    out = tmp_path / "new" / "out"
+    assert main(["figures", str(f), "--quick", "--no-store", "--quiet", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert f"figure '{paper}-fig' ({f}:" in err and says in err, err
+    assert not (tmp_path / "new").exists()  # nothing half-written: no index, no folder
+
+
+def test_a_figure_that_writes_into_out_dir_is_still_drawn(tmp_path, paper, capsys) -> None:
+    """The paths as str or Path, relative to the working directory or absolute."""
+    import json
+
+    from twolayer.cli import main
+
+    f = tmp_path / "fig.py"
+    f.write_text(textwrap.dedent(FIGURE).format(
+        paper=paper, body='path.write_bytes(b"png"); import os; '
+                          'return [str(path), os.path.relpath(path)]'))
+    out = tmp_path / "out"
+    assert main(["figures", str(f), "--quick", "--no-store", "--quiet", "--out", str(out)]) == 0
+    index = json.loads((out / "index.json").read_text())["figures"]
+    assert index[f"{paper}-fig"]["files"] == [f"{paper}-fig.png"] * 2

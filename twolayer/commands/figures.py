@@ -279,7 +279,8 @@ def render_readme(entries: dict[str, Any], root: Path | None = None) -> str:
 
 def draw_figure(spec: Any, root: Path, runs: Any) -> list[Path]:
     """``spec.draw(root, runs)``. A plugin's figure (code outside twolayer) that raises, or
-    returns something other than a list of paths, is a TwolayerError (one line naming the
+    returns something other than a non-empty list of paths of files it wrote directly into
+    ``root`` (:func:`_not_written_into`), is a TwolayerError (one line naming the
     figure and the plugin's file:line, exit status 2), not a traceback; twolayer's own errors
     (a ConfigError, a failed write, a divergence) pass through as they are."""
     import traceback
@@ -306,7 +307,33 @@ def draw_figure(spec: Any, root: Path, runs: Any) -> list[Path]:
             isinstance(p, (str, os.PathLike)) for p in paths):
         raise TwolayerError(f"figure {spec.name!r} ({own}:{code.co_firstlineno}) returned a "
                             f"{type(paths).__name__}, not a list of the paths it wrote")
+    if why := _not_written_into(paths, root):
+        raise TwolayerError(f"figure {spec.name!r} ({own}:{code.co_firstlineno}) {why}")
     return list(paths)
+
+
+def _not_written_into(paths: list | tuple, root: Path) -> str:
+    """Why the paths a plugin's figure returned are not files it wrote into ``root``, else "":
+    the index and README link each file by its name in ``root``, so a figure that returns no
+    path, a path that does not exist, or a file outside ``root`` (or in a subfolder of it)
+    would be indexed with a broken link. A relative path is read from the working directory,
+    as ``open`` reads it."""
+    if not paths:
+        return (f"returned no paths: a figure writes at least one file into out_dir ({root}) "
+                "and returns [Path(out_dir) / name, ...]")
+    folder = Path(root).resolve()
+    for p in paths:
+        where = Path(p).resolve()
+        if not where.is_file():
+            return (f"returned {str(p)!r}, which is not a file it wrote (return the paths it "
+                    f"wrote into out_dir, {root})")
+        if where.parent != folder:
+            inside = where.is_relative_to(folder)
+            return (f"returned {str(p)!r}, " + ("in a subfolder of" if inside else "outside")
+                    + f" the output folder {root}: a figure writes its files directly into "
+                    "out_dir (the index and README.md link them by name there)"
+                    + ("" if inside else "; that file was left where it is"))
+    return ""
 
 
 def write_index(root: Path, entries: dict[str, Any]) -> None:
