@@ -193,3 +193,46 @@ def test_a_figure_that_writes_into_out_dir_is_still_drawn(tmp_path, paper, capsy
     assert main(["figures", str(f), "--quick", "--no-store", "--quiet", "--out", str(out)]) == 0
     index = json.loads((out / "index.json").read_text())["figures"]
     assert index[f"{paper}-fig"]["files"] == [f"{paper}-fig.png"] * 2
+
+
+# ---------------------------------------------------------------------------------------------
+# a check that returns a whole Verdict (the type a check may return: claims.base.CheckFn)
+
+
+def _verdict(**kw):
+    from twolayer.api import Verdict
+
+    base = dict(id="vcp.c", paper="vcp", statement="s", source="Lemma 1", verdict="holds",
+                measured=1.5, bound=">= 0", ci=(1.1, 1.9), seeds=6, setting="R = 6",
+                in_regime=True)
+    return Verdict(**{**base, **kw})
+
+
+@pytest.mark.parametrize("kw", [dict(in_regime=True, regime=""),
+                                dict(in_regime=True, regime="   "),
+                                dict(in_regime="no", regime="n >= d")])
+def test_a_verdict_returned_with_a_regime_outcome_refuses_is_an_error(kw) -> None:
+    """A claim registered outside its regime whose check returned ``Verdict(..., in_regime=
+    True)`` with no regime text (or in_regime="no") was reported *inside*, as computed from
+    the runs, with no premise named: outcome() refuses both (a ValueError). The oracle: nothing
+    the check handed over says the setting meets the assumptions."""
+    from twolayer.claims.base import Claim, judge
+
+    c = Claim("vcp.c", "vcp", "s", "Lemma 1", lambda runs: _verdict(**kw), in_regime=False)
+    got = judge(c, Runs(quick=True))
+    assert got.verdict == "error" and got.in_regime is False and not got.regime_computed
+    assert "regime" in got.detail and "Verdict" in got.detail, got.detail
+
+
+def test_a_verdict_returned_with_its_regime_or_none_computed_is_taken() -> None:
+    from twolayer.claims.base import Claim, judge
+
+    c = Claim("vcp.c", "vcp", "s", "Lemma 1",
+              lambda runs: _verdict(in_regime=False, regime="n = 10 < d = 20"))
+    got = judge(c, Runs(quick=True))
+    assert (got.verdict, got.in_regime, got.regime, got.regime_computed) == (
+        "holds", False, "n = 10 < d = 20", True)
+    c = Claim("vcp.c", "vcp", "s", "Lemma 1",
+              lambda runs: _verdict(in_regime=True, regime_computed=False), in_regime=False)
+    got = judge(c, Runs(quick=True))
+    assert got.verdict == "holds" and got.in_regime is False and not got.regime_computed

@@ -542,9 +542,24 @@ def judge_outcome(c: Claim, runs: Runs) -> tuple[Verdict, Outcome | None]:
         if result.id != c.id:
             return (c.error(f"the check returned a verdict for another claim ({result.id})",
                             tier), None)
+        # its regime, as outcome() takes one: computed (a bool with the premises' text), or
+        # not computed (regime_computed=False: the claim's registered value)
+        if not result.regime_computed:
+            in_regime, regime = None, ""
+        elif not isinstance(result.in_regime, (bool, np.bool_)):
+            return c.error(f"the check returned a Verdict with in_regime={result.in_regime!r}: "
+                           "it must be True or False (or return outcome(...) without "
+                           "in_regime for the claim's registered value)", tier), None
+        elif not str(result.regime).strip():
+            return c.error(f"the check returned a Verdict with in_regime={result.in_regime} "
+                           "and no regime text: a computed regime names the premises and their "
+                           "values it was computed from (outcome(..., in_regime=, regime=...); "
+                           "without in_regime the claim's registered value is used)", tier), None
+        else:
+            in_regime, regime = bool(result.in_regime), result.regime
         result = Outcome(result.verdict, result.measured, result.bound, result.ci, result.seeds,
                          result.setting, result.detail, result.figure,
-                         in_regime=result.in_regime, regime=result.regime)
+                         in_regime=in_regime, regime=regime)
     if not isinstance(result, Outcome):
         return c.error(f"the check returned a {type(result).__name__}, not an Outcome",
                        tier), None
