@@ -236,3 +236,41 @@ def test_a_verdict_returned_with_its_regime_or_none_computed_is_taken() -> None:
               lambda runs: _verdict(in_regime=True, regime_computed=False), in_regime=False)
     got = judge(c, Runs(quick=True))
     assert got.verdict == "holds" and got.in_regime is False and not got.regime_computed
+
+
+# ---------------------------------------------------------------------------------------------
+# claim ids with characters the command line or the report cannot carry
+
+
+@pytest.mark.parametrize("bad", ["odd.a/b.c", "odd.a|b", "-odd.a", "odd.-a", "odd.a`b",
+                                 "odd.a*b", "odd.a:b"])
+def test_a_claim_id_the_cli_or_report_cannot_carry_is_refused_at_load(tmp_path, capsys,
+                                                                      bad) -> None:
+    """`@claim("odd.a/b.c", ...)` registered, but `twolayer check mine.py odd.a/b.c` read the
+    id as a plugin path ("no such file"), so the claim could not be selected; `odd.a|b` split
+    the row of the --report table (the id is its first cell); `-odd.a` reads as a flag. Now
+    one line naming the plugin file, exit 2, as for an id without a dot."""
+    from twolayer.cli import main
+
+    f = tmp_path / "mine.py"
+    f.write_text("from twolayer.api import claim\n\n\n"
+                 f"@claim({bad!r}, 's', 'Lemma 1', '[INFERRED]')\n"
+                 "def c(runs):\n    return None\n")
+    before = dict(CLAIMS)
+    assert main(["check", str(f), "--quick", "--no-store"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and str(f) in err and repr(bad) in err, err
+    assert "an id is '<paper>.<name>'" in err
+    assert CLAIMS == before
+
+
+@pytest.mark.parametrize("good", ["vcok.lemma-1.bound", "vcok.thm_2", "vcok.süß.a",
+                                  "vcok2023.A1"])
+def test_a_claim_id_of_letters_digits_underscores_and_hyphens_registers(good) -> None:
+    from twolayer.api import claim
+
+    try:
+        claim(good, "s", "Lemma 1", "[INFERRED]")(lambda runs: None)
+        assert CLAIMS[good].paper == good.split(".")[0]
+    finally:
+        CLAIMS.pop(good, None)

@@ -359,8 +359,10 @@ def _lost_values(o: Outcome) -> int:
 
 
 CLAIMS: dict[str, Claim] = {}
-# a claim id: '<paper>.<name>[.<more>]', non-empty parts without whitespace or dots
-CLAIM_ID = re.compile(r"[^\s.]+(\.[^\s.]+)+")
+# a claim id: '<paper>.<name>[.<more>]', each part letters, digits, '_' and '-' (not first):
+# a '/' made the id a plugin path on the command line (not selectable), a '|' split the
+# report's table row, a leading '-' read as a flag
+CLAIM_ID = re.compile(r"\w[\w-]*(\.\w[\w-]*)+")
 # how sure a claim's reading of its paper is: the paper cards' provenance tags
 TAGS = ("[PAPER]", "[PAPER-PARTIAL]", "[SECONDARY]", "[INFERRED]", "[PROPOSAL]", "[PILOT]")
 
@@ -370,8 +372,8 @@ def claim(
     decides: bool = True,
 ) -> Callable[[CheckFn], CheckFn]:
     """Decorator registering ``check(runs) -> Outcome`` as the claim ``id``, of the form
-    ``<paper>.<name>`` (dot-separated parts without spaces; e.g. ``mypaper.lemma1.bound``;
-    anything else raises where it registers). ``in_regime``:
+    ``<paper>.<name>`` (dot-separated parts of letters, digits, ``_`` and ``-``, not first; e.g.
+    ``mypaper.lemma1.bound``; anything else raises where it registers). ``in_regime``:
     checked inside the theorem's assumptions; ``decides=False``: checked on a setting the project
     proposed because the paper's protocol is unknown or is not a two-layer network (reported
     apart, not in the exit status)."""
@@ -383,8 +385,9 @@ def claim(
             from ..errors import TwolayerError
 
             raise TwolayerError(f"claim {id!r} ({origin}): an id is '<paper>.<name>' (e.g. "
-                                "'mypaper.lemma1.bound'): dot-separated parts without spaces, "
-                                "the first the paper (not 'all', which selects every claim)")
+                                "'mypaper.lemma1.bound'): dot-separated parts of letters, "
+                                "digits, '_' and '-' (not first), the first the paper (not "
+                                "'all', which selects every claim)")
         paper = id.split(".", 1)[0]
         if id in CLAIMS and CLAIMS[id].origin != origin:
             from ..errors import TwolayerError
