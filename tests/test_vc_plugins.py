@@ -274,3 +274,23 @@ def test_a_claim_id_of_letters_digits_underscores_and_hyphens_registers(good) ->
         assert CLAIMS[good].paper == good.split(".")[0]
     finally:
         CLAIMS.pop(good, None)
+
+
+# ---------------------------------------------------------------------------------------------
+# a plugin folder whose name is not an identifier
+
+
+@pytest.mark.parametrize("folder", ["mine.v1.2", "mine v2", "2mine-x"])
+def test_a_plugin_folder_with_dots_in_its_name_imports_its_own_modules(tmp_path, paper,
+                                                                       folder) -> None:
+    """A folder `mine.v1.2` (a versioned copy) whose __init__.py does `from . import claims`
+    failed to load: "ModuleNotFoundError: No module named 'twolayer_plugin_mine'" (its module
+    name held the dots, so Python looked for a parent package). The oracle: the same files in
+    a folder `mine` load (test_plugins.py)."""
+    from plugin_helpers import NUMBERS_PLUGIN
+
+    pkg = tmp_path / folder
+    _write(pkg, {"__init__.py": "from . import claims  # noqa: F401\n",
+                 "claims.py": NUMBERS_PLUGIN.format(paper=paper, lo=1.0)})
+    plugin = load_path(pkg)
+    assert plugin.claims == [f"{paper}.pos.positive"]

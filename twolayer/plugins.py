@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
+import re
 import sys
 import traceback
 from dataclasses import dataclass, field
@@ -123,7 +124,9 @@ def load_path(path: str | Path) -> Plugin:
     else:
         raise PluginError(str(path), "a plugin is a .py file or a folder with __init__.py")
     digest = hashlib.sha256(key.encode()).hexdigest()[:8]
-    name = f"twolayer_plugin_{p.stem.replace('-', '_')}_{digest}"
+    # an identifier: a dot in the folder's name ("paper.v2") made a dotted module name, whose
+    # relative imports looked for a parent package "twolayer_plugin_paper" (ModuleNotFoundError)
+    name = f"twolayer_plugin_{re.sub(r'[^0-9A-Za-z_]', '_', p.stem)}_{digest}"
     spec = importlib.util.spec_from_file_location(name, file,
                                                   submodule_search_locations=locations)
     if spec is None or spec.loader is None:  # pragma: no cover - a path importlib refuses
