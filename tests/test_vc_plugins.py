@@ -294,3 +294,55 @@ def test_a_plugin_folder_with_dots_in_its_name_imports_its_own_modules(tmp_path,
                  "claims.py": NUMBERS_PLUGIN.format(paper=paper, lo=1.0)})
     plugin = load_path(pkg)
     assert plugin.claims == [f"{paper}.pos.positive"]
+
+
+# ---------------------------------------------------------------------------------------------
+# an experiment whose Record the store cannot write
+
+UNSTORABLE = '''
+import numpy as np
+
+from twolayer.api import Record, claim, experiment, outcome, stats
+
+
+@experiment("{paper}.runs")
+def runs_(quick, seeds, runtime):
+    return Record(config={{"teacher": np.ones(3)}}, run_id="r",
+                  times=np.zeros(1, dtype=np.int64), arrays={{"x": np.ones((4, 1))}})
+
+
+@claim("{paper}.c.x", "x", "Lemma 0", "[PAPER]")
+def c(runs):
+    x = runs.get("{paper}.runs")["x"][:, 0]
+    m, ci = stats.mean_ci(x)
+    return outcome("inconclusive", m, "b", ci, stats.used(x), "s")
+'''
+
+
+def test_an_experiment_whose_record_config_is_not_json_is_one_line_exit_2(tmp_path, paper,
+                                                                          capsys) -> None:
+    """A Record whose config held an array (``config={"teacher": w}``) trained, then the store's
+    write raised TypeError inside the claim's ``runs.get``: the claim's verdict was "error",
+    "the check raised TypeError: Object of type ndarray is not JSON serializable" at the
+    claim's line, exit 1. It is the experiment's mistake: one line naming it, exit 2, nothing
+    stored."""
+    from twolayer.cli import main
+
+    f = tmp_path / "mine.py"
+    f.write_text(UNSTORABLE.format(paper=paper))
+    store = tmp_path / "st"
+    assert main(["check", str(f), "--quick", "--records", str(store)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert f"experiment '{paper}.runs' ({f})" in err and "not JSON serializable" in err, err
+    entries = store / "entries"
+    assert not entries.exists() or not any(entries.iterdir())
+
+
+def test_the_result_error_with_its_own_reason_is_picklable() -> None:
+    import pickle
+
+    from twolayer.errors import ExperimentResultError
+
+    e = ExperimentResultError("p.e", "/x.py", "a Record that cannot be stored", "whose config")
+    again = pickle.loads(pickle.dumps(e))
+    assert str(again) == str(e) and again.valid == "whose config"

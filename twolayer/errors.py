@@ -56,16 +56,16 @@ class ExperimentResultError(ConfigError):
     mistake in the plugin that stops the command (exit status 2), naming the experiment and
     its file."""
 
-    def __init__(self, experiment: str, where: str, what: str):
+    def __init__(self, experiment: str, where: str, what: str, need: str = ""):
         self.field, self.value = "experiment", experiment
-        self.valid = "must return a Record or a non-empty dict of str -> Record"
-        self.experiment, self.where, self.what = experiment, where, what
+        self.valid = need or "must return a Record or a non-empty dict of str -> Record"
+        self.experiment, self.where, self.what, self.need = experiment, where, what, need
         TwolayerError.__init__(self, f"experiment {experiment!r} ({where}) returned {what}, "
-                               "not a Record or a non-empty dict of str -> Record "
-                               "(docs/extending.md)")
+                               + (need or "not a Record or a non-empty dict of str -> Record")
+                               + " (docs/extending.md)")
 
     def __reduce__(self):  # picklable across processes (executors)
-        return (ExperimentResultError, (self.experiment, self.where, self.what))
+        return (ExperimentResultError, (self.experiment, self.where, self.what, self.need))
 
 
 class PluginCodeError(ConfigError):

@@ -394,7 +394,19 @@ class Runs:
                 # 1), not an OSError that check reported as the claim's own "error" verdict
                 # and figures as a traceback
                 with phase("store"), writing(self.store.root):
-                    self.store.put_entry(key, result, seconds=took)
+                    try:
+                        self.store.put_entry(key, result, seconds=took)
+                    except (TypeError, ValueError) as e:  # a plugin's Record JSON cannot hold
+                        if not _outside_the_package(exp):
+                            raise
+                        from ..errors import ExperimentResultError
+
+                        # the claim that asked reported it as its own error, at its get() line
+                        raise ExperimentResultError(
+                            name, exp.source, f"a Record that cannot be stored "
+                            f"({type(e).__name__}: {e})", "whose config and meta must hold "
+                            "JSON values only (numbers, strings, lists, dicts; an array as "
+                            "a list, or in the Record's arrays)") from None
         self.seconds[name] = time.perf_counter() - t0
         self._cache[name] = result
         return result
