@@ -346,3 +346,33 @@ def test_the_result_error_with_its_own_reason_is_picklable() -> None:
     e = ExperimentResultError("p.e", "/x.py", "a Record that cannot be stored", "whose config")
     again = pickle.loads(pickle.dumps(e))
     assert str(again) == str(e) and again.valid == "whose config"
+
+
+# ---------------------------------------------------------------------------------------------
+# docs/extending.md, Recipe 3 as written
+
+
+def test_recipe_3_hands_over_the_comparisons_it_decides_from(tmp_path) -> None:
+    """Recipe 3, the page's claim made of several comparisons, decided them by Holm but handed
+    none over: its holds was taken at its word (never re-judged), and `--seeds auto` left it
+    "not sequentially controlled", against the page's own rule ("a claim made of several
+    comparisons passes them all"). The oracle: the page's rule, the two steps in eta."""
+    from test_extending import blocks
+
+    from twolayer.claims.base import judge_outcome
+
+    pkg = tmp_path / "noisy_paper"
+    _write(pkg, {"__init__.py": blocks()["noisy_paper/__init__.py"]})
+    try:
+        load_path(pkg)
+        verdict, got = judge_outcome(CLAIMS["noisypaper.trend.noise_hurts"],
+                                     Runs(quick=True, seeds=3))
+        assert got is not None and got.comparisons is not None and len(got.comparisons) == 2
+        assert verdict.seeds == 3
+    finally:
+        from twolayer import plugins
+
+        for reg in (CLAIMS, EXPERIMENTS, FIGURES):
+            for k in [k for k in reg if k.startswith("noisypaper")]:
+                reg.pop(k)
+        plugins._LOADED.pop(str(pkg.resolve()), None)
