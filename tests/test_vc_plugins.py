@@ -376,3 +376,84 @@ def test_recipe_3_hands_over_the_comparisons_it_decides_from(tmp_path) -> None:
             for k in [k for k in reg if k.startswith("noisypaper")]:
                 reg.pop(k)
         plugins._LOADED.pop(str(pkg.resolve()), None)
+
+
+# ---------------------------------------------------------------------------------------------
+# a check that writes into the Records every claim shares
+
+MUTATES = '''
+import numpy as np
+
+from twolayer.api import Record, claim, experiment, outcome, stats
+
+
+@experiment("{paper}.numbers")
+def numbers(quick, seeds, runtime):
+    x = np.linspace(-2.0, -1.0, 6)[:, None]          # every value negative
+    return Record(config={{"R": 6}}, run_id="numbers", times=np.zeros(1, dtype=np.int64),
+                  arrays={{"x": x}})
+
+
+@claim("{paper}.a.magnitude", "|x| >= 1", "Lemma 0", "[PAPER]")
+def magnitude(runs):
+    x = runs.get("{paper}.numbers")["x"][:, 0]
+    np.abs(x, out=x)                                 # the slip: written back into the record
+    m, ci = stats.mean_ci(x)
+    return outcome(stats.compare(ci, 1.0, ">="), m, ">= 1", ci, stats.used(x), "R = 6")
+
+
+@claim("{paper}.b.positive", "x >= 0", "Lemma 1", "[PAPER]")
+def positive(runs):
+    x = runs.get("{paper}.numbers")["x"][:, 0]
+    m, ci = stats.mean_ci(x)
+    return outcome(stats.compare(ci, 0.0, ">="), m, ">= 0", ci, stats.used(x), "R = 6")
+'''
+
+
+@pytest.mark.parametrize("store", [False, True])
+def test_a_check_that_writes_into_a_shared_record_cannot_change_another_claims_verdict(
+        tmp_path, paper, capsys, store) -> None:
+    """Every claim of a command reads the same cached Records. A check that took |x| in place
+    turned the next claim's x in [-2, -1] into [1, 2]: "x >= 0" was reported *holds* when the
+    two were checked together and *fails* alone. The arrays are now read-only, so the slip is
+    the first claim's error at its line. The oracle: x = linspace(-2, -1), all negative."""
+    import json
+
+    from twolayer.cli import main
+
+    f = tmp_path / "mine.py"
+    f.write_text(MUTATES.format(paper=paper))
+    where = ["--records", str(tmp_path / "st")] if store else ["--no-store"]
+    for _ in range(2 if store else 1):  # with a store: trained, then read back
+        main(["check", str(f), "--quick", "--json", *where])
+        rows = {r["id"]: r for r in json.loads(capsys.readouterr().out)}
+        assert rows[f"{paper}.b.positive"]["verdict"] == "fails"
+        assert rows[f"{paper}.b.positive"]["measured"] == pytest.approx(-1.5)
+        bad = rows[f"{paper}.a.magnitude"]
+        assert bad["verdict"] == "error" and "read-only" in bad["detail"], bad
+        assert f"{f}:" in bad["detail"]
+
+
+def test_a_check_that_reads_a_record_through_torch_shows_no_warning(tmp_path, paper) -> None:
+    """``torch.as_tensor(rec["x"])`` of a read-only array warns ("The given NumPy array is not
+    writable"); a claim's check (twolayer's own among them) reads records that way, so the
+    warning is not shown there: the verdict is the check's."""
+    import warnings
+
+    import torch
+
+    from twolayer.claims.base import Claim, judge
+    from twolayer.plugins import load_path
+
+    f = tmp_path / "mine.py"
+    f.write_text(MUTATES.format(paper=paper))
+    load_path(f)
+
+    def check(runs):
+        x = torch.as_tensor(runs.get(f"{paper}.numbers")["x"][:, 0])
+        return CLAIMS[f"{paper}.b.positive"].check(runs) if x.numel() == 6 else None
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = judge(Claim(f"{paper}.c.t", paper, "s", "Lemma 1", check), Runs(quick=True))
+    assert got.verdict == "fails", got.detail

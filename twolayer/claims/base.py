@@ -28,7 +28,12 @@ import numpy as np
 
 from ..engine import Runtime
 from ..errors import ConfigError, code_origin
-from ..experiments import EXPERIMENTS, Runs, experiment  # noqa: F401  (re-exported)
+from ..experiments import (  # noqa: F401  (re-exported)
+    EXPERIMENTS,
+    Runs,
+    experiment,
+    reading_records,
+)
 from ..resources import WriteFailed
 from ..stats import (  # noqa: F401  (re-exported for the paper modules)
     ERROR,
@@ -534,7 +539,7 @@ def judge_outcome(c: Claim, runs: Runs) -> tuple[Verdict, Outcome | None]:
     raised or returned something malformed): ``--seeds auto`` reads its per-seed values."""
     tier = SMOKE if runs.quick else EVIDENCE
     try:
-        with phase("verdicts"), counting_dropped() as dropped:
+        with phase("verdicts"), counting_dropped() as dropped, reading_records():
             result = c.check(runs)
     except (ConfigError, WriteFailed):  # bad input; a store that cannot be written
         raise

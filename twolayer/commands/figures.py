@@ -482,6 +482,7 @@ def draw_figures(args: argparse.Namespace, names: list[str], out: str, made: Pat
 
     import torch
 
+    from ..experiments import reading_records
     from ..plots import FIGURES
 
     root = ensure_writable_dir(out, "out")
@@ -505,7 +506,8 @@ def draw_figures(args: argparse.Namespace, names: list[str], out: str, made: Pat
         before = {e.name for e in root.iterdir()}
         with phase("plotting"):
             try:
-                paths = draw_figure(spec, root, runs)
+                with reading_records():  # the Records' arrays are read-only (Runs.get)
+                    paths = draw_figure(spec, root, runs)
             except BaseException:  # what the failing figure wrote goes, nothing else
                 remove_new_entries(root, before)
                 raise

@@ -31,12 +31,15 @@ import os
 import sys
 import time
 import traceback
-from collections.abc import Callable, Iterable
+import warnings
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from ..engine import Runtime
@@ -349,7 +352,9 @@ class Runs:
             return prefetch(self, names, jobs)
 
     def get(self, name: str) -> Any:
-        """The result of experiment ``name`` (trained, or read back from the store)."""
+        """The result of experiment ``name`` (trained, or read back from the store). Every
+        claim and figure reads the same Records, so their arrays are read-only: copy one
+        (``x.copy()``) before changing it in place."""
         self.asked.append(name)
         if name in self._cache:
             return self._cache[name]
@@ -408,8 +413,33 @@ class Runs:
                             "JSON values only (numbers, strings, lists, dicts; an array as "
                             "a list, or in the Record's arrays)") from None
         self.seconds[name] = time.perf_counter() - t0
+        _read_only(result)
         self._cache[name] = result
         return result
+
+
+@contextmanager
+def reading_records() -> Iterator[None]:
+    """Where claims and figures read the Records of :meth:`Runs.get`: torch's warning on a
+    tensor made from a read-only array (``torch.as_tensor(rec["x"])`` shares its memory) is
+    not shown; the arrays are read-only only so that a check cannot change another's numbers,
+    and twolayer's readers do not write through such a tensor."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The given NumPy array is not writable",
+                                category=UserWarning)
+        yield
+
+
+def _read_only(result: Any) -> None:
+    """Make the arrays of a result's Records read-only: every claim and figure of a command
+    reads the same cached Records, so a check that changed one in place (``np.abs(x, out=x)``,
+    ``x.sort()``, ``x[x > 1] = 1``) changed what every later claim measured (a wrong *holds*
+    that depended on which claims were checked together); now it raises where it writes."""
+    for rec in (result.values() if isinstance(result, dict) else (result,)):
+        if isinstance(rec, Record):
+            for a in (rec.times, *rec.arrays.values()):
+                if isinstance(a, np.ndarray):
+                    a.setflags(write=False)
 
 
 def _plugin_root(exp: Experiment) -> Path | None:
