@@ -457,3 +457,38 @@ def test_a_check_that_reads_a_record_through_torch_shows_no_warning(tmp_path, pa
         warnings.simplefilter("error")
         got = judge(Claim(f"{paper}.c.t", paper, "s", "Lemma 1", check), Runs(quick=True))
     assert got.verdict == "fails", got.detail
+
+
+def test_a_figure_that_lists_an_unregistered_claim_is_refused_before_any_work(
+        tmp_path, paper, capsys) -> None:
+    """`@figure(..., claims=("mine.lemma1.bond",))` (a typo of the claim's id) was drawn and its
+    README section cited a claim that no check judges. The oracle: the plugin registers
+    `{paper}.pos.positive` only."""
+    from plugin_helpers import NUMBERS_PLUGIN
+
+    from twolayer.cli import main
+
+    f = tmp_path / "mine.py"
+    f.write_text(NUMBERS_PLUGIN.format(paper=paper, lo=1.0) + textwrap.dedent(f'''
+        from pathlib import Path
+        from twolayer.api import figure
+
+
+        @figure("{paper}-fig", "{paper}", "a figure", "none", claims=("{paper}.pos.positiv",))
+        def draw(out_dir, runs):
+            path = Path(out_dir) / "{paper}-fig.png"
+            path.write_bytes(b"png")
+            return [path]
+        '''))
+    out = tmp_path / "out"
+    assert main(["figures", str(f), "--quick", "--no-store", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and f"'{paper}.pos.positiv'" in err and str(f) in err, err
+    assert not out.exists()
+    good = f.read_text().replace(f'"{paper}.pos.positiv"', f'"{paper}.pos.positive"')
+    f.write_text(good)
+    from twolayer import plugins
+
+    plugins._LOADED.pop(str(f.resolve()), None)
+    FIGURES.pop(f"{paper}-fig", None)
+    assert main(["figures", str(f), "--quick", "--no-store", "--quiet", "--out", str(out)]) == 0

@@ -336,6 +336,25 @@ def _not_written_into(paths: list | tuple, root: Path) -> str:
     return ""
 
 
+def check_figure_claims(names: list[str]) -> None:
+    """A TwolayerError (exit 2, before any work) when a figure to draw lists a claim that is
+    not registered (``@figure(..., claims=("mine.lemma1",))`` with a typo): its README section
+    would cite a claim no check judges."""
+    from ..claims import CLAIMS
+    from ..errors import TwolayerError
+    from ..plots import FIGURES
+
+    for name in names:
+        spec = FIGURES[name]
+        unknown = [c for c in spec.claims if c not in CLAIMS]
+        if unknown:
+            code = getattr(spec.make, "__code__", None)
+            where = f" ({code.co_filename}:{code.co_firstlineno})" if code else ""
+            raise TwolayerError(f"figure {name!r}{where} lists claims that are not registered: "
+                                f"{', '.join(map(repr, unknown))} (its claims=(...) names the "
+                                "ids of registered claims: `twolayer check PLUGIN --list`)")
+
+
 def write_index(root: Path, entries: dict[str, Any]) -> None:
     from ..record import write_text_atomic
 
@@ -363,6 +382,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("PLUGIN", " ".join(args.plugins), "defines no figures, so there is "
                           "nothing to draw (a figure is registered with @figure: "
                           "docs/extending.md; `twolayer check PLUGIN` checks its claims)")
+    check_figure_claims(names)
     if args.list:  # draws nothing, but refuses the flags a real run would
         check_store_flags(args)
         check_cache_flags(args, names)
