@@ -29,6 +29,16 @@ def paper(request):
         plugins._LOADED.pop(key)
 
 
+def _key_in_a_new_process(name: str, **kw):
+    """The key the next command computes after a plugin was edited: this process imported
+    the plugin before the edit (its Runs.key refuses the edited files), so the files as
+    imported are forgotten first."""
+    from twolayer import experiments
+
+    experiments._LOADED_SOURCES.clear()
+    return Runs(quick=True, **kw).key(name)
+
+
 def _write(root, files: dict[str, str]) -> None:
     for rel, text in files.items():
         p = root / rel
@@ -72,7 +82,7 @@ def test_a_subfolder_experiments_key_covers_what_it_imports_from_the_plugins_par
     (pkg / "claims.py").write_text("X = 2\n")  # imported by nothing the experiment runs
     assert Runs(quick=True).key(f"{paper}.runs")["source"] == key
     (pkg / "data.py").write_text("N = 50\n")
-    assert Runs(quick=True).key(f"{paper}.runs")["source"] != key
+    assert _key_in_a_new_process(f"{paper}.runs")["source"] != key
 
 
 def test_a_probe_registered_at_the_plugins_top_is_in_a_subfolder_experiments_key(
@@ -113,7 +123,7 @@ def test_a_probe_registered_at_the_plugins_top_is_in_a_subfolder_experiments_key
         key = Runs(quick=True).key(f"{paper}.runs")["source"]
         (pkg / "probes.py").write_text((pkg / "probes.py").read_text().replace(
             "norm(dim=1)", "norm(dim=1) * -1.0"))
-        assert Runs(quick=True).key(f"{paper}.runs")["source"] != key
+        assert _key_in_a_new_process(f"{paper}.runs")["source"] != key
     finally:
         REGISTRY.pop(probe_name, None)
 
@@ -492,3 +502,75 @@ def test_a_figure_that_lists_an_unregistered_claim_is_refused_before_any_work(
     plugins._LOADED.pop(str(f.resolve()), None)
     FIGURES.pop(f"{paper}-fig", None)
     assert main(["figures", str(f), "--quick", "--no-store", "--quiet", "--out", str(out)]) == 0
+
+
+# ---------------------------------------------------------------------------------------------
+# a plugin edited while a command runs
+
+EDITED = '''
+import numpy as np
+
+from twolayer.api import Record, claim, experiment, outcome, stats
+
+LO = {lo}
+
+
+@experiment("{paper}.first")
+def first(quick, seeds, runtime):
+    from pathlib import Path  # the user saves an edit while this command runs
+    me = Path(__file__)
+    me.write_text(me.read_text().replace("LO = {lo}", "LO = -3.0"))
+    return Record(config={{"R": 2}}, run_id="first", times=np.zeros(1, dtype=np.int64),
+                  arrays={{"x": np.ones((2, 1))}})
+
+
+@experiment("{paper}.numbers")
+def numbers(quick, seeds, runtime):
+    x = np.linspace(LO, LO + 1.0, 6)[:, None]
+    return Record(config={{"R": 6}}, run_id="numbers", times=np.zeros(1, dtype=np.int64),
+                  arrays={{"x": x}})
+
+
+@claim("{paper}.a.first", "first", "Lemma 0", "[PAPER]")
+def first_(runs):
+    runs.get("{paper}.first")
+    return outcome("inconclusive", None, "-", None, 0, "-")
+
+
+@claim("{paper}.b.positive", "x >= 0", "Lemma 1", "[PAPER]")
+def positive(runs):
+    x = runs.get("{paper}.numbers")["x"][:, 0]
+    m, ci = stats.mean_ci(x)
+    return outcome(stats.compare(ci, 0.0, ">="), m, ">= 0", ci, stats.used(x), "R = 6")
+'''
+
+
+def test_a_plugin_edited_while_check_runs_is_not_stored_as_the_edited_code(
+        tmp_path, paper, capsys) -> None:
+    """The plugin was edited (LO 1 -> -3) while `twolayer check` trained its first experiment:
+    the second one ran the code as imported (x in [1, 2]) but its key digested the edited file,
+    so the next check, running the edited code (x in [-3, -2]), read those runs back and
+    reported "x >= 0" *holds*. Now the edited experiment refuses to run: one line, exit 2,
+    nothing stored for it; the next command trains the edited code. The oracle: LO = -3."""
+    import json
+
+    from twolayer.cli import main
+
+    f = tmp_path / "mine.py"
+    f.write_text(EDITED.format(paper=paper, lo=1.0))
+    store = ["--records", str(tmp_path / "st")]
+    assert main(["check", str(f), "--quick", *store]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert f"experiment '{paper}.numbers' ({f})" in err and "changed on disk" in err, err
+    # the next command: a new process imports the edited plugin
+    from twolayer import experiments, plugins
+
+    experiments._LOADED_SOURCES.clear()
+    plugins._LOADED.pop(str(f.resolve()), None)
+    for reg in (CLAIMS, EXPERIMENTS):
+        for k in [k for k in reg if k.startswith(paper + ".")]:
+            reg.pop(k)
+    main(["check", str(f), "--quick", "--json", *store])
+    rows = {r["id"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rows[f"{paper}.b.positive"]["verdict"] == "fails"
+    assert rows[f"{paper}.b.positive"]["measured"] == pytest.approx(-2.5)

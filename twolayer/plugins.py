@@ -146,6 +146,9 @@ def load_path(path: str | Path) -> Plugin:
     after = _registries()
     plugin = Plugin(key, module, **{k: sorted(after[k] - before[k]) for k in after})
     _LOADED[key] = plugin
+    from .experiments import snapshot_sources  # the code as imported (Runs.key checks it)
+
+    snapshot_sources(sorted(p.rglob("*.py")) if p.is_dir() else [p])
     return plugin
 
 

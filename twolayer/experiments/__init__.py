@@ -207,12 +207,7 @@ def source_digest(path: str | os.PathLike[str], registered: bool = False,
     registering files are looked for in all of it. "unreadable" when a file cannot be read or
     parsed (then nothing stored under another digest is reused)."""
     try:
-        files = source_closure(path, root)
-        if registered:
-            more = set(files)
-            for f in registered_code(root or Path(path).resolve().parent):
-                more |= set(source_closure(f, root))
-            files = sorted(more)
+        files = source_files(path, registered, root)
     except (OSError, SyntaxError, ValueError):
         return "unreadable"
     if len(files) == 1:
@@ -221,6 +216,42 @@ def source_digest(path: str | os.PathLike[str], registered: bool = False,
         return files_digest(files, Path(path).resolve().parent)
     except OSError:
         return "unreadable"
+
+
+def source_files(path: str | os.PathLike[str], registered: bool = False,
+                 root: Path | None = None) -> list[Path]:
+    """The files :func:`source_digest` digests, sorted (OSError, SyntaxError or ValueError
+    when one cannot be read or parsed)."""
+    files = source_closure(path, root)
+    if registered:
+        more = set(files)
+        for f in registered_code(root or Path(path).resolve().parent):
+            more |= set(source_closure(f, root))
+        files = sorted(more)
+    return files
+
+
+# the SHA-256 of every file of the plugins this process loaded, as it was when they were
+# imported (plugins.load_path): a key digests the files on disk, so a file edited while a
+# command runs would key the old code's runs as the new code's
+_LOADED_SOURCES: dict[Path, str] = {}
+
+
+def snapshot_sources(files: Iterable[Path]) -> None:
+    """Remember ``files``' contents as imported (a plugin's, when it loads)."""
+    for f in files:
+        _LOADED_SOURCES.setdefault(Path(f).resolve(), _file_digest(f))
+
+
+def _edited_since_loaded(exp: Experiment) -> list[Path]:
+    """The files of a plugin's experiment's key that changed on disk since its plugin was
+    imported in this process (none when they cannot be read: the key says "unreadable")."""
+    try:
+        files = source_files(exp.source, registered=True, root=_plugin_root(exp))
+    except (OSError, SyntaxError, ValueError):
+        return []
+    return [f for f in files
+            if f in _LOADED_SOURCES and _file_digest(f) != _LOADED_SOURCES[f]]
 
 
 def files_digest(files: Iterable[Path], base: Path) -> str:
@@ -305,8 +336,18 @@ class Runs:
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def key(self, name: str) -> dict[str, Any]:
-        """What a stored result must match to be reused."""
+        """What a stored result must match to be reused. A plugin's experiment whose files
+        changed on disk since the plugin was imported is a PluginCodeError (exit status 2):
+        its runs would be trained with the old code and keyed as the new code's."""
         exp = _registered(name)
+        if _outside_the_package(exp) and (edited := _edited_since_loaded(exp)):
+            from ..errors import PluginCodeError
+
+            raise PluginCodeError(
+                f"experiment {name!r}", exp.source, "cannot run: "
+                + ", ".join(str(f) for f in edited) + " changed on disk since this command "
+                "imported the plugin; its runs would be trained with the code as imported and "
+                "stored as the edited code's. Run the command again")
         key = {
             "experiment": name,
             "version": exp.version,
