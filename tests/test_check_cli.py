@@ -532,7 +532,14 @@ def test_a_verdict_is_never_taken_from_a_point_estimate(said):
         got = c.verdict(outcome(said, 1.0, ">= 0.5", ci, 3, "d=10", "x", per_seed=v,
                                 threshold=0.5, direction=">="))
         assert got.verdict == INCONCLUSIVE, ci
-        assert got.detail.startswith("x; ") and "point estimate" in got.detail
+        assert got.detail.startswith("x; ")
+        # with no interval: a point estimate; with one not finite: that interval, named (a
+        # one-sided bound is not a point estimate, and the message says how to decide)
+        if ci is None:
+            assert "point estimate" in got.detail
+        else:
+            assert "point estimate" not in got.detail and "not finite" in got.detail
+            assert str(tuple(ci)) in got.detail and "two-sided interval" in got.detail
     assert c.verdict(outcome(said, 1.0, "b", (0.8, 1.2), 3, "d")).verdict == said
     compared = c.verdict(outcome(said, 1.0, "b", None, 3, "d",
                                  comparisons=[(v, 0.5 if said == HOLDS else 2.0, ">=")]))

@@ -175,7 +175,12 @@ class Claim:
             result = INCONCLUSIVE
             detail = (f"{detail}; " if detail else "") + (
                 f"the check said {o.verdict} with neither a finite confidence interval nor the "
-                "comparisons it decided from (a point estimate), so it is inconclusive")
+                "comparisons it decided from (a point estimate), so it is inconclusive"
+                if o.ci is None else
+                f"the check said {o.verdict} with the interval {tuple(o.ci)}, which is not "
+                "finite (a one-sided bound, or a lost value), and without the comparisons it "
+                "decided from, so it is inconclusive: give a two-sided interval, or "
+                "comparisons=[(values, bound, direction)]")
         elif (result in (HOLDS, FAILS) and not o.comparisons and float(o.ci[0]) == float(o.ci[1])
               and (why := _zero_width_undecided(o, result))):
             result = INCONCLUSIVE
