@@ -229,3 +229,32 @@ def test_a_slurm_job_failing_on_twolayers_own_error_is_that_line(line) -> None:
 
     with pytest.raises(WorkerFailed, match=r"failed on SLURM job 42_0: MemoryError; "):
         _job_result(Job("Job failed\nMemoryError\n"))
+
+
+def test_a_slurm_job_that_could_not_write_the_store_is_exit_1_as_here() -> None:
+    """A job whose write into the store failed (disk full) raised resources.WriteFailed there;
+    the client reported it as a worker's failure, exit 2, while `sweep --help` (and the same
+    failure in this process) says a failed write is exit 1. Now it is WriteFailed again, with
+    the path, the errno and the job named. Oracle: the line WriteFailed itself prints."""
+    import errno
+
+    from submitit.core.utils import FailedJobError
+
+    from twolayer.resources import WriteFailed
+    from twolayer.sweep.executors import _job_result
+
+    original = WriteFailed("/s/records/abc", errno.ENOSPC, "No space left on device")
+
+    class Job:
+        job_id = "7_3"
+        paths = None
+
+        def result(self):
+            raise FailedJobError("Job (task=0) failed\nTraceback (most recent call last):\n"
+                                 f"  ...\ntwolayer.resources.WriteFailed: {original}\n")
+
+    with pytest.raises(WriteFailed) as e:
+        _job_result(Job())
+    assert e.value.path == "/s/records/abc" and e.value.errno == errno.ENOSPC
+    assert "No space left on device (in SLURM job 7_3)" in str(e.value)
+    assert "[ENOSPC]" in str(e.value)

@@ -284,6 +284,9 @@ def quiet_logs(*names: str) -> Iterator[None]:
 
 
 TWOLAYER_ERROR = re.compile(r"^twolayer\.(?:errors|plugins)\.\w+: (.+)$", re.M)
+# resources.WriteFailed's line (a job that could not write the store: disk full, permissions)
+JOB_WRITE_FAILED = re.compile(r"^twolayer\.resources\.WriteFailed: cannot write (.+?): (.+?)"
+                              r"(?: \[(E\w+)\])?; nothing was left half-written", re.M)
 
 
 def _job_result(job: Any, task: Task | None = None) -> Any:
@@ -298,6 +301,16 @@ def _job_result(job: Any, task: Task | None = None) -> Any:
         return job.result()
     except submitit.core.utils.UncompletedJobError as e:  # FailedJobError is one
         log = getattr(getattr(job, "paths", None), "stderr", None)
+        wrote = JOB_WRITE_FAILED.findall(str(e))
+        if wrote:  # exit status 1, as the same failure in this process (sweep --help)
+            import errno as errno_mod
+
+            from ..resources import WriteFailed
+
+            path, why, name = wrote[-1]
+            raise WriteFailed(path, getattr(errno_mod, name, None) if name else None,
+                              f"{why} (in SLURM job {job.job_id}"
+                              + (f"; its log: {log})" if log else ")")) from None
         found = TWOLAYER_ERROR.findall(str(e))
         if found:
             raise TwolayerError(f"{found[-1]} (job {job.job_id}"
