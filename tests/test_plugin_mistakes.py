@@ -7,6 +7,7 @@ import textwrap
 
 import numpy as np
 import pytest
+from plugin_helpers import FIGURE
 
 from twolayer.api import claim, outcome, stats
 from twolayer.claims import CLAIMS
@@ -143,19 +144,6 @@ def test_a_plugins_result_error_is_picklable(paper) -> None:
 def test_an_unknown_experiment_name_suggests_the_closest() -> None:
     with pytest.raises(TwolayerError, match=r"did you mean 'frei2023.regime'\?"):
         Runs(quick=True).get("frei2023.regim")
-
-
-FIGURE = '''
-from pathlib import Path
-
-from twolayer.api import figure
-
-
-@figure("{paper}-fig", "{paper}", "a figure", "none")
-def draw(out_dir, runs):
-    path = Path(out_dir) / "{paper}-fig.png"
-    {body}
-'''
 
 
 @pytest.mark.parametrize("body, says", [

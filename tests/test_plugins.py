@@ -7,7 +7,7 @@ import json
 import textwrap
 
 import pytest
-from plugin_helpers import NUMBERS_PLUGIN
+from plugin_helpers import NUMBERS_PLUGIN, key_in_a_new_process
 
 from twolayer.claims import CLAIMS
 from twolayer.claims.base import judge
@@ -17,16 +17,6 @@ from twolayer.plots import FIGURES
 from twolayer.plugins import PluginError, is_plugin_path, load_path, split_selection
 
 PLUGIN = NUMBERS_PLUGIN.replace("{lo}", "1.0")  # x in [1, 2]: the claim holds
-
-
-def _key_in_a_new_process(name: str, **kw):
-    """The key the next command computes after a plugin was edited: this process imported
-    the plugin before the edit (its Runs.key refuses the edited files), so the files as
-    imported are forgotten first."""
-    from twolayer import experiments
-
-    experiments._LOADED_SOURCES.clear()
-    return Runs(quick=True, **kw).key(name)
 
 
 def cleanup(paper: str) -> None:
@@ -479,7 +469,7 @@ def test_a_folder_plugins_stored_runs_retrain_when_its_data_code_changes(tmp_pat
     load_path(pkg)
     key = Runs(quick=True, seeds=2).key(f"{paper}.numbers")
     (pkg / "values.py").write_text("LO = 2.0\n")
-    assert _key_in_a_new_process(f"{paper}.numbers", seeds=2)["source"] != key["source"]
+    assert key_in_a_new_process(f"{paper}.numbers", seeds=2)["source"] != key["source"]
 
 
 def test_a_probe_registered_beside_an_experiment_that_names_it_is_in_its_key(tmp_path,
@@ -523,7 +513,7 @@ def test_a_probe_registered_beside_an_experiment_that_names_it_is_in_its_key(tmp
         assert Runs(quick=True).key(f"{paper}.runs")["source"] == key  # re-judged only
         (pkg / "probes.py").write_text((pkg / "probes.py").read_text().replace(
             "norm(dim=1)", "norm(dim=1) * -1.0"))
-        assert _key_in_a_new_process(f"{paper}.runs")["source"] != key  # retrained
+        assert key_in_a_new_process(f"{paper}.runs")["source"] != key  # retrained
     finally:
         REGISTRY.pop(probe_name, None)
 
@@ -578,6 +568,6 @@ def test_a_data_kind_registered_beside_an_experiment_that_names_it_is_in_its_key
         key = Runs(quick=True).key(f"{paper}.runs")["source"]
         (pkg / "kind.py").write_text((pkg / "kind.py").read_text().replace(
             "x[:, 0] > 0", "x[:, 1] > 0"))
-        assert _key_in_a_new_process(f"{paper}.runs")["source"] != key
+        assert key_in_a_new_process(f"{paper}.runs")["source"] != key
     finally:
         config._DATA_KINDS.pop(kind, None)

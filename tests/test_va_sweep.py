@@ -87,6 +87,19 @@ def in_process_cluster():
         yield c
 
 
+def assert_tables_say_diverged(root, run_id: str) -> None:
+    """points.csv and summary.csv of the sweep store ``root`` list ``run_id`` as diverged
+    (summary: every row of it, with a NaN test error)."""
+    import csv
+
+    rows = {r["run_id"]: r["status"] for r in csv.DictReader((root / "points.csv").open())}
+    assert rows[run_id] == "diverged"
+    summary = [r for r in csv.DictReader((root / "summary.csv").open())
+               if r["run_id"] == run_id]
+    assert summary and all(r["status"] == "diverged" and r["test_error"] == "nan"
+                           for r in summary)
+
+
 def counting(counter, fail_noise: float, error: BaseException):
     """A task function that counts its calls in ``counter`` and raises ``error`` for the point
     of noise ``fail_noise`` (the others train for real)."""
@@ -449,7 +462,6 @@ def test_a_point_that_diverges_when_trained_again_is_not_listed_with_its_old_rec
     diverges: its failure was written beside the old record, which stayed in records/, so
     points.csv and summary.csv said "ok" with the old numbers while the run reported it
     diverged (and a resume took the old record). The failure now replaces the record."""
-    import csv
 
     from sweep_helpers import InProcess
 
@@ -476,12 +488,7 @@ def test_a_point_that_diverges_when_trained_again_is_not_listed_with_its_old_rec
     assert rep.failed == [first.run_id]
     assert store.status(first.run_id) == "diverged"
     assert not (tmp_path / "records" / first.run_id).exists()
-    rows = {r["run_id"]: r["status"] for r in csv.DictReader((tmp_path / "points.csv").open())}
-    assert rows[first.run_id] == "diverged"
-    summary = [r for r in csv.DictReader((tmp_path / "summary.csv").open())
-               if r["run_id"] == first.run_id]
-    assert summary and all(r["status"] == "diverged" and r["test_error"] == "nan"
-                           for r in summary)
+    assert_tables_say_diverged(tmp_path, first.run_id)
 
 
 def test_a_dry_run_prints_json_with_json_and_says_what_the_run_would_train(tmp_path,
@@ -617,7 +624,6 @@ def test_a_sweep_stopped_midway_leaves_no_table_of_the_old_statuses(tmp_path) ->
     record. The oracle is the store itself: the point's record is gone and its failure is
     recorded. Now the tables are removed before training (a SIGKILL leaves none) and written
     from what is stored when the run stops on an exception."""
-    import csv
 
     from sweep_helpers import InProcess
 
@@ -642,12 +648,7 @@ def test_a_sweep_stopped_midway_leaves_no_table_of_the_old_statuses(tmp_path) ->
         run_sweep(spec, store, DivergesThenInterrupted(), force=True)
     assert seen["tables"] == []  # removed before any training
     assert not (store.records / first.run_id).exists() and store.is_failed(first.run_id)
-    rows = {r["run_id"]: r["status"] for r in csv.DictReader((tmp_path / "points.csv").open())}
-    assert rows[first.run_id] == "diverged"
-    summary = [r for r in csv.DictReader((tmp_path / "summary.csv").open())
-               if r["run_id"] == first.run_id]
-    assert summary and all(r["status"] == "diverged" and r["test_error"] == "nan"
-                           for r in summary)
+    assert_tables_say_diverged(tmp_path, first.run_id)
 
 
 @pytest.mark.parametrize("step", ["remove the old record", "write the failure"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import textwrap
 
 import pytest
+from plugin_helpers import FIGURE, key_in_a_new_process
 
 from twolayer.claims import CLAIMS
 from twolayer.experiments import EXPERIMENTS, Runs
@@ -27,16 +28,6 @@ def paper(request):
             reg.pop(k)
     for key in set(plugins._LOADED) - loaded:
         plugins._LOADED.pop(key)
-
-
-def _key_in_a_new_process(name: str, **kw):
-    """The key the next command computes after a plugin was edited: this process imported
-    the plugin before the edit (its Runs.key refuses the edited files), so the files as
-    imported are forgotten first."""
-    from twolayer import experiments
-
-    experiments._LOADED_SOURCES.clear()
-    return Runs(quick=True, **kw).key(name)
 
 
 def _write(root, files: dict[str, str]) -> None:
@@ -82,7 +73,7 @@ def test_a_subfolder_experiments_key_covers_what_it_imports_from_the_plugins_par
     (pkg / "claims.py").write_text("X = 2\n")  # imported by nothing the experiment runs
     assert Runs(quick=True).key(f"{paper}.runs")["source"] == key
     (pkg / "data.py").write_text("N = 50\n")
-    assert _key_in_a_new_process(f"{paper}.runs")["source"] != key
+    assert key_in_a_new_process(f"{paper}.runs")["source"] != key
 
 
 def test_a_probe_registered_at_the_plugins_top_is_in_a_subfolder_experiments_key(
@@ -123,7 +114,7 @@ def test_a_probe_registered_at_the_plugins_top_is_in_a_subfolder_experiments_key
         key = Runs(quick=True).key(f"{paper}.runs")["source"]
         (pkg / "probes.py").write_text((pkg / "probes.py").read_text().replace(
             "norm(dim=1)", "norm(dim=1) * -1.0"))
-        assert _key_in_a_new_process(f"{paper}.runs")["source"] != key
+        assert key_in_a_new_process(f"{paper}.runs")["source"] != key
     finally:
         REGISTRY.pop(probe_name, None)
 
@@ -148,19 +139,6 @@ def test_a_parent_import_is_followed_inside_the_root_only(tmp_path) -> None:
 
 # ---------------------------------------------------------------------------------------------
 # a figure whose returned paths are not the files it wrote into out_dir
-
-FIGURE = '''
-from pathlib import Path
-
-from twolayer.api import figure
-
-
-@figure("{paper}-fig", "{paper}", "a figure", "none")
-def draw(out_dir, runs):
-    path = Path(out_dir) / "{paper}-fig.png"
-    {body}
-'''
-
 
 @pytest.mark.parametrize("body, says", [
     ("return []  # wrote nothing", "returned no paths"),

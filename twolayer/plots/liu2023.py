@@ -136,6 +136,53 @@ def _quick_note(quick: bool) -> str:
             "sweeps] " if quick else "")
 
 
+def _errors_panel(ax: Axes, rec: Record) -> None:
+    """Clean test error, clean-subset training error and the share of noisy points fitted,
+    with δ dashed and t* marked (Fig. 1's panel)."""
+    a = rec.arrays
+    _band(ax, rec, a["errors/test_error_clean"], TEST, "clean test error")
+    _band(ax, rec, a["errors/train_error_clean"], TRAIN, "train error, clean subset", lw=1.0)
+    _band(ax, rec, a["errors/noisy_fit_fraction"], "0.45", "noisy points fitted", lw=1.0)
+    ax.axhline(L.noise_rate(rec), color=BOUND, ls="--", lw=1.0, label="noise level δ")
+    _mark_times(ax, rec, cross=False)
+
+
+def _ratio_panel(ax: Axes, rec: Record) -> None:
+    """ratio_t pooled (thick) and per true class (thin; the first three), 1 dashed, 1 + ε
+    dotted, t* and t_× marked, on a log axis."""
+    _band(ax, rec, rec.arrays["segments/grad_ratio"], "k", "pooled", lw=1.8)
+    cls = rec.arrays["liu/logit_class_ratio"]
+    for j in range(min(3, cls.shape[2])):
+        ax.plot(_t(rec), np.nanmean(cls[:, :, j], 0), lw=0.8, alpha=0.8,
+                color=(POS, NEG, "#8c564b")[j], label=f"class {j}")
+    ax.axhline(1.0, color=BOUND, ls="--", lw=0.8)
+    ax.axhline(1.0 + L.CROSS_EPS, color=BOUND, ls=":", lw=0.8)
+    _mark_times(ax, rec)
+    _plain_log_y(ax)
+
+
+def _alpha_panel(ax: Axes, rec: Record) -> None:
+    """α_t, κ_t and Lemma 4.2's (1 − α_t)/(1 + α_t), with 0 drawn."""
+    a = rec.arrays
+    _band(ax, rec, 1.0 / a["segments/grad_ratio"], "k", "α_t")
+    _band(ax, rec, a["segments/kappa"], TEST, "κ_t = ⟨g,ĝ⟩/‖ĝ‖²", lw=1.2)
+    _band(ax, rec, a["liu/lemma_rate"], POS, "(1−α_t)/(1+α_t)", ls="--", lw=1.2)
+    _mark_times(ax, rec, label=False)
+    ax.axhline(0, color="0.6", lw=0.6)
+
+
+def _cosine_panel(ax: Axes, rec: Record, premise: bool = False) -> None:
+    """cos(g_clean, g_noise) and cos(g, ĝ) on [−1, 1], with 0 drawn; ``premise``: also
+    Assumption 4.1's −0.9 (dotted)."""
+    _band(ax, rec, rec.arrays["segments/cos_clean_noisy"], NEG, "cos(g_clean, g_noise)")
+    _band(ax, rec, rec.arrays["segments/cos_g_true"], POS, "cos(g, ĝ)")
+    if premise:
+        ax.axhline(L.ANTI_PREMISE, color=NEG, ls=":", lw=0.8)
+    _mark_times(ax, rec, label=False)
+    ax.set_ylim(-1.05, 1.05)
+    ax.axhline(0, color="0.6", lw=0.6)
+
+
 # ---------------------------------------------------------------------------------------------
 # Fig. 1 analogue: U-shaped clean test error
 # ---------------------------------------------------------------------------------------------
@@ -177,12 +224,7 @@ def make_fig1(out_dir: Path, runs: Runs) -> list[Path]:
     axes = top.subplots(2, 2).ravel()
     for ax, (k, title) in zip(axes, U_PANELS):
         rec = recs[k]
-        a = rec.arrays
-        _band(ax, rec, a["errors/test_error_clean"], TEST, "clean test error")
-        _band(ax, rec, a["errors/train_error_clean"], TRAIN, "train error, clean subset", lw=1.0)
-        _band(ax, rec, a["errors/noisy_fit_fraction"], "0.45", "noisy points fitted", lw=1.0)
-        ax.axhline(L.noise_rate(rec), color=BOUND, ls="--", lw=1.0, label="noise level δ")
-        _mark_times(ax, rec, cross=False)
+        _errors_panel(ax, rec)
         _setup_axis(ax, rec, title)
         ax.set_ylim(0, 1.0)
         ax.set_xlabel("step", fontsize=8)
@@ -248,38 +290,21 @@ def make_ratio(out_dir: Path, runs: Runs) -> list[Path]:
     axes = top.subplots(3, 3, sharex="col")
     for c, (k, title) in enumerate(SETTINGS):
         rec = recs[k]
-        a = rec.arrays
         ax = axes[0, c]
-        _band(ax, rec, a["segments/grad_ratio"], "k", "pooled", lw=1.8)
-        cls = a["liu/logit_class_ratio"]
-        for j in range(min(3, cls.shape[2])):
-            ax.plot(_t(rec), np.nanmean(cls[:, :, j], 0), lw=0.8, alpha=0.8,
-                    color=(POS, NEG, "#8c564b")[j], label=f"class {j}")
-        ax.axhline(1.0, color=BOUND, ls="--", lw=0.8)
-        ax.axhline(1.0 + L.CROSS_EPS, color=BOUND, ls=":", lw=0.8)
-        _mark_times(ax, rec)
-        _plain_log_y(ax)
+        _ratio_panel(ax, rec)
         _setup_axis(ax, rec, title)
         if c == 0:
             ax.set_ylabel("‖g_clean‖/‖g_noise‖", fontsize=8)
         ax.legend(fontsize=6, loc="upper right")
         ax = axes[1, c]
-        _band(ax, rec, 1.0 / a["segments/grad_ratio"], "k", "α_t")
-        _band(ax, rec, a["segments/kappa"], TEST, "κ_t = ⟨g,ĝ⟩/‖ĝ‖²", lw=1.2)
-        _band(ax, rec, a["liu/lemma_rate"], POS, "(1−α_t)/(1+α_t)", ls="--", lw=1.2)
-        _mark_times(ax, rec, label=False)
+        _alpha_panel(ax, rec)
         _setup_axis(ax, rec)
-        ax.axhline(0, color="0.6", lw=0.6)
         if c == 0:
             ax.set_ylabel("α_t, rate factor", fontsize=8)
             ax.legend(fontsize=6, loc="center left")
         ax = axes[2, c]
-        _band(ax, rec, a["segments/cos_clean_noisy"], NEG, "cos(g_clean, g_noise)")
-        _band(ax, rec, a["segments/cos_g_true"], POS, "cos(g, ĝ)")
-        _mark_times(ax, rec, label=False)
+        _cosine_panel(ax, rec)
         _setup_axis(ax, rec)
-        ax.set_ylim(-1.05, 1.05)
-        ax.axhline(0, color="0.6", lw=0.6)
         ax.set_xlabel("step", fontsize=8)
         if c == 0:
             ax.set_ylabel("cosine", fontsize=8)
@@ -431,11 +456,7 @@ def make_regime(out_dir: Path, runs: Runs) -> list[Path]:
     fig, top = captioned_figure(10.0, 5.2, caption)
     axes = top.subplots(2, 3)
     ax = axes[0, 0]
-    _band(ax, rec, a["errors/test_error_clean"], TEST, "clean test error")
-    _band(ax, rec, a["errors/train_error_clean"], TRAIN, "train error, clean subset", lw=1.0)
-    _band(ax, rec, a["errors/noisy_fit_fraction"], "0.45", "noisy points fitted", lw=1.0)
-    ax.axhline(L.noise_rate(rec), color=BOUND, ls="--", lw=1.0, label="noise level δ")
-    _mark_times(ax, rec, cross=False)
+    _errors_panel(ax, rec)
     _setup_axis(ax, rec, "(a) errors, n = 2000")
     ax.set_ylim(0, 1.0)
     ax.legend(fontsize=6, loc="upper right")
@@ -455,33 +476,16 @@ def make_regime(out_dir: Path, runs: Runs) -> list[Path]:
     ax.set_ylim(0, 1.0)
     ax.legend(fontsize=6, loc="upper right")
     ax = axes[1, 0]
-    _band(ax, rec, a["segments/grad_ratio"], "k", "pooled", lw=1.8)
-    cls = a["liu/logit_class_ratio"]
-    for j in range(min(2, cls.shape[2])):
-        ax.plot(_t(rec), np.nanmean(cls[:, :, j], 0), lw=0.8, alpha=0.8, color=(POS, NEG)[j],
-                label=f"class {j}")
-    ax.axhline(1.0, color=BOUND, ls="--", lw=0.8)
-    ax.axhline(1.0 + L.CROSS_EPS, color=BOUND, ls=":", lw=0.8)
-    _mark_times(ax, rec)
-    _plain_log_y(ax)
+    _ratio_panel(ax, rec)
     _setup_axis(ax, rec, "(d) ‖g_clean‖/‖g_noise‖")
     ax.legend(fontsize=6, loc="upper right")
     ax = axes[1, 1]
-    _band(ax, rec, 1.0 / a["segments/grad_ratio"], "k", "α_t")
-    _band(ax, rec, a["segments/kappa"], TEST, "κ_t = ⟨g,ĝ⟩/‖ĝ‖²", lw=1.2)
-    _band(ax, rec, a["liu/lemma_rate"], POS, "(1−α_t)/(1+α_t)", ls="--", lw=1.2)
-    _mark_times(ax, rec, label=False)
+    _alpha_panel(ax, rec)
     _setup_axis(ax, rec, "(e) α_t and the rate factor")
-    ax.axhline(0, color="0.6", lw=0.6)
     ax.legend(fontsize=6, loc="center left")
     ax = axes[1, 2]
-    _band(ax, rec, a["segments/cos_clean_noisy"], NEG, "cos(g_clean, g_noise)")
-    _band(ax, rec, a["segments/cos_g_true"], POS, "cos(g, ĝ)")
-    ax.axhline(L.ANTI_PREMISE, color=NEG, ls=":", lw=0.8)
-    _mark_times(ax, rec, label=False)
+    _cosine_panel(ax, rec, premise=True)
     _setup_axis(ax, rec, "(f) cosines")
-    ax.set_ylim(-1.05, 1.05)
-    ax.axhline(0, color="0.6", lw=0.6)
     ax.legend(fontsize=6, loc="lower left")
     for ax in axes[1]:
         ax.set_xlabel("step", fontsize=8)
