@@ -21,7 +21,11 @@ atexit.register(shutil.rmtree, os.environ["TWOLAYER_STORE"], ignore_errors=True)
 for _name in ("TWOLAYER_NO_LIMITS", "TWOLAYER_PLUGINS"):
     os.environ.pop(_name, None)
 settings.register_profile("ci", deadline=None, max_examples=15, derandomize=True, print_blob=True)
-settings.register_profile("explore", deadline=None, max_examples=50, print_blob=True)
+# explore's parent is Hypothesis's own "default" profile, not the current one: with CI=true in the
+# environment (CI machines set it) Hypothesis loads its "ci" profile at import, derandomised and
+# with no example database, and a profile registered on top of it inherited both
+settings.register_profile("explore", settings.get_profile("default"), deadline=None,
+                          max_examples=50, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 # Nor the figure sweeps' cache (~/.cache/twolayer/sweeps: a phase figure reuses what an earlier

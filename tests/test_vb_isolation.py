@@ -102,8 +102,10 @@ def test_the_explore_profile_keeps_its_example_database(tmp_path: Path) -> None:
     database (.hypothesis/examples in the working directory) and replays it first on the next
     run. The conftest put that directory in the session's temporary folder, removed at exit,
     so the next run drew other examples and could pass with the bug still there. The oracle:
-    Hypothesis's own default directory, .hypothesis in the working directory."""
-    env = {**os.environ, "HYPOTHESIS_PROFILE": "explore"}
+    Hypothesis's own default directory, .hypothesis in the working directory. With CI=true
+    (set on CI machines: the first CI run of this test failed there) Hypothesis loads its own
+    derandomised, database-free "ci" profile at import, which explore inherited."""
+    env = {**os.environ, "HYPOTHESIS_PROFILE": "explore", "CI": "true"}
     code = ("import sys; sys.path[:0] = [{tests!r}]; import conftest; "
             "from hypothesis.configuration import storage_directory; "
             "print(storage_directory('examples', intent_to_write=False).path.resolve())"
