@@ -24,7 +24,11 @@ Experiments (each a Record, read back unchanged from the record store): ``maenne
 upstream record each ([R, T, ...] arrays of the ``maennel`` and ``errors`` probes, plus
 ``static/sigma2`` [R, d]: the data's σ_i² in the frame order; meta ``trained_on``, ``held_out``);
 ``maennel2020.transfer``: {"teacher", "random", "xor"} → a fine-tuning record ([V·R, T] arrays,
-variant-major; meta ``variants``, ``runs_per_variant``, ``steps_per_epoch``, ``task``).
+variant-major; meta ``variants``, ``runs_per_variant``, ``steps_per_epoch``, ``task``,
+``upstream_run_id``). Its ``config["data"]`` states the data fine-tuned on (n = the held-out
+count, the labels: clean for "teacher"/"xor", η = 0; the upstream's random labels for "random"),
+its meta what a DataConfig cannot (``data_from``, ``samples``, ``labels``, ``test_labels``:
+:func:`fine_tune_provenance`).
 
 Measurements (:mod:`twolayer.probes.maennel`): Σ_w is the covariance of the first-layer weight
 vectors pooled over the m neurons of all R runs (K = R·m vectors), of W and of ΔW = W − W(0),
@@ -68,7 +72,7 @@ import numpy as np
 import torch
 
 from .. import transfer
-from ..config import Config, DataConfig, NetConfig, ProbeConfig, TrainConfig
+from ..config import Config, DataConfig, NetConfig, ProbeConfig, TrainConfig, replace_data
 from ..data import Dataset
 from ..engine import Runtime, probe_times, train
 from ..net import Params
@@ -270,11 +274,49 @@ def fine_tune(up: Trained, task: str, down: Downstream, runtime: Runtime) -> Rec
     tc = TrainConfig(lr=down.lr, steps=steps, batch_size=down.batch, objective=cfg.train.objective)
     data = transfer.repeat(held, len(VARIANTS))
     result = train(big, data, tc, times, ("errors",), runtime, seeds * len(VARIANTS))
-    dcfg = cfg.replace(train=tc, seeds=R, probe=ProbeConfig(probes=("errors",)))
+    dcfg = cfg.replace(data=fine_tune_data(cfg.data, s, task), train=tc, seeds=R,
+                       probe=ProbeConfig(probes=("errors",)))
     rec = build_record(dcfg, data, big, result, runtime.torch_device)
     rec.meta.update(variants=list(VARIANTS), runs_per_variant=R, steps_per_epoch=per, task=task,
-                    upstream_run_id=up.record.run_id)
+                    upstream_run_id=up.record.run_id,
+                    **fine_tune_provenance(cfg.data, s, task, up.record.run_id))
     return rec
+
+
+def fine_tune_data(up: DataConfig, s: Upstream, task: str) -> DataConfig:
+    """The data a fine-tuning Record states (its ``config["data"]``): the upstream data config
+    with n = the ``s.extra`` held-out samples per run and the labels fine-tuned on ("random":
+    the upstream's own training labels of those samples, its noise model and rate; "teacher",
+    "xor": the clean labels, η = 0). A DataConfig cannot say that the samples are the held-out
+    slice of the upstream draw (drawn from it anew it gives other samples), nor that the test
+    set keeps the upstream's labels: :func:`fine_tune_provenance` (the Record's meta) says so."""
+    if task == "random":
+        return replace_data(up, n=s.extra)
+    return replace_data(up, n=s.extra, noise=0.0, noise_model="iid")
+
+
+def fine_tune_provenance(up: DataConfig, s: Upstream, task: str, run_id: str) -> dict:
+    """The meta of a fine-tuning Record that its DataConfig cannot express: where its samples
+    come from (``data_from``, ``samples``: the half-open index range of the upstream draw), the
+    kind of labels fine-tuned on (``labels``: "clean", "random" for entirely random upstream
+    labels, else the upstream's noise) and which labels its test errors read
+    (``test_labels``)."""
+    lo, hi = s.n, s.n + s.extra
+    labels = ("clean" if task != "random" else "random"
+              if up.noise_model == "random" and up.noise == 1.0
+              else f"upstream training labels (noise {up.noise:g}, model {up.noise_model!r})")
+    return {
+        "data_from": (f"held-out samples [{lo}, {hi}) of every run of upstream run {run_id} (its "
+                      f"data config with n = {hi}; the upstream trained on [0, {lo})), each "
+                      "run's samples repeated once per variant; drawn anew from this Record's "
+                      "data config they would be other samples"),
+        "samples": [lo, hi],
+        "labels": labels,
+        "test_labels": (f"the upstream run's {up.n_test} test samples per run: "
+                        "errors/test_error against its test labels (noise "
+                        f"{up.noise:g}, model {up.noise_model!r}), errors/test_error_clean "
+                        "and errors/test_loss_clean against the clean ones"),
+    }
 
 
 @lru_cache(maxsize=4)
