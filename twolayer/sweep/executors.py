@@ -191,8 +191,11 @@ def stop_pool(pool: Any, futures: dict) -> None:
 
 
 class DaskExecutor:
-    """A ``distributed`` client on ``address`` (or on a new LocalCluster of ``workers``
-    processes with ``threads`` threads each when ``address`` is None)."""
+    """A ``distributed`` client on ``address`` (or on a new LocalCluster of up to ``workers``
+    processes with ``threads`` threads each when ``address`` is None: its scheduler starts
+    here, its worker processes in :meth:`run`, no more than the run has tasks, as the local
+    pool: each one imports torch, seconds and hundreds of MB, and a resume with nothing to
+    train started them all)."""
 
     name = "dask"
     writes_store = False
@@ -205,11 +208,13 @@ class DaskExecutor:
         self.device = device
         self.budget = budget
         self.cluster = None
+        self.workers = max(1, workers)
         if address is None:
             self.threads = threads or default_threads(workers)
             env = {v: str(self.threads) for v in THREAD_ENV}
+            # no worker process yet: run() scales the cluster to min(workers, tasks)
             self.cluster = LocalCluster(
-                n_workers=max(1, workers), threads_per_worker=1, processes=True,
+                n_workers=0, threads_per_worker=1, processes=True,
                 dashboard_address=None, env=env, host="127.0.0.1",
                 # a task's exception comes back through its future (one line, exit 2 for a
                 # plugin's mistake); the workers' own log of it would print its traceback
@@ -231,6 +236,10 @@ class DaskExecutor:
 
         if not tasks:
             return
+        if self.cluster is not None:  # workers for the tasks there are, not for --workers
+            want = min(self.workers, len(tasks))
+            if len(self.cluster.worker_spec) < want:
+                self.cluster.scale(want)
         futures = {}
         for i, t in enumerate(tasks):
             # no retries: they rerun a task that raised (a plugin's mistake, an invalid setting,
