@@ -58,11 +58,10 @@ def single_thread():
 
 def _process_state():
     """What twolayer may change in the process it runs in and a later test would feel: torch's
-    intra-op thread count and the environment variables it sets itself (an in-process sweep
-    group, ``run_group``, pins the BLAS/OpenMP thread variables and torch's threads for the
-    rest of the process, as a worker should; loading a spec with plugins names them in
-    TWOLAYER_PLUGINS; a quick fixture set one thread and kept it), and the plugins it has
-    loaded (``twolayer.plugins._LOADED``)."""
+    intra-op thread count and the environment variables it sets itself (a test that pins them
+    itself, as a worker process does; a quick fixture set one thread and kept it; ``run_group``
+    and loading a spec with plugins no longer leave them changed, tests/test_wa_sweep.py), and
+    the plugins it has loaded (``twolayer.plugins._LOADED``)."""
     from twolayer import plugins
     from twolayer.sweep.worker import THREAD_ENV
 

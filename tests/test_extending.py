@@ -141,7 +141,7 @@ def test_a_sweeps_stored_points_retrain_when_its_plugin_changes(tmp_path) -> Non
 
     from twolayer.sweep import run_sweep
     from twolayer.sweep.spec import load
-    from twolayer.sweep.store import Store, current_code
+    from twolayer.sweep.store import Store, current_code, plugins_of
 
     plain = current_code()
     assert "+" not in plain  # no plugin named: twolayer's code alone, as before
@@ -152,7 +152,9 @@ def test_a_sweeps_stored_points_retrain_when_its_plugin_changes(tmp_path) -> Non
                     "data.d = 6\ndata.n = 40\ndata.n_test = 20\nnet.m = 8\n"
                     "train.batch_size = 10\ntrain.steps = 5\n[axes]\ndata.radius = [1.0, 2.0]\n")
     sp = load(spec)
-    with_plugin = current_code()
+    assert current_code() == plain  # loading names the plugins nowhere (run_sweep does)
+    with plugins_of(sp):  # as run_sweep stamps the spec's points
+        with_plugin = current_code()
     assert with_plugin.startswith(plain + "+")
     store = Store(tmp_path / "out")
     assert run_sweep(sp, store, InProcess()).trained == 2

@@ -56,3 +56,70 @@ def test_a_dask_local_cluster_starts_no_more_workers_than_tasks() -> None:
         assert sorted(envs.values()) == ["1", "1"]
     finally:
         ex.close()
+
+
+# ------------------------------------------------------------------------------------------
+# the caller's process: thread variables, TWOLAYER_PLUGINS, torch's threads as they were
+# ------------------------------------------------------------------------------------------
+
+def caller_state() -> dict:
+    """What a sweep call could leave changed in this process, read directly."""
+    import torch
+
+    from twolayer.plugins import PLUGIN_ENV
+    from twolayer.sweep.worker import THREAD_ENV
+
+    return {"torch": torch.get_num_threads(),
+            **{k: os.environ.get(k) for k in (*THREAD_ENV, PLUGIN_ENV)}}
+
+
+@pytest.fixture
+def known_state(monkeypatch):
+    """A caller with 3 torch threads, OMP_NUM_THREADS=3, the other thread variables and
+    TWOLAYER_PLUGINS unset (the conftest restores the process after the test)."""
+    import torch
+
+    from twolayer.plugins import PLUGIN_ENV
+    from twolayer.sweep.worker import THREAD_ENV
+
+    for k in (*THREAD_ENV, PLUGIN_ENV):
+        monkeypatch.delenv(k, raising=False)
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    torch.set_num_threads(3)
+    state = caller_state()
+    assert state["torch"] == 3 and state["OMP_NUM_THREADS"] == "3"
+    assert state["MKL_NUM_THREADS"] is None and state[PLUGIN_ENV] is None
+    return state
+
+
+def test_loading_a_spec_with_plugins_leaves_the_environment(tmp_path, known_state) -> None:
+    """`twolayer.sweep.load` of a spec naming plugins set TWOLAYER_PLUGINS in the caller's
+    process for good (every later `twolayer` subprocess loaded them); its plugins are still
+    loaded and named by the spec."""
+    from twolayer.sweep import load
+
+    (tmp_path / "p.py").write_text("# a plugin that registers nothing\n")
+    (tmp_path / "s.toml").write_text('plugins = ["p.py"]\n' + TWO_GROUPS)
+    spec = load(tmp_path / "s.toml")
+    assert spec.plugins == (str((tmp_path / "p.py").resolve()),)
+    assert caller_state() == known_state
+
+
+def test_run_group_in_this_process_leaves_threads_and_environment(tmp_path,
+                                                                  known_state) -> None:
+    """`run_group(..., threads=1, plugins=[...])` called in the caller's own process (as the
+    in-process executor, submitit's debug cluster or a notebook does) left OMP/MKL/OPENBLAS/
+    VECLIB/NUMEXPR_NUM_THREADS at "1", TWOLAYER_PLUGINS set and torch on one thread; its
+    record still carries the plugin's part of the code stamp."""
+    from twolayer.sweep import loads
+    from twolayer.sweep.store import plugins_fingerprint
+    from twolayer.sweep.worker import run_group
+
+    plugin = tmp_path / "p.py"
+    plugin.write_text("# a plugin that registers nothing\n")
+    config = loads(TWO_GROUPS).points()[0].config.to_dict()
+    (out,) = run_group([config], "cpu", 1, False, None, [str(plugin)])
+    assert out.status == "ok"
+    assert out.record.meta["code"].endswith("+" + plugins_fingerprint([str(plugin)]))
+    assert out.record.meta["threads"] == 1  # pinned for the call
+    assert caller_state() == known_state

@@ -341,9 +341,11 @@ def _range_values(key: str, spec: dict[str, Any], want: type, where: str) -> lis
 
 def load_plugins(paths: Any, base_dir: Path, where: str) -> tuple[str, ...]:
     """Load the spec's ``plugins`` (paths relative to the spec's folder; e.g. plugins that
-    register data kinds) and name them in :data:`twolayer.plugins.PLUGIN_ENV`, so that the
-    sweep's worker processes load them too. Returns their absolute paths."""
-    from ..plugins import PLUGIN_ENV, PluginError, load_path
+    register data kinds) into this process; returns their absolute paths (``spec.plugins``).
+    The environment is left as it is: :func:`~twolayer.sweep.run_sweep` names them to the
+    workers in :data:`twolayer.plugins.PLUGIN_ENV` for its run (``plugins_of``); loading a
+    spec set that variable for the rest of the caller's process."""
+    from ..plugins import PluginError, load_path
 
     if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
         raise SpecError("plugins", paths, "must be a list of paths (.py files or folders)", where)
@@ -361,8 +363,6 @@ def load_plugins(paths: Any, base_dir: Path, where: str) -> tuple[str, ...]:
         except PluginError as e:  # its file:line, as check and simulate --plugin say it
             raise SpecError("plugins", text, f"{e.where}: {e.why}", where) from None
         out.append(str(path))
-    known = [p for p in os.environ.get(PLUGIN_ENV, "").split(os.pathsep) if p]
-    os.environ[PLUGIN_ENV] = os.pathsep.join(dict.fromkeys(known + out))
     return tuple(out)
 
 

@@ -18,7 +18,9 @@ failed.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -154,16 +156,52 @@ def plugins_unchanged_since_loaded() -> None:
                               "restart the workers (e.g. the Dask cluster's) and run again")
 
 
+@contextlib.contextmanager
+def process_settings_kept() -> Iterator[None]:
+    """The thread variables (:data:`THREAD_ENV`), ``TWOLAYER_PLUGINS`` and torch's intra-op
+    thread count after the block as they were before it (a variable unset before is unset
+    again): :func:`run_group` pins them for its call, and in a library user's own process (the
+    in-process executor, a notebook calling it, submitit's "debug" cluster) they stayed pinned
+    for the rest of the process. A worker process that should keep them pins them itself
+    (:func:`init_worker`)."""
+    import torch
+
+    from ..plugins import PLUGIN_ENV
+
+    env = {k: os.environ.get(k) for k in (*THREAD_ENV, PLUGIN_ENV)}
+    threads = torch.get_num_threads()
+    try:
+        yield
+    finally:
+        for k, v in env.items():
+            if v is None:
+                os.environ.pop(k, None)
+            elif os.environ.get(k) != v:
+                os.environ[k] = v
+        if torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
+
+
 def run_group(config_dicts: list[dict[str, Any]], device: str = "cpu",
               threads: int | None = None, baselines: bool = True,
               budget: int | None = None, plugins: list[str] | None = None) -> list[Outcome]:
     """Train the points (config dicts) of one group in one batched engine call; one Outcome per
-    point, in order. ``threads`` pins the intra-op threads of this process first; without
-    ``baselines`` the linear baselines of :func:`twolayer.simulate.simulate` are not fitted
-    (their ``baseline/*`` arrays are absent). ``budget``: the kernel's block budget
+    point, in order. ``threads`` pins the intra-op threads of this process for the call;
+    without ``baselines`` the linear baselines of :func:`twolayer.simulate.simulate` are not
+    fitted (their ``baseline/*`` arrays are absent). ``budget``: the kernel's block budget
     (:class:`~twolayer.engine.Runtime`; None: the device's own). ``plugins``: the spec's plugin
-    paths, for a worker that did not inherit them from the submitting process (a remote Dask
-    cluster); they must exist at those paths here."""
+    paths (``spec.plugins``), for a worker that did not inherit them from the submitting
+    process (a remote Dask cluster) or a caller outside :func:`~twolayer.sweep.run_sweep`
+    (they are part of the records' code stamp); they must exist at those paths here. The
+    caller's thread settings and environment are as before when it returns
+    (:func:`process_settings_kept`)."""
+    with process_settings_kept():
+        return _run_group(config_dicts, device, threads, baselines, budget, plugins)
+
+
+def _run_group(config_dicts: list[dict[str, Any]], device: str, threads: int | None,
+               baselines: bool, budget: int | None, plugins: list[str] | None
+               ) -> list[Outcome]:
     from ..errors import DivergenceError
     from ..plugins import PLUGIN_ENV, load_env_plugins
 
@@ -182,7 +220,7 @@ def run_group(config_dicts: list[dict[str, Any]], device: str = "cpu",
             return [Outcome(configs[0].run_id, "diverged", None, str(e))]
     out = []
     for cfg in configs:  # one at a time: only the diverging points fail
-        out += run_group([cfg.to_dict()], device, None, baselines, budget, plugins)
+        out += _run_group([cfg.to_dict()], device, None, baselines, budget, plugins)
     return out
 
 
