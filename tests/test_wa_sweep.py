@@ -123,3 +123,65 @@ def test_run_group_in_this_process_leaves_threads_and_environment(tmp_path,
     assert out.record.meta["code"].endswith("+" + plugins_fingerprint([str(plugin)]))
     assert out.record.meta["threads"] == 1  # pinned for the call
     assert caller_state() == known_state
+
+
+# ------------------------------------------------------------------------------------------
+# temporaries: a live writer's (a SLURM job still finishing) survives the next sweep
+# ------------------------------------------------------------------------------------------
+
+def temporary(records, run_id: str, age: float):
+    """A temporary record folder as Record.save makes it, last changed ``age`` seconds ago."""
+    import time
+
+    tmp = records / f".{run_id}.tmp.0123abcd"
+    tmp.mkdir(parents=True)
+    (tmp / "arrays.npz").write_bytes(b"half written")
+    when = time.time() - age
+    os.utime(tmp, (when, when))
+    return tmp
+
+
+@pytest.mark.parametrize("slurm", [True, False], ids=["slurm-store", "local-store"])
+def test_a_sweep_leaves_a_temporary_a_slurm_job_may_still_be_writing(tmp_path, capsys,
+                                                                      monkeypatch,
+                                                                      slurm) -> None:
+    """A SLURM job writes its records without the store's lock; one of an interrupted sweep
+    (scancel takes a while) or of a killed one (its jobs run on) may be mid-save when the same
+    command is run again. That sweep removed every temporary under its lock, the job's save
+    in progress included. Now, in a store SLURM jobs were submitted to (its slurm/ folder,
+    which submitit makes before the first job can run), a sweep removes only temporaries
+    older than an hour; in any other store every writer held the lock, and all go as
+    before."""
+    from twolayer.cli import main
+    from twolayer.sweep import Store, executors, loads
+
+    monkeypatch.setattr(executors, "LocalExecutor", lambda workers, threads, device, budget:
+                        executors.InlineExecutor(device, budget))
+    spec = tmp_path / "s.toml"
+    spec.write_text(TWO_GROUPS)
+    out = tmp_path / "out"
+    young = temporary(out / "records", "d0dcf48dea64", age=30.0)
+    old = temporary(out / "records", "dabe52f7aa81", age=7200.0)
+    if slurm:
+        (out / "slurm").mkdir()
+    for _ in range(2):  # the run, then a resume that trains nothing
+        assert main(["sweep", str(spec), "--out", str(out), "--quiet"]) == 0
+        assert young.is_dir() == slurm and not old.exists()
+    if slurm:
+        assert (young / "arrays.npz").read_bytes() == b"half written"
+    capsys.readouterr()
+    assert all(Store(out).has_record(p.run_id) for p in loads(TWO_GROUPS).points())
+
+
+def test_store_verify_names_each_temporary_it_removes(tmp_path, capsys) -> None:
+    """`store verify` (an explicit command) removes every temporary, a young one too: it now
+    names each one it removed, not only how many."""
+    from twolayer.cli import main
+
+    young = temporary(tmp_path / "records", "d0dcf48dea64", age=30.0)
+    old = temporary(tmp_path / "records", "dabe52f7aa81", age=7200.0)
+    assert main(["store", "verify", str(tmp_path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "0 intact, 0 quarantined, 2 temporary folders removed"
+    assert sorted(lines[1:]) == sorted(f"  removed temporary {p}" for p in (young, old))
+    assert not young.exists() and not old.exists()

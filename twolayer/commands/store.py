@@ -32,7 +32,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "(failed/*.json) of a store directory: format version, SHA-256 of arrays.npz, "
         "record.json and failure, and record id = hash(config). Damaged "
         "ones are moved to <DIR>/quarantine/ (the next run trains them again); leftover "
-        "temporary folders are removed. Exit status 0 when every record was intact, 1 when "
+        "temporary folders are removed, all of them, and named (in a sweep's store one may be "
+        "a SLURM job's save in progress, of a sweep interrupted or killed: that point is then "
+        "trained by the next sweep, which itself removes only those an hour old). Exit status 0 "
+        "when every record was intact, 1 when "
         "something was quarantined. A folder of saved records (simulate --out) is verified in "
         "place: damaged ones are named, not moved. prune: remove what this twolayer would "
         "never read again "
@@ -61,6 +64,8 @@ def print_verify_report(report: VerifyReport, as_json: bool) -> int:
               f"{len(report.removed_temporaries)} temporary folders removed")
         for path, why in report.quarantined:
             print(f"  quarantined {path}: {why}")
+        for path in report.removed_temporaries:  # a SLURM job still running loses that write
+            print(f"  removed temporary {path}")
     return 1 if report.quarantined else 0
 
 

@@ -19,6 +19,7 @@ from .settings import MAX_THREADS, add_budget_flag, runtime_budget
 
 EXECUTORS = ("local", "dask", "slurm")
 DEFAULT_ROOT = "sweep-results"
+SLURM_FOLDER = "slurm"  # <out>/slurm/: submitit's job folders (executors.SlurmExecutor)
 # runs per engine call on a GPU when the spec sets no [run] group_runs: a GPU wants big batches
 # (the CPU default, 32, leaves most of it idle); still checked against its free memory
 CUDA_GROUP_RUNS = 1024
@@ -331,7 +332,12 @@ def run(args: argparse.Namespace) -> int:
         st = Store(out)
         check_store_layout(st)  # before the lock file is created: nothing written
         with st.record_store.lock(wait=args.wait, flag="out"):  # one writer per store
-            st.clean_stale(None)  # under the lock every temporary is a dead writer's
+            if not (out / SLURM_FOLDER).exists():
+                # every writer of this store held its lock: each temporary is a dead one's
+                st.clean_stale(None)
+            # else run_sweep removes only those older than an hour: SLURM jobs write their
+            # records without the lock, and one of an earlier sweep may be saving right now
+            # (a cancelled job takes a while to end; a killed sweep's jobs run on)
             report = run_sweep(spec, st, executor, force=args.force, on_result=progress)
     finally:
         executor.close()

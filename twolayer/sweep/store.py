@@ -321,8 +321,10 @@ class Store:
 
     def clean_stale(self, max_age: float | None = 3600.0) -> list[Path]:
         """Remove temporary record directories (``records/.<run_id>.tmp.*``) left by a writer
-        killed mid-save, if older than ``max_age`` seconds (a younger one may belong to a
-        sweep writing into the same store right now; None: all, under the store's lock)."""
+        killed mid-save, if older than ``max_age`` seconds (a younger one may be a save in
+        progress: a SLURM job writes its records without the store's lock, and one of an
+        interrupted or killed sweep may still be running). None removes all of them: only for
+        a command the user gives for that, which names what it removed (``store verify``)."""
         return self.record_store.clean_temporaries(max_age)
 
     def prune(self, dry_run: bool = False) -> PruneReport:
