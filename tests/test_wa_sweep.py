@@ -14,9 +14,19 @@ TWO_GROUPS = ("seeds = 1\n[base]\ndata.d = 4\ndata.n = 20\nnet.m = 4\ntrain.step
               "[axes]\ndata.noise = [0.1, 0.2]\n")  # two points, one engine call each
 
 
-def worker_processes(ex) -> int:
-    """The worker processes Dask's scheduler knows (its own bookkeeping, not the executor's)."""
-    return len(ex.client.scheduler_info()["workers"])
+def spawned_children() -> set[int]:
+    """The pids of this process's children started by multiprocessing's spawn (a Dask
+    LocalCluster's worker processes; not its resource tracker), read from the system."""
+    import psutil
+
+    out = set()
+    for c in psutil.Process().children(recursive=True):
+        try:
+            if "spawn_main" in " ".join(c.cmdline()):
+                out.add(c.pid)
+        except psutil.Error:  # ended meanwhile
+            pass
+    return out
 
 
 def test_a_dask_local_cluster_with_nothing_to_train_starts_no_worker() -> None:
@@ -25,18 +35,20 @@ def test_a_dask_local_cluster_with_nothing_to_train_starts_no_worker() -> None:
     pytest.importorskip("distributed")
     from twolayer.sweep.executors import DaskExecutor
 
+    before = spawned_children()
     ex = DaskExecutor(workers=3, threads=1)
     try:
         assert list(ex.run([])) == []
-        assert worker_processes(ex) == 0
+        assert spawned_children() - before == set()
     finally:
         ex.close()
 
 
 @pytest.mark.slow
 def test_a_dask_local_cluster_starts_no_more_workers_than_tasks() -> None:
-    """--workers 3 on a sweep of two engine calls: two worker processes, not three; each with
-    the executor's BLAS threads in its environment."""
+    """--workers 3 on a sweep of two engine calls: two worker processes, not three (Dask's
+    scheduler and the system agree); each with the executor's BLAS threads in its
+    environment."""
     pytest.importorskip("distributed")
     from twolayer.sweep import loads
     from twolayer.sweep.executors import DaskExecutor
@@ -47,11 +59,13 @@ def test_a_dask_local_cluster_starts_no_more_workers_than_tasks() -> None:
     groups = plan_groups([p.config for p in points], spec.group_runs)
     tasks = [[points[i].config.to_dict() for i in g] for g in groups]
     assert len(tasks) == 2
+    before = spawned_children()
     ex = DaskExecutor(workers=3, threads=1)
     try:
         done = dict(ex.run(tasks, baselines=False))
         assert sorted(done) == [0, 1] and all(o[0].status == "ok" for o in done.values())
-        assert worker_processes(ex) == 2
+        assert len(ex.client.scheduler_info()["workers"]) == 2
+        assert len(spawned_children() - before) == 2
         envs = ex.client.run(lambda: os.environ.get("OMP_NUM_THREADS"))
         assert sorted(envs.values()) == ["1", "1"]
     finally:

@@ -192,10 +192,9 @@ def stop_pool(pool: Any, futures: dict) -> None:
 
 class DaskExecutor:
     """A ``distributed`` client on ``address`` (or on a new LocalCluster of up to ``workers``
-    processes with ``threads`` threads each when ``address`` is None: its scheduler starts
-    here, its worker processes in :meth:`run`, no more than the run has tasks, as the local
-    pool: each one imports torch, seconds and hundreds of MB, and a resume with nothing to
-    train started them all)."""
+    processes with ``threads`` threads each when ``address`` is None, started by :meth:`run`
+    with no more workers than the run has tasks, as the local pool: each one imports torch,
+    seconds and hundreds of MB, and a resume with nothing to train started them all)."""
 
     name = "dask"
     writes_store = False
@@ -203,24 +202,16 @@ class DaskExecutor:
     def __init__(self, address: str | None = None, workers: int = 1, threads: int | None = None,
                  device: str = "cpu", timeout: float = 5.0, budget: int | None = None):
         check_available("dask")
-        from distributed import Client, LocalCluster
+        from distributed import Client
 
         self.device = device
         self.budget = budget
-        self.cluster = None
+        self.cluster: Any = None  # a LocalCluster, started by run() (local_cluster)
+        self.client: Any = None
         self.workers = max(1, workers)
-        if address is None:
+        self.local = address is None
+        if self.local:
             self.threads = threads or default_threads(workers)
-            env = {v: str(self.threads) for v in THREAD_ENV}
-            # no worker process yet: run() scales the cluster to min(workers, tasks)
-            self.cluster = LocalCluster(
-                n_workers=0, threads_per_worker=1, processes=True,
-                dashboard_address=None, env=env, host="127.0.0.1",
-                # a task's exception comes back through its future (one line, exit 2 for a
-                # plugin's mistake); the workers' own log of it would print its traceback
-                silence_logs=logging.CRITICAL,
-            )
-            self.client = Client(self.cluster)
         else:
             self.threads = threads or 1
             try:
@@ -236,10 +227,8 @@ class DaskExecutor:
 
         if not tasks:
             return
-        if self.cluster is not None:  # workers for the tasks there are, not for --workers
-            want = min(self.workers, len(tasks))
-            if len(self.cluster.worker_spec) < want:
-                self.cluster.scale(want)
+        if self.local:  # workers for the tasks there are, not for --workers
+            self.local_cluster(min(self.workers, len(tasks)))
         futures = {}
         for i, t in enumerate(tasks):
             # no retries: they rerun a task that raised (a plugin's mistake, an invalid setting,
@@ -269,8 +258,27 @@ class DaskExecutor:
             self.client.cancel(list(futures))
             raise
 
+    def local_cluster(self, n: int) -> None:
+        """Start the LocalCluster with ``n`` worker processes (raising here if they cannot
+        start), or scale the one a run before started up to ``n``."""
+        if self.cluster is not None:
+            if len(self.cluster.worker_spec) < n:
+                self.cluster.scale(n)
+            return
+        from distributed import Client, LocalCluster
+
+        self.cluster = LocalCluster(
+            n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+            env={v: str(self.threads) for v in THREAD_ENV}, host="127.0.0.1",
+            # a task's exception comes back through its future (one line, exit 2 for a
+            # plugin's mistake); the workers' own log of it would print its traceback
+            silence_logs=logging.CRITICAL,
+        )
+        self.client = Client(self.cluster)
+
     def close(self) -> None:
-        self.client.close()
+        if self.client is not None:
+            self.client.close()
         if self.cluster is not None:
             self.cluster.close()
 
