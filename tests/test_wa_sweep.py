@@ -199,3 +199,33 @@ def test_store_verify_names_each_temporary_it_removes(tmp_path, capsys) -> None:
     assert lines[0] == "0 intact, 0 quarantined, 2 temporary folders removed"
     assert sorted(lines[1:]) == sorted(f"  removed temporary {p}" for p in (young, old))
     assert not young.exists() and not old.exists()
+
+
+def test_the_local_pools_workers_start_with_the_thread_variables(monkeypatch,
+                                                                 known_state) -> None:
+    """docs/sweeps.md: the thread variables are "also set before the workers start, so torch
+    reads them on import". They were restored right after the pool was made, and a spawn pool
+    starts its workers at submit: every worker started without them (and imports torch and
+    numpy before its initialiser pins the threads). Read at each worker's start, here; the
+    start itself is stopped (no process needed), and the caller's variables are as before."""
+    import multiprocessing.context
+
+    from twolayer.sweep import loads
+    from twolayer.sweep.executors import LocalExecutor
+    from twolayer.sweep.worker import THREAD_ENV
+
+    seen = []
+
+    class Stop(Exception):
+        pass
+
+    def start(self):
+        seen.append({v: os.environ.get(v) for v in THREAD_ENV})
+        raise Stop
+
+    monkeypatch.setattr(multiprocessing.context.SpawnProcess, "start", start)
+    task = [loads(TWO_GROUPS).points()[0].config.to_dict()]
+    with pytest.raises(Stop):
+        list(LocalExecutor(workers=2, threads=1).run([task, task]))
+    assert seen and all(env == {v: "1" for v in THREAD_ENV} for env in seen), seen
+    assert caller_state() == known_state

@@ -131,25 +131,20 @@ class LocalExecutor:
 
         if not tasks:
             return
-        saved = {v: os.environ.get(v) for v in THREAD_ENV}
-        for v in THREAD_ENV:  # inherited by the spawned workers before they import torch
-            os.environ[v] = str(self.threads)
-        try:
-            pool = ProcessPoolExecutor(
-                max_workers=min(self.workers, len(tasks)), mp_context=mp.get_context("spawn"),
-                initializer=init_worker, initargs=(self.threads,),
-            )
-        finally:
-            for v, old in saved.items():
-                if old is None:
-                    os.environ.pop(v, None)
-                else:
-                    os.environ[v] = old
+        pool = ProcessPoolExecutor(
+            max_workers=min(self.workers, len(tasks)), mp_context=mp.get_context("spawn"),
+            initializer=init_worker, initargs=(self.threads,),
+        )
         futures = {}
         try:
-            futures = {pool.submit(run_group, t, self.device, self.threads, baselines,
-                                   self.budget): i
-                       for i, t in enumerate(tasks)}
+            # a spawn pool starts its workers at submit, not when it is made: the variables
+            # are set until then, so that the workers have them before they import torch and
+            # numpy (their OpenMP and BLAS read them on load; the initialiser's pin comes after
+            # that import). They were restored before the first submit: no worker had them.
+            with thread_env(self.threads):
+                futures = {pool.submit(run_group, t, self.device, self.threads, baselines,
+                                       self.budget): i
+                           for i, t in enumerate(tasks)}
             for fut in as_completed(futures):
                 i = futures[fut]
                 try:
@@ -170,6 +165,23 @@ class LocalExecutor:
 
     def close(self) -> None:
         pass
+
+
+@contextlib.contextmanager
+def thread_env(threads: int) -> Iterator[None]:
+    """The BLAS/OpenMP thread variables (:data:`~.worker.THREAD_ENV`) at ``threads`` inside
+    the block, as before it after (an unset one unset)."""
+    saved = {v: os.environ.get(v) for v in THREAD_ENV}
+    for v in THREAD_ENV:
+        os.environ[v] = str(threads)
+    try:
+        yield
+    finally:
+        for v, old in saved.items():
+            if old is None:
+                os.environ.pop(v, None)
+            else:
+                os.environ[v] = old
 
 
 def stop_pool(pool: Any, futures: dict) -> None:
