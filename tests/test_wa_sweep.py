@@ -229,3 +229,23 @@ def test_the_local_pools_workers_start_with_the_thread_variables(monkeypatch,
         list(LocalExecutor(workers=2, threads=1).run([task, task]))
     assert seen and all(env == {v: "1" for v in THREAD_ENV} for env in seen), seen
     assert caller_state() == known_state
+
+
+@pytest.mark.parametrize("value, ok", [(1024, True), (1025, False), (100000, False)])
+def test_slurm_cpus_per_task_has_the_bound_of_threads(tmp_path, capsys, value, ok) -> None:
+    """`--threads` (which overrides [slurm] cpus_per_task) is refused above 1024; the spec key
+    was not: cpus_per_task = 100000 passed the dry run, and a cluster = "local" job then died
+    in torch.set_num_threads(100000), reported with its log's last line ("submitit INFO ...
+    Loading pickle")."""
+    from twolayer.cli import main
+
+    spec = tmp_path / "s.toml"
+    spec.write_text(TWO_GROUPS + f'[slurm]\ncluster = "local"\ncpus_per_task = {value}\n')
+    code = main(["sweep", str(spec), "--executor", "slurm", "--dry-run", "--out",
+                 str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == (0 if ok else 2), err
+    if not ok:
+        assert err.count("\n") == 1 and f"slurm.cpus_per_task = {value} is invalid" in err
+        assert "<= 1024" in err
+    assert not (tmp_path / "out").exists()

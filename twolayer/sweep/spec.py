@@ -463,6 +463,13 @@ def parse(doc: dict[str, Any], source: str = "spec", default_name: str = "sweep"
         if key in SLURM_INT_MIN and value < SLURM_INT_MIN[key]:
             raise SpecError(f"slurm.{key}", value, f"must be an integer >= {SLURM_INT_MIN[key]}",
                             where)
+        if key == "cpus_per_task":
+            from ..commands.settings import MAX_THREADS
+
+            if value > MAX_THREADS:  # as --threads, which overrides it: a local job's
+                # torch.set_num_threads(10^5) killed it, its log's last line a submitit INFO
+                raise SpecError(f"slurm.{key}", value, "must be an integer >= 1 and <= "
+                                f"{MAX_THREADS} (the job's BLAS/OpenMP threads)", where)
         if key == "mem_gb" and not 0 < value < math.inf:
             raise SpecError(f"slurm.{key}", value, "must be a finite number > 0", where)
         if SLURM_KEYS[key] is str and (not value.strip() or "\0" in value
