@@ -249,3 +249,38 @@ def test_slurm_cpus_per_task_has_the_bound_of_threads(tmp_path, capsys, value, o
         assert err.count("\n") == 1 and f"slurm.cpus_per_task = {value} is invalid" in err
         assert "<= 1024" in err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("state, says", [
+    ("FINISHED", "killed (by a signal, e.g. the system's out-of-memory killer"),
+    ("OUT_OF_MEMORY", "killed for its memory (give the jobs more: [slurm] mem_gb)"),
+    ("TIMEOUT", "killed at its time limit (give the jobs more time: --time"),
+])
+def test_a_slurm_job_killed_without_a_traceback_is_named_so(state, says) -> None:
+    """A job killed by a signal (SIGKILL: the out-of-memory killer; SLURM at a limit) leaves no
+    traceback, and submitit's UncompletedJobError carries its log's tail: the sweep reported
+    that log's last line as the job's error ("submitit INFO (...) - Loading pickle: ...").
+    Submitit's message below is the one a cluster = "local" job killed by SIGKILL gave."""
+    submitit = pytest.importorskip("submitit")
+    from twolayer.sweep import loads
+    from twolayer.sweep.executors import WorkerFailed, _job_result
+
+    class Job:
+        job_id = "8841"
+        paths = None
+
+        def result(self):
+            raise submitit.core.utils.UncompletedJobError(
+                "Job 8841 (task: 0) with path /x/8841/8841_0_result.pkl\nhas not produced any "
+                f"output (state: {state})\nNo error stream produced. Look at stdout: "
+                "/x/8841/8841_0_log.out\n----------------------------------------\nsubmitit "
+                "INFO (2026-12-05 16:46:29,768) - Starting with JobEnvironment(job_id=8841)\n"
+                "submitit INFO (2026-12-05 16:46:29,768) - Loading pickle: "
+                "/x/8841/8841_submitted.pkl\n")
+
+    task = [loads(TWO_GROUPS).points()[0].config.to_dict()]
+    with pytest.raises(WorkerFailed) as e:
+        _job_result(Job(), task)
+    line = str(e.value)
+    assert "\n" not in line and "Loading pickle" not in line and "submitit INFO" not in line
+    assert f"without a result or an error message (state {state})" in line and says in line

@@ -318,6 +318,11 @@ JOB_WRITE_FAILED = re.compile(r"^twolayer\.resources\.WriteFailed: cannot write 
                               r"(?: \[(E\w+)\])?; nothing was left half-written", re.M)
 
 
+# submitit's UncompletedJobError for a job that left neither a result nor a traceback (killed
+# by a signal: the out-of-memory killer, SLURM at its time or memory limit, a failed node)
+JOB_NO_OUTPUT = re.compile(r"has not produced any output \(state: ([\w+-]+)")
+
+
 def _job_result(job: Any, task: Task | None = None) -> Any:
     """The job's result; a job that failed on one of twolayer's own errors (a plugin's
     mistake, an invalid setting) is that error's one line, as in the local pool, and one that
@@ -348,7 +353,19 @@ def _job_result(job: Any, task: Task | None = None) -> Any:
         trace = str(e).split("\n----------------------\nYou can check")[0]
         lines = [ln.strip() for ln in trace.splitlines() if ln.strip().strip("-")]
         last = lines[-1][:300].rstrip(".") if lines else type(e).__name__
-        if "timed-out" in last or "timed out" in last:
+        killed = JOB_NO_OUTPUT.search(str(e))
+        if killed:  # no traceback: the log's last line (a submitit INFO line) said nothing
+            state = killed.group(1)
+            last = (f"the job ended without a result or an error message (state {state}): it "
+                    "was killed")
+            if "TIMEOUT" in state:
+                last += " at its time limit"
+            elif "MEMORY" in state:
+                last += " for its memory (give the jobs more: [slurm] mem_gb)"
+            else:
+                last += (" (by a signal, e.g. the system's out-of-memory killer, or its node "
+                         "failed)")
+        if "timed-out" in last or "timed out" in last or "time limit" in last:
             last += " (give the jobs more time: --time or [slurm] time, in minutes)"
         raise worker_failed(task, last, f"SLURM job {job.job_id}"
                             + (f" (its log: {log})" if log else "")) from None
