@@ -284,3 +284,33 @@ def test_a_slurm_job_killed_without_a_traceback_is_named_so(state, says) -> None
     line = str(e.value)
     assert "\n" not in line and "Loading pickle" not in line and "submitit INFO" not in line
     assert f"without a result or an error message (state {state})" in line and says in line
+
+
+def test_slurm_jobs_start_with_their_blas_threads(tmp_path, monkeypatch, known_state) -> None:
+    """docs/sweeps.md: [slurm] cpus_per_task (--threads) is "the job's BLAS threads". A job
+    imports torch and numpy (OpenMP, OpenBLAS read the variables then) before run_group pins
+    its threads, and it started with the submitting process's variables (here
+    OMP_NUM_THREADS=3, the others unset). Now they are set at submission (a local job's
+    controller copies this environment; sbatch exports it). Read where submitit starts a
+    cluster = "local" job, which is stopped there; the caller's variables are as before."""
+    submitit = pytest.importorskip("submitit")
+    from twolayer.sweep import loads
+    from twolayer.sweep.executors import SlurmExecutor
+    from twolayer.sweep.worker import THREAD_ENV
+
+    seen = []
+
+    class Stop(Exception):
+        pass
+
+    def start_controller(*args, **kwargs):
+        seen.append({v: os.environ.get(v) for v in THREAD_ENV})
+        raise Stop
+
+    monkeypatch.setattr(submitit.local.local, "start_controller", start_controller)
+    task = [loads(TWO_GROUPS).points()[0].config.to_dict()]
+    ex = SlurmExecutor(str(tmp_path / "out"), {"cluster": "local", "cpus_per_task": 2})
+    with pytest.raises(Stop):
+        list(ex.run([task]))
+    assert seen == [{v: "2" for v in THREAD_ENV}]
+    assert caller_state() == known_state

@@ -446,7 +446,9 @@ class SlurmExecutor:
         if self.local:  # one job at a time, at most ``slots`` running
             queue = list(range(n))
         else:  # one job array: SLURM's array_parallelism caps the jobs running at once
-            with submission():
+            # (sbatch exports this environment: the jobs start with their BLAS threads set,
+            # before they import torch and numpy, as the local pool's workers do)
+            with submission(), thread_env(self.threads):
                 jobs = self.executor.map_array(write_group, tasks, [self.store] * n,
                                                [self.device] * n, [self.threads] * n,
                                                [baselines] * n, [self.budget] * n, only)
@@ -455,8 +457,8 @@ class SlurmExecutor:
             while pending or queue:
                 while queue and len(pending) < (self.slots or 1):
                     i = queue.pop(0)
-                    with submission(), stderr_to(os.path.join(self.store, "slurm",
-                                                              LOCAL_CONTROLLERS_LOG)):
+                    with submission(), thread_env(self.threads), stderr_to(
+                            os.path.join(self.store, "slurm", LOCAL_CONTROLLERS_LOG)):
                         pending[i] = self.executor.submit(
                             write_group, tasks[i], self.store, self.device, self.threads,
                             baselines, self.budget, only[i])
