@@ -180,8 +180,34 @@ def load_entry_points() -> list[Plugin]:
         plugin = Plugin(ep.value, module if isinstance(module, ModuleType) else None,
                         **{k: sorted(after[k] - before[k]) for k in after})
         _LOADED[ep.value] = plugin
+        _snapshot_entry_point(ep.module, plugin)
         out.append(plugin)
     return out
+
+
+def _snapshot_entry_point(module: str, plugin: Plugin) -> None:
+    """Remember, as imported, the files an entry-point plugin's experiments are keyed by, as
+    :func:`load_path` does for a path plugin (Runs.key refuses an experiment whose files
+    changed on disk since): every ``.py`` file of the top-level package the entry point's
+    module belongs to (an installed, often editable, package: what the keys' closures and
+    registered code are looked for in), or the module's own file where it is no package;
+    and each experiment it registered's key closure (``source_files``)."""
+    from .experiments import EXPERIMENTS, _plugin_root, snapshot_sources, source_files
+
+    files: set[Path] = set()
+    top = sys.modules.get(module.split(".")[0])
+    for where in getattr(top, "__path__", None) or []:
+        files.update(Path(where).rglob("*.py"))
+    if not files and getattr(sys.modules.get(module), "__file__", None):
+        files.add(Path(sys.modules[module].__file__))
+    for name in plugin.experiments:
+        exp = EXPERIMENTS[name]
+        if exp.source:
+            try:
+                files.update(source_files(exp.source, registered=True, root=_plugin_root(exp)))
+            except (OSError, SyntaxError, ValueError):  # its key says "unreadable"
+                pass
+    snapshot_sources(sorted(f for f in files if f.is_file()))
 
 
 def split_selection(selection: list[str], paths_only: bool = False
