@@ -121,3 +121,121 @@ def test_an_entry_point_plugin_edited_while_check_runs_is_not_stored_as_the_edit
     assert rows[f"{paper}.b.positive"]["verdict"] == "fails"
     assert rows[f"{paper}.b.positive"]["measured"] == pytest.approx(-2.5)
 
+
+# ---------------------------------------------------------------------------------------------
+# a decided verdict whose seed count nothing handed over shows
+
+def _judged(check):
+    from twolayer.claims.base import Claim, judge
+    from twolayer.experiments import Runs
+
+    return judge(Claim("wbseeds.c.claim", "wbseeds", "x >= 0", "Lemma 0", check), Runs())
+
+
+X20 = [1.0 + 0.05 * k for k in range(20)]  # 20 seeds' values, all > 0
+
+
+def _t_interval(v):
+    """The 95% Student-t interval of the mean, by hand (t_{0.975, 3} = 3.182446)."""
+    import math
+
+    assert len(v) == 4
+    m = sum(v) / 4
+    s = math.sqrt(sum((x - m) ** 2 for x in v) / 3)
+    return m - 3.182446 * s / 2, m + 3.182446 * s / 2
+
+
+def test_a_holds_whose_interval_stats_computed_from_4_values_cannot_say_20_seeds() -> None:
+    """A check took its interval from 4 of its 20 seeds (stats.mean_ci(x[:4])) and reported
+    seeds=20 without handing over per-seed values or comparisons: it was "holds over 20 seeds".
+    Now it is the verdict error, naming the 4 values. The oracle: the interval by hand."""
+    from twolayer.api import outcome, stats
+
+    def check(runs):
+        m, ci = stats.mean_ci(X20[:4])
+        assert ci == pytest.approx(_t_interval(X20[:4]), rel=1e-6)
+        return outcome(stats.compare(ci, 0.0, ">="), m, ">= 0", ci, 20, "R = 20")
+
+    v = _judged(check)
+    assert v.verdict == "error", v
+    assert "reported 20 seeds" in v.detail and "from 4 value(s)" in v.detail, v.detail
+
+
+def test_a_holds_with_an_interval_of_its_own_marks_its_seeds_as_stated(tmp_path) -> None:
+    """The interval of its own code (4 values, by hand) and seeds=20, nothing else: the holds
+    stands (nothing contradicts it) but its seed count is marked as the check's own statement
+    in the verdict (seeds_stated, its detail), the table (20*, a note), the report and the
+    JSON; it was cited as "holds over 20 seeds" like a verdict that shows them."""
+    from twolayer.api import outcome, stats
+    from twolayer.commands.check import STATED_NOTE, render_markdown, render_table
+
+    def check(runs):
+        ci = _t_interval(X20[:4])
+        return outcome(stats.compare(ci, 0.0, ">="), sum(X20[:4]) / 4, ">= 0", ci, 20, "R = 20")
+
+    v = _judged(check)
+    assert v.verdict == "holds" and v.seeds == 20 and v.seeds_stated, v
+    assert "the seed count 20 is the check's own statement" in v.detail, v.detail
+    assert v.to_json()["seeds_stated"] is True
+    table = render_table([v])
+    assert table.splitlines()[1].endswith("20*") and STATED_NOTE in table, table
+    report = render_markdown([v], tmp_path, True, 1.0)
+    assert "| 20\\* |" in report and "Seeds marked \\*" in report, report
+
+
+@pytest.mark.parametrize("how", ["mean_ci", "median_ci", "per_seed", "comparisons",
+                                 "bootstrap_one", "bootstrap_sum", "jackknife"])
+def test_a_seed_count_its_values_or_its_interval_show_is_not_marked(how) -> None:
+    """Seeds shown: handed over (per_seed, comparisons), or the interval one of twolayer's
+    statistics computed from that many values (a bootstrap of two samples of 10: 10 each, 20
+    in all; a jackknife over 20 runs)."""
+    from twolayer.api import outcome, stats
+
+    def check(runs):
+        kw = {}
+        seeds = 20
+        if how in ("mean_ci", "per_seed", "comparisons"):
+            m, ci = stats.mean_ci(X20)
+        elif how == "median_ci":
+            m, ci = stats.median_ci(X20)
+        elif how.startswith("bootstrap"):
+            m, ci = stats.bootstrap_ci([X20[:10], X20[10:]], lambda a, b: a.mean() + b.mean())
+            seeds = 10 if how == "bootstrap_one" else 20
+        else:
+            m, ci, _ = stats.jackknife(lambda idx: sum(X20[i] for i in idx) / len(idx), 20)
+        if how == "per_seed":
+            kw = {"per_seed": X20, "threshold": 0.0, "direction": ">="}
+        if how == "comparisons":
+            kw = {"comparisons": [(X20, 0.0, ">=")]}
+        return outcome(stats.compare(ci, 0.0, ">="), m, ">= 0", ci, seeds, "R = 20", **kw)
+
+    v = _judged(check)
+    assert v.verdict == "holds" and not v.seeds_stated, v
+    assert "own statement" not in v.detail
+
+
+def test_a_bootstrap_interval_reporting_more_seeds_than_its_samples_is_an_error() -> None:
+    """Two samples of 10 (20 values in all) and seeds=30: no computation had 30 values."""
+    from twolayer.api import outcome, stats
+
+    def check(runs):
+        m, ci = stats.bootstrap_ci([X20[:10], X20[10:]], lambda a, b: a.mean() + b.mean())
+        return outcome(stats.compare(ci, 0.0, ">="), m, ">= 0", ci, 30, "R = 30")
+
+    v = _judged(check)
+    assert v.verdict == "error" and "from 20 value(s)" in v.detail, v.detail
+
+
+def test_one_settings_interval_among_several_marks_the_total_as_stated() -> None:
+    """Three settings of 6 runs each, every one judged by its own exact interval (the deciding
+    one shown) and seeds=18, the runs of all three: the interval is over 6 runs, so 18 is
+    marked as the check's statement (not an error: 18 runs entered the verdict)."""
+    from twolayer.api import FAILS, outcome, stats
+
+    def check(runs):
+        cis = [stats.clopper_pearson(6, 6, stats.family_level(0.95, 3)) for _ in range(3)]
+        return outcome(FAILS, 1.0, "rate <= 0.2", cis[0], 18, "3 settings x 6 runs")
+
+    v = _judged(check)
+    assert v.verdict == "fails" and v.seeds_stated, v
+    assert "computed from 6 value(s)" in v.detail, v.detail

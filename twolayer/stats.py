@@ -141,6 +141,37 @@ def counting_dropped() -> Iterator[list[int]]:
         _DROPPED.reset(token)
 
 
+# (interval, value counts) of every interval mean_ci, median_ci, bootstrap_ci, jackknife and
+# clopper_pearson computed while recording_intervals() is active: a check's interval and the
+# seeds behind it
+_INTERVALS: ContextVar[list[tuple[Interval, tuple[int, ...]]] | None] = ContextVar(
+    "twolayer_stats_intervals", default=None)
+
+
+@contextmanager
+def recording_intervals() -> Iterator[list[tuple[Interval, tuple[int, ...]]]]:
+    """Record, while active, each interval :func:`mean_ci`, :func:`median_ci`,
+    :func:`bootstrap_ci`, :func:`jackknife` and :func:`clopper_pearson` return, with the
+    counts of the values it was computed from (bootstrap_ci: each sample's, and their sum;
+    jackknife and clopper_pearson: their R runs): yields
+    the list of (interval, counts). ``judge_outcome`` wraps every claim's check in it, so that
+    a verdict's seed count can be matched with the interval it hands over."""
+    box: list[tuple[Interval, tuple[int, ...]]] = []
+    token = _INTERVALS.set(box)
+    try:
+        yield box
+    finally:
+        _INTERVALS.reset(token)
+
+
+def _noted(est: float, ci: Interval, *counts: int) -> tuple[float, Interval]:
+    """``(est, ci)``, the interval recorded into the active :func:`recording_intervals`."""
+    box = _INTERVALS.get()
+    if box is not None:
+        box.append(((float(ci[0]), float(ci[1])), tuple(int(c) for c in counts)))
+    return est, ci
+
+
 def _finite_noting(values: Iterable[float], nan_vacuous: bool) -> np.ndarray:
     """:func:`finite`, counting the values it drops into the active :func:`counting_dropped`
     unless ``nan_vacuous`` (they mark runs the statement says nothing about)."""
@@ -191,11 +222,11 @@ def mean_ci(
     if v.size == 1:
         return m, (float("nan"), float("nan"))
     if no_spread(v):  # equal up to rounding: the zero-width interval, which decides nothing
-        return m, (m, m)
+        return _noted(m, (m, m), v.size)
     from scipy import stats
 
     half = float(stats.t.ppf(0.5 + level / 2, v.size - 1) * v.std(ddof=1) / math.sqrt(v.size))
-    return m, (m - half, m + half)
+    return _noted(m, (m - half, m + half), v.size)
 
 
 def jackknife(stat: Callable[[list[int]], float], R: int, log: bool = False,
@@ -213,7 +244,8 @@ def jackknife(stat: Callable[[list[int]], float], R: int, log: bool = False,
     half = float(stats.t.ppf(0.5 + level / 2, max(1, R - 1))) * se
     lo, hi = full - half, full + half
     back = np.exp if log else (lambda v: v)
-    return float(back(full)), (float(back(lo)), float(back(hi))), se
+    est, ci = _noted(float(back(full)), (float(back(lo)), float(back(hi))), R)
+    return est, ci, se
 
 
 def _ends(ci: Interval) -> Interval:
@@ -402,8 +434,8 @@ def median_ci(
     if best is None:
         return med, (float("nan"), float("nan"))
     if no_spread(v):  # equal up to rounding: the zero-width interval, which decides nothing
-        return med, (med, med)
-    return med, (float(v[best - 1]), float(v[k - best]))
+        return _noted(med, (med, med), k)
+    return _noted(med, (float(v[best - 1]), float(v[k - best])), k)
 
 
 def bootstrap_ci(
@@ -428,8 +460,9 @@ def bootstrap_ci(
     est = float(stat(*arrs)) if all(a.size for a in arrs) else float("nan")
     if any(a.size < 2 for a in arrs):
         return est, (float("nan"), float("nan"))
+    sizes = [a.size for a in arrs]
     if all(no_spread(a) for a in arrs):  # every resample is the same: zero width, decides nothing
-        return est, (est, est)
+        return _noted(est, (est, est), *sizes, sum(sizes))
     rng = np.random.default_rng(seed)
     boots = np.empty(n_boot)
     for b in range(n_boot):
@@ -438,7 +471,8 @@ def bootstrap_ci(
     if ok.size < 0.95 * n_boot:
         return est, (float("nan"), float("nan"))
     a = (1.0 - level) / 2
-    return est, (float(np.quantile(ok, a)), float(np.quantile(ok, 1.0 - a)))
+    return _noted(est, (float(np.quantile(ok, a)), float(np.quantile(ok, 1.0 - a))), *sizes,
+                  sum(sizes))
 
 
 def family_level(level: float, k: int) -> float:
@@ -470,7 +504,7 @@ def clopper_pearson(k: int, R: int, level: float = 0.95) -> Interval:
     a = (1.0 - level) / 2
     lo = 0.0 if k == 0 else float(stats.beta.ppf(a, k, R - k + 1))
     hi = 1.0 if k == R else float(stats.beta.ppf(1 - a, k + 1, R - k))
-    return lo, hi
+    return _noted(0.0, (lo, hi), int(R))[1]
 
 
 def one_sided_p(values: Iterable[float], bound: float, direction: str,

@@ -51,6 +51,7 @@ from ..stats import (  # noqa: F401  (re-exported for the paper modules)
     mean_ci,
     no_spread,
     one_sided_p,
+    recording_intervals,
     seeds_needed,
 )
 from ..stats import comparisons as make_comparisons
@@ -64,7 +65,7 @@ class Verdict:
     """A judged claim: its identity (id, paper, statement, source, tag), the check's outcome
     (verdict holds / fails / inconclusive / error, measured value, bound, interval, seeds,
     setting) and how to read it (in_regime and regime, tier smoke or evidence, seeds_needed,
-    decides)."""
+    decides, seeds_stated: the seed count is the check's word only)."""
 
     id: str
     paper: str
@@ -86,6 +87,10 @@ class Verdict:
     regime: str = ""  # why in_regime is what it is: the premises measured on the runs
     sequential: dict[str, Any] | None = None  # --seeds auto: method, alpha, looks (else None)
     regime_computed: bool = True  # False: in_regime is the claim's registered value, asserted
+    # True: a holds or fails whose seed count only the check states: it handed over neither
+    # per-seed values nor comparisons, and its interval is not one twolayer's statistics
+    # computed from that many values (marked in the table, the report and the JSON)
+    seeds_stated: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """The verdict as a JSON object (the interval as a list, a non-finite value as null)."""
@@ -123,6 +128,9 @@ class Outcome:
     # non-finite values the check's intervals (stats.mean_ci, median_ci, bootstrap_ci) left out
     # without declaring them vacuous: set by judge_outcome, never by a check
     dropped: int = 0
+    # the intervals stats.mean_ci, median_ci, bootstrap_ci and jackknife computed during the
+    # check, each with the counts of values behind it: set by judge_outcome, never by a check
+    intervals: tuple[tuple[tuple[float, float], tuple[int, ...]], ...] = ()
 
 
 CheckFn = Callable[[Runs], "Outcome | Verdict"]
@@ -157,7 +165,12 @@ class Claim:
         side. A holds or fails from a zero-width interval stands only with comparisons, or
         with per-seed values that give it by the exact sign test. A holds or fails whose
         ``seeds`` is not the count of its per-seed values, or exceeds its largest
-        comparison's, is an error."""
+        comparison's, or (handing over neither, its ``ci`` an interval :mod:`twolayer.stats`
+        computed during the check) exceeds the values of all the intervals those statistics
+        computed, is an error; one whose seed count
+        nothing it hands over shows (no per-seed values, no comparisons, an interval not
+        computed by those statistics from that many values) keeps its verdict with
+        ``seeds_stated`` set and a detail saying so."""
         result, detail = o.verdict, o.detail
         lost = _lost_values(o)
         if lost and result in (HOLDS, FAILS):
@@ -212,6 +225,9 @@ class Claim:
             detail = (f"{detail}; " if detail else "") + against
         if result in (HOLDS, FAILS) and (flat := _median_not_mean(o)):
             detail = (f"{detail}; " if detail else "") + flat
+        stated = result in (HOLDS, FAILS) and bool(why := _seeds_only_stated(o))
+        if stated:
+            detail = (f"{detail}; " if detail else "") + why
         needed = None
         if (result == INCONCLUSIVE and o.per_seed is not None and o.threshold is not None
                 and not lost and not o.dropped):  # a lost seed is lost at any seed count
@@ -231,6 +247,7 @@ class Claim:
             seeds=int(o.seeds), setting=o.setting, in_regime=in_regime, tag=self.tag,
             detail=detail, figure=o.figure, tier=tier, seeds_needed=needed,
             decides=self.decides, regime=regime, regime_computed=computed,
+            seeds_stated=stated,
         )
 
     def error(self, message: str, tier: str = EVIDENCE) -> Verdict:
@@ -285,7 +302,48 @@ def _seeds_unlike_values(o: Outcome) -> str:
             return (f"the check reported {seeds} seeds but none of its {len(o.comparisons)} "
                     f"comparison(s) has more than {most} value(s): its seed count is not its "
                     "evidence's, so this is an error (report stats.used(values))")
+    if o.per_seed is None and not o.comparisons:
+        counts = _interval_counts(o)
+        every = sum(max(c, default=0) for _, c in o.intervals)
+        if counts and seeds > every:
+            return (f"the check reported {seeds} seeds but its interval is the one twolayer's "
+                    f"statistics computed from {max(counts)} value(s), and all the intervals "
+                    f"they computed during the check had {every} value(s) together: its seed "
+                    "count is not its evidence's, so this is an error (report "
+                    "stats.used(values))")
     return ""
+
+
+def _interval_counts(o: Outcome) -> set[int]:
+    """The counts of values behind the outcome's ``ci``, where it is an interval that
+    :func:`~twolayer.stats.mean_ci`, ``median_ci``, ``bootstrap_ci``, ``jackknife`` or
+    ``clopper_pearson`` computed during the check (exactly those ends; each sample's size
+    and, for a bootstrap of several samples, their sum); empty where it is none of them."""
+    if not _finite_interval(o.ci):
+        return set()
+    ends = (float(o.ci[0]), float(o.ci[1]))
+    return {n for ci, counts in o.intervals if ci == ends for n in counts}
+
+
+def _seeds_only_stated(o: Outcome) -> str:
+    """What a holds or fails says when nothing it hands over shows its seed count, else "":
+    it gives neither ``per_seed`` nor ``comparisons`` (whose counts :func:`_seeds_unlike_values`
+    checks), and its ``ci`` is not an interval twolayer's statistics computed during the
+    check from that many values (a check may compute its interval by its own code, or from
+    fewer runs than it reports). Its verdict stands, but the seed count is the check's word,
+    not shown by its evidence: the table, report and JSON mark it (``seeds_stated``)."""
+    if o.per_seed is not None or o.comparisons:
+        return ""
+    counts = _interval_counts(o)
+    if int(o.seeds) in counts:
+        return ""
+    came = (f"its interval was computed from {', '.join(map(str, sorted(counts)))} value(s)"
+            if counts else "its interval is not one that stats.mean_ci, median_ci, "
+            "bootstrap_ci, jackknife or clopper_pearson computed during the check")
+    return (f"the seed count {int(o.seeds)} is the check's own statement: it handed over neither "
+            f"per-seed values nor comparisons, and {came}, so nothing shows the interval rests "
+            f"on {int(o.seeds)} seeds (hand over per_seed= with threshold= and direction=, or "
+            "comparisons=, to show it)")
 
 
 def _per_seed_against(o: Outcome, said: str = HOLDS) -> str:
@@ -544,7 +602,8 @@ def judge_outcome(c: Claim, runs: Runs) -> tuple[Verdict, Outcome | None]:
     raised or returned something malformed): ``--seeds auto`` reads its per-seed values."""
     tier = SMOKE if runs.quick else EVIDENCE
     try:
-        with phase("verdicts"), counting_dropped() as dropped, reading_records():
+        with (phase("verdicts"), counting_dropped() as dropped, recording_intervals() as seen,
+              reading_records()):
             result = c.check(runs)
     except (ConfigError, WriteFailed):  # bad input; a store that cannot be written
         raise
@@ -590,7 +649,7 @@ def judge_outcome(c: Claim, runs: Runs) -> tuple[Verdict, Outcome | None]:
     if result.measured is not None and not _number(result.measured):
         return c.error(f"the check returned the measured value {result.measured!r}, not a "
                        "number (or None)", tier), None
-    result = replace(result, dropped=dropped[0])
+    result = replace(result, dropped=dropped[0], intervals=tuple(seen))
     return c.verdict(result, tier), result
 
 

@@ -217,6 +217,15 @@ COLUMNS = (("id", 43), ("verdict", 23), ("measured", 11), ("CI (95%)", 26), ("se
 OUTSIDE_MARK = "†"
 OUTSIDE_NOTE = (f"{OUTSIDE_MARK} measured is the worst seed (or the extreme setting), outside "
                 "the CI of the mean over seeds; see --details")
+STATED_MARK = "*"
+STATED_NOTE = (f"{STATED_MARK} seed count as the check states it: it handed over no per-seed "
+               "values or comparisons that show it; see --details")
+
+
+def seeds_cell(v: Verdict) -> str:
+    """The verdict's seed count, marked :data:`STATED_MARK` where only the check states it
+    (``seeds_stated``: nothing it handed over shows its interval rests on that many seeds)."""
+    return f"{v.seeds}{STATED_MARK if v.seeds_stated else ''}"
 
 
 def clip(text: str, width: int) -> str:
@@ -252,7 +261,7 @@ def render_table(verdicts: Sequence[Verdict]) -> str:
         if outside_ci(v):
             measured += OUTSIDE_MARK
             marked = True
-        rows.append((v.id, verdict, measured, _ci(v), str(v.seeds)))
+        rows.append((v.id, verdict, measured, _ci(v), seeds_cell(v)))
     widths = [min(cap, max(len(r[i]) for r in rows)) for i, (_, cap) in enumerate(COLUMNS)]
     out = []
     for r in rows:
@@ -260,6 +269,8 @@ def render_table(verdicts: Sequence[Verdict]) -> str:
         out.append("  ".join(cells + [clip(r[4], widths[4]).rjust(widths[4])]).rstrip())
     if marked:
         out.append(OUTSIDE_NOTE)
+    if any(v.seeds_stated for v in verdicts):
+        out.append(STATED_NOTE)
     cut = False
     for v in verdicts:  # why a check could not be judged (the whole text: --details, --json)
         if v.verdict == ERROR:
@@ -350,7 +361,10 @@ def render_markdown(
            "the theorem's assumptions hold (C itself is unspecified in the paper; see "
            "`twolayer conditions`)." if any(v.paper == "frei2023" for v in verdicts) else "")
         + (" `--seeds auto`: " + auto_note(verdicts).removeprefix("--seeds auto: ")
-           if any(v.sequential for v in verdicts) else ""),
+           if any(v.sequential for v in verdicts) else "")
+        + (" Seeds marked \\*: the count as the check states it; it handed over no per-seed "
+           "values or comparisons that show it (see its details)."
+           if any(v.seeds_stated for v in verdicts) else ""),
         "",
         "| claim | source | verdict | measured | bound | CI | seeds | figure |",
         "|---|---|---|---|---|---|---|---|",
@@ -358,9 +372,10 @@ def render_markdown(
     for v in verdicts:
         fig = figure_link(v.figure, report_dir) if v.figure else ""
         verdict = f"**{v.verdict}**" + marks(v).replace("(", "*(").replace(")", ")*")
+        seeds = seeds_cell(v).replace("*", "\\*")  # a literal mark, not emphasis
         lines.append(
             f"| `{v.id}` | {_md(v.source)} | {verdict} | {_num(v.measured)} | {_md(v.bound)} | "
-            f"{_ci(v)} | {v.seeds} | {fig} |"
+            f"{_ci(v)} | {seeds} | {fig} |"
         )
     lines += ["", "## Details", ""]
     for v in verdicts:
@@ -370,7 +385,9 @@ def render_markdown(
             f"- Statement {v.tag}: {v.statement}",
             f"- Source: {v.source}",
             f"- Setting: {v.setting}",
-            f"- Measured: {_num(v.measured)}; bound: {v.bound}; CI {_ci(v)} over {v.seeds} runs",
+            f"- Measured: {_num(v.measured)}; bound: {v.bound}; CI {_ci(v)} over {v.seeds} runs"
+            + (" (as the check states it: no per-seed values or comparisons show it)"
+               if v.seeds_stated else ""),
             f"- Tier: {v.tier}"
             + (f"; about {v.seeds_needed} seeds would decide it at the measured effect"
                if v.seeds_needed else ""),
