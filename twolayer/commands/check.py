@@ -250,7 +250,8 @@ ERRORS_CUT_NOTE = "(error lines cut at … are whole in --details and --json)"
 
 def render_table(verdicts: Sequence[Verdict]) -> str:
     """Plain-text table, at most :data:`TABLE_WIDTH` columns: id, verdict, measured, CI, seeds
-    (long cells cut with …). A measured value outside its CI is marked † with a footnote; each
+    (long cells cut with …). A measured value outside its CI is marked † with a footnote, a
+    seed count that only the check states (``seeds_stated``) * with another; each
     check that raised (verdict ``error``) gets a line below with its reason (cut to the width,
     then a note says where the whole text is)."""
     rows = [tuple(h for h, _ in COLUMNS)]
