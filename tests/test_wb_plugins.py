@@ -28,7 +28,8 @@ def paper(request):
             reg.pop(k)
     for key in set(plugins._LOADED) - loaded:
         plugins._LOADED.pop(key)
-    for mod in [m for m in set(sys.modules) - modules if m.startswith(name)]:
+    for mod in [m for m in set(sys.modules) - modules
+                if m.startswith(name) or m.startswith("twolayer_plugin_")]:
         sys.modules.pop(mod)
 
 
@@ -239,3 +240,91 @@ def test_one_settings_interval_among_several_marks_the_total_as_stated() -> None
     v = _judged(check)
     assert v.verdict == "fails" and v.seeds_stated, v
     assert "computed from 6 value(s)" in v.detail, v.detail
+
+
+# ---------------------------------------------------------------------------------------------
+# a plugin saved half-edited (a syntax error) while a command runs
+
+HALF_SAVED = '''
+from pathlib import Path
+
+import numpy as np
+
+from twolayer.api import Record, claim, experiment, outcome, stats
+
+from .data import LO
+
+
+@experiment("{paper}.first")
+def first(quick, seeds, runtime):
+    data = Path(__file__).with_name("data.py")
+    if Path(__file__).with_name("break").exists():  # the user saves a half-written edit
+        data.write_text(data.read_text() + "LO = (\\n")
+    return Record(config={{"R": 2}}, run_id="first", times=np.zeros(1, dtype=np.int64),
+                  arrays={{"x": np.ones((2, 1))}})
+
+
+@experiment("{paper}.numbers")
+def numbers(quick, seeds, runtime):
+    x = np.linspace(LO, LO + 1.0, 6)[:, None]
+    return Record(config={{"R": 6}}, run_id="numbers", times=np.zeros(1, dtype=np.int64),
+                  arrays={{"x": x}})
+
+
+@claim("{paper}.a.first", "first", "Lemma 0", "[PAPER]")
+def first_(runs):
+    runs.get("{paper}.first")
+    return outcome("inconclusive", None, "-", None, 0, "-")
+
+
+@claim("{paper}.b.positive", "x >= 0", "Lemma 1", "[PAPER]")
+def positive(runs):
+    x = runs.get("{paper}.numbers")["x"][:, 0]
+    m, ci = stats.mean_ci(x)
+    return outcome(stats.compare(ci, 0.0, ">="), m, ">= 0", ci, stats.used(x), "R = 6")
+'''
+
+
+def test_a_plugin_saved_with_a_syntax_error_while_check_runs_is_refused(tmp_path, paper,
+                                                                         capsys) -> None:
+    """data.py was saved half-edited (a syntax error) while `twolayer check` ran the plugin's
+    first experiment: the second one's key could not parse its files, so the guard against
+    edits let it run, and its runs of the code as imported (LO = 1: x in [1, 2]) were stored
+    under the source digest "unreadable". The next command (LO = -3, a half-saved edit again)
+    read them back: "x >= 0" *holds* 1.5 where the code gives x in [-3, -2]. Now the edited
+    experiment refuses to run (one line naming data.py, exit 2), and a command on the edited
+    code, undisturbed, judges it: fails, -2.5 (the oracle: the mean of [-3, -2])."""
+    from twolayer import experiments, plugins
+    from twolayer.cli import main
+
+    pl = tmp_path / "pl"
+    pl.mkdir()
+    (pl / "__init__.py").write_text(textwrap.dedent(HALF_SAVED.format(paper=paper)))
+    (pl / "data.py").write_text("LO = 1.0\n")
+    (pl / "break").write_text("")
+    store = ["--records", str(tmp_path / "st")]
+
+    def again():  # the next command: a new process imports the plugin
+        experiments._LOADED_SOURCES.clear()
+        plugins._LOADED.pop(str(pl.resolve()), None)
+        for reg in (CLAIMS, EXPERIMENTS):
+            for k in [k for k in reg if k.startswith(paper + ".")]:
+                reg.pop(k)
+        for mod in [m for m in sys.modules if m.startswith("twolayer_plugin_pl_")]:
+            sys.modules.pop(mod)
+
+    assert main(["check", str(pl), "--quick", *store]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert f"experiment '{paper}.numbers'" in err and "changed on disk" in err, err
+    assert str((pl / "data.py").resolve()) in err, err
+    (pl / "data.py").write_text("LO = -3.0\n")  # the edit, finished; half-saved once more
+    again()
+    assert main(["check", str(pl), "--quick", *store]) == 2
+    capsys.readouterr()
+    (pl / "data.py").write_text("LO = -3.0\n")
+    (pl / "break").unlink()
+    again()
+    main(["check", str(pl), "--quick", "--json", *store])
+    rows = {r["id"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rows[f"{paper}.b.positive"]["verdict"] == "fails"
+    assert rows[f"{paper}.b.positive"]["measured"] == pytest.approx(-2.5)

@@ -247,12 +247,15 @@ def snapshot_sources(files: Iterable[Path]) -> None:
 
 def _edited_since_loaded(exp: Experiment) -> list[Path]:
     """The files of a plugin's experiment's key that changed on disk since its plugin was
-    imported in this process (none when they cannot be read: the key says "unreadable")."""
+    imported in this process. Where they cannot be read or parsed now (a half-saved edit: its
+    key would say "unreadable", under which the code as imported would be stored and later
+    read back), the files of its plugin's folder as imported that changed or vanished."""
     try:
         files = source_files(exp.source, registered=True, root=_plugin_root(exp))
     except (OSError, SyntaxError, ValueError):
-        return []
-    return [f for f in files
+        base = _plugin_root(exp) or Path(exp.source).resolve().parent
+        files = sorted(f for f in _LOADED_SOURCES if f.is_relative_to(base))
+    return [f for f in files  # a vanished file's digest is "unreadable": changed
             if f in _LOADED_SOURCES and _file_digest(f) != _LOADED_SOURCES[f]]
 
 
