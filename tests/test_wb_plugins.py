@@ -328,3 +328,44 @@ def test_a_plugin_saved_with_a_syntax_error_while_check_runs_is_refused(tmp_path
     rows = {r["id"]: r for r in json.loads(capsys.readouterr().out)}
     assert rows[f"{paper}.b.positive"]["verdict"] == "fails"
     assert rows[f"{paper}.b.positive"]["measured"] == pytest.approx(-2.5)
+
+
+# ---------------------------------------------------------------------------------------------
+# per-seed values handed over as a record's [R, T] array
+
+RT = [[0.2 + 0.01 * t, 0.9 + 0.01 * t, -0.4 + 0.01 * t, 0.5 + 0.01 * t] for t in range(5)]
+RT = [list(row) for row in zip(*RT)]  # [R=4 runs, T=5 probe times]
+
+
+def test_comparisons_of_a_records_run_by_time_array_are_not_that_many_seeds() -> None:
+    """comparisons=[(rec[...] of shape [4, 5], 0, ">=")] were flattened into 20 values and
+    re-judged as 20 independent seeds: "holds over 20 seeds" from 4 runs (one of which is
+    below 0). Now the check gets the verdict error naming the shape, as stats.holm_outcomes
+    and mean_ci already did; a column [4, 1] is its 4 values."""
+    import numpy as np
+
+    from twolayer.api import HOLDS, outcome
+
+    a = np.asarray(RT)
+    assert a.shape == (4, 5) and (a[:, 0] < 0).sum() == 1  # 4 runs, one below 0
+
+    def check(runs):
+        return outcome(HOLDS, float(a.mean()), ">= 0", (0.1, 0.5), 20, "R = 4",
+                       comparisons=[(a, 0.0, ">=")])
+
+    v = _judged(check)
+    assert v.verdict == "error" and "shape (4, 5)" in v.detail, v
+
+    def column(runs):
+        return outcome(HOLDS, float(a[:, 0].mean()), ">= 0", (0.1, 0.5), 4, "R = 4",
+                       per_seed=a[:, :1], threshold=0.0, direction=">=")
+
+    v = _judged(column)
+    assert v.verdict != "error" and v.seeds == 4, v  # its 4 values: no more a TypeError
+
+    def per_seed(runs):
+        return outcome(HOLDS, float(a.mean()), ">= 0", (0.1, 0.5), 20, "R = 4",
+                       per_seed=a, threshold=0.0, direction=">=")
+
+    v = _judged(per_seed)
+    assert v.verdict == "error" and "shape (4, 5)" in v.detail, v

@@ -103,9 +103,11 @@ class Comparison:
 def comparisons(items: Iterable[tuple[Iterable[float], float, str]],
                 test: str = "t", nan_vacuous: bool = False) -> tuple[Comparison, ...]:
     """``(values, threshold, direction)`` triples (as :func:`holm_outcomes` takes them) as
-    :class:`Comparison` objects with one ``test`` (and one ``nan_vacuous``) for all."""
-    return tuple(Comparison(tuple(float(x) for x in np.asarray(v, dtype=np.float64).ravel()),
-                            float(b), d, test, nan_vacuous) for v, b, d in items)
+    :class:`Comparison` objects with one ``test`` (and one ``nan_vacuous``) for all. The values
+    are one per seed (:func:`as_values`: a record's [R, T] array is a ValueError naming its
+    shape, not R·T seeds)."""
+    return tuple(Comparison(tuple(float(x) for x in as_values(v)), float(b), d, test,
+                            nan_vacuous) for v, b, d in items)
 
 
 def as_values(values: Iterable[float]) -> np.ndarray:

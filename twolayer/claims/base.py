@@ -41,6 +41,7 @@ from ..stats import (  # noqa: F401  (re-exported for the paper modules)
     HOLDS,
     INCONCLUSIVE,
     Comparison,
+    as_values,
     combine,
     compare,
     comparison_outcomes,
@@ -579,7 +580,9 @@ def outcome(
         if not str(regime).strip():  # "(inside)" with no premise named says nothing
             raise ValueError(f"in_regime={in_regime} needs its regime text: the premises and "
                              "their values it was computed from (regime=...)")
-    ps = None if per_seed is None else tuple(float(x) for x in per_seed)
+    # one value per seed: a record's [R, T] array is a ValueError naming its shape (an [R, 1]
+    # column is its R values)
+    ps = None if per_seed is None else tuple(float(x) for x in as_values(per_seed))
     comps = None
     if comparisons is not None:  # in the given order: the rule reads the outcomes by position
         comps = tuple(c if isinstance(c, Comparison)
