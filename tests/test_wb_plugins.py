@@ -369,3 +369,35 @@ def test_comparisons_of_a_records_run_by_time_array_are_not_that_many_seeds() ->
 
     v = _judged(per_seed)
     assert v.verdict == "error" and "shape (4, 5)" in v.detail, v
+
+
+
+@pytest.mark.parametrize("how", ["Comparison_2d", "Outcome_2d", "Outcome_text", "Outcome_tuple"])
+def test_a_malformed_comparison_or_outcome_is_the_claims_error_not_a_traceback(how) -> None:
+    """A check returning stats.Comparison(values) of a record's [R, T] array, or a public
+    Outcome(...) built directly with per_seed of that array, of text, or comparisons as plain
+    (values, threshold, direction) triples, raised a TypeError or AttributeError while twolayer
+    judged it, outside the check: a traceback that stopped the whole command. Now the first
+    three are that claim's verdict error naming what is wrong, and the triples are read as
+    outcome() reads them (the oracle: 6 values 1..6 against >= 0, every one above)."""
+    import numpy as np
+
+    from twolayer.api import HOLDS, Outcome, outcome, stats
+
+    a = np.ones((4, 5))
+    six = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+
+    def check(runs):
+        if how == "Comparison_2d":
+            return outcome(HOLDS, 1.0, ">= 0", (0.5, 1.5), 4, "R = 4",
+                           comparisons=[stats.Comparison(a, 0.0, ">=")])
+        kw = {"Outcome_2d": {"per_seed": a}, "Outcome_text": {"per_seed": "abc"},
+              "Outcome_tuple": {"comparisons": ((six, 0.0, ">="),)}}[how]
+        return Outcome(HOLDS, 3.5, ">= 0", (1.5, 5.5), 6, "R = 6", **kw)
+
+    v = _judged(check)
+    if how == "Outcome_tuple":
+        assert v.verdict == "holds" and v.seeds == 6, v
+    else:
+        assert v.verdict == "error", v
+        assert ("shape (4, 5)" if how.endswith("2d") else "'a'") in v.detail, v.detail

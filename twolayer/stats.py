@@ -91,6 +91,9 @@ class Comparison:
         return tuple(x for x in self.values if not math.isnan(x))
 
     def __post_init__(self) -> None:
+        # one number per seed, as a tuple: a record's [R, T] array (or a value that is not a
+        # number) raised later, while the verdict was judged, and stopped the command
+        object.__setattr__(self, "values", tuple(float(x) for x in as_values(self.values)))
         if self.direction not in (">=", "<="):
             raise ValueError(f"direction must be '>=' or '<=', not {self.direction!r}")
         if self.test not in ("t", "sign"):

@@ -652,7 +652,19 @@ def judge_outcome(c: Claim, runs: Runs) -> tuple[Verdict, Outcome | None]:
     if result.measured is not None and not _number(result.measured):
         return c.error(f"the check returned the measured value {result.measured!r}, not a "
                        "number (or None)", tier), None
-    result = replace(result, dropped=dropped[0], intervals=tuple(seen))
+    try:  # an Outcome built directly (not by outcome()): its evidence read the same way
+        norm = outcome(result.verdict, result.measured, result.bound, result.ci, result.seeds,
+                       result.setting, per_seed=result.per_seed, direction=result.direction,
+                       comparisons=result.comparisons)
+        threshold = None if result.threshold is None else float(result.threshold)
+        if threshold is not None and not math.isfinite(threshold):
+            raise ValueError(f"threshold must be a finite number, not {result.threshold!r}")
+    except (TypeError, ValueError) as e:  # else it raised while judged: a traceback
+        return c.error(f"the check returned an Outcome whose per_seed, threshold, direction or "
+                       f"comparisons are malformed ({type(e).__name__}: {e}); build it with "
+                       "outcome(...)", tier), None
+    result = replace(result, per_seed=norm.per_seed, threshold=threshold,
+                     comparisons=norm.comparisons, dropped=dropped[0], intervals=tuple(seen))
     return c.verdict(result, tier), result
 
 
