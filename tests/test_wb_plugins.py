@@ -401,3 +401,28 @@ def test_a_malformed_comparison_or_outcome_is_the_claims_error_not_a_traceback(h
     else:
         assert v.verdict == "error", v
         assert ("shape (4, 5)" if how.endswith("2d") else "'a'") in v.detail, v.detail
+
+
+@pytest.mark.parametrize("as_path", ["folder", "init"])
+def test_an_installed_plugin_named_by_its_path_checks_its_claims(tmp_path, paper, monkeypatch,
+                                                                   capsys, as_path) -> None:
+    """A researcher's plugin installed in editable mode (its entry point loaded by every
+    command) and named by its folder, `twolayer check ./mine`: the folder was imported again
+    under another name, registered the same ids from the same lines, so nothing new, and the
+    command stopped with "registered no claim and no figure" (exit 2). Now the path stands for
+    the installed plugin's claims (the oracle: x = 1..2 evenly, mean 1.5 >= 0)."""
+    from twolayer.cli import main
+
+    site = tmp_path / "site"
+    site.mkdir()
+    pkg = _installed(site, paper, 1.0)
+    init = pkg / "__init__.py"
+    init.write_text("\n".join(line for line in init.read_text().splitlines()
+                              if "data.write_text" not in line))  # no edit while it runs
+    monkeypatch.syspath_prepend(str(site))
+    path = str(pkg if as_path == "folder" else init)
+    assert main(["check", path, "--quick", "--json", "--no-store"]) == 1  # a.first: inconclusive
+    rows = {r["id"]: r for r in json.loads(capsys.readouterr().out)}
+    assert set(rows) == {f"{paper}.a.first", f"{paper}.b.positive"}, rows
+    assert rows[f"{paper}.b.positive"]["verdict"] == "holds"
+    assert rows[f"{paper}.b.positive"]["measured"] == pytest.approx(1.5)

@@ -123,6 +123,9 @@ def load_path(path: str | Path) -> Plugin:
         file, locations = p, None
     else:
         raise PluginError(str(path), "a plugin is a .py file or a folder with __init__.py")
+    if (installed := _installed_at(p, file)) is not None:
+        _LOADED[key] = installed
+        return installed
     digest = hashlib.sha256(key.encode()).hexdigest()[:8]
     # an identifier: a dot in the folder's name ("paper.v2") made a dotted module name, whose
     # relative imports looked for a parent package "twolayer_plugin_paper" (ModuleNotFoundError)
@@ -150,6 +153,30 @@ def load_path(path: str | Path) -> Plugin:
 
     snapshot_sources(sorted(p.rglob("*.py")) if p.is_dir() else [p])
     return plugin
+
+
+def _installed_at(p: Path, file: Path) -> Plugin | None:
+    """The entry-point plugins already loaded whose module is the file ``file`` or lies in the
+    folder ``p`` (the folder of an installed, e.g. editable, plugin given as a path), as one
+    Plugin; None where there is none. Importing it again under another name registered the
+    same ids from the same lines, so nothing new: "registered no claim and no figure"."""
+    found = []
+    for name, plugin in _LOADED.items():
+        where = getattr(plugin.module, "__file__", None)
+        if name in _ENTRY_POINTS and where:
+            where = Path(where).resolve()
+            if where == file.resolve() or (p.is_dir() and where.is_relative_to(p)):
+                found.append(plugin)
+    if not found:
+        return None
+    kinds = ("claims", "experiments", "figures", "probes", "data_kinds")
+    # its source the path (workers of --jobs load it by path, after the entry points)
+    return Plugin(str(p), found[0].module,
+                  **{k: sorted({x for pl in found for x in getattr(pl, k)}) for k in kinds})
+
+
+# the keys of _LOADED that name entry points (the others are paths)
+_ENTRY_POINTS: set[str] = set()
 
 
 def load_env_plugins() -> None:
@@ -180,6 +207,7 @@ def load_entry_points() -> list[Plugin]:
         plugin = Plugin(ep.value, module if isinstance(module, ModuleType) else None,
                         **{k: sorted(after[k] - before[k]) for k in after})
         _LOADED[ep.value] = plugin
+        _ENTRY_POINTS.add(ep.value)
         _snapshot_entry_point(ep.module, plugin)
         out.append(plugin)
     return out

@@ -96,7 +96,7 @@ def prefetch(runs: Any, names: Sequence[str], jobs: int | None = None) -> list[s
     CPU count; on a GPU it must be given) worker processes at once; return the names the workers
     stored (see the module docstring for when it does nothing). Tasks start in the order given:
     longest first."""
-    from ..plugins import _LOADED  # plugin loading: the workers load the same plugins
+    from ..plugins import _ENTRY_POINTS, _LOADED  # the workers load the same plugins
 
     device = runs.runtime.torch_device
     if runs.store is None or (device.type != "cpu" and jobs is None):
@@ -110,7 +110,8 @@ def prefetch(runs: Any, names: Sequence[str], jobs: int | None = None) -> list[s
     if device.type != "cpu":
         runtime["budget"] = worker_budget(device, runs.runtime.budget, jobs)
     threads = runs.runtime.threads or max(1, cores // jobs)
-    plugins = tuple(p.source for p in _LOADED.values())
+    # the paths (an entry point's name is no path: the workers load the entry points anyway)
+    plugins = tuple(k for k in _LOADED if k not in _ENTRY_POINTS)
     tasks = [Task(type(runs), n, runs.quick, runs.seeds, runtime, str(runs.store.root),
                   plugins, threads) for n in todo]
     done: list[str] = []
