@@ -96,7 +96,7 @@ def prefetch(runs: Any, names: Sequence[str], jobs: int | None = None) -> list[s
     CPU count; on a GPU it must be given) worker processes at once; return the names the workers
     stored (see the module docstring for when it does nothing). Tasks start in the order given:
     longest first."""
-    from ..plugins import _ENTRY_POINTS, _LOADED  # the workers load the same plugins
+    from ..plugins import _ENTRY_POINTS, _LOADED  # plugin loading: the same in the workers
 
     device = runs.runtime.torch_device
     if runs.store is None or (device.type != "cpu" and jobs is None):
