@@ -85,6 +85,25 @@ class PluginCodeError(ConfigError):
         return (PluginCodeError, (self.what, self.where, self.why))
 
 
+class ExperimentCodeChanged(ConfigError):
+    """One of twolayer's own experiment modules (or a module its key digests) changed on disk
+    after this process imported it (an edit while a command runs, in a source checkout): its
+    runs would be trained with the code as imported and stored under the edited code's key, so
+    the command stops (exit status 2) naming the experiment and the files."""
+
+    def __init__(self, name: str, files: str):
+        self.field, self.value = "experiment", name
+        self.valid = "its code unchanged while the command runs"
+        self.name, self.files = name, files
+        TwolayerError.__init__(
+            self, f"experiment {name!r} cannot run: {files} changed on disk since this command "
+            "imported it; its runs would be trained with the code as imported and stored as "
+            "the edited code's. Run the command again")
+
+    def __reduce__(self):  # picklable across processes (executors)
+        return (ExperimentCodeChanged, (self.name, self.files))
+
+
 def outside_package(fn: object) -> bool:
     """Whether ``fn`` (or the function it wraps: ``__wrapped__``) is defined outside the
     twolayer package: a plugin's (its mistakes are reported as :class:`PluginCodeError`)."""

@@ -85,9 +85,20 @@ def experiment(name: str, version: int = 1) -> Callable[[ExperimentFn], Experime
             raise TwolayerError(f"experiment {name!r} is defined twice: in "
                                 f"{EXPERIMENTS[name].source} and in {source}")
         EXPERIMENTS[name] = Experiment(name, paper, fn, version, source)
+        if source:  # the code as imported (Runs.key checks it): the module and, for
+            # twolayer's own, its folder's modules, which its key's closure may import (hashed,
+            # not parsed: import time; a plugin's files are snapshotted as it loads, plugins.py)
+            folder = Path(source).resolve().parent
+            if folder not in _SNAPSHOTTED and folder == Path(__file__).resolve().parent:
+                _SNAPSHOTTED.add(folder)
+                snapshot_sources(sorted(folder.glob("*.py")))
+            snapshot_sources([Path(source)])
         return fn
 
     return deco
+
+
+_SNAPSHOTTED: set[Path] = set()  # folders of experiment modules, their files in _LOADED_SOURCES
 
 
 def _file_digest(path: str | os.PathLike[str]) -> str:
@@ -233,9 +244,11 @@ def source_files(path: str | os.PathLike[str], registered: bool = False,
     return files
 
 
-# the SHA-256 of every file of the plugins this process loaded, as it was when they were
-# imported (plugins.load_path): a key digests the files on disk, so a file edited while a
-# command runs would key the old code's runs as the new code's
+# the SHA-256 of every file of an experiment's key as it was when imported (an experiment
+# module's closure when its first experiment registers, a plugin's files when it loads): a key
+# digests the files on disk, so a file edited while a command runs would key the old code's
+# runs as the new code's (twolayer's own experiment modules too: they are outside the code
+# fingerprint, NOT_RUN_CODE, so their digest in the key is all that tells their runs apart)
 _LOADED_SOURCES: dict[Path, str] = {}
 
 
@@ -246,12 +259,14 @@ def snapshot_sources(files: Iterable[Path]) -> None:
 
 
 def _edited_since_loaded(exp: Experiment) -> list[Path]:
-    """The files of a plugin's experiment's key that changed on disk since its plugin was
-    imported in this process. Where they cannot be read or parsed now (a half-saved edit: its
-    key would say "unreadable", under which the code as imported would be stored and later
-    read back), the files of its plugin's folder as imported that changed or vanished."""
+    """The files of an experiment's key that changed on disk since they were imported in this
+    process (its module's, or its plugin's). Where they cannot be read or parsed now (a
+    half-saved edit: its key would say "unreadable", under which the code as imported would be
+    stored and later read back), the files of its folder (its plugin's) as imported that
+    changed or vanished."""
     try:
-        files = source_files(exp.source, registered=True, root=_plugin_root(exp))
+        files = source_files(exp.source, registered=_outside_the_package(exp),
+                             root=_plugin_root(exp))
     except (OSError, SyntaxError, ValueError):
         base = _plugin_root(exp) or Path(exp.source).resolve().parent
         files = sorted(f for f in _LOADED_SOURCES if f.is_relative_to(base))
@@ -341,18 +356,22 @@ class Runs:
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def key(self, name: str) -> dict[str, Any]:
-        """What a stored result must match to be reused. A plugin's experiment whose files
-        changed on disk since the plugin was imported is a PluginCodeError (exit status 2):
-        its runs would be trained with the old code and keyed as the new code's."""
+        """What a stored result must match to be reused. An experiment whose files changed
+        on disk since this process imported them is a PluginCodeError (a plugin's) or an
+        ExperimentCodeChanged (twolayer's own, in a source checkout), exit status 2: its runs
+        would be trained with the old code and keyed as the new code's."""
         exp = _registered(name)
-        if _outside_the_package(exp) and (edited := _edited_since_loaded(exp)):
-            from ..errors import PluginCodeError
+        if exp.source and (edited := _edited_since_loaded(exp)):
+            from ..errors import ExperimentCodeChanged, PluginCodeError
 
-            raise PluginCodeError(
-                f"experiment {name!r}", exp.source, "cannot run: "
-                + ", ".join(str(f) for f in edited) + " changed on disk since this command "
-                "imported the plugin; its runs would be trained with the code as imported and "
-                "stored as the edited code's. Run the command again")
+            changed = ", ".join(str(f) for f in edited)
+            if _outside_the_package(exp):
+                raise PluginCodeError(
+                    f"experiment {name!r}", exp.source, "cannot run: " + changed + " changed on "
+                    "disk since this command imported the plugin; its runs would be trained "
+                    "with the code as imported and stored as the edited code's. Run the "
+                    "command again")
+            raise ExperimentCodeChanged(name, changed)
         key = {
             "experiment": name,
             "version": exp.version,
