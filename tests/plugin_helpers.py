@@ -2,7 +2,13 @@
 (x = R evenly spaced numbers from ``lo`` to ``lo`` + 1) and one claim ``{paper}.pos.positive``
 (their mean is ≥ 0). Fill it with ``NUMBERS_PLUGIN.format(paper=..., lo=...)``. Also a
 figure plugin's text with the figure's body left open (``FIGURE``), and the key of a plugin's
-experiment as the next command computes it (``key_in_a_new_process``)."""
+experiment as the next command computes it (``key_in_a_new_process``); the end shared by the
+plugins edited while a command runs (``EDITED_TAIL``), and a fixture body that forgets what a
+test registered (``forgetting``)."""
+
+import contextlib
+import sys
+from collections.abc import Iterator
 
 NUMBERS_PLUGIN = '''
 import numpy as np
@@ -49,3 +55,56 @@ def key_in_a_new_process(name: str, **kw):  # type: ignore[no-untyped-def]
 
     experiments._LOADED_SOURCES.clear()
     return Runs(quick=True, **kw).key(name)
+
+
+# the end of a plugin edited while a command runs (after its own ``{paper}.first``, which
+# edits a file, and ``LO``): ``{paper}.numbers`` (6 numbers from LO to LO + 1), a claim that
+# reads ``{paper}.first`` and one that their mean is >= 0
+EDITED_TAIL = '''
+
+@experiment("{paper}.numbers")
+def numbers(quick, seeds, runtime):
+    x = np.linspace(LO, LO + 1.0, 6)[:, None]
+    return Record(config={{"R": 6}}, run_id="numbers", times=np.zeros(1, dtype=np.int64),
+                  arrays={{"x": x}})
+
+
+@claim("{paper}.a.first", "first", "Lemma 0", "[PAPER]")
+def first_(runs):
+    runs.get("{paper}.first")
+    return outcome("inconclusive", None, "-", None, 0, "-")
+
+
+@claim("{paper}.b.positive", "x >= 0", "Lemma 1", "[PAPER]")
+def positive(runs):
+    x = runs.get("{paper}.numbers")["x"][:, 0]
+    m, ci = stats.mean_ci(x)
+    return outcome(stats.compare(ci, 0.0, ">="), m, ">= 0", ci, stats.used(x), "R = 6")
+'''
+
+
+@contextlib.contextmanager
+def forgetting(name: str, modules: bool = False) -> Iterator[str]:
+    """Yield ``name`` (a test's own paper name); afterwards its claims, experiments and
+    figures, the plugins loaded meanwhile and, with ``modules``, the modules imported
+    meanwhile that are its own or a path plugin's are forgotten (worker processes of later
+    tests reload every loaded plugin, and one test's cases register the same names from
+    different files)."""
+    from twolayer import plugins
+    from twolayer.claims import CLAIMS
+    from twolayer.experiments import EXPERIMENTS
+    from twolayer.plots import FIGURES
+
+    loaded, before = set(plugins._LOADED), set(sys.modules)
+    try:
+        yield name
+    finally:
+        for reg in (CLAIMS, EXPERIMENTS, FIGURES):
+            for k in [k for k in reg if k.startswith(name + ".") or k.startswith(name + "-")]:
+                reg.pop(k)
+        for key in set(plugins._LOADED) - loaded:
+            plugins._LOADED.pop(key)
+        if modules:
+            for mod in [m for m in set(sys.modules) - before
+                        if m.startswith(name) or m.startswith("twolayer_plugin_")]:
+                sys.modules.pop(mod)

@@ -7,14 +7,13 @@ import textwrap
 
 import numpy as np
 import pytest
-from plugin_helpers import FIGURE
+from plugin_helpers import FIGURE, forgetting
 
 from twolayer.api import claim, outcome, stats
 from twolayer.claims import CLAIMS
 from twolayer.cli import main
 from twolayer.errors import ConfigError, TwolayerError
-from twolayer.experiments import EXPERIMENTS, Runs
-from twolayer.plots import FIGURES
+from twolayer.experiments import Runs
 
 
 @pytest.fixture
@@ -22,16 +21,8 @@ def paper(request):
     """A paper name of the test's own; afterwards its registrations and the plugin files the
     test loaded are forgotten (worker processes of later tests reload every loaded plugin, and
     the cases of one test register the same names from different files)."""
-    from twolayer import plugins
-
-    name = "mist" + request.node.name.split("[")[0][-10:].replace("_", "")
-    loaded = set(plugins._LOADED)
-    yield name
-    for reg in (CLAIMS, EXPERIMENTS, FIGURES):
-        for k in [k for k in reg if k.startswith(name + ".") or k.startswith(name + "-")]:
-            reg.pop(k)
-    for key in set(plugins._LOADED) - loaded:
-        plugins._LOADED.pop(key)
+    with forgetting("mist" + request.node.name.split("[")[0][-10:].replace("_", "")) as name:
+        yield name
 
 
 def _line_of(path, text: str) -> int:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import textwrap
 
 import pytest
-from plugin_helpers import FIGURE, key_in_a_new_process
+from plugin_helpers import EDITED_TAIL, FIGURE, forgetting, key_in_a_new_process
 
 from twolayer.claims import CLAIMS
 from twolayer.experiments import EXPERIMENTS, Runs
@@ -18,16 +18,8 @@ from twolayer.plugins import load_path
 def paper(request):
     """A paper name of the test's own; afterwards its registrations and the plugins the test
     loaded are forgotten (later worker processes reload every loaded plugin)."""
-    from twolayer import plugins
-
-    name = "vc" + request.node.name.split("[")[0][-12:].replace("_", "")
-    loaded = set(plugins._LOADED)
-    yield name
-    for reg in (CLAIMS, EXPERIMENTS, FIGURES):
-        for k in [k for k in reg if k.startswith(name + ".") or k.startswith(name + "-")]:
-            reg.pop(k)
-    for key in set(plugins._LOADED) - loaded:
-        plugins._LOADED.pop(key)
+    with forgetting("vc" + request.node.name.split("[")[0][-12:].replace("_", "")) as name:
+        yield name
 
 
 def _write(root, files: dict[str, str]) -> None:
@@ -501,26 +493,7 @@ def first(quick, seeds, runtime):
     return Record(config={{"R": 2}}, run_id="first", times=np.zeros(1, dtype=np.int64),
                   arrays={{"x": np.ones((2, 1))}})
 
-
-@experiment("{paper}.numbers")
-def numbers(quick, seeds, runtime):
-    x = np.linspace(LO, LO + 1.0, 6)[:, None]
-    return Record(config={{"R": 6}}, run_id="numbers", times=np.zeros(1, dtype=np.int64),
-                  arrays={{"x": x}})
-
-
-@claim("{paper}.a.first", "first", "Lemma 0", "[PAPER]")
-def first_(runs):
-    runs.get("{paper}.first")
-    return outcome("inconclusive", None, "-", None, 0, "-")
-
-
-@claim("{paper}.b.positive", "x >= 0", "Lemma 1", "[PAPER]")
-def positive(runs):
-    x = runs.get("{paper}.numbers")["x"][:, 0]
-    m, ci = stats.mean_ci(x)
-    return outcome(stats.compare(ci, 0.0, ">="), m, ">= 0", ci, stats.used(x), "R = 6")
-'''
+''' + EDITED_TAIL
 
 
 def test_a_plugin_edited_while_check_runs_is_not_stored_as_the_edited_code(

@@ -8,29 +8,19 @@ import sys
 import textwrap
 
 import pytest
+from plugin_helpers import EDITED_TAIL, forgetting
 
 from twolayer.claims import CLAIMS
 from twolayer.experiments import EXPERIMENTS
-from twolayer.plots import FIGURES
 
 
 @pytest.fixture
 def paper(request):
     """A paper name of the test's own; afterwards its registrations, the plugins the test loaded
     and the modules it imported are forgotten."""
-    from twolayer import plugins
-
     name = "wb" + request.node.name.split("[")[0][-12:].replace("_", "")
-    loaded, modules = set(plugins._LOADED), set(sys.modules)
-    yield name
-    for reg in (CLAIMS, EXPERIMENTS, FIGURES):
-        for k in [k for k in reg if k.startswith(name + ".") or k.startswith(name + "-")]:
-            reg.pop(k)
-    for key in set(plugins._LOADED) - loaded:
-        plugins._LOADED.pop(key)
-    for mod in [m for m in set(sys.modules) - modules
-                if m.startswith(name) or m.startswith("twolayer_plugin_")]:
-        sys.modules.pop(mod)
+    with forgetting(name, modules=True):
+        yield name
 
 
 # ---------------------------------------------------------------------------------------------
@@ -52,26 +42,7 @@ def first(quick, seeds, runtime):
     return Record(config={{"R": 2}}, run_id="first", times=np.zeros(1, dtype=np.int64),
                   arrays={{"x": np.ones((2, 1))}})
 
-
-@experiment("{paper}.numbers")
-def numbers(quick, seeds, runtime):
-    x = np.linspace(LO, LO + 1.0, 6)[:, None]
-    return Record(config={{"R": 6}}, run_id="numbers", times=np.zeros(1, dtype=np.int64),
-                  arrays={{"x": x}})
-
-
-@claim("{paper}.a.first", "first", "Lemma 0", "[PAPER]")
-def first_(runs):
-    runs.get("{paper}.first")
-    return outcome("inconclusive", None, "-", None, 0, "-")
-
-
-@claim("{paper}.b.positive", "x >= 0", "Lemma 1", "[PAPER]")
-def positive(runs):
-    x = runs.get("{paper}.numbers")["x"][:, 0]
-    m, ci = stats.mean_ci(x)
-    return outcome(stats.compare(ci, 0.0, ">="), m, ">= 0", ci, stats.used(x), "R = 6")
-'''
+''' + EDITED_TAIL
 
 
 def _installed(root, paper: str, lo: float):
@@ -263,26 +234,7 @@ def first(quick, seeds, runtime):
     return Record(config={{"R": 2}}, run_id="first", times=np.zeros(1, dtype=np.int64),
                   arrays={{"x": np.ones((2, 1))}})
 
-
-@experiment("{paper}.numbers")
-def numbers(quick, seeds, runtime):
-    x = np.linspace(LO, LO + 1.0, 6)[:, None]
-    return Record(config={{"R": 6}}, run_id="numbers", times=np.zeros(1, dtype=np.int64),
-                  arrays={{"x": x}})
-
-
-@claim("{paper}.a.first", "first", "Lemma 0", "[PAPER]")
-def first_(runs):
-    runs.get("{paper}.first")
-    return outcome("inconclusive", None, "-", None, 0, "-")
-
-
-@claim("{paper}.b.positive", "x >= 0", "Lemma 1", "[PAPER]")
-def positive(runs):
-    x = runs.get("{paper}.numbers")["x"][:, 0]
-    m, ci = stats.mean_ci(x)
-    return outcome(stats.compare(ci, 0.0, ">="), m, ">= 0", ci, stats.used(x), "R = 6")
-'''
+''' + EDITED_TAIL
 
 
 def test_a_plugin_saved_with_a_syntax_error_while_check_runs_is_refused(tmp_path, paper,

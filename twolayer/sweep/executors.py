@@ -31,6 +31,7 @@ from typing import Any
 
 from ..config import Config
 from ..errors import ConfigError, TwolayerError
+from .environment import environment
 from .store import spec_plugin_paths
 from .worker import THREAD_ENV, init_worker, run_group
 
@@ -171,17 +172,8 @@ class LocalExecutor:
 def thread_env(threads: int) -> Iterator[None]:
     """The BLAS/OpenMP thread variables (:data:`~.worker.THREAD_ENV`) at ``threads`` inside
     the block, as before it after (an unset one unset)."""
-    saved = {v: os.environ.get(v) for v in THREAD_ENV}
-    for v in THREAD_ENV:
-        os.environ[v] = str(threads)
-    try:
+    with environment({v: str(threads) for v in THREAD_ENV}):
         yield
-    finally:
-        for v, old in saved.items():
-            if old is None:
-                os.environ.pop(v, None)
-            else:
-                os.environ[v] = old
 
 
 def stop_pool(pool: Any, futures: dict) -> None:

@@ -109,19 +109,10 @@ def plugins_of(spec: Any) -> Iterator[None]:
     earlier put its plugins into the workers and into the code stamp of every later spec's
     points, which a resume from the command line then trained again as "other code"."""
     from ..plugins import PLUGIN_ENV
+    from .environment import environment
 
-    before = os.environ.get(PLUGIN_ENV)
-    if spec.plugins:
-        os.environ[PLUGIN_ENV] = os.pathsep.join(spec.plugins)
-    else:
-        os.environ.pop(PLUGIN_ENV, None)
-    try:
+    with environment({PLUGIN_ENV: os.pathsep.join(spec.plugins) or None}):
         yield
-    finally:
-        if before is None:
-            os.environ.pop(PLUGIN_ENV, None)
-        else:
-            os.environ[PLUGIN_ENV] = before
 
 
 # the sweep's own modules that make its records: worker.py batches the points of a group into

@@ -167,17 +167,13 @@ def process_settings_kept() -> Iterator[None]:
     import torch
 
     from ..plugins import PLUGIN_ENV
+    from .environment import environment
 
-    env = {k: os.environ.get(k) for k in (*THREAD_ENV, PLUGIN_ENV)}
     threads = torch.get_num_threads()
     try:
-        yield
+        with environment({k: os.environ.get(k) for k in (*THREAD_ENV, PLUGIN_ENV)}):
+            yield
     finally:
-        for k, v in env.items():
-            if v is None:
-                os.environ.pop(k, None)
-            elif os.environ.get(k) != v:
-                os.environ[k] = v
         if torch.get_num_threads() != threads:
             torch.set_num_threads(threads)
 
