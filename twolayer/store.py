@@ -153,6 +153,11 @@ def _remove(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
+# Record.save's renames that met another writer of the same address (see RecordStore.put)
+RACE_ERRNOS = frozenset({errno.ENOTEMPTY, errno.EEXIST, errno.ENOENT})
+RACE_ATTEMPTS = 3
+
+
 class RecordStore:
     """Records at the addresses of their identities, verified on every read."""
 
@@ -182,11 +187,37 @@ class RecordStore:
         return (self.records / address / "record.json").is_file()
 
     def put(self, record: Record, identity: Any, length: int = 12) -> str:
-        """Save ``record`` atomically at the address of ``identity``; return the address."""
+        """Save ``record`` atomically at the address of ``identity``; return the address. A
+        writer without the lock (a SLURM job) may save the same address at the same time: an
+        intact record of ``identity`` found there after a failed rename counts as stored."""
         address = address_of(identity, length)
-        record.save(ensure_writable_dir(self.records, "records"), name=address,
-                    extra={"identity": strict_json(identity), "address": address})
-        return address
+        records = ensure_writable_dir(self.records, "records")
+        extra = {"identity": strict_json(identity), "address": address}
+        for attempt in range(RACE_ATTEMPTS):
+            try:
+                record.save(records, name=address, extra=extra)
+                return address
+            except OSError as e:
+                # Record.save's renames fail where another process saves at this address
+                # between its check and its rename (writers without the lock: an orphaned
+                # SLURM job of a killed sweep and the job resubmitted for the same point). An
+                # intact record of the same identity there is the same computation: stored.
+                # Else, for a rename that met the other writer (the target appeared, or
+                # vanished while being moved aside), save again; any other error is raised.
+                if self._holds(address, identity):
+                    return address
+                if e.errno not in RACE_ERRNOS or attempt == RACE_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _holds(self, address: str, identity: Any) -> bool:
+        """An intact record of ``identity`` is at ``address`` (read, never quarantined)."""
+        try:
+            doc, _ = read_verified(self.records / address)
+        except RecordError:
+            return False
+        return (doc.get("address") == address and "identity" in doc
+                and canonical_json(doc["identity"]) == canonical_json(strict_json(identity)))
 
     def get(self, address: str) -> Record | None:
         """The verified record at ``address``; None if absent or damaged (then quarantined, after
