@@ -210,11 +210,14 @@ def test_an_edit_of_the_sweep_worker_is_other_code(tmp_path: Path) -> None:
     script = """
 import pathlib, sys
 import twolayer.experiments as e
+import twolayer.sources
 import twolayer.sweep.store as s
 
-def fresh():  # the fingerprints are computed once per process: forget them
-    s._CODE = None
-    e.code_fingerprint.cache_clear()
+def fresh():  # the fingerprints are computed once per process: forget them, and the files
+    s._CODE = None  # as first seen (an edit after import is refused: twolayer.sources)
+    e._CODE_FINGERPRINT = None
+    twolayer.sources._SEEN.clear()
+    twolayer.sources.take()
     return s.current_code()
 
 sweep = pathlib.Path(s.__file__).parent

@@ -4,6 +4,7 @@ Library entry points: :func:`simulate` (config → record) and the modules ``con
 ``net``, ``engine``, ``probes``, ``record``.
 """
 
+from . import sources  # noqa: F401  (first: the source files as imported, twolayer.sources)
 from ._version import __version__
 from .config import Config, DataConfig, NetConfig, ProbeConfig, TrainConfig
 from .engine import Runtime, train

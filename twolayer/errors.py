@@ -104,6 +104,26 @@ class ExperimentCodeChanged(ConfigError):
         return (ExperimentCodeChanged, (self.name, self.files))
 
 
+class RunCodeChanged(ConfigError):
+    """A module of twolayer's run code (the files of its code fingerprint) changed on disk
+    after this process imported twolayer (an edit while a command runs, in a source checkout):
+    a run trained now may use the code as imported (or, imported lazily, the edited code) and
+    would be stored under a fingerprint of the other, so the command stops (exit status 2)
+    naming the files (:mod:`twolayer.sources`)."""
+
+    def __init__(self, files: str):
+        self.field, self.value = "code", files
+        self.valid = "twolayer's run code unchanged while the command runs"
+        self.files = files
+        TwolayerError.__init__(
+            self, f"twolayer's run code changed on disk since this command imported it: "
+            f"{files}; its runs would be stored under a fingerprint of other code than "
+            "trained them. Run the command again")
+
+    def __reduce__(self):  # picklable across processes (executors)
+        return (RunCodeChanged, (self.files,))
+
+
 def outside_package(fn: object) -> bool:
     """Whether ``fn`` (or the function it wraps: ``__wrapped__``) is defined outside the
     twolayer package: a plugin's (its mistakes are reported as :class:`PluginCodeError`)."""

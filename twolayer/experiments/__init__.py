@@ -35,13 +35,13 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+from .. import sources
 from ..engine import Runtime
 from ..errors import ConfigError, DivergenceError
 from ..record import FORMAT_VERSION, Record
@@ -57,8 +57,8 @@ ExperimentFn = Callable[[bool, "int | None", Runtime], Result]
 NOT_RUN_CODE = ("claims", "plots", "commands", "bench", "sweep", "cli.py", "clidoc.py",
                 "__main__.py", "stats.py", "store.py", "experiments", "api.py", "apidoc.py",
                 "sequential.py", "timing.py", "spawned.py", "conditions.py",
-                "errors.py", "plugins.py")  # (a plugin's own code is part of its experiments'
-# keys, :func:`source_closure`)
+                "errors.py", "plugins.py", "sources.py")  # (a plugin's own code is part of its
+# experiments' keys, :func:`source_closure`)
 
 
 @dataclass(frozen=True)
@@ -284,19 +284,36 @@ def files_digest(files: Iterable[Path], base: Path) -> str:
     return h.hexdigest()
 
 
-@lru_cache(maxsize=1)
+_CODE_FINGERPRINT: tuple[str, list[Path]] | None = None
+
+
 def code_fingerprint() -> str:
     """SHA-256 (16 hex digits) over the source of every run-producing module of twolayer (the C
-    source of its CPU kernels included): :func:`source_fingerprint` of the package."""
-    return source_fingerprint(Path(__file__).resolve().parent.parent)
+    source of its CPU kernels included): :func:`source_fingerprint` of the package, computed
+    once per process. Each call first checks that those files are still the ones this process
+    imported (:func:`twolayer.sources.check_unchanged`): RunCodeChanged (exit status 2) where
+    one was edited since, whose runs the fingerprint would misname."""
+    global _CODE_FINGERPRINT
+    if _CODE_FINGERPRINT is None:
+        root = Path(__file__).resolve().parent.parent
+        files = run_code_files(root)
+        _CODE_FINGERPRINT = (files_digest(files, root)[:16], files)
+    fingerprint, files = _CODE_FINGERPRINT
+    sources.check_unchanged(files)
+    return fingerprint
+
+
+def run_code_files(root: Path) -> list[Path]:
+    """The ``*.py`` and ``*.c`` files under ``root`` (a package directory), sorted, except
+    those under :data:`NOT_RUN_CODE`."""
+    return [p for p in sorted([*root.rglob("*.py"), *root.rglob("*.c")])
+            if p.relative_to(root).parts[0] not in NOT_RUN_CODE]
 
 
 def source_fingerprint(root: Path) -> str:
-    """SHA-256 (16 hex digits) over the ``*.py`` and ``*.c`` files under ``root`` (a package
-    directory), their paths included, except those under :data:`NOT_RUN_CODE`."""
-    files = [p for p in sorted([*root.rglob("*.py"), *root.rglob("*.c")])
-             if p.relative_to(root).parts[0] not in NOT_RUN_CODE]
-    return files_digest(files, root)[:16]
+    """SHA-256 (16 hex digits) over :func:`run_code_files` of ``root``, their paths included
+    (read now, unchecked: :func:`code_fingerprint` is this package's)."""
+    return files_digest(run_code_files(root), root)[:16]
 
 
 def default_store_dir() -> Path:

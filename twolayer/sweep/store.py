@@ -135,13 +135,23 @@ def sweep_fingerprint(root: Path) -> str:
 
 def current_code() -> str:
     """The fingerprint of the code that trains this sweep's points: twolayer's run code and
-    the sweep's own (:func:`sweep_fingerprint` of this package, computed once per process),
+    the sweep's own (:func:`sweep_fingerprint` of this package, computed once per process;
+    RunCodeChanged, exit status 2, where those files changed on disk since this process
+    imported twolayer),
     followed by ``+`` and the fingerprint of the spec's plugins where it names any
     (:func:`plugins_fingerprint` of :func:`spec_plugin_paths`): editing a plugin's data kind or
     probe trains its points again."""
     global _CODE
-    if _CODE is None:
-        _CODE = sweep_fingerprint(Path(__file__).resolve().parent.parent)
+    from .. import sources
+    from ..experiments import code_fingerprint, files_digest
+
+    root = Path(__file__).resolve().parent.parent
+    files = [root / "sweep" / name for name in SWEEP_RUN_CODE]
+    run_code = code_fingerprint()  # RunCodeChanged where twolayer's run code was edited
+    if _CODE is None:  # sweep_fingerprint(root), its run code part checked
+        text = run_code + "\0" + files_digest(files, root)
+        _CODE = hashlib.sha256(text.encode()).hexdigest()[:16]
+    sources.check_unchanged(files)  # and where the sweep's own was
     extra = plugins_fingerprint(spec_plugin_paths())
     return f"{_CODE}+{extra}" if extra else _CODE
 
