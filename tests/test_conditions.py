@@ -304,3 +304,53 @@ def test_c_equal_to_one_is_not_offered():
     assert not c.holds(1.0) and c.holds(1.0001)
     c = frei2023(100000, 1000, 400, 0.01, 1e-9, 1e-20, 0.125)
     assert c.summary().startswith("A1-A7 hold for 16 <= C <= 64") and c.holds(16.0)
+
+
+@pytest.mark.parametrize("s", SETTINGS + [
+    dict(d=5000, n=300, m=400, eta=0.15, s2=5000**-1.2, w2=0.01 / (400 * 5000), a=0.1),
+    dict(d=50, n=1000, m=400, eta=0.45, s2=50**-1.2, w2=0.01 / (400 * 50), a=1.0),
+    dict(d=3000, n=500, m=200, eta=0.4999, s2=8.14e-8, w2=1.0, a=0.125),
+])
+def test_failing_names_every_assumption_that_must_change(s):
+    """Where no C satisfies all seven, `failing` is every assumption that the literal inequality
+    rejects at every C of a fine grid from the least C the others allow (A7's 1/(4 alpha^2), or
+    just above 1) to 10^6; where some C does, it is empty. (Before: only the assumption with the
+    smallest upper end was named, e.g. A2 of A2, A4, A6 at README's conditions example.)"""
+    c = frei2023(s["d"], s["n"], s["m"], s["eta"], s["s2"], s["w2"], s["a"])
+    lo = max(1 + 1e-9, 1 / (4 * s["a"] ** 2))
+    grid = np.geomspace(lo, 1e6, 4000)
+    lits = [literal(C, *(s[k] for k in ("d", "n", "m", "eta", "s2", "w2", "a")), 0.05)
+            for C in grid]
+    if any(all(lit.values()) for lit in lits):
+        assert c.failing == [] and c.failing_text() == ""
+        return
+    never = [k for k in lits[0] if k != "A7" and not any(lit[k] for lit in lits)]
+    if not any(lit["A7"] for lit in lits):
+        never.append("A7")
+    assert [a.id for a in c.failing] == never
+
+
+def test_cli_marks_every_failing_assumption(capsys):
+    """README's example `twolayer conditions --d 5000 --n 300 --m 400 --noise 0.15` (alpha = 0.1):
+    by hand, A7 needs C >= 1/(4 * 0.01) = 25, and A2 allows C <= 1/sqrt(sigma^2 d) =
+    5000^0.1 = 2.34, A4 C <= 1/0.15 = 6.67, A6 C <= 0.01^(-1/4) = 3.16, all below 25, while A1
+    (5000/log^2(6000) = 66.1), A3 (300/log(8000) = 33.4) and A5 (400/log 20 = 134) allow C = 25.
+    The table marks exactly A2, A4, A6 and a line names all three (before, only A2)."""
+    argv = ["conditions", "--d", "5000", "--n", "300", "--m", "400", "--noise", "0.15"]
+    assert main(argv) == 0
+    lines = capsys.readouterr().out.splitlines()
+    rows = {ln[:2]: ln for ln in lines if ln[:2] in {f"A{i}" for i in range(1, 8)}}
+    assert {k for k, ln in rows.items() if "FAILS" in ln} == {"A2", "A4", "A6"}
+    assert lines[-1] == ("at C = 25 (the least C that A7 and C > 1 allow): A2 fails "
+                         "(C <= 2.344), A4 fails (C <= 6.667), A6 fails (C <= 3.162)")
+    assert main(argv + ["--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["failing"] == ["A2", "A4", "A6"]
+    # alpha = 1: A7 allows no C > 1 (1/alpha^2 = 1), and d = 50 leaves A1 at 50/log^2(2e4) = 0.51
+    assert main(["conditions", "--d", "50", "--lr", "1"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[-1] == "at every C > 1: A1 fails (no C > 1), A7 fails (no C > 1)"
+    # a setting inside: no mark, no extra line
+    assert main(["conditions", "--d", "3000", "--n", "500", "--m", "200", "--noise", "0.02",
+                 "--sigma2", "8.14e-8", "--init-var", "9.93e-14", "--lr", "0.125"]) == 0
+    out = capsys.readouterr().out
+    assert "FAILS" not in out and out.splitlines()[-1].startswith("A1-A7 hold for 16 <= C")

@@ -107,6 +107,32 @@ class Conditions:
     def holds(self, C: float) -> bool:
         return all(a.holds(C) for a in self.assumptions)
 
+    @property
+    def failing(self) -> list[Assumption]:
+        """Where no C > 1 satisfies all seven: every assumption that holds for no C at or above
+        the least C that the others' lower ends and C > 1 allow (:attr:`c_min_all`), i.e. every
+        assumption that must change (not only the one with the smallest upper end, which
+        :meth:`summary` names). Empty where some C satisfies all seven."""
+        if self.largest_c is not None:
+            return []
+        lo = self.c_min_all
+        return [a for a in self.assumptions if not a.feasible or a.c_max < lo]
+
+    def failing_text(self, fmt: Any = None) -> str:
+        """One line naming every assumption in :attr:`failing` with the C it allows, e.g. ``at
+        C = 25 (the least C that A7 and C > 1 allow) A2 fails (C <= 2.34), A6 fails (C <=
+        3.16)``; empty where some C satisfies all seven."""
+        bad = self.failing
+        if not bad:
+            return ""
+        f = fmt or _fmt
+        lo = self.c_min_all
+        at = (f"at C = {f(lo)} (the least C that A7 and C > 1 allow)" if lo > 1
+              else "at every C > 1")
+        return f"{at}: " + ", ".join(
+            f"{a.id} fails ({'no C > 1' if not a.feasible else 'C <= ' + f(a.c_max)})"
+            for a in bad)
+
     def summary(self) -> str:
         """One line, e.g. ``A1-A7 hold for 16 <= C <= 35.4 (limited by A1)``."""
         c = self.largest_c
@@ -130,7 +156,8 @@ class Conditions:
             "assumptions": [a.to_json() for a in self.assumptions],
             "c_min_all": _json_num(self.c_min_all), "c_max_all": _json_num(self.c_max_all),
             "largest_c": None if self.largest_c is None else _json_num(self.largest_c),
-            "binding": self.binding, "summary": self.summary(),
+            "binding": self.binding, "failing": [a.id for a in self.failing],
+            "summary": self.summary(),
         }
 
 

@@ -51,7 +51,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="how deep inside a theorem's assumptions a setting is",
         description="Print each assumption A1-A7 of Frei, Chatterji & Bartlett (2023), Theorem 1, "
         "with the given values and, since the absolute constant C > 1 is unspecified, the range "
-        "of C for which it holds; then the largest C for which all hold together. Unset values "
+        "of C for which it holds; then the largest C for which all hold together, or, where there "
+        "is none, every assumption that fails (FAILS) at the least C the others allow. Unset "
+        "values "
         "take the simulate defaults (sigma2 = d^-1.2, init-var = 0.01/(m d)); simulate's other "
         "setting flags are refused: with Theorem 1's reason where it excludes the value (e.g. "
         "minibatches, gradient flow, biases), else because the assumptions do not depend on "
@@ -100,6 +102,9 @@ def render(c: Conditions) -> str:
         f"{1 + 1 / (4 * s['lr']):.4g}{_whole_steps_note(s['lr'])})",
         f"{'':3s} {'assumption':46s} {'values':50s} holds for",
     ]
+    # where no C satisfies all seven, every assumption that must change is marked, not only the
+    # one with the smallest upper end that the summary names
+    failing = {a.id for a in c.failing}
     for a in c.assumptions:
         if not a.feasible:
             rng = "no C > 1"
@@ -107,6 +112,10 @@ def render(c: Conditions) -> str:
             rng = f"{_c(a.c_min)} <= C <= {_c(a.c_max)}"
         else:
             rng = f"C <= {_c(a.c_max)}"
+        if a.id in failing and a.feasible:
+            rng += f"  FAILS at C >= {_c(c.c_min_all)}"
+        elif a.id in failing:
+            rng += "  FAILS"
         lines.append(f"{a.id:3s} {a.statement:46s} {a.values:50s} {rng}")
     largest = c.largest_c
     lines.append(
@@ -114,6 +123,8 @@ def render(c: Conditions) -> str:
         + (f"{c.lower_text(_c)} <= {_c(largest)}" if largest is not None else "no C > 1")
     )
     lines.append(c.summary())
+    if failing:
+        lines.append(c.failing_text(_c))
     return "\n".join(lines)
 
 
