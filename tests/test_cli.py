@@ -183,6 +183,12 @@ BAD = [
     (["--steps", "-1"], ["--steps", "-1", "[0, 1000000000000]"]),
     (["--steps", "1e20"], ["--steps", "100000000000000000000", "[0, 1000000000000]"]),
     (["--seeds", "0"], ["--seeds", "0", ">= 1"]),
+    # integers no float holds: an OverflowError traceback in the checks after parsing (before)
+    (["--d", "10**400"], ["--d", "10**400", "1.798e+308"]),
+    (["--n", "1e400"], ["--n", "1e400", "1.798e+308"]),
+    (["--m", "1" + "0" * 400], ["--m", "1" + "0" * 400, "1.798e+308"]),
+    (["--seeds", "2**1000000000"], ["--seeds", "2**1000000000", "1.798e+308"]),  # not computed
+    (["--d", "10**-2"], ["--d", "10**-2", "integer"]),
     (["--noise-model", "gauss"], ["--noise-model", "gauss", "iid"]),
     (["--preset", "frei-fig9"], ["--preset", "frei-fig9", "frei-fig1"]),
     pytest.param(["--device", "cuda"], ["--device", "cuda", "cpu"], marks=needs_no_gpu),

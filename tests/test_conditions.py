@@ -354,3 +354,31 @@ def test_cli_marks_every_failing_assumption(capsys):
                  "--sigma2", "8.14e-8", "--init-var", "9.93e-14", "--lr", "0.125"]) == 0
     out = capsys.readouterr().out
     assert "FAILS" not in out and out.splitlines()[-1].startswith("A1-A7 hold for 16 <= C")
+
+
+@pytest.mark.parametrize("argv,flag", [
+    (["--d", "10**400"], "--d"), (["--m", "1" + "0" * 400], "--m"),
+    (["--d", "10**308"], "--d"), (["--m", "10**308"], "--m"), (["--n", "10**200"], "--n"),
+])
+def test_conditions_refuses_sizes_float64_cannot_hold(argv, flag, capsys):
+    """Sizes beyond what float64 arithmetic holds stop with one line naming the flag and its
+    range, exit 2 (before: an OverflowError traceback, exit 1, for m = 10^308 or any size
+    above 1.8e308; and for d = 10^308 the default sigma2 = d^-1.2 underflowed to 0, refused as
+    "--sigma2 0.0", a flag never given)."""
+    try:
+        status = main(["conditions", *argv])
+    except SystemExit as e:  # argparse's refusal of the flag's text
+        status = e.code
+    assert status == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip()
+    assert captured.out == "" and "\n" not in err and flag in err
+    assert "1.798e+308" in err or "[2, 1e150]" in err or "[1, 1e150]" in err
+    assert "--sigma2" not in err
+    # the largest sizes allowed still evaluate (A1, A3, A5 grow without bound)
+    assert main(["conditions", "--d", "10**150", "--n", "10**150", "--m", "10**150",
+                 "--json"]) == 0
+    js = json.loads(capsys.readouterr().out)
+    assert js["failing"] == ["A4", "A6"]
+    with pytest.raises(ConfigError, match="1e150"):
+        frei2023(10**151, 500, 200, 0.02, 1e-7, 1e-13, 0.125)

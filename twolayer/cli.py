@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import math
 import os
 import sys
 from collections.abc import Sequence
@@ -39,21 +40,39 @@ def number(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
 
 
+# the largest integer a flag takes: every check after parsing may convert it to a float
+INT_MAX_TEXT = f"{sys.float_info.max:.4g}"
+
+
 def integer(text: str) -> int:
-    """An integer, also written as 1e5 or 10**5."""
+    """An integer, also written as 1e5 or 10**5, that a float can hold (|v| <= 1.797e308: the
+    flags' own checks then name their ranges; --d 10**400 raised OverflowError in them, a
+    traceback, and 2**10**9 would take minutes to compute)."""
     t = text.replace("_", "")
+    too_big = argparse.ArgumentTypeError(
+        f"{text!r} is out of range: valid integers are at most {INT_MAX_TEXT} in size")
     try:
         if "**" in t:
-            base, exp = t.split("**")
-            return int(base) ** int(exp)
-        v = float(t) if ("e" in t.lower() and not t.lower().startswith(("nan", "inf"))) else int(t)
-        if isinstance(v, float):
-            if not v.is_integer():
+            base, exp = (int(x) for x in t.split("**"))
+            if exp < 0:
                 raise ValueError
-            v = int(v)
-        return v
+            if abs(base) > 1 and exp * math.log2(abs(base)) > 1100:
+                raise too_big
+            v = base**exp
+        else:
+            v = (float(t) if ("e" in t.lower() and not t.lower().startswith(("nan", "inf")))
+                 else int(t))
+            if isinstance(v, float):
+                if math.isinf(v):  # 1e400
+                    raise too_big
+                if not v.is_integer():
+                    raise ValueError
+                v = int(v)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if abs(v) > sys.float_info.max:
+        raise too_big
+    return v
 
 
 PLUGIN_COMMANDS = ("simulate",)  # commands whose --plugin PATH may register data kinds

@@ -35,6 +35,10 @@ DEFAULT_DELTA = 0.05
 # α for which (A7)'s bounds 1/(4α²) and 1/α² are normal float64 numbers (outside, they would
 # print as inf or 0)
 LR_RANGE = (1e-150, 1e150)
+# largest d, n, m: the assumptions are evaluated in float64, and the defaults sigma2 = d^-1.2 and
+# init_var = 0.01/(m d) must stay float64 numbers (d = 10^308 made sigma2 0, "--sigma2 0.0 is
+# invalid", a value never given; m = 10^308 raised OverflowError, a traceback)
+SIZE_MAX = 10**150
 
 
 @dataclass(frozen=True)
@@ -171,6 +175,15 @@ def _real(v: object) -> bool:
     return isinstance(v, numbers.Real) and not isinstance(v, bool)
 
 
+def _check_sizes(checks: tuple[tuple[str, Any, int], ...]) -> None:
+    for name, v, lo in checks:
+        if not (isinstance(v, numbers.Integral) and not isinstance(v, bool)) or v < lo:
+            raise ConfigError(name, v, f"must be an integer >= {lo}")
+        if v > SIZE_MAX:
+            raise ConfigError(name, v, f"valid range is [{lo}, 1e150] (the assumptions are "
+                              "evaluated in float64 numbers)")
+
+
 def frei2023(
     d: int, n: int, m: int, noise: float, sigma2: float, init_var: float, lr: float,
     delta: float = DEFAULT_DELTA,
@@ -179,10 +192,7 @@ def frei2023(
     # numpy scalars are numbers too (numbers.Integral / numbers.Real), bool is not a count
     if not (_real(delta) and 0 < delta < 0.5):
         raise ConfigError("delta", delta, "valid range is (0, 0.5)")
-    checks = (("d", d, 1), ("n", n, 1), ("m", m, 1))
-    for name, v, lo in checks:
-        if not (isinstance(v, numbers.Integral) and not isinstance(v, bool)) or v < lo:
-            raise ConfigError(name, v, f"must be an integer >= {lo}")
+    _check_sizes((("d", d, 1), ("n", n, 1), ("m", m, 1)))
     for name, v in (("sigma2", sigma2), ("init_var", init_var), ("lr", lr)):
         if not (_real(v) and math.isfinite(v) and v > 0):
             raise ConfigError(name, v, "must be a finite number > 0")
@@ -237,6 +247,8 @@ def frei2023(
 
 def frei2023_from_config(config: Any, delta: float = DEFAULT_DELTA) -> Conditions:
     """:func:`frei2023` for a :class:`twolayer.config.Config` (defaults resolved first)."""
+    # before the defaults are resolved: they would overflow or underflow first
+    _check_sizes((("d", config.data.d, 2), ("n", config.data.n, 1), ("m", config.net.m, 2)))
     cfg = config.resolved()
     return frei2023(
         cfg.data.d, cfg.data.n, cfg.net.m, cfg.data.noise, cfg.data.sigma2, cfg.net.init_var,
