@@ -373,12 +373,20 @@ def test_conditions_refuses_sizes_float64_cannot_hold(argv, flag, capsys):
     captured = capsys.readouterr()
     err = captured.err.strip()
     assert captured.out == "" and "\n" not in err and flag in err
-    assert "1.798e+308" in err or "[2, 1e150]" in err or "[1, 1e150]" in err
+    assert "1.798e+308" in err or "2^63 - 1" in err
     assert "--sigma2" not in err
-    # the largest sizes allowed still evaluate (A1, A3, A5 grow without bound)
-    assert main(["conditions", "--d", "10**150", "--n", "10**150", "--m", "10**150",
-                 "--json"]) == 0
-    js = json.loads(capsys.readouterr().out)
-    assert js["failing"] == ["A4", "A6"]
+    # the largest sizes the flags take still evaluate (A1, A3, A5 grow without bound)
+    big = str(2**63 - 1)
+    assert main(["conditions", "--d", big, "--n", big, "--m", "2**62", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["failing"] == ["A4", "A6"]
+    # the library takes sizes up to 1e150, checked before the defaults resolve
+    assert frei2023_from_config(Config(data=DataConfig(d=10**150, n=10**150),
+                                       net=NetConfig(m=10**150), dtype="float64")
+                                ).largest_c is None
+    for kw in (dict(d=10**308), dict(m=10**308)):
+        with pytest.raises(ConfigError, match=r"1e150") as e:
+            frei2023_from_config(Config(data=DataConfig(d=kw.get("d", 50)),
+                                        net=NetConfig(m=kw.get("m", 400))))
+        assert e.value.field == next(iter(kw))
     with pytest.raises(ConfigError, match="1e150"):
         frei2023(10**151, 500, 200, 0.02, 1e-7, 1e-13, 0.125)

@@ -85,6 +85,20 @@ def count(text: str) -> int | float:
     return integer(text)
 
 
+SIZE_MAX = 2**63 - 1  # a tensor dimension (int64)
+
+
+def size(text: str) -> int | float:
+    """A size or count flag (d, n, m, seeds, ...): :func:`count`, at most 2^63 - 1, the largest
+    tensor dimension. Larger values passed the parser, and products of several (R n d m in the
+    memory check) overflowed a float: an OverflowError traceback instead of this one line."""
+    v = count(text)
+    if isinstance(v, int) and abs(v) > SIZE_MAX:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is out of range: sizes are at most 2^63 - 1 = {SIZE_MAX}")
+    return v
+
+
 # Values that start with "-" but are numbers (-0.1, -1e-3, -inf), so that "--init-var -1e-3"
 # reaches validation (and its message) instead of argparse's "expected one argument".
 NEGATIVE_NUMBER = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^-(inf|infinity|nan)$", re.I)
@@ -103,9 +117,9 @@ def add_setting_flags(p: argparse.ArgumentParser, *, with_training: bool = True)
         help="distribution: " + ", ".join(k.about or k.name for k in kinds.values())
         + " (default xor)",
     )
-    g.add_argument("--d", type=count, help="input dimension d >= 2 (default 50)")
-    g.add_argument("--n", type=count, help="training samples n >= 1 (default 1000)")
-    g.add_argument("--n-test", type=count, help="test samples (default 2000)")
+    g.add_argument("--d", type=size, help="input dimension d >= 2 (default 50)")
+    g.add_argument("--n", type=size, help="training samples n >= 1 (default 1000)")
+    g.add_argument("--n-test", type=size, help="test samples (default 2000)")
     g.add_argument(
         "--noise", type=number,
         help="label noise rate η in [0, 0.5), [0, 1] with --noise-model random (default 0.1)",
@@ -121,10 +135,10 @@ def add_setting_flags(p: argparse.ArgumentParser, *, with_training: bool = True)
         elif flag.choices:
             g.add_argument(opt, choices=flag.choices, help=flag.help + where)
         else:
-            conv = {int: count, float: number, str: str}.get(flag.type, str)
+            conv = {int: size, float: number, str: str}.get(flag.type, str)
             g.add_argument(opt, type=conv, help=flag.help + where)
     g.add_argument(
-        "--m", type=count, help="width m >= 2, even for the fixed ±1/√m head (default 400)"
+        "--m", type=size, help="width m >= 2, even for the fixed ±1/√m head (default 400)"
     )
     g.add_argument("--init-var", type=number, help="init variance ω_init² > 0 (default 0.01/(m·d))")
     g.add_argument(
@@ -141,7 +155,7 @@ def add_setting_flags(p: argparse.ArgumentParser, *, with_training: bool = True)
         g.add_argument("--steps", type=count, help="GD steps in [0, 10^12] (default 1000)")
         g.add_argument(
             "--batch-size",
-            type=count,
+            type=size,
             help="minibatch SGD with this batch size (default: full batch)",
         )
         g.add_argument(
@@ -163,7 +177,7 @@ def add_setting_flags(p: argparse.ArgumentParser, *, with_training: bool = True)
             help="auto: exact GD steps before switching to the flow, >= 0 (default 1000)",
         )
         g.add_argument(
-            "--num-times", type=count, help="about this many log-spaced probe times (default 40)"
+            "--num-times", type=size, help="about this many log-spaced probe times (default 40)"
         )
         g.add_argument(
             "--probes", type=probe_names, metavar="NAME[,NAME...]",
@@ -171,7 +185,7 @@ def add_setting_flags(p: argparse.ArgumentParser, *, with_training: bool = True)
             "a plugin's probes too, with --plugin)",
         )
     g.add_argument(
-        "--seeds", type=count, help="independent runs R >= 1, trained as one batch (default 1)"
+        "--seeds", type=size, help="independent runs R >= 1, trained as one batch (default 1)"
     )
     g.add_argument("--seed", type=count, help="seed of run 0; run r uses seed + r (default 0)")
     g.add_argument("--dtype", choices=("float32", "float64"), help="float32 (default) or float64")
