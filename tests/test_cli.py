@@ -146,6 +146,36 @@ def test_preset_frei_fig1(capsys):
     assert c["data"]["n_test"] == 100
 
 
+def test_preset_scale_kept_at_another_size_is_said(capsys):
+    """frei-fig1 fixes init_var = 1/(32 * 500) for its m = 500 (the caption: 1/(32 m)); with
+    --m 100 it stays 6.25e-05, not the caption's 1/(32 * 100) = 3.125e-04 (nor the default
+    0.01/(m d), which follows m): a note says so (before: silently), in simulate and conditions;
+    no note where --init-var is given or the preset leaves the scale to its default."""
+    from twolayer.cli import build_parser
+    from twolayer.commands.settings import config_from_args
+
+    def notes_of(*argv):
+        cfg, notes = config_from_args(build_parser().parse_args(["simulate", *argv]))
+        return cfg, [n for n in notes if n.startswith("--preset")]
+
+    cfg, notes = notes_of("--preset", "frei-fig1", "--m", "100")
+    assert cfg.net.init_var == 1 / (32 * 500) != 1 / (32 * 100)
+    assert len(notes) == 1 and "init_var = 6.25e-05" in notes[0] and "--m 100" in notes[0]
+    assert "init_var=1/(32m)" in notes[0] and "--init-var" in notes[0]
+    cfg, notes = notes_of("--preset", "frei-fig1", "--d", "4")  # sigma2 and init_var stay
+    assert [n.split(" fixes ")[1].split(" =")[0] for n in notes] == ["sigma2", "init_var"]
+    assert notes_of("--preset", "frei-fig1", "--m", "100", "--init-var", "1e-3")[1] == []
+    assert notes_of("--preset", "frei-fig1", "--m", "500")[1] == []
+    cfg, notes = notes_of("--preset", "frei-fig2-high-d", "--d", "100", "--m", "50")
+    assert notes == [] and cfg.resolved().net.init_var == pytest.approx(0.01 / (100 * 50))
+    code, out, err = run(["simulate", "--preset", "frei-fig1", "--m", "100", "--n", "40",
+                          "--n-test", "20", "--steps", "2", "--device", "cpu", "--json"], capsys)
+    assert code == 0 and "note: --preset frei-fig1 fixes init_var" in err
+    code, out, err = run(["conditions", "--preset", "frei-fig1", "--m", "100"], capsys)
+    assert code == 0 and err.startswith("twolayer conditions: note: --preset frei-fig1 fixes "
+                                        "init_var = 6.25e-05")
+
+
 def test_preset_step_cap_is_reported():
     from twolayer.cli import build_parser
     from twolayer.commands.settings import config_from_args

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import sys
 
 from ..cli import number
 from ..conditions import DEFAULT_DELTA, Conditions, frei2023_from_config
@@ -149,6 +150,9 @@ def run(args: argparse.Namespace) -> int:
     if cfg.data.kind != "xor":
         raise ConfigError("data", cfg.data.kind, "the Frei et al. assumptions are for --data xor")
     cond = frei2023_from_config(cfg, args.delta)
+    for note in notes:  # a preset's sigma2 or init_var kept at a size a flag changed
+        if note.startswith("--preset "):
+            print(f"twolayer conditions: note: {note}", file=sys.stderr)
     if args.json:
         print(json.dumps(cond.to_json()))
     else:

@@ -275,7 +275,7 @@ def config_from_args(
         pre = preset(args.preset)
         cap = pre.pop("cpu_steps", None)
         flow_after = pre.pop("flow_after", None)
-        pre.pop("about", None)
+        about = pre.pop("about", None)
         if (flow_after is not None and not device_is_cpu and getattr(args, "steps", None) is None
                 and getattr(args, "integrator", None) is None):
             pre.update(train__integrator="auto", train__switch=flow_after)
@@ -283,10 +283,13 @@ def config_from_args(
                          f"{pre['train__steps']} steps (pass --integrator gd for exact GD "
                          "throughout)")
         values.update(pre)
+    preset_values = dict(values)
     for dest, (section, fld) in {**FIELDS, **data_fields()}.items():
         v = getattr(args, dest, None)
         if v is not None:
             values[f"{section}__{fld}" if section else fld] = v
+    if preset_values:
+        notes += _kept_preset_scales(args.preset, about, preset_values, values)
     if (flow_after is not None and getattr(args, "integrator", None) == "auto"
             and getattr(args, "switch", None) is None):
         values["train__switch"] = flow_after  # the preset's switch, as on a GPU
@@ -331,6 +334,30 @@ def config_from_args(
         raise ConfigError("probes", ",".join(unknown),
                           "known probes are " + ", ".join(sorted(probe_registry())))
     return cfg, notes
+
+
+# the fields whose defaults scale with sizes (sigma2 = d^-1.2, init_var = 0.01/(m d)): a preset
+# that fixes one for its own sizes keeps it when a flag changes a size, which is said, not silent
+SCALES_WITH = {"data__sigma2": ("data__d",), "net__init_var": ("net__m", "data__d")}
+
+
+def _kept_preset_scales(name: str, about: str | None, preset_values: dict[str, Any],
+                        values: dict[str, Any]) -> list[str]:
+    """Notes for a preset's fixed scale (sigma2, init_var) that stays while a flag changes a
+    size its default would follow (e.g. frei-fig1's init_var = 1/(32 m) = 6.25e-05 at its
+    m = 500, kept at --m 100, where the default 0.01/(m d) would have followed m)."""
+    notes = []
+    for fld, sizes in SCALES_WITH.items():
+        if fld not in preset_values or values.get(fld) != preset_values[fld]:
+            continue  # the preset leaves it to the default (which follows), or a flag set it
+        moved = [s for s in sizes if s in preset_values and values.get(s) != preset_values[s]]
+        if moved:
+            short = fld.split("__")[1]
+            now = " ".join(f"--{s.split('__')[1].replace('_', '-')} {values[s]}" for s in moved)
+            notes.append(f"--preset {name} fixes {short} = {preset_values[fld]:.4g}, which "
+                         f"stays with {now} (the preset: {about}); give "
+                         f"--{short.replace('_', '-')} to change it")
+    return notes
 
 
 def probe_names(text: str) -> tuple[str, ...]:
