@@ -85,17 +85,17 @@ def count(text: str) -> int | float:
     return integer(text)
 
 
-SIZE_MAX = 2**63 - 1  # a tensor dimension (int64)
+SIZE_MAX = 10**50  # far beyond any run; the memory check then names the range that fits
 
 
 def size(text: str) -> int | float:
-    """A size or count flag (d, n, m, seeds, ...): :func:`count`, at most 2^63 - 1, the largest
-    tensor dimension. Larger values passed the parser, and products of several (R n d m in the
-    memory check) overflowed a float: an OverflowError traceback instead of this one line."""
+    """A size or count flag (d, n, m, seeds, ...): :func:`count`, at most 1e50. Up to there the
+    memory check refuses it with the range that fits this machine; beyond, products of several
+    (R n d m, about 1e300 for --d 10**300 --m 10**300) overflowed a float in that check: an
+    OverflowError traceback (exit 1) instead of one line."""
     v = count(text)
     if isinstance(v, int) and abs(v) > SIZE_MAX:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is out of range: sizes are at most 2^63 - 1 = {SIZE_MAX}")
+        raise argparse.ArgumentTypeError(f"{text!r} is out of range: sizes are at most 1e50")
     return v
 
 
