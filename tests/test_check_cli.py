@@ -385,6 +385,40 @@ def test_seeds_auto_table_report_and_bad_budgets(monkeypatch, capsys, tmp_path):
     assert calls == []  # bad input: nothing ran
 
 
+@pytest.mark.parametrize("seeds", ["10**30", "1000001"])
+def test_check_refuses_seeds_beyond_a_million_before_any_work(seeds, monkeypatch, capsys):
+    """--seeds 10**30 was accepted and hung planning the experiments' batches (10^29 configs of
+    20 runs) with no message; now one line with the flag, the value and [1, 1000000], exit 2,
+    and no experiment is asked for runs. 10**400 is named out of range, not "not an integer"."""
+    from twolayer.claims.base import EXPERIMENTS
+
+    calls = []
+
+    def exp(quick, seeds, runtime):
+        calls.append(seeds)
+        return {}
+
+    def check(runs):
+        runs.get("fakepaper.exp")
+        return outcome(None, 0.0, ">= 0", (0.0, 0.0), 2, "d=10", "detail")
+
+    monkeypatch.setitem(EXPERIMENTS, "fakepaper.exp", Experiment("fakepaper.exp", "fakepaper",
+                                                                  exp))
+    monkeypatch.setitem(CLAIMS, "fakepaper.c", Claim("fakepaper.c", "fakepaper", "a statement",
+                                                     "Lemma 1", check))
+    assert main(["check", "fakepaper", "--no-store", "--jobs", "1", "--seeds", seeds]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and f"--seeds {eval(seeds)}" in err and "[1, 1000000]" in err
+    assert calls == []
+    with pytest.raises(SystemExit) as exc:
+        main(["check", "fakepaper", "--seeds", "10**400"])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and "'10**400' is out of range" in err
+    assert "not an integer" not in err
+    main(["check", "fakepaper", "--no-store", "--jobs", "1", "--seeds", "1000000"])
+    assert calls == [1000000]
+
+
 
 
 def test_jobs_checks_papers_in_worker_processes_with_the_same_verdicts(tmp_path, capsys):

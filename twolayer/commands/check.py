@@ -34,13 +34,21 @@ AUTO = "auto"
 AUTO_BUDGET_MIN = 30.0
 
 
+# seeds per setting: far above any plan (the full plans run up to 100), and what a run's seed
+# leaves room for (twolayer.config: seed <= 2^63 - 1 - 10^6); --seeds 10**30 was accepted and
+# hung in the planning of the experiments' batches (10^29 configs), with no message
+SEEDS_MAX = 1_000_000
+
+
 def seeds_arg(text: str) -> int | str:
     """``--seeds``: an integer (see :func:`twolayer.cli.integer`) or ``auto``."""
     if text.strip().lower() == AUTO:
         return AUTO
     try:
         return integer(text)
-    except argparse.ArgumentTypeError:
+    except argparse.ArgumentTypeError as e:
+        if "out of range" in str(e):  # 10**400: an integer, too large (not "not an integer")
+            raise
         raise argparse.ArgumentTypeError(f"{text!r} is not an integer or auto") from None
 
 
@@ -76,11 +84,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--quick", action="store_true",
                    help="smaller settings and fewer seeds (about 2 minutes on 2 CPU cores)")
     p.add_argument("--seeds", type=seeds_arg, metavar="N|auto",
-                   help="seeds per setting (default: the mode's own); auto: add seeds in looks "
-                   "(the mode's seeds, then 2x, 4x, ...) until each claim whose check reports "
-                   "its per-seed comparisons (means or medians against numbers) is decided by "
-                   "anytime-valid confidence sequences, or the --time-budget is spent; the "
-                   "cheapest undecided claims are extended first (docs/claims_method.md)")
+                   help="seeds per setting, 1 to 10^6 (default: the mode's own); auto: add "
+                   "seeds in looks (the mode's seeds, then 2x, 4x, ...) until each claim whose "
+                   "check reports its per-seed comparisons (means or medians against numbers) "
+                   "is decided by anytime-valid confidence sequences, or the --time-budget is "
+                   "spent; the cheapest undecided claims are extended first "
+                   "(docs/claims_method.md)")
     p.add_argument("--time-budget", type=float, metavar="MINUTES", default=None,
                    help="with --seeds auto: wall-clock minutes for all looks together (default "
                    f"{AUTO_BUDGET_MIN:g}); a look starts only when its estimated time fits. Not "
@@ -565,9 +574,10 @@ def check_in_workers(claims: list, papers: list[str], jobs: int, args: argparse.
 
 def run(args: argparse.Namespace) -> int:
     if args.seeds is not None and args.seeds != AUTO and (
-        not isinstance(args.seeds, int) or isinstance(args.seeds, bool) or args.seeds < 1
+        not isinstance(args.seeds, int) or isinstance(args.seeds, bool)
+        or not 1 <= args.seeds <= SEEDS_MAX
     ):
-        raise ConfigError("seeds", args.seeds, "valid range is >= 1, or auto")
+        raise ConfigError("seeds", args.seeds, f"valid range is [1, {SEEDS_MAX}], or auto")
     budget_s = time_budget_s(args)
     from ..plugins import load_entry_points, split_selection
 
