@@ -297,3 +297,36 @@ def test_sign_kept_counts_an_exact_zero_as_positive_as_the_neuron_sets_do():
     assert kept == [True, False, True, False]  # neuron 0 sits exactly on 0 at t
     for r in range(2):
         assert got["frei_neurons/sign_kept"][r].item() == pytest.approx(sum(kept) / 4)
+
+
+def test_neuron_sets_keep_their_initial_class_when_a_trained_second_layer_flips_a_sign():
+    """With ``--train-second-layer`` a neuron's a_j may change sign. Its set J_μ is fixed at
+    t = 0 (by sgn a_j^(0), module docstring), so μ_{c_j} and μ_⊥(j) must follow the initial
+    sign too: the probe took the class from the current a_j, so a flipped neuron was measured
+    against the other class's mean (rho_own off by ~0.6 on it). Oracle: per-neuron loop over the
+    final parameters with the sets of :func:`_sets` at initialisation (float32: the helper's
+    setting, where two neurons flip)."""
+    cfg = Config(
+        data=DataConfig(d=20, n=200, noise=0.3),
+        net=NetConfig(m=40, train_second_layer=True, second_layer="gaussian"),
+        train=TrainConfig(lr=1.0, steps=1000),
+        seeds=2,
+    )
+    cfg, data, params = setup(cfg)
+    W0, a0 = params.W.numpy().copy(), params.a.numpy()[..., 0].copy()
+    rt = Runtime(device="cpu", progress=False)
+    res = train(params, data, cfg.train, [1000], ("frei_neurons",), rt)
+    W, a_T = res.params.W.numpy(), res.params.a.numpy()[..., 0]
+    mu = data.extras["class_means"].numpy()
+    flipped = 0
+    for r in range(2):
+        sets = _sets(W0[r], a0[r], mu[r])
+        for j in range(W.shape[1]):
+            flipped += int(np.sign(a_T[r, j]) != np.sign(a0[r, j]))
+            k, s = SIGNED[sets[j]]
+            wn = np.linalg.norm(W[r, j])
+            assert res.arrays["frei_neurons/rho_own"][r, 0, j] == pytest.approx(
+                s * (W[r, j] @ mu[r][k]) / wn, rel=1e-4, abs=1e-5), (r, j)
+            assert res.arrays["frei_neurons/rho_other"][r, 0, j] == pytest.approx(
+                (W[r, j] @ mu[r][1 - k]) / wn, rel=1e-4, abs=1e-5), (r, j)
+    assert flipped >= 1  # the case the test is about happened

@@ -9,7 +9,8 @@ a positive neuron is in J_{+μ1} if ⟨w_j^(0), μ1⟩ ≥ 0 and in J_{−μ1} o
 J_{+μ2} or J_{−μ2} by the sign of ⟨w_j^(0), μ2⟩. The sets are fixed at t = 0 (read from
 ``ProbeState.init``). A neuron's set is stored as the id of its cluster (as in
 :mod:`twolayer.data.xor`: 0 = +μ1, 1 = −μ1, 2 = +μ2, 3 = −μ2); μ_{c_j} is that cluster's signed
-mean, and μ_⊥(j) the mean of the other class (μ2 for a_j > 0, μ1 for a_j < 0).
+mean, and μ_⊥(j) the mean of the other class (μ2 for a_j^(0) > 0, μ1 for a_j^(0) < 0; with
+``--train-second-layer`` a_j may change sign, and the class stays that of t = 0).
 
 Probes and their quantities (all [R] or [R, m]; quantities needing α are divided by it in the
 claims, since a probe does not know the step size):
@@ -104,7 +105,8 @@ def neurons_probe(s: ProbeState) -> dict[str, torch.Tensor]:
     W, a = p.W, p.a
     n = d.x.shape[1]
     sets = neuron_sets(s.init.W, s.init.a, d.extras["class_means"])  # [R, m]
-    positive = a[..., 0] > 0
+    # the class of J_μ is fixed at t = 0 like the set (a trained second layer may flip a_j)
+    positive = s.init.a[..., 0] > 0
     abs_a = a[..., 0].abs()
     norms = W.norm(dim=-1)
     proj = torch.bmm(W, d.extras["class_means"].transpose(1, 2))  # [R, m, 2]: ⟨w_j, μ1⟩, ⟨w_j, μ2⟩
