@@ -329,3 +329,18 @@ def test_runtime_switches_must_be_booleans_and_the_device_a_name(field, value):
         Runtime(**{field: value})
     assert e.value.field == field and repr(value) in str(e.value)
     assert Runtime(progress=None, tf32=True, device="cpu").tf32 is True
+
+
+@pytest.mark.parametrize("make, flag", [
+    (lambda: DataConfig(d=10**300, n=10), "--d"),
+    (lambda: DataConfig(n=10**51), "--n"),
+    (lambda: NetConfig(m=10**300), "--m"),
+    (lambda: Config(seeds=10**60), "--seeds"),
+])
+def test_sizes_beyond_1e50_are_a_config_error_in_the_python_api(make, flag):
+    """The CLI refuses sizes above 1e50 at parsing; a Config built in Python went on to the
+    memory check, whose float products overflowed (d = m = 10**300: OverflowError), or was
+    refused for a default it derived (--sigma2 0.0, never given)."""
+    with pytest.raises(ConfigError) as e:
+        make()
+    assert str(e.value).startswith(flag + " ") and "1e50" in str(e.value)

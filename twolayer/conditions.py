@@ -29,16 +29,17 @@ import numbers
 from dataclasses import dataclass
 from typing import Any
 
+from .config import SIZE_MAX
 from .errors import ConfigError
 
 DEFAULT_DELTA = 0.05
 # α for which (A7)'s bounds 1/(4α²) and 1/α² are normal float64 numbers (outside, they would
 # print as inf or 0)
 LR_RANGE = (1e-150, 1e150)
-# largest d, n, m: the assumptions are evaluated in float64, and the defaults sigma2 = d^-1.2 and
-# init_var = 0.01/(m d) must stay float64 numbers (d = 10^308 made sigma2 0, "--sigma2 0.0 is
-# invalid", a value never given; m = 10^308 raised OverflowError, a traceback)
-SIZE_MAX = 10**150
+# largest d, n, m: a Config's (config.SIZE_MAX, 1e50; the assumptions are evaluated in float64,
+# where the defaults sigma2 = d^-1.2 and init_var = 0.01/(m d) stay normal numbers up to there;
+# d = 10^308 made sigma2 0, "--sigma2 0.0 is invalid", a value never given, and m = 10^308
+# raised OverflowError, a traceback)
 
 
 @dataclass(frozen=True)
@@ -180,7 +181,7 @@ def _check_sizes(checks: tuple[tuple[str, Any, int], ...]) -> None:
         if not (isinstance(v, numbers.Integral) and not isinstance(v, bool)) or v < lo:
             raise ConfigError(name, v, f"must be an integer >= {lo}")
         if v > SIZE_MAX:
-            raise ConfigError(name, v, f"valid range is [{lo}, 1e150] (the assumptions are "
+            raise ConfigError(name, v, f"valid range is [{lo}, 1e50] (the assumptions are "
                               "evaluated in float64 numbers)")
 
 

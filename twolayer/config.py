@@ -72,8 +72,15 @@ def _positive(name: str, value: float) -> float:
     return v
 
 
+# the largest size or count a config takes (d, n, m, seeds, ...): far beyond any run, so the
+# memory check refuses a large one with the range that fits; beyond, products of several
+# overflowed a float in that check (an OverflowError instead of a ConfigError)
+SIZE_MAX = 10**50
+
+
 def _int(name: str, value: int, lo: int, hi: int | None = None) -> int:
-    rng = f"[{lo}, {hi}]" if hi is not None else f">= {lo}"
+    # a size's cap, far beyond any run, is named only to a value above it
+    rng = f"[{lo}, {hi}]" if hi is not None and hi != SIZE_MAX else f">= {lo}"
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
         value = int(value)  # numpy's integers too (np.int64(4): a value read from an array)
     elif isinstance(value, float) and value.is_integer():
@@ -81,6 +88,8 @@ def _int(name: str, value: int, lo: int, hi: int | None = None) -> int:
     else:
         raise ConfigError(name, value, f"must be an integer, valid range is {rng}")
     if value < lo or (hi is not None and value > hi):
+        if hi == SIZE_MAX and value > hi:
+            rng = f"[{lo}, 1e50]"
         raise ConfigError(name, value, f"valid range is {rng}")
     return value
 
@@ -192,9 +201,9 @@ class DataConfig(metaclass=_DataFactory):
         if type(self) is not own:
             raise ConfigError("data", self.kind, f"is configured by {own.__name__}, not "
                               f"{type(self).__name__}")
-        _resolve(self, "d", _int("d", self.d, self.min_d))
-        _resolve(self, "n", _int("n", self.n, 1))
-        _resolve(self, "n_test", _int("n_test", self.n_test, 1))
+        _resolve(self, "d", _int("d", self.d, self.min_d, SIZE_MAX))
+        _resolve(self, "n", _int("n", self.n, 1, SIZE_MAX))
+        _resolve(self, "n_test", _int("n_test", self.n_test, 1, SIZE_MAX))
         replace = self.noise_model == "random"  # η = replacement probability, up to 1
         noise_range = "valid range is [0, 1] with --noise-model random" if replace else (
             "valid range is [0, 0.5)")
@@ -353,7 +362,7 @@ class NetConfig:
         return self.second_layer == "frei"
 
     def __post_init__(self) -> None:
-        _resolve(self, "m", _int("m", self.m, 2))
+        _resolve(self, "m", _int("m", self.m, 2, SIZE_MAX))
         for name in ("train_second_layer", "bias"):  # a string ("no") would be truthy
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(name, getattr(self, name), "must be true or false")
@@ -362,7 +371,7 @@ class NetConfig:
             raise ConfigError("m", self.m, "must be even with the fixed ±1/√m second layer")
         if self.init_var is not None:
             _resolve(self, "init_var", _positive("init_var", self.init_var))
-        _resolve(self, "outputs", _int("outputs", self.outputs, 1))
+        _resolve(self, "outputs", _int("outputs", self.outputs, 1, SIZE_MAX))
         if self.second_layer == "frei" and self.outputs != 1:
             raise ConfigError(
                 "second_layer", self.second_layer, "K-class outputs need --second-layer gaussian"
@@ -395,7 +404,7 @@ class TrainConfig:
         # the probe schedule and the step counter handle (2^64 crashed in the schedule)
         _resolve(self, "steps", _int("steps", self.steps, 0, MAX_STEPS))
         if self.batch_size is not None:
-            _resolve(self, "batch_size", _int("batch_size", self.batch_size, 1))
+            _resolve(self, "batch_size", _int("batch_size", self.batch_size, 1, SIZE_MAX))
         _choice("objective", self.objective, OBJECTIVES + tuple(_REGISTERED_OBJECTIVES))
         _choice("integrator", self.integrator, INTEGRATORS)
         rtol = _finite("rtol", self.rtol, "valid range is [1e-8, 0.1]")
@@ -419,7 +428,7 @@ class ProbeConfig:
     probes: tuple[str, ...] = ("errors", "correlations", "segments")
 
     def __post_init__(self) -> None:
-        _resolve(self, "num_times", _int("num_times", self.num_times, 2))
+        _resolve(self, "num_times", _int("num_times", self.num_times, 2, SIZE_MAX))
         if self.num_times > MAX_NUM_TIMES:
             raise ConfigError("num_times", self.num_times,
                               f"valid range is >= 2 and <= {MAX_NUM_TIMES} (probe times)")
@@ -454,7 +463,7 @@ class Config:
             if not isinstance(section, cls):  # a dict, a string, None: failed deep inside
                 raise ConfigError(name, section, f"must be a {cls.__name__}, not "
                                   f"{type(section).__name__} (Config.from_dict reads a dict)")
-        _resolve(self, "seeds", _int("seeds", self.seeds, 1))
+        _resolve(self, "seeds", _int("seeds", self.seeds, 1, SIZE_MAX))
         _resolve(self, "seed", _int("seed", self.seed, 0, SEED_MAX - 1_000_000))
         _choice("dtype", self.dtype, DTYPES)
         if self.dtype == "float32" and self.train.lr > FLOAT32_MAX:

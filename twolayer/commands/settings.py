@@ -15,6 +15,7 @@ from ..cli import integer, number
 from ..config import (
     NOISE_MODELS,
     SECOND_LAYERS,
+    SIZE_MAX,
     Config,
     DataConfig,
     Flag,
@@ -85,7 +86,6 @@ def count(text: str) -> int | float:
     return integer(text)
 
 
-SIZE_MAX = 10**50  # far beyond any run; the memory check then names the range that fits
 
 
 def size(text: str) -> int | float:

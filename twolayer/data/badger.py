@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import torch
 
 from ..config import (
+    SIZE_MAX,
     DataConfig,
     DataKind,
     Flag,
@@ -75,8 +76,8 @@ class BadgerConfig(DataConfig):
         if self.noise != 0.0:
             raise ConfigError("noise", self.noise, "valid value is 0: --data badger's labels "
                               "are never corrupted")
-        _resolve(self, "num_classes", _int("num_classes", self.num_classes, 3))
-        _resolve(self, "n_ascended", _int("n_ascended", self.n_ascended, 0))
+        _resolve(self, "num_classes", _int("num_classes", self.num_classes, 3, SIZE_MAX))
+        _resolve(self, "n_ascended", _int("n_ascended", self.n_ascended, 0, SIZE_MAX))
         _resolve(self, "mean_var", _positive("mean_var", self.mean_var))
         _resolve(self, "fraction", check_fraction(self.fraction))
 

@@ -13,7 +13,15 @@ from dataclasses import dataclass
 
 import torch
 
-from ..config import DataConfig, DataKind, Flag, _int, _resolve, register_data_kind
+from ..config import (
+    SIZE_MAX,
+    DataConfig,
+    DataKind,
+    Flag,
+    _int,
+    _resolve,
+    register_data_kind,
+)
 from .base import iid_sampler
 from .distributions import cluster_noise, orthonormal_frame
 from .xor import CLUSTER_DIST, SIGMA2, check_clusters, frei_sigma2, sigma2_of
@@ -59,7 +67,7 @@ class ClustersConfig(DataConfig):
 
     def check(self) -> None:
         check_clusters(self)
-        _resolve(self, "num_classes", _int("num_classes", self.num_classes, 2))
+        _resolve(self, "num_classes", _int("num_classes", self.num_classes, 2, SIZE_MAX))
 
     def resolved(self) -> ClustersConfig:
         return frei_sigma2(self)

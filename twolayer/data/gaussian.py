@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import torch
 
 from ..config import (
+    SIZE_MAX,
     SPECTRA,
     ConfigError,
     DataConfig,
@@ -143,7 +144,7 @@ class GaussianConfig(DataConfig):
     scales = ("sigma2_min", "sigma2_max")
 
     def check(self) -> None:
-        _resolve(self, "num_classes", _int("num_classes", self.num_classes, 2))
+        _resolve(self, "num_classes", _int("num_classes", self.num_classes, 2, SIZE_MAX))
         if not isinstance(self.rotate, bool):
             raise ConfigError("rotate", self.rotate, "must be true or false")
         _choice("spectrum", self.spectrum, SPECTRA)

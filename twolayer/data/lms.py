@@ -39,6 +39,7 @@ from dataclasses import dataclass
 import torch
 
 from ..config import (
+    SIZE_MAX,
     ConfigError,
     DataConfig,
     DataKind,
@@ -183,7 +184,7 @@ class LmsConfig(DataConfig):
              "rotate": "only --data {kinds} can be rotated"}
 
     def check(self) -> None:
-        _resolve(self, "slabs", _int("slabs", self.slabs, 1))
+        _resolve(self, "slabs", _int("slabs", self.slabs, 1, SIZE_MAX))
         _check_margin(self)
         _check_d(self, self.slabs)
 
