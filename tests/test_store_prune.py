@@ -18,6 +18,7 @@ from test_store import make_record
 from twolayer.cli import main
 from twolayer.experiments import code_fingerprint
 from twolayer.record import FORMAT_VERSION
+from twolayer.simulate import cpu_path
 from twolayer.store import RecordStore
 from twolayer.sweep import Store, loads, run_sweep
 from twolayer.sweep.store import failure_document, write_atomic
@@ -27,8 +28,11 @@ TORCH = torch.__version__.split("+")[0]
 
 def key(name: str, **over) -> dict:
     k = {"experiment": name, "version": 1, "quick": True, "seeds": 2, "device": "cpu",
-         "format": FORMAT_VERSION, "code": code_fingerprint(), "source": "", "torch": TORCH}
+         "format": FORMAT_VERSION, "code": code_fingerprint(), "source": "", "torch": TORCH,
+         "cpu": cpu_path()}  # a CPU key names its CPU path (an older one without: pruned)
     k.update(over)
+    if k["device"] != "cpu":
+        k.pop("cpu")
     return k
 
 

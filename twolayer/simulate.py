@@ -36,8 +36,8 @@ from .timing import phase
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
-__all__ = ["DTYPES", "build_record", "environment", "own_mean_correlation", "setup", "simulate",
-           "summarize"]
+__all__ = ["DTYPES", "build_record", "cpu_kernels_in_use", "cpu_path", "environment",
+           "own_mean_correlation", "setup", "simulate", "summarize"]
 
 
 def setup(config: Config) -> tuple[Config, Dataset, Params]:
@@ -62,11 +62,34 @@ def _with_gemms(forward: bool, backward: bool) -> str:
     return " (with the " + " and ".join(gemms) + (" GEMMs)" if len(gemms) > 1 else " GEMM)")
 
 
+def cpu_kernels_in_use() -> str:
+    """What the CPU kernel's elementwise passes use now: :func:`twolayer.net.cpu_kernels.status`,
+    or ``torch (switched off: Tuning(fused_cpu=False))`` inside ``net.use_tuning(fused_cpu=False)``
+    (the record of such a run said ``fused`` although the PyTorch ops ran)."""
+    if not tuning().fused_cpu:
+        return "torch (switched off: Tuning(fused_cpu=False))"
+    return cpu_kernels.status()
+
+
+def cpu_path() -> dict[str, str]:
+    """What decides the float rounding of a CPU training besides the code, the config and the
+    thread count, as the record store's key holds it (:meth:`twolayer.experiments.Runs.key`):
+    ``kernels``, twolayer's CPU kernel path (:func:`cpu_kernels_in_use`; every PyTorch fallback
+    is ``torch``: the same ops whatever the reason), and ``isa``, the instruction set PyTorch's
+    own CPU kernels dispatch to (``torch.backends.cpu.get_cpu_capability()``: ``AVX2``,
+    ``AVX512``, ``DEFAULT`` under ``ATEN_CPU_CAPABILITY=default``, ...). Either one changed
+    gives other bits (measured: 10-20 of a record's 33 arrays differ in their last digits)."""
+    kernels = cpu_kernels_in_use()
+    return {"kernels": "torch" if kernels.startswith("torch") else kernels,
+            "isa": torch.backends.cpu.get_cpu_capability()}
+
+
 def environment(device: torch.device, tf32: bool | None = None) -> dict[str, Any]:
     """Versions, device and precision of a run: the float32 matmul precision and whether TF32
     was allowed (those of a training call with ``tf32``, or the process's now), and on a GPU the
-    CUDA, cuBLAS and driver versions and the GPU's name (null on a CPU), and what the CPU
-    kernel's elementwise passes use (:func:`twolayer.net.cpu_kernels.status`) and, on a GPU,
+    CUDA, cuBLAS and driver versions and the GPU's name (null on a CPU), what the CPU
+    kernel's elementwise passes use (:func:`cpu_kernels_in_use`), the instruction set of
+    PyTorch's CPU kernels (``cpu_capability``, :func:`cpu_path`) and, on a GPU,
     whether the fused Triton pass ran (:mod:`twolayer.net.gpu_kernels`, ``Tuning.fused_gpu``) and
     whether plain GD steps may be replayed from a CUDA graph (``step_graph``: "on" / "off",
     :mod:`twolayer.training.graphed`, ``Tuning.cuda_graph``; a training call that used one
@@ -81,7 +104,8 @@ def environment(device: torch.device, tf32: bool | None = None) -> dict[str, Any
         if device.type == "cuda"
         else platform.processor() or platform.machine(),
         "threads": torch.get_num_threads(),
-        "cpu_kernels": cpu_kernels.status(),
+        "cpu_kernels": cpu_kernels_in_use(),
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
         "gpu_kernels": None if device.type == "cpu" else (
             "fused pass enabled: " + gpu_kernels.status(device)
             + _with_gemms(gpu_kernels.forward_enabled(device),

@@ -8,9 +8,10 @@ verified in place: damaged records are named, nothing is moved.
 
 ``twolayer store prune DIR [--dry-run]``: remove what this twolayer would never read again
 (:meth:`twolayer.store.RecordStore.prune`): in the experiments' store, the entries made by other
-twolayer run code, another record format or another torch version, with their records, and the
-records no entry names; in a sweep's store, the points and failures made by
-other twolayer code; in both, ``quarantine/``. Exit status 0, 2 on bad input.
+twolayer run code, another record format or another torch version, and CPU entries whose key
+does not name the CPU path (older keys), with their records, and the records no entry names;
+in a sweep's store, the points and failures made by other twolayer code; in both,
+``quarantine/``. Exit status 0, 2 on bad input.
 """
 
 from __future__ import annotations
@@ -40,10 +41,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "place: damaged ones are named, not moved. prune: remove what this twolayer would "
         "never read again "
         "(entries and sweep points made by other twolayer code, an experiment entry also of "
-        "another record format or torch version, with its records; records no entry names; "
-        "everything in quarantine/), and say what and how many bytes; "
-        "--dry-run lists without removing. Entries of another device are kept, and so are "
-        "damaged items (verify's).",
+        "another record format or torch version, or a CPU entry whose key does not name its "
+        "CPU kernel path and instruction set (older keys), with its records; records no entry "
+        "names; everything in quarantine/), and say what and how many bytes; "
+        "--dry-run lists without removing. Entries of another device or CPU path are kept, "
+        "and so are damaged items (verify's).",
     )
     p.add_argument("action", choices=("verify", "prune"), help="what to do")
     p.add_argument("dir", metavar="DIR", help="the store directory")
@@ -71,7 +73,8 @@ def print_verify_report(report: VerifyReport, as_json: bool) -> int:
 
 def stale_entry(key: dict) -> str | None:
     """Why an experiment entry's key is one this twolayer never reads (None: it may): other
-    run code, another record format, another torch version. Other devices, plan versions,
+    run code, another record format, another torch version, a CPU key without its CPU path
+    (older keys). Other devices, CPU paths (another host sharing the store), plan versions,
     seeds and modes are kept (this twolayer reads them under other flags)."""
     import torch
 
@@ -86,6 +89,8 @@ def stale_entry(key: dict) -> str | None:
     version = torch.__version__.split("+")[0]
     if key.get("torch") != version:
         return f"made under torch {key.get('torch')} (this one: {version})"
+    if key.get("device") == "cpu" and "cpu" not in key:  # every CPU key names its CPU path now
+        return "made before keys named the CPU kernel path and instruction set"
     return None
 
 

@@ -8,7 +8,8 @@ they ask a :class:`Runs` for an experiment's result by name.
 
 :class:`Runs` runs each experiment at most once per process and, with a store, at most once
 per *key*: the experiment's name and plan version, the mode (quick or full), the seeds, the
-device type and dtype policy, and a fingerprint of the code that produces runs (every module of
+device type (on a CPU with its kernel path and instruction set, :func:`twolayer.simulate.cpu_path`)
+and dtype policy, and a fingerprint of the code that produces runs (every module of
 twolayer except the verdict, plotting and command layers, plus the experiment's own module and
 the modules of its folder that it imports, :func:`source_closure`, and, for a plugin's, the
 modules of its folder that register a probe, data kind or loss, :func:`registered_code`: a
@@ -401,6 +402,12 @@ class Runs:
                                      root=_plugin_root(exp)) if exp.source else ""),
             "torch": torch.__version__.split("+")[0],
         }
+        if self.runtime.torch_device.type == "cpu":  # the CPU kernel path and instruction set
+            # decide a CPU run's last bits (a store filled by a build with the C extension, or
+            # on an AVX-512 host, served its runs to a PyTorch-fallback or AVX2 one as its own)
+            from ..simulate import cpu_path
+
+            key["cpu"] = cpu_path()
         if getattr(self.runtime, "tf32", False):  # TF32 runs are other numbers (old keys kept)
             key["tf32"] = True
         if self.runtime.torch_device.type != "cpu":

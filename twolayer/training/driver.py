@@ -376,11 +376,16 @@ class Driver:
             self._shown = int(t)
 
     def result(self, meta: dict | None = None) -> TrainResult:
+        """The call's TrainResult; its meta: ``meta`` and ``block_budget``, the activation
+        elements per block the kernel was cut to (``--budget``, else the device's own: on a GPU
+        a share of its free memory), which, like the thread count, can move a run's last bits
+        (another cut of the runs or samples into blocks)."""
         if self.bar is not None:
             self.bar.close()
         wall = time.perf_counter() - self.start
         arrays = {k: torch.stack(v, dim=1).numpy() for k, v in self.logs.items()}
         return TrainResult(
             params=self.params, times=self.times, arrays=arrays, wall_seconds=wall,
-            steps=self.steps, probe_seconds=self.probe_seconds, meta=meta or {},
+            steps=self.steps, probe_seconds=self.probe_seconds,
+            meta={"block_budget": int(self.budget), **(meta or {})},
         )
