@@ -424,7 +424,9 @@ class Runs:
     def at_seeds(self, seeds: int | None) -> Runs:
         """A fresh Runs of the same mode, runtime and store at ``seeds`` seeds (``--seeds auto``
         makes one per look; runs are deterministic per run index, so a larger seed count
-        contains the smaller one's runs)."""
+        contains the smaller one's runs: to float32 rounding under exact GD and SGD, to the
+        integrator's tolerance under the flow, whose runs share one step size; hence the
+        tolerance of :func:`twolayer.sequential.nested`)."""
         return Runs(quick=self.quick, seeds=seeds, runtime=self.runtime, store=self.store)
 
     def prefetch(self, names: list[str] | tuple[str, ...], jobs: int | None = None) -> list[str]:
