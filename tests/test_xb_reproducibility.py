@@ -150,3 +150,28 @@ def test_a_record_names_the_block_budget_that_cut_its_kernel():
     assert whole.meta["block_budget"] == net.device_budget(torch.device("cpu"))
     if _differing(whole.arrays, small.arrays):
         assert whole.meta["block_budget"] != small.meta["block_budget"]
+
+
+def test_a_record_read_back_has_the_summary_it_was_saved_with(tmp_path):
+    """A summary number that is finite in no run (no noisy sample: noisy_fit_fraction, and
+    ‖g_C‖/‖g_N‖ = inf) is NaN in memory and null in record.json; read back, from a folder or
+    from the store, it is NaN again (it was None: a stored run's summary differed from the
+    fresh one's)."""
+    from twolayer.record import Record
+    from twolayer.store import RecordStore
+
+    cfg = tl.Config(data=tl.DataConfig(d=12, n=60, n_test=40, noise=0.0),
+                    net=tl.NetConfig(m=16), train=tl.TrainConfig(steps=5), seeds=2)
+    rec = tl.simulate(cfg, RT)
+    undefined = [k for k, v in rec.summary.items() if isinstance(v, float) and np.isnan(v)]
+    assert "noisy_fit_fraction" in undefined  # the case this test is about
+    store = RecordStore(tmp_path / "store")
+    store.put_entry({"xb": 1}, {"a": rec})
+    for back in (Record.load(rec.save(tmp_path / "saved")), store.get_entry({"xb": 1})["a"]):
+        assert set(back.summary) == set(rec.summary)
+        for k, v in rec.summary.items():
+            w = back.summary[k]
+            if k in undefined:
+                assert isinstance(w, float) and np.isnan(w), (k, w)
+            else:
+                assert w == v and type(w) is type(v), (k, v, w)

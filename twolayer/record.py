@@ -132,7 +132,11 @@ class Record:
 
     @classmethod
     def from_verified(cls, doc: dict[str, Any], arrays: dict[str, np.ndarray]) -> Record:
-        """The Record of a verified document and its arrays (:func:`read_verified`)."""
+        """The Record of a verified document and its arrays (:func:`read_verified`). A summary
+        number saved as null (a mean over no run where the value is finite: NaN in memory,
+        which strict JSON cannot hold) is NaN again, so that a record read back, from a store
+        or a folder, has the summary of the record that was saved (it had None there, and
+        ``rec.summary["grad_ratio_final"] > 1`` raised TypeError on a stored record only)."""
         arrays = dict(arrays)
         times = arrays.pop("times")
         return cls(
@@ -141,7 +145,8 @@ class Record:
             times=times,
             arrays=arrays,
             meta=doc.get("meta", {}),
-            summary=doc.get("summary", {}),
+            summary={k: math.nan if v is None else v
+                     for k, v in doc.get("summary", {}).items()},
         )
 
 
