@@ -81,7 +81,14 @@ def cpu_path() -> dict[str, str]:
     gives other bits (measured: 10-20 of a record's 33 arrays differ in their last digits)."""
     kernels = cpu_kernels_in_use()
     return {"kernels": "torch" if kernels.startswith("torch") else kernels,
-            "isa": torch.backends.cpu.get_cpu_capability()}
+            "isa": cpu_capability()}
+
+
+def cpu_capability() -> str:
+    """The instruction set PyTorch's CPU kernels dispatch to (``unknown`` on a torch without
+    ``torch.backends.cpu.get_cpu_capability``)."""
+    get = getattr(getattr(torch.backends, "cpu", None), "get_cpu_capability", None)
+    return str(get()) if get is not None else "unknown"
 
 
 def environment(device: torch.device, tf32: bool | None = None) -> dict[str, Any]:
@@ -105,7 +112,7 @@ def environment(device: torch.device, tf32: bool | None = None) -> dict[str, Any
         else platform.processor() or platform.machine(),
         "threads": torch.get_num_threads(),
         "cpu_kernels": cpu_kernels_in_use(),
-        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "cpu_capability": cpu_capability(),
         "gpu_kernels": None if device.type == "cpu" else (
             "fused pass enabled: " + gpu_kernels.status(device)
             + _with_gemms(gpu_kernels.forward_enabled(device),
