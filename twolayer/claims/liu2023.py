@@ -28,8 +28,10 @@ first half of the clean-priority phase, which Theorem 4.5 and Figs. 6/8 end near
 detail reports that worst time.
 
 Regime (``in_regime``) is computed from measured premises on the claim's own Records
-(:mod:`twolayer.experiments.liu2023`, "Premises"): Eq. (5) and the t = 0 claims need the segment
-law of large numbers and f(w_0) ≈ 1/2 (``premise_segments``); Theorems 4.4/4.5 and Lemma 4.2
+(:mod:`twolayer.experiments.liu2023`, "Premises"). Every claim needs the paper's label noise
+(card section 2): a fraction delta < 1/2 of the labels corrupted at random, independently of x
+(noise model ``iid`` or ``per-cluster``; :func:`_noise`). Eq. (5) and the t = 0 claims need the
+segment law of large numbers and f(w_0) ≈ 1/2 (``premise_segments``); Theorems 4.4/4.5 and Lemma 4.2
 need two classes, anti-collinear segments over the early window (``premise_anticollinear``) and
 the infinite-width premise (``premise_ntk``). The n = 400 settings, where these are measured to
 be violated, are kept as findings outside the regime; the ``.regime`` claims check the same
@@ -158,14 +160,39 @@ def _regime(*premises: tuple[bool, str]) -> tuple[bool, str]:
     return all(ok for ok, _ in premises), "; ".join(text for _, text in premises)
 
 
+RANDOM_FLIPS = ("iid", "per-cluster")  # corruption independent of x, η = the corrupted fraction
+
+
+def _noise(rec: Record) -> tuple[bool, str]:
+    """The paper's label noise (card section 2): a fraction delta < 1/2 of the training labels
+    randomly corrupted (flipped, or changed to another class), independently of the input.
+    Inside only for the flip models ``iid`` and ``per-cluster`` at delta < 1/2, where the
+    Record's noise rate is that fraction; outside for the input-dependent models (one-cluster,
+    confident: the noisy segment is not a random part of its class, so Eq. (5)'s E[grad h] is
+    not shared) and for ``random`` replacement (its rate is a replacement probability, the
+    corrupted fraction is rate (K-1)/K, not the delta the claims compare with)."""
+    model, delta = rec.config["data"].get("noise_model", "iid"), noise_rate(rec)
+    if model not in RANDOM_FLIPS:
+        K = num_classes(rec)
+        why = (f"labels replaced at random with probability {delta:g}, corrupted fraction "
+               f"{delta * (K - 1) / K:g}, not the delta the claims use" if model == "random"
+               else "input-dependent corruption, not a random part of each class")
+        return False, (f"label noise {model} at rate {delta:g}: the paper's delta is a fraction "
+                       f"of labels corrupted at random, independently of x ({why})")
+    return delta < 0.5, (f"label noise {model}, delta = {delta:g} "
+                         + ("< 1/2 (clean majority, corrupted at random)" if delta < 0.5
+                            else ">= 1/2: no clean majority (the paper sets delta < 1/2)"))
+
+
 def _binary(rec: Record) -> tuple[bool, str]:
     K = num_classes(rec)
     return K == 2, f"K = {K} classes (Theorems 4.4/4.5 and Lemma 4.2 are binary)"
 
 
 def _seg(rec: Record) -> tuple[bool, str]:
+    """Eq. (5)'s premises: the paper's random label noise and the measured segment premise."""
     ok, text, _ = premise_segments(rec)
-    return ok, text
+    return _regime(_noise(rec), (ok, text))
 
 
 def _anti(rec: Record) -> tuple[bool, str]:
@@ -199,8 +226,8 @@ def _theorem_regime(rec: Record) -> tuple[bool, str]:
     """The premises of Theorems 4.4/4.5 and Lemma 4.2, measured on ``rec`` (a t = 0 Record has
     no early window: outside)."""
     if int(rec.config["train"]["steps"]) == 0:
-        return _regime(_binary(rec), _trained(rec))
-    return _regime(_binary(rec), _trained(rec), _anti(rec), _ntk(rec))
+        return _regime(_binary(rec), _noise(rec), _trained(rec))
+    return _regime(_binary(rec), _noise(rec), _trained(rec), _anti(rec), _ntk(rec))
 
 
 # --------------------------------------------------------------------------------------------
@@ -215,9 +242,8 @@ U_STATEMENT = (
 
 
 def _u_regime(rec: Record) -> tuple[bool, str]:
-    delta = noise_rate(rec)
-    return delta < 0.5, (f"delta = {delta:g} < 1/2 (the paper's premise: clean majority); an "
-                         "empirical statement, no theorem premise")
+    ok, text = _noise(rec)
+    return ok, f"{text}; an empirical statement, no theorem premise"
 
 
 def _u_shape(rec: Record) -> Outcome:
@@ -290,7 +316,8 @@ def check_u_delta(runs: Runs) -> Outcome:
             f"delta={dl:g}: min {fmt_mean_ci(s['emin'])} at t* {fmt_mean_ci(s['t_star'])}, fall "
             f"{fmt_mean_ci(s['fall'])}, rise by the end {fmt_mean_ci(s['rise'])} ({o})"
         )
-    ok = all(_u_regime(r)[0] for r in recs.values())
+    prem = {dl: _u_regime(r) for dl, r in recs.items()}
+    ok = all(o for o, _ in prem.values())
     first = next(iter(recs.values()))
     return _outcome(
         res, worst, "min_t clean test error < delta at each delta" + _holm_text(k)
@@ -298,7 +325,9 @@ def check_u_delta(runs: Runs) -> Outcome:
         worst_ci, min(used(c[0]) for c in comps),
         setting_text(first, "delta in {" + ", ".join(f"{d:g}" for d in recs) + "}"),
         "; ".join(parts), FIG_REGIME, in_regime=ok,
-        regime="delta < 1/2 at every delta; an empirical statement, no theorem premise",
+        regime=("; ".join(f"delta={dl:g}: {t}" for dl, (_, t) in prem.items()) if not ok else
+                "delta < 1/2 at every delta, corrupted at random; an empirical statement, no "
+                "theorem premise"),
         comparisons=comps, test="t",
     )
 
@@ -812,6 +841,7 @@ def _width_regime(recs: dict[int, Record], ntk_premise: bool) -> tuple[bool, str
     init = {float(recs[m].config["net"]["init_var"]) for m in ms}
     parts = [(len(init) == 1, "omega_init^2 independent of m (NTK-scale init)" if len(init) == 1
               else "omega_init^2 changes with m (not NTK-scale)")]
+    parts += [(ok, f"m={m}: {text}") for m in ms for ok, text in [_noise(recs[m])]]
     ok_a, text_a = _anti(recs[ms[-1]])
     parts.append((ok_a, f"m={ms[-1]}: {text_a}"))
     if ntk_premise:
