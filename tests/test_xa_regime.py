@@ -88,3 +88,24 @@ def test_liu_theorem_regime_needs_random_noise_with_a_clean_majority(model, nois
     ok, text = L._theorem_regime(rec)
     assert ok is inside, text
     assert L._u_regime(rec)[0] is inside
+
+
+def test_vashisht_label_noise_specific_without_its_control_is_not_inside():
+    """Without the input-noise control runs the claim has nothing to judge: inconclusive, and
+    outside with a regime text (it fell back to the registered default, inside, with none)."""
+    from twolayer.claims.base import CLAIMS, judge
+    from twolayer.experiments import Runs
+    from twolayer.experiments import vashisht2024 as V
+
+    tiny = V.Plan(d=6, slabs=2, n=60, n_test=80, m=8, seeds=2, num_times1=3, num_times2=3,
+                  sgd=V.Arm("sgd", lr=0.1, batch_size=20, T1=30, T2=10, etas=(0.0, 0.5),
+                            input_noise=False),
+                  gd=None)
+    cpu = Runtime(device="cpu", progress=False)
+    rec = V.run_study("lms", tiny, tiny.sgd, cpu)
+    runs = Runs(quick=True, runtime=cpu)
+    runs._cache.update({"vashisht2024.lms.sgd": rec,
+                        "vashisht2024.lms.gd": V.absent("lms", "gd", True)})
+    v = judge(CLAIMS["vashisht2024.lms.label_noise_specific"], runs)
+    assert v.verdict == "inconclusive"
+    assert v.in_regime is False and "input-noise control" in v.regime

@@ -698,7 +698,9 @@ def check_label_noise_specific(runs: Runs, kind: str) -> Outcome:
              "fail (" + _rise_bound(2) + ")")
     if not rec.meta["study"]["arm"]["input_noise"]:
         return outcome(INCONCLUSIVE, None, bound, None, rec.seeds, setting(rec),
-                       "input-noise control not run in this mode")
+                       "input-noise control not run in this mode", in_regime=False,
+                       regime="premise unmeasured: the input-noise control runs this claim is "
+                       "about were not run (the study's arm has input_noise off)")
     where, text = premise(rec)
     info = _control_info(rec, 1)
     flip_free = bool(np.nanmax(info["s_flip"]) == 0 and np.nanmax(info["c_flip"]) == 0)
