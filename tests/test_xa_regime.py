@@ -109,3 +109,24 @@ def test_vashisht_label_noise_specific_without_its_control_is_not_inside():
     v = judge(CLAIMS["vashisht2024.lms.label_noise_specific"], runs)
     assert v.verdict == "inconclusive"
     assert v.in_regime is False and "input-noise control" in v.regime
+
+
+@pytest.mark.parametrize("model,inside", [("iid", True), ("one-cluster", True),
+                                          ("random", False)])
+def test_frei_paper_model_reads_eta_as_the_flip_rate(model, inside):
+    """Frei's eta is the mean flip probability E[eta(x)] (card section 1). Counted on the data
+    (the oracle): iid and one-cluster flip a share eta of the labels, random replacement only
+    eta/2, so a record whose claims compare with eta (A4, eta + C sqrt(...)) is outside there."""
+    import torch
+
+    from twolayer.claims.frei2023 import paper_model
+    from twolayer.config import Config, DataConfig, NetConfig, TrainConfig
+    from twolayer.simulate import setup
+
+    eta = 0.2
+    cfg = Config(data=DataConfig(d=20, n=4000, n_test=10, noise=eta, noise_model=model),
+                 net=NetConfig(m=4), train=TrainConfig(lr=0.125, steps=3), seeds=2)
+    _, data, _ = setup(cfg)
+    share = float(data.noisy.to(torch.float64).mean())
+    assert (abs(share - eta) < 0.03) is inside, share
+    assert paper_model(cfg.to_dict()) is inside

@@ -274,13 +274,16 @@ def paper_model(config: dict) -> bool:
     data with log-concave isotropic clusters, m even with a_j = ±1/√m half each and never
     trained, no bias, one output, logistic loss, full-batch GD (card sections 1–2) with steps of
     size α: exact GD (``integrator`` gd, or auto while every step is before its switch), not
-    the gradient-flow integrator."""
+    the gradient-flow integrator. Label noise: any flip model (the paper's η(x) is arbitrary),
+    but not ``random`` replacement, whose rate is a replacement probability: it flips a share
+    rate/2 of the labels, while (A4) and the claims' bounds (e.g. the test error's η + ...) read
+    the rate as the paper's η = E[η(x)]."""
     dc, nc, tc = config["data"], config["net"], config["train"]
     integ = tc.get("integrator", "gd")
     exact_gd = integ == "gd" or (integ == "auto" and tc.get("switch", 1000) >= tc["steps"])
     return (
-        dc.get("kind") == "xor" and dc.get("cluster_dist", "gaussian") in (
-            "gaussian", "uniform", "laplace")
+        dc.get("kind") == "xor" and dc.get("noise_model", "iid") != "random"
+        and dc.get("cluster_dist", "gaussian") in ("gaussian", "uniform", "laplace")
         and nc.get("second_layer") == "frei" and not nc.get("train_second_layer", False)
         and not nc.get("bias", False) and nc.get("outputs", 1) == 1 and nc["m"] % 2 == 0
         and tc.get("objective") == "logistic" and tc.get("batch_size") is None and exact_gd
