@@ -8,6 +8,8 @@ noisy segment to be a random part of its class; an input-dependent corruption (t
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -130,3 +132,60 @@ def test_frei_paper_model_reads_eta_as_the_flip_rate(model, inside):
     share = float(data.noisy.to(torch.float64).mean())
     assert (abs(share - eta) < 0.03) is inside, share
     assert paper_model(cfg.to_dict()) is inside
+
+
+def _flip_cluster_oracle(model: str, eta: float = 0.2, n: int = 200_000) -> tuple[float, float]:
+    """(err_P - eta, (1 - 2 eta) err_P~) of the classifier that is wrong (against the clean
+    label) on cluster +mu1 only, by a numpy Monte Carlo over cluster ids: flips drawn iid, or
+    all put into cluster 0 (one-cluster at eta < 1/4)."""
+    rng = np.random.default_rng(0)
+    cl = rng.integers(0, 4, n)
+    flip = (rng.random(n) < eta) if model == "iid" else (cl == 0) & (rng.random(n) < 4 * eta)
+    wrong_clean = cl == 0
+    err_p = float(np.mean(wrong_clean ^ flip))  # h != y  <=>  (h != y~) xor flipped
+    return err_p - eta, (1 - 2 * eta) * float(np.mean(wrong_clean))
+
+
+def test_frei_excess_trend_needs_flips_independent_of_x():
+    """excess() reads err_P - eta as (1 - 2 eta) err_P~, true only for x-independent flips:
+    the oracle shows it off by 0.3 (opposite signs) under one-cluster noise; the claim's
+    regime premise must say so."""
+    from twolayer.claims.frei2023 import excess_premise
+
+    a, b = _flip_cluster_oracle("iid")
+    assert abs(a - b) < 0.01
+    a, b = _flip_cluster_oracle("one-cluster")
+    assert a < -0.1 and b > 0.1
+
+    class _R:
+        def __init__(self, model):
+            self.config = {"data": {"noise_model": model}}
+
+    assert excess_premise([_R("iid"), _R("per-cluster")])[1]
+    assert not excess_premise([_R("iid"), _R("one-cluster")])[1]
+    assert not excess_premise([_R("confident")])[1]
+
+
+def test_frei_excess_trend_outside_on_input_dependent_noise(monkeypatch):
+    """The claim itself on tiny regime records (inside A1-A7 for 4 <= C <= 6.6): inside with
+    iid flips; the same records relabelled one-cluster are outside (they were inside)."""
+    import copy
+
+    from twolayer.claims.base import CLAIMS, judge
+    from twolayer.experiments import Runs
+    from twolayer.experiments import frei2023 as F
+
+    reg = F.Regime(ds=(400, 1600), n=120, m=40, noise=0.05, sigma2_d=1e-6, init_var_md=1e-8,
+                   lr=0.25, n_test=200, seeds=3)
+    tiny = dataclasses.replace(F.PLANS["quick"], regime=reg, adversarial_d=400, ns=(80, 160))
+    monkeypatch.setitem(F.PLANS, "quick", tiny)
+    runs = Runs(quick=True, runtime=Runtime(device="cpu", progress=False))
+    claim = CLAIMS["frei2023.theorem1.excess_trend"]
+    v = judge(claim, runs)
+    assert v.in_regime, v.regime
+    nsw = {k: copy.deepcopy(r) for k, r in runs.get("frei2023.n_sweep").items()}
+    for r in nsw.values():
+        r.config["data"]["noise_model"] = "one-cluster"
+    runs._cache["frei2023.n_sweep"] = nsw
+    v = judge(claim, runs)
+    assert not v.in_regime and "one-cluster" in v.regime
