@@ -324,3 +324,29 @@ def test_a_lost_premise_value_does_not_pass(tiny, tmp_path) -> None:  # noqa: F8
                _holdout_lost_at_one_seed)
     assert v.verdict == INCONCLUSIVE and v.in_regime is False, (v.verdict, v.regime)
     assert "normal training (f=1) generalised" in v.regime and "(1 NaN)" in v.regime
+
+
+def test_matched_accuracies_on_a_setting_other_than_the_cards_are_outside(  # noqa: F811
+        tiny, tmp_path) -> None:
+    """Train accuracies matched exactly (hold_c4_matched: both objectives on the same ramp, gap
+    0) on the tiny plan (n = 150 per set, m = 64; the card's section 5: N = 2000 per set,
+    H = 512): the premise of G7 is met but the setting is not the card's analogue, so the
+    verdict is outside, as every other badger2022 claim's (it was inside); the card's plan
+    typed in (values from the card) makes it inside."""
+    import copy
+
+    v = _judge(tiny, tmp_path / "tiny", "badger2022.c4.matched_sensitivity",
+               "badger2022.objectives", hold_c4_matched)
+    assert "= 0.000 (yes)" in v.regime, v.regime
+    assert v.in_regime is False and "not the card's [PROPOSAL] analogue" in v.regime, v.regime
+    assert "width 64 vs the card's H = 512" in v.regime
+
+    def card(view: xb.ObjectiveRuns) -> None:
+        hold_c4_matched(view)
+        view.config = copy.deepcopy(view.config)
+        view.config["plan"].update(n=2000, m=512, lr=0.02, batch=100, epochs=300,
+                                   optimizer="sgd")
+
+    w = _judge(tiny, tmp_path / "card", "badger2022.c4.matched_sensitivity",
+               "badger2022.objectives", card)
+    assert w.in_regime is True and "every item matches" in w.regime, w.regime

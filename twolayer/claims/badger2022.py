@@ -35,8 +35,9 @@ two-layer network, so *inside* means two things, both measured on the Records th
    a difference keeps the verdict, marked outside. The data generator and the network's bias,
    initialisation and head are not in the Records and are not compared.
 
-``c4.matched_sensitivity`` keeps its own computed regime (card G7: train accuracies matched
-within ±0.02).
+``c4.matched_sensitivity`` has its own premise (card G7: train accuracies matched within
+±0.02) and, as every claim here, the card's setting (2.); until 2026-12-05 it read the premise
+only, so a matched run on a setting other than the card's was inside.
 
 Verdict rules ([PROPOSAL]; :mod:`twolayer.stats`). Every claim names the comparisons it makes;
 each is a one-sided test of per-seed statistics against a bound, and the k comparisons inside a
@@ -678,12 +679,14 @@ def check_c4_matched(runs: Runs) -> Outcome:
               f"one-sided 95% each){flagged('the log ratio', lr)}. "
               + "; ".join(parts) + "."
               + (sign_needed([(lr, 0.0, '>=')], 1) if result == INCONCLUSIVE else ""))
+    card_ok, card_text = card_setting(r, "objectives")
     return outcome(result, float(np.median(lr[np.isfinite(lr)])), bound,
                    finite_or_none(order_interval(lr, alpha)), used(lr),
                    r.setting + f", f={MATCH_F}", detail,
-                   FIG_JACOBIAN, in_regime=gap <= MATCH_TOL,
+                   FIG_JACOBIAN, in_regime=gap <= MATCH_TOL and card_ok,
                    regime=f"matched train accuracy (card G7: within ±{MATCH_TOL}): largest "
-                   f"per-seed |Acc_mem − Acc_normal| at the matched probe time = {gap:.3f}",
+                   f"per-seed |Acc_mem − Acc_normal| at the matched probe time = {gap:.3f}"
+                   f" ({'yes' if gap <= MATCH_TOL else 'no'}). Setting: {card_text}",
                    comparisons=comps, test="sign")
 
 
