@@ -326,8 +326,8 @@ def test_a_lost_premise_value_does_not_pass(tiny, tmp_path) -> None:  # noqa: F8
     assert "normal training (f=1) generalised" in v.regime and "(1 NaN)" in v.regime
 
 
-def test_matched_accuracies_on_a_setting_other_than_the_cards_are_outside(  # noqa: F811
-        tiny, tmp_path) -> None:
+def test_matched_accuracies_on_a_setting_other_than_the_cards_are_outside(
+        tiny, tmp_path) -> None:  # noqa: F811
     """Train accuracies matched exactly (hold_c4_matched: both objectives on the same ramp, gap
     0) on the tiny plan (n = 150 per set, m = 64; the card's section 5: N = 2000 per set,
     H = 512): the premise of G7 is met but the setting is not the card's analogue, so the
