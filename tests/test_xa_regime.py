@@ -189,3 +189,40 @@ def test_frei_excess_trend_outside_on_input_dependent_noise(monkeypatch):
     runs._cache["frei2023.n_sweep"] = nsw
     v = judge(claim, runs)
     assert not v.in_regime and "one-cluster" in v.regime
+
+
+def _phase_record() -> Record:
+    """A hand-made trained Record of the regime setting: test error U-shaped with its minimum
+    at t = 64 (early window t <= 32), the pooled and per-class ratio falling from 2.33 to 1 and
+    crossing 1.05 first at t = 128 (t_x), the segments anti-collinear (-0.97) and the drift
+    small (0.02) everywhere, except at t = 64, between t*/2 and t_x: cos -0.5, drift 0.3."""
+    R, T = 4, len(TIMES)
+    e = np.concatenate([np.linspace(0.5, 0.05, 8), np.linspace(0.05, 0.3, 5)[1:]])
+    ratio = np.array([2.33, 2.2, 2.0, 1.8, 1.6, 1.45, 1.3, 1.15, 1.04, 1.0, 0.98, 0.97])
+    cfg = E.regime_config(E.plan(True), seeds=R).to_dict()
+    cos = np.full((R, T, 2), -0.97) + 0.001 * np.arange(R)[:, None, None]
+    drift = np.full((R, T), 0.02) + 0.001 * np.arange(R)[:, None]
+    cos[:, 7] = -0.5
+    drift[:, 7:] = 0.3
+    arrays = {
+        "errors/test_error_clean": np.stack([e] * R),
+        "segments/grad_ratio": np.stack([ratio] * R),
+        "segments/class_ratio": np.stack([np.stack([ratio, ratio], -1)] * R),
+        "segments/class_cos_clean_noisy": cos,
+        "liu/grad_drift": drift,
+    }
+    return Record(cfg, "hand-made", TIMES.copy(), arrays)
+
+
+def test_liu_theorem45_premises_hold_over_the_window_it_is_judged_on():
+    """Theorem 4.5's claims judge alpha_t up to t_x (monotone shares, t_x against t*): the
+    premises (Assumption 4.1, the NTK premise) must hold up to there, not only over the early
+    window t <= t*/2 that Theorem 4.4 and Lemma 4.2 use. Here they break at t = 64, inside
+    [t*/2, t_x]: Theorem 4.4 stays inside, Theorem 4.5 goes outside (it was inside)."""
+    rec = _phase_record()
+    t_star, t_x = E.t_star(rec), E.t_cross(rec)
+    assert np.all(TIMES[E.early_end(rec)] < 64) and np.all(t_x == 128) and np.all(t_star >= 64)
+    assert L._theorem_regime(rec)[0]  # the early window alone: inside
+    for out in (L._monotone(rec), L._crossing(rec)):
+        assert out.in_regime is False, out.regime
+        assert "clean-priority" in out.regime and "not established" in out.regime

@@ -67,6 +67,7 @@ from ..experiments.liu2023 import (
     init_n,
     noise_rate,
     num_classes,
+    phase_end,
     premise_anticollinear,
     premise_ntk,
     premise_segments,
@@ -195,13 +196,15 @@ def _seg(rec: Record) -> tuple[bool, str]:
     return _regime(_noise(rec), (ok, text))
 
 
-def _anti(rec: Record) -> tuple[bool, str]:
-    ok, text, _ = premise_anticollinear(rec)
+def _anti(rec: Record, end: np.ndarray | None = None) -> tuple[bool, str]:
+    ok, text, _ = (premise_anticollinear(rec) if end is None else
+                   premise_anticollinear(rec, end, "clean-priority-phase (t <= t_x)"))
     return ok, text
 
 
-def _ntk(rec: Record) -> tuple[bool, str]:
-    ok, text, _ = premise_ntk(rec)
+def _ntk(rec: Record, end: np.ndarray | None = None) -> tuple[bool, str]:
+    ok, text, _ = (premise_ntk(rec) if end is None else
+                   premise_ntk(rec, end, "the clean-priority phase (t_x)"))
     return ok, text
 
 
@@ -222,12 +225,15 @@ def _infinite_width(rec: Record) -> tuple[bool, str]:
                            "logit gradients at initialisation")
 
 
-def _theorem_regime(rec: Record) -> tuple[bool, str]:
+def _theorem_regime(rec: Record, phase: bool = False) -> tuple[bool, str]:
     """The premises of Theorems 4.4/4.5 and Lemma 4.2, measured on ``rec`` (a t = 0 Record has
-    no early window: outside)."""
+    no early window: outside). Assumption 4.1 and the NTK premise over the early window, or
+    with ``phase`` (Theorem 4.5's claims, judged up to t_×) over the whole clean-priority phase
+    up to t_× (:func:`phase_end`): a premise must hold where its claim is judged."""
     if int(rec.config["train"]["steps"]) == 0:
         return _regime(_binary(rec), _noise(rec), _trained(rec))
-    return _regime(_binary(rec), _noise(rec), _trained(rec), _anti(rec), _ntk(rec))
+    end = phase_end(rec) if phase else None
+    return _regime(_binary(rec), _noise(rec), _trained(rec), _anti(rec, end), _ntk(rec, end))
 
 
 # --------------------------------------------------------------------------------------------
@@ -681,7 +687,7 @@ def _monotone(rec: Record) -> Outcome:
         f"{fmt_mean_ci(alpha[:, -1])}; ratio reached 1+{CROSS_EPS:g} in "
         f"{int(np.isfinite(tx).sum())} of {rec.seeds} seeds"
     )
-    ok, regime = _theorem_regime(rec)
+    ok, regime = _theorem_regime(rec, phase=True)
     return _outcome(
         res, m, f"min_c share of probe intervals with alpha^(c) increasing >= {MONOTONE_MIN:g}"
         + _holm_text(1), ci, used(worst), setting_text(rec), detail, FIG_RATIO,
@@ -733,7 +739,7 @@ def _crossing(rec: Record) -> Outcome:
           f"exactly in {int(np.isfinite(t1).sum())} of {rec.seeds} seeds; ratio at t* "
           f"{fmt_mean_ci(ratio_star)}"
     )
-    ok, regime = _theorem_regime(rec)
+    ok, regime = _theorem_regime(rec, phase=True)
     return _outcome(
         res, 10**med,
         f"median t_x / t* within a factor {NEAR:g} (holds); beyond a factor {FAR:g} (fails); "

@@ -574,34 +574,48 @@ def _holds_upper(values: np.ndarray, bound: float) -> bool:
     return bool(np.isfinite(hi) and hi <= bound)
 
 
-def premise_anticollinear(rec: Record) -> tuple[bool, str, np.ndarray]:
+def phase_end(rec: Record) -> np.ndarray:
+    """[R] index of the last probe time of the clean-priority phase as Theorem 4.5's claims
+    judge it: up to t_× (the last probe time where the ratio never reaches 1 + ε), and at least
+    the early window."""
+    tx = t_cross(rec)
+    end = np.asarray([int(np.flatnonzero(rec.times == tx[r])[0]) if np.isfinite(tx[r])
+                      else len(rec.times) - 1 for r in range(rec.seeds)], dtype=np.int64)
+    return np.maximum(end, early_end(rec))
+
+
+def premise_anticollinear(rec: Record, end: np.ndarray | None = None,
+                          window: str = "early-window") -> tuple[bool, str, np.ndarray]:
     """Assumption 4.1 over the early window: per seed the worst (largest) cos(g_clean^(c),
-    g_noise^(c)) over classes and the probe times t ≤ max(1, t*/2); holds when the upper end of
-    its 95% interval over seeds is ≤ −0.9. Returns (holds, text, per-seed values)."""
+    g_noise^(c)) over classes and the probe times t ≤ max(1, t*/2) (or up to the indices
+    ``end``, named ``window``); holds when the upper end of its 95% interval over seeds is
+    ≤ −0.9. Returns (holds, text, per-seed values)."""
     from ..stats import fmt_mean_ci, fmt_num
 
     if anticollinear_key(rec) not in rec.arrays:
         return False, _missing(anticollinear_key(rec)), np.full(rec.seeds, np.nan)
-    v, t = window_extreme(rec, anticollinear_key(rec), early_end(rec), "max")
+    v, t = window_extreme(rec, anticollinear_key(rec),
+                          early_end(rec) if end is None else end, "max")
     ok = _holds_upper(v, ANTI_PREMISE)
-    text = (f"worst early-window per-class cos(g_C, g_N) = {fmt_mean_ci(v)} (at t "
+    text = (f"worst {window} per-class cos(g_C, g_N) = {fmt_mean_ci(v)} (at t "
             f"{fmt_num(float(np.nanmedian(t)))}, median over seeds; premise <= {ANTI_PREMISE:g}: "
             f"{'holds' if ok else 'not established'})")
     return ok, text, v
 
 
-def premise_ntk(rec: Record) -> tuple[bool, str, np.ndarray]:
-    """Infinite-width premise over the early window: per seed the drift 1 − cos(∇h(w_t; x),
-    ∇h(w_0; x)) at the end of the window (it grows with t); holds when the upper end of its 95%
-    interval is ≤ 0.1."""
+def premise_ntk(rec: Record, end: np.ndarray | None = None,
+                window: str = "the early window") -> tuple[bool, str, np.ndarray]:
+    """Infinite-width premise over the early window (or up to the indices ``end``, named
+    ``window``): per seed the drift 1 − cos(∇h(w_t; x), ∇h(w_0; x)) at the end of the window
+    (it grows with t); holds when the upper end of its 95% interval is ≤ 0.1."""
     from ..stats import fmt_mean_ci
 
     if "liu/grad_drift" not in rec.arrays:
         return False, _missing("liu/grad_drift"), np.full(rec.seeds, np.nan)
-    end = early_end(rec)
+    end = early_end(rec) if end is None else end
     v = rec.arrays["liu/grad_drift"][np.arange(rec.seeds), end].astype(np.float64)
     ok = _holds_upper(v, DRIFT_PREMISE)
-    return ok, (f"gradient drift at the end of the early window {fmt_mean_ci(v)} (premise <= "
+    return ok, (f"gradient drift at the end of {window} {fmt_mean_ci(v)} (premise <= "
                 f"{DRIFT_PREMISE:g}: {'holds' if ok else 'not established'})"), v
 
 
