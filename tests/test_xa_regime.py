@@ -226,3 +226,18 @@ def test_liu_theorem45_premises_hold_over_the_window_it_is_judged_on():
     for out in (L._monotone(rec), L._crossing(rec)):
         assert out.in_regime is False, out.regime
         assert "clean-priority" in out.regime and "not established" in out.regime
+
+
+@pytest.mark.filterwarnings("ignore:All-NaN slice:RuntimeWarning")
+def test_liu_premise_with_an_unmeasured_seed_is_not_established():
+    """A premise is a statement about every seed the claim reads: one seed whose early-window
+    cosine or drift is NaN (e.g. no noisy point in either class) leaves it not established;
+    it was decided by the other seeds' interval (here -0.97 +- 0.002: holds)."""
+    rec = _trained("iid", 0.3)
+    assert E.premise_anticollinear(rec)[0] and E.premise_ntk(rec)[0]
+    rec.arrays["segments/class_cos_clean_noisy"][0] = np.nan
+    rec.arrays["liu/grad_drift"][1] = np.nan
+    ok, text, _ = E.premise_anticollinear(rec)
+    assert not ok and "not established" in text
+    assert not E.premise_ntk(rec)[0]
+    assert not L._theorem_regime(rec)[0]

@@ -568,10 +568,13 @@ def _missing(key: str) -> str:
 
 
 def _holds_upper(values: np.ndarray, bound: float) -> bool:
+    """The 95% interval's upper end is <= ``bound``, over every seed: a seed whose value could
+    not be measured (NaN) leaves the premise not established, not decided by the others."""
     from ..stats import mean_ci
 
-    hi = mean_ci(values)[1][1]
-    return bool(np.isfinite(hi) and hi <= bound)
+    v = np.asarray(values, dtype=np.float64)
+    hi = mean_ci(v)[1][1]
+    return bool(v.size and np.all(np.isfinite(v)) and np.isfinite(hi) and hi <= bound)
 
 
 def phase_end(rec: Record) -> np.ndarray:
@@ -670,7 +673,7 @@ def premise_segments(rec: Record) -> tuple[bool, str, np.ndarray]:
         [rec.arrays["liu/resid_clean"][:, 0], rec.arrays["liu/resid_noisy"][:, 0]]
     )
     res_ok = bool(np.all(np.abs(resid.astype(np.float64) - target) <= RESID_TOL))
-    ok = bool(np.isfinite(lo) and lo >= SEGMENT_PREMISE) and res_ok
+    ok = bool(np.all(np.isfinite(S)) and np.isfinite(lo) and lo >= SEGMENT_PREMISE) and res_ok
     text = (f"segment law of large numbers S = min_c |D_noise^(c)| rho/(1-rho) = {fmt_mean_ci(S)} "
             f"(rho = {fmt_mean_ci(same_class_cos(rec))}; premise S >= {SEGMENT_PREMISE:g}; "
             f"predicted cos {fmt_mean_ci(predicted_lln_cos(rec))}); residual at t=0 within "
