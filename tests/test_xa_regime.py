@@ -241,3 +241,21 @@ def test_liu_premise_with_an_unmeasured_seed_is_not_established():
     assert not ok and "not established" in text
     assert not E.premise_ntk(rec)[0]
     assert not L._theorem_regime(rec)[0]
+
+
+def test_liu_width_rate_claim_needs_two_classes():
+    """lem42.rate_factor_width measures the deviation from Lemma 4.2, a binary statement: a
+    width sweep with K = 10 classes is outside (it was inside when its other premises held);
+    the drift claim (the NTK premise, any K) keeps its regime."""
+    recs = {}
+    for m in (64, 256):
+        rec = _trained("iid", 0.3)
+        rec.config["net"]["m"] = m
+        recs[m] = rec
+    assert L._width_regime(recs, ntk_premise=True)[0]
+    for rec in recs.values():  # K classes: Assumption 4.1 through the true-class logit
+        rec.config["data"]["num_classes"] = 10
+        rec.arrays["liu/logit_class_cos"] = rec.arrays["segments/class_cos_clean_noisy"]
+    ok, text = L._width_regime(recs, ntk_premise=True)
+    assert not ok and "K = 10" in text
+    assert L._width_regime(recs, ntk_premise=False)[0]

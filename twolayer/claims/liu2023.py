@@ -840,9 +840,10 @@ def check_lemma_xor_large(runs: Runs) -> Outcome:
 
 
 def _width_regime(recs: dict[int, Record], ntk_premise: bool) -> tuple[bool, str]:
-    """Premises of the width claims: NTK-scale init (ω_init² the same at every m) and Assumption
-    4.1 over the early window at the largest width; ``ntk_premise``: also the drift premise
-    there (not for the drift claim, which tests it)."""
+    """Premises of the width claims: the paper's label noise at every width, NTK-scale init
+    (ω_init² the same at every m) and Assumption 4.1 over the early window at the largest width;
+    ``ntk_premise`` (the rate claim, Lemma 4.2's): also the drift premise there (not for the
+    drift claim, which tests it) and two classes (Lemma 4.2 is binary)."""
     ms = sorted(recs)
     init = {float(recs[m].config["net"]["init_var"]) for m in ms}
     parts = [(len(init) == 1, "omega_init^2 independent of m (NTK-scale init)" if len(init) == 1
@@ -850,9 +851,10 @@ def _width_regime(recs: dict[int, Record], ntk_premise: bool) -> tuple[bool, str
     parts += [(ok, f"m={m}: {text}") for m in ms for ok, text in [_noise(recs[m])]]
     ok_a, text_a = _anti(recs[ms[-1]])
     parts.append((ok_a, f"m={ms[-1]}: {text_a}"))
-    if ntk_premise:
+    if ntk_premise:  # Lemma 4.2 (binary), whose deviation the rate claim measures
         ok_n, text_n = _ntk(recs[ms[-1]])
         parts.append((ok_n, f"m={ms[-1]}: {text_n}"))
+        parts.append(_binary(recs[ms[-1]]))
     return _regime(*parts)
 
 
