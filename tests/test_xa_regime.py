@@ -259,3 +259,13 @@ def test_liu_width_rate_claim_needs_two_classes():
     ok, text = L._width_regime(recs, ntk_premise=True)
     assert not ok and "K = 10" in text
     assert L._width_regime(recs, ntk_premise=False)[0]
+
+
+def test_liu_theorem_regime_needs_the_cross_entropy_loss():
+    """Theorems 4.4/4.5 and Lemma 4.2 read the binary cross-entropy's residual f - y (card
+    section 2); a margin loss registered by a plugin (e.g. barak2022's hinge) is outside."""
+    rec = _trained("iid", 0.3)
+    assert L._theorem_regime(rec)[0]
+    rec.config["train"]["objective"] = "hinge"
+    ok, text = L._theorem_regime(rec)
+    assert not ok and "hinge" in text

@@ -185,6 +185,16 @@ def _noise(rec: Record) -> tuple[bool, str]:
                             else ">= 1/2: no clean majority (the paper sets delta < 1/2)"))
 
 
+def _loss(rec: Record) -> tuple[bool, str]:
+    """The theory's loss (card section 2): binary cross-entropy, gradient (f - y) grad h
+    (twolayer's ``logistic``; ``softmax`` for K classes, Section 5)."""
+    obj = str(rec.config["train"].get("objective", "logistic"))
+    return obj in ("logistic", "softmax"), (
+        f"loss {obj}" + (" (cross-entropy, as the paper's)" if obj in ("logistic", "softmax")
+                         else ": not the paper's cross-entropy, whose residual f - y the "
+                         "theory reads"))
+
+
 def _binary(rec: Record) -> tuple[bool, str]:
     K = num_classes(rec)
     return K == 2, f"K = {K} classes (Theorems 4.4/4.5 and Lemma 4.2 are binary)"
@@ -231,9 +241,10 @@ def _theorem_regime(rec: Record, phase: bool = False) -> tuple[bool, str]:
     with ``phase`` (Theorem 4.5's claims, judged up to t_×) over the whole clean-priority phase
     up to t_× (:func:`phase_end`): a premise must hold where its claim is judged."""
     if int(rec.config["train"]["steps"]) == 0:
-        return _regime(_binary(rec), _noise(rec), _trained(rec))
+        return _regime(_binary(rec), _loss(rec), _noise(rec), _trained(rec))
     end = phase_end(rec) if phase else None
-    return _regime(_binary(rec), _noise(rec), _trained(rec), _anti(rec, end), _ntk(rec, end))
+    return _regime(_binary(rec), _loss(rec), _noise(rec), _trained(rec), _anti(rec, end),
+                   _ntk(rec, end))
 
 
 # --------------------------------------------------------------------------------------------
