@@ -269,3 +269,18 @@ def test_liu_theorem_regime_needs_the_cross_entropy_loss():
     rec.config["train"]["objective"] = "hinge"
     ok, text = L._theorem_regime(rec)
     assert not ok and "hinge" in text
+
+
+def test_maennel_fitted_premise_is_not_decided_without_a_lost_seed():
+    """maennel2020's premise "the network learned its labels" (95% interval of the final training
+    error below chance 1 - 1/K) over every seed: with one seed's error lost (NaN, a diverged
+    run) it is not established; the other seeds' interval (0.1, clearly below 0.9) decided it."""
+    from twolayer.claims.maennel2020 import fitted
+
+    cfg = {"data": {"num_classes": 10, "noise_model": "random"}}
+    err = np.array([[0.5, 0.10], [0.5, 0.11], [0.5, 0.12], [0.5, 0.10]])
+    rec = Record(cfg, "hand-made", np.array([0, 10]), {"errors/train_error": err})
+    assert fitted(rec)[0]
+    err[2, -1] = np.nan
+    ok, text = fitted(rec)
+    assert not ok and ": no" in text

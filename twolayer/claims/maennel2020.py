@@ -147,7 +147,9 @@ def fitted(rec: Record) -> tuple[bool, str]:
     k = int(rec.config["data"].get("num_classes", 2))
     chance = 1.0 - 1.0 / k
     m, ci = mean_ci(err, LEVEL)
-    ok = bool(ci[1] < chance - TOL)  # NaN (one seed) is not below
+    # NaN (one seed) is not below; a seed whose error is lost (NaN: diverged) leaves it
+    # unmeasured rather than decided by the other seeds' interval
+    ok = bool(np.all(np.isfinite(err)) and ci[1] < chance - TOL)
     labels = "random" if rec.config["data"]["noise_model"] == "random" else "teacher"
     return ok, (f"premise: the network learned its {labels} labels: final training error "
                 f"{fmt_num(m)} {_ci(ci)} over {used(err)} seeds, below chance {fmt_num(chance)}: "
@@ -162,7 +164,7 @@ def grown(rec: Record) -> tuple[bool, str]:
     tr = np.trace(o, axis1=-2, axis2=-1)  # [R, T]
     ratio = np.sqrt(tr[:, -1] / tr[:, 0])
     m, ci = mean_ci(ratio, LEVEL)
-    ok = bool(ci[0] > 1.0 + TOL)
+    ok = bool(np.all(np.isfinite(ratio)) and ci[0] > 1.0 + TOL)
     return ok, (f"premise: pre-training grew the first layer: ||W(T)||_F/||W(0)||_F {fmt_num(m)} "
                 f"{_ci(ci)} over {used(ratio)} seeds, above 1: {'yes' if ok else 'no'}")
 
