@@ -43,7 +43,9 @@ the early window is the probe times t ≤ max(1, t*/2) (:func:`early_end`).
 
 Premises (the regime of a claim is computed from them, never set by hand; thresholds
 [PROPOSAL]): a premise *holds* when the 95% t-interval over seeds of its per-seed value lies on
-the premise's side of the threshold, so an unresolved premise counts as not holding.
+the premise's side of the threshold, so an unresolved premise counts as not holding (and so does
+one with a seed whose value is NaN). Theorem 4.5's claims read the premises up to t_×
+(:func:`phase_end`), the others over the early window.
 
 - :func:`premise_anticollinear` (Assumption 4.1 in the early phase): the worst (largest), over
   the classes and the early window, of cos(g_clean^(c), g_noise^(c)) is ≤ −0.9;
