@@ -255,3 +255,162 @@ def frei2023_from_config(config: Any, delta: float = DEFAULT_DELTA) -> Condition
         cfg.data.d, cfg.data.n, cfg.net.m, cfg.data.noise, cfg.data.sigma2, cfg.net.init_var,
         cfg.train.lr, delta,
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Premises measured on a record, and the registry of the papers `twolayer conditions` knows
+# --------------------------------------------------------------------------------------------
+
+HOLDS = "holds"
+NOT_ESTABLISHED = "not established"  # measured, but its 95% interval is not on the premise's side
+CANNOT = "cannot be evaluated"  # the record lacks what the premise reads (``why`` says what)
+
+
+@dataclass(frozen=True)
+class Premise:
+    """One premise of a theorem measured on a record: ``statement`` as the paper card states it
+    (with the card's ``tag``), the ``threshold`` the project measures it against, the
+    ``measured`` text, and ``status`` (:data:`HOLDS`, :data:`NOT_ESTABLISHED` or :data:`CANNOT`,
+    with ``why``). ``value``/``ci``/``per_seed``: the per-seed statistic, its mean and 95%
+    interval (None where the premise is not a per-seed number)."""
+
+    id: str
+    tag: str
+    statement: str
+    threshold: str
+    status: str
+    measured: str = ""
+    why: str = ""
+    value: float | None = None
+    ci: tuple[float, float] | None = None
+    per_seed: tuple[float, ...] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        def num(x: float | None) -> float | None:
+            return None if x is None or not math.isfinite(x) else float(x)
+
+        return {
+            "id": self.id, "tag": self.tag, "statement": self.statement,
+            "threshold": self.threshold, "status": self.status, "measured": self.measured,
+            "why": self.why, "value": num(self.value),
+            "ci": None if self.ci is None else [num(x) for x in self.ci],
+            "per_seed": None if self.per_seed is None else [num(x) for x in self.per_seed],
+        }
+
+
+@dataclass(frozen=True)
+class ClaimRegime:
+    """Whether a claim's check, run on the record, marks it inside its theorem's regime
+    (``inside``; None where the check cannot run on the record: ``regime`` says why)."""
+
+    claim: str
+    source: str
+    inside: bool | None
+    regime: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"claim": self.claim, "source": self.source, "inside": self.inside,
+                "regime": self.regime}
+
+
+@dataclass(frozen=True)
+class RecordConditions:
+    """The premises of a paper's theorems measured on one record, and the regime of its claims
+    there, computed by the claims' own checks."""
+
+    paper: str
+    title: str
+    record: str
+    setting: str
+    premises: tuple[Premise, ...]
+    claims: tuple[ClaimRegime, ...]
+    note: str = ""
+
+    @property
+    def inside(self) -> list[str]:
+        return [c.claim for c in self.claims if c.inside]
+
+    @property
+    def outside(self) -> list[str]:
+        return [c.claim for c in self.claims if c.inside is False]
+
+    @property
+    def unknown(self) -> list[str]:
+        return [c.claim for c in self.claims if c.inside is None]
+
+    def summary(self) -> str:
+        """The overall line: inside the regime of every claim evaluated, or of which."""
+        n = len(self.claims)
+        ins, unk = self.inside, self.unknown
+        if n and len(ins) == n:
+            head = f"inside the regime of all {n} claims"
+        elif not ins:
+            head = f"outside the regime of every claim ({n - len(unk)} of {n} evaluated)"
+        else:
+            head = (f"inside the regime of {len(ins)} of {n} claims only ("
+                    + ", ".join(ins) + ")")
+        if unk:
+            head += f"; {len(unk)} cannot be evaluated on this record"
+        return head
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "paper": self.paper, "title": self.title, "record": self.record,
+            "setting": self.setting, "premises": [p.to_json() for p in self.premises],
+            "claims": [c.to_json() for c in self.claims], "inside": self.inside,
+            "outside": self.outside, "cannot_be_evaluated": self.unknown,
+            "summary": self.summary(), "note": self.note,
+        }
+
+    def render(self) -> str:
+        lines = [self.title, f"record: {self.record}", f"setting: {self.setting}", ""]
+        for p in self.premises:
+            lines.append(f"{p.tag} {p.id}: {p.statement}")
+            lines.append(f"    threshold: {p.threshold}")
+            if p.measured:
+                lines.append(f"    measured:  {p.measured}")
+            lines.append(f"    {p.status.upper()}" + (f": {p.why}" if p.why else ""))
+        if self.claims:
+            lines += ["", self.note or "regime of the claims, as their checks compute it on "
+                      "this record:"]
+            width = max(len(c.claim) for c in self.claims)
+            for c in self.claims:
+                mark = {True: "inside ", False: "outside", None: "unknown"}[c.inside]
+                extra = f"  ({c.regime})" if c.inside is None else ""
+                lines.append(f"  {mark}  {c.claim:{width}s}  {c.source}{extra}")
+        lines += ["", self.summary()]
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class ConditionsProvider:
+    """A paper's entry in ``twolayer conditions``: ``reads`` is ``"setting"`` (the setting
+    flags) or ``"record"`` (``--record DIR``: ``evaluate(path)`` returns a
+    :class:`RecordConditions`, raising a :class:`~twolayer.errors.TwolayerError` for a record it
+    cannot read); ``about`` is one line for ``--help``."""
+
+    paper: str
+    reads: str
+    about: str
+    evaluate: Any = None
+
+
+CONDITIONS: dict[str, ConditionsProvider] = {}
+
+
+def register_conditions(
+    paper: str, reads: str, about: str, evaluate: Any = None
+) -> ConditionsProvider:
+    """Register the premises ``twolayer conditions --paper PAPER`` prints (a paper's module
+    calls it on import, like its claims)."""
+    if reads not in ("setting", "record"):
+        raise ValueError(f"reads must be 'setting' or 'record', not {reads!r}")
+    if reads == "record" and evaluate is None:
+        raise ValueError("a record provider needs evaluate(path)")
+    prov = ConditionsProvider(paper, reads, about, evaluate)
+    CONDITIONS[paper] = prov
+    return prov
+
+
+register_conditions("frei2023", "setting",
+                    "Frei, Chatterji & Bartlett (2023), Theorem 1: A1-A7 from the setting flags")

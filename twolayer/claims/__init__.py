@@ -9,4 +9,12 @@ from .base import CLAIMS, EXPERIMENTS, Claim, Verdict, claims_for, run_checks
 
 __all__ = ["CLAIMS", "EXPERIMENTS", "Claim", "Verdict", "claims_for", "run_checks"]
 
-from . import badger2022, frei2023, liu2023, maennel2020, vashisht2024  # noqa: E402,F401
+# (liu2023_conditions: the premises `twolayer conditions --paper liu2023` measures on a record)
+from . import (  # noqa: E402,F401
+    badger2022,
+    frei2023,
+    liu2023,
+    liu2023_conditions,
+    maennel2020,
+    vashisht2024,
+)

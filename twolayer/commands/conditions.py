@@ -1,5 +1,7 @@
 """``twolayer conditions``: the assumptions (A1)–(A7) of Frei et al. (2023), Theorem 1, for one
-setting, and the largest unspecified constant C for which each (and all together) hold."""
+setting, and the largest unspecified constant C for which each (and all together) hold; or, for
+a paper registered with ``reads="record"`` (:func:`twolayer.conditions.register_conditions`),
+the premises of its theorems measured on a record (``--record DIR``)."""
 
 from __future__ import annotations
 
@@ -8,13 +10,14 @@ import json
 import math
 import sys
 
+from .. import claims  # noqa: F401  (the papers register their conditions on import)
 from ..cli import number
-from ..conditions import DEFAULT_DELTA, Conditions, frei2023_from_config
+from ..conditions import CONDITIONS, DEFAULT_DELTA, Conditions, frei2023_from_config
 from ..config import CLUSTER_DISTS
-from ..errors import ConfigError
+from ..errors import ConfigError, TwolayerError
 from .settings import add_setting_flags, config_from_args
 
-PAPERS = ("frei2023",)
+PAPERS = tuple(CONDITIONS)  # every registered paper (frei2023: setting flags; others: a record)
 # the setting flags the assumptions read (the others of simulate's set are refused, not ignored)
 READ = ("preset", "data", "d", "n", "m", "noise", "sigma2", "init_var", "lr")
 # settings Theorem 1 fixes: accepted at the theorem's value, refused (with why) at another
@@ -50,7 +53,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "conditions",
         help="how deep inside a theorem's assumptions a setting is",
-        description="Print each assumption A1-A7 of Frei, Chatterji & Bartlett (2023), Theorem 1, "
+        description="--paper frei2023 (default): print each assumption A1-A7 of Frei, Chatterji & "
+        "Bartlett (2023), Theorem 1, "
         "with the given values and, since the absolute constant C > 1 is unspecified, the range "
         "of C for which it holds; then the largest C for which all hold together, or, where there "
         "is none, every assumption that fails (FAILS) at the least C the others allow. Unset "
@@ -58,11 +62,23 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "take the simulate defaults (sigma2 = d^-1.2, init-var = 0.01/(m d)); simulate's other "
         "setting flags are refused: with Theorem 1's reason where it excludes the value (e.g. "
         "minibatches, gradient flow, biases), else because the assumptions do not depend on "
-        "them.",
+        "them. --paper liu2023 --record DIR: print each premise of Liu, Abedsoltan & Belkin "
+        "(2023)'s theory (Eq. (5), Assumption 4.1, the NTK premise, two classes, delta < 1/2) "
+        "as the paper card states it, its value measured on the record written by twolayer "
+        "simulate --out DIR (with the probes errors,segments,liu,liu_angles), the threshold, and "
+        "whether it holds; then the regime of the built-in claims of that kind of setting as "
+        "their own checks compute it on the record.",
     )
-    p.add_argument("--paper", default="frei2023", choices=PAPERS, help="theorem (default frei2023)")
-    p.add_argument("--delta", type=number, default=DEFAULT_DELTA,
-                   help=f"failure probability delta in (0, 1/2) (default {DEFAULT_DELTA})")
+    p.add_argument("--paper", default="frei2023", choices=PAPERS,
+                   help="theorem: " + "; ".join(f"{k}: {v.about}" for k, v in CONDITIONS.items())
+                   + " (default frei2023)")
+    p.add_argument("--record", metavar="DIR",
+                   help="a record directory (twolayer simulate --out DIR: DIR or DIR/<run_id>) "
+                   "whose measured premises to print; for the papers that read a record ("
+                   + ", ".join(k for k, v in CONDITIONS.items() if v.reads == "record") + ")")
+    p.add_argument("--delta", type=number, default=None,
+                   help=f"failure probability delta in (0, 1/2) (default {DEFAULT_DELTA}; "
+                   "--paper frei2023)")
     before = {a.dest for a in p._actions}
     add_setting_flags(p)
     unread = tuple(a.dest for a in p._actions if a.dest not in before and a.dest not in READ)
@@ -129,7 +145,40 @@ def render(c: Conditions) -> str:
     return "\n".join(lines)
 
 
+def run_record(args: argparse.Namespace) -> int:
+    """A paper whose premises are measured on a record: only --record (and --json) apply."""
+    prov = CONDITIONS[args.paper]
+    if args.delta is not None:
+        raise ConfigError("delta", args.delta, f"--paper {args.paper} reads no delta: its "
+                          "premises are measured on the record (--delta is for --paper "
+                          + ", ".join(k for k, v in CONDITIONS.items() if v.reads == "setting")
+                          + ")")
+    for dest in READ + tuple(getattr(args, "unread_flags", ())):
+        value = getattr(args, dest, None)
+        if value is not None and value is not False:
+            raise ConfigError(dest, value, f"--paper {args.paper} reads its setting from the "
+                              "record (--record DIR); the setting flags are for --paper "
+                              + ", ".join(k for k, v in CONDITIONS.items() if v.reads == "setting"))
+    if args.record is None:
+        raise TwolayerError(f"--paper {args.paper} needs --record DIR: a record directory "
+                            "written by twolayer simulate --out DIR")
+    cond = prov.evaluate(args.record)
+    if args.json:
+        print(json.dumps(cond.to_json(), allow_nan=False))
+    else:
+        print(cond.render())
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
+    if CONDITIONS[args.paper].reads == "record":
+        return run_record(args)
+    if args.record is not None:
+        raise ConfigError("record", args.record, f"--paper {args.paper} reads the setting flags, "
+                          "not a record; --record is for --paper " + ", ".join(
+                              k for k, v in CONDITIONS.items() if v.reads == "record"))
+    if args.delta is None:
+        args.delta = DEFAULT_DELTA
     if not (math.isfinite(args.delta) and 0 < args.delta < 0.5):
         raise ConfigError("delta", args.delta, "valid range is (0, 0.5)")
     for dest in getattr(args, "unread_flags", ()):
