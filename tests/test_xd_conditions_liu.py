@@ -21,14 +21,18 @@ from twolayer.record import Record
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 PROBES = "errors,segments,liu,liu_angles"
-TINY = ["--d", "10", "--n", "200", "--m", "16", "--num-times", "8", "--seeds", "3",
+TINY = ["--d", "10", "--n", "200", "--m", "16", "--num-times", "8",
         "--noise", "0.3", "--quiet"]
+
+
+def _argv(extra: tuple[str, ...]) -> list[str]:
+    return [*TINY, *extra] + ([] if "--seeds" in extra else ["--seeds", "3"])
 
 
 def _simulate(tmp: Path, *extra: str) -> Path:
     from twolayer.cli import main
 
-    assert main(["simulate", *TINY, *extra, "--out", str(tmp)]) == 0
+    assert main(["simulate", *_argv(extra), "--out", str(tmp)]) == 0
     (one,) = [p for p in tmp.iterdir() if p.is_dir()]
     return one
 
@@ -228,3 +232,16 @@ def test_bad_input_is_one_line_exit_2(argv, words, other_records, tmp_path, caps
     argv = [a.format(**paths) for a in argv]
     code, out, err = run(["conditions", *argv], capsys)
     assert_refused(code, out, err, words, tmp_path / "never")
+
+
+def test_one_seed_is_never_holds(tmp_path, capsys):
+    """One seed has no 95% interval: a measured premise is never 'holds' on a point estimate, and
+    the message says to add seeds."""
+    rec = _simulate(tmp_path / "a", "--data", "clusters", "--steps", "40", "--lr", "0.5",
+                    "--sigma2", "0.1", "--probes", PROBES, "--seeds", "1")
+    doc = _json(capsys, rec)
+    for p in doc["premises"]:
+        if p["id"] in ("eq5", "asm41", "ntk"):
+            assert p["status"] == "not established" and "--seeds" in p["why"], p
+    assert not any(c["inside"] for c in doc["claims"]
+                   if c["claim"].split(".")[1] in ("thm44", "thm45", "lem42"))

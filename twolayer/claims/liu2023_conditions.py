@@ -92,6 +92,9 @@ def _stat(ok: bool, text: str, values: np.ndarray, **kw: Any) -> Premise:
     status, why = (HOLDS if ok else NOT_ESTABLISHED), ""
     if not np.isfinite(v).any():  # nothing measured (e.g. no noisy points at --noise 0)
         status, why = CANNOT, "no seed has a finite value (e.g. no noisy points: --noise 0)"
+    elif np.isfinite(v).sum() < 2 and not ok:
+        why = ("one seed with a finite value: a 95% interval needs two or more (simulate with "
+               "--seeds 3 or more)")
     return Premise(status=status, why=why, measured=text, value=m,
                    ci=(lo, hi), per_seed=tuple(float(x) for x in v), **kw)
 
