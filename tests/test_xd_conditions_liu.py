@@ -215,6 +215,8 @@ def other_records(tmp_path_factory) -> dict[str, Path]:
     (["--paper", "liu2023"], ["--paper liu2023", "--record"]),
     (["--paper", "liu2023", "--record", "{nowhere}"], ["--record", "no such directory"]),
     (["--paper", "liu2023", "--record", "{empty}"], ["--record", "record.json"]),
+    (["--paper", "liu2023", "--record", ""], ["--record", "empty"]),
+    (["--paper", "liu2023", "--record", "{good}/record.json"], ["--record", "a file"]),
     (["--paper", "liu2023", "--record", "{damaged}"], ["record", "arrays.npz", "checksum"]),
     (["--paper", "liu2023", "--record", "{lms}"], ["--record", "--data lms", "clusters"]),
     (["--paper", "liu2023", "--record", "{noprobe}"], ["--record", "--probes " + PROBES]),

@@ -216,10 +216,14 @@ def claim_regimes(rec: Record) -> tuple[str, tuple[ClaimRegime, ...]]:
 def find_record(path: str) -> Path:
     """The record directory ``path`` names: ``DIR`` with ``record.json``, or ``--out DIR`` of
     ``twolayer simulate`` holding exactly one such directory."""
+    if not str(path).strip():  # Path("") is the working directory
+        raise ConfigError("record", path, "is empty: give a record directory written by "
+                          "twolayer simulate --out DIR")
     p = Path(path)
     if not p.is_dir():
-        raise ConfigError("record", path, "no such directory: give a record directory written "
-                          f"by twolayer simulate --out DIR (e.g. with --probes {PROBES})")
+        what = "is a file, not a directory" if p.exists() else "no such directory"
+        raise ConfigError("record", path, f"{what}: give a record directory written by "
+                          f"twolayer simulate --out DIR (e.g. with --probes {PROBES})")
     if (p / DOCUMENT).exists():
         return p
     subs = sorted(s for s in p.iterdir() if s.is_dir() and (s / DOCUMENT).exists())
