@@ -247,3 +247,11 @@ def test_one_seed_is_never_holds(tmp_path, capsys):
             assert p["status"] == "not established" and "--seeds" in p["why"], p
     assert not any(c["inside"] for c in doc["claims"]
                    if c["claim"].split(".")[1] in ("thm44", "thm45", "lem42"))
+
+
+def test_an_sgd_record_is_told_the_theorems_are_about_gd(tmp_path, capsys, mixture):
+    rec = _simulate(tmp_path / "a", "--data", "clusters", "--steps", "20", "--batch-size", "20",
+                    "--probes", PROBES)
+    doc = _json(capsys, rec)
+    assert len(doc["remarks"]) == 1 and "minibatch SGD (batch 20)" in doc["remarks"][0]
+    assert _json(capsys, mixture)["remarks"] == []  # full-batch GD: no remark

@@ -325,6 +325,7 @@ class RecordConditions:
     premises: tuple[Premise, ...]
     claims: tuple[ClaimRegime, ...]
     note: str = ""
+    remarks: tuple[str, ...] = ()  # what the premises and the claims' regime do not read
 
     @property
     def inside(self) -> list[str]:
@@ -359,7 +360,7 @@ class RecordConditions:
             "setting": self.setting, "premises": [p.to_json() for p in self.premises],
             "claims": [c.to_json() for c in self.claims], "inside": self.inside,
             "outside": self.outside, "cannot_be_evaluated": self.unknown,
-            "summary": self.summary(), "note": self.note,
+            "summary": self.summary(), "note": self.note, "remarks": list(self.remarks),
         }
 
     def render(self) -> str:
@@ -379,6 +380,7 @@ class RecordConditions:
                 extra = f"  ({c.regime})" if c.inside is None else ""
                 lines.append(f"  {mark}  {c.claim:{width}s}  {c.source}{extra}")
         lines += ["", self.summary()]
+        lines += [f"note: {r}" for r in self.remarks]
         return "\n".join(lines)
 
 

@@ -275,7 +275,15 @@ def evaluate(path: str) -> RecordConditions:
         r = same_class_cos(rec)
         rho = f" rho={float(np.nanmean(r)):.3g}" if np.isfinite(r).any() else ""
     setting = setting_text(rec) + f"; K={K}, seeds={rec.seeds}{rho}"
-    return RecordConditions(PAPER, TITLE, str(where), setting, prem, regimes, note)
+    remarks = []
+    batch = rec.config["train"].get("batch_size")
+    if batch is not None:
+        remarks.append(f"the record trains by minibatch SGD (batch {batch}): Theorems 4.4/4.5 "
+                       "and Lemma 4.2 are about full-batch GD steps (Remark 4.3's extension to "
+                       "SGD is called underdeveloped by the reviewers [SECONDARY]); the claims' "
+                       "regime above does not read the algorithm")
+    return RecordConditions(PAPER, TITLE, str(where), setting, prem, regimes, note,
+                            tuple(remarks))
 
 
 register_conditions(PAPER, "record", "Liu, Abedsoltan & Belkin (2023): premises measured on "
