@@ -100,10 +100,12 @@ def _stat(ok: bool, text: str, values: np.ndarray, **kw: Any) -> Premise:
 
 
 def _setting_premise(pid: str, tag: str, statement: str, threshold: str,
-                     fn: Any, rec: Record, value: float) -> Premise:
-    ok, text = fn(rec)
-    return Premise(pid, tag, statement, threshold, HOLDS if ok else NOT_ESTABLISHED, text,
-                   value=value)
+                     fn: Any, rec: Record, value: float, text: str | None = None) -> Premise:
+    """A premise of the setting, decided by the claims' function ``fn`` (its own text unless
+    ``text`` is given)."""
+    ok, own = fn(rec)
+    return Premise(pid, tag, statement, threshold, HOLDS if ok else NOT_ESTABLISHED,
+                   own if text is None else text, value=value)
 
 
 def premises(rec: Record) -> tuple[Premise, ...]:
@@ -112,8 +114,11 @@ def premises(rec: Record) -> tuple[Premise, ...]:
     K = num_classes(rec)
     steps = int(rec.config["train"]["steps"])
     out = [
+        # (the U-shape claims' rule; their text calls the U-shape an empirical statement)
         _setting_premise("delta", "[SECONDARY]", DELTA_TEXT, "delta < 0.5",
-                         claims_liu._u_regime, rec, float(rec.config["data"]["noise"])),
+                         claims_liu._u_regime, rec, float(rec.config["data"]["noise"]),
+                         f"delta = {float(rec.config['data']['noise']):g}, the record's "
+                         "training-label flip rate (--noise, --noise-model iid)"),
         _setting_premise("binary", "[SECONDARY]", BINARY_TEXT,
                          "K = 2 classes (Theorems 4.4/4.5, Lemma 4.2)", claims_liu._binary, rec,
                          float(K)),
