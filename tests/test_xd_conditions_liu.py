@@ -208,6 +208,12 @@ def other_records(tmp_path_factory) -> dict[str, Path]:
     out["good"] = src
     out["empty"] = base / "empty"
     out["empty"].mkdir()
+    two = base / "two"  # two records under one --out DIR
+    for seed in ("0", "5"):
+        (two / seed).mkdir(parents=True)
+        rec = _simulate(two / seed, "--data", "clusters", "--steps", "5", "--seed", seed)
+        rec.rename(two / rec.name)
+    out["two"] = two
     return out
 
 
@@ -216,6 +222,7 @@ def other_records(tmp_path_factory) -> dict[str, Path]:
     (["--paper", "liu2023", "--record", "{nowhere}"], ["--record", "no such directory"]),
     (["--paper", "liu2023", "--record", "{empty}"], ["--record", "record.json"]),
     (["--paper", "liu2023", "--record", ""], ["--record", "empty"]),
+    (["--paper", "liu2023", "--record", "{two}"], ["--record", "holds 2 records", "run_id"]),
     (["--paper", "liu2023", "--record", "{good}/record.json"], ["--record", "a file"]),
     (["--paper", "liu2023", "--record", "{damaged}"], ["record", "arrays.npz", "checksum"]),
     (["--paper", "liu2023", "--record", "{lms}"], ["--record", "--data lms", "clusters"]),
