@@ -262,3 +262,12 @@ def test_an_sgd_record_is_told_the_theorems_are_about_gd(tmp_path, capsys, mixtu
     doc = _json(capsys, rec)
     assert len(doc["remarks"]) == 1 and "minibatch SGD (batch 20)" in doc["remarks"][0]
     assert _json(capsys, mixture)["remarks"] == []  # full-batch GD: no remark
+
+
+def test_a_record_in_memory_gives_the_same_premises(mixture, capsys):
+    from twolayer.claims.liu2023_conditions import evaluate_record
+
+    doc = _json(capsys, mixture)
+    mem = evaluate_record(Record.load(mixture)).to_json()
+    assert mem["record"] == "(in memory)"
+    assert {**mem, "record": doc["record"]} == doc

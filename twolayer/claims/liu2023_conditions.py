@@ -249,6 +249,14 @@ def evaluate(path: str) -> RecordConditions:
     probes, :class:`~twolayer.errors.RecordError` for a damaged one)."""
     where = find_record(path)
     rec = Record.load(where)  # RecordError: missing, truncated, edited
+    return evaluate_record(rec, str(where), path)
+
+
+def evaluate_record(rec: Record, where: str = "(in memory)",
+                    path: str | None = None) -> RecordConditions:
+    """:func:`evaluate` for a :class:`~twolayer.record.Record` in memory (e.g. the result of
+    ``twolayer.simulate``); ``path`` names it in the errors (default ``where``)."""
+    path = where if path is None else path
     try:
         kind = rec.config["data"]["kind"]
         int(rec.config["train"]["steps"])
@@ -287,8 +295,7 @@ def evaluate(path: str) -> RecordConditions:
                        "and Lemma 4.2 are about full-batch GD steps (Remark 4.3's extension to "
                        "SGD is called underdeveloped by the reviewers [SECONDARY]); the claims' "
                        "regime above does not read the algorithm")
-    return RecordConditions(PAPER, TITLE, str(where), setting, prem, regimes, note,
-                            tuple(remarks))
+    return RecordConditions(PAPER, TITLE, where, setting, prem, regimes, note, tuple(remarks))
 
 
 register_conditions(PAPER, "record", "Liu, Abedsoltan & Belkin (2023): premises measured on "
