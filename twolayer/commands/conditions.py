@@ -81,6 +81,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    "--paper frei2023)")
     before = {a.dest for a in p._actions}
     add_setting_flags(p)
+    for g in p._action_groups:  # the papers that read a record refuse them
+        if g.title and g.title.startswith("setting"):
+            g.title = g.title.replace("setting (", "setting, --paper " + ", ".join(
+                k for k, v in CONDITIONS.items() if v.reads == "setting") + " only (", 1)
     unread = tuple(a.dest for a in p._actions if a.dest not in before and a.dest not in READ)
     for a in p._actions:  # refused with a reason when given (run), so not offered in --help
         if a.dest in unread and (a.dest not in FIXED or a.dest in HIDDEN_FIXED):
