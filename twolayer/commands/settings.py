@@ -86,16 +86,20 @@ def count(text: str) -> int | float:
     return integer(text)
 
 
-
-
 def size(text: str) -> int | float:
     """A size or count flag (d, n, m, seeds, ...): :func:`count`, at most 1e50. Up to there the
     memory check refuses it with the range that fits this machine; beyond, products of several
     (R n d m, about 1e300 for --d 10**300 --m 10**300) overflowed a float in that check: an
     OverflowError traceback (exit 1) instead of one line."""
-    v = count(text)
+    out_of_range = argparse.ArgumentTypeError(f"{text!r} is out of range: sizes are at most 1e50")
+    try:
+        v = count(text)
+    except argparse.ArgumentTypeError as e:
+        if "out of range" in str(e):  # beyond a float (10**400): the size cap is the range
+            raise out_of_range from None
+        raise
     if isinstance(v, int) and abs(v) > SIZE_MAX:
-        raise argparse.ArgumentTypeError(f"{text!r} is out of range: sizes are at most 1e50")
+        raise out_of_range
     return v
 
 
