@@ -250,6 +250,8 @@ def run(args: argparse.Namespace) -> int:
 
     check_mode_flags(args)
     spec = load(args.spec)  # every point's config validated
+    for note in spec.notes:  # a preset's scale kept while a size varies
+        print(f"twolayer sweep: note: {note}", file=sys.stderr)
     spec = device_settings(args, spec)
     runtime_budget(args)
     check_executor_flags(args)

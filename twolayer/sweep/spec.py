@@ -117,6 +117,7 @@ class SweepSpec:
     text: str = ""  # the TOML text, kept in the store for provenance
     group_runs_given: bool = False  # [run] group_runs was set (else scaled up on a GPU)
     plugins: tuple[str, ...] = ()  # the spec's ``plugins``, absolute paths (loaded by parse)
+    notes: tuple[str, ...] = ()  # for the user (a preset's scale kept while a size varies)
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -405,12 +406,14 @@ def parse(doc: dict[str, Any], source: str = "spec", default_name: str = "sweep"
         raise SpecError("base", base_doc, "must be a table", where)
     base_doc = dict(base_doc)
     flat_base: dict[str, Any] = {}
+    name_p, preset_values = None, {}
     if "preset" in base_doc:
         name_p = base_doc.pop("preset")
         try:
             values = preset(name_p)
         except ConfigError as e:
             raise SpecError("base.preset", name_p, e.valid, where) from None
+        preset_values = values
         for k, v in values.items():
             if k not in PRESET_META:
                 flat_base[k.replace("__", ".")] = v
@@ -486,12 +489,40 @@ def parse(doc: dict[str, Any], source: str = "spec", default_name: str = "sweep"
     if size > MAX_POINTS:
         raise SpecError("axes", [a.key for a in axes], f"the grid has {size} points; at most "
                         f"{MAX_POINTS}", where)
+    notes = kept_preset_scales(name_p, preset_values, given, flat_base, axes)
     spec = SweepSpec(name, description, flat_base, tuple(axes), seeds, seed, group_runs, device,
                      dict(slurm), run.get("baselines", True), source, text,
-                     "group_runs" in run, plugins)
+                     "group_runs" in run, plugins, notes)
     points = spec.points()  # build and validate every point's config now, before any work
     check_distinct(points, flat_base, where)
     return spec
+
+
+def kept_preset_scales(name: str | None, preset_values: dict[str, Any], given: dict[str, Any],
+                       base: dict[str, Any], axes: list[Axis]) -> tuple[str, ...]:
+    """Notes for a preset's fixed scale (sigma2, init_var) that the spec neither sets nor
+    varies while a size its default would follow (d, m) differs from the preset's, in ``base``
+    or along an axis: e.g. frei-fig1's init_var = 1/(32 m) at its m = 500 stays at every m of
+    an ``axes.net.m`` (as ``simulate --preset`` says of a flag, commands.settings)."""
+    from ..commands.settings import SCALES_WITH
+
+    if name is None:
+        return ()
+    axis_keys = {a.key for a in axes}
+    notes = []
+    for fld, sizes in SCALES_WITH.items():
+        key = fld.replace("__", ".")
+        if fld not in preset_values or key in given or key in axis_keys:
+            continue  # the preset leaves it to the default (which follows), or the spec sets it
+        moved = [s.replace("__", ".") for s in sizes if s in preset_values and (
+            s.replace("__", ".") in axis_keys or base[s.replace("__", ".")] != preset_values[s])]
+        if moved:
+            how = ", ".join(f"axes.{k} varies" if k in axis_keys else f"base.{k} = {base[k]}"
+                            for k in moved)
+            notes.append(f"base.preset {name} fixes {key} = {preset_values[fld]:.4g} at every "
+                         f"point, while {how} (the preset: {preset_values.get('about')}); set "
+                         f"base.{key} or axes.{key} to change it")
+    return tuple(notes)
 
 
 # the integrator settings that apply only with some integrators (as `simulate --rtol/--switch`)
