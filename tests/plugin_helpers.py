@@ -50,11 +50,19 @@ def key_in_a_new_process(name: str, **kw):  # type: ignore[no-untyped-def]
     """The key the next command computes after a plugin was edited: this process imported
     the plugin before the edit (its Runs.key refuses the edited files), so the files as
     imported are forgotten first."""
-    from twolayer import experiments
     from twolayer.experiments import Runs
 
-    experiments._LOADED_SOURCES.clear()
+    forget_loaded_plugin_sources()
     return Runs(quick=True, **kw).key(name)
+
+
+def forget_loaded_plugin_sources() -> None:
+    """Forget the plugins' files as this process imported them (twolayer.sources keeps them),
+    as a new process would; twolayer's own stay as `import twolayer` digested them."""
+    from twolayer import sources
+
+    for f in [f for f in sources._SEEN if not f.is_relative_to(sources.ROOT)]:
+        del sources._SEEN[f]
 
 
 # the end of a plugin edited while a command runs (after its own ``{paper}.first``, which

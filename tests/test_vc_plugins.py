@@ -6,7 +6,13 @@ from __future__ import annotations
 import textwrap
 
 import pytest
-from plugin_helpers import EDITED_TAIL, FIGURE, forgetting, key_in_a_new_process
+from plugin_helpers import (
+    EDITED_TAIL,
+    FIGURE,
+    forget_loaded_plugin_sources,
+    forgetting,
+    key_in_a_new_process,
+)
 
 from twolayer.claims import CLAIMS
 from twolayer.experiments import EXPERIMENTS, Runs
@@ -514,9 +520,9 @@ def test_a_plugin_edited_while_check_runs_is_not_stored_as_the_edited_code(
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert f"experiment '{paper}.numbers' ({f})" in err and "changed on disk" in err, err
     # the next command: a new process imports the edited plugin
-    from twolayer import experiments, plugins
+    from twolayer import plugins
 
-    experiments._LOADED_SOURCES.clear()
+    forget_loaded_plugin_sources()
     plugins._LOADED.pop(str(f.resolve()), None)
     for reg in (CLAIMS, EXPERIMENTS):
         for k in [k for k in reg if k.startswith(paper + ".")]:

@@ -8,7 +8,7 @@ import sys
 import textwrap
 
 import pytest
-from plugin_helpers import EDITED_TAIL, forgetting
+from plugin_helpers import EDITED_TAIL, forget_loaded_plugin_sources, forgetting
 
 from twolayer.claims import CLAIMS
 from twolayer.experiments import EXPERIMENTS
@@ -68,7 +68,7 @@ def test_an_entry_point_plugin_edited_while_check_runs_is_not_stored_as_the_edit
     runs back and reported "x >= 0" *holds*: only path plugins were snapshotted when they
     loaded. Now the edited experiment refuses to run: one line, exit 2, nothing stored for it,
     and the next command trains the edited code. The oracle: LO = -3 gives x in [-3, -2]."""
-    from twolayer import experiments, plugins
+    from twolayer import plugins
     from twolayer.cli import main
 
     site = tmp_path / "site"
@@ -81,7 +81,7 @@ def test_an_entry_point_plugin_edited_while_check_runs_is_not_stored_as_the_edit
     assert f"experiment '{paper}.numbers'" in err and "changed on disk" in err, err
     assert str((pkg / "data.py").resolve()) in err, err
     # the next command: a new process imports the edited package
-    experiments._LOADED_SOURCES.clear()
+    forget_loaded_plugin_sources()
     plugins._LOADED.pop(f"{paper}pkg", None)
     for reg in (CLAIMS, EXPERIMENTS):
         for k in [k for k in reg if k.startswith(paper + ".")]:
@@ -246,7 +246,7 @@ def test_a_plugin_saved_with_a_syntax_error_while_check_runs_is_refused(tmp_path
     read them back: "x >= 0" *holds* 1.5 where the code gives x in [-3, -2]. Now the edited
     experiment refuses to run (one line naming data.py, exit 2), and a command on the edited
     code, undisturbed, judges it: fails, -2.5 (the oracle: the mean of [-3, -2])."""
-    from twolayer import experiments, plugins
+    from twolayer import plugins
     from twolayer.cli import main
 
     pl = tmp_path / "pl"
@@ -257,7 +257,7 @@ def test_a_plugin_saved_with_a_syntax_error_while_check_runs_is_refused(tmp_path
     store = ["--records", str(tmp_path / "st")]
 
     def again():  # the next command: a new process imports the plugin
-        experiments._LOADED_SOURCES.clear()
+        forget_loaded_plugin_sources()
         plugins._LOADED.pop(str(pl.resolve()), None)
         for reg in (CLAIMS, EXPERIMENTS):
             for k in [k for k in reg if k.startswith(paper + ".")]:

@@ -6,7 +6,9 @@ edited while a command runs, a run trained by the code as imported would be stor
 edited code's, and a later command would reuse it. So the files are digested once, at
 ``import twolayer`` (this module is imported first), and a fingerprint is only handed out while
 the files it covers are still those: :func:`check_unchanged` raises
-:class:`~twolayer.errors.RunCodeChanged` (exit status 2) naming the files that changed.
+:class:`~twolayer.errors.RunCodeChanged` (exit status 2) naming the files that changed. The
+experiments' keys check their modules (and a plugin's files, digested as it loads) against the
+same digests (:func:`twolayer.experiments.snapshot_sources`).
 
 A file is compared by its ``stat`` (size, inode, modification and change times) and digested
 again only where that changed, so a check costs a few stat calls.
@@ -53,6 +55,17 @@ def remember(path: Path) -> None:
     path = Path(path).resolve()
     if path not in _SEEN and (now := _read(path)) is not None:
         _SEEN[path] = now
+
+
+def seen(path: Path) -> bool:
+    """Whether this process has digested ``path`` (at import, or :func:`remember`)."""
+    return Path(path).resolve() in _SEEN
+
+
+def seen_under(base: Path) -> list[Path]:
+    """The files under ``base`` this process has digested, sorted."""
+    base = Path(base).resolve()
+    return sorted(f for f in _SEEN if f.is_relative_to(base))
 
 
 def changed(files: Iterable[Path]) -> list[Path]:

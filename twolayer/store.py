@@ -204,20 +204,20 @@ class RecordStore:
                 # intact record of the same identity there is the same computation: stored.
                 # Else, for a rename that met the other writer (the target appeared, or
                 # vanished while being moved aside), save again; any other error is raised.
-                if self._holds(address, identity):
+                if self._holds(address):
                     return address
                 if e.errno not in RACE_ERRNOS or attempt == RACE_ATTEMPTS - 1:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _holds(self, address: str, identity: Any) -> bool:
-        """An intact record of ``identity`` is at ``address`` (read, never quarantined)."""
+    def _holds(self, address: str) -> bool:
+        """An intact record is at ``address`` (read as :meth:`load` reads it: its identity
+        hashes to the address; never quarantined)."""
         try:
-            doc, _ = read_verified(self.records / address)
+            self.load(address)
         except RecordError:
             return False
-        return (doc.get("address") == address and "identity" in doc
-                and canonical_json(doc["identity"]) == canonical_json(strict_json(identity)))
+        return True
 
     def get(self, address: str) -> Record | None:
         """The verified record at ``address``; None if absent or damaged (then quarantined, after

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import re
+from collections.abc import Callable
 from typing import Any
 
 from ..cli import integer, number
@@ -351,17 +352,28 @@ def _kept_preset_scales(name: str, about: str | None, preset_values: dict[str, A
     size its default would follow (e.g. frei-fig1's init_var = 1/(32 m) = 6.25e-05 at its
     m = 500, kept at --m 100, where the default 0.01/(m d) would have followed m)."""
     notes = []
-    for fld, sizes in SCALES_WITH.items():
-        if fld not in preset_values or values.get(fld) != preset_values[fld]:
-            continue  # the preset leaves it to the default (which follows), or a flag set it
-        moved = [s for s in sizes if s in preset_values and values.get(s) != preset_values[s]]
-        if moved:
-            short = fld.split("__")[1]
-            now = " ".join(f"--{s.split('__')[1].replace('_', '-')} {values[s]}" for s in moved)
-            notes.append(f"--preset {name} fixes {short} = {preset_values[fld]:.4g}, which "
-                         f"stays with {now} (the preset: {about}); give "
-                         f"--{short.replace('_', '-')} to change it")
+    for fld, moved in kept_scales(preset_values,
+                                  lambda f: values.get(f) != preset_values[f],
+                                  lambda s: values.get(s) != preset_values[s]):
+        short = fld.split("__")[1]
+        now = " ".join(f"--{s.split('__')[1].replace('_', '-')} {values[s]}" for s in moved)
+        notes.append(f"--preset {name} fixes {short} = {preset_values[fld]:.4g}, which "
+                     f"stays with {now} (the preset: {about}); give "
+                     f"--{short.replace('_', '-')} to change it")
     return notes
+
+
+def kept_scales(preset_values: dict[str, Any], set_here: Callable[[str], bool],
+                moved: Callable[[str], bool]) -> list[tuple[str, list[str]]]:
+    """(scale field, the sizes of :data:`SCALES_WITH` it was chosen for that ``moved``) for
+    each scale the preset fixes and the user did not set (``set_here``; a scale the preset
+    leaves to the default follows the sizes by itself). Fields as ``"net__init_var"``."""
+    out = []
+    for fld, sizes in SCALES_WITH.items():
+        if fld in preset_values and not set_here(fld):
+            if sizes_moved := [s for s in sizes if s in preset_values and moved(s)]:
+                out.append((fld, sizes_moved))
+    return out
 
 
 def probe_names(text: str) -> tuple[str, ...]:

@@ -86,20 +86,12 @@ def experiment(name: str, version: int = 1) -> Callable[[ExperimentFn], Experime
             raise TwolayerError(f"experiment {name!r} is defined twice: in "
                                 f"{EXPERIMENTS[name].source} and in {source}")
         EXPERIMENTS[name] = Experiment(name, paper, fn, version, source)
-        if source:  # the code as imported (Runs.key checks it): the module and, for
-            # twolayer's own, its folder's modules, which its key's closure may import (hashed,
-            # not parsed: import time; a plugin's files are snapshotted as it loads, plugins.py)
-            folder = Path(source).resolve().parent
-            if folder not in _SNAPSHOTTED and folder == Path(__file__).resolve().parent:
-                _SNAPSHOTTED.add(folder)
-                snapshot_sources(sorted(folder.glob("*.py")))
+        if source:  # the code as imported (Runs.key checks it; twolayer's own files were
+            # digested at `import twolayer`, a plugin's as it loads, plugins.py)
             snapshot_sources([Path(source)])
         return fn
 
     return deco
-
-
-_SNAPSHOTTED: set[Path] = set()  # folders of experiment modules, their files in _LOADED_SOURCES
 
 
 def _file_digest(path: str | os.PathLike[str]) -> str:
@@ -245,18 +237,15 @@ def source_files(path: str | os.PathLike[str], registered: bool = False,
     return files
 
 
-# the SHA-256 of every file of an experiment's key as it was when imported (an experiment
-# module's closure when its first experiment registers, a plugin's files when it loads): a key
-# digests the files on disk, so a file edited while a command runs would key the old code's
-# runs as the new code's (twolayer's own experiment modules too: they are outside the code
-# fingerprint, NOT_RUN_CODE, so their digest in the key is all that tells their runs apart)
-_LOADED_SOURCES: dict[Path, str] = {}
-
-
+# Every file of an experiment's key as it was when imported (twolayer's own at `import
+# twolayer`, a plugin's when it loads) is kept by twolayer.sources: a key digests the files on
+# disk, so a file edited while a command runs would key the old code's runs as the new code's
+# (twolayer's own experiment modules too: they are outside the code fingerprint, NOT_RUN_CODE,
+# so their digest in the key is all that tells their runs apart)
 def snapshot_sources(files: Iterable[Path]) -> None:
     """Remember ``files``' contents as imported (a plugin's, when it loads)."""
     for f in files:
-        _LOADED_SOURCES.setdefault(Path(f).resolve(), _file_digest(f))
+        sources.remember(Path(f))
 
 
 def _edited_since_loaded(exp: Experiment) -> list[Path]:
@@ -270,9 +259,8 @@ def _edited_since_loaded(exp: Experiment) -> list[Path]:
                              root=_plugin_root(exp))
     except (OSError, SyntaxError, ValueError):
         base = _plugin_root(exp) or Path(exp.source).resolve().parent
-        files = sorted(f for f in _LOADED_SOURCES if f.is_relative_to(base))
-    return [f for f in files  # a vanished file's digest is "unreadable": changed
-            if f in _LOADED_SOURCES and _file_digest(f) != _LOADED_SOURCES[f]]
+        files = sources.seen_under(base)
+    return sources.changed([f for f in files if sources.seen(f)])  # vanished: changed
 
 
 def files_digest(files: Iterable[Path], base: Path) -> str:

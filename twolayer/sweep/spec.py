@@ -504,24 +504,24 @@ def kept_preset_scales(name: str | None, preset_values: dict[str, Any], given: d
     varies while a size its default would follow (d, m) differs from the preset's, in ``base``
     or along an axis: e.g. frei-fig1's init_var = 1/(32 m) at its m = 500 stays at every m of
     an ``axes.net.m`` (as ``simulate --preset`` says of a flag, commands.settings)."""
-    from ..commands.settings import SCALES_WITH
+    from ..commands.settings import kept_scales
 
     if name is None:
         return ()
     axis_keys = {a.key for a in axes}
+
+    def key(fld: str) -> str:
+        return fld.replace("__", ".")
+
     notes = []
-    for fld, sizes in SCALES_WITH.items():
-        key = fld.replace("__", ".")
-        if fld not in preset_values or key in given or key in axis_keys:
-            continue  # the preset leaves it to the default (which follows), or the spec sets it
-        moved = [s.replace("__", ".") for s in sizes if s in preset_values and (
-            s.replace("__", ".") in axis_keys or base[s.replace("__", ".")] != preset_values[s])]
-        if moved:
-            how = ", ".join(f"axes.{k} varies" if k in axis_keys else f"base.{k} = {base[k]}"
-                            for k in moved)
-            notes.append(f"base.preset {name} fixes {key} = {preset_values[fld]:.4g} at every "
-                         f"point, while {how} (the preset: {preset_values.get('about')}); set "
-                         f"base.{key} or axes.{key} to change it")
+    for fld, moved in kept_scales(
+            preset_values, lambda f: key(f) in given or key(f) in axis_keys,
+            lambda s: key(s) in axis_keys or base[key(s)] != preset_values[s]):
+        how = ", ".join(f"axes.{key(s)} varies" if key(s) in axis_keys
+                        else f"base.{key(s)} = {base[key(s)]}" for s in moved)
+        notes.append(f"base.preset {name} fixes {key(fld)} = {preset_values[fld]:.4g} at every "
+                     f"point, while {how} (the preset: {preset_values.get('about')}); set "
+                     f"base.{key(fld)} or axes.{key(fld)} to change it")
     return tuple(notes)
 
 
