@@ -122,6 +122,7 @@ def _spy(monkeypatch):  # type: ignore[no-untyped-def]
     def spy(params, data, cfg, times, probes, runtime, seeds, weights=None, stepper=None):  # type: ignore[no-untyped-def]
         calls.append({"params": params, "cfg": cfg, "times": list(times), "seeds": list(seeds),
                       "threshold": getattr(weights, "threshold", None), "stepper": stepper,
+                      "skip_epochs": getattr(weights, "skip_epochs", None),
                       "fraction": data.extras["fraction"].tolist()})
         res = real(params, data, cfg, times, probes, runtime, seeds, weights=weights,
                    stepper=stepper)
@@ -154,6 +155,9 @@ def test_switch_continues_from_the_memorised_network_with_normal_training(monkey
     assert T == 9
     assert mem["threshold"] == pytest.approx(1 / 10 + 0.01)
     assert sw["threshold"] == float("inf") and nrm["threshold"] == float("inf")
+    # the switch phase continues the minibatch streams after the E memorise epochs (as the
+    # reference's second half draws them); the memorise phase and the reference start at epoch 1
+    assert (mem["skip_epochs"], sw["skip_epochs"], nrm["skip_epochs"]) == (0, SMALL.epochs, 0)
     assert sw["params"] is mem["result"].params
     assert nrm["params"] is mem["params"]
     assert mem["cfg"].steps == T and sw["cfg"].steps == T and nrm["cfg"].steps == 2 * T

@@ -9,19 +9,26 @@ distribution,
 
     L_mem = (1/|T|) Σ_{i∈T} ℓ_i − g_t (1/|A|) Σ_{i∈A} ℓ_i,   s_i = 1/|T| on T, −g_t/|A| on A,
 
-with a gate g ∈ {0, 1} per run. The threshold τ is 1/K + 0.01 ("above chance", the author's 0.11
-at K = 10), a target accuracy (the author's target runs), −∞ ("ungated": always ascend) or +∞
-("never": the normal objective on the same minibatches).
+with a gate g ∈ {0, 1} per run: g = 1[Acc_A ≥ τ], as the author's code ascends unless the
+accuracy is below 0.11 (card: "g_t = 0 ... if ... < 0.11; g_t = 1 otherwise"). The threshold τ is
+1/K + 0.01 ("above chance", the author's 0.11 at K = 10), a target accuracy (the author's target
+runs), −∞ ("ungated": always ascend) or +∞ ("never": the normal objective on the same
+minibatches). Acc_A = k/|A| is compared as the count k ≥ τ|A| − 10⁻⁹|A| in float64, so that an
+accuracy equal to τ opens the gate although the float 1/10 + 0.01 lies above 0.11 and the
+float32 quotient k/|A| may lie below it.
 
 Two optimisers, both through the one engine loop:
-- full-batch GD (``batch_size`` None): g_t = 1[Acc_A(θ_{t−1}) > τ] re-evaluated every step from
+- full-batch GD (``batch_size`` None): g_t = 1[Acc_A(θ_{t−1}) ≥ τ] re-evaluated every step from
   the outputs the previous step computed (a one-step lag, no extra forward pass);
 - minibatch SGD, as in the author's code (:meth:`Memorise.minibatches`): each step pairs a
   minibatch B_T of T with a minibatch B_A of A (fresh permutations of T and A per epoch per run,
   streams ``memorise-train`` / ``memorise-ascended``; an epoch is min(|T|, |A|) // B steps, the
   incomplete last batches dropped), with weights s_i = 1/|B_T| on B_T and −g_e/|B_A| on B_A; the
-  gate g_e = 1[Acc_A(θ) > τ] is evaluated once at the start of each epoch e on the whole of A at
-  the current parameters (the author's per-epoch test accuracy).
+  gate g_e = 1[Acc_A(θ) ≥ τ] is evaluated once at the start of each epoch e on the whole of A at
+  the current parameters (the author's per-epoch test accuracy). A phase that continues an
+  earlier one (``skip_epochs`` = E: normal training after E epochs of memorising) skips the
+  first E epochs' permutations of both streams, so it draws epochs E + 1, E + 2, ... as one
+  uninterrupted run of 2E epochs would, instead of repeating the first phase's orders.
 """
 
 from __future__ import annotations
@@ -37,18 +44,27 @@ from .net import Params
 from .seeding import generator, permutations
 
 CHANCE_MARGIN = 0.01  # the author's 0.11 threshold at K = 10 is chance + 0.01
+# an accuracy k/|A| counts as reaching τ when k ≥ τ|A| − GATE_SLACK·|A|: absorbs the float
+# rounding of τ (1/10 + 0.01 = 0.11000000000000001) and never merges two counts below |A| = 10⁹
+GATE_SLACK = 1e-9
 
 
 class Memorise:
     """Weights of the gated memorisation objective over a training set T = ``~ascended`` and an
     ascended set A = ``ascended`` (both [R, n] masks over the training inputs).
 
-    gate: "chance" (ascend while Acc_A > 1/K + 0.01), "none" (always ascend), "never" (never
+    gate: "chance" (ascend while Acc_A ≥ 1/K + 0.01), "none" (always ascend), "never" (never
     ascend: the normal objective, on the same paired minibatches under SGD) or a float target
-    τ ∈ (0, 1) (ascend while Acc_A > τ). ``gates`` keeps the g [R] of every step.
+    τ ∈ (0, 1) (ascend while Acc_A ≥ τ). ``gates`` keeps the g [R] of every step.
+    ``skip_epochs`` (SGD only): the number of epochs an earlier phase already drew from the
+    minibatch streams; this phase starts at the epoch after them.
     """
 
-    def __init__(self, ascended: torch.Tensor, num_classes: int, gate: str | float = "chance"):
+    def __init__(self, ascended: torch.Tensor, num_classes: int, gate: str | float = "chance",
+                 skip_epochs: int = 0):
+        if isinstance(skip_epochs, bool) or not isinstance(skip_epochs, int) or skip_epochs < 0:
+            raise ConfigError("skip_epochs", skip_epochs, "an integer >= 0")
+        self.skip_epochs = skip_epochs
         if isinstance(gate, str):
             fixed = {"chance": 1.0 / num_classes + CHANCE_MARGIN, "none": -1.0,
                      "never": float("inf")}
@@ -83,9 +99,17 @@ class Memorise:
         right = (~net.errors(out, y)) & asc
         return right.sum(1).to(out.dtype) / n_asc[:, 0]
 
+    def reaches(self, right: torch.Tensor, size: torch.Tensor | int) -> torch.Tensor:
+        """[R] bool: the accuracy ``right``/``size`` (counts of correct points of A) is at
+        least the threshold τ, compared in float64 as right ≥ (τ − GATE_SLACK)·size."""
+        size = torch.as_tensor(size, dtype=torch.float64, device=right.device)
+        return right.to(torch.float64) >= (self.threshold - GATE_SLACK) * size
+
     def gate(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """g [R] ∈ {0, 1}: 1 while the ascended accuracy is above the threshold."""
-        return (self.ascended_accuracy(out, y) > self.threshold).to(out.dtype)
+        """g [R] ∈ {0, 1}: 1 while the ascended accuracy is at least the threshold."""
+        asc, _, _ = self._device_masks(out)
+        right = ((~net.errors(out, y)) & asc).sum(1)
+        return self.reaches(right, self.n_asc[:, 0].to(out.device)).to(out.dtype)
 
     def __call__(self, out: torch.Tensor, data: Dataset) -> torch.Tensor:
         g = self.gate(out, data.y)
@@ -118,6 +142,9 @@ class Memorise:
         y_asc = data.y.gather(1, idx_asc)
         g_tr = [generator(s, "memorise-train") for s in seeds]
         g_asc = [generator(s, "memorise-ascended") for s in seeds]
+        if self.skip_epochs:  # the epochs an earlier phase drew (drawn on the CPU and dropped)
+            permutations(g_tr, n_tr, self.skip_epochs)
+            permutations(g_asc, n_asc, self.skip_epochs)
         steps = min(n_tr, n_asc) // batch
         pos = torch.full((p.runs, batch), 1.0 / batch, dtype=data.x.dtype, device=data.x.device)
         # epochs drawn at once: one copy to a GPU per ~64 steps (one epoch at a time on a CPU)
@@ -127,8 +154,9 @@ class Memorise:
             if self.threshold == float("inf"):
                 g = torch.zeros(p.runs, dtype=data.x.dtype, device=data.x.device)
             else:
-                acc = self.ascended_accuracy_of(net.forward(p, x_asc, budget), y_asc)
-                g = (acc > self.threshold).to(data.x.dtype)
+                out_asc = net.forward(p, x_asc, budget)
+                right = (~net.errors(out_asc, y_asc)).sum(1)
+                g = self.reaches(right, n_asc).to(data.x.dtype)
             s = torch.cat([pos, (-g / batch).unsqueeze(1).expand(-1, batch)], dim=1)
             if not ahead:  # the next epochs' permutations, drawn and copied at once
                 ahead = list(zip(permutations(g_tr, n_tr, epochs, idx_tr.device).unbind(0),
@@ -142,11 +170,6 @@ class Memorise:
                 self.gates.append(g.detach())
                 xb = data.x.gather(1, idx.unsqueeze(-1).expand(-1, -1, d))
                 yield xb, data.y.gather(1, idx), s
-
-    @staticmethod
-    def ascended_accuracy_of(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """[R]: accuracy of outputs ``out`` [R, n, o] against labels ``y`` [R, n]."""
-        return (~net.errors(out, y)).to(out.dtype).mean(1)
 
 
 def normal_weights(ascended: torch.Tensor, dtype: torch.dtype = torch.float32) -> torch.Tensor:

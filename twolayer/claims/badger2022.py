@@ -369,7 +369,7 @@ def card_setting(runs: ObjectiveRuns, part: str) -> tuple[bool, str]:
         items.append((epochs == CARD_EPOCHS, f"epochs {epochs} vs the card's {CARD_EPOCHS}"))
     if part in ("objectives", "noise", "switch"):
         gates = runs.config.get("gates", ["chance"]) if part != "switch" else ["chance"]
-        items.append(("chance" in gates, f"memorise gate Acc_A > 1/K + 0.01 = "
+        items.append(("chance" in gates, f"memorise gate Acc_A >= 1/K + 0.01 = "
                       f"{CHANCE + 0.01:.2f} vs the card's Acc_anti >= {CARD_GATE}"))
     if part == "noise":
         items.append((tuple(sorted(runs.fractions, reverse=True)) == CARD_FRACTIONS,
@@ -733,7 +733,7 @@ def check_c4_down(runs: Runs) -> Outcome:
 
 @claim("badger2022.c2p.target_gates",
        "Holding the ascended set's accuracy down holds the train accuracy down: with the "
-       "gate at a target accuracy τ (ascend while Acc_A > τ), the final train accuracy on "
+       "gate at a target accuracy τ (ascend while Acc_A >= τ), the final train accuracy on "
        "structured data (f = 1) rises with τ (chance gate 1/K + 0.01, then τ = 0.25, 0.5, 0.75).",
        "author's logged target runs (10k CIFAR-10, 200 epochs): train 0.462 at a 20% target → "
        "0.781 at 85%; ungated run overfit_2", tag="[SECONDARY]", decides=False)

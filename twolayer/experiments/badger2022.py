@@ -372,7 +372,9 @@ def run_switch(p: Plan, seeds: int | None, runtime: Runtime) -> dict[str, Object
     """f = 1, optimiser ``p.switch_optimizer`` (Adam, as the author's code: fresh moments at the
     switch): ``p.epochs`` epochs of memorise (chance gate), then ``p.epochs`` epochs of normal
     training from its final parameters; and normal training for 2 ``p.epochs`` epochs from the
-    start (the reference). Keys "memorise", "switch", "normal"."""
+    start (the reference). The switch phase continues the minibatch streams (epochs
+    ``p.epochs`` + 1 ... 2 ``p.epochs``), so its T minibatches are those of the reference's second
+    half. Keys "memorise", "switch", "normal"."""
     S = seeds or p.seeds
     data, init, run_seeds = batch(p, (1.0,), S, p.n, p.n, p.n)
     T = p.steps
@@ -385,8 +387,10 @@ def run_switch(p: Plan, seeds: int | None, runtime: Runtime) -> dict[str, Object
     start = time.perf_counter()
     mem = train(init, data, cfg, times, ("badger",), runtime, run_seeds,
                 weights=Memorise(data.extras["ascended"], K, "chance"), stepper=step)
+    # the switch phase draws minibatch epochs E + 1 ... 2E, as the reference's second half does
     sw = train(mem.params, data, cfg, times, ("badger",), runtime, run_seeds,
-               weights=Memorise(data.extras["ascended"], K, "never"), stepper=step)
+               weights=Memorise(data.extras["ascended"], K, "never", skip_epochs=p.epochs),
+               stepper=step)
     cfg2 = TrainConfig(lr=lr, steps=2 * T, objective="softmax", batch_size=p.batch)
     times2 = sorted(set(times) | {T + t for t in times})
     nrm = train(init, data, cfg2, times2, ("badger",), runtime, run_seeds,
