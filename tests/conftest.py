@@ -89,7 +89,8 @@ def _restore(state) -> None:
     live = set().union(*plugins._registries().values()) if added else set()
     for key in added:
         p = plugins._LOADED[key]
-        if not live & {*p.claims, *p.experiments, *p.figures, *p.probes, *p.data_kinds}:
+        if not live & {*p.claims, *p.experiments, *p.figures, *p.probes, *p.data_kinds,
+                       *p.conditions}:
             del plugins._LOADED[key]
 
 

@@ -93,13 +93,14 @@ def positive(runs):
 
 @contextlib.contextmanager
 def forgetting(name: str, modules: bool = False) -> Iterator[str]:
-    """Yield ``name`` (a test's own paper name); afterwards its claims, experiments and
-    figures, the plugins loaded meanwhile and, with ``modules``, the modules imported
+    """Yield ``name`` (a test's own paper name); afterwards its claims, experiments, figures
+    and conditions, the plugins loaded meanwhile and, with ``modules``, the modules imported
     meanwhile that are its own or a path plugin's are forgotten (worker processes of later
     tests reload every loaded plugin, and one test's cases register the same names from
     different files)."""
     from twolayer import plugins
     from twolayer.claims import CLAIMS
+    from twolayer.conditions import CONDITIONS
     from twolayer.experiments import EXPERIMENTS
     from twolayer.plots import FIGURES
 
@@ -110,6 +111,7 @@ def forgetting(name: str, modules: bool = False) -> Iterator[str]:
         for reg in (CLAIMS, EXPERIMENTS, FIGURES):
             for k in [k for k in reg if k.startswith(name + ".") or k.startswith(name + "-")]:
                 reg.pop(k)
+        CONDITIONS.pop(name, None)  # the premises it registered for `twolayer conditions`
         for key in set(plugins._LOADED) - loaded:
             plugins._LOADED.pop(key)
         if modules:

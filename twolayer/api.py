@@ -43,6 +43,13 @@ Verdict statistics
     ``holm_outcomes``, ``family_level``, ``outliers``, ``used``, ``finite``, ``loglog_slope``,
     ``semilog_slope``, ``seeds_needed``) and the outcomes ``HOLDS``, ``FAILS``,
     ``INCONCLUSIVE``.
+Theorem premises
+    :func:`register_conditions` adds a paper to ``twolayer conditions --paper NAME --record
+    DIR`` (``--plugin PATH`` names the plugin): ``evaluate(path)`` finds the record
+    (:func:`find_record`, then :meth:`Record.load`) and returns a :class:`RecordConditions`,
+    each :class:`Premise` with the paper card's certainty tag, its threshold, what was measured
+    and its status (``HOLDS``, :data:`NOT_ESTABLISHED` or :data:`CANNOT`), and optionally
+    each claim's regime on the record (:class:`ClaimRegime`).
 Errors
     :class:`ConfigError` (an invalid setting: raise it from a data kind's ``check``) and
     :class:`DivergenceError` (a run went NaN/inf in training; catch it to report divergence).
@@ -54,6 +61,15 @@ from collections.abc import Callable
 
 from . import stats
 from .claims.base import Outcome, Verdict, claim, compare_setting, outcome
+from .conditions import (
+    CANNOT,
+    NOT_ESTABLISHED,
+    ClaimRegime,
+    ConditionsProvider,
+    Premise,
+    RecordConditions,
+)
+from .conditions import register_conditions as _register_conditions
 from .config import (
     Config,
     ConfigError,
@@ -74,7 +90,7 @@ from .net import Loss, Params, forward, init_params, loss_of, register_loss
 from .plots import figure
 from .probes import ProbeState
 from .probes import register as probe
-from .record import Record
+from .record import Record, find_record
 from .seeding import generator
 from .simulate import build_record, setup, simulate
 from .stats import FAILS, HOLDS, INCONCLUSIVE
@@ -91,6 +107,23 @@ def in_chunks(cfg: Config, train: Callable[[Config], Record], chunk: int) -> Rec
     return _batches.in_chunks(cfg, train, chunk)
 
 
+def register_conditions(paper: str, reads: str, about: str,
+                        evaluate: Callable[[str], RecordConditions]) -> ConditionsProvider:
+    """Register the premises that ``twolayer conditions --paper PAPER --record DIR`` prints for
+    ``paper`` (a plugin calls it on import, like its claims; name the plugin with ``--plugin
+    PATH``, or install it). ``reads`` is ``"record"``: ``evaluate(path)`` gets the ``--record``
+    argument as given and returns a :class:`RecordConditions`; a record it cannot read is a
+    :class:`ConfigError` naming ``record`` (one line, exit status 2). ``about`` is the one line
+    ``--help`` shows for the paper. ``reads="setting"`` (premises from the setting flags) is the
+    built-in frei2023's and is refused here (ValueError); so is a paper registered twice from
+    two places (naming both)."""
+    if reads != "record":
+        raise ValueError(f"register_conditions({paper!r}): reads must be 'record' (premises "
+                         "measured on a record); reads='setting' is the setting flags' theorem "
+                         "built into twolayer conditions")
+    return _register_conditions(paper, reads, about, evaluate)
+
+
 # The reference's sections (docs/api.md), in order; every name of __all__ is in exactly one.
 _SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Running networks", ("Config", "DataConfig", "NetConfig", "TrainConfig", "ProbeConfig",
@@ -104,6 +137,9 @@ _SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Experiments, claims, figures", ("experiment", "claim", "outcome", "Outcome", "Verdict",
                                       "compare_setting", "figure", "Runs", "RecordStore")),
     ("Verdict statistics", ("stats", "HOLDS", "FAILS", "INCONCLUSIVE")),
+    ("Theorem premises", ("register_conditions", "ConditionsProvider", "RecordConditions",
+                          "Premise", "ClaimRegime", "NOT_ESTABLISHED", "CANNOT",
+                          "find_record")),
     ("Errors", ("ConfigError", "DivergenceError")),
 )
 
@@ -113,10 +149,17 @@ _CONSTANTS: dict[str, str] = {
     "FAILS": "The verdict of a claim whose whole interval lies on the other side of its bound.",
     "INCONCLUSIVE": "The verdict of a claim whose interval straddles its bound (more seeds may "
                     "decide it: ``seeds_needed``).",
+    "NOT_ESTABLISHED": "A :class:`Premise`'s status where it is measured but not established on "
+                       "the record (its interval is not on the premise's side, or the setting "
+                       "fails it); ``HOLDS`` is the status of one that holds.",
+    "CANNOT": "A :class:`Premise`'s status where the record lacks what it reads (``why`` says "
+              "what to add, e.g. a probe).",
 }
 
 __all__ = [
-    "FAILS", "HOLDS", "INCONCLUSIVE",
+    "CANNOT", "FAILS", "HOLDS", "INCONCLUSIVE", "NOT_ESTABLISHED",
+    "ClaimRegime", "ConditionsProvider", "Premise", "RecordConditions", "find_record",
+    "register_conditions",
     "Config", "ConfigError", "DataConfig", "DataKind", "Dataset", "DivergenceError", "Flag",
     "Loss", "MinibatchObjective", "NetConfig", "Outcome", "Params", "ProbeConfig", "ProbeState",
     "Record", "RecordStore", "Runs", "Runtime", "TrainConfig", "TrainResult", "Verdict",

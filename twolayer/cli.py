@@ -75,13 +75,16 @@ def integer(text: str) -> int:
     return v
 
 
-PLUGIN_COMMANDS = ("simulate",)  # commands whose --plugin PATH may register data kinds
+# commands whose --plugin PATH may register data kinds (simulate) or a paper's premises
+# (conditions: its --help lists them)
+PLUGIN_COMMANDS = ("simulate", "conditions")
 
 
 def preload_plugins(argv: Sequence[str] | None) -> None:
     """Load the installed plugins (entry points, group ``twolayer.plugins``) and the
     ``--plugin PATH`` files of a command in :data:`PLUGIN_COMMANDS` before the parser is built,
-    so that the data kinds and losses they register are on it (``--data``, ``--objective``)."""
+    so that the data kinds and losses they register are on it (``--data``, ``--objective``),
+    and the papers whose premises they register in ``twolayer conditions --help``."""
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or args[0] not in PLUGIN_COMMANDS:
         return

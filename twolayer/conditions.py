@@ -26,11 +26,13 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
+import sys
 from dataclasses import dataclass
 from typing import Any
 
 from .config import SIZE_MAX
-from .errors import ConfigError
+from .errors import ConfigError, TwolayerError
 
 DEFAULT_DELTA = 0.05
 # α for which (A7)'s bounds 1/(4α²) and 1/α² are normal float64 numbers (outside, they would
@@ -264,6 +266,7 @@ def frei2023_from_config(config: Any, delta: float = DEFAULT_DELTA) -> Condition
 HOLDS = "holds"
 NOT_ESTABLISHED = "not established"  # measured, but its 95% interval is not on the premise's side
 CANNOT = "cannot be evaluated"  # the record lacks what the premise reads (``why`` says what)
+STATUSES = (HOLDS, NOT_ESTABLISHED, CANNOT)
 
 
 @dataclass(frozen=True)
@@ -285,7 +288,14 @@ class Premise:
     ci: tuple[float, float] | None = None
     per_seed: tuple[float, ...] | None = None
 
+    def __post_init__(self) -> None:
+        if self.status not in STATUSES:
+            raise ValueError(f"premise {self.id!r}: status {self.status!r} is not one of "
+                             + ", ".join(repr(s) for s in STATUSES))
+
     def to_json(self) -> dict[str, Any]:
+        """The premise as a JSON object (non-finite numbers as null)."""
+
         def num(x: float | None) -> float | None:
             return None if x is None or not math.isfinite(x) else float(x)
 
@@ -309,6 +319,7 @@ class ClaimRegime:
     regime: str
 
     def to_json(self) -> dict[str, Any]:
+        """The regime as a JSON object."""
         return {"claim": self.claim, "source": self.source, "inside": self.inside,
                 "regime": self.regime}
 
@@ -316,7 +327,12 @@ class ClaimRegime:
 @dataclass(frozen=True)
 class RecordConditions:
     """The premises of a paper's theorems measured on one record, and the regime of its claims
-    there, computed by the claims' own checks."""
+    there, computed by the claims' own checks: what ``twolayer conditions --record DIR`` prints
+    (:meth:`render`) or, with ``--json``, writes (:meth:`to_json`). ``title``: the first line
+    (the paper, the theorems, how a premise is decided); ``record``: the directory read;
+    ``setting``: one line of the record's setting; ``claims`` may be empty (then
+    :meth:`summary` counts the premises); ``note``: the line above the claims' regimes;
+    ``remarks``: what the premises and the regimes do not read, one line each."""
 
     paper: str
     title: str
@@ -329,19 +345,30 @@ class RecordConditions:
 
     @property
     def inside(self) -> list[str]:
+        """The claims inside their regime on the record."""
         return [c.claim for c in self.claims if c.inside]
 
     @property
     def outside(self) -> list[str]:
+        """The claims outside their regime on the record."""
         return [c.claim for c in self.claims if c.inside is False]
 
     @property
     def unknown(self) -> list[str]:
+        """The claims whose check cannot run on the record."""
         return [c.claim for c in self.claims if c.inside is None]
 
     def summary(self) -> str:
-        """The overall line: inside the regime of every claim evaluated, or of which."""
+        """The overall line: inside the regime of every claim evaluated, or of which; where no
+        claim's regime is read on the record, how many premises hold."""
         n = len(self.claims)
+        if not n:
+            counts = [(sum(p.status == s for p in self.premises), s) for s in STATUSES]
+            total = len(self.premises)
+            return (f"{total} premise{'' if total == 1 else 's'}: "
+                    + ", ".join(f"{c} {'hold' if s == HOLDS and c != 1 else s}"
+                                for c, s in counts if c)
+                    + " (no claim's regime is computed on this record)")
         ins, unk = self.inside, self.unknown
         if n and len(ins) == n:
             head = f"inside the regime of all {n} claims"
@@ -355,6 +382,8 @@ class RecordConditions:
         return head
 
     def to_json(self) -> dict[str, Any]:
+        """The ``--json`` object: every field, the premises' and claims' own objects, the
+        lists :attr:`inside`, :attr:`outside`, ``cannot_be_evaluated`` and the summary."""
         return {
             "paper": self.paper, "title": self.title, "record": self.record,
             "setting": self.setting, "premises": [p.to_json() for p in self.premises],
@@ -364,6 +393,8 @@ class RecordConditions:
         }
 
     def render(self) -> str:
+        """The text ``twolayer conditions`` prints: each premise (tag, id, statement,
+        threshold, measured, STATUS: why), the claims' regimes, the summary and the remarks."""
         lines = [self.title, f"record: {self.record}", f"setting: {self.setting}", ""]
         for p in self.premises:
             lines.append(f"{p.tag} {p.id}: {p.statement}")
@@ -389,27 +420,49 @@ class ConditionsProvider:
     """A paper's entry in ``twolayer conditions``: ``reads`` is ``"setting"`` (the setting
     flags) or ``"record"`` (``--record DIR``: ``evaluate(path)`` returns a
     :class:`RecordConditions`, raising a :class:`~twolayer.errors.TwolayerError` for a record it
-    cannot read); ``about`` is one line for ``--help``."""
+    cannot read); ``about`` is one line for ``--help``; ``origin`` the file:line that
+    registered it."""
 
     paper: str
     reads: str
     about: str
     evaluate: Any = None
+    origin: str = ""
 
 
 CONDITIONS: dict[str, ConditionsProvider] = {}
+# a paper's name as --paper takes it: a claim id's first part (letters, digits, "_", "-")
+PAPER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 
 
 def register_conditions(
     paper: str, reads: str, about: str, evaluate: Any = None
 ) -> ConditionsProvider:
     """Register the premises ``twolayer conditions --paper PAPER`` prints (a paper's module
-    calls it on import, like its claims)."""
+    calls it on import, like its claims). A paper registered twice from different places is a
+    :class:`~twolayer.errors.TwolayerError` naming both (the same place again, a module
+    imported a second time, replaces it)."""
+    code = getattr(evaluate, "__code__", None)
+    if code is not None:
+        origin = f"{code.co_filename}:{code.co_firstlineno}"
+    else:  # where register_conditions was called
+        caller = sys._getframe(1)
+        origin = f"{caller.f_code.co_filename}:{caller.f_lineno}"
+    if not (isinstance(paper, str) and PAPER_NAME.fullmatch(paper)):
+        raise TwolayerError(f"conditions {paper!r} ({origin}): a paper's name is letters, "
+                            "digits, '_' and '-' (not first), as the first part of its claim "
+                            "ids, e.g. 'mypaper'")
     if reads not in ("setting", "record"):
         raise ValueError(f"reads must be 'setting' or 'record', not {reads!r}")
-    if reads == "record" and evaluate is None:
+    if reads == "record" and not callable(evaluate):
         raise ValueError("a record provider needs evaluate(path)")
-    prov = ConditionsProvider(paper, reads, about, evaluate)
+    if not isinstance(about, str) or not about.strip() or "\n" in about:
+        raise ValueError(f"conditions {paper!r} ({origin}): about must be one line of text "
+                         "for --help")
+    if paper in CONDITIONS and CONDITIONS[paper].origin != origin:
+        raise TwolayerError(f"conditions of {paper!r} are registered twice: at "
+                            f"{CONDITIONS[paper].origin} and at {origin}")
+    prov = ConditionsProvider(paper, reads, about, evaluate, origin)
     CONDITIONS[paper] = prov
     return prov
 

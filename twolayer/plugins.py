@@ -1,5 +1,6 @@
-"""Plugins: a researcher's own claims, experiments, figures, probes and data kinds, loaded from
-a path or an installed package, registered exactly like the built-in papers'.
+"""Plugins: a researcher's own claims, experiments, figures, probes, data kinds and theorem
+premises (`twolayer conditions`), loaded from a path or an installed package, registered exactly
+like the built-in papers'.
 
 A plugin is a ``.py`` file or a folder (a package: its ``__init__.py`` runs, and it may import
 its own sibling modules relatively). It imports what it needs from :mod:`twolayer.api` and
@@ -53,6 +54,7 @@ class Plugin:
     figures: list[str] = field(default_factory=list)
     probes: list[str] = field(default_factory=list)
     data_kinds: list[str] = field(default_factory=list)
+    conditions: list[str] = field(default_factory=list)  # papers for `twolayer conditions`
 
     @property
     def papers(self) -> list[str]:
@@ -84,13 +86,15 @@ def _is_known_id(text: str) -> bool:
 
 def _registries() -> dict[str, set[str]]:
     from .claims import CLAIMS
+    from .conditions import CONDITIONS
     from .config import data_kinds
     from .experiments import EXPERIMENTS
     from .plots import FIGURES
     from .probes import REGISTRY
 
     return {"claims": set(CLAIMS), "experiments": set(EXPERIMENTS), "figures": set(FIGURES),
-            "probes": set(REGISTRY), "data_kinds": set(data_kinds())}
+            "probes": set(REGISTRY), "data_kinds": set(data_kinds()),
+            "conditions": set(CONDITIONS)}
 
 
 def _where(exc: BaseException, root: Path) -> str:
@@ -169,7 +173,7 @@ def _installed_at(p: Path, file: Path) -> Plugin | None:
                 found.append(plugin)
     if not found:
         return None
-    kinds = ("claims", "experiments", "figures", "probes", "data_kinds")
+    kinds = ("claims", "experiments", "figures", "probes", "data_kinds", "conditions")
     # its source the path (workers of --jobs load it by path, after the entry points)
     return Plugin(str(p), found[0].module,
                   **{k: sorted({x for pl in found for x in getattr(pl, k)}) for k in kinds})

@@ -45,6 +45,7 @@ from ..experiments.liu2023 import (
     setting_text,
 )
 from ..record import DOCUMENT, Record
+from ..record import find_record as _find_record
 from ..stats import mean_ci
 from . import liu2023 as claims_liu
 from .base import CLAIMS, ERROR, judge
@@ -219,28 +220,9 @@ def claim_regimes(rec: Record) -> tuple[str, tuple[ClaimRegime, ...]]:
 
 
 def find_record(path: str) -> Path:
-    """The record directory ``path`` names: ``DIR`` with ``record.json``, or ``--out DIR`` of
-    ``twolayer simulate`` holding exactly one such directory."""
-    if not str(path).strip():  # Path("") is the working directory
-        raise ConfigError("record", path, "is empty: give a record directory written by "
-                          "twolayer simulate --out DIR")
-    p = Path(path)
-    if not p.is_dir():
-        what = "is a file, not a directory" if p.exists() else "no such directory"
-        raise ConfigError("record", path, f"{what}: give a record directory written by "
-                          f"twolayer simulate --out DIR (e.g. with --probes {PROBES})")
-    if (p / DOCUMENT).exists():
-        return p
-    subs = sorted(s for s in p.iterdir() if s.is_dir() and (s / DOCUMENT).exists())
-    if len(subs) == 1:
-        return subs[0]
-    if not subs:
-        raise ConfigError("record", path, f"not a record directory (no {DOCUMENT} in it or in "
-                          "one directory below it): give DIR/<run_id> of twolayer simulate "
-                          "--out DIR")
-    raise ConfigError("record", path, f"holds {len(subs)} records ("
-                      + ", ".join(s.name for s in subs[:4]) + (", ..." if len(subs) > 4 else "")
-                      + "): give one of them, DIR/<run_id>")
+    """The record directory ``path`` names (:func:`twolayer.record.find_record`, with the
+    probes the premises read in its advice)."""
+    return _find_record(path, hint=f"e.g. with --probes {PROBES}")
 
 
 def evaluate(path: str) -> RecordConditions:

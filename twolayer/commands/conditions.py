@@ -1,7 +1,14 @@
 """``twolayer conditions``: the assumptions (A1)–(A7) of Frei et al. (2023), Theorem 1, for one
 setting, and the largest unspecified constant C for which each (and all together) hold; or, for
-a paper registered with ``reads="record"`` (:func:`twolayer.conditions.register_conditions`),
-the premises of its theorems measured on a record (``--record DIR``)."""
+a paper registered with ``reads="record"`` (:func:`twolayer.conditions.register_conditions`,
+a plugin's through :func:`twolayer.api.register_conditions`), the premises of its theorems
+measured on a record (``--record DIR``).
+
+Plugins are loaded as ``twolayer simulate`` loads them: the installed ones (entry points) and
+every ``--plugin PATH``, before the parser is built (:func:`twolayer.cli.preload_plugins`, so
+that ``--help`` lists their papers) and again, at no cost, in :func:`run`; ``--paper`` is
+checked against the registered papers after that (argparse's ``choices`` would be fixed before
+any plugin is loaded)."""
 
 from __future__ import annotations
 
@@ -9,15 +16,23 @@ import argparse
 import json
 import math
 import sys
+import traceback
+from pathlib import Path
 
 from .. import claims  # noqa: F401  (the papers register their conditions on import)
 from ..cli import number
-from ..conditions import CONDITIONS, DEFAULT_DELTA, Conditions, frei2023_from_config
+from ..conditions import (
+    CONDITIONS,
+    DEFAULT_DELTA,
+    Conditions,
+    ConditionsProvider,
+    RecordConditions,
+    frei2023_from_config,
+)
 from ..config import CLUSTER_DISTS
 from ..errors import ConfigError, TwolayerError
 from .settings import add_setting_flags, config_from_args
 
-PAPERS = tuple(CONDITIONS)  # every registered paper (frei2023: setting flags; others: a record)
 # the setting flags the assumptions read (the others of simulate's set are refused, not ignored)
 READ = ("preset", "data", "d", "n", "m", "noise", "sigma2", "init_var", "lr")
 # settings Theorem 1 fixes: accepted at the theorem's value, refused (with why) at another
@@ -67,11 +82,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "as the paper card states it, its value measured on the record written by twolayer "
         "simulate --out DIR (with the probes errors,segments,liu,liu_angles), the threshold, and "
         "whether it holds; then the regime of the built-in claims of that kind of setting as "
-        "their own checks compute it on the record.",
+        "their own checks compute it on the record. --plugin PATH --paper NAME --record DIR: "
+        "the premises a plugin registers (twolayer.api.register_conditions, docs/extending.md), "
+        "printed the same way.",
     )
-    p.add_argument("--paper", default="frei2023", choices=PAPERS,
+    p.add_argument("--plugin", action="append", metavar="PATH",
+                   help="load a plugin (a .py file or a folder) first, e.g. one that registers "
+                   "a paper's premises for --paper (repeatable; installed plugins are always "
+                   "loaded)")
+    p.add_argument("--paper", default="frei2023", metavar="PAPER",
                    help="theorem: " + "; ".join(f"{k}: {v.about}" for k, v in CONDITIONS.items())
-                   + " (default frei2023)")
+                   + " (default frei2023; a plugin's paper once --plugin PATH names it)")
     p.add_argument("--record", metavar="DIR",
                    help="a record directory (twolayer simulate --out DIR: DIR or DIR/<run_id>) "
                    "whose measured premises to print; for the papers that read a record ("
@@ -149,6 +170,58 @@ def render(c: Conditions) -> str:
     return "\n".join(lines)
 
 
+def load_plugins(args: argparse.Namespace) -> ConditionsProvider:
+    """Load the installed plugins and the ``--plugin`` paths (each once: the preloaded ones are
+    not imported again), then the provider ``--paper`` names: a PluginError (file:line) for a
+    plugin that does not load, a ConfigError listing the registered papers for an unknown one."""
+    from ..cli import refuse_empty_plugin_path
+    from ..plugins import load_entry_points, load_path
+
+    load_entry_points()
+    plugins = []
+    for path in getattr(args, "plugin", None) or []:
+        refuse_empty_plugin_path(path)
+        plugins.append((path, load_path(path)))
+    if args.paper not in CONDITIONS:
+        if plugins:
+            named = "; ".join(f"{path} registers " + (", ".join(p.conditions) or "none")
+                              for path, p in plugins)
+            hint = f" ({named})"
+        else:
+            hint = " (a plugin's paper: name its plugin with --plugin PATH)"
+        raise ConfigError("paper", args.paper, "valid papers are " + ", ".join(CONDITIONS)
+                          + hint)
+    return CONDITIONS[args.paper]
+
+
+def evaluate_record(prov: ConditionsProvider, path: str) -> RecordConditions:
+    """``prov.evaluate(path)``. A plugin's evaluate (code outside twolayer) that raises anything
+    but twolayer's own errors, or returns something other than a RecordConditions, is a
+    TwolayerError (one line naming the paper and the plugin's file:line, exit status 2), not a
+    traceback."""
+    code = getattr(prov.evaluate, "__code__", None)
+    own = Path(code.co_filename).resolve() if code else None
+    package = Path(__file__).resolve().parents[1]
+    if own is None or own.is_relative_to(package):
+        return prov.evaluate(path)
+    where = f"{own}:{code.co_firstlineno}"
+    try:
+        cond = prov.evaluate(path)
+    except TwolayerError:
+        raise
+    except Exception as e:  # noqa: BLE001 - a plugin's bug: reported with its file and line
+        frames = [f for f in traceback.extract_tb(e.__traceback__)
+                  if Path(f.filename).resolve().is_relative_to(own.parent)]
+        if frames:
+            where = f"{frames[-1].filename}:{frames[-1].lineno}"
+        raise TwolayerError(f"conditions of {prov.paper!r} ({where}) raised "
+                            f"{type(e).__name__}: {e}") from None
+    if not isinstance(cond, RecordConditions):
+        raise TwolayerError(f"conditions of {prov.paper!r} ({where}) returned a "
+                            f"{type(cond).__name__}, not a RecordConditions")
+    return cond
+
+
 def run_record(args: argparse.Namespace) -> int:
     """A paper whose premises are measured on a record: only --record (and --json) apply."""
     prov = CONDITIONS[args.paper]
@@ -166,7 +239,7 @@ def run_record(args: argparse.Namespace) -> int:
     if args.record is None:
         raise TwolayerError(f"--paper {args.paper} needs --record DIR: a record directory "
                             "written by twolayer simulate --out DIR")
-    cond = prov.evaluate(args.record)
+    cond = evaluate_record(prov, args.record)
     if args.json:
         print(json.dumps(cond.to_json(), allow_nan=False))
     else:
@@ -175,7 +248,7 @@ def run_record(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    if CONDITIONS[args.paper].reads == "record":
+    if load_plugins(args).reads == "record":
         return run_record(args)
     if args.record is not None:
         raise ConfigError("record", args.record, f"--paper {args.paper} reads the setting flags, "
