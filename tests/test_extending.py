@@ -1,4 +1,4 @@
-"""docs/extending.md: its four recipes run as written (the code blocks are taken from the page),
+"""docs/extending.md: its five recipes run as written (the code blocks are taken from the page),
 through the library and the real CLI."""
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ def blocks() -> dict[str, str]:
     return out
 
 
-def test_the_page_has_four_recipes() -> None:
+def test_the_page_has_five_recipes() -> None:
     assert set(blocks()) == {"my_frei_claim.py", "my_probe.py", "noisy_paper/__init__.py",
-                             "my_data_kind.py"}
+                             "my_data_kind.py", "my_premises.py"}
 
 
 def test_the_readme_counts_the_recipes_the_page_has() -> None:
@@ -132,6 +132,48 @@ def test_recipe_4_a_streaming_data_kind(tmp_path, capsys) -> None:
     points = load(spec).points()
     assert [p.config.data.radius for p in points] == [1.0, 2.0]
     assert all(p.config.data.kind == "sphere-xor" for p in points)
+
+
+def test_recipe_5_a_theorems_premises(tmp_path, capsys) -> None:
+    """The page's provider on two records (n >= 10 d holds at d = 5, not at d = 10): its premises
+    against the rule and a scipy t-interval of the records' final training errors; --help lists
+    the paper; a record of another kind is one line naming --record."""
+    from cli_helpers import assert_refused
+    from cli_helpers import run as run_cli
+    from plugin_helpers import forgetting
+    from scipy import stats as sps
+
+    from twolayer.record import Record
+
+    f = tmp_path / "my_premises.py"
+    f.write_text(blocks()["my_premises.py"])
+    with forgetting("mypaper", modules=True):
+        for d, n in ((5, 60), (10, 60)):
+            out = tmp_path / f"rec{d}"
+            assert main(["simulate", "--d", str(d), "--n", str(n), "--n-test", "20", "--m", "8",
+                         "--steps", "30", "--seeds", "3", "--quiet", "--out", str(out)]) == 0
+            capsys.readouterr()
+            code, text, err = run_cli(["conditions", "--plugin", str(f), "--paper", "mypaper",
+                                       "--record", str(out), "--json"], capsys)
+            assert code == 0, err
+            samples, fits = json.loads(text)["premises"]
+            assert samples["status"] == ("holds" if n >= 10 * d else "not established")
+            assert samples["value"] == pytest.approx(n / d)
+            (sub,) = [p for p in out.iterdir() if p.is_dir()]
+            e = Record.load(sub)["errors/train_error"][:, -1].astype(np.float64)
+            half = sps.t.ppf(0.975, e.size - 1) * e.std(ddof=1) / np.sqrt(e.size)
+            assert fits["ci"] == pytest.approx([e.mean() - half, e.mean() + half], abs=1e-12)
+            assert fits["status"] == ("holds" if e.mean() + half <= 0.05 else "not established")
+            assert fits["tag"] == "[INFERRED]" and samples["tag"] == "[PAPER]"
+        code, text, _ = run_cli(["conditions", "--plugin", str(f), "--help"], capsys)
+        assert code == 0 and "mypaper: My paper (2026), Theorem 1" in " ".join(text.split())
+        lms = tmp_path / "lms"
+        assert main(["simulate", "--data", "lms", "--d", "5", "--n", "40", "--m", "4", "--steps",
+                     "2", "--seeds", "2", "--quiet", "--out", str(lms)]) == 0
+        capsys.readouterr()
+        code, text, err = run_cli(["conditions", "--plugin", str(f), "--paper", "mypaper",
+                                   "--record", str(lms)], capsys)
+        assert_refused(code, text, err, ["--record", "--data lms", "xor"], tmp_path / "never")
 
 
 def test_a_sweeps_stored_points_retrain_when_its_plugin_changes(tmp_path) -> None:
