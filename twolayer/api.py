@@ -68,6 +68,7 @@ from .conditions import (
     ConditionsProvider,
     Premise,
     RecordConditions,
+    find_record,
 )
 from .conditions import register_conditions as _register_conditions
 from .config import (
@@ -90,7 +91,7 @@ from .net import Loss, Params, forward, init_params, loss_of, register_loss
 from .plots import figure
 from .probes import ProbeState
 from .probes import register as probe
-from .record import Record, find_record
+from .record import Record
 from .seeding import generator
 from .simulate import build_record, setup, simulate
 from .stats import FAILS, HOLDS, INCONCLUSIVE

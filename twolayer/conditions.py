@@ -26,13 +26,16 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 import re
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from .config import SIZE_MAX
 from .errors import ConfigError, TwolayerError
+from .record import DOCUMENT
 
 DEFAULT_DELTA = 0.05
 # α for which (A7)'s bounds 1/(4α²) and 1/α² are normal float64 numbers (outside, they would
@@ -469,3 +472,31 @@ def register_conditions(
 
 register_conditions("frei2023", "setting",
                     "Frei, Chatterji & Bartlett (2023), Theorem 1: A1-A7 from the setting flags")
+
+
+def find_record(path: str | os.PathLike[str], flag: str = "record", hint: str = "") -> Path:
+    """The record directory ``path`` names: ``DIR`` holding ``record.json``, or the ``--out DIR``
+    of ``twolayer simulate`` holding exactly one such directory (``DIR/<run_id>``). Anything
+    else is a :class:`ConfigError` naming ``--<flag>``, the value and what to give; ``hint``
+    (e.g. "simulate it with --probes errors") ends the message where the path is no
+    directory. Read it with :meth:`Record.load`."""
+    if not str(path).strip():  # Path("") is the working directory
+        raise ConfigError(flag, path, "is empty: give a record directory written by "
+                          "twolayer simulate --out DIR")
+    p = Path(path)
+    if not p.is_dir():
+        what = "is a file, not a directory" if p.exists() else "no such directory"
+        raise ConfigError(flag, path, f"{what}: give a record directory written by "
+                          "twolayer simulate --out DIR" + (f" ({hint})" if hint else ""))
+    if (p / DOCUMENT).exists():
+        return p
+    subs = sorted(s for s in p.iterdir() if s.is_dir() and (s / DOCUMENT).exists())
+    if len(subs) == 1:
+        return subs[0]
+    if not subs:
+        raise ConfigError(flag, path, f"not a record directory (no {DOCUMENT} in it or in "
+                          "one directory below it): give DIR/<run_id> of twolayer simulate "
+                          "--out DIR")
+    raise ConfigError(flag, path, f"holds {len(subs)} records ("
+                      + ", ".join(s.name for s in subs[:4]) + (", ..." if len(subs) > 4 else "")
+                      + "): give one of them, DIR/<run_id>")

@@ -150,34 +150,6 @@ class Record:
         )
 
 
-def find_record(path: str | os.PathLike[str], flag: str = "record", hint: str = "") -> Path:
-    """The record directory ``path`` names: ``DIR`` holding ``record.json``, or the ``--out DIR``
-    of ``twolayer simulate`` holding exactly one such directory (``DIR/<run_id>``). Anything
-    else is a :class:`ConfigError` naming ``--<flag>``, the value and what to give; ``hint``
-    (e.g. "simulate it with --probes errors") ends the message where the path is no
-    directory. Read it with :meth:`Record.load`."""
-    if not str(path).strip():  # Path("") is the working directory
-        raise ConfigError(flag, path, "is empty: give a record directory written by "
-                          "twolayer simulate --out DIR")
-    p = Path(path)
-    if not p.is_dir():
-        what = "is a file, not a directory" if p.exists() else "no such directory"
-        raise ConfigError(flag, path, f"{what}: give a record directory written by "
-                          "twolayer simulate --out DIR" + (f" ({hint})" if hint else ""))
-    if (p / DOCUMENT).exists():
-        return p
-    subs = sorted(s for s in p.iterdir() if s.is_dir() and (s / DOCUMENT).exists())
-    if len(subs) == 1:
-        return subs[0]
-    if not subs:
-        raise ConfigError(flag, path, f"not a record directory (no {DOCUMENT} in it or in "
-                          "one directory below it): give DIR/<run_id> of twolayer simulate "
-                          "--out DIR")
-    raise ConfigError(flag, path, f"holds {len(subs)} records ("
-                      + ", ".join(s.name for s in subs[:4]) + (", ..." if len(subs) > 4 else "")
-                      + "): give one of them, DIR/<run_id>")
-
-
 def canonical_json(obj: Any) -> str:
     """Sorted-key compact JSON: the form that identities and checksums are computed on."""
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=False)

@@ -29,6 +29,7 @@ from ..conditions import (
     RecordConditions,
     register_conditions,
 )
+from ..conditions import find_record as _find_record
 from ..errors import ConfigError, RecordError
 from ..experiments.liu2023 import (
     ANTI_PREMISE,
@@ -45,7 +46,6 @@ from ..experiments.liu2023 import (
     setting_text,
 )
 from ..record import DOCUMENT, Record
-from ..record import find_record as _find_record
 from ..stats import mean_ci
 from . import liu2023 as claims_liu
 from .base import CLAIMS, ERROR, judge
@@ -220,7 +220,7 @@ def claim_regimes(rec: Record) -> tuple[str, tuple[ClaimRegime, ...]]:
 
 
 def find_record(path: str) -> Path:
-    """The record directory ``path`` names (:func:`twolayer.record.find_record`, with the
+    """The record directory ``path`` names (:func:`twolayer.conditions.find_record`, with the
     probes the premises read in its advice)."""
     return _find_record(path, hint=f"e.g. with --probes {PROBES}")
 
