@@ -107,7 +107,7 @@ def test_premises_match_a_numpy_recomputation(mixture, capsys):
         rec.arrays["static/noisy"].sum(-1).tolist()
     doc = _json(capsys, mixture)
     got = {p["id"]: p for p in doc["premises"]}
-    assert list(got) == ["delta", "binary", "eq5", "trained", "asm41", "ntk"]
+    assert list(got) == ["delta", "binary", "eq5", "trained", "gd", "asm41", "ntk"]
     for pid, (values, holds) in _oracle(rec).items():
         p = got[pid]
         np.testing.assert_allclose(p["per_seed"], values, rtol=1e-6)
@@ -118,6 +118,7 @@ def test_premises_match_a_numpy_recomputation(mixture, capsys):
     assert got["delta"]["value"] == 0.3 and got["delta"]["status"] == "holds"
     assert got["binary"]["value"] == 2 and got["binary"]["status"] == "holds"
     assert got["trained"]["status"] == "holds"
+    assert got["gd"]["status"] == "holds"  # full-batch GD (no --batch-size, --integrator gd)
     # the human-readable table prints the same values
     code, out, _ = run(["conditions", "--paper", "liu2023", "--record", str(mixture)], capsys)
     assert code == 0
@@ -260,7 +261,14 @@ def test_an_sgd_record_is_told_the_theorems_are_about_gd(tmp_path, capsys, mixtu
     rec = _simulate(tmp_path / "a", "--data", "clusters", "--steps", "20", "--batch-size", "20",
                     "--probes", PROBES)
     doc = _json(capsys, rec)
-    assert len(doc["remarks"]) == 1 and "minibatch SGD (batch 20)" in doc["remarks"][0]
+    gd = {p["id"]: p for p in doc["premises"]}["gd"]
+    # since 2026-12-05 a premise (it was a remark saying the regime does not read the algorithm)
+    assert gd["status"] == "not established" and "minibatch SGD (batch 20 of n = 200)" in \
+        gd["measured"]
+    for c in doc["claims"]:  # the claims on trained times are outside, and say why
+        if c["claim"].split(".")[1] in ("thm44", "thm45", "lem42") or ".early_" in c["claim"]:
+            assert c["inside"] is False and "minibatch SGD (batch 20" in c["regime"], c
+    assert len(doc["remarks"]) == 1 and "premise gd" in doc["remarks"][0]
     assert _json(capsys, mixture)["remarks"] == []  # full-batch GD: no remark
 
 

@@ -157,8 +157,9 @@ def _holm_text(k: int, method: str = "t") -> str:
 
 
 def _regime(*premises: tuple[bool, str]) -> tuple[bool, str]:
-    """All premises must hold; the text lists each with its measured value."""
-    return all(ok for ok, _ in premises), "; ".join(text for _, text in premises)
+    """All premises must hold; the text lists each with its measured value (a premise that
+    holds with an empty text, :func:`_optimiser` on full-batch GD, adds none)."""
+    return all(ok for ok, _ in premises), "; ".join(text for _, text in premises if text)
 
 
 RANDOM_FLIPS = ("iid", "per-cluster")  # corruption independent of x, η = the corrupted fraction
@@ -218,10 +219,102 @@ def _ntk(rec: Record, end: np.ndarray | None = None) -> tuple[bool, str]:
     return ok, text
 
 
+def _fmt_times(times: np.ndarray, k: int = 6) -> str:
+    return (", ".join(f"{float(t):g}" for t in times[:k])
+            + (f", ... ({times.size} in all)" if times.size > k else ""))
+
+
+def trajectory_gap(rec: Record, window: bool = True, min_times: int = 2) -> str:
+    """"" where ``rec`` has the trajectory that the checks of trained times read, else one line
+    saying what it lacks (since 2026-12-05; before, such a Record raised in the checks, or was
+    judged at t = 0 as if it were the early phase):
+
+    - fewer than ``min_times`` probe times: t = 0 only (``twolayer simulate --steps 0``, or
+      probe times that stop at 0), or too few for a curve that falls and rises;
+    - a seed whose clean test error is not finite at any probe time (t* and the early window
+      are undefined);
+    - with ``window``: a seed whose early window t <= max(1, t*/2) holds t = 0 only (a Record
+      whose probe times have none in (0, max(1, t*/2)]): the early phase is not observed.
+
+    A Record without ``errors/test_error_clean`` is judged by its probe times alone (the checks
+    that read that array name the missing probe)."""
+    steps, times = int(rec.config["train"]["steps"]), np.asarray(rec.times)
+    if times.size < min_times:
+        return (("t = 0 only" if times.size < 2 else f"{times.size} probe times, fewer than the "
+                 f"{min_times} a curve that falls and rises needs")
+                + f" (steps = {steps}; probe times {_fmt_times(times) or 'none'}): "
+                + ("the early phase is not observed" if times.size < 2 else
+                   "no time before, at and after a minimum"))
+    if "errors/test_error_clean" not in rec.arrays:
+        return ""
+    e = np.asarray(rec.arrays["errors/test_error_clean"], dtype=np.float64)
+    dead = np.flatnonzero(~np.isfinite(e.reshape(e.shape[0], -1)).any(axis=1))
+    if dead.size:
+        return (f"the clean test error (errors/test_error_clean) is not finite at any probe time "
+                f"in {dead.size} of {rec.seeds} seeds (seed index "
+                f"{', '.join(str(int(r)) for r in dead[:6])}): t* and the early window are "
+                "undefined")
+    if window:
+        short = np.flatnonzero(early_end(rec) < 1)
+        if short.size:
+            return (f"the early window t <= max(1, t*/2) holds t = 0 only in {short.size} of "
+                    f"{rec.seeds} seeds (steps = {steps}; probe times {_fmt_times(times)}): the "
+                    "early phase is not observed")
+    return ""
+
+
 def _trained(rec: Record) -> tuple[bool, str]:
+    """The early phase is observed: steps > 0 and every seed's early window holds a probe time
+    after t = 0 (:func:`trajectory_gap`)."""
     steps = int(rec.config["train"]["steps"])
-    return steps > 0, ("t = 0 only: the early phase is not observed" if steps == 0
-                       else f"{steps} steps observed")
+    if steps == 0:
+        return False, "t = 0 only: the early phase is not observed"
+    gap = trajectory_gap(rec)
+    return not gap, gap or f"{steps} steps observed"
+
+
+GD_PREMISE = (
+    "Theorems 4.4/4.5, Lemma 4.2 and Assumption 4.1 are about full-batch GD steps (card "
+    "section 3 [SECONDARY]); Remark 4.3 extends the analysis to mini-batch SGD, which the "
+    "reviewers call underdeveloped [SECONDARY]: no developed statement covers it"
+)
+
+
+def _optimiser(rec: Record, last: float | None = None) -> tuple[bool, str]:
+    """The theory's algorithm, read from the config: full-batch GD. Inside for ``integrator``
+    gd with no ``batch_size`` or a batch of all n points (twolayer then takes full-batch steps),
+    and for ``auto`` (exact GD up to ``switch``, then the gradient flow) when ``last``, the last
+    probe time the claim reads, is at most ``switch``; such a premise holds with an empty text
+    (the regime texts of GD Records are as before 2026-12-05). Outside for minibatch SGD (Remark
+    4.3's extension, called underdeveloped by the reviewers) and for the gradient flow (the
+    statements are about GD steps; the flow integrates their small-step limit, not the
+    algorithm the theorems state)."""
+    tc = rec.config["train"]
+    n, batch = int(rec.config["data"]["n"]), tc.get("batch_size")
+    integrator = str(tc.get("integrator", "gd"))
+    if batch is not None and int(batch) < n:
+        return False, (f"minibatch SGD (batch {batch} of n = {n}): outside the full-batch GD "
+                       f"premise. {GD_PREMISE}")
+    if integrator == "flow":
+        return False, (f"the gradient flow (integrator flow, rtol {tc.get('rtol')}), not GD "
+                       f"steps: outside the full-batch GD premise. {GD_PREMISE}")
+    if integrator == "auto":
+        switch = int(tc.get("switch", 0))
+        if last is not None and last <= switch:
+            return True, (f"exact full-batch GD steps up to t = {switch} (integrator auto), and "
+                          f"the claim reads t <= {last:g}")
+        reads = "an undefined window" if last is None else f"up to t = {last:g}"
+        return False, (f"integrator auto: exact GD up to t = {switch}, then the gradient flow, "
+                       f"and the claim reads {reads}: outside the full-batch GD premise. "
+                       f"{GD_PREMISE}")
+    if integrator != "gd":
+        return False, f"integrator {integrator}: not full-batch GD. {GD_PREMISE}"
+    return True, ""
+
+
+def _last_time(rec: Record, end: np.ndarray) -> float:
+    """The last probe time a claim reads, over the seeds (``end``: per-seed probe indices)."""
+    return float(np.max(rec.times[np.asarray(end, dtype=np.int64)]))
 
 
 def _infinite_width(rec: Record) -> tuple[bool, str]:
@@ -236,15 +329,21 @@ def _infinite_width(rec: Record) -> tuple[bool, str]:
 
 
 def _theorem_regime(rec: Record, phase: bool = False) -> tuple[bool, str]:
-    """The premises of Theorems 4.4/4.5 and Lemma 4.2, measured on ``rec`` (a t = 0 Record has
-    no early window: outside). Assumption 4.1 and the NTK premise over the early window, or
-    with ``phase`` (Theorem 4.5's claims, judged up to t_×) over the whole clean-priority phase
-    up to t_× (:func:`phase_end`): a premise must hold where its claim is judged."""
-    if int(rec.config["train"]["steps"]) == 0:
-        return _regime(_binary(rec), _loss(rec), _noise(rec), _trained(rec))
+    """The premises of Theorems 4.4/4.5 and Lemma 4.2, measured on ``rec`` (a t = 0 Record, or
+    one whose early window holds t = 0 only, has no early phase: outside). Assumption 4.1 and
+    the NTK premise over the early window, or with ``phase`` (Theorem 4.5's claims, judged up to
+    t_×) over the whole clean-priority phase up to t_× (:func:`phase_end`): a premise must hold
+    where its claim is judged. The algorithm (:func:`_optimiser`, since 2026-12-05): full-batch
+    GD over the times the claim reads, from the config (minibatch SGD and the gradient flow are
+    outside)."""
+    trained = _trained(rec)
+    if not trained[0]:  # t = 0 only, or an early window without a time after 0
+        return _regime(_binary(rec), _loss(rec), _noise(rec), trained)
     end = phase_end(rec) if phase else None
-    return _regime(_binary(rec), _loss(rec), _noise(rec), _trained(rec), _anti(rec, end),
-                   _ntk(rec, end))
+    # the last time read: the window (Theorem 4.5: up to t_x, and t*, the crossing's bottom)
+    reads = (np.maximum(end, bottom_range(rec)[:, 1]) if phase else early_end(rec))
+    return _regime(_binary(rec), _loss(rec), _noise(rec), trained, _anti(rec, end),
+                   _ntk(rec, end), _optimiser(rec, _last_time(rec, reads)))
 
 
 # --------------------------------------------------------------------------------------------
@@ -258,14 +357,31 @@ U_STATEMENT = (
 )
 
 
+def _not_judged(rec: Record, gap: str, bound: str, figure: str | None,
+                regime: tuple[bool, str], note: str = "") -> Outcome:
+    """The inconclusive verdict of a check whose Record is too short to judge (``gap``, from
+    :func:`trajectory_gap`): nothing measured, the reason in the detail, the regime as
+    computed."""
+    ok, text = regime
+    return _outcome(INCONCLUSIVE, None, bound, None, 0, setting_text(rec, note),
+                    f"not judged: {gap}", figure, in_regime=ok, regime=text)
+
+
 def _u_regime(rec: Record) -> tuple[bool, str]:
     ok, text = _noise(rec)
     return ok, f"{text}; an empirical statement, no theorem premise"
 
 
+U_BOUND = ("min_t clean test error < delta = {delta:g}; fall and rise >= " + f"{MIN_EFFECT}"
+           + _holm_text(3) + " (interval: min error at the Bonferroni level)")
+
+
 def _u_shape(rec: Record) -> Outcome:
-    s = u_shape_stats(rec)
     delta = noise_rate(rec)
+    gap = trajectory_gap(rec, window=False, min_times=3)
+    if gap:
+        return _not_judged(rec, gap, U_BOUND.format(delta=delta), FIG_U, _u_regime(rec))
+    s = u_shape_stats(rec)
     comps = [(s["emin"], delta, "<="), (s["fall"], MIN_EFFECT, ">="),
              (s["rise"], MIN_EFFECT, ">=")]
     res, outs = _holm(comps)
@@ -284,10 +400,8 @@ def _u_shape(rec: Record) -> Outcome:
     )
     ok, regime = _u_regime(rec)
     return _outcome(
-        res, m_min,
-        f"min_t clean test error < delta = {delta:g}; fall and rise >= {MIN_EFFECT}"
-        + _holm_text(3) + " (interval: min error at the Bonferroni level)",
-        ci_min, used(s["emin"]), setting_text(rec), detail, FIG_U, in_regime=ok, regime=regime,
+        res, m_min, U_BOUND.format(delta=delta), ci_min, used(s["emin"]), setting_text(rec),
+        detail, FIG_U, in_regime=ok, regime=regime,
         comparisons=comps, test="t",
     )
 
@@ -464,14 +578,25 @@ def _anticollinear_init(rec: Record, note: str = "") -> Outcome:
     )
 
 
+EARLY_ANTI_BOUND = (f"max over classes and t <= t*/2 of cos(g_clean^(c), g_noise^(c)) <= "
+                    f"{ANTI_COS:g}" + _holm_text(1))
+
+
 def _anticollinear_early(rec: Record) -> Outcome:
     """Assumption 4.1 over the early window: per seed the worst (largest) per-class cosine over
-    the probe times t ≤ max(1, t*/2), and where it occurs."""
+    the probe times t ≤ max(1, t*/2), and where it occurs. A Record without an early phase
+    (:func:`trajectory_gap`) is not judged: inconclusive, outside (until 2026-12-05 a t = 0
+    Record was judged at t = 0 and could hold inside). Regime: the segment and NTK premises and
+    (since 2026-12-05) full-batch GD over the window (:func:`_optimiser`)."""
+    gap = trajectory_gap(rec)
+    if gap:
+        return _not_judged(rec, gap, EARLY_ANTI_BOUND, FIG_RATIO,
+                           _regime(_seg(rec), (False, gap)), "early window t <= max(1, t*/2)")
     end = early_end(rec)
     worst, when = window_extreme(rec, anticollinear_key(rec), end, "max")
     res, _ = _holm([(worst, ANTI_COS, "<=")])
     m, ci = mean_ci(worst)
-    ok, regime = _regime(_seg(rec), _ntk(rec))
+    ok, regime = _regime(_seg(rec), _ntk(rec), _optimiser(rec, _last_time(rec, end)))
     detail = (
         f"worst per-class cos over the early window t <= "
         f"{fmt_mean_ci(rec.times[end].astype(np.float64))}: {fmt_mean_ci(worst)}, at t "
@@ -479,8 +604,8 @@ def _anticollinear_early(rec: Record) -> Outcome:
         f"{fmt_mean_ci(np.nanmax(rec.arrays[anticollinear_key(rec)][:, 0], -1))}"
     )
     return _outcome(
-        res, m, f"max over classes and t <= t*/2 of cos(g_clean^(c), g_noise^(c)) <= {ANTI_COS:g}"
-        + _holm_text(1), ci, used(worst), setting_text(rec, "early window t <= max(1, t*/2)"),
+        res, m, EARLY_ANTI_BOUND, ci, used(worst),
+        setting_text(rec, "early window t <= max(1, t*/2)"),
         detail, FIG_RATIO, per_seed=worst, threshold=ANTI_COS, direction="<=", in_regime=ok,
         regime=regime,
     )
@@ -585,7 +710,21 @@ LOSS_STATEMENT = (
 )
 
 
+LOSS_BOUND = (
+    "min_c [L_noisy^(c)(t_w) - L_noisy^(c)(0)] > 0 and max_c [L_clean^(c)(t_w) - "
+    "L_clean^(c)(0)] < 0, t_w = max(1, t*/2), and the same on every probe interval of "
+    "[0, t_w] (worst interval)" + _holm_text(4)
+    + " (interval: the noisy change at the Bonferroni level)"
+)
+
+
 def _early_losses(rec: Record) -> Outcome:
+    """Theorem 4.4 over the early window. A Record without an early phase (t = 0 only, or an
+    early window holding t = 0 only: :func:`trajectory_gap`) is inconclusive, not judged
+    (until 2026-12-05 it raised)."""
+    gap = trajectory_gap(rec)
+    if gap:
+        return _not_judged(rec, gap, LOSS_BOUND, FIG_SEGMENTS, _theorem_regime(rec))
     end = early_end(rec)
     rows = np.arange(rec.seeds)
     a = rec.arrays
@@ -620,12 +759,8 @@ def _early_losses(rec: Record) -> Outcome:
     )
     ok, regime = _theorem_regime(rec)
     return _outcome(
-        res, m,
-        "min_c [L_noisy^(c)(t_w) - L_noisy^(c)(0)] > 0 and max_c [L_clean^(c)(t_w) - "
-        "L_clean^(c)(0)] < 0, t_w = max(1, t*/2), and the same on every probe interval of "
-        "[0, t_w] (worst interval)" + _holm_text(4)
-        + " (interval: the noisy change at the Bonferroni level)",
-        ci, used(up), setting_text(rec), detail, FIG_SEGMENTS, in_regime=ok, regime=regime,
+        res, m, LOSS_BOUND, ci, used(up), setting_text(rec), detail, FIG_SEGMENTS, in_regime=ok,
+        regime=regime,
         comparisons=comps, test="t",
     )
 
@@ -678,7 +813,14 @@ def class_monotone_shares(rec: Record) -> np.ndarray:
     return out
 
 
+MONO_BOUND = (f"min_c share of probe intervals with alpha^(c) increasing >= {MONOTONE_MIN:g}"
+              + _holm_text(1))
+
+
 def _monotone(rec: Record) -> Outcome:
+    gap = trajectory_gap(rec)
+    if gap:  # no probe interval to count (until 2026-12-05: a NaN share, inconclusive unsaid)
+        return _not_judged(rec, gap, MONO_BOUND, FIG_RATIO, _theorem_regime(rec, phase=True))
     shares = class_monotone_shares(rec)
     worst = shares.min(-1)
     res, _ = _holm([(worst, MONOTONE_MIN, ">=")])
@@ -700,8 +842,7 @@ def _monotone(rec: Record) -> Outcome:
     )
     ok, regime = _theorem_regime(rec, phase=True)
     return _outcome(
-        res, m, f"min_c share of probe intervals with alpha^(c) increasing >= {MONOTONE_MIN:g}"
-        + _holm_text(1), ci, used(worst), setting_text(rec), detail, FIG_RATIO,
+        res, m, MONO_BOUND, ci, used(worst), setting_text(rec), detail, FIG_RATIO,
         per_seed=worst, threshold=MONOTONE_MIN, direction=">=", in_regime=ok, regime=regime,
     )
 
@@ -719,12 +860,21 @@ def crossing_rule(outs: Sequence[str]) -> str:
     return INCONCLUSIVE
 
 
+CROSS_BOUND = (f"median t_x / t* within a factor {NEAR:g} (holds); beyond a factor {FAR:g} "
+               "(fails); Holm over 4 comparisons, family-wise 95% (exact sign tests of the "
+               "median)")
+
+
 def _crossing(rec: Record) -> Outcome:
     """t_×/t* per seed on a log scale, judged by exact sign tests of its median (the per-seed
     t* can be bimodal: the K = 10 curve has an early dip and a main minimum): holds when both
     log10(t_×/t*) <= log10 3 and >= −log10 3 hold, fails when log10(t_×/t*) >= 1 or <= −1
     holds; Holm over the 4 comparisons. A seed whose ratio never reaches 1 + ε has t_× > T:
-    counted as beyond a factor 3 (near comparisons) and at its lower bound T/t* (far ones)."""
+    counted as beyond a factor 3 (near comparisons) and at its lower bound T/t* (far ones).
+    A Record without an early phase (:func:`trajectory_gap`) is not judged."""
+    gap = trajectory_gap(rec)
+    if gap:
+        return _not_judged(rec, gap, CROSS_BOUND, FIG_RATIO, _theorem_regime(rec, phase=True))
     ts, tx = t_star(rec), t_cross(rec)
     never = ~np.isfinite(tx)
     T = float(rec.times[-1])
@@ -752,10 +902,8 @@ def _crossing(rec: Record) -> Outcome:
     )
     ok, regime = _theorem_regime(rec, phase=True)
     return _outcome(
-        res, 10**med,
-        f"median t_x / t* within a factor {NEAR:g} (holds); beyond a factor {FAR:g} (fails); "
-        "Holm over 4 comparisons, family-wise 95% (exact sign tests of the median)",
-        (10**lo, 10**hi), used(near_v), setting_text(rec), detail, FIG_RATIO, in_regime=ok,
+        res, 10**med, CROSS_BOUND, (10**lo, 10**hi), used(near_v), setting_text(rec), detail,
+        FIG_RATIO, in_regime=ok,
         regime=regime, comparisons=comps, test="sign", rule=crossing_rule,
     )
 
@@ -798,10 +946,19 @@ RATE_STATEMENT = (
 def _lemma42(rec: Record) -> Outcome:
     """Direction and size of Lemma 4.2's rescaled step at the worst probe time of the early
     window: min_t cos(g, ĝ) >= 0.9 and max_t |κ_t/ρ_t − 1| <= 0.1 (κ_t = ⟨g, ĝ⟩/‖ĝ‖², ρ_t from
-    the pooled α_t); Holm over the 2. A t = 0 Record has the window {0}."""
-    if int(rec.config["train"]["steps"]) == 0:
+    the pooled α_t); Holm over the 2. A t = 0 Record (or one whose probe times stop at 0) has
+    the window {0}; one with a seed whose clean test error is never finite (t* undefined) is
+    inconclusive, not judged (:func:`trajectory_gap`)."""
+    bound = (f"min_t cos(g, g_hat) >= {COS_TRUE_MIN:g} and max_t |kappa_t/rho_t - 1| <= "
+             f"{RATE_TOL:g} over the early window" + _holm_text(2)
+             + " (interval: the cosine at the Bonferroni level)")
+    if int(rec.config["train"]["steps"]) == 0 or rec.times.size < 2:
         end = np.zeros(rec.seeds, dtype=np.int64)
     else:
+        gap = trajectory_gap(rec, window=False)
+        if gap:
+            return _not_judged(rec, gap, bound, FIG_RATIO, _theorem_regime(rec),
+                               "early window t <= max(1, t*/2)")
         end = early_end(rec)
     a = rec.arrays
     cos, t_cos = window_extreme(rec, "segments/cos_g_true", end, "min")
@@ -823,11 +980,9 @@ def _lemma42(rec: Record) -> Outcome:
     )
     ok, regime = _theorem_regime(rec)
     return _outcome(
-        res, m, f"min_t cos(g, g_hat) >= {COS_TRUE_MIN:g} and max_t |kappa_t/rho_t - 1| <= "
-        f"{RATE_TOL:g} over the early window" + _holm_text(2)
-        + " (interval: the cosine at the Bonferroni level)",
-        ci, used(cos), setting_text(rec, "early window t <= max(1, t*/2)"
-                                    if int(rec.config["train"]["steps"]) else "t = 0 only"),
+        res, m, bound, ci, used(cos),
+        setting_text(rec, "early window t <= max(1, t*/2)" if rec.times.size > 1
+                     and int(rec.config["train"]["steps"]) else "t = 0 only"),
         detail, FIG_RATIO, in_regime=ok, regime=regime, comparisons=comps, test="t",
     )
 
@@ -854,7 +1009,10 @@ def _width_regime(recs: dict[int, Record], ntk_premise: bool) -> tuple[bool, str
     """Premises of the width claims: the paper's label noise at every width, NTK-scale init
     (ω_init² the same at every m) and Assumption 4.1 over the early window at the largest width;
     ``ntk_premise`` (the rate claim, Lemma 4.2's): also the drift premise there (not for the
-    drift claim, which tests it) and two classes (Lemma 4.2 is binary)."""
+    drift claim, which tests it), two classes (Lemma 4.2 is binary) and, since 2026-12-05,
+    full-batch GD over the early window at every width (:func:`_optimiser`; Lemma 4.2 is about
+    a GD step). The drift claim reads no algorithm: the NTK premise (cited from Liu et al.
+    2020) is about the network near its initialisation, not about GD [INFERRED]."""
     ms = sorted(recs)
     init = {float(recs[m].config["net"]["init_var"]) for m in ms}
     parts = [(len(init) == 1, "omega_init^2 independent of m (NTK-scale init)" if len(init) == 1
@@ -866,6 +1024,9 @@ def _width_regime(recs: dict[int, Record], ntk_premise: bool) -> tuple[bool, str
         ok_n, text_n = _ntk(recs[ms[-1]])
         parts.append((ok_n, f"m={ms[-1]}: {text_n}"))
         parts.append(_binary(recs[ms[-1]]))
+        for m in ms:
+            ok_o, text_o = _optimiser(recs[m], _last_time(recs[m], early_end(recs[m])))
+            parts.append((ok_o, f"m={m}: {text_o}" if text_o else ""))
     return _regime(*parts)
 
 
