@@ -35,7 +35,13 @@ segment law of large numbers and f(w_0) ≈ 1/2 (``premise_segments``); Theorems
 need two classes, anti-collinear segments over the early window (``premise_anticollinear``) and
 the infinite-width premise (``premise_ntk``). The n = 400 settings, where these are measured to
 be violated, are kept as findings outside the regime; the ``.regime`` claims check the same
-statements on the n = 2000 mixture where they are measured to hold.
+statements on the n = 2000 mixture where they are measured to hold. The claims on trained times
+(Theorems 4.4/4.5, Lemma 4.2, Assumption 4.1 over the early window) also need full-batch GD
+steps over the times they read, read from the config (:func:`_optimiser`; card section 3
+[SECONDARY]: Remark 4.3's extension to mini-batch SGD is called underdeveloped by the
+reviewers): minibatch SGD and the gradient flow are outside. A Record too short to judge (t = 0
+only, an early window of t = 0 only, a seed whose clean test error is never finite:
+:func:`trajectory_gap`) is inconclusive for those claims, with the reason in the detail.
 
 The Fig. 1 claims (``fig1.u_shape.*``, ``fig1.min_below_delta.delta``) are empirical statements
 about the paper's MNIST/CNN experiment, checked on the card's [PROPOSAL] synthetic track (a
