@@ -41,7 +41,10 @@ steps over the times they read, read from the config (:func:`_optimiser`; card s
 [SECONDARY]: Remark 4.3's extension to mini-batch SGD is called underdeveloped by the
 reviewers): minibatch SGD and the gradient flow are outside. A Record too short to judge (t = 0
 only, an early window of t = 0 only, a seed whose clean test error is never finite:
-:func:`trajectory_gap`) is inconclusive for those claims, with the reason in the detail.
+:func:`trajectory_gap`) is inconclusive for those claims, with the reason in the detail. The
+angle claims (``intro.same_class_closer.*``) read the angle probe at t = 0 from ``init/...`` (the
+experiments' Records) or, where a record has none, ``liu_angles/...`` at probe time 0 (a
+``twolayer simulate`` record; :func:`init_angles`).
 
 The Fig. 1 claims (``fig1.u_shape.*``, ``fig1.min_below_delta.delta``) are empirical statements
 about the paper's MNIST/CNN experiment, checked on the card's [PROPOSAL] synthetic track (a
@@ -1124,25 +1127,67 @@ ANGLE_STATEMENT = (
 )
 
 
-def _angles(rec: Record) -> Outcome:
+# what the same-class check reads (the angle probe's quantities at t = 0)
+INIT_ANGLE_QUANTITIES = ("mean_cos_logit_same_cc", "mean_cos_logit_diff_cc",
+                         "mean_cos_loss_same_cc", "mean_cos_loss_same_cn", "mean_cos_loss_diff_cc",
+                         "mean_cos_loss_diff_cn", "pairs_logit_same_cc", "pairs_logit_diff_cc")
+ANGLE_BOUND = "mean cos(same class) - mean cos(different class) > 0" + _holm_text(1)
+
+
+def init_angles(rec: Record) -> tuple[dict[str, np.ndarray], str, str]:
+    """The angle probe's quantities at initialisation, ``({quantity: [R]}, source, gap)``.
+
+    The liu2023 experiments store them as ``init/<quantity>`` (the ``liu_angles`` probe run by
+    ``measure`` on the initial weights after training); a ``twolayer simulate`` record with the
+    probe ``liu_angles`` stores the same probe at every probe time, ``liu_angles/<quantity>``
+    [R, T]. At probe time t = 0 the probe sees the same weights (W^(0), and a^(0), b^(0)), the
+    same training set (the same first S points of it, S from the same chunk budget) and the same
+    objective, so ``liu_angles/<quantity>[:, 0]`` is ``init/<quantity>`` (a test compares the
+    two on the same setting and seeds). ``init/`` is read where it is present (the built-in
+    experiments: their verdicts do not change), else ``liu_angles/`` at t = 0. ``gap`` is the
+    reason the record cannot be judged (its first probe time is not 0: the probe has no value at
+    initialisation), else ""; a record with neither raises ``KeyError`` naming
+    ``liu_angles/<quantity>`` (the probe to add)."""
     a = rec.arrays
-    same, diff = a["init/mean_cos_logit_same_cc"], a["init/mean_cos_logit_diff_cc"]
+    if all(f"init/{q}" in a for q in INIT_ANGLE_QUANTITIES):
+        return ({q: np.asarray(a[f"init/{q}"]).reshape(-1) for q in INIT_ANGLE_QUANTITIES},
+                "init/", "")
+    for q in INIT_ANGLE_QUANTITIES:
+        if f"liu_angles/{q}" not in a:
+            raise KeyError(f"liu_angles/{q}")
+    t0 = rec.times[0] if len(rec.times) else None
+    if t0 is None or float(t0) != 0.0:
+        return {}, "liu_angles/", (
+            "the record's angle probe (liu_angles) has no value at initialisation: its first "
+            f"probe time is t = {'none' if t0 is None else fmt_num(float(t0))}, not 0, and the "
+            "claim is about t = 0")
+    return ({q: np.asarray(a[f"liu_angles/{q}"])[:, 0] for q in INIT_ANGLE_QUANTITIES},
+            "liu_angles/", "")
+
+
+def _angles(rec: Record) -> Outcome:
+    a, source, gap = init_angles(rec)
+    if gap:
+        return _not_judged(rec, gap, ANGLE_BOUND, FIG_ANGLES, _infinite_width(rec), "t = 0")
+    same, diff = a["mean_cos_logit_same_cc"], a["mean_cos_logit_diff_cc"]
     gap = (same - diff).astype(np.float64)
     res, _ = _holm([(gap, 0.0, ">=")])
     m, ci = mean_ci(gap)
     detail = (
         f"mean cos of logit gradients, clean pairs: same class {fmt_mean_ci(same)}, different "
         f"class {fmt_mean_ci(diff)}; loss gradients (training labels): same class clean-clean "
-        f"{fmt_mean_ci(a['init/mean_cos_loss_same_cc'])}, clean-noisy "
-        f"{fmt_mean_ci(a['init/mean_cos_loss_same_cn'])}, different class clean-clean "
-        f"{fmt_mean_ci(a['init/mean_cos_loss_diff_cc'])}, clean-noisy "
-        f"{fmt_mean_ci(a['init/mean_cos_loss_diff_cn'])}; pairs per seed (same / different class, "
-        f"clean): {fmt_num(a['init/pairs_logit_same_cc'].mean())} / "
-        f"{fmt_num(a['init/pairs_logit_diff_cc'].mean())}"
+        f"{fmt_mean_ci(a['mean_cos_loss_same_cc'])}, clean-noisy "
+        f"{fmt_mean_ci(a['mean_cos_loss_same_cn'])}, different class clean-clean "
+        f"{fmt_mean_ci(a['mean_cos_loss_diff_cc'])}, clean-noisy "
+        f"{fmt_mean_ci(a['mean_cos_loss_diff_cn'])}; pairs per seed (same / different class, "
+        f"clean): {fmt_num(a['pairs_logit_same_cc'].mean())} / "
+        f"{fmt_num(a['pairs_logit_diff_cc'].mean())}"
     )
+    if source != "init/":  # (the built-in experiments' detail is unchanged)
+        detail += "; read from the angle probe liu_angles/... at probe time t = 0"
     ok, regime = _infinite_width(rec)
     return _outcome(
-        res, m, "mean cos(same class) - mean cos(different class) > 0" + _holm_text(1), ci,
+        res, m, ANGLE_BOUND, ci,
         used(gap), setting_text(rec, "t = 0"), detail, FIG_ANGLES, per_seed=gap, threshold=0.0,
         direction=">=", in_regime=ok, regime=regime,
     )
