@@ -8,6 +8,7 @@ flag, the value and the valid range; nothing is written in that case.
 from __future__ import annotations
 
 import argparse
+import decimal
 import importlib
 import math
 import os
@@ -44,6 +45,23 @@ def number(text: str) -> float:
 INT_MAX_TEXT = f"{sys.float_info.max:.4g}"
 
 
+def decimal_integer(t: str, too_big: argparse.ArgumentTypeError) -> int:
+    """``1e30`` or ``2.5e3`` as the exact integer it writes (10**30, 2500), not the nearest
+    float's: through float, ``--d 1e30`` was echoed as 1000000000000000019884624838656 and
+    ``--d 1e50`` was refused as above the size cap of 1e50. ValueError when it is no integer."""
+    try:
+        v = decimal.Decimal(t)
+    except decimal.InvalidOperation:
+        raise ValueError from None
+    if not v.is_finite():
+        raise ValueError
+    if v.adjusted() > 308:  # 1e400: beyond a float (checked before an int of 10**10**9 is built)
+        raise too_big
+    if v != v.to_integral_value():
+        raise ValueError
+    return int(v)
+
+
 def integer(text: str) -> int:
     """An integer, also written as 1e5 or 10**5, that a float can hold (|v| <= 1.797e308: the
     flags' own checks then name their ranges; --d 10**400 raised OverflowError in them, a
@@ -60,14 +78,9 @@ def integer(text: str) -> int:
                 raise too_big
             v = base**exp
         else:
-            v = (float(t) if ("e" in t.lower() and not t.lower().startswith(("nan", "inf")))
+            v = (decimal_integer(t, too_big)
+                 if ("e" in t.lower() and not t.lower().startswith(("nan", "inf")))
                  else int(t))
-            if isinstance(v, float):
-                if math.isinf(v):  # 1e400
-                    raise too_big
-                if not v.is_integer():
-                    raise ValueError
-                v = int(v)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
     if abs(v) > sys.float_info.max:

@@ -18,6 +18,7 @@ from ..cli import integer
 from ..engine import resolve_device
 from ..errors import ConfigError
 from ..record import ensure_writable_dir, write_text_atomic
+from ..resources import check_device
 
 DEFAULT_OUT = "bench-results.json"
 
@@ -59,7 +60,10 @@ def run(args: argparse.Namespace) -> int:
     if not 1 <= args.baseline_seeds <= 64:
         raise ConfigError("baseline_seeds", args.baseline_seeds,
                           "valid range is 1..64 (the reference workload has R = 64 seeds)")
-    resolve_device(args.device)  # a missing GPU is an error before any work
+    # a missing GPU, or cuda:N beyond the GPUs here, is an error before any work (resolve_device
+    # alone accepted cuda:7 on a one-GPU machine and named no cuda:N among the choices)
+    args.device = check_device(args.device)
+    resolve_device(args.device)
     out = _output(args.out, "out")
     doc = _output(args.doc, "doc") if args.doc is not None else None  # "" is refused
 

@@ -391,6 +391,8 @@ def run(args: argparse.Namespace) -> int:
             spec = FIGURES[name]
             print(f"{name:28s} {spec.regenerates}: {spec.title}")
         return 0
+    # cuda:N and its index on this machine, as check and simulate check them
+    args.device = check_device(args.device)
     device = resolve_device(args.device)
     check_store_flags(args)  # before --out (or the --quick temporary folder) is created
     check_cache_flags(args, names)

@@ -143,10 +143,36 @@ def verify_saved(records: list[Path], as_json: bool) -> int:
     return 1 if damaged else 0
 
 
+def saved_under_records(root: Path) -> bool:
+    """Whether ``root/records/`` holds records saved by ``simulate --out`` rather than a
+    store's: their record.json names no store address (a store's, the experiments' or a
+    sweep's, always does). ``twolayer simulate --out records/`` (README) makes such a folder,
+    and taking its parent for a store quarantined every record in it on ``store verify`` (and
+    ``store prune`` then deleted them). Reads the first few records only."""
+    if (root / "entries").is_dir() or (root / "failed").is_dir():
+        return False
+    for path in saved_records(root / "records")[:3]:
+        try:
+            doc = json.loads((path / "record.json").read_text())
+        except (OSError, ValueError):
+            return False  # a damaged record: verify decides what it is
+        if isinstance(doc, dict) and "run_id" in doc and "address" not in doc:
+            return True
+    return False
+
+
 def run(args: argparse.Namespace) -> int:
+    if not args.dir.strip():  # Path("") is the working directory: never verify or prune that
+        raise ConfigError("DIR", args.dir, "is empty; give the store directory (an unset "
+                          "variable, as in \"$TWOLAYER_STORE\", expands to an empty one)")
     root = Path(args.dir)
     is_store = root.is_dir() and any((root / d).is_dir() for d in ("records", "entries",
                                                                      "failed"))
+    if is_store and (root / "records").is_dir() and saved_under_records(root):
+        raise ConfigError("DIR", args.dir, "is not a record store: its records/ holds records "
+                          "saved by twolayer simulate --out (no store address), which a store's "
+                          "verify would quarantine and prune delete; verify them in place with "
+                          f"`twolayer store verify {root / 'records'}`")
     if not is_store and root.is_dir() and args.action == "verify" and not args.dry_run:
         records = saved_records(root)
         if records:  # simulate --out's folder: verified in place, nothing moved

@@ -249,6 +249,9 @@ def run(args: argparse.Namespace) -> int:
     from ..sweep.worker import plan_groups
 
     check_mode_flags(args)
+    if not args.spec.strip():  # Path("") is the working directory: "(Is a directory)" misled
+        raise ConfigError("SPEC.toml", args.spec, "is empty; give a sweep spec file such as "
+                          "sweeps/hundred.toml (docs/sweeps.md)")
     spec = load(args.spec)  # every point's config validated
     for note in spec.notes:  # a preset's scale kept while a size varies
         print(f"twolayer sweep: note: {note}", file=sys.stderr)

@@ -1,0 +1,119 @@
+"""Bad input found by a new-user audit of the README and the guide (session 32, xh): each is
+refused with one line naming the flag or file, the value and what is valid, exit status 2,
+and nothing written or moved."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from cli_helpers import assert_refused, run
+
+from twolayer.commands.settings import size
+from twolayer.record import Record
+
+TINY = ["--d", "4", "--n", "8", "--n-test", "8", "--m", "2", "--steps", "1", "--num-times", "2"]
+
+
+@pytest.fixture()
+def saved(tmp_path, capsys):
+    """A folder holding ``records/<run_id>`` as ``twolayer simulate --out records/`` (the
+    README's example) leaves it; returns (folder, record path)."""
+    home = tmp_path / "home"
+    code, _, err = run(["simulate", *TINY, "--out", str(home / "records")], capsys)
+    assert code == 0, err
+    (rec,) = (home / "records").iterdir()
+    return home, rec
+
+
+# -- twolayer store verify/prune: never on the working directory, never on saved records ----
+@pytest.mark.parametrize("action", ["verify", "prune"])
+def test_store_empty_dir_is_refused_not_the_working_directory(saved, action, capsys,
+                                                              monkeypatch):
+    """`twolayer store verify "$TWOLAYER_STORE"` with the variable unset ran on the working
+    directory (Path("") is "."): beside a simulate --out records/ folder, verify quarantined the
+    saved record (exit 1) and prune then deleted it."""
+    home, rec = saved
+    monkeypatch.chdir(home)
+    code, out, err = run(["store", action, ""], capsys)
+    assert_refused(code, out, err, ["DIR", "''", "empty"], home / "quarantine")
+    Record.load(rec)  # still there and intact
+
+
+@pytest.mark.parametrize("action", ["verify", "prune"])
+def test_store_refuses_a_folder_of_saved_records_under_records(saved, action, capsys):
+    """The parent of simulate --out records/ looked like a store (it has records/): verify moved
+    every saved record to quarantine/ ("its document names address None")."""
+    home, rec = saved
+    code, out, err = run(["store", action, str(home)], capsys)
+    assert_refused(code, out, err, ["DIR", str(home), "not a record store",
+                                    "store verify " + str(home / "records")],
+                   home / "quarantine")
+    Record.load(rec)
+    # the folder itself is verified in place, as before
+    code, out, err = run(["store", "verify", str(home / "records")], capsys)
+    assert code == 0, err
+    assert out.startswith("1 intact, 0 damaged")
+
+
+def test_store_verify_still_reads_a_real_store(tmp_path, capsys):
+    """A sweep's store (records with their address, no entries/) stays a store."""
+    spec = tmp_path / "s.toml"
+    spec.write_text('seeds = 1\n[base]\ndata.d = 4\ndata.n = 8\ndata.n_test = 8\nnet.m = 2\n'
+                    'train.steps = 1\nprobe.num_times = 2\n[run]\nbaselines = false\n')
+    code, _, err = run(["sweep", str(spec), "--out", str(tmp_path / "st")], capsys)
+    assert code == 0, err
+    code, out, err = run(["store", "verify", str(tmp_path / "st")], capsys)
+    assert code == 0, err
+    assert out.startswith("1 intact, 0 quarantined")
+    doc = json.loads(next((tmp_path / "st" / "records").glob("*/record.json")).read_text())
+    assert "address" in doc  # the property the check reads
+
+
+# -- sizes written as 1e30 are the integers they write ---------------------------------------
+def test_scientific_sizes_are_exact():
+    """Through float, 1e30 was 1000000000000000019884624838656 and 1e50 was refused as above
+    the cap "sizes are at most 1e50"."""
+    assert size("1e30") == 10**30
+    assert size("1e50") == 10**50
+    assert size("2.5e3") == 2500
+    with pytest.raises(Exception, match="at most 1e50"):
+        size("1.1e50")
+
+
+def test_simulate_echoes_the_size_as_typed(tmp_path, capsys):
+    code, out, err = run(["simulate", "--d", "1e30", "--out", str(tmp_path / "o")], capsys)
+    assert_refused(code, out, err, ["--d 1000000000000000000000000000000 ", "valid range"],
+                   tmp_path / "o")
+
+
+def test_conditions_takes_d_at_the_cap(capsys):
+    code, out, err = run(["conditions", "--d", "1e50"], capsys)
+    assert code == 0, err
+    assert "d=1e+50" in out or "d=100000000000000000000000000000000000000000000000000" in out
+
+
+# -- --device on figures and bench: the same choices and checks as check and simulate --------
+@pytest.mark.parametrize("argv", [["figures", "--quick"], ["bench", "--quick"]])
+def test_device_choices_name_cuda_n(argv, tmp_path, capsys):
+    out_dir = tmp_path / "o"
+    code, out, err = run([*argv, "--out", str(out_dir), "--device", "gpu"], capsys)
+    assert_refused(code, out, err, ["--device 'gpu'", "auto, cpu, cuda, cuda:N"], out_dir)
+
+
+def test_figures_device_with_spaces_as_check_takes_it(tmp_path, capsys):
+    """check_device strips the value (check and simulate take ' cpu'); figures refused it
+    unless --list was given. The run stops at the next check, a --records that is a file."""
+    bad = tmp_path / "afile"
+    bad.write_text("")
+    code, out, err = run(["figures", "--quick", "--out", str(tmp_path / "o"), "--device", " cpu",
+                          "--records", str(bad)], capsys)
+    assert_refused(code, out, err, ["--records"], tmp_path / "o")
+
+
+# -- twolayer sweep "" -----------------------------------------------------------------------
+def test_sweep_empty_spec_path(tmp_path, capsys, monkeypatch):
+    """'' opened the working directory: "must be a readable TOML file (Is a directory)"."""
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(["sweep", ""], capsys)
+    assert_refused(code, out, err, ["SPEC.toml", "''", "is empty"], tmp_path / "sweep-results")
