@@ -117,3 +117,15 @@ def test_sweep_empty_spec_path(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     code, out, err = run(["sweep", ""], capsys)
     assert_refused(code, out, err, ["SPEC.toml", "''", "is empty"], tmp_path / "sweep-results")
+
+
+def test_sweep_memory_refusal_without_axes_names_no_empty_point(tmp_path, capsys):
+    """A spec without axes has one point and no coordinates: the refusal ended in
+    "(point 0: )"."""
+    spec = tmp_path / "s.toml"
+    spec.write_text("seeds = 100000000000\n[base]\ndata.d = 10\n")
+    code, out, err = run(["sweep", str(spec), "--dry-run", "--out", str(tmp_path / "st")],
+                         capsys)
+    assert_refused(code, out, err, ["seeds = 100000000000", "valid range here is"],
+                   tmp_path / "st")
+    assert "(point" not in err

@@ -202,9 +202,11 @@ def check_spec_fits(spec, workers: int) -> None:  # type: ignore[no-untyped-def]
             key = _source_key(e.field, first.coords, spec.base)
             if e.field == "seeds":
                 key = "seeds" if len(g) == 1 else "run.group_runs"
-            raise SpecError(key, e.value, e.valid + f" (point {first.index}: "
-                            + " ".join(f"{k}={v}" for k, v in first.coords.items()) + ")",
-                            spec.source) from None
+            # a spec without axes has one point and no coordinates: "(point 0: )" said nothing
+            where = (f" (point {first.index}: "
+                     + " ".join(f"{k}={v}" for k, v in first.coords.items()) + ")"
+                     if first.coords else "")
+            raise SpecError(key, e.value, e.valid + where, spec.source) from None
 
 
 def on_cuda(device: str) -> bool:
