@@ -129,3 +129,11 @@ def test_sweep_memory_refusal_without_axes_names_no_empty_point(tmp_path, capsys
     assert_refused(code, out, err, ["seeds = 100000000000", "valid range here is"],
                    tmp_path / "st")
     assert "(point" not in err
+
+
+def test_empty_probe_list_names_the_known_probes(tmp_path, capsys):
+    """--probes '' said only "'' names no probe", without the valid values."""
+    code, out, err = run(["simulate", *TINY, "--probes", " , ", "--out", str(tmp_path / "o")],
+                         capsys)
+    assert_refused(code, out, err, ["--probes", "names no probe", "errors", "segments"],
+                   tmp_path / "o")

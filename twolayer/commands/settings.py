@@ -380,7 +380,9 @@ def probe_names(text: str) -> tuple[str, ...]:
     """``--probes a,b``: the names, in order, without blanks or repeats."""
     names = tuple(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
     if not names:
-        raise argparse.ArgumentTypeError(f"{text!r} names no probe")
+        raise argparse.ArgumentTypeError(  # the valid values too, as an unknown name gets
+            f"{text!r} names no probe: give a comma-separated list of known probes ("
+            + ", ".join(sorted(probe_registry())) + ")")
     return names
 
 
