@@ -137,3 +137,17 @@ def test_empty_probe_list_names_the_known_probes(tmp_path, capsys):
                          capsys)
     assert_refused(code, out, err, ["--probes", "names no probe", "errors", "segments"],
                    tmp_path / "o")
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["simulate", *TINY, "--k", "3"], ["twolayer simulate: error:", "--k 3",
+                                       "--plugin PATH", "twolayer simulate --help"]),
+    (["figures", "--quick", "--paper", "x"], ["twolayer figures: error:", "--paper",
+                                              "twolayer figures --help"]),
+    (["conditions", "--device", "cpu"], ["twolayer conditions: error:", "--device cpu"]),
+])
+def test_unknown_flags_are_refused_by_the_command(argv, words, tmp_path, capsys):
+    """argparse's top-level refusal named no command: "twolayer: error: unrecognized
+    arguments: --k 3" (the README's parity flag without its --plugin)."""
+    code, out, err = run(argv, capsys)
+    assert_refused(code, out, err, words, tmp_path / "none")

@@ -134,7 +134,20 @@ def build_parser() -> Parser:
     sub.required = True
     for name in COMMANDS:
         importlib.import_module(f"twolayer.commands.{name}").add_parser(sub)
+    parser.subcommands = sub.choices  # type: ignore[attr-defined]
     return parser
+
+
+def refuse_unknown(parser: Parser, args: argparse.Namespace, extra: list[str]) -> None:
+    """Unrecognized arguments, refused by the command's own parser: argparse's top-level
+    refusal was "twolayer: error: unrecognized arguments: --k 3", naming no command. In
+    simulate, a flag of a plugin's data kind (the README's --k of --data parity) needs its
+    --plugin PATH."""
+    parser_of = parser.subcommands[args.command]  # type: ignore[attr-defined]
+    hint = f"`twolayer {args.command} --help` lists its flags"
+    if args.command == "simulate" and not getattr(args, "plugin", None):
+        hint += "; a plugin's flags (e.g. --k of --data parity) need its --plugin PATH"
+    parser_of.error(f"unrecognized arguments: {' '.join(extra)} ({hint})")
 
 
 # What an interrupted command leaves behind (the second half of its one-line message).
@@ -163,7 +176,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"twolayer {command}: error: {e}", file=sys.stderr)
         return 2
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        refuse_unknown(parser, args, extra)
     prog = f"twolayer {args.command}"
     try:
         with stop_on_signals():
