@@ -151,3 +151,29 @@ def test_unknown_flags_are_refused_by_the_command(argv, words, tmp_path, capsys)
     arguments: --k 3" (the README's parity flag without its --plugin)."""
     code, out, err = run(argv, capsys)
     assert_refused(code, out, err, words, tmp_path / "none")
+
+
+# -- check --report onto a file it did not write ---------------------------------------------
+def test_check_report_refuses_a_file_it_did_not_write(tmp_path, capsys, monkeypatch):
+    """`twolayer check ... --report README.md` replaced a project's README with the verdict
+    table (figures --out guards its README.md and index.json; --report did not)."""
+    monkeypatch.chdir(tmp_path)
+    readme = tmp_path / "README.md"
+    readme.write_text("# my project\n\nnotes\n")
+    code, out, err = run(["check", "frei2023.lemma3.init_norms", "--quick", "--records",
+                          str(tmp_path / "store"), "--report", "README.md"], capsys)
+    assert_refused(code, out, err, ["--report 'README.md'", "did not write", "overwritten"],
+                   tmp_path / "store")
+    assert readme.read_text() == "# my project\n\nnotes\n"
+
+
+def test_check_report_rewrites_its_own_report(tmp_path):
+    """A report of twolayer check (its first line) and an empty file are written over."""
+    from twolayer.commands.check import REPORT_HEAD, check_not_foreign_report
+
+    own = tmp_path / "claims.md"
+    own.write_text(REPORT_HEAD + "\n\nold table\n")
+    check_not_foreign_report(own, str(own))  # no error
+    empty = tmp_path / "empty.md"
+    empty.write_text("")
+    check_not_foreign_report(empty, str(empty))
