@@ -177,3 +177,38 @@ def test_check_report_rewrites_its_own_report(tmp_path):
     empty = tmp_path / "empty.md"
     empty.write_text("")
     check_not_foreign_report(empty, str(empty))
+
+
+# -- sweep --out onto a folder that is not a sweep store -------------------------------------
+TINY_SPEC = ('seeds = 1\n[base]\ndata.d = 4\ndata.n = 8\ndata.n_test = 8\nnet.m = 2\n'
+             'train.steps = 1\nprobe.num_times = 2\n[run]\nbaselines = false\n')
+
+
+@pytest.mark.parametrize("name", ["summary.csv", "spec.toml", "points.csv"])
+def test_sweep_out_refuses_a_folder_whose_files_it_would_replace(name, tmp_path, capsys):
+    """`twolayer sweep spec.toml --out proj` replaced proj/summary.csv and proj/spec.toml of a
+    folder that was no sweep store."""
+    spec = tmp_path / "s.toml"
+    spec.write_text(TINY_SPEC)
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    (proj / name).write_text("mine\n")
+    code, out, err = run(["sweep", str(spec), "--out", str(proj)], capsys)
+    assert_refused(code, out, err, ["--out", str(proj), "not a sweep store", name],
+                   proj / "records")
+    assert (proj / name).read_text() == "mine\n"
+
+
+def test_sweep_out_resumes_a_store_holding_only_its_spec(tmp_path, capsys):
+    """A run interrupted before its first point was stored leaves spec.toml (this spec's text)
+    and no records/: the same command resumes; a store with records/ is a store."""
+    spec = tmp_path / "s.toml"
+    spec.write_text(TINY_SPEC)
+    st = tmp_path / "st"
+    st.mkdir()
+    (st / "spec.toml").write_text(TINY_SPEC)
+    code, _, err = run(["sweep", str(spec), "--out", str(st)], capsys)
+    assert code == 0, err
+    (st / "summary.csv").write_text("edited\n")  # a store now: its tables are its own
+    code, _, err = run(["sweep", str(spec), "--out", str(st)], capsys)
+    assert code == 0, err

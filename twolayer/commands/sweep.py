@@ -244,6 +244,33 @@ def device_settings(args: argparse.Namespace, spec):  # type: ignore[no-untyped-
     return spec
 
 
+STORE_FILES = ("spec.toml", "points.csv", "summary.csv", "summary.parquet")
+
+
+def check_not_foreign_out(out: Path, spec_text: str) -> None:
+    """ConfigError naming --out (exit 2, before any work) when ``out`` is a folder that is not
+    a sweep store yet (no records/ or failed/ inside) but holds a file the sweep writes there
+    (spec.toml, points.csv, summary.csv, summary.parquet): ``--out proj`` silently replaced a
+    project's own summary.csv and spec.toml. A spec.toml holding this spec's text is the
+    provenance copy of a run of it (one interrupted before its first point was stored, or the
+    spec itself run with --out beside it) and stays allowed."""
+    if not out.is_dir() or (out / "records").exists() or (out / "failed").exists():
+        return
+    for name in STORE_FILES:
+        path = out / name
+        if not path.is_file():  # a folder there is no data to lose: the write fails (exit 1)
+            continue
+        if name == "spec.toml":
+            try:
+                if path.read_text(encoding="utf-8") == spec_text:
+                    continue
+            except (OSError, UnicodeDecodeError):
+                pass
+        raise ConfigError("out", str(out), f"is not a sweep store (no records/ inside) but holds "
+                          f"{name}, which the sweep would overwrite: choose another --out (or "
+                          "an empty or new folder)")
+
+
 def run(args: argparse.Namespace) -> int:
     from ..sweep import Store, load, run_sweep
     from ..sweep.runner import check_store_layout, reuse_device
@@ -264,6 +291,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("out", args.out, "must be a directory path (not empty); omit --out "
                           "for the default sweep-results/<spec name>")
     out = Path(args.out) if args.out else Path(DEFAULT_ROOT) / spec.name
+    check_not_foreign_out(out, spec.text)
     # the workers run here (the local pool, a Dask LocalCluster, submitit's local or debug
     # "cluster"): their device must exist here, and every engine call fit this machine
     here = (args.executor == "local" or (args.executor == "dask" and args.address is None)
