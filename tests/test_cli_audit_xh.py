@@ -212,3 +212,29 @@ def test_sweep_out_resumes_a_store_holding_only_its_spec(tmp_path, capsys):
     (st / "summary.csv").write_text("edited\n")  # a store now: its tables are its own
     code, _, err = run(["sweep", str(spec), "--out", str(st)], capsys)
     assert code == 0, err
+
+
+# -- --timings PATH: a paper id taken for the path, a file it did not write ------------------
+@pytest.mark.parametrize("value", ["frei2023", "frei2023.theorem1"])
+def test_check_timings_refuses_a_paper_id_as_its_path(value, tmp_path, capsys, monkeypatch):
+    """`twolayer check --timings frei2023` took the paper for the JSON path: it checked every
+    paper (the whole plan) and wrote the timings to ./frei2023."""
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(["check", "--timings", value, "--list"], capsys)
+    assert_refused(code, out, err, [f"--timings '{value}'", "paper or claim id",
+                                    f"twolayer check {value} --timings"], tmp_path / value)
+
+
+def test_timings_refuses_a_file_it_did_not_write(tmp_path, capsys):
+    notes = tmp_path / "notes.md"
+    notes.write_text("# notes\n")
+    code, out, err = run(["simulate", *TINY, "--timings", str(notes)], capsys)
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1, err
+    assert "--timings" in err and "did not write" in err
+    assert notes.read_text() == "# notes\n"
+    # its own JSON, or ./frei2023 spelled as a path, is written (over)
+    own = tmp_path / "t.json"
+    for _ in range(2):
+        code, _, err = run(["simulate", *TINY, "--timings", str(own)], capsys)
+        assert code == 0, err
+        assert json.loads(own.read_text())["command"] == "simulate"

@@ -35,8 +35,44 @@ def checked_timings_path(args: argparse.Namespace) -> Path | None:
     if path.is_dir():
         raise ConfigError("timings", value, "is a directory; give a file path such as "
                           "timings.json")
+    if getattr(args, "command", None) == "check" and names_claims(value):
+        # `twolayer check --timings frei2023` took the paper for the JSON path and checked
+        # every paper instead
+        raise ConfigError("timings", value, "is a paper or claim id, not a file path: name it "
+                          f"before the flag (twolayer check {value} --timings), or give a path "
+                          f"such as timings.json (./{value} for a file of that name)")
+    if path.is_file() and not timings_json(path):
+        raise ConfigError("timings", value, "is a file that --timings did not write; it would "
+                          "be overwritten: choose another path, or remove the file first")
     check_writable_dir(path.parent if str(path.parent) else ".", "timings", value)
     return path
+
+
+def names_claims(value: str) -> bool:
+    """Whether ``value`` is a paper or claim id of twolayer check (``frei2023``,
+    ``frei2023.theorem1``)."""
+    from ..claims import claims_for
+
+    try:
+        return bool(claims_for([value]))
+    except ConfigError:
+        return False
+
+
+def timings_json(path: Path) -> bool:
+    """Whether ``path`` holds what --timings PATH writes (a JSON object with "command" and
+    "exit_status"), or nothing: only such a file is written over."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return True  # unreadable: the write reports it
+    if not text.strip():
+        return True
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        return False
+    return isinstance(doc, dict) and {"command", "exit_status"} <= set(doc)
 
 
 def run_command(args: argparse.Namespace) -> int:
