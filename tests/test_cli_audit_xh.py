@@ -238,3 +238,33 @@ def test_timings_refuses_a_file_it_did_not_write(tmp_path, capsys):
         code, _, err = run(["simulate", *TINY, "--timings", str(own)], capsys)
         assert code == 0, err
         assert json.loads(own.read_text())["command"] == "simulate"
+
+
+# -- check/figures --records: not a sweep's store, not a folder of saved records -------------
+def test_records_refuses_a_sweep_store(tmp_path, capsys):
+    """`check --records <a sweep's --out>` was accepted: its entries/ went beside the sweep's
+    records, and `store prune` then removed every sweep record as "named by no entry"."""
+    spec = tmp_path / "s.toml"
+    spec.write_text(TINY_SPEC)
+    st = tmp_path / "st"
+    code, _, err = run(["sweep", str(spec), "--out", str(st)], capsys)
+    assert code == 0, err
+    for argv in (["check", "frei2023.lemma3.init_norms", "--quick"],
+                 ["figures", "--quick", "--only", "frei2023-fig1", "--out", str(tmp_path / "f")]):
+        code, out, err = run([*argv, "--records", str(st)], capsys)
+        assert_refused(code, out, err, ["--records", str(st), "sweep's store"], st / "entries")
+    assert not (tmp_path / "f").exists()
+    code, out, err = run(["store", "prune", str(st), "--dry-run"], capsys)
+    assert code == 0 and out.startswith("would remove 0 items"), out
+
+
+def test_records_refuses_a_folder_of_saved_records(saved, capsys, monkeypatch):
+    home, rec = saved
+    for root in (home / "records", home):
+        code, out, err = run(["check", "frei2023.lemma3.init_norms", "--quick", "--records",
+                              str(root)], capsys)
+        assert_refused(code, out, err, ["--records", "simulate --out"], root / "entries")
+    monkeypatch.setenv("TWOLAYER_STORE", str(home / "records"))
+    code, out, err = run(["check", "frei2023.lemma3.init_norms", "--quick"], capsys)
+    assert_refused(code, out, err, ["TWOLAYER_STORE", "simulate --out"],
+                   home / "records" / "entries")

@@ -41,9 +41,35 @@ def check_store_flags(args: argparse.Namespace, writable: bool = True) -> None:
         return
     if args.records is not None and not str(args.records).strip():
         raise ConfigError("records", args.records, "must be a directory path (not empty)")
+    root, flag = store_location(args)
+    check_not_other_store(root, flag)
     if writable:
-        root, flag = store_location(args)
         check_writable_dir(root, flag)
+
+
+def check_not_other_store(root: object, flag: str) -> None:
+    """ConfigError (exit 2, before any work) when the store directory is a sweep's store or a
+    folder of records saved by ``simulate --out``: check and figures added their entries/ and
+    records beside the sweep's, and ``store prune`` then took it for an experiments' store and
+    removed every sweep record as "named by no entry" (100 of sweeps/hundred.toml's)."""
+    from pathlib import Path
+
+    from .store import saved_records, saved_under_records
+
+    path = Path(str(root))
+    if not path.is_dir() or (path / "entries").is_dir():
+        return
+    name = "$TWOLAYER_STORE" if flag == "TWOLAYER_STORE" else f"--{flag}"
+    if (path / "records").is_dir() and ((path / "failed").is_dir()
+                                        or (path / "points.csv").is_file()
+                                        or (path / "spec.toml").is_file()):
+        raise ConfigError(flag, str(root), "is a sweep's store (twolayer sweep --out), not the "
+                          f"experiments' record store: give {name} another directory (the "
+                          "experiments' entries beside the sweep's records would make store "
+                          "prune remove the sweep's records)")
+    if saved_records(path) or ((path / "records").is_dir() and saved_under_records(path)):
+        raise ConfigError(flag, str(root), "holds records saved by twolayer simulate --out, not "
+                          f"a record store: give {name} another directory")
 
 
 def store_from_args(args: argparse.Namespace) -> RecordStore | None:
