@@ -268,3 +268,17 @@ def test_records_refuses_a_folder_of_saved_records(saved, capsys, monkeypatch):
     code, out, err = run(["check", "frei2023.lemma3.init_norms", "--quick"], capsys)
     assert_refused(code, out, err, ["TWOLAYER_STORE", "simulate --out"],
                    home / "records" / "entries")
+
+
+def test_sweep_out_refuses_the_experiments_store(tmp_path, capsys):
+    """The mirror of the --records refusal: a sweep's records in the experiments' store were
+    "named by no entry" to store prune."""
+    spec = tmp_path / "s.toml"
+    spec.write_text(TINY_SPEC)
+    store = tmp_path / "store"
+    (store / "entries").mkdir(parents=True)
+    (store / "records").mkdir()
+    code, out, err = run(["sweep", str(spec), "--out", str(store)], capsys)
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1, err
+    assert "--out" in err and "experiments' record store" in err
+    assert list((store / "records").iterdir()) == [] and not (store / "spec.toml").exists()

@@ -254,6 +254,10 @@ def check_not_foreign_out(out: Path, spec_text: str) -> None:
     project's own summary.csv and spec.toml. A spec.toml holding this spec's text is the
     provenance copy of a run of it (one interrupted before its first point was stored, or the
     spec itself run with --out beside it) and stays allowed."""
+    if (out / "entries").is_dir():  # store prune would then remove the sweep's records
+        raise ConfigError("out", str(out), "is the experiments' record store (check and "
+                          "figures --records, $TWOLAYER_STORE), not a sweep's: choose another "
+                          "--out (store prune of it would remove the sweep's records)")
     if not out.is_dir() or (out / "records").exists() or (out / "failed").exists():
         return
     for name in STORE_FILES:
