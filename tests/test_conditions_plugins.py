@@ -215,15 +215,43 @@ def _theorem4(n: int, k: int, r: int, B: int, objective: str, noise: float) -> d
     }
 
 
+@pytest.fixture(scope="module")
+def barak():
+    """The example loaded, with its loss, data kind and premises registered while these tests
+    run and removed afterwards (as tests/test_barak2022.py's fixture does). An earlier module may
+    have removed them from a plugin that stays loaded, and ``--plugin`` then imports nothing
+    again. A later module must not see them: tests/test_docs_cli.py renders the CLI reference
+    from the registered data kinds (found by the whole suite, not by this file alone)."""
+    import sys
+
+    import twolayer.config as config
+    from twolayer.api import register_conditions, register_data_kind, register_loss
+    from twolayer.net.model import LOSSES
+    from twolayer.plugins import load_path
+
+    mod = load_path(BARAK).module
+    data = sys.modules[f"{mod.__name__}.data"]
+    cond = sys.modules[f"{mod.__name__}.conditions"]
+    register_loss("hinge", data.HINGE)  # the same objects again: a no-op after a load
+    register_data_kind(data.PARITY)
+    register_conditions(cond.PAPER, "record", "Barak et al. (2022), Theorem 4", cond.evaluate)
+    yield mod
+    LOSSES.pop("hinge", None)
+    if "hinge" in config._REGISTERED_OBJECTIVES:
+        config._REGISTERED_OBJECTIVES.remove("hinge")
+    config._DATA_KINDS.pop("parity", None)
+    CONDITIONS.pop("barak2022", None)
+
+
 @pytest.mark.parametrize("n, k, r, B, objective, noise", [
     (15, 4, 512, 8, "hinge", 0.0),       # k even, n odd, r = Omega(2^k k log(k/eps))
     (6, 2, 16, 32, "logistic", 0.1),     # n even; B = 32 > n^k log(n/eps) = 147 is false
     (3, 2, 8, 80, "hinge", 0.0),         # B = 80 >= 3^2 log 30 = 30.6: the batch premise holds
 ])
 def test_the_barak_example_registers_theorem_4s_premises(n, k, r, B, objective, noise,
-                                                          tmp_path, capsys):
-    # the example stays loaded after the test, as in a process that named it (its data kind
-    # cannot be registered twice): --plugin names it again at no cost
+                                                          barak, tmp_path, capsys):
+    # the example stays loaded during this module (fixture barak): --plugin names it again at
+    # no cost
     argv = ["simulate", "--plugin", str(BARAK), "--data", "parity", "--d", str(n), "--k",
             str(k), "--m", str(r), "--n", "100", "--n-test", "16", "--batch-size", str(B),
             "--objective", objective, "--noise", str(noise), "--steps", "1", "--seeds", "2",
@@ -253,7 +281,7 @@ def test_the_barak_example_registers_theorem_4s_premises(n, k, r, B, objective, 
     assert doc["claims"] == [] and doc["paper"] == "barak2022"
 
 
-def test_the_barak_example_refuses_a_record_of_another_kind(records, tmp_path, capsys):
+def test_the_barak_example_refuses_a_record_of_another_kind(barak, records, tmp_path, capsys):
     code, out, err = run(["conditions", "--plugin", str(BARAK), "--paper", "barak2022",
                           "--record", str(records["d5"])], capsys)
     assert_refused(code, out, err, ["--record", "--data xor", "--data parity"],
