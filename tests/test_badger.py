@@ -409,3 +409,19 @@ def test_a_continued_phase_draws_the_next_epochs_not_the_first_ones_again():
 def test_skip_epochs_must_be_a_count(bad):
     with pytest.raises(ConfigError, match="skip.epochs"):
         Memorise(asc(small()[1]), 4, "never", skip_epochs=bad)
+
+
+def test_the_gate_reads_the_set_sizes_copied_once_not_every_step():
+    """Full-batch GD evaluates the gate at every step: after the first call the mask and |A|
+    come from the copies on the outputs' device (no host-to-device copy per step on a GPU), so
+    the host tensors are not read again (here: removed after the first step)."""
+    _, data = small()
+    mem = Memorise(asc(data), 4, gate="chance")
+    R, n = data.y.shape
+    out = torch.zeros(R, n, 4, dtype=torch.float64)
+    out[0].scatter_(1, data.y[0].unsqueeze(1), 5.0)
+    first = mem(out, data)
+    mem.ascended = mem.n_asc = mem.n_tr = None  # the host copies: gone
+    again = mem(out, data)
+    assert torch.equal(first, again)
+    assert [g.tolist() for g in mem.gates] == [[1.0, 0.0], [1.0, 0.0]]

@@ -83,15 +83,21 @@ class Memorise:
             raise ConfigError("ascended", "mask", "needs a non-empty training and ascended set")
         self.n_asc, self.n_tr = n_asc, n_tr
         self.gates: list[torch.Tensor] = []  # g [R] per step, on the training device
-        self._on: tuple | None = None  # (device, dtype, mask, 1/|T|, 1/|A|) there
+        self._on: tuple | None = None  # (device, dtype, mask, |T|, |A|, |A| in float64) there
 
     def _device_masks(self, out: torch.Tensor) -> tuple:
         """The mask and the set sizes on ``out``'s device and dtype, copied there once."""
         key = (out.device, out.dtype)
         if self._on is None or self._on[:2] != key:
             self._on = key + (self.ascended.to(out.device), self.n_tr.to(out.device, out.dtype),
-                              self.n_asc.to(out.device, out.dtype))
-        return self._on[2:]
+                              self.n_asc.to(out.device, out.dtype),
+                              self.n_asc[:, 0].to(out.device, torch.float64))
+        return self._on[2:5]
+
+    def _device_count(self, out: torch.Tensor) -> torch.Tensor:
+        """[R] float64: |A| per run on ``out``'s device (for :meth:`reaches`), copied there once."""
+        self._device_masks(out)
+        return self._on[5]
 
     def ascended_accuracy(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """[R]: accuracy of outputs ``out`` [R, n, o] on the ascended set."""
@@ -102,14 +108,15 @@ class Memorise:
     def reaches(self, right: torch.Tensor, size: torch.Tensor | int) -> torch.Tensor:
         """[R] bool: the accuracy ``right``/``size`` (counts of correct points of A) is at
         least the threshold τ, compared in float64 as right ≥ (τ − GATE_SLACK)·size."""
-        size = torch.as_tensor(size, dtype=torch.float64, device=right.device)
+        if isinstance(size, torch.Tensor):
+            size = size.to(torch.float64)  # a no-op for the float64 count on the device
         return right.to(torch.float64) >= (self.threshold - GATE_SLACK) * size
 
     def gate(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """g [R] ∈ {0, 1}: 1 while the ascended accuracy is at least the threshold."""
-        asc, _, _ = self._device_masks(out)
+        asc, _, _ = self._device_masks(out)  # copied to the device once, not every step
         right = ((~net.errors(out, y)) & asc).sum(1)
-        return self.reaches(right, self.n_asc[:, 0].to(out.device)).to(out.dtype)
+        return self.reaches(right, self._device_count(out)).to(out.dtype)
 
     def __call__(self, out: torch.Tensor, data: Dataset) -> torch.Tensor:
         g = self.gate(out, data.y)
