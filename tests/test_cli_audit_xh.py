@@ -282,3 +282,80 @@ def test_sweep_out_refuses_the_experiments_store(tmp_path, capsys):
     assert code == 2 and out == "" and len(err.strip().splitlines()) == 1, err
     assert "--out" in err and "experiments' record store" in err
     assert list((store / "records").iterdir()) == [] and not (store / "spec.toml").exists()
+
+
+# --- session 33: the audit's leftovers -----------------------------------------------------
+
+
+def test_an_option_before_the_command_is_named(tmp_path, capsys):
+    """`twolayer --bogus` said "the following arguments are required: COMMAND"."""
+    for argv in (["--bogus"], ["--bogus", "simulate", "--out", str(tmp_path / "o")]):
+        code, out, err = run(argv, capsys)
+        assert_refused(code, out, err, ["'--bogus'", "before the command", "simulate", "bench"],
+                       tmp_path / "o")
+    code, out, _ = run(["--version"], capsys)
+    assert code == 0 and out.startswith("twolayer ")
+
+
+def test_a_preset_given_twice_is_refused(tmp_path, capsys):
+    """argparse kept the last of two --preset values without a word; presets do not combine."""
+    o = tmp_path / "o"
+    code, out, err = run(["simulate", "--preset", "frei-fig1", "--preset", "frei-fig2-low-d",
+                          "--out", str(o)], capsys)
+    assert_refused(code, out, err, ["--preset", "twice", "'frei-fig1'", "'frei-fig2-low-d'"], o)
+    from twolayer.cli import build_parser
+
+    args, extra = build_parser().parse_known_args(
+        ["simulate", "--preset", "frei-fig1", "--preset", "frei-fig1"])
+    assert args.preset == "frei-fig1" and extra == []  # the same value again is no conflict
+
+
+@pytest.fixture()
+def no_bench(monkeypatch):
+    """run_bench replaced by one that raises Started: a flag that passed the guards reaches it."""
+    from twolayer.bench import harness
+
+    class Started(Exception):
+        pass
+
+    def started(*a, **k):
+        raise Started
+
+    monkeypatch.setattr(harness, "run_bench", started)
+    return Started
+
+
+@pytest.mark.parametrize("flag,name,text", [
+    ("--doc", "README.md", "# my project\n"),
+    ("--doc", "notes.md", "some notes, not a benchmark page\n"),
+    ("--out", "config.json", '{"lr": 0.1}\n'),
+    ("--out", "data.csv", "a,b\n1,2\n"),
+])
+def test_bench_refuses_to_overwrite_a_file_it_did_not_write(tmp_path, capsys, no_bench, flag,
+                                                             name, text):
+    """`twolayer bench --doc README.md` replaced the README after minutes of measuring."""
+    target = tmp_path / name
+    target.write_text(text)
+    argv = ["bench", "--quick", "--out", str(tmp_path / "r.json"), flag, str(target)]
+    code, out, err = run(argv, capsys)
+    assert_refused(code, out, err, [flag, name, "did not write"], tmp_path / "r.json")
+    assert target.read_text() == text
+
+
+def test_bench_replaces_its_own_files_and_refuses_one_path_for_both(tmp_path, capsys, no_bench,
+                                                                   monkeypatch):
+    """The guard passes the published pair (benchmarks/results.json, docs/benchmarks.md, as
+    make bench writes them again) and empty files; --doc equal to --out is refused."""
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[1]
+    res, doc = tmp_path / "results.json", tmp_path / "benchmarks.md"
+    res.write_text((repo / "benchmarks" / "results.json").read_text())
+    doc.write_text((repo / "docs" / "benchmarks.md").read_text())
+    (tmp_path / "empty.md").write_text("")
+    for pair in ((res, doc), (res, tmp_path / "empty.md")):
+        with pytest.raises(no_bench):
+            run(["bench", "--quick", "--out", str(pair[0]), "--doc", str(pair[1])], capsys)
+    code, out, err = run(["bench", "--quick", "--out", str(res), "--doc", str(res)], capsys)
+    assert_refused(code, out, err, ["--doc", "the --out file"], tmp_path / "none")
+    assert json.loads(res.read_text())["engine"]  # untouched

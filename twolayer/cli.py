@@ -15,6 +15,7 @@ import os
 import sys
 from collections.abc import Sequence
 from fractions import Fraction
+from typing import Any
 
 from ._version import __version__
 from .errors import TwolayerError
@@ -27,6 +28,21 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+class GivenOnce(argparse.Action):
+    """A flag that may be given once, or again with the same value: argparse keeps the last of
+    ``--preset frei-fig1 --preset frei-fig2-low-d`` without a word, while presets look as if
+    they combined. A second, different value is refused (exit 2) naming both."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        seen = getattr(self, "_given", None)
+        if seen is not None and seen[0] is namespace and seen[1] != values:
+            parser.error(f"{option_string} is given twice, as {seen[1]!r} and {values!r}: "
+                         "give it once (one value is used, settings do not combine)")
+        self._given = (namespace, values)
+        setattr(namespace, self.dest, values)
 
 
 def number(text: str) -> float:
@@ -150,6 +166,16 @@ def refuse_unknown(parser: Parser, args: argparse.Namespace, extra: list[str]) -
     parser_of.error(f"unrecognized arguments: {' '.join(extra)} ({hint})")
 
 
+def refuse_option_before_command(parser: Parser, argv: list[str]) -> None:
+    """``twolayer --bogus`` was refused as "the following arguments are required: COMMAND",
+    naming neither the option nor the commands: an option before the command other than
+    --help and --version is refused naming it."""
+    if not argv or not argv[0].startswith("-") or argv[0] in ("-h", "--help", "--version"):
+        return
+    parser.error(f"unrecognized option {argv[0]!r} before the command: give a command first, "
+                 f"one of {', '.join(COMMANDS)} (`twolayer COMMAND --help` lists its flags)")
+
+
 # What an interrupted command leaves behind (the second half of its one-line message).
 INTERRUPTED = {
     "simulate": "nothing written",
@@ -176,6 +202,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"twolayer {command}: error: {e}", file=sys.stderr)
         return 2
     parser = build_parser()
+    refuse_option_before_command(parser, list(sys.argv[1:] if argv is None else argv))
     args, extra = parser.parse_known_args(argv)
     if extra:
         refuse_unknown(parser, args, extra)

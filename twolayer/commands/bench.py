@@ -46,12 +46,54 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
+# what twolayer bench writes: --out a JSON object with these keys, --doc a page with this head
+RESULT_KEYS = ("machine", "gemm", "engine", "baseline", "probe_overhead")
+PAGE_HEAD = "# Benchmarks\n"
+
+
+def bench_results(path: Path) -> bool:
+    """Whether ``path`` holds a results file of twolayer bench (a JSON object with
+    :data:`RESULT_KEYS`); an empty file counts as one (no loss when it is replaced)."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return True  # unreadable: the write reports it
+    if not text.strip():
+        return True
+    try:
+        obj = json.loads(text)
+    except ValueError:
+        return False
+    return isinstance(obj, dict) and all(k in obj for k in RESULT_KEYS)
+
+
+def bench_page(path: Path) -> bool:
+    """Whether ``path`` holds a page of twolayer bench --doc (its first line is ``# Benchmarks``,
+    as docs/benchmarks.md); an empty file counts as one."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            head = fh.read(len(PAGE_HEAD))
+    except OSError:
+        return True
+    return head in ("", PAGE_HEAD)
+
+
 def _output(path: str, flag: str) -> Path:
     """A file path in a writable directory (created now if missing, and checked by writing a
-    temporary file there: a bad path fails before minutes of measuring); ConfigError if not."""
+    temporary file there: a bad path fails before minutes of measuring), and not a file that
+    twolayer bench did not write (``--doc README.md`` replaced a project's README after minutes
+    of measuring; check --report, --timings and figures --out have the same guard);
+    ConfigError if not."""
     p = Path(path)
     if p.is_dir():
         raise ConfigError(flag, path, "must be a file path, not a directory")
+    written_by_bench = bench_results if flag == "out" else bench_page
+    if p.is_file() and not written_by_bench(p):
+        what = ("a JSON object of twolayer bench's results" if flag == "out"
+                else f"a page whose first line is {PAGE_HEAD.strip()!r}")
+        raise ConfigError(flag, path, f"is a file that twolayer bench did not write (not {what});"
+                          " it would be overwritten: choose another path, or remove the file "
+                          "first")
     ensure_writable_dir(p.parent, flag, path)
     return p
 
@@ -65,6 +107,8 @@ def run(args: argparse.Namespace) -> int:
     args.device = check_device(args.device)
     resolve_device(args.device)
     out = _output(args.out, "out")
+    if args.doc and Path(args.doc).resolve() == out.resolve():
+        raise ConfigError("doc", args.doc, "is the --out file; give the page another path")
     doc = _output(args.doc, "doc") if args.doc is not None else None  # "" is refused
 
     from ..bench.harness import run_bench

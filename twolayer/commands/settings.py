@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from ..cli import integer, number
+from ..cli import GivenOnce, integer, number
 from ..config import (
     NOISE_MODELS,
     SECOND_LAYERS,
@@ -113,7 +113,8 @@ def add_setting_flags(p: argparse.ArgumentParser, *, with_training: bool = True)
     p._negative_number_matcher = NEGATIVE_NUMBER  # argparse's own pattern misses -1e-3, -inf
     g = p.add_argument_group("setting (defaults: Frei et al. Fig. 2 scaled down)")
     g.add_argument(
-        "--preset", help="a paper figure's setting: frei-fig1, frei-fig2-high-d, frei-fig2-low-d"
+        "--preset", action=GivenOnce,
+        help="a paper figure's setting: frei-fig1, frei-fig2-high-d, frei-fig2-low-d",
     )
     kinds = data_kinds()
     g.add_argument(
