@@ -167,6 +167,22 @@ def test_recipe_5_a_theorems_premises(tmp_path, capsys) -> None:
             assert fits["tag"] == "[INFERRED]" and samples["tag"] == "[PAPER]"
         code, text, _ = run_cli(["conditions", "--plugin", str(f), "--help"], capsys)
         assert code == 0 and "mypaper: My paper (2026), Theorem 1" in " ".join(text.split())
+        # before training: the setting flags (from_setting), the fits premise not measurable
+        for d, n in ((5, 60), (10, 60)):
+            code, text, err = run_cli(["conditions", "--plugin", str(f), "--paper", "mypaper",
+                                       "--d", str(d), "--n", str(n), "--json"], capsys)
+            assert code == 0, err
+            doc = json.loads(text)
+            samples, fits = doc["premises"]
+            assert samples["status"] == ("holds" if n >= 10 * d else "not established")
+            assert samples["value"] == pytest.approx(n / d)
+            assert fits["status"] == "cannot be evaluated" and doc["record"] is None
+        code, text, err = run_cli(["conditions", "--plugin", str(f), "--paper", "mypaper",
+                                   "--d", "5", "--record", str(tmp_path / "rec5")], capsys)
+        assert_refused(code, text, err, ["--d 5", "not both"], tmp_path / "never")
+        code, text, err = run_cli(["conditions", "--plugin", str(f), "--paper", "mypaper",
+                                   "--data", "lms", "--d", "5"], capsys)
+        assert_refused(code, text, err, ["--data", "lms", "xor"], tmp_path / "never")
         lms = tmp_path / "lms"
         assert main(["simulate", "--data", "lms", "--d", "5", "--n", "40", "--m", "4", "--steps",
                      "2", "--seeds", "2", "--quiet", "--out", str(lms)]) == 0

@@ -58,6 +58,7 @@ Errors
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from . import stats
 from .claims.base import Outcome, Verdict, claim, compare_setting, outcome
@@ -108,21 +109,36 @@ def in_chunks(cfg: Config, train: Callable[[Config], Record], chunk: int) -> Rec
     return _batches.in_chunks(cfg, train, chunk)
 
 
-def register_conditions(paper: str, reads: str, about: str,
-                        evaluate: Callable[[str], RecordConditions]) -> ConditionsProvider:
+def register_conditions(
+    paper: str, reads: str, about: str, evaluate: Callable[[str], RecordConditions], *,
+    from_setting: Callable[[dict[str, Any]], RecordConditions] | None = None,
+) -> ConditionsProvider:
     """Register the premises that ``twolayer conditions --paper PAPER --record DIR`` prints for
     ``paper`` (a plugin calls it on import, like its claims; name the plugin with ``--plugin
     PATH``, or install it). ``reads`` is ``"record"``: ``evaluate(path)`` gets the ``--record``
     argument as given and returns a :class:`RecordConditions`; a record it cannot read is a
     :class:`ConfigError` naming ``record`` (one line, exit status 2). ``about`` is the one line
-    ``--help`` shows for the paper. ``reads="setting"`` (premises from the setting flags) is the
-    built-in frei2023's and is refused here (ValueError); so is a paper registered twice from
-    two places (naming both)."""
+    ``--help`` shows for the paper.
+
+    ``from_setting`` (optional): premises that depend only on the setting, computed before
+    training, for ``twolayer conditions --paper PAPER`` with the setting flags of ``twolayer
+    simulate`` and no ``--record``. It gets the config dict a record trained with those flags
+    would hold (the same shape as :attr:`Record.config`: :meth:`Config.to_dict` as
+    ``record.json`` stores it, built from the flags as ``twolayer simulate`` builds it on a CPU)
+    and returns a :class:`RecordConditions` (its ``record`` is replaced by ``""``: no record); a
+    setting it does not cover should be a :class:`ConfigError` naming the flag (one line, exit
+    status 2). Without it, the paper refuses the setting flags.
+
+    ``reads="setting"`` stays refused here (ValueError): it is the built-in frei2023's path,
+    whose table and flag checks are Theorem 1's own; a plugin reads the setting through
+    ``from_setting`` instead. A paper registered twice from two places is refused too (naming
+    both)."""
     if reads != "record":
         raise ValueError(f"register_conditions({paper!r}): reads must be 'record' (premises "
-                         "measured on a record); reads='setting' is the setting flags' theorem "
-                         "built into twolayer conditions")
-    return _register_conditions(paper, reads, about, evaluate)
+                         "measured on a record, and from the setting flags with from_setting=); "
+                         "reads='setting' is the setting flags' theorem built into twolayer "
+                         "conditions")
+    return _register_conditions(paper, reads, about, evaluate, from_setting=from_setting)
 
 
 # The reference's sections (docs/api.md), in order; every name of __all__ is in exactly one.

@@ -24,6 +24,7 @@ that (A7) caps C at 1/α²: a larger C needs a smaller step.
 
 from __future__ import annotations
 
+import json
 import math
 import numbers
 import os
@@ -33,9 +34,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .config import SIZE_MAX
+from .config import SIZE_MAX, Config
 from .errors import ConfigError, TwolayerError
-from .record import DOCUMENT
+from .record import DOCUMENT, strict_json
 
 DEFAULT_DELTA = 0.05
 # α for which (A7)'s bounds 1/(4α²) and 1/α² are normal float64 numbers (outside, they would
@@ -327,13 +328,22 @@ class ClaimRegime:
                 "regime": self.regime}
 
 
+# the line :meth:`RecordConditions.render` prints instead of ``record: DIR`` for premises
+# computed from the setting flags (``record`` is "")
+FROM_SETTING = ("record: none: computed from the setting flags (the config twolayer simulate "
+                "would train with them; nothing trained or read)")
+
+
 @dataclass(frozen=True)
 class RecordConditions:
     """The premises of a paper's theorems measured on one record, and the regime of its claims
     there, computed by the claims' own checks: what ``twolayer conditions --record DIR`` prints
     (:meth:`render`) or, with ``--json``, writes (:meth:`to_json`). ``title``: the first line
-    (the paper, the theorems, how a premise is decided); ``record``: the directory read;
-    ``setting``: one line of the record's setting; ``claims`` may be empty (then
+    (the paper, the theorems, how a premise is decided); ``record``: the directory read, or
+    ``""`` where the premises are computed from the setting flags (a provider's
+    ``from_setting``: no record; ``twolayer conditions`` sets it so, :data:`FROM_SETTING` is the
+    line it prints then, and ``--json`` has ``"record": null``); ``setting``: one line of the
+    record's setting; ``claims`` may be empty (then
     :meth:`summary` counts the premises); ``note``: the line above the claims' regimes;
     ``remarks``: what the premises and the regimes do not read, one line each."""
 
@@ -371,7 +381,8 @@ class RecordConditions:
             return (f"{total} premise{'' if total == 1 else 's'}: "
                     + ", ".join(f"{c} {'hold' if s == HOLDS and c != 1 else s}"
                                 for c, s in counts if c)
-                    + " (no claim's regime is computed on this record)")
+                    + (" (no claim's regime is computed on this record)" if self.record
+                       else " (computed from the setting flags: no record, no claim's regime)"))
         ins, unk = self.inside, self.unknown
         if n and len(ins) == n:
             head = f"inside the regime of all {n} claims"
@@ -388,7 +399,7 @@ class RecordConditions:
         """The ``--json`` object: every field, the premises' and claims' own objects, the
         lists :attr:`inside`, :attr:`outside`, ``cannot_be_evaluated`` and the summary."""
         return {
-            "paper": self.paper, "title": self.title, "record": self.record,
+            "paper": self.paper, "title": self.title, "record": self.record or None,
             "setting": self.setting, "premises": [p.to_json() for p in self.premises],
             "claims": [c.to_json() for c in self.claims], "inside": self.inside,
             "outside": self.outside, "cannot_be_evaluated": self.unknown,
@@ -398,7 +409,8 @@ class RecordConditions:
     def render(self) -> str:
         """The text ``twolayer conditions`` prints: each premise (tag, id, statement,
         threshold, measured, STATUS: why), the claims' regimes, the summary and the remarks."""
-        lines = [self.title, f"record: {self.record}", f"setting: {self.setting}", ""]
+        lines = [self.title, f"record: {self.record}" if self.record else FROM_SETTING,
+                 f"setting: {self.setting}", ""]
         for p in self.premises:
             lines.append(f"{p.tag} {p.id}: {p.statement}")
             lines.append(f"    threshold: {p.threshold}")
@@ -421,16 +433,20 @@ class RecordConditions:
 @dataclass(frozen=True)
 class ConditionsProvider:
     """A paper's entry in ``twolayer conditions``: ``reads`` is ``"setting"`` (the setting
-    flags) or ``"record"`` (``--record DIR``: ``evaluate(path)`` returns a
-    :class:`RecordConditions`, raising a :class:`~twolayer.errors.TwolayerError` for a record it
-    cannot read); ``about`` is one line for ``--help``; ``origin`` the file:line that
-    registered it."""
+    flags, read by the command's own code: the built-in frei2023 only) or ``"record"``
+    (``--record DIR``: ``evaluate(path)`` returns a :class:`RecordConditions`, raising a
+    :class:`~twolayer.errors.TwolayerError` for a record it cannot read). A record provider may
+    also have ``from_setting(config)``: the same premises from the setting flags, before
+    training (``config`` is the dict a record of those flags would hold, :func:`setting_config`),
+    returning a :class:`RecordConditions`. ``about`` is one line for ``--help``; ``origin`` the
+    file:line that registered it."""
 
     paper: str
     reads: str
     about: str
     evaluate: Any = None
     origin: str = ""
+    from_setting: Any = None
 
 
 CONDITIONS: dict[str, ConditionsProvider] = {}
@@ -439,12 +455,14 @@ PAPER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 
 
 def register_conditions(
-    paper: str, reads: str, about: str, evaluate: Any = None
+    paper: str, reads: str, about: str, evaluate: Any = None, *, from_setting: Any = None
 ) -> ConditionsProvider:
     """Register the premises ``twolayer conditions --paper PAPER`` prints (a paper's module
-    calls it on import, like its claims). A paper registered twice from different places is a
-    :class:`~twolayer.errors.TwolayerError` naming both (the same place again, a module
-    imported a second time, replaces it)."""
+    calls it on import, like its claims). ``from_setting`` (a ``reads="record"`` provider only,
+    optional): a callable that gets a config dict (:func:`setting_config`) and returns the
+    :class:`RecordConditions` of the setting flags, without a record. A paper registered twice
+    from different places is a :class:`~twolayer.errors.TwolayerError` naming both (the same
+    place again, a module imported a second time, replaces it)."""
     code = getattr(evaluate, "__code__", None)
     if code is not None:
         origin = f"{code.co_filename}:{code.co_firstlineno}"
@@ -459,19 +477,30 @@ def register_conditions(
         raise ValueError(f"reads must be 'setting' or 'record', not {reads!r}")
     if reads == "record" and not callable(evaluate):
         raise ValueError("a record provider needs evaluate(path)")
+    if from_setting is not None and not (reads == "record" and callable(from_setting)):
+        raise ValueError(f"conditions {paper!r} ({origin}): from_setting must be a callable "
+                         "from_setting(config) of a reads='record' provider, or None")
     if not isinstance(about, str) or not about.strip() or "\n" in about:
         raise ValueError(f"conditions {paper!r} ({origin}): about must be one line of text "
                          "for --help")
     if paper in CONDITIONS and CONDITIONS[paper].origin != origin:
         raise TwolayerError(f"conditions of {paper!r} are registered twice: at "
                             f"{CONDITIONS[paper].origin} and at {origin}")
-    prov = ConditionsProvider(paper, reads, about, evaluate, origin)
+    prov = ConditionsProvider(paper, reads, about, evaluate, origin, from_setting)
     CONDITIONS[paper] = prov
     return prov
 
 
 register_conditions("frei2023", "setting",
                     "Frei, Chatterji & Bartlett (2023), Theorem 1: A1-A7 from the setting flags")
+
+
+def setting_config(config: Config) -> dict[str, Any]:
+    """The config dict a record of ``config`` holds: :meth:`Config.to_dict` (every default
+    resolved) as :meth:`Record.save` writes it to ``record.json`` and :meth:`Record.load` reads
+    it back (strict JSON: lists, not tuples; a non-finite number as None), so that a setting
+    reader gets the same dict as ``Record.config`` of a record trained with the same flags."""
+    return json.loads(json.dumps(strict_json(config.to_dict()), allow_nan=False))
 
 
 def find_record(path: str | os.PathLike[str], flag: str = "record", hint: str = "") -> Path:

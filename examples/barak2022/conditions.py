@@ -1,6 +1,11 @@
 """``twolayer conditions --plugin examples/barak2022 --paper barak2022 --record DIR``: the premises
 of Theorem 4 (SGD on ReLU MLPs learns sparse parities; paper card Sec. 3) measured on a record of
-``twolayer simulate --plugin examples/barak2022 --data parity ... --out DIR`` (public API only).
+``twolayer simulate --plugin examples/barak2022 --data parity ... --out DIR`` (public API only);
+and, before training, ``twolayer conditions --plugin examples/barak2022 --paper barak2022 --data
+parity --d N --k K --batch-size B --objective hinge ...`` (simulate's setting flags, no
+``--record``): the same premises from the config that simulate would train with those flags
+(:func:`from_setting`, registered beside :func:`evaluate`). Every premise here reads only the
+record's config, so the two agree for the same flags.
 
 Theorem 4 [PAPER]: "Let ε∈(0,1). Let k≥2 an even integer, and let n=Ω(k^4 log(nk/ε)) be an odd
 integer. Then, there exist a random initialization scheme, η_t, and λ_t such that for every
@@ -41,9 +46,12 @@ EPS = 0.1  # [PROPOSAL] the target expected loss epsilon of Theorem 4 (the card 
 KIND = "parity"
 MAKE = (f"twolayer simulate --plugin examples/barak2022 --data {KIND} --d N --k K "
         "--batch-size B --objective hinge --out DIR")
+_HOW = (f"(each Omega's hidden constant taken as 1 [PROPOSAL], eps = {EPS:g} [PROPOSAL]; the "
+        "largest constant for which each holds is printed)")
 TITLE = ("Barak, Edelman, Goel, Kakade, Malach & Zhang (2022), Theorem 4: premises measured on a "
-         "record (each Omega's hidden constant taken as 1 [PROPOSAL], eps = "
-         f"{EPS:g} [PROPOSAL]; the largest constant for which each holds is printed)")
+         "record " + _HOW)
+TITLE_SETTING = ("Barak, Edelman, Goel, Kakade, Malach & Zhang (2022), Theorem 4: premises from "
+                 "the setting flags " + _HOW)
 
 
 def _exact(pid: str, tag: str, statement: str, threshold: str, ok: bool, measured: str,
@@ -116,9 +124,26 @@ def premises(cfg: dict) -> tuple[Premise, ...]:
         _exact("schedule", "[SECONDARY]", "lambda_0 = 1 erases the first-layer init, then "
                "lambda_t = 0 (weight decay of eq. (1))", "lambda_0 = 1",
                False, "lambda_t = 0 for every t (twolayer's training has no weight decay)",
-               "the record's training never erases the init (lambda_0 = 0)"),
+               "twolayer's training never erases the init (lambda_0 = 0)"),
     ]
     return tuple(out)
+
+
+def _setting(c: dict) -> str:
+    """One line of the setting a config dict (a record's, or :func:`from_setting`'s) holds."""
+    return (f"n={c['data']['d']} k={c['data']['k']} r={c['net']['m']} "
+            f"B={c['train'].get('batch_size')} lr={c['train']['lr']:g} "
+            f"objective={c['train']['objective']} noise={c['data']['noise']:g} "
+            f"steps={c['train']['steps']} seeds={c['seeds']}")
+
+
+REMARKS = (
+    "not read: the step sizes eta_t (eta_0 set by a majority Fourier coefficient "
+    "[SECONDARY]), |f| < 1 at init [INFERRED], and the O(k^3 r^2 n / eps^2) iterations "
+    "the conclusion is stated at",
+    "the example's claims read their own experiments (twolayer check examples/barak2022): "
+    "barak2022.thm4.one_step is the one checked inside Theorem 4's checkable assumptions",
+)
 
 
 def evaluate(path: str) -> RecordConditions:
@@ -131,19 +156,23 @@ def evaluate(path: str) -> RecordConditions:
         raise ConfigError("record", path, f"a record of --data {kind}: the {PAPER} premises "
                           f"are read from --data {KIND} records ({MAKE})")
     c = rec.config
-    setting = (f"n={c['data']['d']} k={c['data']['k']} r={c['net']['m']} "
-               f"B={c['train'].get('batch_size')} lr={c['train']['lr']:g} "
-               f"objective={c['train']['objective']} noise={c['data']['noise']:g} "
-               f"steps={c['train']['steps']} seeds={rec.seeds}")
-    remarks = (
-        "not read: the step sizes eta_t (eta_0 set by a majority Fourier coefficient "
-        "[SECONDARY]), |f| < 1 at init [INFERRED], and the O(k^3 r^2 n / eps^2) iterations "
-        "the conclusion is stated at",
-        "the example's claims read their own experiments (twolayer check examples/barak2022): "
-        "barak2022.thm4.one_step is the one checked inside Theorem 4's checkable assumptions",
-    )
-    return RecordConditions(PAPER, TITLE, str(where), setting, premises(c), (), "", remarks)
+    return RecordConditions(PAPER, TITLE, str(where), _setting(c), premises(c), (), "", REMARKS)
+
+
+def from_setting(config: dict) -> RecordConditions:
+    """Theorem 4's premises from the setting flags, before training: ``config`` is the dict a
+    record of ``twolayer simulate`` with the same flags would hold, so the premises are the
+    ones :func:`evaluate` gives on that record; a ConfigError naming ``--data`` for another
+    data kind."""
+    kind = config["data"]["kind"]
+    if kind != KIND:
+        raise ConfigError("data", kind, f"the {PAPER} premises are for --data {KIND} (give "
+                          f"--data {KIND} --d N --k K ..., or --record DIR)")
+    return RecordConditions(PAPER, TITLE_SETTING, "", _setting(config), premises(config), (),
+                            "", REMARKS)
 
 
 register_conditions(PAPER, "record", "Barak et al. (2022), Theorem 4: premises measured on a "
-                    "--data parity record (--record DIR)", evaluate)
+                    "--data parity record (--record DIR), or from the setting flags before "
+                    "training (--data parity --d N --k K ...)", evaluate,
+                    from_setting=from_setting)

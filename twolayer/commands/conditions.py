@@ -2,22 +2,26 @@
 setting, and the largest unspecified constant C for which each (and all together) hold; or, for
 a paper registered with ``reads="record"`` (:func:`twolayer.conditions.register_conditions`,
 a plugin's through :func:`twolayer.api.register_conditions`), the premises of its theorems
-measured on a record (``--record DIR``).
+measured on a record (``--record DIR``), or, where it also registers a setting reader
+(``from_setting``), computed from ``twolayer simulate``'s setting flags before training
+(:func:`evaluate_setting`).
 
 Plugins are loaded as ``twolayer simulate`` loads them: the installed ones (entry points) and
 every ``--plugin PATH``, before the parser is built (:func:`twolayer.cli.preload_plugins`, so
-that ``--help`` lists their papers) and again, at no cost, in :func:`run`; ``--paper`` is
-checked against the registered papers after that (argparse's ``choices`` would be fixed before
-any plugin is loaded)."""
+that ``--help`` lists their papers and the parser has their data kinds' flags, e.g. ``--k``)
+and again, at no cost, in :func:`run`; ``--paper`` is checked against the registered papers
+after that (argparse's ``choices`` would be fixed before any plugin is loaded)."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import sys
 import traceback
 from pathlib import Path
+from typing import Any
 
 from .. import claims  # noqa: F401  (the papers register their conditions on import)
 from ..cli import number
@@ -28,6 +32,7 @@ from ..conditions import (
     ConditionsProvider,
     RecordConditions,
     frei2023_from_config,
+    setting_config,
 )
 from ..config import CLUSTER_DISTS
 from ..errors import ConfigError, TwolayerError
@@ -84,7 +89,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "whether it holds; then the regime of the built-in claims of that kind of setting as "
         "their own checks compute it on the record. --plugin PATH --paper NAME --record DIR: "
         "the premises a plugin registers (twolayer.api.register_conditions, docs/extending.md), "
-        "printed the same way.",
+        "printed the same way; --plugin PATH --paper NAME with twolayer simulate's setting "
+        "flags and no --record: the same premises before training, for a plugin that "
+        "registers a setting reader (from_setting), from the config twolayer simulate would "
+        "train (on a CPU) with those flags.",
     )
     p.add_argument("--plugin", action="append", metavar="PATH",
                    help="load a plugin (a .py file or a folder) first, e.g. one that registers "
@@ -96,19 +104,30 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--record", metavar="DIR",
                    help="a record directory (twolayer simulate --out DIR: DIR or DIR/<run_id>) "
                    "whose measured premises to print; for the papers that read a record ("
-                   + ", ".join(k for k, v in CONDITIONS.items() if v.reads == "record") + ")")
+                   + ", ".join(k for k, v in CONDITIONS.items() if v.reads == "record") + "; "
+                   "not with the setting flags)")
     p.add_argument("--delta", type=number, default=None,
                    help=f"failure probability delta in (0, 1/2) (default {DEFAULT_DELTA}; "
                    "--paper frei2023)")
     before = {a.dest for a in p._actions}
     add_setting_flags(p)
-    for g in p._action_groups:  # the papers that read a record refuse them
+    # the plugins' papers with a setting reader (loaded before the parser is built) read every
+    # setting flag, so --help shows them all once such a plugin is named
+    readers = [k for k, v in CONDITIONS.items() if v.from_setting is not None]
+    frei = ", ".join(k for k, v in CONDITIONS.items() if v.reads == "setting")
+    for g in p._action_groups:  # the papers that read only a record refuse them
         if g.title and g.title.startswith("setting"):
-            g.title = g.title.replace("setting (", "setting, --paper " + ", ".join(
-                k for k, v in CONDITIONS.items() if v.reads == "setting") + " only (", 1)
+            if readers:
+                g.title = g.title.replace("setting (", f"setting (--paper {frei} reads "
+                                          + ", ".join("--" + f.replace("_", "-") for f in READ)
+                                          + " and refuses the others with a reason; --paper "
+                                          + ", ".join(readers) + " reads them all; ", 1)
+            else:
+                g.title = g.title.replace("setting (", f"setting, --paper {frei} only (", 1)
     unread = tuple(a.dest for a in p._actions if a.dest not in before and a.dest not in READ)
     for a in p._actions:  # refused with a reason when given (run), so not offered in --help
-        if a.dest in unread and (a.dest not in FIXED or a.dest in HIDDEN_FIXED):
+        if (not readers and a.dest in unread
+                and (a.dest not in FIXED or a.dest in HIDDEN_FIXED)):
             a.help = argparse.SUPPRESS
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.set_defaults(run=run, unread_flags=unread)
@@ -194,19 +213,19 @@ def load_plugins(args: argparse.Namespace) -> ConditionsProvider:
     return CONDITIONS[args.paper]
 
 
-def evaluate_record(prov: ConditionsProvider, path: str) -> RecordConditions:
-    """``prov.evaluate(path)``. A plugin's evaluate (code outside twolayer) that raises anything
-    but twolayer's own errors, or returns something other than a RecordConditions, is a
-    TwolayerError (one line naming the paper and the plugin's file:line, exit status 2), not a
-    traceback."""
-    code = getattr(prov.evaluate, "__code__", None)
+def _plugin_call(prov: ConditionsProvider, fn: Any, arg: Any, what: str) -> RecordConditions:
+    """``fn(arg)`` for ``prov``'s reader ``fn`` (``what`` names it in a message). A plugin's
+    reader (code outside twolayer) that raises anything but twolayer's own errors, or returns
+    something other than a RecordConditions, is a TwolayerError (one line naming the paper and
+    the plugin's file:line, exit status 2), not a traceback."""
+    code = getattr(fn, "__code__", None)
     own = Path(code.co_filename).resolve() if code else None
     package = Path(__file__).resolve().parents[1]
     if own is None or own.is_relative_to(package):
-        return prov.evaluate(path)
+        return fn(arg)
     where = f"{own}:{code.co_firstlineno}"
     try:
-        cond = prov.evaluate(path)
+        cond = fn(arg)
     except TwolayerError:
         raise
     except Exception as e:  # noqa: BLE001 - a plugin's bug: reported with its file and line
@@ -214,32 +233,77 @@ def evaluate_record(prov: ConditionsProvider, path: str) -> RecordConditions:
                   if Path(f.filename).resolve().is_relative_to(own.parent)]
         if frames:
             where = f"{frames[-1].filename}:{frames[-1].lineno}"
-        raise TwolayerError(f"conditions of {prov.paper!r} ({where}) raised "
+        raise TwolayerError(f"{what} of {prov.paper!r} ({where}) raised "
                             f"{type(e).__name__}: {e}") from None
     if not isinstance(cond, RecordConditions):
-        raise TwolayerError(f"conditions of {prov.paper!r} ({where}) returned a "
+        raise TwolayerError(f"{what} of {prov.paper!r} ({where}) returned a "
                             f"{type(cond).__name__}, not a RecordConditions")
     return cond
 
 
+def evaluate_record(prov: ConditionsProvider, path: str) -> RecordConditions:
+    """``prov.evaluate(path)``; a plugin's bug (an exception other than twolayer's own errors,
+    or a return value other than a RecordConditions) is one line naming its file:line."""
+    return _plugin_call(prov, prov.evaluate, path, "conditions")
+
+
+def evaluate_setting(prov: ConditionsProvider, args: argparse.Namespace) -> RecordConditions:
+    """``prov.from_setting(config)`` for the setting flags: the Config built from them as
+    ``twolayer simulate`` builds it on a CPU (:func:`config_from_args`, which checks every flag:
+    a bad one is a ConfigError naming it), passed as the dict a record of it would hold
+    (:func:`setting_config`); its notes (e.g. a preset's steps capped on the CPU) go to stderr.
+    The result's ``record`` is set to "" (no record); a plugin's bug is one line naming its
+    file:line, as for :func:`evaluate_record`."""
+    cfg, notes = config_from_args(args)
+    for note in notes:
+        print(f"twolayer conditions: note: {note}", file=sys.stderr)
+    cond = _plugin_call(prov, prov.from_setting, setting_config(cfg), "setting reader")
+    return dataclasses.replace(cond, record="")
+
+
+def _given_setting_flags(args: argparse.Namespace) -> list[str]:
+    """The setting flags given on the command line (dests), in the parser's order."""
+    return [dest for dest in READ + tuple(getattr(args, "unread_flags", ()))
+            if getattr(args, dest, None) is not None and getattr(args, dest, None) is not False]
+
+
+def _setting_papers() -> str:
+    """The papers that read the setting flags: frei2023 and those with a setting reader."""
+    return ", ".join(k for k, v in CONDITIONS.items()
+                     if v.reads == "setting" or v.from_setting is not None)
+
+
 def run_record(args: argparse.Namespace) -> int:
-    """A paper whose premises are measured on a record: only --record (and --json) apply."""
+    """A paper whose premises are measured on a record (``--record DIR``) or, where it registers
+    a setting reader, computed from the setting flags (no ``--record``): --json applies to
+    both, --delta to neither; --record with setting flags is refused, and so are setting flags
+    for a paper without a setting reader."""
     prov = CONDITIONS[args.paper]
     if args.delta is not None:
         raise ConfigError("delta", args.delta, f"--paper {args.paper} reads no delta: its "
-                          "premises are measured on the record (--delta is for --paper "
+                          "premises are " + ("measured on the record or computed from the "
+                                             "setting flags" if prov.from_setting else
+                                             "measured on the record") + " (--delta is for --paper "
                           + ", ".join(k for k, v in CONDITIONS.items() if v.reads == "setting")
                           + ")")
-    for dest in READ + tuple(getattr(args, "unread_flags", ())):
-        value = getattr(args, dest, None)
-        if value is not None and value is not False:
-            raise ConfigError(dest, value, f"--paper {args.paper} reads its setting from the "
-                              "record (--record DIR); the setting flags are for --paper "
-                              + ", ".join(k for k, v in CONDITIONS.items() if v.reads == "setting"))
-    if args.record is None:
+    given = _given_setting_flags(args)
+    if given and prov.from_setting is None:
+        dest = given[0]
+        raise ConfigError(dest, getattr(args, dest), f"--paper {args.paper} reads its setting "
+                          "from the record (--record DIR); the setting flags are for --paper "
+                          + _setting_papers())
+    if given and args.record is not None:
+        dest = given[0]
+        raise ConfigError(dest, getattr(args, dest), f"--paper {args.paper} reads either a "
+                          "record (--record DIR: its own setting) or the setting flags (no "
+                          "record), not both: drop --record or the setting flags")
+    if args.record is None and prov.from_setting is None:
         raise TwolayerError(f"--paper {args.paper} needs --record DIR: a record directory "
                             "written by twolayer simulate --out DIR")
-    cond = evaluate_record(prov, args.record)
+    if args.record is None:
+        cond = evaluate_setting(prov, args)
+    else:
+        cond = evaluate_record(prov, args.record)
     if args.json:
         print(json.dumps(cond.to_json(), allow_nan=False))
     else:
