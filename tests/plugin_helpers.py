@@ -100,6 +100,7 @@ def forgetting(name: str, modules: bool = False) -> Iterator[str]:
     different files)."""
     from twolayer import plugins
     from twolayer.claims import CLAIMS
+    from twolayer.claims.on_record import READERS
     from twolayer.conditions import CONDITIONS
     from twolayer.experiments import EXPERIMENTS
     from twolayer.plots import FIGURES
@@ -112,6 +113,7 @@ def forgetting(name: str, modules: bool = False) -> Iterator[str]:
             for k in [k for k in reg if k.startswith(name + ".") or k.startswith(name + "-")]:
                 reg.pop(k)
         CONDITIONS.pop(name, None)  # the premises it registered for `twolayer conditions`
+        READERS.pop(name, None)  # its record reader for `twolayer check --record`
         for key in set(plugins._LOADED) - loaded:
             plugins._LOADED.pop(key)
         if modules:

@@ -1,4 +1,4 @@
-"""docs/extending.md: its five recipes run as written (the code blocks are taken from the page),
+"""docs/extending.md: its six recipes run as written (the code blocks are taken from the page),
 through the library and the real CLI."""
 
 from __future__ import annotations
@@ -27,14 +27,14 @@ def blocks() -> dict[str, str]:
     return out
 
 
-def test_the_page_has_five_recipes() -> None:
+def test_the_page_has_six_recipes() -> None:
     assert set(blocks()) == {"my_frei_claim.py", "my_probe.py", "noisy_paper/__init__.py",
-                             "my_data_kind.py", "my_premises.py"}
+                             "my_data_kind.py", "my_premises.py", "my_reader.py"}
 
 
 def test_the_readme_counts_the_recipes_the_page_has() -> None:
     readme = (DOC.parents[1] / "README.md").read_text()
-    words = {3: "three", 4: "four", 5: "five"}
+    words = {3: "three", 4: "four", 5: "five", 6: "six"}
     said = re.search(r"docs/extending\.md\)\s+for\s+(\w+)\s+recipes", readme)
     assert said is not None
     assert said.group(1) == words[len(blocks())]
@@ -132,6 +132,44 @@ def test_recipe_4_a_streaming_data_kind(tmp_path, capsys) -> None:
     points = load(spec).points()
     assert [p.config.data.radius for p in points] == [1.0, 2.0]
     assert all(p.config.data.kind == "sphere-xor" for p in points)
+
+
+def test_recipe_6_claims_on_a_users_record(tmp_path, capsys) -> None:
+    """The page's reader: its claim judged on a record by check --record, against a scipy
+    t-interval of the record's final training errors and the regime rule n >= 10 d; a record of
+    another kind is one line naming --record."""
+    from cli_helpers import run as run_cli
+    from plugin_helpers import forgetting
+    from scipy import stats as sps
+
+    from twolayer.record import Record
+
+    f = tmp_path / "my_reader.py"
+    f.write_text(blocks()["my_reader.py"])
+    with forgetting("mypaper", modules=True):
+        for d, n in ((5, 60), (10, 60)):
+            out = tmp_path / f"rec{d}"
+            assert main(["simulate", "--d", str(d), "--n", str(n), "--m", "8", "--steps", "30",
+                         "--seeds", "4", "--quiet", "--out", str(out)]) == 0
+            capsys.readouterr()
+            code, text, err = run_cli(["check", str(f), "--record", str(out), "--json"], capsys)
+            (row,) = json.loads(text)
+            (sub,) = [p for p in out.iterdir() if p.is_dir()]
+            e = Record.load(sub)["errors/train_error"][:, -1].astype(np.float64)
+            half = sps.t.ppf(0.975, e.size - 1) * e.std(ddof=1) / np.sqrt(e.size)
+            lo, hi = e.mean() - half, e.mean() + half
+            assert row["ci"] == pytest.approx([lo, hi], abs=1e-12)
+            want = "holds" if hi <= 0.5 else "fails" if lo > 0.5 else "inconclusive"
+            assert row["verdict"] == want and row["in_regime"] == (n >= 10 * d)
+            assert row["judged_on"]["record"] == str(sub) and row["judged_on"]["seeds"] == 4
+            assert code == (1 if n >= 10 * d and want != "holds" else 0), err
+        lms = tmp_path / "lms"
+        assert main(["simulate", "--data", "lms", "--steps", "3", "--quiet", "--out",
+                     str(lms)]) == 0
+        capsys.readouterr()
+        code, text, err = run_cli(["check", str(f), "--record", str(lms)], capsys)
+        assert code == 2 and text == "" and len(err.strip().splitlines()) == 1, err
+        assert "--record" in err and "--data lms" in err
 
 
 def test_recipe_5_a_theorems_premises(tmp_path, capsys) -> None:

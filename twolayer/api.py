@@ -50,6 +50,10 @@ Theorem premises
     each :class:`Premise` with the paper card's certainty tag, its threshold, what was measured
     and its status (``HOLDS``, :data:`NOT_ESTABLISHED` or :data:`CANNOT`), and optionally
     each claim's regime on the record (:class:`ClaimRegime`).
+    :func:`register_record_reader` adds a paper to ``twolayer check PAPER --record DIR``:
+    ``read(rec, path)`` returns the ids of its claims a record like ``rec`` serves and a
+    Runs-like object whose ``.get(name)`` returns ``rec``; the claims' own checks judge them
+    on the record.
 Errors
     :class:`ConfigError` (an invalid setting: raise it from a data kind's ``check``) and
     :class:`DivergenceError` (a run went NaN/inf in training; catch it to report divergence).
@@ -62,6 +66,7 @@ from typing import Any
 
 from . import stats
 from .claims.base import Outcome, Verdict, claim, compare_setting, outcome
+from .claims.on_record import register_record_reader as _register_record_reader
 from .conditions import (
     CANNOT,
     NOT_ESTABLISHED,
@@ -141,6 +146,24 @@ def register_conditions(
     return _register_conditions(paper, reads, about, evaluate, from_setting=from_setting)
 
 
+def register_record_reader(
+    paper: str, read: Callable[[Record, str], tuple[tuple[str, ...], object]]
+) -> None:
+    """Let ``twolayer check PAPER --record DIR`` judge ``paper``'s claims on a user's own
+    ``twolayer simulate`` record (a plugin calls it on import, like its claims).
+    ``read(rec, path)`` gets the loaded, verified :class:`Record` and the ``--record`` argument
+    and returns ``(claim_ids, runs)``: the ids of the paper's registered claims that can be
+    judged on a record like ``rec`` (e.g. those of the matching setting), and a Runs-like object
+    whose ``.get(name)`` returns ``rec`` for the experiment those claims' checks read (and,
+    optionally, whose ``.missing(key) -> str`` says why a claim whose check read an array key
+    the record lacks cannot be served, e.g. the probe to add; such a claim is listed as not
+    served, not as an error). A record the paper cannot read (another data kind, a setting its
+    claims are not about) is a :class:`ConfigError` naming ``record`` that says what to give
+    (one line, exit status 2). Each claim is judged by its own check, so its regime is computed
+    on the record. A paper registered twice from two places is an error naming both."""
+    _register_record_reader(paper, read)
+
+
 # The reference's sections (docs/api.md), in order; every name of __all__ is in exactly one.
 _SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Running networks", ("Config", "DataConfig", "NetConfig", "TrainConfig", "ProbeConfig",
@@ -156,7 +179,7 @@ _SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Verdict statistics", ("stats", "HOLDS", "FAILS", "INCONCLUSIVE")),
     ("Theorem premises", ("register_conditions", "ConditionsProvider", "RecordConditions",
                           "Premise", "ClaimRegime", "NOT_ESTABLISHED", "CANNOT",
-                          "find_record")),
+                          "find_record", "register_record_reader")),
     ("Errors", ("ConfigError", "DivergenceError")),
 )
 
@@ -176,7 +199,7 @@ _CONSTANTS: dict[str, str] = {
 __all__ = [
     "CANNOT", "FAILS", "HOLDS", "INCONCLUSIVE", "NOT_ESTABLISHED",
     "ClaimRegime", "ConditionsProvider", "Premise", "RecordConditions", "find_record",
-    "register_conditions",
+    "register_conditions", "register_record_reader",
     "Config", "ConfigError", "DataConfig", "DataKind", "Dataset", "DivergenceError", "Flag",
     "Loss", "MinibatchObjective", "NetConfig", "Outcome", "Params", "ProbeConfig", "ProbeState",
     "Record", "RecordStore", "Runs", "Runtime", "TrainConfig", "TrainResult", "Verdict",

@@ -16,8 +16,6 @@ this one.
 
 from __future__ import annotations
 
-import re
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +51,8 @@ from ..experiments.liu2023 import (
 from ..record import DOCUMENT, Record
 from ..stats import mean_ci
 from . import liu2023 as claims_liu
-from .base import CLAIMS, ERROR, judge
+from .base import CLAIMS, ERROR
+from .on_record import Unserved, judge_on_record, read_record, register_record_reader
 
 KINDS = ("clusters", "xor")  # the data kinds of the liu2023 experiments
 PROBES = "errors,segments,liu,liu_angles"  # what simulate --probes needs for every premise
@@ -220,6 +219,16 @@ class _OneRecord:
             raise KeyError(f"experiment {name} (this record stands for {self.name} only)")
         return self.rec
 
+    def missing(self, key: str) -> str:
+        """Why a claim whose check read the array ``key``, which the record lacks, cannot be
+        judged on it (the probe to add)."""
+        if key.startswith("init/"):
+            return (f"its check reads {key}, recorded by the liu2023 experiments only (not by "
+                    "twolayer simulate)")
+        if "/" in key:
+            return f"its check reads {key}, not in this record (add --probes {_probe(key)})"
+        return ""
+
 
 def setting_suffix(rec: Record) -> str:
     """Which built-in setting's claims read a record like ``rec``: ``xor`` (XOR clusters),
@@ -229,31 +238,36 @@ def setting_suffix(rec: Record) -> str:
     return "k10" if num_classes(rec) > 2 else "regime"
 
 
-def claim_regimes(rec: Record) -> tuple[str, tuple[ClaimRegime, ...]]:
+def claim_regimes(rec: Record, path: str = "(in memory)") -> tuple[str, tuple[ClaimRegime, ...]]:
     """The regime of every built-in claim of the setting :func:`setting_suffix` names, computed
-    by the claim's own check on ``rec``."""
-    suffix = setting_suffix(rec)
-    runs = _OneRecord(f"{PAPER}.{suffix}", rec)
+    by the claim's own check on ``rec``: the claims and the record as the registered record
+    reader (:func:`read_claims`) serves them to ``twolayer check --record``, judged as it
+    judges them (:func:`twolayer.claims.on_record.judge_on_record`)."""
+    ids, runs = read_record(PAPER, rec, path)
     out = []
-    for cid, c in CLAIMS.items():
-        if c.paper != PAPER or not cid.endswith("." + suffix):
-            continue
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
-            v = judge(c, runs)  # the verdict twolayer check would give (regime included)
-        if v.verdict == ERROR:  # the check cannot run on this record: unknown, never inside
-            why = v.detail
-            miss = re.search(r"KeyError: '([^']+)'", why)
-            if miss and miss.group(1).startswith("init/"):
-                why = (f"its check reads {miss.group(1)}, recorded by the liu2023 experiments "
-                       "only (not by twolayer simulate)")
-            elif miss and "/" in miss.group(1):
-                why = (f"its check reads {miss.group(1)}, not in this record (add --probes "
-                       f"{_probe(miss.group(1))})")
-            out.append(ClaimRegime(cid, c.source, None, why))
-            continue
-        out.append(ClaimRegime(cid, c.source, v.in_regime, v.regime))
-    return suffix, tuple(out)
+    for cid in ids:
+        c = CLAIMS[cid]
+        v = judge_on_record(c, runs, rec)  # the verdict twolayer check --record gives
+        if isinstance(v, Unserved):  # the check reads an array the record lacks: unknown
+            out.append(ClaimRegime(cid, c.source, None, v.why))
+        elif v.verdict == ERROR:  # the check cannot run on this record: unknown, never inside
+            out.append(ClaimRegime(cid, c.source, None, v.detail))
+        else:
+            out.append(ClaimRegime(cid, c.source, v.in_regime, v.regime))
+    return setting_suffix(rec), tuple(out)
+
+
+def read_claims(rec: Record, path: str) -> tuple[tuple[str, ...], _OneRecord]:
+    """liu2023's record reader (:func:`twolayer.claims.on_record.register_record_reader`): the
+    built-in claims of the setting :func:`setting_suffix` names (``.regime``, ``.xor`` or
+    ``.k10``) and the record standing for that setting's experiment. A record the premises
+    cannot be measured on (:func:`check_readable`: another data kind or noise model, no
+    config, a seed whose clean test error is never finite) is refused the same way."""
+    check_readable(rec, path, path)
+    suffix = setting_suffix(rec)
+    ids = tuple(cid for cid, c in CLAIMS.items()
+                if c.paper == PAPER and cid.endswith("." + suffix))
+    return ids, _OneRecord(f"{PAPER}.{suffix}", rec)
 
 
 def find_record(path: str) -> Path:
@@ -276,6 +290,38 @@ def evaluate_record(rec: Record, where: str = "(in memory)",
     """:func:`evaluate` for a :class:`~twolayer.record.Record` in memory (e.g. the result of
     ``twolayer.simulate``); ``path`` names it in the errors (default ``where``)."""
     path = where if path is None else path
+    check_readable(rec, where, path)
+    prem = premises(rec)
+    measured = [p for p in prem if p.id in ("eq5", "asm41", "ntk")]
+    if all(p.status == CANNOT and p.why.startswith("the record lacks") for p in measured):
+        have = sorted({_probe(k) for k in rec.arrays if "/" in k} - {"static", "baseline"})
+        raise ConfigError("record", path, "the record has none of the arrays the premises read "
+                          f"(its probes: {', '.join(have) or 'none'}): simulate it with --probes "
+                          f"{PROBES}")
+    suffix, regimes = claim_regimes(rec, path)
+    note = (f"regime of the built-in claims of the '{suffix}' setting, computed by their own "
+            "checks on this record (as twolayer check would mark them):")
+    K = num_classes(rec)
+    rho = ""
+    if any(k in rec.arrays for k in ANGLE_KEYS):
+        r = same_class_cos(rec)
+        rho = f" rho={float(np.nanmean(r)):.3g}" if np.isfinite(r).any() else ""
+    setting = setting_text(rec) + f"; K={K}, seeds={rec.seeds}{rho}"
+    remarks = []
+    gd = next(p for p in prem if p.id == "gd")
+    if gd.status != HOLDS:
+        remarks.append("not trained by full-batch GD (premise gd): the claims on trained times "
+                       "(Assumption 4.1 over the early window, Theorems 4.4/4.5, Lemma 4.2) are "
+                       "outside their regime; Eq. (5) at t = 0 and the U-shape (an empirical "
+                       "statement; Fig. 1's optimiser is unknown) read no algorithm")
+    return RecordConditions(PAPER, TITLE, where, setting, prem, regimes, note, tuple(remarks))
+
+
+def check_readable(rec: Record, where: str, path: str) -> None:
+    """Refuse a record the liu2023 premises and claims cannot be read on: a config without a
+    data kind, noise rate or steps (RecordError naming ``where``); a data kind other than
+    :data:`KINDS` or a noise model other than iid (ConfigError naming ``record`` = ``path``); a
+    seed whose clean test error is never finite (RecordError: t* undefined)."""
     try:
         kind = rec.config["data"]["kind"]
         int(rec.config["train"]["steps"])
@@ -299,31 +345,8 @@ def evaluate_record(rec: Record, where: str = "(in memory)",
                               f"finite at any probe time in {dead.size} of {rec.seeds} seeds "
                               f"(seed index {', '.join(str(int(r)) for r in dead[:6])}): t* "
                               "and the early window are undefined (a diverged run?)")
-    prem = premises(rec)
-    measured = [p for p in prem if p.id in ("eq5", "asm41", "ntk")]
-    if all(p.status == CANNOT and p.why.startswith("the record lacks") for p in measured):
-        have = sorted({_probe(k) for k in rec.arrays if "/" in k} - {"static", "baseline"})
-        raise ConfigError("record", path, "the record has none of the arrays the premises read "
-                          f"(its probes: {', '.join(have) or 'none'}): simulate it with --probes "
-                          f"{PROBES}")
-    suffix, regimes = claim_regimes(rec)
-    note = (f"regime of the built-in claims of the '{suffix}' setting, computed by their own "
-            "checks on this record (as twolayer check would mark them):")
-    K = num_classes(rec)
-    rho = ""
-    if any(k in rec.arrays for k in ANGLE_KEYS):
-        r = same_class_cos(rec)
-        rho = f" rho={float(np.nanmean(r)):.3g}" if np.isfinite(r).any() else ""
-    setting = setting_text(rec) + f"; K={K}, seeds={rec.seeds}{rho}"
-    remarks = []
-    gd = next(p for p in prem if p.id == "gd")
-    if gd.status != HOLDS:
-        remarks.append("not trained by full-batch GD (premise gd): the claims on trained times "
-                       "(Assumption 4.1 over the early window, Theorems 4.4/4.5, Lemma 4.2) are "
-                       "outside their regime; Eq. (5) at t = 0 and the U-shape (an empirical "
-                       "statement; Fig. 1's optimiser is unknown) read no algorithm")
-    return RecordConditions(PAPER, TITLE, where, setting, prem, regimes, note, tuple(remarks))
 
 
+register_record_reader(PAPER, read_claims)
 register_conditions(PAPER, "record", "Liu, Abedsoltan & Belkin (2023): premises measured on "
                     "a record (--record DIR)", evaluate)

@@ -4,6 +4,9 @@ bound, the setting and the regime).
 
 Exit status: 0 when every claim checked inside its theorem's regime holds, 1 otherwise (claims
 checked deliberately outside the regime are reported but do not count), 2 on bad input.
+
+With ``--record DIR`` the claims are judged on a user's own simulate record instead
+(:mod:`twolayer.commands.check_record`, with its own exit-status rule).
 """
 
 from __future__ import annotations
@@ -74,7 +77,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "claim: id, verdict (holds / fails / inconclusive / error), measured value, 95% CI over "
         "seeds, seeds; --details adds each claim's predicted bound, setting and regime. Exit "
         "status 0 when every claim checked inside its theorem's regime holds, 1 otherwise, 2 on "
-        "bad input (a plugin that does not load, an invalid setting).",
+        "bad input (a plugin that does not load, an invalid setting). --record DIR judges the "
+        "claims on your own twolayer simulate record instead of the paper's experiments.",
     )
     p.add_argument("select", nargs="*", metavar="PAPER_OR_CLAIM_OR_PLUGIN",
                    help="papers (e.g. frei2023), claim ids, or plugin paths (a .py file or a "
@@ -95,7 +99,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="with --seeds auto: wall-clock minutes for all looks together (default "
                    f"{AUTO_BUDGET_MIN:g}); a look starts only when its estimated time fits. Not "
                    "--budget, which sets the gradient kernel's block size")
-    p.add_argument("--jobs", type=jobs_arg, default=AUTO, metavar="N|auto",
+    p.add_argument("--jobs", type=jobs_arg, default=None, metavar="N|auto",
                    help="check the selected papers in N worker processes (a paper's claims "
                    "read only its own experiments); auto (default): as many as papers and CPU "
                    "cores allow on a CPU, 1 on a GPU and under --seeds auto. On a GPU with a "
@@ -107,7 +111,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--report", metavar="PATH",
                    help="also write the table as Markdown, with links to the figures (not with "
                    "--list)")
-    p.add_argument("--list", action="store_true", help="list the selected claims without running")
+    p.add_argument("--list", action="store_true", help="list the selected claims without running "
+                   "(with --record: the claims the record serves)")
+    p.add_argument("--record", metavar="DIR",
+                   help="judge the selected claims (none: every paper with a record reader "
+                   "that reads it) on a record of twolayer simulate --out DIR (DIR or "
+                   "DIR/<run_id>) instead of the paper's experiments: each claim's own check, "
+                   "its regime computed on the record; nothing is trained. Exit status 0/1 "
+                   "from the claims inside their regime on the record; claims whose check "
+                   "reads an array the record lacks are listed as not served. Not with "
+                   "--quick, --seeds, --time-budget, --jobs, --records, --no-store, --report")
     p.add_argument("--device", default="auto", help="auto (cuda if present), cpu or cuda")
     add_threads_flag(p)
     add_gpu_flags(p)
@@ -175,10 +188,11 @@ def raised_outside(verdicts: Sequence[Verdict]) -> list[Verdict]:
     return [v for v in verdicts if v.verdict == ERROR and not (v.in_regime and v.decides)]
 
 
-def summary_line(verdicts: Sequence[Verdict]) -> str:
+def summary_line(verdicts: Sequence[Verdict], where: str = "on the paper's own setting") -> str:
     """The line under the table: how many claims hold, fail, are inconclusive or raised; whether
     the in-regime claims (:func:`deciding`) all hold; the exit status, and what else set it (a
-    check that raised, in or outside the regime)."""
+    check that raised, in or outside the regime). ``where``: what the regimes were computed on
+    (``check --record``: "on this record")."""
     status = exit_status(verdicts)
     dec = deciding(verdicts)
     count = {o: sum(v.verdict == o for v in verdicts) for o in (HOLDS, FAILS, INCONCLUSIVE,
@@ -188,7 +202,7 @@ def summary_line(verdicts: Sequence[Verdict]) -> str:
         (count[ERROR], "error" if count[ERROR] == 1 else "errors")) if n)
     held = "all hold" if all(v.verdict == HOLDS for v in dec) else "do NOT all hold"
     which = (f"in-regime claims ({len(dec)}) {held}" if dec
-             else "no claim is in regime on the paper's own setting, so none decides")
+             else f"no claim is in regime {where}, so none decides")
     raised = raised_outside(verdicts)
     also = (f"; {len(raised)} check(s) outside the regime or proposals raised an error"
             if raised else "")
@@ -591,7 +605,47 @@ def check_in_workers(claims: list, papers: list[str], jobs: int, args: argparse.
     return [by_id[c.id] for c in claims], trained, reused
 
 
+def run_on_record(args: argparse.Namespace) -> int:
+    """``twolayer check --record DIR``: the claims judged on the record
+    (:func:`twolayer.commands.check_record.judge_record`), printed as the usual table (a header
+    line says what they were judged on; the claims the record cannot serve are listed below
+    it), ``--details`` or ``--json`` (each object with ``judged_on``; a claim not served has the
+    verdict ``not served`` and ``why``). Exit status: :func:`exit_status` of the verdicts (the
+    unserved claims do not set it)."""
+    from .check_record import header, judge_record, judged_on
+
+    done = judge_record(args)
+    if done is None:  # --list
+        return 0
+    verdicts, unserved = done.verdicts, done.unserved
+    if args.json:
+        on = judged_on(done.where, done.rec)
+        rows = [dict(verdict_json(v), judged_on=on) for v in verdicts]
+        rows += [dict(u.to_json(), judged_on=on) for u in unserved]
+        print(json.dumps(rows, allow_nan=False))
+        return exit_status(verdicts)
+    print(header(done.where, done.rec))
+    print(render_table(verdicts))
+    for u in unserved:
+        print(f"not served by this record: {u.id}: {u.why}")
+    if args.details:
+        print("\n" + render_details(verdicts))
+    line = summary_line(verdicts, where="on this record")
+    if unserved:
+        line = line.replace(" (exit status", f"; {len(unserved)} not served by the record "
+                            "(listed above; they do not set the exit status) (exit status", 1)
+    print("\n" + line)
+    if not deciding(verdicts):
+        print("note: exit status 0 here means that no claim decided on this record, not that "
+              "the claims hold")
+    return exit_status(verdicts)
+
+
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "record", None) is not None:
+        return run_on_record(args)
+    if args.jobs is None:
+        args.jobs = AUTO
     if args.seeds is not None and args.seeds != AUTO and (
         not isinstance(args.seeds, int) or isinstance(args.seeds, bool)
         or not 1 <= args.seeds <= SEEDS_MAX

@@ -1,0 +1,182 @@
+"""Claims judged on a user's own record (``twolayer check --record DIR``), paper-free.
+
+A paper registers a record reader with :func:`register_record_reader`: ``read(rec, path)``
+returns the ids of its claims that can be judged on a ``twolayer simulate`` record like ``rec``
+and a Runs-like object whose ``.get(name)`` serves ``rec`` as the experiment those claims read;
+a record the paper cannot read is a :class:`~twolayer.errors.ConfigError` naming ``record``
+(one line, exit status 2). :func:`judge_on_record` judges one claim on it with the claim's own
+check (:func:`twolayer.claims.base.judge`): the regime it reports is computed on the record. A
+check that raised ``KeyError`` for an array the record lacks gives an :class:`Unserved` (the
+record cannot serve that claim, and why), not an error verdict. ``twolayer check --record`` and
+a paper's ``twolayer conditions --record`` regime lines read the same reader, so they agree.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..conditions import PAPER_NAME
+from ..errors import TwolayerError
+from ..record import Record
+from .base import CLAIMS, ERROR, Claim, Verdict, judge
+
+NOT_SERVED = "not served"  # the verdict field of an Unserved claim in --json
+
+RecordReader = Callable[[Record, str], "tuple[tuple[str, ...], Any]"]
+
+
+@dataclass(frozen=True)
+class ReaderEntry:
+    """A registered record reader: the paper, its ``read`` function and where it was defined."""
+
+    paper: str
+    read: RecordReader
+    origin: str
+
+
+READERS: dict[str, ReaderEntry] = {}
+
+
+def register_record_reader(paper: str, read: RecordReader) -> ReaderEntry:
+    """Register ``read(rec, path) -> (claim_ids, runs)`` for ``paper``: the ids of the paper's
+    claims that can be judged on a simulate record like ``rec`` and a Runs-like object (its
+    ``.get(name)`` returns ``rec``; an optional ``.missing(key) -> str`` says why an array key
+    the record lacks cannot be served, e.g. the probe to add). ``read`` raises a
+    :class:`~twolayer.errors.ConfigError` naming ``record`` for a record the paper cannot read
+    (e.g. another data kind), saying what to give. A paper registered twice from two places is
+    a :class:`~twolayer.errors.TwolayerError` naming both (the same place again replaces it)."""
+    code = getattr(read, "__code__", None)
+    if code is not None:
+        origin = f"{code.co_filename}:{code.co_firstlineno}"
+    else:
+        caller = sys._getframe(1)
+        origin = f"{caller.f_code.co_filename}:{caller.f_lineno}"
+    if not (isinstance(paper, str) and PAPER_NAME.fullmatch(paper)):
+        raise TwolayerError(f"record reader {paper!r} ({origin}): a paper's name is letters, "
+                            "digits, '_' and '-' (not first), as the first part of its claim "
+                            "ids")
+    if not callable(read):
+        raise TwolayerError(f"record reader of {paper!r} ({origin}): read must be a function "
+                            "read(rec, path) -> (claim_ids, runs)")
+    if paper in READERS and READERS[paper].origin != origin:
+        raise TwolayerError(f"the record reader of {paper!r} is registered twice: at "
+                            f"{READERS[paper].origin} and at {origin}")
+    READERS[paper] = ReaderEntry(paper, read, origin)
+    return READERS[paper]
+
+
+def read_record(paper: str, rec: Record, path: str) -> tuple[tuple[str, ...], Any]:
+    """``paper``'s reader on ``rec`` (``path``: the ``--record`` value, for its errors): the
+    claim ids it serves, in registration order, and its Runs-like object. A reader that returns
+    something else (not a pair, an id that is not one of the paper's registered claims, runs
+    without ``.get``) is a :class:`~twolayer.errors.TwolayerError` naming where it is defined."""
+    entry = READERS[paper]
+    result = entry.read(rec, path)
+    try:
+        ids, runs = result
+    except (TypeError, ValueError):
+        raise TwolayerError(f"the record reader of {paper!r} ({entry.origin}) returned "
+                            f"{type(result).__name__}, not (claim_ids, runs)") from None
+    if isinstance(ids, str):
+        ids = (ids,)
+    bad = [i for i in ids if not (isinstance(i, str) and i in CLAIMS
+                                  and CLAIMS[i].paper == paper)]
+    if bad:
+        raise TwolayerError(f"the record reader of {paper!r} ({entry.origin}) returned "
+                            f"{bad[0]!r}, not the id of a registered claim of {paper}")
+    if not callable(getattr(runs, "get", None)):
+        raise TwolayerError(f"the record reader of {paper!r} ({entry.origin}) returned runs "
+                            "without a .get(name) method")
+    order = {cid: i for i, cid in enumerate(CLAIMS)}
+    return tuple(sorted(dict.fromkeys(ids), key=order.__getitem__)), runs
+
+
+@dataclass(frozen=True)
+class Unserved:
+    """A claim the record cannot serve: its check reads an array the record lacks (``why``
+    says which, and what to add where the reader knows)."""
+
+    id: str
+    paper: str
+    statement: str
+    source: str
+    why: str
+
+    def to_json(self) -> dict[str, Any]:
+        """The claim as a JSON object, with ``verdict`` :data:`NOT_SERVED`."""
+        return {"id": self.id, "paper": self.paper, "statement": self.statement,
+                "source": self.source, "verdict": NOT_SERVED, "why": self.why}
+
+
+# a KeyError of a dict of arrays (rec.arrays[key]: "'key'") or of Record.__getitem__ (rec[key]:
+# "\"'key' is not an array of this record; its arrays: ...\"")
+MISSING_KEY = re.compile(r"^the check raised KeyError: (?:'([^']+)'|\"'([^']+)' is not an array "
+                         r"of this record)")
+
+
+def missing_key(v: Verdict, rec: Record) -> str | None:
+    """The key whose absence made ``v``'s check raise (verdict ``error`` from a ``KeyError``
+    for a key that is not an array of ``rec``), else None: a KeyError for a key the record has
+    is the check's own error, not a missing array."""
+    if v.verdict != ERROR:
+        return None
+    m = MISSING_KEY.match(v.detail or "")
+    key = None if m is None else (m.group(1) or m.group(2))
+    if key is None or key in rec.arrays:
+        return None
+    return key
+
+
+def judge_on_record(c: Claim, runs: Any, rec: Record) -> Verdict | Unserved:
+    """``c``'s verdict from its own check on the record ``runs`` serves (numpy warnings off, as
+    the regime lines of ``twolayer conditions`` compute them), or an :class:`Unserved` where the
+    check read an array ``rec`` lacks (:func:`missing_key`; ``runs.missing(key)`` says why,
+    where the reader defines it)."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        v = judge(c, runs)
+    key = missing_key(v, rec)
+    if key is None:
+        return v
+    explain = getattr(runs, "missing", None)
+    why = explain(key) if callable(explain) else ""
+    return Unserved(c.id, c.paper, c.statement, c.source,
+                    why or f"its check reads {key}, not in this record")
+
+
+def readable_papers(rec: Record, path: str,
+                    papers: Sequence[str] | None = None) -> tuple[dict[str, tuple], dict[str, str]]:
+    """The papers (all with a reader, or ``papers``) whose reader reads ``rec``: {paper: (ids,
+    runs)}, and {paper: why not} for those whose reader refused it (its ConfigError's reason)."""
+    from ..errors import ConfigError
+
+    ok: dict[str, tuple] = {}
+    refused: dict[str, str] = {}
+    for p in (list(READERS) if papers is None else papers):
+        try:
+            ok[p] = read_record(p, rec, path)
+        except ConfigError as e:
+            refused[p] = e.valid
+    return ok, refused
+
+
+def record_setting(rec: Record) -> str:
+    """A short, paper-free description of a simulate record's setting (its config's data kind
+    and sizes, noise, width, steps; the seeds), for the header of ``check --record``."""
+    c = rec.config
+    dc, nc, tc = c.get("data", {}), c.get("net", {}), c.get("train", {})
+    parts = [f"--data {dc.get('kind', '?')}"]
+    for key, src in (("d", dc), ("n", dc), ("noise", dc), ("m", nc), ("steps", tc), ("lr", tc)):
+        if key in src:
+            parts.append(f"{key}={src[key]:g}" if isinstance(src[key], float)
+                         else f"{key}={src[key]}")
+    if tc.get("batch_size") is not None:
+        parts.append(f"batch={tc['batch_size']}")
+    return " ".join(parts) + f"; {rec.seeds} seeds"
