@@ -359,3 +359,18 @@ def test_bench_replaces_its_own_files_and_refuses_one_path_for_both(tmp_path, ca
     code, out, err = run(["bench", "--quick", "--out", str(res), "--doc", str(res)], capsys)
     assert_refused(code, out, err, ["--doc", "the --out file"], tmp_path / "none")
     assert json.loads(res.read_text())["engine"]  # untouched
+
+
+@pytest.mark.parametrize("argv,flag", [
+    (["simulate", "--see", "3"], "--see"),        # argparse took it as --seeds 3
+    (["check", "frei2023", "--rec", "{tmp}"], "--rec"),  # as --records DIR: a whole plan trained
+    (["sweep", "x.toml", "--work", "2"], "--work"),  # as --workers 2
+])
+def test_an_abbreviated_flag_is_not_taken_for_the_whole_one(tmp_path, capsys, argv, flag):
+    """`check liu2023 --record DIR`, typed before --record existed, was taken as --records DIR
+    and trained liu2023's whole plan into DIR: flags are taken only as written."""
+    argv = [a.replace("{tmp}", str(tmp_path / "st")) for a in argv]
+    code, out, err = run([*argv, "--out", str(tmp_path / "o")] if argv[0] == "simulate"
+                         else argv, capsys)
+    assert_refused(code, out, err, ["unrecognized arguments", flag], tmp_path / "o")
+    assert not (tmp_path / "st").exists()

@@ -24,7 +24,13 @@ COMMANDS = ("simulate", "figures", "check", "conditions", "sweep", "store", "ben
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse with one-line errors and exit status 2."""
+    """argparse with one-line errors and exit status 2, and no abbreviated flags: argparse took
+    ``check --record DIR`` (before that flag existed) as ``--records DIR`` and trained a whole
+    plan into the record's folder; a flag is taken only as written."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(2, f"{self.prog}: error: {message}\n")
@@ -120,7 +126,7 @@ def preload_plugins(argv: Sequence[str] | None) -> None:
     from .plugins import load_entry_points
 
     load_entry_points()
-    pre = argparse.ArgumentParser(add_help=False)
+    pre = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     pre.add_argument("--plugin", action="append", default=[])
     known, _ = pre.parse_known_args(args[1:])
     if known.plugin:
