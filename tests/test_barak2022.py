@@ -43,8 +43,10 @@ def plugin():
     """The plugin's modules; its hinge loss and data kind are registered only while these tests
     run (other tests check that an unregistered name such as "hinge" is refused)."""
     import twolayer.config as config
+    from twolayer.conditions import CONDITIONS
     from twolayer.net.model import LOSSES
 
+    had_conditions = "barak2022" in CONDITIONS
     mod = load_path(FOLDER).module
     mods = {name: sys.modules[f"{mod.__name__}.{name}"]
             for name in ("data", "probes", "train", "experiments", "claims", "figures")}
@@ -54,6 +56,8 @@ def plugin():
     LOSSES.pop("hinge", None)
     config._REGISTERED_OBJECTIVES.remove("hinge")
     config._DATA_KINDS.pop("parity", None)
+    if not had_conditions:  # its premises (with a setting reader) change conditions --help
+        CONDITIONS.pop("barak2022", None)
 
 
 def test_the_plugin_imports_nothing_of_twolayer_but_the_api() -> None:
