@@ -223,7 +223,7 @@ def lms(tmp_path_factory) -> Path:
     (["--records", "/tmp/xa-nowhere-store"], ["--records", "xa-nowhere-store", "--record"]),
     (["--no-store"], ["--no-store", "--record"]),
     (["--report", "REPORT"], ["--report", "--record"]),
-    (["frei2023"], ["frei2023", "no record reader", "liu2023"]),
+    (["maennel2020"], ["maennel2020", "no record reader", "liu2023"]),
     (["liu2023.eq5.init_ratio.xor"], ["liu2023.eq5.init_ratio.xor", "does not serve"]),
     (["nosuchpaper"], ["nosuchpaper", "known papers"]),
 ])

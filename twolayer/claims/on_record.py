@@ -17,7 +17,7 @@ import re
 import sys
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -39,19 +39,24 @@ class ReaderEntry:
     paper: str
     read: RecordReader
     origin: str
+    excluded: dict[str, str] = field(default_factory=dict)  # {claim id: why no record serves it}
 
 
 READERS: dict[str, ReaderEntry] = {}
 
 
-def register_record_reader(paper: str, read: RecordReader) -> ReaderEntry:
+def register_record_reader(paper: str, read: RecordReader,
+                           excluded: dict[str, str] | None = None) -> ReaderEntry:
     """Register ``read(rec, path) -> (claim_ids, runs)`` for ``paper``: the ids of the paper's
     claims that can be judged on a simulate record like ``rec`` and a Runs-like object (its
     ``.get(name)`` returns ``rec``; an optional ``.missing(key) -> str`` says why an array key
     the record lacks cannot be served, e.g. the probe to add). ``read`` raises a
     :class:`~twolayer.errors.ConfigError` naming ``record`` for a record the paper cannot read
     (e.g. another data kind), saying what to give. A paper registered twice from two places is
-    a :class:`~twolayer.errors.TwolayerError` naming both (the same place again replaces it)."""
+    a :class:`~twolayer.errors.TwolayerError` naming both (the same place again replaces it).
+    ``excluded``: {claim id: why} for the paper's claims no record can serve (e.g. a slope
+    across several settings); ``check --record`` gives the reason when one is selected and
+    ``--list`` lists them."""
     code = getattr(read, "__code__", None)
     if code is not None:
         origin = f"{code.co_filename}:{code.co_firstlineno}"
@@ -68,7 +73,7 @@ def register_record_reader(paper: str, read: RecordReader) -> ReaderEntry:
     if paper in READERS and READERS[paper].origin != origin:
         raise TwolayerError(f"the record reader of {paper!r} is registered twice: at "
                             f"{READERS[paper].origin} and at {origin}")
-    READERS[paper] = ReaderEntry(paper, read, origin)
+    READERS[paper] = ReaderEntry(paper, read, origin, dict(excluded or {}))
     return READERS[paper]
 
 

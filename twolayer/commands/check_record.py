@@ -118,6 +118,12 @@ def select_on_record(args: argparse.Namespace, selection: list[str], rec: Record
         mine = [c for c in hits if c.id in served]
         if not mine and s in typed:
             paper = hits[0].paper
+            excl = READERS[paper].excluded
+            why = [f"{c.id}: {excl[c.id]}" for c in hits if c.id in excl]
+            if why:
+                raise _selection_error(s, f"no single record serves it ({'; '.join(why)}); "
+                                       f"`twolayer check {paper} --record {path} --list` lists "
+                                       "the claims a record serves")
             n = len(ok[paper][0])
             raise _selection_error(s, f"the record {path} does not serve it: {paper}'s reader "
                                    f"serves {n} other claims on a record like this one "
@@ -179,6 +185,11 @@ def judge_record(args: argparse.Namespace) -> OnRecord | None:
         print(f"claims a record like {where} serves ({record_setting(rec)}):")
         for c in claims:
             print(f"{c.id}  {c.tag}  [{c.source}]")
+        excl = {cid: why for p in runs for cid, why in READERS[p].excluded.items()}
+        if excl:
+            print("not served by any one record (the paper's experiments judge them):")
+            for cid, why in excl.items():
+                print(f"{cid}  {why}")
         return None
     results = [judge_on_record(c, runs[c.paper], rec) for c in claims]
     verdicts = [v for v in results if not isinstance(v, Unserved)]
