@@ -102,10 +102,11 @@ def check_readable(rec: Record, path: str) -> None:
         raise ConfigError("record", path, f"is a --data {kind} record: frei2023's claims are "
                           "stated on XOR clusters and its probes record only there; simulate "
                           f"with --data xor --probes {PROBES}")
-    if tc.get("objective", "logistic") != "logistic" or nc.get("outputs", 1) != 1:
-        raise ConfigError("record", path, f"is trained with the {tc.get('objective')} "
-                          f"objective and {nc.get('outputs')} outputs: frei2023's claims read "
-                          "one output trained on the logistic loss (--objective logistic)")
+    objective, outputs = tc.get("objective", "logistic"), nc.get("outputs", 1)
+    if objective != "logistic" or outputs != 1:
+        raise ConfigError("record", path, f"is trained on the {objective} objective with "
+                          f"{outputs} output(s): frei2023's claims read one output trained on "
+                          "the logistic loss (--objective logistic)")
 
 
 def with_final(rec: Record) -> Record:
