@@ -315,3 +315,32 @@ def test_exit_status_rule_on_a_plugin_paper(mixture, capsys, monkeypatch, reques
     code, out, err = run(["check", "fakerec", "--record", str(mixture)], capsys)
     assert code == 2 and out == "" and "serves none of the 1 selected claims" in err, err
     assert "nosuch/array" in err
+
+
+def test_the_public_registration_takes_the_excluded_claims_and_their_reasons(
+        mixture, capsys, monkeypatch, request):
+    """twolayer.api.register_record_reader(..., excluded=) reaches --list and the refusal of a
+    selected excluded claim (docs/extending.md Recipe 6 shows it)."""
+    from twolayer.api import register_record_reader
+    from twolayer.claims.base import CLAIMS, Claim, outcome
+    from twolayer.claims.on_record import READERS
+
+    def check(runs):
+        return outcome("holds", 0.5, "<= 1", (0.25, 0.75), 4, "s", in_regime=True, regime="r")
+
+    for cid in ("fakex.served", "fakex.slope"):
+        monkeypatch.setitem(CLAIMS, cid, Claim(cid, "fakex", "st", "Lemma 1", check))
+
+    class Runs:
+        quick = False
+
+        def get(self, name):
+            return None
+
+    request.addfinalizer(lambda: READERS.pop("fakex", None))
+    register_record_reader("fakex", lambda rec, path: (("fakex.served",), Runs()),
+                           excluded={"fakex.slope": "a slope across d: several settings"})
+    code, out, err = run(["check", "fakex.slope", "--record", str(mixture)], capsys)
+    assert code == 2 and out == "" and "a slope across d: several settings" in err, err
+    code, out, err = run(["check", "fakex", "--record", str(mixture), "--list"], capsys)
+    assert code == 0 and "fakex.slope" in out and "a slope across d" in out, out

@@ -147,7 +147,8 @@ def register_conditions(
 
 
 def register_record_reader(
-    paper: str, read: Callable[[Record, str], tuple[tuple[str, ...], object]]
+    paper: str, read: Callable[[Record, str], tuple[tuple[str, ...], object]],
+    excluded: dict[str, str] | None = None,
 ) -> None:
     """Let ``twolayer check PAPER --record DIR`` judge ``paper``'s claims on a user's own
     ``twolayer simulate`` record (a plugin calls it on import, like its claims).
@@ -160,8 +161,11 @@ def register_record_reader(
     served, not as an error). A record the paper cannot read (another data kind, a setting its
     claims are not about) is a :class:`ConfigError` naming ``record`` that says what to give
     (one line, exit status 2). Each claim is judged by its own check, so its regime is computed
-    on the record. A paper registered twice from two places is an error naming both."""
-    _register_record_reader(paper, read)
+    on the record. ``excluded``: {claim id: why} for the paper's claims that no one record can
+    serve (e.g. a slope across several settings): ``check --record --list`` lists them with the
+    reason, and selecting one is refused with it (exit status 2). A paper registered twice from
+    two places is an error naming both."""
+    _register_record_reader(paper, read, excluded=excluded)
 
 
 # The reference's sections (docs/api.md), in order; every name of __all__ is in exactly one.
