@@ -303,6 +303,9 @@ def test_crossing_is_not_decided_when_the_ratio_never_reaches_one_and_t_star_is_
 
     v = _judge(runs, "liu2023.thm45.crossing_near_tstar.regime", "regime", never)
     assert v.verdict == INCONCLUSIVE, (v.verdict, v.detail)
+    # no finite ratio is measured: the sign tests' stand-in log ratio 99 was reported as 1e+99
+    assert v.measured == np.inf and (v.ci is None or 1e99 not in v.ci), (v.measured, v.ci)
+    assert "median t_x/t* beyond the run (t_x > T)" in v.detail and "1e+99" not in v.detail
 
 
 # ---- Lemma 4.2 ---------------------------------------------------------------------------------

@@ -874,6 +874,21 @@ CROSS_BOUND = (f"median t_x / t* within a factor {NEAR:g} (holds); beyond a fact
                "median)")
 
 
+# log10(t_x/t*) of a seed whose ratio never reaches 1 + eps (t_x > T): beyond any factor, and
+# finite for the sign tests; never reported as a ratio (10**99 was printed as the measured value)
+NEVER = 99.0
+
+
+def _ratio(log_ratio: float) -> float:
+    """t_x/t* from its log10, inf for :data:`NEVER` (t_x beyond the run: no finite ratio)."""
+    return math.inf if log_ratio >= NEVER else 10**log_ratio
+
+
+def _ratio_text(log_ratio: float) -> str:
+    """:func:`_ratio` for the detail: "beyond the run" for :data:`NEVER`."""
+    return "beyond the run (t_x > T)" if log_ratio >= NEVER else fmt_num(10**log_ratio)
+
+
 def _crossing(rec: Record) -> Outcome:
     """t_×/t* per seed on a log scale, judged by exact sign tests of its median (the per-seed
     t* can be bimodal: the K = 10 curve has an early dip and a main minimum): holds when both
@@ -889,7 +904,7 @@ def _crossing(rec: Record) -> Outcome:
     T = float(rec.times[-1])
     lg = np.log10(np.where(never, T, tx) / np.maximum(ts, 1.0))  # lower bound where never
     near_v = np.where(never, np.inf, lg)
-    near_v = np.where(np.isinf(near_v), 99.0, near_v)  # beyond any factor (finite for the test)
+    near_v = np.where(np.isinf(near_v), NEVER, near_v)  # beyond any factor (finite for the test)
     n3, n10 = math.log10(NEAR), math.log10(FAR)
     comps = [(near_v, n3, "<="), (lg, -n3, ">="), (lg, n10, ">="), (lg, -n10, "<=")]
     outs = holm_outcomes(comps, level=LEVEL, method="sign")
@@ -902,8 +917,8 @@ def _crossing(rec: Record) -> Outcome:
         f"per seed t* {', '.join(fmt_num(t) for t in ts)}; t_x (ratio <= 1+{CROSS_EPS:g}) "
         f"{', '.join(fmt_num(t) for t in tx)}"
         + (f" ({int(never.sum())} seeds never reach it)" if never.any() else "")
-        + f"; median t_x/t* {fmt_num(10**med)} (order-statistic 95% interval "
-          f"{fmt_num(10**lo)}..{fmt_num(10**hi)}); sign-test outcomes (<= x3, >= x1/3, >= x10, "
+        + f"; median t_x/t* {_ratio_text(med)} (order-statistic 95% interval "
+          f"{_ratio_text(lo)}..{_ratio_text(hi)}); sign-test outcomes (<= x3, >= x1/3, >= x10, "
           f"<= x1/10): {', '.join(outs)}; outlier seeds in log t* (> 3.5 MAD): "
           f"{len(flagged)} ({', '.join(str(int(i)) for i in flagged) or 'none'}); ratio <= 1 "
           f"exactly in {int(np.isfinite(t1).sum())} of {rec.seeds} seeds; ratio at t* "
@@ -911,7 +926,8 @@ def _crossing(rec: Record) -> Outcome:
     )
     ok, regime = _theorem_regime(rec, phase=True)
     return _outcome(
-        res, 10**med, CROSS_BOUND, (10**lo, 10**hi), used(near_v), setting_text(rec), detail,
+        res, _ratio(med), CROSS_BOUND, (_ratio(lo), _ratio(hi)), used(near_v), setting_text(rec),
+        detail,
         FIG_RATIO, in_regime=ok,
         regime=regime, comparisons=comps, test="sign", rule=crossing_rule,
     )
