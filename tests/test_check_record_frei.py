@@ -353,3 +353,18 @@ def test_excluded_claims_are_refused_with_the_reason(inside, capsys):
 
     mine = [c for c in CLAIMS if CLAIMS[c].paper == "frei2023"]
     assert sorted(mine) == sorted([*SERVED, *EXCLUDED]) and not set(SERVED) & set(EXCLUDED)
+
+
+def test_list_json_names_the_excluded_claims_with_their_reasons(inside, capsys):
+    """--list --json listed only the claims served; the excluded ones (with why) were only in
+    the text listing."""
+    import json
+
+    from twolayer.claims.frei2023_record import EXCLUDED, SERVED
+
+    code, out, err = run(["check", "frei2023", "--record", str(inside), "--list", "--json"],
+                         capsys)
+    assert code == 0, err
+    rows = json.loads(out)
+    assert [r["id"] for r in rows if r["served"]] == list(SERVED)
+    assert {r["id"]: r["why"] for r in rows if not r["served"]} == EXCLUDED

@@ -177,15 +177,19 @@ def judge_record(args: argparse.Namespace) -> OnRecord | None:
     rec = Record.load(where)  # RecordError (exit 2): missing, truncated, edited
     claims, runs = select_on_record(args, selection, rec, args.record)
     if args.list:
-        if args.json:
-            print(json.dumps([{"id": c.id, "paper": c.paper, "statement": c.statement,
-                               "source": c.source, "tag": c.tag,
-                               "judged_on": judged_on(where, rec)} for c in claims]))
+        excl = {cid: why for p in runs for cid, why in READERS[p].excluded.items()}
+        if args.json:  # the claims served, then those no one record serves (with the reason)
+            on = judged_on(where, rec)
+            rows = [{"id": c.id, "paper": c.paper, "statement": c.statement, "source": c.source,
+                     "tag": c.tag, "served": True, "judged_on": on} for c in claims]
+            rows += [{"id": cid, "paper": CLAIMS[cid].paper, "statement": CLAIMS[cid].statement,
+                      "source": CLAIMS[cid].source, "tag": CLAIMS[cid].tag, "served": False,
+                      "why": why, "judged_on": on} for cid, why in excl.items() if cid in CLAIMS]
+            print(json.dumps(rows))
             return None
         print(f"claims a record like {where} serves ({record_setting(rec)}):")
         for c in claims:
             print(f"{c.id}  {c.tag}  [{c.source}]")
-        excl = {cid: why for p in runs for cid, why in READERS[p].excluded.items()}
         if excl:
             print("not served by any one record (the paper's experiments judge them):")
             for cid, why in excl.items():
