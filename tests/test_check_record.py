@@ -8,14 +8,14 @@ plugin paper registered through the public API."""
 from __future__ import annotations
 
 import json
-import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
 from cli_helpers import run
+from record_check_helpers import check_json, finite, judge_quietly
 
-from twolayer.claims.base import CLAIMS, ERROR, HOLDS, Claim, judge, outcome
+from twolayer.claims.base import CLAIMS, ERROR, HOLDS, Claim, outcome
 from twolayer.claims.on_record import READERS
 from twolayer.record import Record
 
@@ -65,20 +65,9 @@ def _oracle(rec: Record) -> dict:
 
     out = {}
     for cid in SETTING:
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
-            out[cid] = judge(CLAIMS[cid], OneRecord())
+        out[cid] = judge_quietly(cid, OneRecord())
     return out
 
-
-def _finite(x):
-    return x if x is None or np.isfinite(x) else None
-
-
-def _check_json(capsys, record: Path, *extra: str) -> tuple[int, list[dict]]:
-    code, out, err = run(["check", *extra, "--record", str(record), "--json"], capsys)
-    assert code in (0, 1), err
-    return code, json.loads(out)
 
 
 def _status(rows: list[dict]) -> int:
@@ -92,24 +81,24 @@ def _status(rows: list[dict]) -> int:
 
 def test_verdicts_are_the_claims_own_checks_on_the_record(mixture, capsys):
     rec = Record.load(mixture)
-    code, rows = _check_json(capsys, mixture, "liu2023")
+    code, rows = check_json(capsys, mixture, "liu2023")
     assert [r["id"] for r in rows] == SETTING  # a two-class mixture: the 'regime' claims
     oracle = _oracle(rec)
     for r in rows:
         v = oracle[r["id"]]
         assert v.verdict != ERROR, (r["id"], v.detail)  # every probe is recorded
         assert r["verdict"] == v.verdict, r["id"]
-        assert r["measured"] == _finite(v.measured), r["id"]
-        assert r["ci"] == (None if v.ci is None else [_finite(x) for x in v.ci]), r["id"]
+        assert r["measured"] == finite(v.measured), r["id"]
+        assert r["ci"] == (None if v.ci is None else [finite(x) for x in v.ci]), r["id"]
         assert (r["seeds"], r["in_regime"], r["regime"]) == (v.seeds, v.in_regime, v.regime)
         assert r["judged_on"] == {"record": str(mixture), "seeds": 4,
                                   "setting": r["judged_on"]["setting"]}
         assert "--data clusters" in r["judged_on"]["setting"]
     assert code == _status(rows)
     # with no selection: every paper whose reader reads the record (liu2023 only here)
-    assert _check_json(capsys, mixture) == (code, rows)
+    assert check_json(capsys, mixture) == (code, rows)
     # a claim id selects that claim only
-    code1, one = _check_json(capsys, mixture, SETTING[1])
+    code1, one = check_json(capsys, mixture, SETTING[1])
     assert one == [rows[1]] and code1 == _status(one)
 
 
@@ -131,7 +120,7 @@ def test_regimes_agree_with_conditions(mixture, capsys):
                           "--json"], capsys)
     assert code == 0, err
     doc = json.loads(out.strip().splitlines()[-1])
-    _, rows = _check_json(capsys, mixture, "liu2023")
+    _, rows = check_json(capsys, mixture, "liu2023")
     assert [(c["claim"], c["inside"], c["regime"]) for c in doc["claims"]] == [
         (r["id"], r["in_regime"], r["regime"]) for r in rows]
 
@@ -147,7 +136,7 @@ def test_a_doctored_array_changes_the_verdict(mixture, capsys, tmp_path):
     for name, factor in (("off", 3.0), ("on", 1.0)):  # 3x Eq. (5)'s ratio; exactly it
         ratio[:, 0] = predicted * factor * jitter
         path = _doctored(rec, tmp_path / name, **{"segments/class_ratio": ratio.copy()})
-        code, rows = _check_json(capsys, path, cid)
+        code, rows = check_json(capsys, path, cid)
         (row,) = rows
         assert row["verdict"] == _oracle(Record.load(path))[cid].verdict
         expected = np.mean(np.abs(factor * jitter[:, 0] - 1.0))  # worst class: both equal
@@ -162,7 +151,7 @@ def test_a_record_without_a_probe_reports_the_claims_it_cannot_serve(mixture, ca
     rec = Record.load(mixture)
     drop = {k: None for k in rec.arrays if k.startswith("liu/")}
     path = _doctored(rec, tmp_path, **drop)
-    code, rows = _check_json(capsys, path, "liu2023")
+    code, rows = check_json(capsys, path, "liu2023")
     served = [r for r in rows if r["verdict"] != "not served"]
     unserved = [r for r in rows if r["verdict"] == "not served"]
     assert unserved and served  # judged are reported beside, not hidden by, the unserved
@@ -301,7 +290,7 @@ def test_exit_status_rule_on_a_plugin_paper(mixture, capsys, monkeypatch, reques
             monkeypatch.delitem(CLAIMS, k)
         for suffix, spec in outcomes.items():
             make(f"fakerec.{suffix}", *spec)
-        code, rows = _check_json(capsys, mixture, "fakerec")
+        code, rows = check_json(capsys, mixture, "fakerec")
         assert code == status == _status(rows), (outcomes, rows)
         assert {r["id"]: r["verdict"] for r in rows} == {
             f"fakerec.{s}": {"missing": "not served", "raise": ERROR}.get(v[0], v[0])

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
 from cli_helpers import run
+from record_check_helpers import check_json, finite, judge_quietly
 
-from twolayer.claims.base import CLAIMS, ERROR, judge
+from twolayer.claims.base import CLAIMS, ERROR
 from twolayer.record import Record
 
 pytestmark = pytest.mark.usefixtures("single_thread")
@@ -83,20 +83,9 @@ def _oracle(rec: Record, facts: dict | None = None) -> dict:
 
     out = {}
     for cid in SERVED:
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
-            out[cid] = judge(CLAIMS[cid], Regime())
+        out[cid] = judge_quietly(cid, Regime())
     return out
 
-
-def _finite(x):
-    return x if x is None or np.isfinite(x) else None
-
-
-def _check_json(capsys, record: Path, *extra: str) -> tuple[int, list[dict]]:
-    code, out, err = run(["check", *extra, "--record", str(record), "--json"], capsys)
-    assert code in (0, 1), err
-    return code, json.loads(out)
 
 
 @pytest.fixture(scope="module")
@@ -137,7 +126,7 @@ def test_redrawn_facts_equal_the_runners(inside, runner):
 def test_verdicts_are_the_claims_own_checks(inside, runner, capsys):
     from twolayer.claims.frei2023_record import SERVED
 
-    code, rows = _check_json(capsys, inside, "frei2023")
+    code, rows = check_json(capsys, inside, "frei2023")
     assert [r["id"] for r in rows] == list(SERVED)
     assert all(r["verdict"] != "not served" for r in rows), rows
     rec = Record.load(inside)
@@ -147,8 +136,8 @@ def test_verdicts_are_the_claims_own_checks(inside, runner, capsys):
         v = oracle[r["id"]]
         assert v.verdict != ERROR, (r["id"], v.detail)
         assert r["verdict"] == v.verdict, r["id"]
-        assert r["measured"] == _finite(v.measured), r["id"]
-        assert r["ci"] == (None if v.ci is None else [_finite(x) for x in v.ci]), r["id"]
+        assert r["measured"] == finite(v.measured), r["id"]
+        assert r["ci"] == (None if v.ci is None else [finite(x) for x in v.ci]), r["id"]
         assert (r["seeds"], r["in_regime"], r["regime"]) == (v.seeds, v.in_regime, v.regime)
         assert r["regime"].startswith("d=400 n=100: A1-A7 hold ") and "C <= 6.68" in r["regime"]
     # 18 clean runs of a tiny inside setting: the fit and the test error hold
@@ -169,7 +158,7 @@ def test_verdicts_are_the_claims_own_checks(inside, runner, capsys):
 def _unserved(capsys, path: Path) -> dict[str, str]:
     from twolayer.claims.frei2023_record import SERVED
 
-    _, rows = _check_json(capsys, path, "frei2023")
+    _, rows = check_json(capsys, path, "frei2023")
     why = {r["id"]: r["why"] for r in rows if r["verdict"] == "not served"}
     assert sorted(why) == sorted(c for c in SERVED if c not in JUDGED), why
     return why
@@ -212,7 +201,7 @@ def test_no_t0_values_to_check_against(inside, capsys, tmp_path):
     words = ("the record has no frei_samples probe values to check a redraw of its sample and "
              "initialisation against: simulate with --probes frei_neurons,frei_samples so the "
              "redraw can be checked")
-    _, rows = _check_json(capsys, path, "frei2023")
+    _, rows = check_json(capsys, path, "frei2023")
     (row,) = [r for r in rows if r["id"] == "frei2023.condition9.alignment"]
     assert row["verdict"] == "not served" and words in row["why"], row
     # probe times from t = 1 on: no t = 0 values
@@ -233,13 +222,13 @@ def test_recorded_facts_are_read_as_is(runner, capsys, tmp_path, monkeypatch):
 
     monkeypatch.setattr(frei2023_record, "redrawn_facts", no_redraw)
     path = runner.save(tmp_path / "regime")
-    _, rows = _check_json(capsys, path, "frei2023")
+    _, rows = check_json(capsys, path, "frei2023")
     oracle = _oracle(runner)
     assert all(r["verdict"] != "not served" for r in rows), rows
     for r in rows:
         assert oracle[r["id"]].verdict != ERROR, r["id"]
         assert r["verdict"] == oracle[r["id"]].verdict, r["id"]
-        assert r["measured"] == _finite(oracle[r["id"]].measured), r["id"]
+        assert r["measured"] == finite(oracle[r["id"]].measured), r["id"]
 
 
 def _largest_c(capsys, d: int) -> float | None:
@@ -253,7 +242,7 @@ def test_in_regime_follows_conditions(inside, outside, capsys):
     c_in, c_out = _largest_c(capsys, 400), _largest_c(capsys, 100)
     assert c_in is not None and c_in > 1 and c_out is None
     for path, c in ((inside, c_in), (outside, c_out)):
-        _, rows = _check_json(capsys, path, "frei2023")
+        _, rows = check_json(capsys, path, "frei2023")
         for r in rows:
             if r["verdict"] == "not served":
                 continue
@@ -277,7 +266,7 @@ def test_a_doctored_train_fit_fails(inside, capsys, tmp_path):
     acc[:10, -1] = 1 - 3 / n_clean[:10]  # 3 clean points misclassified at T in 10 of 18 runs
     assert rec.times[-1] == T
     path = _doctored(rec, tmp_path, **{"frei_samples/acc_clean": acc})
-    code, (row,) = _check_json(capsys, path, cid)
+    code, (row,) = check_json(capsys, path, cid)
     # numpy oracle: runs with a misfit point at T (clean wrong + noisy fitted)
     noisy = rec.arrays["static/noisy"]
     acc_n = np.nan_to_num(rec.arrays["frei_samples/acc_noisy"][:, -1], nan=0.0)
@@ -295,7 +284,7 @@ def test_a_doctored_test_error_fails(inside, capsys, tmp_path):
     err = rec.arrays["frei_test/test_error"].copy()
     err[:, -1] = 0.5
     path = _doctored(rec, tmp_path, **{"frei_test/test_error": err})
-    code, (row,) = _check_json(capsys, path, cid)
+    code, (row,) = check_json(capsys, path, cid)
     bound = 0.05 + np.sqrt(np.log(1 / 0.05) / 100)
     assert row["measured"] == pytest.approx(float((err[:, -1] > bound).mean())) == 1.0
     assert row["verdict"] == "fails" and code == 1
@@ -305,7 +294,7 @@ def test_removed_probe_is_not_served(inside, capsys, tmp_path):
     rec = Record.load(inside)
     path = _doctored(rec, tmp_path, **{k: None for k in rec.arrays
                                        if k.startswith("frei_test/")})
-    code, rows = _check_json(capsys, path, "frei2023")
+    code, rows = check_json(capsys, path, "frei2023")
     why = {r["id"]: r.get("why") for r in rows if r["verdict"] == "not served"}
     for cid in ("frei2023.theorem1.test_error", "frei2023.theorem1.matches_fstar"):
         assert "add --probes frei_test" in why[cid], why[cid]

@@ -1,0 +1,33 @@
+"""Shared by the tests of ``twolayer check --record`` (test_check_record*.py): a claim judged
+by its own check on a stand-in Runs the test writes itself, and the command's --json rows."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+from cli_helpers import run
+
+from twolayer.claims.base import CLAIMS, judge
+
+
+def judge_quietly(cid: str, runs) -> object:
+    """``judge(CLAIMS[cid], runs)`` with numpy's and Python's warnings off, as the command
+    judges on a record (:func:`twolayer.claims.on_record.judge_on_record`)."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        return judge(CLAIMS[cid], runs)
+
+
+def finite(x):
+    """``x``, or None where it is not finite (as --json writes it)."""
+    return x if x is None or np.isfinite(x) else None
+
+
+def check_json(capsys, record: Path, *extra: str) -> tuple[int, list[dict]]:
+    """(exit status, rows) of ``twolayer check EXTRA --record RECORD --json``; a refusal fails."""
+    code, out, err = run(["check", *extra, "--record", str(record), "--json"], capsys)
+    assert code in (0, 1), err
+    return code, json.loads(out)
