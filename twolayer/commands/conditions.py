@@ -73,26 +73,29 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "conditions",
         help="how deep inside a theorem's assumptions a setting is",
-        description="--paper frei2023 (default): print each assumption A1-A7 of Frei, Chatterji & "
-        "Bartlett (2023), Theorem 1, "
-        "with the given values and, since the absolute constant C > 1 is unspecified, the range "
-        "of C for which it holds; then the largest C for which all hold together, or, where there "
-        "is none, every assumption that fails (FAILS) at the least C the others allow. Unset "
-        "values "
-        "take the simulate defaults (sigma2 = d^-1.2, init-var = 0.01/(m d)); simulate's other "
-        "setting flags are refused: with Theorem 1's reason where it excludes the value (e.g. "
-        "minibatches, gradient flow, biases), else because the assumptions do not depend on "
-        "them. --paper liu2023 --record DIR: print each premise of Liu, Abedsoltan & Belkin "
-        "(2023)'s theory (Eq. (5), Assumption 4.1, the NTK premise, two classes, delta < 1/2) "
-        "as the paper card states it, its value measured on the record written by twolayer "
-        "simulate --out DIR (with the probes errors,segments,liu,liu_angles), the threshold, and "
-        "whether it holds; then the regime of the built-in claims of that kind of setting as "
-        "their own checks compute it on the record. --plugin PATH --paper NAME --record DIR: "
-        "the premises a plugin registers (twolayer.api.register_conditions, docs/extending.md), "
-        "printed the same way; --plugin PATH --paper NAME with twolayer simulate's setting "
-        "flags and no --record: the same premises before training, for a plugin that "
-        "registers a setting reader (from_setting), from the config twolayer simulate would "
-        "train (on a CPU) with those flags.",
+        description="--paper frei2023 (default): print each assumption A1-A7 of Frei, Chatterji &"
+        " Bartlett (2023), Theorem 1, with the given values and, since the absolute "
+        "constant C > 1 is unspecified, the range of C for which it holds; then the "
+        "largest C for which all hold together, or, where there is none, every "
+        "assumption that fails (FAILS) at the least C the others allow. Unset values "
+        "take the simulate defaults (sigma2 = d^-1.2, init-var = 0.01/(m d)); "
+        "simulate's other setting flags are refused: with Theorem 1's reason where it"
+        " excludes the value (e.g. minibatches, gradient flow, biases), else because "
+        "the assumptions do not depend on them; with --record DIR instead of the "
+        "setting flags, the assumptions of the record's own config, then Theorem 1's "
+        "model, training and stopping time read from it as the claims read them. "
+        "--paper liu2023 --record DIR: print each premise of Liu, Abedsoltan & Belkin"
+        " (2023)'s theory (Eq. (5), Assumption 4.1, the NTK premise, two classes, "
+        "delta < 1/2) as the paper card states it, its value measured on the record "
+        "written by twolayer simulate --out DIR (with the probes "
+        "errors,segments,liu,liu_angles), the threshold, and whether it holds; then "
+        "the regime of the built-in claims of that kind of setting as their own "
+        "checks compute it on the record. --plugin PATH --paper NAME --record DIR: "
+        "the premises a plugin registers (twolayer.api.register_conditions, "
+        "docs/extending.md), printed the same way; --plugin PATH --paper NAME with "
+        "twolayer simulate's setting flags and no --record: the same premises before "
+        "training, for a plugin that registers a setting reader (from_setting), from "
+        "the config twolayer simulate would train (on a CPU) with those flags.",
     )
     p.add_argument("--plugin", action="append", metavar="PATH",
                    help="load a plugin (a .py file or a folder) first, e.g. one that registers "
@@ -104,8 +107,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--record", metavar="DIR",
                    help="a record directory (twolayer simulate --out DIR: DIR or DIR/<run_id>) "
                    "whose measured premises to print; for the papers that read a record ("
-                   + ", ".join(k for k, v in CONDITIONS.items() if v.reads == "record") + "; "
-                   "not with the setting flags)")
+                   + ", ".join(k for k, v in CONDITIONS.items() if v.reads == "record") + "); "
+                   "for " + ", ".join(k for k, v in CONDITIONS.items() if v.reads == "setting")
+                   + ": the assumptions computed from the record's config, and the theorem's "
+                   "model, training and stopping time read from it; not with the setting flags")
     p.add_argument("--delta", type=number, default=None,
                    help=f"failure probability delta in (0, 1/2) (default {DEFAULT_DELTA}; "
                    "--paper frei2023)")
@@ -311,17 +316,100 @@ def run_record(args: argparse.Namespace) -> int:
     return 0
 
 
+# where a record's config holds each setting of FIXED (the theorem's model and training)
+FIXED_IN_CONFIG = {"noise_model": ("data", "iid"), "second_layer": ("net", "frei"),
+                   "train_second_layer": ("net", False), "bias": ("net", False),
+                   "batch_size": ("train", None), "integrator": ("train", "gd"),
+                   "objective": ("train", "logistic"), "cluster_dist": ("data", "gaussian"),
+                   "rotate": ("data", False)}
+
+
+def model_gaps(config: dict) -> list[str]:
+    """Theorem 1's premises beyond (A1)–(A7) that a record's config breaks, each as the reason
+    the setting flags' refusal gives (:data:`FIXED`); with the claims' own reading of them
+    (:func:`twolayer.claims.frei2023.paper_model`) as the judge: a gap it finds that no FIXED
+    setting names (an odd width, several outputs) is named from it."""
+    from ..claims.frei2023 import paper_model
+
+    gaps = []
+    for dest, (part, default) in FIXED_IN_CONFIG.items():
+        value = config.get(part, {}).get(dest, default)
+        allowed = FIXED[dest][0] if isinstance(FIXED[dest][0], tuple) else (FIXED[dest][0],)
+        if dest == "integrator" and value == "auto":
+            continue  # exact GD up to its switch: paper_model decides it with the steps
+        if value not in allowed:
+            gaps.append(f"{dest.replace('_', '-')} {value}: {FIXED[dest][1]}")
+    if not paper_model(config) and not gaps:
+        net = config.get("net", {})
+        gaps.append(f"m = {net.get('m')} neurons, {net.get('outputs', 1)} output(s), "
+                    f"integrator {config['train'].get('integrator', 'gd')}: Theorem 1's network "
+                    "has an even width (a_j = +-1/sqrt(m), half each), one output and exact GD "
+                    "steps")
+    return gaps
+
+
+def run_setting_record(args: argparse.Namespace) -> int:
+    """``--paper frei2023 --record DIR``: (A1)–(A7) computed from the record's own config (as
+    from the setting flags), then the theorem's other premises read from it as the claims read
+    them (the model and training, runs stopped at T = 1 + 1/(4 alpha)). Setting flags are
+    refused beside --record (the record's config is the setting)."""
+    from ..claims.frei2023 import paper_model
+    from ..conditions import find_record
+    from ..config import Config
+    from ..errors import RecordError
+    from ..record import Record
+
+    given = _given_setting_flags(args)
+    if given:
+        dest = given[0]
+        raise ConfigError(dest, getattr(args, dest), f"--paper {args.paper} reads either a "
+                          "record (--record DIR: its own setting) or the setting flags (no "
+                          "record), not both: drop --record or the setting flags")
+    where = find_record(args.record, hint="e.g. twolayer simulate --data xor ... --out DIR")
+    rec = Record.load(where)  # RecordError (exit 2): missing, truncated, edited
+    try:
+        cfg = Config.from_dict(rec.config)
+    except (TwolayerError, KeyError, TypeError, ValueError) as e:
+        raise RecordError(str(where), f"its config cannot be read ({e})") from None
+    if cfg.data.kind != "xor":
+        raise ConfigError("record", args.record, f"is a --data {cfg.data.kind} record: --paper "
+                          f"{args.paper}'s assumptions are for --data xor records (the premises "
+                          "of --paper " + ", ".join(k for k, v in CONDITIONS.items()
+                                                   if v.reads == "record")
+                          + " are measured on records of their own kinds)")
+    cond = frei2023_from_config(cfg, args.delta)
+    gaps = model_gaps(rec.config)
+    steps, alpha = int(rec.config["train"]["steps"]), float(rec.config["train"]["lr"])
+    T = 1 + round(1 / (4 * alpha))
+    at_T = steps == T
+    model_ok = paper_model(rec.config)
+    if args.json:
+        out = cond.to_json()
+        out.update(record=str(where), paper_model=model_ok, model_gaps=gaps, steps=steps,
+                   stops_at_T=at_T)
+        print(json.dumps(out))
+        return 0
+    print(f"record: {where} (the assumptions below are computed from its config)")
+    print(render(cond))
+    print("model and training as in the paper (read from the record, as the claims read it): "
+          + ("yes" if model_ok else "no: " + "; ".join(gaps)))
+    print(f"runs stop at T = 1 + 1/(4 alpha) ({T} whole steps, as the claims read it): "
+          + (f"yes ({steps} steps)" if at_T else
+             f"no ({steps} steps; the theorem's conclusions are stated at T)"))
+    print(f"each claim's regime and verdict on this record: twolayer check frei2023 --record "
+          f"{args.record}")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     if load_plugins(args).reads == "record":
         return run_record(args)
-    if args.record is not None:
-        raise ConfigError("record", args.record, f"--paper {args.paper} reads the setting flags, "
-                          "not a record; --record is for --paper " + ", ".join(
-                              k for k, v in CONDITIONS.items() if v.reads == "record"))
     if args.delta is None:
         args.delta = DEFAULT_DELTA
     if not (math.isfinite(args.delta) and 0 < args.delta < 0.5):
         raise ConfigError("delta", args.delta, "valid range is (0, 0.5)")
+    if args.record is not None:
+        return run_setting_record(args)
     for dest in getattr(args, "unread_flags", ()):
         value = getattr(args, dest, None)
         if dest in FIXED:
