@@ -120,3 +120,36 @@ def forgetting(name: str, modules: bool = False) -> Iterator[str]:
             for mod in [m for m in set(sys.modules) - before
                         if m.startswith(name) or m.startswith("twolayer_plugin_")]:
                 sys.modules.pop(mod)
+
+
+@contextlib.contextmanager
+def barak_example(setting_reader: bool) -> Iterator[object]:
+    """The examples/barak2022 plugin loaded, with its hinge loss, parity data kind and Theorem 4
+    premises (``setting_reader``: also its reader of the setting flags) registered while the
+    block runs and removed afterwards. An earlier module may have removed them from a plugin
+    that stays loaded (``--plugin`` then imports nothing again), and a later module must not see
+    them (tests/test_docs_cli.py renders the CLI reference from the registered data kinds)."""
+    from pathlib import Path
+
+    import twolayer.config as config
+    from twolayer.api import register_conditions, register_data_kind, register_loss
+    from twolayer.conditions import CONDITIONS
+    from twolayer.net.model import LOSSES
+    from twolayer.plugins import load_path
+
+    folder = Path(__file__).resolve().parents[1] / "examples" / "barak2022"
+    mod = load_path(folder).module
+    data = sys.modules[f"{mod.__name__}.data"]
+    cond = sys.modules[f"{mod.__name__}.conditions"]
+    register_loss("hinge", data.HINGE)  # the same objects again: a no-op after a load
+    register_data_kind(data.PARITY)
+    register_conditions(cond.PAPER, "record", "Barak et al. (2022), Theorem 4", cond.evaluate,
+                        from_setting=cond.from_setting if setting_reader else None)
+    try:
+        yield mod
+    finally:
+        LOSSES.pop("hinge", None)
+        if "hinge" in config._REGISTERED_OBJECTIVES:
+            config._REGISTERED_OBJECTIVES.remove("hinge")
+        config._DATA_KINDS.pop("parity", None)
+        CONDITIONS.pop("barak2022", None)

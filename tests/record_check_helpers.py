@@ -31,3 +31,27 @@ def check_json(capsys, record: Path, *extra: str) -> tuple[int, list[dict]]:
     code, out, err = run(["check", *extra, "--record", str(record), "--json"], capsys)
     assert code in (0, 1), err
     return code, json.loads(out)
+
+
+def simulated(out: Path, argv: list[str]) -> Path:
+    """The record directory ``twolayer simulate ARGV --out OUT`` writes (in-process)."""
+    from twolayer.cli import main
+
+    assert main(["simulate", *argv, "--out", str(out)]) == 0
+    (one,) = [p for p in out.iterdir() if p.is_dir()]
+    return one
+
+
+def doctored(rec, out: Path, config: dict | None = None, **arrays) -> Path:
+    """``rec`` saved to ``out`` with ``arrays`` replaced (None: removed) and, given, another
+    ``config``: a record with valid checksums whose content the test chose."""
+    from twolayer.record import Record
+
+    new = dict(rec.arrays)
+    for k, v in arrays.items():
+        if v is None:
+            new.pop(k)
+        else:
+            new[k] = v
+    return Record(config or rec.config, rec.run_id, rec.times, new, rec.meta,
+                  rec.summary).save(out)

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from cli_helpers import run
-from record_check_helpers import check_json, finite, judge_quietly
+from record_check_helpers import check_json, doctored, finite, judge_quietly, simulated
 
 from twolayer.claims.base import CLAIMS, ERROR, HOLDS, Claim, outcome
 from twolayer.claims.on_record import READERS
@@ -27,11 +27,7 @@ SETTING = [k for k in CLAIMS if k.startswith("liu2023.") and k.endswith(".regime
 
 
 def _simulate(tmp: Path, *extra: str) -> Path:
-    from twolayer.cli import main
-
-    assert main(["simulate", *TINY, *extra, "--out", str(tmp)]) == 0
-    (one,) = [p for p in tmp.iterdir() if p.is_dir()]
-    return one
+    return simulated(tmp, [*TINY, *extra])
 
 
 @pytest.fixture(scope="module")
@@ -40,16 +36,6 @@ def mixture(tmp_path_factory) -> Path:
     return _simulate(tmp_path_factory.mktemp("mix"), "--data", "clusters", "--steps", "40",
                      "--lr", "0.5", "--sigma2", "0.1", "--probes", PROBES)
 
-
-def _doctored(rec: Record, out: Path, **arrays) -> Path:
-    """``rec`` saved to ``out`` with ``arrays`` replaced (None: removed)."""
-    new = dict(rec.arrays)
-    for k, v in arrays.items():
-        if v is None:
-            new.pop(k)
-        else:
-            new[k] = v
-    return Record(rec.config, rec.run_id, rec.times, new, rec.meta, rec.summary).save(out)
 
 
 def _oracle(rec: Record) -> dict:
@@ -135,7 +121,7 @@ def test_a_doctored_array_changes_the_verdict(mixture, capsys, tmp_path):
     verdicts = {}
     for name, factor in (("off", 3.0), ("on", 1.0)):  # 3x Eq. (5)'s ratio; exactly it
         ratio[:, 0] = predicted * factor * jitter
-        path = _doctored(rec, tmp_path / name, **{"segments/class_ratio": ratio.copy()})
+        path = doctored(rec, tmp_path / name, **{"segments/class_ratio": ratio.copy()})
         code, rows = check_json(capsys, path, cid)
         (row,) = rows
         assert row["verdict"] == _oracle(Record.load(path))[cid].verdict
@@ -150,7 +136,7 @@ def test_a_record_without_a_probe_reports_the_claims_it_cannot_serve(mixture, ca
                                                                      tmp_path):
     rec = Record.load(mixture)
     drop = {k: None for k in rec.arrays if k.startswith("liu/")}
-    path = _doctored(rec, tmp_path, **drop)
+    path = doctored(rec, tmp_path, **drop)
     code, rows = check_json(capsys, path, "liu2023")
     served = [r for r in rows if r["verdict"] != "not served"]
     unserved = [r for r in rows if r["verdict"] == "not served"]
@@ -178,7 +164,7 @@ def test_a_record_without_a_probe_reports_the_claims_it_cannot_serve(mixture, ca
 def test_a_record_that_serves_nothing_is_refused(mixture, capsys, tmp_path):
     rec = Record.load(mixture)
     drop = {k: None for k in rec.arrays if k.split("/")[0] in ("liu", "segments", "errors")}
-    path = _doctored(rec, tmp_path, **drop)
+    path = doctored(rec, tmp_path, **drop)
     code, out, err = run(["check", "liu2023", "--record", str(path)], capsys)
     assert code == 2 and out == "" and len(err.strip().splitlines()) == 1, err
     assert "--record" in err and "serves none of the" in err

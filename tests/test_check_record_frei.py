@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from cli_helpers import run
-from record_check_helpers import check_json, finite, judge_quietly
+from record_check_helpers import check_json, doctored, finite, judge_quietly, simulated
 
 from twolayer.claims.base import CLAIMS, ERROR
 from twolayer.record import Record
@@ -31,13 +31,9 @@ JUDGED = ["frei2023.lemma3.init_norms", "frei2023.theorem1.train_fit",
 
 
 def _simulate(tmp: Path, d: int, seeds: int, *extra: str) -> Path:
-    from twolayer.cli import main
-
-    assert main(["simulate", "--data", "xor", "--d", str(d), *SETTING, "--n-test", "200",
-                 "--steps", "2", "--probes", PROBES, "--seeds", str(seeds), "--quiet",
-                 *extra, "--out", str(tmp)]) == 0
-    (one,) = [p for p in tmp.iterdir() if p.is_dir()]
-    return one
+    return simulated(tmp, ["--data", "xor", "--d", str(d), *SETTING, "--n-test", "200",
+                           "--steps", "2", "--probes", PROBES, "--seeds", str(seeds), "--quiet",
+                           *extra])
 
 
 @pytest.fixture(scope="module")
@@ -50,16 +46,6 @@ def inside(tmp_path_factory) -> Path:
 def outside(tmp_path_factory) -> Path:
     return _simulate(tmp_path_factory.mktemp("out"), 100, 4)
 
-
-def _doctored(rec: Record, out: Path, config: dict | None = None, **arrays) -> Path:
-    new = dict(rec.arrays)
-    for k, v in arrays.items():
-        if v is None:
-            new.pop(k)
-        else:
-            new[k] = v
-    return Record(config or rec.config, rec.run_id, rec.times, new, rec.meta,
-                  rec.summary).save(out)
 
 
 def _oracle(rec: Record, facts: dict | None = None) -> dict:
@@ -169,7 +155,7 @@ def test_a_doctored_t0_probe_value_is_not_served(inside, capsys, tmp_path):
     rho = rec.arrays["frei_neurons/rho_own"].copy()
     assert rec.times[0] == 0
     rho[3, 0, 5] += 0.01  # one neuron's t = 0 value, in one run
-    path = _doctored(rec, tmp_path, **{"frei_neurons/rho_own": rho})
+    path = doctored(rec, tmp_path, **{"frei_neurons/rho_own": rho})
     gap = 0.01 / np.abs(rho[:, 0]).max()  # numpy oracle: largest difference / largest value
     words = (f"did not reproduce the record: frei_neurons/rho_own at t = 0 differs by up to "
              f"{gap:.3g} of its largest value (tolerance 0.001)")
@@ -196,7 +182,7 @@ def test_no_t0_values_to_check_against(inside, capsys, tmp_path):
     from twolayer.claims.frei2023_record import redrawn_facts
 
     rec = Record.load(inside)
-    path = _doctored(rec, tmp_path, **{k: None for k in rec.arrays
+    path = doctored(rec, tmp_path, **{k: None for k in rec.arrays
                                        if k.startswith("frei_samples/")})
     words = ("the record has no frei_samples probe values to check a redraw of its sample and "
              "initialisation against: simulate with --probes frei_neurons,frei_samples so the "
@@ -265,7 +251,7 @@ def test_a_doctored_train_fit_fails(inside, capsys, tmp_path):
     n_clean = (~rec.arrays["static/noisy"]).sum(-1)
     acc[:10, -1] = 1 - 3 / n_clean[:10]  # 3 clean points misclassified at T in 10 of 18 runs
     assert rec.times[-1] == T
-    path = _doctored(rec, tmp_path, **{"frei_samples/acc_clean": acc})
+    path = doctored(rec, tmp_path, **{"frei_samples/acc_clean": acc})
     code, (row,) = check_json(capsys, path, cid)
     # numpy oracle: runs with a misfit point at T (clean wrong + noisy fitted)
     noisy = rec.arrays["static/noisy"]
@@ -283,7 +269,7 @@ def test_a_doctored_test_error_fails(inside, capsys, tmp_path):
     cid = "frei2023.theorem1.test_error"
     err = rec.arrays["frei_test/test_error"].copy()
     err[:, -1] = 0.5
-    path = _doctored(rec, tmp_path, **{"frei_test/test_error": err})
+    path = doctored(rec, tmp_path, **{"frei_test/test_error": err})
     code, (row,) = check_json(capsys, path, cid)
     bound = 0.05 + np.sqrt(np.log(1 / 0.05) / 100)
     assert row["measured"] == pytest.approx(float((err[:, -1] > bound).mean())) == 1.0
@@ -292,7 +278,7 @@ def test_a_doctored_test_error_fails(inside, capsys, tmp_path):
 
 def test_removed_probe_is_not_served(inside, capsys, tmp_path):
     rec = Record.load(inside)
-    path = _doctored(rec, tmp_path, **{k: None for k in rec.arrays
+    path = doctored(rec, tmp_path, **{k: None for k in rec.arrays
                                        if k.startswith("frei_test/")})
     code, rows = check_json(capsys, path, "frei2023")
     why = {r["id"]: r.get("why") for r in rows if r["verdict"] == "not served"}
@@ -309,7 +295,7 @@ def test_refused_records(inside, capsys, tmp_path):
     rec = Record.load(inside)
     cfg = json.loads(json.dumps(rec.config))
     cfg["train"]["objective"] = "softmax"
-    soft = _doctored(rec, tmp_path / "soft", config=cfg)
+    soft = doctored(rec, tmp_path / "soft", config=cfg)
     assert main(["simulate", "--data", "clusters", "--d", "10", "--n", "40", "--m", "4",
                  "--steps", "2", "--seeds", "2", "--quiet", "--out",
                  str(tmp_path / "cl")]) == 0

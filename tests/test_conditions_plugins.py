@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from cli_helpers import assert_refused, run
-from plugin_helpers import forgetting
+from plugin_helpers import barak_example, forgetting
 
 from twolayer import plugins
 from twolayer.claims.base import TAGS
@@ -222,25 +222,8 @@ def barak():
     have removed them from a plugin that stays loaded, and ``--plugin`` then imports nothing
     again. A later module must not see them: tests/test_docs_cli.py renders the CLI reference
     from the registered data kinds (found by the whole suite, not by this file alone)."""
-    import sys
-
-    import twolayer.config as config
-    from twolayer.api import register_conditions, register_data_kind, register_loss
-    from twolayer.net.model import LOSSES
-    from twolayer.plugins import load_path
-
-    mod = load_path(BARAK).module
-    data = sys.modules[f"{mod.__name__}.data"]
-    cond = sys.modules[f"{mod.__name__}.conditions"]
-    register_loss("hinge", data.HINGE)  # the same objects again: a no-op after a load
-    register_data_kind(data.PARITY)
-    register_conditions(cond.PAPER, "record", "Barak et al. (2022), Theorem 4", cond.evaluate)
-    yield mod
-    LOSSES.pop("hinge", None)
-    if "hinge" in config._REGISTERED_OBJECTIVES:
-        config._REGISTERED_OBJECTIVES.remove("hinge")
-    config._DATA_KINDS.pop("parity", None)
-    CONDITIONS.pop("barak2022", None)
+    with barak_example(setting_reader=False) as mod:
+        yield mod
 
 
 @pytest.mark.parametrize("n, k, r, B, objective, noise", [

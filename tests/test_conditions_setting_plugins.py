@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from cli_helpers import assert_refused, run
-from plugin_helpers import forgetting
+from plugin_helpers import barak_example, forgetting
 
 from twolayer.api import Record, find_record
 from twolayer.api import register_conditions as api_register_conditions
@@ -40,26 +40,8 @@ def barak():
     while these tests run and removed afterwards, as tests/test_conditions_plugins.py's fixture
     does (an earlier module may have removed them from the still-loaded plugin; a later one must
     not see them)."""
-    import sys
-
-    import twolayer.config as config
-    from twolayer.api import register_data_kind, register_loss
-    from twolayer.net.model import LOSSES
-    from twolayer.plugins import load_path
-
-    mod = load_path(BARAK).module
-    data = sys.modules[f"{mod.__name__}.data"]
-    cond = sys.modules[f"{mod.__name__}.conditions"]
-    register_loss("hinge", data.HINGE)
-    register_data_kind(data.PARITY)
-    api_register_conditions(cond.PAPER, "record", "Barak et al. (2022), Theorem 4",
-                            cond.evaluate, from_setting=cond.from_setting)
-    yield mod
-    LOSSES.pop("hinge", None)
-    if "hinge" in config._REGISTERED_OBJECTIVES:
-        config._REGISTERED_OBJECTIVES.remove("hinge")
-    config._DATA_KINDS.pop("parity", None)
-    CONDITIONS.pop("barak2022", None)
+    with barak_example(setting_reader=True) as mod:
+        yield mod
 
 
 def _premises(doc: dict) -> list[tuple]:

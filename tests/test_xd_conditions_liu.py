@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from cli_helpers import assert_refused, run
+from record_check_helpers import simulated
 from scipy import stats as sps
 
 from twolayer.claims.base import CLAIMS, judge
@@ -30,11 +31,7 @@ def _argv(extra: tuple[str, ...]) -> list[str]:
 
 
 def _simulate(tmp: Path, *extra: str) -> Path:
-    from twolayer.cli import main
-
-    assert main(["simulate", *_argv(extra), "--out", str(tmp)]) == 0
-    (one,) = [p for p in tmp.iterdir() if p.is_dir()]
-    return one
+    return simulated(tmp, _argv(extra))
 
 
 @pytest.fixture(scope="module")

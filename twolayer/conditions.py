@@ -454,6 +454,17 @@ CONDITIONS: dict[str, ConditionsProvider] = {}
 PAPER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 
 
+def registration_origin(fn: Any) -> str:
+    """Where a registered function is defined (``file:line``), or, for one without code (None,
+    a builtin), where the registration was called: the caller of the caller of this function
+    (e.g. a paper's module calling :func:`register_conditions`)."""
+    code = getattr(fn, "__code__", None)
+    if code is not None:
+        return f"{code.co_filename}:{code.co_firstlineno}"
+    caller = sys._getframe(2)
+    return f"{caller.f_code.co_filename}:{caller.f_lineno}"
+
+
 def register_conditions(
     paper: str, reads: str, about: str, evaluate: Any = None, *, from_setting: Any = None
 ) -> ConditionsProvider:
@@ -463,12 +474,7 @@ def register_conditions(
     :class:`RecordConditions` of the setting flags, without a record. A paper registered twice
     from different places is a :class:`~twolayer.errors.TwolayerError` naming both (the same
     place again, a module imported a second time, replaces it)."""
-    code = getattr(evaluate, "__code__", None)
-    if code is not None:
-        origin = f"{code.co_filename}:{code.co_firstlineno}"
-    else:  # where register_conditions was called
-        caller = sys._getframe(1)
-        origin = f"{caller.f_code.co_filename}:{caller.f_lineno}"
+    origin = registration_origin(evaluate)
     if not (isinstance(paper, str) and PAPER_NAME.fullmatch(paper)):
         raise TwolayerError(f"conditions {paper!r} ({origin}): a paper's name is letters, "
                             "digits, '_' and '-' (not first), as the first part of its claim "

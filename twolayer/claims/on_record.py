@@ -14,7 +14,6 @@ a paper's ``twolayer conditions --record`` regime lines read the same reader, so
 from __future__ import annotations
 
 import re
-import sys
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -22,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from ..conditions import PAPER_NAME
+from ..conditions import PAPER_NAME, registration_origin
 from ..errors import TwolayerError
 from ..record import Record
 from .base import CLAIMS, ERROR, Claim, Verdict, judge
@@ -57,12 +56,7 @@ def register_record_reader(paper: str, read: RecordReader,
     ``excluded``: {claim id: why} for the paper's claims no record can serve (e.g. a slope
     across several settings); ``check --record`` gives the reason when one is selected and
     ``--list`` lists them."""
-    code = getattr(read, "__code__", None)
-    if code is not None:
-        origin = f"{code.co_filename}:{code.co_firstlineno}"
-    else:
-        caller = sys._getframe(1)
-        origin = f"{caller.f_code.co_filename}:{caller.f_lineno}"
+    origin = registration_origin(read)
     if not (isinstance(paper, str) and PAPER_NAME.fullmatch(paper)):
         raise TwolayerError(f"record reader {paper!r} ({origin}): a paper's name is letters, "
                             "digits, '_' and '-' (not first), as the first part of its claim "

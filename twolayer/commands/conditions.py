@@ -278,6 +278,13 @@ def _setting_papers() -> str:
                      if v.reads == "setting" or v.from_setting is not None)
 
 
+def record_and_flags(args: argparse.Namespace, dest: str) -> ConfigError:
+    """The refusal of a setting flag (``dest``, the first given) beside ``--record``."""
+    return ConfigError(dest, getattr(args, dest), f"--paper {args.paper} reads either a record "
+                       "(--record DIR: its own setting) or the setting flags (no record), not "
+                       "both: drop --record or the setting flags")
+
+
 def run_record(args: argparse.Namespace) -> int:
     """A paper whose premises are measured on a record (``--record DIR``) or, where it registers
     a setting reader, computed from the setting flags (no ``--record``): --json applies to
@@ -298,10 +305,7 @@ def run_record(args: argparse.Namespace) -> int:
                           "from the record (--record DIR); the setting flags are for --paper "
                           + _setting_papers())
     if given and args.record is not None:
-        dest = given[0]
-        raise ConfigError(dest, getattr(args, dest), f"--paper {args.paper} reads either a "
-                          "record (--record DIR: its own setting) or the setting flags (no "
-                          "record), not both: drop --record or the setting flags")
+        raise record_and_flags(args, given[0])
     if args.record is None and prov.from_setting is None:
         raise TwolayerError(f"--paper {args.paper} needs --record DIR: a record directory "
                             "written by twolayer simulate --out DIR")
@@ -361,10 +365,7 @@ def run_setting_record(args: argparse.Namespace) -> int:
 
     given = _given_setting_flags(args)
     if given:
-        dest = given[0]
-        raise ConfigError(dest, getattr(args, dest), f"--paper {args.paper} reads either a "
-                          "record (--record DIR: its own setting) or the setting flags (no "
-                          "record), not both: drop --record or the setting flags")
+        raise record_and_flags(args, given[0])
     where = find_record(args.record, hint="e.g. twolayer simulate --data xor ... --out DIR")
     rec = Record.load(where)  # RecordError (exit 2): missing, truncated, edited
     try:
