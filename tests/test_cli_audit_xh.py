@@ -374,3 +374,26 @@ def test_an_abbreviated_flag_is_not_taken_for_the_whole_one(tmp_path, capsys, ar
                          else argv, capsys)
     assert_refused(code, out, err, ["unrecognized arguments", flag], tmp_path / "o")
     assert not (tmp_path / "st").exists()
+
+
+def test_a_missing_setting_reads_as_not_given_not_as_none(tmp_path):
+    """A streamed kind without --batch-size said "--batch-size None is invalid", as if the user
+    had typed None."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from twolayer.errors import ConfigError
+
+    e = ConfigError("batch_size", None, "give --batch-size < n = 100")
+    assert str(e) == "--batch-size is not given: give --batch-size < n = 100"
+    zero = ConfigError("batch_size", 0, "must be >= 1")
+    assert str(zero) == "--batch-size 0 is invalid: must be >= 1"
+    example = Path(__file__).resolve().parents[1] / "examples" / "barak2022"
+    o = tmp_path / "o"
+    p = subprocess.run([sys.executable, "-m", "twolayer", "simulate", "--plugin", str(example),
+                        "--data", "parity", "--d", "10", "--k", "3", "--n", "100", "--steps", "2",
+                        "--out", str(o)], capture_output=True, text=True, timeout=120)
+    assert_refused(p.returncode, p.stdout, p.stderr,
+                   ["--batch-size is not given", "--data parity", "< n = 100"], o)
+    assert "None" not in p.stderr

@@ -19,6 +19,12 @@ class TwolayerError(Exception):
     """Base class of twolayer's own errors (exit status 2 in the CLI)."""
 
 
+def _shown(value: object) -> str:
+    """How a setting's value reads in a message: a missing one (None) as "is not given", not
+    as "None is invalid", which reads as if the user had typed None."""
+    return "is not given" if value is None else f"{value!r} is invalid"
+
+
 class ConfigError(TwolayerError, ValueError):
     """An invalid setting: which one, the value, and what would be valid."""
 
@@ -26,7 +32,7 @@ class ConfigError(TwolayerError, ValueError):
         self.field = field
         self.value = value
         self.valid = valid
-        super().__init__(f"{flag_name(field)} {value!r} is invalid: {valid}")
+        super().__init__(f"{flag_name(field)} {_shown(value)}: {valid}")
 
     def __reduce__(self):  # picklable across processes (executors)
         return (ConfigError, (self.field, self.value, self.valid))
@@ -44,7 +50,7 @@ class ExperimentConfigError(ConfigError):
         self.experiment = experiment
         self.where = where
         TwolayerError.__init__(self, f"experiment {experiment!r} ({where}): its config's "
-                               f"{field} {value!r} is invalid: {valid}")
+                               f"{field} {_shown(value)}: {valid}")
 
     def __reduce__(self):  # picklable across processes (executors)
         return (ExperimentConfigError,
