@@ -397,3 +397,41 @@ def test_a_missing_setting_reads_as_not_given_not_as_none(tmp_path):
     assert_refused(p.returncode, p.stdout, p.stderr,
                    ["--batch-size is not given", "--data parity", "< n = 100"], o)
     assert "None" not in p.stderr
+
+
+@pytest.mark.parametrize("flag,argv_of", [
+    ("--timings", lambda p: ["simulate", *TINY, "--timings", str(p)]),
+    ("--report", lambda p: ["check", "frei2023.lemma3.init_norms", "--quick", "--report", str(p)]),
+    ("--out", lambda p: ["bench", "--quick", "--out", str(p)]),
+    ("--doc", lambda p: ["bench", "--quick", "--doc", str(p)]),
+])
+def test_a_binary_file_at_an_output_path_is_refused(flag, argv_of, tmp_path, capsys):
+    """--timings took a file that is not UTF-8 (an image, an archive) as unreadable and wrote
+    over it; every writer of a named output file now reads such a file as someone else's
+    (commands/owned.py)."""
+    png = tmp_path / "figure.png"
+    data = b"\x89PNG\r\n\x1a\n\xff\xfe" + bytes(range(256))
+    png.write_bytes(data)
+    code, out, err = run(argv_of(png), capsys)
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1, err
+    assert flag in err and "did not write" in err
+    assert png.read_bytes() == data
+
+
+def test_owned_reads_empty_and_own_files_as_replaceable(tmp_path):
+    from twolayer.commands.owned import json_object_with, starts_with
+
+    f = tmp_path / "f"
+    f.write_text("")
+    assert json_object_with(f, ("a",)) and starts_with(f, "# H\n")
+    f.write_text('{"a": 1, "b": 2}')
+    assert json_object_with(f, ("a", "b")) and not json_object_with(f, ("a", "c"))
+    f.write_text("[1, 2]")
+    assert not json_object_with(f, ())
+    f.write_text("# H\nbody")
+    assert starts_with(f, "# H\n") and not starts_with(f, "# Hx")
+    f.write_bytes(b"# H\n\xe9\xff more")  # not UTF-8 after its head: the head decides
+    assert starts_with(f, "# H\n")
+    f.write_bytes(b"\xff# H\n")
+    assert not starts_with(f, "# H\n") and not json_object_with(f, ())
+    assert json_object_with(tmp_path / "missing" / "x", ()) and starts_with(tmp_path / "nope", "x")

@@ -19,6 +19,7 @@ from ..engine import resolve_device
 from ..errors import ConfigError
 from ..record import ensure_writable_dir, write_text_atomic
 from ..resources import check_device
+from .owned import json_object_with, starts_with
 
 DEFAULT_OUT = "bench-results.json"
 
@@ -53,29 +54,16 @@ PAGE_HEAD = "# Benchmarks\n"
 
 def bench_results(path: Path) -> bool:
     """Whether ``path`` holds a results file of twolayer bench (a JSON object with
-    :data:`RESULT_KEYS`); an empty file counts as one (no loss when it is replaced)."""
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return True  # unreadable: the write reports it
-    if not text.strip():
-        return True
-    try:
-        obj = json.loads(text)
-    except ValueError:
-        return False
-    return isinstance(obj, dict) and all(k in obj for k in RESULT_KEYS)
+    :data:`RESULT_KEYS`) or may otherwise be replaced (:func:`~twolayer.commands.owned.
+    json_object_with`: empty or unreadable)."""
+    return json_object_with(path, RESULT_KEYS)
 
 
 def bench_page(path: Path) -> bool:
     """Whether ``path`` holds a page of twolayer bench --doc (its first line is ``# Benchmarks``,
-    as docs/benchmarks.md); an empty file counts as one."""
-    try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            head = fh.read(len(PAGE_HEAD))
-    except OSError:
-        return True
-    return head in ("", PAGE_HEAD)
+    as docs/benchmarks.md) or may otherwise be replaced (:func:`~twolayer.commands.owned.
+    starts_with`: empty or unreadable)."""
+    return starts_with(path, PAGE_HEAD)
 
 
 def _output(path: str, flag: str) -> Path:

@@ -27,6 +27,7 @@ from ..engine import Runtime, resolve_device
 from ..errors import ConfigError
 from ..record import check_writable_dir, write_text_atomic
 from ..resources import check_device, writing
+from .owned import starts_with
 from .parallel import jobs_for
 from .settings import add_gpu_flags, add_threads_flag, runtime_options, runtime_threads
 from .storeflags import add_store_flags, check_store_flags, runs_from_args
@@ -457,14 +458,7 @@ def check_not_foreign_report(report: Path, given: str) -> None:
     twolayer check (its first line is :data:`REPORT_HEAD`): it would be replaced, and
     ``--report README.md`` replaced a project's README (``twolayer figures --out`` has the same
     guard). An empty file is no loss and is written."""
-    if not report.is_file():
-        return
-    try:
-        with open(report, encoding="utf-8", errors="replace") as fh:
-            head = fh.read(len(REPORT_HEAD) + 1)
-    except OSError:
-        return  # unreadable: the write reports it
-    if head and head != REPORT_HEAD + "\n":
+    if report.is_file() and not starts_with(report, REPORT_HEAD + "\n"):
         raise ConfigError("report", given, "is a file that twolayer check did not write (its "
                           f"first line is not {REPORT_HEAD!r}); it would be overwritten: choose "
                           "another path, or remove the file first")

@@ -12,6 +12,7 @@ from ..errors import ConfigError
 from ..record import check_writable_dir, write_text_atomic
 from ..resources import writing
 from ..timing import recording
+from .owned import json_object_with
 
 TABLE = "-"
 
@@ -61,18 +62,9 @@ def names_claims(value: str) -> bool:
 
 def timings_json(path: Path) -> bool:
     """Whether ``path`` holds what --timings PATH writes (a JSON object with "command" and
-    "exit_status"), or nothing: only such a file is written over."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return True  # unreadable: the write reports it
-    if not text.strip():
-        return True
-    try:
-        doc = json.loads(text)
-    except ValueError:
-        return False
-    return isinstance(doc, dict) and {"command", "exit_status"} <= set(doc)
+    "exit_status") or may otherwise be replaced (:func:`~twolayer.commands.owned.
+    json_object_with`: empty or unreadable); only such a file is written over."""
+    return json_object_with(path, ("command", "exit_status"))
 
 
 def run_command(args: argparse.Namespace) -> int:
