@@ -198,7 +198,6 @@ def lms(tmp_path_factory) -> Path:
     (["--records", "/tmp/xa-nowhere-store"], ["--records", "xa-nowhere-store", "--record"]),
     (["--no-store"], ["--no-store", "--record"]),
     (["--report", "REPORT"], ["--report", "--record"]),
-    (["maennel2020"], ["maennel2020", "no record reader", "liu2023"]),
     (["liu2023.eq5.init_ratio.xor"], ["liu2023.eq5.init_ratio.xor", "does not serve"]),
     (["nosuchpaper"], ["nosuchpaper", "known papers"]),
 ])
@@ -210,6 +209,20 @@ def test_refused_combinations(mixture, capsys, tmp_path, extra, words):
     for w in words:
         assert w in line, (w, line)
     assert not (tmp_path / "r.md").exists() and not Path("/tmp/xa-nowhere-store").exists()
+
+
+def test_a_paper_without_a_record_reader_is_refused(mixture, capsys, monkeypatch):
+    """A paper whose claims no reader serves (maennel2020's reader taken out for the test:
+    every shipped paper may have one)."""
+    from twolayer.claims.on_record import READERS
+
+    monkeypatch.delitem(READERS, "maennel2020")
+    code, out, err = run(["check", "maennel2020", "--record", str(mixture)], capsys)
+    assert code == 2 and out == "", err
+    (line,) = err.strip().splitlines()
+    for w in ("maennel2020", "no record reader", "papers that can:", "liu2023"):
+        assert w in line, (w, line)
+    assert "maennel2020" not in line.partition("papers that can:")[2], line
 
 
 def test_refused_records(mixture, lms, capsys, tmp_path):

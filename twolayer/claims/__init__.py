@@ -10,6 +10,7 @@ from .base import CLAIMS, EXPERIMENTS, Claim, Verdict, claims_for, run_checks
 __all__ = ["CLAIMS", "EXPERIMENTS", "Claim", "Verdict", "claims_for", "run_checks"]
 
 # (frei2023_record: frei2023's reader for `twolayer check frei2023 --record DIR`)
+# (maennel2020_record: maennel2020's reader for `twolayer check maennel2020 --record DIR`)
 # (liu2023_conditions: the premises `twolayer conditions --paper liu2023` measures on a record)
 from . import (  # noqa: E402,F401
     badger2022,
@@ -18,5 +19,6 @@ from . import (  # noqa: E402,F401
     liu2023,
     liu2023_conditions,
     maennel2020,
+    maennel2020_record,
     vashisht2024,
 )

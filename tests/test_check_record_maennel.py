@@ -1,0 +1,298 @@
+"""``twolayer check maennel2020 --record DIR`` (twolayer/claims/maennel2020_record.py):
+maennel2020's single-record claims judged on a user's own simulate record standing for the
+upstream experiment their checks read. The verdicts against the claims' own checks through a
+stand-in written here (σ_i² from numpy, not from the reader), one measured number against a
+numpy oracle, the regime inside and outside the card's setting, doctored records (a
+misaligned ΔW, unlearned labels, an edited t = 0 value), the refusals and the excluded
+claims."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from cli_helpers import run
+from record_check_helpers import check_json, doctored, finite, judge_quietly, simulated
+
+from twolayer.claims.base import CLAIMS, ERROR
+from twolayer.record import Record
+
+pytestmark = pytest.mark.usefixtures("single_thread")
+
+RANDOM = ["--noise", "1", "--noise-model", "random", "--init-var", "0.0667",
+          "--second-layer", "gaussian", "--train-second-layer", "--bias",
+          "--probes", "maennel,errors", "--quiet"]
+SMALL = ["--d", "30", "--n", "200", "--n-test", "100", "--m", "32", "--steps", "200",
+         "--num-times", "10", "--seeds", "6", *RANDOM]
+SOFTMAX = ["--num-classes", "10", "--objective", "softmax", "--batch-size", "50"]
+SETTINGS = {  # name -> (simulate flags, the experiment the record stands for)
+    "e1": (["--data", "gaussian", "--rotate", *SOFTMAX, "--lr", "0.1"], "e1_random"),
+    "spread": (["--data", "gaussian", "--rotate", "--spectrum", "log", "--sigma2-min", "1e-3",
+                *SOFTMAX, "--lr", "0.2"], "spread_random"),
+    "binary": (["--data", "gaussian", "--rotate", "--num-classes", "2", "--lr", "0.5"],
+               "binary_gd"),
+    "xor": (["--data", "xor", "--batch-size", "50", "--lr", "0.2"], "xor_random"),
+}
+ON_ANY = ["maennel2020.b1.grows_apart", "maennel2020.b2.transfer_function",
+          "maennel2020.b2.transfer_function_learned"]
+ALIGN = {"e1_random": "maennel2020.b1.alignment",
+         "spread_random": "maennel2020.b1.alignment_spread",
+         "binary_gd": "maennel2020.b1.alignment_binary_gd",
+         "xor_random": "maennel2020.b1.alignment_xor"}
+# the card's B1 setting (n 2000, H 256, 8 x 256 = 2048 pooled neurons, He init, lr 0.05, batch
+# 64, 10 random classes), trained briefly: the labels are learnt below chance 0.9 by then
+CARD = ["--data", "gaussian", "--d", "30", "--rotate", *SOFTMAX[:4], "--n", "2000",
+        "--n-test", "100", "--m", "256", "--lr", "0.05", "--batch-size", "64", "--steps", "200",
+        "--num-times", "8", "--seeds", "8", *RANDOM]
+
+
+@pytest.fixture(scope="module")
+def records(tmp_path_factory) -> dict[str, Path]:
+    return {name: simulated(tmp_path_factory.mktemp(name), [*flags, *SMALL])
+            for name, (flags, _) in SETTINGS.items()}
+
+
+@pytest.fixture(scope="module")
+def card(tmp_path_factory) -> Path:
+    return simulated(tmp_path_factory.mktemp("card"), CARD)
+
+
+def numpy_sigma2(config: dict) -> np.ndarray:
+    """σ_i² in the data frame's order from the record's config, by numpy: the gaussian kind's
+    linearly or log-spaced spectrum (ascending, as its eigenbasis rows), the XOR clusters'
+    σ² + 1/2 along μ1 and μ2 (Σ_x = σ²I + (μ1μ1ᵀ + μ2μ2ᵀ)/2) and σ² on the completion."""
+    dc = config["data"]
+    d = int(dc["d"])
+    if dc["kind"] == "xor":
+        s2 = float(dc["sigma2"])
+        return np.array([s2 + 0.5, s2 + 0.5] + [s2] * (d - 2))
+    lo, hi = float(dc["sigma2_min"]), float(dc["sigma2_max"])
+    if dc["spectrum"] == "log":
+        return np.logspace(np.log10(lo), np.log10(hi), d)
+    return np.linspace(lo, hi, d)
+
+
+def _oracle(rec: Record, experiment: str) -> dict:
+    """The served claims judged by their own checks, through a stand-in written here: the
+    record with numpy's σ_i² as ``static/sigma2``, served as ``maennel2020.<experiment>`` (read
+    by B1's variant of that setting) and as ``maennel2020.e1_random`` (the others)."""
+    sigma2 = np.tile(numpy_sigma2(rec.config), (rec.seeds, 1))
+    view = dataclasses.replace(rec, arrays={**rec.arrays, "static/sigma2": sigma2})
+    names = {f"maennel2020.{experiment}", "maennel2020.e1_random"}
+
+    class Upstream:
+        quick = False
+
+        def get(self, name):
+            assert name in names, name
+            return view
+
+    return {cid: judge_quietly(cid, Upstream()) for cid in (ALIGN[experiment], *ON_ANY)}
+
+
+def _same(row: dict, v) -> None:
+    assert v.verdict != ERROR, (row["id"], v.detail)
+    assert row["verdict"] == v.verdict, row["id"]
+    assert row["measured"] == finite(v.measured), row["id"]
+    assert row["ci"] == (None if v.ci is None else [finite(x) for x in v.ci]), row["id"]
+    assert (row["seeds"], row["in_regime"], row["regime"]) == (v.seeds, v.in_regime, v.regime)
+
+
+@pytest.mark.parametrize("name", list(SETTINGS))
+def test_verdicts_are_the_claims_own_checks(records, name, capsys):
+    """Each setting serves B1's variant that names it and the three others; every verdict,
+    number and regime is the claim's own check on the record served as the experiment."""
+    experiment = SETTINGS[name][1]
+    code, rows = check_json(capsys, records[name], "maennel2020")
+    assert [r["id"] for r in rows] == [ALIGN[experiment], *ON_ANY]
+    rec = Record.load(records[name])
+    oracle = _oracle(rec, experiment)
+    for r in rows:
+        _same(r, oracle[r["id"]])
+        # a small setting: judged, and marked outside the card's (n 200, width 32 ...)
+        assert r["in_regime"] is False and "n 200 per run (stored) vs the card's" in r["regime"]
+        assert r["decides"] is False  # every maennel2020 claim is a proposal
+    assert code == 0
+
+
+def test_reader_sigma2_is_numpys(records):
+    """The σ_i² the reader derives (after verifying the redraw) are numpy's from the flags."""
+    from twolayer.claims.maennel2020_record import derived_sigma2
+
+    for name, path in records.items():
+        rec = Record.load(path)
+        got, why = derived_sigma2(rec)
+        assert why == "" and got.shape == (6, 30), (name, why)
+        np.testing.assert_allclose(got, np.tile(numpy_sigma2(rec.config), (6, 1)),
+                                   rtol=1e-12, err_msg=name)
+
+
+def test_inside_the_card_setting(card, capsys):
+    code, rows = check_json(capsys, card, "maennel2020")
+    assert [r["id"] for r in rows] == ["maennel2020.b1.alignment", *ON_ANY]
+    oracle = _oracle(Record.load(card), "e1_random")
+    for r in rows:
+        _same(r, oracle[r["id"]])
+        assert r["in_regime"] is True, (r["id"], r["regime"])
+        assert "premises met" in r["regime"] and "Setting: the card's" in r["regime"], r["regime"]
+
+
+def test_transfer_function_against_numpy(records, capsys):
+    """b2.transfer_function's measured eta^2 of f(sigma_i) = sqrt(diag of each run's Sigma_w)
+    of W at the end, by numpy from the record's maennel sums."""
+    rec = Record.load(records["e1"])
+    m = rec.config["net"]["m"]
+    s = rec.arrays["maennel/w_sum"][:, -1].astype(float)
+    o = rec.arrays["maennel/w_outer"][:, -1].astype(float)
+    var = (np.diagonal(o, axis1=-2, axis2=-1) - s**2 / m) / (m - 1)  # [R, d]
+    f = np.sqrt(var)
+    eta2 = 1 - ((f - f.mean(0)) ** 2).sum() / ((f - f.mean()) ** 2).sum()
+    _, (row,) = check_json(capsys, records["e1"], "maennel2020.b2.transfer_function")
+    assert row["measured"] == pytest.approx(eta2, rel=1e-6)
+
+
+def test_a_misaligned_dw_fails_b1(records, capsys, tmp_path):
+    """The learned part dW rotated by a fixed random rotation in every run (its covariance no
+    longer aligned with the data's eigenbasis): B1's q rises above the 1/2 at which it fails."""
+    rec = Record.load(records["e1"])
+    q, _ = np.linalg.qr(np.random.default_rng(0).standard_normal((30, 30)))
+    s, o = rec.arrays["maennel/dw_sum"].copy(), rec.arrays["maennel/dw_outer"].copy()
+    s[:, -1] = s[:, -1] @ q.T
+    o[:, -1] = q @ o[:, -1] @ q.T
+    path = doctored(rec, tmp_path, **{"maennel/dw_sum": s, "maennel/dw_outer": o})
+    code, (row,) = check_json(capsys, path, "maennel2020.b1.alignment")
+    assert row["verdict"] == "fails" and row["ci"][0] >= 0.5, row
+    _same(row, _oracle(Record.load(path), "e1_random")["maennel2020.b1.alignment"])
+    _, (before,) = check_json(capsys, records["e1"], "maennel2020.b1.alignment")
+    assert before["verdict"] != "fails" and before["measured"] < 0.5, before
+
+
+def test_unlearned_labels_leave_every_claim_inconclusive(records, capsys, tmp_path):
+    rec = Record.load(records["e1"])
+    err = rec.arrays["errors/train_error"].copy()
+    err[:, -1] = 0.95  # above chance 1 - 1/10
+    path = doctored(rec, tmp_path, **{"errors/train_error": err})
+    _, rows = check_json(capsys, path, "maennel2020")
+    oracle = _oracle(Record.load(path), "e1_random")
+    for r in rows:
+        _same(r, oracle[r["id"]])
+        assert r["verdict"] == "inconclusive" and r["in_regime"] is False
+        assert "premise unmet" in r["detail"] and "below chance 0.9: no" in r["regime"]
+
+
+def test_an_edited_t0_value_leaves_sigma2_unserved(records, capsys, tmp_path):
+    """The redraw must reproduce the record's t = 0 maennel values: one edited entry and no
+    claim is served (exit 2, naming the array and its largest difference)."""
+    rec = Record.load(records["e1"])
+    assert rec.times[0] == 0
+    o = rec.arrays["maennel/w_outer"].copy()
+    o[2, 0, 4, 4] += 0.05
+    path = doctored(rec, tmp_path, **{"maennel/w_outer": o})
+    gap = 0.05 / np.abs(o[:, 0]).max()  # numpy: largest difference / largest value
+    code, out, err = run(["check", "maennel2020", "--record", str(path)], capsys)
+    assert code == 2 and out == ""
+    (line,) = err.strip().splitlines()
+    assert "--record" in line and "serves none of the 4 selected claims" in line, line
+    assert "static/sigma2" in line and (
+        f"did not reproduce the record: maennel/w_outer at t = 0 differs by up to {gap:.3g} of "
+        "its largest value (tolerance 0.001)") in line, line
+
+
+def test_another_seed_or_no_t0_is_not_redrawn(records):
+    from twolayer.claims.maennel2020_record import derived_sigma2
+    from twolayer.config import Config
+
+    rec = Record.load(records["e1"])
+    cfg = json.loads(json.dumps(rec.config))
+    cfg["seed"] += 1
+    other = dataclasses.replace(rec, config=cfg, run_id=Config.from_dict(cfg).resolved().run_id)
+    got, why = derived_sigma2(other)
+    assert got is None and "did not reproduce the record: static/a differs" in why, why
+    arrays = {k: v for k, v in other.arrays.items() if k not in ("static/a", "static/noisy")}
+    got, why = derived_sigma2(dataclasses.replace(other, arrays=arrays))
+    assert got is None and "maennel/w_sum at t = 0 differs by up to" in why, why
+    later = dataclasses.replace(rec, times=rec.times[1:], arrays={
+        k: v[:, 1:] if k.startswith(("maennel/", "errors/")) else v
+        for k, v in rec.arrays.items()})
+    got, why = derived_sigma2(later)
+    assert got is None and "no probe values at t = 0 (its first probe time is 1)" in why, why
+
+
+def test_a_recorded_sigma2_is_read_as_is(records, capsys, tmp_path, monkeypatch):
+    """An experiment's record holds static/sigma2: no redraw, and the checks read it."""
+    from twolayer.claims import maennel2020_record
+
+    def no_redraw(rec):
+        raise AssertionError("redrawn although the record holds static/sigma2")
+
+    monkeypatch.setattr(maennel2020_record, "derived_sigma2", no_redraw)
+    rec = Record.load(records["e1"])
+    sigma2 = np.tile(numpy_sigma2(rec.config), (rec.seeds, 1))
+    path = doctored(rec, tmp_path, **{"static/sigma2": sigma2})
+    _, rows = check_json(capsys, path, "maennel2020")
+    oracle = _oracle(rec, "e1_random")
+    for r in rows:
+        _same(r, oracle[r["id"]])
+
+
+def test_refused_records(records, capsys, tmp_path):
+    from twolayer.cli import main
+
+    rec = Record.load(records["e1"])
+    no_maennel = doctored(rec, tmp_path / "nm", **{k: None for k in rec.arrays
+                                                    if k.startswith("maennel/")})
+    no_errors = doctored(rec, tmp_path / "ne", **{"errors/train_error": None})
+    assert main(["simulate", "--data", "clusters", "--d", "10", "--n", "40", "--m", "4",
+                 "--steps", "2", "--seeds", "2", "--probes", "maennel,errors", "--quiet",
+                 "--out", str(tmp_path / "cl")]) == 0
+    capsys.readouterr()
+    (clusters,) = [p for p in (tmp_path / "cl").iterdir() if p.is_dir()]
+    for path, words in ((no_maennel, ["has no maennel probe arrays", "--probes maennel,errors"]),
+                        (no_errors, ["has no errors probe arrays", "--probes maennel,errors"]),
+                        (clusters, ["is a --data clusters record", "--data gaussian"])):
+        code, out, err = run(["check", "maennel2020", "--record", str(path)], capsys)
+        assert code == 2 and out == "", err
+        (line,) = err.strip().splitlines()
+        assert "--record" in line and "maennel2020 cannot read it" in line, line
+        for w in words:
+            assert w in line, (w, line)
+
+
+def test_another_settings_b1_variant_is_refused(records, capsys):
+    code, out, err = run(["check", "maennel2020.b1.alignment_xor", "--record",
+                          str(records["e1"])], capsys)
+    assert code == 2 and out == ""
+    (line,) = err.strip().splitlines()
+    assert "does not serve it" in line and "serves 4 other claims" in line, line
+
+
+def test_excluded_claims(records, capsys):
+    from twolayer.claims.maennel2020_record import EXCLUDED, SERVED
+
+    cid = "maennel2020.b3.transfer_teacher"
+    code, out, err = run(["check", cid, "--record", str(records["e1"])], capsys)
+    assert code == 2 and out == ""
+    (line,) = err.strip().splitlines()
+    assert cid in line and "no single record serves it" in line and "fine-tuning" in line
+    code, out, err = run(["check", "maennel2020", "--record", str(records["xor"]), "--list",
+                          "--json"], capsys)
+    assert code == 0, err
+    rows = json.loads(out)
+    assert [r["id"] for r in rows if r["served"]] == ["maennel2020.b1.alignment_xor", *ON_ANY]
+    assert {r["id"]: r["why"] for r in rows if not r["served"]} == EXCLUDED
+    assert "two records" in EXCLUDED["maennel2020.b1.teacher_control"]
+    # every maennel2020 claim is either served on some record or excluded with a reason
+    mine = [c for c in CLAIMS if CLAIMS[c].paper == "maennel2020"]
+    assert sorted(mine) == sorted([*SERVED, *EXCLUDED]) and not set(SERVED) & set(EXCLUDED)
+
+
+def test_no_paper_named_includes_maennel2020(records, capsys):
+    """``check --record DIR`` with no paper judges every paper whose reader reads it."""
+    _, rows = check_json(capsys, records["e1"])
+    mine = [r["id"] for r in rows if r["paper"] == "maennel2020"]
+    assert mine == ["maennel2020.b1.alignment", *ON_ANY]
+    code, out, err = run(["check", "--record", str(records["e1"]), "--list"], capsys)
+    assert code == 0 and "maennel2020.b2.transfer_function_learned" in out, err

@@ -1,0 +1,243 @@
+"""maennel2020's record reader: its single-record claims judged on a user's own ``twolayer
+simulate`` record (``twolayer check maennel2020 --record DIR``; registry
+:mod:`twolayer.claims.on_record`).
+
+The claims of :mod:`twolayer.claims.maennel2020` read the experiments' records
+(``runs.get("maennel2020.<name>")``). Seven of them read one upstream record each, the arrays
+of the ``maennel`` and ``errors`` probes of R networks trained on random labels:
+
+- B1's alignment claim, one per named setting (:data:`ALIGNMENT`): ``b1.alignment``
+  (``e1_random``: App. E.1's linear spectrum, 10 classes, SGD), ``b1.alignment_spread``
+  (``spread_random``: a log-spaced spectrum), ``b1.alignment_binary_gd`` (``binary_gd``: two
+  classes, full-batch GD) and ``b1.alignment_xor`` (``xor_random``: Frei's XOR clusters). The
+  four run the same check; only the setting their statements name differs, and the check's
+  regime compares every one with the same card setting. A record is one setting, so the reader
+  serves the one variant whose statement names it (:func:`stands_for`): ``--data xor`` →
+  ``alignment_xor``; ``--data gaussian --spectrum log`` → ``alignment_spread``; otherwise two
+  classes → ``alignment_binary_gd``, else ``b1.alignment``. (Serving all four would repeat one
+  verdict under three statements about settings the record is not.)
+- ``b1.grows_apart``, ``b2.transfer_function`` and ``b2.transfer_function_learned``, which
+  the experiments judge on ``e1_random`` only, are served on every record the reader reads.
+
+Each served claim is judged by its own check on the record (served as the experiment its
+check reads), so its premises (the labels were learned) and its setting against the card's are
+computed on the record: a setting that is not the card's (another n, width, lr, labels,
+spectrum...) is judged and marked *outside its regime*, not refused.
+
+What a simulate record lacks. The checks read ``static/sigma2``, the data's σ_i² in the order
+of the data frame the ``maennel`` probe measures in, which the experiments add to their records
+(:func:`twolayer.experiments.maennel2020.eigenvalues` of the data config) and ``twolayer
+simulate`` does not record. A record that holds it (an experiment's) is read as is. For a
+simulate record the reader derives it from the record's config with that same function (the
+spectrum of ``--spectrum``, ``--sigma2-min``, ``--sigma2-max`` for gaussian data; σ² + 1/2
+twice, then σ², for the XOR clusters' μ1, μ2 and their completion), and serves it only once the
+data frame and initialisation it refers to are verified against the record
+(:func:`derived_sigma2`): ``setup(Config.from_dict(config))`` redraws, on the CPU from the runs'
+own seeded generators, the data and initial parameters the record was trained from; the config
+must read back to itself (same dict, same run id); ``static/a`` and ``static/noisy`` must be
+equal; ``static/init_w_norm`` and the ``maennel`` probe's t = 0 values (``maennel/w_sum``,
+``maennel/w_outer``: the initial first layer expressed in the data frame, which depends on the
+frame's rows and their order), re-measured on the redraw with :func:`twolayer.engine.measure`,
+must agree within :func:`~twolayer.claims.frei2023_record.tolerance` of each array's largest
+value. Otherwise (another torch version's random streams, an edited record, no t = 0 probe
+values) σ_i² is not served and every claim says why (``runs.missing``). The experiments' meta
+``trained_on`` is not needed: the checks read the training-set size from ``static/noisy`` and
+fall back to the config's n for the setting text, which for a simulate record is the n trained
+on.
+
+Refused (ConfigError naming ``record``, one line, exit 2): a record no claim can be computed
+on — a data kind other than ``gaussian`` or ``xor`` (no σ_i² in the frame order is defined
+there), or a record without the ``maennel`` or the ``errors`` probe arrays (every served check
+reads both); the reason gives the simulate flags that would serve. A config without a data
+kind is a RecordError.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+
+from ..errors import ConfigError, RecordError
+from ..record import Record
+from .frei2023_record import _relative_gap, tolerance
+from .on_record import register_record_reader
+
+PAPER = "maennel2020"
+PROBES = "maennel,errors"  # what the served checks read
+KINDS = ("gaussian", "xor")  # the data kinds whose sigma_i^2 in the frame order is defined
+# a setting of the card's B1 (App. E.1 data, 10 random classes, SGD), as simulate flags
+SERVE_HINT = ("twolayer simulate --data gaussian --d 30 --rotate --num-classes 10 --noise 1 "
+              "--noise-model random --objective softmax --n 2000 --m 256 --init-var 0.0667 "
+              "--second-layer gaussian --train-second-layer --bias --lr 0.05 --batch-size 64 "
+              "--steps 4650 --probes maennel,errors --seeds 8 --out DIR")
+
+# B1's alignment claim per named setting: the experiment each reads -> its claim id
+ALIGNMENT = {
+    "e1_random": "maennel2020.b1.alignment",
+    "spread_random": "maennel2020.b1.alignment_spread",
+    "binary_gd": "maennel2020.b1.alignment_binary_gd",
+    "xor_random": "maennel2020.b1.alignment_xor",
+}
+# the claims the experiments judge on e1_random only, served on every record read
+ON_ANY = ("maennel2020.b1.grows_apart", "maennel2020.b2.transfer_function",
+          "maennel2020.b2.transfer_function_learned")
+E1 = f"{PAPER}.e1_random"  # the experiment the ON_ANY claims read
+SERVED = (*ALIGNMENT.values(), *ON_ANY)  # every claim some simulate record serves
+
+_TRANSFER = ("reads the transfer experiment's fine-tuning records (five first layers "
+             "fine-tuned from one pre-trained network, paired by seed), not a simulate record")
+_CONTROL = ("compares two records of one setting (linear-teacher labels and random labels), "
+            "not one record")
+EXCLUDED: dict[str, str] = {
+    "maennel2020.b1.teacher_control": _CONTROL,
+    "maennel2020.b1.teacher_control_spread": _CONTROL,
+    "maennel2020.b3.transfer_teacher": _TRANSFER,
+    "maennel2020.b3.transfer_random": _TRANSFER,
+    "maennel2020.b3.transfer_xor": _TRANSFER,
+    "maennel2020.b3.transfer_learned_bias": _TRANSFER,
+    "maennel2020.b3.covariance_init": _TRANSFER,
+    "maennel2020.fig5.unscaled_fastest": _TRANSFER,
+    "maennel2020.b4.later_layers": "its premise is the depth of the transfer experiment's "
+    "fine-tuned networks, read from its fine-tuning records, not a simulate record",
+}
+
+SIGMA2 = "static/sigma2"
+NEEDED = ("maennel/w_sum", "maennel/w_outer", "maennel/dw_sum", "maennel/dw_outer",
+          "errors/train_error")
+VERIFIED = ("maennel/w_sum", "maennel/w_outer")  # t = 0: W(0) in the data frame
+EXACT = ("static/a", "static/noisy")  # copies of the drawn head and noise flags
+
+
+def stands_for(rec: Record) -> str:
+    """The upstream experiment (its name without the paper) whose B1 statement names the
+    record's setting (see the module's docstring): ``xor_random`` for XOR data,
+    ``spread_random`` for a log-spaced spectrum, ``binary_gd`` for two classes, else
+    ``e1_random``."""
+    dc = rec.config["data"]
+    if dc["kind"] == "xor":
+        return "xor_random"
+    if dc.get("spectrum") == "log":
+        return "spread_random"
+    return "binary_gd" if int(dc.get("num_classes", 2)) == 2 else "e1_random"
+
+
+def derived_sigma2(rec: Record) -> tuple[np.ndarray | None, str]:
+    """``(sigma2, "")``: the data's σ_i² in the frame order, [R, d] as the experiments record
+    it (:func:`twolayer.experiments.maennel2020.eigenvalues` of the record's data config, one
+    row per run), once the redraw of the record's data frame and initialisation is verified
+    against the record (see the module's docstring); or ``(None, why)`` where it cannot be
+    checked or did not reproduce the record (the array and its largest difference)."""
+    from ..config import Config
+    from ..engine import Runtime, measure
+    from ..errors import TwolayerError
+    from ..experiments.maennel2020 import eigenvalues
+    from ..simulate import setup
+
+    if not (rec.times == 0).any():
+        return None, (f"the record has no probe values at t = 0 (its first probe time is "
+                      f"{int(rec.times[0])}) to check a redraw of its data frame and "
+                      "initialisation against")
+    try:
+        cfg = Config.from_dict(rec.config).resolved()
+        same = cfg.to_dict() == rec.config and cfg.run_id == rec.run_id
+    except (TwolayerError, KeyError, TypeError, ValueError) as e:
+        return None, f"the record's config cannot be read back ({e}), so it cannot be redrawn"
+    if not same:
+        return None, ("the record's config does not read back to itself (Config.from_dict: "
+                      "another dict or run id), so the redraw may not be its runs'")
+    cfg, data, params = setup(cfg)
+    redraw = "the redraw of the data frame and initialisation from the record's config and seeds"
+    drawn = {"static/a": params.a.float().numpy(), "static/noisy": data.noisy.numpy()}
+    for key in EXACT:
+        if key in rec.arrays and not np.array_equal(drawn[key], rec.arrays[key]):
+            return None, f"{redraw} did not reproduce the record: {key} differs"
+    got = measure(params, data, ("maennel",), Runtime(device="cpu"), init=params,
+                  objective=cfg.train.objective, configs=cfg, seeds=cfg.run_seeds)
+    got["static/init_w_norm"] = params.W.norm(dim=-1).float().numpy()
+    tol = tolerance(rec)
+    for key in (*VERIFIED, "static/init_w_norm"):
+        if key not in rec.arrays:
+            continue
+        want = rec.arrays[key] if key.startswith("static/") else rec.at(key, 0)
+        gap = _relative_gap(got[key], want)
+        if not gap <= tol:
+            at = "" if key.startswith("static/") else " at t = 0"
+            size = ("in shape or NaNs" if gap == float("inf") else
+                    f"by up to {gap:.3g} of its largest value (tolerance {tol:g})")
+            return None, f"{redraw} did not reproduce the record: {key}{at} differs {size}"
+    return np.tile(eigenvalues(cfg.data), (cfg.seeds, 1)), ""
+
+
+def check_readable(rec: Record, path: str) -> None:
+    """Refuse a record no maennel2020 claim can be computed on (see the module's docstring):
+    RecordError for a config without a data kind; ConfigError naming ``record`` for another
+    data kind or a record without the ``maennel`` or ``errors`` probe arrays."""
+    try:
+        kind = rec.config["data"]["kind"]
+    except (KeyError, TypeError):
+        raise RecordError(path, "record.json's config has no data kind") from None
+    if kind not in KINDS:
+        raise ConfigError("record", path, f"is a --data {kind} record: maennel2020's claims "
+                          "read the data's variances sigma_i^2 in its eigenframe, which the "
+                          "reader derives for --data gaussian (and xor) only; simulate e.g. "
+                          f"with {SERVE_HINT}")
+    lacking = sorted({k.split("/")[0] for k in NEEDED if k not in rec.arrays})
+    if lacking:
+        raise ConfigError("record", path, f"has no {' or '.join(lacking)} probe arrays, which "
+                          f"every maennel2020 claim a record serves reads; simulate with "
+                          f"--probes {PROBES}, e.g. {SERVE_HINT}")
+
+
+class UpstreamRecord:
+    """A stand-in for :class:`twolayer.experiments.Runs` that serves one record as the
+    upstream experiment its setting is (:func:`stands_for`) and as ``maennel2020.e1_random``
+    (read by :data:`ON_ANY`), with ``static/sigma2`` derived and verified
+    (:func:`derived_sigma2`, once, at the first ``get``) where the record lacks it."""
+
+    quick = False  # (judge's tier: not shown)
+
+    def __init__(self, rec: Record):
+        self.rec = rec
+        self.names = (f"{PAPER}.{stands_for(rec)}", E1)
+        self.sigma2_why: str | None = "" if SIGMA2 in rec.arrays else None  # None: not asked
+
+    def _serve_sigma2(self) -> None:
+        if self.sigma2_why is not None:
+            return
+        sigma2, self.sigma2_why = derived_sigma2(self.rec)
+        if sigma2 is not None:
+            self.rec = dataclasses.replace(self.rec, arrays={**self.rec.arrays, SIGMA2: sigma2})
+
+    def get(self, name: str) -> Any:
+        if name not in self.names:
+            raise KeyError(f"experiment {name} (this record stands for {' and '.join(self.names)}"
+                           " only)")
+        self._serve_sigma2()
+        return self.rec
+
+    def missing(self, key: str) -> str:
+        """Why a claim whose check read ``key``, which the record lacks, cannot be judged on
+        it: why σ_i² could not be derived, or the probe to add."""
+        if key == SIGMA2:
+            self._serve_sigma2()
+            return (f"its check reads {SIGMA2}, the data's sigma_i^2 in the frame order, which "
+                    "twolayer simulate does not record and which could not be derived for "
+                    f"this record: {self.sigma2_why}")
+        if "/" in key and not key.startswith("static/"):
+            return (f"its check reads {key}, not in this record (add --probes "
+                    f"{key.split('/', 1)[0]})")
+        return ""
+
+
+def read_claims(rec: Record, path: str) -> tuple[tuple[str, ...], UpstreamRecord]:
+    """maennel2020's record reader (:func:`twolayer.claims.on_record.register_record_reader`):
+    B1's alignment claim of the record's setting and :data:`ON_ANY`, with the record standing
+    for the upstream experiment they read; a record :func:`check_readable` refuses is
+    refused."""
+    check_readable(rec, path)
+    return (ALIGNMENT[stands_for(rec)], *ON_ANY), UpstreamRecord(rec)
+
+
+register_record_reader(PAPER, read_claims, excluded=EXCLUDED)
