@@ -509,6 +509,24 @@ def test_the_summary_says_when_no_claim_decides(monkeypatch, capsys, tmp_path):
     assert "in-regime claims (1) all hold (exit status 0)" in capsys.readouterr().out
 
 
+def test_the_summary_does_not_call_in_regime_proposals_outside(monkeypatch, capsys):
+    """Proposals inside their regime (maennel2020's on the card's setting) decide nothing, but
+    the line said 'no claim is in regime'."""
+    from twolayer.commands.check import summary_line
+
+    def v(cid, inside, decides):
+        return verdict(id=cid, in_regime=inside, decides=decides)
+
+    line = summary_line([v("p.a", True, False), v("p.b", True, False), v("p.c", False, False)],
+                        "on this record")
+    assert "the 2 in regime on this record are proposals, so none decides (exit status 0)" \
+        in line and "no claim is in regime" not in line, line
+    line = summary_line([v("p.a", True, False), v("p.c", False, True)])
+    assert "the 1 in regime on the paper's own setting is a proposal, so none decides" in line
+    line = summary_line([v("p.c", False, True), v("p.d", False, False)])
+    assert "no claim is in regime on the paper's own setting, so none decides" in line
+
+
 def test_the_summary_says_which_in_regime_claims_are_inside_only_as_registered(
         monkeypatch, capsys, tmp_path):
     """A plugin's claims that compute no regime count as in regime by their registration

@@ -191,7 +191,8 @@ def raised_outside(verdicts: Sequence[Verdict]) -> list[Verdict]:
 
 def summary_line(verdicts: Sequence[Verdict], where: str = "on the paper's own setting") -> str:
     """The line under the table: how many claims hold, fail, are inconclusive or raised; whether
-    the in-regime claims (:func:`deciding`) all hold; the exit status, and what else set it (a
+    the in-regime claims (:func:`deciding`) all hold (where none decides: that none is in
+    regime, or that those in regime are proposals); the exit status, and what else set it (a
     check that raised, in or outside the regime). ``where``: what the regimes were computed on
     (``check --record``: "on this record")."""
     status = exit_status(verdicts)
@@ -202,8 +203,11 @@ def summary_line(verdicts: Sequence[Verdict], where: str = "on the paper's own s
         (count[FAILS], "fail"), (count[INCONCLUSIVE], "inconclusive"),
         (count[ERROR], "error" if count[ERROR] == 1 else "errors")) if n)
     held = "all hold" if all(v.verdict == HOLDS for v in dec) else "do NOT all hold"
+    inside = sum(bool(v.in_regime) for v in verdicts)  # in regime, all proposals when no dec
     which = (f"in-regime claims ({len(dec)}) {held}" if dec
-             else f"no claim is in regime {where}, so none decides")
+             else f"no claim is in regime {where}, so none decides" if not inside
+             else f"the {inside} in regime {where} are proposals, so none decides" if inside > 1
+             else f"the 1 in regime {where} is a proposal, so none decides")
     raised = raised_outside(verdicts)
     also = (f"; {len(raised)} check(s) outside the regime or proposals raised an error"
             if raised else "")
