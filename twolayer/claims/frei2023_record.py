@@ -31,10 +31,11 @@ is used only once it is verified against the record: the config must round-trip 
 run id); ``static/a`` and ``static/noisy`` (copies of the drawn second layer and noise flags)
 must be equal; ``static/init_w_norm`` and the continuous t = 0 values of the ``frei_neurons``
 and ``frei_samples`` probes (:data:`VERIFIED`, re-measured on the redraw with
-:func:`twolayer.engine.measure`) must agree within :func:`tolerance` of each array's largest
-value. On a mismatch (another torch version's random streams, an edited record), or where the
-record has no t = 0 probe values to check against, the facts are not served, and the claims
-that read them say why (``runs.missing``).
+:func:`twolayer.engine.measure`) must agree within :func:`~twolayer.claims.redraw.tolerance`
+of each array's largest value (the redraw and its checks: :mod:`twolayer.claims.redraw`, shared
+with maennel2020's reader). On a mismatch (another torch version's random streams, an edited
+record), or where the record has no t = 0 probe values to check against, the facts are not
+served, and the claims that read them say why (``runs.missing``).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ import numpy as np
 from ..errors import ConfigError, RecordError
 from ..record import Record
 from .on_record import register_record_reader
+from .redraw import verified_redraw
 
 PAPER = "frei2023"
 SETTING = "record"  # the setting's name in the claims' texts ("record: 0 of 4 runs violate")
@@ -111,84 +113,28 @@ FACT_KEYS = ("static/lemma6_edge", "static/lemma5_own_min", "static/lemma5_other
 VERIFIED = ("frei_neurons/rho_own", "frei_neurons/rho_other", "frei_neurons/norm_frob",
             "frei_neurons/norm_max", "frei_neurons/leak", "frei_samples/margin_clean_min",
             "frei_samples/margin_noisy_max")
-EXACT = ("static/a", "static/noisy")  # copies of the drawn second layer and noise flags
-
-
-def tolerance(rec: Record) -> float:
-    """The largest difference, relative to an array's largest absolute value, at which a
-    redrawn t = 0 value still counts as the record's: 1e-3, or 3e-2 for a record trained with
-    TF32 matmuls (``meta["tf32"]``). The verified values are float32 sums over d or m terms
-    (the pre-activations, projections and norms); summed in another order (another thread count,
-    instruction set or a GPU) they move by about √k·2⁻²⁴ of the summands' size (k ≤ d·m terms:
-    under 2e-4 even at k = 10⁷; TF32 rounds the matmul inputs to 2⁻¹¹ ≈ 5e-4), while values from
-    another draw differ by the order of the values themselves. On a CPU with the record's own
-    thread count and kernels the re-measure is bit-for-bit the record's."""
-    return 3e-2 if rec.meta.get("tf32") else 1e-3
-
-
-def _relative_gap(got: np.ndarray, want: np.ndarray) -> float:
-    """max |got − want| / max |want| over the finite entries (inf where the shapes or the NaN
-    entries differ)."""
-    got, want = np.asarray(got, np.float64), np.asarray(want, np.float64)
-    if got.shape != want.shape or not np.array_equal(np.isnan(got), np.isnan(want)):
-        return float("inf")
-    ok = ~np.isnan(want)
-    if not ok.any():
-        return 0.0
-    gap = float(np.abs(got[ok] - want[ok]).max())
-    scale = float(np.abs(want[ok]).max())
-    return gap / scale if scale > 0 else (0.0 if gap == 0 else float("inf"))
 
 
 def redrawn_facts(rec: Record) -> tuple[dict[str, np.ndarray] | None, str]:
     """Definition 7's good-run facts of the record's runs, redrawn and verified (see the
-    module's docstring): ``(facts, "")``, the ``static/...`` arrays of
-    :func:`twolayer.experiments.frei2023.good_run_facts` on the redrawn samples and initial
-    weights, or ``(None, why)`` where the redraw cannot be checked or did not reproduce the
-    record (the array and its largest difference)."""
-    from ..config import Config
-    from ..engine import Runtime, measure
-    from ..errors import TwolayerError
+    module's docstring; :func:`twolayer.claims.redraw.verified_redraw`): ``(facts, "")``, the
+    ``static/...`` arrays of :func:`twolayer.experiments.frei2023.good_run_facts` on the
+    redrawn samples and initial weights, or ``(None, why)`` where the redraw cannot be checked
+    or did not reproduce the record (the array and its largest difference)."""
     from ..experiments.frei2023 import good_run_facts
-    from ..simulate import setup
 
     probes = sorted({k.split("/")[0] for k in VERIFIED})
     lacking = sorted({k.split("/")[0] for k in VERIFIED if k not in rec.arrays})
-    if lacking or not (rec.times == 0).any():
-        what = (f"no {' or '.join(lacking)} probe values" if lacking
-                else "no probe values at t = 0 (its first probe time is "
-                f"{int(rec.times[0])})")
-        return None, (f"the record has {what} to check a redraw of its sample and "
-                      f"initialisation against: simulate with --probes {','.join(probes)} so "
-                      "the redraw can be checked")
-    try:
-        cfg = Config.from_dict(rec.config).resolved()
-        same = cfg.to_dict() == rec.config and cfg.run_id == rec.run_id
-    except (TwolayerError, KeyError, TypeError, ValueError) as e:
-        return None, f"the record's config cannot be read back ({e}), so it cannot be redrawn"
-    if not same:
-        return None, ("the record's config does not read back to itself (Config.from_dict: "
-                      "another dict or run id), so the redraw may not be its runs'")
-    cfg, data, params = setup(cfg)
-    redraw = "the redraw of the sample and initialisation from the record's config and seeds"
-    drawn = {"static/a": params.a.float().numpy(), "static/noisy": data.noisy.numpy()}
-    for key in EXACT:
-        if key in rec.arrays and not np.array_equal(drawn[key], rec.arrays[key]):
-            return None, f"{redraw} did not reproduce the record: {key} differs"
-    tol = tolerance(rec)
-    got = measure(params, data, probes, Runtime(device="cpu"), init=params,
-                  objective=cfg.train.objective, configs=cfg, seeds=cfg.run_seeds)
-    got["static/init_w_norm"] = params.W.norm(dim=-1).float().numpy()
-    for key in (*VERIFIED, "static/init_w_norm"):
-        if key not in rec.arrays:
-            continue
-        want = rec.arrays[key] if key.startswith("static/") else rec.at(key, 0)
-        gap = _relative_gap(got[key], want)
-        if not gap <= tol:
-            at = "" if key.startswith("static/") else " at t = 0"
-            size = ("in shape or NaNs" if gap == float("inf") else
-                    f"by up to {gap:.3g} of its largest value (tolerance {tol:g})")
-            return None, f"{redraw} did not reproduce the record: {key}{at} differs {size}"
+    if lacking:
+        return None, (f"the record has no {' or '.join(lacking)} probe values to check a "
+                      "redraw of its sample and initialisation against: simulate with "
+                      f"--probes {','.join(probes)} so the redraw can be checked")
+    drawn, why = verified_redraw(rec, VERIFIED, "the sample and initialisation")
+    if drawn is None:
+        if why.startswith("the record has no probe values at t = 0"):
+            why += f": simulate with --probes {','.join(probes)} so the redraw can be checked"
+        return None, why
+    _, data, params = drawn
     return good_run_facts(data, params), ""
 
 

@@ -38,7 +38,7 @@ must read back to itself (same dict, same run id); ``static/a`` and ``static/noi
 equal; ``static/init_w_norm`` and the ``maennel`` probe's t = 0 values (``maennel/w_sum``,
 ``maennel/w_outer``: the initial first layer expressed in the data frame, which depends on the
 frame's rows and their order), re-measured on the redraw with :func:`twolayer.engine.measure`,
-must agree within :func:`~twolayer.claims.frei2023_record.tolerance` of each array's largest
+must agree within :func:`~twolayer.claims.redraw.tolerance` of each array's largest
 value. Otherwise (another torch version's random streams, an edited record, no t = 0 probe
 values) σ_i² is not served and every claim says why (``runs.missing``). The experiments' meta
 ``trained_on`` is not needed: the checks read the training-set size from ``static/noisy`` and
@@ -61,8 +61,8 @@ import numpy as np
 
 from ..errors import ConfigError, RecordError
 from ..record import Record
-from .frei2023_record import _relative_gap, tolerance
 from .on_record import register_record_reader
+from .redraw import verified_redraw
 
 PAPER = "maennel2020"
 PROBES = "maennel,errors"  # what the served checks read
@@ -107,7 +107,6 @@ SIGMA2 = "static/sigma2"
 NEEDED = ("maennel/w_sum", "maennel/w_outer", "maennel/dw_sum", "maennel/dw_outer",
           "errors/train_error")
 VERIFIED = ("maennel/w_sum", "maennel/w_outer")  # t = 0: W(0) in the data frame
-EXACT = ("static/a", "static/noisy")  # copies of the drawn head and noise flags
 
 
 def stands_for(rec: Record) -> str:
@@ -127,46 +126,15 @@ def derived_sigma2(rec: Record) -> tuple[np.ndarray | None, str]:
     """``(sigma2, "")``: the data's σ_i² in the frame order, [R, d] as the experiments record
     it (:func:`twolayer.experiments.maennel2020.eigenvalues` of the record's data config, one
     row per run), once the redraw of the record's data frame and initialisation is verified
-    against the record (see the module's docstring); or ``(None, why)`` where it cannot be
+    against the record (see the module's docstring;
+    :func:`twolayer.claims.redraw.verified_redraw`); or ``(None, why)`` where it cannot be
     checked or did not reproduce the record (the array and its largest difference)."""
-    from ..config import Config
-    from ..engine import Runtime, measure
-    from ..errors import TwolayerError
     from ..experiments.maennel2020 import eigenvalues
-    from ..simulate import setup
 
-    if not (rec.times == 0).any():
-        return None, (f"the record has no probe values at t = 0 (its first probe time is "
-                      f"{int(rec.times[0])}) to check a redraw of its data frame and "
-                      "initialisation against")
-    try:
-        cfg = Config.from_dict(rec.config).resolved()
-        same = cfg.to_dict() == rec.config and cfg.run_id == rec.run_id
-    except (TwolayerError, KeyError, TypeError, ValueError) as e:
-        return None, f"the record's config cannot be read back ({e}), so it cannot be redrawn"
-    if not same:
-        return None, ("the record's config does not read back to itself (Config.from_dict: "
-                      "another dict or run id), so the redraw may not be its runs'")
-    cfg, data, params = setup(cfg)
-    redraw = "the redraw of the data frame and initialisation from the record's config and seeds"
-    drawn = {"static/a": params.a.float().numpy(), "static/noisy": data.noisy.numpy()}
-    for key in EXACT:
-        if key in rec.arrays and not np.array_equal(drawn[key], rec.arrays[key]):
-            return None, f"{redraw} did not reproduce the record: {key} differs"
-    got = measure(params, data, ("maennel",), Runtime(device="cpu"), init=params,
-                  objective=cfg.train.objective, configs=cfg, seeds=cfg.run_seeds)
-    got["static/init_w_norm"] = params.W.norm(dim=-1).float().numpy()
-    tol = tolerance(rec)
-    for key in (*VERIFIED, "static/init_w_norm"):
-        if key not in rec.arrays:
-            continue
-        want = rec.arrays[key] if key.startswith("static/") else rec.at(key, 0)
-        gap = _relative_gap(got[key], want)
-        if not gap <= tol:
-            at = "" if key.startswith("static/") else " at t = 0"
-            size = ("in shape or NaNs" if gap == float("inf") else
-                    f"by up to {gap:.3g} of its largest value (tolerance {tol:g})")
-            return None, f"{redraw} did not reproduce the record: {key}{at} differs {size}"
+    drawn, why = verified_redraw(rec, VERIFIED, "the data frame and initialisation")
+    if drawn is None:
+        return None, why
+    cfg = drawn[0]
     return np.tile(eigenvalues(cfg.data), (cfg.seeds, 1)), ""
 
 
