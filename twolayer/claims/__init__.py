@@ -11,9 +11,11 @@ __all__ = ["CLAIMS", "EXPERIMENTS", "Claim", "Verdict", "claims_for", "run_check
 
 # (frei2023_record: frei2023's reader for `twolayer check frei2023 --record DIR`)
 # (maennel2020_record: maennel2020's reader for `twolayer check maennel2020 --record DIR`)
+# (vashisht2024_record, badger2022_record: the same for the claims one record serves)
 # (liu2023_conditions: the premises `twolayer conditions --paper liu2023` measures on a record)
 from . import (  # noqa: E402,F401
     badger2022,
+    badger2022_record,
     frei2023,
     frei2023_record,
     liu2023,
@@ -21,4 +23,5 @@ from . import (  # noqa: E402,F401
     maennel2020,
     maennel2020_record,
     vashisht2024,
+    vashisht2024_record,
 )

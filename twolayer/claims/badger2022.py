@@ -332,7 +332,8 @@ def card_setting(runs: ObjectiveRuns, part: str) -> tuple[bool, str]:
     too), "switch" (claim 5) or "sizes" (claim 3; ``runs`` is one of its Records, every one
     holds the same plan). The items are what the card fixes and the Record stores: the plan
     (``config["plan"]``), the gates and steps the runner chose, and K and d from the stored
-    setting text."""
+    setting text. The memorise gate is compared where the runs have one (a record of normal
+    runs only, ``gates`` [], has none)."""
     pl = runs.config.get("plan", {})
     st = _setting_parts(runs.setting)
     k, d = st.get("K"), st.get("d")
@@ -369,8 +370,9 @@ def card_setting(runs: ObjectiveRuns, part: str) -> tuple[bool, str]:
         items.append((epochs == CARD_EPOCHS, f"epochs {epochs} vs the card's {CARD_EPOCHS}"))
     if part in ("objectives", "noise", "switch"):
         gates = runs.config.get("gates", ["chance"]) if part != "switch" else ["chance"]
-        items.append(("chance" in gates, f"memorise gate Acc_A >= 1/K + 0.01 = "
-                      f"{CHANCE + 0.01:.2f} vs the card's Acc_anti >= {CARD_GATE}"))
+        if gates:  # none: normal runs only (a user's record, badger2022_record), no gate
+            items.append(("chance" in gates, f"memorise gate Acc_A >= 1/K + 0.01 = "
+                          f"{CHANCE + 0.01:.2f} vs the card's Acc_anti >= {CARD_GATE}"))
     if part == "noise":
         items.append((tuple(sorted(runs.fractions, reverse=True)) == CARD_FRACTIONS,
                       f"f {_grid(runs.fractions)} vs the card's {_grid(CARD_FRACTIONS)}"))
