@@ -197,7 +197,7 @@ def lms(tmp_path_factory) -> Path:
     (["--jobs", "auto"], ["--jobs", "auto", "--record"]),
     (["--records", "/tmp/xa-nowhere-store"], ["--records", "xa-nowhere-store", "--record"]),
     (["--no-store"], ["--no-store", "--record"]),
-    (["--report", "REPORT"], ["--report", "--record"]),
+    (["--report", "REPORT", "--list"], ["--report", "--list"]),
     (["liu2023.eq5.init_ratio.xor"], ["liu2023.eq5.init_ratio.xor", "does not serve"]),
     (["nosuchpaper"], ["nosuchpaper", "known papers"]),
 ])
@@ -332,3 +332,41 @@ def test_the_public_registration_takes_the_excluded_claims_and_their_reasons(
     assert code == 2 and out == "" and "a slope across d: several settings" in err, err
     code, out, err = run(["check", "fakex", "--record", str(mixture), "--list"], capsys)
     assert code == 0 and "fakex.slope" in out and "a slope across d" in out, out
+
+
+def test_report_on_a_record_holds_the_verdicts_and_the_claims_not_served(mixture, capsys,
+                                                                          tmp_path):
+    """--report was refused with --record; it now writes the verdicts judged on the record (the
+    same as --json's), what they were judged on, and the claims the record did not serve."""
+    import re
+
+    from twolayer.commands.check import REPORT_HEAD
+
+    rec = Record.load(mixture)
+    mixture = doctored(rec, tmp_path, **{k: None for k in rec.arrays if k.startswith("liu/")})
+    status, rows = check_json(capsys, mixture)
+    judged = {r["id"]: r["verdict"] for r in rows if r["verdict"] != "not served"}
+    unserved = {r["id"] for r in rows if r["verdict"] == "not served"}
+    assert judged and unserved  # the record serves some claims and not others
+    report = tmp_path / "out" / "r.md"
+    code, out, err = run(["check", "--record", str(mixture), "--report", str(report)], capsys)
+    assert code == status, err
+    assert f"report written to {report}" in out
+    md = report.read_text()
+    assert md.startswith(REPORT_HEAD + "\n")
+    assert f"run {rec.run_id}" in md and "not on the papers' experiments" in md
+    assert "full plan: evidence" not in md and "smoke run" not in md
+    rows_md = dict(re.findall(r"^\| `([^`]+)` \| [^|]* \| \*\*([a-z ]+)\*\*", md, re.M))
+    assert rows_md == judged
+    section = md.split("## Not served by this record", 1)[1]
+    assert set(re.findall(r"^- `([^`]+)`", section, re.M)) == unserved
+    # with --json too (the report after the JSON), and the foreign-file guard before judging
+    report.write_text("# my notes\n")
+    code, out, err = run(["check", "--record", str(mixture), "--report", str(report), "--json"],
+                         capsys)
+    assert code == 2 and out == "" and "did not write" in err
+    assert report.read_text() == "# my notes\n"
+    report.unlink()
+    code, out, err = run(["check", "--record", str(mixture), "--report", str(report), "--json"],
+                         capsys)
+    assert code == status and json.loads(out) and report.read_text().startswith(REPORT_HEAD)

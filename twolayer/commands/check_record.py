@@ -12,7 +12,7 @@ raised (an ``error`` row: a check that cannot be trusted on this record is never
 holding); claims the record cannot serve (their check reads an array it lacks) are listed
 under the table and do not set it. 2: bad input, before any claim is judged — a flag that
 trains or reads a store (``--quick``, ``--seeds``, ``--time-budget``, ``--jobs``,
-``--records``, ``--no-store``), ``--report``, a paper with no record reader, a claim the
+``--records``, ``--no-store``), a paper with no record reader, a claim the
 reader does not serve on this record, a path that is not a record, a damaged record (checksums),
 a record no selected paper can read — and, after judging, a record that serves none of the
 selected claims (every one reads an array it lacks: nothing was judged).
@@ -46,7 +46,7 @@ def _refuse(flag: str, value: object, why: str) -> ConfigError:
 
 def refuse_flags(args: argparse.Namespace) -> None:
     """ConfigError (exit 2, one line naming the flag and value) for a flag that makes no sense
-    with ``--record``: those that train or pick the experiments' runs, the store's, --report."""
+    with ``--record``: those that train or pick the experiments' runs, and the store's."""
     why = ("cannot be combined with --record: check --record judges the claims on the record "
            "DIR as it is (nothing is trained")
     if args.quick:
@@ -63,10 +63,6 @@ def refuse_flags(args: argparse.Namespace) -> None:
                       "--records")
     if args.no_store:
         raise _refuse("no-store", True, why + " and no record store is read); drop --no-store")
-    if args.report is not None:
-        raise _refuse("report", args.report, "cannot be combined with --record (a report "
-                      "describes the paper's experiments); use --json for the verdicts on the "
-                      "record")
 
 
 def _selection_error(s: str, why: str) -> ConfigError:
@@ -141,6 +137,11 @@ def judged_on(where: Path, rec: Record) -> dict:
     """What the verdicts were judged on, for each JSON object: the record's path, its setting
     and seed count."""
     return {"record": str(where), "setting": record_setting(rec), "seeds": rec.seeds}
+
+
+def record_description(where: Path, rec: Record) -> str:
+    """The record the verdicts were judged on, for a report: its path, run id and setting."""
+    return f"the record `{where}` (run {rec.run_id}: {record_setting(rec)})"
 
 
 def header(where: Path, rec: Record) -> str:
