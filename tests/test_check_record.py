@@ -198,6 +198,10 @@ def lms(tmp_path_factory) -> Path:
     (["--records", "/tmp/xa-nowhere-store"], ["--records", "xa-nowhere-store", "--record"]),
     (["--no-store"], ["--no-store", "--record"]),
     (["--report", "REPORT", "--list"], ["--report", "--list"]),
+    (["--tf32"], ["--tf32", "--record", "nothing is trained"]),
+    (["--budget", "1000"], ["--budget", "1000", "--record"]),
+    (["--device", "cpu"], ["--device", "'cpu'", "--record"]),
+    (["--threads", "2"], ["--threads", "2", "--record"]),
     (["liu2023.eq5.init_ratio.xor"], ["liu2023.eq5.init_ratio.xor", "does not serve"]),
     (["nosuchpaper"], ["nosuchpaper", "known papers"]),
 ])

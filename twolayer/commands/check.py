@@ -122,7 +122,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    "its regime computed on the record; nothing is trained. Exit status 0/1 "
                    "from the claims inside their regime on the record; claims whose check "
                    "reads an array the record lacks are listed as not served. Not with "
-                   "--quick, --seeds, --time-budget, --jobs, --records, --no-store")
+                   "--quick, --seeds, --time-budget, --jobs, --records, --no-store, --tf32, "
+                   "--budget, --device, --threads")
     p.add_argument("--device", default="auto", help="auto (cuda if present), cpu or cuda")
     add_threads_flag(p)
     add_gpu_flags(p)

@@ -12,10 +12,11 @@ raised (an ``error`` row: a check that cannot be trusted on this record is never
 holding); claims the record cannot serve (their check reads an array it lacks) are listed
 under the table and do not set it. 2: bad input, before any claim is judged — a flag that
 trains or reads a store (``--quick``, ``--seeds``, ``--time-budget``, ``--jobs``,
-``--records``, ``--no-store``), a paper with no record reader, a claim the
-reader does not serve on this record, a path that is not a record, a damaged record (checksums),
-a record no selected paper can read — and, after judging, a record that serves none of the
-selected claims (every one reads an array it lacks: nothing was judged).
+``--records``, ``--no-store``, ``--tf32``, ``--budget``, ``--device``, ``--threads``), a paper
+with no record reader, a claim the reader does not serve on this record, a path that is not a
+record, a damaged record (checksums), a record no selected paper can read — and, after
+judging, a record that serves none of the selected claims (every one reads an array it lacks:
+nothing was judged).
 """
 
 from __future__ import annotations
@@ -46,7 +47,9 @@ def _refuse(flag: str, value: object, why: str) -> ConfigError:
 
 def refuse_flags(args: argparse.Namespace) -> None:
     """ConfigError (exit 2, one line naming the flag and value) for a flag that makes no sense
-    with ``--record``: those that train or pick the experiments' runs, and the store's."""
+    with ``--record``: those that train or pick the experiments' runs, the store's, and the
+    training flags (``--tf32``, ``--budget``, a ``--device`` or ``--threads`` other than
+    auto)."""
     why = ("cannot be combined with --record: check --record judges the claims on the record "
            "DIR as it is (nothing is trained")
     if args.quick:
@@ -63,6 +66,17 @@ def refuse_flags(args: argparse.Namespace) -> None:
                       "--records")
     if args.no_store:
         raise _refuse("no-store", True, why + " and no record store is read); drop --no-store")
+    # the training flags: nothing trains here (a redraw of a record's initial state, which some
+    # readers verify, runs on the CPU with PyTorch's default threads)
+    if getattr(args, "tf32", False):
+        raise _refuse("tf32", True, why + "); drop --tf32")
+    if getattr(args, "budget", None) is not None:
+        raise _refuse("budget", args.budget, why + "); drop --budget")
+    if getattr(args, "device", "auto") != "auto":
+        raise _refuse("device", args.device, why + "; the record names the device it was "
+                      "trained on); drop --device")
+    if getattr(args, "threads", "auto") != "auto":
+        raise _refuse("threads", args.threads, why + "); drop --threads")
 
 
 def _selection_error(s: str, why: str) -> ConfigError:
