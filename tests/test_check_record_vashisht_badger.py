@@ -300,3 +300,30 @@ def test_the_summary_says_the_in_regime_claim_is_a_proposal(lms, capsys):
     assert code == 0, err
     assert ("1 of 1 claims hold; the 1 in regime on this record is a proposal, so none decides "
             "(exit status 0)") in out, out
+
+
+@pytest.mark.parametrize("init_var, ok", [
+    (1 / 30, True), (0.0333333, True),  # 1/d exactly, and as typed to six digits
+    (0.0333355, True), (0.0333311, True),  # within a relative 1e-4 (6.5e-5 either side)
+    (0.03334, False), (0.0333, False), (2 / 30, False),  # beyond it
+])
+def test_badger_reader_takes_the_init_variance_1_over_d_to_a_relative_1e_4(badger, init_var,
+                                                                          ok):
+    """The network check of the badger2022 reader: --init-var 1/d as a user types it (the card
+    says 1/d; d = 30 is 0.0333333 to six digits, 1e-5 relative away) is the experiment's
+    network; another variance is refused naming it."""
+    import copy
+    import dataclasses
+
+    from twolayer.claims.badger2022_record import check_readable
+    from twolayer.errors import ConfigError
+
+    rec = Record.load(badger)
+    config = copy.deepcopy(rec.config)
+    config["net"]["init_var"] = init_var
+    other = dataclasses.replace(rec, config=config)
+    if ok:
+        check_readable(other, "rec")
+    else:
+        with pytest.raises(ConfigError, match=f"init variance {init_var}"):
+            check_readable(other, "rec")
