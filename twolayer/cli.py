@@ -20,7 +20,7 @@ from typing import Any
 from ._version import __version__
 from .errors import TwolayerError
 
-COMMANDS = ("simulate", "figures", "check", "conditions", "sweep", "store", "bench")
+COMMANDS = ("simulate", "show", "figures", "check", "conditions", "sweep", "store", "bench")
 
 
 class Parser(argparse.ArgumentParser):
@@ -185,6 +185,7 @@ def refuse_option_before_command(parser: Parser, argv: list[str]) -> None:
 # What an interrupted command leaves behind (the second half of its one-line message).
 INTERRUPTED = {
     "simulate": "nothing written",
+    "show": "nothing written",
     "sweep": "the points finished so far are stored; run the same command again to resume",
     "check": "the experiments finished so far are kept in the record store; nothing else written",
     "figures": "the experiments finished so far are kept in the record store",

@@ -54,7 +54,10 @@ def _fmt(v: float) -> str:
     return f"{v:6.3f}" if abs(v) < 1000 else f"{v:6.3g}"
 
 
-def human_summary(rec: Record, notes: list[str]) -> str:
+def human_summary(rec: Record, notes: list[str], wall: str = "wall time") -> str:
+    """The summary table simulate prints: the setting, then per probe time (t = 0, 1 and the
+    end) the mean over seeds of the errors, the correlation and the gradient segments, the
+    linear baseline and ``wall`` (the label of the run's recorded wall time)."""
     c = rec.config
     dc, nc, tc = c["data"], c["net"], c["train"]
     a = rec.arrays
@@ -116,7 +119,7 @@ def human_summary(rec: Record, notes: list[str]) -> str:
         )
     if rec.meta.get("integrator"):
         lines.append(integrator_line(rec.meta["integrator"]))
-    lines.append(f"wall time {rec.meta.get('wall_seconds', float('nan')):.1f} s")
+    lines.append(f"{wall} {rec.meta.get('wall_seconds', float('nan')):.1f} s")
     return "\n".join(lines)
 
 
