@@ -457,11 +457,15 @@ PAPER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 def registration_origin(fn: Any) -> str:
     """Where a registered function is defined (``file:line``), or, for one without code (None,
     a builtin), where the registration was called: the caller of the caller of this function
-    (e.g. a paper's module calling :func:`register_conditions`)."""
+    (e.g. a paper's module calling :func:`register_conditions`), past the public wrappers
+    of :mod:`twolayer.api` (a plugin's call through them names the plugin's line)."""
     code = getattr(fn, "__code__", None)
     if code is not None:
         return f"{code.co_filename}:{code.co_firstlineno}"
+    api = str(Path(__file__).resolve().parent / "api.py")
     caller = sys._getframe(2)
+    while caller.f_back is not None and str(Path(caller.f_code.co_filename).resolve()) == api:
+        caller = caller.f_back
     return f"{caller.f_code.co_filename}:{caller.f_lineno}"
 
 

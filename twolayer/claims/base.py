@@ -603,7 +603,7 @@ def judge(c: Claim, runs: Runs) -> Verdict:
 def judge_outcome(c: Claim, runs: Runs) -> tuple[Verdict, Outcome | None]:
     """:func:`judge`'s verdict and the check's :class:`Outcome` behind it (None when the check
     raised or returned something malformed): ``--seeds auto`` reads its per-seed values."""
-    tier = SMOKE if runs.quick else EVIDENCE
+    tier = SMOKE if getattr(runs, "quick", False) else EVIDENCE  # a reader's runs: no quick
     try:
         with (phase("verdicts"), counting_dropped() as dropped, recording_intervals() as seen,
               reading_records()):

@@ -17,12 +17,13 @@ import re
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..conditions import PAPER_NAME, registration_origin
-from ..errors import TwolayerError
+from ..errors import TwolayerError, code_origin
 from ..record import Record
 from .base import CLAIMS, ERROR, Claim, Verdict, judge
 
@@ -74,10 +75,13 @@ def register_record_reader(paper: str, read: RecordReader,
 def read_record(paper: str, rec: Record, path: str) -> tuple[tuple[str, ...], Any]:
     """``paper``'s reader on ``rec`` (``path``: the ``--record`` value, for its errors): the
     claim ids it serves, in registration order, and its Runs-like object. A reader that returns
-    something else (not a pair, an id that is not one of the paper's registered claims, runs
-    without ``.get``) is a :class:`~twolayer.errors.TwolayerError` naming where it is defined."""
+    something else (not a pair, an id that is not one of the paper's registered claims, an id
+    it also excludes, runs without ``.get``), that excludes an id that is not one of the
+    paper's registered claims, or (a plugin's) that raises anything but twolayer's own errors
+    (:func:`plugin_call`) is a :class:`~twolayer.errors.TwolayerError` naming where it is
+    defined."""
     entry = READERS[paper]
-    result = entry.read(rec, path)
+    result = plugin_call(entry, "", entry.read, rec, path)
     try:
         ids, runs = result
     except (TypeError, ValueError):
@@ -85,16 +89,50 @@ def read_record(paper: str, rec: Record, path: str) -> tuple[tuple[str, ...], An
                             f"{type(result).__name__}, not (claim_ids, runs)") from None
     if isinstance(ids, str):
         ids = (ids,)
+    try:
+        ids = tuple(ids)
+    except TypeError:  # None, a number: not a sequence of ids
+        raise TwolayerError(f"the record reader of {paper!r} ({entry.origin}) returned "
+                            f"claim_ids {ids!r}, not a tuple of claim ids") from None
     bad = [i for i in ids if not (isinstance(i, str) and i in CLAIMS
                                   and CLAIMS[i].paper == paper)]
     if bad:
         raise TwolayerError(f"the record reader of {paper!r} ({entry.origin}) returned "
                             f"{bad[0]!r}, not the id of a registered claim of {paper}")
+    stray = [i for i in entry.excluded if not (i in CLAIMS and CLAIMS[i].paper == paper)]
+    if stray:  # a typo: the claim it names would be listed as excluded, and judged nowhere
+        raise TwolayerError(f"the record reader of {paper!r} ({entry.origin}) excludes "
+                            f"{stray[0]!r}, not the id of a registered claim of {paper}")
+    both = [i for i in ids if i in entry.excluded]
+    if both:
+        raise TwolayerError(f"the record reader of {paper!r} ({entry.origin}) returned "
+                            f"{both[0]!r}, which its excluded= says no record can serve")
     if not callable(getattr(runs, "get", None)):
         raise TwolayerError(f"the record reader of {paper!r} ({entry.origin}) returned runs "
                             "without a .get(name) method")
     order = {cid: i for i, cid in enumerate(CLAIMS)}
     return tuple(sorted(dict.fromkeys(ids), key=order.__getitem__)), runs
+
+
+def plugin_call(entry: ReaderEntry, what: str, fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(*args)`` for ``entry``'s reader (``what``: "" for ``read`` itself, ".missing" for
+    its runs' method). A plugin's reader (code outside twolayer) that raises anything but
+    twolayer's own errors (a ConfigError refusing the record stays one) is a TwolayerError
+    naming the paper and the plugin's file:line (one line, exit status 2), not a traceback;
+    twolayer's own readers raise as they are."""
+    code = getattr(getattr(fn, "__func__", fn), "__code__", None)
+    package = Path(__file__).resolve().parents[1]
+    if code is None or Path(code.co_filename).resolve().is_relative_to(package):
+        return fn(*args)
+    try:
+        return fn(*args)
+    except TwolayerError:
+        raise
+    except Exception as e:  # noqa: BLE001 - a plugin's bug: reported with its file and line
+        call = "read(rec, path)" if not what else f"its runs{what}(key)"
+        at = code_origin(getattr(fn, "__func__", fn), e)
+        raise TwolayerError(f"the record reader of {entry.paper!r} ({entry.origin}): {call} "
+                            f"raised {type(e).__name__}: {e} (at {at})") from None
 
 
 @dataclass(frozen=True)
@@ -145,7 +183,16 @@ def judge_on_record(c: Claim, runs: Any, rec: Record) -> Verdict | Unserved:
     if key is None:
         return v
     explain = getattr(runs, "missing", None)
-    why = explain(key) if callable(explain) else ""
+    why = ""
+    if callable(explain):
+        entry = READERS.get(c.paper)
+        why = (plugin_call(entry, ".missing", explain, key) if entry is not None
+               else explain(key))
+        if not isinstance(why, str):
+            where = entry.origin if entry is not None else c.paper
+            raise TwolayerError(f"the record reader of {c.paper!r} ({where}): its "
+                                f"runs.missing({key!r}) returned {type(why).__name__}, not "
+                                "the text saying why the record lacks it")
     return Unserved(c.id, c.paper, c.statement, c.source,
                     why or f"its check reads {key}, not in this record")
 
