@@ -269,3 +269,44 @@ def test_the_barak_example_refuses_a_record_of_another_kind(barak, records, tmp_
                           "--record", str(records["d5"])], capsys)
     assert_refused(code, out, err, ["--record", "--data xor", "--data parity"],
                    tmp_path / "never")
+
+
+def test_a_premise_refused_in_its_constructor_names_the_plugins_line_from_its_folder(
+        tmp_path, records, capsys, monkeypatch):
+    """Run from the plugin's own folder (as a user does): the dataclass's generated __init__
+    ("<string>", which resolves into the working directory) is not taken for the plugin's
+    file."""
+    monkeypatch.chdir(tmp_path)
+    text, _ = BROKEN["status"]
+    with forgetting(PAPER, modules=True):
+        f = _plugin(tmp_path, text)
+        code, out, err = run(["conditions", "--plugin", "toy.py", "--paper", PAPER,
+                              "--record", str(records["d5"])], capsys)
+    line = TOY.splitlines().index('    p = Premise("samples", "[PAPER]", "Lemma 0: n >= 10 d '
+                                  'samples", "n >= 10 d",') + 1
+    assert_refused(code, out, err, [f"{f}:{line}", "'ok'"], tmp_path / "never")
+    assert "<string>" not in err
+
+
+@pytest.mark.parametrize("old, new, words", [
+    ("(p,), ())", "(p, 'samples'), ())", ["premises hold a str", "not a Premise"]),
+    ('"[PAPER]", "Lemma 0', '"[GUESS]", "Lemma 0', ["'[GUESS]'", "[INFERRED]", "'samples'"]),
+    ("(p,), ())", "(p,), ('x',))", ["claims hold a str", "not a ClaimRegime"]),
+    ("(p,), ())", "(p,), (ClaimRegime('{paper}.typo', 'Lemma 0', True, 'n >= 10 d'),))",
+     ["claim regime names '{paper}.typo'", "not a registered claim"]),
+])
+def test_a_provider_whose_result_holds_something_malformed_is_one_line(
+        old, new, words, tmp_path, records, capsys):
+    """A premise that is not a Premise (a traceback in render before), a tag outside the paper
+    cards' (refused for a claim), a claim regime naming no registered claim (a typo printed as
+    a claim inside its regime)."""
+    text = TOY.replace(old, new).replace("from twolayer.api import (", "from twolayer.api import "
+                                         "(ClaimRegime, ")
+    assert text != TOY
+    with forgetting(PAPER, modules=True):
+        f = _plugin(tmp_path, text)
+        code, out, err = run(["conditions", "--plugin", str(f), "--paper", PAPER,
+                              "--record", str(records["d5"])], capsys)
+    assert_refused(code, out, err, [PAPER, "toy.py:", "returned a RecordConditions whose",
+                                    *(w.replace("{paper}", PAPER) for w in words)],
+                   tmp_path / "never")

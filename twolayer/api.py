@@ -123,7 +123,12 @@ def register_conditions(
     PATH``, or install it). ``reads`` is ``"record"``: ``evaluate(path)`` gets the ``--record``
     argument as given and returns a :class:`RecordConditions`; a record it cannot read is a
     :class:`ConfigError` naming ``record`` (one line, exit status 2). ``about`` is the one line
-    ``--help`` shows for the paper.
+    ``--help`` shows for the paper. Its ``premises`` are :class:`Premise` objects tagged as
+    the paper cards tag a claim (``[PAPER]``, ``[PAPER-PARTIAL]``, ``[SECONDARY]``,
+    ``[INFERRED]``, ``[PROPOSAL]``, ``[PILOT]``), its ``claims`` :class:`ClaimRegime` objects
+    of registered claims:
+    anything else, or an ``evaluate`` that raises anything but twolayer's own errors, is one
+    line naming its file:line (exit status 2).
 
     ``from_setting`` (optional): premises that depend only on the setting, computed before
     training, for ``twolayer conditions --paper PAPER`` with the setting flags of ``twolayer

@@ -28,8 +28,10 @@ from ..cli import number
 from ..conditions import (
     CONDITIONS,
     DEFAULT_DELTA,
+    ClaimRegime,
     Conditions,
     ConditionsProvider,
+    Premise,
     RecordConditions,
     frei2023_from_config,
     setting_config,
@@ -234,8 +236,9 @@ def _plugin_call(prov: ConditionsProvider, fn: Any, arg: Any, what: str) -> Reco
     except TwolayerError:
         raise
     except Exception as e:  # noqa: BLE001 - a plugin's bug: reported with its file and line
-        frames = [f for f in traceback.extract_tb(e.__traceback__)
-                  if Path(f.filename).resolve().is_relative_to(own.parent)]
+        frames = [f for f in traceback.extract_tb(e.__traceback__)  # the plugin's files
+                  if Path(f.filename).resolve().is_relative_to(own.parent)
+                  and Path(f.filename).is_file()]  # not "<string>" (a dataclass's __init__)
         if frames:
             where = f"{frames[-1].filename}:{frames[-1].lineno}"
         raise TwolayerError(f"{what} of {prov.paper!r} ({where}) raised "
@@ -243,7 +246,36 @@ def _plugin_call(prov: ConditionsProvider, fn: Any, arg: Any, what: str) -> Reco
     if not isinstance(cond, RecordConditions):
         raise TwolayerError(f"{what} of {prov.paper!r} ({where}) returned a "
                             f"{type(cond).__name__}, not a RecordConditions")
+    if why := _malformed(cond):
+        raise TwolayerError(f"{what} of {prov.paper!r} ({where}) returned a RecordConditions "
+                            f"whose {why}")
     return cond
+
+
+def _malformed(cond: RecordConditions) -> str:
+    """What is wrong in a plugin's RecordConditions, else "": a premise that is not a
+    ``Premise`` or whose tag is not one of the paper cards' tags (as a claim's), a claim regime
+    that is not a ``ClaimRegime`` or names no registered claim (a typo would print a claim that
+    does not exist as inside its regime)."""
+    from ..claims.base import CLAIMS, TAGS
+
+    try:
+        premises, regimes = list(cond.premises), list(cond.claims)
+    except TypeError:
+        return "premises and claims must be sequences (tuples) of Premise and ClaimRegime"
+    for p in premises:
+        if not isinstance(p, Premise):
+            return f"premises hold a {type(p).__name__} ({p!r:.60}), not a Premise"
+        if p.tag not in TAGS:
+            return (f"premise {p.id!r} has the tag {p.tag!r}, not one of the paper cards' "
+                    f"tags {', '.join(TAGS)}")
+    for c in regimes:
+        if not isinstance(c, ClaimRegime):
+            return f"claims hold a {type(c).__name__} ({c!r:.60}), not a ClaimRegime"
+        if c.claim not in CLAIMS:
+            return (f"claim regime names {c.claim!r}, not a registered claim (`twolayer check "
+                    "PLUGIN --list` lists the ids)")
+    return ""
 
 
 def evaluate_record(prov: ConditionsProvider, path: str) -> RecordConditions:
