@@ -568,6 +568,25 @@ def test_a_verdict_is_never_decided_on_the_seeds_left_after_a_nan():
     vacuous = c.verdict(outcome(HOLDS, 1.0, "b", None, 3, "d", comparisons=[(v, 0.5, ">=")],
                                 nan_vacuous=True))
     assert vacuous.verdict == HOLDS
+
+
+@pytest.mark.parametrize("verdict", [HOLDS, FAILS])
+def test_a_verdict_with_a_nan_measured_value_is_inconclusive(verdict):
+    """A check that said holds (or fails) with a finite interval and per-seed values but the
+    measured value NaN was shown as holds with measured "n/a": the row a user cites had no
+    number. An infinite measured value (a time never reached) is a number and stands."""
+    c = Claim("p.c", "p", "s", "Lemma 1", lambda runs: None)
+    v = [1.0, 1.1, 0.9, 1.05]
+    side = ">=" if verdict == HOLDS else "<="
+    nan = c.verdict(outcome(verdict, float("nan"), "b", (0.9, 1.1), 4, "d", per_seed=v,
+                            threshold=0.5, direction=side))
+    assert nan.verdict == INCONCLUSIVE and "measured value is NaN" in nan.detail
+    same = c.verdict(outcome(verdict, 1.0125, "b", (0.9, 1.1), 4, "d", per_seed=v,
+                             threshold=0.5, direction=side))
+    assert same.verdict == verdict
+    inf = c.verdict(outcome(HOLDS, float("inf"), "b", None, 4, "d",
+                            comparisons=[(v, 0.5, ">=")]))
+    assert inf.verdict == HOLDS
     clean = c.verdict(outcome(HOLDS, 1.0, "b", (0.8, 1.2), 3, "d", per_seed=v[:3],
                               threshold=0.5, direction=">="))
     assert clean.verdict == HOLDS and "NaN" not in clean.detail

@@ -152,11 +152,14 @@ class Claim:
 
     def verdict(self, o: Outcome, tier: str = EVIDENCE) -> Verdict:
         """This claim's verdict from a check's outcome (``tier``: smoke or evidence). A holds or
-        fails whose per-seed values (``per_seed``, or a comparison not marked ``nan_vacuous``)
-        include a NaN becomes inconclusive: a lost seed may be the one on the other side, and
-        a verdict is never decided on the remaining seeds. So does a holds or fails that carries
-        neither a finite interval (``ci``) nor the comparisons it was decided from, or that
-        reports fewer than two seeds: a verdict is never taken from a point estimate. A holds
+        fails whose measured value is NaN is inconclusive (a verdict is reported with the
+        number it was decided on; an infinite one, such as a time never reached, stands). A
+        holds or fails whose per-seed values (``per_seed``, or a comparison not marked
+        ``nan_vacuous``) include a NaN becomes inconclusive: a lost seed may be the one on the
+        other side, and a verdict is never decided on the remaining seeds. So does a holds or
+        fails that carries neither a finite interval (``ci``) nor the comparisons it was
+        decided from, or that reports fewer than two seeds: a verdict is never taken from a
+        point estimate. A holds
         that its own ``comparisons``, re-judged (:func:`rejudged`: Holm at 95%, each by its own
         test, then the ``rule``), do not give is inconclusive; where they give fails (or the
         rule breaks) it is an error: the check contradicts its evidence. So is a holds whose
@@ -174,7 +177,12 @@ class Claim:
         ``seeds_stated`` set and a detail saying so."""
         result, detail = o.verdict, o.detail
         lost = _lost_values(o)
-        if lost and result in (HOLDS, FAILS):
+        if result in (HOLDS, FAILS) and _is_nan(o.measured):
+            result = INCONCLUSIVE
+            detail = (f"{detail}; " if detail else "") + (
+                f"the check said {o.verdict} but its measured value is NaN (not measured): a "
+                "verdict is reported with the number it was decided on, so it is inconclusive")
+        elif lost and result in (HOLDS, FAILS):
             result = INCONCLUSIVE
             detail = (f"{detail}; " if detail else "") + (
                 f"{lost} per-seed value(s) are NaN (lost seeds): the check's {o.verdict} is not "
@@ -522,6 +530,14 @@ def _zero_width_undecided(o: Outcome, said: str) -> str:
     return (f"the check said {said} from a zero-width interval {tuple(o.ci)} and handed over "
             "neither the comparisons nor the per-seed values (with threshold and direction) it "
             "decided from: equal values on every seed are no interval, so it is inconclusive")
+
+
+def _is_nan(x: object) -> bool:
+    """Whether ``x`` is a number that is NaN (None, an infinity or a finite number is not)."""
+    try:
+        return math.isnan(float(x))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
 
 
 def _finite_interval(ci: tuple[float, float] | None) -> bool:
