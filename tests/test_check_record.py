@@ -374,3 +374,28 @@ def test_report_on_a_record_holds_the_verdicts_and_the_claims_not_served(mixture
     code, out, err = run(["check", "--record", str(mixture), "--report", str(report), "--json"],
                          capsys)
     assert code == status and json.loads(out) and report.read_text().startswith(REPORT_HEAD)
+
+
+def test_check_without_record_points_a_record_only_plugin_at_record(capsys, monkeypatch,
+                                                                   request):
+    """A paper with a record reader and no experiment of its own (a plugin written for
+    check --record): `check PAPER` without --record gave an error row "no experiment named
+    'rconly.exp'" and no word of --record."""
+    from twolayer.api import register_record_reader
+
+    request.addfinalizer(lambda: READERS.pop("rconly", None))
+
+    def check(runs):
+        runs.get("rconly.exp")
+        return outcome("holds", 0.5, "<= 1", (0.25, 0.75), 3, "s")
+
+    monkeypatch.setitem(CLAIMS, "rconly.a", Claim("rconly.a", "rconly", "st", "Lemma 1", check))
+    code, out, err = run(["check", "rconly", "--no-store"], capsys)
+    assert code == 1  # an error row, as before
+    assert "--record" not in out  # no reader yet: nothing to point at
+    register_record_reader("rconly", lambda rec, path: (("rconly.a",), None))
+    code, out, err = run(["check", "rconly", "--no-store"], capsys)
+    assert code == 1
+    assert ("note: rconly registered a record reader but not the experiments these checks "
+            "read: judge its claims on a record of twolayer simulate --out DIR with twolayer "
+            "check rconly --record DIR") in out, out

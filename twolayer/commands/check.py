@@ -178,6 +178,22 @@ def asserted_note(verdicts: Sequence[Verdict]) -> str:
             "the theorem's assumptions")
 
 
+def record_only_note(verdicts: Sequence[Verdict]) -> str:
+    """A line for the papers whose checks raised because an experiment they read is not
+    registered while the paper has a record reader (a plugin written for ``check --record``
+    alone): their claims are judged on a user's record, not on experiments; "" when there is
+    none."""
+    from ..claims.on_record import READERS
+
+    papers = sorted({v.paper for v in verdicts if v.verdict == ERROR and v.paper in READERS
+                     and "no experiment named" in (v.detail or "")})
+    if not papers:
+        return ""
+    return (f"note: {', '.join(papers)} registered a record reader but not the experiments "
+            "these checks read: judge its claims on a record of twolayer simulate --out DIR "
+            f"with twolayer check {papers[0]} --record DIR")
+
+
 def exit_status(verdicts: Sequence[Verdict]) -> int:
     """0 if every verdict that decides (:func:`deciding`) holds and no check raised, else 1."""
     if any(v.verdict == ERROR for v in verdicts):
@@ -808,6 +824,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"\n{summary_line(verdicts)}; {wall:.0f} s")
         if asserted_note(verdicts):
             print(asserted_note(verdicts))
+        if record_only_note(verdicts):
+            print(record_only_note(verdicts))
         if auto:
             print(auto_note(verdicts))
         if args.quick:
