@@ -528,10 +528,14 @@ def find_record(path: str | os.PathLike[str], flag: str = "record", hint: str = 
         raise ConfigError(flag, path, f"{what}: give a record directory written by "
                           "twolayer simulate --out DIR" + (f" ({hint})" if hint else ""))
     if (p / DOCUMENT).exists():
-        return p
+        return _one_setting(p, path, flag)
     subs = sorted(s for s in p.iterdir() if s.is_dir() and (s / DOCUMENT).exists())
     if len(subs) == 1:
-        return subs[0]
+        return _one_setting(subs[0], path, flag)
+    if not subs and (p / "entries").is_dir() and (p / "records").is_dir():
+        raise ConfigError(flag, path, "is a record store (entries/ and records/: the runs "
+                          "twolayer check and sweep keep), not a record: give DIR/<run_id> of "
+                          "twolayer simulate --out DIR")
     if not subs:
         raise ConfigError(flag, path, f"not a record directory (no {DOCUMENT} in it or in "
                           "one directory below it): give DIR/<run_id> of twolayer simulate "
@@ -539,3 +543,26 @@ def find_record(path: str | os.PathLike[str], flag: str = "record", hint: str = 
     raise ConfigError(flag, path, f"holds {len(subs)} records ("
                       + ", ".join(s.name for s in subs[:4]) + (", ..." if len(subs) > 4 else "")
                       + "): give one of them, DIR/<run_id>")
+
+
+def _one_setting(where: Path, path: str | os.PathLike[str], flag: str) -> Path:
+    """``where`` unless its ``record.json`` says the record holds another number of runs than
+    its config's ``seeds``: a record an experiment assembled from several settings (a record
+    store's: ``meta.groups``), whose config is one setting's only, so that a reader would judge
+    the settings' runs pooled as that one setting's. A document that does not parse is left to
+    :meth:`Record.load`, which names what is wrong with it."""
+    try:
+        with open(where / DOCUMENT) as fh:
+            doc = json.load(fh)
+        seeds = int(doc["config"]["seeds"])
+        shape = doc["arrays"].get("static/noisy") or doc["arrays"].get("static/a")
+        runs = int(shape[0]) if shape else seeds
+        groups = doc.get("meta", {}).get("groups")
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, IndexError):
+        return where
+    if runs != seeds:
+        raise ConfigError(flag, path, f"holds {runs} runs but its config says --seeds {seeds}: "
+                          + (f"a record of {groups} settings" if groups else "a record")
+                          + " that an experiment assembled (a record store's), not one setting's "
+                          "runs: give DIR/<run_id> of twolayer simulate --out DIR")
+    return where

@@ -1,0 +1,83 @@
+"""`--record` given the record store, or one of its records that an experiment assembled from
+several settings (`check PAPER --record`, `conditions --record`): a new user's mistakes.
+
+Before, `--record STORE` said only "not a record directory", and a store record of the
+frei2023 movement experiment (5 settings of 6 seeds, one config saying `seeds=6`) was judged
+as one setting: 30 runs of five d's pooled under the config of one, "6 seeds" in the header and
+30 in the row, exit status 1."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from cli_helpers import assert_refused, run
+from record_check_helpers import simulated
+
+from twolayer.record import Record
+from twolayer.store import RecordStore
+
+pytestmark = pytest.mark.usefixtures("single_thread")
+TINY = ["--data", "clusters", "--d", "10", "--n", "200", "--m", "16", "--num-times", "8",
+        "--noise", "0.3", "--quiet", "--seeds", "4", "--steps", "20", "--lr", "0.5",
+        "--probes", "errors,segments,liu,liu_angles"]
+XOR = ["--data", "xor", "--d", "40", "--n", "50", "--m", "8", "--steps", "2", "--lr", "0.25",
+       "--quiet", "--seeds", "3", "--probes", "frei_neurons,frei_samples,frei_test"]
+
+
+@pytest.fixture(scope="module")
+def stored(tmp_path_factory):
+    """A record store holding a mixture record and an xor record as they are (one setting
+    each, as a sweep stores a point), and each one's runs twice over under its config (two
+    settings assembled into one record, as an experiment stores them: meta ``groups``)."""
+    tmp = tmp_path_factory.mktemp("xc")
+    store = RecordStore(tmp / "store")
+    out = {"store": store.root}
+    for name, argv in (("mix", TINY), ("xor", XOR)):
+        rec = Record.load(simulated(tmp / name, argv))
+        twice = {k: np.concatenate([v, v]) if k.startswith(("static/", "baseline/"))
+                 or (v.ndim >= 2 and v.shape[0] == rec.seeds) else v
+                 for k, v in rec.arrays.items()}
+        grouped = Record(rec.config, rec.run_id, rec.times, twice, {**rec.meta, "groups": 2},
+                         rec.summary)
+        out[name] = store.records / store.put(rec, {"point": name})
+        out[name + "2"] = store.records / store.put(grouped, {"grouped": name})
+    (store.root / "entries").mkdir(exist_ok=True)  # as check leaves it
+    return out
+
+
+COMMANDS = [["check", "liu2023"], ["conditions", "--paper", "liu2023"], ["check", "frei2023"],
+            ["conditions"]]
+
+
+@pytest.mark.parametrize("argv", COMMANDS)
+def test_the_store_itself_is_named_as_a_store(stored, argv, capsys, tmp_path):
+    code, out, err = run([*argv, "--record", str(stored["store"]), "--report",
+                          str(tmp_path / "r.md")] if argv[0] == "check"
+                         else [*argv, "--record", str(stored["store"])], capsys)
+    assert_refused(code, out, err, ["--record", str(stored["store"]), "is a record store",
+                                    "twolayer simulate --out"], tmp_path / "r.md")
+
+
+@pytest.mark.parametrize("argv", COMMANDS)
+def test_a_record_assembled_from_several_settings_is_refused(stored, argv, capsys, tmp_path):
+    path = stored["xor2" if argv[-1] in ("frei2023", "conditions") else "mix2"]
+    seeds = Record.load(path).seeds
+    code, out, err = run([*argv, "--record", str(path)], capsys)
+    assert_refused(code, out, err, ["--record", path.name, f"holds {2 * seeds} runs",
+                                    f"--seeds {seeds}", "2 settings"], tmp_path / "r.md")
+
+
+@pytest.mark.parametrize("argv", COMMANDS)
+def test_a_stored_record_of_one_setting_is_still_read(stored, argv, capsys):
+    """A sweep point's record (its runs are its config's): judged as before."""
+    path = stored["xor" if argv[-1] in ("frei2023", "conditions") else "mix"]
+    code, out, err = run([*argv, "--record", str(path)], capsys)
+    assert code in (0, 1) and out and err == "", err
+
+
+def test_the_store_s_records_folder_names_the_records(stored, capsys):
+    code, out, err = run(["check", "liu2023", "--record", str(Path(stored["mix"]).parent)],
+                         capsys)
+    assert code == 2 and out == "" and "holds 4 records" in err, err
