@@ -81,3 +81,17 @@ def test_the_store_s_records_folder_names_the_records(stored, capsys):
     code, out, err = run(["check", "liu2023", "--record", str(Path(stored["mix"]).parent)],
                          capsys)
     assert code == 2 and out == "" and "holds 4 records" in err, err
+
+
+def test_a_record_report_says_its_figures_are_the_paper_s_not_the_record_s(stored, capsys,
+                                                                            tmp_path):
+    """The report's figure column links the committed figure of the paper's experiments
+    (figures/liu2023-regime.png): it read as a figure of the record judged."""
+    report = tmp_path / "r.md"
+    code, out, err = run(["check", "liu2023", "--record", str(stored["mix"]), "--report",
+                          str(report)], capsys)
+    assert code in (0, 1), err
+    text = report.read_text()
+    assert "liu2023-regime" in text  # a linked figure, so the note is needed
+    assert ("The figure column links each claim's figure as `twolayer figures` draws it from "
+            "the paper's own experiments, not from this record.") in text

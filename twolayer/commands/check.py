@@ -423,6 +423,9 @@ def render_markdown(
         + (" Each claim's setting (in the details) gives the largest constant C for which all "
            "the theorem's assumptions hold (C itself is unspecified in the paper; see "
            "`twolayer conditions`)." if any(v.paper == "frei2023" for v in verdicts) else "")
+        + (" The figure column links each claim's figure as `twolayer figures` draws it from "
+           "the paper's own experiments, not from this record."
+           if judged_on is not None and any(v.figure for v in verdicts) else "")
         + (" `--seeds auto`: " + auto_note(verdicts).removeprefix("--seeds auto: ")
            if any(v.sequential for v in verdicts) else "")
         + (" Seeds marked \\*: the count as the check states it; it handed over no per-seed "
