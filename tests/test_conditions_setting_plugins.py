@@ -263,3 +263,18 @@ def test_help_offers_the_training_flags_once_a_setting_reader_is_loaded(barak, c
     for flag in ("--batch-size", "--objective", "--k K", "--steps", "--seeds"):
         assert flag in flat
     assert "no --record: the same premises before training" in flat
+
+
+@pytest.mark.parametrize("argv, words", [
+    ([], ["--data is not given", "--data parity"]),
+    (["--batch-size", "32"], ["--data is not given", "--data parity"]),
+    (["--data", "xor"], ["--data 'xor' is invalid", "--data parity"]),
+    (["--preset", "frei-fig1"], ["--data 'xor' is invalid", "--data parity"]),
+])
+def test_no_data_kind_given_reads_as_not_given(argv, words, barak, tmp_path, capsys):
+    """`conditions --plugin examples/barak2022 --paper barak2022` with no --data said
+    "--data 'xor' is invalid", as if xor (simulate's default) had been typed."""
+    code, out, err = run(BASE + argv, capsys)
+    assert_refused(code, out, err, words, tmp_path / "never")
+    if not argv or argv[0] == "--batch-size":
+        assert "'xor'" not in err

@@ -294,7 +294,15 @@ def evaluate_setting(prov: ConditionsProvider, args: argparse.Namespace) -> Reco
     cfg, notes = config_from_args(args)
     for note in notes:
         print(f"twolayer conditions: note: {note}", file=sys.stderr)
-    cond = _plugin_call(prov, prov.from_setting, setting_config(cfg), "setting reader")
+    try:
+        cond = _plugin_call(prov, prov.from_setting, setting_config(cfg), "setting reader")
+    except ConfigError as e:
+        # the data kind the user did not give is simulate's default (xor): "--data 'xor' is
+        # invalid" read as if xor had been typed
+        if type(e) is ConfigError and e.field == "data" and getattr(args, "data", 0) is None \
+                and getattr(args, "preset", None) is None:
+            raise ConfigError("data", None, e.valid) from None
+        raise
     return dataclasses.replace(cond, record="")
 
 
