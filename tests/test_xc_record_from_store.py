@@ -95,3 +95,13 @@ def test_a_record_report_says_its_figures_are_the_paper_s_not_the_record_s(store
     assert "liu2023-regime" in text  # a linked figure, so the note is needed
     assert ("The figure column links each claim's figure as `twolayer figures` draws it from "
             "the paper's own experiments, not from this record.") in text
+
+
+def test_a_record_that_serves_none_names_every_probe_its_claims_ask_for(stored, capsys,
+                                                                         tmp_path):
+    """`check liu2023 --record` on a frei xor record named only the first claim's probe
+    ("add --probes errors"): add it and the next refusal named segments, then liu_angles."""
+    code, out, err = run(["check", "liu2023", "--record", str(stored["xor"])], capsys)
+    assert_refused(code, out, err, ["--record", "serves none of the 9 selected claims",
+                                    "(add --probes errors)", "between them the 9 claims ask "
+                                    "for --probes errors,segments,liu_angles"], tmp_path / "x")

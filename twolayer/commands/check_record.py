@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +40,8 @@ from ..errors import ConfigError
 from ..record import Record
 
 HINT = "e.g. twolayer simulate ... --seeds 8 --out DIR"
+# the probes an unserved claim's reason says to add ("... (add --probes errors)")
+ADD_PROBES = re.compile(r"add --probes ([\w,]+)")
 
 
 def _refuse(flag: str, value: object, why: str) -> ConfigError:
@@ -214,6 +217,13 @@ def judge_record(args: argparse.Namespace) -> OnRecord | None:
     verdicts = [v for v in results if not isinstance(v, Unserved)]
     unserved = [v for v in results if isinstance(v, Unserved)]
     if not verdicts:
+        # every probe the unserved claims name, not only the first one's: a user who adds the
+        # first would meet the next refusal
+        probes = list(dict.fromkeys(p for u in unserved for m in ADD_PROBES.findall(u.why)
+                                    for p in m.split(",")))
+        more = (f"; between them the {len(unserved)} claims ask for --probes "
+                f"{','.join(probes)} (each names the first array it lacks)"
+                if len(probes) > 1 else "")
         raise ConfigError("record", args.record, f"serves none of the {len(unserved)} selected "
-                          f"claims: {unserved[0].id}: {unserved[0].why}")
+                          f"claims: {unserved[0].id}: {unserved[0].why}{more}")
     return OnRecord(where, rec, verdicts, unserved)
