@@ -111,8 +111,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    "(with --list: each claim as registered, no verdict)")
     p.add_argument("--report", metavar="PATH",
                    help="also write the table as Markdown, with links to the figures (not with "
-                   "--list; with --record: the verdicts on the record, and the claims it did "
-                   "not serve)")
+                   "--list; with --record: the verdicts on the record, the figures still the "
+                   "paper's experiments', and the claims it did not serve)")
     p.add_argument("--list", action="store_true", help="list the selected claims without running "
                    "(with --record: the claims the record serves)")
     p.add_argument("--record", metavar="DIR",
