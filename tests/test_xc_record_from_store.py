@@ -105,3 +105,14 @@ def test_a_record_that_serves_none_names_every_probe_its_claims_ask_for(stored, 
     assert_refused(code, out, err, ["--record", "serves none of the 9 selected claims",
                                     "(add --probes errors)", "between them the 9 claims ask "
                                     "for --probes errors,segments,liu_angles"], tmp_path / "x")
+
+
+def test_one_other_claim_reads_in_the_singular(tmp_path, capsys):
+    """`check vashisht2024.linxor.clean_simple --record LMS` said "serves 1 other claims"."""
+    lms = simulated(tmp_path / "lms", ["--data", "lms", "--d", "10", "--n", "200", "--m", "16",
+                                       "--noise", "0", "--steps", "5", "--quiet", "--seeds",
+                                       "2", "--probes", "vashisht"])
+    code, out, err = run(["check", "vashisht2024.linxor.clean_simple", "--record", str(lms)],
+                         capsys)
+    assert_refused(code, out, err, ["does not serve it", "serves 1 other claim on a record",
+                                    "lists it)"], tmp_path / "x")

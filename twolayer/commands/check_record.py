@@ -139,9 +139,9 @@ def select_on_record(args: argparse.Namespace, selection: list[str], rec: Record
                                        "the claims a record serves")
             n = len(ok[paper][0])
             raise _selection_error(s, f"the record {path} does not serve it: {paper}'s reader "
-                                   f"serves {n} other claims on a record like this one "
-                                   f"(`twolayer check {paper} --record {path} --list` lists "
-                                   "them)")
+                                   f"serves {n} other claim{'s' if n != 1 else ''} on a "
+                                   f"record like this one (`twolayer check {paper} --record "
+                                   f"{path} --list` lists {'them' if n != 1 else 'it'})")
         out += [c for c in mine if c not in out]
     if not out:
         raise ConfigError("record", path, "serves none of the selected claims")
