@@ -112,6 +112,7 @@ def test_one_other_claim_reads_in_the_singular(tmp_path, capsys):
     lms = simulated(tmp_path / "lms", ["--data", "lms", "--d", "10", "--n", "200", "--m", "16",
                                        "--noise", "0", "--steps", "5", "--quiet", "--seeds",
                                        "2", "--probes", "vashisht"])
+    capsys.readouterr()  # what simulate printed
     code, out, err = run(["check", "vashisht2024.linxor.clean_simple", "--record", str(lms)],
                          capsys)
     assert_refused(code, out, err, ["does not serve it", "serves 1 other claim on a record",
