@@ -77,6 +77,21 @@ def test_a_stored_record_of_one_setting_is_still_read(stored, argv, capsys):
     assert code in (0, 1) and out and err == "", err
 
 
+@pytest.mark.parametrize("argv", COMMANDS)
+def test_a_sweep_s_store_is_named_as_a_store(argv, capsys, tmp_path):
+    """A sweep's --out (records/, points.csv, no entries/) said "not a record directory"."""
+    from twolayer.cli import main
+
+    spec = tmp_path / "s.toml"
+    spec.write_text('name = "s"\nseeds = 1\n[base]\n"data.d" = 8\n"data.n" = 40\n'
+                    '"net.m" = 4\n"train.steps" = 2\n[axes]\n"data.noise" = [0.0, 0.1]\n')
+    assert main(["sweep", str(spec), "--out", str(tmp_path / "sw")]) == 0
+    capsys.readouterr()
+    code, out, err = run([*argv, "--record", str(tmp_path / "sw")], capsys)
+    assert_refused(code, out, err, ["--record", "is a record store", "records/<id>"],
+                   tmp_path / "never")
+
+
 def test_the_store_s_records_folder_names_the_records(stored, capsys):
     code, out, err = run(["check", "liu2023", "--record", str(Path(stored["mix"]).parent)],
                          capsys)

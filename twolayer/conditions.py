@@ -532,10 +532,10 @@ def find_record(path: str | os.PathLike[str], flag: str = "record", hint: str = 
     subs = sorted(s for s in p.iterdir() if s.is_dir() and (s / DOCUMENT).exists())
     if len(subs) == 1:
         return _one_setting(subs[0], path, flag)
-    if not subs and (p / "entries").is_dir() and (p / "records").is_dir():
-        raise ConfigError(flag, path, "is a record store (entries/ and records/: the runs "
-                          "twolayer check and sweep keep), not a record: give DIR/<run_id> of "
-                          "twolayer simulate --out DIR")
+    if not subs and (p / "records").is_dir():
+        raise ConfigError(flag, path, "is a record store (its records/ holds the runs that "
+                          "twolayer check or a sweep keeps), not a record: give DIR/<run_id> of "
+                          "twolayer simulate --out DIR (or a sweep point's records/<id>)")
     if not subs:
         raise ConfigError(flag, path, f"not a record directory (no {DOCUMENT} in it or in "
                           "one directory below it): give DIR/<run_id> of twolayer simulate "
