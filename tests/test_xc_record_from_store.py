@@ -8,6 +8,7 @@ as one setting: 30 runs of five d's pooled under the config of one, "6 seeds" in
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -43,7 +44,11 @@ def stored(tmp_path_factory):
                          rec.summary)
         out[name] = store.records / store.put(rec, {"point": name})
         out[name + "2"] = store.records / store.put(grouped, {"grouped": name})
+        # an experiment's result as check stores it: the record's identity names its entry
+        out[name + "e"] = store.records / store.put(rec, {"entry": f"e{name}", "part": ""})
     (store.root / "entries").mkdir(exist_ok=True)  # as check leaves it
+    (store.root / "entries" / "emix.json").write_text(
+        json.dumps({"key": {"experiment": "liu2023.regime"}}))
     return out
 
 
@@ -67,6 +72,21 @@ def test_a_record_assembled_from_several_settings_is_refused(stored, argv, capsy
     code, out, err = run([*argv, "--record", str(path)], capsys)
     assert_refused(code, out, err, ["--record", path.name, f"holds {2 * seeds} runs",
                                     f"--seeds {seeds}", "2 settings"], tmp_path / "r.md")
+
+
+@pytest.mark.parametrize("argv", COMMANDS)
+def test_an_experiment_s_stored_record_is_refused(stored, argv, capsys, tmp_path):
+    """A store record that is part of an experiment's result (e.g. vashisht2024.lms.sgd's
+    two-phase study, judged as if every run were a baseline run; frei2023.linear's, judged by
+    liu2023 with 0 seeds) has the runs its config's seeds say and was read as a simulate
+    record."""
+    xor = argv[-1] in ("frei2023", "conditions")
+    path = stored["xore" if xor else "mixe"]
+    code, out, err = run([*argv, "--record", str(path)], capsys)
+    assert_refused(code, out, err, ["--record", path.name, "is a record of a record store",
+                                    "an experiment's" if xor else
+                                    "the liu2023.regime experiment's", "twolayer simulate"],
+                   tmp_path / "never")
 
 
 @pytest.mark.parametrize("argv", COMMANDS)
@@ -95,7 +115,7 @@ def test_a_sweep_s_store_is_named_as_a_store(argv, capsys, tmp_path):
 def test_the_store_s_records_folder_names_the_records(stored, capsys):
     code, out, err = run(["check", "liu2023", "--record", str(Path(stored["mix"]).parent)],
                          capsys)
-    assert code == 2 and out == "" and "holds 4 records" in err, err
+    assert code == 2 and out == "" and "holds 6 records" in err, err
 
 
 def test_a_record_report_says_its_figures_are_the_paper_s_not_the_record_s(stored, capsys,

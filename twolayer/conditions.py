@@ -546,23 +546,44 @@ def find_record(path: str | os.PathLike[str], flag: str = "record", hint: str = 
 
 
 def _one_setting(where: Path, path: str | os.PathLike[str], flag: str) -> Path:
-    """``where`` unless its ``record.json`` says the record holds another number of runs than
-    its config's ``seeds``: a record an experiment assembled from several settings (a record
-    store's: ``meta.groups``), whose config is one setting's only, so that a reader would judge
-    the settings' runs pooled as that one setting's. A document that does not parse is left to
-    :meth:`Record.load`, which names what is wrong with it."""
+    """``where`` unless its ``record.json`` says it is not one setting's runs as ``twolayer
+    simulate`` records them: a record store's part of an experiment's result (its ``identity``
+    names the store entry: a study's phases, an experiment's groups, a linear baseline, whose
+    config is at most one setting's), or a record holding another number of runs than its
+    config's ``seeds`` (settings assembled into one record: ``meta.groups``), which a reader
+    would judge as one setting's runs. A sweep point's record (identity: its config) is read. A
+    document that does not parse is left to :meth:`Record.load`, which names what is wrong."""
     try:
         with open(where / DOCUMENT) as fh:
             doc = json.load(fh)
         seeds = int(doc["config"]["seeds"])
         shape = doc["arrays"].get("static/noisy") or doc["arrays"].get("static/a")
         runs = int(shape[0]) if shape else seeds
-        groups = doc.get("meta", {}).get("groups")
+        meta = doc.get("meta") or {}
+        identity = doc.get("identity")
     except (OSError, ValueError, TypeError, KeyError, AttributeError, IndexError):
         return where
+    if isinstance(identity, dict) and "entry" in identity:
+        experiment = meta.get("experiment") or _stored_experiment(where, identity["entry"])
+        raise ConfigError(flag, path, "is a record of a record store, part of "
+                          + (f"the {experiment} experiment's" if experiment else "an "
+                             "experiment's") + " stored result, not a setting's runs as "
+                          "twolayer simulate records them (twolayer check PAPER judges the "
+                          "stored experiments): give DIR/<run_id> of twolayer simulate --out DIR")
     if runs != seeds:
+        groups = meta.get("groups")
         raise ConfigError(flag, path, f"holds {runs} runs but its config says --seeds {seeds}: "
                           + (f"a record of {groups} settings" if groups else "a record")
                           + " that an experiment assembled (a record store's), not one setting's "
                           "runs: give DIR/<run_id> of twolayer simulate --out DIR")
     return where
+
+
+def _stored_experiment(where: Path, entry: Any) -> str:
+    """The experiment whose store entry ``entry`` is (``<store>/entries/<entry>.json`` beside
+    ``<store>/records/<address>``: its key's ``experiment``), or "" where it cannot be read."""
+    try:
+        with open(where.parent.parent / "entries" / f"{entry}.json") as fh:
+            return str(json.load(fh)["key"]["experiment"])
+    except (OSError, ValueError, TypeError, KeyError):
+        return ""
