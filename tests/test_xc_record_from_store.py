@@ -130,6 +130,8 @@ def test_a_record_report_says_its_figures_are_the_paper_s_not_the_record_s(store
     assert "liu2023-regime" in text  # a linked figure, so the note is needed
     assert ("The figure column links each claim's figure as `twolayer figures` draws it from "
             "the paper's own experiments, not from this record.") in text
+    # the paper did read as the end of "nothing was trained, liu2023"
+    assert "nothing was trained, paper liu2023; " in text
 
 
 def test_a_record_that_serves_none_names_every_probe_its_claims_ask_for(stored, capsys,
