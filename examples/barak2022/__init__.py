@@ -4,9 +4,10 @@ SGD learns parities near the computational limit", as a twolayer plugin (public 
     twolayer check examples/barak2022 --quick
     twolayer figures examples/barak2022 --quick --out /tmp/barak-figures
     twolayer conditions --plugin examples/barak2022 --paper barak2022 --record DIR
+    twolayer check examples/barak2022 --record DIR
 """
 
-from . import claims, conditions, data, experiments, figures, probes, train  # noqa: F401
+from . import claims, conditions, data, experiments, figures, probes, record, train  # noqa: F401
 
 # (each registers: claims, premises for twolayer conditions, the data kind, experiments, figures,
-# probes, the training loss)
+# probes, the record reader of twolayer check --record, the training loss)

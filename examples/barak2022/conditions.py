@@ -20,8 +20,10 @@ online SGD (a fresh batch each step), and the weight-decay schedule λ_0 = 1, λ
 the constant C of Frei et al.'s Theorem 1: each is printed with the largest constant for which
 it holds (n / (k^4 log(nk/ε)) and alike), and is said to hold when that constant is at least 1,
 with ε = 0.1 [PROPOSAL: the card gives no ε; the logs change slowly with it]. The example's
-claims read their own experiments (``twolayer check examples/barak2022``), not a simulate
-record, so no claim's regime is printed here.
+claims read their own experiments (``twolayer check examples/barak2022``); the four that one
+simulate record can serve are judged on it by ``twolayer check examples/barak2022 --record DIR``
+(``record.py``), each registered outside the paper's setting, so no claim's regime is printed
+here.
 """
 
 from __future__ import annotations
@@ -142,7 +144,9 @@ REMARKS = (
     "[SECONDARY]), |f| < 1 at init [INFERRED], and the O(k^3 r^2 n / eps^2) iterations "
     "the conclusion is stated at",
     "the example's claims read their own experiments (twolayer check examples/barak2022): "
-    "barak2022.thm4.one_step is the one checked inside Theorem 4's checkable assumptions",
+    "barak2022.thm4.one_step is the one checked inside Theorem 4's checkable assumptions; "
+    "twolayer check examples/barak2022 --record DIR judges the four a record serves (add "
+    "--probes barak_parity)",
 )
 
 
