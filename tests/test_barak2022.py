@@ -43,10 +43,12 @@ def plugin():
     """The plugin's modules; its hinge loss and data kind are registered only while these tests
     run (other tests check that an unregistered name such as "hinge" is refused)."""
     import twolayer.config as config
+    from twolayer.claims.on_record import READERS
     from twolayer.conditions import CONDITIONS
     from twolayer.net.model import LOSSES
 
     had_conditions = "barak2022" in CONDITIONS
+    had_reader = "barak2022" in READERS
     mod = load_path(FOLDER).module
     mods = {name: sys.modules[f"{mod.__name__}.{name}"]
             for name in ("data", "probes", "train", "experiments", "claims", "figures")}
@@ -58,6 +60,8 @@ def plugin():
     config._DATA_KINDS.pop("parity", None)
     if not had_conditions:  # its premises (with a setting reader) change conditions --help
         CONDITIONS.pop("barak2022", None)
+    if not had_reader:  # its record reader joins check --record's readers
+        READERS.pop("barak2022", None)
 
 
 def test_the_plugin_imports_nothing_of_twolayer_but_the_api() -> None:
