@@ -47,7 +47,7 @@ import numpy as np
 
 from ..errors import ConfigError, RecordError
 from ..record import Record
-from .on_record import register_record_reader
+from .on_record import lacking_probe, register_record_reader
 from .redraw import verified_redraw
 
 PAPER = "frei2023"
@@ -215,10 +215,7 @@ class RegimeRecord:
                     "not one of this record's (simulate with --num-times above --steps)")
         if key.startswith("final/"):
             key = key[len("final/"):]
-        if "/" in key and not key.startswith("static/"):
-            return (f"its check reads {key}, not in this record (add --probes "
-                    f"{key.split('/', 1)[0]})")
-        return ""
+        return lacking_probe(key)
 
 
 def read_claims(rec: Record, path: str) -> tuple[tuple[str, ...], RegimeRecord]:

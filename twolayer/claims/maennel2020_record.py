@@ -187,15 +187,13 @@ class UpstreamRecord:
 
     def missing(self, key: str) -> str:
         """Why a claim whose check read ``key``, which the record lacks, cannot be judged on
-        it: why σ_i² could not be derived, or the probe to add."""
+        it: why σ_i² could not be derived ("" otherwise: the probe to add comes from
+        :func:`~twolayer.claims.on_record.lacking_probe`)."""
         if key == SIGMA2:
             self._serve_sigma2()
             return (f"its check reads {SIGMA2}, the data's sigma_i^2 in the frame order, which "
                     "twolayer simulate does not record and which could not be derived for "
                     f"this record: {self.sigma2_why}")
-        if "/" in key and not key.startswith("static/"):
-            return (f"its check reads {key}, not in this record (add --probes "
-                    f"{key.split('/', 1)[0]})")
         return ""
 
 

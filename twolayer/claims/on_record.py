@@ -171,11 +171,23 @@ def missing_key(v: Verdict, rec: Record) -> str | None:
     return key
 
 
+def lacking_probe(key: str) -> str:
+    """Why a record lacks the array ``key`` when its first part names a registered probe
+    (``frei_neurons/rho_own``): the probe to add (``--probes frei_neurons``); "" for any other
+    key (``static/...``, an experiment's own arrays)."""
+    from ..probes.base import REGISTRY
+
+    probe = key.split("/", 1)[0] if "/" in key else ""
+    if probe not in REGISTRY:
+        return ""
+    return f"its check reads {key}, not in this record (add --probes {probe})"
+
+
 def judge_on_record(c: Claim, runs: Any, rec: Record) -> Verdict | Unserved:
     """``c``'s verdict from its own check on the record ``runs`` serves (numpy warnings off, as
     the regime lines of ``twolayer conditions`` compute them), or an :class:`Unserved` where the
     check read an array ``rec`` lacks (:func:`missing_key`; ``runs.missing(key)`` says why,
-    where the reader defines it)."""
+    where the reader defines it, else :func:`lacking_probe`)."""
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         v = judge(c, runs)
@@ -194,7 +206,7 @@ def judge_on_record(c: Claim, runs: Any, rec: Record) -> Verdict | Unserved:
                                 f"runs.missing({key!r}) returned {type(why).__name__}, not "
                                 "the text saying why the record lacks it")
     return Unserved(c.id, c.paper, c.statement, c.source,
-                    why or f"its check reads {key}, not in this record")
+                    why or lacking_probe(key) or f"its check reads {key}, not in this record")
 
 
 def readable_papers(rec: Record, path: str,

@@ -31,7 +31,7 @@ flipped (``noise`` > 0, or a ``static/noisy`` flag set: claim 1 is about a clean
 and a noisy simulate record is no study's phase 1 either, which is followed by clean training);
 the gradient-flow integrator (the study trains by exact SGD or GD steps); a record whose last
 probe time is not its step count. A record without the ``vashisht`` probe is read, and the claim
-is not served (``runs.missing``: add ``--probes vashisht``).
+is not served (:func:`~twolayer.claims.on_record.lacking_probe`: add ``--probes vashisht``).
 """
 
 from __future__ import annotations
@@ -146,12 +146,6 @@ class StudyRecord:
             return None
         raise KeyError(f"experiment {name} (this record stands for {self.name} only)")
 
-    def missing(self, key: str) -> str:
-        """Why a claim whose check read ``key``, which the record lacks, cannot be judged on
-        it: the probe to add."""
-        if key.startswith(f"{PROBE}/"):
-            return f"its check reads {key}, not in this record (add --probes {PROBE})"
-        return ""
 
 
 def read_claims(rec: Record, path: str) -> tuple[tuple[str, ...], StudyRecord]:

@@ -207,12 +207,14 @@ def raised_outside(verdicts: Sequence[Verdict]) -> list[Verdict]:
     return [v for v in verdicts if v.verdict == ERROR and not (v.in_regime and v.decides)]
 
 
-def summary_line(verdicts: Sequence[Verdict], where: str = "on the paper's own setting") -> str:
+def summary_line(verdicts: Sequence[Verdict], where: str = "on the paper's own setting",
+                 unserved: int = 0) -> str:
     """The line under the table: how many claims hold, fail, are inconclusive or raised; whether
     the in-regime claims (:func:`deciding`) all hold (where none decides: that none is in
     regime, or that those in regime are proposals); the exit status, and what else set it (a
     check that raised, in or outside the regime). ``where``: what the regimes were computed on
-    (``check --record``: "on this record")."""
+    (``check --record``: "on this record"); ``unserved``: how many selected claims the record
+    could not serve (listed above the line; they do not set the exit status)."""
     status = exit_status(verdicts)
     dec = deciding(verdicts)
     count = {o: sum(v.verdict == o for v in verdicts) for o in (HOLDS, FAILS, INCONCLUSIVE,
@@ -229,6 +231,9 @@ def summary_line(verdicts: Sequence[Verdict], where: str = "on the paper's own s
     raised = raised_outside(verdicts)
     also = (f"; {len(raised)} check(s) outside the regime or proposals raised an error"
             if raised else "")
+    if unserved:
+        also += (f"; {unserved} not served by the record (listed above; they do not set the "
+                 "exit status)")
     return (f"{count[HOLDS]} of {len(verdicts)} claims hold" + (f" ({rest})" if rest else "")
             + f"; {which}{also} (exit status {status})")
 
@@ -713,11 +718,7 @@ def run_on_record(args: argparse.Namespace) -> int:
         print(f"not served by this record: {u.id}: {u.why}")
     if args.details:
         print("\n" + render_details(verdicts))
-    line = summary_line(verdicts, where="on this record")
-    if unserved:
-        line = line.replace(" (exit status", f"; {len(unserved)} not served by the record "
-                            "(listed above; they do not set the exit status) (exit status", 1)
-    print("\n" + line)
+    print("\n" + summary_line(verdicts, where="on this record", unserved=len(unserved)))
     if not deciding(verdicts):
         print("note: exit status 0 here means that no claim decided on this record, not that "
               "the claims hold")
