@@ -7,6 +7,7 @@ A quick `twolayer bench --quick` run also checks that the harness writes its res
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -283,3 +284,20 @@ def test_the_limit_section_says_when_the_c_pass_holds_the_forward_gemm() -> None
     assert ("The library's GEMM (the backward one) takes 45 %" in text
             and "readout and mask 45 %, everything else (loss, right-hand side, update) 10 %"
             in text)
+
+
+def test_the_step_profile_leaves_stderr_quiet() -> None:
+    """torch 2.13's profiler logs 'USDT: ... profiler_start' and '... profiler_stop' on stderr at
+    every log level it documents; profile_step raises kineto's level (unless the user set one)
+    so that `twolayer bench` prints only its own lines. In a fresh process, since kineto reads
+    the level once."""
+    code = ("import torch\nfrom twolayer.bench.limit import profile_step\n"
+            "a = torch.randn(64, 64)\n"
+            "print(profile_step(lambda: a @ a, 2) is not None)\n")
+    env = {k: v for k, v in os.environ.items() if k != "KINETO_LOG_LEVEL"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    if out.stdout.strip() != "True":
+        pytest.skip("this torch cannot profile other threads")
+    assert "profiler_start" not in out.stderr and "USDT" not in out.stderr, out.stderr

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import inspect
 import itertools
+import os
 import statistics
 import time
 
@@ -81,6 +82,9 @@ def profile_step(engine_step, steps: int) -> dict | None:
         return None
     from torch.profiler import ProfilerActivity, profile
 
+    # torch 2.13's profiler (kineto) logs "USDT: ... profiler_start/stop" on stderr at every
+    # level it documents; 10 is above them all. A level the user set is kept.
+    os.environ.setdefault("KINETO_LOG_LEVEL", "10")
     # acc_events (torch ≥ 2.4): one cycle here, so it changes nothing but the warning of torch
     # 2.11 that events are cleared between cycles
     quiet = {"acc_events": True} if "acc_events" in inspect.signature(profile).parameters else {}
