@@ -555,6 +555,30 @@ def test_the_summary_says_which_in_regime_claims_are_inside_only_as_registered(
     assert "only as registered" not in report.read_text()
 
 
+def test_a_check_that_raised_is_not_called_in_regime_only_as_registered(monkeypatch, capsys):
+    """A plugin check that raises (verdict error) computed no regime because it never
+    finished, not because it measures no premise: the note said "1 of the 2 in-regime claims
+    are in regime only as registered: their checks computed no regime" about it beside its
+    own error line. The note counts only the claims whose check returned."""
+    fake(monkeypatch, {"a": (HOLDS, True)})
+
+    def computed(runs):
+        return outcome(HOLDS, 0.5, "<= 1", (0.25, 0.75), 3, "d=10", in_regime=True,
+                       regime="A1-A7 hold at d = 10")
+
+    def raises(runs):
+        raise RuntimeError("boom in my check")
+
+    monkeypatch.setitem(CLAIMS, "fakepaper.a", Claim("fakepaper.a", "fakepaper", "s", "L2",
+                                                     computed))
+    monkeypatch.setitem(CLAIMS, "fakepaper.b", Claim("fakepaper.b", "fakepaper", "s", "L3",
+                                                     raises))
+    assert main(["check", "fakepaper"]) == 1
+    out = capsys.readouterr().out
+    assert "error in fakepaper.b: the check raised RuntimeError: boom in my check" in out
+    assert "only as registered" not in out, out
+
+
 def test_a_verdict_is_never_decided_on_the_seeds_left_after_a_nan():
     """A check that says holds or fails while a per-seed value is NaN (a lost seed) is
     inconclusive; NaN placeholders a comparison marks vacuous do not count."""

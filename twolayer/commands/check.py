@@ -167,9 +167,11 @@ def deciding(verdicts: Sequence[Verdict]) -> list[Verdict]:
 def asserted_note(verdicts: Sequence[Verdict]) -> str:
     """A line for the in-regime verdicts whose check computed no regime (a plugin's claim
     registered inside that returns no ``in_regime``): they count as in regime on their
-    registration alone, which the summary's "in-regime" does not show; "" when there is none."""
+    registration alone, which the summary's "in-regime" does not show; "" when there is none.
+    A check that raised (verdict error) is not counted: it computed no regime because it
+    never returned, which its own error line says."""
     deciding_ = deciding(verdicts)
-    asserted = [v for v in deciding_ if not v.regime_computed]
+    asserted = [v for v in deciding_ if not v.regime_computed and v.verdict != ERROR]
     if not asserted:
         return ""
     return (f"note: {len(asserted)} of the {len(deciding_)} in-regime claims are in regime only "
