@@ -109,7 +109,10 @@ def test_report_links_resolve_from_the_reports_folder(monkeypatch, capsys, tmp_p
 
 
 def test_report_names_a_figure_without_a_png_unlinked(monkeypatch, capsys, tmp_path):
+    from twolayer.plots import FIGURES
+
     fake(monkeypatch, {"a": (HOLDS, True)}, figure="fakepaper-nowhere")
+    monkeypatch.setitem(FIGURES, "fakepaper-nowhere", object())   # registered, never drawn
     monkeypatch.chdir(tmp_path)
     report = tmp_path / "rep.md"
     assert main(["check", "fakepaper", "--report", str(report), "--quiet"]) == 0
@@ -577,6 +580,21 @@ def test_a_check_that_raised_is_not_called_in_regime_only_as_registered(monkeypa
     out = capsys.readouterr().out
     assert "error in fakepaper.b: the check raised RuntimeError: boom in my check" in out
     assert "only as registered" not in out, out
+
+
+def test_a_report_row_naming_no_registered_figure_says_so(monkeypatch, capsys, tmp_path):
+    """A plugin's ``outcome(..., figure="typo")`` named a figure that no one registered, and the
+    report's cell read "`typo` (not in figures/)", as if `twolayer figures` would draw it."""
+    fake(monkeypatch, {"a": (HOLDS, True)}, figure="fakepaper-no-such-figure")
+    report = tmp_path / "claims.md"
+    assert main(["check", "fakepaper", "--report", str(report)]) == 0
+    capsys.readouterr()
+    text = report.read_text()
+    assert "`fakepaper-no-such-figure` (no figure of this name is registered)" in text, text
+    fake(monkeypatch, {"a": (HOLDS, True)}, figure="frei2023-fig1")   # registered: as before
+    monkeypatch.setattr("twolayer.commands.check.figure_dirs", lambda: [])
+    assert main(["check", "fakepaper", "--report", str(report)]) == 0
+    assert "`frei2023-fig1` (not in figures/)" in report.read_text()
 
 
 def test_a_verdict_is_never_decided_on_the_seeds_left_after_a_nan():

@@ -375,7 +375,13 @@ def _papers_named(verdicts: Sequence[Verdict], judged_on: str | None) -> str:
 
 def figure_link(name: str, report_dir: Path) -> str:
     """A report's cell for figure ``name``: a link relative to the report's folder to the first
-    ``<name>.png`` of :func:`figure_dirs` that exists; the name alone when none does."""
+    ``<name>.png`` of :func:`figure_dirs` that exists; the name alone when none does, and
+    where no figure of that name is registered (a typo in a plugin's ``outcome(...,
+    figure=)``), the name and that it is not registered."""
+    from ..plots import FIGURES  # the built-in figures and the loaded plugins'
+
+    if name not in FIGURES:
+        return f"`{name}` (no figure of this name is registered)"
     for root in figure_dirs():
         png = root / f"{name}.png"
         if png.is_file():
