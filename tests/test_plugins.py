@@ -129,6 +129,27 @@ def test_an_import_error_names_the_file_and_line(tmp_path) -> None:
     assert f"{f}:3" in str(e.value) and "no_such_module_here" in str(e.value)
 
 
+def test_a_relative_import_error_names_the_folder_not_an_internal_module(tmp_path) -> None:
+    """A folder plugin imports under an internal module name (twolayer_plugin_<name>_<hash>),
+    and a typo in a relative import said "cannot import name 'probez' from
+    'twolayer_plugin_mine_3f2a...'", a name the user never wrote; it now says the folder's
+    name, as the user's own `from . import ...` refers to it."""
+    pkg = tmp_path / "mine"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("from . import experiments  # noqa\n")
+    (pkg / "experiments.py").write_text("x = 1\nfrom . import probez  # noqa\n")
+    with pytest.raises(PluginError) as e:
+        load_path(pkg)
+    msg = str(e.value)
+    assert f"{pkg / 'experiments.py'}:2" in msg and "probez" in msg, msg
+    assert "twolayer_plugin_" not in msg and "from 'mine'" in msg, msg
+    (pkg / "experiments.py").write_text("import mine_helpers_typo  # noqa\n")
+    (pkg / "__init__.py").write_text("from .helpers import x  # noqa\n")
+    with pytest.raises(PluginError) as e:
+        load_path(pkg)
+    assert "No module named 'mine.helpers'" in str(e.value), str(e.value)
+
+
 def test_a_duplicate_claim_id_names_both_places(tmp_path, paper) -> None:
     a, b = tmp_path / "a.py", tmp_path / "b.py"
     a.write_text(PLUGIN.format(paper=paper))

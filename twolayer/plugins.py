@@ -149,6 +149,9 @@ def load_path(path: str | Path) -> Plugin:
     except Exception as e:  # noqa: BLE001 - reported with the plugin's file and line
         sys.modules.pop(name, None)
         why = f"{type(e).__name__}: {e.msg if isinstance(e, SyntaxError) else e}"
+        # the internal module name is one the user never wrote: say the folder's (file's) name,
+        # as the plugin's own relative imports refer to it
+        why = why.replace(name, p.stem)
         raise PluginError(_where(e, p.parent if locations is None else p), why) from None
     after = _registries()
     plugin = Plugin(key, module, **{k: sorted(after[k] - before[k]) for k in after})
