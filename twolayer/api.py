@@ -134,7 +134,9 @@ def register_conditions(
     training, for ``twolayer conditions --paper PAPER`` with the setting flags of ``twolayer
     simulate`` and no ``--record``. It gets the config dict a record trained with those flags
     would hold (the same shape as :attr:`Record.config`: :meth:`Config.to_dict` as
-    ``record.json`` stores it, built from the flags as ``twolayer simulate`` builds it on a CPU)
+    ``record.json`` stores it, built from the flags as ``twolayer simulate`` builds it on a CPU;
+    under exact GD its ``train`` section has no ``integrator``, ``rtol`` or ``switch`` key:
+    read ``config["train"].get("integrator", "gd")``, or ``Config.from_dict(config)``)
     and returns a :class:`RecordConditions` (its ``record`` is replaced by ``""``: no record); a
     setting it does not cover should be a :class:`ConfigError` naming the flag (one line, exit
     status 2). Without it, the paper refuses the setting flags.
