@@ -399,3 +399,27 @@ def test_check_without_record_points_a_record_only_plugin_at_record(capsys, monk
     assert ("note: rconly registered a record reader but not the experiments these checks "
             "read: judge its claims on a record of twolayer simulate --out DIR with twolayer "
             "check rconly --record DIR") in out, out
+
+
+def test_a_typo_in_an_experiment_name_is_not_called_a_record_only_plugin(capsys, monkeypatch,
+                                                                        request):
+    """A paper with a record reader *and* experiments whose check misspells one
+    (`runs.get("rcboth.expp")`) got the note "rcboth registered a record reader but not the
+    experiments these checks read", which sent the user to --record instead of to the typo
+    that the error row names."""
+    from twolayer.api import register_record_reader
+    from twolayer.experiments import EXPERIMENTS, Experiment
+
+    request.addfinalizer(lambda: READERS.pop("rcboth", None))
+
+    def check(runs):
+        runs.get("rcboth.expp")
+        return outcome("holds", 0.5, "<= 1", (0.25, 0.75), 3, "s")
+
+    monkeypatch.setitem(CLAIMS, "rcboth.a", Claim("rcboth.a", "rcboth", "st", "Lemma 1", check))
+    monkeypatch.setitem(EXPERIMENTS, "rcboth.exp",
+                        Experiment("rcboth.exp", "rcboth", lambda quick, seeds, runtime: None))
+    register_record_reader("rcboth", lambda rec, path: (("rcboth.a",), None))
+    code, out, err = run(["check", "rcboth", "--no-store"], capsys)
+    assert code == 1 and "no experiment named 'rcboth.expp'" in out, out
+    assert "registered a record reader but not" not in out, out

@@ -184,10 +184,14 @@ def record_only_note(verdicts: Sequence[Verdict]) -> str:
     """A line for the papers whose checks raised because an experiment they read is not
     registered while the paper has a record reader (a plugin written for ``check --record``
     alone): their claims are judged on a user's record, not on experiments; "" when there is
-    none."""
+    none. A paper that registered experiments of its own is not such a plugin: its check
+    misspelled an experiment's name, which its error row says."""
     from ..claims.on_record import READERS
+    from ..experiments import EXPERIMENTS
 
+    with_experiments = {e.paper for e in EXPERIMENTS.values()}
     papers = sorted({v.paper for v in verdicts if v.verdict == ERROR and v.paper in READERS
+                     and v.paper not in with_experiments
                      and "no experiment named" in (v.detail or "")})
     if not papers:
         return ""
