@@ -318,3 +318,40 @@ def test_store_verify_checks_a_folder_of_saved_records_in_place(tmp_path, capsys
     assert sorted(str(p.relative_to(out)) for p in out.rglob("*")) == before  # nothing moved
     assert main(["store", "prune", str(out)]) == 2
     assert "must be a record store" in capsys.readouterr().err
+
+
+def test_a_mapping_entry_reads_back_in_the_experiments_own_order(tmp_path) -> None:
+    """An experiment's mapping comes back in the order the experiment returned it (m=1024
+    after m=256, as computed), not in the sorted order of the entry file's keys; an entry whose
+    order (under a recomputed checksum) does not list exactly its parts is damage."""
+    import hashlib
+
+    from twolayer.record import canonical_json
+
+    lines: list[str] = []
+    store = RecordStore(tmp_path, warn=lines.append)
+    key = {"experiment": "p.widths"}
+    names = ["m=64", "m=256", "m=1024", "b"]
+    store.put_entry(key, {n: make_record(float(i)) for i, n in enumerate(names)})
+    got = store.get_entry(key)
+    assert list(got) == names
+    assert [got[n].summary["v"] for n in names] == [0.0, 1.0, 2.0, 3.0]
+    assert list(RecordStore(tmp_path).get_entry(key)) == names  # a fresh reader too
+
+    path = next((tmp_path / "entries").glob("*.json"))
+
+    def forge(order) -> None:
+        doc = json.loads(path.read_text())
+        doc["order"] = order
+        body = {k: v for k, v in doc.items() if k != "content"}
+        doc["content"] = hashlib.sha256(canonical_json(body).encode()).hexdigest()
+        path.write_text(json.dumps(doc))
+
+    forge(["m=64", "m=64", "m=1024", "b"])  # a name twice, one missing
+    with pytest.raises(RecordError, match="order"):
+        store._read_entry(path, path.stem, key, settle=False)
+    forge(["m=64", "m=256", "m=1024"])  # one part left out
+    with pytest.raises(RecordError, match="order"):
+        store._read_entry(path, path.stem, key, settle=False)
+    forge(["b", "m=1024", "m=256", "m=64"])  # another order of the same parts is read as given
+    assert list(store.get_entry(key)) == ["b", "m=1024", "m=256", "m=64"]

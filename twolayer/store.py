@@ -284,6 +284,8 @@ class RecordStore:
             addresses[name] = self.put(rec, {"entry": key_id, "part": name}, 16)
         doc = {"format": ENTRY_FORMAT, "key": strict_json(dict(key)), "id": key_id,
                "kind": kind, "parts": addresses}
+        if kind == "mapping":  # the file's keys are sorted: keep the experiment's own order
+            doc["order"] = list(addresses)
         if seconds is not None and math.isfinite(seconds) and seconds >= 0:
             doc["seconds"] = round(float(seconds), 3)
         doc["content"] = hashlib.sha256(canonical_json(doc).encode()).hexdigest()
@@ -377,6 +379,13 @@ class RecordStore:
                 raise RecordError(path, f"its part {name!r} is filed at a foreign address")
         if doc["kind"] == "record" and list(doc["parts"]) != [""]:
             raise RecordError(path, "malformed entry (a record entry has exactly one part)")
+        order = doc.get("order")  # absent in entries written before it was kept: sorted order
+        if order is not None:
+            if (not isinstance(order, list) or not all(isinstance(n, str) for n in order)
+                    or len(order) != len(doc["parts"])
+                    or set(order) != set(doc["parts"])):
+                raise RecordError(path, "malformed entry (its order does not list its parts)")
+            doc["parts"] = {name: doc["parts"][name] for name in order}
         return doc
 
     # -- damage, temporaries, verification --------------------------------------------------
