@@ -158,6 +158,37 @@ def test_the_loss_claim_against_numpy_gd(plugin) -> None:
     assert v.measured == pytest.approx(worst.mean(), rel=1e-2)
 
 
+def test_one_run_whose_loss_rose_fails_the_loss_claim(plugin) -> None:
+    """The loss claim is about every run: one run of one width whose loss rises once (by 1e-3,
+    far above float32 rounding) is a counterexample and the claim fails, though the mean of the
+    per-seed largest rises stays below 0 (the t-tests alone would still say holds); a rise of
+    1e-7 of the loss (rounding) is no counterexample."""
+    import dataclasses
+
+    from twolayer.claims.base import CLAIMS, judge
+
+    widths, runs = plugin
+    claim = CLAIMS["lazy.gd.loss_nonincreasing"]
+
+    def with_rise(rel: float) -> dict:
+        recs = dict(runs["lazy.ntk"])
+        key = f"m={widths[-1]}"
+        loss = recs[key]["errors/loss"].copy()
+        loss[1, 2] = loss[1, 1] * (1 + rel)   # run 1 rises once, between its 2nd and 3rd times
+        recs[key] = dataclasses.replace(recs[key], arrays={**recs[key].arrays,
+                                                           "errors/loss": loss})
+        return {**runs, "lazy.ntk": recs}
+
+    risen = with_rise(1e-3)
+    rises = np.diff(risen["lazy.ntk"][f"m={widths[-1]}"]["errors/loss"].astype(np.float64),
+                    axis=1).max(1)
+    assert rises[1] > 0 and rises.mean() < 0   # the mean alone would not show it
+    v = judge(claim, FakeRuns(risen))
+    assert v.verdict == "fails" and f"m={widths[-1]} run 1" in v.detail, v
+    rounding = judge(claim, FakeRuns(with_rise(1e-7)))  # then the t-tests decide
+    assert rounding.verdict != "fails" and "no run's loss rose" in rounding.detail, rounding
+
+
 def test_check_on_a_record_serves_the_loss_claim_only(plugin, tmp_path, capsys) -> None:
     from twolayer.cli import main
 
