@@ -275,6 +275,47 @@ def check_not_foreign_out(out: Path, spec_text: str) -> None:
                           "an empty or new folder)")
 
 
+def check_probes_apply(spec) -> None:  # type: ignore[no-untyped-def]
+    """SpecError naming the spec file, ``probe.probes`` (the axis or base key it came from), the
+    probe and the first point it does not fit (exit 2, before anything is written, with
+    --dry-run too), for a probe that refuses the point's data: ``vashisht`` needs --data lms or
+    linxor, the ``frei_*`` probes --data xor with the logistic objective. Such a probe raises
+    only when it first measures, at t = 0 of an engine call: the dry run said the point would
+    train, and the real run failed naming "--probes" after writing spec.toml, points.csv and
+    summary.* into --out, which then refused the corrected spec ("not a sweep store"). Each
+    distinct (data kind, objective, outputs, probes) is measured once at t = 0, on one run of
+    its first point, drawn on the CPU; any other error is left to the real run."""
+    import dataclasses
+
+    from ..engine import measure
+    from ..simulate import setup
+    from ..sweep.spec import SpecError
+
+    seen = set()
+    for point in spec.points():
+        cfg = point.config
+        key = (cfg.data.kind, cfg.train.objective, cfg.net.outputs, tuple(cfg.probe.probes))
+        if key in seen:
+            continue
+        seen.add(key)
+        try:
+            one, data, params = setup(dataclasses.replace(cfg, seeds=1))
+            measure(params, data, tuple(one.probe.probes), objective=one.train.objective,
+                    configs=one)
+        except ConfigError as e:
+            if e.field != "probes":
+                continue
+            src = ("axes.probe.probes" if "probe.probes" in point.coords
+                   else "base.probe.probes" if "probe.probes" in spec.base else "probe.probes")
+            at = " ".join(f"{k}={v}" for k, v in point.coords.items())
+            raise SpecError(src, e.value, f"{e.valid} (point {point.index}"
+                            + (f": {at}" if at else "") + f", data.kind = {cfg.data.kind!r}, "
+                            f"train.objective = {cfg.train.objective!r})",
+                            where=spec.source) from None
+        except Exception:  # noqa: BLE001 - the real run reports anything else, as before
+            continue
+
+
 def run(args: argparse.Namespace) -> int:
     from ..sweep import Store, load, run_sweep
     from ..sweep.runner import check_store_layout, reuse_device
@@ -286,6 +327,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("SPEC.toml", args.spec, "is empty; give a sweep spec file such as "
                           "sweeps/hundred.toml (docs/sweeps.md)")
     spec = load(args.spec)  # every point's config validated
+    check_probes_apply(spec)  # a probe its data kind lacks fails at t = 0, after the store files
     for note in spec.notes:  # a preset's scale kept while a size varies
         print(f"twolayer sweep: note: {note}", file=sys.stderr)
     spec = device_settings(args, spec)
