@@ -532,6 +532,15 @@ def find_record(path: str | os.PathLike[str], flag: str = "record", hint: str = 
     subs = sorted(s for s in p.iterdir() if s.is_dir() and (s / DOCUMENT).exists())
     if len(subs) == 1:
         return _one_setting(subs[0], path, flag)
+    if not subs and (p / "records").is_dir() and (saved := _saved_records(p / "records")):
+        # the parent of the README's `simulate --out records/` is no record store
+        inner = p / "records"
+        give = (f"give {inner}" if len(saved) == 1 else
+                f"give one of them, {inner}/<run_id> (" + ", ".join(saved[:4])
+                + (", ..." if len(saved) > 4 else "") + ")")
+        raise ConfigError(flag, path, f"is not a record: its records/ holds {len(saved)} "
+                          f"record{'s' if len(saved) > 1 else ''} saved by twolayer simulate "
+                          f"--out {inner}: {give}")
     if not subs and (p / "records").is_dir():
         raise ConfigError(flag, path, "is a record store (its records/ holds the runs that "
                           "twolayer check or a sweep keeps), not a record: give DIR/<run_id> of "
@@ -543,6 +552,24 @@ def find_record(path: str | os.PathLike[str], flag: str = "record", hint: str = 
     raise ConfigError(flag, path, f"holds {len(subs)} records ("
                       + ", ".join(s.name for s in subs[:4]) + (", ..." if len(subs) > 4 else "")
                       + "): give one of them, DIR/<run_id>")
+
+
+def _saved_records(folder: Path) -> list[str]:
+    """The run ids of the records in ``folder`` saved by ``twolayer simulate --out folder``
+    (a ``record.json`` with a run id and no store address: a record store's records, the
+    experiments' or a sweep's, always name their address); empty when any record there does
+    not read as one (a store's, or damaged: the store message stays)."""
+    names = []
+    for sub in sorted(s for s in folder.iterdir() if s.is_dir()):
+        try:
+            with open(sub / DOCUMENT) as fh:
+                doc = json.load(fh)
+        except (OSError, ValueError):
+            return []
+        if not isinstance(doc, dict) or "run_id" not in doc or "address" in doc:
+            return []
+        names.append(sub.name)
+    return names
 
 
 def _one_setting(where: Path, path: str | os.PathLike[str], flag: str) -> Path:
