@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 from pathlib import Path
 
 from ..conditions import find_record
 from ..record import Record, strict_json
-from .simulate import human_summary, json_summary
+from .simulate import human_summary, json_summary, probes_of
 
 HINT = "e.g. twolayer simulate ... --out DIR"
 # the meta fields of the provenance line, in this order: (key, label)
@@ -47,14 +48,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="print one JSON object: simulate --json's summary, with record, "
                    "provenance, probes, times and arrays (name: shape)")
     p.set_defaults(run=run)
-
-
-def probes_of(rec: Record) -> list[str]:
-    """The probes whose arrays the record holds (the first part of ``probe/name`` keys; the
-    ``static``, ``final`` and ``baseline`` groups are not probes), in first-seen order."""
-    skip = {"static", "final", "baseline", "summary"}
-    return list(dict.fromkeys(k.split("/", 1)[0] for k in rec.arrays
-                              if "/" in k and k.split("/", 1)[0] not in skip))
 
 
 def provenance(rec: Record) -> dict[str, object]:
@@ -87,6 +80,8 @@ def run(args: argparse.Namespace) -> int:
     print("written by " + ", ".join(f"{label} {prov[key]}" for key, label in PROVENANCE
                                     if key in prov))
     print(f"holds: {times_text(rec)}; probes: {', '.join(probes) or 'none'}; "
-          f"{len(rec.arrays)} arrays (`twolayer show {Path(args.record)} --json` lists them)")
-    print(human_summary(rec, [], wall="wall time of the run that wrote it"))
+          f"{len(rec.arrays)} arrays (`twolayer show {shlex.quote(str(Path(args.record)))} "
+          "--json` lists them)")
+    print(human_summary(rec, [], wall="wall time of the run that wrote it",
+                        arrays_at=str(where)))
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import shlex
 import sys
 from pathlib import Path
 
@@ -54,10 +55,14 @@ def _fmt(v: float) -> str:
     return f"{v:6.3f}" if abs(v) < 1000 else f"{v:6.3g}"
 
 
-def human_summary(rec: Record, notes: list[str], wall: str = "wall time") -> str:
+def human_summary(rec: Record, notes: list[str], wall: str = "wall time",
+                  arrays_at: str | None = None) -> str:
     """The summary table simulate prints: the setting, then per probe time (t = 0, 1 and the
     end) the mean over seeds of the errors, the correlation and the gradient segments, the
-    linear baseline and ``wall`` (the label of the run's recorded wall time)."""
+    linear baseline and ``wall`` (the label of the run's recorded wall time). Where none of
+    those rows exists (e.g. ``--probes liu``), one line says so instead of a bare header, and
+    where the probes' arrays are: ``arrays_at`` (a record path), or, when None, that only
+    ``--out DIR`` keeps them."""
     c = rec.config
     dc, nc, tc = c["data"], c["net"], c["train"]
     a = rec.arrays
@@ -75,6 +80,7 @@ def human_summary(rec: Record, notes: list[str], wall: str = "wall time") -> str
     # 10 characters a column, wider when a time needs it (t=10000000 of a flow run would run
     # into its neighbour: "t=1t=10000000")
     w = max(10, 2 + max(len(h) for h in head))
+    header = len(lines)
     lines.append(f"{'mean over seeds':34s}" + "".join(f"{h:>{w}s}" for h in head))
 
     def row(label: str, series, mean=np.mean) -> None:
@@ -110,6 +116,14 @@ def human_summary(rec: Record, notes: list[str], wall: str = "wall time") -> str
     if "segments/grad_ratio" in a:  # undefined in a run where |g_noisy| = 0
         defined_row("|g_clean| / |g_noisy|", a["segments/grad_ratio"], "where |g_noisy| = 0, "
                     "e.g. no noisy sample", "|g_noisy| = 0 in every run, e.g. no noisy sample")
+    if len(lines) == header + 1:  # no row: a bare header read as a table that lost its rows
+        measured = ", ".join(probes_of(rec)) or "none"
+        where = (f"their arrays are in the record {arrays_at} (`twolayer show "
+                 f"{shlex.quote(arrays_at)} --json` lists them)" if arrays_at is not None else
+                 "their arrays are kept only with --out DIR (then `twolayer show DIR --json` "
+                 "lists them)")
+        lines[header] = (f"no table rows: the probes measured ({measured}) have none here (its "
+                         f"rows come from errors, correlations on --data xor, segments); {where}")
     s = rec.summary
     if "linear_test_error" in s:
         lines.append(
@@ -121,6 +135,14 @@ def human_summary(rec: Record, notes: list[str], wall: str = "wall time") -> str
         lines.append(integrator_line(rec.meta["integrator"]))
     lines.append(f"{wall} {rec.meta.get('wall_seconds', float('nan')):.1f} s")
     return "\n".join(lines)
+
+
+def probes_of(rec: Record) -> list[str]:
+    """The probes whose arrays the record holds (the first part of ``probe/name`` keys; the
+    ``static``, ``final`` and ``baseline`` groups are not probes), in first-seen order."""
+    skip = {"static", "final", "baseline", "summary"}
+    return list(dict.fromkeys(k.split("/", 1)[0] for k in rec.arrays
+                              if "/" in k and k.split("/", 1)[0] not in skip))
 
 
 def _undefined_note(defined: np.ndarray, R: int, where: str, nowhere: str) -> list[str]:
@@ -209,7 +231,8 @@ def run(args: argparse.Namespace) -> int:
             out["record"] = str(Path(args.out) / rec.run_id)
         print(json.dumps(strict_json(out), allow_nan=False), flush=True)
     elif not args.quiet:
-        print(human_summary(rec, notes), flush=True)
+        kept = None if args.out is None else str(Path(args.out) / rec.run_id)
+        print(human_summary(rec, notes, arrays_at=kept), flush=True)
     if args.out:
         with writing(Path(args.out) / rec.run_id):
             path = rec.save(args.out)
