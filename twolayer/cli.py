@@ -51,20 +51,41 @@ class GivenOnce(argparse.Action):
         setattr(namespace, self.dest, values)
 
 
-def number(text: str) -> float:
-    """A float, also written as a fraction ("1/50"); NaN and inf pass through to validation."""
+# the largest integer a flag takes: every check after parsing may convert it to a float
+INT_MAX_TEXT = f"{sys.float_info.max:.4g}"
+
+
+def _nonzero(text: str) -> bool:
+    """Whether ``text`` writes a decimal number other than zero (False where it writes none)."""
     try:
-        return float(text)
+        return decimal.Decimal(text.strip()) != 0
+    except decimal.InvalidOperation:
+        return False
+
+
+def number(text: str) -> float:
+    """A float, also written as a fraction ("1/50"); NaN and inf pass through to validation. A
+    finite number written beyond a float's range ("1e400") or a non-zero one below its
+    smallest magnitude ("1e-400") is refused as written: float() made them inf and 0.0, and the
+    flag's refusal then echoed "--lr inf" or "--lr 0.0", a value the user never gave."""
+    try:
+        v = float(text)
     except ValueError:
         pass
+    else:
+        spelled_inf = text.strip().lower().lstrip("+-") in ("inf", "infinity")
+        if math.isinf(v) and not spelled_inf:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is beyond the range of a float (magnitude at most {INT_MAX_TEXT})")
+        if v == 0 and _nonzero(text):
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is below the smallest float (magnitude at least 5e-324); it would "
+                "be read as 0")
+        return v
     try:
         return float(Fraction(text.replace(" ", "")))
     except (ValueError, ZeroDivisionError):
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-
-
-# the largest integer a flag takes: every check after parsing may convert it to a float
-INT_MAX_TEXT = f"{sys.float_info.max:.4g}"
 
 
 def decimal_integer(t: str, too_big: argparse.ArgumentTypeError) -> int:
