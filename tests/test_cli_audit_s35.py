@@ -106,3 +106,22 @@ def test_float_flags_still_take_inf_zero_and_fractions(capsys, tmp_path, value, 
         assert code == 0, err
     else:
         assert code == 2 and f"--lr {expected} is invalid" in err
+
+
+# -- --probes given twice with two lists ------------------------------------------------------
+@pytest.mark.parametrize("argv", [["simulate", *TINY]])
+def test_probes_given_twice_with_two_lists_is_refused(tmp_path, capsys, argv):
+    """argparse kept the last list without a word: `--probes errors --probes segments` measured
+    segments only, where a combination was meant (--plugin and figures --only accumulate)."""
+    out = tmp_path / "o"
+    code, stdout, err = run([*argv, "--probes", "errors", "--probes", "segments", "--out",
+                             str(out)], capsys)
+    assert_refused(code, stdout, err, ["--probes", "given twice", "'errors'", "'segments'",
+                                       "comma-separated"], out)
+
+
+def test_probes_given_twice_with_one_list_still_runs(capsys):
+    """The same list twice is no conflict (a script that appends a flag it already has)."""
+    code, _, err = run(["simulate", *TINY, "--probes", "errors", "--probes", "errors",
+                        "--quiet"], capsys)
+    assert code == 0, err

@@ -45,8 +45,10 @@ class GivenOnce(argparse.Action):
                  values: Any, option_string: str | None = None) -> None:
         seen = getattr(self, "_given", None)
         if seen is not None and seen[0] is namespace and seen[1] != values:
-            parser.error(f"{option_string} is given twice, as {seen[1]!r} and {values!r}: "
-                         "give it once (one value is used, settings do not combine)")
+            parser.error(f"{option_string} is given twice, as {_typed(seen[1])} and "
+                         f"{_typed(values)}: give it once (one value is used, settings do not "
+                         "combine" + ("; list several, comma-separated, in one flag)"
+                                      if isinstance(values, tuple) else ")"))
         self._given = (namespace, values)
         setattr(namespace, self.dest, values)
 
@@ -61,6 +63,14 @@ def _nonzero(text: str) -> bool:
         return decimal.Decimal(text.strip()) != 0
     except decimal.InvalidOperation:
         return False
+
+
+def _typed(value: Any) -> str:
+    """A flag's parsed value as the user could have typed it: a list (``--probes a,b``) joined
+    by commas, anything else as its repr."""
+    if isinstance(value, tuple):
+        return repr(",".join(str(v) for v in value))
+    return repr(value)
 
 
 def number(text: str) -> float:

@@ -186,7 +186,9 @@ def add_setting_flags(p: argparse.ArgumentParser, *, with_training: bool = True)
             "--num-times", type=size, help="about this many log-spaced probe times (default 40)"
         )
         g.add_argument(
-            "--probes", type=probe_names, metavar="NAME[,NAME...]",
+            # given twice with two lists, argparse kept the last without a word: --probes
+            # errors --probes segments measured segments only, where a combination was meant
+            "--probes", type=probe_names, metavar="NAME[,NAME...]", action=GivenOnce,
             help="the probes to measure, comma-separated (default errors,correlations,segments; "
             "a plugin's probes too, with --plugin)",
         )
