@@ -125,3 +125,22 @@ def test_probes_given_twice_with_one_list_still_runs(capsys):
     code, _, err = run(["simulate", *TINY, "--probes", "errors", "--probes", "errors",
                         "--quiet"], capsys)
     assert code == 0, err
+
+
+@pytest.mark.parametrize("value", ["-0", "-0.0", "-0e5"])
+def test_a_signed_zero_is_the_setting_of_zero(tmp_path, capsys, value):
+    """`--noise -0` trained and printed 'noise=-0', and its record's config said -0.0: a setting
+    keyed apart from `--noise 0` for the same runs. The flag reads a signed zero as 0.0."""
+    import math
+
+    from twolayer.cli import number
+    from twolayer.record import Record
+
+    assert math.copysign(1.0, number(value)) == 1.0
+    code, out, err = run(["simulate", *TINY, "--noise", value, "--out", str(tmp_path / "o")],
+                         capsys)
+    assert code == 0, err
+    assert "noise=-0" not in out and "noise=0 " in out, out
+    (saved,) = (tmp_path / "o").glob("*/record.json")
+    noise = Record.load(saved.parent).config["data"]["noise"]
+    assert noise == 0 and math.copysign(1.0, noise) == 1.0

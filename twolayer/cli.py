@@ -77,7 +77,8 @@ def number(text: str) -> float:
     """A float, also written as a fraction ("1/50"); NaN and inf pass through to validation. A
     finite number written beyond a float's range ("1e400") or a non-zero one below its
     smallest magnitude ("1e-400") is refused as written: float() made them inf and 0.0, and the
-    flag's refusal then echoed "--lr inf" or "--lr 0.0", a value the user never gave."""
+    flag's refusal then echoed "--lr inf" or "--lr 0.0", a value the user never gave. A signed
+    zero ("-0") is 0.0: the setting it gives is the setting of "0", under the same record key."""
     try:
         v = float(text)
     except ValueError:
@@ -91,9 +92,9 @@ def number(text: str) -> float:
             raise argparse.ArgumentTypeError(
                 f"{text!r} is below the smallest float (magnitude at least 5e-324); it would "
                 "be read as 0")
-        return v
+        return v + 0.0  # -0.0 + 0.0 is 0.0
     try:
-        return float(Fraction(text.replace(" ", "")))
+        return float(Fraction(text.replace(" ", ""))) + 0.0
     except (ValueError, ZeroDivisionError):
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
 
