@@ -144,3 +144,16 @@ def test_a_signed_zero_is_the_setting_of_zero(tmp_path, capsys, value):
     (saved,) = (tmp_path / "o").glob("*/record.json")
     noise = Record.load(saved.parent).config["data"]["noise"]
     assert noise == 0 and math.copysign(1.0, noise) == 1.0
+
+
+@pytest.mark.parametrize("seeds, words", [(1, "; 1 seed"), (2, "; 2 seeds")])
+def test_the_record_setting_counts_its_seeds_in_words(seeds, words):
+    """check --record's header said '1 seeds'."""
+    import numpy as np
+
+    from twolayer.claims.on_record import record_setting
+    from twolayer.record import Record
+
+    rec = Record(config={"seeds": seeds, "data": {"kind": "xor", "d": 4}}, run_id="x",
+                 times=np.arange(2))
+    assert record_setting(rec).endswith(words)

@@ -237,4 +237,4 @@ def record_setting(rec: Record) -> str:
                          else f"{key}={src[key]}")
     if tc.get("batch_size") is not None:
         parts.append(f"batch={tc['batch_size']}")
-    return " ".join(parts) + f"; {rec.seeds} seeds"
+    return " ".join(parts) + f"; {rec.seeds} seed{'' if rec.seeds == 1 else 's'}"
