@@ -264,6 +264,24 @@ def test_the_barak_example_registers_theorem_4s_premises(n, k, r, B, objective, 
     assert doc["claims"] == [] and doc["paper"] == "barak2022"
 
 
+@pytest.mark.parametrize("probes, says", [("errors", "(add --probes barak_parity)"),
+                                          ("errors,barak_parity", "(it has barak_parity's")])
+def test_the_barak_example_asks_for_the_probe_only_where_the_record_lacks_it(
+        probes, says, barak, tmp_path, capsys):
+    """The remark pointing at check --record told a record with barak_parity's arrays to add
+    --probes barak_parity."""
+    assert main(["simulate", "--plugin", str(BARAK), "--data", "parity", "--d", "5", "--k", "2",
+                 "--m", "8", "--n", "32", "--n-test", "16", "--batch-size", "8", "--objective",
+                 "hinge", "--steps", "1", "--seeds", "1", "--probes", probes, "--quiet",
+                 "--out", str(tmp_path / "rec")]) == 0
+    capsys.readouterr()
+    code, out, err = run(["conditions", "--plugin", str(BARAK), "--paper", "barak2022",
+                          "--record", str(tmp_path / "rec"), "--json"], capsys)
+    assert code == 0, err
+    remark = json.loads(out)["remarks"][-1]
+    assert "judges the four a record serves" in remark and remark.count(says) == 1, remark
+
+
 def test_the_barak_example_refuses_a_record_of_another_kind(barak, records, tmp_path, capsys):
     code, out, err = run(["conditions", "--plugin", str(BARAK), "--paper", "barak2022",
                           "--record", str(records["d5"])], capsys)

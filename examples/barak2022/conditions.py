@@ -139,15 +139,20 @@ def _setting(c: dict) -> str:
             f"steps={c['train']['steps']} seeds={c['seeds']}")
 
 
-REMARKS = (
-    "not read: the step sizes eta_t (eta_0 set by a majority Fourier coefficient "
-    "[SECONDARY]), |f| < 1 at init [INFERRED], and the O(k^3 r^2 n / eps^2) iterations "
-    "the conclusion is stated at",
-    "the example's claims read their own experiments (twolayer check examples/barak2022): "
-    "barak2022.thm4.one_step is the one checked inside Theorem 4's checkable assumptions; "
-    "twolayer check examples/barak2022 --record DIR judges the four a record serves (add "
-    "--probes barak_parity)",
-)
+def remarks(probed: bool) -> tuple[str, ...]:
+    """What the premises do not read, and where the claims are judged; ``probed``: the record
+    has the ``barak_parity`` arrays the record reader's claims need (False before training:
+    the flags are the setting of a record still to simulate)."""
+    probes = ("it has barak_parity's arrays" if probed else "add --probes barak_parity")
+    return (
+        "not read: the step sizes eta_t (eta_0 set by a majority Fourier coefficient "
+        "[SECONDARY]), |f| < 1 at init [INFERRED], and the O(k^3 r^2 n / eps^2) iterations "
+        "the conclusion is stated at",
+        "the example's claims read their own experiments (twolayer check examples/barak2022): "
+        "barak2022.thm4.one_step is the one checked inside Theorem 4's checkable assumptions; "
+        f"twolayer check examples/barak2022 --record DIR judges the four a record serves "
+        f"({probes})",
+    )
 
 
 def evaluate(path: str) -> RecordConditions:
@@ -160,7 +165,9 @@ def evaluate(path: str) -> RecordConditions:
         raise ConfigError("record", path, f"a record of --data {kind}: the {PAPER} premises "
                           f"are read from --data {KIND} records ({MAKE})")
     c = rec.config
-    return RecordConditions(PAPER, TITLE, str(where), _setting(c), premises(c), (), "", REMARKS)
+    probed = any(key.startswith("barak_parity/") for key in rec.arrays)
+    return RecordConditions(PAPER, TITLE, str(where), _setting(c), premises(c), (), "",
+                            remarks(probed))
 
 
 def from_setting(config: dict) -> RecordConditions:
@@ -173,7 +180,7 @@ def from_setting(config: dict) -> RecordConditions:
         raise ConfigError("data", kind, f"the {PAPER} premises are for --data {KIND} (give "
                           f"--data {KIND} --d N --k K ..., or --record DIR)")
     return RecordConditions(PAPER, TITLE_SETTING, "", _setting(config), premises(config), (),
-                            "", REMARKS)
+                            "", remarks(False))
 
 
 register_conditions(PAPER, "record", "Barak et al. (2022), Theorem 4: premises measured on a "
