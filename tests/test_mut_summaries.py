@@ -578,6 +578,44 @@ def test_simulate_json_summary_means_and_deviations() -> None:
     assert out["steps"] == 10 and out["seeds"] == R
 
 
+def test_simulate_json_has_the_text_tables_numbers() -> None:
+    """``--json`` carries the text table (t = 0, 1 and the end): per row the mean over runs of
+    the finite values at each time, and how many runs each mean is over, by Python loops here;
+    and the text's cells are those numbers. It had only the final errors and no t = 0 or 1."""
+    from twolayer.commands.simulate import human_summary, json_summary
+    from twolayer.simulate import summarize
+
+    rec = _record()
+    g = rec.arrays["segments/grad_ratio"]
+    g[1, 0], g[2, 0] = np.inf, np.nan  # the ratio undefined in two runs at t = 0
+    rec.summary = summarize(rec)
+    table = json_summary(rec)["table"]
+    cols = [0, 1, len(TIMES) - 1]
+    assert table["times"] == [int(TIMES[i]) for i in cols]
+    oracle = {
+        "test error (noisy labels)": "errors/test_error",
+        "test error (clean labels)": "errors/test_error_clean",
+        "train error, clean subset": "errors/train_error_clean",
+        "noisy subset fitted": "errors/noisy_fit_fraction",
+        "|g_clean| / |g_noisy|": "segments/grad_ratio",
+    }
+    rows = {row["label"]: row for row in table["rows"]}
+    assert list(rows) == [*list(oracle)[:4], "median |<w_j/|w_j|, mu_own>|", list(oracle)[4]]
+    for label, key in oracle.items():
+        for c, t in enumerate(cols):
+            vals = _finite(rec.arrays[key][r, t] for r in range(R))
+            assert rows[label]["runs"][c] == len(vals), label
+            assert rows[label]["mean"][c] == pytest.approx(statistics.mean(vals), rel=1e-12)
+    corr = rows["median |<w_j/|w_j|, mu_own>|"]
+    for c, t in enumerate(cols):
+        want = statistics.mean(statistics.median(_own_corr_oracle(rec, r, t)) for r in range(R))
+        assert corr["mean"][c] == pytest.approx(want, rel=1e-12) and corr["runs"][c] == R
+    text = human_summary(rec, []).splitlines()
+    for label, row in rows.items():
+        line = next(x for x in text if x.startswith(label))
+        assert line[34:].split() == [f"{m:.3f}" for m in row["mean"]], line
+
+
 @pytest.mark.parametrize("objective, model", [
     ("logistic", "logistic regression"),
     ("softmax", "softmax regression"),

@@ -65,8 +65,7 @@ def human_summary(rec: Record, notes: list[str], wall: str = "wall time",
     ``--out DIR`` keeps them."""
     c = rec.config
     dc, nc, tc = c["data"], c["net"], c["train"]
-    a = rec.arrays
-    idx = sorted({0, min(1, len(rec.times) - 1), len(rec.times) - 1})  # t = 0, 1 and the end
+    idx = _table_columns(rec)
     head = [f"t={int(rec.times[i])}" for i in idx]
     lines = [
         f"setting: {dc['kind']} d={dc['d']} n={dc['n']} m={nc['m']} noise={dc['noise']:g} "
@@ -83,39 +82,15 @@ def human_summary(rec: Record, notes: list[str], wall: str = "wall time",
     header = len(lines)
     lines.append(f"{'mean over seeds':34s}" + "".join(f"{h:>{w}s}" for h in head))
 
-    def row(label: str, series, mean=np.mean) -> None:
-        cells = "".join(f"{_fmt(float(mean(series[:, i]))):>{w}s}" for i in idx)
-        lines.append(f"{label:34s}" + cells)
-
-    def defined_row(label: str, series, where: str, nowhere: str) -> None:
-        """A row whose value is undefined (not finite) in some runs: the mean is over the
-        others, as the record's summary (<name>, <name>_runs) takes it, and a line says how
-        many runs each column is over."""
-        row(label, series, mean=_mean_defined)
-        lines.extend(_undefined_note(np.isfinite(series[:, idx]).sum(axis=0), series.shape[0],
-                                     where, nowhere))
-
-    rows = [
-        ("test error (noisy labels)", "errors/test_error"),
-        ("test error (clean labels)", "errors/test_error_clean"),
-    ]
-    for label, key in rows:
-        if key in a:
-            row(label, a[key])
-    # undefined in a run without a clean / noisy training sample
-    for label, key, subset in (("train error, clean subset", "errors/train_error_clean", "clean"),
-                               ("noisy subset fitted", "errors/noisy_fit_fraction", "noisy")):
-        if key in a:
-            defined_row(label, a[key], f"in a run without a {subset} sample",
-                        f"no run has a {subset} sample")
-    if "correlations/w_dot_mu" in a and dc["kind"] == "xor":
-        corr = own_mean_correlation(
-            a["correlations/w_dot_mu"], a["correlations/w_norm"], a["static/a"][:, None, :, 0]
-        )
-        row("median |<w_j/|w_j|, mu_own>|", np.median(corr, axis=-1))
-    if "segments/grad_ratio" in a:  # undefined in a run where |g_noisy| = 0
-        defined_row("|g_clean| / |g_noisy|", a["segments/grad_ratio"], "where |g_noisy| = 0, "
-                    "e.g. no noisy sample", "|g_noisy| = 0 in every run, e.g. no noisy sample")
+    for r in _table_rows(rec):
+        series, defined = r["series"], r["defined"]
+        mean = np.mean if defined is None else _mean_defined
+        lines.append(f"{r['label']:34s}"
+                     + "".join(f"{_fmt(float(mean(series[:, i]))):>{w}s}" for i in idx))
+        if defined is not None:  # the mean is over the runs where it is defined, as the
+            # record's summary (<name>, <name>_runs) takes it: a line says how many
+            lines.extend(_undefined_note(np.isfinite(series[:, idx]).sum(axis=0),
+                                         series.shape[0], *defined))
     if len(lines) == header + 1:  # no row: a bare header read as a table that lost its rows
         measured = ", ".join(probes_of(rec)) or "none"
         where = (f"their arrays are in the record {arrays_at} (`twolayer show "
@@ -135,6 +110,58 @@ def human_summary(rec: Record, notes: list[str], wall: str = "wall time",
         lines.append(integrator_line(rec.meta["integrator"]))
     lines.append(f"{wall} {rec.meta.get('wall_seconds', float('nan')):.1f} s")
     return "\n".join(lines)
+
+
+def _table_columns(rec: Record) -> list[int]:
+    """The probe-time indices of the table's columns: t = 0, 1 and the end."""
+    return sorted({0, min(1, len(rec.times) - 1), len(rec.times) - 1})
+
+
+def _table_rows(rec: Record) -> list[dict]:
+    """The rows of simulate's table that the record's arrays give, in order: ``label``,
+    ``array`` (the record's array it is computed from), ``series`` [R, T] (per run and probe
+    time) and ``defined``: None, or (where, nowhere) for a value undefined (not finite) in some
+    runs, whose mean is then over the others."""
+    a, kind = rec.arrays, rec.config["data"]["kind"]
+    rows = [{"label": label, "array": key, "series": a[key], "defined": None}
+            for label, key in (("test error (noisy labels)", "errors/test_error"),
+                               ("test error (clean labels)", "errors/test_error_clean"))
+            if key in a]
+    # undefined in a run without a clean / noisy training sample
+    for label, key, subset in (("train error, clean subset", "errors/train_error_clean", "clean"),
+                               ("noisy subset fitted", "errors/noisy_fit_fraction", "noisy")):
+        if key in a:
+            rows.append({"label": label, "array": key, "series": a[key],
+                         "defined": (f"in a run without a {subset} sample",
+                                     f"no run has a {subset} sample")})
+    if "correlations/w_dot_mu" in a and kind == "xor":
+        corr = own_mean_correlation(
+            a["correlations/w_dot_mu"], a["correlations/w_norm"], a["static/a"][:, None, :, 0]
+        )
+        rows.append({"label": "median |<w_j/|w_j|, mu_own>|", "array": "correlations/w_dot_mu",
+                     "series": np.median(corr, axis=-1), "defined": None})
+    if "segments/grad_ratio" in a:  # undefined in a run where |g_noisy| = 0
+        rows.append({"label": "|g_clean| / |g_noisy|", "array": "segments/grad_ratio",
+                     "series": a["segments/grad_ratio"],
+                     "defined": ("where |g_noisy| = 0, e.g. no noisy sample",
+                                 "|g_noisy| = 0 in every run, e.g. no noisy sample")})
+    return rows
+
+
+def summary_table(rec: Record) -> dict:
+    """The table of :func:`human_summary` as numbers, for ``--json``: its probe ``times`` (t = 0,
+    1 and the end) and per row its ``label``, the ``array`` it is computed from, the ``mean``
+    over seeds at each time (null where no run defines it) and the ``runs`` each mean is over
+    (the runs where the value is finite)."""
+    idx = _table_columns(rec)
+    rows = []
+    for r in _table_rows(rec):
+        cols = [r["series"][:, i] for i in idx]
+        means = [float(np.mean(c)) if r["defined"] is None else _mean_defined(c) for c in cols]
+        rows.append({"label": r["label"], "array": r["array"],
+                     "mean": [m if math.isfinite(m) else None for m in means],
+                     "runs": [int(np.isfinite(c).sum()) for c in cols]})
+    return {"times": [int(rec.times[i]) for i in idx], "rows": rows}
 
 
 def probes_of(rec: Record) -> list[str]:
@@ -191,6 +218,9 @@ def integrator_line(st: dict) -> str:
 
 
 def json_summary(rec: Record) -> dict:
+    """What ``simulate --json`` (and ``show --json``) print: the run id, config, the record's
+    headline numbers with their deviations over seeds (and the runs a mean is over, when not
+    all), the table of the text output (:func:`summary_table`), wall time and device."""
     s = rec.summary
     out = {"run_id": rec.run_id, "config": rec.config, "steps": s["steps"], "seeds": s["seeds"]}
     for k in JSON_KEYS:
@@ -199,6 +229,7 @@ def json_summary(rec: Record) -> dict:
         for extra in ("_std", "_runs"):  # _runs: the runs a mean is over, when not all
             if k + extra in s:
                 out[k + extra] = s[k + extra]
+    out["table"] = summary_table(rec)
     out["wall_seconds"] = s.get("wall_seconds")
     out["device"] = rec.meta.get("device")
     if rec.meta.get("integrator"):
