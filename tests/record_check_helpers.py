@@ -44,8 +44,13 @@ def simulated(out: Path, argv: list[str]) -> Path:
 
 def doctored(rec, out: Path, config: dict | None = None, **arrays) -> Path:
     """``rec`` saved to ``out`` with ``arrays`` replaced (None: removed) and, given, another
-    ``config``: a record with valid checksums whose content the test chose."""
-    from twolayer.record import Record
+    ``config``: a record with valid checksums whose content the test chose, consistent with
+    itself as the record readers check (``twolayer.store.load_record``): its run id the hash
+    of its config, its summary computed from its arrays."""
+    import hashlib
+
+    from twolayer.record import Record, canonical_json
+    from twolayer.simulate import summarize
 
     new = dict(rec.arrays)
     for k, v in arrays.items():
@@ -53,5 +58,8 @@ def doctored(rec, out: Path, config: dict | None = None, **arrays) -> Path:
             new.pop(k)
         else:
             new[k] = v
-    return Record(config or rec.config, rec.run_id, rec.times, new, rec.meta,
-                  rec.summary).save(out)
+    config = config or rec.config
+    run_id = hashlib.sha256(canonical_json(config).encode()).hexdigest()[:12]
+    made = Record(config, run_id, rec.times, new, rec.meta)
+    made.summary = summarize(made)
+    return made.save(out)

@@ -48,7 +48,8 @@ def test_show_prints_the_records_numbers_and_what_wrote_it(saved, capsys):
         want = [float(arrays[key][:, i].mean()) for i in cols]
         assert shown == pytest.approx(want, abs=5e-4), (label, shown, want)
     (run_dir,) = [p for p in saved.iterdir() if p.is_dir()]
-    assert out.startswith(f"record: {run_dir} (run {run_dir.name}; checksums and run id verified)")
+    assert out.startswith(f"record: {run_dir} (run {run_dir.name}; checksums, run id, shapes "
+                          "and summary verified)")
     written = next(x for x in out.splitlines() if x.startswith("written by "))
     assert f"torch {torch.__version__}" in written and "device cpu" in written
     assert f"{len(times)} probe times, t = 0 ... 30" in out

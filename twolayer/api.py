@@ -46,7 +46,8 @@ Verdict statistics
 Theorem premises
     :func:`register_conditions` adds a paper to ``twolayer conditions --paper NAME --record
     DIR`` (``--plugin PATH`` names the plugin): ``evaluate(path)`` finds the record
-    (:func:`find_record`, then :meth:`Record.load`) and returns a :class:`RecordConditions`,
+    (:func:`find_record`, then :func:`load_record`: the checksums and what the record says
+    about itself) and returns a :class:`RecordConditions`,
     each :class:`Premise` with the paper card's certainty tag, its threshold, what was measured
     and its status (``HOLDS``, :data:`NOT_ESTABLISHED` or :data:`CANNOT`), and optionally
     each claim's regime on the record (:class:`ClaimRegime`).
@@ -101,7 +102,7 @@ from .record import Record
 from .seeding import generator
 from .simulate import build_record, setup, simulate
 from .stats import FAILS, HOLDS, INCONCLUSIVE
-from .store import RecordStore
+from .store import RecordStore, load_record
 
 
 def in_chunks(cfg: Config, train: Callable[[Config], Record], chunk: int) -> Record:
@@ -194,7 +195,7 @@ _SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Verdict statistics", ("stats", "HOLDS", "FAILS", "INCONCLUSIVE")),
     ("Theorem premises", ("register_conditions", "ConditionsProvider", "RecordConditions",
                           "Premise", "ClaimRegime", "NOT_ESTABLISHED", "CANNOT",
-                          "find_record", "register_record_reader")),
+                          "find_record", "load_record", "register_record_reader")),
     ("Errors", ("ConfigError", "DivergenceError")),
 )
 
@@ -214,7 +215,7 @@ _CONSTANTS: dict[str, str] = {
 __all__ = [
     "CANNOT", "FAILS", "HOLDS", "INCONCLUSIVE", "NOT_ESTABLISHED",
     "ClaimRegime", "ConditionsProvider", "Premise", "RecordConditions", "find_record",
-    "register_conditions", "register_record_reader",
+    "load_record", "register_conditions", "register_record_reader",
     "Config", "ConfigError", "DataConfig", "DataKind", "Dataset", "DivergenceError", "Flag",
     "Loss", "MinibatchObjective", "NetConfig", "Outcome", "Params", "ProbeConfig", "ProbeState",
     "Record", "RecordStore", "Runs", "Runtime", "TrainConfig", "TrainResult", "Verdict",

@@ -29,6 +29,7 @@ import math
 import numbers
 import os
 import re
+import stat
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -515,10 +516,12 @@ def setting_config(config: Config) -> dict[str, Any]:
 
 def find_record(path: str | os.PathLike[str], flag: str = "record", hint: str = "") -> Path:
     """The record directory ``path`` names: ``DIR`` holding ``record.json``, or the ``--out DIR``
-    of ``twolayer simulate`` holding exactly one such directory (``DIR/<run_id>``). Anything
+    of ``twolayer simulate`` holding exactly one such directory (``DIR/<run_id>``; hidden ones,
+    the temporaries of a save that was killed, are not records). Anything
     else is a :class:`ConfigError` naming ``--<flag>``, the value and what to give; ``hint``
     (e.g. "simulate it with --probes errors") ends the message where the path is no
-    directory. Read it with :meth:`Record.load`."""
+    directory. Read it with :func:`twolayer.store.load_record` (:meth:`Record.load` checks its
+    checksums only)."""
     if not str(path).strip():  # Path("") is the working directory
         raise ConfigError(flag, path, "is empty: give a record directory written by "
                           "twolayer simulate --out DIR")
@@ -529,7 +532,9 @@ def find_record(path: str | os.PathLike[str], flag: str = "record", hint: str = 
                           "twolayer simulate --out DIR" + (f" ({hint})" if hint else ""))
     if (p / DOCUMENT).exists():
         return _one_setting(p, path, flag)
-    subs = sorted(s for s in p.iterdir() if s.is_dir() and (s / DOCUMENT).exists())
+    # hidden folders are a killed save's temporaries (.<run_id>.tmp.*, .<run_id>.old.*)
+    subs = sorted(s for s in p.iterdir() if s.is_dir() and not s.name.startswith(".")
+                  and (s / DOCUMENT).exists())
     if len(subs) == 1:
         return _one_setting(subs[0], path, flag)
     if not subs and (p / "records").is_dir() and (saved := _saved_records(p / "records")):
@@ -580,6 +585,8 @@ def _one_setting(where: Path, path: str | os.PathLike[str], flag: str) -> Path:
     config's ``seeds`` (settings assembled into one record: ``meta.groups``), which a reader
     would judge as one setting's runs. A sweep point's record (identity: its config) is read. A
     document that does not parse is left to :meth:`Record.load`, which names what is wrong."""
+    if not _regular_file(where / DOCUMENT):
+        return where  # a named pipe or a device would block or never end: the loader names it
     try:
         with open(where / DOCUMENT) as fh:
             doc = json.load(fh)
@@ -606,11 +613,23 @@ def _one_setting(where: Path, path: str | os.PathLike[str], flag: str) -> Path:
     return where
 
 
+def _regular_file(path: Path) -> bool:
+    """Whether ``path`` is a regular file (after following a link): not a directory, a named
+    pipe or a device, which a reader must not open."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
 def _stored_experiment(where: Path, entry: Any) -> str:
     """The experiment whose store entry ``entry`` is (``<store>/entries/<entry>.json`` beside
     ``<store>/records/<address>``: its key's ``experiment``), or "" where it cannot be read."""
+    entry_file = where.parent.parent / "entries" / f"{entry}.json"
+    if not _regular_file(entry_file):
+        return ""
     try:
-        with open(where.parent.parent / "entries" / f"{entry}.json") as fh:
+        with open(entry_file) as fh:
             return str(json.load(fh)["key"]["experiment"])
     except (OSError, ValueError, TypeError, KeyError):
         return ""

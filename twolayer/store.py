@@ -40,6 +40,7 @@ import math
 import os
 import shutil
 import socket
+import stat
 import sys
 import threading
 import time
@@ -51,9 +52,12 @@ from typing import Any
 
 from .errors import ConfigError, RecordError
 from .record import (
+    ARRAYS,
+    DOCUMENT,
     Record,
     canonical_json,
     ensure_writable_dir,
+    read_document,
     read_verified,
     strict_json,
     write_text_atomic,
@@ -80,6 +84,8 @@ def entry_times(root: str | os.PathLike[str]) -> Iterator[tuple[dict[str, Any], 
     its result took to compute. Entries are read without verification: for reports and
     scheduling only, never for results."""
     for path in sorted((Path(root) / "entries").glob("*.json")):
+        if not path.is_file():  # a named pipe would block: verify names it
+            continue
         try:
             doc = json.loads(path.read_text())
             key, seconds, mtime = doc["key"], doc.get("seconds"), path.stat().st_mtime
@@ -151,6 +157,163 @@ def _remove(path: Path) -> None:
         shutil.rmtree(aside, ignore_errors=True)
     else:
         path.unlink(missing_ok=True)
+
+
+# -- reading a record beyond its checksums ---------------------------------------------------
+# The checksums of record.json (SHA-256 of arrays.npz, SHA-256 of the document) catch damage
+# (truncation, flipped bytes, a file swapped in from another record, an edit that did not
+# recompute them). Their recipe is public and unkeyed, so an edit that recomputes them passes;
+# what follows refuses what such an edit, or a writer of another tool, can leave that a reader
+# would crash on or misread, and what a record contradicts about itself.
+
+_ARRAY_KINDS = "biuf"  # bool, signed and unsigned integers, floats: what twolayer records hold
+
+
+def _not_regular(mode: int) -> str:
+    """What a file of ``mode`` is, where it is not a regular file ("" where it is)."""
+    for test, what in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return what
+    return "" if stat.S_ISREG(mode) else "not a regular file"
+
+
+def check_record_files(path: str | os.PathLike[str]) -> None:
+    """RecordError where ``record.json`` or ``arrays.npz`` of the record directory ``path`` is
+    there but not a regular file (after following a symbolic link): a named pipe blocks a
+    reader forever and a device (a link to ``/dev/zero``) never ends, so neither is opened. A
+    missing file is left to :func:`twolayer.record.read_verified`, which names it."""
+    path = Path(path)
+    if not path.is_dir():
+        return  # read_verified names it
+    for name in (DOCUMENT, ARRAYS):
+        try:
+            mode = os.stat(path / name).st_mode
+        except FileNotFoundError:
+            continue
+        except OSError as e:
+            raise RecordError(path, f"{name} is unreadable ({e.strerror or e})") from None
+        what = _not_regular(mode)
+        if what:
+            link = " (a symbolic link to it)" if (path / name).is_symlink() else ""
+            raise RecordError(path, f"{name} is {what}{link}, not a file: never read")
+
+
+def check_document(path: str | os.PathLike[str], doc: dict[str, Any]) -> None:
+    """RecordError where a verified ``record.json`` has fields of other types than
+    :meth:`Record.save` writes (its checksums recomputed after an edit, or another tool's):
+    ``run_id`` a string, ``config``, ``meta``, ``summary``, ``checksums``, ``arrays`` and
+    ``dtypes`` objects, ``times`` a list of integers, each array's shape a list of sizes."""
+    def bad(field_: str, what: str) -> RecordError:
+        return RecordError(path, f"{DOCUMENT}: {field_} is not {what} (edited, its checksums "
+                                 "recomputed, or not written by twolayer)")
+
+    if not isinstance(doc.get("run_id"), str):
+        raise bad("run_id", "a string")
+    for name in ("config", "checksums", "arrays"):
+        if not isinstance(doc.get(name), dict):
+            raise bad(name, "an object")
+    for name in ("meta", "summary", "dtypes"):
+        if name in doc and not isinstance(doc[name], dict):
+            raise bad(name, "an object")
+    times = doc.get("times")
+    if not isinstance(times, list) or not all(type(t) is int for t in times):
+        raise bad("times", "a list of integers")
+    for key, shape in doc["arrays"].items():
+        if not isinstance(shape, list) or not all(type(n) is int and n >= 0 for n in shape):
+            raise bad(f"the shape of array {key!r}", "a list of sizes")
+    for key, dtype in (doc.get("dtypes") or {}).items():
+        if not isinstance(dtype, str):
+            raise bad(f"the dtype of array {key!r}", "a string")
+
+
+def check_arrays(path: str | os.PathLike[str], doc: dict[str, Any],
+                 arrays: Mapping[str, Any]) -> None:
+    """RecordError where an array of a verified record is not what :meth:`Record.save` writes:
+    a dtype other than a bool, integer or float one, or other than ``record.json``'s
+    ``dtypes`` lists; no dimension (a record's arrays are [R, ...]); probe times that are not
+    integers."""
+    dtypes = doc.get("dtypes") or {}
+    for key, arr in arrays.items():
+        if arr.dtype.kind not in _ARRAY_KINDS or (key == "times" and arr.dtype.kind not in "iu"):
+            raise RecordError(path, f"{ARRAYS}: array {key!r} has dtype {arr.dtype} (not a "
+                                    "number type twolayer records)")
+        if key in dtypes and dtypes[key] != arr.dtype.str:
+            raise RecordError(path, f"{ARRAYS}: array {key!r} has dtype {arr.dtype.str}, "
+                                    f"{DOCUMENT} says {dtypes[key]}")
+        if key != "times" and arr.ndim == 0:
+            raise RecordError(path, f"{ARRAYS}: array {key!r} has no run axis (a scalar)")
+
+
+def read_checked(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(document, arrays) of a record directory: :func:`twolayer.record.read_verified` (format,
+    both checksums, the arrays' names, shapes and probe times) after
+    :func:`check_record_files` and :func:`check_document`, then :func:`check_arrays`.
+    RecordError naming the record and what is wrong."""
+    check_record_files(path)
+    check_document(path, read_document(path))
+    doc, arrays = read_verified(path)
+    check_document(path, doc)  # the document read_verified returns, in case it was replaced
+    check_arrays(path, doc, arrays)
+    return doc, arrays
+
+
+def load_record(path: str | os.PathLike[str]) -> Record:
+    """Read one setting's record that ``twolayer simulate --out`` (or a sweep) saved, verified
+    as far as a record can be: :func:`read_checked`, then what the record says about itself —
+    its run id is the hash of its config (an edited config, or seed), every array holds its
+    config's ``seeds`` runs, each registered probe's array its probe times, and its summary
+    equals the one computed again from its arrays (a number edited in ``record.json``).
+    RecordError naming the record and what is wrong. An edit that also rewrites the run id,
+    the summary and the checksums by their public recipes is not detected: nothing in a record
+    is secret."""
+    from .probes.base import REGISTRY
+    from .simulate import summarize
+
+    path = Path(path)
+    doc, arrays = read_checked(path)
+    config = doc["config"]
+    try:
+        run_id = hashlib.sha256(canonical_json(config).encode()).hexdigest()[:12]
+    except ValueError:
+        run_id = None
+    if doc["run_id"] != run_id:
+        raise RecordError(path, f"its run id {doc['run_id']} is not the hash of its config "
+                                f"({run_id}): the config or the run id was edited")
+    if any(b <= a for a, b in zip(doc["times"], doc["times"][1:])) or min(doc["times"],
+                                                                           default=0) < 0:
+        raise RecordError(path, "its probe times are not increasing from 0 or more")
+    seeds = config.get("seeds")
+    if type(seeds) is not int or seeds < 1:
+        raise RecordError(path, f"its config's seeds is {seeds!r}, not a count of runs")
+    times = len(doc["times"])
+    for key, arr in arrays.items():
+        if key == "times":
+            continue
+        if arr.shape[0] != seeds:
+            raise RecordError(path, f"array {key!r} holds {arr.shape[0]} runs, its config "
+                                    f"{seeds} (seeds)")
+        if key.split("/", 1)[0] in REGISTRY and (arr.ndim < 2 or arr.shape[1] != times):
+            raise RecordError(path, f"array {key!r} has shape {list(arr.shape)}, not "
+                                    f"[{seeds}, {times}, ...] (runs, probe times)")
+    rec = Record.from_verified(doc, arrays)
+    try:
+        again = summarize(rec)
+    except Exception as e:  # arrays a summary cannot be computed from: never used
+        raise RecordError(path, f"its summary cannot be computed again from its arrays "
+                                f"({type(e).__name__}: {e})") from None
+    for key, value in rec.summary.items():
+        if key not in again:
+            continue  # a number this twolayer no longer computes
+        now = again[key]
+        same = (value == now or (isinstance(value, float) and isinstance(now, float)
+                                 and math.isnan(value) and math.isnan(now)))
+        if not same:
+            raise RecordError(path, f"its summary's {key} = {value!r} in {DOCUMENT} differs "
+                                    f"from {now!r} computed from {ARRAYS}: one of them was "
+                                    "edited or swapped, its checksums recomputed")
+    return rec
 
 
 # Record.save's renames that met another writer of the same address (see RecordStore.put)
@@ -246,7 +409,7 @@ class RecordStore:
     def _load(self, path: Path, address: str) -> Record:
         if not path.is_dir():
             raise RecordError(path, "no such record")
-        doc, arrays = read_verified(path)  # read and checked once
+        doc, arrays = read_checked(path)  # read and checked once
         if doc.get("address") != address or "identity" not in doc:
             raise RecordError(path, f"its document names address {doc.get('address')!r}, not "
                                     f"{address!r}")
@@ -353,6 +516,12 @@ class RecordStore:
 
     @staticmethod
     def _entry_document(path: Path, key_id: str) -> dict[str, Any]:
+        try:
+            what = _not_regular(os.stat(path).st_mode)
+        except OSError as e:
+            raise RecordError(path, f"unreadable ({type(e).__name__})") from None
+        if what:  # a named pipe or a device: opening it blocks or never ends
+            raise RecordError(path, f"is {what}, not a file: never read")
         try:
             doc = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, ValueError) as e:
@@ -508,9 +677,10 @@ class RecordStore:
                     continue
                 if stale_record is not None and path.name not in named:
                     try:
+                        check_record_files(path)
                         doc = json.loads((path / "record.json").read_text(encoding="utf-8"))
                         meta = doc.get("meta") if isinstance(doc, dict) else None
-                    except (OSError, UnicodeDecodeError, ValueError):
+                    except (OSError, UnicodeDecodeError, ValueError, RecordError):
                         continue  # damaged: verify's
                     why = stale_record(meta if isinstance(meta, dict) else {})
                     if why is not None:

@@ -50,6 +50,7 @@ from ..experiments.liu2023 import (
 )
 from ..record import DOCUMENT, Record
 from ..stats import mean_ci
+from ..store import load_record
 from . import liu2023 as claims_liu
 from .base import CLAIMS, ERROR
 from .on_record import Unserved, judge_on_record, read_record, register_record_reader
@@ -281,7 +282,7 @@ def evaluate(path: str) -> RecordConditions:
     :class:`~twolayer.errors.ConfigError` for a record of another kind or with none of the
     probes, :class:`~twolayer.errors.RecordError` for a damaged one)."""
     where = find_record(path)
-    rec = Record.load(where)  # RecordError: missing, truncated, edited
+    rec = load_record(where)  # RecordError: missing, truncated, edited, malformed
     return evaluate_record(rec, str(where), path)
 
 

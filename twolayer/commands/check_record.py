@@ -38,6 +38,7 @@ from ..claims.on_record import (
 from ..conditions import find_record
 from ..errors import ConfigError
 from ..record import Record
+from ..store import load_record
 
 HINT = "e.g. twolayer simulate ... --seeds 8 --out DIR"
 # the probes an unserved claim's reason says to add ("... (add --probes errors)")
@@ -192,7 +193,7 @@ def judge_record(args: argparse.Namespace) -> OnRecord | None:
                               "liu2023), a claim id or a plugin path")
     selection, _plugins = split_selection(list(args.select or []))
     where = find_record(args.record, flag="record", hint=HINT)
-    rec = Record.load(where)  # RecordError (exit 2): missing, truncated, edited
+    rec = load_record(where)  # RecordError (exit 2): missing, truncated, edited, malformed
     claims, runs = select_on_record(args, selection, rec, args.record)
     if args.list:
         excl = {cid: why for p in runs for cid, why in READERS[p].excluded.items()}

@@ -401,13 +401,13 @@ def run_setting_record(args: argparse.Namespace) -> int:
     from ..conditions import find_record
     from ..config import Config
     from ..errors import RecordError
-    from ..record import Record
+    from ..store import load_record
 
     given = _given_setting_flags(args)
     if given:
         raise record_and_flags(args, given[0])
     where = find_record(args.record, hint="e.g. twolayer simulate --data xor ... --out DIR")
-    rec = Record.load(where)  # RecordError (exit 2): missing, truncated, edited
+    rec = load_record(where)  # RecordError (exit 2): missing, truncated, edited, malformed
     try:
         cfg = Config.from_dict(rec.config)
     except (TwolayerError, KeyError, TypeError, ValueError) as e:

@@ -2,9 +2,9 @@
 
 ``twolayer simulate --out DIR`` prints a summary once and writes the record; ``show`` prints the
 same summary again from the record alone (a collaborator's, or one's own from last month), after
-:meth:`twolayer.record.Record.load` has verified it (checksums of every array and of
-record.json, run id = hash of the config: a damaged or edited record is exit status 2, never
-shown), with what wrote it (twolayer, torch, the device, the float32 matmul precision, the
+:func:`twolayer.store.load_record` has verified it (checksums of every array and of
+record.json, run id = hash of the config, every array's runs and probe times, the summary
+computed again from the arrays: a damaged or edited record is exit status 2, never shown), with what wrote it (twolayer, torch, the device, the float32 matmul precision, the
 threads) and what it holds (the probes, the probe times, the arrays), which says what
 ``twolayer check --record`` and ``twolayer conditions --record`` can read on it. Nothing is
 trained or written.
@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ..conditions import find_record
 from ..record import Record, strict_json
+from ..store import load_record
 from .simulate import human_summary, json_summary, probes_of
 
 HINT = "e.g. twolayer simulate ... --out DIR"
@@ -66,7 +67,7 @@ def times_text(rec: Record) -> str:
 
 def run(args: argparse.Namespace) -> int:
     where = find_record(args.record, flag="DIR", hint=HINT)
-    rec = Record.load(where)  # RecordError (exit 2): missing, truncated, edited
+    rec = load_record(where)  # RecordError (exit 2): missing, truncated, edited, malformed
     prov = provenance(rec)
     probes = probes_of(rec)
     if args.json:
@@ -76,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
                    arrays={k: list(v.shape) for k, v in rec.arrays.items()})
         print(json.dumps(strict_json(out), allow_nan=False))
         return 0
-    print(f"record: {where} (run {rec.run_id}; checksums and run id verified)")
+    print(f"record: {where} (run {rec.run_id}; checksums, run id, shapes and summary verified)")
     print("written by " + ", ".join(f"{label} {prov[key]}" for key, label in PROVENANCE
                                     if key in prov))
     print(f"holds: {times_text(rec)}; probes: {', '.join(probes) or 'none'}; "

@@ -119,15 +119,15 @@ def saved_records(root: Path) -> list[Path]:
 
 def verify_saved(records: list[Path], as_json: bool) -> int:
     """Verify a folder of saved records (``simulate --out``) in place: each is read and checked
-    as :meth:`twolayer.record.Record.load` reads it; a damaged one is named, not moved (the
+    as :func:`twolayer.store.load_record` reads it; a damaged one is named, not moved (the
     folder is the user's, not a store). Exit status 1 when one is damaged."""
     from ..errors import RecordError
-    from ..record import Record
+    from ..store import load_record
 
     damaged = []
     for path in records:
         try:
-            Record.load(path)
+            load_record(path)
         except RecordError as e:
             damaged.append((str(path), e.why))
     intact = len(records) - len(damaged)
