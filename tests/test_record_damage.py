@@ -163,6 +163,23 @@ def test_an_edit_with_recomputed_checksums_that_contradicts_the_record_is_refuse
         assert "Traceback" not in line, reader
 
 
+@pytest.mark.parametrize("rel, refused", [(1e-9, False), (1e-4, True)])
+def test_a_summary_number_in_its_last_bits_is_the_same_number(copy, capsys, rel, refused):
+    """The summary is compared with the one computed again within a relative 1e-6 (another
+    machine's numpy may sum a float32 mean in another order, moving its last bits); an edit of
+    1e-4 relative is refused."""
+    doc = _document(copy)
+    value = doc["summary"]["test_error"]
+    assert value > 0
+    doc["summary"]["test_error"] = value * (1 + rel)
+    _rewrite(copy, doc)
+    if refused:
+        _refused(["show", str(copy)], capsys, "test_error", "differs from")
+    else:
+        code, out, err = run(["show", str(copy)], capsys)
+        assert code == 0 and "summary verified" in out, err
+
+
 def test_arrays_swapped_in_from_another_config_with_recomputed_checksums_are_refused(
         saved, copy, capsys):
     shutil.copy(saved[1] / "arrays.npz", copy / "arrays.npz")
@@ -178,31 +195,56 @@ def test_store_verify_of_saved_records_names_the_edited_one(copy, capsys):
 
 
 def _subprocess(argv: list[str]) -> subprocess.CompletedProcess:
+    """``python ARGV`` from the repository, killed after 60 s."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.run([sys.executable, "-m", "twolayer", *argv], capture_output=True,
-                          text=True, timeout=60, env=env, cwd=ROOT)
+    return subprocess.run([sys.executable, *argv], capture_output=True, text=True, timeout=60,
+                          env=env, cwd=ROOT)
 
 
-@pytest.mark.parametrize("name", ["record.json", "arrays.npz"])
-@pytest.mark.parametrize("kind", ["fifo", "dev-zero"])
-def test_a_file_that_is_a_pipe_or_a_device_is_refused_not_read(copy, name, kind):
-    """A reader that opened them blocked forever (a named pipe) or read without end (a link
-    to /dev/zero); run in a subprocess so that the old behaviour fails by its timeout."""
-    (copy / name).unlink()
-    if kind == "fifo":
-        os.mkfifo(copy / name)
-        what = "is a named pipe"
-    else:
-        (copy / name).symlink_to("/dev/zero")
-        what = "is a character device"
-    for argv in (["show", str(copy)], ["check", "frei2023", "--record", str(copy)]):
+# one interpreter runs every case (a start costs seconds): main() per case, its exit status and
+# stderr lines as JSON; the whole run under _subprocess's timeout
+SPECIAL_FILES_SCRIPT = """
+import contextlib, io, json, sys
+from twolayer.cli import main
+out = []
+for argv in json.loads(sys.argv[1]):
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
         try:
-            p = _subprocess(argv)
-        except subprocess.TimeoutExpired:
-            pytest.fail(f"twolayer {argv[0]} hung on a {kind} {name}")
-        assert p.returncode == 2, p.stderr
-        lines = p.stderr.strip().splitlines()
-        assert len(lines) == 1 and f"{name} {what}" in lines[0], p.stderr
+            code = main(argv)
+        except SystemExit as e:
+            code = e.code
+    out.append([code, err.getvalue().strip().splitlines()])
+print(json.dumps(out))
+"""
+
+
+def test_a_file_that_is_a_pipe_or_a_device_is_refused_not_read(saved, tmp_path):
+    """A reader that opened them blocked forever (a named pipe) or read without end (a link
+    to /dev/zero): record.json or arrays.npz, read by show and by check --record; run in a
+    subprocess so that the old behaviour fails by its timeout."""
+    cases, argvs = [], []
+    for kind in ("fifo", "dev-zero"):
+        for name in ("record.json", "arrays.npz"):
+            rec = Path(shutil.copytree(saved[0], tmp_path / f"{kind}-{name}"))
+            (rec / name).unlink()
+            if kind == "fifo":
+                os.mkfifo(rec / name)
+                what = "is a named pipe"
+            else:
+                (rec / name).symlink_to("/dev/zero")
+                what = "is a character device"
+            for argv in (["show", str(rec)], ["check", "frei2023", "--record", str(rec)]):
+                cases.append((kind, name, what, argv[0]))
+                argvs.append(argv)
+    try:
+        p = _subprocess(["-c", SPECIAL_FILES_SCRIPT, json.dumps(argvs)])
+    except subprocess.TimeoutExpired:
+        pytest.fail("a reader hung on a named pipe or on /dev/zero")
+    assert p.returncode == 0, p.stderr
+    for (kind, name, what, command), (code, lines) in zip(cases, json.loads(p.stdout)):
+        assert code == 2, (kind, name, command, lines)
+        assert len(lines) == 1 and f"{name} {what}" in lines[0], (kind, name, command, lines)
 
 
 def test_a_store_record_with_a_pipe_is_quarantined_not_read(copy, tmp_path):

@@ -259,12 +259,16 @@ def read_checked(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str
     return doc, arrays
 
 
+SUMMARY_RTOL = 1e-6  # load_record: a summary float this close to the recomputed one is the same
+
+
 def load_record(path: str | os.PathLike[str]) -> Record:
     """Read one setting's record that ``twolayer simulate --out`` (or a sweep) saved, verified
     as far as a record can be: :func:`read_checked`, then what the record says about itself —
     its run id is the hash of its config (an edited config, or seed), every array holds its
     config's ``seeds`` runs, each registered probe's array its probe times, and its summary
-    equals the one computed again from its arrays (a number edited in ``record.json``).
+    equals the one computed again from its arrays (a number edited in ``record.json``; floats
+    within a relative :data:`SUMMARY_RTOL`).
     RecordError naming the record and what is wrong. An edit that also rewrites the run id,
     the summary and the checksums by their public recipes is not detected: nothing in a record
     is secret."""
@@ -307,8 +311,12 @@ def load_record(path: str | os.PathLike[str]) -> Record:
         if key not in again:
             continue  # a number this twolayer no longer computes
         now = again[key]
-        same = (value == now or (isinstance(value, float) and isinstance(now, float)
-                                 and math.isnan(value) and math.isnan(now)))
+        floats = isinstance(value, float) and isinstance(now, float)
+        # a float within SUMMARY_RTOL: a mean over float32 arrays may differ in its last bits
+        # on another machine's numpy (its SIMD loops sum in another order), never by an edit
+        # that changes what a number says
+        same = (value == now or (floats and math.isnan(value) and math.isnan(now))
+                or (floats and math.isclose(value, now, rel_tol=SUMMARY_RTOL, abs_tol=1e-12)))
         if not same:
             raise RecordError(path, f"its summary's {key} = {value!r} in {DOCUMENT} differs "
                                     f"from {now!r} computed from {ARRAYS}: one of them was "

@@ -4,10 +4,10 @@
 same summary again from the record alone (a collaborator's, or one's own from last month), after
 :func:`twolayer.store.load_record` has verified it (checksums of every array and of
 record.json, run id = hash of the config, every array's runs and probe times, the summary
-computed again from the arrays: a damaged or edited record is exit status 2, never shown), with what wrote it (twolayer, torch, the device, the float32 matmul precision, the
-threads) and what it holds (the probes, the probe times, the arrays), which says what
-``twolayer check --record`` and ``twolayer conditions --record`` can read on it. Nothing is
-trained or written.
+computed again from the arrays: a damaged or edited record is exit status 2, never shown), with
+what wrote it (twolayer, torch, the device, the float32 matmul precision, the threads) and what
+it holds (the probes, the probe times, the arrays), which says what ``twolayer check --record``
+and ``twolayer conditions --record`` can read on it. Nothing is trained or written.
 """
 
 from __future__ import annotations
