@@ -41,6 +41,30 @@ def test_sweep_probe_check_leaves_fitting_points_alone(tmp_path, capsys):
     assert len(list((tmp_path / "st" / "records").iterdir())) == 1
 
 
+def test_sweep_probe_check_draws_a_small_run_not_the_points_size(tmp_path, capsys,
+                                                                  monkeypatch):
+    """The check drew one run at the point's own size before any memory check: a spec of
+    10^7 points and 10^5 neurons a run (which the memory check refuses) sat drawing its data;
+    it draws at most 64 points (train and test) and 8 neurons, d as given."""
+    import importlib
+
+    simulate_module = importlib.import_module("twolayer.simulate")
+    sizes, setup = [], simulate_module.setup
+
+    def recording(cfg):  # type: ignore[no-untyped-def]
+        sizes.append((cfg.data.n, cfg.data.n_test, cfg.net.m, cfg.data.d, cfg.seeds))
+        return setup(cfg)
+
+    monkeypatch.setattr(simulate_module, "setup", recording)
+    spec = tmp_path / "s.toml"
+    spec.write_text(SPEC_BASE.replace("data.n = 8", "data.n = 100000").replace(
+        "net.m = 2", "net.m = 300") + '[axes]\nprobe.probes = [["vashisht"]]\n')
+    code, stdout, err = run(["sweep", str(spec), "--out", str(tmp_path / "st"), "--dry-run"],
+                            capsys)
+    assert_refused(code, stdout, err, ["probe.probes", "vashisht"], tmp_path / "st")
+    assert sizes == [(64, 8, 8, 4, 1)]
+
+
 # -- the parent of `simulate --out records/` is no record store ------------------------------
 TINY = ["--d", "4", "--n", "8", "--n-test", "8", "--m", "2", "--steps", "1", "--num-times", "2"]
 

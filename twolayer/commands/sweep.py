@@ -275,6 +275,9 @@ def check_not_foreign_out(out: Path, spec_text: str) -> None:
                           "an empty or new folder)")
 
 
+PROBE_CHECK_N, PROBE_CHECK_M, PROBE_CHECK_D = 64, 8, 10**6  # check_probes_apply's sizes
+
+
 def check_probes_apply(spec) -> None:  # type: ignore[no-untyped-def]
     """SpecError naming the spec file, ``probe.probes`` (the axis or base key it came from), the
     probe and the first point it does not fit (exit 2, before anything is written, with
@@ -284,22 +287,33 @@ def check_probes_apply(spec) -> None:  # type: ignore[no-untyped-def]
     train, and the real run failed naming "--probes" after writing spec.toml, points.csv and
     summary.* into --out, which then refused the corrected spec ("not a sweep store"). Each
     distinct (data kind, objective, outputs, probes) is measured once at t = 0, on one run of
-    its first point, drawn on the CPU; any other error is left to the real run."""
+    its first point at a small size (at most :data:`PROBE_CHECK_N` training and test points and
+    :data:`PROBE_CHECK_M` neurons, d as given: what a probe refuses is the data kind, objective,
+    outputs or d, not the sizes; a point whose d would make even that large is left to the
+    real run), drawn on the CPU; any other error is left to the real run. A spec of 10^7
+    points a run is not drawn here at its size, before the memory checks."""
     import dataclasses
 
     from ..engine import measure
     from ..simulate import setup
     from ..sweep.spec import SpecError
 
+    def small(cfg):  # type: ignore[no-untyped-def]
+        data = {k: min(getattr(cfg.data, k), PROBE_CHECK_N) for k in ("n", "n_test")
+                if isinstance(getattr(cfg.data, k, None), int)}
+        return dataclasses.replace(
+            cfg, seeds=1, data=dataclasses.replace(cfg.data, **data),
+            net=dataclasses.replace(cfg.net, m=min(cfg.net.m, PROBE_CHECK_M)))
+
     seen = set()
     for point in spec.points():
         cfg = point.config
         key = (cfg.data.kind, cfg.train.objective, cfg.net.outputs, tuple(cfg.probe.probes))
-        if key in seen:
+        if key in seen or cfg.data.d > PROBE_CHECK_D:
             continue
         seen.add(key)
         try:
-            one, data, params = setup(dataclasses.replace(cfg, seeds=1))
+            one, data, params = setup(small(cfg))
             measure(params, data, tuple(one.probe.probes), objective=one.train.objective,
                     configs=one)
         except ConfigError as e:
