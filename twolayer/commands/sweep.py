@@ -341,7 +341,6 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("SPEC.toml", args.spec, "is empty; give a sweep spec file such as "
                           "sweeps/hundred.toml (docs/sweeps.md)")
     spec = load(args.spec)  # every point's config validated
-    check_probes_apply(spec)  # a probe its data kind lacks fails at t = 0, after the store files
     for note in spec.notes:  # a preset's scale kept while a size varies
         print(f"twolayer sweep: note: {note}", file=sys.stderr)
     spec = device_settings(args, spec)
@@ -362,6 +361,8 @@ def run(args: argparse.Namespace) -> int:
         # what the real run refuses, the dry run too
         check_spec_fits(spec, here_workers(args, spec))
     if args.dry_run:
+        # after the memory checks (its draw would move the free memory they read)
+        check_probes_apply(spec)
         from ..sweep.executors import check_available
 
         # an executor the real run cannot start here (submitit or distributed missing, no
@@ -409,6 +410,9 @@ def run(args: argparse.Namespace) -> int:
     check_writable_dir(out, "out")
     if here and not args.verify:
         check_spec_fits(spec, here_workers(args, spec))
+    if not args.verify:
+        # a probe its data kind lacks would fail at t = 0, after the store files are written
+        check_probes_apply(spec)
     if args.verify:
         from .store import print_verify_report
 
