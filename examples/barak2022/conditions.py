@@ -35,9 +35,9 @@ from twolayer.api import (
     NOT_ESTABLISHED,
     ConfigError,
     Premise,
-    Record,
     RecordConditions,
     find_record,
+    load_record,
     register_conditions,
 )
 
@@ -159,7 +159,7 @@ def evaluate(path: str) -> RecordConditions:
     """Theorem 4's premises on the record at ``path`` (DIR or DIR/<run_id> of twolayer simulate
     --out DIR): a ConfigError naming ``--record`` for a record of another data kind."""
     where = find_record(path, hint=MAKE)
-    rec = Record.load(where)
+    rec = load_record(where)
     kind = rec.config.get("data", {}).get("kind")
     if kind != KIND:
         raise ConfigError("record", path, f"a record of --data {kind}: the {PAPER} premises "

@@ -6,9 +6,9 @@ from twolayer.api import (
     HOLDS,
     NOT_ESTABLISHED,
     Premise,
-    Record,
     RecordConditions,
     find_record,
+    load_record,
     register_conditions,
     stats,
 )
@@ -44,7 +44,7 @@ def setting_premises(cfg):
 
 def evaluate(path):
     where = find_record(path)
-    rec = Record.load(where)
+    rec = load_record(where)
     premises = setting_premises(rec.config)
     if "lazy_move/relative" not in rec.arrays:
         premises.append(Premise(status=CANNOT, why="simulate again with --plugin PLUGIN "
