@@ -295,3 +295,17 @@ def test_the_committed_index_stores_sections_of_the_plugins_figures_only() -> No
     assert [n for n, e in entries.items() if "section" in e] == [
         n for n in entries if n.startswith("barak2022-")]
     assert all(n in FIGURES for n in entries if not n.startswith("barak2022-"))
+
+
+def test_the_readme_preamble_is_true_in_a_folder_other_than_figures() -> None:
+    """A plugin's `twolayer figures --out DIR` README said only that `make figures` regenerates
+    it, that every PNG's caption repeats the setting (a plugin draws what it draws) and that
+    `--quick` writes 'not these' into a temporary folder, under a --quick section of its own.
+    The preamble keeps the mark check_not_foreign recognises."""
+    from twolayer.commands.figures import README_MARK
+
+    text = render_readme({})
+    assert README_MARK in text
+    assert "in any other folder by `twolayer figures --out DIR`" in text
+    assert "a plugin's figure shows what its plugin draws" in text
+    assert "(not these)" not in text and "Without `--out`" in text
