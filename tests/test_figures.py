@@ -309,3 +309,22 @@ def test_the_readme_preamble_is_true_in_a_folder_other_than_figures() -> None:
     assert "in any other folder by `twolayer figures --out DIR`" in text
     assert "a plugin's figure shows what its plugin draws" in text
     assert "(not these)" not in text and "Without `--out`" in text
+
+
+def test_the_committed_readme_and_index_name_the_same_last_runs() -> None:
+    """figures/README.md and figures/index.json are written together by `make figures`; a
+    commit of one without the other left nine sections of the README naming a run (date,
+    seconds) the index did not record. Each figure's section names its index entry's last run."""
+    import re
+
+    root = Path(__file__).resolve().parents[1] / "figures"
+    entries = json.loads((root / "index.json").read_text())["figures"]
+    sections = {m.group(1): m.group(2) for m in
+                re.finditer(r"^## ([\w.-]+): .*?\n(.*?)(?=^## |\Z)",
+                            (root / "README.md").read_text(), re.S | re.M)}
+    assert set(entries) <= set(sections)
+    for name, e in entries.items():
+        last = re.search(r"^- Last run: (.+?), (\d+) s on (\w+)", sections[name], re.M)
+        assert last is not None, name
+        assert (last.group(1), int(last.group(2)), last.group(3)) == (
+            e["date"], round(e["seconds"]), e["device"]), name
