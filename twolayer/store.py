@@ -278,10 +278,7 @@ def load_record(path: str | os.PathLike[str]) -> Record:
     path = Path(path)
     doc, arrays = read_checked(path)
     config = doc["config"]
-    try:
-        run_id = hashlib.sha256(canonical_json(config).encode()).hexdigest()[:12]
-    except ValueError:
-        run_id = None
+    run_id = address_of(config)  # as simulate names a run: its config's hash
     if doc["run_id"] != run_id:
         raise RecordError(path, f"its run id {doc['run_id']} is not the hash of its config "
                                 f"({run_id}): the config or the run id was edited")

@@ -7,12 +7,23 @@ from twolayer.api import claim, compare_setting, outcome, stats
 RATE = (-0.6, -0.4)  # the band around -1/2 a per-seed log-log slope must lie in
 
 
+def width(key):
+    """The width m of a grid key "m=<m>"."""
+    return int(key.split("=")[1])
+
+
+def by_width(recs):
+    """The keys of a width grid `{"m=<m>": Record}` by ascending m (keys are read by name: a
+    dict read back from an older record store comes in sorted key order, "m=1024" before
+    "m=256")."""
+    return sorted(recs, key=width)
+
+
 def widths_and_moves(recs):
     """The widths m (ascending) and the final relative movement [widths, R] of a width grid
-    `{"m=<m>": Record}` (keys are read by name: a dict read back from the record store comes
-    in sorted key order, "m=1024" before "m=256")."""
-    keys = sorted(recs, key=lambda k: int(k.split("=")[1]))
-    ms = np.array([int(k.split("=")[1]) for k in keys], dtype=np.float64)
+    `{"m=<m>": Record}`."""
+    keys = by_width(recs)
+    ms = np.array([width(k) for k in keys], dtype=np.float64)
     moves = np.stack([recs[k]["lazy_move/relative"][:, -1].astype(np.float64) for k in keys])
     return ms, moves
 
@@ -25,9 +36,8 @@ def per_seed_slopes(ms, moves):
 
 def ntk_regime(recs):
     """(inside, text): every record has init_var = 1/d and the fixed +-1/sqrt(m) readout."""
-    ms = sorted(recs, key=lambda k: int(k.split("=")[1]))
     items = []
-    for key in ms:
+    for key in by_width(recs):
         net, d = recs[key].config["net"], recs[key].config["data"]["d"]
         items.append((abs(net["init_var"] * d - 1) < 1e-9,
                       f"{key}: init_var*d {net['init_var'] * d:.3g} vs 1"))
@@ -89,7 +99,7 @@ def loss_nonincreasing(runs):
     where the largest rise is below 0 by a one-sided t-test per setting (Holm). No number of
     runs without a rise bounds how rare a rising run is (docs/verdict_audit.md, section 16)."""
     recs = runs.get("lazy.ntk")
-    keys = sorted(recs, key=lambda k: int(k.split("=")[1]))
+    keys = by_width(recs)
     tests, rising = [], []
     for key in keys:
         loss = recs[key]["errors/loss"].astype(np.float64)         # [R, T]
