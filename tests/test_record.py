@@ -143,3 +143,23 @@ def test_in_and_a_missing_key_say_what_the_record_holds():
         e.value)
     with pytest.raises(KeyError, match="the probe times are rec.times"):
         rec["times"]
+
+
+def test_a_folder_nothing_can_be_created_in_is_named_as_such():
+    """``--out /proc/x``: creating in /proc fails with ENOENT, which the message printed bare
+    ("/proc: No such file or directory"), as if /proc were missing."""
+    import tempfile
+
+    from twolayer.record import check_writable_dir
+    try:
+        os.rmdir(tempfile.mkdtemp(dir="/proc"))
+    except OSError:
+        pass
+    else:
+        pytest.skip("this machine lets a folder be created in /proc")
+    if not os.path.isdir("/proc"):
+        pytest.skip("no /proc here")
+    with pytest.raises(ConfigError) as e:
+        check_writable_dir("/proc/x")
+    assert "nothing can be created in /proc" in str(e.value)
+    assert "--out" in str(e.value) and "/proc/x" in str(e.value)

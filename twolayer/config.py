@@ -512,7 +512,10 @@ class Config:
 
     # -- serialisation ------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        """Plain dict of the resolved config (all defaults filled in)."""
+        """Plain dict of the resolved config, every default filled in, except the keys an
+        integrator does not read: a GD config (``integrator = "gd"``) has no ``integrator``,
+        ``rtol`` or ``switch`` key (its records and run ids are those written before the
+        integrators existed), a ``"flow"`` config no ``switch``."""
         d = dataclasses.asdict(self.resolved())
         d["probe"]["probes"] = list(self.probe.probes)
         if d["train"]["integrator"] == "gd":  # GD records and run ids as before the integrators

@@ -313,6 +313,8 @@ def check_writable_dir(path: str | os.PathLike[str], flag: str = "out",
         else:
             os.rmdir(tempfile.mkdtemp(prefix=".write-test.", dir=probe))
     except OSError as e:
-        raise ConfigError(flag, value, f"must be a writable directory ({probe}: "
-                          f"{e.strerror})") from None
+        # the error is about creating in ``probe``: /proc's "No such file or directory" alone
+        # would read as if /proc were missing
+        raise ConfigError(flag, value, f"must be a writable directory (nothing can be created "
+                          f"in {probe}: {e.strerror})") from None
     return p
