@@ -15,7 +15,10 @@ Integrity (format 2): ``record.json`` carries the SHA-256 of ``arrays.npz`` (``c
 of its own canonical content (``content``: SHA-256 of the sorted, compact JSON of the document
 without that field), and the shape and dtype of every array. :meth:`Record.load` verifies the
 format version, both checksums and the arrays' shapes, and raises :class:`RecordError` naming
-the record and what is wrong, so a truncated, edited or foreign record is never used.
+the record and what is wrong, so a truncated, damaged or foreign record is never used. An edit
+whose checksums were recomputed passes those checks: :func:`twolayer.store.load_record` (what
+``twolayer show`` and ``check --record`` read with) also checks the run id against the config,
+each array's runs and probe times, and the summary against one computed again.
 """
 
 from __future__ import annotations
@@ -127,7 +130,9 @@ class Record:
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Record:
         """Read and verify a record directory written by :meth:`save` (:class:`RecordError` if
-        it is missing, truncated, edited or of another format)."""
+        it is missing, truncated, of another format, or edited without its checksums recomputed).
+        Its checksums only: :func:`twolayer.store.load_record` also refuses an edit whose
+        checksums were recomputed (run id, shapes, summary)."""
         return cls.from_verified(*read_verified(path))
 
     @classmethod
