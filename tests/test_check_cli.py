@@ -83,6 +83,9 @@ def test_table_and_report(monkeypatch, capsys, tmp_path):
     assert "| claim | source | verdict | measured | bound | CI | seeds | figure |" in md
     assert "`fakepaper.b`" in md and "(outside)" in md
     assert "[frei2023-fig1](../figures/frei2023-fig1.png)" in md
+    # the header names the papers as papers: "(full plan: evidence, fakepaper; ..." read as
+    # if "evidence" were one
+    assert "(full plan: evidence, paper fakepaper; " in md
 
 
 @pytest.mark.parametrize("drawn_here", [True, False])
