@@ -59,10 +59,13 @@ RUNTIME = Runtime(device="cpu", progress=False)
 
 
 def _small_plan() -> mx.Plan:
-    """d = 8 (a Hadamard basis exists), R = 4 runs of m = 32 neurons, a few epochs."""
+    """d = 8 (a Hadamard basis exists), R = 4 runs of m = 32 neurons, a few epochs (12 for xor's
+    random labels: after 4, one run's 72 misfits of 160 were not below chance by the exact
+    binomial test of the ``fitted`` premise, which every run must pass)."""
 
     def small(u: mx.Upstream) -> mx.Upstream:
-        return dataclasses.replace(u, d=8, n=160, m=32, epochs=4 if u.batch else 20, seeds=4,
+        epochs = (12 if u.kind == "xor" else 4) if u.batch else 20
+        return dataclasses.replace(u, d=8, n=160, m=32, epochs=epochs, seeds=4,
                                    extra=80 if u.extra else 0, n_test=40, num_times=5,
                                    batch=20 if u.batch else None)
 

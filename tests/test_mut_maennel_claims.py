@@ -128,6 +128,42 @@ def test_fitted_is_outside_when_the_error_interval_reaches_chance(small_runs, tm
     assert v.in_regime is False and "labels: final training error" in v.regime, v.regime
 
 
+def test_fitted_is_outside_when_one_run_did_not_learn(small_runs, tmp_path):
+    """Every run but one at final training error 0.7 of chance, that one at 0.96 of chance: the
+    mean's 95% interval (scipy) lies below chance, so the old premise said the labels were
+    learnt, but the claims pool that run's network (B1's covariance) with the others. Its
+    misfit count is not below chance by the exact binomial test (scipy, Bonferroni over the
+    runs): outside. The intact record, and one where every run learned, stay inside."""
+    runs, _ = small_runs
+    rec = runs.get("maennel2020.e1_random")
+    chance = 1.0 - 1.0 / int(rec.config["data"].get("num_classes", 2))
+    n = int(rec.meta["trained_on"])
+    err = np.full(rec.seeds, 0.7 * chance)
+    err[2] = 0.96 * chance
+    assert _t_ci(err)[1] < chance  # the oracle: the mean's interval alone says learnt
+    assert stats.binom.cdf(round(err[0] * n), n, chance) < 0.05 / rec.seeds  # runs 0, 1, 3 learnt
+    p = stats.binom.cdf(round(err[2] * n), n, chance)
+    assert p >= 0.05 / rec.seeds  # ... but run 2 is not shown to fit better than chance
+
+    def set_errors(values: np.ndarray) -> Edit:
+        def edit(r: Record) -> None:
+            a = r.arrays["errors/train_error"].astype(np.float64)
+            a[:, -1] = values
+            r.arrays["errors/train_error"] = a
+        return edit
+
+    v = _judge(runs, tmp_path / "one", "maennel2020.b1.alignment", {"e1_random": set_errors(err)})
+    assert v.in_regime is False, v.regime
+    assert f"Bonferroni over {rec.seeds}): no: run 2 (" in v.regime, v.regime
+    fine = np.full(rec.seeds, 0.1 * chance)  # every run far below chance
+    assert stats.binom.cdf(round(fine[0] * n), n, chance) < 0.05 / rec.seeds
+    v = _judge(runs, tmp_path / "all", "maennel2020.b1.alignment",
+               {"e1_random": set_errors(fine)})
+    assert f"Bonferroni over {rec.seeds}): yes" in v.regime, v.regime
+    v = _judge(runs, tmp_path / "intact", "maennel2020.b1.alignment", {})
+    assert f"Bonferroni over {rec.seeds}): yes" in v.regime, v.regime
+
+
 def test_grown_is_outside_when_the_norm_ratio_interval_reaches_one(small_runs, tmp_path):
     """||W(T)||_F/||W(0)||_F = 1.5, 0.8, 1.4, 0.8 (...) over the seeds: mean 1.125 > 1, but the
     95% interval (scipy) reaches below 1: pre-training is not shown to grow the first layer,

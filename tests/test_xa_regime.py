@@ -277,7 +277,7 @@ def test_maennel_fitted_premise_is_not_decided_without_a_lost_seed():
     run) it is not established; the other seeds' interval (0.1, clearly below 0.9) decided it."""
     from twolayer.claims.maennel2020 import fitted
 
-    cfg = {"data": {"num_classes": 10, "noise_model": "random"}}
+    cfg = {"data": {"num_classes": 10, "noise_model": "random", "n": 100}}
     err = np.array([[0.5, 0.10], [0.5, 0.11], [0.5, 0.12], [0.5, 0.10]])
     rec = Record(cfg, "hand-made", np.array([0, 10]), {"errors/train_error": err})
     assert fitted(rec)[0]

@@ -141,19 +141,37 @@ def setting_text(rec: Record, note: str = "") -> str:
 
 def fitted(rec: Record) -> tuple[bool, str]:
     """Measured premise of every claim about a network *trained on* its labels (random labels for
-    B1/B2 and for B3's pre-training, teacher labels for the control): the network learned them,
-    i.e. the 95% CI of its final training error over seeds lies below chance, 1 − 1/K."""
-    err = rec.arrays["errors/train_error"][:, -1]
+    B1/B2 and for B3's pre-training, teacher labels for the control): the networks learned them,
+    i.e. the 95% CI of the final training error over seeds lies below chance, 1 − 1/K, **and
+    every run** fits better than chance: run r's misfit count e_r = round(err_r · n) lies below
+    what a network whose predictions ignore the labels gives, P(Bin(n, 1 − 1/K) ≤ e_r) <
+    0.05 / R (exact, Bonferroni over the R runs). The claims pool the runs (B1's covariance,
+    B2's curves, B3's pre-trained networks), so one run that did not learn (7 runs at 0 and one
+    at chance keep the mean's interval below chance) puts a network the premise excludes into
+    the pool (docs/verdict_audit.md, section 17)."""
+    from scipy import stats
+
+    err = rec.arrays["errors/train_error"][:, -1].astype(np.float64)
     k = int(rec.config["data"].get("num_classes", 2))
     chance = 1.0 - 1.0 / k
     m, ci = mean_ci(err, LEVEL)
+    n = int(rec.meta.get("trained_on", rec.config["data"]["n"]))
+    finite = bool(np.all(np.isfinite(err)))
     # NaN (one seed) is not below; a seed whose error is lost (NaN: diverged) leaves it
     # unmeasured rather than decided by the other seeds' interval
-    ok = bool(np.all(np.isfinite(err)) and ci[1] < chance - TOL)
+    p_run = (stats.binom.cdf(np.rint(err * n), n, chance) if finite
+             else np.full(err.shape, np.nan))
+    not_learned = [int(r) for r in np.flatnonzero(~(p_run < (1.0 - LEVEL) / max(err.size, 1)))]
+    mean_ok = bool(finite and ci[1] < chance - TOL)
+    ok = mean_ok and not not_learned
     labels = "random" if rec.config["data"]["noise_model"] == "random" else "teacher"
+    runs = (f"every run below chance (exact binomial, n = {n}, Bonferroni over {err.size}): "
+            + ("yes" if not not_learned else "no: " + ", ".join(
+                f"run {r} ({fmt_num(err[r])})" for r in not_learned[:6])
+               + (", ..." if len(not_learned) > 6 else "")))
     return ok, (f"premise: the network learned its {labels} labels: final training error "
                 f"{fmt_num(m)} {_ci(ci)} over {used(err)} seeds, below chance {fmt_num(chance)}: "
-                f"{'yes' if ok else 'no'}")
+                f"{'yes' if mean_ok else 'no'}; {runs}")
 
 
 def grown(rec: Record) -> tuple[bool, str]:
