@@ -30,7 +30,6 @@ from test_badger2022_records import (  # noqa: F401  (tiny: a module fixture)
 )
 from test_claims_frei import (  # noqa: F401  (tiny_run: a module fixture)
     DOCTORED,
-    UNDECIDED_ON_TINY,
     _doctored,
     tiny_run,
 )
@@ -49,12 +48,13 @@ BADGER_HOLM = {  # claim → its test and number of comparisons on the tiny plan
     "badger2022.c4.matched_sensitivity": ("sign", 1),
     "badger2022.c4.normal_drives_down": ("sign", 1),
 }
-FREI_HOLM = {
-    "frei2023.lemma4.weak_correlations": 6,  # 2 slope sides + 2 levels at each of 2 d
-    "frei2023.lemma12.typical_d_independent": 2,
-    "frei2023.prop2.feature_movement": 2,
-    "frei2023.fig1.boundary": 3,
-    "frei2023.theorem1.excess_trend": 2,
+FREI_HOLM = {  # claim → its test and number of comparisons on the tiny plan
+    "frei2023.lemma4.weak_correlations": ("t", 6),  # 2 slope sides + 2 levels at each of 2 d
+    # the typical run's slopes (a run that is not good may be far off): exact sign tests
+    "frei2023.lemma12.typical_d_independent": ("sign", 2),
+    "frei2023.prop2.feature_movement": ("sign", 2),
+    "frei2023.fig1.boundary": ("t", 3),
+    "frei2023.theorem1.excess_trend": ("sign", 2),
 }
 OPPOSITE = {HOLDS: FAILS, FAILS: HOLDS}
 
@@ -176,7 +176,7 @@ FREI_HOLDING = {  # claim → None (holds on the tiny plan's real records) or (e
     "frei2023.lemma4.weak_correlations": None,
     "frei2023.lemma12.typical_d_independent": None,
     "frei2023.prop2.feature_movement": None,
-    "frei2023.theorem1.excess_trend": UNDECIDED_ON_TINY["frei2023.theorem1.excess_trend"],
+    "frei2023.theorem1.excess_trend": None,  # the median seed: flat (one run of 18 is not)
     "frei2023.fig1.boundary": ("frei2023.fig1", _fig1_holds),
 }
 
@@ -201,7 +201,8 @@ def test_frei_holm_claims_carry_their_comparisons(cid, want, tiny_run) -> None: 
         spec = FREI_HOLDING[cid]
         runs = exps if spec is None else _doctored(exps, spec[1], spec[0])
     v, o = judge_outcome(CLAIMS[cid], runs)
-    check_both_ways(v, o, want, "t", FREI_HOLM[cid], _runs_count(exps, cid))
+    test, k = FREI_HOLM[cid]
+    check_both_ways(v, o, want, test, k, _runs_count(exps, cid))
 
 
 def test_frei_weak_correlation_comparisons_against_the_arrays(tiny_run) -> None:  # noqa: F811
@@ -225,27 +226,21 @@ def test_frei_weak_correlation_comparisons_against_the_arrays(tiny_run) -> None:
         np.testing.assert_allclose(c.values, v, rtol=1e-5)  # float32 arrays, other order
 
 
-def test_m3_carries_one_comparison_per_setting_and_time(tiny_run) -> None:  # noqa: F811
-    """M3 is judged per setting (never pooled across settings that share seeds): one t-test per
-    setting at t = 1 and at T over that setting's good runs, Holm over all; the comparisons
-    carry one value per run, NaN (vacuous) where the run is not good."""
+def test_m3_is_a_run_event_per_setting(tiny_run) -> None:  # noqa: F811
+    """M3 (the normalised reading of Condition 10, which holds on every good run) is a run event
+    like Condition 10's, each setting judged by itself: it carries no comparisons, and its
+    per-setting violation counts are those recomputed from the arrays (a run violates when its
+    median over J of |rho_other| at t = 1 or at T is above 0.1)."""
     from twolayer.claims import frei2023 as F
 
     exps, _ = tiny_run
     v, o = judge_outcome(CLAIMS["frei2023.mechanism.other_class_correlation"], exps)
-    recs = F._regime(exps)
-    assert o is not None and len(o.comparisons) == 2 * len(recs)
-    want = []
-    for r in recs.values():
-        good = F.good_run(r)
-        for t in (1, F._T_of(r)):
-            med = np.median(np.abs(r.at("frei_neurons/rho_other", t)), axis=-1)
-            want.append(np.where(good, med, np.nan))
-    for c, w in zip(o.comparisons, want):
-        assert c.nan_vacuous and (c.threshold, c.direction) == (0.1, "<=")
-        np.testing.assert_allclose(c.values, w, rtol=1e-6)
-    outs = holm_outcomes([(c.judged_values(), c.threshold, c.direction) for c in o.comparisons])
-    assert combine(*outs) == v.verdict
+    assert o is not None and o.comparisons is None and sq.comparisons_of(o) is None
+    for lab, r in F._regime(exps).items():
+        i1, iT = (int(np.flatnonzero(r.times == t)[0]) for t in (1, F._T_of(r)))
+        rho = np.abs(r.arrays["frei_neurons/rho_other"].astype(np.float64))
+        worst = np.maximum(np.median(rho[:, i1], -1), np.median(rho[:, iT], -1))
+        assert f"{lab}: {int((worst > 0.1).sum())} of {r.seeds} runs violate" in v.detail, lab
 
 
 def test_claims_without_holm_comparisons_stay_uncontrolled(tiny_run) -> None:  # noqa: F811

@@ -514,10 +514,6 @@ UNDECIDED_ON_TINY = {
         "frei2023.regime",
         lambda r: (_at(r, "frei_samples/margin_clean_min", F._T_of(r), 1.0),
                    _at(r, "frei_samples/margin_noisy_max", F._T_of(r), -1.0))),
-    # the tiny runs still have clean test errors: no clean error at any d or n
-    "frei2023.theorem1.excess_trend": (
-        ("frei2023.n_sweep", "frei2023.regime"),
-        lambda r: r.arrays["final/frei_test/test_error_clean"].fill(0.0)),
 }
 
 
@@ -899,3 +895,72 @@ def test_a_claim_links_only_a_figure_that_lists_it(tiny_run):
              for f in re.findall(r"\[([a-z0-9-]+)\]\(\.\./figures/", line) if f in FIGURES]
     assert len(cells) >= 30
     assert [(c, f) for c, f in cells if c not in FIGURES[f].claims] == []
+
+
+# The rare failing run (docs/verdict_audit.md, sections 16-17): the trend claims read the typical
+# run (exact sign tests of the median seed); a run that is not good, which Lemma 12 / Theorem 1
+# allow in up to 4 delta of the runs, may be far off without moving the median.
+def _per_seed_d_slopes(exps) -> np.ndarray:
+    """Per-seed slopes of (1 - 2 eta) err_P~ against log10 d over the d sweep, by hand."""
+    recs = sorted((r for r in exps.get("frei2023.regime").values()
+                   if r.meta.get("family", "main") == "main"), key=lambda r: r.config["data"]["d"])
+    x = np.log10([r.config["data"]["d"] for r in recs])
+    ex = np.stack([(1 - 2 * r.config["data"]["noise"])
+                   * r.arrays["final/frei_test/test_error_clean"].astype(np.float64)
+                   for r in recs])
+    return np.array([np.polyfit(x, ex[:, s], 1)[0] for s in range(ex.shape[1])])
+
+
+def test_excess_trend_reads_the_median_seed_not_the_mean(tiny_run):
+    """On the tiny plan's real records one run of 18 at d = 1600 does not learn the features
+    (clean test error far above the rest: its d slope is far above 0.01) while every other run's
+    slope is at most 0.01. A t-test of the mean slope (the old comparison) cannot decide, the
+    exact sign test of the median seed holds: the typical run's excess does not grow with d, and
+    the far-off run is counted by theorem1.test_error's run event, not here."""
+    from scipy import stats as st
+
+    exps, verdicts = tiny_run
+    sd = _per_seed_d_slopes(exps)
+    assert (sd > 0.01).sum() == 1 and sd.max() > 0.05, sd  # one far-off run, by hand
+    t = (sd.mean() - 0.01) / (sd.std(ddof=1) / math.sqrt(sd.size))
+    assert st.t.cdf(t, sd.size - 1) > 0.05  # the mean alone: no "holds" at one-sided 5%
+    v = by_id(verdicts)["frei2023.theorem1.excess_trend"]
+    assert v.verdict == HOLDS, v
+    assert "exact sign tests of the median seed" in v.bound, v.bound
+    assert f"1 of {sd.size} seeds above 0.01" in v.detail, v.detail[:300]
+
+
+def test_typical_d_independent_holds_with_one_run_that_does_not_amplify(tiny_run):
+    """Run 0 at the largest d is doctored not to amplify (median rho(1) = 1/sqrt(d): slope about
+    -0.5 or below, far outside [-0.1, 0.1]); the other runs are intact. The claim is about the
+    typical run: its median slope is still in the band (holds, sign test), where the t-test of
+    the mean slope does not hold (checked by hand below). With every run not amplifying it
+    fails."""
+    from scipy import stats as st
+
+    exps, verdicts = tiny_run
+    cid = "frei2023.lemma12.typical_d_independent"
+    assert by_id(verdicts)[cid].verdict == HOLDS
+    dmax = max(F._d(r) for r in exps.get("frei2023.regime").values())
+
+    def not_amplified(runs_off):
+        def edit(r: Record) -> None:
+            if F._d(r) == dmax:
+                i = int(np.flatnonzero(r.times == 1)[0])
+                r.arrays["frei_neurons/rho_own"][runs_off, i] = 1 / math.sqrt(F._d(r))
+        return edit
+
+    one = _doctored(exps, not_amplified([0]))
+    recs = sorted((r for r in one.get("frei2023.regime").values()
+                   if r.meta.get("family", "main") == "main"), key=lambda r: r.config["data"]["d"])
+    x = np.log([r.config["data"]["d"] for r in recs])
+    med = np.stack([np.median(r.arrays["frei_neurons/rho_own"][:, int(np.flatnonzero(
+        r.times == 1)[0])].astype(np.float64), -1) for r in recs])
+    sl = np.array([np.polyfit(x, np.log(med[:, s]), 1)[0] for s in range(med.shape[1])])
+    assert sl[0] < -0.4 and (np.abs(sl[1:]) <= 0.1).all(), sl  # one far-off run, by hand
+    t = (sl.mean() + 0.1) / (sl.std(ddof=1) / math.sqrt(sl.size))  # the ">= -0.1" side
+    assert st.t.sf(t, sl.size - 1) > 0.05  # the mean alone: no "holds" at one-sided 5%
+    v = judge(CLAIMS[cid], one)
+    assert v.verdict == HOLDS and f"1 of {sl.size} seeds outside" in v.detail, v
+    v = judge(CLAIMS[cid], _doctored(exps, not_amplified(slice(None))))
+    assert v.verdict == FAILS, v

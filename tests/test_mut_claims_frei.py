@@ -164,11 +164,53 @@ def test_other_class_correlation_is_read_at_1_and_T(tiny_run, t_of):
         assert v.verdict == FAILS, (t_of, value, v.detail[:300])
 
 
-def test_other_class_correlation_judges_only_good_runs(tiny_run):
-    """M3 is judged over each setting's good runs (the others are vacuous): runs 0-5 are made
-    not good (one neuron without an edge) and carry rho_other = 0.7 at every time; the good runs
-    are near orthogonal (0.01 of the trained values). Over the good runs the median is far
-    below 0.1: holds. Counting the bad runs would not hold."""
+def _good_runs_t_test_held(exps) -> bool:
+    """The old M3 rule, by hand: per setting and time (1, T), a one-sided t-test that the mean of
+    the good runs' median_J |rho_other| is <= 0.1, Holm over all; True when every one holds."""
+    from scipy import stats as st
+
+    ps = []
+    for r in F._regime(exps).values():
+        g = F.good_run(r)
+        for t in (1, F._T_of(r)):
+            i = int(np.flatnonzero(r.times == t)[0])
+            med = np.median(np.abs(r.arrays["frei_neurons/rho_other"][:, i].astype(float)), -1)[g]
+            tt = (med.mean() - 0.1) / (med.std(ddof=1) / math.sqrt(med.size))
+            ps.append(float(st.t.cdf(tt, med.size - 1)))
+    ps = sorted(ps)
+    return all(p * (len(ps) - j) < 0.05 for j, p in enumerate(ps))  # Holm's step-down
+
+
+def test_other_class_correlation_fails_to_hold_with_one_good_run_far_off(tiny_run):
+    """M3 is the normalised reading of Condition 10, which holds on every good run: a run event
+    (docs/verdict_audit.md, section 17). One good run per setting has median |rho_other| = 0.3
+    at T, every other run is near orthogonal (0.01 of the trained values): the old t-test of the
+    mean over the good runs held (checked by hand); the run event does not hold (1 of 18 runs
+    violates, and a good one, which Definition 7 rules out). The intact near-orthogonal runs
+    still hold."""
+    exps, _ = tiny_run
+    cid = "frei2023.mechanism.other_class_correlation"
+
+    def edit(r: Record) -> None:
+        r.arrays["frei_neurons/rho_other"] *= 0.01
+        g = int(np.flatnonzero(F.good_run(r))[0])
+        r.arrays["frei_neurons/rho_other"][g, int(np.flatnonzero(r.times == F._T_of(r))[0])] = 0.3
+
+    one_off = _doctored(exps, edit)
+    assert _good_runs_t_test_held(one_off)  # what the old rule said
+    v = judge(CLAIMS[cid], one_off)
+    assert v.verdict != HOLDS and "1 of 18 runs violate" in v.detail, v.detail[:400]
+    assert "passing the measured good-run event violate" in v.detail
+    near = judge(CLAIMS[cid], _doctored(exps, lambda r: r.arrays["frei_neurons/rho_other"]
+                                        .__imul__(0.01)))
+    assert near.verdict == HOLDS, near.detail[:300]
+
+
+def test_other_class_correlation_counts_the_runs_that_are_not_good(tiny_run):
+    """Runs 0-5 are made not good (one neuron without an edge) and carry rho_other = 0.7 at every
+    time; the good runs are near orthogonal. A good-run statement bounds the violation rate by
+    P(not good) <= 4 delta, so these runs count: 6 of 18 violate, not holds (the old rule judged
+    the good runs only and held)."""
     exps, _ = tiny_run
 
     def edit(r: Record) -> None:
@@ -177,8 +219,10 @@ def test_other_class_correlation_judges_only_good_runs(tiny_run):
         r.arrays["frei_neurons/rho_other"][:6] = 0.7
         assert (~F.good_run(r)[:6]).all() and F.good_run(r)[6:].sum() >= 10
 
-    v = judge(CLAIMS["frei2023.mechanism.other_class_correlation"], _doctored(exps, edit))
-    assert v.verdict == HOLDS, v.detail[:300]
+    bad = _doctored(exps, edit)
+    assert _good_runs_t_test_held(bad)  # what the old rule said
+    v = judge(CLAIMS["frei2023.mechanism.other_class_correlation"], bad)
+    assert v.verdict != HOLDS and "6 of 18 runs violate" in v.detail, v.detail[:300]
 
 
 def test_sign_inheritance_is_read_up_to_T(tiny_run):

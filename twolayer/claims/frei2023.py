@@ -44,7 +44,14 @@ twolayer's, stated in each bound; none was changed after seeing a verdict):
   violating neurons inside them are reported.
 - Trend claims (a slope in d, n or ω_init): per-seed least-squares slopes; each side of a
   predicted interval is one one-sided comparison, and the comparisons inside a claim are
-  Holm-corrected (:func:`twolayer.stats.holm_outcomes`, t-test), as the bound text says.
+  Holm-corrected (:func:`twolayer.stats.holm_outcomes`), as the bound text says. The slopes of
+  statistics that a run which is not good can move far (the amplified correlation, the excess
+  test error, the feature movement: Lemma 12, Theorem 1 and Prop. 2 hold on a good run, so up
+  to 4δ of the runs may be far off) are statements about the typical run, judged by exact sign
+  tests of the median seed; a t-test of the mean on n seeds cannot see a share of such runs
+  rarer than 1/n (docs/verdict_audit.md, section 16), and the share itself is the matching
+  run event's. Lemma 4's correlation level and slope, a function of the Gaussian
+  initialisation alone with no such failure mode, keep the t-test of the mean.
 - Level claims (the linear baseline, Figures 1 and 2): the 95% CI of the per-seed mean against
   the bound (Holm across the comparisons of one claim).
 
@@ -52,10 +59,10 @@ A Holm-judged claim also hands its comparisons (per-seed values in run order, bo
 t-test) to :func:`~twolayer.claims.base.outcome`, so that ``twolayer check --seeds auto`` can
 judge each by its own confidence sequence at α/k with the same rule (every one must hold);
 a level claim with one mean hands it as ``per_seed``. Run events, per-neuron worst cases and
-the Clopper–Pearson rates are not per-seed means and stay with the fixed-seed check. M3
-(``mechanism.other_class_correlation``) judges each setting and time by its own t-test (Holm
-over all of them; settings are never pooled) and hands those comparisons on, with the runs
-that are not good as vacuous NaN placeholders (``nan_vacuous``).
+the Clopper–Pearson rates are not per-seed means and stay with the fixed-seed check; so does M3
+(``mechanism.other_class_correlation``), the normalised reading of Condition 10, which holds
+on every good run: a run event (a run violates when its median_J |ρ_other| at t = 1 or at T is
+above 0.1), each setting judged by itself like the other mechanism statements.
 
 The checks only read Records (``runs.get("frei2023.<name>")``); the plans, the runners and
 every ``frei2023.*`` experiment are in :mod:`twolayer.experiments.frei2023`.
@@ -86,6 +93,7 @@ from ..stats import (
     holm_outcomes,
     loglog_slope,
     mean_ci,
+    median_ci,
     used,
 )
 from .base import Outcome, claim, outcome
@@ -168,6 +176,14 @@ def family_ci(values: Sequence[float], k: int) -> tuple[float, tuple[float, floa
     """Mean and t-interval at the Bonferroni level of a family of k comparisons (reported next to
     a Holm verdict)."""
     return mean_ci(values, family_level(LEVEL, k))
+
+
+def family_median_ci(values: Sequence[float], k: int) -> tuple[float, tuple[float, float] | None]:
+    """Median and its distribution-free (order-statistic) interval at the Bonferroni level of a
+    family of k comparisons, reported next to a Holm verdict of exact sign tests; None where
+    too few seeds give an interval at that level (6 seeds at 97.5%)."""
+    med, ci = median_ci(values, family_level(LEVEL, k))
+    return med, (ci if all(math.isfinite(x) for x in ci) else None)
 
 
 # --------------------------------------------------------------------------------------------
@@ -528,6 +544,7 @@ def _event_claim(
     within_good: bool = False, neuron_fn: Callable[[Record], np.ndarray] | None = None,
     least_c: tuple[float, str] | None = None,
     allowed: tuple[float, str] = (ALLOWED_FAILURE, "4*delta"),
+    premises: Sequence[tuple[str, bool]] = (),
 ) -> Outcome:
     """Outcome of a run-event claim over the settings (records) given (see module docstring):
     ``fn(r)`` [R] is each run's statistic (its worst neuron / sample / time; NaN: the statement
@@ -542,7 +559,8 @@ def _event_claim(
     ``neuron_fn(r)`` [R, m] bool: which neurons violate (counted inside good runs).
     ``least_c``: the least C the statement needs (:func:`regime_of`).
     ``allowed``: (the failure probability the statement allows, its name): 4δ for Theorem 1's
-    events and the good-run statements, δ for a lemma stated with probability ≥ 1 − δ."""
+    events and the good-run statements, δ for a lemma stated with probability ≥ 1 − δ.
+    ``premises``: the claim's own premises (text, holds) for :func:`regime_of_records`."""
     rate, rate_name = allowed
     counts, parts, good_viol = [], [], 0
     good = {lab: good_run(r) for lab, r in recs.items()} if within_good else {}
@@ -587,7 +605,7 @@ def _event_claim(
                 )
     if detail:
         text += f"; {detail}"
-    inside, reg = regime_of_records(list(recs.values()), least_c)
+    inside, reg = regime_of_records(list(recs.values()), least_c, premises)
     return outcome(
         res, (k / R if R else float("nan")), f"{bound_text}; violation rate <= {rate_name} = "
         f"{rate:g} in every setting (exact 95% interval of the deciding setting)",
@@ -706,9 +724,12 @@ def check_amplification(runs: Runs) -> Outcome:
 
 @claim(
     "frei2023.lemma12.typical_d_independent",
-    "The amplified correlation is a constant independent of d: the median over J of "
-    "<w_j^(1)/||w_j^(1)||, mu> does not change with d (slope of log median vs log d in "
-    "[-0.1, 0.1]; without amplification it would fall like d^(-1/2)).",
+    "The amplified correlation is a constant independent of d: in the typical run the median "
+    "over J of <w_j^(1)/||w_j^(1)||, mu> does not change with d (median over seeds of the slope "
+    "of log median vs log d in [-0.1, 0.1]; without amplification it would fall like "
+    "d^(-1/2)). A statement about the typical run: Lemma 12 holds on a good run, so up to "
+    "4 delta of the runs may not amplify (their share is lemma12.one_step_amplification's run "
+    "event).",
     "Lemma 12; card claim 2 (median M4) [PROPOSAL threshold]",
 )
 def check_amplification_trend(runs: Runs) -> Outcome:
@@ -720,15 +741,23 @@ def check_amplification_trend(runs: Runs) -> Outcome:
     slopes = _slopes(ds, np.clip(med1, 1e-12, None))
     comps = [(slopes, -0.1, ">="), (slopes, 0.1, "<=")]
     # a median <= 0 (no amplification) enters the slopes as log(1e-12): the tests decide, not
-    # one seed's point value; a NaN makes the claim undecidable, never a fail
-    res = holm_claim(comps) if len(ds) >= 2 and np.isfinite(med1).all() else INCONCLUSIVE
-    s_mean, s_ci = family_ci(slopes, 2)
+    # one seed's point value; a NaN makes the claim undecidable, never a fail. The tests are
+    # exact sign tests of the median seed: Lemma 12 allows up to 4 delta of the runs not to be
+    # good (not to amplify), which would move the mean slope out of the band while the typical
+    # run's slope stays in it, and a t-test of the mean on n seeds misses a share of such runs
+    # rarer than 1/n (docs/verdict_audit.md, section 16)
+    res = (holm_claim(comps, method="sign") if len(ds) >= 2 and np.isfinite(med1).all()
+           else INCONCLUSIVE)
+    s_med, s_ci = family_median_ci(slopes, 2)
     deep = [r for r in _regime(runs).values() if r.meta.get("family") == "deep"]
     detail = "; ".join(
         f"d={d}: median rho(1) {fmt_num(med1[i].mean())}, min over J {fmt_num(min1[i].min())}, "
         f"rms rho(0) {fmt_num(rms0[i].mean())}"
         for i, d in enumerate(ds)
-    ) + "; without amplification the slope would be -0.5"
+    ) + (f"; per-seed slopes: mean {fmt_num(float(np.mean(slopes)))}, range "
+         f"{fmt_num(float(np.min(slopes)))}..{fmt_num(float(np.max(slopes)))}, "
+         f"{int(((slopes < -0.1) | (slopes > 0.1)).sum())} of {slopes.size} seeds outside "
+         "[-0.1, 0.1]; without amplification the slope would be -0.5")
     for r in deep:
         detail += (
             f"; deep setting d={_d(r)}: median rho(1) "
@@ -736,11 +765,12 @@ def check_amplification_trend(runs: Runs) -> Outcome:
         )
     inside, reg = regime_of_records(recs)
     return outcome(
-        res, s_mean,
-        "slope of log median_J rho_own(1) vs log d in [-0.1, 0.1] (card M4); 2 one-sided "
-        "t-tests, Holm at family level 95%", s_ci, used(slopes), setting_text(recs), detail,
-        None, in_regime=inside, regime=reg,
-        comparisons=comps if len(ds) >= 2 else None, test="t",
+        res, s_med,
+        "median over seeds of the slope of log median_J rho_own(1) vs log d in [-0.1, 0.1] "
+        "(card M4; the typical run); 2 one-sided exact sign tests of the median seed, Holm at "
+        "family level 95% (CI: order statistics at the Bonferroni level)", s_ci, used(slopes),
+        setting_text(recs), detail, None, in_regime=inside, regime=reg,
+        comparisons=comps if len(ds) >= 2 else None, test="sign",
     )
 
 
@@ -749,35 +779,26 @@ def _other_abs(r: Record, t: int) -> np.ndarray:
     return np.abs(r.at("frei_neurons/rho_other", t))
 
 
+def _other_median(r: Record) -> np.ndarray:
+    """[R] per run: the larger of median_J |rho_other| at t = 1 and at t = T."""
+    return np.maximum(np.median(_other_abs(r, 1), -1), np.median(_other_abs(r, _T_of(r)), -1))
+
+
 @claim(
     "frei2023.mechanism.other_class_correlation",
     "A neuron's normalised correlation with the other class's mean stays near 0 after the "
     "amplification step: median over J of |<w_j^(t)/||w_j^(t)||, mu_other>| <= 0.1 at t = 1 and "
-    "at t = T (card M3; the paper states the near-orthogonality unnormalised, as Condition 10).",
+    "at t = T (card M3; the paper states the near-orthogonality unnormalised, as Condition 10, "
+    "which holds on every good run: on a good run, hence in at least 1 - 4 delta of the runs).",
     "Section 5 mechanism step 3; card M3",
     tag="[INFERRED]",
 )
 def check_other_class(runs: Runs) -> Outcome:
+    # a run event like Condition 10's (every good run; a run violates when its median at t = 1
+    # or at T is above the threshold), each setting judged by itself: a t-test of the mean over
+    # the good runs, as before, held with a rare good run far above the threshold, which the
+    # statement rules out (docs/verdict_audit.md, section 16)
     recs = _regime(runs)
-    # one comparison per setting and time (t = 1 and T), each over the per-seed medians of that
-    # setting's good runs (the runs that are not good are NaN placeholders, vacuous): settings
-    # are not pooled (they share seeds), and the 2S comparisons are Holm-corrected together
-    full, judged, names, at_T = [], [], [], []
-    good = {lab: good_run(r) for lab, r in recs.items()}
-    for lab, r in recs.items():
-        g = good[lab]
-        for t, tn in ((1, "t=1"), (_T_of(r), f"t=T={_T_of(r)}")):
-            if t == _T_of(r):
-                at_T.append(len(judged))
-            med = np.median(_other_abs(r, t), -1).astype(np.float64)
-            full.append((np.where(g, med, np.nan), OTHER_NEAR_ZERO, "<="))
-            judged.append((med[g], OTHER_NEAR_ZERO, "<="))
-            names.append(f"{lab} {tn}")
-    outs = holm_outcomes(judged, level=LEVEL)
-    res = combine(*outs)
-    k = len(judged)
-    worst = max(at_T, key=lambda i: float(np.mean(judged[i][0])) if judged[i][0].size else -1.0)
-    m, ci = family_ci(judged[worst][0], k)
     per = "; ".join(
         f"{lab}: median |rho_other| at t=0 {fmt_num(np.median(_other_abs(r, 0)))}, t=1 "
         f"{fmt_num(np.median(_other_abs(r, 1)))}, t=T={_T_of(r)} "
@@ -786,17 +807,11 @@ def check_other_class(runs: Runs) -> Outcome:
         f"{fmt_num(np.median(r.at('frei_neurons/rho_own', 1)))}"
         for lab, r in recs.items()
     )
-    each = ", ".join(f"{nm}: {o}" for nm, o in zip(names, outs))
-    inside, reg = regime_of_records(list(recs.values()),
-                                    premises=other_class_premises([_lr(r) for r in recs.values()]))
-    return outcome(
-        res, m,
-        f"median_J |rho_other(t)| <= {OTHER_NEAR_ZERO:g} at t = 1 and t = T in every setting "
-        f"(threshold [PROPOSAL]); {k} one-sided t-tests over the good runs of each setting, "
-        f"Holm at family level 95%; measured: the largest mean at T ({names[worst]})", ci,
-        min(used(c[0]) for c in judged), setting_text(list(recs.values())),
-        f"{_good_text(recs, good)}; per comparison: {each}; {per}", FIG_AMPLIFICATION,
-        in_regime=inside, regime=reg, comparisons=full, test="t", nan_vacuous=True,
+    return _event_claim(
+        recs, _other_median, OTHER_NEAR_ZERO, "<=",
+        f"max over t in {{1, T}} of median_J |rho_other(t)| <= {OTHER_NEAR_ZERO:g} in the run "
+        "(card M3; threshold [PROPOSAL])", per, FIG_AMPLIFICATION, within_good=True,
+        premises=other_class_premises([_lr(r) for r in recs.values()]),
     )
 
 
@@ -1103,7 +1118,8 @@ def check_adversarial(runs: Runs) -> Outcome:
     "frei2023.prop2.feature_movement",
     "Features move (not the NTK regime): min_i ||phi(W^(T) x_i) - phi(W^(0) x_i)|| / "
     "||phi(W^(0) x_i)|| >= 1/(C omega_init sqrt(m d)), so it grows like 1/omega_init as "
-    "omega_init shrinks (log-log slope -1).",
+    "omega_init shrinks (log-log slope -1 in the typical run; the bound in at least 1 - 4 delta "
+    "of the runs).",
     "Proposition 2",
 )
 def check_feature_movement(runs: Runs) -> Outcome:
@@ -1113,14 +1129,20 @@ def check_feature_movement(runs: Runs) -> Outcome:
     v = rec.arrays["static/init_var_md"].reshape(K, R)[:, 0]  # ω_init² m d
     slopes = _slopes(np.sqrt(v), mov)
     comps = [(slopes, -1.1, ">="), (slopes, -0.9, "<=")]
-    res = holm_claim(comps)
-    s_mean, s_ci = family_ci(slopes, 2)
+    # exact sign tests of the median seed: Prop. 2 holds on a good run (probability >= 1 - 4
+    # delta), so the slope is a statement about the typical run; the runs below the bound itself
+    # are counted by the run event below (docs/verdict_audit.md, section 16)
+    res = holm_claim(comps, method="sign")
+    s_med, s_ci = family_median_ci(slopes, 2)
     scaled = mov * np.sqrt(v)[:, None]  # movement · ω_init sqrt(md) ≥ 1/C
     base = Config.from_dict(rec.config)
     cfgs = [base.replace(net__init_var=x / (base.net.m * _d(rec))) for x in v]
     detail = (
         "min_i movement: "
         + ", ".join(f"omega2*m*d={x:.0e}: {fmt_num(mov[i].mean())}" for i, x in enumerate(v))
+        + f"; per-seed slopes {fmt_num(float(slopes.min()))}..{fmt_num(float(slopes.max()))} "
+        f"(mean {fmt_num(float(slopes.mean()))}, {int(((slopes < -1.1) | (slopes > -0.9)).sum())} "
+        f"of {slopes.size} outside [-1.1, -0.9])"
         + f"; smallest movement*omega_init*sqrt(md) {fmt_num(scaled.min())}, so Prop. 2's bound "
         f"holds here for every C >= {fmt_num(1.0 / scaled.min())}"
     )
@@ -1149,12 +1171,14 @@ def check_feature_movement(runs: Runs) -> Outcome:
                             [("model and training as in the paper (read from the record)",
                               paper_model(rec.config))])
     return outcome(
-        res, s_mean, "log-log slope of min_i movement vs omega_init in [-1.1, -0.9] "
-        "(card M15); 2 one-sided t-tests, Holm at family level 95%; and min_i movement >= "
+        res, s_med, "median over seeds of the log-log slope of min_i movement vs omega_init in "
+        "[-1.1, -0.9] (card M15; the typical run); 2 one-sided exact sign tests of the median "
+        "seed, Holm at family level 95% (CI: order statistics at the Bonferroni level); and "
+        "min_i movement >= "
         "1/(C omega_init sqrt(md)) at each setting's largest C in at least 1 - 4*delta of its "
         "runs (exact 95% interval, every setting)", s_ci, used(slopes),
         setting, detail, None, in_regime=inside, regime=reg,
-        comparisons=comps, test="t",
+        comparisons=comps, test="sign",
     )
 
 
@@ -1440,7 +1464,10 @@ def excess_premise(recs: Sequence[Record]) -> tuple[str, bool]:
     "frei2023.theorem1.excess_trend",
     "The excess test error err_P - eta at T does not grow with d at fixed n, nor with n at "
     "fixed d (Theorem 1's bound C sqrt(log(1/delta)/n) does not depend on d and falls with n): "
-    "per-seed slopes of err_P - eta against log10 d and log10 n at most 0.01 per decade.",
+    "in the typical run, the median over seeds of the per-seed slopes of err_P - eta against "
+    "log10 d and log10 n is at most 0.01 per decade (Theorem 1 holds with probability "
+    ">= 1 - 4 delta per run; the share of runs above the bound is theorem1.test_error's run "
+    "event).",
     "Theorem 1 (2); card claim 7 [PROPOSAL threshold]",
 )
 def check_excess_trend(runs: Runs) -> Outcome:
@@ -1456,9 +1483,20 @@ def check_excess_trend(runs: Runs) -> Outcome:
 
     sd, sn = slopes(ds, drecs), slopes(ns, nrecs)
     comps = [(sd, EXCESS_SLOPE, "<="), (sn, EXCESS_SLOPE, "<=")]
-    res = holm_claim(comps) if len(drecs) >= 2 and len(nrecs) >= 2 else INCONCLUSIVE
-    m, ci = family_ci(sd, 2)
-    mn, cin = family_ci(sn, 2)
+    # exact sign tests of the median seed: Theorem 1 bounds each run's error with probability
+    # >= 1 - 4 delta, so up to 4 delta of the runs may be far off at some d or n (a run that
+    # does not learn the XOR features: clean error ~0.25 at one setting), which moves the mean
+    # slope but not the typical run's; a t-test of the mean on n seeds misses a share of such
+    # runs rarer than 1/n (docs/verdict_audit.md, section 16)
+    res = (holm_claim(comps, method="sign") if len(drecs) >= 2 and len(nrecs) >= 2
+           else INCONCLUSIVE)
+    m, ci = family_median_ci(sd, 2)
+    mn, cin = family_median_ci(sn, 2)
+    cin = cin or (float("nan"), float("nan"))
+
+    def off(v: np.ndarray) -> str:
+        return (f"{int((v > EXCESS_SLOPE).sum())} of {v.size} seeds above {EXCESS_SLOPE:g}, "
+                f"mean {fmt_num(float(np.mean(v)))}, largest {fmt_num(float(np.max(v)))}")
 
     def row(lab: str, r: Record) -> str:
         n, eta = r.config["data"]["n"], r.config["data"]["noise"]
@@ -1467,17 +1505,19 @@ def check_excess_trend(runs: Runs) -> Outcome:
                 f"; bound sqrt(log(1/delta)/n) = {math.sqrt(math.log(1 / DELTA) / n):.3g})")
 
     detail = (
-        f"slope in log10 n: {fmt_num(mn)} (CI {fmt_num(cin[0])}..{fmt_num(cin[1])}); "
+        f"median slope in log10 n: {fmt_num(mn)} (CI {fmt_num(cin[0])}..{fmt_num(cin[1])}); "
+        f"per-seed d slopes: {off(sd)}; n slopes: {off(sn)}; "
         + "; ".join(row(f"d={_d(r)} n={r.config['data']['n']}", r) for r in drecs + nrecs)
         + "; a slope of 0 with zero spread means err_P~ = 0 at every setting: flat, so the "
         "1/sqrt(n) decay of the bound cannot be seen in the error itself"
     )
     inside, reg = regime_of_records(drecs + nrecs, premises=[excess_premise(drecs + nrecs)])
     return outcome(
-        res, m, f"slope of err_P - eta vs log10 d <= {EXCESS_SLOPE:g} and vs log10 n <= "
-        f"{EXCESS_SLOPE:g} per decade; 2 one-sided t-tests over seeds, Holm at family level 95%; "
-        "measured: the d slope", ci, min(used(sd), used(sn)),
+        res, m, f"median over seeds of the slope of err_P - eta vs log10 d <= {EXCESS_SLOPE:g} "
+        f"and vs log10 n <= {EXCESS_SLOPE:g} per decade (the typical run); 2 one-sided exact "
+        "sign tests of the median seed, Holm at family level 95%; measured: the median d slope "
+        "(CI: order statistics at the Bonferroni level)", ci, min(used(sd), used(sn)),
         setting_text(drecs + nrecs), detail, None,
         in_regime=inside, regime=reg,
-        comparisons=comps if len(drecs) >= 2 and len(nrecs) >= 2 else None, test="t",
+        comparisons=comps if len(drecs) >= 2 and len(nrecs) >= 2 else None, test="sign",
     )
