@@ -15,13 +15,22 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from twolayer import sequential as sq
 from twolayer.claims import liu2023 as L
-from twolayer.claims.base import CLAIMS, claims_for, judge
+from twolayer.claims.base import CLAIMS, claims_for, judge, judge_outcome
 from twolayer.engine import Runtime
 from twolayer.experiments import Runs
 from twolayer.experiments import liu2023 as E
 from twolayer.record import Record
-from twolayer.stats import FAILS, HOLDS, INCONCLUSIVE, combine, fmt_num, interval_outcome
+from twolayer.stats import (
+    FAILS,
+    HOLDS,
+    INCONCLUSIVE,
+    combine,
+    fmt_num,
+    holm_outcomes,
+    interval_outcome,
+)
 from twolayer.store import RecordStore
 
 pytestmark = pytest.mark.usefixtures("single_thread")
@@ -637,6 +646,66 @@ def test_lemma42_fails_on_the_size_of_the_step_alone(tiny):
               _Doctored(runs, {"liu2023.regime": rec}))
     assert v.in_regime and v.verdict == FAILS, (v.verdict, v.detail)
     assert "(direction, size): holds, fails" in v.detail
+
+
+def _one_noisy_step_down(rec: Record) -> np.ndarray:  # Theorem 4.4: run 0's noisy loss falls
+    _good_losses(rec)
+    a = rec.arrays["liu/class_loss_noisy"]
+    a[0, 1] = a[0, 0] - 0.001  # on the first probe interval, inside every early window
+    return np.nanmin(np.diff(a[0, : E.early_end(rec)[0] + 1], axis=0)) * np.ones(1)
+
+
+def _one_alpha_not_monotone(rec: Record) -> np.ndarray:  # Theorem 4.5: run 0's alpha falls
+    _good_alpha(rec)
+    key = "segments/class_ratio"
+    a = rec.arrays[key] = rec.arrays[key].astype(np.float64)
+    a[0, 2] = a[0, 1] + 0.01  # alpha^(c) = 1/ratio falls on 1 of the T - 1 intervals
+    return L.class_monotone_shares(rec).min(-1)[:1]
+
+
+def _one_step_off(rec: Record) -> np.ndarray:  # Lemma 4.2: run 0's cos(g, g_hat) = 0.85 once
+    _good_lemma(rec)
+    rec.arrays["segments/cos_g_true"][0, 1] = 0.85
+    return np.asarray([0.85])
+
+
+def _one_run_not_anticollinear(rec: Record) -> np.ndarray:  # Assumption 4.1: run 0 at -0.85
+    _in_regime(rec)
+    rec.arrays["segments/class_cos_clean_noisy"][0] = -0.85
+    return np.asarray([-0.85])
+
+
+ONE_RUN_OFF = {
+    "liu2023.thm44.early_losses.regime": (_one_noisy_step_down, 2, ">=", 0.0),
+    "liu2023.thm45.alpha_monotone.regime": (_one_alpha_not_monotone, 0, ">=", L.MONOTONE_MIN),
+    "liu2023.lem42.rescaled_step.regime": (_one_step_off, 0, ">=", L.COS_TRUE_MIN),
+    "liu2023.asm41.early_anticollinear.regime": (_one_run_not_anticollinear, 0, "<=",
+                                                 L.ANTI_COS),
+}
+
+
+@pytest.mark.parametrize("cid", sorted(ONE_RUN_OFF))
+def test_one_run_past_the_bound_fails_a_claim_about_every_run(tiny, cid):
+    """Theorems 4.4/4.5, Lemma 4.2 and Assumption 4.1 are statements about every GD run (whose
+    premises hold): on 8 runs inside the regime, 7 as the statement says and run 0 past the
+    bound, the tests of the means still hold (the claim said *holds* before 2026-12-06: a failing
+    run rarer than 1/8 is unseen by a mean; docs/verdict_audit.md section 16), and the run is a
+    counterexample: the claim fails and names it. The Record with all 8 runs intact holds
+    (test_each_claim_holds_on_a_record_inside_its_regime)."""
+    runs, _ = tiny
+    doctor, k, side, bound = ONE_RUN_OFF[cid]
+    rec = _copy(runs.get("liu2023.regime"))
+    off = doctor(rec)
+    assert (off < bound if side == ">=" else off > bound).all(), off  # run 0 is past the bound
+    v, o = judge_outcome(CLAIMS[cid], _Doctored(runs, {"liu2023.regime": rec}))
+    comps = [(np.asarray(c.values), c.threshold, c.direction) for c in sq.comparisons_of(o)]
+    vals = comps[k][0]  # the comparison run 0 breaks: past its bound in run 0 alone
+    assert (comps[k][1], comps[k][2]) == (bound, side)
+    past = vals < bound if side == ">=" else vals > bound
+    assert past[0] and not past[1:].any(), vals
+    assert combine(*holm_outcomes(comps)) == HOLDS  # the tests of the means alone hold
+    assert v.in_regime and v.verdict == FAILS, (cid, v.verdict, v.detail)
+    assert "in run 0 (" in v.detail and v.bound.startswith("in every run: "), v.detail
 
 
 @pytest.mark.slow

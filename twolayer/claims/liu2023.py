@@ -165,6 +165,54 @@ def _holm_text(k: int, method: str = "t") -> str:
             else f"; one-sided {test} at 95%")
 
 
+LOSS_ROUNDING = 1e-5  # a loss change below this (losses ~ ln 2 at t = 0) is float32 rounding
+
+
+def counterexample_runs(comps: Sequence[Comparison], names: Sequence[str],
+                        margins: Sequence[float] | None = None) -> list[str]:
+    """The runs past a comparison's bound, one line each ("<name> in run <r> (<value>)"): a
+    value on the failing side of its bound by more than the comparison's margin (0: any; a NaN
+    is no counterexample, it is a lost measurement)."""
+    out = []
+    for i, ((v, b, d), name) in enumerate(zip(comps, names)):
+        v, eps = np.asarray(v, dtype=np.float64), (margins[i] if margins else 0.0)
+        bad = v < b - eps if d == ">=" else v > b + eps
+        out += [f"{name} in run {int(r)} ({fmt_num(float(v[r]))})" for r in np.flatnonzero(bad)]
+    return out
+
+
+EVERY_RUN = "in every run: "
+
+
+def _every_run_text(k: int) -> str:
+    """How :func:`_every_run` decides, for a bound text."""
+    return ("; one run past a bound fails the claim (a counterexample), else it holds where "
+            + ("each mean is past its bound" if k > 1 else "the mean is past the bound")
+            + _holm_text(k).replace(";", ",", 1))
+
+
+def _every_run(comps: Sequence[Comparison], names: Sequence[str],
+               margins: Sequence[float] | None = None):  # type: ignore[no-untyped-def]
+    """A statement about every run (a theorem or assumption on each GD run, since 2026-12-06):
+    one run past a bound is a counterexample and the claim fails, whatever the mean; without
+    one, the Holm-corrected tests of the means decide as before. A test of the mean alone holds
+    with a failing run rarer than 1/R unseen, and also with one seen among R runs whose mean
+    stays past the bound (docs/verdict_audit.md, sections 16-17). Returns (verdict, outcomes,
+    counterexamples, rule) ``rule`` for the Outcome, so that a re-judged verdict keeps them."""
+    res, outs = _holm(comps)
+    bad = counterexample_runs(comps, names, margins)
+
+    def rule(outcomes: Sequence[str]) -> str:
+        return FAILS if bad else combine(*outcomes)
+
+    return rule(outs), outs, bad, rule
+
+
+def _bad_text(bad: list[str]) -> str:
+    return (f"runs past a bound: {len(bad)} ({'; '.join(bad[:6])}"
+            + (", ..." if len(bad) > 6 else "") + ")" if bad else "no run past a bound")
+
+
 def _regime(*premises: tuple[bool, str]) -> tuple[bool, str]:
     """All premises must hold; the text lists each with its measured value (a premise that
     holds with an empty text, :func:`_optimiser` on full-batch GD, adds none)."""
@@ -587,8 +635,8 @@ def _anticollinear_init(rec: Record, note: str = "") -> Outcome:
     )
 
 
-EARLY_ANTI_BOUND = (f"max over classes and t <= t*/2 of cos(g_clean^(c), g_noise^(c)) <= "
-                    f"{ANTI_COS:g}" + _holm_text(1))
+EARLY_ANTI_BOUND = (EVERY_RUN + "max over classes and t <= t*/2 of cos(g_clean^(c), "
+                    f"g_noise^(c)) <= {ANTI_COS:g}" + _every_run_text(1))
 
 
 def _anticollinear_early(rec: Record) -> Outcome:
@@ -603,20 +651,24 @@ def _anticollinear_early(rec: Record) -> Outcome:
                            _regime(_seg(rec), (False, gap)), "early window t <= max(1, t*/2)")
     end = early_end(rec)
     worst, when = window_extreme(rec, anticollinear_key(rec), end, "max")
-    res, _ = _holm([(worst, ANTI_COS, "<=")])
+    # Assumption 4.1 is about each run's early phase: one run whose segments are not
+    # anti-collinear fails the claim
+    comps = [(worst, ANTI_COS, "<=")]
+    res, _, bad, rule = _every_run(comps, ("cos above the bound",))
     m, ci = mean_ci(worst)
     ok, regime = _regime(_seg(rec), _ntk(rec), _optimiser(rec, _last_time(rec, end)))
     detail = (
         f"worst per-class cos over the early window t <= "
         f"{fmt_mean_ci(rec.times[end].astype(np.float64))}: {fmt_mean_ci(worst)}, at t "
         f"{', '.join(fmt_num(t) for t in when)} (per seed); at t=0 (worst class) "
-        f"{fmt_mean_ci(np.nanmax(rec.arrays[anticollinear_key(rec)][:, 0], -1))}"
+        f"{fmt_mean_ci(np.nanmax(rec.arrays[anticollinear_key(rec)][:, 0], -1))}; "
+        f"{_bad_text(bad)}"
     )
     return _outcome(
         res, m, EARLY_ANTI_BOUND, ci, used(worst),
         setting_text(rec, "early window t <= max(1, t*/2)"),
         detail, FIG_RATIO, per_seed=worst, threshold=ANTI_COS, direction="<=", in_regime=ok,
-        regime=regime,
+        regime=regime, comparisons=comps, test="t", rule=rule,
     )
 
 
@@ -720,10 +772,10 @@ LOSS_STATEMENT = (
 
 
 LOSS_BOUND = (
-    "min_c [L_noisy^(c)(t_w) - L_noisy^(c)(0)] > 0 and max_c [L_clean^(c)(t_w) - "
+    EVERY_RUN + "min_c [L_noisy^(c)(t_w) - L_noisy^(c)(0)] > 0 and max_c [L_clean^(c)(t_w) - "
     "L_clean^(c)(0)] < 0, t_w = max(1, t*/2), and the same on every probe interval of "
-    "[0, t_w] (worst interval)" + _holm_text(4)
-    + " (interval: the noisy change at the Bonferroni level)"
+    f"[0, t_w] (worst interval; past a bound by more than {LOSS_ROUNDING:g}, float32 "
+    "rounding)" + _every_run_text(4) + " (interval: the noisy change at the Bonferroni level)"
 )
 
 
@@ -748,7 +800,11 @@ def _early_losses(rec: Record) -> Outcome:
     up_step = np.asarray([np.nanmin(np.diff(ln[r, : end[r] + 1], axis=0)) for r in rows])
     down_step = np.asarray([np.nanmax(np.diff(lc[r, : end[r] + 1], axis=0)) for r in rows])
     comps = [(up, 0.0, ">="), (down, 0.0, "<="), (up_step, 0.0, ">="), (down_step, 0.0, "<=")]
-    res, outs = _holm(comps)
+    # Theorem 4.4 is about every GD step of a run: one run whose loss goes the wrong way fails
+    res, outs, bad, rule = _every_run(
+        comps, ("noisy loss fell over the window", "clean loss rose over the window",
+                "noisy loss fell on a probe interval", "clean loss rose on a probe interval"),
+        [LOSS_ROUNDING] * 4)
     m, ci = _ci(up, 4)
     pc, pn = a["errors/loss_clean"], a["errors/loss_noisy"]
     one_n = pn[:, 1] - pn[:, 0]
@@ -758,7 +814,8 @@ def _early_losses(rec: Record) -> Outcome:
         f"change of the noisy loss {fmt_mean_ci(up)}, largest per-class change of the clean loss "
         f"{fmt_mean_ci(down)}; worst probe interval of the window, over classes: smallest "
         f"noisy-loss change {fmt_mean_ci(up_step)}, largest clean-loss change "
-        f"{fmt_mean_ci(down_step)} (Holm, in this order: {', '.join(outs)}); pooled changes: clean "
+        f"{fmt_mean_ci(down_step)} (Holm, in this order: {', '.join(outs)}); {_bad_text(bad)}; "
+        f"pooled changes: clean "
         f"{fmt_mean_ci(pc[rows, end] - pc[:, 0])}, noisy {fmt_mean_ci(pn[rows, end] - pn[:, 0])}; "
         f"first GD step, pooled noisy loss {fmt_mean_ci(one_n)} (increase in "
         f"{int((one_n > 0).sum())} of {rec.seeds} seeds); pooled noisy loss peaks at t "
@@ -770,7 +827,7 @@ def _early_losses(rec: Record) -> Outcome:
     return _outcome(
         res, m, LOSS_BOUND, ci, used(up), setting_text(rec), detail, FIG_SEGMENTS, in_regime=ok,
         regime=regime,
-        comparisons=comps, test="t",
+        comparisons=comps, test="t", rule=rule,
     )
 
 
@@ -822,8 +879,8 @@ def class_monotone_shares(rec: Record) -> np.ndarray:
     return out
 
 
-MONO_BOUND = (f"min_c share of probe intervals with alpha^(c) increasing >= {MONOTONE_MIN:g}"
-              + _holm_text(1))
+MONO_BOUND = (EVERY_RUN + "min_c share of probe intervals with alpha^(c) increasing >= "
+              f"{MONOTONE_MIN:g}" + _every_run_text(1))
 
 
 def _monotone(rec: Record) -> Outcome:
@@ -832,7 +889,9 @@ def _monotone(rec: Record) -> Outcome:
         return _not_judged(rec, gap, MONO_BOUND, FIG_RATIO, _theorem_regime(rec, phase=True))
     shares = class_monotone_shares(rec)
     worst = shares.min(-1)
-    res, _ = _holm([(worst, MONOTONE_MIN, ">=")])
+    # Theorem 4.5 is about every run: one run whose alpha is not monotone fails the claim
+    comps = [(worst, MONOTONE_MIN, ">=")]
+    res, _, bad, rule = _every_run(comps, ("share of increasing intervals below the bound",))
     m, ci = mean_ci(worst)
     alpha = 1.0 / rec.arrays["segments/grad_ratio"].astype(np.float64)
     tx = t_cross(rec)
@@ -847,12 +906,13 @@ def _monotone(rec: Record) -> Outcome:
         f"(probe grid: every step to t=10, then {rec.config['probe']['num_times']} log-spaced "
         f"times); pooled alpha at t=0 {fmt_mean_ci(alpha[:, 0])}, at the end "
         f"{fmt_mean_ci(alpha[:, -1])}; ratio reached 1+{CROSS_EPS:g} in "
-        f"{int(np.isfinite(tx).sum())} of {rec.seeds} seeds"
+        f"{int(np.isfinite(tx).sum())} of {rec.seeds} seeds; {_bad_text(bad)}"
     )
     ok, regime = _theorem_regime(rec, phase=True)
     return _outcome(
         res, m, MONO_BOUND, ci, used(worst), setting_text(rec), detail, FIG_RATIO,
         per_seed=worst, threshold=MONOTONE_MIN, direction=">=", in_regime=ok, regime=regime,
+        comparisons=comps, test="t", rule=rule,
     )
 
 
@@ -974,8 +1034,8 @@ def _lemma42(rec: Record) -> Outcome:
     the pooled α_t); Holm over the 2. A t = 0 Record (or one whose probe times stop at 0) has
     the window {0}; one with a seed whose clean test error is never finite (t* undefined) is
     inconclusive, not judged (:func:`trajectory_gap`)."""
-    bound = (f"min_t cos(g, g_hat) >= {COS_TRUE_MIN:g} and max_t |kappa_t/rho_t - 1| <= "
-             f"{RATE_TOL:g} over the early window" + _holm_text(2)
+    bound = (EVERY_RUN + f"min_t cos(g, g_hat) >= {COS_TRUE_MIN:g} and max_t |kappa_t/rho_t - "
+             f"1| <= {RATE_TOL:g} over the early window" + _every_run_text(2)
              + " (interval: the cosine at the Bonferroni level)")
     if int(rec.config["train"]["steps"]) == 0 or rec.times.size < 2:
         end = np.zeros(rec.seeds, dtype=np.int64)
@@ -992,7 +1052,9 @@ def _lemma42(rec: Record) -> Outcome:
     size_w = np.asarray([np.nanmax(size[r, : end[r] + 1]) for r in rows])
     rel_w = np.asarray([np.nanmax(a["liu/lemma_rel_error"][r, : end[r] + 1]) for r in rows])
     comps = [(cos, COS_TRUE_MIN, ">="), (size_w, RATE_TOL, "<=")]
-    res, outs = _holm(comps)
+    # Lemma 4.2 is about every GD step of a run: one run off the rescaled step fails the claim
+    res, outs, bad, rule = _every_run(comps, ("cos(g, g_hat) below the bound",
+                                              "|kappa/rho - 1| above the bound"))
     m, ci = _ci(cos, 2)
     alpha_end = a["liu/lemma_alpha"][rows, end]
     detail = (
@@ -1001,7 +1063,8 @@ def _lemma42(rec: Record) -> Outcome:
         f"|kappa/rho - 1| {fmt_mean_ci(size_w)}; worst relative error of the rescaled step "
         f"||g - rho g_hat||/||rho g_hat|| {fmt_mean_ci(rel_w)} (at t=0 "
         f"{fmt_mean_ci(a['liu/lemma_rel_error'][:, 0])}); pooled alpha at the end of the window "
-        f"{fmt_mean_ci(alpha_end)}; Holm outcomes (direction, size): {', '.join(outs)}"
+        f"{fmt_mean_ci(alpha_end)}; Holm outcomes (direction, size): {', '.join(outs)}; "
+        f"{_bad_text(bad)}"
     )
     ok, regime = _theorem_regime(rec)
     return _outcome(
@@ -1009,6 +1072,7 @@ def _lemma42(rec: Record) -> Outcome:
         setting_text(rec, "early window t <= max(1, t*/2)" if rec.times.size > 1
                      and int(rec.config["train"]["steps"]) else "t = 0 only"),
         detail, FIG_RATIO, in_regime=ok, regime=regime, comparisons=comps, test="t",
+        rule=rule,
     )
 
 
