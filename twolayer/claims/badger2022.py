@@ -45,7 +45,11 @@ claim are corrected together by Holm's step-down procedure at family level 95% (
 bound text). A claim *holds* when every comparison holds, *fails* when one fails (its
 Holm-adjusted p-value for the other side is below 0.05), else it is inconclusive. Tests:
 
-- Student t on the mean for well-behaved per-seed statistics (claims 1, 3, C2′, 5);
+- Student t on the mean for well-behaved per-seed statistics (claims 1, 3, C2′, 5). Each is a
+  statement about the typical run (the card has no expectation and no "every run" statement).
+  Kept after the rare-failing-seed review (2026-12-06, docs/papers/badger2022.md): at 40
+  quick-plan seeds no comparison had a far-off seed, every comparison's seeds lay on one side
+  of its bound, and the sign test gave the t-test's outcome;
 - the exact sign test on the median for the heavy-tailed or bimodal ones (claims 2 and 4: some
   memorise seeds "escape" by growing their weights, others stay stuck), reported with their
   median and the distribution-free order-statistic interval [v_(j), v_(k+1−j)] whose ends are
