@@ -350,3 +350,60 @@ def test_matched_accuracies_on_a_setting_other_than_the_cards_are_outside(
     w = _judge(tiny, tmp_path / "card", "badger2022.c4.matched_sensitivity",
                "badger2022.objectives", card)
     assert w.in_regime is True and "every item matches" in w.regime, w.regime
+
+
+def _t_between_one_and_two_sided(values: np.ndarray, t: float = 2.1) -> np.ndarray:
+    """``values`` shifted so that their one-sample t statistic against 0 is ``t``: with 8 seeds
+    (7 df) 2.1 lies between the one-sided 95% quantile (1.895) and the two-sided one (2.365)."""
+    from scipy import stats
+
+    x = values - values.mean() + t * stats.sem(values)
+    assert stats.t.ppf(0.95, x.size - 1) < stats.ttest_1samp(x, 0).statistic < stats.t.ppf(
+        0.975, x.size - 1)
+    return x
+
+
+def test_gate_trend_decides_at_one_sided_95_as_its_bound_says(tiny, tmp_path) -> None:  # noqa: F811
+    """"(one comparison, t, 95%)": slopes whose one-sided t-test (scipy) holds at 95% while the
+    two-sided 95% interval still contains 0. The claim compared that interval (a one-sided 2.5%
+    test) and said inconclusive; it holds, as its bound and the report's header say."""
+    from scipy import stats
+
+    slopes = _t_between_one_and_two_sided(SLOPES)
+    assert stats.ttest_1samp(slopes, 0, alternative="greater").pvalue < 0.05
+    assert stats.t.interval(0.95, slopes.size - 1, slopes.mean(), stats.sem(slopes))[0] < 0
+
+    def edit(v: xb.ObjectiveRuns) -> None:
+        hold_c2p(v)
+        for g in ("chance", *xb.TARGETS):
+            tau = xb.CHANCE + 0.01 if g == "chance" else g
+            set_(v, f"{xb.gate_name(g)}/acc_train", (0.5 + slopes[None, :, None] * tau) * ramp(v))
+
+    v = _judge(tiny, tmp_path, "badger2022.c2p.target_gates", "badger2022.gates", edit)
+    assert v.verdict == HOLDS, (v.verdict, v.ci, v.detail)
+
+
+def test_switch_decides_at_one_sided_95_as_its_bound_says(tiny, tmp_path) -> None:  # noqa: F811
+    """H_switch − H_normal per seed: −0.05 minus an offset whose t statistic is 2.1, so the
+    one-sided t-test (scipy) says the mean is below −0.05 at 95% while the two-sided 95%
+    interval still reaches above it: fails (it said inconclusive)."""
+    from scipy import stats
+
+    below = _t_between_one_and_two_sided(np.array([0.03, 0.0, 0.025, 0.002, 0.02, 0.004, 0.01,
+                                                   0.006]))
+    diff = -0.05 - below
+    assert stats.ttest_1samp(diff, -0.05, alternative="less").pvalue < 0.05
+    assert stats.t.interval(0.95, diff.size - 1, diff.mean(), stats.sem(diff))[1] > -0.05
+
+    def edit(v: xb.ObjectiveRuns) -> None:
+        if v.run_id.endswith("/normal"):
+            level = np.full((1, v.seeds, 1), 0.8)
+        elif v.run_id.endswith("/memorise"):
+            level = np.full((1, v.seeds, 1), 0.2)
+        else:
+            level = 0.8 + diff[None, :, None]
+        set_(v, "normal/acc_holdout", level + 0 * ramp(v))
+
+    v = _judge(tiny, tmp_path, "badger2022.c5.switch_recovers", "badger2022.switch", edit)
+    assert v.verdict == FAILS, (v.verdict, v.ci, v.detail)
+    assert v.measured == pytest.approx(diff.mean(), abs=1e-5)

@@ -93,7 +93,6 @@ from ..experiments.badger2022 import (
 from ..stats import (
     INCONCLUSIVE,
     combine,
-    compare,
     family_level,
     fmt_mean_ci,
     holm_outcomes,
@@ -772,10 +771,14 @@ def check_c2p(runs: Runs) -> Outcome:
     premises = [(ok, f"each gate held the ascended set down to its target (Acc_A <= tau + "
                  f"{GATE_TOL:g} at step {T} at every seed): {_yes(ok)} ("
                  + "; ".join(t for _, t in held) + ")")]
-    return judged(compare(ci, 0.0, ">="), m, "mean slope of final Acc_train against τ > 0 "
+    # one-sided t-test at 95%, as the bound says (it compared the two-sided 95% interval, a
+    # one-sided 2.5% test)
+    comps = [(slopes, 0.0, ">=")]
+    (result,) = holm_outcomes(comps, level=LEVEL, method="t")
+    return judged(result, m, "mean slope of final Acc_train against τ > 0 "
                   "(one comparison, t, 95%)", ci, used(slopes), r.setting + ", f=1", detail,
                   FIG_GATES, premises, card_setting(r, "gates"), per_seed=slopes, threshold=0.0,
-                  direction=">=")
+                  direction=">=", comparisons=comps, test="t")
 
 
 @claim("badger2022.c5.switch_recovers",
@@ -794,7 +797,10 @@ def check_c5(runs: Runs) -> Outcome:
     h_nT = at_time(nrm, "normal/acc_holdout", T)[0]
     diff = h_sw - h_n
     m, ci = mean_ci(diff, LEVEL)
-    result = compare(ci, -NEAR, ">=")
+    # one-sided t-test at 95%, as the bound says (it compared the two-sided 95% interval, a
+    # one-sided 2.5% test)
+    comps = [(diff, -NEAR, ">=")]
+    (result,) = holm_outcomes(comps, level=LEVEL, method="t")
     detail = (f"one comparison (one-sided t-test, 95%): H_switch − H_normal "
               f"{fmt_mean_ci(diff, digits=3)}{flagged('the difference', diff)}. Hold-out "
               f"accuracy: after memorising {fmt_mean_ci(h_mem, digits=3)} (train "
@@ -812,4 +818,5 @@ def check_c5(runs: Runs) -> Outcome:
                 generalised(h_n, f"normal training ({2 * T} steps)")]
     return judged(result, m, f"mean H_switch − H_normal > −{NEAR} (one comparison, t, 95%)", ci,
                   used(diff), mem.setting, detail, FIG_SWITCH, premises,
-                  card_setting(mem, "switch"), per_seed=diff, threshold=-NEAR, direction=">=")
+                  card_setting(mem, "switch"), per_seed=diff, threshold=-NEAR, direction=">=",
+                  comparisons=comps, test="t")
