@@ -781,3 +781,28 @@ def test_figure_1_claims_are_proposals_and_the_theory_decides():
     assert len(fig1) == 6 and all(CLAIMS[c].decides is False for c in fig1)
     theory = [c for c in ids if c.split(".")[1] in ("asm41", "thm44", "thm45", "lem42", "eq5")]
     assert theory and all(CLAIMS[c].decides for c in theory)
+
+
+@pytest.mark.parametrize("cid", sorted(ONE_RUN_OFF))
+def test_a_run_past_the_bound_outside_its_own_premises_is_no_counterexample(tiny, cid):
+    """The statements are about every GD run whose premises hold; the regime reads the premises
+    as intervals over the runs, so a run that breaks one can sit in a setting computed inside.
+    Run 0 past the bound as above, and its gradient drift (the infinite-width premise, <= 0.1)
+    at 0.5 from t = 1 on: it is no counterexample, named as such, and the tests of the means
+    decide (they hold, numpy/Holm as above). The same run with its premises met fails the claim
+    (the test above)."""
+    runs, _ = tiny
+    doctor, k, side, bound = ONE_RUN_OFF[cid]
+    rec = _copy(runs.get("liu2023.regime"))
+    doctor(rec)
+    drift = rec.arrays["liu/grad_drift"].copy()
+    drift[0, 1:] = 0.5
+    rec.arrays["liu/grad_drift"] = drift
+    v, o = judge_outcome(CLAIMS[cid], _Doctored(runs, {"liu2023.regime": rec}))
+    comps = [(np.asarray(c.values), c.threshold, c.direction) for c in sq.comparisons_of(o)]
+    past = comps[k][0] < bound if side == ">=" else comps[k][0] > bound
+    assert past[0] and not past[1:].any()  # run 0 is still past the bound, alone
+    assert combine(*holm_outcomes(comps)) == HOLDS
+    assert v.verdict == HOLDS, (cid, v.verdict, v.detail)
+    assert "no run past a bound; past a bound in a run outside its own premises" in v.detail
+    assert "gradient drift <= 0.1" in v.detail and "in run 0 (" in v.detail, v.detail

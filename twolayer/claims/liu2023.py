@@ -67,8 +67,10 @@ from ..experiments import Runs
 from ..experiments.liu2023 import (
     ANTI_PREMISE,
     CROSS_EPS,
+    DRIFT_PREMISE,
     FAR,
     NEAR,
+    SEGMENT_PREMISE,
     anticollinear_key,
     bottom_range,
     deltas,
@@ -169,16 +171,43 @@ LOSS_ROUNDING = 1e-5  # a loss change below this (losses ~ ln 2 at t = 0) is flo
 
 
 def counterexample_runs(comps: Sequence[Comparison], names: Sequence[str],
-                        margins: Sequence[float] | None = None) -> list[str]:
+                        margins: Sequence[float] | None = None,
+                        premised: np.ndarray | None = None) -> tuple[list[str], list[str]]:
     """The runs past a comparison's bound, one line each ("<name> in run <r> (<value>)"): a
     value on the failing side of its bound by more than the comparison's margin (0: any; a NaN
-    is no counterexample, it is a lost measurement)."""
-    out = []
+    is no counterexample, it is a lost measurement). ``premised`` [R] bool: whether each run
+    meets the statement's premises as measured in that run (:func:`run_premises`); a run past a
+    bound that does not is listed second, not as a counterexample (the statement says nothing
+    about it). Returns (counterexamples, runs past a bound outside their own premises)."""
+    out: list[str] = []
+    excused: list[str] = []
     for i, ((v, b, d), name) in enumerate(zip(comps, names)):
         v, eps = np.asarray(v, dtype=np.float64), (margins[i] if margins else 0.0)
         bad = v < b - eps if d == ">=" else v > b + eps
-        out += [f"{name} in run {int(r)} ({fmt_num(float(v[r]))})" for r in np.flatnonzero(bad)]
-    return out
+        for r in np.flatnonzero(bad):
+            line = f"{name} in run {int(r)} ({fmt_num(float(v[r]))})"
+            (out if premised is None or premised[r] else excused).append(line)
+    return out, excused
+
+
+def run_premises(rec: Record, end: np.ndarray | None = None, anti: bool = True,
+                 segments: bool = False) -> tuple[np.ndarray, str]:
+    """[R] bool: whether each run meets, as measured in that run, the premises that the claim's
+    regime reads as intervals over the runs: the infinite-width premise (gradient drift at the
+    end of the window <= 0.1, :func:`premise_ntk`), with ``anti`` Assumption 4.1 over the window
+    (worst per-class cos(g_clean, g_noise) <= -0.9, :func:`premise_anticollinear`), with
+    ``segments`` Eq. (5)'s law of large numbers at t = 0 (S >= 10, :func:`premise_segments`);
+    ``end``: the window's last probe index per run (default: the early window). A NaN (not
+    measured) does not meet a premise. Also a text naming the premises read."""
+    ok = np.asarray(premise_ntk(rec, end)[2] <= DRIFT_PREMISE)
+    names = [f"gradient drift <= {DRIFT_PREMISE:g}"]
+    if anti:
+        ok &= np.asarray(premise_anticollinear(rec, end)[2] <= ANTI_PREMISE)
+        names.append(f"worst per-class cos(g_clean, g_noise) <= {ANTI_PREMISE:g} over the window")
+    if segments:
+        ok &= np.asarray(premise_segments(rec)[2] >= SEGMENT_PREMISE)
+        names.append(f"segment S >= {SEGMENT_PREMISE:g} at t = 0")
+    return ok, " and ".join(names)
 
 
 EVERY_RUN = "in every run: "
@@ -186,31 +215,42 @@ EVERY_RUN = "in every run: "
 
 def _every_run_text(k: int) -> str:
     """How :func:`_every_run` decides, for a bound text."""
-    return ("; one run past a bound fails the claim (a counterexample), else it holds where "
+    return ("; one run past a bound fails the claim (a counterexample; a run that does not meet "
+            "the premises as measured in it is none), else it holds where "
             + ("each mean is past its bound" if k > 1 else "the mean is past the bound")
             + _holm_text(k).replace(";", ",", 1))
 
 
 def _every_run(comps: Sequence[Comparison], names: Sequence[str],
-               margins: Sequence[float] | None = None):  # type: ignore[no-untyped-def]
+               margins: Sequence[float] | None = None,
+               premised: tuple[np.ndarray, str] | None = None):  # type: ignore[no-untyped-def]
     """A statement about every run (a theorem or assumption on each GD run, since 2026-12-06):
     one run past a bound is a counterexample and the claim fails, whatever the mean; without
     one, the Holm-corrected tests of the means decide as before. A test of the mean alone holds
     with a failing run rarer than 1/R unseen, and also with one seen among R runs whose mean
-    stays past the bound (docs/verdict_audit.md, sections 16-17). Returns (verdict, outcomes,
-    counterexamples, rule) ``rule`` for the Outcome, so that a re-judged verdict keeps them."""
+    stays past the bound (docs/verdict_audit.md, sections 16-17). ``premised``: the mask and
+    text of :func:`run_premises`; a run past a bound that does not meet the premises as
+    measured in it is no counterexample (the regime reads those premises as intervals over the
+    runs, so such a run can sit in a setting computed inside). Returns (verdict, outcomes, the
+    detail's text on the runs past a bound, rule): ``rule`` for the Outcome, so that a
+    re-judged verdict keeps it."""
     res, outs = _holm(comps)
-    bad = counterexample_runs(comps, names, margins)
+    mask, premises = premised if premised is not None else (None, "")
+    bad, excused = counterexample_runs(comps, names, margins, mask)
 
     def rule(outcomes: Sequence[str]) -> str:
         return FAILS if bad else combine(*outcomes)
 
-    return rule(outs), outs, bad, rule
-
-
-def _bad_text(bad: list[str]) -> str:
-    return (f"runs past a bound: {len(bad)} ({'; '.join(bad[:6])}"
+    text = (f"runs past a bound: {len(bad)} ({'; '.join(bad[:6])}"
             + (", ..." if len(bad) > 6 else "") + ")" if bad else "no run past a bound")
+    if excused:
+        text += (f"; past a bound in a run outside its own premises ({premises}; not a "
+                 f"counterexample): {'; '.join(excused[:6])}" + (", ..." if len(excused) > 6
+                                                                  else ""))
+    elif mask is not None and not mask.all():
+        text += (f" (runs not meeting their own premises, {premises}, not past a bound: "
+                 f"{', '.join(str(int(r)) for r in np.flatnonzero(~mask)[:12])})")
+    return rule(outs), outs, text, rule
 
 
 def _regime(*premises: tuple[bool, str]) -> tuple[bool, str]:
@@ -654,7 +694,8 @@ def _anticollinear_early(rec: Record) -> Outcome:
     # Assumption 4.1 is about each run's early phase: one run whose segments are not
     # anti-collinear fails the claim
     comps = [(worst, ANTI_COS, "<=")]
-    res, _, bad, rule = _every_run(comps, ("cos above the bound",))
+    res, _, bad, rule = _every_run(comps, ("cos above the bound",),
+                                   premised=run_premises(rec, anti=False, segments=True))
     m, ci = mean_ci(worst)
     ok, regime = _regime(_seg(rec), _ntk(rec), _optimiser(rec, _last_time(rec, end)))
     detail = (
@@ -662,7 +703,7 @@ def _anticollinear_early(rec: Record) -> Outcome:
         f"{fmt_mean_ci(rec.times[end].astype(np.float64))}: {fmt_mean_ci(worst)}, at t "
         f"{', '.join(fmt_num(t) for t in when)} (per seed); at t=0 (worst class) "
         f"{fmt_mean_ci(np.nanmax(rec.arrays[anticollinear_key(rec)][:, 0], -1))}; "
-        f"{_bad_text(bad)}"
+        f"{bad}"
     )
     return _outcome(
         res, m, EARLY_ANTI_BOUND, ci, used(worst),
@@ -804,7 +845,7 @@ def _early_losses(rec: Record) -> Outcome:
     res, outs, bad, rule = _every_run(
         comps, ("noisy loss fell over the window", "clean loss rose over the window",
                 "noisy loss fell on a probe interval", "clean loss rose on a probe interval"),
-        [LOSS_ROUNDING] * 4)
+        [LOSS_ROUNDING] * 4, premised=run_premises(rec))
     m, ci = _ci(up, 4)
     pc, pn = a["errors/loss_clean"], a["errors/loss_noisy"]
     one_n = pn[:, 1] - pn[:, 0]
@@ -814,7 +855,7 @@ def _early_losses(rec: Record) -> Outcome:
         f"change of the noisy loss {fmt_mean_ci(up)}, largest per-class change of the clean loss "
         f"{fmt_mean_ci(down)}; worst probe interval of the window, over classes: smallest "
         f"noisy-loss change {fmt_mean_ci(up_step)}, largest clean-loss change "
-        f"{fmt_mean_ci(down_step)} (Holm, in this order: {', '.join(outs)}); {_bad_text(bad)}; "
+        f"{fmt_mean_ci(down_step)} (Holm, in this order: {', '.join(outs)}); {bad}; "
         f"pooled changes: clean "
         f"{fmt_mean_ci(pc[rows, end] - pc[:, 0])}, noisy {fmt_mean_ci(pn[rows, end] - pn[:, 0])}; "
         f"first GD step, pooled noisy loss {fmt_mean_ci(one_n)} (increase in "
@@ -891,7 +932,8 @@ def _monotone(rec: Record) -> Outcome:
     worst = shares.min(-1)
     # Theorem 4.5 is about every run: one run whose alpha is not monotone fails the claim
     comps = [(worst, MONOTONE_MIN, ">=")]
-    res, _, bad, rule = _every_run(comps, ("share of increasing intervals below the bound",))
+    res, _, bad, rule = _every_run(comps, ("share of increasing intervals below the bound",),
+                                   premised=run_premises(rec, phase_end(rec)))
     m, ci = mean_ci(worst)
     alpha = 1.0 / rec.arrays["segments/grad_ratio"].astype(np.float64)
     tx = t_cross(rec)
@@ -906,7 +948,7 @@ def _monotone(rec: Record) -> Outcome:
         f"(probe grid: every step to t=10, then {rec.config['probe']['num_times']} log-spaced "
         f"times); pooled alpha at t=0 {fmt_mean_ci(alpha[:, 0])}, at the end "
         f"{fmt_mean_ci(alpha[:, -1])}; ratio reached 1+{CROSS_EPS:g} in "
-        f"{int(np.isfinite(tx).sum())} of {rec.seeds} seeds; {_bad_text(bad)}"
+        f"{int(np.isfinite(tx).sum())} of {rec.seeds} seeds; {bad}"
     )
     ok, regime = _theorem_regime(rec, phase=True)
     return _outcome(
@@ -1054,7 +1096,8 @@ def _lemma42(rec: Record) -> Outcome:
     comps = [(cos, COS_TRUE_MIN, ">="), (size_w, RATE_TOL, "<=")]
     # Lemma 4.2 is about every GD step of a run: one run off the rescaled step fails the claim
     res, outs, bad, rule = _every_run(comps, ("cos(g, g_hat) below the bound",
-                                              "|kappa/rho - 1| above the bound"))
+                                              "|kappa/rho - 1| above the bound"),
+                                      premised=run_premises(rec, end))
     m, ci = _ci(cos, 2)
     alpha_end = a["liu/lemma_alpha"][rows, end]
     detail = (
@@ -1064,7 +1107,7 @@ def _lemma42(rec: Record) -> Outcome:
         f"||g - rho g_hat||/||rho g_hat|| {fmt_mean_ci(rel_w)} (at t=0 "
         f"{fmt_mean_ci(a['liu/lemma_rel_error'][:, 0])}); pooled alpha at the end of the window "
         f"{fmt_mean_ci(alpha_end)}; Holm outcomes (direction, size): {', '.join(outs)}; "
-        f"{_bad_text(bad)}"
+        f"{bad}"
     )
     ok, regime = _theorem_regime(rec)
     return _outcome(
