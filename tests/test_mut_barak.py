@@ -97,8 +97,10 @@ def test_hidden_progress_is_read_at_half_t_c(plugin, tiny_records) -> None:  # n
     """relevant_first compares the movement ratios at t_c/2: true-label runs whose ratio is half
     the control's up to t_c/2 and three times it after (per-seed spread 1%) fail it, although at
     t_c itself they lead. Kills the ratio read at t_c (held)."""
+    from test_barak2022 import widen
+
     c = plugin["claims"]
-    true, ctrl = tiny_records["solved"], tiny_records["control"]
+    true, ctrl = widen(tiny_records["solved"], 2), widen(tiny_records["control"], 2)
     T = true.times
     tc = int(T[len(T) // 2])
     spread = 1 + 0.01 * np.arange(true.seeds)[:, None]
@@ -162,10 +164,10 @@ def test_the_c_ratio_is_read_at_initialisation(plugin, tiny_records) -> None:  #
     """c1.gap_positive_and_grows: the C-ratio must exceed 1 *at t = 0*. A record whose ratio is
     0.5 at t = 0 and 2 afterwards (gamma_max growing) fails. Kills the ratio read at the last
     probe time (held)."""
-    from test_barak2022 import gap_records
+    from test_barak2022 import gap_records, widen
 
     c = plugin["claims"]
-    good, _, _ = gap_records(tiny_records["solved"])
+    good, _, _ = gap_records(widen(tiny_records["solved"], 2))
     ratio = good["barak_gap/c_ratio"].copy()
     ratio[:, 0] = 0.25 * ratio[:, 0]
     out = c.gap_grows(FakeRuns({"barak2022.gap": _edit(good, **{"barak_gap/c_ratio": ratio})}))
@@ -289,22 +291,24 @@ def test_label_noise_counts_a_seed_that_reached_accuracy_above_0_9_and_fell_back
 
 
 def test_thm4_is_judged_by_t_tests_not_sign_tests(plugin) -> None:  # noqa: F811
-    """thm4.one_step: Holm over t-tests. Both inside settings have recovered fractions
-    (1, 1, 1, 1, 1, 0.94) over 6 seeds, the odd-k control 0 in every seed: the one-sided
-    t-tests of mean >= 0.95 (scipy) have p < 0.05/3, and the control's exact sign test
-    p = 2^-6, so all three hold under Holm and the claim holds. The sign test of the inside
-    settings (5 of 6 above 0.95: p = 7/64, scipy) decides nothing. Kills Holm over sign tests
-    (inconclusive)."""
+    """thm4.one_step: without a run past its bound, Holm over t-tests. Both inside settings
+    have recovered fractions (1, 1, 1, 1, 0.95, 0.95) over 6 seeds (none below 0.95, so no
+    counterexample), the odd-k control 0 in every seed: the one-sided t-tests of
+    mean >= 0.95 (scipy) have p < 0.05/3, and the control's exact sign test p = 2^-6, so all
+    three hold under Holm and the claim holds. The sign test of the inside settings (the two
+    values at the bound left out: 4 of 4 above, p = 1/16, scipy) decides nothing. Kills Holm
+    over sign tests (inconclusive)."""
     from scipy import stats as st
 
     c, e = plugin["claims"], plugin["experiments"]
-    vals = np.array([1, 1, 1, 1, 1, 0.94])
+    vals = np.array([1, 1, 1, 1, 0.95, 0.95])
     p_t = st.ttest_1samp(vals, 0.95, alternative="greater").pvalue
     assert p_t < 0.05 / 3 and 2 ** -6 < 0.05 / 2
-    assert st.binomtest(5, 6, 0.5, alternative="greater").pvalue == pytest.approx(7 / 64)
+    assert st.binomtest(4, 4, 0.5, alternative="greater").pvalue == pytest.approx(1 / 16)
     res = dict(e.thm4(True, 6, Runtime(device="cpu")))
     assert (res["n=13,k=3 (odd k)"]["recovered"] == 0).all()
     for k in ("n=13,k=2", "n=13,k=4"):
         res[k] = _edit(res[k], recovered=vals[:, None])
     out = c.thm4_one_step(FakeRuns({"barak2022.thm4": res}))
     assert out.verdict == "holds", out.detail
+    assert "no run past its bound" in out.detail

@@ -84,21 +84,28 @@ def not_a_rise(outs) -> str:
     return FAILS if (s, c) == (HOLDS, HOLDS) else INCONCLUSIVE
 
 
+def a_counterexample(outs) -> str:
+    """A claim about every run with a run past its bound: fails whatever the comparisons."""
+    return FAILS
+
+
 def opposite(a: str, b: str) -> bool:
     return {a, b} == {HOLDS, FAILS}
 
 
-def check_outcome(o, oracle, level: float, k: int, expect: str) -> list[str]:
-    """(a) and (b) on one Outcome; returns the re-judged per-comparison outcomes."""
+def check_outcome(o, oracle, level: float, k: int, expect: str, method: str = "t"
+                  ) -> list[str]:
+    """(a) and (b) on one Outcome; returns the re-judged per-comparison outcomes. ``method``:
+    the test the claim names for its comparisons ("t" or "sign")."""
     assert o.verdict == expect, (o.verdict, o.detail)
     comps = o.comparisons
     assert comps is not None and len(comps) == k, comps
     tests = {c.test for c in comps}
-    assert tests == {"t"}, tests
+    assert tests == {method}, tests
     n = len(comps[0].values)
     assert all(len(c.values) == n for c in comps)  # one value per run, in every comparison
     outs = holm_outcomes([(c.judged_values(), c.threshold, c.direction) for c in comps],
-                         level=level, method="t")
+                         level=level, method=method)
     assert oracle(outs) == o.verdict, (outs, o.verdict)  # (a) an independent re-computation
     rule = o.rule if o.rule is not None else all_hold
     for combo in itertools.chain.from_iterable(
@@ -282,19 +289,19 @@ def test_barak_thm4_carries_one_comparison_per_setting(plugin, thm4_results):
     low = [0.5, 0.6, 0.55, 0.52, 0.58, 0.5]
     r.arrays["recovered"] = np.array(low)[:, None]
     broken["n=13,k=4"] = r
-    o = c.thm4_one_step(FakeRuns({"barak2022.thm4": broken}))
-    check_outcome(o, all_hold, 0.95, len(inside) + len(odd), FAILS)
+    o = c.thm4_one_step(FakeRuns({"barak2022.thm4": broken}))  # every run below 0.95
+    check_outcome(o, a_counterexample, 0.95, len(inside) + len(odd), FAILS)
     assert list(o.comparisons[inside.index("n=13,k=4")].values) == low
 
 
 def test_barak_gap_carries_per_run_values_with_nan_for_unsolved_seeds(
         plugin, tiny_records):
     c = plugin["claims"]
-    rec = tiny_records["solved"]
+    rec = barak_tests.widen(tiny_records["solved"], 2)  # exact sign tests: 4 seeds decide nothing
     good, shrink, grow = barak_tests.gap_records(rec)
     R = rec.seeds
     o = c.gap_grows(FakeRuns({"barak2022.gap": good}))
-    check_outcome(o, all_hold, 0.95, 2, HOLDS)
+    check_outcome(o, all_hold, 0.95, 2, HOLDS, method="sign")
     c0, growth = o.comparisons
     np.testing.assert_allclose(c0.values, np.log(2.0 * (1 + 0.1 * np.arange(R))), rtol=1e-6)
     T = rec.times
@@ -302,7 +309,7 @@ def test_barak_gap_carries_per_run_values_with_nan_for_unsolved_seeds(
     want = grow[:, at] - grow[:, 0]
     np.testing.assert_allclose(growth.values, want, rtol=1e-6)
     o = c.gap_grows(FakeRuns({"barak2022.gap": shrink}))
-    check_outcome(o, all_hold, 0.95, 2, FAILS)
+    check_outcome(o, all_hold, 0.95, 2, FAILS, method="sign")
     # seed 1 never solves: its growth is NaN at its place in run order, not dropped
     tc = good["static/t_c"].copy()
     tc[1] = -1
@@ -312,4 +319,4 @@ def test_barak_gap_carries_per_run_values_with_nan_for_unsolved_seeds(
     finite = [i for i in range(R) if i != 1]
     np.testing.assert_allclose(np.asarray(o.comparisons[1].values)[finite],
                                want[finite], rtol=1e-6)
-    check_outcome(o, all_hold, 0.95, 2, o.verdict)
+    check_outcome(o, all_hold, 0.95, 2, o.verdict, method="sign")

@@ -1,15 +1,23 @@
-"""The claims, decided only from intervals or tests over seeds: Student-t intervals of means
-(``stats.mean_ci``), exact (Clopper–Pearson) intervals of fractions of seeds (``exact_ci``, then
-``stats.compare``), percentile bootstrap intervals with the seeds of each setting resampled
-independently (``stats.bootstrap_ci``). A claim that makes several comparisons corrects for
-them, and says how in its bound: Holm's step-down over exact one-sided tests (``holm_parts``:
-binomial tests of fractions of seeds, as in ``ef1.solves`` and ``c2.bias_odd_k``; ``t_ps`` gives
-a t-test's p-values for it) or, for bootstrap intervals (which give no p-value), Bonferroni
-intervals at ``stats.family_level``. The claims decided by
-``stats.holm_outcomes`` over t-tests (``thm4.one_step``, ``c1.gap_positive_and_grows``) also
-hand those comparisons to ``outcome`` (one value per seed in run order, NaN for a seed left
-out), so that ``--seeds auto`` judges each by its own confidence sequence; binomial tests of
-fractions (``holm_parts``) and bootstrap intervals have no per-seed values to hand over.
+"""The claims, decided only from intervals or tests over seeds: exact (Clopper–Pearson)
+intervals of fractions of seeds (``exact_ci``, then ``stats.compare``), exact sign tests of the
+median seed, percentile bootstrap intervals with the seeds of each setting resampled
+independently (``stats.bootstrap_ci``), and, in ``thm4.one_step`` only, t-tests of means behind
+a rule that one run past its bound fails the claim. A claim that makes several comparisons
+corrects for them, and says how in its bound: Holm's step-down over exact one-sided tests
+(``holm_parts``: binomial tests of fractions of seeds, as in ``ef1.solves`` and
+``c2.bias_odd_k``; ``t_ps`` gives a t-test's p-values for it) or, for bootstrap intervals (which
+give no p-value), Bonferroni intervals at ``stats.family_level``.
+
+Which comparison a claim makes follows its statement (docs/extending.md, "Pick the comparison
+your statement makes"; docs/verdict_audit.md, section 17): ``thm4.one_step`` is about every run
+(Theorem 4: every S, every neuron at the sign init), so one run past its bound fails it whatever
+the mean (``rule=``); ``hp.relevant_first`` and ``c1.gap_positive_and_grows`` are about the
+typical run (the paper's figures of single runs), so they are exact sign tests of the median
+seed (``stats.holm_outcomes(..., method="sign")``), not t-tests of means, which a minority of
+runs far on one side can carry. These three hand their comparisons to ``outcome`` (one value per
+seed in run order, NaN for a seed left out), so that ``--seeds auto`` judges each by its own
+confidence sequence; binomial tests of fractions (``holm_parts``) and bootstrap intervals have
+no per-seed values to hand over.
 
 Seeds that never reach t_c within the budget are right-censored, never dropped: they enter a
 median or a quantile as "above the budget" (``censored``), and a statistic whose value would
@@ -282,6 +290,9 @@ def at_half_tc(rec, key: str, tc: np.ndarray) -> np.ndarray:
        "random labels from the same init (paired over seeds, in log)",
        "Sec. 4, Fig. 3, Fig. 13", "[PROPOSAL]", in_regime=False)
 def relevant_first(runs):
+    """Hidden progress is a property of the typical run (the card's own test is a rank test,
+    one-sided Wilcoxon): judged at the median seed by the exact one-sided sign test of the paired
+    log ratio (not a t-interval of its mean, which a minority of runs far above can carry)."""
     r = runs.get("barak2022.hidden")
     true, ctrl = r["true"], r["control"]
     tc = true["static/t_c"]
@@ -292,12 +303,19 @@ def relevant_first(runs):
     tcs = tc[solved]
     lt = np.log(at_half_tc(_sub(true, solved), "barak_parity/move_ratio", tcs))
     lc = np.log(at_half_tc(_sub(ctrl, solved), "barak_parity/move_ratio", tcs))
-    m, ci = stats.mean_ci(lt - lc)
-    return outcome(stats.sign_outcome(ci, +1), m, "mean log(ratio_true / ratio_control) > 0",
-                   ci, stats.used(lt - lc), setting(true),
+    d = lt - lc
+    m, ci = stats.median_ci(d)
+    (v,) = stats.holm_outcomes([(d, 0.0, ">=")], method="sign")
+    per_run = np.full(solved.size, np.nan)  # --seeds auto: run order, NaN for unsolved seeds
+    per_run[solved] = d
+    return outcome(v, m, "median run: log(ratio_true / ratio_control) > 0 (exact one-sided sign "
+                   "test; CI: the median's, distribution-free)",
+                   ci, stats.used(d), setting(true),
+                   f"{int((d > 0).sum())}/{d.size} runs above 0 (mean {d.mean():.3g}); "
                    f"ratio true {np.exp(lt).mean():.3g}, control {np.exp(lc).mean():.3g}; "
                    f"{int((~solved).sum())}/{solved.size} seeds never solved within the budget "
-                   "(no t_c/2: left out, counted here)")
+                   "(no t_c/2: left out, counted here)",
+                   comparisons=[(per_run, 0.0, ">=")], test="sign", nan_vacuous=True)
 
 
 def _sub(rec, runs_mask: np.ndarray):
@@ -371,12 +389,15 @@ def label_noise(runs):
                    setting(rec) + f", p={rec.config['data']['noise']}")
 
 
+THM4_INSIDE, THM4_ODD = 0.95, 0.5  # [PROPOSAL] fractions of neurons, per run
+
+
 @claim("barak2022.thm4.one_step",
        "[PAPER Thm 4 mechanism; PROPOSAL test] Inside Theorem 4's checkable assumptions (even k, "
        "odd n, sign init, b = 0, |f| < 1 at init), one exact population-gradient step singles out "
        "S: for every neuron the k largest |dL/dW_ji| are the coordinates of S, strictly (each "
        "above every other coordinate by more than float64 rounding; fraction of neurons >= "
-       "0.95); the odd-k control does not (fraction <= 0.5)",
+       "0.95), in every run; the odd-k control does not (fraction <= 0.5 in every run)",
        "Thm 4, footnote 9, Sec. 4.1", "[PROPOSAL]")
 def thm4_one_step(runs):
     r = runs.get("barak2022.thm4")
@@ -386,18 +407,35 @@ def thm4_one_step(runs):
     if not inside:
         return outcome("inconclusive", None, "fraction >= 0.95", None, 0, "no setting inside",
                        in_regime=in_regime, regime=regime)
-    comps = [(r[k]["recovered"][:, 0], 0.95, ">=") for k in inside]
-    comps += [(r[k]["recovered"][:, 0], 0.5, "<=") for k in odd]
+    comps = [(r[k]["recovered"][:, 0], THM4_INSIDE, ">=") for k in inside]
+    comps += [(r[k]["recovered"][:, 0], THM4_ODD, "<=") for k in odd]
+    # Theorem 4 is said of every S and (at the sign init) every neuron: a statement about every
+    # run, so one run past its bound is a counterexample and fails the claim whatever the mean
+    # of the others (a t-test of the mean holds with one such run of 8: docs/verdict_audit.md,
+    # sections 16-17); without one, the Holm t-tests decide as before (the values have no
+    # spread by construction, so they are the exact sign test: holds from 6 seeds)
+    against = [f"{k} run {i} ({v:.3g} < {THM4_INSIDE})" for k in inside
+               for i, v in enumerate(r[k]["recovered"][:, 0]) if v < THM4_INSIDE]
+    against += [f"{k} run {i} ({v:.3g} > {THM4_ODD})" for k in odd
+                for i, v in enumerate(r[k]["recovered"][:, 0]) if v > THM4_ODD]
+
+    def rule(outcomes):  # the counterexamples decide before the tests
+        return stats.FAILS if against else stats.combine(*outcomes)
+
     parts = stats.holm_outcomes(comps, method="t")
     worst = min(inside, key=lambda k: stats.mean_ci(r[k]["recovered"][:, 0])[1][0])
     m, ci = stats.mean_ci(r[worst]["recovered"][:, 0])
-    return outcome(stats.combine(*parts), m, "fraction of neurons recovering S >= 0.95 inside, "
-                   f"<= 0.5 for odd k (Holm over {len(comps)} t-tests)", ci,
-                   stats.used(r[worst]["recovered"][:, 0]),
+    return outcome(rule(parts), m, f"in every run: fraction of neurons recovering S >= "
+                   f"{THM4_INSIDE} inside, <= {THM4_ODD} for odd k (one run past its bound "
+                   f"fails the claim); else Holm over {len(comps)} t-tests of the means",
+                   ci, stats.used(r[worst]["recovered"][:, 0]),
                    f"inside: {inside}; odd-k controls: {odd}; m = {r[worst].config['m']}, "
-                   "u = ±1/(m n)", "per setting " + ", ".join(
+                   "u = ±1/(m n)",
+                   ("runs past a bound: " + ", ".join(against[:6])
+                    + (f" (and {len(against) - 6} more)" if len(against) > 6 else "")
+                    if against else "no run past its bound") + "; per setting " + ", ".join(
                        f"{k}: {v}" for k, v in zip(inside + odd, parts)),
-                   comparisons=comps, test="t",  # per seed (rows), in run order
+                   comparisons=comps, test="t", rule=rule,  # per seed (rows), in run order
                    in_regime=in_regime, regime=regime)
 
 
@@ -532,30 +570,38 @@ def k_adaptive(runs):
        "max_j gamma_j is larger at 0.9 t_c than at t = 0 (paired over seeds)",
        "App. C.1, Fig. 12, Def. 1", "[PROPOSAL]", in_regime=False)
 def gap_grows(runs):
+    """The paper shows the gap growing along one run (a sinusoidal neuron, Fig. 12): a statement
+    about the typical run, judged at the median seed by exact sign tests (Holm over the 2). Not
+    by t-tests of the means: gamma_max jumps between about 0 and 10^2 of its t = 0 value from one
+    probe to the next, and in a quarter of the quick plan's runs it is at or just below its
+    t = 0 value at the probe of 0.9 t_c, so the mean growth sits on the far-grown runs."""
     rec = runs.get("barak2022.gap")
     tc = rec["static/t_c"]
     solved = tc > 0
     c0 = np.log(rec["barak_gap/c_ratio"][:, 0])
-    m0, ci0 = stats.mean_ci(c0)
+    m0, ci0 = stats.median_ci(c0)
     if not solved.any():
         return outcome("inconclusive", None, "gamma grows", None, 0, setting(rec), "none solved")
     T = rec.times
     idx = np.array([np.flatnonzero(T <= 0.9 * t)[-1] for t in tc[solved]])
     g = rec["barak_gap/gamma_max"][solved]
     growth = g[np.arange(g.shape[0]), idx] - g[:, 0]
-    m, ci = stats.mean_ci(growth)
-    v0, v1 = stats.holm_outcomes([(c0, 0.0, ">="), (growth, 0.0, ">=")], method="t")
+    m, ci = stats.median_ci(growth)
+    v0, v1 = stats.holm_outcomes([(c0, 0.0, ">="), (growth, 0.0, ">=")], method="sign")
     # --seeds auto: one value per run in run order, NaN for the unsolved seeds (left out above)
     growth_per_run = np.full(solved.size, np.nan)
     growth_per_run[solved] = growth
     return outcome(stats.combine(v0, v1), m,
-                   "gamma_max(0.9 t_c) - gamma_max(0) > 0 and log C-ratio(0) > 0 (Holm over the "
-                   "2 t-tests)", ci, stats.used(growth), setting(rec),
+                   "median run: gamma_max(0.9 t_c) - gamma_max(0) > 0 and log C-ratio(0) > 0 "
+                   "(Holm over the 2 exact sign tests; CI: the median's, distribution-free)",
+                   ci, stats.used(growth), setting(rec),
                    f"{int((~solved).sum())}/{solved.size} seeds unsolved (no 0.9 t_c: left out "
-                   f"of the growth); growth: {v1}; "
-                   f"log C-ratio at t = 0: {m0:.3g} {tuple(round(x, 3) for x in ci0)} ({v0}); "
+                   f"of the growth); growth: {v1}, {int((growth > 0).sum())}/{growth.size} runs "
+                   f"grow (mean {growth.mean():.3g}); "
+                   f"log C-ratio at t = 0: median {m0:.3g} {tuple(round(x, 3) for x in ci0)}, "
+                   f"{int((c0 > 0).sum())}/{c0.size} above 0 ({v0}); "
                    f"gamma_max at 0: {rec['barak_gap/gamma_max'][:, 0].mean():.3g}",
-                   comparisons=[(c0, 0.0, ">="), (growth_per_run, 0.0, ">=")], test="t",
+                   comparisons=[(c0, 0.0, ">="), (growth_per_run, 0.0, ">=")], test="sign",
                    nan_vacuous=True)
 
 
