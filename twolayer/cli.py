@@ -228,7 +228,8 @@ INTERRUPTED = {
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command. Exit status: 0 success; 1 a failed check (``check``) or a failed write
     (one line naming the path and errno); 2 invalid input (one line naming the flag or spec
-    key, the value and the valid range), nothing written; 130 SIGINT; 141 the reader of stdout
+    key, the value and the valid range), nothing written, or a file or folder that permissions
+    keep this user from (one line naming it); 130 SIGINT; 141 the reader of stdout
     went away (``twolayer ... | head``: no traceback, as a shell reports SIGPIPE); 143
     SIGTERM."""
     from .resources import WriteFailed
@@ -262,6 +263,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except TwolayerError as e:
         print(f"{prog}: error: {e}", file=sys.stderr)
+        return 2
+    except PermissionError as e:  # a file or folder the commands' own checks did not reach (they
+        # name the flag): one line naming it, as for any bad input, not a traceback
+        what = f"{e.filename}: " if e.filename else ""
+        print(f"{prog}: error: {what}{e.strerror or e} (a file or folder twolayer reads or "
+              "writes; its mode lets this user neither, or a folder above it cannot be entered)",
+              file=sys.stderr)
         return 2
     except (KeyboardInterrupt, Terminated) as e:
         left = INTERRUPTED.get(args.command, "stopped")

@@ -522,6 +522,18 @@ def find_record(path: str | os.PathLike[str], flag: str = "record", hint: str = 
     (e.g. "simulate it with --probes errors") ends the message where the path is no
     directory. Read it with :func:`twolayer.store.load_record` (:meth:`Record.load` checks its
     checksums only)."""
+    try:
+        return _find_record(path, flag, hint)
+    except PermissionError as e:  # Path.exists/is_dir/iterdir raise EACCES where a folder on the
+        # way cannot be entered or listed (a traceback before)
+        from .record import blocked_at
+
+        at = blocked_at(Path(e.filename if e.filename else path).absolute())
+        raise ConfigError(flag, path, f"cannot be read ({at} cannot be entered or listed: "
+                          "permission denied)") from None
+
+
+def _find_record(path: str | os.PathLike[str], flag: str, hint: str) -> Path:
     if not str(path).strip():  # Path("") is the working directory
         raise ConfigError(flag, path, "is empty: give a record directory written by "
                           "twolayer simulate --out DIR")

@@ -275,13 +275,36 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
     return write_file_atomic(path, lambda fh: fh.write(text))
 
 
+def blocked_at(p: Path) -> Path:
+    """The folder at fault when looking up or listing ``p`` failed with EACCES: the nearest of
+    ``p`` and its ancestors that can itself be looked up (it exists, but its mode lets nobody but
+    root enter or list it)."""
+    for a in (p, *p.parents):
+        try:
+            a.stat()
+        except PermissionError:
+            continue
+        return a
+    return p
+
+
+def _unreachable(flag: str, value: str, p: Path) -> ConfigError:
+    return ConfigError(flag, value, f"must be a writable directory ({blocked_at(p)} cannot be "
+                       "entered: permission denied)")
+
+
 def ensure_writable_dir(path: str | os.PathLike[str], flag: str = "out",
                         value: object = None) -> Path:
     """Create ``path`` if needed and check that files can be written in it (ConfigError if not,
-    naming ``flag`` and ``value``: what the user gave, e.g. a file in ``path``; default path)."""
+    naming ``flag`` and ``value``: what the user gave, e.g. a file in ``path``; default path;
+    and the folder or file at fault)."""
     p = Path(path)
     value = str(path) if value is None else str(value)
-    if p.exists() and not p.is_dir():
+    try:
+        is_file = p.exists() and not p.is_dir()
+    except PermissionError:  # a folder above it cannot be entered (Path.exists raises EACCES)
+        raise _unreachable(flag, value, p.absolute()) from None
+    if is_file:
         raise ConfigError(flag, value, f"must be a writable directory ({p} is a file)")
     try:
         p.mkdir(parents=True, exist_ok=True)
@@ -289,7 +312,9 @@ def ensure_writable_dir(path: str | os.PathLike[str], flag: str = "out",
         os.close(fd)
         os.unlink(probe)
     except OSError as e:
-        raise ConfigError(flag, value, f"must be a writable directory ({e.strerror})") from None
+        at = f"{e.filename}: " if e.filename else ""
+        raise ConfigError(flag, value, f"must be a writable directory ({at}{e.strerror})"
+                          ) from None
     return p
 
 
@@ -300,8 +325,11 @@ def check_writable_dir(path: str | os.PathLike[str], flag: str = "out",
     p = Path(path).expanduser().absolute()
     value = str(path) if value is None else str(value)
     probe = p
-    while not probe.exists():
-        probe = probe.parent
+    try:
+        while not probe.exists():
+            probe = probe.parent
+    except PermissionError:  # a folder on the way cannot be entered (Path.exists raises EACCES)
+        raise _unreachable(flag, value, probe) from None
     if not probe.is_dir():
         why = f"{probe} is not a directory"
         raise ConfigError(flag, value, f"must be a writable directory ({why})")

@@ -8,7 +8,7 @@ import os
 
 from ..errors import ConfigError
 from ..experiments import Runs, default_store_dir
-from ..record import check_writable_dir, ensure_writable_dir
+from ..record import blocked_at, check_writable_dir, ensure_writable_dir
 from ..store import RecordStore
 
 
@@ -54,9 +54,19 @@ def check_not_other_store(root: object, flag: str) -> None:
     removed every sweep record as "named by no entry" (100 of sweeps/hundred.toml's)."""
     from pathlib import Path
 
+    path = Path(str(root))
+    try:
+        _check_not_other_store(path, root, flag)
+    except PermissionError as e:  # Path.is_dir raises EACCES where a folder cannot be entered
+        at = Path(e.filename) if e.filename else path
+        raise ConfigError(flag, str(root), "must be a readable, writable directory ("
+                          f"{blocked_at(at.absolute())} cannot be entered: permission denied)"
+                          ) from None
+
+
+def _check_not_other_store(path, root: object, flag: str) -> None:  # type: ignore[no-untyped-def]
     from .store import saved_records, saved_under_records
 
-    path = Path(str(root))
     if not path.is_dir() or (path / "entries").is_dir():
         return
     name = "$TWOLAYER_STORE" if flag == "TWOLAYER_STORE" else f"--{flag}"
