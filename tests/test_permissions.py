@@ -92,6 +92,23 @@ def test_a_store_under_a_locked_folder_is_refused_naming_it(locked):
     assert f"({locked} cannot be entered: permission denied)" in str(e.value)
 
 
+def test_a_store_whose_entries_cannot_be_read_is_refused_before_any_work(tmp_path, monkeypatch,
+                                                                        capsys):
+    """A store whose entries/ is chmod 000: every claim's check raised reading it (27 verdicts
+    ``error``); now one line naming entries/, exit 2 (``os.access`` says what the kernel would)."""
+    import twolayer.commands.storeflags as sf
+
+    store = tmp_path / "store"
+    (store / "entries").mkdir(parents=True)
+    real = os.access
+    monkeypatch.setattr(sf.os, "access", lambda p, mode, *a, **k: (
+        False if Path(p).name == "entries" else real(p, mode, *a, **k)))
+    assert main(["check", "frei2023", "--quick", "--records", str(store)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--records" in err[0], err
+    assert f"{store / 'entries'} cannot be listed, entered or written" in err[0]
+
+
 def test_a_permission_error_no_check_reached_is_one_line_exit_2(monkeypatch, capsys, tmp_path):
     """The safety net in cli.main: a PermissionError from anywhere is one line naming the file
     (exit 2), not a traceback."""
@@ -128,6 +145,8 @@ def test_real_permissions_end_to_end(tmp_path):
         pytest.skip("runs as root and capsh cannot drop the override capabilities here")
     lock = tmp_path / "locked"
     lock.mkdir()
+    store = tmp_path / "held"  # a store whose entries/ is locked
+    (store / "entries").mkdir(parents=True)
     env = dict(os.environ, PYTHONPATH=str(ROOT), TWOLAYER_STORE=str(tmp_path / "store"))
     py = [sys.executable, "-m", "twolayer"]
     cases = {
@@ -136,8 +155,11 @@ def test_real_permissions_end_to_end(tmp_path):
         ("check", "frei2023", "--quick", "--records", str(lock / "s")): ("--records", str(lock)),
         ("show", str(lock)): ("DIR", str(lock)),
         ("check", "--record", str(lock / "r")): ("--record", str(lock)),
+        ("check", "frei2023", "--quick", "--records", str(store)): ("--records",
+                                                                    str(store / "entries")),
     }
     os.chmod(lock, 0)
+    os.chmod(store / "entries", 0)
     try:
         for argv, (flag, folder) in cases.items():
             cmd = " ".join(f"'{a}'" for a in [*py, *argv])
@@ -150,5 +172,6 @@ def test_real_permissions_end_to_end(tmp_path):
             assert flag in lines[0] and f"{folder} cannot be" in lines[0], (argv, lines)
     finally:
         os.chmod(lock, 0o755)
+        os.chmod(store / "entries", 0o755)
     assert list(lock.iterdir()) == []
     assert not (tmp_path / "store").exists()
