@@ -159,8 +159,7 @@ def fitted(rec: Record) -> tuple[bool, str]:
     finite = bool(np.all(np.isfinite(err)))
     # NaN (one seed) is not below; a seed whose error is lost (NaN: diverged) leaves it
     # unmeasured rather than decided by the other seeds' interval
-    p_run = (stats.binom.cdf(np.rint(err * n), n, chance) if finite
-             else np.full(err.shape, np.nan))
+    p_run = stats.binom.cdf(np.rint(err * n), n, chance)  # NaN for a lost seed: not shown
     not_learned = [int(r) for r in np.flatnonzero(~(p_run < (1.0 - LEVEL) / max(err.size, 1)))]
     mean_ok = bool(finite and ci[1] < chance - TOL)
     ok = mean_ok and not not_learned

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from pathlib import Path
 
 from ..errors import ConfigError
 from ..experiments import Runs, default_store_dir
@@ -52,8 +53,6 @@ def check_not_other_store(root: object, flag: str) -> None:
     folder of records saved by ``simulate --out``: check and figures added their entries/ and
     records beside the sweep's, and ``store prune`` then took it for an experiments' store and
     removed every sweep record as "named by no entry" (100 of sweeps/hundred.toml's)."""
-    from pathlib import Path
-
     path = Path(str(root))
     try:
         _check_not_other_store(path, root, flag)
@@ -64,7 +63,7 @@ def check_not_other_store(root: object, flag: str) -> None:
                           ) from None
 
 
-def _check_not_other_store(path, root: object, flag: str) -> None:  # type: ignore[no-untyped-def]
+def _check_not_other_store(path: Path, root: object, flag: str) -> None:
     from .store import saved_records, saved_under_records
 
     if not path.is_dir() or (path / "entries").is_dir():
@@ -95,14 +94,12 @@ def store_from_args(args: argparse.Namespace) -> RecordStore | None:
     return store
 
 
-def check_store_parts(path, root: object, flag: str) -> None:  # type: ignore[no-untyped-def]
+def check_store_parts(path: Path, root: object, flag: str) -> None:
     """ConfigError naming the store's ``entries/`` or ``records/`` where it exists but cannot be
     listed, entered or written (chmod 000): every claim's check raised reading it, 27 verdicts
     ``error`` on ``check frei2023 --quick``, instead of one line before any work."""
-    from pathlib import Path
-
     for sub in ("entries", "records"):
-        d = Path(path) / sub
+        d = path / sub
         if d.is_dir() and not os.access(d, os.R_OK | os.W_OK | os.X_OK):
             raise ConfigError(flag, str(root), f"must be a readable, writable record store ({d} "
                               "cannot be listed, entered or written: permission denied)")
