@@ -443,7 +443,9 @@ def render_markdown(
         "the exit status. "
         "CI: a two-sided 95% interval over seeds (at the Bonferroni level where the bound says "
         "so); a one-sided comparison decides at one-sided 95%, the end of a two-sided 90% "
-        "interval, so a row can hold while the interval shown touches its bound."
+        "interval, so a row can hold while the interval shown touches its bound. A bound that "
+        "names its own interval or level (an exact, jackknife or bootstrap 95% interval: "
+        "one-sided 97.5% at each end; a Holm family at 0.025) decides as it says."
         # Frei et al.'s settings name the constant C of their Theorem 1 (not a plugin's)
         + (" Each claim's setting (in the details) gives the largest constant C for which all "
            "the theorem's assumptions hold (C itself is unspecified in the paper; see "
