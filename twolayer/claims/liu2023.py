@@ -1162,25 +1162,44 @@ def _width_regime(recs: dict[int, Record], ntk_premise: bool) -> tuple[bool, str
     return _regime(*parts)
 
 
+def _width_slopes(ms: Sequence[int], values: np.ndarray) -> np.ndarray:
+    """[R] per seed: the least-squares slope of log ``values[:, seed]`` against log m, for
+    ``values`` [M, R] measured at the sorted widths ``ms``."""
+    return np.asarray([loglog_slope(ms, values[:, r]) for r in range(values.shape[1])])
+
+
+def _falls_with_width(recs: dict[int, Record], slopes: np.ndarray, bound: str, detail: str,
+                      ntk_premise: bool) -> Outcome:
+    """The outcome of a width claim "the quantity falls as m grows": one one-sided t-test at 95%
+    that the per-seed log-log ``slopes`` against m are below 0, measured as their mean with its
+    t-interval, judged inside the premises of :func:`_width_regime` (``ntk_premise`` as there),
+    linked to the width figure. ``bound`` is the tested statement (the test's text is
+    appended), ``detail`` the measured values."""
+    ms = sorted(recs)
+    res, _ = _holm([(slopes, 0.0, "<=")])
+    s, ci = mean_ci(slopes)
+    ok, regime = _width_regime(recs, ntk_premise=ntk_premise)
+    return _outcome(
+        res, s, bound + _holm_text(1), ci, used(slopes),
+        setting_text(recs[ms[0]], "m in {" + ", ".join(map(str, ms)) + "}"),
+        detail, FIG_WIDTH, per_seed=slopes, threshold=0.0, direction="<=",
+        in_regime=ok, regime=regime,
+    )
+
+
 def _rate_width(recs: dict[int, Record]) -> Outcome:
     ms = sorted(recs)
     errs = np.stack([rate_error(recs[m]) for m in ms])  # [M, R]
     rel = np.stack([window_extreme(recs[m], "liu/lemma_rel_error", early_end(recs[m]))[0]
                     for m in ms])
-    slopes = np.asarray([loglog_slope(ms, errs[:, r]) for r in range(errs.shape[1])])
-    res, _ = _holm([(slopes, 0.0, "<=")])
-    s, ci = mean_ci(slopes)
+    slopes = _width_slopes(ms, errs)
     per_m = "; ".join(
         f"m={m}: |kappa - rate| {fmt_mean_ci(errs[i])}, worst ||g - rate g_hat||/||rate g_hat|| "
         f"{fmt_mean_ci(rel[i])}" for i, m in enumerate(ms)
     )
-    ok, regime = _width_regime(recs, ntk_premise=True)
-    return _outcome(
-        res, s, "slope of log |kappa - (1-alpha)/(1+alpha)| (mean over the early window) vs "
-        "log m < 0" + _holm_text(1), ci, used(slopes),
-        setting_text(recs[ms[0]], "m in {" + ", ".join(map(str, ms)) + "}"),
-        f"slope {fmt_mean_ci(slopes)}; {per_m}", FIG_WIDTH, per_seed=slopes, threshold=0.0,
-        direction="<=", in_regime=ok, regime=regime,
+    return _falls_with_width(
+        recs, slopes, "slope of log |kappa - (1-alpha)/(1+alpha)| (mean over the early window) "
+        "vs log m < 0", f"slope {fmt_mean_ci(slopes)}; {per_m}", ntk_premise=True,
     )
 
 
@@ -1197,20 +1216,15 @@ def _drift_width(recs: dict[int, Record]) -> Outcome:
         recs[m].arrays["liu/grad_drift"][np.arange(recs[m].seeds), t_star_index(recs[m])]
         for m in ms
     ])  # [M, R]
-    slopes = np.asarray([loglog_slope(ms, drift[:, r]) for r in range(drift.shape[1])])
-    res, _ = _holm([(slopes, 0.0, "<=")])
-    s, ci = mean_ci(slopes)
+    slopes = _width_slopes(ms, drift)
     per_m = "; ".join(
         f"m={m}: 1 - cos(grad h_t, grad h_0) at t* {fmt_mean_ci(drift[i])} (t* "
         f"{fmt_mean_ci(t_star(recs[m]))})" for i, m in enumerate(ms)
     )
-    ok, regime = _width_regime(recs, ntk_premise=False)
-    return _outcome(
-        res, s, "slope of log drift vs log m < 0" + _holm_text(1), ci, used(slopes),
-        setting_text(recs[ms[0]], "m in {" + ", ".join(map(str, ms)) + "}"),
+    return _falls_with_width(
+        recs, slopes, "slope of log drift vs log m < 0",
         f"slope of log drift vs log m {fmt_mean_ci(slopes)} (lazy-training scaling predicts about "
-        f"-0.5 [INFERRED]); {per_m}", FIG_WIDTH, per_seed=slopes, threshold=0.0, direction="<=",
-        in_regime=ok, regime=regime,
+        f"-0.5 [INFERRED]); {per_m}", ntk_premise=False,
     )
 
 
