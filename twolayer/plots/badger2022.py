@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from matplotlib.figure import Figure
 
 from ..experiments import Runs
 from ..experiments import badger2022 as xb
@@ -29,6 +30,10 @@ DIFF_SWITCH = ("plan of `twolayer check badger2022 --quick` (K=10 clusters in d=
                "300 + 300 epochs, 5 seeds, fresh Adam moments at the switch) instead of "
                "CIFAR-10, a ConvNet, Adam lr 1e-4 with batch 512 and 500 + 500 epochs",
                "f = 1, the memorise phase and the normal phase equally long")
+# the three accuracies each run records: (array key, colour, legend label) of the training
+# set T, the ascended set A and the untouched hold-out H
+ACCURACY_SETS = (("acc_train", TRAIN, "train T"), ("acc_ascended", TEST, "ascended A"),
+                 ("acc_holdout", HOLD, "hold-out H"))
 # the matched-sensitivity claim's primary fraction and train-accuracy level (MATCH_F and
 # MATCH_ACC of twolayer.claims.badger2022; a test keeps them equal)
 JAC_F = 0.25
@@ -60,6 +65,13 @@ def _band(ax, t, v, color, label, ls="-"):  # type: ignore[no-untyped-def]
     ax.fill_between(t, v.min(0), v.max(0), color=color, alpha=0.15, lw=0)
 
 
+def _save(fig: Figure, out: Path, name: str) -> list[Path]:
+    """Write ``fig`` as ``<out>/<name>.png`` and return that one path (a figure's file list)."""
+    path = out / f"{name}.png"
+    save_png(fig, path)
+    return [path]
+
+
 def _setting(p: xb.Plan, marks: str = "mean, band = min-max", optimizer: str | None = None,
              lr: float | None = None) -> str:
     opt = xb.opt_text(optimizer or p.optimizer, lr if lr is not None else p.lr).replace("=", " ")
@@ -86,8 +98,7 @@ def make_curves(out: Path, runs: Runs) -> list[Path]:
         "H. Memorisation is slow and H stays above chance (dotted). " + _setting(p) + "."))
     axes = top.subplots(1, 2, sharey=True)
     for ax, obj, title in zip(axes, ("normal", "memorise_chance"), ("normal", "memorise")):
-        for key, c, lab in (("acc_train", TRAIN, "train T"), ("acc_ascended", TEST, "ascended A"),
-                            ("acc_holdout", HOLD, "hold-out H")):
+        for key, c, lab in ACCURACY_SETS:
             _band(ax, np.maximum(t, 1), r.get(f"{obj}/{key}")[i], c, lab)
         ax.axhline(xb.CHANCE, color="k", ls=":", lw=0.8)
         ax.set_xscale("log")
@@ -95,9 +106,7 @@ def make_curves(out: Path, runs: Runs) -> list[Path]:
         ax.set_title(title)
     axes[0].set_ylabel("accuracy")
     axes[0].legend(fontsize=7)
-    path = out / f"{xb.FIG_CURVES}.png"
-    save_png(fig, path)
-    return [path]
+    return _save(fig, out, xb.FIG_CURVES)
 
 
 @figure(xb.FIG_NOISE, PAPER, "Final memorise train accuracy against the noise fraction",
@@ -124,9 +133,7 @@ def make_noise(out: Path, runs: Runs) -> list[Path]:
     ax.set_xlabel("noise fraction 1 - f")
     ax.set_ylabel("final train accuracy")
     ax.legend(fontsize=7)
-    path = out / f"{xb.FIG_NOISE}.png"
-    save_png(fig, path)
-    return [path]
+    return _save(fig, out, xb.FIG_NOISE)
 
 
 @figure(xb.FIG_SIZES, PAPER, "Train-test gap against steps and epochs for several N and widths",
@@ -173,9 +180,7 @@ def make_sizes(out: Path, runs: Runs) -> list[Path]:
     axes[1, 0].set_xlabel("steps")
     axes[1, 1].set_xlabel("epochs")
     axes[0, 0].legend(fontsize=6, ncol=2)
-    path = out / f"{xb.FIG_SIZES}.png"
-    save_png(fig, path)
-    return [path]
+    return _save(fig, out, xb.FIG_SIZES)
 
 
 @figure(xb.FIG_JACOBIAN, PAPER, "Input sensitivity (scale-free and raw) against steps and "
@@ -219,9 +224,7 @@ def make_jacobian(out: Path, runs: Runs) -> list[Path]:
     axes[2].set_ylabel("S")
     axes[2].axvline(JAC_ACC, color="k", ls=":", lw=0.8)
     axes[0].legend(fontsize=7)
-    path = out / f"{xb.FIG_JACOBIAN}.png"
-    save_png(fig, path)
-    return [path]
+    return _save(fig, out, xb.FIG_JACOBIAN)
 
 
 @figure(xb.FIG_SWITCH, PAPER, "Memorise, then switch to normal training",
@@ -245,8 +248,7 @@ def make_switch(out: Path, runs: Runs) -> list[Path]:
                    lr=p.switch_lr if p.switch_optimizer == "adam" else p.lr)
         + ", fresh Adam moments at the switch."))
     ax = top.subplots()
-    for key, c, lab in (("acc_train", TRAIN, "train T"), ("acc_ascended", TEST, "ascended A"),
-                        ("acc_holdout", HOLD, "hold-out H")):
+    for key, c, lab in ACCURACY_SETS:
         v = np.concatenate([mem.get(f"normal/{key}")[0], sw.get(f"normal/{key}")[0]], axis=1)
         _band(ax, np.concatenate([mem.times, sw.times]), v, c, lab)
         ax.plot(nrm.times, nrm.get(f"normal/{key}")[0].mean(0), color=c, lw=0.6, alpha=0.7)
@@ -255,9 +257,7 @@ def make_switch(out: Path, runs: Runs) -> list[Path]:
     ax.set_xlabel("step")
     ax.set_ylabel("accuracy")
     ax.legend(fontsize=7)
-    path = out / f"{xb.FIG_SWITCH}.png"
-    save_png(fig, path)
-    return [path]
+    return _save(fig, out, xb.FIG_SWITCH)
 
 
 @figure(xb.FIG_GATES, PAPER, "Memorise with target-accuracy gates and without a gate",
@@ -281,8 +281,7 @@ def make_gates(out: Path, runs: Runs) -> list[Path]:
         + _setting(p, "left: mean, dots = seeds; right: mean, band = min-max") + "."))
     left, right = top.subplots(1, 2)
     xs = np.arange(len(gates))
-    for key, c, lab in (("acc_train", TRAIN, "train T"), ("acc_ascended", TEST, "ascended A"),
-                        ("acc_holdout", HOLD, "hold-out H")):
+    for key, c, lab in ACCURACY_SETS:
         v = np.stack([r.get(f"{xb.gate_name(g)}/{key}")[0, :, -1] for g, _ in gates])
         left.plot(xs, np.nanmean(v, 1), "o-", color=c, label=lab)
         for j in range(v.shape[1]):
@@ -301,6 +300,4 @@ def make_gates(out: Path, runs: Runs) -> list[Path]:
     right.set_xlabel("step")
     right.set_ylabel("train accuracy")
     right.legend(fontsize=7)
-    path = out / f"{xb.FIG_GATES}.png"
-    save_png(fig, path)
-    return [path]
+    return _save(fig, out, xb.FIG_GATES)
