@@ -1286,6 +1286,14 @@ def _late_acc(rec: Record, key: str) -> np.ndarray:
     return 1.0 - rec.arrays[f"errors/{key}"]  # [R, T]
 
 
+def _fig2_run(runs: Runs, panel: str) -> tuple[Record, float, np.ndarray, np.ndarray]:
+    """Figure 2's run of ``panel`` ("high_d": d >> n, "low_d": n >> d): its Record, its
+    label-noise rate eta and its training and test accuracy [R, T] at the probe times."""
+    rec = runs.get("frei2023.fig2")[panel]
+    eta = rec.config["data"]["noise"]
+    return rec, eta, _late_acc(rec, "train_error"), _late_acc(rec, "test_error")
+
+
 def _late_regime(rec: Record) -> tuple[bool, str]:
     """:func:`regime_of` for a run far beyond T (the premise "stops at T" fails)."""
     c = rec.config
@@ -1304,9 +1312,7 @@ def _late_regime(rec: Record) -> tuple[bool, str]:
     in_regime=False,
 )
 def check_fig2_high(runs: Runs) -> Outcome:
-    rec = runs.get("frei2023.fig2")["high_d"]
-    eta = rec.config["data"]["noise"]
-    train_acc, test_acc = _late_acc(rec, "train_error"), _late_acc(rec, "test_error")
+    rec, eta, train_acc, test_acc = _fig2_run(runs, "high_d")
     vals, first = [], []
     for r in range(rec.seeds):
         hit = np.flatnonzero(train_acc[r] >= 1.0)
@@ -1343,9 +1349,7 @@ def check_fig2_high(runs: Runs) -> Outcome:
     in_regime=False,
 )
 def check_fig2_low(runs: Runs) -> Outcome:
-    rec = runs.get("frei2023.fig2")["low_d"]
-    eta = rec.config["data"]["noise"]
-    test_acc, train_acc = _late_acc(rec, "test_error"), _late_acc(rec, "train_error")
+    rec, eta, train_acc, test_acc = _fig2_run(runs, "low_d")
     noisy_fit = rec.arrays["errors/noisy_fit_fraction"][:, -1]
     # the decline the figure shows comes after the training accuracy passes 1 - eta: the peak
     # is taken from the first such probe time on (a fall before it, e.g. from an early peak
