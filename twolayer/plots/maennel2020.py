@@ -26,7 +26,7 @@ from ..experiments import Runs
 from ..experiments import maennel2020 as X
 from ..record import Record
 from .base import figure
-from .style import captioned_figure, save_png
+from .style import captioned_figure, quick_mark, save_png
 
 PAPER = "maennel2020"
 DATA_C, RAND_C = "#1f77b4", "#d62728"
@@ -58,10 +58,6 @@ COMMON_DIFF = (
 
 def _steps(rec: Record) -> np.ndarray:
     return np.maximum(rec.times.astype(np.float64), 0.7)  # t = 0 drawn at 0.7 on a log axis
-
-
-def _mode(quick: bool) -> str:
-    return "[--quick smoke-test settings] " if quick else ""
 
 
 @figure(
@@ -114,7 +110,7 @@ def make_misalignment(out_dir: Path, runs: Runs) -> list[Path]:
         return f"{a.excess:.2g} [{a.excess_ci[0]:.2g}, {a.excess_ci[1]:.2g}]"
 
     caption = (
-        _mode(runs.quick)
+        quick_mark(runs.quick)
         + "Analogue of Maennel et al. (2020) Fig. 2. Misalignment M(Σ_w, B) = Σ_i "
         "[sqrt((b_iᵀΣ_w b_i)(b_iᵀΣ_w⁻¹b_i)) − 1] of the first-layer covariance pooled over the "
         f"m={r0.config['net']['m']} neurons of R={r0.seeds} runs, in the data's eigenbasis (blue) "
@@ -181,7 +177,7 @@ def make_transfer_function(out_dir: Path, runs: Runs) -> list[Path]:
         for which in ("w", "dw"):
             eta[name, which] = X.explained_share(X.transfer_functions(rec, which))
     caption = (
-        _mode(runs.quick)
+        quick_mark(runs.quick)
         + "Analogue of Maennel et al. (2020) Fig. 4 (left) / Fig. 20: the transfer function "
         "f(σ_i) = sqrt(v_iᵀ Σ_w v_i) of the first-layer weights after training on 10 random "
         f"classes, {shown} seeds overlaid (one line each; d=30 Gaussian inputs, random rotation, "
@@ -251,7 +247,7 @@ def make_transfer(out_dir: Path, runs: Runs) -> list[Path]:
         effects.append(f"{task}: " + ", ".join(parts))
     R = recs["teacher"].meta["runs_per_variant"]
     caption = (
-        _mode(runs.quick)
+        quick_mark(runs.quick)
         + "Analogue of Maennel et al. (2020) Fig. 5: fine-tuning on held-out samples after "
         f"pre-training on random labels (R={R} seeds per curve, mean ± 1 s.e.). Loss-AUC gain "
         f"over scratch in the first {p.down.auc_epochs} epochs (shaded; positive = faster; "

@@ -27,6 +27,16 @@ BOUND = "#333333"
 THEORY_T = "#2ca02c"
 
 
+QUICK_MARK = "[--quick smoke-test settings] "
+
+
+def quick_mark(quick: bool) -> str:
+    """The start of a caption drawn from ``--quick`` runs (tiny smoke-test settings):
+    :data:`QUICK_MARK`, so that the PNG itself says its numbers are not the figure's setting;
+    empty for a full run."""
+    return QUICK_MARK if quick else ""
+
+
 def captioned_figure(
     width: float, plot_height: float, caption: str
 ) -> tuple[Figure, SubFigure]:

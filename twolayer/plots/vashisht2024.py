@@ -31,7 +31,7 @@ from ..net import Params
 from ..record import Record
 from ..stats import mean_ci
 from .base import figure
-from .style import captioned_figure, save_png
+from .style import captioned_figure, quick_mark, save_png
 
 PAPER = "vashisht2024"
 SHOWN_ETA = 0.2  # the η of the histograms, curves and boundaries (in both plans)
@@ -62,10 +62,6 @@ def _sgd(runs: Runs, kind: str) -> Record:
     if rec is None:
         raise ValueError(f"the {PAPER}.{kind}.sgd study is absent")
     return rec
-
-
-def _mode(quick: bool) -> str:
-    return "[--quick smoke-test settings] " if quick else ""
 
 
 def _se(v: np.ndarray) -> float:
@@ -131,7 +127,7 @@ def make_eta(out_dir: Path, runs: Runs) -> list[Path]:
     studies = _studies(runs)
     rec0 = next(iter(studies.values()))
     caption = (
-        _mode(runs.quick) + "Card analogue F-A1 (no paper figure is known). "
+        quick_mark(runs.quick) + "Card analogue F-A1 (no paper figure is known). "
         f"{_setting_text(rec0)}. Each point: mean over seeds of the paired difference Δ to the "
         "clean baseline of the same seed (η = 0, head kept, T1 + T2 clean steps) at the end of "
         "phase 2 (T2 clean steps after T1 steps on labels flipped at rate η; η = 0.5: random "
@@ -213,7 +209,7 @@ def make_phase2(out_dir: Path, runs: Runs) -> list[Path]:
     studies = _studies(runs)
     rec0 = next(iter(studies.values()))
     caption = (
-        _mode(runs.quick) + "Card analogue F-A2 (no paper figure is known). "
+        quick_mark(runs.quick) + "Card analogue F-A2 (no paper figure is known). "
         f"{_setting_text(rec0)}. Line: mean over seeds of the head-kept runs; band: 95% "
         "t-interval of that mean over seeds at each probe time (not corrected for the number "
         "of times or curves); each curve starts where phase 1 (labels flipped at rate η) "
@@ -286,7 +282,7 @@ def make_histograms(out_dir: Path, runs: Runs) -> list[Path]:
     studies = _studies(runs)
     rec0 = next(iter(studies.values()))
     caption = (
-        _mode(runs.quick) + "Card analogue F-A3 (no paper figure is known). "
+        quick_mark(runs.quick) + "Card analogue F-A3 (no paper figure is known). "
         f"{_setting_text(rec0)}. Histograms pooled over seeds "
         f"(density); pre-trained = labels flipped at η = {SHOWN_ETA:g} for T1 steps; input "
         "noise (clean labels): feature-preserving (the label_noise_specific control) and "
@@ -388,7 +384,7 @@ def make_boundary(out_dir: Path, runs: Runs) -> list[Path]:
     for name, j in seed0.items():
         conflict[name] = float(a["vashisht/conflict_follow"][j, -1])
     caption = (
-        _mode(runs.quick) + "Card analogue F-A4 (no paper figure is known). "
+        quick_mark(runs.quick) + "Card analogue F-A4 (no paper figure is known). "
         f"{V.setting(rec)}; seed 0. Blue: f > 0 (label +1), red: f < 0. Measured share of "
         "conflict inputs (x_0 → −x_0) classified by the XOR pair, this seed: " + ", ".join(
             f"{k} {v:.3f}" for k, v in conflict.items()) + "."
