@@ -57,6 +57,7 @@ from .style import (
     TRAIN,
     captioned_figure,
     mark_theory_time,
+    quick_mark,
     save_png,
 )
 
@@ -82,6 +83,14 @@ def regime_note(cfg: Config) -> str:
 
 # the figures' stated differences (static): the full-mode setting against A1–A7
 THEOREM_LIKE_REGIME = regime_note(theorem_regime_config(False))
+
+
+def _theorem_like_setting(cfg: Config, quick: bool) -> str:
+    """The setting a caption of the theorem-like run names: the full-mode setting
+    (:data:`THEOREM_REGIME_TEXT`), or under ``--quick`` the run's own d, n, m, α and seeds."""
+    return (THEOREM_REGIME_TEXT if not quick else
+            f"d={cfg.data.d}, n={cfg.data.n}, m={cfg.net.m}, α={cfg.train.lr:g}, "
+            f"{cfg.seeds} seeds")
 
 
 def _fmt_pct(x: float) -> str:
@@ -384,10 +393,9 @@ def make_amplification(out_dir: Path, runs: Runs) -> list[Path]:
     cond10 = float(np.max(np.abs(other_abs[upto[:-1]]) / (3 * alpha * st.abs_a)))
     flips = float(np.mean([(np.sign(other_abs[upto[k]]) != np.sign(other_abs[upto[k - 1]])).mean()
                            for k in range(1, len(upto))]))
-    setting = (THEOREM_REGIME_TEXT if not quick else
-               f"d={d}, n={cfg.data.n}, m={cfg.net.m}, α={alpha:g}, {cfg.seeds} seeds")
+    setting = _theorem_like_setting(cfg, quick)
     caption = (
-        ("[--quick smoke-test settings] " if quick else "")
+        quick_mark(quick)
         + "No paper figure; illustrates Lemma 12 (one GD step with a large step α lifts the "
         "neurons' correlation with their own class's mean from Θ(1/√d) to Θ(1)) and Lemma 4 (the "
         f"sign of ⟨w_j^(0), μ_own⟩ is kept). Setting: {setting} ({regime_note(cfg)}); "
@@ -502,10 +510,9 @@ def make_trajectories(out_dir: Path, runs: Runs) -> list[Path]:
     clean_acc = 1.0 - errs["errors/train_error_clean"]  # [R, T]
     noisy_fit = errs["errors/noisy_fit_fraction"]
     test_acc = 1.0 - errs["errors/test_error"]
-    setting = (THEOREM_REGIME_TEXT if not quick else
-               f"d={cfg.data.d}, n={cfg.data.n}, m={cfg.net.m}, α={alpha:g}, {cfg.seeds} seeds")
+    setting = _theorem_like_setting(cfg, quick)
     caption = (
-        ("[--quick smoke-test settings] " if quick else "")
+        quick_mark(quick)
         + "No paper figure; illustrates Lemma 14 (‖w_j^(t)‖ ≤ 2|a_j|αt, ‖W^(t)‖_F ≤ 2αt for "
         "t ≥ 1), Eq. (20) (for τ < T, s_j⟨w_j^(τ+1) − w_j^(τ), μ_own⟩ ≥ e^−2 α|a_j|/64, so the "
         "own-cluster correlation grows at least like e^−2 α|a_j| t/64) and Theorem 1 at T. "
