@@ -53,6 +53,12 @@ COMMON_DIFF = (
 )
 
 
+def _for_every_kind(*checks: str) -> tuple[str, ...]:
+    """The ids ``vashisht2024.<kind>.<check>`` of the claims ``checks`` (registered once per
+    data kind) for every kind of :data:`V.KINDS`, kind by kind."""
+    return tuple(f"{PAPER}.{k}.{c}" for k in V.KINDS for c in checks)
+
+
 def _studies(runs: Runs) -> dict[str, Record]:
     return {k: _sgd(runs, k) for k in V.KINDS}
 
@@ -111,8 +117,7 @@ def _flip_text(rec: Record) -> str:
     PAPER,
     "Rise in complex-feature reliance over clean training, against η, with every control",
     "no paper figure known; analogue F-A1 of the card (section 3)",
-    claims=tuple(f"{PAPER}.{k}.{c}" for k in V.KINDS
-                 for c in ("reliance_rises", "survives_controls", "label_noise_specific")),
+    claims=_for_every_kind("reliance_rises", "survives_controls", "label_noise_specific"),
     differences=COMMON_DIFF,
 )
 def make_eta(out_dir: Path, runs: Runs) -> list[Path]:
@@ -197,8 +202,7 @@ def make_eta(out_dir: Path, runs: Runs) -> list[Path]:
     PAPER,
     "Phase-2 training curves after noisy-label pre-training",
     "no paper figure known; analogue F-A2 of the card (section 3)",
-    claims=tuple(f"{PAPER}.{k}.{c}" for k in V.KINDS
-                 for c in ("clean_simple", "reliance_rises", "no_accuracy_cost")),
+    claims=_for_every_kind("clean_simple", "reliance_rises", "no_accuracy_cost"),
     differences=COMMON_DIFF,
 )
 def make_phase2(out_dir: Path, runs: Runs) -> list[Path]:
@@ -269,7 +273,7 @@ def _eta_colours(eta: float, etas: list[float]) -> tuple[float, float, float, fl
     PAPER,
     "Attribution share and neuron loading of the complex coordinates",
     "no paper figure known; analogue F-A3 of the card (section 3)",
-    claims=tuple(f"{PAPER}.{k}.reliance_rises" for k in V.KINDS),
+    claims=_for_every_kind("reliance_rises"),
     differences=COMMON_DIFF,
 )
 def make_histograms(out_dir: Path, runs: Runs) -> list[Path]:
