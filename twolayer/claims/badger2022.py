@@ -238,6 +238,16 @@ def holm_judge(comparisons, method: str) -> tuple[str, list[str]]:  # type: igno
     return combine(*parts), parts
 
 
+def one_test(values: np.ndarray, bound: float, direction: str,
+             method: str) -> tuple[list[tuple[np.ndarray, float, str]], str]:
+    """A claim decided by one one-sided test at 95% (``method``: "t" or "sign"; Holm over one
+    comparison is the test itself): the comparison ``values`` ``direction`` ``bound`` as the
+    list the Outcome records, and the test's outcome."""
+    comps = [(values, bound, direction)]
+    (result,) = holm_outcomes(comps, level=LEVEL, method=method)
+    return comps, result
+
+
 def sign_needed(comparisons, k: int) -> str:  # type: ignore[no-untyped-def]
     """" The sign test would need about N seeds …" for an undecided sign-test claim (per
     comparison at Holm's first-step level α/k, an upper bound for the whole step-down)."""
@@ -676,8 +686,7 @@ def check_c4_matched(runs: Runs) -> Outcome:
                      f"memorise {np.median(gm):.3g}")
     sn, sm, an, am = rel[MATCH_F]
     lr = np.log(sm / sn)
-    comps = [(lr, 0.0, ">=")]
-    (result,) = holm_outcomes(comps, level=LEVEL, method="sign")
+    comps, result = one_test(lr, 0.0, ">=", "sign")
     gap = float(np.max(np.abs(am - an)))
     detail = (f"first probe time with train acc ≥ {MATCH_ACC}; primary f={MATCH_F}: "
               f"log(S_mem/S_normal) {median_text(lr, 0.0, alpha)} (interval: order statistics, "
@@ -708,8 +717,7 @@ def check_c4_down(runs: Runs) -> Outcome:
     i = r.fi(1.0)
     lr = np.log(rel[i, :, -1] / rel[i, :, 0])
     alpha = 1.0 - LEVEL
-    comps = [(lr, 0.0, "<=")]
-    (result,) = holm_outcomes(comps, level=LEVEL, method="sign")
+    comps, result = one_test(lr, 0.0, "<=", "sign")
     parts = []
     for f in r.fractions:
         j = r.fi(f)
@@ -773,8 +781,7 @@ def check_c2p(runs: Runs) -> Outcome:
                  + "; ".join(t for _, t in held) + ")")]
     # one-sided t-test at 95%, as the bound says (it compared the two-sided 95% interval, a
     # one-sided 2.5% test)
-    comps = [(slopes, 0.0, ">=")]
-    (result,) = holm_outcomes(comps, level=LEVEL, method="t")
+    comps, result = one_test(slopes, 0.0, ">=", "t")
     return judged(result, m, "mean slope of final Acc_train against τ > 0 "
                   "(one comparison, t, 95%)", ci, used(slopes), r.setting + ", f=1", detail,
                   FIG_GATES, premises, card_setting(r, "gates"), per_seed=slopes, threshold=0.0,
@@ -799,8 +806,7 @@ def check_c5(runs: Runs) -> Outcome:
     m, ci = mean_ci(diff, LEVEL)
     # one-sided t-test at 95%, as the bound says (it compared the two-sided 95% interval, a
     # one-sided 2.5% test)
-    comps = [(diff, -NEAR, ">=")]
-    (result,) = holm_outcomes(comps, level=LEVEL, method="t")
+    comps, result = one_test(diff, -NEAR, ">=", "t")
     detail = (f"one comparison (one-sided t-test, 95%): H_switch − H_normal "
               f"{fmt_mean_ci(diff, digits=3)}{flagged('the difference', diff)}. Hold-out "
               f"accuracy: after memorising {fmt_mean_ci(h_mem, digits=3)} (train "
