@@ -167,6 +167,22 @@ def _holm_text(k: int, method: str = "t") -> str:
             else f"; one-sided {test} at 95%")
 
 
+def _one_test(values: np.ndarray, threshold: float, direction: str, bound: str, setting: str,
+              detail: str, figure: str, premises: tuple[bool, str]) -> Outcome:
+    """The outcome of a claim decided by one one-sided t-test at 95% that the per-seed
+    ``values`` are ``direction`` (">=" or "<=") ``threshold``: measured as their mean with its
+    t-interval, the seeds used those with a finite value, ``bound`` the tested statement as
+    reported (with :func:`_holm_text` of 1), inside the regime where ``premises`` (ok, why)
+    holds."""
+    res, _ = _holm([(values, threshold, direction)])
+    m, ci = mean_ci(values)
+    ok, regime = premises
+    return _outcome(
+        res, m, bound, ci, used(values), setting, detail, figure, per_seed=values,
+        threshold=threshold, direction=direction, in_regime=ok, regime=regime,
+    )
+
+
 LOSS_ROUNDING = 1e-5  # a loss change below this (losses ~ ln 2 at t = 0) is float32 rounding
 
 
@@ -606,19 +622,15 @@ def _worst_abs(dev: np.ndarray) -> np.ndarray:
 
 def _ratio_outcome(rec: Record, dev: np.ndarray, bound: str, extra: str, note: str) -> Outcome:
     worst = _worst_abs(dev)
-    res, _ = _holm([(worst, RATIO_TOL, "<=")])
-    m, ci = mean_ci(worst)
-    ok, regime = _seg(rec)
     detail = (
         f"worst class |deviation| at t=0 {fmt_mean_ci(worst)}; signed per class (mean over "
         f"seeds) {', '.join(fmt_num(x) for x in np.nanmean(dev, 0))}; class-averaged "
         f"{fmt_mean_ci(np.nanmean(dev, -1))}; {extra}. {note}"
     )
-    return _outcome(
-        res, m, bound + _holm_text(1), ci, used(worst),
+    return _one_test(
+        worst, RATIO_TOL, "<=", bound + _holm_text(1),
         setting_text(rec, "t = 0" if rec.config["train"]["steps"] == 0 else "t = 0 of the run"),
-        detail, FIG_RATIO, per_seed=worst, threshold=RATIO_TOL, direction="<=", in_regime=ok,
-        regime=regime,
+        detail, FIG_RATIO, _seg(rec),
     )
 
 
@@ -659,19 +671,16 @@ def _ratio_multiclass(rec: Record, note: str = "") -> Outcome:
 def _anticollinear_init(rec: Record, note: str = "") -> Outcome:
     cos = rec.arrays[anticollinear_key(rec)][:, 0].astype(np.float64)
     worst = np.nanmax(cos, -1)
-    res, _ = _holm([(worst, ANTI_COS, "<=")])
-    m, ci = mean_ci(worst)
-    ok, regime = _seg(rec)
     detail = (
         f"worst class cos(g_clean^(c), g_noise^(c)) at t=0 {fmt_mean_ci(worst)}; class-averaged "
         f"{fmt_mean_ci(np.nanmean(cos, -1))}; pooled "
         f"{fmt_mean_ci(rec.arrays['segments/cos_clean_noisy'][:, 0])}; noisy points per class "
         f"{fmt_mean_ci(rec.arrays['liu/class_count_noisy'][:, 0].mean(-1))}. {note}"
     )
-    return _outcome(
-        res, m, f"max_c cos(g_clean^(c), g_noise^(c)) <= {ANTI_COS:g} at t = 0" + _holm_text(1),
-        ci, used(worst), setting_text(rec, "t = 0"), detail, FIG_RATIO, per_seed=worst,
-        threshold=ANTI_COS, direction="<=", in_regime=ok, regime=regime,
+    return _one_test(
+        worst, ANTI_COS, "<=",
+        f"max_c cos(g_clean^(c), g_noise^(c)) <= {ANTI_COS:g} at t = 0" + _holm_text(1),
+        setting_text(rec, "t = 0"), detail, FIG_RATIO, _seg(rec),
     )
 
 
@@ -1170,20 +1179,15 @@ def _width_slopes(ms: Sequence[int], values: np.ndarray) -> np.ndarray:
 
 def _falls_with_width(recs: dict[int, Record], slopes: np.ndarray, bound: str, detail: str,
                       ntk_premise: bool) -> Outcome:
-    """The outcome of a width claim "the quantity falls as m grows": one one-sided t-test at 95%
-    that the per-seed log-log ``slopes`` against m are below 0, measured as their mean with its
-    t-interval, judged inside the premises of :func:`_width_regime` (``ntk_premise`` as there),
-    linked to the width figure. ``bound`` is the tested statement (the test's text is
-    appended), ``detail`` the measured values."""
+    """The outcome of a width claim "the quantity falls as m grows": :func:`_one_test` that the
+    per-seed log-log ``slopes`` against m are below 0, judged inside the premises of
+    :func:`_width_regime` (``ntk_premise`` as there), linked to the width figure. ``bound`` is
+    the tested statement (the test's text is appended), ``detail`` the measured values."""
     ms = sorted(recs)
-    res, _ = _holm([(slopes, 0.0, "<=")])
-    s, ci = mean_ci(slopes)
-    ok, regime = _width_regime(recs, ntk_premise=ntk_premise)
-    return _outcome(
-        res, s, bound + _holm_text(1), ci, used(slopes),
+    return _one_test(
+        slopes, 0.0, "<=", bound + _holm_text(1),
         setting_text(recs[ms[0]], "m in {" + ", ".join(map(str, ms)) + "}"),
-        detail, FIG_WIDTH, per_seed=slopes, threshold=0.0, direction="<=",
-        in_regime=ok, regime=regime,
+        detail, FIG_WIDTH, _width_regime(recs, ntk_premise=ntk_premise),
     )
 
 
@@ -1308,8 +1312,6 @@ def _angles(rec: Record) -> Outcome:
         return _not_judged(rec, gap, ANGLE_BOUND, FIG_ANGLES, _infinite_width(rec), "t = 0")
     same, diff = a["mean_cos_logit_same_cc"], a["mean_cos_logit_diff_cc"]
     gap = (same - diff).astype(np.float64)
-    res, _ = _holm([(gap, 0.0, ">=")])
-    m, ci = mean_ci(gap)
     detail = (
         f"mean cos of logit gradients, clean pairs: same class {fmt_mean_ci(same)}, different "
         f"class {fmt_mean_ci(diff)}; loss gradients (training labels): same class clean-clean "
@@ -1322,12 +1324,8 @@ def _angles(rec: Record) -> Outcome:
     )
     if source != "init/":  # (the built-in experiments' detail is unchanged)
         detail += "; read from the angle probe liu_angles/... at probe time t = 0"
-    ok, regime = _infinite_width(rec)
-    return _outcome(
-        res, m, ANGLE_BOUND, ci,
-        used(gap), setting_text(rec, "t = 0"), detail, FIG_ANGLES, per_seed=gap, threshold=0.0,
-        direction=">=", in_regime=ok, regime=regime,
-    )
+    return _one_test(gap, 0.0, ">=", ANGLE_BOUND, setting_text(rec, "t = 0"), detail, FIG_ANGLES,
+                     _infinite_width(rec))
 
 
 for _name, _what in (("xor", "XOR clusters"), ("mixture", "Gaussian mixture"),
