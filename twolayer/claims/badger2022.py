@@ -13,7 +13,7 @@ Regime, computed from the Records (audit finding 4; the rules are [PROPOSAL], as
 :mod:`twolayer.claims.vashisht2024`). The paper has no theorem and its own setting is not a
 two-layer network, so *inside* means two things, both measured on the Records the claim reads:
 
-1. The premises that make the statement meaningful hold (:func:`regime_of`). Memorisation
+1. The premises that make the statement meaningful hold (:func:`premises_regime`). Memorisation
    (claims 1, 2): the memorise runs memorised, i.e. kept the ascended set near chance, Acc_A at
    the last probe below 1/K + ``LEARNED`` = 0.15 at every seed and fraction (:func:`memorised`;
    at f = 0 the gate need never open, so "the ascent was on" is reported, not required).
@@ -101,7 +101,7 @@ from ..stats import (
     semilog_slope,
     used,
 )
-from .base import Outcome, claim, compare_setting, outcome
+from .base import Outcome, claim, compare_setting, outcome, premises_regime
 
 LEVEL = 0.95  # family-wise level of the comparisons inside one claim
 TIE = 0.02  # claim 2: a fall of the memorise train accuracy by ≤ 0.02 with more noise is a tie
@@ -402,22 +402,13 @@ def card_setting(runs: ObjectiveRuns, part: str) -> tuple[bool, str]:
         "runner's net_config, not in the Records)")
 
 
-def regime_of(premises: list[tuple[bool, str]], card: tuple[bool, str]) -> tuple[bool, bool,
-                                                                                  str, str]:
-    """(premises met, inside, the premises' text, the regime text: premises and setting)."""
-    met = all(ok for ok, _ in premises)
-    text = (f"premises {'met' if met else 'unmet'} (measured on the Records): "
-            + "; ".join(t for _, t in premises))
-    return met, met and card[0], text, f"{text}. Setting: {card[1]}"
-
-
 def judged(verdict: str, measured, bound: str, ci, seeds: int,  # type: ignore[no-untyped-def]
            setting: str, detail: str, figure: str, premises: list[tuple[bool, str]],
            card: tuple[bool, str], **kw) -> Outcome:
     """The claim's outcome with its computed regime: an unmet premise makes it inconclusive and
     outside, its comparisons reported in the detail only; a setting that differs from the
     card's keeps the verdict, marked outside."""
-    met, inside, text, regime = regime_of(premises, card)
+    met, inside, text, regime = premises_regime(premises, card)
     if not met:
         return outcome(INCONCLUSIVE, None, bound, None, seeds, setting,
                        f"premise unmet: {text}; for information, the comparisons ({verdict}): "

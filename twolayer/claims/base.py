@@ -746,6 +746,18 @@ def compare_setting(items: Sequence[tuple[bool, str]], reference: str,
     return inside, text
 
 
+def premises_regime(premises: Sequence[tuple[bool, str]],
+                    setting: tuple[bool, str]) -> tuple[bool, bool, str, str]:
+    """A claim's regime from its measured ``premises`` ((holds, text) each) and its
+    ``setting`` against the reference (:func:`compare_setting`'s (matches, text)). Returns
+    (every premise met, inside: premises met and the setting matches, the premises' text, the
+    regime text: the premises' text, then the setting's)."""
+    met = all(ok for ok, _ in premises)
+    text = (f"premises {'met' if met else 'unmet'} (measured on the Records): "
+            + "; ".join(t for _, t in premises))
+    return met, met and setting[0], text, f"{text}. Setting: {setting[1]}"
+
+
 def claims_for(selection: Iterable[str]) -> list[Claim]:
     """Claims of the given papers or claim ids (``"all"`` or ``"--all"`` for every claim)."""
     sel = list(selection)

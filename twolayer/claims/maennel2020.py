@@ -12,7 +12,7 @@ alignment theorem is unknown), so, like badger2022's, every claim is registered
 status (since 2026-12-04; docs/verdict_audit.md finding 8).
 
 Regime, computed from the Records the claim reads, with the structure of
-:mod:`twolayer.claims.badger2022` (:func:`regime_of`, :func:`judged`); *inside* means both:
+:mod:`twolayer.claims.badger2022` (:func:`premises_regime`, :func:`judged`); *inside* means both:
 
 1. The measured premises hold: the networks learned their labels (:func:`fitted`; for the
    transfer claims, the pre-trained ones), and for Fig. 5's weight-scale claim pre-training grew
@@ -80,7 +80,7 @@ from ..stats import (
     sign_outcome,
     used,
 )
-from .base import Outcome, compare_setting, outcome
+from .base import Outcome, compare_setting, outcome, premises_regime
 from .base import claim as register
 
 
@@ -441,16 +441,6 @@ def transfer_setting(ups: dict[str, Record], downs: dict[str, Record]) -> tuple[
         "handling (the card and the paper leave both unknown), momentum (none, as the card's)")
 
 
-def regime_of(premises: list[tuple[bool, str]], card: tuple[bool, str]
-              ) -> tuple[bool, bool, str, str]:
-    """(premises met, inside, the premises' text, the regime text: premises and setting), as in
-    :func:`twolayer.claims.badger2022.regime_of`."""
-    met = all(ok for ok, _ in premises)
-    text = (f"premises {'met' if met else 'unmet'} (measured on the Records): "
-            + "; ".join(t for _, t in premises))
-    return met, met and card[0], text, f"{text}. Setting: {card[1]}"
-
-
 def judged(verdict: str, measured: float | None, bound: str, ci: tuple[float, float] | None,
            seeds: int, setting: str, detail: str, figure: str | None,
            premises: list[tuple[bool, str]], card: tuple[bool, str], **kw) -> Outcome:
@@ -458,7 +448,7 @@ def judged(verdict: str, measured: float | None, bound: str, ci: tuple[float, fl
     outside (the statement is about networks that learned their labels), its comparison
     reported in the detail only; a setting that differs from the card's keeps the verdict,
     marked outside."""
-    met, inside, text, regime = regime_of(premises, card)
+    met, inside, text, regime = premises_regime(premises, card)
     if not met:
         return outcome(INCONCLUSIVE, None, bound, None, seeds, setting,
                        f"premise unmet: {text}; for information, the comparison ({verdict}, "
