@@ -125,7 +125,7 @@ from ..stats import (
     mean_ci,
     used,
 )
-from .base import Outcome, claim, compare_setting, outcome
+from .base import Outcome, claim, compare_setting, outcome, premises_regime
 
 LEVEL = 0.95  # family-wise level of each claim's Holm-corrected comparisons
 NEAR_HALF = (0.45, 0.55)  # claim 1: "S-randomised accuracy near 0.5"
@@ -431,16 +431,11 @@ def claim_regime(rec: Record, noisy: bool) -> tuple[bool, bool, str, str]:
     for claim 2 also the noisy runs exist, paired with the baseline, with flips at rate η
     (:func:`noise_premise`). Inside: the premises are met and the setting is the card's
     analogue (:func:`card_setting`)."""
-    fit_ok, fit_text = baseline_fit(rec)
-    met, parts = fit_ok, [fit_text]
+    premises = [baseline_fit(rec)]
     if noisy:
         runs_ok, flips_ok, noise_text = noise_premise(rec)
-        met = met and runs_ok and flips_ok
-        parts.append(noise_text)
-    card_ok, card_text = card_setting(rec)
-    premises = f"premises {'met' if met else 'unmet'} (measured on the Records): " + "; ".join(
-        parts)
-    return met, met and card_ok, premises, f"{premises}. Setting: {card_text}"
+        premises.append((runs_ok and flips_ok, noise_text))
+    return premises_regime(premises, card_setting(rec))
 
 
 # --------------------------------------------------------------------------------------------
