@@ -13,7 +13,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from ..experiments import Runs
 from ..experiments import badger2022 as xb
@@ -65,13 +64,6 @@ def _band(ax, t, v, color, label, ls="-"):  # type: ignore[no-untyped-def]
     ax.fill_between(t, v.min(0), v.max(0), color=color, alpha=0.15, lw=0)
 
 
-def _save(fig: Figure, out: Path, name: str) -> list[Path]:
-    """Write ``fig`` as ``<out>/<name>.png`` and return that one path (a figure's file list)."""
-    path = out / f"{name}.png"
-    save_png(fig, path)
-    return [path]
-
-
 def _setting(p: xb.Plan, marks: str = "mean, band = min-max", optimizer: str | None = None,
              lr: float | None = None) -> str:
     opt = xb.opt_text(optimizer or p.optimizer, lr if lr is not None else p.lr).replace("=", " ")
@@ -106,7 +98,7 @@ def make_curves(out: Path, runs: Runs) -> list[Path]:
         ax.set_title(title)
     axes[0].set_ylabel("accuracy")
     axes[0].legend(fontsize=7)
-    return _save(fig, out, xb.FIG_CURVES)
+    return [save_png(fig, out / f"{xb.FIG_CURVES}.png")]
 
 
 @figure(xb.FIG_NOISE, PAPER, "Final memorise train accuracy against the noise fraction",
@@ -133,7 +125,7 @@ def make_noise(out: Path, runs: Runs) -> list[Path]:
     ax.set_xlabel("noise fraction 1 - f")
     ax.set_ylabel("final train accuracy")
     ax.legend(fontsize=7)
-    return _save(fig, out, xb.FIG_NOISE)
+    return [save_png(fig, out / f"{xb.FIG_NOISE}.png")]
 
 
 @figure(xb.FIG_SIZES, PAPER, "Train-test gap against steps and epochs for several N and widths",
@@ -180,7 +172,7 @@ def make_sizes(out: Path, runs: Runs) -> list[Path]:
     axes[1, 0].set_xlabel("steps")
     axes[1, 1].set_xlabel("epochs")
     axes[0, 0].legend(fontsize=6, ncol=2)
-    return _save(fig, out, xb.FIG_SIZES)
+    return [save_png(fig, out / f"{xb.FIG_SIZES}.png")]
 
 
 @figure(xb.FIG_JACOBIAN, PAPER, "Input sensitivity (scale-free and raw) against steps and "
@@ -224,7 +216,7 @@ def make_jacobian(out: Path, runs: Runs) -> list[Path]:
     axes[2].set_ylabel("S")
     axes[2].axvline(JAC_ACC, color="k", ls=":", lw=0.8)
     axes[0].legend(fontsize=7)
-    return _save(fig, out, xb.FIG_JACOBIAN)
+    return [save_png(fig, out / f"{xb.FIG_JACOBIAN}.png")]
 
 
 @figure(xb.FIG_SWITCH, PAPER, "Memorise, then switch to normal training",
@@ -257,7 +249,7 @@ def make_switch(out: Path, runs: Runs) -> list[Path]:
     ax.set_xlabel("step")
     ax.set_ylabel("accuracy")
     ax.legend(fontsize=7)
-    return _save(fig, out, xb.FIG_SWITCH)
+    return [save_png(fig, out / f"{xb.FIG_SWITCH}.png")]
 
 
 @figure(xb.FIG_GATES, PAPER, "Memorise with target-accuracy gates and without a gate",
@@ -300,4 +292,4 @@ def make_gates(out: Path, runs: Runs) -> list[Path]:
     right.set_xlabel("step")
     right.set_ylabel("train accuracy")
     right.legend(fontsize=7)
-    return _save(fig, out, xb.FIG_GATES)
+    return [save_png(fig, out / f"{xb.FIG_GATES}.png")]
