@@ -397,7 +397,7 @@ def run_setting_record(args: argparse.Namespace) -> int:
     from the setting flags), then the theorem's other premises read from it as the claims read
     them (the model and training, runs stopped at T = 1 + 1/(4 alpha)). Setting flags are
     refused beside --record (the record's config is the setting)."""
-    from ..claims.frei2023 import paper_model
+    from ..claims.frei2023 import paper_model, stopping_time
     from ..conditions import find_record
     from ..config import Config
     from ..errors import RecordError
@@ -421,7 +421,7 @@ def run_setting_record(args: argparse.Namespace) -> int:
     cond = frei2023_from_config(cfg, args.delta)
     gaps = model_gaps(rec.config)
     steps, alpha = int(rec.config["train"]["steps"]), float(rec.config["train"]["lr"])
-    T = 1 + round(1 / (4 * alpha))
+    T = stopping_time(alpha)  # None: 1/(4 alpha) is not a whole number of steps
     at_T = steps == T
     model_ok = paper_model(rec.config)
     if args.json:
@@ -434,7 +434,10 @@ def run_setting_record(args: argparse.Namespace) -> int:
     print(render(cond))
     print("model and training as in the paper (read from the record, as the claims read it): "
           + ("yes" if model_ok else "no: " + "; ".join(gaps)))
-    print(f"runs stop at T = 1 + 1/(4 alpha) ({T} whole steps, as the claims read it): "
+    print("runs stop at T = 1 + 1/(4 alpha) ("
+          + (f"{T} whole steps" if T is not None else
+             f"{1 + 1 / (4 * alpha):g}, not a whole number of steps at alpha = {alpha:g}")
+          + ", as the claims read it): "
           + (f"yes ({steps} steps)" if at_T else
              f"no ({steps} steps; the theorem's conclusions are stated at T)"))
     print(f"each claim's regime and verdict on this record: twolayer check frei2023 --record "
