@@ -296,8 +296,12 @@ def _labels_item(rec: Record, want: str, who: str = "labels", runs: int | None =
                  ) -> tuple[bool, str]:
     """The labels the networks were trained on, measured: the fraction of training labels that
     differ from the clean ones (``static/noisy``). Entirely random labels, uniform over K and
-    independent of x, change a fraction (K − 1)/K (binomial: accepted within 5 standard errors);
-    clean teacher labels change none, and only Gaussian data have a linear teacher. ``runs``:
+    independent of x, change a fraction (K − 1)/K (binomial: accepted within 5 standard errors)
+    and are the config's ``random`` noise model at η = 1 exactly (a record trained at η = 0.99
+    keeps 1% of its labels from the teacher, and its changed fraction 0.99·(K − 1)/K lies
+    within those 5 standard errors at the card's sizes: the measured fraction alone would call
+    it entirely random); clean teacher labels change none, and only Gaussian data have a linear
+    teacher. ``runs``:
     read only the first runs (a fine-tuning Record repeats each seed's labels once per
     variant, which would shrink the binomial error by the number of variants)."""
     dc = rec.config["data"]
@@ -306,9 +310,12 @@ def _labels_item(rec: Record, want: str, who: str = "labels", runs: int | None =
     if want == "random":
         p = (k - 1) / k
         tol = 5.0 * math.sqrt(p * (1 - p) / max(noisy.size, 1)) + 1e-12
-        ok = dc.get("noise_model") == "random" and abs(frac - p) <= tol
-        return ok, (f"{who}: changed fraction {frac:.4f} of {noisy.size} (measured) vs "
-                    f"(K - 1)/K = {p:.4f} +- {tol:.4f} for the card's entirely random labels")
+        eta = float(dc.get("noise", math.nan))
+        ok = dc.get("noise_model") == "random" and eta == 1.0 and abs(frac - p) <= tol
+        return ok, (f"{who}: changed fraction {frac:.4f} of {noisy.size} (measured), "
+                    f"{dc.get('noise_model')} noise at rate {eta:g} (config) vs (K - 1)/K = "
+                    f"{p:.4f} +- {tol:.4f}, the random model at rate 1, for the card's "
+                    "entirely random labels")
     clean = "linear-teacher" if dc["kind"] == "gaussian" else f"clean {dc['kind']}"
     ok = dc["kind"] == "gaussian" and frac == 0.0
     return ok, (f"{who}: {clean} labels, changed fraction {frac:.4f} (measured) vs the card's "
