@@ -86,7 +86,9 @@ def _objectives(rec: Record):
     tc, dc = rec.config["train"], rec.config["data"]
     n, B, T = dc["n"], tc["batch_size"], tc["steps"]
     view = Record({"plan": {"n": n, "m": rec.config["net"]["m"], "optimizer": "sgd",
-                            "lr": tc["lr"], "batch": B, "epochs": T // (n // B)},
+                            "lr": tc["lr"], "batch": B, "epochs": T // (n // B),
+                            # compared since 2026-12-06 (tests/test_record_audit_mvb.py)
+                            "mean_var": dc["mean_var"], "holdout": dc["n_test"]},
                    "gates": [], "seeds": rec.seeds},
                   rec.run_id, rec.times,
                   {"normal/" + k.split("/", 1)[1]: v for k, v in rec.arrays.items()
@@ -197,7 +199,9 @@ def test_badger_normal_drives_down_is_its_own_check_on_the_record(badger, capsys
     # no memorise runs in a simulate record)
     assert "memorise gate" not in row["regime"]
     differ = row["regime"].split("; differ: ")[1].split("; match: ")[0].split("; ")
-    assert [x.split(" ")[0] for x in differ] == ["n", "width", "lr", "batch", "epochs"], differ
+    # (the hold-out size --n-test 200 too, compared since 2026-12-06)
+    assert [x.split(" ")[0] for x in differ] == ["n", "width", "hold-out", "lr", "batch",
+                                                 "epochs"], differ
     assert "epochs 40 vs" in row["regime"] and row["in_regime"] is False
 
 

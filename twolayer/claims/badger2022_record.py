@@ -18,10 +18,12 @@ the ``badger`` and ``badger_scale`` probes' arrays renamed ``normal/<quantity>``
 experiment names its normal runs' (``badger/acc_holdout`` → ``normal/acc_holdout``, the
 hold-out H being the record's test set), one fraction (1), R seeds, and the plan the claim's
 regime compares with the card's, from the record's config: n (the training set T), m, the
-optimiser (``sgd``), lr, the batch (n for full-batch GD), the epochs steps/⌊n/batch⌋, and no
-memorise gate (the record has no memorise runs, so the card's gate is not compared); K and d in
-the setting text. The claim's own check computes its verdict and its regime on the record (the
-premise that normal training generalised, hold-out accuracy ≥ 1/K + 0.05 at every seed, and the
+optimiser (``sgd``), lr, the batch (n for full-batch GD), the epochs steps/⌊n/batch⌋, the
+hold-out size ``--n-test`` and the class means' variance ``--mean-var`` (the card's 2000 and
+0.36; the experiments' runs always draw them so), and no memorise gate (the record has no
+memorise runs, so the card's gate is not compared); K and d in the setting text. The claim's
+own check computes its verdict and its regime on the record (the premise that normal training
+generalised, hold-out accuracy ≥ 1/K + 0.05 at every seed, K the record's, and the
 card's setting item by item), so a record outside the card's setting is judged and marked
 outside, not refused.
 
@@ -131,7 +133,11 @@ def check_readable(rec: Record, path: str) -> None:
 def plan_of(rec: Record) -> dict[str, Any]:
     """The experiment's plan items the claim's regime reads, from the record's config: n, m,
     optimiser, lr, batch (n for full-batch GD), epochs = steps/⌊n/batch⌋ (an integer where it
-    divides)."""
+    divides), the hold-out set's size ``holdout`` (``--n-test``: the set H the premise reads;
+    the experiments draw it with T's n), and the class means' variance ``mean_var``
+    (``--mean-var``, NaN where the config
+    lacks it: then not the card's; the experiments' runs draw the generator's default, the
+    card's 0.36, and their plan has no such item)."""
     dc, nc, tc = rec.config["data"], rec.config["net"], rec.config["train"]
     n, steps = int(dc["n"]), int(tc["steps"])
     batch = tc.get("batch_size")
@@ -139,7 +145,9 @@ def plan_of(rec: Record) -> dict[str, Any]:
     per_epoch = max(1, n // batch)
     epochs: int | float = steps // per_epoch if steps % per_epoch == 0 else steps / per_epoch
     return {"n": n, "m": int(nc["m"]), "optimizer": "sgd", "lr": float(tc["lr"]),
-            "batch": batch, "epochs": epochs}
+            "batch": batch, "epochs": epochs,
+            "mean_var": float(dc.get("mean_var", math.nan)),
+            "holdout": int(dc.get("n_test", 0))}
 
 
 def setting_of(rec: Record, plan: dict[str, Any]) -> str:
