@@ -456,8 +456,17 @@ def _T_of(rec: Record) -> int:
 
 
 def _series(rec: Record, key: str, t0: int, t1: int) -> np.ndarray:
-    """[R, t1 − t0 + 1] slice of a per-time [R, T] array for probe times t0..t1."""
-    idx = [int(np.flatnonzero(rec.times == t)[0]) for t in range(t0, t1 + 1)]
+    """[R, t1 − t0 + 1] slice of a per-time [R, T] array for probe times t0..t1. A time that is
+    not a probe time of ``rec`` is the KeyError of :meth:`Record.at` ("time t is not a probe
+    time of this record"), so that ``check --record`` lists the claim as not served (the probe
+    grid of a record with T > 10 steps and few --num-times skips some t <= T), not an
+    IndexError verdict ``error``."""
+    idx = []
+    for t in range(t0, t1 + 1):
+        hit = np.flatnonzero(rec.times == t)
+        if hit.size == 0:
+            raise KeyError(f"time {t} is not a probe time of this record")
+        idx.append(int(hit[0]))
     return rec.arrays[key][:, idx]
 
 

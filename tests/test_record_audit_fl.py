@@ -1,0 +1,52 @@
+"""Audit of ``twolayer check frei2023|liu2023 --record DIR`` and ``twolayer conditions ...
+--record DIR`` on user records (helper afl, 2026-12-06): each test fails on the code before its
+fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from record_check_helpers import check_json, simulated
+
+pytestmark = pytest.mark.usefixtures("single_thread")
+FREI_PROBES = "frei_neurons,frei_samples,frei_test"
+# frei2023's claims over 1 <= t <= T read every probe time up to T; with T > 10 (alpha = 1/48:
+# T = 1 + 1/(4 alpha) = 13 steps) and --num-times 2 the probe grid is 0..10 and 13: t = 11 and
+# t = 12 are not probe times
+FREI_SKIPPING = ["--data", "xor", "--d", "400", "--n", "100", "--noise", "0.05", "--sigma2",
+                 "6e-7", "--m", "20", "--init-var", "1e-12", "--lr", "0.020833333333333332",
+                 "--n-test", "200", "--steps", "13", "--num-times", "2", "--probes",
+                 FREI_PROBES, "--seeds", "3", "--quiet"]
+# the claims whose checks read a run of probe times (frei2023.py: _series)
+SERIES_CLAIMS = ("frei2023.lemma4.sign_inheritance", "frei2023.condition9.alignment",
+                 "frei2023.condition10.near_orthogonality", "frei2023.lemma14.norm_growth",
+                 "frei2023.eq20.own_cluster_growth", "frei2023.eq19.loss_weights")
+
+
+@pytest.fixture(scope="module")
+def frei_skipping(tmp_path_factory) -> Path:
+    return simulated(tmp_path_factory.mktemp("skip"), FREI_SKIPPING)
+
+
+def test_frei_series_claims_on_a_probe_grid_that_skips_times_are_not_served(frei_skipping,
+                                                                               capsys):
+    """A record whose probe grid skips a time t <= T (T > 10 steps, few --num-times): the
+    claims that read every probe time from 1 (or 0) to T are listed as not served, with the
+    advice the reader already had for it (--num-times above --steps), not judged "error" from an
+    IndexError, which also counted them as in-regime claims that do not hold (exit status 1 on
+    a record outside every claim's regime)."""
+    from twolayer.store import load_record
+
+    rec = load_record(frei_skipping)
+    assert 11 not in set(rec.times.tolist()) and 13 in set(rec.times.tolist())
+    code, rows = check_json(capsys, frei_skipping, "frei2023")
+    by_id = {r["id"]: r for r in rows}
+    for cid in SERIES_CLAIMS:
+        row = by_id[cid]
+        assert row["verdict"] == "not served", (cid, row["verdict"], row.get("detail"))
+        assert "time 11 is not one of this record's" in row["why"], row["why"]
+        assert "--num-times" in row["why"]
+    assert not [r for r in rows if r["verdict"] == "error"]
+    # outside A1-A7 (A1 fails at alpha = 1/48): no claim decides, exit status 0
+    assert code == 0
