@@ -50,3 +50,48 @@ def test_frei_series_claims_on_a_probe_grid_that_skips_times_are_not_served(frei
     assert not [r for r in rows if r["verdict"] == "error"]
     # outside A1-A7 (A1 fails at alpha = 1/48): no claim decides, exit status 0
     assert code == 0
+
+
+# liu2023: delta = 0.45 on n = 40 points; the drawn training sets (seed 0, 1) hold a class with
+# as many noisy points as clean ones (seed 1: class 0 9 and 9, class 1 14 noisy and 8 clean)
+LIU_NOISY_MAJORITY = ["--data", "clusters", "--num-classes", "2", "--d", "10", "--n", "40",
+                      "--n-test", "200", "--noise", "0.45", "--m", "16", "--steps", "20",
+                      "--seeds", "2", "--probes", "errors,segments,liu,liu_angles", "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def liu_noisy_majority(tmp_path_factory) -> Path:
+    return simulated(tmp_path_factory.mktemp("maj"), LIU_NOISY_MAJORITY)
+
+
+def test_liu_clean_majority_is_read_from_the_drawn_training_set(liu_noisy_majority, capsys):
+    """The paper's delta < 1/2 stands for a clean majority (card section 2: "so the majority of
+    training samples are clean"); the regime read it from the configured rate alone, so a
+    record whose drawn training set has a class with a noisy majority (its segment ratio starts
+    below 1: no clean-priority phase) was inside (the U-shape claim here; at n = 2000, delta =
+    0.49 also Assumption 4.1, Theorems 4.4/4.5 and Lemma 4.2, with every other premise
+    measured to hold). Now the per-class counts at t = 0 decide, in check and in conditions."""
+    import json
+
+    import numpy as np
+    from cli_helpers import run
+
+    from twolayer.store import load_record
+
+    rec = load_record(liu_noisy_majority)
+    clean = rec.arrays["liu/class_count_clean"][:, 0]
+    noisy = rec.arrays["liu/class_count_noisy"][:, 0]
+    assert (noisy >= clean).any() and float(rec.config["data"]["noise"]) < 0.5
+    _, rows = check_json(capsys, liu_noisy_majority, "liu2023")
+    by_id = {r["id"]: r for r in rows}
+    u = by_id["liu2023.fig1.u_shape.regime"]
+    assert u["in_regime"] is False, u["regime"]
+    assert "no clean majority in the drawn training set" in u["regime"]
+    assert not [r for r in rows if r.get("in_regime")]
+    code, out, err = run(["conditions", "--paper", "liu2023", "--record",
+                          str(liu_noisy_majority), "--json"], capsys)
+    assert code == 0, err
+    (delta,) = [p for p in json.loads(out)["premises"] if p["id"] == "delta"]
+    assert delta["status"] == "not established", delta
+    assert "no clean majority" in delta["measured"]
+    assert np.isfinite(delta["value"])

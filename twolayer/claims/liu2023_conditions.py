@@ -124,10 +124,12 @@ def premises(rec: Record) -> tuple[Premise, ...]:
     steps = int(rec.config["train"]["steps"])
     out = [
         # (the U-shape claims' rule; their text calls the U-shape an empirical statement)
-        _setting_premise("delta", "[SECONDARY]", DELTA_TEXT, "delta < 0.5",
+        _setting_premise("delta", "[SECONDARY]", DELTA_TEXT, "delta < 0.5, and a clean "
+                         "majority in every class of the drawn training set",
                          claims_liu._u_regime, rec, float(rec.config["data"]["noise"]),
                          f"delta = {float(rec.config['data']['noise']):g}, the record's "
-                         "training-label flip rate (--noise, --noise-model iid)"),
+                         "training-label flip rate (--noise, --noise-model iid); "
+                         + claims_liu.clean_majority(rec)[1]),
         _setting_premise("binary", "[SECONDARY]", BINARY_TEXT,
                          "K = 2 classes (Theorems 4.4/4.5, Lemma 4.2)", claims_liu._binary, rec,
                          float(K)),
