@@ -95,3 +95,31 @@ def test_liu_clean_majority_is_read_from_the_drawn_training_set(liu_noisy_majori
     assert delta["status"] == "not established", delta
     assert "no clean majority" in delta["measured"]
     assert np.isfinite(delta["value"])
+
+
+def test_liu_crossing_at_t0_is_not_beyond_the_run(liu_noisy_majority):
+    """Theorem 4.5's crossing claim on a record whose pooled ratio ||g_clean||/||g_noise|| is
+    at or below 1 + eps from t = 0 (t_x = 0; e.g. delta near 1/2): log10(t_x/t*) = -inf was
+    turned into +NEVER, so the measured median was reported as "beyond the run (t_x > T)"
+    (measured inf) and the near comparison "<= x3" counted the seed as far *above* t*. Now
+    t_x = 0 is far below t*: measured 0, said so."""
+    import dataclasses
+
+    import numpy as np
+
+    from twolayer.claims import liu2023 as claims_liu
+    from twolayer.store import load_record
+
+    rec = load_record(liu_noisy_majority)
+    ratio = np.ones_like(rec.arrays["segments/grad_ratio"])
+    rec = dataclasses.replace(rec, arrays={**rec.arrays, "segments/grad_ratio": ratio})
+    assert (claims_liu.t_cross(rec) == 0).all()
+    with np.errstate(all="ignore"):
+        out = claims_liu._crossing(rec)
+    assert out.measured == 0.0, out.measured
+    assert "beyond the run" not in out.detail
+    assert "t_x = 0" in out.detail
+    # the near comparison "log10(t_x/t*) <= log10 3" sees the seeds below t*, the far one
+    # "<= -1" too; "beyond x3 above" is not what they show
+    near, below = out.comparisons[0].values, out.comparisons[3].values
+    assert (np.asarray(near) < 0).all() and (np.asarray(below) < -1).all()

@@ -1026,12 +1026,17 @@ NEVER = 99.0
 
 
 def _ratio(log_ratio: float) -> float:
-    """t_x/t* from its log10, inf for :data:`NEVER` (t_x beyond the run: no finite ratio)."""
+    """t_x/t* from its log10, inf for :data:`NEVER` (t_x beyond the run: no finite ratio), 0 for
+    -:data:`NEVER` (t_x = 0: the ratio is at or below 1 + eps from the start)."""
+    if log_ratio <= -NEVER:
+        return 0.0
     return math.inf if log_ratio >= NEVER else 10**log_ratio
 
 
 def _ratio_text(log_ratio: float) -> str:
-    """:func:`_ratio` for the detail: "beyond the run" for :data:`NEVER`."""
+    """:func:`_ratio` for the detail: "beyond the run" for :data:`NEVER`, "0" for -NEVER."""
+    if log_ratio <= -NEVER:
+        return "0 (t_x = 0: the ratio starts at or below 1 + eps)"
     return "beyond the run (t_x > T)" if log_ratio >= NEVER else fmt_num(10**log_ratio)
 
 
@@ -1050,7 +1055,10 @@ def _crossing(rec: Record) -> Outcome:
     T = float(rec.times[-1])
     lg = np.log10(np.where(never, T, tx) / np.maximum(ts, 1.0))  # lower bound where never
     near_v = np.where(never, np.inf, lg)
-    near_v = np.where(np.isinf(near_v), NEVER, near_v)  # beyond any factor (finite for the test)
+    # beyond any factor, finite for the test: +NEVER where the ratio never reaches 1 + eps
+    # (t_x > T), -NEVER where it is there at t = 0 (t_x = 0, log10 0 = -inf: far *below* t*,
+    # which until 2026-12-06 was turned into +NEVER, "beyond the run (t_x > T)")
+    near_v = np.where(np.isinf(near_v), np.sign(near_v) * NEVER, near_v)
     n3, n10 = math.log10(NEAR), math.log10(FAR)
     comps = [(near_v, n3, "<="), (lg, -n3, ">="), (lg, n10, ">="), (lg, -n10, "<=")]
     outs = holm_outcomes(comps, level=LEVEL, method="sign")
