@@ -33,7 +33,8 @@ def test_frei_series_claims_on_a_probe_grid_that_skips_times_are_not_served(frei
                                                                                capsys):
     """A record whose probe grid skips a time t <= T (T > 10 steps, few --num-times): the
     claims that read every probe time from 1 (or 0) to T are listed as not served, with the
-    advice the reader already had for it (--num-times above --steps), not judged "error" from an
+    --num-times that gives every t = 0..T (not "--num-times above --steps", which log spacing
+    does not honour: 14 times skip t = 12), not judged "error" from an
     IndexError, which also counted them as in-regime claims that do not hold (exit status 1 on
     a record outside every claim's regime)."""
     from twolayer.store import load_record
@@ -46,7 +47,12 @@ def test_frei_series_claims_on_a_probe_grid_that_skips_times_are_not_served(frei
         row = by_id[cid]
         assert row["verdict"] == "not served", (cid, row["verdict"], row.get("detail"))
         assert "time 11 is not one of this record's" in row["why"], row["why"]
-        assert "--num-times" in row["why"]
+        # the advice works: the old "--num-times above --steps" (14) still skips t = 12
+        assert "--num-times 26 or more" in row["why"], row["why"]
+    from twolayer.training.driver import probe_times
+
+    assert 12 not in probe_times(13, 14, 10)
+    assert set(range(14)) <= set(probe_times(13, 26, 10))
     assert not [r for r in rows if r["verdict"] == "error"]
     # outside A1-A7 (A1 fails at alpha = 1/48): no claim decides, exit status 0
     assert code == 0

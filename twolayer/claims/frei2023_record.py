@@ -212,10 +212,28 @@ class RegimeRecord:
                     f"and this record's could not be redrawn: {self.facts_why}")
         if key.startswith("time "):
             return (f"its check reads every probe time up to T, and {key.split(' is ')[0]} is "
-                    "not one of this record's (simulate with --num-times above --steps)")
+                    f"not one of this record's ({covering_num_times(self.rec)})")
         if key.startswith("final/"):
             key = key[len("final/"):]
         return lacking_probe(key)
+
+
+def covering_num_times(rec: Record, limit: int = 20_000) -> str:
+    """The advice for a record whose probe grid skips a time t <= T = steps: the least
+    ``--num-times`` whose grid (:func:`twolayer.training.driver.probe_times`: every t up to
+    ``dense_until``, then log-spaced times) holds every t = 0..T. Log spacing skips integers near
+    T unless the count is well above T (T = 13 needs 26, T = 20 needs 49), so "more times than
+    steps" is not enough."""
+    from ..training.driver import probe_times
+
+    T = int(rec.config["train"]["steps"])
+    dense = int(rec.config.get("probe", {}).get("dense_until", 10))
+    want = set(range(T + 1))
+    for n in range(2, limit + 1):
+        if want <= set(probe_times(T, n, dense)):
+            return f"simulate with --num-times {n} or more: its grid holds every t = 0..{T}"
+    return (f"no --num-times up to {limit} gives a probe grid holding every t = 0..{T}: "
+            "these claims cannot be judged on a simulate record of this many steps")
 
 
 def read_claims(rec: Record, path: str) -> tuple[tuple[str, ...], RegimeRecord]:
