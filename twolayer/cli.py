@@ -33,7 +33,16 @@ class Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]
+        if message.startswith(PLUGIN_CHOICES):  # e.g. --data parity without its --plugin
+            message += ("; a plugin's data kinds and losses (e.g. --data parity, --objective "
+                        "hinge of examples/barak2022) need its --plugin PATH")
         self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+# argparse's refusals of a choice that a plugin can add (twolayer.config.register_data_kind,
+# register_objective): the README's `--data parity` without `--plugin examples/barak2022`
+# listed the built-in kinds only and did not say where parity comes from
+PLUGIN_CHOICES = ("argument --data: invalid choice", "argument --objective: invalid choice")
 
 
 class GivenOnce(argparse.Action):

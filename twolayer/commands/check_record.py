@@ -36,7 +36,7 @@ from ..claims.on_record import (
     record_setting,
 )
 from ..conditions import find_record
-from ..errors import ConfigError
+from ..errors import ConfigError, flag_name
 from ..record import Record
 from ..store import load_record
 
@@ -46,7 +46,12 @@ ADD_PROBES = re.compile(r"add --probes ([\w,]+)")
 
 
 def _refuse(flag: str, value: object, why: str) -> ConfigError:
-    return ConfigError(flag, value, why)
+    """A ConfigError for ``flag``; a switch (``value`` True) reads "--quick is given: ..."
+    rather than "--quick True is invalid: ..." (a value the user never typed)."""
+    e = ConfigError(flag, value, why)
+    if value is True:
+        e.args = (f"{flag_name(flag)} is given: {why}",)
+    return e
 
 
 def refuse_flags(args: argparse.Namespace) -> None:

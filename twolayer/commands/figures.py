@@ -564,7 +564,16 @@ def draw_figures(args: argparse.Namespace, names: list[str], out: str, made: Pat
         if runs.sweep_points:  # the phase diagrams train sweeps, not experiments
             trained = sum(t for t, _ in runs.sweep_points.values())
             read = sum(r for _, r in runs.sweep_points.values())
-            print(f"sweep points: {trained} trained, {read} read from their stores "
-                  f"({', '.join(sorted(runs.sweep_points))})", file=sys.stderr)
+            # where: $TWOLAYER_STORE and --records do not hold them (a user who had set those
+            # to a folder of their own read "12 read from their stores" on a first run: points
+            # an earlier run had left in the default cache)
+            from ..plots.phase import cache_dir
+
+            names = ", ".join(sorted(runs.sweep_points))
+            done = (f"{trained} trained in temporary stores ({names}), kept nowhere (--no-store)"
+                    if args.no_store else
+                    f"{trained} trained, {read} read from their stores ({names}) under "
+                    f"{cache_dir()} ($TWOLAYER_CACHE/sweeps, not the record store)")
+            print(f"sweep points: {done}", file=sys.stderr)
     print(root)
     return 0
