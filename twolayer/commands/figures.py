@@ -569,10 +569,11 @@ def draw_figures(args: argparse.Namespace, names: list[str], out: str, made: Pat
             # an earlier run had left in the default cache)
             from ..plots.phase import cache_dir
 
-            names = ", ".join(sorted(runs.sweep_points))
-            done = (f"{trained} trained in temporary stores ({names}), kept nowhere (--no-store)"
+            sweeps = ", ".join(sorted(runs.sweep_points))
+            done = (f"{trained} trained in temporary stores ({sweeps}), kept nowhere "
+                    "(--no-store)"
                     if args.no_store else
-                    f"{trained} trained, {read} read from their stores ({names}) under "
+                    f"{trained} trained, {read} read from their stores ({sweeps}) under "
                     f"{cache_dir()} ($TWOLAYER_CACHE/sweeps, not the record store)")
             print(f"sweep points: {done}", file=sys.stderr)
     print(root)
