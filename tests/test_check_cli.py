@@ -77,7 +77,7 @@ def test_table_and_report(monkeypatch, capsys, tmp_path):
     (tmp_path / "figures" / "frei2023-fig1.png").write_bytes(b"png")
     assert main(["check", "fakepaper", "--report", str(report), "--quiet"]) == 0
     out = capsys.readouterr().out
-    assert "fakepaper.a" in out and "holds" in out and "fails (outside)" in out
+    assert "fakepaper.a" in out and "holds" in out and "fails (out)" in out
     assert "exit status 0" in out
     md = report.read_text()
     assert "| claim | source | verdict | measured | bound | CI | seeds | figure |" in md
@@ -235,10 +235,32 @@ def test_table_fits_120_columns_and_marks_values_outside_the_ci():
     assert max(len(line) for line in table.splitlines()) <= 120
     assert "…" in table and long not in table  # cut, and bound / setting left to --details
     worst = next(line for line in table.splitlines() if line.startswith("p.worst"))
-    assert OUTSIDE_MARK in worst and "inconclusive (outside)" in worst
-    assert table.splitlines()[-1].startswith(OUTSIDE_MARK) and "worst seed" in table
+    assert OUTSIDE_MARK in worst and "inconclusive (out)" in worst
+    assert any(line.startswith(OUTSIDE_MARK) and "worst seed" in line
+               for line in table.splitlines())
     inside = render_table([verdict()])
     assert OUTSIDE_MARK not in inside
+
+
+def test_table_never_cuts_the_marks_that_say_which_rows_decide():
+    """A verdict outside its regime on a proposed setting: its cell was "inconclusive (outside)
+    (proposal)", 33 characters in a column of 23, so "(proposal)" (the row does not decide the
+    exit status) was cut to "inconclusive (outside)…". The short marks fit, a line under the
+    table explains them, and the table stays within 120 columns."""
+    from twolayer.commands.check import render_table
+
+    rows = [verdict(id="p." + "y" * 60, verdict=INCONCLUSIVE, in_regime=False, decides=False,
+                    ci=(-0.001754, 0.002334), measured=-1.234e-05),
+            verdict(id="p.a", verdict=HOLDS, decides=False),
+            verdict(id="p.b", verdict=FAILS, in_regime=False)]
+    table = render_table(rows)
+    lines = table.splitlines()
+    assert max(len(line) for line in lines) <= 120
+    assert "inconclusive (out, prop)" in lines[1] and "holds (prop)" in lines[2]
+    assert "fails (out)" in lines[3]
+    note = [line for line in lines if line.startswith("(out)")]
+    assert len(note) == 1 and "(prop)" in note[0] and "exit status" in note[0]
+    assert not any(line.startswith("(out)") for line in render_table([verdict()]).splitlines())
 
 
 def test_table_says_why_a_check_errored_in_one_line_each():
@@ -301,7 +323,7 @@ def test_a_proposal_setting_is_reported_apart_and_does_not_decide(monkeypatch, c
     report = tmp_path / "claims.md"
     assert main(["check", "fakepaper", "--quick", "--no-store", "--report", str(report)]) == 0
     out = capsys.readouterr().out
-    assert "fails (proposal)" in out and "smoke run" in out and "not evidence" in out
+    assert "fails (prop)" in out and "smoke run" in out and "not evidence" in out
     md = report.read_text()
     assert "**smoke run**" in md and "*(proposal)*" in md and "Tier: smoke" in md
     assert main(["check", "fakepaper", "--no-store", "--json"]) == 0

@@ -254,6 +254,18 @@ def marks(v: Verdict) -> str:
     return ("" if v.in_regime else " (outside)") + ("" if v.decides else " (proposal)")
 
 
+def table_marks(v: Verdict) -> str:
+    """:func:`marks` short enough for the table's verdict column (whole words there cut
+    "(proposal)" off "inconclusive (outside) (proposal)", and with it which rows decide):
+    " (out)", " (prop)" or " (out, prop)", explained by :data:`MARKS_NOTE` under the table."""
+    parts = ([] if v.in_regime else ["out"]) + ([] if v.decides else ["prop"])
+    return f" ({', '.join(parts)})" if parts else ""
+
+
+MARKS_NOTE = ("(out) outside the theorem's assumptions, (prop) on a setting the project "
+              "proposed: neither decides the exit status")
+
+
 def auto_note(verdicts: Sequence[Verdict]) -> str:
     """One line under the table of a --seeds auto run: how many claims the confidence sequence
     judged and decided, and how many keep their look-1 verdict."""
@@ -271,7 +283,7 @@ def auto_note(verdicts: Sequence[Verdict]) -> str:
 TABLE_WIDTH = 120
 # (header, widest cell) of the table's columns; the setting and bound go to --details, --json
 # and --report
-COLUMNS = (("id", 43), ("verdict", 23), ("measured", 11), ("CI (95%)", 26), ("seeds", 5))
+COLUMNS = (("id", 43), ("verdict", 24), ("measured", 11), ("CI (95%)", 26), ("seeds", 5))
 OUTSIDE_MARK = "†"
 OUTSIDE_NOTE = (f"{OUTSIDE_MARK} measured is the worst seed (or the extreme setting), outside "
                 "the CI of the mean over seeds; see --details")
@@ -307,15 +319,16 @@ ERRORS_CUT_NOTE = "(error lines cut at … are whole in --details and --json)"
 
 
 def render_table(verdicts: Sequence[Verdict]) -> str:
-    """Plain-text table, at most :data:`TABLE_WIDTH` columns: id, verdict, measured, CI, seeds
-    (long cells cut with …). A measured value outside its CI is marked † with a footnote, a
+    """Plain-text table, at most :data:`TABLE_WIDTH` columns: id, verdict (with
+    :func:`table_marks`), measured, CI, seeds (long cells cut with …; the verdict cell never is).
+    A measured value outside its CI is marked † with a footnote, a
     seed count that only the check states (``seeds_stated``) * with another; each
     check that raised (verdict ``error``) gets a line below with its reason (cut to the width,
     then a note says where the whole text is)."""
     rows = [tuple(h for h, _ in COLUMNS)]
     marked = False
     for v in verdicts:
-        verdict = v.verdict + marks(v)
+        verdict = v.verdict + table_marks(v)
         measured = _num(v.measured)
         if outside_ci(v):
             measured += OUTSIDE_MARK
@@ -328,6 +341,8 @@ def render_table(verdicts: Sequence[Verdict]) -> str:
         out.append("  ".join(cells + [clip(r[4], widths[4]).rjust(widths[4])]).rstrip())
     if marked:
         out.append(OUTSIDE_NOTE)
+    if any(table_marks(v) for v in verdicts):
+        out.append(MARKS_NOTE)
     if any(v.seeds_stated for v in verdicts):
         out.append(STATED_NOTE)
     cut = False
