@@ -425,7 +425,8 @@ def run_bench(device: str = "auto", baseline_seeds: int = 16, quick: bool = Fals
     results["engine"].update(probe_seconds=on.probe_seconds, probe_times=len(on.times),
                              probes=list(PROBES))
     seg_ms = in_step_segments_ms(data, params, dev)
-    log(f"in-step segments: {seg_ms} ms extra per probe-time step")
+    log("in-step segments: " + ("not taken in the step" if seg_ms is None else
+                                f"{seg_ms:.2f} ms extra per probe-time step"))
     train_s = on.seconds - on.probe_seconds
     results["probe_overhead"] = {
         "ratio": on.seconds / off.seconds - 1.0,
