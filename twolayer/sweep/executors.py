@@ -134,7 +134,7 @@ class LocalExecutor:
             return
         pool = ProcessPoolExecutor(
             max_workers=min(self.workers, len(tasks)), mp_context=mp.get_context("spawn"),
-            initializer=init_worker, initargs=(self.threads,),
+            initializer=init_local_worker, initargs=(self.threads,),
         )
         futures = {}
         try:
@@ -142,7 +142,9 @@ class LocalExecutor:
             # are set until then, so that the workers have them before they import torch and
             # numpy (their OpenMP and BLAS read them on load; the initialiser's pin comes after
             # that import). They were restored before the first submit: no worker had them.
-            with thread_env(self.threads):
+            # SIGINT blocked while they start: a Ctrl-C then waits in a worker until its
+            # initialiser ignores it (sigint_blocked_for_children)
+            with thread_env(self.threads), sigint_blocked_for_children():
                 futures = {pool.submit(run_group, t, self.device, self.threads, baselines,
                                        self.budget): i
                            for i, t in enumerate(tasks)}
@@ -166,6 +168,39 @@ class LocalExecutor:
 
     def close(self) -> None:
         pass
+
+
+def init_local_worker(threads: int) -> None:
+    """The local pool's initialiser: :func:`~.worker.init_worker` (SIGINT ignored from here
+    on), then SIGINT unblocked: the worker started with it blocked
+    (:func:`sigint_blocked_for_children`), and a Ctrl-C that came in between, still pending, is
+    dropped as ignored."""
+    import signal
+
+    init_worker(threads)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+@contextlib.contextmanager
+def sigint_blocked_for_children() -> Iterator[None]:
+    """SIGINT blocked in the calling thread inside the block, so that the worker processes it
+    starts inherit the blocked signal (the signal mask survives fork and exec, and Python keeps
+    it): a Ctrl-C while a spawned worker still starts its interpreter and imports stays pending
+    in it until :func:`init_local_worker` ignores it. It used to raise KeyboardInterrupt there
+    and print a traceback from ``spawn_main`` above the parent's one-line message. In the
+    parent a Ctrl-C during the block is not lost: another thread takes it, or it is delivered
+    when the block ends. Where there is no ``pthread_sigmask`` the block runs as it is."""
+    import signal
+
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 @contextlib.contextmanager
