@@ -150,8 +150,8 @@ def remarks(probed: bool) -> tuple[str, ...]:
         "the conclusion is stated at",
         "the example's claims read their own experiments (twolayer check examples/barak2022): "
         "barak2022.thm4.one_step is the one checked inside Theorem 4's checkable assumptions; "
-        f"twolayer check examples/barak2022 --record DIR judges the four a record serves "
-        f"({probes})",
+        "twolayer check examples/barak2022 --record DIR judges those of its four record claims "
+        f"that the record serves ({probes})",
     )
 
 
