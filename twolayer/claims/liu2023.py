@@ -322,8 +322,10 @@ def clean_majority(rec: Record) -> tuple[bool, str]:
                            f"({len(bad)} class(es) over the seeds with |D_noise^(c)| >= "
                            "|D_clean^(c)|: their segment ratio starts at or below 1, no "
                            "clean-priority phase)")
+        with np.errstate(divide="ignore"):  # a class without noisy points: inf
+            least = float(np.min(clean / noisy))
         return True, ("clean majority in every class of every seed's training set (smallest "
-                      f"|D_clean^(c)|/|D_noise^(c)| {fmt_num(float(np.min(clean / noisy)))})")
+                      f"|D_clean^(c)|/|D_noise^(c)| {fmt_num(least)})")
     if "static/noisy" in a:
         frac = np.asarray(a["static/noisy"], dtype=np.float64).reshape(rec.seeds, -1).mean(-1)
         ok = bool(np.all(frac < 0.5))
