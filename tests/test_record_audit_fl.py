@@ -129,3 +129,25 @@ def test_liu_crossing_at_t0_is_not_beyond_the_run(liu_noisy_majority):
     # "<= -1" too; "beyond x3 above" is not what they show
     near, below = out.comparisons[0].values, out.comparisons[3].values
     assert (np.asarray(near) < 0).all() and (np.asarray(below) < -1).all()
+
+
+def test_liu_setting_text_names_the_integrator():
+    """liu2023's setting line said "GD" for a gradient-flow or auto record (helper afl)."""
+    from types import SimpleNamespace
+
+    from twolayer.experiments.liu2023 import setting_text
+
+    def rec(**train):
+        cfg = {"data": {"kind": "clusters", "num_classes": 2, "d": 10, "n": 40, "sigma2": 0.1,
+                        "noise": 0.1, "noise_model": "iid", "n_test": 20},
+               "net": {"init_var": 0.01, "m": 8, "second_layer": "frei",
+                       "train_second_layer": False},
+               "train": {"objective": "logistic", "lr": 0.1, "steps": 20, "batch_size": None,
+                         **train}}
+        return SimpleNamespace(config=cfg)
+
+    assert " GD lr=0.1" in setting_text(rec())
+    assert " gradient flow lr=0.1" in setting_text(rec(integrator="flow", rtol=1e-3))
+    assert " GD to step 5, then gradient flow lr=0.1" in setting_text(
+        rec(integrator="auto", rtol=1e-3, switch=5))
+    assert " SGD batch 8 lr=0.1" in setting_text(rec(batch_size=8))

@@ -517,7 +517,11 @@ def setting_text(rec: Record, note: str = "") -> str:
     head = "a=+-1/sqrt(m) fixed" if nc["second_layer"] == "frei" else (
         "a~N(0,1/m) " + ("trained" if nc["train_second_layer"] else "fixed")
     )
-    alg = "GD" if tc["batch_size"] is None else f"SGD batch {tc['batch_size']}"
+    integ = tc.get("integrator", "gd")  # a GD record has no integrator key (Config.to_dict)
+    alg = ("GD" if integ == "gd" else "gradient flow" if integ == "flow"
+           else f"GD to step {tc.get('switch')}, then gradient flow")
+    if tc["batch_size"] is not None:
+        alg = f"SGD batch {tc['batch_size']}"
     text = (
         f"{kind} d={dc['d']} n={dc['n']} sigma2={dc['sigma2']:.3g} delta={dc['noise']:g} "
         f"({dc['noise_model']}, train only) m={nc['m']} {init} {head} {tc['objective']} "
