@@ -383,6 +383,20 @@ def test_gate_trend_decides_at_one_sided_95_as_its_bound_says(tiny, tmp_path) ->
     assert v.verdict == HOLDS, (v.verdict, v.ci, v.detail)
 
 
+def switch_holdout(diff: np.ndarray):  # type: ignore[no-untyped-def]
+    """Edit of the switch experiment's runs: hold-out accuracy 0.8 for normal training, 0.2
+    after memorising, and 0.8 + ``diff`` (per seed) after the switch, at every probe time."""
+    def edit(v: xb.ObjectiveRuns) -> None:
+        if v.run_id.endswith("/normal"):
+            level = np.full((1, v.seeds, 1), 0.8)
+        elif v.run_id.endswith("/memorise"):
+            level = np.full((1, v.seeds, 1), 0.2)
+        else:
+            level = 0.8 + diff[None, :, None]
+        set_(v, "normal/acc_holdout", level + 0 * ramp(v))
+    return edit
+
+
 def test_switch_decides_at_one_sided_95_as_its_bound_says(tiny, tmp_path) -> None:  # noqa: F811
     """H_switch − H_normal per seed: −0.05 minus an offset whose t statistic is 2.1, so the
     one-sided t-test (scipy) says the mean is below −0.05 at 95% while the two-sided 95%
@@ -395,15 +409,7 @@ def test_switch_decides_at_one_sided_95_as_its_bound_says(tiny, tmp_path) -> Non
     assert stats.ttest_1samp(diff, -0.05, alternative="less").pvalue < 0.05
     assert stats.t.interval(0.95, diff.size - 1, diff.mean(), stats.sem(diff))[1] > -0.05
 
-    def edit(v: xb.ObjectiveRuns) -> None:
-        if v.run_id.endswith("/normal"):
-            level = np.full((1, v.seeds, 1), 0.8)
-        elif v.run_id.endswith("/memorise"):
-            level = np.full((1, v.seeds, 1), 0.2)
-        else:
-            level = 0.8 + diff[None, :, None]
-        set_(v, "normal/acc_holdout", level + 0 * ramp(v))
-
-    v = _judge(tiny, tmp_path, "badger2022.c5.switch_recovers", "badger2022.switch", edit)
+    v = _judge(tiny, tmp_path, "badger2022.c5.switch_recovers", "badger2022.switch",
+               switch_holdout(diff))
     assert v.verdict == FAILS, (v.verdict, v.ci, v.detail)
     assert v.measured == pytest.approx(diff.mean(), abs=1e-5)

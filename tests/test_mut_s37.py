@@ -407,10 +407,8 @@ def test_switch_is_undecided_below_the_one_sided_95_quantile(badger_tiny, tmp_pa
     (1.895), so the one-sided t-test at 95% the bound names does not show the mean below -0.05:
     inconclusive, not fails. (A holds at a lax level is re-judged by Claim.verdict; a fails is
     not.) (Kills: one_test at a level of 80%.)"""
-    from test_badger2022_records import ramp, set_
-    from test_mut_badger import _judge
+    from test_mut_badger import _judge, switch_holdout
 
-    from twolayer.experiments import badger2022 as xb
     from twolayer.stats import INCONCLUSIVE
 
     base = np.array([0.03, 0.0, 0.025, 0.002, 0.02, 0.004, 0.01, 0.006])
@@ -419,16 +417,8 @@ def test_switch_is_undecided_below_the_one_sided_95_quantile(badger_tiny, tmp_pa
     t = stats.ttest_1samp(diff, -0.05).statistic
     assert stats.t.ppf(0.05, 7) < t < stats.t.ppf(0.20, 7), t
 
-    def edit(v: xb.ObjectiveRuns) -> None:
-        if v.run_id.endswith("/normal"):
-            level = np.full((1, v.seeds, 1), 0.8)
-        elif v.run_id.endswith("/memorise"):
-            level = np.full((1, v.seeds, 1), 0.2)
-        else:
-            level = 0.8 + diff[None, :, None]
-        set_(v, "normal/acc_holdout", level + 0 * ramp(v))
-
-    v = _judge(badger_tiny, tmp_path, "badger2022.c5.switch_recovers", "badger2022.switch", edit)
+    v = _judge(badger_tiny, tmp_path, "badger2022.c5.switch_recovers", "badger2022.switch",
+               switch_holdout(diff))
     assert v.verdict == INCONCLUSIVE, (v.verdict, v.ci, v.detail)
     assert v.measured == pytest.approx(diff.mean(), abs=1e-5)
 
