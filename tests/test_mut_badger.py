@@ -363,6 +363,18 @@ def _t_between_one_and_two_sided(values: np.ndarray, t: float = 2.1) -> np.ndarr
     return x
 
 
+def gate_slopes(slopes: np.ndarray):  # type: ignore[no-untyped-def]
+    """Edit of the gates experiment's runs: each gate holds its target (``hold_c2p``), and the
+    final train accuracy of the gate at τ is 0.5 + ``slopes`` (per seed) · τ (the chance gate at
+    τ = 1/K + 0.01), so that the slope against τ is ``slopes``."""
+    def edit(v: xb.ObjectiveRuns) -> None:
+        hold_c2p(v)
+        for g in ("chance", *xb.TARGETS):
+            tau = xb.CHANCE + 0.01 if g == "chance" else g
+            set_(v, f"{xb.gate_name(g)}/acc_train", (0.5 + slopes[None, :, None] * tau) * ramp(v))
+    return edit
+
+
 def test_gate_trend_decides_at_one_sided_95_as_its_bound_says(tiny, tmp_path) -> None:  # noqa: F811
     """"(one comparison, t, 95%)": slopes whose one-sided t-test (scipy) holds at 95% while the
     two-sided 95% interval still contains 0. The claim compared that interval (a one-sided 2.5%
@@ -373,13 +385,8 @@ def test_gate_trend_decides_at_one_sided_95_as_its_bound_says(tiny, tmp_path) ->
     assert stats.ttest_1samp(slopes, 0, alternative="greater").pvalue < 0.05
     assert stats.t.interval(0.95, slopes.size - 1, slopes.mean(), stats.sem(slopes))[0] < 0
 
-    def edit(v: xb.ObjectiveRuns) -> None:
-        hold_c2p(v)
-        for g in ("chance", *xb.TARGETS):
-            tau = xb.CHANCE + 0.01 if g == "chance" else g
-            set_(v, f"{xb.gate_name(g)}/acc_train", (0.5 + slopes[None, :, None] * tau) * ramp(v))
-
-    v = _judge(tiny, tmp_path, "badger2022.c2p.target_gates", "badger2022.gates", edit)
+    v = _judge(tiny, tmp_path, "badger2022.c2p.target_gates", "badger2022.gates",
+               gate_slopes(slopes))
     assert v.verdict == HOLDS, (v.verdict, v.ci, v.detail)
 
 

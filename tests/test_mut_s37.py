@@ -428,22 +428,14 @@ def test_gate_trend_fails_when_the_slope_is_clearly_below_zero(badger_tiny, tmp_
     the one-sided t-test (scipy) shows the mean below 0 (t = -5.9): the train accuracy does
     not rise with tau, fails. (Kills: the comparison against a bound below 0, -0.05, under
     which these slopes hold.)"""
-    from test_badger2022_records import hold_c2p, ramp, set_
-    from test_mut_badger import SLOPES, _judge
-
-    from twolayer.experiments import badger2022 as xb
+    from test_mut_badger import SLOPES, _judge, gate_slopes
 
     slopes = -0.02 + 0.05 * (SLOPES - SLOPES.mean())
     assert stats.ttest_1samp(slopes, 0, alternative="less").pvalue < 0.001
     assert stats.ttest_1samp(slopes, -0.05, alternative="greater").pvalue < 0.001
 
-    def edit(v: xb.ObjectiveRuns) -> None:
-        hold_c2p(v)
-        for g in ("chance", *xb.TARGETS):
-            tau = xb.CHANCE + 0.01 if g == "chance" else g
-            set_(v, f"{xb.gate_name(g)}/acc_train", (0.5 + slopes[None, :, None] * tau) * ramp(v))
-
-    v = _judge(badger_tiny, tmp_path, "badger2022.c2p.target_gates", "badger2022.gates", edit)
+    v = _judge(badger_tiny, tmp_path, "badger2022.c2p.target_gates", "badger2022.gates",
+               gate_slopes(slopes))
     assert v.verdict == FAILS, (v.verdict, v.ci, v.detail)
 
 # ---- frei2023: runs stopped at T ---------------------------------------------------------------
