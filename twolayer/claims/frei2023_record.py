@@ -229,7 +229,10 @@ def covering_num_times(rec: Record, limit: int = 20_000) -> str:
     T = int(rec.config["train"]["steps"])
     dense = int(rec.config.get("probe", {}).get("dense_until", 10))
     want = set(range(T + 1))
-    for n in range(2, limit + 1):
+    # a grid holds 0, 1, the dense times 0..dense, T and at most n log-spaced ones, so no n
+    # below T - dense - 1 can hold all T + 1 times: start there (a long run's record would
+    # otherwise build up to `limit` grids before its message)
+    for n in range(max(2, T - dense - 1), limit + 1):
         if want <= set(probe_times(T, n, dense)):
             return f"simulate with --num-times {n} or more: its grid holds every t = 0..{T}"
     return (f"no --num-times up to {limit} gives a probe grid holding every t = 0..{T}: "
