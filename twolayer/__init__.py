@@ -2,14 +2,79 @@
 
 Library entry points: :func:`simulate` (config → record) and the modules ``config``, ``data``,
 ``net``, ``engine``, ``probes``, ``record``.
+
+``import twolayer`` imports neither PyTorch nor the engine: the names below and the submodules
+load on first use (PEP 562). The ``twolayer`` command installs its SIGINT/SIGTERM handlers
+before it imports PyTorch, so a Ctrl-C while a command starts ends it with one line and exit
+status 130, as later (``twolayer.cli.main``).
 """
+
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+from typing import TYPE_CHECKING, Any
 
 from . import sources  # noqa: F401  (first: the source files as imported, twolayer.sources)
 from ._version import __version__
-from .config import Config, DataConfig, NetConfig, ProbeConfig, TrainConfig
-from .engine import Runtime, train
-from .record import Record
-from .simulate import simulate
+
+if TYPE_CHECKING:
+    from .config import Config, DataConfig, NetConfig, ProbeConfig, TrainConfig
+    from .engine import Runtime, train
+    from .record import Record
+    from .simulate import simulate
+
+# public name -> the submodule that defines it (imported on first access)
+_LAZY = {
+    "Config": "config",
+    "DataConfig": "config",
+    "NetConfig": "config",
+    "ProbeConfig": "config",
+    "TrainConfig": "config",
+    "Runtime": "engine",
+    "train": "engine",
+    "Record": "record",
+    "simulate": "simulate",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """A public name of :data:`__all__`, or a submodule (``twolayer.engine`` after a bare
+    ``import twolayer``), imported now; AttributeError for anything else."""
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    if _is_submodule(name):
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _is_submodule(name: str) -> bool:
+    """Whether ``name`` is a module or package of twolayer (a file beside this one)."""
+    if not name.isidentifier() or name.startswith("__"):
+        return False
+    root = sources.ROOT
+    return (root / f"{name}.py").is_file() or (root / name / "__init__.py").is_file()
+
+
+class _Package(types.ModuleType):
+    """twolayer's module type: importing the submodule ``twolayer.simulate`` (which the engine's
+    callers do) would rebind the package's name ``simulate`` to that module, as Python binds a
+    submodule on its package; the name stays the function :func:`simulate.simulate`."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, types.ModuleType) and _LAZY.get(name) == name:
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
 
 
 def check(

@@ -240,29 +240,45 @@ def main(argv: Sequence[str] | None = None) -> int:
     key, the value and the valid range), nothing written, or a file or folder that permissions
     keep this user from (one line naming it); 130 SIGINT; 141 the reader of stdout
     went away (``twolayer ... | head``: no traceback, as a shell reports SIGPIPE); 143
-    SIGTERM."""
-    from .resources import WriteFailed
+    SIGTERM. The signal handlers are in place before PyTorch, the plugins or a command's
+    module is imported (``import twolayer`` imports none of them), so a Ctrl-C while the
+    command starts is one line as well."""
     from .signals import Terminated, exit_status, signal_name, stop_on_signals
+
+    given = list(sys.argv[1:] if argv is None else argv)
+    command = given[0] if given and given[0] in COMMANDS else None
+    try:
+        with stop_on_signals():
+            return _run(argv, given)
+    except (KeyboardInterrupt, Terminated) as e:
+        prog = f"twolayer {command}" if command else "twolayer"
+        left = INTERRUPTED.get(command, "stopped") if command else "stopped"
+        print(f"{prog}: interrupted ({signal_name(e)}); {left}", file=sys.stderr)
+        return exit_status(e)
+
+
+def _run(argv: Sequence[str] | None, given: list[str]) -> int:
+    """:func:`main`'s body, inside its signal handlers: parse, run the command, and map its
+    errors to exit statuses."""
+    from .resources import WriteFailed
 
     try:
         preload_plugins(argv)
     except TwolayerError as e:  # (only a command's --plugin or entry points get here)
-        command = list(sys.argv[1:] if argv is None else argv)[0]
-        print(f"twolayer {command}: error: {e}", file=sys.stderr)
+        print(f"twolayer {given[0]}: error: {e}", file=sys.stderr)
         return 2
     parser = build_parser()
-    refuse_option_before_command(parser, list(sys.argv[1:] if argv is None else argv))
+    refuse_option_before_command(parser, given)
     args, extra = parser.parse_known_args(argv)
     if extra:
         refuse_unknown(parser, args, extra)
     prog = f"twolayer {args.command}"
     try:
-        with stop_on_signals():
-            from .commands.timingflag import run_command
+        from .commands.timingflag import run_command
 
-            status = run_command(args)
-            sys.stdout.flush()  # a closed pipe shows here, not at the interpreter's exit
-            return status
+        status = run_command(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at the interpreter's exit
+        return status
     except BrokenPipeError:  # `twolayer ... | head`: the reader has what it wanted
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # nothing left to flush into the closed pipe
@@ -280,11 +296,6 @@ def main(argv: Sequence[str] | None = None) -> int:
               "writes; its mode lets this user neither, or a folder above it cannot be entered)",
               file=sys.stderr)
         return 2
-    except (KeyboardInterrupt, Terminated) as e:
-        left = INTERRUPTED.get(args.command, "stopped")
-        print(f"{prog}: interrupted ({signal_name(e)}); {left}", file=sys.stderr)
-        return exit_status(e)
-
 
 if __name__ == "__main__":
     sys.exit(main())
