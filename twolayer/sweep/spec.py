@@ -178,6 +178,11 @@ def check_probe_names(names: tuple[str, ...]) -> None:
 
 def _source_key(fld: str, coords: dict[str, Any], base: dict[str, Any]) -> str:
     """The spec key a config error on field ``fld`` came from (``axes.net.m``, ``base.data.n``)."""
+    if fld == "data":  # the config names an unknown data kind "data": it is data.kind's value
+        if "data.kind" in coords:
+            return "axes.data.kind"
+        if "data.kind" in base:
+            return "base.data.kind"
     for key in coords:
         if key.rsplit(".", 1)[-1] == fld:
             return f"axes.{key}"
@@ -318,9 +323,12 @@ def _range_values(key: str, spec: dict[str, Any], want: type, where: str) -> lis
         vals[-1] = stop if num > 1 else vals[-1]
     else:
         step = spec["step"]
+        # math.isfinite: step = inf gave the one value start + 0 * inf = nan (a traceback on
+        # an integer field, "axes.data.noise = nan is invalid" on a float one)
         if (isinstance(step, bool) or not isinstance(step, (int, float)) or not step > 0
-                or scale != "linear"):
-            raise SpecError(f"{key}.step", step, "must be a number > 0 (linear scale)", where)
+                or not math.isfinite(step) or scale != "linear"):
+            raise SpecError(f"{key}.step", step, "must be a finite number > 0 (linear scale)",
+                            where)
         count = int(math.floor((stop - start) / step + 1e-9)) + 1
         if count < 1:
             raise SpecError(key, spec, "stop must be >= start", where)

@@ -1,0 +1,46 @@
+"""Wrong spec inputs found by a new-user audit of docs/sweeps.md (2026-12-06).
+
+Oracle: the documented contract for bad input ("one line naming the key, exit status 2, and
+no store directory created"), with the keys and values written out by hand.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sweep_helpers import TINY_BASE
+
+from twolayer.cli import main
+
+
+def run_bad(tmp_path, capsys, text: str) -> str:
+    spec = tmp_path / "bad.toml"
+    spec.write_text("seeds = 1\n" + text)
+    out = tmp_path / "out"
+    rc = main(["sweep", str(spec), "--out", str(out), "--quiet"])
+    err = capsys.readouterr().err
+    assert rc == 2, err
+    assert not out.exists()
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+@pytest.mark.parametrize("field, rng", [
+    ("net.m", "{start = 8, stop = 16, step = inf}"),  # used to be a ValueError traceback
+    ("data.noise", "{start = 0.0, stop = 0.2, step = inf}"),  # used to name "= nan"
+    ("net.init_var", "{start = 0.01, stop = 0.1, step = inf}"),
+])
+def test_an_infinite_range_step_is_refused_naming_the_step(tmp_path, capsys, field,
+                                                           rng) -> None:
+    line = run_bad(tmp_path, capsys, TINY_BASE + f"[axes]\n{field} = {rng}\n")
+    assert f"axes.{field}.step = inf is invalid" in line, line
+    assert "finite" in line, line
+
+
+@pytest.mark.parametrize("text, key", [
+    ('data.kind = "xorr"\n', "base.data.kind"),  # appended to [base]
+    ('[axes]\ndata.kind = ["xor", "xorr"]\n', "axes.data.kind"),
+])
+def test_an_unknown_data_kind_names_its_spec_key(tmp_path, capsys, text, key) -> None:
+    line = run_bad(tmp_path, capsys, TINY_BASE + text)
+    assert f": {key} = 'xorr' is invalid: valid choices are" in line, line
