@@ -44,3 +44,20 @@ def test_an_infinite_range_step_is_refused_naming_the_step(tmp_path, capsys, fie
 def test_an_unknown_data_kind_names_its_spec_key(tmp_path, capsys, text, key) -> None:
     line = run_bad(tmp_path, capsys, TINY_BASE + text)
     assert f": {key} = 'xorr' is invalid: valid choices are" in line, line
+
+
+@pytest.mark.parametrize("flag", ["--force", "--dry-run"])
+def test_verify_with_a_contradicting_switch_names_no_value_never_typed(tmp_path, capsys,
+                                                                       flag) -> None:
+    """`sweep --verify --force` said "--force True is invalid: ...": the user typed no True."""
+    spec = tmp_path / "s.toml"
+    spec.write_text("seeds = 1\n" + TINY_BASE)
+    out = tmp_path / "out"
+    rc = main(["sweep", str(spec), "--out", str(out), "--verify", flag])
+    err = capsys.readouterr().err
+    assert rc == 2 and not out.exists()
+    assert err.strip().splitlines() == [
+        f"twolayer sweep: error: {flag} is given: cannot be combined with --verify, "
+        + ("which trains nothing: there is nothing to retrain" if flag == "--force" else
+           "which moves damaged records aside, while a dry run writes nothing")
+        + " (drop one of the two)"], err
