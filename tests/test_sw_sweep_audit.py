@@ -61,3 +61,12 @@ def test_verify_with_a_contradicting_switch_names_no_value_never_typed(tmp_path,
         + ("which trains nothing: there is nothing to retrain" if flag == "--force" else
            "which moves damaged records aside, while a dry run writes nothing")
         + " (drop one of the two)"], err
+
+
+def test_a_range_whose_values_round_to_repeats_says_so(tmp_path, capsys) -> None:
+    """A range 1e-13 wide said only "values must be distinct", of a table that names no value
+    twice: range values are kept to 12 significant digits, and 0.1 + k * 5e-14 are all 0.1."""
+    line = run_bad(tmp_path, capsys, TINY_BASE + "[axes]\nnet.init_var = "
+                   "{start = 0.1, stop = 0.1000000000001, num = 3}\n")
+    assert "axes.net.init_var = " in line, line
+    assert "the range gives [0.1, 0.1, 0.1] (rounded to 12 significant digits)" in line, line

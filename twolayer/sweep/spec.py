@@ -446,6 +446,10 @@ def parse(doc: dict[str, Any], source: str = "spec", default_name: str = "sweep"
         if not vals:
             raise SpecError(akey, value, "must hold at least one value", where)
         if len(set(map(repr, vals))) != len(vals):
+            if isinstance(value, dict):  # the table holds no value twice: its rounding does
+                raise SpecError(akey, value, f"values must be distinct: the range gives "
+                                f"{vals} (rounded to 12 significant digits); widen it or "
+                                "lower num", where)
             raise SpecError(akey, value, "values must be distinct", where)
         axes.append(Axis(key, tuple(vals)))
 
