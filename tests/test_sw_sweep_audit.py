@@ -6,6 +6,8 @@ no store directory created"), with the keys and values written out by hand.
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 from sweep_helpers import TINY_BASE
 
@@ -70,3 +72,28 @@ def test_a_range_whose_values_round_to_repeats_says_so(tmp_path, capsys) -> None
                    "{start = 0.1, stop = 0.1000000000001, num = 3}\n")
     assert "axes.net.init_var = " in line, line
     assert "the range gives [0.1, 0.1, 0.1] (rounded to 12 significant digits)" in line, line
+
+
+@pytest.mark.parametrize("executor, package", [("dask", "distributed"), ("slurm", "submitit")])
+@pytest.mark.parametrize("dry", [[], ["--dry-run"]])
+def test_an_executor_package_that_does_not_import_is_one_line(tmp_path, capsys, monkeypatch,
+                                                              executor, package, dry) -> None:
+    """A distributed (or submitit) that is installed but fails to import (a version mismatch
+    with its dependencies) passed the dry run, which only looked for it, and the real run
+    ended in the ImportError's traceback. Both now stop with one line naming --executor."""
+    broken = tmp_path / "site" / package
+    broken.mkdir(parents=True)
+    (broken / "__init__.py").write_text("raise ImportError('cannot import name x from y')\n")
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    for name in [m for m in sys.modules if m == package or m.startswith(package + ".")]:
+        monkeypatch.delitem(sys.modules, name)
+    spec = tmp_path / "s.toml"
+    spec.write_text("seeds = 1\n" + TINY_BASE + '[slurm]\ncluster = "local"\n')
+    out = tmp_path / "out"
+    rc = main(["sweep", str(spec), "--executor", executor, "--out", str(out), *dry])
+    err = capsys.readouterr().err
+    assert rc == 2 and not out.exists(), err
+    assert err.strip().splitlines() == [
+        f"twolayer sweep: error: --executor '{executor}' is invalid: needs the {package} "
+        f"package that imports (importing it failed: ImportError: cannot import name x from "
+        f"y): pip install 'twolayer[{executor}]'"], err

@@ -71,20 +71,31 @@ def check_available(executor: str, cluster: str = "slurm") -> None:
     """ConfigError naming ``--executor`` when the executor cannot run here: its optional
     package is not installed, or (SLURM with ``cluster`` "slurm") ``sbatch`` is not on PATH.
     Checked by the executors and by ``--dry-run`` (which starts none)."""
-    import importlib.util
-
-    if executor == "dask" and importlib.util.find_spec("distributed") is None:
-        raise ConfigError("executor", "dask", "needs the distributed package: pip install "
-                          "'twolayer[dask]'")
+    if executor == "dask":
+        _importable("dask", "distributed")
     if executor == "slurm":
-        if importlib.util.find_spec("submitit") is None:
-            raise ConfigError("executor", "slurm", "needs the submitit package: pip install "
-                              "'twolayer[slurm]'")
+        _importable("slurm", "submitit")
         for tool in ("sbatch", "srun"):  # submitit's SLURM executor needs both
             if cluster == "slurm" and shutil.which(tool) is None:
                 raise ConfigError("executor", "slurm", f"{tool} is not on PATH (no SLURM here); "
                                   "set cluster = \"local\" in the spec's [slurm] table to run "
                                   "the jobs as local processes")
+
+
+def _importable(executor: str, package: str) -> None:
+    """ConfigError naming ``--executor`` unless ``package`` imports: not installed, or installed
+    but broken (a distributed that does not match its dask raised its ImportError traceback
+    from the executor, after a dry run had passed: only its presence was checked)."""
+    import importlib
+
+    try:
+        importlib.import_module(package)
+    except ImportError as e:
+        missing = isinstance(e, ModuleNotFoundError) and e.name == package
+        why = "" if missing else (f" that imports (importing it failed: {type(e).__name__}: "
+                                  f"{' '.join(str(e).split())})")
+        raise ConfigError("executor", executor, f"needs the {package} package{why}: pip "
+                          f"install 'twolayer[{executor}]'") from None
 
 
 def default_threads(workers: int) -> int:
