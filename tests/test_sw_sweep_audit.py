@@ -7,6 +7,7 @@ no store directory created"), with the keys and values written out by hand.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import pytest
 from sweep_helpers import TINY_BASE
@@ -97,3 +98,20 @@ def test_an_executor_package_that_does_not_import_is_one_line(tmp_path, capsys, 
         f"twolayer sweep: error: --executor '{executor}' is invalid: needs the {package} "
         f"package that imports (importing it failed: ImportError: cannot import name x from "
         f"y): pip install 'twolayer[{executor}]'"], err
+
+
+BARAK = Path(__file__).resolve().parents[1] / "examples" / "barak2022"
+
+
+def test_a_setting_the_spec_leaves_out_is_named_by_its_spec_key(tmp_path, capsys) -> None:
+    """The parity data kind (examples/barak2022) needs train.batch_size; a spec without it
+    said "batch_size = None is invalid": the bare field and a value nobody wrote."""
+    line = run_bad(tmp_path, capsys, f'plugins = ["{BARAK}"]\n' + TINY_BASE
+                   + 'data.kind = "parity"\n')
+    assert ": base.train.batch_size is not given: " in line, line
+    assert "None" not in line, line
+
+
+def test_a_range_without_its_start_says_it_is_not_given(tmp_path, capsys) -> None:
+    line = run_bad(tmp_path, capsys, TINY_BASE + "[axes]\ndata.noise = {stop = 0.2, num = 2}\n")
+    assert line.endswith(": axes.data.noise.start is not given: must be a finite number"), line

@@ -79,7 +79,9 @@ class SpecError(ConfigError):
 
     def __init__(self, key: str, value: object, valid: str, where: str = "spec"):
         super().__init__(key, value, valid)
-        self.args = (f"{where}: {key} = {value!r} is invalid: {valid}",)
+        # a key the spec leaves out (None) "is not given", as ConfigError says of a flag
+        said = "is not given" if value is None else f"= {value!r} is invalid"
+        self.args = (f"{where}: {key} {said}: {valid}",)
 
 
 @dataclass(frozen=True)
@@ -187,6 +189,11 @@ def _source_key(fld: str, coords: dict[str, Any], base: dict[str, Any]) -> str:
         if key.rsplit(".", 1)[-1] == fld:
             return f"axes.{key}"
     for key in base:
+        if key.rsplit(".", 1)[-1] == fld:
+            return f"base.{key}"
+    # a field the spec does not set (a data kind that needs train.batch_size): the key to set
+    # in [base], not the bare field name ("batch_size = None is invalid")
+    for key in field_types():
         if key.rsplit(".", 1)[-1] == fld:
             return f"base.{key}"
     return fld
