@@ -115,3 +115,17 @@ def test_a_setting_the_spec_leaves_out_is_named_by_its_spec_key(tmp_path, capsys
 def test_a_range_without_its_start_says_it_is_not_given(tmp_path, capsys) -> None:
     line = run_bad(tmp_path, capsys, TINY_BASE + "[axes]\ndata.noise = {stop = 0.2, num = 2}\n")
     assert line.endswith(": axes.data.noise.start is not given: must be a finite number"), line
+
+
+def test_a_spec_saved_with_a_byte_order_mark_reads_as_without(tmp_path) -> None:
+    """An editor's UTF-8 byte-order mark made every spec "not valid TOML (Invalid statement
+    (at line 1, column 1))". Oracle: the same file without the mark."""
+    from twolayer.sweep import load
+
+    text = "seeds = 2\n" + TINY_BASE + "[axes]\ndata.noise = [0.0, 0.1]\n"
+    plain, marked = tmp_path / "plain.toml", tmp_path / "marked.toml"
+    plain.write_text(text, encoding="utf-8")
+    marked.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    a, b = load(plain), load(marked)
+    assert [p.run_id for p in a.points()] == [p.run_id for p in b.points()]
+    assert b.text == text

@@ -576,7 +576,9 @@ def load(path: str | Path) -> SweepSpec:
     """Read and validate a TOML spec file (SpecError naming the key on any problem)."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        # utf-8-sig: an editor's byte-order mark (Windows Notepad) is no TOML error ("Invalid
+        # statement (at line 1, column 1)", of a character the user cannot see)
+        text = p.read_text(encoding="utf-8-sig")
     except OSError as e:
         raise ConfigError("SPEC.toml", str(path), f"must be a readable TOML file ({e.strerror})") \
             from None
