@@ -129,3 +129,12 @@ def test_a_spec_saved_with_a_byte_order_mark_reads_as_without(tmp_path) -> None:
     a, b = load(plain), load(marked)
     assert [p.run_id for p in a.points()] == [p.run_id for p in b.points()]
     assert b.text == text
+
+
+@pytest.mark.parametrize("field", ["net.m", "net.init_var"])
+def test_a_range_whose_width_overflows_is_refused_naming_it(tmp_path, capsys, field) -> None:
+    """1e308 - (-1e308) is inf in floating point (> 1.8e308): the inner values were nan, a
+    ValueError traceback on an integer field."""
+    line = run_bad(tmp_path, capsys, TINY_BASE + f"[axes]\n{field} = "
+                   "{start = -1e308, stop = 1e308, num = 3}\n")
+    assert f": axes.{field} = " in line and "stop - start must be a finite number" in line, line

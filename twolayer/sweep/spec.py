@@ -307,6 +307,9 @@ def _range_values(key: str, spec: dict[str, Any], want: type, where: str) -> lis
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
             raise SpecError(f"{key}.{k}", v, "must be a finite number", where)
     start, stop = float(spec["start"]), float(spec["stop"])
+    if not math.isfinite(stop - start):  # -1e308 to 1e308: inner values inf or nan (a traceback
+        # on an integer field)
+        raise SpecError(key, spec, "stop - start must be a finite number (it overflows)", where)
     scale = spec.get("scale", "linear")
     if scale not in ("linear", "log"):
         raise SpecError(f"{key}.scale", scale, "valid choices are linear, log", where)
