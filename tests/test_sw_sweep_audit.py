@@ -138,3 +138,13 @@ def test_a_range_whose_width_overflows_is_refused_naming_it(tmp_path, capsys, fi
     line = run_bad(tmp_path, capsys, TINY_BASE + f"[axes]\n{field} = "
                    "{start = -1e308, stop = 1e308, num = 3}\n")
     assert f": axes.{field} = " in line and "stop - start must be a finite number" in line, line
+
+
+@pytest.mark.parametrize("device", ["gpu", "cudax"])
+def test_a_bad_run_device_lists_the_same_choices_whatever_the_typo(tmp_path, capsys,
+                                                                   device) -> None:
+    """run.device = "gpu" listed "auto, cpu, cuda" while "cudax" listed "auto, cpu, cuda,
+    cuda:N" (and --device says the latter): cuda:N is valid, so both list it."""
+    line = run_bad(tmp_path, capsys, TINY_BASE + f'[run]\ndevice = "{device}"\n')
+    assert line.endswith(f": run.device = '{device}' is invalid: valid choices are auto, cpu, "
+                         "cuda, cuda:N"), line

@@ -475,7 +475,8 @@ def parse(doc: dict[str, Any], source: str = "spec", default_name: str = "sweep"
         raise SpecError("run.group_runs", group_runs, "must be an integer >= 1", where)
     device = run.get("device", "cpu")
     if device not in ("auto", "cpu") and not device.startswith("cuda"):
-        raise SpecError("run.device", device, "valid choices are auto, cpu, cuda", where)
+        raise SpecError("run.device", device, "valid choices are auto, cpu, cuda, cuda:N",
+                        where)
 
     slurm = doc.get("slurm", {})
     if not isinstance(slurm, dict):
