@@ -79,3 +79,22 @@ def test_the_flow_study_refuses_what_it_cannot_run(argv, capsys) -> None:
     assert e.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("flow.py: error:") or "error:" in err[-1]
+
+
+def test_the_guides_phased_training_snippet_runs() -> None:
+    """docs/guide.md "From Python": the second snippet (phased training) trained on
+    `other_data`, a name it never defined (NameError when pasted after the first snippet). Run
+    it as shown, after a small `cfg` in place of the first snippet's, and check what its comment
+    says `measure` returns: arrays [R], R = the config's seeds, no time axis."""
+    import twolayer as tl
+
+    guide = (DOCS / "guide.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", guide.split("## From Python", 1)[1], re.S)
+    phased = next(b for b in blocks if "measure(" in b)
+    cfg = tl.Config(data=tl.DataConfig(d=10, n=30, n_test=20), net=tl.NetConfig(m=8),
+                    train=tl.TrainConfig(steps=3), seeds=3)
+    scope: dict = {"cfg": cfg}
+    exec(compile(phased, "docs/guide.md", "exec"), scope)
+    now = scope["now"]
+    assert "errors/test_error" in now
+    assert all(tuple(v.shape) == (3,) for v in now.values()), {k: v.shape for k, v in now.items()}
