@@ -337,3 +337,29 @@ def test_the_gradient_ratio_mean_leaves_out_the_runs_without_a_noisy_sample(caps
         assert got[key] == pytest.approx(statistics.mean(float(g[r][t]) for r in with_noisy),
                                          rel=1e-12)
         assert got[key + "_runs"] == len(with_noisy)
+
+
+@pytest.mark.parametrize("mode", [[], ["--json"], ["--quiet"]])
+def test_simulate_prints_its_notes_before_training(mode, monkeypatch, capsys) -> None:
+    """`--preset frei-fig2-high-d` on a CPU caps exact GD at 10^4 steps "and a note says so"
+    (docs/integrators.md): the note came only after training (minutes at d = 5000), too late to
+    act on. Now every note is on stderr before the training starts, in each output mode."""
+    from twolayer.cli import build_parser
+    from twolayer.commands import simulate as cmd
+
+    seen: list[str] = []
+
+    class Stop(Exception):
+        pass
+
+    def training_starts(cfg, runtime):  # the oracle: what stderr held when training began
+        seen.append(capsys.readouterr().err)
+        raise Stop
+
+    monkeypatch.setattr(cmd, "simulate", training_starts)
+    args = build_parser().parse_args(["simulate", "--preset", "frei-fig2-high-d",
+                                      "--device", "cpu", *mode])
+    with pytest.raises(Stop):
+        cmd.run(args)
+    assert len(seen) == 1
+    assert "note: steps capped at 10000 on the CPU (paper: 10000000)" in seen[0], seen

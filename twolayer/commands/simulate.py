@@ -251,10 +251,12 @@ def run(args: argparse.Namespace) -> int:
     runtime = Runtime(device=str(device), progress=False if args.quiet else None,
                       threads=runtime_threads(args), **runtime_options(args))
     check_fits(cfg, str(device))
-    rec = simulate(cfg, runtime)  # meta.threads: the count the training call ran with
+    # the notes before training: one that says the steps were capped, or a preset's scale kept,
+    # is what a user would act on, and a preset's run can take many minutes (the human summary
+    # repeats them after the table)
     for n in notes:
-        if args.json or args.quiet:
-            print(f"twolayer simulate: note: {n}", file=sys.stderr)
+        print(f"twolayer simulate: note: {n}", file=sys.stderr, flush=True)
+    rec = simulate(cfg, runtime)  # meta.threads: the count the training call ran with
     # the results first: a full disk or a lost permission then costs the file, not the run
     if args.json:
         out = json_summary(rec)
