@@ -331,3 +331,37 @@ def test_badger_reader_takes_the_init_variance_1_over_d_to_a_relative_1e_4(badge
     else:
         with pytest.raises(ConfigError, match=f"init variance {init_var}"):
             check_readable(other, "rec")
+
+
+@pytest.mark.parametrize("init_var", [0.01, None])
+def test_badger_refusal_gives_flags_the_cli_takes(badger, init_var):
+    """The badger2022 reader's refusals told the user to simulate with "--init-var 1/d", which
+    simulate refuses ("'1/d' is not a number"). The flags they name must parse with simulate's
+    own parser and give 1/d (the oracle: 1/d from the record's d), and a record with that init
+    variance must pass the reader's network check."""
+    import copy
+    import dataclasses
+    import re
+
+    from twolayer.claims.badger2022_record import check_readable
+    from twolayer.cli import build_parser
+    from twolayer.errors import ConfigError
+
+    rec = Record.load(badger)
+    d = int(rec.config["data"]["d"])
+    config = copy.deepcopy(rec.config)
+    if init_var is None:  # another data kind: the refusal names the whole recipe
+        config["data"]["kind"] = "lms"
+    else:
+        config["net"]["init_var"] = init_var
+    with pytest.raises(ConfigError) as e:
+        check_readable(dataclasses.replace(rec, config=config), "rec")
+    said = re.search(r"(--bias --second-layer gaussian --train-second-layer --init-var \S+)",
+                     str(e.value))
+    assert said, str(e.value)
+    args = build_parser().parse_args(["simulate", "--data", "badger", "--d", str(d),
+                                      *said.group(1).split()])
+    assert args.init_var == pytest.approx(1 / d, rel=1e-4)
+    fixed = copy.deepcopy(rec.config)
+    fixed["net"]["init_var"] = args.init_var
+    check_readable(dataclasses.replace(rec, config=fixed), "rec")

@@ -51,7 +51,13 @@ from .on_record import register_record_reader
 PAPER = "badger2022"
 SERVED = ("badger2022.c4.normal_drives_down",)
 PROBES = ("badger", "badger_scale")  # what the served check reads, renamed normal/<quantity>
-NET_FLAGS = "--bias --second-layer gaussian --train-second-layer --init-var 1/d"
+
+
+def net_flags(d: int) -> str:
+    """The experiment's network as simulate flags, its init variance 1/d as the number the CLI
+    takes (it refuses "--init-var 1/d": '1/d' is not a number), to six digits: within the
+    relative 1e-4 the network check allows."""
+    return f"--bias --second-layer gaussian --train-second-layer --init-var {1.0 / d:.6g}"
 
 _MEMORISE = ("twolayer simulate trains plain descent on one training set, not the memorise "
              f"objective; `twolayer check {PAPER}` runs it")
@@ -93,7 +99,7 @@ def check_readable(rec: Record, path: str) -> None:
     if kind != "badger":
         raise refuse(f"is a --data {kind} record: {PAPER}'s claims are stated on its K-class "
                      "clusters with input-noise mixing; simulate with --data badger "
-                     "--fraction 1 --objective softmax " + NET_FLAGS
+                     "--fraction 1 --objective softmax " + net_flags(d)
                      + " --probes badger,badger_scale")
     f = float(dc.get("fraction", 1.0))
     if f != 1.0:
@@ -119,7 +125,7 @@ def check_readable(rec: Record, path: str) -> None:
         raise refuse(f"trains another network than {PAPER}'s runs (bias {nc.get('bias')}, "
                      f"second layer {nc.get('second_layer')}, trained "
                      f"{nc.get('train_second_layer')}, init variance {init_var}): the claim's "
-                     f"regime assumes theirs; simulate with {NET_FLAGS} (= {1.0 / d:.6g})")
+                     f"regime assumes theirs; simulate with {net_flags(d)} (1/d at d = {d})")
     integrator = tc.get("integrator", "gd")
     if integrator != "gd":
         raise refuse(f"is trained by --integrator {integrator}: {PAPER}'s runs train by exact "
