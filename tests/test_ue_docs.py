@@ -98,3 +98,22 @@ def test_the_guides_phased_training_snippet_runs() -> None:
     now = scope["now"]
     assert "errors/test_error" in now
     assert all(tuple(v.shape) == (3,) for v in now.values()), {k: v.shape for k, v in now.items()}
+
+
+def test_integrators_md_lists_every_integrator_statistic() -> None:
+    """docs/integrators.md "Statistics" named the keys of a record's meta["integrator"] but not
+    `gd_steps` nor `integrator`; every key a tiny auto run records must be named there."""
+    import twolayer as tl
+    from twolayer.engine import train
+    from twolayer.simulate import setup
+
+    text = (DOCS / "integrators.md").read_text()
+    para = text.split("**Statistics**", 1)[1].split("\n\n", 1)[0]
+    named = set(re.findall(r"`([a-z_]+)`", para)) | {
+        k for pair in re.findall(r"`([a-z_]+)`/`([a-z_]+)`", para) for k in pair}
+    cfg = tl.Config(data=tl.DataConfig(d=6, n=12, n_test=8), net=tl.NetConfig(m=4),
+                    train=tl.TrainConfig(steps=30, integrator="auto", switch=5), seeds=1)
+    cfg, data, params = setup(cfg)
+    res = train(params, data, cfg.train, probes=("errors",))
+    recorded = set(res.meta["integrator"])
+    assert recorded <= named, f"not in docs/integrators.md: {sorted(recorded - named)}"
