@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import argparse
 import re
 from pathlib import Path
 
@@ -117,3 +118,20 @@ def test_integrators_md_lists_every_integrator_statistic() -> None:
     res = train(params, data, cfg.train, probes=("errors",))
     recorded = set(res.meta["integrator"])
     assert recorded <= named, f"not in docs/integrators.md: {sorted(recorded - named)}"
+
+
+def test_guide_names_every_flag_refused_when_given_twice() -> None:
+    """docs/guide.md "Errors" named only --probes as refused when given twice with two values
+    and said the other setting flags take their last value; --preset is refused as well. Every
+    simulate flag whose action refuses a second value must be named there."""
+    from twolayer.cli import GivenOnce, build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    once = {opt for a in sub.choices["simulate"]._actions if isinstance(a, GivenOnce)
+            for opt in a.option_strings}
+    assert once, "no flag of simulate is GivenOnce any more"
+    errors = " ".join((DOCS / "guide.md").read_text().split("## Errors", 1)[1].split())
+    said = errors.split("other setting flags given twice", 1)[0]
+    for opt in once:
+        assert f"`{opt}" in said, f"docs/guide.md's Errors does not say {opt} twice is refused"
