@@ -135,3 +135,16 @@ def test_guide_names_every_flag_refused_when_given_twice() -> None:
     said = errors.split("other setting flags given twice", 1)[0]
     for opt in once:
         assert f"`{opt}" in said, f"docs/guide.md's Errors does not say {opt} twice is refused"
+
+
+def test_guide_names_every_module_outside_the_code_fingerprint() -> None:
+    """docs/guide.md's record-store key listed the modules outside the run-code fingerprint in
+    words that missed some (errors, plugins, sources, spawned, sequential, timing): a user
+    could not tell an edit to them re-trains nothing. Every entry of experiments.NOT_RUN_CODE
+    (the oracle: the tuple the fingerprint skips) must be named there."""
+    from twolayer.experiments import NOT_RUN_CODE
+
+    guide = " ".join((DOCS / "guide.md").read_text().split())
+    para = guide.split("a fingerprint of the code that produces runs", 1)[1].split("So ", 1)[0]
+    missing = [name for name in NOT_RUN_CODE if f"`{name}`" not in para]
+    assert not missing, f"docs/guide.md does not name {missing} as outside the fingerprint"
