@@ -101,3 +101,21 @@ def test_show_refuses_a_damaged_record(saved, tmp_path, capsys):
     (line,) = err.strip().splitlines()
     assert str(copy) in line or copy.name in line
     assert not re.search(r"Traceback", err)
+
+
+def test_show_names_the_cpu_capability_and_block_budget_it_ran_with(tmp_path, capsys):
+    """docs/guide.md, "Reproducibility": the instruction set PyTorch's CPU kernels dispatch to
+    (meta.cpu_capability) and the block budget (meta.block_budget, --budget) change a record's
+    last bits, but `show` printed neither, so two such records looked alike. Oracles: the
+    running torch's capability and the --budget given."""
+    from twolayer.cli import main
+
+    out_dir = tmp_path / "rec"
+    assert main(["simulate", "--d", "6", "--n", "20", "--m", "4", "--steps", "2", "--budget",
+                 "4096", "--quiet", "--out", str(out_dir)]) == 0
+    capsys.readouterr()
+    code, out, err = run(["show", str(out_dir)], capsys)
+    assert code == 0, err
+    written = next(x for x in out.splitlines() if x.startswith("written by "))
+    assert f"CPU capability {torch.backends.cpu.get_cpu_capability()}" in written, written
+    assert "block budget 4096" in written, written

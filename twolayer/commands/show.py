@@ -5,7 +5,8 @@ same summary again from the record alone (a collaborator's, or one's own from la
 :func:`twolayer.store.load_record` has verified it (checksums of every array and of
 record.json, run id = hash of the config, every array's runs and probe times, the summary
 computed again from the arrays: a damaged or edited record is exit status 2, never shown), with
-what wrote it (twolayer, torch, the device, the float32 matmul precision, the threads) and what
+what wrote it (twolayer, torch, the device, the float32 matmul precision, the threads, the
+CPU kernels and capability, the block budget) and what
 it holds (the probes, the probe times, the arrays), which says what ``twolayer check --record``
 and ``twolayer conditions --record`` can read on it. Nothing is trained or written.
 """
@@ -28,8 +29,12 @@ PROVENANCE = (("twolayer", "twolayer"), ("torch", "torch"), ("numpy", "numpy"),
               ("python", "python"), ("device", "device"), ("device_name", "device name"),
               ("gpu", "GPU"), ("cuda", "CUDA"), ("threads", "threads"),
               ("float32_matmul_precision", "float32 matmuls"), ("tf32", "TF32"),
-              ("cpu_kernels", "CPU kernels"), ("gpu_kernels", "GPU kernels"),
+              ("cpu_kernels", "CPU kernels"), ("cpu_capability", "CPU capability"),
+              ("block_budget", "block budget"), ("gpu_kernels", "GPU kernels"),
               ("created", "created"))
+# cpu_capability (AVX2, AVX512, DEFAULT: the instruction set PyTorch's CPU kernels dispatch to)
+# and block_budget change a run's last bits like the CPU kernels and the threads
+# (docs/guide.md, "Reproducibility"), so two records that differ there must show it
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
