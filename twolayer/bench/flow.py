@@ -183,5 +183,6 @@ def main(argv: list[str] | None = None) -> None:
     torch.set_num_threads(1)
     print(study(steps, seeds, args.only) if args.what == "study" else bench())
 
+
 if __name__ == "__main__":
     main()
