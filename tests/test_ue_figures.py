@@ -59,8 +59,10 @@ def test_a_quick_folders_readme_says_its_figures_are_smoke_tests() -> None:
              "files": ["phase-liu.png"], "quick": True, "seconds": 0.2, "threads": 2,
              "twolayer": "0.1.0"}
     text = render_readme({"phase-liu": entry})
-    assert "**Smoke test:** 1 of the figures here were drawn by `twolayer figures --quick`" \
+    assert "**Smoke test:** 1 of the figures here was drawn by `twolayer figures --quick`" \
         in text
+    two = render_readme({"phase-liu": entry, "phase-frei": {**entry, "files": ["phase-frei.png"]}})
+    assert "**Smoke test:** 2 of the figures here were drawn by" in two
     assert "Smoke test" not in render_readme({"phase-liu": {**entry, "quick": False}})
     root = Path(__file__).resolve().parents[1] / "figures"
     full = json.loads((root / "index.json").read_text())["figures"]

@@ -70,7 +70,8 @@ def study(steps: int, seeds: int, names: list[str] | None = None) -> str:
         gd = train(params, data, cfg.train, times, PROBES, RT)
         gd_wall = time.perf_counter() - start
         ref = _metrics(gd.arrays, a_sign)
-        lines += [f"\n**{name}**, {steps} steps, {seeds} seeds; exact GD: {steps} gradient "
+        plural = "s" * (seeds != 1)
+        lines += [f"\n**{name}**, {steps} steps, {seeds} seed{plural}; exact GD: {steps} gradient "
                   f"evaluations, {gd_wall:.1f} s\n",
                   "| integrator | rtol | grad evals | wall s | max Δ test err | max Δ clean test "
                   "err | max Δ noisy fit | max Δ corr median | max Δ log10 g_C/g_N | Δ corr "

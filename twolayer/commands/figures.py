@@ -203,7 +203,8 @@ def render_readme(entries: dict[str, Any], root: Path | None = None) -> str:
                 "registered figures; the others are listed at the end, with the command that "
                 "draws each.", ""] if missing else [])
     quick = [name for name in FIGURES if (entries.get(name) or {}).get("quick")]
-    smoke = ([f"**Smoke test:** {len(quick)} of the figures here were drawn by `twolayer "
+    were = "was" if len(quick) == 1 else "were"
+    smoke = ([f"**Smoke test:** {len(quick)} of the figures here {were} drawn by `twolayer "
               "figures --quick` (tiny settings, few seeds), not by `make figures`: their "
               "numbers are not the paper's setting (each says so under *Last run*).", ""]
              if quick else [])
