@@ -403,3 +403,30 @@ def test_conditions_refuses_sizes_float64_cannot_hold(argv, flag, capsys):
         assert e.value.field == next(iter(kw))
     with pytest.raises(ConfigError, match="1e50"):
         frei2023(10**151, 500, 200, 0.02, 1e-7, 1e-13, 0.125)
+
+
+# An upper end equal on paper to A7's lower end 1/(4 alpha^2): C = 1/(4 alpha^2) satisfies both,
+# so A1-A7 hold (the other assumptions are loose here). Hand values at alpha = 0.35:
+# 4 alpha^2 = 0.49, so A7 needs C >= 1/0.49 = 100/49 = 2.0408163265306...; A4 with eta = 0.49
+# allows C <= 1/0.49; A2 with sigma^2 d = 0.2401 = 0.49^2 allows C <= 1/sqrt(0.2401) = 1/0.49;
+# A6 with omega^2 m d = 0.05764801 = 0.49^4 allows C <= 0.05764801^(-1/4) = 1/0.49. Before the
+# ends were computed from the exact values, 1/(4*0.35**2) and 1/0.49 rounded apart and each
+# setting read "no C > 1 satisfies A1-A7".
+_BIG = dict(d=10**6, n=10**6, m=10**5)
+
+
+@pytest.mark.parametrize("which, kw", [
+    ("A4", dict(noise=0.49, sigma2=1e-20, init_var=1e-30)),
+    ("A2", dict(noise=0.0, sigma2=0.2401 / 10**6, init_var=1e-30)),
+    ("A6", dict(noise=0.0, sigma2=1e-20, init_var=0.05764801 / (10**5 * 10**6))),
+])
+def test_an_upper_end_equal_to_a7s_lower_end_is_inside(which, kw):
+    c = frei2023(**_BIG, lr=0.35, **kw)
+    assert c.largest_c == pytest.approx(100 / 49, rel=1e-15)
+    assert c.binding == [which]
+    assert c.failing == []
+    # a hair past the tie it is outside
+    past = {"A4": dict(kw, noise=0.4900001), "A2": dict(kw, sigma2=0.2401001 / 10**6),
+            "A6": dict(kw, init_var=0.05764802 / (10**5 * 10**6))}[which]
+    out = frei2023(**_BIG, lr=0.35, **past)
+    assert out.largest_c is None and [a.id for a in out.failing] == [which]

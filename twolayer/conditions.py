@@ -32,6 +32,7 @@ import re
 import stat
 import sys
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -192,6 +193,31 @@ def _check_sizes(checks: tuple[tuple[str, Any, int], ...]) -> None:
                               "evaluated in float64 numbers)")
 
 
+def _exact(x: float) -> Fraction:
+    """``x`` as the exact rational its shortest decimal (``repr``) writes: the value given."""
+    return Fraction(repr(float(x)))
+
+
+def _to_float(q: Fraction) -> float:
+    """``q`` rounded once to the nearest float64 (inf past its range)."""
+    try:
+        return float(q)
+    except OverflowError:
+        return math.inf
+
+
+def _root(q: Fraction, k: int) -> float:
+    """The k-th root (k = 2 or 4) of ``q`` > 0, rounded once to the nearest float64 (to within
+    2^-100 relative before that rounding; exact where the root is a dyadic rational, and equal
+    roots of equal rationals give equal floats)."""
+    bits = 110 + max(0, -(q.numerator.bit_length() - q.denominator.bit_length()) // k + 2)
+    scaled = q.numerator * 2 ** (k * bits) // q.denominator
+    r = math.isqrt(scaled)
+    if k == 4:
+        r = math.isqrt(r)  # floor(sqrt(floor(sqrt(N)))) = floor(N^(1/4))
+    return _to_float(Fraction(r, 2**bits))
+
+
 def frei2023(
     d: int, n: int, m: int, noise: float, sigma2: float, init_var: float, lr: float,
     delta: float = DEFAULT_DELTA,
@@ -212,7 +238,12 @@ def frei2023(
         raise ConfigError("noise", noise, "valid range is [0, 1]")
     d, n, m = int(d), int(n), int(m)
     noise, sigma2, init_var, lr, delta = (float(v) for v in (noise, sigma2, init_var, lr, delta))
-    inf = math.inf
+    # the upper ends of A2, A4, A6 and both ends of A7 are computed exactly from the values as
+    # given (their shortest decimals) and rounded once, so that ends that are equal on paper
+    # are equal floats: 0.35**2 and 0.49 round differently, which made alpha = 0.35, eta = 0.49
+    # (1/(4 alpha^2) = 1/eta: C = 1/0.49 satisfies A4 and A7) read as "no C > 1"
+    e_noise, e_s2d = _exact(noise), _exact(sigma2) * d
+    e_vmd, e_lr = _exact(init_var) * m * d, _exact(lr)
     # log(x/delta) as log x - log delta: for a subnormal delta, x/delta overflows to inf
     log_d = math.log(delta)
     log_nd, log_md, log_1d = math.log(n) - log_d, math.log(m) - log_d, -log_d
@@ -226,24 +257,25 @@ def frei2023(
         ),
         Assumption(
             "A2", "sigma^2 <= 1/(C^2 d)", f"sigma^2={sigma2:.3g}, sigma^2*d={sigma2 * d:.3g}",
-            1.0, 1.0 / math.sqrt(sigma2 * d),
+            1.0, _root(1 / e_s2d, 2),
         ),
         Assumption(
             "A3", "n >= C * log(m/delta)", f"n={n}, log(m/delta)={log_md:.3g}",
             1.0, n / log_md,
         ),
-        Assumption("A4", "eta <= 1/C", f"eta={noise:g}", 1.0, 1.0 / noise if noise > 0 else inf),
+        Assumption("A4", "eta <= 1/C", f"eta={noise:g}", 1.0,
+                   _to_float(1 / e_noise) if noise > 0 else math.inf),
         Assumption(
             "A5", "m >= C * log(1/delta)", f"m={m}, log(1/delta)={log_1d:.3g}", 1.0, m / log_1d
         ),
         Assumption(
             "A6", "0 < omega_init^2 <= 1/(C^4 m d)",
             f"omega_init^2={init_var:.3g}, omega_init^2*m*d={init_var * m * d:.3g}",
-            1.0, (init_var * m * d) ** -0.25,
+            1.0, _root(1 / e_vmd, 4),
         ),
         Assumption(
             "A7", "1/(2 sqrt(C)) <= alpha <= 1/sqrt(C)", f"alpha={alpha:g}",
-            1.0 / (4 * alpha**2), 1.0 / alpha**2,
+            _to_float(1 / (4 * e_lr**2)), _to_float(1 / e_lr**2),
         ),
     )
     setting = {
