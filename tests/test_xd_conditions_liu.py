@@ -123,6 +123,19 @@ def test_premises_match_a_numpy_recomputation(mixture, capsys):
         assert f" {got[pid]['value']:.3g} [" in out, pid
 
 
+
+def test_the_numeric_bounds_are_tagged_proposal(mixture, capsys):
+    """The card (liu2023.md, sections 2-3 and 7) gives no number for any premise: the bounds
+    S >= 10 and the residual tolerance 0.05 (Eq. (5)), cos <= -0.9 (Assumption 4.1) and drift
+    <= 0.1 (NTK) are twolayer's choices, [PROPOSAL] in docs/papers/liu2023.md ("Premise
+    thresholds"); each threshold text says so beside the number (Eq. (5)'s form S is
+    [INFERRED], and was the only tag its threshold carried)."""
+    got = {p["id"]: p["threshold"] for p in _json(capsys, mixture)["premises"]}
+    assert "[PROPOSAL]" in got["eq5"] and "10" in got["eq5"] and "0.05" in got["eq5"]
+    assert "[PROPOSAL]" in got["asm41"] and "-0.9" in got["asm41"]
+    assert "[PROPOSAL]" in got["ntk"] and "0.1" in got["ntk"]
+
+
 def test_regime_lines_are_the_claims_verdicts(mixture, capsys):
     rec = Record.load(mixture)
     doc = _json(capsys, mixture)

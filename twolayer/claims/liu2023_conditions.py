@@ -141,7 +141,8 @@ def premises(rec: Record) -> tuple[Premise, ...]:
                f"{SEGMENT_PREMISE:g} (lower end of the 95% interval; rho: mean cos of the logit "
                f"gradients of two clean same-class points at t = 0) and every seed's mean "
                f"residual of the clean and of the noisy points at t = 0 within {RESID_TOL:g} "
-               f"of {target:.3g}")
+               f"of {target:.3g} (the bound {SEGMENT_PREMISE:g} and the tolerance "
+               f"{RESID_TOL:g} are [PROPOSAL] choices: the card gives no number)")
     need = ("liu/class_count_noisy", "liu/class_count_clean", "liu/resid_clean",
             "liu/resid_noisy")
     angle = next((k for k in ANGLE_KEYS if k in rec.arrays), ANGLE_KEYS[1])
