@@ -265,9 +265,12 @@ class Workspace:
             if not p.train_a and ns.stop == x.shape[1]:  # the runs' last samples: their update
                 B.upd = self._update(p, rs)
             B.fused = None
-            # the Triton relu–readout–mask pass (gpu_kernels; on by default), a fixed second layer
-            B.gpu_fused = (not p.train_a and gpu_kernels.enabled()
-                           and gpu_kernels.usable(B.h))
+            # the Triton relu–readout–mask pass (gpu_kernels; on by default), a fixed second layer;
+            # a GPU block (or Triton's interpreter) first: on a CPU, enabled() would import
+            # triton (50 MB of resident memory in every CPU training process, for nothing)
+            B.gpu_fused = (not p.train_a
+                           and (B.h.device.type == "cuda" or gpu_kernels.interpreted())
+                           and gpu_kernels.enabled() and gpu_kernels.usable(B.h))
             # and the forward GEMM in the same Triton kernel (Tuning.fused_gpu_forward)
             B.gpu_forward = (B.gpu_fused and tuning().fused_gpu_forward
                              and gpu_kernels.forward_usable(B.xc, p.W[rs]))
