@@ -313,9 +313,20 @@ def render(r: dict, tta: dict | None = None) -> str:
     if tta:
         from .timetable import render_summary
 
-        lines += ["", render_summary(tta).rstrip()]
+        lines += ["", render_summary(tta).rstrip(), "", COLD_CHECKS]
     lines += ["", NOTES, SPEEDUP_NOTE, GPU_NOTE]
     return "\n".join(lines) + "\n"
+
+
+# later cold-store runs of `twolayer check --all` (docs/claims.md's header), not re-measured by
+# benchmarks/time_to_answer.sh: what they ran beside, so that their minutes are not misread
+COLD_CHECKS = """\
+Later cold-store runs of `twolayer check --all` (the ones behind docs/claims.md, timed by the
+command's own clock; `make figures` was not timed then), on the same 2-core Intel Xeon:
+**14.6 min** with nothing else running (2026-12-06, commit b8d0432); 24.4 min at 65f8ae9 with a
+test suite and four helper sessions beside it; 30 min at 067670c and **22.2 min** at ba3ced6
+(2026-12-06 10:27 UTC) with two or more helper sessions beside them. Each gave the table of
+docs/claims.md at its time."""
 
 
 NOTES = """## How the engine gets there
@@ -528,19 +539,20 @@ a CUDA graph (`twolayer/training/graphed.py`), and both:
 | graph + fused | 0.347, 0.347 (0.29) | 4.521, 4.504 (0.35) | **0.396, 0.401 (51.4x, 50.8x)** |
 
 (The workload is make bench's reference workload: R = 64, 1000 steps, the default probes at
-their 37 times; the published 2-core CPU run took 20.35 s.) Agreement with the eager step after
-the same steps (per run, max |ΔW_r| / max |W_r|): the graphed steps are **the same bits**; the
-fused pass differs by a median of 1.7e-7 (R = 64, 200 steps) and 7.1e-8 (R = 1024, 50 steps), at
-most 2.5e-5 and 2.5e-3 (after one step at most 4.2e-8 and 8.4e-8: rounding, which a ReLU mask
-entry flipping on it then carries on). The eager GPU step and the CPU's float32 path part by as
-much or more (`benchmarks/gpu_fused.py`): medians 9.9e-6 and 3.7e-7, at most 5.5e-5 and 2.5e-3.
-**Since then both are on by default on a GPU** (graphs in trainings of at least 500 steps;
-`net.use_tuning(fused_gpu=False, cuda_graph=False)` switches them off): the pass runs a self
-test once per device first and falls back to the eager ops, with the reason in the record, where
-Triton cannot run it; a step whose recording as a graph fails is still taken and the later ones
-run eagerly. The record store keys runs of the fused pass apart from eager ones (other numbers,
-to rounding) and graphed runs with eager ones (the same bits). `check --all` above ran eagerly;
-with the new defaults it has not been run on a GPU.
+their 37 times; the 2-core CPU run published then, 2026-12-03 22:50, took 20.35 s: it is kept as
+benchmarks/hosts/2026-12-03-intel-xeon.json, and every GPU ratio here is against it.) Agreement
+with the eager step after the same steps (per run, max |ΔW_r| / max |W_r|): the graphed steps
+are **the same bits**; the fused pass differs by a median of 1.7e-7 (R = 64, 200 steps) and
+7.1e-8 (R = 1024, 50 steps), at most 2.5e-5 and 2.5e-3 (after one step at most 4.2e-8 and
+8.4e-8: rounding, which a ReLU mask entry flipping on it then carries on). The eager GPU step
+and the CPU's float32 path part by as much or more (`benchmarks/gpu_fused.py`): medians 9.9e-6
+and 3.7e-7, at most 5.5e-5 and 2.5e-3. **Since then both are on by default on a GPU** (graphs in
+trainings of at least 500 steps; `net.use_tuning(fused_gpu=False, cuda_graph=False)` switches
+them off): the pass runs a self test once per device first and falls back to the eager ops, with
+the reason in the record, where Triton cannot run it; a step whose recording as a graph fails is
+still taken and the later ones run eagerly. The record store keys runs of the fused pass apart
+from eager ones (other numbers, to rounding) and graphed runs with eager ones (the same bits).
+`check --all` above ran eagerly; with the new defaults it has not been run on a GPU.
 
 The targets of issue #19, each a ratio in one run:
 
@@ -772,10 +784,14 @@ itself (2026-12-04 18:52 UTC, 2 cores: eight steps, none failed, 105 s);
 and install guard, and the targets on doctored result files (each target met, not met, and not
 judged from a smoke or partial run).
 
-**torch 2.11** (what the GPU machine has) was also checked on the CPU on 2026-12-03 and
-2026-12-04: its CUDA build from PyPI (2.11.0+cu130, no GPU present) in a fresh venv with the
-project installed over it passes the default suite (1689 passed, 22 skipped: the CUDA, dask
-and submitit tests) and prints the same `simulate` numbers as the pinned 2.13 CPU wheel. The
+**torch 2.11** (what the GPU machine has) was also checked on the CPU on 2026-12-03, 2026-12-04
+and 2026-12-06 (the last at 067670c): its CUDA build from PyPI (2.11.0+cu130, triton 3.6.0, no
+GPU present) in a fresh Python 3.12 venv, with the project installed over it under
+constraints.txt less its torch and triton pins (torch 2.11 requires triton 3.6.0, not the pinned
+3.5.1), passes the default suite (3428 passed, 60 skipped: exactly the `cuda` tests; 748 s on 2
+shared cores) and the CPU dry run of `benchmarks/gpu_check.sh` (no step failed, 223 s). It prints
+the same `simulate --d 50 --noise 0.1` numbers as the pinned 2.13 CPU wheel (every field equal
+but the wall time) and the same `check frei2023 --quick` table. No code change was needed. The
 record store keys entries by torch version, so the two never share stored runs.
 """
 

@@ -177,7 +177,8 @@ def render_summary(s: dict[str, Any]) -> str:
     v = s.get("verdicts")
     if v:
         lines += ["Verdicts of the check: " + ", ".join(f"{n} {k}" for k, n in sorted(
-            v.items())) + " (the table: docs/claims.md).", ""]
+            v.items())) + " (docs/claims.md's table on the day of this run; docs/claims.md has "
+            "the current one).", ""]
     if "check" in cmds and "figures" in cmds:
         c = cmds["check"]["process"].get("wall", cmds["check"]["timings"]["wall_s"]) / 60
         f = cmds["figures"]["process"].get("wall", cmds["figures"]["timings"]["wall_s"]) / 60
