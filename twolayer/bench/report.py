@@ -324,9 +324,10 @@ COLD_CHECKS = """\
 Later cold-store runs of `twolayer check --all` (the ones behind docs/claims.md, timed by the
 command's own clock; `make figures` was not timed then), on the same 2-core Intel Xeon:
 **14.6 min** with nothing else running (2026-12-06, commit b8d0432); 24.4 min at 65f8ae9 with a
-test suite and four helper sessions beside it; 30 min at 067670c and **22.2 min** at ba3ced6
-(2026-12-06 10:27 UTC) with two or more helper sessions beside them. Each gave the table of
-docs/claims.md at its time."""
+test suite and four helper sessions beside it; 30 min at 067670c and 22.2 min at ba3ced6
+(2026-12-06 10:27 UTC) with two or more helper sessions beside them; **12.5 min** at 7d05c05
+(2026-12-06 11:27 UTC, a few test runs beside it), the first since CPU trainings stopped
+importing Triton. Each gave the table of docs/claims.md at its time."""
 
 
 NOTES = """## How the engine gets there
