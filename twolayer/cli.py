@@ -249,7 +249,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = given[0] if given and given[0] in COMMANDS else None
     try:
         with stop_on_signals():
-            return _run(argv, given)
+            return _run(given)
     except (KeyboardInterrupt, Terminated) as e:
         prog = f"twolayer {command}" if command else "twolayer"
         left = INTERRUPTED.get(command, "stopped") if command else "stopped"
@@ -257,19 +257,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exit_status(e)
 
 
-def _run(argv: Sequence[str] | None, given: list[str]) -> int:
-    """:func:`main`'s body, inside its signal handlers: parse, run the command, and map its
-    errors to exit statuses."""
+def _run(given: list[str]) -> int:
+    """:func:`main`'s body for the arguments ``given``, inside its signal handlers: parse, run
+    the command, and map its errors to exit statuses."""
     from .resources import WriteFailed
 
     try:
-        preload_plugins(argv)
+        preload_plugins(given)
     except TwolayerError as e:  # (only a command's --plugin or entry points get here)
         print(f"twolayer {given[0]}: error: {e}", file=sys.stderr)
         return 2
     parser = build_parser()
     refuse_option_before_command(parser, given)
-    args, extra = parser.parse_known_args(argv)
+    args, extra = parser.parse_known_args(given)
     if extra:
         refuse_unknown(parser, args, extra)
     prog = f"twolayer {args.command}"

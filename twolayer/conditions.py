@@ -24,6 +24,7 @@ that (A7) caps C at 1/α²: a larger C needs a smaller step.
 
 from __future__ import annotations
 
+import decimal
 import json
 import math
 import numbers
@@ -207,15 +208,12 @@ def _to_float(q: Fraction) -> float:
 
 
 def _root(q: Fraction, k: int) -> float:
-    """The k-th root (k = 2 or 4) of ``q`` > 0, rounded once to the nearest float64 (to within
-    2^-100 relative before that rounding; exact where the root is a dyadic rational, and equal
-    roots of equal rationals give equal floats)."""
-    bits = 110 + max(0, -(q.numerator.bit_length() - q.denominator.bit_length()) // k + 2)
-    scaled = q.numerator * 2 ** (k * bits) // q.denominator
-    r = math.isqrt(scaled)
-    if k == 4:
-        r = math.isqrt(r)  # floor(sqrt(floor(sqrt(N)))) = floor(N^(1/4))
-    return _to_float(Fraction(r, 2**bits))
+    """The k-th root (k = 2 or 4) of ``q`` > 0, computed to 50 significant digits and rounded
+    once to the nearest float64 (equal roots of equal rationals give equal floats)."""
+    with decimal.localcontext() as ctx:
+        ctx.prec, ctx.Emax, ctx.Emin = 50, 10**6, -(10**6)
+        r = (decimal.Decimal(q.numerator) / decimal.Decimal(q.denominator)).sqrt()
+        return float(r.sqrt() if k == 4 else r)
 
 
 def frei2023(

@@ -38,6 +38,15 @@ class ConfigError(TwolayerError, ValueError):
         return (ConfigError, (self.field, self.value, self.valid))
 
 
+def switch_given(flag: str, why: str) -> ConfigError:
+    """A :class:`ConfigError` for a switch the user gave (``--quick``, ``--force``): it reads
+    "--quick is given: <why>" rather than "--quick True is invalid: <why>", a value the user
+    never typed."""
+    e = ConfigError(flag, True, why)
+    e.args = (f"{flag_name(flag)} is given: {why}",)
+    return e
+
+
 class ExperimentConfigError(ConfigError):
     """A :class:`ConfigError` raised while an experiment ran (e.g. an unknown probe name or an
     invalid data field in the config the experiment builds): the setting is not a flag the user

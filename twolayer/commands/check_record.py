@@ -36,7 +36,7 @@ from ..claims.on_record import (
     record_setting,
 )
 from ..conditions import find_record
-from ..errors import ConfigError, flag_name
+from ..errors import ConfigError, switch_given
 from ..record import Record
 from ..store import load_record
 
@@ -47,11 +47,8 @@ ADD_PROBES = re.compile(r"add --probes ([\w,]+)")
 
 def _refuse(flag: str, value: object, why: str) -> ConfigError:
     """A ConfigError for ``flag``; a switch (``value`` True) reads "--quick is given: ..."
-    rather than "--quick True is invalid: ..." (a value the user never typed)."""
-    e = ConfigError(flag, value, why)
-    if value is True:
-        e.args = (f"{flag_name(flag)} is given: {why}",)
-    return e
+    (:func:`~twolayer.errors.switch_given`)."""
+    return switch_given(flag, why) if value is True else ConfigError(flag, value, why)
 
 
 def refuse_flags(args: argparse.Namespace) -> None:

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from ..cli import integer
-from ..errors import ConfigError, flag_name
+from ..errors import ConfigError, switch_given
 from ..record import check_writable_dir
 from .settings import MAX_THREADS, add_budget_flag, runtime_budget
 
@@ -89,12 +89,8 @@ def check_mode_flags(args: argparse.Namespace) -> None:
         return
     for dest, why in VERIFY_CONFLICTS.items():
         if getattr(args, dest):
-            # "--force is given: ...", as check --record says it, not "--force True is
-            # invalid: ...", a value the user never typed
-            e = ConfigError(dest, True, f"cannot be combined with --verify, {why} "
-                            "(drop one of the two)")
-            e.args = (f"{flag_name(dest)} is given: {e.valid}",)
-            raise e
+            raise switch_given(dest, f"cannot be combined with --verify, {why} (drop one of "
+                               "the two)")
 
 
 def workers(args: argparse.Namespace) -> int:
