@@ -296,3 +296,30 @@ def test_no_paper_named_includes_maennel2020(records, capsys):
     assert mine == ["maennel2020.b1.alignment", *ON_ANY]
     code, out, err = run(["check", "--record", str(records["e1"]), "--list"], capsys)
     assert code == 0 and "maennel2020.b2.transfer_function_learned" in out, err
+
+
+@pytest.mark.parametrize("seeds", [2, 3])
+def test_jackknife_claims_count_the_runs_read(seeds, capsys, tmp_path):
+    """With 2 seeds, B1's alignment and both B2 claims have no jackknife interval (each
+    leave-one-out subset is 1 run; the floors and eta^2 need 2): inconclusive, the seeds column
+    the record's 2 runs (it read 0 before) and the detail saying why; grows_apart has one. With
+    3 seeds every served claim has a finite interval over 3 seeds, as the paper page says."""
+    flags = [*SETTINGS["e1"][0], *SMALL]
+    flags[flags.index("--seeds") + 1] = str(seeds)
+    rec = simulated(tmp_path, flags)
+    capsys.readouterr()  # simulate's own lines
+    _, rows = check_json(capsys, rec, "maennel2020")
+    by_id = {r["id"]: r for r in rows}
+    assert set(by_id) == {ALIGN["e1_random"], *ON_ANY}
+    for cid, row in by_id.items():
+        assert row["seeds"] == seeds, (cid, row["seeds"])
+        lo, hi = row["ci"] if row["ci"] is not None else (None, None)
+        has_interval = lo is not None and hi is not None
+        if seeds == 3 or cid == "maennel2020.b1.grows_apart":
+            assert has_interval, (cid, row["ci"])
+            assert "no jackknife interval" not in row["detail"]
+        else:
+            assert not has_interval, (cid, row["ci"])
+            assert row["verdict"] == "inconclusive"
+            assert "no jackknife interval" in row["detail"]
+            assert "give 3 or more seeds" in row["detail"]

@@ -465,6 +465,19 @@ def judged(verdict: str, measured: float | None, bound: str, ci: tuple[float, fl
                    in_regime=inside, regime=regime, **kw)
 
 
+def jackknife_runs(pseudo: tuple[float, ...], runs: int, needs: str) -> tuple[int, str]:
+    """The seed count of a verdict on a leave-one-run-out jackknife over ``runs`` runs, and a
+    note (else "") where it has no interval. Each pseudo-value comes from the R − 1 runs left
+    when one is left out; the sampling floors of B1 and η² of B2 need two runs, so with R < 3
+    every pseudo-value is NaN. The verdict is then inconclusive on the R runs read, not on
+    none: its seed count is R, and the note says why there is no interval."""
+    finite = used(pseudo)
+    if finite or runs >= 3:
+        return finite, ""
+    return runs, (f"; no jackknife interval: leaving one of the {runs} run{'s' * (runs != 1)} "
+                  f"out leaves {runs - 1}, and {needs} needs 2 (give 3 or more seeds)")
+
+
 def excess_outcome(ci: tuple[float, float]) -> str:
     """B1: holds if the CI of q = (M_data − F_data)/(M_rand − F_rand) lies at or below 1/10 (an
     order of magnitude), fails if it lies at or above 1/2 (M_data ≈ M_rand above the floors),
@@ -513,15 +526,17 @@ def note_degenerate(rec: Record, a: X.Alignment) -> str:
 
 def _alignment_claim(rec: Record, note: str = "") -> Outcome:
     a = X.alignment(rec)
+    seeds, why = jackknife_runs(a.excess_pseudo, rec.seeds,
+                                "the empirical floors (a spread between runs)")
     detail = (
         f"{_alignment_numbers(a)}; pooled W: M_data {fmt_num(a.m_data_w)}, M_rand "
         f"{fmt_num(a.m_rand_w)}; {note_degenerate(rec, a)}final training error "
-        f"{fmt_num(float(rec.arrays['errors/train_error'][:, -1].mean()))}"
+        f"{fmt_num(float(rec.arrays['errors/train_error'][:, -1].mean()))}{why}"
     )
     bound = B1_BOUND.format(rule=f"<= {Q_HOLDS:g} holds (M_rand >= {ORDER:g} M_data above the "
                                  f"floors), >= {Q_FAILS:g} fails (M_rand <= {SAME:g} M_data)")
     return judged(
-        excess_outcome(a.excess_ci), a.excess, bound, a.excess_ci, used(a.excess_pseudo),
+        excess_outcome(a.excess_ci), a.excess, bound, a.excess_ci, seeds,
         setting_text(rec, note), detail, FIG_M, [fitted(rec)], card_setting(rec, "alignment"),
         per_seed=a.excess_pseudo, threshold=decisive_cut(a.excess, Q_HOLDS, Q_FAILS),
         direction="<=",
@@ -592,19 +607,21 @@ def check_grows_apart(runs: Runs) -> Outcome:
 
 def _teacher_claim(teacher: Record, random: Record) -> Outcome:
     a_t, a_r = X.alignment(teacher), X.alignment(random)
+    seeds, why = jackknife_runs(a_t.excess_pseudo, teacher.seeds,
+                                "the empirical floors (a spread between runs)")
     detail = (
         f"teacher: {_alignment_numbers(a_t)}; random labels (same setting): q "
         f"{fmt_num(a_r.excess)} {_ci(a_r.excess_ci)}, M_data {fmt_num(a_r.m_data)}, M_rand "
         f"{fmt_num(a_r.m_rand)}; M_data(teacher)/M_data(random) "
         f"{fmt_num(a_t.m_data / a_r.m_data)}; final training error (teacher) "
-        f"{fmt_num(float(teacher.arrays['errors/train_error'][:, -1].mean()))}"
+        f"{fmt_num(float(teacher.arrays['errors/train_error'][:, -1].mean()))}{why}"
     )
     bound = B1_BOUND.format(rule=f"teacher: >= {Q_FAILS:g} holds (no alignment: B1's refutation), "
                                  f"<= {Q_HOLDS:g} fails (B1's alignment); the cut-offs of B1, "
                                  "read in the opposite direction")
     return judged(
         control_outcome(a_t.excess_ci), a_t.excess, bound, a_t.excess_ci,
-        used(a_t.excess_pseudo), setting_text(teacher), detail, FIG_M,
+        seeds, setting_text(teacher), detail, FIG_M,
         [fitted(teacher)], card_setting(teacher, "control"),
         per_seed=a_t.excess_pseudo, threshold=decisive_cut(a_t.excess, Q_FAILS, Q_HOLDS),
         direction=">=",
@@ -641,6 +658,7 @@ def _transfer_function_claim(rec: Record, which: str) -> Outcome:
     # fewer than two runs gives NaN (no interval) instead
     est, ci, pseudo = X.jackknife_pseudo(
         lambda runs: X.explained_share(f[runs]) if len(runs) >= 2 else math.nan, R)
+    seeds, why = jackknife_runs(pseudo, R, "eta^2 (1 by definition on one run)")
     hi = ci[1]
     result = (HOLDS if compare(ci, ETA2_HOLDS, ">=") == HOLDS
               else FAILS if math.isfinite(hi) and hi < ETA2_FAILS else INCONCLUSIVE)
@@ -652,10 +670,10 @@ def _transfer_function_claim(rec: Record, which: str) -> Outcome:
                       for i in q)
     detail = (f"f(sigma) of {'dW' if which == 'dw' else 'W'}, quintile means (sigma: f) {shape}; "
               f"coefficient of variation over seeds {fmt_num(float((sd / mean).mean()))} (mean "
-              f"over i); per run from its own m={rec.config['net']['m']} neurons")
+              f"over i); per run from its own m={rec.config['net']['m']} neurons{why}")
     bound = (f"eta^2 >= {ETA2_HOLDS} (holds), < {ETA2_FAILS} (fails); 95% jackknife CI over runs; "
              "one comparison")
-    return judged(result, est, bound, ci, used(pseudo), setting_text(rec), detail, FIG_F,
+    return judged(result, est, bound, ci, seeds, setting_text(rec), detail, FIG_F,
                   [fitted(rec)], card_setting(rec, "function"),
                   per_seed=pseudo, threshold=decisive_cut(est, ETA2_HOLDS, ETA2_FAILS),
                   direction=">=")
