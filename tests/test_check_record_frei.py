@@ -243,6 +243,65 @@ def test_in_regime_follows_conditions(inside, outside, capsys):
                 assert "no C > 1 satisfies A1-A7" in r["regime"] and "A1 fails" in r["regime"]
 
 
+# the claims that read only W(0), a and the training sample (Lemmas 3-6, Definition 7)
+AT_INIT = {"frei2023.lemma3.init_norms", "frei2023.lemma4.set_sizes", "frei2023.lemma6.edge",
+           "frei2023.definition7.good_run"}
+
+
+def test_a_run_past_T_keeps_the_t0_claims_regime(inside, capsys, tmp_path):
+    """A run of the inside setting for 3 steps (T = 2): every claim about the training (t >= 1)
+    is outside ("runs stop at T ...: no"), while the claims about t = 0 keep the regime they
+    have on the run that stops at T, since W(0), a and the sample do not depend on the steps
+    (they were all outside before: the stopping time was a premise of every claim)."""
+    past = _simulate(tmp_path, 400, 4, "--steps", "3")
+    capsys.readouterr()  # simulate's own lines
+    at_t = {r["id"]: r for r in check_json(capsys, inside, "frei2023")[1]}
+    _, rows = check_json(capsys, past, "frei2023")
+    served = [r for r in rows if r["verdict"] != "not served"]
+    assert {r["id"] for r in served} >= AT_INIT
+    for r in served:
+        if r["id"] in AT_INIT:
+            assert r["in_regime"] is at_t[r["id"]]["in_regime"], (r["id"], r["regime"])
+            assert "runs stop at T" not in r["regime"], r["regime"]
+            assert "data and initialisation as in the paper" in r["regime"], r["regime"]
+        else:
+            assert r["in_regime"] is False, (r["id"], r["regime"])
+            assert "runs stop at T = 1 + 1/(4 alpha): no" in r["regime"], r["regime"]
+    # inside for the three whose regime is A1-A7 alone (set_sizes needs C ~ 1e18)
+    assert [r["id"] for r in served if r["in_regime"]] == sorted(
+        AT_INIT - {"frei2023.lemma4.set_sizes"}, key=[r["id"] for r in served].index)
+
+
+def test_t0_claims_read_the_data_and_init_premise():
+    """paper_init against paper_model on configs that differ in one field each: the training
+    (objective, batch, integrator, trained head, steps) moves only paper_model; the data and
+    the initialisation (noise model, bias, odd m, another second layer) move both."""
+    from twolayer.claims.frei2023 import paper_init, paper_model
+
+    base = {"data": {"kind": "xor", "noise_model": "iid", "cluster_dist": "gaussian"},
+            "net": {"second_layer": "frei", "bias": False, "outputs": 1, "m": 20,
+                    "train_second_layer": False},
+            "train": {"objective": "logistic", "batch_size": None, "integrator": "gd",
+                      "steps": 2}}
+
+    def edited(part: str, key: str, value) -> dict:
+        c = {k: dict(v) for k, v in base.items()}
+        c[part][key] = value
+        return c
+
+    assert paper_init(base) and paper_model(base)
+    for part, key, value in [("train", "objective", "squared"), ("train", "batch_size", 10),
+                             ("train", "integrator", "flow"),
+                             ("net", "train_second_layer", True)]:
+        c = edited(part, key, value)
+        assert paper_init(c) and not paper_model(c), (key, value)
+    for part, key, value in [("data", "noise_model", "random"), ("net", "bias", True),
+                             ("net", "m", 21), ("net", "second_layer", "gaussian"),
+                             ("data", "kind", "gaussian")]:
+        c = edited(part, key, value)
+        assert not paper_init(c) and not paper_model(c), (key, value)
+
+
 def test_a_doctored_train_fit_fails(inside, capsys, tmp_path):
     rec = Record.load(inside)
     cid = "frei2023.theorem1.train_fit"
