@@ -128,7 +128,8 @@ def premises(rec: Record) -> tuple[Premise, ...]:
                          "majority in every class of the drawn training set",
                          claims_liu._u_regime, rec, float(rec.config["data"]["noise"]),
                          f"delta = {float(rec.config['data']['noise']):g}, the record's "
-                         "training-label flip rate (--noise, --noise-model iid); "
+                         "training-label flip rate (--noise, --noise-model "
+                         f"{rec.config['data'].get('noise_model', 'iid')}); "
                          + claims_liu.clean_majority(rec)[1]),
         _setting_premise("binary", "[SECONDARY]", BINARY_TEXT,
                          "K = 2 classes (Theorems 4.4/4.5, Lemma 4.2)", claims_liu._binary, rec,
@@ -324,7 +325,9 @@ def evaluate_record(rec: Record, where: str = "(in memory)",
 def check_readable(rec: Record, where: str, path: str) -> None:
     """Refuse a record the liu2023 premises and claims cannot be read on: a config without a
     data kind, noise rate or steps (RecordError naming ``where``); a data kind other than
-    :data:`KINDS` or a noise model other than iid (ConfigError naming ``record`` = ``path``); a
+    :data:`KINDS` or a noise model outside :data:`~twolayer.claims.liu2023.RANDOM_FLIPS` (iid,
+    per-cluster: the flip models the claims' label-noise premise admits; ConfigError naming
+    ``record`` = ``path``); a
     seed whose clean test error is never finite (RecordError: t* undefined)."""
     try:
         kind = rec.config["data"]["kind"]
@@ -337,10 +340,12 @@ def check_readable(rec: Record, where: str, path: str) -> None:
         raise ConfigError("record", path, f"a record of --data {kind}: the liu2023 premises are "
                           f"measured on --data {' or '.join(KINDS)} records (docs/papers/"
                           "liu2023.md)")
-    if rec.config["data"].get("noise_model", "iid") not in ("iid",):
-        raise ConfigError("record", path, f"a record of --noise-model "
-                          f"{rec.config['data'].get('noise_model')}: the paper's label noise is "
-                          "random i.i.d. corruption (--noise-model iid)")
+    model = rec.config["data"].get("noise_model", "iid")
+    if model not in claims_liu.RANDOM_FLIPS:
+        flips = " or ".join(claims_liu.RANDOM_FLIPS)
+        raise ConfigError("record", path, f"a record of --noise-model {model}: the paper's "
+                          "label noise is a fraction of labels corrupted at random, "
+                          f"independently of x (--noise-model {flips})")
     e = rec.arrays.get("errors/test_error_clean")
     if e is not None:
         dead = np.flatnonzero(~np.isfinite(np.asarray(e, dtype=np.float64)).any(axis=1))
