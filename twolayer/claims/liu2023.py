@@ -1277,27 +1277,30 @@ def _drift_width(recs: dict[int, Record]) -> Outcome:
     )
 
 
+# [INFERRED], not [SECONDARY]: the width trend these four judge is the card's inference from the
+# infinite-width premise (L10: "closer to the NTK prediction as m grows [INFERRED]"); Lemma 4.2 and
+# the premise themselves are [SECONDARY]
 @claim("liu2023.lem42.rate_factor_width", RATE_STATEMENT + " (Gaussian mixture, n = 400)",
-       "Lemma 4.2 (Eq. 7), NTK premise", "[SECONDARY]")
+       "Lemma 4.2 (Eq. 7), NTK premise", "[INFERRED]")
 def check_rate_width(runs: Runs) -> Outcome:
     return _rate_width(widths(runs))
 
 
 @claim("liu2023.lem42.rate_factor_width_regime", RATE_STATEMENT + " (Gaussian mixture, n = 2000)",
-       "Lemma 4.2 (Eq. 7), NTK premise", "[SECONDARY]")
+       "Lemma 4.2 (Eq. 7), NTK premise", "[INFERRED]")
 def check_rate_width_regime(runs: Runs) -> Outcome:
     return _drawn(_rate_width(widths(runs, "width_regime")), None)  # liu2023-width: n = 400
 
 
 @claim("liu2023.ntk.gradient_drift_width", DRIFT_STATEMENT + " (Gaussian mixture, n = 400)",
-       "Section 2 (NTK premise)", "[SECONDARY]")
+       "Section 2 (NTK premise)", "[INFERRED]")
 def check_drift_width(runs: Runs) -> Outcome:
     return _drift_width(widths(runs))
 
 
 @claim("liu2023.ntk.gradient_drift_width_regime",
        DRIFT_STATEMENT + " (Gaussian mixture, n = 2000)", "Section 2 (NTK premise)",
-       "[SECONDARY]")
+       "[INFERRED]")
 def check_drift_width_regime(runs: Runs) -> Outcome:
     return _drawn(_drift_width(widths(runs, "width_regime")), None)
 
