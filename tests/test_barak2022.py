@@ -753,3 +753,36 @@ def test_thm4_counts_a_neuron_only_where_s_is_strictly_above_the_rest(plugin) ->
                                           dtype=torch.float64)
     G = plugin["probes"].population_gradient(p, plugin["data"].support(n, k, 2))
     assert float(G.abs().max()) < e.GRADIENT_FLOOR / (m * n)  # 0 up to rounding, as claimed
+
+
+# Each claim's tag as read from the card (shared/papers/barak2022.md, sections 4 and 7): only
+# EF1 is the paper's statement with the paper's own threshold (>= 20% of 25 trials within 10^5
+# steps); every other claim puts a threshold, test or measure of the project's on a phenomenon
+# of the paper (card claim 11, C.2: "stays at err ~ 0.5", no fraction of seeds; the 80% / 50%
+# fractions and err >= 0.4 are ours), so the weakest part, [PROPOSAL], is its tag.
+CARD_TAGS = {
+    "barak2022.ef1.solves": "[PAPER]",
+    "barak2022.ef1.k_adaptive": "[PROPOSAL]",
+    "barak2022.fig1.plateau_drop": "[PROPOSAL]",
+    "barak2022.hp.relevant_first": "[PROPOSAL]",
+    "barak2022.c1.gap_positive_and_grows": "[PROPOSAL]",
+    "barak2022.c2.bias_odd_k": "[PROPOSAL]",
+    "barak2022.c6.label_noise": "[PROPOSAL]",
+    "barak2022.thm4.one_step": "[PROPOSAL]",
+    "barak2022.fig2.no_early": "[PROPOSAL]",
+    "barak2022.fig2.init_not_sgd": "[PROPOSAL]",
+    "barak2022.fig2.exponent_degrades": "[PROPOSAL]",
+    "barak2022.width.no_speedup": "[PROPOSAL]",
+}
+
+
+def test_each_claim_carries_the_cards_tag_and_a_proposal_part_makes_it_proposal(plugin) -> None:
+    """c2.bias_odd_k was tagged [PAPER] although its statement says "PROPOSAL thresholds", as
+    fig1.plateau_drop's and c6.label_noise's do (both [PROPOSAL])."""
+    from twolayer.claims.base import CLAIMS
+
+    ours = {cid: c for cid, c in CLAIMS.items() if cid.startswith("barak2022.")}
+    assert set(ours) == set(CARD_TAGS)
+    assert {cid: c.tag for cid, c in ours.items()} == CARD_TAGS
+    for cid, c in ours.items():  # the statement's own bracket agrees with the tag
+        assert ("PROPOSAL" in c.statement) == (c.tag == "[PROPOSAL]"), cid

@@ -338,7 +338,7 @@ SOLVE_FRACTION = 0.5  # [PROPOSAL]
        "are needed for odd k: without biases (n, 3) stays at err >= 0.4 for the whole budget (a "
        "seed stays when its lowest validation error over every probe time is >= 0.4) in >= 80% "
        "of the seeds, while with biases >= 50% of the seeds solve it, and (n', 4) without biases "
-       "is solved by >= 50% of the seeds", "App. C.2", "[PAPER]")
+       "is solved by >= 50% of the seeds", "App. C.2", "[PROPOSAL]")
 def bias_odd_k(runs):
     r = runs.get("barak2022.bias")
     # "stays at err >= 0.4 for the whole budget" is said of every run: per seed, its lowest
