@@ -198,3 +198,34 @@ def test_check_on_a_record_serves_the_loss_claim_only(plugin, tmp_path, capsys) 
     out = json.loads(capsys.readouterr().out)
     verdicts = {v["id"]: v["verdict"] for v in out}
     assert verdicts == {"lazy.gd.loss_nonincreasing": "holds"}, out
+
+
+def _fresh_cli(words: list[str], cwd: Path):
+    """`twolayer WORDS` in a new process (which knows a plugin's paper only if a path loads it)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "twolayer", *words], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_a_refused_record_claim_names_a_list_command_that_runs(plugin, tmp_path) -> None:
+    """Selecting a claim no single record serves is refused with the command that lists the
+    claims a record serves. For a plugin that command named the paper ("twolayer check lazy
+    --record DIR --list"), which a new process does not know (exit 2, "no such claim or
+    paper"); the oracle is the suggested command itself, run in a new process."""
+    import shlex
+
+    widths, runs = plugin
+    runs["lazy.ntk"][f"m={widths[1]}"].save(tmp_path / "rec")
+    done = _fresh_cli(["check", str(FOLDER), "lazy.ntk.movement_rate", "--record", "rec"],
+                      tmp_path)
+    assert done.returncode == 2 and "no single record serves it" in done.stderr, done.stderr
+    hint = done.stderr.split("`")[1]
+    words = shlex.split(hint)
+    assert words[:2] == ["twolayer", "check"] and "--list" in words, hint
+    listed = _fresh_cli(words[1:], tmp_path)
+    assert listed.returncode == 0, (hint, listed.stderr)
+    assert "lazy.gd.loss_nonincreasing" in listed.stdout.split("not served")[0], listed.stdout

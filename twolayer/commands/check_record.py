@@ -91,6 +91,21 @@ def _selection_error(s: str, why: str) -> ConfigError:
     return err
 
 
+def _as_typed(paper: str, args: argparse.Namespace) -> str:
+    """How a ``twolayer check`` command line names ``paper``: for a plugin's paper, the plugin
+    path the user typed (a new process knows a plugin's paper only once its path loads it),
+    else the paper's name."""
+    from ..plugins import PluginError, is_plugin_path, load_path
+
+    for s in args.select or []:
+        try:
+            if is_plugin_path(s) and paper in load_path(s).papers:  # loaded already: cached
+                return s
+        except PluginError:
+            continue
+    return paper
+
+
 def select_on_record(args: argparse.Namespace, selection: list[str], rec: Record,
                      path: str) -> tuple[list, dict[str, object]]:
     """The claims to judge on ``rec`` (in registration order) and each paper's runs: with no
@@ -135,15 +150,16 @@ def select_on_record(args: argparse.Namespace, selection: list[str], rec: Record
         if not mine and s in typed:
             paper = hits[0].paper
             excl = READERS[paper].excluded
+            named = _as_typed(paper, args)
             why = [f"{c.id}: {excl[c.id]}" for c in hits if c.id in excl]
             if why:
                 raise _selection_error(s, f"no single record serves it ({'; '.join(why)}); "
-                                       f"`twolayer check {paper} --record {path} --list` lists "
+                                       f"`twolayer check {named} --record {path} --list` lists "
                                        "the claims a record serves")
             n = len(ok[paper][0])
             raise _selection_error(s, f"the record {path} does not serve it: {paper}'s reader "
                                    f"serves {n} other claim{'s' if n != 1 else ''} on a "
-                                   f"record like this one (`twolayer check {paper} --record "
+                                   f"record like this one (`twolayer check {named} --record "
                                    f"{path} --list` lists {'them' if n != 1 else 'it'})")
         out += [c for c in mine if c not in out]
     if not out:
