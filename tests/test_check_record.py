@@ -423,3 +423,56 @@ def test_a_typo_in_an_experiment_name_is_not_called_a_record_only_plugin(capsys,
     code, out, err = run(["check", "rcboth", "--no-store"], capsys)
     assert code == 1 and "no experiment named 'rcboth.expp'" in out, out
     assert "registered a record reader but not" not in out, out
+
+
+RECORD_ONLY_PLUGIN = '''
+from twolayer.api import claim, outcome, register_record_reader
+
+
+@claim("rcfile.a", "st", "Lemma 1", "[PROPOSAL]")
+def a(runs):
+    runs.get("rcfile.exp")
+    return outcome("holds", 0.5, "<= 1", (0.25, 0.75), 3, "s")
+
+
+class OnRecord:
+    def __init__(self, rec):
+        self.rec = rec
+
+    def get(self, name):
+        return self.rec
+
+
+register_record_reader("rcfile", lambda rec, path: (("rcfile.a",), OnRecord(rec)))
+'''
+
+
+def test_the_record_only_note_of_a_plugin_names_a_command_that_runs(tmp_path) -> None:
+    """A record-only plugin checked without --record gets a note pointing at `twolayer check
+    PAPER --record DIR`; for a plugin loaded by path that command named the paper, which a new
+    process does not know ("no such claim or paper", exit 2). The oracle is the suggested
+    command itself, run in a new process on a record."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+
+    def cli(*words):
+        return subprocess.run([sys.executable, "-m", "twolayer", *words], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=300)
+
+    (tmp_path / "rconly_plugin.py").write_text(RECORD_ONLY_PLUGIN)
+    done = cli("check", "./rconly_plugin.py", "--no-store")
+    assert done.returncode == 1, done.stderr
+    note = [line for line in done.stdout.splitlines() if "registered a record reader" in line]
+    assert len(note) == 1, done.stdout
+    hint = note[0].split(" with ")[-1].split()
+    assert hint[:2] == ["twolayer", "check"] and hint[-2:] == ["--record", "DIR"], note
+    sim = cli("simulate", "--d", "5", "--n", "40", "--m", "8", "--steps", "10", "--seeds", "2",
+              "--noise", "0", "--out", "rec")
+    assert sim.returncode == 0, sim.stderr
+    judged = cli(*hint[1:-1], "rec")
+    assert judged.returncode != 2 and "no such claim or paper" not in judged.stderr, judged.stderr
+    assert "rcfile.a" in judged.stdout, judged.stdout

@@ -180,7 +180,7 @@ def asserted_note(verdicts: Sequence[Verdict]) -> str:
             "the theorem's assumptions")
 
 
-def record_only_note(verdicts: Sequence[Verdict]) -> str:
+def record_only_note(verdicts: Sequence[Verdict], select: Sequence[str] | None = None) -> str:
     """A line for the papers whose checks raised because an experiment they read is not
     registered while the paper has a record reader (a plugin written for ``check --record``
     alone): their claims are judged on a user's record, not on experiments; "" when there is
@@ -188,6 +188,7 @@ def record_only_note(verdicts: Sequence[Verdict]) -> str:
     misspelled an experiment's name, which its error row says."""
     from ..claims.on_record import READERS
     from ..experiments import EXPERIMENTS
+    from .check_record import as_typed
 
     with_experiments = {e.paper for e in EXPERIMENTS.values()}
     papers = sorted({v.paper for v in verdicts if v.verdict == ERROR and v.paper in READERS
@@ -197,7 +198,7 @@ def record_only_note(verdicts: Sequence[Verdict]) -> str:
         return ""
     return (f"note: {', '.join(papers)} registered a record reader but not the experiments "
             "these checks read: judge its claims on a record of twolayer simulate --out DIR "
-            f"with twolayer check {papers[0]} --record DIR")
+            f"with twolayer check {as_typed(papers[0], select)} --record DIR")
 
 
 def exit_status(verdicts: Sequence[Verdict]) -> int:
@@ -865,8 +866,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"\n{summary_line(verdicts)}; {wall:.0f} s")
         if asserted_note(verdicts):
             print(asserted_note(verdicts))
-        if record_only_note(verdicts):
-            print(record_only_note(verdicts))
+        if record_only_note(verdicts, args.select):
+            print(record_only_note(verdicts, args.select))
         if auto:
             print(auto_note(verdicts))
         if args.quick:

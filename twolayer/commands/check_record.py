@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,13 +92,13 @@ def _selection_error(s: str, why: str) -> ConfigError:
     return err
 
 
-def _as_typed(paper: str, args: argparse.Namespace) -> str:
+def as_typed(paper: str, select: Sequence[str] | None) -> str:
     """How a ``twolayer check`` command line names ``paper``: for a plugin's paper, the plugin
-    path the user typed (a new process knows a plugin's paper only once its path loads it),
-    else the paper's name."""
+    path the user typed in ``select`` (a new process knows a plugin's paper only once its path
+    loads it), else the paper's name."""
     from ..plugins import PluginError, is_plugin_path, load_path
 
-    for s in args.select or []:
+    for s in select or []:
         try:
             if is_plugin_path(s) and paper in load_path(s).papers:  # loaded already: cached
                 return s
@@ -150,7 +151,7 @@ def select_on_record(args: argparse.Namespace, selection: list[str], rec: Record
         if not mine and s in typed:
             paper = hits[0].paper
             excl = READERS[paper].excluded
-            named = _as_typed(paper, args)
+            named = as_typed(paper, args.select)
             why = [f"{c.id}: {excl[c.id]}" for c in hits if c.id in excl]
             if why:
                 raise _selection_error(s, f"no single record serves it ({'; '.join(why)}); "
