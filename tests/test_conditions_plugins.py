@@ -262,6 +262,11 @@ def test_the_barak_example_registers_theorem_4s_premises(n, k, r, B, objective, 
     held = sum(want.values())
     assert doc["summary"].startswith(f"{len(want)} premises: {held} hold")
     assert doc["claims"] == [] and doc["paper"] == "barak2022"
+    # the card (Sec. 3) tags Theorem 4's sign-vector init [PAPER]; b = 0 is only its claim
+    # 12's [PROPOSAL]: a [PAPER] statement holding "b = 0" said more than the paper's words
+    sign = next(p for p in doc["premises"] if p["id"] == "sign_init")
+    assert sign["tag"] == "[PAPER]" and "b = 0" not in sign["statement"], sign
+    assert "[PROPOSAL] b = 0" in sign["threshold"], sign
 
 
 @pytest.mark.parametrize("probes, says", [("errors", "(add --probes barak_parity)"),

@@ -119,7 +119,8 @@ def premises(cfg: dict) -> tuple[Premise, ...]:
                "D_S has clean labels (the paper's label-noise runs, App. C.6, are empirical)",
                noise),
         _exact("sign_init", "[PAPER]", "a random initialization scheme: sign vectors "
-               "w_j in {+-1}^n, b = 0", "sign init, b = 0", ok["sign_init"] and not bias,
+               "w_j in {+-1}^n", "sign init, and [PROPOSAL] b = 0 (the card's claim 12; "
+               "Theorem 4's words name the sign vectors only)", ok["sign_init"] and not bias,
                f"{init_text}, biases {'on' if bias else 'off'}",
                "Theorem 4's init is the sign vector (card Sec. 3; uniform and Gaussian inits "
                "are not covered)"),
