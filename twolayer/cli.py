@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import decimal
+import errno
 import importlib
 import math
 import os
@@ -296,6 +297,39 @@ def _run(given: list[str]) -> int:
               "writes; its mode lets this user neither, or a folder above it cannot be entered)",
               file=sys.stderr)
         return 2
+    except OSError as e:  # a path the kernel will not even look up (a name over 255 bytes, a
+        # symlink loop): pathlib's exists()/is_dir() raise these, which was a traceback
+        if e.errno not in PATH_ERRNOS:
+            raise
+        print(f"{prog}: error: {path_refusal(parser, args, e)}", file=sys.stderr)
+        return 2
+
+
+# what the kernel says of a path it cannot look up at all, whatever the file system holds
+PATH_ERRNOS = {errno.ENAMETOOLONG: "a folder or file name has at most 255 bytes and a path at "
+               "most 4096 (NAME_MAX, PATH_MAX)",
+               errno.ELOOP: "a symbolic link on the way points back to itself"}
+
+
+def path_refusal(parser: Parser, args: argparse.Namespace, e: OSError) -> str:
+    """One line for an :data:`PATH_ERRNOS` error: the flag (or positional argument) whose path
+    is, holds or lies inside ``e.filename``, its value as given, what the kernel said and why;
+    the bare path where no argument gave it (a path the command made from one)."""
+    bad = os.path.abspath(os.fsdecode(e.filename)) if e.filename is not None else None
+    why = f"{e.strerror or os.strerror(e.errno or 0)}: {PATH_ERRNOS.get(e.errno or 0, '')}"
+    sub = getattr(parser, "subcommands", {}).get(getattr(args, "command", None))
+    for action in (sub._actions if sub is not None else []):
+        given = getattr(args, action.dest, None) if action.dest != "help" else None
+        for value in (given if isinstance(given, (list, tuple)) else [given]):
+            if not isinstance(value, str) or not value or bad is None:
+                continue
+            path = os.path.abspath(os.path.expanduser(value))
+            if bad == path or path.startswith(bad + os.sep) or bad.startswith(path + os.sep):
+                name = (action.option_strings[-1] if action.option_strings
+                        else action.metavar or action.dest)
+                return f"{name} {value!r} is invalid: {why}"
+    return f"{e.filename!r}: {why}"
+
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -111,9 +111,13 @@ def load_path(path: str | Path) -> Plugin:
     """Import the plugin at ``path`` (a ``.py`` file or a package folder) once; return what it
     registered. PluginError if it does not exist or fails to import."""
     p = Path(path).expanduser()
-    if not p.exists():
-        raise PluginError(str(path), "no such file or folder")
-    p = p.resolve()
+    try:
+        if not p.exists():
+            raise PluginError(str(path), "no such file or folder")
+        p = p.resolve()
+    except OSError as e:  # a name over 255 bytes, a folder on the way that cannot be entered:
+        # exists() raises (a traceback before: --plugin is loaded before the parser is built)
+        raise PluginError(str(path), f"cannot be looked up: {e.strerror or e}") from None
     key = str(p)
     if key in _LOADED:
         return _LOADED[key]

@@ -1,0 +1,89 @@
+"""Hostile input found by fuzzing every command's flags one at a time (session s39): each case
+must exit 2 with one line on stderr naming the flag (or positional argument) and its value,
+never a traceback, and write nothing. The oracle of "this path is invalid" is the kernel
+itself (``os.stat`` raising ENAMETOOLONG), not the code under test."""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+
+import pytest
+
+from twolayer.cli import main
+
+LONG = "x" * 300  # one name over NAME_MAX (255 bytes)
+DEEP = "/".join(["y" * 200] * 30)  # every name short, the path over PATH_MAX (4096)
+TINY = ["--n", "8", "--d", "3", "--m", "2", "--steps", "1", "--num-times", "2", "--quiet"]
+
+
+def _kernel_refuses(path: str) -> None:
+    """The independent oracle: the kernel will not look the path up at all."""
+    with pytest.raises(OSError) as e:
+        os.stat(path)
+    assert e.value.errno == errno.ENAMETOOLONG
+
+
+def _one_line_exit_2(capsys, argv: list[str]) -> str:
+    code = main(argv)  # a traceback here was the bug: OSError escaped main
+    err = capsys.readouterr().err
+    assert code == 2, (argv, code, err)
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1, err
+    return err
+
+
+# (argv with {p} for the bad path, the flag the message must name)
+CASES = [
+    (["simulate", *TINY, "--out", "{p}"], "--out"),
+    (["simulate", *TINY, "--timings", "{p}"], "--timings"),
+    (["show", "{p}"], "DIR"),
+    (["store", "verify", "{p}"], "DIR"),
+    (["store", "prune", "{p}"], "DIR"),
+    (["check", "frei2023", "--record", "{p}"], "--record"),
+    (["check", "frei2023", "--quick", "--report", "{p}"], "--report"),
+    (["check", "{p}"], "PAPER_OR_CLAIM_OR_PLUGIN"),
+    (["check", "frei2023", "--quick", "--records", "{p}"], "--records"),
+    (["conditions", "--paper", "liu2023", "--record", "{p}"], "--record"),
+    (["figures", "--quick", "--out", "{p}"], "--out"),
+    (["bench", "--quick", "--out", "{p}"], "--out"),
+    (["bench", "--quick", "--doc", "{p}"], "--doc"),
+]
+
+
+@pytest.mark.parametrize("bad", [LONG, DEEP], ids=["name-over-255", "path-over-4096"])
+@pytest.mark.parametrize("argv,flag", CASES, ids=[" ".join(c[0][:1] + [c[1]]) for c in CASES])
+def test_path_too_long_is_one_line_naming_the_flag(capsys, tmp_path, monkeypatch, argv, flag,
+                                                   bad):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TWOLAYER_STORE", str(tmp_path / "store"))
+    _kernel_refuses(bad)
+    err = _one_line_exit_2(capsys, [a.replace("{p}", bad) for a in argv])
+    # a positional of check or figures holding a "/" is a plugin path (plugins.load_path)
+    assert f"{flag} {bad!r} is invalid" in err or f"plugin {bad}: cannot" in err, err[:200]
+    assert "File name too long" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == [], "something was written"
+
+
+def test_sweep_out_too_long(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    spec = tmp_path / "s.toml"
+    spec.write_text('seeds = 1\n[base]\ndata.d = 3\ndata.n = 8\nnet.m = 2\ntrain.steps = 1\n'
+                    '[axes]\ndata.noise = [0.0, 0.1]\n')
+    _kernel_refuses(LONG)
+    err = _one_line_exit_2(capsys, ["sweep", str(spec), "--quiet", "--out", LONG])
+    assert f"--out {LONG!r} is invalid" in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.toml"]
+
+
+@pytest.mark.parametrize("argv", [["simulate", *TINY], ["conditions"], ["figures", "--list"]])
+def test_plugin_path_too_long(capsys, tmp_path, monkeypatch, argv):
+    """--plugin is loaded before the parser is built (outside the command's error handling):
+    Path.exists() raised ENAMETOOLONG there, a traceback."""
+    monkeypatch.chdir(tmp_path)
+    _kernel_refuses(LONG)
+    plugin = ["--plugin", LONG] if argv[0] != "figures" else [LONG]
+    err = _one_line_exit_2(capsys, [*argv, *plugin])
+    assert f"plugin {LONG}" in err and "File name too long" in err, err
+    assert list(Path(tmp_path).iterdir()) == []
