@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -62,7 +64,7 @@ def test_path_too_long_is_one_line_naming_the_flag(capsys, tmp_path, monkeypatch
     err = _one_line_exit_2(capsys, [a.replace("{p}", bad) for a in argv])
     # a positional of check or figures holding a "/" is a plugin path (plugins.load_path)
     assert f"{flag} {bad!r} is invalid" in err or f"plugin {bad}: cannot" in err, err[:200]
-    assert "File name too long" in err
+    assert "File name too long" in err or "(NAME_MAX)" in err or "(PATH_MAX)" in err, err
     assert sorted(p.name for p in tmp_path.iterdir()) == [], "something was written"
 
 
@@ -74,6 +76,7 @@ def test_sweep_out_too_long(capsys, tmp_path, monkeypatch):
     _kernel_refuses(LONG)
     err = _one_line_exit_2(capsys, ["sweep", str(spec), "--quiet", "--out", LONG])
     assert f"--out {LONG!r} is invalid" in err, err
+    assert "NAME_MAX" in err or "File name too long" in err, err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.toml"]
 
 
@@ -87,3 +90,60 @@ def test_plugin_path_too_long(capsys, tmp_path, monkeypatch, argv):
     err = _one_line_exit_2(capsys, [*argv, *plugin])
     assert f"plugin {LONG}" in err and "File name too long" in err, err
     assert list(Path(tmp_path).iterdir()) == []
+
+
+def _kernel_refuses_to_make(rel: str) -> None:
+    """The independent oracle for a long name under a folder that does not exist yet: making
+    the folders (in a scratch folder, removed again) fails with ENAMETOOLONG."""
+    scratch = tempfile.mkdtemp()
+    try:
+        with pytest.raises(OSError) as e:
+            os.makedirs(os.path.join(scratch, rel))
+        assert e.value.errno == errno.ENAMETOOLONG
+    finally:
+        shutil.rmtree(scratch)
+
+
+# a name over NAME_MAX under a folder that does not exist yet: the kernel says ENOENT for the
+# folder first, so the writability checks passed; the command trained (simulate, check),
+# then made new/ and failed on the long name: exit 2 (simulate) or 1 (check --report,
+# simulate --timings) with new/ left behind
+LATE = [
+    (["simulate", *TINY, "--out", "new/" + LONG], "--out"),
+    (["simulate", *TINY, "--timings", "new/" + LONG], "--timings"),
+    (["check", "{plugin}", "--quick", "--quiet", "--report", "new/" + LONG], "--report"),
+    (["check", "{plugin}", "--quick", "--quiet", "--records", "new/" + LONG], "--records"),
+]
+
+
+@pytest.mark.parametrize("argv,flag", LATE, ids=[c[1] + "-" + c[0][0] for c in LATE])
+def test_long_name_under_a_new_folder_refused_before_any_work(capsys, tmp_path, monkeypatch,
+                                                              argv, flag):
+    from plugin_helpers import NUMBERS_PLUGIN, forgetting
+
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.setenv("TWOLAYER_STORE", str(tmp_path / "store"))
+    _kernel_refuses_to_make("new/" + LONG)
+    plugin = tmp_path / "fzs39.py"
+    plugin.write_text(NUMBERS_PLUGIN.format(paper="fzs39", lo=1.0))
+    with forgetting("fzs39", modules=True):
+        err = _one_line_exit_2(capsys, [a.replace("{plugin}", str(plugin)) for a in argv])
+    assert f"{flag} {'new/' + LONG!r} is invalid" in err, err
+    assert "NAME_MAX" in err, err
+    assert sorted(p.name for p in work.iterdir()) == [], "a folder was left behind"
+    assert not (tmp_path / "store").exists(), "the store was written: work was done first"
+
+
+def test_sweep_spec_name_too_long_leaves_nothing(capsys, tmp_path, monkeypatch):
+    """The default store sweep-results/<name>: a name over 255 bytes left sweep-results/
+    behind and named --out, which the user had not given."""
+    monkeypatch.chdir(tmp_path)
+    spec = tmp_path / "s.toml"
+    spec.write_text(f'name = "{"n" * 300}"\nseeds = 1\n[base]\ndata.d = 3\ndata.n = 8\n'
+                    'net.m = 2\ntrain.steps = 1\n[axes]\ndata.noise = [0.0, 0.1]\n')
+    _kernel_refuses_to_make("sweep-results/" + "n" * 300)
+    err = _one_line_exit_2(capsys, ["sweep", str(spec), "--quiet"])
+    assert "name = 'nnnn" in err and "at most 255 bytes" in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.toml"]

@@ -73,6 +73,9 @@ PRESET_META = ("about", "cpu_steps", "flow_after")  # preset entries that are no
 MAX_POINTS = 100_000
 DEFAULT_GROUP_RUNS = 32
 
+# the longest folder name most file systems take (bytes; Linux NAME_MAX)
+NAME_MAX = 255
+
 
 class SpecError(ConfigError):
     """An invalid sweep spec: the key (``axes.data.d``), the value and what would be valid."""
@@ -399,11 +402,15 @@ def parse(doc: dict[str, Any], source: str = "spec", default_name: str = "sweep"
                             + ", ".join(TOP_KEYS), where)
     name = doc.get("name", default_name)
     if (not isinstance(name, str) or not name.strip() or name in (".", "..")
-            or any(c in name for c in "/\\\0") or not name.isprintable()):
+            or any(c in name for c in "/\\\0") or not name.isprintable()
+            or len(name.encode("utf-8", "surrogateescape")) > NAME_MAX):
         # the default store is sweep-results/<name>: "." and ".." would put it in
         # sweep-results/ itself or in the current directory; a newline or other control
         # character made a folder name that the report lines print broken
-        raise SpecError("name", name, "must be a non-empty string without '/', '\\', NUL or "
+        # (a name over 255 bytes: the folder could not be made, and sweep-results/ was left
+        # behind, exit 2 naming --out, which the user had not given)
+        raise SpecError("name", name, "must be a non-empty string of at most "
+                        f"{NAME_MAX} bytes without '/', '\\', NUL or "
                         "other control characters (a newline, a tab), and not '.' or '..' (the "
                         "default store is sweep-results/<name>)", where)
     description = doc.get("description", "")
