@@ -147,3 +147,31 @@ def test_sweep_spec_name_too_long_leaves_nothing(capsys, tmp_path, monkeypatch):
     err = _one_line_exit_2(capsys, ["sweep", str(spec), "--quiet"])
     assert "name = 'nnnn" in err and "at most 255 bytes" in err, err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.toml"]
+
+
+@pytest.mark.parametrize("code", ["0", "5", "None", "'bye'"])
+@pytest.mark.parametrize("command", ["check", "figures", "simulate", "conditions"])
+def test_plugin_that_exits_at_import_is_a_plugin_error(capsys, tmp_path, monkeypatch, command,
+                                                       code):
+    """A plugin whose import runs sys.exit(...) ended the command with that status and no word:
+    `twolayer check plugin.py` printed no verdict and exited 0 (a run that looks clean)."""
+    from plugin_helpers import forgetting
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TWOLAYER_STORE", str(tmp_path / "store"))
+    plugin = tmp_path / "fzs39exit.py"
+    plugin.write_text(f"import sys\nsys.exit({code})\n")
+    argv = {"check": ["check", str(plugin), "--quick", "--quiet"],
+            "figures": ["figures", str(plugin), "--list"],
+            "simulate": ["simulate", "--plugin", str(plugin), *TINY],
+            "conditions": ["conditions", "--plugin", str(plugin)]}[command]
+    with forgetting("fzs39exit", modules=True):
+        try:
+            status = main(argv)
+        except SystemExit as e:  # the bug: the plugin's exit went through main
+            status = ("SystemExit", e.code)
+    err = capsys.readouterr().err
+    assert status == 2, (status, err)
+    assert len(err.strip().splitlines()) == 1, err
+    assert f"{plugin}:2" in err and "SystemExit" in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fzs39exit.py"]

@@ -150,9 +150,13 @@ def load_path(path: str | Path) -> Plugin:
     except TwolayerError as e:  # e.g. an id registered twice: the message names both places
         sys.modules.pop(name, None)
         raise PluginError(_where(e, p.parent if locations is None else p), str(e)) from None
-    except Exception as e:  # noqa: BLE001 - reported with the plugin's file and line
+    except (Exception, SystemExit) as e:  # noqa: BLE001 - reported with the plugin's file, line
+        # (SystemExit: a plugin's sys.exit() or `raise SystemExit` at import ended the command
+        # with that status and no word, check with no verdict at all, exit 0)
         sys.modules.pop(name, None)
-        why = f"{type(e).__name__}: {e.msg if isinstance(e, SyntaxError) else e}"
+        why = (f"SystemExit: it exited ({e.code!r}) while being imported; a plugin registers "
+               "its claims, experiments and figures and returns" if isinstance(e, SystemExit)
+               else f"{type(e).__name__}: {e.msg if isinstance(e, SyntaxError) else e}")
         # the internal module name is one the user never wrote: say the folder's (file's) name,
         # as the plugin's own relative imports refer to it
         why = why.replace(name, p.stem)
