@@ -175,3 +175,16 @@ def test_plugin_that_exits_at_import_is_a_plugin_error(capsys, tmp_path, monkeyp
     assert len(err.strip().splitlines()) == 1, err
     assert f"{plugin}:2" in err and "SystemExit" in err, err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fzs39exit.py"]
+
+
+@pytest.mark.parametrize("argv", [["simulate", "--plugin"], ["simulate", "--plugin", "-inf"],
+                                  ["conditions", "--plugin"]])
+def test_plugin_flag_without_a_path_is_one_line(capsys, argv):
+    """--plugin is parsed before the command's parser is built: its refusal printed argparse's
+    usage line and "__main__.py: error: ...", two lines under a name that is not twolayer's."""
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    err = capsys.readouterr().err
+    assert e.value.code == 2
+    assert err.strip().splitlines() == [
+        f"twolayer {argv[0]}: error: argument --plugin: expected one argument"], err

@@ -168,7 +168,9 @@ def preload_plugins(argv: Sequence[str] | None) -> None:
     from .plugins import load_entry_points
 
     load_entry_points()
-    pre = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    # the project's Parser: one line under the command's name (argparse's own printed its usage
+    # and "__main__.py: error: ..." for `--plugin` without a path, two lines)
+    pre = Parser(prog=f"twolayer {args[0]}", add_help=False, allow_abbrev=False)
     pre.add_argument("--plugin", action="append", default=[])
     known, _ = pre.parse_known_args(args[1:])
     if known.plugin:
