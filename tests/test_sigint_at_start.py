@@ -57,6 +57,12 @@ def test_importing_the_package_and_its_cli_imports_neither_torch_nor_the_engine(
     (["check", "frei2023", "--quick"], "twolayer check",
      "the experiments finished so far are kept in the record store; nothing else written"),
     (["--version"], "twolayer", "stopped"),
+    # --no-store keeps no experiment, so the line does not promise the store (session 39)
+    (["check", "frei2023", "--quick", "--no-store"], "twolayer check",
+     "nothing written (--no-store: no experiment is kept)"),
+    (["figures", "--quick", "--no-store"], "twolayer figures",
+     "the figures drawn so far stay in the output folder, indexed; no experiment is kept "
+     "(--no-store)"),
 ])
 def test_a_signal_while_torch_is_imported_is_one_line_and_its_exit_status(
         sig, status, name, argv, prog, left, tmp_path):

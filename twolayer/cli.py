@@ -232,8 +232,15 @@ INTERRUPTED = {
     "show": "nothing written",
     "sweep": "the points finished so far are stored; run the same command again to resume",
     "check": "the experiments finished so far are kept in the record store; nothing else written",
-    "figures": "the experiments finished so far are kept in the record store",
+    "figures": "the figures drawn so far stay in the output folder, indexed; the experiments "
+               "finished so far are kept in the record store",
     "store": "the store is unchanged or consistent (every move is atomic)",
+}
+# the same under --no-store, where the experiments went to a temporary store that is removed
+INTERRUPTED_NO_STORE = {
+    "check": "nothing written (--no-store: no experiment is kept)",
+    "figures": "the figures drawn so far stay in the output folder, indexed; no experiment is "
+               "kept (--no-store)",
 }
 
 
@@ -256,6 +263,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (KeyboardInterrupt, Terminated) as e:
         prog = f"twolayer {command}" if command else "twolayer"
         left = INTERRUPTED.get(command, "stopped") if command else "stopped"
+        if command in INTERRUPTED_NO_STORE and "--no-store" in given[1:]:
+            left = INTERRUPTED_NO_STORE[command]
         print(f"{prog}: interrupted ({signal_name(e)}); {left}", file=sys.stderr)
         return exit_status(e)
 

@@ -9,11 +9,20 @@ Both derive from :class:`BaseException`, so an ``except Exception`` never swallo
 
 :func:`twolayer.cli.main` maps them to the conventional exit statuses 130 (128 + SIGINT) and
 143 (128 + SIGTERM) with one line on stderr.
+
+A signal handler raises in whatever Python code the main thread runs at that moment. Where that
+is a weakref callback, a ``__del__`` or another place where Python drops exceptions
+(``sys.unraisablehook``), or code that swallows every exception, the interrupt would be lost
+and the command would run on and exit 0. Inside :func:`stop_on_signals` it is not: a dropped
+interrupt is raised again about 10 ms later in ordinary code (a one-shot SIGALRM timer, where
+the platform has ``setitimer``), the handlers are armed again meanwhile, and a block that ends
+normally after a signal raised it anyway, so the command still ends with 130 or 143.
 """
 
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,24 +47,65 @@ class Terminated(BaseException):
         return (Terminated, (self.signum,))
 
 
+class _State:
+    """The signal the handler raised for in the active :func:`stop_on_signals` block (None:
+    none yet), and what the block replaced: the unraisable hook and the SIGALRM handler."""
+
+    pending: int | None = None
+    armed: tuple[int, ...] = ()  # the signals the block handles (not those ignored before it)
+    hook_before = None
+    alarm_before = None
+
+
+def _exception(signum: int) -> BaseException:
+    return KeyboardInterrupt() if signum == signal.SIGINT else Terminated(signum)
+
+
 def _interrupt(signum: int, frame: FrameType | None) -> None:
     """The first SIGINT / SIGTERM raises; later ones are ignored, so that a second Ctrl-C does
     not break the clean-up the first one started (SIGKILL still ends the process)."""
     for sig in (signal.SIGINT, signal.SIGTERM):
         if signal.getsignal(sig) is _interrupt:
             signal.signal(sig, signal.SIG_IGN)
-    if signum == signal.SIGINT:
-        raise KeyboardInterrupt
-    raise Terminated(signum)
+    _State.pending = signum
+    raise _exception(signum)
+
+
+def _arm() -> None:
+    for sig in _State.armed:
+        signal.signal(sig, _interrupt)
+
+
+def _again(signum: int, frame: FrameType | None) -> None:
+    """SIGALRM after a dropped interrupt: raise it again, now in ordinary code."""
+    signal.signal(signal.SIGALRM, _State.alarm_before or signal.SIG_DFL)
+    if _State.pending is not None:
+        _interrupt(_State.pending, frame)
+
+
+def _dropped(unraisable) -> None:  # type: ignore[no-untyped-def]
+    """``sys.unraisablehook`` inside :func:`stop_on_signals`: the handler's interrupt raised where
+    Python drops exceptions is delivered again (handlers armed again, a one-shot 10 ms SIGALRM
+    that raises it); anything else goes to the hook that was in place before."""
+    if (_State.pending is not None and threading.current_thread() is threading.main_thread()
+            and isinstance(unraisable.exc_value, (KeyboardInterrupt, Terminated))):
+        _arm()
+        if hasattr(signal, "setitimer"):
+            signal.signal(signal.SIGALRM, _again)
+            signal.setitimer(signal.ITIMER_REAL, 0.01)
+        return
+    (_State.hook_before or sys.__unraisablehook__)(unraisable)
 
 
 @contextmanager
 def stop_on_signals() -> Iterator[None]:
     """Run the block with SIGTERM raising :class:`Terminated` and SIGINT raising
     KeyboardInterrupt, once (see :func:`_interrupt`). A SIGINT that the parent ignores (a
-    background job of a non-interactive shell) stays ignored. Outside the main thread, where
-    Python cannot install handlers, it does nothing. The previous handlers are restored
-    afterwards."""
+    background job of a non-interactive shell) stays ignored. An interrupt that Python drops
+    (raised in a weakref callback or ``__del__``) is raised again, and a block that ends
+    normally after a signal raises it at its end (module docstring). Outside the main
+    thread, where Python cannot install handlers, it does nothing. The previous handlers are
+    restored afterwards."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -63,9 +113,21 @@ def stop_on_signals() -> Iterator[None]:
     for sig, old in before.items():
         if old is not signal.SIG_IGN:
             signal.signal(sig, _interrupt)
+    _State.pending, _State.hook_before = None, sys.unraisablehook
+    _State.armed = tuple(sig for sig, old in before.items() if old is not signal.SIG_IGN)
+    _State.alarm_before = signal.getsignal(signal.SIGALRM) if hasattr(signal, "SIGALRM") else None
+    sys.unraisablehook = _dropped
     try:
         yield
+        if _State.pending is not None:  # raised, then swallowed where it was raised
+            raise _exception(_State.pending)
     finally:
+        if hasattr(signal, "setitimer") and signal.getsignal(signal.SIGALRM) is _again:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, _State.alarm_before or signal.SIG_DFL)
+        sys.unraisablehook = _State.hook_before or sys.__unraisablehook__
+        _State.pending = _State.hook_before = _State.alarm_before = None
+        _State.armed = ()
         for sig, old in before.items():
             signal.signal(sig, old if old is not None else signal.SIG_DFL)
 
