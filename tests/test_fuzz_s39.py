@@ -188,3 +188,24 @@ def test_plugin_flag_without_a_path_is_one_line(capsys, argv):
     assert e.value.code == 2
     assert err.strip().splitlines() == [
         f"twolayer {argv[0]}: error: argument --plugin: expected one argument"], err
+
+
+def test_check_writable_dir_refuses_a_name_no_file_system_holds(tmp_path):
+    """record.check_writable_dir (what simulate's save and the API's callers run): a name over
+    NAME_MAX under a folder that does not exist yet passed it (the kernel says ENOENT for the
+    folder first), so a library caller trained and then failed at the write. Oracle:
+    os.makedirs raises ENAMETOOLONG for the same path."""
+    import errno
+
+    from twolayer.errors import ConfigError
+    from twolayer.record import check_writable_dir
+
+    for bad in ("new/" + LONG, DEEP):
+        with pytest.raises(ConfigError, match="no file or folder can be there"):
+            check_writable_dir(tmp_path / "mine" / bad, "out")
+        assert list(tmp_path.iterdir()) == []  # the check made nothing
+        with pytest.raises(OSError) as made:  # the oracle (it makes the folders before the name)
+            os.makedirs(tmp_path / "oracle" / bad)
+        assert made.value.errno == errno.ENAMETOOLONG
+        shutil.rmtree(tmp_path / "oracle")
+    assert check_writable_dir(tmp_path / "new" / ("x" * 255), "out")  # the longest name is fine

@@ -50,3 +50,16 @@ def test_a_broken_installed_plugin_is_one_line_naming_it(installed, capsys):
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "entry point eptest_broken = eptest_broken" in err
     assert "RuntimeError: boom" in err
+
+
+@pytest.mark.parametrize("command", [["simulate", "--steps", "1"], ["check", "frei2023", "--list"]])
+def test_an_installed_plugin_that_exits_at_import_is_one_line_naming_it(installed, capsys,
+                                                                        command):
+    """sys.exit() in an installed plugin's import ended the command with that status and no
+    word (check printed no verdict and exited 0); a plugin loaded by path already said so
+    (helper fz, session 39)."""
+    installed("import sys\nsys.exit(0)\n", "eptest_exits")
+    assert main(command) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "entry point eptest_exits = eptest_exits" in err
+    assert "SystemExit: it exited (0) while being imported" in err

@@ -319,29 +319,11 @@ def _run(given: list[str]) -> int:
 
 # the arguments whose values are paths (files or folders), by dest, in every command
 PATH_DESTS = ("out", "doc", "report", "record", "records", "timings", "dir", "spec")
-NAME_MAX, PATH_MAX = 255, 4096  # bytes, Linux's (the kernel's ENAMETOOLONG beyond them)
-
-
-def unreachable_path(value: str) -> str | None:
-    """Why no file or folder can ever be at ``value`` (a name over NAME_MAX bytes, or the
-    whole path over PATH_MAX), else None. Checked before any work: under a folder that does
-    not exist yet the kernel says ENOENT for the folder first, so the writability checks
-    passed; the folders on the way were made at the end, then the long name failed (after
-    the training, and with those folders left behind)."""
-    full = os.fsencode(os.path.abspath(os.path.expanduser(value)))
-    if len(full) >= PATH_MAX:
-        return f"the path has {len(full)} bytes: a path has fewer than {PATH_MAX} (PATH_MAX)"
-    for name in full.split(os.sep.encode()):
-        if len(name) > NAME_MAX:
-            return (f"{os.fsdecode(name[:24])!r}... has {len(name)} bytes: a folder or file "
-                    f"name has at most {NAME_MAX} (NAME_MAX)")
-    return None
-
-
 def refuse_unreachable_paths(parser: Parser, args: argparse.Namespace) -> None:
     """ConfigError (exit 2, before any work or write) for a path argument (:data:`PATH_DESTS`)
-    that no file system can hold (:func:`unreachable_path`), naming its flag and value."""
-    from .errors import ConfigError
+    that no file system can hold (:func:`~twolayer.errors.unreachable_path`), naming its flag
+    and value."""
+    from .errors import ConfigError, unreachable_path
 
     sub = getattr(parser, "subcommands", {}).get(getattr(args, "command", None))
     for action in (sub._actions if sub is not None else []):

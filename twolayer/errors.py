@@ -6,6 +6,8 @@ value given and the valid range. The CLI turns it into one line on stderr and ex
 
 from __future__ import annotations
 
+import os
+
 
 def flag_name(field: str) -> str:
     """The CLI flag of a config field: ``init_var`` → ``--init-var``; a positional argument's
@@ -199,3 +201,22 @@ class RecordError(TwolayerError):
 
     def __reduce__(self):  # picklable across processes (executors)
         return (RecordError, (self.path, self.why))
+
+
+NAME_MAX, PATH_MAX = 255, 4096  # bytes, Linux's (the kernel's ENAMETOOLONG beyond them)
+
+
+def unreachable_path(value: str) -> str | None:
+    """Why no file or folder can ever be at ``value`` (a name over NAME_MAX bytes, or the
+    whole path over PATH_MAX), else None. Checked before any work: under a folder that does
+    not exist yet the kernel says ENOENT for the folder first, so the writability checks
+    passed; the folders on the way were made at the end, then the long name failed (after
+    the training, and with those folders left behind)."""
+    full = os.fsencode(os.path.abspath(os.path.expanduser(value)))
+    if len(full) >= PATH_MAX:
+        return f"the path has {len(full)} bytes: a path has fewer than {PATH_MAX} (PATH_MAX)"
+    for name in full.split(os.sep.encode()):
+        if len(name) > NAME_MAX:
+            return (f"{os.fsdecode(name[:24])!r}... has {len(name)} bytes: a folder or file "
+                    f"name has at most {NAME_MAX} (NAME_MAX)")
+    return None

@@ -213,11 +213,13 @@ def load_entry_points() -> list[Plugin]:
         before = _registries()
         try:
             module = ep.load()
-        except Exception as e:  # noqa: BLE001 - reported with the entry point's name
+        except (Exception, SystemExit) as e:  # noqa: BLE001 - reported with the entry point
             dist = getattr(ep, "dist", None)
             who = f" (package {dist.name})" if dist is not None and dist.name != ep.name else ""
-            raise PluginError(f"entry point {ep.name} = {ep.value}{who}",
-                              f"{type(e).__name__}: {e}") from None
+            why = (f"SystemExit: it exited ({e.code!r}) while being imported; a plugin registers "
+                   "its claims, experiments and figures and returns" if isinstance(e, SystemExit)
+                   else f"{type(e).__name__}: {e}")
+            raise PluginError(f"entry point {ep.name} = {ep.value}{who}", why) from None
         after = _registries()
         plugin = Plugin(ep.value, module if isinstance(module, ModuleType) else None,
                         **{k: sorted(after[k] - before[k]) for k in after})

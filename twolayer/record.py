@@ -37,7 +37,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from .errors import ConfigError, RecordError
+from .errors import ConfigError, RecordError, unreachable_path
 
 FORMAT_VERSION = 2
 ARRAYS = "arrays.npz"
@@ -324,6 +324,8 @@ def check_writable_dir(path: str | os.PathLike[str], flag: str = "out",
     (ConfigError naming ``flag`` and ``value``, default ``path``)."""
     p = Path(path).expanduser().absolute()
     value = str(path) if value is None else str(value)
+    if why := unreachable_path(str(p)):  # under a missing folder the kernel says ENOENT first
+        raise ConfigError(flag, value, f"no file or folder can be there: {why}")
     probe = p
     try:
         while not probe.exists():
