@@ -319,6 +319,8 @@ def _run(given: list[str]) -> int:
 
 # the arguments whose values are paths (files or folders), by dest, in every command
 PATH_DESTS = ("out", "doc", "report", "record", "records", "timings", "dir", "spec")
+
+
 def refuse_unreachable_paths(parser: Parser, args: argparse.Namespace) -> None:
     """ConfigError (exit 2, before any work or write) for a path argument (:data:`PATH_DESTS`)
     that no file system can hold (:func:`~twolayer.errors.unreachable_path`), naming its flag

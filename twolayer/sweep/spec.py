@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Config, DataConfig, NetConfig, ProbeConfig, TrainConfig, data_kinds
-from ..errors import ConfigError
+from ..errors import NAME_MAX, ConfigError
 from ..presets import preset
 
 try:
@@ -72,9 +72,6 @@ SLURM_INT_MIN = {"time": 1, "cpus_per_task": 1, "gpus_per_node": 0, "array_paral
 PRESET_META = ("about", "cpu_steps", "flow_after")  # preset entries that are not config fields
 MAX_POINTS = 100_000
 DEFAULT_GROUP_RUNS = 32
-
-# the longest folder name most file systems take (bytes; Linux NAME_MAX)
-NAME_MAX = 255
 
 
 class SpecError(ConfigError):
