@@ -113,7 +113,8 @@ def make_misalignment(out_dir: Path, runs: Runs) -> list[Path]:
         quick_mark(runs.quick)
         + "Analogue of Maennel et al. (2020) Fig. 2. Misalignment M(Σ_w, B) = Σ_i "
         "[sqrt((b_iᵀΣ_w b_i)(b_iᵀΣ_w⁻¹b_i)) − 1] of the first-layer covariance pooled over the "
-        f"m={r0.config['net']['m']} neurons of R={r0.seeds} runs, in the data's eigenbasis (blue) "
+        f"m={r0.config['net']['m']} neurons of R={r0.seeds} runs (App. E.1; "
+        f"R={recs['spread'][0].seeds} spread), in the data's eigenbasis (blue) "
         f"and in random bases (red), against SGD steps; solid: {k} random classes, dashed: a "
         f"linear teacher's {k} classes. d={d}, {init}, {trained}. Dotted: empirical "
         "sampling floor F_data of M_data of the random-label ΔW at the end "
