@@ -19,7 +19,7 @@ from fractions import Fraction
 from typing import Any
 
 from ._version import __version__
-from .errors import TwolayerError
+from .errors import NAME_MAX, PATH_MAX, TwolayerError
 
 COMMANDS = ("simulate", "show", "figures", "check", "conditions", "sweep", "store", "bench")
 
@@ -331,15 +331,19 @@ def refuse_unreachable_paths(parser: Parser, args: argparse.Namespace) -> None:
     for action in (sub._actions if sub is not None else []):
         value = getattr(args, action.dest, None) if action.dest in PATH_DESTS else None
         if isinstance(value, str) and value.strip() and (why := unreachable_path(value)):
-            name = (action.option_strings[-1] if action.option_strings
-                    else action.metavar or action.dest)
+            name = _shown_name(action)
             raise ConfigError(name if name[:1].isupper() else name.lstrip("-").replace("-", "_"),
                               value, f"no file or folder can be there: {why}")
 
 
+def _shown_name(action: argparse.Action) -> str:
+    """How a command's usage names an argument: its long flag, or a positional's metavar."""
+    return action.option_strings[-1] if action.option_strings else action.metavar or action.dest
+
+
 # what the kernel says of a path it cannot look up at all, whatever the file system holds
-PATH_ERRNOS = {errno.ENAMETOOLONG: "a folder or file name has at most 255 bytes and a path at "
-               "most 4096 (NAME_MAX, PATH_MAX)",
+PATH_ERRNOS = {errno.ENAMETOOLONG: f"a folder or file name has at most {NAME_MAX} bytes and a "
+               f"path at most {PATH_MAX} (NAME_MAX, PATH_MAX)",
                errno.ELOOP: "a symbolic link on the way points back to itself"}
 
 
@@ -357,9 +361,7 @@ def path_refusal(parser: Parser, args: argparse.Namespace, e: OSError) -> str:
                 continue
             path = os.path.abspath(os.path.expanduser(value))
             if bad == path or path.startswith(bad + os.sep) or bad.startswith(path + os.sep):
-                name = (action.option_strings[-1] if action.option_strings
-                        else action.metavar or action.dest)
-                return f"{name} {value!r} is invalid: {why}"
+                return f"{_shown_name(action)} {value!r} is invalid: {why}"
     return f"{e.filename!r}: {why}"
 
 

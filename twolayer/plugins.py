@@ -154,9 +154,7 @@ def load_path(path: str | Path) -> Plugin:
         # (SystemExit: a plugin's sys.exit() or `raise SystemExit` at import ended the command
         # with that status and no word, check with no verdict at all, exit 0)
         sys.modules.pop(name, None)
-        why = (f"SystemExit: it exited ({e.code!r}) while being imported; a plugin registers "
-               "its claims, experiments and figures and returns" if isinstance(e, SystemExit)
-               else f"{type(e).__name__}: {e.msg if isinstance(e, SyntaxError) else e}")
+        why = _import_failure(e)
         # the internal module name is one the user never wrote: say the folder's (file's) name,
         # as the plugin's own relative imports refer to it
         why = why.replace(name, p.stem)
@@ -202,6 +200,16 @@ def load_env_plugins() -> None:
             load_path(path)
 
 
+def _import_failure(e: BaseException) -> str:
+    """What a plugin's import raised, for its PluginError: a SyntaxError's message without the
+    location (the error names file:line), a SystemExit (a plugin's ``sys.exit()`` at import)
+    as what it is."""
+    if isinstance(e, SystemExit):
+        return (f"SystemExit: it exited ({e.code!r}) while being imported; a plugin registers "
+                "its claims, experiments and figures and returns")
+    return f"{type(e).__name__}: {e.msg if isinstance(e, SyntaxError) else e}"
+
+
 def load_entry_points() -> list[Plugin]:
     """Import every module registered under the entry-point group ``twolayer.plugins``."""
     from importlib.metadata import entry_points
@@ -216,10 +224,8 @@ def load_entry_points() -> list[Plugin]:
         except (Exception, SystemExit) as e:  # noqa: BLE001 - reported with the entry point
             dist = getattr(ep, "dist", None)
             who = f" (package {dist.name})" if dist is not None and dist.name != ep.name else ""
-            why = (f"SystemExit: it exited ({e.code!r}) while being imported; a plugin registers "
-                   "its claims, experiments and figures and returns" if isinstance(e, SystemExit)
-                   else f"{type(e).__name__}: {e}")
-            raise PluginError(f"entry point {ep.name} = {ep.value}{who}", why) from None
+            raise PluginError(f"entry point {ep.name} = {ep.value}{who}",
+                              _import_failure(e)) from None
         after = _registries()
         plugin = Plugin(ep.value, module if isinstance(module, ModuleType) else None,
                         **{k: sorted(after[k] - before[k]) for k in after})

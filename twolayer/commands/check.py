@@ -864,10 +864,9 @@ def run(args: argparse.Namespace) -> int:
         if args.details:
             print("\n" + render_details(verdicts))
         print(f"\n{summary_line(verdicts)}; {wall:.0f} s")
-        if asserted_note(verdicts):
-            print(asserted_note(verdicts))
-        if record_only_note(verdicts, args.select):
-            print(record_only_note(verdicts, args.select))
+        for note in (asserted_note(verdicts), record_only_note(verdicts, args.select)):
+            if note:
+                print(note)
         if auto:
             print(auto_note(verdicts))
         if args.quick:
