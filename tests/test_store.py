@@ -355,3 +355,34 @@ def test_a_mapping_entry_reads_back_in_the_experiments_own_order(tmp_path) -> No
         store._read_entry(path, path.stem, key, settle=False)
     forge(["b", "m=1024", "m=256", "m=64"])  # another order of the same parts is read as given
     assert list(store.get_entry(key)) == ["b", "m=1024", "m=256", "m=64"]
+
+
+def test_store_verify_takes_one_saved_records_folder(tmp_path, capsys) -> None:
+    """`store verify out/<run_id>` (one record's folder, as `show` and `check --record` take
+    it) was refused, exit 2 ("must be a record store"); it is verified in place now: 0 when
+    intact, 1 with the damage named when its arrays were appended to, nothing moved; prune of
+    it, a missing folder and a file stay refused (2)."""
+    from twolayer.cli import main
+
+    out = tmp_path / "runs"
+    assert main(["simulate", "--d", "4", "--n", "12", "--m", "4", "--steps", "3",
+                 "--quiet", "--out", str(out)]) == 0
+    (run,) = list(out.iterdir())
+    capsys.readouterr()
+    assert main(["store", "verify", str(run)]) == 0
+    assert capsys.readouterr().out.startswith("1 intact, 0 damaged (one saved record")
+    with open(run / "arrays.npz", "ab") as fh:
+        fh.write(b"x")
+    before = sorted(str(p.relative_to(out)) for p in out.rglob("*"))
+    assert main(["store", "verify", str(run), "--json"]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["intact"] == 0 and [d["path"] for d in doc["damaged"]] == [str(run)]
+    assert "checksum" in doc["damaged"][0]["why"]
+    assert sorted(str(p.relative_to(out)) for p in out.rglob("*")) == before  # nothing moved
+    assert main(["store", "prune", str(run)]) == 2
+    assert "one saved record's folder" in capsys.readouterr().err
+    assert main(["store", "verify", str(tmp_path / "nowhere")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert main(["store", "verify", str(run / "record.json")]) == 2
+    assert "is not a directory" in capsys.readouterr().err
+    assert sorted(str(p.relative_to(out)) for p in out.rglob("*")) == before

@@ -3,7 +3,8 @@ or the experiments' ``--records`` store), move damaged ones to ``quarantine/``, 
 Exit status 0 when everything was intact, 1 when something was quarantined (it will be trained
 again by the next ``sweep`` / ``check`` / ``figures``), 2 on bad input.
 
-A folder of saved records (``simulate --out``: ``<run_id>/record.json`` inside, no store) is
+A folder of saved records (``simulate --out``: ``<run_id>/record.json`` inside, no store), or
+one saved record's own folder (``<run_id>/``, as ``show`` and ``check --record`` take it), is
 verified in place: damaged records are named, nothing is moved.
 
 ``twolayer store prune DIR [--dry-run]``: remove what this twolayer would never read again
@@ -37,9 +38,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "a SLURM job's save in progress, of a sweep interrupted or killed: that point is then "
         "trained by the next sweep, which itself removes only those an hour old). Exit status 0 "
         "when every record was intact, 1 when "
-        "something was quarantined. A folder of saved records (simulate --out) is verified in "
-        "place: damaged ones are named, not moved. prune: remove what this twolayer would "
-        "never read again "
+        "something was quarantined. A folder of saved records (simulate --out), or one saved "
+        "record's folder, is verified in place: damaged ones are named, not moved. prune: "
+        "remove what this twolayer would never read again "
         "(entries and sweep points made by other twolayer code, an experiment entry also of "
         "another record format or torch version, or a CPU entry whose key does not name its "
         "CPU kernel path and instruction set (older keys), with its records; records no entry "
@@ -117,7 +118,8 @@ def saved_records(root: Path) -> list[Path]:
                   and (p / "record.json").is_file())
 
 
-def verify_saved(records: list[Path], as_json: bool) -> int:
+def verify_saved(records: list[Path], as_json: bool, what: str = "a folder of saved records"
+                 ) -> int:
     """Verify a folder of saved records (``simulate --out``) in place: each is read and checked
     as :func:`twolayer.store.load_record` reads it; a damaged one is named, not moved (the
     folder is the user's, not a store). Exit status 1 when one is damaged."""
@@ -136,8 +138,7 @@ def verify_saved(records: list[Path], as_json: bool) -> int:
                                                         for p, w in damaged],
                           "quarantined": [], "removed_temporaries": []}))
     else:
-        print(f"{intact} intact, {len(damaged)} damaged (a folder of saved records, not a "
-              "store: nothing moved)")
+        print(f"{intact} intact, {len(damaged)} damaged ({what}, not a store: nothing moved)")
         for path, why in damaged:
             print(f"  damaged {path}: {why}")
     return 1 if damaged else 0
@@ -166,6 +167,11 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("DIR", args.dir, "is empty; give the store directory (an unset "
                           "variable, as in \"$TWOLAYER_STORE\", expands to an empty one)")
     root = Path(args.dir)
+    if not root.is_dir():
+        raise ConfigError("DIR", args.dir, "is not a directory" if root.exists() else
+                          "does not exist; give a record store (a sweep's --out or the "
+                          "experiments' --records), a folder of saved records or one record's "
+                          "folder")
     is_store = root.is_dir() and any((root / d).is_dir() for d in ("records", "entries",
                                                                      "failed"))
     if is_store and (root / "records").is_dir() and saved_under_records(root):
@@ -173,18 +179,24 @@ def run(args: argparse.Namespace) -> int:
                           "saved by twolayer simulate --out (no store address), which a store's "
                           "verify would quarantine and prune delete; verify them in place with "
                           f"`twolayer store verify {root / 'records'}`")
-    if not is_store and root.is_dir() and args.action == "verify" and not args.dry_run:
+    if args.dry_run and args.action != "prune":
+        raise ConfigError("dry-run", True, "is an option of store prune only")
+    if not is_store and root.is_dir() and (root / "record.json").is_file():
+        if args.action == "prune":  # prune removes from a store, never a user's record
+            raise ConfigError("DIR", args.dir, "is one saved record's folder (record.json "
+                              "inside), not a record store: store prune works on a store only; "
+                              f"`twolayer store verify {root}` verifies the record in place")
+        return verify_saved([root], args.json, what="one saved record")
+    if not is_store and root.is_dir() and args.action == "verify":
         records = saved_records(root)
         if records:  # simulate --out's folder: verified in place, nothing moved
             return verify_saved(records, args.json)
     if not is_store:
         raise ConfigError("DIR", args.dir, "must be a record store (a directory with records/ "
                           "or entries/ inside)" + (", or for verify a folder of saved records "
-                                                   "(simulate --out)" if args.action == "verify"
-                                                   else ""))
+                                                   "(simulate --out) or one record's folder"
+                                                   if args.action == "verify" else ""))
     store = RecordStore(root, warn=lambda line: None)
-    if args.dry_run and args.action != "prune":
-        raise ConfigError("dry-run", True, "is an option of store prune only")
     with store.lock(wait=args.wait, flag="DIR"):
         if args.action == "prune":
             sweep = (root / "failed").is_dir() or not (root / "entries").is_dir()
