@@ -88,7 +88,13 @@ def _objectives(rec: Record):
     view = Record({"plan": {"n": n, "m": rec.config["net"]["m"], "optimizer": "sgd",
                             "lr": tc["lr"], "batch": B, "epochs": T // (n // B),
                             # compared since 2026-12-06 (tests/test_record_audit_mvb.py)
-                            "mean_var": dc["mean_var"], "holdout": dc["n_test"]},
+                            "mean_var": dc["mean_var"], "holdout": dc["n_test"],
+                            # the network, compared since 2026-12-06
+                            # (tests/test_badger_record_network.py)
+                            **{k: rec.config["net"][c] for k, c in (
+                                ("bias", "bias"), ("head", "second_layer"),
+                                ("head_trained", "train_second_layer"),
+                                ("init_var", "init_var"))}},
                    "gates": [], "seeds": rec.seeds},
                   rec.run_id, rec.times,
                   {"normal/" + k.split("/", 1)[1]: v for k, v in rec.arrays.items()
@@ -199,9 +205,10 @@ def test_badger_normal_drives_down_is_its_own_check_on_the_record(badger, capsys
     # no memorise runs in a simulate record)
     assert "memorise gate" not in row["regime"]
     differ = row["regime"].split("; differ: ")[1].split("; match: ")[0].split("; ")
-    # (the hold-out size --n-test 200 too, compared since 2026-12-06)
+    # (the hold-out size --n-test 200 too, compared since 2026-12-06; the first-layer bias
+    # --bias too, which the card's section 5 network has not, compared since 2026-12-06)
     assert [x.split(" ")[0] for x in differ] == ["n", "width", "hold-out", "lr", "batch",
-                                                 "epochs"], differ
+                                                 "epochs", "first-layer"], differ
     assert "epochs 40 vs" in row["regime"] and row["in_regime"] is False
 
 
@@ -256,8 +263,6 @@ def test_records_the_readers_cannot_serve_are_refused(lms, badger, capsys, tmp_p
          "badger2022", ["badger2022", "--fraction 0.5", "f = 1"]),
         (doctored(brec, tmp_path / "a", with_config(brec, "data", n_ascended=50)),
          "badger2022", ["badger2022", "--n-ascended 50", "--n-ascended 0"]),
-        (doctored(brec, tmp_path / "h", with_config(brec, "net", train_second_layer=False)),
-         "badger2022", ["badger2022", "another network", "--train-second-layer"]),
     ]
     before = _files(tmp_path)
     for where, paper, words in cases:
@@ -306,39 +311,55 @@ def test_the_summary_says_the_in_regime_claim_is_a_proposal(lms, capsys):
             "(exit status 0)") in out, out
 
 
+def _network_regime(rec: Record, **net) -> tuple[bool, str]:
+    """The network items of the claim's regime (card_setting on the record served as
+    badger2022.objectives, its config's ``net`` changed by ``net``): (every network item
+    matches, the texts of those that differ)."""
+    import copy
+    import dataclasses
+
+    from twolayer.claims.badger2022 import card_setting
+    from twolayer.claims.badger2022_record import ObjectivesRecord, check_readable
+    from twolayer.experiments.badger2022 import objective_runs
+
+    config = copy.deepcopy(rec.config)
+    config["net"].update(net)
+    other = dataclasses.replace(rec, config=config)
+    check_readable(other, "rec")  # read, whatever the network: judged, not refused
+    view = objective_runs(ObjectivesRecord(other).get("badger2022.objectives"))
+    text = card_setting(view, "objectives")[1]
+    differ = text.split("; differ: ")[1].split("; match: ")[0].split("; ")
+    net_words = ("first-layer bias", "second layer", "init variance")
+    mine = [x for x in differ if x.startswith(net_words)]
+    assert all(w in text for w in net_words), text  # compared, whether they match or not
+    return not mine, "; ".join(mine)
+
+
 @pytest.mark.parametrize("init_var, ok", [
     (1 / 30, True), (0.0333333, True),  # 1/d exactly, and as typed to six digits
     (0.0333355, True), (0.0333311, True),  # within a relative 1e-4 (6.5e-5 either side)
     (0.03334, False), (0.0333, False), (2 / 30, False),  # beyond it
 ])
-def test_badger_reader_takes_the_init_variance_1_over_d_to_a_relative_1e_4(badger, init_var,
+def test_badger_regime_takes_the_init_variance_1_over_d_to_a_relative_1e_4(badger, init_var,
                                                                           ok):
-    """The network check of the badger2022 reader: --init-var 1/d as a user types it (the card
-    says 1/d; d = 30 is 0.0333333 to six digits, 1e-5 relative away) is the experiment's
-    network; another variance is refused naming it."""
-    import copy
-    import dataclasses
-
-    from twolayer.claims.badger2022_record import check_readable
-    from twolayer.errors import ConfigError
-
+    """The init variance item of the badger2022 reader's regime: --init-var 1/d as a user
+    types it (the experiments' 1/d, the card fixes none; d = 30 is 0.0333333 to six digits,
+    1e-5 relative away) matches; another variance is read and judged outside, naming it
+    (until 2026-12-06 it was refused)."""
     rec = Record.load(badger)
-    config = copy.deepcopy(rec.config)
-    config["net"]["init_var"] = init_var
-    other = dataclasses.replace(rec, config=config)
-    if ok:
-        check_readable(other, "rec")
-    else:
-        with pytest.raises(ConfigError, match=f"init variance {init_var}"):
-            check_readable(other, "rec")
+    inside, differ = _network_regime(rec, bias=False, init_var=init_var)
+    assert inside is ok, differ
+    if not ok:
+        assert differ == (f"init variance {init_var:.6g} (--init-var) vs the experiments' 1/d "
+                          f"= {1 / 30:.6g} (the card fixes none)"), differ
 
 
-@pytest.mark.parametrize("init_var", [0.01, None])
-def test_badger_refusal_gives_flags_the_cli_takes(badger, init_var):
-    """The badger2022 reader's refusals told the user to simulate with "--init-var 1/d", which
-    simulate refuses ("'1/d' is not a number"). The flags they name must parse with simulate's
-    own parser and give 1/d (the oracle: 1/d from the record's d), and a record with that init
-    variance must pass the reader's network check."""
+def test_badger_refusal_gives_flags_the_cli_takes(badger):
+    """The badger2022 reader's refusal of another data kind told the user to simulate with
+    "--init-var 1/d", which simulate refuses ("'1/d' is not a number"). The network flags it
+    names must parse with simulate's own parser and give 1/d (the oracle: 1/d from the record's
+    d) and the card's network (no --bias): a record with them matches every network item of
+    the claim's regime."""
     import copy
     import dataclasses
     import re
@@ -350,18 +371,17 @@ def test_badger_refusal_gives_flags_the_cli_takes(badger, init_var):
     rec = Record.load(badger)
     d = int(rec.config["data"]["d"])
     config = copy.deepcopy(rec.config)
-    if init_var is None:  # another data kind: the refusal names the whole recipe
-        config["data"]["kind"] = "lms"
-    else:
-        config["net"]["init_var"] = init_var
+    config["data"]["kind"] = "lms"  # another data kind: the refusal names the whole recipe
     with pytest.raises(ConfigError) as e:
         check_readable(dataclasses.replace(rec, config=config), "rec")
-    said = re.search(r"(--bias --second-layer gaussian --train-second-layer --init-var \S+)",
-                     str(e.value))
+    said = re.search(r"--objective softmax (--second-layer gaussian --train-second-layer "
+                     r"--init-var \S+) --probes", str(e.value))
     assert said, str(e.value)
     args = build_parser().parse_args(["simulate", "--data", "badger", "--d", str(d),
                                       *said.group(1).split()])
     assert args.init_var == pytest.approx(1 / d, rel=1e-4)
-    fixed = copy.deepcopy(rec.config)
-    fixed["net"]["init_var"] = args.init_var
-    check_readable(dataclasses.replace(rec, config=fixed), "rec")
+    assert args.bias is None  # not given: simulate's default, no bias
+    inside, differ = _network_regime(rec, bias=False, second_layer=args.second_layer,
+                                     train_second_layer=args.train_second_layer,
+                                     init_var=args.init_var)
+    assert inside, differ

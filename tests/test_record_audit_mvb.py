@@ -82,15 +82,16 @@ def test_badger_generalised_premise_reads_the_records_chance(badger_k3, capsys):
 
 def _card_view(rec: Record, **data) -> tuple[bool, str]:
     """card_setting of the record served as badger2022.objectives, with its config moved to
-    the card's sizes (n 2000, H 512, lr 0.02, batch 100, 300 epochs, K 10, d 30) and ``data``
-    changed: the regime's comparison alone (the arrays stay the small record's)."""
+    the card's sizes (n 2000, H 512, lr 0.02, batch 100, 300 epochs, K 10, d 30) and network
+    (no first-layer bias, compared since 2026-12-06) and ``data`` changed: the regime's
+    comparison alone (the arrays stay the small record's)."""
     from twolayer.claims.badger2022 import card_setting
     from twolayer.claims.badger2022_record import ObjectivesRecord
     from twolayer.experiments.badger2022 import objective_runs
 
     cfg = copy.deepcopy(rec.config)
     cfg["data"].update({"n": 2000, "n_test": 2000, "num_classes": 10, "d": 30, **data})
-    cfg["net"].update(m=512)
+    cfg["net"].update(m=512, bias=False)
     cfg["train"].update(lr=0.02, batch_size=100, steps=6000)
     view = ObjectivesRecord(Record(cfg, rec.run_id, rec.times, rec.arrays, rec.meta))
     return card_setting(objective_runs(view.get("badger2022.objectives")), "objectives")

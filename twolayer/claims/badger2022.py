@@ -33,7 +33,11 @@ two-layer network, so *inside* means two things, both measured on the Records th
    epochs, the chance gate, the f grid (claim 2), the N grid, widths and hold-out size
    (claim 3), the target gates (C2′), seeds). Each item that differs is named with both values;
    a difference keeps the verdict, marked outside. The data generator and the network's bias,
-   initialisation and head are not in the Records and are not compared.
+   initialisation and head are not in the experiments' Records and are not compared there; a
+   user's record (:mod:`twolayer.claims.badger2022_record`) carries its class means' variance
+   and its network in the plan, and they are compared (:func:`network_items`: the card's
+   section 5 network has no first-layer bias and a trained head; the card fixes no
+   initialisation, so the head's N(0, 1/m) and the init variance 1/d are the experiments').
 
 ``c4.matched_sensitivity`` has its own premise (card G7: train accuracies matched within
 ±0.02) and, as every claim here, the card's setting (2.); until 2026-12-05 it read the premise
@@ -355,7 +359,9 @@ def card_setting(runs: ObjectiveRuns, part: str) -> tuple[bool, str]:
     holds the same plan). The items are what the card fixes and the Record stores: the plan
     (``config["plan"]``), the gates and steps the runner chose, and K and d from the stored
     setting text. The memorise gate is compared where the runs have one (a record of normal
-    runs only, ``gates`` [], has none)."""
+    runs only, ``gates`` [], has none); the class means' variance and the network
+    (:func:`network_items`) where the plan carries them (a user's record; the experiments'
+    plan carries neither, and its text says the network is not compared)."""
     pl = runs.config.get("plan", {})
     st = _setting_parts(runs.setting)
     k, d = st.get("K"), st.get("d")
@@ -418,12 +424,55 @@ def card_setting(runs: ObjectiveRuns, part: str) -> tuple[bool, str]:
                       f"class means mu_c ~ N(0, {float(mean_var):g} I) (--mean-var) vs the "
                       f"card's N(0, {CARD_MEAN_VAR:g} I)"))
     means = "" if mean_var is not None else f"class means N(0, {CARD_MEAN_VAR:g} I), "
+    # the network: a user's record (badger2022_record) carries its own in the plan, compared;
+    # the experiments' runs are built by the runner's net_config, not in the Records
+    network = "bias" in pl
+    if network:
+        items += network_items(pl, d)
     return compare_setting(
         items, "the card's [PROPOSAL] analogue (card section 5)",
         f"not compared: the data generator ({means}noise xi ~ "
         "N(0, 1.36 I) fixed per example, disjoint sets: built so by twolayer.data.badger, "
-        "not in the Records), the network's bias, initialisation and trained head (the "
-        "runner's net_config, not in the Records)")
+        "not in the Records)" + ("" if network else ", the network's bias, initialisation "
+                                 "and trained head (the runner's net_config, not in the "
+                                 "Records)"))
+
+
+def _head_text(head) -> str:  # type: ignore[no-untyped-def]
+    """The second layer's initial distribution, with the --second-layer value that names it."""
+    return {"gaussian": "N(0, 1/m) (gaussian)", "frei": "the fixed ±1/√m halves (frei)"}.get(
+        head, f"{head} (--second-layer)")
+
+
+def network_items(pl: dict, d: str | None) -> list[tuple[bool, str]]:
+    """The network's items of a plan that carries them (a user's record,
+    :mod:`twolayer.claims.badger2022_record`: ``bias``, ``head``, ``head_trained``,
+    ``init_var``; None or NaN where the record's config lacks one: then not the card's), as
+    (matches, "record's value vs the reference's") for :func:`card_setting`. The card's network
+    is its section 5 [PROPOSAL] x → ReLU(W1 x), H → 10 logits, trained by SGD: no first-layer
+    bias (section 6 writes its metric formulas with a b1, a notation the bias-free network is
+    the b1 = 0 case of) and a trained head (no layer is said fixed [INFERRED]). The card fixes
+    no initialisation: the head's distribution and the init variance are compared with the
+    experiments' analogue's (N(0, 1/m), 1/d to a relative 1e-4: a 1/d typed to six digits is
+    1/d), and the text says the card fixes none."""
+    bias, trained, head = pl.get("bias"), pl.get("head_trained"), pl.get("head")
+    init_var = pl.get("init_var")
+    v = math.nan if init_var is None else float(init_var)
+    one_d = 1.0 / int(d) if d is not None and d.isdigit() and int(d) > 0 else math.nan
+    has = {True: "yes (--bias)", False: "none"}.get(bias, f"{bias} (not in the config)")
+    trains = {True: "trained (--train-second-layer)", False: "fixed (not trained)"}.get(
+        trained, f"{trained} (not in the config)")
+    return [
+        (bias is False, f"first-layer bias {has} vs the card's none (section 5: x → ReLU(W1 x), "
+         "section 6 writes its formulas with a b1)"),
+        (trained is True, f"second layer {trains} vs the card's trained (section 5 trains the "
+         "network, no layer is said fixed)"),
+        (head == "gaussian", f"second layer at init {_head_text(head)} vs the experiments' "
+         "N(0, 1/m) (the card fixes none)"),
+        (math.isfinite(v) and math.isfinite(one_d) and math.isclose(v, one_d, rel_tol=1e-4),
+         f"init variance {v:.6g} (--init-var) vs the experiments' 1/d = {one_d:.6g} (the card "
+         "fixes none)"),
+    ]
 
 
 def judged(verdict: str, measured, bound: str, ci, seeds: int,  # type: ignore[no-untyped-def]
