@@ -169,9 +169,10 @@ def plan_of(rec: Record) -> dict[str, Any]:
 def setting_of(rec: Record, plan: dict[str, Any]) -> str:
     """The setting text (K and d first, as the claim's regime parses them)."""
     dc = rec.config["data"]
-    net = ("first-layer bias" if plan["bias"] is True else "no first-layer bias") + (
-        f", head {plan['head']} {'trained' if plan['head_trained'] is True else 'fixed'}, init "
-        f"variance {plan['init_var']:.6g}")
+    bias = {True: "first-layer bias", False: "no first-layer bias"}.get(plan["bias"],
+                                                                       "first-layer bias unknown")
+    trained = {True: "trained", False: "fixed"}.get(plan["head_trained"], "trained unknown")
+    net = f"{bias}, head {plan['head']} {trained}, init variance {plan['init_var']:.6g}"
     return (f"K={int(dc['num_classes'])}, d={int(dc['d'])}, n={plan['n']} (T; hold-out "
             f"{int(dc['n_test'])}), m={plan['m']}, {net}, SGD lr={plan['lr']:g}, minibatch "
             f"{plan['batch']}, {plan['epochs']:g} epochs = {int(rec.config['train']['steps'])} "
