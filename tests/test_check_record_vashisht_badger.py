@@ -205,10 +205,11 @@ def test_badger_normal_drives_down_is_its_own_check_on_the_record(badger, capsys
     # no memorise runs in a simulate record)
     assert "memorise gate" not in row["regime"]
     differ = row["regime"].split("; differ: ")[1].split("; match: ")[0].split("; ")
-    # (the hold-out size --n-test 200 too, compared since 2026-12-06; the first-layer bias
-    # --bias too, which the card's section 5 network has not, compared since 2026-12-06)
+    # (the hold-out size --n-test 200 too, compared since 2026-12-06; the network since
+    # 2026-12-06: its trained head matches, its bias is reported, the card being split on it)
     assert [x.split(" ")[0] for x in differ] == ["n", "width", "hold-out", "lr", "batch",
-                                                 "epochs", "first-layer"], differ
+                                                 "epochs"], differ
+    assert "reported, not compared: first-layer bias yes (--bias)" in row["regime"]
     assert "epochs 40 vs" in row["regime"] and row["in_regime"] is False
 
 
@@ -311,10 +312,10 @@ def test_the_summary_says_the_in_regime_claim_is_a_proposal(lms, capsys):
             "(exit status 0)") in out, out
 
 
-def _network_regime(rec: Record, **net) -> tuple[bool, str]:
+def _network_regime(rec: Record, **net) -> tuple[bool, str, str]:
     """The network items of the claim's regime (card_setting on the record served as
-    badger2022.objectives, its config's ``net`` changed by ``net``): (every network item
-    matches, the texts of those that differ)."""
+    badger2022.objectives, its config's ``net`` changed by ``net``): (every compared network
+    item matches, the texts of those that differ, the reported-not-compared text)."""
     import copy
     import dataclasses
 
@@ -329,37 +330,46 @@ def _network_regime(rec: Record, **net) -> tuple[bool, str]:
     view = objective_runs(ObjectivesRecord(other).get("badger2022.objectives"))
     text = card_setting(view, "objectives")[1]
     differ = text.split("; differ: ")[1].split("; match: ")[0].split("; ")
-    net_words = ("first-layer bias", "second layer", "init variance")
-    mine = [x for x in differ if x.startswith(net_words)]
-    assert all(w in text for w in net_words), text  # compared, whether they match or not
-    return not mine, "; ".join(mine)
+    mine = [x for x in differ if x.startswith(("first-layer bias", "second layer",
+                                               "init variance"))]
+    assert "second layer trained" in text or "second layer fixed" in text, text  # compared
+    return not mine, "; ".join(mine), text.split("reported, not compared: ")[1]
 
 
-@pytest.mark.parametrize("init_var, ok", [
-    (1 / 30, True), (0.0333333, True),  # 1/d exactly, and as typed to six digits
-    (0.0333355, True), (0.0333311, True),  # within a relative 1e-4 (6.5e-5 either side)
-    (0.03334, False), (0.0333, False), (2 / 30, False),  # beyond it
-])
-def test_badger_regime_takes_the_init_variance_1_over_d_to_a_relative_1e_4(badger, init_var,
-                                                                          ok):
-    """The init variance item of the badger2022 reader's regime: --init-var 1/d as a user
-    types it (the experiments' 1/d, the card fixes none; d = 30 is 0.0333333 to six digits,
-    1e-5 relative away) matches; another variance is read and judged outside, naming it
-    (until 2026-12-06 it was refused)."""
+@pytest.mark.parametrize("init_var", [1 / 30, 0.0333333, 0.03334, 2 / 30, 0.5])
+@pytest.mark.parametrize("bias", [True, False])
+def test_badger_regime_reports_the_bias_and_init_variance(badger, init_var, bias):
+    """The badger2022 reader's regime and the network: the card fixes no initialisation and is
+    split on the first-layer bias (section 5 ReLU(W1 x), section 6 ReLU(W1ᵀ x + b1)), so
+    neither puts a record outside; both are reported with the record's values (the init
+    variance to six digits, next to the experiments' 1/d). Until 2026-12-06 a record with
+    another init variance or no bias was refused."""
     rec = Record.load(badger)
-    inside, differ = _network_regime(rec, bias=False, init_var=init_var)
-    assert inside is ok, differ
-    if not ok:
-        assert differ == (f"init variance {init_var:.6g} (--init-var) vs the experiments' 1/d "
-                          f"= {1 / 30:.6g} (the card fixes none)"), differ
+    inside, differ, reported = _network_regime(rec, bias=bias, init_var=init_var)
+    assert inside, differ
+    assert f"init variance {init_var:.6g} (--init-var)" in reported, reported
+    assert f"1/d = {1 / 30:.6g}" in reported, reported
+    assert f"first-layer bias {'yes (--bias)' if bias else 'none'} (the card is split" in \
+        reported, reported
+
+
+def test_badger_regime_compares_the_trained_head(badger):
+    """A fixed head is the network item that differs from the card's section 5 network (no
+    layer said fixed), named with both values; a trained one matches."""
+    rec = Record.load(badger)
+    assert _network_regime(rec, train_second_layer=True)[0]
+    inside, differ, _ = _network_regime(rec, train_second_layer=False)
+    assert not inside and differ == ("second layer fixed (not trained) vs the card's trained "
+                                     "(section 5 trains the network, no layer is said fixed "
+                                     "[INFERRED])"), differ
 
 
 def test_badger_refusal_gives_flags_the_cli_takes(badger):
     """The badger2022 reader's refusal of another data kind told the user to simulate with
     "--init-var 1/d", which simulate refuses ("'1/d' is not a number"). The network flags it
-    names must parse with simulate's own parser and give 1/d (the oracle: 1/d from the record's
-    d) and the card's network (no --bias): a record with them matches every network item of
-    the claim's regime."""
+    names (the experiments' network) must parse with simulate's own parser and give 1/d (the
+    oracle: 1/d from the record's d), a bias and a trained head: a record with them matches
+    every compared network item of the claim's regime."""
     import copy
     import dataclasses
     import re
@@ -374,14 +384,15 @@ def test_badger_refusal_gives_flags_the_cli_takes(badger):
     config["data"]["kind"] = "lms"  # another data kind: the refusal names the whole recipe
     with pytest.raises(ConfigError) as e:
         check_readable(dataclasses.replace(rec, config=config), "rec")
-    said = re.search(r"--objective softmax (--second-layer gaussian --train-second-layer "
-                     r"--init-var \S+) --probes", str(e.value))
+    said = re.search(r"--objective softmax (--bias --second-layer gaussian "
+                     r"--train-second-layer --init-var \S+) --probes", str(e.value))
     assert said, str(e.value)
     args = build_parser().parse_args(["simulate", "--data", "badger", "--d", str(d),
                                       *said.group(1).split()])
     assert args.init_var == pytest.approx(1 / d, rel=1e-4)
-    assert args.bias is None  # not given: simulate's default, no bias
-    inside, differ = _network_regime(rec, bias=False, second_layer=args.second_layer,
-                                     train_second_layer=args.train_second_layer,
-                                     init_var=args.init_var)
+    assert args.bias is True and args.train_second_layer is True
+    inside, differ, reported = _network_regime(
+        rec, bias=args.bias, second_layer=args.second_layer,
+        train_second_layer=args.train_second_layer, init_var=args.init_var)
     assert inside, differ
+    assert "first-layer bias yes (--bias)" in reported

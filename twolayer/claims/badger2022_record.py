@@ -21,9 +21,9 @@ regime compares with the card's, from the record's config: n (the training set T
 optimiser (``sgd``), lr, the batch (n for full-batch GD), the epochs steps/⌊n/batch⌋, the
 hold-out size ``--n-test`` and the class means' variance ``--mean-var`` (the card's 2000 and
 0.36; the experiments' runs always draw them so), the network (``--bias``, ``--second-layer``,
-``--train-second-layer``, ``--init-var``: compared with the card's section 5 network, no
-first-layer bias and a trained head, and where the card fixes none with the experiments' head
-N(0, 1/m) and init variance 1/d, :func:`twolayer.claims.badger2022.network_items`), and no
+``--train-second-layer``, ``--init-var``, :func:`twolayer.claims.badger2022.network_items`: a
+trained head is compared with the card's section 5 network; the first-layer bias, on which the
+card is split, and the initialisation, which it does not fix, are reported), and no
 memorise gate (the record has no memorise runs, so the card's gate is not compared); K and d in
 the setting text. The claim's own check computes its verdict and its regime on the record (the
 premise that normal training generalised, hold-out accuracy ≥ 1/K + 0.05 at every seed, K the
@@ -56,12 +56,11 @@ PROBES = ("badger", "badger_scale")  # what the served check reads, renamed norm
 
 
 def net_flags(d: int) -> str:
-    """The network of the claim's regime as simulate flags (the card's section 5 network, no
-    first-layer bias, with the experiments' trained head N(0, 1/m) and init variance 1/d,
+    """The experiments' network as simulate flags (first-layer bias, trained head N(0, 1/m),
+    init variance 1/d; the card's section 5 network trains the head and is split on the bias,
     :func:`twolayer.claims.badger2022.network_items`), 1/d as the number the CLI takes (it
-    refuses "--init-var 1/d": '1/d' is not a number), to six digits: within the relative 1e-4
-    the regime's comparison allows."""
-    return f"--second-layer gaussian --train-second-layer --init-var {1.0 / d:.6g}"
+    refuses "--init-var 1/d": '1/d' is not a number), to six digits."""
+    return f"--bias --second-layer gaussian --train-second-layer --init-var {1.0 / d:.6g}"
 
 _MEMORISE = ("twolayer simulate trains plain descent on one training set, not the memorise "
              f"objective; `twolayer check {PAPER}` runs it")
