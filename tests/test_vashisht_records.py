@@ -312,3 +312,14 @@ def test_each_lms_claim_fails_on_a_record_that_breaks_it(tiny_lms: Record, name:
     values = _plant()
     LMS_BROKEN[name](values)
     assert _judge_lms(_doctor(tiny_lms, values), name) == FAILS
+
+
+def test_a_tf32_studys_record_says_what_its_training_ran_under(monkeypatch) -> None:
+    """On a GPU, ``--tf32`` (Runtime.tf32) lets the study's training calls run with TF32; its
+    record must say so, as a simulate record does (the training call's own precision, not the
+    process's after the call restored it). The GPU branch forced on the CPU: TF32 allowed."""
+    from twolayer.training import api
+
+    monkeypatch.setattr(api, "uses_tf32", lambda runtime: True)  # as on CUDA with --tf32
+    rec = E.run_study("linxor", TINY, TINY.sgd, CPU)
+    assert rec.meta["tf32"] is True and rec.meta["float32_matmul_precision"] == "high"

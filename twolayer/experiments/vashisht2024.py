@@ -449,7 +449,7 @@ def run_study(kind: str, p: Plan, arm: Arm, runtime: Runtime, seeds: int | None 
     study = {"kind": kind, "arm": dataclasses.asdict(arm), "plan": {
         k: v for k, v in dataclasses.asdict(p).items() if k not in ("sgd", "gd")}, "seeds": R}
     ident = cfg.canonical_json() + json.dumps(study, sort_keys=True)
-    meta = environment(dev)
+    meta = environment(dev, tf32=res2.meta["tf32"])  # what the training ran under (--tf32)
     meta.update(study=study, variants=list(VARIANTS), seeds=run_seed,
                 wall_seconds=res1.wall_seconds + res2.wall_seconds,
                 steps=arm.T1 + arm.T2)
