@@ -7,7 +7,9 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
 import torch
+from bench_helpers import benchmark_module
 
 from twolayer.bench import gpu
 from twolayer.engine import probe_times
@@ -333,3 +335,16 @@ def test_the_targets_command_prints_the_opt_ins_after_the_targets(tmp_path, caps
     at = [i for i, line in enumerate(out) if line.startswith("opt-in switches")]
     assert at and at[0] == 5  # after the five targets
     assert any(line.startswith("  fused_gpu_forward: stays opt-in") for line in out)
+
+
+@pytest.mark.parametrize("script", ["gpu_fused", "gpu_steps", "gpu_blocks", "gpu_profile",
+                                    "experiment_times"])
+def test_the_gpu_scripts_refuse_a_gpu_this_machine_lacks(script, monkeypatch, capsys):
+    """``--device cuda:7`` on a one-GPU machine: one line naming the device, exit 2 (it was a
+    traceback from the first tensor on it, or, in gpu_blocks.py, "nothing to measure" and 0)."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)  # one GPU, as the H200's
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    rc = benchmark_module(script).main(["--device", "cuda:7", "--quick"])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and len(err.splitlines()) == 1, (rc, err)
+    assert "cuda:7" in err and "1 GPU(s): cuda:0 to cuda:0" in err, err
