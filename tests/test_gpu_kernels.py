@@ -65,6 +65,9 @@ from twolayer.config import Config, DataConfig, NetConfig, TrainConfig
 from twolayer.engine import Runtime, train
 from twolayer.simulate import setup
 
+# the self test first: on a GPU it runs before the pass's first use and calls the pass itself,
+# which the count below must not see (TRAIN_CHECK counts the training's calls)
+assert gk.self_test(torch.device(DEVICE)) is None, gk.status(torch.device(DEVICE))
 calls = []
 real = gk.relu_readout_mask
 gk.relu_readout_mask = lambda *a: (calls.append(1), real(*a))[1]
@@ -142,6 +145,8 @@ from twolayer.config import Config, DataConfig, NetConfig, TrainConfig
 from twolayer.engine import Runtime, train
 from twolayer.simulate import setup
 
+# the self tests first (on a GPU they run before first use and call the kernel themselves)
+assert gk.forward_self_test(torch.device(DEVICE)) is None, gk.status(torch.device(DEVICE))
 calls = []
 real = gk.forward_relu_readout_mask
 gk.forward_relu_readout_mask = lambda *a: (calls.append(1), real(*a))[1]
@@ -215,6 +220,8 @@ from twolayer.config import Config, DataConfig, NetConfig, TrainConfig
 from twolayer.engine import Runtime, train
 from twolayer.simulate import setup
 
+# the self tests first (on a GPU they run before first use and call the kernel themselves)
+assert gk.backward_self_test(torch.device(DEVICE)) is None, gk.status(torch.device(DEVICE))
 masks = []
 real = gk.backward_gemm
 gk.backward_gemm = lambda x, c, mk, G, first: (masks.append(mk.dtype), real(x, c, mk, G, first))
@@ -536,3 +543,25 @@ def test_a_launch_configuration_triton_cannot_take_is_refused_when_made(kw):
     with pytest.raises(ValueError, match="Blocks: "):
         gpu_kernels.Blocks(**kw)
     gpu_kernels.Blocks(16, 128, 8, 4)  # a valid one
+
+
+# On a GPU, usable() and the opt-ins' _runs_on() run the kernel's self test before its first
+# use, and the self test calls the kernel; on the CPU, under the interpreter, they skip it. With
+# this prelude the CPU takes the GPU's order, so that the checks above that count the kernels'
+# calls (TRAIN_CHECK and the like, run on the GPU by the CUDA test above) are checked here as
+# they run there: they counted the self tests' calls too on a GPU (21 calls for 20 steps).
+AS_ON_CUDA = """
+from twolayer.net import gpu_kernels as _gk
+_usable = _gk.usable
+_gk.usable = lambda h: _usable(h) and _gk.self_test(h.device) is None
+_gk._runs_on = lambda device, test: test(device) is None
+"""
+
+
+@needs_triton
+@pytest.mark.parametrize("script", [
+    TRAIN_CHECK, pytest.param(FWD_TRAIN_CHECK, marks=pytest.mark.slow),
+    pytest.param(BWD_TRAIN_CHECK, marks=pytest.mark.slow)], ids=["pass", "forward", "backward"])
+def test_the_training_checks_count_the_calls_as_on_a_gpu(script):
+    res = _run(AS_ON_CUDA + script, "cpu", interpret=True)
+    assert res.returncode == 0 and "train ok" in res.stdout, res.stderr[-3000:]
