@@ -605,7 +605,12 @@ samples and neurons, warps, then pipeline stages for the fastest; `benchmarks/gp
 `gpu_kernels.Blocks`) at R = 64 and 1024 next to the cuBLAS GEMMs they replace, each checked
 against a float64 oracle before it is timed (a wrong one is never chosen), and then times the
 whole step with the fastest (`gpu_steps.py --blocks`, variant `graph+fused fwd+bwd, swept
-blocks`).
+blocks`). A fault the interpreter hid, found by reading the CUDA-only paths without a GPU
+(2026-12-06): three of the six CUDA kernel tests (the training checks of the pass, the fused
+forward and the fused backward in tests/test_gpu_kernels.py) count the kernel's calls, and on a
+GPU, only there, the kernel's self test runs before its first use and calls it too (21 calls for
+20 steps): they would have failed in step 1 of `gpu_check.sh`. They now run the self test before
+they count, and a CPU test runs them with the GPU's order forced.
 
 **Compiled for the H200 without one** (2026-12-04, `benchmarks/gpu_compile.py`; results in
 `benchmarks/gpu/compile-sm90.json`). Triton's interpreter, in which the CPU tests run the
