@@ -323,3 +323,22 @@ def test_a_tf32_studys_record_says_what_its_training_ran_under(monkeypatch) -> N
     monkeypatch.setattr(api, "uses_tf32", lambda runtime: True)  # as on CUDA with --tf32
     rec = E.run_study("linxor", TINY, TINY.sgd, CPU)
     assert rec.meta["tf32"] is True and rec.meta["float32_matmul_precision"] == "high"
+
+
+def test_a_gpu_studys_record_says_which_triton_kernels_its_training_ran(monkeypatch) -> None:
+    """On a GPU, the study's record said "fused pass enabled" whenever the pass was switched
+    on, though its networks (a trained second layer) take none of its blocks. It now states what
+    its two training calls' meta say ran (``triton_kernels``), the union of both phases. The GPU
+    branch forced on the CPU: each call says it ran the pass (or not), the text from
+    simulate.gpu_kernels_text (faked device status)."""
+    from twolayer.training import api
+
+    said = []
+    monkeypatch.setattr(E, "gpu_kernels_text", lambda dev, used: said.append(used) or "X")
+    for ran, want in (([], []), (["pass"], ["pass"])):
+        said.clear()
+        monkeypatch.setattr(api, "triton_used",
+                            lambda runtime, *steppers, ran=ran: {"triton_kernels": ran})
+        rec = E.run_study("linxor", TINY, TINY.sgd, CPU)
+        assert said == [want] and rec.meta["gpu_kernels"] == "X"
+        assert "triton_kernels" not in rec.meta

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import platform
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -62,6 +63,30 @@ def _with_gemms(forward: bool, backward: bool) -> str:
     return " (with the " + " and ".join(gemms) + (" GEMMs)" if len(gemms) > 1 else " GEMM)")
 
 
+def gpu_kernels_text(device: torch.device, used: Sequence[str] | None = None) -> str | None:
+    """The record's ``gpu_kernels``: None on a CPU; on a GPU whether the fused Triton pass
+    (:mod:`twolayer.net.gpu_kernels`) is switched on and can run ("fused pass enabled: triton
+    X.Y", with the GEMMs switched into it), or why not ("eager (fused pass off: ...)"); with
+    ``used``, the kernels a training's blocks ran (its meta's ``triton_kernels``,
+    :func:`twolayer.training.api.triton_used`): "fused pass ran: ..." with the GEMMs that ran,
+    or, where no block took it (a trained second layer, K outputs), "eager (fused pass
+    enabled, taken by no block: ...)"."""
+    if device.type == "cpu":
+        return None
+    if not gpu_kernels.enabled(device):
+        return "eager (fused pass off: " + (gpu_kernels.status(device) if tuning().fused_gpu
+                                            else "switched off") + ")"
+    if used is None:
+        return ("fused pass enabled: " + gpu_kernels.status(device)
+                + _with_gemms(gpu_kernels.forward_enabled(device),
+                              gpu_kernels.backward_enabled(device)))
+    if "pass" not in used:
+        return ("eager (fused pass enabled, taken by no block: it takes one output and a "
+                "fixed second layer)")
+    return ("fused pass ran: " + gpu_kernels.status(device)
+            + _with_gemms("forward" in used, "backward" in used))
+
+
 def cpu_kernels_in_use() -> str:
     """What the CPU kernel's elementwise passes use now: :func:`twolayer.net.cpu_kernels.status`,
     or ``torch (switched off: Tuning(fused_cpu=False))`` inside ``net.use_tuning(fused_cpu=False)``
@@ -97,7 +122,8 @@ def environment(device: torch.device, tf32: bool | None = None) -> dict[str, Any
     CUDA, cuBLAS and driver versions and the GPU's name (null on a CPU), what the CPU
     kernel's elementwise passes use (:func:`cpu_kernels_in_use`), the instruction set of
     PyTorch's CPU kernels (``cpu_capability``, :func:`cpu_path`) and, on a GPU,
-    whether the fused Triton pass ran (:mod:`twolayer.net.gpu_kernels`, ``Tuning.fused_gpu``) and
+    whether the fused Triton pass is on (:func:`gpu_kernels_text`; :func:`build_record` states
+    what a training's blocks ran) and
     whether plain GD steps may be replayed from a CUDA graph (``step_graph``: "on" / "off",
     :mod:`twolayer.training.graphed`, ``Tuning.cuda_graph``; a training call that used one
     replaces it in the record by "replayed" or "capture failed: ...")."""
@@ -113,13 +139,7 @@ def environment(device: torch.device, tf32: bool | None = None) -> dict[str, Any
         "threads": torch.get_num_threads(),
         "cpu_kernels": cpu_kernels_in_use(),
         "cpu_capability": cpu_capability(),
-        "gpu_kernels": None if device.type == "cpu" else (
-            "fused pass enabled: " + gpu_kernels.status(device)
-            + _with_gemms(gpu_kernels.forward_enabled(device),
-                          gpu_kernels.backward_enabled(device))
-            if gpu_kernels.enabled(device)
-            else "eager (fused pass off: " + (gpu_kernels.status(device)
-                                              if tuning().fused_gpu else "switched off") + ")"),
+        "gpu_kernels": gpu_kernels_text(device),
         "step_graph": None if device.type == "cpu" else ("on" if tuning().cuda_graph else "off"),
         **precision.settings(tf32),
         **precision.cuda_versions(device),
@@ -148,6 +168,8 @@ def build_record(
         created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     )
     meta.update(result.meta)  # e.g. "integrator": flow / auto statistics
+    if "triton_kernels" in meta:  # what the blocks ran, not only what was switched on
+        meta["gpu_kernels"] = gpu_kernels_text(device, meta.pop("triton_kernels"))
     rec = Record(cfg.to_dict(), cfg.run_id, np.asarray(result.times, dtype=np.int64), arrays, meta)
     rec.summary = summarize(rec)
     return rec

@@ -72,7 +72,7 @@ from ..net import Params, init_params
 from ..probes import vashisht as vp
 from ..record import Record
 from ..seeding import generator, on_cpu
-from ..simulate import environment
+from ..simulate import environment, gpu_kernels_text
 from . import experiment
 
 if TYPE_CHECKING:
@@ -450,6 +450,9 @@ def run_study(kind: str, p: Plan, arm: Arm, runtime: Runtime, seeds: int | None 
         k: v for k, v in dataclasses.asdict(p).items() if k not in ("sgd", "gd")}, "seeds": R}
     ident = cfg.canonical_json() + json.dumps(study, sort_keys=True)
     meta = environment(dev, tf32=res2.meta["tf32"])  # what the training ran under (--tf32)
+    if "triton_kernels" in res2.meta:  # what the blocks of both phases ran (on a GPU)
+        meta["gpu_kernels"] = gpu_kernels_text(dev, sorted(
+            set(res1.meta.get("triton_kernels", [])) | set(res2.meta["triton_kernels"])))
     meta.update(study=study, variants=list(VARIANTS), seeds=run_seed,
                 wall_seconds=res1.wall_seconds + res2.wall_seconds,
                 steps=arm.T1 + arm.T2)

@@ -172,6 +172,12 @@ class Workspace:
         self._plan: list[list[_Block]] = []
         self._plan_key: tuple | None = None
         self._gplan: tuple | None = None  # (GroupSplit, block plan, grouped views)
+        # which Triton kernels (gpu_kernels) this workspace's blocks ran: "pass", "forward",
+        # "backward" (for the record: a switch that is on says nothing of the blocks that took
+        # it, e.g. none with a trained second layer or K outputs); only a GPU's blocks or
+        # Triton's interpreter can take one
+        self.triton: set[str] = set()
+        self._triton_possible = dev.type == "cuda" or gpu_kernels.interpreted()
         self.psi_: Callable[[torch.Tensor], torch.Tensor] | None = None
         # the fused relu–readout–mask pass (cpu_kernels): float32 on a CPU, one output, a fixed
         # second layer (a trained one needs φ(H) after the readout, for ∇a)
@@ -348,6 +354,8 @@ class Workspace:
             elif coeffs is None and not isinstance(scale, float):
                 scale = scale.to(x.dtype).unsqueeze(-1)
         lanes = self._lanes(p, x)
+        if self._triton_possible and coeffs is None:
+            self._note_triton(lanes, groups is not None)
         in_lanes = (lr is not None and self.units is not None and p.outputs == 1
                     and not p.train_a)
         if groups is not None:
@@ -374,6 +382,19 @@ class Workspace:
                 self.loss.copy_(loss.value(self.out, y))
         if lr is not None and not in_lanes:
             self.descend(p, lr)
+
+    def _note_triton(self, lanes: list[list[_Block]], grouped: bool) -> None:
+        """Add to :attr:`triton` the Triton kernels the blocks of this call take (as
+        :func:`_torch_block` and the grouped kernel choose them: the pass wherever
+        ``gpu_fused``; its forward and backward GEMMs outside the grouped kernel, which takes
+        the pass only)."""
+        for lane in lanes:
+            for B in lane:
+                if B.gpu_fused:
+                    self.triton.add("pass")
+                    if not grouped:
+                        self.triton.update(k for k, on in (("forward", B.gpu_forward),
+                                                           ("backward", B.gpu_backward)) if on)
 
     def _update(self, p: Params, rs: slice) -> tuple:
         """(fn, args): ``fn(*args, lr)`` takes the one-output step of the runs ``rs`` (the C

@@ -88,6 +88,7 @@ def train(
                 result.meta["step_graph"] = step.graph_status()
             if driver.probe_graph_status() is not None:  # and probe times (Tuning.probe_graph)
                 result.meta["probe_graph"] = driver.probe_graph_status()
+            result.meta.update(triton_used(runtime, step))
     # the intra-op threads this call ran with (the thread policy's choice, inside its scope);
     # none on a GPU, where the CPU threads do not do the work
     result.meta.setdefault(
@@ -126,15 +127,20 @@ def train_integrator(
     driver = Driver(params, data, cfg.objective, cfg.steps, times, probes, runtime, seeds, init,
                     configs=configs)
     with float32_precision(uses_tf32(runtime)), torch.no_grad():
-        driver.run(GDStepper(driver, cfg, 0, weights), 0, switch)
+        # the GD phase's own length decides whether its steps are graphed (graphed.MIN_STEPS),
+        # not the whole training's
+        gd = GDStepper(driver, cfg, 0, weights, until=switch)
+        driver.run(gd, 0, switch)
+        graph = {} if gd.graph_status() is None else {"step_graph": gd.graph_status()}
         if switch >= cfg.steps:
             return driver.result({"integrator": flow_stats("auto", cfg, switch=switch,
-                                                           gd_steps=switch, grad_evals=switch)})
+                                                           gd_steps=switch, grad_evals=switch),
+                                  **graph, **triton_used(runtime, gd)})
         flow = FlowStepper(driver, cfg, switch, weights)
         driver.run(flow, switch + 1, cfg.steps)  # no second probe at the switch itself
     stats = dict(flow.stats, integrator="auto", switch=switch, gd_steps=switch)
     stats["grad_evals"] += switch
-    return driver.result({"integrator": stats})
+    return driver.result({"integrator": stats, **graph, **triton_used(runtime, gd, flow)})
 
 
 def train_flow(
@@ -161,7 +167,22 @@ def train_flow(
         stepper = FlowStepper(driver, cfg, t0, weights)
         with torch.no_grad():
             driver.run(stepper, t0, cfg.steps)
-    return driver.result({"integrator": stepper.stats, **precision_settings(tf32)})
+    return driver.result({"integrator": stepper.stats, **precision_settings(tf32),
+                          **triton_used(runtime, stepper)})
+
+
+def triton_used(runtime: Any, *steppers: Any) -> dict[str, list[str]]:
+    """For a training's meta on a GPU: ``triton_kernels``, the Triton kernels
+    (:mod:`twolayer.net.gpu_kernels`: "pass", "forward", "backward") that the steppers'
+    workspaces ran (:attr:`twolayer.net.Workspace.triton`; none where every block took the eager
+    ops, e.g. a trained second layer or K outputs), which the record's ``gpu_kernels`` text then
+    states (:func:`twolayer.simulate.gpu_kernels_text`); nothing on a CPU."""
+    if (runtime or Runtime()).torch_device.type != "cuda":
+        return {}
+    used: set[str] = set()
+    for s in steppers:
+        used |= getattr(getattr(s, "ws", None), "triton", set())
+    return {"triton_kernels": sorted(used)}
 
 
 def measure(

@@ -85,7 +85,7 @@ class GDStepper:
     minibatch SGD it must be a :class:`MinibatchObjective`."""
 
     def __init__(self, driver: Driver, cfg: TrainConfig, t0: int = 0,
-                 weights: torch.Tensor | WeightsFn | None = None):
+                 weights: torch.Tensor | WeightsFn | None = None, until: int | None = None):
         self.driver = driver
         p, data, device = driver.params, driver.data, driver.device
         self.cfg, self.t = cfg, t0
@@ -127,7 +127,8 @@ class GDStepper:
         # a plain full-batch step on a GPU as a CUDA graph (Tuning.cuda_graph; see .graphed)
         self.graph: graphed.StepGraph | None = None
         self.graphable = (net.tuning().cuda_graph and graphed.supported(device)
-                          and cfg.steps - t0 >= graphed.MIN_STEPS
+                          and (cfg.steps if until is None else until) - t0
+                          >= graphed.MIN_STEPS
                           and self.batches is None and weights is None
                           and self.weights_fn is None and not self.ws.workers
                           and type(self)._gradient is GDStepper._gradient)  # (a subclass's own)
