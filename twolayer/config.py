@@ -368,7 +368,10 @@ class NetConfig:
                 raise ConfigError(name, getattr(self, name), "must be true or false")
         _choice("second_layer", self.second_layer, SECOND_LAYERS)
         if self.second_layer == "frei" and self.m % 2:
-            raise ConfigError("m", self.m, "must be even with the fixed ±1/√m second layer")
+            raise ConfigError("m", self.m, "must be even with the fixed ±1/√m second layer "
+                              "(half +, half −; a_m = 0 for an odd m is not built: "
+                              f"take m = {self.m - 1} or {self.m + 1}, or --second-layer "
+                              "gaussian)")
         if self.init_var is not None:
             _resolve(self, "init_var", _positive("init_var", self.init_var))
         _resolve(self, "outputs", _int("outputs", self.outputs, 1, SIZE_MAX))

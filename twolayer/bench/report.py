@@ -610,13 +610,13 @@ blocks`). A fault the interpreter hid, found by reading the CUDA-only paths with
 forward and the fused backward in tests/test_gpu_kernels.py) count the kernel's calls, and on a
 GPU, only there, the kernel's self test runs before its first use and calls it too (21 calls for
 20 steps): they would have failed in step 1 of `gpu_check.sh`. They now run the self test before
-they count, and a CPU test runs them with the GPU's order forced. The same reading found that a GPU record's
-`gpu_kernels` said "fused pass enabled" whenever the pass was switched on, also for trainings
-none of whose blocks take it (a trained second layer or K outputs: maennel2020's, vashisht2024's
-and badger2022's networks), and "(with the forward GEMM)" for float64 or d > 128; a record now
-states what the blocks ran ("fused pass ran: ...", or "eager (fused pass enabled, taken by no
-block: ...)"), and the auto integrator's GD phase is graphed by its own length, not the whole
-training's (Frei Fig. 2's 10^7 steps captured a graph for its first 100).
+they count, and a CPU test runs them with the GPU's order forced. The same reading found that a
+GPU record's `gpu_kernels` said "fused pass enabled" whenever the pass was switched on, also for
+trainings none of whose blocks take it (a trained second layer or K outputs: maennel2020's,
+vashisht2024's and badger2022's networks), and "(with the forward GEMM)" for float64 or d > 128;
+a record now states what the blocks ran ("fused pass ran: ...", or "eager (fused pass enabled,
+taken by no block: ...)"), and the auto integrator's GD phase is graphed by its own length, not
+the whole training's (Frei Fig. 2's 10^7 steps captured a graph for its first 100).
 
 **Compiled for the H200 without one** (2026-12-04, `benchmarks/gpu_compile.py`; results in
 `benchmarks/gpu/compile-sm90.json`). Triton's interpreter, in which the CPU tests run the
