@@ -348,3 +348,33 @@ def test_the_gpu_scripts_refuse_a_gpu_this_machine_lacks(script, monkeypatch, ca
     err = capsys.readouterr().err.strip()
     assert rc == 2 and len(err.splitlines()) == 1, (rc, err)
     assert "cuda:7" in err and "1 GPU(s): cuda:0 to cuda:0" in err, err
+
+
+def test_targets_say_how_the_timed_row_itself_ran(tmp_path):
+    """gpu.json's top-level switches said "graphs on" also for a row that --max-seconds cut
+    below graphed.MIN_STEPS (no graph replayed) or whose blocks took no Triton kernel. A row
+    that records its own steps (step_graph, triton_kernels) is described by them."""
+    from twolayer.bench.gpu_targets import targets
+
+    _gpu_json(tmp_path, r64_seconds=0.5)
+    res = json.loads((tmp_path / "gpu.json").read_text())
+    res.update(fused_gpu=True, cuda_graph=True)  # switched on for the whole run
+    for r in res["reference"]:
+        r["plain"].update(step_graph=None if r["R"] == 64 else "replayed",
+                          triton_kernels=["pass"] if r["R"] == 1024 else [])
+    (tmp_path / "gpu.json").write_text(json.dumps(res))
+    bench, tta = _cpu_files(tmp_path)
+    got = {name.split(" ")[0]: text for name, _, text in targets(tmp_path, bench, tta)}
+    assert "(fused pass not run, no graph)" in got["make"], got["make"]
+    assert "(fused pass ran, graphs replayed)" in got["step"], got["step"]
+    assert "graphs on" not in got["make"] + got["step"]
+
+
+def test_the_reference_rows_record_how_their_steps_ran():
+    """bench.gpu.reference's rows carry the training's own step_graph and triton_kernels (None
+    on a CPU, where the training records neither)."""
+    from twolayer.bench.gpu import reference
+
+    row = reference(torch.device("cpu"), 2, 20, 4, 8, 4)
+    for name in ("plain", "probes"):
+        assert row[name]["step_graph"] is None and row[name]["triton_kernels"] is None, row

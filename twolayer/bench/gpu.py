@@ -91,7 +91,11 @@ def reference(device: torch.device, R: int, n: int, d: int, m: int, steps: int,
         out[name] = {"seconds": wall, "seconds_per_step": wall / steps,
                      "tflops": flops / wall / 1e12, "probe_seconds": res.probe_seconds,
                      "peak_bytes": (torch.cuda.max_memory_allocated(device)
-                                    if device.type == "cuda" else None)}
+                                    if device.type == "cuda" else None),
+                     # how this timed run's steps ran (the switches above say what was on:
+                     # a row cut below graphed.MIN_STEPS by max_seconds replays no graph)
+                     "step_graph": res.meta.get("step_graph"),
+                     "triton_kernels": res.meta.get("triton_kernels")}
         if probes:
             out["probe_times"] = len(res.times)  # the times the probed run probed at
     out["probe_overhead"] = out["probes"]["seconds"] / out["plain"]["seconds"] - 1.0

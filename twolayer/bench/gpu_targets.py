@@ -84,8 +84,17 @@ def _row(gpu: dict[str, Any], R: int, steps: int | None = None) -> dict[str, Any
     return None
 
 
-def _how(gpu: dict[str, Any] | None) -> str:
-    """How gpu.json's step ran (recorded since the fused pass and graphs became defaults)."""
+def _how(gpu: dict[str, Any] | None, row: dict[str, Any] | None = None) -> str:
+    """How gpu.json's step ran: from the timed ``row``'s own record where it has one (its
+    steps' Triton kernels and graph replays, recorded since 2026-12-06), else the switches of
+    the whole run (recorded since the fused pass and graphs became defaults)."""
+    plain = (row or {}).get("plain")
+    if isinstance(plain, dict) and "step_graph" in plain:
+        graph = plain.get("step_graph")
+        graphs = ("graphs replayed" if graph == "replayed" else "no graph" if graph is None
+                  else f"graphs: {graph}")
+        ran = "pass" in (plain.get("triton_kernels") or [])
+        return f" (fused pass {'ran' if ran else 'not run'}, {graphs})"
     if not isinstance(gpu, dict) or "fused_gpu" not in gpu:
         return ""
     on = {True: "on", False: "off"}
@@ -124,7 +133,6 @@ def targets(out: Path, cpu_bench: Path, cpu_tta: Path) -> list[tuple[str, str, s
     def verdict(ok: bool) -> str:
         return "met" if ok else "not met"
 
-    how = _how(gpu)
     variants = _variants(out / "steps.json")
     name = NAMES[0]
     r = _row(gpu, 1024) if gpu else None
@@ -134,7 +142,8 @@ def targets(out: Path, cpu_bench: Path, cpu_tta: Path) -> list[tuple[str, str, s
         gemm = max(gpu["gemm_tflops"], gpu["gemm_tflops_after"])
         frac = r["plain"]["tflops"] / gemm
         rows.append((name, verdict(frac >= 0.5),
-                     f"{r['plain']['tflops']:.3g} of {gemm:.3g} TFLOP/s = {frac:.2f}{how}"
+                     f"{r['plain']['tflops']:.3g} of {gemm:.3g} TFLOP/s = {frac:.2f}"
+                     f"{_how(gpu, r)}"
                      + variants.get("step", "")))
 
     name = NAMES[1]
@@ -162,7 +171,7 @@ def targets(out: Path, cpu_bench: Path, cpu_tta: Path) -> list[tuple[str, str, s
         cpu_s, dev_s = cpu["engine"]["seconds"], r["probes"]["seconds"]
         rows.append((name, verdict(cpu_s / dev_s >= 50),
                      f"{cpu_s:.1f} s ({cpu_bench}, {cpu.get('created', '?')}) / {dev_s:.3f} s "
-                     f"= {cpu_s / dev_s:.1f}x{how}" + variants.get("workload", "")))
+                     f"= {cpu_s / dev_s:.1f}x{_how(gpu, r)}" + variants.get("workload", "")))
 
     name = NAMES[3]
     tta, timing = _load(cpu_tta), _load(out / "check_all.timings.json")
