@@ -18,6 +18,18 @@ import pytest
 from twolayer.signals import Terminated, stop_on_signals
 
 
+@pytest.fixture(autouse=True)
+def _sigint_as_python_sets_it():
+    """SIGINT as an interactive Python has it (KeyboardInterrupt) for each test, whatever
+    started pytest: a background job of a script inherits SIGINT ignored, which
+    ``stop_on_signals`` rightly keeps ignored, so the SIGINT cases failed there on correct code
+    (helper hmut, session 40)."""
+    before = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)
+
+
 class _Thing:
     pass
 
