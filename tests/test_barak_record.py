@@ -46,8 +46,8 @@ def barak():
 @pytest.fixture(scope="module")
 def records(barak, tmp_path_factory):
     """Small real records: clean (10, 3) with the barak_parity and barak_gap probes; (10, 2)
-    with labels flipped at p = 0.2; (8, 2) on the logistic loss; (8, 2) without barak_parity;
-    an XOR record."""
+    with labels flipped at p = 0.2 and at p = 0.4 (c6.label_noise's p); (8, 2) on the logistic
+    loss; (8, 2) without barak_parity; an XOR record."""
     root = tmp_path_factory.mktemp("barak-records")
     return {
         "clean": simulated(root / "clean", PARITY + [
@@ -55,6 +55,9 @@ def records(barak, tmp_path_factory):
             "--probes", "barak_parity,barak_gap", "--seeds", "8"]),
         "noisy": simulated(root / "noisy", PARITY + [
             "--d", "10", "--k", "2", "--noise", "0.2", "--objective", "hinge", "--steps",
+            "1500", "--probes", "barak_parity", "--seeds", "8"]),
+        "noisy40": simulated(root / "noisy40", PARITY + [
+            "--d", "10", "--k", "2", "--noise", "0.4", "--objective", "hinge", "--steps",
             "1500", "--probes", "barak_parity", "--seeds", "8"]),
         "logistic": simulated(root / "logistic", PARITY + [
             "--d", "8", "--k", "2", "--objective", "logistic", "--steps", "200", "--probes",
@@ -111,8 +114,9 @@ def expected(path, cid: str):
 @pytest.mark.parametrize("which, served", [
     ("clean", {"barak2022.fig1.plateau_drop", "barak2022.c1.gap_positive_and_grows",
                "barak2022.fig2.no_early"}),
-    ("noisy", {"barak2022.fig1.plateau_drop", "barak2022.c6.label_noise",
-               "barak2022.fig2.no_early"}),
+    ("noisy", {"barak2022.fig1.plateau_drop", "barak2022.fig2.no_early"}),
+    ("noisy40", {"barak2022.fig1.plateau_drop", "barak2022.c6.label_noise",
+                 "barak2022.fig2.no_early"}),
 ])
 def test_each_served_verdict_is_its_own_check_on_the_record(which, served, records, capsys):
     code, rows = check_json(capsys, records[which], PLUGIN)
@@ -156,8 +160,8 @@ def test_the_probe_interval_of_log_spaced_times(barak, records):
 
 
 def test_a_doctored_record_flips_the_verdict(records, tmp_path, capsys):
-    rec = Record.load(records["noisy"])
-    _, rows = check_json(capsys, records["noisy"], PLUGIN)
+    rec = Record.load(records["noisy40"])
+    _, rows = check_json(capsys, records["noisy40"], PLUGIN)
     before = {r["id"]: r["verdict"] for r in rows}
     assert before["barak2022.c6.label_noise"] == "holds"
     err = np.maximum(rec["barak_parity/val_error"], 0.2)  # no seed reaches accuracy > 0.9
@@ -172,6 +176,10 @@ def test_a_doctored_record_flips_the_verdict(records, tmp_path, capsys):
 
 @pytest.mark.parametrize("which, cid, words", [
     ("clean", "barak2022.c6.label_noise", ["flipped with probability p", "clean (--noise 0)"]),
+    # another p than the statement's 0.4 (p = 0.2 learns more easily): until 2026-12-06 judged
+    # holds, 8/8 seeds learning at p = 0.2 read as "learns with p = 0.4 flips"
+    ("noisy", "barak2022.c6.label_noise", ["p = 0.4", "flipped with probability 0.2",
+                                           "not the statement's p = 0.4"]),
     ("noisy", "barak2022.c1.gap_positive_and_grows", ["add --probes barak_gap"]),
     ("logistic", "barak2022.c1.gap_positive_and_grows", ["hinge", "logistic loss"]),
 ])
