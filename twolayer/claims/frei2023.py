@@ -582,6 +582,37 @@ def _setting_counts(values: Sequence[float], bound: float, direction: str) -> tu
     return int(sum(not _ok(x, bound, direction) for x in v)), int(v.size)
 
 
+def least_test_points(good: float, level: float = LEVEL) -> float:
+    """The least test-set size N at which one run's test set can establish a per-point rate
+    bound at all: a run whose N test points are all on the good side (each is with probability
+    ``good`` at the bound) has the exact one-sided ``level`` lower bound (1 − level)^(1/N) on
+    that probability, which reaches ``good`` only for N ≥ log(1 − level)/log(good). Agreement
+    ≥ 0.99: N ≥ 299; test error ≤ b: N ≥ log(0.05)/log(1 − b)."""
+    if good <= 0.0:
+        return 1.0
+    if good >= 1.0:  # a bound no finite test set can establish
+        return math.inf
+    return float(math.ceil(math.log(1.0 - level) / math.log(good) - 1e-12))
+
+
+def test_set_resolves(recs: dict[str, Record], good: Callable[[Record], float],
+                      what: str) -> tuple[bool, str]:
+    """(whether every setting's test set is large enough for a run's measurement to establish
+    the claim's per-run bound, :func:`least_test_points`; the text naming the setting that is
+    not). A run event read on a test set of a few points counts a run that misses the bound as
+    passing whenever its few points happen to fall on the good side (a run at agreement 0.75
+    shows 1.0 on one point three times in four), so such a record cannot show *holds*."""
+    for lab, r in recs.items():
+        n_test = int(r.config["data"].get("n_test", 0))
+        need = least_test_points(good(r))
+        if n_test < need:
+            return False, (f"{lab}: n_test = {n_test} test points cannot establish {what} in "
+                           f"any run (a run whose every test point is on the good side has an "
+                           f"exact one-sided 95% bound past it below {need:.0f} points), so "
+                           "the claim cannot hold")
+    return True, ""
+
+
 def _event_claim(
     recs: dict[str, Record], fn: Callable[[Record], np.ndarray], bound: float,
     direction: str, bound_text: str, detail: str = "", figure: str | None = None,
@@ -589,6 +620,7 @@ def _event_claim(
     least_c: tuple[float, str] | None = None,
     allowed: tuple[float, str] = (ALLOWED_FAILURE, "4*delta"),
     premises: Sequence[tuple[str, bool]] = (), at_init: bool = False,
+    resolves: tuple[bool, str] = (True, ""),
 ) -> Outcome:
     """Outcome of a run-event claim over the settings (records) given (see module docstring):
     ``fn(r)`` [R] is each run's statistic (its worst neuron / sample / time; NaN: the statement
@@ -605,7 +637,9 @@ def _event_claim(
     ``allowed``: (the failure probability the statement allows, its name): 4δ for Theorem 1's
     events and the good-run statements, δ for a lemma stated with probability ≥ 1 − δ.
     ``premises``: the claim's own premises (text, holds) for :func:`regime_of_records`.
-    ``at_init``: the event reads t = 0 only (:func:`regime_of_records`)."""
+    ``at_init``: the event reads t = 0 only (:func:`regime_of_records`).
+    ``resolves``: (whether each run's measurement can establish the bound at all, why not;
+    :func:`test_set_resolves`): where it cannot, *holds* becomes inconclusive."""
     rate, rate_name = allowed
     counts, parts, good_viol = [], [], 0
     good = {lab: good_run(r) for lab, r in recs.items()} if within_good else {}
@@ -648,6 +682,10 @@ def _event_claim(
                     ": not holds (the measured event, C1 = 2, may accept runs the proof's "
                     "constants reject, so not fails either)"
                 )
+    if not resolves[0]:
+        text += f"; {resolves[1]}"
+        if res == HOLDS:
+            res = INCONCLUSIVE
     if detail:
         text += f"; {detail}"
     inside, reg = regime_of_records(list(recs.values()), least_c, premises, at_init)
@@ -1117,6 +1155,8 @@ def check_test_error(runs: Runs) -> Outcome:
         recs, excess, 0.0, "<=",
         "err_P - (eta + 1*sqrt(log(1/delta)/n)) <= 0 (card M13)",
         per + "; err_P on n_test fresh points with labels noisy at rate eta", None,
+        resolves=test_set_resolves(recs, lambda r: 1.0 - error_bound(r),
+                                   "err_P <= eta + sqrt(log(1/delta)/n)"),
     )
 
 
@@ -1127,11 +1167,13 @@ def check_test_error(runs: Runs) -> Outcome:
     "Theorem 1, Eq. (2)",
 )
 def check_fstar(runs: Runs) -> Outcome:
+    recs = _regime(runs)
     return _event_claim(
-        _regime(runs),
+        recs,
         lambda r: r.arrays["final/frei_test/agreement"],
         0.99, ">=", "test agreement with sgn(|<mu1,x>| - |<mu2,x>|) >= 0.99 (card M14)",
         figure=None,
+        resolves=test_set_resolves(recs, lambda r: 0.99, "agreement >= 0.99"),
     )
 
 
@@ -1156,6 +1198,8 @@ def check_adversarial(runs: Runs) -> Outcome:
     return _event_claim(
         {"adversarial": rec}, lambda r: ok.astype(float), 1.0, ">=",
         f"0 training points misfit and err_P <= {bound:.4g} in the run", detail, None,
+        resolves=test_set_resolves({"adversarial": rec}, lambda r: 1.0 - error_bound(r),
+                                   "err_P <= eta + sqrt(log(1/delta)/n)"),
     )
 
 
