@@ -89,3 +89,24 @@ def test_the_least_test_set_that_can_hold(records, tmp_path, capsys, n_test, ver
     agree = np.ones_like(rec["frei_test/agreement"])
     path = doctored(rec, tmp_path / "doc", cfg, **{"frei_test/agreement": agree})
     assert rows(capsys, path)[FSTAR]["verdict"] == verdict
+
+
+def test_runs_with_a_lost_test_value_are_not_left_out(records, tmp_path, capsys):
+    """A NaN test error or agreement is a lost measurement of a run the statement is about (every
+    run has a test error), not a run it says nothing about: the 15 runs that miss the bound, set
+    to NaN, left 0 of 45 runs violating, and both claims held inside their regime."""
+    rec = Record.load(records[2000])
+    i = list(rec.times).index(2)
+    agree, err = rec["frei_test/agreement"].copy(), rec["frei_test/test_error"].copy()
+    bad = agree[:, i] < 0.99
+    assert bad.sum() >= 12
+    agree[bad, i] = np.nan
+    err[bad, i] = np.nan
+    left = int((~bad).sum())
+    assert sps.beta.ppf(0.975, 1, left) < F.ALLOWED_FAILURE  # 0 of the rest: the old rule held
+    path = doctored(rec, tmp_path / "doc", **{"frei_test/agreement": agree,
+                                              "frei_test/test_error": err})
+    got = rows(capsys, path)
+    for cid in (FSTAR, ERROR):
+        assert got[cid]["verdict"] == "inconclusive", got[cid]["detail"]
+        assert f"{int(bad.sum())} run(s) with a lost (non-finite) value" in got[cid]["detail"]

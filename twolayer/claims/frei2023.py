@@ -620,7 +620,7 @@ def _event_claim(
     least_c: tuple[float, str] | None = None,
     allowed: tuple[float, str] = (ALLOWED_FAILURE, "4*delta"),
     premises: Sequence[tuple[str, bool]] = (), at_init: bool = False,
-    resolves: tuple[bool, str] = (True, ""),
+    resolves: tuple[bool, str] = (True, ""), nan_lost: bool = False,
 ) -> Outcome:
     """Outcome of a run-event claim over the settings (records) given (see module docstring):
     ``fn(r)`` [R] is each run's statistic (its worst neuron / sample / time; NaN: the statement
@@ -639,14 +639,20 @@ def _event_claim(
     ``premises``: the claim's own premises (text, holds) for :func:`regime_of_records`.
     ``at_init``: the event reads t = 0 only (:func:`regime_of_records`).
     ``resolves``: (whether each run's measurement can establish the bound at all, why not;
-    :func:`test_set_resolves`): where it cannot, *holds* becomes inconclusive."""
+    :func:`test_set_resolves`): where it cannot, *holds* becomes inconclusive.
+    ``nan_lost``: a non-finite statistic is a lost measurement of a run the statement is about
+    (a test error or agreement: every run has one), not a vacuous run; any such run makes
+    *holds* and *fails* inconclusive (docs/verdict_audit.md, sections 6 and 20), with the count
+    in the detail."""
     rate, rate_name = allowed
-    counts, parts, good_viol = [], [], 0
+    counts, parts, good_viol, lost = [], [], 0, 0
     good = {lab: good_run(r) for lab, r in recs.items()} if within_good else {}
     for lab, r in recs.items():
         v = np.asarray(fn(r), dtype=np.float64).ravel()
         k, R = _setting_counts(v, bound, direction)
         counts.append((lab, k, R))
+        if nan_lost:
+            lost += int(v.size - R)
         part = f"{lab}: {k} of {R} runs violate, worst {fmt_num(_worst(v, direction))}"
         if within_good:
             g = good[lab]
@@ -686,6 +692,10 @@ def _event_claim(
         text += f"; {resolves[1]}"
         if res == HOLDS:
             res = INCONCLUSIVE
+    if lost:
+        text += (f"; {lost} run(s) with a lost (non-finite) value, which the statement is "
+                 "about: not decided without them")
+        res = INCONCLUSIVE
     if detail:
         text += f"; {detail}"
     inside, reg = regime_of_records(list(recs.values()), least_c, premises, at_init)
@@ -1156,7 +1166,7 @@ def check_test_error(runs: Runs) -> Outcome:
         "err_P - (eta + 1*sqrt(log(1/delta)/n)) <= 0 (card M13)",
         per + "; err_P on n_test fresh points with labels noisy at rate eta", None,
         resolves=test_set_resolves(recs, lambda r: 1.0 - error_bound(r),
-                                   "err_P <= eta + sqrt(log(1/delta)/n)"),
+                                   "err_P <= eta + sqrt(log(1/delta)/n)"), nan_lost=True,
     )
 
 
@@ -1174,6 +1184,7 @@ def check_fstar(runs: Runs) -> Outcome:
         0.99, ">=", "test agreement with sgn(|<mu1,x>| - |<mu2,x>|) >= 0.99 (card M14)",
         figure=None,
         resolves=test_set_resolves(recs, lambda r: 0.99, "agreement >= 0.99"),
+        nan_lost=True,
     )
 
 
