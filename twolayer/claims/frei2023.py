@@ -595,7 +595,7 @@ def least_test_points(good: float, level: float = LEVEL) -> float:
     return float(math.ceil(math.log(1.0 - level) / math.log(good) - 1e-12))
 
 
-def test_set_resolves(recs: dict[str, Record], good: Callable[[Record], float],
+def points_resolve_bound(recs: dict[str, Record], good: Callable[[Record], float],
                       what: str) -> tuple[bool, str]:
     """(whether every setting's test set is large enough for a run's measurement to establish
     the claim's per-run bound, :func:`least_test_points`; the text naming the setting that is
@@ -639,7 +639,7 @@ def _event_claim(
     ``premises``: the claim's own premises (text, holds) for :func:`regime_of_records`.
     ``at_init``: the event reads t = 0 only (:func:`regime_of_records`).
     ``resolves``: (whether each run's measurement can establish the bound at all, why not;
-    :func:`test_set_resolves`): where it cannot, *holds* becomes inconclusive.
+    :func:`points_resolve_bound`): where it cannot, *holds* becomes inconclusive.
     ``nan_lost``: a non-finite statistic is a lost measurement of a run the statement is about
     (a test error or agreement: every run has one), not a vacuous run; any such run makes
     *holds* and *fails* inconclusive (docs/verdict_audit.md, sections 6 and 20), with the count
@@ -1165,7 +1165,7 @@ def check_test_error(runs: Runs) -> Outcome:
         recs, excess, 0.0, "<=",
         "err_P - (eta + 1*sqrt(log(1/delta)/n)) <= 0 (card M13)",
         per + "; err_P on n_test fresh points with labels noisy at rate eta", None,
-        resolves=test_set_resolves(recs, lambda r: 1.0 - error_bound(r),
+        resolves=points_resolve_bound(recs, lambda r: 1.0 - error_bound(r),
                                    "err_P <= eta + sqrt(log(1/delta)/n)"), nan_lost=True,
     )
 
@@ -1183,7 +1183,7 @@ def check_fstar(runs: Runs) -> Outcome:
         lambda r: r.arrays["final/frei_test/agreement"],
         0.99, ">=", "test agreement with sgn(|<mu1,x>| - |<mu2,x>|) >= 0.99 (card M14)",
         figure=None,
-        resolves=test_set_resolves(recs, lambda r: 0.99, "agreement >= 0.99"),
+        resolves=points_resolve_bound(recs, lambda r: 0.99, "agreement >= 0.99"),
         nan_lost=True,
     )
 
@@ -1209,7 +1209,7 @@ def check_adversarial(runs: Runs) -> Outcome:
     return _event_claim(
         {"adversarial": rec}, lambda r: ok.astype(float), 1.0, ">=",
         f"0 training points misfit and err_P <= {bound:.4g} in the run", detail, None,
-        resolves=test_set_resolves({"adversarial": rec}, lambda r: 1.0 - error_bound(r),
+        resolves=points_resolve_bound({"adversarial": rec}, lambda r: 1.0 - error_bound(r),
                                    "err_P <= eta + sqrt(log(1/delta)/n)"),
     )
 
