@@ -596,7 +596,7 @@ def least_test_points(good: float, level: float = LEVEL) -> float:
 
 
 def points_resolve_bound(recs: dict[str, Record], good: Callable[[Record], float],
-                      what: str) -> tuple[bool, str]:
+                         what: str) -> tuple[bool, str]:
     """(whether every setting's test set is large enough for a run's measurement to establish
     the claim's per-run bound, :func:`least_test_points`; the text naming the setting that is
     not). A run event read on a test set of a few points counts a run that misses the bound as
@@ -1166,7 +1166,7 @@ def check_test_error(runs: Runs) -> Outcome:
         "err_P - (eta + 1*sqrt(log(1/delta)/n)) <= 0 (card M13)",
         per + "; err_P on n_test fresh points with labels noisy at rate eta", None,
         resolves=points_resolve_bound(recs, lambda r: 1.0 - error_bound(r),
-                                   "err_P <= eta + sqrt(log(1/delta)/n)"), nan_lost=True,
+                                      "err_P <= eta + sqrt(log(1/delta)/n)"), nan_lost=True,
     )
 
 
@@ -1210,7 +1210,7 @@ def check_adversarial(runs: Runs) -> Outcome:
         {"adversarial": rec}, lambda r: ok.astype(float), 1.0, ">=",
         f"0 training points misfit and err_P <= {bound:.4g} in the run", detail, None,
         resolves=points_resolve_bound({"adversarial": rec}, lambda r: 1.0 - error_bound(r),
-                                   "err_P <= eta + sqrt(log(1/delta)/n)"),
+                                      "err_P <= eta + sqrt(log(1/delta)/n)"),
     )
 
 
