@@ -27,9 +27,9 @@ card is split, and the initialisation, which it does not fix, are reported), and
 memorise gate (the record has no memorise runs, so the card's gate is not compared); K and d in
 the setting text. The claim's own check computes its verdict and its regime on the record (the
 premise that normal training generalised, hold-out accuracy ≥ 1/K + 0.05 at every seed, K the
-record's, and the card's setting item by item), so a record outside the card's setting (another
-network included: until 2026-12-06 a network other than the experiments' was refused) is judged
-and marked outside, not refused.
+record's, and the card's setting item by item), so a record outside the card's setting (a fixed
+head included) is judged and marked outside, not refused (until 2026-12-06 a network other than
+the experiments' was refused).
 
 Refused (ConfigError naming ``record``; a config without a data kind, n, steps or lr is a
 RecordError): another data kind; ``--fraction`` other than 1 (the claim is stated at f = 1);
