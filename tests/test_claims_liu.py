@@ -806,3 +806,48 @@ def test_a_run_past_the_bound_outside_its_own_premises_is_no_counterexample(tiny
     assert v.verdict == HOLDS, (cid, v.verdict, v.detail)
     assert "no run past a bound; past a bound in a run outside its own premises" in v.detail
     assert "gradient drift <= 0.1" in v.detail and "in run 0 (" in v.detail, v.detail
+
+
+def test_a_flat_curve_measured_on_a_tiny_test_set_shows_no_u():
+    """The U-shape's statistics read the minimum over the probe times of a clean test error
+    measured on n_test points, which sits below the curve by selection. A flat curve (true error
+    0.25 at every time, the oracle: it has no U) measured on 10 test points per time
+    (independent binomial draws, 30 seeds) shows a mean fall and rise of about 0.2 from noise
+    alone, and held before (session 40, red team). With the selection margin s it is
+    inconclusive; the same arrays read as if measured on 10^6 points (s tiny) still hold, so
+    the margin is what refuses them."""
+    from scipy import stats as st
+
+    rng = np.random.default_rng(0)
+    R = 30
+    e = rng.binomial(10, 0.25, size=(R, len(TIMES))) / 10
+    arrays = {"errors/test_error_clean": e,
+              "errors/noisy_fit_fraction": np.zeros((R, len(TIMES))),
+              "errors/train_error_clean": np.zeros((R, len(TIMES)))}
+    s = E.u_shape_stats(_record(arrays, n_test=10))
+    assert s["fall"].mean() > 0.1 and s["rise"].mean() > 0.1  # a U from noise alone
+    tiny = L._u_shape(_record(arrays, n_test=10))
+    # not a U, but not shown to fail either: each measured statistic lies past its bound
+    assert tiny.verdict == INCONCLUSIVE, tiny.detail
+    # s by hand: the largest over seeds of sqrt(2 ln T) x the binomial s.e. at the exact 95%
+    # upper bound of the seed's minimum (k of 10 points wrong)
+    k = np.round(e.min(axis=1) * 10)
+    p = st.beta.ppf(0.95, k + 1, 10 - k)
+    want = (math.sqrt(2 * math.log(len(TIMES))) * np.sqrt(p * (1 - p) / 10)).max()
+    assert f"s = {want:.3g}" in tiny.bound, (want, tiny.bound)
+    huge = L._u_shape(_record(arrays, n_test=10**6))
+    assert huge.verdict == HOLDS, huge.detail
+
+
+def test_the_selection_margin_never_turns_a_comparison_into_a_failure():
+    """A margin larger than the room left (delta - s < 0 at 10 test points) makes the
+    comparisons inconclusive, not failed: a fall of 0.5 and a minimum of 0 on every seed, read
+    on 10 points, cannot be shown (s = 0.31) nor refuted; on 10^4 points it holds; a real
+    failure (no rise at all, 6 seeds) still fails against the bound itself."""
+    mins = [0.0] * 6
+    u = _u_record(mins, [0.45] * 6)
+    assert L._u_shape(_record(u.arrays, n_test=10)).verdict == INCONCLUSIVE
+    assert L._u_shape(_record(u.arrays, n_test=10**4)).verdict == HOLDS
+    flat = _u_record([0.05, 0.06, 0.07, 0.055, 0.065, 0.075], [0.05, 0.06, 0.07, 0.055, 0.065,
+                                                               0.075])
+    assert L._u_shape(_record(flat.arrays, n_test=10)).verdict == FAILS
