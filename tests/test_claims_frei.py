@@ -768,20 +768,39 @@ EDGE_CASES = {
         "frei2023.appendixA4.margins", "frei2023.regime",
         lambda r: (_at(r, "frei_samples/margin_clean_min", F._T_of(r), 2 * F.GAMMA),
                    _at(r, "frei_samples/margin_noisy_max", F._T_of(r), -2 * F.GAMMA)), HOLDS),
-    # the test-error bound eta + 1*sqrt(log(1/delta)/n), just above and just below
+    # the test-error bound eta + 1*sqrt(log(1/delta)/n), just above and just below: a run's
+    # error is measured on its 200 test points, whose exact one-sided 95% bounds (+-0.03 here)
+    # cannot tell 0.005 either side of the bound (inconclusive, since session 40); clearly past
+    # it they can
     "test_error_above_bound": (
         "frei2023.theorem1.test_error", "frei2023.regime",
-        lambda r: r.arrays["final/frei_test/test_error"].fill(F.error_bound(r) + 0.005), FAILS),
+        lambda r: r.arrays["final/frei_test/test_error"].fill(F.error_bound(r) + 0.005),
+        INCONCLUSIVE),
     "test_error_below_bound": (
         "frei2023.theorem1.test_error", "frei2023.regime",
-        lambda r: r.arrays["final/frei_test/test_error"].fill(F.error_bound(r) - 0.005), HOLDS),
+        lambda r: r.arrays["final/frei_test/test_error"].fill(F.error_bound(r) - 0.005),
+        INCONCLUSIVE),
+    "test_error_clearly_above": (
+        "frei2023.theorem1.test_error", "frei2023.regime",
+        lambda r: r.arrays["final/frei_test/test_error"].fill(F.error_bound(r) + 0.1), FAILS),
+    "test_error_clearly_below": (
+        "frei2023.theorem1.test_error", "frei2023.regime",
+        lambda r: r.arrays["final/frei_test/test_error"].fill(0.0), HOLDS),
     "adversarial_error_above_bound": (  # training fit perfect, only the test error too high
         "frei2023.theorem1.adversarial_noise", "frei2023.adversarial",
         lambda r: (_fit_all(r),
-                   r.arrays["final/frei_test/test_error"].fill(F.error_bound(r) + 0.005)), FAILS),
-    "fstar_just_below": (
+                   r.arrays["final/frei_test/test_error"].fill(F.error_bound(r) + 0.005)),
+        INCONCLUSIVE),
+    "adversarial_error_clearly_above": (
+        "frei2023.theorem1.adversarial_noise", "frei2023.adversarial",
+        lambda r: (_fit_all(r),
+                   r.arrays["final/frei_test/test_error"].fill(F.error_bound(r) + 0.1)), FAILS),
+    "fstar_just_below": (  # 0.985 of 200 points: the upper bound 0.997 is past 0.99
         "frei2023.theorem1.matches_fstar", "frei2023.regime",
-        lambda r: r.arrays["final/frei_test/agreement"].fill(0.985), FAILS),
+        lambda r: r.arrays["final/frei_test/agreement"].fill(0.985), INCONCLUSIVE),
+    "fstar_clearly_below": (
+        "frei2023.theorem1.matches_fstar", "frei2023.regime",
+        lambda r: r.arrays["final/frei_test/agreement"].fill(0.9), FAILS),
 }
 
 

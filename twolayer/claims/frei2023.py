@@ -613,6 +613,27 @@ def points_resolve_bound(recs: dict[str, Record], good: Callable[[Record], float
     return True, ""
 
 
+def run_rate_bounds(rate: np.ndarray, n: int, level: float = LEVEL
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Per run, the exact one-sided ``level`` lower and upper (Clopper–Pearson) bounds of a rate
+    measured as round(rate · n) of ``n`` test points (NaN where the rate is lost). Computed here
+    with scipy, not :func:`twolayer.stats.clopper_pearson`, which notes each interval as one the
+    check decided from (these are per run, over test points, not over seeds)."""
+    from scipy import stats as st
+
+    r = np.asarray(rate, dtype=np.float64)
+    k = np.round(np.where(np.isfinite(r), r, 0.0) * n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        lo = np.where(k > 0, st.beta.ppf(1.0 - level, k, n - k + 1), 0.0)
+        hi = np.where(k < n, st.beta.ppf(level, k + 1, n - k), 1.0)
+    lost = ~np.isfinite(r)
+    return np.where(lost, np.nan, lo), np.where(lost, np.nan, hi)
+
+
+def _n_test(r: Record) -> int:
+    return int(r.config["data"].get("n_test", 0))
+
+
 def _event_claim(
     recs: dict[str, Record], fn: Callable[[Record], np.ndarray], bound: float,
     direction: str, bound_text: str, detail: str = "", figure: str | None = None,
@@ -621,6 +642,7 @@ def _event_claim(
     allowed: tuple[float, str] = (ALLOWED_FAILURE, "4*delta"),
     premises: Sequence[tuple[str, bool]] = (), at_init: bool = False,
     resolves: tuple[bool, str] = (True, ""), nan_lost: bool = False,
+    shown: Callable[[Record], tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> Outcome:
     """Outcome of a run-event claim over the settings (records) given (see module docstring):
     ``fn(r)`` [R] is each run's statistic (its worst neuron / sample / time; NaN: the statement
@@ -643,7 +665,14 @@ def _event_claim(
     ``nan_lost``: a non-finite statistic is a lost measurement of a run the statement is about
     (a test error or agreement: every run has one), not a vacuous run; any such run makes
     *holds* and *fails* inconclusive (docs/verdict_audit.md, sections 6 and 20), with the count
-    in the detail."""
+    in the detail.
+    ``shown(r)``: for a statistic measured on test points, per run (shown to meet the bound,
+    shown to miss it) by the exact one-sided 95% bounds of its rate (:func:`run_rate_bounds`).
+    The claim then holds only where the runs not shown to meet the bound are rare enough, and
+    fails only where the runs shown to miss it are too many; a run whose test points cannot
+    tell counts against *holds* and not for *fails* (a run measured just past the bound on N
+    points is on either side of it about half the time). The counts are in the detail; the
+    measured rate and its interval stay those of the runs measured past the bound."""
     rate, rate_name = allowed
     counts, parts, good_viol, lost = [], [], 0, 0
     good = {lab: good_run(r) for lab, r in recs.items()} if within_good else {}
@@ -662,6 +691,22 @@ def _event_claim(
         parts.append(part)
     res, lab, k, R, ci = settings_rate_outcome(counts, rate)
     total = sum(c[2] for c in counts)
+    shown_text = ""
+    if shown is not None:
+        unmet, missed = [], []
+        for lab_, r in recs.items():
+            ok = np.isfinite(np.asarray(fn(r), dtype=np.float64).ravel())
+            good_, bad_ = (np.asarray(x, dtype=bool).ravel() for x in shown(r))
+            unmet.append((lab_, int((ok & ~good_).sum()), int(ok.sum())))
+            missed.append((lab_, int((ok & bad_).sum()), int(ok.sum())))
+        up, down = settings_rate_outcome(unmet, rate)[0], settings_rate_outcome(missed, rate)[0]
+        res = HOLDS if up == HOLDS else FAILS if down == FAILS else INCONCLUSIVE
+        shown_text = (
+            "; per run, by the exact one-sided 95% bounds of its rate on its test points: "
+            + ", ".join(f"{a[0]}: {a[1]} of {a[2]} not shown to meet the bound, {b[1]} shown "
+                        "to miss it" for a, b in zip(unmet, missed))
+            + " (holds only if the first are rare enough, fails only if the second are too "
+            "many)")
     need = runs_to_decide(k, R, rate) if R else None
     text = (
         f"each setting judged by itself (exact 95% interval of its violation rate against "
@@ -669,7 +714,7 @@ def _event_claim(
         f"lies above at the Bonferroni level over {len(counts)} settings); deciding setting "
         f"{lab}: {k} of {R} runs, interval {fmt_num(ci[0])}..{fmt_num(ci[1])}"
         + (f" (about {need} runs per setting decide at this rate)" if need and need > R else "")
-        + "; " + "; ".join(parts)
+        + "; " + "; ".join(parts) + shown_text
     )
     if within_good:
         text = f"{_good_text(recs, good)}; " + text
@@ -1167,7 +1212,15 @@ def check_test_error(runs: Runs) -> Outcome:
         per + "; err_P on n_test fresh points with labels noisy at rate eta", None,
         resolves=points_resolve_bound(recs, lambda r: 1.0 - error_bound(r),
                                       "err_P <= eta + sqrt(log(1/delta)/n)"), nan_lost=True,
+        shown=lambda r: _shown_below(r.arrays["final/frei_test/test_error"], _n_test(r),
+                                     error_bound(r)),
     )
+
+
+def _shown_below(err: np.ndarray, n: int, bound: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per run, (err shown <= bound, err shown > bound) by :func:`run_rate_bounds`."""
+    lo, hi = run_rate_bounds(err, n)
+    return hi <= bound, lo > bound
 
 
 @claim(
@@ -1184,8 +1237,15 @@ def check_fstar(runs: Runs) -> Outcome:
         0.99, ">=", "test agreement with sgn(|<mu1,x>| - |<mu2,x>|) >= 0.99 (card M14)",
         figure=None,
         resolves=points_resolve_bound(recs, lambda r: 0.99, "agreement >= 0.99"),
-        nan_lost=True,
+        nan_lost=True, shown=lambda r: _shown_above(r.arrays["final/frei_test/agreement"],
+                                                    _n_test(r), 0.99),
     )
+
+
+def _shown_above(rate: np.ndarray, n: int, bound: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per run, (rate shown >= bound, rate shown < bound) by :func:`run_rate_bounds`."""
+    lo, hi = run_rate_bounds(rate, n)
+    return lo >= bound, hi < bound
 
 
 @claim(
@@ -1211,7 +1271,17 @@ def check_adversarial(runs: Runs) -> Outcome:
         f"0 training points misfit and err_P <= {bound:.4g} in the run", detail, None,
         resolves=points_resolve_bound({"adversarial": rec}, lambda r: 1.0 - error_bound(r),
                                       "err_P <= eta + sqrt(log(1/delta)/n)"),
+        shown=lambda r: _shown_adversarial(r, err, bound),
     )
+
+
+def _shown_adversarial(rec: Record, err: np.ndarray, bound: float
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """Per run, (no training point misfit and err_P shown <= bound, a point misfit or err_P
+    shown > bound): the misfit count is exact, err_P is measured on the test points."""
+    below, above = _shown_below(err, _n_test(rec), bound)
+    misfit = _misfit(rec) > 0
+    return ~misfit & below, misfit | above
 
 
 @claim(
