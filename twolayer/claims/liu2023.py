@@ -550,26 +550,25 @@ def u_bound(delta: float, s: float | None = None) -> str:
 
 
 def selection_margin(rec: Record, emin: np.ndarray) -> float:
-    """s = sqrt(2 ln T) · sqrt(p (1 − p) / n_test), the largest over the seeds: a bound on how
-    far, in
-    expectation, the minimum over the record's T probe times of a clean test error measured on
-    n_test points sits below the curve near its bottom. The expected maximum of T standard
+    """s = sqrt(2 ln T) · sqrt(p (1 − p) / n_test), the largest over the seeds: a bound on how far,
+    in expectation, the minimum over the record's T probe times of a clean test error measured
+    on n_test points sits below the curve near its bottom. The expected maximum of T standard
     normal deviations, correlated or not, is at most sqrt(2 ln T); p is the exact one-sided 95%
-    upper bound (Clopper–Pearson) of the error at the seed's measured minimum ``emin``, since the
-    minimum itself is biased low (a test set of 10 points whose minimum is 0 gives p = 0.26).
-    The U-shape's statistics read that minimum (the fall e(0) − min, the rise e(T) − min, the
-    minimum against delta), so each comparison holds only past its bound by s and fails only
+    upper bound (Clopper–Pearson) of the error at the seed's measured minimum ``emin``, since
+    the minimum itself is biased low (a test set of 10 points whose minimum is 0 gives p =
+    0.26). The U-shape's statistics read that minimum (the fall e(0) − min, the rise e(T) − min,
+    the minimum against delta), so each comparison holds only past its bound by s and fails only
     short of the bound itself (:func:`_holm_margin`; the per-seed values stay as measured, so
     the zero-spread rule still sees them): a test set too small for the bound cannot show a U
     from its noise alone, and a margin past the bound makes a comparison inconclusive, never
-    failed. MIN_EFFECT = 0.05 was chosen
-    as 5 s.e. at n_test >= 2000, which a user's record need not have; at the plans' 5000 test
-    points and minima of 0.01–0.05, s is 0.005–0.013 (measured on the full plan)."""
+    failed. MIN_EFFECT = 0.05 was chosen as 5 s.e. at n_test >= 2000, which a user's record need
+    not have; at the plans' 5000 test points and minima of 0.01–0.05, s is 0.005–0.013 (measured
+    on the full plan). No test set (n_test 0): s is infinite."""
     n_test = int(rec.config["data"].get("n_test", 0) or 0)
     T = len(rec.times)
     e = np.asarray(emin, dtype=np.float64)
     if n_test <= 0:
-        return np.full(e.shape, math.inf)
+        return math.inf
     k = np.clip(np.round(e * n_test), 0, n_test)
     with np.errstate(invalid="ignore"):
         p = np.where(k >= n_test, 1.0, stats.beta.ppf(LEVEL, k + 1, np.maximum(n_test - k, 1)))
