@@ -48,13 +48,11 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.jobs < 1:
         ap.error(f"--jobs: {args.jobs} is not >= 1")
-    from twolayer.errors import ConfigError
-    from twolayer.resources import check_device
+    from twolayer.bench.gpu import device_error
 
-    try:  # a device this machine has (cuda:7 on a one-GPU machine: one line, exit 2)
-        check_device(args.device)
-    except ConfigError as e:
-        print(f"experiment_times.py: {e}", file=sys.stderr)
+    refused = device_error(args.device, "experiment_times.py")  # cuda:7 on a one-GPU machine
+    if refused:
+        print(refused, file=sys.stderr)
         return 2
     from twolayer.experiments import Runs
     from twolayer.experiments.prefetch import Task, train_task

@@ -318,13 +318,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: --reps must be at least 1 and --max-seconds above 0 (got {args.reps}, "
               f"{args.max_seconds})", file=sys.stderr)
         return 2
-    from twolayer.errors import ConfigError
-    from twolayer.resources import check_device
+    from twolayer.bench.gpu import device_error
 
-    try:  # a device this machine has (cuda:7 on a one-GPU machine: one line, exit 2)
-        check_device(args.device)
-    except ConfigError as e:
-        print(f"gpu_blocks.py: {e}", file=sys.stderr)
+    refused = device_error(args.device, "gpu_blocks.py")  # cuda:7 on a one-GPU machine
+    if refused:
+        print(refused, file=sys.stderr)
         return 2
     device = torch.device(args.device)
     why = why_not(device)

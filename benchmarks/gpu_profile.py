@@ -95,13 +95,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rows", type=int, default=22)
     ap.add_argument("--out", help="also write the results as JSON here")
     args = ap.parse_args(argv)
-    from twolayer.errors import ConfigError
-    from twolayer.resources import check_device
+    from twolayer.bench.gpu import device_error
 
-    try:  # a device this machine has (cuda:7 on a one-GPU machine: one line, exit 2)
-        check_device(args.device)
-    except ConfigError as e:
-        print(f"gpu_profile.py: {e}", file=sys.stderr)
+    refused = device_error(args.device, "gpu_profile.py")  # cuda:7 on a one-GPU machine
+    if refused:
+        print(refused, file=sys.stderr)
         return 2
     dev = torch.device(args.device)
     n, d, m, small, large = (1000, 50, 400, 64, 1024) if not args.quick else (40, 8, 16, 2, 4)

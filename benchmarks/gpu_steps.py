@@ -203,13 +203,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.rounds < 1:
         print(f"error: --rounds must be at least 1 (got {args.rounds})", file=sys.stderr)
         return 2
-    from twolayer.errors import ConfigError
-    from twolayer.resources import check_device
+    from twolayer.bench.gpu import device_error
 
-    try:  # a device this machine has (cuda:7 on a one-GPU machine: one line, exit 2)
-        check_device(args.device)
-    except ConfigError as e:
-        print(f"gpu_steps.py: {e}", file=sys.stderr)
+    refused = device_error(args.device, "gpu_steps.py")  # cuda:7 on a one-GPU machine
+    if refused:
+        print(refused, file=sys.stderr)
         return 2
     dev = torch.device(args.device)
     why = runnable(dev)

@@ -512,6 +512,22 @@ def clopper_pearson(k: int, R: int, level: float = 0.95) -> Interval:
     return _noted(0.0, (lo, hi), int(R))[1]
 
 
+def rate_bounds(rate: np.ndarray, n: int, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Per entry, the exact one-sided ``level`` lower and upper (Clopper–Pearson) bounds of a rate
+    measured as round(rate · n) of ``n`` points (NaN where the rate is not finite): a run's test
+    error or agreement on its test set. Unlike :func:`clopper_pearson` it does not note the
+    intervals as ones a check decided from (they are over a run's test points, not over seeds)."""
+    from scipy import stats
+
+    r = np.asarray(rate, dtype=np.float64)
+    lost = ~np.isfinite(r)
+    k = np.clip(np.round(np.where(lost, 0.0, r) * n), 0, n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        lo = np.where(k > 0, stats.beta.ppf(1.0 - level, k, n - k + 1), 0.0)
+        hi = np.where(k < n, stats.beta.ppf(level, k + 1, n - k), 1.0)
+    return np.where(lost, np.nan, lo), np.where(lost, np.nan, hi)
+
+
 def one_sided_p(values: Iterable[float], bound: float, direction: str,
                 method: str = "t") -> tuple[float, float]:
     """(p for 'the claimed side', p for 'the other side') of one comparison. A NaN (a lost

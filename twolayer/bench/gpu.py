@@ -35,6 +35,19 @@ DEMO_KEYS = ("test_error", "test_error_clean", "train_error_clean", "noisy_fit_f
              "corr_median_final", "grad_ratio_final")
 
 
+def device_error(device: str, script: str) -> str | None:
+    """The GPU scripts' one-line refusal of a device this machine does not have (``cuda:7`` on a
+    one-GPU machine), ``"<script>: <message>"`` (they exit with status 2), or None."""
+    from ..errors import ConfigError
+    from ..resources import check_device
+
+    try:
+        check_device(device)
+    except ConfigError as e:
+        return f"{script}: {e}"
+    return None
+
+
 def sync(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize(device)

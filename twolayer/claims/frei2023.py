@@ -93,6 +93,7 @@ from ..stats import (
     loglog_slope,
     mean_ci,
     median_ci,
+    rate_bounds,
     used,
 )
 from .base import Outcome, claim, outcome
@@ -613,23 +614,6 @@ def points_resolve_bound(recs: dict[str, Record], good: Callable[[Record], float
     return True, ""
 
 
-def run_rate_bounds(rate: np.ndarray, n: int, level: float = LEVEL
-                    ) -> tuple[np.ndarray, np.ndarray]:
-    """Per run, the exact one-sided ``level`` lower and upper (Clopper–Pearson) bounds of a rate
-    measured as round(rate · n) of ``n`` test points (NaN where the rate is lost). Computed here
-    with scipy, not :func:`twolayer.stats.clopper_pearson`, which notes each interval as one the
-    check decided from (these are per run, over test points, not over seeds)."""
-    from scipy import stats as st
-
-    r = np.asarray(rate, dtype=np.float64)
-    k = np.round(np.where(np.isfinite(r), r, 0.0) * n)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        lo = np.where(k > 0, st.beta.ppf(1.0 - level, k, n - k + 1), 0.0)
-        hi = np.where(k < n, st.beta.ppf(level, k + 1, n - k), 1.0)
-    lost = ~np.isfinite(r)
-    return np.where(lost, np.nan, lo), np.where(lost, np.nan, hi)
-
-
 def _n_test(r: Record) -> int:
     return int(r.config["data"].get("n_test", 0))
 
@@ -667,12 +651,13 @@ def _event_claim(
     *holds* and *fails* inconclusive (docs/verdict_audit.md, sections 6 and 20), with the count
     in the detail.
     ``shown(r)``: for a statistic measured on test points, per run (shown to meet the bound,
-    shown to miss it) by the exact one-sided 95% bounds of its rate (:func:`run_rate_bounds`).
-    The claim then holds only where the runs not shown to meet the bound are rare enough, and
-    fails only where the runs shown to miss it are too many; a run whose test points cannot
-    tell counts against *holds* and not for *fails* (a run measured just past the bound on N
-    points is on either side of it about half the time). The counts are in the detail; the
-    measured rate and its interval stay those of the runs measured past the bound."""
+    shown to miss it) by the exact one-sided 95% bounds of its rate
+    (:func:`twolayer.stats.rate_bounds`). The claim then holds only where the runs not shown to
+    meet the bound are rare enough, and fails only where the runs shown to miss it are too many;
+    a run whose test points cannot tell counts against *holds* and not for *fails* (a run
+    measured just past the bound on N points is on either side of it about half the time). The
+    counts are in the detail; the measured rate and its interval stay those of the runs
+    measured past the bound."""
     rate, rate_name = allowed
     counts, parts, good_viol, lost = [], [], 0, 0
     good = {lab: good_run(r) for lab, r in recs.items()} if within_good else {}
@@ -1218,8 +1203,8 @@ def check_test_error(runs: Runs) -> Outcome:
 
 
 def _shown_below(err: np.ndarray, n: int, bound: float) -> tuple[np.ndarray, np.ndarray]:
-    """Per run, (err shown <= bound, err shown > bound) by :func:`run_rate_bounds`."""
-    lo, hi = run_rate_bounds(err, n)
+    """Per run, (err shown <= bound, err shown > bound) by :func:`twolayer.stats.rate_bounds`."""
+    lo, hi = rate_bounds(err, n, LEVEL)
     return hi <= bound, lo > bound
 
 
@@ -1243,8 +1228,8 @@ def check_fstar(runs: Runs) -> Outcome:
 
 
 def _shown_above(rate: np.ndarray, n: int, bound: float) -> tuple[np.ndarray, np.ndarray]:
-    """Per run, (rate shown >= bound, rate shown < bound) by :func:`run_rate_bounds`."""
-    lo, hi = run_rate_bounds(rate, n)
+    """Per run, (rate shown >= bound, rate shown < bound) by :func:`twolayer.stats.rate_bounds`."""
+    lo, hi = rate_bounds(rate, n, LEVEL)
     return lo >= bound, hi < bound
 
 

@@ -62,7 +62,6 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from scipy import stats
 
 from ..experiments import Runs
 from ..experiments.liu2023 import (
@@ -109,6 +108,7 @@ from ..stats import (
     mean_ci,
     median_ci,
     outliers,
+    rate_bounds,
     used,
 )
 from .base import Outcome, claim, outcome
@@ -566,13 +566,9 @@ def selection_margin(rec: Record, emin: np.ndarray) -> float:
     on the full plan). No test set (n_test 0): s is infinite."""
     n_test = int(rec.config["data"].get("n_test", 0) or 0)
     T = len(rec.times)
-    e = np.asarray(emin, dtype=np.float64)
     if n_test <= 0:
         return math.inf
-    k = np.clip(np.round(e * n_test), 0, n_test)
-    with np.errstate(invalid="ignore"):
-        p = np.where(k >= n_test, 1.0, stats.beta.ppf(LEVEL, k + 1, np.maximum(n_test - k, 1)))
-    p = np.where(np.isfinite(e), p, np.nan)
+    p = rate_bounds(emin, n_test, LEVEL)[1]
     per_seed = math.sqrt(2.0 * math.log(max(T, 1))) * np.sqrt(p * (1.0 - p) / n_test)
     finite = per_seed[np.isfinite(per_seed)]
     return float(finite.max()) if finite.size else math.inf
@@ -638,13 +634,14 @@ DELTA_U_STATEMENT = (
        "[PAPER-PARTIAL]", decides=False)
 def check_u_delta(runs: Runs) -> Outcome:
     recs = deltas(runs)
-    margins = {dl: selection_margin(r, u_shape_stats(r)["emin"]) for dl, r in recs.items()}
-    res, outs, comps = _holm_margin([(u_shape_stats(r)["emin"], dl, "<=")
-                                     for dl, r in recs.items()], list(margins.values()))
+    us = {dl: u_shape_stats(r) for dl, r in recs.items()}
+    margins = {dl: selection_margin(r, us[dl]["emin"]) for dl, r in recs.items()}
+    res, outs, comps = _holm_margin([(us[dl]["emin"], dl, "<=") for dl in recs],
+                                    list(margins.values()))
     k = len(comps)
     parts, worst, worst_ci = [], -math.inf, (math.nan, math.nan)
-    for (dl, r), o in zip(recs.items(), outs):
-        s = u_shape_stats(r)
+    for dl, o in zip(recs, outs):
+        s = us[dl]
         m, ci = _ci(s["emin"] / dl, k)
         if m > worst:
             worst, worst_ci = m, ci
