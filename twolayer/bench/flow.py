@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from ..config import Config
+from ..data import median_over_signed
 from ..engine import Runtime, probe_times, train
 from ..simulate import own_mean_correlation, setup
 
@@ -51,7 +52,7 @@ def _metrics(arrays: dict, a_sign: np.ndarray) -> dict[str, np.ndarray]:
                                                 "noisy_fit_fraction")}
     corr = own_mean_correlation(arrays["correlations/w_dot_mu"], arrays["correlations/w_norm"],
                                 a_sign[:, None, :])
-    out["corr_median"] = np.median(corr, axis=-1)
+    out["corr_median"] = median_over_signed(corr, a_sign[:, None, :])
     out["log10_grad_ratio"] = np.log10(arrays["segments/grad_ratio"])
     return out
 

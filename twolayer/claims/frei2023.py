@@ -293,7 +293,9 @@ def regime_of_records(
     number, :func:`stopping_time`), with the claim's own ``premises`` (text, holds) after that
     one. ``at_init``: the claim reads only the initial weights and the training sample
     (Lemmas 3–6 and Definition 7, at t = 0), so the stopping time and the training are no
-    premise of it; the data and the initialisation still are (:func:`paper_init`)."""
+    premise of it; the data and the initialisation still are (:func:`paper_init`). A record of
+    odd width (a_m = 0) breaks the model premise, and the text names why (:data:`EVEN_WIDTH`:
+    no), which it does not say of an even width."""
     recs = sorted(recs, key=lambda r: (_d(r), r.config["data"]["n"]))
     if at_init:
         first = [("data and initialisation as in the paper (read from the records; the "
@@ -303,7 +305,27 @@ def regime_of_records(
         first = [("runs stop at T = 1 + 1/(4 alpha)", all(stops_at_T(r.config) for r in recs)),
                  ("model and training as in the paper (read from the records)",
                   all(paper_model(r.config) for r in recs))]
+    if not all(even_width(r.config) for r in recs):
+        first.append((EVEN_WIDTH, False))
     return regime_of(_rec_settings(recs), [*first, *premises], least_c)
+
+
+# Theorem 1's width premise. The card (section 2 [PAPER]): "m even; half of the a_j = +1/√m,
+# half = −1/√m; fixed for the whole of training (odd m: set a_m = 0)". It gives the odd-m
+# network but states no result for it, and the statements are written for m/2 neurons of each
+# sign: Lemma 14's ‖w_j^(t)‖ ≤ 2|a_j|αt (t ≥ 1) fails for the zero neuron, which stays at
+# w_m^(0) ≠ 0, and Lemma 4 counts |J_μ| ≥ (m/4)(1 − 1/C0)² out of m/2 neurons per sign
+# [INFERRED]. So an odd m is outside the theorem's premises, named in the regime text.
+EVEN_WIDTH = ("m even (Theorem 1's network: m/2 neurons a_j = +1/sqrt(m), m/2 a_j = -1/sqrt(m), "
+              "card section 2 [PAPER]; an odd m's a_m = 0 is the card's rule for building the "
+              "network, but no result is stated for it: Lemma 4 counts |J_mu| out of m/2 neurons "
+              "per sign, and Lemma 14's ||w_j^(t)|| <= 2|a_j| alpha t fails for the zero neuron, "
+              "which never moves [INFERRED])")
+
+
+def even_width(config: dict) -> bool:
+    """Whether a record's config has an even width m (:data:`EVEN_WIDTH`)."""
+    return int(config["net"]["m"]) % 2 == 0
 
 
 def paper_init(config: dict) -> bool:
@@ -317,7 +339,7 @@ def paper_init(config: dict) -> bool:
         dc.get("kind") == "xor" and dc.get("noise_model", "iid") != "random"
         and dc.get("cluster_dist", "gaussian") in ("gaussian", "uniform", "laplace")
         and nc.get("second_layer") == "frei" and not nc.get("bias", False)
-        and nc.get("outputs", 1) == 1 and nc["m"] % 2 == 0
+        and nc.get("outputs", 1) == 1 and even_width(config)
     )
 
 
@@ -337,7 +359,7 @@ def paper_model(config: dict) -> bool:
         dc.get("kind") == "xor" and dc.get("noise_model", "iid") != "random"
         and dc.get("cluster_dist", "gaussian") in ("gaussian", "uniform", "laplace")
         and nc.get("second_layer") == "frei" and not nc.get("train_second_layer", False)
-        and not nc.get("bias", False) and nc.get("outputs", 1) == 1 and nc["m"] % 2 == 0
+        and not nc.get("bias", False) and nc.get("outputs", 1) == 1 and even_width(config)
         and tc.get("objective") == "logistic" and tc.get("batch_size") is None and exact_gd
     )
 
@@ -492,6 +514,21 @@ def _series(rec: Record, key: str, t0: int, t1: int) -> np.ndarray:
     return rec.arrays[key][:, idx]
 
 
+def _in_j(rec: Record, values: np.ndarray) -> np.ndarray:
+    """``values`` [..., m] (per neuron, last axis) restricted to the neurons with
+    a_j^(0) ≠ 0 (``static/a``): the positive and negative neurons, which Lemma 4's sets J_μ
+    split. An odd m's a_m = 0 (the fixed second layer's zero neuron, card section 2) is in no
+    J_μ and has no own or other mean (its probe values are NaN, its Lemma 6 edge too), so
+    every statement "for j ∈ J" leaves it out. The layout is the same in every run (the last
+    neuron); a neuron zero in some run is left out of all. ``values`` itself where every
+    a_j ≠ 0 (an even m or a Gaussian layer: the same arrays, bit for bit, as before)."""
+    a = rec.arrays.get("static/a")
+    if a is None:
+        return values
+    signed = (np.asarray(a)[..., 0] != 0).all(0)  # [m]
+    return values if signed.all() else values[..., signed]
+
+
 def _per_seed(recs: dict[str, Record], fn: Callable[[Record], np.ndarray]) -> np.ndarray:
     """Concatenate a per-seed statistic over the records (one value per run)."""
     return np.concatenate([np.asarray(fn(r), dtype=np.float64).ravel() for r in recs.values()])
@@ -531,7 +568,7 @@ def good_run(r: Record) -> np.ndarray:
         & (a["static/noisy"].mean(-1) <= eta + slack)
         & (np.abs(a["static/cluster_frac"] - 0.25) <= slack).all(-1)
     )
-    lemma6 = a["static/lemma6_edge"].min(-1) > 0
+    lemma6 = _edges(r).min(-1) > 0
     return lemma3 & lemma5 & lemma6
 
 
@@ -770,8 +807,8 @@ def check_init_norms(runs: Runs) -> Outcome:
 
 def _rms_rho0(r: Record) -> np.ndarray:
     """Per seed: rms over neurons and over μ1, μ2 of ⟨w_j^(0)/‖w_j^(0)‖, μ⟩."""
-    own = r.arrays["frei_neurons/rho_own"][:, 0]
-    other = r.arrays["frei_neurons/rho_other"][:, 0]
+    own = _in_j(r, r.arrays["frei_neurons/rho_own"][:, 0])
+    other = _in_j(r, r.arrays["frei_neurons/rho_other"][:, 0])
     return np.sqrt((own**2 + other**2).mean(-1) / 2)
 
 
@@ -811,13 +848,24 @@ def check_weak_correlations(runs: Runs) -> Outcome:
 def _lemma12_bound(r: Record) -> np.ndarray:
     """[R] Lemma 12's bound 1/(16 C2) with C2 = n / min_{j∈J} edge_j, the smallest C2 for which
     Lemma 6 holds for every neuron of the run (the strictest reading)."""
-    return r.arrays["static/lemma6_edge"].min(-1) / 16
+    return _edges(r).min(-1) / 16
+
+
+def _edges(r: Record) -> np.ndarray:
+    """[R, |J|] Lemma 6's edge_j / n of the neurons in J (:func:`_in_j`)."""
+    return _in_j(r, r.arrays["static/lemma6_edge"])
+
+
+def _rho_own(r: Record, t: int) -> np.ndarray:
+    """[R, |J|] ρ_j(t) = ⟨w_j^(t)/‖w_j^(t)‖, μ_{c_j}⟩ of the neurons in J (:func:`_in_j`)."""
+    return _in_j(r, r.at("frei_neurons/rho_own", t))
 
 
 def _lemma12_margin(r: Record) -> np.ndarray:
-    """[R, m] per neuron: ρ_j(1) − 1/(16 C2) where Condition 9 holds at t = 1, −2 where not."""
-    rho1 = r.at("frei_neurons/rho_own", 1)
-    c9 = r.at("frei_neurons/cond9", 1) > 0.5
+    """[R, |J|] per neuron of J: ρ_j(1) − 1/(16 C2) where Condition 9 holds at t = 1, −2 where
+    not."""
+    rho1 = _rho_own(r, 1)
+    c9 = _in_j(r, r.at("frei_neurons/cond9", 1)) > 0.5
     return np.where(c9, rho1 - _lemma12_bound(r)[:, None], -2.0)  # below any rho - bound
 
 
@@ -831,8 +879,8 @@ def _lemma12_margin(r: Record) -> np.ndarray:
 def check_amplification(runs: Runs) -> Outcome:
     recs = _regime(runs)
     per = "; ".join(
-        f"{lab}: min over J of rho(1) {fmt_num(r.at('frei_neurons/rho_own', 1).min())}, median "
-        f"{fmt_num(np.median(r.at('frei_neurons/rho_own', 1)))}, bound 1/(16 C2) from "
+        f"{lab}: min over J of rho(1) {fmt_num(_rho_own(r, 1).min())}, median "
+        f"{fmt_num(np.median(_rho_own(r, 1)))}, bound 1/(16 C2) from "
         f"{fmt_num(_lemma12_bound(r).min())} to {fmt_num(_lemma12_bound(r).max())}"
         for lab, r in recs.items()
     )
@@ -858,8 +906,8 @@ def check_amplification(runs: Runs) -> Outcome:
 def check_amplification_trend(runs: Runs) -> Outcome:
     recs = _sweep(runs)
     ds = [_d(r) for r in recs]
-    med1 = np.stack([np.median(r.at("frei_neurons/rho_own", 1), axis=-1) for r in recs])
-    min1 = np.stack([r.at("frei_neurons/rho_own", 1).min(-1) for r in recs])
+    med1 = np.stack([np.median(_rho_own(r, 1), axis=-1) for r in recs])
+    min1 = np.stack([_rho_own(r, 1).min(-1) for r in recs])
     rms0 = np.stack([_rms_rho0(r) for r in recs])
     slopes = _slopes(ds, np.clip(med1, 1e-12, None))
     comps = [(slopes, -0.1, ">="), (slopes, 0.1, "<=")]
@@ -884,7 +932,7 @@ def check_amplification_trend(runs: Runs) -> Outcome:
     for r in deep:
         detail += (
             f"; deep setting d={_d(r)}: median rho(1) "
-            f"{fmt_num(np.median(r.at('frei_neurons/rho_own', 1), axis=-1).mean())}"
+            f"{fmt_num(np.median(_rho_own(r, 1), axis=-1).mean())}"
         )
     inside, reg = regime_of_records(recs)
     return outcome(
@@ -898,8 +946,8 @@ def check_amplification_trend(runs: Runs) -> Outcome:
 
 
 def _other_abs(r: Record, t: int) -> np.ndarray:
-    """[R, m] |<w_j^(t)/||w_j^(t)||, mu_other(j)>|: the other class's mean."""
-    return np.abs(r.at("frei_neurons/rho_other", t))
+    """[R, |J|] |<w_j^(t)/||w_j^(t)||, mu_other(j)>|: the other class's mean (j in J)."""
+    return np.abs(_in_j(r, r.at("frei_neurons/rho_other", t)))
 
 
 def _other_median(r: Record) -> np.ndarray:
@@ -927,7 +975,7 @@ def check_other_class(runs: Runs) -> Outcome:
         f"{fmt_num(np.median(_other_abs(r, 1)))}, t=T={_T_of(r)} "
         f"{fmt_num(np.median(_other_abs(r, _T_of(r))))} (max over J "
         f"{fmt_num(_other_abs(r, _T_of(r)).max())}); own rho at t=1 "
-        f"{fmt_num(np.median(r.at('frei_neurons/rho_own', 1)))}"
+        f"{fmt_num(np.median(_rho_own(r, 1)))}"
         for lab, r in recs.items()
     )
     return _event_claim(
@@ -939,9 +987,9 @@ def check_other_class(runs: Runs) -> Outcome:
 
 
 def _sign_lost(r: Record) -> np.ndarray:
-    """[R, m]: neuron j's sign of <w_j^(t), mu_own(j)> differs from t = 0 at some 1 <= t <= T
-    (rho_own is signed so that it is positive at t = 0)."""
-    return (_series(r, "frei_neurons/rho_own", 1, _T_of(r)) < 0).any(1)
+    """[R, |J|]: neuron j's sign of <w_j^(t), mu_own(j)> differs from t = 0 at some
+    1 <= t <= T (rho_own is signed so that it is positive at t = 0; j in J)."""
+    return (_in_j(r, _series(r, "frei_neurons/rho_own", 1, _T_of(r))) < 0).any(1)
 
 
 @claim(
@@ -954,7 +1002,8 @@ def _sign_lost(r: Record) -> np.ndarray:
 def check_sign_inheritance(runs: Runs) -> Outcome:
     return _event_claim(
         _regime(runs),
-        lambda r: _series(r, "frei_neurons/rho_own", 1, _T_of(r)).min(-1).min(-1), 0.0, ">=",
+        lambda r: _in_j(r, _series(r, "frei_neurons/rho_own", 1, _T_of(r))).min(-1).min(-1),
+        0.0, ">=",
         "min over j in J and 1 <= t <= T of the own correlation, signed by its sign at t = 0, "
         ">= 0 (card M5)",
         figure=FIG_AMPLIFICATION, within_good=True, neuron_fn=_sign_lost,
@@ -962,8 +1011,8 @@ def check_sign_inheritance(runs: Runs) -> Outcome:
 
 
 def _cond9_broken(r: Record) -> np.ndarray:
-    """[R, m]: neuron j fails Condition 9 at some 1 <= t <= 1/(4 alpha) = T - 1."""
-    return (_series(r, "frei_neurons/cond9", 1, _T_of(r) - 1) < 0.5).any(1)
+    """[R, |J|]: neuron j of J fails Condition 9 at some 1 <= t <= 1/(4 alpha) = T - 1."""
+    return (_in_j(r, _series(r, "frei_neurons/cond9", 1, _T_of(r) - 1)) < 0.5).any(1)
 
 
 @claim(
@@ -1028,8 +1077,9 @@ def check_norm_growth(runs: Runs) -> Outcome:
 
 
 def _own_ratio(r: Record) -> np.ndarray:
-    """[R, T − 1, m]: <w_j^(t+1) − w_j^(t), mu_j> / (e^-2 alpha |a_j| / 64), 1 <= t <= T − 1."""
-    return _series(r, "frei_neurons/own_step", 1, _T_of(r) - 1) / OWN_STEP_MIN
+    """[R, T − 1, |J|]: <w_j^(t+1) − w_j^(t), mu_j> / (e^-2 alpha |a_j| / 64),
+    1 <= t <= T − 1, j in J."""
+    return _in_j(r, _series(r, "frei_neurons/own_step", 1, _T_of(r) - 1)) / OWN_STEP_MIN
 
 
 @claim(
@@ -1083,8 +1133,8 @@ def check_loss_weights(runs: Runs) -> Outcome:
 def check_lemma6_edge(runs: Runs) -> Outcome:
     recs = _regime(runs)
 
-    def edge(r: Record) -> np.ndarray:  # min_j edge_j / n
-        return r.arrays["static/lemma6_edge"].min(-1)
+    def edge(r: Record) -> np.ndarray:  # min_{j in J} edge_j / n
+        return _edges(r).min(-1)
 
     def count(r: Record) -> np.ndarray:  # min_j edge_j in points (an integer)
         return np.rint(edge(r) * r.config["data"]["n"])
@@ -1092,9 +1142,8 @@ def check_lemma6_edge(runs: Runs) -> Outcome:
     per = "; ".join(
         f"{lab}: min_j edge_j/n per run {', '.join(fmt_num(x) for x in edge(r))} (smallest "
         f"C2 = n/min edge {fmt_num(1 / edge(r).min()) if edge(r).min() > 0 else 'none'}); "
-        f"median edge/n {fmt_num(np.median(r.arrays['static/lemma6_edge']))}; neurons with "
-        f"edge <= 0: {int((r.arrays['static/lemma6_edge'] <= 0).sum())} of "
-        f"{r.arrays['static/lemma6_edge'].size}"
+        f"median edge/n {fmt_num(np.median(_edges(r)))}; neurons with "
+        f"edge <= 0: {int((_edges(r) <= 0).sum())} of {_edges(r).size}"
         for lab, r in recs.items()
     )
     return _event_claim(
@@ -1588,10 +1637,10 @@ def check_fig1(runs: Runs) -> Outcome:
 )
 def check_needs_small_init(runs: Runs) -> Outcome:
     rec: Record = runs.get("frei2023.lazy")
-    med1 = np.median(rec.at("frei_neurons/rho_own", 1), axis=-1)
+    med1 = np.median(_rho_own(rec, 1), axis=-1)
     m, ci = mean_ci(med1)
     T = _T_of(rec)
-    medT = np.median(rec.at("frei_neurons/rho_own", T), axis=-1)
+    medT = np.median(_rho_own(rec, T), axis=-1)
     mov = rec.arrays["final/frei_features/movement_min"]
     detail = (
         f"median rho_own(1) {fmt_num(m)}, at T {fmt_num(medT.mean())}; rms rho(0) "

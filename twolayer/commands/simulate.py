@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..data import median_over_signed
 from ..engine import Runtime, resolve_device
 from ..errors import ConfigError
 from ..record import Record, check_writable_dir, strict_json
@@ -135,11 +136,11 @@ def _table_rows(rec: Record) -> list[dict]:
                          "defined": (f"in a run without a {subset} sample",
                                      f"no run has a {subset} sample")})
     if "correlations/w_dot_mu" in a and kind == "xor":
-        corr = own_mean_correlation(
-            a["correlations/w_dot_mu"], a["correlations/w_norm"], a["static/a"][:, None, :, 0]
-        )
+        sign = a["static/a"][:, None, :, 0]
+        corr = own_mean_correlation(a["correlations/w_dot_mu"], a["correlations/w_norm"], sign)
+        # over the neurons with a_j != 0 (an odd m's a_m = 0 has no own mean)
         rows.append({"label": "median |<w_j/|w_j|, mu_own>|", "array": "correlations/w_dot_mu",
-                     "series": np.median(corr, axis=-1), "defined": None})
+                     "series": median_over_signed(corr, sign), "defined": None})
     if "segments/grad_ratio" in a:  # undefined in a run where |g_noisy| = 0
         rows.append({"label": "|g_clean| / |g_noisy|", "array": "segments/grad_ratio",
                      "series": a["segments/grad_ratio"],

@@ -36,6 +36,7 @@ def kind_summary(kind: str, arrays: dict) -> dict:
 
 
 own_mean_correlation = xor.own_mean_correlation
+median_over_signed = xor.median_over_signed
 
-__all__ = ["DataKind", "Dataset", "Stream", "iid_sampler", "kind_summary", "own_mean_correlation",
-           "sample_dataset", "stream_objective", "streaming_kind"]
+__all__ = ["DataKind", "Dataset", "Stream", "iid_sampler", "kind_summary", "median_over_signed",
+           "own_mean_correlation", "sample_dataset", "stream_objective", "streaming_kind"]

@@ -74,9 +74,24 @@ def bayes_margin(x: torch.Tensor, mu: torch.Tensor) -> torch.Tensor:
 def own_mean_correlation(
     w_dot_mu: np.ndarray, w_norm: np.ndarray, a_sign: np.ndarray
 ) -> np.ndarray:
-    """|⟨w_j/‖w_j‖, μ_own(j)⟩| with μ_own = μ1 (a_j > 0) or μ2 (a_j < 0): [..., m]."""
+    """|⟨w_j/‖w_j‖, μ_own(j)⟩| with μ_own = μ1 (a_j > 0) or μ2 (a_j < 0): [..., m]; NaN for a
+    neuron with a_j = 0 (an odd m's a_m = 0 under the fixed ±1/√m second layer: no own mean)."""
     own = np.where(a_sign > 0, w_dot_mu[..., 0], w_dot_mu[..., 1])
-    return np.abs(own) / w_norm
+    corr = np.abs(own) / w_norm
+    zero = np.broadcast_to(a_sign == 0, corr.shape)
+    return np.where(zero, np.nan, corr) if zero.any() else corr
+
+
+def median_over_signed(values: np.ndarray, a_sign: np.ndarray) -> np.ndarray:
+    """Median over the last axis (the m neurons) of ``values`` [..., m], over the neurons with
+    a_j ≠ 0 only (``a_sign`` broadcast to ``values``): the positive and negative neurons, not
+    an odd m's a_m = 0. Where every a_j ≠ 0, ``np.median`` over all m (the same bits as before
+    odd widths); else the median of the others (``np.nanmedian`` with the zero neuron as NaN,
+    so a NaN of another neuron is left out there too)."""
+    zero = np.broadcast_to(a_sign == 0, values.shape)
+    if not zero.any():
+        return np.median(values, axis=-1)
+    return np.nanmedian(np.where(zero, np.nan, values), axis=-1)
 
 
 def summary(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -85,10 +100,10 @@ def summary(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     ``correlations`` probe and the record's static second layer."""
     if "correlations/w_dot_mu" not in arrays:
         return {}
-    sign = arrays["static/a"][..., 0]
+    sign = arrays["static/a"][..., 0][:, None, :]
     corr = own_mean_correlation(arrays["correlations/w_dot_mu"], arrays["correlations/w_norm"],
-                                sign[:, None, :])
-    med = np.median(corr, axis=-1)  # [R, T]
+                                sign)
+    med = median_over_signed(corr, sign)  # [R, T]
     return {"corr_median_init": med[:, 0], "corr_median_final": med[:, -1]}
 
 

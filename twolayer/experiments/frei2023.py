@@ -235,13 +235,14 @@ def good_run_facts(data: Any, params: Params) -> dict[str, np.ndarray]:
     - ``static/lemma6_edge`` [R, m]: Lemma 6's edge of neuron j divided by n,
       (Σ_{i∈I^C_{μ_j}} φ'(⟨w_j^(0), x_i⟩) − Σ_{i∈I^C_{−μ_j}} φ'(⟨w_j^(0), x_i⟩)) / n, with μ_j the
       cluster of the sign-split set J_μ ∋ j (:func:`twolayer.probes.frei.neuron_sets`),
-      I^C the clean training points of a cluster and φ'(u) = 1[u > 0];
+      I^C the clean training points of a cluster and φ'(u) = 1[u > 0]; NaN for a neuron in no
+      J_μ (an odd m's a_m = 0: Lemma 6 is about j ∈ J);
     - ``static/lemma5_own_min`` [R]: min_i ⟨x_i, μ_{c(i)}⟩ (Lemma 5(a): ≥ 1 − 1/C1);
     - ``static/lemma5_other_max`` [R]: max_i |⟨x_i, μ_⊥(i)⟩|, μ_⊥ the other class's mean
       (Lemma 5(a): ≤ 1/C1);
     - ``static/lemma5_dev_max`` [R]: max_i ‖x_i − μ_{c(i)}‖² (Lemma 5(b): ≤ 1/C1);
     - ``static/cluster_frac`` [R, 4]: |I_μ|/n for +μ1, −μ1, +μ2, −μ2 (Lemma 5(d))."""
-    from ..probes.frei import NUM_CLUSTERS, neuron_sets, signed_means
+    from ..probes.frei import NO_SET, NUM_CLUSTERS, neuron_sets, signed_means
 
     W, a = params.W.detach().cpu(), params.a.detach().cpu()  # the model's dtype, as the probes
     x = data.x.to(W.dtype)
@@ -249,19 +250,21 @@ def good_run_facts(data: Any, params: Params) -> dict[str, np.ndarray]:
     cluster, clean = data.cluster.long(), ~data.noisy
     n = x.shape[1]
     sets = neuron_sets(W, a, means)  # [R, m]
+    idx = sets.clamp(min=0)  # for the gathers: a neuron in no J_μ gets NaN below
     on = (torch.bmm(x, W.transpose(1, 2)) > 0).double()  # φ'(⟨w_j, x_i⟩), [R, n, m]
     counts = torch.stack(
         [(on * ((cluster == c) & clean).double().unsqueeze(-1)).sum(1)
          for c in range(NUM_CLUSTERS)], dim=1)  # [R, 4, m]
-    own = counts.gather(1, sets.unsqueeze(1)).squeeze(1)
-    opposite = counts.gather(1, (sets ^ 1).unsqueeze(1)).squeeze(1)
+    own = counts.gather(1, idx.unsqueeze(1)).squeeze(1)
+    opposite = counts.gather(1, (idx ^ 1).unsqueeze(1)).squeeze(1)
     proj = torch.bmm(x, signed_means(means).transpose(1, 2))  # [R, n, 4]
     own_proj = proj.gather(-1, cluster.unsqueeze(-1)).squeeze(-1)
     perp = torch.where(cluster < 2, proj[..., 2], proj[..., 0]).abs()
     dev = torch.linalg.vector_norm(x, dim=-1) ** 2 - 2 * own_proj + 1.0  # no [R, n, d] copy
     frac = torch.stack([(cluster == c).double().mean(-1) for c in range(NUM_CLUSTERS)], -1)
     return {
-        "static/lemma6_edge": ((own - opposite) / n).numpy(),
+        "static/lemma6_edge": ((own - opposite) / n).masked_fill(sets == NO_SET,
+                                                                 float("nan")).numpy(),
         "static/lemma5_own_min": own_proj.amin(-1).double().numpy(),
         "static/lemma5_other_max": perp.amax(-1).double().numpy(),
         "static/lemma5_dev_max": dev.amax(-1).double().numpy(),

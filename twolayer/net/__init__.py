@@ -5,7 +5,8 @@ closed-form gradients, computed block by block.
 
 W [R, m, d], a [R, m, o], b [R, m] or None. One job per module:
 
-- :mod:`.params`: :class:`Params` and :func:`init_params`;
+- :mod:`.params`: :class:`Params`, :func:`init_params` and Frei et al.'s fixed second layer
+  (:func:`fixed_second_layer`, :func:`signed_neurons`);
 - :mod:`.model`: the forward pass, the losses (:data:`LOSSES`) and the per-sample quantities;
 - :mod:`.plan`: block planning (:func:`block_shape`, :func:`lane_plan`) and the tuning knobs
   (:class:`Tuning`, :func:`use_tuning`);
@@ -50,7 +51,7 @@ from .model import (
     register_loss,
     sample_loss,
 )
-from .params import Params, init_params
+from .params import Params, fixed_second_layer, init_params, signed_neurons
 from .plan import (
     DEFAULT_CHUNK_ELEMENTS,
     Tuning,
@@ -67,10 +68,10 @@ from .plan import (
 __all__ = [
     "DEFAULT_CHUNK_ELEMENTS", "LOSSES", "GroupSplit", "Loss", "Params", "Pool", "Tuning",
     "Workspace", "accumulate_chunk", "block_shape", "blocks", "chunks", "descent_step",
-    "device_budget", "errors",
+    "device_budget", "errors", "fixed_second_layer",
     "flatten", "forward", "gradients_from_coeffs", "grouped_gradients", "grouped_gram",
     "init_params", "input_jacobian", "input_jacobian_norms", "labels_to_classes", "lane_plan",
     "loss_and_dloss", "loss_gradients", "loss_of", "per_sample_grad_sq_norms", "preactivation",
-    "predict", "register_loss", "sample_loss", "tuning", "use_tuning", "worker_threads",
-    "zero_grads",
+    "predict", "register_loss", "sample_loss", "signed_neurons", "tuning", "use_tuning",
+    "worker_threads", "zero_grads",
 ]

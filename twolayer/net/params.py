@@ -79,8 +79,9 @@ def init_params(
     """Initialise R = len(seeds) networks on the CPU, each from its own seed.
 
     W_jk ~ N(0, ω_init²) with ω_init² = ``init_var``; b = 0; a as in ``cfg.second_layer``:
-    fixed signs a_j = +1/√m (j < m/2) and −1/√m (j ≥ m/2) (:attr:`NetConfig.fixed_signs`), or
-    random a_jk ~ N(0, 1/m).
+    fixed signs (:attr:`NetConfig.fixed_signs`) a_j = +1/√m for j < ⌊m/2⌋, −1/√m for
+    ⌊m/2⌋ ≤ j < 2⌊m/2⌋ and, for an odd m, a_{m−1} = 0 (the paper's a_m = 0: a neuron that is
+    neither positive nor negative; 0-based j), or random a_jk ~ N(0, 1/m).
     """
     m, o = cfg.m, cfg.outputs
     W = torch.empty(len(seeds), m, d, dtype=dtype, device="cpu")  # filled run by run (no stack)
@@ -90,10 +91,36 @@ def init_params(
         torch.randn(m, d, generator=g, dtype=dtype, device="cpu", out=W[i])
         W[i].mul_(math.sqrt(init_var))
         if cfg.fixed_signs:
-            a = torch.full((m, o), 1.0 / math.sqrt(m), dtype=dtype, device="cpu")
-            a[m // 2 :] *= -1.0
+            a = fixed_second_layer(m, o, dtype)
         else:
             a = torch.randn(m, o, generator=g, dtype=dtype, device="cpu") / math.sqrt(m)
         As.append(a)
     b = torch.zeros(len(seeds), m, dtype=dtype, device="cpu") if cfg.bias else None
     return Params(W=W, a=torch.stack(As), b=b, train_a=cfg.train_second_layer)
+
+
+def fixed_second_layer(m: int, outputs: int = 1, dtype: torch.dtype = torch.float32
+                       ) -> torch.Tensor:
+    """[m, outputs]: Frei et al.'s fixed second layer (card section 2), 0-based j:
+
+    - a_j = +1/√m for j < ⌊m/2⌋ (the positive neurons);
+    - a_j = −1/√m for ⌊m/2⌋ ≤ j < 2⌊m/2⌋ (the negative neurons);
+    - odd m: a_{m−1} = 0, the paper's a_m = 0 ("odd m: set a_m = 0" [PAPER]): a neuron that is
+      neither positive nor negative, in no J_μ, whose gradient a_m·(…) is 0, so GD never
+      moves it. The other a_j keep the scale 1/√m of the true width m: the card changes only
+      a_m [PAPER]; (m − 1)/2 neurons of each sign then carry Σ_j a_j² = (m − 1)/m.
+
+    An even m is the layout built before odd widths were (the same bits: 1/√m, the second half
+    negated)."""
+    a = torch.full((m, outputs), 1.0 / math.sqrt(m), dtype=dtype, device="cpu")
+    a[m // 2 :] *= -1.0
+    if m % 2:
+        a[m - 1] = 0.0
+    return a
+
+
+def signed_neurons(a: torch.Tensor) -> torch.Tensor:
+    """[..., m] bool from a [..., m, 1] second layer: a_j ≠ 0, the neurons that are positive or
+    negative. Frei et al.'s sign split (positive a_j > 0, negative a_j < 0; Lemma 4's J_μ)
+    puts the zero neuron of an odd m in neither group."""
+    return a[..., 0] != 0

@@ -290,7 +290,8 @@ def make_fig2(out_dir: Path, runs: Runs) -> list[Path]:
 
 @dataclass(frozen=True)
 class NeuronStats:
-    """Per-neuron quantities of a record pooled over runs: arrays [T, R·m] (times first)."""
+    """Per-neuron quantities of a record pooled over runs: arrays [T, R·m'] (times first), m'
+    the positive and negative neurons (an odd m's a_m = 0 is in neither group: left out)."""
 
     times: np.ndarray
     rho1: np.ndarray  # ⟨w_j/‖w_j‖, μ1⟩
@@ -303,10 +304,16 @@ class NeuronStats:
 
 
 def neuron_stats(rec: Record) -> NeuronStats:
-    """Pool the ``correlations`` probe of ``rec`` over runs (see :class:`NeuronStats`)."""
+    """Pool the ``correlations`` probe of ``rec`` over runs (see :class:`NeuronStats`): the
+    neurons with a_j ≠ 0 in every run (the fixed second layer's zero neuron of an odd m, the
+    last, has no own mean and is in neither colour's group); ‖W‖_F over all m rows."""
     wm = rec.arrays["correlations/w_dot_mu"].astype(np.float64)  # [R, T, m, 2]
     wn = rec.arrays["correlations/w_norm"].astype(np.float64)  # [R, T, m]
     a = rec.arrays["static/a"][..., 0].astype(np.float64)  # [R, m]
+    frob = np.sqrt((wn**2).sum(-1))
+    signed = (a != 0).all(0)  # [m]: the same layout in every run (the fixed second layer)
+    if not signed.all():
+        wm, wn, a = wm[:, :, signed], wn[:, :, signed], a[:, signed]
     R, T, m = wn.shape
     pos = a > 0
     own = np.where(pos[:, None, :], wm[..., 0], wm[..., 1])  # [R, T, m]
@@ -324,7 +331,7 @@ def neuron_stats(rec: Record) -> NeuronStats:
         norm=pool(wn),
         positive=pos.reshape(-1),
         abs_a=np.abs(a).reshape(-1),
-        frob=np.sqrt((wn**2).sum(-1)),
+        frob=frob,
     )
 
 

@@ -23,7 +23,7 @@ import numpy as np
 from matplotlib.colors import LogNorm, Normalize
 
 from ..conditions import frei2023_from_config
-from ..data import own_mean_correlation
+from ..data import median_over_signed, own_mean_correlation
 from ..engine import Runtime
 from ..errors import ConfigError
 from ..experiments import Runs
@@ -273,11 +273,13 @@ def _box(x: float, y: float):  # type: ignore[no-untyped-def]
 
 
 def amplification(rec) -> np.ndarray:  # type: ignore[no-untyped-def]
-    """[R, 2] median over neurons of |⟨w_j/‖w_j‖, μ_own(j)⟩| at t = 0 and t = 1."""
+    """[R, 2] median over neurons (with a_j ≠ 0) of |⟨w_j/‖w_j‖, μ_own(j)⟩| at t = 0 and
+    t = 1."""
     a = rec.arrays
+    sign = a["static/a"][..., 0][:, None, :]
     corr = own_mean_correlation(a["correlations/w_dot_mu"], a["correlations/w_norm"],
-                                a["static/a"][..., 0][:, None, :])  # [R, T, m]
-    med = np.median(corr, axis=-1)
+                                sign)  # [R, T, m]
+    med = median_over_signed(corr, sign)
     i1 = int(np.flatnonzero(rec.times == 1)[0])
     return np.stack([med[:, 0], med[:, i1]], axis=1)
 

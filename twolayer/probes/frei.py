@@ -12,6 +12,16 @@ J_{+μ2} or J_{−μ2} by the sign of ⟨w_j^(0), μ2⟩. The sets are fixed at 
 mean, and μ_⊥(j) the mean of the other class (μ2 for a_j^(0) > 0, μ1 for a_j^(0) < 0; with
 ``--train-second-layer`` a_j may change sign, and the class stays that of t = 0).
 
+The zero neuron. An odd m with the fixed second layer has a_m = 0 (card section 2: "odd m:
+set a_m = 0" [PAPER]; :func:`twolayer.net.fixed_second_layer`): neither positive nor
+negative, it is in no J_μ (Lemma 4's sets need a_j > 0 or a_j < 0), has no own or other mean,
+and GD never moves it. Its set is :data:`NO_SET` (−1); its per-neuron values (rho_own,
+rho_other, cond9, own_step) are NaN; the reductions over neurons (sign_kept, cond9_fraction,
+leak, norm_max, own_step_min) run over the neurons with a_j^(0) ≠ 0 only (its |a_j| = 0 would
+make leak and norm_max infinite). norm_frob is ‖W‖_F of the whole matrix, its row included.
+With every a_j^(0) ≠ 0 (an even m, or a Gaussian second layer) every value is the one computed
+before odd widths were built, bit for bit.
+
 Probes and their quantities (all [R] or [R, m]; quantities needing α are divided by it in the
 claims, since a probe does not know the step size):
 
@@ -51,6 +61,7 @@ from ..errors import ConfigError
 from .base import ProbeState, masked_mean, register
 
 NUM_CLUSTERS = 4
+NO_SET = -1  # the set id of a neuron with a_j^(0) = 0 (an odd m's a_m): in no J_μ
 
 
 def _require_xor(s: ProbeState, name: str) -> None:
@@ -59,14 +70,21 @@ def _require_xor(s: ProbeState, name: str) -> None:
 
 
 def neuron_sets(init_W: torch.Tensor, a: torch.Tensor, means: torch.Tensor) -> torch.Tensor:
-    """[R, m] cluster id c_j of J_μ by the sign split at initialisation (see module docstring).
+    """[R, m] cluster id c_j of J_μ by the sign split at initialisation (see module docstring):
+    0, 1 (J_{±μ1}) for a_j > 0, 2, 3 (J_{±μ2}) for a_j < 0, :data:`NO_SET` for a_j = 0.
 
     init_W [R, m, d], a [R, m, 1], means [R, 2, d] (μ1, μ2)."""
     proj = torch.bmm(init_W, means.transpose(1, 2))  # [R, m, 2]
     positive = a[..., 0] > 0
     own = torch.where(positive, proj[..., 0], proj[..., 1])
     base = torch.where(positive, 0, 2)
-    return base + (own < 0).long()
+    return (base + (own < 0).long()).masked_fill(~net.signed_neurons(a), NO_SET)
+
+
+def mean_over_signed(values: torch.Tensor, signed: torch.Tensor) -> torch.Tensor:
+    """[R]: the mean over the neurons with a_j ≠ 0 (``signed`` [R, m]) of ``values`` [R, m];
+    the plain mean over all m where every a_j ≠ 0 (the same bits as before odd widths)."""
+    return values.mean(-1) if bool(signed.all()) else masked_mean(values, signed)
 
 
 def signed_means(means: torch.Tensor) -> torch.Tensor:
@@ -107,6 +125,12 @@ def neurons_probe(s: ProbeState) -> dict[str, torch.Tensor]:
     sets = neuron_sets(s.init.W, s.init.a, d.extras["class_means"])  # [R, m]
     # the class of J_μ is fixed at t = 0 like the set (a trained second layer may flip a_j)
     positive = s.init.a[..., 0] > 0
+    signed = net.signed_neurons(s.init.a)  # in J_{±μ1} or J_{±μ2}: not an odd m's a_m = 0
+    idx = sets.clamp(min=0)  # for the gathers: the zero neuron's values are NaN below
+
+    def in_j(v: torch.Tensor) -> torch.Tensor:  # [R, m]: NaN for the zero neuron
+        return v.masked_fill(~signed, float("nan"))
+
     abs_a = a[..., 0].abs()
     norms = W.norm(dim=-1)
     proj = torch.bmm(W, d.extras["class_means"].transpose(1, 2))  # [R, m, 2]: ⟨w_j, μ1⟩, ⟨w_j, μ2⟩
@@ -116,8 +140,8 @@ def neurons_probe(s: ProbeState) -> dict[str, torch.Tensor]:
     own_signed = sign0 * own_unsigned  # ⟨w_j, μ_{c_j}⟩
     kept = (torch.where(own_unsigned >= 0, 1.0, -1.0) == sign0).to(W.dtype)
     lo, hi = cluster_extremes(p, d.x, d.cluster, s.budget)
-    on_own = _gather_neuron(lo.transpose(1, 2), sets) > 0
-    off_opposite = _gather_neuron(hi.transpose(1, 2), sets ^ 1) <= 0
+    on_own = _gather_neuron(lo.transpose(1, 2), idx) > 0
+    off_opposite = _gather_neuron(hi.transpose(1, 2), idx ^ 1) <= 0
     cond9 = (on_own & off_opposite).to(W.dtype)
     out = s.out_train()
     _, dl = net.loss_and_dloss(out, d.y, s.objective)
@@ -126,16 +150,16 @@ def neurons_probe(s: ProbeState) -> dict[str, torch.Tensor]:
     own_step = sign0 * torch.where(positive, step_proj[..., 0], step_proj[..., 1]) / abs_a
     return {
         "set": sets.to(W.dtype),
-        "rho_own": own_signed / norms,
-        "rho_other": other / norms,
-        "sign_kept": kept.mean(-1),
-        "cond9": cond9,
-        "cond9_fraction": cond9.mean(-1),
-        "leak": (other.abs() / abs_a).amax(-1),
-        "norm_max": (norms / abs_a).amax(-1),
+        "rho_own": in_j(own_signed / norms),
+        "rho_other": in_j(other / norms),
+        "sign_kept": mean_over_signed(kept, signed),
+        "cond9": in_j(cond9),
+        "cond9_fraction": mean_over_signed(cond9, signed),
+        "leak": (other.abs() / abs_a).masked_fill(~signed, float("-inf")).amax(-1),
+        "norm_max": (norms / abs_a).masked_fill(~signed, float("-inf")).amax(-1),
         "norm_frob": W.flatten(1).norm(dim=-1),
-        "own_step": own_step,
-        "own_step_min": own_step.amin(-1),
+        "own_step": in_j(own_step),
+        "own_step_min": own_step.masked_fill(~signed, float("inf")).amin(-1),
     }
 
 

@@ -470,7 +470,7 @@ def read_failure(path: Path, run_id: str) -> dict[str, Any]:
 def run_metrics(rec: Record) -> dict[str, np.ndarray]:
     """Per-run final metrics of a record, each [R] (the per-run values behind
     :func:`twolayer.simulate.summarize`'s means)."""
-    from ..data import own_mean_correlation
+    from ..data import median_over_signed, own_mean_correlation
 
     a = rec.arrays
     out: dict[str, np.ndarray] = {}
@@ -480,10 +480,9 @@ def run_metrics(rec: Record) -> dict[str, np.ndarray]:
     if "baseline/linear_test_error" in a:
         out["linear_test_error"] = a["baseline/linear_test_error"]
     if "correlations/w_dot_mu" in a and rec.config["data"]["kind"] == "xor":
-        sign = a["static/a"][..., 0]
-        corr = own_mean_correlation(a["correlations/w_dot_mu"], a["correlations/w_norm"],
-                                    sign[:, None, :])
-        med = np.median(corr, axis=-1)
+        sign = a["static/a"][..., 0][:, None, :]
+        corr = own_mean_correlation(a["correlations/w_dot_mu"], a["correlations/w_norm"], sign)
+        med = median_over_signed(corr, sign)  # the neurons with a_j != 0
         out["corr_median_init"], out["corr_median_final"] = med[:, 0], med[:, -1]
     if "segments/grad_ratio" in a:
         out["grad_ratio_init"] = a["segments/grad_ratio"][:, 0]
