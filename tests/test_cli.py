@@ -198,8 +198,10 @@ BAD = [
     (["--d", "1"], ["--d", "1", ">= 2"]),
     (["--d", "abc"], ["--d", "abc", "integer"]),
     (["--n", "0"], ["--n", "0", ">= 1"]),
-    (["--m", "1"], ["--m", "1", ">= 2"]),
-    (["--m", "7"], ["--m", "7", "even", "m = 6 or 8", "--second-layer gaussian"]),
+    # m = 1 with the fixed ±1/√m head: no positive and no negative neuron (an odd m, 7, runs
+    # with a_m = 0 since it was built: tests/test_odd_width.py)
+    (["--m", "1"], ["--m", "1", ">= 2", "no positive and no negative neuron"]),
+    (["--m", "0"], ["--m", "0", ">= 2"]),
     (["--noise", "0.5"], ["--noise", "0.5", "[0, 0.5)"]),
     (["--noise=-0.1"], ["--noise", "-0.1", "[0, 0.5)"]),
     (["--noise", "-0.1"], ["--noise", "-0.1", "[0, 0.5)"]),

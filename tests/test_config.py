@@ -44,8 +44,8 @@ BAD = [
     ("data", "cluster_dist", "cauchy", "gaussian, uniform, laplace"),
     ("data", "kind", "spiral", "xor, clusters"),
     ("data", "num_classes", 3, "2 classes"),  # xor has 2 classes
-    ("net", "m", 1, ">= 2"),
-    ("net", "m", 7, "even"),
+    ("net", "m", 1, "no positive and no negative neuron"),  # an odd m >= 3 runs (a_m = 0)
+    ("net", "m", 0, ">= 2"),
     ("net", "init_var", 0.0, "> 0"),
     ("net", "init_var", -1e-3, "> 0"),
     ("net", "init_var", math.inf, "> 0"),

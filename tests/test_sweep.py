@@ -90,7 +90,7 @@ train.lr = {start = 0.05, stop = 0.2, num = 4}
     ("[axes]\ndata.d = ['a', 'b']", "axes.data.d"),
     ("[axes]\ndata.noise = {start = 0, stop = 1}", "axes.data.noise"),
     ("[axes]\ndata.noise = {start = 0, stop = 0.1, num = 2, by = 3}", "axes.data.noise.by"),
-    ("[axes]\nnet.m = [8, 9]", "axes.net.m"),  # odd m with the ±1/√m head
+    ("[axes]\nnet.m = [8, 1]", "axes.net.m"),  # m = 1 with the ±1/√m head (odd m runs)
     ("[base]\npreset = 'nope'", "base.preset"),
     ("[base]\ndata.noise = 'high'", "base.data.noise"),
     ("[base]\nseeds = 3", "base.seeds"),

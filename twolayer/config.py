@@ -343,7 +343,11 @@ class NetConfig:
     """The two-layer ensemble f(x) = Σ_j a_j relu(⟨w_j, x⟩ + b_j), j = 1..m.
 
     W ~ N(0, ω_init²) entrywise with ω_init² = ``init_var`` (None → 0.01/(m·d), Frei Fig. 2).
-    second_layer="frei": a_j = +1/√m for the first m/2 neurons and −1/√m for the rest (m even).
+    second_layer="frei": a_j = +1/√m for the first ⌊m/2⌋ neurons and −1/√m for the next
+    ⌊m/2⌋; for an odd m the last neuron has a_m = 0 (the card's rule, Frei et al. Section 2:
+    "odd m: set a_m = 0" [PAPER]), so it is neither positive nor negative and never moves
+    under GD (:func:`twolayer.net.init_params`). m ≥ 2: m = 1 would be the single a_1 = 0,
+    f ≡ 0.
     second_layer="gaussian": a_j ~ N(0, 1/m) (per output for K classes).
     ``bias`` adds a first-layer bias b (initialised at 0); ``train_second_layer`` trains a.
     ``outputs`` = 1 for binary logistic models, K for softmax models (set by the objective).
@@ -362,16 +366,15 @@ class NetConfig:
         return self.second_layer == "frei"
 
     def __post_init__(self) -> None:
+        if self.m == 1 and not isinstance(self.m, bool) and self.second_layer == "frei":
+            raise ConfigError("m", self.m, "valid range is >= 2: with the fixed ±1/√m second "
+                              "layer m = 1 has no positive and no negative neuron (an odd m's "
+                              "a_m = 0 is its only neuron, so f = 0)")
         _resolve(self, "m", _int("m", self.m, 2, SIZE_MAX))
         for name in ("train_second_layer", "bias"):  # a string ("no") would be truthy
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(name, getattr(self, name), "must be true or false")
         _choice("second_layer", self.second_layer, SECOND_LAYERS)
-        if self.second_layer == "frei" and self.m % 2:
-            raise ConfigError("m", self.m, "must be even with the fixed ±1/√m second layer "
-                              "(half +, half −; a_m = 0 for an odd m is not built: "
-                              f"take m = {self.m - 1} or {self.m + 1}, or --second-layer "
-                              "gaussian)")
         if self.init_var is not None:
             _resolve(self, "init_var", _positive("init_var", self.init_var))
         _resolve(self, "outputs", _int("outputs", self.outputs, 1, SIZE_MAX))

@@ -373,7 +373,7 @@ def model_gaps(config: dict) -> list[str]:
     the setting flags' refusal gives (:data:`FIXED`); with the claims' own reading of them
     (:func:`twolayer.claims.frei2023.paper_model`) as the judge: a gap it finds that no FIXED
     setting names (an odd width, several outputs) is named from it."""
-    from ..claims.frei2023 import paper_model
+    from ..claims.frei2023 import EVEN_WIDTH, even_width, paper_model
 
     gaps = []
     for dest, (part, default) in FIXED_IN_CONFIG.items():
@@ -383,8 +383,10 @@ def model_gaps(config: dict) -> list[str]:
             continue  # exact GD up to its switch: paper_model decides it with the steps
         if value not in allowed:
             gaps.append(f"{dest.replace('_', '-')} {value}: {FIXED[dest][1]}")
+    net = config.get("net", {})
+    if net.get("second_layer", "frei") == "frei" and not even_width(config):
+        gaps.append(f"m = {net.get('m')} is odd: the theorem's premise is {EVEN_WIDTH}")
     if not paper_model(config) and not gaps:
-        net = config.get("net", {})
         gaps.append(f"m = {net.get('m')} neurons, {net.get('outputs', 1)} output(s), "
                     f"integrator {config['train'].get('integrator', 'gd')}: Theorem 1's network "
                     "has an even width (a_j = +-1/sqrt(m), half each), one output and exact GD "
@@ -471,6 +473,12 @@ def run(args: argparse.Namespace) -> int:
     cfg, notes = config_from_args(argparse.Namespace(**{**vars(args), "dtype": "float64"}))
     if cfg.data.kind != "xor":
         raise ConfigError("data", cfg.data.kind, "the Frei et al. assumptions are for --data xor")
+    if cfg.net.m % 2:  # the fixed second layer (FIXED): an odd m has a_m = 0
+        from ..claims.frei2023 import EVEN_WIDTH
+
+        raise ConfigError("m", cfg.net.m, f"Theorem 1's premise is {EVEN_WIDTH}: take m = "
+                          f"{cfg.net.m - 1} or {cfg.net.m + 1} (twolayer simulate runs an odd m, "
+                          "outside the theorem)")
     cond = frei2023_from_config(cfg, args.delta)
     for note in notes:  # a preset's sigma2 or init_var kept at a size a flag changed
         if note.startswith("--preset "):
