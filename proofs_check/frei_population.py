@@ -297,9 +297,10 @@ def own_signed_correlation(
     c1: np.ndarray, c2: np.ndarray, p1: np.ndarray, p2: np.ndarray, a: np.ndarray
 ) -> np.ndarray:
     """Correlation with the neuron's own signed mean: sgn(p1)·c1 for a_j > 0 (J_{±μ1}) and
-    sgn(p2)·c2 for a_j < 0 (J_{±μ2}), p_k = ⟨w^(0), μ_k⟩ (the sign split of Lemma 4)."""
+    sgn(p2)·c2 for a_j < 0 (J_{±μ2}), p_k = ⟨w^(0), μ_k⟩ (the sign split of Lemma 4); NaN for
+    a_j = 0 (an odd m's a_m = 0: in no J_μ, no own mean)."""
     a = np.asarray(a)
-    return np.where(a > 0, np.sign(p1) * c1, np.sign(p2) * c2)
+    return np.where(a > 0, np.sign(p1) * c1, np.where(a < 0, np.sign(p2) * c2, np.nan))
 
 
 def checks() -> list[CheckResult]:

@@ -514,9 +514,9 @@ def setting_text(rec: Record, note: str = "") -> str:
         init = "omega2=0.01/(md)"
     else:
         init = f"omega2={nc['init_var']:.3g}"
-    head = "a=+-1/sqrt(m) fixed" if nc["second_layer"] == "frei" else (
-        "a~N(0,1/m) " + ("trained" if nc["train_second_layer"] else "fixed")
-    )
+    head = ("a=+-1/sqrt(m) fixed" + (", a_m=0 (odd m)" if int(nc["m"]) % 2 else "")
+            if nc["second_layer"] == "frei" else
+            "a~N(0,1/m) " + ("trained" if nc["train_second_layer"] else "fixed"))
     integ = tc.get("integrator", "gd")  # a GD record has no integrator key (Config.to_dict)
     alg = ("GD" if integ == "gd" else "gradient flow" if integ == "flow"
            else f"GD to step {tc.get('switch')}, then gradient flow")
