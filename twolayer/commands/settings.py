@@ -144,8 +144,8 @@ def add_setting_flags(p: argparse.ArgumentParser, *, with_training: bool = True)
             conv = {int: size, float: number, str: str}.get(flag.type, str)
             g.add_argument(opt, type=conv, help=flag.help + where)
     g.add_argument(
-        "--m", type=size, help="width m >= 2 (default 400); with the fixed ±1/√m head an odd "
-        "m has a_m = 0, a neuron neither positive nor negative"
+        "--m", type=size, help="width m >= 2 (default 400); an odd m with the fixed ±1/√m "
+        "head has a zero last neuron, a_m = 0"
     )
     g.add_argument("--init-var", type=number, help="init variance ω_init² > 0 (default 0.01/(m·d))")
     g.add_argument(
