@@ -345,9 +345,9 @@ class NetConfig:
     W ~ N(0, ω_init²) entrywise with ω_init² = ``init_var`` (None → 0.01/(m·d), Frei Fig. 2).
     second_layer="frei": a_j = +1/√m for the first ⌊m/2⌋ neurons and −1/√m for the next
     ⌊m/2⌋; for an odd m the last neuron has a_m = 0 (the card's rule, Frei et al. Section 2:
-    "odd m: set a_m = 0" [PAPER]), so it is neither positive nor negative and never moves
-    under GD (:func:`twolayer.net.init_params`). m ≥ 2: m = 1 would be the single a_1 = 0,
-    f ≡ 0.
+    "odd m: set a_m = 0" [PAPER]; the others keep 1/√m of the true m [INFERRED]), so it is
+    neither positive nor negative and never moves under GD (:func:`twolayer.net.init_params`).
+    m ≥ 2: m = 1 would be the single a_1 = 0, f ≡ 0.
     second_layer="gaussian": a_j ~ N(0, 1/m) (per output for K classes).
     ``bias`` adds a first-layer bias b (initialised at 0); ``train_second_layer`` trains a.
     ``outputs`` = 1 for binary logistic models, K for softmax models (set by the objective).

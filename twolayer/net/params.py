@@ -107,8 +107,9 @@ def fixed_second_layer(m: int, outputs: int = 1, dtype: torch.dtype = torch.floa
     - a_j = −1/√m for ⌊m/2⌋ ≤ j < 2⌊m/2⌋ (the negative neurons);
     - odd m: a_{m−1} = 0, the paper's a_m = 0 ("odd m: set a_m = 0" [PAPER]): a neuron that is
       neither positive nor negative, in no J_μ, whose gradient a_m·(…) is 0, so GD never
-      moves it. The other a_j keep the scale 1/√m of the true width m: the card changes only
-      a_m [PAPER]; (m − 1)/2 neurons of each sign then carry Σ_j a_j² = (m − 1)/m.
+      moves it. The other a_j keep the scale 1/√m of the true width m [INFERRED: the card
+      states a_j = ±1/√m and sets only a_m to 0; it names no other scale]; (m − 1)/2 neurons
+      of each sign then carry Σ_j a_j² = (m − 1)/m.
 
     An even m is the layout built before odd widths were (the same bits: 1/√m, the second half
     negated)."""
