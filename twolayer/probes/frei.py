@@ -83,8 +83,9 @@ def neuron_sets(init_W: torch.Tensor, a: torch.Tensor, means: torch.Tensor) -> t
 
 def mean_over_signed(values: torch.Tensor, signed: torch.Tensor) -> torch.Tensor:
     """[R]: the mean over the neurons with a_j ≠ 0 (``signed`` [R, m]) of ``values`` [R, m];
-    the plain mean over all m where every a_j ≠ 0 (the same bits as before odd widths)."""
-    return values.mean(-1) if bool(signed.all()) else masked_mean(values, signed)
+    the plain mean over all m where every a_j ≠ 0 (the same bits as before odd widths). Chosen
+    per run on the device (no host sync, which a probe time's CUDA graph could not hold)."""
+    return torch.where(signed.all(-1), values.mean(-1), masked_mean(values, signed))
 
 
 def signed_means(means: torch.Tensor) -> torch.Tensor:
