@@ -7,8 +7,9 @@ once from one seed per run. Of the claims (``claims.py``) the four whose experim
 setting are served, each judged by its own check with the record standing for its experiment:
 
 - ``fig1.plateau_drop`` reads ``barak2022.curves`` ({"n=N,k=K": Record}, of which it takes the
-  largest k): served as ``{"n=<d>,k=<k>": rec}``;
-- ``fig2.no_early`` reads ``barak2022.early`` (many seeds of one setting): the record;
+  largest k): served as ``{"n=<d>,k=<k>": rec}``, where its labels are clean;
+- ``fig2.no_early`` reads ``barak2022.early`` (many seeds of one setting): the record, where its
+  labels are clean;
 - ``c6.label_noise`` reads ``barak2022.noise`` (one setting with labels flipped with probability
   p): the record, where its labels are flipped with the probability its statement names
   (``--noise 0.4``, ``--noise-model iid``); on any other record, another p included, it is not
@@ -16,8 +17,17 @@ setting are served, each judged by its own check with the record standing for it
   record's p, and "learns with p = 0.4 flips" is not measured at another p (until 2026-12-06
   a record at p = 0.05 was judged *holds*: docs/verdict_audit.md, section 20);
 - ``c1.gap_positive_and_grows`` reads ``barak2022.gap`` (one setting with the ``barak_gap``
-  probe, the hinge loss's exact population gradient): the record, where it trained on the hinge
-  loss (on another loss ``barak_gap`` is not the gradient of the loss trained on: not served).
+  probe, the hinge loss's exact population gradient): the record, where its labels are clean and
+  it trained on the hinge loss (on another loss ``barak_gap`` is not the gradient of the loss
+  trained on: not served).
+
+The statements of ``fig1.plateau_drop`` (Fig. 1-left, Fig. 6 row 1), ``fig2.no_early`` (Fig.
+2-left) and ``c1.gap_positive_and_grows`` (Fig. 12) are about training on the parity's own
+labels: the paper's figures and the example's ``curves``, ``early`` and ``gap`` experiments run
+clean labels. On a record with ``--noise`` above 0 (flipped, or replaced at random) they are not
+served (``runs.missing`` says why): a plateau, a t_c histogram or a gradient gap measured under
+label noise is another setting's (until 2026-12-06 they were judged on such records:
+docs/verdict_audit.md, section 21), as ``c6.label_noise`` is served only at its p.
 
 Every claim is registered outside the paper's setting (``in_regime=False``), so each verdict is
 marked outside its regime, as on the example's own experiments. The other eight claims compare
@@ -92,6 +102,11 @@ SERVES = {f"{PAPER}.curves", f"{PAPER}.early", f"{PAPER}.noise", f"{PAPER}.gap"}
 NO_FLIPS = "label flips"
 NOISE_P = 0.4  # the flip probability c6.label_noise's statement names ("p = 0.4")
 NOT_HINGE = "hinge loss"
+NOISY = "clean labels"
+# the experiments that run clean labels, as the statements' figures do: {experiment: figure}
+CLEAN = {f"{PAPER}.curves": "Fig. 1-left and Fig. 6 row 1 (the curves experiment)",
+         f"{PAPER}.early": "Fig. 2-left (the early experiment)",
+         f"{PAPER}.gap": "Fig. 12 (the gap experiment)"}
 
 
 class Every(int):
@@ -143,6 +158,25 @@ def flips(config: dict) -> bool:
             and data.get("noise_model", "iid") == "iid")
 
 
+def clean(config: dict) -> bool:
+    """Whether the record's training labels are the parity's own (``--noise 0``, whatever the
+    noise model; not an experiment's random-label control)."""
+    data = config["data"]
+    return float(data.get("noise", 0.0)) == 0.0 and not data.get("random_labels", False)
+
+
+def labels_text(data: dict) -> str:
+    """The record's training labels (its config's ``data``), in words and flags."""
+    p = float(data.get("noise", 0.0))
+    model = data.get("noise_model", "iid")
+    if p == 0:
+        return "clean (--noise 0)"
+    if model != "iid":
+        return (f"replaced at random at rate {p:g} (--noise {p:g} --noise-model {model}), not "
+                "flipped with probability p")
+    return f"flipped with probability {p:g} (--noise {p:g})"
+
+
 class ParityRecord:
     """A stand-in for :class:`twolayer.api.Runs` that serves one simulate record as each of the
     one-setting experiments the served claims read (:data:`SERVES`)."""
@@ -158,6 +192,8 @@ class ParityRecord:
         if name not in SERVES:
             raise KeyError(f"experiment {name} (this record stands for "
                            f"{', '.join(sorted(SERVES))} only)")
+        if name in CLEAN and not clean(self.rec.config):
+            raise KeyError(f"{NOISY} ({name})")
         if name == f"{PAPER}.curves":
             return {self.key: self.rec}
         if name == f"{PAPER}.noise" and not flips(self.rec.config):
@@ -170,14 +206,17 @@ class ParityRecord:
         """Why a claim whose check read ``key``, which the record lacks, cannot be judged on it:
         the probe to add, or why the record is not the kind of run its experiment is."""
         data = self.rec.config["data"]
+        if key.startswith(f"{NOISY} ("):
+            name = key[len(NOISY) + 2:-1]
+            return (f"its statement is about training on the parity's clean labels, as "
+                    f"{CLEAN.get(name, name)} ran; this record's labels are "
+                    f"{labels_text(data)}: a setting the statement does not name (simulate "
+                    "with --noise 0)")
         if key == NO_FLIPS:
             p = float(data.get("noise", 0.0))
-            model = data.get("noise_model", "iid")
-            labels = ("clean (--noise 0)" if p == 0 else
-                      f"replaced at random at rate {p:g} (--noise-model {model}), not flipped "
-                      "with probability p" if model != "iid" else
-                      f"flipped with probability {p:g} (--noise {p:g}), not the statement's "
-                      f"p = {NOISE_P:g}")
+            labels = labels_text(data)
+            if p != 0 and data.get("noise_model", "iid") == "iid":
+                labels += f", not the statement's p = {NOISE_P:g}"
             return ("its check reads a record trained on labels flipped with probability p = "
                     f"{NOISE_P:g}, the p its statement names (--noise {NOISE_P:g} --noise-model "
                     f"iid, the noise experiment); this record's labels are {labels}")
