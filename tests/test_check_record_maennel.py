@@ -101,13 +101,24 @@ def _same(row: dict, v) -> None:
     assert (row["seeds"], row["in_regime"], row["regime"]) == (v.seeds, v.in_regime, v.regime)
 
 
+# B2's statements name App. E.1's spectrum: not served on the log spectrum or the XOR clusters
+F_CLAIMS = ON_ANY[1:]
+NOT_E1 = {"spread", "xor"}
+
+
 @pytest.mark.parametrize("name", list(SETTINGS))
 def test_verdicts_are_the_claims_own_checks(records, name, capsys):
-    """Each setting serves B1's variant that names it and the three others; every verdict,
-    number and regime is the claim's own check on the record served as the experiment."""
+    """Each setting serves B1's variant that names it, grows_apart, and B2's two claims where
+    its spectrum is App. E.1's; every verdict, number and regime is the claim's own check on the
+    record served as the experiment."""
     experiment = SETTINGS[name][1]
     code, rows = check_json(capsys, records[name], "maennel2020")
-    assert [r["id"] for r in rows] == [ALIGN[experiment], *ON_ANY]
+    unserved = F_CLAIMS if name in NOT_E1 else []
+    assert [r["id"] for r in rows] == [ALIGN[experiment], *[c for c in ON_ANY
+                                                            if c not in unserved], *unserved]
+    for r in rows[len(rows) - len(unserved):]:
+        assert r["verdict"] == "not served" and "App. E.1's spectrum" in r["why"], r
+    rows = rows[:len(rows) - len(unserved)]
     rec = Record.load(records[name])
     oracle = _oracle(rec, experiment)
     for r in rows:
@@ -323,3 +334,99 @@ def test_jackknife_claims_count_the_runs_read(seeds, capsys, tmp_path):
             assert row["verdict"] == "inconclusive"
             assert "no jackknife interval" in row["detail"]
             assert "give 3 or more seeds" in row["detail"]
+
+
+# -- the setting each statement names (docs/verdict_audit.md, section 21) -----------------------
+
+
+def _config_record(data: dict, train: dict) -> Record:
+    """A record whose config alone matters (the statement items read only the config)."""
+    base = {"kind": "gaussian", "d": 30, "n": 200, "spectrum": "linear", "sigma2_min": 0.1,
+            "sigma2_max": 3.0, "num_classes": 10, "noise": 1.0, "noise_model": "random"}
+    tr = {"lr": 0.1, "steps": 10, "batch_size": 50, "objective": "softmax", "integrator": "gd"}
+    config = {"data": {**base, **data}, "net": {"m": 4}, "train": {**tr, **train}, "seeds": 2}
+    return Record(config, "x", np.arange(2), {}, {})
+
+
+@pytest.mark.parametrize("data, train, cid, words", [
+    # two classes, SGD, softmax: the binary variant's statement names logistic loss, full batch
+    ({"num_classes": 2}, {}, "maennel2020.b1.alignment_binary_gd",
+     ["the softmax loss (the statement: the logistic loss)",
+      "SGD (--batch-size 50 < n = 200) (the statement: full-batch GD)"]),
+    # ten classes by full-batch GD: b1.alignment's statement names SGD
+    ({}, {"batch_size": None}, "maennel2020.b1.alignment", ["full-batch GD (the statement: SGD)"]),
+    # a minibatch of all n points is full-batch GD
+    ({}, {"batch_size": 200}, "maennel2020.b1.alignment", ["--batch-size 200 = n"]),
+    ({"num_classes": 2}, {"batch_size": None, "integrator": "flow", "objective": "logistic"},
+     "maennel2020.b1.alignment_binary_gd", ["gradient flow (--integrator flow)"]),
+    # another spectrum than App. E.1's (d = 50), or than 3.5 decades
+    ({"d": 50}, {}, "maennel2020.b1.alignment", ["at d = 50"]),
+    ({"d": 50}, {}, "maennel2020.b2.transfer_function", ["at d = 50", "App. E.1's spectrum"]),
+    ({"spectrum": "log", "sigma2_min": 0.03}, {}, "maennel2020.b1.alignment_spread",
+     ["(2.00 decades)", "3.5 decades"]),
+    ({"kind": "xor"}, {}, "maennel2020.b2.transfer_function_learned", ["--data xor"]),
+    # labels not entirely random: every statement is about random-label training
+    ({"noise": 0.0, "noise_model": "iid"}, {}, "maennel2020.b1.grows_apart",
+     ["clean labels (--noise 0)"]),
+    ({"noise": 0.5}, {}, "maennel2020.b1.alignment", ["random noise at rate 0.5"]),
+    ({"kind": "xor", "noise": 0.2, "noise_model": "iid"}, {}, "maennel2020.b1.alignment_xor",
+     ["iid noise at rate 0.2"]),
+])
+def test_a_statement_not_naming_the_records_setting_is_not_served(data, train, cid, words):
+    from twolayer.claims.maennel2020_record import UpstreamRecord
+
+    why = UpstreamRecord(_config_record(data, train)).not_served(cid)
+    assert why.startswith("its statement names entirely random labels"), why
+    for w in words:
+        assert w in why, why
+
+
+@pytest.mark.parametrize("data, train, served", [
+    ({}, {}, ["maennel2020.b1.alignment", *ON_ANY]),
+    ({"d": 10, "sigma2_min": 1.0, "sigma2_max": 1.9}, {}, ["maennel2020.b1.alignment", *ON_ANY]),
+    ({"spectrum": "log", "sigma2_min": 1e-3}, {}, ["maennel2020.b1.alignment_spread",
+                                                   "maennel2020.b1.grows_apart"]),
+    ({"num_classes": 2}, {"batch_size": None, "objective": "logistic"},
+     ["maennel2020.b1.alignment_binary_gd", *ON_ANY]),
+    ({"kind": "xor", "num_classes": 2}, {"objective": "logistic"},
+     ["maennel2020.b1.alignment_xor", "maennel2020.b1.grows_apart"]),
+])
+def test_the_settings_the_statements_name_are_served(data, train, served):
+    from twolayer.claims.maennel2020_record import SERVED, UpstreamRecord
+
+    up = UpstreamRecord(_config_record(data, train))
+    assert [c for c in SERVED if up.not_served(c) == ""] == served
+
+
+def test_a_two_class_sgd_softmax_record_is_not_judged_under_the_gd_statement(tmp_path, capsys):
+    """Open item of section 20: two random classes trained by SGD on the softmax loss stood for
+    binary_gd ("2 random classes, logistic loss, full-batch GD") and was judged under it; now
+    that variant is not served, saying why, and the other claims are judged."""
+    flags = [*SMALL]
+    flags[flags.index("--seeds") + 1] = "3"
+    rec = simulated(tmp_path, ["--data", "gaussian", "--rotate", "--num-classes", "2",
+                               "--objective", "softmax", "--batch-size", "50", "--lr", "0.5",
+                               *flags])
+    capsys.readouterr()
+    _, rows = check_json(capsys, rec, "maennel2020")
+    by_id = {r["id"]: r for r in rows}
+    row = by_id["maennel2020.b1.alignment_binary_gd"]
+    assert row["verdict"] == "not served", row
+    for w in ("the softmax loss (the statement: the logistic loss)", "(the statement: "
+              "full-batch GD)", "B1 is stated for four settings", "none of them"):
+        assert w in row["why"], row["why"]
+    assert all(by_id[c]["verdict"] != "not served" for c in ON_ANY)
+
+
+def test_a_teacher_label_record_serves_nothing(tmp_path, capsys):
+    """Every served statement is about random-label training: a record on clean teacher labels
+    serves none (exit 2, the reason); grows_apart held (outside) on one until 2026-12-06."""
+    flags = [*SMALL]
+    flags[flags.index("--noise") + 1] = "0"
+    flags[flags.index("--noise-model") + 1] = "iid"
+    flags[flags.index("--seeds") + 1] = "3"
+    rec = simulated(tmp_path, [*SETTINGS["e1"][0], *flags])
+    capsys.readouterr()
+    code, out, err = run(["check", "maennel2020", "--record", str(rec)], capsys)
+    assert code == 2 and out == ""
+    assert "serves none of the 4 selected claims" in err and "clean labels (--noise 0)" in err

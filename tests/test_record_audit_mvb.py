@@ -56,13 +56,28 @@ def maennel(tmp_path_factory) -> dict[str, Path]:
 def test_maennel_labels_at_rate_099_are_not_the_cards_entirely_random_labels(maennel, capsys):
     _, rows = check_json(capsys, maennel["1"], "maennel2020")
     assert _row(rows, ALIGN)["in_regime"] is True  # the reference: the card's setting
-    _, rows = check_json(capsys, maennel["0.99"], "maennel2020")
-    row = _row(rows, ALIGN)
-    assert row["in_regime"] is False
-    differ = row["regime"].split("differ: ", 1)[1].split("; match: ", 1)[0]
+    # since 2026-12-06 (docs/verdict_audit.md, section 21) a record whose labels are not
+    # entirely random is not served at all: every served statement is about random labels
+    from cli_helpers import run
+
+    code, out, err = run(["check", "maennel2020", "--record", str(maennel["0.99"])], capsys)
+    assert code == 2 and out == ""
+    assert "labels with random noise at rate 0.99" in err and "serves none" in err, err
+    # the regime of the check itself (as the experiments' records are judged) names it too
+    import dataclasses
+
+    from twolayer.claims.maennel2020 import card_setting
+    from twolayer.claims.maennel2020_record import derived_sigma2
+
+    rec = load_record(maennel["0.99"])
+    sigma2, why = derived_sigma2(rec)
+    assert sigma2 is not None, why
+    inside, regime = card_setting(dataclasses.replace(
+        rec, arrays={**rec.arrays, "static/sigma2": sigma2}), "alignment")
+    assert inside is False
+    differ = regime.split("differ: ", 1)[1].split("; match: ", 1)[0]
     assert "labels: changed fraction" in differ and "random noise at rate 0.99 (config)" in differ
     # the measured fraction alone lies within the tolerance: the config's rate decides
-    rec = load_record(maennel["0.99"])
     assert abs(float(rec.arrays["static/noisy"].mean()) - 0.9) < 0.02
 
 

@@ -2,7 +2,8 @@
 wrong: ``twolayer check PLUGIN --record DIR`` stops with one line naming the paper and the
 plugin's file:line, exit status 2, nothing on stdout (no traceback, no verdict), where the
 reader raises, returns claim ids that are not a sequence, excludes a claim that is not
-registered or one it also serves, or whose runs' ``.missing(key)`` raises or returns no text;
+registered or one it also serves, or whose runs' ``.missing(key)`` or ``.not_served(claim_id)``
+raises or returns no text;
 a reader registered with something that is not a function is named at the plugin's line, not
 twolayer's; and runs without ``quick`` (a dict, as the API's "an object whose .get(name)
 returns rec" allows) are judged as the Recipe's class is."""
@@ -47,6 +48,9 @@ class OneRecord:
     def missing(self, key):
         {missing}
 
+    def not_served(self, cid):
+        {not_served}
+
 
 def read(rec, path):
     {read}
@@ -60,10 +64,11 @@ GOOD_READ = 'return ("{paper}.t.small",), OneRecord(rec)'
 
 def _plugin(tmp: Path, paper: str, read: str = GOOD_READ, missing: str = 'return "add it"',
             key: str = "errors/train_error", excluded: str = "None",
-            reader: str = "read") -> Path:
+            reader: str = "read", not_served: str = 'return ""') -> Path:
     path = tmp / f"{paper}_plugin.py"
     path.write_text(textwrap.dedent(PLUGIN).format(
         paper=paper, key=key, missing=missing, read=read.format(paper=paper),
+        not_served=not_served,
         excluded=excluded.format(paper=paper), reader=reader))
     return path
 
@@ -140,6 +145,29 @@ def test_runs_missing_that_returns_no_text_is_one_line(tmp_path, paper, record,
     plugin = _plugin(tmp_path, paper, key="nosuch/array", missing="return 7")
     _refused(capsys, plugin, record, "runs.missing('nosuch/array') returned int",
              f"{plugin}:{_line_of(plugin, 'def read')}")
+
+
+def test_runs_not_served_that_raises_is_one_line(tmp_path, paper, record, capsys) -> None:
+    plugin = _plugin(tmp_path, paper, not_served="return 1 / 0")
+    _refused(capsys, plugin, record, "runs.not_served(claim_id) raised ZeroDivisionError",
+             f"{plugin}:{_line_of(plugin, 'return 1 / 0')}")
+
+
+def test_runs_not_served_that_returns_no_text_is_one_line(tmp_path, paper, record,
+                                                          capsys) -> None:
+    plugin = _plugin(tmp_path, paper, not_served="return None")
+    _refused(capsys, plugin, record, f"runs.not_served('{paper}.t.small') returned NoneType",
+             f"{plugin}:{_line_of(plugin, 'def read')}")
+
+
+def test_runs_not_served_text_leaves_the_claim_unserved(tmp_path, paper, record,
+                                                        capsys) -> None:
+    """A statement about another setting than the record's: the check is not run, and the
+    claim is not served with the reader's reason."""
+    plugin = _plugin(tmp_path, paper, not_served='return "its statement names SGD"',
+                     key="nosuch/array")  # the check would raise: it is not run
+    _refused(capsys, plugin, record, "serves none of the 1 selected claims",
+             f"{paper}.t.small: its statement names SGD")
 
 
 def test_an_excluded_id_that_is_no_claim_of_the_paper_is_one_line(tmp_path, paper, record,

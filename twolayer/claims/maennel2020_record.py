@@ -12,12 +12,28 @@ of the ``maennel`` and ``errors`` probes of R networks trained on random labels:
   classes, full-batch GD) and ``b1.alignment_xor`` (``xor_random``: Frei's XOR clusters). The
   four run the same check; only the setting their statements name differs, and the check's
   regime compares every one with the same card setting. A record is one setting, so the reader
-  serves the one variant whose statement names it (:func:`stands_for`): ``--data xor`` →
+  offers the one variant whose statement could name it (:func:`stands_for`): ``--data xor`` →
   ``alignment_xor``; ``--data gaussian --spectrum log`` → ``alignment_spread``; otherwise two
   classes → ``alignment_binary_gd``, else ``b1.alignment``. (Serving all four would repeat one
   verdict under three statements about settings the record is not.)
 - ``b1.grows_apart``, ``b2.transfer_function`` and ``b2.transfer_function_learned``, which
-  the experiments judge on ``e1_random`` only, are served on every record the reader reads.
+  the experiments judge on ``e1_random`` only.
+
+Each of these claims is served only where the record is the setting its statement names
+(:func:`statement_items`, from the record's config; ``runs.not_served`` gives the reason, and
+the claim is listed as not served, its check not run): every statement is about entirely random
+labels (``--noise 1 --noise-model random``); ``b1.alignment`` names App. E.1's spectrum
+(σ_i² = 0.1, 0.2, …, 3.0 at d = 30, or 1.0, …, 1.9 at d = 10), 10 classes and SGD (a batch
+below n); ``alignment_spread`` a spectrum log-spaced over 3.5 decades (to one decimal), 10
+classes and SGD; ``alignment_binary_gd`` App. E.1's spectrum, 2 classes, the logistic loss and
+full-batch GD (no batch, or one of n; not the gradient-flow integrator); ``alignment_xor`` the
+XOR clusters; the two B2 claims App. E.1's spectrum. Until 2026-12-06 the variant was chosen by
+one feature and served whatever the rest (a two-class SGD softmax record was judged under the
+full-batch GD logistic statement), and the other three were served on every record
+(``grows_apart`` held, outside, on a clean teacher-label record): docs/verdict_audit.md,
+section 21. What the statements do not name (d and n beyond the spectrum, width, lr, batch,
+initialisation, head, bias, seeds, rotation) is the card's setting, which each served claim's
+regime compares item by item.
 
 Each served claim is judged by its own check on the record (served as the experiment its
 check reads), so its premises (the labels were learned) and its setting against the card's are
@@ -83,6 +99,7 @@ ALIGNMENT = {
 # the claims the experiments judge on e1_random only, served on every record read
 ON_ANY = ("maennel2020.b1.grows_apart", "maennel2020.b2.transfer_function",
           "maennel2020.b2.transfer_function_learned")
+F_CLAIMS = ("maennel2020.b2.transfer_function", "maennel2020.b2.transfer_function_learned")
 E1 = f"{PAPER}.e1_random"  # the experiment the ON_ANY claims read
 SERVED = (*ALIGNMENT.values(), *ON_ANY)  # every claim some simulate record serves
 
@@ -110,16 +127,110 @@ VERIFIED = ("maennel/w_sum", "maennel/w_outer")  # t = 0: W(0) in the data frame
 
 
 def stands_for(rec: Record) -> str:
-    """The upstream experiment (its name without the paper) whose B1 statement names the
-    record's setting (see the module's docstring): ``xor_random`` for XOR data,
-    ``spread_random`` for a log-spaced spectrum, ``binary_gd`` for two classes, else
-    ``e1_random``."""
+    """The upstream experiment (its name without the paper) whose B1 statement is the only one
+    that can name the record's setting (see the module's docstring): ``xor_random`` for XOR
+    data, ``spread_random`` for a log-spaced spectrum, ``binary_gd`` for two classes, else
+    ``e1_random``; whether it does is :func:`statement_items`'."""
     dc = rec.config["data"]
     if dc["kind"] == "xor":
         return "xor_random"
     if dc.get("spectrum") == "log":
         return "spread_random"
     return "binary_gd" if int(dc.get("num_classes", 2)) == 2 else "e1_random"
+
+
+E1_SPECTRA = ((30, 0.1, 3.0), (10, 1.0, 1.9))  # App. E.1 (Fig. 20): d, sigma_i^2 first, last
+SPREAD_DECADES = 3.5  # "spread spectrum over 3.5 decades" (the experiment's 1e-3 ... 3: 3.48)
+
+
+SHORT = {  # what each B1 variant's statement names, as its statement says it
+    ALIGNMENT["e1_random"]: "App. E.1 spectrum, 10 random classes, SGD",
+    ALIGNMENT["spread_random"]: "spread spectrum over 3.5 decades, 10 random classes, SGD",
+    ALIGNMENT["binary_gd"]: "App. E.1 spectrum, 2 random classes, logistic loss, full-batch GD",
+    ALIGNMENT["xor_random"]: "Frei's XOR clusters with random labels",
+}
+
+
+def _labels(dc: dict) -> tuple[bool, str]:
+    """(entirely random labels: the random model at rate 1; the record's labels in words)."""
+    eta, model = float(dc.get("noise", 0.0)), dc.get("noise_model", "iid")
+    text = ("clean labels (--noise 0)" if eta == 0 else
+            f"labels with {model} noise at rate {eta:g} (--noise {eta:g} --noise-model {model})")
+    return model == "random" and eta == 1.0, text
+
+
+def _spectrum_text(dc: dict) -> str:
+    if dc["kind"] != "gaussian":
+        return f"--data {dc['kind']} (not a Gaussian with a spectrum)"
+    lo, hi = float(dc["sigma2_min"]), float(dc["sigma2_max"])
+    text = f"sigma_i^2 {dc.get('spectrum')}-spaced {lo:g}...{hi:g} at d = {int(dc['d'])}"
+    if dc.get("spectrum") == "log":
+        text += f" ({np.log10(hi / lo):.2f} decades)"
+    return text
+
+
+def _e1_spectrum(dc: dict) -> bool:
+    if dc["kind"] != "gaussian" or dc.get("spectrum", "linear") != "linear":
+        return False
+    d, lo, hi = int(dc["d"]), float(dc["sigma2_min"]), float(dc["sigma2_max"])
+    return any(d == ed and abs(lo - elo) <= 1e-9 and abs(hi - ehi) <= 1e-9
+               for ed, elo, ehi in E1_SPECTRA)
+
+
+def _spread_spectrum(dc: dict) -> bool:
+    if dc["kind"] != "gaussian" or dc.get("spectrum") != "log":
+        return False
+    decades = np.log10(float(dc["sigma2_max"]) / float(dc["sigma2_min"]))
+    return abs(decades - SPREAD_DECADES) < 0.05  # 3.5 to the statement's one decimal
+
+
+def _optimiser(rec: Record) -> tuple[str, str]:
+    """("sgd", "gd" (full batch: no batch size, or one of n) or "flow" (the gradient-flow
+    integrator, alone or after GD steps); the record's optimiser in words)."""
+    tc, n = rec.config["train"], int(rec.config["data"]["n"])
+    integrator, batch = tc.get("integrator", "gd"), tc.get("batch_size")
+    if integrator != "gd":
+        return "flow", f"gradient flow (--integrator {integrator})"
+    if batch is not None and int(batch) < n:
+        return "sgd", f"SGD (--batch-size {int(batch)} < n = {n})"
+    return "gd", ("full-batch GD" + ("" if batch is None else f" (--batch-size {int(batch)} = "
+                                     f"n: every step the whole training set)"))
+
+
+E1_TEXT = ("App. E.1's spectrum: sigma_i^2 = 0.1, 0.2, ..., 3.0 at d = 30, or 1.0, ..., 1.9 at "
+           "d = 10 (--data gaussian --spectrum linear)")
+SPREAD_TEXT = ("a spread spectrum over 3.5 decades (--data gaussian --spectrum log, "
+               "sigma2_max/sigma2_min = 10^3.5 to one decimal: the experiment's 1e-3...3)")
+RANDOM_TEXT = "entirely random labels (--noise 1 --noise-model random)"
+
+
+def statement_items(rec: Record, cid: str) -> list[tuple[bool, str, str]]:
+    """The items of the setting ``cid``'s statement names, each (the record has it, the
+    record's value, the statement's), computed from the record's config. Only what the statement
+    names is compared here; the card's sizes (d, n, width, lr, batch, init, seeds, rotation)
+    are the regime's items, which the check computes on a served record."""
+    dc, tc = rec.config["data"], rec.config["train"]
+    k, loss = int(dc.get("num_classes", 2)), tc.get("objective", "logistic")
+    opt, opt_text = _optimiser(rec)
+    random, labels = _labels(dc)
+    items = [(random, labels, RANDOM_TEXT)]
+    e1 = (_e1_spectrum(dc), _spectrum_text(dc), E1_TEXT)
+    if cid == ALIGNMENT["e1_random"]:
+        items += [e1, (k == 10, f"{k} classes", "10 classes"),
+                  (opt == "sgd", opt_text, "SGD")]
+    elif cid == ALIGNMENT["spread_random"]:
+        items += [(_spread_spectrum(dc), _spectrum_text(dc), SPREAD_TEXT),
+                  (k == 10, f"{k} classes", "10 classes"), (opt == "sgd", opt_text, "SGD")]
+    elif cid == ALIGNMENT["binary_gd"]:
+        items += [e1, (k == 2, f"{k} classes", "2 classes"),
+                  (loss == "logistic", f"the {loss} loss", "the logistic loss"),
+                  (opt == "gd", opt_text, "full-batch GD")]
+    elif cid == ALIGNMENT["xor_random"]:
+        items.append((dc["kind"] == "xor", f"--data {dc['kind']}",
+                      "Frei's XOR clusters (--data xor)"))
+    elif cid in F_CLAIMS:
+        items.append(e1)
+    return items
 
 
 def derived_sigma2(rec: Record) -> tuple[np.ndarray | None, str]:
@@ -162,7 +273,8 @@ class UpstreamRecord:
     """A stand-in for :class:`twolayer.experiments.Runs` that serves one record as the
     upstream experiment its setting is (:func:`stands_for`) and as ``maennel2020.e1_random``
     (read by :data:`ON_ANY`), with ``static/sigma2`` derived and verified
-    (:func:`derived_sigma2`, once, at the first ``get``) where the record lacks it."""
+    (:func:`derived_sigma2`, once, at the first ``get``) where the record lacks it; a claim
+    whose statement names another setting is not served (:meth:`not_served`)."""
 
     quick = False  # (judge's tier: not shown)
 
@@ -185,6 +297,22 @@ class UpstreamRecord:
         self._serve_sigma2()
         return self.rec
 
+    def not_served(self, cid: str) -> str:
+        """Why the record is not the setting ``cid``'s statement names (:func:`statement_items`;
+        "" where it is): such a claim is listed as not served and its check is not run."""
+        items = statement_items(self.rec, cid)
+        off = [f"{have} (the statement: {want})" for ok, have, want in items if not ok]
+        if not off:
+            return ""
+        why = (f"its statement names {'; '.join(w for _, _, w in items)}; this record differs "
+               f"in {len(off)} of them: {'; '.join(off)}")
+        if cid in ALIGNMENT.values():
+            why += ("; B1 is stated for four settings, each its own claim (the others: "
+                    + "; ".join(f"{c.split('.', 1)[1]}: {SHORT[c]}"
+                                for c in ALIGNMENT.values() if c != cid)
+                    + "), and this record is none of them")
+        return why
+
     def missing(self, key: str) -> str:
         """Why a claim whose check read ``key``, which the record lacks, cannot be judged on
         it: why σ_i² could not be derived ("" otherwise: the probe to add comes from
@@ -200,8 +328,9 @@ class UpstreamRecord:
 def read_claims(rec: Record, path: str) -> tuple[tuple[str, ...], UpstreamRecord]:
     """maennel2020's record reader (:func:`twolayer.claims.on_record.register_record_reader`):
     B1's alignment claim of the record's setting and :data:`ON_ANY`, with the record standing
-    for the upstream experiment they read; a record :func:`check_readable` refuses is
-    refused."""
+    for the upstream experiment they read (each served only where the record is the setting its
+    statement names: :meth:`UpstreamRecord.not_served`); a record :func:`check_readable` refuses
+    is refused."""
     check_readable(rec, path)
     return (ALIGNMENT[stands_for(rec)], *ON_ANY), UpstreamRecord(rec)
 

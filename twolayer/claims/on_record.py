@@ -7,8 +7,12 @@ a record the paper cannot read is a :class:`~twolayer.errors.ConfigError` naming
 (one line, exit status 2). :func:`judge_on_record` judges one claim on it with the claim's own
 check (:func:`twolayer.claims.base.judge`): the regime it reports is computed on the record. A
 check that raised ``KeyError`` for an array the record lacks gives an :class:`Unserved` (the
-record cannot serve that claim, and why), not an error verdict. ``twolayer check --record`` and
-a paper's ``twolayer conditions --record`` regime lines read the same reader, so they agree.
+record cannot serve that claim, and why), not an error verdict; so does a claim whose statement
+names a setting the record is not, where the reader's runs say so (an optional
+``runs.not_served(claim_id) -> str``, "" for a claim it serves: e.g. one of maennel2020's B1
+variants on a record trained by another optimiser than its statement's). ``twolayer check
+--record`` and a paper's ``twolayer conditions --record`` regime lines read the same reader, so
+they agree.
 """
 
 from __future__ import annotations
@@ -129,7 +133,8 @@ def plugin_call(entry: ReaderEntry, what: str, fn: Callable[..., Any], *args: An
     except TwolayerError:
         raise
     except Exception as e:  # noqa: BLE001 - a plugin's bug: reported with its file and line
-        call = "read(rec, path)" if not what else f"its runs{what}(key)"
+        call = ("read(rec, path)" if not what else "its runs.not_served(claim_id)"
+                if what == ".not_served" else f"its runs{what}(key)")
         at = code_origin(getattr(fn, "__func__", fn), e)
         raise TwolayerError(f"the record reader of {entry.paper!r} ({entry.origin}): {call} "
                             f"raised {type(e).__name__}: {e} (at {at})") from None
@@ -183,11 +188,35 @@ def lacking_probe(key: str) -> str:
     return f"its check reads {key}, not in this record (add --probes {probe})"
 
 
+def statement_unmet(c: Claim, runs: Any) -> str:
+    """Why the record ``runs`` serves is not the setting ``c``'s statement names, where the
+    reader's runs define ``not_served(claim_id) -> str`` ("" where it is, or without it); a
+    plugin's that raises, or returns something other than text, is a TwolayerError naming
+    where its reader is defined."""
+    unmet = getattr(runs, "not_served", None)
+    if not callable(unmet):
+        return ""
+    entry = READERS.get(c.paper)
+    why = (plugin_call(entry, ".not_served", unmet, c.id) if entry is not None
+           else unmet(c.id))
+    if not isinstance(why, str):
+        where = entry.origin if entry is not None else c.paper
+        raise TwolayerError(f"the record reader of {c.paper!r} ({where}): its "
+                            f"runs.not_served({c.id!r}) returned {type(why).__name__}, not the "
+                            "text saying why the record is not the setting of its statement "
+                            "(\"\" where it is)")
+    return why
+
+
 def judge_on_record(c: Claim, runs: Any, rec: Record) -> Verdict | Unserved:
     """``c``'s verdict from its own check on the record ``runs`` serves (numpy warnings off, as
     the regime lines of ``twolayer conditions`` compute them), or an :class:`Unserved` where the
-    check read an array ``rec`` lacks (:func:`missing_key`; ``runs.missing(key)`` says why,
-    where the reader defines it, else :func:`lacking_probe`)."""
+    record is not the setting ``c``'s statement names (:func:`statement_unmet`: the check is not
+    run) or the check read an array ``rec`` lacks (:func:`missing_key`; ``runs.missing(key)``
+    says why, where the reader defines it, else :func:`lacking_probe`)."""
+    unmet = statement_unmet(c, runs)
+    if unmet:
+        return Unserved(c.id, c.paper, c.statement, c.source, unmet)
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         v = judge(c, runs)
