@@ -153,14 +153,18 @@ def test_inside_the_card_setting(card, capsys):
 
 def test_transfer_function_against_numpy(records, capsys):
     """b2.transfer_function's measured eta^2 of f(sigma_i) = sqrt(diag of each run's Sigma_w)
-    of W at the end, by numpy from the record's maennel sums."""
+    of W at the end, by numpy from the record's maennel sums: the population's eta^2, the seed
+    noise of the directions' means removed (since 2026-12-06)."""
     rec = Record.load(records["e1"])
     m = rec.config["net"]["m"]
     s = rec.arrays["maennel/w_sum"][:, -1].astype(float)
     o = rec.arrays["maennel/w_outer"][:, -1].astype(float)
     var = (np.diagonal(o, axis1=-2, axis2=-1) - s**2 / m) / (m - 1)  # [R, d]
     f = np.sqrt(var)
-    eta2 = 1 - ((f - f.mean(0)) ** 2).sum() / ((f - f.mean()) ** 2).sum()
+    R, d = f.shape
+    noise = ((f - f.mean(0)) ** 2).sum() / (d * (R - 1))
+    spread = f.mean(0).var() - noise * (d - 1) / (d * R)
+    eta2 = spread / (spread + noise)
     _, (row,) = check_json(capsys, records["e1"], "maennel2020.b2.transfer_function")
     assert row["measured"] == pytest.approx(eta2, rel=1e-6)
 

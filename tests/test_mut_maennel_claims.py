@@ -196,13 +196,16 @@ def test_grown_is_outside_when_the_norm_ratio_interval_reaches_one(small_runs, t
 
 
 def _eta2(f: np.ndarray) -> float:
-    """eta^2 = between-direction sum of squares / total (per-element loops, the oracle)."""
+    """eta^2 of the population of seeds (per-element loops, the oracle): the seed noise
+    s2 = sum (f_ri - mean_i)^2 / (d (R - 1)), the directions' spread V = sum (mean_i - grand)^2
+    / d - s2 (d - 1)/(d R), eta^2 = V / (V + s2) (since 2026-12-06; before, the share of the R
+    runs at hand, between / total, biased up by about (1 - eta^2)/R)."""
     R, d = f.shape
     grand = sum(f[r, i] for r in range(R) for i in range(d)) / (R * d)
     col = [sum(f[r, i] for r in range(R)) / R for i in range(d)]
-    between = sum(R * (col[i] - grand) ** 2 for i in range(d))
-    total = sum((f[r, i] - grand) ** 2 for r in range(R) for i in range(d))
-    return between / total
+    s2 = sum((f[r, i] - col[i]) ** 2 for r in range(R) for i in range(d)) / (d * (R - 1))
+    spread = sum((col[i] - grand) ** 2 for i in range(d)) / d - s2 * (d - 1) / (d * R)
+    return spread / (spread + s2)
 
 
 def _jackknife_ci(f: np.ndarray) -> tuple[float, float]:
@@ -240,7 +243,7 @@ def _plant(f_of: Callable[[Record], np.ndarray]) -> Edit:
     return edit
 
 
-@pytest.mark.parametrize("a, lo, hi", [(0.22, 0.5, 0.8), (0.3, None, 0.8)])
+@pytest.mark.parametrize("a, lo, hi", [(0.18, 0.5, 0.8), (0.24, None, 0.8)])
 def test_transfer_function_is_inconclusive_between_the_cut_offs(small_runs, tmp_path, a, lo, hi):
     """A planted f whose eta^2 has its jackknife interval (oracle: written out here) inside
     (0.5, 0.8), or straddling 0.5 below 0.8: neither >= 0.8 (holds) nor < 0.5 (fails):
@@ -330,3 +333,24 @@ def test_variant_claim_carries_the_paired_gain_per_seed(small_runs, tmp_path):
     o = CLAIMS["maennel2020.b3.transfer_teacher"].check(doctored)
     assert o.verdict == HOLDS and o.direction == ">=" and o.threshold == 0.0
     assert np.asarray(o.per_seed) == pytest.approx(d, abs=1e-9)
+
+
+def test_transfer_function_is_the_populations_eta2_not_the_runs_at_hand(small_runs, tmp_path):
+    """f_ri = g_i + e_ri with a population eta^2 of exactly 0.8 (the bound: var g = 1, seed
+    noise 0.25), 4 runs on the record's 8 directions, drawn once (seed 7). The share of these
+    4 runs alone is biased up by about (1 - eta^2)/R, and its jackknife interval lay wholly above
+    0.8: holds until 2026-12-06 (docs/verdict_audit.md, section 21; in 1000 such samples it
+    held in 0.35 at R = 3, 0.25 at R = 8, against 0.025). The population's estimate is
+    inconclusive here."""
+    runs, _ = small_runs
+    rng = np.random.default_rng(7)
+    g = rng.standard_normal(8)
+    g = 3.0 + (g - g.mean()) / g.std()  # f > 0: f is a standard deviation
+    f = g[None, :] + 0.5 * rng.standard_normal((4, 8))
+    assert (f > 0).all()
+    share = 1 - ((f - f.mean(0)) ** 2).sum() / ((f - f.mean()) ** 2).sum()  # the runs at hand
+    assert share > 0.88  # biased up: its interval was [0.843, 0.925]
+    v = _judge(runs, tmp_path, "maennel2020.b2.transfer_function",
+               {"e1_random": _plant(lambda rec: f)})
+    assert v.verdict != "holds", (v.verdict, v.ci, v.measured)
+    assert v.measured == pytest.approx(_eta2(f), rel=1e-6)
