@@ -396,3 +396,45 @@ def test_badger_refusal_gives_flags_the_cli_takes(badger):
         train_second_layer=args.train_second_layer, init_var=args.init_var)
     assert inside, differ
     assert "first-layer bias yes (--bias)" in reported
+
+
+# -- the randomised accuracies on the points a permutation moved (verdict_audit section 21) ---
+
+
+def test_kept_in_place_counts_the_fixed_points_of_the_probes_permutations():
+    from twolayer.claims.vashisht2024 import kept_in_place
+    from twolayer.probes.vashisht import permutation
+
+    for n in (2, 3, 10, 600, 2000):
+        want = tuple(sum(int(p) == i for i, p in enumerate(permutation(n, stream).tolist()))
+                     for stream in ("vashisht-perm-S", "vashisht-perm-C"))
+        assert kept_in_place(n) == want, n
+    assert kept_in_place(2) == (2, 2)  # both the identity: nothing is randomised
+
+
+def test_moved_bounds():
+    from twolayer.claims.vashisht2024 import moved_bounds
+
+    acc = np.array([0.5, 1.0])
+    lo, hi = moved_bounds(acc, 1, 10)  # one point of ten kept, correct or not
+    np.testing.assert_allclose(lo, (acc - 0.1) / 0.9)
+    np.testing.assert_allclose(hi, acc / 0.9)
+    lo, hi = moved_bounds(acc, 0, 10)
+    np.testing.assert_array_equal(lo, acc) and np.testing.assert_array_equal(hi, acc)
+    assert np.isnan(moved_bounds(acc, 2, 2)[0]).all()
+
+
+def test_a_two_point_test_set_does_not_fail_clean_simple(tmp_path, capsys):
+    """n_test = 2: the probe's fixed permutations are both the identity, so S-rand is the clean
+    accuracy (1.0 at every seed) and clean_simple failed "S-rand <= 0.55" on a network that
+    relies on the simple feature (on 1000 test points the same setting holds, S-rand 0.495):
+    a wrong *fails* until 2026-12-06. Nothing was randomised: inconclusive."""
+    argv = [x if x != "5000" else "2" for x in VASHISHT]
+    argv[argv.index("--n") + 1] = "1000"
+    rec = simulated(tmp_path, ["--data", "lms", "--steps", "300", *argv])
+    capsys.readouterr()
+    _, (row,) = check_json(capsys, rec, "vashisht2024")
+    assert row["verdict"] == "inconclusive", (row["verdict"], row["detail"])
+    assert "leave 2 (S) and 2 (C) of the 2 test points in place" in row["detail"]
+    s = Record.load(rec).arrays["vashisht/s_rand_acc"][:, -1]
+    assert (s == 1.0).all()  # the measured S-rand: the clean accuracy

@@ -463,15 +463,51 @@ def _other_arms(rec: Record, gd: Record | None, rule) -> str:
     return "; ".join(parts)
 
 
+def kept_in_place(n_test: int) -> tuple[int, int]:
+    """How many of the ``n_test`` test points the probe's fixed permutations π (of the simple
+    coordinate, S-rand) and π' (of the complex block, C-rand) leave in place
+    (:func:`twolayer.probes.vashisht.permutation`: the same draw for every run, so every seed
+    keeps the same points' own features)."""
+    import torch
+
+    from ..probes.vashisht import permutation
+
+    return tuple(int((permutation(int(n_test), stream) == torch.arange(int(n_test))).sum())
+                 for stream in ("vashisht-perm-S", "vashisht-perm-C"))  # type: ignore[return-value]
+
+
+def moved_bounds(acc: np.ndarray, kept: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The accuracy on the n − kept points whose feature was randomised, bounded from the
+    accuracy ``acc`` measured on all n: a point left in place keeps its own feature (correct or
+    not, unknown), so it lies in [(acc − φ)/(1 − φ), acc/(1 − φ)], φ = kept/n (NaN where every
+    point stays: nothing was randomised)."""
+    phi = kept / n if n > 0 else 1.0
+    if phi >= 1.0:
+        nan = np.full_like(acc, np.nan, dtype=float)
+        return nan, nan
+    return (acc - phi) / (1.0 - phi), acc / (1.0 - phi)
+
+
 def clean_simple_family(rec: Record, variant: str = "keep") -> tuple[str, list[Effect]]:
     """Claim 1 on the η = 0 runs of ``variant``: S-rand ≥ 0.45, S-rand ≤ 0.55, C-rand ≥ 0.95
-    (k = 3, Holm)."""
+    (k = 3, Holm), each on the accuracy over the test points the probe's permutation moved,
+    bounded on the side against the comparison (:func:`moved_bounds`): the points a fixed
+    permutation leaves in place keep their own feature, so at a small ``n_test`` they pull both
+    randomised accuracies toward the clean one (at n_test = 2 both permutations are the
+    identity and S-rand is the clean accuracy: a clean record failed "S-rand <= 0.55" on it
+    until 2026-12-06, docs/verdict_audit.md section 21). With no point in place the values are
+    the measured ones."""
     idx = runs_of(rec, variant, 0.0)
     s, c = final(rec, "s_rand_acc")[idx], final(rec, "c_rand_acc")[idx]
+    n = int(rec.meta["study"]["plan"]["n_test"])
+    kept_s, kept_c = kept_in_place(n)
+    s_lo, s_hi = moved_bounds(s, kept_s, n)
+    c_lo, _ = moved_bounds(c, kept_c, n)
     lo, hi = NEAR_HALF
     sm, cm = float(s.mean()), float(c.mean())
-    effs = judge_family([("s_rand_acc", s, lo, ">=", sm, sm), ("s_rand_acc", s, hi, "<=", sm, sm),
-                         ("c_rand_acc", c, C_RAND_MIN, ">=", cm, cm)])
+    effs = judge_family([("s_rand_acc", s_lo, lo, ">=", sm, sm),
+                         ("s_rand_acc", s_hi, hi, "<=", sm, sm),
+                         ("c_rand_acc", c_lo, C_RAND_MIN, ">=", cm, cm)])
     return combine(*[e.outcome for e in effs]), effs
 
 
@@ -493,6 +529,11 @@ def check_clean_simple(runs: Runs, kind: str) -> Outcome:
               f"{_f(c_eff.ci[1])}] (>= {C_RAND_MIN}: {c_eff.outcome}); conflict following "
               f"{final(rec, 'conflict_follow')[base].mean():.3f}, attribution share of C "
               f"{final(rec, 'attribution_c')[base].mean():.3f}; {_other_arms(rec, gd, rule)}")
+    kept_s, kept_c = kept_in_place(int(rec.meta["study"]["plan"]["n_test"]))
+    if kept_s or kept_c:
+        detail += (f"; the probe's fixed permutations leave {kept_s} (S) and {kept_c} (C) of the "
+                   f"{rec.meta['study']['plan']['n_test']} test points in place: each comparison "
+                   "reads the accuracy over the moved points, bounded on the side against it")
     bound = (f"S-rand >= {lo} and <= {hi} and C-rand >= {C_RAND_MIN} (3 one-sided t-tests over "
              f"seeds, Holm-corrected at family-wise 95%; CI at the Bonferroni level "
              f"{family_level(LEVEL, 3):.4f})")
