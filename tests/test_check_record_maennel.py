@@ -434,3 +434,20 @@ def test_a_teacher_label_record_serves_nothing(tmp_path, capsys):
     code, out, err = run(["check", "maennel2020", "--record", str(rec)], capsys)
     assert code == 2 and out == ""
     assert "serves none of the 4 selected claims" in err and "clean labels (--noise 0)" in err
+
+
+def test_a_stored_sigma2_that_contradicts_the_config_is_not_read(records, capsys, tmp_path):
+    """A record holding static/sigma2 (read as is, not redrawn) whose values are not its
+    config's spectrum: the statements are matched on the config, the checks would read the
+    stored array, so it is not read and the claims say why (until 2026-12-06 it was read)."""
+    rec = Record.load(records["e1"])
+    sigma2 = np.tile(np.logspace(-3, np.log10(3), 30), (rec.seeds, 1))  # a log spectrum
+    path = doctored(rec, tmp_path, **{"static/sigma2": sigma2})
+    code, out, err = run(["check", "maennel2020", "--record", str(path)], capsys)
+    assert code == 2 and out == ""
+    assert "stored static/sigma2 is not its config's spectrum" in err, err
+    # the config's own spectrum, stored in another order, is read
+    shuffled = np.tile(numpy_sigma2(rec.config)[::-1], (rec.seeds, 1))
+    path = doctored(rec, tmp_path / "ok", **{"static/sigma2": shuffled})
+    _, rows = check_json(capsys, path, "maennel2020")
+    assert all(r["verdict"] != "not served" for r in rows), rows

@@ -56,7 +56,10 @@ equal; ``static/init_w_norm`` and the ``maennel`` probe's t = 0 values (``maenne
 frame's rows and their order), re-measured on the redraw with :func:`twolayer.engine.measure`,
 must agree within :func:`~twolayer.claims.redraw.tolerance` of each array's largest
 value. Otherwise (another torch version's random streams, an edited record, no t = 0 probe
-values) σ_i² is not served and every claim says why (``runs.missing``). The experiments' meta
+values) σ_i² is not served and every claim says why (``runs.missing``). A record that holds
+``static/sigma2`` is read as is only where it is its config's spectrum (as a set:
+:func:`stored_sigma2_contradicts`), since the statements are matched on the config and the
+checks read the stored array; otherwise no claim is served (since 2026-12-06). The experiments' meta
 ``trained_on`` is not needed: the checks read the training-set size from ``static/noisy`` and
 fall back to the config's n for the setting text, which for a simulate record is the n trained
 on.
@@ -121,6 +124,7 @@ EXCLUDED: dict[str, str] = {
 }
 
 SIGMA2 = "static/sigma2"
+CONTRADICTED = "static/sigma2 (stored, not the spectrum of the config)"  # get's KeyError then
 NEEDED = ("maennel/w_sum", "maennel/w_outer", "maennel/dw_sum", "maennel/dw_outer",
           "errors/train_error")
 VERIFIED = ("maennel/w_sum", "maennel/w_outer")  # t = 0: W(0) in the data frame
@@ -249,6 +253,31 @@ def derived_sigma2(rec: Record) -> tuple[np.ndarray | None, str]:
     return np.tile(eigenvalues(cfg.data), (cfg.seeds, 1)), ""
 
 
+def stored_sigma2_contradicts(rec: Record) -> str:
+    """"" where the record's stored ``static/sigma2`` is, in every run, its config's spectrum
+    (:func:`twolayer.experiments.maennel2020.eigenvalues`, as a set: the frame order is the
+    experiment's; relative 1e-5), else why not: the statements a record is served under are
+    matched on its config (:func:`statement_items`), and the checks read the stored array, so
+    the two must be the same spectrum (a record built through the API could hold another)."""
+    from ..config import Config
+    from ..errors import TwolayerError
+    from ..experiments.maennel2020 import eigenvalues
+
+    try:
+        want = np.sort(eigenvalues(Config.from_dict(rec.config).resolved().data))
+    except (TwolayerError, KeyError, TypeError, ValueError) as e:
+        return (f"the record holds {SIGMA2}, and its config cannot be read back ({e}) to check "
+                "it against")
+    got = np.sort(np.asarray(rec.arrays[SIGMA2], dtype=float).reshape(-1, want.size)
+                  if np.asarray(rec.arrays[SIGMA2]).size % max(want.size, 1) == 0
+                  else np.full((1, want.size + 1), np.nan), axis=-1)
+    if got.shape[-1] != want.size or not np.allclose(got, want, rtol=1e-5, atol=0):
+        return (f"the record's stored {SIGMA2} is not its config's spectrum "
+                f"({_spectrum_text(rec.config['data'])}): the claims would read another "
+                "spectrum than the one the record's setting is matched on")
+    return ""
+
+
 def check_readable(rec: Record, path: str) -> None:
     """Refuse a record no maennel2020 claim can be computed on (see the module's docstring):
     RecordError for a config without a data kind; ConfigError naming ``record`` for another
@@ -282,9 +311,16 @@ class UpstreamRecord:
         self.rec = rec
         self.names = (f"{PAPER}.{stands_for(rec)}", E1)
         self.sigma2_why: str | None = "" if SIGMA2 in rec.arrays else None  # None: not asked
+        self._checked = False  # a stored static/sigma2 checked against the config
+        self.contradicted = False  # ... and found not to be the config's spectrum
 
     def _serve_sigma2(self) -> None:
         if self.sigma2_why is not None:
+            if self.sigma2_why == "" and SIGMA2 in self.rec.arrays and not self._checked:
+                self._checked = True
+                why = stored_sigma2_contradicts(self.rec)
+                if why:  # not read: the claims would judge another spectrum than the config's
+                    self.sigma2_why, self.contradicted = why, True
             return
         sigma2, self.sigma2_why = derived_sigma2(self.rec)
         if sigma2 is not None:
@@ -295,6 +331,8 @@ class UpstreamRecord:
             raise KeyError(f"experiment {name} (this record stands for {' and '.join(self.names)}"
                            " only)")
         self._serve_sigma2()
+        if self.contradicted:  # a key the record lacks: the claim is not served, missing says why
+            raise KeyError(CONTRADICTED)
         return self.rec
 
     def not_served(self, cid: str) -> str:
@@ -317,6 +355,8 @@ class UpstreamRecord:
         """Why a claim whose check read ``key``, which the record lacks, cannot be judged on
         it: why σ_i² could not be derived ("" otherwise: the probe to add comes from
         :func:`~twolayer.claims.on_record.lacking_probe`)."""
+        if key == CONTRADICTED:
+            return f"its check reads {SIGMA2}, and {self.sigma2_why}"
         if key == SIGMA2:
             self._serve_sigma2()
             return (f"its check reads {SIGMA2}, the data's sigma_i^2 in the frame order, which "
