@@ -446,8 +446,8 @@ def test_a_stored_sigma2_that_contradicts_the_config_is_not_read(records, capsys
     code, out, err = run(["check", "maennel2020", "--record", str(path)], capsys)
     assert code == 2 and out == ""
     assert "stored static/sigma2 is not its config's spectrum" in err, err
-    # the config's own spectrum, stored in another order, is read
-    shuffled = np.tile(numpy_sigma2(rec.config)[::-1], (rec.seeds, 1))
-    path = doctored(rec, tmp_path / "ok", **{"static/sigma2": shuffled})
-    _, rows = check_json(capsys, path, "maennel2020")
-    assert all(r["verdict"] != "not served" for r in rows), rows
+    # the config's own spectrum in another order pairs sigma_i with other directions: not read
+    reversed_ = np.tile(numpy_sigma2(rec.config)[::-1], (rec.seeds, 1))
+    path = doctored(rec, tmp_path / "rev", **{"static/sigma2": reversed_})
+    code, out, err = run(["check", "maennel2020", "--record", str(path)], capsys)
+    assert code == 2 and "in the frame order" in err, err

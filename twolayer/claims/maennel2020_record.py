@@ -57,8 +57,8 @@ frame's rows and their order), re-measured on the redraw with :func:`twolayer.en
 must agree within :func:`~twolayer.claims.redraw.tolerance` of each array's largest
 value. Otherwise (another torch version's random streams, an edited record, no t = 0 probe
 values) σ_i² is not served and every claim says why (``runs.missing``). A record that holds
-``static/sigma2`` is read as is only where it is its config's spectrum (as a set:
-:func:`stored_sigma2_contradicts`), since the statements are matched on the config and the
+``static/sigma2`` is read as is only where it is its config's spectrum in the frame order
+(:func:`stored_sigma2_contradicts`), since the statements are matched on the config and the
 checks read the stored array; otherwise no claim is served (since 2026-12-06). The experiments' meta
 ``trained_on`` is not needed: the checks read the training-set size from ``static/noisy`` and
 fall back to the config's n for the setting text, which for a simulate record is the n trained
@@ -255,8 +255,10 @@ def derived_sigma2(rec: Record) -> tuple[np.ndarray | None, str]:
 
 def stored_sigma2_contradicts(rec: Record) -> str:
     """"" where the record's stored ``static/sigma2`` is, in every run, its config's spectrum
-    (:func:`twolayer.experiments.maennel2020.eigenvalues`, as a set: the frame order is the
-    experiment's; relative 1e-5), else why not: the statements a record is served under are
+    in the frame order (:func:`twolayer.experiments.maennel2020.eigenvalues`, with which the
+    experiments store it and the reader derives it; relative 1e-5: the order pairs each σ_i
+    with its frame direction, and the XOR clusters' degenerate groups with theirs), else why
+    not: the statements a record is served under are
     matched on its config (:func:`statement_items`), and the checks read the stored array, so
     the two must be the same spectrum (a record built through the API could hold another)."""
     from ..config import Config
@@ -264,15 +266,13 @@ def stored_sigma2_contradicts(rec: Record) -> str:
     from ..experiments.maennel2020 import eigenvalues
 
     try:
-        want = np.sort(eigenvalues(Config.from_dict(rec.config).resolved().data))
+        want = np.asarray(eigenvalues(Config.from_dict(rec.config).resolved().data), float)
     except (TwolayerError, KeyError, TypeError, ValueError) as e:
         return (f"the record holds {SIGMA2}, and its config cannot be read back ({e}) to check "
                 "it against")
-    got = np.sort(np.asarray(rec.arrays[SIGMA2], dtype=float).reshape(-1, want.size)
-                  if np.asarray(rec.arrays[SIGMA2]).size % max(want.size, 1) == 0
-                  else np.full((1, want.size + 1), np.nan), axis=-1)
-    if got.shape[-1] != want.size or not np.allclose(got, want, rtol=1e-5, atol=0):
-        return (f"the record's stored {SIGMA2} is not its config's spectrum "
+    got = np.asarray(rec.arrays[SIGMA2], dtype=float)
+    if got.shape[-1:] != want.shape or not np.allclose(got, want, rtol=1e-5, atol=0):
+        return (f"the record's stored {SIGMA2} is not its config's spectrum in the frame order "
                 f"({_spectrum_text(rec.config['data'])}): the claims would read another "
                 "spectrum than the one the record's setting is matched on")
     return ""
