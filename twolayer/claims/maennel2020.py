@@ -77,6 +77,7 @@ from ..stats import (
     fmt_num,
     holm_outcomes,
     mean_ci,
+    population_share,
     sign_outcome,
     used,
 )
@@ -648,30 +649,6 @@ def check_teacher(runs: Runs) -> Outcome:
 def check_teacher_spread(runs: Runs) -> Outcome:
     return _teacher_claim(runs.get("maennel2020.spread_teacher"),
                           runs.get("maennel2020.spread_random"))
-
-
-def population_share(f: np.ndarray) -> float:
-    """η² of the population of seeds from R runs' f [R, d] (a variance-components estimate):
-    the seed noise σ̂² = Σ_ri (f_ri − f̄_i)² / (d (R − 1)) (unbiased), the spread of the
-    directions' means V̂ = Σ_i (f̄_i − f̄)² / d − σ̂² (d − 1)/(d R) (each mean f̄_i carries σ²/R of
-    seed noise, removed), η² = V̂ / (V̂ + σ̂²); NaN for fewer than 2 runs (no seed noise to
-    estimate) or no variance at all.
-
-    The statement is about f across seeds, i.e. the population of runs; the share of the R runs
-    at hand (:func:`twolayer.experiments.maennel2020.explained_share`, 1 on one run) is biased
-    up by about (1 − η²)/R, and its jackknife interval, centred on it, held "η² ≥ 0.8" at a true
-    η² of exactly 0.8 in 0.35, 0.33, 0.25, 0.15 and 0.08 of 1000 Gaussian samples at R = 3, 5,
-    8, 16 and 48 runs (d = 30), against the 0.025 of a one-sided end of a 95% interval; on
-    this estimate 0.029, 0.026, 0.032, 0.036 and 0.023 (docs/verdict_audit.md, section 21)."""
-    f = np.asarray(f, dtype=float)
-    R, d = f.shape
-    if R < 2:
-        return math.nan
-    noise = float(((f - f.mean(0, keepdims=True)) ** 2).sum()) / (d * (R - 1))
-    means = f.mean(0)
-    spread = float(((means - means.mean()) ** 2).sum()) / d - noise * (d - 1) / (d * R)
-    total = spread + noise
-    return spread / total if total > 0 else math.nan
 
 
 def _transfer_function_claim(rec: Record, which: str) -> Outcome:

@@ -25,6 +25,7 @@ import numpy as np
 from ..experiments import Runs
 from ..experiments import maennel2020 as X
 from ..record import Record
+from ..stats import population_share
 from .base import figure
 from .style import captioned_figure, quick_mark, save_png
 
@@ -167,8 +168,9 @@ def make_transfer_function(out_dir: Path, runs: Runs) -> list[Path]:
     b2.transfer_function on the App. E.1 row) and for the learned part ΔW (right: a proxy,
     claim b2.transfer_function_learned), on the App. E.1 spectrum (σ_i² = 0.1, …, 3.0, top) and
     on a log-spaced spectrum (bottom, no claim). Each panel's η² is the share of the variance of
-    f over all seeds and directions that the direction explains (1: the seeds trace one curve);
-    no bands are drawn."""
+    f that the direction explains in the population of seeds, estimated from all the record's
+    seeds with their noise removed (:func:`twolayer.stats.population_share`, the claims'
+    statistic; 1: the seeds trace one curve); no bands are drawn."""
     rows = (("maennel2020.e1_random", "App. E.1: σ_i² = 0.1, 0.2, …, 3.0", False),
             ("maennel2020.spread_random", "spread: σ_i² log-spaced 10⁻³…3", True))
     shown = 5
@@ -176,7 +178,7 @@ def make_transfer_function(out_dir: Path, runs: Runs) -> list[Path]:
     for name, _, _ in rows:
         rec = runs.get(name)
         for which in ("w", "dw"):
-            eta[name, which] = X.explained_share(X.transfer_functions(rec, which))
+            eta[name, which] = population_share(X.transfer_functions(rec, which))
     caption = (
         quick_mark(runs.quick)
         + "Analogue of Maennel et al. (2020) Fig. 4 (left) / Fig. 20: the transfer function "
@@ -184,8 +186,9 @@ def make_transfer_function(out_dir: Path, runs: Runs) -> list[Path]:
         f"classes, {shown} seeds overlaid (one line each; d=30 Gaussian inputs, random rotation, "
         "one hidden layer, SGD). Left: the weights W (Definition 3's f; claim "
         "b2.transfer_function, App. E.1 row); right: the learned part ΔW = W − W(0) (a proxy; "
-        "claim b2.transfer_function_learned). η² over all seeds (share of the variance of f "
-        "explained by the direction; the claims hold at a 95% CI ≥ 0.8, fail below 0.5): "
+        "claim b2.transfer_function_learned). η² of the population of seeds, from all seeds (share "
+        "of the variance of f explained by the direction, the seed noise of the directions' "
+        "means removed; the claims hold at a 95% CI ≥ 0.8, fail below 0.5): "
         "App. E.1 W " + f"{eta[rows[0][0], 'w']:.2f}, ΔW {eta[rows[0][0], 'dw']:.2f}; "
         f"spread W {eta[rows[1][0], 'w']:.2f}, ΔW {eta[rows[1][0], 'dw']:.2f}."
     )
