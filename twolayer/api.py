@@ -166,7 +166,10 @@ def register_record_reader(
     whose ``.get(name)`` returns ``rec`` for the experiment those claims' checks read (and,
     optionally, whose ``.missing(key) -> str`` says why a claim whose check read an array key
     the record lacks cannot be served, e.g. the probe to add; such a claim is listed as not
-    served, not as an error; a dict ``{experiment: rec}`` will do). A record the paper cannot
+    served, not as an error; and, optionally, whose ``.not_served(claim_id) -> str`` says why
+    the record is not the setting a claim's statement names, "" where it is: such a claim is
+    listed as not served, its check not run; a dict ``{experiment: rec}`` will do). A record the
+    paper cannot
     read (another data kind, a setting its claims are not about) is a :class:`ConfigError`
     naming ``record`` that says what to give (one line, exit status 2). Each claim is judged by
     its own check, so its regime is computed on the record. ``excluded``: {claim id: why} for
@@ -175,8 +178,8 @@ def register_record_reader(
     (exit status 2). A paper registered twice from two places is an error naming both. A
     reader that raises anything else, returns something other than (claim ids, runs with
     ``.get``) or an id that is not one of the paper's registered claims, serves an id it also
-    excludes or excludes one that is not registered, or whose ``.missing`` raises or returns
-    no text, stops ``check --record`` with one line naming its file:line (exit status 2)."""
+    excludes or excludes one that is not registered, or whose ``.missing`` or ``.not_served``
+    raises or returns no text, stops ``check --record`` with one line naming its file:line (exit status 2)."""
     _register_record_reader(paper, read, excluded=excluded)
 
 
