@@ -296,8 +296,24 @@ def test_excluded_claims(records, capsys):
                           "--json"], capsys)
     assert code == 0, err
     rows = json.loads(out)
-    assert [r["id"] for r in rows if r["served"]] == ["maennel2020.b1.alignment_xor", *ON_ANY]
-    assert {r["id"]: r["why"] for r in rows if not r["served"]} == EXCLUDED
+    # --list says what a real run serves: B2's statements name App. E.1's spectrum, not XOR
+    # (before session 41's fix --list listed them as served, and the run then did not serve them)
+    assert [r["id"] for r in rows if r["served"]] == ["maennel2020.b1.alignment_xor",
+                                                      "maennel2020.b1.grows_apart"]
+    unserved = {r["id"]: r["why"] for r in rows if not r["served"]}
+    b2 = ["maennel2020.b2.transfer_function", "maennel2020.b2.transfer_function_learned"]
+    assert {k: v for k, v in unserved.items() if k not in b2} == EXCLUDED
+    _, judged = check_json(capsys, records["xor"], "maennel2020")
+    for cid in b2:
+        assert "--data xor" in unserved[cid], unserved[cid]
+        assert [r["why"] for r in judged if r["id"] == cid] == [unserved[cid]]
+    code, out, err = run(["check", "maennel2020", "--record", str(records["xor"]), "--list"],
+                         capsys)
+    assert code == 0, err
+    served_part, rest = out.split("not served by this record (its statement names another "
+                                  "setting):\n")
+    assert all(cid not in served_part for cid in b2) and all(cid in rest for cid in b2)
+    assert "maennel2020.b1.grows_apart" in served_part
     assert "two records" in EXCLUDED["maennel2020.b1.teacher_control"]
     # every maennel2020 claim is either served on some record or excluded with a reason
     mine = [c for c in CLAIMS if CLAIMS[c].paper == "maennel2020"]

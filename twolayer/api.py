@@ -179,7 +179,8 @@ def register_record_reader(
     reader that raises anything else, returns something other than (claim ids, runs with
     ``.get``) or an id that is not one of the paper's registered claims, serves an id it also
     excludes or excludes one that is not registered, or whose ``.missing`` or ``.not_served``
-    raises or returns no text, stops ``check --record`` with one line naming its file:line (exit status 2)."""
+    raises or returns no text, stops ``check --record`` with one line naming its file:line
+    (exit status 2)."""
     _register_record_reader(paper, read, excluded=excluded)
 
 

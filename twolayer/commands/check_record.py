@@ -35,6 +35,7 @@ from ..claims.on_record import (
     judge_on_record,
     readable_papers,
     record_setting,
+    statement_unmet,
 )
 from ..conditions import find_record
 from ..errors import ConfigError, switch_given
@@ -216,18 +217,30 @@ def judge_record(args: argparse.Namespace) -> OnRecord | None:
     claims, runs = select_on_record(args, selection, rec, args.record)
     if args.list:
         excl = {cid: why for p in runs for cid, why in READERS[p].excluded.items()}
-        if args.json:  # the claims served, then those no one record serves (with the reason)
+        # a claim whose statement names another setting than this record's is not served by it
+        # (the reader's runs.not_served), as a real run would list it
+        unmet = {c.id: statement_unmet(c, runs[c.paper]) for c in claims}
+        served = [c for c in claims if not unmet[c.id]]
+        other = [(c, unmet[c.id]) for c in claims if unmet[c.id]]
+        if args.json:  # the claims served, then those not served (with the reason)
             on = judged_on(where, rec)
             rows = [{"id": c.id, "paper": c.paper, "statement": c.statement, "source": c.source,
-                     "tag": c.tag, "served": True, "judged_on": on} for c in claims]
+                     "tag": c.tag, "served": True, "judged_on": on} for c in served]
+            rows += [{"id": c.id, "paper": c.paper, "statement": c.statement, "source": c.source,
+                      "tag": c.tag, "served": False, "why": why, "judged_on": on}
+                     for c, why in other]
             rows += [{"id": cid, "paper": CLAIMS[cid].paper, "statement": CLAIMS[cid].statement,
                       "source": CLAIMS[cid].source, "tag": CLAIMS[cid].tag, "served": False,
                       "why": why, "judged_on": on} for cid, why in excl.items() if cid in CLAIMS]
             print(json.dumps(rows))
             return None
         print(f"claims a record like {where} serves ({record_setting(rec)}):")
-        for c in claims:
+        for c in served:
             print(f"{c.id}  {c.tag}  [{c.source}]")
+        if other:
+            print("not served by this record (its statement names another setting):")
+            for c, why in other:
+                print(f"{c.id}  {why}")
         if excl:
             print("not served by any one record (the paper's experiments judge them):")
             for cid, why in excl.items():
