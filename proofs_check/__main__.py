@@ -1,18 +1,31 @@
 """``python -m proofs_check [--json] [--verbose]``: run every symbolic check, print one line per
 check (PASS/FAIL, name, statement; with --verbose also the detail) and exit with status 1 if any
-check fails (a failed check is a step of a paper that does not follow as stated), 0 otherwise."""
+check fails (a failed check is a step of a paper that does not follow as stated), 0 otherwise;
+141 without a traceback when the reader of stdout goes away (``... | head``), as ``twolayer``."""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
 import json
+import os
 import sys
 
 from . import all_checks
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        status = run(argv)
+        sys.stdout.flush()  # a closed pipe shows here, not at the interpreter's exit
+        return status
+    except BrokenPipeError:  # `python -m proofs_check -v | head`: the reader has what it wanted
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # nothing left to flush into the closed pipe
+        return 141
+
+
+def run(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m proofs_check", description=__doc__)
     ap.add_argument("--json", action="store_true", help="print the results as a JSON list")
     ap.add_argument("--verbose", "-v", action="store_true", help="print each check's detail")
