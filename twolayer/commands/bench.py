@@ -17,7 +17,7 @@ from pathlib import Path
 from ..cli import integer
 from ..engine import resolve_device
 from ..errors import ConfigError
-from ..record import ensure_writable_dir, write_text_atomic
+from ..record import check_writable_dir, write_text_atomic
 from ..resources import check_device
 from .owned import json_object_with, starts_with
 
@@ -67,8 +67,10 @@ def bench_page(path: Path) -> bool:
 
 
 def _output(path: str, flag: str) -> Path:
-    """A file path in a writable directory (created now if missing, and checked by writing a
-    temporary file there: a bad path fails before minutes of measuring), and not a file that
+    """A file path in a writable directory (checked by creating and removing a file or folder
+    there, leaving nothing behind: a bad path fails before minutes of measuring, and a run
+    stopped before it writes leaves no folder; the folder is made when the results are written,
+    :func:`_write`), and not a file that
     twolayer bench did not write (``--doc README.md`` replaced a project's README after minutes
     of measuring; check --report, --timings and figures --out have the same guard);
     ConfigError if not."""
@@ -82,8 +84,14 @@ def _output(path: str, flag: str) -> Path:
         raise ConfigError(flag, path, f"is a file that twolayer bench did not write (not {what});"
                           " it would be overwritten: choose another path, or remove the file "
                           "first")
-    ensure_writable_dir(p.parent, flag, path)
+    check_writable_dir(p.parent if str(p.parent) else ".", flag, path)
     return p
+
+
+def _write(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically, creating its folder (checked by :func:`_output`)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(path, text)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -103,9 +111,9 @@ def run(args: argparse.Namespace) -> int:
     from ..bench.report import render, time_to_answer
 
     res = run_bench(args.device, args.baseline_seeds, args.quick)
-    write_text_atomic(out, json.dumps(res, indent=1) + "\n")
+    _write(out, json.dumps(res, indent=1) + "\n")
     if doc is not None:
-        write_text_atomic(doc, render(res, time_to_answer(out)))
+        _write(doc, render(res, time_to_answer(out)))
     e, b, po = res["engine"], res["baseline"], res["probe_overhead"]
     if args.quick:
         print("--quick: R = 4 seeds, 100 steps, a smoke run; these ratios are not the "
