@@ -45,6 +45,8 @@ def check_store_flags(args: argparse.Namespace, writable: bool = True) -> None:
     root, flag = store_location(args)
     check_not_other_store(root, flag)
     if writable:
+        if Path(str(root)).expanduser().is_file():  # said as such, by check and figures alike
+            raise ConfigError(flag, str(root), f"must be a writable directory ({root} is a file)")
         check_writable_dir(root, flag)
 
 
@@ -84,7 +86,9 @@ def _check_not_other_store(path: Path, root: object, flag: str) -> None:
 def store_from_args(args: argparse.Namespace) -> RecordStore | None:
     """The store the flags name (created and checked writable before any work), or None for
     --no-store."""
-    check_store_flags(args, writable=False)  # ensure_writable_dir below says why not
+    # checked as figures and --list check it (nothing created; the message names the folder at
+    # fault: ensure_writable_dir's named its own temporary file, /proc/.write-test.XXXX)
+    check_store_flags(args)
     if args.no_store:
         return None
     root, flag = store_location(args)
