@@ -58,3 +58,26 @@ FAKE = {"engine": {"gflops": 1.0, "ratio_to_gemm": 0.5, "ratio_to_gemm_median": 
         "gemm": {"gflops": 2.0, "gflops_median": 2.0},
         "baseline": {"gflops": 0.5, "speedup": 2.0},
         "probe_overhead": {"ratio": 0.1}, "total_seconds": 1.0}
+
+
+def test_a_failed_bench_write_is_one_line_naming_the_path_exit_1(tmp_path, capsys, monkeypatch):
+    """the write itself fails after measuring (disk full): one line naming --out's path, not the
+    writer's hidden temporary file, exit 1 (docs/robustness.md, exit status 1), as simulate,
+    check --report and --timings do; it was an OSError traceback"""
+    import errno
+    from pathlib import Path
+
+    from twolayer.bench import harness
+    from twolayer.commands import bench
+
+    def full(target, text):
+        raise OSError(errno.ENOSPC, "No space left on device",
+                      str(Path(target).parent / f".{Path(target).name}.abc123.tmp"))
+
+    monkeypatch.setattr(harness, "run_bench", lambda *a, **k: FAKE)
+    monkeypatch.setattr(bench, "write_text_atomic", full)
+    monkeypatch.chdir(tmp_path)
+    assert main(["bench", "--quick", "--out", "r.json"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "ENOSPC" in err and "r.json" in err, err
+    assert ".tmp" not in err

@@ -18,7 +18,7 @@ from ..cli import integer
 from ..engine import resolve_device
 from ..errors import ConfigError
 from ..record import check_writable_dir, write_text_atomic
-from ..resources import check_device
+from ..resources import check_device, writing
 from .owned import json_object_with, starts_with
 
 DEFAULT_OUT = "bench-results.json"
@@ -89,9 +89,12 @@ def _output(path: str, flag: str) -> Path:
 
 
 def _write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically, creating its folder (checked by :func:`_output`)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(path, text)
+    """Write ``text`` to ``path`` atomically, creating its folder (checked by :func:`_output`);
+    a failed write (disk full) is one line naming ``path``, exit 1 (:func:`~twolayer.
+    resources.writing`), as simulate, check --report and --timings say it."""
+    with writing(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(path, text)
 
 
 def run(args: argparse.Namespace) -> int:
