@@ -67,6 +67,7 @@ import torch
 
 from ..experiments import Runs
 from ..experiments import maennel2020 as X
+from ..probes import maennel as mp
 from ..record import Record
 from ..stats import (
     FAILS,
@@ -479,6 +480,44 @@ def jackknife_runs(pseudo: tuple[float, ...], runs: int, needs: str) -> tuple[in
                   f"out leaves {runs - 1}, and {needs} needs 2 (give 3 or more seeds)")
 
 
+def excess_loo(rec: Record) -> tuple[float, np.ndarray]:
+    """q of the ΔW pooled over all runs and over each set of R − 1 runs (one left out), computed
+    as :func:`twolayer.experiments.maennel2020.alignment` computes its ``excess``."""
+    R = rec.seeds
+    grp = X.groups(rec)
+    bases = X._bases(rec.arrays["maennel/dw_sum"].shape[-1])
+
+    def q(runs: list[int]) -> float:
+        c = X.pooled(rec, "dw", runs)[-1]
+        md, mr = float(X.m_data(c, grp)), float(mp.misalignment_random(c, bases, grp))
+        f = X.floors(rec, "dw", runs)
+        den = mr - f.rand
+        return (md - f.data) / den if den > 0 else float("nan")
+
+    return q(list(range(R))), np.array([q([k for k in range(R) if k != r]) for r in range(R)])
+
+
+def excess_interval(rec: Record, a: X.Alignment) -> tuple[tuple[float, float], float]:
+    """B1's interval of q: the jackknife interval, its end on the side of the jackknife's bias
+    estimate b = (R − 1)(mean of the leave-one-out q − q) moved out by |b| (neither end moves
+    in), and b. With genuine run-to-run differences the floor-subtracted q is biased (up, by
+    0.07 at a true 0.1 and 0.04 at a true 0.5 on 3 runs in section 22's Monte Carlo) and the
+    jackknife interval centred on it held the teacher control's "q >= 0.5" at a true 0.5 in
+    0.078 of records (R = 3) and 0.05 (R = 16), nominal 0.025; the bias-corrected centre alone
+    over-corrects at few runs (B1's "q <= 0.1" held at a true 0.1 in 0.28 at R = 3). Covering
+    both centres keeps each side's error at the smaller of the two (docs/verdict_audit.md,
+    section 22). No interval (NaN) stays none."""
+    lo, hi = a.excess_ci
+    if not (math.isfinite(lo) and math.isfinite(hi)) or rec.seeds < 3:
+        return (lo, hi), float("nan")
+    full, loo = excess_loo(rec)
+    if not np.isfinite(loo).all():
+        return (float("nan"), float("nan")), float("nan")
+    b = (rec.seeds - 1) * (float(loo.mean()) - full)
+    # the jackknife's bias-corrected estimate is full - b: the interval reaches it on its side
+    return ((lo - b, hi) if b > 0 else (lo, hi - b)), b
+
+
 def excess_outcome(ci: tuple[float, float]) -> str:
     """B1: holds if the CI of q = (M_data − F_data)/(M_rand − F_rand) lies at or below 1/10 (an
     order of magnitude), fails if it lies at or above 1/2 (M_data ≈ M_rand above the floors),
@@ -496,9 +535,16 @@ def control_outcome(ci: tuple[float, float]) -> str:
 
 B1_BOUND = (
     "q = (M_data - F_data)/(M_rand - F_rand) of the pooled dW, F = empirical sampling floors at "
-    "the pooled sample size; {rule}; 95% jackknife CI over runs; one comparison (no "
-    "multiplicity correction)"
+    "the pooled sample size; {rule}; 95% jackknife CI over runs, widened on one side to reach "
+    "the jackknife's bias-corrected q; one comparison (no multiplicity correction)"
 )
+
+
+def _bias_note(a: X.Alignment, bias: float) -> str:
+    if not math.isfinite(bias):
+        return ""
+    return (f"jackknife bias estimate of q {fmt_num(bias)} (bias-corrected q "
+            f"{fmt_num(a.excess - bias)}; plain jackknife CI {_ci(a.excess_ci)}); ")
 
 
 def _alignment_numbers(a: X.Alignment) -> str:
@@ -527,17 +573,18 @@ def note_degenerate(rec: Record, a: X.Alignment) -> str:
 
 def _alignment_claim(rec: Record, note: str = "") -> Outcome:
     a = X.alignment(rec)
+    ci, bias = excess_interval(rec, a)
     seeds, why = jackknife_runs(a.excess_pseudo, rec.seeds,
                                 "the empirical floors (a spread between runs)")
     detail = (
-        f"{_alignment_numbers(a)}; pooled W: M_data {fmt_num(a.m_data_w)}, M_rand "
-        f"{fmt_num(a.m_rand_w)}; {note_degenerate(rec, a)}final training error "
-        f"{fmt_num(float(rec.arrays['errors/train_error'][:, -1].mean()))}{why}"
+        f"{_alignment_numbers(a)}; {_bias_note(a, bias)}pooled W: M_data "
+        f"{fmt_num(a.m_data_w)}, M_rand {fmt_num(a.m_rand_w)}; {note_degenerate(rec, a)}final "
+        f"training error {fmt_num(float(rec.arrays['errors/train_error'][:, -1].mean()))}{why}"
     )
     bound = B1_BOUND.format(rule=f"<= {Q_HOLDS:g} holds (M_rand >= {ORDER:g} M_data above the "
                                  f"floors), >= {Q_FAILS:g} fails (M_rand <= {SAME:g} M_data)")
     return judged(
-        excess_outcome(a.excess_ci), a.excess, bound, a.excess_ci, seeds,
+        excess_outcome(ci), a.excess, bound, ci, seeds,
         setting_text(rec, note), detail, FIG_M, [fitted(rec)], card_setting(rec, "alignment"),
         per_seed=a.excess_pseudo, threshold=decisive_cut(a.excess, Q_HOLDS, Q_FAILS),
         direction="<=",
@@ -608,12 +655,13 @@ def check_grows_apart(runs: Runs) -> Outcome:
 
 def _teacher_claim(teacher: Record, random: Record) -> Outcome:
     a_t, a_r = X.alignment(teacher), X.alignment(random)
+    ci, bias = excess_interval(teacher, a_t)
     seeds, why = jackknife_runs(a_t.excess_pseudo, teacher.seeds,
                                 "the empirical floors (a spread between runs)")
     detail = (
-        f"teacher: {_alignment_numbers(a_t)}; random labels (same setting): q "
-        f"{fmt_num(a_r.excess)} {_ci(a_r.excess_ci)}, M_data {fmt_num(a_r.m_data)}, M_rand "
-        f"{fmt_num(a_r.m_rand)}; M_data(teacher)/M_data(random) "
+        f"teacher: {_alignment_numbers(a_t)}; {_bias_note(a_t, bias)}random labels (same "
+        f"setting): q {fmt_num(a_r.excess)} {_ci(a_r.excess_ci)}, M_data {fmt_num(a_r.m_data)}, "
+        f"M_rand {fmt_num(a_r.m_rand)}; M_data(teacher)/M_data(random) "
         f"{fmt_num(a_t.m_data / a_r.m_data)}; final training error (teacher) "
         f"{fmt_num(float(teacher.arrays['errors/train_error'][:, -1].mean()))}{why}"
     )
@@ -621,7 +669,7 @@ def _teacher_claim(teacher: Record, random: Record) -> Outcome:
                                  f"<= {Q_HOLDS:g} fails (B1's alignment); the cut-offs of B1, "
                                  "read in the opposite direction")
     return judged(
-        control_outcome(a_t.excess_ci), a_t.excess, bound, a_t.excess_ci,
+        control_outcome(ci), a_t.excess, bound, ci,
         seeds, setting_text(teacher), detail, FIG_M,
         [fitted(teacher)], card_setting(teacher, "control"),
         per_seed=a_t.excess_pseudo, threshold=decisive_cut(a_t.excess, Q_FAILS, Q_HOLDS),
