@@ -189,9 +189,9 @@ def _run_effect_rate(q_pop: float, judge, R: int, tau: float, draws: int, seed: 
 @pytest.mark.slow
 def test_teacher_control_with_run_effects_on_three_runs():
     """With genuine run-to-run differences the floor-subtracted q is biased up at few runs: the
-    plain jackknife interval held the teacher control's "q >= 0.5" at a true 0.5 in 0.083 of
-    600 records at R = 3 (this test failed at the commit before excess_interval); widened to
-    the jackknife's bias-corrected q, 0.003. The promise: at most 0.025 (ceiling 0.05)."""
+    plain jackknife interval held the teacher control's "q >= 0.5" at a true 0.5 in 0.080 of
+    these 600 records at R = 3 (this test failed at the commit before excess_interval); widened
+    to reach the jackknife's bias-corrected q, 0. The promise: at most 0.025 (ceiling 0.05)."""
     assert _run_effect_rate(0.5, control_outcome, 3, 0.15, 600, 153) < 0.05
 
 
