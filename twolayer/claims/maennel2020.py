@@ -480,9 +480,11 @@ def jackknife_runs(pseudo: tuple[float, ...], runs: int, needs: str) -> tuple[in
                   f"out leaves {runs - 1}, and {needs} needs 2 (give 3 or more seeds)")
 
 
-def excess_loo(rec: Record) -> tuple[float, np.ndarray]:
-    """q of the ΔW pooled over all runs and over each set of R − 1 runs (one left out), computed
-    as :func:`twolayer.experiments.maennel2020.alignment` computes its ``excess``."""
+def excess_loo(rec: Record) -> np.ndarray:
+    """[R] q of the ΔW pooled over each set of R − 1 runs (run r left out), computed as
+    :func:`twolayer.experiments.maennel2020.alignment` computes its ``excess`` (whose value over
+    all runs, ``Alignment.excess``, it does not compute again; the Alignment keeps no
+    leave-one-out values, and adding them would change its module, a store key)."""
     R = rec.seeds
     grp = X.groups(rec)
     bases = X._bases(rec.arrays["maennel/dw_sum"].shape[-1])
@@ -494,7 +496,7 @@ def excess_loo(rec: Record) -> tuple[float, np.ndarray]:
         den = mr - f.rand
         return (md - f.data) / den if den > 0 else float("nan")
 
-    return q(list(range(R))), np.array([q([k for k in range(R) if k != r]) for r in range(R)])
+    return np.array([q([k for k in range(R) if k != r]) for r in range(R)])
 
 
 def excess_interval(rec: Record, a: X.Alignment) -> tuple[tuple[float, float], float]:
@@ -510,9 +512,10 @@ def excess_interval(rec: Record, a: X.Alignment) -> tuple[tuple[float, float], f
     lo, hi = a.excess_ci
     if not (math.isfinite(lo) and math.isfinite(hi)) or rec.seeds < 3:
         return (lo, hi), float("nan")
-    full, loo = excess_loo(rec)
+    loo = excess_loo(rec)
     if not np.isfinite(loo).all():
         return (float("nan"), float("nan")), float("nan")
+    full = a.excess
     b = (rec.seeds - 1) * (float(loo.mean()) - full)
     # the jackknife's bias-corrected estimate is full - b: the interval reaches it on its side
     return ((lo - b, hi) if b > 0 else (lo, hi - b)), b
