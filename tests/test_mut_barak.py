@@ -113,21 +113,28 @@ def test_hidden_progress_is_read_at_half_t_c(plugin, tiny_records) -> None:  # n
     assert c.relevant_first(runs).verdict == "fails"
 
 
-def test_a_lost_error_keeps_the_staying_fraction_undecided(plugin, tiny_records) -> None:  # noqa: F811
-    """25 seeds of k = 3 without bias, 24 staying above 0.4 and one whose error is lost (NaN):
-    the lost seed may be one that dipped, so the staying fraction is undecided and the claim
-    inconclusive. Counting it as "does not stay", 24/25 against 0.8 has exact one-sided
-    p = 0.027 (scipy), the largest of the three Holm p-values, below 0.05: it held. Kills the
-    NaN guard removed."""
+def test_a_lost_error_counts_as_not_staying_for_holds(plugin, tiny_records) -> None:  # noqa: F811
+    """25 seeds of k = 3 without bias, 24 staying above 0.4 and one whose error is lost (NaN).
+    Session 42 bounds the staying fraction over the lost seed (tests/test_lost_runs_bounded.py):
+    counted as not staying for *holds*, 24/25 against 0.8 has exact one-sided p = 0.027 (scipy),
+    the largest of the three Holm p-values, below 0.05, so the claim holds whichever side the
+    lost seed was on (25/25 has a smaller p still); the detail names the lost seed and how it
+    was counted. With a second seed dipping (23/25 with it not staying: p = 0.098) it is
+    inconclusive (session 40's rule left both inconclusive)."""
     from scipy import stats as st
     from test_barak2022 import _bias_runs
 
     assert st.binomtest(24, 25, 0.8, alternative="greater").pvalue < 0.05
+    assert st.binomtest(23, 25, 0.8, alternative="greater").pvalue > 0.05
     c = plugin["claims"]
     low = 0.45 + 0.002 * np.arange(25)
     low[0] = np.nan
     out = c.bias_odd_k(_bias_runs(tiny_records["solved"], low))
-    assert out.verdict == "inconclusive" and "lost (NaN)" in out.detail, out.detail
+    assert out.verdict == "holds", out.detail
+    assert "1 seed(s) with a lost (NaN) error: counted as not staying for holds" in out.detail
+    low[1] = 0.3
+    out = c.bias_odd_k(_bias_runs(tiny_records["solved"], low))
+    assert out.verdict == "inconclusive", out.detail
 
 
 def test_label_noise_needs_sixty_percent_of_the_seeds(plugin, tiny_records) -> None:  # noqa: F811

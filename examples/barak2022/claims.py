@@ -61,6 +61,16 @@ def binom_ps(successes: int, total: int, bound: float, direction: str) -> tuple[
     return (p_hi, p_lo) if direction == ">=" else (p_lo, p_hi)
 
 
+def bounded_ps(successes: int, lost: int, total: int, bound: float) -> tuple[float, float]:
+    """:func:`binom_ps` for "the success probability is ≥ ``bound``" when ``lost`` of the
+    ``total`` seeds (not among the ``successes``) have a lost (NaN) value: the claimed side's p
+    with every lost seed counted as a failure, the other side's with every one counted as a
+    success. P(X ≥ s | bound) falls and P(X ≤ s | bound) grows with s, so each p is the largest
+    the lost seeds' values could give: a side decided on them is decided whatever they were."""
+    return (binom_ps(successes, total, bound, ">=")[0],
+            binom_ps(successes + lost, total, bound, ">=")[1])
+
+
 def t_ps(values: np.ndarray, bound: float, direction: str) -> tuple[float, float]:
     """(p for the claimed side, p for the other side) of a one-sample t-test of the mean
     (``stats.one_sided_p``: equal seeds by the exact sign test, a NaN undecidable)."""
@@ -107,10 +117,21 @@ def _decode(tc: np.ndarray, budget: float) -> np.ndarray:
     return np.where(tc > budget, np.inf, tc)
 
 
-def fraction_outcome(ok: np.ndarray, bound: float) -> tuple[str, float, tuple[float, float]]:
-    """(verdict, fraction, exact 95% CI) for "the fraction of seeds with ``ok`` is ≥ bound"."""
+def fraction_outcome(ok: np.ndarray, bound: float, lost: np.ndarray | None = None
+                     ) -> tuple[str, float, tuple[float, float]]:
+    """(verdict, fraction, exact 95% CI) for "the fraction of seeds with ``ok`` is ≥ bound".
+    ``lost`` [R] bool: seeds whose value is lost (NaN; never ``ok``), which could be on either
+    side: *holds* is judged with them counted as failures (the interval of ``ok``, reported),
+    *fails* with them counted as successes (both ends of an exact interval grow with the
+    count), so a verdict stands whatever their values were."""
     ci = exact_ci(int(ok.sum()), int(ok.size))
-    return stats.compare(ci, bound, ">="), float(ok.mean()) if ok.size else float("nan"), ci
+    v = stats.compare(ci, bound, ">=")
+    n_lost = 0 if lost is None else int(np.asarray(lost, dtype=bool).sum())
+    if n_lost and v == stats.FAILS:
+        best = exact_ci(int(ok.sum()) + n_lost, int(ok.size))
+        v = stats.compare(best, bound, ">=")
+        v = stats.FAILS if v == stats.FAILS else stats.INCONCLUSIVE
+    return v, float(ok.mean()) if ok.size else float("nan"), ci
 
 
 def setting(rec) -> str:
@@ -345,14 +366,20 @@ def bias_odd_k(runs):
     # error over every probe time (a seed that dipped below 0.4 and came back does not stay),
     # then the fraction of seeds that stay, by an exact binomial test (not a mean over seeds,
     # which a few seeds that dip can leave above 0.4)
-    err_nb = r["k=3,nobias"]["barak_parity/val_error"].min(axis=1)
-    lost = int(np.isnan(err_nb).sum())
+    curve = r["k=3,nobias"]["barak_parity/val_error"]
+    dipped = (curve < STAY_ERROR).any(axis=1)  # measured below 0.4 at some probe: does not stay
+    lost = int((~dipped & np.isnan(curve).any(axis=1)).sum())  # no dip seen, an error lost
+    err_nb = np.where(dipped, np.nanmin(np.where(np.isnan(curve), np.inf, curve), axis=1),
+                      curve.min(axis=1))  # each seed's lowest error; NaN for a lost one
     stays = err_nb >= STAY_ERROR
     ok2 = r["k=3,bias"]["static/t_c"] >= 0
     ok3 = r["k=4,nobias"]["static/t_c"] >= 0
-    # a seed whose error is lost (NaN) could be on either side: the staying fraction is not
-    # decided then (p = 1 on both sides)
-    p1 = (1.0, 1.0) if lost else binom_ps(int(stays.sum()), stays.size, STAY_FRACTION, ">=")
+    # a seed whose error is lost (NaN) could be on either side: the staying fraction is judged
+    # over the values it could have had, the lost seeds counted as not staying for "holds" and
+    # as staying for "fails" (each p is monotone in the count, and Holm's adjusted p's in each
+    # p, so a decided part is decided whatever the lost seeds did; docs/verdict_audit.md,
+    # section NN)
+    p1 = bounded_ps(int(stays.sum()), lost, stays.size, STAY_FRACTION)
     v1, v2, v3 = holm_parts([p1,
                              binom_ps(int(ok2.sum()), ok2.size, SOLVE_FRACTION, ">="),
                              binom_ps(int(ok3.sum()), ok3.size, SOLVE_FRACTION, ">=")])
@@ -370,7 +397,8 @@ def bias_odd_k(runs):
                    setting(r["k=3,nobias"]),
                    f"k=3 without bias: {int(stays.sum())}/{stays.size} seeds stay ({v1}), "
                    f"lowest error of any seed {lowest:.3f}"
-                   + (f", {lost} seed(s) with a lost (NaN) error: undecided" if lost else "")
+                   + (f", {lost} seed(s) with a lost (NaN) error: counted as not staying "
+                      "for holds and as staying for fails" if lost else "")
                    + f"; k=3 with bias solved {int(ok2.sum())}/{ok2.size} "
                    f"{tuple(round(c, 3) for c in ci2)} ({v2}); k=4 without bias solved "
                    f"{int(ok3.sum())}/{ok3.size} {tuple(round(c, 3) for c in ci3)} ({v3})",
@@ -383,10 +411,17 @@ def bias_odd_k(runs):
        "accuracy > 0.9", "App. C.6", "[PROPOSAL]", in_regime=False)
 def label_noise(runs):
     rec = runs.get("barak2022.noise")
-    best = rec["barak_parity/val_error"].min(axis=1)
-    v, frac, ci = fraction_outcome(best < 0.1, 0.6)
+    curve = rec["barak_parity/val_error"]
+    reached = (curve < 0.1).any(axis=1)  # clean validation accuracy > 0.9 at some probe
+    # a seed that did not reach it and has a lost (NaN) error could be on either side: counted
+    # as not reaching it for holds and as reaching it for fails (fraction_outcome)
+    lost = ~reached & np.isnan(curve).any(axis=1)
+    v, frac, ci = fraction_outcome(reached, 0.6, lost)
     return outcome(v, frac, "fraction with clean accuracy > 0.9 >= 0.6", ci, rec.seeds,
-                   setting(rec) + f", p={rec.config['data']['noise']}")
+                   setting(rec) + f", p={rec.config['data']['noise']}",
+                   f"{int(lost.sum())} seed(s) with a lost (NaN) validation error: counted as "
+                   "not reaching accuracy 0.9 for holds and as reaching it for fails"
+                   if lost.any() else "")
 
 
 THM4_INSIDE, THM4_ODD = 0.95, 0.5  # [PROPOSAL] fractions of neurons, per run

@@ -684,26 +684,39 @@ def _event_claim(
     ``resolves``: (whether each run's measurement can establish the bound at all, why not;
     :func:`points_resolve_bound`): where it cannot, *holds* becomes inconclusive.
     ``nan_lost``: a non-finite statistic is a lost measurement of a run the statement is about
-    (a test error or agreement: every run has one), not a vacuous run; any such run makes
-    *holds* and *fails* inconclusive (docs/verdict_audit.md, sections 6 and 20), with the count
-    in the detail.
+    (a test error or agreement: every run has one), not a vacuous run. The verdict is then
+    bounded over the values the lost runs could have had (docs/verdict_audit.md, sections 6,
+    20 and NN): a lost run stays among its setting's R_s runs and joins the runs that are
+    neither shown to meet nor shown to miss the bound, i.e. it counts as a violation for
+    *holds* and as meeting the bound for *fails*. Both per-setting statistics are monotone in
+    the count (the exact upper bound Beta_{0.95}(k+1, R−k) grows with k, the Bonferroni lower
+    bound Beta_{α/S}(k, R−k+1) too, and S, the settings with R_s > 0, does not depend on the
+    lost values), so *holds* then holds whatever the lost runs' values were, *fails* fails
+    whatever they were, and a count that could go either way is inconclusive. The detail names
+    the lost runs per setting and how they were counted. This verdict is not undone by the
+    generic lost-value guard of :meth:`~twolayer.claims.base.Claim.verdict`: that guard reads
+    the per-seed values an outcome hands over (``per_seed`` and comparisons not marked
+    ``nan_vacuous``) and the values the interval statistics dropped, and a run event hands
+    over none of them (its evidence is the exact intervals of its counts, which include the
+    lost runs), so the guard stays as it is for every claim that does hand values over.
     ``shown(r)``: for a statistic measured on test points, per run (shown to meet the bound,
     shown to miss it) by the exact one-sided 95% bounds of its rate
     (:func:`twolayer.stats.rate_bounds`). The claim then holds only where the runs not shown to
     meet the bound are rare enough, and fails only where the runs shown to miss it are too many;
     a run whose test points cannot tell counts against *holds* and not for *fails* (a run
-    measured just past the bound on N points is on either side of it about half the time). The
-    counts are in the detail; the measured rate and its interval stay those of the runs
-    measured past the bound."""
+    measured just past the bound on N points is on either side of it about half the time).
+    Without ``shown`` a finite run is shown to meet the bound exactly when it does not violate
+    it. The counts are in the detail; the measured rate and its interval stay those of the
+    runs measured past the bound (the lost runs left out: they were not measured)."""
     rate, rate_name = allowed
-    counts, parts, good_viol, lost = [], [], 0, 0
+    counts, parts, good_viol, lost_in = [], [], 0, {}
     good = {lab: good_run(r) for lab, r in recs.items()} if within_good else {}
     for lab, r in recs.items():
         v = np.asarray(fn(r), dtype=np.float64).ravel()
         k, R = _setting_counts(v, bound, direction)
         counts.append((lab, k, R))
         if nan_lost:
-            lost += int(v.size - R)
+            lost_in[lab] = int(v.size - R)
         part = f"{lab}: {k} of {R} runs violate, worst {fmt_num(_worst(v, direction))}"
         if within_good:
             g = good[lab]
@@ -713,20 +726,33 @@ def _event_claim(
         parts.append(part)
     res, lab, k, R, ci = settings_rate_outcome(counts, rate)
     total = sum(c[2] for c in counts)
+    lost = sum(lost_in.values())
     shown_text = ""
-    if shown is not None:
+    if shown is not None or lost:
+        # per setting: (runs not shown to meet the bound, runs shown to miss it, all runs the
+        # statement is about); a lost run is neither: against holds, not for fails
         unmet, missed = [], []
         for lab_, r in recs.items():
-            ok = np.isfinite(np.asarray(fn(r), dtype=np.float64).ravel())
-            good_, bad_ = (np.asarray(x, dtype=bool).ravel() for x in shown(r))
-            unmet.append((lab_, int((ok & ~good_).sum()), int(ok.sum())))
-            missed.append((lab_, int((ok & bad_).sum()), int(ok.sum())))
+            v = np.asarray(fn(r), dtype=np.float64).ravel()
+            ok = np.isfinite(v)
+            if shown is not None:
+                good_, bad_ = (np.asarray(x, dtype=bool).ravel() for x in shown(r))
+            else:
+                bad_ = np.array([ok_ and not _ok(x, bound, direction) for x, ok_ in zip(v, ok)],
+                                dtype=bool)
+                good_ = ok & ~bad_
+            n_lost = lost_in.get(lab_, 0)
+            unmet.append((lab_, int((ok & ~good_).sum()) + n_lost, int(ok.sum()) + n_lost))
+            missed.append((lab_, int((ok & bad_).sum()), int(ok.sum()) + n_lost))
         up, down = settings_rate_outcome(unmet, rate)[0], settings_rate_outcome(missed, rate)[0]
         res = HOLDS if up == HOLDS else FAILS if down == FAILS else INCONCLUSIVE
+        how = ("by the exact one-sided 95% bounds of its rate on its test points"
+               if shown is not None else "by its measured value")
         shown_text = (
-            "; per run, by the exact one-sided 95% bounds of its rate on its test points: "
-            + ", ".join(f"{a[0]}: {a[1]} of {a[2]} not shown to meet the bound, {b[1]} shown "
-                        "to miss it" for a, b in zip(unmet, missed))
+            f"; per run, {how}: "
+            + ", ".join(f"{a[0]}: {a[1]} of {a[2]} not shown to meet the bound"
+                        + (f" ({lost_in[a[0]]} of them lost)" if lost_in.get(a[0]) else "")
+                        + f", {b[1]} shown to miss it" for a, b in zip(unmet, missed))
             + " (holds only if the first are rare enough, fails only if the second are too "
             "many)")
     need = runs_to_decide(k, R, rate) if R else None
@@ -760,9 +786,12 @@ def _event_claim(
         if res == HOLDS:
             res = INCONCLUSIVE
     if lost:
-        text += (f"; {lost} run(s) with a lost (non-finite) value, which the statement is "
-                 "about: not decided without them")
-        res = INCONCLUSIVE
+        text += (
+            f"; {lost} run(s) with a lost (non-finite) value, which the statement is about ("
+            + ", ".join(f"{a}: {n} of {n + R_}" for (a, _, R_), n in
+                        zip(counts, lost_in.values()))
+            + "): each counted as not shown to meet the bound for holds and as not shown to "
+            "miss it for fails, so the verdict stands whatever their values were")
     if detail:
         text += f"; {detail}"
     inside, reg = regime_of_records(list(recs.values()), least_c, premises, at_init)
@@ -1195,10 +1224,12 @@ def error_bound(r: Record) -> float:
 def check_train_fit(runs: Runs) -> Outcome:
     recs = _regime(runs)
     noisy = int(sum(r.arrays["static/noisy"].sum() for r in recs.values()))
+    # every run has a training fit at T: a NaN misfit count (a lost clean accuracy) is a lost
+    # measurement, not a run the statement says nothing about (nan_lost)
     return _event_claim(
         recs, _misfit, 0.0, "<=",
         "0 training points misfit (clean misclassified + noisy fitted) at T (card M12)",
-        f"{noisy} noisy training points over all runs", FIG_TRAJECTORIES,
+        f"{noisy} noisy training points over all runs", FIG_TRAJECTORIES, nan_lost=True,
     )
 
 
@@ -1293,7 +1324,14 @@ def check_adversarial(runs: Runs) -> Outcome:
     rec = runs.get("frei2023.adversarial")
     bound = error_bound(rec)
     err = rec.arrays["final/frei_test/test_error"]
-    ok = (_misfit(rec) == 0) & (err <= bound)
+    misfit = _misfit(rec)
+    # 1 where the run meets the event, 0 where it misses it, NaN where a lost (non-finite) test
+    # error or training accuracy leaves it open: a run with a training point misfit, or an
+    # error shown past the bound, misses it whatever its other value (nan_lost: the verdict is
+    # bounded over the open runs)
+    missed = _shown_adversarial(rec, err, bound)[1]
+    ok = np.where(np.isfinite(err) & np.isfinite(misfit) | missed,
+                  ((misfit == 0) & (err <= bound)).astype(float), np.nan)
     detail = (
         f"test error {fmt_num(err.mean())} (bound {bound:.4g}), clean test "
         f"error {fmt_num(rec.arrays['final/frei_test/test_error_clean'].mean())}; "
@@ -1301,21 +1339,22 @@ def check_adversarial(runs: Runs) -> Outcome:
         "noise model one-cluster: all flips in cluster +mu1"
     )
     return _event_claim(
-        {"adversarial": rec}, lambda r: ok.astype(float), 1.0, ">=",
+        {"adversarial": rec}, lambda r: ok, 1.0, ">=",
         f"0 training points misfit and err_P <= {bound:.4g} in the run", detail, None,
         resolves=points_resolve_bound({"adversarial": rec}, lambda r: 1.0 - error_bound(r),
                                       "err_P <= eta + sqrt(log(1/delta)/n)"),
-        shown=lambda r: _shown_adversarial(r, err, bound),
+        nan_lost=True, shown=lambda r: _shown_adversarial(r, err, bound),
     )
 
 
 def _shown_adversarial(rec: Record, err: np.ndarray, bound: float
                        ) -> tuple[np.ndarray, np.ndarray]:
     """Per run, (no training point misfit and err_P shown <= bound, a point misfit or err_P
-    shown > bound): the misfit count is exact, err_P is measured on the test points."""
+    shown > bound): the misfit count is exact, err_P is measured on the test points. A lost
+    (NaN) misfit count shows neither side by itself."""
     below, above = _shown_below(err, _n_test(rec), bound)
-    misfit = _misfit(rec) > 0
-    return ~misfit & below, misfit | above
+    misfit = _misfit(rec)
+    return (misfit == 0) & below, (misfit > 0) | above
 
 
 @claim(
