@@ -31,7 +31,10 @@ twolayer's, stated in each bound; none was changed after seeing a verdict):
   when some setting's interval at the Bonferroni level 1 − 0.05/S lies above it, and is
   inconclusive otherwise (:func:`settings_rate_outcome`; with k = 0, 17 runs per setting are
   needed to hold). "measured" is k/R of the deciding setting, the CI its interval; every
-  setting's count and worst run are in the details.
+  setting's count and worst run are in the details. Where every run has the statistic (a test
+  error or agreement, a training fit: ``nan_lost``), a run whose value is lost (non-finite)
+  stays among the R_s runs, counted as a violation for *holds* and as meeting the bound for
+  *fails*: a decided verdict stands whatever the lost values were (:func:`_event_claim`).
 - Mechanism statements (Lemmas 12–14, Conditions 9–10, Eqs. 19–20, sign inheritance) are
   proved on a *good run* (Definition 7: Lemmas 3–6 hold), which has probability ≥ 1 − 4δ, so a
   violation has probability ≤ 4δ: the rate above counts the violations of *every* run. A run
