@@ -156,6 +156,40 @@ def test_a_lost_training_fit_is_not_shown_to_meet_the_adversarial_event(tiny_run
     assert f"1 of {R} not shown to meet the bound (1 of them lost)" in v.detail, v.detail
 
 
+def test_a_lost_clean_margin_is_not_hidden_behind_the_noisy_one(tiny_run):  # noqa: F811
+    """``appendixA4.margins`` reads min(min_C y f, −max_N y f) by ``fmin``, which returned the
+    noisy margin where the clean one was lost: one run per setting with its clean margin lost
+    and every margin well past gamma held (0 of 18). Every run has clean points, so that run
+    is lost: 1 of 18 counted as a violation cannot hold. A run whose noisy margin is lost but
+    whose clean one is below gamma is shown to violate, lost value or not."""
+    exps, _ = tiny_run
+    assert upper(0, 18) < ALLOWED < upper(1, 18)
+    cid = "frei2023.appendixA4.margins"
+
+    def margins(lost_clean: bool, low_clean: bool):
+        def edit(r):
+            i = int(np.flatnonzero(r.times == F._T_of(r))[0])
+            r.arrays["frei_samples/margin_clean_min"][:, i] = 1.0
+            r.arrays["frei_samples/margin_noisy_max"][:, i] = -1.0
+            if lost_clean:
+                r.arrays["frei_samples/margin_clean_min"][0, i] = np.nan
+            if low_clean:
+                r.arrays["frei_samples/margin_clean_min"][:10, i] = 0.0
+                r.arrays["frei_samples/margin_noisy_max"][:10, i] = np.nan
+        return edit
+
+    assert judge(CLAIMS[cid], _doctored(exps, margins(False, False))).verdict == HOLDS
+    v = judge(CLAIMS[cid], _doctored(exps, margins(True, False)))
+    assert v.verdict == INCONCLUSIVE, v.detail
+    S = len(exps.get("frei2023.regime"))
+    assert f"{S} run(s) with a lost (non-finite) value" in v.detail, v.detail
+    # 10 of 18 runs shown below gamma by their clean margin (their noisy one lost): fails
+    assert lower(10, 18, S) > ALLOWED
+    v = judge(CLAIMS[cid], _doctored(exps, margins(False, True)))
+    assert v.verdict == FAILS, v.detail
+    assert "lost (non-finite)" not in v.detail, v.detail
+
+
 # ------------------------------------------------- frei2023 on a 60-run record (check --record)
 
 

@@ -32,9 +32,10 @@ twolayer's, stated in each bound; none was changed after seeing a verdict):
   inconclusive otherwise (:func:`settings_rate_outcome`; with k = 0, 17 runs per setting are
   needed to hold). "measured" is k/R of the deciding setting, the CI its interval; every
   setting's count and worst run are in the details. Where every run has the statistic (a test
-  error or agreement, a training fit: ``nan_lost``), a run whose value is lost (non-finite)
-  stays among the R_s runs, counted as a violation for *holds* and as meeting the bound for
-  *fails*: a decided verdict stands whatever the lost values were (:func:`_event_claim`).
+  error or agreement, a training fit or margin: ``nan_lost``), a run whose value is lost
+  (non-finite) stays among the R_s runs, counted as a violation for *holds* and as meeting the
+  bound for *fails*: a decided verdict stands whatever the lost values were
+  (:func:`_event_claim`).
 - Mechanism statements (Lemmas 12–14, Conditions 9–10, Eqs. 19–20, sign inheritance) are
   proved on a *good run* (Definition 7: Lemmas 3–6 hold), which has probability ≥ 1 − 4δ, so a
   violation has probability ≤ 4δ: the rate above counts the violations of *every* run. A run
@@ -1244,14 +1245,23 @@ def check_train_fit(runs: Runs) -> Outcome:
 )
 def check_margins(runs: Runs) -> Outcome:
     def worst(r: Record) -> np.ndarray:
+        """Per run, min(min_C y f, −max_N y f): NaN where a lost margin (the clean one, or the
+        noisy one of a run with noisy points) leaves the run's side open; a run without noisy
+        points is judged on its clean margin (max over the empty N is NaN by definition)."""
         T = _T_of(r)
         clean = r.at("frei_samples/margin_clean_min", T)
         noisy = r.at("frei_samples/margin_noisy_max", T)
-        return np.fmin(clean, -noisy)
+        has_noisy = r.arrays["static/noisy"].sum(-1) > 0
+        w = np.fmin(clean, -noisy)  # fmin: the other margin where one is NaN
+        lost = np.isnan(clean) | (np.isnan(noisy) & has_noisy)
+        return np.where(lost & ~(w < GAMMA), np.nan, w)  # a margin seen past gamma decides
 
+    # every run has clean training points, so a NaN clean margin (or a NaN noisy margin of a
+    # run with noisy points) is a lost measurement, not a vacuous run (nan_lost)
     return _event_claim(
         _regime(runs), worst, GAMMA, ">=",
         f"min(min_C y f, -max_N y f) >= gamma = {GAMMA:.3g} (card M11)", figure=None,
+        nan_lost=True,
     )
 
 
