@@ -212,18 +212,30 @@ def check_c3_reconstruction() -> CheckResult:
     ⟨w_j, μ⟩ ≥ (1/(4α))·e^{−2} α|a_j|/64 = e^{−2}|a_j|/256 for j ∈ J_μ, and the |J_μ| ≥
     (m/4)(1 − 1/C0)² such neurons contribute Σ_j a_j ⟨w_j, μ⟩ ≥ (1 − 1/C0)² e^{−2}/1024 to
     f^J at x = μ. 1/C3 must not exceed this leading term (it is 1/4 of it, leaving room for the
-    in-cluster noise and the other neurons)."""
+    in-cluster noise and the other neurons).
+
+    m/4 is half the m/2 neurons of a sign (Theorem 1's even m). An odd m (the card's a_m = 0,
+    no result stated for it) has (m − 1)/2 of each sign, hence (m − 1)/4 per set at the same
+    |a_j| = 1/√m: the leading term is (1 − 1/m) times as large, 4(m − 1)/m ≥ 8/3 times 1/C3 for
+    m ≥ 3, so the comparison still passes there [INFERRED]."""
     alpha, m = sp.symbols("alpha m", positive=True)
     a = 1 / sp.sqrt(m)
     per_neuron = (1 / (4 * alpha)) * E**-2 * alpha * a / 64
     lead = sp.simplify((m / 4) * (1 - 1 / C0) ** 2 * a * per_neuron)
     ratio = sp.simplify(lead * C3)
     ok = _sign(lead - 1 / C3) >= 0
+    # an odd m: (m − 1)/2 neurons per sign, (m − 1)/4 per set; smallest at m = 3
+    lead_odd = sp.simplify(((m - 1) / 4) * (1 - 1 / C0) ** 2 * a * per_neuron)
+    ratio_odd = sp.factor(sp.simplify(lead_odd * C3))
+    ok_odd = (_sign(lead_odd.subs(m, 3) - 1 / C3) >= 0
+              and sp.simplify(sp.diff(ratio_odd, m) - 4 / m**2) == 0)  # increasing in m
     return CheckResult(
         "frei.c3_leading_term",
         "[INFERRED] 1/C3 ≤ (m/4)(1−1/C0)²·(1/√m)·e^-2/(256√m), the J_μ part of f^J at x = μ",
-        ok,
-        f"leading term = {lead}; leading term · C3 = {ratio} (1/C3 is 1/{ratio} of it)",
+        ok and ok_odd,
+        f"leading term = {lead}; leading term · C3 = {ratio} (1/C3 is 1/{ratio} of it); an odd "
+        f"m ((m − 1)/2 neurons per sign, (m − 1)/4 per set): leading term · C3 = {ratio_odd}, "
+        f"increasing in m, {ratio_odd.subs(m, 3)} at m = 3",
         "Lemma 4, Lemma 11, Eq. (20); reconstruction [INFERRED]",
     )
 

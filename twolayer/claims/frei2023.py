@@ -255,7 +255,10 @@ def set_sizes_least_m(c0: float = C0, allowed: float = ALLOWED_FAILURE) -> float
     sd(B) = √(m/8) (normal approximation; at c0 = C0 the m found is ~10^19, where its error is
     negligible) that is (2Φ(s₁√(8m)) − 1)² with s₁ = s/m; it reaches 1 − ``allowed`` at
     m* = (z/s₁)²/8, z = Φ⁻¹((1 + √(1 − allowed))/2). Random a_j signs or the 1/(3c0√d)
-    threshold only make the sets smaller, so m* stays a lower bound."""
+    threshold only make the sets smaller, so m* stays a lower bound. This is Theorem 1's even
+    m; an odd m has (m − 1)/2 neurons of each sign (a_m = 0 is in no J_μ), so there
+    B ~ Binomial((m − 1)/2, 1/2), which :func:`check_set_sizes` reads against
+    ((m − 1)/4)(1 − 1/c0)² [INFERRED]."""
     from scipy.stats import norm
 
     s1 = (2 / c0 - 1 / c0**2) / 4  # s / m
@@ -299,7 +302,9 @@ def regime_of_records(
     (Lemmas 3–6 and Definition 7, at t = 0), so the stopping time and the training are no
     premise of it; the data and the initialisation still are (:func:`paper_init`). A record of
     odd width (a_m = 0) breaks the model premise, and the text names why (:data:`EVEN_WIDTH`:
-    no), which it does not say of an even width."""
+    no), which it does not say of an even width; where that zero neuron's a_m trains
+    (``--train-second-layer``) the text also says that it stays in no J_μ
+    (:data:`ZERO_NEURON_TRAINED`: no)."""
     recs = sorted(recs, key=lambda r: (_d(r), r.config["data"]["n"]))
     if at_init:
         first = [("data and initialisation as in the paper (read from the records; the "
@@ -311,25 +316,48 @@ def regime_of_records(
                   all(paper_model(r.config) for r in recs))]
     if not all(even_width(r.config) for r in recs):
         first.append((EVEN_WIDTH, False))
+    if any(zero_neuron_trained(r.config) for r in recs):
+        first.append((ZERO_NEURON_TRAINED, False))
     return regime_of(_rec_settings(recs), [*first, *premises], least_c)
 
 
 # Theorem 1's width premise. The card (section 2 [PAPER]): "m even; half of the a_j = +1/√m,
 # half = −1/√m; fixed for the whole of training (odd m: set a_m = 0)". It gives the odd-m
 # network but states no result for it, and the statements are written for m/2 neurons of each
-# sign: Lemma 14's ‖w_j^(t)‖ ≤ 2|a_j|αt (t ≥ 1) fails for the zero neuron, which stays at
-# w_m^(0) ≠ 0, and Lemma 4 counts |J_μ| ≥ (m/4)(1 − 1/C0)² out of m/2 neurons per sign
-# [INFERRED]. So an odd m is outside the theorem's premises, named in the regime text.
+# sign, while an odd m has (m − 1)/2 of each and neuron m in no J_μ: Lemma 4 counts
+# |J_μ| ≥ (m/4)(1 − 1/C0)² out of m/2 neurons per sign, its union count |J| ≥ m(1 − 1/C0)²
+# fails (|J| = m − 1), and Lemma 14's ‖w_j^(t)‖ ≤ 2|a_j|αt (t ≥ 1) fails for the zero neuron,
+# which under the fixed second layer stays at w_m^(0) ≠ 0 [INFERRED]. So an odd m is outside
+# the theorem's premises, named in the regime text.
 EVEN_WIDTH = ("m even (Theorem 1's network: m/2 neurons a_j = +1/sqrt(m), m/2 a_j = -1/sqrt(m), "
               "card section 2 [PAPER]; an odd m's a_m = 0 is the card's rule for building the "
               "network, but no result is stated for it: Lemma 4 counts |J_mu| out of m/2 neurons "
-              "per sign, and Lemma 14's ||w_j^(t)|| <= 2|a_j| alpha t fails for the zero neuron, "
-              "which never moves [INFERRED])")
+              "per sign, while an odd m has (m - 1)/2 of each and neuron m, with a_m = 0, in no "
+              "J_mu, and Lemma 14's ||w_j^(t)|| <= 2|a_j| alpha t fails for that neuron, which GD "
+              "never moves while the second layer is fixed [INFERRED])")
+
+# An odd m with --train-second-layer (outside Theorem 1 twice: a is trained, and m is odd). The
+# sets J_μ are read at t = 0 (twolayer.probes.frei: the sign of a_j^(0) and of ⟨w_j^(0), μ⟩),
+# where a_m = 0 is neither positive nor negative; a_m then trains away from 0 and w_m moves with
+# it, but the probe keeps the sets of t = 0, so neuron m is in none of them at any t [INFERRED].
+ZERO_NEURON_TRAINED = (
+    "neuron m in a set J_mu (with --train-second-layer an odd m's a_m starts at 0 and trains, "
+    "and w_m moves with it, but the sets J_mu are read at t = 0, where a_m = 0 is neither "
+    "positive nor negative: neuron m is in no J_mu at any t, so every statement about j in J, "
+    "the set sizes and the per-set statistics leave it out, though it is part of f [INFERRED])")
 
 
 def even_width(config: dict) -> bool:
     """Whether a record's config has an even width m (:data:`EVEN_WIDTH`)."""
     return int(config["net"]["m"]) % 2 == 0
+
+
+def zero_neuron_trained(config: dict) -> bool:
+    """Whether a record's neuron m has a_m^(0) = 0 (an odd m with the fixed ±1/√m layout) and a
+    second layer that trains from there (:data:`ZERO_NEURON_TRAINED`)."""
+    nc = config["net"]
+    return (not even_width(config) and nc.get("second_layer", "frei") == "frei"
+            and bool(nc.get("train_second_layer", False)))
 
 
 def paper_init(config: dict) -> bool:
@@ -558,7 +586,10 @@ def good_run(r: Record) -> np.ndarray:
 
     Lemma 4's per-set count |J_μ| ≥ (m/4)(1 − 1/C0)² is left out: with the sign split it needs
     four equal sets and fails in almost every run at any feasible m (claim
-    ``lemma4.set_sizes``); its union count |J| = m ≥ m(1 − 1/C0)² holds by construction."""
+    ``lemma4.set_sizes``); its union count |J| = m ≥ m(1 − 1/C0)² holds by construction at an
+    even m. An odd m has |J| = m − 1 (neuron m, a_m = 0, is in no J_μ), below m(1 − 1/C0)² for
+    every m < 1.3·10⁹: left out as well (the record is outside Theorem 1, :data:`EVEN_WIDTH`),
+    and the claim ``definition7.good_run`` says so in its detail."""
     c = r.config
     n, eta = c["data"]["n"], c["data"]["noise"]
     slack = C1 * math.sqrt(math.log(1 / DELTA) / n)
@@ -1198,8 +1229,24 @@ def check_good_run(runs: Runs) -> Outcome:
         recs, lambda r: good_run(r).astype(float), 1.0, ">=",
         "the run passes the measured good-run event",
         _good_text(recs) + "; Lemma 4's per-set count would fail almost every run "
-        "(lemma4.set_sizes)", at_init=True,
+        "(lemma4.set_sizes)" + _union_count_text(recs), at_init=True,
     )
+
+
+def _union_count_text(recs: dict[str, Record]) -> str:
+    """The detail's note on Lemma 4's union count |J| >= m(1 - 1/C0)^2, which
+    :func:`good_run` leaves out because the sign split puts every neuron in J; for an odd m it
+    puts m - 1 there (neuron m, a_m = 0, is in no J_mu), and m - 1 < m(1 - 1/C0)^2 for every
+    m < 1/(2/C0 - 1/C0^2), about 1.3e9: that part of the good run fails in every run."""
+    odd = sorted({int(r.config["net"]["m"]) for r in recs.values() if not even_width(r.config)})
+    if not odd:
+        return ""
+    bad = [m for m in odd if m - 1 < m * (1 - 1 / C0) ** 2]
+    return ("; an odd m (" + ", ".join(map(str, odd)) + ") has |J| = m - 1 neurons in the sets "
+            "(neuron m, a_m = 0, is in none), so Lemma 4's union count |J| >= m(1 - 1/C0)^2, "
+            "which the measured event leaves out because the sign split meets it at an even "
+            + ("m, fails in every run there (m - 1 < m(1 - 1/C0)^2 for m < 1.3e9)" if bad else
+               "m, still holds there (m >= 1.3e9)"))
 
 
 def _misfit(r: Record) -> np.ndarray:
@@ -1518,18 +1565,32 @@ def check_affine(runs: Runs) -> Outcome:
     "Lemma 4",
 )
 def check_set_sizes(runs: Runs) -> Outcome:
+    recs = _regime(runs)
+
     def ratio(r: Record) -> np.ndarray:
         sets = r.at("frei_neurons/set", 0).astype(int)  # [R, m]
-        m = sets.shape[-1]
+        # the neurons in some J_mu, twice the neurons of each sign: m, and m - 1 for an odd
+        # m, whose neuron m (a_m = 0, set NO_SET = -1) is in none (card section 2)
+        m = (sets >= 0).sum(-1)
         sizes = np.stack([(sets == c).sum(-1) for c in range(4)], -1)
         return sizes.min(-1) / (m / 4 * (1 - 1 / C0) ** 2)
 
+    odd = [r for r in recs.values() if not even_width(r.config)]
+    bound = "min_mu |J_mu| / ((m/4)(1 - 1/C0)^2) >= 1"
+    law = "|J_mu| ~ Binomial(m/2, 1/2) fluctuates by about sqrt(m)/4"
+    if odd:  # Lemma 4 is stated for m/2 neurons of each sign; an odd m has (m - 1)/2
+        bound = ("min_mu |J_mu| / ((m_J/4)(1 - 1/C0)^2) >= 1 with m_J twice the neurons of "
+                 "each sign: m, and m - 1 for an odd m, whose neuron m (a_m = 0) is in no J_mu "
+                 "(Lemma 4's m/4 is half the m/2 neurons of a sign [INFERRED])")
+        law = ("|J_mu| ~ Binomial(m/2, 1/2), for an odd m Binomial((m - 1)/2, 1/2) (m = "
+               + ", ".join(sorted({str(r.config["net"]["m"]) for r in odd}, key=int))
+               + ": (m - 1)/2 neurons of each sign, neuron m in no J_mu), fluctuates by about "
+               "sqrt(m)/4")
     m_star, c_star = fmt_num(set_sizes_least_m()), set_sizes_least_c()
     return _event_claim(
-        _regime(runs), ratio, 1.0, ">=",
-        "min_mu |J_mu| / ((m/4)(1 - 1/C0)^2) >= 1",
-        "the bound has no fluctuation term, while |J_mu| ~ Binomial(m/2, 1/2) fluctuates by "
-        f"about sqrt(m)/4, so it fails in at most 4*delta of runs only for m >= {m_star} "
+        recs, ratio, 1.0, ">=", bound,
+        f"the bound has no fluctuation term, while {law}, so it fails in at most 4*delta of "
+        f"runs only for m >= {m_star} "
         f"(computed; set_sizes_least_m), hence only for C >= {fmt_num(c_star)} by (A5): every "
         "setting here allows a far smaller "
         "C, so it is outside this statement's regime and the failure is a finding about the "

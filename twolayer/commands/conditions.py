@@ -373,7 +373,13 @@ def model_gaps(config: dict) -> list[str]:
     the setting flags' refusal gives (:data:`FIXED`); with the claims' own reading of them
     (:func:`twolayer.claims.frei2023.paper_model`) as the judge: a gap it finds that no FIXED
     setting names (an odd width, several outputs) is named from it."""
-    from ..claims.frei2023 import EVEN_WIDTH, even_width, paper_model
+    from ..claims.frei2023 import (
+        EVEN_WIDTH,
+        ZERO_NEURON_TRAINED,
+        even_width,
+        paper_model,
+        zero_neuron_trained,
+    )
 
     gaps = []
     for dest, (part, default) in FIXED_IN_CONFIG.items():
@@ -386,6 +392,9 @@ def model_gaps(config: dict) -> list[str]:
     net = config.get("net", {})
     if net.get("second_layer", "frei") == "frei" and not even_width(config):
         gaps.append(f"m = {net.get('m')} is odd: the theorem's premise is {EVEN_WIDTH}")
+    if zero_neuron_trained(config):
+        gaps.append(f"neuron {net.get('m')} (a_{net.get('m')} = 0 at t = 0) is in no J_mu: "
+                    f"the claims' premise '{ZERO_NEURON_TRAINED}' does not hold")
     if not paper_model(config) and not gaps:
         gaps.append(f"m = {net.get('m')} neurons, {net.get('outputs', 1)} output(s), "
                     f"integrator {config['train'].get('integrator', 'gd')}: Theorem 1's network "

@@ -88,6 +88,8 @@ def human_summary(rec: Record, notes: list[str], wall: str = "wall time",
         mean = np.mean if defined is None else _mean_defined
         lines.append(f"{r['label']:34s}"
                      + "".join(f"{_fmt(float(mean(series[:, i]))):>{w}s}" for i in idx))
+        if r.get("note"):
+            lines.append(f"  ({r['note']})")
         if defined is not None:  # the mean is over the runs where it is defined, as the
             # record's summary (<name>, <name>_runs) takes it: a line says how many
             lines.extend(_undefined_note(np.isfinite(series[:, idx]).sum(axis=0),
@@ -121,8 +123,9 @@ def _table_columns(rec: Record) -> list[int]:
 def _table_rows(rec: Record) -> list[dict]:
     """The rows of simulate's table that the record's arrays give, in order: ``label``,
     ``array`` (the record's array it is computed from), ``series`` [R, T] (per run and probe
-    time) and ``defined``: None, or (where, nowhere) for a value undefined (not finite) in some
-    runs, whose mean is then over the others."""
+    time), ``defined``: None, or (where, nowhere) for a value undefined (not finite) in some
+    runs, whose mean is then over the others, and an optional ``note`` printed under the row
+    (:func:`_zero_neuron_note`)."""
     a, kind = rec.arrays, rec.config["data"]["kind"]
     rows = [{"label": label, "array": key, "series": a[key], "defined": None}
             for label, key in (("test error (noisy labels)", "errors/test_error"),
@@ -140,7 +143,8 @@ def _table_rows(rec: Record) -> list[dict]:
         corr = own_mean_correlation(a["correlations/w_dot_mu"], a["correlations/w_norm"], sign)
         # over the neurons with a_j != 0 (an odd m's a_m = 0 has no own mean)
         rows.append({"label": "median |<w_j/|w_j|, mu_own>|", "array": "correlations/w_dot_mu",
-                     "series": median_over_signed(corr, sign), "defined": None})
+                     "series": median_over_signed(corr, sign), "defined": None,
+                     **({"note": note} if (note := _zero_neuron_note(rec)) else {})})
     if "segments/grad_ratio" in a:  # undefined in a run where |g_noisy| = 0
         rows.append({"label": "|g_clean| / |g_noisy|", "array": "segments/grad_ratio",
                      "series": a["segments/grad_ratio"],
@@ -149,11 +153,34 @@ def _table_rows(rec: Record) -> list[dict]:
     return rows
 
 
+def _zero_neuron_note(rec: Record) -> str | None:
+    """The line under the own-mean row of a record with a neuron whose a_j^(0) = 0 (an odd m's
+    a_m, card section 2): the median leaves it out, since its own mean is read from the sign of
+    a_j^(0), which it does not have, and it is in neither sign group; with
+    ``--train-second-layer`` its a_j trains away from 0, but the groups stay those of t = 0.
+    None where every a_j^(0) ≠ 0."""
+    a = rec.arrays["static/a"][..., 0]  # [R, m], the second layer at t = 0
+    zero = (a == 0).any(0)
+    if not zero.any():
+        return None
+    names = ", ".join(str(j + 1) for j in np.flatnonzero(zero))
+    pos, neg = int((a > 0).sum(-1).min()), int((a < 0).sum(-1).min())
+    which = "neuron " + names if zero.sum() == 1 else "neurons " + names
+    note = (f"the median over the {int((~zero).sum())} neurons with a_j^(0) != 0 ({pos} "
+            f"positive, {neg} negative): {which} of m = {a.shape[-1]} has a_j^(0) = 0, so no "
+            "own mean, and is in neither sign group")
+    if rec.config["net"].get("train_second_layer", False):
+        note += ("; its a_j trains away from 0 (--train-second-layer), but the groups and own "
+                 "means stay those of t = 0")
+    return note
+
+
 def summary_table(rec: Record) -> dict:
     """The table of :func:`human_summary` as numbers, for ``--json``: its probe ``times`` (t = 0,
     1 and the end) and per row its ``label``, the ``array`` it is computed from, the ``mean``
-    over seeds at each time (null where no run defines it) and the ``runs`` each mean is over
-    (the runs where the value is finite)."""
+    over seeds at each time (null where no run defines it), the ``runs`` each mean is over
+    (the runs where the value is finite) and, where the text prints a line under the row, its
+    ``note`` (the own-mean row of a record with a neuron whose a_j^(0) = 0)."""
     idx = _table_columns(rec)
     rows = []
     for r in _table_rows(rec):
@@ -161,7 +188,8 @@ def summary_table(rec: Record) -> dict:
         means = [float(np.mean(c)) if r["defined"] is None else _mean_defined(c) for c in cols]
         rows.append({"label": r["label"], "array": r["array"],
                      "mean": [m if math.isfinite(m) else None for m in means],
-                     "runs": [int(np.isfinite(c).sum()) for c in cols]})
+                     "runs": [int(np.isfinite(c).sum()) for c in cols],
+                     **({"note": r["note"]} if r.get("note") else {})})
     return {"times": [int(rec.times[i]) for i in idx], "rows": rows}
 
 
