@@ -1,0 +1,63 @@
+"""The ``twolayer`` command's entry point: SIGINT and SIGTERM handled from its first
+milliseconds.
+
+A Ctrl-C while a command starts used to print Python's KeyboardInterrupt traceback: the
+handlers of :func:`twolayer.cli.main` are installed only once ``import twolayer`` (which digests
+the package's source files, :mod:`twolayer.sources`) and ``import twolayer.cli`` are done, some
+50 ms after the interpreter starts on an idle machine and over 100 ms on a loaded one. This
+package is separate from ``twolayer`` so that importing it imports neither: :func:`main`
+installs a handler for both signals first, then imports and runs :func:`twolayer.cli.main`,
+whose own handlers take over while the command runs (and give back this one after it). A
+signal before that ends the process at once with one line on stderr,
+``twolayer simulate: interrupted (SIGINT) while starting; nothing written`` (nothing has been
+read or written yet), and the exit status of :func:`twolayer.cli.main`: 130 for SIGINT, 143 for
+SIGTERM. A signal that the parent ignores (SIGINT in a background job of a non-interactive
+shell) stays ignored, as in ``twolayer.cli.main``.
+
+What is left before the handler is the interpreter's own start-up (with ``site`` and the
+install's path hooks): a SIGINT there ends the process silently, killed by the signal (130 in a
+shell), before Python's KeyboardInterrupt handler exists, or, once it exists, with the
+traceback. ``python -m twolayer`` imports the package ``twolayer`` before its ``__main__``, so
+there the handler comes after ``import twolayer`` (docs/robustness.md has the measured windows).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+
+# twolayer.cli.COMMANDS, not imported from there (that would import twolayer first); a test
+# keeps the two the same
+COMMANDS = ("simulate", "show", "figures", "check", "conditions", "sweep", "store", "bench")
+SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def _stop(signum: int, frame: object) -> None:
+    """A signal before ``twolayer.cli.main``'s handlers: one line on stderr, exit 128 + signum
+    (nothing to clean up: no command has started)."""
+    argv = sys.argv[1:]
+    prog = f"twolayer {argv[0]}" if argv and argv[0] in COMMANDS else "twolayer"
+    name = "SIGINT" if signum == signal.SIGINT else "SIGTERM"
+    try:
+        os.write(2, f"{prog}: interrupted ({name}) while starting; nothing written\n".encode())
+    except OSError:  # no stderr to write to: the exit status still says it
+        pass
+    os._exit(128 + signum)
+
+
+def main() -> int:
+    """Install :func:`_stop` for SIGINT and SIGTERM (where not ignored), then run
+    :func:`twolayer.cli.main` on ``sys.argv`` and return its exit status; the handlers found on
+    entry are restored on return."""
+    before = {sig: signal.getsignal(sig) for sig in SIGNALS}
+    for sig, old in before.items():
+        if old is not signal.SIG_IGN:
+            signal.signal(sig, _stop)
+    try:
+        from twolayer.cli import main as run
+
+        return run()
+    finally:
+        for sig, old in before.items():
+            signal.signal(sig, old if old is not None else signal.SIG_DFL)
