@@ -97,6 +97,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -169,6 +170,15 @@ class Effect:
     arm_mean: float
     base_mean: float
     outcome: str  # Holm-corrected, family-wise over the claim's comparisons
+    # the values its *fails* is judged on, where they differ from ``per_seed`` (the holds side):
+    # the ends of a per-seed interval of values the record leaves possible (:func:`moved_delta`)
+    per_seed_fails: np.ndarray | None = None
+
+    @property
+    def decisive(self) -> np.ndarray:
+        """The per-seed values on the side the claim's verdict rests on when its comparison
+        fails (claim 5): ``per_seed_fails`` where given, else ``per_seed``."""
+        return self.per_seed if self.per_seed_fails is None else self.per_seed_fails
 
 
 def paired(rec: Record, q: str, variant: str, eta: float) -> tuple[np.ndarray, np.ndarray,
@@ -182,27 +192,68 @@ def paired(rec: Record, q: str, variant: str, eta: float) -> tuple[np.ndarray, n
     return a - b, a, b
 
 
-Comparison = tuple[str, np.ndarray, float, str, float, float]  # q, values, bound, dir, arm, base
+# q, values, bound, dir, arm, base[, values the comparison's *fails* is judged on]
+Comparison = tuple
 
 
 def judge_family(comps: Sequence[Comparison], level: float = LEVEL) -> list[Effect]:
     """The comparisons of one claim, Holm-corrected together (family-wise ``level``); each with
-    its mean and its t-interval at the Bonferroni level 1 − (1 − level)/k."""
-    outs = holm_outcomes([(v, bound, d) for _, v, bound, d, _, _ in comps], level)
+    its mean and its t-interval at the Bonferroni level 1 − (1 − level)/k. A comparison may
+    carry a seventh item, the per-seed values its *fails* is judged on, where the record leaves
+    each seed's value in an interval (:func:`moved_delta`): its *holds* is then judged on the
+    end of every seed's interval against the claimed side (its ``values``), its *fails* on the
+    end toward it, each family Holm-corrected over all k comparisons; where the two would
+    both decide, it is inconclusive."""
+    hold_outs = holm_outcomes([(c[1], c[2], c[3]) for c in comps], level)
+    fail_outs = holm_outcomes([(c[6] if len(c) > 6 else c[1], c[2], c[3]) for c in comps],
+                              level)
     ci_level = family_level(level, len(comps))
     effs = []
-    for (q, v, bound, d, am, bm), o in zip(comps, outs):
+    for c, h, f in zip(comps, hold_outs, fail_outs):
+        q, v, bound, d, am, bm = c[:6]
+        other = np.asarray(c[6], dtype=float) if len(c) > 6 else None
+        o = (INCONCLUSIVE if h == HOLDS and f == FAILS else HOLDS if h == HOLDS
+             else FAILS if f == FAILS else INCONCLUSIVE)
         m, ci = mean_ci(v, ci_level)
-        effs.append(Effect(q, np.asarray(v, dtype=float), bound, d, m, ci, am, bm, o))
+        effs.append(Effect(q, np.asarray(v, dtype=float), bound, d, m, ci, am, bm, o, other))
     return effs
 
 
+def moved_delta(rec: Record, variant: str, eta: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per seed, the interval [lo, hi] of the paired Δ S-randomised accuracy over the test
+    points the probe's permutation π moved, from what the record stores. With n test points,
+    ``kept`` of them fixed by π (:func:`kept_in_place`; the same points in both arms: the same
+    permutation, and the same seed's test set), a run's measured S-rand accuracy is
+    A = ((n − kept)·A_moved + K)/n, where K, the kept points it classifies correctly, is its
+    *clean* correct count on those points (their input is unchanged), unknown but in
+    [max(0, kept − (n − N)), min(kept, N)], N = n·(its clean accuracy): so A_moved lies in
+    :func:`moved_bounds` and Δ_moved = A_moved(arm) − A_moved(base) in
+    [lo(arm) − hi(base), hi(arm) − lo(base)], at most φ/(1 − φ) (φ = kept/n) from
+    Δ·n/(n − kept) on either side. Conflict following negates x_0 at every point (|x_0| ≥ the
+    margin > 0), so it has no such points. With no point kept, both ends are the measured Δ."""
+    ia, ib = runs_of(rec, variant, eta), baseline_runs(rec)
+    n = int(rec.meta["study"]["plan"]["n_test"])
+    kept = kept_in_place(n)[0]
+    s, clean = final(rec, "s_rand_acc"), final(rec, "clean_acc")
+    lo_a, hi_a = moved_bounds(s[ia], kept, n, clean[ia])
+    lo_b, hi_b = moved_bounds(s[ib], kept, n, clean[ib])
+    return lo_a - hi_b, hi_a - lo_b
+
+
 def rise_comparisons(rec: Record, variant: str, eta: float) -> list[Comparison]:
-    """Δ S-randomised accuracy ≥ δ and Δ conflict following ≥ δ for one arm at one η."""
+    """Δ S-randomised accuracy ≥ δ and Δ conflict following ≥ δ for one arm at one η; the S-rand
+    comparison on the points the probe's permutation moved (:func:`moved_delta`: it holds only
+    if it holds at the low end of every seed's interval, fails only if it fails at the high
+    end; at a small ``n_test`` the points it keeps in place would carry φ × the arms'
+    clean-accuracy difference on them into Δ)."""
     out = []
     for q in ("s_rand_acc", "conflict_follow"):
         diff, a, b = paired(rec, q, variant, eta)
-        out.append((q, diff, MIN_RISE, ">=", float(a.mean()), float(b.mean())))
+        if q == "s_rand_acc":
+            lo, hi = moved_delta(rec, variant, eta)
+            out.append((q, lo, MIN_RISE, ">=", float(a.mean()), float(b.mean()), hi))
+        else:
+            out.append((q, diff, MIN_RISE, ">=", float(a.mean()), float(b.mean())))
     return out
 
 
@@ -219,11 +270,14 @@ def rise_rule(rec: Record, variant: str, eta_set: Sequence[float], level: float 
     return exists([v[0] for v in per.values()]), per, len(comps)
 
 
-def comparisons_of(effs: Sequence[Effect]) -> list[tuple[np.ndarray, float, str]]:
+def comparisons_of(effs: Sequence[Effect], fails_side: bool = False
+                   ) -> list[tuple[np.ndarray, float, str]]:
     """The one-sided comparisons behind ``effs`` as ``(per-seed values, bound, direction)``
     (values per seed in run order, paired by seed): what the claim hands to :func:`outcome` so
-    that ``--seeds auto`` judges each by its own confidence sequence."""
-    return [(e.per_seed, e.bound, e.direction) for e in effs]
+    that ``--seeds auto`` judges each by its own confidence sequence. The values its holds
+    was judged on, or with ``fails_side`` (claim 5, which holds when a comparison fails) those
+    its fails was judged on (:attr:`Effect.decisive`)."""
+    return [(e.decisive if fails_side else e.per_seed, e.bound, e.direction) for e in effs]
 
 
 def rise_verdict(outs: Sequence[str]) -> str:
@@ -255,6 +309,18 @@ def _eff(e: Effect, digits: int = 3) -> str:
 def _per_eta_text(per: dict[float, tuple[str, Effect, Effect]]) -> str:
     return "; ".join(f"eta={eta:g}: {o} (S-rand {_eff(es)}, conflict {_eff(ec)})"
                      for eta, (o, es, ec) in per.items())
+
+
+def _kept_text(rec: Record) -> str:
+    """What the S-rand comparisons of claims 2, 4 and 5 read where the probe's permutation
+    leaves test points in place (:func:`moved_delta`); "" where it moves every point."""
+    n = int(rec.meta["study"]["plan"]["n_test"])
+    kept = kept_in_place(n)[0]
+    if not kept:
+        return ""
+    return (f"; the probe's fixed permutation of x_0 leaves {kept} of the {n} test points in "
+            "place: each d S-rand reads the points it moved, at the end of each seed's interval "
+            "against the side decided (the low end for holds, shown; the high end for fails)")
 
 
 def _rise_bound(k: int) -> str:
@@ -463,6 +529,7 @@ def _other_arms(rec: Record, gd: Record | None, rule) -> str:
     return "; ".join(parts)
 
 
+@lru_cache(maxsize=64)
 def kept_in_place(n_test: int) -> tuple[int, int]:
     """How many of the ``n_test`` test points the probe's fixed permutations π (of the simple
     coordinate, S-rand) and π' (of the complex block, C-rand) leave in place
@@ -476,16 +543,24 @@ def kept_in_place(n_test: int) -> tuple[int, int]:
                  for stream in ("vashisht-perm-S", "vashisht-perm-C"))  # type: ignore[return-value]
 
 
-def moved_bounds(acc: np.ndarray, kept: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+def moved_bounds(acc: np.ndarray, kept: int, n: int, clean: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
     """The accuracy on the n − kept points whose feature was randomised, bounded from the
     accuracy ``acc`` measured on all n: a point left in place keeps its own feature (correct or
     not, unknown), so it lies in [(acc − φ)/(1 − φ), acc/(1 − φ)], φ = kept/n (NaN where every
-    point stays: nothing was randomised)."""
+    point stays: nothing was randomised). Given the same runs' ``clean`` accuracy on the same n
+    points, the kept points' correct count K is also at most N = n·clean and at least
+    kept − (n − N) (a kept point is classified as on the clean input), so the accuracy lies in
+    [(n·acc − min(kept, N))/(n − kept), (n·acc − max(0, kept − n + N))/(n − kept)]."""
     phi = kept / n if n > 0 else 1.0
     if phi >= 1.0:
         nan = np.full_like(acc, np.nan, dtype=float)
         return nan, nan
-    return (acc - phi) / (1.0 - phi), acc / (1.0 - phi)
+    if clean is None:
+        return (acc - phi) / (1.0 - phi), acc / (1.0 - phi)
+    N = np.rint(np.asarray(clean, dtype=float) * n)
+    most, least = np.minimum(kept, N), np.maximum(0.0, kept - n + N)
+    return (n * acc - most) / (n - kept), (n * acc - least) / (n - kept)
 
 
 def clean_simple_family(rec: Record, variant: str = "keep") -> tuple[str, list[Effect]]:
@@ -580,7 +655,7 @@ def check_reliance_rises(runs: Runs, kind: str) -> Outcome:
         return f"{o} [{_per_eta_text(pr)}]"
 
     detail = (f"head kept: {_per_eta_text(per)}. {'; '.join(extra)}. "
-              f"{_other_arms(rec, gd, rule)}")
+              f"{_other_arms(rec, gd, rule)}{_kept_text(rec)}")
     bound = "for some eta > 0: " + _rise_bound(k)
     if not met:
         return _unmet(rec, regime, bound, f"{premises}; for information, the comparisons "
@@ -706,7 +781,7 @@ def check_survives_controls(runs: Runs, kind: str) -> Outcome:
     best = max(per, key=lambda e: per[e][1].mean)
     es = per[best][1]
     detail = (f"{text}; {design}: {_per_eta_text(per)}. Weight growth in phase 1: {growth}. "
-              f"{ref}")
+              f"{ref}{_kept_text(rec)}")
     comps = comparisons_of([x for _, s_eff, c_eff in per.values() for x in (s_eff, c_eff)])
     return outcome(result, es.mean, "rescaled runs, for some eta where reliance_rises holds: "
                    + _rise_bound(k), es.ci, used(es.per_seed), setting(rec) +
@@ -769,9 +844,16 @@ def check_label_noise_specific(runs: Runs, kind: str) -> Outcome:
                        "control premise unmet: " + "; ".join(parts), FIG_ETA, in_regime=False,
                        regime=regime)
     result = {HOLDS: FAILS, FAILS: HOLDS}.get(rule, INCONCLUSIVE)
-    return outcome(result, es.mean, bound, es.ci, used(es.per_seed), setting(rec),
-                   "; ".join(parts), FIG_ETA, in_regime=card_ok, regime=regime,
-                   comparisons=comparisons_of([es, ec]), test="t", rule=specific_verdict)
+    # the claim holds where the rise fails: report d S-rand at the end its fails is judged on
+    m5, ci5 = mean_ci(es.decisive, family_level(LEVEL, 2))
+    kept = _kept_text(rec)
+    if kept:
+        kept += (f"; for this claim (it holds where the rise fails) d S-rand at the high end: "
+                 f"{m5:+.4f} [{_f(ci5[0])}, {_f(ci5[1])}] (the value and CI shown)")
+    return outcome(result, m5, bound, ci5, used(es.decisive), setting(rec),
+                   "; ".join(parts) + kept, FIG_ETA, in_regime=card_ok, regime=regime,
+                   comparisons=comparisons_of([es, ec], fails_side=True), test="t",
+                   rule=specific_verdict)
 
 
 def _bind(check: Callable[[Runs, str], Outcome], kind: str) -> Callable[[Runs], Outcome]:
