@@ -348,7 +348,9 @@ def _fake(delta_s: float, delta_c: float, delta_acc: float, R: int = 8) -> Recor
     arrays = {f"vashisht/{q}": np.asarray(v)[:, None] for q, v in vals.items()}
     arrays.update({"phase2/variant": np.asarray(variant), "phase2/eta": np.asarray(eta),
                    "phase2/seed": np.asarray(seed)})
-    meta = {"study": {"arm": {"etas": [0.0, 0.2]}}}
+    # n_test 5000: the probe's permutation of x_0 moves every point (kept_in_place), so the
+    # S-rand comparisons read the planted values as they are
+    meta = {"study": {"arm": {"etas": [0.0, 0.2]}, "plan": {"n_test": 5000}}}
     return Record({"seeds": R}, "fake", np.asarray([0]), arrays, meta)
 
 

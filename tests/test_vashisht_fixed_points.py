@@ -140,6 +140,9 @@ def test_moved_bounds_contain_every_consistent_per_point_record() -> None:
             # without the clean accuracy: section 21's [(acc − φ)/(1 − φ), acc/(1 − φ)]
             lo0, hi0 = V.moved_bounds(acc, kept, n)
             assert lo0[0] <= lo[0] + 1e-12 and hi[0] <= hi0[0] + 1e-12
+            # a lost clean accuracy constrains nothing: the bounds without it
+            lost = V.moved_bounds(acc, kept, n, np.array([np.nan]))
+            assert lost[0][0] == pytest.approx(lo0[0]) and lost[1][0] == pytest.approx(hi0[0])
 
 
 def test_no_kept_point_leaves_the_comparison_as_measured(tiny: Record) -> None:

@@ -551,7 +551,8 @@ def moved_bounds(acc: np.ndarray, kept: int, n: int, clean: np.ndarray | None = 
     point stays: nothing was randomised). Given the same runs' ``clean`` accuracy on the same n
     points, the kept points' correct count K is also at most N = n·clean and at least
     kept − (n − N) (a kept point is classified as on the clean input), so the accuracy lies in
-    [(n·acc − min(kept, N))/(n − kept), (n·acc − max(0, kept − n + N))/(n − kept)]."""
+    [(n·acc − min(kept, N))/(n − kept), (n·acc − max(0, kept − n + N))/(n − kept)] (where the
+    clean accuracy is not finite, the bounds without it)."""
     phi = kept / n if n > 0 else 1.0
     if phi >= 1.0:
         nan = np.full_like(acc, np.nan, dtype=float)
@@ -559,7 +560,9 @@ def moved_bounds(acc: np.ndarray, kept: int, n: int, clean: np.ndarray | None = 
     if clean is None:
         return (acc - phi) / (1.0 - phi), acc / (1.0 - phi)
     N = np.rint(np.asarray(clean, dtype=float) * n)
-    most, least = np.minimum(kept, N), np.maximum(0.0, kept - n + N)
+    known = np.isfinite(N)  # a lost clean accuracy constrains nothing: K in [0, kept]
+    most = np.where(known, np.minimum(kept, np.where(known, N, 0.0)), kept)
+    least = np.where(known, np.maximum(0.0, kept - n + np.where(known, N, n)), 0.0)
     return (n * acc - most) / (n - kept), (n * acc - least) / (n - kept)
 
 
