@@ -44,6 +44,12 @@ tolerance).
 - reliance_rises (claim 2), k = 2·|{η > 0}|: at each η > 0, Δ S-randomised accuracy ≥ δ and
   Δ conflict following ≥ δ; the rise holds at η if both hold and fails at η if either fails
   (its rise is below δ); the claim holds if it holds at some η, fails if it fails at every η.
+  Δ S-randomised accuracy is read over the test points the probe's fixed permutation moved
+  (:func:`moved_delta`; claims 4 and 5 and the premise of 3–5 alike): a kept point's
+  S-randomised prediction is its clean one, so the measured Δ carries (K_arm − K_base)/n_test
+  (K: correct kept points); each seed's Δ_moved lies in an interval computed from the stored
+  S-randomised and clean accuracies, and the comparison holds only at its low ends, fails only
+  at its high ends (2026-12-06; docs/verdict_audit.md).
 - Regime of claims 1 and 2, computed from the Records (:func:`claim_regime`; audit finding 4,
   2026-12-04; the rules are [PROPOSAL]). The paper's own setting is unknown to the card, so
   *inside* means: the premises that make the statement meaningful are measured to hold, and the
