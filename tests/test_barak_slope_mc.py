@@ -13,17 +13,15 @@ the claims' own functions.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 from barak_helpers import FakeRuns
 from barak_slope_mc import FakeRecord, draw, fast_difference_ci, rate, sign_of
+from plugin_helpers import barak_example
 
 from twolayer import stats
-from twolayer.plugins import load_path
 
-FOLDER = Path(__file__).resolve().parents[1] / "examples" / "barak2022"
 VERDICT = {1: "holds", -1: "fails", 0: "inconclusive"}
 # the plans' geometry: fig2.exponent_degrades quick (n 10, 14, 20, 28 split at 20, probes
 # every 20 steps) and ef1.k_adaptive full (n 10, 20, 30; probes every 10 / 25 steps for k 2 / 3)
@@ -33,7 +31,10 @@ K_NS = [10, 20, 30]
 
 @pytest.fixture(scope="module")
 def claims():
-    return sys.modules[load_path(FOLDER).module.__name__ + ".claims"]
+    """The plugin's claims module, its loss, data kind and premises registered only while this
+    module's tests run (a later module must not see them: tests/test_docs_cli.py)."""
+    with barak_example(setting_reader=False) as mod:
+        yield sys.modules[mod.__name__ + ".claims"]
 
 
 def _exp_medians(slope_hi: float = 1.4) -> np.ndarray:
