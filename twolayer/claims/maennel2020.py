@@ -627,13 +627,25 @@ def check_alignment_binary(runs: Runs) -> Outcome:
 
 
 @claim("maennel2020.b1.alignment_xor", ALIGN_STATEMENT.format(
-    what="Frei's XOR clusters with random labels; data basis mu1, mu2 and a completion, since "
-    "the eigenvalues of Sigma_x are degenerate"), B1_SOURCE,
+    what="Frei's XOR clusters with random labels; the eigenvalues of Sigma_x are degenerate "
+    "(span{mu1, mu2} and its complement), so every basis of each eigenspace is a data "
+    "eigenbasis: the data basis is the one that diagonalises dW's covariance within each, and "
+    "each random basis gets the same freedom"), B1_SOURCE,
     tag="[PAPER-PARTIAL]")
 def check_alignment_xor(runs: Runs) -> Outcome:
-    return dataclasses.replace(_alignment_claim(runs.get("maennel2020.xor_random"),
-                                                "data basis: mu1, mu2 completed by Gram-Schmidt"),
-                               figure=None)  # not drawn by maennel2020-misalignment either
+    """B1 on XOR data. Σ_x = σ²I + (μ1μ1ᵀ + μ2μ2ᵀ)/2 has two eigenspaces, span{μ1, μ2} (σ² + 1/2)
+    and its complement (σ², multiplicity d − 2). "Σ_w is aligned with Σ_x" means that some
+    eigenbasis of Σ_x diagonalises Σ_w, i.e. Σ_w maps each eigenspace into itself; M_data is
+    therefore taken in the eigenbasis of Σ_x fitted to Σ_w within each eigenspace
+    (:func:`twolayer.probes.maennel.data_basis`), which makes M_data and its floor F_data
+    invariant under any rotation of the frame within the eigenspaces (the Gram-Schmidt
+    completion of μ1, μ2 is arbitrary: M in it, ``m_frame``, changes tenfold under such a
+    rotation). Monte Carlo with q on the bounds: docs/verdict_audit.md, section NN."""
+    return dataclasses.replace(
+        _alignment_claim(runs.get("maennel2020.xor_random"),
+                         "data basis: within span{mu1, mu2} and within its complement, the "
+                         "eigenvectors of the pooled dW's block (Sigma_x is degenerate there)"),
+        figure=None)  # not drawn by maennel2020-misalignment either
 
 
 @claim(
