@@ -1,5 +1,5 @@
 """maennel2020's B1 jackknife intervals against a Monte Carlo oracle in two settings section 22
-of docs/verdict_audit.md left open (section NN there): ``b1.grows_apart``'s G under genuine
+of docs/verdict_audit.md left open (section 25 there): ``b1.grows_apart``'s G under genuine
 run-to-run differences, and B1's q on data whose covariance Σ_x has degenerate eigenspaces (the
 XOR clusters: σ² + 1/2 twice, σ² 28 times at d = 30).
 
@@ -113,7 +113,7 @@ def test_the_growth_oracle_sits_on_the_boundary():
 
 def test_grows_apart_with_run_effects_on_three_runs():
     """At G_pop(T) − G_pop(0) = 0 with run effects τ = 0.15 in ΔW, "G grows" holds in few records
-    and "it does not" as rarely. Measured at d = 30, m = 512, 1000 records (section NN): 0.023
+    and "it does not" as rarely. Measured at d = 30, m = 512, 1000 records (section 25): 0.023
     and 0.012 at R = 3 (here, d = 8, m = 64: 0.027 and 0.007). Ceilings for 150 records: 0.08
     each side and 0.10 for both (a normal-quantile jackknife, z = 1.96 for t₂'s 4.30, gives
     0.067 and 0.093 on these records)."""
@@ -233,7 +233,7 @@ def test_xor_q_holds_wrongly_rarely_at_its_bounds_on_three_runs():
 @pytest.mark.parametrize(("R", "tau"), [(3, 0.0), (3, 0.15), (8, 0.15)])
 def test_xor_q_wrong_holds_near_nominal(R, tau):
     """The plan's multiplicities (2, 28) at d = 30, m = 512, 300 records per bound: at most
-    0.05 (nominal 0.025, MC s.e. 0.009). Section NN measured 0–0.033 in these cells; R = 8
+    0.05 (nominal 0.025, MC s.e. 0.009). Section 25 measured 0–0.033 in these cells; R = 8
     without run effects is left out: B1's wrong holds there were 0.040 (0.008), not resolved."""
     seed = 4500 + R + int(100 * tau)
     assert _xor_rate(0.1, excess_outcome, R, tau, 300, seed, d=30, m=512) < 0.05
@@ -246,7 +246,7 @@ def test_q_on_a_weak_spectrum_with_run_effects_gets_no_interval_from_the_floors(
     towards 1 beyond what the jackknife sees. At a true q of 0.5 the teacher control held
     ("q >= 0.5", B1 failed) in 0.080 of these 300 records (R = 3) before q was refused an
     interval where M_rand - F_rand < F_rand (:func:`floor_dominated`); after, 0.023. At d = 30
-    (section NN): 0.28 before, 0. Ceiling 0.06 (nominal 0.025, MC s.e. 0.009)."""
+    (section 25): 0.28 before, 0. Ceiling 0.06 (nominal 0.025, MC s.e. 0.009)."""
     assert _xor_rate(0.5, control_outcome, 3, 0.5, 300, 99, xor=False, low=0.5) < 0.06
 
 
@@ -254,6 +254,6 @@ def test_q_on_a_weak_spectrum_with_run_effects_gets_no_interval_from_the_floors(
 def test_q_on_a_weak_spectrum_with_run_effects_at_the_plans_size():
     """The breach at d = 30, m = 512, R = 3, τ = 0.15, Σ_w's eigenvalues 1 … 0.5 (distinct σ_i):
     the teacher control held at a true q of 0.5 in 0.28 of 200 records before q was refused an
-    interval where M_rand - F_rand < F_rand (section NN); after, none of them is judged."""
+    interval where M_rand - F_rand < F_rand (section 25); after, none of them is judged."""
     assert _xor_rate(0.5, control_outcome, 3, 0.15, 200, 61, d=30, m=512, xor=False,
                      low=0.5) < 0.05

@@ -378,7 +378,7 @@ def bias_odd_k(runs):
     # over the values it could have had, the lost seeds counted as not staying for "holds" and
     # as staying for "fails" (each p is monotone in the count, and Holm's adjusted p's in each
     # p, so a decided part is decided whatever the lost seeds did; docs/verdict_audit.md,
-    # section NN)
+    # section 23)
     p1 = bounded_ps(int(stays.sum()), lost, stays.size, STAY_FRACTION)
     v1, v2, v3 = holm_parts([p1,
                              binom_ps(int(ok2.sum()), ok2.size, SOLVE_FRACTION, ">="),

@@ -721,7 +721,7 @@ def _event_claim(
     ``nan_lost``: a non-finite statistic is a lost measurement of a run the statement is about
     (a test error or agreement: every run has one), not a vacuous run. The verdict is then
     bounded over the values the lost runs could have had (docs/verdict_audit.md, sections 6,
-    20 and NN): a lost run stays among its setting's R_s runs and joins the runs that are
+    20 and 23): a lost run stays among its setting's R_s runs and joins the runs that are
     neither shown to meet nor shown to miss the bound, i.e. it counts as a violation for
     *holds* and as meeting the bound for *fails*. Both per-setting statistics are monotone in
     the count (the exact upper bound Beta_{0.95}(k+1, R−k) grows with k, the Bonferroni lower

@@ -509,7 +509,7 @@ def excess_interval(rec: Record, a: X.Alignment) -> tuple[tuple[float, float], f
     over-corrects at few runs (B1's "q <= 0.1" held at a true 0.1 in 0.28 at R = 3). Covering
     both centres keeps each side's error at the smaller of the two (docs/verdict_audit.md,
     section 22). No interval (NaN) stays none, and a record whose random basis is not clearly
-    above its own floor gets none (:func:`floor_dominated`, section NN)."""
+    above its own floor gets none (:func:`floor_dominated`, section 25)."""
     lo, hi = a.excess_ci
     if not (math.isfinite(lo) and math.isfinite(hi)) or rec.seeds < 3:
         return (lo, hi), float("nan")
@@ -532,7 +532,7 @@ def floor_dominated(a: X.Alignment) -> bool:
     M_rand − F_rand < F_rand (or not finite). Then q = (M_data − F_data)/(M_rand − F_rand) is
     decided by the floors' errors rather than by Σ_w: with genuine run-to-run differences the
     floors are a second-order account of the pooled covariance's noise, and on a weak spectrum
-    (σ_w's eigenvalues 1 … 0.5, run effects τ = 0.15, 3 runs; docs/verdict_audit.md, section NN)
+    (σ_w's eigenvalues 1 … 0.5, run effects τ = 0.15, 3 runs; docs/verdict_audit.md, section 25)
     q was biased towards 1 (mean 0.75 at a true 0.1, 0.90 at a true 0.5) beyond what the
     jackknife sees, and B1 failed at a true 0.1 in 0.037 of records and at a true 0.5 (the
     teacher control held) in 0.06 (XOR's eigenspaces) to 0.28 (distinct eigenvalues), nominal
@@ -669,7 +669,7 @@ def check_alignment_xor(runs: Runs) -> Outcome:
     (:func:`twolayer.probes.maennel.data_basis`), which makes M_data and its floor F_data
     invariant under any rotation of the frame within the eigenspaces (the Gram-Schmidt
     completion of μ1, μ2 is arbitrary: M in it, ``m_frame``, changes tenfold under such a
-    rotation). Monte Carlo with q on the bounds: docs/verdict_audit.md, section NN."""
+    rotation). Monte Carlo with q on the bounds: docs/verdict_audit.md, section 25."""
     return dataclasses.replace(
         _alignment_claim(runs.get("maennel2020.xor_random"),
                          "data basis: within span{mu1, mu2} and within its complement, the "
