@@ -297,7 +297,10 @@ def test_excess_interval_reaches_the_bias_corrected_q(monkeypatch, loo, widened)
     from twolayer.claims import maennel2020 as MC
 
     monkeypatch.setattr(MC, "excess_loo", lambda rec: np.array(loo))
-    a = type("A", (), {"excess": 0.3, "excess_ci": (0.1, 0.5)})()
+    # M_rand − F_rand = 0.9 ≥ F_rand = 0.1: the random basis is clear of its floor, so the
+    # floor guard of section 25 (floor_dominated) leaves the interval to the jackknife
+    a = type("A", (), {"excess": 0.3, "excess_ci": (0.1, 0.5), "m_rand": 1.0,
+                       "floor_rand": 0.1})()
     rec = type("Rec", (), {"seeds": 3})()
     (lo, hi), b = MC.excess_interval(rec, a)
     assert b == pytest.approx(2 * (np.mean(loo) - 0.3), abs=1e-12)
@@ -310,7 +313,10 @@ def test_excess_interval_without_leave_one_out_values_or_runs(monkeypatch):
     bias; three runs are widened; a lost leave-one-out value gives no interval at all."""
     from twolayer.claims import maennel2020 as MC
 
-    a = type("A", (), {"excess": 0.3, "excess_ci": (0.1, 0.5)})()
+    # M_rand − F_rand = 0.9 ≥ F_rand = 0.1: the random basis is clear of its floor, so the
+    # floor guard of section 25 (floor_dominated) leaves the interval to the jackknife
+    a = type("A", (), {"excess": 0.3, "excess_ci": (0.1, 0.5), "m_rand": 1.0,
+                       "floor_rand": 0.1})()
     monkeypatch.setattr(MC, "excess_loo", lambda rec: np.array([0.4] * rec.seeds))
     ci, b = MC.excess_interval(type("Rec", (), {"seeds": 2})(), a)
     assert ci == (0.1, 0.5) and math.isnan(b)
