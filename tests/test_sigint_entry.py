@@ -177,3 +177,37 @@ def test_an_ignored_sigint_stays_ignored_and_the_handlers_are_restored(monkeypat
         timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "True"
+
+
+# a second SIGINT right after twolayer.cli.main's handlers gave the entry point's back (while
+# the command prints its line): a second Ctrl-C, or `timeout -s INT`, which signals the process
+# and then its process group
+TWICE = """
+import contextlib, os, signal, sys
+import twolayer.signals as s
+real = s.stop_on_signals
+@contextlib.contextmanager
+def twice():
+    try:
+        with real():
+            os.kill(os.getpid(), signal.SIGINT)  # the first, inside the command's handlers
+            yield
+    finally:
+        os.kill(os.getpid(), signal.SIGINT)  # the second, after them
+s.stop_on_signals = twice
+sys.argv = ["twolayer", *{argv!r}]
+{run}
+"""
+
+
+def test_a_second_sigint_after_the_commands_handlers_keeps_its_one_line(tmp_path):
+    """The entry point's handler, given back by cli.main, printed "while starting" (false: the
+    command had run) and cut cli.main's own line short; now the second signal is ignored."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]),
+        "TWOLAYER_STORE": str(tmp_path / "store")}
+    out = subprocess.run([sys.executable, "-c", TWICE.format(argv=ARGV, run=_console_script())],
+                         capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
+    assert out.stderr == "twolayer simulate: interrupted (SIGINT); nothing written\n", out.stderr
+    assert out.returncode == 130
+    assert sorted(p.name for p in tmp_path.iterdir()) == []

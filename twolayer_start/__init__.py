@@ -14,6 +14,15 @@ read or written yet), and the exit status of :func:`twolayer.cli.main`: 130 for 
 SIGTERM. A signal that the parent ignores (SIGINT in a background job of a non-interactive
 shell) stays ignored, as in ``twolayer.cli.main``.
 
+Once the command has started, a signal that reaches this handler came after
+``twolayer.cli.main``'s handlers gave it back: the command is ending (printing its own line, or
+returning its status), and the signal is ignored, as ``twolayer.signals`` ignores a second one
+during the clean-up. It used to end the process with the "while starting" line, which was false
+there and cut the command's own line short: a second Ctrl-C, or ``timeout -s INT``, which signals
+the process and then its process group (``tests/test_sigint_entry.py``). (The same holds in the
+few instructions of ``twolayer.cli.main`` before its handlers, whose module is imported here
+first: a signal there is lost.)
+
 What is left before the handler is the interpreter's own start-up (with ``site`` and the
 install's path hooks): a SIGINT there ends the process silently, killed by the signal (130 in a
 shell), before Python's KeyboardInterrupt handler exists, or, once it exists, with the
@@ -33,9 +42,16 @@ COMMANDS = ("simulate", "show", "figures", "check", "conditions", "sweep", "stor
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
+# whether main() has handed over to twolayer.cli.main (then this handler only runs after the
+# command's own handlers gave it back: the command is ending)
+_started = False
+
+
 def _stop(signum: int, frame: object) -> None:
     """A signal before ``twolayer.cli.main``'s handlers: one line on stderr, exit 128 + signum
-    (nothing to clean up: no command has started)."""
+    (nothing to clean up: no command has started). After them: ignored (module docstring)."""
+    if _started:
+        return
     argv = sys.argv[1:]
     prog = f"twolayer {argv[0]}" if argv and argv[0] in COMMANDS else "twolayer"
     name = "SIGINT" if signum == signal.SIGINT else "SIGTERM"
@@ -50,14 +66,18 @@ def main() -> int:
     """Install :func:`_stop` for SIGINT and SIGTERM (where not ignored), then run
     :func:`twolayer.cli.main` on ``sys.argv`` and return its exit status; the handlers found on
     entry are restored on return."""
+    global _started
     before = {sig: signal.getsignal(sig) for sig in SIGNALS}
     for sig, old in before.items():
         if old is not signal.SIG_IGN:
             signal.signal(sig, _stop)
     try:
+        import twolayer.signals  # noqa: F401 - what cli.main imports before its handlers
         from twolayer.cli import main as run
 
+        _started = True
         return run()
     finally:
+        _started = False
         for sig, old in before.items():
             signal.signal(sig, old if old is not None else signal.SIG_DFL)
