@@ -257,14 +257,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     given = list(sys.argv[1:] if argv is None else argv)
     command = given[0] if given and given[0] in COMMANDS else None
+    ran: list[int] = []  # the command's status, once it has run to its end
     try:
         with stop_on_signals():
-            return _run(given)
+            ran.append(_run(given))
+            return ran[0]
     except (KeyboardInterrupt, Terminated) as e:
         prog = f"twolayer {command}" if command else "twolayer"
         left = INTERRUPTED.get(command, "stopped") if command else "stopped"
         if command in INTERRUPTED_NO_STORE and "--no-store" in given[1:]:
             left = INTERRUPTED_NO_STORE[command]
+        if ran:  # raised at the block's end: the signal was swallowed and the command went on
+            left = (f"the signal came where Python drops it, and the command ran to its end "
+                    f"(status {ran[0]}): what it wrote is complete")
         print(f"{prog}: interrupted ({signal_name(e)}); {left}", file=sys.stderr)
         return exit_status(e)
 
