@@ -48,8 +48,10 @@ tolerance).
   (:func:`moved_delta`; claims 4 and 5 and the premise of 3–5 alike): a kept point's
   S-randomised prediction is its clean one, so the measured Δ carries (K_arm − K_base)/n_test
   (K: correct kept points); each seed's Δ_moved lies in an interval computed from the stored
-  S-randomised and clean accuracies, and the comparison holds only at its low ends, fails only
-  at its high ends (2026-12-06; docs/verdict_audit.md).
+  S-randomised and clean accuracies, and the comparison holds only if its t-test holds for
+  every per-seed value in those intervals, fails only if it fails for every one
+  (:func:`box_p`: the largest p over the box, not the corner's; 2026-12-06;
+  docs/verdict_audit.md sections 24 and 26).
 - Regime of claims 1 and 2, computed from the Records (:func:`claim_regime`; audit finding 4,
   2026-12-04; the rules are [PROPOSAL]). The paper's own setting is unknown to the card, so
   *inside* means: the premises that make the statement meaningful are measured to hold, and the
@@ -128,8 +130,10 @@ from ..stats import (
     combine,
     exists,
     family_level,
-    holm_outcomes,
+    holm,
     mean_ci,
+    no_spread,
+    one_sided_p,
     used,
 )
 from .base import Outcome, claim, compare_setting, outcome, premises_regime
@@ -202,24 +206,101 @@ def paired(rec: Record, q: str, variant: str, eta: float) -> tuple[np.ndarray, n
 Comparison = tuple
 
 
+BOX_VERTICES_MAX = 16  # box_p: every vertex of the box up to this many seeds (2^16 of them)
+
+
+def _box_p_above(lo: np.ndarray, hi: np.ndarray, bound: float, vertices_max: int) -> float:
+    """sup over x in the box Π[lo_i, hi_i] (lo ≤ hi, finite, not a single point) of
+    :func:`one_sided_p`'s p for "mean(x) ≥ bound" (its claimed side under ``">="``): the
+    one-sample t-test's P(T_{n−1} ≥ t(x)), t(x) = (x̄ − b)·√n/s(x), and the exact sign test's
+    2^−n at the x with no spread (x = c·1, which the box holds iff max lo ≤ min hi).
+    Where x̄(lo) ≤ b the box holds an x with t ≤ 0, p ≥ 1/2: 1 is returned (no decision at a
+    level below 1/2 changes, and Holm's step-down ranks it above every p that decides).
+    Otherwise x̄ − b > 0 on the whole box, and s(x)/(x̄ − b) is quasi-convex there (s, the sample
+    standard deviation, is a seminorm: convex; x̄ − b is affine and positive; so its sublevel
+    sets {s ≤ c(x̄ − b)} are convex): its maximum, the minimum of t, is at a vertex. Up to
+    ``vertices_max`` seeds every vertex is tried (exact); above, t is bounded below by
+    (x̄(lo) − b)·√n/S, S² = min_c Σ_i (|m_i − c| + r_i)²/(n − 1) (m_i, r_i: the interval's
+    midpoint and half-width) ≥ max over the box of s²: for every x and c,
+    (n − 1)s(x)² ≤ Σ (x_i − c)² ≤ Σ (|m_i − c| + r_i)² (a valid bound, not the exact sup)."""
+    from scipy import optimize
+    from scipy import stats as sps
+
+    n = lo.size
+    if float(lo.mean()) <= bound:
+        return 1.0
+    sign = 0.5 ** n if float(lo.max()) <= float(hi.min()) else 0.0  # x = c·1, c > b inside
+    if n <= vertices_max:
+        bits = (np.arange(2 ** n)[:, None] >> np.arange(n)[None, :]) & 1
+        x = np.where(bits == 1, hi[None, :], lo[None, :])
+        m, s = x.mean(axis=1), x.std(axis=1, ddof=1)
+        flat = np.array([no_spread(row) for row in x])  # judged by the sign test: in `sign`
+        if flat.all():
+            return sign
+        t = (m[~flat] - bound) * math.sqrt(n) / s[~flat]
+        return max(sign, float(sps.t.sf(float(t.min()), n - 1)))
+    mid, half = (lo + hi) / 2.0, (hi - lo) / 2.0
+
+    def worst(c: float) -> float:
+        return float(((np.abs(mid - c) + half) ** 2).sum())
+
+    best = optimize.minimize_scalar(worst, bounds=(float(mid.min()), float(mid.max())),
+                                    method="bounded")
+    cands = [worst(float(best.x)), worst(float(np.median(mid))), worst(float(mid.mean()))]
+    s_up = math.sqrt(min(cands) / (n - 1))
+    t_low = (float(lo.mean()) - bound) * math.sqrt(n) / s_up
+    return max(sign, float(sps.t.sf(t_low, n - 1)))
+
+
+def box_p(lo: Sequence[float], hi: Sequence[float], bound: float, direction: str,
+          vertices_max: int = BOX_VERTICES_MAX) -> tuple[float, float]:
+    """(p for the claimed side, p for the other side) of one comparison whose per-seed values
+    are known only to lie in [lo_i, hi_i] (:func:`moved_delta`, :func:`moved_bounds`), each the
+    largest :func:`one_sided_p` gives over every x in the box Π[lo_i, hi_i] (the seeds' true
+    values are some such x, whichever; :func:`_box_p_above` says how it is computed: exact at a
+    vertex up to ``vertices_max`` seeds, a valid upper bound above). So a *holds* judged on the
+    first holds for every x in the box, a *fails* judged on the second fails for every x, and
+    the two are never both below 1/2. The p of a corner (every seed at the end against the
+    side) is not that largest p: the t statistic also depends on the spread, which the other
+    ends can raise. Where lo = hi (nothing unknown) it is :func:`one_sided_p` of those values;
+    a non-finite end, or fewer than two seeds: (1, 1)."""
+    a, b = np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
+    lo_, hi_ = np.minimum(a, b), np.maximum(a, b)
+    if lo_.size < 2 or not (np.isfinite(lo_).all() and np.isfinite(hi_).all()):
+        return 1.0, 1.0
+    if np.array_equal(lo_, hi_):
+        return one_sided_p(lo_, bound, direction)
+    up = _box_p_above(lo_, hi_, bound, vertices_max)  # sup p of "mean >= bound"
+    down = _box_p_above(-hi_, -lo_, -bound, vertices_max)  # sup p of "mean <= bound"
+    if direction == ">=":
+        return up, down
+    if direction == "<=":
+        return down, up
+    raise ValueError(f"direction must be '<=' or '>=', not {direction!r}")
+
+
 def judge_family(comps: Sequence[Comparison], level: float = LEVEL) -> list[Effect]:
     """The comparisons of one claim, Holm-corrected together (family-wise ``level``); each with
     its mean and its t-interval at the Bonferroni level 1 − (1 − level)/k. A comparison may
     carry a seventh item, the per-seed values its *fails* is judged on, where the record leaves
-    each seed's value in an interval (:func:`moved_delta`): its *holds* is then judged on the
-    end of every seed's interval against the claimed side (its ``values``), its *fails* on the
-    end toward it, each family Holm-corrected over all k comparisons; where the two would
-    both decide, it is inconclusive."""
-    hold_outs = holm_outcomes([(c[1], c[2], c[3]) for c in comps], level)
-    fail_outs = holm_outcomes([(c[6] if len(c) > 6 else c[1], c[2], c[3]) for c in comps],
-                              level)
+    each seed's value in an interval (:func:`moved_delta`, :func:`moved_bounds`): its ``values``
+    are then the end of every seed's interval against the claimed side, the seventh item the
+    end toward it, and both its p-values are the largest over the whole box of per-seed values
+    (:func:`box_p`: not the corner's, since a wider spread lowers t), so that its *holds* holds
+    and its *fails* fails for every value the record leaves possible; each side is
+    Holm-corrected over all k comparisons, and where the two would both decide it is
+    inconclusive."""
+    ps = [box_p(c[1], c[6], c[2], c[3]) if len(c) > 6 else one_sided_p(c[1], c[2], c[3])
+          for c in comps]
+    alpha = 1.0 - level
+    hold_adj, fail_adj = holm([p[0] for p in ps]), holm([p[1] for p in ps])
     ci_level = family_level(level, len(comps))
     effs = []
-    for c, h, f in zip(comps, hold_outs, fail_outs):
+    for c, ha, fa in zip(comps, hold_adj, fail_adj):
         q, v, bound, d, am, bm = c[:6]
         other = np.asarray(c[6], dtype=float) if len(c) > 6 else None
-        o = (INCONCLUSIVE if h == HOLDS and f == FAILS else HOLDS if h == HOLDS
-             else FAILS if f == FAILS else INCONCLUSIVE)
+        h, f = ha < alpha, fa < alpha
+        o = INCONCLUSIVE if h and f else HOLDS if h else FAILS if f else INCONCLUSIVE
         m, ci = mean_ci(v, ci_level)
         effs.append(Effect(q, np.asarray(v, dtype=float), bound, d, m, ci, am, bm, o, other))
     return effs
@@ -249,8 +330,8 @@ def moved_delta(rec: Record, variant: str, eta: float) -> tuple[np.ndarray, np.n
 def rise_comparisons(rec: Record, variant: str, eta: float) -> list[Comparison]:
     """Δ S-randomised accuracy ≥ δ and Δ conflict following ≥ δ for one arm at one η; the S-rand
     comparison on the points the probe's permutation moved (:func:`moved_delta`: it holds only
-    if it holds at the low end of every seed's interval, fails only if it fails at the high
-    end; at a small ``n_test`` the points it keeps in place would carry φ × the arms'
+    if it holds for every value in the seeds' intervals, fails only if it fails for every one,
+    :func:`box_p`; at a small ``n_test`` the points it keeps in place would carry φ × the arms'
     clean-accuracy difference on them into Δ)."""
     out = []
     for q in ("s_rand_acc", "conflict_follow"):
@@ -325,8 +406,9 @@ def _kept_text(rec: Record) -> str:
     if not kept:
         return ""
     return (f"; the probe's fixed permutation of x_0 leaves {kept} of the {n} test points in "
-            "place: each d S-rand reads the points it moved, at the end of each seed's interval "
-            "against the side decided (the low end for holds, shown; the high end for fails)")
+            "place: each d S-rand reads the points it moved, each seed's value known within an "
+            "interval; a comparison holds (fails) only if it holds (fails) for every value in "
+            "them (the largest p over the box), its values shown at the low ends")
 
 
 def _rise_bound(k: int) -> str:
@@ -574,24 +656,29 @@ def moved_bounds(acc: np.ndarray, kept: int, n: int, clean: np.ndarray | None = 
 
 def clean_simple_family(rec: Record, variant: str = "keep") -> tuple[str, list[Effect]]:
     """Claim 1 on the η = 0 runs of ``variant``: S-rand ≥ 0.45, S-rand ≤ 0.55, C-rand ≥ 0.95
-    (k = 3, Holm), each on the accuracy over the test points the probe's permutation moved,
-    bounded on the side against the comparison (:func:`moved_bounds`): the points a fixed
-    permutation leaves in place keep their own feature, so at a small ``n_test`` they pull both
-    randomised accuracies toward the clean one (at n_test = 2 both permutations are the
-    identity and S-rand is the clean accuracy: a clean record failed "S-rand <= 0.55" on it
-    until 2026-12-06, docs/verdict_audit.md section 21). With no point in place the values are
-    the measured ones."""
+    (k = 3, Holm), each on the accuracy over the test points the probe's permutation moved:
+    the points a fixed permutation leaves in place keep their own feature, so at a small
+    ``n_test`` they pull both randomised accuracies toward the clean one (at n_test = 2 both
+    permutations are the identity and S-rand is the clean accuracy: a clean record failed
+    "S-rand <= 0.55" on it until 2026-12-06, docs/verdict_audit.md section 21). Each seed's
+    moved-point accuracy lies in :func:`moved_bounds` given the same run's clean accuracy (a
+    kept point is classified as on its clean input, so K, the kept points classified correctly,
+    lies in [max(0, kept − (n − N)), min(kept, N)], N = n·clean; where the clean accuracy is
+    lost, K in [0, kept]); each comparison holds only if it holds for every value in those
+    intervals, fails only if it fails for every one (:func:`box_p`), its values shown at the end
+    against its claimed side. With no point in place the values are the measured ones."""
     idx = runs_of(rec, variant, 0.0)
     s, c = final(rec, "s_rand_acc")[idx], final(rec, "c_rand_acc")[idx]
+    clean = final(rec, "clean_acc")[idx]
     n = int(rec.meta["study"]["plan"]["n_test"])
     kept_s, kept_c = kept_in_place(n)
-    s_lo, s_hi = moved_bounds(s, kept_s, n)
-    c_lo, _ = moved_bounds(c, kept_c, n)
+    s_lo, s_hi = moved_bounds(s, kept_s, n, clean)
+    c_lo, c_hi = moved_bounds(c, kept_c, n, clean)
     lo, hi = NEAR_HALF
     sm, cm = float(s.mean()), float(c.mean())
-    effs = judge_family([("s_rand_acc", s_lo, lo, ">=", sm, sm),
-                         ("s_rand_acc", s_hi, hi, "<=", sm, sm),
-                         ("c_rand_acc", c_lo, C_RAND_MIN, ">=", cm, cm)])
+    effs = judge_family([("s_rand_acc", s_lo, lo, ">=", sm, sm, s_hi),
+                         ("s_rand_acc", s_hi, hi, "<=", sm, sm, s_lo),
+                         ("c_rand_acc", c_lo, C_RAND_MIN, ">=", cm, cm, c_hi)])
     return combine(*[e.outcome for e in effs]), effs
 
 
@@ -617,7 +704,9 @@ def check_clean_simple(runs: Runs, kind: str) -> Outcome:
     if kept_s or kept_c:
         detail += (f"; the probe's fixed permutations leave {kept_s} (S) and {kept_c} (C) of the "
                    f"{rec.meta['study']['plan']['n_test']} test points in place: each comparison "
-                   "reads the accuracy over the moved points, bounded on the side against it")
+                   "reads the accuracy over the moved points, within the bounds the runs' clean "
+                   "accuracy leaves (holds for every value in them, fails for every one; shown "
+                   "at the end against the comparison)")
     bound = (f"S-rand >= {lo} and <= {hi} and C-rand >= {C_RAND_MIN} (3 one-sided t-tests over "
              f"seeds, Holm-corrected at family-wise 95%; CI at the Bonferroni level "
              f"{family_level(LEVEL, 3):.4f})")
