@@ -331,3 +331,37 @@ def test_label_noise_bounds_the_reaching_fraction_over_lost_seeds(plugin, tiny_r
         "barak_parity/val_error": err2})}))
     assert out.measured == pytest.approx(3 / 12), out.detail
     assert "3 seed(s) with a lost" in out.detail, out.detail
+
+
+def test_the_test_error_detail_averages_the_measured_runs(tiny_run):  # noqa: F811
+    """``theorem1.test_error``'s detail printed err_P's mean over all runs, "nan" as soon as one
+    run's value was lost (section 23's left open); now the mean over the measured runs and how
+    many were lost (numpy's nanmean the oracle), and the clean error likewise."""
+    exps, _ = tiny_run
+    errs = [np.nan, np.nan] + [0.05 + 0.01 * i for i in range(16)]
+    want = F.fmt_num(float(np.nanmean(errs)))
+
+    def edit(r):
+        _errors(errs)(r)
+        r.arrays["final/frei_test/test_error_clean"][:] = 0.02
+        r.arrays["final/frei_test/test_error_clean"][5] = np.nan
+
+    v = judge(CLAIMS[ERROR], _doctored(exps, edit))
+    for lab in exps.get("frei2023.regime"):
+        assert f"{lab}: err_P {want} (mean over 16 measured runs, 2 lost)" in v.detail, v.detail
+    assert "clean err 0.02 (mean over 17 measured runs, 1 lost)" in v.detail, v.detail
+    assert "err_P nan" not in v.detail
+    # with nothing lost the detail is as before: the plain mean
+    v = judge(CLAIMS[ERROR], _doctored(exps, _errors([0.05] * 18)))
+    assert "err_P 0.05 (eta" in v.detail and "measured runs" not in v.detail, v.detail
+    assert F._measured_mean(np.array([np.nan, np.nan])) == "nan (every one of 2 runs lost)"
+
+
+def test_the_adversarial_detail_averages_the_measured_runs(tiny_run):  # noqa: F811
+    """The same for ``theorem1.adversarial_noise``'s test error."""
+    exps, _ = tiny_run
+    rec = exps.get("frei2023.adversarial")
+    errs = [np.nan] + [0.1] * (rec.seeds - 1)
+    v = judge(CLAIMS[ADVERSARIAL], _doctored(exps, _errors(errs), "frei2023.adversarial"))
+    assert f"test error 0.1 (mean over {rec.seeds - 1} measured runs, 1 lost)" in v.detail, \
+        v.detail
