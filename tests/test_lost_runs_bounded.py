@@ -18,6 +18,7 @@ the claims that hand values over."""
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -25,7 +26,14 @@ import pytest
 from barak_helpers import FakeRuns
 from record_check_helpers import check_json, doctored, simulated
 from scipy import stats as sps
-from test_barak2022 import _bias_runs, _edit, plugin, tiny_records  # noqa: F401 (fixtures)
+from test_barak2022 import (  # noqa: F401 (fixtures)
+    _bias_runs,
+    _curve,
+    _edit,
+    plugin,
+    tiny_records,
+    widen,
+)
 from test_claims_frei import _doctored, tiny_run  # noqa: F401 (fixture)
 from test_frei_test_set_size import SETTING
 
@@ -410,3 +418,76 @@ def test_a_lost_movement_is_bounded_in_the_run_event(tiny_run):  # noqa: F811
     v = judge(CLAIMS[cid], _doctored(exps, _movement_edit(1e-9, 1), "frei2023.movement"))
     assert f"{R - 1} of {R - 1} runs violate (fails: " in v.detail, v.detail
     assert v.verdict == INCONCLUSIVE  # the guard: NaN slopes handed over
+
+
+def _plateau_oracle(err: np.ndarray, T: np.ndarray, tc: float) -> bool:
+    """The statement for one solved seed, written out: err >= 0.45 at every probe t <= t_c/2,
+    and t_c - t_0.45 <= 0.3 t_c, t_0.45 the first probe with err <= 0.45."""
+    hit = np.flatnonzero(err <= 0.45)
+    if hit.size == 0:
+        return False
+    return bool(np.all(err[T <= 0.5 * tc] >= 0.45)) and tc - T[hit[0]] <= 0.3 * tc
+
+
+def test_plateau_bounds_against_every_completion_of_the_lost_errors(plugin, tiny_records):  # noqa: F811
+    """``fig1.plateau_drop`` (section 23's left open) counted a solved seed with a lost error
+    before t_c/2 as failing its plateau. ``plateau_bounds`` against brute force: for random
+    curves with 1-3 lost probes, every completion of the lost errors over {0, 0.3, 0.45, 0.46,
+    1}: shown where every completion has the plateau and drop, open where some do and some do
+    not."""
+    c = plugin["claims"]
+    rec = _curve(tiny_records["solved"], 0.1)
+    T = rec.times.astype(float)
+    tc = float(rec["static/t_c"][0])
+    rng = np.random.default_rng(23)
+    R, seen = 200, set()
+    err = np.tile(rec["barak_parity/val_error"][0], (R, 1)).astype(float)
+    for r in range(R):  # a few probes moved near the thresholds, then 1-3 lost
+        idx = rng.choice(T.size, size=3, replace=False)
+        err[r, idx] = rng.choice([0.0, 0.3, 0.45, 0.46, 0.6], size=3)
+        err[r, rng.choice(T.size, size=int(rng.integers(1, 4)), replace=False)] = np.nan
+    err[:, T == tc] = 0.0  # t_c: the first probe with error 0 (kept measured)
+    doctored = _edit(rec, **{"barak_parity/val_error": err,
+                             "static/t_c": np.full(R, int(tc))})
+    shown, open_, solved = c.plateau_bounds(doctored)
+    assert solved.all()
+    for r in range(R):
+        lost = np.flatnonzero(np.isnan(err[r]))
+        outs = set()
+        for fill in itertools.product([0.0, 0.3, 0.45, 0.46, 1.0], repeat=lost.size):
+            e = err[r].copy()
+            e[lost] = fill
+            outs.add(_plateau_oracle(e, T, tc))
+        assert shown[r] == (outs == {True}), (r, err[r])
+        assert open_[r] == (outs == {True, False}), (r, err[r])
+        seen.add((bool(shown[r]), bool(open_[r])))
+    assert seen == {(True, False), (False, True), (False, False)}  # every kind met
+
+
+def test_plateau_drop_does_not_fail_on_lost_errors(plugin, tiny_records):  # noqa: F811
+    """40 solved seeds: 24 with the plateau and drop, 10 with a lost error on the plateau, 6
+    dipping to 0.3 before t_c/2. The base counted the 10 as failing: 24/40, exact upper end
+    0.75 < 0.8: fails. Counted with the plateau (34/40, upper end above 0.8) it does not fail,
+    and without it (24/40) it does not hold: inconclusive, the open seeds named (scipy's exact
+    intervals the oracle)."""
+    c = plugin["claims"]
+    rec = widen(_curve(tiny_records["solved"], 0.1), 10)
+    T = rec.times.astype(float)
+    tc = float(rec["static/t_c"][0])
+    early = int(np.flatnonzero(T <= 0.5 * tc)[len(np.flatnonzero(T <= 0.5 * tc)) // 2])
+    err = rec["barak_parity/val_error"].astype(float).copy()
+    err[:10, early] = np.nan
+    err[10:16, early] = 0.3
+    doctored = _edit(rec, **{"barak_parity/val_error": err})
+    ci = lambda k: sps.binomtest(k, 40).proportion_ci(0.95, method="exact")  # noqa: E731
+    assert ci(24).high < 0.8 < ci(34).high
+    out = c.plateau_drop(FakeRuns({"barak2022.curves": {"n=8,k=2": doctored}}))
+    assert out.verdict == INCONCLUSIVE, out.detail
+    assert out.measured == pytest.approx(24 / 40)
+    assert "10 solved seed(s) with a lost validation error" in out.detail, out.detail
+    # the same record with the 10 measured on the plateau holds (34/40: lower end above 0.8?)
+    err[:10, early] = 0.5
+    full = c.plateau_drop(FakeRuns({"barak2022.curves": {"n=8,k=2": _edit(
+        rec, **{"barak_parity/val_error": err})}}))
+    assert full.measured == pytest.approx(34 / 40)
+    assert full.verdict == (HOLDS if ci(34).low > 0.8 else INCONCLUSIVE), full.detail
