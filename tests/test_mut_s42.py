@@ -391,7 +391,9 @@ def test_clean_simple_reads_each_accuracy_bounded_on_the_side_against_its_compar
     in place by the permutations (set by hand): a kept point keeps its own feature, correct or
     not, so the moved points' accuracy lies in [(acc − φ)/(1 − φ), acc/(1 − φ)], φ = kept/n;
     "S-rand >= 0.45" reads the lower end with φ = 0.1, "S-rand <= 0.55" the upper end, and
-    "C-rand >= 0.95" the lower end with C's own φ = 0.3."""
+    "C-rand >= 0.95" the lower end with C's own φ = 0.3. Those are the bounds where the runs'
+    clean accuracy is lost (NaN); with it at 1 every kept point is correct, and both ends are
+    (n·acc − kept)/(n − kept) (section 26: the kept points read from the stored clean count)."""
     from twolayer.claims import vashisht2024 as V
 
     R = 6
@@ -399,7 +401,7 @@ def test_clean_simple_reads_each_accuracy_bounded_on_the_side_against_its_compar
     c = np.array([0.99, 0.98, 1.0, 0.97, 0.99, 1.0])
     arrays = {"phase2/variant": np.zeros(R, dtype=np.int64), "phase2/eta": np.zeros(R),
               "phase2/seed": np.arange(R), "vashisht/s_rand_acc": s[:, None],
-              "vashisht/c_rand_acc": c[:, None]}
+              "vashisht/c_rand_acc": c[:, None], "vashisht/clean_acc": np.full((R, 1), np.nan)}
     rec = type("Rec", (), {"arrays": arrays, "meta": {"study": {"plan": {"n_test": 10}}}})()
     monkeypatch.setattr(V, "kept_in_place", lambda n: (1, 3))
     _, effs = V.clean_simple_family(rec)
@@ -408,6 +410,11 @@ def test_clean_simple_reads_each_accuracy_bounded_on_the_side_against_its_compar
     np.testing.assert_allclose(effs[0].per_seed, [(x - 0.1) / 0.9 for x in s])
     np.testing.assert_allclose(effs[1].per_seed, [x / 0.9 for x in s])
     np.testing.assert_allclose(effs[2].per_seed, [(x - 0.3) / 0.7 for x in c])
+    arrays["vashisht/clean_acc"] = np.ones((R, 1))
+    _, effs = V.clean_simple_family(rec)
+    for e, acc, kept in zip(effs, (s, s, c), (1, 1, 3)):
+        np.testing.assert_allclose(e.per_seed, (10 * acc - kept) / (10 - kept))
+        np.testing.assert_allclose(e.per_seed_fails, e.per_seed)
 
 
 # --------------------------------------------- the summaries of an odd record: signed neurons only
