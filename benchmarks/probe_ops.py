@@ -20,12 +20,15 @@ from __future__ import annotations
 
 import argparse
 import collections
+import os
 import sys
 import traceback
+from pathlib import Path
 from typing import Any
 
 from torch.utils._python_dispatch import TorchDispatchMode
 
+import twolayer
 from twolayer import net
 from twolayer.config import Config, DataConfig, NetConfig, TrainConfig
 from twolayer.engine import Runtime, train
@@ -35,6 +38,7 @@ VIEWS = {"view", "_unsafe_view", "as_strided", "slice", "select", "expand", "tra
          "unsqueeze", "squeeze", "permute", "diagonal", "alias", "detach", "reshape", "unbind",
          "split", "narrow"}
 EXTRA = 10  # the probe times the second run adds
+PACKAGE = str(Path(twolayer.__file__).resolve().parent) + os.sep  # the package's own files
 
 
 class Counter(TorchDispatchMode):
@@ -48,9 +52,10 @@ class Counter(TorchDispatchMode):
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # noqa: ANN001
         kind = "view" if func._schema.name.split("::")[-1] in VIEWS else "op"
-        frames = [f for f in traceback.extract_stack()[:-1]
-                  if "/twolayer/" in f.filename and "probe_ops" not in f.filename]
-        where = " <- ".join(f"{f.filename.split('twolayer/')[-1]}:{f.lineno}"
+        # frames of the twolayer package's own files, named relative to it (not any path with
+        # "/twolayer/" in it: a checkout in a folder named twolayer has its .venv's torch there)
+        frames = [f for f in traceback.extract_stack()[:-1] if f.filename.startswith(PACKAGE)]
+        where = " <- ".join(f"{f.filename[len(PACKAGE):]}:{f.lineno}"
                             for f in frames[-2:][::-1])
         self.kinds[kind] += 1
         self.lines[(kind, where)] += 1

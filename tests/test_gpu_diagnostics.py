@@ -131,6 +131,9 @@ def test_probe_ops_counts_operations_per_probe_time():
     assert none["op"] == 0 and seg["per_probe_time"]["op"] > 0
     assert both["op"] > seg["per_probe_time"]["op"]
     assert any("probes/segments.py" in where for _, where, _ in seg["lines"])
+    # only the package's own files are named: a checkout in a folder named twolayer (as CI's
+    # fresh clone can be) once named torch's frames under its .venv instead
+    assert not any("torch" in where or "site-packages" in where for _, where, _ in seg["lines"])
     assert mod.main(["--probes", "nope"]) == 2
 
 
