@@ -16,7 +16,9 @@ The method (docs/claims_method.md has the derivation, the assumptions and the si
   comparisons (``comparisons``: per-seed values, threshold, side and test, with a ``rule``; or
   ``per_seed``, ``threshold`` and ``direction`` for one mean against one number) is judged at
   every look, each of its k comparisons by its own sequence at level α/k (:func:`t_cs` for a
-  mean, :func:`sign_decide` for a median), and stops being extended once decided. Any other
+  mean, :func:`sign_decide` for a median; a mean comparison whose per-seed values are known
+  only within intervals, ``Comparison.other``, over the whole box: :func:`box_cs_outcome`),
+  and stops being extended once decided. Any other
   claim keeps its own check's verdict at look 1 (a fixed-seed verdict, exactly as without
   ``auto``) and is marked *not sequentially controlled*.
 - **The confidence sequence** (:func:`t_cs`): Lai's (1976) scale-invariant t-mixture. For
@@ -57,6 +59,7 @@ from functools import lru_cache
 import numpy as np
 
 from .stats import (
+    BOX_VERTICES_MAX,
     ERROR,
     FAILS,
     HOLDS,
@@ -64,6 +67,8 @@ from .stats import (
     Comparison,
     Interval,
     as_values,
+    box_spread_bound,
+    box_vertices,
     combine,
     finite,
     fmt_num,
@@ -202,6 +207,62 @@ def cs_seeds_needed(values: Iterable[float], threshold: float, alpha: float = AL
     return max(hi, int(v.size)) if hi <= most else None
 
 
+def box_cs_outcome(values: Iterable[float], other: Iterable[float], threshold: float,
+                   direction: str, alpha: float = ALPHA, c: float | None = None,
+                   vertices_max: int = BOX_VERTICES_MAX) -> tuple[str, float, Interval]:
+    """(verdict, mean of ``values``, hull) of one t comparison at one look whose per-seed
+    values are known only within [lo_i, hi_i] = [min(values_i, other_i), max(...)]
+    (:attr:`~twolayer.stats.Comparison.other`): :func:`cs_outcome` over the whole box B =
+    Π[lo_i, hi_i]. The seeds' true values are some x in B, whichever, so the verdict is one
+    that :func:`cs_outcome` gives at every x in B, else inconclusive. With f the half-width
+    factor at n seeds (:func:`t_cs`: C_n(x) = x̄ ± f·S(x), S(x)² = Σ(x_i − x̄)²/n), the hull
+    [L, U] = [min_x (x̄ − f·S(x)), max_x (x̄ + f·S(x))] over B is decided as an interval
+    (:func:`decide`): for ``">="`` it holds iff every C_n(x) lies at or above the threshold,
+    fails iff every one lies below (mirrored for ``"<="``). S is a seminorm of x (convex) and
+    x̄ is linear, so x̄ − f·S is concave and x̄ + f·S convex: both extremes are at vertices,
+    enumerated up to ``vertices_max`` seeds (:func:`~twolayer.stats.box_vertices`: the hull is
+    exact). Above, L = x̄(lo) − f·sqrt(V⁺/n) and U = x̄(hi) + f·sqrt(V⁺/n), V⁺ =
+    :func:`~twolayer.stats.box_spread_bound` ≥ max over B of Σ(x_i − x̄)² (x̄ ≥ x̄(lo) and
+    x̄ ≤ x̄(hi) on B): a wider hull, so a rigorous sufficient condition, never a looser one.
+    Where B holds vectors with no spread (c·1, c ∈ [max lo, min hi]; and any vertex that
+    :func:`~twolayer.stats.no_spread` flags), :func:`cs_outcome` judges those by the sign
+    sequence: its verdict there, at both ends c = max lo and c = min hi (it moves
+    monotonically in c) and at every flat vertex, must agree, else inconclusive (the worst
+    case). Where lo = hi this is :func:`cs_outcome` of the values (the same verdict and
+    interval); a non-finite end, or a NaN, makes it inconclusive."""
+    v, w = as_values(values), as_values(other)
+    if v.size != w.size:
+        raise ValueError(f"one interval end per seed: {w.size} for {v.size} values")
+    lo, hi = np.minimum(v, w), np.maximum(v, w)
+    if np.array_equal(lo, hi):
+        return cs_outcome(v, threshold, direction, alpha, c)
+    m, ci = t_cs(v, alpha, c)
+    if not (np.isfinite(lo).all() and np.isfinite(hi).all()):
+        return INCONCLUSIVE, m, ci
+    n = lo.size
+    c = mixture_c(alpha=alpha) if c is None else float(c)
+    factor = _half_width_factor(n, c, alpha)
+    if not math.isfinite(factor):
+        return INCONCLUSIVE, m, (-math.inf, math.inf)
+    x = box_vertices(lo, hi, vertices_max)
+    flat_rows: list[np.ndarray] = []
+    if x is not None:
+        mean = x.mean(axis=1)
+        half = factor * np.sqrt(((x - mean[:, None]) ** 2).sum(axis=1) / n)
+        hull = (float((mean - half).min()), float((mean + half).max()))
+        flat_rows = [row for row in x if no_spread(row)]
+    else:
+        half_up = factor * math.sqrt(box_spread_bound(lo, hi) / n)
+        hull = (float(lo.mean()) - half_up, float(hi.mean()) + half_up)
+    verdict = decide(hull, threshold, direction)
+    if float(lo.max()) <= float(hi.min()):  # c·1 lies in the box for c in [max lo, min hi]
+        flat_rows += [np.full(n, float(lo.max())), np.full(n, float(hi.min()))]
+    if verdict != INCONCLUSIVE and any(
+            sign_decide(row, threshold, direction, alpha) != verdict for row in flat_rows):
+        verdict = INCONCLUSIVE
+    return verdict, m, hull
+
+
 # ---------------------------------------------------------------------------------------------
 # The sign sequence: the median compared with a threshold, for heavy-tailed or bimodal values.
 
@@ -320,11 +381,36 @@ def comparisons_of(o: object) -> tuple[Comparison, ...] | None:
     return None
 
 
+def _judged_other(cmp: Comparison) -> tuple[float, ...] | None:
+    """The other ends (:attr:`~twolayer.stats.Comparison.other`) of the seeds that
+    :meth:`~twolayer.stats.Comparison.judged_values` keeps, or None."""
+    if cmp.other is None:
+        return None
+    if not cmp.nan_vacuous:
+        return cmp.other
+    return tuple(o for x, o in zip(cmp.values, cmp.other) if not math.isnan(x))
+
+
+def _judged(cmp: Comparison, alpha: float) -> tuple[str, float, Interval]:
+    """(verdict, statistic, interval) of one comparison at level ``alpha``: the sign sequence
+    for ``"sign"``, the t-mixture for ``"t"``, over the box of per-seed intervals where the
+    comparison carries them (:func:`box_cs_outcome`)."""
+    if cmp.test == "sign":
+        return sign_cs_outcome(cmp.judged_values(), cmp.threshold, cmp.direction, alpha)
+    other = _judged_other(cmp)
+    if other is not None:
+        return box_cs_outcome(cmp.judged_values(), other, cmp.threshold, cmp.direction, alpha,
+                              _mixture_c_at(alpha))
+    return cs_outcome(cmp.judged_values(), cmp.threshold, cmp.direction, alpha,
+                      _mixture_c_at(alpha))
+
+
 def judge_comparisons(comps: Sequence[Comparison], alpha: float = ALPHA,
                       rule: Callable[[Sequence[str]], str] | None = None,
                       ) -> tuple[str, list[tuple[str, float, Interval]]]:
     """(claim verdict, per comparison (verdict, statistic, interval)): each of the k
-    comparisons judged by its own sequence at level α/k (t-mixture for ``"t"``, sign sequence
+    comparisons judged by its own sequence at level α/k (t-mixture for ``"t"``, over the box
+    of per-seed intervals where it carries ``other``: :func:`box_cs_outcome`; sign sequence
     for ``"sign"``), then ``rule`` (default :func:`~twolayer.stats.combine`: holds when every
     one holds, fails when one fails). With probability ≥ 1 − α every one of the k sequences
     covers its true value at every look (Bonferroni over k, Ville within each), so a rule that
@@ -333,11 +419,7 @@ def judge_comparisons(comps: Sequence[Comparison], alpha: float = ALPHA,
     a = alpha / k
     parts = []
     for cmp in comps:
-        if cmp.test == "sign":
-            parts.append(sign_cs_outcome(cmp.judged_values(), cmp.threshold, cmp.direction, a))
-        else:
-            parts.append(cs_outcome(cmp.judged_values(), cmp.threshold, cmp.direction, a,
-                                    _mixture_c_at(a)))
+        parts.append(_judged(cmp, a))
     outs = [p[0] for p in parts]
     return (rule(outs) if rule is not None else combine(*outs)), parts
 
@@ -346,7 +428,9 @@ def comparisons_seeds_needed(comps: Sequence[Comparison], alpha: float = ALPHA,
                              ) -> int | None:
     """The most seeds any undecided comparison would need at level α/k at its measured effect
     (:func:`cs_seeds_needed`, :func:`sign_seeds_needed`); None when one has no effect, or a
-    lost (NaN) value, which every later look keeps."""
+    lost (NaN) value, which every later look keeps, or is undecided over a box of per-seed
+    intervals (``other``): that is not estimated (the box's width at more seeds is unknown,
+    and an estimate from one end's values would understate what the box needs)."""
     k = max(1, len(comps))
     a = alpha / k
     need = []
@@ -359,9 +443,11 @@ def comparisons_seeds_needed(comps: Sequence[Comparison], alpha: float = ALPHA,
                 continue
             need.append(sign_seeds_needed(cmp.judged_values(), cmp.threshold, a))
         else:
-            verdict, _, _ = cs_outcome(cmp.judged_values(), cmp.threshold, cmp.direction, a,
-                                       _mixture_c_at(a))
+            verdict, _, _ = _judged(cmp, a)
             if verdict != INCONCLUSIVE:
+                continue
+            if cmp.other is not None:  # over a box: not estimated
+                need.append(None)
                 continue
             need.append(cs_seeds_needed(cmp.judged_values(), cmp.threshold, a,
                                         _mixture_c_at(a)))
@@ -447,8 +533,11 @@ def _update(st: _State, o: object, alpha: float, look: int) -> None:
 
 def _lost(cmp: Comparison) -> int:
     """How many of a comparison's judged values make every look undecidable: NaN (a lost
-    seed), and ±inf in a ``"t"`` comparison (the sign test orders ±inf)."""
+    seed), and ±inf in a ``"t"`` comparison (the sign test orders ±inf); with per-seed
+    intervals (``other``), the seeds with either end not finite."""
     v = as_values(cmp.judged_values())
+    if cmp.test == "t" and (other := _judged_other(cmp)) is not None:
+        return int((~(np.isfinite(v) & np.isfinite(as_values(other)))).sum())
     return int((~np.isfinite(v)).sum() if cmp.test == "t" else np.isnan(v).sum())
 
 
@@ -460,7 +549,9 @@ def _eligible(o: object) -> bool:
 def _nested_all(before: Sequence[Comparison], after: Sequence[Comparison]) -> bool:
     return len(before) == len(after) and all(
         b.threshold == a.threshold and b.direction == a.direction and b.test == a.test
-        and nested(b.values, a.values) for b, a in zip(before, after))
+        and nested(b.values, a.values)
+        and (b.other is None) == (a.other is None)
+        and (b.other is None or nested(b.other, a.other)) for b, a in zip(before, after))
 
 
 def _costs(cost: dict[str, float], runs: object) -> None:
@@ -615,8 +706,10 @@ def auto_check(
 def _part_text(cmp: Comparison, part: tuple[str, float, Interval]) -> str:
     verdict, stat, (lo, hi) = part
     what = "mean" if cmp.test == "t" else "median"
+    box = (" (over each seed's interval: the hull of the sequences over the box, the mean "
+           "of the values handed over)" if cmp.other is not None else "")
     return (f"{what} {fmt_num(stat)} {cmp.direction} {fmt_num(cmp.threshold)}: {verdict} "
-            f"[{fmt_num(lo)}, {fmt_num(hi)}]")
+            f"[{fmt_num(lo)}, {fmt_num(hi)}]{box}")
 
 
 def _verdict(st: _State, alpha: float, c: float, made: list[int]) -> object:
@@ -647,8 +740,10 @@ def _verdict(st: _State, alpha: float, c: float, made: list[int]) -> object:
              + (f" ({st.note})" if st.note else ""))
     own = o.verdict
     if k == 1:
-        first = ("mean ± the sequence's half-width, not a t-interval" if comps[0].test == "t"
-                 else "the median's order-statistic confidence sequence")
+        first = ("the median's order-statistic confidence sequence" if comps[0].test != "t"
+                 else "mean ± the sequence's half-width, not a t-interval"
+                 if comps[0].other is None else "the hull of the sequences over every vector "
+                 "in the seeds' intervals, not a t-interval")
         how = f"interval: {first}"
     else:
         how = (f"{k} comparisons, each at α/{k} = {alpha / k:.4g} (Bonferroni over the "

@@ -20,6 +20,10 @@ it with the paper's bound or predicted interval. Nothing here decides from a poi
 - :class:`Comparison` (and :func:`comparisons`): one such comparison as data, which a claim
   passes on so that its *holds* is re-judged (:func:`comparison_outcomes`: Holm, each by its own
   test) and ``--seeds auto`` can judge it sequentially;
+- :func:`box_p`: a comparison whose per-seed values are known only within [lo_i, hi_i]
+  (``Comparison.other``) judged over the whole box: each side's largest p over it, at the
+  vertices (:func:`box_vertices`) up to 16 seeds, by a valid spread bound above
+  (:func:`box_spread_bound`);
 - :func:`outliers`: seeds more than 3.5 scaled MADs from the median (flagged and counted);
 - :func:`jackknife`: a statistic of pooled runs and its leave-one-run-out interval
   θ̂ ± t_{R−1} · sqrt((R−1)/R · Σ_r (θ̂_(r) − θ̄_(·))²), optionally on the log scale;
@@ -74,15 +78,22 @@ class Comparison:
     the ``test``: ``"t"`` (the mean: one-sample t-test) or ``"sign"`` (the median: exact sign
     test). ``nan_vacuous``: a NaN value marks a run for which the statement is vacuous (kept in
     place so that run order survives), dropped before the test; otherwise a NaN is a lost
-    measurement and the comparison is undecidable. A claim hands its comparisons to
-    :func:`twolayer.claims.base.outcome` so that ``--seeds auto`` can judge each one by a
-    confidence sequence (:mod:`twolayer.sequential`)."""
+    measurement and the comparison is undecidable. ``other`` (default None): where the record
+    knows each seed's value only within an interval, the other end of it, one per seed (the
+    ``values`` are then one end, e.g. the one against the claimed side; ``"t"`` only); the
+    t-test is then judged over the whole box of per-seed values (:meth:`judged_box`,
+    :func:`box_p`; under ``--seeds auto`` :func:`twolayer.sequential.box_cs_outcome`). A
+    claim hands its comparisons to :func:`twolayer.claims.base.outcome` so that ``--seeds
+    auto`` can judge each one by a confidence sequence (:mod:`twolayer.sequential`)."""
 
     values: tuple[float, ...]
     threshold: float
     direction: str
     test: str = "t"
     nan_vacuous: bool = False  # True: a NaN marks a run the statement says nothing about
+    # the other end of each seed's interval, where the record knows a seed's value only within
+    # [min(values_i, other_i), max(values_i, other_i)] (None: the values are known exactly)
+    other: tuple[float, ...] | None = None
 
     def judged_values(self) -> tuple[float, ...]:
         """The values a test reads: without the NaN placeholders when they mark runs the
@@ -92,10 +103,34 @@ class Comparison:
             return self.values
         return tuple(x for x in self.values if not math.isnan(x))
 
+    def judged_box(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """(lo, hi): each judged seed's interval [lo_i, hi_i] = [min(values_i, other_i),
+        max(values_i, other_i)] (the seeds :meth:`judged_values` keeps), or None when
+        ``other`` is None (each value is known). A test of such a comparison is judged over the
+        whole box Π[lo_i, hi_i]: it holds only if it holds for every vector of per-seed values
+        in it, fails only if it fails for every one (:func:`box_p`; ``--seeds auto``:
+        :func:`twolayer.sequential.box_cs_outcome`)."""
+        if self.other is None:
+            return None
+        a, b = np.asarray(self.values, dtype=float), np.asarray(self.other, dtype=float)
+        if self.nan_vacuous:
+            keep = ~np.isnan(a)
+            a, b = a[keep], b[keep]
+        return np.minimum(a, b), np.maximum(a, b)
+
     def __post_init__(self) -> None:
         # one number per seed, as a tuple: a record's [R, T] array (or a value that is not a
         # number) raised later, while the verdict was judged, and stopped the command
         object.__setattr__(self, "values", tuple(float(x) for x in as_values(self.values)))
+        if self.other is not None:
+            other = tuple(float(x) for x in as_values(self.other))
+            if len(other) != len(self.values):
+                raise ValueError(f"other must give one interval end per seed: {len(other)} "
+                                 f"values for {len(self.values)} seeds")
+            if self.test != "t":
+                raise ValueError("a comparison with per-seed intervals (other) is judged by the "
+                                 f"t-test over the box, not by test={self.test!r}")
+            object.__setattr__(self, "other", other)
         if self.direction not in (">=", "<="):
             raise ValueError(f"direction must be '>=' or '<=', not {self.direction!r}")
         if self.test not in ("t", "sign"):
@@ -602,6 +637,103 @@ def one_sided_p(values: Iterable[float], bound: float, direction: str,
     raise ValueError(f"direction must be '<=' or '>=', not {direction!r}")
 
 
+BOX_VERTICES_MAX = 16  # every vertex of a box of per-seed intervals up to this many seeds
+
+
+def box_vertices(lo: np.ndarray, hi: np.ndarray,
+                 vertices_max: int = BOX_VERTICES_MAX) -> np.ndarray | None:
+    """The 2^n vertices of the box Π[lo_i, hi_i] (n = ``lo.size``) as the rows of a
+    [2^n, n] array (row k takes hi_i where bit i of k is set, else lo_i), or None when
+    n > ``vertices_max``. A function of the per-seed values that is quasi-convex on the box
+    (or concave, for a minimum) takes its maximum (minimum) at one of them: the sample spread
+    Σ(x_i − x̄)² is convex, so its largest value over the box is at a vertex."""
+    n = lo.size
+    if n > vertices_max:
+        return None
+    bits = (np.arange(2 ** n)[:, None] >> np.arange(n)[None, :]) & 1
+    return np.where(bits == 1, hi[None, :], lo[None, :])
+
+
+def box_spread_bound(lo: np.ndarray, hi: np.ndarray) -> float:
+    """An upper bound on max over the box Π[lo_i, hi_i] of V(x) = Σ_i (x_i − x̄)², for boxes
+    too large to enumerate (:func:`box_vertices`): min over c of Σ_i (|m_i − c| + r_i)²
+    (m_i, r_i: the interval's midpoint and half-width; c searched by a bounded scalar
+    minimisation, and at the midpoints' median and mean). Valid for any c: for every x in the
+    box, V(x) = min_c Σ (x_i − c)² ≤ Σ (x_i − c)² ≤ Σ (|m_i − c| + r_i)², since
+    |x_i − c| ≤ |m_i − c| + r_i (a bound, not the exact sup)."""
+    from scipy import optimize
+
+    mid, half = (lo + hi) / 2.0, (hi - lo) / 2.0
+
+    def worst(c: float) -> float:
+        return float(((np.abs(mid - c) + half) ** 2).sum())
+
+    best = optimize.minimize_scalar(worst, bounds=(float(mid.min()), float(mid.max())),
+                                    method="bounded")
+    cands = [worst(float(best.x)), worst(float(np.median(mid))), worst(float(mid.mean()))]
+    return min(cands)
+
+
+def _box_p_above(lo: np.ndarray, hi: np.ndarray, bound: float, vertices_max: int) -> float:
+    """sup over x in the box Π[lo_i, hi_i] (lo ≤ hi, finite, not a single point) of
+    :func:`one_sided_p`'s p for "mean(x) ≥ bound" (its claimed side under ``">="``): the
+    one-sample t-test's P(T_{n−1} ≥ t(x)), t(x) = (x̄ − b)·√n/s(x), and the exact sign test's
+    2^−n at the x with no spread (x = c·1, which the box holds iff max lo ≤ min hi).
+    Where x̄(lo) ≤ b the box holds an x with t ≤ 0, p ≥ 1/2: 1 is returned (no decision at a
+    level below 1/2 changes, and Holm's step-down ranks it above every p that decides).
+    Otherwise x̄ − b > 0 on the whole box, and s(x)/(x̄ − b) is quasi-convex there (s, the sample
+    standard deviation, is a seminorm: convex; x̄ − b is affine and positive; so its sublevel
+    sets {s ≤ c(x̄ − b)} are convex): its maximum, the minimum of t, is at a vertex. Up to
+    ``vertices_max`` seeds every vertex is tried (:func:`box_vertices`; exact); above, t is
+    bounded below by (x̄(lo) − b)·√n/S, S² = :func:`box_spread_bound`/(n − 1) ≥ max over the
+    box of s² (a valid bound, not the exact sup)."""
+    from scipy import stats as sps
+
+    n = lo.size
+    if float(lo.mean()) <= bound:
+        return 1.0
+    sign = 0.5 ** n if float(lo.max()) <= float(hi.min()) else 0.0  # x = c·1, c > b inside
+    x = box_vertices(lo, hi, vertices_max)
+    if x is not None:
+        m, s = x.mean(axis=1), x.std(axis=1, ddof=1)
+        flat = np.array([no_spread(row) for row in x])  # judged by the sign test: in `sign`
+        if flat.all():
+            return sign
+        t = (m[~flat] - bound) * math.sqrt(n) / s[~flat]
+        return max(sign, float(sps.t.sf(float(t.min()), n - 1)))
+    s_up = math.sqrt(box_spread_bound(lo, hi) / (n - 1))
+    t_low = (float(lo.mean()) - bound) * math.sqrt(n) / s_up
+    return max(sign, float(sps.t.sf(t_low, n - 1)))
+
+
+def box_p(lo: Iterable[float], hi: Iterable[float], bound: float, direction: str,
+          vertices_max: int = BOX_VERTICES_MAX) -> tuple[float, float]:
+    """(p for the claimed side, p for the other side) of one comparison whose per-seed values
+    are known only to lie in [lo_i, hi_i] (:meth:`Comparison.judged_box`; e.g.
+    :func:`twolayer.claims.vashisht2024.moved_delta`), each the largest :func:`one_sided_p`
+    gives over every x in the box Π[lo_i, hi_i] (the seeds' true values are some such x,
+    whichever; :func:`_box_p_above` says how it is computed: exact at a vertex up to
+    ``vertices_max`` seeds, a valid upper bound above). So a *holds* judged on the first holds
+    for every x in the box, a *fails* judged on the second fails for every x, and the two are
+    never both below 1/2. The p of a corner (every seed at the end against the side) is not
+    that largest p: the t statistic also depends on the spread, which the other ends can
+    raise. Where lo = hi (nothing unknown) it is :func:`one_sided_p` of those values; a
+    non-finite end, or fewer than two seeds: (1, 1)."""
+    a, b = as_values(lo), as_values(hi)
+    lo_, hi_ = np.minimum(a, b), np.maximum(a, b)
+    if lo_.size < 2 or not (np.isfinite(lo_).all() and np.isfinite(hi_).all()):
+        return 1.0, 1.0
+    if np.array_equal(lo_, hi_):
+        return one_sided_p(lo_, bound, direction)
+    up = _box_p_above(lo_, hi_, bound, vertices_max)  # sup p of "mean >= bound"
+    down = _box_p_above(-hi_, -lo_, -bound, vertices_max)  # sup p of "mean <= bound"
+    if direction == ">=":
+        return up, down
+    if direction == "<=":
+        return down, up
+    raise ValueError(f"direction must be '<=' or '>=', not {direction!r}")
+
+
 def holm_outcomes(
     comparisons: Sequence[tuple[Iterable[float], float, str]],
     level: float = 0.95,
@@ -624,8 +756,13 @@ def comparison_outcomes(comps: Sequence[Comparison], level: float = 0.95) -> lis
     ``level`` by Holm's step-down procedure, each by its own test (``"t"`` or ``"sign"``) on its
     :meth:`~Comparison.judged_values`: as :func:`holm_outcomes`, which takes one test for all.
     What a claim's verdict is re-judged by when its check hands over the comparisons it
-    decided from (:meth:`twolayer.claims.base.Claim.verdict`)."""
-    ps = [one_sided_p(c.judged_values(), c.threshold, c.direction, c.test) for c in comps]
+    decided from (:meth:`twolayer.claims.base.Claim.verdict`). A comparison with per-seed
+    intervals (``other``) is judged over its box (:func:`box_p`: each side's largest p over
+    every vector of per-seed values in it, never below the p of either end's values)."""
+    ps = [one_sided_p(c.judged_values(), c.threshold, c.direction, c.test)
+          if (box := c.judged_box()) is None else box_p(box[0], box[1], c.threshold,
+                                                          c.direction)
+          for c in comps]
     return _holm_decided(ps, level)
 
 

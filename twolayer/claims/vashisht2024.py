@@ -94,7 +94,10 @@ Every decided claim hands its k comparisons (the paired Δ, or the baseline's va
 seed in run order) and its rule to :func:`~twolayer.claims.base.outcome` (``rise_verdict`` for
 claims 2 and 4, ``specific_verdict`` for claim 5, "all must hold" for claims 1 and 3), so that
 ``--seeds auto`` judges each comparison by its own confidence sequence; an outcome whose
-premise is unmet carries none (its verdict is not decided by them).
+premise is unmet carries none (its verdict is not decided by them). A comparison whose per-seed
+values are known only within intervals hands over both ends (``Comparison.other``), so that
+the re-judging and the sequences decide over the whole box too
+(:func:`twolayer.sequential.box_cs_outcome`; docs/verdict_audit.md section 26).
 
 Claims 1–5 are checked per data kind on the main arm (SGD, head kept); the details report the
 same rules for the ``reinit`` head and for full-batch GD.
@@ -123,19 +126,22 @@ from ..experiments.vashisht2024 import (
 from ..experiments.vashisht2024 import runs as runs_of
 from ..record import Record
 from ..stats import (
+    BOX_VERTICES_MAX,  # noqa: F401 - re-exported: box_p's vertex limit, as before
     FAILS,
     HOLDS,
     INCONCLUSIVE,
+    _box_p_above,  # noqa: F401 - re-exported: box_p's one side, as before
+    box_p,
     clopper_pearson,
     combine,
     exists,
     family_level,
     holm,
     mean_ci,
-    no_spread,
     one_sided_p,
     used,
 )
+from ..stats import Comparison as Compared
 from .base import Outcome, claim, compare_setting, outcome, premises_regime
 
 LEVEL = 0.95  # family-wise level of each claim's Holm-corrected comparisons
@@ -206,77 +212,9 @@ def paired(rec: Record, q: str, variant: str, eta: float) -> tuple[np.ndarray, n
 Comparison = tuple
 
 
-BOX_VERTICES_MAX = 16  # box_p: every vertex of the box up to this many seeds (2^16 of them)
-
-
-def _box_p_above(lo: np.ndarray, hi: np.ndarray, bound: float, vertices_max: int) -> float:
-    """sup over x in the box Π[lo_i, hi_i] (lo ≤ hi, finite, not a single point) of
-    :func:`one_sided_p`'s p for "mean(x) ≥ bound" (its claimed side under ``">="``): the
-    one-sample t-test's P(T_{n−1} ≥ t(x)), t(x) = (x̄ − b)·√n/s(x), and the exact sign test's
-    2^−n at the x with no spread (x = c·1, which the box holds iff max lo ≤ min hi).
-    Where x̄(lo) ≤ b the box holds an x with t ≤ 0, p ≥ 1/2: 1 is returned (no decision at a
-    level below 1/2 changes, and Holm's step-down ranks it above every p that decides).
-    Otherwise x̄ − b > 0 on the whole box, and s(x)/(x̄ − b) is quasi-convex there (s, the sample
-    standard deviation, is a seminorm: convex; x̄ − b is affine and positive; so its sublevel
-    sets {s ≤ c(x̄ − b)} are convex): its maximum, the minimum of t, is at a vertex. Up to
-    ``vertices_max`` seeds every vertex is tried (exact); above, t is bounded below by
-    (x̄(lo) − b)·√n/S, S² = min_c Σ_i (|m_i − c| + r_i)²/(n − 1) (m_i, r_i: the interval's
-    midpoint and half-width) ≥ max over the box of s²: for every x and c,
-    (n − 1)s(x)² ≤ Σ (x_i − c)² ≤ Σ (|m_i − c| + r_i)² (a valid bound, not the exact sup)."""
-    from scipy import optimize
-    from scipy import stats as sps
-
-    n = lo.size
-    if float(lo.mean()) <= bound:
-        return 1.0
-    sign = 0.5 ** n if float(lo.max()) <= float(hi.min()) else 0.0  # x = c·1, c > b inside
-    if n <= vertices_max:
-        bits = (np.arange(2 ** n)[:, None] >> np.arange(n)[None, :]) & 1
-        x = np.where(bits == 1, hi[None, :], lo[None, :])
-        m, s = x.mean(axis=1), x.std(axis=1, ddof=1)
-        flat = np.array([no_spread(row) for row in x])  # judged by the sign test: in `sign`
-        if flat.all():
-            return sign
-        t = (m[~flat] - bound) * math.sqrt(n) / s[~flat]
-        return max(sign, float(sps.t.sf(float(t.min()), n - 1)))
-    mid, half = (lo + hi) / 2.0, (hi - lo) / 2.0
-
-    def worst(c: float) -> float:
-        return float(((np.abs(mid - c) + half) ** 2).sum())
-
-    best = optimize.minimize_scalar(worst, bounds=(float(mid.min()), float(mid.max())),
-                                    method="bounded")
-    cands = [worst(float(best.x)), worst(float(np.median(mid))), worst(float(mid.mean()))]
-    s_up = math.sqrt(min(cands) / (n - 1))
-    t_low = (float(lo.mean()) - bound) * math.sqrt(n) / s_up
-    return max(sign, float(sps.t.sf(t_low, n - 1)))
-
-
-def box_p(lo: Sequence[float], hi: Sequence[float], bound: float, direction: str,
-          vertices_max: int = BOX_VERTICES_MAX) -> tuple[float, float]:
-    """(p for the claimed side, p for the other side) of one comparison whose per-seed values
-    are known only to lie in [lo_i, hi_i] (:func:`moved_delta`, :func:`moved_bounds`), each the
-    largest :func:`one_sided_p` gives over every x in the box Π[lo_i, hi_i] (the seeds' true
-    values are some such x, whichever; :func:`_box_p_above` says how it is computed: exact at a
-    vertex up to ``vertices_max`` seeds, a valid upper bound above). So a *holds* judged on the
-    first holds for every x in the box, a *fails* judged on the second fails for every x, and
-    the two are never both below 1/2. The p of a corner (every seed at the end against the
-    side) is not that largest p: the t statistic also depends on the spread, which the other
-    ends can raise. Where lo = hi (nothing unknown) it is :func:`one_sided_p` of those values;
-    a non-finite end, or fewer than two seeds: (1, 1)."""
-    a, b = np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
-    lo_, hi_ = np.minimum(a, b), np.maximum(a, b)
-    if lo_.size < 2 or not (np.isfinite(lo_).all() and np.isfinite(hi_).all()):
-        return 1.0, 1.0
-    if np.array_equal(lo_, hi_):
-        return one_sided_p(lo_, bound, direction)
-    up = _box_p_above(lo_, hi_, bound, vertices_max)  # sup p of "mean >= bound"
-    down = _box_p_above(-hi_, -lo_, -bound, vertices_max)  # sup p of "mean <= bound"
-    if direction == ">=":
-        return up, down
-    if direction == "<=":
-        return down, up
-    raise ValueError(f"direction must be '<=' or '>=', not {direction!r}")
+# box_p (each side's largest p over a box of per-seed intervals), its vertex enumeration and
+# spread bound live in twolayer.stats (one implementation for this claim's fixed-seed Holm
+# tests, the re-judging of its comparisons and --seeds auto's confidence sequences over the box)
 
 
 def judge_family(comps: Sequence[Comparison], level: float = LEVEL) -> list[Effect]:
@@ -357,14 +295,25 @@ def rise_rule(rec: Record, variant: str, eta_set: Sequence[float], level: float 
     return exists([v[0] for v in per.values()]), per, len(comps)
 
 
-def comparisons_of(effs: Sequence[Effect], fails_side: bool = False
-                   ) -> list[tuple[np.ndarray, float, str]]:
-    """The one-sided comparisons behind ``effs`` as ``(per-seed values, bound, direction)``
-    (values per seed in run order, paired by seed): what the claim hands to :func:`outcome` so
-    that ``--seeds auto`` judges each by its own confidence sequence. The values its holds
-    was judged on, or with ``fails_side`` (claim 5, which holds when a comparison fails) those
-    its fails was judged on (:attr:`Effect.decisive`)."""
-    return [(e.decisive if fails_side else e.per_seed, e.bound, e.direction) for e in effs]
+def comparisons_of(effs: Sequence[Effect], fails_side: bool = False) -> list[Compared]:
+    """The one-sided comparisons behind ``effs`` as :class:`~twolayer.stats.Comparison`
+    objects (t-tests; values per seed in run order, paired by seed): what the claim hands to
+    :func:`outcome`, so that its holds is re-judged and ``--seeds auto`` judges each by its
+    own confidence sequence. ``values``: the values its holds was judged on, or with
+    ``fails_side`` (claim 5, which holds when a comparison fails) those its fails was judged
+    on (:attr:`Effect.decisive`); where the record leaves each seed's value in an interval
+    (``per_seed_fails`` given), ``other`` is the interval's other end, so that both the
+    re-judging (:func:`~twolayer.stats.box_p`) and the confidence sequences
+    (:func:`twolayer.sequential.box_cs_outcome`) are judged over the whole box, as
+    :func:`judge_family` judged it, not at one end."""
+    out = []
+    for e in effs:
+        values = e.decisive if fails_side else e.per_seed
+        other = None if e.per_seed_fails is None else (
+            e.per_seed if fails_side else e.per_seed_fails)
+        out.append(Compared(tuple(float(x) for x in values), float(e.bound), e.direction, "t",
+                            other=None if other is None else tuple(float(x) for x in other)))
+    return out
 
 
 def rise_verdict(outs: Sequence[str]) -> str:
