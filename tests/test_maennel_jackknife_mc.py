@@ -11,11 +11,13 @@ promise: a one-sided 97.5% end, so a wrong *holds* at the bound in about 2.5% of
 from __future__ import annotations
 
 import math
-import types
 
 import numpy as np
 import pytest
-import torch
+from maennel_mc_helpers import givens as _givens
+from maennel_mc_helpers import misalignment as _m
+from maennel_mc_helpers import record as _record
+from maennel_mc_helpers import run_effect_rows as _run_effect_rows
 from scipy.linalg import expm
 from scipy.optimize import brentq
 
@@ -27,11 +29,6 @@ from twolayer.stats import FAILS, HOLDS, sign_outcome
 D = 8  # small, so that a few hundred records take seconds; the full study used d = 30, m = 512
 M_NEURONS = 64
 LAM = np.geomspace(1.0, 0.05, D)
-
-
-def _m(S: np.ndarray, B: np.ndarray) -> float:
-    Si = np.linalg.inv(S)
-    return float(sum(math.sqrt((b @ S @ b) * (b @ Si @ b)) - 1.0 for b in B.T))
 
 
 def _m_rand(S: np.ndarray) -> float:
@@ -50,17 +47,6 @@ def _sigma_at_q(q: float) -> np.ndarray:
     t = brentq(lambda t: _m(_rotated(t), np.eye(D)) / _m_rand(_rotated(t)) - q, 1e-6, 3.0,
                xtol=1e-13)
     return _rotated(t)
-
-
-def _record(rows: np.ndarray) -> types.SimpleNamespace:
-    """What X.alignment and X.gap_growth read of a record: rows [R, T, m, d] of ΔW and W."""
-    R, _, m, d = rows.shape
-    s = torch.tensor(rows.sum(2))
-    o = torch.tensor(np.einsum("rtmi,rtmj->rtij", rows, rows))
-    arrays = {"maennel/dw_sum": s, "maennel/dw_outer": o, "maennel/w_sum": s,
-              "maennel/w_outer": o,
-              "static/sigma2": torch.tensor(np.tile(np.geomspace(1.0, 0.01, d), (R, 1)))}
-    return types.SimpleNamespace(seeds=R, config={"net": {"m": m}}, arrays=arrays)
 
 
 def test_the_oracle_sits_on_the_bounds():
@@ -97,21 +83,11 @@ def test_b1_q_wrong_holds_near_nominal(R):
     assert _wrong_holds_q(R, 0.5, control_outcome, 600, 230 + R) < 0.045
 
 
-def _givens(t: float) -> np.ndarray:
-    """Rotations by t in the planes (i, D-1-i): the largest and smallest directions mixed."""
-    U = np.eye(D)
-    for i in range(D // 2):
-        j = D - 1 - i
-        U[i, i] = U[j, j] = math.cos(t)
-        U[i, j], U[j, i] = -math.sin(t), math.sin(t)
-    return U
-
-
 def _sigma_on_growth_bound(s0: float, scale: float) -> np.ndarray:
     """W_T's covariance s0 I + scale U(t) Λ U(t)ᵀ with M_rand = M_data (G_pop(T) = 0; at t = 0
     the data basis is aligned, G > 0; at t = π/4 it is worse than a random basis, G < 0)."""
     def cov(t: float) -> np.ndarray:
-        return s0 * np.eye(D) + scale * _givens(t) @ np.diag(LAM) @ _givens(t).T
+        return s0 * np.eye(D) + scale * _givens(t, D) @ np.diag(LAM) @ _givens(t, D).T
 
     def g(t: float) -> float:
         return _m_rand(cov(t)) - _m(cov(t), np.eye(D))
@@ -174,14 +150,10 @@ def _run_effect_rate(q_pop: float, judge, R: int, tau: float, draws: int, seed: 
     S = sig(brentq(lambda t: q(sig(t)) - q_pop, 1e-6, 3.0, xtol=1e-13))
     assert q(S) == pytest.approx(q_pop, abs=1e-9)
     L = np.linalg.cholesky(S)
-    c = math.sqrt(1 + tau ** 2 * (d + 1) / 2)
     rng = np.random.default_rng(seed)
     wrong = 0
     for _ in range(draws):
-        g = rng.standard_normal((R, d, d))
-        g = (g + g.transpose(0, 2, 1)) / 2
-        z = np.einsum("rmi,rij->rmj", rng.standard_normal((R, m, d)), np.eye(d) + tau * g) / c
-        rec = _record((z @ L.T)[:, None])
+        rec = _record(_run_effect_rows(rng, R, m, L, tau)[:, None])
         wrong += judge(excess_interval(rec, X.alignment(rec))[0]) == HOLDS
     return wrong / draws
 

@@ -10,11 +10,13 @@ wrong *holds* (or *fails*) at the bound in about 2.5% of records."""
 from __future__ import annotations
 
 import math
-import types
 
 import numpy as np
 import pytest
-import torch
+from maennel_mc_helpers import givens as _givens
+from maennel_mc_helpers import misalignment as _m
+from maennel_mc_helpers import record as _record
+from maennel_mc_helpers import run_effect_rows as _run_effect_rows
 from scipy.linalg import expm
 from scipy.optimize import brentq
 from scipy.stats import special_ortho_group
@@ -25,53 +27,13 @@ from twolayer.probes.maennel import random_bases
 from twolayer.stats import FAILS, HOLDS, sign_outcome
 
 
-def _m(S: np.ndarray, B: np.ndarray) -> float:
-    Si = np.linalg.inv(S)
-    return float(sum(math.sqrt((b @ S @ b) * (b @ Si @ b)) - 1.0 for b in B.T))
-
-
 def _haar(d: int) -> np.ndarray:
     return random_bases(d, X.RANDOM_BASES, X.BASES_SEED).numpy()
-
-
-def _run_effect_rows(rng: np.random.Generator, R: int, m: int, L: np.ndarray, tau: float
-                     ) -> np.ndarray:
-    """[R, m, d]: run r's neurons z (I + τ G_r) Lᵀ / c, z i.i.d. N(0, I), G_r a symmetric
-    Gaussian matrix, c² = 1 + τ²(d + 1)/2: the population of runs has covariance exactly L Lᵀ
-    (section 22's second model; τ = 0.05 and 0.15 at d = 30, m = 512 raise the empirical floor to
-    3 and 14 times the Gaussian one, as e1_teacher's and spread_teacher's records do)."""
-    d = L.shape[0]
-    c = math.sqrt(1 + tau ** 2 * (d + 1) / 2)
-    g = rng.standard_normal((R, d, d))
-    g = (g + g.transpose(0, 2, 1)) / 2
-    z = np.einsum("rmi,rij->rmj", rng.standard_normal((R, m, d)), np.eye(d) + tau * g) / c
-    return z @ L.T
-
-
-def _record(rows: np.ndarray, sigma2: np.ndarray) -> types.SimpleNamespace:
-    """What X.alignment and X.gap_growth read of a record: rows [R, T, m, d] of ΔW and W, and
-    Σ_x's eigenvalues in the frame order (``static/sigma2``: its eigenspaces are the groups)."""
-    R, _, m, _ = rows.shape
-    s = torch.tensor(rows.sum(2))
-    o = torch.tensor(np.einsum("rtmi,rtmj->rtij", rows, rows))
-    arrays = {"maennel/dw_sum": s, "maennel/dw_outer": o, "maennel/w_sum": s,
-              "maennel/w_outer": o, "static/sigma2": torch.tensor(np.tile(sigma2, (R, 1)))}
-    return types.SimpleNamespace(seeds=R, config={"net": {"m": m}}, arrays=arrays)
 
 
 # --------------------------------------------------------------------------------------------
 # (a) grows_apart: G(T) − G(0) at exactly 0, with run effects in ΔW
 # --------------------------------------------------------------------------------------------
-
-
-def _givens(t: float, d: int) -> np.ndarray:
-    """Rotations by t in the planes (i, d-1-i): the largest and smallest directions mixed."""
-    U = np.eye(d)
-    for i in range(d // 2):
-        j = d - 1 - i
-        U[i, i] = U[j, j] = math.cos(t)
-        U[i, j], U[j, i] = -math.sin(t), math.sin(t)
-    return U
 
 
 def _growth_setting(d: int, shift: float = 0.0) -> tuple[np.ndarray, float, float]:
