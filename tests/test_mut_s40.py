@@ -164,10 +164,10 @@ def test_a_sigint_ignored_before_the_block_stays_ignored(dropped):
                     drop(signal.SIGTERM)
                 print("ready", flush=True)
                 where = work(120.0)
+        except Terminated:  # a KeyboardInterrupt too: named first
+            where = "Terminated"
         except KeyboardInterrupt:
             where = "KeyboardInterrupt"
-        except Terminated:
-            where = "Terminated"
         report(where=where, sigint=str(signal.getsignal(signal.SIGINT)))
     """, signals_after_ready=(signal.SIGINT, signal.SIGTERM))
     assert code == 0, err

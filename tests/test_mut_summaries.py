@@ -403,7 +403,8 @@ def test_run_metrics_are_the_per_run_final_values() -> None:
     last = len(TIMES) - 1
     assert set(got) == {"test_error", "test_error_clean", "train_error_clean",
                         "noisy_fit_fraction", "linear_test_error", "corr_median_init",
-                        "corr_median_final", "grad_ratio_init", "grad_ratio_final"}
+                        "corr_median_final", "corr_median_neurons", "grad_ratio_init",
+                        "grad_ratio_final"}
     for r in range(R):
         for key in ("test_error", "test_error_clean", "train_error_clean", "noisy_fit_fraction"):
             assert got[key][r] == a[f"errors/{key}"][r][last], key
@@ -412,6 +413,7 @@ def test_run_metrics_are_the_per_run_final_values() -> None:
             statistics.median(_own_corr_oracle(rec, r, 0)), rel=1e-12)
         assert got["corr_median_final"][r] == pytest.approx(
             statistics.median(_own_corr_oracle(rec, r, last)), rel=1e-12)
+        assert got["corr_median_neurons"][r] == sum(1 for x in a["static/a"][r, :, 0] if x)
         assert got["grad_ratio_init"][r] == a["segments/grad_ratio"][r][0]
         assert got["grad_ratio_final"][r] == a["segments/grad_ratio"][r][last]
     for key, vals in got.items():

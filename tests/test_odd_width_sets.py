@@ -184,6 +184,31 @@ def test_show_says_which_neuron_the_own_mean_median_leaves_out(trained7, odd21, 
                                                rel=1e-5)
 
 
+def test_the_json_headline_and_the_sweep_summary_say_which_neurons_the_medians_are_over(
+        trained7, odd21, even22, capsys):
+    """``show --json``'s top-level corr_median_* come with ``corr_median_note`` (the table row's
+    line) at an odd m and without one at an even m; a sweep summary's ``corr_median_neurons``
+    is the count of a_j^(0) != 0, by a loop over the neurons (session 43; before, neither said
+    that the medians leave neuron m out)."""
+    from twolayer.sweep.store import run_metrics
+
+    for path, m in ((trained7, 7), (odd21, 21), (even22, 22)):
+        rec = Record.load(path)
+        a = rec.arrays["static/a"][..., 0]
+        signed = [sum(1 for j in range(m) if a[r, j] != 0) for r in range(a.shape[0])]
+        assert signed == [m - (m % 2)] * a.shape[0]
+        np.testing.assert_array_equal(run_metrics(rec)["corr_median_neurons"], signed)
+        code, out, err = run(["show", str(path), "--json"], capsys)
+        assert code == 0, err
+        doc = json.loads(out)
+        (row,) = [r for r in doc["table"]["rows"] if r["array"] == "correlations/w_dot_mu"]
+        if m % 2:
+            assert doc["corr_median_note"] == row["note"]
+            assert f"neuron {m} of m = {m} has a_j^(0) = 0" in doc["corr_median_note"]
+        else:
+            assert "corr_median_note" not in doc and "note" not in row
+
+
 def test_conditions_of_a_trained_odd_record_say_neuron_m_is_in_no_set(trained7, capsys):
     code, out, err = run(["conditions", "--record", str(trained7)], capsys)
     assert code == 0, err

@@ -346,7 +346,10 @@ class NetConfig:
     second_layer="frei": a_j = +1/√m for the first ⌊m/2⌋ neurons and −1/√m for the next
     ⌊m/2⌋; for an odd m the last neuron has a_m = 0 (the card's rule, Frei et al. Section 2:
     "odd m: set a_m = 0" [PAPER]; the others keep 1/√m of the true m [INFERRED]), so it is
-    neither positive nor negative and never moves under GD (:func:`twolayer.net.init_params`).
+    neither positive nor negative (:func:`twolayer.net.init_params`); with the second layer
+    fixed it never moves under GD (its gradient carries the factor a_m = 0), while with
+    ``train_second_layer`` a_m trains from 0 and the neuron moves once a_m ≠ 0 (the sign groups
+    of the probes stay those of t = 0, which leave it out).
     m ≥ 2: m = 1 would be the single a_1 = 0, f ≡ 0.
     second_layer="gaussian": a_j ~ N(0, 1/m) (per output for K classes).
     ``bias`` adds a first-layer bias b (initialised at 0); ``train_second_layer`` trains a.

@@ -249,7 +249,9 @@ def integrator_line(st: dict) -> str:
 def json_summary(rec: Record) -> dict:
     """What ``simulate --json`` (and ``show --json``) print: the run id, config, the record's
     headline numbers with their deviations over seeds (and the runs a mean is over, when not
-    all), the table of the text output (:func:`summary_table`), wall time and device."""
+    all), ``corr_median_note`` where the own-mean medians leave a neuron out (an odd m's
+    a_m = 0, :func:`_zero_neuron_note`), the table of the text output (:func:`summary_table`),
+    wall time and device."""
     s = rec.summary
     out = {"run_id": rec.run_id, "config": rec.config, "steps": s["steps"], "seeds": s["seeds"]}
     for k in JSON_KEYS:
@@ -258,6 +260,8 @@ def json_summary(rec: Record) -> dict:
         for extra in ("_std", "_runs"):  # _runs: the runs a mean is over, when not all
             if k + extra in s:
                 out[k + extra] = s[k + extra]
+    if "corr_median_init" in out and (note := _zero_neuron_note(rec)):
+        out["corr_median_note"] = note  # the neurons the medians leave out (an odd m)
     out["table"] = summary_table(rec)
     out["wall_seconds"] = s.get("wall_seconds")
     out["device"] = rec.meta.get("device")

@@ -57,8 +57,8 @@ FAILURE_STATUSES = ("diverged",)  # what failed/<run_id>.json may record (worker
 
 SUMMARY_METRICS = (
     "test_error", "test_error_clean", "train_error_clean", "noisy_fit_fraction",
-    "linear_test_error", "corr_median_init", "corr_median_final", "grad_ratio_init",
-    "grad_ratio_final",
+    "linear_test_error", "corr_median_init", "corr_median_final", "corr_median_neurons",
+    "grad_ratio_init", "grad_ratio_final",
 )
 
 
@@ -469,7 +469,8 @@ def read_failure(path: Path, run_id: str) -> dict[str, Any]:
 
 def run_metrics(rec: Record) -> dict[str, np.ndarray]:
     """Per-run final metrics of a record, each [R] (the per-run values behind
-    :func:`twolayer.simulate.summarize`'s means)."""
+    :func:`twolayer.simulate.summarize`'s means; ``corr_median_neurons``: the neurons with
+    a_j^(0) ≠ 0 that the own-mean medians are over)."""
     from ..data import median_over_signed, own_mean_correlation
 
     a = rec.arrays
@@ -484,6 +485,8 @@ def run_metrics(rec: Record) -> dict[str, np.ndarray]:
         corr = own_mean_correlation(a["correlations/w_dot_mu"], a["correlations/w_norm"], sign)
         med = median_over_signed(corr, sign)  # the neurons with a_j != 0
         out["corr_median_init"], out["corr_median_final"] = med[:, 0], med[:, -1]
+        # the neurons the medians are over: an odd m's a_m = 0 has no own mean (m - 1 of m)
+        out["corr_median_neurons"] = (a["static/a"][..., 0] != 0).sum(-1).astype(float)
     if "segments/grad_ratio" in a:
         out["grad_ratio_init"] = a["segments/grad_ratio"][:, 0]
         out["grad_ratio_final"] = a["segments/grad_ratio"][:, -1]
