@@ -12,16 +12,16 @@ J_{+μ2} or J_{−μ2} by the sign of ⟨w_j^(0), μ2⟩. The sets are fixed at 
 mean, and μ_⊥(j) the mean of the other class (μ2 for a_j^(0) > 0, μ1 for a_j^(0) < 0; with
 ``--train-second-layer`` a_j may change sign, and the class stays that of t = 0).
 
-The zero neuron. An odd m with the fixed second layer has a_m = 0 (card section 2: "odd m:
-set a_m = 0" [PAPER]; :func:`twolayer.net.fixed_second_layer`): neither positive nor
-negative, it is in no J_μ (Lemma 4's sets need a_j > 0 or a_j < 0), has no own or other mean,
-and GD never moves it while the second layer is fixed (with ``--train-second-layer`` a_m
-trains from 0; the sets stay those of t = 0, so it stays out). Its set is :data:`NO_SET`
-(−1); its per-neuron values (rho_own, rho_other, cond9, own_step) are NaN; the reductions over neurons (sign_kept, cond9_fraction,
-leak, norm_max, own_step_min) run over the neurons with a_j^(0) ≠ 0 only (its |a_j| = 0 would
-make leak and norm_max infinite). norm_frob is ‖W‖_F of the whole matrix, its row included.
-With every a_j^(0) ≠ 0 (an even m, or a Gaussian second layer) every value is the one computed
-before odd widths were built, bit for bit.
+The zero neuron. An odd m with the fixed second layer has a_m = 0 (card section 2: "odd m: set
+a_m = 0" [PAPER]; :func:`twolayer.net.fixed_second_layer`): neither positive nor negative, it
+is in no J_μ (Lemma 4's sets need a_j > 0 or a_j < 0), has no own or other mean, and GD never
+moves it while the second layer is fixed (with ``--train-second-layer`` a_m trains from 0; the
+sets stay those of t = 0, so it stays out). Its set is :data:`NO_SET` (−1); its per-neuron
+values (rho_own, rho_other, cond9, own_step) are NaN; the reductions over neurons (sign_kept,
+cond9_fraction, leak, norm_max, own_step_min) run over the neurons with a_j^(0) ≠ 0 only (its
+|a_j| = 0 would make leak and norm_max infinite). norm_frob is ‖W‖_F of the whole matrix, its
+row included. With every a_j^(0) ≠ 0 (an even m, or a Gaussian second layer) every value is the
+one computed before odd widths were built, bit for bit.
 
 Probes and their quantities (all [R] or [R, m]; quantities needing α are divided by it in the
 claims, since a probe does not know the step size):
