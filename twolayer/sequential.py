@@ -67,6 +67,7 @@ from .stats import (
     Comparison,
     Interval,
     as_values,
+    box_near_flat,
     box_spread_bound,
     box_vertices,
     combine,
@@ -224,11 +225,13 @@ def box_cs_outcome(values: Iterable[float], other: Iterable[float], threshold: f
     exact). Above, L = x̄(lo) − f·sqrt(V⁺/n) and U = x̄(hi) + f·sqrt(V⁺/n), V⁺ =
     :func:`~twolayer.stats.box_spread_bound` ≥ max over B of Σ(x_i − x̄)² (x̄ ≥ x̄(lo) and
     x̄ ≤ x̄(hi) on B): a wider hull, so a rigorous sufficient condition, never a looser one.
-    Where B holds vectors with no spread (c·1, c ∈ [max lo, min hi]; and any vertex that
-    :func:`~twolayer.stats.no_spread` flags), :func:`cs_outcome` judges those by the sign
-    sequence: its verdict there, at both ends c = max lo and c = min hi (it moves
-    monotonically in c) and at every flat vertex, must agree, else inconclusive (the worst
-    case). Where lo = hi this is :func:`cs_outcome` of the values (the same verdict and
+    Where B holds vectors that :func:`~twolayer.stats.no_spread` flags (c·1 for c ∈
+    [max lo, min hi], flat vertices, and where max lo exceeds min hi by a rounding error
+    near-flat vectors that are neither: :func:`~twolayer.stats.box_near_flat`, whose window
+    holds all their values), :func:`cs_outcome` judges those by the sign sequence: its verdict
+    on the window's side of the threshold must agree, and a window reaching the threshold
+    (vectors with values on both sides, or at it) leaves the comparison inconclusive (the
+    worst case). Where lo = hi this is :func:`cs_outcome` of the values (the same verdict and
     interval); a non-finite end, or a NaN, makes it inconclusive."""
     v, w = as_values(values), as_values(other)
     if v.size != w.size:
@@ -245,21 +248,23 @@ def box_cs_outcome(values: Iterable[float], other: Iterable[float], threshold: f
     if not math.isfinite(factor):
         return INCONCLUSIVE, m, (-math.inf, math.inf)
     x = box_vertices(lo, hi, vertices_max)
-    flat_rows: list[np.ndarray] = []
     if x is not None:
         mean = x.mean(axis=1)
         half = factor * np.sqrt(((x - mean[:, None]) ** 2).sum(axis=1) / n)
         hull = (float((mean - half).min()), float((mean + half).max()))
-        flat_rows = [row for row in x if no_spread(row)]
     else:
         half_up = factor * math.sqrt(box_spread_bound(lo, hi) / n)
         hull = (float(lo.mean()) - half_up, float(hi.mean()) + half_up)
     verdict = decide(hull, threshold, direction)
-    if float(lo.max()) <= float(hi.min()):  # c·1 lies in the box for c in [max lo, min hi]
-        flat_rows += [np.full(n, float(lo.max())), np.full(n, float(hi.min()))]
-    if verdict != INCONCLUSIVE and any(
-            sign_decide(row, threshold, direction, alpha) != verdict for row in flat_rows):
-        verdict = INCONCLUSIVE
+    window = box_near_flat(lo, hi)  # the values of every vector no_spread flags, or None
+    if verdict != INCONCLUSIVE and window is not None:
+        # the sign sequence's verdict depends only on how many values lie above and below the
+        # threshold: the same at every near-flat vector when the window lies on one side of it;
+        # a window reaching the threshold holds vectors it judges differently: undecided
+        side = (np.full(n, window[0]) if window[0] > threshold else
+                np.full(n, window[1]) if window[1] < threshold else None)
+        if side is None or sign_decide(side, threshold, direction, alpha) != verdict:
+            verdict = INCONCLUSIVE
     return verdict, m, hull
 
 

@@ -674,32 +674,56 @@ def box_spread_bound(lo: np.ndarray, hi: np.ndarray) -> float:
     return min(cands)
 
 
+def box_near_flat(lo: np.ndarray, hi: np.ndarray) -> tuple[float, float] | None:
+    """The window [max lo − τ, min hi + τ] (τ = 1e−12 · the largest |end|) that holds every
+    value of every vector x in the box Π[lo_i, hi_i] that :func:`no_spread` flags (its
+    "near-flat" vectors, which :func:`one_sided_p` and :func:`twolayer.sequential.cs_outcome`
+    judge by the sign test or sequence, not by the mean), or None when the box holds none.
+    Such an x has ptp(x) ≤ 1e−12·max|x_i| ≤ τ, and ptp(x) ≥ x_i − x_j ≥ lo_i − hi_j for every
+    i, j, so max lo − min hi ≤ τ (else None), and each x_i ≥ max_j x_j − ptp(x) ≥ max lo − τ,
+    x_i ≤ min hi + τ. Where max lo > min hi by less than τ (ends that are equal in exact
+    arithmetic and differ by a rounding error, say) the box holds near-flat vectors that are
+    not vertices and not c·1; the window is a superset (it may be non-empty where no vector
+    quite reaches the tolerance: conservative)."""
+    scale = max(float(np.abs(lo).max()), float(np.abs(hi).max()), np.finfo(np.float64).tiny)
+    tau = 1e-12 * scale
+    top, bottom = float(lo.max()), float(hi.min())
+    if top - bottom > tau:
+        return None
+    return top - tau, bottom + tau
+
+
 def _box_p_above(lo: np.ndarray, hi: np.ndarray, bound: float, vertices_max: int) -> float:
     """sup over x in the box Π[lo_i, hi_i] (lo ≤ hi, finite, not a single point) of
     :func:`one_sided_p`'s p for "mean(x) ≥ bound" (its claimed side under ``">="``): the
-    one-sample t-test's P(T_{n−1} ≥ t(x)), t(x) = (x̄ − b)·√n/s(x), and the exact sign test's
-    2^−n at the x with no spread (x = c·1, which the box holds iff max lo ≤ min hi).
+    one-sample t-test's P(T_{n−1} ≥ t(x)), t(x) = (x̄ − b)·√n/s(x), and, at the vectors
+    :func:`no_spread` flags (judged by the exact sign test), the sign test's p.
     Where x̄(lo) ≤ b the box holds an x with t ≤ 0, p ≥ 1/2: 1 is returned (no decision at a
     level below 1/2 changes, and Holm's step-down ranks it above every p that decides).
     Otherwise x̄ − b > 0 on the whole box, and s(x)/(x̄ − b) is quasi-convex there (s, the sample
     standard deviation, is a seminorm: convex; x̄ − b is affine and positive; so its sublevel
     sets {s ≤ c(x̄ − b)} are convex): its maximum, the minimum of t, is at a vertex. Up to
-    ``vertices_max`` seeds every vertex is tried (:func:`box_vertices`; exact); above, t is
-    bounded below by (x̄(lo) − b)·√n/S, S² = :func:`box_spread_bound`/(n − 1) ≥ max over the
-    box of s² (a valid bound, not the exact sup)."""
+    ``vertices_max`` seeds every vertex with s > 0 is tried (:func:`box_vertices`; exact, or
+    above the sup where that vertex is itself near-flat: conservative); above, t is bounded
+    below by (x̄(lo) − b)·√n/S, S² = :func:`box_spread_bound`/(n − 1) ≥ max over the box of s²
+    (a valid bound, not the exact sup). The sign test's part: where the box holds near-flat
+    vectors (:func:`box_near_flat`, not only c·1 and not only at vertices: a box whose
+    max lo exceeds min hi by a rounding error holds some) whose values all lie above b, 2^−n
+    (their p); where such a vector may hold a value at or below b (b within the window), 1."""
     from scipy import stats as sps
 
     n = lo.size
     if float(lo.mean()) <= bound:
         return 1.0
-    sign = 0.5 ** n if float(lo.max()) <= float(hi.min()) else 0.0  # x = c·1, c > b inside
+    window = box_near_flat(lo, hi)
+    sign = 0.0 if window is None else 0.5 ** n if window[0] > bound else 1.0
     x = box_vertices(lo, hi, vertices_max)
     if x is not None:
         m, s = x.mean(axis=1), x.std(axis=1, ddof=1)
-        flat = np.array([no_spread(row) for row in x])  # judged by the sign test: in `sign`
-        if flat.all():
+        spread = s > 0  # s = 0: t is +inf there (p 0); such a vertex is in the window
+        if not spread.any():
             return sign
-        t = (m[~flat] - bound) * math.sqrt(n) / s[~flat]
+        t = (m[spread] - bound) * math.sqrt(n) / s[spread]
         return max(sign, float(sps.t.sf(float(t.min()), n - 1)))
     s_up = math.sqrt(box_spread_bound(lo, hi) / (n - 1))
     t_low = (float(lo.mean()) - bound) * math.sqrt(n) / s_up
