@@ -172,7 +172,8 @@ def test_a_comparison_without_intervals_is_judged_as_before() -> None:
 
 
 def test_intervals_are_checked_and_the_box_is_never_less_strict_when_rejudged() -> None:
-    """other: one end per seed, t-tests only; an undecided box estimates no seed count; the
+    """other: one end per seed, t-tests only; an undecided box estimates its seed count over
+    the box (docs/verdict_audit.md section 28: 16 here, where its low ends alone say 8); the
     fixed-seed re-judging (comparison_outcomes, what Claim.verdict's rejudged uses) takes
     box_p, whose p is never below the p at either end: at least as strict as judging one."""
     with pytest.raises(ValueError, match="one interval end per seed"):
@@ -180,7 +181,8 @@ def test_intervals_are_checked_and_the_box_is_never_less_strict_when_rejudged() 
     with pytest.raises(ValueError, match="t-test over the box"):
         Comparison((1.0, 2.0), 0.0, ">=", "sign", other=(1.0, 2.5))
     boxed = Comparison(tuple(LO), THR, ">=", other=tuple(HI))
-    assert sq.comparisons_seeds_needed([boxed]) is None
+    c = sq.mixture_c(alpha=ALPHA)
+    assert sq.comparisons_seeds_needed([boxed]) == 16 > sq.cs_seeds_needed(LO, THR, ALPHA, c)
     rng = np.random.default_rng(11)
     for _ in range(100):
         n = int(rng.integers(3, 7))

@@ -67,6 +67,7 @@ from .stats import (
     Comparison,
     Interval,
     as_values,
+    box_effect,
     box_near_flat,
     box_spread_bound,
     box_vertices,
@@ -268,6 +269,56 @@ def box_cs_outcome(values: Iterable[float], other: Iterable[float], threshold: f
     return verdict, m, hull
 
 
+def box_cs_seeds_needed(values: Iterable[float], other: Iterable[float], threshold: float,
+                        alpha: float = ALPHA, c: float | None = None, most: int = 100_000,
+                        vertices_max: int = BOX_VERTICES_MAX) -> int | None:
+    """:func:`cs_seeds_needed` over the box of per-seed intervals that :func:`box_cs_outcome`
+    judges: the smallest n at which the hull of the sequences would clear ``threshold``,
+    whichever values inside each seed's interval are the true ones, with the measured box's
+    worst standardised effect held fixed (:func:`~twolayer.stats.box_effect`: the hull clears
+    it iff f_n·sqrt((n − 1)/n) < min over the vertices of |x̄ − b|/s, f_n the half-width factor;
+    past ``vertices_max`` seeds f_n·sqrt(V⁺/n) < |x̄(end) − b| with V⁺/n, the spread bound per
+    seed, held at the measured one), and the sign sequence deciding n of n on that side where
+    the box holds vectors with no spread. None where the intervals' widths alone keep it
+    undecided at any n (x̄(lo) ≤ b ≤ x̄(hi)), where there is nothing to estimate from, where
+    near-flat vectors reach the threshold, or past ``most``."""
+    v, w = as_values(values), as_values(other)
+    eff = box_effect(v, w, threshold, vertices_max)
+    if eff is None or eff.side == 0 or eff.flat is None:
+        return None
+    lo, hi = np.minimum(v, w), np.maximum(v, w)
+    n0 = lo.size
+    c = mixture_c(alpha=alpha) if c is None else float(c)
+    level = math.log(1.0 / alpha)
+    gap = float(lo.mean()) - threshold if eff.side > 0 else threshold - float(hi.mean())
+    x_lo, x_hi = (lo, hi) if eff.side > 0 else (-hi, -lo)
+    per_seed = math.sqrt(box_spread_bound(x_lo, x_hi) / n0)  # sqrt(V⁺/n) at the measured box
+
+    def decided(n: int) -> bool:
+        f = _half_width_factor(n, c, alpha)
+        if not math.isfinite(f):
+            return False
+        if n <= vertices_max and eff.worst is not None:
+            t_ok = math.isinf(eff.worst) or f * math.sqrt((n - 1) / n) < eff.worst
+        else:
+            t_ok = f * per_seed < gap
+        return t_ok and (not eff.flat or log_sign_mixture(n, n) >= level)
+
+    start = max(n0, 2)
+    for n in range(start, max(start, 64) + 1):  # the width is infinite at first
+        if decided(n):
+            return n
+    lo_n, hi_n = max(start, 64), max(start, 64) * 2
+    while not decided(hi_n):  # beyond 64 both parts decrease in n: double, then bisect
+        lo_n, hi_n = hi_n, hi_n * 2
+        if lo_n > most:
+            return None
+    while hi_n - lo_n > 1:
+        mid = (lo_n + hi_n) // 2
+        lo_n, hi_n = (lo_n, mid) if decided(mid) else (mid, hi_n)
+    return hi_n if hi_n <= most else None
+
+
 # ---------------------------------------------------------------------------------------------
 # The sign sequence: the median compared with a threshold, for heavy-tailed or bimodal values.
 
@@ -433,9 +484,10 @@ def comparisons_seeds_needed(comps: Sequence[Comparison], alpha: float = ALPHA,
                              ) -> int | None:
     """The most seeds any undecided comparison would need at level α/k at its measured effect
     (:func:`cs_seeds_needed`, :func:`sign_seeds_needed`); None when one has no effect, or a
-    lost (NaN) value, which every later look keeps, or is undecided over a box of per-seed
-    intervals (``other``): that is not estimated (the box's width at more seeds is unknown,
-    and an estimate from one end's values would understate what the box needs)."""
+    lost (NaN) value, which every later look keeps; a comparison over a box of per-seed
+    intervals (``other``) by :func:`box_cs_seeds_needed` (its worst vertex's effect: one end's
+    values would understate what the box needs), None where the intervals' widths alone keep
+    it undecided at any seed count."""
     k = max(1, len(comps))
     a = alpha / k
     need = []
@@ -451,8 +503,10 @@ def comparisons_seeds_needed(comps: Sequence[Comparison], alpha: float = ALPHA,
             verdict, _, _ = _judged(cmp, a)
             if verdict != INCONCLUSIVE:
                 continue
-            if cmp.other is not None:  # over a box: not estimated
-                need.append(None)
+            other = _judged_other(cmp)
+            if other is not None:  # over the box: its worst vertex's effect
+                need.append(box_cs_seeds_needed(cmp.judged_values(), other, cmp.threshold, a,
+                                                _mixture_c_at(a)))
                 continue
             need.append(cs_seeds_needed(cmp.judged_values(), cmp.threshold, a,
                                         _mixture_c_at(a)))

@@ -42,6 +42,8 @@ from ..stats import (  # noqa: F401  (re-exported for the paper modules)
     INCONCLUSIVE,
     Comparison,
     as_values,
+    box_comparisons_seeds_needed,
+    box_seeds_needed,
     combine,
     compare,
     comparison_outcomes,
@@ -238,7 +240,13 @@ class Claim:
         if stated:
             detail = (f"{detail}; " if detail else "") + why
         needed = None
-        if (result == INCONCLUSIVE and o.per_seed is not None and o.threshold is not None
+        boxed = bool(o.comparisons) and any(c.other is not None for c in o.comparisons)
+        if result == INCONCLUSIVE and boxed and not lost and not o.dropped:
+            # per-seed intervals: over the box (one end's values would understate it)
+            needed, stuck = box_comparisons_seeds_needed(o.comparisons, o.rule)
+            if needed is None and (why := _widths_keep_open(o.comparisons, o.rule, stuck)):
+                detail = (f"{detail}; " if detail else "") + why
+        elif (result == INCONCLUSIVE and o.per_seed is not None and o.threshold is not None
                 and not lost and not o.dropped):  # a lost seed is lost at any seed count
             needed = seeds_needed(o.per_seed, o.threshold)
         if result == INCONCLUSIVE and (why := _equal_values_undecided(o)):
@@ -262,6 +270,40 @@ class Claim:
     def error(self, message: str, tier: str = EVIDENCE) -> Verdict:
         """The verdict ``error``: the check could not be judged (the message says why)."""
         return self.verdict(Outcome(ERROR, None, "n/a", None, 0, "n/a", detail=message), tier)
+
+
+def _widths_keep_open(comps: Sequence[Comparison], rule: Callable[[Sequence[str]], str] | None,
+                      stuck: Sequence[int]) -> str:
+    """Why no number of seeds decides an inconclusive verdict, or "": some of its comparisons
+    over per-seed intervals (``stuck``: the mean of their low ends at or below the bound and of
+    their high ends at or above it, :func:`~twolayer.stats.box_seeds_needed`) stay undecided
+    at any seed count, and the claim's ``rule`` is not decided with every other comparison
+    decided on its side."""
+    if not stuck:
+        return ""
+    k = len(comps)
+    judge = rule if rule is not None else (lambda outs: combine(*outs))
+    level = (1.0 - REJUDGE_LEVEL) / k
+    sides = []
+    for i, c in enumerate(comps):
+        if i in stuck:
+            sides.append(INCONCLUSIVE)
+            continue
+        box = c.judged_box()
+        lo, hi = box if box is not None else (c.judged_values(), c.judged_values())
+        side, _ = box_seeds_needed(lo, hi, c.threshold, c.direction, level)
+        if side not in (HOLDS, FAILS):
+            return ""  # a comparison with nothing to estimate from: not the widths' doing
+        sides.append(side)
+    if judge(sides) in (HOLDS, FAILS):
+        return ""
+    which = ", ".join(f"{i + 1} (mean {comps[i].direction} {comps[i].threshold:g})"
+                      for i in stuck)
+    return (f"no number of seeds decides it at the measured per-seed intervals: comparison(s) "
+            f"{which} of {k} stay undecided at any seed count (the mean of their intervals' "
+            "low ends is at or below the bound and that of their high ends at or above it: "
+            "the intervals' widths, not the seeds, keep them open), and the rest decided "
+            "would not decide the claim")
 
 
 REJUDGE_LEVEL = 0.95  # the family-wise level a check's comparisons are re-judged at
