@@ -201,8 +201,12 @@ def test_an_inconclusive_claim_with_a_box_gets_its_seeds_from_its_rule():
     assert box_comparisons_seeds_needed(comps, _rise) == (v.seeds_needed, ())
     # a rule that fails when the first comparison fails: only that one's seeds
     lo_f, hi_f = 0.01 - hi, 0.01 - lo + 0.0  # mirrored about the bound: fails side
-    comps_f = [Comparison(tuple(lo_f), 0.01, ">=", other=tuple(hi_f)), comps[1]]
+    slow = np.array([0.011, 0.03, 0.013])  # a weak rise: it would hold only at many seeds
+    comps_f = [Comparison(tuple(lo_f), 0.01, ">=", other=tuple(hi_f)),
+               Comparison(tuple(slow), 0.01, ">=")]
     f_side, f_r = _fixed_oracle(-hi_f, -lo_f, -0.01, 0.025, flat=True)
+    s_side, s_r = _fixed_oracle(slow, slow, 0.01, 0.025, upto=200)
+    assert f_side == s_side == 1 and f_r < s_r  # the fails decides the rule first
     assert box_comparisons_seeds_needed(comps_f, _rise) == (f_r, ())
 
 
