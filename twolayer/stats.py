@@ -23,7 +23,11 @@ it with the paper's bound or predicted interval. Nothing here decides from a poi
 - :func:`box_p`: a comparison whose per-seed values are known only within [lo_i, hi_i]
   (``Comparison.other``) judged over the whole box: each side's largest p over it, at the
   vertices (:func:`box_vertices`) up to 16 seeds, by a valid spread bound above
-  (:func:`box_spread_bound`);
+  (:func:`box_spread_bound`), and at every vector with no spread (:func:`box_near_flat`) by
+  the sign test; :func:`box_seeds_needed` (:func:`box_effect`,
+  :func:`box_comparisons_seeds_needed`): for an inconclusive one, the seeds at which it would
+  be decided over the whole box, from its worst vertex, or that its intervals' widths keep it
+  open at any seed count;
 - :func:`outliers`: seeds more than 3.5 scaled MADs from the median (flagged and counted);
 - :func:`jackknife`: a statistic of pooled runs and its leave-one-run-out interval
   θ̂ ± t_{R−1} · sqrt((R−1)/R · Σ_r (θ̂_(r) − θ̄_(·))²), optionally on the log scale;
