@@ -418,7 +418,8 @@ def test_moved_bounds():
     acc = np.array([0.5, 1.0])
     lo, hi = moved_bounds(acc, 1, 10)  # one point of ten kept, correct or not
     np.testing.assert_allclose(lo, (acc - 0.1) / 0.9)
-    np.testing.assert_allclose(hi, acc / 0.9)
+    # at most 1: a run right on all 10 is right on the kept point too (section 28)
+    np.testing.assert_allclose(hi, np.minimum(acc / 0.9, 1.0))
     lo, hi = moved_bounds(acc, 0, 10)
     np.testing.assert_array_equal(lo, acc) and np.testing.assert_array_equal(hi, acc)
     assert np.isnan(moved_bounds(acc, 2, 2)[0]).all()

@@ -133,8 +133,9 @@ def test_moved_bounds_contain_every_consistent_per_point_record() -> None:
             lo, hi = V.moved_bounds(acc, kept, n, c)
             truth = s[moved].mean()
             assert lo[0] - 1e-12 <= truth <= hi[0] + 1e-12, (n, truth, lo, hi)
-            N_c = int(clean.sum())
-            k_hi, k_lo = min(kept, N_c), max(0, kept - n + N_c)
+            N_c, S = int(clean.sum()), int(s.sum())
+            # K is also at most S and at least S - (n - kept) (section 28)
+            k_hi, k_lo = min(kept, N_c, S), max(0, kept - n + N_c, S - (n - kept))
             assert lo[0] == pytest.approx((s.sum() - k_hi) / (n - kept))
             assert hi[0] == pytest.approx((s.sum() - k_lo) / (n - kept))
             # without the clean accuracy: section 21's [(acc − φ)/(1 − φ), acc/(1 − φ)]

@@ -270,7 +270,41 @@ def moved_delta(rec: Record, variant: str, eta: float) -> tuple[np.ndarray, np.n
     # one division of whole counts per end: ends equal in exact arithmetic are equal floats
     lo_a, hi_a = moved_counts(s[ia], kept, n, clean[ia])
     lo_b, hi_b = moved_counts(s[ib], kept, n, clean[ib])
-    return (lo_a - hi_b) / (n - kept), (hi_a - lo_b) / (n - kept)
+    low, high = lo_a - hi_b, hi_a - lo_b
+    if "final/disagree_test" in rec.arrays:  # |K_arm − K_base| bounded by the disagreement
+        d_lo, d_hi = kept_difference(rec.arrays["final/disagree_test"][ia], clean[ia],
+                                     clean[ib], kept, n)
+        gap = as_counts(s[ia], n) - as_counts(s[ib], n)  # (K_a − K_b) + moved difference
+        with np.errstate(invalid="ignore"):
+            low = np.where(np.isfinite(d_hi), np.maximum(low, gap - d_hi), low)
+            high = np.where(np.isfinite(d_lo), np.minimum(high, gap - d_lo), high)
+    return low / (n - kept), high / (n - kept)
+
+
+def kept_difference(disagree: np.ndarray, clean_a: np.ndarray, clean_b: np.ndarray, kept: int,
+                    n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per seed, bounds [lo, hi] on K_arm − K_base (the kept points each run classifies
+    correctly) from the stored disagreement between the two runs on the same n clean test
+    points (``final/disagree_test``: the share where their predictions differ; NaN where it
+    cannot be used). A kept point's S-randomised input is its clean input, so on a kept point
+    where the two predict alike both are right or both wrong: K_arm − K_base counts kept points
+    of the disagreement set D (|D| = n·disagree) where the arm is right, less those where the
+    baseline is. With binary labels exactly one of the two is right on each point of D, so of
+    D, D_a = (|D| + N_a − N_b)/2 are the arm's and D_b = (|D| − N_a + N_b)/2 the baseline's
+    (N: the runs' clean correct counts): K_arm − K_base ∈ [−min(kept, D_b), min(kept, D_a)].
+    Used only where the counts are consistent (whole, |D| ≥ |N_a − N_b| and of its parity);
+    elsewhere NaN (the bound is not used)."""
+    dis = np.asarray(disagree, dtype=np.float64)
+    D = as_counts(dis, n)
+    na = np.rint(np.asarray(clean_a, dtype=np.float64) * n)
+    nb = np.rint(np.asarray(clean_b, dtype=np.float64) * n)
+    with np.errstate(invalid="ignore"):
+        da, db = (D + na - nb) / 2.0, (D - na + nb) / 2.0
+        ok = (np.isfinite(da) & np.isfinite(db) & (D == np.rint(D)) & (da >= 0) & (db >= 0)
+              & (da == np.rint(da)))
+    hi = np.where(ok, np.minimum(kept, np.where(ok, da, 0.0)), np.nan)
+    lo = np.where(ok, -np.minimum(kept, np.where(ok, db, 0.0)), np.nan)
+    return lo, hi
 
 
 def rise_comparisons(rec: Record, variant: str, eta: float) -> list[Comparison]:
@@ -606,16 +640,23 @@ def as_counts(acc: np.ndarray, n: int) -> np.ndarray:
 def moved_counts(acc: np.ndarray, kept: int, n: int, clean: np.ndarray | None = None
                  ) -> tuple[np.ndarray, np.ndarray]:
     """(low, high): :func:`moved_bounds` times n − kept, the correct counts on the moved points
-    (whole numbers where the accuracies are counts over n, :func:`as_counts`), so that an
+    (whole numbers where the accuracies are counts over n, :func:`as_counts`); K, the kept
+    points classified correctly, also lies in [S − (n − kept), S] (S = n·acc: the moved points
+    hold at most n − kept of the S), so that an
     interval's ends, and the differences :func:`moved_delta` takes, are each one division of
     whole numbers by n − kept: equal in exact arithmetic, equal as floats."""
     total = as_counts(acc, n)
-    if clean is None:
-        return total - kept, total
-    N = np.rint(np.asarray(clean, dtype=float) * n)
-    known = np.isfinite(N)  # a lost clean accuracy constrains nothing: K in [0, kept]
-    most = np.where(known, np.minimum(kept, np.where(known, N, 0.0)), kept)
-    least = np.where(known, np.maximum(0.0, kept - n + np.where(known, N, n)), 0.0)
+    most, least = np.full_like(total, float(kept)), np.zeros_like(total)
+    if clean is not None:
+        N = np.rint(np.asarray(clean, dtype=float) * n)
+        known = np.isfinite(N)  # a lost clean accuracy constrains nothing: K in [0, kept]
+        most = np.where(known, np.minimum(kept, np.where(known, N, 0.0)), kept)
+        least = np.where(known, np.maximum(0.0, kept - n + np.where(known, N, n)), 0.0)
+    # and K is at most the run's correct count and at least what the n − kept moved points
+    # cannot hold (NaN kept)
+    with np.errstate(invalid="ignore"):
+        most = np.where(np.isfinite(total), np.minimum(most, total), most)
+        least = np.where(np.isfinite(total), np.maximum(least, total - (n - kept)), least)
     return total - most, total - least
 
 
