@@ -121,11 +121,14 @@ def test_inconsistent_stored_counts_are_not_used():
     difference of the correct counts, or of the other parity) bounds nothing: the interval is
     the clean counts' alone."""
     s_a, s_b = np.array([43, 42, 44]) / 80, np.array([40, 39, 40]) / 80
-    base = _record(80, s_a, s_b, [79 / 80] * 3, [80 / 80] * 3, [0.0] * 3)
-    del base.arrays["final/disagree_test"]
-    want = V.moved_delta(base, "keep", 0.5)
-    for dis in ([0.0] * 3, [2 / 80] * 3, [np.nan] * 3):  # |N_a − N_b| = 1: D must be odd
-        rec = _record(80, s_a, s_b, [79 / 80] * 3, [80 / 80] * 3, dis)
+    cases = [(79, 80, 0.0), (79, 80, 2 / 80), (79, 80, np.nan),  # |N_a − N_b| = 1: D odd
+             (79, 79, 1 / 80), (78, 78, 3 / 80),  # N_a = N_b: D even
+             (78, 80, 0.0)]  # D below |N_a − N_b| (same parity)
+    for na, nb, dis in cases:
+        base = _record(80, s_a, s_b, [na / 80] * 3, [nb / 80] * 3, [0.0] * 3)
+        del base.arrays["final/disagree_test"]
+        want = V.moved_delta(base, "keep", 0.5)
+        rec = _record(80, s_a, s_b, [na / 80] * 3, [nb / 80] * 3, [dis] * 3)
         got = V.moved_delta(rec, "keep", 0.5)
         np.testing.assert_array_equal(got[0], want[0])
         np.testing.assert_array_equal(got[1], want[1])
