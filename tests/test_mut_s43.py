@@ -1,0 +1,182 @@
+"""Mutation testing (session 43) of the code of session 42 and the lead's first commits of
+session 43 (500798d..ec95027): frei2023's run events bounded over their lost runs
+(``theorem1.train_fit``, ``adversarial_noise``, ``appendixA4.margins``, Proposition 2's event),
+the box comparisons (``stats.box_p``, ``box_vertices``, ``box_spread_bound``,
+``Comparison.other``, ``sequential.box_cs_outcome``) and vashisht2024's moved-point Δ,
+maennel2020's ``floor_dominated``, the barak2022 example's bounded fractions, the odd-m set
+sizes and summaries, ``twolayer_start``. Each test here failed on a mutant the suite let
+through (docs/testing.md).
+
+The oracles: scipy's exact binomial bounds (Beta quantiles) and t tails computed from counts
+and values the test chose; brute force over every vertex of a box, or over a fine grid; the
+statement's counts by hand on doctored records."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from record_check_helpers import check_json, doctored, simulated
+from scipy import stats as sps
+from test_claims_frei import _doctored, tiny_run  # noqa: F401 (fixture)
+from test_frei_test_set_size import SETTING
+
+from twolayer.claims import CLAIMS
+from twolayer.claims import frei2023 as F
+from twolayer.claims.base import judge
+from twolayer.record import Record
+from twolayer.stats import FAILS, HOLDS, INCONCLUSIVE
+
+pytestmark = pytest.mark.usefixtures("single_thread")
+ALLOWED = 0.2  # 4 delta, delta = 0.05: Theorem 1's failure probability
+ERROR, FIT = "frei2023.theorem1.test_error", "frei2023.theorem1.train_fit"
+MARGINS = "frei2023.appendixA4.margins"
+
+
+def upper(k: int, R: int) -> float:
+    """The exact 95% interval's upper end of k of R (scipy's Beta quantile)."""
+    return 1.0 if k == R else float(sps.beta.ppf(0.975, k + 1, R - k))
+
+
+def lower(k: int, R: int, settings: int) -> float:
+    """The exact interval's lower end of k of R at the Bonferroni level 1 - 0.05/settings."""
+    return 0.0 if k == 0 else float(sps.beta.ppf(0.025 / settings, k, R - k + 1))
+
+
+def _at_T(r: Record) -> int:
+    return int(np.flatnonzero(r.times == F._T_of(r))[0])
+
+
+# ------------------------------------------------------- frei2023's run events, lost runs
+
+
+def test_lost_runs_stay_among_the_runs_a_failure_is_judged_on(tiny_run):  # noqa: F811
+    """``theorem1.test_error``, every setting: 6 runs at error 0.9 (shown past the bound), 9
+    lost, 3 at 0. A lost run counts as meeting the bound for *fails*, and stays among the 18
+    runs: 6 of 18 shown to miss has its Bonferroni lower end below 4 delta (not fails); left
+    out (6 of 9) it would be above: a *fails* decided by the lost runs' absence."""
+    exps, _ = tiny_run
+    S = len(exps.get("frei2023.regime"))
+    assert lower(6, 18, S) < ALLOWED < lower(6, 9, S)
+
+    def edit(r):
+        r.arrays["final/frei_test/test_error"][:] = [np.nan] * 9 + [0.9] * 6 + [0.0] * 3
+
+    v = judge(CLAIMS[ERROR], _doctored(exps, edit))
+    assert v.verdict == INCONCLUSIVE, v.detail
+    for lab in exps.get("frei2023.regime"):
+        assert f"{lab}: 15 of 18 not shown to meet the bound (9 of them lost), 6 shown to " \
+               "miss it" in v.detail, v.detail
+
+
+@pytest.fixture(scope="module")
+def fit60(tmp_path_factory):
+    """60 runs of test_frei_test_set_size's setting (T = 2)."""
+    root = tmp_path_factory.mktemp("fit60")
+    return Record.load(simulated(root, [*SETTING, "--n-test", "200"]))
+
+
+def test_a_lost_training_fit_does_not_hide_the_runs_that_misfit(fit60, tmp_path, capsys):
+    """``theorem1.train_fit`` on 60 runs: 54 fit every training point at T, 5 misfit (clean
+    accuracy 0.5), 1 lost (NaN). For *holds* the lost run joins the runs not shown to meet the
+    bound, and the 5 that misfit are among them too: 6 of 60, exact upper end 0.205 > 4 delta,
+    not holds. Counting only the lost one (1 of 60, upper end 0.08) would hold."""
+    assert upper(1, 60) < ALLOWED < upper(6, 60)
+    i = _at_T(fit60)
+    clean = fit60["frei_samples/acc_clean"].astype(float).copy()
+    noisy = fit60["frei_samples/acc_noisy"].astype(float).copy()
+    clean[:, i], noisy[:, i] = 1.0, 0.0
+    clean[0, i] = np.nan
+    clean[1:6, i] = 0.5
+    path = doctored(fit60, tmp_path / "doc", **{"frei_samples/acc_clean": clean,
+                                                "frei_samples/acc_noisy": noisy})
+    _, out = check_json(capsys, path, FIT)
+    (row,) = [r for r in out if r["id"] == FIT]
+    assert row["verdict"] == INCONCLUSIVE, row["detail"]
+    assert "6 of 60 not shown to meet the bound (1 of them lost), 5 shown to miss it" \
+        in row["detail"], row["detail"]
+
+
+def _margins(lost_noisy: bool, without_noisy: bool):
+    """Every run's clean margin 1 and noisy margin -1 at T (both past gamma); run 0 with its
+    noisy margin lost (NaN), and given ``without_noisy`` no noisy training point."""
+    def edit(r):
+        i = _at_T(r)
+        r.arrays["frei_samples/margin_clean_min"][:, i] = 1.0
+        r.arrays["frei_samples/margin_noisy_max"][:, i] = -1.0
+        if lost_noisy:
+            r.arrays["frei_samples/margin_noisy_max"][0, i] = np.nan
+        if without_noisy:
+            r.arrays["static/noisy"][0] = False
+    return edit
+
+
+def test_a_lost_noisy_margin_is_a_lost_run_where_the_run_has_noisy_points(tiny_run):  # noqa: F811
+    """``appendixA4.margins``: run 0 of every setting has noisy training points and its noisy
+    margin is lost. Its side of gamma is unknown (the clean margin alone does not decide it):
+    a lost run, 1 of 18 not shown to meet, so the claim cannot hold (the other 17 meet it)."""
+    exps, _ = tiny_run
+    for r in exps.get("frei2023.regime").values():
+        assert r.arrays["static/noisy"][0].any()
+    assert upper(0, 18) < ALLOWED < upper(1, 18)
+    assert judge(CLAIMS[MARGINS], _doctored(exps, _margins(False, False))).verdict == HOLDS
+    v = judge(CLAIMS[MARGINS], _doctored(exps, _margins(True, False)))
+    assert v.verdict == INCONCLUSIVE, v.detail
+    assert "run(s) with a lost (non-finite) value" in v.detail, v.detail
+
+
+def test_a_run_without_noisy_points_is_judged_on_its_clean_margin(tiny_run):  # noqa: F811
+    """The same run 0 with no noisy training point: max over the empty N is NaN by definition,
+    not a lost value, and the run is judged on its clean margin (1 >= gamma): every run meets
+    the bound and the claim holds, no run lost."""
+    exps, _ = tiny_run
+    v = judge(CLAIMS[MARGINS], _doctored(exps, _margins(True, True)))
+    assert v.verdict == HOLDS, v.detail
+    assert "lost (non-finite)" not in v.detail, v.detail
+
+
+def test_a_run_that_misfits_misses_the_adversarial_event_whatever_its_lost_error(tiny_run):  # noqa: F811
+    """``theorem1.adversarial_noise``: a run meets the event with no training point misfit and
+    err_P <= the bound. Runs with a misfit training point (clean accuracy 0.5 at T) whose test
+    error is lost miss the event whatever that error was: shown to miss, not lost. With as many
+    such runs as the exact lower end needs to pass 4 delta (the others meeting it), the claim
+    fails."""
+    exps, _ = tiny_run
+    R = exps.get("frei2023.adversarial").seeds
+    k = next(k for k in range(1, R + 1) if lower(k, R, 1) > ALLOWED)
+    assert upper(k, R) > ALLOWED
+
+    def edit(r):
+        i = _at_T(r)
+        r.arrays["frei_samples/acc_clean"][:, i] = 1.0
+        r.arrays["frei_samples/acc_noisy"][:, i] = 0.0
+        r.arrays["final/frei_test/test_error"][:] = 0.0
+        r.arrays["frei_samples/acc_clean"][:k, i] = 0.5
+        r.arrays["final/frei_test/test_error"][:k] = np.nan
+
+    v = judge(CLAIMS["frei2023.theorem1.adversarial_noise"],
+              _doctored(exps, edit, "frei2023.adversarial"))
+    assert v.verdict == FAILS, v.detail
+    assert "lost (non-finite)" not in v.detail, v.detail
+    assert f"{k} shown to miss it" in v.detail, v.detail
+
+
+def test_the_adversarial_runs_violating_count_the_misfit_runs(tiny_run):  # noqa: F811
+    """The same event with the k misfit runs' test errors measured at 0 (below the bound): they
+    still miss it (a training point misfit), so the detail's count and the measured rate are k
+    of R runs violating, and the claim fails."""
+    exps, _ = tiny_run
+    R = exps.get("frei2023.adversarial").seeds
+    k = next(k for k in range(1, R + 1) if lower(k, R, 1) > ALLOWED)
+
+    def edit(r):
+        i = _at_T(r)
+        r.arrays["frei_samples/acc_clean"][:, i] = 1.0
+        r.arrays["frei_samples/acc_noisy"][:, i] = 0.0
+        r.arrays["final/frei_test/test_error"][:] = 0.0
+        r.arrays["frei_samples/acc_clean"][:k, i] = 0.5
+
+    v = judge(CLAIMS["frei2023.theorem1.adversarial_noise"],
+              _doctored(exps, edit, "frei2023.adversarial"))
+    assert v.verdict == FAILS, v.detail
+    assert f"adversarial: {k} of {R} runs violate" in v.detail, v.detail
+    assert v.measured == pytest.approx(k / R)
