@@ -180,3 +180,26 @@ def test_the_adversarial_runs_violating_count_the_misfit_runs(tiny_run):  # noqa
     assert v.verdict == FAILS, v.detail
     assert f"adversarial: {k} of {R} runs violate" in v.detail, v.detail
     assert v.measured == pytest.approx(k / R)
+
+
+def test_a_lost_movement_counts_as_meeting_the_bound_when_the_event_fails(tiny_run):  # noqa: F811
+    """``prop2.feature_movement``'s run event of the bound itself, every setting: k runs far
+    below the bound (violating), l lost (NaN), the rest far above, with k of R's Bonferroni
+    lower end below 4 delta and both k + l of R's and k of R − l's above it. For *fails* a lost
+    run counts as meeting the bound and stays among the R runs: the event is not shown to fail
+    (inconclusive), whatever the lost runs' movements were."""
+    exps, _ = tiny_run
+    rec = exps.get("frei2023.movement")
+    K, R = int(rec.meta["groups"]), rec.seeds
+    k, l = next((k, l) for k in range(1, R) for l in range(1, R - k)
+                if lower(k, R, K) < ALLOWED < min(lower(k + l, R, K), lower(k, R - l, K)))
+
+    def edit(r):
+        v = r.arrays["static/init_var_md"].reshape(K, R)[:, 0]
+        scale = np.array([np.nan] * l + [1e-9] * k + [1e6] * (R - k - l))
+        mov = (scale[None, :] * (1.0 + 0.01 * np.arange(R))[None, :] / np.sqrt(v)[:, None])
+        r.arrays["frei_features/movement_min"][:, _at_T(r)] = mov.reshape(-1)
+
+    v = judge(CLAIMS["frei2023.prop2.feature_movement"], _doctored(exps, edit, "frei2023.movement"))
+    assert f"{k} of {R - l} runs violate (inconclusive: " in v.detail, v.detail
+    assert f"{K * l} run(s) with a lost (non-finite) movement" in v.detail, v.detail
