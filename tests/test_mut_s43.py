@@ -203,3 +203,95 @@ def test_a_lost_movement_counts_as_meeting_the_bound_when_the_event_fails(tiny_r
     v = judge(CLAIMS["frei2023.prop2.feature_movement"], _doctored(exps, edit, "frei2023.movement"))
     assert f"{k} of {R - l} runs violate (inconclusive: " in v.detail, v.detail
     assert f"{K * l} run(s) with a lost (non-finite) movement" in v.detail, v.detail
+
+
+# ------------------------------------------------------------ box comparisons (stats, sequential)
+
+
+def test_box_spread_bound_is_the_least_bound_of_its_family_and_valid() -> None:
+    """``stats.box_spread_bound``: min over c of Σ(|m_i − c| + r_i)² (its docstring), which
+    bounds max over the box of Σ(x_i − x̄)². The oracle: that convex function of c on a grid of
+    20001 points over [min m, max m] (the least it can be is at most the grid's least), and the
+    spread at every vertex of the box (the bound is never below it)."""
+    import itertools
+
+    from twolayer.stats import box_spread_bound
+
+    rng = np.random.default_rng(43)
+    for _ in range(40):
+        n = int(rng.integers(2, 8))
+        lo = rng.normal(0.0, 1.0, n) * rng.choice([0.01, 1.0])
+        hi = lo + rng.uniform(0.0, 0.5, n) * (rng.random(n) < 0.8) * np.abs(lo).max()
+        mid, half = (lo + hi) / 2, (hi - lo) / 2
+        cs = np.linspace(mid.min(), mid.max(), 20001)
+        family = ((np.abs(mid[None, :] - cs[:, None]) + half[None, :]) ** 2).sum(1)
+        worst = max(float(((np.array(x) - np.mean(x)) ** 2).sum())
+                    for x in itertools.product(*zip(lo, hi)))
+        got = box_spread_bound(lo, hi)
+        assert got >= worst * (1 - 1e-12) - 1e-15, (lo, hi)
+        assert got <= float(family.min()) * (1 + 1e-6) + 1e-15, (lo, hi, got, family.min())
+
+
+def test_box_p_past_the_vertex_limit_by_hand() -> None:
+    """Above 16 seeds ``box_p`` bounds t from below by (x̄(lo) − b)·√n/S with S² the spread
+    bound over n − 1 (its docstring). For 20 seeds each in [a, a + w], the bound is exact:
+    max Σ(x_i − x̄)² = 20·(w/2)² (ten seeds at each end; c at the common midpoint gives the
+    same), so the claimed side's p is P(T_19 ≥ (a − b)·√20 / ((w/2)·sqrt(20/19))) (scipy), and
+    the other side's, judged on the box of −x, the same with a + w for a."""
+    from twolayer.stats import box_p
+
+    n, a, w, b = 20, 0.3, 0.2, 0.25
+    lo, hi = np.full(n, a), np.full(n, a + w)
+    s = (w / 2) * np.sqrt(n / (n - 1))
+    up = float(sps.t.sf((a - b) * np.sqrt(n) / s, n - 1))
+    got = box_p(lo, hi, b, ">=")
+    assert got[0] == pytest.approx(up, rel=1e-6)
+    assert got[1] == 1.0  # the box holds vectors with mean above b: p >= 1/2, returned as 1
+    # "<=": the claimed side is "mean <= b'", judged on -x: the mean of -hi against -b'
+    b2 = 0.6
+    down = float(sps.t.sf((b2 - (a + w)) * np.sqrt(n) / s, n - 1))
+    got = box_p(lo, hi, b2, "<=")
+    assert got[0] == pytest.approx(down, rel=1e-6) and got[1] == 1.0
+
+
+# ---------------------------------------------------------------- the trained zero neuron
+
+
+@pytest.mark.parametrize("m, layer, trained, zero", [
+    (7, "frei", True, True),  # a_7 = 0 at t = 0, then trained: in no J_mu
+    (8, "frei", True, False),  # even m: every a_j = +-1/sqrt(m), no zero neuron
+    (7, "frei", False, False),  # fixed layer: the zero neuron never moves (EVEN_WIDTH's case)
+    (7, "gaussian", True, False),  # a_j ~ N(0, 1/m): no a_j is 0
+])
+def test_the_trained_zero_neuron_premise_by_the_card(m, layer, trained, zero):
+    """``zero_neuron_trained``: an odd m with the fixed +-1/sqrt(m) layout (a_m = 0, card
+    section 2) and a second layer that trains; the premise named by the claims' regime and
+    by ``conditions`` (``model_gaps``) exactly then."""
+    from twolayer.commands.conditions import model_gaps
+    from twolayer.config import Config, DataConfig, NetConfig, TrainConfig
+
+    cfg = Config(data=DataConfig(d=30, n=60, noise=0.15, sigma2=0.2 / 30),
+                 net=NetConfig(m=m, second_layer=layer, train_second_layer=trained),
+                 train=TrainConfig(lr=0.125, steps=2), seeds=2).to_dict()
+    assert F.zero_neuron_trained(cfg) is zero
+    named = [g for g in model_gaps(cfg) if F.ZERO_NEURON_TRAINED in g]
+    assert len(named) == int(zero), model_gaps(cfg)
+
+
+def test_a_sweep_with_one_trained_zero_neuron_names_it():
+    """The regime of a sweep of records (``regime_of_records``) names the trained zero neuron
+    premise as unmet when *any* record has one (here one of two), as EVEN_WIDTH does for any odd
+    width; not for records that have none."""
+    from twolayer.config import Config, DataConfig, NetConfig, TrainConfig
+
+    def rec(m: int, trained: bool) -> Record:
+        cfg = Config(data=DataConfig(d=30, n=60, noise=0.15, sigma2=0.2 / 30),
+                     net=NetConfig(m=m, init_var=1e-6 / (m * 30), train_second_layer=trained),
+                     train=TrainConfig(lr=0.125, steps=2), seeds=2).to_dict()
+        return Record(cfg, f"m{m}{trained}", np.array([0, 2]), {}, {})
+
+    for at_init in (False, True):
+        inside, text = F.regime_of_records([rec(8, False), rec(7, True)], at_init=at_init)
+        assert not inside and f"{F.ZERO_NEURON_TRAINED}: no" in text, text
+        _, text = F.regime_of_records([rec(8, False), rec(7, False)], at_init=at_init)
+        assert F.ZERO_NEURON_TRAINED not in text, text
