@@ -295,3 +295,38 @@ def test_a_sweep_with_one_trained_zero_neuron_names_it():
         assert not inside and f"{F.ZERO_NEURON_TRAINED}: no" in text, text
         _, text = F.regime_of_records([rec(8, False), rec(7, False)], at_init=at_init)
         assert F.ZERO_NEURON_TRAINED not in text, text
+
+
+# ------------------------------------------------------------------------- twolayer_start
+
+_AGAIN = r"""
+import os, signal, sys, types
+import twolayer.cli
+import twolayer_start
+twolayer.cli.main = lambda argv=None: 0
+assert twolayer_start.main() == 0  # a first command, run to its end
+class Cli(types.ModuleType):
+    def __getattr__(self, name):  # the second start: SIGTERM while its cli is imported
+        os.kill(os.getpid(), signal.SIGTERM)
+        return lambda argv=None: 0
+sys.modules["twolayer.cli"] = Cli("twolayer.cli")
+sys.exit(twolayer_start.main())
+"""
+
+
+def test_a_second_start_in_one_process_still_stops_on_a_signal(tmp_path):
+    """``twolayer_start.main`` run twice in one process (its handlers restored in between): a
+    SIGTERM while the second one starts (here raised from the import of its cli, so no outcome
+    depends on speed) is the "while starting" line and exit 143, as in the first start; the
+    first start's end must not leave the handler ignoring signals."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(__import__("pathlib").Path(F.__file__).parents[2])]
+        + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
+    r = subprocess.run([sys.executable, "-c", _AGAIN], cwd=tmp_path, env=env,
+                       capture_output=True, text=True, timeout=120, start_new_session=True)
+    assert r.returncode == 143, (r.returncode, r.stderr)
+    assert "twolayer: interrupted (SIGTERM) while starting; nothing written" in r.stderr, r.stderr
