@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from barak_helpers import FakeRuns
 from record_check_helpers import check_json, doctored, simulated
 from scipy import stats as sps
+from test_barak2022 import _bias_runs, _edit, plugin, tiny_records, widen  # noqa: F401
 from test_claims_frei import _doctored, tiny_run  # noqa: F401 (fixture)
 from test_frei_test_set_size import SETTING
 
@@ -330,3 +332,121 @@ def test_a_second_start_in_one_process_still_stops_on_a_signal(tmp_path):
                        capture_output=True, text=True, timeout=120, start_new_session=True)
     assert r.returncode == 143, (r.returncode, r.stderr)
     assert "twolayer: interrupted (SIGTERM) while starting; nothing written" in r.stderr, r.stderr
+
+
+# ------------------------------------------------------- the barak2022 example's fractions
+
+
+def _stuck_curves(runs: FakeRuns, curve: np.ndarray) -> FakeRuns:
+    """``runs`` (``_bias_runs``) with k=3 without bias given the validation curves ``curve``."""
+    res = dict(runs.get("barak2022.bias"))
+    res["k=3,nobias"] = _edit(res["k=3,nobias"], **{"barak_parity/val_error": curve})
+    return FakeRuns({"barak2022.bias": res})
+
+
+def test_bias_claim_counts_a_lost_seed_as_not_staying_for_holds(plugin, tiny_records):  # noqa: F811
+    """``c2.bias_odd_k``: 27 of 30 seeds stay (lowest error 0.45) and 3 are lost. Counted as
+    not staying (27 of 30 against 0.8: P(X >= 27) = 0.12, above 0.05 whatever Holm's factor)
+    the staying part cannot hold; counted as staying (30 of 30: 0.0012, below 0.05/3) it would.
+    Nor can it fail (30 staying is possible): inconclusive. The same for 3 seeds whose lowest
+    measured error is exactly 0.4 (>= 0.4: not a dip) with an error lost: they could have dipped
+    at the lost probe, so they are lost, not staying."""
+    c = plugin["claims"]
+    rec = tiny_records["solved"]
+    assert sps.binom.sf(26, 30, 0.8) > 0.05 and sps.binom.sf(29, 30, 0.8) < 0.05 / 3
+    stay = np.array([np.nan] * 3 + [0.45] * 27)
+    out = c.bias_odd_k(_bias_runs(rec, stay))
+    assert out.verdict == INCONCLUSIVE, out.detail
+    runs = _bias_runs(rec, np.array([0.4] * 3 + [0.45] * 27))
+    curve = runs.get("barak2022.bias")["k=3,nobias"]["barak_parity/val_error"].astype(float)
+    curve[:3, curve.shape[1] // 2] = 0.4  # exactly (float64)
+    curve[:3, -1] = np.nan
+    out = c.bias_odd_k(_stuck_curves(runs, curve))
+    assert out.verdict == INCONCLUSIVE, out.detail
+    assert "3 seed(s) with a lost (NaN) error" in out.detail, out.detail
+
+
+def test_bias_claim_a_seed_seen_to_dip_is_not_lost(plugin, tiny_records):  # noqa: F811
+    """7 of 16 seeds stay, 9 dip to 0.2 and then have a lost error at a later probe: a seed
+    measured below 0.4 does not stay whatever its lost value, so 7 of 16 stay, P(X <= 7) under
+    0.8 far below 0.05/3: fails (counting the 9 as lost, hence staying for fails, it could not)."""
+    c = plugin["claims"]
+    rec = tiny_records["solved"]
+    assert sps.binom.cdf(7, 16, 0.8) < 0.05 / 3
+    runs = _bias_runs(rec, np.array([0.48] * 7 + [0.2] * 9))
+    curve = runs.get("barak2022.bias")["k=3,nobias"]["barak_parity/val_error"].astype(float)
+    curve[7:, -1] = np.nan
+    out = c.bias_odd_k(_stuck_curves(runs, curve))
+    assert out.verdict == FAILS, out.detail
+    assert "lost (NaN)" not in out.detail, out.detail
+
+
+def test_label_noise_holds_with_a_lost_seed_counted_as_failing(plugin, tiny_records):  # noqa: F811
+    """``c6.label_noise``: 11 of 12 seeds reach clean accuracy 0.9, 1 is lost before. Counted
+    as not reaching it, the exact interval of 11/12 starts at 0.615 > 0.6 (scipy): holds
+    whatever the lost seed did."""
+    c = plugin["claims"]
+    rec = tiny_records["solved"]
+    many = {k: np.concatenate([v] * 3)[:12] for k, v in rec.arrays.items()}
+    base = _edit(rec, **many)
+    base.config = dict(rec.config, seeds=12)
+    err = np.full_like(base["barak_parity/val_error"], 0.4)
+    err[1:, -1] = 0.0
+    err[0, -1] = np.nan
+    assert sps.binomtest(11, 12).proportion_ci(0.95, method="exact").low > 0.6
+    out = c.label_noise(FakeRuns({"barak2022.noise": _edit(base, **{
+        "barak_parity/val_error": err})}))
+    assert out.verdict == HOLDS, out.detail
+    assert "1 seed(s) with a lost (NaN) validation error" in out.detail, out.detail
+
+
+def _noise_base(rec) -> Record:
+    many = {k: np.concatenate([v] * 3)[:12] for k, v in rec.arrays.items()}
+    base = _edit(rec, **many)
+    base.config = dict(rec.config, seeds=12)
+    return base
+
+
+def test_label_noise_reads_accuracy_above_0_9_strictly(plugin, tiny_records):  # noqa: F811
+    """"clean validation accuracy > 0.9" is an error below 0.1: 11 of 12 seeds whose lowest
+    error is exactly 0.1 (float64) do not reach it, 1 does: 1/12, exact interval below 0.6,
+    fails (read as <= 0.1 it would hold)."""
+    c = plugin["claims"]
+    base = _noise_base(tiny_records["solved"])
+    err = np.full(base["barak_parity/val_error"].shape, 0.4)
+    err[:, -1] = 0.1
+    err[0, -1] = 0.0
+    assert sps.binomtest(1, 12).proportion_ci(0.95, method="exact").high < 0.6
+    out = c.label_noise(FakeRuns({"barak2022.noise": _edit(base, **{
+        "barak_parity/val_error": err})}))
+    assert out.verdict == FAILS, out.detail
+    assert out.measured == pytest.approx(1 / 12)
+
+
+def test_plateau_drop_a_lost_error_at_0_7_tc_is_open(plugin, tiny_records):  # noqa: F811
+    """``fig1.plateau_drop``, 40 solved seeds with t_c = 200: error 0.5 at every probe but t =
+    140 = 0.7 t_c, lost. Filled with an error <= 0.45 the seed drops there (t_c − t_0.45 = 60 =
+    0.3 t_c) after its plateau; filled above 0.45 it never drops: open, not shown (brute force
+    over both fillings). So 0 of 40 shown, 40 open: inconclusive, the open seeds named."""
+    c = plugin["claims"]
+    rec = widen(tiny_records["solved"], 10)
+    T = rec.times.astype(float)
+    assert 140 in T and T[-1] > 200 and rec.seeds == 40
+    err = np.full((40, T.size), 0.5)
+    err[:, T == 140] = np.nan
+
+    def statement(e):  # the statement for one solved seed, written out (t_c = 200)
+        hit = np.flatnonzero(e <= 0.45)
+        return hit.size > 0 and bool(np.all(e[T <= 100] >= 0.45)) and 200 - T[hit[0]] <= 60
+
+    outs = set()
+    for fill in (0.0, 1.0):
+        e = err[0].copy()
+        e[T == 140] = fill
+        outs.add(statement(e))
+    assert outs == {True, False}
+    doctored_ = _edit(rec, **{"barak_parity/val_error": err, "static/t_c": np.full(40, 200)})
+    out = c.plateau_drop(FakeRuns({"barak2022.curves": {"n=8,k=2": doctored_}}))
+    assert out.verdict == INCONCLUSIVE, out.detail
+    assert out.measured == 0.0
+    assert "40 solved seed(s) with a lost validation error" in out.detail, out.detail
