@@ -256,6 +256,27 @@ def test_box_p_past_the_vertex_limit_by_hand() -> None:
     assert got[0] == pytest.approx(down, rel=1e-6) and got[1] == 1.0
 
 
+
+def test_box_p_at_sixteen_seeds_is_exact_at_the_vertices() -> None:
+    """Up to 16 seeds (``BOX_VERTICES_MAX``) ``box_p`` tries every vertex, so at 16 its p is the
+    largest one-sample t-test p over the 2^16 vertices (a box that holds no vector of equal
+    values), not the looser spread bound used above: numpy's t at every vertex, scipy's tail."""
+    import itertools
+
+    from twolayer.stats import box_p
+
+    rng = np.random.default_rng(1643)
+    n, bound = 16, 0.01
+    lo = rng.normal(0.03, 0.01, n)
+    hi = lo + rng.uniform(0.0, 0.01, n)
+    assert hi.min() < lo.max()  # no x = c·1 inside: no sign-test case
+    x = np.array(list(itertools.product(*zip(lo, hi))))
+    t = (x.mean(1) - bound) * np.sqrt(n) / x.std(1, ddof=1)
+    exact = float(sps.t.sf(t.min(), n - 1))
+    assert exact < 0.5
+    assert box_p(lo, hi, bound, ">=")[0] == pytest.approx(exact, rel=1e-9)
+
+
 # ---------------------------------------------------------------- the trained zero neuron
 
 
