@@ -471,3 +471,27 @@ def test_plateau_drop_a_lost_error_at_0_7_tc_is_open(plugin, tiny_records):  # n
     assert out.verdict == INCONCLUSIVE, out.detail
     assert out.measured == 0.0
     assert "40 solved seed(s) with a lost validation error" in out.detail, out.detail
+
+
+
+# ---------------------------------------------------------------- maennel2020's floor guard
+
+
+@pytest.mark.parametrize("m_rand, floor_rand, dominated", [
+    (0.5, 0.25, False),  # M_rand - F_rand = F_rand exactly: clearly enough above, judged
+    (0.49, 0.25, True),  # below twice the floor
+    (0.4, 0.25, True),  # 0.15 above the floor, less than F_rand
+    (1.0, 0.25, False),
+    (float("nan"), 0.25, True),  # not finite: no interval
+    (0.5, float("nan"), True),
+])
+def test_floor_dominated_by_its_rule(m_rand, floor_rand, dominated):
+    """``maennel2020.floor_dominated``: q is judged only where M_rand − F_rand >= F_rand
+    (section 25's rule, FLOOR_RATIO = 1); below it, or where either is not finite, the record
+    gets no interval (the values are exact in binary, so the edge is the rule's own)."""
+    from types import SimpleNamespace
+
+    from twolayer.claims.maennel2020 import floor_dominated
+
+    a = SimpleNamespace(m_rand=m_rand, floor_rand=floor_rand)
+    assert floor_dominated(a) is dominated
