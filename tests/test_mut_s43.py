@@ -277,6 +277,45 @@ def test_box_p_at_sixteen_seeds_is_exact_at_the_vertices() -> None:
     assert box_p(lo, hi, bound, ">=")[0] == pytest.approx(exact, rel=1e-9)
 
 
+
+def test_box_sequence_past_the_vertex_limit_by_hand() -> None:
+    """``sequential.box_cs_outcome`` above 16 seeds: the hull is [x̄(lo) − f·sqrt(V⁺/n),
+    x̄(hi) + f·sqrt(V⁺/n)] (its docstring), f the half-width factor of ``t_cs`` at n seeds.
+    For 20 seeds each in [a, a + w], V⁺ = 20·(w/2)² is exact, so the hull is
+    [a − f·w/2, a + w + f·w/2]; f is read from ``t_cs`` at the vertex with ten seeds at each
+    end, whose S = sqrt(Σ(x_i − x̄)²/n) is w/2."""
+    from twolayer.sequential import box_cs_outcome, t_cs
+
+    n, a, w = 20, 0.3, 0.2
+    lo, hi = np.full(n, a), np.full(n, a + w)
+    mean, (_, top) = t_cs(np.r_[lo[:10], hi[10:]])
+    f = (top - mean) / (w / 2)
+    assert mean == pytest.approx(a + w / 2) and np.isfinite(f) and f > 0
+    verdict, _, hull = box_cs_outcome(lo, hi, 0.0, ">=")
+    assert hull[0] == pytest.approx(a - f * w / 2, rel=1e-9)
+    assert hull[1] == pytest.approx(a + w + f * w / 2, rel=1e-9)
+
+
+def test_box_sequence_judges_near_flat_vertices_by_the_sign_sequence() -> None:
+    """Four seeds known within intervals 3e-13 wide around 1 (no vector of exactly equal
+    values inside: one seed's low end is above another's high end), threshold 0.5: every
+    vertex has no spread up to 1e-12 relative, which ``cs_outcome`` judges by the sign
+    sequence, and 4 seeds cannot decide it; so the box verdict, one that ``cs_outcome`` gives
+    at every vertex, is inconclusive (the t hull alone, a few 1e-12 wide, would hold)."""
+    import itertools
+
+    from twolayer.sequential import box_cs_outcome, cs_outcome
+
+    lo = 1.0 + np.array([0.0, 1e-13, 2e-13, 4e-13])
+    hi = lo + 3e-13
+    assert lo.max() > hi.min()
+    at_vertices = {cs_outcome(np.array(x), 0.5, ">=")[0] for x in itertools.product(*zip(lo, hi))}
+    assert at_vertices == {INCONCLUSIVE}
+    verdict, _, hull = box_cs_outcome(lo, hi, 0.5, ">=")
+    assert hull[0] > 0.5  # the t hull alone would hold
+    assert verdict == INCONCLUSIVE
+
+
 # ---------------------------------------------------------------- the trained zero neuron
 
 
