@@ -316,6 +316,38 @@ def test_box_sequence_judges_near_flat_vertices_by_the_sign_sequence() -> None:
     assert verdict == INCONCLUSIVE
 
 
+
+def test_moved_bounds_are_the_range_of_every_consistent_per_point_record() -> None:
+    """``vashisht2024.moved_bounds`` given the clean accuracy: the S-rand accuracy over the
+    n − kept moved points, over every per-point record consistent with the stored counts (n = 6
+    points, the first ``kept`` left in place and classified as on their clean input; N clean
+    correct, A S-rand correct), brute force over which points are correct. The bounds contain
+    that range and are its ends wherever those are in [0, 1] (the clean count decides the kept
+    points' share: at N < kept at most N of them are correct)."""
+    import itertools
+
+    from twolayer.claims.vashisht2024 import moved_bounds
+
+    n = 6
+    for kept in (1, 2, 3):
+        for N in range(n + 1):
+            for A in range(n + 1):
+                seen = set()
+                for clean in itertools.product((0, 1), repeat=n):
+                    if sum(clean) != N:
+                        continue
+                    m = A - sum(clean[:kept])  # the moved points' S-rand correct count
+                    if 0 <= m <= n - kept:
+                        seen.add(m / (n - kept))
+                if not seen:
+                    continue
+                lo, hi = moved_bounds(np.array([A / n]), kept, n, np.array([N / n]))
+                assert lo[0] <= min(seen) + 1e-12 and hi[0] >= max(seen) - 1e-12
+                if 0.0 <= lo[0] and hi[0] <= 1.0:
+                    assert lo[0] == pytest.approx(min(seen)), (kept, N, A)
+                    assert hi[0] == pytest.approx(max(seen)), (kept, N, A)
+
+
 # ---------------------------------------------------------------- the trained zero neuron
 
 
