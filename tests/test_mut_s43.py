@@ -29,6 +29,16 @@ from twolayer.record import Record
 from twolayer.stats import FAILS, HOLDS, INCONCLUSIVE
 
 pytestmark = pytest.mark.usefixtures("single_thread")
+
+
+@pytest.fixture(scope="module")
+def vtiny():
+    """test_vashisht_box's tiny linear + XOR study (3 seeds, n_test 80)."""
+    import test_vashisht_records as records
+
+    from twolayer.experiments import vashisht2024 as E
+
+    return E.run_study("linxor", records.TINY, records.TINY.sgd, records.CPU)
 ALLOWED = 0.2  # 4 delta, delta = 0.05: Theorem 1's failure probability
 ERROR, FIT = "frei2023.theorem1.test_error", "frei2023.theorem1.train_fit"
 MARGINS = "frei2023.appendixA4.margins"
@@ -346,6 +356,23 @@ def test_moved_bounds_are_the_range_of_every_consistent_per_point_record() -> No
                 if 0.0 <= lo[0] and hi[0] <= 1.0:
                     assert lo[0] == pytest.approx(min(seen)), (kept, N, A)
                     assert hi[0] == pytest.approx(max(seen)), (kept, N, A)
+
+
+
+def test_clean_simple_near_half_fails_only_where_every_possible_value_fails(vtiny) -> None:
+    """Claim 1's "S-rand <= 0.55", the mirror of test_vashisht_box's "S-rand >= 0.45" case:
+    clean counts 79 of 80, so the kept point may be the one clean error and each seed's
+    moved-point accuracy is (c − 1)/79 or c/79. At S-rand counts 46, 45, 45 the high ends fail
+    "<= 0.55" (scipy: 3p < 0.05), the low ends do not (p > 0.05): inconclusive, not fails."""
+    from scipy import stats as st
+    from test_vashisht_box import N, _simple_record
+    from test_vashisht_records import _verdict
+
+    c = np.array([46, 45, 45])
+    lo, hi = (c - 1) / (N - 1), c / (N - 1)
+    assert 3 * st.ttest_1samp(hi, 0.55, alternative="greater").pvalue < 0.05
+    assert st.ttest_1samp(lo, 0.55, alternative="greater").pvalue > 0.05
+    assert _verdict(_simple_record(vtiny, c, [79, 79, 79]), "clean_simple") == INCONCLUSIVE
 
 
 # ---------------------------------------------------------------- the trained zero neuron
