@@ -31,6 +31,10 @@ it with the paper's bound or predicted interval. Nothing here decides from a poi
 - :func:`outliers`: seeds more than 3.5 scaled MADs from the median (flagged and counted);
 - :func:`jackknife`: a statistic of pooled runs and its leave-one-run-out interval
   θ̂ ± t_{R−1} · sqrt((R−1)/R · Σ_r (θ̂_(r) − θ̄_(·))²), optionally on the log scale;
+- :func:`floor_ratio_interval`: the interval of a ratio over a floor-subtracted denominator,
+  its jackknife interval widened to reach the bias-corrected estimate
+  (:func:`bias_reaching_interval`) and none where the denominator is not clearly above its
+  floor (:func:`floor_dominated`);
 - :func:`compare` (one-sided bound), :func:`interval_outcome` (predicted interval),
   :func:`sign_outcome` (sign of an effect) map an interval to a verdict: *holds* only when the
   whole interval is on the claimed side, *fails* only when it is wholly on the other; a
@@ -292,6 +296,63 @@ def jackknife(stat: Callable[[list[int]], float], R: int, log: bool = False,
     back = np.exp if log else (lambda v: v)
     est, ci = _noted(float(back(full)), (float(back(lo)), float(back(hi))), R)
     return est, ci, se
+
+
+FLOOR_MARGIN = 1.0  # a floor-subtracted denominator is judged only at least this many floors up
+
+
+def floor_dominated(value: float, floor: float, margin: float = FLOOR_MARGIN) -> bool:
+    """Whether a statistic of pooled runs is not clearly above its own sampling floor (the value
+    that sampling alone produces): ``value − floor < margin · floor``, or either is not finite.
+    A ratio whose denominator is ``value − floor`` is then decided by the floor's errors rather
+    than by what it measures (:func:`floor_ratio_interval`). The margin 1 (the value at least
+    twice its floor) is twolayer's [PROPOSAL], calibrated by Monte Carlo in
+    docs/verdict_audit.md, sections 25 and 27."""
+    return not (value - floor >= margin * floor)
+
+
+def bias_reaching_interval(estimate: float, ci: Interval, loo: Sequence[float]
+                           ) -> tuple[Interval, float]:
+    """A leave-one-run-out jackknife interval ``ci`` of ``estimate`` widened to reach the
+    jackknife's bias-corrected estimate: with the R leave-one-out values ``loo``, the bias
+    estimate b = (R − 1)(mean(loo) − estimate); the end of ``ci`` on the side of b moves out by
+    |b|, so that the interval reaches estimate − b, and neither end moves in. Returns (the
+    interval, b); (NaN, NaN) and b NaN where a leave-one-out value is not finite. Where the
+    statistic is biased at few runs and the bias-corrected estimate over-corrects, covering
+    both centres keeps each side's error at the smaller of the two intervals' (the event needs
+    both; docs/verdict_audit.md, section 22)."""
+    v = np.asarray(loo, dtype=float)
+    if v.size == 0 or not np.isfinite(v).all():
+        return (math.nan, math.nan), math.nan
+    b = (v.size - 1) * (float(v.mean()) - estimate)
+    lo, hi = ci
+    return ((lo - b, hi) if b > 0 else (lo, hi - b)), b
+
+
+def floor_ratio_interval(estimate: float, ci: Interval, runs: int, denominator: float,
+                         floor: float, loo: Callable[[], Sequence[float]],
+                         margin: float = FLOOR_MARGIN) -> tuple[Interval, float]:
+    """The interval on which a ratio over a floor-subtracted denominator, q = (x − F_x)/(y −
+    F_y) of ``runs`` pooled runs (F: sampling floors), is judged, from its jackknife interval
+    ``ci`` and the leave-one-out values ``loo()`` (called only where needed):
+
+    - a non-finite ``ci``, or fewer than 3 runs: ``ci`` as it is, b NaN (no leave-one-out
+      value with a spread between runs);
+    - else :func:`bias_reaching_interval` (NaN where a leave-one-out value is not finite);
+    - no interval (NaN, NaN), b kept, where the denominator y (``denominator``) is
+      :func:`floor_dominated` by its floor F_y (``floor``).
+
+    Returns (the interval, the jackknife's bias estimate b). Claims and figures that show such
+    a ratio read this one function, so that a figure draws the interval the claim judges."""
+    lo, hi = ci
+    if not (math.isfinite(lo) and math.isfinite(hi)) or runs < 3:
+        return (lo, hi), math.nan
+    interval, b = bias_reaching_interval(estimate, ci, loo())
+    if not math.isfinite(b):
+        return interval, b
+    if floor_dominated(denominator, floor, margin):
+        return (math.nan, math.nan), b
+    return interval, b
 
 
 def _ends(ci: Interval) -> Interval:

@@ -71,10 +71,12 @@ from ..probes import maennel as mp
 from ..record import Record
 from ..stats import (
     FAILS,
+    FLOOR_MARGIN,
     HOLDS,
     INCONCLUSIVE,
     combine,
     compare,
+    floor_ratio_interval,
     fmt_num,
     holm_outcomes,
     mean_ci,
@@ -82,6 +84,7 @@ from ..stats import (
     sign_outcome,
     used,
 )
+from ..stats import floor_dominated as stats_floor_dominated
 from .base import Outcome, compare_setting, outcome, premises_regime
 from .base import claim as register
 
@@ -500,44 +503,38 @@ def excess_loo(rec: Record) -> np.ndarray:
 
 
 def excess_interval(rec: Record, a: X.Alignment) -> tuple[tuple[float, float], float]:
-    """B1's interval of q: the jackknife interval, its end on the side of the jackknife's bias
-    estimate b = (R − 1)(mean of the leave-one-out q − q) moved out by |b| (neither end moves
-    in), and b. With genuine run-to-run differences the floor-subtracted q is biased (up, by
-    0.07 at a true 0.1 and 0.04 at a true 0.5 on 3 runs in section 22's Monte Carlo) and the
-    jackknife interval centred on it held the teacher control's "q >= 0.5" at a true 0.5 in
-    0.078 of records (R = 3) and 0.05 (R = 16), nominal 0.025; the bias-corrected centre alone
+    """B1's interval of q, and the jackknife's bias estimate b: :func:`twolayer.stats.
+    floor_ratio_interval` of q (its plain jackknife interval ``a.excess_ci``, the leave-one-out
+    q of :func:`excess_loo`, the denominator M_rand over its floor F_rand), the one function the
+    figure maennel2020-misalignment also draws it with. The jackknife interval's end on the
+    side of b = (R − 1)(mean of the leave-one-out q − q) moves out by |b| (neither end moves
+    in): with genuine run-to-run differences the floor-subtracted q is biased (up, by 0.07 at a
+    true 0.1 and 0.04 at a true 0.5 on 3 runs in section 22's Monte Carlo) and the jackknife
+    interval centred on it held the teacher control's "q >= 0.5" at a true 0.5 in 0.078 of
+    records (R = 3) and 0.05 (R = 16), nominal 0.025; the bias-corrected centre alone
     over-corrects at few runs (B1's "q <= 0.1" held at a true 0.1 in 0.28 at R = 3). Covering
     both centres keeps each side's error at the smaller of the two (docs/verdict_audit.md,
     section 22). No interval (NaN) stays none, and a record whose random basis is not clearly
-    above its own floor gets none (:func:`floor_dominated`, section 25)."""
-    lo, hi = a.excess_ci
-    if not (math.isfinite(lo) and math.isfinite(hi)) or rec.seeds < 3:
-        return (lo, hi), float("nan")
-    loo = excess_loo(rec)
-    if not np.isfinite(loo).all():
-        return (float("nan"), float("nan")), float("nan")
-    full = a.excess
-    b = (rec.seeds - 1) * (float(loo.mean()) - full)
-    if floor_dominated(a):
-        return (float("nan"), float("nan")), b
-    # the jackknife's bias-corrected estimate is full - b: the interval reaches it on its side
-    return ((lo - b, hi) if b > 0 else (lo, hi - b)), b
+    above its own floor gets none (:func:`floor_dominated`, sections 25 and 27)."""
+    return floor_ratio_interval(a.excess, a.excess_ci, rec.seeds, a.m_rand, a.floor_rand,
+                                lambda: excess_loo(rec))
 
 
-FLOOR_RATIO = 1.0  # q is judged only where M_rand - F_rand >= FLOOR_RATIO * F_rand
+FLOOR_RATIO = FLOOR_MARGIN  # q is judged only where M_rand - F_rand >= FLOOR_RATIO * F_rand
 
 
 def floor_dominated(a: X.Alignment) -> bool:
     """Whether the random basis's misalignment is not clearly above its own sampling floor:
-    M_rand − F_rand < F_rand (or not finite). Then q = (M_data − F_data)/(M_rand − F_rand) is
-    decided by the floors' errors rather than by Σ_w: with genuine run-to-run differences the
-    floors are a second-order account of the pooled covariance's noise, and on a weak spectrum
-    (σ_w's eigenvalues 1 … 0.5, run effects τ = 0.15, 3 runs; docs/verdict_audit.md, section 25)
-    q was biased towards 1 (mean 0.75 at a true 0.1, 0.90 at a true 0.5) beyond what the
-    jackknife sees, and B1 failed at a true 0.1 in 0.037 of records and at a true 0.5 (the
-    teacher control held) in 0.06 (XOR's eigenspaces) to 0.28 (distinct eigenvalues), nominal
-    0.025. Such a record gets no interval (inconclusive)."""
-    return not (a.m_rand - a.floor_rand >= FLOOR_RATIO * a.floor_rand)
+    M_rand − F_rand < F_rand (or not finite; :func:`twolayer.stats.floor_dominated`). Then q =
+    (M_data − F_data)/(M_rand − F_rand) is decided by the floors' errors rather than by Σ_w:
+    with genuine run-to-run differences the floors are a second-order account of the pooled
+    covariance's noise, and on a weak spectrum (σ_w's eigenvalues 1 … 0.5, run effects τ =
+    0.15, 3 runs; docs/verdict_audit.md, section 25) q was biased towards 1 (mean 0.75 at a true
+    0.1, 0.90 at a true 0.5) beyond what the jackknife sees, and B1 failed at a true 0.1 in
+    0.037 of records and at a true 0.5 (the teacher control held) in 0.06 (XOR's eigenspaces)
+    to 0.28 (distinct eigenvalues), nominal 0.025. Such a record gets no interval
+    (inconclusive). The cut-off's calibration over more spectra: section 27."""
+    return stats_floor_dominated(a.m_rand, a.floor_rand, FLOOR_RATIO)
 
 
 def _floor_note(a: X.Alignment) -> str:

@@ -6,7 +6,8 @@ experiments.maennel2020`, through the :class:`~twolayer.experiments.Runs` they a
 once, or read from the record store; ``--quick`` uses the quick plan):
 
 - ``maennel2020-misalignment``: M_data and M_rand of the pooled first-layer covariance over
-  training, for W and ΔW = W − W(0), random vs linear-teacher labels (Fig. 2 analogue);
+  training, for W and ΔW = W − W(0), random vs linear-teacher labels (Fig. 2 analogue), and
+  B1's q at the end with the interval its claims judge;
 - ``maennel2020-transfer-function``: f(σ_i) = sqrt(v_iᵀ Σ_w v_i) against σ_i for five seeds,
   of W and of ΔW, App. E.1 spectrum and a spread spectrum (Fig. 4 / Fig. 20 analogue);
 - ``maennel2020-transfer``: fine-tuning curves after random-label pre-training: scratch,
@@ -24,8 +25,9 @@ import numpy as np
 
 from ..experiments import Runs
 from ..experiments import maennel2020 as X
+from ..probes import maennel as mp
 from ..record import Record
-from ..stats import population_share
+from ..stats import FLOOR_MARGIN, floor_dominated, floor_ratio_interval, population_share
 from .base import figure
 from .style import captioned_figure, quick_mark, save_png
 
@@ -61,6 +63,35 @@ def _steps(rec: Record) -> np.ndarray:
     return np.maximum(rec.times.astype(np.float64), 0.7)  # t = 0 drawn at 0.7 on a log axis
 
 
+def q_loo(rec: Record) -> np.ndarray:
+    """[R] q = (M_data − F_data)/(M_rand − F_rand) of the ΔW pooled over the runs without run
+    r, by the same calls as the B1 claims' ``excess_loo`` (a plots module does not import a
+    claims module; tests/test_maennel_q_figure.py pins the two equal)."""
+    R = rec.seeds
+    grp = X.groups(rec)
+    bases = X._bases(rec.arrays["maennel/dw_sum"].shape[-1])
+
+    def q(runs: list[int]) -> float:
+        c = X.pooled(rec, "dw", runs)[-1]
+        md, mr = float(X.m_data(c, grp)), float(mp.misalignment_random(c, bases, grp))
+        f = X.floors(rec, "dw", runs)
+        den = mr - f.rand
+        return (md - f.data) / den if den > 0 else float("nan")
+
+    return np.array([q([k for k in range(R) if k != r]) for r in range(R)])
+
+
+def q_interval(rec: Record, a: X.Alignment) -> tuple[tuple[float, float], float]:
+    """The interval the B1 claims judge q on, and the jackknife's bias estimate:
+    :func:`twolayer.stats.floor_ratio_interval` (the plain jackknife interval widened to reach
+    the bias-corrected q; none where M_rand − F_rand < F_rand), as the claims call it."""
+    return floor_ratio_interval(a.excess, a.excess_ci, rec.seeds, a.m_rand, a.floor_rand,
+                                lambda: q_loo(rec))
+
+
+Q_GID = "maennel2020-q:"  # the gid of each q marker in the q panel: "maennel2020-q:<label>"
+
+
 @figure(
     "maennel2020-misalignment",
     PAPER,
@@ -80,10 +111,12 @@ def make_misalignment(out_dir: Path, runs: Runs) -> list[Path]:
     spectrum) and the learned part ΔW = W − W(0) (App. E.1 and spread spectra), with random
     labels (solid) and linear-teacher labels (dashed); dotted: the empirical sampling floor of
     M_data of the random-label ΔW at the end (the M that sampling the pooled neurons alone
-    produces). The caption gives the verdict statistic q = (M_data − F_data)/(M_rand − F_rand)
-    at the end, with its plain 95% jackknife CI (the B1 claims judge it widened on one side to
-    reach the jackknife's bias-corrected q: ``twolayer.claims.maennel2020.excess_interval``,
-    which a plots module does not import), for random and teacher labels."""
+    produces). The fourth panel draws the verdict statistic q = (M_data − F_data)/(M_rand −
+    F_rand) of ΔW at the end, for random and teacher labels on both spectra, with the interval
+    the B1 claims judge it on (:func:`q_interval`: the 95% jackknife CI widened on one side to
+    reach the jackknife's bias-corrected q), against B1's cut-offs 0.1 and 0.5; where the random
+    basis is not clearly above its own floor (M_rand − F_rand < F_rand) q has no interval, drawn
+    as an open marker and said in the caption. The caption gives the same numbers."""
     panels = (
         ("e1", "W, App. E.1 spectrum", "w"),
         ("e1", "ΔW = W − W(0), App. E.1 spectrum", "dw"),
@@ -109,8 +142,19 @@ def make_misalignment(out_dir: Path, runs: Runs) -> list[Path]:
         w for w, on in (("head", net.get("train_second_layer")), ("bias", net.get("bias"))) if on)
         if net.get("train_second_layer") or net.get("bias") else "first layer trained alone")
 
+    marks = []  # (label, Alignment, the claims' interval) of the q panel
+    for lab, rec, a in (("random, App. E.1", recs["e1"][0], a_e1),
+                        ("random, spread", recs["spread"][0], a_sp),
+                        ("teacher, App. E.1", recs["e1"][1], t_e1),
+                        ("teacher, spread", recs["spread"][1], t_sp)):
+        marks.append((lab, a, q_interval(rec, a)[0]))
+    shown = {id(a): ci for _, a, ci in marks}
+
     def q(a: X.Alignment) -> str:
-        return f"{a.excess:.2g} [{a.excess_ci[0]:.2g}, {a.excess_ci[1]:.2g}]"
+        lo, hi = shown[id(a)]
+        if math.isfinite(lo) and math.isfinite(hi):
+            return f"{a.excess:.2g} [{lo:.2g}, {hi:.2g}]"
+        return f"{a.excess:.2g} with no interval ({_no_interval(a)})"
 
     caption = (
         quick_mark(runs.quick)
@@ -122,16 +166,17 @@ def make_misalignment(out_dir: Path, runs: Runs) -> list[Path]:
         f"linear teacher's {k} classes. d={d}, {init}, {trained}. Dotted: empirical "
         "sampling floor F_data of M_data of the random-label ΔW at the end "
         f"({a_e1.floor:.2g} App. E.1, {a_sp.floor:.2g} spread). At the end, ΔW, q = (M_data − "
-        "F_data)/(M_rand − F_rand) with its plain 95% jackknife CI (the B1 claims widen it on "
-        "one side to reach the jackknife's bias-corrected q, docs/claims.md; B1 holds at ≤ 0.1, "
-        "fails at ≥ 0.5): "
+        "F_data)/(M_rand − F_rand) (right panel) with the interval the B1 claims judge: the 95% "
+        "jackknife CI widened on one side to reach the jackknife's bias-corrected q, none where "
+        "M_rand − F_rand < F_rand (open marker); B1 holds at ≤ 0.1, fails at ≥ 0.5 (the teacher "
+        "control the other way round): "
         f"random labels {q(a_e1)} (App. E.1), {q(a_sp)} (spread); teacher {q(t_e1)} and "
         f"{q(t_sp)}; raw M_rand/M_data {a_e1.ratio:.3g}, {a_sp.ratio:.3g} (random), "
         f"{t_e1.ratio:.3g}, {t_sp.ratio:.3g} (teacher). W: M_rand − M_data from {g[2]:.2g} "
         f"at t = 0 to {g[3]:.2g} at the end."
     )
-    fig, top = captioned_figure(11.5, 3.6, caption)
-    axes = top.subplots(1, 3)
+    fig, top = captioned_figure(14.5, 3.6, caption)
+    axes = top.subplots(1, 4, width_ratios=[1, 1, 1, 0.8])
     for ax, (key, title, which) in zip(axes, panels):
         for rec, ls, lab in ((recs[key][0], "-", "random labels"),
                              (recs[key][1], "--", "teacher labels")):
@@ -149,7 +194,50 @@ def make_misalignment(out_dir: Path, runs: Runs) -> list[Path]:
         ax.set_ylabel("misalignment M")
         ax.set_title(title, fontsize=9.5)
     axes[0].legend(fontsize=7, frameon=False, loc="best")
+    _draw_q(axes[3], marks)
     return [save_png(fig, out_dir / "maennel2020-misalignment.png")]
+
+
+def _no_interval(a: X.Alignment) -> str:
+    """Why q has no interval: floor-dominated (the claims' rule), else no jackknife."""
+    if math.isfinite(a.excess_ci[0]) and math.isfinite(a.excess_ci[1]) and floor_dominated(
+            a.m_rand, a.floor_rand):
+        return (f"floor-dominated: M_rand − F_rand {a.m_rand - a.floor_rand:.2g} < "
+                f"{FLOOR_MARGIN:g} × F_rand {a.floor_rand:.2g}")
+    return "no jackknife interval"
+
+
+def _draw_q(ax, marks: list[tuple[str, X.Alignment, tuple[float, float]]]  # type: ignore[no-untyped-def]
+            ) -> None:
+    """q with the claims' interval per record (x: the record), each marker's gid
+    ``Q_GID + label``; a record with no interval gets an open marker and "no interval"."""
+    ax.axhspan(-1e9, X.EXCESS_HOLDS, color="#2ca02c", alpha=0.10, lw=0)
+    ax.axhspan(X.EXCESS_FAILS, 1e9, color="#d62728", alpha=0.08, lw=0)
+    ax.axhline(X.EXCESS_HOLDS, color="#2ca02c", ls=":", lw=0.9)
+    ax.axhline(X.EXCESS_FAILS, color="#d62728", ls=":", lw=0.9)
+    tops, bottoms = [X.EXCESS_FAILS + 0.2], [-0.05]
+    for x, (lab, a, (lo, hi)) in enumerate(marks):
+        colour = DATA_C if lab.startswith("random") else "0.35"
+        if math.isfinite(lo) and math.isfinite(hi):
+            ax.errorbar([x], [a.excess], yerr=[[a.excess - lo], [hi - a.excess]], fmt="o",
+                        color=colour, capsize=3, ms=5, gid=Q_GID + lab)
+            tops.append(hi)
+            bottoms.append(lo)
+        else:
+            why = _no_interval(a).split(":")[0]
+            ax.plot([x], [a.excess], ls="none", marker="o", mfc="none", color=colour, ms=6,
+                    gid=Q_GID + lab)
+            ax.annotate(f"no interval\n({why})", (x, a.excess), textcoords="offset points",
+                        xytext=(0, 8), ha="center", fontsize=6.5, color=colour)
+        if math.isfinite(a.excess):
+            tops.append(a.excess)
+            bottoms.append(a.excess)
+    ax.set_ylim(min(bottoms) - 0.05, max(tops) + 0.1)
+    ax.set_xlim(-0.6, len(marks) - 0.4)
+    ax.set_xticks(range(len(marks)), [lab.replace(", ", "\n") for lab, _, _ in marks],
+                  fontsize=7)
+    ax.set_ylabel("q = (M_data − F_data)/(M_rand − F_rand)")
+    ax.set_title("ΔW at the end: q and the claims' interval", fontsize=9.5)
 
 
 @figure(

@@ -1,0 +1,208 @@
+"""The calibration study of B1's floor rule (docs/verdict_audit.md, section 27): q =
+(M_data − F_data)/(M_rand − F_rand) gets no interval where M_rand − F_rand < F_rand
+(``twolayer.stats.floor_dominated``). Section 25's generator, over more spectra of Σ_w.
+
+A record: R runs of m neurons, run r's rows z (I + τ G_r) Lᵀ / c (``run_effect_rows``: the
+population of runs has covariance exactly Σ = L Lᵀ), Σ = U(t) Λ U(t)ᵀ with U(t) = exp(tA) for a
+fixed antisymmetric A and t bisected so that the population q, M(Σ, I)/mean_Q M(Σ, Q) over the
+statistic's 16 Haar bases Q, is ``q_pop`` (M by its textbook formula in numpy, never by the code
+under test). Σ_x's eigenvalues are distinct (geomspace(1, 0.01, d)) or XOR's (σ² + 1/2 twice,
+σ² on the rest: each Haar basis and the data basis fitted within the eigenspaces).
+
+Each record is fed to the real ``experiments.maennel2020.alignment`` and the claims'
+``excess_loo``; what is kept per record: q, the plain jackknife interval, the jackknife's bias
+estimate b, M_rand and F_rand. The verdicts with and without the rule (and at other cut-offs)
+are computed from these, so a cut-off can be re-judged without drawing again.
+
+Run as a script (seeded: the same cells give the same numbers)::
+
+    PYTHONPATH=. python tests/maennel_floor_study.py --R 3 --records 300 --out /tmp/r3.npz
+    PYTHONPATH=. python tests/maennel_floor_study.py --table /tmp/r3.npz
+
+Written for the study; its slow tests are in tests/test_maennel_floor_calibration.py."""
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import zlib
+from pathlib import Path
+
+import numpy as np
+from scipy.linalg import expm
+from scipy.optimize import brentq
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from maennel_mc_helpers import misalignment as _m  # noqa: E402
+from maennel_mc_helpers import record as _record  # noqa: E402
+from maennel_mc_helpers import run_effect_rows as _run_effect_rows  # noqa: E402
+
+D, M_NEURONS = 30, 512
+HOLDS_AT, FAILS_AT = 0.1, 0.5  # B1's cut-offs on q (claims.maennel2020.Q_HOLDS / Q_FAILS)
+
+
+def spectra(d: int = D) -> dict[str, np.ndarray]:
+    """Λ, the eigenvalues of Σ_w (descending), of the study's spectra."""
+    return {
+        "strong": np.geomspace(1.0, 0.05, d),  # geometric 1 ... 0.05 (sections 22, 25)
+        "medium": np.geomspace(1.0, 0.2, d),  # geometric 1 ... 0.2
+        "weak": np.geomspace(1.0, 0.5, d),  # geometric 1 ... 0.5 (section 25)
+        "flat": np.geomspace(1.0, 0.8, d),  # near-flat: geometric 1 ... 0.8
+        "spike": np.array([1.0] + [0.3] * (d - 1)),  # one strong direction, a flat tail
+    }
+
+
+def _haar(d: int) -> np.ndarray:
+    from twolayer.experiments import maennel2020 as X
+    from twolayer.probes.maennel import random_bases
+
+    return random_bases(d, X.RANDOM_BASES, X.BASES_SEED).numpy()
+
+
+def xor_sigma2(d: int) -> np.ndarray:
+    s2 = float(d) ** -1.2
+    return np.array([s2 + 0.5] * 2 + [s2] * (d - 2))
+
+
+def _fitted(S: np.ndarray, groups: list[list[int]]) -> np.ndarray:
+    B = np.zeros_like(S)
+    for g in groups:
+        B[np.ix_(g, g)] = np.linalg.eigh(S[np.ix_(g, g)])[1]
+    return B
+
+
+def q_pop(S: np.ndarray, groups: list[list[int]]) -> float:
+    """M(Σ, fitted data basis) / mean_Q M(QᵀΣQ, fitted in Q's groups) (K → ∞)."""
+    den = np.mean([_m(Q.T @ S @ Q, _fitted(Q.T @ S @ Q, groups)) for Q in _haar(len(S))])
+    return _m(S, _fitted(S, groups)) / float(den)
+
+
+def sigma_at(q: float, lam: np.ndarray, xor: bool = False) -> np.ndarray:
+    """Σ = U(t) diag(lam) U(t)ᵀ with t bisected so that :func:`q_pop` is ``q``."""
+    d = lam.size
+    groups = [[0, 1], list(range(2, d))] if xor else [[i] for i in range(d)]
+    A = np.random.default_rng(5).standard_normal((d, d))
+    A = (A - A.T) / 2
+    A /= np.linalg.norm(A)
+
+    def sig(t: float) -> np.ndarray:
+        U = expm(t * A)
+        return U @ np.diag(lam) @ U.T
+
+    t = brentq(lambda t: q_pop(sig(t), groups) - q, 1e-6, 6.0, xtol=1e-13)
+    return sig(t)
+
+
+def draw(q: float, lam: np.ndarray, R: int, tau: float, records: int, seed: int,
+         xor: bool = False, m: int = M_NEURONS) -> np.ndarray:
+    """[records, 6]: q, plain lo, plain hi, bias b, M_rand, F_rand of each drawn record (the
+    real ``alignment`` and ``excess_loo``; b NaN where the jackknife has no values)."""
+    from twolayer.claims.maennel2020 import excess_loo
+    from twolayer.experiments import maennel2020 as X
+
+    d = lam.size
+    L = np.linalg.cholesky(sigma_at(q, lam, xor))
+    sigma2 = xor_sigma2(d) if xor else np.geomspace(1.0, 0.01, d)
+    rng = np.random.default_rng(seed)
+    out = np.full((records, 6), np.nan)
+    for k in range(records):
+        rec = _record(_run_effect_rows(rng, R, m, L, tau)[:, None], sigma2)
+        a = X.alignment(rec)
+        lo, hi = a.excess_ci
+        b = math.nan
+        if math.isfinite(lo) and math.isfinite(hi) and R >= 3:
+            loo = excess_loo(rec)
+            if np.isfinite(loo).all():
+                b = (R - 1) * (float(loo.mean()) - a.excess)
+        out[k] = (a.excess, lo, hi, b, a.m_rand, a.floor_rand)
+    return out
+
+
+def intervals(rows: np.ndarray, cut: float | None) -> np.ndarray:
+    """[n, 2]: the claims' interval of q per record: the plain one widened to reach q − b, NaN
+    where b is NaN with a finite plain interval and ≥ 3 runs (lost leave-one-out values) and,
+    with the rule (``cut`` not None), where M_rand − F_rand < cut · F_rand."""
+    q, lo, hi, b, mr, fr = rows.T
+    lo2 = np.where(b > 0, lo - b, lo)
+    hi2 = np.where(b < 0, hi - b, hi)
+    iv = np.stack([lo2, hi2], 1)
+    iv[~np.isfinite(b)] = np.nan
+    if cut is not None:
+        dominated = ~(mr - fr >= cut * fr)
+        iv[dominated] = np.nan
+    return iv
+
+
+def verdicts(iv: np.ndarray) -> np.ndarray:
+    """B1's outcome per interval: +1 holds (≤ 0.1), −1 fails (≥ 0.5), 0 inconclusive
+    (``claims.maennel2020.excess_outcome``; the teacher control is its mirror)."""
+    lo, hi = iv.T
+    ok = np.isfinite(lo) & np.isfinite(hi) & (lo != hi)
+    return np.where(ok & (hi <= HOLDS_AT), 1, np.where(ok & (lo >= FAILS_AT), -1, 0))
+
+
+def ratio(rows: np.ndarray) -> np.ndarray:
+    """(M_rand − F_rand)/F_rand per record: the rule withholds below 1."""
+    return (rows[:, 4] - rows[:, 5]) / rows[:, 5]
+
+
+def cell_seed(*key: object) -> int:
+    return zlib.crc32(repr(key).encode()) & 0x7FFFFFFF
+
+
+def run(Rs: list[int], taus: list[float], qs: list[float], names: list[str], records: int,
+        out: Path, xor: bool = False, chunk: int = 50) -> None:
+    import torch
+
+    torch.set_num_threads(1)
+    sp = spectra()
+    res = dict(np.load(out)) if out.exists() else {}
+    for R in Rs:
+        for name in names:
+            for tau in taus:
+                for q in qs:
+                    key = f"{'xor|' if xor else ''}{name}|{tau:g}|{R}|{q:g}"
+                    while (n0 := len(res.get(key, ()))) < records:
+                        # chunks of at most `chunk` records, each seeded by its cell and
+                        # its first record: a rerun continues where a stopped one left off
+                        rows = draw(q, sp[name], R, tau, min(chunk, records - n0),
+                                    cell_seed(key, n0), xor=xor)
+                        res[key] = rows if key not in res else np.concatenate([res[key], rows])
+                        np.savez(out, **res)
+                    print(key, summary(res[key], q), flush=True)
+
+
+def summary(rows: np.ndarray, q: float) -> str:
+    n = len(rows)
+    r = ratio(rows)
+    parts = [f"n={n}", f"ratio median {np.median(r):.3g}", f"dominated {np.mean(r < 1):.3f}"]
+    for cut in (None, 1.0):
+        v = verdicts(intervals(rows, cut))
+        h, f = np.mean(v == 1), np.mean(v == -1)
+        parts.append(f"cut {cut}: holds {h:.3f} ({math.sqrt(h * (1 - h) / n):.3f}) "
+                     f"fails {f:.3f} ({math.sqrt(f * (1 - f) / n):.3f})")
+    return "; ".join(parts)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--R", type=int, nargs="+", default=[3])
+    p.add_argument("--tau", type=float, nargs="+", default=[0.0, 0.05, 0.15])
+    p.add_argument("--q", type=float, nargs="+", default=[0.1, 0.5])
+    p.add_argument("--spectra", nargs="+", default=None)
+    p.add_argument("--records", type=int, default=300)
+    p.add_argument("--xor", action="store_true")
+    p.add_argument("--out", type=Path)
+    p.add_argument("--table", type=Path, nargs="*")
+    a = p.parse_args()
+    if a.table:
+        for f in a.table:
+            for key, rows in sorted(np.load(f).items()):
+                print(key, summary(rows, float(key.split("|")[-1])))
+        return
+    names = a.spectra or list(spectra())
+    run(a.R, a.tau, a.q, names, a.records, a.out, a.xor)
+
+
+if __name__ == "__main__":
+    main()
