@@ -97,25 +97,31 @@ def draw(q: float, lam: np.ndarray, R: int, tau: float, records: int, seed: int,
          xor: bool = False, m: int = M_NEURONS) -> np.ndarray:
     """[records, 6]: q, plain lo, plain hi, bias b, M_rand, F_rand of each drawn record (the
     real ``alignment`` and ``excess_loo``; b NaN where the jackknife has no values)."""
-    from twolayer.claims.maennel2020 import excess_loo
-    from twolayer.experiments import maennel2020 as X
-
     d = lam.size
     L = np.linalg.cholesky(sigma_at(q, lam, xor))
     sigma2 = xor_sigma2(d) if xor else np.geomspace(1.0, 0.01, d)
     rng = np.random.default_rng(seed)
     out = np.full((records, 6), np.nan)
     for k in range(records):
-        rec = _record(_run_effect_rows(rng, R, m, L, tau)[:, None], sigma2)
-        a = X.alignment(rec)
-        lo, hi = a.excess_ci
-        b = math.nan
-        if math.isfinite(lo) and math.isfinite(hi) and R >= 3:
-            loo = excess_loo(rec)
-            if np.isfinite(loo).all():
-                b = (R - 1) * (float(loo.mean()) - a.excess)
-        out[k] = (a.excess, lo, hi, b, a.m_rand, a.floor_rand)
+        out[k] = row_of(_record(_run_effect_rows(rng, R, m, L, tau)[:, None], sigma2))
     return out
+
+
+def row_of(rec) -> np.ndarray:  # noqa: ANN001
+    """[6]: q, plain lo, plain hi, the jackknife's bias estimate b = (R − 1)(mean of the
+    leave-one-out q − q) (from the claims' ``excess_loo``; NaN where the plain interval is not
+    finite, R < 3 or a leave-one-out q is lost), M_rand, F_rand of one record."""
+    from twolayer.claims.maennel2020 import excess_loo
+    from twolayer.experiments import maennel2020 as X
+
+    a = X.alignment(rec)
+    lo, hi = a.excess_ci
+    b = math.nan
+    if math.isfinite(lo) and math.isfinite(hi) and rec.seeds >= 3:
+        loo = excess_loo(rec)
+        if np.isfinite(loo).all():
+            b = (rec.seeds - 1) * (float(loo.mean()) - a.excess)
+    return np.array([a.excess, lo, hi, b, a.m_rand, a.floor_rand])
 
 
 def intervals(rows: np.ndarray, cut: float | None) -> np.ndarray:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from maennel_floor_study import draw, intervals, sigma_at, spectra, verdicts
+from maennel_floor_study import draw, intervals, row_of, sigma_at, spectra, verdicts
 from maennel_mc_helpers import record as _record
 from maennel_mc_helpers import run_effect_rows as _run_effect_rows
 
@@ -32,8 +32,9 @@ def test_the_studys_offline_judgement_is_the_claims():
         for _ in range(8):
             rec = _record(_run_effect_rows(rng, 3, 64, L, 0.3)[:, None])
             a = X.alignment(rec)
-            ci, b = excess_interval(rec, a)
-            row = np.array([[a.excess, *a.excess_ci, b, a.m_rand, a.floor_rand]])
+            ci, _ = excess_interval(rec, a)
+            row = row_of(rec)[None]
+            b = row[0, 3]
             mine = intervals(row, 1.0)[0]
             assert np.array_equal(np.isnan(mine), np.isnan(ci))
             assert np.allclose(mine[np.isfinite(mine)], np.array(ci)[np.isfinite(ci)],
