@@ -190,6 +190,37 @@ def summary(rows: np.ndarray, q: float) -> str:
     return "; ".join(parts)
 
 
+def _rate(x: np.ndarray) -> str:
+    p = float(np.mean(x))
+    return f"{p:.3f} ({math.sqrt(p * (1 - p) / x.size):.3f})"
+
+
+def table_row(key: str, rows: np.ndarray) -> str:
+    """One markdown row of section 27's table: the cell (spectrum, τ, R, true q), records,
+    median (M_rand − F_rand)/F_rand, the share the rule withholds, mean q̂, how often B1 holds
+    and how often it fails, each without → with the rule (the teacher control holds where B1
+    fails and fails where B1 holds), and the rule's cost: the share withheld whose interval
+    without the rule would have given the right verdict (at a true q below 0.1: holds; above
+    0.5: fails; on a bound no verdict is right, so: covered the true q)."""
+    parts = key.split("|")
+    xor = parts[0] == "xor"
+    name, tau, R, q = parts[1:] if xor else parts
+    q = float(q)
+    iv = intervals(rows, None)
+    v0, v1 = verdicts(iv), verdicts(intervals(rows, 1.0))
+    withheld = ~(rows[:, 4] - rows[:, 5] >= rows[:, 5])
+    if q < HOLDS_AT:
+        right = v0 == 1
+    elif q > FAILS_AT:
+        right = v0 == -1
+    else:
+        right = (iv[:, 0] <= q) & (q <= iv[:, 1])
+    return (f"| {name}{' (XOR)' if xor else ''} | {tau} | {R} | {q:g} | {len(rows)} | "
+            f"{np.median(ratio(rows)):.3g} | {np.mean(withheld):.2f} | "
+            f"{np.nanmean(rows[:, 0]):.3g} | {_rate(v0 == 1)} → {_rate(v1 == 1)} | "
+            f"{_rate(v0 == -1)} → {_rate(v1 == -1)} | {_rate(withheld & right)} |")
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--R", type=int, nargs="+", default=[3])
@@ -204,7 +235,7 @@ def main() -> None:
     if a.table:
         for f in a.table:
             for key, rows in sorted(np.load(f).items()):
-                print(key, summary(rows, float(key.split("|")[-1])))
+                print(table_row(key, rows))
         return
     names = a.spectra or list(spectra())
     run(a.R, a.tau, a.q, names, a.records, a.out, a.xor)
