@@ -236,8 +236,8 @@ def _draw_q(ax, marks: list[tuple[str, X.Alignment, tuple[float, float]]]  # typ
     ax.set_xlim(-0.6, len(marks) - 0.4)
     ax.set_xticks(range(len(marks)), [lab.replace(", ", "\n") for lab, _, _ in marks],
                   fontsize=7)
-    ax.set_ylabel("q = (M_data − F_data)/(M_rand − F_rand)")
-    ax.set_title("ΔW at the end: q and the claims' interval", fontsize=9.5)
+    ax.set_ylabel("q = (M_data − F_data)/(M_rand − F_rand)", fontsize=8)
+    ax.set_title("q of ΔW at the end, claims' interval", fontsize=9)
 
 
 @figure(
