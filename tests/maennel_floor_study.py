@@ -97,14 +97,21 @@ def draw(q: float, lam: np.ndarray, R: int, tau: float, records: int, seed: int,
          xor: bool = False, m: int = M_NEURONS) -> np.ndarray:
     """[records, 6]: q, plain lo, plain hi, bias b, M_rand, F_rand of each drawn record (the
     real ``alignment`` and ``excess_loo``; b NaN where the jackknife has no values)."""
+    out = np.full((records, 6), np.nan)
+    for k, rec in enumerate(drawn(q, lam, R, tau, records, seed, xor, m)):
+        out[k] = row_of(rec)
+    return out
+
+
+def drawn(q: float, lam: np.ndarray, R: int, tau: float, records: int, seed: int,
+          xor: bool = False, m: int = M_NEURONS):
+    """The records :func:`draw` reads, one at a time (record-shaped objects)."""
     d = lam.size
     L = np.linalg.cholesky(sigma_at(q, lam, xor))
     sigma2 = xor_sigma2(d) if xor else np.geomspace(1.0, 0.01, d)
     rng = np.random.default_rng(seed)
-    out = np.full((records, 6), np.nan)
-    for k in range(records):
-        out[k] = row_of(_record(_run_effect_rows(rng, R, m, L, tau)[:, None], sigma2))
-    return out
+    for _ in range(records):
+        yield _record(_run_effect_rows(rng, R, m, L, tau)[:, None], sigma2)
 
 
 def row_of(rec) -> np.ndarray:  # noqa: ANN001
