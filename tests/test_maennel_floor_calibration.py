@@ -63,8 +63,8 @@ def _rate(q: float, name: str, R: int, tau: float, records: int, seed: int
 @pytest.mark.slow
 def test_a_near_flat_spectrum_with_run_effects_is_withheld():
     """Near-flat Σ_w (eigenvalues 1 … 0.8), τ = 0.15, R = 3: M_rand is below twice its floor in
-    every record; without the rule B1 failed at a true q of 0.1 in 0.70 of the pilot's 20
-    records. With it: no verdict (ceiling 0.05 either way)."""
+    every record; without the rule B1 fails at a true q of 0.1 in 0.85 of these 60 records (0.70
+    of the pilot's 20). With it: no verdict (ceiling 0.05 either way)."""
     held, failed = _rate(0.1, "flat", 3, 0.15, 60, 2701)
     assert held < 0.05 and failed < 0.05
 
