@@ -11,7 +11,9 @@ it with the paper's bound or predicted interval. Nothing here decides from a poi
   [v_(j), v_(k+1−j)] (binomial coverage ≥ level), for heavy-tailed or bimodal outcomes;
 - :func:`bootstrap_ci`: a percentile bootstrap interval of any statistic of one or more
   independent samples (each resampled with replacement; e.g. the median, or a trend slope over
-  settings with seeds resampled inside each setting);
+  settings with seeds resampled inside each setting); :func:`bootstrap_box_ci`: the same for
+  values each known only within an interval (a time seen on a probe grid, a time past a
+  budget), each end at the statistic's least favourable value over the intervals;
 - :func:`family_level`: the per-comparison level 1 − (1 − level)/k of a Bonferroni family;
   :func:`holm_outcomes`: the outcomes of k one-sided comparisons inside one claim, with Holm's
   step-down correction (t-test or sign test per comparison; values with no spread are judged by
@@ -179,7 +181,8 @@ _DROPPED: ContextVar[list[int] | None] = ContextVar("twolayer_stats_dropped", de
 @contextmanager
 def counting_dropped() -> Iterator[list[int]]:
     """Count, while active, the non-finite values that :func:`mean_ci`, :func:`median_ci` and
-    :func:`bootstrap_ci` leave out without being told they are vacuous (``nan_vacuous=False``):
+    :func:`bootstrap_ci` leave out without being told they are vacuous (``nan_vacuous=False``),
+    and the seeds :func:`bootstrap_box_ci` leaves out for a NaN end:
     yields a one-element list holding the count. ``judge_outcome`` wraps every claim's check
     in it, so that a verdict reached on the seeds that remain after a lost one is not a holds
     or a fails."""
@@ -191,9 +194,9 @@ def counting_dropped() -> Iterator[list[int]]:
         _DROPPED.reset(token)
 
 
-# (interval, value counts) of every interval mean_ci, median_ci, bootstrap_ci, jackknife and
-# clopper_pearson computed while recording_intervals() is active: a check's interval and the
-# seeds behind it
+# (interval, value counts) of every interval mean_ci, median_ci, bootstrap_ci, bootstrap_box_ci,
+# jackknife and clopper_pearson computed while recording_intervals() is active: a check's
+# interval and the seeds behind it
 _INTERVALS: ContextVar[list[tuple[Interval, tuple[int, ...]]] | None] = ContextVar(
     "twolayer_stats_intervals", default=None)
 
@@ -201,8 +204,9 @@ _INTERVALS: ContextVar[list[tuple[Interval, tuple[int, ...]]] | None] = ContextV
 @contextmanager
 def recording_intervals() -> Iterator[list[tuple[Interval, tuple[int, ...]]]]:
     """Record, while active, each interval :func:`mean_ci`, :func:`median_ci`,
-    :func:`bootstrap_ci`, :func:`jackknife` and :func:`clopper_pearson` return, with the
-    counts of the values it was computed from (bootstrap_ci: each sample's, and their sum;
+    :func:`bootstrap_ci`, :func:`bootstrap_box_ci`, :func:`jackknife` and
+    :func:`clopper_pearson` return, with the counts of the values it was computed from
+    (bootstrap_ci and bootstrap_box_ci: each sample's, and their sum;
     jackknife and clopper_pearson: their R runs): yields
     the list of (interval, counts). ``judge_outcome`` wraps every claim's check in it, so that
     a verdict's seed count can be matched with the interval it hands over."""
@@ -580,6 +584,91 @@ def bootstrap_ci(
     a = (1.0 - level) / 2
     return _noted(est, (float(np.quantile(ok, a)), float(np.quantile(ok, 1.0 - a))), *sizes,
                   sum(sizes))
+
+
+def _order_quantile(d: np.ndarray, p: float) -> float:
+    """``np.quantile(d, p)`` (linear rule) of sorted ``d`` that may hold ±inf: where the two
+    order statistics it interpolates between are finite, numpy's value; where one is infinite
+    and carries weight, that infinity (an end on or next to an infinite statistic is infinite;
+    between −inf and +inf, NaN)."""
+    pos = p * (d.size - 1)
+    lo, hi = int(math.floor(pos)), int(math.ceil(pos))
+    a, b = float(d[lo]), float(d[hi])
+    if math.isfinite(a) and math.isfinite(b):
+        return float(np.quantile(d, p))
+    t = pos - lo
+    if t == 0.0 or a == b:
+        return a
+    if math.isinf(a) and math.isinf(b):
+        return float("nan")
+    return a if math.isinf(a) else b
+
+
+def bootstrap_box_ci(
+    samples: Sequence[tuple[Iterable[float], Iterable[float]]],
+    stat_lo: Callable[..., float],
+    stat_hi: Callable[..., float],
+    level: float = 0.95,
+    n_boot: int = 2000,
+    seed: int = 0,
+) -> tuple[tuple[float, float], Interval]:
+    """A percentile bootstrap interval of a statistic of values each known only within an
+    interval [lo_i, hi_i]: a time seen only on a probe grid (solved between two probes), or
+    not reached within a budget (hi = +inf). ``samples``: one (lo, hi) pair of equal-length
+    arrays per sample (e.g. the seeds of one setting). Each sample is resampled with
+    replacement independently, ``n_boot`` times, from a seeded generator (the same index
+    draws as :func:`bootstrap_ci`; one index vector per sample, applied to both ends, so a
+    seed's two ends stay together); ``stat_lo(*pairs)`` (each pair ``(lo, hi)`` of a
+    resample) must return a value no larger than the statistic at any values inside the
+    resample's intervals, and ``stat_hi(*pairs)`` one no smaller. The interval is [the
+    (1 − level)/2 quantile of stat_lo, the 1 − (1 − level)/2 quantile of stat_hi] over the
+    resamples, so each end holds for every value the intervals allow. An infinite statistic is
+    kept in the order, not dropped (it is a bound, not a lost value): an end falling on or next
+    to one is infinite and decides nothing on its side. A NaN statistic counts as missing;
+    more than 5% missing gives a NaN interval. Returns ((stat_lo, stat_hi) of the samples as
+    given, interval). A NaN in lo or hi is a lost value: the seed is left out and counted as
+    :func:`bootstrap_ci` counts a non-finite value; lo > hi is a ValueError; a sample with
+    fewer than two seeds gives a NaN interval. With lo = hi finite and ``stat_lo = stat_hi``
+    this is :func:`bootstrap_ci`'s interval (the same resamples and percentiles)."""
+    level = _level(level)
+    if isinstance(n_boot, bool) or not isinstance(n_boot, int) or n_boot < 1:
+        raise ValueError(f"n_boot must be an integer >= 1, not {n_boot!r}")
+    pairs = []
+    for lo, hi in samples:
+        lo, hi = as_values(lo), as_values(hi)
+        if lo.shape != hi.shape:
+            raise ValueError(f"bootstrap_box_ci: lo and hi of a sample differ in length "
+                             f"({lo.size} and {hi.size})")
+        keep = ~(np.isnan(lo) | np.isnan(hi))
+        box = _DROPPED.get()
+        if box is not None:
+            box[0] += int(lo.size - keep.sum())
+        lo, hi = lo[keep], hi[keep]
+        if np.any(lo > hi):
+            raise ValueError("bootstrap_box_ci: a value's lower end lies above its upper end")
+        pairs.append((lo, hi))
+    est = ((float(stat_lo(*pairs)), float(stat_hi(*pairs))) if all(p[0].size for p in pairs)
+           else (float("nan"), float("nan")))
+    if any(p[0].size < 2 for p in pairs):
+        return est, (float("nan"), float("nan"))
+    sizes = [p[0].size for p in pairs]
+    rng = np.random.default_rng(seed)
+    lows, highs = np.empty(n_boot), np.empty(n_boot)
+    for b in range(n_boot):
+        res = []
+        for lo, hi in pairs:
+            i = rng.integers(0, lo.size, lo.size)
+            res.append((lo[i], hi[i]))
+        lows[b], highs[b] = stat_lo(*res), stat_hi(*res)
+    if np.any(lows > highs):  # NaN compares False
+        raise ValueError("bootstrap_box_ci: stat_lo lies above stat_hi on a resample (a lower "
+                         "bound of the statistic above its upper bound)")
+    lows, highs = lows[~np.isnan(lows)], highs[~np.isnan(highs)]
+    if min(lows.size, highs.size) < 0.95 * n_boot:
+        return est, (float("nan"), float("nan"))
+    a = (1.0 - level) / 2
+    ci = (_order_quantile(np.sort(lows), a), _order_quantile(np.sort(highs), 1.0 - a))
+    return _noted(est, ci, *sizes, sum(sizes))
 
 
 def family_level(level: float, k: int) -> float:
