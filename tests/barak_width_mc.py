@@ -136,7 +136,8 @@ def fast_width(tc: np.ndarray, budget: float, every: float, level: float, mode: 
     i0, i1 = boot_indices([R, R])
     a = (1.0 - level) / 2
     up = np.where(tc < 0, np.inf, tc)                     # the measured t_c; censored: +inf
-    lo = np.where(tc < 0, budget, np.maximum(tc - every + 1.0, 1.0))  # the solve step's lowest
+    # the solve step's lowest value (continuous t_c, every = 0: known exactly)
+    lo = np.where(tc < 0, budget, np.maximum(tc - every + 1.0, 1.0) if every > 0 else tc)
     out = {k: np.full((M, 2), np.nan) for k in ("s", "d")}
     out.update({k: np.full(M, np.nan) for k in ("s_hold", "d_hold", "s_fail", "d_fail")})
     for c in range(0, M, chunk):
