@@ -891,12 +891,12 @@ def width_no_speedup(runs):
     return outcome(stats.combine(v1, v2), s, f"log speedup log(med t_c(r={r0}) / med t_c"
                    f"(r={r1})) < log({r1}/{r0}) = {bound:.2f}, and IQR of log t_c smaller at "
                    f"r={r1} (Bonferroni over the 2: intervals at {level:.3f}, bootstrap, each "
-                   "end at the least favourable solve times the probe intervals and the budget "
+                   "end at the least favourable solve steps the probe intervals and the budget "
                    "allow)", ci_s,
                    min(recs[f"r={w}"].seeds for w in ws), setting(recs[f"r={r1}"]),
                    f"speedup: {v1}; IQR(r={r1}) - IQR(r={r0}) = {d:.3g} [{_fmt_end(ci_d[0])}, "
                    f"{_fmt_end(ci_d[1])}] ({v2}); median t_c " + ", ".join(
                        f"r={w}: {m:.0f}" for w, m in meds.items()) + f"; censored r={r0}: "
-                   f"{c0}/{t0.size}, r={r1}: {c1}/{t1.size}; solve times known within the "
+                   f"{c0}/{t0.size}, r={r1}: {c1}/{t1.size}; solve steps known within the "
                    f"probe interval ({e0:.0f} steps at r={r0}, {e1:.0f} at r={r1}) and above "
                    "the budget for a censored seed")
