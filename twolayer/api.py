@@ -38,11 +38,11 @@ Experiments, claims, figures
     :func:`figure` registers ``make(out_dir, runs) -> list[Path]``. :class:`Runs` hands out the
     experiments' Records (trained once, or read from the :class:`RecordStore`).
 Verdict statistics
-    :mod:`stats` (``mean_ci``, ``median_ci``, ``bootstrap_ci``, ``jackknife``, ``compare``,
-    ``interval_outcome``, ``sign_outcome``, ``combine``, ``exists``, ``holm``,
-    ``holm_outcomes``, ``family_level``, ``outliers``, ``used``, ``finite``, ``loglog_slope``,
-    ``semilog_slope``, ``seeds_needed``) and the outcomes ``HOLDS``, ``FAILS``,
-    ``INCONCLUSIVE``.
+    :mod:`stats` (``mean_ci``, ``median_ci``, ``bootstrap_ci``, ``bootstrap_box_ci``,
+    ``jackknife``, ``compare``, ``interval_outcome``, ``sign_outcome``, ``combine``,
+    ``exists``, ``holm``, ``holm_outcomes``, ``family_level``, ``outliers``, ``used``,
+    ``finite``, ``loglog_slope``, ``semilog_slope``, ``seeds_needed``) and the outcomes
+    ``HOLDS``, ``FAILS``, ``INCONCLUSIVE``.
 Theorem premises
     :func:`register_conditions` adds a paper to ``twolayer conditions --paper NAME --record
     DIR`` (``--plugin PATH`` names the plugin): ``evaluate(path)`` finds the record
