@@ -97,13 +97,19 @@ def censored(rec) -> tuple[np.ndarray, int, float]:
 def quantile_censored(tc: np.ndarray, q: float) -> float:
     """The q-quantile of t_c values of which some are right-censored (+inf or any value above
     every solved one): exact while the quantile falls on solved seeds, else NaN."""
+    return _quantile(tc, q, on_censored=float("nan"))
+
+
+def _quantile(tc: np.ndarray, q: float, on_censored: float) -> float:
+    """The linearly interpolated q-quantile of ``tc``; ``on_censored`` where it falls on a
+    censored (infinite) value, NaN for no values."""
     v = np.sort(np.asarray(tc, dtype=float))
     if v.size == 0:
         return float("nan")
     pos = q * (v.size - 1)
     lo, hi = int(math.floor(pos)), int(math.ceil(pos))
     if not (np.isfinite(v[lo]) and np.isfinite(v[hi])):
-        return float("nan")
+        return on_censored
     return float(v[lo] + (pos - lo) * (v[hi] - v[lo]))
 
 
@@ -796,14 +802,7 @@ def _split(ns: list[int]) -> int:
 def quantile_upper(tc: np.ndarray, q: float) -> float:
     """:func:`quantile_censored`, but +inf (not NaN) where the quantile falls on a censored
     (infinite) value: an upper bound of the quantile, for an interval's end."""
-    v = np.sort(np.asarray(tc, dtype=float))
-    if v.size == 0:
-        return float("nan")
-    pos = q * (v.size - 1)
-    lo, hi = int(math.floor(pos)), int(math.ceil(pos))
-    if not (np.isfinite(v[lo]) and np.isfinite(v[hi])):
-        return float("inf")
-    return float(v[lo] + (pos - lo) * (v[hi] - v[lo]))
+    return _quantile(tc, q, on_censored=float("inf"))
 
 
 def _ln(x: float) -> float:
