@@ -69,28 +69,23 @@ def draw_pair(rng: np.random.Generator, m0: float, m1: float, s0: float, s1: flo
     return np.where(t > budget, -1.0, t)
 
 
-def _q(v: np.ndarray, q: float) -> np.ndarray:
+def _q(v: np.ndarray, q: float, on_inf: float = np.nan) -> np.ndarray:
     """``claims.quantile_censored`` over the last axis of sorted ``v`` (+inf: censored): the
-    linear interpolation between the two order statistics; NaN where one of them is +inf."""
+    linear interpolation between the two order statistics; ``on_inf`` (NaN) where one of them
+    is +inf."""
     R = v.shape[-1]
     pos = q * (R - 1)
     lo, hi = int(math.floor(pos)), int(math.ceil(pos))
     a, b = v[..., lo], v[..., hi]
     with np.errstate(invalid="ignore"):
         out = a + (pos - lo) * (b - a)
-    return np.where(np.isfinite(a) & np.isfinite(b), out, np.nan)
+    return np.where(np.isfinite(a) & np.isfinite(b), out, on_inf)
 
 
 def _q_box(v: np.ndarray, q: float) -> np.ndarray:
     """As ``_q`` but +inf where an order statistic is +inf (a quantile known to be infinite or
     above every finite value): for the interval ends, not the point value."""
-    R = v.shape[-1]
-    pos = q * (R - 1)
-    lo, hi = int(math.floor(pos)), int(math.ceil(pos))
-    a, b = v[..., lo], v[..., hi]
-    with np.errstate(invalid="ignore"):
-        out = a + (pos - lo) * (b - a)
-    return np.where(np.isfinite(a) & np.isfinite(b), out, np.inf)
+    return _q(v, q, on_inf=np.inf)
 
 
 def _log(x: np.ndarray) -> np.ndarray:
