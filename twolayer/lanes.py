@@ -35,7 +35,15 @@ class Pool:
 
     def _loop(self, i: int, ready: threading.Barrier) -> None:
         _WORKER.active = True
-        torch.set_num_threads(1)  # this thread's OpenMP and MKL setting
+        # This thread's OpenMP and MKL setting, pinned: PyTorch initialises a thread's count
+        # lazily, at its first get_num_threads() or parallel op, from the process-wide value
+        # last set by any thread, and set_num_threads() alone does not count as that
+        # initialisation. Without the first call here the worker took the caller's count at its
+        # first op (e.g. 2 where the pool was created under 2 threads: two OpenMP threads per
+        # lane, and a data draw in the lanes whose bits differed from one drawn in the caller,
+        # tests/test_lanes_threads.py).
+        torch.get_num_threads()
+        torch.set_num_threads(1)
         torch.set_grad_enabled(False)  # grad mode is per thread
         ready.wait()
         while True:

@@ -129,9 +129,9 @@ def draw_runs(one_run: Callable[[int], tuple[dict[str, torch.Tensor], dict[str, 
     took twice the data's memory).
 
     The runs are shared out to :func:`draw_lanes` worker lanes (dynamically: a lane takes the
-    next run when it is done), each on one intra-op thread (its OpenMP and MKL threads: the
-    caller sets the process-wide MKL count to 1 for the draw); with one lane the caller draws
-    them on one intra-op thread too. So a run's data are the same bits whatever the number of lanes,
+    next run when it is done), each on one intra-op thread (its OpenMP and MKL threads, both set per
+    thread: :class:`twolayer.lanes.Pool`); with one lane the caller draws them on one intra-op
+    thread too. So a run's data are the same bits whatever the number of lanes,
     cores or threads (a sum split over threads, e.g. in a QR or a matrix product, could differ
     in its last bits) and whatever the order in which the lanes finish. ``one_run`` may run in
     a worker thread: it must read nothing but its arguments and the run's generators."""
@@ -168,8 +168,7 @@ def draw_runs(one_run: Callable[[int], tuple[dict[str, torch.Tensor], dict[str, 
                 del out, extras
 
     k = draw_lanes(R, work)
-    # one thread for the caller and, through the process-wide MKL setting that a lane's LAPACK
-    # calls (e.g. a QR) read, for the lanes too
+    # one intra-op thread (OpenMP and MKL) for the caller; a pool's workers are pinned to one
     with intra_op_threads(1):
         if k == 1:
             lane()
