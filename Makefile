@@ -21,14 +21,19 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/twolayer simulate --d 50 --noise 0.1
 
+# The tests run in pytest-xdist worker processes, one per core (auto), each test file in one
+# worker (module fixtures built once); `make test TEST_WORKERS=0` runs them in this process.
+TEST_WORKERS ?= auto
+PYTEST = $(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile
+
 test: $(STAMP)
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(PYTEST)
 
 test-slow: $(STAMP)
-	$(PY) -m pytest -q -p no:cacheprovider -m slow
+	$(PYTEST) -m slow
 
 test-all: $(STAMP)
-	$(PY) -m pytest -q -p no:cacheprovider -m "slow or not slow"
+	$(PYTEST) -m "slow or not slow"
 
 # Every registered figure, and the Barak example plugin's, into figures/ (PNGs + README.md); Frei Fig. 2 runs to the paper's 10^7 steps (exact GD to step 100, then the gradient flow: docs/integrators.md).
 figures: $(STAMP)
