@@ -33,7 +33,7 @@ from scipy.linalg import expm
 from scipy.optimize import brentq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from maennel_mc_helpers import misalignment as _m  # noqa: E402
+from maennel_mc_helpers import q_pop, xor_sigma2  # noqa: E402
 from maennel_mc_helpers import record as _record  # noqa: E402
 from maennel_mc_helpers import run_effect_rows as _run_effect_rows  # noqa: E402
 
@@ -50,31 +50,6 @@ def spectra(d: int = D) -> dict[str, np.ndarray]:
         "flat": np.geomspace(1.0, 0.8, d),  # near-flat: geometric 1 ... 0.8
         "spike": np.array([1.0] + [0.3] * (d - 1)),  # one strong direction, a flat tail
     }
-
-
-def _haar(d: int) -> np.ndarray:
-    from twolayer.experiments import maennel2020 as X
-    from twolayer.probes.maennel import random_bases
-
-    return random_bases(d, X.RANDOM_BASES, X.BASES_SEED).numpy()
-
-
-def xor_sigma2(d: int) -> np.ndarray:
-    s2 = float(d) ** -1.2
-    return np.array([s2 + 0.5] * 2 + [s2] * (d - 2))
-
-
-def _fitted(S: np.ndarray, groups: list[list[int]]) -> np.ndarray:
-    B = np.zeros_like(S)
-    for g in groups:
-        B[np.ix_(g, g)] = np.linalg.eigh(S[np.ix_(g, g)])[1]
-    return B
-
-
-def q_pop(S: np.ndarray, groups: list[list[int]]) -> float:
-    """M(Σ, fitted data basis) / mean_Q M(QᵀΣQ, fitted in Q's groups) (K → ∞)."""
-    den = np.mean([_m(Q.T @ S @ Q, _fitted(Q.T @ S @ Q, groups)) for Q in _haar(len(S))])
-    return _m(S, _fitted(S, groups)) / float(den)
 
 
 def sigma_at(q: float, lam: np.ndarray, xor: bool = False) -> np.ndarray:

@@ -55,3 +55,33 @@ def record(rows: np.ndarray, sigma2: np.ndarray | None = None) -> types.SimpleNa
     arrays = {"maennel/dw_sum": s, "maennel/dw_outer": o, "maennel/w_sum": s,
               "maennel/w_outer": o, "static/sigma2": torch.tensor(np.tile(sigma2, (R, 1)))}
     return types.SimpleNamespace(seeds=R, config={"net": {"m": m}}, arrays=arrays)
+
+
+def haar_bases(d: int) -> np.ndarray:
+    """[K, d, d]: the statistic's K fixed Haar bases Q (the probe's own draw, the plan's seed)."""
+    from twolayer.experiments import maennel2020 as X
+    from twolayer.probes.maennel import random_bases
+
+    return random_bases(d, X.RANDOM_BASES, X.BASES_SEED).numpy()
+
+
+def xor_sigma2(d: int) -> np.ndarray:
+    """The eigenvalues of the plan's XOR data at dimension d, written out: σ² + 1/2 on
+    span{μ1, μ2}, σ² = d^-1.2 on the other d − 2 directions (multiplicities 2 and d − 2)."""
+    s2 = float(d) ** -1.2
+    return np.array([s2 + 0.5] * 2 + [s2] * (d - 2))
+
+
+def fitted_basis(S: np.ndarray, groups: list[list[int]]) -> np.ndarray:
+    """The eigenbasis of Σ_x that diagonalises S within each eigenspace of Σ_x (``groups``)."""
+    B = np.zeros_like(S)
+    for g in groups:
+        B[np.ix_(g, g)] = np.linalg.eigh(S[np.ix_(g, g)])[1]
+    return B
+
+
+def q_pop(S: np.ndarray, groups: list[list[int]]) -> float:
+    """q of the population: M(Σ, fitted data basis) / mean_Q M(QᵀΣQ, fitted in Q's groups)."""
+    den = np.mean([misalignment(Q.T @ S @ Q, fitted_basis(Q.T @ S @ Q, groups))
+                   for Q in haar_bases(len(S))])
+    return misalignment(S, fitted_basis(S, groups)) / float(den)

@@ -13,23 +13,21 @@ import math
 
 import numpy as np
 import pytest
+from maennel_mc_helpers import fitted_basis as _fitted
 from maennel_mc_helpers import givens as _givens
+from maennel_mc_helpers import haar_bases as _haar
 from maennel_mc_helpers import misalignment as _m
+from maennel_mc_helpers import q_pop as _q_pop
 from maennel_mc_helpers import record as _record
 from maennel_mc_helpers import run_effect_rows as _run_effect_rows
+from maennel_mc_helpers import xor_sigma2 as _xor_sigma2
 from scipy.linalg import expm
 from scipy.optimize import brentq
 from scipy.stats import special_ortho_group
 
 from twolayer.claims.maennel2020 import control_outcome, excess_interval, excess_outcome
 from twolayer.experiments import maennel2020 as X
-from twolayer.probes.maennel import random_bases
 from twolayer.stats import FAILS, HOLDS, sign_outcome
-
-
-def _haar(d: int) -> np.ndarray:
-    return random_bases(d, X.RANDOM_BASES, X.BASES_SEED).numpy()
-
 
 # --------------------------------------------------------------------------------------------
 # (a) grows_apart: G(T) − G(0) at exactly 0, with run effects in ΔW
@@ -95,27 +93,6 @@ def test_grows_apart_with_run_effects_near_nominal(R, tau):
 # --------------------------------------------------------------------------------------------
 # (b) B1's q with degenerate eigenspaces of Σ_x (XOR)
 # --------------------------------------------------------------------------------------------
-
-
-def _xor_sigma2(d: int) -> np.ndarray:
-    """:func:`X.eigenvalues` of the plan's XOR data at dimension d, written out: σ² + 1/2 on
-    span{μ1, μ2}, σ² = d^-1.2 on the other d − 2 directions (multiplicities 2 and d − 2)."""
-    s2 = float(d) ** -1.2
-    return np.array([s2 + 0.5] * 2 + [s2] * (d - 2))
-
-
-def _fitted(S: np.ndarray, groups: list[list[int]]) -> np.ndarray:
-    """The eigenbasis of Σ_x that diagonalises S within each eigenspace of Σ_x."""
-    B = np.zeros_like(S)
-    for g in groups:
-        B[np.ix_(g, g)] = np.linalg.eigh(S[np.ix_(g, g)])[1]
-    return B
-
-
-def _q_pop(S: np.ndarray, groups: list[list[int]]) -> float:
-    """q of the population: M(Σ, fitted data basis) / mean_Q M(QᵀΣQ, fitted in Q's groups)."""
-    den = np.mean([_m(Q.T @ S @ Q, _fitted(Q.T @ S @ Q, groups)) for Q in _haar(len(S))])
-    return _m(S, _fitted(S, groups)) / float(den)
 
 
 def _sigma_at(q: float, d: int, xor: bool = True, low: float = 0.05) -> np.ndarray:
