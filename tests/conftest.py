@@ -45,6 +45,16 @@ if settings.default.derandomize:
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
+# In pytest-xdist workers (`make test`: one per core) each worker's intra-op threads are its
+# share of the cores. By default every worker took all of them: two workers on the 2-core
+# machine ran four OpenMP threads, and each parallel op of small tensors waited at its barrier
+# for a descheduled thread (maennel2020's Monte Carlo tests took 49 s in a worker, 21 s at one
+# thread). A test of a thread policy sets the count it needs itself; `make test TEST_WORKERS=0`
+# runs in one process at torch's default.
+_WORKERS = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0"))
+if _WORKERS > 1:
+    torch.set_num_threads(max(1, torch.get_num_threads() // _WORKERS))
+
 
 @pytest.fixture(scope="module")
 def single_thread():

@@ -10,6 +10,7 @@ test drops root's override capabilities with ``capsh`` (skipped where it is miss
 
 from __future__ import annotations
 
+import json
 import os
 import pathlib
 import shutil
@@ -137,9 +138,28 @@ def _without_root_override() -> list[str] | None:
     return None if probe.returncode else [capsh]
 
 
+# the cases after the first run in one interpreter (a start costs seconds, most of it `import
+# torch`): main() per case, its exit status and stderr lines as JSON
+CASES_SCRIPT = """
+import contextlib, io, json, sys
+from twolayer.cli import main
+out = []
+for argv in json.loads(sys.argv[1]):
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        try:
+            code = main(argv)
+        except SystemExit as e:
+            code = e.code
+    out.append([code, err.getvalue()])
+print(json.dumps(out))
+"""
+
+
 def test_real_permissions_end_to_end(tmp_path):
     """chmod 000 on a folder, the commands run as a user it binds: each refuses in one line
-    naming the flag and the folder, exit 2, and creates nothing."""
+    naming the flag and the folder, exit 2, and creates nothing. The first case runs as
+    ``python -m twolayer``, the others through ``cli.main`` in one more process."""
     prefix = _without_root_override()
     if prefix is None:
         pytest.skip("runs as root and capsh cannot drop the override capabilities here")
@@ -148,7 +168,6 @@ def test_real_permissions_end_to_end(tmp_path):
     store = tmp_path / "held"  # a store whose entries/ is locked
     (store / "entries").mkdir(parents=True)
     env = dict(os.environ, PYTHONPATH=str(ROOT), TWOLAYER_STORE=str(tmp_path / "store"))
-    py = [sys.executable, "-m", "twolayer"]
     cases = {
         ("simulate", "--out", str(lock / "x"), "--steps", "2"): ("--out", str(lock)),
         ("figures", "--quick", "--out", str(lock / "f")): ("--out", str(lock)),
@@ -158,18 +177,32 @@ def test_real_permissions_end_to_end(tmp_path):
         ("check", "frei2023", "--quick", "--records", str(store)): ("--records",
                                                                     str(store / "entries")),
     }
+
+    def unprivileged(*argv: str) -> subprocess.CompletedProcess:
+        cmd = " ".join(f"'{a}'" for a in [sys.executable, *argv])
+        full = ([*prefix, "--drop=cap_dac_override,cap_dac_read_search,cap_fowner", "--",
+                 "-c", cmd] if prefix else ["bash", "-c", cmd])
+        return subprocess.run(full, capture_output=True, text=True, env=env, timeout=300)
+
+    def judge(argv: tuple, code: int, stderr: str) -> None:
+        flag, folder = cases[argv]
+        lines = stderr.strip().splitlines()
+        assert code == 2, (argv, stderr)
+        assert len(lines) == 1 and "Traceback" not in stderr, (argv, stderr)
+        assert flag in lines[0] and f"{folder} cannot be" in lines[0], (argv, lines)
+
+    first, *rest = cases
     os.chmod(lock, 0)
     os.chmod(store / "entries", 0)
     try:
-        for argv, (flag, folder) in cases.items():
-            cmd = " ".join(f"'{a}'" for a in [*py, *argv])
-            full = ([*prefix, "--drop=cap_dac_override,cap_dac_read_search,cap_fowner", "--",
-                     "-c", cmd] if prefix else ["bash", "-c", cmd])
-            r = subprocess.run(full, capture_output=True, text=True, env=env, timeout=300)
-            lines = r.stderr.strip().splitlines()
-            assert r.returncode == 2, (argv, r.stderr)
-            assert len(lines) == 1 and "Traceback" not in r.stderr, (argv, r.stderr)
-            assert flag in lines[0] and f"{folder} cannot be" in lines[0], (argv, lines)
+        r = unprivileged("-m", "twolayer", *first)
+        judge(first, r.returncode, r.stderr)
+        r = unprivileged("-c", CASES_SCRIPT, json.dumps(rest))
+        assert r.returncode == 0, r.stderr
+        got = json.loads(r.stdout)
+        assert len(got) == len(rest)
+        for argv, (code, stderr) in zip(rest, got):
+            judge(argv, code, stderr)
     finally:
         os.chmod(lock, 0o755)
         os.chmod(store / "entries", 0o755)
