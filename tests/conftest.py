@@ -50,9 +50,10 @@ import torch  # noqa: E402
 # machine ran four OpenMP threads, and each parallel op of small tensors waited at its barrier
 # for a descheduled thread (maennel2020's Monte Carlo tests took 49 s in a worker, 21 s at one
 # thread). A test of a thread policy sets the count it needs itself; `make test TEST_WORKERS=0`
-# runs in one process at torch's default.
+# runs in one process at torch's default, and a count set in OMP_NUM_THREADS is kept
+# (benchmarks/gpu_check.sh gives each of its 8 workers 2 threads).
 _WORKERS = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0"))
-if _WORKERS > 1:
+if _WORKERS > 1 and not os.environ.get("OMP_NUM_THREADS"):
     torch.set_num_threads(max(1, torch.get_num_threads() // _WORKERS))
 
 
