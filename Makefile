@@ -26,7 +26,7 @@ demo: $(STAMP)
 TEST_WORKERS ?= auto
 PYTEST = $(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile
 # Byte-compile the package once first: where PYTHONDONTWRITEBYTECODE is set (as on the machines
-# this project is developed on) each of the suite's ~250 subprocesses compiled from source again
+# this project is developed on) each of the suite's 150-odd subprocesses compiled from source again
 # every module it imports (~0.35 s of CPU each: docs/testing.md).
 COMPILE = $(PY) -m compileall -q -j 0 twolayer examples benchmarks > /dev/null
 
