@@ -139,7 +139,7 @@ def _without_root_override() -> list[str] | None:
 
 
 # the cases after the first run in one interpreter (a start costs seconds, most of it `import
-# torch`): main() per case, its exit status and stderr lines as JSON
+# torch`): main() per case, its exit status and what it wrote to stderr, as JSON
 CASES_SCRIPT = """
 import contextlib, io, json, sys
 from twolayer.cli import main
