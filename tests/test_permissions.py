@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_helpers import MAIN_PER_ARGV_SCRIPT
 
 from twolayer.cli import main
 from twolayer.commands.storeflags import check_not_other_store
@@ -138,24 +139,6 @@ def _without_root_override() -> list[str] | None:
     return None if probe.returncode else [capsh]
 
 
-# the cases after the first run in one interpreter (a start costs seconds, most of it `import
-# torch`): main() per case, its exit status and what it wrote to stderr, as JSON
-CASES_SCRIPT = """
-import contextlib, io, json, sys
-from twolayer.cli import main
-out = []
-for argv in json.loads(sys.argv[1]):
-    err = io.StringIO()
-    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-        try:
-            code = main(argv)
-        except SystemExit as e:
-            code = e.code
-    out.append([code, err.getvalue()])
-print(json.dumps(out))
-"""
-
-
 def test_real_permissions_end_to_end(tmp_path):
     """chmod 000 on a folder, the commands run as a user it binds: each refuses in one line
     naming the flag and the folder, exit 2, and creates nothing. The first case runs as
@@ -184,11 +167,10 @@ def test_real_permissions_end_to_end(tmp_path):
                  "-c", cmd] if prefix else ["bash", "-c", cmd])
         return subprocess.run(full, capture_output=True, text=True, env=env, timeout=300)
 
-    def judge(argv: tuple, code: int, stderr: str) -> None:
+    def judge(argv: tuple, code: int, lines: list[str]) -> None:
         flag, folder = cases[argv]
-        lines = stderr.strip().splitlines()
-        assert code == 2, (argv, stderr)
-        assert len(lines) == 1 and "Traceback" not in stderr, (argv, stderr)
+        assert code == 2, (argv, lines)
+        assert len(lines) == 1 and "Traceback" not in lines[0], (argv, lines)
         assert flag in lines[0] and f"{folder} cannot be" in lines[0], (argv, lines)
 
     first, *rest = cases
@@ -196,13 +178,13 @@ def test_real_permissions_end_to_end(tmp_path):
     os.chmod(store / "entries", 0)
     try:
         r = unprivileged("-m", "twolayer", *first)
-        judge(first, r.returncode, r.stderr)
-        r = unprivileged("-c", CASES_SCRIPT, json.dumps(rest))
+        judge(first, r.returncode, r.stderr.strip().splitlines())
+        r = unprivileged("-c", MAIN_PER_ARGV_SCRIPT, json.dumps(rest))
         assert r.returncode == 0, r.stderr
         got = json.loads(r.stdout)
         assert len(got) == len(rest)
-        for argv, (code, stderr) in zip(rest, got):
-            judge(argv, code, stderr)
+        for argv, (code, lines) in zip(rest, got):
+            judge(argv, code, lines)
     finally:
         os.chmod(lock, 0o755)
         os.chmod(store / "entries", 0o755)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from cli_helpers import run
+from cli_helpers import MAIN_PER_ARGV_SCRIPT, run
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 ROOT = Path(__file__).resolve().parents[1]
@@ -201,24 +201,6 @@ def _subprocess(argv: list[str]) -> subprocess.CompletedProcess:
                           env=env, cwd=ROOT)
 
 
-# one interpreter runs every case (a start costs seconds): main() per case, its exit status and
-# stderr lines as JSON; the whole run under _subprocess's timeout
-SPECIAL_FILES_SCRIPT = """
-import contextlib, io, json, sys
-from twolayer.cli import main
-out = []
-for argv in json.loads(sys.argv[1]):
-    err = io.StringIO()
-    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-        try:
-            code = main(argv)
-        except SystemExit as e:
-            code = e.code
-    out.append([code, err.getvalue().strip().splitlines()])
-print(json.dumps(out))
-"""
-
-
 def test_a_file_that_is_a_pipe_or_a_device_is_refused_not_read(saved, tmp_path):
     """A reader that opened them blocked forever (a named pipe) or read without end (a link
     to /dev/zero): record.json or arrays.npz, read by show and by check --record; run in a
@@ -238,7 +220,7 @@ def test_a_file_that_is_a_pipe_or_a_device_is_refused_not_read(saved, tmp_path):
                 cases.append((kind, name, what, argv[0]))
                 argvs.append(argv)
     try:
-        p = _subprocess(["-c", SPECIAL_FILES_SCRIPT, json.dumps(argvs)])
+        p = _subprocess(["-c", MAIN_PER_ARGV_SCRIPT, json.dumps(argvs)])  # under its timeout
     except subprocess.TimeoutExpired:
         pytest.fail("a reader hung on a named pipe or on /dev/zero")
     assert p.returncode == 0, p.stderr
