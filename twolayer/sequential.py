@@ -75,6 +75,7 @@ from .stats import (
     finite,
     fmt_num,
     no_spread,
+    rule_seeds_needed,
 )
 
 ALPHA = 0.05  # two-sided: P(the true mean leaves the sequence at some look) <= ALPHA
@@ -480,39 +481,60 @@ def judge_comparisons(comps: Sequence[Comparison], alpha: float = ALPHA,
     return (rule(outs) if rule is not None else combine(*outs)), parts
 
 
+def _projected(cmp: Comparison, alpha: float) -> tuple[str, int | None]:
+    """(side, n) of one comparison at level ``alpha``: decided now, its verdict and the seeds it
+    has; undecided, the verdict its measured effect points to and the seeds at which its
+    sequence would decide there (:func:`cs_seeds_needed`, :func:`sign_seeds_needed`, over a
+    box :func:`box_cs_seeds_needed`: its worst vertex's effect, one end's values would
+    understate what the box needs), n None where none would (no effect, or the intervals'
+    widths alone keep it open)."""
+    values = cmp.judged_values()
+    count = int(finite(values).size)
+    if cmp.test == "sign":
+        verdict = sign_decide(values, cmp.threshold, cmp.direction, alpha)
+    else:
+        verdict, _, _ = _judged(cmp, alpha)
+    if verdict != INCONCLUSIVE:
+        return verdict, count
+    v = finite(values)
+    other = _judged_other(cmp) if cmp.test != "sign" else None
+    if other is not None:  # over the box: the side its two ends' means lie on
+        lo = np.minimum(as_values(values), as_values(other))
+        hi = np.maximum(as_values(values), as_values(other))
+        above = float(lo.mean()) > cmp.threshold
+        below = float(hi.mean()) < cmp.threshold
+        n = box_cs_seeds_needed(values, other, cmp.threshold, alpha, _mixture_c_at(alpha))
+    elif cmp.test == "sign" or no_spread(v):
+        above = int((v > cmp.threshold).sum()) > int((v < cmp.threshold).sum())
+        below = int((v < cmp.threshold).sum()) > int((v > cmp.threshold).sum())
+        n = sign_seeds_needed(values, cmp.threshold, alpha)
+    else:
+        above, below = float(v.mean()) > cmp.threshold, float(v.mean()) < cmp.threshold
+        n = cs_seeds_needed(values, cmp.threshold, alpha, _mixture_c_at(alpha))
+    if not (above or below):
+        return INCONCLUSIVE, None
+    claimed = above if cmp.direction == ">=" else below
+    return (HOLDS if claimed else FAILS), n
+
+
 def comparisons_seeds_needed(comps: Sequence[Comparison], alpha: float = ALPHA,
+                             rule: Callable[[Sequence[str]], str] | None = None,
                              ) -> int | None:
-    """The most seeds any undecided comparison would need at level α/k at its measured effect
-    (:func:`cs_seeds_needed`, :func:`sign_seeds_needed`); None when one has no effect, or a
-    lost (NaN) value, which every later look keeps; a comparison over a box of per-seed
-    intervals (``other``) by :func:`box_cs_seeds_needed` (its worst vertex's effect: one end's
-    values would understate what the box needs), None where the intervals' widths alone keep
-    it undecided at any seed count."""
+    """The seeds at which the claim's ``rule`` (default :func:`~twolayer.stats.combine`) of its
+    k comparisons, each at level α/k, would decide at the measured effects: each comparison
+    projected to its side and seed count (:func:`_projected`), then the smallest count at
+    which the rule of those decided by then decides (:func:`~twolayer.stats.rule_seeds_needed`,
+    as the fixed-seed :func:`~twolayer.stats.box_comparisons_seeds_needed` does: under the
+    default rule a comparison heading to *fails* decides the claim at its own count, whatever
+    the others need). None where no count decides it, or one comparison has a lost (NaN)
+    value, which every later look keeps."""
     k = max(1, len(comps))
     a = alpha / k
-    need = []
     if any(_lost(cmp) for cmp in comps):  # no number of seeds decides past a lost one
         return None
-    for cmp in comps:
-        if cmp.test == "sign":
-            if sign_decide(cmp.judged_values(), cmp.threshold, cmp.direction,
-                           a) != INCONCLUSIVE:
-                continue
-            need.append(sign_seeds_needed(cmp.judged_values(), cmp.threshold, a))
-        else:
-            verdict, _, _ = _judged(cmp, a)
-            if verdict != INCONCLUSIVE:
-                continue
-            other = _judged_other(cmp)
-            if other is not None:  # over the box: its worst vertex's effect
-                need.append(box_cs_seeds_needed(cmp.judged_values(), other, cmp.threshold, a,
-                                                _mixture_c_at(a)))
-                continue
-            need.append(cs_seeds_needed(cmp.judged_values(), cmp.threshold, a,
-                                        _mixture_c_at(a)))
-    if not need or any(n is None for n in need):
-        return None
-    return max(need)
+    per = [_projected(cmp, a) for cmp in comps]
+    count = max((int(finite(cmp.judged_values()).size) for cmp in comps), default=0)
+    return rule_seeds_needed(per, rule, count)
 
 
 def looks(first: int, growth: int = GROWTH, most: int = MAX_LOOKS) -> list[int]:
@@ -820,7 +842,8 @@ def _verdict(st: _State, alpha: float, c: float, made: list[int]) -> object:
     seq_o = dataclasses.replace(o, verdict=st.verdict, measured=st.mean, ci=st.ci, seeds=n,
                                 bound=bound, detail=detail)
     v = st.claim.verdict(seq_o, st.first.tier)
-    needed = comparisons_seeds_needed(comps, alpha) if st.verdict == INCONCLUSIVE else None
+    needed = (comparisons_seeds_needed(comps, alpha, getattr(o, "rule", None))
+              if st.verdict == INCONCLUSIVE else None)
     return dataclasses.replace(
         v, seeds_needed=needed,
         sequential={**method, "controlled": True, "look": st.look, "seeds": st.seeds_at,

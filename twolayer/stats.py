@@ -51,7 +51,8 @@ it with the paper's bound or predicted interval. Nothing here decides from a poi
 - :func:`population_share`: the share of variance a level explains (η²) in the population of
   runs, with the seed noise removed (a variance-components estimate);
 - :func:`seeds_needed`: for an inconclusive verdict, the seeds at which the interval would clear
-  the bound at the measured effect;
+  the bound at the measured effect; :func:`rule_seeds_needed`: for a claim of several
+  comparisons, the seeds at which its rule of their projected sides decides;
 - :func:`fmt_num`, :func:`fmt_mean_ci`: the number formats of verdict details.
 """
 
@@ -1058,13 +1059,28 @@ def box_comparisons_seeds_needed(comps: Sequence[Comparison],
         count = max(count, lo.size)
         per.append(box_seeds_needed(lo, hi, c.threshold, c.direction, a, most))
     stuck = tuple(i for i, (side, _) in enumerate(per) if side == INCONCLUSIVE)
+    return rule_seeds_needed(per, rule, count), stuck
+
+
+def rule_seeds_needed(per: Sequence[tuple[str | None, int | None]],
+                      rule: Callable[[Sequence[str]], str] | None = None,
+                      count: int = 0) -> int | None:
+    """The smallest seed count R above ``count`` (the seeds now) at which a claim's ``rule``
+    (default :func:`combine`) decides, each of its comparisons projected to (side, n): the
+    verdict its measured effect points to (``"holds"`` or ``"fails"``) and the seeds at which
+    it would be decided on that side (for one decided now: its verdict and ``count``); a side
+    that is neither, or n None, is a comparison no number of seeds decides (inconclusive at
+    every R). None where no seed count decides the rule. With the default rule this is the
+    fewest seeds at which one comparison fails, or, where none heads that way, the most that
+    any needs to hold: the most over the comparisons overstates a claim that fails early, and
+    a rule such as :func:`exists` needs only its first part."""
     judge = rule if rule is not None else (lambda outs: combine(*outs))
     for r in sorted({r for side, r in per if side in (HOLDS, FAILS) and r is not None}):
         outs = [side if side in (HOLDS, FAILS) and n is not None and n <= r else INCONCLUSIVE
                 for side, n in per]
         if judge(outs) in (HOLDS, FAILS):
-            return (r if r > count else None), stuck
-    return None, stuck
+            return r if r > count else None
+    return None
 
 
 def holm_outcomes(
