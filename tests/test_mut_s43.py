@@ -375,6 +375,35 @@ def test_clean_simple_near_half_fails_only_where_every_possible_value_fails(vtin
     assert _verdict(_simple_record(vtiny, c, [79, 79, 79]), "clean_simple") == INCONCLUSIVE
 
 
+def test_clean_simple_c_rand_reads_the_kept_point_from_the_clean_count(vtiny) -> None:
+    """Claim 1's "C-rand >= 0.95" at n_test = 28 (the record's plan edited; the accuracies are
+    counts over 28), where the probe's C permutation leaves one point in place and the S one
+    none (``kept_in_place``, read off the probe's own permutation). Every run classifies all
+    28 clean points, so the kept point is right on C-rand too: each seed's moved-point accuracy
+    is (T − 1)/27 exactly. At C-rand counts 24, 25, 24 those fail ">= 0.95" (scipy: 3p <
+    0.05); the bounds without the clean count, [(T − 1)/27, T/27], would not (the high ends'
+    p > 0.05/3): the C-rand bounds must be given the clean count (mutant v12, session 43)."""
+    from test_vashisht_records import _doctor, _plant, _verdict
+
+    from twolayer.claims import vashisht2024 as V
+
+    n, t = 28, np.array([24, 25, 24])
+    assert V.kept_in_place(n) == (0, 1)
+    values = _plant()
+    values[("c_rand_acc", "keep", 0.0)] = list(t / n)
+    values[("clean_acc", "keep", 0.0)] = [1.0, 1.0, 1.0]
+    values[("s_rand_acc", "keep", 0.0)] = list(np.array([14, 15, 13]) / n)
+    rec = _doctor(vtiny, values)
+    rec.meta["study"]["plan"]["n_test"] = n
+    moved = (t - 1) / (n - 1)
+    assert 3 * sps.ttest_1samp(moved, 0.95, alternative="less").pvalue < 0.05
+    assert 3 * sps.ttest_1samp(t / (n - 1), 0.95, alternative="less").pvalue > 0.05
+    fam = V.clean_simple_family(rec)[1]
+    np.testing.assert_allclose(fam[2].per_seed, moved, atol=1e-6)
+    assert fam[2].outcome == FAILS
+    assert _verdict(rec, "clean_simple") == FAILS
+
+
 # ---------------------------------------------------------------- the trained zero neuron
 
 
