@@ -47,6 +47,7 @@ HOLDS_LATE = (0.12, 0.5, 0.0, ">=")  # heads to holds, needs 248 seeds at α/2 f
 FAILS_EARLY = (-0.6, 0.5, 0.0, ">=")  # heads to fails, needs 13
 HOLDS_EARLY = (0.6, 0.5, 0.0, ">=")
 FAILS_LATE = (0.12, 0.5, 0.0, "<=")
+FAILS_NOW = (-1.5, 0.5, 0.0, ">=")  # decided (fails) already at 6 seeds, at α/2
 
 
 @pytest.mark.parametrize("spec,rule,verdict", [
@@ -55,6 +56,7 @@ FAILS_LATE = (0.12, 0.5, 0.0, "<=")
     ((HOLDS_LATE, HOLDS_EARLY), exists, HOLDS),  # some one must hold: the early one decides
     ((FAILS_LATE, FAILS_EARLY), exists, FAILS),  # every one must fail for exists: the late
     ((HOLDS_LATE, FAILS_EARLY, HOLDS_EARLY), exists, HOLDS),
+    ((FAILS_NOW, FAILS_LATE), exists, FAILS),  # one decided now counts with its verdict
 ])
 def test_the_estimate_is_where_the_rule_of_the_looks_decides(spec, rule, verdict) -> None:
     start = 6
@@ -141,3 +143,85 @@ def test_auto_check_reports_the_claims_rule_estimate() -> None:
     assert v.verdict == INCONCLUSIVE and v.seeds_needed == want and verdict == HOLDS
     (w,) = sq.auto_check([rule_claim(None)], ExactRuns, budget_s=1e6, max_looks=1)
     assert w.seeds_needed == first_decided((HOLDS_LATE, HOLDS_EARLY), None, 6)[0] > 2 * want
+
+
+def test_a_decided_claim_needs_no_seeds() -> None:
+    comps = claim_at((FAILS_NOW, HOLDS_LATE), 6)
+    assert sq.judge_comparisons(comps)[0] == FAILS
+    assert sq.comparisons_seeds_needed(comps) is None
+
+
+TILES = 60
+
+
+@pytest.mark.parametrize("values,other,threshold,direction,test", [
+    ((0.3, 0.5, 0.1, 0.4), None, 0.2, ">=", "t"),  # mean 0.325 above: heads to holds
+    ((0.3, 0.5, 0.1, 0.4), None, 0.2, "<=", "t"),  # the same values, claimed below: fails
+    ((0.0, 0.0, 0.0, 1.0, 1.0, -1.0, -1.0, -2.0, -3.0), None, 0.0, ">=", "sign"),  # ties at 0
+    ((0.0, 0.0, 0.0, 1.0, 1.0, -1.0, -1.0, -2.0, -3.0), None, 0.0, "<=", "sign"),
+    ((1.0 + 3e-13, 1.0 - 1e-13, 1.0 - 1e-13), None, 1.0, ">=", "t"),  # no spread: counts
+    ((0.30, 0.32, 0.29, 0.31), (0.33, 0.34, 0.36, 0.32), 0.2, ">=", "t"),  # a box above
+    ((0.10, 0.12, 0.09, 0.11), (0.13, 0.14, 0.16, 0.12), 0.2, ">=", "t"),  # a box below
+])
+def test_each_comparison_heads_where_a_tiled_record_is_decided(values, other, threshold,
+                                                              direction, test) -> None:
+    """The side a comparison is projected to (``sequential._projected``) is the verdict its
+    own sequence gives on the record tiled 60 times (the measured share above and below, mean
+    and spread kept): the mean for a t comparison, the counts above and below for a sign one
+    (ties at the threshold on neither side) and for values with no spread (judged by the sign
+    sequence), the two ends' means for a box."""
+    cmp = Comparison(values, threshold, direction, test, other=other)
+    side, n = sq._projected(cmp, sq.ALPHA)
+    tiled = Comparison(values * TILES, threshold, direction, test,
+                       other=None if other is None else other * TILES)
+    verdict, _, _ = sq._judged(tiled, sq.ALPHA)
+    assert side == verdict, (side, verdict)
+    if verdict == INCONCLUSIVE:  # ">=" with 2 above, 4 below, 3 at: the ties keep it open
+        assert n is None and test == "sign" and direction == ">="
+        assert sq.sign_decide(values * 1000, threshold, direction) == INCONCLUSIVE
+    else:
+        assert n is not None and n <= len(values) * TILES
+
+
+@pytest.mark.parametrize("above,below,ties,direction", [
+    (5, 2, 0, ">="), (5, 2, 3, ">="), (2, 5, 3, "<="),  # heading to holds, ties dropped
+    (2, 6, 1, ">="), (6, 2, 1, "<="), (2, 10, 3, ">="),  # heading to fails, ties for the claim
+])
+def test_the_sign_estimate_is_the_first_count_at_which_the_sign_sequence_decides(
+        above, below, ties, direction) -> None:
+    """``sign_side_seeds_needed`` against ``sign_decide`` on records of N seeds with the
+    measured shares held: the values off the threshold ⌊N·off/all⌋, of them the leading side's
+    ⌊share·off⌋ (holds: share among the values off the threshold; fails: the other side's share
+    of all N values, the rest at the threshold). The estimate decides, one seed fewer does not
+    (below 256 seeds the search steps one seed at a time)."""
+    total, off = above + below + ties, above + below
+    values = [1.0] * above + [-1.0] * below + [0.0] * ties
+    side, n = sq.sign_side_seeds_needed(values, 0.0, direction)
+    claimed, other = (above, below) if direction == ">=" else (below, above)
+
+    def record(size: int) -> list[float]:
+        if side == HOLDS:
+            judged = off * size // total
+            k = claimed * judged // off
+            lead, rest = (1.0, -1.0) if direction == ">=" else (-1.0, 1.0)
+            return [lead] * k + [rest] * (judged - k) + [0.0] * (size - judged)
+        k = other * size // total
+        lead = -1.0 if direction == ">=" else 1.0
+        return [lead] * k + [0.0] * (size - k)
+
+    assert side == (HOLDS if claimed > other else FAILS)
+    assert n is not None and n < 256
+    assert sq.sign_decide(record(n), 0.0, direction) == side
+    if n > total:
+        assert sq.sign_decide(record(n - 1), 0.0, direction) == INCONCLUSIVE
+    if ties:  # the side-blind estimate counts only the values off the threshold
+        assert side == FAILS or sq.sign_seeds_needed(values, 0.0) < n
+
+
+
+def test_the_sign_estimate_is_never_below_the_seeds_there_are() -> None:
+    # 20 of 20 above decides at a handful of seeds: the estimate is the 20 there are
+    assert sq.sign_decide([1.0] * 7, 0.0, ">=") == HOLDS
+    assert sq.sign_side_seeds_needed([1.0] * 20, 0.0, ">=") == (HOLDS, 20)
+    assert sq.sign_side_seeds_needed([1.0] * 3 + [0.0] * 3, 0.0, "<=") == (INCONCLUSIVE, None)
+

@@ -398,7 +398,10 @@ def sign_cs_outcome(values: Iterable[float], threshold: float, direction: str,
 def sign_seeds_needed(values: Iterable[float], threshold: float, alpha: float = ALPHA,
                       most: int = 100_000) -> int | None:
     """The smallest N at which the sign sequence would decide with the measured share of
-    values above the threshold held fixed; None for an even split, no values, or N > most."""
+    values above the threshold held fixed; None for an even split, no values, or N > most.
+    It knows no side: N counts the values off the threshold, and ties are not modelled
+    (:func:`sign_side_seeds_needed` gives a claim's side and seeds as :func:`sign_decide`
+    judges them, what ``seeds_needed`` uses)."""
     v = finite(values)
     above, below = int((v > threshold).sum()), int((v < threshold).sum())
     n = above + below
@@ -413,6 +416,51 @@ def sign_seeds_needed(values: Iterable[float], threshold: float, alpha: float = 
             return max(size, int(v.size))
         size += 1 if size < 256 else size // 16
     return None
+
+
+def sign_side_seeds_needed(values: Iterable[float], threshold: float, direction: str,
+                           alpha: float = ALPHA, most: int = 100_000,
+                           ) -> tuple[str, int | None]:
+    """(side, N) of one sign comparison (:func:`sign_decide`) with the measured shares of
+    values above, below and at the threshold held fixed: the verdict it heads to and the
+    smallest seed count N at which it would give it. *holds* where the claimed side outnumbers
+    the other: decided over the values off the threshold (ties dropped), so N seeds hold
+    ⌊N·(off)/(all)⌋ of them; *fails* where the other side holds more than half of *all* the
+    values (ties count for the claim, as in :func:`sign_decide`); else no count decides it
+    (side inconclusive). N is None past ``most``; it is at least the number of values now.
+    :func:`sign_seeds_needed`, which knows no side, takes the share among the values off the
+    threshold for either verdict: with ties it understates N for *holds* and promises a *fails*
+    that may never come."""
+    if direction not in (">=", "<="):
+        raise ValueError(f"direction must be '>=' or '<=', not {direction!r}")
+    v = finite(values)
+    total = int(v.size)
+    above, below = int((v > threshold).sum()), int((v < threshold).sum())
+    claimed, other = (above, below) if direction == ">=" else (below, above)
+    off = above + below
+    if total == 0:
+        return INCONCLUSIVE, None
+    if claimed > other:
+        side = HOLDS
+
+        def counts(n: int) -> tuple[int, int]:  # (on the deciding side, values judged)
+            size = off * n // total
+            return claimed * size // off, size
+    elif 2 * other > total:
+        side = FAILS
+
+        def counts(n: int) -> tuple[int, int]:
+            return other * n // total, n
+    else:
+        return INCONCLUSIVE, None
+    level = math.log(1.0 / alpha)
+    n = 1
+    while n <= most:
+        k, size = counts(n)
+        if 2 * k > size and log_sign_mixture(k, size) >= level:
+            return side, max(n, total)
+        n += 1 if n < 256 else n // 16
+    return side, None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -484,10 +532,11 @@ def judge_comparisons(comps: Sequence[Comparison], alpha: float = ALPHA,
 def _projected(cmp: Comparison, alpha: float) -> tuple[str, int | None]:
     """(side, n) of one comparison at level ``alpha``: decided now, its verdict and the seeds it
     has; undecided, the verdict its measured effect points to and the seeds at which its
-    sequence would decide there (:func:`cs_seeds_needed`, :func:`sign_seeds_needed`, over a
-    box :func:`box_cs_seeds_needed`: its worst vertex's effect, one end's values would
-    understate what the box needs), n None where none would (no effect, or the intervals'
-    widths alone keep it open)."""
+    sequence would decide there (:func:`cs_seeds_needed`; by the sign sequence, for a sign
+    comparison or values with no spread, :func:`sign_side_seeds_needed`; over a box
+    :func:`box_cs_seeds_needed`: its worst vertex's effect, one end's values would understate
+    what the box needs), n None where none would (no effect, ties that keep a sign comparison
+    from either side, or the intervals' widths alone keep it open)."""
     values = cmp.judged_values()
     count = int(finite(values).size)
     if cmp.test == "sign":
@@ -498,16 +547,15 @@ def _projected(cmp: Comparison, alpha: float) -> tuple[str, int | None]:
         return verdict, count
     v = finite(values)
     other = _judged_other(cmp) if cmp.test != "sign" else None
-    if other is not None:  # over the box: the side its two ends' means lie on
-        lo = np.minimum(as_values(values), as_values(other))
-        hi = np.maximum(as_values(values), as_values(other))
-        above = float(lo.mean()) > cmp.threshold
-        below = float(hi.mean()) < cmp.threshold
+    if other is not None:  # over the box: decidable only on the side both ends' means lie on
         n = box_cs_seeds_needed(values, other, cmp.threshold, alpha, _mixture_c_at(alpha))
-    elif cmp.test == "sign" or no_spread(v):
-        above = int((v > cmp.threshold).sum()) > int((v < cmp.threshold).sum())
-        below = int((v < cmp.threshold).sum()) > int((v > cmp.threshold).sum())
-        n = sign_seeds_needed(values, cmp.threshold, alpha)
+        if n is None:  # no effect, or the intervals' widths keep it open
+            return INCONCLUSIVE, None
+        lo = np.minimum(as_values(values), as_values(other))
+        above = float(lo.mean()) > cmp.threshold  # else x̄(hi) < b (stats.box_effect's sides)
+        below = not above
+    elif cmp.test == "sign" or no_spread(v):  # judged by the sign sequence: ties asymmetric
+        return sign_side_seeds_needed(v, cmp.threshold, cmp.direction, alpha)
     else:
         above, below = float(v.mean()) > cmp.threshold, float(v.mean()) < cmp.threshold
         n = cs_seeds_needed(values, cmp.threshold, alpha, _mixture_c_at(alpha))
