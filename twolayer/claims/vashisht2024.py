@@ -197,14 +197,28 @@ class Effect:
         return self.per_seed if self.per_seed_fails is None else self.per_seed_fails
 
 
+# the probe's quantities that are shares of the n_test test points (k/n, stored as float32)
+COUNTED = ("clean_acc", "s_rand_acc", "c_rand_acc", "conflict_follow")
+
+
 def paired(rec: Record, q: str, variant: str, eta: float) -> tuple[np.ndarray, np.ndarray,
                                                                    np.ndarray]:
-    """(Δ, arm, baseline) per seed: Δ_r = q(variant, η, seed r) − q(baseline, seed r)."""
+    """(Δ, arm, baseline) per seed: Δ_r = q(variant, η, seed r) − q(baseline, seed r). For a
+    share of the n test points (:data:`COUNTED`) Δ_r is (k_arm − k_base)/n of the whole counts
+    the stored float32 shares are (:func:`as_counts`): differences equal in exact arithmetic
+    (10/2000 from 1990 − 1980 and from 1995 − 1985) are then equal floats, where the float32
+    shares' difference left them about 1e−8 apart, so that seeds with one and the same Δ were
+    judged by a t-test of a spread that is rounding, not by the sign test that
+    :func:`~twolayer.stats.one_sided_p` gives values with no spread (docs/verdict_audit.md
+    section 31)."""
     ia, ib = runs_of(rec, variant, eta), baseline_runs(rec)
     sa, sb = rec.arrays["phase2/seed"][ia], rec.arrays["phase2/seed"][ib]
     if not np.array_equal(sa, sb):
         raise ValueError(f"{variant} at eta={eta:g} and the baseline do not share their seeds")
     a, b = final(rec, q)[ia], final(rec, q)[ib]
+    if q in COUNTED:
+        n = int(rec.meta["study"]["plan"]["n_test"])
+        return (as_counts(a, n) - as_counts(b, n)) / n, a, b
     return a - b, a, b
 
 
@@ -255,7 +269,8 @@ def moved_delta(rec: Record, variant: str, eta: float) -> tuple[np.ndarray, np.n
     :func:`moved_bounds` and Δ_moved = A_moved(arm) − A_moved(base) in
     [lo(arm) − hi(base), hi(arm) − lo(base)], at most φ/(1 − φ) (φ = kept/n) from
     Δ·n/(n − kept) on either side. Conflict following negates x_0 at every point (|x_0| ≥ the
-    margin > 0), so it has no such points. With no point kept, both ends are the measured Δ.
+    margin > 0), so it has no such points. With no point kept, both ends are the measured Δ
+    (:func:`paired`'s difference of whole counts).
     Each end is one division of whole counts by n − kept (:func:`moved_counts`): ends equal in
     exact arithmetic are equal floats, so a box that holds a vector of equal per-seed values
     is seen to (docs/verdict_audit.md section 28)."""
@@ -263,11 +278,12 @@ def moved_delta(rec: Record, variant: str, eta: float) -> tuple[np.ndarray, np.n
     n = int(rec.meta["study"]["plan"]["n_test"])
     kept = kept_in_place(n)[0]
     s, clean = final(rec, "s_rand_acc"), final(rec, "clean_acc")
-    if kept == 0 or kept >= n:
+    if kept >= n:  # nothing moved: NaN
         lo_a, hi_a = moved_bounds(s[ia], kept, n, clean[ia])
         lo_b, hi_b = moved_bounds(s[ib], kept, n, clean[ib])
         return lo_a - hi_b, hi_a - lo_b
     # one division of whole counts per end: ends equal in exact arithmetic are equal floats
+    # (with no point kept both ends are the measured Δ of whole counts, as :func:`paired`'s)
     lo_a, hi_a = moved_counts(s[ia], kept, n, clean[ia])
     lo_b, hi_b = moved_counts(s[ib], kept, n, clean[ib])
     low, high = lo_a - hi_b, hi_a - lo_b
