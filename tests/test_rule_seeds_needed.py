@@ -18,7 +18,7 @@ import pytest
 
 from twolayer import sequential as sq
 from twolayer.claims.base import FAILS, HOLDS, INCONCLUSIVE, Claim, outcome
-from twolayer.stats import Comparison, exists, rule_seeds_needed
+from twolayer.stats import Comparison, combine, exists, rule_seeds_needed
 
 WALK_MAX = 400  # the oracle walks n up to here; the cases below need fewer
 
@@ -225,3 +225,70 @@ def test_the_sign_estimate_is_never_below_the_seeds_there_are() -> None:
     assert sq.sign_side_seeds_needed([1.0] * 20, 0.0, ">=") == (HOLDS, 20)
     assert sq.sign_side_seeds_needed([1.0] * 3 + [0.0] * 3, 0.0, "<=") == (INCONCLUSIVE, None)
 
+
+
+# --- the fixed-seed estimate of a claim of several mean comparisons ------------------------
+
+
+def bonferroni_walk(spec, rule, start: int) -> tuple[int | None, str]:
+    """The first seed count at which the claim's rule of its comparisons, each by scipy's
+    one-sided t-test at 0.05/k on the exact-moment record, decides (the projection the
+    estimate makes: Bonferroni, below which Holm decides a comparison whatever the others)."""
+    from scipy import stats as sps
+
+    k = len(spec)
+    judge = rule if rule is not None else (lambda outs: combine(*outs))
+    for n in range(start, WALK_MAX + 1):
+        outs = []
+        for c in claim_at(spec, n):
+            x = np.asarray(c.values)
+            claimed, other = ("greater", "less") if c.direction == ">=" else ("less", "greater")
+            p_h = sps.ttest_1samp(x, c.threshold, alternative=claimed).pvalue
+            p_f = sps.ttest_1samp(x, c.threshold, alternative=other).pvalue
+            outs.append(HOLDS if p_h < 0.05 / k else FAILS if p_f < 0.05 / k else INCONCLUSIVE)
+        if judge(outs) != INCONCLUSIVE:
+            return n, judge(outs)
+    return None, INCONCLUSIVE
+
+
+def fixed_verdict(spec, n: int, rule):
+    comps = claim_at(spec, n)
+    first = comps[0]
+    o = outcome(INCONCLUSIVE, float(np.mean(first.values)), "fake bound", (-1.0, 1.0), n,
+                "fake", "own detail", per_seed=first.values, threshold=first.threshold,
+                direction=first.direction, comparisons=comps, test="t", rule=rule)
+    return Claim("fake.fixed", "fake", "s", "Lemma 1", lambda runs: o).verdict(o)
+
+
+# fixed seeds decide far sooner than the sequence: effects of 0.2 and 0.6 standard deviations
+SLOW_HOLDS = (0.1, 0.5, 0.0, ">=")
+MID_FAILS = (-0.3, 0.5, 0.0, ">=")
+MID_HOLDS = (0.3, 0.5, 0.0, ">=")
+SLOW_FAILS = (0.1, 0.5, 0.0, "<=")
+
+
+@pytest.mark.parametrize("spec,rule,verdict", [
+    ((SLOW_HOLDS, MID_FAILS), None, FAILS),
+    ((SLOW_HOLDS, MID_HOLDS), None, HOLDS),
+    ((SLOW_HOLDS, MID_HOLDS), exists, HOLDS),
+    ((MID_HOLDS, SLOW_HOLDS), exists, HOLDS),  # the per_seed comparison is the early one
+    ((SLOW_FAILS, MID_FAILS, SLOW_HOLDS), None, FAILS),
+])
+def test_the_fixed_seed_estimate_follows_the_rule_of_several_comparisons(spec, rule,
+                                                                          verdict) -> None:
+    """A claim of k >= 2 mean comparisons, inconclusive at 6 seeds: its seeds_needed is where
+    the rule of the comparisons, each by a one-sided t-test at 0.05/k, first decides on
+    records carrying the measured moments (scipy's t-test walked seed by seed); and Holm, what
+    the claim is judged by, decides there too. Before, the estimate read per_seed alone (the
+    first comparison, two-sided), whatever the others and the rule."""
+    from twolayer.stats import comparison_outcomes
+
+    start = 6
+    judge = rule if rule is not None else (lambda outs: combine(*outs))
+    assert judge(comparison_outcomes(claim_at(spec, start))) == INCONCLUSIVE
+    v = fixed_verdict(spec, start, rule)
+    assert v.verdict == INCONCLUSIVE
+    want, decided = bonferroni_walk(spec, rule, start)
+    assert want is not None and decided == verdict
+    assert v.seeds_needed == want
+    assert judge(comparison_outcomes(claim_at(spec, want))) == verdict

@@ -85,7 +85,9 @@ class Verdict:
     detail: str = ""
     figure: str | None = None
     tier: str = EVIDENCE  # "smoke" for a --quick run (the code works; not evidence)
-    seeds_needed: int | None = None  # inconclusive: seeds at which the interval would decide
+    # inconclusive: seeds at which it would decide at the measured effect (its interval; with
+    # several mean comparisons or a box, the claim's rule of them: docs/claims_method.md)
+    seeds_needed: int | None = None
     decides: bool = True  # False: a [PROPOSAL] setting, reported apart, not in the exit status
     regime: str = ""  # why in_regime is what it is: the premises measured on the runs
     sequential: dict[str, Any] | None = None  # --seeds auto: method, alpha, looks (else None)
@@ -240,10 +242,14 @@ class Claim:
         if stated:
             detail = (f"{detail}; " if detail else "") + why
         needed = None
-        boxed = bool(o.comparisons) and any(c.other is not None for c in o.comparisons)
-        if result == INCONCLUSIVE and boxed and not lost and not o.dropped:
-            # per-seed intervals: over the box (one end's values would understate it)
-            needed, stuck = box_comparisons_seeds_needed(o.comparisons, o.rule)
+        comps = tuple(o.comparisons or ())
+        boxed = any(c.other is not None for c in comps)
+        # several mean comparisons: the seeds at which the claim's rule of them decides (one
+        # comparison's values, per_seed, would ignore the others and the rule); per-seed
+        # intervals over the box (one end's values would understate it)
+        ruled = boxed or (len(comps) >= 2 and all(c.test == "t" for c in comps))
+        if result == INCONCLUSIVE and ruled and not lost and not o.dropped:
+            needed, stuck = box_comparisons_seeds_needed(comps, o.rule)
             if needed is None and (why := _widths_keep_open(o.comparisons, o.rule, stuck)):
                 detail = (f"{detail}; " if detail else "") + why
         elif (result == INCONCLUSIVE and o.per_seed is not None and o.threshold is not None
