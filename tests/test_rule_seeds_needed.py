@@ -292,3 +292,20 @@ def test_the_fixed_seed_estimate_follows_the_rule_of_several_comparisons(spec, r
     assert want is not None and decided == verdict
     assert v.seeds_needed == want
     assert judge(comparison_outcomes(claim_at(spec, want))) == verdict
+
+
+def test_one_comparison_or_a_sign_one_keeps_the_per_seed_estimate() -> None:
+    """The documented split: a claim of one mean comparison, or with a sign comparison among
+    its comparisons, is estimated from its per_seed values (two-sided t-interval,
+    ``stats.seeds_needed``) as before: the rule's projection covers mean comparisons only."""
+    from twolayer.stats import seeds_needed
+
+    one = claim_at((SLOW_HOLDS,), 6)
+    sign = Comparison(one[0].values, 0.0, ">=", "sign")
+    for comps in ([one[0]], [one[0], sign]):
+        o = outcome(INCONCLUSIVE, float(np.mean(one[0].values)), "fake bound", (-1.0, 1.0), 6,
+                    "fake", "own detail", per_seed=one[0].values, threshold=0.0,
+                    direction=">=", comparisons=comps, test="t")
+        v = Claim("fake.one", "fake", "s", "Lemma 1", lambda runs: o).verdict(o)
+        assert v.verdict == INCONCLUSIVE
+        assert v.seeds_needed == seeds_needed(one[0].values, 0.0) is not None
