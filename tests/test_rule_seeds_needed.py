@@ -306,6 +306,6 @@ def test_one_comparison_or_a_sign_one_keeps_the_per_seed_estimate() -> None:
         o = outcome(INCONCLUSIVE, float(np.mean(one[0].values)), "fake bound", (-1.0, 1.0), 6,
                     "fake", "own detail", per_seed=one[0].values, threshold=0.0,
                     direction=">=", comparisons=comps, test="t")
-        v = Claim("fake.one", "fake", "s", "Lemma 1", lambda runs: o).verdict(o)
+        v = Claim("fake.one", "fake", "s", "Lemma 1", lambda runs, o=o: o).verdict(o)
         assert v.verdict == INCONCLUSIVE
         assert v.seeds_needed == seeds_needed(one[0].values, 0.0) is not None
