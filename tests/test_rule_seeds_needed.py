@@ -294,18 +294,117 @@ def test_the_fixed_seed_estimate_follows_the_rule_of_several_comparisons(spec, r
     assert judge(comparison_outcomes(claim_at(spec, want))) == verdict
 
 
-def test_one_comparison_or_a_sign_one_keeps_the_per_seed_estimate() -> None:
-    """The documented split: a claim of one mean comparison, or with a sign comparison among
-    its comparisons, is estimated from its per_seed values (two-sided t-interval,
-    ``stats.seeds_needed``) as before: the rule's projection covers mean comparisons only."""
-    from twolayer.stats import seeds_needed
+def test_one_comparison_keeps_the_per_seed_estimate_and_a_sign_one_joins_the_rule() -> None:
+    """A claim of one mean comparison is estimated from its per_seed values (two-sided
+    t-interval, ``stats.seeds_needed``) as before. A claim of a t and a sign comparison on the
+    same values projects each at 0.05/2 (the t at its standardised effect, the sign test at its
+    share of values above the bound) and takes its rule: every one must hold, the later of the
+    two; some one must hold, the earlier."""
+    from twolayer.stats import box_seeds_needed, seeds_needed, sign_test_seeds_needed
 
-    one = claim_at((SLOW_HOLDS,), 6)
-    sign = Comparison(one[0].values, 0.0, ">=", "sign")
-    for comps in ([one[0]], [one[0], sign]):
-        o = outcome(INCONCLUSIVE, float(np.mean(one[0].values)), "fake bound", (-1.0, 1.0), 6,
-                    "fake", "own detail", per_seed=one[0].values, threshold=0.0,
-                    direction=">=", comparisons=comps, test="t")
+    (t_cmp,) = claim_at((SLOW_HOLDS,), 6)
+    x = np.asarray(t_cmp.values)
+    sign = Comparison(t_cmp.values, 0.0, ">=", "sign")
+
+    def needed(comps, rule=None):
+        o = outcome(INCONCLUSIVE, float(x.mean()), "fake bound", (-1.0, 1.0), 6, "fake",
+                    "own detail", per_seed=t_cmp.values, threshold=0.0, direction=">=",
+                    comparisons=comps, test="t", rule=rule)
         v = Claim("fake.one", "fake", "s", "Lemma 1", lambda runs, o=o: o).verdict(o)
         assert v.verdict == INCONCLUSIVE
-        assert v.seeds_needed == seeds_needed(one[0].values, 0.0) is not None
+        return v.seeds_needed
+
+    assert needed([t_cmp]) == seeds_needed(x, 0.0) is not None
+    side_t, n_t = box_seeds_needed(x, x, 0.0, ">=", 0.025)
+    side_s, n_s = sign_test_seeds_needed(x, 0.0, ">=", 0.025)
+    assert side_t == side_s == HOLDS and n_s < n_t
+    assert needed([t_cmp, sign]) == n_t
+    assert needed([t_cmp, sign], exists) == n_s
+
+
+@pytest.mark.parametrize("above,below,ties,direction", [
+    (5, 2, 0, ">="), (5, 2, 3, ">="), (2, 5, 3, "<="),
+    (2, 6, 1, ">="), (6, 2, 1, "<="), (2, 10, 3, ">="),
+])
+def test_the_fixed_seed_sign_estimate_is_where_the_exact_sign_test_decides(
+        above, below, ties, direction) -> None:
+    """``stats.sign_test_seeds_needed`` against ``stats.one_sided_p``'s exact sign test at
+    0.05 on records of N seeds with the measured shares held (as the sequence's test above):
+    it decides at the estimate, one seed fewer it does not."""
+    from twolayer.stats import one_sided_p, sign_test_seeds_needed
+
+    total, off = above + below + ties, above + below
+    values = [1.0] * above + [-1.0] * below + [0.0] * ties
+    side, n = sign_test_seeds_needed(values, 0.0, direction, 0.05)
+    claimed, other = (above, below) if direction == ">=" else (below, above)
+    lead, rest = (1.0, -1.0) if direction == ">=" else (-1.0, 1.0)
+
+    def record(size: int) -> list[float]:
+        if side == HOLDS:
+            judged = off * size // total
+            k = claimed * judged // off
+            return [lead] * k + [rest] * (judged - k) + [0.0] * (size - judged)
+        k = other * size // total
+        return [rest] * k + [0.0] * (size - k)
+
+    def decided(size: int) -> str:
+        p_h, p_f = one_sided_p(record(size), 0.0, direction, "sign")
+        return HOLDS if p_h < 0.05 else FAILS if p_f < 0.05 else INCONCLUSIVE
+
+    assert side == (HOLDS if claimed > other else FAILS) and n is not None and n < 256
+    assert decided(n) == side
+    if n > total:
+        assert decided(n - 1) == INCONCLUSIVE
+    assert sign_test_seeds_needed([1.0, 1.0, -1.0, -1.0, 0.0], 0.0, ">=") == (INCONCLUSIVE,
+                                                                              None)
+
+
+def test_a_sign_comparison_no_count_decides_is_not_blamed_on_interval_widths() -> None:
+    """Two sign comparisons, one with ties that keep it from both sides (2 above, 2 below, 1 at
+    the bound) under the default rule, the other heading to holds: no estimate, and no detail
+    about per-seed intervals' widths (the claim has none)."""
+    tied = Comparison((1.0, 1.0, -1.0, -1.0, 0.0), 0.0, ">=", "sign")
+    up = Comparison((1.0, 1.0, 1.0, -1.0, 1.0), 0.0, ">=", "sign")
+    o = outcome(INCONCLUSIVE, 0.0, "fake bound", (-1.0, 1.0), 5, "fake", "own detail",
+                comparisons=[tied, up], test="sign")
+    v = Claim("fake.tied", "fake", "s", "Lemma 1", lambda runs: o).verdict(o)
+    assert v.verdict == INCONCLUSIVE and v.seeds_needed is None
+    assert "widths" not in v.detail and "no number of seeds" not in v.detail
+    from twolayer.stats import box_comparisons_seeds_needed
+    assert box_comparisons_seeds_needed([tied, up]) == (None, ())  # stuck: t boxes only
+    o2 = outcome(INCONCLUSIVE, 0.0, "fake bound", (-1.0, 1.0), 5, "fake", "own detail",
+                 comparisons=[tied, up], test="sign", rule=exists)
+    v2 = Claim("fake.tied", "fake", "s", "Lemma 1", lambda runs: o2).verdict(o2)
+    from twolayer.stats import sign_test_seeds_needed
+    assert v2.seeds_needed == sign_test_seeds_needed(up.values, 0.0, ">=", 0.025)[1] > 5
+
+
+def test_the_sign_projection_counts_the_seeds_there_are() -> None:
+    from twolayer.stats import box_comparisons_seeds_needed, sign_test_seeds_needed
+
+    # 20 of 20 above: decided at far fewer, reported at the 20 there are
+    assert sign_test_seeds_needed([1.0] * 20, 0.0, ">=", 0.05) == (HOLDS, 20)
+    # a claim whose two sign comparisons are decided now needs no more seeds
+    done = [Comparison((1.0,) * 12, 0.0, ">=", "sign"), Comparison((-1.0,) * 12, 0.0, "<=", "sign")]
+    assert box_comparisons_seeds_needed(done) == (None, ())
+
+
+def test_the_widths_detail_needs_t_comparisons_only() -> None:
+    """A boxed t comparison whose intervals' widths keep it open (low ends' mean 0, high ends'
+    1, bound 0.5) beside a t comparison: the detail says no count decides it; beside a sign
+    comparison the projection of the other side is the sign test's, which that detail does
+    not compute: no such detail."""
+    lo = (0.0, 0.01, -0.01, 0.005, 0.0, -0.005)
+    stuck = Comparison(lo, 0.5, ">=", other=tuple(x + 1.0 for x in lo))
+    t_up = Comparison((0.9, 1.1, 1.0, 0.95, 1.05, 1.0), 0.5, ">=")
+    s_up = Comparison((0.9, 1.1, 1.0, 0.95, 1.05, 1.0), 0.5, ">=", "sign")
+
+    def detail(comps):
+        o = outcome(INCONCLUSIVE, 0.5, "fake bound", (-1.0, 1.0), 6, "fake", "own detail",
+                    comparisons=comps, test="t")
+        v = Claim("fake.box", "fake", "s", "Lemma 1", lambda runs: o).verdict(o)
+        assert v.verdict == INCONCLUSIVE and v.seeds_needed is None
+        return v.detail
+
+    assert "no number of seeds decides it" in detail([stuck, t_up])
+    assert "no number of seeds decides it" not in detail([stuck, s_up])

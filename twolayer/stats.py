@@ -26,10 +26,11 @@ it with the paper's bound or predicted interval. Nothing here decides from a poi
   (``Comparison.other``) judged over the whole box: each side's largest p over it, at the
   vertices (:func:`box_vertices`) up to 16 seeds, by a valid spread bound above
   (:func:`box_spread_bound`), and at every vector with no spread (:func:`box_near_flat`) by
-  the sign test; :func:`box_seeds_needed` (:func:`box_effect`,
-  :func:`box_comparisons_seeds_needed`): for an inconclusive one, the seeds at which it would
-  be decided over the whole box, from its worst vertex, or that its intervals' widths keep it
-  open at any seed count;
+  the sign test; :func:`box_seeds_needed` (:func:`box_effect`): for an inconclusive one, the
+  seeds at which it would be decided over the whole box, from its worst vertex, or that its
+  intervals' widths keep it open at any seed count; :func:`sign_test_seeds_needed`: the same
+  for an exact sign test; :func:`box_comparisons_seeds_needed`: for a claim of several
+  comparisons, the seeds at which its rule of them decides;
 - :func:`outliers`: seeds more than 3.5 scaled MADs from the median (flagged and counted);
 - :func:`jackknife`: a statistic of pooled runs and its leave-one-run-out interval
   θ̂ ± t_{R−1} · sqrt((R−1)/R · Σ_r (θ̂_(r) − θ̄_(·))²), optionally on the log scale;
@@ -1030,24 +1031,78 @@ def box_seeds_needed(lo: Iterable[float], hi: Iterable[float], bound: float,
     return side, (lo_r if lo_r <= most else None)
 
 
+def sign_test_seeds_needed(values: Iterable[float], bound: float, direction: str,
+                           alpha: float = 0.05, most: int = 100_000,
+                           ) -> tuple[str | None, int | None]:
+    """(side, R) for one comparison judged by the exact sign test (:func:`one_sided_p`) at
+    one-sided level ``alpha``, with the measured shares of values above, below and at the bound
+    held fixed: *holds* where the claimed side outnumbers the other, decided over the values off
+    the bound (R seeds hold ⌊R·off/all⌋ of them, ⌊share·that⌋ on the claimed side; P(Bin ≥ that)
+    < alpha); *fails* where the other side holds more than half of all the values (ties count
+    for the claim, as in :func:`one_sided_p`); (``INCONCLUSIVE``, None) where neither (ties or
+    an even split keep it from both at any R); (None, None) for no values or a NaN. R is the
+    smallest count ≥ the values now, None past ``most``."""
+    from scipy import stats as sps
+
+    if direction not in (">=", "<="):
+        raise ValueError(f"direction must be '>=' or '<=', not {direction!r}")
+    v = as_values(values)
+    if v.size == 0 or np.isnan(v).any():
+        return None, None
+    total = int(v.size)
+    above, below = int((v > bound).sum()), int((v < bound).sum())
+    off = above + below
+    claimed, other = (above, below) if direction == ">=" else (below, above)
+    if claimed > other:
+        side = HOLDS
+
+        def p(r: int) -> float:
+            size = off * r // total
+            k = claimed * size // off
+            return float(sps.binom.sf(k - 1, size, 0.5)) if 2 * k > size else 1.0
+    elif 2 * other > total:
+        side = FAILS
+
+        def p(r: int) -> float:
+            k = other * r // total
+            return float(sps.binom.sf(k - 1, r, 0.5)) if 2 * k > r else 1.0
+    else:
+        return INCONCLUSIVE, None
+    r = max(total, 2)
+    while r <= most:
+        if p(r) < alpha:
+            return side, r
+        r += 1 if r < 256 else r // 16
+    return side, None
+
+
 def box_comparisons_seeds_needed(comps: Sequence[Comparison],
                                  rule: Callable[[Sequence[str]], str] | None = None,
                                  level: float = 0.95, most: int = 100_000,
                                  ) -> tuple[int | None, tuple[int, ...]]:
-    """(R, stuck) for a claim whose t comparisons include per-seed intervals
-    (``Comparison.other``), judged as :func:`comparison_outcomes` judges them (box_p, Holm at
-    ``level``): each comparison's side and seeds by :func:`box_seeds_needed` at the Bonferroni
-    level (1 − level)/k (below it Holm decides it, whatever the others' p), and R the smallest
-    seed count above the present one at which ``rule`` (default :func:`combine`) of the
-    comparisons decided by then is decided. ``stuck``: the indices of the comparisons that no
-    number of seeds decides (their intervals' widths alone keep them open); R is None where no
-    seed count decides the rule, or a comparison is a sign test, has a lost value or gives
-    nothing to estimate from."""
+    """(R, stuck) for a claim of several comparisons (or whose t comparisons include per-seed
+    intervals, ``Comparison.other``), judged as :func:`comparison_outcomes` judges them (t-test,
+    box_p or exact sign test, Holm at ``level``): each comparison's side and seeds at the
+    Bonferroni level (1 − level)/k (below it Holm decides it, whatever the others' p) by
+    :func:`box_seeds_needed` (a t comparison, lo = hi where its values are known exactly) or
+    :func:`sign_test_seeds_needed` (a sign comparison), and R the smallest seed count above the
+    present one at which ``rule`` (default :func:`combine`) of the comparisons decided by then
+    is decided. ``stuck``: the indices of the t comparisons that no number of seeds decides
+    (their intervals' widths alone keep them open); R is None where no seed count decides the
+    rule, or a comparison has a lost value or gives nothing to estimate from."""
     k = max(1, len(comps))
     a = (1.0 - _level(level)) / k
     per: list[tuple[str | None, int | None]] = []
     count = 0
     for c in comps:
+        if c.test == "sign":
+            side, r = sign_test_seeds_needed(c.judged_values(), c.threshold, c.direction, a,
+                                             most)
+            if side is None:
+                return None, ()
+            count = max(count, int(np.asarray(c.judged_values()).size))
+            per.append((side, r))
+            continue
         if c.test != "t":
             return None, ()
         box = c.judged_box()
@@ -1058,7 +1113,8 @@ def box_comparisons_seeds_needed(comps: Sequence[Comparison],
             return None, ()
         count = max(count, lo.size)
         per.append(box_seeds_needed(lo, hi, c.threshold, c.direction, a, most))
-    stuck = tuple(i for i, (side, _) in enumerate(per) if side == INCONCLUSIVE)
+    stuck = tuple(i for i, (side, _) in enumerate(per)
+                  if side == INCONCLUSIVE and comps[i].test == "t")
     return rule_seeds_needed(per, rule, count), stuck
 
 

@@ -244,10 +244,10 @@ class Claim:
         needed = None
         comps = tuple(o.comparisons or ())
         boxed = any(c.other is not None for c in comps)
-        # several mean comparisons: the seeds at which the claim's rule of them decides (one
-        # comparison's values, per_seed, would ignore the others and the rule); per-seed
-        # intervals over the box (one end's values would understate it)
-        ruled = boxed or (len(comps) >= 2 and all(c.test == "t" for c in comps))
+        # several comparisons: the seeds at which the claim's rule of them decides (one
+        # comparison's values, per_seed, would ignore the others, the rule and a sign test's
+        # counts); per-seed intervals over the box (one end's values would understate it)
+        ruled = boxed or len(comps) >= 2
         if result == INCONCLUSIVE and ruled and not lost and not o.dropped:
             needed, stuck = box_comparisons_seeds_needed(comps, o.rule)
             if needed is None and (why := _widths_keep_open(o.comparisons, o.rule, stuck)):
@@ -285,7 +285,7 @@ def _widths_keep_open(comps: Sequence[Comparison], rule: Callable[[Sequence[str]
     their high ends at or above it, :func:`~twolayer.stats.box_seeds_needed`) stay undecided
     at any seed count, and the claim's ``rule`` is not decided with every other comparison
     decided on its side."""
-    if not stuck:
+    if not stuck or any(c.test != "t" for c in comps):
         return ""
     k = len(comps)
     judge = rule if rule is not None else (lambda outs: combine(*outs))
