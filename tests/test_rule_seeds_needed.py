@@ -408,3 +408,20 @@ def test_the_widths_detail_needs_t_comparisons_only() -> None:
 
     assert "no number of seeds decides it" in detail([stuck, t_up])
     assert "no number of seeds decides it" not in detail([stuck, s_up])
+
+
+def test_a_censored_never_counts_on_its_side_in_the_sign_projection() -> None:
+    """±inf (a time never reached) is ordered like any value by the sign sequence and the
+    sign test: 6 of 8 at +inf above a bound of 10 head to holds on both, as the same record
+    with a large finite value in their place does."""
+    from twolayer.stats import sign_test_seeds_needed
+
+    never = (np.inf,) * 6 + (1.0, 2.0)
+    big = (1e9,) * 6 + (1.0, 2.0)
+    assert sq.sign_side_seeds_needed(never, 10.0, ">=") == sq.sign_side_seeds_needed(
+        big, 10.0, ">=")
+    assert sq.sign_side_seeds_needed(never, 10.0, ">=")[0] == HOLDS
+    assert sign_test_seeds_needed(never, 10.0, ">=") == sign_test_seeds_needed(big, 10.0, ">=")
+    cmp = Comparison(never, 10.0, ">=", "sign")
+    assert sq._projected(cmp, sq.ALPHA) == sq.sign_side_seeds_needed(big, 10.0, ">=")
+

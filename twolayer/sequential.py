@@ -433,7 +433,8 @@ def sign_side_seeds_needed(values: Iterable[float], threshold: float, direction:
     that may never come."""
     if direction not in (">=", "<="):
         raise ValueError(f"direction must be '>=' or '<=', not {direction!r}")
-    v = finite(values)
+    v = as_values(values)
+    v = v[~np.isnan(v)]  # ±inf count on their side, as in sign_decide
     total = int(v.size)
     above, below = int((v > threshold).sum()), int((v < threshold).sum())
     claimed, other = (above, below) if direction == ">=" else (below, above)
@@ -555,7 +556,7 @@ def _projected(cmp: Comparison, alpha: float) -> tuple[str, int | None]:
         above = float(lo.mean()) > cmp.threshold  # else x̄(hi) < b (stats.box_effect's sides)
         below = not above
     elif cmp.test == "sign" or no_spread(v):  # judged by the sign sequence: ties asymmetric
-        return sign_side_seeds_needed(v, cmp.threshold, cmp.direction, alpha)
+        return sign_side_seeds_needed(values, cmp.threshold, cmp.direction, alpha)
     else:
         above, below = float(v.mean()) > cmp.threshold, float(v.mean()) < cmp.threshold
         n = cs_seeds_needed(values, cmp.threshold, alpha, _mixture_c_at(alpha))
