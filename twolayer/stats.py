@@ -54,6 +54,8 @@ it with the paper's bound or predicted interval. Nothing here decides from a poi
 - :func:`seeds_needed`: for an inconclusive verdict, the seeds at which the interval would clear
   the bound at the measured effect; :func:`rule_seeds_needed`: for a claim of several
   comparisons, the seeds at which its rule of their projected sides decides;
+- :func:`share_counts`: a float32 share of n points as the whole count it is (so that
+  differences equal in exact arithmetic are equal floats);
 - :func:`fmt_num`, :func:`fmt_mean_ci`: the number formats of verdict details.
 """
 
@@ -746,6 +748,21 @@ def population_share(f: np.ndarray) -> float:
     spread = float(((means - means.mean()) ** 2).sum()) / k - noise * (k - 1) / (k * R)
     total = spread + noise
     return spread / total if total > 0 else math.nan
+
+
+def share_counts(share: Iterable[float] | np.ndarray, n: int) -> np.ndarray:
+    """n·``share`` as the whole count it is, where it is one up to float32 storage (within
+    n·2^−22 of an integer: a float32 k/n is within n·2^−24 of k/n), else n·``share`` as it is
+    (NaN kept). A share of n points (an accuracy or error rate over a test set) stored as a
+    float32 mean is k/n only up to rounding: differences of such shares that are equal in exact
+    arithmetic come out about 1e−8 apart, so per-seed values that are all equal (judged by the
+    sign test: :func:`one_sided_p`) would be judged by a t-test of their rounding. Differencing
+    the counts, then dividing by n once, keeps equal values equal floats."""
+    x = np.asarray(share, dtype=np.float64) * n
+    k = np.rint(x)
+    with np.errstate(invalid="ignore"):
+        whole = np.abs(x - k) <= n * 2.0 ** -22
+    return np.where(whole, k, x)
 
 
 def one_sided_p(values: Iterable[float], bound: float, direction: str,

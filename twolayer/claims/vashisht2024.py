@@ -139,6 +139,7 @@ from ..stats import (
     holm,
     mean_ci,
     one_sided_p,
+    share_counts,
     used,
 )
 from ..stats import Comparison as Compared
@@ -645,12 +646,8 @@ def as_counts(acc: np.ndarray, n: int) -> np.ndarray:
     n test points: n·acc is k up to about 1e−4 at n = 2000, so per-seed values computed from it
     that are equal in exact arithmetic came out unequal by about 1e−8 — enough that vectors of
     equal per-seed values (judged by the sign test, not the mean: :func:`box_p`) were missed
-    (docs/verdict_audit.md section 28)."""
-    x = np.asarray(acc, dtype=np.float64) * n
-    k = np.rint(x)
-    with np.errstate(invalid="ignore"):
-        whole = np.abs(x - k) <= n * 2.0 ** -22
-    return np.where(whole, k, x)
+    (docs/verdict_audit.md section 28). :func:`~twolayer.stats.share_counts`."""
+    return share_counts(acc, n)
 
 
 def moved_counts(acc: np.ndarray, kept: int, n: int, clean: np.ndarray | None = None
