@@ -76,6 +76,7 @@ from .stats import (
     fmt_num,
     no_spread,
     rule_seeds_needed,
+    sign_shares,
 )
 
 ALPHA = 0.05  # two-sided: P(the true mean leaves the sequence at some look) <= ALPHA
@@ -427,7 +428,8 @@ def sign_side_seeds_needed(values: Iterable[float], threshold: float, direction:
     the other: decided over the values off the threshold (ties dropped), so N seeds hold
     ⌊N·(off)/(all)⌋ of them; *fails* where the other side holds more than half of *all* the
     values (ties count for the claim, as in :func:`sign_decide`); else no count decides it
-    (side inconclusive). N is None past ``most``; it is at least the number of values now.
+    (side inconclusive): :func:`~twolayer.stats.sign_shares`, the exact sign test's model too.
+    N is None past ``most``; it is at least the number of values now.
     :func:`sign_seeds_needed`, which knows no side, takes the share among the values off the
     threshold for either verdict: with ties it understates N for *holds* and promises a *fails*
     that may never come."""
@@ -435,31 +437,17 @@ def sign_side_seeds_needed(values: Iterable[float], threshold: float, direction:
         raise ValueError(f"direction must be '>=' or '<=', not {direction!r}")
     v = as_values(values)
     v = v[~np.isnan(v)]  # ±inf count on their side, as in sign_decide
-    total = int(v.size)
-    above, below = int((v > threshold).sum()), int((v < threshold).sum())
-    claimed, other = (above, below) if direction == ">=" else (below, above)
-    off = above + below
-    if total == 0:
+    if v.size == 0:
         return INCONCLUSIVE, None
-    if claimed > other:
-        side = HOLDS
-
-        def counts(n: int) -> tuple[int, int]:  # (on the deciding side, values judged)
-            size = off * n // total
-            return claimed * size // off, size
-    elif 2 * other > total:
-        side = FAILS
-
-        def counts(n: int) -> tuple[int, int]:
-            return other * n // total, n
-    else:
-        return INCONCLUSIVE, None
+    side, counts = sign_shares(v, threshold, direction)
+    if counts is None:
+        return side, None
     level = math.log(1.0 / alpha)
     n = 1
     while n <= most:
         k, size = counts(n)
         if 2 * k > size and log_sign_mixture(k, size) >= level:
-            return side, max(n, total)
+            return side, max(n, int(v.size))
         n += 1 if n < 256 else n // 16
     return side, None
 

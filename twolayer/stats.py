@@ -1048,16 +1048,39 @@ def box_seeds_needed(lo: Iterable[float], hi: Iterable[float], bound: float,
     return side, (lo_r if lo_r <= most else None)
 
 
+def sign_shares(v: np.ndarray, bound: float, direction: str,
+                ) -> tuple[str, Callable[[int], tuple[int, int]] | None]:
+    """The side a sign comparison of the values ``v`` (no NaN, at least one) heads to with its
+    shares of values above, below and at the bound held fixed, and ``counts(n)``: at n seeds,
+    (the values on the deciding side, the values judged). *holds* where the claimed side
+    outnumbers the other, judged over the values off the bound (⌊n·off/all⌋ of them,
+    ⌊share·that⌋ on the claimed side: ties are dropped for holds); *fails* where the other side
+    holds more than half of all the values (judged over all n: ties count for the claim);
+    (``INCONCLUSIVE``, None) where neither. The exact sign test (:func:`one_sided_p`,
+    :func:`sign_test_seeds_needed`) and the sign sequence
+    (:func:`twolayer.sequential.sign_side_seeds_needed`) read ties this way."""
+    total = int(v.size)
+    above, below = int((v > bound).sum()), int((v < bound).sum())
+    off = above + below
+    claimed, other = (above, below) if direction == ">=" else (below, above)
+    if claimed > other:
+        def held(n: int) -> tuple[int, int]:
+            size = off * n // total
+            return claimed * size // off, size
+        return HOLDS, held
+    if 2 * other > total:
+        return FAILS, lambda n: (other * n // total, n)
+    return INCONCLUSIVE, None
+
+
 def sign_test_seeds_needed(values: Iterable[float], bound: float, direction: str,
                            alpha: float = 0.05, most: int = 100_000,
                            ) -> tuple[str | None, int | None]:
     """(side, R) for one comparison judged by the exact sign test (:func:`one_sided_p`) at
     one-sided level ``alpha``, with the measured shares of values above, below and at the bound
-    held fixed: *holds* where the claimed side outnumbers the other, decided over the values off
-    the bound (R seeds hold ⌊R·off/all⌋ of them, ⌊share·that⌋ on the claimed side; P(Bin ≥ that)
-    < alpha); *fails* where the other side holds more than half of all the values (ties count
-    for the claim, as in :func:`one_sided_p`); (``INCONCLUSIVE``, None) where neither (ties or
-    an even split keep it from both at any R); (None, None) for no values or a NaN. R is the
+    held fixed (:func:`sign_shares`): the side it heads to and the smallest R at which
+    P(Bin(judged, ½) ≥ on the deciding side) < alpha; (``INCONCLUSIVE``, None) where ties or an
+    even split keep it from both at any R; (None, None) for no values or a NaN. R is the
     smallest count ≥ the values now, None past ``most``."""
     from scipy import stats as sps
 
@@ -1066,28 +1089,13 @@ def sign_test_seeds_needed(values: Iterable[float], bound: float, direction: str
     v = as_values(values)
     if v.size == 0 or np.isnan(v).any():
         return None, None
-    total = int(v.size)
-    above, below = int((v > bound).sum()), int((v < bound).sum())
-    off = above + below
-    claimed, other = (above, below) if direction == ">=" else (below, above)
-    if claimed > other:
-        side = HOLDS
-
-        def p(r: int) -> float:
-            size = off * r // total
-            k = claimed * size // off
-            return float(sps.binom.sf(k - 1, size, 0.5)) if 2 * k > size else 1.0
-    elif 2 * other > total:
-        side = FAILS
-
-        def p(r: int) -> float:
-            k = other * r // total
-            return float(sps.binom.sf(k - 1, r, 0.5)) if 2 * k > r else 1.0
-    else:
-        return INCONCLUSIVE, None
-    r = max(total, 2)
+    side, counts = sign_shares(v, bound, direction)
+    if counts is None:
+        return side, None
+    r = max(int(v.size), 2)
     while r <= most:
-        if p(r) < alpha:
+        k, size = counts(r)
+        if 2 * k > size and float(sps.binom.sf(k - 1, size, 0.5)) < alpha:
             return side, r
         r += 1 if r < 256 else r // 16
     return side, None
@@ -1113,11 +1121,11 @@ def box_comparisons_seeds_needed(comps: Sequence[Comparison],
     count = 0
     for c in comps:
         if c.test == "sign":
-            side, r = sign_test_seeds_needed(c.judged_values(), c.threshold, c.direction, a,
-                                             most)
+            values = c.judged_values()
+            side, r = sign_test_seeds_needed(values, c.threshold, c.direction, a, most)
             if side is None:
                 return None, ()
-            count = max(count, int(np.asarray(c.judged_values()).size))
+            count = max(count, len(values))
             per.append((side, r))
             continue
         if c.test != "t":
