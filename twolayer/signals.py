@@ -22,7 +22,10 @@ is a weakref callback, a ``__del__`` or another place where Python drops excepti
 and the command would run on and exit 0. Inside :func:`stop_on_signals` it is not: a dropped
 interrupt is raised again about 10 ms later in ordinary code (a one-shot SIGALRM timer, where
 the platform has ``setitimer``), the handlers are armed again meanwhile, and a block that ends
-normally after a signal raised it anyway, so the command still ends with 130 or 143.
+normally after a signal raised it anyway, so the command still ends with 130 or 143. Where
+the interrupt was turned into another exception (Python 3.11 wraps any exception raised in a
+descriptor's ``__set_name__``, as in a dataclass's field while a module is imported, in a
+RuntimeError), the block raises the interrupt instead, chained to what it became.
 """
 
 from __future__ import annotations
@@ -111,7 +114,8 @@ def stop_on_signals() -> Iterator[None]:
     KeyboardInterrupt, once (see :func:`_interrupt`). A SIGINT that the parent ignores (a
     background job of a non-interactive shell) stays ignored. An interrupt that Python drops
     (raised in a weakref callback or ``__del__``) is raised again, and a block that ends
-    normally after a signal raises it at its end (module docstring). Outside the main
+    normally after a signal raises it at its end, as does a block that ends in another
+    exception after a signal (the interrupt wrapped: module docstring). Outside the main
     thread, where Python cannot install handlers, it does nothing. The previous handlers are
     restored afterwards."""
     if threading.current_thread() is not threading.main_thread():
@@ -129,6 +133,15 @@ def stop_on_signals() -> Iterator[None]:
         yield
         if _State.pending is not None:  # raised, then swallowed where it was raised
             raise _exception(_State.pending)
+    except (KeyboardInterrupt, GeneratorExit):  # (Terminated is a KeyboardInterrupt)
+        raise
+    except BaseException as wrapped:
+        # raised, then wrapped in another exception where it was raised: Python 3.11 turns an
+        # exception in a descriptor's __set_name__ (a dataclass field, while a module imports)
+        # into RuntimeError("Error calling __set_name__ ..."), which was a traceback
+        if _State.pending is None:
+            raise
+        raise _exception(_State.pending) from wrapped
     finally:
         if hasattr(signal, "setitimer") and signal.getsignal(signal.SIGALRM) is _again:
             signal.setitimer(signal.ITIMER_REAL, 0)

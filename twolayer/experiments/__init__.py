@@ -54,11 +54,12 @@ ExperimentFn = Callable[[bool, "int | None", Runtime], Result]
 
 # Modules whose code does not change what a run measures: verdict rules, figures, the CLI,
 # sweeps, benchmarks, the public API's re-exports and reference generator, the exception
-# classes and plugin loading. Every other module of twolayer is part of the code fingerprint.
+# classes, plugin loading and the CLI's signal handlers. Every other module of twolayer is part
+# of the code fingerprint.
 NOT_RUN_CODE = ("claims", "plots", "commands", "bench", "sweep", "cli.py", "clidoc.py",
                 "__main__.py", "stats.py", "store.py", "experiments", "api.py", "apidoc.py",
                 "sequential.py", "timing.py", "spawned.py", "conditions.py",
-                "errors.py", "plugins.py", "sources.py")  # (a plugin's own code is part of its
+                "errors.py", "plugins.py", "sources.py", "signals.py")  # (a plugin's own code is part of its
 # experiments' keys, :func:`source_closure`)
 
 
