@@ -32,7 +32,7 @@ DOWN = "badger2022.c4.normal_drives_down"
 MAENNEL = ["--data", "gaussian", "--d", "30", "--rotate", "--num-classes", "10", "--objective",
            "softmax", "--n", "2000", "--n-test", "50", "--m", "2048", "--init-var", "0.0667",
            "--second-layer", "gaussian", "--train-second-layer", "--bias", "--lr", "0.05",
-           "--batch-size", "64", "--steps", "200", "--num-times", "4", "--seeds", "2",
+           "--batch-size", "64", "--steps", "200", "--num-times", "4", "--seeds", "3",
            "--noise-model", "random", "--probes", "maennel,errors", "--quiet"]
 # badger2022's network at f = 1, scaled down, K = 3 and trained too little to leave chance
 BADGER_K3 = ["--data", "badger", "--num-classes", "3", "--d", "30", "--n", "200", "--n-test",
