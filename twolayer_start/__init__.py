@@ -19,9 +19,11 @@ Once the command has started, a signal that reaches this handler came after
 returning its status), and the signal is ignored, as ``twolayer.signals`` ignores a second one
 during the clean-up. It used to end the process with the "while starting" line, which was false
 there and cut the command's own line short: a second Ctrl-C, or ``timeout -s INT``, which signals
-the process and then its process group (``tests/test_sigint_entry.py``). (The same holds in the
-few instructions of ``twolayer.cli.main`` before its handlers, whose module is imported here
-first: a signal there is lost.)
+the process and then its process group (``tests/test_sigint_entry.py``). In the few
+instructions between this handler's last act and ``twolayer.cli.main``'s handlers, the two
+signals are blocked (:func:`twolayer.signals.hand_over`): one sent then waits in the kernel
+and is raised once the command's handlers are in place (until session 47 it was lost there,
+and the command ran to its end with status 0).
 
 What is left before the handler is the interpreter's own start-up (with ``site`` and the
 install's path hooks): a SIGINT there ends the process silently, killed by the signal (130 in a
@@ -72,12 +74,15 @@ def main() -> int:
         if old is not signal.SIG_IGN:
             signal.signal(sig, _stop)
     try:
-        import twolayer.signals  # noqa: F401 - what cli.main imports before its handlers
+        import twolayer.signals as signals  # what cli.main imports before its handlers
         from twolayer.cli import main as run
 
+        signals.hand_over()  # a signal from here to the command's handlers waits for them
         _started = True
         return run()
     finally:
+        if "twolayer.signals" in sys.modules:  # (its import may have been what was stopped)
+            sys.modules["twolayer.signals"].end_hand_over()
         _started = False
         for sig, old in before.items():
             signal.signal(sig, old if old is not None else signal.SIG_DFL)

@@ -58,9 +58,9 @@ ExperimentFn = Callable[[bool, "int | None", Runtime], Result]
 # of the code fingerprint.
 NOT_RUN_CODE = ("claims", "plots", "commands", "bench", "sweep", "cli.py", "clidoc.py",
                 "__main__.py", "stats.py", "store.py", "experiments", "api.py", "apidoc.py",
-                "sequential.py", "timing.py", "spawned.py", "conditions.py",
-                "errors.py", "plugins.py", "sources.py", "signals.py")  # (a plugin's own code is part of its
-# experiments' keys, :func:`source_closure`)
+                "sequential.py", "timing.py", "spawned.py", "conditions.py", "errors.py",
+                "plugins.py", "sources.py", "signals.py")  # (a plugin's own code is part of
+# its experiments' keys, :func:`source_closure`)
 
 
 @dataclass(frozen=True)
