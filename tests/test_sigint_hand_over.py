@@ -54,12 +54,15 @@ def test_a_signal_in_the_hand_over_stops_the_command(sig, status, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == []  # no record, no store
 
 
-def test_the_hand_over_leaves_nothing_blocked(tmp_path):
+@pytest.mark.parametrize("blocked", [(), (signal.SIGTERM,)])
+def test_the_hand_over_leaves_the_signal_mask_as_it_found_it(blocked):
     """After a command, in-process: the signal mask is the one found on entry (a command that
-    never reached its handlers included)."""
+    never reached its handlers included), and a signal the caller had blocked stays blocked
+    (the hand-over unblocks only what it blocked)."""
     import twolayer.cli as cli
     import twolayer_start
 
+    entry = signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
     before = signal.pthread_sigmask(signal.SIG_BLOCK, [])
     real = cli.main
     try:
@@ -75,3 +78,4 @@ def test_the_hand_over_leaves_nothing_blocked(tmp_path):
             assert signal.pthread_sigmask(signal.SIG_BLOCK, []) == before
     finally:
         cli.main = real
+        signal.pthread_sigmask(signal.SIG_SETMASK, entry)
