@@ -293,6 +293,10 @@ def forget_unhandled_interrupt() -> None:
 def _run(given: list[str]) -> int:
     """:func:`main`'s body for the arguments ``given``, inside its signal handlers: parse, run
     the command, and map its errors to exit statuses."""
+    from .signals import held
+
+    with held():  # PyTorch's import runs Python code from C++, where a handler's exception
+        import torch  # noqa: F401  aborted the process (signals.held); every command needs it
     from .resources import WriteFailed
 
     try:

@@ -186,6 +186,31 @@ def end_hand_over() -> None:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, handed)
 
 
+@contextmanager
+def held() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM (those not ignored, and not blocked already) for the block:
+    blocked in the main thread, so that one sent meanwhile waits in the kernel and is raised
+    when the block ends, in ordinary Python code. For code that runs Python from C++ where an
+    exception ends the process: ``import torch`` calls ``torch._C._c10d_init``, in which a
+    handler's exception became ``terminate called after throwing an instance of
+    'pybind11::error_already_set'`` and SIGABRT (session 47: a SIGTERM 0.4 s into ``twolayer
+    sweep``). Does nothing where the platform has no ``pthread_sigmask`` or outside the main
+    thread."""
+    if not hasattr(signal, "pthread_sigmask") or (
+            threading.current_thread() is not threading.main_thread()):
+        yield
+        return
+    wanted = [sig for sig in (signal.SIGINT, signal.SIGTERM)
+              if signal.getsignal(sig) is not signal.SIG_IGN]
+    already = signal.pthread_sigmask(signal.SIG_BLOCK, wanted)
+    mine = [sig for sig in wanted if sig not in already]
+    try:
+        yield
+    finally:
+        if mine:  # a signal held meanwhile is raised here
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, mine)
+
+
 def exit_status(exc: BaseException) -> int:
     """130 for KeyboardInterrupt (SIGINT), 128 + signum for :class:`Terminated`."""
     if isinstance(exc, Terminated):
