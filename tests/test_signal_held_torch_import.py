@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -63,7 +64,9 @@ def test_held_raises_a_held_signal_at_its_end_and_restores_the_mask():
     reached = []
     try:
         with pytest.raises(KeyboardInterrupt), stop_on_signals(), held():
-            os.kill(os.getpid(), signal.SIGINT)
+            # to this thread: a signal to the process goes to a thread that does not block it,
+            # and pytest-xdist's workers have other threads (the command has none then)
+            signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
             for _ in range(10**6):
                 pass
             reached.append(True)  # not interrupted inside the block

@@ -165,7 +165,9 @@ def hand_over() -> tuple[int, ...]:
     (``twolayer_start.main``): in the few instructions between the two, neither handler could
     act on it (the entry point's ignores signals once the command has started), and the
     command ran to its end with status 0 (session 47: 1 of 400 runs of ``python -m twolayer
-    simulate`` signalled 40–50 ms after exec). Returns the signals it blocked (none where the
+    simulate`` signalled 40–50 ms after exec). Blocked in the main thread only, which holds a
+    signal sent to the process while no other thread exists (as there). Returns the signals it
+    blocked (none where the
     platform has no ``pthread_sigmask`` or outside the main thread); :func:`end_hand_over`
     unblocks them if no block did."""
     if not hasattr(signal, "pthread_sigmask") or (
@@ -194,8 +196,10 @@ def held() -> Iterator[None]:
     exception ends the process: ``import torch`` calls ``torch._C._c10d_init``, in which a
     handler's exception became ``terminate called after throwing an instance of
     'pybind11::error_already_set'`` and SIGABRT (session 47: a SIGTERM 0.4 s into ``twolayer
-    sweep``). Does nothing where the platform has no ``pthread_sigmask`` or outside the main
-    thread."""
+    sweep``). Blocked in the main thread only (threads it starts inherit the block): a signal
+    sent to the process goes to another thread that does not block it, so this holds signals
+    where no other thread exists, as when ``twolayer.cli`` imports PyTorch. Does nothing where
+    the platform has no ``pthread_sigmask`` or outside the main thread."""
     if not hasattr(signal, "pthread_sigmask") or (
             threading.current_thread() is not threading.main_thread()):
         yield
