@@ -1,7 +1,7 @@
 """A signal in the hand-over from the console script's handler to the command's: the entry
 point (``twolayer_start.main``) ignores signals once the command has started, and
 ``twolayer.cli.main`` installs its own handlers a few instructions later; a signal between the
-two was lost and the command ran to its end with status 0 (session 47: 1 of 400 runs of
+two was lost and the command ran to its end with status 0 (session 47: 3 of 700 runs of
 ``python -m twolayer simulate`` signalled 40–50 ms after exec). Now the two signals are blocked
 for those instructions (``twolayer.signals.hand_over``) and raised once the command's handlers
 are in place. The oracle is the interpreter's: the child, whose ``twolayer.cli.main`` is wrapped

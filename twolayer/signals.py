@@ -164,12 +164,11 @@ def hand_over() -> tuple[int, ...]:
     later one. For an entry point whose own handler hands over to a command's block
     (``twolayer_start.main``): in the few instructions between the two, neither handler could
     act on it (the entry point's ignores signals once the command has started), and the
-    command ran to its end with status 0 (session 47: 1 of 400 runs of ``python -m twolayer
+    command ran to its end with status 0 (session 47: 3 of 700 runs of ``python -m twolayer
     simulate`` signalled 40–50 ms after exec). Blocked in the main thread only, which holds a
     signal sent to the process while no other thread exists (as there). Returns the signals it
-    blocked (none where the
-    platform has no ``pthread_sigmask`` or outside the main thread); :func:`end_hand_over`
-    unblocks them if no block did."""
+    blocked (none where the platform has no ``pthread_sigmask`` or outside the main thread);
+    :func:`end_hand_over` unblocks them if no block did."""
     if not hasattr(signal, "pthread_sigmask") or (
             threading.current_thread() is not threading.main_thread()):
         return ()
