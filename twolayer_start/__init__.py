@@ -71,7 +71,8 @@ def _stop(signum: int, frame: object) -> None:
 def main() -> int:
     """Install :func:`_stop` for SIGINT and SIGTERM (where not ignored), then run
     :func:`twolayer.cli.main` on ``sys.argv`` and return its exit status; the handlers found on
-    entry are restored on return."""
+    entry are restored on return, and both signals are ignored once the interpreter exits
+    (:func:`_ignore_at_exit`)."""
     global _started, _exit_registered
     before = {sig: signal.getsignal(sig) for sig in SIGNALS}
     for sig, old in before.items():
