@@ -187,6 +187,14 @@ def run(args: argparse.Namespace) -> int:
                               "inside), not a record store: store prune works on a store only; "
                               f"`twolayer store verify {root}` verifies the record in place")
         return verify_saved([root], args.json, what="one saved record")
+    if not is_store and args.action == "verify" and not any(root.iterdir()):
+        # an empty folder: a store a command created and was stopped before it stored a record
+        # (`twolayer check` interrupted at its start says its finished experiments are kept in
+        # the record store); nothing there is damaged, and nothing is written to it
+        if not args.json:
+            print(f"{root}: empty (no record stored yet)")
+        return print_verify_report(VerifyReport(intact=0, quarantined=[],
+                                                removed_temporaries=[]), args.json)
     if not is_store and root.is_dir() and args.action == "verify":
         records = saved_records(root)
         if records:  # simulate --out's folder: verified in place, nothing moved
