@@ -73,6 +73,7 @@ from .stats import (
     box_vertices,
     combine,
     finite,
+    first_count,
     fmt_num,
     no_spread,
     rule_seeds_needed,
@@ -410,13 +411,13 @@ def sign_seeds_needed(values: Iterable[float], threshold: float, alpha: float = 
         return None
     share = max(above, below) / n
     level = math.log(1.0 / alpha)
-    size = 1
-    while size <= most:
+
+    def decides(size: int) -> bool:
         k = int(math.floor(share * size))
-        if 2 * k > size and log_sign_mixture(k, size) >= level:
-            return max(size, int(v.size))
-        size += 1 if size < 256 else size // 16
-    return None
+        return 2 * k > size and log_sign_mixture(k, size) >= level
+
+    size = first_count(decides, 1, most)
+    return None if size is None else max(size, int(v.size))
 
 
 def sign_side_seeds_needed(values: Iterable[float], threshold: float, direction: str,
@@ -443,13 +444,13 @@ def sign_side_seeds_needed(values: Iterable[float], threshold: float, direction:
     if counts is None:
         return side, None
     level = math.log(1.0 / alpha)
-    n = 1
-    while n <= most:
+
+    def decides(n: int) -> bool:
         k, size = counts(n)
-        if 2 * k > size and log_sign_mixture(k, size) >= level:
-            return side, max(n, int(v.size))
-        n += 1 if n < 256 else n // 16
-    return side, None
+        return 2 * k > size and log_sign_mixture(k, size) >= level
+
+    n = first_count(decides, 1, most)
+    return side, None if n is None else max(n, int(v.size))
 
 
 # ---------------------------------------------------------------------------------------------

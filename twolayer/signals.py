@@ -157,6 +157,19 @@ def stop_on_signals() -> Iterator[None]:
             signal.signal(sig, old if old is not None else signal.SIG_DFL)
 
 
+def _block() -> tuple[int, ...]:
+    """Block SIGINT and SIGTERM (those not ignored) in the main thread; the ones this call
+    blocked (not those blocked already), to unblock later; none where the platform has no
+    ``pthread_sigmask`` or outside the main thread."""
+    if not hasattr(signal, "pthread_sigmask") or (
+            threading.current_thread() is not threading.main_thread()):
+        return ()
+    wanted = [sig for sig in (signal.SIGINT, signal.SIGTERM)
+              if signal.getsignal(sig) is not signal.SIG_IGN]
+    already = signal.pthread_sigmask(signal.SIG_BLOCK, wanted)
+    return tuple(sig for sig in wanted if sig not in already)
+
+
 def hand_over() -> tuple[int, ...]:
     """Block SIGINT and SIGTERM (those not ignored, and not blocked already) in the main thread
     until the next :func:`stop_on_signals` block has installed its handlers, which unblocks
@@ -169,13 +182,7 @@ def hand_over() -> tuple[int, ...]:
     signal sent to the process while no other thread exists (as there). Returns the signals it
     blocked (none where the platform has no ``pthread_sigmask`` or outside the main thread);
     :func:`end_hand_over` unblocks them if no block did."""
-    if not hasattr(signal, "pthread_sigmask") or (
-            threading.current_thread() is not threading.main_thread()):
-        return ()
-    wanted = [sig for sig in (signal.SIGINT, signal.SIGTERM)
-              if signal.getsignal(sig) is not signal.SIG_IGN]
-    already = signal.pthread_sigmask(signal.SIG_BLOCK, wanted)
-    _State.handed = tuple(sig for sig in wanted if sig not in already)
+    _State.handed = _block()
     return _State.handed
 
 
@@ -199,14 +206,7 @@ def held() -> Iterator[None]:
     sent to the process goes to another thread that does not block it, so this holds signals
     where no other thread exists, as when ``twolayer.cli`` imports PyTorch. Does nothing where
     the platform has no ``pthread_sigmask`` or outside the main thread."""
-    if not hasattr(signal, "pthread_sigmask") or (
-            threading.current_thread() is not threading.main_thread()):
-        yield
-        return
-    wanted = [sig for sig in (signal.SIGINT, signal.SIGTERM)
-              if signal.getsignal(sig) is not signal.SIG_IGN]
-    already = signal.pthread_sigmask(signal.SIG_BLOCK, wanted)
-    mine = [sig for sig in wanted if sig not in already]
+    mine = _block()
     try:
         yield
     finally:

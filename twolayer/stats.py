@@ -1073,6 +1073,18 @@ def sign_shares(v: np.ndarray, bound: float, direction: str,
     return INCONCLUSIVE, None
 
 
+def first_count(decides: Callable[[int], bool], start: int, most: int) -> int | None:
+    """The smallest seed count n ≥ ``start`` on the projections' grid (every n up to 256, then
+    steps of n // 16) at which ``decides(n)``; None past ``most``. The grid of the sign
+    projections (:func:`sign_test_seeds_needed`, :mod:`twolayer.sequential`'s sign sequence)."""
+    n = start
+    while n <= most:
+        if decides(n):
+            return n
+        n += 1 if n < 256 else n // 16
+    return None
+
+
 def sign_test_seeds_needed(values: Iterable[float], bound: float, direction: str,
                            alpha: float = 0.05, most: int = 100_000,
                            ) -> tuple[str | None, int | None]:
@@ -1092,13 +1104,11 @@ def sign_test_seeds_needed(values: Iterable[float], bound: float, direction: str
     side, counts = sign_shares(v, bound, direction)
     if counts is None:
         return side, None
-    r = max(int(v.size), 2)
-    while r <= most:
+    def decides(r: int) -> bool:
         k, size = counts(r)
-        if 2 * k > size and float(sps.binom.sf(k - 1, size, 0.5)) < alpha:
-            return side, r
-        r += 1 if r < 256 else r // 16
-    return side, None
+        return 2 * k > size and float(sps.binom.sf(k - 1, size, 0.5)) < alpha
+
+    return side, first_count(decides, max(int(v.size), 2), most)
 
 
 def box_comparisons_seeds_needed(comps: Sequence[Comparison],

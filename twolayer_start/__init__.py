@@ -78,6 +78,7 @@ def main() -> int:
     for sig, old in before.items():
         if old is not signal.SIG_IGN:
             signal.signal(sig, _stop)
+    signals = None  # (its import may be what a signal stops)
     try:
         import twolayer.signals as signals  # what cli.main imports before its handlers
         from twolayer.cli import main as run
@@ -86,8 +87,8 @@ def main() -> int:
         _started = True
         return run()
     finally:
-        if "twolayer.signals" in sys.modules:  # (its import may have been what was stopped)
-            sys.modules["twolayer.signals"].end_hand_over()
+        if signals is not None:
+            signals.end_hand_over()
         _started = False
         for sig, old in before.items():
             signal.signal(sig, old if old is not None else signal.SIG_DFL)
