@@ -6,15 +6,26 @@ Library entry points: :func:`simulate` (config → record) and the modules ``con
 ``import twolayer`` imports neither PyTorch nor the engine: the names below and the submodules
 load on first use (PEP 562). The ``twolayer`` command installs its SIGINT/SIGTERM handlers
 before it imports PyTorch, so a Ctrl-C while a command starts ends it with one line and exit
-status 130, as later (``twolayer.cli.main``).
+status 130, as later (``twolayer.cli.main``); under ``python -m twolayer`` the first statement
+below installs them (:func:`twolayer_start.early`), and nowhere else does ``import twolayer``
+touch a signal handler.
 """
 
 from __future__ import annotations
 
-import importlib
 import sys
-import types
-from typing import TYPE_CHECKING, Any
+
+if sys.argv[:1] == ["-m"]:  # python -m <module>: if it is twolayer, its handlers first
+    try:
+        import twolayer_start
+    except ImportError:  # an editable install made before twolayer_start existed
+        pass
+    else:
+        twolayer_start.early()
+
+import importlib  # noqa: E402
+import types  # noqa: E402
+from typing import TYPE_CHECKING, Any  # noqa: E402
 
 from . import sources  # noqa: F401  (first: the source files as imported, twolayer.sources)
 from ._version import __version__

@@ -31,8 +31,10 @@ killed the process by the signal, without a line).
 What is left before the handler is the interpreter's own start-up (with ``site`` and the
 install's path hooks): a SIGINT there ends the process silently, killed by the signal (130 in a
 shell), before Python's KeyboardInterrupt handler exists, or, once it exists, with the
-traceback. ``python -m twolayer`` imports the package ``twolayer`` before its ``__main__``, so
-there the handler comes after ``import twolayer`` (docs/robustness.md has the measured windows).
+traceback. ``python -m twolayer`` imports the package ``twolayer`` before its ``__main__``:
+there the package's first statement calls :func:`early`, which installs the same handler
+before ``import twolayer`` digests the sources (until session 48 it came after, and a signal
+in those 15–50 ms gave the traceback; docs/robustness.md has the measured windows).
 """
 
 from __future__ import annotations
@@ -68,13 +70,60 @@ def _stop(signum: int, frame: object) -> None:
     os._exit(128 + signum)
 
 
+# the handlers found before :func:`early` installed :func:`_stop` (None: it did not), which
+# :func:`main` restores
+_found: dict[int, object] | None = None
+
+
+def python_m_target(orig_argv: list[str]) -> str | None:
+    """The module that the interpreter's command line ``orig_argv`` (``sys.orig_argv``) runs
+    with ``-m`` (``-m twolayer``, ``-mtwolayer``, ``-Im twolayer``, after ``-X``/``-W``
+    options), or None where it runs a script, ``-c`` or standard input."""
+    args = iter(orig_argv[1:])
+    for arg in args:
+        if arg.startswith("--"):
+            if arg == "--check-hash-based-pycs":
+                next(args, None)
+            continue
+        if not arg.startswith("-") or arg == "-":
+            return None
+        for i, flag in enumerate(arg[1:]):
+            if flag in "cmWX":  # an option with an argument: the rest of this one or the next
+                value = arg[2 + i:] or next(args, None)
+                if flag == "m":
+                    return value
+                if flag == "c":
+                    return None
+                break
+    return None
+
+
+def early() -> None:
+    """Under ``python -m twolayer``, while the interpreter imports the package ``twolayer`` to
+    find its ``__main__`` (``sys.argv[0]`` is then ``"-m"``): install :func:`_stop` for SIGINT
+    and SIGTERM (where not ignored) at once, remembering the handlers found, which :func:`main`
+    restores. Anywhere else (``import twolayer`` in a program, ``python -m`` of another module
+    that imports it, ``python -m twolayer.<module>``) nothing happens: the process is not the
+    ``twolayer`` command's."""
+    global _found
+    if _found is not None or sys.argv[:1] != ["-m"]:
+        return
+    if python_m_target(list(getattr(sys, "orig_argv", []))) != "twolayer":
+        return
+    _found = {sig: signal.getsignal(sig) for sig in SIGNALS}
+    for sig, old in _found.items():
+        if old is not signal.SIG_IGN:
+            signal.signal(sig, _stop)
+
+
 def main() -> int:
     """Install :func:`_stop` for SIGINT and SIGTERM (where not ignored), then run
     :func:`twolayer.cli.main` on ``sys.argv`` and return its exit status; the handlers found on
-    entry are restored on return, and both signals are ignored once the interpreter exits
-    (:func:`_ignore_at_exit`)."""
-    global _started, _exit_registered
-    before = {sig: signal.getsignal(sig) for sig in SIGNALS}
+    entry (before :func:`early`, where it ran) are restored on return, and both signals are
+    ignored once the interpreter exits (:func:`_ignore_at_exit`)."""
+    global _started, _exit_registered, _found
+    before = _found if _found is not None else {sig: signal.getsignal(sig) for sig in SIGNALS}
+    _found = None
     for sig, old in before.items():
         if old is not signal.SIG_IGN:
             signal.signal(sig, _stop)
