@@ -378,6 +378,13 @@ def test_order_interval_and_sign_seeds_against_the_binomial() -> None:
     assert cb.sign_seeds(np.ones(3), 0.0, 0.05) == 5  # all above: 2^-n < 0.05 from n = 5
     assert cb.sign_seeds(np.ones(3), 0.0, 0.05 / 4) == 7  # 2^-7 = 0.0078 < 0.0125 < 2^-6
     assert cb.sign_seeds(np.array([1.0, -1.0]), 0.0, 0.05) is None  # no majority side
+    # 4 of 5 above, held at n seeds as ⌊0.8 n⌋ above (never rounded up toward a decision, as
+    # the verdict's seeds_needed): P(Bin(20, ½) >= 16) = 6196 / 2^20 = 0.0059 < 0.05/6, and no
+    # smaller n reaches it (n = 19: 16664 / 2^19 = 0.032; n = 14: 470 / 2^14 = 0.029); rounding
+    # up (12 of 14: 106 / 2^14 = 0.0065) gave 14 until session 48
+    four_of_five = np.array([1.0, 1.0, 1.0, 1.0, -1.0])
+    assert cb.sign_seeds(four_of_five, 0.0, 0.05 / 6) == 20
+    assert cb.sign_seeds(four_of_five, 0.0, 0.05 / 6, "<=") == 20  # heading to fails: as many
 
 
 def test_c1_counts_a_normal_run_that_never_reaches_half_against_the_claim(tiny, tmp_path):

@@ -381,6 +381,11 @@ def test_a_fails_next_to_its_own_interval_on_the_claimed_side_is_an_error() -> N
     got = c.verdict(outcome(stats.FAILS, 1.0, "b", (0.5, 1.5), 4, "d", threshold=0.0,
                             direction=">="))
     assert got.verdict == "error" and "own interval" in got.detail
-    for ci in ((-0.5, -0.1), (-0.1, 0.2), (-0.2, 0.0)):  # fails side, straddling, touching
-        assert c.verdict(outcome(stats.FAILS, 0.0, "b", ci, 4, "d", threshold=0.0,
-                                 direction=">=")).verdict == stats.FAILS, ci
+    assert c.verdict(outcome(stats.FAILS, 0.0, "b", (-0.5, -0.1), 4, "d", threshold=0.0,
+                             direction=">=")).verdict == stats.FAILS  # wholly on the fails side
+    # straddling or touching the threshold, with nothing else handed over, nothing supports the
+    # fails: inconclusive since session 48 (it stood; tests/test_unsupported_verdict.py)
+    for ci in ((-0.1, 0.2), (-0.2, 0.0)):
+        got = c.verdict(outcome(stats.FAILS, 0.0, "b", ci, 4, "d", threshold=0.0,
+                                direction=">="))
+        assert got.verdict == stats.INCONCLUSIVE and "point estimate" in got.detail, ci

@@ -304,7 +304,15 @@ def _run(given: list[str]) -> int:
     except TwolayerError as e:  # (only a command's --plugin or entry points get here)
         print(f"twolayer {given[0]}: error: {e}", file=sys.stderr)
         return 2
-    parser = build_parser()
+    try:
+        parser = build_parser()
+    except (TwolayerError, argparse.ArgumentError) as e:  # a plugin kind's flag: its bug
+        from .commands.settings import flag_clash
+
+        what = flag_clash(e) if isinstance(e, argparse.ArgumentError) else str(e)
+        print(f"twolayer {given[0] if given else ''}".rstrip() + f": error: {what}",
+              file=sys.stderr)
+        return 2
     refuse_option_before_command(parser, given)
     args, extra = parser.parse_known_args(given)
     if extra:

@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from .errors import ConfigError
+from .errors import ConfigError, PluginCodeError, TwolayerError, code_origin
 
 DATA_KINDS = ("xor", "clusters", "lms", "linxor", "gaussian", "badger")  # the built-in kinds
 NOISE_MODELS = ("iid", "per-cluster", "one-cluster", "confident", "random")
@@ -217,10 +217,21 @@ class DataConfig(metaclass=_DataFactory):
                 "the confident model needs --data xor" if self.noise_model == "confident"
                 else f"with --data {self.kind} use " + _or_list(self.noise_models))
             raise ConfigError("noise_model", self.noise_model, hint)
-        self.check()
+        try:
+            self.check()
+        except TwolayerError:
+            raise
+        except Exception as e:  # a plugin kind's check that raises anything else: its bug
+            raise PluginCodeError(
+                f"data kind {self.kind!r}: its config's check", code_origin(type(self).check, e),
+                f"raised {type(e).__name__}: {e} (a check refuses a value with "
+                "ConfigError(field, value, valid range))") from e
 
     def check(self) -> None:
-        """The kind's own rules (ConfigError naming the flag, the value and the valid range)."""
+        """The kind's own rules (ConfigError naming the flag, the value and the valid range).
+        Anything else it raises is reported as the plugin's bug, naming its file:line
+        (:class:`~twolayer.errors.PluginCodeError`, exit status 2; until session 48 a
+        traceback)."""
 
     def resolved(self) -> DataConfig:
         """The same config with every ``None`` default replaced by its value."""
@@ -236,6 +247,20 @@ class Flag:
     type: type
     help: str
     choices: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        # (a list type was accepted and stored its text, '1,2', in the record: session 48)
+        if not (isinstance(self.name, str) and self.name.isidentifier()):
+            raise ConfigError("Flag(name=...)", self.name, "must be the name of the config "
+                              "field it sets (a Python identifier)")
+        if self.type not in (int, float, str, bool):
+            raise ConfigError("Flag(type=...)", getattr(self.type, "__name__", self.type),
+                              "must be int, float, str (with choices) or bool")
+        if self.choices is not None and (
+                self.type is not str or not isinstance(self.choices, tuple) or not self.choices
+                or not all(isinstance(c, str) for c in self.choices)):
+            raise ConfigError("Flag(choices=...)", self.choices, "must be a non-empty tuple of "
+                              "str, with type=str")
 
 
 @dataclass(frozen=True)
@@ -259,21 +284,40 @@ class DataKind:
     def __post_init__(self) -> None:
         if not (isinstance(self.config, type) and issubclass(self.config, DataConfig)
                 and dataclasses.is_dataclass(self.config)):
-            raise ConfigError("config", self.config, "must be a frozen dataclass subclassing "
-                              "DataConfig")
+            raise ConfigError("DataKind(config=...)", self.config, "must be a frozen dataclass "
+                              "subclassing DataConfig")
         names = {f.name for f in dataclasses.fields(self.config)}
         default = {f.name: f.default for f in dataclasses.fields(self.config)}["kind"]
         if default != self.name:
-            raise ConfigError("config", self.config.__name__,
+            raise ConfigError("DataKind(config=...)", self.config.__name__,
                               f"its kind field must default to {self.name!r}")
+        own = common_flags()
         for flag in self.flags:
+            if not isinstance(flag, Flag):
+                raise ConfigError("DataKind(flags=...)", flag, "must be a tuple of Flag")
             if flag.name not in names:
-                raise ConfigError("flags", flag.name, f"is not a field of {self.config.__name__}")
+                raise ConfigError("DataKind(flags=...)", flag.name,
+                                  f"is not a field of {self.config.__name__}")
+            if flag.name in own:  # argparse refused it with a traceback (session 48)
+                raise ConfigError("DataKind(flags=...)", flag.name,
+                                  f"--{flag.name.replace('_', '-')} is one of twolayer's own "
+                                  "setting flags already; a kind declares flags for its own "
+                                  "fields only")
 
     @property
     def fields(self) -> tuple[str, ...]:
         """The config's field names, the common ones first."""
         return tuple(f.name for f in dataclasses.fields(self.config))
+
+
+def common_flags() -> frozenset[str]:
+    """The fields every setting has a flag for whatever its data kind (DataConfig's own,
+    NetConfig's, TrainConfig's, ProbeConfig's, Config's), which a kind's :class:`Flag` cannot
+    name again."""
+    out = {f.name for f in dataclasses.fields(DataConfig)}
+    for cls in (NetConfig, TrainConfig, ProbeConfig, Config):
+        out |= {f.name for f in dataclasses.fields(cls)}
+    return frozenset(out | {"preset", "data"})
 
 
 _DATA_KINDS: dict[str, DataKind] = {}

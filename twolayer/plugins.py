@@ -102,7 +102,10 @@ def _where(exc: BaseException, root: Path) -> str:
     if isinstance(exc, SyntaxError) and exc.filename:
         return f"{exc.filename}:{exc.lineno}"
     frames = traceback.extract_tb(exc.__traceback__)
-    inside = [f for f in frames if Path(f.filename).resolve().is_relative_to(root)]
+    # (not code from a string, "<string>": a dataclass's generated __init__, which resolves
+    # into the working directory, the plugin's folder when run from there: session 48)
+    inside = [f for f in frames if not f.filename.startswith("<")
+              and Path(f.filename).resolve().is_relative_to(root)]
     f = (inside or frames or [None])[-1]
     return f"{f.filename}:{f.lineno}" if f is not None else str(root)
 

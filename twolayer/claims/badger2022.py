@@ -95,6 +95,8 @@ from ..experiments.badger2022 import (
     switch_runs_view,
 )
 from ..stats import (
+    FAILS,
+    HOLDS,
     INCONCLUSIVE,
     combine,
     family_level,
@@ -103,6 +105,7 @@ from ..stats import (
     mean_ci,
     outliers,
     semilog_slope,
+    sign_test_seeds_needed,
     used,
 )
 from .base import Outcome, claim, compare_setting, outcome, premises_regime
@@ -200,24 +203,18 @@ def finite_or_none(ci: tuple[float, float]) -> tuple[float, float] | None:
 
 
 def sign_seeds(values, bound: float, alpha: float,  # type: ignore[no-untyped-def]
-               most: int = 1000) -> int | None:
-    """Seeds at which the exact one-sided sign test at level ``alpha`` would reject at the
-    measured share q of seeds on the majority's side of ``bound``: the smallest n with
-    P(Bin(n, ½) ≥ ⌈q n⌉) < alpha. None when q ≤ ½ (no side leads) or no value differs from the
-    bound. An estimate at the measured share, not a promise."""
-    from scipy import stats as st
-
+               direction: str = ">=", most: int = 1000) -> int | None:
+    """Seeds at which the exact one-sided sign test at level ``alpha`` would decide the
+    comparison of the finite ``values`` with ``bound`` (claimed side ``direction``), the
+    measured shares above, below and at the bound held fixed:
+    :func:`twolayer.stats.sign_test_seeds_needed`, whose counts at n seeds are rounded down
+    (⌊n·share⌋ on the deciding side), as the verdict's own ``seeds_needed`` is. None when no
+    side leads. An estimate at the measured shares, not a promise. (Until session 48 this
+    rounded the count up, ⌈q·n⌉, and told fewer seeds than the verdict's estimate: 14 against
+    20 for a comparison at 4 of 5 seeds and α = 0.05/6.)"""
     v = np.asarray(values, dtype=float)
-    v = v[np.isfinite(v) & (v != bound)]
-    if v.size == 0:
-        return None
-    q = max(float((v > bound).mean()), float((v < bound).mean()))
-    if q <= 0.5:
-        return None
-    for n in range(1, most + 1):
-        if float(st.binom.sf(math.ceil(q * n) - 1, n, 0.5)) < alpha:
-            return n
-    return None
+    side, n = sign_test_seeds_needed(v[np.isfinite(v)], bound, direction, alpha, most)
+    return n if side in (HOLDS, FAILS) else None
 
 
 def flagged(name: str, values) -> str:  # type: ignore[no-untyped-def]
@@ -257,7 +254,7 @@ def sign_needed(comparisons, k: int) -> str:  # type: ignore[no-untyped-def]
     """" The sign test would need about N seeds …" for an undecided sign-test claim (per
     comparison at Holm's first-step level α/k, an upper bound for the whole step-down)."""
     alpha = (1.0 - LEVEL) / k
-    need = [sign_seeds(v, b, alpha) for v, b, _ in comparisons]
+    need = [sign_seeds(v, b, alpha, d) for v, b, d in comparisons]
     if any(n is None for n in need):
         return (" Some comparison has no majority side, so no number of seeds is estimated "
                 "at the measured shares.")

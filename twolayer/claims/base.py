@@ -236,6 +236,9 @@ class Claim:
                                   or _ci_against(o, FAILS)):
             result = ERROR
             detail = (f"{detail}; " if detail else "") + against
+        elif result in (HOLDS, FAILS) and (why := _unsupported(o, result)):
+            result = INCONCLUSIVE
+            detail = (f"{detail}; " if detail else "") + why
         if result in (HOLDS, FAILS) and (flat := _median_not_mean(o)):
             detail = (f"{detail}; " if detail else "") + flat
         stated = result in (HOLDS, FAILS) and bool(why := _seeds_only_stated(o))
@@ -246,8 +249,11 @@ class Claim:
         boxed = any(c.other is not None for c in comps)
         # several comparisons: the seeds at which the claim's rule of them decides (one
         # comparison's values, per_seed, would ignore the others, the rule and a sign test's
-        # counts); per-seed intervals over the box (one end's values would understate it)
-        ruled = boxed or len(comps) >= 2
+        # counts); per-seed intervals over the box (one end's values would understate it); one
+        # sign comparison by its counts (per_seed's t-interval is about the mean), and one
+        # comparison of a check that gives no per_seed (until session 48: no estimate at all)
+        ruled = boxed or len(comps) >= 2 or (
+            len(comps) == 1 and (comps[0].test == "sign" or o.per_seed is None))
         if result == INCONCLUSIVE and ruled and not lost and not o.dropped:
             needed, stuck = box_comparisons_seeds_needed(comps, o.rule)
             if needed is None and (why := _widths_keep_open(o.comparisons, o.rule, stuck)):
@@ -442,6 +448,40 @@ def _ci_against(o: Outcome, said: str = HOLDS) -> str:
                 f"[{o.ci[0]:.4g}, {o.ci[1]:.4g}] lies wholly {side} {o.threshold:g}: the check "
                 "contradicts its own evidence, so this is an error")
     return ""
+
+
+def _unsupported(o: Outcome, said: str) -> str:
+    """Why a *holds* (or a *fails*) of a check that hands over no comparisons is supported by
+    nothing it hands over, else "": its ``ci`` does not lie wholly on the verdict's side of its
+    ``threshold`` (``stats.compare`` gives inconclusive: the interval contains the bound), and
+    its ``per_seed`` values, where it gives them, do not give the verdict either, by the
+    one-sided t-test of the mean or the exact sign test of the median at
+    :data:`REJUDGE_LEVEL`. Such a verdict is decided from a point estimate (the measured value
+    on one side of the bound), which a verdict never is: inconclusive. Until session 48 only a
+    verdict that its evidence *contradicts* was caught (:func:`_per_seed_against`,
+    :func:`_ci_against`), and a plugin's ``outcome(HOLDS if m <= b else FAILS, m, ..., ci,
+    per_seed=..., threshold=b, direction="<=")`` with the interval across b said holds."""
+    if (o.comparisons or o.threshold is None or o.direction is None
+            or not _finite_interval(o.ci)):
+        return ""
+    lo, hi = float(o.ci[0]), float(o.ci[1])
+    if compare((lo, hi), o.threshold, o.direction) == said:
+        return ""
+    side = 0 if said == HOLDS else 1  # the p of the side the verdict takes
+    tests = ""
+    if o.per_seed is not None:
+        v = [x for x in o.per_seed if math.isfinite(x)]
+        t_p, sign_p = (one_sided_p(v, o.threshold, o.direction, m) for m in ("t", "sign"))
+        if t_p[side] < 1.0 - REJUDGE_LEVEL or sign_p[side] < 1.0 - REJUDGE_LEVEL:
+            return ""
+        tests = (f", nor do its {len(v)} per-seed values at one-sided {REJUDGE_LEVEL:g} "
+                 f"(t-test of the mean p = {t_p[side]:.3g}, sign test of the median "
+                 f"p = {sign_p[side]:.3g})")
+    return (f"the check said {said} ({o.direction} {o.threshold:g}), but its own interval "
+            f"[{lo:.4g}, {hi:.4g}] does not lie wholly "
+            f"{'on the claimed side of' if said == HOLDS else 'on the other side of'} "
+            f"{o.threshold:g}{tests}: a verdict from the point estimate alone, so it is "
+            "inconclusive")
 
 
 def _median_not_mean(o: Outcome) -> str:

@@ -476,6 +476,29 @@ def topmost_missing(path: str | os.PathLike[str]) -> Path | None:
     return top
 
 
+@contextmanager
+def staged(root: Path, name: str) -> Iterator[Path]:
+    """A fresh hidden folder inside ``root`` (the same file system: :func:`publish` moves by
+    rename) for figure ``name`` to draw into, removed with whatever is left in it."""
+    stage = Path(tempfile.mkdtemp(prefix=f".{name}.drawing-", dir=root))
+    try:
+        yield stage
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def publish(stage: Path, root: Path, paths: list[Path]) -> list[Path]:
+    """Move every entry a figure wrote into ``stage`` to ``root`` (``os.replace``: each file
+    whole, replacing the one of its name) and return the figure's ``paths`` as they are in
+    ``root``."""
+    for entry in sorted(stage.iterdir()):
+        target = root / entry.name
+        if entry.is_dir() and not entry.is_symlink() and target.is_dir():
+            shutil.rmtree(target)
+        os.replace(entry, target)
+    return [root / Path(p).name for p in paths]
+
+
 def remove_new_entries(root: Path, before: set[str]) -> None:
     """Remove what appeared in ``root`` since its entries were ``before`` (what a figure that
     failed wrote), never an entry that was there, nor the index and README (written only after
@@ -499,9 +522,13 @@ def remove_new_entries(root: Path, before: set[str]) -> None:
 def draw_figures(args: argparse.Namespace, names: list[str], out: str, made: Path | None,
                  device: Any) -> int:
     """Draw ``names`` into ``out`` (created here; ``made``: the outermost folder this command
-    creates, None if ``out`` existed) and index them. A figure that fails leaves nothing it
-    wrote behind (the files already there stay, overwritten or not); the figures drawn before
-    it stay, indexed (the caller removes a folder it created that is left empty)."""
+    creates, None if ``out`` existed) and index them. Each figure draws into a staging folder
+    inside ``out`` (:func:`staged`), whose files replace those of the same names in ``out``
+    only once the figure has succeeded: a figure that fails leaves nothing it wrote behind and
+    the files already there as they were (until session 48 a file it overwrote stayed
+    overwritten, e.g. a half-made PNG under the name of the last good one, which the index
+    still described); the figures drawn before it stay, indexed (the caller removes a folder
+    it created that is left empty)."""
     import platform
 
     import torch
@@ -530,8 +557,10 @@ def draw_figures(args: argparse.Namespace, names: list[str], out: str, made: Pat
         before = {e.name for e in root.iterdir()}
         with phase("plotting"):
             try:
-                with reading_records():  # the Records' arrays are read-only (Runs.get)
-                    paths = draw_figure(spec, root, runs)
+                with staged(root, name) as stage:
+                    with reading_records():  # the Records' arrays are read-only (Runs.get)
+                        paths = draw_figure(spec, stage, runs)
+                    paths = publish(stage, root, paths)
             except BaseException:  # what the failing figure wrote goes, nothing else
                 remove_new_entries(root, before)
                 raise

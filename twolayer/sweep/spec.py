@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Config, DataConfig, NetConfig, ProbeConfig, TrainConfig, data_kinds
-from ..errors import NAME_MAX, ConfigError
+from ..errors import NAME_MAX, ConfigError, PluginCodeError
 from ..presets import preset
 
 try:
@@ -147,6 +147,11 @@ class SweepSpec:
         try:
             cfg = Config.from_dict(nested)
             check_probe_names(cfg.probe.probes)
+        except PluginCodeError as e:  # a plugin's code failed on this point: its own words
+            point = ", ".join(f"{k}={v!r}" for k, v in coords.items()) or "the base"
+            err = SpecError("plugins", None, "", self.source)
+            err.args = (f"{self.source}: at {point}: {e}",)
+            raise err from None
         except ConfigError as e:
             key = _source_key(e.field, coords, self.base)
             raise SpecError(key, e.value, e.valid, self.source) from None
