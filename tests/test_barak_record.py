@@ -268,7 +268,12 @@ def test_list_json_shows_served_and_excluded(barak, records, capsys):
     rows = json.loads(out)
     served = {r["id"] for r in rows if r["served"]}
     excluded = {r["id"]: r["why"] for r in rows if not r["served"]}
-    assert served == SERVED
+    # c6.label_noise names labels flipped at p = 0.4: the clean record does not serve it, as
+    # the run says (until session 48 --list listed it as served)
+    unmet = excluded.pop("barak2022.c6.label_noise")
+    assert "flipped with probability p" in unmet and "clean (--noise 0)" in unmet, unmet
+    assert served == SERVED - {"barak2022.c6.label_noise"}
     assert excluded == rec_mod.EXCLUDED and len(excluded) == 8
     from twolayer.claims.base import CLAIMS
-    assert served | set(excluded) == {c for c in CLAIMS if c.startswith("barak2022.")}
+    assert served | set(excluded) | {"barak2022.c6.label_noise"} == {
+        c for c in CLAIMS if c.startswith("barak2022.")}

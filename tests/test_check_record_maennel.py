@@ -311,7 +311,7 @@ def test_excluded_claims(records, capsys):
                          capsys)
     assert code == 0, err
     served_part, rest = out.split("not served by this record (its statement names another "
-                                  "setting):\n")
+                                  "setting, or its check reads what the record lacks):\n")
     assert all(cid not in served_part for cid in b2) and all(cid in rest for cid in b2)
     assert "maennel2020.b1.grows_apart" in served_part
     assert "two records" in EXCLUDED["maennel2020.b1.teacher_control"]

@@ -52,6 +52,8 @@ FLOAT32_MAX = 3.4028234663852886e38  # largest finite float32: α must be repres
 # smallest positive normal number of each dtype: a value (or the standard deviation √value
 # that the sampler multiplies by) below it underflows to a subnormal or to 0
 TINY = {"float32": 1.1754943508222875e-38, "float64": 2.2250738585072014e-308}
+# largest finite number of each dtype: a value above it is inf in the tensors
+LARGEST = {"float32": FLOAT32_MAX, "float64": 1.7976931348623157e308}
 MAX_NUM_TIMES = 1_000_000  # probe times: the arrays are [R, T, ...]
 
 
@@ -519,9 +521,6 @@ class Config:
         _resolve(self, "seeds", _int("seeds", self.seeds, 1, SIZE_MAX))
         _resolve(self, "seed", _int("seed", self.seed, 0, SEED_MAX - 1_000_000))
         _choice("dtype", self.dtype, DTYPES)
-        if self.dtype == "float32" and self.train.lr > FLOAT32_MAX:
-            valid = f"valid range is (0, {FLOAT32_MAX:.4g}] with float32"
-            raise ConfigError("lr", self.train.lr, valid)
         self._check_representable()
         if self.train.objective != "softmax" and self.data.num_classes != 2:  # margin losses
             raise ConfigError("objective", self.train.objective,
@@ -539,21 +538,27 @@ class Config:
                               f"--batch-size < n = {self.data.n}")
 
     def _check_representable(self) -> None:
-        """Refuse positive values that underflow ``dtype`` (below its smallest normal number
-        they become a subnormal or 0 in the tensors): α, ω_init², σ², σ_i². (An ω_init² that
-        overflows is reported as a divergence at step 0 by the engine.)"""
-        tiny = TINY[self.dtype]
+        """Refuse positive values that ``dtype`` cannot hold: below its smallest normal number
+        they become a subnormal or 0 in the tensors; above its largest they become inf: α and
+        the data kind's scales (σ², σ_i²; until session 48 ``--sigma2 1e39`` said "training
+        diverged ... try a smaller --lr or --init-var", flags that were not the cause). An
+        ω_init² that overflows, or whose weights do, is reported as a divergence at step 0 by
+        the engine, which names --init-var.)"""
+        tiny, most = TINY[self.dtype], LARGEST[self.dtype]
+        rng = f"valid range is [{tiny:.4g}, {most:.4g}] with {self.dtype}"
         values = {"init_var": self.net.init_var}
         values.update({name: getattr(self.data, name) for name in self.data.scales})
+        values["lr"] = self.train.lr
         for name, value in values.items():
-            if value is not None and value < tiny:
+            if value is None:
+                continue
+            if value < tiny:
                 raise ConfigError(name, value, f"underflows {self.dtype} (below its smallest "
-                                  f"normal number); valid range is [{tiny:.4g}, inf) with "
-                                  f"{self.dtype}: use a larger value"
+                                  f"normal number); {rng}: use a larger value"
                                   + (" or --dtype float64" if self.dtype == "float32" else ""))
-        if self.train.lr < tiny:
-            raise ConfigError("lr", self.train.lr, f"underflows {self.dtype}; valid range is "
-                              f"[{tiny:.4g}, inf) with {self.dtype}: use a larger --lr")
+            if value > most and name != "init_var":
+                raise ConfigError(name, value, f"overflows {self.dtype} (above its largest "
+                                  f"number); {rng}")
 
     def resolved(self) -> Config:
         """The same experiment with every ``None`` default replaced by its value:

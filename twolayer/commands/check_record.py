@@ -222,6 +222,14 @@ def judge_record(args: argparse.Namespace) -> OnRecord | None:
         unmet = {c.id: statement_unmet(c, runs[c.paper]) for c in claims}
         served = [c for c in claims if not unmet[c.id]]
         other = [(c, unmet[c.id]) for c in claims if unmet[c.id]]
+        # a claim whose check reads an array the record lacks (a probe it was not run with) is
+        # not served either: its check is run to find out, as the verdicts would (until session
+        # 48 --list named such claims as served: 16 of frei2023's on a record without the frei
+        # probes, of which the run judged 1)
+        lacking = [(c, u.why) for c in served
+                   if isinstance(u := judge_on_record(c, runs[c.paper], rec), Unserved)]
+        served = [c for c in served if c.id not in {c.id for c, _ in lacking}]
+        other += lacking
         if args.json:  # the claims served, then those not served (with the reason)
             on = judged_on(where, rec)
             rows = [{"id": c.id, "paper": c.paper, "statement": c.statement, "source": c.source,
@@ -234,11 +242,12 @@ def judge_record(args: argparse.Namespace) -> OnRecord | None:
                       "why": why, "judged_on": on} for cid, why in excl.items() if cid in CLAIMS]
             print(json.dumps(rows))
             return None
-        print(f"claims a record like {where} serves ({record_setting(rec)}):")
+        print(f"claims the record {where} serves ({record_setting(rec)}):")
         for c in served:
             print(f"{c.id}  {c.tag}  [{c.source}]")
         if other:
-            print("not served by this record (its statement names another setting):")
+            print("not served by this record (its statement names another setting, or its "
+                  "check reads what the record lacks):")
             for c, why in other:
                 print(f"{c.id}  {why}")
         if excl:
