@@ -385,6 +385,22 @@ def test_order_interval_and_sign_seeds_against_the_binomial() -> None:
     four_of_five = np.array([1.0, 1.0, 1.0, 1.0, -1.0])
     assert cb.sign_seeds(four_of_five, 0.0, 0.05 / 6) == 20
     assert cb.sign_seeds(four_of_five, 0.0, 0.05 / 6, "<=") == 20  # heading to fails: as many
+    # ties at the bound count against a holds (left out) and for the claim against a fails
+    # (kept): 3 above and 2 at 0, by scipy's binomial alone: ">=" heads to holds over the
+    # ⌊3n/5⌋ values off the bound, "<=" to fails with ⌊3n/5⌋ of n above
+    from scipy import stats as sps
+
+    def first(direction: str) -> int:
+        for n in range(5, 1000):
+            k = 3 * n // 5
+            size = k if direction == ">=" else n
+            if 2 * k > size and sps.binom.sf(k - 1, size, 0.5) < 0.05:
+                return n
+        raise AssertionError
+
+    tied = np.array([1.0, 1.0, 1.0, 0.0, 0.0])
+    assert cb.sign_seeds(tied, 0.0, 0.05, ">=") == first(">=") != first("<=")
+    assert cb.sign_seeds(tied, 0.0, 0.05, "<=") == first("<=")
 
 
 def test_c1_counts_a_normal_run_that_never_reaches_half_against_the_claim(tiny, tmp_path):

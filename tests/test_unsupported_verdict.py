@@ -130,3 +130,13 @@ def test_the_verdict_follows_the_interval_and_the_seeds_over_many_records(direct
             assert got == HOLDS, (values, bound)
         else:
             assert got in (INCONCLUSIVE, ERROR), (values, bound)
+
+
+def test_a_verdict_its_interval_supports_stands_without_per_seed_values():
+    """The interval alone supports it (a check may decide from another statistic than any
+    per-seed values: it hands over its interval, and that is the support)."""
+    assert judged(HOLDS, HELPER_SEEDS, 0.5, "<=", per_seed=False).verdict == HOLDS
+    assert judged(FAILS, HELPER_SEEDS, 0.01, "<=", per_seed=False).verdict == FAILS
+    # an interval of another statistic on the verdict's side stands though the per-seed
+    # values' tests do not give it (half the seeds on each side of 0.2)
+    assert judged(HOLDS, HELPER_SEEDS, 0.2, "<=", ci=(0.1, 0.19)).verdict == HOLDS
