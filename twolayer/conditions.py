@@ -39,7 +39,15 @@ from typing import Any
 
 from .config import SIZE_MAX, Config
 from .errors import ConfigError, TwolayerError
-from .record import DOCUMENT, strict_json
+from .record import (
+    ARRAYS,
+    DOCUMENT,
+    check_folder_name,
+    holds_record_files,
+    read_document,
+    record_folders,
+    strict_json,
+)
 
 DEFAULT_DELTA = 0.05
 # α for which (A7)'s bounds 1/(4α²) and 1/α² are normal float64 numbers (outside, they would
@@ -545,11 +553,14 @@ def setting_config(config: Config) -> dict[str, Any]:
 
 
 def find_record(path: str | os.PathLike[str], flag: str = "record", hint: str = "") -> Path:
-    """The record directory ``path`` names: ``DIR`` holding ``record.json``, or the ``--out DIR``
-    of ``twolayer simulate`` holding exactly one such directory (``DIR/<run_id>``; hidden ones,
-    the temporaries of a save that was killed, are not records). Anything
-    else is a :class:`ConfigError` naming ``--<flag>``, the value and what to give; ``hint``
-    (e.g. "simulate it with --probes errors") ends the message where the path is no
+    """The record directory ``path`` names: ``DIR`` holding ``record.json`` or ``arrays.npz``,
+    or the ``--out DIR`` of ``twolayer simulate`` holding exactly one record folder
+    (``DIR/<run_id>``, :func:`twolayer.record.record_folders`; hidden ones, the temporaries of a
+    save that was killed, are not records, and one with a file missing is one). A damaged or
+    edited ``record.json``, or a folder named by another run's id, is a
+    :class:`~twolayer.errors.RecordError`; anything else is a :class:`ConfigError` naming
+    ``--<flag>``, the value and what to give (two or more records: the damaged ones named);
+    ``hint`` (e.g. "simulate it with --probes errors") ends the message where the path is no
     directory. Read it with :func:`twolayer.store.load_record` (:meth:`Record.load` checks its
     checksums only)."""
     try:
@@ -564,6 +575,13 @@ def find_record(path: str | os.PathLike[str], flag: str = "record", hint: str = 
 
 
 def _find_record(path: str | os.PathLike[str], flag: str, hint: str) -> Path:
+    """:func:`find_record`. ``path`` is one record's folder when it holds ``record.json`` or
+    ``arrays.npz``; else its record folders are those :func:`twolayer.record.record_folders`
+    takes (a subfolder with a record's file, or named by a run id: a record whose
+    ``record.json`` was deleted is one, and is named damaged, never passed over for another). A
+    record's ``record.json`` is verified (format, content checksum) before anything is read of
+    it, and a folder named by another run's id is refused (:func:`_one_setting`): both
+    :class:`~twolayer.errors.RecordError`."""
     if not str(path).strip():  # Path("") is the working directory
         raise ConfigError(flag, path, "is empty: give a record directory written by "
                           "twolayer simulate --out DIR")
@@ -572,11 +590,10 @@ def _find_record(path: str | os.PathLike[str], flag: str, hint: str) -> Path:
         what = "is a file, not a directory" if p.exists() else "no such directory"
         raise ConfigError(flag, path, f"{what}: give a record directory written by "
                           "twolayer simulate --out DIR" + (f" ({hint})" if hint else ""))
-    if (p / DOCUMENT).exists():
+    if holds_record_files(p):
         return _one_setting(p, path, flag)
     # hidden folders are a killed save's temporaries (.<run_id>.tmp.*, .<run_id>.old.*)
-    subs = sorted(s for s in p.iterdir() if s.is_dir() and not s.name.startswith(".")
-                  and (s / DOCUMENT).exists())
+    subs = record_folders(p)
     if len(subs) == 1:
         return _one_setting(subs[0], path, flag)
     if not subs and (p / "records").is_dir() and (saved := _saved_records(p / "records")):
@@ -596,9 +613,15 @@ def _find_record(path: str | os.PathLike[str], flag: str, hint: str) -> Path:
         raise ConfigError(flag, path, f"not a record directory (no {DOCUMENT} in it or in "
                           "one directory below it): give DIR/<run_id> of twolayer simulate "
                           "--out DIR")
+    damaged = [f"{s.name} ({' and '.join(gone)} missing)" for s in subs
+               if (gone := [f for f in (DOCUMENT, ARRAYS) if not (s / f).exists()])]
     raise ConfigError(flag, path, f"holds {len(subs)} records ("
                       + ", ".join(s.name for s in subs[:4]) + (", ..." if len(subs) > 4 else "")
-                      + "): give one of them, DIR/<run_id>")
+                      + ")" + (f", damaged: {', '.join(damaged[:4])}"
+                               + (", ..." if len(damaged) > 4 else "") if damaged else "")
+                      + ": give one of them, DIR/<run_id>"
+                      + (f" (twolayer store verify {path} names every damaged one)"
+                         if damaged else ""))
 
 
 def _saved_records(folder: Path) -> list[str]:
@@ -626,12 +649,19 @@ def _one_setting(where: Path, path: str | os.PathLike[str], flag: str) -> Path:
     config is at most one setting's), or a record holding another number of runs than its
     config's ``seeds`` (settings assembled into one record: ``meta.groups``), which a reader
     would judge as one setting's runs. A sweep point's record (identity: its config) is read. A
-    document that does not parse is left to :meth:`Record.load`, which names what is wrong."""
+    document that is missing is left to :func:`twolayer.store.load_record`, which names it; a
+    damaged or edited one (its content checksum, format, fields' types) is a
+    :class:`~twolayer.errors.RecordError` before anything is read of it, and so is a folder
+    named by another run's id (:func:`twolayer.record.check_folder_name`)."""
+    from .store import check_document, check_record_files
+
+    check_record_files(where)  # a named pipe or a device would block or never end: named
     if not _regular_file(where / DOCUMENT):
-        return where  # a named pipe or a device would block or never end: the loader names it
+        return where  # missing: the loader names it
+    doc = read_document(where)  # format and content checksum: an edited config is damage
+    check_document(where, doc)
+    check_folder_name(where, doc)
     try:
-        with open(where / DOCUMENT) as fh:
-            doc = json.load(fh)
         seeds = int(doc["config"]["seeds"])
         shape = doc["arrays"].get("static/noisy") or doc["arrays"].get("static/a")
         runs = int(shape[0]) if shape else seeds

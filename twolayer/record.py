@@ -11,6 +11,15 @@ arrays are [R, T, ...]: run × probe time × ...; static arrays are [R, ...]) an
 Saving writes a temporary directory next to the target and renames it into place, so a reader
 never sees a half-written record.
 
+A folder of saved records (``simulate --out DIR``) holds one folder per record, named by its run
+id. A subfolder is taken for a record (:func:`record_folders`) when it is not hidden (hidden ones,
+``.<run_id>.tmp.*``, are a killed save's temporaries) and holds ``record.json`` or
+``arrays.npz``, or its name reads as a run id (12 hex digits): so a record whose ``record.json``
+was deleted, or an emptied one, is named damaged rather than passed over, while a folder of the
+user's that has none of these (``plots/``) is no record. A record folder whose name reads as a
+run id must be its own (:func:`check_folder_name`); any other name (``Record.save(out, name=...)``,
+a user's ``cp -r <run_id> baseline``) is the user's and is read.
+
 Integrity (format 2): ``record.json`` carries the SHA-256 of ``arrays.npz`` (``checksums``) and
 of its own canonical content (``content``: SHA-256 of the sorted, compact JSON of the document
 without that field), and the shape and dtype of every array. :meth:`Record.load` verifies the
@@ -27,6 +36,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import shutil
 import tempfile
 import uuid
@@ -42,6 +52,7 @@ from .errors import ConfigError, RecordError, unreachable_path
 FORMAT_VERSION = 2
 ARRAYS = "arrays.npz"
 DOCUMENT = "record.json"
+RUN_ID_NAME = re.compile(r"[0-9a-fA-F]{12}")  # a folder name that reads as a run id
 
 
 @dataclass
@@ -199,6 +210,49 @@ def read_document(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise RecordError(path, f"{DOCUMENT} does not match its content checksum (edited or "
                                 "damaged)")
     return doc
+
+
+def _present(path: Path) -> bool:
+    """Whether ``path`` is there, as a file, a folder or a link (a dangling one too)."""
+    return path.is_symlink() or path.exists()
+
+
+def holds_record_files(folder: str | os.PathLike[str]) -> bool:
+    """Whether ``folder`` holds ``record.json`` or ``arrays.npz`` (whatever their state: a
+    reader names what is wrong with them)."""
+    folder = Path(folder)
+    return _present(folder / DOCUMENT) or _present(folder / ARRAYS)
+
+
+def record_folders(root: str | os.PathLike[str]) -> list[Path]:
+    """The record folders directly under ``root`` (a folder of records saved by ``simulate
+    --out``), sorted: every folder that is not hidden (``.<run_id>.tmp.*``: a killed save's
+    temporaries) and holds ``record.json`` or ``arrays.npz``, or whose name reads as a run id (12
+    hex digits, as ``simulate --out`` names a record's folder). A record with a file missing is
+    one of them (a reader names it damaged); a folder with none of these is not a record."""
+    return sorted(p for p in Path(root).iterdir()
+                  if p.is_dir() and not p.name.startswith(".")
+                  and (RUN_ID_NAME.fullmatch(p.name) or holds_record_files(p)))
+
+
+def check_folder_name(path: str | os.PathLike[str], doc: dict[str, Any]) -> None:
+    """RecordError where the name of record folder ``path`` reads as a run id (12 hex digits)
+    but is not the record's own: its store address where ``record.json`` names one (a store's
+    record), else its run id (``simulate --out`` names a record's folder by its run id). Such a
+    folder was renamed, or copied under another run's id, and its name would say it holds a run
+    it does not. A name that is no run id (``baseline``: ``Record.save(out, name=...)``, a copy
+    the user named) is the user's and is not checked. The name is that of the folder itself
+    (a symbolic link to it is followed)."""
+    name = Path(os.path.realpath(path)).name
+    if not RUN_ID_NAME.fullmatch(name):
+        return
+    what, own = (("store address", doc.get("address")) if "address" in doc
+                 else ("run id", doc.get("run_id")))
+    if name != own:
+        raise RecordError(path, f"its folder is named {name}, a run id, but {DOCUMENT} gives "
+                                f"its {what} as {own} (renamed, or copied under another run's "
+                                f"id): rename the folder {own}, or give it a name that is not "
+                                "12 hex digits")
 
 
 def read_verified(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, np.ndarray]]:

@@ -22,6 +22,7 @@ import json
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..record import holds_record_files
 from ..store import RecordStore, VerifyReport
 
 
@@ -113,23 +114,28 @@ def print_prune_report(report, dry_run: bool, as_json: bool) -> int:  # type: ig
 
 def saved_records(root: Path) -> list[Path]:
     """The record folders directly under ``root`` (``simulate --out``'s layout: one
-    ``<run_id>/record.json`` each), hidden temporaries left out."""
-    return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")
-                  and (p / "record.json").is_file())
+    ``<run_id>/`` each), hidden temporaries left out: :func:`twolayer.record.record_folders`, so
+    a record whose record.json was deleted is verified (and named damaged), not passed over."""
+    from ..record import record_folders
+
+    return record_folders(root)
 
 
 def verify_saved(records: list[Path], as_json: bool, what: str = "a folder of saved records"
                  ) -> int:
     """Verify a folder of saved records (``simulate --out``) in place: each is read and checked
-    as :func:`twolayer.store.load_record` reads it; a damaged one is named, not moved (the
-    folder is the user's, not a store). Exit status 1 when one is damaged."""
+    as :func:`twolayer.store.load_record` reads it, and a folder named by a run id must be named
+    by its own (:func:`twolayer.record.check_folder_name`); a damaged one is named, not moved
+    (the folder is the user's, not a store). Exit status 1 when one is damaged."""
     from ..errors import RecordError
+    from ..record import check_folder_name, read_document
     from ..store import load_record
 
     damaged = []
     for path in records:
         try:
             load_record(path)
+            check_folder_name(path, read_document(path))
         except RecordError as e:
             damaged.append((str(path), e.why))
     intact = len(records) - len(damaged)
@@ -152,7 +158,9 @@ def saved_under_records(root: Path) -> bool:
     ``store prune`` then deleted them). Reads the first few records only."""
     if (root / "entries").is_dir() or (root / "failed").is_dir():
         return False
-    for path in saved_records(root / "records")[:3]:
+    # the first few with a record.json (one missing it tells nothing of the folder's kind)
+    for path in [p for p in saved_records(root / "records")
+                 if (p / "record.json").is_file()][:3]:
         try:
             doc = json.loads((path / "record.json").read_text())
         except (OSError, ValueError):
@@ -160,6 +168,23 @@ def saved_under_records(root: Path) -> bool:
         if isinstance(doc, dict) and "run_id" in doc and "address" not in doc:
             return True
     return False
+
+
+STORE_FOLDERS = ("records", "entries", "failed")  # a folder of these makes DIR a store
+# what `twolayer sweep` writes into its --out before its first point is stored (the tables
+# only before session 48, when such a run was interrupted) and the lock file
+SWEEP_START_FILES = frozenset({"spec.toml", "points.csv", "summary.csv", "summary.parquet",
+                               ".lock"})
+
+
+def sweep_left_nothing_stored(root: Path) -> bool:
+    """Whether ``root`` holds only what a sweep stopped before it stored its first point leaves
+    in its --out: a spec.toml, and at most its tables and lock file, all files (a sweep store
+    with no record stored yet)."""
+    entries = list(root.iterdir())
+    return ((root / "spec.toml").is_file()
+            and all(p.name in SWEEP_START_FILES and p.is_file() and not p.is_symlink()
+                    for p in entries))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -172,8 +197,11 @@ def run(args: argparse.Namespace) -> int:
                           "does not exist; give a record store (a sweep's --out or the "
                           "experiments' --records), a folder of saved records or one record's "
                           "folder")
-    is_store = root.is_dir() and any((root / d).is_dir() for d in ("records", "entries",
-                                                                     "failed"))
+    for part in STORE_FOLDERS:  # verify found nothing in it (0 intact, exit 0), prune too
+        if (root / part).exists() and not (root / part).is_dir():
+            raise ConfigError("DIR", args.dir, f"must be a record store ({root / part} is a "
+                              "file, not a folder): move it away, or give another DIR")
+    is_store = root.is_dir() and any((root / d).is_dir() for d in STORE_FOLDERS)
     if is_store and (root / "records").is_dir() and saved_under_records(root):
         raise ConfigError("DIR", args.dir, "is not a record store: its records/ holds records "
                           "saved by twolayer simulate --out (no store address), which a store's "
@@ -181,16 +209,20 @@ def run(args: argparse.Namespace) -> int:
                           f"`twolayer store verify {root / 'records'}`")
     if args.dry_run and args.action != "prune":
         raise ConfigError("dry-run", True, "is an option of store prune only")
-    if not is_store and root.is_dir() and (root / "record.json").is_file():
+    if not is_store and root.is_dir() and holds_record_files(root):
+        # one record's folder: its record.json or arrays.npz inside (one of them may be missing)
         if args.action == "prune":  # prune removes from a store, never a user's record
-            raise ConfigError("DIR", args.dir, "is one saved record's folder (record.json "
-                              "inside), not a record store: store prune works on a store only; "
+            raise ConfigError("DIR", args.dir, "is one saved record's folder (record.json or "
+                              "arrays.npz inside), not a record store: store prune works on a "
+                              "store only; "
                               f"`twolayer store verify {root}` verifies the record in place")
         return verify_saved([root], args.json, what="one saved record")
-    if not is_store and args.action == "verify" and not any(root.iterdir()):
+    if not is_store and args.action == "verify" and (not any(root.iterdir())
+                                                     or sweep_left_nothing_stored(root)):
         # an empty folder: a store a command created and was stopped before it stored a record
         # (`twolayer check` interrupted at its start says its finished experiments are kept in
-        # the record store); nothing there is damaged, and nothing is written to it
+        # the record store), or a sweep's --out so stopped (its spec.toml, perhaps its tables
+        # and lock file); nothing there is damaged, and nothing is written to it
         if not args.json:
             print(f"{root}: empty (no record stored yet)")
         return print_verify_report(VerifyReport(intact=0, quarantined=[],

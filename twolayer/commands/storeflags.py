@@ -57,12 +57,25 @@ def check_not_other_store(root: object, flag: str) -> None:
     removed every sweep record as "named by no entry" (100 of sweeps/hundred.toml's)."""
     path = Path(str(root))
     try:
+        _check_layout(path, root, flag)
         _check_not_other_store(path, root, flag)
     except PermissionError as e:  # Path.is_dir raises EACCES where a folder cannot be entered
         at = Path(e.filename) if e.filename else path
         raise ConfigError(flag, str(root), "must be a readable, writable directory ("
                           f"{blocked_at(at.absolute())} cannot be entered: permission denied)"
                           ) from None
+
+
+def _check_layout(path: Path, root: object, flag: str) -> None:
+    """ConfigError when the store's ``records`` or ``entries`` is a file: found only when the
+    first experiment's record was stored, after ``checking N claims ...`` and the lock file,
+    and named as ``--records '<DIR>/records'``, a value the user never gave."""
+    name = "$TWOLAYER_STORE" if flag == "TWOLAYER_STORE" else f"--{flag}"
+    for part in ("records", "entries"):
+        at = path / part
+        if at.exists() and not at.is_dir():
+            raise ConfigError(flag, str(root), f"must be a record store ({at} is a file, not "
+                              f"a folder): move it away, or give {name} another directory")
 
 
 def _check_not_other_store(path: Path, root: object, flag: str) -> None:

@@ -247,32 +247,51 @@ def device_settings(args: argparse.Namespace, spec):  # type: ignore[no-untyped-
 STORE_FILES = ("spec.toml", "points.csv", "summary.csv", "summary.parquet")
 
 
-def check_not_foreign_out(out: Path, spec_text: str) -> None:
+def holds_text(path: Path, text: str) -> bool:
+    """Whether the file at ``path`` holds exactly ``text`` (False when absent or unreadable)."""
+    try:
+        return path.is_file() and path.read_text(encoding="utf-8") == text
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def check_not_foreign_out(out: Path, spec) -> None:  # type: ignore[no-untyped-def]
     """ConfigError naming --out (exit 2, before any work) when ``out`` is a folder that is not
     a sweep store yet (no records/ or failed/ inside) but holds a file the sweep writes there
     (spec.toml, points.csv, summary.csv, summary.parquet): ``--out proj`` silently replaced a
     project's own summary.csv and spec.toml. A spec.toml holding this spec's text is the
     provenance copy of a run of it (one interrupted before its first point was stored, or the
-    spec itself run with --out beside it) and stays allowed."""
+    spec itself run with --out beside it) and stays allowed; so, beside it, do tables that hold
+    exactly what this run would write into the folder as it is (every point missing:
+    :meth:`twolayer.sweep.Store.own_tables`), which a run of it stopped before it stored a
+    point left until session 48 (writing them again loses nothing; that folder was refused,
+    so the same command did not resume)."""
+    from ..sweep import Store
+
     if (out / "entries").is_dir():  # store prune would then remove the sweep's records
         raise ConfigError("out", str(out), "is the experiments' record store (check and "
                           "figures --records, $TWOLAYER_STORE), not a sweep's: choose another "
                           "--out (store prune of it would remove the sweep's records)")
     if not out.is_dir() or (out / "records").exists() or (out / "failed").exists():
         return
+    own_spec = holds_text(out / "spec.toml", spec.text)
+    own: set[str] = {"spec.toml"} if own_spec else set()
+    if own_spec and any((out / name).is_file() for name in STORE_FILES[1:]):
+        own |= Store(out, warn=lambda line: None).own_tables(spec.points())
     for name in STORE_FILES:
-        path = out / name
-        if not path.is_file():  # a folder there is no data to lose: the write fails (exit 1)
-            continue
-        if name == "spec.toml":
-            try:
-                if path.read_text(encoding="utf-8") == spec_text:
-                    continue
-            except (OSError, UnicodeDecodeError):
-                pass
-        raise ConfigError("out", str(out), f"is not a sweep store (no records/ inside) but holds "
-                          f"{name}, which the sweep would overwrite: choose another --out (or "
-                          "an empty or new folder)")
+        # a folder there is no data to lose: the write fails (exit 1)
+        if (out / name).is_file() and name not in own:
+            raise ConfigError("out", str(out), f"is not a sweep store (no records/ inside) but "
+                              f"holds {name}, which the sweep would overwrite: choose another "
+                              "--out (or an empty or new folder)")
+
+
+def left_by_interrupted_run(out: Path, spec) -> bool:  # type: ignore[no-untyped-def]
+    """Whether ``out`` is what a run of ``spec`` stopped before it stored its first point
+    leaves: no records/ or failed/, and its spec.toml holding the spec's text (beside it at
+    most tables that :func:`check_not_foreign_out` accepts and the lock file)."""
+    return (out.is_dir() and not any((out / d).exists() for d in ("records", "failed"))
+            and holds_text(out / "spec.toml", spec.text))
 
 
 PROBE_CHECK_N, PROBE_CHECK_M, PROBE_CHECK_D = 64, 8, 10**6  # check_probes_apply's sizes
@@ -350,7 +369,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("out", args.out, "must be a directory path (not empty); omit --out "
                           "for the default sweep-results/<spec name>")
     out = Path(args.out) if args.out else Path(DEFAULT_ROOT) / spec.name
-    check_not_foreign_out(out, spec.text)
+    check_not_foreign_out(out, spec)
     # the workers run here (the local pool, a Dask LocalCluster, submitit's local or debug
     # "cluster"): their device must exist here, and every engine call fit this machine
     here = (args.executor == "local" or (args.executor == "dask" and args.address is None)
@@ -416,6 +435,12 @@ def run(args: argparse.Namespace) -> int:
     if args.verify:
         from .store import print_verify_report
 
+        if left_by_interrupted_run(out, spec):  # a store with no point stored yet
+            from ..store import VerifyReport
+
+            if not args.json:
+                print(f"{out}: empty (no record stored yet)")
+            return print_verify_report(VerifyReport(), args.json)
         if not any((out / d).is_dir() for d in ("records", "failed")):  # nothing created
             raise ConfigError("out", str(out), "holds no sweep store to verify (no records/ "
                               "or failed/ inside)")

@@ -113,8 +113,13 @@ def _run_sweep(spec: SweepSpec, store: Store | str | Path, executor: Any, force:
             close = getattr(results, "close", None)
             if close is not None:
                 close()
-            st.write_points(points)
-            st.write_summary(points)
+            if is_store(st):
+                st.write_points(points)
+                st.write_summary(points)
+            # else nothing is stored yet: tables listing every point missing say nothing, and
+            # beside no records/ they made the folder one `twolayer sweep` refuses as not its
+            # own (commands/sweep.py: check_not_foreign_out), so the same command did not
+            # resume; the run leaves its spec.toml alone, which that check accepts
         raise
     finally:  # an interrupt here: stop the executor's workers now, not when the frame is freed
         close = getattr(results, "close", None)
@@ -124,6 +129,13 @@ def _run_sweep(spec: SweepSpec, store: Store | str | Path, executor: Any, force:
     report.tables = [st.write_points(points), *st.write_summary(points)]  # WriteFailed
     report.seconds = time.perf_counter() - start
     return report
+
+
+def is_store(st: Store) -> bool:
+    """Whether ``st`` holds a sweep's store: a ``records/`` or ``failed/`` folder (created when
+    the first point is stored). A folder without either, a run's tables in it, is not taken
+    for one by ``twolayer sweep --out`` (it may be a project's own folder)."""
+    return st.records.is_dir() or st.failed.is_dir()
 
 
 def check_store_layout(st: Store) -> None:

@@ -382,12 +382,36 @@ class Store:
                 with writing(path):  # one line naming it, exit 1
                     path.unlink(missing_ok=True)
 
+    def points_rows(self, points: Iterable[Point]) -> list[dict[str, Any]]:
+        """One row per point: index, axis values, run id and status (points.csv)."""
+        return [{"point": p.index, **{k: v for k, v in p.coords.items()}, "run_id": p.run_id,
+                 "status": self.status(p.run_id)} for p in points]
+
     def write_points(self, points: Iterable[Point]) -> Path:
-        rows = []
-        for p in points:
-            rows.append({"point": p.index, **{k: v for k, v in p.coords.items()},
-                         "run_id": p.run_id, "status": self.status(p.run_id)})
-        return write_csv(self.root / "points.csv", rows)
+        return write_csv(self.root / "points.csv", self.points_rows(points))
+
+    def own_tables(self, points: list[Point]) -> set[str]:
+        """The tables present (``points.csv``, ``summary.csv``, ``summary.parquet``) that hold
+        exactly what :meth:`write_points` and :meth:`write_summary` would write for ``points``
+        now, so that writing them again loses nothing: those an older twolayer left when a run
+        of these points was stopped before it stored its first one (it wrote them with every
+        point missing, beside no ``records/``). Reads only; ``summary.parquet`` counts when
+        pyarrow reads it as the same rows and ``summary.csv`` is one of them (the two are
+        written together, the CSV first)."""
+        own = set()
+        rows = self.summary_rows(points)
+        for name, want in (("points.csv", csv_text(self.points_rows(points))),
+                           ("summary.csv", csv_text(rows))):
+            path = self.root / name
+            try:
+                if path.is_file() and path.read_text(encoding="utf-8") == want:
+                    own.add(name)
+            except (OSError, UnicodeDecodeError):
+                continue
+        path = self.root / "summary.parquet"
+        if "summary.csv" in own and path.is_file() and _parquet_holds(path, rows):
+            own.add("summary.parquet")
+        return own
 
     def summary_rows(self, points: Iterable[Point]) -> list[dict[str, Any]]:
         """One row per point and seed: axis values, run id, seed, status and the per-run final
@@ -497,8 +521,8 @@ def write_atomic(path: Path, text: str) -> Path:
     return write_text_atomic(path, text)
 
 
-def write_csv(path: Path, rows: list[dict[str, Any]]) -> Path:
-    """Rows (dicts) as CSV with the union of their keys as header, written atomically."""
+def csv_text(rows: list[dict[str, Any]]) -> str:
+    """Rows (dicts) as CSV text with the union of their keys as header."""
     header: list[str] = []
     for row in rows:
         header += [k for k in row if k not in header]
@@ -507,9 +531,37 @@ def write_csv(path: Path, rows: list[dict[str, Any]]) -> Path:
     w.writeheader()
     for row in rows:
         w.writerow({k: _cell(v) for k, v in row.items()})
+    return buf.getvalue()
+
+
+def write_csv(path: Path, rows: list[dict[str, Any]]) -> Path:
+    """Rows (dicts) as CSV with the union of their keys as header, written atomically."""
+    text = csv_text(rows)
     ensure_writable_dir(path.parent, "out")
     with writing(path):  # a failed write: one line naming it (WriteFailed, exit 1)
-        return write_atomic(path, buf.getvalue())
+        return write_atomic(path, text)
+
+
+def _parquet_holds(path: Path, rows: list[dict[str, Any]]) -> bool:
+    """Whether the Parquet file at ``path`` holds ``rows`` (the columns and types
+    :meth:`Store.write_summary` gives them, NaN equal to NaN); False when pyarrow is missing
+    or cannot read it."""
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pq.read_table(path)
+        if not table.schema.equals(pa.Table.from_pylist(rows).schema):
+            return False
+        got = table.to_pylist()
+    except Exception:  # noqa: BLE001 - not readable as the table: not ours to overwrite
+        return False
+
+    def same(a: Any, b: Any) -> bool:
+        return bool(a == b) or (isinstance(a, float) and a != a and b != b)  # NaN, NaN
+
+    return len(got) == len(rows) and all(
+        list(g) == list(r) and all(same(g[k], r[k]) for k in r) for g, r in zip(got, rows))
 
 
 def _cell(v: Any) -> Any:
