@@ -270,6 +270,30 @@ def json_summary(rec: Record) -> dict:
     return out
 
 
+def refuse_store_as_out(out: Path) -> None:
+    """ConfigError naming --out where ``out`` is a folder whose records ``twolayer store``,
+    ``show`` and ``check --record`` would not see as simulate's: one record's own folder (a
+    record saved inside it, ``--out DIR/<run_id>``), the experiments' record store (``entries/``
+    inside), or a sweep's store (``records/`` beside its ``spec.toml``); until session 48 the
+    record was written there and ``store verify`` and ``prune`` passed over it."""
+    from ..record import holds_record_files
+
+    if not out.is_dir():
+        return
+    if holds_record_files(out):
+        why = ("must not be one record's folder (it holds record.json or arrays.npz): give the "
+               "folder that holds the records, e.g. its parent")
+    elif (out / "entries").is_dir():
+        why = ("must not be the experiments' record store (check and figures --records, "
+               "$TWOLAYER_STORE), whose records are its entries': choose another --out")
+    elif (out / "records").is_dir() and (out / "spec.toml").is_file():
+        why = ("must not be a sweep's store (records/ beside its spec.toml): choose another "
+               "--out")
+    else:
+        return
+    raise ConfigError("out", str(out), why)
+
+
 def run(args: argparse.Namespace) -> int:
     """Validate everything (flags, device, memory, --out) before any tensor is allocated, train,
     print the summary, and only then write the record (a failed write: exit 1, one line)."""
@@ -281,6 +305,7 @@ def run(args: argparse.Namespace) -> int:
             raise ConfigError("out", args.out, "must be a directory path (not empty); omit --out "
                               "to write nothing")
         check_writable_dir(args.out, "out")
+        refuse_store_as_out(Path(args.out))
     runtime = Runtime(device=str(device), progress=False if args.quiet else None,
                       threads=runtime_threads(args), **runtime_options(args))
     check_fits(cfg, str(device))
