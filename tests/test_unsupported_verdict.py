@@ -140,3 +140,18 @@ def test_a_verdict_its_interval_supports_stands_without_per_seed_values():
     # an interval of another statistic on the verdict's side stands though the per-seed
     # values' tests do not give it (half the seeds on each side of 0.2)
     assert judged(HOLDS, HELPER_SEEDS, 0.2, "<=", ci=(0.1, 0.19)).verdict == HOLDS
+
+
+@pytest.mark.parametrize("bound,setting", [(None, "s"), ("<= 1", None), (1.0, "s")])
+def test_a_bound_or_setting_that_is_no_text_is_the_verdict_error(bound, setting):
+    """``outcome(..., bound=None, setting=None)`` was printed as "bound None; setting None"."""
+    from twolayer.claims.base import judge
+
+    o = outcome(HOLDS, 1.0, bound, (0.5, 1.5), 3, setting)
+    c = Claim("fake.txt", "fake", "s", "Lemma 1", lambda runs: o)
+
+    class Runs:
+        quick = True
+
+    v = judge(c, Runs())
+    assert v.verdict == ERROR and "not a text" in v.detail

@@ -756,6 +756,11 @@ def judge_outcome(c: Claim, runs: Runs) -> tuple[Verdict, Outcome | None]:
     if result.measured is not None and not _number(result.measured):
         return c.error(f"the check returned the measured value {result.measured!r}, not a "
                        "number (or None)", tier), None
+    for name in ("bound", "setting"):  # printed as "bound None" (session 48)
+        if not isinstance(getattr(result, name), str):
+            return c.error(f"the check returned the {name} {getattr(result, name)!r}, not a "
+                           f"text (outcome(verdict, measured, bound, ci, seeds, setting): the "
+                           f"{name} says what was compared, in words)", tier), None
     try:  # an Outcome built directly (not by outcome()): its evidence read the same way
         norm = outcome(result.verdict, result.measured, result.bound, result.ci, result.seeds,
                        result.setting, per_seed=result.per_seed, direction=result.direction,

@@ -167,7 +167,7 @@ def render(c: Conditions) -> str:
         f"absolute constant; delta = {c.delta:g}: {prob})",
         f"setting: d={s['d']} n={s['n']} m={s['m']} eta={s['noise']:g} sigma2={s['sigma2']:.4g} "
         f"init_var={s['init_var']:.4g} alpha={s['lr']:g} (T = 1 + 1/(4 alpha) = "
-        f"{1 + 1 / (4 * s['lr']):.4g}{_whole_steps_note(s['lr'])})",
+        f"{1 + 1 / (4 * s['lr']):.10g}{_whole_steps_note(s['lr'])})",
         f"{'':3s} {'assumption':46s} {'values':50s} holds for",
     ]
     # where no C satisfies all seven, every assumption that must change is marked, not only the
@@ -447,7 +447,7 @@ def run_setting_record(args: argparse.Namespace) -> int:
           + ("yes" if model_ok else "no: " + "; ".join(gaps)))
     print("runs stop at T = 1 + 1/(4 alpha) ("
           + (f"{T} whole steps" if T is not None else
-             f"{1 + 1 / (4 * alpha):g}, not a whole number of steps at alpha = {alpha:g}")
+             f"{1 + 1 / (4 * alpha):.10g}, not a whole number of steps at alpha = {alpha:g}")
           + ", as the claims read it): "
           + (f"yes ({steps} steps)" if at_T else
              f"no ({steps} steps; the theorem's conclusions are stated at T)"))
@@ -475,8 +475,10 @@ def run(args: argparse.Namespace) -> int:
             continue
         if value is not None and value is not False:
             raise ConfigError(dest, value, "conditions reads only " + ", ".join(
-                "--" + f.replace("_", "-") for f in READ) + ": the assumptions do not depend "
-                "on this setting" + (STEPS_NOTE if dest == "steps" else ""))
+                "--" + f.replace("_", "-") for f in READ) + " (and " + ", ".join(
+                "--" + f.replace("_", "-") for f in FIXED) + " at the values Theorem 1 "
+                "assumes): the assumptions do not depend on this setting"
+                + (STEPS_NOTE if dest == "steps" else ""))
     # the assumptions are evaluated in Python floats (float64) and nothing is trained, so the
     # setting is checked against float64's range, not against the float32 that simulate trains in
     cfg, notes = config_from_args(argparse.Namespace(**{**vars(args), "dtype": "float64"}))
