@@ -31,3 +31,18 @@ def test_list_serves_what_the_run_judges(tmp_path, capsys):
     text = capsys.readouterr().out
     head, rest = text.split("not served by this record", 1)
     assert all(cid in head for cid in judged) and all(cid in rest for cid in lacking)
+
+
+def test_an_infinite_measured_value_prints_as_inf_not_as_nothing_measured():
+    """A time never reached is a number and stands (docs/extending.md); the table printed
+    "n/a", as for a claim that measured nothing."""
+    from twolayer.claims.base import Claim, outcome
+    from twolayer.commands.check import _num
+
+    assert (_num(float("inf")), _num(float("-inf"))) == ("inf", "-inf")
+    assert _num(None) == _num(float("nan")) == "n/a"
+    inf = float("inf")
+    o = outcome("holds", inf, ">= 10", None, 6, "s", comparisons=[((inf,) * 6, 10.0, ">=")],
+                test="sign")  # six runs that never reached the event: 2^-6 < 0.05
+    v = Claim("fake.inf", "fake", "s", "Lemma 1", lambda runs: o).verdict(o)
+    assert v.verdict == "holds" and _num(v.measured) == "inf"

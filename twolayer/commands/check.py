@@ -136,8 +136,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _num(x: float | None) -> str:
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+    """A measured value or an interval's end as the table and the report print it: "n/a" for
+    none (or NaN), "inf"/"-inf" for an infinite one (a time never reached: a number, which
+    stands; until session 48 it read "n/a", as if nothing was measured)."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
         return "n/a"
+    if isinstance(x, float) and math.isinf(x):
+        return "inf" if x > 0 else "-inf"
     ax = abs(x)
     if ax != 0 and (ax < 1e-3 or ax >= 1e4):
         return f"{x:.3g}"
