@@ -72,3 +72,22 @@ def test_figures_and_the_environments_store_are_refused_alike(tmp_path: Path, ca
     assert len(err.splitlines()) == 1 and f"TWOLAYER_STORE '{root}' is invalid" in err, err
     assert "give $TWOLAYER_STORE another directory" in err
     assert listing(root) == before
+
+
+def test_a_dangling_link_at_records_is_refused_like_a_file(tmp_path, capsys):
+    """``exists()`` is False for a broken symbolic link: ``store verify`` said "0 intact" (exit
+    0) and left a lock, ``check --records`` passed the layout check (found by the mutation
+    test of session 48)."""
+    from twolayer.cli import main
+
+    st = tmp_path / "st"
+    (st / "entries").mkdir(parents=True)
+    (st / "records").symlink_to(tmp_path / "nowhere")
+    before = sorted(p.name for p in st.iterdir())
+    assert main(["store", "verify", str(st)]) == 2
+    err = capsys.readouterr().err
+    assert "is a broken symbolic link, not a folder" in err and len(err.splitlines()) == 1, err
+    assert main(["check", "vashisht2024", "--quick", "--records", str(st), "--list"]) == 2
+    err = capsys.readouterr().err
+    assert f"--records {str(st)!r} is invalid" in err and "broken symbolic link" in err, err
+    assert sorted(p.name for p in st.iterdir()) == before  # no .lock left

@@ -198,9 +198,11 @@ def run(args: argparse.Namespace) -> int:
                           "experiments' --records), a folder of saved records or one record's "
                           "folder")
     for part in STORE_FOLDERS:  # verify found nothing in it (0 intact, exit 0), prune too
-        if (root / part).exists() and not (root / part).is_dir():
-            raise ConfigError("DIR", args.dir, f"must be a record store ({root / part} is a "
-                              "file, not a folder): move it away, or give another DIR")
+        at = root / part  # (a dangling symbolic link too: is_dir follows it)
+        if (at.is_symlink() or at.exists()) and not at.is_dir():
+            what = "a broken symbolic link" if at.is_symlink() else "a file"
+            raise ConfigError("DIR", args.dir, f"must be a record store ({at} is {what}, not "
+                              "a folder): move it away, or give another DIR")
     is_store = root.is_dir() and any((root / d).is_dir() for d in STORE_FOLDERS)
     if is_store and (root / "records").is_dir() and saved_under_records(root):
         raise ConfigError("DIR", args.dir, "is not a record store: its records/ holds records "

@@ -73,8 +73,9 @@ def _check_layout(path: Path, root: object, flag: str) -> None:
     name = "$TWOLAYER_STORE" if flag == "TWOLAYER_STORE" else f"--{flag}"
     for part in ("records", "entries"):
         at = path / part
-        if at.exists() and not at.is_dir():
-            raise ConfigError(flag, str(root), f"must be a record store ({at} is a file, not "
+        if (at.is_symlink() or at.exists()) and not at.is_dir():  # a dangling link too
+            what = "a broken symbolic link" if at.is_symlink() else "a file"
+            raise ConfigError(flag, str(root), f"must be a record store ({at} is {what}, not "
                               f"a folder): move it away, or give {name} another directory")
 
 

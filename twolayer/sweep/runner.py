@@ -143,9 +143,10 @@ def check_store_layout(st: Store) -> None:
     anything is trained: a file at ``records`` used to be found when the first group's record
     was written, named as ``--records``."""
     for folder in (st.records, st.failed, st.record_store.quarantine_dir):
-        if folder.exists() and not folder.is_dir():
-            raise ConfigError("out", str(st.root), f"must be a sweep store ({folder} is a "
-                              "file, not a folder): move it away or choose another --out")
+        if (folder.is_symlink() or folder.exists()) and not folder.is_dir():  # dangling too
+            what = "a broken symbolic link" if folder.is_symlink() else "a file"
+            raise ConfigError("out", str(st.root), f"must be a sweep store ({folder} is {what}, "
+                              "not a folder): move it away or choose another --out")
 
 
 def _collect(results: Any, todo: list[list[int]], points: list[Point], missing: set[str],
