@@ -123,7 +123,8 @@ def test_a_refused_rotate_names_every_kind_that_rotates():
 
 
 def test_lr_must_be_representable_in_the_dtype():
-    msg = r"--lr 1e\+300 is invalid: valid range is \(0, 3.403e\+38\]"
+    msg = (r"--lr 1e\+300 is invalid: overflows float32 \(above its largest number\); valid "
+           r"range is \[1.175e-38, 3.403e\+38\]")
     with pytest.raises(ConfigError, match=msg):
         Config(train=TrainConfig(lr=1e300))
     assert Config(train=TrainConfig(lr=1e300), dtype="float64").train.lr == 1e300

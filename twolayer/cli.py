@@ -189,6 +189,37 @@ def refuse_empty_plugin_path(path: str) -> None:
         raise PluginError(repr(path), "is empty; give a .py file or a folder with __init__.py")
 
 
+def flag_clash(e: argparse.ArgumentError) -> str:
+    """The message for a data kind's flag that a command already has (``--out``, ``--json``:
+    argparse's "conflicting option string" while the parser is built, which was a traceback):
+    the kinds that declare it and where their configs are defined. (A flag of a common setting
+    field, ``--noise``, is refused where the kind registers, :class:`twolayer.config.DataKind`.)"""
+    import inspect
+    import re
+
+    from .config import data_kinds
+
+    text = str(e)
+    clashing = set(re.findall(r"--[\w-]+", text.split("conflicting option string")[-1]))
+    where = []
+    for name, kind in data_kinds().items():
+        for flag in kind.flags:
+            opt = "--" + flag.name.replace("_", "-")
+            if opt not in clashing:
+                continue
+            try:
+                line = inspect.getsourcelines(kind.config)[1]
+                where.append((opt, f"--data {name} ({inspect.getsourcefile(kind.config)}:{line})"))
+            except (OSError, TypeError):
+                where.append((opt, f"--data {name} ({kind.config.__module__}."
+                                   f"{kind.config.__qualname__})"))
+    if not where:
+        return f"a plugin's flag clashes with a command's: {text}"
+    return (f"{where[0][0]} of {', '.join(w for _, w in where)} is a flag twolayer's commands "
+            "have already: a data kind's Flag names one of its own fields, by a name no command "
+            "uses (docs/extending.md)")
+
+
 def build_parser() -> Parser:
     parser = Parser(
         prog="twolayer",
@@ -307,8 +338,6 @@ def _run(given: list[str]) -> int:
     try:
         parser = build_parser()
     except (TwolayerError, argparse.ArgumentError) as e:  # a plugin kind's flag: its bug
-        from .commands.settings import flag_clash
-
         what = flag_clash(e) if isinstance(e, argparse.ArgumentError) else str(e)
         print(f"twolayer {given[0] if given else ''}".rstrip() + f": error: {what}",
               file=sys.stderr)

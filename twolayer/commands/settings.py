@@ -74,32 +74,6 @@ def data_flags() -> dict[str, tuple[Flag, list[str]]]:
     return out
 
 
-def flag_clash(e: argparse.ArgumentError) -> str:
-    """The message for a data kind's flag that a command already has (``--out``, ``--json``:
-    argparse's "conflicting option string", which was a traceback): the kinds that declare it
-    and where their configs are defined. (A flag of a common setting field, ``--noise``, is
-    refused where the kind registers, :class:`twolayer.config.DataKind`.)"""
-    import inspect
-
-    text = str(e)
-    clashing = set(re.findall(r"--[\w-]+", text.split("conflicting option string")[-1]))
-    for name, (_, owners) in data_flags().items():
-        opt = "--" + name.replace("_", "-")
-        if opt in clashing:
-            where = []
-            for owner in owners:
-                cfg = data_kinds()[owner].config
-                try:
-                    line = inspect.getsourcelines(cfg)[1]
-                    where.append(f"--data {owner} ({inspect.getsourcefile(cfg)}:{line})")
-                except (OSError, TypeError):
-                    where.append(f"--data {owner} ({cfg.__module__}.{cfg.__qualname__})")
-            return (f"{opt} of {', '.join(where)} is a flag twolayer's commands have already: "
-                    "a data kind's Flag names one of its own fields, by a name no command "
-                    "uses (docs/extending.md)")
-    return f"a plugin's flag clashes with a command's: {text}"
-
-
 def data_fields() -> dict[str, tuple[str, str]]:
     """Flag dest → ("data", field) of the data kinds' flags."""
     return {name: ("data", name) for name in data_flags()}
