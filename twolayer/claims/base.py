@@ -170,8 +170,11 @@ class Claim:
         ``per_seed`` values fail its ``threshold`` by a t-test and a sign test both, or whose
         own ``ci`` lies wholly on the other side of its ``threshold``; and a fails whose
         ``per_seed`` values hold by both tests or whose ``ci`` lies wholly on the claimed
-        side. A holds or fails from a zero-width interval stands only with comparisons, or
-        with per-seed values that give it by the exact sign test. A holds or fails whose
+        side. A holds or fails handed over without comparisons, whose ``ci`` contains its
+        ``threshold`` and whose ``per_seed`` values (where given) give it by neither test, is
+        inconclusive: nothing supports it (:func:`_unsupported`). A holds or fails from a
+        zero-width interval stands only with comparisons, or with per-seed values that give it
+        by the exact sign test. A holds or fails whose
         ``seeds`` is not the count of its per-seed values, or exceeds its largest
         comparison's, or (handing over neither, its ``ci`` an interval :mod:`twolayer.stats`
         computed during the check) exceeds the values of all the intervals those statistics
