@@ -100,3 +100,15 @@ def test_check_record_refuses_a_switch_without_naming_a_value_never_typed(tmp_pa
     assert_refused(code, out, err, [f"{switch} is given: cannot be combined with --record",
                                     f"drop {switch}"], report)
     assert "True" not in err
+
+
+def test_a_refused_switch_reads_is_given_not_true_is_invalid(capsys):
+    """`--rotate` with --data lms said "--rotate True is invalid": the user typed no True
+    (session 48; every ConfigError whose value is True, not only those built by
+    errors.switch_given)."""
+    from twolayer.cli import main
+
+    assert main(["simulate", "--data", "lms", "--rotate", "--steps", "2", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "--rotate is given: only --data xor or gaussian can be rotated" in err, err
+    assert "True" not in err
