@@ -112,3 +112,14 @@ def test_a_refused_switch_reads_is_given_not_true_is_invalid(capsys):
     err = capsys.readouterr().err
     assert "--rotate is given: only --data xor or gaussian can be rotated" in err, err
     assert "True" not in err
+
+
+def test_an_unwritable_timings_path_is_named_a_file_path(capsys):
+    """`--timings /sys/kernel/t.json` said "must be a writable directory" of a file path."""
+    from twolayer.cli import main
+
+    assert main(["simulate", "--steps", "2", "--d", "4", "--n", "10", "--m", "4", "--quiet",
+                 "--timings", "/proc/t.json"]) == 2
+    err = capsys.readouterr().err
+    assert "--timings '/proc/t.json' is invalid: must be a file path in a writable directory" \
+        in err, err

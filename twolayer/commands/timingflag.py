@@ -45,7 +45,12 @@ def checked_timings_path(args: argparse.Namespace) -> Path | None:
     if path.is_file() and not timings_json(path):
         raise ConfigError("timings", value, "is a file that --timings did not write; it would "
                           "be overwritten: choose another path, or remove the file first")
-    check_writable_dir(path.parent if str(path.parent) else ".", "timings", value)
+    try:
+        check_writable_dir(path.parent if str(path.parent) else ".", "timings", value)
+    except ConfigError as e:  # it read "must be a writable directory" of a file path
+        raise ConfigError("timings", value, e.valid.replace(
+            "must be a writable directory", "must be a file path in a writable directory", 1)
+        ) from None
     return path
 
 
