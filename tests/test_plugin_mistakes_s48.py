@@ -184,3 +184,33 @@ def test_a_figure_that_succeeds_replaces_the_old_drawing(tmp_path, paper, capsys
 
     index = json.loads((out / "index.json").read_text())
     assert index["figures"][f"{paper}-fig"]["files"] == [f"{paper}-fig.png"]
+
+
+def test_an_experiment_that_raises_is_named_in_its_claims_error(tmp_path, paper):
+    """It read "the check raised RuntimeError: ..." (at the experiment's line): the check was
+    blamed for its experiment's bug."""
+    from twolayer.claims import CLAIMS
+    from twolayer.claims.base import judge
+    from twolayer.experiments import Runs
+    from twolayer.plugins import load_path
+
+    f = tmp_path / "expbug.py"
+    f.write_text(textwrap.dedent(f'''
+        from twolayer.api import claim, experiment, outcome
+
+
+        @experiment("{paper}.runs")
+        def runs_(quick, seeds, runtime):
+            raise RuntimeError("exp bug")  # the bug
+
+
+        @claim("{paper}.c.reads", "x", "Lemma 0", "[PAPER]")
+        def reads(runs):
+            runs.get("{paper}.runs")
+            return outcome("inconclusive", None, "-", None, 0, "-")
+    '''))
+    load_path(f)
+    v = judge(CLAIMS[f"{paper}.c.reads"], Runs(quick=True, store=None))
+    assert v.verdict == "error"
+    assert v.detail == (f"the experiment '{paper}.runs' it reads raised RuntimeError: exp bug "
+                        f"(at {f}:{_line(f, 'the bug')})"), v.detail

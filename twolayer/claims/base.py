@@ -718,6 +718,10 @@ def judge_outcome(c: Claim, runs: Runs) -> tuple[Verdict, Outcome | None]:
     except (ConfigError, WriteFailed):  # bad input; a store that cannot be written
         raise
     except Exception as e:  # noqa: BLE001 - reported as this claim's verdict
+        if (exp := _raised_in_experiment(e)) is not None:  # (it read "the check raised")
+            name, where = exp
+            return c.error(f"the experiment {name!r} it reads raised {type(e).__name__}: {e} "
+                           f"(at {where})", tier), None
         return c.error(f"the check raised {type(e).__name__}: {e} (at {_raised_at(e, c)})",
                        tier), None
     if isinstance(result, Verdict):  # a whole verdict: it must be this claim's own
@@ -778,6 +782,21 @@ def judge_outcome(c: Claim, runs: Runs) -> tuple[Verdict, Outcome | None]:
     result = replace(result, per_seed=norm.per_seed, threshold=threshold,
                      comparisons=norm.comparisons, dropped=dropped[0], intervals=tuple(seen))
     return c.verdict(result, tier), result
+
+
+def _raised_in_experiment(e: BaseException) -> tuple[str, str] | None:
+    """(experiment name, file:line of the innermost frame in its function) where ``e`` was
+    raised inside a registered experiment's function that the check's ``runs.get`` ran in this
+    process; None otherwise (an experiment run in a worker process comes back without those
+    frames, and is reported as the check's)."""
+
+    codes = {getattr(x.run, "__code__", None): name for name, x in EXPERIMENTS.items()}
+    tb, found = e.__traceback__, None
+    while tb is not None:
+        if (name := codes.get(tb.tb_frame.f_code)) is not None:
+            found = (name, f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}")
+        tb = tb.tb_next
+    return found
 
 
 def _raised_at(e: BaseException, c: Claim) -> str:
