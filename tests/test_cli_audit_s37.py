@@ -102,18 +102,6 @@ def test_check_record_refuses_a_switch_without_naming_a_value_never_typed(tmp_pa
     assert "True" not in err
 
 
-def test_a_refused_switch_reads_is_given_not_true_is_invalid(capsys):
-    """`--rotate` with --data lms said "--rotate True is invalid": the user typed no True
-    (session 48; every ConfigError whose value is True, not only those built by
-    errors.switch_given)."""
-    from twolayer.cli import main
-
-    assert main(["simulate", "--data", "lms", "--rotate", "--steps", "2", "--quiet"]) == 2
-    err = capsys.readouterr().err
-    assert "--rotate is given: only --data xor or gaussian can be rotated" in err, err
-    assert "True" not in err
-
-
 def test_an_unwritable_timings_path_is_named_a_file_path(capsys):
     """`--timings /sys/kernel/t.json` said "must be a writable directory" of a file path."""
     from twolayer.cli import main
@@ -123,3 +111,15 @@ def test_an_unwritable_timings_path_is_named_a_file_path(capsys):
     err = capsys.readouterr().err
     assert "--timings '/proc/t.json' is invalid: must be a file path in a writable directory" \
         in err, err
+
+
+def test_a_refused_switch_reads_is_given_not_true_is_invalid(capsys):
+    """`--rotate` with --data lms said "--rotate True is invalid": the user typed no True
+    (session 48). A True given through the API for a number (``DataConfig(d=True)``) still
+    reads "--d True is invalid" (tests/test_mut_cond.py)."""
+    from twolayer.cli import main
+
+    assert main(["simulate", "--data", "lms", "--rotate", "--steps", "2", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "--rotate is given: only --data xor or gaussian can be rotated" in err, err
+    assert "True" not in err

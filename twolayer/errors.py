@@ -34,10 +34,7 @@ class ConfigError(TwolayerError, ValueError):
         self.field = field
         self.value = value
         self.valid = valid
-        # a switch refused (value True: ``--rotate`` with --data lms) reads "--rotate is given",
-        # not "--rotate True is invalid", a value the user never typed (session 48)
-        shown = "is given" if value is True else _shown(value)
-        super().__init__(f"{flag_name(field)} {shown}: {valid}")
+        super().__init__(f"{flag_name(field)} {_shown(value)}: {valid}")
 
     def __reduce__(self):  # picklable across processes (executors)
         return (ConfigError, (self.field, self.value, self.valid))

@@ -23,7 +23,7 @@ from ..config import (
     data_kinds,
     objectives,
 )
-from ..errors import ConfigError
+from ..errors import ConfigError, switch_given
 from ..presets import preset
 
 MAX_THREADS = 1024  # --threads: more would only stall (and torch may fail to start them)
@@ -324,13 +324,18 @@ def config_from_args(
         else:
             top[key] = v
     base = Config()
-    cfg = Config(
-        data=DataConfig(**sections["data"]),
-        net=dataclasses.replace(base.net, **sections["net"]),
-        train=dataclasses.replace(base.train, **sections["train"]),
-        probe=dataclasses.replace(base.probe, **sections["probe"]),
-        **top,
-    )
+    try:
+        cfg = Config(
+            data=DataConfig(**sections["data"]),
+            net=dataclasses.replace(base.net, **sections["net"]),
+            train=dataclasses.replace(base.train, **sections["train"]),
+            probe=dataclasses.replace(base.probe, **sections["probe"]),
+            **top,
+        )
+    except ConfigError as e:  # a switch the user gave: "--rotate is given", not "True is invalid"
+        if e.value is True and getattr(args, e.field, None) is True:
+            raise switch_given(e.field, e.valid) from None
+        raise
     # --rtol and --switch steer only the flow: under exact GD they would be dropped without a
     # word (and --rtol would not even enter the run id), so a run the user meant to integrate
     # with the flow would silently train 10^6 exact steps
