@@ -123,3 +123,17 @@ def test_a_refused_switch_reads_is_given_not_true_is_invalid(capsys):
     err = capsys.readouterr().err
     assert "--rotate is given: only --data xor or gaussian can be rotated" in err, err
     assert "True" not in err
+
+
+def test_conditions_names_every_flag_it_reads_and_prints_t_to_ten_digits(capsys):
+    """`conditions --steps 10` listed only the flags read at any value, though --noise-model,
+    --second-layer, --bias, ... are read at Theorem 1's values; `--lr 1e6` printed
+    "T = 1 + 1/(4 alpha) = 1, not a whole number" (1.00000025 at four digits)."""
+    from twolayer.cli import main
+
+    assert main(["conditions", "--steps", "10"]) == 2
+    err = capsys.readouterr().err
+    assert "(and --noise-model, --second-layer" in err and "at the values Theorem 1" in err
+    assert main(["conditions", "--lr", "1e6"]) in (0, 1)
+    out = capsys.readouterr().out
+    assert "T = 1 + 1/(4 alpha) = 1.00000025, not a whole number" in out, out
