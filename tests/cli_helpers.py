@@ -1,5 +1,6 @@
 """Shared by the command-line tests: run ``twolayer.cli.main`` in-process (or many commands in
-one other interpreter), and the shape every refusal of bad input must have."""
+one other interpreter), the shape every refusal of bad input must have, and two tiny records
+saved by ``simulate --out``."""
 
 from __future__ import annotations
 
@@ -47,3 +48,20 @@ def assert_refused(code, out: str, err: str, words, out_dir: Path) -> None:
     for w in words:
         assert w.lower() in lines[0].lower(), (w, lines[0])
     assert not out_dir.exists()
+
+
+# a tiny simulate run (two seeds, a second on the 2-core host)
+TINY_SIMULATE = ["--steps", "20", "--d", "5", "--n", "20", "--n-test", "20", "--m", "4",
+                 "--seeds", "2", "--quiet"]
+
+
+def two_saved_records(tmp_path_factory, prefix: str) -> tuple[Path, Path]:
+    """Two records (--seed 0 and 1) of :data:`TINY_SIMULATE` as ``simulate --out`` saves them,
+    each ``DIR/<run_id>/`` in a folder of its own; the record folders."""
+    dirs = []
+    for seed in ("0", "1"):
+        out = tmp_path_factory.mktemp(prefix) / f"seed{seed}"
+        assert main(["simulate", *TINY_SIMULATE, "--seed", seed, "--out", str(out)]) == 0
+        (rec,) = [p for p in out.iterdir() if p.is_dir()]
+        dirs.append(rec)
+    return dirs[0], dirs[1]

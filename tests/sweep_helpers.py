@@ -26,6 +26,28 @@ class InProcess:
             yield i, run_group(t, "cpu", 1, baselines)
 
 
+# two groups of two points (data.noise 0.0 and 0.2), so an executor can stop between them
+TWO_GROUPS_SPEC = ("seeds = 2\n" + TINY_BASE + "[run]\ngroup_runs = 2\n[axes]\n"
+                   "data.noise = [0.0, 0.2]\n")
+
+
+class StoppingExecutor(InProcess):
+    """InProcess with the executor interface the command closes; ``stop`` raises ``interrupt``
+    (an exception instance) before the group of that index is yielded (0: before any)."""
+
+    def __init__(self, stop: int | None = None, interrupt: BaseException | None = None):
+        self.stop, self.interrupt = stop, interrupt
+
+    def run(self, tasks, baselines=True):
+        for i, outcomes in super().run(tasks, baselines):
+            if i == self.stop:
+                raise self.interrupt
+            yield i, outcomes
+
+    def close(self) -> None:
+        pass
+
+
 def stub_sbatch(tmp_path, monkeypatch) -> None:
     """``sbatch`` and ``srun`` on PATH (that fail if called): `--executor slurm --dry-run`
     refuses to pass where the real run could not submit, so a dry run that should pass needs

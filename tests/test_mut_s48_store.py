@@ -16,8 +16,8 @@ import threading
 from pathlib import Path
 
 import pytest
-from cli_helpers import run
-from sweep_helpers import TINY_BASE, InProcess
+from cli_helpers import run, two_saved_records
+from sweep_helpers import TWO_GROUPS_SPEC, StoppingExecutor
 
 import twolayer.commands.sweep as sweep_command
 from twolayer.cli import main
@@ -25,21 +25,13 @@ from twolayer.sweep import Store, loads
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 
-TINY = ["--steps", "20", "--d", "5", "--n", "20", "--n-test", "20", "--m", "4", "--seeds", "2",
-        "--quiet"]
 EMPTY = "empty (no record stored yet)"
 
 
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory) -> tuple[Path, Path]:
     """Two records (--seed 0 and 1) as ``simulate --out`` saves them: DIR/<run_id>/."""
-    dirs = []
-    for seed in ("0", "1"):
-        out = tmp_path_factory.mktemp("mut48") / f"seed{seed}"
-        assert main(["simulate", *TINY, "--seed", seed, "--out", str(out)]) == 0
-        (rec,) = [p for p in out.iterdir() if p.is_dir()]
-        dirs.append(rec)
-    return dirs[0], dirs[1]
+    return two_saved_records(tmp_path_factory, "mut48")
 
 
 def _folder(tmp_path: Path, *records: Path, names: tuple[str, ...] = ()) -> Path:
@@ -222,23 +214,10 @@ def test_a_table_that_is_a_symbolic_link_is_not_what_a_stopped_sweep_leaves(tmp_
 
 # -- sweep --out: the tables an older run left --------------------------------------------------
 
-SPEC = "seeds = 2\n" + TINY_BASE + "[run]\ngroup_runs = 2\n[axes]\ndata.noise = [0.0, 0.2]\n"
+SPEC = TWO_GROUPS_SPEC
 
 
-class Executor(InProcess):
-    """InProcess that raises ``interrupt`` before yielding group ``stop``; closable."""
-
-    def __init__(self, stop: int | None = None, interrupt: BaseException | None = None):
-        self.stop, self.interrupt = stop, interrupt
-
-    def run(self, tasks, baselines=True):
-        for i, outcomes in super().run(tasks, baselines):
-            if i == self.stop:
-                raise self.interrupt
-            yield i, outcomes
-
-    def close(self) -> None:
-        pass
+Executor = StoppingExecutor
 
 
 @pytest.fixture

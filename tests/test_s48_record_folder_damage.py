@@ -23,12 +23,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from cli_helpers import run
+from cli_helpers import run, two_saved_records
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 
-TINY = ["--steps", "20", "--d", "5", "--n", "20", "--n-test", "20", "--m", "4", "--seeds", "2",
-        "--quiet"]
 READERS = (["show"], ["check", "frei2023", "--record"], ["conditions", "--paper", "frei2023",
                                                           "--record"])
 
@@ -36,15 +34,7 @@ READERS = (["show"], ["check", "frei2023", "--record"], ["conditions", "--paper"
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory) -> tuple[Path, Path]:
     """Two records of two seeds (--seed 0 and 1), as ``simulate --out`` saves them."""
-    from twolayer.cli import main
-
-    dirs = []
-    for seed in ("0", "1"):
-        out = tmp_path_factory.mktemp("s48") / f"seed{seed}"
-        assert main(["simulate", *TINY, "--seed", seed, "--out", str(out)]) == 0
-        (rec,) = [p for p in out.iterdir() if p.is_dir()]
-        dirs.append(rec)
-    return dirs[0], dirs[1]
+    return two_saved_records(tmp_path_factory, "s48")
 
 
 def _listing(root: Path) -> list[tuple[str, int]]:

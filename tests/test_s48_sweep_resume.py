@@ -18,31 +18,17 @@ import json
 from pathlib import Path
 
 import pytest
-from sweep_helpers import TINY_BASE, InProcess
+from sweep_helpers import TWO_GROUPS_SPEC, StoppingExecutor
 
 import twolayer.commands.sweep as sweep_command
 from twolayer.cli import main
 from twolayer.signals import Terminated
 from twolayer.sweep import Store, loads
 
-SPEC = "seeds = 2\n" + TINY_BASE + "[run]\ngroup_runs = 2\n[axes]\ndata.noise = [0.0, 0.2]\n"
+SPEC = TWO_GROUPS_SPEC
 
 
-class Executor(InProcess):
-    """InProcess with the executor interface the command closes; ``stop`` raises an interrupt
-    (an exception instance) before the group of that index is yielded (0: before any)."""
-
-    def __init__(self, stop: int | None = None, interrupt: BaseException | None = None):
-        self.stop, self.interrupt = stop, interrupt
-
-    def run(self, tasks, baselines=True):
-        for i, outcomes in super().run(tasks, baselines):
-            if i == self.stop:
-                raise self.interrupt
-            yield i, outcomes
-
-    def close(self) -> None:
-        pass
+Executor = StoppingExecutor
 
 
 def use(monkeypatch, executor: Executor) -> None:

@@ -206,6 +206,15 @@ class RecordError(TwolayerError):
 NAME_MAX, PATH_MAX = 255, 4096  # bytes, Linux's (the kernel's ENAMETOOLONG beyond them)
 
 
+def not_a_folder(path: str | os.PathLike[str]) -> str | None:
+    """What stands at ``path`` where a folder belongs ("a file", "a broken symbolic link"), or
+    None where a folder (or a link to one) is there, or nothing. ``exists()`` is False for a
+    broken link, so a check of "exists and is no folder" passed it (session 48)."""
+    if os.path.isdir(path) or not os.path.lexists(path):
+        return None
+    return "a broken symbolic link" if not os.path.exists(path) else "a file"
+
+
 def unreachable_path(value: str) -> str | None:
     """Why no file or folder can ever be at ``value`` (a name over NAME_MAX bytes, or the
     whole path over PATH_MAX), else None. Checked before any work: under a folder that does

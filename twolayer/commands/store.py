@@ -21,7 +21,7 @@ import argparse
 import json
 from pathlib import Path
 
-from ..errors import ConfigError
+from ..errors import ConfigError, not_a_folder
 from ..record import holds_record_files
 from ..store import RecordStore, VerifyReport
 
@@ -198,9 +198,7 @@ def run(args: argparse.Namespace) -> int:
                           "experiments' --records), a folder of saved records or one record's "
                           "folder")
     for part in STORE_FOLDERS:  # verify found nothing in it (0 intact, exit 0), prune too
-        at = root / part  # (a dangling symbolic link too: is_dir follows it)
-        if (at.is_symlink() or at.exists()) and not at.is_dir():
-            what = "a broken symbolic link" if at.is_symlink() else "a file"
+        if what := not_a_folder(at := root / part):
             raise ConfigError("DIR", args.dir, f"must be a record store ({at} is {what}, not "
                               "a folder): move it away, or give another DIR")
     is_store = root.is_dir() and any((root / d).is_dir() for d in STORE_FOLDERS)

@@ -7,7 +7,7 @@ import argparse
 import os
 from pathlib import Path
 
-from ..errors import ConfigError
+from ..errors import ConfigError, not_a_folder
 from ..experiments import Runs, default_store_dir
 from ..record import blocked_at, check_writable_dir, ensure_writable_dir
 from ..store import RecordStore
@@ -73,8 +73,7 @@ def _check_layout(path: Path, root: object, flag: str) -> None:
     name = "$TWOLAYER_STORE" if flag == "TWOLAYER_STORE" else f"--{flag}"
     for part in ("records", "entries"):
         at = path / part
-        if (at.is_symlink() or at.exists()) and not at.is_dir():  # a dangling link too
-            what = "a broken symbolic link" if at.is_symlink() else "a file"
+        if what := not_a_folder(at):
             raise ConfigError(flag, str(root), f"must be a record store ({at} is {what}, not "
                               f"a folder): move it away, or give {name} another directory")
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError
+from ..errors import ConfigError, not_a_folder
 from ..resources import writing
 from .spec import Point, SweepSpec
 from .store import Store, current_code, plugins_of, write_atomic
@@ -143,8 +143,7 @@ def check_store_layout(st: Store) -> None:
     anything is trained: a file at ``records`` used to be found when the first group's record
     was written, named as ``--records``."""
     for folder in (st.records, st.failed, st.record_store.quarantine_dir):
-        if (folder.is_symlink() or folder.exists()) and not folder.is_dir():  # dangling too
-            what = "a broken symbolic link" if folder.is_symlink() else "a file"
+        if what := not_a_folder(folder):
             raise ConfigError("out", str(st.root), f"must be a sweep store ({folder} is {what}, "
                               "not a folder): move it away or choose another --out")
 
