@@ -239,8 +239,8 @@ def test_badger_probe_train_sensitivities_per_sample(same_counts):
     the probe takes T's rows (every run has the same |T|) or masks all training points."""
     from dataclasses import replace
 
-    from twolayer.experiments.badger2022 import scale_probe
     from twolayer.probes import ProbeState, run_probes
+    from twolayer.probes.badger import scale_probe
 
     _, data = small()
     if not same_counts:  # run 1's first T point counted as ascended: |T| differs between runs

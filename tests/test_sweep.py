@@ -147,26 +147,29 @@ def test_an_unknown_probe_exits_2_before_the_store_exists(tmp_path: Path, capsys
     assert not out.exists()
 
 
-def test_an_experiments_own_probe_is_not_a_sweep_probe(tmp_path: Path) -> None:
-    """badger_acc is registered by twolayer.experiments (imported by the CLI), not in a sweep
-    worker, where training with it raised: the spec is refused when it is read."""
-    import twolayer.experiments.badger2022  # noqa: F401 - registers badger_acc here
-    from twolayer.probes import REGISTRY
-
-    assert "badger_acc" in REGISTRY
-    with pytest.raises(SpecError, match="base.probe.probes = 'badger_acc'"):
-        loads(TINY + "probe.probes = ['badger_acc']\n")
-    code = ("import sys; from twolayer.sweep.worker import run_group\n"
-            "from twolayer.sweep import loads\n"
+@pytest.mark.parametrize("probe", ["badger_scale", "badger_acc"])
+def test_the_badger_experiments_probes_are_sweep_probes(probe: str) -> None:
+    """badger_scale (which `check --record` asks a badger record for) and badger_acc were
+    registered by twolayer.experiments alone, so a sweep refused them and a sweep worker's
+    training raised: the oracle is a fresh process that imports only the sweep worker and trains
+    with the probe, and a spec that names it is read."""
+    spec = loads(TINY.replace("[base]", "[base]\ndata.kind = 'badger'\ndata.num_classes = 3"
+                              "\ntrain.objective = 'softmax'\nnet.second_layer = 'gaussian'", 1)
+                 + f"probe.probes = ['{probe}']\n")
+    assert spec.points()[0].config.probe.probes == (probe,)
+    code = ("from twolayer.sweep.worker import run_group\n"
             "from twolayer.config import Config\n"
-            "cfg = Config.from_dict({'data': {'d': 10, 'n': 20, 'n_test': 20}, 'net': {'m': 4},"
-            " 'train': {'steps': 2}, 'probe': {'num_times': 2, 'probes': ['badger_acc']}})\n"
-            "try:\n    run_group([cfg.to_dict()], 'cpu', 1)\nexcept Exception as e:\n"
-            "    print(type(e).__name__)\n")
-    # the oracle: a fresh worker process does not have the probe
+            "cfg = Config.from_dict({'data': {'kind': 'badger', 'num_classes': 3, 'd': 6,"
+            " 'n': 20, 'n_test': 20}, 'net': {'m': 4, 'second_layer': 'gaussian'},"
+            " 'train': {'steps': 2,"
+            f" 'objective': 'softmax'}}, 'probe': {{'num_times': 2, 'probes': ['{probe}']}}}})\n"
+            "out = run_group([cfg.to_dict()], 'cpu', 1)\n"
+            "print(out[0].status, sorted(k for k in out[0].record.arrays\n"
+            f"                            if k.startswith('{probe}/')))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=120)
-    assert out.stdout.strip() == "ConfigError", out.stderr
+    assert out.returncode == 0, out.stderr
+    assert f"'{probe}/" in out.stdout, out.stdout
 
 
 def test_a_plugins_probe_is_a_sweep_probe(tmp_path: Path, monkeypatch) -> None:

@@ -52,10 +52,8 @@ from ..config import DataConfig, NetConfig, TrainConfig
 from ..data import badger as bdata
 from ..engine import Runtime, probe_times, train
 from ..errors import ConfigError, DivergenceError
-from ..net import Params, errors, forward, init_params, input_jacobian_norms, sample_loss
+from ..net import init_params
 from ..objectives import Memorise
-from ..probes import ProbeState, register
-from ..probes.badger import masked_mean, training_rows
 from ..record import Record
 from ..training import adam
 from . import experiment
@@ -141,54 +139,8 @@ def opt_text(optimizer: str, lr: float) -> str:
     return f"{'SGD' if optimizer == 'sgd' else 'Adam'} lr={lr:g}"
 
 
-# --------------------------------------------------------------------------------------------
-# Scale-free input sensitivity (probe ``badger_scale``)
-# --------------------------------------------------------------------------------------------
-
-
-@register("badger_scale")
-def scale_probe(s: ProbeState) -> dict[str, torch.Tensor]:
-    """The logit scale and the input sensitivity of the softmax-relevant logits on the training
-    set T. Softmax is invariant to adding a constant to all K logits, so both are taken on the
-    centred logits z_c = (I − 11ᵀ/K) z, i.e. the second layer a_j − mean_k a_jk:
-
-    - ``jacc_train`` = E_{x∈T} ‖∂z_c/∂x‖_F (centred input Jacobian);
-    - ``zrms_train`` = (E_{x∈T} ‖z_c(x)‖²)^{1/2} (the logit scale).
-
-    Their ratio S = jacc / zrms (the relative input sensitivity, an inverse length: the relative
-    change of the logit vector per unit input displacement) is scale-free: rescaling the logits
-    z → c z (c > 0; e.g. a → c a, or (W, b) → c (W, b), both 1-homogeneous) multiplies both by
-    c. The raw E‖∂z/∂x‖_F grows with the logit scale, which cross-entropy drives up on its own."""
-    p, d = s.params, s.data
-    ac = p.a - p.a.mean(-1, keepdim=True)
-    pc = Params(W=p.W, a=ac, b=p.b, train_a=p.train_a)
-    asc = d.extras.get("ascended")
-    tr = ~asc if asc is not None else torch.ones(d.x.shape[:2], dtype=torch.bool,
-                                                  device=d.x.device)
-    x_t = training_rows(d.x, tr)
-    if x_t is not None:  # T alone: the ascended points are not needed
-        jacc = input_jacobian_norms(pc, x_t, s.budget).mean(-1)
-        zrms = forward(pc, x_t, s.budget).pow(2).sum(-1).mean(-1).sqrt()
-    else:
-        jacc = masked_mean(input_jacobian_norms(pc, d.x, s.budget), tr)
-        zrms = masked_mean(forward(pc, d.x, s.budget).pow(2).sum(-1), tr).sqrt()
-    return {"jacc_train": jacc, "zrms_train": zrms}
-
-
 PROBES = ("badger", "badger_scale")  # the objectives runs (claims 1, 2, 4); gates and switch:
-# "badger" only
-
-
-@register("badger_acc")
-def accuracy_probe(s: ProbeState) -> dict[str, torch.Tensor]:
-    """Accuracy and mean cross-entropy on the training set and the hold-out (claim 3 needs no
-    input sensitivities: the cheap part of the ``badger`` probe, the same numbers)."""
-    out, out_h = s.out_train(), s.out_test()
-    d = s.data
-    return {"acc_train": (~errors(out, d.y)).to(out.dtype).mean(-1),
-            "acc_holdout": (~errors(out_h, d.y_test)).to(out.dtype).mean(-1),
-            "loss_train": sample_loss(out, d.y, s.objective).mean(-1),
-            "loss_holdout": sample_loss(out_h, d.y_test, s.objective).mean(-1)}
+# "badger" only; badger_scale and badger_acc (claim 3) are in twolayer.probes.badger
 
 
 def plan(quick: bool) -> Plan:

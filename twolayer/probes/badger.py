@@ -11,6 +11,16 @@ outputs f(x) ∈ R^K.
   J(x) = Σ_j a_j φ'(⟨w_j, x⟩ + b_j) w_jᵀ (:func:`twolayer.net.input_jacobian_norms`);
 - ``gradx_train``, ``gradx_holdout``: E_x ‖∇_x ℓ(y, f(x))‖ with ∇_x ℓ = J(x)ᵀ ∂ℓ/∂f
   (:func:`input_loss_gradients`).
+
+``badger_scale``: ``jacc_train``, ``zrms_train``, the input sensitivity and the scale of the
+centred logits on T (:func:`scale_probe`), whose ratio is scale-free.
+
+``badger_acc``: ``acc_train``, ``acc_holdout``, ``loss_train``, ``loss_holdout`` alone, the
+cheap part of ``badger`` (:func:`accuracy_probe`).
+
+All three are registered when :mod:`twolayer.probes` is imported, so every process has them (a
+sweep's workers too); ``badger_scale`` and ``badger_acc`` were registered by the experiments
+module until 2026-12-07, and a sweep refused them.
 """
 
 from __future__ import annotations
@@ -93,3 +103,44 @@ def badger_probe(s: ProbeState) -> dict[str, torch.Tensor]:
         "jac_train": jac_t, "jac_holdout": jac_h.mean(-1),
         "gradx_train": gx_t, "gradx_holdout": gx_h.mean(-1),
     }
+
+
+@register("badger_scale")
+def scale_probe(s: ProbeState) -> dict[str, torch.Tensor]:
+    """The logit scale and the input sensitivity of the softmax-relevant logits on the training
+    set T. Softmax is invariant to adding a constant to all K logits, so both are taken on the
+    centred logits z_c = (I − 11ᵀ/K) z, i.e. the second layer a_j − mean_k a_jk:
+
+    - ``jacc_train`` = E_{x∈T} ‖∂z_c/∂x‖_F (centred input Jacobian);
+    - ``zrms_train`` = (E_{x∈T} ‖z_c(x)‖²)^{1/2} (the logit scale).
+
+    Their ratio S = jacc / zrms (the relative input sensitivity, an inverse length: the relative
+    change of the logit vector per unit input displacement) is scale-free: rescaling the logits
+    z → c z (c > 0; e.g. a → c a, or (W, b) → c (W, b), both 1-homogeneous) multiplies both by
+    c. The raw E‖∂z/∂x‖_F grows with the logit scale, which cross-entropy drives up on its own."""
+    p, d = s.params, s.data
+    ac = p.a - p.a.mean(-1, keepdim=True)
+    pc = Params(W=p.W, a=ac, b=p.b, train_a=p.train_a)
+    asc = d.extras.get("ascended")
+    tr = ~asc if asc is not None else torch.ones(d.x.shape[:2], dtype=torch.bool,
+                                                  device=d.x.device)
+    x_t = training_rows(d.x, tr)
+    if x_t is not None:  # T alone: the ascended points are not needed
+        jacc = net.input_jacobian_norms(pc, x_t, s.budget).mean(-1)
+        zrms = net.forward(pc, x_t, s.budget).pow(2).sum(-1).mean(-1).sqrt()
+    else:
+        jacc = masked_mean(net.input_jacobian_norms(pc, d.x, s.budget), tr)
+        zrms = masked_mean(net.forward(pc, d.x, s.budget).pow(2).sum(-1), tr).sqrt()
+    return {"jacc_train": jacc, "zrms_train": zrms}
+
+
+@register("badger_acc")
+def accuracy_probe(s: ProbeState) -> dict[str, torch.Tensor]:
+    """Accuracy and mean cross-entropy on the training set and the hold-out (claim 3 needs no
+    input sensitivities: the cheap part of the ``badger`` probe, the same numbers)."""
+    out, out_h = s.out_train(), s.out_test()
+    d = s.data
+    return {"acc_train": (~net.errors(out, d.y)).to(out.dtype).mean(-1),
+            "acc_holdout": (~net.errors(out_h, d.y_test)).to(out.dtype).mean(-1),
+            "loss_train": net.sample_loss(out, d.y, s.objective).mean(-1),
+            "loss_holdout": net.sample_loss(out_h, d.y_test, s.objective).mean(-1)}

@@ -159,13 +159,11 @@ class SweepSpec:
 
 
 def sweep_probes() -> list[str]:
-    """The probes a sweep's workers have: twolayer's own (:mod:`twolayer.probes`) and the loaded
-    plugins', not those an experiment module registers for itself (``badger_acc``: registered
-    in this process when ``twolayer.experiments`` was imported, absent from a worker's)."""
+    """The probes a sweep's workers have: twolayer's own (:mod:`twolayer.probes`, every probe
+    twolayer ships registers there) and the loaded plugins'."""
     from ..probes import REGISTRY
 
-    return sorted(name for name, fn in REGISTRY.items()
-                  if not getattr(fn, "__module__", "").startswith("twolayer.experiments"))
+    return sorted(REGISTRY)
 
 
 def check_probe_names(names: tuple[str, ...]) -> None:
