@@ -484,7 +484,8 @@ def test_jobs_checks_papers_in_worker_processes_with_the_same_verdicts(tmp_path,
 def test_jobs_rejects_a_count_below_one(capsys):
     with pytest.raises(SystemExit) as e:
         main(["check", "frei2023", "--jobs", "0", "--list"])
-    assert e.value.code == 2 and "--jobs" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and "--jobs: '0' is invalid: valid values are integers >= 1" in err
 
 
 def test_a_failing_worker_stops_the_others_and_the_error_reaches_the_parent(tmp_path):

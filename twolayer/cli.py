@@ -33,11 +33,37 @@ class Parser(argparse.ArgumentParser):
         kwargs.setdefault("allow_abbrev", False)
         super().__init__(*args, **kwargs)
 
+    def _get_value(self, action: argparse.Action, arg_string: str) -> Any:
+        # the text a flag's value was written as, for messages that echo it (`--lr -1` is
+        # refused as "--lr -1", not as the number it parses to, "-1.0"): GIVEN_TEXT of the
+        # namespace (:func:`given_text`)
+        value = super()._get_value(action, arg_string)  # type: ignore[misc]
+        if action.option_strings:
+            self._given_text[action.dest] = arg_string
+        return value
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        self._given_text: dict[str, str] = {}
+        ns, rest = super().parse_known_args(args, namespace)
+        texts = dict(getattr(ns, GIVEN_TEXT, None) or {})
+        texts.update(self._given_text)  # a subcommand's parser: copied into the main namespace
+        setattr(ns, GIVEN_TEXT, texts)
+        return ns, rest
+
     def error(self, message: str) -> None:  # type: ignore[override]
         if message.startswith(PLUGIN_CHOICES):  # e.g. --data parity without its --plugin
             message += ("; a plugin's data kinds and losses (e.g. --data parity, --objective "
                         "hinge of examples/barak2022) need its --plugin PATH")
         self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+# the namespace attribute holding each option's value as written (dest -> text)
+GIVEN_TEXT = "_given_text"
+
+
+def given_text(args: argparse.Namespace, dest: str) -> str | None:
+    """How the user wrote option ``dest``'s (single) value on the command line, or None."""
+    return (getattr(args, GIVEN_TEXT, None) or {}).get(dest)
 
 
 # argparse's refusals of a choice that a plugin can add (twolayer.config.register_data_kind,

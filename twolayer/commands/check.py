@@ -66,7 +66,8 @@ def jobs_arg(text: str) -> int | str:
     except argparse.ArgumentTypeError:
         raise argparse.ArgumentTypeError(f"{text!r} is not an integer or auto") from None
     if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is not >= 1 (or auto)")
+        raise argparse.ArgumentTypeError(f"{text!r} is invalid: valid values are integers >= 1 "
+                                         "and auto")
     return value
 
 

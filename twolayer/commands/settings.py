@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from ..cli import GivenOnce, integer, number
+from ..cli import GivenOnce, given_text, integer, number
 from ..config import (
     NOISE_MODELS,
     SECOND_LAYERS,
@@ -23,7 +23,7 @@ from ..config import (
     data_kinds,
     objectives,
 )
-from ..errors import ConfigError, switch_given
+from ..errors import ConfigError, flag_name, switch_given
 from ..presets import preset
 
 MAX_THREADS = 1024  # --threads: more would only stall (and torch may fail to start them)
@@ -335,7 +335,7 @@ def config_from_args(
     except ConfigError as e:  # a switch the user gave: "--rotate is given", not "True is invalid"
         if e.value is True and getattr(args, e.field, None) is True:
             raise switch_given(e.field, e.valid) from None
-        raise
+        raise as_written(e, args) from None
     # --rtol and --switch steer only the flow: under exact GD they would be dropped without a
     # word (and --rtol would not even enter the run id), so a run the user meant to integrate
     # with the flow would silently train 10^6 exact steps
@@ -351,6 +351,21 @@ def config_from_args(
         raise ConfigError("probes", ",".join(unknown),
                           "known probes are " + ", ".join(sorted(probe_registry())))
     return cfg, notes
+
+
+def as_written(e: ConfigError, args: argparse.Namespace) -> ConfigError:
+    """``e`` echoing the flag's value as the user wrote it, where the refused value is the one
+    the flag parsed to: ``--lr -1`` reads "--lr -1 is invalid", not "--lr -1.0" (the float it
+    became), ``--noise 1/2`` "--noise 1/2"; any other error as it is."""
+    text = given_text(args, e.field)
+    if text is None or e.value is None or type(e.value) is bool:
+        return e
+    given = getattr(args, e.field, None)
+    if type(given) is not type(e.value) or given != e.value:  # NaN != NaN: shown as it is
+        return e
+    shown = ConfigError(e.field, e.value, e.valid)
+    shown.args = (f"{flag_name(e.field)} {text.strip()} is invalid: {e.valid}",)
+    return shown
 
 
 # the fields whose defaults scale with sizes (sigma2 = d^-1.2, init_var = 0.01/(m d)): a preset

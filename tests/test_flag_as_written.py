@@ -1,0 +1,47 @@
+"""A refused flag value is echoed as the user wrote it, not as the number it parsed to
+(`--lr -1` was refused as "--lr -1.0 is invalid", `--noise 1/2` as "--noise 0.5")."""
+
+from __future__ import annotations
+
+import pytest
+
+from twolayer.cli import main
+
+TINY = ["--steps", "2", "--n", "10", "--d", "5", "--m", "4", "--seeds", "1"]
+
+
+@pytest.mark.parametrize("argv, shown", [
+    (["--lr", "-1"], "--lr -1 is invalid"),
+    (["--lr=-1e0"], "--lr -1e0 is invalid"),
+    (["--noise", "1/2"], "--noise 1/2 is invalid"),
+    (["--noise", "0.50"], "--noise 0.50 is invalid"),
+    (["--sigma2", "-2"], "--sigma2 -2 is invalid"),
+    (["--init-var", "-1E-3"], "--init-var -1E-3 is invalid"),
+    (["--m", "-3"], "--m -3 is invalid"),
+    (["--d", "1e0"], "--d 1e0 is invalid"),
+])
+def test_a_refused_value_is_echoed_as_written(capsys, tmp_path, argv, shown) -> None:
+    out = tmp_path / "o"
+    code = main(["simulate", *TINY, *argv, "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.splitlines()) == 1, err
+    assert shown in err, err
+    assert not out.exists()
+
+
+def test_a_value_given_by_a_preset_or_not_by_the_flag_is_echoed_as_it_is(capsys) -> None:
+    """A value the user did not write (--rtol without the flow: the integrator's value comes from
+    the default) keeps the config's own text; the flag's own text is used only where the refused
+    value is the one that flag parsed to."""
+    code = main(["simulate", *TINY, "--rtol", "1e-3"])
+    err = capsys.readouterr().err
+    assert code == 2 and "--rtol 0.001 is invalid" in err, err
+
+
+def test_given_text_records_each_option_once_parsed() -> None:
+    from twolayer.cli import build_parser, given_text
+
+    ns = build_parser().parse_args(["simulate", "--lr", "1/10", "--noise", "0.25"])
+    assert given_text(ns, "lr") == "1/10" and ns.lr == 0.1
+    assert given_text(ns, "noise") == "0.25"
+    assert given_text(ns, "steps") is None
