@@ -45,3 +45,23 @@ def test_given_text_records_each_option_once_parsed() -> None:
     assert given_text(ns, "lr") == "1/10" and ns.lr == 0.1
     assert given_text(ns, "noise") == "0.25"
     assert given_text(ns, "steps") is None
+
+
+@pytest.mark.parametrize("command", [
+    ["simulate", *TINY, "--out"],
+    ["figures", "--quick", "--out"],
+    ["check", "frei2023", "--quick", "--records"],
+])
+@pytest.mark.parametrize("below", [False, True])
+def test_a_dangling_link_as_an_output_folder_is_named(capsys, tmp_path, command, below) -> None:
+    """`--out LINK` where LINK points nowhere said "(LINK: File exists)" (mkdir's EEXIST), which
+    named no fault; now the link and its missing target, exit 2, and nothing created."""
+    link = tmp_path / "link"
+    link.symlink_to(tmp_path / "nowhere")
+    path = link / "sub" if below else link
+    code = main([*command, str(path)])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.splitlines()) == 1, err
+    assert f"{link} is a symbolic link to {tmp_path / 'nowhere'}, which does not exist" in err
+    assert "File exists" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link"]

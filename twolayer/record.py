@@ -347,6 +347,19 @@ def _unreachable(flag: str, value: str, p: Path) -> ConfigError:
                        "entered: permission denied)")
 
 
+def _dangling(flag: str, value: str, p: Path) -> ConfigError | None:
+    """The refusal of a path that is a symbolic link to nothing (``mkdir`` says "File exists"
+    there, which named no fault: session 48's helper), else None."""
+    try:
+        if not p.is_symlink() or p.exists():
+            return None
+        target = os.readlink(p)
+    except OSError:
+        return None
+    return ConfigError(flag, value, f"must be a writable directory ({p} is a symbolic link to "
+                       f"{target}, which does not exist: create it, or give another path)")
+
+
 def ensure_writable_dir(path: str | os.PathLike[str], flag: str = "out",
                         value: object = None) -> Path:
     """Create ``path`` if needed and check that files can be written in it (ConfigError if not,
@@ -360,6 +373,9 @@ def ensure_writable_dir(path: str | os.PathLike[str], flag: str = "out",
         raise _unreachable(flag, value, p.absolute()) from None
     if is_file:
         raise ConfigError(flag, value, f"must be a writable directory ({p} is a file)")
+    for a in (p, *p.parents):
+        if (e := _dangling(flag, value, a)) is not None:
+            raise e
     try:
         p.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(prefix=".write-test.", dir=p)
@@ -383,6 +399,8 @@ def check_writable_dir(path: str | os.PathLike[str], flag: str = "out",
     probe = p
     try:
         while not probe.exists():
+            if (e := _dangling(flag, value, probe)) is not None:
+                raise e
             probe = probe.parent
     except PermissionError:  # a folder on the way cannot be entered (Path.exists raises EACCES)
         raise _unreachable(flag, value, probe) from None
