@@ -147,6 +147,7 @@ def load_path(path: str | Path) -> Plugin:
         raise PluginError(str(path), "cannot be imported")
     module = importlib.util.module_from_spec(spec)
     before = _registries()
+    loaded_before = set(_LOADED)
     sys.modules[name] = module
     try:
         spec.loader.exec_module(module)
@@ -163,7 +164,11 @@ def load_path(path: str | Path) -> Plugin:
         why = why.replace(name, p.stem)
         raise PluginError(_where(e, p.parent if locations is None else p), why) from None
     after = _registries()
-    plugin = Plugin(key, module, **{k: sorted(after[k] - before[k]) for k in after})
+    # what another plugin it loads (load_path of a plugin it builds on) registered is that
+    # plugin's: `twolayer check ./mine` checked the other's claims too (session 48's helper)
+    nested = [_LOADED[k] for k in _LOADED if k not in loaded_before]
+    theirs = {k: {x for n in nested for x in getattr(n, k)} for k in after}
+    plugin = Plugin(key, module, **{k: sorted(after[k] - before[k] - theirs[k]) for k in after})
     _LOADED[key] = plugin
     from .experiments import snapshot_sources  # the code as imported (Runs.key checks it)
 
