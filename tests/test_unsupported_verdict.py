@@ -29,10 +29,12 @@ def t_interval(v: np.ndarray) -> tuple[float, float]:
 
 
 def judged(said: str, values: np.ndarray, threshold: float, direction: str,
-           per_seed: bool = True, ci: tuple[float, float] | None = None):
+           per_seed: bool = True, ci: tuple[float, float] | None = None,
+           measured: float | None = None):
     ci = t_interval(values) if ci is None else ci
     extra = {"per_seed": values} if per_seed else {}
-    o = outcome(said, float(values.mean()), f"{direction} {threshold}", ci, values.size,
+    measured = float(values.mean()) if measured is None else measured
+    o = outcome(said, measured, f"{direction} {threshold}", ci, values.size,
                 "fake", "", threshold=threshold, direction=direction, **extra)
     return Claim("fake.c", "fake", "s", "Lemma 1", lambda runs: o).verdict(o)
 
@@ -80,15 +82,42 @@ def test_a_fails_its_interval_supports_stands():
 
 def test_a_holds_the_sign_test_gives_stands_though_the_mean_interval_contains_the_bound():
     """9 of 10 seeds below 0.2 and one far above: the mean's interval crosses 0.2, the exact
-    sign test of the median gives holds (p = 11/1024): the check may decide by the median."""
+    sign test of the median gives holds (p = 11/1024): the check may decide by the median, and
+    reports the median; the detail says the verdict is about the median seed (since session
+    49: it stood without a word)."""
     values = np.array([0.1, 0.11, 0.12, 0.09, 0.1, 0.13, 0.1, 0.08, 0.12, 3.0])
     lo, hi = t_interval(values)
     assert lo < 0.2 < hi
     t_p, s_p = scipy_p(values, 0.2, "<=", "claimed")
     assert s_p < 0.05 < t_p and s_p == pytest.approx(11 / 1024)
-    assert judged(HOLDS, values, 0.2, "<=").verdict == HOLDS
+    v = judged(HOLDS, values, 0.2, "<=", measured=float(np.median(values)))
+    assert v.verdict == HOLDS
+    assert (f"decided by the sign test of the median of its 10 per-seed values (one-sided p = "
+            f"{s_p:.3g})" in v.detail and f"(p = {t_p:.3g})" in v.detail), v.detail
     # without its per-seed values nothing shows it: inconclusive
     assert judged(HOLDS, values, 0.2, "<=", per_seed=False).verdict == INCONCLUSIVE
+
+
+@pytest.mark.parametrize("said,values,threshold,direction", [
+    # session 49's helper: "mean <= 0.1" held at measured mean 1.294 (one seed of eight at 10)
+    (HOLDS, np.array([0.05, 0.04, 0.06, 0.05, 0.05, 0.04, 0.06, 10.0]), 0.1, "<="),
+    (HOLDS, np.array([0.1, 0.11, 0.12, 0.09, 0.1, 0.13, 0.1, 0.08, 0.12, 3.0]), 0.2, "<="),
+    # the mirror: a fails of ">= 1" at a measured mean above 1, seven of eight seeds below it
+    (FAILS, np.array([0.9, 0.95, 0.92, 0.9, 0.93, 0.91, 0.94, 5.0]), 1.0, ">="),
+])
+def test_the_sign_test_alone_does_not_carry_a_verdict_its_measured_mean_contradicts(
+        said, values, threshold, direction):
+    lo, hi = t_interval(values)
+    assert lo < threshold < hi
+    side = "claimed" if said == HOLDS else "other"
+    t_p, s_p = scipy_p(values, threshold, direction, side)
+    assert s_p < 0.05 < t_p  # the median's test alone gives it
+    m = float(values.mean())
+    assert (m > threshold) == (direction == "<=") if said == HOLDS else True
+    v = judged(said, values, threshold, direction)
+    assert v.verdict == INCONCLUSIVE, v.detail
+    assert f"measured value {m:.4g} on the other side" in v.detail
+    assert f"p = {s_p:.3g}" in v.detail and f"p = {t_p:.3g}" in v.detail
 
 
 def test_a_one_sided_t_test_at_95_supports_a_holds_its_two_sided_interval_does_not():

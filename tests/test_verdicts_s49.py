@@ -1,0 +1,129 @@
+"""Session 49's verdict audit (a helper recomputed every quick-plan verdict with scipy):
+
+- a *fails* handed over with its comparisons was taken at its word (only a *holds* was
+  re-judged): a fails from the point estimate stood, and so did one its own comparison gives
+  as *holds* at p = 1.5e-4;
+- the fixed-seed ``seeds_needed`` of a claim of one t comparison came from its per-seed values'
+  two-sided 95% interval, not from the one-sided test at 0.05 the claim is re-judged by
+  (liu2023's one-test claims: 36 seeds in docs/claims.md where 26 decide);
+- an inconclusive claim whose values already decide (held back by a premise) was told that
+  "about 4 seeds" (the seeds it has) would decide it.
+
+Oracles: scipy's one-sample t-test (never twolayer.stats), walked seed count by seed count on
+samples that carry the measured mean and standard deviation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats as sps
+
+from twolayer.claims.base import ERROR, FAILS, HOLDS, INCONCLUSIVE, Claim, outcome
+
+# the helper's values: mean 0.184, 95% t-interval [0.071, 0.298]
+V = np.array([0.05, 0.35, 0.025, 0.025, 0.325, 0.275, 0.175, 0.25])
+
+
+def verdict_of(o):
+    return Claim("fake.c", "fake", "s", "Lemma 1", lambda runs: o).verdict(o)
+
+
+def with_comparison(said: str, values: np.ndarray, bound: float, direction: str = "<=",
+                    per_seed: bool = False):
+    m = float(values.mean())
+    half = sps.t.ppf(0.975, values.size - 1) * values.std(ddof=1) / np.sqrt(values.size)
+    extra = {"per_seed": values, "threshold": bound, "direction": direction} if per_seed else {}
+    return outcome(said, m, f"mean {direction} {bound}", (m - half, m + half), values.size,
+                   "fake", "", comparisons=[(values, bound, direction)], **extra)
+
+
+def scipy_p(values: np.ndarray, bound: float, alternative: str) -> float:
+    return float(sps.ttest_1samp(values, bound, alternative=alternative).pvalue)
+
+
+def test_a_fails_from_the_point_estimate_with_its_comparison_is_inconclusive():
+    p_fails = scipy_p(V, 0.17, "greater")  # "mean <= 0.17" fails: the mean is above it
+    p_holds = scipy_p(V, 0.17, "less")
+    assert p_fails > 0.05 and p_holds > 0.05  # neither side supported
+    v = verdict_of(with_comparison(FAILS, V, 0.17))
+    assert v.verdict == INCONCLUSIVE, v.detail
+    assert "the check said fails, but the 1 comparison(s)" in v.detail
+    assert "give inconclusive" in v.detail and "its fails is not supported" in v.detail
+
+
+def test_a_fails_its_own_comparison_gives_as_holds_is_an_error():
+    assert scipy_p(V, 0.5, "less") < 1e-3  # "mean <= 0.5" holds, p = 1.5e-4
+    v = verdict_of(with_comparison(FAILS, V, 0.5))
+    assert v.verdict == ERROR
+    assert "give holds: the check contradicts its own evidence" in v.detail
+
+
+def test_a_fails_its_comparison_gives_stands_and_so_does_a_holds():
+    assert scipy_p(V, 0.01, "greater") < 0.05
+    assert verdict_of(with_comparison(FAILS, V, 0.01)).verdict == FAILS
+    assert scipy_p(V, 0.5, "less") < 0.05
+    assert verdict_of(with_comparison(HOLDS, V, 0.5)).verdict == HOLDS
+
+
+def test_a_fails_its_rule_gives_from_one_counterexample_stands():
+    """liu2023's every-run rule: fails on one comparison failing, whatever the others say; the
+    re-judge goes through the same rule, so such a fails stands (and one the rule does not give
+    does not)."""
+    def every_run(outs):
+        return FAILS if FAILS in outs else (HOLDS if all(x == HOLDS for x in outs)
+                                           else INCONCLUSIVE)
+
+    good = V - 1.0  # mean <= 0 holds
+    m = float(V.mean())
+    o = outcome(FAILS, m, "each run", (m - 0.1, m + 0.1), V.size, "fake", "",
+                comparisons=[(good, 0.0, "<="), (V, 0.01, "<=")], rule=every_run)
+    assert verdict_of(o).verdict == FAILS
+    o = outcome(FAILS, m, "each run", (m - 0.1, m + 0.1), V.size, "fake", "",
+                comparisons=[(good, 0.0, "<="), (V, 0.2, "<=")], rule=every_run)
+    assert verdict_of(o).verdict == INCONCLUSIVE
+
+
+def first_n_one_sided(mean: float, sd: float, bound: float, direction: str) -> int:
+    """The first seed count at which scipy's one-sided t-test at 0.05 decides a sample of that
+    many values with this mean and standard deviation, on the side the mean lies."""
+    alt_holds = "less" if direction == "<=" else "greater"
+    holds_side = (mean <= bound) if direction == "<=" else (mean >= bound)
+    alt = alt_holds if holds_side else ("greater" if alt_holds == "less" else "less")
+    z = np.array([-1.0, 1.0])
+    for n in range(2, 10_000):
+        base = np.resize(z, n) + np.linspace(-1e-3, 1e-3, n)
+        base = (base - base.mean()) / base.std(ddof=1)
+        if sps.ttest_1samp(mean + sd * base, bound, alternative=alt).pvalue < 0.05:
+            return n
+    raise AssertionError("never decided")
+
+
+@pytest.mark.parametrize("values,bound,direction", [
+    (np.array([0.11878, 0.06052, 0.11922, 0.07681]), 0.1, "<="),  # the helper's: 66, not 93
+    (np.array([0.3, 0.9, 0.1, 0.7, 0.2, 0.6]), 0.3, ">="),
+    (np.array([1.2, 0.4, 0.9, 1.5, 0.2]), 1.2, "<="),
+])
+@pytest.mark.parametrize("per_seed", (True, False))
+def test_one_t_comparison_asks_the_seeds_its_one_sided_test_needs(values, bound, direction,
+                                                                    per_seed):
+    o = with_comparison(INCONCLUSIVE, values, bound, direction, per_seed=per_seed)
+    v = verdict_of(o)
+    assert v.verdict == INCONCLUSIVE
+    want = first_n_one_sided(float(values.mean()), float(values.std(ddof=1)), bound, direction)
+    assert want > values.size
+    assert v.seeds_needed == want  # the same whether per_seed is handed over or not
+
+
+def test_no_estimate_where_the_seeds_there_already_decide():
+    """frei2023.fig2.low_d_decline (quick plan): inconclusive by a premise at 4 seeds whose
+    drops [0.041, 0.054, 0.033, 0.037] clear 0.02 (one-sided p = 0.009), and it said "about 4
+    seeds would decide it"."""
+    drops = np.array([0.041, 0.054, 0.033, 0.037])
+    assert scipy_p(drops, 0.02, "greater") < 0.05
+    m = float(drops.mean())
+    half = sps.t.ppf(0.975, 3) * drops.std(ddof=1) / 2
+    o = outcome(INCONCLUSIVE, m, ">= 0.02", (m - half, m + half), 4, "fake",
+                "premise not reached", per_seed=drops, threshold=0.02, direction=">=")
+    assert verdict_of(o).seeds_needed is None
+    o = with_comparison(INCONCLUSIVE, drops, 0.02, ">=")
+    assert verdict_of(o).seeds_needed is None
