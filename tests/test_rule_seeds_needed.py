@@ -295,9 +295,9 @@ def test_the_fixed_seed_estimate_follows_the_rule_of_several_comparisons(spec, r
 
 
 def test_one_comparison_keeps_the_per_seed_estimate_and_a_sign_one_joins_the_rule() -> None:
-    """A claim of one mean comparison is estimated by its comparison's one-sided test at 0.05,
-    the test it is re-judged by (since session 49: it was the per_seed values' two-sided
-    t-interval, ``stats.seeds_needed``, about 40% more seeds). A claim of a t and a sign comparison on the
+    """A claim of one mean comparison is estimated by its comparison's one-sided test at 0.05, the
+    test it is re-judged by (since session 49: it was the per_seed values' two-sided t-interval,
+    ``stats.seeds_needed``, about 40% more seeds). A claim of a t and a sign comparison on the
     same values projects each at 0.05/2 (the t at its standardised effect, the sign test at its
     share of values above the bound) and takes its rule: every one must hold, the later of the
     two; some one must hold, the earlier."""
