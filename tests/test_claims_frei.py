@@ -90,6 +90,26 @@ def test_event_outcome_cases():
     assert F.runs_to_decide(0, 12) == 17
 
 
+@pytest.mark.parametrize("k,R,S,helper", [(2, 6, 3, 62), (3, 10, 3, 102), (2, 6, 5, 71),
+                                          (1, 6, 3, None), (1, 18, 2, None), (3, 6, 1, None)])
+def test_runs_to_decide_is_where_the_settings_rule_decides(k, R, S, helper):
+    """The oracle is the verdict rule itself, stepped run count by run count: one setting at
+    the measured rate k/R among S (the others without a violation), judged by
+    settings_rate_outcome. Heading to fails, it decides at the Bonferroni level over the S
+    settings (session 49's helper: 2/6 over 3 settings printed 41 where the rule decides at
+    62)."""
+    p = k / R
+    want = None
+    for n in range(R, 10_001):
+        counts = [("a", int(round(p * n)), n)] + [(f"o{i}", 0, n) for i in range(S - 1)]
+        if F.settings_rate_outcome(counts)[0] != INCONCLUSIVE:
+            want = n
+            break
+    assert F.runs_to_decide(k, R, settings=S) == want
+    if helper is not None:
+        assert want == helper
+
+
 def test_regime_of_names_the_failing_assumptions():
     p = E.plan(True)
     ok, text = F.regime_of([("d=200", p.regime.config(p.linear_d))])
@@ -1058,3 +1078,37 @@ def test_loosest_c_is_the_largest_c_of_the_settings_conditions():
     outside = Config.from_dict({"data": {"kind": "xor", "d": 10, "n": 50}})
     assert F.loosest_c(Record(config=outside.to_dict(), run_id="y", times=np.arange(2),
                               arrays={}, meta={})) == F.TEST_C
+
+
+def test_fig2_low_d_says_which_runs_keep_its_premise_and_gives_no_seed_estimate(tiny_run):
+    """A run whose training accuracy passed 1 - eta and ends at exactly 1 - eta (the quick
+    plan's seeds 2 and 3, session 49's helper): inconclusive by the premise the statement names,
+    the detail says which runs and why, and no seed count is estimated (the drops alone, clear
+    of 0.02 here, would decide it at the seeds there)."""
+    exps, _ = tiny_run
+
+    def edit(r):
+        eta = r.config["data"]["noise"]
+        r.arrays["errors/train_error"].fill(0.0)
+        r.arrays["errors/train_error"][0, -1] = eta  # run 0 ends at 1 - eta
+        n_test = int(r.config["data"]["n_test"])
+        te = r.arrays["errors/test_error"]
+        te[:] = 0.1
+        te[:, -1] = 0.1 + np.round(0.05 * n_test) / n_test  # a drop of ~5 points in each run
+
+    v = judge(CLAIMS["frei2023.fig2.low_d_decline"], _doctored_fig2(exps, edit))
+    assert v.verdict == INCONCLUSIVE, v.detail
+    assert v.detail.startswith("premise not met, so inconclusive: 1 run(s) end at training "
+                               "accuracy 0.85, not above 1 - eta = 0.85"), v.detail
+    assert v.seeds_needed is None
+
+
+def _doctored_fig2(exps: Runs, edit) -> Runs:
+    """The fig2 experiment's low-d record changed by ``edit`` (its result is a dict of panels)."""
+    out = Runs(quick=True)
+    out._cache.update(exps._cache)
+    res = exps.get("frei2023.fig2")
+    new = {lab: _copy(r) for lab, r in res.items()}
+    edit(new["low_d"])
+    out._cache["frei2023.fig2"] = new
+    return out
