@@ -1,0 +1,37 @@
+"""A sweep stopped before its first point leaves spec.toml and .lock in --out; the same command
+resumes (session 48), but after an edit of the spec the folder was refused as "not a sweep
+store ... holds spec.toml", which read as if the user had pointed --out at a project folder.
+The refusal now says what the folder is and what to do; the old spec.toml is not replaced (it
+may be the user's own spec, run into its own folder)."""
+
+from __future__ import annotations
+
+from sweep_helpers import TINY_BASE
+
+from twolayer.cli import main
+
+SPEC = "seeds = 1" + TINY_BASE + "[axes]\ndata.noise = [0.1, 0.2]\n"
+
+
+def test_an_edited_spec_after_a_stop_before_the_first_point_is_refused_saying_what_to_do(
+        tmp_path, capsys) -> None:
+    out = tmp_path / "st"
+    out.mkdir()
+    (out / ".lock").write_text("")  # what the stopped run left: its lock and its spec
+    (out / "spec.toml").write_text(SPEC)
+    edited = tmp_path / "s.toml"
+    edited.write_text(SPEC.replace("0.2]", "0.3]"))
+    assert main(["sweep", str(edited), "--out", str(out), "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1
+    assert "stopped before it stored a point" in err and f"remove {out / 'spec.toml'}" in err
+    assert (out / "spec.toml").read_text() == SPEC  # not replaced
+    (out / "spec.toml").unlink()
+    assert main(["sweep", str(edited), "--out", str(out), "--dry-run"]) == 0
+    # without the lock it is a folder that is not a sweep store: the older message
+    other = tmp_path / "proj"
+    other.mkdir()
+    (other / "spec.toml").write_text(SPEC)
+    capsys.readouterr()
+    assert main(["sweep", str(edited), "--out", str(other), "--dry-run"]) == 2
+    assert "is not a sweep store" in capsys.readouterr().err
