@@ -251,16 +251,13 @@ class Claim:
             detail = (f"{detail}; " if detail else "") + why
         needed = None
         comps = tuple(o.comparisons or ())
-        boxed = any(c.other is not None for c in comps)
-        # several comparisons: the seeds at which the claim's rule of them decides (one
-        # comparison's values, per_seed, would ignore the others, the rule and a sign test's
-        # counts); per-seed intervals over the box (one end's values would understate it); one
-        # sign comparison by its counts (per_seed's t-interval is about the mean), and one
-        # comparison of a check that gives no per_seed (until session 48: no estimate at all)
-        # (one t comparison beside per_seed values: the comparison's one-sided test at 0.05 is
-        # what the verdict is re-judged by; the per_seed values' two-sided interval asked ~40%
-        # more seeds than that test needs, until session 49)
-        ruled = boxed or len(comps) >= 1
+        # a claim with comparisons: the seeds at which its rule of them decides, each by its own
+        # one-sided test at 0.05/k (per_seed's values, one comparison's, would ignore the
+        # others, the rule and a sign test's counts, and their two-sided 95% interval asked
+        # ~40% more seeds than one t comparison's test needs: until session 49 one t comparison
+        # beside per_seed values was estimated so); per-seed intervals over a box (one end's
+        # values would understate it). Without comparisons: per_seed's two-sided interval.
+        ruled = bool(comps)
         if result == INCONCLUSIVE and ruled and not lost and not o.dropped:
             needed, stuck = box_comparisons_seeds_needed(comps, o.rule)
             if needed is None and (why := _widths_keep_open(o.comparisons, o.rule, stuck)):
