@@ -21,7 +21,7 @@ def test_an_empty_folder_verifies_as_an_empty_store(tmp_path, capsys):
                    "0 intact, 0 quarantined, 0 temporary folders removed\n")
     assert main(["store", "verify", str(empty), "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == {"intact": 0, "quarantined": [],
-                                                   "removed_temporaries": []}
+                                                   "removed_temporaries": [], "notes": []}
     assert list(empty.iterdir()) == []  # nothing written
 
 

@@ -115,6 +115,7 @@ class VerifyReport:
     intact: int = 0
     quarantined: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
     removed_temporaries: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # e.g. a sweep's tables removed
 
 
 @dataclass

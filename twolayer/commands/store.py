@@ -62,7 +62,8 @@ def print_verify_report(report: VerifyReport, as_json: bool) -> int:
     if as_json:
         print(json.dumps({"intact": report.intact,
                           "quarantined": [{"path": p, "why": w} for p, w in report.quarantined],
-                          "removed_temporaries": report.removed_temporaries}))
+                          "removed_temporaries": report.removed_temporaries,
+                          "notes": report.notes}))
     else:
         print(f"{report.intact} intact, {len(report.quarantined)} quarantined, "
               f"{len(report.removed_temporaries)} temporary folders removed")
@@ -70,6 +71,8 @@ def print_verify_report(report: VerifyReport, as_json: bool) -> int:
             print(f"  quarantined {path}: {why}")
         for path in report.removed_temporaries:  # a SLURM job still running loses that write
             print(f"  removed temporary {path}")
+        for note in report.notes:
+            print(f"note: {note}")
     return 1 if report.quarantined else 0
 
 
@@ -247,7 +250,8 @@ def run(args: argparse.Namespace) -> int:
             else:
                 report = store.prune(stale_entry=stale_entry, dry_run=args.dry_run)
             return print_prune_report(report, args.dry_run, args.json)
-        if (root / "failed").is_dir():  # a sweep's store: its recorded failures too
+        if (root / "failed").is_dir() or not (root / "entries").is_dir():
+            # a sweep's store: its recorded failures too, and its tables kept true
             from ..sweep.store import Store
 
             return print_verify_report(Store(root, warn=lambda line: None).verify(), args.json)

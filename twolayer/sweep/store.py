@@ -268,7 +268,19 @@ class Store:
                 except RecordError as e:
                     report.quarantined.append((str(path), e.why))
                     self.record_store.quarantine(path, e.why)
+        if report.quarantined and (gone := self.tables_present()):
+            # they listed the quarantined points as stored, with their numbers (until session
+            # 49 they stayed): removed, as a run that trains removes them first
+            self.remove_tables()
+            report.notes.append(f"removed {', '.join(gone)}: they listed the quarantined "
+                                "points as stored; the sweep's command writes them again "
+                                "(and trains those points)")
         return report
+
+    def tables_present(self) -> list[str]:
+        """The names of the tables (points.csv, summary.csv, summary.parquet) in the store."""
+        return [n for n in ("points.csv", "summary.csv", "summary.parquet")
+                if (self.root / n).is_file() or (self.root / n).is_symlink()]
 
     def device_of(self, run_id: str) -> str | None:
         """The device a stored record was trained on (``meta["device"]``, e.g. ``cpu`` or
@@ -358,6 +370,15 @@ class Store:
                     report.kept += 1
                     continue
                 report.drop(path, why, dry_run)
+        held = {self.records.resolve(), self.failed.resolve()}
+        points_gone = any(Path(p).resolve().parent in held for p, _ in report.removed)
+        if points_gone and (gone := self.tables_present()):
+            # the tables list the removed points as stored (until session 49 they stayed)
+            if not dry_run:
+                self.remove_tables()
+            report.notes.append(f"{'would remove' if dry_run else 'removed'} "
+                                f"{', '.join(gone)}: they list the removed points as stored; "
+                                "the sweep's command writes them again")
         return report
 
     def forget(self, run_id: str) -> None:
