@@ -16,6 +16,7 @@ from twolayer.claims import CLAIMS
 from twolayer.claims.base import FAILS, HOLDS, INCONCLUSIVE, Claim, outcome
 from twolayer.cli import main
 from twolayer.experiments import Experiment, Runs
+from twolayer.stats import combine
 
 KEYS = {"id", "paper", "statement", "source", "verdict", "measured", "bound", "ci", "seeds",
         "setting", "in_regime"}
@@ -774,11 +775,14 @@ def test_a_holds_is_rejudged_against_the_comparisons_it_was_decided_from():
     four = [([0.1, 0.2, 0.3, 0.4], 0.0, ">=")]  # 4 of 4 above: p = 1/16 > 0.05
     assert c.verdict(outcome(HOLDS, 1.0, "b", None, 4, "d", comparisons=four, test="sign")
                      ).verdict == INCONCLUSIVE
-    # a rule that breaks: an error naming it; a fails or inconclusive is never re-judged
+    # a rule that breaks: an error naming it; an inconclusive is never re-judged, a fails is
+    # since session 49 (inconclusive where its comparisons do not give it, as a holds)
     broken = c.verdict(outcome(HOLDS, 1.0, "b", None, 6, "d", comparisons=some,
                                rule=lambda outs: "hold"))
     assert broken.verdict == ERROR and "'hold'" in broken.detail
     assert c.verdict(outcome(FAILS, 1.0, "b", None, 6, "d", comparisons=some)
+                     ).verdict == INCONCLUSIVE
+    assert c.verdict(outcome(FAILS, 1.0, "b", None, 6, "d", comparisons=against)
                      ).verdict == FAILS
     assert c.verdict(outcome(INCONCLUSIVE, 1.0, "b", None, 6, "d", comparisons=both[:1])
                      ).verdict == INCONCLUSIVE
@@ -956,7 +960,8 @@ def test_a_holds_that_contradicts_its_own_per_seed_evidence_is_an_error():
     """A check that said holds while the comparisons it handed over fail (a side or threshold
     typed one way in its test and the other in its outcome) was reported holds; likewise a
     holds whose per-seed values lie on the other side of its threshold by both a t-test and a
-    sign test. A fails is not questioned (it may rest on evidence besides the comparisons)."""
+    sign test. Since session 49 a fails is re-judged too: one whose comparisons give holds is
+    an error, unless its rule hands over the other evidence it rests on (a run event, say)."""
     from scipy import stats as sps
 
     said = HOLDS
@@ -976,7 +981,10 @@ def test_a_holds_that_contradicts_its_own_per_seed_evidence_is_an_error():
                dict(comparisons=[(c6, wrong, ">=")], rule=lambda outs: said)):
         assert c.verdict(outcome(said, 1.0, "b", (0.9, 1.1), 6, "d", **kw)).verdict == said
     assert c.verdict(outcome(FAILS, 1.0, "b", (0.9, 1.1), 6, "d",
-                             comparisons=[(c6, right, ">=")])).verdict == FAILS
+                             comparisons=[(c6, right, ">=")])).verdict == "error"
+    assert c.verdict(outcome(FAILS, 1.0, "b", (0.9, 1.1), 6, "d",
+                             comparisons=[(c6, right, ">=")],
+                             rule=lambda outs: combine(*outs, FAILS))).verdict == FAILS
 
 
 def test_a_holds_whose_own_interval_lies_on_the_failing_side_is_an_error():

@@ -373,17 +373,22 @@ def _run(given: list[str]) -> int:
     if extra:
         refuse_unknown(parser, args, extra)
     prog = f"twolayer {args.command}"
+    stdout = sys.stdout
     try:
         refuse_unreachable_paths(parser, args)
         from .commands.timingflag import run_command
 
+        sys.stdout = GuardedStdout(stdout)  # type: ignore[assignment]
         status = run_command(args)
         sys.stdout.flush()  # a closed pipe shows here, not at the interpreter's exit
         return status
     except BrokenPipeError:  # `twolayer ... | head`: the reader has what it wanted
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())  # nothing left to flush into the closed pipe
+        _discard_stdout(stdout)
         return 141
+    except StdoutFailed as e:  # `> /dev/full`: one line, as any failed write (a traceback)
+        _discard_stdout(stdout)
+        print(f"{prog}: error: {e}", file=sys.stderr)
+        return 1
     except WriteFailed as e:
         print(f"{prog}: error: {e}", file=sys.stderr)
         return 1
@@ -403,6 +408,58 @@ def _run(given: list[str]) -> int:
             raise
         print(f"{prog}: error: {path_refusal(parser, args, e)}", file=sys.stderr)
         return 2
+    finally:
+        if isinstance(sys.stdout, GuardedStdout):
+            sys.stdout = stdout
+
+
+class StdoutFailed(TwolayerError):
+    """A write to standard output failed (not a closed pipe: a full disk, an I/O error)."""
+
+    def __init__(self, err: OSError):
+        code = errno.errorcode.get(err.errno or 0, "")
+        super().__init__(f"cannot write to standard output: {err.strerror or err}"
+                         + (f" [{code}]" if code else "") + "; what the command wrote to its "
+                         "files is complete")
+
+
+class GuardedStdout:
+    """``sys.stdout`` while a command runs: its writes and flushes raise :class:`StdoutFailed`
+    for an OSError other than a closed pipe (``twolayer sweep --json > /dev/full`` printed a
+    traceback, exit 1, until session 49); everything else is the wrapped stream's."""
+
+    def __init__(self, stream: Any):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            raise
+        except OSError as e:
+            raise StdoutFailed(e) from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as e:
+            raise StdoutFailed(e) from None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _discard_stdout(stream: Any) -> None:
+    """Point the process's stdout at /dev/null: what is still buffered for a closed pipe or a
+    full disk goes nowhere at exit (instead of a second error there)."""
+    try:
+        fd = stream.fileno()
+    except (OSError, ValueError, AttributeError):  # a test's captured stream: nothing to do
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
 
 
 # the arguments whose values are paths (files or folders), by dest, in every command
