@@ -145,3 +145,18 @@ def test_cli_lists_every_check_and_fails_on_the_finding(capsys):
     assert cli.main([]) == 1
     out = capsys.readouterr().out
     assert "FAIL  frei.margin_premise" in out and "passed, 1 failed" in out
+
+
+@pytest.mark.parametrize("scale, passes", [(4096, True), (4000, True), (1, False)])
+def test_c3_leading_term_judges_the_statement_not_one_constant(monkeypatch, scale, passes):
+    """1/C3 <= the leading term (also for odd m, increasing in m): with C3 = 4000 e^2/(1-1/C0)^2
+    the statement still holds (ratio 125/32 >= 1, 125/48 at m = 3) and the check passed only at
+    4096, since it compared the derivative with 4/m^2 (session 49's helper); at C3 = e^2 the
+    leading term is below 1/C3 and it fails."""
+    import sympy as sp
+
+    from proofs_check import frei_constants as fc
+
+    monkeypatch.setattr(fc, "C3", scale * sp.E**2 / (1 - 1 / fc.C0) ** 2)
+    res = fc.check_c3_reconstruction()
+    assert res.passed is passes, res.detail
