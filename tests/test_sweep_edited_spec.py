@@ -6,6 +6,7 @@ may be the user's own spec, run into its own folder)."""
 
 from __future__ import annotations
 
+import pytest
 from sweep_helpers import TINY_BASE
 
 from twolayer.cli import main
@@ -35,3 +36,27 @@ def test_an_edited_spec_after_a_stop_before_the_first_point_is_refused_saying_wh
     capsys.readouterr()
     assert main(["sweep", str(edited), "--out", str(other), "--dry-run"]) == 2
     assert "is not a sweep store" in capsys.readouterr().err
+
+
+DUP_BASE = "seeds = 1\n[base]\ndata.n = 40\nnet.m = 8\ntrain.steps = 2\n"
+
+
+@pytest.mark.parametrize("lines", ['data.d = 10\n"data.d" = 30\n', '"data.d" = 30\ndata.d = 10\n'])
+def test_a_base_key_spelt_twice_is_refused(tmp_path, capsys, lines) -> None:
+    """TOML takes data.d and "data.d" as two keys; both name one field, and the later replaced
+    the earlier without a word (session 49's helper: the point trained with d = 30)."""
+    spec = tmp_path / "dup.toml"
+    spec.write_text(DUP_BASE + lines)
+    assert main(["sweep", str(spec), "--out", str(tmp_path / "o"), "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and "base.data.d = " in err and "given twice" in err
+    assert "10" in err and "30" in err  # both values named
+    assert not (tmp_path / "o").exists()
+
+
+def test_an_axis_spelt_twice_is_refused(tmp_path, capsys) -> None:
+    spec = tmp_path / "dup.toml"
+    spec.write_text(DUP_BASE + 'data.d = 10\n[axes]\ndata.noise = [0.1]\n"data.noise" = [0.2]\n')
+    assert main(["sweep", str(spec), "--out", str(tmp_path / "o"), "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert "axes.data.noise = [0.2]" in err and "given twice" in err

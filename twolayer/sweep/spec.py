@@ -280,10 +280,22 @@ def _flatten(prefix: str, table: dict[str, Any], types: dict[str, type], where: 
                                     where)
                 if isinstance(v, dict) and not leaf_tables:
                     raise SpecError(f"{prefix}{name}", v, "must be a value, not a table", where)
+                if name in out:  # the quoted spelling came first
+                    raise SpecError(f"{prefix}{name}", v, f"the key is given twice, also = "
+                                    f"{out[name]!r} (spelt {name} and \"{name}\"): give it "
+                                    "once", where)
                 out[name] = v
         elif "." in key and key.split(".", 1)[0] in SECTIONS:  # a quoted "data.d" key
-            out.update(_flatten(prefix, {key.split(".", 1)[0]: {key.split(".", 1)[1]: value}},
-                                types, where, leaf_tables))
+            one = _flatten(prefix, {key.split(".", 1)[0]: {key.split(".", 1)[1]: value}},
+                           types, where, leaf_tables)
+            # TOML takes data.d = 10 and "data.d" = 30 as two keys; both name one field, and the
+            # later replaced the earlier without a word (session 49's helper)
+            for name in one:
+                if name in out:
+                    raise SpecError(f"{prefix}{name}", value, f"the key is given twice, also = "
+                                    f"{out[name]!r} (spelt {name} and \"{name}\"): give it "
+                                    "once", where)
+            out.update(one)
         elif key in TOP_FIELDS:
             out[key] = value
         else:
