@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -479,12 +480,60 @@ def topmost_missing(path: str | os.PathLike[str]) -> Path | None:
 @contextmanager
 def staged(root: Path, name: str) -> Iterator[Path]:
     """A fresh hidden folder inside ``root`` (the same file system: :func:`publish` moves by
-    rename) for figure ``name`` to draw into, removed with whatever is left in it."""
-    stage = Path(tempfile.mkdtemp(prefix=f".{name}.drawing-", dir=root))
+    rename) for figure ``name`` to draw into, removed with whatever is left in it. Its name
+    carries this process's id, so that a later run can tell one left by a killed run
+    (:func:`remove_stale_stages`)."""
+    stage = Path(tempfile.mkdtemp(prefix=f".{name}.drawing-{os.getpid()}-", dir=root))
     try:
         yield stage
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+
+
+STAGE_PID = re.compile(r"\.drawing-(\d+)-[^/]*$")
+OLD_STAGE_AGE = 24 * 3600.0  # a staging folder of a version that did not name its process
+
+
+def remove_stale_stages(root: Path) -> list[Path]:
+    """Remove the staging folders (``.<figure>.drawing-<pid>-*``) that a run killed while it
+    drew (SIGKILL: no ``finally`` ran) left in ``root``: those whose process no longer runs on
+    this host, and those without a process id (made before session 49) older than a day. One
+    of a run that still draws (a concurrent ``twolayer figures`` into the same folder) stays.
+    Returns what was removed. Until session 49 such folders stayed for good."""
+    removed = []
+    try:
+        entries = [e for e in root.iterdir() if e.name.startswith(".") and ".drawing-" in e.name]
+    except OSError:
+        return removed
+    for entry in entries:
+        if not entry.is_dir() or entry.is_symlink():
+            continue
+        m = STAGE_PID.search(entry.name)
+        if m is not None:
+            stale = not _process_runs(int(m.group(1)))
+        else:
+            try:
+                stale = time.time() - entry.stat().st_mtime > OLD_STAGE_AGE
+            except OSError:
+                continue
+        if stale:
+            shutil.rmtree(entry, ignore_errors=True)
+            if not entry.exists():
+                removed.append(entry)
+    return removed
+
+
+def _process_runs(pid: int) -> bool:
+    """Whether a process with this id runs on this host (one of another user counts)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: it runs, as another user
+        return True
+    return True
 
 
 def publish(stage: Path, root: Path, paths: list[Path]) -> list[Path]:
@@ -537,6 +586,9 @@ def draw_figures(args: argparse.Namespace, names: list[str], out: str, made: Pat
     from ..plots import FIGURES
 
     root = ensure_writable_dir(out, "out")
+    for stale in remove_stale_stages(root):
+        print(f"removed {stale}: the staging folder of a figures run that was killed while it "
+              "drew", file=sys.stderr)
     runtime = Runtime(device=str(device), progress=False if args.quiet else None,
                       threads=runtime_threads(args), **runtime_options(args))
     runs = runs_from_args(args, bool(args.quick), None, runtime)
