@@ -223,7 +223,9 @@ def render_readme(entries: dict[str, Any], root: Path | None = None) -> str:
         "same runs the claims read, shared through the record store). For each figure: the file, "
         "the paper figure it regenerates, the claims it illustrates (ids of the claims registry), "
         "what it shows, every parameter that differs from the paper, and how long its last "
-        "regeneration took. The caption inside each built-in figure's PNG repeats the setting "
+        "regeneration took (the drawing and the training that run did: runs it read from the "
+        "record store are not timed, so a figure of hours of training drawn from stored runs "
+        "reads a few seconds). The caption inside each built-in figure's PNG repeats the setting "
         "and the measured numbers; a plugin's figure shows what its plugin draws.",
         "",
         "Run times were measured on the machine and device named in each entry; on a shared "
@@ -263,11 +265,15 @@ def render_readme(entries: dict[str, Any], root: Path | None = None) -> str:
         if e:
             mode = ("--quick smoke-test settings (NOT the settings listed above)"
                     if e.get("quick") else "full settings")
+            stored = (" (drawn from runs read from the record store: no training in this "
+                      "run)" if e.get("trained") is False else "")
             lines.append(
-                f"- Last run: {e['date']}, {e['seconds']:.0f} s on {e['device']}"
+                f"- Last run: {e['date']}, {e['seconds']:.0f} s{stored} on {e['device']}"
                 f" ({e.get('device_name', '?')}, {e.get('threads', '?')} threads), {mode}, "
                 f"twolayer {e.get('twolayer', '?')}"
             )
+            if e.get("note"):  # a word on that run kept with it (e.g. which CPU drew it)
+                lines.append(f"- Note on that run: {e['note']}")
         else:
             lines.append("- Last run: not recorded in this directory's index.json "
                          f"(`twolayer figures --only {name}` records it)")
@@ -617,10 +623,12 @@ def draw_figures(args: argparse.Namespace, names: list[str], out: str, made: Pat
                 remove_new_entries(root, before)
                 raise
         seconds = time.perf_counter() - start
-        for exp in dict.fromkeys(runs.asked[asked:]):  # its prefetched training counts too
+        mine = list(dict.fromkeys(runs.asked[asked:]))
+        for exp in mine:  # its prefetched training counts too
             if exp in runs.prefetched and exp not in attributed:
                 attributed.add(exp)
                 seconds += runs.prefetched[exp]
+        trained = any(exp in runs.trained or exp in runs.prefetched for exp in mine)
         entry = {
             "files": [Path(p).name for p in paths],
             "seconds": round(seconds, 1),
@@ -630,6 +638,9 @@ def draw_figures(args: argparse.Namespace, names: list[str], out: str, made: Pat
             "threads": torch.get_num_threads(),
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
             "twolayer": __version__,
+            # whether this run trained any of its experiments (False: all read from the store,
+            # and the seconds are the drawing's)
+            "trained": bool(trained) or not mine,
         }
         if not built_in(spec):  # a plugin's: its section survives a run without the plugin
             entry["section"] = section_fields(spec)

@@ -65,6 +65,17 @@ COMMON_DIFF = (
     "the plotted seed-mean test-error curve, green ticks at the top = each seed's own t*; t_× "
     "(purple dotted) = first time the seed-mean ratio_t ≤ 1.05, purple ticks = each seed's t_×",
 )
+# what the figures that mark t* only, or no time at all, draw (until session 49 they listed the
+# t_× marks, or both, which they do not draw)
+TSTAR_ONLY_DIFF = COMMON_DIFF[:2] + (
+    "curves: mean over seeds with the min–max band; t* (green dashed) = centre of the bottom of "
+    "the plotted seed-mean test-error curve, green ticks at the top = each seed's own t* (t_× is "
+    "not marked here)",
+)
+NO_MARKS_DIFF = COMMON_DIFF[:2] + (
+    "curves: mean over seeds with the min–max band, one colour per width; neither t* nor t_× "
+    "is marked",
+)
 
 
 def _t(rec: Record) -> np.ndarray:
@@ -194,7 +205,7 @@ def _cosine_panel(ax: Axes, rec: Record, premise: bool = False) -> None:
     "U-shaped clean test error under training-label noise, dashed line at the noise level",
     "analogue of Liu et al. (2023), Fig. 1 (MNIST, CNN)",
     claims=tuple(f"liu2023.fig1.u_shape.{k}" for k, _ in U_PANELS),
-    differences=COMMON_DIFF,
+    differences=TSTAR_ONLY_DIFF,
 )
 def make_fig1(out_dir: Path, runs: Runs) -> list[Path]:
     """Clean test error (orange) falls to a minimum well below δ (dashed) and rises again as the
@@ -323,7 +334,7 @@ def make_ratio(out_dir: Path, runs: Runs) -> list[Path]:
     "Segment losses, errors and residuals of the clean and noisy training points",
     "analogue of Liu et al. (2023), Figs. 5/7; Theorem 4.4",
     claims=tuple(f"liu2023.thm44.early_losses.{k}" for k, _ in SETTINGS),
-    differences=COMMON_DIFF + (OUTSIDE_DIFF,),
+    differences=TSTAR_ONLY_DIFF + (OUTSIDE_DIFF,),
 )
 def make_segments(out_dir: Path, runs: Runs) -> list[Path]:
     """Row 1: mean loss of the clean points and of the noisy points under their corrupted
@@ -647,7 +658,7 @@ WIDTH_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd")
     "Width sweep: test error, gradient ratio, drift of sample-wise gradients, Lemma 4.2 error",
     "no paper figure; probes the infinite-width premise of Liu et al. (2023), Section 4",
     claims=("liu2023.lem42.rate_factor_width", "liu2023.ntk.gradient_drift_width"),
-    differences=COMMON_DIFF + (
+    differences=NO_MARKS_DIFF + (
         "Gaussian-mixture setting with NTK-scaled initialisation ω_init² = 1/d (independent of m)",
         WIDTH_OUTSIDE_DIFF,
     ),
