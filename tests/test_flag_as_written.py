@@ -65,3 +65,19 @@ def test_a_dangling_link_as_an_output_folder_is_named(capsys, tmp_path, command,
     assert f"{link} is a symbolic link to {tmp_path / 'nowhere'}, which does not exist" in err
     assert "File exists" not in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["link"]
+
+
+@pytest.mark.parametrize("command, flag", [
+    (["figures", "--quick", "--only", "frei2023-fig1", "--no-store"], "--out"),
+    (["simulate", *TINY], "--out"),
+])
+def test_timings_naming_the_output_folder_is_refused_before_any_work(tmp_path, capsys, command,
+                                                                      flag) -> None:
+    """`figures --out fx --timings fx` did all the work, then failed writing fx ("Is a
+    directory", exit 1): session 49's helper."""
+    out = tmp_path / "fx"
+    code = main([*command, flag, str(out), "--timings", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.splitlines()) == 1, err
+    assert "--timings" in err and f"is the command's {flag} as well" in err
+    assert not out.exists()

@@ -36,6 +36,13 @@ def checked_timings_path(args: argparse.Namespace) -> Path | None:
     if path.is_dir():
         raise ConfigError("timings", value, "is a directory; give a file path such as "
                           "timings.json")
+    for dest in ("out", "records", "report"):  # a folder (or file) the command itself writes
+        other = getattr(args, dest, None)
+        if isinstance(other, str) and other.strip() and _same_path(other, value):
+            # `figures --out fx --timings fx`: all the work, then "cannot write fx: Is a
+            # directory" and exit 1 (session 49's helper)
+            raise ConfigError("timings", value, f"is the command's --{dest} as well; give "
+                              "another file path such as timings.json")
     if getattr(args, "command", None) == "check" and names_claims(value):
         # `twolayer check --timings frei2023` took the paper for the JSON path and checked
         # every paper instead
@@ -52,6 +59,14 @@ def checked_timings_path(args: argparse.Namespace) -> Path | None:
             "must be a writable directory", "must be a file path in a writable directory", 1)
         ) from None
     return path
+
+
+def _same_path(a: str, b: str) -> bool:
+    """Whether two paths name the same place (resolved, the missing parts as written)."""
+    try:
+        return Path(a).expanduser().resolve() == Path(b).expanduser().resolve()
+    except (OSError, RuntimeError):
+        return False
 
 
 def names_claims(value: str) -> bool:
