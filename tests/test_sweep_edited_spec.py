@@ -60,3 +60,16 @@ def test_an_axis_spelt_twice_is_refused(tmp_path, capsys) -> None:
     assert main(["sweep", str(spec), "--out", str(tmp_path / "o"), "--dry-run"]) == 2
     err = capsys.readouterr().err
     assert "axes.data.noise = [0.2]" in err and "given twice" in err
+
+
+def test_a_default_refused_at_an_axis_value_names_the_point_and_the_spec_key(tmp_path,
+                                                                             capsys) -> None:
+    """axes.net.outputs = 2 read "base.net.second_layer = 'frei' is invalid: K-class outputs
+    need --second-layer gaussian": a key the spec does not hold, and simulate's flag."""
+    spec = tmp_path / "o.toml"
+    spec.write_text(DUP_BASE + "data.d = 10\n[axes]\nnet.outputs = [1, 2]\n")
+    assert main(["sweep", str(spec), "--out", str(tmp_path / "o"), "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1
+    assert "at the point axes.net.outputs = 2" in err and "not set in the spec" in err
+    assert "net.second_layer = gaussian" in err and "--second-layer" not in err

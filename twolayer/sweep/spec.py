@@ -41,6 +41,7 @@ import dataclasses
 import itertools
 import math
 import os
+import re
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -154,7 +155,15 @@ class SweepSpec:
             raise err from None
         except ConfigError as e:
             key = _source_key(e.field, coords, self.base)
-            raise SpecError(key, e.value, e.valid, self.source) from None
+            valid = _as_spec_keys(e.valid)
+            set_here = key.startswith("axes.") or key[len("base."):] in self.base
+            if not set_here and coords:
+                # a field the spec does not set, refused because of this point's axis values
+                # (axes.net.outputs = 2 read "base.net.second_layer = 'frei' is invalid: ...
+                # need --second-layer gaussian": session 49's helper)
+                point = ", ".join(f"axes.{k} = {v!r}" for k, v in coords.items())
+                valid += f" (at the point {point}; {key} is not set in the spec: its default)"
+            raise SpecError(key, e.value, valid, self.source) from None
         return cfg
 
 
@@ -179,6 +188,16 @@ def check_probe_names(names: tuple[str, ...]) -> None:
     # another run id than ["errors"] for the same computation, and two "distinct" axis values
     if not names or len(set(names)) != len(names):
         raise ConfigError("probes", list(names), "must name at least one probe, each once")
+
+
+def _as_spec_keys(text: str) -> str:
+    """A config message with its CLI flags (``--second-layer gaussian``) written as the spec's
+    keys (``net.second_layer = gaussian``), for a sweep's one line."""
+    flags = {"--" + k.split(".", 1)[1].replace("_", "-"): k for k in field_types() if "." in k}
+    return re.sub(r"--[a-z][a-z0-9-]*(?: (\w[\w.+-]*))?",
+                  lambda m: (f"{flags[m.group(0).split()[0]]}"
+                             + (f" = {m.group(1)}" if m.group(1) else ""))
+                  if m.group(0).split()[0] in flags else m.group(0), text)
 
 
 def _source_key(fld: str, coords: dict[str, Any], base: dict[str, Any]) -> str:
