@@ -323,6 +323,10 @@ class DaskExecutor:
             # a task's exception comes back through its future (one line, exit 2 for a
             # plugin's mistake); the workers' own log of it would print its traceback
             silence_logs=logging.CRITICAL,
+            # SIGINT ignored in the workers once they run (a terminal's Ctrl-C reaches the
+            # whole process group, and each worker printed its KeyboardInterrupt traceback
+            # around the one line until session 49; dask_worker_setup's docstring)
+            preload=["twolayer.sweep.dask_worker_setup"],
         )
         self.client = Client(self.cluster)
 
