@@ -314,7 +314,9 @@ def test_a_dry_run_counts_damaged_points_apart_and_moves_nothing(tmp_path: Path,
     capsys.readouterr()
     assert main(["sweep", str(spec_path), "--out", str(out), "--dry-run"]) == 0
     head = capsys.readouterr().out.splitlines()[0]
-    assert "3 points in" in head and "(2 damaged: quarantined; trained again)" in head, head
+    # a dry run quarantines nothing: it says what the run would do
+    assert "3 points in" in head and ("(2 damaged: the run would quarantine them; the run would "
+                                      "train them again)") in head, head
     assert "other twolayer code" not in head
     assert not (out / "quarantine").exists() and arrays.exists()  # a dry run moves nothing
 
@@ -695,7 +697,7 @@ def test_the_sweep_command_reports_points_of_other_code(tmp_path: Path, capsys) 
     capsys.readouterr()
     assert main(["sweep", str(spec), "--out", str(out), "--dry-run"]) == 0
     assert ("2 points in" in (head := capsys.readouterr().out.splitlines()[0])
-            and "(2 stored by other twolayer code or device; trained again)" in head)
+            and "(2 stored by other twolayer code or device; the run would train them again)" in head)
     assert main(["sweep", str(spec), "--out", str(out), "--quiet", "--json"]) == 0
     captured = capsys.readouterr()
     doc = json_.loads(captured.out)

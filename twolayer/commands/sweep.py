@@ -424,11 +424,11 @@ def run(args: argparse.Namespace) -> int:
             }))
             return 0
         again = ([f"{other} stored by other twolayer code or device"] if other else []) + (
-            [f"{damaged} damaged: quarantined"] if damaged else [])
+            [f"{damaged} damaged: the run would quarantine them"] if damaged else [])
         print(f"{spec.name}: {len(points)} points x {spec.seeds} seeds, axes "
               + " x ".join(f"{a.key}[{len(a.values)}]" for a in spec.axes)
               + f"; {len(groups)} engine calls; {len(stored)} points in {out}"
-              + (f" ({', '.join(again)}; trained again)" if again else "")
+              + (f" ({', '.join(again)}; the run would train them again)" if again else "")
               + f"; this run would train {to_train} points in {len(todo)} engine calls"
               + (" (--force)" if args.force else ""))
         for p in points:
