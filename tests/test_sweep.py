@@ -697,7 +697,8 @@ def test_the_sweep_command_reports_points_of_other_code(tmp_path: Path, capsys) 
     capsys.readouterr()
     assert main(["sweep", str(spec), "--out", str(out), "--dry-run"]) == 0
     assert ("2 points in" in (head := capsys.readouterr().out.splitlines()[0])
-            and "(2 stored by other twolayer code or device; the run would train them again)" in head)
+            and ("(2 stored by other twolayer code or device; the run would train them "
+                 "again)") in head)
     assert main(["sweep", str(spec), "--out", str(out), "--quiet", "--json"]) == 0
     captured = capsys.readouterr()
     doc = json_.loads(captured.out)
