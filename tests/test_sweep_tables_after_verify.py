@@ -71,3 +71,27 @@ def test_prune_that_removes_points_removes_the_tables(swept, capsys, monkeypatch
         assert "note: removed points.csv, summary.csv" in text
         assert not (out / "records").exists() or not any((out / "records").iterdir())
         assert not any((out / t).exists() for t in TABLES)
+
+
+@pytest.mark.parametrize("dict_result", [False, True])
+def test_an_entry_whose_record_is_gone_is_named_plainly(tmp_path, dict_result) -> None:
+    """A one-record entry's part has no name: its quarantine read "its part '' (...) is missing
+    or damaged" (session 49's helper); now "its record (...)", a named part as before."""
+    import shutil
+
+    import numpy as np
+
+    from twolayer.record import Record
+    from twolayer.store import RecordStore
+
+    st = RecordStore(tmp_path / "s", warn=lambda line: None)
+    rec = Record(config={"a": 1}, run_id="r1", times=np.arange(2),
+                 arrays={"x/y": np.zeros((1, 2), dtype=np.float32)}, meta={"seeds": [0]})
+    key = {"experiment": "p.e", "n": 1}
+    st.put_entry(key, {"low": rec} if dict_result else rec)
+    for folder in (st.records).iterdir():
+        shutil.rmtree(folder)
+    assert st.get_entry(key) is None
+    text = " ".join(p.read_text() for p in st.quarantine_dir.rglob("*") if p.is_file())
+    want = "its part 'low'" if dict_result else "its record ("
+    assert want in text and "its part ''" not in text, text[:500]

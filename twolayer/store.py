@@ -510,7 +510,9 @@ class RecordStore:
                     raise
                 if part.exists():
                     self.quarantine(part, e.why)
-                self.quarantine(path, f"its part {name!r} ({address}) is missing or damaged")
+                # a one-record entry's part has no name ("" in the document): say "its record"
+                what = f"its part {name!r}" if name else "its record"
+                self.quarantine(path, f"{what} ({address}) is missing or damaged")
                 return None, None
         seconds = doc.get("seconds")
         seconds = float(seconds) if isinstance(seconds, (int, float)) else None
