@@ -406,7 +406,7 @@ def _job_result(job: Any, task: Task | None = None) -> Any:
                 last += " for its memory (give the jobs more: [slurm] mem_gb)"
             else:
                 last += (" (by a signal, e.g. the system's out-of-memory killer, or its node "
-                         "failed)")
+                         "failed; if it was memory, give the jobs more: [slurm] mem_gb)")
         if "timed-out" in last or "timed out" in last or "time limit" in last:
             last += " (give the jobs more time: --time or [slurm] time, in minutes)"
         raise worker_failed(task, last, f"SLURM job {job.job_id}"
