@@ -321,9 +321,14 @@ def test_a_doctored_train_fit_fails(inside, capsys, tmp_path):
     assert code == 1
 
 
-def test_a_doctored_test_error_fails(inside, capsys, tmp_path):
+def test_a_doctored_test_error_fails(inside, capsys, tmp_path, monkeypatch):
     """The check reads the experiment's final/frei_test key: the reader serves the test
     probe at t = steps for it."""
+    # judged at C = 1 on both sides (session 49: fails at each setting's largest admissible C,
+    # this test is about the reader serving the key)
+    from twolayer.claims import frei2023 as F
+
+    monkeypatch.setattr(F, "loosest_c", lambda r: F.TEST_C)
     rec = Record.load(inside)
     cid = "frei2023.theorem1.test_error"
     err = rec.arrays["frei_test/test_error"].copy()

@@ -76,11 +76,14 @@ def _errors(values: list[float]):
     return edit
 
 
-def test_fifteen_of_eighteen_shown_to_miss_fail_with_three_lost(tiny_run):  # noqa: F811
+def test_fifteen_of_eighteen_shown_to_miss_fail_with_three_lost(tiny_run, monkeypatch):  # noqa: F811
     """Every setting: 15 runs at error 0.9 on their 200 test points (each shown past the
     bound), 3 lost. Counted as meeting the bound, the lost runs leave 15 of 18 shown to miss:
     the exact lower bound at the Bonferroni level over the 2 settings is far above 4 delta,
     so the claim fails whatever the 3 runs' errors were (the base: inconclusive)."""
+    # judged at C = 1 on both sides (session 49: fails at each setting's largest admissible C,
+    # above 1 for these tiny settings; this test is about the lost runs)
+    monkeypatch.setattr(F, "loosest_c", lambda r: F.TEST_C)
     exps, _ = tiny_run
     recs = exps.get("frei2023.regime")
     S, R = len(recs), 18

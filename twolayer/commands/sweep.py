@@ -281,15 +281,16 @@ def check_not_foreign_out(out: Path, spec) -> None:  # type: ignore[no-untyped-d
     for name in STORE_FILES:
         # a folder there is no data to lose: the write fails (exit 1)
         if (out / name).is_file() and name not in own:
-            if (out / ".lock").is_file() and (out / "spec.toml").is_file():
+            if name == "spec.toml" and (out / ".lock").is_file():
                 # what a run of another spec (or of this one before an edit) leaves when it
                 # stops before its first point: said so, and what to do; the spec.toml is not
                 # replaced (it may be the user's own spec, beside a run of it into this folder)
-                raise ConfigError("out", str(out), f"holds {name} of a sweep of another spec "
-                                  "that stopped before it stored a point (no records/ inside, "
-                                  "its .lock beside it), which this sweep would overwrite: "
-                                  f"remove {out / 'spec.toml'} (and the tables beside it) to "
-                                  "run this spec there, or choose another --out")
+                raise ConfigError("out", str(out), "holds spec.toml, which the sweep would "
+                                  "overwrite: the spec of a sweep that stopped before it "
+                                  "stored a point (no records/ inside, its .lock beside it), "
+                                  f"not this spec's text: remove {out / 'spec.toml'} (and the "
+                                  "tables beside it) to run this spec there, or choose another "
+                                  "--out")
             raise ConfigError("out", str(out), f"is not a sweep store (no records/ inside) but "
                               f"holds {name}, which the sweep would overwrite: choose another "
                               "--out (or an empty or new folder)")
