@@ -51,3 +51,15 @@ def test_a_real_full_device(argv, status) -> None:
     assert out.returncode == status, out.stderr
     assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
     assert "cannot write to standard output" in out.stderr and "[ENOSPC]" in out.stderr
+
+
+@pytest.mark.skipif(not os.path.exists(FULL), reason="no /dev/full here")
+@pytest.mark.parametrize("args", [["sweep", "--help"], ["--version"]])
+def test_help_and_version_on_a_full_device(args) -> None:
+    """argparse writes these while it parses and swallows the OSError: they went nowhere with
+    exit 0 (session 49's mutation helper)."""
+    with open(FULL, "w") as full:
+        out = subprocess.run([sys.executable, "-m", "twolayer", *args], stdout=full,
+                             stderr=subprocess.PIPE, text=True, timeout=300)
+    assert out.returncode == 1, out.stderr
+    assert "cannot write to standard output" in out.stderr and "Traceback" not in out.stderr

@@ -349,7 +349,25 @@ def forget_unhandled_interrupt() -> None:
 
 def _run(given: list[str]) -> int:
     """:func:`main`'s body for the arguments ``given``, inside its signal handlers: parse, run
-    the command, and map its errors to exit statuses."""
+    the command, and map its errors to exit statuses. stdout is guarded throughout
+    (:class:`GuardedStdout`): argparse's own help and version text, which it writes while
+    parsing and whose OSError it swallows, went nowhere with exit 0 on a full disk."""
+    stdout = sys.stdout
+    sys.stdout = GuardedStdout(stdout)  # type: ignore[assignment]
+    try:
+        return _run_guarded(given)
+    except StdoutFailed as e:  # `> /dev/full`: one line, as any failed write (a traceback)
+        _discard_stdout(stdout)
+        name = f"twolayer {given[0]}" if given and not given[0].startswith("-") else "twolayer"
+        print(f"{name}: error: {e}", file=sys.stderr)
+        return 1
+    finally:
+        if isinstance(sys.stdout, GuardedStdout):
+            sys.stdout = stdout
+
+
+def _run_guarded(given: list[str]) -> int:
+    """:func:`_run` with stdout guarded."""
     from .signals import held
 
     with held():  # PyTorch's import runs Python code from C++, where a handler's exception
@@ -373,12 +391,11 @@ def _run(given: list[str]) -> int:
     if extra:
         refuse_unknown(parser, args, extra)
     prog = f"twolayer {args.command}"
-    stdout = sys.stdout
+    stdout = sys.stdout._stream if isinstance(sys.stdout, GuardedStdout) else sys.stdout
     try:
         refuse_unreachable_paths(parser, args)
         from .commands.timingflag import run_command
 
-        sys.stdout = GuardedStdout(stdout)  # type: ignore[assignment]
         status = run_command(args)
         sys.stdout.flush()  # a closed pipe shows here, not at the interpreter's exit
         return status
@@ -408,9 +425,6 @@ def _run(given: list[str]) -> int:
             raise
         print(f"{prog}: error: {path_refusal(parser, args, e)}", file=sys.stderr)
         return 2
-    finally:
-        if isinstance(sys.stdout, GuardedStdout):
-            sys.stdout = stdout
 
 
 class StdoutFailed(TwolayerError):
