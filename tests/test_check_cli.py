@@ -16,7 +16,6 @@ from twolayer.claims import CLAIMS
 from twolayer.claims.base import FAILS, HOLDS, INCONCLUSIVE, Claim, outcome
 from twolayer.cli import main
 from twolayer.experiments import Experiment, Runs
-from twolayer.stats import combine
 
 KEYS = {"id", "paper", "statement", "source", "verdict", "measured", "bound", "ci", "seeds",
         "setting", "in_regime"}
@@ -961,7 +960,7 @@ def test_a_holds_that_contradicts_its_own_per_seed_evidence_is_an_error():
     typed one way in its test and the other in its outcome) was reported holds; likewise a
     holds whose per-seed values lie on the other side of its threshold by both a t-test and a
     sign test. Since session 49 a fails is re-judged too: one whose comparisons give holds is
-    an error, unless its rule hands over the other evidence it rests on (a run event, say)."""
+    an error, unless it names the other evidence it rests on (``fails_from``: a run event)."""
     from scipy import stats as sps
 
     said = HOLDS
@@ -982,9 +981,9 @@ def test_a_holds_that_contradicts_its_own_per_seed_evidence_is_an_error():
         assert c.verdict(outcome(said, 1.0, "b", (0.9, 1.1), 6, "d", **kw)).verdict == said
     assert c.verdict(outcome(FAILS, 1.0, "b", (0.9, 1.1), 6, "d",
                              comparisons=[(c6, right, ">=")])).verdict == "error"
-    assert c.verdict(outcome(FAILS, 1.0, "b", (0.9, 1.1), 6, "d",
-                             comparisons=[(c6, right, ">=")],
-                             rule=lambda outs: combine(*outs, FAILS))).verdict == FAILS
+    named = c.verdict(outcome(FAILS, 1.0, "b", (0.9, 1.1), 6, "d",
+                              comparisons=[(c6, right, ">=")], fails_from="a run event"))
+    assert named.verdict == FAILS and "its fails rests on a run event" in named.detail
 
 
 def test_a_holds_whose_own_interval_lies_on_the_failing_side_is_an_error():

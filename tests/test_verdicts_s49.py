@@ -127,3 +127,23 @@ def test_no_estimate_where_the_seeds_there_already_decide():
     assert verdict_of(o).seeds_needed is None
     o = with_comparison(INCONCLUSIVE, drops, 0.02, ">=")
     assert verdict_of(o).seeds_needed is None
+
+
+def test_a_fails_that_names_its_other_evidence_stands_and_says_so():
+    """frei2023's Proposition 2: its run event fails the claim while its slope comparisons
+    hold. A rule joining the event made --seeds auto decide on the event's fixed-sample
+    interval at every look (13% wrong decisions at the bound, a sequential audit of session
+    49); the fails names the event instead (fails_from), and --seeds auto judges the
+    comparisons alone."""
+    o = with_comparison(FAILS, V, 0.5)  # the comparison gives holds (p = 1.5e-4)
+    assert verdict_of(o).verdict == ERROR
+    import dataclasses
+
+    named = verdict_of(dataclasses.replace(o, fails_from="a run event (fails)"))
+    assert named.verdict == FAILS
+    assert "its fails rests on a run event (fails)" in named.detail
+    assert "give holds" in named.detail
+    # a holds is never carried by it
+    held = verdict_of(dataclasses.replace(with_comparison(HOLDS, V, 0.17),
+                                          fails_from="a run event"))
+    assert held.verdict == INCONCLUSIVE

@@ -130,6 +130,10 @@ class Outcome:
     # --seeds auto judges, each comparison by its own confidence sequence at level α/k
     comparisons: tuple[Comparison, ...] | None = None
     rule: Callable[[Sequence[str]], str] | None = field(default=None, repr=False, compare=False)
+    # the evidence besides the comparisons that fails the claim, named (a run event over its
+    # runs' rates, say): a fails handed over with it stands where the comparisons, re-judged,
+    # do not give fails; without it they must (session 49)
+    fails_from: str = ""
     # non-finite values the check's intervals (stats.mean_ci, median_ci, bootstrap_ci) left out
     # without declaring them vacuous: set by judge_outcome, never by a check
     dropped: int = 0
@@ -224,7 +228,12 @@ class Claim:
             # a check may demand more than its comparisons (a premise), never less: its holds
             # or fails must be theirs too (a fails was taken at its word until session 49)
             again, why = rejudged(o)
-            if again != result:
+            if again != result and result == FAILS and o.fails_from:
+                # its fails rests on evidence the comparisons do not carry: it stands, said
+                detail = (f"{detail}; " if detail else "") + (
+                    f"its fails rests on {o.fails_from}; its {len(o.comparisons)} comparison(s), "
+                    f"re-judged ({why}), give {again}")
+            elif again != result:
                 result = ERROR if again in (HOLDS, FAILS, ERROR) else INCONCLUSIVE
                 detail = (f"{detail}; " if detail else "") + (
                     f"the check said {o.verdict}, but the {len(o.comparisons)} comparison(s) "
@@ -700,6 +709,7 @@ def outcome(
     test: str = "t",
     rule: Callable[[Sequence[str]], str] | None = None,
     nan_vacuous: bool = False,
+    fails_from: str = "",
 ) -> Outcome:
     """What a check returns (see :class:`Outcome`). ``per_seed``, ``threshold`` and
     ``direction``: the per-seed statistic behind ``ci`` and the bound it is compared with (they
@@ -716,7 +726,11 @@ def outcome(
     own confidence sequence.
     ``nan_vacuous``: in the triples, a NaN marks a run the statement says nothing about (kept
     for run order, dropped before the test); by default a NaN is a lost measurement and makes
-    its comparison undecidable."""
+    its comparison undecidable. ``fails_from``: where a *fails* rests on evidence the
+    comparisons do not carry (a run event judged by its runs' rates), what it is; the fails then
+    stands though the comparisons, re-judged, do not give it (without it, a fails they do not
+    give is inconclusive, and one they give as holds an error). ``--seeds auto`` judges only
+    the comparisons, so a claim with ``fails_from`` is decided there as before."""
     if direction is not None and direction not in (">=", "<="):
         raise ValueError(f"direction must be '>=' or '<=', not {direction!r}")
     if threshold is not None and not math.isfinite(float(threshold)):
@@ -742,7 +756,7 @@ def outcome(
                       for c in comparisons) or None
     return Outcome(verdict, measured, bound, ci, seeds, setting, detail, figure, ps,
                    None if threshold is None else float(threshold), direction, in_regime, regime,
-                   comps, rule)
+                   comps, rule, fails_from=str(fails_from))
 
 
 def judge(c: Claim, runs: Runs) -> Verdict:

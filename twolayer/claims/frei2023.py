@@ -1604,10 +1604,12 @@ def check_feature_movement(runs: Runs) -> Outcome:
         "runs (exact 95% interval, every setting)", s_ci, used(slopes),
         setting, detail, None, in_regime=inside, regime=reg,
         comparisons=comps, test="sign",
-        # the run event is part of the verdict (a fails from it alone is one), so the re-judge
-        # of the slope comparisons joins it (Claim.verdict re-judges a fails too since session
-        # 49, and the slopes alone would call it an error)
-        rule=lambda outs, ev=ev_res: combine(combine(*outs), ev),
+        # the run event can fail the claim by itself (Claim.verdict re-judges a fails from its
+        # comparisons since session 49, and the slopes alone would call it an error); a rule
+        # joining the event would let --seeds auto decide on the event's fixed-sample interval
+        # at every look (session 49's sequential audit), so it is named instead
+        fails_from=("the run event of Proposition 2's bound at each setting's largest C "
+                    f"({ev_res})") if ev_res == FAILS else "",
     )
 
 
