@@ -147,3 +147,53 @@ def test_a_fails_that_names_its_other_evidence_stands_and_says_so():
     held = verdict_of(dataclasses.replace(with_comparison(HOLDS, V, 0.17),
                                           fails_from="a run event"))
     assert held.verdict == INCONCLUSIVE
+
+
+LATER_FAILS = '''
+import zlib
+
+import numpy as np
+
+from twolayer.api import FAILS, INCONCLUSIVE, claim, outcome, stats
+
+
+def draw(n):
+    t = zlib.crc32(b"fl")
+    return np.array([np.random.default_rng([1, t, i]).normal(3.0, 1.0) for i in range(n)])
+
+
+@claim("{paper}.c.fails_later", "mean >= 0 and no counterexample run", "synthetic", "[INFERRED]")
+def fails_later(runs):
+    n = runs.seeds or 4
+    x = draw(n)
+    m, ci = stats.mean_ci(x)
+    if n > 4:  # runs 5.. violate the statement: a run event decides, without comparisons
+        k = n - 4
+        lo, hi = stats.clopper_pearson(k, n, 0.95)
+        return outcome(FAILS if lo > 0.05 else INCONCLUSIVE, k / n, "share <= 0.05", (lo, hi),
+                       n, "synthetic", detail=f"{{k}} of {{n}} runs violate")
+    return outcome(stats.compare(ci, 0.0, ">="), m, "mean >= 0", ci, stats.used(x),
+                   "synthetic", per_seed=x, threshold=0.0, direction=">=")
+'''
+
+
+def test_seeds_auto_does_not_report_look_1_against_its_checks_later_verdict(tmp_path, capsys):
+    """A sequential audit (session 49): holds at 4 seeds (a t-interval), then at 8 seeds the
+    check's own run event says fails and hands over no comparisons: --seeds auto reported look
+    1's holds, exit 0, where --seeds 8 reports fails. Now inconclusive, saying why."""
+    import json
+    import uuid
+
+    from twolayer.cli import main
+
+    paper = f"fl{uuid.uuid4().hex[:6]}"
+    plugin = tmp_path / "fl.py"
+    plugin.write_text(LATER_FAILS.format(paper=paper))
+    code = main(["check", str(plugin), "--seeds", "auto", "--time-budget", "1", "--no-store",
+                 "--json"])
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["verdict"] == INCONCLUSIVE and code == 1, row
+    assert "its own check said fails there, on more seeds than look 1's holds" in row["detail"]
+    assert main(["check", str(plugin), "--seeds", "8", "--no-store", "--json"]) == 1
+    (row8,) = json.loads(capsys.readouterr().out)
+    assert row8["verdict"] == FAILS

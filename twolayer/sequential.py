@@ -624,6 +624,7 @@ class _State:
     ci: Interval = (math.nan, math.nan)
     note: str = ""  # why the claim left sequential control or stopped growing, if it did
     stalled: bool = False  # not extended further (no more per-seed values, or own verdict)
+    later: object = None  # the Outcome of the look at which the claim left control, if later
 
 
 def _update(st: _State, o: object, alpha: float, look: int) -> None:
@@ -796,12 +797,14 @@ def auto_check(
             _, o = judged(st.claim, runs)
             if not _eligible(o):
                 st.controlled = False
+                st.later = o
                 st.note = (f"at look {k + 1} ({seeds} seeds) the check gave no per-seed values "
                            f"to compare ({getattr(o, 'verdict', 'error')})")
                 continue
             new = comparisons_of(o)
             if not _nested_all(st.comps, new):
                 st.controlled = False
+                st.later = o
                 st.note = (f"the comparisons at look {k + 1} ({len(new[0].values)} seeds) do "
                            f"not extend those of look {st.look} ({len(st.comps[0].values)}): "
                            "the runs are not nested, or the comparisons changed")
@@ -842,6 +845,18 @@ def _verdict(st: _State, alpha: float, c: float, made: list[int]) -> object:
         if st.first.verdict == ERROR:  # why it is an error first (the table's error line)
             detail = (f"{st.first.detail} (not sequentially controlled: this is its own "
                       "check's verdict at look 1)").strip()
+        later = getattr(st.later, "verdict", None)
+        if st.first.verdict in (HOLDS, FAILS) and later is not None and later != st.first.verdict:
+            # its own check said otherwise on more seeds (which hold look 1's): look 1's verdict
+            # is not reported against it (it was, until session 49's sequential audit: a holds
+            # at 4 seeds beside the check's own fails at 8, exit 0)
+            detail = (f"not sequentially controlled: {why}; its own check said {later} there, "
+                      f"on more seeds than look 1's {st.first.verdict}, so it is inconclusive. "
+                      f"{st.first.detail}").strip()
+            return dataclasses.replace(
+                st.first, verdict=INCONCLUSIVE, detail=detail,
+                sequential={**method, "controlled": False, "look": 1,
+                            "seeds": [st.first.seeds]})
         return dataclasses.replace(
             st.first, detail=detail,
             sequential={**method, "controlled": False, "look": 1, "seeds": [st.first.seeds]})
