@@ -197,3 +197,37 @@ def test_seeds_auto_does_not_report_look_1_against_its_checks_later_verdict(tmp_
     assert main(["check", str(plugin), "--seeds", "8", "--no-store", "--json"]) == 1
     (row8,) = json.loads(capsys.readouterr().out)
     assert row8["verdict"] == FAILS
+
+
+THREE = '''
+import numpy as np
+
+from twolayer.api import claim, outcome, stats
+
+
+@claim("{paper}.c.three", "three means above 0", "synthetic", "[INFERRED]")
+def three(runs):
+    n = runs.seeds or 4
+    x = np.array([np.random.default_rng([7, i]).normal(0.05, 1.0) for i in range(n)])
+    m, ci = stats.mean_ci(x)
+    return outcome("inconclusive", m, "3 means >= 0", ci, stats.used(x), "synthetic",
+                   comparisons=[(x, 0.0, ">="), (x + 0.01, 0.0, ">="), (x + 0.02, 0.0, ">=")])
+'''
+
+
+def test_the_reported_mixture_precision_is_the_one_the_sequences_used(tmp_path, capsys):
+    """Three comparisons run at α/3 each, with c tuned for that level: 0.313 (a sequential
+    audit's own tuning of the Lai t-mixture at 8 seeds, α = 0.05/3), where 0.496 (α's) was
+    reported, so the printed interval could not be recomputed from the printed c."""
+    import json
+    import uuid
+
+    from twolayer.cli import main
+
+    plugin = tmp_path / "three.py"
+    plugin.write_text(THREE.format(paper=f"th{uuid.uuid4().hex[:6]}"))
+    main(["check", str(plugin), "--seeds", "auto", "--time-budget", "0.2", "--no-store",
+          "--json"])
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["sequential"]["c"] == pytest.approx(0.313, abs=5e-4), row["sequential"]
+    assert "c = 0.313 tuned" in row["detail"], row["detail"]

@@ -863,6 +863,10 @@ def _verdict(st: _State, alpha: float, c: float, made: list[int]) -> object:
     o = st.outcome
     comps = st.comps
     k = len(comps)
+    if k > 1:  # each comparison's sequence runs at α/k, with the precision tuned for it (the
+        # reported c was α's until session 49, so a printed interval could not be recomputed)
+        c = mixture_c(alpha=alpha / k)
+        method = {**method, "c": round(c, 6)}
     tests = sorted({cmp.test for cmp in comps})
     methods = " and ".join(METHOD if t == "t" else SIGN_METHOD for t in tests)
     if "sign" in tests:
