@@ -231,3 +231,37 @@ def test_the_reported_mixture_precision_is_the_one_the_sequences_used(tmp_path, 
     (row,) = json.loads(capsys.readouterr().out)
     assert row["sequential"]["c"] == pytest.approx(0.313, abs=5e-4), row["sequential"]
     assert "c = 0.313 tuned" in row["detail"], row["detail"]
+
+
+EQUAL = '''
+import numpy as np
+
+from twolayer.api import claim, outcome, stats
+
+
+@claim("{paper}.c.equal", "mean error <= 0.05", "synthetic", "[INFERRED]")
+def equal(runs):
+    x = np.zeros(runs.seeds or 4)  # every seed 0: the sign sequence decides, the t-interval
+    m, ci = stats.mean_ci(x)        # has zero width
+    return outcome(stats.compare(ci, 0.05, "<="), m, "mean <= 0.05", ci, stats.used(x),
+                   "synthetic", per_seed=x, threshold=0.05, direction="<=")
+'''
+
+
+def test_a_stall_over_equal_seeds_is_not_blamed_on_premises(tmp_path, capsys):
+    """A sequential audit (session 49): a claim of equal seeds whose check's own zero-width
+    interval says inconclusive while the sign sequence decides was said to be held back by "its
+    premises or other conditions"; it has none."""
+    import json
+    import uuid
+
+    from twolayer.cli import main
+
+    plugin = tmp_path / "eq.py"
+    plugin.write_text(EQUAL.format(paper=f"eq{uuid.uuid4().hex[:6]}"))
+    main(["check", str(plugin), "--seeds", "auto", "--time-budget", "0.3", "--no-store",
+          "--json"])
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["verdict"] == INCONCLUSIVE, row
+    assert "its own fixed-seed interval, e.g. one of zero width over equal seeds" in row[
+        "detail"], row["detail"]

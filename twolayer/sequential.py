@@ -639,8 +639,9 @@ def _update(st: _State, o: object, alpha: float, look: int) -> None:
     _, st.mean, st.ci = st.parts[0]
     if st.verdict != INCONCLUSIVE and o.verdict != st.verdict:
         st.note = (f"at look {look} the sequence says {st.verdict} but the check's own verdict "
-                   f"is {o.verdict} (its premises or other conditions, which the sequence does "
-                   "not judge): inconclusive, not extended further")
+                   f"is {o.verdict} (what the check asks beyond the sequence's comparisons: a "
+                   "premise, another condition, or its own fixed-seed interval, e.g. one of "
+                   "zero width over equal seeds): inconclusive, not extended further")
         st.verdict, st.stalled = INCONCLUSIVE, True
     st.decided = st.verdict != INCONCLUSIVE
     lost = sum(_lost(cmp) for cmp in st.comps)
@@ -776,7 +777,9 @@ def auto_check(
         left = budget_s - (clock() - start)
         chosen, estimate = _fit(pending, needs, cost, left, last_cost, seeds)
         for st in pending:
-            if st not in chosen:
+            if st not in chosen and not st.note.startswith("not extended beyond look"):
+                # the first look it was left out of (a later one overwrote it: a note named
+                # look 3 for a claim left out at look 2 already, session 49's audit)
                 own = _fit([st], needs, cost, math.inf, last_cost, seeds)[1]
                 st.note = (f"not extended beyond look {st.look}: at look {k + 1} ({seeds} "
                            f"seeds) its experiments would take about {own:.0f} s, "
