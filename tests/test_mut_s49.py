@@ -11,6 +11,7 @@ import math
 import numpy as np
 import pytest
 from scipy import stats as sps
+from stats_helpers import first_n_one_sided
 
 from twolayer.claims.base import HOLDS, INCONCLUSIVE, Claim, outcome
 
@@ -190,21 +191,6 @@ def test_fig2_low_statement_names_its_end_of_run_premise():
     assert "is not above 1 - eta at the end" in text, text
 
 
-def _first_n_one_sided(mean: float, sd: float, bound: float, direction: str) -> int:
-    """The first seed count at which scipy's one-sided t-test at 0.05 decides a sample of that
-    many values with this mean and standard deviation, on the side the mean lies."""
-    alt_holds = "less" if direction == "<=" else "greater"
-    holds_side = (mean <= bound) if direction == "<=" else (mean >= bound)
-    alt = alt_holds if holds_side else ("greater" if alt_holds == "less" else "less")
-    z = np.array([-1.0, 1.0])
-    for n in range(2, 10_000):
-        base = np.resize(z, n) + np.linspace(-1e-3, 1e-3, n)
-        base = (base - base.mean()) / base.std(ddof=1)
-        if sps.ttest_1samp(mean + sd * base, bound, alternative=alt).pvalue < 0.05:
-            return n
-    raise AssertionError("never decided")
-
-
 def test_liu_one_test_asks_the_seeds_its_one_sided_t_test_needs():
     """liu2023._one_test hands its one t comparison over: an inconclusive verdict's
     seeds_needed is where that one-sided t-test at 0.05 decides (eq5.init_ratio.xor's quick
@@ -215,7 +201,7 @@ def test_liu_one_test_asks_the_seeds_its_one_sided_t_test_needs():
     o = L._one_test(values, 0.1, "<=", "mean <= 0.1", "fake", "", "fig", (True, "inside"))
     v = Claim("fake.c", "fake", "s", "Lemma 1", lambda runs: o).verdict(o)
     assert v.verdict == INCONCLUSIVE, v.detail
-    want = _first_n_one_sided(float(values.mean()), float(values.std(ddof=1)), 0.1, "<=")
+    want = first_n_one_sided(float(values.mean()), float(values.std(ddof=1)), 0.1, "<=")
     assert v.seeds_needed == want == 66
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from scipy import stats as sps
+from stats_helpers import first_n_one_sided
 
 from twolayer.claims.base import ERROR, FAILS, HOLDS, INCONCLUSIVE, Claim, outcome
 
@@ -81,21 +82,6 @@ def test_a_fails_its_rule_gives_from_one_counterexample_stands():
     o = outcome(FAILS, m, "each run", (m - 0.1, m + 0.1), V.size, "fake", "",
                 comparisons=[(good, 0.0, "<="), (V, 0.2, "<=")], rule=every_run)
     assert verdict_of(o).verdict == INCONCLUSIVE
-
-
-def first_n_one_sided(mean: float, sd: float, bound: float, direction: str) -> int:
-    """The first seed count at which scipy's one-sided t-test at 0.05 decides a sample of that
-    many values with this mean and standard deviation, on the side the mean lies."""
-    alt_holds = "less" if direction == "<=" else "greater"
-    holds_side = (mean <= bound) if direction == "<=" else (mean >= bound)
-    alt = alt_holds if holds_side else ("greater" if alt_holds == "less" else "less")
-    z = np.array([-1.0, 1.0])
-    for n in range(2, 10_000):
-        base = np.resize(z, n) + np.linspace(-1e-3, 1e-3, n)
-        base = (base - base.mean()) / base.std(ddof=1)
-        if sps.ttest_1samp(mean + sd * base, bound, alternative=alt).pvalue < 0.05:
-            return n
-    raise AssertionError("never decided")
 
 
 @pytest.mark.parametrize("values,bound,direction", [

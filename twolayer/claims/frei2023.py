@@ -1351,18 +1351,31 @@ def check_test_error(runs: Runs) -> Outcome:
     error's) mean over the runs where they were measured, and how many were lost
     (:func:`_measured_mean`); a lost err_P is bounded in the verdict (``nan_lost``)."""
     recs = _regime(runs)
-    o = _test_error_event(recs, {lab: TEST_C for lab in recs})
+
+    def at_loosest() -> tuple[Outcome, str]:
+        loose = {lab: loosest_c(r) for lab, r in recs.items()}
+        at = ", ".join(f"{lab}: C = {fmt_num(c)}" for lab, c in loose.items())
+        return _test_error_event(recs, loose), at
+
+    return _fails_at_every_c(_test_error_event(recs, {lab: TEST_C for lab in recs}),
+                             at_loosest, "each setting's")
+
+
+def _fails_at_every_c(o: Outcome, at_loosest: Callable[[], tuple[Outcome, str]],
+                      whose: str) -> Outcome:
+    """Theorem 1's bound judged at C = 1 (``o``) for *holds*, and a *fails* there kept only
+    where the event judged at the largest admissible C (``at_loosest()``: its outcome and the
+    C text) fails too; otherwise inconclusive, since an admissible C excuses the runs between
+    the two bounds. ``whose``: "each setting's" or "the setting's", for the detail."""
     if o.verdict != FAILS:
         return o
-    loose = {lab: loosest_c(r) for lab, r in recs.items()}
-    at = ", ".join(f"{lab}: C = {fmt_num(c)}" for lab, c in loose.items())
-    o_loose = _test_error_event(recs, loose)
+    o_loose, at = at_loosest()
     if o_loose.verdict == FAILS:
         return dataclasses.replace(o_loose, detail=(
-            f"{o_loose.detail}; fails at C = 1 and at each setting's largest admissible C "
-            f"({at}), so at every C the theorem allows"))
+            f"{o_loose.detail}; fails at C = 1 and at {whose} largest admissible C ({at}), so "
+            "at every C the theorem allows"))
     return dataclasses.replace(o, verdict=INCONCLUSIVE, detail=(
-        f"{o.detail}; fails at C = 1 but not at each setting's largest admissible C ({at}: "
+        f"{o.detail}; fails at C = 1 but not at {whose} largest admissible C ({at}: "
         f"{o_loose.verdict}): runs between the two bounds are excused by a C the theorem "
         "allows, so inconclusive"))
 
@@ -1455,19 +1468,12 @@ def check_adversarial(runs: Runs) -> Outcome:
     """Holds judged with C = 1, fails with the setting's largest admissible C, as
     :func:`check_test_error` (since session 49; both at C = 1 before)."""
     rec = runs.get("frei2023.adversarial")
-    o = _adversarial_event(rec, TEST_C)
-    if o.verdict != FAILS:
-        return o
-    c = loosest_c(rec)
-    o_loose = _adversarial_event(rec, c)
-    if o_loose.verdict == FAILS:
-        return dataclasses.replace(o_loose, detail=(
-            f"{o_loose.detail}; fails at C = 1 and at the setting's largest admissible C "
-            f"(C = {fmt_num(c)}), so at every C the theorem allows"))
-    return dataclasses.replace(o, verdict=INCONCLUSIVE, detail=(
-        f"{o.detail}; fails at C = 1 but not at the setting's largest admissible C (C = "
-        f"{fmt_num(c)}: {o_loose.verdict}): runs between the two bounds are excused by a C the "
-        "theorem allows, so inconclusive"))
+
+    def at_loosest() -> tuple[Outcome, str]:
+        c = loosest_c(rec)
+        return _adversarial_event(rec, c), f"C = {fmt_num(c)}"
+
+    return _fails_at_every_c(_adversarial_event(rec, TEST_C), at_loosest, "the setting's")
 
 
 def _adversarial_event(rec: Record, c: float) -> Outcome:
