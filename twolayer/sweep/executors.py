@@ -201,12 +201,22 @@ def sigint_blocked_for_children() -> Iterator[None]:
     in it until :func:`init_local_worker` ignores it. It used to raise KeyboardInterrupt there
     and print a traceback from ``spawn_main`` above the parent's one-line message. In the
     parent a Ctrl-C during the block is not lost: another thread takes it, or it is delivered
-    when the block ends. Where there is no ``pthread_sigmask`` the block runs as it is."""
+    when the block ends. Where there is no ``pthread_sigmask`` the block runs as it is.
+
+    multiprocessing's resource tracker is started first: ``resource_tracker.ensure_running``
+    blocks SIGINT and SIGTERM while it spawns the tracker and then *unblocks* them, whatever
+    the mask was, in the thread that first makes a multiprocessing queue or lock. Under a
+    Dask LocalCluster that is its event-loop thread, which spawns the workers: they started
+    with SIGINT unblocked, and a Ctrl-C while they imported printed a traceback each (found in
+    session 50; the local pool's tracker already ran, started when the pool was made)."""
     import signal
 
     if not hasattr(signal, "pthread_sigmask"):
         yield
         return
+    from multiprocessing import resource_tracker
+
+    resource_tracker.ensure_running()  # once per process; a running tracker is kept
     old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield
@@ -317,17 +327,27 @@ class DaskExecutor:
             return
         from distributed import Client, LocalCluster
 
-        self.cluster = LocalCluster(
-            n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-            env={v: str(self.threads) for v in THREAD_ENV}, host="127.0.0.1",
-            # a task's exception comes back through its future (one line, exit 2 for a
-            # plugin's mistake); the workers' own log of it would print its traceback
-            silence_logs=logging.CRITICAL,
-            # SIGINT ignored in the workers once they run (a terminal's Ctrl-C reaches the
-            # whole process group, and each worker printed its KeyboardInterrupt traceback
-            # around the one line until session 49; dask_worker_setup's docstring)
-            preload=["twolayer.sweep.dask_worker_setup"],
-        )
+        # SIGINT blocked in this thread while the cluster starts: its event-loop thread, made
+        # here, inherits the mask, and so do the worker processes that thread spawns, until
+        # their preload ignores SIGINT and unblocks it (dask_worker_setup). A Ctrl-C while a
+        # worker still imported raised KeyboardInterrupt in it (a traceback from
+        # spawn_main), and one in this process while a worker was in its `init` state left a
+        # half-started cluster whose close at exit failed (distributed's atexit
+        # close_clusters: AssertionError: Status.init): 1 to 4 tracebacks, 29 to 99 lines,
+        # in 5 of 16 tries until session 50. Here the Ctrl-C waits until the cluster is up
+        # (seconds) and then stops the sweep with its one line; nothing is lost.
+        with sigint_blocked_for_children():
+            self.cluster = LocalCluster(
+                n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                env={v: str(self.threads) for v in THREAD_ENV}, host="127.0.0.1",
+                # a task's exception comes back through its future (one line, exit 2 for a
+                # plugin's mistake); the workers' own log of it would print its traceback
+                silence_logs=logging.CRITICAL,
+                # SIGINT ignored in the workers once they run (a terminal's Ctrl-C reaches the
+                # whole process group, and each worker printed its KeyboardInterrupt
+                # traceback around the one line until session 49; dask_worker_setup)
+                preload=["twolayer.sweep.dask_worker_setup"],
+            )
         self.client = Client(self.cluster)
 
     def close(self) -> None:
