@@ -11,7 +11,6 @@ from __future__ import annotations
 import signal
 from typing import Any
 
-
 # whether SIGINT was blocked in this worker when the preload ran (what it started with): read by
 # the tests through the client (tests/test_dask_workers_ignore_sigint.py)
 blocked_at_start: bool | None = None
