@@ -412,6 +412,11 @@ def _run_guarded(given: list[str]) -> int:
     except TwolayerError as e:
         print(f"{prog}: error: {e}", file=sys.stderr)
         return 2
+    except SystemExit as e:  # no command exits so: a plugin's (or other code's) sys.exit() in a
+        # check, experiment, probe or figure ended the command with its status and no word
+        # (`check` exit 0 with no verdict; `simulate` exit 0 with no record: session 50)
+        print(f"{prog}: error: {exited_at(e)}", file=sys.stderr)
+        return 2
     except PermissionError as e:  # a file or folder the commands' own checks did not reach (they
         # name the flag): one line naming it, as for any bad input, not a traceback
         what = f"{e.filename}: " if e.filename else ""
@@ -425,6 +430,18 @@ def _run_guarded(given: list[str]) -> int:
             raise
         print(f"{prog}: error: {path_refusal(parser, args, e)}", file=sys.stderr)
         return 2
+
+
+def exited_at(e: SystemExit) -> str:
+    """The one line for a SystemExit raised while a command ran: where (the innermost frame's
+    file:line) and with what status; nothing of the command's work after that point was done."""
+    import traceback
+
+    frames = traceback.extract_tb(e.__traceback__)
+    where = f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
+    return (f"code called sys.exit({e.code!r}){where} while the command ran (a plugin's check, "
+            "experiment, probe, data kind or figure must return or raise, not exit); the "
+            "command stopped there and did not finish")
 
 
 class StdoutFailed(TwolayerError):

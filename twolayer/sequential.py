@@ -66,6 +66,7 @@ from .stats import (
     INCONCLUSIVE,
     Comparison,
     Interval,
+    _rule_holds_alone,
     as_values,
     box_effect,
     box_near_flat,
@@ -516,7 +517,10 @@ def judge_comparisons(comps: Sequence[Comparison], alpha: float = ALPHA,
     for cmp in comps:
         parts.append(_judged(cmp, a))
     outs = [p[0] for p in parts]
-    return (rule(outs) if rule is not None else combine(*outs)), parts
+    verdict = rule(outs) if rule is not None else combine(*outs)
+    if verdict == HOLDS and _rule_holds_alone(rule, len(outs)):  # a holds from no decided
+        verdict = INCONCLUSIVE  # comparison (the check's point estimate): session 50
+    return verdict, parts
 
 
 def _projected(cmp: Comparison, alpha: float) -> tuple[str, int | None]:

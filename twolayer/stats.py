@@ -445,6 +445,20 @@ def combine(*outcomes: str) -> str:
     return HOLDS if outcomes and all(o == HOLDS for o in outcomes) else INCONCLUSIVE
 
 
+def _rule_holds_alone(rule: Callable[[Sequence[str]], str] | None, k: int) -> bool:
+    """Whether a claim's ``rule`` of its k comparisons gives *holds* with every comparison
+    inconclusive: its holds then comes from no decided comparison (a rule that returns the
+    check's own point-estimate verdict, ``rule=lambda outs: verdict``), and is not taken, at
+    fixed seeds (``claims.base``) or under ``--seeds auto`` (``sequential``). A rule that
+    raises there decides nothing alone."""
+    if rule is None or k < 1:
+        return False
+    try:
+        return rule([INCONCLUSIVE] * k) == HOLDS
+    except Exception:  # noqa: BLE001 - a rule that reads decided outcomes only
+        return False
+
+
 def exists(outcomes: Sequence[str]) -> str:
     """Some part must hold: holds if one holds, fails if all fail, else inconclusive."""
     outcomes = _outcomes(outcomes)

@@ -41,6 +41,7 @@ from ..stats import (  # noqa: F401  (re-exported for the paper modules)
     HOLDS,
     INCONCLUSIVE,
     Comparison,
+    _rule_holds_alone,
     as_values,
     box_comparisons_seeds_needed,
     box_seeds_needed,
@@ -241,6 +242,15 @@ class Claim:
                     + ("the check contradicts its own evidence, so this is an error" if
                        result == ERROR else f"its {o.verdict} is not supported, so it is "
                        "inconclusive"))
+            elif against := (_per_seed_against(o, result, with_comparisons=True)
+                             or _ci_against(o, result, with_comparisons=True)):
+                # its comparisons give it, but the interval or per-seed values it shows with
+                # its threshold refute it (comparisons of other values than those shown)
+                result = ERROR
+                detail = (f"{detail}; " if detail else "") + against
+            elif result == HOLDS and (why := _rule_decides_alone(o)):
+                result = INCONCLUSIVE
+                detail = (f"{detail}; " if detail else "") + why
         elif result == HOLDS and (against := _per_seed_against(o) or _ci_against(o)):
             result = ERROR
             detail = (f"{detail}; " if detail else "") + against
@@ -426,15 +436,18 @@ def _seeds_only_stated(o: Outcome) -> str:
             "comparisons=, to show it)")
 
 
-def _per_seed_against(o: Outcome, said: str = HOLDS) -> str:
+def _per_seed_against(o: Outcome, said: str = HOLDS, with_comparisons: bool = False) -> str:
     """Why a *holds* (or, ``said=FAILS``, a *fails*) contradicts its ``per_seed`` values (with
     ``threshold`` and ``direction`` and no comparisons), else "": they lie on the other side of
     the threshold (for a fails: on the claimed side) at one-sided 95% by the t-test of the mean
     and by the exact sign test of the median both, so neither reading of the claim gives the
     verdict (a side or threshold typed one way in the check's test and the other in its
     outcome). Less than that is not questioned: the check may decide from another statistic
-    of the runs (a pooled one, a jackknife) than the per-seed values it reports."""
-    if o.comparisons or o.per_seed is None or o.threshold is None or o.direction is None:
+    of the runs (a pooled one, a jackknife) than the per-seed values it reports.
+    ``with_comparisons``: also for an outcome with comparisons (which gave its verdict: the
+    per-seed values it shows with its threshold must not refute it)."""
+    if ((o.comparisons and not with_comparisons) or o.per_seed is None or o.threshold is None
+            or o.direction is None):
         return ""
     v = [x for x in o.per_seed if math.isfinite(x)]
     t_p, sign_p = (one_sided_p(v, o.threshold, o.direction, m) for m in ("t", "sign"))
@@ -447,14 +460,16 @@ def _per_seed_against(o: Outcome, said: str = HOLDS) -> str:
     return ""
 
 
-def _ci_against(o: Outcome, said: str = HOLDS) -> str:
+def _ci_against(o: Outcome, said: str = HOLDS, with_comparisons: bool = False) -> str:
     """Why a *holds* (or, ``said=FAILS``, a *fails*) contradicts its own interval (with
     ``threshold`` and ``direction`` and no comparisons), else "": the ``ci`` it reports lies
     wholly on the other side of the ``threshold`` it names (for a fails: wholly on the claimed
     side; ``stats.compare`` gives the other verdict), so the interval it shows refutes the
     verdict it states, whatever statistic it decided from. The per-seed tests alone miss
-    this at few seeds (the exact sign test cannot reject at 4 seeds)."""
-    if (o.comparisons or o.threshold is None or o.direction is None
+    this at few seeds (the exact sign test cannot reject at 4 seeds). ``with_comparisons``:
+    also for an outcome with comparisons (a holds its comparisons gave, shown with an interval
+    wholly below the ">=" threshold it names, said holds until session 50)."""
+    if ((o.comparisons and not with_comparisons) or o.threshold is None or o.direction is None
             or not _finite_interval(o.ci)):
         return ""
     other = FAILS if said == HOLDS else HOLDS
@@ -465,6 +480,21 @@ def _ci_against(o: Outcome, said: str = HOLDS) -> str:
                 f"[{o.ci[0]:.4g}, {o.ci[1]:.4g}] lies wholly {side} {o.threshold:g}: the check "
                 "contradicts its own evidence, so this is an error")
     return ""
+
+
+def _rule_decides_alone(o: Outcome) -> str:
+    """Why a *holds* whose ``rule`` gives holds is not supported by its comparisons, else "":
+    the rule gives holds with every comparison inconclusive (a rule that returns the check's
+    own verdict, or one taken from a point estimate: ``rule=lambda outs: verdict``), so the
+    holds does not come from any decided comparison (docs/claims_method.md: "a rule may return
+    holds or fails only when the decided comparisons imply it"). Until session 50 such a holds
+    stood with its comparisons all inconclusive."""
+    k = len(o.comparisons or ())
+    if not _rule_holds_alone(o.rule, k):
+        return ""
+    return (f"its rule gives holds with every one of its {k} comparison(s) inconclusive: the "
+            "holds does not come from the comparisons it handed over (a rule may give holds "
+            "only where the decided comparisons imply it), so it is inconclusive")
 
 
 def _unsupported(o: Outcome, said: str) -> str:
@@ -776,7 +806,9 @@ def judge_outcome(c: Claim, runs: Runs) -> tuple[Verdict, Outcome | None]:
             result = c.check(runs)
     except (ConfigError, WriteFailed):  # bad input; a store that cannot be written
         raise
-    except Exception as e:  # noqa: BLE001 - reported as this claim's verdict
+    except (Exception, SystemExit) as e:  # noqa: BLE001 - reported as this claim's verdict
+        # (SystemExit: a check's or an experiment's sys.exit() ended `twolayer check` with its
+        # status, 0 included, and no verdict at all: session 50)
         if (exp := _raised_in_experiment(e)) is not None:  # (it read "the check raised")
             name, where = exp
             return c.error(f"the experiment {name!r} it reads raised {type(e).__name__}: {e} "
