@@ -8,6 +8,7 @@ checked against the actual difference w_j^(t+1) − w_j^(t), not against a gradi
 from __future__ import annotations
 
 import math
+import statistics
 
 import numpy as np
 import pytest
@@ -158,7 +159,7 @@ def test_test_and_feature_probes_match_loops(run):
             got_min = arrays["frei_features/movement_min"][r, t]
             assert got_min == pytest.approx(min(ratios), rel=1e-6)
             assert arrays["frei_features/movement_median"][r, t] == pytest.approx(
-                float(torch.tensor(ratios).median()), rel=1e-6
+                statistics.median(ratios), rel=1e-6  # an even count: the two middles' mean
             )
     assert arrays["frei_features/movement_min"][:, T].min() > 1  # features moved
 
@@ -330,3 +331,23 @@ def test_neuron_sets_keep_their_initial_class_when_a_trained_second_layer_flips_
             assert res.arrays["frei_neurons/rho_other"][r, 0, j] == pytest.approx(
                 (W[r, j] @ mu[r][1 - k]) / wn, rel=1e-4, abs=1e-5), (r, j)
     assert flipped >= 1  # the case the test is about happened
+
+
+def test_nan_median_is_numpys_nanmedian_with_nan_rows():
+    """The record's medians: an even count the mean of the two middle values (torch's nanmedian
+    gave the lower one until session 50), NaN entries left out, NaN where none is finite.
+    Oracle: numpy's nanmedian in float64 on random rows with NaN holes."""
+    import warnings
+
+    from twolayer.probes.frei import nan_median
+
+    g = torch.Generator().manual_seed(5)
+    for _ in range(300):
+        r, n = (int(v) for v in torch.randint(1, 9, (2,), generator=g))
+        x = torch.rand(r, n, generator=g)
+        x[torch.rand(r, n, generator=g) < 0.3] = float("nan")
+        x[0] = float("nan") if n == 1 else x[0]  # an all-NaN row now and then
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # numpy's all-NaN slice
+            want = np.nanmedian(x.numpy().astype(np.float64), axis=-1)
+        np.testing.assert_allclose(nan_median(x).numpy(), want, rtol=1e-6, equal_nan=True)

@@ -197,7 +197,9 @@ def add_setting_flags(p: argparse.ArgumentParser, *, with_training: bool = True)
         "--seeds", type=size, help="independent runs R >= 1, trained as one batch (default 1)"
     )
     g.add_argument("--seed", type=count, help="seed of run 0; run r uses seed + r (default 0)")
-    g.add_argument("--dtype", choices=("float32", "float64"), help="float32 (default) or float64")
+    g.add_argument("--dtype", choices=("float32", "float64"),
+                   help="float32 (default) or float64: the training arithmetic; the record's "
+                   "probe arrays are float32 either way")
 
 
 def threads(text: str) -> int | str:

@@ -32,7 +32,8 @@ claims, since a probe does not know the step size):
     sign at t = 0 (M5; sgn 0 = +1 at t as at t = 0, where the sets c_j put 0). cond9 [R, m]:
     1 if neuron j satisfies Condition 9, i.e.
     ⟨w_j^(t), x_k⟩ > 0 for every k ∈ I_{μ_{c_j}} and ≤ 0 for every k ∈ I_{−μ_{c_j}} (training
-    points of the cluster and of the opposite cluster, clean and noisy); cond9_fraction [R]:
+    points of the cluster and of the opposite cluster, clean and noisy; with ``--bias``, outside
+    the paper's model, the pre-activation ⟨w_j^(t), x_k⟩ + b_j); cond9_fraction [R]:
     their share (M6). leak [R]: max_j |⟨w_j, μ_⊥(j)⟩| / |a_j|; Condition 10 is leak ≤ 3α (M7).
     norm_max [R]: max_j ‖w_j‖/|a_j|; norm_frob [R]: ‖W‖_F; Lemma 14 is norm_max ≤ 2αt and
     norm_frob ≤ 2αt (M8). own_step [R, m]: ⟨−∇_{w_j} L̂(W^(t)), μ_{c_j}⟩ / |a_j|; for full-batch
@@ -48,7 +49,8 @@ claims, since a probe does not know the step size):
     agreement [R]: share of test points with sgn f(x) = sgn(|⟨μ1, x⟩| − |⟨μ2, x⟩|) (M14).
     test_error / test_error_clean [R]: error against the noisy / clean test labels (M13).
 ``frei_features``
-    movement_min / movement_median [R]: min / median over training points of
+    movement_min / movement_median [R]: min / median (for an even count the mean of the two
+    middle values) over training points of
     ‖φ(W^(t) x_i) − φ(W^(0) x_i)‖ / ‖φ(W^(0) x_i)‖ (M15; Proposition 2). Points with
     φ(W^(0) x_i) = 0 (no neuron active at initialisation; probability 2^−m) are left out.
 """
@@ -215,5 +217,17 @@ def features_probe(s: ProbeState) -> dict[str, torch.Tensor]:
         ratio[:, sl] = torch.where(base > 0, (h - h0).norm(dim=-1) / base, float("nan"))
     return {
         "movement_min": ratio.nan_to_num(nan=float("inf")).amin(-1),
-        "movement_median": ratio.nanmedian(-1).values,
+        "movement_median": nan_median(ratio),
     }
+
+
+def nan_median(x: torch.Tensor) -> torch.Tensor:
+    """The median over the last axis of the finite entries (NaN left out; NaN where none is
+    left): for an even count the mean of the two middle values, as numpy's ``nanmedian``.
+    torch's ``nanmedian`` returns the lower of the two (the record held that until session 50),
+    and ``torch.nanquantile`` refuses tensors of more than 2^24 entries."""
+    k = (~x.isnan()).sum(-1, keepdim=True)  # finite entries per row
+    ordered = x.nan_to_num(nan=float("inf")).sort(-1).values
+    lo = ordered.gather(-1, ((k - 1) // 2).clamp(min=0))
+    hi = ordered.gather(-1, (k // 2).clamp(max=x.shape[-1] - 1))
+    return torch.where(k > 0, (lo + hi) / 2, float("nan")).squeeze(-1)
