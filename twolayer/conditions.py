@@ -634,7 +634,7 @@ def _saved_records(folder: Path) -> list[str]:
         try:
             with open(sub / DOCUMENT) as fh:
                 doc = json.load(fh)
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             return []
         if not isinstance(doc, dict) or "run_id" not in doc or "address" in doc:
             return []
@@ -703,5 +703,5 @@ def _stored_experiment(where: Path, entry: Any) -> str:
     try:
         with open(entry_file) as fh:
             return str(json.load(fh)["key"]["experiment"])
-    except (OSError, ValueError, TypeError, KeyError):
+    except (OSError, ValueError, TypeError, KeyError, RecursionError):
         return ""

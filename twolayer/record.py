@@ -193,7 +193,7 @@ def read_document(path: str | os.PathLike[str]) -> dict[str, Any]:
             doc = json.load(fh)
     except FileNotFoundError:
         raise RecordError(path, f"{DOCUMENT} is missing") from None
-    except (OSError, UnicodeDecodeError, ValueError) as e:
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as e:
         raise RecordError(path, f"{DOCUMENT} is unreadable ({type(e).__name__}: {e})") from None
     if not isinstance(doc, dict):
         raise RecordError(path, f"{DOCUMENT} is not a JSON object")

@@ -89,7 +89,7 @@ def entry_times(root: str | os.PathLike[str]) -> Iterator[tuple[dict[str, Any], 
         try:
             doc = json.loads(path.read_text())
             key, seconds, mtime = doc["key"], doc.get("seconds"), path.stat().st_mtime
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, RecursionError):
             continue
         if isinstance(key, dict) and isinstance(seconds, (int, float)):
             yield key, float(seconds), mtime
@@ -532,7 +532,7 @@ class RecordStore:
             raise RecordError(path, f"is {what}, not a file: never read")
         try:
             doc = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, ValueError) as e:
+        except (OSError, UnicodeDecodeError, ValueError, RecursionError) as e:
             raise RecordError(path, f"unreadable ({type(e).__name__})") from None
         if not isinstance(doc, dict) or doc.get("format") != ENTRY_FORMAT:
             raise RecordError(path, "not an entry of this twolayer's format")
@@ -688,7 +688,8 @@ class RecordStore:
                         check_record_files(path)
                         doc = json.loads((path / "record.json").read_text(encoding="utf-8"))
                         meta = doc.get("meta") if isinstance(doc, dict) else None
-                    except (OSError, UnicodeDecodeError, ValueError, RecordError):
+                    except (OSError, UnicodeDecodeError, ValueError, RecursionError,
+                            RecordError):
                         continue  # damaged: verify's
                     why = stale_record(meta if isinstance(meta, dict) else {})
                     if why is not None:

@@ -136,7 +136,7 @@ def time_to_answer(results_path: Path) -> dict | None:
         return None
     try:
         return json.loads(path.read_text())
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError, RecursionError) as e:
         print(f"twolayer bench: note: {path} is not readable JSON ({e}); its section is left "
               "out", file=sys.stderr)
         return None

@@ -19,7 +19,7 @@ from ..engine import resolve_device
 from ..errors import ConfigError
 from ..record import check_writable_dir, write_text_atomic
 from ..resources import check_device, writing
-from .owned import json_object_with, starts_with
+from .owned import json_object_with, refuse_special_file, starts_with
 
 DEFAULT_OUT = "bench-results.json"
 
@@ -77,6 +77,7 @@ def _output(path: str, flag: str) -> Path:
     p = Path(path)
     if p.is_dir():
         raise ConfigError(flag, path, "must be a file path, not a directory")
+    refuse_special_file(p, flag, path)
     written_by_bench = bench_results if flag == "out" else bench_page
     if p.is_file() and not written_by_bench(p):
         what = ("a JSON object of twolayer bench's results" if flag == "out"

@@ -22,12 +22,12 @@ from pathlib import Path
 
 from ..claims import Verdict, claims_for, run_checks
 from ..claims.base import ERROR, FAILS, HOLDS, INCONCLUSIVE
-from ..cli import integer
+from ..cli import given_text, integer, number
 from ..engine import Runtime, resolve_device
 from ..errors import ConfigError
 from ..record import check_writable_dir, write_text_atomic
 from ..resources import check_device, writing
-from .owned import starts_with
+from .owned import refuse_special_file, starts_with
 from .parallel import jobs_for
 from .settings import add_gpu_flags, add_threads_flag, runtime_options, runtime_threads
 from .storeflags import add_store_flags, check_store_flags, runs_from_args
@@ -97,7 +97,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    "is decided by anytime-valid confidence sequences, or the --time-budget is "
                    "spent; the cheapest undecided claims are extended first "
                    "(docs/claims_method.md)")
-    p.add_argument("--time-budget", type=float, metavar="MINUTES", default=None,
+    p.add_argument("--time-budget", type=number, metavar="MINUTES", default=None,
                    help="with --seeds auto: wall-clock minutes for all looks together (default "
                    f"{AUTO_BUDGET_MIN:g}); a look starts only when its estimated time fits. Not "
                    "--budget, which sets the gradient kernel's block size")
@@ -551,6 +551,7 @@ def check_not_foreign_report(report: Path, given: str) -> None:
     twolayer check (its first line is :data:`REPORT_HEAD`): it would be replaced, and
     ``--report README.md`` replaced a project's README (``twolayer figures --out`` has the same
     guard). An empty file is no loss and is written."""
+    refuse_special_file(report, "report", given)
     if report.is_file() and not starts_with(report, REPORT_HEAD + "\n"):
         raise ConfigError("report", given, "is a file that twolayer check did not write (its "
                           f"first line is not {REPORT_HEAD!r}); it would be overwritten: choose "
@@ -594,15 +595,25 @@ def time_budget_s(args: argparse.Namespace) -> float | None:
     value = getattr(args, "time_budget", None)
     if args.seeds != AUTO:
         if value is not None:
-            raise ConfigError("time-budget", value, "only with --seeds auto")
+            raise _budget_error(args, value, "only with --seeds auto")
         return None
     if value is None:
         return AUTO_BUDGET_MIN * 60.0
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
         math.isfinite(value) and value > 0
     ):
-        raise ConfigError("time-budget", value, "must be a finite number of minutes > 0")
+        raise _budget_error(args, value, "must be a finite number of minutes > 0")
     return float(value) * 60.0
+
+
+def _budget_error(args: argparse.Namespace, value: object, valid: str) -> ConfigError:
+    """A --time-budget refusal echoing the value as written: "--time-budget 5", not the float
+    it parsed to ("5.0"), as settings.as_written does for the setting flags."""
+    e = ConfigError("time-budget", value, valid)
+    text = given_text(args, "time_budget")
+    if text is not None:
+        e.args = (f"--time-budget {text.strip()} is invalid: {valid}",)
+    return e
 
 
 # worker processes that share one GPU to train a check's experiments (--jobs auto): eight, two
@@ -807,6 +818,7 @@ def run(args: argparse.Namespace) -> int:
                               "runs nothing, so there is no table to write); drop one of them")
         check_store_flags(args)
         check_device(args.device)
+        runtime_threads(args), runtime_options(args)  # --threads 0, --budget nan: exit 0 here
         if args.json:
             print(json.dumps([list_json(c) for c in claims]))
             return 0

@@ -38,7 +38,7 @@ from ..conditions import (
 )
 from ..config import CLUSTER_DISTS
 from ..errors import ConfigError, TwolayerError
-from .settings import add_setting_flags, config_from_args
+from .settings import add_setting_flags, as_written, config_from_args
 
 # the setting flags the assumptions read (the others of simulate's set are refused, not ignored)
 READ = ("preset", "data", "d", "n", "m", "noise", "sigma2", "init_var", "lr")
@@ -462,7 +462,8 @@ def run(args: argparse.Namespace) -> int:
     if args.delta is None:
         args.delta = DEFAULT_DELTA
     if not (math.isfinite(args.delta) and 0 < args.delta < 0.5):
-        raise ConfigError("delta", args.delta, "valid range is (0, 0.5)")
+        # as written: "--delta 0", not the float it parsed to ("--delta 0.0")
+        raise as_written(ConfigError("delta", args.delta, "valid range is (0, 0.5)"), args)
     if args.record is not None:
         return run_setting_record(args)
     for dest in getattr(args, "unread_flags", ()):

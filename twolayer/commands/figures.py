@@ -136,7 +136,7 @@ def load_index(root: Path) -> dict[str, Any]:
         with open(root / INDEX) as fh:
             data = json.load(fh)
         return dict(data.get("figures", {}))
-    except (OSError, ValueError, AttributeError):
+    except (OSError, ValueError, AttributeError, RecursionError):
         return {}
 
 
@@ -396,6 +396,7 @@ def run(args: argparse.Namespace) -> int:
         check_store_flags(args)
         check_cache_flags(args, names)
         check_device(args.device)
+        runtime_threads(args), runtime_options(args)  # --threads 0, --budget nan: exit 0 here
         for name in names:
             spec = FIGURES[name]
             print(f"{name:28s} {spec.regenerates}: {spec.title}")
@@ -450,7 +451,7 @@ def check_not_foreign(out: str | os.PathLike[str]) -> None:
         try:
             with open(index) as fh:
                 data = json.load(fh)
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             return
         if not (isinstance(data, dict) and set(data) == {"figures"}):
             raise ConfigError("out", str(out), f"holds an {INDEX} that twolayer figures did not "

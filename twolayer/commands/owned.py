@@ -12,8 +12,12 @@ README.md and index.json with the same rule, plus its own marks).
 from __future__ import annotations
 
 import json
+import os
+import stat
 from collections.abc import Iterable
 from pathlib import Path
+
+from ..errors import ConfigError
 
 _UNREADABLE = object()
 
@@ -43,7 +47,7 @@ def json_object_with(path: Path, keys: Iterable[str]) -> bool:
         return True
     try:
         obj = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # nested too deeply for the decoder: not ours
         return False
     return isinstance(obj, dict) and all(k in obj for k in keys)
 
@@ -59,3 +63,25 @@ def starts_with(path: Path, head: str) -> bool:
     except OSError:
         return True
     return got in (b"", want)
+
+
+# what a path that is neither a regular file nor a folder is (os.stat's file type)
+_SPECIAL = ((stat.S_ISFIFO, "a named pipe"), (stat.S_ISCHR, "a character device"),
+            (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+def refuse_special_file(path: Path, flag: str, given: str) -> None:
+    """ConfigError naming ``flag`` (exit 2, before any work) where ``path`` is there but is
+    neither a regular file nor a folder (a named pipe, a device such as ``/dev/null``, a
+    socket): the file writers replace their path atomically (a temporary renamed over it), so
+    ``--timings /dev/null`` run as root replaced the device with a JSON file, and ``check
+    --report PIPE`` a named pipe with the report (the guards above look at regular files only)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:  # absent (written new), or a lookup the writability check names
+        return
+    for test, what in _SPECIAL:
+        if test(mode):
+            raise ConfigError(flag, given, f"is {what}, not a regular file: the write would "
+                              "replace it (files are written to a temporary and renamed over "
+                              "the path); give a file path")

@@ -21,7 +21,7 @@ import argparse
 import json
 from pathlib import Path
 
-from ..errors import ConfigError, not_a_folder
+from ..errors import ConfigError, not_a_folder, switch_given
 from ..record import holds_record_files
 from ..store import RecordStore, VerifyReport
 
@@ -166,7 +166,7 @@ def saved_under_records(root: Path) -> bool:
                  if (p / "record.json").is_file()][:3]:
         try:
             doc = json.loads((path / "record.json").read_text())
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             return False  # a damaged record: verify decides what it is
         if isinstance(doc, dict) and "run_id" in doc and "address" not in doc:
             return True
@@ -211,7 +211,8 @@ def run(args: argparse.Namespace) -> int:
                           "verify would quarantine and prune delete; verify them in place with "
                           f"`twolayer store verify {root / 'records'}`")
     if args.dry_run and args.action != "prune":
-        raise ConfigError("dry-run", True, "is an option of store prune only")
+        # "--dry-run is given: ...", not "--dry-run True is invalid" (a value never typed)
+        raise switch_given("dry_run", "is an option of store prune only")
     if not is_store and root.is_dir() and holds_record_files(root):
         # one record's folder: its record.json or arrays.npz inside (one of them may be missing)
         if args.action == "prune":  # prune removes from a store, never a user's record

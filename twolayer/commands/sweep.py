@@ -274,6 +274,16 @@ def check_not_foreign_out(out: Path, spec) -> None:  # type: ignore[no-untyped-d
                           "--out (store prune of it would remove the sweep's records)")
     if not out.is_dir() or (out / "records").exists() or (out / "failed").exists():
         return
+    from ..record import holds_record_files, record_folders
+
+    if holds_record_files(out) or record_folders(out):
+        # a folder of records saved by simulate --out (or one record's own folder): the sweep
+        # made it a store beside them, whose store verify and prune then passed over them
+        # (they are not under records/), as simulate --out into a sweep's store did until
+        # session 48 (commands.simulate.refuse_store_as_out)
+        raise ConfigError("out", str(out), "holds records saved by twolayer simulate --out "
+                          "(record.json or arrays.npz in it or in a <run_id>/ folder inside), "
+                          "not a sweep store: choose another --out (or an empty or new folder)")
     own_spec = holds_text(out / "spec.toml", spec.text)
     own: set[str] = {"spec.toml"} if own_spec else set()
     if own_spec and any((out / name).is_file() for name in STORE_FILES[1:]):

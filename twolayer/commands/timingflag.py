@@ -12,7 +12,7 @@ from ..errors import ConfigError
 from ..record import check_writable_dir, write_text_atomic
 from ..resources import writing
 from ..timing import recording
-from .owned import json_object_with
+from .owned import json_object_with, refuse_special_file
 
 TABLE = "-"
 
@@ -49,6 +49,7 @@ def checked_timings_path(args: argparse.Namespace) -> Path | None:
         raise ConfigError("timings", value, "is a paper or claim id, not a file path: name it "
                           f"before the flag (twolayer check {value} --timings), or give a path "
                           f"such as timings.json (./{value} for a file of that name)")
+    refuse_special_file(path, "timings", value)
     if path.is_file() and not timings_json(path):
         raise ConfigError("timings", value, "is a file that --timings did not write; it would "
                           "be overwritten: choose another path, or remove the file first")

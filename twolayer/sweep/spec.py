@@ -156,7 +156,10 @@ class SweepSpec:
         except ConfigError as e:
             key = _source_key(e.field, coords, self.base)
             valid = _as_spec_keys(e.valid)
-            set_here = key.startswith("axes.") or key[len("base."):] in self.base
+            # the top-level seed and seeds are the spec's own (their defaults, 0 and 1, are
+            # valid): "seed = 2**63 - 1 is invalid ... seed is not set in the spec" was false
+            set_here = (key.startswith("axes.") or key[len("base."):] in self.base
+                        or key in ("seed", "seeds"))
             if not set_here and coords:
                 # a field the spec does not set, refused because of this point's axis values
                 # (axes.net.outputs = 2 read "base.net.second_layer = 'frei' is invalid: ...
@@ -373,11 +376,14 @@ def _range_values(key: str, spec: dict[str, Any], want: type, where: str) -> lis
                 or not math.isfinite(step) or scale != "linear"):
             raise SpecError(f"{key}.step", step, "must be a finite number > 0 (linear scale)",
                             where)
-        count = int(math.floor((stop - start) / step + 1e-9)) + 1
-        if count < 1:
+        # the number of steps as a float first: a step below (stop - start) / 1.8e308 (step =
+        # 5e-324) made it inf, and int(floor(inf)) was an OverflowError traceback
+        steps = (stop - start) / step + 1e-9
+        if steps < 0:
             raise SpecError(key, spec, "stop must be >= start", where)
-        if count > MAX_POINTS:
+        if not steps < MAX_POINTS:  # count = floor(steps) + 1 > MAX_POINTS, inf included
             raise SpecError(key, spec, f"at most {MAX_POINTS} values", where)
+        count = int(math.floor(steps)) + 1
         vals = [start + i * step for i in range(count)]
     if want is int:
         out: list[Any] = []
@@ -631,6 +637,8 @@ def load(path: str | Path) -> SweepSpec:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ConfigError("SPEC.toml", str(path), f"is not valid TOML ({e})") from None
+    except RecursionError:  # tomllib recurses per nested array or table: a traceback
+        raise ConfigError("SPEC.toml", str(path), NESTED_TOO_DEEP) from None
     return parse(doc, str(path), p.stem, text, p.parent)
 
 
@@ -640,4 +648,12 @@ def loads(text: str, source: str = "spec", name: str = "sweep") -> SweepSpec:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ConfigError("SPEC.toml", source, f"is not valid TOML ({e})") from None
+    except RecursionError:
+        raise ConfigError("SPEC.toml", source, NESTED_TOO_DEEP) from None
     return parse(doc, source, name, text)
+
+
+# a spec whose arrays or inline tables nest deeper than Python's recursion limit (tomllib
+# parses them recursively): `a = [[[[...]]]]` 5000 deep was a RecursionError traceback
+NESTED_TOO_DEEP = ("is not a sweep spec: its arrays or inline tables nest too deeply to read "
+                   "(a spec's values are numbers, strings, flat lists and range tables)")

@@ -236,7 +236,7 @@ class Store:
             return None
         try:
             meta = json.loads((self.records / run_id / "record.json").read_text()).get("meta")
-        except (OSError, ValueError, AttributeError):
+        except (OSError, ValueError, AttributeError, RecursionError):
             return None
         return meta if isinstance(meta, dict) else {}
 
@@ -490,7 +490,7 @@ def read_failure(path: Path, run_id: str) -> dict[str, Any]:
     damaged; :class:`LegacyFailure` when it has no checksum."""
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as e:
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as e:
         raise RecordError(path, f"unreadable ({type(e).__name__})") from None
     if not isinstance(doc, dict):
         raise RecordError(path, "not a failure document (a JSON object)")
