@@ -976,9 +976,13 @@ def test_a_holds_that_contradicts_its_own_per_seed_evidence_is_an_error():
         assert got.verdict == "error", kw
         assert "the check contradicts its own evidence" in got.detail, got.detail
     for kw in (dict(comparisons=[(c6, right, ">=")]),
-               dict(per_seed=c6, threshold=right, direction=">="),
-               dict(comparisons=[(c6, wrong, ">=")], rule=lambda outs: said)):
+               dict(per_seed=c6, threshold=right, direction=">=")):
         assert c.verdict(outcome(said, 1.0, "b", (0.9, 1.1), 6, "d", **kw)).verdict == said
+    # a rule that returns the check's own verdict whatever its comparisons give stood until
+    # session 50; it now decides nothing alone (holds with every comparison inconclusive)
+    got = c.verdict(outcome(said, 1.0, "b", (0.9, 1.1), 6, "d",
+                            comparisons=[(c6, wrong, ">=")], rule=lambda outs: said))
+    assert got.verdict == INCONCLUSIVE and "its rule gives holds with every" in got.detail
     assert c.verdict(outcome(FAILS, 1.0, "b", (0.9, 1.1), 6, "d",
                              comparisons=[(c6, right, ">=")])).verdict == "error"
     named = c.verdict(outcome(FAILS, 1.0, "b", (0.9, 1.1), 6, "d",
@@ -1045,7 +1049,7 @@ def test_a_verdict_whose_seed_count_is_not_its_evidence_is_an_error():
     # a comparison may hold fewer values than the count of the largest one
     got = c.verdict(outcome(HOLDS, 1.0, "b", (0.9, 1.1), 6, "d",
                             comparisons=[(c6, 0.0, ">="), (c6[:4], 0.0, ">=")],
-                            rule=lambda outs: HOLDS))
+                            rule=lambda outs: HOLDS if HOLDS in outs else INCONCLUSIVE))
     assert got.verdict == HOLDS, got.detail
     # an inconclusive is not questioned: it claims nothing
     assert c.verdict(outcome(INCONCLUSIVE, 1.0, "b", (0.9, 1.1), 20, "d",

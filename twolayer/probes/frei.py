@@ -227,7 +227,7 @@ def nan_median(x: torch.Tensor) -> torch.Tensor:
     torch's ``nanmedian`` returns the lower of the two (the record held that until session 50),
     and ``torch.nanquantile`` refuses tensors of more than 2^24 entries."""
     k = (~x.isnan()).sum(-1, keepdim=True)  # finite entries per row
-    ordered = x.nan_to_num(nan=float("inf")).sort(-1).values
+    ordered = torch.where(x.isnan(), float("inf"), x).sort(-1).values  # ±inf kept as they are
     lo = ordered.gather(-1, ((k - 1) // 2).clamp(min=0))
     hi = ordered.gather(-1, (k // 2).clamp(max=x.shape[-1] - 1))
     return torch.where(k > 0, (lo + hi) / 2, float("nan")).squeeze(-1)

@@ -216,8 +216,11 @@ def sigint_blocked_for_children() -> Iterator[None]:
         return
     from multiprocessing import resource_tracker
 
+    # the mask to restore is read first: ensure_running unblocks SIGINT and SIGTERM when it
+    # starts the tracker, also where the caller had them blocked
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, [])
     resource_tracker.ensure_running()  # once per process; a running tracker is kept
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield
     finally:
