@@ -125,7 +125,7 @@ def add_setting_flags(p: argparse.ArgumentParser, *, with_training: bool = True)
     )
     g.add_argument("--d", type=size, help="input dimension d >= 2 (default 50)")
     g.add_argument("--n", type=size, help="training samples n >= 1 (default 1000)")
-    g.add_argument("--n-test", type=size, help="test samples (default 2000)")
+    g.add_argument("--n-test", type=size, help="test samples, >= 1 (default 2000)")
     g.add_argument(
         "--noise", type=number,
         help="label noise rate η in [0, 0.5), [0, 1] with --noise-model random (default 0.1)",
@@ -184,7 +184,8 @@ def add_setting_flags(p: argparse.ArgumentParser, *, with_training: bool = True)
             help="auto: exact GD steps before switching to the flow, >= 0 (default 1000)",
         )
         g.add_argument(
-            "--num-times", type=size, help="about this many log-spaced probe times (default 40)"
+            "--num-times", type=size,
+            help="about this many log-spaced probe times, >= 2 (default 40)",
         )
         g.add_argument(
             # given twice with two lists, argparse kept the last without a word: --probes
