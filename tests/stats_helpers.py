@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy import stats as sps
 
@@ -19,3 +21,9 @@ def first_n_one_sided(mean: float, sd: float, bound: float, direction: str) -> i
         if sps.ttest_1samp(mean + sd * base, bound, alternative=alt).pvalue < 0.05:
             return n
     raise AssertionError("never decided")
+
+
+def t_interval(v: np.ndarray) -> tuple[float, float]:
+    """The two-sided 95% t-interval of the mean of ``v``, by scipy's t quantile."""
+    half = sps.t.ppf(0.975, v.size - 1) * v.std(ddof=1) / math.sqrt(v.size)
+    return float(v.mean() - half), float(v.mean() + half)

@@ -14,11 +14,10 @@ and the exit status and files of the real CLI."""
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from plugin_helpers import forgetting
 from scipy import stats as sps
+from stats_helpers import t_interval
 
 from twolayer.claims.base import ERROR, FAILS, HOLDS, INCONCLUSIVE, Claim, outcome
 from twolayer.cli import main
@@ -26,11 +25,6 @@ from twolayer.cli import main
 GOOD = np.array([0.95, 0.96, 0.97, 0.94, 0.95, 0.96, 0.98, 0.95])
 BAD = np.array([0.55, 0.60, 0.58, 0.52, 0.61, 0.57, 0.59, 0.60])
 MIX = np.array([0.85, 0.95, 0.80, 0.99, 0.92, 0.88, 0.97, 0.91])
-
-
-def t_interval(v):
-    half = sps.t.ppf(0.975, v.size - 1) * v.std(ddof=1) / math.sqrt(v.size)
-    return float(v.mean() - half), float(v.mean() + half)
 
 
 def judged(o):

@@ -7,7 +7,6 @@ Python's own repr and exit status of a fresh interpreter."""
 
 from __future__ import annotations
 
-import math
 import os
 import signal
 import subprocess
@@ -17,6 +16,7 @@ import threading
 import numpy as np
 import pytest
 from scipy import stats as sps
+from stats_helpers import t_interval
 
 from twolayer.claims.base import ERROR, FAILS, HOLDS, INCONCLUSIVE, Claim, outcome
 
@@ -24,11 +24,6 @@ GOOD = np.array([0.95, 0.96, 0.97, 0.94, 0.95, 0.96, 0.98, 0.95])  # holds >= 0.
 BAD = np.array([0.55, 0.60, 0.58, 0.52, 0.61, 0.57, 0.59, 0.60])  # fails >= 0.9
 MIX = np.array([0.85, 0.95, 0.80, 0.99, 0.92, 0.88, 0.97, 0.91])  # decides neither
 WIDE = (0.5, 1.0)  # an interval across 0.9: refutes neither verdict
-
-
-def t_interval(v):
-    half = sps.t.ppf(0.975, v.size - 1) * v.std(ddof=1) / math.sqrt(v.size)
-    return float(v.mean() - half), float(v.mean() + half)
 
 
 def judged(o):

@@ -22,14 +22,20 @@ from pathlib import Path
 
 from ..claims import Verdict, claims_for, run_checks
 from ..claims.base import ERROR, FAILS, HOLDS, INCONCLUSIVE
-from ..cli import given_text, integer, number
+from ..cli import integer, number
 from ..engine import Runtime, resolve_device
 from ..errors import ConfigError
 from ..record import check_writable_dir, write_text_atomic
 from ..resources import check_device, writing
 from .owned import refuse_special_file, starts_with
 from .parallel import jobs_for
-from .settings import add_gpu_flags, add_threads_flag, runtime_options, runtime_threads
+from .settings import (
+    add_gpu_flags,
+    add_threads_flag,
+    as_written,
+    runtime_options,
+    runtime_threads,
+)
 from .storeflags import add_store_flags, check_store_flags, runs_from_args
 from .timingflag import add_timings_flag
 
@@ -608,12 +614,8 @@ def time_budget_s(args: argparse.Namespace) -> float | None:
 
 def _budget_error(args: argparse.Namespace, value: object, valid: str) -> ConfigError:
     """A --time-budget refusal echoing the value as written: "--time-budget 5", not the float
-    it parsed to ("5.0"), as settings.as_written does for the setting flags."""
-    e = ConfigError("time-budget", value, valid)
-    text = given_text(args, "time_budget")
-    if text is not None:
-        e.args = (f"--time-budget {text.strip()} is invalid: {valid}",)
-    return e
+    it parsed to ("5.0") (settings.as_written)."""
+    return as_written(ConfigError("time_budget", value, valid), args)
 
 
 # worker processes that share one GPU to train a check's experiments (--jobs auto): eight, two
