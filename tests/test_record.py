@@ -108,12 +108,22 @@ def test_failed_save_leaves_nothing_and_keeps_the_old_record(tmp_path, rec, monk
     monkeypatch.undo()
     back = Record.load(tmp_path / rec.run_id)
     assert set(back.arrays) == set(rec.arrays)
-    # a failed first save leaves no directory at all
+    # a failed first save leaves no directory at all: not the folder it created for --out, nor
+    # the parents it created (a full disk left `simulate --out new/dir` an empty new/dir)
     fresh = tmp_path / "fresh"
     monkeypatch.setattr(json, "dump", boom)
     with pytest.raises(OSError):
         rec.save(fresh)
-    assert os.listdir(fresh) == []
+    assert not fresh.exists()
+    with pytest.raises(OSError):
+        rec.save(tmp_path / "new" / "deeper" / "out")
+    assert not (tmp_path / "new").exists()
+    # a folder that was there before stays, as does one something else wrote into meanwhile
+    (tmp_path / "kept").mkdir()
+    with pytest.raises(OSError):
+        rec.save(tmp_path / "kept" / "sub")
+    assert os.listdir(tmp_path / "kept") == []
+    assert sorted(os.listdir(tmp_path)) == sorted(["kept", rec.run_id])
 
 
 def test_unwritable_out_is_a_config_error(tmp_path, rec):

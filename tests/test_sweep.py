@@ -143,7 +143,7 @@ def test_an_unknown_probe_exits_2_before_the_store_exists(tmp_path: Path, capsys
     out = tmp_path / "store"
     assert main(["sweep", str(spec), "--out", str(out)]) == 2
     err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and "base.probe.probes = 'nope' is invalid" in err
+    assert len(err.splitlines()) == 1 and 'base.probe.probes = "nope" is invalid' in err
     assert not out.exists()
 
 
@@ -192,7 +192,7 @@ def test_a_spec_named_dot_dot_does_not_write_into_the_current_directory(
     monkeypatch.chdir(tmp_path)
     (tmp_path / "s.toml").write_text("name = '..'\n" + TINY)
     assert main(["sweep", "s.toml"]) == 2
-    assert "name = '..' is invalid" in capsys.readouterr().err
+    assert 'name = ".." is invalid' in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.toml"]
 
 

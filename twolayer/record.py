@@ -113,11 +113,16 @@ class Record:
         """Write atomically to ``out/<name>/`` (default name: the run id), replacing an existing
         record of that name. ``extra``: more top-level fields of ``record.json`` (e.g. the
         store's address of the record), covered by the content checksum."""
+        made = missing_dirs(out)  # the folders this call creates: removed again if it fails
         root = ensure_writable_dir(out, "out")
         name = name or self.run_id
         target = root / name
         tmp = root / f".{name}.tmp.{uuid.uuid4().hex[:8]}"
-        tmp.mkdir()  # mode 0o777 & ~umask, like the directory it replaces
+        try:
+            tmp.mkdir()  # mode 0o777 & ~umask, like the directory it replaces
+        except BaseException:
+            remove_empty_dirs(made)
+            raise
         try:
             np.savez(tmp / ARRAYS, times=self.times, **self.arrays)
             doc = strict_json({**self.to_json(), **(extra or {})})
@@ -135,6 +140,7 @@ class Record:
                 os.replace(tmp, target)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
+            remove_empty_dirs(made)
             raise
         return target
 
@@ -360,6 +366,29 @@ def _dangling(flag: str, value: str, p: Path) -> ConfigError | None:
                        f"{target}, which does not exist: create it, or give another path)")
 
 
+def missing_dirs(path: str | os.PathLike[str]) -> list[Path]:
+    """The folders that creating ``path`` (with its parents) would make, deepest first."""
+    made = []
+    p = Path(path).absolute()
+    try:
+        while not p.exists() and p != p.parent:
+            made.append(p)
+            p = p.parent
+    except OSError:  # a folder above cannot be entered: creating will fail and say so
+        return []
+    return made
+
+
+def remove_empty_dirs(made: list[Path]) -> None:
+    """Remove the folders of :func:`missing_dirs` again, deepest first, while they are empty
+    (a write that failed leaves no folder it created; one something else wrote into stays)."""
+    for p in made:
+        try:
+            p.rmdir()
+        except OSError:
+            return
+
+
 def ensure_writable_dir(path: str | os.PathLike[str], flag: str = "out",
                         value: object = None) -> Path:
     """Create ``path`` if needed and check that files can be written in it (ConfigError if not,
@@ -376,12 +405,14 @@ def ensure_writable_dir(path: str | os.PathLike[str], flag: str = "out",
     for a in (p, *p.parents):
         if (e := _dangling(flag, value, a)) is not None:
             raise e
+    made = missing_dirs(p)
     try:
         p.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(prefix=".write-test.", dir=p)
         os.close(fd)
         os.unlink(probe)
     except OSError as e:
+        remove_empty_dirs(made)
         at = f"{e.filename}: " if e.filename else ""
         raise ConfigError(flag, value, f"must be a writable directory ({at}{e.strerror})"
                           ) from None

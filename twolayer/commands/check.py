@@ -839,6 +839,9 @@ def run(args: argparse.Namespace) -> int:
     runtime = Runtime(device=str(device), progress=False, threads=runtime_threads(args),
                       **runtime_options(args))
     auto = args.seeds == AUTO
+    from ..experiments import code_fingerprint
+
+    code_fingerprint()  # RunCodeChanged (exit 2) before the store is made or a line printed
     runs = runs_from_args(args, args.quick, None if auto else args.seeds, runtime)
     start = time.perf_counter()
     talk = not (args.quiet or args.json)

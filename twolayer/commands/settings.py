@@ -338,6 +338,12 @@ def config_from_args(
     except ConfigError as e:  # a switch the user gave: "--rotate is given", not "True is invalid"
         if e.value is True and getattr(args, e.field, None) is True:
             raise switch_given(e.field, e.valid) from None
+        if (e.value is not None and hasattr(args, e.field) and getattr(args, e.field) is None
+                and not any(k.split("__")[-1] == e.field for k in preset_values)):
+            # a flag the user left at its default: `--objective softmax` was refused as
+            # "--second-layer 'frei' is invalid", a flag not typed (helper h3, session 50)
+            raise ConfigError(e.field, None, f"{e.valid} (it is left at its default, "
+                              f"{e.value!r})") from None
         raise as_written(e, args) from None
     # --rtol and --switch steer only the flow: under exact GD they would be dropped without a
     # word (and --rtol would not even enter the run id), so a run the user meant to integrate

@@ -23,6 +23,10 @@ SLURM_FOLDER = "slurm"  # <out>/slurm/: submitit's job folders (executors.SlurmE
 # runs per engine call on a GPU when the spec sets no [run] group_runs: a GPU wants big batches
 # (the CPU default, 32, leaves most of it idle); still checked against its free memory
 CUDA_GROUP_RUNS = 1024
+MAX_WORKERS = 1024  # --workers: processes on this machine
+# what one worker process holds before it trains (Python, NumPy, PyTorch and twolayer imported:
+# 222-228 MiB resident measured on torch 2.13, CPU build, 2026-12-07)
+WORKER_PROCESS_BYTES = 256 * 2**20
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -49,8 +53,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_budget_flag(p)
     p.add_argument("--workers", type=integer, default=None,
                    help="local: processes; dask without --address: LocalCluster workers "
-                   "(default 1; 1 with a CUDA device: one process per GPU; not used by slurm "
-                   "or with --address)")
+                   "(1 to 1024, default 1; 1 with a CUDA device: one process per GPU; not "
+                   "used by slurm or with --address)")
     p.add_argument("--threads", type=integer, default=None,
                    help="BLAS/OpenMP threads per worker (default: cores / workers; 1 on a "
                    "remote Dask cluster; slurm: overrides [slurm] cpus_per_task, default 1; "
@@ -102,8 +106,11 @@ def check_executor_flags(args: argparse.Namespace) -> None:
     """The executor flags' values (ConfigError naming the flag); run before any work, --dry-run
     and --verify included, so that a dry run that passes means the real run's flags are valid.
     A flag the chosen executor does not use is refused, not ignored."""
-    if args.workers is not None and args.workers < 1:
-        raise ConfigError("workers", args.workers, "must be an integer >= 1")
+    if args.workers is not None and not 1 <= args.workers <= MAX_WORKERS:
+        # each worker is a process that imports PyTorch: 10^5 of them was accepted and started
+        # as many processes as the spec had groups
+        raise ConfigError("workers", args.workers, f"must be an integer >= 1 and <= "
+                          f"{MAX_WORKERS} (processes on this machine)")
     if args.threads is not None and not 1 <= args.threads <= MAX_THREADS:
         # as simulate's --threads: torch.set_num_threads(10^5) in a pool worker killed it,
         # a BrokenProcessPool traceback after spec.toml was written
@@ -155,6 +162,11 @@ def slurm_options(args: argparse.Namespace, spec) -> dict:  # type: ignore[no-un
     return options
 
 
+def workers_key(args: argparse.Namespace, spec) -> str | None:  # type: ignore[no-untyped-def]
+    """The spec key that sets :func:`here_workers` (None: the --workers flag)."""
+    return "slurm.array_parallelism" if args.executor == "slurm" else None
+
+
 def here_workers(args: argparse.Namespace, spec) -> int:  # type: ignore[no-untyped-def]
     """The processes that train at once on this machine: --workers, or under --executor slurm
     with cluster = "local" the jobs running at once (executors.local_job_slots)."""
@@ -176,11 +188,21 @@ def check_spec_device(spec) -> None:  # type: ignore[no-untyped-def]
         raise SpecError("run.device", e.value, e.valid, spec.source) from None
 
 
-def check_spec_fits(spec, workers: int) -> None:  # type: ignore[no-untyped-def]
+def check_spec_fits(spec, workers: int,  # type: ignore[no-untyped-def]
+                    workers_key: str | None = None) -> None:
     """Every engine call of the sweep (a group of points trained as one batch) fits in this
-    machine's free memory shared by ``workers`` processes, and one of its steps is not beyond
-    a CPU (:func:`twolayer.resources.check_fits`); SpecError names the spec key to change."""
-    from ..resources import check_fits, free_device_memory, free_host_memory
+    machine's free memory shared by ``workers`` processes, less what each process costs before
+    it trains (:data:`WORKER_PROCESS_BYTES`: ConfigError naming --workers when the processes
+    alone do not fit; SpecError naming ``workers_key``, a spec key, when it sets the count), and
+    one of its steps is not beyond a CPU
+    (:func:`twolayer.resources.check_fits`); SpecError names the spec key to change."""
+    from ..resources import (
+        FREE_FRACTION,
+        check_fits,
+        free_device_memory,
+        free_host_memory,
+        no_limits,
+    )
     from ..sweep.spec import SpecError, _source_key
     from ..sweep.worker import plan_groups
 
@@ -192,7 +214,21 @@ def check_spec_fits(spec, workers: int) -> None:  # type: ignore[no-untyped-def]
 
         device = "cuda" if torch.cuda.is_available() else "cpu"
     free = free_device_memory(device) if device.startswith("cuda") else free_host_memory()
-    share = None if free is None else free // max(1, min(workers, len(groups)))
+    processes = max(1, min(workers, len(groups)))
+    if workers > 1 and not device.startswith("cuda") and free is not None and not no_limits():
+        # the host's memory: each worker process imports PyTorch before it trains
+        cost = processes * WORKER_PROCESS_BYTES
+        if cost > FREE_FRACTION * free:
+            most = max(1, int(FREE_FRACTION * free // WORKER_PROCESS_BYTES))
+            why = (f"{processes} worker processes need about {cost / 2**30:.1f} GiB before "
+                   f"they train (about {WORKER_PROCESS_BYTES // 2**20} MiB each, PyTorch "
+                   f"imported) and this machine has {free / 2**30:.1f} GiB free: give at most "
+                   f"{most}")
+            if workers_key is not None:
+                raise SpecError(workers_key, workers, why, spec.source)
+            raise ConfigError("workers", workers, why)
+        free -= cost
+    share = None if free is None else free // processes
     for g in groups:
         first = points[g[0]]
         batch = first.config.replace(seeds=sum(points[i].config.seeds for i in g))
@@ -398,7 +434,7 @@ def run(args: argparse.Namespace) -> int:
         check_spec_device(spec)
     if args.dry_run and here:
         # what the real run refuses, the dry run too
-        check_spec_fits(spec, here_workers(args, spec))
+        check_spec_fits(spec, here_workers(args, spec), workers_key(args, spec))
     if args.dry_run:
         # after the memory checks (its draw would move the free memory they read)
         check_probes_apply(spec)
@@ -448,7 +484,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     check_writable_dir(out, "out")
     if here and not args.verify:
-        check_spec_fits(spec, here_workers(args, spec))
+        check_spec_fits(spec, here_workers(args, spec), workers_key(args, spec))
     if not args.verify:
         # a probe its data kind lacks would fail at t = 0, after the store files are written
         check_probes_apply(spec)
@@ -475,6 +511,8 @@ def run(args: argparse.Namespace) -> int:
 
         st = Store(out)
         check_store_layout(st)  # before the lock file is created: nothing written
+        with plugins_of(spec):  # RunCodeChanged (a source edited since twolayer was
+            current_code()  # imported) before the store, its lock or spec.toml is made
         with st.record_store.lock(wait=args.wait, flag="out"):  # one writer per store
             if not (out / SLURM_FOLDER).exists():
                 # every writer of this store held its lock: each temporary is a dead one's

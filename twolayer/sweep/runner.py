@@ -65,6 +65,10 @@ def _run_sweep(spec: SweepSpec, store: Store | str | Path, executor: Any, force:
     st = store if isinstance(store, Store) else Store(store)
     points = spec.points()
     check_store_layout(st)
+    # before the store is made: RunCodeChanged (a source edited since this process imported
+    # twolayer) exits 2 with nothing written, where it left the store's folder, its lock and
+    # spec.toml (helper h3, session 50)
+    code = current_code()
     st.root.mkdir(parents=True, exist_ok=True)
     st.clean_stale()
     if spec.text:
@@ -78,7 +82,7 @@ def _run_sweep(spec: SweepSpec, store: Store | str | Path, executor: Any, force:
     st.verify_points(p.run_id for p in points)  # damaged records are quarantined: missing
     # a point stored by other code (or of unrecorded code), or on another device type than
     # the spec's (unless it says auto), is trained again
-    stale = set() if force else set(st.other_code((p.run_id for p in points), current_code(),
+    stale = set() if force else set(st.other_code((p.run_id for p in points), code,
                                                   reuse_device(spec.device)))
     if stale:
         st.record_store.warn(

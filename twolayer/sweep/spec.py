@@ -81,8 +81,41 @@ class SpecError(ConfigError):
     def __init__(self, key: str, value: object, valid: str, where: str = "spec"):
         super().__init__(key, value, valid)
         # a key the spec leaves out (None) "is not given", as ConfigError says of a flag
-        said = "is not given" if value is None else f"= {value!r} is invalid"
+        said = "is not given" if value is None else f"= {toml_spelling(value)} is invalid"
         self.args = (f"{where}: {key} {said}: {valid}",)
+
+
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def toml_spelling(value: object) -> str:
+    """``value`` as a spec file spells it (TOML): ``true``, ``"sgd"``, ``inf``, ``[1, 2]``,
+    ``{start = 0.1, stop = 0.4}``, a date as ISO 8601; Python's spelling (``True``, ``'sgd'``,
+    ``datetime.date(1979, 5, 27)``) was echoed before. Anything else: its ``repr``."""
+    import datetime
+    import json
+
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(toml_spelling(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(
+            f"{k if _BARE_KEY.match(str(k)) else json.dumps(str(k), ensure_ascii=False)} = "
+            f"{toml_spelling(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (datetime.date, datetime.time)):  # datetime is a date
+        return value.isoformat()
+    return repr(value)
 
 
 @dataclass(frozen=True)
