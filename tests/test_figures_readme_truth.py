@@ -27,11 +27,31 @@ def test_the_committed_readme_is_what_its_index_renders() -> None:
     assert render_readme(load_index(figures), figures) == (figures / "README.md").read_text()
 
 
+@pytest.fixture(scope="module")
+def liu_runs():
+    """One in-memory Runs of the quick plan for the four figures (they share experiments:
+    each trained them again, 72 s of the suite on the 2-core EPYC host)."""
+    import os
+
+    from twolayer.experiments import Runs
+
+    was = os.environ.get("TWOLAYER_STORE")
+    os.environ["TWOLAYER_STORE"] = ""
+    try:
+        yield Runs(quick=True, store=None)
+    finally:
+        if was is None:
+            os.environ.pop("TWOLAYER_STORE", None)
+        else:
+            os.environ["TWOLAYER_STORE"] = was
+
+
 @pytest.mark.parametrize("name, marks", [
     ("liu2023-fig1", {"t*"}), ("liu2023-segments", {"t*"}), ("liu2023-width", set()),
     ("liu2023-ratio", {"t*", "t_×"}),
 ])
-def test_liu_figures_list_the_time_marks_they_draw(name, marks, monkeypatch, tmp_path) -> None:
+def test_liu_figures_list_the_time_marks_they_draw(name, marks, monkeypatch, tmp_path,
+                                                   liu_runs) -> None:
     """The oracle: which marks the figure's drawing code asks for, by recording the calls of
     the helper that draws them (cross=True draws t_× as well as t*)."""
     import twolayer.plots  # noqa: F401
@@ -48,10 +68,7 @@ def test_liu_figures_list_the_time_marks_they_draw(name, marks, monkeypatch, tmp
     monkeypatch.setattr(P, "_mark_times", record)
     spec = FIGURES[name]
     text = " ".join(spec.differences)
-    from twolayer.experiments import Runs
-
-    monkeypatch.setenv("TWOLAYER_STORE", "")
-    spec.draw(tmp_path, Runs(quick=True, store=None))
+    spec.draw(tmp_path, liu_runs)
     assert drawn == marks
     assert ("purple" in text) == ("t_×" in marks)
     assert ("green dashed" in text) == ("t*" in marks)

@@ -185,6 +185,11 @@ def test_one_run_whose_loss_rose_fails_the_loss_claim(plugin) -> None:
     assert rises[1] > 0 and rises.mean() < 0   # the mean alone would not show it
     v = judge(claim, FakeRuns(risen))
     assert v.verdict == "fails" and f"m={widths[-1]} run 1" in v.detail, v
+    # its fails comes from the rule alone (the t-tests do not give it): it stands because the
+    # check names the rising run in fails_from; unnamed, it is not taken (session 51)
+    o = claim.check(FakeRuns(risen))
+    assert o.fails_from == "1 run(s) whose loss rose", o.fails_from
+    assert claim.verdict(dataclasses.replace(o, fails_from="")).verdict == "inconclusive"
     rounding = judge(claim, FakeRuns(with_rise(1e-7)))  # then the t-tests decide
     assert rounding.verdict != "fails" and "no run's loss rose" in rounding.detail, rounding
 

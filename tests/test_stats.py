@@ -163,8 +163,11 @@ def test_bootstrap_ci_is_seeded_and_covers_a_slope() -> None:
     for t in range(trials):  # y = 2 log x + noise, 6 seeds per setting
         groups = [2 * np.log(x) + rng.normal(0, 0.3, 6) for x in xs]
 
-        def slope(*g: np.ndarray) -> float:
-            return float(np.polyfit(np.log(xs), [a.mean() for a in g], 1)[0])
+        def slope(*g: np.ndarray) -> float:  # least squares, closed form (np.polyfit's fit
+            lx = np.log(xs)  # 10x faster: 80,000 calls took 25 s)
+            ym = np.array([a.mean() for a in g])
+            lc = lx - lx.mean()
+            return float(lc @ (ym - ym.mean()) / (lc @ lc))
 
         est, (lo, hi) = stats.bootstrap_ci(groups, slope, n_boot=400, seed=t)
         if t < 5:  # seeded: the same seed gives the same interval (checked on a few trials)

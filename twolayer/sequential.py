@@ -66,6 +66,7 @@ from .stats import (
     INCONCLUSIVE,
     Comparison,
     Interval,
+    _rule_fails_alone,
     _rule_holds_alone,
     as_values,
     box_effect,
@@ -503,6 +504,7 @@ def _judged(cmp: Comparison, alpha: float) -> tuple[str, float, Interval]:
 
 def judge_comparisons(comps: Sequence[Comparison], alpha: float = ALPHA,
                       rule: Callable[[Sequence[str]], str] | None = None,
+                      fails_from: str = "",
                       ) -> tuple[str, list[tuple[str, float, Interval]]]:
     """(claim verdict, per comparison (verdict, statistic, interval)): each of the k
     comparisons judged by its own sequence at level α/k (t-mixture for ``"t"``, over the box
@@ -510,7 +512,10 @@ def judge_comparisons(comps: Sequence[Comparison], alpha: float = ALPHA,
     for ``"sign"``), then ``rule`` (default :func:`~twolayer.stats.combine`: holds when every
     one holds, fails when one fails). With probability ≥ 1 − α every one of the k sequences
     covers its true value at every look (Bonferroni over k, Ville within each), so a rule that
-    decides only what the decided comparisons imply is wrong with probability ≤ α."""
+    decides only what the decided comparisons imply is wrong with probability ≤ α. A rule that
+    gives holds with every comparison inconclusive is not taken; one that gives fails so is
+    taken only where ``fails_from`` names what it rests on (a counterexample run) or a
+    comparison fails."""
     k = max(1, len(comps))
     a = alpha / k
     parts = []
@@ -520,6 +525,9 @@ def judge_comparisons(comps: Sequence[Comparison], alpha: float = ALPHA,
     verdict = rule(outs) if rule is not None else combine(*outs)
     if verdict == HOLDS and _rule_holds_alone(rule, len(outs)):  # a holds from no decided
         verdict = INCONCLUSIVE  # comparison (the check's point estimate): session 50
+    if (verdict == FAILS and not fails_from and _rule_fails_alone(rule, len(outs))
+            and combine(*outs) != FAILS):  # a fails from no failing comparison nor named
+        verdict = INCONCLUSIVE  # evidence (session 51)
     return verdict, parts
 
 
@@ -639,7 +647,8 @@ def _update(st: _State, o: object, alpha: float, look: int) -> None:
     and the claim is not extended further."""
     st.outcome = o
     st.comps = comparisons_of(o) or ()
-    st.verdict, st.parts = judge_comparisons(st.comps, alpha, getattr(o, "rule", None))
+    st.verdict, st.parts = judge_comparisons(st.comps, alpha, getattr(o, "rule", None),
+                                             str(getattr(o, "fails_from", "") or ""))
     _, st.mean, st.ci = st.parts[0]
     if st.verdict != INCONCLUSIVE and o.verdict != st.verdict:
         st.note = (f"at look {look} the sequence says {st.verdict} but the check's own verdict "

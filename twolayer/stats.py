@@ -459,6 +459,20 @@ def _rule_holds_alone(rule: Callable[[Sequence[str]], str] | None, k: int) -> bo
         return False
 
 
+def _rule_fails_alone(rule: Callable[[Sequence[str]], str] | None, k: int) -> bool:
+    """Whether a claim's ``rule`` of its k comparisons gives *fails* with every comparison
+    inconclusive: its fails then rests on something else the rule reads, a counterexample run
+    (a fact at every look) or a point estimate (``rule=lambda outs: verdict``), which nothing
+    tells apart; it is taken only where the outcome names that evidence (``fails_from``), at
+    fixed seeds (``claims.base``) or under ``--seeds auto`` (``sequential``)."""
+    if rule is None or k < 1:
+        return False
+    try:
+        return rule([INCONCLUSIVE] * k) == FAILS
+    except Exception:  # noqa: BLE001 - a rule that reads decided outcomes only
+        return False
+
+
 def exists(outcomes: Sequence[str]) -> str:
     """Some part must hold: holds if one holds, fails if all fail, else inconclusive."""
     outcomes = _outcomes(outcomes)

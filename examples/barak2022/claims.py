@@ -511,6 +511,9 @@ def thm4_one_step(runs):
                     if against else "no run past its bound") + "; per setting " + ", ".join(
                        f"{k}: {v}" for k, v in zip(inside + odd, parts)),
                    comparisons=comps, test="t", rule=rule,  # per seed (rows), in run order
+                   # the counterexamples, named (a fails the rule gives with every test
+                   # inconclusive is taken only with its evidence named)
+                   fails_from=f"{len(against)} run(s) past a bound" if against else "",
                    in_regime=in_regime, regime=regime)
 
 

@@ -122,5 +122,8 @@ def loss_nonincreasing(runs):
                    "settings (one-sided t-tests, Holm; the worst shown)", ci,
                    stats.used(worst), ", ".join(keys), runs_rising, comparisons=tests,
                    rule=rule, in_regime=all(full),
+                   # the counterexamples, named: a fails the rule gives with every test
+                   # inconclusive is taken only with its evidence named
+                   fails_from=f"{len(rising)} run(s) whose loss rose" if rising else "",
                    regime="full-batch GD in every setting" if all(full) else
                    "minibatch SGD in " + ", ".join(k for k, f in zip(keys, full) if not f))

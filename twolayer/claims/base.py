@@ -41,6 +41,7 @@ from ..stats import (  # noqa: F401  (re-exported for the paper modules)
     HOLDS,
     INCONCLUSIVE,
     Comparison,
+    _rule_fails_alone,
     _rule_holds_alone,
     as_values,
     box_comparisons_seeds_needed,
@@ -252,7 +253,7 @@ class Claim:
                 # stands with every mean on the holding side
                 result = ERROR
                 detail = (f"{detail}; " if detail else "") + against
-            elif result == HOLDS and (why := _rule_decides_alone(o)):
+            elif why := _rule_decides_alone(o, result):
                 result = INCONCLUSIVE
                 detail = (f"{detail}; " if detail else "") + why
         elif result == HOLDS and (against := _per_seed_against(o) or _ci_against(o)):
@@ -486,19 +487,30 @@ def _ci_against(o: Outcome, said: str = HOLDS, with_comparisons: bool = False) -
     return ""
 
 
-def _rule_decides_alone(o: Outcome) -> str:
-    """Why a *holds* whose ``rule`` gives holds is not supported by its comparisons, else "":
-    the rule gives holds with every comparison inconclusive (a rule that returns the check's
-    own verdict, or one taken from a point estimate: ``rule=lambda outs: verdict``), so the
-    holds does not come from any decided comparison (docs/claims_method.md: "a rule may return
-    holds or fails only when the decided comparisons imply it"). Until session 50 such a holds
-    stood with its comparisons all inconclusive."""
+def _rule_decides_alone(o: Outcome, said: str = HOLDS) -> str:
+    """Why a *holds* (``said``) whose ``rule`` gives holds is not supported by its comparisons,
+    else "": the rule gives holds with every comparison inconclusive (a rule that returns the
+    check's own verdict, or one taken from a point estimate: ``rule=lambda outs: verdict``), so
+    the holds does not come from any decided comparison (docs/claims_method.md: "a rule may
+    return holds or fails only when the decided comparisons imply it"). Until session 50 such a
+    holds stood with its comparisons all inconclusive. The mirror for a *fails* (since session
+    51): a rule that gives fails with every comparison inconclusive rests on something else it
+    reads, a counterexample run or a point estimate, which nothing here tells apart; it stands
+    only where the outcome names it (``fails_from``, as examples/lazy_training's runs whose
+    loss rose) or where a comparison, re-judged, fails (the default rule's fails)."""
     k = len(o.comparisons or ())
-    if not _rule_holds_alone(o.rule, k):
-        return ""
-    return (f"its rule gives holds with every one of its {k} comparison(s) inconclusive: the "
-            "holds does not come from the comparisons it handed over (a rule may give holds "
-            "only where the decided comparisons imply it), so it is inconclusive")
+    if said == HOLDS and _rule_holds_alone(o.rule, k):
+        return (f"its rule gives holds with every one of its {k} comparison(s) inconclusive: "
+                "the holds does not come from the comparisons it handed over (a rule may give "
+                "holds only where the decided comparisons imply it), so it is inconclusive")
+    if (said == FAILS and not o.fails_from and _rule_fails_alone(o.rule, k)
+            and combine(*comparison_outcomes(o.comparisons or (), REJUDGE_LEVEL)) != FAILS):
+        # (a decided comparison that fails, by the default rule, supports it as it stands)
+        return (f"its rule gives fails with every one of its {k} comparison(s) inconclusive, "
+                "and the check names no other evidence for it (a counterexample run: "
+                "fails_from=...): the fails does not come from the comparisons it handed over, "
+                "so it is inconclusive")
+    return ""
 
 
 def _unsupported(o: Outcome, said: str) -> str:

@@ -270,8 +270,10 @@ def _every_run(comps: Sequence[Comparison], names: Sequence[str],
     text of :func:`run_premises`; a run past a bound that does not meet the premises as
     measured in it is no counterexample (the regime reads those premises as intervals over the
     runs, so such a run can sit in a setting computed inside). Returns (verdict, outcomes, the
-    detail's text on the runs past a bound, rule): ``rule`` for the Outcome, so that a
-    re-judged verdict keeps it."""
+    detail's text on the runs past a bound, rule, fails_from): ``rule`` for the Outcome, so
+    that a re-judged verdict keeps it, and ``fails_from`` naming the runs past a bound (""
+    without one): a fails its rule gives with every comparison inconclusive is taken only with
+    the evidence named (claims.base, since session 51)."""
     res, outs = _holm(comps)
     mask, premises = premised if premised is not None else (None, "")
     bad, excused = counterexample_runs(comps, names, margins, mask)
@@ -288,7 +290,8 @@ def _every_run(comps: Sequence[Comparison], names: Sequence[str],
     elif mask is not None and not mask.all():
         text += (f" (runs not meeting their own premises, {premises}, not past a bound: "
                  f"{', '.join(str(int(r)) for r in np.flatnonzero(~mask)[:12])})")
-    return rule(outs), outs, text, rule
+    fails_from = f"{len(bad)} run(s) past a bound (counterexamples)" if bad else ""
+    return rule(outs), outs, text, rule, fails_from
 
 
 def _regime(*premises: tuple[bool, str]) -> tuple[bool, str]:
@@ -799,8 +802,8 @@ def _anticollinear_early(rec: Record) -> Outcome:
     # Assumption 4.1 is about each run's early phase: one run whose segments are not
     # anti-collinear fails the claim
     comps = [(worst, ANTI_COS, "<=")]
-    res, _, bad, rule = _every_run(comps, ("cos above the bound",),
-                                   premised=run_premises(rec, anti=False, segments=True))
+    res, _, bad, rule, fails_from = _every_run(
+        comps, ("cos above the bound",), premised=run_premises(rec, anti=False, segments=True))
     m, ci = mean_ci(worst)
     ok, regime = _regime(_seg(rec), _ntk(rec), _optimiser(rec, _last_time(rec, end)))
     detail = (
@@ -814,7 +817,7 @@ def _anticollinear_early(rec: Record) -> Outcome:
         res, m, EARLY_ANTI_BOUND, ci, used(worst),
         setting_text(rec, "early window t <= max(1, t*/2)"),
         detail, FIG_RATIO, per_seed=worst, threshold=ANTI_COS, direction="<=", in_regime=ok,
-        regime=regime, comparisons=comps, test="t", rule=rule,
+        regime=regime, comparisons=comps, test="t", rule=rule, fails_from=fails_from,
     )
 
 
@@ -947,7 +950,7 @@ def _early_losses(rec: Record) -> Outcome:
     down_step = np.asarray([np.nanmax(np.diff(lc[r, : end[r] + 1], axis=0)) for r in rows])
     comps = [(up, 0.0, ">="), (down, 0.0, "<="), (up_step, 0.0, ">="), (down_step, 0.0, "<=")]
     # Theorem 4.4 is about every GD step of a run: one run whose loss goes the wrong way fails
-    res, outs, bad, rule = _every_run(
+    res, outs, bad, rule, fails_from = _every_run(
         comps, ("noisy loss fell over the window", "clean loss rose over the window",
                 "noisy loss fell on a probe interval", "clean loss rose on a probe interval"),
         [LOSS_ROUNDING] * 4, premised=run_premises(rec))
@@ -973,7 +976,7 @@ def _early_losses(rec: Record) -> Outcome:
     return _outcome(
         res, m, LOSS_BOUND, ci, used(up), setting_text(rec), detail, FIG_SEGMENTS, in_regime=ok,
         regime=regime,
-        comparisons=comps, test="t", rule=rule,
+        comparisons=comps, test="t", rule=rule, fails_from=fails_from,
     )
 
 
@@ -1037,8 +1040,9 @@ def _monotone(rec: Record) -> Outcome:
     worst = shares.min(-1)
     # Theorem 4.5 is about every run: one run whose alpha is not monotone fails the claim
     comps = [(worst, MONOTONE_MIN, ">=")]
-    res, _, bad, rule = _every_run(comps, ("share of increasing intervals below the bound",),
-                                   premised=run_premises(rec, phase_end(rec)))
+    res, _, bad, rule, fails_from = _every_run(
+        comps, ("share of increasing intervals below the bound",),
+        premised=run_premises(rec, phase_end(rec)))
     m, ci = mean_ci(worst)
     alpha = 1.0 / rec.arrays["segments/grad_ratio"].astype(np.float64)
     tx = t_cross(rec)
@@ -1059,7 +1063,7 @@ def _monotone(rec: Record) -> Outcome:
     return _outcome(
         res, m, MONO_BOUND, ci, used(worst), setting_text(rec), detail, FIG_RATIO,
         per_seed=worst, threshold=MONOTONE_MIN, direction=">=", in_regime=ok, regime=regime,
-        comparisons=comps, test="t", rule=rule,
+        comparisons=comps, test="t", rule=rule, fails_from=fails_from,
     )
 
 
@@ -1208,7 +1212,7 @@ def _lemma42(rec: Record) -> Outcome:
     rel_w = np.asarray([np.nanmax(a["liu/lemma_rel_error"][r, : end[r] + 1]) for r in rows])
     comps = [(cos, COS_TRUE_MIN, ">="), (size_w, RATE_TOL, "<=")]
     # Lemma 4.2 is about every GD step of a run: one run off the rescaled step fails the claim
-    res, outs, bad, rule = _every_run(comps, ("cos(g, g_hat) below the bound",
+    res, outs, bad, rule, fails_from = _every_run(comps, ("cos(g, g_hat) below the bound",
                                               "|kappa/rho - 1| above the bound"),
                                       premised=run_premises(rec, end))
     m, ci = _ci(cos, 2)
@@ -1228,7 +1232,7 @@ def _lemma42(rec: Record) -> Outcome:
         setting_text(rec, "early window t <= max(1, t*/2)" if rec.times.size > 1
                      and int(rec.config["train"]["steps"]) else "t = 0 only"),
         detail, FIG_RATIO, in_regime=ok, regime=regime, comparisons=comps, test="t",
-        rule=rule,
+        rule=rule, fails_from=fails_from,
     )
 
 
