@@ -80,10 +80,18 @@ def _flow_W_at(params, data, cfg: TrainConfig, stops: list[int]) -> tuple[list, 
     return out, stats
 
 
-def test_flow_matches_independent_ode_solver_at_probe_times():
+@pytest.fixture(scope="module")
+def reference_30():
+    """The RK4 reference of the 30-step problem at t = 1, 7, 30, computed once for the tests
+    that read it (6,000 autograd gradients: it was computed twice)."""
+    cfg, data, params = _small(30)
+    return _reference_flow(params, data, cfg.train.lr, [1, 7, 30])
+
+
+def test_flow_matches_independent_ode_solver_at_probe_times(reference_30):
     cfg, data, params = _small(30)
     stops = [1, 7, 30]
-    ref = _reference_flow(params, data, cfg.train.lr, stops)
+    ref = reference_30
     res = train(params, data, _with(cfg.train, integrator="flow", rtol=1e-5), stops, (), RT)
     got = res.params.W.double().numpy()
     rel = np.linalg.norm(got - ref[-1]) / np.linalg.norm(ref[-1])
@@ -94,9 +102,9 @@ def test_flow_matches_independent_ode_solver_at_probe_times():
         assert np.linalg.norm(W - R) / np.linalg.norm(R) < 1e-3, s
 
 
-def test_tighter_tolerance_smaller_error():
+def test_tighter_tolerance_smaller_error(reference_30):
     cfg, data, params = _small(30)
-    ref = _reference_flow(params, data, cfg.train.lr, [30])[-1]
+    ref = reference_30[-1]
     errs, evals = [], []
     for rtol in (1e-1, 1e-2, 1e-3, 1e-4):
         res = train(params, data, _with(cfg.train, integrator="flow", rtol=rtol), [30], (), RT)

@@ -316,23 +316,48 @@ def test_signals_module_maps_sigterm_to_an_exception():
 
 @pytest.fixture(scope="module")
 def startup_seconds(tmp_path_factory) -> float:
-    """Seconds a whole tiny ``simulate`` takes here: import, one step, write. A fixed wait
-    was too short on a machine with a CUDA build of torch (importing took over 4 s there)."""
+    """CPU seconds a whole tiny ``simulate`` takes here: import, one step, write (a fixed
+    wait was too short on a machine with a CUDA build of torch, importing took over 4 s there;
+    twice the start-up's wall time, the wait until session 51, was 17 s of a loaded 2-core
+    host, the child training on both cores meanwhile)."""
+    import resource
+
     cwd = tmp_path_factory.mktemp("startup")
-    t0 = time.monotonic()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     p = popen("simulate", *TINY, "--steps", "1", "--quiet", "--out", str(cwd / "o"), cwd=cwd)
     out, err = p.communicate(timeout=120)
     assert p.returncode == 0, err
-    return time.monotonic() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) process ``pid`` has run so far (/proc/<pid>/stat)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_until_training(p: subprocess.Popen, startup_cpu: float,
+                        seconds: float = 180.0) -> None:
+    """Wait until the child has run more CPU than a whole tiny simulate (so it is past its
+    imports and training) and catches signals."""
+    deadline = time.monotonic() + seconds
+    while cpu_seconds(p.pid) < startup_cpu + 0.5:
+        assert p.poll() is None, p.communicate()
+        assert time.monotonic() < deadline, "the command did not start training"
+        time.sleep(0.05)
+    wait_until_it_catches_signals(p)
 
 
 @pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_simulate_interrupted_exits_130_or_143_with_one_line(tmp_path, sig, code,
                                                              startup_seconds):
-    p = popen("simulate", *TINY, "--steps", "100000000", "--quiet", "--out",
-              str(tmp_path / "o"), cwd=tmp_path)
-    time.sleep(max(4.0, 2 * startup_seconds + 1))  # imported and training
-    wait_until_it_catches_signals(p)  # at once, unless this machine was slower just now
+    p = popen("simulate", *TINY, "--steps", "100000000", "--quiet", "--threads", "1",
+              "--out", str(tmp_path / "o"), cwd=tmp_path)
+    wait_until_training(p, startup_seconds)  # imported and training
     p.send_signal(sig)
     out, err = p.communicate(timeout=60)
     assert p.returncode == code, err

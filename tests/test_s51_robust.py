@@ -3,11 +3,13 @@ host's free memory (``--workers`` had no upper bound, and 10^5 processes were ac
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from twolayer import resources
 from twolayer.cli import main
 from twolayer.commands import sweep as sweep_cmd
+from twolayer.errors import ConfigError
 
 # eight points, one engine call each: eight worker processes can train at once
 EIGHT_GROUPS = ("seeds = 1\n[base]\ndata.d = 3\ndata.n = 8\ndata.n_test = 8\nnet.m = 2\n"
@@ -171,3 +173,62 @@ def test_a_flag_left_at_its_default_is_not_echoed_as_typed(capsys) -> None:
                  "1"]) == 2
     line = _one_line(capsys.readouterr().err)
     assert "--second-layer frei is invalid" in line, line
+
+
+def test_a_failed_save_keeps_a_folder_it_made_that_another_writer_filled(tmp_path,
+                                                                         monkeypatch) -> None:
+    """The folders a failed save created are removed only while empty: a file another writer
+    put there meanwhile stays, with its folder."""
+    import json
+
+    from twolayer.record import Record
+
+    rec = Record({"seeds": 1}, "abc", np.arange(2), {"x": np.ones((1, 2))})
+    out = tmp_path / "made" / "out"
+
+    def other_writer_then_full(*a, **k):
+        (tmp_path / "made" / "theirs.txt").write_text("kept")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(json, "dump", other_writer_then_full)
+    with pytest.raises(OSError):
+        rec.save(out)
+    assert not out.exists()
+    assert (tmp_path / "made" / "theirs.txt").read_text() == "kept"
+
+
+def test_a_folder_the_writability_check_made_is_removed_when_nothing_can_be_written(
+        tmp_path, monkeypatch) -> None:
+    """ensure_writable_dir creates --out (and its parents), then writes a probe file: where
+    that fails (a full disk), the folders it created are gone again and the error names
+    --out."""
+    import tempfile
+
+    from twolayer.record import ensure_writable_dir
+
+    def full(*a, **k):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(tempfile, "mkstemp", full)
+    with pytest.raises(ConfigError, match="--out"):
+        ensure_writable_dir(tmp_path / "a" / "b")
+    assert not (tmp_path / "a").exists()
+
+
+def test_workers_at_the_bound_are_accepted(tmp_path, capsys, monkeypatch, spec) -> None:
+    monkeypatch.setattr(resources, "free_host_memory", lambda: 64 << 30)
+    assert main(["sweep", str(spec), "--out", str(tmp_path / "s"), "--workers", "1024",
+                 "--dry-run"]) == 0
+    capsys.readouterr()
+
+
+def test_the_processes_are_held_against_nine_tenths_of_the_free_memory(
+        tmp_path, capsys, monkeypatch, spec) -> None:
+    """Four processes (1 GiB) with 1.05 GiB free: more than 0.9 of it (as every estimate of
+    this machine's memory is held), so refused; with 1.2 GiB free they fit."""
+    monkeypatch.delenv(resources.NO_LIMITS_ENV, raising=False)
+    for free, status in ((int(1.05 * 2**30), 2), (int(1.2 * 2**30), 0)):
+        monkeypatch.setattr(resources, "free_host_memory", lambda free=free: free)
+        assert main(["sweep", str(spec), "--out", str(tmp_path / "s"), "--workers", "4",
+                     "--dry-run"]) == status
+        capsys.readouterr()
