@@ -300,6 +300,30 @@ def test_label_noise_counts_a_seed_that_reached_accuracy_above_0_9_and_fell_back
     assert out.verdict == "holds" and out.measured == 1.0
 
 
+def test_thm4_one_run_past_its_bound_fails_it_with_the_mean_inside(plugin) -> None:  # noqa: F811
+    """One inside run recovers 0.9 < 0.95, the other five 1.0: a counterexample to a statement
+    about every run, with the mean's one-sided t-test (scipy) deciding neither side. The claim
+    fails because the check names the run (fails_from, session 51); unnamed, a fails its rule
+    gives with every comparison inconclusive is not taken."""
+    import dataclasses
+
+    from scipy import stats as st
+
+    c, e = plugin["claims"], plugin["experiments"]
+    vals = np.array([1, 1, 1, 1, 1, 0.9])
+    for alt in ("greater", "less"):
+        assert st.ttest_1samp(vals, 0.95, alternative=alt).pvalue > 0.05 / 3
+    res = dict(e.thm4(True, 6, Runtime(device="cpu")))
+    res["n=13,k=4"] = _edit(res["n=13,k=4"], recovered=vals[:, None])
+    out = c.thm4_one_step(FakeRuns({"barak2022.thm4": res}))
+    assert out.verdict == "fails" and out.fails_from == "1 run(s) past a bound", out.fails_from
+    from twolayer.claims.base import CLAIMS
+
+    claim = CLAIMS["barak2022.thm4.one_step"]
+    assert claim.verdict(out).verdict == "fails"
+    assert claim.verdict(dataclasses.replace(out, fails_from="")).verdict == "inconclusive"
+
+
 def test_thm4_is_judged_by_t_tests_not_sign_tests(plugin) -> None:  # noqa: F811
     """thm4.one_step: without a run past its bound, Holm over t-tests. Both inside settings
     have recovered fractions (1, 1, 1, 1, 0.95, 0.95) over 6 seeds (none below 0.95, so no

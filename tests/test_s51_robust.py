@@ -232,3 +232,57 @@ def test_the_processes_are_held_against_nine_tenths_of_the_free_memory(
         assert main(["sweep", str(spec), "--out", str(tmp_path / "s"), "--workers", "4",
                      "--dry-run"]) == status
         capsys.readouterr()
+
+
+def test_a_failed_temporary_folder_leaves_no_out_folder(tmp_path, monkeypatch) -> None:
+    """The record's temporary folder cannot be made (the disk filled after the writability
+    check): the --out folder the save created is removed too."""
+    import pathlib
+
+    from twolayer.record import Record
+
+    rec = Record({"seeds": 1}, "abc", np.arange(2), {"x": np.ones((1, 2))})
+    real = pathlib.Path.mkdir
+
+    def mkdir(self, *a, **k):
+        if self.name.startswith(".abc.tmp."):
+            raise OSError(28, "No space left on device")
+        return real(self, *a, **k)
+
+    monkeypatch.setattr(pathlib.Path, "mkdir", mkdir)
+    with pytest.raises(OSError):
+        rec.save(tmp_path / "new" / "out")
+    assert not (tmp_path / "new").exists()
+
+
+def test_the_engine_calls_share_what_the_processes_leave(tmp_path, capsys, monkeypatch) -> None:
+    """Two worker processes (512 MiB) and two engine calls of ~41 MiB each (45 MiB with the
+    0.9 margin): with 590 MiB free the processes fit (0.9 of it is 531 MiB) and each call would
+    fit in half the free memory, but not in half of what the processes leave (39 MiB):
+    refused, naming the spec key."""
+    from twolayer.sweep.spec import loads
+
+    text = ("seeds = 1\n[base]\ndata.d = 100\ndata.n = 20000\ndata.n_test = 8\nnet.m = 2\n"
+            "train.steps = 1\nprobe.num_times = 2\n[run]\ngroup_runs = 1\nbaselines = false\n"
+            "[axes]\ndata.noise = [0.0, 0.1]\n")
+    need = resources.estimate(loads(text).points()[0].config).total / resources.FREE_FRACTION
+    free = 590 * 2**20
+    cost = 2 * sweep_cmd.WORKER_PROCESS_BYTES
+    assert cost <= resources.FREE_FRACTION * free and need <= free / 2
+    assert need > (free - cost) / 2
+    monkeypatch.delenv(resources.NO_LIMITS_ENV, raising=False)
+    monkeypatch.setattr(resources, "free_host_memory", lambda: free)
+    p = tmp_path / "s.toml"
+    p.write_text(text)
+    assert main(["sweep", str(p), "--out", str(tmp_path / "o"), "--workers", "2",
+                 "--dry-run"]) == 2
+    line = _one_line(capsys.readouterr().err)
+    assert "--workers" not in line and "data." in line, line
+
+
+def test_a_value_a_preset_set_is_echoed_not_said_to_be_missing(capsys) -> None:
+    """`--preset frei-fig1 --data lms`: the preset's sigma2 is no setting of lms. It is the
+    preset's value, not one left at its default: echoed as before."""
+    assert main(["simulate", "--preset", "frei-fig1", "--data", "lms", "--steps", "1"]) == 2
+    line = _one_line(capsys.readouterr().err)
+    assert "--sigma2 0.02 is invalid" in line and "not given" not in line, line

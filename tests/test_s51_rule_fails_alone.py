@@ -84,3 +84,34 @@ def test_seeds_auto_does_not_take_a_rules_fails_from_no_decided_comparison_unnam
     alone_but_failing, _ = judge_comparisons(comparisons([(BAD, 0.9, ">=")], "t"), 0.05,
                                              lambda outs: FAILS)
     assert alone_but_failing == FAILS
+
+
+def test_a_rule_whose_fails_comes_from_a_holding_comparison_stands():
+    """A rule may turn a decided comparison into the claim's fails (vashisht2024's
+    ``specific_verdict``: a rise that holds fails the claim): that fails comes from a decided
+    comparison, not from the rule alone, whatever the default rule makes of it."""
+    GOOD = np.array([0.95, 0.96, 0.97, 0.94, 0.95, 0.96, 0.98, 0.95])
+    assert sps.ttest_1samp(GOOD, 0.9, alternative="greater").pvalue < 0.05
+
+    def inverted(outs):
+        return {HOLDS: FAILS, FAILS: HOLDS}.get(outs[0], INCONCLUSIVE)
+
+    o = outcome(FAILS, float(GOOD.mean()), "not >= 0.9", t_interval(GOOD), 8, "x",
+                comparisons=[(GOOD, 0.9, ">=")], rule=inverted)
+    assert judged(o).verdict == FAILS
+
+
+def test_seeds_auto_hands_the_named_evidence_to_the_sequences():
+    """Under --seeds auto a claim is judged at each look by ``sequential._update``: a fails its
+    rule gives alone, with the counterexample named, is decided there too (it was judged with
+    the evidence dropped, which the guard then refused)."""
+    from twolayer import sequential as sq
+
+    _inconclusive_both_ways(MIX, 0.9)
+    claim = Claim("fake.c", "fake", "s", "Lemma 1", lambda runs: None)
+    o = outcome(FAILS, float(MIX.mean()), "every run <= 0.98", t_interval(MIX), 8, "x",
+                comparisons=[(MIX, 0.9, "<=")], rule=lambda outs: FAILS,
+                fails_from="run 3 past 0.98")
+    st = sq._State(claim=claim, first=claim.verdict(o), controlled=True)
+    sq._update(st, o, sq.ALPHA, 1)
+    assert st.verdict == FAILS and st.decided, st.note
