@@ -145,7 +145,7 @@ def test_sweep_spec_name_too_long_leaves_nothing(capsys, tmp_path, monkeypatch):
                     'net.m = 2\ntrain.steps = 1\n[axes]\ndata.noise = [0.0, 0.1]\n')
     _kernel_refuses_to_make("sweep-results/" + "n" * 300)
     err = _one_line_exit_2(capsys, ["sweep", str(spec), "--quiet"])
-    assert "name = 'nnnn" in err and "at most 255 bytes" in err, err
+    assert 'name = "nnnn' in err and "at most 255 bytes" in err, err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.toml"]
 
 

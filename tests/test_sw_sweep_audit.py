@@ -46,7 +46,7 @@ def test_an_infinite_range_step_is_refused_naming_the_step(tmp_path, capsys, fie
 ])
 def test_an_unknown_data_kind_names_its_spec_key(tmp_path, capsys, text, key) -> None:
     line = run_bad(tmp_path, capsys, TINY_BASE + text)
-    assert f": {key} = 'xorr' is invalid: valid choices are" in line, line
+    assert f': {key} = "xorr" is invalid: valid choices are' in line, line
 
 
 @pytest.mark.parametrize("flag", ["--force", "--dry-run"])
@@ -151,5 +151,5 @@ def test_a_bad_run_device_lists_the_same_choices_whatever_the_typo(tmp_path, cap
     """run.device = "gpu" listed "auto, cpu, cuda" while "cudax" listed "auto, cpu, cuda,
     cuda:N" (and --device says the latter): cuda:N is valid, so both list it."""
     line = run_bad(tmp_path, capsys, TINY_BASE + f'[run]\ndevice = "{device}"\n')
-    assert line.endswith(f": run.device = '{device}' is invalid: valid choices are auto, cpu, "
+    assert line.endswith(f': run.device = "{device}" is invalid: valid choices are auto, cpu, '
                          "cuda, cuda:N"), line

@@ -247,7 +247,7 @@ def test_a_plugin_path_holding_the_path_separator_exits_2_before_any_work(
     out = tmp_path / "store"
     code, o, err = run(["sweep", str(spec), "--out", str(out), "--quiet", "--threads", "1"],
                        capsys)
-    assert_refused(code, o, err, ["plugins = 'p.py'", str(folder / "p.py"), "':'"], out)
+    assert_refused(code, o, err, ['plugins = "p.py"', str(folder / "p.py"), "':'"], out)
 
 
 def test_a_full_record_store_is_one_line_not_a_claims_error(tmp_path: Path, capsys,

@@ -25,7 +25,9 @@ SLURM_FOLDER = "slurm"  # <out>/slurm/: submitit's job folders (executors.SlurmE
 CUDA_GROUP_RUNS = 1024
 MAX_WORKERS = 1024  # --workers: processes on this machine
 # what one worker process holds before it trains (Python, NumPy, PyTorch and twolayer imported:
-# 222-228 MiB resident measured on torch 2.13, CPU build, 2026-12-07)
+# 145-147 MiB of private memory measured on torch 2.13, CPU build, 2026-12-07; its resident set,
+# 222-292 MiB, adds the shared libraries' pages, which the processes share and the page cache
+# holds once)
 WORKER_PROCESS_BYTES = 256 * 2**20
 
 
