@@ -66,8 +66,7 @@ from .stats import (
     INCONCLUSIVE,
     Comparison,
     Interval,
-    _rule_fails_alone,
-    _rule_holds_alone,
+    _rule_alone,
     as_values,
     box_effect,
     box_near_flat,
@@ -523,9 +522,9 @@ def judge_comparisons(comps: Sequence[Comparison], alpha: float = ALPHA,
         parts.append(_judged(cmp, a))
     outs = [p[0] for p in parts]
     verdict = rule(outs) if rule is not None else combine(*outs)
-    if verdict == HOLDS and _rule_holds_alone(rule, len(outs)):  # a holds from no decided
+    if verdict == HOLDS and _rule_alone(rule, len(outs)) == HOLDS:  # a holds from no decided
         verdict = INCONCLUSIVE  # comparison (the check's point estimate): session 50
-    if (verdict == FAILS and not fails_from and _rule_fails_alone(rule, len(outs))
+    if (verdict == FAILS and not fails_from and _rule_alone(rule, len(outs)) == FAILS
             and combine(*outs) != FAILS):  # a fails from no failing comparison nor named
         verdict = INCONCLUSIVE  # evidence (session 51)
     return verdict, parts

@@ -445,32 +445,21 @@ def combine(*outcomes: str) -> str:
     return HOLDS if outcomes and all(o == HOLDS for o in outcomes) else INCONCLUSIVE
 
 
-def _rule_holds_alone(rule: Callable[[Sequence[str]], str] | None, k: int) -> bool:
-    """Whether a claim's ``rule`` of its k comparisons gives *holds* with every comparison
-    inconclusive: its holds then comes from no decided comparison (a rule that returns the
-    check's own point-estimate verdict, ``rule=lambda outs: verdict``), and is not taken, at
-    fixed seeds (``claims.base``) or under ``--seeds auto`` (``sequential``). A rule that
-    raises there decides nothing alone."""
+def _rule_alone(rule: Callable[[Sequence[str]], str] | None, k: int) -> str:
+    """What a claim's ``rule`` of its k comparisons gives with every comparison inconclusive
+    (inconclusive where there is no rule, no comparison, or the rule raises there: a rule that
+    reads decided outcomes only). A *holds* it gives so comes from no decided comparison (a
+    rule that returns the check's own point-estimate verdict, ``rule=lambda outs: verdict``)
+    and is not taken; a *fails* rests on something else the rule reads, a counterexample run (a
+    fact at every look) or a point estimate, which nothing tells apart, and is taken only where
+    the outcome names that evidence (``fails_from``); at fixed seeds (``claims.base``) and
+    under ``--seeds auto`` (``sequential``)."""
     if rule is None or k < 1:
-        return False
+        return INCONCLUSIVE
     try:
-        return rule([INCONCLUSIVE] * k) == HOLDS
+        return rule([INCONCLUSIVE] * k)
     except Exception:  # noqa: BLE001 - a rule that reads decided outcomes only
-        return False
-
-
-def _rule_fails_alone(rule: Callable[[Sequence[str]], str] | None, k: int) -> bool:
-    """Whether a claim's ``rule`` of its k comparisons gives *fails* with every comparison
-    inconclusive: its fails then rests on something else the rule reads, a counterexample run
-    (a fact at every look) or a point estimate (``rule=lambda outs: verdict``), which nothing
-    tells apart; it is taken only where the outcome names that evidence (``fails_from``), at
-    fixed seeds (``claims.base``) or under ``--seeds auto`` (``sequential``)."""
-    if rule is None or k < 1:
-        return False
-    try:
-        return rule([INCONCLUSIVE] * k) == FAILS
-    except Exception:  # noqa: BLE001 - a rule that reads decided outcomes only
-        return False
+        return INCONCLUSIVE
 
 
 def exists(outcomes: Sequence[str]) -> str:

@@ -41,8 +41,7 @@ from ..stats import (  # noqa: F401  (re-exported for the paper modules)
     HOLDS,
     INCONCLUSIVE,
     Comparison,
-    _rule_fails_alone,
-    _rule_holds_alone,
+    _rule_alone,
     as_values,
     box_comparisons_seeds_needed,
     box_seeds_needed,
@@ -499,11 +498,11 @@ def _rule_decides_alone(o: Outcome, said: str = HOLDS) -> str:
     only where the outcome names it (``fails_from``, as examples/lazy_training's runs whose
     loss rose) or where a comparison, re-judged, fails (the default rule's fails)."""
     k = len(o.comparisons or ())
-    if said == HOLDS and _rule_holds_alone(o.rule, k):
+    if said == HOLDS and _rule_alone(o.rule, k) == HOLDS:
         return (f"its rule gives holds with every one of its {k} comparison(s) inconclusive: "
                 "the holds does not come from the comparisons it handed over (a rule may give "
                 "holds only where the decided comparisons imply it), so it is inconclusive")
-    if (said == FAILS and not o.fails_from and _rule_fails_alone(o.rule, k)
+    if (said == FAILS and not o.fails_from and _rule_alone(o.rule, k) == FAILS
             and combine(*comparison_outcomes(o.comparisons or (), REJUDGE_LEVEL)) != FAILS):
         # (a decided comparison that fails, by the default rule, supports it as it stands)
         return (f"its rule gives fails with every one of its {k} comparison(s) inconclusive, "
