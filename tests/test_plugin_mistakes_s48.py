@@ -80,8 +80,12 @@ def _one_line(out: subprocess.CompletedProcess) -> str:
     return out.stderr
 
 
-@pytest.mark.parametrize("command", ("simulate", "conditions"))
-@pytest.mark.parametrize("name,type_", [("noise", "float"), ("lr", "float"), ("m", "int")])
+# `make test` names each setting once, the two commands taking turns; the other three pairs run
+# under `make test-slow` (docs/testing.md)
+@pytest.mark.parametrize("name,type_,command", [
+    pytest.param(name, type_, command, marks=() if i % 2 == j else pytest.mark.slow)
+    for i, (name, type_) in enumerate([("noise", "float"), ("lr", "float"), ("m", "int")])
+    for j, command in enumerate(("simulate", "conditions"))])
 def test_a_flag_named_like_a_common_setting_is_refused_where_it_registers(
         tmp_path, command, name, type_):
     f = _kind(tmp_path, f"{name}: {type_} = 1", f'Flag("{name}", {type_}, "mine")')

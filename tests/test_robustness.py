@@ -352,7 +352,10 @@ def wait_until_training(p: subprocess.Popen, startup_cpu: float,
     wait_until_it_catches_signals(p)
 
 
-@pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+# `make test` interrupts simulate with SIGINT and check's workers with SIGTERM (the sweep's
+# SIGTERM test below too); the other pairs run under `make test-slow` (docs/testing.md)
+@pytest.mark.parametrize("sig, code", [
+    (signal.SIGINT, 130), pytest.param(signal.SIGTERM, 143, marks=pytest.mark.slow)])
 def test_simulate_interrupted_exits_130_or_143_with_one_line(tmp_path, sig, code,
                                                              startup_seconds):
     p = popen("simulate", *TINY, "--steps", "100000000", "--quiet", "--threads", "1",
@@ -440,7 +443,7 @@ def test_sweep_sigkill_leaves_no_process(tmp_path):
 
 def test_two_sweeps_on_one_store_train_each_point_once(tmp_path):
     spec = tmp_path / "s.toml"
-    spec.write_text(SPEC.format(steps=30000))  # a few seconds per point
+    spec.write_text(SPEC.format(steps=12000))  # a few seconds per point
     store = tmp_path / "store"
     first = popen("sweep", str(spec), "--json", "--quiet", "--out", str(store), cwd=tmp_path)
     deadline = time.monotonic() + 60
@@ -490,7 +493,8 @@ def positive(runs):
 '''
 
 
-@pytest.mark.parametrize("sig,code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+@pytest.mark.parametrize("sig,code", [
+    (signal.SIGTERM, 143), pytest.param(signal.SIGINT, 130, marks=pytest.mark.slow)])
 def test_check_with_workers_interrupted_stops_them_with_one_line(tmp_path, sig, code):
     files = []
     for paper in ("slowa", "slowb"):

@@ -50,9 +50,8 @@ def test_importing_the_package_and_its_cli_imports_neither_torch_nor_the_engine(
     assert out.stdout.strip() == "[]"
 
 
-@pytest.mark.parametrize(("sig", "status", "name"), [("SIGINT", 130, "SIGINT"),
-                                                      ("SIGTERM", 143, "SIGTERM")])
-@pytest.mark.parametrize(("argv", "prog", "left"), [
+_SIGNALS = [("SIGINT", 130, "SIGINT"), ("SIGTERM", 143, "SIGTERM")]
+_COMMANDS = [
     (["simulate", "--steps", "2"], "twolayer simulate", "nothing written"),
     (["check", "frei2023", "--quick"], "twolayer check",
      "the experiments finished so far are kept in the record store; nothing else written"),
@@ -63,7 +62,14 @@ def test_importing_the_package_and_its_cli_imports_neither_torch_nor_the_engine(
     (["figures", "--quick", "--no-store"], "twolayer figures",
      "the figures drawn so far stay in the output folder, indexed; no experiment is kept "
      "(--no-store)"),
-])
+]
+
+
+# `make test` runs each command once, the two signals taking turns (each signal with two or
+# three commands); the other five pairs run under `make test-slow` (docs/testing.md)
+@pytest.mark.parametrize(("sig", "status", "name", "argv", "prog", "left"), [
+    pytest.param(*sig, *cmd, marks=() if i % 2 == j else pytest.mark.slow)
+    for i, cmd in enumerate(_COMMANDS) for j, sig in enumerate(_SIGNALS)])
 def test_a_signal_while_torch_is_imported_is_one_line_and_its_exit_status(
         sig, status, name, argv, prog, left, tmp_path):
     code = AT_TORCH.format(sig=sig, argv=argv)

@@ -30,6 +30,14 @@ ROOT = Path(__file__).resolve().parent.parent
 ARGV = ["simulate", "--steps", "100000", "--d", "5", "--n", "10", "--m", "4", "--seeds", "1",
         "--quiet", "--threads", "1"]
 DELAYS_MS = (0, 1, 2, 5, 10, 20, 50, 100, 200)
+# `make test` sends each signal at a few of these moments; the rest run under `make test-slow`
+# (docs/testing.md)
+DEFAULT_DELAYS_MS = (0, 5, 50, 200)
+
+
+def _delays(delays: tuple[int, ...]) -> list:
+    return [pytest.param(ms, marks=() if ms in DEFAULT_DELAYS_MS else pytest.mark.slow)
+            for ms in delays]
 
 # the child: tell fd {fd} when the first import that {fires} starts (a relative import named as
 # the absolute one: twolayer/__main__'s ``from .cli import main`` is twolayer.cli), then run
@@ -114,7 +122,7 @@ def test_the_entry_point_knows_the_commands_of_the_cli():
     assert twolayer_start.COMMANDS == COMMANDS
 
 
-@pytest.mark.parametrize("delay_ms", DELAYS_MS)
+@pytest.mark.parametrize("delay_ms", _delays(DELAYS_MS))
 def test_a_sigint_early_in_the_console_script_is_one_line_and_130(delay_ms, tmp_path):
     """0–200 ms after the package twolayer starts to import (the old entry point gave a
     traceback at the short delays: the handler came after import twolayer.cli)."""
@@ -125,7 +133,7 @@ def test_a_sigint_early_in_the_console_script_is_one_line_and_130(delay_ms, tmp_
     assert sorted(p.name for p in tmp_path.iterdir()) == []  # nothing written, no store
 
 
-@pytest.mark.parametrize("delay_ms", (0, 5, 50))
+@pytest.mark.parametrize("delay_ms", _delays((0, 5, 50)))
 def test_a_sigterm_early_in_the_console_script_is_one_line_and_143(delay_ms, tmp_path):
     out = _signalled(_console_script(), signal.SIGTERM, delay_ms, tmp_path)
     assert "Traceback" not in out.stderr, out.stderr
@@ -133,7 +141,7 @@ def test_a_sigterm_early_in_the_console_script_is_one_line_and_143(delay_ms, tmp
     assert out.returncode == 143
 
 
-@pytest.mark.parametrize("delay_ms", (0, 2, 10, 50))
+@pytest.mark.parametrize("delay_ms", _delays((0, 2, 10, 50)))
 def test_python_m_twolayer_installs_the_handler_before_importing_its_cli(delay_ms, tmp_path):
     """``python -m twolayer`` (runpy): the package twolayer is imported before its __main__, so
     the hook here fires at the import of twolayer.cli, which __main__ now imports after the
