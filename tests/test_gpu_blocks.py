@@ -32,6 +32,7 @@ def test_the_blocks_script_says_when_there_is_nothing_to_measure(tmp_path):
     assert "--reps" in bad.stderr
 
 
+@pytest.mark.slow  # a GPU session's diagnostic script, in Triton's interpreter
 @pytest.mark.skipif(not HAVE_TRITON, reason="triton is not installed")
 def test_the_blocks_script_dry_run_in_the_interpreter(tmp_path):
     out = tmp_path / "blocks.json"

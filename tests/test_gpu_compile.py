@@ -178,6 +178,7 @@ def test_the_stand_in_target_is_put_back(cache):
     assert (driver._active, KernelInterface.__getitem__, kernel.device_caches) == before
 
 
+@pytest.mark.slow  # a GPU session's compile script run whole (as a subprocess)
 @needs_triton
 def test_the_script_writes_its_json_and_its_cache(tmp_path):
     out, cache_dir = tmp_path / "compile.json", tmp_path / "cache"
@@ -236,6 +237,7 @@ def _stamps(folder: Path) -> dict[str, int]:
             if p.is_file()}
 
 
+@pytest.mark.slow  # a GPU session's compile script: the relocated cache
 @needs_triton
 def test_a_moved_cache_serves_its_kernels_once_relocated(tmp_path, monkeypatch):
     """A cache compiled in one folder, moved (as to the GPU machine), is used by Triton there
@@ -316,6 +318,7 @@ def test_the_tools_are_tritons_own(tmp_path, monkeypatch):
     assert mod._tools(90)[1] == str(fake)
 
 
+@pytest.mark.slow  # a GPU session's compile script: its stale cache
 @needs_triton
 def test_a_cache_says_when_it_is_stale(tmp_path, monkeypatch):
     """The manifest written with --cache matches this checkout; an edit of gpu_kernels.py (a

@@ -19,6 +19,7 @@ def _run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
                           timeout=300)
 
 
+@pytest.mark.slow  # a GPU session's diagnostic script, run on the CPU
 def test_gpu_profile_dry_run_times_each_probe_and_profiles_the_step(tmp_path):
     out = tmp_path / "profile.json"
     res = _run("benchmarks/gpu_profile.py", "--device", "cpu", "--quick", "--rows", "5",
@@ -55,6 +56,7 @@ def test_experiment_times_dry_run_prints_a_line_per_experiment(tmp_path):
     assert lines[-1].startswith("all 2 done in ")
 
 
+@pytest.mark.slow  # a GPU session's diagnostic script, run on the CPU
 def test_experiment_times_reports_an_unknown_experiment_and_goes_on(tmp_path):
     res = _run("benchmarks/experiment_times.py", "--device", "cpu", "--jobs", "1", "--quick",
                "--store", str(tmp_path / "store"), "--only", "nosuch.experiment",

@@ -356,6 +356,7 @@ def test_the_timing_script_says_when_there_is_nothing_to_measure():
     assert _fused_bench("--rounds", "0", interpret=False).returncode == 2
 
 
+@pytest.mark.slow  # a GPU session's timing script, in Triton's interpreter
 @needs_triton
 def test_the_timing_script_dry_run_in_the_interpreter(tmp_path):
     import json
