@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 from plugin_helpers import FIGURE, forgetting
+from slow_pairs import taking_turns
 
 from twolayer.cli import main
 
@@ -81,11 +82,9 @@ def _one_line(out: subprocess.CompletedProcess) -> str:
 
 
 # `make test` names each setting once, the two commands taking turns; the other three pairs run
-# under `make test-slow` (docs/testing.md)
-@pytest.mark.parametrize("name,type_,command", [
-    pytest.param(name, type_, command, marks=() if i % 2 == j else pytest.mark.slow)
-    for i, (name, type_) in enumerate([("noise", "float"), ("lr", "float"), ("m", "int")])
-    for j, command in enumerate(("simulate", "conditions"))])
+# under `make test-slow`
+@pytest.mark.parametrize("name,type_,command", taking_turns(
+    [("noise", "float"), ("lr", "float"), ("m", "int")], [("simulate",), ("conditions",)]))
 def test_a_flag_named_like_a_common_setting_is_refused_where_it_registers(
         tmp_path, command, name, type_):
     f = _kind(tmp_path, f"{name}: {type_} = 1", f'Flag("{name}", {type_}, "mine")')

@@ -16,6 +16,7 @@ import subprocess
 import sys
 
 import pytest
+from slow_pairs import taking_turns
 
 import twolayer
 
@@ -66,10 +67,9 @@ _COMMANDS = [
 
 
 # `make test` runs each command once, the two signals taking turns (each signal with two or
-# three commands); the other five pairs run under `make test-slow` (docs/testing.md)
-@pytest.mark.parametrize(("sig", "status", "name", "argv", "prog", "left"), [
-    pytest.param(*sig, *cmd, marks=() if i % 2 == j else pytest.mark.slow)
-    for i, cmd in enumerate(_COMMANDS) for j, sig in enumerate(_SIGNALS)])
+# three commands); the other five pairs run under `make test-slow`
+@pytest.mark.parametrize(("argv", "prog", "left", "sig", "status", "name"),
+                         taking_turns(_COMMANDS, _SIGNALS))
 def test_a_signal_while_torch_is_imported_is_one_line_and_its_exit_status(
         sig, status, name, argv, prog, left, tmp_path):
     code = AT_TORCH.format(sig=sig, argv=argv)

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from slow_pairs import taking_turns
 
 ROOT = Path(__file__).resolve().parent.parent
 CHILD = """
@@ -49,11 +50,9 @@ sys.exit(twolayer_start.main())
 
 
 # `make test` runs each moment once, the two signals taking turns; the other three pairs run
-# under `make test-slow` (docs/testing.md)
-@pytest.mark.parametrize(("sig", "when"), [
-    pytest.param(sig, when, marks=() if i % 2 == j else pytest.mark.slow)
-    for i, when in enumerate(["atexit", "command", "unload"])
-    for j, sig in enumerate([signal.SIGINT, signal.SIGTERM])])
+# under `make test-slow`
+@pytest.mark.parametrize(("when", "sig"), taking_turns(
+    [("atexit",), ("command",), ("unload",)], [(signal.SIGINT,), (signal.SIGTERM,)]))
 def test_a_signal_while_the_interpreter_exits_keeps_the_commands_status(sig, when, tmp_path):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]),
